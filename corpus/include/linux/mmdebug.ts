@@ -1,0 +1,59 @@
+/**
+ * Debug checks (include/linux/mmdebug.h, mm/debug.c). dump_page() prints the kernel's
+ * format; VM_BUG_ON_PAGE() throws a KernelBug carrying that dump.
+ */
+import { Page, STRUCT_PAGE_SIZE } from './mm_types.ts';
+import { read64hex } from '../../sim/memory.ts';
+import { KernelBug, formatKernelAddress } from '../../sim/errors.ts';
+import {
+  PAGEFLAG_NAMES, PG_head, page_has_type, page_type_name, PAGE_MAPPING_ANON, PAGE_MAPPING_MOVABLE,
+} from './page-flags.ts';
+import { page_to_pfn, page_zonenum, compound_head, compound_order } from './mm.ts';
+
+function flagNames(page: Page): string {
+  const names: string[] = [];
+  const f = page.flags;
+  for (let bit = 0; bit < PAGEFLAG_NAMES.length; bit++) {
+    if (f & (1 << bit)) names.push(PAGEFLAG_NAMES[bit]!);
+  }
+  names.push(`zone=${page_zonenum(page)}`);
+  return names.join('|');
+}
+
+/** The text dump_page() prints for `page`, ending with the reason. */
+export function dump_page(page: Page, reason: string): string {
+  const lines: string[] = [];
+  const head = compound_head(page);
+  const typed = page_has_type(head);
+  const mapcount = typed ? 0 : page._mapcount + 1;
+  const mapping = head.mapping;
+  lines.push(
+    `page: refcount:${head._refcount} mapcount:${mapcount} mapping:${formatKernelAddress(mapping)} ` +
+      `index:0x${page.index.toString(16)} pfn:0x${page_to_pfn(page).toString(16)}`,
+  );
+  if (head.addr !== page.addr || (page.flags & (1 << PG_head))) {
+    lines.push(`head: ${formatKernelAddress(head.addr)} order:${compound_order(head)} compound_mapcount:${new Page(head.addr + STRUCT_PAGE_SIZE).compound_mapcount + 1}`);
+  }
+  const prefix = (mapping & PAGE_MAPPING_ANON) ? 'anon ' : (mapping & PAGE_MAPPING_MOVABLE) ? 'movable ' : '';
+  lines.push(`${prefix}flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
+  if (typed) lines.push(`page_type: 0x${(head.page_type >>> 24).toString(16)}(${page_type_name(head.page_type)})`);
+  const w = (i: number) => read64hex(page.addr + 8 * i);
+  lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
+  lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
+  lines.push(`page dumped because: ${reason}`);
+  return lines.join('\n');
+}
+
+export function VM_BUG_ON_PAGE(cond: boolean, page: Page, why = 'VM_BUG_ON_PAGE'): void {
+  if (cond) {
+    throw new KernelBug(`kernel BUG: ${why}`, dump_page(page, `VM_BUG_ON_PAGE(${why})`));
+  }
+}
+
+export function VM_BUG_ON(cond: boolean, why = 'VM_BUG_ON'): void {
+  if (cond) throw new KernelBug(`kernel BUG: ${why}`);
+}
+
+export function BUG(why: string): never {
+  throw new KernelBug(`kernel BUG: ${why}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * Page release and LRU insertion (mm/swap.c).
+ */
+import { Page } from '../include/linux/mm_types.ts';
+import {
+  PageLRU, SetPageLRU, ClearPageLRU, PageHead, PageActive, SetPageActive, ClearPageActive, PageReferenced,
+  ClearPageReferenced, SetPageReferenced,
+} from '../include/linux/page-flags.ts';
+import { add_page_to_lru_list, del_page_from_lru_list, page_lru } from '../include/linux/mm_inline.ts';
+import { Lruvec, LRUVEC_SIZE, NR_LRU_LISTS } from '../include/linux/mmzone.ts';
+import { INIT_LIST_HEAD } from '../include/linux/list.ts';
+import { free_unref_page, free_compound_page } from './page_alloc.ts';
+import { VM_BUG_ON_PAGE } from '../include/linux/mmdebug.ts';
+import { static_alloc } from '../sim/kernel_image.ts';
+
+/** The node's lruvec (pgdat->__lruvec); its list heads are static data. */
+let node_lruvec: Lruvec | null = null;
+
+export function lruvec_init(): void {
+  node_lruvec = new Lruvec(static_alloc(LRUVEC_SIZE));
+  for (let lru = 0; lru < NR_LRU_LISTS; lru++) INIT_LIST_HEAD(node_lruvec.lists(lru));
+}
+
+export function mem_cgroup_page_lruvec(_page: Page): Lruvec {
+  return node_lruvec!;
+}
+
+/** Take a page off the LRU before it goes back to the allocator. */
+function __page_cache_release(page: Page): void {
+  if (PageLRU(page)) {
+    const lruvec = mem_cgroup_page_lruvec(page);
+    ClearPageLRU(page);
+    del_page_from_lru_list(page, lruvec, page_lru(page));
+  }
+  if (PageActive(page)) ClearPageActive(page);
+}
+
+/** The last reference to `page` is gone: release it. */
+export function __put_page(page: Page): void {
+  if (PageHead(page)) {
+    __page_cache_release(page);
+    free_compound_page(page);
+    return;
+  }
+  __page_cache_release(page);
+  free_unref_page(page);
+}
+
+/** Add a newly faulted page to the LRU (lru_cache_add; no pagevec batching). */
+export function lru_cache_add(page: Page): void {
+  VM_BUG_ON_PAGE(PageLRU(page), page, 'lru_cache_add: page already on the LRU');
+  const lruvec = mem_cgroup_page_lruvec(page);
+  SetPageLRU(page);
+  add_page_to_lru_list(page, lruvec, page_lru(page));
+}
+
+/** A referenced inactive page moves to the active list (mark_page_accessed). */
+export function mark_page_accessed(page: Page): void {
+  if (!PageActive(page) && PageReferenced(page) && PageLRU(page)) {
+    const lruvec = mem_cgroup_page_lruvec(page);
+    del_page_from_lru_list(page, lruvec, page_lru(page));
+    SetPageActive(page);
+    add_page_to_lru_list(page, lruvec, page_lru(page));
+    ClearPageReferenced(page);
+  } else if (!PageReferenced(page)) {
+    SetPageReferenced(page);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Boot the simulated machine (start_kernel / mm_core_init order): RAM, memblock reservations
+ * (the first page, the kernel image, the memmap), zones and the memmap, the buddy allocator,
+ * then the subsystems built on it. Every boot starts from a clean machine.
+ */
+import { ram_init, set_vmemmap_backing, DEFAULT_RAM } from './memory.ts';
+import { memblock_init, memblock_reserve, memblock_phys_alloc } from '../mm/memblock.ts';
+import { kernel_image_init, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from './kernel_image.ts';
+import { free_area_init, memblock_free_all } from '../mm/mm_init.ts';
+import { lruvec_init } from '../mm/swap.ts';
+import { STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
+import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
+import { trace_reset } from './trace.ts';
+import { set_direct_reclaim } from '../mm/page_alloc.ts';
+
+export interface BootConfig {
+  /** RAM in bytes (default 64 MiB). */
+  ram?: number;
+  /** Keep the event trace as text (otherwise only its digest). */
+  keepTrace?: boolean;
+  /** Emit kernel tracepoints (mm_page_alloc, kmalloc, ...). */
+  tracepoints?: boolean;
+}
+
+export interface MachineInfo {
+  ram: number;
+  memmapBytes: number;
+  memmapPhys: number;
+}
+
+let machine: MachineInfo | null = null;
+
+export function boot(config: BootConfig = {}): MachineInfo {
+  const ram = config.ram ?? DEFAULT_RAM;
+  trace_reset(config.keepTrace ?? false, config.tracepoints ?? false);
+  ram_init(ram);
+  set_direct_reclaim(null);
+  memblock_init();
+  memblock_reserve(0, PAGE_SIZE, 'real mode / BIOS');
+  memblock_reserve(KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE, 'kernel image');
+  kernel_image_init();
+  const nr_pages = ram / PAGE_SIZE;
+  const memmapBytes = nr_pages * STRUCT_PAGE_SIZE;
+  const memmapPhys = memblock_phys_alloc(memmapBytes, PAGE_SIZE, 'memmap');
+  set_vmemmap_backing(memmapPhys, memmapBytes);
+  free_area_init(memmapPhys);
+  lruvec_init();
+  memblock_free_all();
+  machine = { ram, memmapBytes, memmapPhys };
+  return machine;
+}
+
+export function machine_info(): MachineInfo {
+  if (!machine) throw new Error('machine not booted');
+  return machine;
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed errors raised by the simulated machine. A debug check that fails throws a
+ * KernelBug carrying the dump_page() text, so callers (and the verifier) can show it.
+ */
+export class KernelBug extends Error {
+  constructor(message: string, readonly dump: string = '') {
+    super(dump ? `${message}\n${dump}` : message);
+    this.name = 'KernelBug';
+  }
+}
+
+/** An access to an address that no mapping backs (the kernel's oops on a bad pointer). */
+export class KernelPageFault extends KernelBug {
+  constructor(readonly address: number, what: string) {
+    super(`BUG: unable to handle page fault for address: ${formatKernelAddress(address)} (${what})`);
+    this.name = 'KernelPageFault';
+  }
+}
+
+/** Configuration errors (bad RAM size, unknown workload): exit code 2 in the CLI. */
+export class SimConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimConfigError';
+  }
+}
+
+/** Print a kernel virtual address sign-extended, as the kernel does (%px). */
+export function formatKernelAddress(addr: number): string {
+  if (!Number.isFinite(addr)) return String(addr);
+  if (addr >= 0x800000000000 && addr < 0x1000000000000) {
+    return 'ffff' + addr.toString(16).padStart(12, '0');
+  }
+  if (addr < 0) return (BigInt.asUintN(64, BigInt(addr))).toString(16).padStart(16, '0');
+  return BigInt(Math.trunc(addr)).toString(16).padStart(16, '0');
+}

@@ -1,0 +1,215 @@
+/**
+ * Physical RAM and kernel virtual address translation.
+ *
+ * RAM is one ArrayBuffer. Words are stored as exact little-endian 64-bit values; the number
+ * API (read64/write64) is exact for values below 2^53, which covers every kernel pointer
+ * (48-bit, sign extension dropped) and every counter. Values with high bits set (LIST_POISON,
+ * zone bits in page->flags, all-ones sentinels) are read and written by 32-bit halves.
+ */
+import {
+  PAGE_OFFSET, PAGE_SIZE, VMALLOC_START, VMALLOC_END, VMEMMAP_START,
+} from '../arch/x86/include/asm/page_64_types.ts';
+import { KernelPageFault, SimConfigError } from './errors.ts';
+
+const TWO32 = 4294967296;
+export const MIN_RAM = 16 * 1024 * 1024;
+export const MAX_RAM = 1024 * 1024 * 1024;
+export const DEFAULT_RAM = 64 * 1024 * 1024;
+
+let ram = new ArrayBuffer(0);
+let u8 = new Uint8Array(ram);
+let u32 = new Uint32Array(ram);
+let i32 = new Int32Array(ram);
+let ramBuf = Buffer.from(ram);
+let ramSize = 0;
+let memmapPhys = 0;
+let memmapSize = 0;
+/** Set by the kernel page-table code: walks init_mm for a vmalloc address, returns phys or -1. */
+let vmallocTranslate: (addr: number) => number = () => -1;
+
+export function ram_init(bytes: number): void {
+  if (!Number.isInteger(bytes) || bytes < MIN_RAM || bytes > MAX_RAM || bytes % (4 * 1024 * 1024) !== 0) {
+    throw new SimConfigError(`RAM size must be a multiple of 4 MiB between 16 MiB and 1 GiB, got ${bytes} bytes`);
+  }
+  ram = new ArrayBuffer(bytes);
+  u8 = new Uint8Array(ram);
+  u32 = new Uint32Array(ram);
+  i32 = new Int32Array(ram);
+  ramBuf = Buffer.from(ram);
+  ramSize = bytes;
+  memmapPhys = 0;
+  memmapSize = 0;
+  vmallocTranslate = () => -1;
+}
+
+export function ram_size(): number {
+  return ramSize;
+}
+
+/** Back the vmemmap range with physical memory carved out at boot. */
+export function set_vmemmap_backing(phys: number, size: number): void {
+  memmapPhys = phys;
+  memmapSize = size;
+}
+
+export function set_vmalloc_translator(fn: (addr: number) => number): void {
+  vmallocTranslate = fn;
+}
+
+/** Translate a kernel virtual address to a physical offset, or oops. */
+export function translate(addr: number): number {
+  const d = addr - PAGE_OFFSET;
+  if (d >= 0 && d < ramSize) return d;
+  const m = addr - VMEMMAP_START;
+  if (m >= 0 && m < memmapSize) return memmapPhys + m;
+  if (addr >= VMALLOC_START && addr <= VMALLOC_END) {
+    const p = vmallocTranslate(addr);
+    if (p >= 0) return p;
+    throw new KernelPageFault(addr, 'not-present vmalloc page');
+  }
+  throw new KernelPageFault(addr, addr === 0 ? 'NULL pointer dereference' : 'no mapping');
+}
+
+/** Translate and check that [addr, addr+len) does not cross a page of a non-linear mapping. */
+function span(addr: number, len: number): number {
+  const p = translate(addr);
+  if (addr >= VMALLOC_START && addr <= VMALLOC_END && ((addr & (PAGE_SIZE - 1)) + len) > PAGE_SIZE) {
+    throw new KernelPageFault(addr, `access of ${len} bytes crosses a vmalloc page`);
+  }
+  return p;
+}
+
+export function read8(addr: number): number {
+  return u8[translate(addr)]!;
+}
+export function write8(addr: number, v: number): void {
+  u8[translate(addr)] = v;
+}
+export function read32(addr: number): number {
+  const p = translate(addr);
+  if ((p & 3) === 0) return u32[p >>> 2]!;
+  return (u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24)) >>> 0;
+}
+export function read32s(addr: number): number {
+  const p = translate(addr);
+  if ((p & 3) === 0) return i32[p >>> 2]!;
+  return u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24);
+}
+export function write32(addr: number, v: number): void {
+  const p = translate(addr);
+  if ((p & 3) === 0) {
+    u32[p >>> 2] = v;
+    return;
+  }
+  u8[p] = v; u8[p + 1] = v >>> 8; u8[p + 2] = v >>> 16; u8[p + 3] = v >>> 24;
+}
+
+export function read64(addr: number): number {
+  const p = translate(addr);
+  if ((p & 7) === 0) {
+    const i = p >>> 2;
+    return u32[i]! + u32[i + 1]! * TWO32;
+  }
+  return readUnaligned64(span(addr, 8));
+}
+function readUnaligned64(p: number): number {
+  let lo = 0;
+  let hi = 0;
+  for (let k = 3; k >= 0; k--) lo = lo * 256 + u8[p + k]!;
+  for (let k = 7; k >= 4; k--) hi = hi * 256 + u8[p + k]!;
+  return lo + hi * TWO32;
+}
+
+export function write64(addr: number, v: number): void {
+  const p = translate(addr);
+  const lo = v % TWO32;
+  const hi = (v - lo) / TWO32;
+  if ((p & 7) === 0) {
+    const i = p >>> 2;
+    u32[i] = lo;
+    u32[i + 1] = hi;
+    return;
+  }
+  const q = span(addr, 8);
+  for (let k = 0; k < 4; k++) u8[q + k] = lo >>> (8 * k);
+  for (let k = 0; k < 4; k++) u8[q + 4 + k] = hi >>> (8 * k);
+}
+
+/** High and low 32-bit halves of a 64-bit word, for values that do not fit 2^53. */
+export function read64hi(addr: number): number {
+  return read32(addr + 4);
+}
+export function write64parts(addr: number, hi: number, lo: number): void {
+  write32(addr, lo >>> 0);
+  write32(addr + 4, hi >>> 0);
+}
+/** The word as a 16-digit hex string (exact for every bit pattern). */
+export function read64hex(addr: number): string {
+  return read32(addr + 4).toString(16).padStart(8, '0') + read32(addr).toString(16).padStart(8, '0');
+}
+
+/** Bytes [addr, addr+len) as a live view; the range must be physically contiguous. */
+export function bytes(addr: number, len: number): Uint8Array {
+  const p = translate(addr);
+  if (len > 0) {
+    const last = translate(addr + len - 1);
+    if (last !== p + len - 1) throw new KernelPageFault(addr, `range of ${len} bytes is not physically contiguous`);
+  }
+  return u8.subarray(p, p + len);
+}
+
+export function memset(addr: number, c: number, len: number): void {
+  forEachChunk(addr, len, (p, n) => u8.fill(c, p, p + n));
+}
+
+export function memcpy(dst: number, src: number, len: number): void {
+  const tmp = new Uint8Array(len);
+  let off = 0;
+  forEachChunk(src, len, (p, n) => { tmp.set(u8.subarray(p, p + n), off); off += n; });
+  off = 0;
+  forEachChunk(dst, len, (p, n) => { u8.set(tmp.subarray(off, off + n), p); off += n; });
+}
+
+export function copy_to(dst: number, data: Uint8Array): void {
+  let off = 0;
+  forEachChunk(dst, data.length, (p, n) => { u8.set(data.subarray(off, off + n), p); off += n; });
+}
+
+export function copy_from(src: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let off = 0;
+  forEachChunk(src, len, (p, n) => { out.set(u8.subarray(p, p + n), off); off += n; });
+  return out;
+}
+
+/** Visit the physically contiguous pieces of a virtual range (page by page outside the linear maps). */
+function forEachChunk(addr: number, len: number, fn: (phys: number, n: number) => void): void {
+  let a = addr;
+  let left = len;
+  while (left > 0) {
+    const p = translate(a);
+    const linear = !(a >= VMALLOC_START && a <= VMALLOC_END);
+    const n = linear ? left : Math.min(left, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+    if (linear) {
+      translate(a + n - 1);
+    }
+    fn(p, n);
+    a += n;
+    left -= n;
+  }
+}
+
+/** Physical bytes, for whole-page operations on the direct map (fast path). */
+export function phys_bytes(phys: number, len: number): Uint8Array {
+  return u8.subarray(phys, phys + len);
+}
+
+/** Fill physical memory (whole-page operations: zeroing, poisoning). */
+export function phys_fill(phys: number, len: number, c: number): void {
+  u8.fill(c, phys, phys + len);
+}
+
+/** Does physical memory [phys, phys+len) equal `pattern` (len <= pattern.length)? */
+export function phys_equals(phys: number, len: number, pattern: Uint8Array): boolean {
+  return ramBuf.compare(pattern, 0, len, phys, phys + len) === 0;
+}

@@ -1,0 +1,49 @@
+/**
+ * The event trace: every event is hashed into the run's digest; it is kept as text only
+ * when the run asks for the trace. Kernel tracepoints (mm_page_alloc, kmalloc, ...) are
+ * emitted only while tracepoints are enabled, so micro-benchmarks can run without them.
+ */
+import { createHash, type Hash } from 'node:crypto';
+
+let hash: Hash = createHash('sha256');
+let kept: string[] | null = null;
+let count = 0;
+export let tracepoints_enabled = false;
+
+export function trace_reset(keep: boolean, tracepoints: boolean): void {
+  hash = createHash('sha256');
+  kept = keep ? [] : null;
+  count = 0;
+  tracepoints_enabled = tracepoints;
+}
+
+export function set_tracepoints(on: boolean): void {
+  tracepoints_enabled = on;
+}
+
+/** Record one event line: "name: details". */
+export function trace_event(name: string, details: string): void {
+  const line = `${name}: ${details}`;
+  hash.update(line);
+  hash.update('\n');
+  count++;
+  if (kept) kept.push(line);
+}
+
+/** Hash report text into the digest without counting it as an event. */
+export function trace_report(text: string): void {
+  hash.update(text);
+  hash.update('\n');
+}
+
+export function trace_count(): number {
+  return count;
+}
+
+export function trace_lines(): readonly string[] {
+  return kept ?? [];
+}
+
+export function trace_digest(): string {
+  return hash.copy().digest('hex');
+}

@@ -1,0 +1,60 @@
+/**
+ * memdesc command-line front end: parses flags, calls the library, prints, exits.
+ * Library modules never print or exit; they return values or throw typed errors.
+ */
+import { Command, CommanderError } from 'commander';
+import { MemdescError, UsageError, CheckFailed } from './errors.ts';
+import { registerSimulate } from './commands/simulate.ts';
+import { registerStart } from './commands/start.ts';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('memdesc')
+    .description('Split struct page into typed memory descriptors: analyze, convert, verify, series, track')
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+  registerSimulate(program);
+  registerStart(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    return reportError(err, debug);
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    process.stderr.write(`memdesc: ${err.message.replace(/^error: /, '')}\n`);
+    return 2;
+  }
+  if (err instanceof CheckFailed) {
+    process.stderr.write(`memdesc: ${err.message}\n`);
+    return 1;
+  }
+  if (err instanceof MemdescError) {
+    process.stderr.write(`memdesc: ${err.message}\n`);
+    if (debug) process.stderr.write(`${err.stack}\n`);
+    return err instanceof UsageError ? 2 : 2;
+  }
+  const e = err as Error;
+  process.stderr.write(`memdesc: internal error: ${e?.message ?? String(err)}\n`);
+  if (debug) process.stderr.write(`${e?.stack}\n`);
+  return 70;
+}
+
+const isMain = process.argv[1] !== undefined && /(?:cli\.ts|memdesc(?:\.mjs)?)$/.test(process.argv[1]);
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
