@@ -12,6 +12,8 @@ import { STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { trace_reset } from './trace.ts';
 import { set_direct_reclaim } from '../mm/page_alloc.ts';
+import { InitLevel, run_initcalls } from './initcall.ts';
+import './subsystems.ts';
 
 export interface BootConfig {
   /** RAM in bytes (default 64 MiB). */
@@ -39,6 +41,7 @@ export function boot(config: BootConfig = {}): MachineInfo {
   memblock_reserve(0, PAGE_SIZE, 'real mode / BIOS');
   memblock_reserve(KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE, 'kernel image');
   kernel_image_init();
+  run_initcalls(InitLevel.SETUP_ARCH);
   const nr_pages = ram / PAGE_SIZE;
   const memmapBytes = nr_pages * STRUCT_PAGE_SIZE;
   const memmapPhys = memblock_phys_alloc(memmapBytes, PAGE_SIZE, 'memmap');
@@ -46,6 +49,10 @@ export function boot(config: BootConfig = {}): MachineInfo {
   free_area_init(memmapPhys);
   lruvec_init();
   memblock_free_all();
+  run_initcalls(InitLevel.MM_CORE);
+  run_initcalls(InitLevel.CORE);
+  run_initcalls(InitLevel.SUBSYS);
+  run_initcalls(InitLevel.LATE);
   machine = { ram, memmapBytes, memmapPhys };
   return machine;
 }

@@ -1,0 +1,5 @@
+/**
+ * Every subsystem of the machine, imported for its initcalls and reports.
+ * One line per kernel file that registers something; order does not matter.
+ */
+import '../mm/vmstat.ts';
