@@ -10,6 +10,8 @@ export interface Report {
   text: () => string;
   /** Machine-readable form for --json, when it differs from the text. */
   json?: () => unknown;
+  /** True when the report needs no workload run (a static table): only boot. */
+  standalone?: boolean;
 }
 
 const reports: Report[] = [];

@@ -20,6 +20,11 @@ function flagNames(page: Page): string {
   return names.join('|');
 }
 
+/** A raw word as the kernel prints it: kernel addresses (bit 47 set, top bits dropped) sign-extended. */
+function raw_word(hex: string): string {
+  return hex.startsWith('0000') && parseInt(hex[4]!, 16) >= 8 ? 'ffff' + hex.slice(4) : hex;
+}
+
 /** The text dump_page() prints for `page`, ending with the reason. */
 export function dump_page(page: Page, reason: string): string {
   const lines: string[] = [];
@@ -37,7 +42,7 @@ export function dump_page(page: Page, reason: string): string {
   const prefix = (mapping & PAGE_MAPPING_ANON) ? 'anon ' : (mapping & PAGE_MAPPING_MOVABLE) ? 'movable ' : '';
   lines.push(`${prefix}flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
   if (typed) lines.push(`page_type: 0x${(head.page_type >>> 24).toString(16)}(${page_type_name(head.page_type)})`);
-  const w = (i: number) => read64hex(page.addr + 8 * i);
+  const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
   lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
   lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
   lines.push(`page dumped because: ${reason}`);

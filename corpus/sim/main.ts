@@ -1,0 +1,91 @@
+/**
+ * The simulation as a program: `main.ts --workload W --seed S [--ram SIZE] [--ops N]
+ * [--trace] [--json] [--report NAME] [--no-tracepoints]`. Prints the reports and, last,
+ * the digest. Exit 0 on a clean run, 1 when a kernel debug check fired, 2 on bad arguments.
+ */
+import { parseArgs } from 'node:util';
+import { run_simulation, parse_ram, standalone_report, is_standalone_report, report_names, type SimResult } from './run.ts';
+import { SimConfigError } from './errors.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`simulate: ${message}\n`);
+  process.exit(2);
+}
+
+function parse_int(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) fail(`--${name} must be a non-negative integer, got "${text}"`);
+  return Number(text);
+}
+
+function print_text(result: SimResult, trace: boolean, only?: string): void {
+  const out: string[] = [];
+  if (trace && !only) out.push(...result.events);
+  if (result.bug) out.push('== BUG ==', result.bug.message, ...(result.bug.dump ? [result.bug.dump] : []));
+  for (const r of result.reports) {
+    if (only && r.name !== only) continue;
+    out.push(`== ${r.title} ==`, r.text);
+  }
+  if (!only) out.push(`events: ${result.eventCount}`, `digest: ${result.digest}`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function main(): void {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        workload: { type: 'string', default: 'mixed' },
+        seed: { type: 'string', default: '1' },
+        ram: { type: 'string' },
+        ops: { type: 'string' },
+        trace: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        report: { type: 'string' },
+        'no-tracepoints': { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  try {
+    const ram = args.ram !== undefined ? parse_ram(args.ram) : undefined;
+    if (args.report !== undefined && !report_names().includes(args.report)) {
+      fail(`unknown report "${args.report}" (choose from ${report_names().join(', ')})`);
+    }
+    if (args.report !== undefined && is_standalone_report(args.report)) {
+      const r = standalone_report(args.report, ram);
+      process.stdout.write(args.json ? JSON.stringify(r.json ?? r.text, null, 2) + '\n' : `== ${r.title} ==\n${r.text}\n`);
+      return;
+    }
+    const result = run_simulation({
+      workload: args.workload!,
+      seed: parse_int('seed', args.seed)!,
+      ram,
+      ops: parse_int('ops', args.ops),
+      keepTrace: args.trace,
+      tracepoints: !args['no-tracepoints'],
+    });
+    if (args.json) {
+      const r = args.report ? result.reports.find((x) => x.name === args.report) : undefined;
+      const payload = r
+        ? (r.json ?? r.text)
+        : {
+            workload: result.workload, seed: result.seed, ram: result.ram, ops: result.ops,
+            eventCount: result.eventCount, digest: result.digest, bug: result.bug ?? null,
+            reports: Object.fromEntries(result.reports.map((x) => [x.name, x.json ?? x.text])),
+            ...(args.trace ? { events: result.events } : {}),
+          };
+      process.stdout.write(JSON.stringify(payload, null, 2) + '\n');
+    } else {
+      print_text(result, args.trace, args.report);
+    }
+    if (result.bug) process.exitCode = 1;
+  } catch (err) {
+    if (err instanceof SimConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+main();

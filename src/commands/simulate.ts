@@ -1,0 +1,22 @@
+/** `memdesc simulate [path]`: run the corpus machine on a workload and print its reports and digest. */
+import type { Command } from 'commander';
+import { BUNDLED_CORPUS } from '../paths.ts';
+import { runCorpusInherit } from '../simulate/runCorpus.ts';
+
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('boot the corpus machine, run a workload from a seed, print reports and the digest')
+    .argument('[path]', 'corpus tree', BUNDLED_CORPUS)
+    .option('-w, --workload <name>', 'buddy, slab, mm, zswap, vmalloc, hwpoison or mixed', 'mixed')
+    .option('-s, --seed <n>', 'PRNG seed', '1')
+    .option('--ram <size>', 'RAM size, 16M to 1G (default 64M)')
+    .option('--ops <n>', 'number of workload operations (default per workload)')
+    .option('--trace', 'print the event trace before the reports')
+    .option('--json', 'machine-readable output')
+    .option('--report <name>', 'print only this report (e.g. buddyinfo, slabinfo, zsmalloc-classes)')
+    .option('--no-tracepoints', 'leave kernel tracepoints out of the trace')
+    .action(async (path: string, opts) => {
+      process.exitCode = await runCorpusInherit(path, opts);
+    });
+}
