@@ -122,8 +122,15 @@ function readUnaligned64(p: number): number {
 
 export function write64(addr: number, v: number): void {
   const p = translate(addr);
-  const lo = v % TWO32;
-  const hi = (v - lo) / TWO32;
+  let lo: number;
+  let hi: number;
+  if (v >= 0 && v < TWO32) {
+    lo = v;
+    hi = 0;
+  } else {
+    hi = Math.floor(v / TWO32);
+    lo = v - hi * TWO32;
+  }
   if ((p & 7) === 0) {
     const i = p >>> 2;
     u32[i] = lo;

@@ -3,3 +3,4 @@
  * One line per kernel file that registers something; order does not matter.
  */
 import '../mm/vmstat.ts';
+import '../fs/proc/page.ts';
