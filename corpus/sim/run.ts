@@ -77,6 +77,7 @@ export function run_simulation(opts: SimOptions): SimResult {
   }
   const reports: SimReport[] = [];
   for (const r of all_reports()) {
+    if (r.standalone) continue;
     let text: string;
     try {
       text = r.text();

@@ -29,9 +29,19 @@ describe('buddy allocator', () => {
     baseline = free_total();
   });
 
-  it('accounts for every page at boot: free + reserved = total', () => {
-    expect(free_total() + memblock_reserved_pages()).toBe(max_pfn());
-    expect(contig_page_data.totalram_pages).toBe(free_total());
+  it('accounts for every page at boot: reserved + free + in use = total', () => {
+    let reserved = 0;
+    let in_use = 0;
+    const free = new Set<number>();
+    for (const [pfn, order] of free_blocks()) for (let i = 0; i < 1 << order; i++) free.add(pfn + i);
+    for (let pfn = 0; pfn < max_pfn(); pfn++) {
+      const page = pfn_to_page(pfn);
+      if (PageReserved(page)) reserved++;
+      else if (!free.has(pfn) && (page._refcount > 0 || PageTail(page))) in_use++;
+    }
+    expect(reserved).toBe(memblock_reserved_pages());
+    expect(reserved + free_total() + in_use).toBe(max_pfn());
+    expect(contig_page_data.totalram_pages).toBe(max_pfn() - reserved);
     expect(PageReserved(pfn_to_page(0))).toBe(true);
   });
 
@@ -128,16 +138,26 @@ describe('debug checks catch union corruption', () => {
   });
 
   it('a buddy order overwritten in page.private (as if a slab wrote its freelist there) stops merging', () => {
-    const before = buddyinfo();
-    const a = alloc_pages(GFP_KERNEL, 4)!;
-    const b = alloc_pages(GFP_KERNEL, 4)!;
-    __free_pages(a, 4);
-    // Another user writes into the free block's private word.
-    const free_head = free_blocks().find(([pfn]) => pfn === page_to_pfn(a));
-    expect(free_head).toBeDefined();
-    a.private = 0x888000456000;
-    __free_pages(b, 4);
+    // Two order-4 blocks that are each other's buddy.
+    const held: Page[] = [];
+    let a: Page | undefined;
+    let b: Page | undefined;
+    while (!b) {
+      const p = alloc_pages(GFP_KERNEL, 4)!;
+      const mate = held.find((q) => (page_to_pfn(q) ^ 16) === page_to_pfn(p));
+      if (mate) { a = mate; b = p; } else held.push(p);
+    }
+    for (const p of held) if (p !== a) __free_pages(p, 4);
     drain_all_pages();
+    const before = buddyinfo();
+    __free_pages(a!, 4);
+    // Another user writes into the free block's private word (the buddy order).
+    expect(free_blocks().some(([pfn, order]) => pfn === page_to_pfn(a!) && order === 4)).toBe(true);
+    a!.private = 0x888000456000;
+    __free_pages(b!, 4);
+    drain_all_pages();
+    // The pair no longer merges: the order-5 block that should be there is missing.
+    expect(free_blocks().some(([pfn, order]) => pfn === (page_to_pfn(a!) & ~31) && order >= 5)).toBe(false);
     expect(buddyinfo()).not.toBe(before);
   });
 
@@ -174,7 +194,8 @@ describe('buddy allocator properties', () => {
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         boot({ ram: 16 * 1024 * 1024 });
         const baseline = free_total();
-        const reserved = memblock_reserved_pages();
+        // Boot already allocated kernel memory (slab caches, page tables): count it as reserved here.
+        const reserved = max_pfn() - baseline;
         const live: Array<{ pfn: number; order: number; page: Page }> = [];
         const owner = new Map<number, number>();
         for (const o of ops) {

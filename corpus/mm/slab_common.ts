@@ -1,0 +1,357 @@
+/**
+ * Allocator-independent slab code (mm/slab_common.c), v5.10 era: the slab_caches list, cache
+ * creation and destruction, the kmalloc caches and their size-to-index table, large kmalloc
+ * from the page allocator, and /proc/slabinfo.
+ *
+ * Simplifications: no cache merging (as with slab_nomerge), no kmalloc-rcl-* or dma-kmalloc-*
+ * caches (every kmalloc uses the KMALLOC_NORMAL caches), no memcg.
+ */
+import { ListHead, INIT_LIST_HEAD, list_add, list_del, list_entries } from '../include/linux/list.ts';
+import { page_address } from '../include/linux/mm.ts';
+import { KernelBug, formatKernelAddress } from '../sim/errors.ts';
+import { static_alloc } from '../sim/kernel_image.ts';
+import { register_report } from '../sim/reports.ts';
+import { write32 } from '../sim/memory.ts';
+import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
+import { __GFP_COMP, __GFP_NOWARN, __GFP_DMA32, __GFP_HIGHMEM, GFP_KERNEL, GFP_NOWAIT, format_gfp } from '../include/linux/gfp.ts';
+import { MAX_PAGE_ORDER } from '../include/linux/mmzone.ts';
+import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
+import { alloc_pages } from './page_alloc.ts';
+import {
+  SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE, SLAB_CONSISTENCY_CHECKS,
+  SLAB_CORE_FLAGS, SLAB_MEM_SPREAD, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_ACCOUNT, SLAB_FAILSLAB,
+  CACHE_CREATE_MASK, ARCH_KMALLOC_MINALIGN, ARCH_SLAB_MINALIGN, KMALLOC_SHIFT_LOW, KMALLOC_SHIFT_HIGH,
+  KMALLOC_MAX_SIZE, KMALLOC_MAX_CACHE_SIZE,
+} from '../include/linux/slab.ts';
+import {
+  KmemCache, KMEM_CACHE_LIST, KMEM_CACHE_REFCOUNT, kmem_cache, kmem_cache_zalloc, kmem_cache_free,
+  __kmem_cache_create, __kmem_cache_shutdown, kmem_cache_release_nodes, kmem_cache_find, register_kmem_cache,
+  unregister_kmem_cache, get_slabinfo, get_order, fls, prep_large_kmalloc,
+} from './slub.ts';
+
+/* ---- the list of all caches ---- */
+
+/** LIST_HEAD(slab_caches): static data; each cache is linked through its struct's `list`. */
+let slab_caches: ListHead | null = null;
+
+/** kmalloc_caches[KMALLOC_NORMAL][index]. */
+let kmalloc_caches: Array<KmemCache | null> = [];
+
+/** Reset at kmem_cache_init(). */
+export function slab_common_init(): void {
+  slab_caches = new ListHead(static_alloc(16));
+  INIT_LIST_HEAD(slab_caches);
+  kmalloc_caches = new Array<KmemCache | null>(KMALLOC_SHIFT_HIGH + 1).fill(null);
+}
+
+function cache_list(s: KmemCache): ListHead {
+  return new ListHead(s.addr + KMEM_CACHE_LIST);
+}
+
+export function slab_caches_add(s: KmemCache): void {
+  list_add(cache_list(s), slab_caches!);
+}
+
+/** Every cache on slab_caches, newest first (the order /proc/slabinfo prints). */
+export function all_kmem_caches(): KmemCache[] {
+  if (slab_caches === null) return [];
+  return list_entries(slab_caches).map((pos) => {
+    const s = kmem_cache_find(pos - KMEM_CACHE_LIST);
+    if (!s) throw new KernelBug(`slab_caches: entry ${pos.toString(16)} is not a kmem_cache`);
+    return s;
+  });
+}
+
+function set_refcount(s: KmemCache, refcount: number): void {
+  s.refcount = refcount;
+  write32(s.addr + KMEM_CACHE_REFCOUNT, refcount);
+}
+
+/* ---- kmalloc caches ---- */
+
+/** kmalloc_info[]: index to size and name (KMALLOC_NORMAL). */
+export const kmalloc_info: ReadonlyArray<{ name: string; size: number }> = [
+  { name: '', size: 0 },
+  { name: 'kmalloc-96', size: 96 },
+  { name: 'kmalloc-192', size: 192 },
+  { name: 'kmalloc-8', size: 8 },
+  { name: 'kmalloc-16', size: 16 },
+  { name: 'kmalloc-32', size: 32 },
+  { name: 'kmalloc-64', size: 64 },
+  { name: 'kmalloc-128', size: 128 },
+  { name: 'kmalloc-256', size: 256 },
+  { name: 'kmalloc-512', size: 512 },
+  { name: 'kmalloc-1k', size: 1024 },
+  { name: 'kmalloc-2k', size: 2048 },
+  { name: 'kmalloc-4k', size: 4096 },
+  { name: 'kmalloc-8k', size: 8192 },
+];
+
+/**
+ * size_index[]: the kmalloc index for sizes up to 192, by (size - 1) / 8. Sizes 65-96 use
+ * kmalloc-96 (index 1) and 129-192 use kmalloc-192 (index 2).
+ */
+const size_index = new Uint8Array([
+  3, // 8
+  4, // 16
+  5, // 24
+  5, // 32
+  6, // 40
+  6, // 48
+  6, // 56
+  6, // 64
+  1, // 72
+  1, // 80
+  1, // 88
+  1, // 96
+  7, // 104
+  7, // 112
+  7, // 120
+  7, // 128
+  2, // 136
+  2, // 144
+  2, // 152
+  2, // 160
+  2, // 168
+  2, // 176
+  2, // 184
+  2, // 192
+]);
+
+function size_index_elem(bytes: number): number {
+  return (bytes - 1) >>> 3;
+}
+
+/** With KMALLOC_MIN_SIZE 8 the table needs no patching; kept for the boot sequence. */
+export function setup_kmalloc_cache_index_table(): void {
+  // KMALLOC_MIN_SIZE is 8 on x86-64: every entry already names an existing cache.
+}
+
+/** The kmalloc cache index for `size` bytes (1..KMALLOC_MAX_CACHE_SIZE). */
+export function kmalloc_index(size: number): number {
+  if (size <= 192) return size_index[size_index_elem(size)]!;
+  return fls(size - 1);
+}
+
+/** The kmalloc cache serving `size` bytes (null before kmem_cache_init or for size 0). */
+export function kmalloc_slab(size: number, _flags: number): KmemCache | null {
+  if (size <= 192) {
+    if (size === 0) return null;
+    return kmalloc_caches[size_index[(size - 1) >>> 3]!]!;
+  }
+  if (size > KMALLOC_MAX_CACHE_SIZE) return null;
+  return kmalloc_caches[fls(size - 1)]!;
+}
+
+/** kmalloc_caches[KMALLOC_NORMAL][index]. */
+export function kmalloc_cache(index: number): KmemCache | null {
+  return kmalloc_caches[index] ?? null;
+}
+
+/** calculate_alignment(): at least ARCH_SLAB_MINALIGN, cache-line aligned on request. */
+export function calculate_alignment(flags: number, align: number, size: number): number {
+  if (flags & SLAB_HWCACHE_ALIGN) {
+    let ralign = 64; // cache_line_size()
+    while (size <= ralign / 2) ralign /= 2;
+    align = Math.max(align, ralign);
+  }
+  if (align < ARCH_SLAB_MINALIGN) align = ARCH_SLAB_MINALIGN;
+  return Math.ceil(align / 8) * 8;
+}
+
+function is_power_of_2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Set up a cache whose struct is already allocated (boot caches and kmalloc caches). */
+export function create_boot_cache(s: KmemCache, name: string, size: number, flags: number): void {
+  s.name = name;
+  s.size = s.object_size = size;
+  // kmalloc caches of power-of-two sizes guarantee natural alignment.
+  let align = ARCH_KMALLOC_MINALIGN;
+  if (is_power_of_2(size)) align = Math.max(align, size);
+  s.align = calculate_alignment(flags, align, size);
+  s.useroffset = 0;
+  s.usersize = 0;
+  const err = __kmem_cache_create(s, flags);
+  if (err) throw new KernelBug(`Kernel panic - not syncing: Creation of kmalloc slab ${name} size=${size} failed. Reason ${err}`);
+  set_refcount(s, -1); // exempt from merging for now
+}
+
+function create_kmalloc_cache(name: string, size: number, flags: number): KmemCache {
+  const addr = kmem_cache_zalloc(kmem_cache!, GFP_NOWAIT);
+  if (addr === 0) throw new KernelBug(`Kernel panic - not syncing: Out of memory when creating slab ${name}`);
+  const s = new KmemCache(addr);
+  register_kmem_cache(s);
+  create_boot_cache(s, name, size, flags);
+  slab_caches_add(s);
+  set_refcount(s, 1);
+  return s;
+}
+
+function new_kmalloc_cache(idx: number, flags: number): void {
+  const info = kmalloc_info[idx]!;
+  kmalloc_caches[idx] = create_kmalloc_cache(info.name, info.size, flags);
+}
+
+/** Create kmalloc-8 .. kmalloc-8k; kmalloc-96 follows kmalloc-64 and kmalloc-192 follows kmalloc-128. */
+export function create_kmalloc_caches(flags: number): void {
+  for (let i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+    if (!kmalloc_caches[i]) new_kmalloc_cache(i, flags);
+    if (i === 6 && !kmalloc_caches[1]) new_kmalloc_cache(1, flags);
+    if (i === 7 && !kmalloc_caches[2]) new_kmalloc_cache(2, flags);
+  }
+}
+
+/* ---- large kmalloc ---- */
+
+/**
+ * kmalloc above KMALLOC_MAX_CACHE_SIZE: a compound block from the page allocator, typed
+ * PGTY_large_kmalloc so that kfree() can tell it from a slab.
+ */
+export function kmalloc_large(size: number, flags: number): number {
+  if (!(size >= 0 && size <= KMALLOC_MAX_SIZE)) {
+    if (!(flags & __GFP_NOWARN)) trace_event('warn_alloc', `kmalloc_large: size ${size} above KMALLOC_MAX_SIZE`);
+    return 0;
+  }
+  const order = get_order(size);
+  if (order > MAX_PAGE_ORDER) return 0;
+  if (flags & (__GFP_DMA32 | __GFP_HIGHMEM)) flags &= ~(__GFP_DMA32 | __GFP_HIGHMEM);
+  flags |= __GFP_COMP;
+  const page = alloc_pages(flags, order);
+  let ret = 0;
+  if (page) {
+    prep_large_kmalloc(page, order);
+    ret = page_address(page);
+  }
+  if (tracepoints_enabled) {
+    trace_event('kmalloc', `ptr=${formatKernelAddress(ret)} bytes_req=${size} bytes_alloc=${PAGE_SIZE << order} gfp_flags=${format_gfp(flags)}`);
+  }
+  return ret;
+}
+
+/* ---- kmem_cache_create / kmem_cache_destroy ---- */
+
+/** SLAB_FLAGS_PERMITTED: what kmem_cache_create() accepts. */
+function flags_permitted(): number {
+  return SLAB_CORE_FLAGS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | SLAB_CONSISTENCY_CHECKS |
+    SLAB_MEM_SPREAD | SLAB_NOLEAKTRACE | SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT | SLAB_FAILSLAB;
+}
+
+function kmem_cache_sanity_check(name: string, size: number): number {
+  if (!name || !Number.isInteger(size) || size < 8 || size > KMALLOC_MAX_SIZE) return -22; // -EINVAL
+  return 0;
+}
+
+/**
+ * Create a cache of `size`-byte objects. `ctor` runs on every object when its slab is
+ * allocated. A failure is a bug here (the kernel returns NULL, or panics with SLAB_PANIC).
+ */
+export function kmem_cache_create(name: string, size: number, align: number, flags: number, ctor?: (obj: number) => void): KmemCache {
+  let err = kmem_cache_sanity_check(name, size);
+  let s: KmemCache | null = null;
+  if (!err && (flags & ~flags_permitted())) err = -22;
+  if (!err) {
+    flags &= CACHE_CREATE_MASK;
+    const addr = kmem_cache_zalloc(kmem_cache!, GFP_KERNEL);
+    if (addr === 0) {
+      err = -12; // -ENOMEM
+    } else {
+      s = new KmemCache(addr);
+      s.name = name;
+      s.size = s.object_size = size;
+      s.align = calculate_alignment(flags, align, size);
+      s.ctor = ctor ?? null;
+      s.useroffset = 0;
+      s.usersize = 0;
+      register_kmem_cache(s);
+      err = __kmem_cache_create(s, flags);
+      if (err) {
+        unregister_kmem_cache(s);
+        kmem_cache_free(kmem_cache!, addr);
+        s = null;
+      } else {
+        set_refcount(s, 1);
+        slab_caches_add(s);
+      }
+    }
+  }
+  if (err || s === null) {
+    if (flags & SLAB_PANIC) {
+      throw new KernelBug(`Kernel panic - not syncing: kmem_cache_create: Failed to create slab '${name}'. Error ${err}`);
+    }
+    throw new KernelBug(`kmem_cache_create(${name}) failed with error ${err}`);
+  }
+  return s;
+}
+
+function shutdown_cache(s: KmemCache): void {
+  if (__kmem_cache_shutdown(s) !== 0) {
+    throw new KernelBug(`BUG ${s.name} (Not tainted): Objects remaining in ${s.name} on __kmem_cache_shutdown()\n` +
+      `kmem_cache_destroy ${s.name}: Slab cache still has objects`);
+  }
+  list_del(cache_list(s));
+  kmem_cache_release_nodes(s);
+  unregister_kmem_cache(s);
+  kmem_cache_free(kmem_cache!, s.addr);
+}
+
+/** Destroy a cache; every object must have been freed (BUG otherwise). */
+export function kmem_cache_destroy(s: KmemCache | null | undefined): void {
+  if (!s) return;
+  set_refcount(s, s.refcount - 1);
+  if (s.refcount) return;
+  shutdown_cache(s);
+}
+
+/* ---- /proc/slabinfo ---- */
+
+export interface SlabinfoRow {
+  name: string;
+  active_objs: number;
+  num_objs: number;
+  objsize: number;
+  objperslab: number;
+  pagesperslab: number;
+  active_slabs: number;
+  num_slabs: number;
+}
+
+/** One row of /proc/slabinfo per cache, as data. */
+export function slabinfo_stats(): SlabinfoRow[] {
+  return all_kmem_caches().map((s) => {
+    const info = get_slabinfo(s);
+    return {
+      name: s.name,
+      active_objs: info.active_objs,
+      num_objs: info.num_objs,
+      objsize: s.size,
+      objperslab: info.objects_per_slab,
+      pagesperslab: 1 << info.cache_order,
+      active_slabs: info.active_slabs,
+      num_slabs: info.num_slabs,
+    };
+  });
+}
+
+function pad(v: number, w: number): string {
+  return String(v).padStart(w);
+}
+
+/** /proc/slabinfo (version 2.1; SLUB has no tunables). */
+export function slabinfo(): string {
+  const lines = [
+    'slabinfo - version: 2.1',
+    '# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>' +
+      ' : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>',
+  ];
+  for (const r of slabinfo_stats()) {
+    lines.push(
+      `${r.name.padEnd(17)} ${pad(r.active_objs, 6)} ${pad(r.num_objs, 6)} ${pad(r.objsize, 6)} ${pad(r.objperslab, 4)} ${pad(r.pagesperslab, 4)}` +
+        ` : tunables ${pad(0, 4)} ${pad(0, 4)} ${pad(0, 4)} : slabdata ${pad(r.active_slabs, 6)} ${pad(r.num_slabs, 6)} ${pad(0, 6)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+register_report({ name: 'slabinfo', title: '/proc/slabinfo', text: slabinfo, json: slabinfo_stats });
