@@ -4,3 +4,11 @@
  */
 import '../mm/vmstat.ts';
 import '../fs/proc/page.ts';
+import '../mm/slub.ts';
+import '../arch/x86/mm/init_64.ts';
+import '../arch/x86/mm/pgtable.ts';
+import '../mm/memory.ts';
+import '../mm/rmap.ts';
+import '../kernel/pid.ts';
+import '../kernel/fork.ts';
+import '../mm/zsmalloc.ts';

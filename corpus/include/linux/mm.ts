@@ -172,3 +172,259 @@ export function page_zone(page: Page): Zone {
   return contig_page_data.node_zones[page_zonenum(page)]!;
 }
 
+
+/* ======================================================================================
+ * Page tables and address spaces (the parts of include/linux/mm.h that page-table code
+ * uses). Owned by the page-table / process code; appended as one section.
+ *
+ * Every page-table page carries PGTY_table and counts in NR_PAGETABLE. PTE and PMD tables
+ * of user address spaces have a split page-table lock: a spinlock_t allocated from the
+ * "page->ptl" kmem_cache (ALLOC_SPLIT_PTLOCKS: a debug spinlock does not fit in a long),
+ * its address kept in page->ptl, which is page->private. init_mm's tables skip it.
+ * ====================================================================================== */
+
+import { read64 } from '../../sim/memory.ts';
+import { ZoneStat, __mod_zone_page_state } from './mmzone.ts';
+import { BUG } from './mmdebug.ts';
+import { __SetPageTable, __ClearPageTable, PageAnon } from './page-flags.ts';
+import { MmStruct, MM_FILEPAGES, MM_ANONPAGES, MM_SHMEMPAGES } from './mm_types.ts';
+import { PTRS_PER_PTE, PTRS_PER_PMD, PTRS_PER_PUD } from '../../arch/x86/include/asm/pgtable_64_types.ts';
+import {
+  pmd_page, p4d_offset, p4d_none, pud_none, pmd_none, pud_offset, pmd_offset, pte_offset_map, pte_offset_kernel,
+  pte_unmap,
+} from '../../arch/x86/include/asm/pgtable.ts';
+import { ptlock_alloc, ptlock_free, __pud_alloc, __pmd_alloc, __pte_alloc, __pte_alloc_kernel } from '../../mm/memory.ts';
+
+/** spinlock_t with CONFIG_DEBUG_SPINLOCK: raw_lock, magic, owner_cpu, owner. */
+export const SPINLOCK_T_SIZE = 24;
+export const SPINLOCK_MAGIC = 0xdead4ead;
+
+export function spin_lock_init(lock: number): void {
+  write32(lock, 0);
+  write32(lock + 4, SPINLOCK_MAGIC);
+  write32(lock + 8, 0xffffffff);
+  write32(lock + 12, 0);
+  write32(lock + 16, 0xffffffff);
+  write32(lock + 20, 0xffffffff);
+}
+
+/** One CPU: taking a held lock can only be a recursion (deadlock) bug. */
+export function spin_lock(lock: number): void {
+  if (read32(lock + 4) !== SPINLOCK_MAGIC) BUG(`spinlock bad magic on lock ${lock.toString(16)}`);
+  if (read32(lock) !== 0) BUG(`spinlock recursion on lock ${lock.toString(16)}`);
+  write32(lock, 1);
+  write32(lock + 8, 0);
+}
+
+export function spin_unlock(lock: number): void {
+  if (read32(lock) === 0) BUG(`spin_unlock of unlocked lock ${lock.toString(16)}`);
+  write32(lock, 0);
+  write32(lock + 8, 0xffffffff);
+}
+
+export function spin_is_locked(lock: number): boolean {
+  return read32(lock) !== 0;
+}
+
+/* vmstat (include/linux/vmstat.h) for the page-table counters. */
+
+export function inc_zone_page_state(page: Page, item: ZoneStat): void {
+  __mod_zone_page_state(page_zone(page), item, 1);
+}
+
+export function dec_zone_page_state(page: Page, item: ZoneStat): void {
+  __mod_zone_page_state(page_zone(page), item, -1);
+}
+
+/* Split page-table locks. ptlock_alloc()/ptlock_free() live in mm/memory.ts. */
+
+/** The lock of a PTE or PMD table: page->ptl, which is page->private. */
+export function ptlock_ptr(page: Page): number {
+  return page.private;
+}
+
+export function ptlock_init(page: Page): boolean {
+  // prep_new_page() cleared page->private (page->ptl); nobody may have used it since.
+  VM_BUG_ON_PAGE(page.private !== 0, page, 'ptlock_init: page->ptl already set');
+  if (!ptlock_alloc(page)) return false;
+  spin_lock_init(ptlock_ptr(page));
+  return true;
+}
+
+/** The lock protecting the PTE table that the pmd entry at `pmd` points to. */
+export function pte_lockptr(_mm: MmStruct, pmd: number): number {
+  return ptlock_ptr(pmd_page(read64(pmd)));
+}
+
+/** The PMD table page containing the entry at `pmd`. */
+export function pmd_to_page(pmd: number): Page {
+  return virt_to_page(pmd - (pmd % PAGE_SIZE));
+}
+
+export function pmd_lockptr(_mm: MmStruct, pmd: number): number {
+  return ptlock_ptr(pmd_to_page(pmd));
+}
+
+export function pmd_lock(mm: MmStruct, pmd: number): number {
+  const ptl = pmd_lockptr(mm, pmd);
+  spin_lock(ptl);
+  return ptl;
+}
+
+/** PUD and above are protected by mm->page_table_lock. */
+export function pud_lockptr(mm: MmStruct, _pud: number): number {
+  return mm.page_table_lock;
+}
+
+export function pud_lock(mm: MmStruct, pud: number): number {
+  const ptl = pud_lockptr(mm, pud);
+  spin_lock(ptl);
+  return ptl;
+}
+
+/** Type and account a page-table page (shared by every level). */
+export function __pgtable_page_ctor(page: Page): void {
+  __SetPageTable(page);
+  inc_zone_page_state(page, ZoneStat.NR_PAGETABLE);
+}
+
+export function __pgtable_page_dtor(page: Page): void {
+  __ClearPageTable(page);
+  dec_zone_page_state(page, ZoneStat.NR_PAGETABLE);
+}
+
+export function pgtable_pte_page_ctor(page: Page): boolean {
+  if (!ptlock_init(page)) return false;
+  __pgtable_page_ctor(page);
+  return true;
+}
+
+export function pgtable_pte_page_dtor(page: Page): void {
+  ptlock_free(page);
+  __pgtable_page_dtor(page);
+}
+
+export function pgtable_pmd_page_ctor(page: Page): boolean {
+  if (!ptlock_init(page)) return false;
+  __pgtable_page_ctor(page);
+  return true;
+}
+
+export function pgtable_pmd_page_dtor(page: Page): void {
+  ptlock_free(page);
+  __pgtable_page_dtor(page);
+}
+
+/** PUD and PGD tables have no split lock. */
+export function pgtable_pud_page_ctor(page: Page): void {
+  __pgtable_page_ctor(page);
+}
+
+export function pgtable_pud_page_dtor(page: Page): void {
+  __pgtable_page_dtor(page);
+}
+
+export function pgtable_pgd_page_ctor(page: Page): void {
+  __pgtable_page_ctor(page);
+}
+
+export function pgtable_pgd_page_dtor(page: Page): void {
+  __pgtable_page_dtor(page);
+}
+
+/* mm->pgtables_bytes */
+
+export function mm_pgtables_bytes(mm: MmStruct): number {
+  return mm.pgtables_bytes;
+}
+export function mm_inc_nr_ptes(mm: MmStruct): void {
+  mm.pgtables_bytes += PTRS_PER_PTE * 8;
+}
+export function mm_dec_nr_ptes(mm: MmStruct): void {
+  mm.pgtables_bytes -= PTRS_PER_PTE * 8;
+}
+export function mm_inc_nr_pmds(mm: MmStruct): void {
+  mm.pgtables_bytes += PTRS_PER_PMD * 8;
+}
+export function mm_dec_nr_pmds(mm: MmStruct): void {
+  mm.pgtables_bytes -= PTRS_PER_PMD * 8;
+}
+export function mm_inc_nr_puds(mm: MmStruct): void {
+  mm.pgtables_bytes += PTRS_PER_PUD * 8;
+}
+export function mm_dec_nr_puds(mm: MmStruct): void {
+  mm.pgtables_bytes -= PTRS_PER_PUD * 8;
+}
+
+/* Per-mm rss counters. */
+
+export function get_mm_counter(mm: MmStruct, member: number): number {
+  return mm.rss_stat[member]!;
+}
+export function add_mm_counter(mm: MmStruct, member: number, value: number): void {
+  mm.rss_stat[member] = mm.rss_stat[member]! + value;
+}
+export function inc_mm_counter(mm: MmStruct, member: number): void {
+  add_mm_counter(mm, member, 1);
+}
+export function dec_mm_counter(mm: MmStruct, member: number): void {
+  add_mm_counter(mm, member, -1);
+}
+export function get_mm_rss(mm: MmStruct): number {
+  return get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SHMEMPAGES);
+}
+/** Which rss counter a mapped page counts in (anonymous memory only here). */
+export function mm_counter(page: Page): number {
+  return PageAnon(page) ? MM_ANONPAGES : MM_FILEPAGES;
+}
+
+/* Allocate the next level if missing (the __*_alloc() slow paths are in mm/memory.ts). */
+
+/** Folded P4D: the p4d is the pgd entry. */
+export function p4d_alloc(_mm: MmStruct, pgd: number, addr: number): number {
+  return p4d_offset(pgd, addr);
+}
+
+/** The pud entry for `addr`, allocating the PUD table; 0 on failure. */
+export function pud_alloc(mm: MmStruct, p4d: number, addr: number): number {
+  if (p4d_none(read64(p4d)) && __pud_alloc(mm, p4d, addr)) return 0;
+  return pud_offset(p4d, addr);
+}
+
+export function pmd_alloc(mm: MmStruct, pud: number, addr: number): number {
+  if (pud_none(read64(pud)) && __pmd_alloc(mm, pud, addr)) return 0;
+  return pmd_offset(pud, addr);
+}
+
+/** Non-zero (true) when the PTE table could not be allocated. */
+export function pte_alloc(mm: MmStruct, pmd: number): boolean {
+  return pmd_none(read64(pmd)) && __pte_alloc(mm, pmd) !== 0;
+}
+
+export function pte_alloc_map(mm: MmStruct, pmd: number, addr: number): number {
+  return pte_alloc(mm, pmd) ? 0 : pte_offset_map(pmd, addr);
+}
+
+/** The pte for `addr` in a kernel PTE table, allocating it; 0 on failure. */
+export function pte_alloc_kernel(pmd: number, addr: number): number {
+  if (pmd_none(read64(pmd)) && __pte_alloc_kernel(pmd)) return 0;
+  return pte_offset_kernel(pmd, addr);
+}
+
+/** Map and lock the PTE for `addr`; the lock is returned through ptlp. */
+export function pte_offset_map_lock(mm: MmStruct, pmd: number, addr: number, ptlp: { ptl: number }): number {
+  const ptl = pte_lockptr(mm, pmd);
+  const pte = pte_offset_map(pmd, addr);
+  ptlp.ptl = ptl;
+  spin_lock(ptl);
+  return pte;
+}
+
+export function pte_unmap_unlock(ptep: number, ptl: number): void {
+  spin_unlock(ptl);
+  pte_unmap(ptep);
+}
+
+export function pte_alloc_map_lock(mm: MmStruct, pmd: number, addr: number, ptlp: { ptl: number }): number {
+  return pte_alloc(mm, pmd) ? 0 : pte_offset_map_lock(mm, pmd, addr, ptlp);
+}

@@ -133,3 +133,152 @@ export class Page {
 export function nth_page(page: Page, n: number): Page {
   return new Page(page.addr + n * STRUCT_PAGE_SIZE);
 }
+
+/* ======================================================================================
+ * Address spaces: mm_struct, vm_area_struct, anon_vma (mm_types.h, rmap.h).
+ * Owned by the page-table / process code (arch/x86/mm, mm/memory.ts, mm/mmap.ts,
+ * mm/rmap.ts, kernel/fork.ts). Each object has a real address in simulated memory
+ * (slab-allocated; init_mm is static data); the fields below live on the JS side and are
+ * found from that address through the owners' ObjectRegistry.
+ * ====================================================================================== */
+
+/** vm_flags (include/linux/mm.h). */
+export const VM_NONE = 0x00000000;
+export const VM_READ = 0x00000001;
+export const VM_WRITE = 0x00000002;
+export const VM_EXEC = 0x00000004;
+export const VM_SHARED = 0x00000008;
+export const VM_MAYREAD = 0x00000010;
+export const VM_MAYWRITE = 0x00000020;
+export const VM_MAYEXEC = 0x00000040;
+export const VM_MAYSHARE = 0x00000080;
+export const VM_GROWSDOWN = 0x00000100;
+export const VM_PFNMAP = 0x00000400;
+export const VM_LOCKED = 0x00002000;
+export const VM_DONTCOPY = 0x00020000;
+export const VM_ACCOUNT = 0x00100000;
+export const VM_NORESERVE = 0x00200000;
+export const VM_HUGETLB = 0x00400000;
+export const VM_MIXEDMAP = 0x10000000;
+
+/** Per-mm rss counters (enum in mm_types_task.h). */
+export const MM_FILEPAGES = 0;
+export const MM_ANONPAGES = 1;
+export const MM_SWAPENTS = 2;
+export const MM_SHMEMPAGES = 3;
+export const NR_MM_COUNTERS = 4;
+
+/** Page-fault results (enum vm_fault_reason). */
+export const VM_FAULT_OOM = 0x000001;
+export const VM_FAULT_SIGBUS = 0x000002;
+export const VM_FAULT_MAJOR = 0x000004;
+export const VM_FAULT_WRITE = 0x000008;
+export const VM_FAULT_HWPOISON = 0x000010;
+export const VM_FAULT_HWPOISON_LARGE = 0x000020;
+export const VM_FAULT_SIGSEGV = 0x000040;
+export const VM_FAULT_NOPAGE = 0x000100;
+export const VM_FAULT_LOCKED = 0x000200;
+export const VM_FAULT_RETRY = 0x000400;
+export const VM_FAULT_FALLBACK = 0x000800;
+export const VM_FAULT_DONE_COW = 0x001000;
+export const VM_FAULT_ERROR =
+  VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE | VM_FAULT_FALLBACK;
+
+/** Fault flags (FAULT_FLAG_*). */
+export const FAULT_FLAG_WRITE = 0x01;
+export const FAULT_FLAG_USER = 0x40;
+
+/** sizeof() of the slab-allocated objects (x86-64, debug spinlocks). */
+export const MM_STRUCT_SIZE = 1088;
+export const VM_AREA_STRUCT_SIZE = 200;
+export const ANON_VMA_SIZE = 88;
+export const ANON_VMA_CHAIN_SIZE = 64;
+/** Offset of mm->page_table_lock inside struct mm_struct. */
+export const MM_PAGE_TABLE_LOCK_OFFSET = 0x60;
+
+/** struct mm_struct: one address space. */
+export class MmStruct {
+  /** Address of the struct (mm_struct slab object; init_mm is static data). */
+  addr = 0;
+  /** Kernel virtual address of the top-level page table (a pgd page). */
+  pgd = 0;
+  /** VMAs sorted by address, linked through vm_next/vm_prev. */
+  mmap: VmAreaStruct | null = null;
+  /** Last VMA found (vmacache). */
+  mmap_cache: VmAreaStruct | null = null;
+  map_count = 0;
+  /** Users of the address space (threads) and references to the struct. */
+  mm_users = 1;
+  mm_count = 1;
+  readonly rss_stat = new Float64Array(NR_MM_COUNTERS);
+  /** Bytes of PTE, PMD and PUD tables (mm_inc_nr_ptes() etc.). */
+  pgtables_bytes = 0;
+  mmap_base = 0;
+  task_size = 0;
+  highest_vm_end = 0;
+  total_vm = 0;
+  hiwater_rss = 0;
+  /** Pages of VM_ACCOUNT mappings. */
+  nr_accounted = 0;
+  /** The owning task (mm->owner), if any. */
+  owner: unknown = null;
+
+  /** &mm->page_table_lock: protects the upper levels (PUD and above). */
+  get page_table_lock(): number {
+    return this.addr + MM_PAGE_TABLE_LOCK_OFFSET;
+  }
+}
+
+/** struct vm_area_struct: one mapping [vm_start, vm_end) of an mm. */
+export class VmAreaStruct {
+  /** Address of the struct (vm_area_struct slab object). */
+  addr = 0;
+  vm_start = 0;
+  vm_end = 0;
+  vm_next: VmAreaStruct | null = null;
+  vm_prev: VmAreaStruct | null = null;
+  vm_mm: MmStruct;
+  vm_page_prot = 0;
+  vm_flags = 0;
+  /** Offset in PAGE_SIZE units: for anonymous mappings, vm_start >> PAGE_SHIFT at creation. */
+  vm_pgoff = 0;
+  /** The anon_vma new anonymous pages of this VMA point to (page->mapping). */
+  anon_vma: AnonVma | null = null;
+  /** same_vma list: one chain per anon_vma this VMA's pages may belong to. */
+  anon_vma_chain: AnonVmaChain[] = [];
+
+  constructor(mm: MmStruct) {
+    this.vm_mm = mm;
+  }
+}
+
+/**
+ * struct anon_vma: the object anonymous pages point to through page->mapping (address |
+ * PAGE_MAPPING_ANON). Its interval tree (rb_root) holds the chains of every VMA that may map
+ * a page of it; the rmap walk goes page->mapping -> anon_vma -> chains -> vma.
+ */
+export class AnonVma {
+  addr = 0;
+  /** The root of this anon_vma's fork tree (itself for a first-generation anon_vma). */
+  root: AnonVma;
+  parent: AnonVma;
+  refcount = 1;
+  /** Number of child anon_vmas and VMAs pointing at this one (for reuse decisions). */
+  degree = 1;
+  /** The interval tree of anon_vma_chains, kept in insertion order. */
+  readonly rb_root = new Set<AnonVmaChain>();
+
+  constructor() {
+    this.root = this;
+    this.parent = this;
+  }
+}
+
+/** struct anon_vma_chain: links one VMA to one anon_vma (both directions). */
+export class AnonVmaChain {
+  addr = 0;
+  constructor(readonly vma: VmAreaStruct, readonly anon_vma: AnonVma) {}
+}
+
+/** init_mm (mm/init-mm.c): the kernel's address space; its pgd is swapper_pg_dir. */
+export const init_mm = new MmStruct();
