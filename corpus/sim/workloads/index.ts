@@ -2,8 +2,10 @@
 import type { Workload } from './types.ts';
 import { buddyWorkload } from './buddy.ts';
 import { slabWorkload } from './slab.ts';
+import { mmWorkload } from './mm.ts';
+import { mixedWorkload } from './mixed.ts';
 
-export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload];
+export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, mixedWorkload];
 
 export function find_workload(name: string): Workload | undefined {
   return WORKLOADS.find((w) => w.name === name);
