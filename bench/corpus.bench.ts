@@ -1,18 +1,26 @@
 /**
  * Micro-benchmarks of the corpus machine's core operations. Kernel tracepoints are off
- * (as in a kernel without tracing enabled); page poisoning stays at the simulation's default.
+ * (as in a kernel without tracing enabled). Page poisoning is measured both ways: the
+ * simulation runs with it on; the kernel's hardware figures are without it.
  */
 import { bench, type BenchResult } from './harness.ts';
 import { boot } from '../corpus/sim/boot.ts';
 import { alloc_pages, __free_pages, page_alloc_debug } from '../corpus/mm/page_alloc.ts';
 import { GFP_KERNEL } from '../corpus/include/linux/gfp.ts';
+import { kmalloc, kfree } from '../corpus/include/linux/slab.ts';
+import { process_create, fork_process } from '../corpus/kernel/fork.ts';
+import { process_exit } from '../corpus/kernel/exit.ts';
+import { do_mmap_anon, do_munmap, PROT_READ, PROT_WRITE } from '../corpus/mm/mmap.ts';
+import { handle_mm_fault } from '../corpus/mm/memory.ts';
+
+const RAM = 256 * 1024 * 1024;
 
 export function corpusBenches(): BenchResult[] {
   const results: BenchResult[] = [];
-  boot({ ram: 256 * 1024 * 1024, tracepoints: false });
-  for (const poison of [true, false]) {
+  boot({ ram: RAM, tracepoints: false });
+  for (const poison of [false, true]) {
     page_alloc_debug.page_poisoning = poison;
-    const suffix = poison ? ' (page poisoning on)' : ' (page poisoning off, kernel default)';
+    const suffix = poison ? ' [page poisoning on]' : ' [poisoning off, kernel default]';
     results.push(bench(`buddy order-0 alloc+free${suffix}`, 200_000, (n) => {
       for (let i = 0; i < n; i++) __free_pages(alloc_pages(GFP_KERNEL, 0)!, 0);
     }, { target: '≤ 500 ns' }));
@@ -21,5 +29,29 @@ export function corpusBenches(): BenchResult[] {
     }));
   }
   page_alloc_debug.page_poisoning = true;
+  results.push(bench('kmalloc(64)+kfree', 500_000, (n) => {
+    for (let i = 0; i < n; i++) kfree(kmalloc(64, GFP_KERNEL));
+  }, { target: '≤ 300 ns' }));
+
+  const task = process_create('bench')!;
+  const region = do_mmap_anon(task, 2 * 1024 * 1024, PROT_READ | PROT_WRITE);
+  // Keep the region's page tables alive so the loop measures the fault and the unmap.
+  handle_mm_fault(task, region + 1024 * 1024, true);
+  results.push(bench('page fault + unmap of one anonymous page', 20_000, (n) => {
+    for (let i = 0; i < n; i++) {
+      handle_mm_fault(task, region, true);
+      do_munmap(task, region, 4096);
+      do_mmap_anon(task, 4096, PROT_READ | PROT_WRITE);
+    }
+  }));
+  process_exit(task);
+
+  const parent = process_create('parent')!;
+  const mib = do_mmap_anon(parent, 1024 * 1024, PROT_READ | PROT_WRITE);
+  for (let off = 0; off < 1024 * 1024; off += 4096) handle_mm_fault(parent, mib + off, true);
+  results.push(bench('fork+exit of a process with 1 MiB touched', 500, (n) => {
+    for (let i = 0; i < n; i++) process_exit(fork_process(parent)!);
+  }, { batches: 5 }));
+  process_exit(parent);
   return results;
 }
