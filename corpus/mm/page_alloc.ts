@@ -171,9 +171,9 @@ function free_tail_page_prepare(head: Page, page: Page): void {
   clear_compound_head(page);
 }
 
-/** Checks, clears and poisons pages on their way back to the allocator. */
-function free_pages_prepare(page: Page, order: number): void {
-  if (PageHWPoison(page)) return;
+/** Checks, clears and poisons pages on their way back to the allocator; false: keep it out. */
+function free_pages_prepare(page: Page, order: number): boolean {
+  if (PageHWPoison(page)) return false;
   if (order > 0) {
     const compound = PageHead(page);
     if (compound) {
@@ -198,6 +198,7 @@ function free_pages_prepare(page: Page, order: number): void {
   if (page_alloc_debug.page_poisoning) {
     phys_fill(page_to_pfn(page) * PAGE_SIZE, PAGE_SIZE << order, PAGE_POISON);
   }
+  return true;
 }
 
 function free_one_page(zone: Zone, page: Page, pfn: number, order: number, migratetype: number): void {
@@ -206,8 +207,7 @@ function free_one_page(zone: Zone, page: Page, pfn: number, order: number, migra
 }
 
 function __free_pages_ok(page: Page, order: number): void {
-  free_pages_prepare(page, order);
-  if (PageHWPoison(page)) return;
+  if (!free_pages_prepare(page, order)) return;
   const pfn = page_to_pfn(page);
   if (tracepoints_enabled) trace_event('mm_page_free', `pfn=0x${pfn.toString(16)} order=${order}`);
   free_one_page(page_zone(page), page, pfn, order, get_pageblock_migratetype(page));
@@ -219,8 +219,7 @@ function free_the_page(page: Page, order: number): void {
     __free_pages_ok(page, order);
     return;
   }
-  free_pages_prepare(page, order);
-  if (PageHWPoison(page)) return;
+  if (!free_pages_prepare(page, order)) return;
   if (tracepoints_enabled) trace_event('mm_page_free', `pfn=0x${page_to_pfn(page).toString(16)} order=${order}`);
   const migratetype = get_pageblock_migratetype(page);
   if (migratetype >= MIGRATE_PCPTYPES) {
@@ -374,14 +373,14 @@ function rmqueue_bulk(zone: Zone, order: number, count: number, list: ListHead, 
 function rmqueue_pcplist(zone: Zone, order: number, migratetype: number): Page | null {
   const pcp = zone_pcp(zone);
   const list = pcp_list(pcp, order_to_pindex(migratetype, order));
-  if (list_empty(list)) {
+  let page = list_first_entry_or_null(list, Page, 'lru');
+  if (!page) {
     const batch = Math.max(1, pcp.batch >>> order);
     pcp.count += rmqueue_bulk(zone, order, batch, list, migratetype) << order;
-    if (list_empty(list)) return null;
+    page = list_first_entry_or_null(list, Page, 'lru');
+    if (!page) return null;
   }
-  const page = list_first_entry(list, Page, 'lru');
   list_del(page.lru);
-  set_page_private(page, 0);
   pcp.count -= 1 << order;
   return page;
 }

@@ -147,6 +147,12 @@ export function read64hi(addr: number): number {
   return read32(addr + 4);
 }
 export function write64parts(addr: number, hi: number, lo: number): void {
+  const p = translate(addr);
+  if ((p & 7) === 0) {
+    u32[p >>> 2] = lo >>> 0;
+    u32[(p >>> 2) + 1] = hi >>> 0;
+    return;
+  }
   write32(addr, lo >>> 0);
   write32(addr + 4, hi >>> 0);
 }

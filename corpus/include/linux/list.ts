@@ -51,11 +51,14 @@ export function list_add_tail(entry: ListHead, head: ListHead): void {
   __list_add(entry, head.prev, head.addr);
 }
 
+/** Kernel pointers fit 48 bits; anything above is a poison value or garbage. */
+const NON_CANONICAL = 2 ** 48;
+
 function __list_del_entry(entry: ListHead): void {
-  if (list_is_poisoned(entry)) {
-    throw new KernelBug(`list_del corruption, ${entry.addr.toString(16)}->next is LIST_POISON1`);
-  }
   const next = entry.next;
+  if (next >= NON_CANONICAL) {
+    throw new KernelBug(`list_del corruption, ${entry.addr.toString(16)}->next is ${list_is_poisoned(entry) ? 'LIST_POISON1' : 'non-canonical'}`);
+  }
   const prev = entry.prev;
   if (read64(prev) !== entry.addr || read64(next + 8) !== entry.addr) {
     throw new KernelBug(`list_del corruption. prev->next should be ${entry.addr.toString(16)}`);

@@ -122,8 +122,10 @@ export function get_page(page: Page): void {
 }
 
 export function put_page_testzero(page: Page): boolean {
-  VM_BUG_ON_PAGE(page._refcount === 0, page, 'put_page on a page with refcount 0');
-  return page_ref_dec_and_test(page);
+  const v = page._refcount;
+  VM_BUG_ON_PAGE(v === 0, page, 'put_page on a page with refcount 0');
+  page._refcount = v - 1;
+  return v === 1;
 }
 
 export function put_page(page: Page): void {
