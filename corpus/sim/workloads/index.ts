@@ -4,8 +4,9 @@ import { buddyWorkload } from './buddy.ts';
 import { slabWorkload } from './slab.ts';
 import { mmWorkload } from './mm.ts';
 import { mixedWorkload } from './mixed.ts';
+import { hwpoisonWorkload } from './hwpoison.ts';
 
-export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, mixedWorkload];
+export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, hwpoisonWorkload, mixedWorkload];
 
 export function find_workload(name: string): Workload | undefined {
   return WORKLOADS.find((w) => w.name === name);

@@ -7,6 +7,7 @@ import type { Workload, WorkloadContext } from './types.ts';
 import { buddy_step } from './buddy.ts';
 import { slab_setup, slab_step } from './slab.ts';
 import { mm_setup, mm_step } from './mm.ts';
+import { inject_failure } from './hwpoison.ts';
 import { trace_event } from '../trace.ts';
 import { buddyinfo } from '../../mm/page_alloc.ts';
 
@@ -24,6 +25,8 @@ export function mixed_components(ctx: WorkloadContext): Component[] {
     { name: 'mm', weight: 50, step: (c, op) => mm_step(c, mm, op) },
     { name: 'slab', weight: 35, step: (c, op) => slab_step(c, slab, op) },
     { name: 'buddy', weight: 15, step: (c, op) => { if (buddy_live.length < 64 || c.rng.chance(0.5)) buddy_step(c, buddy_live, op); } },
+    // Rare hardware errors; never into the buddy workload's blocks (their owner is a bare driver).
+    { name: 'hwpoison', weight: 0.1, step: (c, op) => inject_failure(c, mm, op, ['free', 'slab', 'pgtable', 'anon']) },
   ];
 }
 

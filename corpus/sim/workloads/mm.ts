@@ -150,6 +150,13 @@ export function mm_step(ctx: WorkloadContext, st: MmState, op: number): void {
   }
 }
 
+/** Forget processes that died outside the workload (killed by memory failure or the OOM path). */
+export function mm_reap(st: MmState): number[] {
+  const dead = st.procs.filter((p) => p.task.exit_state !== 0);
+  st.procs = st.procs.filter((p) => p.task.exit_state === 0);
+  return dead.map((p) => p.task.pid);
+}
+
 export function mm_teardown(st: MmState): void {
   for (const p of [...st.procs]) {
     for (const addr of p.shadow.keys()) verify_page(p, addr, 'mm workload teardown');
