@@ -12,3 +12,4 @@ import '../mm/rmap.ts';
 import '../kernel/pid.ts';
 import '../kernel/fork.ts';
 import '../mm/zsmalloc.ts';
+import '../mm/memory-failure.ts';
