@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { MemdescError, UsageError, CheckFailed } from './errors.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
+import { registerAnalyze } from './commands/analyze.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} });
   registerSimulate(program);
   registerStart(program);
+  registerAnalyze(program);
   return program;
 }
 

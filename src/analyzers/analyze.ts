@@ -1,0 +1,137 @@
+/**
+ * analyze: load -> find -> wrappers -> classify -> result. All type queries happen here,
+ * before any report is produced.
+ */
+import type { Project } from 'ts-morph';
+import { UsageError } from '../errors.ts';
+import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
+import { ts } from 'ts-morph';
+import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
+import { enclosingFunctionNames } from './ast.ts';
+import { Classifier } from './classifier.ts';
+import { AnalysisContext } from './context.ts';
+import { findAccesses, type RawAccess, type RawResidue } from './finder.ts';
+import { Guards } from './guards.ts';
+import { kindsMapping, ownersOf } from './owners.ts';
+import { loadProgram, programOf } from './project.ts';
+import { Provenance } from './provenance.ts';
+import { discoverWrappers } from './wrappers.ts';
+
+export interface AnalyzeOptions {
+  spec: Spec;
+  /** Only findings of these kinds ("unknown" allowed). */
+  kinds?: string[];
+  /** Only findings on these raw fields. */
+  fields?: string[];
+  /** Root shown in the result (defaults to the project root). */
+  displayRoot?: string;
+}
+
+/** Check --kind / --field values against the spec before any work (UsageError). */
+export function checkFilters(opts: AnalyzeOptions): void {
+  const known = [...opts.spec.kinds.map((k) => k.name), UNKNOWN_KIND];
+  for (const k of opts.kinds ?? []) {
+    if (!known.includes(k)) throw new UsageError(`unknown kind '${k}' (known: ${known.join(', ')})`);
+  }
+  const fields = opts.spec.page.fields.filter((f) => f.track !== 'never').map((f) => f.name);
+  for (const f of opts.fields ?? []) {
+    if (!fields.includes(f)) throw new UsageError(`unknown field '${f}' (tracked: ${fields.join(', ')})`);
+  }
+}
+
+/** Analyze the TypeScript project at `path` (a directory with tsconfig.json, or the tsconfig). */
+export function analyzePath(path: string, opts: AnalyzeOptions): AnalysisResult {
+  checkFilters(opts);
+  const { program, root } = loadProgram(path);
+  return analyzeProgram(program, root, opts);
+}
+
+/** Analyze a ts-morph project (e.g. one a conversion pass is about to edit). */
+export function analyzeProject(project: Project, root: string, opts: AnalyzeOptions): AnalysisResult {
+  return analyzeProgram(programOf(project), root, opts);
+}
+
+export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeOptions): AnalysisResult {
+  checkFilters(opts);
+  const ctx = new AnalysisContext(opts.spec, program, root);
+  const found = findAccesses(ctx);
+  const wr = discoverWrappers(ctx, found);
+  const guards = new Guards(ctx);
+  const prov = new Provenance(ctx, guards, found.calls);
+  const classifier = new Classifier(ctx, guards, prov);
+
+  const findings: Finding[] = [];
+  for (const a of wr.accesses) {
+    const names = enclosingFunctionNames(a.expr);
+    if (names[0]) a.function = names[0];
+    const field = ctx.fields.get(a.field);
+    if (field?.track === 'owners' && !a.converted) {
+      // Tracked only inside code owned by a kind that maps this field.
+      const mapping = kindsMapping(opts.spec.kinds, a.field);
+      if (!ownersOf(ctx, a.sf, a.expr).some((h) => mapping.has(h.kind))) continue;
+    }
+    if (!a.converted) markDescriptorImplementation(ctx, a);
+    const c = classifier.classify(a);
+    const s = ctx.site(a.sf, a.node);
+    findings.push({
+      ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, converted: !!a.converted,
+      receiver: a.receiverText,
+      ...(a.function ? { function: a.function } : {}),
+      ...(a.wrapper ? { wrapper: a.wrapper, wrapperAccess: a.wrapperAccess! } : {}),
+      ...(a.converted ? { descriptorField: a.converted.descriptorField } : {}),
+    });
+  }
+  const residue: Residue[] = [...found.residue, ...wr.residue].map((r: RawResidue) => ({
+    ...ctx.site(r.sf, r.node), reason: r.reason, ...(r.field ? { field: r.field } : {}),
+  }));
+  findings.sort(compareSites);
+  residue.sort(compareSites);
+  const wrappers = wr.info.sort(compareSites);
+  const full: AnalysisResult = {
+    version: 1,
+    root: opts.displayRoot ?? root,
+    spec: opts.spec.name,
+    findings,
+    residue,
+    wrappers,
+    summary: summarize(opts.spec, findings, residue, wrappers, ctx.files.length),
+  };
+  return filterResult(full, opts);
+}
+
+/**
+ * A raw access inside the descriptor class itself (its accessors overlaying page words) is the
+ * kind's converted layer, not a remaining raw access.
+ */
+function markDescriptorImplementation(ctx: AnalysisContext, a: RawAccess): void {
+  for (let p = a.expr.parent; p; p = p.parent) {
+    if (!ts.isClassDeclaration(p)) continue;
+    const kind = ctx.descDecls.get(p);
+    if (!kind) return;
+    let member: string | undefined;
+    for (let q: ts.Node | undefined = a.expr.parent; q && q !== p; q = q.parent) {
+      if (ts.isClassElement(q) && q.name && ts.isIdentifier(q.name)) member = q.name.text;
+    }
+    const rev = reverseFieldMap(kind);
+    const descriptorField = member && rev.get(member) === a.field ? member : a.field;
+    a.converted = { kind, descriptorField, className: p.name?.text ?? kind.descriptor!.class, implementation: true };
+    return;
+  }
+}
+
+/** Apply --kind / --field to a result (the summary is recomputed over what is kept). */
+export function filterResult(r: AnalysisResult, opts: AnalyzeOptions): AnalysisResult {
+  if (!opts.kinds?.length && !opts.fields?.length) return r;
+  let findings = r.findings;
+  let residue = r.residue;
+  if (opts.kinds?.length) findings = findings.filter((f) => opts.kinds!.includes(f.kind));
+  if (opts.fields?.length) {
+    findings = findings.filter((f) => opts.fields!.includes(f.field));
+    residue = residue.filter((x) => !x.field || opts.fields!.includes(x.field));
+  }
+  const summary = summarize(opts.spec, findings, residue, r.wrappers, r.summary.files);
+  if (opts.kinds?.length) {
+    for (const k of Object.keys(summary.byKind)) if (!opts.kinds.includes(k)) delete summary.byKind[k];
+  }
+  return { ...r, findings, residue, summary };
+}

@@ -1,0 +1,137 @@
+/** Small syntax helpers over the raw TypeScript AST (no type queries here). */
+import { ts } from 'ts-morph';
+import type { Access } from '../model/findings.ts';
+
+/** Strip parentheses, `!`, `as T`, `<T>x` and `satisfies T`. */
+export function skipOuter(e: ts.Expression): ts.Expression {
+  for (;;) {
+    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) ||
+      ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+    else return e;
+  }
+}
+
+/** The outermost expression wrapping `e` only in parentheses / `!` / assertions. */
+export function outerOf(e: ts.Node): ts.Node {
+  let n = e;
+  for (;;) {
+    const p = n.parent;
+    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p) ||
+      ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p)) && p.expression === n) n = p;
+    else return n;
+  }
+}
+
+function isCompoundAssignment(k: ts.SyntaxKind): boolean {
+  return k >= ts.SyntaxKind.FirstCompoundAssignment && k <= ts.SyntaxKind.LastCompoundAssignment;
+}
+
+/** Is `n` (an outermost expression) a target inside a destructuring assignment pattern? */
+function inDestructuringTarget(n: ts.Node): boolean {
+  let cur: ts.Node = n;
+  let p = cur.parent;
+  while (p) {
+    if (ts.isPropertyAssignment(p) && p.initializer === cur) { cur = p.parent; p = cur.parent; continue; }
+    if (ts.isShorthandPropertyAssignment(p) || ts.isSpreadAssignment(p) || ts.isSpreadElement(p)) { cur = p.parent; p = cur.parent; continue; }
+    if ((ts.isArrayLiteralExpression(cur) || ts.isObjectLiteralExpression(cur)) && cur !== n) {
+      if (ts.isBinaryExpression(p) && p.left === cur && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return true;
+      if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === cur) return true;
+      if (ts.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
+      if (ts.isParenthesizedExpression(p)) { cur = p; p = cur.parent; continue; }
+      return false;
+    }
+    if (ts.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
+    return false;
+  }
+  return false;
+}
+
+/**
+ * How the member access `e` (page.f / page['f']) uses the field.
+ * `embedded` fields (a list_head) are referenced when handed around; their sub-members
+ * are read or written; `addressMembers` of an embedded field (lru.addr) are references too.
+ */
+export function accessKind(e: ts.Expression, embedded: boolean, addressMembers: readonly string[]): Exclude<Access, 'call'> {
+  const n = outerOf(e);
+  const p = n.parent;
+  if (!p) return 'read';
+  if (ts.isBinaryExpression(p) && p.left === n) {
+    if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return 'write';
+    if (isCompoundAssignment(p.operatorToken.kind)) return 'readwrite';
+  }
+  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
+    (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return 'readwrite';
+  if (ts.isDeleteExpression(p)) return 'write';
+  if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === n) return 'write';
+  if (inDestructuringTarget(n)) return 'write';
+  if (embedded) {
+    if (ts.isPropertyAccessExpression(p) && p.expression === n) {
+      if (addressMembers.includes(p.name.text)) return 'reference';
+      return accessKind(p, false, addressMembers);
+    }
+    if (ts.isElementAccessExpression(p) && p.expression === n) return accessKind(p, false, addressMembers);
+    return 'reference';
+  }
+  return 'read';
+}
+
+export type FunctionLike = ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction | ts.MethodDeclaration |
+  ts.GetAccessorDeclaration | ts.SetAccessorDeclaration | ts.ConstructorDeclaration;
+
+export function isFunctionLike(n: ts.Node): n is FunctionLike {
+  return ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n) || ts.isMethodDeclaration(n) ||
+    ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || ts.isConstructorDeclaration(n);
+}
+
+export function enclosingFunction(n: ts.Node): FunctionLike | undefined {
+  for (let p = n.parent; p; p = p.parent) if (isFunctionLike(p)) return p;
+  return undefined;
+}
+
+/** The name a function is known by: its own, or the variable / property it is assigned to. */
+export function functionName(f: FunctionLike): string | undefined {
+  if ((ts.isFunctionDeclaration(f) || ts.isFunctionExpression(f) || ts.isMethodDeclaration(f) ||
+    ts.isGetAccessorDeclaration(f) || ts.isSetAccessorDeclaration(f)) && f.name && (ts.isIdentifier(f.name) || ts.isPrivateIdentifier(f.name))) {
+    return f.name.text;
+  }
+  if (ts.isConstructorDeclaration(f)) return 'constructor';
+  const p = outerOf(f).parent;
+  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (p && ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
+  if (p && ts.isPropertyDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  return undefined;
+}
+
+/** Innermost-first names of the named functions around `n`. */
+export function enclosingFunctionNames(n: ts.Node): string[] {
+  const out: string[] = [];
+  for (let p = n.parent; p; p = p.parent) {
+    if (isFunctionLike(p)) {
+      const name = functionName(p);
+      if (name) out.push(name);
+    }
+  }
+  return out;
+}
+
+/** The callee's name text: f(...) -> f, ns.f(...) -> f. */
+export function calleeName(c: ts.CallExpression): string | undefined {
+  const e = skipOuter(c.expression);
+  if (ts.isIdentifier(e)) return e.text;
+  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  return undefined;
+}
+
+export function isStringLike(e: ts.Node): e is ts.StringLiteral | ts.NoSubstitutionTemplateLiteral {
+  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e);
+}
+
+/** Source text with whitespace collapsed (for comparing receiver expressions and messages). */
+export function compactText(n: ts.Node, sf: ts.SourceFile): string {
+  return n.getText(sf).replace(/\s+/g, ' ');
+}
+
+export function shortText(n: ts.Node, sf: ts.SourceFile, max = 60): string {
+  const t = compactText(n, sf);
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}

@@ -1,0 +1,164 @@
+/**
+ * The analysis context: the spec resolved against one program (page class and descriptor
+ * class declarations, tracked names), plus position and symbol helpers shared by the passes.
+ */
+import { relative } from 'node:path';
+import { ts } from 'ts-morph';
+import { InputError } from '../errors.ts';
+import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
+import { matchPath } from './glob.ts';
+
+export interface Site {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export class AnalysisContext {
+  readonly checker: ts.TypeChecker;
+  /** Files analyzed (the project's own, non-declaration source files). */
+  readonly files: ts.SourceFile[];
+  /** Declarations of the page class (class / interface / type alias nodes). */
+  readonly pageDecls = new Set<ts.Node>();
+  /** Descriptor type declaration -> kind. */
+  readonly descDecls = new Map<ts.Node, KindSpec>();
+  /** Tracked raw fields by name. */
+  readonly fields = new Map<string, PageFieldSpec>();
+  /** Descriptor field name -> [kind, raw page field] pairs. */
+  readonly descFields = new Map<string, Array<[KindSpec, string]>>();
+  /** Every member name the finder looks at (raw and descriptor fields). */
+  readonly memberNames = new Set<string>();
+  /** Cheap text filter: files never mentioning any of these need no type query. */
+  readonly textFilter: RegExp;
+
+  constructor(readonly spec: Spec, readonly program: ts.Program, readonly root: string) {
+    this.checker = program.getTypeChecker();
+    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
+      !relative(root, sf.fileName).startsWith('..'));
+    for (const f of spec.page.fields) if (f.track !== 'never') this.fields.set(f.name, f);
+    for (const k of spec.kinds) {
+      if (!k.descriptor) continue;
+      for (const [to, raw] of reverseFieldMap(k)) {
+        const l = this.descFields.get(to) ?? [];
+        l.push([k, raw]);
+        this.descFields.set(to, l);
+      }
+    }
+    for (const n of this.fields.keys()) this.memberNames.add(n);
+    for (const n of this.descFields.keys()) this.memberNames.add(n);
+    const words = [...this.memberNames, spec.page.class].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.textFilter = new RegExp(`\\b(?:${words.join('|')})\\b`);
+    this.findTypeDecls();
+  }
+
+  rel(sf: ts.SourceFile): string {
+    return relative(this.root, sf.fileName).split('\\').join('/');
+  }
+
+  site(sf: ts.SourceFile, n: ts.Node): Site {
+    const { line, character } = sf.getLineAndCharacterOfPosition(n.getStart(sf));
+    return { file: this.rel(sf), line: line + 1, column: character + 1 };
+  }
+
+  /** "mm/slub.ts:212" */
+  at(sf: ts.SourceFile, n: ts.Node): string {
+    const s = this.site(sf, n);
+    return `${s.file}:${s.line}`;
+  }
+
+  private findTypeDecls(): void {
+    const { spec } = this;
+    const descByName = new Map<string, KindSpec[]>();
+    for (const k of spec.kinds) {
+      if (!k.descriptor) continue;
+      const l = descByName.get(k.descriptor.class) ?? [];
+      l.push(k);
+      descByName.set(k.descriptor.class, l);
+    }
+    const pageAnywhere: ts.Node[] = [];
+    for (const sf of this.program.getSourceFiles()) {
+      if (sf.isDeclarationFile && sf.fileName.includes('/node_modules/')) continue;
+      const rel = this.rel(sf);
+      for (const st of sf.statements) {
+        if (!(ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) || !st.name) continue;
+        const name = st.name.text;
+        if (name === spec.page.class) {
+          if (matchPath(spec.page.file, rel)) this.pageDecls.add(st);
+          else pageAnywhere.push(st);
+        }
+        for (const k of descByName.get(name) ?? []) {
+          if (!k.descriptor!.file || matchPath(k.descriptor!.file, rel)) this.descDecls.set(st, k);
+        }
+      }
+    }
+    if (this.pageDecls.size === 0) {
+      throw new InputError(`page class ${spec.page.class} not found in ${spec.page.file} (spec ${spec.source}, project ${this.root})`);
+    }
+  }
+
+  resolveAlias(sym: ts.Symbol): ts.Symbol {
+    return sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
+  }
+
+  /** The type or class node a member declaration belongs to. */
+  private containerOf(decl: ts.Declaration): ts.Node | undefined {
+    let c: ts.Node | undefined = decl.parent;
+    if (c && ts.isTypeLiteralNode(c)) c = c.parent;
+    return c;
+  }
+
+  /**
+   * Who declares property symbol `sym`: the page class, a descriptor (kind), several
+   * (a union of page and another type: "mixed"), or neither.
+   */
+  memberOwner(sym: ts.Symbol): { page: true } | { kind: KindSpec } | 'mixed' | undefined {
+    let page = false;
+    let unrelated = false;
+    const kinds = new Set<KindSpec>();
+    for (const d of sym.declarations ?? []) {
+      const c = this.containerOf(d);
+      const kind = c && this.descDecls.get(c);
+      if (c && this.pageDecls.has(c)) page = true;
+      else if (kind) kinds.add(kind);
+      else unrelated = true;
+    }
+    if (page) return unrelated || kinds.size ? 'mixed' : { page: true };
+    if (kinds.size === 1 && !unrelated) return { kind: [...kinds][0]! };
+    return undefined;
+  }
+
+  /** Does `t` denote the page class (or a subclass, a constrained type parameter, an intersection with it)? */
+  typeIsPage(t: ts.Type, depth = 0): boolean {
+    if (depth > 5) return false;
+    if (t.isUnion()) {
+      const parts = t.types.filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
+      return parts.length > 0 && parts.every((p) => this.typeIsPage(p, depth + 1));
+    }
+    if (t.isIntersection()) return t.types.some((p) => this.typeIsPage(p, depth + 1));
+    if (t.flags & ts.TypeFlags.TypeParameter) {
+      const c = this.checker.getBaseConstraintOfType(t);
+      return !!c && c !== t && this.typeIsPage(c, depth + 1);
+    }
+    const sym = t.getSymbol();
+    if (sym?.declarations?.some((d) => this.pageDecls.has(d))) return true;
+    if (t.isClassOrInterface()) return this.checker.getBaseTypes(t).some((b) => this.typeIsPage(b, depth + 1));
+    return false;
+  }
+
+  /** Is `e` a value reference to the page class itself (the `Page` in list_entry(ptr, Page, 'lru'))? */
+  isPageClassRef(e: ts.Expression): boolean {
+    const sym = this.checker.getSymbolAtLocation(e);
+    if (!sym) return false;
+    return (this.resolveAlias(sym).declarations ?? []).some((d) => this.pageDecls.has(d));
+  }
+
+  private symCache = new Map<ts.Node, ts.Symbol | undefined>();
+
+  symbolOf(n: ts.Node): ts.Symbol | undefined {
+    if (this.symCache.has(n)) return this.symCache.get(n);
+    let s = this.checker.getSymbolAtLocation(n);
+    if (s) s = this.resolveAlias(s);
+    this.symCache.set(n, s);
+    return s;
+  }
+}

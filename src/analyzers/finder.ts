@@ -1,0 +1,258 @@
+/**
+ * Finder: every access to a tracked page field whose receiver is the spec's page class
+ * (property access, optional chaining, element access with literal keys, destructuring,
+ * container_of-style member-name arguments), every access through a descriptor type
+ * (converted), and residue for what cannot be decided. One syntax walk per file; type
+ * queries only for candidates, and only in files whose text mentions a tracked name.
+ */
+import { ts } from 'ts-morph';
+import type { Access } from '../model/findings.ts';
+import type { KindSpec } from '../model/spec.ts';
+import { accessKind, calleeName, isStringLike, shortText, skipOuter } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+
+export interface RawAccess {
+  sf: ts.SourceFile;
+  /** Node whose start is the reported position. */
+  node: ts.Node;
+  /** The whole access (or call) expression: guards are searched from here outward. */
+  expr: ts.Node;
+  /** The page expression, when there is one. */
+  receiver?: ts.Expression;
+  receiverText: string;
+  field: string;
+  access: Access;
+  /** Accesses through a descriptor type. */
+  converted?: { kind: KindSpec; descriptorField: string; className: string; implementation?: boolean };
+  /** Wrapper call sites. */
+  wrapper?: string;
+  wrapperAccess?: Exclude<Access, 'call'>;
+  /** Enclosing named function (filled in by analyze). */
+  function?: string;
+}
+
+export interface RawResidue {
+  sf: ts.SourceFile;
+  node: ts.Node;
+  reason: string;
+  field?: string;
+}
+
+export interface FindResult {
+  accesses: RawAccess[];
+  residue: RawResidue[];
+  /** Every call in the analyzed files, by callee name text (for wrappers and parameter provenance). */
+  calls: Map<string, ts.CallExpression[]>;
+  /** Named functions by name (for wrapper seeds). */
+  functions: Map<string, ts.Node[]>;
+  /** Files with syntax errors: residue, not analyzed. */
+  broken: Set<ts.SourceFile>;
+}
+
+interface Candidate {
+  sf: ts.SourceFile;
+  kind: 'member' | 'computed' | 'binding' | 'container';
+  node: ts.Node;
+  expr: ts.Node;
+  receiver?: ts.Expression;
+  name: string;
+  /** For 'container': the class argument. */
+  classArg?: ts.Expression;
+}
+
+function typeName(ctx: AnalysisContext, t: ts.Type): string {
+  return ctx.checker.typeToString(t);
+}
+
+export function findAccesses(ctx: AnalysisContext): FindResult {
+  const res: FindResult = { accesses: [], residue: [], calls: new Map(), functions: new Map(), broken: new Set() };
+  const candidates: Candidate[] = [];
+  for (const sf of ctx.files) {
+    const diags = ctx.program.getSyntacticDiagnostics(sf);
+    if (diags.length > 0) {
+      const d = diags[0]!;
+      const node = findNodeAt(sf, d.start ?? 0);
+      res.residue.push({ sf, node, reason: `file does not parse: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}; its accesses were not analyzed` });
+      res.broken.add(sf);
+      continue;
+    }
+    collect(ctx, sf, ctx.textFilter.test(sf.text), candidates, res);
+    unresolvedImports(ctx, sf, res);
+  }
+  for (const c of candidates) resolve(ctx, c, res);
+  return res;
+}
+
+/** Imports that do not resolve leave their names untyped: say so instead of silently missing accesses. */
+function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindResult): void {
+  for (const st of sf.statements) {
+    if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (!ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
+      res.residue.push({ sf, node: st.moduleSpecifier, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
+    }
+  }
+}
+
+function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
+  let found: ts.Node = sf;
+  const visit = (n: ts.Node): void => {
+    if (n.getStart(sf) <= pos && pos < n.getEnd()) {
+      found = n;
+      ts.forEachChild(n, visit);
+    }
+  };
+  ts.forEachChild(sf, visit);
+  return found;
+}
+
+function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out: Candidate[], res: FindResult): void {
+  const names = ctx.memberNames;
+  const pageClass = ctx.spec.page.class;
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const name = calleeName(n);
+      if (name !== undefined) {
+        const l = res.calls.get(name);
+        if (l) l.push(n);
+        else res.calls.set(name, [n]);
+      }
+      if (mentions) {
+        const args = n.arguments;
+        for (let i = 0; i + 1 < args.length; i++) {
+          const a = skipOuter(args[i]!);
+          const b = args[i + 1]!;
+          const aName = ts.isIdentifier(a) ? a.text : ts.isPropertyAccessExpression(a) ? a.name.text : undefined;
+          if (aName === pageClass && isStringLike(b) && ctx.fields.has(b.text)) {
+            out.push({ sf, kind: 'container', node: b, expr: n, receiver: n, name: b.text, classArg: a });
+          }
+        }
+      }
+    } else if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) {
+      if (n.name && ts.isIdentifier(n.name)) addFn(res, n.name.text, n);
+    } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
+      const init = skipOuter(n.initializer);
+      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) addFn(res, n.name.text, init);
+    }
+    if (mentions) {
+      if (ts.isPropertyAccessExpression(n)) {
+        if (names.has(n.name.text)) out.push({ sf, kind: 'member', node: n.name, expr: n, receiver: n.expression, name: n.name.text });
+      } else if (ts.isElementAccessExpression(n)) {
+        const arg = skipOuter(n.argumentExpression);
+        if (isStringLike(arg)) {
+          if (names.has(arg.text)) out.push({ sf, kind: 'member', node: arg, expr: n, receiver: n.expression, name: arg.text });
+        } else if (!ts.isNumericLiteral(arg) && !ts.isPrefixUnaryExpression(arg) && !ts.isPostfixUnaryExpression(arg) &&
+          !(ts.isBinaryExpression(arg) && arg.operatorToken.kind !== ts.SyntaxKind.PlusToken && arg.operatorToken.kind !== ts.SyntaxKind.QuestionQuestionToken)) {
+          out.push({ sf, kind: 'computed', node: arg, expr: n, receiver: n.expression, name: '' });
+        }
+      } else if (ts.isObjectBindingPattern(n)) {
+        for (const el of n.elements) {
+          if (el.dotDotDotToken) continue;
+          const key = el.propertyName ?? el.name;
+          const text = ts.isIdentifier(key) || ts.isStringLiteral(key) ? key.text : undefined;
+          if (text !== undefined && names.has(text)) {
+            const decl = n.parent;
+            const receiver = ts.isVariableDeclaration(decl) && decl.initializer ? decl.initializer : undefined;
+            out.push({ sf, kind: 'binding', node: key, expr: el, ...(receiver ? { receiver } : {}), name: text });
+          }
+        }
+      } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(skipOuter(n.left))) {
+        for (const p of (skipOuter(n.left) as ts.ObjectLiteralExpression).properties) {
+          if ((ts.isShorthandPropertyAssignment(p) || ts.isPropertyAssignment(p)) && ts.isIdentifier(p.name) && names.has(p.name.text)) {
+            out.push({ sf, kind: 'binding', node: p.name, expr: p, receiver: n.right, name: p.name.text });
+          }
+        }
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+}
+
+function addFn(res: FindResult, name: string, n: ts.Node): void {
+  const l = res.functions.get(name);
+  if (l) l.push(n);
+  else res.functions.set(name, [n]);
+}
+
+function isAnyLike(t: ts.Type): boolean {
+  return (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0;
+}
+
+function anyReason(ctx: AnalysisContext, t: ts.Type, recv: string): string {
+  const intrinsic = (t as { intrinsicName?: string }).intrinsicName;
+  if (intrinsic === 'error') return `type of \`${recv}\` could not be resolved`;
+  return `receiver \`${recv}\` has type ${typeName(ctx, t)}`;
+}
+
+function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
+  const { checker } = ctx;
+  const { sf } = c;
+  const recvText = c.receiver ? shortText(c.receiver, sf) : shortText(c.expr.parent ?? c.expr, sf);
+  if (c.kind === 'container') {
+    if (ctx.isPageClassRef(c.classArg!)) {
+      res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: shortText(c.expr, sf), field: c.name, access: 'reference' });
+    }
+    return;
+  }
+  if (c.kind === 'computed') {
+    const rt = checker.getTypeAtLocation(c.receiver!);
+    if (!ctx.typeIsPage(rt)) return;
+    const kt = checker.getTypeAtLocation(c.node);
+    const lits = (kt.isUnion() ? kt.types : [kt]).filter((t) => t.isStringLiteral()).map((t) => (t as ts.StringLiteralType).value);
+    const isLiteralOnly = lits.length > 0 && (kt.isUnion() ? kt.types.length === lits.length : true);
+    const tracked = lits.filter((l) => ctx.fields.has(l));
+    if (isLiteralOnly && tracked.length === 0) return;
+    if (isLiteralOnly && lits.length === 1) {
+      const field = ctx.fields.get(tracked[0]!)!;
+      res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: recvText, field: field.name,
+        access: accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers) });
+      return;
+    }
+    if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike)) return;
+    res.residue.push({ sf, node: c.node, reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}` });
+    return;
+  }
+  let sym: ts.Symbol | undefined;
+  if (c.kind === 'binding') {
+    const pattern = ts.isBindingElement(c.expr) ? c.expr.parent : undefined;
+    const t = pattern ? checker.getTypeAtLocation(pattern) : checker.getTypeAtLocation(c.receiver!);
+    if (isAnyLike(t)) {
+      if (ctx.fields.has(c.name) && ctx.fields.get(c.name)!.track === 'always') {
+        res.residue.push({ sf, node: c.node, field: c.name, reason: `destructured from a value of type ${typeName(ctx, t)}` });
+      }
+      return;
+    }
+    sym = checker.getPropertyOfType(t, c.name);
+  } else {
+    sym = checker.getSymbolAtLocation(c.node);
+  }
+  if (!sym) {
+    if (c.kind === 'member' && ctx.fields.get(c.name)?.track === 'always') {
+      const t = checker.getTypeAtLocation(c.receiver!);
+      if (isAnyLike(t)) res.residue.push({ sf, node: c.node, field: c.name, reason: `${anyReason(ctx, t, recvText)}: cannot tell whether \`.${c.name}\` is a ${ctx.spec.page.class} field` });
+    }
+    return;
+  }
+  const owner = ctx.memberOwner(sym);
+  if (!owner) return;
+  if (owner === 'mixed') {
+    const t = c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
+    res.residue.push({ sf, node: c.node, field: c.name, reason: `receiver \`${recvText}\`${t ? ` has type ${typeName(ctx, t)}` : ''}: may or may not be a ${ctx.spec.page.class}` });
+    return;
+  }
+  if ('page' in owner) {
+    const field = ctx.fields.get(c.name);
+    if (!field) return;
+    const access = c.kind === 'binding' ? (field.embedded ? 'reference' : 'read') : accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers);
+    res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: field.name, access });
+    return;
+  }
+  const raw = (ctx.descFields.get(c.name) ?? []).find(([k]) => k === owner.kind);
+  if (!raw) return;
+  const rawField = ctx.spec.page.fields.find((f) => f.name === raw[1]);
+  const access = c.kind === 'binding' ? 'read' : accessKind(c.expr as ts.Expression, rawField?.embedded ?? false, ctx.spec.page.addressMembers);
+  res.accesses.push({
+    sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: raw[1], access,
+    converted: { kind: owner.kind, descriptorField: c.name, className: owner.kind.descriptor!.class },
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Ownership: the spec's owner files and owner functions. A function-level owner (the
+ * page-table functions of mm/memory.ts) beats a file-level one (mm/memory.ts is folio code).
+ */
+import type { ts } from 'ts-morph';
+import type { KindSpec } from '../model/spec.ts';
+import { enclosingFunctionNames } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+import { matchAnyName, matchAnyPath } from './glob.ts';
+
+export interface OwnerHit {
+  kind: string;
+  level: 'function' | 'file';
+  sentence: string;
+}
+
+export function ownersOf(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node): OwnerHit[] {
+  const rel = ctx.rel(sf);
+  const names = enclosingFunctionNames(node);
+  const fnHits: OwnerHit[] = [];
+  const fileHits: OwnerHit[] = [];
+  for (const k of ctx.spec.kinds) {
+    for (const o of k.owners) {
+      if (!matchAnyPath(o.files, rel)) continue;
+      if (o.functions) {
+        const name = names.find((n) => matchAnyName(o.functions!, n));
+        if (name && !fnHits.some((h) => h.kind === k.name)) {
+          fnHits.push({ kind: k.name, level: 'function', sentence: `in \`${name}()\` (${rel}), owned by ${k.name}` });
+        }
+      } else if (!fileHits.some((h) => h.kind === k.name)) {
+        fileHits.push({ kind: k.name, level: 'file', sentence: `in ${rel}, owned by ${k.name}` });
+      }
+    }
+  }
+  return fnHits.length > 0 ? fnHits : fileHits;
+}
+
+/** Kinds whose field map names `field` (for fields tracked only in owner code). */
+export function kindsMapping(kinds: readonly KindSpec[], field: string): Set<string> {
+  return new Set(kinds.filter((k) => k.fields.some((f) => f.field === field)).map((k) => k.name));
+}

@@ -1,0 +1,250 @@
+/**
+ * Provenance: where a page expression comes from. A page returned by a kind's allocator or
+ * converter (alloc_slab_page(), pte_alloc_one(), virt_to_page(pgd), get_first_page(zspage),
+ * slab_page(slab)) belongs to that kind; the answer flows through locals (every definition
+ * must agree), returns of project functions, and parameters (every caller must agree, using
+ * the caller's own provenance or page-type guard). Calls listed as neutral sources (the page
+ * allocator) stop the search with no kind.
+ */
+import { ts } from 'ts-morph';
+import type { ProvenanceSpec } from '../model/spec.ts';
+import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+import type { Guards } from './guards.ts';
+import { matchAnyPath, matchName } from './glob.ts';
+
+export interface Origin {
+  /** "`alloc_slab_page()` at mm/slub.ts:212" */
+  origin: string;
+  /** Hops from the page expression outward: "the parameter of `setup()` (2 callers)", "the return of `mk()`". */
+  via: string[];
+}
+
+export interface Prov {
+  /** kind -> where its pages come from, one per kind found. */
+  kinds: Map<string, Origin>;
+  /** Why nothing was found, when that is worth saying ("`alloc_pages()` hands out pages of no kind"). */
+  note?: string;
+}
+
+const NONE: Prov = { kinds: new Map() };
+/** null / undefined: an alternative that is no page at all, ignored when alternatives are merged. */
+const NULLISH: Prov = { kinds: new Map() };
+const MAX_DEPTH = 5;
+
+interface Source {
+  kind: string;
+  spec: ProvenanceSpec;
+  re?: RegExp;
+}
+
+export class Provenance {
+  private sources: Source[] = [];
+  private neutral: string[];
+  private memo = new Map<ts.Node, Prov>();
+  private inProgress = new Set<ts.Node>();
+
+  constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>) {
+    for (const k of ctx.spec.kinds) {
+      for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
+      for (const c of k.converters.toPage) this.sources.push({ kind: k.name, spec: { call: c } });
+    }
+    this.neutral = ctx.spec.page.neutralSources;
+  }
+
+  /** Provenance of page expression `e`. */
+  of(e: ts.Expression, depth = 0): Prov {
+    const x = skipOuter(e);
+    const hit = this.memo.get(x);
+    if (hit) return hit;
+    if (this.inProgress.has(x) || depth > MAX_DEPTH) return NONE;
+    this.inProgress.add(x);
+    let r: Prov;
+    try {
+      r = this.compute(x, depth);
+    } finally {
+      this.inProgress.delete(x);
+    }
+    if (depth === 0 || r.kinds.size > 0) this.memo.set(x, r);
+    return r;
+  }
+
+  private compute(x: ts.Expression, depth: number): Prov {
+    const sf = x.getSourceFile();
+    if (x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined')) return NULLISH;
+    if (ts.isCallExpression(x)) return this.ofCall(x, sf, depth);
+    if (ts.isConditionalExpression(x)) return merge([this.of(x.whenTrue, depth + 1), this.of(x.whenFalse, depth + 1)]);
+    if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+      return merge([this.of(x.left, depth + 1), this.of(x.right, depth + 1)]);
+    }
+    if (ts.isIdentifier(x)) return this.ofIdentifier(x, depth);
+    return NONE;
+  }
+
+  private ofCall(call: ts.CallExpression, sf: ts.SourceFile, depth: number): Prov {
+    const name = calleeName(call);
+    if (name === undefined) return NONE;
+    const rel = this.ctx.rel(sf);
+    const kinds = new Map<string, Origin>();
+    for (const s of this.sources) {
+      if (!matchName(s.spec.call, name)) continue;
+      if (s.spec.files && !matchAnyPath(s.spec.files, rel)) continue;
+      if (s.spec.arg) {
+        const a = call.arguments[s.spec.arg.index];
+        if (!a || !s.re!.test(a.getText(sf))) continue;
+      }
+      if (!kinds.has(s.kind)) kinds.set(s.kind, { origin: `\`${name}()\` at ${this.ctx.at(sf, call)}`, via: [] });
+    }
+    if (kinds.size > 0) return { kinds };
+    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out pages of no kind` };
+    // A project function: what does it return?
+    const fn = this.calleeFunction(call);
+    if (!fn || !fn.body) return NONE;
+    const fnName = functionName(fn) ?? name;
+    const results: Prov[] = [];
+    for (const ret of returnExpressions(fn)) {
+      const r = skipOuter(ret);
+      // Returning a parameter: follow the caller's argument.
+      if (ts.isIdentifier(r)) {
+        const d = this.ctx.symbolOf(r)?.valueDeclaration;
+        if (d && ts.isParameter(d) && d.parent === fn) {
+          const arg = call.arguments[fn.parameters.indexOf(d)];
+          results.push(arg ? this.of(arg, depth + 1) : NONE);
+          continue;
+        }
+      }
+      results.push(this.of(r, depth + 1));
+    }
+    const m = merge(results);
+    return withVia(m, `the return of \`${fnName}()\``);
+  }
+
+  private calleeCache = new Map<ts.CallExpression, FunctionLike | undefined>();
+
+  private calleeFunction(call: ts.CallExpression): FunctionLike | undefined {
+    if (this.calleeCache.has(call)) return this.calleeCache.get(call);
+    const fn = this.resolveCallee(call);
+    this.calleeCache.set(call, fn);
+    return fn;
+  }
+
+  private resolveCallee(call: ts.CallExpression): FunctionLike | undefined {
+    const callee = skipOuter(call.expression);
+    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    for (const d of sym?.declarations ?? []) {
+      if (d.getSourceFile().isDeclarationFile) continue;
+      if (isFunctionLike(d)) return d;
+      if (ts.isVariableDeclaration(d) && d.initializer) {
+        const init = skipOuter(d.initializer);
+        if (isFunctionLike(init)) return init;
+      }
+    }
+    return undefined;
+  }
+
+  private ofIdentifier(id: ts.Identifier, depth: number): Prov {
+    const sym = this.ctx.symbolOf(id);
+    const decl = sym?.valueDeclaration;
+    if (!decl) return NONE;
+    if (ts.isVariableDeclaration(decl)) {
+      const list = decl.parent;
+      if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
+        return withVia(this.of(list.parent.expression, depth + 1), `an element of \`${shortText(list.parent.expression, list.getSourceFile(), 40)}\``);
+      }
+      const defs: ts.Expression[] = [];
+      if (decl.initializer) defs.push(decl.initializer);
+      if (!(list.flags & ts.NodeFlags.Const)) defs.push(...assignmentsTo(this.ctx, decl, sym!));
+      return merge(defs.map((d) => this.of(d, depth + 1)));
+    }
+    if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
+    return NONE;
+  }
+
+  /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
+  private ofParameter(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
+    const name = functionName(fn);
+    if (!name || ts.isArrowFunction(fn) && !(ts.isVariableDeclaration(fn.parent))) return NONE;
+    const idx = fn.parameters.indexOf(param);
+    const results: Prov[] = [];
+    let callers = 0;
+    for (const call of this.calls.get(name) ?? []) {
+      if (this.calleeFunction(call) !== fn) continue;
+      callers++;
+      const arg = call.arguments[idx];
+      if (!arg) return NONE;
+      const g = this.guards.facts(call, arg).find((f) => f.positive && f.kinds.length === 1);
+      if (g) {
+        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} page (${g.sentence})`, via: [] }]]) });
+        continue;
+      }
+      results.push(this.of(arg, depth + 1));
+    }
+    if (callers === 0) return NONE;
+    const m = merge(results);
+    if (m.kinds.size === 1) return withVia(m, `the parameter of \`${name}()\` (${callers === 1 ? '1 caller' : `${callers} callers`})`);
+    return NONE;
+  }
+}
+
+/**
+ * Combine alternatives (definitions of a local, returns, callers): a kind counts only when every
+ * alternative has it; several kinds are a conflict the classifier reports.
+ */
+function merge(all: Prov[]): Prov {
+  const list = all.filter((p) => p !== NULLISH);
+  if (list.length === 0) return NONE;
+  const kinds = new Map<string, Origin>();
+  let missing = false;
+  for (const p of list) {
+    if (p.kinds.size === 0) missing = true;
+    for (const [k, s] of p.kinds) if (!kinds.has(k)) kinds.set(k, s);
+  }
+  if (kinds.size === 0) {
+    const note = list.find((p) => p.note)?.note;
+    return note ? { kinds, note } : NONE;
+  }
+  // Several kinds: a real conflict, kept for the classifier to report. Some paths unknown: no kind.
+  if (missing && kinds.size === 1) return NONE;
+  return { kinds };
+}
+
+function withVia(p: Prov, via: string): Prov {
+  if (p.kinds.size === 0) return p;
+  const kinds = new Map<string, Origin>();
+  for (const [k, o] of p.kinds) kinds.set(k, { origin: o.origin, via: [via, ...o.via] });
+  return { kinds };
+}
+
+/** "`alloc_slab_page()` at mm/slub.ts:212, via the parameter of `setup()` (2 callers)" */
+export function renderOrigin(o: Origin): string {
+  return o.via.length ? `${o.origin}, via ${o.via.join(', ')}` : o.origin;
+}
+
+function returnExpressions(fn: FunctionLike): ts.Expression[] {
+  const body = fn.body!;
+  if (!ts.isBlock(body)) return [body];
+  const out: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (isFunctionLike(n) || ts.isClassLike(n)) return;
+    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return out;
+}
+
+/** Right-hand sides of `x = ...` for variable `decl` inside its function (or file). */
+function assignmentsTo(ctx: AnalysisContext, decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
+  const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
+  const name = (decl.name as ts.Identifier).text;
+  const out: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      const l = skipOuter(n.left);
+      if (ts.isIdentifier(l) && l.text === name && ctx.symbolOf(l) === sym) out.push(n.right);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(scope);
+  return out;
+}

@@ -1,0 +1,185 @@
+/**
+ * Wrapper discovery: functions whose whole body is one raw field access of their page
+ * parameter (page_private(), set_page_private(), any such function the code defines), plus
+ * the spec's seeds. The raw access inside a wrapper is its definition, not a finding; its call
+ * sites are reported instead (access "call").
+ */
+import { ts } from 'ts-morph';
+import type { Access, WrapperInfo } from '../model/findings.ts';
+import { enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+import type { FindResult, RawAccess, RawResidue } from './finder.ts';
+
+export interface WrapperDef {
+  fn: ts.Node;
+  sf: ts.SourceFile;
+  name: string;
+  field: string;
+  access: Exclude<Access, 'call'>;
+  pageArg: number;
+  origin: 'discovered' | 'spec';
+}
+
+/** The single expression a function body consists of, if it is that simple. */
+function soleExpression(fn: FunctionLike): ts.Expression | undefined {
+  const body = fn.body;
+  if (!body) return undefined;
+  if (!ts.isBlock(body)) return skipOuter(body);
+  if (body.statements.length !== 1) return undefined;
+  const st = body.statements[0]!;
+  if (ts.isReturnStatement(st) && st.expression) return skipOuter(st.expression);
+  if (ts.isExpressionStatement(st)) return skipOuter(st.expression);
+  return undefined;
+}
+
+function isAssignment(e: ts.Expression): e is ts.BinaryExpression {
+  return ts.isBinaryExpression(e) && e.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && e.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+}
+
+/** Is access `a` the whole body of its function, on a parameter? Returns that parameter's index. */
+function wrapperShape(ctx: AnalysisContext, a: RawAccess): { fn: FunctionLike; name: string; pageArg: number } | undefined {
+  if (!a.receiver || a.converted || a.access === 'call') return undefined;
+  if (!ts.isPropertyAccessExpression(a.expr) && !ts.isElementAccessExpression(a.expr)) return undefined;
+  const recv = skipOuter(a.receiver);
+  if (!ts.isIdentifier(recv)) return undefined;
+  const fn = enclosingFunction(a.expr);
+  if (!fn) return undefined;
+  const name = functionName(fn);
+  if (!name) return undefined;
+  const e = soleExpression(fn);
+  if (!e) return undefined;
+  const target = outerOf(a.expr);
+  const ok = e === target || e === a.expr ||
+    (isAssignment(e) && skipOuter(e.left) === a.expr) ||
+    ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && skipOuter(e.operand) === a.expr) ||
+    // embedded sub-member: return page.lru.next
+    ((ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) && skipOuter(e.expression) === a.expr) ||
+    (isAssignment(e) && (ts.isPropertyAccessExpression(skipOuter(e.left)) || ts.isElementAccessExpression(skipOuter(e.left))) &&
+      skipOuter((skipOuter(e.left) as ts.PropertyAccessExpression).expression) === a.expr);
+  if (!ok) return undefined;
+  const sym = ctx.symbolOf(recv);
+  const decl = sym?.valueDeclaration;
+  if (!decl || !ts.isParameter(decl) || decl.parent !== fn) return undefined;
+  return { fn, name, pageArg: fn.parameters.indexOf(decl) };
+}
+
+export interface WrapperResult {
+  wrappers: WrapperDef[];
+  /** Raw accesses minus wrapper bodies, plus wrapper call sites. */
+  accesses: RawAccess[];
+  residue: RawResidue[];
+  info: WrapperInfo[];
+}
+
+export function discoverWrappers(ctx: AnalysisContext, found: FindResult): WrapperResult {
+  const byFn = new Map<ts.Node, RawAccess[]>();
+  for (const a of found.accesses) {
+    if (a.converted) continue;
+    const fn = enclosingFunction(a.expr);
+    if (!fn) continue;
+    const l = byFn.get(fn) ?? [];
+    l.push(a);
+    byFn.set(fn, l);
+  }
+  const wrappers = new Map<ts.Node, WrapperDef>();
+  const inside = new Set<RawAccess>();
+  for (const [fn, list] of byFn) {
+    if (list.length !== 1) continue;
+    const a = list[0]!;
+    const shape = wrapperShape(ctx, a);
+    if (!shape || shape.fn !== fn) continue;
+    wrappers.set(fn, { fn, sf: a.sf, name: shape.name, field: a.field, access: a.access as WrapperDef['access'], pageArg: shape.pageArg, origin: 'discovered' });
+    inside.add(a);
+  }
+  for (const seed of ctx.spec.page.wrappers) {
+    for (const fn of found.functions.get(seed.name) ?? []) {
+      const existing = wrappers.get(fn);
+      if (existing) {
+        existing.origin = 'spec';
+        continue;
+      }
+      const sf = fn.getSourceFile();
+      if (!ctx.files.includes(sf) || !isFunctionLike(fn)) continue;
+      // A seed is a wrapper only when its page parameter really is the page class.
+      const param = fn.parameters[seed.pageArg];
+      if (!param || !ctx.typeIsPage(ctx.checker.getTypeAtLocation(param))) continue;
+      wrappers.set(fn, { fn, sf, name: seed.name, field: seed.field, access: seed.access, pageArg: seed.pageArg, origin: 'spec' });
+      for (const a of byFn.get(fn) ?? []) if (a.field === seed.field) inside.add(a);
+    }
+  }
+  const accesses = found.accesses.filter((a) => !inside.has(a));
+  const residue: RawResidue[] = [];
+  const calls = new Map<WrapperDef, number>();
+  const byName = new Map<string, WrapperDef[]>();
+  for (const w of wrappers.values()) {
+    const l = byName.get(w.name) ?? [];
+    l.push(w);
+    byName.set(w.name, l);
+    calls.set(w, 0);
+  }
+  const wrapperOf = (callee: ts.Expression): WrapperDef | undefined => {
+    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    for (const d of sym?.declarations ?? []) {
+      const w = wrappers.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? wrappers.get(skipOuter(d.initializer)) : undefined);
+      if (w) return w;
+    }
+    return undefined;
+  };
+  for (const [name] of byName) {
+    for (const call of found.calls.get(name) ?? []) {
+      const sf = call.getSourceFile();
+      if (found.broken.has(sf)) continue;
+      const w = wrapperOf(skipOuter(call.expression));
+      if (!w) continue;
+      const arg = call.arguments[w.pageArg];
+      if (!arg) {
+        residue.push({ sf, node: call, field: w.field, reason: `call of wrapper \`${w.name}()\` without its page argument` });
+        continue;
+      }
+      calls.set(w, calls.get(w)! + 1);
+      const callee = skipOuter(call.expression);
+      accesses.push({
+        sf, node: ts.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
+        receiverText: shortText(arg, sf), field: w.field, access: 'call', wrapper: w.name, wrapperAccess: w.access,
+      });
+    }
+  }
+  if (wrappers.size > 0) residue.push(...wrapperValueUses(ctx, found, byName, wrapperOf));
+  const info: WrapperInfo[] = [...wrappers.values()].map((w) => {
+    const nameNode = (w.fn as ts.FunctionDeclaration).name ?? w.fn;
+    const s = ctx.site(w.sf, nameNode);
+    return { name: w.name, ...s, field: w.field, access: w.access, pageArg: w.pageArg, origin: w.origin, callSites: calls.get(w)! };
+  });
+  return { wrappers: [...wrappers.values()], accesses, residue, info };
+}
+
+/** Wrappers used as values (passed as callbacks): their accesses cannot be attributed to a receiver. */
+function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<string, WrapperDef[]>,
+  wrapperOf: (e: ts.Expression) => WrapperDef | undefined): RawResidue[] {
+  const out: RawResidue[] = [];
+  const re = new RegExp(`\\b(?:${[...byName.keys()].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
+  for (const sf of ctx.files) {
+    if (found.broken.has(sf) || !re.test(sf.text)) continue;
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && byName.has(n.text) && isValueUse(n)) {
+        const w = wrapperOf(n);
+        if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the pages it reaches cannot be traced` });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return out;
+}
+
+/** An identifier used as a value other than as a callee (and not a declaration, import or member name). */
+function isValueUse(n: ts.Identifier): boolean {
+  const p = n.parent;
+  if (ts.isCallExpression(p) && skipOuter(p.expression) === n) return false;
+  if ((ts.isFunctionDeclaration(p) || ts.isVariableDeclaration(p) || ts.isMethodDeclaration(p) || ts.isParameter(p) ||
+    ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isBindingElement(p)) && p.name === n) return false;
+  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p)) return false;
+  if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
+  if (ts.isTypeQueryNode(p) || ts.isTypeReferenceNode(p) || ts.isQualifiedName(p)) return false;
+  return true;
+}

@@ -1,0 +1,89 @@
+/**
+ * `memdesc analyze [path]`: find raw struct page field accesses, classify them by memory
+ * descriptor kind, explain why. Prints the table and sites (or --json), writes --sarif FILE,
+ * and with --fail-on-remaining K exits 1 while kind K has raw accesses (a CI ratchet).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CheckFailed, InputError, UsageError } from '../errors.ts';
+import { PACKAGE_ROOT, BUNDLED_CORPUS } from '../paths.ts';
+import { resolveSpec } from '../model/builtin.ts';
+import { UNKNOWN_KIND } from '../model/spec.ts';
+
+interface AnalyzeFlags {
+  kind?: string[];
+  field?: string[];
+  spec?: string;
+  json?: boolean;
+  sarif?: string;
+  failOnRemaining?: string[];
+  sites?: boolean;
+}
+
+function collect(value: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+function toolVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('find every raw struct page field access, classify it by memory descriptor kind, and say why')
+    .argument('[path]', 'TypeScript project: a directory with tsconfig.json, or a tsconfig file (default: the bundled corpus)')
+    .option('--kind <kind>', 'only this kind (repeatable, or comma-separated; "unknown" allowed)', collect)
+    .option('--field <field>', 'only this raw page field (repeatable, or comma-separated)', collect)
+    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--json', 'print the findings JSON instead of the table and sites')
+    .option('--sarif <file>', 'also write SARIF 2.1.0 (GitHub code scanning) to FILE')
+    .option('--fail-on-remaining <kind>', 'exit 1 while KIND still has raw accesses (repeatable)', collect)
+    .option('--no-sites', 'print only the table')
+    .action(async (path: string | undefined, flags: AnalyzeFlags) => {
+      // The analyzer (ts-morph and its TypeScript) loads only when this command runs.
+      const [{ analyzeProgram, checkFilters, filterResult }, { loadProgram }, { renderText }, { toSarif }] = await Promise.all([
+        import('../analyzers/analyze.ts'), import('../analyzers/project.ts'), import('../analyzers/report-text.ts'), import('../analyzers/report-sarif.ts'),
+      ]);
+      const spec = resolveSpec(flags.spec);
+      const known = [...spec.kinds.map((k) => k.name), UNKNOWN_KIND];
+      for (const k of flags.failOnRemaining ?? []) {
+        if (!known.includes(k)) throw new UsageError(`unknown kind '${k}' for --fail-on-remaining (known: ${known.join(', ')})`);
+      }
+      const opts = { spec, ...(flags.kind ? { kinds: flags.kind } : {}), ...(flags.field ? { fields: flags.field } : {}) };
+      checkFilters(opts);
+      const target = path ?? BUNDLED_CORPUS;
+      const { program, root } = loadProgram(target);
+      const full = analyzeProgram(program, root, { spec });
+      const result = filterResult(full, opts);
+      if (flags.sarif) {
+        try {
+          writeFileSync(flags.sarif, `${JSON.stringify(toSarif(result, spec, { root, ...versionOpt() }), null, 2)}\n`);
+        } catch (e) {
+          throw new InputError(`cannot write SARIF to ${flags.sarif}: ${(e as Error).message}`);
+        }
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        const rel = relative(process.cwd(), root);
+        const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
+        process.stdout.write(renderText({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, sites: flags.sites !== false }));
+      }
+      const broken = (flags.failOnRemaining ?? []).map((k) => [k, full.findings.filter((f) => f.kind === k && !f.converted).length] as const)
+        .filter(([, n]) => n > 0);
+      if (broken.length > 0) {
+        throw new CheckFailed(`ratchet: ${broken.map(([k, n]) => `${k} still has ${n} raw access${n === 1 ? '' : 'es'}`).join(', ')}`);
+      }
+    });
+}
+
+function versionOpt(): { toolVersion?: string } {
+  const v = toolVersion();
+  return v ? { toolVersion: v } : {};
+}

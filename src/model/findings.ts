@@ -1,0 +1,111 @@
+/**
+ * What `memdesc analyze` produces: findings (raw accesses, classified), residue (what could not
+ * be decided), discovered wrappers, and a summary table. The JSON form is DESIGN.md's contract:
+ * { version, root, findings: [{ file, line, column, field, access, kind, evidence, converted }], summary }.
+ */
+import { UNKNOWN_KIND, type Spec } from './spec.ts';
+
+export type Access = 'read' | 'write' | 'readwrite' | 'reference' | 'call';
+
+export interface Finding {
+  /** Path relative to the analyzed root, with forward slashes. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  column: number;
+  /** Raw page field (for converted accesses: the page field the descriptor field overlays). */
+  field: string;
+  access: Access;
+  /** A spec kind or "unknown". */
+  kind: string;
+  /** Short sentences a reviewer can check, strongest first. */
+  evidence: string[];
+  /** True when the access already goes through the kind's descriptor type. */
+  converted: boolean;
+  /** Source text of the receiver (the page expression). */
+  receiver: string;
+  /** Enclosing named function, if any. */
+  function?: string;
+  /** For access "call": the wrapper called, and what it does to the field. */
+  wrapper?: string;
+  wrapperAccess?: Exclude<Access, 'call'>;
+  /** For converted accesses: the descriptor field used. */
+  descriptorField?: string;
+}
+
+export interface Residue {
+  file: string;
+  line: number;
+  column: number;
+  reason: string;
+  field?: string;
+}
+
+export interface WrapperInfo {
+  name: string;
+  file: string;
+  line: number;
+  column: number;
+  field: string;
+  access: Exclude<Access, 'call'>;
+  pageArg: number;
+  origin: 'discovered' | 'spec';
+  callSites: number;
+}
+
+export interface Cell {
+  converted: number;
+  remaining: number;
+}
+
+export interface Summary {
+  findings: number;
+  converted: number;
+  remaining: number;
+  unknown: number;
+  residue: number;
+  wrappers: number;
+  files: number;
+  /** kind -> field -> counts; kinds in spec order then "unknown", fields in spec order. */
+  byKind: Record<string, Record<string, Cell>>;
+}
+
+export interface AnalysisResult {
+  version: 1;
+  root: string;
+  spec: string;
+  findings: Finding[];
+  residue: Residue[];
+  wrappers: WrapperInfo[];
+  summary: Summary;
+}
+
+export function compareSites(a: { file: string; line: number; column: number }, b: { file: string; line: number; column: number }): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
+}
+
+export function summarize(spec: Spec, findings: Finding[], residue: Residue[], wrappers: WrapperInfo[], files: number): Summary {
+  const fields = spec.page.fields.filter((f) => f.track !== 'never').map((f) => f.name);
+  const byKind: Record<string, Record<string, Cell>> = {};
+  for (const k of [...spec.kinds.map((k) => k.name), UNKNOWN_KIND]) {
+    byKind[k] = {};
+    for (const f of fields) byKind[k][f] = { converted: 0, remaining: 0 };
+  }
+  for (const f of findings) {
+    const row = (byKind[f.kind] ??= {});
+    const cell = (row[f.field] ??= { converted: 0, remaining: 0 });
+    if (f.converted) cell.converted++;
+    else cell.remaining++;
+  }
+  const converted = findings.filter((f) => f.converted).length;
+  return {
+    findings: findings.length,
+    converted,
+    remaining: findings.length - converted,
+    unknown: findings.filter((f) => f.kind === UNKNOWN_KIND).length,
+    residue: residue.length,
+    wrappers: wrappers.length,
+    files,
+    byKind,
+  };
+}
