@@ -20,6 +20,7 @@ import { list_for_each_entry } from '../include/linux/list.ts';
 import { take_page_off_buddy, drain_all_pages, buddy_order } from './page_alloc.ts';
 import { kmem_cache_from_addr } from '../include/linux/slab.ts';
 import { zs_zspage } from './zsmalloc.ts';
+import { find_vm_area_of_page } from './vmalloc.ts';
 import { pgd_list, pgd_page_get_mm } from '../arch/x86/mm/pgtable.ts';
 import { page_mappings, try_to_unmap, TTU_IGNORE_MLOCK, TTU_IGNORE_ACCESS } from './rmap.ts';
 import { for_each_process, type Task } from '../kernel/pid.ts';
@@ -206,8 +207,11 @@ export function memory_failure(pfn: number): MemoryFailureOutcome {
     return action_result(pfn, 'zsmalloc page', 'Ignored', owner);
   }
 
-  const vm = vmalloc_owner?.(p);
-  if (vm) return action_result(pfn, 'vmalloc page', 'Ignored', vm);
+  const vm = find_vm_area_of_page(p);
+  if (vm) {
+    const area = `area ${formatKernelAddress(vm.addr)}-${formatKernelAddress(vm.addr + vm.size)} caller ${vm.caller}`;
+    return action_result(pfn, 'vmalloc page', 'Ignored', area);
+  }
 
   if (PageAnon(head) && PageLRU(head)) {
     const mms = new Set(page_mappings(head).map((m) => m.mm));
@@ -221,16 +225,6 @@ export function memory_failure(pfn: number): MemoryFailureOutcome {
   }
 
   return action_result(pfn, 'unknown page', 'Ignored', '');
-}
-
-/**
- * vmalloc pages carry no page type: vmalloc itself finds whether a page backs one of its
- * areas (walking its own areas, then checking the page's owner word) and registers that here.
- */
-let vmalloc_owner: ((page: Page) => string | null) | null = null;
-
-export function set_memory_failure_vmalloc_owner(fn: ((page: Page) => string | null) | null): void {
-  vmalloc_owner = fn;
 }
 
 export function poisoned_pages(): number {

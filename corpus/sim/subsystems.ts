@@ -12,4 +12,5 @@ import '../mm/rmap.ts';
 import '../kernel/pid.ts';
 import '../kernel/fork.ts';
 import '../mm/zsmalloc.ts';
+import '../mm/vmalloc.ts';
 import '../mm/memory-failure.ts';

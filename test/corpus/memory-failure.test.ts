@@ -13,6 +13,7 @@ import { pmd_pfn } from '../../corpus/arch/x86/include/asm/pgtable.ts';
 import { find_task_by_vpid } from '../../corpus/kernel/pid.ts';
 import { zs_create_pool, zs_malloc, zs_obj_location } from '../../corpus/mm/zsmalloc.ts';
 import { swapper_pg_dir } from '../../corpus/arch/x86/mm/init_64.ts';
+import { vmalloc, vmalloc_to_page } from '../../corpus/include/linux/vmalloc.ts';
 
 describe('memory_failure', () => {
   beforeEach(() => boot({ ram: 32 * 1024 * 1024 }));
@@ -65,6 +66,14 @@ describe('memory_failure', () => {
     const r = memory_failure(page_to_pfn(zs_obj_location(handle).page));
     expect(r.type).toBe('zsmalloc page');
     expect(r.owner).toMatch(/^pool test class \d+$/);
+  });
+
+  it('finds the vmalloc area and caller of a vmalloc page', () => {
+    const addr = vmalloc(5 * 4096, 'test_driver_probe');
+    const page = vmalloc_to_page(addr + 2 * 4096)!;
+    const r = memory_failure(page_to_pfn(page));
+    expect(r.type).toBe('vmalloc page');
+    expect(r.owner).toMatch(/^area ffffc9[0-9a-f]+-ffffc9[0-9a-f]+ caller test_driver_probe$/);
   });
 
   it('unmaps an anonymous page and kills every process that maps it', () => {

@@ -15,17 +15,27 @@ import { zs_create_pool, zs_malloc, zs_free, zs_destroy_pool, type ZsPool } from
 import { GFP_KERNEL, __GFP_NOWARN } from '../../include/linux/gfp.ts';
 import { trace_event } from '../trace.ts';
 import type { Rng } from '../random.ts';
+import { vmalloc, vfree, vmalloc_to_page } from '../../include/linux/vmalloc.ts';
+import { page_to_pfn } from '../../include/linux/mm.ts';
+import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
 
 function has(flags: number, bit: number): boolean {
   return Math.floor(flags / 2 ** bit) % 2 === 1;
 }
 
-const KINDS = ['free', 'slab', 'pgtable', 'zsmalloc', 'anon', 'any'] as const;
+const KINDS = ['free', 'slab', 'pgtable', 'zsmalloc', 'vmalloc', 'anon', 'any'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** A random pfn of the given kind, or null when there is none right now. */
-export function pick_pfn(rng: Rng, kind: Kind): number | null {
+export function pick_pfn(rng: Rng, kind: Kind, vmalloc_areas: readonly VmallocArea[] = []): number | null {
   if (kind === 'any') return rng.below(max_pfn());
+  if (kind === 'vmalloc') {
+    // vmalloc pages have no page type: the workload knows its own buffers.
+    if (vmalloc_areas.length === 0) return null;
+    const area = rng.pick(vmalloc_areas);
+    const page = vmalloc_to_page(area.addr + rng.below(area.pages) * PAGE_SIZE);
+    return page ? page_to_pfn(page) : null;
+  }
   if (kind === 'free') {
     drain_all_pages();
     const blocks = free_blocks();
@@ -47,9 +57,14 @@ export function pick_pfn(rng: Rng, kind: Kind): number | null {
   return candidates.length ? rng.pick(candidates) : null;
 }
 
-export function inject_failure(ctx: WorkloadContext, mm: MmState, op: number, kinds: readonly Kind[] = KINDS): void {
+export interface VmallocArea {
+  addr: number;
+  pages: number;
+}
+
+export function inject_failure(ctx: WorkloadContext, mm: MmState, op: number, kinds: readonly Kind[] = KINDS, vmalloc_areas: readonly VmallocArea[] = []): void {
   const kind = ctx.rng.pick(kinds);
-  const pfn = pick_pfn(ctx.rng, kind);
+  const pfn = pick_pfn(ctx.rng, kind, vmalloc_areas);
   if (pfn === null) {
     trace_event('hwpoison', `op=${op} no ${kind} page to poison`);
     return;
@@ -81,13 +96,21 @@ export const hwpoisonWorkload: Workload = {
     const mm = mm_setup(8, 64, 256);
     const pool = zs_create_pool('hwpoison');
     const handles: number[] = [];
+    // A driver's buffers: vmalloc areas that live for the whole run.
+    const areas: VmallocArea[] = [];
+    for (let i = 0; i < 4; i++) {
+      const pages = ctx.rng.range(1, 16);
+      const addr = vmalloc(pages * PAGE_SIZE, 'hwpoison_driver_init');
+      if (addr) areas.push({ addr, pages });
+    }
     for (let op = 0; op < ctx.ops; op++) {
       const w = ctx.rng.weighted([55, 25, 10, 2]);
       if (w === 0) mm_step(ctx, mm, op);
       else if (w === 1) slab_step(ctx, slab, op);
       else if (w === 2) zs_step(ctx, pool, handles);
-      else inject_failure(ctx, mm, op);
+      else inject_failure(ctx, mm, op, KINDS, areas);
     }
+    for (const a of areas) vfree(a.addr);
     mm_reap(mm);
     mm_teardown(mm);
     slab_teardown(slab);

@@ -1,0 +1,551 @@
+import { describe, it, expect, beforeEach, vi } from 'vitest';
+import fc from 'fast-check';
+import { boot } from '../../corpus/sim/boot.ts';
+import {
+  vmalloc, vzalloc, vfree, __vmalloc, __vmalloc_node, __vmalloc_node_range, vmalloc_to_page, vmalloc_to_pfn,
+  is_vmalloc_addr, find_vm_area, vmalloc_nr_pages, vm_unmap_aliases, vmallocinfo, vmap, vunmap, get_vm_area_size,
+  NUMA_NO_NODE, VM_ALLOC, VM_MAP, VMALLOC_START, type VmStruct,
+} from '../../corpus/include/linux/vmalloc.ts';
+import { vmalloc_debug_check, lazy_max_pages } from '../../corpus/mm/vmalloc.ts';
+import { nr_free_pages, pcp_pages, global_zone_page_state, alloc_page } from '../../corpus/mm/page_alloc.ts';
+import { page_to_pfn, page_address, virt_to_page } from '../../corpus/include/linux/mm.ts';
+import { Page } from '../../corpus/include/linux/mm_types.ts';
+import { ZoneStat } from '../../corpus/include/linux/mmzone.ts';
+import { GFP_KERNEL, __GFP_ZERO, __GFP_NOWARN } from '../../corpus/include/linux/gfp.ts';
+import { kmalloc_array } from '../../corpus/include/linux/slab.ts';
+import { PAGE_KERNEL } from '../../corpus/arch/x86/include/asm/pgtable_types.ts';
+import { PAGE_OFFSET } from '../../corpus/arch/x86/include/asm/page_64_types.ts';
+import { PGDIR_SIZE } from '../../corpus/arch/x86/include/asm/pgtable_64_types.ts';
+import { pgd_index } from '../../corpus/arch/x86/include/asm/pgtable.ts';
+import { swapper_pg_dir, vmalloc_translate } from '../../corpus/arch/x86/mm/init_64.ts';
+import { walk_page_table } from '../../corpus/mm/memory.ts';
+import { process_create } from '../../corpus/kernel/fork.ts';
+import { process_exit } from '../../corpus/kernel/exit.ts';
+import { copy_from, copy_to, read8, read64, write64 } from '../../corpus/sim/memory.ts';
+import { KernelBug, KernelPageFault } from '../../corpus/sim/errors.ts';
+import { find_report } from '../../corpus/sim/reports.ts';
+
+/*
+ * Record page->private of every page given back to the buddy allocator, to check that vfree()
+ * clears it before freeing (the page allocator itself does not look at it).
+ */
+const freed_private = new Map<number, number>();
+let recording = false;
+vi.mock('../../corpus/mm/page_alloc.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../corpus/mm/page_alloc.ts')>();
+  return {
+    ...orig,
+    __free_pages: (page: Page, order: number) => {
+      if (recording) freed_private.set(page.addr, page.private);
+      orig.__free_pages(page, order);
+    },
+  };
+});
+
+const MiB = 1024 * 1024;
+const PAGE_SIZE = 4096;
+
+function pattern(len: number, seed: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = (i * 29 + seed * 11 + (i >> 12)) & 0xff;
+  return out;
+}
+
+function equal_bytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** Every page of the machine: free, per-cpu, slab, large kmalloc, page tables and vmalloc. */
+function pages_accounted(): number {
+  const g = global_zone_page_state;
+  return nr_free_pages() + pcp_pages() + g(ZoneStat.NR_SLAB_RECLAIMABLE) + g(ZoneStat.NR_SLAB_UNRECLAIMABLE) +
+    g(ZoneStat.NR_KMALLOC_LARGE) + g(ZoneStat.NR_PAGETABLE) + g(ZoneStat.NR_VMALLOC);
+}
+
+function area_pages(vm: VmStruct): Page[] {
+  const out: Page[] = [];
+  for (let i = 0; i < vm.nr_pages; i++) out.push(new Page(read64(vm.pages + i * 8)));
+  return out;
+}
+
+/** Each page of the area: found by the page-table walk, recorded in the pages array, owned by vm. */
+function check_area(addr: number): void {
+  const vm = find_vm_area(addr)!;
+  expect(vm).not.toBeNull();
+  expect(vm.addr).toBe(addr);
+  const pages = area_pages(vm);
+  expect(pages.length).toBe(get_vm_area_size(vm) / PAGE_SIZE);
+  pages.forEach((page, i) => {
+    const walked = vmalloc_to_page(addr + i * PAGE_SIZE + 123)!;
+    expect(walked.addr).toBe(page.addr);
+    expect(page.private).toBe(vm.ptr);
+    expect(vmalloc_to_pfn(addr + i * PAGE_SIZE)).toBe(page_to_pfn(page));
+  });
+  expect(vmalloc_to_page(addr + get_vm_area_size(vm))).toBeNull();
+}
+
+const LINE = /^0x(ffffc9[0-9a-f]{10})-0x(ffff[0-9a-f]{12}) +(\d+) (\S+) pages=(\d+) vmalloc( vpages)? N0=(\d+)$/;
+
+/** Areas some subsystem may have vmalloc'ed at boot; tests count relative to them. */
+let boot_stats = { busy: 0, free: 1, lazy: 0, lazy_pages: 0 };
+let boot_lines: string[] = [];
+
+function mine(): string[] {
+  return vmallocinfo().split('\n').filter((l) => l && !boot_lines.includes(l));
+}
+
+describe('vmalloc', () => {
+  beforeEach(() => {
+    boot({ ram: 64 * MiB });
+    boot_stats = vmalloc_debug_check();
+    boot_lines = vmallocinfo().split('\n');
+  });
+
+  it('hands out page-aligned, non-overlapping areas with a guard page each', () => {
+    const sizes = [1, 4096, 5000, 16384, 100_000, 12288, 8191];
+    const addrs = sizes.map((s) => vmalloc(s, 'test_alloc'));
+    for (const [i, a] of addrs.entries()) {
+      expect(is_vmalloc_addr(a)).toBe(true);
+      expect(a % PAGE_SIZE).toBe(0);
+      const vm = find_vm_area(a)!;
+      const usable = Math.ceil(sizes[i]! / PAGE_SIZE) * PAGE_SIZE;
+      expect(vm.size).toBe(usable + PAGE_SIZE);
+      expect(get_vm_area_size(vm)).toBe(usable);
+      expect(vm.nr_pages).toBe(usable / PAGE_SIZE);
+      expect(vm.flags & VM_ALLOC).toBe(VM_ALLOC);
+      expect(vm.caller).toBe('test_alloc');
+      // The guard page is not mapped: touching it oopses.
+      expect(() => read8(a + usable)).toThrow(KernelPageFault);
+      check_area(a);
+    }
+    const vms = addrs.map((a) => find_vm_area(a)!).sort((x, y) => x.addr - y.addr);
+    for (let i = 1; i < vms.length; i++) expect(vms[i - 1]!.addr + vms[i - 1]!.size).toBeLessThanOrEqual(vms[i]!.addr);
+    // Any address inside an area finds it; the guard page belongs to it too.
+    expect(find_vm_area(addrs[4]! + 50_000)).toBe(find_vm_area(addrs[4]!));
+    expect(vmalloc_debug_check().busy).toBe(boot_stats.busy + sizes.length);
+    for (const a of addrs) vfree(a);
+    expect(vmalloc_debug_check().busy).toBe(boot_stats.busy);
+    for (const a of addrs) expect(() => read8(a)).toThrow(KernelPageFault);
+  });
+
+  it('stores data in the backing pages, read back through the direct map', () => {
+    const len = 7 * PAGE_SIZE + 100;
+    const a = vmalloc(len);
+    const data = pattern(len, 3);
+    copy_to(a, data);
+    expect(equal_bytes(copy_from(a, len), data)).toBe(true);
+    for (let off = 0; off < len; off += PAGE_SIZE) {
+      const page = vmalloc_to_page(a + off)!;
+      const n = Math.min(PAGE_SIZE, len - off);
+      expect(equal_bytes(copy_from(page_address(page), n), data.subarray(off, off + n))).toBe(true);
+    }
+    // Pages are not physically contiguous in general, but the virtual range is.
+    write64(a + PAGE_SIZE - 8, 0x1234_5678_9abc);
+    expect(read64(a + PAGE_SIZE - 8)).toBe(0x1234_5678_9abc);
+    vfree(a);
+  });
+
+  it('vzalloc and __GFP_ZERO give zeroed memory', () => {
+    const dirty = vmalloc(64 * PAGE_SIZE);
+    copy_to(dirty, new Uint8Array(64 * PAGE_SIZE).fill(0x5a));
+    vfree(dirty);
+    vm_unmap_aliases();
+    const z = vzalloc(64 * PAGE_SIZE);
+    expect(copy_from(z, 64 * PAGE_SIZE).every((b) => b === 0)).toBe(true);
+    const z2 = __vmalloc(3 * PAGE_SIZE, GFP_KERNEL | __GFP_ZERO);
+    expect(copy_from(z2, 3 * PAGE_SIZE).every((b) => b === 0)).toBe(true);
+    vfree(z);
+    vfree(z2);
+  });
+
+  it('vmalloc_to_page walks the page tables, also for the direct map', () => {
+    const page = alloc_page(GFP_KERNEL)!;
+    const va = page_address(page) + 100;
+    expect(vmalloc_to_page(va)!.addr).toBe(virt_to_page(va).addr);
+    expect(vmalloc_to_page(VMALLOC_START + 1000 * PGDIR_SIZE)).toBeNull();
+    expect(vmalloc_to_pfn(VMALLOC_START + 1000 * PGDIR_SIZE)).toBe(-1);
+    expect(vmalloc_to_page(PAGE_OFFSET)!.addr).toBe(virt_to_page(PAGE_OFFSET).addr);
+  });
+
+  it('frees lazily, reuses freed space after a purge and merges free neighbours', () => {
+    const a = vmalloc(16384);
+    vfree(a);
+    // Lazily freed: unmapped at once, but the range waits for the purge.
+    expect(vmalloc_debug_check().lazy).toBe(1);
+    expect(() => read8(a)).toThrow(KernelPageFault);
+    const b = vmalloc(16384);
+    expect(b).not.toBe(a);
+    vm_unmap_aliases();
+    expect(vmalloc_debug_check().lazy).toBe(0);
+    const c = vmalloc(16384);
+    expect(c).toBe(a);
+    vfree(b);
+    vfree(c);
+    vm_unmap_aliases();
+
+    // Three neighbours freed and merged: one allocation covering all three lands on the first.
+    const keep0 = vmalloc(PAGE_SIZE);
+    const x = vmalloc(3 * PAGE_SIZE);
+    const y = vmalloc(5 * PAGE_SIZE);
+    const z = vmalloc(2 * PAGE_SIZE);
+    expect(y).toBe(x + 4 * PAGE_SIZE);
+    expect(z).toBe(y + 6 * PAGE_SIZE);
+    const keep = vmalloc(PAGE_SIZE);
+    const free_before = vmalloc_debug_check().free;
+    vfree(y);
+    vfree(x);
+    vfree(z);
+    vm_unmap_aliases();
+    expect(vmalloc_debug_check().free).toBe(free_before + 1);
+    const w = vmalloc(12 * PAGE_SIZE);
+    expect(w).toBe(x);
+    vfree(w);
+    vfree(keep);
+    vfree(keep0);
+    vm_unmap_aliases();
+    // Everything merged back into the free blocks the machine booted with.
+    expect(vmalloc_debug_check()).toEqual(boot_stats);
+  });
+
+  it('purges by itself once lazy_max_pages() of address space wait', () => {
+    let highest = 0;
+    for (let i = 0; i < 5000; i++) {
+      const a = vmalloc(16384);
+      highest = Math.max(highest, a);
+      vfree(a);
+      if (i % 500 === 0) expect(vmalloc_debug_check().lazy_pages).toBeLessThanOrEqual(lazy_max_pages());
+    }
+    // 5000 * 20 KiB = 100 MiB of address space went through; the high-water mark stays near 32 MiB.
+    expect(highest - VMALLOC_START).toBeLessThan(2 * lazy_max_pages() * PAGE_SIZE);
+    vmalloc_debug_check();
+  });
+
+  it('aligns when asked', () => {
+    const small = vmalloc(PAGE_SIZE);
+    const a = __vmalloc_node(5 * PAGE_SIZE, 64 * 1024, GFP_KERNEL, NUMA_NO_NODE, 'aligned');
+    expect(a % (64 * 1024)).toBe(0);
+    const b = __vmalloc_node(PAGE_SIZE, 2 * MiB, GFP_KERNEL, NUMA_NO_NODE, 'aligned');
+    expect(b % (2 * MiB)).toBe(0);
+    // The hole left below the aligned areas is used by the next small allocation.
+    const c = vmalloc(PAGE_SIZE);
+    expect(c).toBe(small + 2 * PAGE_SIZE);
+    for (const p of [small, a, b, c]) vfree(p);
+    vm_unmap_aliases();
+    vmalloc_debug_check();
+  });
+
+  it('accounts pages, returns every one on vfree and keeps the kernel page tables', () => {
+    vmalloc_debug_check();
+    const base = pages_accounted();
+    const base_vmalloc = global_zone_page_state(ZoneStat.NR_VMALLOC);
+    const base_pt = global_zone_page_state(ZoneStat.NR_PAGETABLE);
+    const base_nr = vmalloc_nr_pages();
+    const addrs = [vmalloc(10 * PAGE_SIZE), vmalloc(1), vzalloc(300 * PAGE_SIZE)];
+    expect(vmalloc_nr_pages() - base_nr).toBe(311);
+    expect(global_zone_page_state(ZoneStat.NR_VMALLOC) - base_vmalloc).toBe(311);
+    expect(pages_accounted()).toBe(base);
+    const pt = global_zone_page_state(ZoneStat.NR_PAGETABLE);
+    // Kernel page tables came from the page allocator (counted in NR_PAGETABLE), if any were missing.
+    expect(pt).toBeGreaterThanOrEqual(Math.max(base_pt, 3));
+    const pages = addrs.flatMap((a) => area_pages(find_vm_area(a)!));
+    freed_private.clear();
+    recording = true;
+    try {
+      for (const a of addrs) vfree(a);
+    } finally {
+      recording = false;
+    }
+    // Every page went back with page->private cleared.
+    for (const p of pages) expect(freed_private.get(p.addr)).toBe(0);
+    vm_unmap_aliases();
+    expect(vmalloc_nr_pages()).toBe(base_nr);
+    expect(global_zone_page_state(ZoneStat.NR_VMALLOC)).toBe(base_vmalloc);
+    expect(global_zone_page_state(ZoneStat.NR_PAGETABLE)).toBe(pt);
+    expect(pages_accounted()).toBe(base);
+  });
+
+  it('a foreign page->private in a vmalloc page is caught at vfree', () => {
+    const a = vmalloc(2 * PAGE_SIZE);
+    const page = vmalloc_to_page(a + PAGE_SIZE)!;
+    page.private = 0x1234;
+    expect(() => vfree(a)).toThrow(/vmalloc page not owned by its vm_struct/);
+  });
+
+  it('uses a vmalloc\'ed pages array for large areas (nested vmalloc)', () => {
+    const nr = 1024;
+    const a = vmalloc(nr * PAGE_SIZE, 'big_user');
+    const vm = find_vm_area(a)!;
+    expect(vm.nr_pages).toBe(nr);
+    expect(is_vmalloc_addr(vm.pages)).toBe(true);
+    const inner = find_vm_area(vm.pages)!;
+    expect(inner.addr).toBe(vm.pages);
+    expect(get_vm_area_size(inner)).toBe(nr * 8);
+    expect(inner.caller).toBe('big_user');
+    check_area(a);
+    check_area(vm.pages);
+    const data = pattern(nr * PAGE_SIZE, 9);
+    copy_to(a, data);
+    expect(equal_bytes(copy_from(a, nr * PAGE_SIZE), data)).toBe(true);
+    const info = mine();
+    expect(info).toHaveLength(2);
+    // The area is reserved before its pages array is allocated, so the array sits above it.
+    expect(info[0]).toMatch(/ big_user pages=1024 vmalloc vpages N0=1024$/);
+    expect(info[1]).toMatch(/ big_user pages=2 vmalloc N0=2$/);
+    const base_nr = vmalloc_nr_pages() - nr - 2;
+    vfree(a);
+    expect(vmalloc_nr_pages()).toBe(base_nr);
+    expect(find_vm_area(vm.pages)).toBeNull();
+    expect(mine()).toEqual([]);
+  });
+
+  it('copies a new top-level entry into every process pgd', () => {
+    // A 512 GiB slot of the vmalloc range that nothing uses yet.
+    let slot = VMALLOC_START;
+    while (read64(swapper_pg_dir + pgd_index(slot) * 8) !== 0) slot += PGDIR_SIZE;
+    const before = process_create('before')!;
+    const pgd_entry = (pgd: number) => read64(pgd + pgd_index(slot) * 8);
+    expect(pgd_entry(before.mm!.pgd)).toBe(0);
+    const pt = global_zone_page_state(ZoneStat.NR_PAGETABLE);
+    const a = __vmalloc_node_range(4 * PAGE_SIZE, 1, slot, slot + PGDIR_SIZE, GFP_KERNEL, PAGE_KERNEL, 0, NUMA_NO_NODE, 'pgd_test');
+    expect(a).toBe(slot);
+    // A new PUD, PMD and PTE table for the empty slot.
+    expect(global_zone_page_state(ZoneStat.NR_PAGETABLE) - pt).toBe(3);
+    const ref = pgd_entry(swapper_pg_dir);
+    expect(ref).not.toBe(0);
+    expect(pgd_entry(before.mm!.pgd)).toBe(ref);
+    const after = process_create('after')!;
+    expect(pgd_entry(after.mm!.pgd)).toBe(ref);
+    const pt_after = global_zone_page_state(ZoneStat.NR_PAGETABLE);
+    // The process's own tables translate the vmalloc address like init_mm's.
+    copy_to(a + 10, new Uint8Array([1, 2, 3]));
+    expect(walk_page_table(before.mm!, a + 10).phys).toBe(vmalloc_translate(a + 10));
+    vfree(a);
+    vm_unmap_aliases();
+    // Kernel page tables stay: the entry remains in every pgd.
+    expect(pgd_entry(before.mm!.pgd)).toBe(ref);
+    expect(global_zone_page_state(ZoneStat.NR_PAGETABLE)).toBe(pt_after);
+    process_exit(before);
+    process_exit(after);
+  });
+
+  it('vmap maps caller pages without taking them over', () => {
+    const pages = [alloc_page(GFP_KERNEL)!, alloc_page(GFP_KERNEL)!, alloc_page(GFP_KERNEL)!];
+    const arr = kmalloc_array(3, 8, GFP_KERNEL);
+    pages.forEach((p, i) => { write64(arr + i * 8, p.addr); p.private = 0; });
+    const a = vmap(arr, 3, VM_MAP, PAGE_KERNEL, 'vmap_test');
+    expect(find_vm_area(a)!.flags & VM_MAP).toBe(VM_MAP);
+    pages.forEach((p, i) => {
+      expect(vmalloc_to_page(a + i * PAGE_SIZE)!.addr).toBe(p.addr);
+      expect(p.private).toBe(0);
+    });
+    expect(mine()).toEqual([expect.stringMatching(/ vmap_test vmap$/)]);
+    vunmap(a);
+    expect(vmalloc_to_page(a)).toBeNull();
+  });
+
+  it('rejects bad vfree calls; vfree(0) does nothing', () => {
+    vfree(0);
+    const a = vmalloc(3 * PAGE_SIZE);
+    expect(() => vfree(a + 1)).toThrow(KernelBug);
+    expect(() => vfree(a + PAGE_SIZE)).toThrow(/bad address/);
+    expect(() => vfree(VMALLOC_START + 100 * PGDIR_SIZE)).toThrow(/nonexistent vm area/);
+    vfree(a);
+    expect(() => vfree(a)).toThrow(/nonexistent vm area/);
+    expect(vmalloc(0)).toBe(0);
+    expect(vmalloc(128 * MiB)).toBe(0);
+    vmalloc_debug_check();
+  });
+
+  it('prints /proc/vmallocinfo in the kernel format, sorted by address', () => {
+    expect(find_report('vmallocinfo')!.title).toBe('/proc/vmallocinfo');
+    const c = vmalloc(3 * PAGE_SIZE, 'zswap_pool_create');
+    const a = vmalloc(PAGE_SIZE, 'first');
+    vfree(c);
+    vm_unmap_aliases();
+    const b = vmalloc(PAGE_SIZE, 'second');
+    expect(find_report('vmallocinfo')!.text()).toBe(vmallocinfo());
+    const lines = mine();
+    expect(lines).toHaveLength(2);
+    const parsed = lines.map((l) => LINE.exec(l)!);
+    expect(parsed.every((m) => m !== null)).toBe(true);
+    expect(BigInt('0x' + parsed[0]![1]!) < BigInt('0x' + parsed[1]![1]!)).toBe(true);
+    expect(lines[0]).toBe(`0xffff${b.toString(16)}-0xffff${(b + 2 * PAGE_SIZE).toString(16)}    8192 second pages=1 vmalloc N0=1`);
+    expect(lines[1]).toBe(`0xffff${a.toString(16)}-0xffff${(a + 2 * PAGE_SIZE).toString(16)}    8192 first pages=1 vmalloc N0=1`);
+  });
+
+  it('keeps thousands of areas in order with O(log n) trees', () => {
+    const rnd = mulberry32(7);
+    const live: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 6000; i++) {
+      if (live.length && rnd() < 0.45) {
+        const k = Math.floor(rnd() * live.length);
+        vfree(live[k]!);
+        live[k] = live[live.length - 1]!;
+        live.pop();
+      } else {
+        live.push(vmalloc(1 + Math.floor(rnd() * 3 * PAGE_SIZE)));
+      }
+    }
+    const stats = vmalloc_debug_check();
+    expect(stats.busy).toBe(boot_stats.busy + live.length);
+    for (const a of live) vfree(a);
+    vm_unmap_aliases();
+    expect(vmalloc_debug_check()).toEqual(boot_stats);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('finds the lowest fit for any alignment and range, like a brute-force search', () => {
+    const rnd = mulberry32(11);
+    const live: Array<{ addr: number; end: number }> = [];
+    const base = VMALLOC_START + 4 * PGDIR_SIZE;
+    for (const l of vmallocinfo().split('\n').filter(Boolean)) {
+      const m = /^0xffff([0-9a-f]+)-0xffff([0-9a-f]+)/.exec(l)!;
+      live.push({ addr: parseInt(m[1]!, 16), end: parseInt(m[2]!, 16) });
+    }
+    for (let i = 0; i < 1500; i++) {
+      if (live.length > 3 && rnd() < 0.4) {
+        const k = Math.floor(rnd() * live.length);
+        if (live[k]!.addr >= base) {
+          vfree(live[k]!.addr);
+          live.splice(k, 1);
+        }
+        continue;
+      }
+      vm_unmap_aliases();
+      const pages = 1 + Math.floor(rnd() * 6);
+      const align = rnd() < 0.5 ? 1 : 2 ** Math.floor(rnd() * 18) * (rnd() < 0.5 ? 1 : PAGE_SIZE);
+      const vstart = base + Math.floor(rnd() * 64) * PAGE_SIZE * 3;
+      const vend = vstart + (rnd() < 0.8 ? 2 ** 30 : (pages + 1) * PAGE_SIZE * 4);
+      // Brute force: walk the busy ranges in order for the lowest aligned hole in [vstart, vend).
+      const size = (pages + 1) * PAGE_SIZE;
+      const sorted = [...live].sort((x, y) => x.addr - y.addr);
+      let cand = Math.ceil(vstart / align) * align;
+      for (const b of sorted) {
+        if (b.end <= cand) continue;
+        if (b.addr >= cand + size) break;
+        cand = Math.ceil(b.end / align) * align;
+      }
+      const expected = cand + size <= vend ? cand : 0;
+      const got = __vmalloc_node_range(pages * PAGE_SIZE, align, vstart, vend, GFP_KERNEL | __GFP_NOWARN, PAGE_KERNEL, 0, NUMA_NO_NODE, 'fit');
+      if (align === 1) {
+        expect(got).toBe(expected);
+      } else if (got) {
+        // With alignment the kernel searches blocks of size + align - 1 bytes, so a smaller hole
+        // that happens to be aligned may be passed over: never lower than the lowest fit.
+        expect(got).toBeGreaterThanOrEqual(expected);
+        expect(got % align).toBe(0);
+        expect(got >= vstart && got + size <= vend).toBe(true);
+      }
+      if (got) live.push({ addr: got, end: got + size });
+    }
+    vmalloc_debug_check();
+  });
+
+  it('vmalloc + vfree of 16 KiB is fast enough', () => {
+    for (let i = 0; i < 2000; i++) vfree(vmalloc(16384));
+    const n = 20_000;
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) vfree(vmalloc(16384));
+    const ns = Number(process.hrtime.bigint() - t) / n;
+    console.log(`vmalloc+vfree 16 KiB: ${ns.toFixed(0)} ns per pair`);
+    expect(ns).toBeLessThan(100_000);
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/* ---- property: random vmalloc / vfree / write / read sequences against a model ---- */
+
+type Op =
+  | { kind: 'alloc'; size: number; zero: boolean }
+  | { kind: 'big'; pages: number }
+  | { kind: 'free'; i: number }
+  | { kind: 'write'; i: number; off: number; len: number; seed: number }
+  | { kind: 'read'; i: number; off: number; len: number }
+  | { kind: 'purge' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('alloc' as const), size: fc.integer({ min: 1, max: 40_000 }), zero: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('big' as const), pages: fc.integer({ min: 500, max: 1200 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), i: fc.nat() }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('write' as const), i: fc.nat(), off: fc.nat(), len: fc.integer({ min: 1, max: 3 * PAGE_SIZE }), seed: fc.nat(255) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), i: fc.nat(), off: fc.nat(), len: fc.integer({ min: 1, max: 3 * PAGE_SIZE }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'purge' as const }) },
+);
+
+describe('vmalloc property', () => {
+  it('random vmalloc/vfree/write/read sequences keep data, mappings and accounting', () => {
+    const seed = Number(process.env.VMALLOC_SEED ?? (Date.now() % 2 ** 31));
+    console.log(`vmalloc property seed: ${seed} (rerun with VMALLOC_SEED=${seed})`);
+    const t0 = Date.now();
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 5, maxLength: 60 }), (ops) => {
+        boot({ ram: 64 * MiB });
+        const booted = vmalloc_debug_check();
+        const booted_pages = vmalloc_nr_pages();
+        const base = pages_accounted();
+        const live: Array<{ addr: number; size: number; data: Uint8Array }> = [];
+        for (const op of ops) {
+          if (op.kind === 'alloc' || op.kind === 'big') {
+            const size = op.kind === 'big' ? op.pages * PAGE_SIZE : op.size;
+            const zero = op.kind === 'alloc' && op.zero;
+            const addr = zero ? vzalloc(size) : vmalloc(size);
+            expect(addr).not.toBe(0);
+            // Fill what vmalloc leaves uninitialised, so the model knows every byte.
+            const data = zero ? new Uint8Array(size) : pattern(size, live.length);
+            if (!zero) copy_to(addr, data);
+            else expect(copy_from(addr, size).every((b) => b === 0)).toBe(true);
+            live.push({ addr, size, data });
+          } else if (op.kind === 'free') {
+            if (!live.length) continue;
+            const k = op.i % live.length;
+            const a = live[k]!;
+            vfree(a.addr);
+            expect(() => read8(a.addr)).toThrow(KernelPageFault);
+            live.splice(k, 1);
+          } else if (op.kind === 'write' || op.kind === 'read') {
+            if (!live.length) continue;
+            const a = live[op.i % live.length]!;
+            const off = op.off % a.size;
+            const len = Math.min(op.len, a.size - off);
+            if (op.kind === 'write') {
+              const d = pattern(len, op.seed);
+              copy_to(a.addr + off, d);
+              a.data.set(d, off);
+            } else {
+              expect(equal_bytes(copy_from(a.addr + off, len), a.data.subarray(off, off + len))).toBe(true);
+            }
+          } else {
+            vm_unmap_aliases();
+          }
+          vmalloc_debug_check();
+        }
+        // No overlaps, every page where the tables say, and the contents intact.
+        const sorted = live.map((a) => find_vm_area(a.addr)!).sort((x, y) => x.addr - y.addr);
+        for (let i = 1; i < sorted.length; i++) expect(sorted[i - 1]!.addr + sorted[i - 1]!.size).toBeLessThanOrEqual(sorted[i]!.addr);
+        for (const a of live) {
+          check_area(a.addr);
+          expect(equal_bytes(copy_from(a.addr, a.size), a.data)).toBe(true);
+        }
+        expect(pages_accounted()).toBe(base);
+        for (const a of live) vfree(a.addr);
+        vm_unmap_aliases();
+        expect(vmalloc_debug_check()).toEqual(booted);
+        expect(vmalloc_nr_pages()).toBe(booted_pages);
+        expect(pages_accounted()).toBe(base);
+      }),
+      { seed, numRuns: 40, endOnFailure: true },
+    );
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+});
