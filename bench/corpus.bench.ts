@@ -12,6 +12,11 @@ import { process_create, fork_process } from '../corpus/kernel/fork.ts';
 import { process_exit } from '../corpus/kernel/exit.ts';
 import { do_mmap_anon, do_munmap, PROT_READ, PROT_WRITE } from '../corpus/mm/mmap.ts';
 import { handle_mm_fault } from '../corpus/mm/memory.ts';
+import { zs_create_pool, zs_malloc, zs_free } from '../corpus/mm/zsmalloc.ts';
+import { vmalloc, vfree } from '../corpus/include/linux/vmalloc.ts';
+import { memory_failure } from '../corpus/mm/memory-failure.ts';
+import { free_blocks } from '../corpus/mm/page_alloc.ts';
+import { Rng } from '../corpus/sim/random.ts';
 
 const RAM = 256 * 1024 * 1024;
 
@@ -53,5 +58,31 @@ export function corpusBenches(): BenchResult[] {
     for (let i = 0; i < n; i++) process_exit(fork_process(parent)!);
   }, { batches: 5 }));
   process_exit(parent);
+
+  const pool = zs_create_pool('bench');
+  const rng = new Rng(1);
+  const sizes = Array.from({ length: 4096 }, () => rng.range(32, 4096));
+  const live: number[] = [];
+  for (let i = 0; i < 2000; i++) live.push(zs_malloc(pool, sizes[i % sizes.length]!, GFP_KERNEL));
+  let k = 0;
+  results.push(bench('zs_malloc+zs_free (random 32–4096 B, 2000 live)', 50_000, (n) => {
+    for (let i = 0; i < n; i++, k++) {
+      const slot = k % live.length;
+      zs_free(pool, live[slot]!);
+      live[slot] = zs_malloc(pool, sizes[k % sizes.length]!, GFP_KERNEL);
+    }
+  }, { target: '≤ 10× kernel (~1.8 µs)' }));
+
+  results.push(bench('vmalloc+vfree of 16 KiB', 20_000, (n) => {
+    for (let i = 0; i < n; i++) vfree(vmalloc(16384));
+  }, { target: '≤ 10 µs' }));
+
+  // memory_failure of one free pfn: each run poisons a different page for good.
+  const victims: number[] = [];
+  for (const [pfn, order] of free_blocks()) for (let i = 0; i < 1 << order && victims.length < 60_000; i++) victims.push(pfn + i);
+  let v = 0;
+  results.push(bench('memory_failure of one free pfn', 2_000, (n) => {
+    for (let i = 0; i < n; i++) memory_failure(victims[v++]!);
+  }, { batches: 5 }));
   return results;
 }
