@@ -436,7 +436,11 @@ function wp_page_copy(vmf: VmFault): number {
   }
   if (new_page) put_page(new_page);
   pte_unmap_unlock(vmf.pte, vmf.ptl);
-  if (old_page) put_page(old_page);
+  if (old_page) {
+    // The copy took over: an idle swap-cache page need not wait for reclaim (v5.12).
+    if (page_copied) swap_ops?.free_swap_cache(old_page);
+    put_page(old_page);
+  }
   return page_copied ? VM_FAULT_WRITE : 0;
 }
 

@@ -14,15 +14,20 @@ import { VM_BUG_ON_PAGE } from '../include/linux/mmdebug.ts';
 import { static_alloc } from '../sim/kernel_image.ts';
 
 /** The node's lruvec (pgdat->__lruvec); its list heads are static data. */
-let node_lruvec: Lruvec | null = null;
+let node_lruvec_: Lruvec | null = null;
 
 export function lruvec_init(): void {
-  node_lruvec = new Lruvec(static_alloc(LRUVEC_SIZE));
-  for (let lru = 0; lru < NR_LRU_LISTS; lru++) INIT_LIST_HEAD(node_lruvec.lists(lru));
+  node_lruvec_ = new Lruvec(static_alloc(LRUVEC_SIZE));
+  for (let lru = 0; lru < NR_LRU_LISTS; lru++) INIT_LIST_HEAD(node_lruvec_.lists(lru));
+}
+
+/** The node's lruvec (no memcg: one per node). */
+export function node_lruvec(): Lruvec {
+  return node_lruvec_!;
 }
 
 export function mem_cgroup_page_lruvec(_page: Page): Lruvec {
-  return node_lruvec!;
+  return node_lruvec_!;
 }
 
 /** Take a page off the LRU before it goes back to the allocator. */

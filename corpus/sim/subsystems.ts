@@ -14,3 +14,7 @@ import '../kernel/fork.ts';
 import '../mm/zsmalloc.ts';
 import '../mm/vmalloc.ts';
 import '../mm/memory-failure.ts';
+import '../mm/zswap.ts';
+import '../mm/swap_state.ts';
+import '../mm/swapfile.ts';
+import '../mm/vmscan.ts';

@@ -30,6 +30,7 @@ import {
 import { PAGE_SIZE } from '../../corpus/arch/x86/include/asm/page_64_types.ts';
 import { read64 } from '../../corpus/sim/memory.ts';
 import { mm_snapshot, expect_bytes } from './pgtable-helpers.ts';
+import { swap_info, swapoff } from '../../corpus/mm/swapfile.ts';
 
 const MiB = 1024 * 1024;
 const RW = PROT_READ | PROT_WRITE;
@@ -187,6 +188,7 @@ describe('anonymous faults', () => {
 describe('memory exhaustion', () => {
   it('faults return VM_FAULT_OOM when memory runs out, and exit gives everything back', () => {
     boot({ ram: 16 * MiB });
+    swapoff(swap_info[0]!); // without swap, anonymous memory cannot be reclaimed
     const snap = mm_snapshot();
     const t = process_create()!;
     const len = 32 * MiB;

@@ -35,6 +35,10 @@ import { read64, write64, ram_size } from '../../corpus/sim/memory.ts';
 import { KernelBug, KernelPageFault } from '../../corpus/sim/errors.ts';
 import { VM_FAULT_SIGSEGV } from '../../corpus/include/linux/mm_types.ts';
 import { mm_snapshot } from './pgtable-helpers.ts';
+import { swap_boot_params } from '../../corpus/mm/swapfile.ts';
+
+// These tests count kernel page tables from a bare boot: no swap device (its vmalloc'ed maps).
+swap_boot_params.swapon = false;
 
 const MiB = 1024 * 1024;
 

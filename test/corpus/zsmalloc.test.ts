@@ -20,6 +20,10 @@ import { GFP_KERNEL } from '../../corpus/include/linux/gfp.ts';
 import { copy_from, copy_to, read64, read32 } from '../../corpus/sim/memory.ts';
 import { KernelBug } from '../../corpus/sim/errors.ts';
 import { find_report } from '../../corpus/sim/reports.ts';
+import { zswap_boot_params } from '../../corpus/mm/zswap.ts';
+
+// The pool tests expect no other zsmalloc pool: boot without zswap (zswap.enabled=0).
+zswap_boot_params.enabled = false;
 
 const RAM = 64 * 1024 * 1024;
 const PAGE_SIZE = 4096;
