@@ -20,7 +20,7 @@ function parse_int(name: string, text: string | undefined): number | undefined {
 
 function print_text(result: SimResult, trace: boolean, only?: string): void {
   const out: string[] = [];
-  if (trace && !only) out.push(...result.events);
+  if (trace && !only) for (const e of result.events) out.push(e);
   if (result.bug) out.push('== BUG ==', result.bug.message, ...(result.bug.dump ? [result.bug.dump] : []));
   for (const r of result.reports) {
     if (only && r.name !== only) continue;

@@ -5,8 +5,9 @@ import { slabWorkload } from './slab.ts';
 import { mmWorkload } from './mm.ts';
 import { mixedWorkload } from './mixed.ts';
 import { hwpoisonWorkload } from './hwpoison.ts';
+import { zswapWorkload } from './zswap.ts';
 
-export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, hwpoisonWorkload, mixedWorkload];
+export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, hwpoisonWorkload, zswapWorkload, mixedWorkload];
 
 export function find_workload(name: string): Workload | undefined {
   return WORKLOADS.find((w) => w.name === name);

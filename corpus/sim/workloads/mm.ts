@@ -35,11 +35,17 @@ export interface MmState {
   maxTouched: number;
 }
 
-/** The page content for a stamp: 1024 little-endian words stamp*1024+i. */
+/**
+ * The page content for a stamp: a 64-byte record derived from the stamp, repeated, with the
+ * record number in its first word. Unique per stamp and position, and compressible like real
+ * anonymous memory, so zswap keeps it.
+ */
 export function page_pattern(stamp: number): Uint8Array {
   const words = new Uint32Array(PAGE_SIZE / 4);
-  const base = Math.imul(stamp, 0x9e3779b1);
-  for (let i = 0; i < words.length; i++) words[i] = (base + Math.imul(i, 0x85ebca6b)) >>> 0;
+  const base = Math.imul(stamp, 0x9e3779b1) >>> 0;
+  for (let i = 0; i < words.length; i++) {
+    words[i] = (i & 15) === 0 ? (base ^ (i >>> 4)) >>> 0 : (base + Math.imul(i & 15, 0x85ebca6b)) >>> 0;
+  }
   return new Uint8Array(words.buffer);
 }
 
