@@ -42,7 +42,7 @@ import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { swp_type, swp_offset, type swp_entry_t, MAX_SWAPFILES } from '../arch/x86/include/asm/pgtable.ts';
 import { ZS_MM_RO, ZS_MM_WO } from '../include/linux/zsmalloc.ts';
 import {
-  type ZsPool, zs_create_pool, zs_destroy_pool, zs_malloc, zs_free, zs_map_object, zs_unmap_object, zs_get_total_pages,
+  type ZsPool, zs_create_pool, zs_destroy_pool, zs_malloc, zs_free, zs_map_object, zs_unmap_object, zs_get_total_pages, zs_compact,
   zs_huge_class_size,
 } from './zsmalloc.ts';
 import { vzalloc, vfree } from '../include/linux/vmalloc.ts';
@@ -527,3 +527,11 @@ register_report({
   text: () => Object.entries(zswap_debugfs()).map(([k, v]) => `${k}:${v}`).join('\n'),
   json: zswap_debugfs,
 });
+
+/**
+ * Compact the zswap pool's zsmalloc zspages (what zsmalloc's shrinker does under memory
+ * pressure, zs_shrinker_scan -> zs_compact). Returns the pages freed.
+ */
+export function zswap_pool_compact(): number {
+  return zswap_pool ? zs_compact(zswap_pool.zpool) : 0;
+}

@@ -13,11 +13,17 @@ describe('workloads', () => {
     expect(c.digest).not.toBe(a.digest);
   });
 
-  it('mixed exercises buddy, slab and process memory', () => {
-    const r = run_simulation({ workload: 'mixed', seed: 1, ops: 3000, keepTrace: true });
-    const kinds = new Set(r.events.map((e) => e.split(':')[0]));
-    for (const k of ['buddy', 'slab', 'mm', 'mm_page_alloc', 'kmalloc']) expect(kinds).toContain(k);
+  it('mixed exercises all six kinds and reports on all of them', () => {
+    const r = run_simulation({ workload: 'mixed', seed: 1, ops: 8000, keepTrace: true });
+    expect(r.bug).toBeUndefined();
+    const events = new Set(r.events.map((e) => e.split(':')[0]));
+    // buddy, slab, page tables (process faults), zsmalloc (zswap), vmalloc, anonymous folios.
+    for (const k of ['buddy', 'slab', 'kmalloc', 'mm', 'mm_page_alloc', 'zswap_store', 'zswap_load', 'vmalloc', 'mm_vmscan_reclaim_page']) {
+      expect(events, k).toContain(k);
+    }
     const names = r.reports.map((x) => x.name);
-    for (const n of ['buddyinfo', 'slabinfo', 'meminfo']) expect(names).toContain(n);
+    for (const n of ['buddyinfo', 'slabinfo', 'meminfo', 'vmallocinfo', 'zsmalloc', 'zswap', 'memory-failure', 'kpageflags']) {
+      expect(names).toContain(n);
+    }
   });
 });

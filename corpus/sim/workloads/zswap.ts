@@ -39,11 +39,15 @@ function spawn(st: MmState, pages: number, op: number): Proc | null {
 export interface ZswapState {
   mm: MmState;
   regionPages: number;
+  /** Relative weights of write, read, fork, exit, proactive reclaim. */
+  weights: readonly number[];
 }
 
-export function zswap_setup(): ZswapState {
+/** `lifetime`: 'short' processes exit and respawn often; 'long' ones build up memory. */
+export function zswap_setup(lifetime: 'short' | 'long' = 'short'): ZswapState {
   const regionPages = Math.floor(max_pfn() * REGION_SHARE);
-  return { mm: mm_setup(PROCS + 2, regionPages, regionPages), regionPages };
+  const weights = lifetime === 'short' ? [40, 52, 2, 2, 4] : [45, 50, 0.3, 0.1, 2];
+  return { mm: mm_setup(PROCS + 2, regionPages, regionPages), regionPages, weights };
 }
 
 export function zswap_step(ctx: WorkloadContext, zs: ZswapState, op: number): void {
@@ -56,7 +60,7 @@ export function zswap_step(ctx: WorkloadContext, zs: ZswapState, op: number): vo
   }
   const p = rng.pick(st.procs);
   const r = p.regions[0]!;
-  const w = rng.weighted([40, 52, 2, 2, 4]);
+  const w = rng.weighted(zs.weights);
   if (w === 0) {
     // Write a short run of pages (a process filling a buffer).
     const first = rng.below(r.pages);
