@@ -17,6 +17,9 @@ import { vmalloc, vfree } from '../corpus/include/linux/vmalloc.ts';
 import { memory_failure } from '../corpus/mm/memory-failure.ts';
 import { free_blocks } from '../corpus/mm/page_alloc.ts';
 import { Rng } from '../corpus/sim/random.ts';
+import { shrink_node_anon } from '../corpus/mm/vmscan.ts';
+import { access_process_vm_read, access_process_vm_write } from '../corpus/mm/memory.ts';
+import { page_pattern } from '../corpus/sim/workloads/mm.ts';
 
 const RAM = 256 * 1024 * 1024;
 
@@ -76,6 +79,20 @@ export function corpusBenches(): BenchResult[] {
   results.push(bench('vmalloc+vfree of 16 KiB', 20_000, (n) => {
     for (let i = 0; i < n; i++) vfree(vmalloc(16384));
   }, { target: '≤ 10 µs' }));
+
+  // Reclaim into zswap and fault back: a process with 512 written pages, reclaimed and re-read.
+  const user = process_create('reclaim')!;
+  const area = do_mmap_anon(user, 512 * 4096, PROT_READ | PROT_WRITE);
+  for (let i = 0; i < 512; i++) access_process_vm_write(user, area + i * 4096, page_pattern(i));
+  results.push(bench('reclaim + refault of one anonymous page (zswap)', 256, (n) => {
+    let done = 0;
+    while (done < n) {
+      const got = shrink_node_anon(Math.min(64, n - done));
+      for (let i = 0; i < 512; i++) access_process_vm_read(user, area + i * 4096, 8);
+      done += Math.max(got, 1);
+    }
+  }, { batches: 5 }));
+  process_exit(user);
 
   // memory_failure of one free pfn: each run poisons a different page for good.
   const victims: number[] = [];
