@@ -8,18 +8,18 @@
 import { Page, STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
 import {
   ListHead, LIST_HEAD_SIZE, INIT_LIST_HEAD, list_add, list_add_tail, list_del, list_move, list_empty,
-  list_for_each_entry, list_first_entry, list_first_entry_or_null, list_last_entry,
+  list_for_each_entry, list_first_entry_or_null, list_last_entry,
 } from '../include/linux/list.ts';
 import { static_alloc } from '../sim/kernel_image.ts';
 import {
-  PageBuddy, __SetPageBuddy, __ClearPageBuddy, PageHead, __SetPageHead, __ClearPageHead, PageReserved,
+  PageBuddy, __SetPageBuddy, __ClearPageBuddy, PageHead, __SetPageHead, __ClearPageHead, ClearPageReserved,
   __PageMovable, PAGE_MAPPING_FLAGS, PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGEFLAG_NAMES,
-  PG_hwpoison, PageHWPoison,
+  PageHWPoison,
 } from '../include/linux/page-flags.ts';
 import {
   pfn_to_page, page_to_pfn, page_address, page_private, set_page_private, set_page_count, page_ref_count,
   put_page_testzero, set_compound_head, clear_compound_head, compound_head, compound_order, page_zone,
-  page_zonenum, pfn_valid, virt_to_page, max_pfn,
+  page_zonenum, virt_to_page,
 } from '../include/linux/mm.ts';
 import { VM_BUG_ON_PAGE, dump_page, BUG } from '../include/linux/mmdebug.ts';
 import {
@@ -234,7 +234,7 @@ export function __free_pages_core(page: Page, order: number): void {
   const nr = 1 << order;
   for (let i = 0; i < nr; i++) {
     const p = new Page(page.addr + i * STRUCT_PAGE_SIZE);
-    p.flags = p.flags & ~(1 << 13); // __ClearPageReserved
+    ClearPageReserved(p);
     set_page_count(p, 0);
   }
   page_zone(page).managed_pages += nr;
@@ -740,4 +740,3 @@ export function free_blocks(): Array<[number, number, number]> {
   return out;
 }
 
-export { MIGRATE_UNMOVABLE, PageReserved, pfn_valid, max_pfn, __PageMovable, PG_hwpoison };
