@@ -47,6 +47,12 @@ export const contig_page_data = {
 /** Debug options on the command line: page_poison=1 is the default in the simulation. */
 export const page_alloc_debug = {
   page_poisoning: true,
+  /**
+   * CONFIG_DEBUG_VM: check every page as it enters and leaves the per-cpu lists. Without it
+   * (production kernels) the same checks run in batches, when pages move between the per-cpu
+   * lists and the buddy lists (bulkfree_pcp_prepare / check_pcp_refill).
+   */
+  debug_vm: true,
 };
 
 const POISON_PAGE = new Uint8Array(PAGE_SIZE).fill(PAGE_POISON);
@@ -172,7 +178,7 @@ function free_tail_page_prepare(head: Page, page: Page): void {
 }
 
 /** Checks, clears and poisons pages on their way back to the allocator; false: keep it out. */
-function free_pages_prepare(page: Page, order: number): boolean {
+function free_pages_prepare(page: Page, order: number, check_free = true): boolean {
   if (PageHWPoison(page)) return false;
   if (order > 0) {
     const compound = PageHead(page);
@@ -186,19 +192,22 @@ function free_pages_prepare(page: Page, order: number): boolean {
     for (let i = 1; i < 1 << order; i++) {
       const tail = new Page(page.addr + i * STRUCT_PAGE_SIZE);
       if (compound) free_tail_page_prepare(page, tail);
-      const why = page_bad_reason(tail, PAGE_FLAGS_CHECK_AT_FREE);
-      if (why) bad_page(tail, why);
+      if (check_free) check_free_page(tail);
       tail.flags = tail.flags & ~PAGE_FLAGS_CHECK_AT_PREP;
     }
   }
   if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
-  const why = page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE);
-  if (why) bad_page(page, why);
+  if (check_free) check_free_page(page);
   page.flags = page.flags & ~PAGE_FLAGS_CHECK_AT_PREP;
   if (page_alloc_debug.page_poisoning) {
     phys_fill(page_to_pfn(page) * PAGE_SIZE, PAGE_SIZE << order, PAGE_POISON);
   }
   return true;
+}
+
+function check_free_page(page: Page): void {
+  const why = page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE);
+  if (why) bad_page(page, why);
 }
 
 function free_one_page(zone: Zone, page: Page, pfn: number, order: number, migratetype: number): void {
@@ -219,7 +228,7 @@ function free_the_page(page: Page, order: number): void {
     __free_pages_ok(page, order);
     return;
   }
-  if (!free_pages_prepare(page, order)) return;
+  if (!free_pages_prepare(page, order, page_alloc_debug.debug_vm)) return;
   if (tracepoints_enabled) trace_event('mm_page_free', `pfn=0x${page_to_pfn(page).toString(16)} order=${order}`);
   const migratetype = get_pageblock_migratetype(page);
   if (migratetype >= MIGRATE_PCPTYPES) {
@@ -341,6 +350,8 @@ function free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages): void {
     set_page_private(page, 0);
     pcp.count -= 1 << order;
     count -= 1 << order;
+    // bulkfree_pcp_prepare(): the free-time check deferred from free_unref_page.
+    if (!page_alloc_debug.debug_vm) check_free_page(page);
     free_one_page(zone, page, page_to_pfn(page), order, get_pageblock_migratetype(page));
     pindex = (pindex + 1) % NR_PCP_LISTS;
   }
@@ -362,6 +373,8 @@ function rmqueue_bulk(zone: Zone, order: number, count: number, list: ListHead, 
   for (let i = 0; i < count; i++) {
     const page = __rmqueue(zone, order, migratetype);
     if (!page) break;
+    // check_pcp_refill(): without DEBUG_VM pages are checked as they enter the pcp lists.
+    if (!page_alloc_debug.debug_vm) check_new_pages(page, order);
     set_page_private(page, order);
     list_add_tail(page.lru, list);
     allocated++;
@@ -382,6 +395,7 @@ function rmqueue_pcplist(zone: Zone, order: number, migratetype: number): Page |
   }
   list_del(page.lru);
   pcp.count -= 1 << order;
+  if (page_alloc_debug.debug_vm) check_new_pages(page, order);
   return page;
 }
 
@@ -485,7 +499,10 @@ function rmqueue(zone: Zone, order: number, migratetype: number): Page | null {
     return rmqueue_pcplist(zone, order, migratetype);
   }
   const page = __rmqueue(zone, order, migratetype);
-  if (page) __mod_zone_page_state(zone, ZoneStat.NR_FREE_PAGES, -(1 << order));
+  if (page) {
+    __mod_zone_page_state(zone, ZoneStat.NR_FREE_PAGES, -(1 << order));
+    check_new_pages(page, order);
+  }
   return page;
 }
 
@@ -521,8 +538,11 @@ function check_poison(page: Page, order: number): void {
   }
 }
 
-function prep_new_page(page: Page, order: number, gfp: number): void {
+function check_new_pages(page: Page, order: number): void {
   for (let i = 0; i < 1 << order; i++) check_new_page(new Page(page.addr + i * STRUCT_PAGE_SIZE));
+}
+
+function prep_new_page(page: Page, order: number, gfp: number): void {
   set_page_private(page, 0);
   set_page_count(page, 1);
   if (page_alloc_debug.page_poisoning) check_poison(page, order);

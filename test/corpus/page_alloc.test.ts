@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { boot } from '../../corpus/sim/boot.ts';
 import {
   alloc_pages, __free_pages, nr_free_pages, pcp_pages, drain_all_pages, free_blocks, buddyinfo, contig_page_data,
-  buddy_order, take_page_off_buddy,
+  buddy_order, take_page_off_buddy, page_alloc_debug,
 } from '../../corpus/mm/page_alloc.ts';
 import {
   page_to_pfn, pfn_to_page, page_address, compound_head, compound_order, page_zonenum, max_pfn,
@@ -135,6 +135,18 @@ describe('debug checks catch union corruption', () => {
     expect(dump).toMatch(/^page: refcount:0 mapcount:0 mapping:ffff888000123000 index:0x0 pfn:0x/);
     expect(dump).toContain('page dumped because: non-NULL mapping');
     expect(dump).toMatch(/raw: [0-9a-f]{16} [0-9a-f]{16} [0-9a-f]{16} ffff888000123000/);
+  });
+
+  it('without DEBUG_VM the same check fires when the pcp lists are drained', () => {
+    page_alloc_debug.debug_vm = false;
+    try {
+      const page = alloc_pages(GFP_KERNEL, 0)!;
+      page.mapping = 0x888000123000;
+      __free_pages(page, 0); // deferred: the page sits on a pcp list unchecked
+      expect(() => drain_all_pages()).toThrow(/Bad page state/);
+    } finally {
+      page_alloc_debug.debug_vm = true;
+    }
   });
 
   it('a buddy order overwritten in page.private (as if a slab wrote its freelist there) stops merging', () => {
