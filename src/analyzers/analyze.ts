@@ -15,7 +15,7 @@ import { Guards } from './guards.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
 import { Provenance } from './provenance.ts';
-import { discoverWrappers } from './wrappers.ts';
+import { discoverWrappers, type WrapperDef } from './wrappers.ts';
 
 export interface AnalyzeOptions {
   spec: Spec;
@@ -52,6 +52,39 @@ export function analyzeProject(project: Project, root: string, opts: AnalyzeOpti
 }
 
 export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeOptions): AnalysisResult {
+  return filterResult(analyzeDetailed(program, root, opts).result, opts);
+}
+
+/** One finding together with the syntax it came from (for passes that edit, e.g. the converter). */
+export interface SiteDetail {
+  finding: Finding;
+  access: RawAccess;
+}
+
+/**
+ * Everything analyzeProgram() knows, unfiltered: the result plus the AST behind each finding,
+ * the wrappers (with their definitions), the raw accesses inside wrapper bodies (which are
+ * definitions, not findings) and a classifier for them. Additive API for the converter.
+ */
+export interface DetailedAnalysis {
+  result: AnalysisResult;
+  ctx: AnalysisContext;
+  sites: SiteDetail[];
+  wrappers: WrapperDef[];
+  /** Raw accesses inside wrapper bodies. */
+  wrapperBodies: RawAccess[];
+  /** Every raw access the finder saw (findings, wrapper bodies, accesses outside owner code). */
+  allAccesses: RawAccess[];
+  /** Unfiltered residue with its nodes. */
+  rawResidue: RawResidue[];
+  /** Every call in the analyzed files by callee name. */
+  calls: Map<string, ts.CallExpression[]>;
+  /** Files with syntax errors. */
+  broken: Set<ts.SourceFile>;
+  classify(a: RawAccess): { kind: string; evidence: string[] };
+}
+
+export function analyzeDetailed(program: ts.Program, root: string, opts: AnalyzeOptions): DetailedAnalysis {
   checkFilters(opts);
   const ctx = new AnalysisContext(opts.spec, program, root);
   const found = findAccesses(ctx);
@@ -61,6 +94,7 @@ export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeO
   const classifier = new Classifier(ctx, guards, prov);
 
   const findings: Finding[] = [];
+  const sites: SiteDetail[] = [];
   for (const a of wr.accesses) {
     const names = enclosingFunctionNames(a.expr);
     if (names[0]) a.function = names[0];
@@ -73,21 +107,25 @@ export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeO
     if (!a.converted) markDescriptorImplementation(ctx, a);
     const c = classifier.classify(a);
     const s = ctx.site(a.sf, a.node);
-    findings.push({
+    const finding: Finding = {
       ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, converted: !!a.converted,
       receiver: a.receiverText,
       ...(a.function ? { function: a.function } : {}),
       ...(a.wrapper ? { wrapper: a.wrapper, wrapperAccess: a.wrapperAccess! } : {}),
       ...(a.converted ? { descriptorField: a.converted.descriptorField } : {}),
-    });
+    };
+    findings.push(finding);
+    sites.push({ finding, access: a });
   }
-  const residue: Residue[] = [...found.residue, ...wr.residue].map((r: RawResidue) => ({
+  const rawResidue = [...found.residue, ...wr.residue];
+  const residue: Residue[] = rawResidue.map((r: RawResidue) => ({
     ...ctx.site(r.sf, r.node), reason: r.reason, ...(r.field ? { field: r.field } : {}),
   }));
   findings.sort(compareSites);
   residue.sort(compareSites);
+  sites.sort((x, y) => compareSites(x.finding, y.finding));
   const wrappers = wr.info.sort(compareSites);
-  const full: AnalysisResult = {
+  const result: AnalysisResult = {
     version: 1,
     root: opts.displayRoot ?? root,
     spec: opts.spec.name,
@@ -96,7 +134,12 @@ export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeO
     wrappers,
     summary: summarize(opts.spec, findings, residue, wrappers, ctx.files.length),
   };
-  return filterResult(full, opts);
+  const kept = new Set(wr.accesses);
+  const wrapperBodies = found.accesses.filter((a) => !kept.has(a) && !a.converted);
+  return {
+    result, ctx, sites, wrappers: wr.wrappers, wrapperBodies, allAccesses: found.accesses, rawResidue, calls: found.calls, broken: found.broken,
+    classify: (a) => classifier.classify(a),
+  };
 }
 
 /**

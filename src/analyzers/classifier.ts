@@ -33,6 +33,9 @@ export class Classifier {
     if (a.converted?.implementation) {
       return { kind: a.converted.kind.name, evidence: [`inside descriptor class \`${a.converted.className}\` (the ${a.converted.kind.name} accessors)`] };
     }
+    if (a.converted && a.converted.className === this.ctx.spec.page.class) {
+      return { kind: a.converted.kind.name, evidence: [`\`${a.converted.descriptorField}\` is the ${a.converted.kind.name} name of ${this.ctx.spec.page.class} field \`${a.field}\``] };
+    }
     if (a.converted) {
       return { kind: a.converted.kind.name, evidence: [`\`${a.receiverText}\` has descriptor type \`${a.converted.className}\``] };
     }

@@ -26,6 +26,11 @@ export class AnalysisContext {
   readonly fields = new Map<string, PageFieldSpec>();
   /** Descriptor field name -> [kind, raw page field] pairs. */
   readonly descFields = new Map<string, Array<[KindSpec, string]>>();
+  /**
+   * Kinds without a descriptor type (buddy) convert by renaming: page-class members named by
+   * their field map (buddy_list, order) are that kind's converted accesses. Name -> [kind, raw field].
+   */
+  readonly renamedFields = new Map<string, Array<[KindSpec, string]>>();
   /** Every member name the finder looks at (raw and descriptor fields). */
   readonly memberNames = new Set<string>();
   /** Cheap text filter: files never mentioning any of these need no type query. */
@@ -37,7 +42,15 @@ export class AnalysisContext {
       !relative(root, sf.fileName).startsWith('..'));
     for (const f of spec.page.fields) if (f.track !== 'never') this.fields.set(f.name, f);
     for (const k of spec.kinds) {
-      if (!k.descriptor) continue;
+      if (!k.descriptor) {
+        for (const [to, raw] of reverseFieldMap(k)) {
+          if (to === raw || this.fields.has(to)) continue;
+          const l = this.renamedFields.get(to) ?? [];
+          l.push([k, raw]);
+          this.renamedFields.set(to, l);
+        }
+        continue;
+      }
       for (const [to, raw] of reverseFieldMap(k)) {
         const l = this.descFields.get(to) ?? [];
         l.push([k, raw]);
@@ -46,6 +59,7 @@ export class AnalysisContext {
     }
     for (const n of this.fields.keys()) this.memberNames.add(n);
     for (const n of this.descFields.keys()) this.memberNames.add(n);
+    for (const n of this.renamedFields.keys()) this.memberNames.add(n);
     const words = [...this.memberNames, spec.page.class].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.textFilter = new RegExp(`\\b(?:${words.join('|')})\\b`);
     this.findTypeDecls();

@@ -122,7 +122,7 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
           const a = skipOuter(args[i]!);
           const b = args[i + 1]!;
           const aName = ts.isIdentifier(a) ? a.text : ts.isPropertyAccessExpression(a) ? a.name.text : undefined;
-          if (aName === pageClass && isStringLike(b) && ctx.fields.has(b.text)) {
+          if (aName === pageClass && isStringLike(b) && (ctx.fields.has(b.text) || ctx.renamedFields.has(b.text))) {
             out.push({ sf, kind: 'container', node: b, expr: n, receiver: n, name: b.text, classArg: a });
           }
         }
@@ -189,7 +189,12 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   const { sf } = c;
   const recvText = c.receiver ? shortText(c.receiver, sf) : shortText(c.expr.parent ?? c.expr, sf);
   if (c.kind === 'container') {
-    if (ctx.isPageClassRef(c.classArg!)) {
+    const renamed = ctx.fields.has(c.name) ? undefined : renamedAccess(ctx, c.name);
+    if (renamed && ctx.isPageClassRef(c.classArg!)) {
+      res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: shortText(c.expr, sf), field: renamed.field, access: 'reference', converted: renamed.converted });
+      return;
+    }
+    if (!renamed && ctx.isPageClassRef(c.classArg!)) {
       res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: shortText(c.expr, sf), field: c.name, access: 'reference' });
     }
     return;
@@ -242,7 +247,14 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   }
   if ('page' in owner) {
     const field = ctx.fields.get(c.name);
-    if (!field) return;
+    if (!field) {
+      const renamed = renamedAccess(ctx, c.name);
+      if (!renamed) return;
+      const rawField = ctx.spec.page.fields.find((f) => f.name === renamed.field);
+      const access = c.kind === 'binding' ? 'read' : accessKind(c.expr as ts.Expression, rawField?.embedded ?? false, ctx.spec.page.addressMembers);
+      res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: renamed.field, access, converted: renamed.converted });
+      return;
+    }
     const access = c.kind === 'binding' ? (field.embedded ? 'reference' : 'read') : accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers);
     res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: field.name, access });
     return;
@@ -255,4 +267,12 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: raw[1], access,
     converted: { kind: owner.kind, descriptorField: c.name, className: owner.kind.descriptor!.class },
   });
+}
+
+/** A page-class member that a descriptor-less kind renamed a raw field to (page.buddy_list): converted. */
+function renamedAccess(ctx: AnalysisContext, name: string): { field: string; converted: NonNullable<RawAccess['converted']> } | undefined {
+  const l = ctx.renamedFields.get(name);
+  if (!l || l.length !== 1) return undefined;
+  const [kind, raw] = l[0]!;
+  return { field: raw, converted: { kind, descriptorField: name, className: ctx.spec.page.class } };
 }

@@ -83,7 +83,7 @@ function libText(fileName: string): string | undefined {
 }
 
 /** A disk compiler host whose default library comes from ts-morph's bundled lib files. */
-function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
+export function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.getDefaultLibLocation = () => LIB_DIR;

@@ -7,10 +7,11 @@
  *   "name": "linux-5.10", "extends": "builtin"?,
  *   "page": { "class", "file", "fields": { NAME: { "words", "bits"?, "embedded"?, "track"? } },
  *             "wrappers"?: [{ "name", "field", "access"?, "pageArg"? }], "assertions"?: [NAME | { "name", "condArg" }],
- *             "addressMembers"?: [..], "neutralSources"?: [..] },
- *   "kinds": [{ "name", "description"?, "descriptor": CLASS | { "class", "file"? } | null,
+ *             "addressMembers"?: [..], "neutralSources"?: [..], "wordSize"?: 8,
+ *             "addressHelpers"?: { "fromAddress"?: "virt_to_page", "toAddress"?: "page_address" } },
+ *   "kinds": [{ "name", "description"?, "descriptor": CLASS | { "class", "file"?, "placement"?, "match"?, "variable"? } | null,
  *               "fields": { RAW: DESC | [DESC..] | { "to", "bits"?, "note"? } },
- *               "converters"?: { "fromPage"?, "toPage"?, "fromAddress"? },
+ *               "converters"?: { "fromPage"?, "toPage"?, "fromAddress"?, "toAddress"? },
  *               "pageTypeTests"?: [NAME | { "name", "pageArg"?, "negates"? }],
  *               "owners"?: [GLOB | { "files": GLOB | [GLOB..], "functions"?: [NAME_GLOB..] }],
  *               "provenance"?: [NAME | { "call", "files"?, "arg"?: { "index"?, "matches" } }] }]
@@ -121,7 +122,21 @@ function assertion(v: Json, path: string): AssertionSpec {
   return { name: str(o.name, join(path, 'name')), condArg: o.condArg === undefined ? 0 : int(o.condArg, join(path, 'condArg')) };
 }
 
-const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources'] as const;
+const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources', 'wordSize', 'addressHelpers'] as const;
+
+function identifier(v: Json, path: string): string {
+  const s = str(v, path);
+  if (!/^[A-Za-z_$][\w$]*$/.test(s)) throw new SpecError(path, 'expected an identifier');
+  return s;
+}
+
+function addressHelpers(v: Json, path: string): NonNullable<PageSpec['addressHelpers']> {
+  const o = obj(v, path, ['fromAddress', 'toAddress']);
+  return {
+    ...(o.fromAddress !== undefined ? { fromAddress: identifier(o.fromAddress, join(path, 'fromAddress')) } : {}),
+    ...(o.toAddress !== undefined ? { toAddress: identifier(o.toAddress, join(path, 'toAddress')) } : {}),
+  };
+}
 
 function page(v: Json, path: string, base?: PageSpec): PageSpec {
   const o = obj(v, path, PAGE_KEYS, base ? [] : ['class', 'file', 'fields']);
@@ -140,6 +155,10 @@ function page(v: Json, path: string, base?: PageSpec): PageSpec {
     addressMembers: o.addressMembers !== undefined ? strList(o.addressMembers, join(path, 'addressMembers')) : base?.addressMembers ?? [],
     neutralSources: o.neutralSources !== undefined ? strList(o.neutralSources, join(path, 'neutralSources')) : base?.neutralSources ?? [],
   };
+  const wordSize = o.wordSize !== undefined ? int(o.wordSize, join(path, 'wordSize'), 1) : base?.wordSize;
+  if (wordSize !== undefined) p.wordSize = wordSize;
+  const helpers = o.addressHelpers !== undefined ? addressHelpers(o.addressHelpers, join(path, 'addressHelpers')) : base?.addressHelpers;
+  if (helpers !== undefined) p.addressHelpers = helpers;
   const names = new Set(p.fields.map((f) => f.name));
   p.wrappers.forEach((w, i) => {
     if (!names.has(w.field)) throw new SpecError(join(join(join(path, 'wrappers'), i), 'field'), `"${w.field}" is not a field of page.fields`);
@@ -164,9 +183,9 @@ function fieldMap(v: Json, path: string, pageFields: Set<string>): FieldMapEntry
 
 function converters(v: Json, path: string): Converters {
   if (v === undefined) return { fromPage: [], toPage: [], fromAddress: [] };
-  const o = obj(v, path, ['fromPage', 'toPage', 'fromAddress']);
-  const l = (k: 'fromPage' | 'toPage' | 'fromAddress') => (o[k] === undefined ? [] : strList(o[k], join(path, k)));
-  return { fromPage: l('fromPage'), toPage: l('toPage'), fromAddress: l('fromAddress') };
+  const o = obj(v, path, ['fromPage', 'toPage', 'fromAddress', 'toAddress']);
+  const l = (k: 'fromPage' | 'toPage' | 'fromAddress' | 'toAddress') => (o[k] === undefined ? [] : strList(o[k], join(path, k)));
+  return { fromPage: l('fromPage'), toPage: l('toPage'), fromAddress: l('fromAddress'), ...(o.toAddress !== undefined ? { toAddress: l('toAddress') } : {}) };
 }
 
 function pageTypeTest(v: Json, path: string): PageTypeTest {
@@ -207,6 +226,15 @@ function provenance(v: Json, path: string): ProvenanceSpec {
   return out;
 }
 
+/** A project-relative file path the converter may create (no glob, no '..', a .ts file). */
+function placementPath(v: Json, path: string): string {
+  const s = str(v, path);
+  if (/[*?{}[\]]/.test(s) || s.startsWith('/') || s.split('/').includes('..') || !/\.(m|c)?tsx?$/.test(s)) {
+    throw new SpecError(path, 'expected a relative .ts file path inside the project (no glob, no "..")');
+  }
+  return s;
+}
+
 const KIND_KEYS = ['name', 'description', 'descriptor', 'fields', 'converters', 'pageTypeTests', 'owners', 'provenance'] as const;
 
 function kind(v: Json, path: string, pageFields: Set<string>): KindSpec {
@@ -219,8 +247,14 @@ function kind(v: Json, path: string, pageFields: Set<string>): KindSpec {
     const dp = join(path, 'descriptor');
     if (typeof o.descriptor === 'string') descriptor = { class: str(o.descriptor, dp) };
     else {
-      const d = obj(o.descriptor, dp, ['class', 'file'], ['class']);
-      descriptor = { class: str(d.class, join(dp, 'class')), ...(d.file !== undefined ? { file: str(d.file, join(dp, 'file')) } : {}) };
+      const d = obj(o.descriptor, dp, ['class', 'file', 'placement', 'match', 'variable'], ['class']);
+      descriptor = {
+        class: identifier(d.class, join(dp, 'class')),
+        ...(d.file !== undefined ? { file: str(d.file, join(dp, 'file')) } : {}),
+        ...(d.placement !== undefined ? { placement: placementPath(d.placement, join(dp, 'placement')) } : {}),
+        ...(d.match !== undefined ? { match: identifier(d.match, join(dp, 'match')) } : {}),
+        ...(d.variable !== undefined ? { variable: identifier(d.variable, join(dp, 'variable')) } : {}),
+      };
     }
   }
   return {

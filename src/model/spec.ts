@@ -52,12 +52,25 @@ export interface PageSpec {
   addressMembers: string[];
   /** Calls that hand out pages of no kind yet (the page allocator): provenance stops there. */
   neutralSources: string[];
+  /** Bytes per word of the god type (struct page: 8). Used by the converter for descriptor offsets. */
+  wordSize?: number;
+  /**
+   * The codebase's own address <-> page helpers (virt_to_page / page_address). The converter
+   * places each kind's fromAddress / toAddress converters next to them and uses them at boundaries.
+   */
+  addressHelpers?: { fromAddress?: string; toAddress?: string };
 }
 
 export interface DescriptorSpec {
   class: string;
   /** Optional file glob restricting where the descriptor class is declared. */
   file?: string;
+  /** Where the converter creates the class when it does not exist yet (default: the page class's file). */
+  placement?: string;
+  /** Name of the load-time layout assertion (TABLE_MATCH); default CLASS_MATCH. */
+  match?: string;
+  /** Name for variables of this type (ptdesc); default the class name in lower case. */
+  variable?: string;
 }
 
 export interface FieldMapEntry {
@@ -76,6 +89,8 @@ export interface Converters {
   toPage: string[];
   /** address -> descriptor (virt_to_slab, virt_to_ptdesc). */
   fromAddress: string[];
+  /** descriptor -> address (ptdesc_address). Optional. */
+  toAddress?: string[];
 }
 
 export interface OwnerSpec {
