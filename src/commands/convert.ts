@@ -1,0 +1,84 @@
+/**
+ * `memdesc convert <kind…|--all> [path]`: rewrite raw struct page field accesses to memory
+ * descriptor accessors, convert whole functions, create descriptor types, retire dead union
+ * members. Dry run (default) prints a unified diff; --write writes all files or none. Every run
+ * checks that the result type-checks and that a second run changes nothing.
+ */
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import { BUNDLED_CORPUS } from '../paths.ts';
+import { resolveSpec } from '../model/builtin.ts';
+
+interface ConvertFlags {
+  all?: boolean;
+  dryRun?: boolean;
+  write?: boolean;
+  force?: boolean;
+  spec?: string;
+  only?: string;
+  json?: boolean;
+  retire?: boolean;
+}
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .description('rewrite raw struct page accesses to memory descriptor accessors (dry run prints a diff; --write applies it)')
+    .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json or a tsconfig file (default: the bundled corpus)')
+    .option('--all', 'convert every kind of the spec')
+    .option('--dry-run', 'print the unified diff, write nothing (the default)')
+    .option('--write', 'write the conversion: all files or none (refuses a dirty git tree)')
+    .option('--force', 'with --write: write even when the git tree has uncommitted changes')
+    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--only <file|function>', 'convert only the sites in this file (project-relative) or function')
+    .option('--no-retire', 'keep union members and helpers that become unused')
+    .option('--json', 'print the result as JSON (diff included)')
+    .action(async (args: string[], flags: ConvertFlags) => {
+      if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
+      if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
+      const spec = resolveSpec(flags.spec);
+      const known = new Set(spec.kinds.map((k) => k.name));
+      const kinds = [...args];
+      let path = BUNDLED_CORPUS;
+      const last = kinds[kinds.length - 1];
+      if (last !== undefined && !known.has(last) && (existsSync(last) || /[/\\]/.test(last) || last === '.')) {
+        path = last;
+        kinds.pop();
+      }
+      const { runConvert } = await import('../rewrite/driver.ts');
+      const r = runConvert({
+        spec, kinds, all: !!flags.all, path, write: !!flags.write, force: !!flags.force,
+        ...(flags.only ? { only: flags.only } : {}), retire: flags.retire !== false,
+      });
+      const rep = r.plan.report;
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({
+          version: 1, root: r.root, mode: flags.write ? 'write' : 'dry-run', written: r.written, files: r.files,
+          report: rep, checks: r.checks, diff: r.diff, timings: r.timings,
+        }, null, 2)}\n`);
+        return;
+      }
+      const out = flags.write ? process.stdout : process.stderr;
+      if (!flags.write) process.stdout.write(r.diff);
+      const where = relative(process.cwd(), r.root) || '.';
+      const total = Object.values(rep.converted).reduce((a, b) => a + b, 0);
+      const lines: string[] = [];
+      if (r.recovered) lines.push(`recovered ${r.recovered} interrupted conversion(s): rolled back`);
+      lines.push(`memdesc convert ${rep.kinds.join(' ')}: ${where}: ${total} site${total === 1 ? '' : 's'} converted` +
+        (total ? ` (${Object.entries(rep.converted).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+        `, ${rep.functions.length} function signature change${rep.functions.length === 1 ? '' : 's'}, ${r.files.length} file${r.files.length === 1 ? '' : 's'}` +
+        (flags.write ? (r.written ? ' written' : ' (nothing to write)') : ' (dry run: nothing written)'));
+      for (const c of rep.created) lines.push(`  created: ${c}`);
+      for (const f of rep.functions) lines.push(`  converted: ${f.function}() ${f.change} (${f.file}:${f.line})`);
+      if (rep.retired.helpers.length || rep.retired.members.length) lines.push(`  retired: ${[...rep.retired.helpers, ...rep.retired.members].join(', ')}`);
+      if (r.checks.retireDropped) lines.push(`  note: ${r.checks.retireDropped}`);
+      lines.push(`  checks: type-check passed; a second run changes nothing`);
+      if (rep.skipped.length) {
+        lines.push(`  left untouched (${rep.skipped.length}):`);
+        for (const s of rep.skipped) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.kind} ${s.field}: ${s.reason}`);
+      }
+      out.write(`${lines.join('\n')}\n`);
+    });
+}

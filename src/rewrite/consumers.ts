@@ -1,0 +1,228 @@
+/**
+ * Where a page value goes: the syntactic context of an entity reference (or of a call returning
+ * one) decides whether the value feeds another entity, a field access, a wrapper, a terminal, or
+ * a use the converter cannot retype (the entity is then blocked, with the reason).
+ */
+import { ts } from 'ts-morph';
+import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
+import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
+import type { AnalysisContext } from '../analyzers/context.ts';
+import type { WrapperDef } from '../analyzers/wrappers.ts';
+import type { Entity, FlowInput, TerminalWhat } from './flow.ts';
+import type { KindPlan } from './kinds.ts';
+
+export type Consumer =
+  | { t: 'neutral' }
+  | { t: 'assignTarget'; value: ts.Expression }
+  | { t: 'block'; reason: string }
+  | { t: 'sink'; sink: Entity }
+  | { t: 'field'; sites: SiteDetail[] }
+  | { t: 'destructure'; sites: SiteDetail[]; source: ts.Expression }
+  | { t: 'member'; node: ts.Expression }
+  | { t: 'wrapperCall'; call: ts.CallExpression; site: SiteDetail; def: WrapperDef }
+  | { t: 'terminal'; what: TerminalWhat; node: ts.Expression; kind?: KindPlan };
+
+export interface ConsumerContext {
+  ctx: AnalysisContext;
+  det: DetailedAnalysis;
+  inp: FlowInput;
+  params: Map<FunctionLike, Array<Entity | undefined>>;
+  returns: Map<FunctionLike, Entity>;
+  bySym: Map<ts.Symbol, Entity>;
+  siteByExpr: Map<ts.Node, SiteDetail[]>;
+  wrapperByFn: Map<ts.Node, WrapperDef>;
+  functionOfCall(c: ts.CallExpression): FunctionLike | undefined;
+}
+
+/** Climb from a value through parentheses, `!` and conditional branches; `direct` is false after a conditional. */
+export function valueRoot(v: ts.Expression): { root: ts.Expression; direct: boolean } {
+  let n: ts.Expression = v;
+  let direct = true;
+  for (;;) {
+    const p = n.parent;
+    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p))) { n = p; continue; }
+    if (p && ts.isConditionalExpression(p) && (p.whenTrue === n || p.whenFalse === n)) { n = p; direct = false; continue; }
+    return { root: n, direct };
+  }
+}
+
+function isNullish(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  return x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined');
+}
+
+function addressMember(ctx: AnalysisContext): string {
+  for (const d of ctx.pageDecls) {
+    if (!ts.isClassDeclaration(d)) continue;
+    for (const m of d.members) {
+      if (ts.isConstructorDeclaration(m)) {
+        const p = m.parameters[0];
+        if (p && ts.isIdentifier(p.name) && p.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword || x.kind === ts.SyntaxKind.PublicKeyword)) return p.name.text;
+      }
+    }
+  }
+  return 'addr';
+}
+
+const addrCache = new WeakMap<AnalysisContext, string>();
+export function pageAddressMember(ctx: AnalysisContext): string {
+  let a = addrCache.get(ctx);
+  if (a === undefined) {
+    a = addressMember(ctx);
+    addrCache.set(ctx, a);
+  }
+  return a;
+}
+
+export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consumer {
+  const { ctx } = cx;
+  const { root, direct } = valueRoot(v);
+  const p = root.parent;
+  if (!p) return { t: 'block', reason: 'no context' };
+
+  // page.f / page['f']
+  if ((ts.isPropertyAccessExpression(p) || ts.isElementAccessExpression(p)) && p.expression === root) {
+    const sites = (cx.siteByExpr.get(p) ?? []).filter((s) => !s.finding.wrapper);
+    if (sites.length > 0) return direct ? { t: 'field', sites } : { t: 'block', reason: 'a field of a conditional page expression' };
+    if (ts.isPropertyAccessExpression(p)) {
+      const name = p.name.text;
+      if (name === pageAddressMember(ctx)) return { t: 'neutral' };
+      const call = p.parent;
+      if (call && ts.isCallExpression(call) && call.expression === p) return { t: 'block', reason: `method \`${name}()\` called on it` };
+      return direct ? { t: 'member', node: root } : { t: 'block', reason: 'a member of a conditional page expression' };
+    }
+    return { t: 'block', reason: 'indexed with a computed key' };
+  }
+
+  // Argument of a call.
+  if (ts.isCallExpression(p) && p.arguments.includes(root as ts.Expression)) {
+    const i = p.arguments.indexOf(root as ts.Expression);
+    const ws = (cx.siteByExpr.get(p) ?? []).find((s) => s.finding.wrapper && s.access.receiver === root);
+    if (ws) {
+      const def = wrapperOfCall(cx, p);
+      if (def && direct) return { t: 'wrapperCall', call: p, site: ws, def };
+      return { t: 'block', reason: `argument of wrapper \`${ws.finding.wrapper}()\`` };
+    }
+    const name = calleeName(p);
+    if (name && typeTests(ctx).has(name) && !insideAssertion(ctx, p)) {
+      // if (PageSlab(page)) …: the kind is decided at run time, so here it is still a page.
+      return { t: 'block', reason: `its kind is tested with \`${name}()\`` };
+    }
+    if (name && cx.inp.fromPageNames.has(name)) return { t: 'terminal', what: 'fromPage', node: p, kind: cx.inp.fromPageNames.get(name)! };
+    if (name && name === ctx.spec.page.addressHelpers?.toAddress && i === 0) return { t: 'terminal', what: 'toAddress', node: p };
+    const fn = cx.functionOfCall(p);
+    if (fn) {
+      const ps = cx.params.get(fn);
+      const ent = ps?.[i];
+      if (ent) return { t: 'sink', sink: ent };
+      const param = fn.parameters[Math.min(i, fn.parameters.length - 1)];
+      return { t: 'block', reason: `passed to \`${name ?? 'a function'}()\` as ${param?.type ? `\`${param.type.getText()}\`` : 'an untyped parameter'}` };
+    }
+    return { t: 'block', reason: `passed to \`${name ?? 'a function'}()\`, which is not project code` };
+  }
+  if (ts.isCallExpression(p) && p.expression === root) return { t: 'block', reason: 'called' };
+  if (ts.isNewExpression(p)) return { t: 'block', reason: 'passed to a constructor' };
+
+  // const x = page / const { f } = page
+  if (ts.isVariableDeclaration(p) && p.initializer === root) {
+    if (ts.isIdentifier(p.name)) {
+      const sym = ctx.symbolOf(p.name);
+      const ent = sym && cx.bySym.get(sym);
+      if (ent) return { t: 'sink', sink: ent };
+      return { t: 'block', reason: `stored in \`${p.name.text}\`, which is not converted` };
+    }
+    if (ts.isObjectBindingPattern(p.name)) return destructure(cx, p.name.elements.length, root, direct);
+    return { t: 'block', reason: 'array destructuring' };
+  }
+
+  if (ts.isBinaryExpression(p)) {
+    const op = p.operatorToken.kind;
+    if (op === ts.SyntaxKind.EqualsToken) {
+      if (p.left === root) return { t: 'assignTarget', value: p.right };
+      const left = skipOuter(p.left);
+      if (ts.isIdentifier(left)) {
+        const sym = ctx.symbolOf(left);
+        const ent = sym && cx.bySym.get(sym);
+        if (ent) return { t: 'sink', sink: ent };
+        return { t: 'block', reason: `assigned to \`${left.text}\`, which is not converted` };
+      }
+      if (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) return { t: 'terminal', what: 'opaqueSink', node: root };
+      if (ts.isObjectLiteralExpression(left)) return destructure(cx, left.properties.length, root, direct);
+      return { t: 'block', reason: 'destructuring assignment' };
+    }
+    if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+      op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) {
+      const other = p.left === root ? p.right : p.left;
+      if (isNullish(other)) return { t: 'neutral' };
+      return { t: 'block', reason: 'compared by identity' };
+    }
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken && p.left === root) return { t: 'neutral' };
+    return { t: 'block', reason: `operand of \`${p.operatorToken.getText()}\`` };
+  }
+  if (ts.isPrefixUnaryExpression(p) && p.operator === ts.SyntaxKind.ExclamationToken) return { t: 'neutral' };
+  if ((ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p)) && p.expression === root) return { t: 'neutral' };
+  if (ts.isForStatement(p) && p.condition === root) return { t: 'neutral' };
+  if (ts.isConditionalExpression(p) && p.condition === root) return { t: 'neutral' };
+  if (ts.isExpressionStatement(p)) return { t: 'neutral' };
+
+  if (ts.isReturnStatement(p) || (ts.isArrowFunction(p) && p.body === root)) {
+    const fn = ts.isArrowFunction(p) ? p : enclosingFunction(p);
+    const r = fn && cx.returns.get(fn);
+    if (r) return { t: 'sink', sink: r };
+    return { t: 'block', reason: 'returned from a function that is not converted' };
+  }
+  if (ts.isShorthandPropertyAssignment(p) || (ts.isPropertyAssignment(p) && p.initializer === root) || ts.isArrayLiteralExpression(p)) {
+    return { t: 'terminal', what: 'opaqueSink', node: root };
+  }
+  return { t: 'block', reason: `used in ${ts.SyntaxKind[p.kind]}` };
+}
+
+/** `const { a, b } = page`: every element must be a tracked field site on this receiver. */
+function destructure(cx: ConsumerContext, count: number, root: ts.Expression, direct: boolean): Consumer {
+  const sites = [...cx.siteByExpr.values()].flat().filter((s) => s.access.receiver && skipOuter(s.access.receiver) === skipOuter(root) &&
+    (ts.isBindingElement(s.access.expr) || ts.isPropertyAssignment(s.access.expr) || ts.isShorthandPropertyAssignment(s.access.expr)));
+  if (!direct) return { t: 'block', reason: 'destructured from a conditional expression' };
+  if (sites.length !== count) return { t: 'block', reason: 'destructuring mixes tracked and other page fields' };
+  return { t: 'destructure', sites, source: root };
+}
+
+function wrapperOfCall(cx: ConsumerContext, call: ts.CallExpression): WrapperDef | undefined {
+  const callee = skipOuter(call.expression);
+  const sym = cx.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+  for (const d of sym?.declarations ?? []) {
+    const w = cx.wrapperByFn.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? cx.wrapperByFn.get(skipOuter(d.initializer)) : undefined);
+    if (w) return w;
+  }
+  return undefined;
+}
+
+function calleeName(c: ts.CallExpression): string | undefined {
+  const e = skipOuter(c.expression);
+  if (ts.isIdentifier(e)) return e.text;
+  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  return undefined;
+}
+
+function enclosingFunction(n: ts.Node): FunctionLike | undefined {
+  for (let p = n.parent; p; p = p.parent) if (isFunctionLike(p)) return p;
+  return undefined;
+}
+
+const testsCache = new WeakMap<AnalysisContext, Set<string>>();
+function typeTests(ctx: AnalysisContext): Set<string> {
+  let t = testsCache.get(ctx);
+  if (!t) testsCache.set(ctx, (t = new Set(ctx.spec.kinds.flatMap((k) => k.pageTypeTests.map((x) => x.name)))));
+  return t;
+}
+
+/** Is `n` inside an argument of an assertion (VM_BUG_ON_PAGE(!PageZsmalloc(page), …))? */
+function insideAssertion(ctx: AnalysisContext, n: ts.Node): boolean {
+  const names = new Set(ctx.spec.page.assertions.map((a) => a.name));
+  for (let p: ts.Node | undefined = n.parent; p && !isFunctionLike(p) && !ts.isStatement(p); p = p.parent) {
+    if (ts.isCallExpression(p)) {
+      const c = calleeName(p);
+      if (c && names.has(c)) return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,95 @@
+/**
+ * `memdesc convert`: plan the conversion, check that the result type-checks and that a second
+ * run would change nothing, then either return the diff (dry run) or write all files or none.
+ * Library code: returns values, throws typed errors.
+ */
+import { relative } from 'node:path';
+import { CheckFailed, InputError } from '../errors.ts';
+import { loadProgram } from '../analyzers/project.ts';
+import { formatError, overlayProgram, typeErrors } from './check.ts';
+import { unifiedDiff } from './diff.ts';
+import { planConversion, type ConvertOptions, type ConvertPlan } from './plan.ts';
+import { checkClean, recover, writeAll } from './staging.ts';
+
+export interface RunOptions extends ConvertOptions {
+  /** Project directory (tsconfig.json) or tsconfig file. */
+  path: string;
+  write?: boolean;
+  force?: boolean;
+}
+
+export interface RunResult {
+  root: string;
+  plan: ConvertPlan;
+  /** Unified diff of every changed or created file (paths relative to root). */
+  diff: string;
+  files: Array<{ file: string; status: 'modified' | 'created' }>;
+  checks: { typecheck: 'passed'; secondRun: 'no-op'; retireDropped?: string };
+  written: boolean;
+  recovered: number;
+  timings: Record<string, number>;
+}
+
+export function runConvert(opts: RunOptions): RunResult {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => { timings[name] = Math.round(performance.now() - since); return performance.now(); };
+  const { program, root } = loadProgram(opts.path);
+  let t = lap('load', t0);
+  let recovered = 0;
+  if (opts.write) {
+    recovered = recover(root);
+    checkClean(root, !!opts.force);
+  }
+  let plan = planConversion(program, root, opts);
+  t = lap('plan', t);
+  const texts = (p: ConvertPlan) => new Map(p.changes.map((c) => [c.file, c.after] as const));
+  let after = overlayProgram(program, texts(plan));
+  let errors = typeErrors(after, root);
+  let retireDropped: string | undefined;
+  if (errors.length > 0) {
+    const before = typeErrors(program, root);
+    if (before.length > 0) {
+      throw new InputError(`${relative(process.cwd(), root) || '.'} does not type-check before conversion (${before.length} error${before.length === 1 ? '' : 's'}; first: ${formatError(before[0]!)})`);
+    }
+    const retired = plan.report.retired.helpers.length + plan.report.retired.members.length;
+    if (retired > 0 && opts.retire !== false) {
+      // Something the analyzer cannot see still names a retired member: convert, keep the members.
+      const first = formatError(errors[0]!);
+      const p2 = planConversion(program, root, { ...opts, retire: false });
+      const a2 = overlayProgram(program, texts(p2));
+      const e2 = typeErrors(a2, root);
+      if (e2.length === 0) {
+        plan = p2;
+        after = a2;
+        errors = e2;
+        retireDropped = `retiring members broke the type-check (${first}); nothing was retired`;
+      }
+    }
+    if (errors.length > 0) {
+      throw new CheckFailed(`the conversion does not type-check (${errors.length} error${errors.length === 1 ? '' : 's'}; first: ${formatError(errors[0]!)}); nothing was written`);
+    }
+  }
+  t = lap('typecheck', t);
+  const again = planConversion(after, root, { ...opts, ...(retireDropped ? { retire: false } : {}) });
+  if (again.changes.length > 0) {
+    const files = again.changes.map((c) => relative(root, c.file)).join(', ');
+    throw new CheckFailed(`a second run would change ${files} again: the conversion is not idempotent; nothing was written`);
+  }
+  t = lap('second-run', t);
+  let diff = '';
+  const files: RunResult['files'] = [];
+  for (const c of plan.changes) {
+    const rel = relative(root, c.file).split('\\').join('/');
+    diff += unifiedDiff(rel, c.before, c.after);
+    files.push({ file: rel, status: c.before === null ? 'created' : 'modified' });
+  }
+  let written = false;
+  if (opts.write && plan.changes.length > 0) {
+    writeAll(root, texts(plan));
+    written = true;
+  }
+  lap('write', t);
+  timings.total = Math.round(performance.now() - t0);
+  return { root, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings };
+}

@@ -1,0 +1,111 @@
+/**
+ * One local instead of a cast per line: when a function converts the same page variable to the
+ * same descriptor more than once (page_slab(page).freelist, page_slab(page).counters, …), the
+ * conversions become one `const slab = page_slab(page);` placed right before the statement of
+ * the first use, in the innermost block holding every use. Only for variables that are never
+ * reassigned and cannot be null where declared (the cast is pure, so it may move earlier).
+ */
+import { ts } from 'ts-morph';
+import type { FunctionLike } from '../analyzers/ast.ts';
+
+export interface HoistPlace {
+  /** Insert position (start of the line of the first statement, before its leading comments). */
+  pos: number;
+  indent: string;
+  /** True when the statement shares its line with code before it (insert inline). */
+  inline: boolean;
+  /** First and last statements (of the common block) holding a use. */
+  first: ts.Statement;
+  last: ts.Statement;
+}
+
+type StatementList = ts.Block | ts.SourceFile | ts.CaseClause | ts.DefaultClause | ts.ModuleBlock;
+
+function isStatementList(n: ts.Node): n is StatementList {
+  return ts.isBlock(n) || ts.isSourceFile(n) || ts.isCaseClause(n) || ts.isDefaultClause(n) || ts.isModuleBlock(n);
+}
+
+/**
+ * Where to declare a local used at `uses` (all in function `fn`), or undefined when no common
+ * block holds them. `after`: a declaration the local must follow (the variable it converts).
+ */
+export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[], after?: ts.Node): HoistPlace | undefined {
+  if (uses.length === 0 || !fn.body || !ts.isBlock(fn.body)) return undefined;
+  const lists = uses.map((u) => {
+    const l: ts.Node[] = [];
+    for (let p: ts.Node | undefined = u.parent; p && p !== fn; p = p.parent) if (isStatementList(p)) l.push(p);
+    return l;
+  });
+  // Innermost list common to all uses.
+  const common = lists[0]!.find((c) => lists.every((l) => l.includes(c)));
+  if (!common) return undefined;
+  const stmts = (common as StatementList).statements;
+  const first = uses.reduce((a, b) => (a.getStart(sf) <= b.getStart(sf) ? a : b));
+  const lastUse = uses.reduce((a, b) => (a.end >= b.end ? a : b));
+  const s0 = stmts.find((s) => s.pos <= first.getStart(sf) && first.end <= s.end);
+  const sk = stmts.find((s) => s.pos <= lastUse.getStart(sf) && lastUse.end <= s.end);
+  if (!s0 || !sk) return undefined;
+  if (after) {
+    // The converted variable must be declared before the local (not in s0 itself, not later).
+    if (after.pos >= s0.pos && after.end <= s0.end) return undefined;
+    if (after.getStart(sf) > s0.getStart(sf)) return undefined;
+  }
+  const start = s0.getStart(sf);
+  const lineStart = sf.text.lastIndexOf('\n', start - 1) + 1;
+  const before = sf.text.slice(lineStart, start);
+  if (/\S/.test(before)) return { pos: start, indent: '', inline: true, first: s0, last: sk };
+  const comments = ts.getLeadingCommentRanges(sf.text, s0.pos) ?? [];
+  let pos = lineStart;
+  if (comments.length > 0) {
+    const c0 = comments[0]!.pos;
+    const cLine = sf.text.lastIndexOf('\n', c0 - 1) + 1;
+    if (!/\S/.test(sf.text.slice(cLine, c0))) pos = cLine;
+  }
+  return { pos, indent: before, inline: false, first: s0, last: sk };
+}
+
+/** Is the variable (its references `refs`) assigned anywhere in [from, to)? */
+export function reassigned(refs: ts.Identifier[], from = 0, to = Infinity): boolean {
+  for (const r of refs) {
+    if (r.pos < from || r.end > to) continue;
+    let n: ts.Node = r;
+    while (n.parent && (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent))) n = n.parent;
+    const p = n.parent;
+    if (!p) continue;
+    if (ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      p.operatorToken.kind <= ts.SyntaxKind.LastAssignment) return true;
+    if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
+      (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return true;
+  }
+  return false;
+}
+
+/** Every identifier text in a subtree (for picking names that collide with nothing). */
+export function identifiersIn(n: ts.Node, out = new Set<string>()): Set<string> {
+  const visit = (x: ts.Node): void => {
+    if (ts.isIdentifier(x)) out.add(x.text);
+    ts.forEachChild(x, visit);
+  };
+  visit(n);
+  return out;
+}
+
+/** Names declared at the top level of a file (imports, functions, classes, variables). */
+export function moduleNames(sf: ts.SourceFile): Set<string> {
+  const out = new Set<string>();
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st)) {
+      const c = st.importClause;
+      if (c?.name) out.add(c.name.text);
+      const nb = c?.namedBindings;
+      if (nb && ts.isNamedImports(nb)) for (const e of nb.elements) out.add(e.name.text);
+      if (nb && ts.isNamespaceImport(nb)) out.add(nb.name.text);
+    } else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) ||
+      ts.isTypeAliasDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) {
+      out.add(st.name.text);
+    } else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) identifiersIn(d.name, out);
+    }
+  }
+  return out;
+}

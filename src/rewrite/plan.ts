@@ -1,0 +1,321 @@
+/**
+ * One conversion step, all kinds at once: analyze (every type query happens here), decide the
+ * function conversions, turn decisions into splices (field rewrite, boundaries, hoisting),
+ * scaffold the descriptor types that are used, retire what became dead, add imports, and apply
+ * the splices per file. Returns the new texts and a report; writes nothing.
+ */
+import { ts } from 'ts-morph';
+import { analyzeDetailed, type SiteDetail } from '../analyzers/analyze.ts';
+import { enclosingFunctionNames, skipOuter } from '../analyzers/ast.ts';
+import type { AnalysisContext } from '../analyzers/context.ts';
+import { ownersOf } from '../analyzers/owners.ts';
+import type { WrapperDef } from '../analyzers/wrappers.ts';
+import { compareSites, type Finding } from '../model/findings.ts';
+import { UNKNOWN_KIND, type Spec } from '../model/spec.ts';
+import { buildFlow, type Entity, type FlowGraph } from './flow.ts';
+import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
+import { decide } from './functionConvert.ts';
+import { Rewriter, type KindModules } from './fieldRewrite.ts';
+import { addImports } from './imports.ts';
+import { kindPlans, selectKinds, type KindPlan } from './kinds.ts';
+import { moduleNames } from './hoist.ts';
+import { retire } from './retire.ts';
+import { planModules, scaffold } from './scaffold.ts';
+import { EditSet } from './splices.ts';
+
+export interface ConvertOptions {
+  spec: Spec;
+  kinds: string[];
+  all?: boolean;
+  /** Only sites in this file (project-relative) or function. */
+  only?: string;
+  /** Remove dead union members and helpers (default true). */
+  retire?: boolean;
+}
+
+export interface SkippedSite {
+  file: string;
+  line: number;
+  column: number;
+  kind: string;
+  field: string;
+  reason: string;
+}
+
+export interface ConvertedFunction {
+  function: string;
+  file: string;
+  line: number;
+  /** "page: Page -> ptdesc: Ptdesc", "returns Slab". */
+  change: string;
+}
+
+export interface ConvertReport {
+  kinds: string[];
+  /** Sites rewritten, per kind. */
+  converted: Record<string, number>;
+  functions: ConvertedFunction[];
+  created: string[];
+  retired: { helpers: string[]; members: string[] };
+  skipped: SkippedSite[];
+}
+
+export interface FileChange {
+  /** Absolute path. */
+  file: string;
+  before: string | null;
+  after: string;
+}
+
+export interface ConvertPlan {
+  root: string;
+  changes: FileChange[];
+  report: ConvertReport;
+}
+
+export function planConversion(program: ts.Program, root: string, opts: ConvertOptions): ConvertPlan {
+  const chosen = new Set(selectKinds(opts.spec, opts.kinds, !!opts.all).map((k) => k.name));
+  const all = kindPlans(opts.spec);
+  const kinds = all.filter((k) => chosen.has(k.name));
+  const det = analyzeDetailed(program, root, { spec: opts.spec });
+  const ctx = det.ctx;
+  const selected = new Set(kinds.map((k) => k.name));
+  const byName = new Map(all.map((k) => [k.name, k] as const));
+
+  // Accesses inside wrapper bodies become sites of the kind their callers agree on.
+  const bodySites = new Set<SiteDetail>();
+  const wrapperOf = new Map<SiteDetail, WrapperDef>();
+  for (const s of det.sites) {
+    if (!s.finding.wrapper) continue;
+    const w = wrapperFor(ctx, det.wrappers, s);
+    if (w) wrapperOf.set(s, w);
+  }
+  for (const w of det.wrappers) {
+    if (w.origin === 'spec') continue;
+    const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
+    const callKinds = new Set([...wrapperOf].filter(([, d]) => d === w).map(([s]) => s.finding.kind));
+    for (const a of body) {
+      const kind = callKinds.size === 1 ? [...callKinds][0]! : callKinds.size === 0 ? det.classify(a).kind : UNKNOWN_KIND;
+      const f: Finding = { ...ctx.site(a.sf, a.node), field: a.field, access: a.access, kind, evidence: [], converted: false, receiver: a.receiverText };
+      bodySites.add({ finding: f, access: a });
+    }
+  }
+  const sites = [...det.sites.filter((s) => !s.finding.converted), ...bodySites];
+
+  const fromPageNames = new Map<string, KindPlan>();
+  const toPageNames = new Map<string, KindPlan>();
+  for (const k of all) if (k.desc) { fromPageNames.set(k.fromPage, k); toPageNames.set(k.toPage, k); }
+  const g = buildFlow({ ctx, det, kinds, sites, bodySites, fromPageNames, toPageNames });
+
+  const inOnly = (file: string, fnNames: string[]): boolean => {
+    if (!opts.only) return true;
+    const o = opts.only.replace(/^\.\//, '');
+    return file === o || fnNames.includes(o);
+  };
+  const siteProblem = (s: SiteDetail): string | undefined => {
+    if (s.finding.kind === UNKNOWN_KIND) return `unknown kind: ${s.finding.evidence[0] ?? 'no evidence'}`;
+    if (!selected.has(s.finding.kind)) return 'kind not selected';
+    const k = byName.get(s.finding.kind)!;
+    if (!k.fields.get(s.finding.field)?.length) return `${k.name} maps no descriptor field to ${s.finding.field}`;
+    if (!inOnly(s.finding.file, enclosingFunctionNames(s.access.expr))) return 'outside --only';
+    const a = s.access;
+    if (s.finding.wrapper) {
+      const w = wrapperOf.get(s);
+      const shape = w && wrapperShape(w);
+      if (!w || !shape) return `wrapper \`${s.finding.wrapper}()\` cannot be inlined`;
+      const call = a.expr as ts.CallExpression;
+      const fn = w.fn as ts.FunctionLikeDeclaration;
+      if (call.arguments.length !== fn.parameters.length) return `call of \`${w.name}()\` with a different number of arguments`;
+      if (shape.kind === 'write' && !ts.isExpressionStatement(call.parent)) return `the value of \`${w.name}()\` is used`;
+      return undefined;
+    }
+    if (ts.isElementAccessExpression(a.expr) && !(ts.isStringLiteral(a.node) || ts.isNoSubstitutionTemplateLiteral(a.node))) return 'computed key';
+    if (ts.isBindingElement(a.expr) && ts.isObjectBindingPattern(a.expr.parent) && a.expr.parent.elements.some((e) => e.dotDotDotToken)) {
+      return 'destructuring with a rest element';
+    }
+    return undefined;
+  };
+  decide(g, {
+    kinds, siteProblem,
+    inScope: (e) => !opts.only || inOnly(ctx.rel(e.sf), [fnName(e.fn) ?? ''].concat(enclosingFunctionNames(e.fn))),
+    owned: (e, kind) => ownersOf(ctx, e.sf, e.role === 'return' || e.role === 'param' ? e.fn.body ?? e.fn : e.decl).some((h) => h.kind === kind),
+  });
+
+  const modPlan = planModules(ctx, kinds);
+  const modules = new Map<KindPlan, KindModules>();
+  for (const k of kinds) {
+    if (!k.desc) continue;
+    modules.set(k, { classFile: modPlan.classFiles.get(k)!, ...(modPlan.addressFile ? { addressFile: modPlan.addressFile } : {}) });
+  }
+  const edits = new EditSet();
+  const rw = new Rewriter(ctx, edits, modules, siteProblem);
+  const fnNames = new Map<ts.Node, Set<string>>();
+  const report: ConvertReport = { kinds: kinds.map((k) => k.name), converted: {}, functions: [], created: [], retired: { helpers: [], members: [] }, skipped: [] };
+
+  // Entities: retype the converted ones.
+  for (const e of g.entities) if (e.label) rw.retype(e, e.label, fnNames);
+  for (const e of g.entities) if (e.label && (e.role === 'param' || e.role === 'return')) report.functions.push(describe(ctx, e));
+  // Flows.
+  for (const ed of g.edges) rw.edge(ed);
+  // Sites.
+  const inlined = new Set<SiteDetail>();
+  const doneDestructure = new Set<ts.Node>();
+  for (const s of [...sites].sort((a, b) => compareSites(a.finding, b.finding))) {
+    const a = s.access;
+    const ent = g.siteEntity.get(s);
+    if (s.finding.wrapper && !bodySites.has(s)) {
+      // A wrapper whose parameter was converted stays: its callers pass a descriptor.
+      const w = wrapperOf.get(s);
+      const p = w && paramEntity(g, w);
+      if (w && p?.label) {
+        rw.boundary((a.expr as ts.CallExpression).arguments[w.pageArg]!, ent?.label ?? null, p.label, ent);
+        rw.converted.add(s);
+        continue;
+      }
+    }
+    if (siteProblem(s)) continue;
+    const k = byName.get(s.finding.kind)!;
+    if (bodySites.has(s)) {
+      if (ent?.label === k) rw.renameField(s, k);
+      continue;
+    }
+    if (s.finding.wrapper) {
+      const w = wrapperOf.get(s)!;
+      const call = a.expr as ts.CallExpression;
+      const arg = call.arguments[w.pageArg]!;
+      if (!k.desc) { rw.renameInPlace(s, k, w); inlined.add(s); continue; }
+      if (ent && ent.label && ent.label !== k) continue;
+      rw.inlineWrapper(s, w, k);
+      inlined.add(s);
+      if (!(ent && ent.label === k)) receiver(rw, ctx, det.sites, arg, k, ent);
+      continue;
+    }
+    if (ts.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) {
+      // container_of: with a flow it was converted by its edge; a descriptor-less kind renames in place.
+      if (!k.desc) rw.renameField(s, k);
+      continue;
+    }
+    if (!k.desc) { rw.renameField(s, k); continue; }
+    const isPattern = ts.isBindingElement(a.expr) || ts.isPropertyAssignment(a.expr) || ts.isShorthandPropertyAssignment(a.expr);
+    if (isPattern) {
+      const pat = a.expr.parent;
+      rw.renameField(s, k);
+      if (doneDestructure.has(pat)) continue;
+      doneDestructure.add(pat);
+      if (ent ? ent.label !== k : a.receiver) receiver(rw, ctx, det.sites, a.receiver!, k, ent);
+      continue;
+    }
+    if (ent) {
+      if (ent.label !== k) rw.wrapFrom(a.receiver!, k, ent);
+      rw.renameField(s, k);
+      continue;
+    }
+    receiver(rw, ctx, det.sites, a.receiver!, k, undefined);
+    rw.renameField(s, k);
+  }
+  // Containers with no flow and no field on them: convert, and give back a page.
+  for (const s of sites) {
+    if (siteProblem(s) || rw.converted.has(s)) continue;
+    const a = s.access;
+    const k = byName.get(s.finding.kind)!;
+    if (!(ts.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) || !k.desc) continue;
+    rw.convertContainer(s, k);
+    const shape = containerShape(ctx, a.expr);
+    if (shape === 'array') {
+      const tp = rw.toPage(k);
+      rw.appendMap(a.expr, tp, k.variable);
+    } else rw.wrapTo(a.expr, k);
+  }
+  // Generic members on converted entities.
+  for (const e of g.entities) if (e.label) for (const m of e.memberUses) rw.wrapTo(m, e.label, e);
+  rw.flush(fnNames);
+
+  // Which kinds were used: scaffold them.
+  const used = kinds.filter((k) => [...rw.converted].some((s) => s.finding.kind === k.name) || g.entities.some((e) => e.label === k));
+  const sc = scaffold(ctx, modPlan, used, edits, rw.imports);
+  report.created = sc.created;
+  if (opts.retire !== false) report.retired = retire(ctx, det, rw.converted, inlined, edits);
+
+  edits.finishTables();
+  // Imports.
+  for (const [file, mods] of rw.imports) {
+    const sf = program.getSourceFile(file);
+    if (!sf) continue;
+    const have = moduleNames(sf);
+    for (const [mod, names] of mods) {
+      const add = [...names].filter((n) => !have.has(n)).sort();
+      if (add.length) addImports(sf, edits.for(file), mod, add);
+    }
+  }
+
+  // Report.
+  for (const s of rw.converted) if (!bodySites.has(s)) report.converted[s.finding.kind] = (report.converted[s.finding.kind] ?? 0) + 1;
+  for (const s of det.sites) {
+    if (s.finding.converted || rw.converted.has(s)) continue;
+    const why = siteProblem(s);
+    if (why === 'kind not selected') continue;
+    const ent = g.siteEntity.get(s);
+    report.skipped.push({ file: s.finding.file, line: s.finding.line, column: s.finding.column, kind: s.finding.kind, field: s.finding.field,
+      reason: why ?? (ent?.blocked ? `\`${ent.name}\`: ${ent.blocked}` : 'not converted') });
+  }
+  // What the analyzer could not decide (computed keys, untyped receivers, unparsable files).
+  for (const r of det.result.residue) {
+    report.skipped.push({ file: r.file, line: r.line, column: r.column, kind: 'residue', field: r.field ?? '', reason: r.reason });
+  }
+  report.skipped.sort(compareSites);
+  report.functions.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+
+  const changes: FileChange[] = [];
+  for (const [file, fe] of edits.files) {
+    if (fe.size === 0) continue;
+    const sf = program.getSourceFile(file);
+    if (!sf) continue;
+    const after = fe.apply(sf.text);
+    if (after !== sf.text) changes.push({ file, before: sf.text, after });
+  }
+  for (const [file, text] of sc.newFiles) changes.push({ file, before: null, after: text });
+  changes.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { root, changes, report };
+}
+
+function wrapperFor(ctx: AnalysisContext, defs: WrapperDef[], s: SiteDetail): WrapperDef | undefined {
+  const call = s.access.expr as ts.CallExpression;
+  const callee = skipOuter(call.expression);
+  const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+  return defs.find((d) => sym?.declarations?.some((x) => x === d.fn || (ts.isVariableDeclaration(x) && x.initializer && skipOuter(x.initializer) === d.fn)));
+}
+
+function paramEntity(g: FlowGraph, w: WrapperDef): Entity | undefined {
+  return g.entities.find((e) => e.role === 'param' && e.fn === w.fn && (e.decl as ts.ParameterDeclaration).parent.parameters.indexOf(e.decl as ts.ParameterDeclaration) === w.pageArg);
+}
+
+/** A page expression that is no entity, used as a kind-k descriptor: convert it in place. */
+function receiver(rw: Rewriter, ctx: AnalysisContext, sites: SiteDetail[], r0: ts.Expression, k: KindPlan, ent: Entity | undefined): void {
+  if (ent) { rw.wrapFrom(r0, k, ent); return; }
+  const r = skipOuter(r0);
+  if (ts.isCallExpression(r)) {
+    const cs = sites.find((s) => s.access.expr === r && s.access.receiver === r && s.access.access === 'reference' && !s.finding.wrapper);
+    if (cs && cs.finding.kind === k.name) {
+      if (!rw.containerHandled(cs)) rw.convertContainer(cs, k);
+      return;
+    }
+    if (rw.addressCall(r, k)) return;
+  }
+  if (ts.isNewExpression(r) && ctx.isPageClassRef(r.expression)) {
+    rw.ctorCall(r, k);
+    return;
+  }
+  rw.wrapFrom(r0, k);
+}
+
+function containerShape(ctx: AnalysisContext, call: ts.CallExpression): 'single' | 'array' {
+  const t = ctx.checker.getTypeAtLocation(call);
+  return ctx.checker.isArrayType(t) ? 'array' : 'single';
+}
+
+function describe(ctx: AnalysisContext, e: Entity): ConvertedFunction {
+  const site = ctx.site(e.sf, e.fn);
+  const fn = fnName(e.fn) ?? '(anonymous)';
+  const change = e.role === 'return' ? `returns ${e.label!.desc}` : `${e.name}: ${ctx.spec.page.class} -> ${e.rename ?? e.name}: ${e.label!.desc}`;
+  return { function: fn, file: site.file, line: site.line, change };
+}

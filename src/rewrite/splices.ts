@@ -1,0 +1,115 @@
+/**
+ * Text splices: every conversion is a set of (start, end, text) edits on the original text of
+ * a file, computed after all type queries and applied once per file. Zero-width inserts at the
+ * same position are ordered by `order` (openers of wider nodes first, closers after).
+ * Deletions swallow the edits inside them (retiring a function drops the rewrites of its body).
+ */
+
+export interface Splice {
+  start: number;
+  end: number;
+  text: string;
+  /** Tie-break for inserts at one position: lower first. */
+  order: number;
+  /** A deletion that swallows edits strictly inside it. */
+  swallow?: boolean;
+}
+
+export class SpliceConflict extends Error {}
+
+/** Order values for inserts around a node of width w at its start (opener) and end (closer). */
+export const opener = (width: number): number => -width;
+export const closer = (width: number): number => -1e9 + width;
+
+export class FileEdits {
+  private list: Splice[] = [];
+  private seq = 0;
+
+  constructor(readonly file: string) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  replace(start: number, end: number, text: string): void {
+    this.list.push({ start, end, text, order: this.seq++ });
+  }
+
+  insert(pos: number, text: string, order: number): void {
+    this.list.push({ start: pos, end: pos, text, order });
+  }
+
+  remove(start: number, end: number): void {
+    this.list.push({ start, end, text: '', order: this.seq++, swallow: true });
+  }
+
+  /** Is [start, end) inside a swallowing deletion? */
+  deleted(start: number, end: number): boolean {
+    return this.list.some((s) => s.swallow && s.start <= start && end <= s.end && s.end > s.start);
+  }
+
+  splices(): Splice[] {
+    const dels = this.list.filter((s) => s.swallow);
+    const inside = (s: Splice, d: Splice): boolean => d !== s && d.start <= s.start && s.end <= d.end &&
+      !(s.start === s.end && (s.start === d.start || s.start === d.end));
+    const kept = this.list.filter((s) => !dels.some((d) => inside(s, d)));
+    const out = [...kept].sort((a, b) => a.start - b.start || (a.start === a.end ? 0 : 1) - (b.start === b.end ? 0 : 1) || a.order - b.order);
+    // Identical duplicate edits (the same rename reached twice) collapse; other overlaps are bugs.
+    const dedup: Splice[] = [];
+    for (const s of out) {
+      const prev = dedup[dedup.length - 1];
+      if (prev && prev.start === s.start && prev.end === s.end && prev.text === s.text && s.end > s.start) continue;
+      dedup.push(s);
+    }
+    for (let i = 1; i < dedup.length; i++) {
+      const a = dedup[i - 1]!;
+      const b = dedup[i]!;
+      if (b.start < a.end) throw new SpliceConflict(`overlapping edits in ${this.file} at ${a.start}-${a.end} and ${b.start}-${b.end}`);
+    }
+    return dedup;
+  }
+
+  apply(text: string): string {
+    let out = '';
+    let pos = 0;
+    for (const s of this.splices()) {
+      out += text.slice(pos, s.start) + s.text;
+      pos = Math.max(pos, s.end);
+    }
+    out += text.slice(pos);
+    // Removals and insertions can leave two blank lines where the file's style has one.
+    if (!/\n[ \t]*\n[ \t]*\n/.test(text)) out = out.replace(/\n[ \t]*\n([ \t]*\n)+/g, '\n\n');
+    return out;
+  }
+}
+
+/** Per-file edit sets, keyed by absolute file name. */
+export class EditSet {
+  readonly files = new Map<string, FileEdits>();
+  /**
+   * Object-literal tables several passes edit (the page class's OFFSETOF): entries to add and
+   * to drop, written as one replacement by finishTables().
+   */
+  readonly tables = new Map<unknown, { file: string; start: number; end: number; entries: Array<[string, string]>; add: Array<[string, string]>; drop: Set<string> }>();
+
+  finishTables(): void {
+    for (const t of this.tables.values()) {
+      const kept = [...t.entries.filter(([k]) => !t.drop.has(k)), ...t.add.filter(([k]) => !t.drop.has(k))];
+      this.for(t.file).replace(t.start, t.end, kept.length ? `{ ${kept.map(([k, v]) => `${k}: ${v}`).join(', ')} }` : '{}');
+    }
+    this.tables.clear();
+  }
+
+  for(file: string): FileEdits {
+    let f = this.files.get(file);
+    if (!f) {
+      f = new FileEdits(file);
+      this.files.set(file, f);
+    }
+    return f;
+  }
+
+  get empty(): boolean {
+    return [...this.files.values()].every((f) => f.size === 0);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * `memdesc convert` from the command line: dry run prints a diff, --write writes, bad input is
+ * refused with one line and exit 2 (unknown kind, invalid spec, a target that does not
+ * type-check, a dirty git tree without --force), --only limits the conversion.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, UsageError } from '../../src/errors.ts';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { loadSpecFile } from '../../src/model/spec-validate.ts';
+import { runConvert } from '../../src/rewrite/driver.ts';
+import { BLOBWORLD, cli, copyTree, git } from './helpers.ts';
+
+const specOf = (dir: string) => loadSpecFile(join(dir, 'spec.json'), builtinSpec());
+
+describe('memdesc convert (CLI)', () => {
+  it('dry run: a unified diff on stdout, the summary and the untouched sites on stderr, nothing written', () => {
+    const dir = copyTree(BLOBWORLD);
+    const before = readFileSync(join(dir, 'src/cache.ts'), 'utf8');
+    const r = cli(['convert', 'cache', dir, '--spec', join(dir, 'spec.json')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^diff --git a\/src\/blob.ts b\/src\/blob.ts\n/);
+    expect(r.stdout).toContain('+++ b/src/cacheobj.ts');
+    expect(r.stderr).toContain('memdesc convert cache:');
+    expect(r.stderr).toContain('(dry run: nothing written)');
+    expect(r.stderr).toContain('checks: type-check passed; a second run changes nothing');
+    expect(r.stderr).toMatch(/left untouched \(1\):\n {4}src\/generic.ts:8:19: unknown owner: unknown kind/);
+    expect(readFileSync(join(dir, 'src/cache.ts'), 'utf8')).toBe(before);
+  });
+
+  it('--json carries the report and the diff', () => {
+    const dir = copyTree(BLOBWORLD);
+    const r = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--json']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { mode: string; files: Array<{ file: string; status: string }>; report: { converted: Record<string, number> }; diff: string };
+    expect(j.mode).toBe('dry-run');
+    expect(j.files).toContainEqual({ file: 'src/net/netbuf.ts', status: 'created' });
+    expect(j.report.converted).toEqual({ cache: 11, net: 4 });
+    expect(j.diff).toContain('diff --git a/src/cache.ts b/src/cache.ts');
+  });
+
+  it('bad usage and bad input exit 2 with one line', () => {
+    const dir = copyTree(BLOBWORLD);
+    const spec = ['--spec', join(dir, 'spec.json')];
+    const unknown = cli(['convert', 'nosuchkind', dir, ...spec]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe("memdesc: unknown kind 'nosuchkind' (known: cache, net)\n");
+    expect(cli(['convert', dir, ...spec]).stderr).toMatch(/no kind given/);
+    expect(cli(['convert', '--all', dir, ...spec, '--dry-run', '--write']).status).toBe(2);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ page: { class: 'Blob' }, kinds: [] }));
+    const bad = cli(['convert', '--all', dir, '--spec', join(dir, 'bad.json')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^memdesc: invalid spec .*bad.json: page.file: missing required key\n$/);
+  });
+
+  it('refuses a spec whose word layout disagrees with the god type', () => {
+    const dir = copyTree(BLOBWORLD);
+    const j = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8'));
+    j.page.fields.owner.words = [4];
+    j.page.fields.slot.words = [3];
+    writeFileSync(join(dir, 'wrong.json'), JSON.stringify(j));
+    expect(() => runConvert({ path: dir, spec: loadSpecFile(join(dir, 'wrong.json'), builtinSpec()), kinds: ['cache'] }))
+      .toThrow("spec puts page field 'owner' at byte 16 (word 4), but Blob.owner uses offset 12: fix the spec's word layout");
+  });
+
+  it('refuses a target that does not type-check before conversion', () => {
+    const dir = copyTree(BLOBWORLD);
+    writeFileSync(join(dir, 'src/oops.ts'), 'export const x: number = "not a number";\n');
+    expect(() => runConvert({ path: dir, spec: specOf(dir), kinds: [], all: true })).toThrow(InputError);
+    expect(() => runConvert({ path: dir, spec: specOf(dir), kinds: [], all: true })).toThrow(/does not type-check before conversion .*src\/oops.ts:1:14/);
+  });
+
+  it('--write refuses a dirty git tree unless --force; a clean tree gets all files', () => {
+    const dir = copyTree(BLOBWORLD);
+    git(dir, 'init', '-q');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'base');
+    writeFileSync(join(dir, 'src/generic.ts'), `${readFileSync(join(dir, 'src/generic.ts'), 'utf8')}// local change\n`);
+    expect(() => runConvert({ path: dir, spec: specOf(dir), kinds: [], all: true, write: true })).toThrow(UsageError);
+    const dirty = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
+    expect(dirty.status).toBe(2);
+    expect(dirty.stderr).toMatch(/uncommitted changes .* pass --force\n$/);
+    expect(git(dir, 'status', '--porcelain')).toBe(' M src/generic.ts\n');
+
+    git(dir, 'checkout', '-q', '--', '.');
+    const ok = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('8 files written');
+    expect(git(dir, 'status', '--porcelain').split('\n').filter(Boolean).sort()).toEqual([
+      ' M src/blob.ts', ' M src/cache.ts', ' M src/generic.ts', ' M src/helpers.ts', ' M src/main.ts', ' M src/net/buf.ts',
+      '?? src/cacheobj.ts', '?? src/net/netbuf.ts',
+    ]);
+    // Dirty now (the conversion itself): --force writes anyway, and there is nothing left to do.
+    const again = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--force']);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('(nothing to write)');
+  });
+
+  it('--only converts the sites of one function (and what its conversion needs)', () => {
+    const dir = copyTree(BLOBWORLD);
+    const r = runConvert({ path: dir, spec: specOf(dir), kinds: ['cache'], only: 'cache_move' });
+    expect(r.plan.report.converted).toEqual({ cache: 4 });
+    expect(r.plan.report.functions.map((f) => f.function)).toEqual(['cache_move']);
+    const cache = r.plan.changes.find((c) => c.file.endsWith('src/cache.ts'))!.after;
+    expect(cache).toContain('export function cache_move(obj: CacheObj, to: number): number {');
+    expect(cache).toContain('return blob_owner(blob);');
+    expect(r.plan.report.skipped.filter((s) => s.reason === 'outside --only')).toHaveLength(7);
+  });
+});
