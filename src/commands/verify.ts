@@ -1,0 +1,91 @@
+/**
+ * `memdesc verify [path] --against <dir|git-rev>`: run every workload x seed on both trees and
+ * compare digests; on a mismatch, the first diverging event and any debug-check dump.
+ * `memdesc verify --mutants [path]`: the verifier's self-check on generated wrong conversions.
+ */
+import type { Command } from 'commander';
+import { CheckFailed, UsageError } from '../errors.ts';
+import { BUNDLED_CORPUS } from '../paths.ts';
+import { checkRam, parseOps, parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
+import { VERIFY_OPS, type VerifyOptions } from '../verify/verify.ts';
+
+interface VerifyFlags {
+  against?: string;
+  workloads?: string;
+  seeds?: string;
+  ram?: string;
+  ops?: string;
+  timeout?: string;
+  jobs?: string;
+  context?: string;
+  json?: boolean;
+  mutants?: boolean;
+  count?: string;
+  mutantSeed?: string;
+  operators?: string;
+  tracepoints?: boolean;
+  memmap?: boolean;
+}
+
+export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
+  return {
+    ...(flags.workloads !== undefined ? { workloads: parseWorkloads(flags.workloads) } : {}),
+    ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
+    ...(flags.ram !== undefined ? { ram: checkRam(flags.ram) } : {}),
+    ...(flags.ops !== undefined ? { ops: parseOps(flags.ops) } : {}),
+    ...(flags.timeout !== undefined ? { timeoutMs: parsePositive('timeout', flags.timeout, true) * 1000 } : {}),
+    ...(flags.jobs !== undefined ? { jobs: parsePositive('jobs', flags.jobs) } : {}),
+    ...(flags.context !== undefined ? { context: parsePositive('context', flags.context) } : {}),
+    ...(flags.tracepoints === false ? { tracepoints: false } : {}),
+    ...(flags.memmap === false ? { memmap: false } : {}),
+  };
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('prove a conversion changed nothing: run every workload x seed on both trees and compare')
+    .argument('[path]', 'corpus tree to check: a directory or a git revision (default: the bundled corpus)')
+    .option('--against <tree>', 'the reference tree: a directory, or a git revision (REV or REV:PATH)')
+    .option('--workloads <list>', 'comma-separated workloads (default: every workload of the reference)')
+    .option('--seeds <seeds>', 'N (seeds 1..N), a..b, or a comma list (default 16)')
+    .option('--ram <size>', 'RAM size for every run, 16M to 1G (default 64M)')
+    .option('--ops <n>', `operations per run (default: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
+    .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60)')
+    .option('--jobs <n>', 'parallel simulations (default: available cores)')
+    .option('--context <n>', 'events shown before the first divergence (default 10)')
+    .option('--no-tracepoints', 'leave kernel tracepoints out of the compared traces')
+    .option('--no-memmap', 'do not compare the struct page arrays the runs leave behind (for conversions that move data out of struct page)')
+    .option('--json', 'machine-readable report')
+    .option('--mutants', "self-check: generate wrong conversions of [path] and report which the verifier kills")
+    .option('--count <n>', 'with --mutants: number of mutants (default 64)')
+    .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
+    .option('--operators <list>', 'with --mutants: only these operators (wrong-field, swap-fields, wrong-kind, wrong-page, desc-wrong-word, desc-swap-words, desc-wrong-page)')
+    .action(async (path: string | undefined, flags: VerifyFlags) => {
+      const opts = verifyOptionsFromFlags(flags);
+      if (flags.mutants) {
+        if (flags.against !== undefined) throw new UsageError('--mutants takes no --against: mutants are checked against the tree they come from');
+        const { runMutants } = await import('../verify/mutants.ts');
+        const { renderMutantsText } = await import('../verify/mutants-report.ts');
+        const report = await runMutants(path ?? BUNDLED_CORPUS, {
+          ...opts,
+          ...(flags.count !== undefined ? { count: parsePositive('count', flags.count) } : {}),
+          ...(flags.mutantSeed !== undefined ? { selectionSeed: parsePositive('mutant-seed', flags.mutantSeed) } : {}),
+          ...(flags.operators !== undefined ? { operators: flags.operators.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+          onProgress: flags.json ? undefined : (line: string) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderMutantsText(report));
+        if (report.survived.length > 0) throw new CheckFailed(`${report.survived.length} of ${report.run} mutants survived`);
+        return;
+      }
+      for (const f of ['count', 'mutantSeed', 'operators'] as const) {
+        if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} only goes with --mutants`);
+      }
+      if (flags.against === undefined) throw new UsageError('verify needs --against <dir|git-rev> (the reference tree)');
+      const { verifyTrees } = await import('../verify/verify.ts');
+      const { renderVerifyText } = await import('../verify/report-text.ts');
+      const report = await verifyTrees(path ?? BUNDLED_CORPUS, flags.against, opts);
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerifyText(report));
+      if (!report.ok) throw new CheckFailed(`verification failed: ${report.mismatches.length} of ${report.pairs} pairs differ`);
+    });
+}

@@ -1,0 +1,35 @@
+/** Render a MutantsReport as text (the command prints it). */
+import type { MutantsReport } from './mutants.ts';
+import { formatSeeds } from './run.ts';
+import { secs } from './report-text.ts';
+
+export function renderMutantsText(r: MutantsReport): string {
+  const out: string[] = [];
+  out.push(`mutants: ${r.tree} (spec ${r.spec}); ${r.candidates} candidates`);
+  if (r.converted) {
+    out.push(r.converted.ok && r.converted.identical
+      ? '  converted tree (memdesc convert --all): verifies identical to the original; desc-* mutants run on it'
+      : `  converted tree: ${r.converted.error ?? 'not available'}; desc-* mutants not run`);
+  }
+  out.push(`  plan: ${r.plan.workloads.join(', ')} x seeds ${formatSeeds(r.plan.seeds)}; ops ${r.plan.workloads.map((w) => `${w} ${r.plan.ops[w] ?? 'default'}`).join(', ')}`);
+  out.push(`  time: ${secs(r.timings.wallMs)} (analyze ${secs(r.timings.analyzeMs)}, original ${secs(r.timings.referenceMs)}, mutants ${secs(r.timings.mutantsMs)}; ${r.jobs} in parallel)`);
+  out.push('', '| operator | run | killed | survived | skipped (type errors) |', '|---|---:|---:|---:|---:|');
+  for (const [op, c] of Object.entries(r.byOperator)) out.push(`| ${op} | ${c.run} | ${c.killed} | ${c.run - c.killed} | ${c.skipped} |`);
+  out.push(`| total | ${r.run} | ${r.killed.length} | ${r.survived.length} | ${r.skipped.length} |`);
+  out.push('', `killed ${r.killed.length} of ${r.run} (${(r.score * 100).toFixed(1)}%); ${r.survived.length} survived; ${r.skipped.length} skipped (do not type-check or build); ${r.equivalent.length} equivalent by construction; ${r.duplicates} duplicates dropped`);
+  for (const e of r.equivalent) out.push(`  equivalent ${e.id} ${e.operator} ${e.file}:${e.line}: ${e.error}`);
+  const how = new Map<string, number>();
+  for (const k of r.killed) {
+    const w = k.killedBy!.bug ? 'debug check' : /crash/.test(k.killedBy!.reason) ? 'crash' : /timed out/.test(k.killedBy!.reason) ? 'timeout' : 'digest';
+    how.set(w, (how.get(w) ?? 0) + 1);
+  }
+  if (how.size) out.push(`  killed by: ${[...how].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (r.survived.length) {
+    out.push('', 'survivors (no workload x seed told them from the original):');
+    for (const s of r.survived) {
+      out.push(`  ${s.id} ${s.operator} ${s.file}:${s.line}: ${s.description}`);
+      if (s.explanation) out.push(`       why: ${s.explanation}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,154 @@
+/**
+ * Resolve a tree argument: an existing directory is a corpus tree as it is; anything else is a
+ * git revision (`REV` or `REV:PATH`) whose corpus is materialised with `git archive` into a
+ * temporary directory. Without `:PATH` the path is the candidate tree's place in its repository
+ * (so `verify --against HEAD` compares the working corpus with the committed one).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { InputError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
+
+export interface Tree {
+  /** How the tree is named in reports ("corpus", "HEAD:corpus (1a2b3c4)"). */
+  label: string;
+  /** Directory holding sim/main.ts. */
+  dir: string;
+  /** Set for trees read from git. */
+  commit?: string;
+  /** Removes what resolving created (temporary directories); idempotent. */
+  cleanup(): void;
+}
+
+/** An in-memory variant of a directory: files replaced (or added) by path relative to it. */
+export interface OverlayInput {
+  dir: string;
+  label?: string;
+  /** Relative path (forward slashes) -> new content. */
+  overrides?: Record<string, string>;
+  /** Relative paths to leave out of the copy. */
+  deletes?: string[];
+  /** Copy even without changes (a snapshot of a tree others may be editing). */
+  copy?: boolean;
+}
+
+export type TreeInput = string | OverlayInput;
+
+/**
+ * Temporary trees live under the package (.cache/memdesc/trees) so that a copied corpus still
+ * finds the package's node_modules (@types/node) when it is type-checked; else the OS temp dir.
+ */
+export function scratchDir(prefix: string): string {
+  const base = join(PACKAGE_ROOT, '.cache', 'memdesc', 'trees');
+  try {
+    mkdirSync(base, { recursive: true });
+    return mkdtempSync(join(base, prefix));
+  } catch {
+    return mkdtempSync(join(tmpdir(), `memdesc-${prefix}`));
+  }
+}
+
+function git(cwd: string, args: string[], input?: Buffer): { status: number; stdout: Buffer; stderr: string } {
+  const r = spawnSync('git', args, { cwd, input, maxBuffer: 1 << 30 });
+  if (r.error) throw new InputError(`cannot run git: ${r.error.message}`);
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+function isCorpusDir(dir: string): boolean {
+  return existsSync(join(dir, 'sim', 'main.ts'));
+}
+
+/** The git work tree that contains `dir`, or undefined. */
+export function gitToplevel(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const r = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+export interface ResolveOptions {
+  /** The directory whose repository and relative path a bare revision refers to. */
+  relativeTo: string;
+}
+
+export function resolveTree(input: TreeInput, opts: ResolveOptions): Tree {
+  if (typeof input !== 'string') return overlayTree(input);
+  const abs = resolve(input);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) throw new InputError(`${input}: not a directory or a git revision`);
+    if (!isCorpusDir(abs)) throw new InputError(`${input}: not a corpus tree (no sim/main.ts)`);
+    return { label: input, dir: abs, cleanup() {} };
+  }
+  return revisionTree(input, opts.relativeTo);
+}
+
+/** Materialise `REV` or `REV:PATH` from the repository around `relativeTo`. */
+export function revisionTree(spec: string, relativeTo: string): Tree {
+  const base = resolve(relativeTo);
+  const top = gitToplevel(isDirectory(base) ? base : dirname(base));
+  if (!top) throw new InputError(`${spec}: no such directory, and ${relativeTo} is not in a git repository`);
+  const colon = spec.indexOf(':');
+  const rev = colon >= 0 ? spec.slice(0, colon) : spec;
+  let path = colon >= 0 ? spec.slice(colon + 1) : relative(top, base).split(sep).join('/');
+  path = path.replace(/^\/+|\/+$/g, '');
+  if (rev === '' || rev.startsWith('-')) throw new InputError(`${spec}: not a directory or a git revision`);
+  const r = git(top, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (r.status !== 0) throw new InputError(`${spec}: no such directory or git revision`);
+  const commit = r.stdout.toString().trim();
+  const tmp = scratchDir('rev-');
+  const cleanup = (): void => rmSync(tmp, { recursive: true, force: true });
+  try {
+    const archive = git(top, ['archive', '--format=tar', commit, ...(path ? [path] : [])]);
+    if (archive.status !== 0) {
+      throw new InputError(`${spec}: ${path || '.'} does not exist at ${commit.slice(0, 12)}`);
+    }
+    const tar = spawnSync('tar', ['-x', '-f', '-', '-C', tmp], { input: archive.stdout });
+    if (tar.status !== 0) throw new InputError(`${spec}: cannot extract the archive: ${tar.stderr.toString().trim()}`);
+    const dir = path ? join(tmp, ...path.split('/')) : tmp;
+    if (!isCorpusDir(dir)) throw new InputError(`${spec}: ${path || '.'} at ${commit.slice(0, 12)} is not a corpus tree (no sim/main.ts)`);
+    return { label: `${rev}:${path || '.'} (${commit.slice(0, 12)})`, dir, commit, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
+
+/** Copy a directory to a temp dir and apply the overrides (a converted or mutated corpus). */
+export function overlayTree(input: OverlayInput): Tree {
+  const src = resolve(input.dir);
+  if (!isCorpusDir(src)) throw new InputError(`${input.dir}: not a corpus tree (no sim/main.ts)`);
+  const overrides = input.overrides ?? {};
+  const deletes = input.deletes ?? [];
+  if (Object.keys(overrides).length === 0 && deletes.length === 0 && !input.copy) {
+    return { label: input.label ?? input.dir, dir: src, cleanup() {} };
+  }
+  const tmp = scratchDir('tree-');
+  const cleanup = (): void => rmSync(tmp, { recursive: true, force: true });
+  try {
+    const dir = join(tmp, 'corpus');
+    cpSync(src, dir, {
+      recursive: true,
+      filter: (p) => {
+        const rel = relative(src, p).split(sep).join('/');
+        if (rel === '') return true;
+        const name = rel.split('/').at(-1)!;
+        return !name.startsWith('.') && name !== 'node_modules' && !deletes.includes(rel);
+      },
+    });
+    for (const [rel, text] of Object.entries(overrides)) {
+      if (rel.startsWith('/') || rel.split('/').includes('..')) throw new InputError(`override path escapes the tree: ${rel}`);
+      const p = join(dir, ...rel.split('/'));
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, text);
+    }
+    return { label: input.label ?? `${input.dir} (+${Object.keys(overrides).length} changed files)`, dir, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * verifyTrees(): prove a conversion changed nothing. Both trees are built (cached by content),
+ * every workload x seed runs on both in parallel child processes, digests are compared pair by
+ * pair, and for the first pair that differs the traces are diffed to the first diverging event.
+ * Library code: returns a VerifyReport, throws UsageError/InputError for bad input.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.ts';
+import { buildTree, type Build } from './build.ts';
+import { bugNotes, firstDivergence, outcomeDifference, type BugNote, type Divergence } from './compare.ts';
+import { resolveTree, type Tree, type TreeInput } from './revision.ts';
+import { DEFAULT_TIMEOUT_MS, probeTree, Pool, runBatch, runTraced, type RunOutcome, type RunStatus } from './run.ts';
+import { BUNDLED_CORPUS } from '../paths.ts';
+
+/**
+ * Operations per workload when verifying. The workloads' own defaults are sized for one long
+ * run; verify runs every workload x 16 seeds x 2 trees, which must fit a minute on two cores, so
+ * each workload runs a shorter stretch per seed and the seeds supply the variety. Every figure
+ * still reaches all of its workload's paths (checked by `verify --mutants`): buddy orders up to
+ * MAX_ORDER and every gfp flavour; slab caches through shrink and destroy; mm fork/COW/munmap/exit;
+ * hwpoison about 25 injections per seed over every page kind; zswap reclaim, compression, swap-in
+ * and swap-slot release; mixed all of them plus vmalloc users and zsmalloc compaction.
+ * `--ops N` overrides all, `--ops default` restores the workloads' defaults. A workload missing
+ * from the table runs its default.
+ */
+export const VERIFY_OPS: Readonly<Record<string, number>> = {
+  buddy: 3000,
+  slab: 8000,
+  mm: 5000,
+  hwpoison: 1200,
+  zswap: 1500,
+  mixed: 4000,
+};
+
+/** Rough CPU cost per operation (ms, measured) for scheduling the longest batches first. */
+const COST_PER_OP: Readonly<Record<string, number>> = { buddy: 0.12, slab: 0.03, mm: 0.07, hwpoison: 0.35, zswap: 0.5, mixed: 0.2 };
+const BOOT_MS = 120;
+
+export const DEFAULT_SEEDS: readonly number[] = Array.from({ length: 16 }, (_, i) => i + 1);
+
+export interface VerifyOptions {
+  /** Default: every workload of the reference tree. */
+  workloads?: string[];
+  /** Default: 1..16. */
+  seeds?: number[];
+  ram?: string;
+  /** A number for every workload, 'default' for the workloads' own defaults; default VERIFY_OPS. */
+  ops?: number | 'default';
+  /** Per seed (default 60 s). */
+  timeoutMs?: number;
+  /** Parallel child processes (default os.availableParallelism()). */
+  jobs?: number;
+  /** Events shown before the first divergence (default 10). */
+  context?: number;
+  tracepoints?: boolean;
+  /**
+   * Also compare the struct page arrays the runs leave behind (default true). Right while
+   * descriptors overlay struct page; turn off for conversions that move data out of it.
+   */
+  memmap?: boolean;
+  cacheDir?: string;
+  /** Where a bare git revision is looked up (default: the candidate tree's directory). */
+  relativeTo?: string;
+  /** Called after each finished batch. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PreparedTree {
+  label: string;
+  dir: string;
+  commit?: string;
+  build: Build;
+  workloads: string[];
+  /** main.ts runs several seeds per process (--seeds). */
+  multiSeed: boolean;
+  cleanup(): void;
+}
+
+export interface Plan {
+  workloads: string[];
+  seeds: number[];
+  /** undefined = the workload's default. */
+  ops: Record<string, number | undefined>;
+  ram?: string;
+  tracepoints?: boolean;
+  timeoutMs: number;
+}
+
+export interface TreeInfo {
+  label: string;
+  commit?: string;
+  buildKey: string;
+  cached: boolean;
+}
+
+export interface PairMismatch {
+  workload: string;
+  seed: number;
+  reason: string;
+}
+
+export interface FirstMismatch extends PairMismatch {
+  divergence?: Divergence;
+  candidate: { status: RunStatus; detail?: string };
+  reference: { status: RunStatus; detail?: string };
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  candidate: TreeInfo;
+  reference: TreeInfo;
+  workloads: string[];
+  seeds: number[];
+  ops: Record<string, number>;
+  ram?: string;
+  /** workload x seed pairs compared. */
+  pairs: number;
+  /** Simulated operations compared (per pair, counted once). */
+  opsCompared: number;
+  eventsCompared: number;
+  mismatches: PairMismatch[];
+  first?: FirstMismatch;
+  /** Debug checks that fired (dump_page text), from either side; identical ones included. */
+  bugs: BugNote[];
+  jobs: number;
+  timings: { buildMs: number; runMs: number; diffMs: number; wallMs: number };
+}
+
+function candidateBase(input: TreeInput): string {
+  return typeof input === 'string' ? input : input.dir;
+}
+
+/** Resolve, build and interrogate a tree. */
+export async function prepareTree(input: TreeInput, opts: { relativeTo?: string; cacheDir?: string } = {}): Promise<PreparedTree> {
+  const tree: Tree = resolveTree(input, { relativeTo: opts.relativeTo ?? BUNDLED_CORPUS });
+  try {
+    const build = await buildTree(tree.dir, { cacheDir: opts.cacheDir });
+    const probe = await probeTree(build.file);
+    return { label: tree.label, dir: tree.dir, commit: tree.commit, build, ...probe, cleanup: () => tree.cleanup() };
+  } catch (e) {
+    tree.cleanup();
+    throw e;
+  }
+}
+
+export function makePlan(reference: PreparedTree, opts: VerifyOptions): Plan {
+  const known = reference.workloads;
+  if (known.length === 0) throw new UsageError(`${reference.label}: cannot list the workloads of this tree`);
+  const workloads = opts.workloads?.length ? [...new Set(opts.workloads)] : known;
+  for (const w of workloads) {
+    if (!known.includes(w)) throw new UsageError(`unknown workload '${w}' (${reference.label} has ${known.join(', ')})`);
+  }
+  const seeds = opts.seeds ?? [...DEFAULT_SEEDS];
+  if (seeds.length === 0) throw new UsageError('no seeds to run');
+  const ops: Record<string, number | undefined> = {};
+  for (const w of workloads) ops[w] = opts.ops === 'default' ? undefined : (opts.ops ?? VERIFY_OPS[w]);
+  return { workloads, seeds, ops, ram: opts.ram, tracepoints: opts.tracepoints, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+}
+
+/** Seeds split into batches: enough batches to keep every worker busy, few enough to amortise start-up. */
+export function chunkSeeds(seeds: number[], size = 4): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < seeds.length; i += size) out.push(seeds.slice(i, i + size));
+  return out;
+}
+
+export function estimateMs(workload: string, ops: number | undefined, seeds: number): number {
+  return seeds * (BOOT_MS + (COST_PER_OP[workload] ?? 0.1) * (ops ?? 20000));
+}
+
+export type Matrix = Map<string, Map<number, RunOutcome>>;
+
+interface Job {
+  tree: PreparedTree;
+  workload: string;
+  seeds: number[];
+  cost: number;
+}
+
+/** Run the plan on several trees through one pool, longest batches first. */
+export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool, onProgress?: (done: number, total: number) => void, opts: { chunk?: number; keepStderr?: boolean } = {}): Promise<Matrix[]> {
+  const matrices: Matrix[] = trees.map(() => new Map(plan.workloads.map((w) => [w, new Map()])));
+  const jobs: Array<Job & { m: Matrix }> = [];
+  for (const w of plan.workloads) {
+    for (const chunk of chunkSeeds(plan.seeds, opts.chunk)) {
+      trees.forEach((tree, i) => jobs.push({ tree, workload: w, seeds: chunk, cost: estimateMs(w, plan.ops[w], chunk.length), m: matrices[i]! }));
+    }
+  }
+  jobs.sort((a, b) => b.cost - a.cost);
+  let done = 0;
+  await Promise.all(jobs.map((job) => pool.run(async () => {
+    const outcomes = job.tree.workloads.includes(job.workload)
+      ? await runBatch({ bundle: job.tree.build.file, workload: job.workload, seeds: job.seeds, ram: plan.ram, ops: plan.ops[job.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr })
+      : job.seeds.map((seed): RunOutcome => ({ seed, status: 'error', detail: `no workload '${job.workload}' in ${job.tree.label}`, ms: 0 }));
+    for (const o of outcomes) job.m.get(job.workload)!.set(o.seed, o);
+    onProgress?.(++done, jobs.length);
+  })));
+  return matrices;
+}
+
+function info(t: PreparedTree): TreeInfo {
+  return { label: t.label, ...(t.commit ? { commit: t.commit } : {}), buildKey: t.build.key, cached: t.build.cached };
+}
+
+/** Compare two prepared trees under a plan (the trees are not cleaned up). */
+export async function verifyPrepared(candidate: PreparedTree, reference: PreparedTree, plan: Plan, opts: VerifyOptions & { pool?: Pool } = {}): Promise<VerifyReport> {
+  const t0 = performance.now();
+  const pool = opts.pool ?? new Pool(opts.jobs ?? availableParallelism());
+  const [cm, rm] = await runMatrices([candidate, reference], plan, pool, opts.onProgress);
+  const t1 = performance.now();
+  const mismatches: PairMismatch[] = [];
+  const bugs: BugNote[] = [];
+  const ops: Record<string, number> = {};
+  let opsCompared = 0;
+  let eventsCompared = 0;
+  let pairs = 0;
+  for (const w of plan.workloads) {
+    for (const seed of plan.seeds) {
+      const c = cm!.get(w)!.get(seed)!;
+      const r = rm!.get(w)!.get(seed)!;
+      pairs++;
+      const why = outcomeDifference(c, r, { memmap: opts.memmap });
+      if (why) mismatches.push({ workload: w, seed, reason: why });
+      else if (c.result) {
+        opsCompared += c.result.ops;
+        eventsCompared += c.result.eventCount;
+        ops[w] = c.result.ops;
+      }
+      if (bugs.length < 20) bugs.push(...bugNotes(w, seed, c.result, r.result));
+    }
+  }
+  for (const w of plan.workloads) ops[w] ??= plan.ops[w] ?? 0;
+  let first: FirstMismatch | undefined;
+  if (mismatches.length > 0) {
+    const m = mismatches[0]!;
+    const c = cm!.get(m.workload)!.get(m.seed)!;
+    const r = rm!.get(m.workload)!.get(m.seed)!;
+    first = { ...m, candidate: { status: c.status, ...(c.detail ? { detail: c.detail } : {}) }, reference: { status: r.status, ...(r.detail ? { detail: r.detail } : {}) } };
+    const finished = (o: RunOutcome): boolean => o.status === 'ok' || o.status === 'bug';
+    if (finished(c) && finished(r)) {
+      const job = { workload: m.workload, seed: m.seed, ram: plan.ram, ops: plan.ops[m.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs };
+      const [ct, rt] = await Promise.all([pool.run(() => runTraced(candidate.build.file, job)), pool.run(() => runTraced(reference.build.file, job))]);
+      if ((ct.status === 'ok' || ct.status === 'bug') && (rt.status === 'ok' || rt.status === 'bug')) {
+        first.divergence = firstDivergence(ct, rt, opts.context ?? 10);
+      }
+      for (const b of bugNotes(m.workload, m.seed, ct, rt)) {
+        if (!bugs.some((x) => x.side === b.side && x.workload === b.workload && x.seed === b.seed)) bugs.unshift(b);
+      }
+    }
+  }
+  // Bugs of the first mismatch first, then the rest.
+  if (first) bugs.sort((a, b) => Number(b.workload === first!.workload && b.seed === first!.seed) - Number(a.workload === first!.workload && a.seed === first!.seed));
+  const t2 = performance.now();
+  return {
+    ok: mismatches.length === 0,
+    candidate: info(candidate),
+    reference: info(reference),
+    workloads: plan.workloads,
+    seeds: plan.seeds,
+    ops,
+    ...(plan.ram ? { ram: plan.ram } : {}),
+    pairs,
+    opsCompared,
+    eventsCompared,
+    mismatches,
+    ...(first ? { first } : {}),
+    bugs,
+    jobs: pool.size,
+    timings: { buildMs: 0, runMs: t1 - t0, diffMs: t2 - t1, wallMs: t2 - t0 },
+  };
+}
+
+/**
+ * Verify `candidate` (e.g. a converted corpus) against `reference` (the original): directories,
+ * git revisions, or a directory with in-memory overrides ({ dir, overrides }).
+ */
+export async function verifyTrees(candidate: TreeInput, reference: TreeInput, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const t0 = performance.now();
+  const base = candidateBase(candidate);
+  const relativeTo = opts.relativeTo ?? (existsSync(base) ? base : BUNDLED_CORPUS);
+  const prepared: PreparedTree[] = [];
+  try {
+    const cand = await prepareTree(candidate, { relativeTo, cacheDir: opts.cacheDir });
+    prepared.push(cand);
+    const ref = await prepareTree(reference, { relativeTo, cacheDir: opts.cacheDir });
+    prepared.push(ref);
+    const plan = makePlan(ref, opts);
+    const t1 = performance.now();
+    const report = await verifyPrepared(cand, ref, plan, opts);
+    report.timings.buildMs = t1 - t0;
+    report.timings.wallMs = performance.now() - t0;
+    return report;
+  } finally {
+    for (const p of prepared) p.cleanup();
+  }
+}
