@@ -1,11 +1,18 @@
 /** `npm run bench`: every benchmark of the project, printed as markdown tables. */
-import { formatResults } from './harness.ts';
+import { formatResults, type BenchResult } from './harness.ts';
 import { corpusBenches } from './corpus.bench.ts';
 
-const sections: Array<[string, () => ReturnType<typeof corpusBenches>]> = [
+/** A section returns rows for the standard table, or its own markdown (side-by-side tables). */
+const sections: Array<[string, () => BenchResult[] | string]> = [
   ['corpus machine', corpusBenches],
+  ['verifier', (await import('./verify.bench.ts')).verifyBenches],
+  ['analyzer', (await import('./analyze.bench.ts')).analyzeBenches],
 ];
 
+// `npm run bench -- analyzer` runs only the sections whose title contains one of the words given.
+const only = process.argv.slice(2);
 for (const [title, run] of sections) {
-  process.stdout.write(formatResults(title, run()) + '\n\n');
+  if (only.length && !only.some((w) => title.includes(w))) continue;
+  const out = run();
+  process.stdout.write((typeof out === 'string' ? out : formatResults(title, out)) + '\n\n');
 }

@@ -7,6 +7,8 @@ import { MemdescError, UsageError, CheckFailed } from './errors.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerAnalyze } from './commands/analyze.ts';
+import { registerConvert } from './commands/convert.ts';
+import { registerVerify } from './commands/verify.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerStart(program);
   registerAnalyze(program);
+  registerConvert(program);
+  registerVerify(program);
   return program;
 }
 

@@ -1,0 +1,87 @@
+/**
+ * Verifier benchmarks: simulation throughput of a built corpus (operations/s on mixed and on
+ * every workload at verify's figures, one process per batch of seeds, start-up included) and the
+ * wall time of `memdesc verify` for every workload x 16 seeds on two trees, using all cores.
+ * The second tree is the converted corpus when `memdesc convert` exists (MEMDESC_BENCH_CANDIDATE
+ * names another), else a copy of the corpus with a comment changed (so both trees are built).
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import type { BenchResult } from './harness.ts';
+import { VERIFY_OPS } from '../src/verify/verify.ts';
+import { scratchDir } from '../src/verify/revision.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'memdesc.mjs');
+const CORPUS = join(ROOT, 'corpus');
+
+function workloadsOf(bundle: string): string[] {
+  const r = spawnSync(process.execPath, [bundle, '--workload', '?', '--seed', '0', '--ops', '0'], { encoding: 'utf8' });
+  return /choose from ([^)]*)\)/.exec(r.stderr)?.[1]!.split(',').map((s) => s.trim()) ?? [];
+}
+
+/** The corpus bundled as verify builds it (esbuild, one ESM file). */
+function build(tmp: string): string {
+  const file = join(tmp, 'main.mjs');
+  buildSync({ entryPoints: [join(CORPUS, 'sim', 'main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: file, logLevel: 'silent' });
+  return file;
+}
+
+/** Operations/s of one workload: `seeds` seeds in one process (boot and start-up included). */
+function throughput(bundle: string, workload: string, ops: number, seeds: number): BenchResult {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [bundle, '--workload', workload, '--seeds', `1..${seeds}`, '--ops', String(ops)], { encoding: 'utf8' });
+  const ns = Number(process.hrtime.bigint() - t0);
+  if (r.status !== 0) throw new Error(`${workload}: exit ${r.status}: ${r.stderr}`);
+  const total = ops * seeds;
+  return { name: `simulate ${workload} (${ops} ops x ${seeds} seeds in one process; wall time, start-up and boots included)`, nsPerOp: ns / total, opsPerSec: total / (ns / 1e9) };
+}
+
+function candidateTree(tmp: string, scratch: string): { dir: string; what: string } {
+  if (process.env.MEMDESC_BENCH_CANDIDATE) return { dir: process.env.MEMDESC_BENCH_CANDIDATE, what: 'given candidate' };
+  const help = spawnSync(process.execPath, [BIN, 'convert', '--help'], { encoding: 'utf8' });
+  if (help.status === 0) {
+    // Under the package, so that the copy type-checks against its node_modules.
+    const dir = join(scratch, 'converted');
+    cpSync(CORPUS, dir, { recursive: true });
+    const conv = spawnSync(process.execPath, [BIN, 'convert', '--all', dir, '--write'], { encoding: 'utf8' });
+    if (conv.status === 0) return { dir, what: 'converted corpus' };
+  }
+  const dir = join(tmp, 'copy');
+  cpSync(CORPUS, dir, { recursive: true });
+  appendFileSync(join(dir, 'sim', 'main.ts'), '\n// bench copy\n');
+  return { dir, what: 'corpus copy' };
+}
+
+export function verifyBenches(): BenchResult[] {
+  const out: BenchResult[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'memdesc-bench-'));
+  const scratch = scratchDir('bench-');
+  try {
+    const bundle = build(tmp);
+    out.push({ ...throughput(bundle, 'mixed', 30000, 2), target: 'ops/s on mixed (default ops)' });
+    for (const [w, n] of Object.entries(VERIFY_OPS)) {
+      if (workloadsOf(bundle).includes(w)) out.push(throughput(bundle, w, n, 4));
+    }
+    const cand = candidateTree(tmp, scratch);
+    if (!existsSync(join(cand.dir, 'sim', 'main.ts'))) throw new Error(`${cand.dir}: not a corpus tree`);
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [BIN, 'verify', cand.dir, '--against', CORPUS, '--seeds', '16', '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`verify: exit ${r.status}: ${r.stderr}`);
+    const rep = JSON.parse(r.stdout) as { ok: boolean; pairs: number; opsCompared: number; eventsCompared: number; workloads: string[] };
+    out.push({
+      name: `verify ${cand.what} vs corpus: ${rep.workloads.length} workloads x 16 seeds x 2 trees, ${rep.pairs * 2} runs, ${rep.opsCompared.toLocaleString('en-US')} ops and ${rep.eventsCompared.toLocaleString('en-US')} events compared, ${rep.ok ? 'identical' : 'DIFFERENT'}: WALL ${(ns / 1e9).toFixed(1)} s on ${availableParallelism()} cores (per op: wall ns per compared op)`,
+      nsPerOp: ns / Math.max(1, rep.opsCompared),
+      opsPerSec: rep.opsCompared / (ns / 1e9),
+      target: '<= 60 s wall on 2 cores',
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return out;
+}
