@@ -1,0 +1,87 @@
+/** renderTrackHtml as a pure function: escaping, degenerate histories, links, determinism. */
+import { describe, expect, it } from 'vitest';
+import type { TrackReport } from '../../src/model/progress.ts';
+import { escapeHtml, renderTrackHtml } from '../../src/track/html.ts';
+import { SAMPLE_KINDS, sampleReport } from './html-sample.ts';
+
+const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
+
+describe('renderTrackHtml', () => {
+  it('escapes subjects, reasons, titles and kind names', () => {
+    const r = sampleReport(3);
+    r.points[2]!.subject = `<script>alert("x")</script> & 'q'`;
+    r.kinds.push('we"ird<kind>');
+    r.residue[0]!.reason = '<img src=x onerror=alert(1)>';
+    const html = renderTrackHtml(r);
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;');
+    expect(html).toContain('data-kind="we&quot;ird&lt;kind&gt;"');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(escapeHtml('a\u0000b')).toBe('a\uFFFDb');
+  });
+
+  it('references nothing outside the page', () => {
+    const html = renderTrackHtml(sampleReport());
+    // Site links are file:// (followed only on a click); nothing else may name a URL.
+    expect(html.replace(/href="file:\/\/[^"]*"/g, '')).not.toMatch(/:\/\/|<script|<link|<img|\bsrc=|url\(|@import/i);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+  });
+
+  it('draws one series per kind, one point per commit', () => {
+    const html = renderTrackHtml(sampleReport());
+    expect(count(html, /<path class="series"/g)).toBe(SAMPLE_KINDS.length);
+    for (const k of SAMPLE_KINDS) {
+      const d = new RegExp(`<path class="series" data-kind="${k}" d="([^"]*)"`).exec(html)![1]!;
+      expect(count(d, /[ML]/g)).toBe(10);
+      expect(d.startsWith('M')).toBe(true);
+    }
+  });
+
+  it('handles a single commit: centred points, status table, no change column', () => {
+    const html = renderTrackHtml(sampleReport(1));
+    expect(count(html, /<path class="series"/g)).toBe(SAMPLE_KINDS.length);
+    // A lone "M x y" draws nothing, so each kind still gets its visible marker.
+    expect(count(html, /<circle /g)).toBe(SAMPLE_KINDS.length);
+    expect(html).toMatch(/<path class="series" data-kind="folio" d="M502 [\d.]+"/);
+    expect(html).toContain('1 commit,');
+    expect(html).not.toContain('>change</th>');
+    expect(html).toContain('<table id="status">');
+  });
+
+  it('handles no commits: says so instead of drawing', () => {
+    const r: TrackReport = { ...sampleReport(0), residue: [], plan: undefined };
+    const html = renderTrackHtml(r);
+    expect(html).not.toContain('<svg id="burndown"');
+    expect(html).not.toContain('class="series"');
+    expect(html).toContain('id="chart-empty"');
+    expect(html).toContain('id="status-empty"');
+    expect(html).toContain('id="residue-empty"');
+    expect(html).not.toContain('id="plan"');
+    expect(html).toContain('no commits');
+  });
+
+  it('breaks a series where a commit lacks the kind', () => {
+    const r = sampleReport(4);
+    delete r.points[1]!.kinds['slab'];
+    const d = /data-kind="slab" d="([^"]*)"/.exec(renderTrackHtml(r))![1]!;
+    expect(d.replace(/[\d. ]+/g, '')).toBe('MML');
+  });
+
+  it('links sites relative to the page for a relative repo, or under a given base', () => {
+    const r = { ...sampleReport(2), repo: '../linux', path: '' };
+    expect(renderTrackHtml(r)).toContain('href="../linux/drivers/odd%20name%231.ts#L3"');
+    expect(renderTrackHtml(r, { linkBase: 'https://example.org/blob/abc/' })).toContain('href="https://example.org/blob/abc/zsmalloc.ts#L812"');
+  });
+
+  it('is deterministic and leaves the report alone', () => {
+    const r = sampleReport();
+    const before = JSON.stringify(r);
+    const a = renderTrackHtml(r);
+    expect(renderTrackHtml(sampleReport())).toBe(a);
+    expect(JSON.stringify(r)).toBe(before);
+    // The residue list is in site order whatever the input order.
+    const rev = { ...r, residue: [...r.residue].reverse() };
+    expect(renderTrackHtml(rev)).toBe(a);
+  });
+});
