@@ -13,7 +13,7 @@ import { skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
 import type { Guards } from './guards.ts';
-import { ownersOf } from './owners.ts';
+import { genericOf, ownersOf } from './owners.ts';
 import { renderOrigin, type Provenance } from './provenance.ts';
 
 export interface Classification {
@@ -56,7 +56,9 @@ export class Classifier {
       layers.push({ name: 'provenance', items: [...p.kinds].map(([kind, o]) => ({ kind, sentence: `${recv} comes from ${renderOrigin(o)}` })) });
       if (p.note) this.notes.set(a, `${recv}: ${p.note}`);
     }
-    layers.push({ name: 'owner', items: ownersOf(this.ctx, a.sf, a.expr).map((h) => ({ kind: h.kind, sentence: h.sentence })) });
+    // Generic code belongs to no kind by ownership; only its type tests or provenance decide.
+    const generic = genericOf(this.ctx, a.sf, a.expr);
+    if (!generic) layers.push({ name: 'owner', items: ownersOf(this.ctx, a.sf, a.expr).map((h) => ({ kind: h.kind, sentence: h.sentence })) });
 
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i]!;
@@ -83,6 +85,10 @@ export class Classifier {
     const note = this.notes.get(a);
     why.push(note ?? (a.receiver ? `the origin of ${recv} is not known` : 'the receiver is not an expression that can be traced'));
     const fn = a.function;
+    if (generic) {
+      why.push(generic);
+      return { kind: UNKNOWN_KIND, evidence: [`no decisive evidence: ${why.join('; ')}`] };
+    }
     why.push(`${fn ? `\`${fn}()\` in ` : ''}${this.ctx.rel(a.sf)} is not owned by any kind`);
     return { kind: UNKNOWN_KIND, evidence: [`no decisive evidence: ${why.join('; ')}`] };
   }

@@ -35,6 +35,21 @@ export function ownersOf(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node)
   return fnHits.length > 0 ? fnHits : fileHits;
 }
 
+/**
+ * The spec's generic code around `node` (dump_page, free-time checks): a sentence naming the
+ * function and why it is generic, or null.
+ */
+export function genericOf(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node): string | null {
+  const rel = ctx.rel(sf);
+  const names = enclosingFunctionNames(node);
+  for (const g of ctx.spec.page.generic ?? []) {
+    if (!matchAnyPath(g.files, rel)) continue;
+    const name = names.find((n) => matchAnyName(g.functions, n));
+    if (name) return `\`${name}()\` in ${rel} is generic code: ${g.reason}`;
+  }
+  return null;
+}
+
 /** Kinds whose field map names `field` (for fields tracked only in owner code). */
 export function kindsMapping(kinds: readonly KindSpec[], field: string): Set<string> {
   return new Set(kinds.filter((k) => k.fields.some((f) => f.field === field)).map((k) => k.name));

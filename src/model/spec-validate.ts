@@ -8,7 +8,8 @@
  *   "page": { "class", "file", "fields": { NAME: { "words", "bits"?, "embedded"?, "track"? } },
  *             "wrappers"?: [{ "name", "field", "access"?, "pageArg"? }], "assertions"?: [NAME | { "name", "condArg" }],
  *             "addressMembers"?: [..], "neutralSources"?: [..], "wordSize"?: 8,
- *             "addressHelpers"?: { "fromAddress"?: "virt_to_page", "toAddress"?: "page_address" } },
+ *             "addressHelpers"?: { "fromAddress"?: "virt_to_page", "toAddress"?: "page_address" },
+ *             "generic"?: [{ "files": GLOB | [GLOB..], "functions": NAME_GLOB | [NAME_GLOB..], "reason" }] },
  *   "kinds": [{ "name", "description"?, "descriptor": CLASS | { "class", "file"?, "placement"?, "match"?, "variable"? } | null,
  *               "fields": { RAW: DESC | [DESC..] | { "to", "bits"?, "note"? } },
  *               "converters"?: { "fromPage"?, "toPage"?, "fromAddress"?, "toAddress"? },
@@ -22,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import {
-  UNKNOWN_KIND, type AssertionSpec, type Converters, type FieldMapEntry, type KindSpec, type OwnerSpec,
+  UNKNOWN_KIND, type AssertionSpec, type Converters, type FieldMapEntry, type GenericSpec, type KindSpec, type OwnerSpec,
   type PageFieldSpec, type PageSpec, type PageTypeTest, type ProvenanceSpec, type Spec, type TrackMode, type WrapperSeed,
 } from './spec.ts';
 
@@ -122,7 +123,7 @@ function assertion(v: Json, path: string): AssertionSpec {
   return { name: str(o.name, join(path, 'name')), condArg: o.condArg === undefined ? 0 : int(o.condArg, join(path, 'condArg')) };
 }
 
-const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources', 'wordSize', 'addressHelpers'] as const;
+const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources', 'wordSize', 'addressHelpers', 'generic'] as const;
 
 function identifier(v: Json, path: string): string {
   const s = str(v, path);
@@ -159,6 +160,8 @@ function page(v: Json, path: string, base?: PageSpec): PageSpec {
   if (wordSize !== undefined) p.wordSize = wordSize;
   const helpers = o.addressHelpers !== undefined ? addressHelpers(o.addressHelpers, join(path, 'addressHelpers')) : base?.addressHelpers;
   if (helpers !== undefined) p.addressHelpers = helpers;
+  const generic = o.generic !== undefined ? list(o.generic, join(path, 'generic'), genericCode) : base?.generic;
+  if (generic !== undefined) p.generic = generic;
   const names = new Set(p.fields.map((f) => f.name));
   p.wrappers.forEach((w, i) => {
     if (!names.has(w.field)) throw new SpecError(join(join(join(path, 'wrappers'), i), 'field'), `"${w.field}" is not a field of page.fields`);
@@ -195,6 +198,15 @@ function pageTypeTest(v: Json, path: string): PageTypeTest {
     name: str(o.name, join(path, 'name')),
     pageArg: o.pageArg === undefined ? 0 : int(o.pageArg, join(path, 'pageArg')),
     negates: o.negates === undefined ? true : bool(o.negates, join(path, 'negates')),
+  };
+}
+
+function genericCode(v: Json, path: string): GenericSpec {
+  const o = obj(v, path, ['files', 'functions', 'reason'], ['files', 'functions', 'reason']);
+  return {
+    files: strList(o.files, join(path, 'files'), true),
+    functions: strList(o.functions, join(path, 'functions'), true),
+    reason: str(o.reason, join(path, 'reason')),
   };
 }
 

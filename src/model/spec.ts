@@ -59,6 +59,20 @@ export interface PageSpec {
    * places each kind's fromAddress / toAddress converters next to them and uses them at boundaries.
    */
   addressHelpers?: { fromAddress?: string; toAddress?: string };
+  /**
+   * Generic code: functions that handle pages of every kind (dump_page, the free-time checks).
+   * Their unguarded accesses belong to no descriptor, whoever owns the file: they stay "unknown",
+   * with the reason, and the converter leaves them alone. A page-type test still decides.
+   */
+  generic?: GenericSpec[];
+}
+
+export interface GenericSpec {
+  files: string[];
+  /** Function-name globs. */
+  functions: string[];
+  /** Why this code is generic, as a reviewer reads it ("checks pages of every kind being freed"). */
+  reason: string;
 }
 
 export interface DescriptorSpec {

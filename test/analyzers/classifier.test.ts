@@ -4,6 +4,8 @@
  */
 import { describe, it } from 'vitest';
 import { caseFile, checkInvalid, runTable, type RuleTable } from './helpers.ts';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { validateSpec } from '../../src/model/spec-validate.ts';
 
 const table: RuleTable = {
   valid: [],
@@ -166,4 +168,28 @@ export function set_first_obj_offset(page: Page, off: number): void { page.page_
 describe('classifier: layers of evidence', () => {
   const { byFile } = runTable(table);
   for (const c of table.invalid) it(c.name, () => checkInvalid(byFile.get(caseFile(table, c)), c));
+});
+
+/** The spec's generic code (page.generic): functions for pages of every kind, in an owned file. */
+const genericTable: RuleTable = {
+  valid: [],
+  invalid: [
+    { name: 'spec generic code in an owned file is unknown, with the spec reason', file: 'mm/mm_init.ts', code: `
+export function check_new_page(page: Page): string | null { return page.mapping !== 0 ? 'non-NULL mapping' : null; }
+export function add_to_free_list(page: Page): void { page.private = 0; page.lru.next = 0; }
+export function check_free_page(page: Page): number { if (PageBuddy(page)) return page.private; return 0; }`,
+    expect: [
+      { field: 'mapping', access: 'read', kind: 'unknown', evidence: '`check_new_page()` in mm/mm_init.ts is generic code: it checks pages of every kind' },
+      { field: 'private', access: 'write', kind: 'buddy', evidence: 'in mm/mm_init.ts, owned by buddy' },
+      { field: 'lru', access: 'write', kind: 'buddy' },
+      // a page-type test still decides inside generic code
+      { field: 'private', access: 'read', kind: 'buddy', evidence: 'guarded by `PageBuddy(page)`' },
+    ] },
+  ],
+};
+
+describe('classifier: generic code', () => {
+  const spec = validateSpec({ extends: 'builtin', page: { generic: [{ files: 'mm/mm_init.ts', functions: 'check_*', reason: 'it checks pages of every kind' }] } }, 'generic.json', builtinSpec());
+  const { byFile } = runTable(genericTable, spec);
+  for (const c of genericTable.invalid) it(c.name, () => checkInvalid(byFile.get(caseFile(genericTable, c)), c));
 });

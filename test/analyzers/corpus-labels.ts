@@ -7,9 +7,11 @@
  *
  * How each kind was decided (the union word's meaning at that site):
  *   buddy   mm/page_alloc.ts, mm/mm_init.ts: free_area and per-cpu lists through page.lru, the
- *           order in page.private (set_buddy_order, and the order of a page on a pcp list), the
- *           free-time check that page.mapping is 0 and its clearing (Stage-0: "must be 0");
- *           memmap init's INIT_LIST_HEAD(page.lru).
+ *           order in page.private (set_buddy_order, and the order of a page on a pcp list);
+ *           memmap init's INIT_LIST_HEAD(page.lru). Not buddy: the free-time check that
+ *           page.mapping is 0 and its clearing (page_bad_reason, free_tail_page_prepare,
+ *           free_pages_prepare) run on pages of every kind before they become buddy pages:
+ *           generic code (DESIGN.md names the free_pages_prepare checks), "unknown" below.
  *   slab    mm/slub.ts: node partial/full lists, kmem_cache in mapping, freelist in index, the
  *           inuse/objects/frozen counters in private. mm/slab_common.ts has no raw access (it
  *           reaches pages only through slub.ts and page_address()).
@@ -27,9 +29,10 @@
  *   generic mm/memory-failure.ts decides by its type tests: head.mapping under PageSlab(head) is
  *           slab, page_private(p) under PageZsmalloc(p) is zpdesc; its pgd_list walks are ptdesc.
  *           fs/proc/page.ts has no raw access (type tests only).
- *   unknown dump_page() (mmdebug.ts) prints mapping and index of any page, and __PageMovable()
+ *   unknown dump_page() (mmdebug.ts) prints mapping and index of any page, __PageMovable()
  *           (page-flags.ts) reads mapping's movable bits of any page (zsmalloc, balloon, ...),
- *           with no type test: both are genuinely generic and stay "unknown" by decision. After
+ *           and the free-time checks of mm/page_alloc.ts test and clear mapping of any page being
+ *           freed, with no type test: all are genuinely generic (the spec's page.generic) and stay "unknown" by decision. After
  *           the split they read through the generic layer (a snapshot folio / the memdesc word),
  *           not through one descriptor; giving them a kind would make the converter rewrite
  *           generic code to one descriptor.
@@ -55,10 +58,10 @@ export const SITE_LABELS: Record<string, Label[]> = {
     ['del_page_from_free_list', 'lru', 'reference', 'buddy'], // list_del(page.lru);
     ['del_page_from_free_list', 'private', 'call', 'buddy'], // set_page_private(page, 0);
     ['get_page_from_free_area', 'lru', 'reference', 'buddy'], // return list_first_entry_or_null(zone_free_area(zone, order).free_list(migratetyp
-    ['page_bad_reason', 'mapping', 'read', 'buddy'], // if (page.mapping !== 0) return 'non-NULL mapping';
-    ['free_tail_page_prepare', 'mapping', 'read', 'buddy'], // if (page.mapping !== 0) bad_page(page, 'nonzero mapping in tail page');
-    ['free_pages_prepare', 'mapping', 'read', 'buddy'], // if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
-    ['free_pages_prepare', 'mapping', 'write', 'buddy'], // if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
+    ['page_bad_reason', 'mapping', 'read', 'unknown'], // if (page.mapping !== 0) return 'non-NULL mapping';
+    ['free_tail_page_prepare', 'mapping', 'read', 'unknown'], // if (page.mapping !== 0) bad_page(page, 'nonzero mapping in tail page');
+    ['free_pages_prepare', 'mapping', 'read', 'unknown'], // if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
+    ['free_pages_prepare', 'mapping', 'write', 'unknown'], // if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
     ['free_pcppages_bulk', 'lru', 'reference', 'buddy'], // const page = list_last_entry(list, Page, 'lru');
     ['free_pcppages_bulk', 'private', 'call', 'buddy'], // const order = page_private(page);
     ['free_pcppages_bulk', 'lru', 'reference', 'buddy'], // list_del(page.lru);
@@ -261,18 +264,19 @@ export const WRAPPER_DEFS: Array<[file: string, fn: string, field: string, acces
  * that a label edit and an analyzer change cannot drift together unnoticed).
  */
 export const GOLDEN_COUNTS: Record<string, Record<string, number>> = {
-  buddy: { lru: 14, mapping: 4, private: 8 },
+  buddy: { lru: 14, private: 8 },
   slab: { lru: 9, mapping: 11, index: 19, private: 25 },
   ptdesc: { lru: 5, index: 2, private: 7 },
   zpdesc: { mapping: 2, index: 8, private: 5, page_type: 3 },
   vmalloc: { private: 4 },
   folio: { lru: 15, mapping: 5, index: 4, private: 11 },
-  unknown: { mapping: 2, index: 1 },
+  unknown: { mapping: 6, index: 1 },
 };
 
 /** DESIGN.md's Stage-0 table: which raw fields each kind keeps something in. */
 export const STAGE0_FIELDS: Record<string, string[]> = {
-  buddy: ['lru', 'mapping', 'private'],
+  // "mapping must be 0" is checked by the generic free-time code, not kept by buddy
+  buddy: ['lru', 'private'],
   slab: ['lru', 'mapping', 'index', 'private'],
   ptdesc: ['lru', 'index', 'private'],
   zpdesc: ['mapping', 'index', 'private', 'page_type'],

@@ -58,10 +58,12 @@ describe('corpus golden: DESIGN.md Stage-0 table', () => {
     }
   });
 
-  it('no access in code owned by a kind is left unknown', () => {
+  it('no access in code owned by a kind is left unknown, except in generic code, which says so', () => {
     const owned = (file: string) => spec.kinds.some((k) => k.owners.some((o) => !o.functions && matchAnyPath(o.files, file)));
-    const bad = result.findings.filter((f) => f.kind === 'unknown' && owned(f.file));
+    const unknownOwned = result.findings.filter((f) => f.kind === 'unknown' && owned(f.file));
+    const bad = unknownOwned.filter((f) => !f.evidence.some((e) => e.includes('is generic code')));
     expect(bad.map((f) => `${f.file}:${f.line} ${f.field}: ${f.evidence.join('; ')}`)).toEqual([]);
+    expect(unknownOwned.map((f) => f.function).sort()).toEqual(['free_pages_prepare', 'free_pages_prepare', 'free_tail_page_prepare', 'page_bad_reason']);
   });
 
   it('has no residue (every receiver is typed, every import resolves, every file parses)', () => {

@@ -75,6 +75,8 @@ describe('spec validation: errors name the bad key', () => {
     ['wrapper on an unknown field', (s) => { s.page.wrappers = [{ name: 'w', field: 'nope' }]; }, 'page.wrappers[0].field'],
     ['bad extends', (s) => { s.extends = 'linux'; }, 'extends: the only supported value is "builtin"'],
     ['no kinds', (s) => { s.kinds = []; }, 'kinds: expected at least one kind'],
+    ['generic code without a reason', (s) => { s.page.generic = [{ files: 'a.ts', functions: 'f' }]; }, 'page.generic[0].reason: missing required key'],
+    ['generic functions of the wrong type', (s) => { s.page.generic = [{ files: 'a.ts', functions: [1], reason: 'r' }]; }, 'page.generic[0].functions'],
   ];
   for (const [name, mutate, msg] of bad) {
     it(name, () => {
@@ -90,6 +92,12 @@ describe('spec validation: errors name the bad key', () => {
     expect(s.page.fields[0]).toEqual({ name: 'link', words: [0, 1], embedded: true, track: 'always' });
     expect(s.kinds[0]!.descriptor).toEqual({ class: 'CacheObj' });
     expect(s.kinds[0]!.fields).toEqual([{ field: 'owner', to: ['cache'] }]);
+  });
+
+  it('normalizes generic code entries', () => {
+    const s = clone(MINIMAL) as any;
+    s.page.generic = [{ files: 'src/dump.ts', functions: 'dump_*', reason: 'it prints any blob' }];
+    expect(validateSpec(s, 'my.json').page.generic).toEqual([{ files: ['src/dump.ts'], functions: ['dump_*'], reason: 'it prints any blob' }]);
   });
 
   it('extends the built-in spec: kinds replace by name or are added', () => {
