@@ -101,12 +101,13 @@ function renderChart(report: TrackReport): string {
   }
   out.push(`<text class="axis-label" transform="translate(16 ${num(top + plotH / 2)}) rotate(-90)" text-anchor="middle">raw accesses remaining</text>`);
   out.push('</g>');
-  // X axis: one tick per commit, labels thinned so they do not overlap; the newest is always labelled.
+  // X axis: one tick per commit, labels thinned so they do not overlap; the newest is always
+  // labelled, so a stride label too close to it gives way.
   const every = Math.ceil(n / MAX_X_LABELS);
   out.push('<g class="axis x-axis">');
   out.push(`<line class="baseline" x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}"/>`);
   points.forEach((p, i) => {
-    const labelled = i % every === 0 || i === n - 1;
+    const labelled = i === n - 1 || (i % every === 0 && n - 1 - i >= every);
     const tx = num(x(i));
     out.push(`<g class="xtick"><title>${escapeHtml(`${shortCommit(p.commit)} ${p.subject}\n${p.date}`)}</title>`);
     out.push(`<line x1="${tx}" x2="${tx}" y1="${top + plotH}" y2="${top + plotH + (labelled ? 6 : 3)}"/>`);
@@ -291,9 +292,12 @@ export function renderTrackHtml(report: TrackReport, opts: HtmlOptions = {}): st
   const where = report.path ? `${report.repo}/${report.path}` : report.repo;
   const first = report.points[0];
   const last = report.points[report.points.length - 1];
-  const range = first && last
-    ? `${report.points.length} commit${report.points.length === 1 ? '' : 's'}, ${escapeHtml(shortCommit(first.commit))} (${escapeHtml(first.date)}) → ${escapeHtml(shortCommit(last.commit))} (${escapeHtml(last.date)})`
-    : 'no commits';
+  const at = (p: ProgressPoint): string => `${escapeHtml(shortCommit(p.commit))} (${escapeHtml(p.date)})`;
+  const range = !first || !last
+    ? 'no commits'
+    : first === last
+      ? `1 commit, ${at(first)}`
+      : `${report.points.length} commits, ${at(first)} → ${at(last)}`;
   const { analyzedFiles, reusedFiles } = report.cache;
   return `<!DOCTYPE html>
 <html lang="en">

@@ -44,7 +44,7 @@ describe('renderTrackHtml', () => {
     // A lone "M x y" draws nothing, so each kind still gets its visible marker.
     expect(count(html, /<circle /g)).toBe(SAMPLE_KINDS.length);
     expect(html).toMatch(/<path class="series" data-kind="folio" d="M502 [\d.]+"/);
-    expect(html).toContain('1 commit,');
+    expect(html).toContain('1 commit, a1b2c3d (2024-03-01T12:00:00+01:00) ·');
     expect(html).not.toContain('>change</th>');
     expect(html).toContain('<table id="status">');
   });
@@ -59,6 +59,16 @@ describe('renderTrackHtml', () => {
     expect(html).toContain('id="residue-empty"');
     expect(html).not.toContain('id="plan"');
     expect(html).toContain('no commits');
+  });
+
+  it('thins commit labels on long histories, always labelling the newest', () => {
+    const r = sampleReport(300);
+    const labels = [...renderTrackHtml(r).matchAll(/class="sha">([^<]*)</g)].map((m) => m[1]);
+    expect(labels.length).toBeLessThanOrEqual(40);
+    expect(labels[0]).toBe(r.points[0]!.commit.slice(0, 7));
+    expect(labels[labels.length - 1]).toBe(r.points[299]!.commit.slice(0, 7));
+    // Every tick is there even where its label is not.
+    expect(count(renderTrackHtml(r), /<g class="xtick">/g)).toBe(300);
   });
 
   it('breaks a series where a commit lacks the kind', () => {
