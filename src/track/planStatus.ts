@@ -1,0 +1,222 @@
+/**
+ * Which patches of an imported series plan the analyzed tree already has. A subject is read
+ * for what it names, then measured against the analysis; nothing about a particular codebase
+ * is built in (kinds and descriptor names come from the spec).
+ *
+ * The kind a subject is about: the first spec kind named by a plain word of the subject after
+ * its "subsys:" prefix (kind name, descriptor class or variable name, plural allowed: "use
+ * ptdescs", "struct slab"); else one named by the series title ("Split ptdesc from struct page");
+ * else one appearing as a part of a named function (pmd_ptdesc()); else one in the prefix.
+ *
+ * Rules, first match wins:
+ *  1. "Create/Add/Introduce struct D" (D a descriptor): done when the kind's descriptor class is
+ *     declared in the tree, not done otherwise.
+ *  2. "Remove … from struct page": done when the kind has no raw accesses left, not done otherwise.
+ *  3. "Remove f() …": done when none of the named functions is declared any more.
+ *  4. Patches naming functions (f(), brace groups like pgtable_{pte,pmd}_page_{ctor,dtor} expand):
+ *     only the named functions declared in the tree count (a port need not have every arch
+ *     function); not applicable when none is; not done when any of them still has raw accesses
+ *     of the kind; done otherwise. The reason lists the functions left and the ones absent.
+ *  5. "… page->F …" (F a tracked page field): done when the kind has no raw accesses of F left.
+ *  Everything else (no kind, no function, nothing measurable): not applicable, saying why.
+ */
+import { ts } from 'ts-morph';
+import type { DetailedAnalysis } from '../analyzers/analyze.ts';
+import { functionName, isFunctionLike } from '../analyzers/ast.ts';
+import type { AnalysisResult } from '../model/findings.ts';
+import type { PlannedPatchState, PlanProgress, SeriesPlan } from '../model/progress.ts';
+import type { KindSpec, Spec } from '../model/spec.ts';
+
+/** What the rules need to know about a tree; planProgress takes it or a DetailedAnalysis. */
+export interface TreeFacts {
+  result: AnalysisResult;
+  /**
+   * Functions, methods and function-valued variables declared in the tree, each with the type
+   * names its parameters and return type refer to (a converted function takes a descriptor).
+   */
+  functions: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Kinds whose descriptor class is declared in the tree. */
+  descriptors: ReadonlySet<string>;
+}
+
+/** Facts from the program the analyzer already built: a walk over its syntax trees, no type queries. */
+export function treeFacts(d: DetailedAnalysis): TreeFacts {
+  const functions = new Map<string, Set<string>>();
+  const visit = (n: ts.Node): void => {
+    if (isFunctionLike(n) && !ts.isConstructorDeclaration(n)) {
+      const name = functionName(n);
+      if (name) {
+        const types = functions.get(name) ?? new Set<string>();
+        for (const t of [...n.parameters.map((p) => p.type), n.type]) if (t) typeNames(t, types);
+        functions.set(name, types);
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  for (const sf of d.ctx.files) visit(sf);
+  return { result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)) };
+}
+
+function typeNames(t: ts.Node, out: Set<string>): void {
+  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
+  ts.forEachChild(t, (c) => typeNames(c, out));
+}
+
+type Verdict = { state: PlannedPatchState; reason: string };
+
+export function planProgress(plan: SeriesPlan, analysis: DetailedAnalysis | TreeFacts, spec: Spec): PlanProgress {
+  const facts = 'ctx' in analysis ? treeFacts(analysis) : analysis;
+  return {
+    title: plan.title,
+    version: plan.version,
+    patches: plan.patches.map((p) => ({ number: p.number, subject: p.subject, ...judge(p.subject, plan.title, facts, spec) })),
+  };
+}
+
+function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Verdict {
+  const { prefix, body } = splitPrefix(subject);
+  const functions = namedFunctions(body);
+  const kind = kindIn(body, spec, false) ?? kindIn(title, spec, false) ?? kindOfIdentifiers(functions, spec) ?? kindIn(prefix, spec, false);
+  const pageClass = spec.page.class.toLowerCase();
+
+  const created = /\b(?:create|add|introduce|define)\s+(?:a\s+|the\s+|new\s+)*struct\s+(\w+)/i.exec(body);
+  const createdKind = created ? kindIn(created[1]!, spec, true) : undefined;
+  if (createdKind) {
+    const cls = createdKind.descriptor?.class;
+    if (!cls) return na(`kind ${createdKind.name} has no descriptor class in the spec`);
+    return facts.descriptors.has(createdKind.name)
+      ? { state: 'done', reason: `descriptor class ${cls} is declared in the tree` }
+      : { state: 'not done', reason: `descriptor class ${cls} is not declared in the tree` };
+  }
+
+  if (new RegExp(`\\bremove\\b.*\\bfrom\\s+(?:struct\\s+)?${escape(pageClass)}\\b`, 'i').test(body)) {
+    if (!kind) return na('the subject names no descriptor kind of the spec');
+    const left = raw(facts, kind.name);
+    return left === 0
+      ? { state: 'done', reason: `${kind.name} has no raw ${spec.page.class} accesses left` }
+      : { state: 'not done', reason: `${kind.name} still has ${plural(left, 'raw access', 'raw accesses')}` };
+  }
+
+  if (functions.length > 0 && /^(?:remove|drop|delete|kill)\b/i.test(body)) {
+    const still = functions.filter((f) => facts.functions.has(f));
+    return still.length === 0
+      ? { state: 'done', reason: `${list(functions)} ${functions.length === 1 ? 'is' : 'are'} no longer declared in the tree` }
+      : { state: 'not done', reason: `${list(still)} ${still.length === 1 ? 'is' : 'are'} still declared in the tree` };
+  }
+
+  if (functions.length > 0) {
+    const present = functions.filter((f) => facts.functions.has(f));
+    const absent = functions.filter((f) => !facts.functions.has(f));
+    if (present.length === 0) return na(`${list(functions)} ${functions.length === 1 ? 'is' : 'are'} not declared in the tree`);
+    if (!kind) return na(`the subject names no descriptor kind of the spec for ${list(present)}`);
+    const left = present.map((f) => leftIn(f, kind, facts, spec)).filter((x): x is string => x !== undefined);
+    const missing = absent.length > 0 ? `; ${list(absent)} not in the tree` : '';
+    if (left.length > 0) return { state: 'not done', reason: `${left.join('; ')}${missing}` };
+    return { state: 'done', reason: `${list(present)} ${present.length === 1 ? 'has' : 'have'} no raw ${kind.name} accesses left${missing}` };
+  }
+
+  const fieldRef = new RegExp(`\\b${escape(pageClass)}(?:->|\\.)(\\w+)`, 'i').exec(body);
+  const field = fieldRef && spec.page.fields.find((f) => f.name === fieldRef[1] && f.track !== 'never');
+  if (field) {
+    if (!kind) return na(`the subject names no descriptor kind whose ${field.name} accesses to count`);
+    const left = raw(facts, kind.name, (x) => x.field === field.name);
+    return left === 0
+      ? { state: 'done', reason: `${kind.name} has no raw ${field.name} accesses left` }
+      : { state: 'not done', reason: `${kind.name} still has ${plural(left, `raw ${field.name} access`, `raw ${field.name} accesses`)}` };
+  }
+
+  return na(functions.length === 0 && !kind
+    ? 'the subject names no function, descriptor or page field the analysis can measure'
+    : 'the subject names no function or page field the analysis can measure');
+}
+
+/**
+ * What keeps function f from being converted to kind K, or undefined: raw K accesses in its body;
+ * for a wrapper (its body is a raw access, so it has no findings of its own), raw K call sites;
+ * a signature still typed with the page class and not the descriptor.
+ */
+function leftIn(f: string, kind: KindSpec, facts: TreeFacts, spec: Spec): string | undefined {
+  const inBody = raw(facts, kind.name, (x) => x.function === f);
+  if (inBody > 0) return `${f}() has ${plural(inBody, `raw ${kind.name} access`, `raw ${kind.name} accesses`)}`;
+  const wrapper = facts.result.wrappers.find((w) => w.name === f);
+  if (wrapper) {
+    const calls = raw(facts, kind.name, (x) => x.wrapper === f);
+    if (calls > 0) return `${f}() is a raw ${wrapper.field} wrapper with ${plural(calls, `${kind.name} call site`, `${kind.name} call sites`)}`;
+  }
+  const types = facts.functions.get(f)!;
+  const desc = kind.descriptor?.class;
+  if (desc && types.has(spec.page.class) && !types.has(desc)) return `${f}() still takes or returns ${spec.page.class}, not ${desc}`;
+  return undefined;
+}
+
+function na(reason: string): Verdict {
+  return { state: 'not applicable', reason };
+}
+
+function raw(facts: TreeFacts, kind: string, where: (f: AnalysisResult['findings'][number]) => boolean = () => true): number {
+  return facts.result.findings.filter((f) => !f.converted && f.kind === kind && where(f)).length;
+}
+
+/** "mm/slab: Convert x()" -> prefix "mm/slab", body "Convert x()". */
+function splitPrefix(subject: string): { prefix: string; body: string } {
+  const m = /^([\w./,{}\- ]+?):\s+(.*)$/.exec(subject);
+  return m ? { prefix: m[1]!, body: m[2]! } : { prefix: '', body: subject };
+}
+
+/** Function names in a subject: identifiers followed by "()", with {a, b} groups expanded. */
+export function namedFunctions(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/((?:[A-Za-z0-9_]|\{[^{}()]*\})+)\(\)/g)) {
+    for (const name of expandBraces(m[1]!)) if (/^[A-Za-z_]\w*$/.test(name) && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+function expandBraces(s: string): string[] {
+  const m = /\{([^{}]*)\}/.exec(s);
+  if (!m) return [s];
+  const head = s.slice(0, m.index);
+  const tail = s.slice(m.index + m[0].length);
+  return m[1]!.split(',').map((alt) => alt.trim()).flatMap((alt) => expandBraces(`${head}${alt}${tail}`));
+}
+
+function kindWords(k: KindSpec): string[] {
+  const words = [k.name];
+  if (k.descriptor) words.push(k.descriptor.class, ...(k.descriptor.variable ? [k.descriptor.variable] : []));
+  return [...new Set(words.map((w) => w.toLowerCase()))];
+}
+
+/** The kind named first by a plain word of `text` ("ptdescs", "struct slab"); whole text only when `exact`. */
+function kindIn(text: string, spec: Spec, exact: boolean): KindSpec | undefined {
+  let best: { at: number; kind: KindSpec } | undefined;
+  for (const k of spec.kinds) {
+    for (const w of kindWords(k)) {
+      // Underscores are word characters, so pmd_ptdesc does not name the kind here.
+      const re = new RegExp(exact ? `^${escape(w)}s?$` : `(?<![\\w>.-])${escape(w)}s?(?![\\w(])`, 'i');
+      const m = re.exec(text);
+      if (m && (!best || m.index < best.at)) best = { at: m.index, kind: k };
+    }
+  }
+  return best?.kind;
+}
+
+function kindOfIdentifiers(functions: string[], spec: Spec): KindSpec | undefined {
+  for (const f of functions) {
+    const parts = f.toLowerCase().split('_');
+    const k = spec.kinds.find((k) => kindWords(k).some((w) => parts.includes(w) || parts.includes(`${w}s`)));
+    if (k) return k;
+  }
+  return undefined;
+}
+
+function list(names: string[]): string {
+  return names.map((n) => `${n}()`).join(', ');
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
