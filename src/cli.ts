@@ -9,6 +9,8 @@ import { registerStart } from './commands/start.ts';
 import { registerAnalyze } from './commands/analyze.ts';
 import { registerConvert } from './commands/convert.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerPlan } from './commands/plan.ts';
+import { registerStatus } from './commands/status.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerConvert(program);
   registerVerify(program);
+  registerPlan(program);
+  registerStatus(program);
   return program;
 }
 

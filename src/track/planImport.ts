@@ -25,6 +25,7 @@
  * Anything else — empty or binary text, a reply, a discussion thread, a lone patch, a count that
  * disagrees with NN — is an InputError with one sentence saying which.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import type { SeriesPlan } from '../model/progress.ts';
 
@@ -264,4 +265,18 @@ function nameOf(value: string): string | undefined {
   if (paren) name = paren[1]!;
   name = name.replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
   return name === '' ? (v === '' ? undefined : v.replace(/^<|>$/g, '')) : name;
+}
+
+/** Read and import a cover letter file (InputError when it cannot be read). */
+export function readPlanFile(file: string): SeriesPlan {
+  let text: string;
+  try {
+    if (statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, expected a cover letter file`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return importPlan(text, file);
 }

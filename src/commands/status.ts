@@ -1,0 +1,76 @@
+/**
+ * `memdesc status [path] [--spec FILE] [--json] [--plan FILE]`: how far each kind's conversion
+ * is in the working tree (raw accesses left, converted, % done), plus unknown and residue; with
+ * --plan, each planned patch of a series and whether the tree has it. --json prints the
+ * ProgressPoint (commit "WORKTREE"), with a "plan" member when --plan is given.
+ */
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { resolveSpec } from '../model/builtin.ts';
+import type { PlanProgress, ProgressPoint } from '../model/progress.ts';
+import type { Spec } from '../model/spec.ts';
+import { BUNDLED_CORPUS } from '../paths.ts';
+import { readPlanFile } from '../track/planImport.ts';
+import { planProgress } from '../track/planStatus.ts';
+import { progressPoint } from '../track/progress.ts';
+
+interface StatusFlags {
+  spec?: string;
+  json?: boolean;
+  plan?: string;
+}
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('conversion progress of the working tree per kind; with --plan, which planned patches it has')
+    .argument('[path]', 'TypeScript project: a directory with tsconfig.json, or a tsconfig file (default: the bundled corpus)')
+    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--json', 'print the ProgressPoint JSON (commit "WORKTREE"; "plan" added with --plan)')
+    .option('--plan <file>', 'a series cover letter: show each planned patch as done / not done / not applicable')
+    .action(async (path: string | undefined, flags: StatusFlags) => {
+      const spec = resolveSpec(flags.spec);
+      // Read the plan before the (slower) analysis so a bad file fails fast.
+      const plan = flags.plan ? readPlanFile(flags.plan) : undefined;
+      const [{ analyzeDetailed }, { loadProgram }] = await Promise.all([import('../analyzers/analyze.ts'), import('../analyzers/project.ts')]);
+      const { program: tsProgram, root } = loadProgram(path ?? BUNDLED_CORPUS);
+      const detailed = analyzeDetailed(tsProgram, root, { spec });
+      const point = progressPoint(detailed.result, spec, { commit: 'WORKTREE', subject: 'working tree', date: new Date().toISOString() });
+      const progress = plan ? planProgress(plan, detailed, spec) : undefined;
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(progress ? { ...point, plan: progress } : point, null, 2)}\n`);
+        return;
+      }
+      const declared = new Set([...detailed.ctx.descDecls.values()].map((k) => k.name));
+      const rel = relative(process.cwd(), root);
+      const shown = rel === '' ? '.' : rel.startsWith('..') ? root : rel;
+      process.stdout.write(renderStatus(point, spec, declared, shown, progress));
+    });
+}
+
+function renderStatus(point: ProgressPoint, spec: Spec, declared: ReadonlySet<string>, root: string, plan?: PlanProgress): string {
+  const rows: string[][] = [['kind', 'descriptor', 'remaining', 'converted', 'done']];
+  for (const k of spec.kinds) {
+    const p = point.kinds[k.name]!;
+    const desc = k.descriptor ? `${k.descriptor.class}${declared.has(k.name) ? '' : ' (not declared)'}` : '-';
+    rows.push([k.name, desc, String(p.remaining), String(p.converted), `${p.percent.toFixed(1)}%`]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const numeric = [false, false, true, true, true];
+  const table = rows.map((r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  const out = [
+    `memdesc status: ${root} (spec ${spec.name}, ${point.files} files)`,
+    '',
+    ...table,
+    '',
+    `unknown: ${point.unknown}  residue: ${point.residue}`,
+  ];
+  if (plan) {
+    const count = (s: string) => plan.patches.filter((p) => p.state === s).length;
+    out.push('', `plan: ${plan.title} (v${plan.version}): ${count('done')} done, ${count('not done')} not done, ${count('not applicable')} not applicable`);
+    const w = String(plan.patches.length).length;
+    const sw = Math.max(...plan.patches.map((p) => p.state.length));
+    for (const p of plan.patches) out.push(`  ${String(p.number).padStart(w)}  ${p.state.padEnd(sw)}  ${p.subject}`, `  ${' '.repeat(w)}  ${' '.repeat(sw)}  ${p.reason}`);
+  }
+  return `${out.join('\n')}\n`;
+}
