@@ -12,6 +12,7 @@ import { Classifier } from './classifier.ts';
 import { AnalysisContext } from './context.ts';
 import { findAccesses, type RawAccess, type RawResidue } from './finder.ts';
 import { Guards } from './guards.ts';
+import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
 import { Provenance } from './provenance.ts';
@@ -25,6 +26,12 @@ export interface AnalyzeOptions {
   fields?: string[];
   /** Root shown in the result (defaults to the project root). */
   displayRoot?: string;
+  /**
+   * Incremental analysis (memdesc track): findings and residue only in these files (absolute
+   * file names). Type queries stay within them, the files they import, and what provenance
+   * follows from them; the result equals the full analysis restricted to these files.
+   */
+  onlyFiles?: ReadonlySet<string>;
 }
 
 /** Check --kind / --field values against the spec before any work (UsageError). */
@@ -81,21 +88,30 @@ export interface DetailedAnalysis {
   calls: Map<string, ts.CallExpression[]>;
   /** Files with syntax errors. */
   broken: Set<ts.SourceFile>;
+  /**
+   * Per file: names of the functions whose call sites were read to classify its findings
+   * (parameter provenance). With its imports, all a file's result depends on (memdesc track).
+   */
+  callerDeps: Map<ts.SourceFile, Set<string>>;
   classify(a: RawAccess): { kind: string; evidence: string[] };
 }
 
 export function analyzeDetailed(program: ts.Program, root: string, opts: AnalyzeOptions): DetailedAnalysis {
   checkFilters(opts);
   const ctx = new AnalysisContext(opts.spec, program, root);
-  const found = findAccesses(ctx);
-  const wr = discoverWrappers(ctx, found);
+  const only = opts.onlyFiles ? new Set(ctx.files.filter((sf) => opts.onlyFiles!.has(sf.fileName))) : undefined;
+  // Wrappers the selected files call are defined in what they import: find accesses there too.
+  const found = findAccesses(ctx, only && importClosure(program, only));
+  const wr = discoverWrappers(ctx, found, only);
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, found.calls);
   const classifier = new Classifier(ctx, guards, prov);
 
   const findings: Finding[] = [];
   const sites: SiteDetail[] = [];
+  const callerDeps = new Map<ts.SourceFile, Set<string>>();
   for (const a of wr.accesses) {
+    if (only && !only.has(a.sf)) continue;
     const names = enclosingFunctionNames(a.expr);
     if (names[0]) a.function = names[0];
     const field = ctx.fields.get(a.field);
@@ -105,7 +121,12 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
       if (!ownersOf(ctx, a.sf, a.expr).some((h) => mapping.has(h.kind))) continue;
     }
     if (!a.converted) markDescriptorImplementation(ctx, a);
-    const c = classifier.classify(a);
+    const { value: c, callers } = prov.traceCallers(() => classifier.classify(a));
+    if (callers.size > 0) {
+      const deps = callerDeps.get(a.sf) ?? new Set<string>();
+      for (const n of callers) deps.add(n);
+      callerDeps.set(a.sf, deps);
+    }
     const s = ctx.site(a.sf, a.node);
     const finding: Finding = {
       ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, converted: !!a.converted,
@@ -117,7 +138,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     findings.push(finding);
     sites.push({ finding, access: a });
   }
-  const rawResidue = [...found.residue, ...wr.residue];
+  const rawResidue = [...found.residue, ...wr.residue].filter((r) => !only || only.has(r.sf));
   const residue: Residue[] = rawResidue.map((r: RawResidue) => ({
     ...ctx.site(r.sf, r.node), reason: r.reason, ...(r.field ? { field: r.field } : {}),
   }));
@@ -137,7 +158,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const kept = new Set(wr.accesses);
   const wrapperBodies = found.accesses.filter((a) => !kept.has(a) && !a.converted);
   return {
-    result, ctx, sites, wrappers: wr.wrappers, wrapperBodies, allAccesses: found.accesses, rawResidue, calls: found.calls, broken: found.broken,
+    result, ctx, sites, wrappers: wr.wrappers, wrapperBodies, allAccesses: found.accesses, rawResidue, calls: found.calls, broken: found.broken, callerDeps,
     classify: (a) => classifier.classify(a),
   };
 }

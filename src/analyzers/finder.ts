@@ -64,7 +64,11 @@ function typeName(ctx: AnalysisContext, t: ts.Type): string {
   return ctx.checker.typeToString(t);
 }
 
-export function findAccesses(ctx: AnalysisContext): FindResult {
+/**
+ * `scope` (incremental analysis): only files in it get type queries (accesses, unresolved
+ * imports); calls and functions are still collected everywhere, by syntax.
+ */
+export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.SourceFile>): FindResult {
   const res: FindResult = { accesses: [], residue: [], calls: new Map(), functions: new Map(), broken: new Set() };
   const candidates: Candidate[] = [];
   for (const sf of ctx.files) {
@@ -76,8 +80,9 @@ export function findAccesses(ctx: AnalysisContext): FindResult {
       res.broken.add(sf);
       continue;
     }
-    collect(ctx, sf, ctx.textFilter.test(sf.text), candidates, res);
-    unresolvedImports(ctx, sf, res);
+    const inScope = !scope || scope.has(sf);
+    collect(ctx, sf, inScope && ctx.textFilter.test(sf.text), candidates, res);
+    if (inScope) unresolvedImports(ctx, sf, res);
   }
   for (const c of candidates) resolve(ctx, c, res);
   return res;

@@ -43,6 +43,13 @@ export class Provenance {
   private neutral: string[];
   private memo = new Map<ts.Node, Prov>();
   private inProgress = new Set<ts.Node>();
+  /**
+   * Names of functions whose call sites a query consulted (parameter provenance reads every
+   * caller): what a result depends on beyond the file's imports. One set per open query,
+   * innermost last; memo entries keep theirs so a memo hit still reports them.
+   */
+  private frames: Array<Set<string>> = [new Set()];
+  private memoDeps = new Map<ts.Node, Set<string>>();
 
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>) {
     for (const k of ctx.spec.kinds) {
@@ -52,20 +59,50 @@ export class Provenance {
     this.neutral = ctx.spec.page.neutralSources;
   }
 
+  /** Run `f` and return, with its value, the names of the functions whose callers it consulted. */
+  traceCallers<T>(f: () => T): { value: T; callers: Set<string> } {
+    this.frames.push(new Set());
+    let callers: Set<string>;
+    let value: T;
+    try {
+      value = f();
+    } finally {
+      callers = this.frames.pop()!;
+      this.noteDeps(callers);
+    }
+    return { value, callers };
+  }
+
+  private noteDeps(deps: Set<string> | undefined): void {
+    if (!deps || deps.size === 0) return;
+    const top = this.frames[this.frames.length - 1]!;
+    for (const d of deps) top.add(d);
+  }
+
   /** Provenance of page expression `e`. */
   of(e: ts.Expression, depth = 0): Prov {
     const x = skipOuter(e);
     const hit = this.memo.get(x);
-    if (hit) return hit;
+    if (hit) {
+      this.noteDeps(this.memoDeps.get(x));
+      return hit;
+    }
     if (this.inProgress.has(x) || depth > MAX_DEPTH) return NONE;
     this.inProgress.add(x);
+    this.frames.push(new Set());
     let r: Prov;
+    let deps: Set<string>;
     try {
       r = this.compute(x, depth);
     } finally {
       this.inProgress.delete(x);
+      deps = this.frames.pop()!;
+      this.noteDeps(deps);
     }
-    if (depth === 0 || r.kinds.size > 0) this.memo.set(x, r);
+    if (depth === 0 || r.kinds.size > 0) {
+      this.memo.set(x, r);
+      this.memoDeps.set(x, deps);
+    }
     return r;
   }
 
@@ -165,6 +202,7 @@ export class Provenance {
     const name = functionName(fn);
     if (!name || ts.isArrowFunction(fn) && !(ts.isVariableDeclaration(fn.parent))) return NONE;
     const idx = fn.parameters.indexOf(param);
+    this.frames[this.frames.length - 1]!.add(name);
     const results: Prov[] = [];
     let callers = 0;
     for (const call of this.calls.get(name) ?? []) {

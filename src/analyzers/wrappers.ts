@@ -71,7 +71,8 @@ export interface WrapperResult {
   info: WrapperInfo[];
 }
 
-export function discoverWrappers(ctx: AnalysisContext, found: FindResult): WrapperResult {
+/** `only` (incremental analysis): report call sites and value uses only in these files. */
+export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?: ReadonlySet<ts.SourceFile>): WrapperResult {
   const byFn = new Map<ts.Node, RawAccess[]>();
   for (const a of found.accesses) {
     if (a.converted) continue;
@@ -128,7 +129,7 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult): Wrapp
   for (const [name] of byName) {
     for (const call of found.calls.get(name) ?? []) {
       const sf = call.getSourceFile();
-      if (found.broken.has(sf)) continue;
+      if (found.broken.has(sf) || (only && !only.has(sf))) continue;
       const w = wrapperOf(skipOuter(call.expression));
       if (!w) continue;
       const arg = call.arguments[w.pageArg];
@@ -144,7 +145,7 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult): Wrapp
       });
     }
   }
-  if (wrappers.size > 0) residue.push(...wrapperValueUses(ctx, found, byName, wrapperOf));
+  if (wrappers.size > 0) residue.push(...wrapperValueUses(ctx, found, byName, wrapperOf, only));
   const info: WrapperInfo[] = [...wrappers.values()].map((w) => {
     const nameNode = (w.fn as ts.FunctionDeclaration).name ?? w.fn;
     const s = ctx.site(w.sf, nameNode);
@@ -155,11 +156,11 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult): Wrapp
 
 /** Wrappers used as values (passed as callbacks): their accesses cannot be attributed to a receiver. */
 function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<string, WrapperDef[]>,
-  wrapperOf: (e: ts.Expression) => WrapperDef | undefined): RawResidue[] {
+  wrapperOf: (e: ts.Expression) => WrapperDef | undefined, only?: ReadonlySet<ts.SourceFile>): RawResidue[] {
   const out: RawResidue[] = [];
   const re = new RegExp(`\\b(?:${[...byName.keys()].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
   for (const sf of ctx.files) {
-    if (found.broken.has(sf) || !re.test(sf.text)) continue;
+    if (found.broken.has(sf) || (only && !only.has(sf)) || !re.test(sf.text)) continue;
     const visit = (n: ts.Node): void => {
       if (ts.isIdentifier(n) && byName.has(n.text) && isValueUse(n)) {
         const w = wrapperOf(n);
