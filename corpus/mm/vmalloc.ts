@@ -1134,7 +1134,8 @@ register_report({ name: 'vmallocinfo', title: '/proc/vmallocinfo', text: vmalloc
 /**
  * The vm_struct a page backs, if any (for memory failure: vmalloc pages carry no page type).
  * Membership is established from vmalloc's own records, the pages arrays of the busy areas;
- * only then is the page's owner word trusted, and a mismatch is a bug.
+ * only then is the page's owner word trusted (for the pages vmalloc allocated itself), and a
+ * mismatch is a bug.
  */
 export function find_vm_area_of_page(page: Page): VmStruct | null {
   for (let va = vmap_area_list.list_next; va !== vmap_area_list; va = va.list_next) {
@@ -1142,6 +1143,8 @@ export function find_vm_area_of_page(page: Page): VmStruct | null {
     if (!v || !v.pages) continue;
     for (let i = 0; i < v.nr_pages; i++) {
       if (read64(v.pages + i * 8) !== page.addr) continue;
+      // vmap()ed pages stay their owner's: only pages vmalloc allocated carry the back pointer.
+      if (v.flags & VM_MAP_PUT_PAGES) return v;
       if (page.private !== v.ptr) BUG(`vmalloc page of ${v.caller} does not point back at its vm_struct`);
       return v;
     }

@@ -30,11 +30,12 @@ export const VERIFY_OPS: Readonly<Record<string, number>> = {
   mm: 5000,
   hwpoison: 1200,
   zswap: 1500,
+  vmalloc: 2000,
   mixed: 4000,
 };
 
 /** Rough CPU cost per operation (ms, measured) for scheduling the longest batches first. */
-const COST_PER_OP: Readonly<Record<string, number>> = { buddy: 0.12, slab: 0.03, mm: 0.07, hwpoison: 0.35, zswap: 0.5, mixed: 0.2 };
+const COST_PER_OP: Readonly<Record<string, number>> = { buddy: 0.12, slab: 0.03, mm: 0.07, hwpoison: 0.35, zswap: 0.5, vmalloc: 0.12, mixed: 0.2 };
 const BOOT_MS = 120;
 
 export const DEFAULT_SEEDS: readonly number[] = Array.from({ length: 16 }, (_, i) => i + 1);
