@@ -1,0 +1,192 @@
+/**
+ * Per-file analysis cache of the history walk.
+ *
+ * A file's findings depend on (1) its own text and path, (2) every file in its import closure
+ * (the types it resolves, the wrappers it calls, the callees whose returns provenance follows;
+ * global script files are in every closure), (3) the call sites of the functions whose
+ * parameters provenance traced back to their callers (the analyzer reports those names per
+ * file), with those callers' own closures, and (4) the spec, the tool and the project's
+ * configuration. The key is (1)+(2)+(4); (3) is only known after an analysis, so an entry
+ * records the names and a signature of their call sites, and is reused only while that
+ * signature is unchanged (a verifying trace: every input the analysis read is compared).
+ *
+ * Entries live in memory for one walk and on disk under .cache/memdesc/track/, one JSON file
+ * per key with a checksum; anything unreadable, mismatched or malformed is discarded.
+ */
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ts } from 'ts-morph';
+import { calleeName } from '../analyzers/ast.ts';
+import { importClosure } from '../analyzers/imports.ts';
+import type { Finding, Residue } from '../model/findings.ts';
+import { sha1, type CommitProgram } from './program.ts';
+
+export interface FileEntry {
+  v: 1;
+  key: string;
+  /** Path relative to the project root. */
+  file: string;
+  /** Functions whose call sites the file's classification read. */
+  callers: string[];
+  /** Signature of those call sites when the entry was made. */
+  callerSig: string;
+  findings: Finding[];
+  residue: Residue[];
+}
+
+const calleeNamesOf = new WeakMap<ts.SourceFile, Set<string>>();
+
+/** Callee names of every call in `sf` (syntax only, like the finder's call index). */
+function calleeNames(sf: ts.SourceFile): Set<string> {
+  let names = calleeNamesOf.get(sf);
+  if (names) return names;
+  names = new Set();
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n)) {
+      const name = calleeName(n);
+      if (name !== undefined) names!.add(name);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  calleeNamesOf.set(sf, names);
+  return names;
+}
+
+/** The keys of one commit's files. */
+export class CommitKeys {
+  /** The files the analyzer reports on (the project's own sources). */
+  readonly files: ts.SourceFile[];
+  private base: string;
+  private closureHashes = new Map<ts.SourceFile, string>();
+
+  /** `salt`: the tool's and the spec's hash. */
+  constructor(private cp: CommitProgram, salt: string) {
+    const { program, root } = cp;
+    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
+      !relative(root, sf.fileName).startsWith('..'));
+    this.base = sha1(`${salt}\n${cp.inputs.join('\n')}`);
+  }
+
+  rel(sf: ts.SourceFile): string {
+    return relative(this.cp.root, sf.fileName).split('\\').join('/');
+  }
+
+  /** Hash of the (file, content id) pairs of `sf`'s import closure, itself included. */
+  closureHash(sf: ts.SourceFile): string {
+    let h = this.closureHashes.get(sf);
+    if (h === undefined) {
+      // The module format (ESM/CJS, from package.json files) changes how a file is checked.
+      const parts = [...importClosure(this.cp.program, [sf])].map((d) => `${d.fileName}\0${this.cp.ids.get(d.fileName) ?? '?'}\0${d.impliedNodeFormat ?? ''}`).sort();
+      h = sha1(parts.join('\n'));
+      this.closureHashes.set(sf, h);
+    }
+    return h;
+  }
+
+  key(sf: ts.SourceFile): string {
+    return sha1(`${this.base}\n${this.rel(sf)}\n${this.closureHash(sf)}`);
+  }
+
+  /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with its closure. */
+  callerSig(names: readonly string[]): string {
+    if (names.length === 0) return '';
+    const parts: string[] = [];
+    for (const n of [...names].sort()) {
+      parts.push(`#${n}`);
+      for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+    }
+    return sha1(parts.join('\n'));
+  }
+}
+
+export interface CacheStats {
+  memoryHits: number;
+  diskHits: number;
+  misses: number;
+  /** Disk entries thrown away as unreadable or inconsistent. */
+  discarded: number;
+}
+
+function isSite(x: unknown): boolean {
+  const s = x as { file?: unknown; line?: unknown; column?: unknown };
+  return !!s && typeof s.file === 'string' && typeof s.line === 'number' && typeof s.column === 'number';
+}
+
+function validEntry(e: unknown, key: string): e is FileEntry {
+  const x = e as FileEntry;
+  return !!x && x.v === 1 && x.key === key && typeof x.file === 'string' && typeof x.callerSig === 'string' &&
+    Array.isArray(x.callers) && x.callers.every((c) => typeof c === 'string') &&
+    Array.isArray(x.findings) && x.findings.every((f) => isSite(f) && f.file === x.file && typeof f.kind === 'string' &&
+      typeof f.field === 'string' && typeof f.converted === 'boolean' && Array.isArray(f.evidence)) &&
+    Array.isArray(x.residue) && x.residue.every((r) => isSite(r) && r.file === x.file && typeof r.reason === 'string');
+}
+
+export class TrackCache {
+  private mem = new Map<string, FileEntry>();
+  readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
+
+  /** `dir`: on-disk cache directory, or undefined for memory only. */
+  constructor(private dir?: string) {}
+
+  private pathOf(key: string): string {
+    return join(this.dir!, key.slice(0, 2), `${key}.json`);
+  }
+
+  /** The entry for `key` whose caller signature still holds (`sig` computes it for the entry's names). */
+  get(key: string, sig: (names: readonly string[]) => string): FileEntry | undefined {
+    const m = this.mem.get(key);
+    if (m && m.callerSig === sig(m.callers)) {
+      this.stats.memoryHits++;
+      return m;
+    }
+    if (this.dir && !m) {
+      const d = this.readDisk(key);
+      if (d && d.callerSig === sig(d.callers)) {
+        this.mem.set(key, d);
+        this.stats.diskHits++;
+        return d;
+      }
+    }
+    this.stats.misses++;
+    return undefined;
+  }
+
+  private readDisk(key: string): FileEntry | undefined {
+    const p = this.pathOf(key);
+    let text: string;
+    try {
+      text = readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const { sum, entry } = JSON.parse(text) as { sum?: unknown; entry?: unknown };
+      if (sum === sha1(JSON.stringify(entry)) && validEntry(entry, key)) return entry;
+    } catch {
+      // fall through: discard
+    }
+    this.stats.discarded++;
+    try {
+      unlinkSync(p);
+    } catch {
+      // already gone
+    }
+    return undefined;
+  }
+
+  put(entry: FileEntry): void {
+    this.mem.set(entry.key, entry);
+    if (!this.dir) return;
+    const p = this.pathOf(entry.key);
+    try {
+      mkdirSync(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
+      // Temp file + rename: a reader never sees half an entry.
+      const tmp = `${p}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ sum: sha1(JSON.stringify(entry)), entry }));
+      renameSync(tmp, p);
+    } catch {
+      // A cache that cannot be written only costs time.
+    }
+  }
+}

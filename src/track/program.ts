@@ -1,0 +1,260 @@
+/**
+ * A commit's TypeScript program without a checkout: the compiler reads the commit's tree from
+ * memory (blob texts fetched once per blob id). Parsed source files are kept per (file, blob)
+ * and the previous program is handed to the next as `oldProgram`, so consecutive commits share
+ * everything that did not change. Paths under node_modules (never in git) and outside the
+ * repository come from disk, as they would for a checkout in place; those reads are recorded
+ * so cache keys can include them.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { posix, relative } from 'node:path';
+import { getLibFiles } from '@ts-morph/common';
+import { ts } from 'ts-morph';
+import { InputError } from '../errors.ts';
+
+/** Same place project.ts puts ts-morph's bundled lib files. */
+const LIB_DIR = '/__memdesc__/typescript/lib';
+let libTexts: Map<string, string> | undefined;
+function libText(fileName: string): string | undefined {
+  if (!fileName.startsWith(`${LIB_DIR}/`)) return undefined;
+  libTexts ??= new Map(getLibFiles().map((f) => [f.fileName, f.text]));
+  return libTexts.get(fileName.slice(LIB_DIR.length + 1));
+}
+
+export function sha1(s: string): string {
+  return createHash('sha1').update(s).digest('hex');
+}
+
+/** Extensions whose blobs the compiler may ask for. */
+export const SOURCE_EXT = /\.(?:[cm]?tsx?|[cm]?jsx?|json)$/;
+
+export interface CommitProgram {
+  program: ts.Program;
+  /** Absolute project directory (where the tsconfig is). */
+  root: string;
+  /** Stable id of each program file's content: git blob id, `disk:size:mtime`, or `lib`. */
+  ids: Map<string, string>;
+  /** What else the program was built from (config files, disk probes): part of every key. */
+  inputs: string[];
+}
+
+interface TreeIndex {
+  files: Map<string, string>;
+  dirs: Map<string, { files: string[]; dirs: string[] }>;
+}
+
+function indexTree(tree: Map<string, string>): TreeIndex {
+  const dirs = new Map<string, { files: string[]; dirs: string[] }>();
+  const dir = (d: string): { files: string[]; dirs: string[] } => {
+    let e = dirs.get(d);
+    if (!e) {
+      e = { files: [], dirs: [] };
+      dirs.set(d, e);
+      if (d !== '') dir(posix.dirname(d) === '.' ? '' : posix.dirname(d)).dirs.push(posix.basename(d));
+    }
+    return e;
+  };
+  dir('');
+  for (const p of tree.keys()) {
+    const d = posix.dirname(p);
+    dir(d === '.' ? '' : d).files.push(posix.basename(p));
+  }
+  return { files: tree, dirs };
+}
+
+export class ProgramBuilder {
+  /** Blob id -> text. */
+  readonly texts = new Map<string, string>();
+  private sourceFiles = new Map<string, ts.SourceFile>();
+  private oldProgram: ts.Program | undefined;
+  private optionsKey: string | undefined;
+
+  /** `repoRoot`: absolute work-tree root; `projectDir`: the project's directory inside the tree ('' for the root). */
+  constructor(private repoRoot: string, private projectDir: string) {}
+
+  private rel(abs: string): string | undefined {
+    if (abs === this.repoRoot) return '';
+    if (!abs.startsWith(`${this.repoRoot}/`)) return undefined;
+    const r = abs.slice(this.repoRoot.length + 1);
+    // node_modules is never committed: read it from disk like a checkout in place would.
+    return r.split('/').includes('node_modules') ? undefined : r;
+  }
+
+  build(commit: string, tree: Map<string, string>): CommitProgram {
+    const idx = indexTree(tree);
+    // Only what the config parse reads is recorded: it runs in full for every commit, while
+    // module resolution is partly reused from the previous program. Resolution outcomes are in
+    // the import closures (which file each import reached), package.json files below.
+    const inputs = new Set<string>();
+    let parsing = true;
+    const note = (s: string): void => {
+      if (parsing) inputs.add(s);
+    };
+    for (const [p, id] of tree) if (p === 'package.json' || p.endsWith('/package.json')) inputs.add(`package ${p} ${id}`);
+    const ids = new Map<string, string>();
+    const textOf = (rel: string): string | undefined => {
+      const id = idx.files.get(rel);
+      return id === undefined ? undefined : this.texts.get(id);
+    };
+    const fileExists = (f: string): boolean => {
+      if (libText(f) !== undefined) return true;
+      const r = this.rel(f);
+      if (r !== undefined) {
+        return idx.files.has(r);
+      }
+      const ok = ts.sys.fileExists(f);
+      note(`exists ${f} ${ok}`);
+      return ok;
+    };
+    const directoryExists = (d: string): boolean => {
+      if (d === LIB_DIR) return true;
+      const r = this.rel(d);
+      if (r !== undefined) return idx.dirs.has(r);
+      const ok = ts.sys.directoryExists(d);
+      note(`dir ${d} ${ok}`);
+      return ok;
+    };
+    const readFile = (f: string): string | undefined => {
+      const lib = libText(f);
+      if (lib !== undefined) return lib;
+      const r = this.rel(f);
+      if (r !== undefined) {
+        const t = textOf(r);
+        if (t !== undefined) note(`read ${r} ${idx.files.get(r)}`);
+        return t;
+      }
+      const t = ts.sys.readFile(f);
+      note(`read ${f} ${t === undefined ? '-' : sha1(t)}`);
+      return t;
+    };
+    const entries = (d: string): { files: string[]; directories: string[] } => {
+      const r = this.rel(d.replace(/\/$/, ''));
+      if (r !== undefined) {
+        const e = idx.dirs.get(r);
+        return { files: e?.files ?? [], directories: e?.dirs ?? [] };
+      }
+      try {
+        const list = readdirSync(d, { withFileTypes: true });
+        const out = { files: list.filter((x) => x.isFile()).map((x) => x.name), directories: list.filter((x) => x.isDirectory()).map((x) => x.name) };
+        note(`list ${d} ${out.files.join(',')}|${out.directories.join(',')}`);
+        return out;
+      } catch {
+        return { files: [], directories: [] };
+      }
+    };
+    const matchFiles = (ts as unknown as {
+      matchFiles(path: string, ext: readonly string[] | undefined, excl: readonly string[] | undefined, incl: readonly string[] | undefined,
+        caseSensitive: boolean, cwd: string, depth: number | undefined, entries: (p: string) => { files: string[]; directories: string[] },
+        realpath: (p: string) => string): string[];
+    }).matchFiles;
+
+    const projectAbs = this.projectDir ? `${this.repoRoot}/${this.projectDir}` : this.repoRoot;
+    const tsconfig = `${projectAbs}/tsconfig.json`;
+    const shown = relative(process.cwd(), tsconfig) || tsconfig;
+    if (!fileExists(tsconfig)) throw new InputError(`commit ${commit.slice(0, 12)} has no ${this.projectDir ? `${this.projectDir}/` : ''}tsconfig.json: track needs a TypeScript project (see --path, --range)`);
+    let configError: ts.Diagnostic | undefined;
+    const parseHost: ts.ParseConfigFileHost = {
+      useCaseSensitiveFileNames: true,
+      getCurrentDirectory: () => projectAbs,
+      fileExists,
+      readFile,
+      readDirectory: (root, ext, excl, incl, depth) => matchFiles(root, ext, excl, incl, true, projectAbs, depth, entries, (p) => p),
+      onUnRecoverableConfigFileDiagnostic: (d) => { configError = d; },
+    };
+    const cfg = ts.getParsedCommandLineOfConfigFile(tsconfig, undefined, parseHost);
+    const fatal = configError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
+    if (!cfg || fatal) {
+      const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
+      throw new InputError(`commit ${commit.slice(0, 12)}: cannot load ${shown}: ${msg}`);
+    }
+    parsing = false;
+    if (cfg.fileNames.length === 0) throw new InputError(`commit ${commit.slice(0, 12)}: no TypeScript files in ${shown}`);
+    const optionsKey = JSON.stringify(cfg.options);
+    if (optionsKey !== this.optionsKey) {
+      // Parsed (and bound) files are only reusable under the same options.
+      this.sourceFiles.clear();
+      this.oldProgram = undefined;
+      this.optionsKey = optionsKey;
+    }
+
+    const getSourceFile = (fileName: string, lang: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile | undefined => {
+      const fmt = typeof lang === 'object' ? `${lang.languageVersion}/${lang.impliedNodeFormat ?? ''}` : String(lang);
+      let id: string;
+      let text: () => string | undefined;
+      const lib = libText(fileName);
+      const r = lib === undefined ? this.rel(fileName) : undefined;
+      if (lib !== undefined) {
+        id = 'lib';
+        text = () => lib;
+      } else if (r !== undefined) {
+        const blob = idx.files.get(r);
+        if (blob === undefined) return undefined;
+        id = blob;
+        text = () => this.texts.get(blob);
+      } else {
+        let st;
+        try {
+          st = statSync(fileName);
+        } catch {
+          return undefined;
+        }
+        id = `disk:${st.size}:${st.mtimeMs}`;
+        text = () => ts.sys.readFile(fileName);
+      }
+      ids.set(fileName, id);
+      const key = `${fileName}\0${id}\0${fmt}`;
+      let sf = this.sourceFiles.get(key);
+      if (!sf) {
+        const t = text();
+        if (t === undefined) return undefined;
+        sf = ts.createSourceFile(fileName, t, lang, true);
+        this.sourceFiles.set(key, sf);
+      }
+      return sf;
+    };
+    const host: ts.CompilerHost = {
+      getSourceFile,
+      getDefaultLibFileName: (o) => `${LIB_DIR}/${ts.getDefaultLibFileName(o)}`,
+      getDefaultLibLocation: () => LIB_DIR,
+      writeFile: () => {},
+      getCurrentDirectory: () => projectAbs,
+      getCanonicalFileName: (f) => f,
+      useCaseSensitiveFileNames: () => true,
+      getNewLine: () => '\n',
+      fileExists,
+      readFile,
+      directoryExists,
+      getDirectories: (d) => entries(d).directories,
+      realpath: (p) => (this.rel(p) !== undefined || libText(p) !== undefined ? p : ts.sys.realpath?.(p) ?? p),
+    };
+    const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host, ...(this.oldProgram ? { oldProgram: this.oldProgram } : {}) });
+    this.oldProgram = program;
+    // Files reused from oldProgram were not asked for again: give them their ids too.
+    for (const sf of program.getSourceFiles()) {
+      if (ids.has(sf.fileName)) continue;
+      const r = this.rel(sf.fileName);
+      ids.set(sf.fileName, libText(sf.fileName) !== undefined ? 'lib' : r !== undefined ? idx.files.get(r) ?? '?' : diskId(sf.fileName));
+    }
+    this.prune(ids);
+    return { program, root: projectAbs, ids, inputs: [...inputs].sort() };
+  }
+
+  /** Forget parsed files no longer in the program once the map grows (memory stays bounded). */
+  private prune(ids: Map<string, string>): void {
+    if (this.sourceFiles.size < 4 * ids.size + 64) return;
+    for (const key of this.sourceFiles.keys()) {
+      const [fileName, id] = key.split('\0');
+      if (ids.get(fileName!) !== id) this.sourceFiles.delete(key);
+    }
+  }
+}
+
+function diskId(f: string): string {
+  try {
+    const st = statSync(f);
+    return `disk:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'disk:?';
+  }
+}
