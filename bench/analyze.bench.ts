@@ -43,7 +43,7 @@ const GIB = 1024 ** 3;
 
 /* ---------------------------------------------------------------- trees */
 
-function tsFiles(dir: string, out: string[] = []): string[] {
+export function tsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) tsFiles(p, out);
@@ -52,7 +52,7 @@ function tsFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function countLines(dir: string): number {
+export function countLines(dir: string): number {
   let n = 0;
   for (const f of tsFiles(dir)) n += readFileSync(f, 'utf8').split('\n').length - 1;
   return n;
@@ -76,7 +76,7 @@ export function prefixedSpec(prefix: string): unknown {
   return j;
 }
 
-interface Tree {
+export interface Tree {
   name: string;
   dir: string;
   lines: number;
@@ -86,7 +86,7 @@ interface Tree {
 }
 
 /** `copies` copies of the corpus under dir/copyK/, one tsconfig, and the matching spec. */
-function generate(base: string, copies: number, corpusLines: number): Tree {
+export function generate(base: string, copies: number, corpusLines: number): Tree {
   const dir = join(base, `x${copies}`);
   mkdirSync(dir, { recursive: true });
   for (let k = 0; k < copies; k++) {
@@ -108,7 +108,7 @@ function generate(base: string, copies: number, corpusLines: number): Tree {
 
 /* ---------------------------------------------------------------- runs */
 
-interface Run {
+export interface Run {
   wallMs: number;
   cpuMs: number;
   maxRssKiB: number;
@@ -117,7 +117,7 @@ interface Run {
 }
 
 /** Run a command under /usr/bin/time -v (wall, user+sys, peak RSS); fall back to wall time alone. */
-function timed(cmd: string, args: string[], opts: { maxBuffer?: number } = {}): Run {
+export function timed(cmd: string, args: string[], opts: { maxBuffer?: number } = {}): Run {
   const hasTime = existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();
   const r = hasTime
@@ -130,7 +130,7 @@ function timed(cmd: string, args: string[], opts: { maxBuffer?: number } = {}): 
 }
 
 /** Median by wall time (the lower one of two). */
-function median(all: Run[]): Run {
+export function median(all: Run[]): Run {
   const runs = [...all].sort((a, b) => a.wallMs - b.wallMs);
   return runs[Math.floor((runs.length - 1) / 2)]!;
 }

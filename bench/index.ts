@@ -7,6 +7,7 @@ const sections: Array<[string, () => BenchResult[] | string]> = [
   ['corpus machine', corpusBenches],
   ['verifier', (await import('./verify.bench.ts')).verifyBenches],
   ['analyzer', (await import('./analyze.bench.ts')).analyzeBenches],
+  ['converter', (await import('./convert.bench.ts')).convertBenches],
 ];
 
 // `npm run bench -- analyzer` runs only the sections whose title contains one of the words given.
