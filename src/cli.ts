@@ -11,6 +11,7 @@ import { registerConvert } from './commands/convert.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerTrack } from './commands/track.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerPlan(program);
   registerStatus(program);
+  registerTrack(program);
   return program;
 }
 

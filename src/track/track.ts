@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ts } from 'ts-morph';
-import { analyzeDetailed } from '../analyzers/analyze.ts';
+import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
+import { AnalysisContext } from '../analyzers/context.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
@@ -14,6 +15,7 @@ import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { ProgramBuilder, sha1, SOURCE_EXT } from './program.ts';
+import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { progressPoint } from './progress.ts';
 import { BlobReader, listCommits, listTree, openRepo, type CommitInfo } from './walk.ts';
 
@@ -33,8 +35,10 @@ export interface TrackOptions {
 
 export interface TrackResult {
   report: TrackReport;
-  /** The newest commit's analysis (assembled from the cache), for plan status. */
+  /** The newest commit's analysis (assembled from the cache). */
   newest: AnalysisResult;
+  /** What plan status needs to know about the newest commit. */
+  newestFacts(): TreeFacts;
   stats: CacheStats;
 }
 
@@ -78,6 +82,7 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   let analyzedFiles = 0;
   let reusedFiles = 0;
   let newest: AnalysisResult | undefined;
+  let newestProgram: { program: ts.Program; root: string } | undefined;
   try {
     for (let i = 0; i < commits.length; i++) {
       const c = commits[i]!;
@@ -102,7 +107,10 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
       if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache, c));
       const result = assemble(opts.spec, repo.root, entries, keys.files.length);
       points.push(progressPoint(result, opts.spec, c));
-      if (i === commits.length - 1) newest = result;
+      if (i === commits.length - 1) {
+        newest = result;
+        newestProgram = cp;
+      }
       opts.onProgress?.(i + 1, commits.length, c);
     }
   } finally {
@@ -118,7 +126,12 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
     residue: newest!.residue,
     cache: { analyzedFiles, reusedFiles },
   };
-  return { report, newest: newest!, stats: cache.stats };
+  const facts = (): TreeFacts => {
+    // treeFacts() reads the result and the context's files and descriptor declarations: no type queries.
+    const ctx = new AnalysisContext(opts.spec, newestProgram!.program, newestProgram!.root);
+    return treeFacts({ result: newest!, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);
+  };
+  return { report, newest: newest!, newestFacts: facts, stats: cache.stats };
 }
 
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
