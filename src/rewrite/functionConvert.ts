@@ -18,8 +18,8 @@ export interface DecideOptions {
   kinds: KindPlan[];
   /** Is this site convertible (selected kind, supported form, inside --only)? Returns the reason if not. */
   siteProblem(site: SiteDetail): string | undefined;
-  /** Entities outside the --only scope cannot be retyped. */
-  inScope(e: Entity): boolean;
+  /** Entities outside the --only scope cannot be retyped (`evidence`: the kinds its own accesses say). */
+  inScope(e: Entity, evidence: Set<string>): boolean;
   /**
    * Is the entity's code owned by this kind (spec owners)? An entity without accesses of its
    * own takes a kind from its neighbours only there: generic helpers stay generic.
@@ -48,7 +48,7 @@ export function decide(g: FlowGraph, opts: DecideOptions): void {
     }
     evidence.set(e, ev);
     if (e.blocked) continue;
-    if (!opts.inScope(e)) { e.blocked = 'outside --only'; continue; }
+    if (!opts.inScope(e, ev)) { e.blocked = 'outside --only'; continue; }
     for (const s of uses) {
       const k = kindOfSite(s);
       const why = opts.siteProblem(s);

@@ -31,6 +31,13 @@ export interface ConvertOptions {
   only?: string;
   /** Remove dead union members and helpers (default true). */
   retire?: boolean;
+  /**
+   * Per kind, the files (project-relative) or functions whose sites may be converted; a kind not
+   * named converts everywhere. Lets `memdesc series` convert a kind a few functions at a time.
+   */
+  scope?: Record<string, string[]>;
+  /** Kinds whose descriptor types are created even where nothing uses them yet (a series' first step). */
+  scaffold?: string[];
 }
 
 export interface SkippedSite {
@@ -112,12 +119,18 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     const o = opts.only.replace(/^\.\//, '');
     return file === o || fnNames.includes(o);
   };
+  const inKindScope = (kind: string, file: string, fnNames: string[]): boolean => {
+    const list = opts.scope?.[kind];
+    return !list || list.some((o) => file === o.replace(/^\.\//, '') || fnNames.includes(o));
+  };
+  const entityNames = (e: Entity): string[] => [fnName(e.fn) ?? ''].concat(enclosingFunctionNames(e.fn));
   const siteProblem = (s: SiteDetail): string | undefined => {
     if (s.finding.kind === UNKNOWN_KIND) return `unknown kind: ${s.finding.evidence[0] ?? 'no evidence'}`;
     if (!selected.has(s.finding.kind)) return 'kind not selected';
     const k = byName.get(s.finding.kind)!;
     if (!k.fields.get(s.finding.field)?.length) return `${k.name} maps no descriptor field to ${s.finding.field}`;
     if (!inOnly(s.finding.file, enclosingFunctionNames(s.access.expr))) return 'outside --only';
+    if (!inKindScope(s.finding.kind, s.finding.file, enclosingFunctionNames(s.access.expr))) return 'outside the scope of this step';
     const a = s.access;
     if (s.finding.wrapper) {
       const w = wrapperOf.get(s);
@@ -137,8 +150,10 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   };
   decide(g, {
     kinds, siteProblem,
-    inScope: (e) => !opts.only || inOnly(ctx.rel(e.sf), [fnName(e.fn) ?? ''].concat(enclosingFunctionNames(e.fn))),
-    owned: (e, kind) => ownersOf(ctx, e.sf, e.role === 'return' || e.role === 'param' ? e.fn.body ?? e.fn : e.decl).some((h) => h.kind === kind),
+    inScope: (e, evidence) => (!opts.only || inOnly(ctx.rel(e.sf), entityNames(e))) &&
+      [...evidence].every((k) => !selected.has(k) || inKindScope(k, ctx.rel(e.sf), entityNames(e))),
+    owned: (e, kind) => ownersOf(ctx, e.sf, e.role === 'return' || e.role === 'param' ? e.fn.body ?? e.fn : e.decl).some((h) => h.kind === kind) &&
+      inKindScope(kind, ctx.rel(e.sf), entityNames(e)),
   });
 
   const modPlan = planModules(ctx, kinds);
@@ -231,7 +246,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   rw.flush(fnNames);
 
   // Which kinds were used: scaffold them.
-  const used = kinds.filter((k) => [...rw.converted].some((s) => s.finding.kind === k.name) || g.entities.some((e) => e.label === k));
+  const used = kinds.filter((k) => [...rw.converted].some((s) => s.finding.kind === k.name) || g.entities.some((e) => e.label === k) ||
+    !!opts.scaffold?.includes(k.name));
   const sc = scaffold(ctx, modPlan, used, edits, rw.imports);
   report.created = sc.created;
   if (opts.retire !== false) report.retired = retire(ctx, det, rw.converted, inlined, edits);

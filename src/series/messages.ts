@@ -1,0 +1,155 @@
+/**
+ * Kernel-style commit messages: a subject with the subsystem prefix the file's path suggests
+ * (`mm/zsmalloc.ts` -> "mm/zsmalloc", `arch/x86/mm/pgtable.ts` -> "x86/mm", `include/linux/mm.ts`
+ * -> "mm"), a body that says what changed and why, and the cover letter's blurb.
+ */
+import type { KindPlan } from '../rewrite/kinds.ts';
+import type { ConvertReport } from '../rewrite/plan.ts';
+import type { StepTree } from './steps.ts';
+
+/** The subsystem prefix of one project-relative file. */
+export function filePrefix(file: string): string {
+  const parts = file.replace(/\.(m|c)?tsx?$/, '').split('/');
+  if (parts[0] === 'src' || parts[0] === 'lib') parts.shift();
+  if (parts[0] === 'arch' && parts.length >= 3) return parts[2] === 'mm' ? `${parts[1]}/mm` : parts[1]!;
+  if (parts[0] === 'include' && parts.length >= 3) {
+    const name = parts[parts.length - 1]!;
+    return name.startsWith('mm') ? 'mm' : name;
+  }
+  if (parts[0] === 'mm' && parts.length === 2) return parts[1] === 'memory' || parts[1]!.startsWith('mm') ? 'mm' : `mm/${parts[1]}`;
+  if (parts[0] === 'kernel' && parts.length === 2) return parts[1]!;
+  return parts.join('/');
+}
+
+/** One prefix for several files: theirs when they agree, else the common top directory, else "mm". */
+export function prefixOf(files: string[]): string {
+  const ps = [...new Set(files.map(filePrefix))];
+  if (ps.length === 1) return ps[0]!;
+  const tops = [...new Set(ps.map((p) => p.split('/')[0]!))];
+  return tops.length === 1 ? tops[0]! : 'mm';
+}
+
+function listNames(names: string[], max = 3): string {
+  const shown = names.slice(0, names.length > max ? max - 1 : max);
+  const rest = names.length - shown.length;
+  if (rest > 0) return `${shown.join(', ')} and ${rest} more`;
+  if (shown.length <= 1) return shown.join('');
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
+
+const fnText = (n: string): string => (n.includes('/') ? n : `${n}()`);
+
+export interface MessageContext {
+  kinds: Map<string, KindPlan>;
+  /** The page class ("Page" -> "struct page"). */
+  pageClass: string;
+  /** The file the page class lives in (retire's prefix). */
+  pageFile: string;
+  /** The files the spec places each kind's descriptor in. */
+  placement: (k: KindPlan) => string;
+}
+
+/** "ptdescs", "slabs": the kernel names the struct, not the variable. */
+function plural(k: KindPlan): string {
+  return `${(k.desc ?? k.name).toLowerCase()}s`;
+}
+
+/** The subject of one step. */
+export function stepSubject(t: StepTree, m: MessageContext, files: string[]): string {
+  const s = t.step;
+  const page = `struct ${m.pageClass.toLowerCase()}`;
+  if (s.role === 'retire') {
+    const r = t.report.retired;
+    const members = r.members.map((x) => x.split('.').pop()!);
+    const what = members.length ? `${listNames(members)} from ${page}` : `${listNames(r.helpers)}`;
+    return `${prefixOf([m.pageFile])}: Remove ${what}`;
+  }
+  const k = m.kinds.get(s.kind!)!;
+  if (s.role === 'scaffold') {
+    if (!k.desc) return `${prefixOf(files.length ? files : [m.placement(k)])}: Add ${k.name} names to ${page}`;
+    return `${prefixOf([m.placement(k)])}: Create struct ${k.desc.toLowerCase()}`;
+  }
+  if (s.role === 'rest') return `${prefixOf(files)}: Convert the remaining ${k.name} sites to ${k.desc ? plural(k) : `${k.name} names`}`;
+  const names = s.unit!.names.map(fnText);
+  return `${prefixOf(s.unit!.files.length ? s.unit!.files : files)}: ${k.desc ? `Convert ${listNames(names)} to use ${plural(k)}` : `Use ${k.name} names in ${listNames(names)}`}`;
+}
+
+/** Subject of a commit that holds several steps (the ones before it did not type-check or verify). */
+export function mergedSubject(trees: StepTree[], m: MessageContext, files: string[]): string {
+  if (trees.length === 1) return stepSubject(trees[0]!, m, files);
+  const convert = trees.filter((t) => t.step.role === 'convert');
+  const kinds = new Set(trees.map((t) => t.step.kind));
+  if (convert.length === trees.length && kinds.size === 1) {
+    const k = m.kinds.get(trees[0]!.step.kind!)!;
+    const names = convert.flatMap((t) => t.step.unit!.names.map(fnText));
+    const unitFiles = [...new Set(convert.flatMap((t) => t.step.unit!.files))];
+    return `${prefixOf(unitFiles)}: ${k.desc ? `Convert ${listNames(names)} to use ${plural(k)}` : `Use ${k.name} names in ${listNames(names)}`}`;
+  }
+  return `${stepSubject(trees[trees.length - 1]!, m, files)} (with ${trees.length - 1} earlier step${trees.length === 2 ? '' : 's'})`;
+}
+
+function wrapLines(text: string, width = 72): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + w.length > width) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function para(text: string): string {
+  return wrapLines(text).join('\n');
+}
+
+/** Body of one step: what changed, where, and the analyzer's evidence. */
+function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContext): string {
+  const s = t.step;
+  const parts: string[] = [];
+  if (s.role === 'retire') {
+    const r = t.report.retired;
+    parts.push(para(`Every access to ${listNames(r.members)} has been converted to a memory descriptor by the earlier patches of this series, so nothing names ${r.members.length === 1 ? 'it' : 'them'} any more: remove ${r.members.length === 1 ? 'it' : 'them'}${r.helpers.length ? `, and the helpers ${r.helpers.join(', ')} whose every call was inlined` : ''}. Whatever another kind or generic code still uses stays.`));
+    return parts.join('\n\n');
+  }
+  const k = m.kinds.get(s.kind!)!;
+  if (s.role === 'scaffold') {
+    const made = t.report.created.filter((c) => !prev?.created.includes(c));
+    if (k.desc) {
+      const fields = [...k.fields].map(([raw, to]) => `${raw} -> ${to.join(' | ')}`).join(', ');
+      parts.push(para(`Add struct ${k.desc.toLowerCase()} (${k.desc}), the memory descriptor of ${k.spec.description ?? `${k.name} pages`}. It overlays ${m.pageClass}: the same address, each field on the word of the ${m.pageClass} field it replaces (${fields}); ${k.match} checks every offset when the module loads, so a wrong word cannot go unnoticed. Nothing uses it yet: the following patches convert the ${k.name} code one function at a time.`));
+    } else {
+      parts.push(para(`Give the ${k.name} users of ${m.pageClass} their own names for the words they use (${[...k.fields].map(([raw, to]) => `${raw} -> ${to.join(' | ')}`).join(', ')}), as members over the same words. Nothing uses them yet.`));
+    }
+    if (made.length) parts.push(`Created:\n${made.map((c) => `  ${c}`).join('\n')}`);
+    return parts.join('\n\n');
+  }
+  const sites = s.unit?.sites ?? [];
+  const retyped = s.unit?.retyped ?? [];
+  if (s.role === 'convert') {
+    const names = s.unit!.names.map(fnText);
+    const target = k.desc ? `struct ${k.desc.toLowerCase()}` : `the ${k.name} names`;
+    parts.push(para(`${listNames(names, 6)} ${names.length === 1 ? 'uses' : 'use'} ${m.pageClass} fields only as ${k.spec.description ?? `${k.name} pages`} do: convert ${names.length === 1 ? 'it' : 'them'} to ${target}.` +
+      (retyped.length ? ' Where a parameter or return value is only ever used as one, it takes the descriptor type itself; callers that still hold the old type convert at the call.' : '')));
+  } else {
+    parts.push(para(`Convert the ${k.name} accesses the earlier patches left (outside the functions converted one by one).`));
+  }
+  if (retyped.length) parts.push(`Retyped:\n${retyped.map((r) => `  ${r}`).join('\n')}`);
+  if (sites.length) {
+    const byField = new Map<string, number>();
+    for (const x of sites) byField.set(`${x.field} (${x.access})`, (byField.get(`${x.field} (${x.access})`) ?? 0) + 1);
+    const ev = [...new Set(sites.map((x) => x.evidence).filter(Boolean))].slice(0, 4);
+    parts.push(para(`Sites: ${sites.length} (${[...byField].map(([f, n]) => `${f} x${n}`).join(', ')}), e.g. ${sites.slice(0, 3).map((x) => `${x.file}:${x.line}`).join(', ')}.`));
+    if (ev.length) parts.push(`Evidence:\n${ev.map((e) => `  - ${wrapLines(e, 66).join('\n    ')}`).join('\n')}`);
+  }
+  return parts.join('\n\n');
+}
+
+/** The whole message of one commit (several steps when earlier ones were merged into it). */
+export function commitMessage(trees: StepTree[], prev: ConvertReport | undefined, m: MessageContext, files: string[], verdict: string, merged: string[]): string {
+  const subject = mergedSubject(trees, m, files);
+  const bodies = trees.map((t, i) => stepBody(t, i === 0 ? prev : trees[i - 1]!.report, m));
+  const parts = [subject, ...bodies];
+  if (merged.length) parts.push(para(`This patch also carries ${merged.length === 1 ? 'a step' : 'steps'} that could not stand on ${merged.length === 1 ? 'its' : 'their'} own (${merged.join('; ')}).`));
+  parts.push(`Checked by memdesc series: ${verdict}.`);
+  return `${parts.join('\n\n')}\n`;
+}

@@ -1,0 +1,276 @@
+/**
+ * buildSeries(): the conversion as a patch series, the way the kernel does it. Per kind, create
+ * the descriptor, convert its functions one (or one call cycle) per patch, callees first, then
+ * whatever is left; retire the dead union members last. Every step is applied, type-checked,
+ * verified against the base (trees with a simulation) and committed on its own branch; a step
+ * that fails is carried by the next one. Then `git format-patch` files and a cover letter.
+ * Library code: returns a SeriesResult, throws typed errors.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { analyzeDetailed } from '../analyzers/analyze.ts';
+import { loadProgram } from '../analyzers/project.ts';
+import { InputError, UsageError } from '../errors.ts';
+import type { Spec } from '../model/spec.ts';
+import { runConvert } from '../rewrite/driver.ts';
+import { kindPlans, selectKinds } from '../rewrite/kinds.ts';
+import type { ConvertReport } from '../rewrite/plan.ts';
+import { baseText, changedFiles, commit, formatPatches, openRepo, removeWorktree, type SeriesRepo } from './git.ts';
+import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
+import { buildTrees, seriesSteps, type StepTree, type TreeTexts } from './steps.ts';
+import { planUnits } from './units.ts';
+import { SeriesVerifier, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
+
+export interface SeriesOptions {
+  /** The project: a directory with tsconfig.json. */
+  path: string;
+  spec: Spec;
+  kinds: string[];
+  all?: boolean;
+  /** Where the patch files go (must be empty or absent unless `force`). */
+  out: string;
+  /** Base revision (default HEAD) when `path` is in a git repository. */
+  base?: string;
+  /** Replace a non-empty `out` and an existing branch. */
+  force?: boolean;
+  verify?: SeriesVerifyOptions;
+  /** Progress lines (the library never prints). */
+  onProgress?: (line: string) => void;
+}
+
+export interface SeriesCommit {
+  sha: string;
+  subject: string;
+  /** Project-relative files the commit changes. */
+  files: string[];
+  /** Steps this commit carries (more than one when earlier steps could not stand alone). */
+  steps: number;
+  typecheck: { ok: true; files: number; ms: number };
+  verification: StepVerification | 'not verified: no simulation';
+}
+
+export interface SeriesProblem {
+  step: string;
+  reason: string;
+}
+
+export interface SeriesResult {
+  repo: string;
+  branch: string;
+  base: string;
+  /** A scratch repository made for a project outside git (kept: it holds the branch). */
+  scratch: boolean;
+  commits: SeriesCommit[];
+  /** Absolute paths: the cover letter first, then the patches in order. */
+  patches: string[];
+  out: string;
+  title: string;
+  /** Steps that changed nothing (their work was done by an earlier step). */
+  empty: string[];
+  /** Steps that did not type-check or verify on their own (merged into the next commit), or never committed. */
+  problems: SeriesProblem[];
+  /** The branch head's tree equals the one-shot `convert --write` result, file by file. */
+  tipEqualsOneShot: boolean;
+  /** Every step up to the one-shot result was committed. */
+  complete: boolean;
+  timings: Record<string, number>;
+}
+
+function checkOut(out: string, force: boolean): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: not a directory`);
+  if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose another directory or pass --force to replace it`);
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function verdictText(v: StepVerification | 'not verified: no simulation'): string {
+  if (typeof v === 'string') return v;
+  const ops = [...new Set(Object.values(v.ops))];
+  const opsText = ops.length === 1 ? `${ops[0] ?? 'default'} ops` : 'verify ops';
+  const what = `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seed${v.seeds.length === 1 ? '' : 's'} (${opsText})`;
+  return `${what}: ${v.ok ? 'identical' : `DIFFERENT in ${v.mismatches} of ${v.pairs} (${v.first})`}, ${secs(v.ms)}`;
+}
+
+export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const progress = opts.onProgress ?? (() => {});
+  const out = resolve(opts.out);
+  checkOut(out, !!opts.force);
+  const kinds = selectKinds(opts.spec, opts.kinds, !!opts.all);
+  if (!existsSync(opts.path)) throw new InputError(`${opts.path}: no such project directory`);
+  const projectDir = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
+  if (!existsSync(join(projectDir, 'tsconfig.json'))) throw new InputError(`${opts.path}: not a TypeScript project (no tsconfig.json)`);
+  const branch = `memdesc/${opts.all ? 'all' : kinds.map((k) => k.name).join('-')}`;
+  const repo = openRepo(projectDir, { branch, force: !!opts.force, ...(opts.base !== undefined ? { base: opts.base } : {}) });
+  let verifier: SeriesVerifier | undefined;
+  try {
+    // The one-shot conversion, with all of convert's checks: the series must end exactly here.
+    const one = runConvert({ path: repo.project, spec: opts.spec, kinds: opts.kinds, all: !!opts.all, retire: true });
+    const { program, root } = loadProgram(repo.project);
+    const det = analyzeDetailed(program, root, { spec: opts.spec });
+    const units = planUnits(det, kinds, one.plan.report);
+    const retires = one.plan.report.retired.helpers.length + one.plan.report.retired.members.length > 0;
+    const steps = seriesSteps(kinds, units, retires);
+    timings.plan = Math.round(performance.now() - t0);
+    progress(`series: ${steps.length} steps planned (${[...units].map(([k, u]) => `${k} ${u.length}`).join(', ')} units) in ${secs(timings.plan)}`);
+
+    const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
+    const verifications = new Map<number, Promise<StepVerification>>();
+    if (hasSim) {
+      verifier = new SeriesVerifier(repo.project, opts.verify);
+      await verifier.init();
+    }
+    const t1 = performance.now();
+    const trees = await buildTrees(program, root, steps, {
+      spec: opts.spec, oneShot: one.plan,
+      onTree: async (t, i) => {
+        if (verifier && !t.empty && t.typecheck.ok) {
+          const p = verifier.verify(t.texts, i === steps.length - 1);
+          p.catch(() => {});
+          verifications.set(i, p);
+        }
+        progress(`  step ${i + 1}/${steps.length} ${t.step.role}${t.step.unit ? ` ${t.step.unit.names.join(', ')}` : t.step.kind ? ` ${t.step.kind}` : ''}: ` +
+          (t.empty ? 'no change' : t.typecheck.ok ? `type-checks (${t.typecheck.files} files, ${secs(t.typecheck.ms)})` : `does not type-check (${t.typecheck.first})`));
+        // Let the verifier's child processes be served while planning goes on.
+        await new Promise<void>((r) => setImmediate(r));
+      },
+    });
+    timings.steps = Math.round(performance.now() - t1);
+    const results = new Map<number, StepVerification>();
+    for (const [i, p] of verifications) results.set(i, await p);
+    timings.verify = Math.round(performance.now() - t1);
+
+    // Commits: a step that does not type-check or verify waits for the next one that does.
+    const kindMap = new Map(kindPlans(opts.spec).map((k) => [k.name, k] as const));
+    const m: MessageContext = { kinds: kindMap, pageClass: opts.spec.page.class, pageFile: opts.spec.page.file, placement: (k) => k.placement };
+    const commits: SeriesCommit[] = [];
+    const problems: SeriesProblem[] = [];
+    const empty: string[] = [];
+    let pending: StepTree[] = [];
+    let pendingWhy: string[] = [];
+    let committed: TreeTexts = new Map();
+    let prevReport: ConvertReport | undefined;
+    const t2 = performance.now();
+    // Base contents, read before the first commit changes the work tree.
+    const base = new Map<string, string | undefined>();
+    for (const t of trees) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
+    for (const [i, t] of trees.entries()) {
+      const label = mergedSubject([t], m, t.changed);
+      if (t.empty) { empty.push(label); continue; }
+      pending.push(t);
+      const v = results.get(i);
+      const why = !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
+      if (why) { problems.push({ step: label, reason: why }); pendingWhy.push(`${label}: ${why}`); continue; }
+      const files = new Map<string, string | null>();
+      for (const f of new Set([...t.texts.keys(), ...committed.keys()])) {
+        const text = t.texts.get(f) ?? base.get(f) ?? null;
+        if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
+      }
+      const verification = v ?? 'not verified: no simulation';
+      const verdict = `type-check passed (${t.typecheck.files} files checked); ${verdictText(verification)}`;
+      const changed = [...files.keys()].sort();
+      const msg = commitMessage(pending, prevReport, m, changed, verdict, pendingWhy);
+      const sha = commit(repo, files, msg);
+      commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: pending.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification });
+      committed = new Map(t.texts);
+      prevReport = t.report;
+      pending = [];
+      pendingWhy = [];
+    }
+    for (const t of pending) problems.push({ step: mergedSubject([t], m, t.changed), reason: 'never committed: no later step type-checks and verifies' });
+    timings.commit = Math.round(performance.now() - t2);
+
+    const full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
+    const complete = pending.length === 0;
+    const tipEqualsOneShot = complete && sameTree(repo, full);
+    const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
+    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty, performance.now() - t0));
+    timings.total = Math.round(performance.now() - t0);
+    return { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, commits, patches, out, title, empty, problems, tipEqualsOneShot, complete, timings };
+  } finally {
+    verifier?.cleanup();
+    removeWorktree(repo);
+  }
+}
+
+/** The branch head against the one-shot texts: the same files changed, with the same content. */
+function sameTree(repo: SeriesRepo, full: Map<string, string>): boolean {
+  const changed = changedFiles(repo);
+  const want = [...full.keys()].sort();
+  if (changed.join('\n') !== want.join('\n')) return false;
+  return want.every((f) => readFileSync(join(repo.project, ...f.split('/')), 'utf8') === full.get(f));
+}
+
+function wrapText(text: string, width = 72): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const w of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + w.length > width) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function seriesTitle(kinds: string[], pageClass: string, all: boolean): string {
+  const page = `struct ${pageClass.toLowerCase()}`;
+  return all ? `Split ${page} into memory descriptors` : `Separate ${kinds.join(', ')} from ${page}`;
+}
+
+function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: string[], elapsedMs: number): string {
+  const lines: string[] = [];
+  lines.push(...wrapText(`${title}, one reviewable step at a time. For each kind: create the descriptor (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the dead union members go last. Every patch type-checks and was run against the base; the last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
+  lines.push('');
+  lines.push('Verification (each patch against the base):');
+  lines.push('');
+  const rows = commits.map((c, i) => {
+    const v = c.verification;
+    const what = typeof v === 'string' ? v : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length}`;
+    const res = typeof v === 'string' ? '-' : v.ok ? 'identical' : 'DIFFERENT';
+    const time = typeof v === 'string' ? '-' : secs(v.ms);
+    return [String(i + 1).padStart(3, '0'), `passed (${c.typecheck.files})`, what, res, time];
+  });
+  const head = ['#', 'type-check (files)', 'workloads x seeds', 'result', 'time'];
+  const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
+  const fmt = (r: string[]): string => `  ${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}`.trimEnd();
+  lines.push(fmt(head));
+  lines.push(fmt(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) lines.push(fmt(r));
+  if (problems.length) {
+    lines.push('');
+    lines.push('Steps that could not stand on their own (carried by the next patch):');
+    for (const p of problems) lines.push(`  ${p.step}: ${p.reason}`);
+  }
+  if (empty.length) lines.push('', `${empty.length} planned step${empty.length === 1 ? '' : 's'} changed nothing (done by an earlier patch).`);
+  lines.push('', `Built by memdesc series in ${secs(elapsedMs)}.`);
+  return lines.join('\n');
+}
+
+/** format-patch into a temp dir beside `out`, fill the cover letter, then move it into place. */
+function writePatches(repo: SeriesRepo, out: string, force: boolean, title: string, about: string): string[] {
+  const tmp = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
+  try {
+    const names = formatPatches(repo, tmp);
+    const cover = names.find((n) => n.startsWith('0000-'));
+    if (cover) {
+      const p = join(tmp, cover);
+      const text = readFileSync(p, 'utf8')
+        .replace('*** SUBJECT HERE ***', title)
+        .replace('*** BLURB HERE ***', about);
+      writeFileSync(p, text);
+      if (cover !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));
+    }
+    if (existsSync(out)) {
+      if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty`);
+      rmSync(out, { recursive: true, force: true });
+    }
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
+}
