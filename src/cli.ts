@@ -9,6 +9,7 @@ import { registerStart } from './commands/start.ts';
 import { registerAnalyze } from './commands/analyze.ts';
 import { registerConvert } from './commands/convert.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerSeries } from './commands/series.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTrack } from './commands/track.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerAnalyze(program);
   registerConvert(program);
   registerVerify(program);
+  registerSeries(program);
   registerPlan(program);
   registerStatus(program);
   registerTrack(program);
