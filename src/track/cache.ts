@@ -11,7 +11,7 @@
  * signature is unchanged (a verifying trace: every input the analysis read is compared).
  *
  * Entries live in memory for one walk and on disk under .cache/memdesc/track/, one JSON file
- * per key with a checksum; anything unreadable, mismatched or malformed is discarded.
+ * per key (its variants by caller signature) with a checksum; anything unreadable, mismatched or malformed is discarded.
  */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -122,8 +122,11 @@ function validEntry(e: unknown, key: string): e is FileEntry {
     Array.isArray(x.residue) && x.residue.every((r) => isSite(r) && r.file === x.file && typeof r.reason === 'string');
 }
 
+/** Variants kept per key (the same file under different callers), newest first. */
+const MAX_VARIANTS = 8;
+
 export class TrackCache {
-  private mem = new Map<string, FileEntry>();
+  private mem = new Map<string, FileEntry[]>();
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
 
   /** `dir`: on-disk cache directory, or undefined for memory only. */
@@ -133,17 +136,22 @@ export class TrackCache {
     return join(this.dir!, key.slice(0, 2), `${key}.json`);
   }
 
-  /** The entry for `key` whose caller signature still holds (`sig` computes it for the entry's names). */
+  /**
+   * The entry for `key` whose caller signature still holds (`sig` computes it for an entry's
+   * names). A key has several entries when the same file was analyzed under different callers.
+   */
   get(key: string, sig: (names: readonly string[]) => string): FileEntry | undefined {
-    const m = this.mem.get(key);
-    if (m && m.callerSig === sig(m.callers)) {
+    const pick = (list: FileEntry[] | undefined): FileEntry | undefined => list?.find((e) => e.callerSig === sig(e.callers));
+    const m = pick(this.mem.get(key));
+    if (m) {
       this.stats.memoryHits++;
       return m;
     }
-    if (this.dir && !m) {
-      const d = this.readDisk(key);
-      if (d && d.callerSig === sig(d.callers)) {
-        this.mem.set(key, d);
+    if (this.dir) {
+      const list = this.readDisk(key);
+      const d = pick(list);
+      if (d) {
+        this.mem.set(key, list);
         this.stats.diskHits++;
         return d;
       }
@@ -152,17 +160,17 @@ export class TrackCache {
     return undefined;
   }
 
-  private readDisk(key: string): FileEntry | undefined {
+  private readDisk(key: string): FileEntry[] {
     const p = this.pathOf(key);
     let text: string;
     try {
       text = readFileSync(p, 'utf8');
     } catch {
-      return undefined;
+      return [];
     }
     try {
-      const { sum, entry } = JSON.parse(text) as { sum?: unknown; entry?: unknown };
-      if (sum === sha1(JSON.stringify(entry)) && validEntry(entry, key)) return entry;
+      const { sum, variants } = JSON.parse(text) as { sum?: unknown; variants?: unknown };
+      if (sum === sha1(JSON.stringify(variants)) && Array.isArray(variants) && variants.every((v) => validEntry(v, key))) return variants as FileEntry[];
     } catch {
       // fall through: discard
     }
@@ -172,18 +180,20 @@ export class TrackCache {
     } catch {
       // already gone
     }
-    return undefined;
+    return [];
   }
 
   put(entry: FileEntry): void {
-    this.mem.set(entry.key, entry);
+    const old = this.mem.get(entry.key) ?? (this.dir ? this.readDisk(entry.key) : []);
+    const variants = [entry, ...old.filter((e) => e.callerSig !== entry.callerSig || e.callers.join() !== entry.callers.join())].slice(0, MAX_VARIANTS);
+    this.mem.set(entry.key, variants);
     if (!this.dir) return;
     const p = this.pathOf(entry.key);
     try {
       mkdirSync(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
       // Temp file + rename: a reader never sees half an entry.
       const tmp = `${p}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ sum: sha1(JSON.stringify(entry)), entry }));
+      writeFileSync(tmp, JSON.stringify({ sum: sha1(JSON.stringify(variants)), variants }));
       renameSync(tmp, p);
     } catch {
       // A cache that cannot be written only costs time.
