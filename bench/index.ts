@@ -7,6 +7,7 @@ const sections: Array<[string, () => BenchResult[] | string]> = [
   ['corpus machine', corpusBenches],
   ['verifier', (await import('./verify.bench.ts')).verifyBenches],
   ['analyzer', (await import('./analyze.bench.ts')).analyzeBenches],
+  ['track', (await import('./track.bench.ts')).trackBenches],
   ['converter', (await import('./convert.bench.ts')).convertBenches],
 ];
 

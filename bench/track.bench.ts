@@ -1,0 +1,158 @@
+/**
+ * `memdesc track` on a 100-commit history of the corpus, against one cold analysis.
+ *
+ * History (built once under .cache/memdesc/bench/track-history, reused while the corpus is the
+ * same): the corpus as commit 1, then CONVERT_STEPS commits each converting one more function
+ * (`memdesc convert --all DIR --only FUNCTION --write`; about 5 s a step, so not all 99), then
+ * small edits to individual corpus files (a comment line in one file per commit, files in
+ * turn) up to 100 commits. What the tracker pays for depends on which files a commit touches
+ * and what imports them, not on how the edit was made.
+ *
+ * Measured in child processes (CPU time of the work only, module loading excluded):
+ * one cold analysis of the newest commit's checkout; track over the 100 commits with an empty
+ * disk cache (cold) and again (warm). Also checks that the tracker's newest point equals the
+ * fresh analysis, and the HTML report's size. Target: track cold <= 5x one analysis (naive
+ * re-analysis of every commit is ~100x). Not part of `npm test`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { BUNDLED_CORPUS, PACKAGE_ROOT, RUN_TS } from '../src/paths.ts';
+
+const COMMITS = 100;
+const CONVERT_STEPS = 20;
+const MEMDESC = join(PACKAGE_ROOT, 'bin', 'memdesc.mjs');
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@memdesc', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@memdesc' };
+
+function corpusHash(): string {
+  const h = createHash('sha1');
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(`${relative(BUNDLED_CORPUS, p)}\0`).update(readFileSync(p));
+    }
+  };
+  walk(BUNDLED_CORPUS);
+  h.update(`${CONVERT_STEPS}/${COMMITS}`);
+  return h.digest('hex').slice(0, 12);
+}
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: GIT_ENV });
+}
+
+/** Functions with raw findings in the corpus, in file order: the conversion steps. */
+function functionsToConvert(repo: string): string[] {
+  const out = execFileSync(process.execPath, [MEMDESC, 'analyze', repo, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = JSON.parse(out) as { findings: Array<{ function?: string; converted: boolean; kind: string }> };
+  return [...new Set(r.findings.filter((f) => f.function && !f.converted && f.kind !== 'unknown').map((f) => f.function!))];
+}
+
+function buildHistory(): string {
+  const repo = join(PACKAGE_ROOT, '.cache', 'memdesc', 'bench', `track-history-${corpusHash()}`);
+  if (existsSync(join(repo, '.done'))) return repo;
+  rmSync(repo, { recursive: true, force: true });
+  mkdirSync(repo, { recursive: true });
+  cpSync(BUNDLED_CORPUS, repo, { recursive: true });
+  // The corpus's tsconfig wants @types/node: the package's node_modules, never committed.
+  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(repo, 'node_modules'));
+  writeFileSync(join(repo, '.gitignore'), 'node_modules\n.cache/\n.done\n');
+  git(repo, 'init', '-q');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'corpus');
+  let commits = 1;
+  for (const fn of functionsToConvert(repo)) {
+    if (commits >= 1 + CONVERT_STEPS) break;
+    const r = spawnSync(process.execPath, [MEMDESC, 'convert', '--all', repo, '--only', fn, '--write'], { encoding: 'utf8' });
+    if (r.status !== 0 || git(repo, 'status', '--porcelain').trim() === '') continue;
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', `mm: Convert ${fn}() to use memory descriptors`);
+    commits++;
+  }
+  const files = execFileSync('git', ['ls-files', '*.ts'], { cwd: repo, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  for (let i = 0; commits < COMMITS; i++, commits++) {
+    const f = files[(i * 7) % files.length]!;
+    appendFileSync(join(repo, f), `// bench edit ${i}\n`);
+    git(repo, 'commit', '-qam', `${f}: edit ${i}`);
+  }
+  writeFileSync(join(repo, '.done'), '');
+  return repo;
+}
+
+interface ChildOut {
+  cpuMs: number;
+  point?: unknown;
+  analyzedFiles?: number;
+  reusedFiles?: number;
+  htmlBytes?: number;
+  commits?: number;
+}
+
+/** Child mode: do one measured job and print its figures as JSON. */
+async function child(mode: string, repo: string, cacheDir: string): Promise<void> {
+  const { resolveSpec } = await import('../src/model/builtin.ts');
+  const { progressPoint } = await import('../src/track/progress.ts');
+  const spec = resolveSpec(undefined);
+  if (mode === 'analyze') {
+    const { loadProgram } = await import('../src/analyzers/project.ts');
+    const { analyzeProgram } = await import('../src/analyzers/analyze.ts');
+    const c0 = process.cpuUsage();
+    const { program, root } = loadProgram(repo);
+    const r = analyzeProgram(program, root, { spec });
+    const c = process.cpuUsage(c0);
+    const p = progressPoint(r, spec, { commit: '', subject: '', date: '' });
+    process.stdout.write(JSON.stringify({ cpuMs: (c.user + c.system) / 1000, point: { kinds: p.kinds, unknown: p.unknown, residue: p.residue } }));
+    return;
+  }
+  const { trackHistory } = await import('../src/track/track.ts');
+  const c0 = process.cpuUsage();
+  const { report } = await trackHistory({ spec, repo, cacheDir });
+  const c = process.cpuUsage(c0);
+  const last = report.points[report.points.length - 1]!;
+  let htmlBytes: number | undefined;
+  if (existsSync(join(PACKAGE_ROOT, 'src/track/html.ts'))) {
+    const { renderTrackHtml } = await import('../src/track/html.ts');
+    htmlBytes = Buffer.byteLength(renderTrackHtml(report));
+  }
+  process.stdout.write(JSON.stringify({
+    cpuMs: (c.user + c.system) / 1000, point: { kinds: last.kinds, unknown: last.unknown, residue: last.residue },
+    analyzedFiles: report.cache.analyzedFiles, reusedFiles: report.cache.reusedFiles, htmlBytes, commits: report.points.length,
+  }));
+}
+
+function run(mode: string, repo: string, cacheDir: string): ChildOut {
+  const r = spawnSync(process.execPath, [RUN_TS, join(PACKAGE_ROOT, 'bench/track.bench.ts'), '--child', mode, repo, cacheDir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`track bench child ${mode} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ChildOut;
+}
+
+export function trackBenches(): string {
+  const repo = buildHistory();
+  const cacheDir = join(repo, '.cache', 'track');
+  const analyses = [run('analyze', repo, cacheDir), run('analyze', repo, cacheDir), run('analyze', repo, cacheDir)].sort((a, b) => a.cpuMs - b.cpuMs);
+  const cold = analyses[1]!;
+  rmSync(cacheDir, { recursive: true, force: true });
+  const tCold = run('track', repo, cacheDir);
+  const tWarm = run('track', repo, cacheDir);
+  const same = JSON.stringify(tCold.point) === JSON.stringify(cold.point) && JSON.stringify(tWarm.point) === JSON.stringify(cold.point);
+  const lines = [
+    '## track',
+    '',
+    `history: ${tCold.commits} commits of the corpus (${CONVERT_STEPS} conversion steps, then one-file edits); CPU time, module loading excluded`,
+    '',
+    '| run | CPU ms | files analyzed / reused | vs one analysis | target |',
+    '|---|---:|---:|---:|---|',
+    `| one cold analysis (newest commit, median of 3) | ${cold.cpuMs.toFixed(0)} | | 1.0× | |`,
+    `| track, ${tCold.commits} commits, cold disk cache | ${tCold.cpuMs.toFixed(0)} | ${tCold.analyzedFiles} / ${tCold.reusedFiles} | ${(tCold.cpuMs / cold.cpuMs).toFixed(1)}× | ≤ 5× (naive: ${tCold.commits}×) |`,
+    `| track, ${tWarm.commits} commits, warm disk cache | ${tWarm.cpuMs.toFixed(0)} | ${tWarm.analyzedFiles} / ${tWarm.reusedFiles} | ${(tWarm.cpuMs / cold.cpuMs).toFixed(1)}× | |`,
+    '',
+    `newest point equals the fresh analysis: ${same ? 'yes' : 'NO'}`,
+  ];
+  if (tCold.htmlBytes !== undefined) lines.push(`HTML report (renderTrackHtml) for ${tCold.commits} commits: ${tCold.htmlBytes.toLocaleString('en-US')} bytes`);
+  return lines.join('\n');
+}
+
+const i = process.argv.indexOf('--child');
+if (i >= 0) await child(process.argv[i + 1]!, process.argv[i + 2]!, process.argv[i + 3]!);
