@@ -154,6 +154,23 @@ describe('trackHistory', () => {
     await expect(trackHistory({ spec, repo, path: 'proj/src', cacheDir: false })).rejects.toThrow(/no tsconfig.json in proj\/src/);
   });
 
+  it('memdesc track prints one table row per commit, or the TrackReport JSON', async () => {
+    const { main } = await import('../../src/cli.ts');
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['track', repo, '--path', 'proj', '--no-cache', '--spec', join(FIXTURE, 'spec.json')])).toBe(0);
+      const text = out.mock.calls.map((c) => String(c[0])).join('');
+      expect(text).toMatch(new RegExp(`\\n${shas[1]!.slice(0, 7)}  helpers: blob_owner takes any owner hol… +\\d+/0 0% +\\d+/0 0% +\\d+ +\\d+\\n`));
+      out.mockClear();
+      expect(await main(['track', repo, '--path', 'proj', '--no-cache', '--json', '--spec', join(FIXTURE, 'spec.json')])).toBe(0);
+      const report = JSON.parse(out.mock.calls.map((c) => String(c[0])).join('')) as { points: ProgressPoint[]; kinds: string[] };
+      expect(report.kinds).toEqual(['cache', 'net']);
+      expect(report.points.map((p) => p.commit)).toEqual(shas);
+    } finally {
+      out.mockRestore();
+    }
+  });
+
   it('memdesc track exits 2 with one error line', async () => {
     const { main } = await import('../../src/cli.ts');
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
