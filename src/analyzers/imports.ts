@@ -63,15 +63,38 @@ export function directImports(program: ts.Program, sf: ts.SourceFile): ts.Source
   return out;
 }
 
+/** The program's import graph, each file's direct imports computed once. */
+export class ImportGraph {
+  private directs = new Map<ts.SourceFile, ts.SourceFile[]>();
+  private globals: ts.SourceFile[] | undefined;
+
+  constructor(private program: ts.Program) {}
+
+  direct(sf: ts.SourceFile): ts.SourceFile[] {
+    let d = this.directs.get(sf);
+    if (!d) {
+      d = directImports(this.program, sf);
+      this.directs.set(sf, d);
+    }
+    return d;
+  }
+
+  /** `files`, everything they import transitively, and the program's global files. */
+  closure(files: Iterable<ts.SourceFile>): Set<ts.SourceFile> {
+    this.globals ??= globalFiles(this.program);
+    const seen = new Set<ts.SourceFile>();
+    const stack = [...files, ...this.globals];
+    while (stack.length > 0) {
+      const sf = stack.pop()!;
+      if (seen.has(sf)) continue;
+      seen.add(sf);
+      for (const d of this.direct(sf)) if (!seen.has(d)) stack.push(d);
+    }
+    return seen;
+  }
+}
+
 /** `files`, everything they import transitively, and the program's global files. */
 export function importClosure(program: ts.Program, files: Iterable<ts.SourceFile>): Set<ts.SourceFile> {
-  const seen = new Set<ts.SourceFile>();
-  const stack = [...files, ...globalFiles(program)];
-  while (stack.length > 0) {
-    const sf = stack.pop()!;
-    if (seen.has(sf)) continue;
-    seen.add(sf);
-    for (const d of directImports(program, sf)) if (!seen.has(d)) stack.push(d);
-  }
-  return seen;
+  return new ImportGraph(program).closure(files);
 }

@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { ts } from 'ts-morph';
 import { calleeName } from '../analyzers/ast.ts';
-import { importClosure } from '../analyzers/imports.ts';
+import { ImportGraph } from '../analyzers/imports.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import { sha1, type CommitProgram } from './program.ts';
 
@@ -59,6 +59,7 @@ export class CommitKeys {
   readonly files: ts.SourceFile[];
   private base: string;
   private closureHashes = new Map<ts.SourceFile, string>();
+  private graph: ImportGraph;
 
   /** `salt`: the tool's and the spec's hash. */
   constructor(private cp: CommitProgram, salt: string) {
@@ -66,6 +67,7 @@ export class CommitKeys {
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
       !relative(root, sf.fileName).startsWith('..'));
     this.base = sha1(`${salt}\n${cp.inputs.join('\n')}`);
+    this.graph = new ImportGraph(program);
   }
 
   rel(sf: ts.SourceFile): string {
@@ -77,7 +79,7 @@ export class CommitKeys {
     let h = this.closureHashes.get(sf);
     if (h === undefined) {
       // The module format (ESM/CJS, from package.json files) changes how a file is checked.
-      const parts = [...importClosure(this.cp.program, [sf])].map((d) => `${d.fileName}\0${this.cp.ids.get(d.fileName) ?? '?'}\0${d.impliedNodeFormat ?? ''}`).sort();
+      const parts = [...this.graph.closure([sf])].map((d) => `${d.fileName}\0${this.cp.ids.get(d.fileName) ?? '?'}\0${d.impliedNodeFormat ?? ''}`).sort();
       h = sha1(parts.join('\n'));
       this.closureHashes.set(sf, h);
     }
