@@ -74,10 +74,10 @@ export function openRepo(path: string, opts: { base?: string; branch: string; fo
     const prefix = relative(top, abs).split(sep).join('/');
     const base = tryRun(top, ['rev-parse', '--verify', '--quiet', `${opts.base ?? 'HEAD'}^{commit}`]);
     if (!base) throw new InputError(`--base ${opts.base ?? 'HEAD'}: not a commit in ${top}`);
-    if (tryRun(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`]) && !opts.force) {
+    if (tryRun(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${opts.branch}`]) !== undefined && !opts.force) {
       throw new UsageError(`branch ${opts.branch} already exists in ${top}: delete it or pass --force to replace it`);
     }
-    if (prefix && !tryRun(top, ['cat-file', '-e', `${base}:${prefix}`])) throw new InputError(`${path} does not exist at ${base.slice(0, 12)}`);
+    if (prefix && tryRun(top, ['cat-file', '-e', `${base}:${prefix}`]) === undefined) throw new InputError(`${path} does not exist at ${base.slice(0, 12)}`);
     const worktree = join(mkdtempSync(join(tmpdir(), 'memdesc-series-')), basename(top));
     run(top, ['worktree', 'add', '--quiet', opts.force ? '-B' : '-b', opts.branch, worktree, base]);
     const project = prefix ? join(worktree, ...prefix.split('/')) : worktree;

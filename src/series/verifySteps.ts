@@ -37,6 +37,7 @@ export interface StepVerification {
   mismatches: number;
   /** The first differing pair and why. */
   first?: string;
+  /** This step's own cost: its build and its runs (waiting for the shared pool not counted). */
   ms: number;
 }
 
@@ -83,7 +84,6 @@ export class SeriesVerifier {
 
   /** Verify the base with `texts` applied (the step's whole tree), under the step or the tip plan. */
   async verify(texts: TreeTexts, tip: boolean): Promise<StepVerification> {
-    const t0 = performance.now();
     const plan = tip ? this.tipPlan! : this.stepPlan!;
     const refRuns = this.reference(plan);
     const cand = await prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
@@ -93,14 +93,16 @@ export class SeriesVerifier {
       let pairs = 0;
       let mismatches = 0;
       let first: string | undefined;
+      let ms = cand.build.ms;
       for (const w of plan.workloads) {
         for (const seed of plan.seeds) {
           pairs++;
+          ms += cm!.get(w)!.get(seed)!.ms;
           const why = outcomeDifference(cm!.get(w)!.get(seed)!, rm.get(w)!.get(seed)!);
           if (why) { mismatches++; first ??= `${w} seed ${seed}: ${why}`; }
         }
       }
-      return { ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches, ...(first ? { first } : {}), ms: performance.now() - t0 };
+      return { ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches, ...(first ? { first } : {}), ms };
     } finally {
       cand.cleanup();
     }
