@@ -1,0 +1,138 @@
+/**
+ * A series on a made-up codebase (its own god type and two descriptors, no simulation): the
+ * steps are planned from the spec and the converter alone, every commit type-checks, `git am`
+ * of the patches reproduces the branch, the tip is the one-shot conversion, and the user's
+ * working tree is left alone. Bad input is one line and exit 2.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { loadSpecFile } from '../../src/model/spec-validate.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import { runConvert } from '../../src/rewrite/driver.ts';
+import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
+import { filePrefix, prefixOf } from '../../src/series/messages.ts';
+import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
+import { amOnto, git, repoOf, typeErrorsAt } from './helpers.ts';
+
+describe('series on blobworld', () => {
+  let repo: string;
+  let out: string;
+  let spec: Spec;
+  let r: SeriesResult;
+  let headBefore: string;
+
+  beforeAll(async () => {
+    repo = repoOf(BLOBWORLD);
+    headBefore = git(repo, 'rev-parse', 'HEAD').trim();
+    spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
+    out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
+    r = await buildSeries({ path: repo, spec, kinds: [], all: true, out });
+  }, 60_000);
+
+  it('commits on memdesc/all from HEAD, leaving the working tree, HEAD and the worktree list alone', () => {
+    expect(r.branch).toBe('memdesc/all');
+    expect(r.scratch).toBe(false);
+    expect(r.base).toBe(headBefore);
+    expect(git(repo, 'rev-parse', 'HEAD').trim()).toBe(headBefore);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
+    const log = git(repo, 'log', '--format=%s', '--reverse', `${r.base}..memdesc/all`).trim().split('\n');
+    expect(log).toEqual(r.commits.map((c) => c.subject));
+  });
+
+  it('scaffolds each kind first, converts callees before callers, retires last', () => {
+    const s = r.commits.map((c) => c.subject);
+    expect(s[0]).toBe('cacheobj: Create struct cacheobj');
+    expect(s.at(-1)).toBe('blob: Remove link and slot from struct blob');
+    const netStart = s.indexOf('net/netbuf: Create struct netbuf');
+    expect(netStart).toBeGreaterThan(0);
+    // Every cache patch comes before the net descriptor is created; every net patch after.
+    for (const [i, x] of s.entries()) {
+      if (/to use cacheobjs$/.test(x)) expect(i).toBeLessThan(netStart);
+      if (/to use netbufs$/.test(x)) expect(i).toBeGreaterThan(netStart);
+    }
+    // cache_sum() calls cache_of(): the callee is converted first.
+    expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeGreaterThan(0);
+    expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeLessThan(s.indexOf('cache: Convert cache_sum() to use cacheobjs'));
+    for (const c of r.commits) expect(c.verification).toBe('not verified: no simulation');
+  });
+
+  it('says in each message what changed and why', () => {
+    const body = git(repo, 'log', '-1', '--format=%B', r.commits.find((c) => c.subject.includes('cache_move()'))!.sha);
+    expect(body).toContain('cache_move(): blob: Blob -> obj: CacheObj');
+    expect(body).toContain('Evidence:');
+    expect(body).toContain('not verified: no simulation');
+  });
+
+  it('every commit type-checks', () => {
+    for (const c of r.commits) expect(typeErrorsAt(repo, c.sha), c.subject).toEqual([]);
+  }, 60_000);
+
+  it('git am of the patches on the base reproduces the branch; the tip is the one-shot conversion', () => {
+    const am = amOnto(repo, r.base, out);
+    expect(am.stderr).toBe('');
+    expect(am.status).toBe(0);
+    expect(git(am.dir, 'rev-parse', 'HEAD^{tree}')).toBe(git(repo, 'rev-parse', 'memdesc/all^{tree}'));
+    expect(r.tipEqualsOneShot).toBe(true);
+    // Independently: convert --write on another copy gives the same files.
+    const copy = copyTree(BLOBWORLD);
+    const one = runConvert({ path: copy, spec, kinds: [], all: true, write: true });
+    for (const f of one.files) expect(git(repo, 'show', `memdesc/all:${f.file}`), f.file).toBe(readFileSync(join(copy, f.file), 'utf8'));
+    expect(git(repo, 'diff', '--name-only', r.base, 'memdesc/all').trim().split('\n').sort()).toEqual(one.files.map((f) => f.file).sort());
+  });
+
+  it('writes a cover letter with the shortlog, the diffstat and a verification row per patch', () => {
+    expect(r.patches[0]).toBe(join(out, '0000-cover-letter.patch'));
+    expect(r.patches).toHaveLength(r.commits.length + 1);
+    const cover = readFileSync(r.patches[0]!, 'utf8');
+    expect(cover).toContain(`Subject: [PATCH 00/${r.commits.length}] Split struct blob into memory descriptors`);
+    expect(cover).not.toContain('*** ');
+    expect(cover).toContain('  cache: Convert cache_of() to use cacheobjs');
+    expect(cover).toMatch(/files changed/);
+    expect(cover.match(/^ {2}\d{3} {2}passed/gm)).toHaveLength(r.commits.length);
+  });
+
+  it('a directory outside git gets a scratch repository', async () => {
+    const dir = copyTree(BLOBWORLD);
+    const o = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'p');
+    const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o });
+    expect(s.scratch).toBe(true);
+    expect(s.branch).toBe('memdesc/net');
+    expect(s.commits[0]!.subject).toBe('net/netbuf: Create struct netbuf');
+    expect(s.tipEqualsOneShot).toBe(true);
+    expect(existsSync(join(dir, '.git'))).toBe(false);
+    expect(git(s.repo, 'log', '--format=%s', '-1', s.base).trim()).toMatch(/^base: /);
+  }, 30_000);
+
+  it('refuses bad input with one line and exit 2', () => {
+    const bad = (args: string[]) => {
+      const x = cli(['series', ...args]);
+      expect(x.status, x.stderr).toBe(2);
+      expect(x.stderr.trim().split('\n')).toHaveLength(1);
+      return x.stderr;
+    };
+    expect(bad(['frobnicate', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none')])).toMatch(/unknown kind 'frobnicate'/);
+    const full = mkdtempSync(join(tmpdir(), 'memdesc-full-'));
+    writeFileSync(join(full, 'x'), 'x');
+    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', full])).toMatch(/is not empty/);
+    const notProject = mkdtempSync(join(tmpdir(), 'memdesc-np-'));
+    mkdirSync(join(notProject, 'src'));
+    expect(bad(['--all', notProject, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'out')])).toMatch(/not a TypeScript project/);
+    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json')])).toMatch(/--out/);
+    // The existing branch is not overwritten without --force.
+    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'o2')])).toMatch(/already exists/);
+  }, 60_000);
+
+  it('names subsystems the way kernel subjects do', () => {
+    expect(filePrefix('mm/zsmalloc.ts')).toBe('mm/zsmalloc');
+    expect(filePrefix('mm/memory.ts')).toBe('mm');
+    expect(filePrefix('arch/x86/mm/pgtable.ts')).toBe('x86/mm');
+    expect(filePrefix('include/linux/mm_types.ts')).toBe('mm');
+    expect(filePrefix('kernel/fork.ts')).toBe('fork');
+    expect(filePrefix('src/net/buf.ts')).toBe('net/buf');
+    expect(prefixOf(['mm/slub.ts', 'mm/slab_common.ts'])).toBe('mm');
+  });
+});
