@@ -1,6 +1,6 @@
 /** Shared helpers for series tests: a git repository around a copy of a tree, applying patches, type-checking a commit. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProgram } from '../../src/analyzers/project.ts';
@@ -10,10 +10,17 @@ import { copyTree, git } from '../rewrite/helpers.ts';
 
 export { git };
 
-/** A copy of `src` as the only content of a fresh repository (one commit). */
-export function repoOf(src: string): string {
+/**
+ * A copy of `src` as the only content of a fresh repository (one commit). `modules`: the
+ * package's node_modules linked in, untracked, as in a checked-out project.
+ */
+export function repoOf(src: string, opts: { modules?: boolean } = {}): string {
   const dir = copyTree(src);
   git(dir, 'init', '-q');
+  if (opts.modules) {
+    symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(join(dir, '.git', 'info', 'exclude'), 'node_modules\n');
+  }
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'base');
   return dir;
