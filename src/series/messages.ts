@@ -138,7 +138,7 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
     const byField = new Map<string, number>();
     for (const x of sites) byField.set(`${x.field} (${x.access})`, (byField.get(`${x.field} (${x.access})`) ?? 0) + 1);
     const ev = [...new Set(sites.map((x) => x.evidence).filter(Boolean))].slice(0, 4);
-    parts.push(para(`Sites: ${sites.length} (${[...byField].map(([f, n]) => `${f} x${n}`).join(', ')}), e.g. ${sites.slice(0, 3).map((x) => `${x.file}:${x.line}`).join(', ')}.`));
+    parts.push(para(`Sites (lines of the base): ${sites.length} (${[...byField].map(([f, n]) => `${f} x${n}`).join(', ')}), e.g. ${sites.slice(0, 3).map((x) => `${x.file}:${x.line}`).join(', ')}.`));
     if (ev.length) parts.push(`Evidence:\n${ev.map((e) => `  - ${wrapLines(e, 66).join('\n    ')}`).join('\n')}`);
   }
   return parts.join('\n\n');
@@ -150,6 +150,6 @@ export function commitMessage(trees: StepTree[], prev: ConvertReport | undefined
   const bodies = trees.map((t, i) => stepBody(t, i === 0 ? prev : trees[i - 1]!.report, m));
   const parts = [subject, ...bodies];
   if (merged.length) parts.push(para(`This patch also carries ${merged.length === 1 ? 'a step' : 'steps'} that could not stand on ${merged.length === 1 ? 'its' : 'their'} own (${merged.join('; ')}).`));
-  parts.push(`Checked by memdesc series: ${verdict}.`);
+  parts.push(`Checked by memdesc series:\n${verdict.split('; ').map((v) => `  ${v}`).join('\n')}`);
   return `${parts.join('\n\n')}\n`;
 }

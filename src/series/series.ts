@@ -17,7 +17,7 @@ import { kindPlans, selectKinds } from '../rewrite/kinds.ts';
 import type { ConvertReport } from '../rewrite/plan.ts';
 import { baseText, changedFiles, commit, formatPatches, openRepo, removeWorktree, type SeriesRepo } from './git.ts';
 import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
-import { buildTrees, seriesSteps, type StepTree, type TreeTexts } from './steps.ts';
+import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
 import { SeriesVerifier, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
 
@@ -148,49 +148,44 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const kindMap = new Map(kindPlans(opts.spec).map((k) => [k.name, k] as const));
     const m: MessageContext = { kinds: kindMap, pageClass: opts.spec.page.class, pageFile: opts.spec.page.file, placement: (k) => k.placement };
     const commits: SeriesCommit[] = [];
-    const problems: SeriesProblem[] = [];
-    const empty: string[] = [];
-    let pending: StepTree[] = [];
-    let pendingWhy: string[] = [];
-    let committed: TreeTexts = new Map();
-    let prevReport: ConvertReport | undefined;
     const t2 = performance.now();
+    const label = (i: number): string => mergedSubject([trees[i]!], m, trees[i]!.changed);
+    const { groups, empty, leftover } = groupCommits(trees, (t, i) => {
+      const v = results.get(i);
+      return !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
+    });
+    const problems: SeriesProblem[] = groups.flatMap((g) => g.carried).map((c) => ({ step: label(c.index), reason: c.reason }));
+    for (const c of leftover) problems.push({ step: label(c.index), reason: `never committed: ${c.reason}, and no later step type-checks and verifies` });
     // Base contents, read before the first commit changes the work tree.
     const base = new Map<string, string | undefined>();
     for (const t of trees) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
-    for (const [i, t] of trees.entries()) {
-      const label = mergedSubject([t], m, t.changed);
-      if (t.empty) { empty.push(label); continue; }
-      pending.push(t);
-      const v = results.get(i);
-      const why = !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
-      if (why) { problems.push({ step: label, reason: why }); pendingWhy.push(`${label}: ${why}`); continue; }
+    let committed: TreeTexts = new Map();
+    let prevReport: ConvertReport | undefined;
+    for (const g of groups) {
+      const t = g.trees[g.trees.length - 1]!;
       const files = new Map<string, string | null>();
       for (const f of new Set([...t.texts.keys(), ...committed.keys()])) {
         const text = t.texts.get(f) ?? base.get(f) ?? null;
         if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
       }
-      const verification = v ?? 'not verified: no simulation';
+      const verification = results.get(g.indices[g.indices.length - 1]!) ?? 'not verified: no simulation';
       const verdict = `type-check passed (${t.typecheck.files} files checked); ${verdictText(verification)}`;
       const changed = [...files.keys()].sort();
-      const msg = commitMessage(pending, prevReport, m, changed, verdict, pendingWhy);
+      const msg = commitMessage(g.trees, prevReport, m, changed, verdict, g.carried.map((c) => `${label(c.index)}: ${c.reason}`));
       const sha = commit(repo, files, msg);
-      commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: pending.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification });
+      commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: g.trees.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification });
       committed = new Map(t.texts);
       prevReport = t.report;
-      pending = [];
-      pendingWhy = [];
     }
-    for (const t of pending) problems.push({ step: mergedSubject([t], m, t.changed), reason: 'never committed: no later step type-checks and verifies' });
     timings.commit = Math.round(performance.now() - t2);
 
     const full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
-    const complete = pending.length === 0;
+    const complete = leftover.length === 0;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
-    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty, performance.now() - t0));
+    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty.length, performance.now() - t0));
     timings.total = Math.round(performance.now() - t0);
-    return { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, commits, patches, out, title, empty, problems, tipEqualsOneShot, complete, timings };
+    return { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
   } finally {
     verifier?.cleanup();
     removeWorktree(repo);
@@ -220,7 +215,7 @@ function seriesTitle(kinds: string[], pageClass: string, all: boolean): string {
   return all ? `Split ${page} into memory descriptors` : `Separate ${kinds.join(', ')} from ${page}`;
 }
 
-function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: string[], elapsedMs: number): string {
+function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number): string {
   const lines: string[] = [];
   lines.push(...wrapText(`${title}, one reviewable step at a time. For each kind: create the descriptor (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the dead union members go last. Every patch type-checks and was run against the base; the last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
   lines.push('');
@@ -244,7 +239,7 @@ function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[]
     lines.push('Steps that could not stand on their own (carried by the next patch):');
     for (const p of problems) lines.push(`  ${p.step}: ${p.reason}`);
   }
-  if (empty.length) lines.push('', `${empty.length} planned step${empty.length === 1 ? '' : 's'} changed nothing (done by an earlier patch).`);
+  if (empty) lines.push('', `${empty} planned step${empty === 1 ? '' : 's'} changed nothing (done by an earlier patch).`);
   lines.push('', `Built by memdesc series in ${secs(elapsedMs)}.`);
   return lines.join('\n');
 }

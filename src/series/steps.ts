@@ -164,3 +164,34 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
   }
   return out;
 }
+
+export interface CommitGroup {
+  /** The steps one commit carries: the ones that could not stand alone, then the one that can. */
+  trees: StepTree[];
+  indices: number[];
+  /** Why each carried step could not be committed on its own. */
+  carried: Array<{ index: number; reason: string }>;
+}
+
+/**
+ * Which trees become commits: a tree that changes nothing is dropped; one that fails
+ * (`failure` returns why: it does not type-check or verify) is never committed, its changes
+ * go into the next tree that passes. Trees that fail after the last pass are `leftover`.
+ */
+export function groupCommits(trees: StepTree[], failure: (t: StepTree, index: number) => string | undefined): {
+  groups: CommitGroup[]; empty: number[]; leftover: Array<{ index: number; reason: string }>;
+} {
+  const groups: CommitGroup[] = [];
+  const empty: number[] = [];
+  let cur: CommitGroup = { trees: [], indices: [], carried: [] };
+  for (const [i, t] of trees.entries()) {
+    if (t.empty) { empty.push(i); continue; }
+    cur.trees.push(t);
+    cur.indices.push(i);
+    const why = failure(t, i);
+    if (why) { cur.carried.push({ index: i, reason: why }); continue; }
+    groups.push(cur);
+    cur = { trees: [], indices: [], carried: [] };
+  }
+  return { groups, empty, leftover: cur.carried };
+}

@@ -12,7 +12,7 @@ import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { overlayProgram, typeErrors } from '../../src/rewrite/check.ts';
 import { kindPlans } from '../../src/rewrite/kinds.ts';
 import { planConversion } from '../../src/rewrite/plan.ts';
-import { seriesSteps } from '../../src/series/steps.ts';
+import { groupCommits, seriesSteps, type StepTree } from '../../src/series/steps.ts';
 import { planUnits } from '../../src/series/units.ts';
 import { BLOBWORLD } from '../rewrite/helpers.ts';
 
@@ -67,5 +67,16 @@ describe('converter options for series', () => {
     const netFirst = steps.find((s) => s.kind === 'net' && s.role === 'convert')!;
     expect(netFirst.kinds).toEqual(['cache', 'net']);
     expect(Object.keys(netFirst.scope)).toEqual(['net']);
+  });
+
+  it('never commits a failing step: it is carried by the next one that passes; empty steps are dropped', () => {
+    const tree = (empty: boolean): StepTree => ({ empty } as StepTree);
+    const trees = [tree(false), tree(false), tree(true), tree(false), tree(false), tree(false)];
+    const bad = new Map([[1, 'does not type-check'], [3, 'does not verify'], [5, 'does not verify']]);
+    const g = groupCommits(trees, (_t, i) => bad.get(i));
+    expect(g.groups.map((x) => x.indices)).toEqual([[0], [1, 3, 4]]);
+    expect(g.groups[1]!.carried).toEqual([{ index: 1, reason: 'does not type-check' }, { index: 3, reason: 'does not verify' }]);
+    expect(g.empty).toEqual([2]);
+    expect(g.leftover).toEqual([{ index: 5, reason: 'does not verify' }]);
   });
 });
