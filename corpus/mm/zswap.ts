@@ -20,8 +20,9 @@
  *
  * There is no swap device behind zswap (writeback disabled), so the pool never shrinks by
  * writing entries back: a store that would exceed max_pool_percent is rejected and reclaim
- * keeps the page. Pages that compress so badly that zsmalloc would store them in a huge
- * class (one object per page: nothing saved) are rejected too (reject_compress_poor).
+ * keeps the page. As in v5.10, a page that compresses badly still goes to zsmalloc, which
+ * keeps it in a huge class (one object per page, the handle in the page); only output larger
+ * than zsmalloc's largest object is rejected (reject_compress_poor).
  *
  * Allocations happen inside reclaim. The kernel runs reclaim with PF_MEMALLOC, which gives
  * them the memory reserves and keeps them from recursing into reclaim; here they pass
@@ -43,7 +44,7 @@ import { swp_type, swp_offset, type swp_entry_t, MAX_SWAPFILES } from '../arch/x
 import { ZS_MM_RO, ZS_MM_WO } from '../include/linux/zsmalloc.ts';
 import {
   type ZsPool, zs_create_pool, zs_destroy_pool, zs_malloc, zs_free, zs_map_object, zs_unmap_object, zs_get_total_pages, zs_compact,
-  zs_huge_class_size,
+  ZS_MAX_ALLOC_SIZE,
 } from './zsmalloc.ts';
 import { vzalloc, vfree } from '../include/linux/vmalloc.ts';
 import { read32, read32s, write32, read64, write64, bytes, copy_to, copy_from } from '../sim/memory.ts';
@@ -302,8 +303,8 @@ export function zswap_store(page: Page): boolean {
       return false;
     }
     length = dst.length;
-    // One object per page in a huge class saves nothing: not worth keeping.
-    if (length >= zs_huge_class_size(zswap_pool.zpool)) {
+    // zs_malloc() cannot take more than ZS_MAX_ALLOC_SIZE; huge-class sizes below it are kept.
+    if (length > ZS_MAX_ALLOC_SIZE) {
       zswap_stats.reject_compress_poor++;
       kmem_cache_free(zswap_entry_cache!, entry);
       trace_zswap('zswap_reject', page, offset, `reason=compress_poor length=${length}`);

@@ -38,13 +38,24 @@ export interface MmState {
 /**
  * The page content for a stamp: a 64-byte record derived from the stamp, repeated, with the
  * record number in its first word. Unique per stamp and position, and compressible like real
- * anonymous memory, so zswap keeps it.
+ * anonymous memory, so zswap keeps it. One stamp in 16 is mostly noise (packed or encrypted
+ * data): it compresses to more than zsmalloc's huge-class size, so zswap keeps it in a huge
+ * class; one in 64 is all noise and does not compress at all (zswap rejects it).
  */
 export function page_pattern(stamp: number): Uint8Array {
   const words = new Uint32Array(PAGE_SIZE / 4);
   const base = Math.imul(stamp, 0x9e3779b1) >>> 0;
   for (let i = 0; i < words.length; i++) {
     words[i] = (i & 15) === 0 ? (base ^ (i >>> 4)) >>> 0 : (base + Math.imul(i & 15, 0x85ebca6b)) >>> 0;
+  }
+  const noisy = (stamp & 15) === 5 ? (PAGE_SIZE * 7) / 8 : (stamp & 63) === 11 ? PAGE_SIZE : 0;
+  let x = (base | 1) >>> 0;
+  // xorshift32 from the stamp: incompressible, and still unique per stamp and position.
+  for (let i = 1; i < noisy / 4; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    if ((i & 15) !== 0) words[i] = x;
   }
   return new Uint8Array(words.buffer);
 }
