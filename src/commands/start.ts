@@ -1,33 +1,101 @@
 /**
- * `memdesc start` (what `npm start` runs): the main job on the bundled corpus. analyze finds and
- * classifies every raw struct page access; convert plans the conversion of every kind (in memory:
- * the bundled corpus is never written); verify runs every workload x seed on a scratch copy with
- * the conversion applied and on the original, and compares. Prints a summary with timings; exit 1
- * when the converted corpus does not verify.
+ * `memdesc start` (what `npm start` runs): the whole pipeline on the bundled corpus.
+ *  1. analyze: find and classify every raw struct page access;
+ *  2. series: the conversion of every kind as a patch series, each patch type-checked and
+ *     verified against the base, in a scratch repository `out/corpus` (base commit + branch
+ *     memdesc/all; the bundled corpus is never written), patches and cover letter in `out/series`;
+ *  3. track: every commit of that series measured, the cover letter's patches judged at the tip,
+ *     and the HTML report `out/report.html`.
+ * Prints a summary with timings, the status table at the tip against the base, and where the
+ * files are. Exit 1 when a patch does not verify or the series stops short.
  */
-import { relative, sep } from 'node:path';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CheckFailed } from '../errors.ts';
+import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { builtinSpec } from '../model/builtin.ts';
-import { verifyOptionsFromFlags } from './verify.ts';
+import type { PlanProgress, TrackReport } from '../model/progress.ts';
+import type { Spec } from '../model/spec.ts';
+import { parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
+import { progressBar } from './progress-bar.ts';
+
+interface StartFlags {
+  out?: string;
+  seeds?: string;
+  tipSeeds?: string;
+  workloads?: string;
+  jobs?: string;
+}
+
+const BRANCH = 'memdesc/all';
 
 function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The parts of `out` that start owns; they are replaced on every run, nothing else is touched. */
+export function startPaths(out: string): { series: string; repo: string; html: string } {
+  return { series: join(out, 'series'), repo: join(out, 'corpus'), html: join(out, 'report.html') };
+}
+
+function prepareOut(out: string): ReturnType<typeof startPaths> {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out}: not a directory`);
+  const p = startPaths(out);
+  // out/corpus is a repository start made; anything else there is not ours to delete.
+  if (existsSync(p.repo) && !(existsSync(join(p.repo, '.git')) && existsSync(join(p.repo, 'sim')))) {
+    throw new UsageError(`${p.repo} exists and is not a corpus repository made by memdesc start: move it away or choose another --out`);
+  }
+  if (existsSync(p.series) && readdirSync(p.series).some((f) => !f.endsWith('.patch'))) {
+    throw new UsageError(`${p.series} holds files other than patches: move them away or choose another --out`);
+  }
+  rmSync(p.repo, { recursive: true, force: true });
+  return p;
+}
+
+/** Per kind: descriptor, raw accesses at the base and at the tip, converted at the tip, % done. */
+export function renderStartStatus(report: TrackReport, spec: Spec, plan?: PlanProgress): string {
+  const base = report.points[0]!;
+  const tip = report.points[report.points.length - 1]!;
+  const rows: string[][] = [['kind', 'descriptor', 'raw at base', 'raw at tip', 'converted', 'done']];
+  for (const k of spec.kinds) {
+    const b = base.kinds[k.name]!;
+    const t = tip.kinds[k.name]!;
+    rows.push([k.name, k.descriptor?.class ?? '-', String(b.remaining), String(t.remaining), String(t.converted), `${t.percent.toFixed(1)}%`]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+  const lines = [...table, '', `unknown: ${base.unknown} at the base, ${tip.unknown} at the tip; residue: ${base.residue} at the base, ${tip.residue} at the tip`];
+  if (plan) {
+    const count = (s: string): number => plan.patches.filter((p) => p.state === s).length;
+    lines.push(`the series' own cover letter as a plan, at the tip: ${count('done')} done, ${count('not done')} not done, ${count('not applicable')} not applicable of ${plan.patches.length}`);
+    for (const p of plan.patches.filter((x) => x.state === 'not done')) lines.push(`  not done: [${p.number}] ${p.subject} — ${p.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the main job on the bundled corpus: analyze -> convert (all kinds, scratch copy) -> verify (npm start)')
-    .option('--seeds <seeds>', 'verify: N (seeds 1..N), a..b, or a list (default 16)')
-    .option('--workloads <list>', 'verify: comma-separated workloads (default: all)')
-    .option('--jobs <n>', 'verify: parallel simulations (default: available cores)')
-    .action(async (flags: { seeds?: string; workloads?: string; jobs?: string }) => {
-      const vopts = verifyOptionsFromFlags(flags);
+    .description('the whole pipeline on the bundled corpus (npm start): analyze -> verified patch series (all kinds) -> track -> HTML report')
+    .option('--out <dir>', 'where the results go: series/, corpus/ (the scratch repository), report.html (default: out)')
+    .option('--seeds <seeds>', "each patch's verification: N (seeds 1..N), a..b or a list (default 2)")
+    .option('--tip-seeds <seeds>', 'the last patch: every workload with these seeds (default 16)')
+    .option('--workloads <list>', "each patch's verification: workloads (default mixed)")
+    .option('--jobs <n>', 'parallel simulations (default: available cores)')
+    .action(async (flags: StartFlags) => {
+      const verify = {
+        ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
+        ...(flags.tipSeeds !== undefined ? { tipSeeds: parseSeeds(flags.tipSeeds) } : {}),
+        ...(flags.workloads !== undefined ? { workloads: parseWorkloads(flags.workloads) } : {}),
+        ...(flags.jobs !== undefined ? { jobs: parsePositive('jobs', flags.jobs) } : {}),
+      };
+      const out = resolve(flags.out ?? 'out');
+      const show = (p: string): string => relative(process.cwd(), p) || '.';
+      const paths = prepareOut(out);
       const spec = builtinSpec();
-      const out = (s: string): void => void process.stdout.write(`${s}\n`);
-      out(`memdesc start: analyze -> convert -> verify on ${relative(process.cwd(), BUNDLED_CORPUS) || '.'}`);
+      const say = (s: string): void => void process.stdout.write(`${s}\n`);
+      say(`memdesc start: analyze -> series -> track on ${show(BUNDLED_CORPUS)}`);
       const t0 = performance.now();
 
       const { analyzePath } = await import('../analyzers/analyze.ts');
@@ -36,29 +104,72 @@ export function registerStart(program: Command): void {
       const kinds = Object.entries(a.summary.byKind)
         .map(([k, row]) => [k, Object.values(row).reduce((n, c) => n + c.remaining + c.converted, 0)] as const)
         .filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-      out(`  analyze  ${secs(t1 - t0).padStart(7)}  ${a.summary.findings} raw accesses in ${a.summary.files} files (${kinds}); ${a.summary.unknown} unknown, ${a.summary.residue} residue, ${a.summary.wrappers} wrappers`);
+      say(`  analyze ${secs(t1 - t0).padStart(8)}  ${a.summary.findings} raw accesses in ${a.summary.files} files (${kinds}); ${a.summary.unknown} unknown, ${a.summary.residue} residue, ${a.summary.wrappers} wrappers`);
 
-      const { runConvert } = await import('../rewrite/driver.ts');
-      const c = runConvert({ spec, kinds: [], all: true, path: BUNDLED_CORPUS, retire: true });
-      const t2 = performance.now();
-      const overrides = Object.fromEntries(c.plan.changes.filter((x) => x.after !== null)
-        .map((x) => [relative(c.root, x.file).split(sep).join('/'), x.after as string]));
-      const sites = Object.values(c.plan.report.converted).reduce((n, k) => n + k, 0);
-      out(`  convert  ${secs(t2 - t1).padStart(7)}  ${sites} sites (${Object.entries(c.plan.report.converted).map(([k, n]) => `${k} ${n}`).join(', ')}), ` +
-        `${c.plan.report.functions.length} function signatures, ${c.files.filter((f) => f.status === 'created').length} files created, ${c.files.length} changed; type-checks, second run is a no-op; ${c.plan.report.skipped.length} sites left`);
-
-      const { verifyTrees } = await import('../verify/verify.ts');
-      const v = await verifyTrees({ dir: BUNDLED_CORPUS, overrides, label: 'converted corpus (scratch copy)' }, BUNDLED_CORPUS, vopts);
-      const t3 = performance.now();
-      const verdict = v.ok ? 'identical' : `DIFFERENT in ${v.mismatches.length} of ${v.pairs} pairs (first: ${v.first!.workload} seed ${v.first!.seed}: ${v.first!.reason})`;
-      out(`  verify   ${secs(t3 - t2).padStart(7)}  ${verdict}: ${v.workloads.length} workloads x ${v.seeds.length} seeds x 2 trees, ` +
-        `${v.opsCompared.toLocaleString('en-US')} operations and ${v.eventsCompared.toLocaleString('en-US')} events compared (${v.jobs} in parallel)`);
-      out(`  total    ${secs(t3 - t0).padStart(7)}`);
-      if (!v.ok) {
-        const { renderVerifyText } = await import('../verify/report-text.ts');
-        out('');
-        process.stdout.write(renderVerifyText(v));
-        throw new CheckFailed('the converted corpus does not verify');
+      const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
+      const { buildSeries } = await import('../series/series.ts');
+      let s;
+      try {
+        s = await buildSeries({
+          path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, force: true, scratchAt: paths.repo, verify,
+          ...(bar ? { onProgress: (l: string) => {
+            const m = /^\s*step (\d+)\/(\d+) (.*?):/.exec(l);
+            if (m) bar.update(Number(m[1]), Number(m[2]), `series: ${m[3]}`);
+          } } : {}),
+        });
+      } finally {
+        bar?.end();
       }
+      const t2 = performance.now();
+      const tipV = s.commits.at(-1)?.verification;
+      const stepV = s.commits.length > 1 ? s.commits[0]!.verification : undefined;
+      const describe = (v: typeof tipV): string => (v === undefined || typeof v === 'string' ? 'not verified' : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seeds`);
+      const bad = s.commits.filter((c) => typeof c.verification !== 'string' && !c.verification.ok);
+      say(`  series  ${secs(t2 - t1).padStart(8)}  ${s.commits.length} patches on ${BRANCH}, each type-checked and ${bad.length === 0 ? 'verified identical to the base' : `verified: ${bad.length} DIFFERENT`} ` +
+        `(${stepV ? `${describe(stepV)} each, ` : ''}the last ${describe(tipV)}); ${s.problems.length} steps carried by the next, ${s.empty.length} empty; tip ${s.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} convert --all --write`);
+
+      const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }] = await Promise.all([
+        import('../track/track.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/html.ts'),
+      ]);
+      const tbar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
+      let tr;
+      try {
+        tr = await trackHistory({
+          spec, repo: paths.repo, range: BRANCH, cacheDir: false,
+          ...(tbar ? { onProgress: (d: number, n: number, c: { subject: string }) => tbar.update(d, n, `track: ${c.subject}`) } : {}),
+        });
+      } finally {
+        tbar?.end();
+      }
+      const report = tr.report;
+      const cover = join(paths.series, '0000-cover-letter.patch');
+      const plan = readPlanFile(cover);
+      report.plan = planProgress(plan, tr.newestFacts(), spec);
+      writeAtomic(paths.html, renderTrackHtml(report));
+      const t3 = performance.now();
+      say(`  track   ${secs(t3 - t2).padStart(8)}  ${report.points.length} commits (base + ${report.points.length - 1}), ${report.cache.analyzedFiles} file analyses, ${report.cache.reusedFiles} reused; plan of ${plan.patches.length} patches read back from the cover letter`);
+      say(`  total   ${secs(t3 - t0).padStart(8)}`);
+      say('');
+      say(`status at the tip of ${BRANCH} (${show(paths.repo)}) against the base:`);
+      say('');
+      process.stdout.write(renderStartStatus(report, spec, report.plan));
+      say('');
+      say('files:');
+      say(`  ${show(paths.series)}/       the cover letter and ${s.commits.length} patches (git am them onto a copy of ${show(BUNDLED_CORPUS)})`);
+      say(`  ${show(paths.repo)}/       the scratch repository: the base commit and branch ${BRANCH}`);
+      say(`  ${show(paths.html)}   the progress report (burndown per kind, status, residue, plan)`);
+      if (!s.complete) throw new CheckFailed('the series stops short: a step up to the one-shot result does not type-check or verify');
+      if (bad.length > 0) throw new CheckFailed(`${bad[0]!.subject}: does not verify`);
     });
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new InputError(`cannot write ${file}: ${(e as Error).message}`);
+  }
 }

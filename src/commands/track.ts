@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import type { TrackReport } from '../model/progress.ts';
+import { progressBar } from './progress-bar.ts';
 
 interface TrackFlags {
   range?: string;
@@ -50,27 +51,6 @@ export function renderTrackTable(report: TrackReport): string {
     for (const p of report.plan.patches) out.push(`  [${p.number}] ${p.state.padEnd(14)} ${p.subject} — ${p.reason}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-/**
- * A one-line bar redrawn with \r: a single counter needs no dependency (cli-progress would
- * bring its own rendering and terminal handling for what is ten lines here).
- */
-function progressBar(stream: NodeJS.WriteStream): { update(done: number, total: number, label: string): void; end(): void } {
-  let drawn = false;
-  return {
-    update(done, total, label) {
-      const width = 30;
-      const fill = Math.round((done / total) * width);
-      const cols = stream.columns ?? 80;
-      const text = `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total} ${label}`;
-      stream.write(`\r${text.slice(0, cols - 1).padEnd(Math.min(cols - 1, text.length + 10))}`);
-      drawn = true;
-    },
-    end() {
-      if (drawn) stream.write(`\r${' '.repeat((stream.columns ?? 80) - 1)}\r`);
-    },
-  };
 }
 
 function writeAtomic(file: string, text: string, what: string): void {

@@ -67,9 +67,13 @@ function identityFlags(cwd: string): string[] {
   return email && name ? [] : ['-c', `user.email=${email || 'memdesc@localhost'}`, '-c', `user.name=${name || 'memdesc'}`];
 }
 
-export function openRepo(path: string, opts: { base?: string; branch: string; force?: boolean }): SeriesRepo {
+/**
+ * `scratchAt`: always make a scratch repository, at that directory (which must not exist), even
+ * for a project inside git: its working-tree content is the base, and the repository stays there.
+ */
+export function openRepo(path: string, opts: { base?: string; branch: string; force?: boolean; scratchAt?: string }): SeriesRepo {
   const abs = resolve(path);
-  const top = tryRun(abs, ['rev-parse', '--show-toplevel']);
+  const top = opts.scratchAt === undefined ? tryRun(abs, ['rev-parse', '--show-toplevel']) : undefined;
   if (top) {
     const prefix = relative(top, abs).split(sep).join('/');
     const base = tryRun(top, ['rev-parse', '--verify', '--quiet', `${opts.base ?? 'HEAD'}^{commit}`]);
@@ -85,7 +89,8 @@ export function openRepo(path: string, opts: { base?: string; branch: string; fo
     return { repo: top, worktree, project, prefix, branch: opts.branch, base, scratch: false, identity: identityFlags(top) };
   }
   if (opts.base !== undefined && opts.base !== 'HEAD') throw new UsageError(`--base ${opts.base}: ${path} is not in a git repository (its current content is the base)`);
-  const repo = join(mkdtempSync(join(tmpdir(), 'memdesc-series-')), basename(abs));
+  if (opts.scratchAt !== undefined && existsSync(opts.scratchAt)) throw new UsageError(`${opts.scratchAt} already exists: the scratch repository needs a new directory`);
+  const repo = opts.scratchAt !== undefined ? resolve(opts.scratchAt) : join(mkdtempSync(join(tmpdir(), 'memdesc-series-')), basename(abs));
   cpSync(abs, repo, { recursive: true, filter: (p) => !/(^|[/\\])(node_modules|\.git)$/.test(p) });
   const nm = nearestNodeModules(abs);
   if (nm) symlinkSync(nm, join(repo, 'node_modules'), 'dir');

@@ -71,7 +71,18 @@ export function stepSubject(t: StepTree, m: MessageContext, files: string[]): st
   }
   if (s.role === 'rest') return `${prefixOf(files)}: Convert the remaining ${k.name} sites to ${k.desc ? plural(k) : `${k.name} names`}`;
   const names = s.unit!.names.map(fnText);
-  return `${prefixOf(s.unit!.files.length ? s.unit!.files : files)}: ${k.desc ? `Convert ${listNames(names)} to use ${plural(k)}` : `Use ${k.name} names in ${listNames(names)}`}`;
+  return `${prefixOf(s.unit!.files.length ? s.unit!.files : files)}: ${unitAction(k, names, s.unit!.keepsPage)}`;
+}
+
+/**
+ * "Convert f() to use ptdescs" (the kernel's wording for a function that now works on the
+ * descriptor); "Use struct ptdesc in f()" when f() keeps a page-typed parameter or return and only
+ * its body goes through the descriptor (the page is still used as a page there, e.g. handed to
+ * generic code); "Use buddy names in f()" for a kind without a descriptor class.
+ */
+function unitAction(k: KindPlan, names: string[], keepsPage: boolean): string {
+  if (!k.desc) return `Use ${k.name} names in ${listNames(names)}`;
+  return keepsPage ? `Use struct ${k.desc.toLowerCase()} in ${listNames(names)}` : `Convert ${listNames(names)} to use ${plural(k)}`;
 }
 
 /** Subject of a commit that holds several steps (the ones before it did not type-check or verify). */
@@ -83,7 +94,7 @@ export function mergedSubject(trees: StepTree[], m: MessageContext, files: strin
     const k = m.kinds.get(trees[0]!.step.kind!)!;
     const names = convert.flatMap((t) => t.step.unit!.names.map(fnText));
     const unitFiles = [...new Set(convert.flatMap((t) => t.step.unit!.files))];
-    return `${prefixOf(unitFiles)}: ${k.desc ? `Convert ${listNames(names)} to use ${plural(k)}` : `Use ${k.name} names in ${listNames(names)}`}`;
+    return `${prefixOf(unitFiles)}: ${unitAction(k, names, convert.some((t) => t.step.unit!.keepsPage))}`;
   }
   return `${stepSubject(trees[trees.length - 1]!, m, files)} (with ${trees.length - 1} earlier step${trees.length === 2 ? '' : 's'})`;
 }
@@ -128,8 +139,11 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
   if (s.role === 'convert') {
     const names = s.unit!.names.map(fnText);
     const target = k.desc ? `struct ${k.desc.toLowerCase()}` : `the ${k.name} names`;
-    parts.push(para(`${listNames(names, 6)} ${names.length === 1 ? 'uses' : 'use'} ${m.pageClass} fields only as ${k.spec.description ?? `${k.name} pages`} do: convert ${names.length === 1 ? 'it' : 'them'} to ${target}.` +
-      (retyped.length ? ' Where a parameter or return value is only ever used as one, it takes the descriptor type itself; callers that still hold the old type convert at the call.' : '')));
+    const it = names.length === 1 ? 'it' : 'them';
+    parts.push(para(`${listNames(names, 6)} ${names.length === 1 ? 'uses' : 'use'} ${m.pageClass} fields only as ${k.spec.description ?? `${k.name} pages`} do: ` +
+      (!s.unit!.keepsPage
+        ? `convert ${it} to ${target}.${retyped.length ? ' Where a parameter or return value is only ever used as one, it takes the descriptor type itself; callers that still hold the old type convert at the call.' : ''}`
+        : `reach those fields through ${target}. The ${m.pageClass} itself stays where ${it} also ${names.length === 1 ? 'uses' : 'use'} it as a ${m.pageClass.toLowerCase()} (page-type tests, generic helpers).`)));
   } else {
     parts.push(para(`Convert the ${k.name} accesses the earlier patches left (outside the functions converted one by one).`));
   }

@@ -6,7 +6,7 @@
  * that fails is carried by the next one. Then `git format-patch` files and a cover letter.
  * Library code: returns a SeriesResult, throws typed errors.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
 import { loadProgram } from '../analyzers/project.ts';
@@ -33,6 +33,8 @@ export interface SeriesOptions {
   base?: string;
   /** Replace a non-empty `out` and an existing branch. */
   force?: boolean;
+  /** Commit into a new scratch repository at this directory (kept), even when `path` is in git. */
+  scratchAt?: string;
   verify?: SeriesVerifyOptions;
   /** Progress lines (the library never prints). */
   onProgress?: (line: string) => void;
@@ -76,7 +78,15 @@ export interface SeriesResult {
   timings: Record<string, number>;
 }
 
+/** Refuse a bad --out before any work; make its parent, where the result is assembled. */
 function checkOut(out: string, force: boolean): void {
+  const parent = dirname(out);
+  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new UsageError(`--out ${out}: ${parent} is not a directory`);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${out}: cannot create ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: not a directory`);
   if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose another directory or pass --force to replace it`);
@@ -105,7 +115,11 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const projectDir = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
   if (!existsSync(join(projectDir, 'tsconfig.json'))) throw new InputError(`${opts.path}: not a TypeScript project (no tsconfig.json)`);
   const branch = `memdesc/${opts.all ? 'all' : kinds.map((k) => k.name).join('-')}`;
-  const repo = openRepo(projectDir, { branch, force: !!opts.force, ...(opts.base !== undefined ? { base: opts.base } : {}) });
+  const repo = openRepo(projectDir, {
+    branch, force: !!opts.force,
+    ...(opts.base !== undefined ? { base: opts.base } : {}),
+    ...(opts.scratchAt !== undefined ? { scratchAt: opts.scratchAt } : {}),
+  });
   let verifier: SeriesVerifier | undefined;
   try {
     // The one-shot conversion, with all of convert's checks: the series must end exactly here.

@@ -19,6 +19,11 @@ export interface Unit {
   files: string[];
   /** Functions the one-shot retypes among `names` ("page: Page -> slab: Slab"). */
   retyped: string[];
+  /**
+   * Some function of the unit takes or returns the page class and the conversion retypes none
+   * of its parameters or its return: only its body moves to the descriptor.
+   */
+  keepsPage: boolean;
   /** The raw accesses of this kind in the unit, with the analyzer's first piece of evidence. */
   sites: UnitSite[];
 }
@@ -37,6 +42,14 @@ interface FnInfo {
   /** Position in the program, for deterministic order. */
   order: number;
   callees: Set<string>;
+  /** Type names its parameters and return type refer to. */
+  signatureTypes: Set<string>;
+}
+
+function typeNames(t: ts.Node | undefined, out: Set<string>): void {
+  if (!t) return;
+  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
+  ts.forEachChild(t, (c) => typeNames(c, out));
 }
 
 /** Top-level functions (declarations and `const f = () => …`) and the names they call. */
@@ -46,14 +59,17 @@ function functionTable(det: DetailedAnalysis): Map<string, FnInfo> {
   let order = 0;
   for (const sf of ctx.files) {
     for (const st of sf.statements) {
-      const decls: Array<[string, ts.Node]> = [];
-      if (ts.isFunctionDeclaration(st) && st.name && st.body) decls.push([st.name.text, st.body]);
+      const decls: Array<[string, ts.Node, ts.SignatureDeclarationBase]> = [];
+      if (ts.isFunctionDeclaration(st) && st.name && st.body) decls.push([st.name.text, st.body, st]);
       else if (ts.isVariableStatement(st)) {
         for (const d of st.declarationList.declarations) {
-          if (ts.isIdentifier(d.name) && d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))) decls.push([d.name.text, d.initializer]);
+          if (ts.isIdentifier(d.name) && d.initializer && (ts.isArrowFunction(d.initializer) || ts.isFunctionExpression(d.initializer))) decls.push([d.name.text, d.initializer, d.initializer]);
         }
       }
-      for (const [name, body] of decls) {
+      for (const [name, body, sig] of decls) {
+        const signatureTypes = new Set<string>();
+        for (const p of sig.parameters) typeNames(p.type, signatureTypes);
+        typeNames(sig.type, signatureTypes);
         const callees = new Set<string>();
         const visit = (n: ts.Node): void => {
           if (ts.isCallExpression(n)) { const c = calleeName(n); if (c) callees.add(c); }
@@ -61,8 +77,10 @@ function functionTable(det: DetailedAnalysis): Map<string, FnInfo> {
         };
         visit(body);
         const prev = table.get(name);
-        if (prev) for (const c of callees) prev.callees.add(c);
-        else table.set(name, { name, file: ctx.rel(sf), order: order++, callees });
+        if (prev) {
+          for (const c of callees) prev.callees.add(c);
+          for (const t of signatureTypes) prev.signatureTypes.add(t);
+        } else table.set(name, { name, file: ctx.rel(sf), order: order++, callees, signatureTypes });
       }
     }
   }
@@ -101,6 +119,7 @@ function sccs(nodes: string[], edges: (n: string) => string[]): string[][] {
  */
 export function planUnits(det: DetailedAnalysis, kinds: KindPlan[], report: ConvertReport): Map<string, Unit[]> {
   const table = functionTable(det);
+  const pageClass = det.ctx.spec.page.class;
   const skipped = new Set(report.skipped.map((s) => `${s.file}:${s.line}:${s.column}`));
   const byDesc = new Map(kinds.filter((k) => k.desc).map((k) => [k.desc!, k.name] as const));
   const selected = new Set(kinds.map((k) => k.name));
@@ -163,10 +182,11 @@ export function planUnits(det: DetailedAnalysis, kinds: KindPlan[], report: Conv
         kind: k.name, names,
         files: [...new Set(names.flatMap((n) => [...keys.get(n)!]))].sort(),
         retyped: names.flatMap((n) => retyped.get(k.name)?.get(n) ?? []),
+        keepsPage: names.some((n) => table.get(n)!.signatureTypes.has(pageClass) && !retyped.get(k.name)?.has(n)),
         sites: names.flatMap((n) => siteList.get(`${k.name}\0${n}`) ?? []),
       };
     });
-    for (const f of files.sort()) units.push({ kind: k.name, names: [f], files: [f], retyped: [], sites: siteList.get(`${k.name}\0${f}`) ?? [] });
+    for (const f of files.sort()) units.push({ kind: k.name, names: [f], files: [f], retyped: [], keepsPage: false, sites: siteList.get(`${k.name}\0${f}`) ?? [] });
     out.set(k.name, units);
   }
   return out;

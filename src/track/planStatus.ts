@@ -16,7 +16,9 @@
  *  4. Patches naming functions (f(), brace groups like pgtable_{pte,pmd}_page_{ctor,dtor} expand):
  *     only the named functions declared in the tree count (a port need not have every arch
  *     function); not applicable when none is; not done when any of them still has raw accesses
- *     of the kind; done otherwise. The reason lists the functions left and the ones absent.
+ *     of the kind, or, for "Convert f() …", still takes or returns the page class and not the
+ *     descriptor ("Use struct X in f()" asks only for the body); done otherwise. The reason lists
+ *     the functions left and the ones absent.
  *  5. "… page->F …" (F a tracked page field): done when the kind has no raw accesses of F left.
  *  Everything else (no kind, no function, nothing measurable): not applicable, saying why.
  */
@@ -109,7 +111,9 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
     const absent = functions.filter((f) => !facts.functions.has(f));
     if (present.length === 0) return na(`${list(functions)} ${functions.length === 1 ? 'is' : 'are'} not declared in the tree`);
     if (!kind) return na(`the subject names no descriptor kind of the spec for ${list(present)}`);
-    const left = present.map((f) => leftIn(f, kind, facts, spec)).filter((x): x is string => x !== undefined);
+    // "Convert f() to use Xs" retypes f; "Use struct X in f()" only changes its body.
+    const retypes = /^convert\b/i.test(body);
+    const left = present.map((f) => leftIn(f, kind, facts, spec, retypes)).filter((x): x is string => x !== undefined);
     const missing = absent.length > 0 ? `; ${list(absent)} not in the tree` : '';
     if (left.length > 0) return { state: 'not done', reason: `${left.join('; ')}${missing}` };
     return { state: 'done', reason: `${list(present)} ${present.length === 1 ? 'has' : 'have'} no raw ${kind.name} accesses left${missing}` };
@@ -135,7 +139,7 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
  * for a wrapper (its body is a raw access, so it has no findings of its own), raw K call sites;
  * a signature still typed with the page class and not the descriptor.
  */
-function leftIn(f: string, kind: KindSpec, facts: TreeFacts, spec: Spec): string | undefined {
+function leftIn(f: string, kind: KindSpec, facts: TreeFacts, spec: Spec, retypes: boolean): string | undefined {
   const inBody = raw(facts, kind.name, (x) => x.function === f);
   if (inBody > 0) return `${f}() has ${plural(inBody, `raw ${kind.name} access`, `raw ${kind.name} accesses`)}`;
   const wrapper = facts.result.wrappers.find((w) => w.name === f);
@@ -143,6 +147,7 @@ function leftIn(f: string, kind: KindSpec, facts: TreeFacts, spec: Spec): string
     const calls = raw(facts, kind.name, (x) => x.wrapper === f);
     if (calls > 0) return `${f}() is a raw ${wrapper.field} wrapper with ${plural(calls, `${kind.name} call site`, `${kind.name} call sites`)}`;
   }
+  if (!retypes) return undefined;
   const types = facts.functions.get(f)!;
   const desc = kind.descriptor?.class;
   if (desc && types.has(spec.page.class) && !types.has(desc)) return `${f}() still takes or returns ${spec.page.class}, not ${desc}`;

@@ -107,6 +107,21 @@ describe('series on blobworld', () => {
     expect(git(s.repo, 'log', '--format=%s', '-1', s.base).trim()).toMatch(/^base: /);
   }, 30_000);
 
+  it('scratchAt: a project inside git still gets a scratch repository, there, with its working tree as the base', async () => {
+    const dir = repoOf(BLOBWORLD);
+    writeFileSync(join(dir, 'NOTES'), 'uncommitted\n');
+    const at = join(mkdtempSync(join(tmpdir(), 'memdesc-scratch-')), 'repo');
+    // --out's parent does not exist yet: it is made.
+    const o = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'deep', 'p');
+    const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o, scratchAt: at });
+    expect(s.scratch).toBe(true);
+    expect(s.repo).toBe(at);
+    expect(git(at, 'show', `${s.base}:NOTES`)).toBe('uncommitted\n');
+    expect(git(dir, 'branch', '--list', 'memdesc/*').trim()).toBe('');
+    expect(s.patches[0]).toBe(join(o, '0000-cover-letter.patch'));
+    await expect(buildSeries({ path: dir, spec, kinds: ['net'], out: `${o}2`, scratchAt: at })).rejects.toThrow(/already exists/);
+  }, 30_000);
+
   it('refuses bad input with one line and exit 2', () => {
     const bad = (args: string[]) => {
       const x = cli(['series', ...args]);
@@ -122,6 +137,7 @@ describe('series on blobworld', () => {
     mkdirSync(join(notProject, 'src'));
     expect(bad(['--all', notProject, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'out')])).toMatch(/not a TypeScript project/);
     expect(bad(['--all', repo, '--spec', join(repo, 'spec.json')])).toMatch(/--out/);
+    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(full, 'x', 'o')])).toMatch(/is not a directory/);
     // The existing branch is not overwritten without --force.
     expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'o2')])).toMatch(/already exists/);
   }, 60_000);

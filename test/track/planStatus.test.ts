@@ -61,6 +61,13 @@ describe('planProgress rules', () => {
     expect(partly).toEqual(['done', 'slab_done() has no raw slab accesses left; gone_fn() not in the tree']);
   });
 
+  it('"Use struct X in f()" asks only for the body: a page-typed signature may stay', () => {
+    expect(states('mm/slub: Use struct slab in slab_still_page()', 'mm/slub: Use struct slab in new_slab()')).toEqual([
+      ['done', 'slab_still_page() has no raw slab accesses left'],
+      ['not done', 'new_slab() has 1 raw slab access'],
+    ]);
+  });
+
   it('the kind comes from the subject first: the same function has no raw zpdesc accesses, only a Page signature', () => {
     expect(states('mm/slub: Convert new_slab() to use zpdescs')).toEqual([['not done', 'new_slab() still takes or returns Page, not Zpdesc']]);
     expect(states('mm/slub: Convert slab_done() to use zpdescs')).toEqual([['done', 'slab_done() has no raw zpdesc accesses left']]);
