@@ -22,6 +22,7 @@ interface SeriesFlags {
   tipSeeds?: string;
   force?: boolean;
   json?: boolean;
+  coverLetter?: string;
 }
 
 export function registerSeries(program: Command): void {
@@ -31,6 +32,7 @@ export function registerSeries(program: Command): void {
     .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json (default: the bundled corpus)')
     .option('--all', 'every kind of the spec')
     .option('--out <dir>', 'directory for 0000-cover-letter.patch, 0001-….patch, … (must be empty or absent)')
+    .option('--cover-letter <file>', 'write the cover letter here instead of --out, so that `git am DIR/*.patch` takes the patches alone')
     .option('--base <rev>', 'the revision the branch starts from (default HEAD)')
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
     .option('--seeds <seeds>', "each patch's verification: N (seeds 1..N), a..b or a list (default 2)")
@@ -60,6 +62,7 @@ export function registerSeries(program: Command): void {
       const r = await buildSeries({
         path, spec, kinds, all: !!flags.all, out: flags.out, force: !!flags.force, verify,
         ...(flags.base !== undefined ? { base: flags.base } : {}),
+        ...(flags.coverLetter !== undefined ? { coverLetter: flags.coverLetter } : {}),
         ...(flags.json ? {} : { onProgress: (l: string) => void process.stderr.write(`${l}\n`) }),
       });
       if (flags.json) {

@@ -35,8 +35,8 @@ function secs(ms: number): string {
 }
 
 /** The parts of `out` that start owns; they are replaced on every run, nothing else is touched. */
-export function startPaths(out: string): { series: string; repo: string; html: string } {
-  return { series: join(out, 'series'), repo: join(out, 'corpus'), html: join(out, 'report.html') };
+export function startPaths(out: string): { series: string; cover: string; repo: string; html: string } {
+  return { series: join(out, 'series'), cover: join(out, 'cover-letter.patch'), repo: join(out, 'corpus'), html: join(out, 'report.html') };
 }
 
 function prepareOut(out: string): ReturnType<typeof startPaths> {
@@ -111,7 +111,7 @@ export function registerStart(program: Command): void {
       let s;
       try {
         s = await buildSeries({
-          path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, force: true, scratchAt: paths.repo, verify,
+          path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo, verify,
           ...(bar ? { onProgress: (l: string) => {
             const m = /^\s*step (\d+)\/(\d+) (.*?):/.exec(l);
             if (m) bar.update(Number(m[1]), Number(m[2]), `series: ${m[3]}`);
@@ -142,8 +142,7 @@ export function registerStart(program: Command): void {
         tbar?.end();
       }
       const report = tr.report;
-      const cover = join(paths.series, '0000-cover-letter.patch');
-      const plan = readPlanFile(cover);
+      const plan = readPlanFile(paths.cover);
       report.plan = planProgress(plan, tr.newestFacts(), spec);
       writeAtomic(paths.html, renderTrackHtml(report));
       const t3 = performance.now();
@@ -155,9 +154,14 @@ export function registerStart(program: Command): void {
       process.stdout.write(renderStartStatus(report, spec, report.plan));
       say('');
       say('files:');
-      say(`  ${show(paths.series)}/       the cover letter and ${s.commits.length} patches (git am them onto a copy of ${show(BUNDLED_CORPUS)})`);
-      say(`  ${show(paths.repo)}/       the scratch repository: the base commit and branch ${BRANCH}`);
-      say(`  ${show(paths.html)}   the progress report (burndown per kind, status, residue, plan)`);
+      const files: Array<[string, string]> = [
+        [show(paths.cover), "the cover letter: shortlog, diffstat, each patch's verification"],
+        [`${show(paths.series)}/`, `${s.commits.length} patches: git am ${show(paths.series)}/*.patch on a git copy of ${show(BUNDLED_CORPUS)} gives the tip`],
+        [`${show(paths.repo)}/`, `the scratch repository: the base commit and branch ${BRANCH}`],
+        [show(paths.html), 'the progress report (burndown per kind, status, residue, plan)'],
+      ];
+      const w = Math.max(...files.map(([f]) => f.length));
+      for (const [f, what] of files) say(`  ${f.padEnd(w)}  ${what}`);
       if (!s.complete) throw new CheckFailed('the series stops short: a step up to the one-shot result does not type-check or verify');
       if (bad.length > 0) throw new CheckFailed(`${bad[0]!.subject}: does not verify`);
     });

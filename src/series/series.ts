@@ -35,6 +35,11 @@ export interface SeriesOptions {
   force?: boolean;
   /** Commit into a new scratch repository at this directory (kept), even when `path` is in git. */
   scratchAt?: string;
+  /**
+   * Write the cover letter to this file instead of `out/0000-cover-letter.patch`, so that
+   * `git am out/*.patch` takes the patches alone (git am stops at a cover letter: it has no diff).
+   */
+  coverLetter?: string;
   verify?: SeriesVerifyOptions;
   /** Progress lines (the library never prints). */
   onProgress?: (line: string) => void;
@@ -63,7 +68,7 @@ export interface SeriesResult {
   /** A scratch repository made for a project outside git (kept: it holds the branch). */
   scratch: boolean;
   commits: SeriesCommit[];
-  /** Absolute paths: the cover letter first, then the patches in order. */
+  /** Absolute paths: the cover letter first (wherever it was written), then the patches in order. */
   patches: string[];
   out: string;
   title: string;
@@ -197,7 +202,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const complete = leftover.length === 0;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
-    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty.length, performance.now() - t0));
+    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty.length, performance.now() - t0), opts.coverLetter);
     timings.total = Math.round(performance.now() - t0);
     return { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
   } finally {
@@ -259,8 +264,9 @@ function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[]
 }
 
 /** format-patch into a temp dir beside `out`, fill the cover letter, then move it into place. */
-function writePatches(repo: SeriesRepo, out: string, force: boolean, title: string, about: string): string[] {
+function writePatches(repo: SeriesRepo, out: string, force: boolean, title: string, about: string, coverLetter?: string): string[] {
   const tmp = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
+  const coverTmp = coverLetter !== undefined ? `${coverLetter}.${process.pid}.tmp` : undefined;
   try {
     const names = formatPatches(repo, tmp);
     const cover = names.find((n) => n.startsWith('0000-'));
@@ -270,16 +276,20 @@ function writePatches(repo: SeriesRepo, out: string, force: boolean, title: stri
         .replace('*** SUBJECT HERE ***', title)
         .replace('*** BLURB HERE ***', about);
       writeFileSync(p, text);
-      if (cover !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));
+      if (coverTmp !== undefined) renameSync(p, coverTmp);
+      else if (cover !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));
     }
     if (existsSync(out)) {
       if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty`);
       rmSync(out, { recursive: true, force: true });
     }
     renameSync(tmp, out);
+    if (coverTmp !== undefined && existsSync(coverTmp)) renameSync(coverTmp, coverLetter!);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    if (coverTmp !== undefined) rmSync(coverTmp, { force: true });
     throw e;
   }
-  return readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
+  const files = readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
+  return coverLetter !== undefined && existsSync(coverLetter) ? [resolve(coverLetter), ...files] : files;
 }

@@ -4,9 +4,10 @@
  * of the patches reproduces the branch, the tip is the one-shot conversion, and the user's
  * working tree is left alone. Bad input is one line and exit 2.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
@@ -113,12 +114,23 @@ describe('series on blobworld', () => {
     const at = join(mkdtempSync(join(tmpdir(), 'memdesc-scratch-')), 'repo');
     // --out's parent does not exist yet: it is made.
     const o = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'deep', 'p');
-    const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o, scratchAt: at });
+    const cover = join(o, '..', 'cover.patch');
+    const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o, scratchAt: at, coverLetter: cover });
     expect(s.scratch).toBe(true);
     expect(s.repo).toBe(at);
     expect(git(at, 'show', `${s.base}:NOTES`)).toBe('uncommitted\n');
     expect(git(dir, 'branch', '--list', 'memdesc/*').trim()).toBe('');
-    expect(s.patches[0]).toBe(join(o, '0000-cover-letter.patch'));
+    // The cover letter went elsewhere, so `git am DIR/*.patch` takes every file of DIR.
+    expect(s.patches[0]).toBe(resolve(cover));
+    expect(readFileSync(cover, 'utf8')).toMatch(/^Subject: \[PATCH 0+\/\d+\] Separate net from struct blob$/m);
+    const all = readdirSync(o).filter((f) => f.endsWith('.patch')).sort();
+    expect(all.map((f) => join(o, f))).toEqual(s.patches.slice(1));
+    const fresh = join(at, '..', 'am');
+    git(at, 'worktree', 'add', '-q', '--detach', fresh, s.base);
+    const am = spawnSync('git', ['-C', fresh, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'am', '-q', ...all.map((f) => join(o, f))], { encoding: 'utf8' });
+    expect(am.stderr).toBe('');
+    expect(am.status).toBe(0);
+    expect(git(fresh, 'rev-parse', 'HEAD^{tree}')).toBe(git(at, 'rev-parse', `${s.branch}^{tree}`));
     await expect(buildSeries({ path: dir, spec, kinds: ['net'], out: `${o}2`, scratchAt: at })).rejects.toThrow(/already exists/);
   }, 30_000);
 
