@@ -11,7 +11,12 @@
  * Rules, first match wins:
  *  1. "Create/Add/Introduce struct D" (D a descriptor): done when the kind's descriptor class is
  *     declared in the tree, not done otherwise.
- *  2. "Remove … from struct page": done when the kind has no raw accesses left, not done otherwise.
+ *     "Add K names to struct page" (K without a descriptor): done when the page class declares
+ *     the member names K's field map gives.
+ *  2. "Remove … from struct page": done when the kind has no raw accesses left, not done otherwise;
+ *     with no kind named, the page fields named ("Remove lru and private from struct page"):
+ *     done when the page class no longer declares them.
+ *  2b. "Convert the remaining K sites …": done when K has no raw accesses left.
  *  3. "Remove f() …": done when none of the named functions is declared any more.
  *  4. Patches naming functions (f(), brace groups like pgtable_{pte,pmd}_page_{ctor,dtor} expand):
  *     only the named functions declared in the tree count (a port need not have every arch
@@ -39,6 +44,8 @@ export interface TreeFacts {
   functions: ReadonlyMap<string, ReadonlySet<string>>;
   /** Kinds whose descriptor class is declared in the tree. */
   descriptors: ReadonlySet<string>;
+  /** Member names of the page class's declarations (renamed members, retired union members). */
+  pageMembers: ReadonlySet<string>;
 }
 
 /** Facts from the program the analyzer already built: a walk over its syntax trees, no type queries. */
@@ -56,7 +63,13 @@ export function treeFacts(d: DetailedAnalysis): TreeFacts {
     ts.forEachChild(n, visit);
   };
   for (const sf of d.ctx.files) visit(sf);
-  return { result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)) };
+  const pageMembers = new Set<string>();
+  for (const decl of d.ctx.pageDecls) {
+    if (ts.isClassDeclaration(decl) || ts.isInterfaceDeclaration(decl)) {
+      for (const m of decl.members) if (m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name))) pageMembers.add(m.name.text);
+    }
+  }
+  return { result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)), pageMembers };
 }
 
 function typeNames(t: ts.Node, out: Set<string>): void {
@@ -91,8 +104,36 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
       : { state: 'not done', reason: `descriptor class ${cls} is not declared in the tree` };
   }
 
+  // "Add buddy names to struct page": a kind without a descriptor gets its own member names.
+  const named = new RegExp(`\\b(?:add|introduce|define)\\s+(\\w+)\\s+names\\s+(?:to|in)\\s+(?:struct\\s+)?${escape(pageClass)}\\b`, 'i').exec(body);
+  const namedKind = named ? kindIn(named[1]!, spec, true) : undefined;
+  if (namedKind && !namedKind.descriptor) {
+    const names = [...new Set(namedKind.fields.flatMap((e) => e.to).filter((t) => !spec.page.fields.some((f) => f.name === t)))];
+    const missing = names.filter((n) => !facts.pageMembers.has(n));
+    if (names.length === 0) return na(`kind ${namedKind.name} renames no ${spec.page.class} field`);
+    return missing.length === 0
+      ? { state: 'done', reason: `${spec.page.class} declares ${names.join(', ')}` }
+      : { state: 'not done', reason: `${spec.page.class} does not declare ${missing.join(', ')}` };
+  }
+
   if (new RegExp(`\\bremove\\b.*\\bfrom\\s+(?:struct\\s+)?${escape(pageClass)}\\b`, 'i').test(body)) {
-    if (!kind) return na('the subject names no descriptor kind of the spec');
+    // "Remove lru and private from struct page": the members themselves, whoever used them.
+    const fields = kindIn(body, spec, false) ? [] : spec.page.fields.filter((f) => new RegExp(`\\b${escape(f.name)}\\b`).test(body.replace(/\bfrom\b.*$/i, '')));
+    if (fields.length > 0) {
+      const still = fields.filter((f) => facts.pageMembers.has(f.name)).map((f) => f.name);
+      return still.length === 0
+        ? { state: 'done', reason: `${spec.page.class} no longer declares ${fields.map((f) => f.name).join(', ')}` }
+        : { state: 'not done', reason: `${spec.page.class} still declares ${still.join(', ')}` };
+    }
+    if (!kind) return na('the subject names no descriptor kind or page field of the spec');
+    const left = raw(facts, kind.name);
+    return left === 0
+      ? { state: 'done', reason: `${kind.name} has no raw ${spec.page.class} accesses left` }
+      : { state: 'not done', reason: `${kind.name} still has ${plural(left, 'raw access', 'raw accesses')}` };
+  }
+
+  // "Convert the remaining slab sites to slabs": the kind has no raw accesses left.
+  if (kind && functions.length === 0 && /\bremaining\b/i.test(body)) {
     const left = raw(facts, kind.name);
     return left === 0
       ? { state: 'done', reason: `${kind.name} has no raw ${spec.page.class} accesses left` }

@@ -29,6 +29,8 @@ export function runTs(file: string): { status: number; stdout: string; stderr: s
 }
 
 export function git(dir: string, ...args: string[]): string {
+  // `git -C ''` would act on the repository the tests run in.
+  if (!dir) throw new Error(`git ${args.join(' ')}: no directory given`);
   const r = spawnSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;

@@ -68,6 +68,24 @@ describe('planProgress rules', () => {
     ]);
   });
 
+  it('"Add K names to struct page", "Remove F and G from struct page", "Convert the remaining K sites": measured on the page class and the counts', () => {
+    const subjects = ['mm: Add buddy names to struct page', 'mm: Remove lru and private from struct page', 'mm/slub: Convert the remaining slab sites to slabs', 'mm: Convert the remaining zpdesc sites to zpdescs'];
+    expect(states(...subjects)).toEqual([
+      ['not done', 'Page does not declare buddy_list, order'],
+      ['not done', 'Page still declares lru, private'],
+      ['not done', 'slab still has 2 raw accesses'],
+      ['done', 'zpdesc has no raw Page accesses left'],
+    ]);
+    // The same tree with the buddy names added and lru/private retired.
+    const facts = treeFacts(detailed);
+    const retired = { ...facts, pageMembers: new Set([...[...facts.pageMembers].filter((m) => m !== 'lru' && m !== 'private'), 'buddy_list', 'order']) };
+    const plan: SeriesPlan = { title: 'Split struct page', version: 1, author: 'A', patches: subjects.slice(0, 2).map((subject, i) => ({ number: i + 1, subject })) };
+    expect(planProgress(plan, retired, spec).patches.map((p) => [p.state, p.reason])).toEqual([
+      ['done', 'Page declares buddy_list, order'],
+      ['done', 'Page no longer declares lru, private'],
+    ]);
+  });
+
   it('the kind comes from the subject first: the same function has no raw zpdesc accesses, only a Page signature', () => {
     expect(states('mm/slub: Convert new_slab() to use zpdescs')).toEqual([['not done', 'new_slab() still takes or returns Page, not Zpdesc']]);
     expect(states('mm/slub: Convert slab_done() to use zpdescs')).toEqual([['done', 'slab_done() has no raw zpdesc accesses left']]);
