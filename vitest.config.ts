@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest leaves one core idle by default; the slow files mostly wait on child processes.
+    maxWorkers: 2,
   },
 });
