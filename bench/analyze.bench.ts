@@ -58,16 +58,17 @@ export function countLines(dir: string): number {
   return n;
 }
 
-/** Every path glob of the built-in spec, prefixed with `prefix/` (owners, page file, provenance files). */
+/** Every path glob of the built-in spec, prefixed with `prefix/` (page file, generic code, owners, provenance files). */
 export function prefixedSpec(prefix: string): unknown {
   const j = JSON.parse(readFileSync(BUILTIN_SPEC_FILE, 'utf8')) as {
     name: string;
-    page: { file: string };
+    page: { file: string; generic?: Array<{ files: string | string[] }> };
     kinds: Array<{ descriptor?: { file?: string } | string | null; owners?: Array<string | { files: string | string[] }>; provenance?: Array<string | { files?: string[] }> }>;
   };
   const p = (g: string) => `${prefix}/${g}`;
   j.name = `${j.name} (replicated under ${prefix}/)`;
   j.page.file = p(j.page.file);
+  j.page.generic = j.page.generic?.map((g) => ({ ...g, files: Array.isArray(g.files) ? g.files.map(p) : p(g.files) }));
   for (const k of j.kinds) {
     if (k.descriptor && typeof k.descriptor === 'object' && k.descriptor.file) k.descriptor.file = p(k.descriptor.file);
     k.owners = k.owners?.map((o) => (typeof o === 'string' ? p(o) : { ...o, files: Array.isArray(o.files) ? o.files.map(p) : p(o.files) }));

@@ -159,8 +159,11 @@ export function makePlan(reference: PreparedTree, opts: VerifyOptions): Plan {
   return { workloads, seeds, ops, ram: opts.ram, tracepoints: opts.tracepoints, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
 }
 
-/** Seeds split into batches: enough batches to keep every worker busy, few enough to amortise start-up. */
-export function chunkSeeds(seeds: number[], size = 4): number[][] {
+/**
+ * Seeds split into batches: enough batches to keep every worker busy, few enough to amortise
+ * start-up (a process's first boot also pays the host's page faults on a fresh RAM buffer).
+ */
+export function chunkSeeds(seeds: number[], size = 8): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < seeds.length; i += size) out.push(seeds.slice(i, i + size));
   return out;
