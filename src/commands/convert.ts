@@ -2,12 +2,14 @@
  * `memdesc convert <kind…|--all> [path]`: rewrite raw struct page field accesses to memory
  * descriptor accessors, convert whole functions, create descriptor types, retire dead union
  * members. Dry run (default) prints a unified diff; --write writes all files or none. Every run
- * checks that the result type-checks and that a second run changes nothing.
+ * checks that the result type-checks and that a second run changes nothing; --verify also runs
+ * the simulation on both trees before anything is written.
  */
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, sep } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.ts';
+import { CheckFailed, UsageError } from '../errors.ts';
+import { verifyOptionsFromFlags } from './verify.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { resolveSpec } from '../model/builtin.ts';
 
@@ -20,6 +22,10 @@ interface ConvertFlags {
   only?: string;
   json?: boolean;
   retire?: boolean;
+  verify?: boolean;
+  seeds?: string;
+  workloads?: string;
+  jobs?: string;
 }
 
 export function registerConvert(program: Command): void {
@@ -35,9 +41,15 @@ export function registerConvert(program: Command): void {
     .option('--only <file|function>', 'convert only the sites in this file (project-relative) or function')
     .option('--no-retire', 'keep union members and helpers that become unused')
     .option('--json', 'print the result as JSON (diff included)')
+    .option('--verify', 'run the simulation on the converted tree and the original (memdesc verify) before writing; a difference writes nothing and exits 1')
+    .option('--seeds <seeds>', 'with --verify: N (seeds 1..N), a..b or a list (default 16)')
+    .option('--workloads <list>', 'with --verify: workloads (default: all)')
+    .option('--jobs <n>', 'with --verify: parallel simulations (default: available cores)')
     .action(async (args: string[], flags: ConvertFlags) => {
       if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
+      for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);
+      const vopts = flags.verify ? verifyOptionsFromFlags({ seeds: flags.seeds, workloads: flags.workloads, jobs: flags.jobs }) : undefined;
       const spec = resolveSpec(flags.spec);
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
@@ -47,16 +59,29 @@ export function registerConvert(program: Command): void {
         path = last;
         kinds.pop();
       }
-      const { runConvert } = await import('../rewrite/driver.ts');
+      const { runConvert, writeConversion } = await import('../rewrite/driver.ts');
       const r = runConvert({
-        spec, kinds, all: !!flags.all, path, write: !!flags.write, force: !!flags.force,
+        spec, kinds, all: !!flags.all, path, write: !!flags.write, force: !!flags.force, deferWrite: !!flags.verify,
         ...(flags.only ? { only: flags.only } : {}), retire: flags.retire !== false,
       });
       const rep = r.plan.report;
+      let verdict: string | undefined;
+      if (vopts) {
+        const { verifyTrees } = await import('../verify/verify.ts');
+        const overrides = Object.fromEntries(r.plan.changes.map((c) => [relative(r.root, c.file).split(sep).join('/'), c.after] as const));
+        const v = await verifyTrees({ dir: r.root, overrides, label: 'converted (in memory)' }, r.root, vopts);
+        if (!v.ok) {
+          const { renderVerifyText } = await import('../verify/report-text.ts');
+          process.stdout.write(flags.json ? `${JSON.stringify({ version: 1, root: r.root, verification: v }, null, 2)}\n` : renderVerifyText(v));
+          throw new CheckFailed(`the conversion does not verify (${v.mismatches.length} of ${v.pairs} pairs differ); nothing was written`);
+        }
+        verdict = `verified identical to the original: ${v.workloads.length} workloads x ${v.seeds.length} seeds, ${v.opsCompared.toLocaleString('en-US')} operations compared`;
+        if (flags.write) writeConversion(r, !!flags.force);
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({
           version: 1, root: r.root, mode: flags.write ? 'write' : 'dry-run', written: r.written, files: r.files,
-          report: rep, checks: r.checks, diff: r.diff, timings: r.timings,
+          report: rep, checks: { ...r.checks, ...(verdict ? { verify: verdict } : {}) }, diff: r.diff, timings: r.timings,
         }, null, 2)}\n`);
         return;
       }
@@ -74,7 +99,7 @@ export function registerConvert(program: Command): void {
       for (const f of rep.functions) lines.push(`  converted: ${f.function}() ${f.change} (${f.file}:${f.line})`);
       if (rep.retired.helpers.length || rep.retired.members.length) lines.push(`  retired: ${[...rep.retired.helpers, ...rep.retired.members].join(', ')}`);
       if (r.checks.retireDropped) lines.push(`  note: ${r.checks.retireDropped}`);
-      lines.push(`  checks: type-check passed; a second run changes nothing`);
+      lines.push(`  checks: type-check passed; a second run changes nothing${verdict ? `; ${verdict}` : ''}`);
       if (rep.skipped.length) {
         lines.push(`  left untouched (${rep.skipped.length}):`);
         for (const s of rep.skipped) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.kind} ${s.field}: ${s.reason}`);

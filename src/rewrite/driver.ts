@@ -16,6 +16,11 @@ export interface RunOptions extends ConvertOptions {
   path: string;
   write?: boolean;
   force?: boolean;
+  /**
+   * With `write`: do the write's preparations (roll back an interrupted run, refuse a dirty
+   * tree) and all checks, but leave the writing to writeConversion() (after a verification).
+   */
+  deferWrite?: boolean;
 }
 
 export interface RunResult {
@@ -85,11 +90,21 @@ export function runConvert(opts: RunOptions): RunResult {
     files.push({ file: rel, status: c.before === null ? 'created' : 'modified' });
   }
   let written = false;
-  if (opts.write && plan.changes.length > 0) {
+  if (opts.write && !opts.deferWrite && plan.changes.length > 0) {
     writeAll(root, texts(plan));
     written = true;
   }
   lap('write', t);
   timings.total = Math.round(performance.now() - t0);
   return { root, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings };
+}
+
+/** Write a conversion planned with `deferWrite` (all files or none); returns whether anything was written. */
+export function writeConversion(r: RunResult, force = false): boolean {
+  if (r.plan.changes.length === 0) return false;
+  // The tree may have changed while the conversion was verified.
+  checkClean(r.root, force);
+  writeAll(r.root, new Map(r.plan.changes.map((c) => [c.file, c.after] as const)));
+  r.written = true;
+  return true;
 }

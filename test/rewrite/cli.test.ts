@@ -10,6 +10,7 @@ import { InputError, UsageError } from '../../src/errors.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { BLOBWORLD, cli, copyTree, git } from './helpers.ts';
 
 const specOf = (dir: string) => loadSpecFile(join(dir, 'spec.json'), builtinSpec());
@@ -107,4 +108,25 @@ describe('memdesc convert (CLI)', () => {
     expect(cache).toContain('return blob_owner(blob);');
     expect(r.plan.report.skipped.filter((s) => s.reason === 'outside --only')).toHaveLength(7);
   });
+
+  it('--verify runs the simulation on both trees before writing; a difference writes nothing and exits 1', () => {
+    const ok = copyTree(BUNDLED_CORPUS, { runnable: true });
+    const before = readFileSync(join(ok, 'mm/vmalloc.ts'), 'utf8');
+    const r = cli(['convert', 'vmalloc', ok, '--write', '--verify', '--workloads', 'vmalloc', '--seeds', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified identical to the original: 1 workloads x 1 seeds, [\d,]+ operations compared/);
+    expect(readFileSync(join(ok, 'mm/vmalloc.ts'), 'utf8')).not.toBe(before);
+
+    // A simulation that differs from run to run: no conversion can verify against it.
+    const bad = copyTree(BUNDLED_CORPUS, { runnable: true });
+    const wl = join(bad, 'sim/workloads/vmalloc.ts');
+    writeFileSync(wl, readFileSync(wl, "utf8").replaceAll("trace_event('vmalloc', `", "trace_event('vmalloc', `${Math.random()} "));
+    const vm = readFileSync(join(bad, 'mm/vmalloc.ts'), 'utf8');
+    const x = cli(['convert', 'vmalloc', bad, '--write', '--verify', '--workloads', 'vmalloc', '--seeds', '1']);
+    expect(x.status).toBe(1);
+    expect(x.stderr.trim()).toMatch(/^memdesc: the conversion does not verify \(1 of 1 pairs differ\); nothing was written$/);
+    expect(x.stdout).toMatch(/vmalloc seed 1/);
+    expect(readFileSync(join(bad, 'mm/vmalloc.ts'), 'utf8')).toBe(vm);
+    expect(cli(['convert', 'vmalloc', bad, '--seeds', '1']).stderr.trim()).toBe('memdesc: --seeds only goes with --verify');
+  }, 120_000);
 });
