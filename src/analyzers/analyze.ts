@@ -101,7 +101,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const ctx = new AnalysisContext(opts.spec, program, root);
   const only = opts.onlyFiles ? new Set(ctx.files.filter((sf) => opts.onlyFiles!.has(sf.fileName))) : undefined;
   // Wrappers the selected files call are defined in what they import: find accesses there too.
-  const found = findAccesses(ctx, only && importClosure(program, only));
+  const found = findAccesses(ctx, only && importClosure(program, only), only);
   const wr = discoverWrappers(ctx, found, only);
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, found.calls);

@@ -8,8 +8,9 @@
 import { ts } from 'ts-morph';
 import type { Access } from '../model/findings.ts';
 import type { KindSpec } from '../model/spec.ts';
-import { accessKind, calleeName, isStringLike, shortText, skipOuter } from './ast.ts';
+import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { mayBeWrapper } from './wrappers.ts';
 
 export interface RawAccess {
   sf: ts.SourceFile;
@@ -64,11 +65,21 @@ function typeName(ctx: AnalysisContext, t: ts.Type): string {
   return ctx.checker.typeToString(t);
 }
 
+/** A file's calls and named functions by name: syntax only, so computed once per parsed file. */
+interface SyntaxIndex {
+  text: string;
+  calls: Map<string, ts.CallExpression[]>;
+  functions: Map<string, ts.Node[]>;
+}
+const syntaxIndexes = new WeakMap<ts.SourceFile, SyntaxIndex>();
+
 /**
  * `scope` (incremental analysis): only files in it get type queries (accesses, unresolved
- * imports); calls and functions are still collected everywhere, by syntax.
+ * imports); calls and functions are still collected everywhere, by syntax. `only`: within the
+ * scope, the files whose own accesses are wanted; the rest of the scope is searched only for
+ * wrapper definitions (accesses inside functions that could be wrappers).
  */
-export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.SourceFile>): FindResult {
+export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.SourceFile>, only?: ReadonlySet<ts.SourceFile>): FindResult {
   const res: FindResult = { accesses: [], residue: [], calls: new Map(), functions: new Map(), broken: new Set() };
   const candidates: Candidate[] = [];
   for (const sf of ctx.files) {
@@ -81,7 +92,31 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
       continue;
     }
     const inScope = !scope || scope.has(sf);
-    collect(ctx, sf, inScope && ctx.textFilter.test(sf.text), candidates, res);
+    const mentions = inScope && ctx.textFilter.test(sf.text);
+    let index = syntaxIndexes.get(sf);
+    if (index?.text !== sf.text) index = undefined;
+    if (!index || mentions) {
+      const fresh = index ? undefined : { text: sf.text, calls: new Map(), functions: new Map() };
+      const mark = candidates.length;
+      collect(ctx, sf, mentions, candidates, fresh);
+      if (only && !only.has(sf)) {
+        // Only what could be a wrapper's body: every access of a function that might be one (wrappers count them).
+        let k = mark;
+        for (let i = mark; i < candidates.length; i++) if (mayBeWrapper(enclosingFunction(candidates[i]!.expr))) candidates[k++] = candidates[i]!;
+        candidates.length = k;
+      }
+      if (fresh) syntaxIndexes.set(sf, index = fresh);
+    }
+    for (const [name, list] of index!.calls) {
+      const l = res.calls.get(name);
+      if (l) l.push(...list);
+      else res.calls.set(name, [...list]);
+    }
+    for (const [name, list] of index!.functions) {
+      const l = res.functions.get(name);
+      if (l) l.push(...list);
+      else res.functions.set(name, [...list]);
+    }
     if (inScope) unresolvedImports(ctx, sf, res);
   }
   for (const c of candidates) resolve(ctx, c, res);
@@ -110,16 +145,16 @@ function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
   return found;
 }
 
-function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out: Candidate[], res: FindResult): void {
+function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out: Candidate[], index: SyntaxIndex | undefined): void {
   const names = ctx.memberNames;
   const pageClass = ctx.spec.page.class;
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
-      const name = calleeName(n);
+      const name = index && calleeName(n);
       if (name !== undefined) {
-        const l = res.calls.get(name);
+        const l = index!.calls.get(name);
         if (l) l.push(n);
-        else res.calls.set(name, [n]);
+        else index!.calls.set(name, [n]);
       }
       if (mentions) {
         const args = n.arguments;
@@ -132,11 +167,13 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
           }
         }
       }
+    } else if (!index) {
+      // Functions already indexed.
     } else if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) {
-      if (n.name && ts.isIdentifier(n.name)) addFn(res, n.name.text, n);
+      if (n.name && ts.isIdentifier(n.name)) addFn(index, n.name.text, n);
     } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
       const init = skipOuter(n.initializer);
-      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) addFn(res, n.name.text, init);
+      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) addFn(index, n.name.text, init);
     }
     if (mentions) {
       if (ts.isPropertyAccessExpression(n)) {
@@ -173,10 +210,10 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
   visit(sf);
 }
 
-function addFn(res: FindResult, name: string, n: ts.Node): void {
-  const l = res.functions.get(name);
+function addFn(index: SyntaxIndex, name: string, n: ts.Node): void {
+  const l = index.functions.get(name);
   if (l) l.push(n);
-  else res.functions.set(name, [n]);
+  else index.functions.set(name, [n]);
 }
 
 function isAnyLike(t: ts.Type): boolean {

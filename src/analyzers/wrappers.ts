@@ -36,6 +36,11 @@ function isAssignment(e: ts.Expression): e is ts.BinaryExpression {
   return ts.isBinaryExpression(e) && e.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && e.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
 }
 
+/** Could `fn` be a wrapper (named, its body one expression)? What wrapperShape() needs of the function alone. */
+export function mayBeWrapper(fn: FunctionLike | undefined): boolean {
+  return !!fn && functionName(fn) !== undefined && soleExpression(fn) !== undefined;
+}
+
 /** Is access `a` the whole body of its function, on a parameter? Returns that parameter's index. */
 function wrapperShape(ctx: AnalysisContext, a: RawAccess): { fn: FunctionLike; name: string; pageArg: number } | undefined {
   if (!a.receiver || a.converted || a.access === 'call') return undefined;
