@@ -14,14 +14,8 @@ export interface Site {
   column: number;
 }
 
-export class AnalysisContext {
-  readonly checker: ts.TypeChecker;
-  /** Files analyzed (the project's own, non-declaration source files). */
-  readonly files: ts.SourceFile[];
-  /** Declarations of the page class (class / interface / type alias nodes). */
-  readonly pageDecls = new Set<ts.Node>();
-  /** Descriptor type declaration -> kind. */
-  readonly descDecls = new Map<ts.Node, KindSpec>();
+/** What the spec names, independent of any program: tracked fields, descriptor and renamed fields, the finder's text filter. */
+export class SpecNames {
   /** Tracked raw fields by name. */
   readonly fields = new Map<string, PageFieldSpec>();
   /** Descriptor field name -> [kind, raw page field] pairs. */
@@ -36,10 +30,7 @@ export class AnalysisContext {
   /** Cheap text filter: files never mentioning any of these need no type query. */
   readonly textFilter: RegExp;
 
-  constructor(readonly spec: Spec, readonly program: ts.Program, readonly root: string) {
-    this.checker = program.getTypeChecker();
-    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
-      !relative(root, sf.fileName).startsWith('..'));
+  constructor(readonly spec: Spec) {
     for (const f of spec.page.fields) if (f.track !== 'never') this.fields.set(f.name, f);
     for (const k of spec.kinds) {
       if (!k.descriptor) {
@@ -62,6 +53,23 @@ export class AnalysisContext {
     for (const n of this.renamedFields.keys()) this.memberNames.add(n);
     const words = [...this.memberNames, spec.page.class].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.textFilter = new RegExp(`\\b(?:${words.join('|')})\\b`);
+  }
+}
+
+export class AnalysisContext extends SpecNames {
+  readonly checker: ts.TypeChecker;
+  /** Files analyzed (the project's own, non-declaration source files). */
+  readonly files: ts.SourceFile[];
+  /** Declarations of the page class (class / interface / type alias nodes). */
+  readonly pageDecls = new Set<ts.Node>();
+  /** Descriptor type declaration -> kind. */
+  readonly descDecls = new Map<ts.Node, KindSpec>();
+
+  constructor(spec: Spec, readonly program: ts.Program, readonly root: string) {
+    super(spec);
+    this.checker = program.getTypeChecker();
+    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
+      !relative(root, sf.fileName).startsWith('..'));
     this.findTypeDecls();
   }
 

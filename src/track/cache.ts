@@ -20,6 +20,7 @@ import { calleeName } from '../analyzers/ast.ts';
 import { ImportGraph } from '../analyzers/imports.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import { sha1, type CommitProgram } from './program.ts';
+import type { Shapes } from './shape.ts';
 
 export interface FileEntry {
   v: 1;
@@ -60,9 +61,11 @@ export class CommitKeys {
   private base: string;
   private closureHashes = new Map<ts.SourceFile, string>();
   private graph: ImportGraph;
+  /** What every closure holds: the global files and everything they import, and its hash. */
+  private globals: { files: Set<ts.SourceFile>; hash: string } | undefined;
 
-  /** `salt`: the tool's and the spec's hash. */
-  constructor(private cp: CommitProgram, salt: string) {
+  /** `salt`: the tool's and the spec's hash; `shapes`: the walk's dependency shapes (same spec). */
+  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
       !relative(root, sf.fileName).startsWith('..'));
@@ -74,20 +77,51 @@ export class CommitKeys {
     return relative(this.cp.root, sf.fileName).split('\\').join('/');
   }
 
-  /** Hash of the (file, content id) pairs of `sf`'s import closure, itself included. */
+  /**
+   * What another file's analysis can see of `d` (shape.ts): its shape when it has one, else its
+   * content id. The module format (ESM/CJS, from package.json files) changes how a file is checked.
+   */
+  private part(d: ts.SourceFile): string {
+    const id = this.cp.ids.get(d.fileName) ?? '?';
+    const shape = id === 'lib' || id.startsWith('disk:') ? undefined : this.shapes.of(d);
+    return `${d.fileName}\0${shape ? `shape ${shape}` : id}\0${d.impliedNodeFormat ?? ''}`;
+  }
+
+  private globalPart(): { files: Set<ts.SourceFile>; hash: string } {
+    if (!this.globals) {
+      const files = this.graph.closure([]);
+      this.globals = { files, hash: sha1([...files].map((d) => this.part(d)).sort().join('\n')) };
+    }
+    return this.globals;
+  }
+
+  /**
+   * Hash of the shapes of `sf`'s import closure (itself and the global files included): all
+   * that `sf`'s own text does not already say about its findings.
+   */
   closureHash(sf: ts.SourceFile): string {
     let h = this.closureHashes.get(sf);
     if (h === undefined) {
-      // The module format (ESM/CJS, from package.json files) changes how a file is checked.
-      const parts = [...this.graph.closure([sf])].map((d) => `${d.fileName}\0${this.cp.ids.get(d.fileName) ?? '?'}\0${d.impliedNodeFormat ?? ''}`).sort();
-      h = sha1(parts.join('\n'));
+      const g = this.globalPart();
+      const parts: string[] = [];
+      const seen = new Set<ts.SourceFile>();
+      const stack = [sf];
+      while (stack.length > 0) {
+        const d = stack.pop()!;
+        if (seen.has(d) || g.files.has(d)) continue;
+        seen.add(d);
+        parts.push(this.part(d));
+        for (const x of this.graph.direct(d)) if (!seen.has(x)) stack.push(x);
+      }
+      h = sha1(`${g.hash}\n${parts.sort().join('\n')}`);
       this.closureHashes.set(sf, h);
     }
     return h;
   }
 
+  /** A file's own text (its findings' positions and quotes) and the shapes of what it imports. */
   key(sf: ts.SourceFile): string {
-    return sha1(`${this.base}\n${this.rel(sf)}\n${this.closureHash(sf)}`);
+    return sha1(`${this.base}\n${this.rel(sf)}\n${this.cp.ids.get(sf.fileName) ?? '?'}\n${this.closureHash(sf)}`);
   }
 
   /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with its closure. */

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { ts } from 'ts-morph';
 import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
-import { AnalysisContext } from '../analyzers/context.ts';
+import { AnalysisContext, SpecNames } from '../analyzers/context.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
@@ -17,7 +17,8 @@ import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache
 import { ProgramBuilder, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { progressPoint } from './progress.ts';
-import { BlobReader, listCommits, listTree, openRepo, type CommitInfo } from './walk.ts';
+import { Shapes } from './shape.ts';
+import { BlobReader, listCommits, openRepo, type CommitInfo } from './walk.ts';
 
 export interface TrackOptions {
   spec: Spec;
@@ -54,7 +55,7 @@ function toolHash(): string {
       if (/\.(?:ts|json)$/.test(f)) parts.push(`${dir}/${f} ${sha1(readFileSync(join(abs, f), 'utf8'))}`);
     }
   }
-  for (const f of ['cache.ts', 'program.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
+  for (const f of ['cache.ts', 'program.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
   toolHashMemo = sha1(parts.join('\n'));
   return toolHashMemo;
 }
@@ -70,14 +71,22 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   const repo = await openRepo(opts.repo ?? '.');
   const path = normalizePath(opts.path);
   const commits = await listCommits(repo, opts.range);
-  const tipTree = await listTree(repo, commits[commits.length - 1]!.commit);
+  const reader = new BlobReader(repo.root);
+  let tipTree: Map<string, string>;
+  try {
+    tipTree = await reader.tree(commits[commits.length - 1]!.commit);
+  } catch (e) {
+    reader.close();
+    throw e;
+  }
   if (!tipTree.has(path ? `${path}/tsconfig.json` : 'tsconfig.json')) {
+    reader.close();
     throw new InputError(`no tsconfig.json in ${path || 'the top level'} at ${commits[commits.length - 1]!.commit.slice(0, 12)}: track needs a TypeScript project (see --path)`);
   }
   const cache = new TrackCache(opts.cacheDir === false ? undefined : opts.cacheDir ?? join(repo.root, '.cache', 'memdesc', 'track'));
   const salt = sha1(`${toolHash()}\n${JSON.stringify(opts.spec)}`);
   const builder = new ProgramBuilder(repo.root, path);
-  const reader = new BlobReader(repo.root);
+  const shapes = new Shapes(new SpecNames(opts.spec).textFilter);
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
@@ -86,13 +95,13 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   try {
     for (let i = 0; i < commits.length; i++) {
       const c = commits[i]!;
-      const tree = i === commits.length - 1 ? tipTree : await listTree(repo, c.commit);
+      const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
       const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
       if (need.length > 0) {
         for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
       }
       const cp = builder.build(c.commit, tree);
-      const keys = new CommitKeys(cp, salt);
+      const keys = new CommitKeys(cp, salt, shapes);
       const sig = (names: readonly string[]): string => keys.callerSig(names);
       const entries: FileEntry[] = [];
       const missed = new Map<string, { sf: ts.SourceFile; key: string }>();

@@ -74,15 +74,25 @@ export async function listTree(repo: Repo, commit: string): Promise<Map<string, 
   return tree;
 }
 
+interface GitObject {
+  id: string;
+  type: string;
+  body: Buffer;
+}
+
 /**
- * One `git cat-file --batch` process for the whole walk: blobs are asked for in batches and
- * their contents parsed off the stream by the sizes git announces.
+ * One `git cat-file --batch` process for the whole walk: objects (blobs, trees) are asked for in
+ * batches and their contents parsed off the stream by the sizes git announces. Commit trees are
+ * read through it too (no `git ls-tree` process per commit), and a subtree's listing is kept by
+ * its id: consecutive commits share every directory they did not change.
  */
 export class BlobReader {
   private proc: ChildProcessWithoutNullStreams | undefined;
   private buf: Buffer = Buffer.alloc(0);
-  private waiting: Array<{ id: string; done: (b: Buffer | undefined) => void; fail: (e: Error) => void }> = [];
+  private waiting: Array<{ done: (o: GitObject | undefined) => void; fail: (e: Error) => void }> = [];
   private failed: Error | undefined;
+  /** Tree id -> its blobs (path relative to the tree, blob id), subtrees flattened. */
+  private trees = new Map<string, Array<[string, string]>>();
 
   constructor(private root: string) {}
 
@@ -107,33 +117,80 @@ export class BlobReader {
       if (!w) return;
       const nl = this.buf.indexOf(10);
       if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString();
-      if (header.endsWith(' missing')) {
+      // "<id> <type> <size>", or "<name> missing" / "<name> ambiguous".
+      const header = this.buf.subarray(0, nl).toString().split(' ');
+      if (header.length !== 3 || !/^\d+$/.test(header[2]!)) {
         this.buf = this.buf.subarray(nl + 1);
         this.waiting.shift();
         w.done(undefined);
         continue;
       }
-      const size = Number(header.split(' ')[2]);
+      const size = Number(header[2]);
       if (this.buf.length < nl + 1 + size + 1) return;
       const body = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
       this.waiting.shift();
-      w.done(body);
+      w.done({ id: header[0]!, type: header[1]!, body });
     }
+  }
+
+  /** Objects named `names` (ids or revisions such as `<commit>^{tree}`), in order; a missing one is undefined. */
+  private objects(names: string[]): Promise<Array<GitObject | undefined>> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (names.some((n) => /[\n\r]/.test(n))) return Promise.reject(new InputError('bad object name'));
+    this.proc ??= this.start();
+    const all = names.map((): Promise<GitObject | undefined> => new Promise((done, fail) => {
+      this.waiting.push({ done, fail });
+    }));
+    this.proc.stdin.write(names.map((n) => `${n}\n`).join(''));
+    return Promise.all(all);
   }
 
   /** Contents of blobs `ids` (a missing blob is left out). */
   async read(ids: string[]): Promise<Map<string, Buffer>> {
-    if (this.failed) throw this.failed;
-    this.proc ??= this.start();
     const out = new Map<string, Buffer>();
-    const all = ids.map((id) => new Promise<void>((done, fail) => {
-      this.waiting.push({ id, done: (b) => { if (b) out.set(id, b); done(); }, fail });
-    }));
-    this.proc.stdin.write(ids.map((id) => `${id}\n`).join(''));
-    await Promise.all(all);
+    const objs = await this.objects(ids);
+    ids.forEach((id, i) => {
+      const o = objs[i];
+      if (o?.type === 'blob') out.set(id, o.body);
+    });
     return out;
+  }
+
+  /** path (relative to the top level, forward slashes) -> blob id, for every blob of the commit's tree (what `git ls-tree -r` lists). */
+  async tree(commit: string): Promise<Map<string, string>> {
+    const [root] = await this.objects([`${commit}^{tree}`]);
+    if (root?.type !== 'tree') throw new InputError(`cannot read the tree of ${commit}`);
+    // Read every subtree not seen before, one batch per level.
+    const parsed = new Map<string, Array<{ name: string; id: string; tree: boolean }>>([[root.id, parseTree(root.body, root.id.length / 2)]]);
+    let level = [root.id];
+    while (level.length > 0) {
+      const next = new Set<string>();
+      for (const t of level) {
+        if (this.trees.has(t)) continue;
+        for (const e of parsed.get(t)!) if (e.tree && !this.trees.has(e.id) && !parsed.has(e.id)) next.add(e.id);
+      }
+      const ids = [...next];
+      const objs = ids.length ? await this.objects(ids) : [];
+      ids.forEach((id, i) => {
+        const o = objs[i];
+        if (o?.type !== 'tree') throw new InputError(`cannot read tree ${id}`);
+        parsed.set(id, parseTree(o.body, id.length / 2));
+      });
+      level = ids;
+    }
+    const flatten = (id: string): Array<[string, string]> => {
+      let list = this.trees.get(id);
+      if (list) return list;
+      list = [];
+      for (const e of parsed.get(id)!) {
+        if (!e.tree) list.push([e.name, e.id]);
+        else for (const [p, b] of flatten(e.id)) list.push([`${e.name}/${p}`, b]);
+      }
+      this.trees.set(id, list);
+      return list;
+    };
+    return new Map(flatten(root.id));
   }
 
   close(): void {
@@ -142,4 +199,22 @@ export class BlobReader {
     this.proc.stdin.end();
     this.proc = undefined;
   }
+}
+
+/** Entries of a raw tree object ("<mode> <name>\0<id bytes>"...): blobs and subtrees (submodules left out, as `ls-tree -r` lists them as commits). */
+function parseTree(body: Buffer, idBytes: number): Array<{ name: string; id: string; tree: boolean }> {
+  const out: Array<{ name: string; id: string; tree: boolean }> = [];
+  let i = 0;
+  while (i < body.length) {
+    const sp = body.indexOf(32, i);
+    const nul = body.indexOf(0, sp + 1);
+    if (sp < 0 || nul < 0 || nul + 1 + idBytes > body.length) throw new InputError('malformed tree object');
+    const mode = body.subarray(i, sp).toString();
+    const name = body.subarray(sp + 1, nul).toString('utf8');
+    const id = body.subarray(nul + 1, nul + 1 + idBytes).toString('hex');
+    i = nul + 1 + idBytes;
+    if (mode === '40000' || mode === '040000') out.push({ name, id, tree: true });
+    else if (mode !== '160000') out.push({ name, id, tree: false });
+  }
+  return out;
 }
