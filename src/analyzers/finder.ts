@@ -65,11 +65,16 @@ function typeName(ctx: AnalysisContext, t: ts.Type): string {
   return ctx.checker.typeToString(t);
 }
 
-/** A file's calls and named functions by name: syntax only, so computed once per parsed file. */
+/**
+ * A file's calls and named functions by name, and its candidates under one spec: syntax only,
+ * so computed once per parsed file (a SourceFile never changes; incremental analysis meets the
+ * same ones commit after commit).
+ */
 interface SyntaxIndex {
   text: string;
   calls: Map<string, ts.CallExpression[]>;
   functions: Map<string, ts.Node[]>;
+  candidates?: { spec: AnalysisContext['spec']; all: Candidate[]; wrapperBodies?: Candidate[] };
 }
 const syntaxIndexes = new WeakMap<ts.SourceFile, SyntaxIndex>();
 
@@ -95,17 +100,20 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
     const mentions = inScope && ctx.textFilter.test(sf.text);
     let index = syntaxIndexes.get(sf);
     if (index?.text !== sf.text) index = undefined;
-    if (!index || mentions) {
+    if (!index || (mentions && index.candidates?.spec !== ctx.spec)) {
       const fresh = index ? undefined : { text: sf.text, calls: new Map(), functions: new Map() };
-      const mark = candidates.length;
-      collect(ctx, sf, mentions, candidates, fresh);
+      const found: Candidate[] = [];
+      collect(ctx, sf, mentions, found, fresh);
+      if (fresh) syntaxIndexes.set(sf, index = fresh);
+      if (mentions) index!.candidates = { spec: ctx.spec, all: found };
+    }
+    if (mentions) {
+      const c = index!.candidates!;
       if (only && !only.has(sf)) {
         // Only what could be a wrapper's body: every access of a function that might be one (wrappers count them).
-        let k = mark;
-        for (let i = mark; i < candidates.length; i++) if (mayBeWrapper(enclosingFunction(candidates[i]!.expr))) candidates[k++] = candidates[i]!;
-        candidates.length = k;
-      }
-      if (fresh) syntaxIndexes.set(sf, index = fresh);
+        c.wrapperBodies ??= c.all.filter((x) => mayBeWrapper(enclosingFunction(x.expr)));
+        candidates.push(...c.wrapperBodies);
+      } else candidates.push(...c.all);
     }
     for (const [name, list] of index!.calls) {
       const l = res.calls.get(name);

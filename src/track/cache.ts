@@ -229,7 +229,8 @@ export class TrackCache {
       mkdirSync(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
       // Temp file + rename: a reader never sees half an entry.
       const tmp = `${p}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ sum: sha1(JSON.stringify(variants)), variants }));
+      const json = JSON.stringify(variants);
+      writeFileSync(tmp, `{"sum":${JSON.stringify(sha1(json))},"variants":${json}}`);
       renameSync(tmp, p);
     } catch {
       // A cache that cannot be written only costs time.

@@ -69,6 +69,7 @@ export class ProgramBuilder {
   private sourceFiles = new Map<string, ts.SourceFile>();
   private oldProgram: ts.Program | undefined;
   private optionsKey: string | undefined;
+  private diskIds = new Map<string, string | undefined>();
 
   /** `repoRoot`: absolute work-tree root; `projectDir`: the project's directory inside the tree ('' for the root). */
   constructor(private repoRoot: string, private projectDir: string) {}
@@ -193,13 +194,9 @@ export class ProgramBuilder {
         id = blob;
         text = () => this.texts.get(blob);
       } else {
-        let st;
-        try {
-          st = statSync(fileName);
-        } catch {
-          return undefined;
-        }
-        id = `disk:${st.size}:${st.mtimeMs}`;
+        const d = this.diskId(fileName);
+        if (d === undefined) return undefined;
+        id = d;
         text = () => ts.sys.readFile(fileName);
       }
       ids.set(fileName, id);
@@ -234,10 +231,27 @@ export class ProgramBuilder {
     for (const sf of program.getSourceFiles()) {
       if (ids.has(sf.fileName)) continue;
       const r = this.rel(sf.fileName);
-      ids.set(sf.fileName, libText(sf.fileName) !== undefined ? 'lib' : r !== undefined ? idx.files.get(r) ?? '?' : diskId(sf.fileName));
+      ids.set(sf.fileName, libText(sf.fileName) !== undefined ? 'lib' : r !== undefined ? idx.files.get(r) ?? '?' : this.diskId(sf.fileName) ?? 'disk:?');
     }
     this.prune(ids);
     return { program, root: projectAbs, ids, inputs: [...inputs].sort() };
+  }
+
+  /**
+   * `disk:size:mtime` of a file outside the tree (node_modules, files above the repository), or
+   * undefined when there is none. Taken once per walk: what is on disk is read as one snapshot.
+   */
+  private diskId(f: string): string | undefined {
+    if (this.diskIds.has(f)) return this.diskIds.get(f);
+    let id: string | undefined;
+    try {
+      const st = statSync(f);
+      id = `disk:${st.size}:${st.mtimeMs}`;
+    } catch {
+      id = undefined;
+    }
+    this.diskIds.set(f, id);
+    return id;
   }
 
   /** Forget parsed files no longer in the program once the map grows (memory stays bounded). */
@@ -247,14 +261,5 @@ export class ProgramBuilder {
       const [fileName, id] = key.split('\0');
       if (ids.get(fileName!) !== id) this.sourceFiles.delete(key);
     }
-  }
-}
-
-function diskId(f: string): string {
-  try {
-    const st = statSync(f);
-    return `disk:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return 'disk:?';
   }
 }
