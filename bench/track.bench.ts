@@ -12,10 +12,12 @@
  * one cold analysis of the newest commit's checkout; track over the 100 commits with an empty
  * disk cache (cold) and again (warm). Also checks that the tracker's newest point equals the
  * fresh analysis, and the HTML report's size. Target: track cold <= 5x one analysis (naive
- * re-analysis of every commit is ~100x). Not part of `npm test`.
+ * re-analysis of every commit is ~100x). With MEMDESC_BENCH_SERIES=DIR, the same rows for a real
+ * patch series (see seriesRows). Not part of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BUNDLED_CORPUS, PACKAGE_ROOT, RUN_TS } from '../src/paths.ts';
@@ -151,7 +153,39 @@ export function trackBenches(): string {
     `newest point equals the fresh analysis: ${same ? 'yes' : 'NO'}`,
   ];
   if (tCold.htmlBytes !== undefined) lines.push(`HTML report (renderTrackHtml) for ${tCold.commits} commits: ${tCold.htmlBytes.toLocaleString('en-US')} bytes`);
+  const series = process.env.MEMDESC_BENCH_SERIES;
+  if (series) lines.push('', ...seriesRows(series));
   return lines.join('\n');
+}
+
+/**
+ * Optional second history (MEMDESC_BENCH_SERIES=DIR): a real patch series, e.g. the scratch
+ * repository of `memdesc series --all` (`out/corpus` after `npm start`), its work tree checked out
+ * at HEAD, the tip tracked. Building one takes minutes, so the bench only measures one it is given;
+ * the repository is only read (the track cache goes to a temporary directory).
+ */
+function seriesRows(repo: string): string[] {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'memdesc-track-bench-'));
+  try {
+    const analyses = [run('analyze', repo, cacheDir), run('analyze', repo, cacheDir), run('analyze', repo, cacheDir)].sort((a, b) => a.cpuMs - b.cpuMs);
+    const cold = analyses[1]!;
+    const tCold = run('track', repo, cacheDir);
+    const tWarm = run('track', repo, cacheDir);
+    const same = JSON.stringify(tCold.point) === JSON.stringify(cold.point) && JSON.stringify(tWarm.point) === JSON.stringify(cold.point);
+    return [
+      `patch series ${repo}: ${tCold.commits} commits`,
+      '',
+      '| run | CPU ms | files analyzed / reused | vs one analysis |',
+      '|---|---:|---:|---:|',
+      `| one cold analysis (HEAD, median of 3) | ${cold.cpuMs.toFixed(0)} | | 1.0× |`,
+      `| track, ${tCold.commits} commits, cold disk cache | ${tCold.cpuMs.toFixed(0)} | ${tCold.analyzedFiles} / ${tCold.reusedFiles} | ${(tCold.cpuMs / cold.cpuMs).toFixed(1)}× |`,
+      `| track, ${tWarm.commits} commits, warm disk cache | ${tWarm.cpuMs.toFixed(0)} | ${tWarm.analyzedFiles} / ${tWarm.reusedFiles} | ${(tWarm.cpuMs / cold.cpuMs).toFixed(1)}× |`,
+      '',
+      `newest point equals the fresh analysis: ${same ? 'yes' : 'NO'}`,
+    ];
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 const i = process.argv.indexOf('--child');

@@ -60,6 +60,7 @@ export class CommitKeys {
   readonly files: ts.SourceFile[];
   private base: string;
   private closureHashes = new Map<ts.SourceFile, string>();
+  private callerSigs = new Map<string, string>();
   private graph: ImportGraph;
   /** What every closure holds: the global files and everything they import, and its hash. */
   private globals: { files: Set<ts.SourceFile>; hash: string } | undefined;
@@ -127,12 +128,17 @@ export class CommitKeys {
   /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with its closure. */
   callerSig(names: readonly string[]): string {
     if (names.length === 0) return '';
+    const memo = names.join('\0');
+    let sig = this.callerSigs.get(memo);
+    if (sig !== undefined) return sig;
     const parts: string[] = [];
     for (const n of [...names].sort()) {
       parts.push(`#${n}`);
       for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
     }
-    return sha1(parts.join('\n'));
+    sig = sha1(parts.join('\n'));
+    this.callerSigs.set(memo, sig);
+    return sig;
   }
 }
 
