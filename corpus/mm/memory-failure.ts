@@ -11,15 +11,16 @@ import type { MmStruct } from '../include/linux/mm_types.ts';
 import { init_mm } from '../include/linux/mm_types.ts';
 import {
   PageBuddy, PageSlab, PageTable, PageZsmalloc, PageLargeKmalloc, PageReserved, PageAnon, PageLRU,
-  PageSwapCache, TestSetPageHWPoison,
+  PageSwapCache, TestSetPageHWPoison, PageHWPoison, SetPageHWPoison, PageLocked, SetPageLocked, ClearPageLocked, __PageMovable,
 } from '../include/linux/page-flags.ts';
 import {
-  pfn_valid, pfn_to_page, page_to_pfn, compound_head, page_count, page_private, page_mapped,
+  pfn_valid, pfn_to_page, page_to_pfn, compound_head, page_count, page_private, page_mapped, get_page, put_page,
 } from '../include/linux/mm.ts';
 import { list_for_each_entry } from '../include/linux/list.ts';
-import { take_page_off_buddy, drain_all_pages, buddy_order } from './page_alloc.ts';
+import { take_page_off_buddy, drain_all_pages, buddy_order, alloc_page } from './page_alloc.ts';
+import { GFP_HIGHUSER_MOVABLE, __GFP_NOWARN } from '../include/linux/gfp.ts';
 import { kmem_cache_from_addr } from '../include/linux/slab.ts';
-import { zs_zspage } from './zsmalloc.ts';
+import { zs_zspage, zs_page_migrate } from './zsmalloc.ts';
 import { find_vm_area_of_page } from './vmalloc.ts';
 import { pgd_list, pgd_page_get_mm } from '../arch/x86/mm/pgtable.ts';
 import { page_mappings, try_to_unmap, TTU_IGNORE_MLOCK, TTU_IGNORE_ACCESS } from './rmap.ts';
@@ -225,6 +226,59 @@ export function memory_failure(pfn: number): MemoryFailureOutcome {
   }
 
   return action_result(pfn, 'unknown page', 'Ignored', '');
+}
+
+/**
+ * soft_offline_page(): a page that reports correctable errors is emptied before it fails for
+ * good: its contents move to a new page, and the old frame is poisoned and kept off the free
+ * lists. A free page is just taken off the free lists. In-use pages move through their
+ * movable_operations (zsmalloc here); this port has no migration for LRU or other in-use pages,
+ * so those are refused, as the kernel refuses pages it cannot isolate (-EBUSY).
+ */
+export function soft_offline_page(pfn: number): MemoryFailureOutcome {
+  const result = (type: string, r: MfResult, owner: string): MemoryFailureOutcome => {
+    log(`soft offline: ${hex(pfn)}: ${type}: ${r}${owner ? ` (${owner})` : ''}`);
+    const out = { pfn, type: `soft offline: ${type}`, result: r, owner, killed: [] };
+    outcomes.push(out);
+    return out;
+  };
+  if (!pfn_valid(pfn)) return result('invalid pfn', 'Failed', '');
+  const page = pfn_to_page(pfn);
+  if (PageHWPoison(page)) return result('already poisoned page', 'Ignored', '');
+  if (PageReserved(page)) return result('reserved kernel page', 'Ignored', '');
+  if (page_count(compound_head(page)) === 0) {
+    if (!take_page_off_buddy(page)) return result('free page', 'Failed', 'not on the free lists');
+    SetPageHWPoison(page);
+    num_poisoned_pages++;
+    return result('free page', 'Recovered', '');
+  }
+  // Non-LRU movable pages first (the generic test), then the one kind this port can migrate.
+  if (!__PageMovable(page) || !PageZsmalloc(page)) return result('page not migratable', 'Failed', 'EBUSY');
+  // isolate_movable_page(): a reference of our own, and the page lock.
+  get_page(page);
+  if (PageLocked(page)) {
+    put_page(page);
+    return result('zsmalloc page', 'Failed', 'EBUSY: page locked');
+  }
+  SetPageLocked(page);
+  // alloc_migration_target()
+  const newpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+  if (!newpage) {
+    ClearPageLocked(page);
+    put_page(page);
+    return result('zsmalloc page', 'Failed', 'ENOMEM: no target page');
+  }
+  SetPageLocked(newpage);
+  zs_page_migrate(newpage, page);
+  ClearPageLocked(newpage);
+  put_page(newpage);
+  ClearPageLocked(page);
+  put_page(page);
+  // page_handle_poison(): the emptied frame is freed now; keep it off the free lists.
+  if (!take_page_off_buddy(page)) return result('zsmalloc page', 'Failed', 'migrated, but the old frame did not reach the free lists');
+  SetPageHWPoison(page);
+  num_poisoned_pages++;
+  return result('zsmalloc page', 'Recovered', `migrated to ${hex(page_to_pfn(newpage))}`);
 }
 
 export function poisoned_pages(): number {

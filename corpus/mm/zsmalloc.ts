@@ -28,7 +28,7 @@
  * count that catches compaction of a mapped object, and page locks are the PG_locked bit.
  */
 import { Page } from '../include/linux/mm_types.ts';
-import { page_private, set_page_private, page_to_pfn, pfn_to_page, page_address, page_zone } from '../include/linux/mm.ts';
+import { page_private, set_page_private, page_to_pfn, pfn_to_page, page_address, page_zone, get_page, put_page } from '../include/linux/mm.ts';
 import { PAGE_SIZE, PAGE_SHIFT } from '../arch/x86/include/asm/page_64_types.ts';
 import { alloc_page, __free_page } from './page_alloc.ts';
 import {
@@ -1041,6 +1041,58 @@ function kick_deferred_free(pool: ZsPool): void {
 
 function zs_flush_migration(pool: ZsPool): void {
   if (pool.free_work_pending) async_free_zspage(pool);
+}
+
+/* ---- page migration (movable_operations->migrate_page) ---- */
+
+/** Put `newpage` in `oldpage`'s place in the chain of `zspage` (replace_sub_page). */
+function replace_sub_page(cls: SizeClass, zspage: Zspage, newpage: Page, oldpage: Page): void {
+  const pages: Page[] = [];
+  let page: Page | null = get_first_page(zspage);
+  do {
+    pages.push(page.addr === oldpage.addr ? newpage : page);
+  } while ((page = get_next_page(page)) !== null);
+  create_page_chain(cls, zspage, pages);
+  set_first_obj_offset(newpage, get_first_obj_offset(oldpage));
+  // A huge zspage keeps its only object's handle in the page: create_page_chain() cleared it.
+  if (zspage.huge) newpage.index = oldpage.index;
+  __SetPageMovable(newpage, zsmalloc_mops);
+}
+
+/**
+ * zs_page_migrate(): move the objects of `page` into `newpage` (both locked by the caller, who
+ * holds a reference to each): copy the page, point every handle of an object that starts in it
+ * at the new page, put the new page in the chain, and drop zsmalloc's reference to the old one.
+ */
+export function zs_page_migrate(newpage: Page, page: Page): boolean {
+  VM_BUG_ON_PAGE(!PageLocked(page), page, 'zs_page_migrate: page not locked');
+  VM_BUG_ON_PAGE(!PageLocked(newpage), newpage, 'zs_page_migrate: newpage not locked');
+  // Committed: the new page is a zsmalloc page from here on.
+  __SetPageZsmalloc(newpage);
+  const zspage = get_zspage(page);
+  const pool = zspage.pool!;
+  const cls = zspage_class(pool, zspage);
+  // No object of the zspage may be mapped while it moves.
+  migrate_write_lock(zspage);
+  const offset = get_first_obj_offset(page);
+  const s_addr = page_address(page);
+  memcpy(page_address(newpage), s_addr, PAGE_SIZE);
+  for (let addr = s_addr + offset; addr < s_addr + PAGE_SIZE; addr += cls.size) {
+    const handle = obj_allocated(page, addr);
+    if (handle) record_obj(handle, location_to_obj(newpage, obj_to_idx(handle_to_obj(handle))));
+  }
+  replace_sub_page(cls, zspage, newpage, page);
+  migrate_write_unlock(zspage);
+
+  get_page(newpage);
+  if (page_zone(newpage) !== page_zone(page)) {
+    dec_zone_page_state(page, ZoneStat.NR_ZSPAGES);
+    inc_zone_page_state(newpage, ZoneStat.NR_ZSPAGES);
+  }
+  reset_page(page);
+  put_page(page);
+  trace_event('zsmalloc', `migrate pool=${pool.name} class=${cls.index} pfn=0x${page_to_pfn(page).toString(16)} -> 0x${page_to_pfn(newpage).toString(16)}`);
+  return true;
 }
 
 function SetZsPageMovable(_pool: ZsPool, zspage: Zspage): void {

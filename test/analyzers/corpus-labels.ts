@@ -182,6 +182,8 @@ export const SITE_LABELS: Record<string, Label[]> = {
     ['obj_malloc', 'index', 'write', 'zpdesc'], // zspage.first_page!.index = tagged;
     ['obj_free', 'index', 'write', 'zpdesc'], // else f_page.index = 0;
     ['zs_free', 'index', 'read', 'zpdesc'], // const tag = zspage.huge ? f_page.index : read64(page_address(f_page) + ((cls.siz
+    ['replace_sub_page', 'index', 'write', 'zpdesc'], // if (zspage.huge) newpage.index = oldpage.index;
+    ['replace_sub_page', 'index', 'read', 'zpdesc'], // if (zspage.huge) newpage.index = oldpage.index;
   ],
   'mm/vmalloc.ts': [
     ['__vunmap', 'private', 'read', 'vmalloc'], // VM_BUG_ON_PAGE(page.private !== area.ptr, page, 'vmalloc page not owned by its v
@@ -267,7 +269,7 @@ export const GOLDEN_COUNTS: Record<string, Record<string, number>> = {
   buddy: { lru: 14, private: 8 },
   slab: { lru: 9, mapping: 11, index: 19, private: 25 },
   ptdesc: { lru: 5, index: 2, private: 7 },
-  zpdesc: { mapping: 2, index: 8, private: 5, page_type: 3 },
+  zpdesc: { mapping: 2, index: 10, private: 5, page_type: 3 },
   vmalloc: { private: 4 },
   folio: { lru: 15, mapping: 5, index: 4, private: 11 },
   unknown: { mapping: 6, index: 1 },

@@ -8,11 +8,12 @@ import {
   get_size_class_index, ZS_SIZE_CLASSES, ZS_MIN_ALLOC_SIZE, ZS_SIZE_CLASS_DELTA, ZS_HANDLE_SIZE, ZSPAGE_MAGIC,
   OBJ_INDEX_BITS, OBJ_ALLOCATED_TAG, type ZsPool,
 } from '../../corpus/mm/zsmalloc.ts';
-import { nr_free_pages, pcp_pages, drain_all_pages, global_zone_page_state } from '../../corpus/mm/page_alloc.ts';
-import { page_to_pfn, page_address, page_ref_count } from '../../corpus/include/linux/mm.ts';
+import { nr_free_pages, pcp_pages, drain_all_pages, global_zone_page_state, alloc_page, __free_page } from '../../corpus/mm/page_alloc.ts';
+import { page_to_pfn, pfn_to_page, page_address, page_ref_count } from '../../corpus/include/linux/mm.ts';
+import { soft_offline_page } from '../../corpus/mm/memory-failure.ts';
 import {
   PageZsmalloc, PagePrivate, PageLocked, SetPageLocked, ClearPageLocked, PAGE_MAPPING_MOVABLE, PGTY_zsmalloc,
-  __PageMovable,
+  __PageMovable, PageHWPoison,
 } from '../../corpus/include/linux/page-flags.ts';
 import { Page } from '../../corpus/include/linux/mm_types.ts';
 import { ZoneStat } from '../../corpus/include/linux/mmzone.ts';
@@ -344,6 +345,68 @@ describe('zsmalloc pool', () => {
       expect(p.mapping).toBe(0);
       expect(p.index).toBe(0);
     }
+  });
+
+  it('soft offline migrates zsmalloc pages (first, middle, straddled and huge): every handle follows, the old frame is poisoned', () => {
+    const sizes = [100, 1000, 2500, 3000, 3624, 4000, 4096];
+    const live: Array<{ h: number; size: number; data: Uint8Array }> = [];
+    for (let round = 0; round < 6; round++) {
+      for (const size of sizes) {
+        const h = zs_malloc(pool, size, GFP_KERNEL);
+        const data = pattern(h, size, round);
+        write_obj(pool, h, data);
+        live.push({ h, size, data });
+      }
+    }
+    // Every page of every zspage, once: component pages of multi-page zspages and huge pages.
+    const pfns = new Set<number>();
+    for (const o of live) {
+      const zspage = zs_zspage(zs_obj_location(o.h).page.private)!;
+      // page.index chains the component pages (a huge page keeps its handle there instead).
+      for (let p: Page | null = zspage.first_page!; p; p = !zspage.huge && p.index ? new Page(p.index) : null) pfns.add(page_to_pfn(p));
+    }
+    const pages = zs_get_total_pages(pool);
+    const free = nr_free_pages();
+    let huge = 0;
+    for (const pfn of pfns) {
+      const old = pfn_to_page(pfn);
+      const zspage = zs_zspage(old.private)!;
+      if (zspage.huge) huge++;
+      const handleWord = old.index;
+      const r = soft_offline_page(pfn);
+      expect(r.result, r.owner).toBe('Recovered');
+      expect(PageHWPoison(old)).toBe(true);
+      expect(PageZsmalloc(old)).toBe(false);
+      expect(old.mapping).toBe(0);
+      const to = pfn_to_page(parseInt(/migrated to 0x([0-9a-f]+)/.exec(r.owner)![1]!, 16));
+      expect(PageZsmalloc(to)).toBe(true);
+      expect(__PageMovable(to)).toBe(true);
+      expect(to.private).toBe(zspage.addr);
+      if (zspage.huge) expect(to.index).toBe(handleWord);
+    }
+    expect(huge).toBeGreaterThan(3);
+    // The pool still has as many pages; one frame per migration left the free pages for good.
+    expect(zs_get_total_pages(pool)).toBe(pages);
+    expect(nr_free_pages()).toBe(free - pfns.size);
+    for (const o of live) {
+      expect(pfns.has(page_to_pfn(zs_obj_location(o.h).page))).toBe(false);
+      expect_bytes(read_obj(pool, o.h, o.size), o.data);
+    }
+    for (const o of live) zs_free(pool, o.h);
+    expect(zs_get_total_pages(pool)).toBe(0);
+  });
+
+  it('soft offline refuses pages it cannot migrate and takes free pages off the lists', () => {
+    const slabPage = alloc_page(GFP_KERNEL)!;
+    const r = soft_offline_page(page_to_pfn(slabPage));
+    expect([r.result, r.owner]).toEqual(['Failed', 'EBUSY']);
+    expect(PageHWPoison(slabPage)).toBe(false);
+    __free_page(slabPage);
+    drain_all_pages();
+    const f = soft_offline_page(page_to_pfn(slabPage));
+    expect(f.result).toBe('Recovered');
+    expect(PageHWPoison(slabPage)).toBe(true);
+    expect(soft_offline_page(page_to_pfn(slabPage)).result).toBe('Ignored');
   });
 
   it('keeps the handle of a huge object in page.index', () => {

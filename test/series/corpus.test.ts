@@ -32,7 +32,7 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
       path: repo, spec, kinds: ['ptdesc', 'zpdesc'], out,
       verify: { seeds: [1], ops: OPS, tipSeeds: [1], tipOps: OPS },
     });
-  }, 120_000);
+  }, 300_000);
 
   it('creates each descriptor first, converts callees before callers, retires last', () => {
     const s = r.commits.map((c) => c.subject);
