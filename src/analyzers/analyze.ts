@@ -5,7 +5,7 @@
 import type { Project } from 'ts-morph';
 import { UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
 import { Classifier } from './classifier.ts';

@@ -1,5 +1,5 @@
 /** Small syntax helpers over the raw TypeScript AST (no type queries here). */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { Access } from '../model/findings.ts';
 
 /** Strip parentheses, `!`, `as T`, `<T>x` and `satisfies T`. */

@@ -7,7 +7,7 @@
  * The strongest layer with evidence decides; two kinds in that layer, or a decision that a
  * negative guard rules out, give "unknown" with the reason. Weaker evidence is kept as context.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';

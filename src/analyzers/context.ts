@@ -3,7 +3,7 @@
  * class declarations, tracked names), plus position and symbol helpers shared by the passes.
  */
 import { relative } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
 import { matchPath } from './glob.ts';

@@ -5,7 +5,7 @@
  * (converted), and residue for what cannot be decided. One syntax walk per file; type
  * queries only for candidates, and only in files whose text mentions a tracked name.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { Access } from '../model/findings.ts';
 import type { KindSpec } from '../model/spec.ts';
 import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, skipOuter } from './ast.ts';

@@ -4,7 +4,7 @@
  * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`). Tests must be on the same receiver (same symbol
  * for identifiers, same text and root symbol otherwise).
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { calleeName, compactText, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 

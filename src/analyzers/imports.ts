@@ -5,7 +5,7 @@
  * whose declarations every file sees. Used to limit incremental analysis and to key caches.
  */
 import { dirname, resolve } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 
 /** Internal TypeScript properties, set on every program source file (stable for years). */
 interface SourceFileInternals {

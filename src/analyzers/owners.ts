@@ -2,7 +2,7 @@
  * Ownership: the spec's owner files and owner functions. A function-level owner (the
  * page-table functions of mm/memory.ts) beats a file-level one (mm/memory.ts is folio code).
  */
-import type { ts } from 'ts-morph';
+import type { ts } from '@ts-morph/common';
 import type { KindSpec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
 import type { AnalysisContext } from './context.ts';

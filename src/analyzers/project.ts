@@ -4,8 +4,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { getLibFiles } from '@ts-morph/common';
-import { Project, ts } from 'ts-morph';
+import { createRequire } from 'node:module';
+import { getLibFiles, ts } from '@ts-morph/common';
+import type { Project } from 'ts-morph';
 import { InputError } from '../errors.ts';
 
 export interface LoadedProject {
@@ -31,7 +32,9 @@ export function loadProject(path: string): LoadedProject {
   const { root, tsconfig } = resolveTsconfig(path);
   let project: Project;
   try {
-    project = new Project({ tsConfigFilePath: tsconfig });
+    // ts-morph's Project API is loaded only here: reading passes need only its bundled TypeScript.
+    const { Project: ProjectClass } = createRequire(import.meta.url)('ts-morph') as typeof import('ts-morph');
+    project = new ProjectClass({ tsConfigFilePath: tsconfig });
   } catch (e) {
     throw new InputError(`cannot load ${tsconfig}: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -6,7 +6,7 @@
  * the caller's own provenance or page-type guard). Calls listed as neutral sources (the page
  * allocator) stop the search with no kind.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';

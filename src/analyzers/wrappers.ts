@@ -4,7 +4,7 @@
  * the spec's seeds. The raw access inside a wrapper is its definition, not a finding; its call
  * sites are reported instead (access "call").
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { Access, WrapperInfo } from '../model/findings.ts';
 import { enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';

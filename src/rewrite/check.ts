@@ -3,7 +3,7 @@
  * files are reused from the original program), and its errors, one line each.
  */
 import { relative } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { compilerHost } from '../analyzers/project.ts';
 
 /** The program of `base` with `texts` (absolute file -> content; new files included) overlaid. */

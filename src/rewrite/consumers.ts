@@ -3,7 +3,7 @@
  * one) decides whether the value feeds another entity, a field access, a wrapper, a terminal, or
  * a use the converter cannot retype (the entity is then blocked, with the reason).
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';

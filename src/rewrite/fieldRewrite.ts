@@ -6,7 +6,7 @@
  * flows between converted and unconverted code get a converter at the boundary, and repeated
  * conversions of one variable in one function become one local.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { SiteDetail } from '../analyzers/analyze.ts';
 import { skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';

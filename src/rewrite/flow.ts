@@ -7,7 +7,7 @@
  * safely (identity comparisons, library calls, functions used as values, `in`, spreads) block
  * the entity. Built from one program, before any edit.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';

@@ -5,7 +5,7 @@
  * the first use, in the innermost block holding every use. Only for variables that are never
  * reassigned and cannot be null where declared (the cast is pure, so it may move earlier).
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { FunctionLike } from '../analyzers/ast.ts';
 
 export interface HoistPlace {

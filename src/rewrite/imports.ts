@@ -4,7 +4,7 @@
  * retired helpers are taken out of the imports that name them.
  */
 import { dirname, relative, resolve } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { FileEdits } from './splices.ts';
 
 /** The module specifier style of a file's relative imports: '.ts', '.js' or '' (none). */

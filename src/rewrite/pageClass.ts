@@ -3,7 +3,7 @@
  * `this.addr + X`), its address member, its container_of table; and how an accessor is
  * copied under a descriptor name with a new offset.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';

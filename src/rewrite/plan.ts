@@ -4,7 +4,7 @@
  * scaffold the descriptor types that are used, retire what became dead, add imports, and apply
  * the splices per file. Returns the new texts and a report; writes nothing.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type SiteDetail } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, skipOuter } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';

@@ -5,7 +5,7 @@
  * whichever kind used it. What another kind (or generic code, or an unknown site) still
  * needs is never removed.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';

@@ -8,7 +8,7 @@
  * descriptor (buddy) get their names as extra page members over the same words instead.
  */
 import { dirname, join } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';

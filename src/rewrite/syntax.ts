@@ -2,7 +2,7 @@
  * Syntax helpers shared by the conversion passes (no edits here; type queries only where the
  * signature says so).
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';

@@ -7,7 +7,7 @@
  * now need or no longer need), and the last tree is the one-shot conversion itself.
  */
 import { relative, sep } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { resolveSpecifier } from '../rewrite/imports.ts';
 import { formatError, overlayProgram, typeErrors, type TypeError } from '../rewrite/check.ts';
 import { planConversion, type ConvertPlan, type ConvertReport } from '../rewrite/plan.ts';

@@ -5,7 +5,7 @@
  * callees before callers, the way kernel series convert leaves first. Sites outside any named
  * function are one unit per file. Everything comes from the analyzer and the converter's report.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, calleeName } from '../analyzers/ast.ts';
 import type { ConvertReport } from '../rewrite/plan.ts';

@@ -15,7 +15,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { ImportGraph } from '../analyzers/imports.ts';
 import type { Finding, Residue } from '../model/findings.ts';

@@ -27,7 +27,7 @@
  *  5. "… page->F …" (F a tracked page field): done when the kind has no raw accesses of F left.
  *  Everything else (no kind, no function, nothing measurable): not applicable, saying why.
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis } from '../analyzers/analyze.ts';
 import { functionName, isFunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisResult } from '../model/findings.ts';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { posix, relative } from 'node:path';
 import { getLibFiles } from '@ts-morph/common';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 
 /** Same place project.ts puts ts-morph's bundled lib files. */

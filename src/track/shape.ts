@@ -21,7 +21,7 @@
  * typing) and anything that is not TypeScript keep their exact content id.
  */
 import { createHash } from 'node:crypto';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 
 /**
  * Nodes whose own text no analysis quotes and that are no expression: a comment between two of

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { AnalysisContext, SpecNames } from '../analyzers/context.ts';
 import { InputError, UsageError } from '../errors.ts';

@@ -8,7 +8,7 @@
  *  desc-swap-words   two fields of a descriptor exchange their words in both accessors
  *  desc-wrong-page   a converter (page_slab(), slab_page(), …) returns the neighbouring page
  */
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
 import type { Mutant, Splice } from './mutants-gen.ts';
 

@@ -13,7 +13,7 @@
  * Generation is pure and deterministic; selection is seeded and stratified by operator and kind.
  */
 import { posix } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 import type { Finding } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { matchAnyName, matchAnyPath } from '../analyzers/glob.ts';

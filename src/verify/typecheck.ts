@@ -4,7 +4,7 @@
  * only (a splice inside function bodies cannot break the files that import them).
  */
 import { dirname } from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from '@ts-morph/common';
 
 export class VariantChecker {
   private readonly base: ts.Program;
