@@ -9,16 +9,17 @@
  * Prints a summary with timings, the status table at the tip against the base, and where the
  * files are. Exit 1 when a patch does not verify or the series stops short.
  */
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CheckFailed, InputError, UsageError } from '../errors.ts';
+import { CheckFailed, UsageError } from '../errors.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { builtinSpec } from '../model/builtin.ts';
 import type { PlanProgress, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
 import { progressBar } from './progress-bar.ts';
+import { writeAtomic } from './write-atomic.ts';
 
 interface StartFlags {
   out?: string;
@@ -144,7 +145,7 @@ export function registerStart(program: Command): void {
       const report = tr.report;
       const plan = readPlanFile(paths.cover);
       report.plan = planProgress(plan, tr.newestFacts(), spec);
-      writeAtomic(paths.html, renderTrackHtml(report));
+      writeAtomic(paths.html, renderTrackHtml(report), 'the HTML report');
       const t3 = performance.now();
       say(`  track   ${secs(t3 - t2).padStart(8)}  ${report.points.length} commits (base + ${report.points.length - 1}), ${report.cache.analyzedFiles} file analyses, ${report.cache.reusedFiles} reused; plan of ${plan.patches.length} patches read back from the cover letter`);
       say(`  total   ${secs(t3 - t0).padStart(8)}`);
@@ -165,15 +166,4 @@ export function registerStart(program: Command): void {
       if (!s.complete) throw new CheckFailed('the series stops short: a step up to the one-shot result does not type-check or verify');
       if (bad.length > 0) throw new CheckFailed(`${bad[0]!.subject}: does not verify`);
     });
-}
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new InputError(`cannot write ${file}: ${(e as Error).message}`);
-  }
 }

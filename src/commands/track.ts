@@ -5,12 +5,11 @@
  * TrackReport JSON), writes an HTML report, and with --plan each planned patch's state at the
  * newest commit. A progress bar goes to stderr when stderr is a terminal.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InputError } from '../errors.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import type { TrackReport } from '../model/progress.ts';
 import { progressBar } from './progress-bar.ts';
+import { writeAtomic } from './write-atomic.ts';
 
 interface TrackFlags {
   range?: string;
@@ -51,16 +50,6 @@ export function renderTrackTable(report: TrackReport): string {
     for (const p of report.plan.patches) out.push(`  [${p.number}] ${p.state.padEnd(14)} ${p.subject} — ${p.reason}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-function writeAtomic(file: string, text: string, what: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (e) {
-    throw new InputError(`cannot write ${what} to ${file}: ${(e as Error).message}`);
-  }
 }
 
 export function registerTrack(program: Command): void {
