@@ -4,18 +4,16 @@
  * importers, whose evidence cites the imported file's line numbers. At every commit the tracker's
  * findings (evidence included) equal a fresh analysis of the checkout.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeProgram } from '../../src/analyzers/analyze.ts';
-import { loadProgram } from '../../src/analyzers/project.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import { trackHistory } from '../../src/track/track.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, editIn, gitIn } from './history.ts';
 
-const FIXTURE = join(import.meta.dirname, '../fixtures/rewrite/blobworld');
+const FIXTURE = BLOBWORLD;
 let dir: string;
 let repo: string;
 let cacheDir: string;
@@ -24,21 +22,11 @@ const shas: string[] = [];
 const subjects: string[] = [];
 const fresh = new Map<string, AnalysisResult>();
 
-function git(...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
-}
-
-function edit(file: string, from: string, to: string): void {
-  const p = join(repo, 'proj', file);
-  const text = readFileSync(p, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file}: no ${from}`);
-  writeFileSync(p, text.replace(from, to));
-}
+const git = (...args: string[]): string => gitIn(repo, ...args);
+const edit = (file: string, from: string, to: string): void => editIn(repo, file, from, to);
 
 function commit(msg: string): void {
-  git('add', '-A');
-  git('commit', '-qm', msg);
-  shas.push(git('rev-parse', 'HEAD').trim());
+  shas.push(commitIn(repo, msg));
   subjects.push(msg);
 }
 
@@ -103,13 +91,7 @@ export function take(t: Blob): number {
   commit('user: a comment inside the guard take() is classified by');
   edit('src/user.ts', '/* checked */', '/* tested! */');
   commit('user: that comment edited in place (no token moves)');
-  const work = join(dir, 'checkout');
-  execFileSync('git', ['clone', '-q', repo, work]);
-  for (const sha of shas) {
-    execFileSync('git', ['checkout', '-q', sha], { cwd: work });
-    const { program, root } = loadProgram(join(work, 'proj'));
-    fresh.set(sha, analyzeProgram(program, root, { spec }));
-  }
+  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
 }, 60_000);
 
 afterAll(() => {

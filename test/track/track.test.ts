@@ -4,42 +4,30 @@
  * that change a file's findings without changing its blob (a wrapper's type in the file it
  * imports; a caller in a file it does not import), and with the disk cache warm or corrupted.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { analyzeProgram } from '../../src/analyzers/analyze.ts';
-import { loadProgram } from '../../src/analyzers/project.ts';
 import { InputError } from '../../src/errors.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { ProgressPoint } from '../../src/model/progress.ts';
 import { progressPoint } from '../../src/track/progress.ts';
 import { trackHistory } from '../../src/track/track.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, editIn, gitIn } from './history.ts';
 
-const FIXTURE = join(import.meta.dirname, '../fixtures/rewrite/blobworld');
+const FIXTURE = BLOBWORLD;
 let dir: string;
 let repo: string;
 let spec: ReturnType<typeof resolveSpec>;
 const shas: string[] = [];
 const fresh = new Map<string, AnalysisResult>();
 
-function git(...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
-}
-
-function edit(file: string, from: string, to: string): void {
-  const p = join(repo, 'proj', file);
-  const text = readFileSync(p, 'utf8');
-  if (!text.includes(from)) throw new Error(`${file}: no ${from}`);
-  writeFileSync(p, text.replace(from, to));
-}
+const git = (...args: string[]): string => gitIn(repo, ...args);
+const edit = (file: string, from: string, to: string): void => editIn(repo, file, from, to);
 
 function commit(msg: string): void {
-  git('add', '-A');
-  git('commit', '-qm', msg);
-  shas.push(git('rev-parse', 'HEAD').trim());
+  shas.push(commitIn(repo, msg));
 }
 
 function counts(p: ProgressPoint): unknown {
@@ -81,13 +69,7 @@ export function owner_plus(b: Blob): number {
   edit('src/helpers.ts', 'export function blob_owner(blob: { owner: number }): number', 'export function blob_owner(blob: Blob): number');
   commit('back to the start');
   // A fresh analysis of every commit's checkout: the oracle.
-  const work = join(dir, 'checkout');
-  execFileSync('git', ['clone', '-q', repo, work]);
-  for (const sha of shas) {
-    execFileSync('git', ['checkout', '-q', sha], { cwd: work });
-    const { program, root } = loadProgram(join(work, 'proj'));
-    fresh.set(sha, analyzeProgram(program, root, { spec }));
-  }
+  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
 }, 60_000);
 
 afterAll(() => {

@@ -1,0 +1,46 @@
+/**
+ * Shared by the tracker tests: a git history built by editing a copy of the blobworld fixture,
+ * and the oracle — a fresh analyzeProgram() of every commit's checkout.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeProgram } from '../../src/analyzers/analyze.ts';
+import { loadProgram } from '../../src/analyzers/project.ts';
+import type { AnalysisResult } from '../../src/model/findings.ts';
+import type { Spec } from '../../src/model/spec.ts';
+
+export const BLOBWORLD = join(import.meta.dirname, '../fixtures/rewrite/blobworld');
+
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+
+export function gitIn(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', env: GIT_ENV });
+}
+
+/** Replace the first `from` in `repo/proj/file` (which must contain it) with `to`. */
+export function editIn(repo: string, file: string, from: string, to: string): void {
+  const p = join(repo, 'proj', file);
+  const text = readFileSync(p, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file}: no ${from}`);
+  writeFileSync(p, text.replace(from, to));
+}
+
+/** Commit everything; returns the new commit id. */
+export function commitIn(repo: string, msg: string): string {
+  gitIn(repo, 'add', '-A');
+  gitIn(repo, 'commit', '-qm', msg);
+  return gitIn(repo, 'rev-parse', 'HEAD').trim();
+}
+
+/** A fresh analysis of `proj` at every commit, in a clone of `repo` made at `work`. */
+export function analyzeEachCommit(repo: string, work: string, shas: readonly string[], spec: Spec): Map<string, AnalysisResult> {
+  const fresh = new Map<string, AnalysisResult>();
+  execFileSync('git', ['clone', '-q', repo, work]);
+  for (const sha of shas) {
+    execFileSync('git', ['checkout', '-q', sha], { cwd: work });
+    const { program, root } = loadProgram(join(work, 'proj'));
+    fresh.set(sha, analyzeProgram(program, root, { spec }));
+  }
+  return fresh;
+}
