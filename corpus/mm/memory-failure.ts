@@ -71,11 +71,15 @@ function hex(pfn: number): string {
   return `0x${pfn.toString(16)}`;
 }
 
-function action_result(pfn: number, type: string, result: MfResult, owner: string, killed: number[] = []): MemoryFailureOutcome {
-  log(`Memory failure: ${hex(pfn)}: recovery action for ${type}: ${result}${owner ? ` (${owner})` : ''}`);
-  const out = { pfn, type, result, owner, killed };
+/** Log the outcome's line and keep it for the report. */
+function record(out: MemoryFailureOutcome, line: string): MemoryFailureOutcome {
+  log(line);
   outcomes.push(out);
   return out;
+}
+
+function action_result(pfn: number, type: string, result: MfResult, owner: string, killed: number[] = []): MemoryFailureOutcome {
+  return record({ pfn, type, result, owner, killed }, `Memory failure: ${hex(pfn)}: recovery action for ${type}: ${result}${owner ? ` (${owner})` : ''}`);
 }
 
 /* ---- free pages ---- */
@@ -236,12 +240,8 @@ export function memory_failure(pfn: number): MemoryFailureOutcome {
  * so those are refused, as the kernel refuses pages it cannot isolate (-EBUSY).
  */
 export function soft_offline_page(pfn: number): MemoryFailureOutcome {
-  const result = (type: string, r: MfResult, owner: string): MemoryFailureOutcome => {
-    log(`soft offline: ${hex(pfn)}: ${type}: ${r}${owner ? ` (${owner})` : ''}`);
-    const out = { pfn, type: `soft offline: ${type}`, result: r, owner, killed: [] };
-    outcomes.push(out);
-    return out;
-  };
+  const result = (type: string, r: MfResult, owner: string): MemoryFailureOutcome =>
+    record({ pfn, type: `soft offline: ${type}`, result: r, owner, killed: [] }, `soft offline: ${hex(pfn)}: ${type}: ${r}${owner ? ` (${owner})` : ''}`);
   if (!pfn_valid(pfn)) return result('invalid pfn', 'Failed', '');
   const page = pfn_to_page(pfn);
   if (PageHWPoison(page)) return result('already poisoned page', 'Ignored', '');
