@@ -135,3 +135,10 @@ export function shortText(n: ts.Node, sf: ts.SourceFile, max = 60): string {
   const t = compactText(n, sf);
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
+
+/** Names of the types a type node refers to (`Page`, `Slab | null`, `Map<K, Ptdesc>`: each reference's last name), added to `out`. */
+export function typeReferenceNames(t: ts.Node | undefined, out: Set<string>): void {
+  if (!t) return;
+  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
+  ts.forEachChild(t, (c) => typeReferenceNames(c, out));
+}

@@ -7,7 +7,7 @@
  */
 import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis } from '../analyzers/analyze.ts';
-import { enclosingFunctionNames, calleeName } from '../analyzers/ast.ts';
+import { enclosingFunctionNames, calleeName, typeReferenceNames } from '../analyzers/ast.ts';
 import type { ConvertReport } from '../rewrite/plan.ts';
 import type { KindPlan } from '../rewrite/kinds.ts';
 
@@ -46,12 +46,6 @@ interface FnInfo {
   signatureTypes: Set<string>;
 }
 
-function typeNames(t: ts.Node | undefined, out: Set<string>): void {
-  if (!t) return;
-  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
-  ts.forEachChild(t, (c) => typeNames(c, out));
-}
-
 /** Top-level functions (declarations and `const f = () => …`) and the names they call. */
 function functionTable(det: DetailedAnalysis): Map<string, FnInfo> {
   const ctx = det.ctx;
@@ -68,8 +62,8 @@ function functionTable(det: DetailedAnalysis): Map<string, FnInfo> {
       }
       for (const [name, body, sig] of decls) {
         const signatureTypes = new Set<string>();
-        for (const p of sig.parameters) typeNames(p.type, signatureTypes);
-        typeNames(sig.type, signatureTypes);
+        for (const p of sig.parameters) typeReferenceNames(p.type, signatureTypes);
+        typeReferenceNames(sig.type, signatureTypes);
         const callees = new Set<string>();
         const visit = (n: ts.Node): void => {
           if (ts.isCallExpression(n)) { const c = calleeName(n); if (c) callees.add(c); }

@@ -29,7 +29,7 @@
  */
 import { ts } from '@ts-morph/common';
 import type { DetailedAnalysis } from '../analyzers/analyze.ts';
-import { functionName, isFunctionLike } from '../analyzers/ast.ts';
+import { functionName, isFunctionLike, typeReferenceNames } from '../analyzers/ast.ts';
 import type { AnalysisResult } from '../model/findings.ts';
 import type { PlannedPatchState, PlanProgress, SeriesPlan } from '../model/progress.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
@@ -56,7 +56,7 @@ export function treeFacts(d: DetailedAnalysis): TreeFacts {
       const name = functionName(n);
       if (name) {
         const types = functions.get(name) ?? new Set<string>();
-        for (const t of [...n.parameters.map((p) => p.type), n.type]) if (t) typeNames(t, types);
+        for (const t of [...n.parameters.map((p) => p.type), n.type]) if (t) typeReferenceNames(t, types);
         functions.set(name, types);
       }
     }
@@ -70,11 +70,6 @@ export function treeFacts(d: DetailedAnalysis): TreeFacts {
     }
   }
   return { result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)), pageMembers };
-}
-
-function typeNames(t: ts.Node, out: Set<string>): void {
-  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
-  ts.forEachChild(t, (c) => typeNames(c, out));
 }
 
 type Verdict = { state: PlannedPatchState; reason: string };
