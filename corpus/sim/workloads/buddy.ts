@@ -9,7 +9,7 @@ import { page_to_pfn, page_address, page_zonenum } from '../../include/linux/mm.
 import { GFP_KERNEL, GFP_HIGHUSER_MOVABLE, __GFP_ZERO, __GFP_COMP, __GFP_DMA32, GFP_ATOMIC, __GFP_NOWARN } from '../../include/linux/gfp.ts';
 import { ZONE_NAMES } from '../../include/linux/mmzone.ts';
 import { Page } from '../../include/linux/mm_types.ts';
-import { bytes } from '../memory.ts';
+import { bytes, phys_equals } from '../memory.ts';
 import { trace_event } from '../trace.ts';
 import { KernelBug } from '../errors.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
@@ -23,18 +23,16 @@ interface Block {
 const ORDER_WEIGHTS = [40, 15, 10, 10, 4, 3, 2, 2, 1, 1, 1];
 const GFP_CHOICES = [GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_ZERO, GFP_KERNEL | __GFP_COMP, GFP_KERNEL | __GFP_DMA32, GFP_ATOMIC];
 
-/** Write a recognisable pattern into the first and last word of each page of the block. */
 const ZERO_PAGE_BYTES = new Uint8Array(PAGE_SIZE);
 
-/** Every byte zero? Compared a page at a time natively (a per-byte callback costs ms at order 10). */
-function all_zero(mem: Uint8Array): boolean {
-  const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
-  for (let off = 0; off < mem.byteLength; off += PAGE_SIZE) {
-    if (buf.compare(ZERO_PAGE_BYTES, 0, PAGE_SIZE, off, off + PAGE_SIZE) !== 0) return false;
-  }
+/** Every byte of the block zero? Compared a page at a time natively (a per-byte callback costs ms at order 10). */
+function block_zeroed(page: Page, order: number): boolean {
+  const phys = page_to_pfn(page) * PAGE_SIZE;
+  for (let i = 0; i < 1 << order; i++) if (!phys_equals(phys + i * PAGE_SIZE, PAGE_SIZE, ZERO_PAGE_BYTES)) return false;
   return true;
 }
 
+/** Write a recognisable pattern into the first and last word of each page of the block. */
 function stamp_block(b: Block): void {
   const mem = bytes(page_address(b.page), PAGE_SIZE << b.order);
   const view = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
@@ -66,8 +64,7 @@ export function buddy_step(ctx: WorkloadContext, live: Block[], op: number): voi
       return;
     }
     if (gfp & __GFP_ZERO) {
-      const mem = bytes(page_address(page), PAGE_SIZE << order);
-      if (!all_zero(mem)) throw new KernelBug(`buddy workload: __GFP_ZERO page pfn 0x${page_to_pfn(page).toString(16)} not zeroed`);
+      if (!block_zeroed(page, order)) throw new KernelBug(`buddy workload: __GFP_ZERO page pfn 0x${page_to_pfn(page).toString(16)} not zeroed`);
     }
     const b: Block = { page, order, stamp: rng.u32() };
     stamp_block(b);
