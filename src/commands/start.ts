@@ -113,10 +113,7 @@ export function registerStart(program: Command): void {
       try {
         s = await buildSeries({
           path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo, verify,
-          ...(bar ? { onProgress: (l: string) => {
-            const m = /^\s*step (\d+)\/(\d+) (.*?):/.exec(l);
-            if (m) bar.update(Number(m[1]), Number(m[2]), `series: ${m[3]}`);
-          } } : {}),
+          ...(bar ? { onStep: (d: number, n: number, what: string) => bar.update(d, n, `series: ${what}`) } : {}),
         });
       } finally {
         bar?.end();

@@ -43,6 +43,8 @@ export interface SeriesOptions {
   verify?: SeriesVerifyOptions;
   /** Progress lines (the library never prints). */
   onProgress?: (line: string) => void;
+  /** After each planned step: steps done, steps in all, and what the step was. */
+  onStep?: (done: number, total: number, step: string) => void;
 }
 
 export interface SeriesCommit {
@@ -152,7 +154,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
           p.catch(() => {});
           verifications.set(i, p);
         }
-        progress(`  step ${i + 1}/${steps.length} ${t.step.role}${t.step.unit ? ` ${t.step.unit.names.join(', ')}` : t.step.kind ? ` ${t.step.kind}` : ''}: ` +
+        const what = `${t.step.role}${t.step.unit ? ` ${t.step.unit.names.join(', ')}` : t.step.kind ? ` ${t.step.kind}` : ''}`;
+        opts.onStep?.(i + 1, steps.length, what);
+        progress(`  step ${i + 1}/${steps.length} ${what}: ` +
           (t.empty ? 'no change' : t.typecheck.ok ? `type-checks (${t.typecheck.files} files, ${secs(t.typecheck.ms)})` : `does not type-check (${t.typecheck.first})`));
         // Let the verifier's child processes be served while planning goes on.
         await new Promise<void>((r) => setImmediate(r));

@@ -24,13 +24,14 @@ describe('series on blobworld', () => {
   let spec: Spec;
   let r: SeriesResult;
   let headBefore: string;
+  const steps: Array<[number, number, string]> = [];
 
   beforeAll(async () => {
     repo = repoOf(BLOBWORLD);
     headBefore = git(repo, 'rev-parse', 'HEAD').trim();
     spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
-    r = await buildSeries({ path: repo, spec, kinds: [], all: true, out });
+    r = await buildSeries({ path: repo, spec, kinds: [], all: true, out, onStep: (done, total, what) => steps.push([done, total, what]) });
   }, 60_000);
 
   it('commits on memdesc/all from HEAD, leaving the working tree, HEAD and the worktree list alone', () => {
@@ -42,6 +43,13 @@ describe('series on blobworld', () => {
     expect(git(repo, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
     const log = git(repo, 'log', '--format=%s', '--reverse', `${r.base}..memdesc/all`).trim().split('\n');
     expect(log).toEqual(r.commits.map((c) => c.subject));
+  });
+
+  it('reports every planned step once, in order', () => {
+    expect(steps.map(([d]) => d)).toEqual(steps.map((_, i) => i + 1));
+    expect(new Set(steps.map(([, n]) => n))).toEqual(new Set([steps.length]));
+    expect(steps[0]![2]).toBe('scaffold cache');
+    expect(steps.at(-1)![2]).toBe('retire');
   });
 
   it('scaffolds each kind first, converts callees before callers, retires last', () => {
