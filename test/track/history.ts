@@ -3,7 +3,7 @@
  * and the oracle — a fresh analyzeProgram() of every commit's checkout.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeProgram } from '../../src/analyzers/analyze.ts';
 import { loadProgram } from '../../src/analyzers/project.ts';
@@ -43,4 +43,24 @@ export function analyzeEachCommit(repo: string, work: string, shas: readonly str
     fresh.set(sha, analyzeProgram(program, root, { spec }));
   }
   return fresh;
+}
+
+/**
+ * A small history of the blobworld fixture under `repo/proj`: the base and two edits that
+ * change findings. Returns the commit ids, oldest first.
+ */
+export function blobworldHistory(repo: string): string[] {
+  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
+  gitIn(repo, 'init', '-q');
+  const shas = [commitIn(repo, 'base')];
+  editIn(repo, 'src/helpers.ts', 'export function blob_owner(blob: Blob): number', 'export function blob_owner(blob: { owner: number }): number');
+  shas.push(commitIn(repo, 'helpers: blob_owner takes any owner holder'));
+  editIn(repo, 'src/net/buf.ts', '/** Network buffers', '/** Network buffers (comment only)');
+  shas.push(commitIn(repo, 'net: comment'));
+  return shas;
+}
+
+/** Everything git sees in the work tree besides committed files: untracked and ignored ones too. */
+export function gitNoise(repo: string): string {
+  return gitIn(repo, 'status', '--porcelain', '--ignored', '--untracked-files=all');
 }
