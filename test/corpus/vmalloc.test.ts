@@ -4,11 +4,11 @@ import { boot } from '../../corpus/sim/boot.ts';
 import {
   vmalloc, vzalloc, vfree, __vmalloc, __vmalloc_node, __vmalloc_node_range, vmalloc_to_page, vmalloc_to_pfn,
   is_vmalloc_addr, find_vm_area, vmalloc_nr_pages, vm_unmap_aliases, vmallocinfo, vmap, vunmap, get_vm_area_size,
-  NUMA_NO_NODE, VM_ALLOC, VM_MAP, VMALLOC_START, type VmStruct,
+  NUMA_NO_NODE, VM_ALLOC, VM_MAP, VMALLOC_START,
 } from '../../corpus/include/linux/vmalloc.ts';
 import { vmalloc_debug_check, lazy_max_pages } from '../../corpus/mm/vmalloc.ts';
-import { nr_free_pages, pcp_pages, global_zone_page_state, alloc_page } from '../../corpus/mm/page_alloc.ts';
-import { page_to_pfn, page_address, virt_to_page } from '../../corpus/include/linux/mm.ts';
+import { global_zone_page_state, alloc_page } from '../../corpus/mm/page_alloc.ts';
+import { page_address, virt_to_page } from '../../corpus/include/linux/mm.ts';
 import { Page } from '../../corpus/include/linux/mm_types.ts';
 import { ZoneStat } from '../../corpus/include/linux/mmzone.ts';
 import { GFP_KERNEL, __GFP_ZERO, __GFP_NOWARN } from '../../corpus/include/linux/gfp.ts';
@@ -24,6 +24,10 @@ import { process_exit } from '../../corpus/kernel/exit.ts';
 import { copy_from, copy_to, read8, read64, write64 } from '../../corpus/sim/memory.ts';
 import { KernelBug, KernelPageFault } from '../../corpus/sim/errors.ts';
 import { find_report } from '../../corpus/sim/reports.ts';
+import {
+  allocFree16k, area_pages, check_area, churnAreas, equal_bytes, MiB, mulberry32, PAGE_SIZE, pages_accounted, pattern, runVmallocOps,
+  VMALLOC_PROPERTY_RUNS, vmallocOpsArb,
+} from './vmalloc-workloads.ts';
 
 /*
  * Record page->private of every page given back to the buddy allocator, to check that vfree()
@@ -41,48 +45,6 @@ vi.mock('../../corpus/mm/page_alloc.ts', async (importOriginal) => {
     },
   };
 });
-
-const MiB = 1024 * 1024;
-const PAGE_SIZE = 4096;
-
-function pattern(len: number, seed: number): Uint8Array {
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) out[i] = (i * 29 + seed * 11 + (i >> 12)) & 0xff;
-  return out;
-}
-
-function equal_bytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
-
-/** Every page of the machine: free, per-cpu, slab, large kmalloc, page tables and vmalloc. */
-function pages_accounted(): number {
-  const g = global_zone_page_state;
-  return nr_free_pages() + pcp_pages() + g(ZoneStat.NR_SLAB_RECLAIMABLE) + g(ZoneStat.NR_SLAB_UNRECLAIMABLE) +
-    g(ZoneStat.NR_KMALLOC_LARGE) + g(ZoneStat.NR_PAGETABLE) + g(ZoneStat.NR_VMALLOC);
-}
-
-function area_pages(vm: VmStruct): Page[] {
-  const out: Page[] = [];
-  for (let i = 0; i < vm.nr_pages; i++) out.push(new Page(read64(vm.pages + i * 8)));
-  return out;
-}
-
-/** Each page of the area: found by the page-table walk, recorded in the pages array, owned by vm. */
-function check_area(addr: number): void {
-  const vm = find_vm_area(addr)!;
-  expect(vm).not.toBeNull();
-  expect(vm.addr).toBe(addr);
-  const pages = area_pages(vm);
-  expect(pages.length).toBe(get_vm_area_size(vm) / PAGE_SIZE);
-  pages.forEach((page, i) => {
-    const walked = vmalloc_to_page(addr + i * PAGE_SIZE + 123)!;
-    expect(walked.addr).toBe(page.addr);
-    expect(page.private).toBe(vm.ptr);
-    expect(vmalloc_to_pfn(addr + i * PAGE_SIZE)).toBe(page_to_pfn(page));
-  });
-  expect(vmalloc_to_page(addr + get_vm_area_size(vm))).toBeNull();
-}
 
 const LINE = /^0x(ffffc9[0-9a-f]{10})-0x(ffff[0-9a-f]{12}) +(\d+) (\S+) pages=(\d+) vmalloc( vpages)? N0=(\d+)$/;
 
@@ -373,26 +335,14 @@ describe('vmalloc', () => {
     expect(lines[1]).toBe(`0xffff${a.toString(16)}-0xffff${(a + 2 * PAGE_SIZE).toString(16)}    8192 first pages=1 vmalloc N0=1`);
   });
 
-  it('keeps thousands of areas in order with O(log n) trees', () => {
-    const rnd = mulberry32(7);
-    const live: number[] = [];
-    const t0 = Date.now();
-    for (let i = 0; i < 6000; i++) {
-      if (live.length && rnd() < 0.45) {
-        const k = Math.floor(rnd() * live.length);
-        vfree(live[k]!);
-        live[k] = live[live.length - 1]!;
-        live.pop();
-      } else {
-        live.push(vmalloc(1 + Math.floor(rnd() * 3 * PAGE_SIZE)));
-      }
-    }
+  it('keeps thousands of areas in order', () => {
+    // bench/limits.bench.ts times the same churn (limit 15 s).
+    const live = churnAreas(6000, 7);
     const stats = vmalloc_debug_check();
     expect(stats.busy).toBe(boot_stats.busy + live.length);
     for (const a of live) vfree(a);
     vm_unmap_aliases();
     expect(vmalloc_debug_check()).toEqual(boot_stats);
-    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 
   it('finds the lowest fit for any alignment and range, like a brute-force search', () => {
@@ -442,110 +392,25 @@ describe('vmalloc', () => {
     vmalloc_debug_check();
   });
 
-  it('vmalloc + vfree of 16 KiB is fast enough', () => {
-    for (let i = 0; i < 2000; i++) vfree(vmalloc(16384));
-    const n = 20_000;
-    const t = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) vfree(vmalloc(16384));
-    const ns = Number(process.hrtime.bigint() - t) / n;
-    console.log(`vmalloc+vfree 16 KiB: ${ns.toFixed(0)} ns per pair`);
-    expect(ns).toBeLessThan(100_000);
+  it('vmalloc + vfree of 16 KiB, 22 000 times, leaves nothing behind', () => {
+    // bench/limits.bench.ts times the same pairs (limit 100 µs a pair).
+    const pages = vmalloc_nr_pages();
+    const accounted = pages_accounted();
+    allocFree16k(22_000);
+    vm_unmap_aliases();
+    expect(vmalloc_debug_check()).toEqual(boot_stats);
+    expect(vmalloc_nr_pages()).toBe(pages);
+    expect(pages_accounted()).toBe(accounted);
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /* ---- property: random vmalloc / vfree / write / read sequences against a model ---- */
-
-type Op =
-  | { kind: 'alloc'; size: number; zero: boolean }
-  | { kind: 'big'; pages: number }
-  | { kind: 'free'; i: number }
-  | { kind: 'write'; i: number; off: number; len: number; seed: number }
-  | { kind: 'read'; i: number; off: number; len: number }
-  | { kind: 'purge' };
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('alloc' as const), size: fc.integer({ min: 1, max: 40_000 }), zero: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('big' as const), pages: fc.integer({ min: 500, max: 1200 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), i: fc.nat() }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('write' as const), i: fc.nat(), off: fc.nat(), len: fc.integer({ min: 1, max: 3 * PAGE_SIZE }), seed: fc.nat(255) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), i: fc.nat(), off: fc.nat(), len: fc.integer({ min: 1, max: 3 * PAGE_SIZE }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'purge' as const }) },
-);
 
 describe('vmalloc property', () => {
   it('random vmalloc/vfree/write/read sequences keep data, mappings and accounting', () => {
     const seed = Number(process.env.VMALLOC_SEED ?? (Date.now() % 2 ** 31));
     console.log(`vmalloc property seed: ${seed} (rerun with VMALLOC_SEED=${seed})`);
-    const t0 = Date.now();
-    fc.assert(
-      fc.property(fc.array(opArb, { minLength: 5, maxLength: 60 }), (ops) => {
-        boot({ ram: 64 * MiB });
-        const booted = vmalloc_debug_check();
-        const booted_pages = vmalloc_nr_pages();
-        const base = pages_accounted();
-        const live: Array<{ addr: number; size: number; data: Uint8Array }> = [];
-        for (const op of ops) {
-          if (op.kind === 'alloc' || op.kind === 'big') {
-            const size = op.kind === 'big' ? op.pages * PAGE_SIZE : op.size;
-            const zero = op.kind === 'alloc' && op.zero;
-            const addr = zero ? vzalloc(size) : vmalloc(size);
-            expect(addr).not.toBe(0);
-            // Fill what vmalloc leaves uninitialised, so the model knows every byte.
-            const data = zero ? new Uint8Array(size) : pattern(size, live.length);
-            if (!zero) copy_to(addr, data);
-            else expect(copy_from(addr, size).every((b) => b === 0)).toBe(true);
-            live.push({ addr, size, data });
-          } else if (op.kind === 'free') {
-            if (!live.length) continue;
-            const k = op.i % live.length;
-            const a = live[k]!;
-            vfree(a.addr);
-            expect(() => read8(a.addr)).toThrow(KernelPageFault);
-            live.splice(k, 1);
-          } else if (op.kind === 'write' || op.kind === 'read') {
-            if (!live.length) continue;
-            const a = live[op.i % live.length]!;
-            const off = op.off % a.size;
-            const len = Math.min(op.len, a.size - off);
-            if (op.kind === 'write') {
-              const d = pattern(len, op.seed);
-              copy_to(a.addr + off, d);
-              a.data.set(d, off);
-            } else {
-              expect(equal_bytes(copy_from(a.addr + off, len), a.data.subarray(off, off + len))).toBe(true);
-            }
-          } else {
-            vm_unmap_aliases();
-          }
-          vmalloc_debug_check();
-        }
-        // No overlaps, every page where the tables say, and the contents intact.
-        const sorted = live.map((a) => find_vm_area(a.addr)!).sort((x, y) => x.addr - y.addr);
-        for (let i = 1; i < sorted.length; i++) expect(sorted[i - 1]!.addr + sorted[i - 1]!.size).toBeLessThanOrEqual(sorted[i]!.addr);
-        for (const a of live) {
-          check_area(a.addr);
-          expect(equal_bytes(copy_from(a.addr, a.size), a.data)).toBe(true);
-        }
-        expect(pages_accounted()).toBe(base);
-        for (const a of live) vfree(a.addr);
-        vm_unmap_aliases();
-        expect(vmalloc_debug_check()).toEqual(booted);
-        expect(vmalloc_nr_pages()).toBe(booted_pages);
-        expect(pages_accounted()).toBe(base);
-      }),
-      { seed, numRuns: 40, endOnFailure: true },
-    );
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    // bench/limits.bench.ts times the same runs (limit 20 s).
+    fc.assert(fc.property(vmallocOpsArb, (ops) => runVmallocOps(ops)), { seed, numRuns: VMALLOC_PROPERTY_RUNS, endOnFailure: true });
   });
 });

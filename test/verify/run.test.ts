@@ -24,11 +24,11 @@ describe('runBatch', () => {
 
   it('kills a hanging seed after the timeout and reports it', async () => {
     process.env.FAKE_HANG = '2';
-    const t0 = Date.now();
-    const out = await runBatch({ bundle: FAKE, workload: 'alpha', seeds: [1, 2, 3], timeoutMs: 1000 });
-    expect(Date.now() - t0).toBeLessThan(5000);
+    // How soon the kill comes is bench/limits.bench.ts's business (limit 5 s); here only what is
+    // reported. 3 s leaves seed 1 room to finish on a loaded machine before its timer runs out.
+    const out = await runBatch({ bundle: FAKE, workload: 'alpha', seeds: [1, 2, 3], timeoutMs: 3000 });
     expect(out.map((o) => o.status)).toEqual(['ok', 'timeout', 'not-run']);
-    expect(out[1]!.detail).toMatch(/killed after 1\.0 s/);
+    expect(out[1]!.detail).toMatch(/killed after 3\.0 s/);
   });
 
   it('probes the workloads of a tree', async () => {

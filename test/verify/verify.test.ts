@@ -115,9 +115,8 @@ describe('memdesc verify', () => {
 
   it('kills a run that hangs and reports the timeout', async () => {
     const dir = brokenCopy('hang', 'sim/workloads/buddy.ts', /run\(ctx\) \{/, 'run(ctx) { for (;;) {}');
-    const t0 = Date.now();
+    // bench/limits.bench.ts times the same run (limit 30 s); here only what is reported.
     const r = await memdesc('verify', dir, '--against', CORPUS, '--workloads', 'buddy', '--seeds', '1', '--ops', '300', '--timeout', '3');
-    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/first mismatch: workload buddy seed 1: candidate timed out/);
     expect(r.stdout).toMatch(/candidate timed out:\n\s+killed after 3\.0 s without finishing/);
