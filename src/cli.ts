@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+const FILE_SYSTEM_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'ELOOP', 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY', 'EXDEV', 'EBUSY']);
+
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
@@ -60,7 +62,13 @@ function reportError(err: unknown, debug: boolean): number {
     if (debug) process.stderr.write(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 2;
   }
-  const e = err as Error;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && FILE_SYSTEM_ERRORS.has(e.code)) {
+    // The machine said no (permissions, a full or read-only disk): the user's to fix, not a bug.
+    process.stderr.write(`memdesc: ${e.message}\n`);
+    if (debug) process.stderr.write(`${e.stack}\n`);
+    return 2;
+  }
   process.stderr.write(`memdesc: internal error: ${e?.message ?? String(err)}\n`);
   if (debug) process.stderr.write(`${e?.stack}\n`);
   return 70;

@@ -12,6 +12,7 @@ import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { resolveSpec } from '../model/builtin.ts';
+import type { RunResult } from '../rewrite/driver.ts';
 
 interface ConvertFlags {
   all?: boolean;
@@ -32,10 +33,10 @@ export function registerConvert(program: Command): void {
   program
     .command('convert')
     .description('rewrite raw struct page accesses to memory descriptor accessors (dry run prints a diff; --write applies it)')
-    .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json or a tsconfig file (default: the bundled corpus)')
+    .argument('[args...]', 'kinds to convert (or --all), then the project: a directory with tsconfig.json or a tsconfig file (default for a dry run: the bundled corpus; --write needs it given)')
     .option('--all', 'convert every kind of the spec')
     .option('--dry-run', 'print the unified diff, write nothing (the default)')
-    .option('--write', 'write the conversion: all files or none (refuses a dirty git tree)')
+    .option('--write', 'write the conversion into the given project: all files or none, crash-safe, one writer at a time (refuses a dirty git tree)')
     .option('--force', 'with --write: write even when the git tree has uncommitted changes')
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
     .option('--only <file|function>', 'convert only the sites in this file (project-relative) or function')
@@ -58,52 +59,69 @@ export function registerConvert(program: Command): void {
       if (last !== undefined && !known.has(last) && (existsSync(last) || /[/\\]/.test(last) || last === '.')) {
         path = last;
         kinds.pop();
+      } else if (flags.write) {
+        // A default must never decide what gets rewritten.
+        throw new UsageError('--write needs the project to write as an explicit path (e.g. `memdesc convert --all . --write`)');
       }
-      const { runConvert, writeConversion } = await import('../rewrite/driver.ts');
+      const { runConvert } = await import('../rewrite/driver.ts');
       const r = runConvert({
         spec, kinds, all: !!flags.all, path, write: !!flags.write, force: !!flags.force, deferWrite: !!flags.verify,
         ...(flags.only ? { only: flags.only } : {}), retire: flags.retire !== false,
       });
-      const rep = r.plan.report;
-      let verdict: string | undefined;
-      if (vopts) {
-        const { verifyTrees } = await import('../verify/verify.ts');
-        const overrides = Object.fromEntries(r.plan.changes.map((c) => [relative(r.root, c.file).split(sep).join('/'), c.after] as const));
-        const v = await verifyTrees({ dir: r.root, overrides, label: 'converted (in memory)' }, r.root, vopts);
-        if (!v.ok) {
-          const { renderVerifyText } = await import('../verify/report-text.ts');
-          process.stdout.write(flags.json ? `${JSON.stringify({ version: 1, root: r.root, verification: v }, null, 2)}\n` : renderVerifyText(v));
-          throw new CheckFailed(`the conversion does not verify (${v.mismatches.length} of ${v.pairs} pairs differ); nothing was written`);
-        }
-        verdict = `verified identical to the original: ${v.workloads.length} workloads x ${v.seeds.length} seeds, ${v.opsCompared.toLocaleString('en-US')} operations compared`;
-        if (flags.write) writeConversion(r, !!flags.force);
+      try {
+        await finishConvert(r, flags, vopts);
+      } finally {
+        r.lock?.release();
       }
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({
-          version: 1, root: r.root, mode: flags.write ? 'write' : 'dry-run', written: r.written, files: r.files,
-          report: rep, checks: { ...r.checks, ...(verdict ? { verify: verdict } : {}) }, diff: r.diff, timings: r.timings,
-        }, null, 2)}\n`);
-        return;
-      }
-      const out = flags.write ? process.stdout : process.stderr;
-      if (!flags.write) process.stdout.write(r.diff);
-      const where = relative(process.cwd(), r.root) || '.';
-      const total = Object.values(rep.converted).reduce((a, b) => a + b, 0);
-      const lines: string[] = [];
-      if (r.recovered) lines.push(`recovered ${r.recovered} interrupted conversion(s): rolled back`);
-      lines.push(`memdesc convert ${rep.kinds.join(' ')}: ${where}: ${total} site${total === 1 ? '' : 's'} converted` +
-        (total ? ` (${Object.entries(rep.converted).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
-        `, ${rep.functions.length} function signature change${rep.functions.length === 1 ? '' : 's'}, ${r.files.length} file${r.files.length === 1 ? '' : 's'}` +
-        (flags.write ? (r.written ? ' written' : ' (nothing to write)') : ' (dry run: nothing written)'));
-      for (const c of rep.created) lines.push(`  created: ${c}`);
-      for (const f of rep.functions) lines.push(`  converted: ${f.function}() ${f.change} (${f.file}:${f.line})`);
-      if (rep.retired.helpers.length || rep.retired.members.length) lines.push(`  retired: ${[...rep.retired.helpers, ...rep.retired.members].join(', ')}`);
-      if (r.checks.retireDropped) lines.push(`  note: ${r.checks.retireDropped}`);
-      lines.push(`  checks: type-check passed; a second run changes nothing${verdict ? `; ${verdict}` : ''}`);
-      if (rep.skipped.length) {
-        lines.push(`  left untouched (${rep.skipped.length}):`);
-        for (const s of rep.skipped) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.kind} ${s.field}: ${s.reason}`);
-      }
-      out.write(`${lines.join('\n')}\n`);
     });
+}
+
+async function finishConvert(r: RunResult, flags: ConvertFlags, vopts: ReturnType<typeof verifyOptionsFromFlags> | undefined): Promise<void> {
+  const rep = r.plan.report;
+  let verdict: string | undefined;
+  if (vopts) {
+    const { verifyTrees } = await import('../verify/verify.ts');
+    const overrides = Object.fromEntries(r.plan.changes.map((c) => [relative(r.root, c.file).split(sep).join('/'), c.after] as const));
+    const v = await verifyTrees({ dir: r.root, overrides, label: 'converted (in memory)' }, r.root, vopts);
+    if (!v.ok) {
+      const { renderVerifyText } = await import('../verify/report-text.ts');
+      process.stdout.write(flags.json ? `${JSON.stringify({ version: 1, root: r.root, verification: v }, null, 2)}\n` : renderVerifyText(v));
+      throw new CheckFailed(`the conversion does not verify (${v.mismatches.length} of ${v.pairs} pairs differ); nothing was written`);
+    }
+    verdict = `verified identical to the original: ${v.workloads.length} workloads x ${v.seeds.length} seeds, ${v.opsCompared.toLocaleString('en-US')} operations compared`;
+    if (flags.write) {
+      const { writeConversion } = await import('../rewrite/driver.ts');
+      writeConversion(r, !!flags.force);
+    }
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({
+      version: 1, root: r.root, mode: flags.write ? 'write' : 'dry-run', written: r.written, files: r.files,
+      report: rep, checks: { ...r.checks, ...(verdict ? { verify: verdict } : {}) }, diff: r.diff, timings: r.timings,
+    }, null, 2)}\n`);
+    return;
+  }
+  const out = flags.write ? process.stdout : process.stderr;
+  if (!flags.write) process.stdout.write(r.diff);
+  const where = relative(process.cwd(), r.root) || '.';
+  const total = Object.values(rep.converted).reduce((a, b) => a + b, 0);
+  const lines: string[] = [];
+  for (const x of r.recovered) {
+    lines.push(x.action === 'removed unused stage' ? `removed ${x.stage}, left by an interrupted write before it touched any file`
+      : `an interrupted write (${x.stage}, ${x.files} file${x.files === 1 ? '' : 's'}) was ${x.action === 'finished' ? 'complete: finished it' : 'rolled back'}`);
+  }
+  lines.push(`memdesc convert ${rep.kinds.join(' ')}: ${where}: ${total} site${total === 1 ? '' : 's'} converted` +
+    (total ? ` (${Object.entries(rep.converted).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+    `, ${rep.functions.length} function signature change${rep.functions.length === 1 ? '' : 's'}, ${r.files.length} file${r.files.length === 1 ? '' : 's'}` +
+    (flags.write ? (r.written ? ' written' : ' (nothing to write)') : ' (dry run: nothing written)'));
+  for (const c of rep.created) lines.push(`  created: ${c}`);
+  for (const f of rep.functions) lines.push(`  converted: ${f.function}() ${f.change} (${f.file}:${f.line})`);
+  if (rep.retired.helpers.length || rep.retired.members.length) lines.push(`  retired: ${[...rep.retired.helpers, ...rep.retired.members].join(', ')}`);
+  if (r.checks.retireDropped) lines.push(`  note: ${r.checks.retireDropped}`);
+  lines.push(`  checks: type-check passed; a second run changes nothing${verdict ? `; ${verdict}` : ''}`);
+  if (rep.skipped.length) {
+    lines.push(`  left untouched (${rep.skipped.length}):`);
+    for (const s of rep.skipped) lines.push(`    ${s.file}:${s.line}:${s.column}: ${s.kind} ${s.field}: ${s.reason}`);
+  }
+  out.write(`${lines.join('\n')}\n`);
 }

@@ -9,7 +9,9 @@ import { loadProgram } from '../analyzers/project.ts';
 import { formatError, overlayProgram, typeErrors } from './check.ts';
 import { unifiedDiff } from './diff.ts';
 import { planConversion, type ConvertOptions, type ConvertPlan } from './plan.ts';
-import { checkClean, recover, writeAll } from './staging.ts';
+import { recover, writeAll, type Recovery } from './staging.ts';
+import { checkClean } from './gitGuard.ts';
+import { lockTree, type TreeLock } from './treeLock.ts';
 
 export interface RunOptions extends ConvertOptions {
   /** Project directory (tsconfig.json) or tsconfig file. */
@@ -31,8 +33,11 @@ export interface RunResult {
   files: Array<{ file: string; status: 'modified' | 'created' }>;
   checks: { typecheck: 'passed'; secondRun: 'no-op'; retireDropped?: string };
   written: boolean;
-  recovered: number;
+  /** What was done with stages that interrupted writes left behind. */
+  recovered: Recovery[];
   timings: Record<string, number>;
+  /** With `write`: the tree's write lock, held until the write (release() it if you do not write). */
+  lock?: TreeLock;
 }
 
 export function runConvert(opts: RunOptions): RunResult {
@@ -41,11 +46,20 @@ export function runConvert(opts: RunOptions): RunResult {
   const lap = (name: string, since: number) => { timings[name] = Math.round(performance.now() - since); return performance.now(); };
   const { program, root } = loadProgram(opts.path);
   let t = lap('load', t0);
-  let recovered = 0;
+  let recovered: Recovery[] = [];
+  let lock: TreeLock | undefined;
   if (opts.write) {
-    recovered = recover(root);
-    checkClean(root, !!opts.force);
+    // Lock first: recovery and the dirty check must not race another writer.
+    lock = lockTree(root);
+    try {
+      recovered = recover(root);
+      checkClean(root, !!opts.force);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
+  try {
   let plan = planConversion(program, root, opts);
   t = lap('plan', t);
   const texts = (p: ConvertPlan) => new Map(p.changes.map((c) => [c.file, c.after] as const));
@@ -91,20 +105,38 @@ export function runConvert(opts: RunOptions): RunResult {
   }
   let written = false;
   if (opts.write && !opts.deferWrite && plan.changes.length > 0) {
-    writeAll(root, texts(plan));
+    writeAll(root, texts(plan), befores(plan));
     written = true;
   }
   lap('write', t);
   timings.total = Math.round(performance.now() - t0);
-  return { root, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings };
+  if (lock && !opts.deferWrite) lock.release();
+  return {
+    root, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
+    ...(lock && opts.deferWrite ? { lock } : {}),
+  };
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+/** The text each planned file had when it was read (null: to be created). */
+function befores(p: ConvertPlan): Map<string, string | null> {
+  return new Map(p.changes.map((c) => [c.file, c.before] as const));
 }
 
 /** Write a conversion planned with `deferWrite` (all files or none); returns whether anything was written. */
 export function writeConversion(r: RunResult, force = false): boolean {
-  if (r.plan.changes.length === 0) return false;
-  // The tree may have changed while the conversion was verified.
-  checkClean(r.root, force);
-  writeAll(r.root, new Map(r.plan.changes.map((c) => [c.file, c.after] as const)));
-  r.written = true;
-  return true;
+  const lock = r.lock ?? lockTree(r.root);
+  try {
+    if (r.plan.changes.length === 0) return false;
+    // The tree may have changed while the conversion was verified: writeAll compares every file too.
+    checkClean(r.root, force);
+    writeAll(r.root, new Map(r.plan.changes.map((c) => [c.file, c.after] as const)), befores(r.plan));
+    r.written = true;
+    return true;
+  } finally {
+    lock.release();
+  }
 }

@@ -6,7 +6,8 @@
  */
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type SiteDetail } from '../analyzers/analyze.ts';
-import { enclosingFunctionNames, skipOuter } from '../analyzers/ast.ts';
+import { enclosingFunctionNames, functionName, isFunctionLike, skipOuter } from '../analyzers/ast.ts';
+import { UsageError } from '../errors.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { ownersOf } from '../analyzers/owners.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
@@ -86,6 +87,7 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   const kinds = all.filter((k) => chosen.has(k.name));
   const det = analyzeDetailed(program, root, { spec: opts.spec });
   const ctx = det.ctx;
+  if (opts.only !== undefined) checkOnly(ctx.files, ctx.rel.bind(ctx), opts.only);
   const selected = new Set(kinds.map((k) => k.name));
   const byName = new Map(all.map((k) => [k.name, k] as const));
 
@@ -334,4 +336,18 @@ function describe(ctx: AnalysisContext, e: Entity): ConvertedFunction {
   const fn = fnName(e.fn) ?? '(anonymous)';
   const change = e.role === 'return' ? `returns ${e.label!.desc}` : `${e.name}: ${ctx.spec.page.class} -> ${e.rename ?? e.name}: ${e.label!.desc}`;
   return { function: fn, file: site.file, line: site.line, change };
+}
+
+/** `--only` must name a project file (project-relative) or a function declared in one: a typo converts nothing silently otherwise. */
+export function checkOnly(files: readonly ts.SourceFile[], rel: (sf: ts.SourceFile) => string, only: string): void {
+  const o = only.replace(/^\.\//, '');
+  if (files.some((sf) => rel(sf) === o)) return;
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (isFunctionLike(n) && functionName(n) === o) { found = true; return; }
+    ts.forEachChild(n, visit);
+  };
+  for (const sf of files) { visit(sf); if (found) return; }
+  throw new UsageError(`--only ${only}: no project file (path relative to the project) or function of that name`);
 }

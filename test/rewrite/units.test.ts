@@ -79,49 +79,6 @@ describe('unified diff', () => {
   });
 });
 
-describe('atomic writes', () => {
-  it('writes every file, creating directories, and leaves no stage behind', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memdesc-w-'));
-    writeFileSync(join(dir, 'a.ts'), 'old');
-    writeAll(dir, new Map([[join(dir, 'a.ts'), 'new'], [join(dir, 'sub/b.ts'), 'created']]));
-    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('new');
-    expect(readFileSync(join(dir, 'sub/b.ts'), 'utf8')).toBe('created');
-    expect(readdirSync(dir).sort()).toEqual(['a.ts', 'sub']);
-  });
-
-  it('writes nothing when one file cannot be written', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memdesc-w-'));
-    writeFileSync(join(dir, 'a.ts'), 'old');
-    writeFileSync(join(dir, 'blocker'), 'a file where a directory should be');
-    expect(() => writeAll(dir, new Map([[join(dir, 'a.ts'), 'new'], [join(dir, 'blocker/c.ts'), 'x']]))).toThrow();
-    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('old');
-    expect(readdirSync(dir).sort()).toEqual(['a.ts', 'blocker']);
-  });
-
-  it('rolls back a conversion killed in the middle of its commit', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'memdesc-w-'));
-    // State after a kill: a.ts already replaced (original in old/0), b.ts created, c.ts still staged.
-    const stage = join(dir, '.memdesc-stage-x');
-    mkdirSync(join(stage, 'new'), { recursive: true });
-    mkdirSync(join(stage, 'old'), { recursive: true });
-    writeFileSync(join(dir, 'a.ts'), 'new a');
-    writeFileSync(join(stage, 'old', '0'), 'old a');
-    writeFileSync(join(dir, 'b.ts'), 'new b');
-    writeFileSync(join(dir, 'c.ts'), 'old c');
-    writeFileSync(join(stage, 'new', '2'), 'new c');
-    writeFileSync(join(stage, 'journal.json'), JSON.stringify({ entries: [
-      { target: join(dir, 'a.ts'), staged: join(stage, 'new', '0'), backup: join(stage, 'old', '0'), existed: true },
-      { target: join(dir, 'b.ts'), staged: join(stage, 'new', '1'), backup: join(stage, 'old', '1'), existed: false },
-      { target: join(dir, 'c.ts'), staged: join(stage, 'new', '2'), backup: join(stage, 'old', '2'), existed: true },
-    ] }));
-    expect(recover(dir)).toBe(1);
-    expect(readFileSync(join(dir, 'a.ts'), 'utf8')).toBe('old a');
-    expect(existsSync(join(dir, 'b.ts'))).toBe(false);
-    expect(readFileSync(join(dir, 'c.ts'), 'utf8')).toBe('old c');
-    expect(existsSync(stage)).toBe(false);
-  });
-});
-
 describe('kinds', () => {
   const spec = builtinSpec();
 
