@@ -1,13 +1,15 @@
 /**
- * `memdesc track [repo] [--range A..B] [--path SUBDIR] [--spec FILE] [--json] [--html FILE] [--plan FILE]`:
+ * `memdesc track [repo] [--range A..B] [--path SUBDIR] [--spec FILE] [--json] [--html FILE] [--plan FILE] [--no-cache]`:
  * each kind's conversion progress at every commit of a git history (first parent, oldest
- * first), analyzed without checkout and re-analyzing only what changed. Prints a table (or the
+ * first), analyzed without checkout and re-analyzing only what changed; a commit without a
+ * usable project is a gap with its reason, and the repository is never written to (the cache
+ * is in the user's cache folder; a cache that cannot be used is one warning). Prints a table (or the
  * TrackReport JSON), writes an HTML report, and with --plan each planned patch's state at the
  * newest commit. A progress bar goes to stderr when stderr is a terminal.
  */
 import type { Command } from 'commander';
 import { resolveSpec } from '../model/builtin.ts';
-import type { TrackReport } from '../model/progress.ts';
+import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import { progressBar } from './progress-bar.ts';
 import { writeAtomic } from './write-atomic.ts';
 
@@ -21,32 +23,39 @@ interface TrackFlags {
   cache?: boolean;
 }
 
-/** Columns: short sha, subject, then per kind `remaining/converted pct`, unknown, residue. */
+/**
+ * Columns: short sha, subject, then per kind `remaining/converted pct`, unknown, residue. A gap
+ * (a commit without numbers) has its reason in place of the counts.
+ */
 export function renderTrackTable(report: TrackReport): string {
   const head = ['commit', 'subject', ...report.kinds, 'unknown', 'residue'];
-  const rows = report.points.map((p) => [
-    p.commit.slice(0, 7),
-    p.subject.length > 40 ? `${p.subject.slice(0, 39)}…` : p.subject,
+  const short = (p: ProgressPoint): string[] => [p.commit.slice(0, 7), p.subject.length > 40 ? `${p.subject.slice(0, 39)}…` : p.subject];
+  const rows = report.points.filter((p) => p.gap === undefined).map((p) => [
+    ...short(p),
     ...report.kinds.map((k) => {
-      const c = p.kinds[k]!;
-      return `${c.remaining}/${c.converted} ${c.percent}%`;
+      const c = p.kinds[k];
+      return c ? `${c.remaining}/${c.converted} ${c.percent}%` : '-';
     }),
     String(p.unknown),
     String(p.residue),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const gapLine = (p: ProgressPoint): string => `${short(p).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  gap: ${p.gap}`;
+  const gaps = report.points.filter((p) => p.gap !== undefined).length;
+  const newest = [...report.points].reverse().find((p) => p.gap === undefined);
   const out = [
     `memdesc track: ${report.repo}${report.path ? ` (${report.path})` : ''}, spec ${report.spec}, ${report.points.length} commits`,
     '',
     line(head),
-    ...rows.map(line),
-    'cells: remaining raw accesses/converted accesses, percent done',
+    ...report.points.map((p) => (p.gap === undefined ? line(rows.shift()!) : gapLine(p))),
+    `cells: remaining raw accesses/converted accesses, percent done${gaps ? `; ${gaps} commit${gaps === 1 ? '' : 's'} without numbers (gap: why)` : ''}`,
     '',
     `files analyzed: ${report.cache.analyzedFiles}, reused from the cache: ${report.cache.reusedFiles}`,
   ];
   if (report.plan) {
-    out.push('', `plan: ${report.plan.title} (v${report.plan.version}) at the newest commit`);
+    const at = newest && newest !== report.points[report.points.length - 1] ? `at ${newest.commit.slice(0, 7)}, the newest commit with numbers` : 'at the newest commit';
+    out.push('', `plan: ${report.plan.title} (v${report.plan.version}) ${at}`);
     for (const p of report.plan.patches) out.push(`  [${p.number}] ${p.state.padEnd(14)} ${p.subject} — ${p.reason}`);
   }
   return `${out.join('\n')}\n`;
@@ -58,12 +67,12 @@ export function registerTrack(program: Command): void {
     .description('conversion progress per kind at every commit of a git history (re-analyzes only what changed)')
     .argument('[repo]', 'a directory inside the git repository (default: the current directory)')
     .option('--range <range>', 'commits to walk, as git log takes them (A..B); default: all of HEAD\'s first-parent history')
-    .option('--path <dir>', 'the TypeScript project (holding tsconfig.json) inside each commit (default: the top level)')
+    .option('--path <dir>', 'the TypeScript project (holding tsconfig.json) inside each commit, from the top level (default: the nearest directory with a tsconfig.json from [repo] up)')
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
     .option('--json', 'print the TrackReport JSON instead of the table')
     .option('--html <file>', 'also write a self-contained HTML report to FILE')
     .option('--plan <file>', 'a series cover letter: each planned patch\'s state at the newest commit')
-    .option('--no-cache', 'do not read or write the on-disk cache (.cache/memdesc/track)')
+    .option('--no-cache', 'do not read or write the on-disk cache (in $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else ~/.cache/memdesc/track; never in the repository)')
     .action(async (repo: string | undefined, flags: TrackFlags) => {
       const spec = resolveSpec(flags.spec);
       const [{ trackHistory }, { readPlanFile }] = await Promise.all([import('../track/track.ts'), import('../track/planImport.ts')]);
@@ -83,6 +92,8 @@ export function registerTrack(program: Command): void {
       } finally {
         bar?.end();
       }
+      // The results are right either way; the user only learns why a second run is not faster.
+      if (result.cacheWarning) process.stderr.write(`memdesc: warning: ${result.cacheWarning}\n`);
       const report = result.report;
       if (plan) {
         const { planProgress } = await import('../track/planStatus.ts');

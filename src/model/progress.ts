@@ -31,6 +31,11 @@ export interface ProgressPoint {
   residue: number;
   /** Files analyzed at this point. */
   files: number;
+  /**
+   * Only on a commit track could not analyze (no tsconfig.json, an invalid one, no TypeScript
+   * files, …): why. Such a point has no numbers: `kinds` is empty and the counts are 0.
+   */
+  gap?: string;
 }
 
 export interface TrackReport {
@@ -44,7 +49,7 @@ export interface TrackReport {
   kinds: string[];
   /** Oldest first. */
   points: ProgressPoint[];
-  /** Residue of the newest point, with sites (for the report's residue list). */
+  /** Residue of the newest point that is not a gap, with sites (for the report's residue list). */
   residue: Residue[];
   /** Cache statistics of the walk: files analyzed vs reused from the blob cache. */
   cache: { analyzedFiles: number; reusedFiles: number };

@@ -10,9 +10,18 @@
  * records the names and a signature of their call sites, and is reused only while that
  * signature is unchanged (a verifying trace: every input the analysis read is compared).
  *
- * Entries live in memory for one walk and on disk under .cache/memdesc/track/, one JSON file
- * per key (its variants by caller signature) with a checksum; anything unreadable, mismatched or malformed is discarded.
+ * Entries live in memory for one walk and on disk in the user's cache folder (track.ts passes
+ * userCacheDir('track'): $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else
+ * ~/.cache/memdesc/track), never in the repository: one JSON file per key (its variants by
+ * caller signature) with a checksum; anything unreadable, mismatched or malformed is discarded.
+ * Keys hold the absolute file names and blob ids of the whole closure, so one folder serves
+ * every repository: two clones never share entries, a new history at an old path reuses only
+ * what has the same contents. Each write is a temp file renamed into place, so a reader (another
+ * track at the same time) sees a whole entry or none; a torn file after a crash fails its
+ * checksum. A folder that cannot be written only costs time: the walk goes on in memory and
+ * `problem` says why, for the CLI to print once.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
@@ -171,8 +180,14 @@ export class TrackCache {
   private mem = new Map<string, FileEntry[]>();
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
 
+  /** Why the disk cache stopped being written (the first failure), if it did. */
+  problem: string | undefined;
+  private writable: boolean;
+
   /** `dir`: on-disk cache directory, or undefined for memory only. */
-  constructor(private dir?: string) {}
+  constructor(private dir?: string) {
+    this.writable = dir !== undefined;
+  }
 
   private pathOf(key: string): string {
     return join(this.dir!, key.slice(0, 2), `${key}.json`);
@@ -229,17 +244,26 @@ export class TrackCache {
     const old = this.mem.get(entry.key) ?? (this.dir ? this.readDisk(entry.key) : []);
     const variants = [entry, ...old.filter((e) => e.callerSig !== entry.callerSig || e.callers.join() !== entry.callers.join())].slice(0, MAX_VARIANTS);
     this.mem.set(entry.key, variants);
-    if (!this.dir) return;
+    if (!this.dir || !this.writable) return;
     const p = this.pathOf(entry.key);
+    // Temp file + rename: a reader never sees half an entry. The name is unique per writer
+    // (pid and random part), so two tracks never write the same temp file.
+    const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       mkdirSync(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
-      // Temp file + rename: a reader never sees half an entry.
-      const tmp = `${p}.${process.pid}.tmp`;
       const json = JSON.stringify(variants);
       writeFileSync(tmp, `{"sum":${JSON.stringify(sha1(json))},"variants":${json}}`);
       renameSync(tmp, p);
-    } catch {
-      // A cache that cannot be written only costs time.
+    } catch (e) {
+      // A cache that cannot be written only costs time: stop trying, say why once.
+      this.writable = false;
+      this.problem = `cannot write the track cache in ${this.dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): ` +
+        'this run keeps its results in memory only; set MEMDESC_CACHE_DIR to a writable folder';
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created
+      }
     }
   }
 }

@@ -22,6 +22,13 @@ function libText(fileName: string): string | undefined {
   return libTexts.get(fileName.slice(LIB_DIR.length + 1));
 }
 
+/**
+ * Why a commit has no project to analyze (no tsconfig.json, an invalid one, no TypeScript files):
+ * the walk records a gap for that commit and goes on. The message names paths relative to the
+ * top level of the repository.
+ */
+export class ProjectGap extends InputError {}
+
 export function sha1(s: string): string {
   return createHash('sha1').update(s).digest('hex');
 }
@@ -61,6 +68,26 @@ function indexTree(tree: Map<string, string>): TreeIndex {
     dir(d === '.' ? '' : d).files.push(posix.basename(p));
   }
   return { files: tree, dirs };
+}
+
+/**
+ * TypeScript reads an include entry without wildcards as a file name when its last path
+ * component has a dot: `"include": ["."]` in a folder named `linux-5.10.y` includes nothing.
+ * When that is why a project has no files, say so and how to write the entry instead.
+ */
+function dottedIncludeHint(raw: unknown, projectAbs: string, isDir: (d: string) => boolean): string {
+  const include = (raw as { include?: unknown } | undefined)?.include;
+  if (!Array.isArray(include)) return '';
+  for (const entry of include) {
+    if (typeof entry !== 'string' || /[*?]/.test(entry)) continue;
+    const abs = posix.resolve(projectAbs, entry);
+    const name = posix.basename(abs);
+    if (name.includes('.') && isDir(abs)) {
+      const better = posix.join(entry, '**/*').replace(/^\.\//, '');
+      return `: TypeScript reads the include entry "${entry}" as a file name because the folder name "${name}" has a dot; write "${better}" instead`;
+    }
+  }
+  return '';
 }
 
 export class ProgramBuilder {
@@ -152,8 +179,9 @@ export class ProgramBuilder {
 
     const projectAbs = this.projectDir ? `${this.repoRoot}/${this.projectDir}` : this.repoRoot;
     const tsconfig = `${projectAbs}/tsconfig.json`;
-    const shown = relative(process.cwd(), tsconfig) || tsconfig;
-    if (!fileExists(tsconfig)) throw new InputError(`commit ${commit.slice(0, 12)} has no ${this.projectDir ? `${this.projectDir}/` : ''}tsconfig.json: track needs a TypeScript project (see --path, --range)`);
+    // Paths in gap reasons are relative to the top level: the same in every report, wherever it is run.
+    const shown = (f: string): string => this.rel(f) ?? relative(this.repoRoot, f);
+    if (!fileExists(tsconfig)) throw new ProjectGap(`no tsconfig.json at ${shown(tsconfig)}`);
     let configError: ts.Diagnostic | undefined;
     const parseHost: ts.ParseConfigFileHost = {
       useCaseSensitiveFileNames: true,
@@ -167,10 +195,17 @@ export class ProgramBuilder {
     const fatal = configError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
     if (!cfg || fatal) {
       const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
-      throw new InputError(`commit ${commit.slice(0, 12)}: cannot load ${shown}: ${msg}`);
+      let at = '';
+      if (fatal?.file && fatal.start !== undefined) {
+        const { line, character } = fatal.file.getLineAndCharacterOfPosition(fatal.start);
+        at = ` (${shown(fatal.file.fileName)}:${line + 1}:${character + 1})`;
+      }
+      throw new ProjectGap(`invalid ${shown(tsconfig)}: ${msg}${at}`);
     }
     parsing = false;
-    if (cfg.fileNames.length === 0) throw new InputError(`commit ${commit.slice(0, 12)}: no TypeScript files in ${shown}`);
+    if (cfg.fileNames.length === 0) {
+      throw new ProjectGap(`no TypeScript files in ${shown(tsconfig)}${dottedIncludeHint(cfg.raw, projectAbs, directoryExists)}`);
+    }
     const optionsKey = JSON.stringify(cfg.options);
     if (optionsKey !== this.optionsKey) {
       // Parsed (and bound) files are only reusable under the same options.

@@ -41,3 +41,11 @@ export function progressPoint(result: AnalysisResult, spec: Spec, meta: PointMet
     files: result.summary.files,
   };
 }
+
+/**
+ * A commit without numbers (a gap): no kinds, counts 0, and `gap` saying why. Consumers tell it
+ * by `gap` (a kind missing from `kinds` is drawn as a break, never as 0 remaining).
+ */
+export function gapPoint(meta: PointMeta, reason: string): ProgressPoint {
+  return { commit: meta.commit, subject: meta.subject, date: meta.date, kinds: {}, unknown: 0, residue: 0, files: 0, gap: reason };
+}

@@ -1,10 +1,13 @@
 /**
  * `trackHistory`: walk a repository's commits and measure each kind's conversion progress at
  * every one, re-analyzing only files whose cache key changed (see cache.ts). A commit whose
- * files all hit the cache costs a parse of its changed blobs and no type checking.
+ * files all hit the cache costs a parse of its changed blobs and no type checking. A commit
+ * without a usable project (no tsconfig.json, an invalid one, no TypeScript files) is a gap in
+ * the report, with the reason, and the walk goes on. The on-disk cache lives in the user's
+ * cache folder, never in the repository: the walk leaves the work tree as it found it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { AnalysisContext, SpecNames } from '../analyzers/context.ts';
@@ -12,13 +15,13 @@ import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { PACKAGE_ROOT, userCacheDir } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
-import { ProgramBuilder, sha1, SOURCE_EXT } from './program.ts';
+import { ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
-import { progressPoint } from './progress.ts';
+import { gapPoint, progressPoint } from './progress.ts';
 import { Shapes } from './shape.ts';
-import { BlobReader, listCommits, openRepo, type CommitInfo } from './walk.ts';
+import { BlobReader, listCommits, openRepo, type CommitInfo, type Repo } from './walk.ts';
 
 export interface TrackOptions {
   spec: Spec;
@@ -26,9 +29,16 @@ export interface TrackOptions {
   repo?: string;
   /** Revision range for `git log` (default: HEAD's whole first-parent history). */
   range?: string;
-  /** Project directory inside each commit (holding tsconfig.json); default the top level. */
+  /**
+   * Project directory inside each commit (holding tsconfig.json), relative to the top level (or
+   * absolute, inside the work tree). Default: the nearest directory holding a tsconfig.json at
+   * the newest commit, from `repo` up to the top level (as tsc finds its project).
+   */
   path?: string;
-  /** On-disk cache directory; false for memory only. Default: <repo>/.cache/memdesc/track. */
+  /**
+   * On-disk cache directory; false for memory only. Default: userCacheDir('track'). A directory
+   * inside the repository (work tree or git directory) is not used: the walk never writes there.
+   */
   cacheDir?: string | false;
   /** Called after each commit. */
   onProgress?: (done: number, total: number, commit: CommitInfo) => void;
@@ -36,11 +46,15 @@ export interface TrackOptions {
 
 export interface TrackResult {
   report: TrackReport;
-  /** The newest commit's analysis (assembled from the cache). */
+  /** The analysis of the newest commit that is not a gap (assembled from the cache). */
   newest: AnalysisResult;
-  /** What plan status needs to know about the newest commit. */
+  /** That commit (the newest commit of the range unless it is a gap). */
+  newestCommit: CommitInfo;
+  /** What plan status needs to know about that commit. */
   newestFacts(): TreeFacts;
   stats: CacheStats;
+  /** Why the on-disk cache was not (fully) used, for the CLI to say once; the results are right either way. */
+  cacheWarning?: string;
 }
 
 let toolHashMemo: string | undefined;
@@ -60,42 +74,96 @@ function toolHash(): string {
   return toolHashMemo;
 }
 
-function normalizePath(p: string | undefined): string {
-  if (!p) return '';
-  const n = posix.normalize(p.split('\\').join('/')).replace(/^\.\/?/, '').replace(/\/$/, '');
+/** `p` with symlinks resolved as far as it exists (the rest appended): where a write would land. */
+function landing(p: string): string {
+  const rest: string[] = [];
+  let cur = resolve(p);
+  for (;;) {
+    try {
+      return join(realpathSync(cur), ...rest);
+    } catch {
+      const up = dirname(cur);
+      if (up === cur) return resolve(p);
+      rest.unshift(basename(cur));
+      cur = up;
+    }
+  }
+}
+
+function within(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`);
+}
+
+/** The cache directory to use, or why none is: never one inside the repository. */
+function cacheDirFor(opts: TrackOptions, repo: Repo): { dir?: string; warning?: string } {
+  if (opts.cacheDir === false) return {};
+  const dir = resolve(opts.cacheDir ?? userCacheDir('track'));
+  const at = landing(dir);
+  if ([repo.root, ...repo.gitDirs].some((r) => within(at, landing(r)))) {
+    return { warning: `the track cache ${dir} is inside the repository ${repo.root}: not used, this run keeps its results in memory only; set MEMDESC_CACHE_DIR to a folder outside it` };
+  }
+  return { dir };
+}
+
+/** --path as a directory relative to the top level ('' for the top level itself). */
+function normalizePath(p: string, repo: Repo): string {
+  let q = p.split('\\').join('/');
+  if (isAbsolute(q)) {
+    const r = relative(landing(repo.root), landing(q));
+    if (r.startsWith('..') || isAbsolute(r)) throw new UsageError(`--path must be a directory inside the repository: ${p}`);
+    q = r.split(sep).join('/');
+  }
+  const n = posix.normalize(q).replace(/^\.\/?/, '').replace(/\/$/, '');
   if (n.startsWith('..') || n.startsWith('/')) throw new UsageError(`--path must be a directory inside the repository: ${p}`);
   return n === '.' ? '' : n;
 }
 
+/** The nearest directory from `prefix` up to the top level with a tsconfig.json in `tree`; `prefix` itself when there is none. */
+function projectDirOf(prefix: string, tree: Map<string, string>): string {
+  for (let d = prefix; ; d = posix.dirname(d) === '.' ? '' : posix.dirname(d)) {
+    if (tree.has(configOf(d))) return d;
+    if (d === '') return prefix;
+  }
+}
+
+function configOf(path: string): string {
+  return path ? `${path}/tsconfig.json` : 'tsconfig.json';
+}
+
 export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   const repo = await openRepo(opts.repo ?? '.');
-  const path = normalizePath(opts.path);
   const commits = await listCommits(repo, opts.range);
   const reader = new BlobReader(repo.root);
-  let tipTree: Map<string, string>;
   try {
-    tipTree = await reader.tree(commits[commits.length - 1]!.commit);
-  } catch (e) {
+    return await walk(opts, repo, commits, reader);
+  } finally {
     reader.close();
-    throw e;
   }
-  if (!tipTree.has(path ? `${path}/tsconfig.json` : 'tsconfig.json')) {
-    reader.close();
-    throw new InputError(`no tsconfig.json in ${path || 'the top level'} at ${commits[commits.length - 1]!.commit.slice(0, 12)}: track needs a TypeScript project (see --path)`);
+}
+
+async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader): Promise<TrackResult> {
+  const tip = commits[commits.length - 1]!;
+  const tipTree = await reader.tree(tip.commit);
+  const path = opts.path !== undefined ? normalizePath(opts.path, repo) : projectDirOf(repo.prefix, tipTree);
+  const config = configOf(path);
+  // A project in none of the commits is a wrong --path, not a history of gaps: say so before walking.
+  if (!tipTree.has(config) && !(await reader.blobsExist(commits.map((c) => `${c.commit}:${config}`))).some(Boolean)) {
+    throw new InputError(`no tsconfig.json in ${path || 'the top level'} in any of the ${commits.length} commits (newest ${tip.commit.slice(0, 12)}): track needs a TypeScript project (see --path)`);
   }
-  const cache = new TrackCache(opts.cacheDir === false ? undefined : opts.cacheDir ?? join(repo.root, '.cache', 'memdesc', 'track'));
+  const where = cacheDirFor(opts, repo);
+  const cache = new TrackCache(where.dir);
   const salt = sha1(`${toolHash()}\n${JSON.stringify(opts.spec)}`);
   const builder = new ProgramBuilder(repo.root, path);
   const shapes = new Shapes(new SpecNames(opts.spec).textFilter);
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
-  let newest: AnalysisResult | undefined;
-  let newestProgram: { program: ts.Program; root: string } | undefined;
-  try {
-    for (let i = 0; i < commits.length; i++) {
-      const c = commits[i]!;
-      const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
+  let newest: { result: AnalysisResult; program: ts.Program; root: string; commit: CommitInfo } | undefined;
+  for (let i = 0; i < commits.length; i++) {
+    const c = commits[i]!;
+    const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
+    try {
+      if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
       const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
       if (need.length > 0) {
         for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
@@ -111,20 +179,22 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
         if (e) entries.push(e);
         else missed.set(sf.fileName, { sf, key });
       }
-      reusedFiles += entries.length;
+      if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache));
+      reusedFiles += entries.length - missed.size;
       analyzedFiles += missed.size;
-      if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache, c));
       const result = assemble(opts.spec, repo.root, entries, keys.files.length);
       points.push(progressPoint(result, opts.spec, c));
-      if (i === commits.length - 1) {
-        newest = result;
-        newestProgram = cp;
-      }
-      opts.onProgress?.(i + 1, commits.length, c);
+      newest = { result, program: cp.program, root: cp.root, commit: c };
+    } catch (e) {
+      if (!(e instanceof ProjectGap)) throw e;
+      points.push(gapPoint(c, e.message));
     }
-  } finally {
-    reader.close();
+    opts.onProgress?.(i + 1, commits.length, c);
   }
+  if (!newest) {
+    throw new InputError(`nothing to track: none of the ${commits.length} commits has a project to analyze (newest ${tip.commit.slice(0, 12)}: ${points[points.length - 1]!.gap})`);
+  }
+  const last = newest;
   const report: TrackReport = {
     version: 1,
     repo: opts.repo ?? repo.root,
@@ -132,24 +202,26 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
     spec: opts.spec.name,
     kinds: opts.spec.kinds.map((k) => k.name),
     points,
-    residue: newest!.residue,
+    residue: last.result.residue,
     cache: { analyzedFiles, reusedFiles },
   };
   const facts = (): TreeFacts => {
     // treeFacts() reads the result and the context's files and descriptor declarations: no type queries.
-    const ctx = new AnalysisContext(opts.spec, newestProgram!.program, newestProgram!.root);
-    return treeFacts({ result: newest!, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);
+    const ctx = new AnalysisContext(opts.spec, last.program, last.root);
+    return treeFacts({ result: last.result, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);
   };
-  return { report, newest: newest!, newestFacts: facts, stats: cache.stats };
+  const cacheWarning = where.warning ?? cache.problem;
+  return { report, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
 }
 
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
-  keys: CommitKeys, cache: TrackCache, c: CommitInfo): FileEntry[] {
+  keys: CommitKeys, cache: TrackCache): FileEntry[] {
   let d;
   try {
     d = analyzeDetailed(program, root, { spec, onlyFiles: new Set(missed.keys()) });
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`commit ${c.commit.slice(0, 12)}: ${e.message}`);
+    // The commit's project does not fit the spec (e.g. no page class yet): a gap, not the end of the walk.
+    if (e instanceof InputError) throw new ProjectGap(e.message);
     throw e;
   }
   const byFile = new Map<string, { findings: Finding[]; residue: Residue[] }>();

@@ -19,6 +19,10 @@ export interface Repo {
   git: SimpleGit;
   /** Absolute top-level directory of the work tree. */
   root: string;
+  /** The directory given, relative to `root` ('' at the top level; forward slashes, no trailing one). */
+  prefix: string;
+  /** Absolute git directories (the work tree's own and the common one): the repository's other places. */
+  gitDirs: string[];
 }
 
 function firstLine(e: unknown): string {
@@ -33,13 +37,22 @@ export async function openRepo(dir: string): Promise<Repo> {
   } catch (e) {
     throw new InputError(`cannot open ${dir}: ${firstLine(e)}`);
   }
-  let root: string;
+  let lines: string[];
   try {
-    root = (await git.revparse(['--show-toplevel'])).trim();
+    // One line each, in this order; --show-prefix prints an empty line at the top level.
+    lines = (await git.raw(['rev-parse', '--show-toplevel', '--show-prefix', '--absolute-git-dir', '--git-common-dir'])).split('\n');
   } catch {
     throw new InputError(`not a git repository: ${dir}`);
   }
-  return { git: simpleGit({ baseDir: root }), root };
+  const [root, prefix, gitDir, commonDir] = lines;
+  if (!root || gitDir === undefined || commonDir === undefined) throw new InputError(`not a git repository: ${dir}`);
+  return {
+    git: simpleGit({ baseDir: root }),
+    root,
+    prefix: (prefix ?? '').replace(/\/$/, ''),
+    // --git-common-dir is relative to the directory git ran in.
+    gitDirs: [...new Set([gitDir, resolve(abs, commonDir)])],
+  };
 }
 
 /** Commits of `range` (default HEAD) along first parents, oldest first. */
@@ -191,6 +204,11 @@ export class BlobReader {
       return list;
     };
     return new Map(flatten(root.id));
+  }
+
+  /** For each name (`<rev>:<path>`), whether it names a blob: one batch, however many. */
+  async blobsExist(names: string[]): Promise<boolean[]> {
+    return (await this.objects(names)).map((o) => o?.type === 'blob');
   }
 
   close(): void {
