@@ -1,12 +1,14 @@
 /**
  * Run a corpus tree's simulation as a child process (the tool never imports the corpus).
- * Source trees run through tsx; the verifier later runs esbuild bundles instead.
+ * The tree is bundled with esbuild first (src/verify/build.ts, cached by content in the user's
+ * cache), so it runs wherever it is: no TypeScript loader, no package.json or node_modules
+ * needed beside it.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { RUN_TS } from '../paths.ts';
+import { buildTree, buildTreeSync } from '../verify/build.ts';
 
 export interface SimulateArgs {
   workload?: string;
@@ -39,10 +41,11 @@ export function simulateArgv(args: SimulateArgs): string[] {
 }
 
 /** Run with the child's output on our stdout/stderr; resolves to its exit code. */
-export function runCorpusInherit(corpusDir: string, args: SimulateArgs): Promise<number> {
-  const main = corpusMain(corpusDir);
+export async function runCorpusInherit(corpusDir: string, args: SimulateArgs): Promise<number> {
+  corpusMain(corpusDir);
+  const { file } = await buildTree(corpusDir);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [RUN_TS, main, ...simulateArgv(args)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [file, ...simulateArgv(args)], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
   });
@@ -56,8 +59,9 @@ export interface CapturedRun {
 
 /** Run and capture the output (for callers that parse it). */
 export function runCorpusCaptured(corpusDir: string, args: SimulateArgs, timeoutMs = 600_000): CapturedRun {
-  const main = corpusMain(corpusDir);
-  const r = spawnSync(process.execPath, [RUN_TS, main, ...simulateArgv(args)], {
+  corpusMain(corpusDir);
+  const { file } = buildTreeSync(corpusDir);
+  const r = spawnSync(process.execPath, [file, ...simulateArgv(args)], {
     encoding: 'utf8',
     timeout: timeoutMs,
     maxBuffer: 1 << 30,

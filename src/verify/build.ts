@@ -5,11 +5,12 @@
  * to a temporary name and renamed, so concurrent verifiers share the cache safely.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.ts';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { userCacheDir } from '../paths.ts';
 
 /** Bumped when the bundle options change, so old cache entries are not reused. */
 const BUILD_FORMAT = 'memdesc-verify-build/1';
@@ -24,15 +25,17 @@ export interface Build {
   ms: number;
 }
 
-/** Where builds go: $MEMDESC_CACHE_DIR, else <package>/.cache/memdesc (else the OS temp dir). */
+/**
+ * Where builds go: the user's cache (`userCacheDir('build')`), never the package, which may be
+ * installed read-only; the OS temp dir when that cannot be created.
+ */
 export function cacheRoot(): string {
-  if (process.env.MEMDESC_CACHE_DIR) return resolve(process.env.MEMDESC_CACHE_DIR);
-  const pkg = join(PACKAGE_ROOT, '.cache', 'memdesc');
+  const dir = userCacheDir('build');
   try {
-    mkdirSync(pkg, { recursive: true });
-    return pkg;
+    mkdirSync(dir, { recursive: true });
+    return dir;
   } catch {
-    return join(tmpdir(), 'memdesc-cache');
+    return join(tmpdir(), `memdesc-cache-${process.getuid?.() ?? 'user'}`, 'build');
   }
 }
 
@@ -52,15 +55,16 @@ export function treeFiles(dir: string): string[] {
 }
 
 let esbuildModule: typeof import('esbuild') | undefined;
-async function esbuild(): Promise<typeof import('esbuild')> {
-  esbuildModule ??= await import('esbuild');
+/** esbuild, loaded on first use (it is not needed to start the CLI). */
+function esbuild(): typeof import('esbuild') {
+  esbuildModule ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   return esbuildModule;
 }
 
 /** The content key of a tree: sha256 over the build format, esbuild's version and every file. */
-export async function treeKey(dir: string): Promise<string> {
+export function treeKey(dir: string): string {
   const h = createHash('sha256');
-  h.update(`${BUILD_FORMAT}\0esbuild ${(await esbuild()).version}\0`);
+  h.update(`${BUILD_FORMAT}\0esbuild ${esbuild().version}\0`);
   for (const f of treeFiles(dir)) {
     h.update(f);
     h.update('\0');
@@ -70,25 +74,32 @@ export async function treeKey(dir: string): Promise<string> {
 }
 
 export interface BuildOptions {
-  /** Cache root (default cacheRoot()). */
+  /** Folder for the builds, one sub-folder per content key (default cacheRoot()). */
   cacheDir?: string;
 }
 
-/** Bundle `<dir>/sim/main.ts` (cached by content). Throws InputError when the tree does not build. */
-export async function buildTree(dir: string, opts: BuildOptions = {}): Promise<Build> {
-  const t0 = performance.now();
+interface Planned {
+  root: string;
+  key: string;
+  file: string;
+  tmp: string;
+  options: import('esbuild').BuildOptions;
+}
+
+/** Key, place and esbuild options of a build, or the cached build when there is one. */
+function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
   const root = resolve(dir);
   const entry = join(root, 'sim', 'main.ts');
   if (!existsSync(entry)) throw new InputError(`${dir}: not a corpus tree (no sim/main.ts)`);
-  const key = await treeKey(root);
-  const outDir = join(opts.cacheDir ?? cacheRoot(), 'builds', key);
+  const key = treeKey(root);
+  const outDir = join(opts.cacheDir ?? cacheRoot(), key);
   const file = join(outDir, 'main.mjs');
   if (existsSync(file) && statSync(file).size > 0) return { key, file, cached: true, ms: performance.now() - t0 };
   mkdirSync(outDir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const { build } = await esbuild();
-  try {
-    await build({
+  return {
+    root, key, file, tmp,
+    options: {
       entryPoints: [entry],
       bundle: true,
       platform: 'node',
@@ -99,14 +110,42 @@ export async function buildTree(dir: string, opts: BuildOptions = {}): Promise<B
       sourcemap: false,
       legalComments: 'none',
       ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
-    });
+    },
+  };
+}
+
+function failed(dir: string, p: Planned, e: unknown): InputError {
+  rmSync(p.tmp, { force: true });
+  const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
+  const first = errors?.[0];
+  const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
+  return new InputError(`${dir}: build failed: ${where}${first?.text ?? (e as Error).message.split('\n')[0]}`);
+}
+
+/** Bundle `<dir>/sim/main.ts` (cached by content). Throws InputError when the tree does not build. */
+export async function buildTree(dir: string, opts: BuildOptions = {}): Promise<Build> {
+  const t0 = performance.now();
+  const p = plan(dir, opts, t0);
+  if (!('tmp' in p)) return p;
+  try {
+    await esbuild().build(p.options);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
-    const first = errors?.[0];
-    const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
-    throw new InputError(`${dir}: build failed: ${where}${first?.text ?? (e as Error).message.split('\n')[0]}`);
+    throw failed(dir, p, e);
   }
-  renameSync(tmp, file);
-  return { key, file, cached: false, ms: performance.now() - t0 };
+  renameSync(p.tmp, p.file);
+  return { key: p.key, file: p.file, cached: false, ms: performance.now() - t0 };
+}
+
+/** buildTree for synchronous callers (the same cache). */
+export function buildTreeSync(dir: string, opts: BuildOptions = {}): Build {
+  const t0 = performance.now();
+  const p = plan(dir, opts, t0);
+  if (!('tmp' in p)) return p;
+  try {
+    esbuild().buildSync(p.options);
+  } catch (e) {
+    throw failed(dir, p, e);
+  }
+  renameSync(p.tmp, p.file);
+  return { key: p.key, file: p.file, cached: false, ms: performance.now() - t0 };
 }

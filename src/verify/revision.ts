@@ -5,11 +5,11 @@
  * (so `verify --against HEAD` compares the working corpus with the committed one).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.ts';
-import { PACKAGE_ROOT } from '../paths.ts';
+import { userCacheDir } from '../paths.ts';
 
 export interface Tree {
   /** How the tree is named in reports ("corpus", "HEAD:corpus (1a2b3c4)"). */
@@ -37,17 +37,38 @@ export interface OverlayInput {
 export type TreeInput = string | OverlayInput;
 
 /**
- * Temporary trees live under the package (.cache/memdesc/trees) so that a copied corpus still
- * finds the package's node_modules (@types/node) when it is type-checked; else the OS temp dir.
+ * A new temporary folder for a tree, in the user's cache (`userCacheDir('trees')`), never under
+ * the package (an installed package may be read-only); else the OS temp dir. Trees used to live
+ * under the package so that a copy still found the package's node_modules (@types/node) when it
+ * was type-checked: the bundled corpus now declares what it uses of Node itself, and a copy of
+ * any other tree gets the node_modules its original sees (linkModules).
  */
 export function scratchDir(prefix: string): string {
-  const base = join(PACKAGE_ROOT, '.cache', 'memdesc', 'trees');
+  const base = userCacheDir('trees');
   try {
     mkdirSync(base, { recursive: true });
     return mkdtempSync(join(base, prefix));
   } catch {
     return mkdtempSync(join(tmpdir(), `memdesc-${prefix}`));
   }
+}
+
+/** The node_modules folder that module resolution from `dir` finds first, if any. */
+export function nearestNodeModules(dir: string): string | undefined {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const nm = join(d, 'node_modules');
+    if (isDirectory(nm)) return nm;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * Give a copy of a tree the packages its original resolves (its own node_modules, which copies
+ * leave out, or the nearest one above it): a symlink, so the copy type-checks and bundles alike.
+ */
+export function linkModules(copy: string, original: string): void {
+  const nm = nearestNodeModules(original);
+  if (nm && !existsSync(join(copy, 'node_modules'))) symlinkSync(nm, join(copy, 'node_modules'), 'dir');
 }
 
 function git(cwd: string, args: string[], input?: Buffer): { status: number; stdout: Buffer; stderr: string } {
@@ -107,6 +128,8 @@ export function revisionTree(spec: string, relativeTo: string): Tree {
     if (tar.status !== 0) throw new InputError(`${spec}: cannot extract the archive: ${tar.stderr.toString().trim()}`);
     const dir = path ? join(tmp, ...path.split('/')) : tmp;
     if (!isCorpusDir(dir)) throw new InputError(`${spec}: ${path || '.'} at ${commit.slice(0, 12)} is not a corpus tree (no sim/main.ts)`);
+    // git archive has no untracked node_modules: link the ones the working tree's copy sees.
+    linkModules(dir, path ? join(top, ...path.split('/')) : top);
     return { label: `${rev}:${path || '.'} (${commit.slice(0, 12)})`, dir, commit, cleanup };
   } catch (e) {
     cleanup();
@@ -146,6 +169,7 @@ export function overlayTree(input: OverlayInput): Tree {
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, text);
     }
+    linkModules(dir, src);
     return { label: input.label ?? `${input.dir} (+${Object.keys(overrides).length} changed files)`, dir, cleanup };
   } catch (e) {
     cleanup();
