@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import { CheckFailed, InputError } from '../errors.ts';
-import { loadProgram } from '../analyzers/project.ts';
+import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
 import { formatError, overlayProgram, typeErrors } from './check.ts';
 import { unifiedDiff } from './diff.ts';
 import { planConversion, type ConvertOptions, type ConvertPlan } from './plan.ts';
@@ -44,12 +44,12 @@ export function runConvert(opts: RunOptions): RunResult {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number) => { timings[name] = Math.round(performance.now() - since); return performance.now(); };
-  const { program, root } = loadProgram(opts.path);
-  let t = lap('load', t0);
   let recovered: Recovery[] = [];
   let lock: TreeLock | undefined;
   if (opts.write) {
-    // Lock first: recovery and the dirty check must not race another writer.
+    // Lock first: recovery and the dirty check must not race another writer; and both come
+    // before the tree is read, which an interrupted write may have left half-converted.
+    const { root } = resolveTsconfig(opts.path);
     lock = lockTree(root);
     try {
       recovered = recover(root);
@@ -60,6 +60,8 @@ export function runConvert(opts: RunOptions): RunResult {
     }
   }
   try {
+  const { program, root } = loadProgram(opts.path);
+  let t = lap('load', t0);
   let plan = planConversion(program, root, opts);
   t = lap('plan', t);
   const texts = (p: ConvertPlan) => new Map(p.changes.map((c) => [c.file, c.after] as const));
