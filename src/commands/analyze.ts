@@ -3,7 +3,8 @@
  * descriptor kind, explain why. Prints the table and sites (or --json), writes --sarif FILE,
  * and with --fail-on-remaining K exits 1 while kind K has raw accesses (a CI ratchet).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeAtomic } from './write-atomic.ts';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
@@ -63,7 +64,7 @@ export function registerAnalyze(program: Command): void {
       const result = filterResult(full, opts);
       if (flags.sarif) {
         try {
-          writeFileSync(flags.sarif, `${JSON.stringify(toSarif(result, spec, { root, ...versionOpt() }), null, 2)}\n`);
+          writeAtomic(flags.sarif, `${JSON.stringify(toSarif(result, spec, { root, ...versionOpt() }), null, 2)}\n`, 'the SARIF log');
         } catch (e) {
           throw new InputError(`cannot write SARIF to ${flags.sarif}: ${(e as Error).message}`);
         }
