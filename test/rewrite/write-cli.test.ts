@@ -8,6 +8,7 @@ import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
+import { lockTree } from '../../src/rewrite/treeLock.ts';
 import { BLOBWORLD, cli, copyTree, git } from './helpers.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -91,6 +92,21 @@ describe('convert --write keeps the user\'s work', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^memdesc: git cannot check .*: detected dubious ownership in repository at .*; refusing to write\n$/);
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a second writer of the same tree is refused with one line while the first runs', () => {
+    const dir = copyTree(BLOBWORLD);
+    const before = snapshot(dir);
+    const first = lockTree(dir); // what a running `convert --write` holds from start to end
+    try {
+      const r = convertWrite(dir);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^memdesc: another memdesc is writing ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${process.pid} on [^)]*\\): wait for it to finish; if none is running, remove .*\\.memdesc-lock\n$`));
+      expect(snapshot(dir)).toEqual(before);
+    } finally {
+      first.release();
+    }
+    expect(convertWrite(dir).status).toBe(0);
   });
 
   it('killed mid-write, then edited: the next --write reports the leftover journal and reverts nothing', () => {
