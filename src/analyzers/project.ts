@@ -3,7 +3,7 @@
  * tsconfig file itself). Library code: throws InputError, never prints.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { getLibFiles, ts } from '@ts-morph/common';
 import type { Project } from 'ts-morph';
@@ -30,6 +30,8 @@ export function resolveTsconfig(path: string): { root: string; tsconfig: string 
 
 export function loadProject(path: string): LoadedProject {
   const { root, tsconfig } = resolveTsconfig(path);
+  // The same checks as loadProgram (JSON errors, no files): ts-morph would load a broken tsconfig.
+  parseTsconfig(tsconfig);
   let project: Project;
   try {
     // ts-morph's Project API is loaded only here: reading passes need only its bundled TypeScript.
@@ -59,20 +61,62 @@ export interface LoadedProgram {
  */
 export function loadProgram(path: string): LoadedProgram {
   const { root, tsconfig } = resolveTsconfig(path);
+  const cfg = parseTsconfig(tsconfig);
+  const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host: compilerHost(cfg.options) });
+  return { root, tsconfig, program };
+}
+
+/** `file:line:col: message` of a diagnostic (TypeScript's own message). */
+function describeDiagnostic(d: ts.Diagnostic): string {
+  const msg = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+  if (!d.file || d.start === undefined) return msg;
+  const { line, character } = ts.getLineAndCharacterOfPosition(d.file, d.start);
+  return `${d.file.fileName}:${line + 1}:${character + 1}: ${msg}`;
+}
+
+/**
+ * Parse a tsconfig the way tsc does, but refuse what tsc would only warn about or drop: any JSON
+ * error in it or in a file it extends (TypeScript's parser recovers and silently loses the
+ * options after the error), any other error but "no inputs", and a project with no files.
+ */
+export function parseTsconfig(tsconfig: string): ts.ParsedCommandLine {
   let configError: ts.Diagnostic | undefined;
   const host: ts.ParseConfigFileHost = {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => { configError = d; },
   };
   const cfg = ts.getParsedCommandLineOfConfigFile(tsconfig, undefined, host);
-  const fatal = configError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
-  if (!cfg || fatal) {
-    const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
-    throw new InputError(`cannot load ${tsconfig}: ${msg}`);
+  // JSON syntax errors of the tsconfig itself are kept apart from cfg.errors (extended files' are in both).
+  const diagnostics = cfg ? [...ts.getConfigFileParsingDiagnostics(cfg), ...cfg.errors] : [];
+  const fatal = configError ?? diagnostics.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS);
+  if (!cfg || fatal) throw new InputError(`cannot load ${tsconfig}: ${fatal ? describeDiagnostic(fatal) : 'unreadable'}`);
+  if (cfg.fileNames.length === 0) throw new InputError(`no TypeScript files in ${tsconfig}${dottedFolderHint(tsconfig, cfg)}`);
+  return cfg;
+}
+
+/** TypeScript's "No inputs were found in config file". */
+const NO_INPUTS = 18003;
+
+/**
+ * TypeScript reads an include entry without wildcards as a file name when its last path segment
+ * has a dot, even when it is a folder: `"include": ["."]` in `linux-5.10.y` finds nothing.
+ * When that is why a tsconfig has no files, say so and give the entry that works.
+ */
+function dottedFolderHint(tsconfig: string, cfg: ts.ParsedCommandLine): string {
+  const root = dirname(tsconfig);
+  // Include entries after `extends` (relative to this tsconfig); internal, so raw.include as a fallback.
+  const specs = (cfg.options.configFile as { configFileSpecs?: { validatedIncludeSpecs?: readonly string[] } } | undefined)
+    ?.configFileSpecs?.validatedIncludeSpecs ?? (cfg.raw as { include?: unknown } | undefined)?.include;
+  if (!Array.isArray(specs)) return '';
+  for (const spec of specs) {
+    if (typeof spec !== 'string' || /[*?]/.test(spec)) continue;
+    const abs = resolve(root, spec.replace(/^\$\{configDir\}/, root));
+    const name = basename(abs);
+    if (!name.includes('.') || !existsSync(abs) || !statSync(abs).isDirectory()) continue;
+    const fix = spec === '.' || spec === './' ? '**/*' : `${spec.replace(/\/+$/, '')}/**/*`;
+    return `: its include entry "${spec}" names the folder ${name}, which TypeScript reads as a file name because the name has a dot; write "${fix}" instead`;
   }
-  if (cfg.fileNames.length === 0) throw new InputError(`no TypeScript files in ${tsconfig}`);
-  const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host: compilerHost(cfg.options) });
-  return { root, tsconfig, program };
+  return '';
 }
 
 /** Where the lib .d.ts files appear to live: ts-morph ships them in memory, not on disk. */
