@@ -1,7 +1,9 @@
 /**
  * `memdesc track --html`: one self-contained HTML page for a TrackReport — a burndown chart
  * (inline SVG, one series per kind), the newest point's status table, the residue list with
- * links to the sites, and the series plan when there is one.
+ * links to the sites, and the series plan when there is one. A commit without numbers (a gap:
+ * no tsconfig.json, an invalid one, …) breaks the lines and gets a dashed mark with its reason;
+ * the status is that of the newest commit with numbers, and says so when the newest is a gap.
  *
  * Self-contained means no requests at all: no scripts, fonts, images or stylesheets from
  * anywhere. A Content-Security-Policy meta tag makes the browser enforce that, so a later
@@ -67,6 +69,7 @@ const MAX_X_LABELS = 40;
 
 function pointTooltip(p: ProgressPoint, kinds: string[]): string {
   const lines = [`${shortCommit(p.commit)} ${p.subject}`, p.date];
+  if (p.gap !== undefined) return [...lines, `no numbers: ${p.gap}`].join('\n');
   for (const k of kinds) {
     const kp = p.kinds[k];
     if (kp) lines.push(`${k}: ${kp.remaining} remaining, ${kp.converted} converted`);
@@ -125,7 +128,14 @@ function renderChart(report: TrackReport): string {
     out.push(`<rect x="${num(x0)}" y="${top}" width="${num(x1 - x0)}" height="${plotH}"><title>${escapeHtml(pointTooltip(p, kinds))}</title></rect>`);
   });
   out.push('</g>');
-  // Series: a point missing a kind (not in that commit's spec) breaks the line instead of faking 0.
+  // Gaps: a dashed line over the whole height, its reason on hover (the series break there).
+  points.forEach((p, i) => {
+    if (p.gap === undefined) return;
+    const tx = num(x(i));
+    out.push(`<g class="gap" data-commit="${escapeHtml(p.commit)}"><title>${escapeHtml(`${shortCommit(p.commit)} ${p.subject}\nno numbers: ${p.gap}`)}</title>` +
+      `<line x1="${tx}" x2="${tx}" y1="${top}" y2="${top + plotH}"/></g>`);
+  });
+  // Series: a point missing a kind (not in that commit's spec, or a gap) breaks the line instead of faking 0.
   kinds.forEach((k, ki) => {
     const { color, dash } = seriesStyle(ki);
     let d = '';
@@ -162,6 +172,12 @@ function renderChart(report: TrackReport): string {
     );
   });
   out.push('</ul>');
+  const gaps = points.filter((p) => p.gap !== undefined);
+  if (gaps.length > 0) {
+    out.push(`<details id="gap-list"><summary>${gaps.length} commit${gaps.length === 1 ? '' : 's'} without numbers</summary><ul>`);
+    for (const p of gaps) out.push(`<li><code title="${escapeHtml(p.commit)}">${escapeHtml(shortCommit(p.commit))}</code> ${escapeHtml(p.subject)}: ${escapeHtml(p.gap!)}</li>`);
+    out.push('</ul></details>');
+  }
   return out.join('\n');
 }
 
@@ -171,11 +187,18 @@ function bar(percent: number): string {
 }
 
 function renderStatus(report: TrackReport): string {
-  const newest = report.points[report.points.length - 1];
-  if (!newest) return '<p class="empty" id="status-empty">No commits in the range: no status.</p>';
-  const oldest = report.points[0]!;
-  const withDelta = report.points.length > 1;
+  if (report.points.length === 0) return '<p class="empty" id="status-empty">No commits in the range: no status.</p>';
+  // Gaps have no numbers: the status and its change are between commits that have them.
+  const measured = report.points.filter((p) => p.gap === undefined);
+  const newest = measured[measured.length - 1];
+  if (!newest) return '<p class="empty" id="status-empty">No commit in the range has numbers: no status.</p>';
+  const oldest = measured[0]!;
+  const withDelta = measured.length > 1;
   const out: string[] = [];
+  const tip = report.points[report.points.length - 1]!;
+  if (tip !== newest) {
+    out.push(`<p id="status-gap">The newest commit, <code title="${escapeHtml(tip.commit)}">${escapeHtml(shortCommit(tip.commit))}</code> ${escapeHtml(tip.subject)}, has no numbers (${escapeHtml(tip.gap ?? '')}); the status is that of the newest commit with numbers.</p>`);
+  }
   out.push(`<p>At <code title="${escapeHtml(newest.commit)}">${escapeHtml(shortCommit(newest.commit))}</code> ${escapeHtml(newest.subject)} <span class="muted">(${escapeHtml(newest.date)}, ${newest.files} files)</span></p>`);
   out.push('<table id="status"><thead><tr><th>kind</th><th class="n">remaining</th><th class="n">converted</th><th class="n">% done</th>');
   if (withDelta) out.push(`<th class="n" title="remaining now minus remaining at ${escapeHtml(shortCommit(oldest.commit))}">change</th>`);
@@ -241,7 +264,10 @@ function renderPlan(report: TrackReport): string {
   const count = (s: PlannedPatchState): number => plan.patches.filter((p) => p.state === s).length;
   const out: string[] = ['<section id="plan-section">'];
   out.push(`<h2>Plan: ${escapeHtml(plan.title)}${plan.version > 1 ? ` (v${plan.version})` : ''}</h2>`);
-  out.push(`<p>${count('done')} of ${plan.patches.length} patches done, ${count('not done')} not done, ${count('not applicable')} not applicable.</p>`);
+  const measured = report.points.filter((p) => p.gap === undefined);
+  const at = measured[measured.length - 1];
+  const where = at && at !== report.points[report.points.length - 1] ? ` At <code>${escapeHtml(shortCommit(at.commit))}</code>, the newest commit with numbers.` : '';
+  out.push(`<p>${count('done')} of ${plan.patches.length} patches done, ${count('not done')} not done, ${count('not applicable')} not applicable.${where}</p>`);
   out.push('<table id="plan"><thead><tr><th class="n">#</th><th>patch</th><th>state</th><th>why</th></tr></thead><tbody>');
   for (const p of plan.patches) {
     out.push(
@@ -268,6 +294,7 @@ svg#burndown .grid { stroke: #e6e6e6; }
 svg#burndown .baseline, svg#burndown .xtick line { stroke: #999; }
 svg#burndown .hover rect { fill: transparent; }
 svg#burndown .hover rect:hover { fill: rgba(0, 0, 0, 0.04); }
+svg#burndown .gap line { stroke: #999; stroke-width: 1.5; stroke-dasharray: 4 4; }
 svg#burndown .series { fill: none; stroke-width: 2.5; stroke-linejoin: round; stroke-linecap: round; }
 ul.legend { list-style: none; padding: 0; margin: 6px 0 0 64px; display: flex; flex-wrap: wrap; gap: 4px 18px; }
 ul.legend li { display: flex; align-items: center; gap: 6px; }
@@ -299,6 +326,7 @@ export function renderTrackHtml(report: TrackReport, opts: HtmlOptions = {}): st
       ? `1 commit, ${at(first)}`
       : `${report.points.length} commits, ${at(first)} → ${at(last)}`;
   const { analyzedFiles, reusedFiles } = report.cache;
+  const gaps = report.points.filter((p) => p.gap !== undefined).length;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -310,7 +338,7 @@ export function renderTrackHtml(report: TrackReport, opts: HtmlOptions = {}): st
 </head>
 <body>
 <h1>memdesc track: <code>${escapeHtml(where)}</code></h1>
-<p class="meta">spec ${escapeHtml(report.spec)} · ${range} · files analyzed ${analyzedFiles}, reused from cache ${reusedFiles}</p>
+<p class="meta">spec ${escapeHtml(report.spec)} · ${range}${gaps ? ` (${gaps} without numbers)` : ''} · files analyzed ${analyzedFiles}, reused from cache ${reusedFiles}</p>
 <h2>Burndown</h2>
 ${renderChart(report)}
 <h2>Status</h2>

@@ -192,7 +192,14 @@ export class ProgramBuilder {
       onUnRecoverableConfigFileDiagnostic: (d) => { configError = d; },
     };
     const cfg = ts.getParsedCommandLineOfConfigFile(tsconfig, undefined, parseHost);
-    const fatal = configError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
+    // TypeScript recovers from JSON syntax errors silently (dropping what follows): any of them
+    // in the tsconfig or a file it extends makes the project unusable, at its line.
+    const configFiles = [tsconfig, ...((cfg?.options.configFile as ts.TsConfigSourceFile | undefined)?.extendedSourceFiles ?? [])];
+    const jsonError = configFiles.map((f) => {
+      const text = readFile(f);
+      return text === undefined ? undefined : ts.parseConfigFileTextToJson(f, text).error;
+    }).find((d) => d !== undefined);
+    const fatal = configError ?? jsonError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
     if (!cfg || fatal) {
       const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
       let at = '';

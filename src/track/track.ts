@@ -187,7 +187,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
       newest = { result, program: cp.program, root: cp.root, commit: c };
     } catch (e) {
       if (!(e instanceof ProjectGap)) throw e;
-      points.push(gapPoint(c, e.message));
+      // Reasons name paths from the top level: the same report wherever the repository is.
+      points.push(gapPoint(c, e.message.split(`${repo.root}/`).join('')));
     }
     opts.onProgress?.(i + 1, commits.length, c);
   }

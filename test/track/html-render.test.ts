@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrackReport } from '../../src/model/progress.ts';
 import { escapeHtml, renderTrackHtml } from '../../src/track/html.ts';
-import { SAMPLE_KINDS, sampleReport } from './html-sample.ts';
+import { SAMPLE_KINDS, sampleReport, withGaps } from './html-sample.ts';
 
 const count = (s: string, re: RegExp): number => s.match(re)?.length ?? 0;
 
@@ -76,6 +76,30 @@ describe('renderTrackHtml', () => {
     delete r.points[1]!.kinds['slab'];
     const d = /data-kind="slab" d="([^"]*)"/.exec(renderTrackHtml(r))![1]!;
     expect(d.replace(/[\d. ]+/g, '')).toBe('MML');
+  });
+
+  it('marks gaps (commits without numbers) with their reason, breaks the lines there, and takes the status from the newest commit with numbers', () => {
+    const r = withGaps(sampleReport(10), [3, 9]);
+    const html = renderTrackHtml(r);
+    expect(count(html, /<g class="gap" /g)).toBe(2);
+    expect(html).toContain('no numbers: no tsconfig.json at mm/tsconfig.json &lt;3&gt;');
+    for (const k of SAMPLE_KINDS) {
+      const d = new RegExp(`data-kind="${k}" d="([^"]*)"`).exec(html)![1]!;
+      // Commits 0-2, then 4-8: two runs, eight points.
+      expect(d.replace(/[\d. ]+/g, '')).toBe('MLLMLLLL');
+    }
+    expect(count(html, /<circle /g)).toBe(8 * SAMPLE_KINDS.length);
+    expect(html).toContain('id="gap-list"');
+    expect(html).toContain('2 commits without numbers');
+    // Status: commit 8's numbers, change against commit 0, and a note that the newest is a gap.
+    expect(html).toContain('id="status-gap"');
+    const folio = /<tr data-kind="folio"><th>folio<\/th><td class="n">(\d+)<\/td><td class="n">(\d+)<\/td><td class="n">[\d.]+<\/td><td class="n">([-+\d]+)<\/td>/.exec(html)!;
+    expect(folio.slice(1)).toEqual([String(r.points[8]!.kinds['folio']!.remaining), String(r.points[8]!.kinds['folio']!.converted),
+      String(r.points[8]!.kinds['folio']!.remaining - r.points[0]!.kinds['folio']!.remaining)]);
+    // Only gaps: no status, but the chart still shows every commit.
+    const none = renderTrackHtml(withGaps(sampleReport(2), [0, 1]));
+    expect(none).toContain('No commit in the range has numbers');
+    expect(count(none, /<g class="gap" /g)).toBe(2);
   });
 
   it('links sites relative to the page for a relative repo, or under a given base', () => {

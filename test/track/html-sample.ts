@@ -76,3 +76,12 @@ export function sampleReport(commits = 10): TrackReport {
     },
   };
 }
+
+/** `report` with the points at `at` turned into gaps (commits without numbers), as track makes them. */
+export function withGaps(report: TrackReport, at: number[], reason = 'no tsconfig.json at mm/tsconfig.json'): TrackReport {
+  for (const i of at) {
+    const p = report.points[i]!;
+    report.points[i] = { commit: p.commit, subject: p.subject, date: p.date, kinds: {}, unknown: 0, residue: 0, files: 0, gap: `${reason} <${i}>` };
+  }
+  return report;
+}

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTrackHtml } from '../../src/track/html.ts';
-import { SAMPLE_KINDS, sampleReport } from './html-sample.ts';
+import { SAMPLE_KINDS, sampleReport, withGaps } from './html-sample.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Stable place for the artifacts so a developer can open them after the run. */
@@ -26,6 +26,8 @@ let page: Page;
 const consoleErrors: string[] = [];
 const requests: string[] = [];
 let pageUrl: string;
+/** The same report with two commits as gaps (the newest one of them). */
+let gapUrl: string;
 
 beforeAll(async () => {
   // Not a skip: CI installs chromium (.ci/run), so a missing browser is a broken setup.
@@ -34,6 +36,9 @@ beforeAll(async () => {
   const htmlPath = join(OUT_DIR, 'track-report.html');
   await writeFile(htmlPath, renderTrackHtml(report));
   pageUrl = pathToFileURL(htmlPath).href;
+  const gapPath = join(OUT_DIR, 'track-report-gaps.html');
+  await writeFile(gapPath, renderTrackHtml(withGaps(sampleReport(), [4, 9])));
+  gapUrl = pathToFileURL(gapPath).href;
   profile = await mkdtemp(join(tmpdir(), 'memdesc-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -51,7 +56,7 @@ beforeAll(async () => {
   await context.route('**/*', (route) => {
     const url = route.request().url();
     requests.push(url);
-    return url === pageUrl ? route.continue() : route.abort();
+    return url === pageUrl || url === gapUrl ? route.continue() : route.abort();
   });
   page.on('requestfailed', (r) => requests.push(`failed: ${r.url()}`));
   await page.goto(pageUrl, { waitUntil: 'load' });
@@ -129,6 +134,31 @@ describe('track HTML report in Chromium', () => {
     const rows = await page.$$eval('table#plan tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
     expect(rows.map((r) => [r[0], r[2]])).toEqual(report.plan!.patches.map((p) => [`${p.number}/5`, p.state]));
     expect(await page.textContent('#plan-section h2')).toBe('Plan: Split ptdesc from struct page <v3> & friends (v3)');
+  });
+
+  it('draws gaps as marks over the whole chart height, the lines broken there', async () => {
+    const gapPage = await context.newPage();
+    const errors: string[] = [];
+    gapPage.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    gapPage.on('pageerror', (e) => errors.push(String(e)));
+    try {
+      await gapPage.goto(gapUrl, { waitUntil: 'load' });
+      const marks = await gapPage.$$eval('svg#burndown g.gap', (els) => els.map((e) => {
+        const box = (e as unknown as { getBBox(): { height: number } }).getBBox();
+        return { height: box.height, title: e.querySelector('title')?.textContent ?? '' };
+      }));
+      expect(marks.map((m) => m.title.split('\n')[1])).toEqual(['no numbers: no tsconfig.json at mm/tsconfig.json <4>', 'no numbers: no tsconfig.json at mm/tsconfig.json <9>']);
+      for (const m of marks) expect(m.height).toBeGreaterThan(200);
+      const runs = await gapPage.$$eval('svg#burndown path.series', (els) => els.map((e) => (e.getAttribute('d') ?? '').split('M').filter(Boolean).length));
+      expect(runs).toEqual(SAMPLE_KINDS.map(() => 2));
+      expect(await gapPage.textContent('#status-gap')).toContain('has no numbers');
+      await gapPage.screenshot({ path: join(OUT_DIR, 'track-report-gaps.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await gapPage.close();
+    }
   });
 
   it('takes a screenshot', async () => {
