@@ -163,7 +163,12 @@ describe('docs/schemas: track, status, plan', () => {
   beforeAll(() => {
     repo = join(tmp, 'repo');
     cpSync(OTHER, join(repo, 'proj'), { recursive: true });
+    // The first commit has no tsconfig.json yet: a gap point.
+    rmSync(join(repo, 'proj', 'tsconfig.json'));
     git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'sources without a project');
+    cpSync(join(OTHER, 'tsconfig.json'), join(repo, 'proj', 'tsconfig.json'));
     git('add', '-A');
     git('commit', '-qm', 'base');
     const file = join(repo, 'proj', 'src', 'generic.ts');
@@ -174,7 +179,9 @@ describe('docs/schemas: track, status, plan', () => {
   it('a track report validates, with and without a plan', async () => {
     const r = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
     const report = asJson(r.report);
-    expect(report.points).toHaveLength(2);
+    expect(report.points).toHaveLength(3);
+    expect(report.points[0]!.gap).toBeTruthy();
+    expect(report.points[1]!.gap).toBeUndefined();
     expect(errors('track', report)).toEqual([]);
     const { readPlanFile } = await import('../../src/track/planImport.ts');
     const { planProgress } = await import('../../src/track/planStatus.ts');
@@ -189,9 +196,11 @@ describe('docs/schemas: track, status, plan', () => {
     const report = JSON.parse(r.stdout);
     expect(report.plan).toBeDefined();
     expect(errors('track', report)).toEqual([]);
-    expect(errors('track', drifted(report, (c) => { c.points[0].gap = 'x'; }))).not.toEqual([]);
-    expect(errors('track', drifted(report, (c) => { c.points[0].commit = 'HEAD'; }))).not.toEqual([]);
-    expect(errors('track', drifted(report, (c) => { c.points[0].kinds.cache.percent = 101; }))).not.toEqual([]);
+    expect(errors('track', drifted(report, (c) => { c.points[1].notes = 'x'; }))).not.toEqual([]);
+    expect(errors('track', drifted(report, (c) => { c.points[1].gap = 'no tsconfig.json'; }))).not.toEqual([]);
+    expect(errors('track', drifted(report, (c) => { c.points[0].files = 3; }))).not.toEqual([]);
+    expect(errors('track', drifted(report, (c) => { c.points[1].commit = 'HEAD'; }))).not.toEqual([]);
+    expect(errors('track', drifted(report, (c) => { c.points[1].kinds.cache.percent = 101; }))).not.toEqual([]);
     expect(errors('track', drifted(report, (c) => { c.plan.patches[0].state = 'maybe'; }))).not.toEqual([]);
     expect(errors('track', drifted(report, (c) => { delete c.cache; }))).not.toEqual([]);
   });
@@ -209,6 +218,7 @@ describe('docs/schemas: track, status, plan', () => {
     expect(errors('status', drifted(point, (c) => { c.extra = true; }))).not.toEqual([]);
     expect(errors('status', drifted(point, (c) => { c.commit = 'a'.repeat(40); }))).not.toEqual([]);
     expect(errors('status', drifted(point, (c) => { c.date = 'yesterday'; }))).not.toEqual([]);
+    expect(errors('status', drifted(point, (c) => { c.gap = 'no project'; }))).not.toEqual([]);
   });
 
   it('`memdesc plan import --json` validates', async () => {
