@@ -113,17 +113,27 @@ function normalizePath(p: string, repo: Repo): string {
     if (r.startsWith('..') || isAbsolute(r)) throw new UsageError(`--path must be a directory inside the repository: ${p}`);
     q = r.split(sep).join('/');
   }
-  const n = posix.normalize(q).replace(/^\.\/?/, '').replace(/\/$/, '');
-  if (n.startsWith('..') || n.startsWith('/')) throw new UsageError(`--path must be a directory inside the repository: ${p}`);
-  return n === '.' ? '' : n;
+  const n = posix.normalize(q).replace(/\/+$/, '');
+  if (n === '..' || n.startsWith('../') || n.startsWith('/')) throw new UsageError(`--path must be a directory inside the repository: ${p}`);
+  return n === '.' || n === '' ? '' : n;
 }
 
-/** The nearest directory from `prefix` up to the top level with a tsconfig.json in `tree`; `prefix` itself when there is none. */
-function projectDirOf(prefix: string, tree: Map<string, string>): string {
+/**
+ * The nearest directory from `prefix` up to the top level holding a tsconfig.json: at the newest
+ * commit, else at any commit of the range (the newest may be a gap); `prefix` itself when none does.
+ */
+async function projectDirOf(prefix: string, tipTree: Map<string, string>, commits: CommitInfo[], reader: BlobReader): Promise<string> {
+  const chain: string[] = [];
   for (let d = prefix; ; d = posix.dirname(d) === '.' ? '' : posix.dirname(d)) {
-    if (tree.has(configOf(d))) return d;
-    if (d === '') return prefix;
+    chain.push(d);
+    if (d === '') break;
   }
+  const atTip = chain.find((d) => tipTree.has(configOf(d)));
+  if (atTip !== undefined) return atTip;
+  const names = chain.flatMap((d) => commits.map((c) => `${c.commit}:${configOf(d)}`));
+  const found = await reader.blobsExist(names);
+  const i = found.indexOf(true);
+  return i < 0 ? prefix : chain[Math.floor(i / commits.length)]!;
 }
 
 function configOf(path: string): string {
@@ -144,7 +154,7 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
 async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader): Promise<TrackResult> {
   const tip = commits[commits.length - 1]!;
   const tipTree = await reader.tree(tip.commit);
-  const path = opts.path !== undefined ? normalizePath(opts.path, repo) : projectDirOf(repo.prefix, tipTree);
+  const path = opts.path !== undefined ? normalizePath(opts.path, repo) : await projectDirOf(repo.prefix, tipTree, commits, reader);
   const config = configOf(path);
   // A project in none of the commits is a wrong --path, not a history of gaps: say so before walking.
   if (!tipTree.has(config) && !(await reader.blobsExist(commits.map((c) => `${c.commit}:${config}`))).some(Boolean)) {
