@@ -2,6 +2,8 @@
  * memdesc command-line front end: parses flags, calls the library, prints, exits.
  * Library modules never print or exit; they return values or throw typed errors.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { MemdescError, UsageError, CheckFailed } from './errors.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -74,8 +76,21 @@ function reportError(err: unknown, debug: boolean): number {
   return 70;
 }
 
-const isMain = process.argv[1] !== undefined && /(?:cli\.ts|memdesc(?:\.mjs)?)$/.test(process.argv[1]);
-if (isMain) {
+/**
+ * Run when this module is the program itself (`node dist/cli.mjs`, `tsx src/cli.ts`); bin/memdesc.mjs
+ * and tests import it and call main(). Compared by real path: argv[1] may be a symlink.
+ */
+function isMain(): boolean {
+  const argv1 = process.argv[1];
+  if (argv1 === undefined) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

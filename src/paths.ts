@@ -1,10 +1,18 @@
-/** Locations inside the memdesc package (resolved from this file, not the working directory). */
+/**
+ * Locations inside the memdesc package, resolved from this module, not the working directory.
+ * This module is src/paths.ts in a checkout and part of dist/cli.mjs in the built package: both
+ * sit one folder below the package root.
+ */
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SELF = fileURLToPath(import.meta.url);
+export const PACKAGE_ROOT = join(dirname(SELF), '..');
 export const BUNDLED_CORPUS = join(PACKAGE_ROOT, 'corpus');
+/** The built CLI this code runs from (dist/cli.mjs), or undefined when it runs from src/*.ts. */
+export const TOOL_BUNDLE: string | undefined = /\.[cm]?ts$/.test(SELF) ? undefined : SELF;
+/** Runs a TypeScript file through tsx: for tests and benchmarks in a checkout only (tsx is a devDependency). */
 export const RUN_TS = join(PACKAGE_ROOT, 'bin', 'run-ts.mjs');
 
 /**

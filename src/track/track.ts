@@ -6,7 +6,7 @@
  * the report, with the reason, and the walk goes on. The on-disk cache lives in the user's
  * cache folder, never in the repository: the walk leaves the work tree as it found it.
  */
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
@@ -15,7 +15,7 @@ import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
-import { PACKAGE_ROOT, userCacheDir } from '../paths.ts';
+import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
@@ -63,6 +63,14 @@ let toolHashMemo: string | undefined;
 function toolHash(): string {
   if (toolHashMemo) return toolHashMemo;
   const parts = [`ts ${ts.version}`];
+  if (TOOL_BUNDLE) {
+    // The installed package has no src/: the bundle holds all of the tool, the specs sit beside it.
+    const specs = join(dirname(TOOL_BUNDLE), 'specs');
+    parts.push(`bundle ${sha1(readFileSync(TOOL_BUNDLE, 'utf8'))}`);
+    for (const f of existsSync(specs) ? readdirSync(specs).sort() : []) parts.push(`specs/${f} ${sha1(readFileSync(join(specs, f), 'utf8'))}`);
+    toolHashMemo = sha1(parts.join('\n'));
+    return toolHashMemo;
+  }
   for (const dir of ['src/analyzers', 'src/model', 'src/model/specs']) {
     const abs = join(PACKAGE_ROOT, dir);
     for (const f of readdirSync(abs).sort()) {
