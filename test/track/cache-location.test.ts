@@ -97,6 +97,20 @@ describe('track cache location', () => {
     expect(measured(report)).toEqual(measured(plain));
   });
 
+  it('convert --write accepts the tree right after a track (the reported defect: .cache/ made it dirty)', async () => {
+    const own = join(dir, 'convert-after-track');
+    blobworldHistory(own);
+    setEnv({ MEMDESC_CACHE_DIR: join(dir, 'cache-convert') });
+    expect((await cli('track', own, '--path', 'proj', '--spec', SPEC_FILE)).code).toBe(0);
+    const r = await cli('convert', '--all', join(own, 'proj'), '--write', '--spec', SPEC_FILE);
+    expect(r.err).not.toMatch(/dirty|uncommitted|untracked/i);
+    expect(r.code).toBe(0);
+    // What changed is the conversion alone: source files under proj/, nothing else.
+    const changed = gitNoise(own).split('\n').filter(Boolean).map((l) => l.slice(3));
+    expect(changed.length).toBeGreaterThan(0);
+    for (const f of changed) expect(f).toMatch(/^proj\/src\/.*\.ts$/);
+  });
+
   it('without $MEMDESC_CACHE_DIR: $XDG_CACHE_HOME/memdesc/track, else ~/.cache/memdesc/track', async () => {
     const xdg = join(dir, 'xdg');
     setEnv({ MEMDESC_CACHE_DIR: undefined, XDG_CACHE_HOME: xdg });
