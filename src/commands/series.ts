@@ -2,8 +2,10 @@
  * `memdesc series <kind…|--all> [path] --out DIR`: the conversion as a kernel-style patch series:
  * one commit per step on branch memdesc/<kinds> (a separate worktree; the working tree is never
  * touched), every step type-checked and verified, then format-patch files and a cover letter.
+ * An interrupt (SIGINT, SIGTERM, SIGHUP) takes back whatever the run had made before exiting.
  */
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
@@ -23,6 +25,48 @@ interface SeriesFlags {
   force?: boolean;
   json?: boolean;
   coverLetter?: string;
+  author?: string;
+  signoff?: boolean;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Run `fn` (a series, or start around one) so that an interrupt first undoes what the run made
+ * (branch, worktree, scratch repository, temporary folders: the series' Rollback), then exits
+ * with 128 + the signal's number, as a shell reports a killed command.
+ */
+export async function undoOnInterrupt<T>(fn: () => Promise<T>): Promise<T> {
+  const { rollbackActive } = await import('../series/rollback.ts');
+  const handler = (sig: NodeJS.Signals): void => {
+    const left = rollbackActive();
+    process.stderr.write(`memdesc: interrupted (${sig}): ${left.length ? `could not undo: ${left.join('; ')}` : "the run's branch, worktree, scratch repository and temporary folders were removed"}\n`);
+    process.exit(128 + (constants.signals[sig] ?? 0));
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  try {
+    return await fn();
+  } finally {
+    for (const s of SIGNALS) process.off(s, handler);
+  }
+}
+
+/**
+ * Tests only: MEMDESC_TEST_INTERRUPT=commit:N:SIGNAL (or step:N:SIGNAL) makes the run send itself
+ * SIGNAL after its Nth commit (planned step), then wait for it: an interrupt at a known point,
+ * with no timing involved.
+ */
+export function testInterrupt(): { onStep?: (done: number) => void; onCommit?: (done: number) => Promise<void> } {
+  const m = /^(commit|step):(\d+):(SIG[A-Z]+)$/.exec(process.env.MEMDESC_TEST_INTERRUPT ?? '');
+  if (!m) return {};
+  const at = Number(m[2]);
+  const fire = (done: number): Promise<void> | undefined => {
+    if (done !== at) return undefined;
+    process.kill(process.pid, m[3] as NodeJS.Signals);
+    // Keep the event loop alive until the handler (or the signal's default action) ends the process.
+    return new Promise<void>(() => void setInterval(() => {}, 1 << 30));
+  };
+  return m[1] === 'commit' ? { onCommit: async (d) => fire(d) } : { onStep: (d) => void fire(d) };
 }
 
 export function registerSeries(program: Command): void {
@@ -39,10 +83,20 @@ export function registerSeries(program: Command): void {
     .option('--ops <n>', "each patch's verification: operations per run (default: a quarter of verify's)")
     .option('--workloads <list>', "each patch's verification: workloads (default: mixed when the tree has it, else all)")
     .option('--tip-seeds <seeds>', 'the last patch: verify with these seeds, every workload (default 16)')
-    .option('--force', 'replace a non-empty --out and an existing branch')
+    .option('--author <ident>', 'author and committer of every patch, "Name <email>" (default: your git identity, user.name and user.email)')
+    .option('--no-signoff', 'leave out the Signed-off-by: trailer (default: every patch is signed off by the committer, as git commit -s does)')
+    .option('--force', 'replace the output of an earlier series in --out (and --cover-letter) and the branch an earlier series made; never anything memdesc cannot prove it wrote')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Outputs: --out is a new or empty directory, or the output of an earlier series (its
+.memdesc-output.json lists every file with its hash; --force replaces it when nothing was added
+or changed). It may be inside the project (then it is not part of the series), never the project,
+its git work tree or git directory, nor a directory holding them. A failed or interrupted run
+leaves no branch, worktree or scratch repository behind.`)
     .action(async (args: string[], flags: SeriesFlags) => {
       if (!flags.out) throw new UsageError('series needs --out <dir> for the patch files');
+      const { parsePerson } = await import('../series/identity.ts');
+      const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
       const spec = resolveSpec(flags.spec);
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
@@ -59,16 +113,21 @@ export function registerSeries(program: Command): void {
         ...(flags.tipSeeds !== undefined ? { tipSeeds: parseSeeds(flags.tipSeeds) } : {}),
       };
       const { buildSeries, verdictText } = await import('../series/series.ts');
-      const r = await buildSeries({
-        path, spec, kinds, all: !!flags.all, out: flags.out, force: !!flags.force, verify,
+      const hook = testInterrupt();
+      const r = await undoOnInterrupt(() => buildSeries({
+        path, spec, kinds, all: !!flags.all, out: flags.out!, force: !!flags.force, verify, signoff: flags.signoff !== false,
+        ...(author ? { author } : {}),
+        ...hook,
         ...(flags.base !== undefined ? { base: flags.base } : {}),
         ...(flags.coverLetter !== undefined ? { coverLetter: flags.coverLetter } : {}),
         ...(flags.json ? {} : { onProgress: (l: string) => void process.stderr.write(`${l}\n`) }),
-      });
+      }));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ version: 1, ...r }, null, 2)}\n`);
       } else {
-        const lines = [`memdesc series: ${r.commits.length} patches on ${r.branch} in ${r.scratch ? `scratch repository ${r.repo}` : r.repo} (base ${r.base.slice(0, 12)}), written to ${relative(process.cwd(), r.out) || '.'}`];
+        const { formatPerson } = await import('../series/identity.ts');
+        const lines = [`memdesc series: ${r.commits.length} patches on ${r.branch} in ${r.scratch ? `scratch repository ${r.repo}` : r.repo} (base ${r.base.slice(0, 12)}), written to ${relative(process.cwd(), r.out) || '.'}`,
+          `  by ${formatPerson(r.identity.author)}${r.signoff ? ', signed off' : ''}`];
         for (const [i, c] of r.commits.entries()) lines.push(`  ${String(i + 1).padStart(3, '0')} ${c.sha.slice(0, 12)} ${c.subject}\n        ${verdictText(c.verification)}`);
         for (const p of r.problems) lines.push(`  note: ${p.step}: ${p.reason}`);
         if (r.empty.length) lines.push(`  ${r.empty.length} planned steps changed nothing (done by an earlier patch)`);

@@ -8,11 +8,16 @@
  *     and the HTML report `out/report.html`.
  * Prints a summary with timings, the status table at the tip against the base, and where the
  * files are. Exit 1 when a patch does not verify or the series stops short.
+ *
+ * DIR's four outputs are replaced only when memdesc can prove start made them (the scratch
+ * repository's .git/.memdesc-output.json, series/'s marker, DIR's own marker for the two files);
+ * anything else is refused before any work, and nothing else in DIR is touched.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
+import type { Guarded } from '../series/ownedOut.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { builtinSpec } from '../model/builtin.ts';
 import type { PlanProgress, TrackReport } from '../model/progress.ts';
@@ -23,6 +28,8 @@ import { writeAtomic } from './write-atomic.ts';
 
 interface StartFlags {
   out?: string;
+  author?: string;
+  signoff?: boolean;
   seeds?: string;
   tipSeeds?: string;
   workloads?: string;
@@ -40,18 +47,46 @@ export function startPaths(out: string): { series: string; cover: string; repo: 
   return { series: join(out, 'series'), cover: join(out, 'cover-letter.patch'), repo: join(out, 'corpus'), html: join(out, 'report.html') };
 }
 
-function prepareOut(out: string): ReturnType<typeof startPaths> {
+/** Who the demo series is by on a machine whose git has no identity (and no --author): labelled as such. */
+export const DEMO_IDENTITY = { name: 'memdesc demo', email: 'no-identity@memdesc.invalid' };
+
+const START_FILES = ['cover-letter.patch', 'report.html'];
+
+/**
+ * Check DIR before any work: not the corpus, its git work tree or git directory, nor holding
+ * them; each of its outputs absent or provably start's (see the module comment). Then the old
+ * scratch repository, proven again, is removed (a series needs a new directory for it).
+ */
+export async function prepareOut(out: string, guards: Guarded[]): Promise<ReturnType<typeof startPaths>> {
+  const { guardedClash, outState, provenFile, readMarker } = await import('../series/ownedOut.ts');
+  const { scratchForeign } = await import('../series/git.ts');
+  const clash = guardedClash(out, guards);
+  if (clash) throw new UsageError(`--out ${out} ${clash}: choose another directory for the results`);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out}: not a directory`);
+  const refuse = (what: string, why: string): UsageError => new UsageError(`${what} ${why}: memdesc start replaces only what it made; move it away or choose another --out`);
+  const m = existsSync(out) ? readMarker(out) : undefined;
+  if (m && 'foreign' in m) throw refuse(out, m.foreign);
+  if (m && m.purpose !== 'start') throw refuse(out, `holds the output of memdesc ${m.purpose}`);
   const p = startPaths(out);
-  // out/corpus is a repository start made; anything else there is not ours to delete.
-  if (existsSync(p.repo) && !(existsSync(join(p.repo, '.git')) && existsSync(join(p.repo, 'sim')))) {
-    throw new UsageError(`${p.repo} exists and is not a corpus repository made by memdesc start: move it away or choose another --out`);
+  const repoWhy = scratchForeign(p.repo);
+  if (repoWhy) throw refuse(p.repo, repoWhy);
+  const series = outState(p.series, 'series');
+  if (series.kind === 'foreign') throw refuse(p.series, series.why);
+  for (const f of [p.cover, p.html]) {
+    if (existsSync(f) || isLink(f)) {
+      if (!provenFile(f, p.series)) throw refuse(f, 'exists and memdesc did not write it (or it was changed since)');
+    }
   }
-  if (existsSync(p.series) && readdirSync(p.series).some((f) => !f.endsWith('.patch'))) {
-    throw new UsageError(`${p.series} holds files other than patches: move them away or choose another --out`);
-  }
-  rmSync(p.repo, { recursive: true, force: true });
+  if (existsSync(p.repo)) rmSync(p.repo, { recursive: true, force: true });
   return p;
+}
+
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Per kind: descriptor, raw accesses at the base and at the tip, converted at the tip, % done. */
@@ -84,6 +119,12 @@ export function registerStart(program: Command): void {
     .option('--tip-seeds <seeds>', 'the last patch: every workload with these seeds (default 16)')
     .option('--workloads <list>', "each patch's verification: workloads (default mixed)")
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
+    .option('--author <ident>', `author and committer of the demo series, "Name <email>" (default: your git identity; with none configured, "${DEMO_IDENTITY.name} <${DEMO_IDENTITY.email}>" and a note)`)
+    .option('--no-signoff', 'leave out the Signed-off-by: trailer of every patch')
+    .addHelpText('after', `
+DIR's corpus/, series/, cover-letter.patch and report.html are replaced on every run, but only
+when memdesc can prove start made them (their .memdesc-output.json markers); anything else
+there is refused before any work. Nothing else in DIR is touched.`)
     .action(async (flags: StartFlags) => {
       const verify = {
         ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
@@ -93,7 +134,13 @@ export function registerStart(program: Command): void {
       };
       const out = resolve(flags.out ?? 'out');
       const show = (p: string): string => relative(process.cwd(), p) || '.';
-      const paths = prepareOut(out);
+      const [{ parsePerson, resolveIdentity, formatPerson }, { projectGuards }] = await Promise.all([import('../series/identity.ts'), import('../series/git.ts')]);
+      const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
+      const identity = resolveIdentity(BUNDLED_CORPUS, { ...(author ? { author } : {}), fallback: DEMO_IDENTITY });
+      const paths = await prepareOut(out, projectGuards(BUNDLED_CORPUS));
+      if (identity.source === 'fallback') {
+        process.stderr.write(`memdesc: note: git has no user.name/user.email here, so the demo series is by ${formatPerson(identity.author)} (set yours with git config --global, or pass --author)\n`);
+      }
       const spec = builtinSpec();
       const say = (s: string): void => void process.stdout.write(`${s}\n`);
       say(`memdesc start: analyze -> series -> track on ${show(BUNDLED_CORPUS)}`);
@@ -109,12 +156,15 @@ export function registerStart(program: Command): void {
 
       const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
       const { buildSeries } = await import('../series/series.ts');
+      const { undoOnInterrupt, testInterrupt } = await import('./series.ts');
       let s;
       try {
-        s = await buildSeries({
+        s = await undoOnInterrupt(() => buildSeries({
           path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo, verify,
+          identity, signoff: flags.signoff !== false,
+          ...testInterrupt(),
           ...(bar ? { onStep: (d: number, n: number, what: string) => bar.update(d, n, `series: ${what}`) } : {}),
-        });
+        }));
       } finally {
         bar?.end();
       }
@@ -142,7 +192,13 @@ export function registerStart(program: Command): void {
       const report = tr.report;
       const plan = readPlanFile(paths.cover);
       report.plan = planProgress(plan, tr.newestFacts(), spec);
+      const { provenFile, writeMarker } = await import('../series/ownedOut.ts');
+      // Checked again: the report is replaced only if it is still the one start wrote.
+      if ((existsSync(paths.html) || isLink(paths.html)) && !provenFile(paths.html)) {
+        throw new UsageError(`${paths.html} was written by someone else during the run: it is left as it is`);
+      }
       writeAtomic(paths.html, renderTrackHtml(report), 'the HTML report');
+      writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
       const t3 = performance.now();
       say(`  track   ${secs(t3 - t2).padStart(8)}  ${report.points.length} commits (base + ${report.points.length - 1}), ${report.cache.analyzedFiles} file analyses, ${report.cache.reusedFiles} reused; plan of ${plan.patches.length} patches read back from the cover letter`);
       say(`  total   ${secs(t3 - t0).padStart(8)}`);

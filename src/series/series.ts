@@ -6,16 +6,19 @@
  * that fails is carried by the next one. Then `git format-patch` files and a cover letter.
  * Library code: returns a SeriesResult, throws typed errors.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
 import { loadProgram } from '../analyzers/project.ts';
-import { InputError, UsageError } from '../errors.ts';
+import { InputError, MemdescError, UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { runConvert } from '../rewrite/driver.ts';
 import { kindPlans, selectKinds } from '../rewrite/kinds.ts';
 import type { ConvertReport } from '../rewrite/plan.ts';
-import { baseText, changedFiles, commit, formatPatches, openRepo, removeWorktree, type SeriesRepo } from './git.ts';
+import { baseText, changedFiles, checkBranch, commit, createRepo, formatPatches, guardedPaths, inspectRepo, markOwned, type SeriesRepo } from './git.ts';
+import { resolveIdentity, type Person, type SeriesIdentity } from './identity.ts';
+import { fileHash, guardedClash, isInside, outState, parentProblem, provenFile, realPath, replaceOut, writeMarker, type Guarded, type OutState } from './ownedOut.ts';
+import { Rollback } from './rollback.ts';
 import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
@@ -27,12 +30,24 @@ export interface SeriesOptions {
   spec: Spec;
   kinds: string[];
   all?: boolean;
-  /** Where the patch files go (must be empty or absent unless `force`). */
+  /**
+   * Where the patch files go: a new or empty folder, or (with `force`) the output of an earlier
+   * series, proven by its marker. Never the project, its git work tree or git directory, nor a
+   * folder holding them; inside the project it is left out of the series.
+   */
   out: string;
   /** Base revision (default HEAD) when `path` is in a git repository. */
   base?: string;
-  /** Replace a non-empty `out` and an existing branch. */
+  /** Replace the output of an earlier series in `out` and a branch an earlier series made; nothing else. */
   force?: boolean;
+  /** Author and committer (default: the user's git identity, see identity.ts). */
+  author?: Person;
+  /** Already resolved (a caller that reports it before the work); wins over `author`. */
+  identity?: SeriesIdentity;
+  /** Used when git has no identity and no `author` is given (else that is an error). */
+  identityFallback?: Person;
+  /** `Signed-off-by:` the committer on every patch (default true). */
+  signoff?: boolean;
   /** Commit into a new scratch repository at this directory (kept), even when `path` is in git. */
   scratchAt?: string;
   /**
@@ -45,6 +60,8 @@ export interface SeriesOptions {
   onProgress?: (line: string) => void;
   /** After each planned step: steps done, steps in all, and what the step was. */
   onStep?: (done: number, total: number, step: string) => void;
+  /** After each commit: commits made, commits in all, its sha (awaited: an error here fails the run like any other). */
+  onCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
 }
 
 export interface SeriesCommit {
@@ -69,6 +86,9 @@ export interface SeriesResult {
   base: string;
   /** A scratch repository made for a project outside git (kept: it holds the branch). */
   scratch: boolean;
+  /** Who the patches are by, and where that came from. */
+  identity: SeriesIdentity;
+  signoff: boolean;
   commits: SeriesCommit[];
   /** Absolute paths: the cover letter first (wherever it was written), then the patches in order. */
   patches: string[];
@@ -85,18 +105,46 @@ export interface SeriesResult {
   timings: Record<string, number>;
 }
 
-/** Refuse a bad --out before any work; make its parent, where the result is assembled. */
-function checkOut(out: string, force: boolean): void {
-  const parent = dirname(out);
-  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new UsageError(`--out ${out}: ${parent} is not a directory`);
+/**
+ * Refuse a bad --out (and --cover-letter) before any work: it may not be or hold the project,
+ * its work tree or git directory; it must be new, empty, or (with `force`) an earlier series'
+ * output that nobody added to or changed. Returns what `out` is now.
+ */
+function checkOut(out: string, coverLetter: string | undefined, force: boolean, guards: Guarded[]): OutState {
+  const clash = guardedClash(out, guards);
+  if (clash) throw new UsageError(`--out ${out} ${clash}: choose a new directory for the patches`);
+  const parent = parentProblem(out);
+  if (parent) throw new UsageError(`--out ${out}: ${parent}`);
+  const st = outState(out, 'series');
+  if (st.kind === 'foreign') throw new UsageError(`--out ${out} ${st.why}: choose a new or empty directory for the patches`);
+  if (st.kind === 'owned' && !force) throw new UsageError(`--out ${out} holds the patches of an earlier memdesc series: pass --force to replace them, or choose a new directory`);
+  if (coverLetter !== undefined) checkCoverLetter(resolve(coverLetter), out, force, guards);
+  return st;
+}
+
+function checkCoverLetter(file: string, out: string, force: boolean, guards: Guarded[]): void {
+  const clash = guardedClash(file, guards);
+  if (clash) throw new UsageError(`--cover-letter ${file} ${clash}: choose a new file`);
+  if (isInside(realPath(file), realPath(out))) throw new UsageError(`--cover-letter ${file} is inside --out: leave --cover-letter out to have it there as 0000-cover-letter.patch`);
+  const parent = parentProblem(file);
+  if (parent) throw new UsageError(`--cover-letter ${file}: ${parent}`);
+  let st;
   try {
-    mkdirSync(parent, { recursive: true });
-  } catch (e) {
-    throw new UsageError(`--out ${out}: cannot create ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    st = lstatSync(file);
+  } catch {
+    return;
   }
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out}: not a directory`);
-  if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty: choose another directory or pass --force to replace it`);
+  if (!st.isFile()) throw new UsageError(`--cover-letter ${file} exists and is not a file memdesc wrote: choose a new file`);
+  if (!provenFile(file, out)) throw new UsageError(`--cover-letter ${file} exists and memdesc did not write it (or it was changed since): choose a new file`);
+  if (!force) throw new UsageError(`--cover-letter ${file} holds the cover letter of an earlier memdesc series: pass --force to replace it, or choose a new file`);
+}
+
+/** A failure after a partial rollback says what is left. */
+function withLeftovers(e: unknown, left: string[]): unknown {
+  if (left.length === 0) return e;
+  const note = `; could not undo: ${left.join('; ')}`;
+  if (e instanceof MemdescError) return new (e.constructor as new (m: string) => MemdescError)(`${e.message}${note}`);
+  return new Error(`${(e as Error)?.message ?? String(e)}${note}`);
 }
 
 function secs(ms: number): string {
@@ -116,19 +164,33 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const timings: Record<string, number> = {};
   const progress = opts.onProgress ?? (() => {});
   const out = resolve(opts.out);
-  checkOut(out, !!opts.force);
   const kinds = selectKinds(opts.spec, opts.kinds, !!opts.all);
   if (!existsSync(opts.path)) throw new InputError(`${opts.path}: no such project directory`);
   const projectDir = statSync(opts.path).isDirectory() ? opts.path : dirname(opts.path);
   if (!existsSync(join(projectDir, 'tsconfig.json'))) throw new InputError(`${opts.path}: not a TypeScript project (no tsconfig.json)`);
   const branch = `memdesc/${opts.all ? 'all' : kinds.map((k) => k.name).join('-')}`;
-  const repo = openRepo(projectDir, {
+  // Every check before anything is made: repository and branch, outputs, identity.
+  const plan = inspectRepo(projectDir, {
     branch, force: !!opts.force,
     ...(opts.base !== undefined ? { base: opts.base } : {}),
     ...(opts.scratchAt !== undefined ? { scratchAt: opts.scratchAt } : {}),
   });
+  const guards = guardedPaths(plan);
+  if (plan.scratchAt !== undefined) {
+    const clash = guardedClash(plan.scratchAt, guards);
+    if (clash) throw new UsageError(`${plan.scratchAt} ${clash}: the scratch repository needs a new directory`);
+  }
+  checkOut(out, opts.coverLetter, !!opts.force, guards);
+  checkBranch(plan);
+  const identity = opts.identity ?? resolveIdentity(projectDir, {
+    ...(opts.author ? { author: opts.author } : {}), ...(opts.identityFallback ? { fallback: opts.identityFallback } : {}),
+  });
+  const signoff = opts.signoff ?? true;
+  const undo = new Rollback();
+  let result: SeriesResult;
   let verifier: SeriesVerifier | undefined;
   try {
+    const repo = createRepo(plan, identity, signoff, undo, [out, ...(opts.coverLetter !== undefined ? [opts.coverLetter] : [])]);
     // The one-shot conversion, with all of convert's checks: the series must end exactly here.
     const one = runConvert({ path: repo.project, spec: opts.spec, kinds: opts.kinds, all: !!opts.all, retire: true });
     const { program, root } = loadProgram(repo.project);
@@ -142,8 +204,10 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
     const verifications = new Map<number, Promise<StepVerification>>();
     if (hasSim) {
-      verifier = new SeriesVerifier(repo.project, opts.verify);
-      await verifier.init();
+      const v = new SeriesVerifier(repo.project, opts.verify);
+      verifier = v;
+      undo.always('verifier builds', () => v.cleanup());
+      await v.init();
     }
     const t1 = performance.now();
     const trees = await buildTrees(program, root, steps, {
@@ -184,7 +248,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     for (const t of trees) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
     let committed: TreeTexts = new Map();
     let prevReport: ConvertReport | undefined;
-    for (const g of groups) {
+    for (const [gi, g] of groups.entries()) {
       const t = g.trees[g.trees.length - 1]!;
       const files = new Map<string, string | null>();
       for (const f of new Set([...t.texts.keys(), ...committed.keys()])) {
@@ -199,6 +263,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: g.trees.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification });
       committed = new Map(t.texts);
       prevReport = t.report;
+      await opts.onCommit?.(gi + 1, groups.length, sha);
     }
     timings.commit = Math.round(performance.now() - t2);
 
@@ -206,13 +271,15 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const complete = leftover.length === 0;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
-    const patches = writePatches(repo, out, !!opts.force, title, blurb(title, commits, problems, empty.length, performance.now() - t0), opts.coverLetter);
+    const patches = writePatches(repo, out, title, blurb(title, commits, problems, empty.length, performance.now() - t0), undo, opts.coverLetter);
+    markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
-    return { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
-  } finally {
-    verifier?.cleanup();
-    removeWorktree(repo);
+    result = { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
+  } catch (e) {
+    throw withLeftovers(e, undo.finish(true));
   }
+  undo.finish(false);
+  return result;
 }
 
 /** The branch head against the one-shot texts: the same files changed, with the same content. */
@@ -267,33 +334,40 @@ function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[]
   return lines.join('\n');
 }
 
-/** format-patch into a temp dir beside `out`, fill the cover letter, then move it into place. */
-function writePatches(repo: SeriesRepo, out: string, force: boolean, title: string, about: string, coverLetter?: string): string[] {
+/**
+ * format-patch into a temp folder beside `out`, fill the cover letter, list every file in the
+ * folder's marker (the cover letter too, when it goes elsewhere), then put the folder in place:
+ * it replaces only an earlier series' output that is still exactly what memdesc wrote.
+ */
+function writePatches(repo: SeriesRepo, out: string, title: string, about: string, undo: Rollback, coverLetter?: string): string[] {
+  mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
-  const coverTmp = coverLetter !== undefined ? `${coverLetter}.${process.pid}.tmp` : undefined;
-  try {
-    const names = formatPatches(repo, tmp);
-    const cover = names.find((n) => n.startsWith('0000-'));
-    if (cover) {
-      const p = join(tmp, cover);
-      const text = readFileSync(p, 'utf8')
-        .replace('*** SUBJECT HERE ***', title)
-        .replace('*** BLURB HERE ***', about);
-      writeFileSync(p, text);
-      if (coverTmp !== undefined) renameSync(p, coverTmp);
-      else if (cover !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));
-    }
-    if (existsSync(out)) {
-      if (readdirSync(out).length > 0 && !force) throw new UsageError(`--out ${out} is not empty`);
-      rmSync(out, { recursive: true, force: true });
-    }
-    renameSync(tmp, out);
-    if (coverTmp !== undefined && existsSync(coverTmp)) renameSync(coverTmp, coverLetter!);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (coverTmp !== undefined) rmSync(coverTmp, { force: true });
-    throw e;
+  undo.always(`temporary folder ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
+  const cover = coverLetter !== undefined ? resolve(coverLetter) : undefined;
+  const coverTmp = cover !== undefined ? `${cover}.${process.pid}.tmp` : undefined;
+  if (coverTmp !== undefined) undo.always(`temporary file ${coverTmp}`, () => rmSync(coverTmp, { force: true }));
+  const names = formatPatches(repo, tmp);
+  const known: Record<string, string> = {};
+  const first = names.find((n) => n.startsWith('0000-'));
+  if (first) {
+    const p = join(tmp, first);
+    const text = readFileSync(p, 'utf8')
+      .replace('*** SUBJECT HERE ***', title)
+      .replace('*** BLURB HERE ***', about);
+    writeFileSync(p, text);
+    if (coverTmp !== undefined) {
+      mkdirSync(dirname(cover!), { recursive: true });
+      renameSync(p, coverTmp);
+      known[relative(out, cover!).split(sep).join('/')] = fileHash(coverTmp)!;
+    } else if (first !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));
   }
-  const files = readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
-  return coverLetter !== undefined && existsSync(coverLetter) ? [resolve(coverLetter), ...files] : files;
+  const files = readdirSync(tmp).filter((f) => f.endsWith('.patch'));
+  writeMarker(tmp, 'series', files, known);
+  // Checked again now: minutes have passed since the checks before the work.
+  const refuse = (what: string) => (why: string) => new UsageError(`${what} ${why}: nothing was replaced; the branch is not kept`);
+  if (cover !== undefined && existsSync(cover) && !provenFile(cover, out)) throw refuse(`--cover-letter ${cover}`)('was written by someone else during the run');
+  replaceOut(tmp, out, 'series', refuse(`--out ${out}`));
+  if (coverTmp !== undefined && existsSync(coverTmp)) renameSync(coverTmp, cover!);
+  const written = readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
+  return cover !== undefined && existsSync(cover) ? [cover, ...written] : written;
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import type { Spec } from '../../src/model/spec.ts';
@@ -16,7 +16,7 @@ import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { filePrefix, prefixOf } from '../../src/series/messages.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, repoOf, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, isolateGitConfig, repoOf, typeErrorsAt } from './helpers.ts';
 
 describe('series on blobworld', () => {
   let repo: string;
@@ -25,8 +25,11 @@ describe('series on blobworld', () => {
   let r: SeriesResult;
   let headBefore: string;
   const steps: Array<[number, number, string]> = [];
+  let env: ReturnType<typeof isolateGitConfig>;
+  afterAll(() => env.restore());
 
   beforeAll(async () => {
+    env = isolateGitConfig({ name: 'Blob Tester', email: 'blob@example.org' });
     repo = repoOf(BLOBWORLD);
     headBefore = git(repo, 'rev-parse', 'HEAD').trim();
     spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
@@ -152,7 +155,7 @@ describe('series on blobworld', () => {
     expect(bad(['frobnicate', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none')])).toMatch(/unknown kind 'frobnicate'/);
     const full = mkdtempSync(join(tmpdir(), 'memdesc-full-'));
     writeFileSync(join(full, 'x'), 'x');
-    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', full])).toMatch(/is not empty/);
+    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', full])).toMatch(/holds files memdesc did not write/);
     const notProject = mkdtempSync(join(tmpdir(), 'memdesc-np-'));
     mkdirSync(join(notProject, 'src'));
     expect(bad(['--all', notProject, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'out')])).toMatch(/not a TypeScript project/);

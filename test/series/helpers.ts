@@ -1,6 +1,7 @@
 /** Shared helpers for series tests: a git repository around a copy of a tree, applying patches, type-checking a commit. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProgram } from '../../src/analyzers/project.ts';
@@ -46,4 +47,53 @@ export function typeErrorsAt(repo: string, rev: string, linkModules = false): st
   } finally {
     git(repo, 'worktree', 'remove', '--force', dir);
   }
+}
+
+/**
+ * A git configuration of the test file's own: GIT_CONFIG_GLOBAL points at a temp file holding
+ * `identity` (none: no identity at all, as on a fresh CI machine), the system file is off, and
+ * GIT_AUTHOR_* / GIT_COMMITTER_* are unset. Child processes (the CLI) inherit it. `restore` puts
+ * the environment back.
+ */
+export function isolateGitConfig(identity?: { name: string; email: string }): { file: string; restore: () => void } {
+  const keys = ['GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL'];
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  const file = join(mkdtempSync(join(tmpdir(), 'memdesc-gitconfig-')), 'gitconfig');
+  writeFileSync(file, identity ? `[user]\n\tname = ${identity.name}\n\temail = ${identity.email}\n` : '');
+  for (const k of keys) delete process.env[k];
+  process.env.GIT_CONFIG_GLOBAL = file;
+  process.env.GIT_CONFIG_NOSYSTEM = '1';
+  return {
+    file,
+    restore: () => {
+      for (const k of keys) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    },
+  };
+}
+
+/** Every file under `dir` (.git included; links as their target text) -> its content, to prove a tree unchanged. */
+export function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isSymbolicLink()) out.set(r, `-> ${readlinkSync(p)}`);
+      else if (e.isDirectory()) { out.set(`${r}/`, ''); walk(p, r); }
+      else out.set(r, createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** Branches of `repo` under memdesc/ and its worktrees: what a series may leave behind. */
+export function leftovers(repo: string): { branches: string[]; worktrees: number } {
+  return {
+    branches: git(repo, 'branch', '--list', 'memdesc/*', '--format=%(refname:short)').split('\n').filter(Boolean),
+    worktrees: git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length,
+  };
 }
