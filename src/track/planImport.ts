@@ -1,182 +1,348 @@
 /**
  * `memdesc plan import`: read a patch series cover letter into a SeriesPlan.
  *
- * Three input shapes are accepted, all as plain text and told apart by nothing but what they
- * contain (a saved page has lost its markup, so there is nothing better to detect them by):
- *  - a raw mbox / `git format-patch` file: RFC 822 headers (folded lines, RFC 2047 encoded words,
- *    quoted-printable bodies), possibly the whole series in one mbox;
+ * The file is read as bytes and decoded by planDecode.ts: mail message by message by its own MIME
+ * headers (charset, transfer encoding, RFC 2047 words, folded headers), anything else as UTF-8 or
+ * Windows-1252. The text is then read by what it contains, since a saved page has lost its markup:
+ *  - a raw mbox / `git format-patch` file: one message, the whole series, or several versions;
  *  - a patchwork "mbox series" page saved as text: `[v2,00/34] Title`, then "Message" and
  *    "Name Month D, YYYY, h:mm p.m. UTC";
  *  - a web-archive page (lore, marc, LWN, lkml-style thread views): headers as `Subject: …` lines
- *    or as `| Subject: |` table cells, thread listings of the patches, quoted replies.
+ *    or as `| Subject: |` table cells, quoted replies;
+ *  - a public-inbox thread page: a thread overview (`2024-03-05 10:12 ` [PATCH v5 1/4] subject
+ *    Author`, tree art, replies) and messages that start with `* subject` and `@ date Author` or
+ *    with `From:`/`Subject:`/`Date:` header lines.
+ *
+ * Subjects come in two strengths: a message's own subject (a `Subject:` line, a bare `[…0/N] …`
+ * line, a thread page's `* […]` line) is exact; a thread-overview entry has its author's name
+ * appended and may be abbreviated with a ditto mark, so it is used only where nothing exact is
+ * there, with the names of the thread's authors taken off its end.
  *
  * What is extracted:
  *  - title: the cover letter's subject without its `[PATCH vN 00/NN]` prefix;
- *  - version: N of `vN` in the prefix, 1 without one;
+ *  - version: N of `vN` in the prefix, 1 without one. A file with cover letters of several
+ *    versions gives the newest (and a note saying so) or the one asked for;
  *  - author: the display name as written ("Matthew Wilcox (Oracle)"), without the email: archives
  *    mangle addresses ("willy-AT-infradead.org", "[email protected]"), so only the name is stable
  *    across formats. Taken from the cover letter's From:, else patchwork's message line, else the
  *    shortlog's first author; an address without a name is used as is;
- *  - patches: numbered subjects 1..NN. A listing that names every patch `[PATCH k/NN] subject`
- *    (an mbox with the whole series, a thread view, patchwork's patch list) wins, because it
- *    carries the numbers and the exact subjects; otherwise the shortlog (`Name (N):` + subjects,
- *    possibly wrapped), numbered in its order. Either way the count must equal NN.
+ *  - patches: numbered subjects 1..NN of the chosen version. A listing that names every patch
+ *    `[PATCH k/NN] subject` by its own subject wins; otherwise the cover letter's shortlog
+ *    (`Name (N):` + subjects, possibly wrapped), numbered in its order; otherwise a thread
+ *    overview that names every patch. Either way the count must equal NN.
  *
- * Anything else — empty or binary text, a reply, a discussion thread, a lone patch, a count that
- * disagrees with NN — is an InputError with one sentence saying which.
+ * Anything else — empty or binary data, a reply, a discussion thread, a lone patch, a count that
+ * disagrees with NN, two different series of one version — is an InputError with one sentence.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import type { SeriesPlan } from '../model/progress.ts';
+import { decodeCoverFile, decodeWords } from './planDecode.ts';
+
+export interface PlanImportOptions {
+  /** The series version to take when the file holds cover letters of several (default: the newest). */
+  version?: number;
+}
+
+export interface PlanImport {
+  plan: SeriesPlan;
+  /** What the reader should know about the choice made (e.g. which of several versions was taken). */
+  notes: string[];
+}
 
 interface Line {
   text: string;
   /** Leading whitespace width of the original line (shortlog continuation lines are deeper). */
   indent: number;
+  /** Which decoded segment (mail message, or the page) the line is in. */
+  segment: number;
 }
 
 /** `[PATCH v2 00/34] Title`, `[RFC,v2,00/34] Title`, `[v2,00/34] Title`, `[PATCH 0/7] Title`. */
 const NUMBERED_SUBJECT = /^\[(?<tags>[^\[\]]*?)[\s,]*(?<k>\d{1,4})\/(?<n>\d{1,4})\s*\]\s*(?<rest>.*)$/;
-/** Thread overviews put a date and tree art before the subject: `2021-10-05 17:51 \` [PATCH 1/7] …`. */
-const THREAD_PREFIX = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?\s*(?:UTC\s*)?[\s`|\\\-+]*/;
+/**
+ * A thread-overview entry: a date, `@` on the entry of the message shown, tree art before the
+ * subject or name: `2021-10-05 17:51 \` [PATCH 1/7] …`, `2024-01-08  9:30 |- …`, `@ 2024-… \` Name`.
+ */
+const THREAD_ENTRY = /^@?\s*\d{4}-\d\d-\d\d[ T]\s*\d{1,2}:\d\d(?::\d\d)?(?:\s*(?:UTC|GMT|[+-]\d{4})\b)?\s*[\s`|\\\-+]*/;
 const SHORTLOG_HEAD = /^(?<name>\S.*?)\s+\((?<count>\d+)\):$/;
 const DIFFSTAT = /^\S.*\s\|\s+(?:\d+\s*[+\-]*|Bin\b.*)$/;
 const DIFFSTAT_TOTAL = /^\d+ files? changed\b/;
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|June?|July?|Aug|Sept?|Oct|Nov|Dec)[a-z]*\\.?';
 const PATCHWORK_DATE = new RegExp(`\\s+${MONTH}\\s+\\d{1,2},\\s+\\d{4}\\b.*$`);
+/** public-inbox marks the entry of the message on screen. */
+const THIS_MESSAGE = /\s*\[this message\]$/;
 
-export function importPlan(text: string, source = 'input'): SeriesPlan {
+export function importPlan(input: string | Uint8Array, source = 'input', options: PlanImportOptions = {}): SeriesPlan {
+  return importPlanWithNotes(input, source, options).plan;
+}
+
+export function importPlanWithNotes(input: string | Uint8Array, source = 'input', options: PlanImportOptions = {}): PlanImport {
   const fail = (why: string): never => {
     throw new InputError(`${source}: ${why}`);
   };
-  if (text.trim() === '') fail('empty file, expected a patch series cover letter');
-  if (looksBinary(text)) fail('binary data, expected a patch series cover letter as text');
+  const segments = decodeCoverFile(typeof input === 'string' ? Buffer.from(input, 'utf8') : input);
+  if (segments === undefined) return fail('binary data, expected a patch series cover letter as text');
+  if (segments.every((s) => s.trim() === '')) fail('empty file, expected a patch series cover letter');
 
-  const lines = toLines(decodeBody(text.replace(/\r\n?/g, '\n')));
-  const cover = findCover(lines);
-  if (!cover) {
-    const lone = lines.find((l) => subjectOf(l.text) !== undefined);
-    if (lone) {
-      const m = NUMBERED_SUBJECT.exec(subjectOf(lone.text)!)!;
-      fail(`this is patch ${Number(m.groups!.k)}/${Number(m.groups!.n)} of a series, not its cover letter (0/${Number(m.groups!.n)})`);
-    }
-    const other = lines.find((l) => /^Subject:\s*\S/i.test(l.text));
-    if (other) fail(`"${other.text.replace(/^Subject:\s*/i, '')}" is not a patch series cover letter (no "[PATCH vN 00/NN] title" subject)`);
-    fail('no patch series cover letter subject like "[PATCH vN 00/NN] title" found');
+  const lines = toLines(segments);
+  const subjects = findSubjects(lines);
+  const names = knownNames(lines);
+  const covers = coversOf(subjects, names);
+  if (covers.length === 0) return fail(notACover(lines, subjects));
+
+  const versions = [...new Set(covers.map((c) => c.version))].sort((a, b) => a - b);
+  const version = options.version ?? versions[versions.length - 1]!;
+  if (!versions.includes(version)) fail(`no v${version} cover letter; found ${versions.map((v) => `v${v}`).join(', ')}`);
+  const atVersion = covers.filter((c) => c.version === version);
+  if (atVersion.length > 1) {
+    fail(`${atVersion.length} different series at v${version} (${atVersion.map((c) => `"${c.title}"`).join(', ')}); pass a file with only one of them`);
   }
-  const { index, total, tags, title } = cover!;
+  const cover = atVersion[0]!;
+  const notes: string[] = [];
+  if (options.version === undefined && covers.length > 1) {
+    const sameTitle = covers.every((c) => c.title === cover.title);
+    const list = [...covers].sort((a, b) => a.version - b.version).map((c) => (sameTitle ? `v${c.version}` : `v${c.version} "${c.title}"`));
+    notes.push(`${source} holds ${covers.length} cover letters (${list.join(', ')}); using v${version} — pass --version N to choose`);
+  }
+
+  const { total, title } = cover;
   if (total === 0) fail('the cover letter announces 0 patches (00/00)');
   if (title === '') fail('the cover letter subject has no title after its [PATCH 00/NN] prefix');
-  const version = Number(/\bv(\d+)\b/i.exec(tags)?.[1] ?? 1);
 
-  const listed = listedPatches(lines, total, tags);
-  const shortlog = shortlogOf(lines, index, fail);
-  let patches: SeriesPlan['patches'];
-  if (listed.size === total) {
-    patches = [...listed.entries()].sort((a, b) => a[0] - b[0]).map(([number, subject]) => ({ number, subject }));
-  } else if (shortlog) {
-    if (shortlog.subjects.length !== total) {
-      fail(`the cover letter says ${total} patches (00/${total}) but its shortlog lists ${shortlog.subjects.length}`);
+  const ofSeries = subjects.filter((s) => s.version === version && s.total === total && s.k >= 1 && s.k <= total && s.rest !== '');
+  const exact = listing(ofSeries.filter((s) => s.strong));
+  const overview = listing(ofSeries.filter((s) => !s.strong && s.usable).map((s) => withoutName(s, names)), exact);
+  // The shortlog is read only when it is needed: a bad one does not matter when the patches are listed.
+  let shortlogRead = false;
+  let shortlog: Shortlog | undefined;
+  const getShortlog = (): Shortlog | undefined => {
+    if (!shortlogRead) {
+      shortlogRead = true;
+      shortlog = shortlogOfCover(lines, cover, fail);
     }
-    patches = shortlog.subjects.map((subject, i) => ({ number: i + 1, subject }));
-  } else if (listed.size > 0) {
-    patches = fail(`the cover letter says ${total} patches but only patches ${[...listed.keys()].sort((a, b) => a - b).join(', ')} are listed and there is no shortlog`);
+    return shortlog;
+  };
+  let patches: SeriesPlan['patches'];
+  if (exact.size === total) {
+    patches = numbered(exact);
+  } else if (getShortlog() && getShortlog()!.subjects.length === total) {
+    patches = getShortlog()!.subjects.map((subject, i) => ({ number: i + 1, subject }));
+  } else if (overview.size === total) {
+    patches = numbered(overview);
+  } else if (getShortlog()) {
+    patches = fail(`the cover letter says ${total} patches (00/${total}) but its shortlog lists ${getShortlog()!.subjects.length}`);
+  } else if (overview.size > 0) {
+    patches = fail(`the cover letter says ${total} patches but only patches ${[...overview.keys()].sort((a, b) => a - b).join(', ')} are listed and there is no shortlog`);
   } else {
     patches = fail(`the cover letter (00/${total}) lists no patches: no shortlog "Name (${total}):" and no [PATCH k/${total}] subjects`);
   }
-  const author = authorOf(lines, index) ?? shortlog?.authors[0] ?? fail('no author found (no From: header and no shortlog)');
-  return { title, version, author, patches };
-}
-
-function looksBinary(text: string): boolean {
-  if (text.includes('\0') || text.includes('\uFFFD')) return true;
-  let control = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) control++;
-  }
-  return control > text.length / 100;
-}
-
-/**
- * Saved pages render header tables as `| From: |` cells; mbox headers fold long lines. Both are
- * undone here so that every later step sees one header per line.
- */
-function toLines(text: string): Line[] {
-  const out: Line[] = [];
-  for (const raw of text.split('\n')) {
-    let t = raw.replace(/\s+$/, '');
-    const cell = /^\|\s?(.*?)\s?\|$/.exec(t);
-    if (cell) t = cell[1]!;
-    const indent = /^\s*/.exec(t)![0].replace(/\t/g, '        ').length;
-    const prev = out[out.length - 1];
-    // A folded header: whitespace-led continuation right after Subject:/From:.
-    if (prev && indent > 0 && t.trim() !== '' && /^(?:Subject|From):\s*\S/i.test(prev.text) && prev.indent === 0) {
-      prev.text = `${prev.text} ${t.trim()}`;
-      continue;
+  let author = authorOfCover(lines, cover);
+  if (author === undefined) {
+    try {
+      author = getShortlog()?.authors[0];
+    } catch {
+      // A malformed shortlog is no author; the error below says what is missing.
     }
-    out.push({ text: t.trim(), indent });
   }
-  for (const l of out) if (/^(?:Subject|From):/i.test(l.text)) l.text = decodeWords(l.text);
+  if (author === undefined) fail('no author found (no From: header and no shortlog)');
+  return { plan: { title, version, author: author!, patches }, notes };
+}
+
+/** Decoded segments as lines: table cells unwrapped, folded Subject:/From: lines of pages rejoined. */
+function toLines(segments: string[]): Line[] {
+  const out: Line[] = [];
+  segments.forEach((text, segment) => {
+    const first = out.length;
+    for (const raw of text.split('\n')) {
+      let t = raw.replace(/\s+$/, '');
+      // Saved pages render header tables as `| From: |` cells.
+      const cell = /^\|\s?(.*?)\s?\|$/.exec(t);
+      if (cell) t = cell[1]!;
+      const indent = /^\s*/.exec(t)![0].replace(/\t/g, '        ').length;
+      const prev = out.length > first ? out[out.length - 1] : undefined;
+      // A folded header on a page: whitespace-led continuation right after Subject:/From:.
+      if (prev && indent > 0 && t.trim() !== '' && /^(?:Subject|From):\s*\S/i.test(prev.text) && prev.indent === 0) {
+        prev.text = `${prev.text} ${t.trim()}`;
+        continue;
+      }
+      out.push({ text: t.trim(), indent, segment });
+    }
+  });
+  // Archives that show raw headers keep their RFC 2047 words (mail headers are decoded already).
+  for (const l of out) if (/^(?:Subject|From):.*=\?/i.test(l.text)) l.text = decodeWords(l.text);
   return out;
 }
 
-/** RFC 2047 encoded words (=?UTF-8?q?Vishal_Moola?=, =?utf-8?b?…?=), as git send-email writes them. */
-function decodeWords(s: string): string {
-  return s.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([\w-]+)\?([qQbB])\?([^?]*)\?=/g, (_all, _cs: string, enc: string, data: string) => {
-    const bytes = enc.toLowerCase() === 'b'
-      ? Buffer.from(data, 'base64')
-      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
-    return bytes.toString('utf8');
-  });
+interface Subject {
+  line: number;
+  /** A message's own subject (exact) rather than a thread-overview entry. */
+  strong: boolean;
+  /** An overview entry that can stand for the subject (not abbreviated with a ditto mark). */
+  usable: boolean;
+  k: number;
+  total: number;
+  tags: string;
+  version: number;
+  rest: string;
+  /** Overview entries: the author's name taken off the end. */
+  author?: string;
 }
 
-/** A quoted-printable mbox body (soft line breaks "=\n", "=3D") would split shortlog lines. */
-function decodeBody(text: string): string {
-  if (!/^Content-Transfer-Encoding:\s*quoted-printable\s*$/im.test(text)) return text;
-  const bytes = Buffer.from(text.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
-  return bytes.toString('utf8');
+/** A thread page's message starts with `* subject` and its place in the thread (`@ date …` or dated entries). */
+function isThreadStart(lines: Line[], i: number): boolean {
+  if (!/^\* \S/.test(lines[i]!.text)) return false;
+  const next = lines.slice(i + 1, i + 4).find((l) => l.text !== '');
+  return next !== undefined && THREAD_ENTRY.test(next.text);
+}
+
+/** Where a message of the page starts: a Subject: header, a thread page's `* subject`, the end of a message. */
+function isBoundary(lines: Line[], i: number): boolean {
+  const t = lines[i]!.text;
+  return /^Subject:/i.test(t) || /^\^ permalink\b/.test(t) || isThreadStart(lines, i) || (i > 0 && lines[i - 1]!.segment !== lines[i]!.segment);
+}
+
+function versionOf(tags: string): number {
+  return Number(/\bv(\d+)\b/i.exec(tags)?.[1] ?? 1);
+}
+
+/** Every numbered series subject in the text, quoted lines and replies excluded. */
+function findSubjects(lines: Line[]): Subject[] {
+  const out: Subject[] = [];
+  const add = (line: number, value: string, strong: boolean): void => {
+    const m = NUMBERED_SUBJECT.exec(value)?.groups;
+    if (!m) return;
+    const ditto = /\s"(?:\s|$)/.test(m.rest!);
+    out.push({ line, strong, usable: strong || !ditto, k: Number(m.k), total: Number(m.n), tags: m.tags!, version: versionOf(m.tags!), rest: m.rest!.trim() });
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i]!.text;
+    if (t.startsWith('>')) continue;
+    const header = /^Subject:\s*(.*)$/i.exec(t);
+    if (header) {
+      // LWN tables put the value in the cell after "| Subject: |".
+      add(i, header[1] !== '' ? header[1]! : (lines[i + 1]?.text ?? ''), true);
+    } else if (isThreadStart(lines, i)) {
+      add(i, t.slice(2), true);
+    } else if (THREAD_ENTRY.test(t)) {
+      add(i, t.replace(THREAD_ENTRY, '').replace(THIS_MESSAGE, ''), false);
+    } else {
+      add(i, t, true);
+    }
+  }
+  return out;
+}
+
+/** Display names the text shows for people: From: lines, `@ date Name`, name-only overview entries, shortlog heads. */
+function knownNames(lines: Line[]): string[] {
+  const names = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i]!.text;
+    if (t.startsWith('>')) continue;
+    const from = fromValue(lines, i);
+    if (from !== undefined) {
+      const n = nameOf(from);
+      if (n) names.add(n);
+    } else if (THREAD_ENTRY.test(t)) {
+      const rest = t.replace(THREAD_ENTRY, '').replace(THIS_MESSAGE, '');
+      if (rest !== '' && !/[\[\]]/.test(rest) && !/^Re:/i.test(rest) && rest.split(/\s+/).length <= 5) names.add(rest);
+    } else {
+      const head = SHORTLOG_HEAD.exec(t);
+      if (head) names.add(head.groups!.name!);
+    }
+  }
+  // Longest first, so "Matthew Wilcox (Oracle)" is taken off before "Matthew Wilcox" could be.
+  return [...names].sort((a, b) => b.length - a.length);
+}
+
+/** Take a known author's name off the end of an overview entry. */
+function withoutName(s: Subject, names: string[]): Subject {
+  if (s.strong) return s;
+  for (const n of names) {
+    if (s.rest.endsWith(` ${n}`)) return { ...s, rest: s.rest.slice(0, -n.length - 1).trim(), author: n };
+  }
+  return s;
+}
+
+interface Cover {
+  version: number;
+  total: number;
+  title: string;
+  /** Where it appears: its own messages (strong) first; overview entries only when it has none. */
+  at: Subject[];
 }
 
 /**
- * The subject on a line when the line is a series subject (not a reply, not a quote): a
- * `Subject:` header, a bare `[…k/n] …` line (patchwork, LWN) or a thread-overview entry.
+ * The distinct cover letters: the same version, count and title is one (a resend, the overview
+ * entry of a cover letter shown on the page). A version known only from overview entries takes
+ * them with the authors' names taken off; entries whose titles extend another's by a name the
+ * page does not show are the same cover letter.
  */
-function subjectOf(text: string): string | undefined {
-  if (text.startsWith('>')) return undefined;
-  let s = text.replace(/^Subject:\s*/i, '');
-  if (s === text) s = s.replace(THREAD_PREFIX, '');
-  return NUMBERED_SUBJECT.test(s) ? s : undefined;
+function coversOf(subjects: Subject[], names: string[]): Cover[] {
+  const covers: Cover[] = [];
+  const key = (s: Subject): string => `${s.version}/${s.total}/${s.rest.replace(/\s+/g, ' ').toLowerCase()}`;
+  const strong = new Map<string, Cover>();
+  for (const s of subjects) {
+    if (s.k !== 0 || !s.strong) continue;
+    const k = key(s);
+    const c = strong.get(k);
+    if (c) c.at.push(s);
+    else {
+      const cover = { version: s.version, total: s.total, title: s.rest, at: [s] };
+      strong.set(k, cover);
+      covers.push(cover);
+    }
+  }
+  const strongVersions = new Set(covers.map((c) => c.version));
+  const weak = new Map<string, Subject[]>();
+  for (const raw of subjects) {
+    if (raw.k !== 0 || raw.strong || !raw.usable || strongVersions.has(raw.version)) continue;
+    const s = withoutName(raw, names);
+    const k = `${s.version}/${s.total}`;
+    weak.set(k, [...(weak.get(k) ?? []), s]);
+  }
+  for (const group of weak.values()) {
+    const shortest = group.reduce((a, b) => (b.rest.length < a.rest.length ? b : a));
+    const same = group.every((s) => s.rest === shortest.rest || s.rest.startsWith(`${shortest.rest} `));
+    if (same) {
+      covers.push({ version: shortest.version, total: shortest.total, title: shortest.rest, at: [shortest, ...group.filter((s) => s !== shortest)] });
+      continue;
+    }
+    const byTitle = new Map<string, Subject[]>();
+    for (const s of group) byTitle.set(s.rest, [...(byTitle.get(s.rest) ?? []), s]);
+    for (const [title, at] of byTitle) covers.push({ version: at[0]!.version, total: at[0]!.total, title, at });
+  }
+  return covers;
 }
 
-function findCover(lines: Line[]): { index: number; total: number; tags: string; title: string } | undefined {
+/** Why there is no plan: a lone patch, a subject that is no series, or nothing like a subject. */
+function notACover(lines: Line[], subjects: Subject[]): string {
+  const lone = subjects.find((s) => s.strong) ?? subjects[0];
+  if (lone) return `this is patch ${lone.k}/${lone.total} of a series, not its cover letter (0/${lone.total})`;
   for (let i = 0; i < lines.length; i++) {
-    let s = subjectOf(lines[i]!.text);
-    // LWN tables put the value in the cell after "| Subject: |".
-    if (s === undefined && /^Subject:$/i.test(lines[i]!.text) && lines[i + 1]) s = subjectOf(lines[i + 1]!.text);
-    if (s === undefined) continue;
-    const m = NUMBERED_SUBJECT.exec(s)!.groups!;
-    if (Number(m.k) !== 0) continue;
-    return { index: i, total: Number(m.n), tags: m.tags!, title: m.rest!.trim() };
+    const t = lines[i]!.text;
+    const value = /^Subject:\s*\S/i.test(t) ? t.replace(/^Subject:\s*/i, '') : isThreadStart(lines, i) ? t.slice(2) : undefined;
+    if (value !== undefined) return `"${value}" is not a patch series cover letter (no "[PATCH vN 00/NN] title" subject)`;
   }
-  return undefined;
+  return 'no patch series cover letter subject like "[PATCH vN 00/NN] title" found';
 }
 
-/** Patches named by their own subject lines (`[PATCH v2 07/34] …`) anywhere in the text; first wins. */
-function listedPatches(lines: Line[], total: number, coverTags: string): Map<number, string> {
-  const version = /\bv(\d+)\b/i.exec(coverTags)?.[1];
-  const found = new Map<number, string>();
-  for (const l of lines) {
-    const s = subjectOf(l.text);
-    if (s === undefined) continue;
-    const m = NUMBERED_SUBJECT.exec(s)!.groups!;
-    const k = Number(m.k);
-    // Another version of the series on the same page (a "v1" link on a v2 page) is not this plan.
-    if (Number(m.n) !== total || k < 1 || k > total || /\bv(\d+)\b/i.exec(m.tags!)?.[1] !== version) continue;
-    const subject = m.rest!.trim();
-    if (!found.has(k) && subject !== '') found.set(k, subject);
-  }
+/** Patches by number, first subject wins; `base` entries are kept and not overridden. */
+function listing(subjects: Subject[], base: Map<number, string> = new Map()): Map<number, string> {
+  const found = new Map(base);
+  for (const s of subjects) if (!found.has(s.k)) found.set(s.k, s.rest);
   return found;
+}
+
+function numbered(m: Map<number, string>): SeriesPlan['patches'] {
+  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([number, subject]) => ({ number, subject }));
+}
+
+/** The lines of the message a subject line belongs to, from the subject to the next message. */
+function regionEnd(lines: Line[], from: number): number {
+  let end = from + 1;
+  while (end < lines.length && !isBoundary(lines, end)) end++;
+  return end;
 }
 
 interface Shortlog {
@@ -184,25 +350,35 @@ interface Shortlog {
   subjects: string[];
 }
 
+/** The shortlog in the cover letter's own message (the first of its copies that has one). */
+function shortlogOfCover(lines: Line[], cover: Cover, fail: (why: string) => never): Shortlog | undefined {
+  for (const at of cover.at) {
+    if (!at.strong) continue;
+    const found = shortlogOf(lines, at.line, regionEnd(lines, at.line), fail);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /**
- * The first shortlog after the cover subject: groups of `Name (N):` and N subject lines, groups
- * separated by blank lines, ended by a blank line, the diffstat or the signature. Wrapped subjects
- * continue on deeper-indented lines; pages that dropped indentation are rejoined when a group has
- * more lines than its count, by folding lines that do not start like a subject ("mm: …") into the
+ * The first shortlog in [from, end): groups of `Name (N):` and N subject lines, groups separated
+ * by blank lines, ended by a blank line, the diffstat or the signature. Wrapped subjects continue
+ * on deeper-indented lines; pages that dropped indentation are rejoined when a group has more
+ * lines than its count, by folding lines that do not start like a subject ("mm: …") into the
  * line before.
  */
-function shortlogOf(lines: Line[], from: number, fail: (why: string) => never): Shortlog | undefined {
+function shortlogOf(lines: Line[], from: number, end: number, fail: (why: string) => never): Shortlog | undefined {
   let i = from;
-  while (i < lines.length && !(SHORTLOG_HEAD.test(lines[i]!.text) && !lines[i]!.text.startsWith('>'))) i++;
-  if (i >= lines.length) return undefined;
+  while (i < end && !(SHORTLOG_HEAD.test(lines[i]!.text) && !lines[i]!.text.startsWith('>'))) i++;
+  if (i >= end) return undefined;
   const out: Shortlog = { authors: [], subjects: [] };
-  while (i < lines.length) {
+  while (i < end) {
     const head = SHORTLOG_HEAD.exec(lines[i]!.text);
     if (!head || lines[i]!.text.startsWith('>')) break;
     const name = head.groups!.name!;
     const count = Number(head.groups!.count);
     const group: Line[] = [];
-    for (i++; i < lines.length; i++) {
+    for (i++; i < end; i++) {
       const l = lines[i]!;
       if (l.text === '' || DIFFSTAT.test(l.text) || DIFFSTAT_TOTAL.test(l.text) || l.text === '--' || /^base-commit:/.test(l.text)) break;
       if (SHORTLOG_HEAD.test(l.text)) break;
@@ -212,7 +388,7 @@ function shortlogOf(lines: Line[], from: number, fail: (why: string) => never): 
     if (subjects.length !== count) fail(`shortlog group "${name} (${count}):" lists ${subjects.length} subject${subjects.length === 1 ? '' : 's'}`);
     out.authors.push(name);
     out.subjects.push(...subjects);
-    while (i < lines.length && lines[i]!.text === '') i++;
+    while (i < end && lines[i]!.text === '') i++;
   }
   return out;
 }
@@ -234,14 +410,48 @@ function joinWrapped(group: Line[], count: number): string[] {
   return merged;
 }
 
-/** The cover letter's author: the nearest From: to its subject, else patchwork's message line. */
-function authorOf(lines: Line[], index: number): string | undefined {
+/** The value of a From: header on line i (`From: v`, or `From:` with the value in the next cell). */
+function fromValue(lines: Line[], i: number): string | undefined {
+  const t = lines[i]!.text;
+  if (/^From:\s*\S/i.test(t)) return t.replace(/^From:\s*/i, '');
+  if (/^From:$/i.test(t) && lines[i + 1]) return lines[i + 1]!.text;
+  return undefined;
+}
+
+/** A thread page's `@ date Name` line: the author of the message it heads. */
+function threadAuthor(text: string): string | undefined {
+  if (!/^@\s/.test(text) || !THREAD_ENTRY.test(text)) return undefined;
+  const rest = text.replace(THREAD_ENTRY, '').replace(THIS_MESSAGE, '');
+  return rest !== '' && !/^\[/.test(rest) ? rest : undefined;
+}
+
+/**
+ * The cover letter's author: the From: of its own message — the nearest author line between the
+ * previous message and the next, in the same mail — else patchwork's message line; for a cover
+ * letter known only from the thread overview, the name on its entry.
+ */
+function authorOfCover(lines: Line[], cover: Cover): string | undefined {
+  for (const at of cover.at) {
+    if (!at.strong) {
+      if (at.author) return at.author;
+      continue;
+    }
+    const found = authorNear(lines, at.line);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function authorNear(lines: Line[], index: number): string | undefined {
+  const segment = lines[index]!.segment;
+  // Back to the previous message (its Subject: line or end), at most 200 lines: Cc: lists can be long.
+  let start = index;
+  while (start > 0 && index - start < 200 && lines[start - 1]!.segment === segment && !isBoundary(lines, start - 1)) start--;
+  const end = regionEnd(lines, index);
   let best: { d: number; value: string } | undefined;
-  for (let i = Math.max(0, index - 15); i < Math.min(lines.length, index + 15); i++) {
-    const t = lines[i]!.text;
-    let value: string | undefined;
-    if (/^From:\s*\S/i.test(t)) value = t.replace(/^From:\s*/i, '');
-    else if (/^From:$/i.test(t) && lines[i + 1]) value = lines[i + 1]!.text;
+  for (let i = start; i < end; i++) {
+    if (lines[i]!.text.startsWith('>')) continue;
+    const value = fromValue(lines, i) ?? threadAuthor(lines[i]!.text);
     if (value === undefined) continue;
     const d = Math.abs(i - index);
     if (!best || d < best.d) best = { d, value };
@@ -256,9 +466,9 @@ function authorOf(lines: Line[], index: number): string | undefined {
   return undefined;
 }
 
-/** `"Name (Org)" <a@b>`, `Name <a@b>`, `a@b (Name)`, or a bare address. */
+/** `"Name (Org)" <a@b>`, `Name <a@b>`, `a@b (Name)`, `Name @ 2024-03-05 10:12 UTC (permalink / raw)`, or a bare address. */
 function nameOf(value: string): string | undefined {
-  const v = value.trim();
+  const v = value.replace(/\s+@\s+\d{4}-\d\d-\d\d\b.*$/, '').trim();
   const angle = /^(.*?)\s*<[^>]*>\s*$/.exec(v);
   let name = angle ? angle[1]! : v;
   const paren = /^\S+@\S+\s+\((.+)\)$/.exec(v);
@@ -268,15 +478,20 @@ function nameOf(value: string): string | undefined {
 }
 
 /** Read and import a cover letter file (InputError when it cannot be read). */
-export function readPlanFile(file: string): SeriesPlan {
-  let text: string;
+export function readPlanFile(file: string, options: PlanImportOptions = {}): SeriesPlan {
+  return readPlanFileWithNotes(file, options).plan;
+}
+
+/** readPlanFile with the notes on the choice it made, for callers that show them. */
+export function readPlanFileWithNotes(file: string, options: PlanImportOptions = {}): PlanImport {
+  let bytes: Buffer;
   try {
     if (statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, expected a cover letter file`);
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
   }
-  return importPlan(text, file);
+  return importPlanWithNotes(bytes, file, options);
 }

@@ -1,24 +1,22 @@
 /**
- * importPlan on the three seed cover letters (LWN-style archive, patchwork, lkml-style thread
- * view), the two seed posts that are not series, a git format-patch cover letter and a
- * whole-series mbox built here, and every malformed input.
+ * importPlan on the five archived posts in test/fixtures/plan (an LWN-style archive page, a
+ * patchwork page, an lkml-style thread view, and two posts that are not series), on hand-made
+ * public-inbox thread pages, and on mail built here byte by byte: git format-patch cover letters,
+ * 8-bit and MIME-encoded messages (charsets, quoted-printable, base64, RFC 2047 words, folded
+ * headers), mboxes with several versions of a series, and every malformed input.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { importPlan } from '../../src/track/planImport.ts';
+import { importPlan, importPlanWithNotes, type PlanImportOptions } from '../../src/track/planImport.ts';
 
-const SEEDS = join(import.meta.dirname, '..', '..', '..', 'shared', 'seeds');
-const seed = (prefix: string): string => {
-  const f = readdirSync(SEEDS).find((n) => n.startsWith(prefix));
-  if (!f) throw new Error(`seed ${prefix} missing`);
-  return readFileSync(join(SEEDS, f), 'utf8');
-};
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'plan');
+const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 
-function importError(text: string): string {
+function importError(input: string | Uint8Array, options: PlanImportOptions = {}): string {
   try {
-    importPlan(text, 'cover.txt');
+    importPlan(input, 'cover.txt', options);
   } catch (e) {
     expect(e).toBeInstanceOf(InputError);
     const msg = (e as Error).message;
@@ -29,9 +27,9 @@ function importError(text: string): string {
   throw new Error('importPlan accepted the input');
 }
 
-describe('seed cover letters', () => {
-  it('000: archive page with header table cells, unindented shortlog, no blank before the diffstat', () => {
-    const p = importPlan(seed('000_'));
+describe('archived cover letters', () => {
+  it('archive page with header table cells, unindented shortlog, no blank before the diffstat', () => {
+    const p = importPlan(fixture('archive-rfc-ptdesc.txt'));
     expect(p.title).toBe('Separate ptdesc from struct page');
     expect(p.version).toBe(1);
     expect(p.author).toBe('Matthew Wilcox (Oracle)');
@@ -41,8 +39,8 @@ describe('seed cover letters', () => {
     expect(p.patches[6]).toEqual({ number: 7, subject: 'mm: Allocate ptdesc from slab' });
   });
 
-  it('001: patchwork mbox series page (v2, 34 patches, author from the message line)', () => {
-    const p = importPlan(seed('001_'));
+  it('patchwork mbox series page (v2, 34 patches, author from the message line)', () => {
+    const p = importPlan(fixture('patchwork-v2-ptdesc.txt'));
     expect(p.title).toBe('Split ptdesc from struct page');
     expect(p.version).toBe(2);
     expect(p.author).toBe('Vishal Moola (Oracle)');
@@ -53,8 +51,8 @@ describe('seed cover letters', () => {
     expect(p.patches[33]!.subject).toBe('mm: Remove pgtable_{pmd, pte}_page_{ctor, dtor}() wrappers');
   });
 
-  it('004: thread view with replies and quoted shortlogs; partial patch listing, so the shortlog counts', () => {
-    const p = importPlan(seed('004_'));
+  it('thread view with replies and quoted shortlogs; partial patch listing, so the shortlog counts', () => {
+    const p = importPlan(fixture('lkml-thread-pt-mm.txt'));
     expect(p.title).toBe('Record the mm_struct in the page table pages');
     expect(p.version).toBe(1);
     expect(p.author).toBe('Matthew Wilcox (Oracle)');
@@ -63,12 +61,18 @@ describe('seed cover letters', () => {
     expect(p.patches[6]).toEqual({ number: 7, subject: 'mm: Set pt_mm in PMD constructor' });
   });
 
-  it('002: a reply in a discussion thread is not a series', () => {
-    expect(importError(seed('002_'))).toContain('"Re: pageless memory & zsmalloc" is not a patch series cover letter');
+  it('a reply in a discussion thread is not a series', () => {
+    expect(importError(fixture('lore-reply-zsmalloc.txt'))).toContain('"Re: pageless memory & zsmalloc" is not a patch series cover letter');
   });
 
-  it('003: a quoted discussion post without headers is not a series', () => {
-    expect(importError(seed('003_'))).toContain('no patch series cover letter subject');
+  it('a quoted discussion post without headers is not a series', () => {
+    expect(importError(fixture('quoted-post.txt'))).toContain('no patch series cover letter subject');
+  });
+
+  it('the same page read as bytes gives the same plan as read as text', () => {
+    for (const f of ['archive-rfc-ptdesc.txt', 'patchwork-v2-ptdesc.txt', 'lkml-thread-pt-mm.txt']) {
+      expect(importPlan(readFileSync(join(FIXTURES, f)))).toEqual(importPlan(fixture(f)));
+    }
   });
 });
 
@@ -150,6 +154,387 @@ describe('raw git format-patch / mbox', () => {
   });
 });
 
+// ---- mail built byte by byte ------------------------------------------------------------
+
+type Bytes = Buffer;
+const ascii = (s: string): Bytes => Buffer.from(s, 'latin1');
+const utf8 = (s: string): Bytes => Buffer.from(s, 'utf8');
+const latin1 = (s: string): Bytes => {
+  for (const c of s) if (c.codePointAt(0)! > 0xff) throw new Error(`${c} is not Latin-1`);
+  return Buffer.from(s, 'latin1');
+};
+/** A single-byte charset's encoder, by inverting the platform's decoder for it. */
+function singleByte(charset: string): (s: string) => Bytes {
+  const decoded = new TextDecoder(charset).decode(Uint8Array.from({ length: 256 }, (_, i) => i));
+  const table = new Map([...decoded].map((c, i) => [c, i]));
+  return (s) => Buffer.from([...s].map((c) => {
+    const b = table.get(c);
+    if (b === undefined) throw new Error(`${c} is not in ${charset}`);
+    return b;
+  }));
+}
+/** Windows-1252 by hand: Node 20's TextDecoder reads it as Latin-1, so it cannot be inverted. */
+const CP1252_EXTRA: Record<string, number> = { '€': 0x80, '‚': 0x82, '„': 0x84, '…': 0x85, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '–': 0x96, '—': 0x97, 'Š': 0x8a, 'š': 0x9a, 'Ž': 0x8e, 'ž': 0x9e, 'Œ': 0x8c, 'œ': 0x9c, 'Ÿ': 0x9f };
+const cp1252 = (s: string): Bytes => Buffer.from([...s].map((c) => CP1252_EXTRA[c] ?? latin1(c)[0]!));
+
+function qpEncode(bytes: Bytes): string {
+  let out = '';
+  let line = '';
+  for (const b of bytes) {
+    if (b === 0x0a) {
+      out += `${line}\n`;
+      line = '';
+      continue;
+    }
+    const piece = b === 0x3d || b > 0x7e || (b < 0x20 && b !== 0x09) ? `=${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+    if (line.length + piece.length > 75) {
+      out += `${line}=\n`;
+      line = '';
+    }
+    line += piece;
+  }
+  return out + line;
+}
+
+interface MailSpec {
+  from: string;
+  subject: string;
+  /** Body bytes as sent (already in the declared charset). */
+  body: Bytes;
+  /** Content-Type value, e.g. `text/plain; charset=ISO-8859-1`; none when omitted. */
+  contentType?: string;
+  cte?: '7bit' | '8bit' | 'quoted-printable' | 'base64';
+  /** Extra raw header lines. */
+  headers?: string[];
+  /** Header bytes as sent: raw 8-bit headers are written with this encoder. */
+  headerBytes?: (s: string) => Bytes;
+}
+
+let sha = 0x1000;
+/** One mbox message: separator line, headers, blank line, body encoded by its transfer encoding. */
+function mail(m: MailSpec): Bytes {
+  const h = [`From ${(sha++).toString(16).padStart(40, '0')} Mon Sep 17 00:00:00 2001`, `From: ${m.from}`, 'Date: Tue, 2 Jan 2024 10:00:00 +0100', `Subject: ${m.subject}`];
+  if (m.contentType) h.push('MIME-Version: 1.0', `Content-Type: ${m.contentType}`);
+  if (m.cte) h.push(`Content-Transfer-Encoding: ${m.cte}`);
+  h.push(...(m.headers ?? []));
+  const body = m.cte === 'quoted-printable' ? ascii(qpEncode(m.body))
+    : m.cte === 'base64' ? ascii(`${m.body.toString('base64').replace(/.{76}/g, '$&\n')}\n`)
+      : m.body;
+  return Buffer.concat([(m.headerBytes ?? ascii)(`${h.join('\n')}\n\n`), body, ascii('\n')]);
+}
+
+/** A cover letter body: intro, shortlog of `author` with `subjects`, a diffstat, the signature. */
+function coverBody(author: string, subjects: string[], intro = 'This series converts a few users.'): string {
+  return `${intro}\n\n${author} (${subjects.length}):\n${subjects.map((s) => `  ${s}\n`).join('')}\n` +
+    ` mm/zsmalloc.c | 12 ++++++------\n 1 file changed, 6 insertions(+), 6 deletions(-)\n\n-- \n2.43.0\n`;
+}
+
+const SUBJECTS = ['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: zs_free() nutzt zpdesc (größer)'];
+
+describe('8-bit and MIME-encoded mail is decoded by each message\'s own charset (issue 12)', () => {
+  const names = { joerg: 'Jörg Rödel', dmitri: 'Дмитрий Иванов' };
+  const valid: Array<[string, Bytes, { author: string; subjects: string[]; title?: string }]> = [
+    ['Latin-1 body, charset=ISO-8859-1, 8bit', mail({
+      from: '=?ISO-8859-1?Q?J=F6rg_R=F6del?= <joerg@example.org>', subject: '[PATCH v2 0/2] mm/zsmalloc: zpdesc für alle',
+      contentType: 'text/plain; charset=ISO-8859-1', cte: '8bit', body: latin1(coverBody(names.joerg, ['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: convert zs_free() to zpdesc (naïve)'])),
+    }), { author: names.joerg, title: 'mm/zsmalloc: zpdesc für alle', subjects: ['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: convert zs_free() to zpdesc (naïve)'] }],
+    ['Latin-1 body with no charset declared: not UTF-8, so Windows-1252', mail({
+      from: 'Joerg Roedel <joerg@example.org>', subject: '[PATCH v2 0/2] mm/zsmalloc: zpdesc',
+      body: latin1(coverBody(names.joerg, ['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: größere Klassen'])),
+    }), { author: 'Joerg Roedel', subjects: ['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: größere Klassen'] }],
+    ['Windows-1252 punctuation (0x80-0x9F) with no charset: curly quotes and dashes, not C1 controls', mail({
+      from: 'A Person <a@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      body: cp1252(coverBody('A Person', ['mm: don’t touch page->private', 'mm: zs_free() – use zpdesc for “huge” pages'])),
+    }), { author: 'A Person', subjects: ['mm: don’t touch page->private', 'mm: zs_free() – use zpdesc for “huge” pages'] }],
+    ['charset=windows-1252 declared, € and Š', mail({
+      from: '=?windows-1252?Q?Ale=9A_=8Aimek?= <ales@example.org>', subject: '[PATCH 0/2] mm: save 8 € per page', headerBytes: cp1252,
+      contentType: 'text/plain; charset="windows-1252"', cte: '8bit', body: cp1252(coverBody('Aleš Šimek', ['mm: save € on struct page', 'mm: …and more'])),
+    }), { author: 'Aleš Šimek', title: 'mm: save 8 € per page', subjects: ['mm: save € on struct page', 'mm: …and more'] }],
+    ['ISO-8859-15: 0xA4 is €, not ¤', mail({
+      from: 'B Person <b@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=iso-8859-15', cte: '8bit', body: singleByte('iso-8859-15')(coverBody('B Person', ['mm: 1 € saved', 'mm: Œuvre'])),
+    }), { author: 'B Person', subjects: ['mm: 1 € saved', 'mm: Œuvre'] }],
+    ['KOI8-R body and a base64 KOI8-R encoded name', mail({
+      from: `=?KOI8-R?B?${singleByte('koi8-r')(names.dmitri).toString('base64')}?= <dmitri@example.org>`, subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=KOI8-R', cte: '8bit', body: singleByte('koi8-r')(coverBody(names.dmitri, ['mm: перевести zs_free() на zpdesc', 'mm: убрать поля из struct page'])),
+    }), { author: names.dmitri, subjects: ['mm: перевести zs_free() на zpdesc', 'mm: убрать поля из struct page'] }],
+    ['quoted-printable Latin-1 with soft line breaks', mail({
+      from: '=?ISO-8859-1?Q?R=F6del=2C_J=F6rg?= <joerg@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=iso-8859-1', cte: 'quoted-printable',
+      body: latin1(coverBody(names.joerg, ['mm/zsmalloc: a very long subject line that the mailer wraps with a soft line break über 76 columns', 'mm: zwei'])),
+    }), { author: 'Rödel, Jörg', subjects: ['mm/zsmalloc: a very long subject line that the mailer wraps with a soft line break über 76 columns', 'mm: zwei'] }],
+    ['base64 UTF-8 body', mail({
+      from: '=?UTF-8?B?SsO2cmcgUsO2ZGVs?= <joerg@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=utf-8', cte: 'base64', body: utf8(coverBody(names.joerg, SUBJECTS)),
+    }), { author: names.joerg, subjects: SUBJECTS }],
+    ['UTF-8 8-bit body with no charset declared', mail({
+      from: 'Jörg Rödel <joerg@example.org>', subject: '[PATCH 0/2] mm: zpdesc', headerBytes: utf8,
+      body: utf8(coverBody(names.joerg, SUBJECTS)),
+    }), { author: names.joerg, subjects: SUBJECTS }],
+    ['raw 8-bit Latin-1 headers (no encoded words) read in the message\'s charset', mail({
+      from: 'Jörg Rödel <joerg@example.org>', subject: '[PATCH 0/2] mm: Größe', headerBytes: latin1,
+      contentType: 'text/plain; charset=ISO-8859-1', cte: '8bit', body: latin1(coverBody(names.joerg, SUBJECTS)),
+    }), { author: names.joerg, title: 'mm: Größe', subjects: SUBJECTS }],
+    ['an unknown charset label falls back like an undeclared one', mail({
+      from: 'C Person <c@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=x-no-such-charset', cte: '8bit', body: latin1(coverBody('C Person', ['mm: für', 'mm: naïve'])),
+    }), { author: 'C Person', subjects: ['mm: für', 'mm: naïve'] }],
+    ['format=flowed: a soft-wrapped shortlog line is rejoined', mail({
+      from: 'D Person <d@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+      contentType: 'text/plain; charset=utf-8; format=flowed', cte: '8bit',
+      body: utf8(coverBody('D Person', ['mm: wrapped by the mailer ', 'mm: two']).replace('mailer \n', 'mailer \nx86: still the same subject\n')),
+    }), { author: 'D Person', subjects: ['mm: wrapped by the mailer x86: still the same subject', 'mm: two'] }],
+    ['multipart/signed: the text/plain part in Latin-1 and base64, the signature skipped', Buffer.concat([
+      mail({
+        from: 'E Person <e@example.org>', subject: '[PATCH 0/2] mm: zpdesc',
+        contentType: 'multipart/signed; micalg=pgp-sha256;\n protocol="application/pgp-signature"; boundary="=-=sig=-="',
+        body: Buffer.concat([
+          ascii('This is a digitally signed message.\n--=-=sig=-=\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: base64\n\n'),
+          ascii(latin1(coverBody('E Person', ['mm: für', 'mm: naïve'])).toString('base64').replace(/.{76}/g, '$&\n')),
+          ascii('\n--=-=sig=-=\nContent-Type: application/pgp-signature; name="signature.asc"\n\n-----BEGIN PGP SIGNATURE-----\nF Person (9):\n-----END PGP SIGNATURE-----\n--=-=sig=-=--\n'),
+        ]),
+      }),
+    ]), { author: 'E Person', subjects: ['mm: für', 'mm: naïve'] }],
+    ['a UTF-16 file with a byte order mark (a page saved by a Windows editor)', Buffer.concat([
+      Buffer.from([0xff, 0xfe]), Buffer.from(`Subject: [PATCH 0/2] mm: zpdesc\nFrom: Jörg Rödel <j@example.org>\n\n${coverBody(names.joerg, SUBJECTS)}`, 'utf16le'),
+    ]), { author: names.joerg, subjects: SUBJECTS }],
+    ['a saved page (not a mail) in Latin-1', latin1(`linux-mm archive\n\nSubject: [PATCH 0/2] mm: zpdesc\n\n| From: |\n| Jörg Rödel <j-AT-example.org> |\n\n${coverBody(names.joerg, ['mm: für', 'mm: naïve'])}`),
+      { author: names.joerg, subjects: ['mm: für', 'mm: naïve'] }],
+  ];
+
+  it.each(valid)('%s', (_name, bytes, want) => {
+    const p = importPlan(bytes);
+    expect(p.author).toBe(want.author);
+    if (want.title) expect(p.title).toBe(want.title);
+    expect(p.patches.map((x) => x.subject)).toEqual(want.subjects);
+    expect(p.patches.map((x) => x.number)).toEqual(want.subjects.map((_, i) => i + 1));
+  });
+
+  it('each message of an mbox is decoded by its own charset: a Latin-1 cover letter, UTF-8 and KOI8-R patches', () => {
+    const mbox = Buffer.concat([
+      mail({ from: '=?ISO-8859-1?Q?J=F6rg_R=F6del?= <j@example.org>', subject: '[PATCH v4 0/3] mm: Größe', contentType: 'text/plain; charset=ISO-8859-1', cte: '8bit', body: latin1('Drei Patches, keine Shortlog.\n') }),
+      mail({ from: 'Jörg Rödel <j@example.org>', subject: '[PATCH v4 1/3] mm: über zpdesc', headerBytes: utf8, contentType: 'text/plain; charset=UTF-8', cte: '8bit', body: utf8('Größer.\n---\n') }),
+      mail({ from: '=?UTF-8?Q?J=C3=B6rg_R=C3=B6del?= <j@example.org>', subject: '=?UTF-8?Q?[PATCH_v4_2/3]_mm:_na=C3=AFve_?=\n =?UTF-8?Q?zs=5Ffree()?=', contentType: 'text/plain; charset=UTF-8', cte: 'quoted-printable', body: utf8('Naïve.\n') }),
+      mail({ from: '=?UTF-8?Q?J=C3=B6rg_R=C3=B6del?= <j@example.org>', subject: '[PATCH v4 3/3] mm: поля', headerBytes: singleByte('koi8-r'), contentType: 'text/plain; charset=koi8-r', cte: '8bit', body: singleByte('koi8-r')('Поля.\n') }),
+    ]);
+    const p = importPlan(mbox);
+    expect(p).toEqual({
+      title: 'mm: Größe', version: 4, author: 'Jörg Rödel',
+      patches: [{ number: 1, subject: 'mm: über zpdesc' }, { number: 2, subject: 'mm: naïve zs_free()' }, { number: 3, subject: 'mm: поля' }],
+    });
+  });
+
+  const binary: Array<[string, Uint8Array]> = [
+    ['NUL bytes in text', ascii('Subject: [PATCH 0/1] mm: x\n\0\0\0\0 A Person (1):\n  mm: y\n')],
+    ['a PNG image', Buffer.from('89504e470d0a1a0a0000000d4948445200000010000000100806000000 1ff3ff61000000097048597300000b1300000b1301009a9c18'.replace(/ /g, ''), 'hex')],
+    ['an ELF executable', ascii(`\x7fELF\x02\x01\x01\0\0\0${'\x01\x02\x03'.repeat(50)}`)],
+    ['a gzip-compressed mbox', Buffer.from('1f8b0800000000000003cb48cdc9c95728cf2fca49e102004d3a8ad30c000000', 'hex')],
+  ];
+  it.each(binary)('%s is refused as binary data', (_name, bytes) => {
+    expect(importError(bytes)).toMatch(/^cover\.txt: binary data, expected a patch series cover letter as text$/);
+  });
+});
+
+describe('RFC 2047 encoded words and folded headers', () => {
+  const cover = (from: string, subject: string, extra = ''): Bytes => ascii(
+    `From 0000 Mon Sep 17 00:00:00 2001\nFrom: ${from}\nSubject: ${subject}\n${extra}\n${coverBody('A Person', ['mm: one', 'mm: two'])}`);
+  const b64 = (charset: string, bytes: Bytes): string => `=?${charset}?B?${bytes.toString('base64')}?=`;
+
+  const names: Array<[string, string, string]> = [
+    ['Q, ISO-8859-1', '=?ISO-8859-1?Q?J=F6rg?= Mustermann <j@example.org>', 'Jörg Mustermann'],
+    ['Q, lower-case charset and encoding', '=?iso-8859-1?q?J=F6rg_M=FCller?= <j@example.org>', 'Jörg Müller'],
+    ['B, UTF-8', `${b64('UTF-8', utf8('Łukasz Nowak'))} <l@example.org>`, 'Łukasz Nowak'],
+    ['a multi-byte character split across two B words', `${b64('UTF-8', utf8('Ł').subarray(0, 1))} ${b64('UTF-8', Buffer.concat([utf8('Ł').subarray(1), utf8('ukasz')]))} <l@example.org>`, 'Łukasz'],
+    ['adjacent words joined without the space between them', '=?UTF-8?Q?Jos=C3=A9?= =?UTF-8?Q?_Tester?= <j@example.org>', 'José Tester'],
+    ['an RFC 2231 language tag', '=?ISO-8859-1*de?Q?J=F6rg?= <j@example.org>', 'Jörg'],
+    ['a quoted name with a comma', '"=?UTF-8?Q?R=C3=B6del,_J=C3=B6rg?=" <j@example.org>', 'Rödel, Jörg'],
+    ['folded: the address on a continuation line', '=?UTF-8?Q?J=C3=B6rg_R=C3=B6del?=\n <j@example.org>', 'Jörg Rödel'],
+    ['an address with the name as a comment', 'j@example.org (=?UTF-8?Q?J=C3=B6rg?=)', 'Jörg'],
+  ];
+  it.each(names)('From: %s', (_name, from, want) => {
+    expect(importPlan(cover(from, '[PATCH 0/2] mm: t')).author).toBe(want);
+  });
+
+  const subjects: Array<[string, string, string, number]> = [
+    ['the whole subject encoded, prefix included', '=?UTF-8?q?=5BPATCH_v2_0/2=5D_mm:_caf=C3=A9?=', 'mm: café', 2],
+    ['folded over three lines, encoded words joined', '[PATCH v2 0/2] =?UTF-8?Q?mm:_caf=C3=A9?=\n =?UTF-8?Q?_cr=C3=A8me?=\n\tand more', 'mm: café crème and more', 2],
+    ['folded with a tab inside the prefix', '[PATCH v7\n\t0/2] mm: t', 'mm: t', 7],
+    ['encoded in Latin-1 with B', `[RFC PATCH v3 0/2] ${b64('ISO-8859-1', latin1('mm: über'))}`, 'mm: über', 3],
+  ];
+  it.each(subjects)('Subject: %s', (_name, subject, title, version) => {
+    const p = importPlan(cover('A Person <a@example.org>', subject));
+    expect(p.title).toBe(title);
+    expect(p.version).toBe(version);
+  });
+
+  it('encoded and folded patch subjects in a whole-series mbox', () => {
+    const mbox = Buffer.concat([
+      ascii('From 0000 Mon Sep 17 00:00:00 2001\nFrom: A Person <a@example.org>\nSubject: [PATCH 0/2] mm: t\n\nNo shortlog.\n\n'),
+      ascii('From 0001 Mon Sep 17 00:00:00 2001\nFrom: A Person <a@example.org>\nSubject: =?UTF-8?Q?[PATCH_1/2]_mm:_caf=C3=A9_?=\n =?UTF-8?Q?cr=C3=A8me?=\n\nx\n'),
+      ascii('From 0002 Mon Sep 17 00:00:00 2001\nFrom: A Person <a@example.org>\nSubject: [PATCH 2/2] mm: a subject that is long\n enough to be folded\n\ny\n'),
+    ]);
+    expect(importPlan(mbox).patches).toEqual([{ number: 1, subject: 'mm: café crème' }, { number: 2, subject: 'mm: a subject that is long enough to be folded' }]);
+  });
+
+  it('encoded words on a saved page\'s header lines are decoded too', () => {
+    const page = `Subject: [PATCH 0/2] =?UTF-8?Q?mm:_caf=C3=A9?=\nFrom: =?ISO-8859-1?Q?J=F6rg?= <j-AT-example.org>\n\n${coverBody('Jörg', ['mm: one', 'mm: two'])}`;
+    expect(importPlan(page)).toMatchObject({ title: 'mm: café', author: 'Jörg' });
+  });
+});
+
+// ---- several cover letters ---------------------------------------------------------------
+
+interface SeriesSpec {
+  version?: number;
+  title: string;
+  author?: string;
+  subjects: string[];
+  /** Include the cover letter's shortlog. */
+  shortlog?: boolean;
+  /** Include one message per patch. */
+  patches?: boolean;
+  tags?: string;
+}
+
+function series(s: SeriesSpec): Bytes {
+  const n = s.subjects.length;
+  const author = s.author ?? 'A Person';
+  const tag = s.tags ?? `PATCH${s.version && s.version > 1 ? ` v${s.version}` : ''}`;
+  const out = [mail({
+    from: `${author} <a@example.org>`, subject: `[${tag} 0/${n}] ${s.title}`, contentType: 'text/plain; charset=utf-8', cte: '8bit',
+    body: utf8(s.shortlog === false ? `${s.title}, in ${n} patches.\n` : coverBody(author, s.subjects)),
+  })];
+  if (s.patches !== false) {
+    s.subjects.forEach((subject, i) => out.push(mail({ from: `${author} <a@example.org>`, subject: `[${tag} ${i + 1}/${n}] ${subject}`, body: ascii('Signed-off-by: A\n---\n') })));
+  }
+  return Buffer.concat(out);
+}
+
+const V2 = { version: 2, title: 'mm: zpdesc for zsmalloc', subjects: ['mm: v2 one', 'mm: v2 two'] };
+const V3 = { version: 3, title: 'mm: zpdesc for zsmalloc', author: 'B Person', subjects: ['mm: v3 one', 'mm: v3 two', 'mm: v3 three'] };
+
+describe('an mbox with several cover letters', () => {
+  it.each([['v2 then v3', [V2, V3]], ['v3 then v2', [V3, V2]]])('%s: the newest version, with a note; patches of that version only', (_name, order) => {
+    const r = importPlanWithNotes(Buffer.concat(order.map(series)), 'series.mbox');
+    expect(r.plan).toEqual({ title: 'mm: zpdesc for zsmalloc', version: 3, author: 'B Person', patches: V3.subjects.map((subject, i) => ({ number: i + 1, subject })) });
+    expect(r.notes).toEqual(['series.mbox holds 2 cover letters (v2, v3); using v3 — pass --version N to choose']);
+  });
+
+  it('--version picks an older one, with its own author and patches, and no note', () => {
+    const r = importPlanWithNotes(Buffer.concat([series(V2), series(V3)]), 'series.mbox', { version: 2 });
+    expect(r.plan).toEqual({ title: 'mm: zpdesc for zsmalloc', version: 2, author: 'A Person', patches: V2.subjects.map((subject, i) => ({ number: i + 1, subject })) });
+    expect(r.notes).toEqual([]);
+  });
+
+  it('a version that is not there is an error naming the versions found', () => {
+    expect(importError(Buffer.concat([series(V2), series(V3)]), { version: 4 })).toBe('cover.txt: no v4 cover letter; found v2, v3');
+    expect(importError(series(V3), { version: 1 })).toBe('cover.txt: no v1 cover letter; found v3');
+  });
+
+  it('titles that changed between versions are named in the note', () => {
+    const r = importPlanWithNotes(Buffer.concat([series({ ...V2, title: 'mm: zsmalloc descriptors' }), series(V3)]), 'x');
+    expect(r.notes).toEqual(['x holds 2 cover letters (v2 "mm: zsmalloc descriptors", v3 "mm: zpdesc for zsmalloc"); using v3 — pass --version N to choose']);
+  });
+
+  it('shortlogs only: each version\'s own shortlog, never the other one\'s', () => {
+    const v2 = { ...V2, patches: false };
+    const v3 = { ...V3, patches: false };
+    expect(importPlan(Buffer.concat([series(v2), series(v3)])).patches.map((p) => p.subject)).toEqual(V3.subjects);
+    expect(importPlan(Buffer.concat([series(v3), series(v2)]), 'x', { version: 2 }).patches.map((p) => p.subject)).toEqual(V2.subjects);
+  });
+
+  it('the chosen version lists no patches: an error, not the other version\'s shortlog or patches', () => {
+    const mbox = Buffer.concat([series({ ...V3, shortlog: false, patches: false }), series(V2)]);
+    expect(importError(mbox)).toContain('the cover letter (00/3) lists no patches');
+  });
+
+  it('two different series of the same version: an error asking for a narrower input', () => {
+    const mbox = Buffer.concat([series({ version: 2, title: 'mm: one series', subjects: ['a: x', 'a: y'] }), series({ version: 2, title: 'slab: another series', subjects: ['b: x', 'b: y', 'b: z'] })]);
+    expect(importError(mbox)).toBe('cover.txt: 2 different series at v2 ("mm: one series", "slab: another series"); pass a file with only one of them');
+    expect(importError(mbox, { version: 2 })).toContain('2 different series at v2');
+  });
+
+  it('the same cover letter twice (a resend) is one cover letter', () => {
+    const r = importPlanWithNotes(Buffer.concat([series(V3), series({ ...V3, tags: 'PATCH v3 RESEND' })]), 'x');
+    expect(r.notes).toEqual([]);
+    expect(r.plan.patches.map((p) => p.subject)).toEqual(V3.subjects);
+  });
+
+  it('RFC and v1 without a version tag count as v1', () => {
+    const r = importPlanWithNotes(Buffer.concat([series({ title: 'mm: t', tags: 'RFC PATCH', subjects: ['mm: rfc'] }), series({ version: 2, title: 'mm: t', subjects: ['mm: real'] })]), 'x');
+    expect(r.plan.version).toBe(2);
+    expect(r.notes[0]).toContain('(v1, v2); using v2');
+  });
+});
+
+// ---- public-inbox thread pages -----------------------------------------------------------
+
+const VMDESC = {
+  title: 'mm/vmalloc: track vmalloc pages with struct vmdesc',
+  version: 5,
+  author: 'Hanna Müller',
+  patches: [
+    { number: 1, subject: 'mm/vmalloc: add struct vmdesc and its accessors' },
+    { number: 2, subject: 'mm/vmalloc: convert vmap_pages_range() to use vmdesc' },
+    { number: 3, subject: 'mm/vmalloc: convert vfree() and vunmap() to use vmdesc' },
+    { number: 4, subject: 'mm: remove vmalloc members from struct page' },
+  ],
+};
+const SLAB = {
+  title: 'slub: keep slab state in struct slab only',
+  version: 3,
+  author: 'Łukasz Nowak',
+  patches: [
+    { number: 1, subject: 'slub: add slab_folio() and folio_slab() helpers' },
+    { number: 2, subject: 'slub: convert new_slab() to return a struct slab' },
+    { number: 3, subject: 'slub: convert the partial lists to use slab->slab_list' },
+    { number: 4, subject: 'slub: freelist and inuse live in struct slab' },
+    { number: 5, subject: 'mm: remove slab members from struct page' },
+  ],
+};
+
+describe('public-inbox thread pages saved as text', () => {
+  const flat = fixture('lore-thread-v5-flat.txt');
+  const headers = fixture('lore-thread-v3-headers.txt');
+
+  it('flat thread view: the cover letter, its 4 patches; replies and the overview\'s names are not patches', () => {
+    expect(importPlan(flat)).toEqual(VMDESC);
+  });
+
+  it('flat thread view without the reply to the cover letter (the overview lists patch 1/4 first)', () => {
+    const noReply = flat.replace(/^.*` \[PATCH v5 0\/4\].*\n/gm, '');
+    expect(noReply).not.toContain('` [PATCH v5 0/4]');
+    expect(importPlan(noReply)).toEqual(VMDESC);
+  });
+
+  it('flat thread view cut after the cover letter: the shortlog, not the overview\'s subjects', () => {
+    const cut = flat.slice(0, flat.indexOf('^ permalink'));
+    expect(importPlan(cut)).toEqual(VMDESC);
+  });
+
+  it('without shortlog and patch messages, the overview alone lists 3 of 4 (one subject is abbreviated)', () => {
+    const start = flat.indexOf('Hanna Müller (4):');
+    const overviewOnly = flat.slice(0, start) + flat.slice(flat.indexOf('end of thread'));
+    expect(importError(overviewOnly)).toContain('only patches 1, 2, 4 are listed');
+  });
+
+  it('overview first, then messages with From:/Subject:/Date: headers; a folded subject; quoted replies', () => {
+    expect(importPlan(headers)).toEqual(SLAB);
+  });
+
+  it('the page of one patch with the thread overview below it: the overview\'s entries without the authors\' names', () => {
+    const start = headers.indexOf('From: Łukasz Nowak <lukasz@example.pl>\nTo: linux-mm@kvack.org\nSubject: [PATCH v3 2/5]');
+    const overview = headers.slice(headers.indexOf('Thread overview:'), headers.indexOf('\nFrom: '));
+    const page = `${headers.slice(start, headers.indexOf('From: Vlastimil'))}\n  reply\tother threads:[~2024-01-10  8:15 UTC|newest]\n\n${overview}`;
+    expect(importPlan(page)).toEqual(SLAB);
+  });
+
+  it('as bytes and with CRLF line ends', () => {
+    expect(importPlan(Buffer.from(flat.replace(/\n/g, '\r\n'), 'utf8'))).toEqual(VMDESC);
+    expect(importPlan(Buffer.from(headers, 'utf8'))).toEqual(SLAB);
+  });
+});
+
 describe('malformed input is one InputError sentence', () => {
   it.each([
     ['empty', '', 'empty file'],
@@ -164,6 +549,8 @@ describe('malformed input is one InputError sentence', () => {
     ['only some patches listed', 'Subject: [PATCH 0/3] T\nFrom: A <a@b.c>\n\nSubject: [PATCH 1/3] mm: one\nSubject: [PATCH 3/3] mm: three\n', 'only patches 1, 3 are listed'],
     ['no title', 'From: A <a@b.c>\nSubject: [PATCH 0/1]\n', 'has no title'],
     ['zero patches', 'From: A <a@b.c>\nSubject: [PATCH 0/0] Nothing\n', '0 patches'],
+    ['a lone patch in a flat thread view', '* [PATCH v5 2/4] mm: two\n@ 2024-03-05 10:12 A Person\nFrom: A Person @ 2024-03-05 10:12 UTC (permalink / raw)\n\nbody\n', 'patch 2/4 of a series, not its cover letter'],
+    ['only a reply in a flat thread view', '* Re: [PATCH v5 0/4] mm: t\n@ 2024-03-05 10:12 B Person\n\n> quoted\n', 'is not a patch series cover letter'],
   ])('%s', (_name, text, want) => {
     expect(importError(text)).toContain(want);
   });
