@@ -1,20 +1,25 @@
 /**
- * `memdesc plan import FILE [--json]`: read a series cover letter (git format-patch / mbox,
- * a patchwork page or a web-archive page saved as text) and print the planned patches.
+ * `memdesc plan import FILE [--json] [--version N]`: read a series cover letter (git format-patch
+ * / mbox, a patchwork page, a web-archive or public-inbox thread page saved as text) and print the
+ * planned patches. Notes on choices made (which of several versions was taken) go to stderr.
  */
 import type { Command } from 'commander';
 import type { SeriesPlan } from '../model/progress.ts';
-import { readPlanFile } from '../track/planImport.ts';
+import { readPlanFileWithNotes } from '../track/planImport.ts';
+import { parsePositive } from '../verify/options.ts';
 
 export function registerPlan(program: Command): void {
   const plan = program.command('plan').description('import a patch series plan from its cover letter');
   plan
     .command('import')
-    .description('read a series cover letter (mbox, patchwork page or web-archive page saved as text)')
+    .description('read a series cover letter (mbox in any charset, patchwork page, web-archive or public-inbox thread page saved as text)')
     .argument('<file>', 'the cover letter')
     .option('--json', 'print { title, version, author, patches: [{ number, subject }] }')
-    .action((file: string, flags: { json?: boolean }) => {
-      const p = readPlanFile(file);
+    .option('--version <n>', 'when the file holds cover letters of several versions of the series, use version N (default: the newest, with a note on stderr)')
+    .action((file: string, flags: { json?: boolean; version?: string }) => {
+      const version = flags.version === undefined ? undefined : parsePositive('version', flags.version);
+      const { plan: p, notes } = readPlanFileWithNotes(file, version === undefined ? {} : { version });
+      for (const note of notes) process.stderr.write(`memdesc: plan import: ${note}\n`);
       process.stdout.write(flags.json ? `${JSON.stringify(toJson(p), null, 2)}\n` : renderPlan(p));
     });
 }

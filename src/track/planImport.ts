@@ -196,10 +196,15 @@ function isThreadStart(lines: Line[], i: number): boolean {
   return next !== undefined && THREAD_ENTRY.test(next.text);
 }
 
-/** Where a message of the page starts: a Subject: header, a thread page's `* subject`, the end of a message. */
-function isBoundary(lines: Line[], i: number): boolean {
+/** A line that ends the message before it on a page: a Subject: header, a thread page's `* subject` or `^ permalink`. */
+function isPageBoundary(lines: Line[], i: number): boolean {
   const t = lines[i]!.text;
-  return /^Subject:/i.test(t) || /^\^ permalink\b/.test(t) || isThreadStart(lines, i) || (i > 0 && lines[i - 1]!.segment !== lines[i]!.segment);
+  return /^Subject:/i.test(t) || /^\^ permalink\b/.test(t) || isThreadStart(lines, i);
+}
+
+/** Where the next message starts: a page boundary or the next mail message. */
+function isBoundary(lines: Line[], i: number): boolean {
+  return isPageBoundary(lines, i) || (i > 0 && lines[i - 1]!.segment !== lines[i]!.segment);
 }
 
 function versionOf(tags: string): number {
@@ -446,7 +451,7 @@ function authorNear(lines: Line[], index: number): string | undefined {
   const segment = lines[index]!.segment;
   // Back to the previous message (its Subject: line or end), at most 200 lines: Cc: lists can be long.
   let start = index;
-  while (start > 0 && index - start < 200 && lines[start - 1]!.segment === segment && !isBoundary(lines, start - 1)) start--;
+  while (start > 0 && index - start < 200 && lines[start - 1]!.segment === segment && !isPageBoundary(lines, start - 1)) start--;
   const end = regionEnd(lines, index);
   let best: { d: number; value: string } | undefined;
   for (let i = start; i < end; i++) {

@@ -443,6 +443,14 @@ describe('an mbox with several cover letters', () => {
     expect(importPlan(Buffer.concat([series(v3), series(v2)]), 'x', { version: 2 }).patches.map((p) => p.subject)).toEqual(V2.subjects);
   });
 
+  it('the author is the From: of the chosen cover letter\'s own message, not a neighbour\'s or the shortlog\'s', () => {
+    const mbox = Buffer.concat([series({ ...V2, shortlog: false }), series({ ...V3, shortlog: false })]);
+    expect(importPlan(mbox).author).toBe('B Person');
+    expect(importPlan(mbox, 'x', { version: 2 }).author).toBe('A Person');
+    const renamed = Buffer.concat([series(V2), Buffer.from(series(V3).toString('utf8').replace('B Person (3):', 'C Person (3):'))]);
+    expect(importPlan(renamed).author).toBe('B Person');
+  });
+
   it('the chosen version lists no patches: an error, not the other version\'s shortlog or patches', () => {
     const mbox = Buffer.concat([series({ ...V3, shortlog: false, patches: false }), series(V2)]);
     expect(importError(mbox)).toContain('the cover letter (00/3) lists no patches');
