@@ -56,7 +56,7 @@ export async function undoOnInterrupt<T>(fn: () => Promise<T>): Promise<T> {
  * SIGNAL after its Nth commit (planned step), then wait for it: an interrupt at a known point,
  * with no timing involved.
  */
-export function testInterrupt(): { onStep?: (done: number) => void; onCommit?: (done: number) => Promise<void> } {
+export function testInterrupt(): { onStep?: (done: number) => Promise<void>; onCommit?: (done: number) => Promise<void> } {
   const m = /^(commit|step):(\d+):(SIG[A-Z]+)$/.exec(process.env.MEMDESC_TEST_INTERRUPT ?? '');
   if (!m) return {};
   const at = Number(m[2]);
@@ -66,7 +66,7 @@ export function testInterrupt(): { onStep?: (done: number) => void; onCommit?: (
     // Keep the event loop alive until the handler (or the signal's default action) ends the process.
     return new Promise<void>(() => void setInterval(() => {}, 1 << 30));
   };
-  return m[1] === 'commit' ? { onCommit: async (d) => fire(d) } : { onStep: (d) => void fire(d) };
+  return m[1] === 'commit' ? { onCommit: async (d) => fire(d) } : { onStep: async (d) => fire(d) };
 }
 
 export function registerSeries(program: Command): void {

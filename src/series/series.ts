@@ -59,7 +59,7 @@ export interface SeriesOptions {
   /** Progress lines (the library never prints). */
   onProgress?: (line: string) => void;
   /** After each planned step: steps done, steps in all, and what the step was. */
-  onStep?: (done: number, total: number, step: string) => void;
+  onStep?: (done: number, total: number, step: string) => void | Promise<void>;
   /** After each commit: commits made, commits in all, its sha (awaited: an error here fails the run like any other). */
   onCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
 }
@@ -219,7 +219,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
           verifications.set(i, p);
         }
         const what = `${t.step.role}${t.step.unit ? ` ${t.step.unit.names.join(', ')}` : t.step.kind ? ` ${t.step.kind}` : ''}`;
-        opts.onStep?.(i + 1, steps.length, what);
+        await opts.onStep?.(i + 1, steps.length, what);
         progress(`  step ${i + 1}/${steps.length} ${what}: ` +
           (t.empty ? 'no change' : t.typecheck.ok ? `type-checks (${t.typecheck.files} files, ${secs(t.typecheck.ms)})` : `does not type-check (${t.typecheck.first})`));
         // Let the verifier's child processes be served while planning goes on.

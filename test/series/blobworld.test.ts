@@ -34,7 +34,7 @@ describe('series on blobworld', () => {
     headBefore = git(repo, 'rev-parse', 'HEAD').trim();
     spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
-    r = await buildSeries({ path: repo, spec, kinds: [], all: true, out, onStep: (done, total, what) => steps.push([done, total, what]) });
+    r = await buildSeries({ path: repo, spec, kinds: [], all: true, out, onStep: (done, total, what) => { steps.push([done, total, what]); } });
   }, 60_000);
 
   it('commits on memdesc/all from HEAD, leaving the working tree, HEAD and the worktree list alone', () => {

@@ -1,0 +1,161 @@
+/**
+ * A failed or interrupted series leaves nothing behind (issue 12, item 1): no branch, no
+ * worktree, no scratch repository, no temporary folder, no half-written --out; the next run needs
+ * no --force. A branch that existed before is restored (memdesc's own, replaced with --force) or
+ * never touched (the user's). Failures are made deterministic by hooks: an error thrown from the
+ * progress callbacks, or the CLI's test hook that sends the process a signal after commit N.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { loadSpecFile } from '../../src/model/spec-validate.ts';
+import { activeRollbacks } from '../../src/series/rollback.ts';
+import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
+import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
+import { git, isolateGitConfig, leftovers, repoOf } from './helpers.ts';
+
+const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
+let env: ReturnType<typeof isolateGitConfig>;
+beforeAll(() => { env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
+afterAll(() => env.restore());
+
+/** Run with TMPDIR set to a fresh folder, so every temporary folder the run makes can be seen. */
+async function inFreshTmp<T>(fn: () => Promise<T>): Promise<{ tmp: string; result: T | Error }> {
+  const tmp = mkdtempSync(join(tmpdir(), 'memdesc-tmpdir-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    return { tmp, result: await fn().catch((e: unknown) => e as Error) };
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}
+
+const series = (o: Partial<SeriesOptions> & { path: string; out: string }) => buildSeries({ spec, kinds: ['net'], ...o });
+const boomAt = (n: number) => (done: number): void => { if (done === n) throw new Error(`test failure at ${n}`); };
+
+function expectNothingLeft(repo: string, out: string, tmp: string): void {
+  expect(leftovers(repo)).toEqual({ branches: [], worktrees: 1 });
+  expect(git(repo, 'status', '--porcelain')).toBe('');
+  expect(readdirSync(tmp)).toEqual([]);
+  expect(existsSync(out)).toBe(false);
+  expect(readdirSync(dirname(out)).filter((f) => f.startsWith('.'))).toEqual([]);
+  expect(activeRollbacks()).toBe(0);
+}
+
+describe('a failed series leaves nothing behind', () => {
+  it('an error after the second commit: no branch, no worktree, no temp folder; the next run needs no --force', async () => {
+    const repo = repoOf(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    const { tmp, result } = await inFreshTmp(() => series({ path: repo, out, onCommit: boomAt(2) }));
+    expect(result).toBeInstanceOf(Error);
+    expect((result as Error).message).toBe('test failure at 2');
+    expectNothingLeft(repo, out, tmp);
+    const r = await series({ path: repo, out });
+    expect(r.complete).toBe(true);
+  });
+
+  it('an error while planning (step 2): the same', async () => {
+    const repo = repoOf(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    const { tmp, result } = await inFreshTmp(() => series({ path: repo, out, onStep: boomAt(2) }));
+    expect((result as Error).message).toBe('test failure at 2');
+    expectNothingLeft(repo, out, tmp);
+  });
+
+  it('--out taken by someone else during the run: refused at the end, their file kept, no branch', async () => {
+    const repo = repoOf(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    const { result } = await inFreshTmp(() => series({
+      path: repo, out,
+      onCommit: (done, total) => { if (done === total) { mkdirSync(out); writeFileSync(join(out, 'theirs.txt'), 'theirs'); } },
+    }));
+    expect((result as Error).message).toMatch(/holds files memdesc did not write \(theirs\.txt\)/);
+    expect(readdirSync(out)).toEqual(['theirs.txt']);
+    expect(leftovers(repo)).toEqual({ branches: [], worktrees: 1 });
+  });
+
+  it('a branch memdesc made, replaced with --force, is restored to its tip when the run fails', async () => {
+    const repo = repoOf(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    const r1 = await series({ path: repo, out });
+    const tip = git(repo, 'rev-parse', 'memdesc/net');
+    const { result } = await inFreshTmp(() => series({ path: repo, out, force: true, onCommit: boomAt(1) }));
+    expect(result).toBeInstanceOf(Error);
+    expect(git(repo, 'rev-parse', 'memdesc/net')).toBe(tip);
+    expect(leftovers(repo)).toEqual({ branches: ['memdesc/net'], worktrees: 1 });
+    // The earlier output is untouched, and still replaceable.
+    expect(readdirSync(out).filter((f) => f.endsWith('.patch'))).toHaveLength(r1.commits.length + 1);
+    const r2 = await series({ path: repo, out, force: true });
+    expect(git(repo, 'rev-parse', 'memdesc/net').trim()).toBe(r2.commits.at(-1)!.sha);
+  });
+
+  it("the user's own branch of that name is refused even with --force and never touched; so is memdesc's with a commit added", async () => {
+    const repo = repoOf(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    git(repo, 'branch', 'memdesc/net');
+    const tip = git(repo, 'rev-parse', 'memdesc/net');
+    const e = (await series({ path: repo, out, force: true }).catch((x: unknown) => x)) as Error;
+    expect(e.message).toMatch(/branch memdesc\/net already exists in .* and memdesc did not make it/);
+    expect(e.message).not.toMatch(/--force/);
+    expect(git(repo, 'rev-parse', 'memdesc/net')).toBe(tip);
+    expect(existsSync(out)).toBe(false);
+
+    git(repo, 'branch', '-D', 'memdesc/net');
+    await series({ path: repo, out });
+    const wt = join(mkdtempSync(join(tmpdir(), 'memdesc-wt-')), 'wt');
+    git(repo, 'worktree', 'add', '-q', wt, 'memdesc/net');
+    writeFileSync(join(wt, 'mine.txt'), 'mine\n');
+    git(wt, 'add', 'mine.txt');
+    git(wt, 'commit', '-q', '-m', 'my commit on top');
+    git(repo, 'worktree', 'remove', wt);
+    const mine = git(repo, 'rev-parse', 'memdesc/net');
+    const e2 = (await series({ path: repo, out, force: true }).catch((x: unknown) => x)) as Error;
+    expect(e2.message).toMatch(/memdesc did not make it \(or commits were added to it since\)/);
+    expect(git(repo, 'rev-parse', 'memdesc/net')).toBe(mine);
+  });
+
+  it('outside git: the scratch repository is removed when the run fails (in the temp folder, and at scratchAt)', async () => {
+    const dir = copyTree(BLOBWORLD);
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+    const { tmp, result } = await inFreshTmp(() => series({ path: dir, out, onCommit: boomAt(2) }));
+    expect(result).toBeInstanceOf(Error);
+    expect(readdirSync(tmp)).toEqual([]);
+    const at = join(mkdtempSync(join(tmpdir(), 'memdesc-scratch-')), 'corpus');
+    const r = await inFreshTmp(() => series({ path: dir, out, scratchAt: at, onStep: boomAt(1) }));
+    expect(r.result).toBeInstanceOf(Error);
+    expect(existsSync(at)).toBe(false);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dir, '.git'))).toBe(false);
+  });
+});
+
+describe('an interrupted series leaves nothing behind', () => {
+  for (const [hook, signal, code] of [['commit:2:SIGINT', 'SIGINT', 130], ['step:3:SIGTERM', 'SIGTERM', 143], ['commit:1:SIGHUP', 'SIGHUP', 129]] as const) {
+    it(`${signal} at ${hook.split(':').slice(0, 2).join(' ')}: exit ${code}, no branch, no worktree, no temp folder`, () => {
+      const repo = repoOf(BLOBWORLD);
+      const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
+      const tmp = mkdtempSync(join(tmpdir(), 'memdesc-tmpdir-'));
+      const saved = { TMPDIR: process.env.TMPDIR, hook: process.env.MEMDESC_TEST_INTERRUPT };
+      process.env.TMPDIR = tmp;
+      process.env.MEMDESC_TEST_INTERRUPT = hook;
+      let x;
+      try {
+        x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out]);
+      } finally {
+        for (const [k, v] of [['TMPDIR', saved.TMPDIR], ['MEMDESC_TEST_INTERRUPT', saved.hook]] as const) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+      expect(x.status, x.stderr).toBe(code);
+      expect(x.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^memdesc: interrupted \\(${signal}\\): the run's branch, worktree`));
+      expect(leftovers(repo)).toEqual({ branches: [], worktrees: 1 });
+      expect(readdirSync(tmp).filter((f) => f.startsWith('memdesc-'))).toEqual([]);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+});
