@@ -7,6 +7,7 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
 import { matchPath } from './glob.ts';
+import { isDependencyFile, isProjectFile } from './project.ts';
 
 export interface Site {
   file: string;
@@ -68,8 +69,7 @@ export class AnalysisContext extends SpecNames {
   constructor(spec: Spec, readonly program: ts.Program, readonly root: string) {
     super(spec);
     this.checker = program.getTypeChecker();
-    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
-      !relative(root, sf.fileName).startsWith('..'));
+    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     this.findTypeDecls();
   }
 
@@ -99,7 +99,7 @@ export class AnalysisContext extends SpecNames {
     }
     const pageAnywhere: ts.Node[] = [];
     for (const sf of this.program.getSourceFiles()) {
-      if (sf.isDeclarationFile && sf.fileName.includes('/node_modules/')) continue;
+      if (sf.isDeclarationFile && isDependencyFile(this.root, sf.fileName)) continue;
       const rel = this.rel(sf);
       for (const st of sf.statements) {
         if (!(ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) || !st.name) continue;

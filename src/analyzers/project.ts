@@ -3,7 +3,7 @@
  * tsconfig file itself). Library code: throws InputError, never prints.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { getLibFiles, ts } from '@ts-morph/common';
 import type { Project } from 'ts-morph';
@@ -26,6 +26,20 @@ export function resolveTsconfig(path: string): { root: string; tsconfig: string 
   }
   if (!/\.json$/.test(abs)) throw new InputError(`not a directory or tsconfig file: ${path}`);
   return { root: dirname(abs), tsconfig: abs };
+}
+
+/**
+ * A file of the project at `root`, not of a dependency: inside root and in no node_modules folder
+ * below it. The root itself may sit in node_modules (the bundled corpus of an installed memdesc).
+ */
+export function isProjectFile(root: string, fileName: string): boolean {
+  const r = relative(root, fileName);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) && !r.split(sep).includes('node_modules');
+}
+
+/** A file of an installed package (in a node_modules folder) that is not one of the project's own. */
+export function isDependencyFile(root: string, fileName: string): boolean {
+  return !isProjectFile(root, fileName) && fileName.split(/[\\/]/).includes('node_modules');
 }
 
 export function loadProject(path: string): LoadedProject {

@@ -27,6 +27,7 @@ import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { ImportGraph } from '../analyzers/imports.ts';
+import { isProjectFile } from '../analyzers/project.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
@@ -77,8 +78,7 @@ export class CommitKeys {
   /** `salt`: the tool's and the spec's hash; `shapes`: the walk's dependency shapes (same spec). */
   constructor(private cp: CommitProgram, salt: string, private shapes: Shapes) {
     const { program, root } = cp;
-    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/') &&
-      !relative(root, sf.fileName).startsWith('..'));
+    this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     this.base = sha1(`${salt}\n${cp.inputs.join('\n')}`);
     this.graph = new ImportGraph(program);
   }

@@ -139,12 +139,12 @@ interface MutantSet {
 }
 
 async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet> {
-  const { loadProgram } = await import('../analyzers/project.ts');
+  const { loadProgram, isProjectFile } = await import('../analyzers/project.ts');
   const { program, root } = loadProgram(dir);
   const files = new Map<string, import('ts-morph').ts.SourceFile>();
   const texts = new Map<string, string>();
   for (const sf of program.getSourceFiles()) {
-    if (!sf.fileName.startsWith(root + '/') || sf.fileName.includes('/node_modules/')) continue;
+    if (!isProjectFile(root, sf.fileName)) continue;
     const rel = relative(root, sf.fileName).split(sep).join('/');
     files.set(rel, sf);
     texts.set(rel, sf.text);

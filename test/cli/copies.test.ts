@@ -2,7 +2,8 @@
  * Copies of the bundled corpus where users put code: a folder whose name has a dot (TypeScript
  * once read `"include": ["."]` there as a file pattern), one with a space, and plain folders
  * outside the project with no node_modules above them (the corpus once needed the project's
- * @types/node, and tsx needed a package.json beside it). Every command must behave exactly as on
+ * @types/node, and tsx needed a package.json beside it), and a copy inside node_modules as in an
+ * installed package (whose files the analyzer once skipped as a dependency's). Every command must behave exactly as on
  * the bundled corpus: same findings, no residue, same status, same digest, same conversion.
  */
 import { spawnSync } from 'node:child_process';
@@ -80,6 +81,8 @@ describe('a copy of the corpus anywhere works like the bundled one', () => {
     ['a folder with a space', 'my corpus'],
     ['a dotted parent (mktemp -d style)', 'tmp.AbC123/corpus'],
     ['a plain folder outside the project', 'plain/corpus'],
+    // Where an installed memdesc keeps its bundled corpus: files under node_modules are still the project's own.
+    ['a folder inside node_modules', 'node_modules/memdesc/corpus'],
   ])('%s (%s): analyze, status, simulate, convert --dry-run', (_what, rel) => {
     const dir = copyAt(rel);
     expect(dir.startsWith(PACKAGE_ROOT + '/')).toBe(false);
