@@ -111,7 +111,8 @@ export function importPlanWithNotes(input: string | Uint8Array, source = 'input'
   if (title === '') fail('the cover letter subject has no title after its [PATCH 00/NN] prefix');
 
   const ofSeries = subjects.filter((s) => s.version === version && s.total === total && s.k >= 1 && s.k <= total && s.rest !== '');
-  const exact = listing(ofSeries.filter((s) => s.strong));
+  // Messages' own subjects first, then bare subject lines (a page's patch list, or a body's mention).
+  const exact = listing(ofSeries.filter((s) => s.rank === 1), listing(ofSeries.filter((s) => s.rank === 2)));
   const overview = listing(ofSeries.filter((s) => !s.strong && s.usable).map((s) => withoutName(s, names)), exact);
   // The shortlog is read only when it is needed: a bad one does not matter when the patches are listed.
   let shortlogRead = false;
@@ -178,6 +179,11 @@ interface Subject {
   line: number;
   /** A message's own subject (exact) rather than a thread-overview entry. */
   strong: boolean;
+  /**
+   * 2: a message's header (`Subject:`, a thread page's `* subject`); 1: a bare `[…k/N] subject`
+   * line (a patchwork or LWN page's title, or a mention in a body); 0: a thread-overview entry.
+   */
+  rank: 0 | 1 | 2;
   /** An overview entry that can stand for the subject (not abbreviated with a ditto mark). */
   usable: boolean;
   k: number;
@@ -214,11 +220,12 @@ function versionOf(tags: string): number {
 /** Every numbered series subject in the text, quoted lines and replies excluded. */
 function findSubjects(lines: Line[]): Subject[] {
   const out: Subject[] = [];
-  const add = (line: number, value: string, strong: boolean): void => {
+  const add = (line: number, value: string, rank: 0 | 1 | 2): void => {
+    const strong = rank > 0;
     const m = NUMBERED_SUBJECT.exec(value)?.groups;
     if (!m) return;
     const ditto = /\s"(?:\s|$)/.test(m.rest!);
-    out.push({ line, strong, usable: strong || !ditto, k: Number(m.k), total: Number(m.n), tags: m.tags!, version: versionOf(m.tags!), rest: m.rest!.trim() });
+    out.push({ line, strong, rank, usable: strong || !ditto, k: Number(m.k), total: Number(m.n), tags: m.tags!, version: versionOf(m.tags!), rest: m.rest!.trim() });
   };
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i]!.text;
@@ -226,13 +233,13 @@ function findSubjects(lines: Line[]): Subject[] {
     const header = /^Subject:\s*(.*)$/i.exec(t);
     if (header) {
       // LWN tables put the value in the cell after "| Subject: |".
-      add(i, header[1] !== '' ? header[1]! : (lines[i + 1]?.text ?? ''), true);
+      add(i, header[1] !== '' ? header[1]! : (lines[i + 1]?.text ?? ''), 2);
     } else if (isThreadStart(lines, i)) {
-      add(i, t.slice(2), true);
+      add(i, t.slice(2), 2);
     } else if (THREAD_ENTRY.test(t)) {
-      add(i, t.replace(THREAD_ENTRY, '').replace(THIS_MESSAGE, ''), false);
+      add(i, t.replace(THREAD_ENTRY, '').replace(THIS_MESSAGE, ''), 0);
     } else {
-      add(i, t, true);
+      add(i, t, 1);
     }
   }
   return out;
@@ -270,6 +277,8 @@ function withoutName(s: Subject, names: string[]): Subject {
 }
 
 interface Cover {
+  /** The best rank it appears with. */
+  rank: 0 | 1 | 2;
   version: number;
   total: number;
   title: string;
@@ -291,9 +300,11 @@ function coversOf(subjects: Subject[], names: string[]): Cover[] {
     if (s.k !== 0 || !s.strong) continue;
     const k = key(s);
     const c = strong.get(k);
-    if (c) c.at.push(s);
-    else {
-      const cover = { version: s.version, total: s.total, title: s.rest, at: [s] };
+    if (c) {
+      c.at.push(s);
+      c.rank = Math.max(c.rank, s.rank) as 1 | 2;
+    } else {
+      const cover: Cover = { rank: s.rank, version: s.version, total: s.total, title: s.rest, at: [s] };
       strong.set(k, cover);
       covers.push(cover);
     }
@@ -310,14 +321,18 @@ function coversOf(subjects: Subject[], names: string[]): Cover[] {
     const shortest = group.reduce((a, b) => (b.rest.length < a.rest.length ? b : a));
     const same = group.every((s) => s.rest === shortest.rest || s.rest.startsWith(`${shortest.rest} `));
     if (same) {
-      covers.push({ version: shortest.version, total: shortest.total, title: shortest.rest, at: [shortest, ...group.filter((s) => s !== shortest)] });
+      covers.push({ rank: 0, version: shortest.version, total: shortest.total, title: shortest.rest, at: [shortest, ...group.filter((s) => s !== shortest)] });
       continue;
     }
     const byTitle = new Map<string, Subject[]>();
     for (const s of group) byTitle.set(s.rest, [...(byTitle.get(s.rest) ?? []), s]);
-    for (const [title, at] of byTitle) covers.push({ version: at[0]!.version, total: at[0]!.total, title, at });
+    for (const [title, at] of byTitle) covers.push({ rank: 0, version: at[0]!.version, total: at[0]!.total, title, at });
   }
-  return covers;
+  // Cover letters that are messages here outrank subject lines in bodies and overview entries:
+  // "applies on top of [PATCH v2 0/5] …" on a line of its own is no second series.
+  const top = Math.max(...covers.map((c) => c.rank));
+  for (const c of covers) if (c.rank > 0) c.at.sort((a, b) => b.rank - a.rank || a.line - b.line);
+  return covers.filter((c) => c.rank === top);
 }
 
 /** Why there is no plan: a lone patch, a subject that is no series, or nothing like a subject. */

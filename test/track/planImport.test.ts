@@ -468,6 +468,21 @@ describe('an mbox with several cover letters', () => {
     expect(r.plan.patches.map((p) => p.subject)).toEqual(V3.subjects);
   });
 
+  it.each([
+    ['another series this one applies on top of', '[PATCH v2 0/5] mm: some preparatory series'],
+    ['the previous version', '[PATCH v2 0/3] mm: zpdesc for zsmalloc'],
+    ['a newer version announced', '[PATCH v4 0/3] mm: zpdesc for zsmalloc'],
+    ['a patch of another series', '[PATCH v3 2/3] mm: not one of these'],
+  ])('a cover letter body that names %s on a line of its own: no second cover letter, no foreign patch', (_name, mention) => {
+    const mbox = series({ ...V3, shortlog: false });
+    const text = mbox.toString('utf8').replace(`${V3.title}, in 3 patches.\n`, `Applies on top of:\n${mention}\n`);
+    expect(text).toContain(mention);
+    const r = importPlanWithNotes(Buffer.from(text, 'utf8'), 'x');
+    expect(r.notes).toEqual([]);
+    expect(r.plan.version).toBe(3);
+    expect(r.plan.patches.map((p) => p.subject)).toEqual(V3.subjects);
+  });
+
   it('RFC and v1 without a version tag count as v1', () => {
     const r = importPlanWithNotes(Buffer.concat([series({ title: 'mm: t', tags: 'RFC PATCH', subjects: ['mm: rfc'] }), series({ version: 2, title: 'mm: t', subjects: ['mm: real'] })]), 'x');
     expect(r.plan.version).toBe(2);
