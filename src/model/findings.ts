@@ -1,7 +1,7 @@
 /**
  * What `memdesc analyze` produces: findings (raw accesses, classified), residue (what could not
- * be decided), discovered wrappers, and a summary table. The JSON form is DESIGN.md's contract:
- * { version, root, findings: [{ file, line, column, field, access, kind, evidence, converted }], summary }.
+ * be decided), discovered wrappers, and a summary table. The JSON form is a documented contract:
+ * docs/contracts.md and docs/schemas/findings.schema.json (test/model/schemas.test.ts checks them).
  */
 import { UNKNOWN_KIND, type Spec } from './spec.ts';
 

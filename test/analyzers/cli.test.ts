@@ -59,7 +59,7 @@ describe('memdesc analyze: reports', () => {
     expect(Object.keys(j.summary.byKind)).toEqual(['net']);
   });
 
-  it('--json follows the findings schema of DESIGN.md', async () => {
+  it('--json has the keys of the findings schema (docs/schemas/findings.schema.json)', async () => {
     expect(await run(BROKEN, '--json')).toBe(0);
     const j = JSON.parse(out);
     expect(Object.keys(j)).toEqual(['version', 'root', 'spec', 'findings', 'residue', 'wrappers', 'summary']);

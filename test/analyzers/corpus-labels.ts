@@ -1,7 +1,7 @@
 /**
  * Hand-labelled raw struct page accesses of the whole bundled corpus (corpus/), one entry per
- * access site, decided by reading the code against DESIGN.md's Stage-0 table, not copied from
- * the analyzer. Sites are [enclosing function, raw field, access, kind] per file: robust to line
+ * access site, decided by reading the code against the Stage-0 table (docs/contracts.md), not
+ * copied from the analyzer. Sites are [enclosing function, raw field, access, kind] per file: robust to line
  * shifts; a function with two identical accesses is listed twice; a changed function fails the
  * test and must be re-read.
  *
@@ -11,7 +11,7 @@
  *           memmap init's INIT_LIST_HEAD(page.lru). Not buddy: the free-time check that
  *           page.mapping is 0 and its clearing (page_bad_reason, free_tail_page_prepare,
  *           free_pages_prepare) run on pages of every kind before they become buddy pages:
- *           generic code (DESIGN.md names the free_pages_prepare checks), "unknown" below.
+ *           generic code (the spec's page.generic names the free-time checks), "unknown" below.
  *   slab    mm/slub.ts: node partial/full lists, kmem_cache in mapping, freelist in index, the
  *           inuse/objects/frozen counters in private. mm/slab_common.ts has no raw access (it
  *           reaches pages only through slub.ts and page_address()).
@@ -275,7 +275,7 @@ export const GOLDEN_COUNTS: Record<string, Record<string, number>> = {
   unknown: { mapping: 6, index: 1 },
 };
 
-/** DESIGN.md's Stage-0 table: which raw fields each kind keeps something in. */
+/** The Stage-0 table (docs/contracts.md, checked by test/model/stage0-doc.test.ts): which raw fields each kind keeps something in. */
 export const STAGE0_FIELDS: Record<string, string[]> = {
   // "mapping must be 0" is checked by the generic free-time code, not kept by buddy
   buddy: ['lru', 'private'],

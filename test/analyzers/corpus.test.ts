@@ -1,5 +1,5 @@
 /**
- * The bundled corpus: a golden check (kind x field counts, DESIGN.md's Stage-0 table, no residue),
+ * The bundled corpus: a golden check (kind x field counts, the Stage-0 table of docs/contracts.md, no residue),
  * precision / recall per kind against the hand-labelled sites of corpus-labels.ts, and no
  * findings on members of other types that share a struct page (or descriptor) field name.
  */
@@ -31,7 +31,7 @@ function countByKindField(rows: Array<{ kind: string; field: string }>): Record<
 
 const labels = Object.entries(SITE_LABELS).flatMap(([file, l]) => l.map(([fn, field, access, kind]) => ({ file, fn, field, access, kind })));
 
-describe('corpus golden: DESIGN.md Stage-0 table', () => {
+describe('corpus golden: the Stage-0 table (docs/contracts.md)', () => {
   it('gives the golden number of findings per kind x field', () => {
     expect(countByKindField(result.findings)).toEqual(GOLDEN_COUNTS);
     const summary: Record<string, Record<string, number>> = {};

@@ -11,7 +11,7 @@ import { loadSpecFile, validateSpec } from '../../src/model/spec-validate.ts';
 describe('built-in spec', () => {
   const spec = builtinSpec();
 
-  it('has the six kinds of DESIGN.md with their descriptors', () => {
+  it('has the six kinds of the Stage-0 table (docs/contracts.md) with their descriptors', () => {
     expect(kindNames(spec)).toEqual(['buddy', 'slab', 'ptdesc', 'zpdesc', 'vmalloc', 'folio']);
     expect(spec.kinds.map((k) => k.descriptor?.class ?? null)).toEqual([null, 'Slab', 'Ptdesc', 'Zpdesc', 'Vmdesc', 'Folio']);
   });
