@@ -72,8 +72,12 @@ function normalizeEnds(s: string): string {
   return s.replace(/\r\n?/g, '\n');
 }
 
-/** `From <sender> <asctime date>`: the line that starts each message of an mbox. */
-const MBOX_SEPARATOR = /^From \S+.*\b\d{1,2}:\d\d(?::\d\d)?\b/;
+/**
+ * `From <sender> <asctime date>`, the line that starts each message of an mbox: `From 1f2e… Mon
+ * Sep 17 00:00:00 2001` (git format-patch), `From mboxrd@z Thu Jan  1 00:00:00 1970` (public-inbox),
+ * `From - Tue Jan 02 10:00:00 2024`, a zone before or after the year.
+ */
+const MBOX_SEPARATOR = /^From \S+\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+\d{1,2}:\d\d(?::\d\d)?\s+(?:[A-Z]{2,5}\s+|[+-]\d{4}\s+)?\d{4}(?:\s+[+-]\d{4})?\s*$/;
 /** An RFC 5322 header field: printable ASCII name, a colon. */
 const HEADER_LINE = /^[!-9;-~]+:/;
 const CONTINUATION = /^[ \t]/;
@@ -232,6 +236,19 @@ function decodeText(bytes: Buffer, charset: string | undefined): string {
   return libmime().charsets.decode(bytes, label);
 }
 
+/**
+ * UTF-8 when valid, else Windows-1252 — line by line, so that a file pasted together from a UTF-8
+ * and a Latin-1 source reads right in both parts.
+ */
 function decodeUnlabelled(bytes: Buffer): string {
-  return normalizeEnds(isUtf8(bytes) ? bytes.toString('utf8') : libmime().charsets.decode(bytes, 'windows-1252'));
+  if (isUtf8(bytes)) return normalizeEnds(bytes.toString('utf8'));
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    const line = bytes.subarray(start, i);
+    lines.push(isUtf8(line) ? line.toString('utf8') : libmime().charsets.decode(line, 'windows-1252'));
+    start = i + 1;
+  }
+  return normalizeEnds(lines.join('\n'));
 }

@@ -300,6 +300,9 @@ describe('8-bit and MIME-encoded mail is decoded by each message\'s own charset 
     ]), { author: names.joerg, subjects: SUBJECTS }],
     ['a saved page (not a mail) in Latin-1', latin1(`linux-mm archive\n\nSubject: [PATCH 0/2] mm: zpdesc\n\n| From: |\n| Jörg Rödel <j-AT-example.org> |\n\n${coverBody(names.joerg, ['mm: für', 'mm: naïve'])}`),
       { author: names.joerg, subjects: ['mm: für', 'mm: naïve'] }],
+    ['a page pasted together from a UTF-8 and a Latin-1 source: each line by its own bytes', Buffer.concat([
+      utf8('Subject: [PATCH 0/2] mm: zpdesc\nFrom: Łukasz Nowak <l@example.org>\n\n'), latin1(coverBody(names.joerg, ['mm: für', 'mm: naïve'])),
+    ]), { author: 'Łukasz Nowak', subjects: ['mm: für', 'mm: naïve'] }],
   ];
 
   it.each(valid)('%s', (_name, bytes, want) => {
@@ -365,6 +368,25 @@ describe('RFC 2047 encoded words and folded headers', () => {
     const p = importPlan(cover('A Person <a@example.org>', subject));
     expect(p.title).toBe(title);
     expect(p.version).toBe(version);
+  });
+
+  it('a body line that starts with "From " and holds a time does not split the message', () => {
+    const body = 'From now on the shrinker runs at 10:30 at the latest.\nLink: https://example.org/1\n\n' + coverBody('A Person', ['mm: one', 'mm: two']);
+    const p = importPlan(ascii(`From 0000 Mon Sep 17 00:00:00 2001\nFrom: B Person <b@example.org>\nSubject: [PATCH 0/2] mm: t\n\n${body}`));
+    expect(p.author).toBe('B Person');
+    expect(p.patches.map((x) => x.subject)).toEqual(['mm: one', 'mm: two']);
+  });
+
+  it.each([
+    ['public-inbox mboxrd', 'From mboxrd@z Thu Jan  1 00:00:00 1970'],
+    ['Thunderbird', 'From - Tue Jan 02 10:00:00 2024'],
+    ['a zone before the year', 'From joerg@example.org Tue Jan  2 10:00:00 +0100 2024'],
+  ])('mbox separators: %s', (_name, separator) => {
+    const msg = (from: string, subject: string, body: string): string => `${separator}\nFrom: ${from}\nSubject: ${subject}\n\n${body}\n`;
+    const mbox = msg('A <a@example.org>', 'Re: [PATCH v2 1/2] mm: one', '>From the quoted part:\n> x\n') +
+      msg('=?UTF-8?Q?J=C3=B6rg?= <j@example.org>', '[PATCH v2 0/2] mm: t', 'No shortlog.') +
+      msg('J <j@example.org>', '[PATCH v2 1/2] mm: one', 'x') + msg('J <j@example.org>', '[PATCH v2 2/2] mm: two', 'x');
+    expect(importPlan(mbox)).toEqual({ title: 'mm: t', version: 2, author: 'Jörg', patches: [{ number: 1, subject: 'mm: one' }, { number: 2, subject: 'mm: two' }] });
   });
 
   it('encoded and folded patch subjects in a whole-series mbox', () => {
