@@ -137,7 +137,8 @@ there is refused before any work. Nothing else in DIR is touched.`)
       const [{ parsePerson, resolveIdentity, formatPerson }, { projectGuards }] = await Promise.all([import('../series/identity.ts'), import('../series/git.ts')]);
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
       const identity = resolveIdentity(BUNDLED_CORPUS, { ...(author ? { author } : {}), fallback: DEMO_IDENTITY });
-      const paths = await prepareOut(out, projectGuards(BUNDLED_CORPUS));
+      // The corpus is never written: DIR may not be inside it either.
+      const paths = await prepareOut(out, projectGuards(BUNDLED_CORPUS).map((g) => (g.path === BUNDLED_CORPUS ? { ...g, whole: true } : g)));
       if (identity.source === 'fallback') {
         process.stderr.write(`memdesc: note: git has no user.name/user.email here, so the demo series is by ${formatPerson(identity.author)} (set yours with git config --global, or pass --author)\n`);
       }

@@ -127,9 +127,11 @@ export function removeOwnedDir(dir: string, marker: OutputMarker): boolean {
  * Put the finished folder `tmp` at `out`, whose state `expected` was found before the work: an
  * absent or empty `out` is taken by rename (which fails rather than replace anything that
  * appeared since); an owned one is checked again, moved aside, replaced, and its own files
- * removed. Throws (the caller removes `tmp`) when `out` is no longer what it was.
+ * removed. Throws (the caller removes `tmp`) when `out` is no longer what it was. Returns the
+ * folder the old output was moved to when something appeared in it at the last moment (kept
+ * there, never deleted), else undefined.
  */
-export function replaceOut(tmp: string, out: string, purpose: string, refuse: (why: string) => Error): void {
+export function replaceOut(tmp: string, out: string, purpose: string, refuse: (why: string) => Error): string | undefined {
   const now = outState(out, purpose);
   if (now.kind === 'foreign') throw refuse(now.why);
   if (now.kind !== 'owned') {
@@ -138,7 +140,7 @@ export function replaceOut(tmp: string, out: string, purpose: string, refuse: (w
     } catch (e) {
       throw refuse(`it changed during the run (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    return;
+    return undefined;
   }
   let aside = '';
   for (let i = 0; !aside || existsSync(aside); i++) aside = join(dirname(out), `.${basename(out)}.old-${process.pid}-${i}`);
@@ -149,7 +151,7 @@ export function replaceOut(tmp: string, out: string, purpose: string, refuse: (w
     renameSync(aside, out);
     throw e;
   }
-  removeOwnedDir(aside, now.marker);
+  return removeOwnedDir(aside, now.marker) ? undefined : aside;
 }
 
 /** `p` with symbolic links resolved as far as it exists (the rest appended), so containment is judged on real paths. */

@@ -177,8 +177,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   });
   const guards = guardedPaths(plan);
   if (plan.scratchAt !== undefined) {
-    const clash = guardedClash(plan.scratchAt, guards);
-    if (clash) throw new UsageError(`${plan.scratchAt} ${clash}: the scratch repository needs a new directory`);
+    // Inside the project, the copy would hold itself.
+    const clash = guardedClash(plan.scratchAt, guards.map((g) => ({ ...g, whole: true })));
+    if (clash) throw new UsageError(`${plan.scratchAt} ${clash}: the scratch repository needs a new directory outside it`);
   }
   checkOut(out, opts.coverLetter, !!opts.force, guards);
   checkBranch(plan);
@@ -188,7 +189,6 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const signoff = opts.signoff ?? true;
   const undo = new Rollback();
   let result: SeriesResult;
-  let verifier: SeriesVerifier | undefined;
   try {
     const repo = createRepo(plan, identity, signoff, undo, [out, ...(opts.coverLetter !== undefined ? [opts.coverLetter] : [])]);
     // The one-shot conversion, with all of convert's checks: the series must end exactly here.
@@ -203,11 +203,10 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
 
     const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
     const verifications = new Map<number, Promise<StepVerification>>();
-    if (hasSim) {
-      const v = new SeriesVerifier(repo.project, opts.verify);
-      verifier = v;
-      undo.always('verifier builds', () => v.cleanup());
-      await v.init();
+    const verifier = hasSim ? new SeriesVerifier(repo.project, opts.verify) : undefined;
+    if (verifier) {
+      undo.always('verifier builds', () => verifier.cleanup());
+      await verifier.init();
     }
     const t1 = performance.now();
     const trees = await buildTrees(program, root, steps, {
@@ -271,7 +270,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const complete = leftover.length === 0;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
-    const patches = writePatches(repo, out, title, blurb(title, commits, problems, empty.length, performance.now() - t0), undo, opts.coverLetter);
+    const patches = writePatches(repo, out, title, blurb(title, commits, problems, empty.length, performance.now() - t0), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
     result = { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
@@ -339,7 +338,7 @@ function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[]
  * folder's marker (the cover letter too, when it goes elsewhere), then put the folder in place:
  * it replaces only an earlier series' output that is still exactly what memdesc wrote.
  */
-function writePatches(repo: SeriesRepo, out: string, title: string, about: string, undo: Rollback, coverLetter?: string): string[] {
+function writePatches(repo: SeriesRepo, out: string, title: string, about: string, undo: Rollback, progress: (line: string) => void, coverLetter?: string): string[] {
   mkdirSync(dirname(out), { recursive: true });
   const tmp = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
   undo.always(`temporary folder ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
@@ -366,7 +365,8 @@ function writePatches(repo: SeriesRepo, out: string, title: string, about: strin
   // Checked again now: minutes have passed since the checks before the work.
   const refuse = (what: string) => (why: string) => new UsageError(`${what} ${why}: nothing was replaced; the branch is not kept`);
   if (cover !== undefined && existsSync(cover) && !provenFile(cover, out)) throw refuse(`--cover-letter ${cover}`)('was written by someone else during the run');
-  replaceOut(tmp, out, 'series', refuse(`--out ${out}`));
+  const kept = replaceOut(tmp, out, 'series', refuse(`--out ${out}`));
+  if (kept) progress(`note: files added to the earlier output of ${out} during the run are kept in ${kept}`);
   if (coverTmp !== undefined && existsSync(coverTmp)) renameSync(coverTmp, cover!);
   const written = readdirSync(out).filter((f) => f.endsWith('.patch')).sort().map((f) => join(out, f));
   return cover !== undefined && existsSync(cover) ? [cover, ...written] : written;

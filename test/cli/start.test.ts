@@ -111,9 +111,11 @@ describe('memdesc start: bad input', () => {
     for (const f of ['a/series/0001-my-fix.patch', 'b/cover-letter.patch', 'c/report.html']) expect(readFileSync(join(tmp, f), 'utf8')).toBe('mine');
   });
 
-  it('an --out that is the bundled corpus, or the checkout holding it, is refused', () => {
+  it('an --out that is the bundled corpus, inside it, or the checkout holding it, is refused', () => {
     expect(bad(['--out', BUNDLED_CORPUS])).toMatch(/is the project being converted/);
     expect(bad(['--out', join(BUNDLED_CORPUS, '..')])).toMatch(/is the top of its git work tree|contains the project being converted/);
+    expect(bad(['--out', join(BUNDLED_CORPUS, 'out')])).toMatch(/is inside the project being converted/);
+    expect(existsSync(join(BUNDLED_CORPUS, 'out'))).toBe(false);
   });
 
   it('refuses bad verification flags', () => {

@@ -8,14 +8,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { verifyTrees } from '../../src/verify/verify.ts';
 import { copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, repoOf, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, isolateGitConfig, repoOf, typeErrorsAt } from './helpers.ts';
 
 const spec = builtinSpec();
 const OPS = 150;
@@ -24,8 +24,11 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
   let repo: string;
   let out: string;
   let r: SeriesResult;
+  let env: ReturnType<typeof isolateGitConfig>;
+  afterAll(() => env.restore());
 
   beforeAll(async () => {
+    env = isolateGitConfig({ name: 'Corpus Tester', email: 'corpus@example.org' });
     repo = repoOf(BUNDLED_CORPUS, { modules: true });
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
     r = await buildSeries({
