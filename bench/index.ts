@@ -7,6 +7,7 @@ type Section = () => BenchResult[] | string | Promise<BenchResult[] | string>;
 /** A section returns rows for the standard table, or its own markdown (side-by-side tables). */
 const sections: Array<[string, Section]> = [
   ['corpus machine', corpusBenches],
+  ['startup', (await import('./startup.bench.ts')).startupBenches],
   ['verifier', (await import('./verify.bench.ts')).verifyBenches],
   ['analyzer', (await import('./analyze.bench.ts')).analyzeBenches],
   ['track', (await import('./track.bench.ts')).trackBenches],
