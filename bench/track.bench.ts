@@ -132,12 +132,13 @@ function run(mode: string, repo: string, cacheDir: string): ChildOut {
 
 export function trackBenches(): string {
   const repo = buildHistory();
-  const cacheDir = join(repo, '.cache', 'track');
+  // Outside the repository: track does not use a cache folder inside the tree it walks.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'memdesc-track-bench-'));
   const analyses = [run('analyze', repo, cacheDir), run('analyze', repo, cacheDir), run('analyze', repo, cacheDir)].sort((a, b) => a.cpuMs - b.cpuMs);
   const cold = analyses[1]!;
-  rmSync(cacheDir, { recursive: true, force: true });
   const tCold = run('track', repo, cacheDir);
   const tWarm = run('track', repo, cacheDir);
+  rmSync(cacheDir, { recursive: true, force: true });
   const same = JSON.stringify(tCold.point) === JSON.stringify(cold.point) && JSON.stringify(tWarm.point) === JSON.stringify(cold.point);
   const lines = [
     '## track',
