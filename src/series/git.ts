@@ -169,19 +169,26 @@ export function createRepo(plan: RepoPlan, id: SeriesIdentity, signoff: boolean,
     const tmp = mkdtempSync(join(tmpdir(), 'memdesc-series-'));
     undo.always(`temporary folder ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
     const b = plan.branch;
+    const worktree = join(tmp, basename(top));
+    try {
+      // -b fails if the branch appeared since the checks: then it is not ours to undo.
+      run(top, ['worktree', 'add', '--quiet', plan.previousTip ? '-B' : '-b', b, worktree, plan.base!]);
+    } catch (e) {
+      tryRun(top, ['worktree', 'prune']);
+      throw e;
+    }
+    // Registered in this order so that the worktree goes first (a checked-out branch cannot be deleted).
     undo.onFailure(`branch ${b}`, () => {
       const now = tryRun(top, ['rev-parse', '--verify', '--quiet', `refs/heads/${b}`]);
       if (plan.previousTip) {
         if (now !== plan.previousTip) run(top, ['update-ref', `refs/heads/${b}`, plan.previousTip]);
       } else if (now) run(top, ['branch', '--quiet', '-D', b]);
     });
-    const worktree = join(tmp, basename(top));
     undo.always(`worktree ${worktree}`, () => {
       tryRun(top, ['worktree', 'remove', '--force', worktree]);
       rmSync(worktree, { recursive: true, force: true });
       tryRun(top, ['worktree', 'prune']);
     });
-    run(top, ['worktree', 'add', '--quiet', plan.previousTip ? '-B' : '-b', b, worktree, plan.base!]);
     const project = plan.prefix ? join(worktree, ...plan.prefix.split('/')) : worktree;
     linkNodeModules(plan.project, top, worktree);
     return { repo: top, worktree, project, prefix: plan.prefix, branch: b, base: plan.base!, scratch: false, identity: id, signoff };
@@ -190,7 +197,13 @@ export function createRepo(plan: RepoPlan, id: SeriesIdentity, signoff: boolean,
   let repo: string;
   if (plan.scratchAt !== undefined) {
     repo = plan.scratchAt;
-    if (existsSync(repo)) throw new UsageError(`${repo} already exists: the scratch repository needs a new directory`);
+    mkdirSync(dirname(repo), { recursive: true });
+    try {
+      // Made here, not by the copy: a directory that appeared since the checks is not ours to fill or remove.
+      mkdirSync(repo);
+    } catch {
+      throw new UsageError(`${repo} already exists: the scratch repository needs a new directory`);
+    }
     undo.onFailure(`scratch repository ${repo}`, () => rmSync(repo, { recursive: true, force: true }));
   } else {
     const tmp = mkdtempSync(join(tmpdir(), 'memdesc-series-'));

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
-import { activeRollbacks } from '../../src/series/rollback.ts';
+import { createRepo, inspectRepo } from '../../src/series/git.ts';
+import { Rollback, activeRollbacks } from '../../src/series/rollback.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
 import { git, isolateGitConfig, leftovers, repoOf } from './helpers.ts';
@@ -130,6 +131,34 @@ describe('a failed series leaves nothing behind', () => {
     expect(existsSync(at)).toBe(false);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(join(dir, '.git'))).toBe(false);
+  });
+});
+
+describe('what appears between the checks and the work is not the run\'s to undo', () => {
+  const id = { author: { name: 'A', email: 'a@example.org' }, committer: { name: 'A', email: 'a@example.org' }, source: 'config' as const };
+
+  it('a branch made meanwhile (another run) makes this run fail, and its rollback leaves that branch alone', () => {
+    const repo = repoOf(BLOBWORLD);
+    const plan = inspectRepo(repo, { branch: 'memdesc/net' });
+    git(repo, 'branch', 'memdesc/net');
+    const tip = git(repo, 'rev-parse', 'memdesc/net');
+    const undo = new Rollback();
+    expect(() => createRepo(plan, id, true, undo)).toThrow(/already exists/);
+    expect(undo.finish(true)).toEqual([]);
+    expect(git(repo, 'rev-parse', 'memdesc/net')).toBe(tip);
+    expect(leftovers(repo)).toEqual({ branches: ['memdesc/net'], worktrees: 1 });
+  });
+
+  it('a scratch directory made meanwhile is neither filled nor removed', () => {
+    const dir = copyTree(BLOBWORLD);
+    const at = join(mkdtempSync(join(tmpdir(), 'memdesc-scratch-')), 'corpus');
+    const plan = inspectRepo(dir, { branch: 'memdesc/net', scratchAt: at });
+    mkdirSync(at);
+    writeFileSync(join(at, 'theirs.txt'), 'theirs');
+    const undo = new Rollback();
+    expect(() => createRepo(plan, id, true, undo)).toThrow(/already exists/);
+    undo.finish(true);
+    expect(readdirSync(at)).toEqual(['theirs.txt']);
   });
 });
 
