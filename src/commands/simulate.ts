@@ -7,7 +7,8 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('boot the corpus machine, run a workload from a seed, print reports and the digest')
-    .argument('[path]', 'corpus tree', BUNDLED_CORPUS)
+    // No default in the help text: the bundled corpus' absolute path differs per install.
+    .argument('[path]', 'corpus tree (default: the bundled corpus)')
     .option('-w, --workload <name>', 'buddy, slab, mm, zswap, vmalloc, hwpoison or mixed', 'mixed')
     .option('-s, --seed <n>', 'PRNG seed', '1')
     .option('--ram <size>', 'RAM size, 16M to 1G (default 64M)')
@@ -16,7 +17,7 @@ export function registerSimulate(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--report <name>', 'print only this report (e.g. buddyinfo, slabinfo, zsmalloc-classes)')
     .option('--no-tracepoints', 'leave kernel tracepoints out of the trace')
-    .action(async (path: string, opts) => {
-      process.exitCode = await runCorpusInherit(path, opts);
+    .action(async (path: string | undefined, opts) => {
+      process.exitCode = await runCorpusInherit(path ?? BUNDLED_CORPUS, opts);
     });
 }

@@ -87,13 +87,16 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
   });
 
-  it('--help is the checkout\'s', () => {
+  it('--help of memdesc and of every command is the checkout\'s', () => {
     const help = installed(['--help']);
     expect(help.stderr).toBe('');
     expect(help.status).toBe(0);
     expect(help.stdout).toBe(must(checkout(['--help']), 'checkout --help'));
-    expect(must(installed(['analyze', '--help']), 'analyze --help')).toBe(must(checkout(['analyze', '--help']), 'checkout analyze --help'));
-  });
+    // Every command's help: nothing in it may depend on where the package is.
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands.length).toBeGreaterThan(5);
+    for (const c of commands) expect({ c, help: must(installed([c, '--help']), `${c} --help`) }).toEqual({ c, help: must(checkout([c, '--help']), `checkout ${c} --help`) });
+  }, 60_000);
 
   it('analyze --json on linux-5.10.y and on the bundled corpus: the checkout\'s findings, no residue', () => {
     const ref = withoutRoot(must(checkout(['analyze', BUNDLED_CORPUS, '--json']), 'checkout analyze'));
