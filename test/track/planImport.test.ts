@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { importPlan, importPlanWithNotes, type PlanImportOptions } from '../../src/track/planImport.ts';
@@ -598,5 +599,106 @@ describe('malformed input is one InputError sentence', () => {
     ['only a reply in a flat thread view', '* Re: [PATCH v5 0/4] mm: t\n@ 2024-03-05 10:12 B Person\n\n> quoted\n', 'is not a patch series cover letter'],
   ])('%s', (_name, text, want) => {
     expect(importError(text)).toContain(want);
+  });
+});
+
+describe('any input is a plan or one InputError sentence (property)', () => {
+  const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const word = fc.constantFrom('=?UTF-8?Q?J=C3=B6rg?=', '=?ISO-8859-1?B?Sv5yZw==?=', '=?x-bad?Q?a?=', '=?UTF-8?B?@@@?=', '=?UTF-8?Q?=C3?=', 'mm:', 'slab', '"q"', '(c)', '<a@b>', 'Re:', '*', '>', '|', '@', '2024-03-05 10:12', '`-');
+  const subject = fc.tuple(fc.constantFrom('', 'Re: ', '* ', '2024-01-08 10:30 ` ', '> '), fc.constantFrom('PATCH', 'PATCH v2', 'RFC PATCH v3', 'v2,', ''), fc.nat(4), fc.nat(4), fc.array(word, { maxLength: 4 }))
+    .map(([lead, tags, k, n, rest]) => `${lead}[${tags} ${k}/${n}] ${rest.join(' ')}`);
+  const line = fc.oneof(
+    subject.map((s) => `Subject: ${s}`),
+    subject,
+    fc.array(word, { maxLength: 3 }).map((w) => `From: ${w.join(' ')}`),
+    fc.constantFrom('From 0 Mon Sep 17 00:00:00 2001', 'From mboxrd@z Thu Jan  1 00:00:00 1970', ''),
+    fc.constantFrom('Content-Type: text/plain; charset=iso-8859-1', 'Content-Type: text/plain; charset=x-nope', 'Content-Type: multipart/mixed; boundary=b', 'Content-Type: text/plain; format=flowed; delsp=yes',
+      'Content-Transfer-Encoding: base64', 'Content-Transfer-Encoding: quoted-printable', '--b', '--b--', ' folded =?UTF-8?Q?x?='),
+    fc.constantFrom('A Person (2):', 'A Person (1):', '  mm: one', '  mm: two', 'x86: three', ' mm/a.c | 2 +-', '1 file changed, 1 insertion(+)', '-- ', '^ permalink raw reply', '@ 2024-03-05 10:12 A Person'),
+    fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('latin1')),
+  );
+  const input = fc.tuple(fc.array(line, { maxLength: 40 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
+    .map(([lines, eol, asBytes]) => (asBytes ? Buffer.from(lines.join(eol), 'latin1') : lines.join(eol)));
+
+  it(`never throws anything else, and a plan is well formed (seed ${seed}; FC_SEED=N to replay)`, () => {
+    fc.assert(fc.property(input, fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }), (text, version) => {
+      let r;
+      try {
+        r = importPlanWithNotes(text, 'in.txt', version === undefined ? {} : { version });
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        expect((e as Error).message).toMatch(/^in\.txt: [^\n]+$/);
+        return;
+      }
+      const p = r.plan;
+      expect(p.title).not.toBe('');
+      expect(p.author).not.toBe('');
+      expect(p.patches.map((x) => x.number)).toEqual(p.patches.map((_, i) => i + 1));
+      expect(p.patches.length).toBeGreaterThan(0);
+      if (version !== undefined) expect(p.version).toBe(version);
+      for (const s of [p.title, p.author, ...p.patches.map((x) => x.subject)]) expect(s).not.toMatch(/\n/);
+    }), { seed, numRuns: 400 });
+  });
+});
+
+describe('a series survives any encoding of its messages (property)', () => {
+  const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const WORDS = ['mm:', 'slab:', 'zpdesc', 'für', 'naïve', 'Größe', 'struct', 'page', '(x)', 'convert', 'café', '_under_', 'a=b', '?', '"q"'];
+  const text = fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 6 }).map((w) => w.join(' '));
+  const charset = fc.constantFrom('utf-8', 'iso-8859-1', 'windows-1252', 'iso-8859-15', 'none');
+  const cte = fc.constantFrom('8bit', 'quoted-printable', 'base64') as fc.Arbitrary<'8bit' | 'quoted-printable' | 'base64'>;
+  const headerForm = fc.constantFrom('raw', 'Q', 'B', 'Q-folded');
+  const msgForm = fc.record({ charset, cte, subject: headerForm, from: headerForm });
+  const seriesArb = fc.record({
+    version: fc.integer({ min: 1, max: 9 }),
+    title: text,
+    author: fc.constantFrom('Jörg Rödel', 'Ana Gómez', 'Plain Name'),
+    subjects: fc.array(text, { minLength: 1, maxLength: 6 }),
+    shortlog: fc.boolean(),
+    patches: fc.boolean(),
+    older: fc.boolean(),
+    cover: msgForm,
+    forms: fc.array(msgForm, { minLength: 6, maxLength: 6 }),
+    order: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+  }).filter((s) => s.shortlog || s.patches);
+
+  /** RFC 2047 word(s) for a header value in UTF-8. */
+  function encodeWords(value: string, form: string): string {
+    if (form === 'raw') return value;
+    const bytes = utf8(value);
+    if (form === 'B') return `=?UTF-8?B?${bytes.toString('base64')}?=`;
+    const q = [...bytes].map((b) => (b === 0x20 ? '_' : /[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `=${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    if (form === 'Q') return `=?UTF-8?Q?${q}?=`;
+    // Folded between two encoded words, never inside an =XX escape.
+    const cut = q.slice(0, Math.ceil(q.length / 2)).replace(/=[0-9A-F]?$/, '').length;
+    return cut > 0 && cut < q.length ? `=?UTF-8?Q?${q.slice(0, cut)}?=\n =?UTF-8?Q?${q.slice(cut)}?=` : `=?UTF-8?Q?${q}?=`;
+  }
+  function message(from: string, subject: string, body: string, f: { charset: string; cte: '8bit' | 'quoted-printable' | 'base64'; subject: string; from: string }): Bytes {
+    const enc = f.charset === 'utf-8' || f.charset === 'none' ? utf8 : f.charset === 'iso-8859-1' ? latin1 : f.charset === 'iso-8859-15' ? singleByte('iso-8859-15') : cp1252;
+    const raw = (s: string): boolean => f.charset !== 'none' || !/[^\x00-\x7f]/.test(s);
+    // Raw 8-bit headers are written in the message's charset; without one only ASCII is raw.
+    const subj = f.subject === 'raw' && raw(subject) ? subject : encodeWords(subject, f.subject === 'raw' ? 'Q' : f.subject);
+    const name = f.from === 'raw' && raw(from) ? from : encodeWords(from, f.from === 'raw' ? 'B' : f.from);
+    return mail({
+      from: `${name} <x@example.org>`, subject: subj, body: enc(body), headerBytes: enc, cte: f.cte,
+      ...(f.charset === 'none' ? {} : { contentType: `text/plain; charset=${f.charset}` }),
+    });
+  }
+
+  it(`v-N of a series in any charset and transfer encoding, words and folds, patches in any order (seed ${seed}; FC_SEED=N to replay)`, () => {
+    fc.assert(fc.property(seriesArb, (s) => {
+      const n = s.subjects.length;
+      const tag = s.version > 1 ? `PATCH v${s.version}` : 'PATCH';
+      const msgs: Bytes[] = [message(s.author, `[${tag} 0/${n}] ${s.title}`, s.shortlog ? coverBody(s.author, s.subjects) : `${s.title}.\n`, s.cover)];
+      if (s.patches) {
+        const order = s.subjects.map((_, i) => i).sort((a, b) => s.order[a]! - s.order[b]! || a - b);
+        for (const i of order) msgs.push(message(s.author, `[${tag} ${i + 1}/${n}] ${s.subjects[i]}`, 'Signed-off-by: x\n---\n', s.forms[i]!));
+      }
+      if (s.older && s.version > 1) msgs.unshift(message('Old Author', `[PATCH v${s.version - 1} 0/1] old title`, 'Old Author (1):\n  old: patch\n', s.cover));
+      const r = importPlanWithNotes(Buffer.concat(msgs), 'm');
+      // Shortlog lines are subjects as written; words with their spacing survive both ways.
+      expect(r.plan).toEqual({ title: s.title, version: s.version, author: s.author, patches: s.subjects.map((subject, i) => ({ number: i + 1, subject })) });
+      expect(r.notes).toHaveLength(s.older && s.version > 1 ? 1 : 0);
+    }), { seed, numRuns: 300 });
   });
 });
