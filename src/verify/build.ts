@@ -6,14 +6,21 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.ts';
 import { userCacheDir } from '../paths.ts';
 
 /** Bumped when the bundle options change, so old cache entries are not reused. */
 const BUILD_FORMAT = 'memdesc-verify-build/1';
+
+/**
+ * Builds kept in a cache folder (a series makes one per step, about 350 KB each): beyond this,
+ * the least recently used are removed.
+ */
+export const MAX_BUILDS = 256;
+const KEY_NAME = /^[0-9a-f]{64}$/;
 
 export interface Build {
   /** Content key (sha256 hex) of the tree. */
@@ -94,7 +101,10 @@ function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
   const key = treeKey(root);
   const outDir = join(opts.cacheDir ?? cacheRoot(), key);
   const file = join(outDir, 'main.mjs');
-  if (existsSync(file) && statSync(file).size > 0) return { key, file, cached: true, ms: performance.now() - t0 };
+  if (existsSync(file) && statSync(file).size > 0) {
+    touch(file);
+    return { key, file, cached: true, ms: performance.now() - t0 };
+  }
   mkdirSync(outDir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   return {
@@ -112,6 +122,50 @@ function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
       ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
     },
   };
+}
+
+/** Mark a build as just used (its mtime orders pruning); a read-only cache is fine. */
+function touch(file: string): void {
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+  } catch {
+    // not ours to change: pruning then sees it as older than it is
+  }
+}
+
+/**
+ * Keep the newest `keep` builds of a cache folder, removing the least recently used. Only what
+ * buildTree makes is considered: folders named by a content key holding main.mjs (the folder may
+ * be one the user chose with $MEMDESC_CACHE_DIR, with other things in it).
+ */
+export function pruneBuilds(cacheDir: string, keep = MAX_BUILDS): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir).filter((n) => KEY_NAME.test(n));
+  } catch {
+    return [];
+  }
+  if (names.length <= keep) return [];
+  const entries: Array<{ dir: string; used: number }> = [];
+  for (const n of names) {
+    try {
+      entries.push({ dir: join(cacheDir, n), used: statSync(join(cacheDir, n, 'main.mjs')).mtimeMs });
+    } catch {
+      // a build in progress (no main.mjs yet) or not one of ours: leave it
+    }
+  }
+  entries.sort((a, b) => a.used - b.used);
+  const removed: string[] = [];
+  for (const e of entries.slice(0, Math.max(0, entries.length - keep))) {
+    try {
+      rmSync(e.dir, { recursive: true, force: true });
+      removed.push(e.dir);
+    } catch {
+      // another process may be pruning too
+    }
+  }
+  return removed;
 }
 
 function failed(dir: string, p: Planned, e: unknown): InputError {
@@ -133,6 +187,7 @@ export async function buildTree(dir: string, opts: BuildOptions = {}): Promise<B
     throw failed(dir, p, e);
   }
   renameSync(p.tmp, p.file);
+  pruneBuilds(dirname(dirname(p.file)));
   return { key: p.key, file: p.file, cached: false, ms: performance.now() - t0 };
 }
 
@@ -147,5 +202,6 @@ export function buildTreeSync(dir: string, opts: BuildOptions = {}): Build {
     throw failed(dir, p, e);
   }
   renameSync(p.tmp, p.file);
+  pruneBuilds(dirname(dirname(p.file)));
   return { key: p.key, file: p.file, cached: false, ms: performance.now() - t0 };
 }
