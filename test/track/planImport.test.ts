@@ -702,3 +702,64 @@ describe('a series survives any encoding of its messages (property)', () => {
     }), { seed, numRuns: 300 });
   });
 });
+
+describe('public-inbox thread pages of any series (property)', () => {
+  const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const WORDS = ['mm:', 'mm/slub:', 'convert', 'struct', 'page', 'folio', 'to', 'use', 'ptdesc', 'slab->slab_list', '(v2)', 'über', 'remove', '"x"'];
+  const text = fc.array(fc.constantFrom(...WORDS), { minLength: 2, maxLength: 7 }).map((w) => w.join(' '));
+  const pageArb = fc.record({
+    view: fc.constantFrom('flat', 'headers'),
+    version: fc.integer({ min: 1, max: 12 }),
+    rfc: fc.boolean(),
+    title: text,
+    author: fc.constantFrom('Matthew Wilcox (Oracle)', 'Hanna Müller', 'Łukasz Nowak', 'Jane Doe'),
+    subjects: fc.array(text, { minLength: 1, maxLength: 8 }),
+    shortlog: fc.boolean(),
+    patches: fc.boolean(),
+    replies: fc.array(fc.record({ to: fc.nat(8), who: fc.constantFrom('Vlastimil Babka', 'Andrew Morton', 'David Hildenbrand'), quoteShortlog: fc.boolean() }), { maxLength: 5 }),
+  });
+
+  type PageSpec = typeof pageArb extends fc.Arbitrary<infer T> ? T : never;
+  function render(p: PageSpec): string {
+    const n = p.subjects.length;
+    const tag = `${p.rfc ? 'RFC ' : ''}PATCH${p.version > 1 ? ` v${p.version}` : ''}`;
+    const subj = (k: number): string => `[${tag} ${k}/${n}] ${k === 0 ? p.title : p.subjects[k - 1]}`;
+    const date = (k: number): string => `2024-03-${String(5 + (k % 20)).padStart(2, '0')} ${String(8 + (k % 12)).padStart(2, ' ')}:${String(k % 60).padStart(2, '0')}`;
+    const replies = p.replies.map((r) => ({ ...r, to: r.to % (n + 1) }));
+    const entries = [`${date(0)} ${subj(0)} ${p.author}`];
+    for (let k = 1; k <= n; k++) {
+      entries.push(`${date(k)} \` ${subj(k)} ${p.author}`);
+      for (const r of replies.filter((x) => x.to === k)) entries.push(`${date(k + 1)}   \` ${r.who}`);
+    }
+    for (const r of replies.filter((x) => x.to === 0)) entries.push(`${date(1)} \` ${r.who}`);
+    const shortlog = `${p.author} (${n}):\n${p.subjects.map((x) => `  ${x}\n`).join('')}\n mm/slub.c | 4 ++--\n 1 file changed, 2 insertions(+), 2 deletions(-)\n`;
+    const coverBodyText = `The series does things.\n\n${p.shortlog ? shortlog : ''}\n-- \n2.43.0\n`;
+    const quote = (r: { quoteShortlog: boolean }): string => `On Tue, Mar 05, 2024, ${p.author} wrote:\n> Some text.\n${r.quoteShortlog ? `>\n${shortlog.split('\n').map((l) => `> ${l}`).join('\n')}\n` : ''}\nLooks fine.\n`;
+    const out: string[] = ['linux-mm.kvack.org archive mirror', ' help / color / mirror / Atom feed'];
+    const message = (subject: string, who: string, k: number, body: string, addr: string): void => {
+      if (p.view === 'flat') {
+        out.push(`* ${subject}`, `@ ${date(k)} ${who}`, ...entries.slice(1, 4).map((e) => `  ${e}`), `  0 siblings, 0 replies; 9+ messages in thread`,
+          `From: ${who} @ ${date(k)} UTC (permalink / raw)`, `  To: linux-mm; +Cc: ${p.author}`, '', body, '', '^ permalink raw reply\t[flat|nested] 9+ messages in thread', '');
+      } else {
+        out.push(`From: ${who} <${addr}@example.org>`, 'To: linux-mm@kvack.org', `Cc: ${p.author} <a@example.org>,`, '\tSomeone Else <s@example.org>', `Subject: ${subject}`,
+          `Date: Tue, 5 Mar 2024 10:12:${String(k % 60).padStart(2, '0')} +0100\t[thread overview]`, `Message-ID: <${k}-${addr}@example.org> (raw)`, '', body, '', '');
+      }
+    };
+    if (p.view === 'headers') out.push('', `Thread overview: ${entries.length} messages`, ...entries, '');
+    message(subj(0), p.author, 0, coverBodyText, 'author');
+    for (let k = 1; k <= n; k++) {
+      if (p.patches) message(subj(k), p.author, k, 'Signed-off-by: x\n---\n mm/slub.c | 2 +-', 'author');
+      for (const r of replies.filter((x) => x.to === k)) message(`Re: ${subj(k)}`, r.who, k, quote(r), 'reply');
+    }
+    for (const r of replies.filter((x) => x.to === 0)) message(`Re: ${subj(0)}`, r.who, 0, quote(r), 'reply');
+    if (p.view === 'flat') out.push('end of thread, other threads:[~2024-03-07 17:55 UTC | newest]', '', `Thread overview: ${entries.length}+ messages`, '-- links below jump to the message on this page --', ...entries);
+    return `${out.join('\n')}\n`;
+  }
+
+  it(`the cover letter, its patches (messages, shortlog or overview), its author (seed ${seed}; FC_SEED=N to replay)`, () => {
+    fc.assert(fc.property(pageArb, (p) => {
+      const page = render(p);
+      expect(importPlan(page)).toEqual({ title: p.title, version: p.version, author: p.author, patches: p.subjects.map((subject, i) => ({ number: i + 1, subject })) });
+    }), { seed, numRuns: 200 });
+  });
+});
