@@ -58,8 +58,11 @@ interface Line {
   segment: number;
 }
 
-/** `[PATCH v2 00/34] Title`, `[RFC,v2,00/34] Title`, `[v2,00/34] Title`, `[PATCH 0/7] Title`. */
-const NUMBERED_SUBJECT = /^\[(?<tags>[^\[\]]*?)[\s,]*(?<k>\d{1,4})\/(?<n>\d{1,4})\s*\]\s*(?<rest>.*)$/;
+/**
+ * `[PATCH v2 00/34] Title`, `[RFC,v2,00/34] Title`, `[v2,00/34] Title`, `[PATCH 0/7] Title`,
+ * `[PATCH 0/3 v2] Title`; a mailing list's own tags may come first (`[linux-mm] [PATCH 0/3] …`).
+ */
+const NUMBERED_SUBJECT = /^(?:\[[^\[\]\/]*\]\s*)*\[(?<tags>[^\[\]]*?)[\s,]*(?<k>\d{1,4})\/(?<n>\d{1,4})(?<after>(?:[\s,]+[^\[\]\s,\/]+)*)\s*\]\s*(?<rest>.*)$/;
 /**
  * A thread-overview entry: a date, `@` on the entry of the message shown, tree art before the
  * subject or name: `2021-10-05 17:51 \` [PATCH 1/7] …`, `2024-01-08  9:30 |- …`, `@ 2024-… \` Name`.
@@ -213,8 +216,9 @@ function isBoundary(lines: Line[], i: number): boolean {
   return isPageBoundary(lines, i) || (i > 0 && lines[i - 1]!.segment !== lines[i]!.segment);
 }
 
+/** N of `vN` in the tags (`v2`, `PATCHv2`, `RFCv3`, `V4`), 1 without one. */
 function versionOf(tags: string): number {
-  return Number(/\bv(\d+)\b/i.exec(tags)?.[1] ?? 1);
+  return Number(/(?:\b|(?<=PATCH|RFC))v(\d+)\b/i.exec(tags)?.[1] ?? 1);
 }
 
 /** Every numbered series subject in the text, quoted lines and replies excluded. */
@@ -225,7 +229,7 @@ function findSubjects(lines: Line[]): Subject[] {
     const m = NUMBERED_SUBJECT.exec(value)?.groups;
     if (!m) return;
     const ditto = /\s"(?:\s|$)/.test(m.rest!);
-    out.push({ line, strong, rank, usable: strong || !ditto, k: Number(m.k), total: Number(m.n), tags: m.tags!, version: versionOf(m.tags!), rest: m.rest!.trim() });
+    out.push({ line, strong, rank, usable: strong || !ditto, k: Number(m.k), total: Number(m.n), tags: m.tags!, version: versionOf(`${m.tags!} ${m.after!}`), rest: m.rest!.trim() });
   };
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i]!.text;

@@ -364,6 +364,13 @@ describe('RFC 2047 encoded words and folded headers', () => {
     ['folded over three lines, encoded words joined', '[PATCH v2 0/2] =?UTF-8?Q?mm:_caf=C3=A9?=\n =?UTF-8?Q?_cr=C3=A8me?=\n\tand more', 'mm: café crème and more', 2],
     ['folded with a tab inside the prefix', '[PATCH v7\n\t0/2] mm: t', 'mm: t', 7],
     ['encoded in Latin-1 with B', `[RFC PATCH v3 0/2] ${b64('ISO-8859-1', latin1('mm: über'))}`, 'mm: über', 3],
+    ['PATCHv2 without a space', '[PATCHv2 0/2] mm: t', 'mm: t', 2],
+    ['RFCv4', '[RFCv4 0/2] mm: t', 'mm: t', 4],
+    ['upper-case V', '[PATCH V5 0/2] mm: t', 'mm: t', 5],
+    ['the version after the numbers', '[PATCH 0/2 v6] mm: t', 'mm: t', 6],
+    ['a mailing list tag first', '[linux-mm] [PATCH v2 00/02] mm: t', 'mm: t', 2],
+    ['a tree and a version', '[PATCH net-next v3 0/2] mm: t', 'mm: t', 3],
+    ['a kernel version is no series version', '[PATCH 6.1.y 0/2] mm: t', 'mm: t', 1],
   ];
   it.each(subjects)('Subject: %s', (_name, subject, title, version) => {
     const p = importPlan(cover('A Person <a@example.org>', subject));
