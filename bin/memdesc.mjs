@@ -19,5 +19,6 @@ if (existsSync(join(root, 'src', 'cli.ts')) && existsSync(builder)) {
     }
   }
 }
-const { main } = await import(pathToFileURL(join(root, 'dist', 'cli.mjs')).href);
+const { main, quietOnClosedPipe } = await import(pathToFileURL(join(root, 'dist', 'cli.mjs')).href);
+quietOnClosedPipe();
 process.exitCode = await main(process.argv.slice(2));

@@ -77,6 +77,19 @@ function reportError(err: unknown, debug: boolean): number {
 }
 
 /**
+ * `memdesc … | head`: when the reader closes the pipe, end quietly as a Unix tool killed by
+ * SIGPIPE would (128 + 13), not with an EPIPE stack trace. For the process that runs the CLI only.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(141);
+    });
+  }
+}
+
+/**
  * Run when this module is the program itself (`node dist/cli.mjs`, `tsx src/cli.ts`); bin/memdesc.mjs
  * and tests import it and call main(). Compared by real path: argv[1] may be a symlink.
  */
@@ -91,6 +104,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
