@@ -7,13 +7,15 @@
  * the bundled corpus: same findings, no residue, same status, same digest, same conversion.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'memdesc.mjs');
+// series commits; CI may have no global git config.
+const GIT_ID = { GIT_AUTHOR_NAME: 'Copies Test', GIT_AUTHOR_EMAIL: 'copies@example.com', GIT_COMMITTER_NAME: 'Copies Test', GIT_COMMITTER_EMAIL: 'copies@example.com' };
 let base = '';
 let cache = '';
 
@@ -21,7 +23,7 @@ function memdesc(args: string[], cwd = base): { status: number; stdout: string; 
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd, encoding: 'utf8', timeout: 180_000, maxBuffer: 1 << 28,
     // Builds of the copies go to a cache of this test, not the user's.
-    env: { ...process.env, MEMDESC_CACHE_DIR: cache },
+    env: { ...process.env, ...GIT_ID, MEMDESC_CACHE_DIR: cache },
   });
   return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -106,6 +108,24 @@ describe('a copy of the corpus anywhere works like the bundled one', () => {
     // The relative spelling of the path, from the folder that holds it, as a user would type it.
     expect(ok(['convert', '--all', rel, '--dry-run'], base)).toBe(ref.diff);
   }, 120_000);
+
+  it('track and series in a dotted git copy', () => {
+    const dir = copyAt('git/linux-5.10.y');
+    for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'base']]) {
+      const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, ...GIT_ID } });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    }
+    const track = JSON.parse(ok(['track', dir, '--json'])) as { points: Array<{ kinds: unknown; gap?: unknown }> };
+    expect(track.points).toHaveLength(1);
+    expect(track.points[0]!.gap).toBeUndefined();
+    expect(track.points[0]!.kinds).toEqual((ref.status as { kinds: unknown }).kinds);
+    const out = join(base, 'series-out');
+    const series = memdesc(['series', 'vmalloc', 'git/linux-5.10.y', '--out', out, '--seeds', '1', '--tip-seeds', '1', '--workloads', 'buddy']);
+    if (series.status !== 0) throw new Error(`series: exit ${series.status}\n${series.stderr}`);
+    const patches = readdirSync(out).filter((f) => /^\d{4}-.*\.patch$/.test(f));
+    expect(patches[0]).toBe('0000-cover-letter.patch');
+    expect(patches.length).toBeGreaterThan(2);
+  }, 180_000);
 
   it('convert --all --write then verify --against the original, in a dotted folder', () => {
     const orig = copyAt('orig-5.10.y/corpus');
