@@ -119,8 +119,8 @@ const NO_INPUTS = 18003;
 function dottedFolderHint(tsconfig: string, cfg: ts.ParsedCommandLine): string {
   const root = dirname(tsconfig);
   // Include entries after `extends` (relative to this tsconfig); internal, so raw.include as a fallback.
-  const specs = (cfg.options.configFile as { configFileSpecs?: { validatedIncludeSpecs?: readonly string[] } } | undefined)
-    ?.configFileSpecs?.validatedIncludeSpecs ?? (cfg.raw as { include?: unknown } | undefined)?.include;
+  const configFile = cfg.options.configFile as (ts.TsConfigSourceFile & { configFileSpecs?: { validatedIncludeSpecs?: readonly string[] } }) | undefined;
+  const specs = configFile?.configFileSpecs?.validatedIncludeSpecs ?? (cfg.raw as { include?: unknown } | undefined)?.include;
   if (!Array.isArray(specs)) return '';
   for (const spec of specs) {
     if (typeof spec !== 'string' || /[*?]/.test(spec)) continue;
@@ -128,7 +128,12 @@ function dottedFolderHint(tsconfig: string, cfg: ts.ParsedCommandLine): string {
     const name = basename(abs);
     if (!name.includes('.') || !existsSync(abs) || !statSync(abs).isDirectory()) continue;
     const fix = spec === '.' || spec === './' ? '**/*' : `${spec.replace(/\/+$/, '')}/**/*`;
-    return `: its include entry "${spec}" names the folder ${name}, which TypeScript reads as a file name because the name has a dot; write "${fix}" instead`;
+    // cfg.raw has the extended entries merged in: read this file's own.
+    const text = configFile?.text;
+    const ownInclude = text === undefined ? undefined : (ts.parseConfigFileTextToJson(tsconfig, text).config as { include?: unknown } | undefined)?.include;
+    const own = text === undefined || (Array.isArray(ownInclude) && ownInclude.includes(spec));
+    const from = own ? '' : ' (from a tsconfig it extends, here relative to this one)';
+    return `: its include entry "${spec}"${from} names the folder ${name}, which TypeScript reads as a file name because the name has a dot; write "${fix}" instead`;
   }
   return '';
 }

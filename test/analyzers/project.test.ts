@@ -58,6 +58,13 @@ describe.each(loaders)('%s: the dotted-folder quirk', (_name, load) => {
     expect(e.message).toContain('"src.v2/**/*"');
   });
 
+  it('an entry from an extended tsconfig says so', () => {
+    const dir = project('my.proj', { 'configs/base.json': '{ "include": [".."] }\n', 'tsconfig.json': '{ "extends": "./configs/base.json" }\n', 'a.ts': SRC });
+    const e = errorOf(() => load(dir));
+    expect(e.message).toContain('include entry "configs/.." (from a tsconfig it extends, here relative to this one) names the folder my.proj');
+    expect(e.message).toContain('"configs/../**/*"');
+  });
+
   it('no files for another reason: no hint about dots', () => {
     const dir = project('my.proj', { 'tsconfig.json': '{ "include": ["src"] }\n', 'a.ts': SRC });
     const e = errorOf(() => load(dir));
