@@ -19,9 +19,12 @@ import { projectGuards } from '../../src/series/git.ts';
 import { writeMarker } from '../../src/series/ownedOut.ts';
 import { buildSeries } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, snapshot } from '../series/helpers.ts';
+import { git, isolateGitConfig, snapshot, tempRoot } from '../series/helpers.ts';
 
 const spec = builtinSpec();
+let temp: ReturnType<typeof tempRoot>;
+beforeAll(() => { temp = tempRoot(); });
+afterAll(() => temp.cleanup());
 
 function point(commit: string, remaining: number, converted: number): ProgressPoint {
   const kinds = Object.fromEntries(spec.kinds.map((k) => [k.name, { remaining, converted, percent: converted + remaining === 0 ? 100 : Math.round((converted / (converted + remaining)) * 1000) / 10 }]));

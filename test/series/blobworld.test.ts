@@ -16,7 +16,7 @@ import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { filePrefix, prefixOf } from '../../src/series/messages.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, isolateGitConfig, repoOf, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, isolateGitConfig, repoOf, tempRoot, typeErrorsAt } from './helpers.ts';
 
 describe('series on blobworld', () => {
   let repo: string;
@@ -26,9 +26,11 @@ describe('series on blobworld', () => {
   let headBefore: string;
   const steps: Array<[number, number, string]> = [];
   let env: ReturnType<typeof isolateGitConfig>;
-  afterAll(() => env.restore());
+  let temp: ReturnType<typeof tempRoot>;
+  afterAll(() => { env.restore(); temp.cleanup(); });
 
   beforeAll(async () => {
+    temp = tempRoot();
     env = isolateGitConfig({ name: 'Blob Tester', email: 'blob@example.org' });
     repo = repoOf(BLOBWORLD);
     headBefore = git(repo, 'rev-parse', 'HEAD').trim();

@@ -15,7 +15,7 @@ import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { verifyTrees } from '../../src/verify/verify.ts';
 import { copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, isolateGitConfig, repoOf, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, isolateGitConfig, repoOf, tempRoot, typeErrorsAt } from './helpers.ts';
 
 const spec = builtinSpec();
 const OPS = 150;
@@ -25,9 +25,11 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
   let out: string;
   let r: SeriesResult;
   let env: ReturnType<typeof isolateGitConfig>;
-  afterAll(() => env.restore());
+  let temp: ReturnType<typeof tempRoot>;
+  afterAll(() => { env.restore(); temp.cleanup(); });
 
   beforeAll(async () => {
+    temp = tempRoot();
     env = isolateGitConfig({ name: 'Corpus Tester', email: 'corpus@example.org' });
     repo = repoOf(BUNDLED_CORPUS, { modules: true });
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');

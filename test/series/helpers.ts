@@ -1,7 +1,7 @@
 /** Shared helpers for series tests: a git repository around a copy of a tree, applying patches, type-checking a commit. */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProgram } from '../../src/analyzers/project.ts';
@@ -95,5 +95,24 @@ export function leftovers(repo: string): { branches: string[]; worktrees: number
   return {
     branches: git(repo, 'branch', '--list', 'memdesc/*', '--format=%(refname:short)').split('\n').filter(Boolean),
     worktrees: git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length,
+  };
+}
+
+/**
+ * Point TMPDIR (read by os.tmpdir() at each call, and inherited by the CLI) at a fresh folder, so
+ * everything a test file makes in "the temp folder" (copies, repositories, outputs, the series'
+ * own temp folders) is under it; `cleanup` removes it and restores TMPDIR.
+ */
+export function tempRoot(): { root: string; cleanup: () => void } {
+  const saved = process.env.TMPDIR;
+  const root = mkdtempSync(join(tmpdir(), 'memdesc-test-'));
+  process.env.TMPDIR = root;
+  return {
+    root,
+    cleanup: () => {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(root, { recursive: true, force: true });
+    },
   };
 }

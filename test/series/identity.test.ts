@@ -8,19 +8,22 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_IDENTITY } from '../../src/commands/start.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { parsePerson, resolveIdentity } from '../../src/series/identity.ts';
 import { buildSeries } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, leftovers, repoOf } from './helpers.ts';
+import { git, isolateGitConfig, leftovers, repoOf, tempRoot } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
 const ADA = { name: 'Ada Lovelace', email: 'ada@example.org' };
 let env: ReturnType<typeof isolateGitConfig> | undefined;
 afterEach(() => { env?.restore(); env = undefined; });
+let temp: ReturnType<typeof tempRoot>;
+beforeAll(() => { temp = tempRoot(); });
+afterAll(() => temp.cleanup());
 
 /** Per commit of base..branch: "author|committer|sign-offs". */
 function who(repo: string, base: string, branch: string): string[] {

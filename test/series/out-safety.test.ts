@@ -14,12 +14,13 @@ import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { MARKER } from '../../src/series/ownedOut.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, leftovers, repoOf, snapshot } from './helpers.ts';
+import { git, isolateGitConfig, leftovers, repoOf, snapshot, tempRoot } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
 let env: ReturnType<typeof isolateGitConfig>;
-beforeAll(() => { env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
-afterAll(() => env.restore());
+let temp: ReturnType<typeof tempRoot>;
+beforeAll(() => { temp = tempRoot(); env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
+afterAll(() => { env.restore(); temp.cleanup(); });
 
 const series = (o: Partial<SeriesOptions> & { path: string; out: string }) => buildSeries({ spec, kinds: ['net'], ...o });
 const failure = async (o: Partial<SeriesOptions> & { path: string; out: string }): Promise<Error> => {

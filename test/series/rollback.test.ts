@@ -15,12 +15,13 @@ import { createRepo, inspectRepo } from '../../src/series/git.ts';
 import { Rollback, activeRollbacks } from '../../src/series/rollback.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, leftovers, repoOf } from './helpers.ts';
+import { git, isolateGitConfig, leftovers, repoOf, tempRoot } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
 let env: ReturnType<typeof isolateGitConfig>;
-beforeAll(() => { env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
-afterAll(() => env.restore());
+let temp: ReturnType<typeof tempRoot>;
+beforeAll(() => { temp = tempRoot(); env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
+afterAll(() => { env.restore(); temp.cleanup(); });
 
 /** Run with TMPDIR set to a fresh folder, so every temporary folder the run makes can be seen. */
 async function inFreshTmp<T>(fn: () => Promise<T>): Promise<{ tmp: string; result: T | Error }> {
