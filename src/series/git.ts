@@ -16,7 +16,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError, MemdescError, UsageError } from '../errors.ts';
 import { identityEnv, type SeriesIdentity } from './identity.ts';
 import { isInside, MARKER, realPath, type Guarded } from './ownedOut.ts';
-import type { Rollback } from './rollback.ts';
+import { makeDirs, type Rollback } from './rollback.ts';
 
 export class GitError extends MemdescError {}
 
@@ -197,7 +197,7 @@ export function createRepo(plan: RepoPlan, id: SeriesIdentity, signoff: boolean,
   let repo: string;
   if (plan.scratchAt !== undefined) {
     repo = plan.scratchAt;
-    mkdirSync(dirname(repo), { recursive: true });
+    makeDirs(dirname(repo), undo);
     try {
       // Made here, not by the copy: a directory that appeared since the checks is not ours to fill or remove.
       mkdirSync(repo);

@@ -5,6 +5,8 @@
  * everything runs, newest first, so nothing the run made outlives it. Synchronous, so that a
  * signal handler can run it before the process exits.
  */
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 interface Entry {
   what: string;
@@ -59,4 +61,20 @@ export function rollbackActive(): string[] {
 /** Runs in progress (tests: none may be left behind). */
 export function activeRollbacks(): number {
   return active.size;
+}
+
+/** mkdir -p `dir`; on failure the folders it made are removed again (each only while empty). */
+export function makeDirs(dir: string, undo: Rollback): void {
+  const first = mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  undo.onFailure(`folder ${first}`, () => {
+    for (let d = dir; ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return;
+      }
+      if (d === first || dirname(d) === d) return;
+    }
+  });
 }

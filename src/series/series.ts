@@ -18,7 +18,7 @@ import type { ConvertReport } from '../rewrite/plan.ts';
 import { baseText, changedFiles, checkBranch, commit, createRepo, formatPatches, guardedPaths, inspectRepo, markOwned, type SeriesRepo } from './git.ts';
 import { resolveIdentity, type Person, type SeriesIdentity } from './identity.ts';
 import { fileHash, guardedClash, isInside, outState, parentProblem, provenFile, realPath, replaceOut, writeMarker, type Guarded, type OutState } from './ownedOut.ts';
-import { Rollback } from './rollback.ts';
+import { makeDirs, Rollback } from './rollback.ts';
 import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
@@ -339,7 +339,7 @@ function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[]
  * it replaces only an earlier series' output that is still exactly what memdesc wrote.
  */
 function writePatches(repo: SeriesRepo, out: string, title: string, about: string, undo: Rollback, progress: (line: string) => void, coverLetter?: string): string[] {
-  mkdirSync(dirname(out), { recursive: true });
+  makeDirs(dirname(out), undo);
   const tmp = mkdtempSync(join(dirname(out), `.${basename(out)}.tmp-`));
   undo.always(`temporary folder ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
   const cover = coverLetter !== undefined ? resolve(coverLetter) : undefined;
@@ -355,7 +355,7 @@ function writePatches(repo: SeriesRepo, out: string, title: string, about: strin
       .replace('*** BLURB HERE ***', about);
     writeFileSync(p, text);
     if (coverTmp !== undefined) {
-      mkdirSync(dirname(cover!), { recursive: true });
+      makeDirs(dirname(cover!), undo);
       renameSync(p, coverTmp);
       known[relative(out, cover!).split(sep).join('/')] = fileHash(coverTmp)!;
     } else if (first !== '0000-cover-letter.patch') renameSync(p, join(tmp, '0000-cover-letter.patch'));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { createRepo, inspectRepo } from '../../src/series/git.ts';
-import { Rollback, activeRollbacks } from '../../src/series/rollback.ts';
+import { Rollback, activeRollbacks, makeDirs } from '../../src/series/rollback.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
 import { git, isolateGitConfig, leftovers, repoOf, tempRoot } from './helpers.ts';
@@ -148,6 +148,19 @@ describe('what appears between the checks and the work is not the run\'s to undo
     expect(undo.finish(true)).toEqual([]);
     expect(git(repo, 'rev-parse', 'memdesc/net')).toBe(tip);
     expect(leftovers(repo)).toEqual({ branches: ['memdesc/net'], worktrees: 1 });
+  });
+
+  it('parent folders a failed run made are removed again, each only while empty', () => {
+    const root = mkdtempSync(join(tmpdir(), 'memdesc-dirs-'));
+    const undo = new Rollback();
+    makeDirs(join(root, 'a', 'b', 'c'), undo);
+    expect(undo.finish(true)).toEqual([]);
+    expect(readdirSync(root)).toEqual([]);
+    const again = new Rollback();
+    makeDirs(join(root, 'a', 'b', 'c'), again);
+    writeFileSync(join(root, 'a', 'theirs.txt'), 'theirs');
+    again.finish(true);
+    expect(readdirSync(join(root, 'a'))).toEqual(['theirs.txt']);
   });
 
   it('a scratch directory made meanwhile is neither filled nor removed', () => {
