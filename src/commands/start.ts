@@ -1,5 +1,5 @@
 /**
- * `memdesc start` (what `npm start` runs): the whole pipeline on the bundled corpus.
+ * `memdesc start` (what `npm start` runs): the whole pipeline on a corpus tree (default: the bundled corpus).
  *  1. analyze: find and classify every raw struct page access;
  *  2. series: the conversion of every kind as a patch series, each patch type-checked and
  *     verified against the base, in a scratch repository `out/corpus` (base commit + branch
@@ -110,10 +110,21 @@ export function renderStartStatus(report: TrackReport, spec: Spec, plan?: PlanPr
   return `${lines.join('\n')}\n`;
 }
 
+/** A corpus tree given on the command line: a folder with a tsconfig and the simulation the series verifies with. */
+function resolveCorpus(path: string): string {
+  const abs = resolve(path);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`${path}: no such folder`);
+  if (!existsSync(join(abs, 'tsconfig.json')) || !existsSync(join(abs, 'sim', 'main.ts'))) {
+    throw new UsageError(`${path} is not a corpus tree (start needs tsconfig.json and sim/main.ts; for another project use analyze, convert and series)`);
+  }
+  return abs;
+}
+
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the whole pipeline on the bundled corpus (npm start): analyze -> verified patch series (all kinds) -> track -> HTML report')
+    .description('the whole pipeline on a corpus tree (npm start: the bundled corpus): analyze -> verified patch series (all kinds) -> track -> HTML report')
+    .argument('[path]', 'the corpus tree to run on (read, never written; default: the bundled corpus)')
     .option('--out <dir>', 'where the results go: series/, corpus/ (the scratch repository), report.html (default: out)')
     .option('--seeds <seeds>', "each patch's verification: N (seeds 1..N), a..b or a list (default 2)")
     .option('--tip-seeds <seeds>', 'the last patch: every workload with these seeds (default 16)')
@@ -125,7 +136,8 @@ export function registerStart(program: Command): void {
 DIR's corpus/, series/, cover-letter.patch and report.html are replaced on every run, but only
 when memdesc can prove start made them (their .memdesc-output.json markers); anything else
 there is refused before any work. Nothing else in DIR is touched.`)
-    .action(async (flags: StartFlags) => {
+    .action(async (path: string | undefined, flags: StartFlags) => {
+      const corpus = path === undefined ? BUNDLED_CORPUS : resolveCorpus(path);
       const verify = {
         ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
         ...(flags.tipSeeds !== undefined ? { tipSeeds: parseSeeds(flags.tipSeeds) } : {}),
@@ -136,19 +148,19 @@ there is refused before any work. Nothing else in DIR is touched.`)
       const show = (p: string): string => relative(process.cwd(), p) || '.';
       const [{ parsePerson, resolveIdentity, formatPerson }, { projectGuards }] = await Promise.all([import('../series/identity.ts'), import('../series/git.ts')]);
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
-      const identity = resolveIdentity(BUNDLED_CORPUS, { ...(author ? { author } : {}), fallback: DEMO_IDENTITY });
+      const identity = resolveIdentity(corpus, { ...(author ? { author } : {}), fallback: DEMO_IDENTITY });
       // The corpus is never written: DIR may not be inside it either.
-      const paths = await prepareOut(out, projectGuards(BUNDLED_CORPUS).map((g) => (g.path === BUNDLED_CORPUS ? { ...g, whole: true } : g)));
+      const paths = await prepareOut(out, projectGuards(corpus).map((g) => (g.path === corpus ? { ...g, whole: true } : g)));
       if (identity.source === 'fallback') {
         process.stderr.write(`memdesc: note: git has no user.name/user.email here, so the demo series is by ${formatPerson(identity.author)} (set yours with git config --global, or pass --author)\n`);
       }
       const spec = builtinSpec();
       const say = (s: string): void => void process.stdout.write(`${s}\n`);
-      say(`memdesc start: analyze -> series -> track on ${show(BUNDLED_CORPUS)}`);
+      say(`memdesc start: analyze -> series -> track on ${show(corpus)}`);
       const t0 = performance.now();
 
       const { analyzePath } = await import('../analyzers/analyze.ts');
-      const a = analyzePath(BUNDLED_CORPUS, { spec });
+      const a = analyzePath(corpus, { spec });
       const t1 = performance.now();
       const kinds = Object.entries(a.summary.byKind)
         .map(([k, row]) => [k, Object.values(row).reduce((n, c) => n + c.remaining + c.converted, 0)] as const)
@@ -161,7 +173,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
       let s;
       try {
         s = await undoOnInterrupt(() => buildSeries({
-          path: BUNDLED_CORPUS, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo, verify,
+          path: corpus, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo, verify,
           identity, signoff: flags.signoff !== false,
           ...testInterrupt(),
           ...(bar ? { onStep: (d: number, n: number, what: string) => bar.update(d, n, `series: ${what}`) } : {}),
@@ -211,7 +223,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
       say('files:');
       const files: Array<[string, string]> = [
         [show(paths.cover), "the cover letter: shortlog, diffstat, each patch's verification"],
-        [`${show(paths.series)}/`, `${s.commits.length} patches: git am ${show(paths.series)}/*.patch on a git copy of ${show(BUNDLED_CORPUS)} gives the tip`],
+        [`${show(paths.series)}/`, `${s.commits.length} patches: git am ${show(paths.series)}/*.patch on a git copy of ${show(corpus)} gives the tip`],
         [`${show(paths.repo)}/`, `the scratch repository: the base commit and branch ${BRANCH}`],
         [show(paths.html), 'the progress report (burndown per kind, status, residue, plan)'],
       ];

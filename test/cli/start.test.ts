@@ -68,6 +68,13 @@ describe('memdesc start: bad input', () => {
     return x.stderr;
   };
 
+  it('refuses a path that is missing or not a corpus tree', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'memdesc-start-'));
+    expect(bad([join(tmp, 'nope'), '--out', join(tmp, 'o')])).toMatch(/nope: no such folder/);
+    expect(bad([BLOBWORLD, '--out', join(tmp, 'o')])).toMatch(/is not a corpus tree \(start needs tsconfig.json and sim\/main.ts/);
+    expect(existsSync(join(tmp, 'o'))).toBe(false);
+  });
+
   it('refuses an --out that is a file, or holds a corpus/ or series/ it did not make; deletes nothing', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'memdesc-start-'));
     writeFileSync(join(tmp, 'file'), 'keep');
