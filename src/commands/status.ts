@@ -10,7 +10,7 @@ import { resolveSpec } from '../model/builtin.ts';
 import type { PlanProgress, ProgressPoint } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
-import { readPlanFile } from '../track/planImport.ts';
+import { readPlanFileWithNotes } from '../track/planImport.ts';
 import { planProgress } from '../track/planStatus.ts';
 import { progressPoint } from '../track/progress.ts';
 
@@ -31,7 +31,9 @@ export function registerStatus(program: Command): void {
     .action(async (path: string | undefined, flags: StatusFlags) => {
       const spec = resolveSpec(flags.spec);
       // Read the plan before the (slower) analysis so a bad file fails fast.
-      const plan = flags.plan ? readPlanFile(flags.plan) : undefined;
+      const imported = flags.plan ? readPlanFileWithNotes(flags.plan) : undefined;
+      for (const note of imported?.notes ?? []) process.stderr.write(`memdesc: --plan: ${note}\n`);
+      const plan = imported?.plan;
       const [{ analyzeDetailed }, { loadProgram }] = await Promise.all([import('../analyzers/analyze.ts'), import('../analyzers/project.ts')]);
       const { program: tsProgram, root } = loadProgram(path ?? BUNDLED_CORPUS);
       const detailed = analyzeDetailed(tsProgram, root, { spec });

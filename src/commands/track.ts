@@ -75,9 +75,11 @@ export function registerTrack(program: Command): void {
     .option('--no-cache', 'do not read or write the on-disk cache (in $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else ~/.cache/memdesc/track; never in the repository)')
     .action(async (repo: string | undefined, flags: TrackFlags) => {
       const spec = resolveSpec(flags.spec);
-      const [{ trackHistory }, { readPlanFile }] = await Promise.all([import('../track/track.ts'), import('../track/planImport.ts')]);
+      const [{ trackHistory }, { readPlanFileWithNotes }] = await Promise.all([import('../track/track.ts'), import('../track/planImport.ts')]);
       // Read the plan before the walk so a bad file fails fast.
-      const plan = flags.plan ? readPlanFile(flags.plan) : undefined;
+      const imported = flags.plan ? readPlanFileWithNotes(flags.plan) : undefined;
+      for (const note of imported?.notes ?? []) process.stderr.write(`memdesc: --plan: ${note}\n`);
+      const plan = imported?.plan;
       const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
       let result;
       try {
