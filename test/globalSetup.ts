@@ -12,7 +12,8 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   const root = join(import.meta.dirname, '..');
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cannot build the CLI: ${r.stderr || r.stdout}`);
+  // Not fatal: tests that import src/ still run; a spawned CLI finds dist/ stale and fails with this error.
+  if (r.status !== 0) process.stderr.write(`globalSetup: cannot build the CLI (tests that run it will fail): ${r.stderr || r.stdout}\n`);
   const cache = mkdtempSync(join(tmpdir(), 'memdesc-test-cache-'));
   const before = process.env.MEMDESC_CACHE_DIR;
   process.env.MEMDESC_CACHE_DIR = cache;
