@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { TrackReport } from '../../src/model/progress.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { BLOBWORLD, blobworldHistory, commitIn, editIn, gitNoise } from './history.ts';
+import { BLOBWORLD, blobworldHistory, commitIn, editIn, gitNoise, cli } from './history.ts';
 
 const SPEC_FILE = join(BLOBWORLD, 'spec.json');
 const ENV_KEYS = ['MEMDESC_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME'] as const;
@@ -38,19 +38,6 @@ function setEnv(vars: Partial<Record<(typeof ENV_KEYS)[number], string | undefin
 function filesUnder(root: string): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name).slice(root.length + 1));
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import('../../src/cli.ts');
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 /** What a run measured (not how: cache statistics differ between runs). */

@@ -8,14 +8,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../../src/model/progress.ts';
 import { renderTrackHtml } from '../../src/track/html.ts';
 import { progressPoint } from '../../src/track/progress.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldHistory, commitIn, editIn, gitIn, gitNoise } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldHistory, commitIn, editIn, gitIn, gitNoise, cli } from './history.ts';
 
 const SPEC_FILE = join(BLOBWORLD, 'spec.json');
 let dir: string;
@@ -40,19 +40,6 @@ function tsconfig(f: (text: string) => string): void {
 
 function counts(p: ProgressPoint): unknown {
   return { kinds: p.kinds, unknown: p.unknown, residue: p.residue, files: p.files };
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import('../../src/cli.ts');
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(args);
-    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 beforeAll(() => {

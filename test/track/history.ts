@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import { analyzeProgram } from '../../src/analyzers/analyze.ts';
 import { loadProgram } from '../../src/analyzers/project.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
@@ -63,4 +64,18 @@ export function blobworldHistory(repo: string): string[] {
 /** Everything git sees in the work tree besides committed files: untracked and ignored ones too. */
 export function gitNoise(repo: string): string {
   return gitIn(repo, 'status', '--porcelain', '--ignored', '--untracked-files=all');
+}
+
+/** Run the CLI in-process with its output captured (the exit code as main() returns it). */
+export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../src/cli.ts');
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(args);
+    return { code, out: out.mock.calls.map((c) => String(c[0])).join(''), err: err.mock.calls.map((c) => String(c[0])).join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }
