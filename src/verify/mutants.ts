@@ -1,7 +1,7 @@
 /**
  * `verify --mutants`: the verifier's self-check. Wrong conversions are generated from the spec
- * and the analyzer's findings on the tree (mutants-gen.ts) and, when `memdesc convert` exists,
- * from the descriptor layer of its output (mutants-desc.ts). Each must type-check (the ones that
+ * and the analyzer's findings on the tree (mutants-gen.ts) and from the descriptor layer of the
+ * rewriter's output (runConvert in process on a copy; mutants-desc.ts). Each must type-check (the ones that
  * do not are skipped and counted) and is run against its unmutated tree under the same plan as
  * `verify`, stopping at the first pair that differs (killed). A mutant that matches on every
  * pair survived: the workloads miss the behaviour it breaks.
@@ -12,15 +12,13 @@
  * without running, and the report says so.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { UsageError } from '../errors.ts';
+import { MemdescError, UsageError } from '../errors.ts';
 import { builtinSpec } from '../model/builtin.ts';
 import type { Spec } from '../model/spec.ts';
-import { PACKAGE_ROOT } from '../paths.ts';
 import { buildTree } from './build.ts';
 import { outcomeDifference } from './compare.ts';
 import { generateDescriptorCandidates } from './mutants-desc.ts';
@@ -152,14 +150,21 @@ async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet>
   return { name, dir, root, texts, checker: new VariantChecker(program, root), program, files, candidates: [], probed: new Set(), sites: [], reach: new Map() };
 }
 
-/** Run `memdesc convert --all --write` on a copy of `dir`; the converted copy, or why not. */
-function convertCopy(dir: string): { tree?: Tree; error?: string } {
+/**
+ * The rewriter, in process, on a copy of `dir`: what `memdesc convert --all COPY --write` does
+ * (same spec, every kind, retire on, the copy's write lock taken and released by runConvert).
+ * The converted copy, or why not: a failed conversion only means no desc-* mutants.
+ */
+async function convertCopy(dir: string, spec: Spec): Promise<{ tree?: Tree; error?: string }> {
   const copy = overlayTree({ dir, copy: true, label: 'converted' });
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'memdesc.mjs'), 'convert', '--all', copy.dir, '--write'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) {
+  try {
+    const { runConvert } = await import('../rewrite/driver.ts');
+    runConvert({ path: copy.dir, spec, kinds: [], all: true, write: true, force: false, retire: true });
+  } catch (e) {
     copy.cleanup();
-    const line = (r.stderr || r.stdout).trim().split('\n').find((l) => l.trim()) ?? `exit ${r.status}`;
-    return { error: /unknown command/.test(line) ? 'no `memdesc convert` command' : line };
+    // A typed error is the rewriter's verdict; anything else is its bug, still reported, not fatal here.
+    const msg = e instanceof MemdescError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    return { error: msg.split('\n').find((l) => l.trim()) ?? 'convert failed' };
   }
   return { tree: copy };
 }
@@ -212,7 +217,7 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
     const sets: MutantSet[] = [orig];
     let convertedInfo: MutantsReport['converted'];
     if (operators.some((o) => o.startsWith('desc-'))) {
-      const c = convertCopy(tree.dir);
+      const c = await convertCopy(tree.dir, spec);
       converted = c.tree;
       if (c.tree) {
         const conv = await loadSet('converted', c.tree.dir);
