@@ -177,8 +177,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   });
   const guards = guardedPaths(plan);
   if (plan.scratchAt !== undefined) {
-    // Inside the project, the copy would hold itself.
-    const clash = guardedClash(plan.scratchAt, guards.map((g) => ({ ...g, whole: true })));
+    // Inside the project the copy would hold itself; elsewhere in its work tree (out/corpus of a
+    // checkout) it is a new nested repository the user's git sees as one untracked folder.
+    const clash = guardedClash(plan.scratchAt, guards.map((g) => (g.path === plan.project ? { ...g, whole: true } : g)));
     if (clash) throw new UsageError(`${plan.scratchAt} ${clash}: the scratch repository needs a new directory outside it`);
   }
   checkOut(out, opts.coverLetter, !!opts.force, guards);

@@ -42,6 +42,18 @@ function nestedRepo(): { top: string; proj: string } {
 }
 
 describe('series --out: only what memdesc wrote is ever replaced', () => {
+  it('a scratch repository and outputs beside the project inside its git work tree (npm start in a checkout: out/corpus) are allowed', async () => {
+    const { top, proj } = nestedRepo();
+    const at = join(top, 'out', 'corpus');
+    const s = await series({ path: proj, out: join(top, 'out', 'series'), coverLetter: join(top, 'out', 'cover.patch'), scratchAt: at });
+    expect(s.scratch).toBe(true);
+    expect(s.repo).toBe(at);
+    expect(readFileSync(join(top, 'WIP.txt'), 'utf8')).toBe('uncommitted\n');
+    expect(git(top, 'branch', '--list', 'memdesc/*').trim()).toBe('');
+    // Inside the project the copy would hold itself: still refused.
+    expect((await failure({ path: proj, out: join(top, 'o2'), scratchAt: join(proj, 'scratch') })).message).toMatch(/is inside the project being converted/);
+  }, 60_000);
+
   it('--out . inside a git copy of the project (with --force): exit 2, one line, the repository untouched, no branch', () => {
     const repo = repoOf(BLOBWORLD);
     writeFileSync(join(repo, 'WIP.txt'), 'uncommitted work\n');
