@@ -8,14 +8,14 @@ import { compareSites, summarize, type AnalysisResult, type Finding, type Residu
 import { ts } from '@ts-morph/common';
 import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
-import { Classifier } from './classifier.ts';
+import { Classifier, type Classification } from './classifier.ts';
 import { AnalysisContext } from './context.ts';
 import { findAccesses, type RawAccess, type RawResidue } from './finder.ts';
 import { Guards } from './guards.ts';
 import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
-import { Provenance } from './provenance.ts';
+import { Provenance, type Hop } from './provenance.ts';
 import { discoverWrappers, type WrapperDef } from './wrappers.ts';
 
 export interface AnalyzeOptions {
@@ -66,6 +66,8 @@ export function analyzeProgram(program: ts.Program, root: string, opts: AnalyzeO
 export interface SiteDetail {
   finding: Finding;
   access: RawAccess;
+  /** The evidence hop by hop, with locations (`analyze --explain`; absent on sites other passes make). */
+  chain?: Hop[];
 }
 
 /**
@@ -93,7 +95,7 @@ export interface DetailedAnalysis {
    * (parameter provenance). With its imports, all a file's result depends on (memdesc track).
    */
   callerDeps: Map<ts.SourceFile, Set<string>>;
-  classify(a: RawAccess): { kind: string; evidence: string[] };
+  classify(a: RawAccess): Classification;
 }
 
 export function analyzeDetailed(program: ts.Program, root: string, opts: AnalyzeOptions): DetailedAnalysis {
@@ -129,14 +131,14 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     }
     const s = ctx.site(a.sf, a.node);
     const finding: Finding = {
-      ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, converted: !!a.converted,
+      ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, confidence: c.confidence, converted: !!a.converted,
       receiver: a.receiverText,
       ...(a.function ? { function: a.function } : {}),
       ...(a.wrapper ? { wrapper: a.wrapper, wrapperAccess: a.wrapperAccess! } : {}),
       ...(a.converted ? { descriptorField: a.converted.descriptorField } : {}),
     };
     findings.push(finding);
-    sites.push({ finding, access: a });
+    sites.push({ finding, access: a, chain: c.chain });
   }
   const rawResidue = [...found.residue, ...wr.residue].filter((r) => !only || only.has(r.sf));
   const residue: Residue[] = rawResidue.map((r: RawResidue) => ({

@@ -1,97 +1,136 @@
 /**
- * Classifier: gives each raw access a kind from layered evidence, strongest first:
+ * Classifier: gives each raw access a kind from the code first, the spec's owner lists last:
  *   1. the receiver already has a descriptor type (a converted access);
- *   2. a dominating page-type test on the receiver;
- *   3. provenance: the page came from a kind's allocator or converter;
- *   4. the owning function, then the owning file, from the spec.
- * The strongest layer with evidence decides; two kinds in that layer, or a decision that a
- * negative guard rules out, give "unknown" with the reason. Weaker evidence is kept as context.
+ *   2. code evidence: a page-type test that holds at the access (confidence "guard"), where the
+ *      page came from (a kind's allocator or converter: "provenance"; through what every caller
+ *      passes: "callgraph");
+ *   3. the spec's owner function, then owner file: a fallback hint ("owner-hint").
+ * Code evidence that disagrees (two guards, two origins, a guard against an origin) is never
+ * resolved by rank: the access is "unknown" with both sides listed. Code evidence beats an owner
+ * hint, and the evidence says so. A negative guard that rules the decided kind out gives
+ * "unknown" too. Each decision carries a chain of hops with locations for `analyze --explain`.
  */
 import { ts } from '@ts-morph/common';
+import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
 import type { Guards } from './guards.ts';
 import { genericOf, ownersOf } from './owners.ts';
-import { renderOrigin, type Provenance } from './provenance.ts';
+import { renderOrigin, type Hop, type Origin, type Provenance } from './provenance.ts';
 
 export interface Classification {
   kind: string;
   evidence: string[];
+  confidence: Confidence;
+  /** The evidence hop by hop, with locations (what `analyze --explain` prints). */
+  chain: Hop[];
 }
 
-interface Layer {
-  name: string;
-  items: Array<{ kind: string; sentence: string }>;
+interface Item {
+  kind: string;
+  sentence: string;
+  hops: Hop[];
+  origin?: Origin;
 }
 
 export class Classifier {
   constructor(private ctx: AnalysisContext, private guards: Guards, private prov: Provenance) {}
 
   classify(a: RawAccess): Classification {
+    const here = this.ctx.at(a.sf, a.node);
+    const one = (kind: string, sentence: string): Classification =>
+      ({ kind, evidence: [sentence], confidence: 'provenance', chain: [{ text: sentence, at: here }] });
     if (a.converted?.implementation) {
-      return { kind: a.converted.kind.name, evidence: [`inside descriptor class \`${a.converted.className}\` (the ${a.converted.kind.name} accessors)`] };
+      return one(a.converted.kind.name, `inside descriptor class \`${a.converted.className}\` (the ${a.converted.kind.name} accessors)`);
     }
     if (a.converted && a.converted.className === this.ctx.spec.page.class) {
-      return { kind: a.converted.kind.name, evidence: [`\`${a.converted.descriptorField}\` is the ${a.converted.kind.name} name of ${this.ctx.spec.page.class} field \`${a.field}\``] };
+      return one(a.converted.kind.name, `\`${a.converted.descriptorField}\` is the ${a.converted.kind.name} name of ${this.ctx.spec.page.class} field \`${a.field}\``);
     }
-    if (a.converted) {
-      return { kind: a.converted.kind.name, evidence: [`\`${a.receiverText}\` has descriptor type \`${a.converted.className}\``] };
-    }
+    if (a.converted) return one(a.converted.kind.name, `\`${a.receiverText}\` has descriptor type \`${a.converted.className}\``);
+
     const recv = a.receiver && ts.isCallExpression(skipOuter(a.receiver)) ? 'the page' : `\`${a.receiverText}\``;
-    const layers: Layer[] = [];
-    const excluded = new Map<string, string>();
-    const allowed: Array<{ kinds: Set<string>; sentence: string }> = [];
+    const guardItems: Item[] = [];
+    const provItems: Item[] = [];
+    const excluded = new Map<string, { sentence: string; at: string }>();
+    const allowed: Array<{ kinds: Set<string>; sentence: string; at: string }> = [];
+    let note: string | undefined;
     if (a.receiver) {
-      const facts = this.guards.facts(a.expr, a.receiver);
-      const pos: Layer['items'] = [];
-      for (const f of facts) {
-        if (f.positive && f.kinds.length === 1) pos.push({ kind: f.kinds[0]!, sentence: f.sentence });
-        else if (f.positive) allowed.push({ kinds: new Set(f.kinds), sentence: f.sentence });
-        else for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, f.sentence);
+      for (const f of this.guards.facts(a.expr, a.receiver)) {
+        if (f.positive && f.kinds.length === 1) guardItems.push({ kind: f.kinds[0]!, sentence: f.sentence, hops: [{ text: f.sentence, at: f.at }] });
+        else if (f.positive) allowed.push({ kinds: new Set(f.kinds), sentence: f.sentence, at: f.at });
+        else for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, { sentence: f.sentence, at: f.at });
       }
-      layers.push({ name: 'guard', items: pos });
       const p = this.prov.of(a.receiver);
-      layers.push({ name: 'provenance', items: [...p.kinds].map(([kind, o]) => ({ kind, sentence: `${recv} comes from ${renderOrigin(o)}` })) });
-      if (p.note) this.notes.set(a, `${recv}: ${p.note}`);
+      for (const [kind, o] of p.kinds) {
+        provItems.push({ kind, sentence: `${recv} comes from ${renderOrigin(o)}`, hops: o.hops, origin: o });
+      }
+      if (p.note) note = `${recv}: ${p.note}`;
     }
     // Generic code belongs to no kind by ownership; only its type tests or provenance decide.
     const generic = genericOf(this.ctx, a.sf, a.expr);
-    if (!generic) layers.push({ name: 'owner', items: ownersOf(this.ctx, a.sf, a.expr).map((h) => ({ kind: h.kind, sentence: h.sentence })) });
+    const ownerItems: Item[] = generic ? [] : ownersOf(this.ctx, a.sf, a.expr).map((h) => ({ kind: h.kind, sentence: h.sentence, hops: [{ text: `owner hint: ${h.sentence}`, at: here }] }));
+    const kindsOf = (items: Item[]): string[] => [...new Set(items.map((x) => x.kind))];
+    const unknown = (evidence: string[], chain: Hop[]): Classification => ({ kind: UNKNOWN_KIND, evidence, confidence: 'unknown', chain });
 
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i]!;
-      const kinds = [...new Set(layer.items.map((x) => x.kind))];
-      if (kinds.length === 0) continue;
-      if (kinds.length > 1) {
-        return { kind: UNKNOWN_KIND, evidence: [`conflicting ${layer.name} evidence: ${layer.items.map((x) => x.sentence).join('; ')}`] };
-      }
-      const k = kinds[0]!;
-      const evidence = layer.items.map((x) => x.sentence);
+    const gk = kindsOf(guardItems);
+    const pk = kindsOf(provItems);
+    if (gk.length > 1) return unknown([`conflicting guard evidence: ${sentences(guardItems)}`], hopsOf(guardItems));
+    if (pk.length > 1) return unknown([`conflicting provenance evidence: ${sentences(provItems)}`], hopsOf(provItems));
+    if (gk.length === 1 && pk.length === 1 && gk[0] !== pk[0]) {
+      return unknown([`conflicting code evidence: ${sentences(guardItems)} (${gk[0]}), but ${sentences(provItems)} (${pk[0]})`],
+        [...hopsOf(guardItems), ...hopsOf(provItems)]);
+    }
+    let decided: { kind: string; items: Item[]; confidence: Confidence; weaker: Item[] } | undefined;
+    if (gk.length === 1) decided = { kind: gk[0]!, items: guardItems, confidence: 'guard', weaker: [...provItems, ...ownerItems] };
+    else if (pk.length === 1) decided = { kind: pk[0]!, items: provItems, confidence: provItems[0]!.origin!.callgraph ? 'callgraph' : 'provenance', weaker: ownerItems };
+    else {
+      const ok = kindsOf(ownerItems);
+      if (ok.length > 1) return unknown([`conflicting owner evidence: ${sentences(ownerItems)}`], hopsOf(ownerItems));
+      if (ok.length === 1) decided = { kind: ok[0]!, items: ownerItems, confidence: 'owner-hint', weaker: [] };
+    }
+    if (decided) {
+      const k = decided.kind;
+      const evidence = decided.items.map((x) => x.sentence);
+      const chain = hopsOf(decided.items);
       const ex = excluded.get(k);
-      if (ex) return { kind: UNKNOWN_KIND, evidence: [`${evidence.join('; ')}, but ${ex}`] };
+      if (ex) return unknown([`${evidence.join('; ')}, but ${ex.sentence}`], [...chain, { text: `but ${ex.sentence} rules ${k} out`, at: ex.at }]);
       const bad = allowed.find((c) => !c.kinds.has(k));
-      if (bad) return { kind: UNKNOWN_KIND, evidence: [`${evidence.join('; ')}, but ${bad.sentence}`] };
-      for (const c of allowed) evidence.push(c.sentence);
-      for (const weaker of layers.slice(i + 1)) {
-        for (const x of weaker.items) evidence.push(x.kind === k ? `also ${x.sentence}` : `overrides: ${x.sentence}`);
+      if (bad) return unknown([`${evidence.join('; ')}, but ${bad.sentence}`], [...chain, { text: `but ${bad.sentence}: one of ${[...bad.kinds].join(', ')}`, at: bad.at }]);
+      for (const c of allowed) {
+        evidence.push(c.sentence);
+        chain.push({ text: c.sentence, at: c.at });
       }
-      return { kind: k, evidence };
+      for (const x of decided.weaker) {
+        const overridden = x.kind !== k;
+        evidence.push(overridden ? `overrides: ${x.sentence}` : `also ${x.sentence}`);
+        const isOwner = ownerItems.includes(x);
+        chain.push(...x.hops.map((h, i) => (i === 0 && overridden && isOwner
+          ? { text: `${h.text} (${x.kind}): contradicted by the code, which wins`, at: h.at }
+          : i === 0 ? { text: `${overridden ? 'overridden: ' : 'also: '}${h.text}`, at: h.at } : h)));
+      }
+      return { kind: k, evidence, confidence: decided.confidence, chain };
     }
     const why: string[] = [];
-    if (allowed.length) why.push(...allowed.map((c) => `${c.sentence}: one of ${[...c.kinds].join(', ')}`));
+    const chain: Hop[] = [];
+    for (const c of allowed) {
+      why.push(`${c.sentence}: one of ${[...c.kinds].join(', ')}`);
+      chain.push({ text: `${c.sentence}: one of ${[...c.kinds].join(', ')}`, at: c.at });
+    }
     if (a.receiver) why.push(`no page-type test guards ${recv}`);
-    const note = this.notes.get(a);
     why.push(note ?? (a.receiver ? `the origin of ${recv} is not known` : 'the receiver is not an expression that can be traced'));
     const fn = a.function;
-    if (generic) {
-      why.push(generic);
-      return { kind: UNKNOWN_KIND, evidence: [`no decisive evidence: ${why.join('; ')}`] };
-    }
-    why.push(`${fn ? `\`${fn}()\` in ` : ''}${this.ctx.rel(a.sf)} is not owned by any kind`);
-    return { kind: UNKNOWN_KIND, evidence: [`no decisive evidence: ${why.join('; ')}`] };
+    why.push(generic ?? `${fn ? `\`${fn}()\` in ` : ''}${this.ctx.rel(a.sf)} is not owned by any kind`);
+    chain.push(...why.slice(allowed.length).map((text) => ({ text, at: here })));
+    return unknown([`no decisive evidence: ${why.join('; ')}`], chain);
   }
+}
 
-  private notes = new Map<RawAccess, string>();
+function sentences(items: Item[]): string {
+  return items.map((x) => x.sentence).join('; ');
+}
+
+function hopsOf(items: Item[]): Hop[] {
+  return items.flatMap((x) => x.hops);
 }

@@ -13,11 +13,22 @@ import type { AnalysisContext } from './context.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
 
+/** One step of an evidence chain, for `analyze --explain`: what, and where a reviewer looks. */
+export interface Hop {
+  text: string;
+  /** "mm/slub.ts:212" */
+  at: string;
+}
+
 export interface Origin {
   /** "`alloc_slab_page()` at mm/slub.ts:212" */
   origin: string;
   /** Hops from the page expression outward: "the parameter of `setup()` (2 callers)", "the return of `mk()`". */
   via: string[];
+  /** The same chain with locations, ending at the origin itself. */
+  hops: Hop[];
+  /** Decided through a parameter (what callers pass): the call graph, not the function's own code. */
+  callgraph: boolean;
 }
 
 export interface Prov {
@@ -130,7 +141,10 @@ export class Provenance {
         const a = call.arguments[s.spec.arg.index];
         if (!a || !s.re!.test(a.getText(sf))) continue;
       }
-      if (!kinds.has(s.kind)) kinds.set(s.kind, { origin: `\`${name}()\` at ${this.ctx.at(sf, call)}`, via: [] });
+      if (!kinds.has(s.kind)) {
+        const at = this.ctx.at(sf, call);
+        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} pages (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
+      }
     }
     if (kinds.size > 0) return { kinds };
     if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out pages of no kind` };
@@ -153,7 +167,7 @@ export class Provenance {
       results.push(this.of(r, depth + 1));
     }
     const m = merge(results);
-    return withVia(m, `the return of \`${fnName}()\``);
+    return withVia(m, `the return of \`${fnName}()\``, { text: `the return value of \`${fnName}()\``, at: this.ctx.at(fn.getSourceFile(), fn) });
   }
 
   private calleeCache = new Map<ts.CallExpression, FunctionLike | undefined>();
@@ -186,12 +200,15 @@ export class Provenance {
     if (ts.isVariableDeclaration(decl)) {
       const list = decl.parent;
       if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
-        return withVia(this.of(list.parent.expression, depth + 1), `an element of \`${shortText(list.parent.expression, list.getSourceFile(), 40)}\``);
+        const it = list.parent.expression;
+        return withVia(this.of(it, depth + 1), `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
+          { text: `\`${id.text}\` is an element of \`${shortText(it, list.getSourceFile(), 40)}\``, at: this.ctx.at(list.getSourceFile(), it) });
       }
       const defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
       if (!(list.flags & ts.NodeFlags.Const)) defs.push(...assignmentsTo(this.ctx, decl, sym!));
-      return merge(defs.map((d) => this.of(d, depth + 1)));
+      const dsf = decl.getSourceFile();
+      return merge(defs.map((d) => withHop(this.of(d, depth + 1), { text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) })));
     }
     if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
     return NONE;
@@ -210,16 +227,24 @@ export class Provenance {
       callers++;
       const arg = call.arguments[idx];
       if (!arg) return NONE;
+      const csf = call.getSourceFile();
+      const passes: Hop = { text: `called with \`${shortText(arg, csf, 50)}\``, at: this.ctx.at(csf, call) };
       const g = this.guards.facts(call, arg).find((f) => f.positive && f.kinds.length === 1);
       if (g) {
-        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} page (${g.sentence})`, via: [] }]]) });
+        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} page (${g.sentence})`, via: [], hops: [passes, { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
         continue;
       }
-      results.push(this.of(arg, depth + 1));
+      results.push(withHop(this.of(arg, depth + 1), passes));
     }
     if (callers === 0) return NONE;
     const m = merge(results);
-    if (m.kinds.size === 1) return withVia(m, `the parameter of \`${name}()\` (${callers === 1 ? '1 caller' : `${callers} callers`})`);
+    if (m.kinds.size === 1) {
+      const n = callers === 1 ? '1 caller' : `${callers} callers`;
+      const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
+      const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${n}, all passing the same kind (first shown)`, at: this.ctx.at(fn.getSourceFile(), param) });
+      for (const o of r.kinds.values()) o.callgraph = true;
+      return r;
+    }
     return NONE;
   }
 }
@@ -246,11 +271,19 @@ function merge(all: Prov[]): Prov {
   return { kinds };
 }
 
-function withVia(p: Prov, via: string): Prov {
+function withVia(p: Prov, via: string, hop: Hop): Prov {
   if (p.kinds.size === 0) return p;
   const kinds = new Map<string, Origin>();
-  for (const [k, o] of p.kinds) kinds.set(k, { origin: o.origin, via: [via, ...o.via] });
+  for (const [k, o] of p.kinds) kinds.set(k, { ...o, via: [via, ...o.via], hops: [hop, ...o.hops] });
   return { kinds };
+}
+
+/** A hop for the explanation only (the evidence sentence stays short). */
+function withHop(p: Prov, hop: Hop): Prov {
+  if (p.kinds.size === 0) return p;
+  const kinds = new Map<string, Origin>();
+  for (const [k, o] of p.kinds) kinds.set(k, { ...o, hops: [hop, ...o.hops] });
+  return { ...p, kinds };
 }
 
 /** "`alloc_slab_page()` at mm/slub.ts:212, via the parameter of `setup()` (2 callers)" */

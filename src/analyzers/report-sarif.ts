@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AnalysisResult } from '../model/findings.ts';
+import type { AnalysisResult, Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { siteMessage } from './report-text.ts';
 
@@ -36,6 +36,12 @@ interface Rule {
   defaultConfiguration: { level: 'warning' | 'note' | 'error' };
   properties: { tags: string[] };
 }
+
+/**
+ * SARIF `rank` (0-100, how sure the tool is of the result): code evidence highest, the owner
+ * hint a fallback, an undecided kind lowest. The confidence itself is in the properties.
+ */
+export const CONFIDENCE_RANK: Record<Confidence, number> = { guard: 90, provenance: 85, callgraph: 75, 'owner-hint': 40, unknown: 10 };
 
 function camel(s: string): string {
   return s.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c.toUpperCase());
@@ -91,10 +97,11 @@ export function toSarif(r: AnalysisResult, spec: Spec, opts: SarifOptions): obje
       ruleId: id,
       ruleIndex: ruleIndex.get(id)!,
       level: 'warning',
+      rank: CONFIDENCE_RANK[f.confidence ?? 'unknown'],
       message: { text: siteMessage(f) },
       locations: [{ physicalLocation: { artifactLocation: { uri: uri(f.file), uriBaseId: '%SRCROOT%' }, region: { startLine: f.line, startColumn: f.column } } }],
       partialFingerprints: { 'memdescSite/v1': fp(f.file, f.function ?? '', f.field, f.access, f.receiver, f.wrapper ?? '') },
-      properties: { kind: f.kind, field: f.field, access: f.access, evidence: f.evidence },
+      properties: { kind: f.kind, confidence: f.confidence, field: f.field, access: f.access, evidence: f.evidence },
     });
   }
   for (const x of r.residue) {

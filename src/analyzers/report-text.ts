@@ -2,7 +2,7 @@
  * Text report: a kind x field table of remaining (raw) and converted accesses, then every
  * site as `file:line:col: kind: message` (Coccinelle's report mode), then residue.
  */
-import type { AnalysisResult, Cell, Finding } from '../model/findings.ts';
+import { CONFIDENCES, type AnalysisResult, type Cell, type Finding } from '../model/findings.ts';
 
 export interface TextOptions {
   /** Prefix for site paths (the analyzed root as the user should see it), e.g. "corpus/". */
@@ -46,7 +46,7 @@ export function siteMessage(f: Finding): string {
     : f.converted
       ? `${f.access} of ${f.field} as ${f.descriptorField} (converted)`
       : `${f.access} of ${f.field}`;
-  return `${f.kind}: ${what} on \`${f.receiver}\`: ${f.evidence.join('; ')}`;
+  return `${f.kind}: ${what} on \`${f.receiver}\` [${f.confidence}]: ${f.evidence.join('; ')}`;
 }
 
 function verb(a: string): string {
@@ -63,6 +63,7 @@ export function renderText(r: AnalysisResult, opts: TextOptions = {}): string {
   out.push('cells: remaining raw accesses / converted accesses');
   out.push('');
   out.push(`${s.findings} accesses: ${s.remaining} remaining, ${s.converted} converted, ${s.unknown} unknown; ${s.residue} residue; ${s.wrappers} wrappers`);
+  if (s.byConfidence) out.push(`decided by: ${CONFIDENCES.map((c) => `${c} ${s.byConfidence[c]}`).join(', ')}`);
   if (opts.sites !== false) {
     if (r.findings.length) out.push('');
     for (const f of r.findings) out.push(`${pre}${f.file}:${f.line}:${f.column}: ${siteMessage(f)}`);

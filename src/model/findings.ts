@@ -7,6 +7,15 @@ import { UNKNOWN_KIND, type Spec } from './spec.ts';
 
 export type Access = 'read' | 'write' | 'readwrite' | 'reference' | 'call';
 
+/**
+ * How a finding's kind was decided (docs/classification.md), strongest first: a page-type test
+ * that holds at the site, where the page came from (its allocator, converter or descriptor
+ * type), what every caller passes, the spec's owner lists as a fallback; "unknown" when
+ * nothing decides or the code evidence conflicts.
+ */
+export type Confidence = 'guard' | 'provenance' | 'callgraph' | 'owner-hint' | 'unknown';
+export const CONFIDENCES: readonly Confidence[] = ['guard', 'provenance', 'callgraph', 'owner-hint', 'unknown'];
+
 export interface Finding {
   /** Path relative to the analyzed root, with forward slashes. */
   file: string;
@@ -20,6 +29,8 @@ export interface Finding {
   kind: string;
   /** Short sentences a reviewer can check, strongest first. */
   evidence: string[];
+  /** What decided the kind ("unknown" exactly when kind is "unknown"). */
+  confidence: Confidence;
   /** True when the access already goes through the kind's descriptor type. */
   converted: boolean;
   /** Source text of the receiver (the page expression). */
@@ -66,6 +77,8 @@ export interface Summary {
   residue: number;
   wrappers: number;
   files: number;
+  /** Findings per confidence, every confidence listed. */
+  byConfidence: Record<Confidence, number>;
   /** kind -> field -> counts; kinds in spec order then "unknown", fields in spec order. */
   byKind: Record<string, Record<string, Cell>>;
 }
@@ -98,6 +111,9 @@ export function summarize(spec: Spec, findings: Finding[], residue: Residue[], w
     else cell.remaining++;
   }
   const converted = findings.filter((f) => f.converted).length;
+  const byConfidence = Object.fromEntries(CONFIDENCES.map((c) => [c, 0])) as Record<Confidence, number>;
+  // Entries written by an older memdesc (a track cache) have no confidence: counted as unknown.
+  for (const f of findings) byConfidence[f.confidence ?? 'unknown']++;
   return {
     findings: findings.length,
     converted,
@@ -106,6 +122,7 @@ export function summarize(spec: Spec, findings: Finding[], residue: Residue[], w
     residue: residue.length,
     wrappers: wrappers.length,
     files,
+    byConfidence,
     byKind,
   };
 }

@@ -104,8 +104,10 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
     const callKinds = new Set([...wrapperOf].filter(([, d]) => d === w).map(([s]) => s.finding.kind));
     for (const a of body) {
-      const kind = callKinds.size === 1 ? [...callKinds][0]! : callKinds.size === 0 ? det.classify(a).kind : UNKNOWN_KIND;
-      const f: Finding = { ...ctx.site(a.sf, a.node), field: a.field, access: a.access, kind, evidence: [], converted: false, receiver: a.receiverText };
+      const own = callKinds.size === 0 ? det.classify(a) : undefined;
+      const kind = callKinds.size === 1 ? [...callKinds][0]! : own ? own.kind : UNKNOWN_KIND;
+      const confidence = own ? own.confidence : kind === UNKNOWN_KIND ? 'unknown' : 'callgraph';
+      const f: Finding = { ...ctx.site(a.sf, a.node), field: a.field, access: a.access, kind, evidence: [], confidence, converted: false, receiver: a.receiverText };
       bodySites.add({ finding: f, access: a });
     }
   }

@@ -140,9 +140,9 @@ export function f(zspage: { first: Page }): number { const page = get_first_page
     { name: 'provenance beats the owner file', file: 'mm/slab_common.ts', code: `
 export function f(): void { const p = pte_alloc_one(0); p.private = 1; p.index = 1; }`,
     expect: [{ field: 'private', access: 'write', kind: 'ptdesc', evidence: 'overrides: in mm/slab_common.ts, owned by slab' }, { field: 'index', access: 'write', kind: 'ptdesc' }] },
-    { name: 'guard beats provenance', code: `
+    { name: 'a guard against the provenance is conflicting code evidence: unknown with both sides', code: `
 export function f(): number { const p = alloc_slab_page(0); if (PageTable(p)) return p.index + 1; return 0; }`,
-    expect: [{ field: 'index', access: 'read', kind: 'ptdesc', evidence: 'overrides: `p` comes from `alloc_slab_page()`' }] },
+    expect: [{ field: 'index', access: 'read', kind: 'unknown', evidence: 'conflicting code evidence: guarded by `PageTable(p)` at cases/c28.ts:4 (ptdesc), but `p` comes from `alloc_slab_page()` at cases/c28.ts:4 (slab)' }] },
 
     /* ---- descriptors (converted) ---- */
     { name: 'accesses through a descriptor type are converted', code: `

@@ -47,7 +47,8 @@ describe('memdesc analyze: reports', () => {
     expect(lines).toContain('cache     1/2    2/3     -    3/5');
     expect(lines).toContain('net         -      -   3/0    3/0');
     expect(lines).toContain('cells: remaining raw accesses / converted accesses');
-    expect(out).toMatch(/src\/generic\.ts:6:41: cache: read of owner on `b`: guarded by `IsCacheBlob\(b\)` at src\/generic\.ts:6\n/);
+    expect(lines).toContain('decided by: guard 1, provenance 7, callgraph 0, owner-hint 3, unknown 2');
+    expect(out).toMatch(/src\/generic\.ts:6:41: cache: read of owner on `b` \[guard\]: guarded by `IsCacheBlob\(b\)` at src\/generic\.ts:6\n/);
     expect(out).toMatch(/src\/blob\.ts:30:17: wrapper: blob_slot\(\) reads slot of argument 0 \(discovered, 2 call sites\)/);
     expect(err).toBe('');
   });

@@ -117,6 +117,9 @@ describe('docs/schemas: findings (analyze --json)', () => {
     expect(other.findings.some((f) => f.converted && f.descriptorField)).toBe(true);
     expect(other.findings.some((f) => !f.converted && f.access !== 'call')).toBe(true);
     expect(other.findings.some((f) => f.function)).toBe(true);
+    // The kind/confidence conditional needs both sides.
+    expect(other.findings.some((f) => f.kind === 'unknown')).toBe(true);
+    expect(other.findings.some((f) => f.kind !== 'unknown')).toBe(true);
     expect(other.wrappers.length).toBeGreaterThan(0);
     expect(broken.residue.length).toBeGreaterThan(0);
   });
@@ -148,6 +151,11 @@ describe('docs/schemas: findings (analyze --json)', () => {
       drifted(other, (c) => { delete c.findings[conv]!.descriptorField; }),
       drifted(other, (c) => { c.findings[0]!.line = 0; }),
       drifted(other, (c) => { delete (c.summary as Partial<typeof c.summary>).byKind; }),
+      drifted(other, (c) => { delete (c.findings[0] as Partial<typeof c.findings[0]>).confidence; }),
+      drifted(other, (c) => { (c.findings[0] as { confidence: string }).confidence = 'vibes'; }),
+      drifted(other, (c) => { const u = c.findings.find((f) => f.kind === 'unknown')!; u.confidence = 'guard'; }),
+      drifted(other, (c) => { const k = c.findings.find((f) => f.kind !== 'unknown')!; k.confidence = 'unknown'; }),
+      drifted(other, (c) => { delete (c.summary.byConfidence as Partial<typeof c.summary.byConfidence>)['owner-hint']; }),
       drifted(broken, (c) => { delete (c.residue[0] as Partial<typeof c.residue[0]>).reason; }),
     ];
     for (const [i, b] of bad.entries()) expect(errors('findings', b), `drift #${i}`).not.toEqual([]);
