@@ -5,9 +5,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
-import { getLibFiles, ts } from '@ts-morph/common';
+import { ts } from '@ts-morph/common';
 import type { Project } from 'ts-morph';
 import { InputError } from '../errors.ts';
+import { diskProgram } from '../ts/programs.ts';
 
 export interface LoadedProject {
   /** Absolute directory of the tsconfig: findings are relative to it. */
@@ -76,7 +77,7 @@ export interface LoadedProgram {
 export function loadProgram(path: string): LoadedProgram {
   const { root, tsconfig } = resolveTsconfig(path);
   const cfg = parseTsconfig(tsconfig);
-  const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host: compilerHost(cfg.options) });
+  const program = diskProgram(cfg);
   return { root, tsconfig, program };
 }
 
@@ -136,30 +137,4 @@ function dottedFolderHint(tsconfig: string, cfg: ts.ParsedCommandLine): string {
     return `: its include entry "${spec}"${from} names the folder ${name}, which TypeScript reads as a file name because the name has a dot; write "${fix}" instead`;
   }
   return '';
-}
-
-/** Where the lib .d.ts files appear to live: ts-morph ships them in memory, not on disk. */
-const LIB_DIR = '/__memdesc__/typescript/lib';
-let libTexts: Map<string, string> | undefined;
-
-function libText(fileName: string): string | undefined {
-  if (!fileName.startsWith(`${LIB_DIR}/`)) return undefined;
-  libTexts ??= new Map(getLibFiles().map((f) => [f.fileName, f.text]));
-  return libTexts.get(fileName.slice(LIB_DIR.length + 1));
-}
-
-/** A disk compiler host whose default library comes from ts-morph's bundled lib files. */
-export function compilerHost(options: ts.CompilerOptions): ts.CompilerHost {
-  const host = ts.createCompilerHost(options);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.getDefaultLibLocation = () => LIB_DIR;
-  host.getDefaultLibFileName = (o) => `${LIB_DIR}/${ts.getDefaultLibFileName(o)}`;
-  host.fileExists = (f) => libText(f) !== undefined || fileExists.call(host, f);
-  host.readFile = (f) => libText(f) ?? readFile.call(host, f);
-  host.getSourceFile = (fileName, lang, onError, create) => {
-    const text = libText(fileName);
-    if (text !== undefined) return ts.createSourceFile(fileName, text, lang);
-    return getSourceFile.call(host, fileName, lang, onError, create);
-  };
-  return host;
 }

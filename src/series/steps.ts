@@ -60,7 +60,7 @@ export interface StepTree {
   changed: string[];
   /** Empty: the step changes nothing (its work was done by an earlier step). */
   empty: boolean;
-  typecheck: { ok: boolean; errors: number; first?: string; files: number; ms: number };
+  typecheck: { ok: boolean; errors: number; first?: string; files: number; ms: number; cpuMs: number };
   planMs: number;
 }
 
@@ -119,6 +119,12 @@ function errorsIn(program: ts.Program, root: string, changed: Set<string>, all: 
   return { errors, files: files.size };
 }
 
+/** CPU milliseconds of this process since `since` (the check's own cost on a busy machine). */
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+}
+
 export interface BuildTreesOptions {
   spec: Spec;
   /** The one-shot conversion: the last tree (retire step) is exactly its result. */
@@ -152,11 +158,12 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
     }
     const t1 = performance.now();
     const changed = [...new Set([...texts.keys(), ...good.keys()])].filter((f) => texts.get(f) !== good.get(f)).sort();
-    const tree: StepTree = { step, texts, report, changed, empty: changed.length === 0, typecheck: { ok: true, errors: 0, files: 0, ms: 0 }, planMs: t1 - t0 };
+    const tree: StepTree = { step, texts, report, changed, empty: changed.length === 0, typecheck: { ok: true, errors: 0, files: 0, ms: 0, cpuMs: 0 }, planMs: t1 - t0 };
     if (!tree.empty) {
+      const c0 = process.cpuUsage();
       const abs = new Map([...texts].map(([f, t]) => [`${root}/${f}`, t] as const));
       const { errors, files } = errorsIn(overlayProgram(program, abs), root, new Set(changed), last);
-      tree.typecheck = { ok: errors.length === 0, errors: errors.length, ...(errors[0] ? { first: formatError(errors[0]) } : {}), files, ms: performance.now() - t1 };
+      tree.typecheck = { ok: errors.length === 0, errors: errors.length, ...(errors[0] ? { first: formatError(errors[0]) } : {}), files, ms: performance.now() - t1, cpuMs: cpuMs(c0) };
       if (tree.typecheck.ok) good = texts;
     }
     out.push(tree);

@@ -1,0 +1,187 @@
+/**
+ * IncrementalChecker: a chain of overlays checked incrementally must give exactly the errors a
+ * from-scratch check of each tree gives (the tree written to its own folder and loaded anew),
+ * while a body-only edit re-checks the edited file alone.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadProgram } from '../../src/analyzers/project.ts';
+import { formatError, typeErrors, toTypeErrors } from '../../src/rewrite/check.ts';
+import { IncrementalChecker } from '../../src/ts/incremental.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
+
+const TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, allowImportingTsExtensions: true,
+    noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022'],
+  },
+  include: ['**/*'],
+});
+
+/** The base project: a.ts is imported by b.ts, whose inferred types c.ts uses; other.ts stands alone. */
+const BASE: Record<string, string> = {
+  'a.ts': 'export interface Box { n: number }\nexport function make(): Box {\n  return { n: 1 };\n}\nexport const k = 1;\n',
+  'b.ts': "import { make } from './a.ts';\nexport function use() {\n  return make().n;\n}\n",
+  'c.ts': "import { use } from './b.ts';\nexport const total: number = use() + 1;\n",
+  'other.ts': 'export function alone(x: number): number {\n  return x * 2;\n}\n',
+};
+
+const tmp = mkdtempSync(join(tmpdir(), 'memdesc-incremental-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let dirs = 0;
+
+function writeTree(files: Record<string, string>): string {
+  const dir = join(tmp, `t${dirs++}`);
+  for (const [f, t] of Object.entries({ 'tsconfig.json': TSCONFIG, ...files })) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), t);
+  }
+  return dir;
+}
+
+/** Errors of the tree `base` + `texts` (relative names), checked from scratch in a folder of its own. */
+function fullCheck(baseFiles: Record<string, string>, texts: Record<string, string>): string[] {
+  const { program, root } = loadProgram(writeTree({ ...baseFiles, ...texts }));
+  return typeErrors(program, root).map(formatError).sort();
+}
+
+function abs(root: string, texts: Record<string, string>): Map<string, string> {
+  return new Map(Object.entries(texts).map(([f, t]) => [join(root, f), t] as const));
+}
+
+function rel(root: string, files: string[]): string[] {
+  return files.map((f) => f.slice(root.length + 1)).sort();
+}
+
+describe('IncrementalChecker on a small project', () => {
+  const { program, root } = loadProgram(writeTree(BASE));
+  const checker = new IncrementalChecker(program);
+  const step = (texts: Record<string, string>) => {
+    const r = checker.check(abs(root, texts));
+    return { errors: toTypeErrors(r.diagnostics, root).map(formatError).sort(), checked: rel(root, r.checked) };
+  };
+  const boxString = BASE['a.ts']!.replace('n: number', 'n: string').replace('{ n: 1 }', "{ n: '1' }");
+
+  it('checks the base in full first, then a body-only edit re-checks that file alone', () => {
+    expect(step({}).errors).toEqual([]);
+    const body = { 'a.ts': BASE['a.ts']!.replace('{ n: 1 }', '{ n: 2 }') };
+    const r = step(body);
+    expect(r.checked).toEqual(['a.ts']);
+    expect(r.errors).toEqual(fullCheck(BASE, body));
+  });
+
+  it('an exported type that changes shape re-checks its importers, through an unchanged file whose inferred types change', () => {
+    const r = step({ 'a.ts': boxString });
+    // b.ts is unchanged and still fine; its inferred `use(): string` breaks c.ts.
+    expect(r.errors).toEqual(fullCheck(BASE, { 'a.ts': boxString }));
+    expect(r.errors.length).toBeGreaterThan(0);
+    expect(r.errors.every((e) => e.startsWith('c.ts:'))).toBe(true);
+    expect(r.checked).toEqual(expect.arrayContaining(['a.ts', 'b.ts', 'c.ts']));
+    expect(r.checked).not.toContain('other.ts');
+  });
+
+  it('a new file with an error, then an export it uses deleted', () => {
+    const e = { 'sub/e.ts': "import { k } from '../a.ts';\nexport const s: string = String(k);\nexport const t: string = k;\n" };
+    const r1 = step(e);
+    expect(r1.errors).toEqual(fullCheck(BASE, e));
+    expect(r1.errors.some((x) => x.startsWith('sub/e.ts:3:'))).toBe(true);
+    const gone = { ...e, 'a.ts': BASE['a.ts']!.replace('export const k = 1;\n', '') };
+    const r2 = step(gone);
+    expect(r2.errors).toEqual(fullCheck(BASE, gone));
+    expect(r2.errors.some((x) => x.startsWith('sub/e.ts:1:'))).toBe(true);
+  });
+
+  it('back to the base: no errors left over from earlier steps', () => {
+    expect(step({})).toEqual({ errors: [], checked: expect.any(Array) });
+  });
+});
+
+describe('IncrementalChecker against a full check, random edit sequences', () => {
+  // Variants per file: body-only, shape changes, errors, new imports, removed exports.
+  const variants: Record<string, string[]> = {
+    'a.ts': [
+      BASE['a.ts']!,
+      BASE['a.ts']!.replace('{ n: 1 }', '{ n: 3 }'),
+      BASE['a.ts']!.replace('n: number', 'n: string').replace('{ n: 1 }', "{ n: '1' }"),
+      BASE['a.ts']!.replace('export const k = 1;', 'export const k = "one";'),
+      BASE['a.ts']!.replace('export const k = 1;\n', ''),
+      BASE['a.ts']!.replace('n: number }', 'n: number; m?: number }'),
+    ],
+    'b.ts': [
+      BASE['b.ts']!,
+      BASE['b.ts']!.replace('return make().n;', 'return make().n + 0;'),
+      BASE['b.ts']!.replace('return make().n;', 'return String(make().n);'),
+      "import { make, k } from './a.ts';\nexport function use(): number {\n  return make().n + k;\n}\nexport { k };\n",
+    ],
+    'c.ts': [
+      BASE['c.ts']!,
+      "import { use } from './b.ts';\nexport const total = use();\n",
+      "import { use, k } from './b.ts';\nexport const total: number = use() + k;\n",
+    ],
+    'd.ts': [
+      '',
+      "import { total } from './c.ts';\nexport const twice: number = total * 2;\n",
+      "import { alone } from './other.ts';\nexport const y: string = alone(1);\n",
+    ],
+  };
+  const files = Object.keys(variants);
+  const treeArb = fc.tuple(...files.map((f) => fc.nat({ max: variants[f]!.length - 1 })));
+  const seed = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+  it(`every step's errors equal a from-scratch check's (seed ${seed}; FC_SEED=N to replay)`, () => {
+    const { program, root } = loadProgram(writeTree(BASE));
+    fc.assert(fc.property(fc.array(treeArb, { minLength: 1, maxLength: 5 }), (trees) => {
+      const checker = new IncrementalChecker(program);
+      for (const pick of trees) {
+        const texts: Record<string, string> = {};
+        for (const [i, f] of files.entries()) {
+          const t = variants[f]![pick[i]!]!;
+          // d.ts variant 0: the file does not exist; others: the base text is no overlay.
+          if (t !== '' && t !== BASE[f]) texts[f] = t;
+        }
+        const got = toTypeErrors(checker.check(abs(root, texts)).diagnostics, root).map(formatError).sort();
+        expect(got).toEqual(fullCheck(BASE, texts));
+      }
+    }), { seed, numRuns: 12 });
+  });
+});
+
+describe('IncrementalChecker on the corpus', () => {
+  const { program, root } = loadProgram(BUNDLED_CORPUS);
+  const checker = new IncrementalChecker(program);
+
+  it('a body-only edit of a widely imported file re-checks that file alone; a signature change reaches its importers', () => {
+    expect(checker.check(new Map()).diagnostics.filter((d) => d.category === 1)).toEqual([]);
+    const file = join(root, 'mm', 'page_alloc.ts');
+    const text = readFileSync(file, 'utf8');
+    // A statement added at the top of the first function body with a block.
+    const body = text.replace(/(\nexport function [^\n]*\{\n)/, '$1  void 0;\n');
+    expect(body).not.toBe(text);
+    const r1 = checker.check(new Map([[file, body]]));
+    expect(rel(root, r1.checked)).toEqual(['mm/page_alloc.ts']);
+    expect(toTypeErrors(r1.diagnostics, root)).toEqual([]);
+    // The first exported function's first parameter becomes a string: every caller elsewhere breaks.
+    const sig = text.replace(/(\nexport function \w+\()(\w+): [^,)]+/, '$1$2: string');
+    expect(sig).not.toBe(text);
+    const r2 = checker.check(new Map([[file, sig]]));
+    const fresh = typeErrors(loadProgram(writeCorpusCopy({ 'mm/page_alloc.ts': sig })).program, join(tmp, `t${dirs - 1}`)).map(formatError).sort();
+    expect(toTypeErrors(r2.diagnostics, root).map(formatError).sort()).toEqual(fresh);
+    expect(r2.checked.length).toBeGreaterThan(1);
+  });
+});
+
+/** The corpus with `texts` replaced, in a folder of its own. */
+function writeCorpusCopy(texts: Record<string, string>): string {
+  const { program, root } = loadProgram(BUNDLED_CORPUS);
+  const files: Record<string, string> = {};
+  for (const sf of program.getSourceFiles()) if (sf.fileName.startsWith(`${root}/`)) files[sf.fileName.slice(root.length + 1)] = sf.text;
+  const dir = join(tmp, `t${dirs++}`);
+  for (const [f, t] of Object.entries({ 'tsconfig.json': readFileSync(join(root, 'tsconfig.json'), 'utf8'), ...files, ...texts })) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), t);
+  }
+  return dir;
+}
