@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareOut, renderStartStatus, startPaths } from '../../src/commands/start.ts';
+import { renderStartStatus } from '../../src/commands/start.ts';
+import { prepareOut, startPaths } from '../../src/pipeline/out.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { ProgressPoint, TrackReport } from '../../src/model/progress.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';

@@ -1,0 +1,162 @@
+/**
+ * The whole pipeline on a corpus tree (what `memdesc start` and `npm start` run), as a library:
+ *  1. analyze: find and classify every raw struct page access;
+ *  2. series: the conversion of every kind as a patch series, each patch type-checked and
+ *     verified against the base, in a scratch repository `out/corpus` (base commit + branch
+ *     memdesc/all; the corpus is never written), patches in `out/series`, cover letter beside;
+ *  3. track: every commit of that series measured, the cover letter's patches judged at the tip,
+ *     and the HTML report `out/report.html`.
+ * Returns every phase's result, timings and a status; never prints. Progress goes through the
+ * callbacks. `out`'s four outputs are replaced only when memdesc can prove start made them
+ * (out.ts); anything else is refused before any work, and nothing else in `out` is touched.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { AnalysisResult } from '../model/findings.ts';
+import type { SeriesPlan, TrackReport } from '../model/progress.ts';
+import type { Spec } from '../model/spec.ts';
+import type { Person, SeriesIdentity } from '../series/identity.ts';
+import type { SeriesResult } from '../series/series.ts';
+import type { SeriesVerifyOptions } from '../series/verifySteps.ts';
+import { BUNDLED_CORPUS } from '../paths.ts';
+import { isLink, prepareOut, START_FILES, type StartPaths } from './out.ts';
+
+/** The branch the series is committed on in the scratch repository. */
+export const BRANCH = 'memdesc/all';
+
+/** Who the demo series is by on a machine whose git has no identity (and no author given): labelled as such. */
+export const DEMO_IDENTITY: Person = { name: 'memdesc demo', email: 'no-identity@memdesc.invalid' };
+
+export interface PipelineOptions {
+  /** The corpus tree (read, never written; default: the bundled corpus). */
+  corpus?: string;
+  /** Where the results go (absolute or relative to the current directory). */
+  out: string;
+  spec?: Spec;
+  /** Each patch's and the tip's verification (series defaults when left out). */
+  verify?: SeriesVerifyOptions;
+  /** Author and committer (default: the git identity at the corpus, else DEMO_IDENTITY). */
+  author?: Person;
+  /** Signed-off-by: trailer on every patch (default true). */
+  signoff?: boolean;
+  /** Once every check has passed, before any work (e.g. to say who the patches are by). */
+  onStart?: (info: PipelineStart) => void;
+  /** After each phase, with its result and time. */
+  onPhase?: (event: PipelinePhase) => void;
+  /** Series: after each planned step (awaited). */
+  onSeriesStep?: (done: number, total: number, step: string) => void | Promise<void>;
+  /** Series: after each commit (awaited). */
+  onSeriesCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
+  /** Track: after each commit measured. */
+  onTrackCommit?: (done: number, total: number, commit: { subject: string }) => void;
+  /**
+   * Runs the series phase (the one that creates a repository and branches): the CLI passes its
+   * interrupt handler, which undoes the series' work on SIGINT/SIGTERM before exiting.
+   */
+  guardSeries?: <T>(run: () => Promise<T>) => Promise<T>;
+}
+
+export interface PipelineStart {
+  corpus: string;
+  out: string;
+  paths: StartPaths;
+  identity: SeriesIdentity;
+  spec: Spec;
+}
+
+export type PipelinePhase =
+  | { phase: 'analyze'; ms: number; analysis: AnalysisResult }
+  | { phase: 'series'; ms: number; series: SeriesResult }
+  | { phase: 'track'; ms: number; report: TrackReport; coverPlan: SeriesPlan };
+
+export interface PipelineResult {
+  corpus: string;
+  out: string;
+  paths: StartPaths;
+  branch: string;
+  identity: SeriesIdentity;
+  spec: Spec;
+  analysis: AnalysisResult;
+  series: SeriesResult;
+  /** The track report of the series (base + every patch), its `plan` judged at the tip. */
+  report: TrackReport;
+  /** The cover letter read back as a plan. */
+  coverPlan: SeriesPlan;
+  timings: { analyzeMs: number; seriesMs: number; trackMs: number; totalMs: number };
+  /** ok; incomplete: the series stops short; different: a patch does not verify. */
+  status: 'ok' | 'incomplete' | 'different';
+  /** With a status other than ok: the one-line reason (what the CLI exits 1 with). */
+  failure?: string;
+}
+
+/** A corpus tree: a folder with a tsconfig and the simulation the series verifies with. */
+export function resolveCorpus(path: string): string {
+  const abs = resolve(path);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`${path}: no such folder`);
+  if (!existsSync(join(abs, 'tsconfig.json')) || !existsSync(join(abs, 'sim', 'main.ts'))) {
+    throw new UsageError(`${path} is not a corpus tree (start needs tsconfig.json and sim/main.ts; for another project use analyze, convert and series)`);
+  }
+  return abs;
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
+  const corpus = resolveCorpus(opts.corpus ?? BUNDLED_CORPUS);
+  const out = resolve(opts.out);
+  const [{ resolveIdentity }, { projectGuards }, { builtinSpec }] = await Promise.all([
+    import('../series/identity.ts'), import('../series/git.ts'), import('../model/builtin.ts'),
+  ]);
+  const identity = resolveIdentity(corpus, { ...(opts.author ? { author: opts.author } : {}), fallback: DEMO_IDENTITY });
+  // The corpus is never written: `out` may not be inside it either.
+  const paths = await prepareOut(out, projectGuards(corpus).map((g) => (g.path === corpus ? { ...g, whole: true } : g)));
+  const spec = opts.spec ?? builtinSpec();
+  opts.onStart?.({ corpus, out, paths, identity, spec });
+  const t0 = performance.now();
+
+  const { analyzePath } = await import('../analyzers/analyze.ts');
+  const analysis = analyzePath(corpus, { spec });
+  const t1 = performance.now();
+  opts.onPhase?.({ phase: 'analyze', ms: t1 - t0, analysis });
+
+  const { buildSeries } = await import('../series/series.ts');
+  const guard = opts.guardSeries ?? (<T>(run: () => Promise<T>) => run());
+  const series = await guard(() => buildSeries({
+    path: corpus, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
+    ...(opts.verify ? { verify: opts.verify } : {}),
+    identity, signoff: opts.signoff !== false,
+    ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
+    ...(opts.onSeriesCommit ? { onCommit: opts.onSeriesCommit } : {}),
+  }));
+  const t2 = performance.now();
+  opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
+
+  const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }, { provenFile, writeMarker }, { writeAtomic }] = await Promise.all([
+    import('../track/track.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/html.ts'),
+    import('../series/ownedOut.ts'), import('../commands/write-atomic.ts'),
+  ]);
+  const tr = await trackHistory({
+    spec, repo: paths.repo, range: BRANCH, cacheDir: false,
+    ...(opts.onTrackCommit ? { onProgress: opts.onTrackCommit } : {}),
+  });
+  const report = tr.report;
+  const coverPlan = readPlanFile(paths.cover);
+  report.plan = planProgress(coverPlan, tr.newestFacts(), spec);
+  // Checked again: the report is replaced only if it is still the one start wrote.
+  if ((existsSync(paths.html) || isLink(paths.html)) && !provenFile(paths.html)) {
+    throw new UsageError(`${paths.html} was written by someone else during the run: it is left as it is`);
+  }
+  writeAtomic(paths.html, renderTrackHtml(report), 'the HTML report');
+  writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
+  const t3 = performance.now();
+  opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
+
+  const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
+  const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
+  const failure = status === 'incomplete' ? 'the series stops short: a step up to the one-shot result does not type-check or verify'
+    : bad ? `${bad.subject}: does not verify` : undefined;
+  return {
+    corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan,
+    timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, totalMs: t3 - t0 },
+    status, ...(failure ? { failure } : {}),
+  };
+}
