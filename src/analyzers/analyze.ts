@@ -112,6 +112,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const findings: Finding[] = [];
   const sites: SiteDetail[] = [];
   const callerDeps = new Map<ts.SourceFile, Set<string>>();
+  for (const [sf, names] of wr.callerDeps) if (!only || only.has(sf)) callerDeps.set(sf, new Set(names));
   for (const a of wr.accesses) {
     if (only && !only.has(a.sf)) continue;
     const names = enclosingFunctionNames(a.expr);

@@ -1,11 +1,15 @@
 /**
- * Dominating page-type tests: `if (PageTable(page)) { ...page.private... }`, early exits
- * (`if (!PageSlab(page)) return;`), `cond ? a : b`, `a && b`, loop conditions and assertions
- * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`). Tests must be on the same receiver (same symbol
- * for identifiers, same text and root symbol otherwise).
+ * Dominating page-type tests: `if (PageTable(page)) { ...page.private... }`, `else if`, early
+ * exits (`if (!PageSlab(page)) return;`), `switch (true) { case PageSlab(page): … }`,
+ * `cond ? a : b`, `a && b`, `a || b`, negations, loop conditions, assertions
+ * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`) and tests kept in a local that is never reassigned
+ * (`const isTable = PageTable(page); … if (isTable) …`). Tests must be on the same receiver
+ * (same symbol for identifiers, same text and root symbol otherwise), and a test no longer holds
+ * once the receiver's variable is assigned between the test and the access (or inside a loop
+ * around the access that the test is outside of).
  */
 import { ts } from '@ts-morph/common';
-import { calleeName, compactText, shortText, skipOuter } from './ast.ts';
+import { calleeName, compactText, enclosingFunction, isFunctionLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 
 export interface GuardFact {
@@ -18,6 +22,14 @@ export interface GuardFact {
   at: string;
   /** What a reviewer should look at: "after the early exit on `!PageSlab(page)` at mm/slub.ts:88". */
   sentence: string;
+}
+
+/** A fact as cond() finds it: where the test was evaluated when it went through a local. */
+type Add = (cond: ts.Expression | ts.Expression[], truth: boolean, how: (c: string) => string, shown?: ts.Node) => void;
+
+interface CondFact extends GuardFact {
+  since?: ts.Node;
+  local?: { name: string; init: string; at: string };
 }
 
 export class Guards {
@@ -40,11 +52,18 @@ export class Guards {
     if (this.tests.size === 0) return [];
     const sf = anchor.getSourceFile();
     const out: GuardFact[] = [];
-    const add = (cond: ts.Expression, truth: boolean, how: (c: string) => string, shown: ts.Node = cond): void => {
-      const facts = this.cond(cond, truth, receiver, sf);
+    const add: Add = (cond, truth, how, shown): void => {
+      // An array: alternatives (a run of switch cases), one of which held.
+      const facts = Array.isArray(cond) ? this.anyOf(cond, receiver, sf) : this.cond(cond, truth, receiver, sf);
       if (facts.length === 0) return;
-      const sentence = `${how(`\`${shortText(shown, sf, 70)}\``)} at ${this.ctx.at(sf, cond)}`;
-      for (const f of facts) out.push({ ...f, sentence: f.kinds.length > 1 ? f.sentence : sentence });
+      const first = Array.isArray(cond) ? cond[0]! : cond;
+      const sentence = `${how(`\`${shortText(shown ?? first, sf, 70)}\``)} at ${this.ctx.at(sf, first)}`;
+      for (const f of facts) {
+        // The test was made on the value the receiver's variable had then (`since`: where it was evaluated).
+        if (this.reassigned(receiver, f.since ?? first, anchor)) continue;
+        const local = f.local ? `, where \`${f.local.name}\` = \`${f.local.init}\` at ${f.local.at}` : '';
+        out.push({ kinds: f.kinds, positive: f.positive, test: f.test, at: f.at, sentence: f.kinds.length > 1 ? f.sentence : `${sentence}${local}` });
+      }
     };
     let child: ts.Node = anchor;
     for (let p = anchor.parent; p; child = p, p = p.parent) {
@@ -61,6 +80,7 @@ export class Guards {
         const c = ts.isWhileStatement(p) ? p.expression : p.condition;
         if (c) add(c, true, (t) => `in a loop while ${t}`);
       } else if (ts.isBlock(p) || ts.isSourceFile(p) || ts.isCaseClause(p) || ts.isDefaultClause(p) || ts.isModuleBlock(p)) {
+        if (ts.isCaseClause(p) || ts.isDefaultClause(p)) this.fromSwitchCase(p, add);
         const stmts = p.statements;
         const idx = stmts.indexOf(child as ts.Statement);
         for (let i = idx - 1; i >= 0; i--) this.fromStatement(stmts[i]!, add);
@@ -70,7 +90,31 @@ export class Guards {
     return out;
   }
 
-  private fromStatement(s: ts.Statement, add: (cond: ts.Expression, truth: boolean, how: (c: string) => string, shown?: ts.Node) => void): void {
+  /**
+   * `switch (true) { case PageSlab(page): … }`: inside a clause entered only by matching (the
+   * clause before it, if any, always leaves the switch), its test holds (several empty clauses
+   * in a row: one of their tests) and every other clause's test before it (for default: every
+   * clause's test) failed.
+   */
+  private fromSwitchCase(clause: ts.CaseClause | ts.DefaultClause, add: Add): void {
+    const sw = clause.parent.parent;
+    if (skipOuter(sw.expression).kind !== ts.SyntaxKind.TrueKeyword) return;
+    const clauses = sw.caseBlock.clauses;
+    let first = clauses.indexOf(clause);
+    while (first > 0 && clauses[first - 1]!.statements.length === 0) first--;
+    const before = first > 0 ? clauses[first - 1]! : undefined;
+    if (before && !this.exits(before.statements[before.statements.length - 1]!)) return;
+    const run = clauses.slice(first, clauses.indexOf(clause) + 1);
+    const tests = run.map((c) => (ts.isCaseClause(c) ? c.expression : undefined));
+    if (!tests.includes(undefined)) {
+      if (tests.length === 1) add(tests[0]!, true, (c) => `in \`case ${c.slice(1, -1)}:\` of \`switch (true)\``);
+      else add(tests as ts.Expression[], true, () => `in one of the cases ${tests.map((t) => `\`${shortText(t!, t!.getSourceFile(), 40)}\``).join(', ')} of \`switch (true)\``);
+    }
+    const others = ts.isDefaultClause(clause) || tests.includes(undefined) ? clauses.filter((c) => !run.includes(c)) : clauses.slice(0, first);
+    for (const o of others) if (ts.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of \`switch (true)\` did not match`);
+  }
+
+  private fromStatement(s: ts.Statement, add: Add): void {
     if (ts.isIfStatement(s)) {
       const thenExits = this.exits(s.thenStatement);
       const elseExits = !!s.elseStatement && this.exits(s.elseStatement);
@@ -128,20 +172,20 @@ export class Guards {
   }
 
   /** Facts established when `cond` evaluates to `truth`. */
-  private cond(cond: ts.Expression, truth: boolean, receiver: ts.Expression, sf: ts.SourceFile): GuardFact[] {
+  private cond(cond: ts.Expression, truth: boolean, receiver: ts.Expression, sf: ts.SourceFile, depth = 0): CondFact[] {
     const e = skipOuter(cond);
-    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.cond(e.operand, !truth, receiver, sf);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.cond(e.operand, !truth, receiver, sf, depth);
     if (ts.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
       if (op === ts.SyntaxKind.AmpersandAmpersandToken && truth) {
-        return [...this.cond(e.left, true, receiver, sf), ...this.cond(e.right, true, receiver, sf)];
+        return [...this.cond(e.left, true, receiver, sf, depth), ...this.cond(e.right, true, receiver, sf, depth)];
       }
       if (op === ts.SyntaxKind.BarBarToken && !truth) {
-        return [...this.cond(e.left, false, receiver, sf), ...this.cond(e.right, false, receiver, sf)];
+        return [...this.cond(e.left, false, receiver, sf, depth), ...this.cond(e.right, false, receiver, sf, depth)];
       }
       if (op === ts.SyntaxKind.BarBarToken && truth) {
-        const l = this.cond(e.left, true, receiver, sf).filter((f) => f.positive);
-        const r = this.cond(e.right, true, receiver, sf).filter((f) => f.positive);
+        const l = this.cond(e.left, true, receiver, sf, depth).filter((f) => f.positive);
+        const r = this.cond(e.right, true, receiver, sf, depth).filter((f) => f.positive);
         if (l.length && r.length) {
           const kinds = [...new Set([...l, ...r].flatMap((f) => f.kinds))];
           const test = compactText(e, sf);
@@ -152,15 +196,23 @@ export class Guards {
       if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken) &&
         (e.right.kind === ts.SyntaxKind.TrueKeyword || e.right.kind === ts.SyntaxKind.FalseKeyword)) {
         const t = (e.right.kind === ts.SyntaxKind.TrueKeyword) === (op === ts.SyntaxKind.EqualsEqualsEqualsToken);
-        return this.cond(e.left, t ? truth : !truth, receiver, sf);
+        return this.cond(e.left, t ? truth : !truth, receiver, sf, depth);
       }
       return [];
+    }
+    if (ts.isIdentifier(e) && depth < 4) {
+      const init = this.stableInit(e);
+      if (!init) return [];
+      const at = this.ctx.at(sf, init);
+      return this.cond(init, truth, receiver, sf, depth + 1).map((f) => ({
+        ...f, since: f.since ?? init, local: f.local ?? { name: e.text, init: shortText(init, sf, 50), at },
+      }));
     }
     if (ts.isCallExpression(e)) {
       const name = calleeName(e);
       const tests = name !== undefined ? this.tests.get(name) : undefined;
       if (!tests) return [];
-      const out: GuardFact[] = [];
+      const out: CondFact[] = [];
       for (const t of tests) {
         if (!truth && !t.negates) continue;
         const arg = e.arguments[t.pageArg];
@@ -171,6 +223,87 @@ export class Guards {
       return out;
     }
     return [];
+  }
+
+  /** One of `tests` held: the kinds they allow when each allows some (one kind: a plain fact). */
+  private anyOf(tests: ts.Expression[], receiver: ts.Expression, sf: ts.SourceFile): CondFact[] {
+    const each = tests.map((t) => this.cond(t, true, receiver, sf).filter((f) => f.positive));
+    if (each.some((l) => l.length === 0)) return [];
+    const kinds = [...new Set(each.flat().flatMap((f) => f.kinds))];
+    const test = tests.map((t) => compactText(t, sf)).join(' || ');
+    const at = this.ctx.at(sf, tests[0]!);
+    return [{ kinds, positive: true, test, at, sentence: `in one of the cases \`${test}\` at ${at}` }];
+  }
+
+  /**
+   * The initializer of a local that always holds it where it is read: declared with an
+   * initializer (not a loop variable) and never assigned again.
+   */
+  private stableInit(id: ts.Identifier): ts.Expression | undefined {
+    const sym = this.ctx.symbolOf(id);
+    const decl = sym?.valueDeclaration;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return undefined;
+    const list = decl.parent;
+    if (!ts.isVariableDeclarationList(list) || ts.isForOfStatement(list.parent) || ts.isForInStatement(list.parent) || ts.isForStatement(list.parent)) return undefined;
+    if (!(list.flags & ts.NodeFlags.Const) && this.assignments(sym!, decl).length > 0) return undefined;
+    return decl.initializer;
+  }
+
+  private assignCache = new Map<ts.Symbol, ts.Node[]>();
+
+  /** Every assignment to variable `sym` in the function (or file) declaring it: `x = …`, `x += …`, `x++`, destructuring. */
+  private assignments(sym: ts.Symbol, decl: ts.Node): ts.Node[] {
+    const hit = this.assignCache.get(sym);
+    if (hit) return hit;
+    const name = sym.name;
+    const scope: ts.Node = (ts.isParameter(decl) ? decl.parent : enclosingFunction(decl)) ?? decl.getSourceFile();
+    const out: ts.Node[] = [];
+    const target = (n: ts.Node): boolean => {
+      const e = ts.isExpression(n) ? skipOuter(n) : n;
+      if (ts.isIdentifier(e)) return e.text === name && this.ctx.symbolOf(e) === sym;
+      if (ts.isArrayLiteralExpression(e)) return e.elements.some((x) => target(ts.isSpreadElement(x) ? x.expression : x));
+      if (ts.isObjectLiteralExpression(e)) {
+        return e.properties.some((p) => (ts.isShorthandPropertyAssignment(p) ? target(p.name) : ts.isPropertyAssignment(p) ? target(p.initializer) : false));
+      }
+      return false;
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && target(n.left)) out.push(n);
+      else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+        (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) && target(n.operand)) out.push(n);
+      else if ((ts.isForOfStatement(n) || ts.isForInStatement(n)) && !ts.isVariableDeclarationList(n.initializer) && target(n.initializer)) out.push(n.initializer);
+      ts.forEachChild(n, visit);
+    };
+    if (name) visit(scope);
+    this.assignCache.set(sym, out);
+    return out;
+  }
+
+  /**
+   * Is the variable at the root of `receiver` assigned after `since` (where the test was
+   * evaluated) and before `anchor`, or inside a loop around `anchor` that `since` is outside of?
+   */
+  private reassigned(receiver: ts.Expression, since: ts.Node, anchor: ts.Node): boolean {
+    const root = rootIdent(receiver);
+    if (!root) return false;
+    const sym = this.ctx.symbolOf(root);
+    const decl = sym?.valueDeclaration;
+    if (!sym || !decl || !(ts.isVariableDeclaration(decl) || ts.isParameter(decl))) return false;
+    if (ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return false;
+    const list = this.assignments(sym, decl);
+    if (list.length === 0) return false;
+    const from = since.getEnd();
+    const to = anchor.getStart();
+    for (const a of list) {
+      if (a.getStart() >= from && a.getEnd() <= to) return true;
+      for (let l: ts.Node | undefined = a.parent; l; l = l.parent) {
+        if (isFunctionLike(l)) break;
+        if (!ts.isIterationStatement(l, false)) continue;
+        const inside = (n: ts.Node) => n.getStart() >= l!.getStart() && n.getEnd() <= l!.getEnd();
+        if (inside(anchor) && !inside(since)) return true;
+      }
+    }
+    return false;
   }
 
   /** Do `a` and `b` denote the same page (same variable, or same expression on the same variable)? */

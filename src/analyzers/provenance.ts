@@ -241,7 +241,7 @@ export class Provenance {
     if (m.kinds.size === 1) {
       const n = callers === 1 ? '1 caller' : `${callers} callers`;
       const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
-      const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${n}, all passing the same kind (first shown)`, at: this.ctx.at(fn.getSourceFile(), param) });
+      const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`}`, at: this.ctx.at(fn.getSourceFile(), param) });
       for (const o of r.kinds.values()) o.callgraph = true;
       return r;
     }

@@ -2,7 +2,8 @@
  * Wrapper discovery: functions whose whole body is one raw field access of their page
  * parameter (page_private(), set_page_private(), any such function the code defines), plus
  * the spec's seeds. The raw access inside a wrapper is its definition, not a finding; its call
- * sites are reported instead (access "call").
+ * sites are reported instead (access "call"). A function that nothing calls or passes on is no
+ * wrapper: its access is a finding like any other (otherwise it would be reported nowhere).
  */
 import { ts } from '@ts-morph/common';
 import type { Access, WrapperInfo } from '../model/findings.ts';
@@ -74,6 +75,11 @@ export interface WrapperResult {
   accesses: RawAccess[];
   residue: RawResidue[];
   info: WrapperInfo[];
+  /**
+   * Per file: names of the wrapper candidates it defines. Whether each is a wrapper depends on
+   * calls anywhere in the project (memdesc track re-analyzes the file when those change).
+   */
+  callerDeps: Map<ts.SourceFile, Set<string>>;
 }
 
 /** `only` (incremental analysis): report call sites and value uses only in these files. */
@@ -113,6 +119,13 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
       for (const a of byFn.get(fn) ?? []) if (a.field === seed.field) inside.add(a);
     }
   }
+  const callerDeps = new Map<ts.SourceFile, Set<string>>();
+  for (const w of wrappers.values()) {
+    const l = callerDeps.get(w.sf) ?? new Set<string>();
+    l.add(w.name);
+    callerDeps.set(w.sf, l);
+  }
+  dropUnused(ctx, found, wrappers, inside);
   const accesses = found.accesses.filter((a) => !inside.has(a));
   const residue: RawResidue[] = [];
   const calls = new Map<WrapperDef, number>();
@@ -156,7 +169,51 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
     const s = ctx.site(w.sf, nameNode);
     return { name: w.name, ...s, field: w.field, access: w.access, pageArg: w.pageArg, origin: w.origin, callSites: calls.get(w)! };
   });
-  return { wrappers: [...wrappers.values()], accesses, residue, info };
+  return { wrappers: [...wrappers.values()], accesses, residue, info, callerDeps };
+}
+
+/**
+ * Wrappers with no call anywhere in the project (every file, whatever `only` says, so that an
+ * incremental analysis decides alike) and no use as a value are no wrappers: their body
+ * accesses go back to the findings.
+ */
+function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.Node, WrapperDef>, inside: Set<RawAccess>): void {
+  const unused = new Map<ts.Node, WrapperDef>(wrappers);
+  const resolve = (n: ts.Expression): WrapperDef | undefined => {
+    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(n) ? n.name : n);
+    for (const d of sym?.declarations ?? []) {
+      const w = unused.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? unused.get(skipOuter(d.initializer)) : undefined);
+      if (w) return w;
+    }
+    return undefined;
+  };
+  const names = new Set([...unused.values()].map((w) => w.name));
+  for (const name of names) {
+    for (const call of found.calls.get(name) ?? []) {
+      if (found.broken.has(call.getSourceFile())) continue;
+      const w = resolve(skipOuter(call.expression));
+      if (w) unused.delete(w.fn);
+    }
+  }
+  if (unused.size === 0) return;
+  const left = new Set([...unused.values()].map((w) => w.name));
+  const re = new RegExp(`\\b(?:${[...left].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
+  for (const sf of ctx.files) {
+    if (unused.size === 0) break;
+    if (found.broken.has(sf) || !re.test(sf.text)) continue;
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && left.has(n.text) && isValueUse(n)) {
+        const w = resolve(n);
+        if (w) unused.delete(w.fn);
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  for (const w of unused.values()) {
+    wrappers.delete(w.fn);
+    for (const a of inside) if (enclosingFunction(a.expr) === w.fn) inside.delete(a);
+  }
 }
 
 /** Wrappers used as values (passed as callbacks): their accesses cannot be attributed to a receiver. */

@@ -165,6 +165,8 @@ export interface Expect {
   field: string;
   access: Access;
   kind?: string;
+  /** How the kind was decided (guard, provenance, callgraph, owner-hint, unknown). */
+  confidence?: string;
   converted?: boolean;
   /** Substring expected in one of the evidence sentences. */
   evidence?: string;
@@ -225,7 +227,7 @@ export function caseFile(table: RuleTable, c: ValidCase): string {
 }
 
 function describeFinding(f: Finding): string {
-  return `${f.file}:${f.line - PRELUDE_LINES}:${f.column} ${f.kind} ${f.access} ${f.field}${f.converted ? ' (converted)' : ''} — ${f.evidence.join(' | ')}`;
+  return `${f.file}:${f.line - PRELUDE_LINES}:${f.column} ${f.kind} [${f.confidence}] ${f.access} ${f.field}${f.converted ? ' (converted)' : ''} — ${f.evidence.join(' | ')}`;
 }
 
 export function checkValid(got: { findings: Finding[]; residue: Residue[] } | undefined, c: ValidCase): void {
@@ -251,6 +253,9 @@ export function checkInvalid(got: { findings: Finding[]; residue: Residue[] } | 
     expect(f.field, where).toBe(e.field);
     expect(f.access, where).toBe(e.access);
     if (e.kind !== undefined) expect(f.kind, where).toBe(e.kind);
+    if (e.confidence !== undefined) expect(f.confidence, where).toBe(e.confidence);
+    // Never a kind without saying how, never "unknown" dressed up as a decision.
+    expect(f.confidence === 'unknown', where).toBe(f.kind === 'unknown');
     if (e.converted !== undefined) expect(f.converted, where).toBe(e.converted);
     if (e.line !== undefined) expect(f.line - PRELUDE_LINES, where).toBe(e.line);
     if (e.evidence !== undefined) expect(f.evidence.join(' | '), where).toContain(e.evidence);
