@@ -20,6 +20,7 @@ interface AnalyzeFlags {
   sarif?: string;
   failOnRemaining?: string[];
   sites?: boolean;
+  explain?: string;
 }
 
 function collect(value: string, prev: string[] | undefined): string[] {
@@ -46,11 +47,18 @@ export function registerAnalyze(program: Command): void {
     .option('--sarif <file>', 'also write SARIF 2.1.0 (GitHub code scanning) to FILE')
     .option('--fail-on-remaining <kind>', 'exit 1 while KIND still has raw accesses (repeatable)', collect)
     .option('--no-sites', 'print only the table')
+    .option('--explain <file:line[:col]>', 'print the evidence chain of the finding(s) there, hop by hop with locations (FILE as printed, or relative to the project); exit 2 when no finding is there')
     .action(async (path: string | undefined, flags: AnalyzeFlags) => {
       // The analyzer (ts-morph and its TypeScript) loads only when this command runs.
-      const [{ analyzeProgram, checkFilters, filterResult }, { loadProgram }, { renderText }, { toSarif }] = await Promise.all([
+      const [{ analyzeDetailed, analyzeProgram, checkFilters, filterResult }, { loadProgram }, { renderText }, { toSarif }, explain] = await Promise.all([
         import('../analyzers/analyze.ts'), import('../analyzers/project.ts'), import('../analyzers/report-text.ts'), import('../analyzers/report-sarif.ts'),
+        import('../analyzers/explain.ts'),
       ]);
+      if (flags.explain !== undefined) {
+        const clash = [flags.json && '--json', flags.sarif && '--sarif', flags.failOnRemaining && '--fail-on-remaining'].filter(Boolean);
+        if (clash.length) throw new UsageError(`--explain prints one site's evidence; it does not combine with ${clash.join(', ')}`);
+      }
+      const place = flags.explain !== undefined ? explain.parsePlace(flags.explain) : undefined;
       const spec = resolveSpec(flags.spec);
       const known = [...spec.kinds.map((k) => k.name), UNKNOWN_KIND];
       for (const k of flags.failOnRemaining ?? []) {
@@ -60,6 +68,15 @@ export function registerAnalyze(program: Command): void {
       checkFilters(opts);
       const target = path ?? BUNDLED_CORPUS;
       const { program, root } = loadProgram(target);
+      const rel = relative(process.cwd(), root);
+      const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
+      if (place) {
+        const det = analyzeDetailed(program, root, { spec });
+        const kept = new Set(filterResult(det.result, opts).findings);
+        const sites = explain.sitesAt(det.sites.filter((s) => kept.has(s.finding)), place, root, process.cwd());
+        process.stdout.write(explain.renderExplain(sites, prefix));
+        return;
+      }
       const full = analyzeProgram(program, root, { spec });
       const result = filterResult(full, opts);
       if (flags.sarif) {
@@ -72,8 +89,6 @@ export function registerAnalyze(program: Command): void {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {
-        const rel = relative(process.cwd(), root);
-        const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
         process.stdout.write(renderText({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, sites: flags.sites !== false }));
       }
       const broken = (flags.failOnRemaining ?? []).map((k) => [k, full.findings.filter((f) => f.kind === k && !f.converted).length] as const)
