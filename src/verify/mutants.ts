@@ -155,7 +155,7 @@ async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet>
  * (same spec, every kind, retire on, the copy's write lock taken and released by runConvert).
  * The converted copy, or why not: a failed conversion only means no desc-* mutants.
  */
-async function convertCopy(dir: string, spec: Spec): Promise<{ tree?: Tree; error?: string }> {
+export async function convertCopy(dir: string, spec: Spec): Promise<{ tree?: Tree; error?: string }> {
   const copy = overlayTree({ dir, copy: true, label: 'converted' });
   try {
     const { runConvert } = await import('../rewrite/driver.ts');
