@@ -32,6 +32,7 @@ import { loadProgram } from '../src/analyzers/project.ts';
 import { builtinSpec, BUILTIN_SPEC_FILE } from '../src/model/builtin.ts';
 import type { AnalysisResult } from '../src/model/findings.ts';
 import { SITE_LABELS } from '../test/analyzers/corpus-labels.ts';
+import { record, vsTsc } from './anchor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CORPUS = join(ROOT, 'corpus');
@@ -294,6 +295,16 @@ export function analyzeBenches(): string {
       }
       const ag = bin ? astGrepRun(bin, t) : undefined;
       points.push({ lines: t.lines, wall: an.wallMs, cpu: an.cpuMs });
+      // Issue 15's figures: the corpus, and the tree of about 200k lines, each against its own tsc (interleaved).
+      if (t.copies === 1 || t === trees.at(-1)) {
+        const ratio = an.wallMs / tsc.wallMs;
+        const limit = t.copies === 1 ? 0.5 : 0.4;
+        record({
+          section: 'analyzer', figure: `\`memdesc analyze\` (whole process) ÷ tsc, ${t.copies === 1 ? 'corpus' : `${Math.round(t.lines / 1000)}k-line tree`}`,
+          measured: `${ratio.toFixed(2)}× its tsc (${sec(an.wallMs)} vs ${sec(tsc.wallMs)})${t.copies === 1 ? `; ${vsTsc(an.wallMs).ratio.toFixed(2)}× the anchor` : ''}`,
+          target: `≤ ${limit}×`, ok: ratio <= limit,
+        });
+      }
       rss = an.maxRssKiB;
       rows.push(`| ${t.name} | ${t.lines.toLocaleString('en-US')} | ${t.files} | ${sec(an.wallMs)} (${sec(an.cpuMs)}) | ${sec(tsc.wallMs)} (${sec(tsc.cpuMs)}) | ` +
         `${(an.wallMs / tsc.wallMs).toFixed(2)}× (${(an.cpuMs / tsc.cpuMs).toFixed(2)}×) | ${ag ? `${sec(ag.run.wallMs)} (${sec(ag.run.cpuMs)})` : 'n/a'} | ${mib(an.maxRssKiB)} | ${mib(tsc.maxRssKiB)} | ` +

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BUNDLED_CORPUS, PACKAGE_ROOT, RUN_TS } from '../src/paths.ts';
+import { anchor, record } from './anchor.ts';
 
 const COMMITS = 100;
 const CONVERT_STEPS = 20;
@@ -140,6 +141,7 @@ export function trackBenches(): string {
   const tWarm = run('track', repo, cacheDir);
   rmSync(cacheDir, { recursive: true, force: true });
   const same = JSON.stringify(tCold.point) === JSON.stringify(cold.point) && JSON.stringify(tWarm.point) === JSON.stringify(cold.point);
+  recordTrack(`${tCold.commits}-commit synthetic history`, cold, tCold, tWarm);
   const lines = [
     '## track',
     '',
@@ -173,6 +175,7 @@ function seriesRows(repo: string): string[] {
     const tCold = run('track', repo, cacheDir);
     const tWarm = run('track', repo, cacheDir);
     const same = JSON.stringify(tCold.point) === JSON.stringify(cold.point) && JSON.stringify(tWarm.point) === JSON.stringify(cold.point);
+    recordTrack(`${tCold.commits}-commit series history`, cold, tCold, tWarm);
     return [
       `patch series ${repo}: ${tCold.commits} commits`,
       '',
@@ -187,6 +190,17 @@ function seriesRows(repo: string): string[] {
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
+}
+
+/** Issue 15: track cold ÷ one cold analysis ≤ 3×, warm ≤ 1.2× (CPU of the work; and cold ÷ the anchor tsc's CPU). */
+function recordTrack(history: string, analysis: ChildOut, cold: ChildOut, warm: ChildOut): void {
+  const c = cold.cpuMs / analysis.cpuMs;
+  const w = warm.cpuMs / analysis.cpuMs;
+  record({
+    section: 'track', figure: `track, ${history}, cold ÷ one cold analysis / warm (CPU)`,
+    measured: `${c.toFixed(1)}× / ${w.toFixed(1)}× (cold ${(cold.cpuMs / 1000).toFixed(1)} s CPU = ${(cold.cpuMs / anchor().tsc.cpuMs).toFixed(1)}× tsc's CPU)`,
+    target: '≤ 3× / ≤ 1.2×', ok: c <= 3 && w <= 1.2,
+  });
 }
 
 const i = process.argv.indexOf('--child');

@@ -11,6 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { BenchResult } from './harness.ts';
+import { record, vsTsc } from './anchor.ts';
 import { VERIFY_OPS } from '../src/verify/verify.ts';
 import { scratchDir } from '../src/verify/revision.ts';
 
@@ -73,6 +74,12 @@ export function verifyBenches(): BenchResult[] {
     const ns = Number(process.hrtime.bigint() - t0);
     if (r.status !== 0 && r.status !== 1) throw new Error(`verify: exit ${r.status}: ${r.stderr}`);
     const rep = JSON.parse(r.stdout) as { ok: boolean; pairs: number; opsCompared: number; eventsCompared: number; workloads: string[] };
+    const wall = ns / 1e6;
+    record({
+      section: 'verifier', figure: `verify, every workload × 16 seeds × 2 trees (${cand.what})`,
+      measured: `${(wall / 1000).toFixed(1)} s = ${vsTsc(wall).ratio.toFixed(1)}× tsc${rep.ok ? '' : ' (trees DIFFERENT)'}`,
+      target: `≤ 30 s`, ok: wall <= 30_000,
+    });
     out.push({
       name: `verify ${cand.what} vs corpus: ${rep.workloads.length} workloads x 16 seeds x 2 trees, ${rep.pairs * 2} runs, ${rep.opsCompared.toLocaleString('en-US')} ops and ${rep.eventsCompared.toLocaleString('en-US')} events compared, ${rep.ok ? 'identical' : 'DIFFERENT'}: WALL ${(ns / 1e9).toFixed(1)} s on ${availableParallelism()} cores (per op: wall ns per compared op)`,
       nsPerOp: ns / Math.max(1, rep.opsCompared),
