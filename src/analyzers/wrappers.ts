@@ -2,8 +2,8 @@
  * Wrapper discovery: functions whose whole body is one raw field access of their page
  * parameter (page_private(), set_page_private(), any such function the code defines), plus
  * the spec's seeds. The raw access inside a wrapper is its definition, not a finding; its call
- * sites are reported instead (access "call"). A function that nothing calls or passes on is no
- * wrapper: its access is a finding like any other (otherwise it would be reported nowhere).
+ * sites are reported instead (access "call"). A function that nothing calls is no wrapper: its
+ * access is a finding like any other (otherwise it would be reported nowhere).
  */
 import { ts } from '@ts-morph/common';
 import type { Access, WrapperInfo } from '../model/findings.ts';
@@ -174,8 +174,9 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
 
 /**
  * Wrappers with no call anywhere in the project (every file, whatever `only` says, so that an
- * incremental analysis decides alike) and no use as a value are no wrappers: their body
- * accesses go back to the findings.
+ * incremental analysis decides alike) are no wrappers: their body accesses go back to the
+ * findings. Calls only: memdesc track re-analyzes a file when calls of its names change (a use
+ * as a value elsewhere would not be seen, so it does not count).
  */
 function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.Node, WrapperDef>, inside: Set<RawAccess>): void {
   const unused = new Map<ts.Node, WrapperDef>(wrappers);
@@ -194,21 +195,6 @@ function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.No
       const w = resolve(skipOuter(call.expression));
       if (w) unused.delete(w.fn);
     }
-  }
-  if (unused.size === 0) return;
-  const left = new Set([...unused.values()].map((w) => w.name));
-  const re = new RegExp(`\\b(?:${[...left].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
-  for (const sf of ctx.files) {
-    if (unused.size === 0) break;
-    if (found.broken.has(sf) || !re.test(sf.text)) continue;
-    const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && left.has(n.text) && isValueUse(n)) {
-        const w = resolve(n);
-        if (w) unused.delete(w.fn);
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(sf);
   }
   for (const w of unused.values()) {
     wrappers.delete(w.fn);

@@ -1,0 +1,63 @@
+/**
+ * No silent drops (issue 13): a wrapper-shaped function (its body one raw access of its page
+ * parameter) that nothing calls is no wrapper, so its access is a finding; once something calls
+ * it, the call is the finding. Decided from calls anywhere, so an incremental analysis of the
+ * defining file alone (memdesc track) agrees with the full one, and the file records the names
+ * whose callers it depends on.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyzeDetailed } from '../../src/analyzers/analyze.ts';
+import { programOf } from '../../src/analyzers/project.ts';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { makeProject, ROOT } from './helpers.ts';
+
+const spec = builtinSpec();
+const DEFS = `
+export function zs_next(page: Page): number { return page.index; }
+export function zs_set_next(page: Page, v: number): void { page.index = v; }
+export function dead(page: Page): number { if (PageZsmalloc(page)) { return page.private; } return 0; }`;
+const USER = `
+import { zs_next } from '../mm/zsmalloc.ts';
+export function walk(page: Page): number { return zs_next(page); }`;
+
+function run(files: Record<string, string>, only?: string) {
+  const det = analyzeDetailed(programOf(makeProject(files)), ROOT, { spec, ...(only ? { onlyFiles: new Set([`${ROOT}/${only}`]) } : {}) });
+  // The helpers' tiny kernel (include/) has its own uncalled wrappers: only the snippets count here.
+  const rows = det.result.findings.filter((f) => !f.file.startsWith('include/'))
+    .map((f) => `${f.file} ${f.function} ${f.access} ${f.field} ${f.kind} ${f.confidence}`);
+  return { det, rows };
+}
+
+describe('no silent drops', () => {
+  it('accesses in uncalled wrapper-shaped functions and uncalled functions are findings', () => {
+    const { det, rows } = run({ 'mm/zsmalloc.ts': DEFS });
+    expect(rows).toEqual([
+      'mm/zsmalloc.ts zs_next read index zpdesc owner-hint',
+      'mm/zsmalloc.ts zs_set_next write index zpdesc owner-hint',
+      'mm/zsmalloc.ts dead read private zpdesc guard',
+    ]);
+    expect(det.result.wrappers.filter((w) => !w.file.startsWith('include/'))).toEqual([]);
+  });
+
+  it('a caller anywhere makes it a wrapper: the call is the finding, the body is not', () => {
+    const { det, rows } = run({ 'mm/zsmalloc.ts': DEFS, 'cases/user.ts': USER });
+    expect(rows).toEqual([
+      'cases/user.ts walk call index unknown unknown',
+      'mm/zsmalloc.ts zs_set_next write index zpdesc owner-hint',
+      'mm/zsmalloc.ts dead read private zpdesc guard',
+    ]);
+    expect(det.result.wrappers.filter((w) => !w.file.startsWith('include/')).map((w) => [w.name, w.callSites])).toEqual([['zs_next', 1]]);
+  });
+
+  for (const withCaller of [false, true]) {
+    it(`the defining file alone gives the same findings (${withCaller ? 'with' : 'without'} a caller elsewhere) and depends on the callers of its wrapper candidates`, () => {
+      const files: Record<string, string> = { 'mm/zsmalloc.ts': DEFS, ...(withCaller ? { 'cases/user.ts': USER } : {}) };
+      const full = run(files).rows.filter((r) => r.startsWith('mm/'));
+      const part = run(files, 'mm/zsmalloc.ts');
+      expect(part.rows).toEqual(full);
+      const deps = [...part.det.callerDeps].filter(([sf]) => !sf.fileName.includes('/include/')).map(([sf, names]) => [sf.fileName.slice(ROOT.length + 1), [...names].sort()]);
+      // dead(): its page's provenance is what its callers pass; zs_*: wrappers or not by their callers.
+      expect(deps).toEqual([['mm/zsmalloc.ts', ['dead', 'zs_next', 'zs_set_next']]]);
+    });
+  }
+});
