@@ -7,9 +7,9 @@
  * now need or no longer need), and the last tree is the one-shot conversion itself.
  */
 import { relative, sep } from 'node:path';
-import { ts } from '@ts-morph/common';
-import { resolveSpecifier } from '../rewrite/imports.ts';
-import { formatError, overlayProgram, typeErrors, type TypeError } from '../rewrite/check.ts';
+import type { ts } from '@ts-morph/common';
+import { formatError, overlayProgram, toTypeErrors, typeErrors, type TypeError } from '../rewrite/check.ts';
+import { IncrementalChecker } from '../ts/incremental.ts';
 import { planConversion, type ConvertPlan, type ConvertReport } from '../rewrite/plan.ts';
 import type { KindPlan } from '../rewrite/kinds.ts';
 import type { Spec } from '../model/spec.ts';
@@ -68,55 +68,19 @@ function relTexts(root: string, plan: ConvertPlan): TreeTexts {
   return new Map(plan.changes.map((c) => [relative(root, c.file).split(sep).join('/'), c.after] as const));
 }
 
-/** Files importing any of `changed`, transitively, plus `changed` (what a type error could reach). */
-function affected(program: ts.Program, root: string, changed: Set<string>): Set<string> {
-  const importers = new Map<string, Set<string>>();
-  for (const sf of program.getSourceFiles()) {
-    if (sf.isDeclarationFile) continue;
-    for (const st of sf.statements) {
-      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : undefined;
-      const target = spec && resolveSpecifier(sf.fileName, spec);
-      if (!target) continue;
-      let s = importers.get(target);
-      if (!s) importers.set(target, (s = new Set()));
-      s.add(sf.fileName);
-    }
-  }
-  const out = new Set<string>();
-  const stack = [...changed].map((f) => `${root}/${f}`);
-  while (stack.length) {
-    const f = stack.pop()!;
-    if (out.has(f)) continue;
-    out.add(f);
-    stack.push(...(importers.get(f) ?? []));
-  }
-  return out;
-}
-
 /**
- * Type errors of `program` in the files a change could have broken: the previous tree
- * type-checked, and type information flows only along imports, so the other files keep
- * their (empty) diagnostics. `all` checks every file (the tip).
+ * Type errors of a step's tree. Steps before the tip are checked incrementally (the checker
+ * re-checks only the files the change since the previous step can have affected; the errors are
+ * those of a full check). The tip, the series' result, is checked from scratch as convert does.
  */
-function errorsIn(program: ts.Program, root: string, changed: Set<string>, all: boolean): { errors: TypeError[]; files: number } {
-  if (all) return { errors: typeErrors(program, root), files: program.getSourceFiles().filter((f) => !f.isDeclarationFile).length };
-  const files = affected(program, root, changed);
-  const diags: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
-  for (const f of files) {
-    const sf = program.getSourceFile(f);
-    if (!sf) continue;
-    diags.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+function errorsIn(checker: IncrementalChecker, program: ts.Program, root: string, texts: TreeTexts, tip: boolean): { errors: TypeError[]; files: number } {
+  const abs = new Map([...texts].map(([f, t]) => [`${root}/${f}`, t] as const));
+  if (tip) {
+    const after = overlayProgram(program, abs);
+    return { errors: typeErrors(after, root), files: after.getSourceFiles().filter((f) => !f.isDeclarationFile).length };
   }
-  const errors: TypeError[] = [];
-  for (const d of diags) {
-    if (d.category !== ts.DiagnosticCategory.Error) continue;
-    const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
-    if (d.file && d.start !== undefined) {
-      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      errors.push({ file: relative(root, d.file.fileName).split(sep).join('/'), line: line + 1, column: character + 1, message });
-    } else errors.push({ file: '', line: 0, column: 0, message });
-  }
-  return { errors, files: files.size };
+  const r = checker.check(abs);
+  return { errors: toTypeErrors(r.diagnostics, root), files: r.checked.length };
 }
 
 /** CPU milliseconds of this process since `since` (the check's own cost on a busy machine). */
@@ -135,13 +99,14 @@ export interface BuildTreesOptions {
 
 /**
  * The tree after every step. A tree that does not type-check is kept out (`typecheck.ok`
- * false): its changes go into the next step that does, and the type-check of the following
- * trees is taken against the last good one.
+ * false): its changes go into the next step that does (`changed` is taken against the last
+ * good tree). Every check gives the errors of the whole tree, whatever the trees before it.
  */
 export async function buildTrees(program: ts.Program, root: string, steps: StepSpec[], opts: BuildTreesOptions): Promise<StepTree[]> {
   const out: StepTree[] = [];
   let good: TreeTexts = new Map();
   const full = relTexts(root, opts.oneShot);
+  const checker = new IncrementalChecker(program);
   for (const [i, step] of steps.entries()) {
     const t0 = performance.now();
     const last = i === steps.length - 1;
@@ -161,8 +126,7 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
     const tree: StepTree = { step, texts, report, changed, empty: changed.length === 0, typecheck: { ok: true, errors: 0, files: 0, ms: 0, cpuMs: 0 }, planMs: t1 - t0 };
     if (!tree.empty) {
       const c0 = process.cpuUsage();
-      const abs = new Map([...texts].map(([f, t]) => [`${root}/${f}`, t] as const));
-      const { errors, files } = errorsIn(overlayProgram(program, abs), root, new Set(changed), last);
+      const { errors, files } = errorsIn(checker, program, root, texts, last);
       tree.typecheck = { ok: errors.length === 0, errors: errors.length, ...(errors[0] ? { first: formatError(errors[0]) } : {}), files, ms: performance.now() - t1, cpuMs: cpuMs(c0) };
       if (tree.typecheck.ok) good = texts;
     }

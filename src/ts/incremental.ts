@@ -37,42 +37,43 @@ export class IncrementalChecker {
 
   /**
    * The diagnostics of `base` with `texts` (absolute file -> content) overlaid. The first call
-   * checks every file once; later calls re-check only what the change since the previous call
-   * can have affected.
+   * checks every file (the base itself is never checked); later calls re-check only what the
+   * change since the previous call can have affected.
    */
   check(texts: Map<string, string>): IncrementalResult {
-    const previous = this.builder ?? this.start();
-    const program = versioned(overlayProgram(this.base, texts, { oldProgram: previous.getProgram() }));
-    const builder = ts.createSemanticDiagnosticsBuilderProgram(program, builderHost, previous);
+    let builder: ts.SemanticDiagnosticsBuilderProgram;
+    if (this.builder) {
+      const program = versioned(overlayProgram(this.base, texts, { oldProgram: this.builder.getProgram() }));
+      builder = ts.createSemanticDiagnosticsBuilderProgram(program, builderHost, this.builder);
+    } else {
+      // Two programs of the same files (the second reuses the first's): see primed().
+      const twin = versioned(overlayProgram(this.base, texts));
+      builder = primed(versioned(overlayProgram(this.base, texts, { oldProgram: twin })), twin);
+    }
     const result = collect(builder);
     this.builder = builder;
     return result;
   }
+}
 
-  /** The full check of the base (the state every later check is relative to). */
-  baseline(): IncrementalResult {
-    return collect(this.start());
-  }
-
-  /**
-   * The base's builder state, with every file's declaration shape recorded. A builder made
-   * without an old state compares shapes against nothing on the first change (and re-checks
-   * every importer of every file changed for the first time); so the state is made twice: once
-   * with placeholder versions, then with the real ones, which makes every file "changed" once,
-   * and checking them records each file's shape as it goes.
-   */
-  private start(): ts.SemanticDiagnosticsBuilderProgram {
-    if (this.builder) return this.builder;
-    const program = this.base;
-    const files = program.getSourceFiles() as Array<ts.SourceFile & { version?: string }>;
-    const kept = files.map((sf) => sf.version);
-    for (const sf of files) sf.version = '';
-    const seed = ts.createSemanticDiagnosticsBuilderProgram(program, builderHost);
+/**
+ * A builder state for a first program that records every file's declaration shape as it checks
+ * it. A builder made without an old state records no shapes, so the next change would compare
+ * against nothing and re-check every importer of each file changed for the first time. So the
+ * state is made on top of a seed state of `twin` (the same files; TypeScript hands back the old
+ * builder for the same program object) whose versions are placeholders: every file is then
+ * "changed" once, and checking them all records each file's shape.
+ */
+function primed(program: ts.Program, twin: ts.Program): ts.SemanticDiagnosticsBuilderProgram {
+  const files = twin.getSourceFiles() as Array<ts.SourceFile & { version?: string }>;
+  const kept = files.map((sf) => sf.version);
+  for (const sf of files) sf.version = '';
+  try {
+    const seed = ts.createSemanticDiagnosticsBuilderProgram(twin, builderHost);
     for (const [i, sf] of files.entries()) sf.version = kept[i];
-    versioned(program);
-    this.builder = ts.createSemanticDiagnosticsBuilderProgram(program, builderHost, seed);
-    collect(this.builder);
-    return this.builder;
+    return ts.createSemanticDiagnosticsBuilderProgram(program, builderHost, seed);
+  } finally {
+    for (const [i, sf] of files.entries()) sf.version = kept[i];
   }
 }
 
@@ -93,7 +94,8 @@ function collect(builder: ts.SemanticDiagnosticsBuilderProgram): IncrementalResu
   for (;;) {
     const next = builder.getSemanticDiagnosticsOfNextAffectedFile();
     if (!next) break;
-    if (next.affected !== program) checked.push((next.affected as ts.SourceFile).fileName);
+    const sf = next.affected as ts.SourceFile;
+    if (next.affected !== program && !program.isSourceFileDefaultLibrary(sf)) checked.push(sf.fileName);
   }
   diags.push(...builder.getSemanticDiagnostics());
   const o = program.getCompilerOptions();
