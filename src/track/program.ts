@@ -9,18 +9,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { posix, relative } from 'node:path';
-import { getLibFiles } from '@ts-morph/common';
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
-
-/** Same place project.ts puts ts-morph's bundled lib files. */
-const LIB_DIR = '/__memdesc__/typescript/lib';
-let libTexts: Map<string, string> | undefined;
-function libText(fileName: string): string | undefined {
-  if (!fileName.startsWith(`${LIB_DIR}/`)) return undefined;
-  libTexts ??= new Map(getLibFiles().map((f) => [f.fileName, f.text]));
-  return libTexts.get(fileName.slice(LIB_DIR.length + 1));
-}
+import { compilerHost, LIB_DIR, libText } from '../ts/programs.ts';
 
 /**
  * Why a commit has no project to analyze (no tsconfig.json, an invalid one, no TypeScript files):
@@ -221,16 +212,13 @@ export class ProgramBuilder {
       this.optionsKey = optionsKey;
     }
 
+    // Lib files never come here: the host hands out its shared parsed copies (ids: below).
     const getSourceFile = (fileName: string, lang: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile | undefined => {
       const fmt = typeof lang === 'object' ? `${lang.languageVersion}/${lang.impliedNodeFormat ?? ''}` : String(lang);
       let id: string;
       let text: () => string | undefined;
-      const lib = libText(fileName);
-      const r = lib === undefined ? this.rel(fileName) : undefined;
-      if (lib !== undefined) {
-        id = 'lib';
-        text = () => lib;
-      } else if (r !== undefined) {
+      const r = this.rel(fileName);
+      if (r !== undefined) {
         const blob = idx.files.get(r);
         if (blob === undefined) return undefined;
         id = blob;
@@ -252,21 +240,18 @@ export class ProgramBuilder {
       }
       return sf;
     };
-    const host: ts.CompilerHost = {
-      getSourceFile,
-      getDefaultLibFileName: (o) => `${LIB_DIR}/${ts.getDefaultLibFileName(o)}`,
-      getDefaultLibLocation: () => LIB_DIR,
-      writeFile: () => {},
-      getCurrentDirectory: () => projectAbs,
-      getCanonicalFileName: (f) => f,
-      useCaseSensitiveFileNames: () => true,
-      getNewLine: () => '\n',
-      fileExists,
-      readFile,
-      directoryExists,
-      getDirectories: (d) => entries(d).directories,
-      realpath: (p) => (this.rel(p) !== undefined || libText(p) !== undefined ? p : ts.sys.realpath?.(p) ?? p),
-    };
+    const host = compilerHost(cfg.options, {
+      cwd: projectAbs,
+      caseSensitive: true,
+      files: {
+        fileExists,
+        readFile,
+        directoryExists,
+        getDirectories: (d) => entries(d).directories,
+        realpath: (p) => (this.rel(p) !== undefined ? p : ts.sys.realpath?.(p) ?? p),
+      },
+      sourceFile: getSourceFile,
+    });
     const program = ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host, ...(this.oldProgram ? { oldProgram: this.oldProgram } : {}) });
     this.oldProgram = program;
     // Files reused from oldProgram were not asked for again: give them their ids too.

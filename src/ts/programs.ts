@@ -33,6 +33,8 @@ export interface HostOptions {
   files?: FileSource;
   /** Current directory (default: the process's). */
   cwd?: string;
+  /** File names are case-sensitive whatever the platform (track: paths of a git tree). */
+  caseSensitive?: boolean;
   /**
    * A parsed file for `fileName`, or undefined to parse it from `files`: lets a caller reuse
    * parsed files (overlays, track's per-blob cache). Not asked for lib files.
@@ -76,6 +78,12 @@ export function compilerHost(options: ts.CompilerOptions, h: HostOptions = {}): 
     const cwd = h.cwd;
     host.getCurrentDirectory = () => cwd;
   }
+  if (h.caseSensitive) {
+    host.useCaseSensitiveFileNames = () => true;
+    host.getCanonicalFileName = (f) => f;
+  }
+  // memdesc never emits: a program that tried would write nothing.
+  host.writeFile = () => {};
   host.getDefaultLibLocation = () => LIB_DIR;
   host.getDefaultLibFileName = (o) => `${LIB_DIR}/${ts.getDefaultLibFileName(o)}`;
   if (files) {
