@@ -88,7 +88,11 @@ export class Classifier {
     else {
       const ok = kindsOf(ownerItems);
       if (ok.length > 1) return unknown([`conflicting owner evidence: ${sentences(ownerItems)}`], hopsOf(ownerItems));
-      if (ok.length === 1) decided = { kind: ok[0]!, items: ownerItems, confidence: 'owner-hint', weaker: [] };
+      if (ok.length === 1) {
+        // Reported as what it is: the spec's list, not the code.
+        const items = ownerItems.map((x) => ({ ...x, sentence: `owner hint (no code evidence): ${x.sentence}` }));
+        decided = { kind: ok[0]!, items, confidence: 'owner-hint', weaker: [] };
+      }
     }
     if (decided) {
       const k = decided.kind;

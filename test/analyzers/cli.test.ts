@@ -94,6 +94,10 @@ describe('memdesc analyze: reports', () => {
     expect(loc.artifactLocation).toEqual({ uri: 'test/fixtures/analyzer/other-codebase/src/cache.ts', uriBaseId: '%SRCROOT%' });
     expect(loc.region).toEqual({ startLine: 12, startColumn: 5 });
     for (const r of run0.results) expect(run0.tool.driver.rules[r.ruleIndex].id).toBe(r.ruleId);
+    // rank follows how the kind was decided; the confidence itself is a property.
+    const ranks = run0.results.filter((r: { ruleId: string }) => r.ruleId !== 'memdesc/residue')
+      .map((r: { rank: number; properties: { confidence: string } }) => `${r.properties.confidence} ${r.rank}`);
+    expect([...new Set(ranks)].sort()).toEqual(['guard 90', 'owner-hint 40', 'provenance 85', 'unknown 10']);
   });
 
   it('a corrupted SARIF log fails the schema (the validator is real)', () => {

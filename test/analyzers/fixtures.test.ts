@@ -40,7 +40,7 @@ describe('another codebase with its own spec', () => {
     const byLine = (file: string, line: number) => r.findings.find((f) => f.file === file && f.line === line)!;
     expect(byLine('src/generic.ts', 6).evidence[0]).toBe('guarded by `IsCacheBlob(b)` at src/generic.ts:6');
     expect(byLine('src/generic.ts', 12).evidence[0]).toBe('`nb` comes from `alloc_netbuf()` at src/generic.ts:11');
-    expect(byLine('src/net/buf.ts', 10).evidence[0]).toBe('in src/net/buf.ts, owned by net');
+    expect(byLine('src/net/buf.ts', 10).evidence[0]).toBe('owner hint (no code evidence): in src/net/buf.ts, owned by net');
     expect(byLine('src/cache.ts', 17).evidence[0]).toBe('`obj` has descriptor type `CacheObj`');
   });
 
