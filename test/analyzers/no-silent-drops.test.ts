@@ -39,6 +39,21 @@ describe('no silent drops', () => {
     expect(det.result.wrappers.filter((w) => !w.file.startsWith('include/'))).toEqual([]);
   });
 
+  it('dead code is searched too: after a return, under if (false), in an unused arrow function', () => {
+    const { rows } = run({ 'cases/dead.ts': `
+export function f(page: Page): number {
+  return 0;
+  page.private = 1;
+}
+export function g(page: Page): number { if (false) { return page.index; } return 0; }
+const unused = (page: Page): number => { const x = page.mapping; return x; };` });
+    expect(rows).toEqual([
+      'cases/dead.ts f write private unknown unknown',
+      'cases/dead.ts g read index unknown unknown',
+      'cases/dead.ts unused read mapping unknown unknown',
+    ]);
+  });
+
   it('a caller anywhere makes it a wrapper: the call is the finding, the body is not', () => {
     const { det, rows } = run({ 'mm/zsmalloc.ts': DEFS, 'cases/user.ts': USER });
     expect(rows).toEqual([
