@@ -24,9 +24,10 @@ export interface GuardFact {
   sentence: string;
 }
 
-/** A fact as cond() finds it: where the test was evaluated when it went through a local. */
+/** Records the facts of a condition (an array: alternatives, one of which held) with a sentence. */
 type Add = (cond: ts.Expression | ts.Expression[], truth: boolean, how: (c: string) => string, shown?: ts.Node) => void;
 
+/** A fact as cond() finds it: where the test was evaluated when it went through a local. */
 interface CondFact extends GuardFact {
   since?: ts.Node;
   local?: { name: string; init: string; at: string };
@@ -110,7 +111,8 @@ export class Guards {
       if (tests.length === 1) add(tests[0]!, true, (c) => `in \`case ${c.slice(1, -1)}:\` of \`switch (true)\``);
       else add(tests as ts.Expression[], true, () => `in one of the cases ${tests.map((t) => `\`${shortText(t!, t!.getSourceFile(), 40)}\``).join(', ')} of \`switch (true)\``);
     }
-    const others = ts.isDefaultClause(clause) || tests.includes(undefined) ? clauses.filter((c) => !run.includes(c)) : clauses.slice(0, first);
+    // Default alone: no case matched, so every case was tested. Otherwise only those before the run.
+    const others = run.length === 1 && ts.isDefaultClause(clause) ? clauses.filter((c) => c !== clause) : clauses.slice(0, first);
     for (const o of others) if (ts.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of \`switch (true)\` did not match`);
   }
 

@@ -67,6 +67,24 @@ export function f(page: Page): number {
   return 0;
 }`,
     expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: 'one of slab, ptdesc' }] },
+    { name: 'switch: in default every case failed (rules out the owner hint)', file: 'mm/slab.ts', code: `
+export function f(page: Page): number {
+  switch (true) {
+    case PageSlab(page): return 0;
+    default: return page.index;
+  }
+}`,
+    expect: [{ field: 'index', access: 'read', kind: U, confidence: U, evidence: 'in mm/slab.ts, owned by slab, but after `case PageSlab(page):` of `switch (true)` did not match' }] },
+    { name: 'switch: a run of cases ending in default knows only the cases before it failed', file: 'arch/x86/mm/pgtable.ts', code: `
+export function g(page: Page, x: boolean): number {
+  switch (true) {
+    case x: return 0;
+    case PageBuddy(page):
+    default: return page.private;
+    case PageTable(page): return 1;
+  }
+}`,
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: 'owner-hint' }] },
     { name: 'switch: twin, default only rules kinds out', code: `
 export function f(page: Page): number { switch (true) { case PageSlab(page): return 0; default: return page.index; } }`,
     expect: [{ field: 'index', access: 'read', kind: U, confidence: U }] },
