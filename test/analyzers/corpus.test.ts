@@ -6,18 +6,20 @@
 import { relative } from 'node:path';
 import { ts } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
-import { analyzeProgram } from '../../src/analyzers/analyze.ts';
+import { analyzeDetailed } from '../../src/analyzers/analyze.ts';
+import { renderExplain, sitesAt } from '../../src/analyzers/explain.ts';
 import { matchAnyPath } from '../../src/analyzers/glob.ts';
 import { loadProgram } from '../../src/analyzers/project.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { Finding } from '../../src/model/findings.ts';
 import { reverseFieldMap } from '../../src/model/spec.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
-import { GOLDEN_COUNTS, NON_PAGE_OWNERS, SITE_LABELS, STAGE0_FIELDS, WRAPPER_DEFS } from './corpus-labels.ts';
+import { GOLDEN_CONFIDENCE, GOLDEN_COUNTS, NON_PAGE_OWNERS, SITE_LABELS, STAGE0_FIELDS, WRAPPER_DEFS } from './corpus-labels.ts';
 
 const spec = builtinSpec();
 const { program, root } = loadProgram(BUNDLED_CORPUS);
-const result = analyzeProgram(program, root, { spec });
+const detailed = analyzeDetailed(program, root, { spec });
+const result = detailed.result;
 
 /** kind -> field -> count, zero entries left out. */
 function countByKindField(rows: Array<{ kind: string; field: string }>): Record<string, Record<string, number>> {
@@ -133,6 +135,27 @@ describe('corpus precision / recall on hand-labelled sites', () => {
   it('reports nothing in files without labelled sites', () => {
     const stray = result.findings.filter((f) => !(f.file in SITE_LABELS));
     expect(stray.map((f) => `${f.file}:${f.line} ${f.field} ${f.kind}`)).toEqual([]);
+  });
+});
+
+describe('corpus: how each kind was decided', () => {
+  it('every finding says how it was decided; the summary counts them', () => {
+    const counts: Record<string, number> = {};
+    for (const f of result.findings) counts[f.confidence] = (counts[f.confidence] ?? 0) + 1;
+    expect(counts).toEqual(Object.fromEntries(Object.entries(GOLDEN_CONFIDENCE).filter(([, n]) => n > 0)));
+    expect(result.summary.byConfidence).toEqual(GOLDEN_CONFIDENCE);
+    for (const f of result.findings) expect(f.confidence === 'unknown', `${f.file}:${f.line}`).toBe(f.kind === 'unknown');
+  });
+
+  it('--explain works for every finding: its site alone, a chain of located hops', () => {
+    for (const s of detailed.sites) {
+      const f = s.finding;
+      const got = sitesAt(detailed.sites, { file: f.file, line: f.line, column: f.column }, root, root);
+      expect(got, `${f.file}:${f.line}:${f.column}`).toEqual([s]);
+      expect(s.chain!.length, `${f.file}:${f.line}`).toBeGreaterThan(0);
+      for (const h of s.chain!) expect(h.at, `${f.file}:${f.line}: ${h.text}`).toMatch(/^[^:]+\.ts:\d+$/);
+      expect(renderExplain(got)).toContain(`${f.file}:${f.line}:${f.column}: ${f.kind} (confidence: ${f.confidence})`);
+    }
   });
 });
 
