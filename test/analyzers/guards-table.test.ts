@@ -196,6 +196,10 @@ export function f(): number { const p = alloc_slab_page(0); const q = alloc_slab
       { field: 'index', access: 'read', kind: 'slab', confidence: 'provenance' },
       { field: 'private', access: 'read', kind: U, confidence: U, evidence: 'conflicting code evidence' },
     ] },
+    { name: 'a guard in the callee against what every caller passes: unknown with both sides', code: `
+function chk(p: Page): number { if (PageTable(p)) return p.private; return 0; }
+export function f(): number { return chk(alloc_slab_page(0)); }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: '(ptdesc), but `p` comes from `alloc_slab_page()`' }] },
   ],
 };
 
