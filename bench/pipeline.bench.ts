@@ -9,7 +9,9 @@
  *     not weigh the tip's full run (the verify figure) over a dozen patches instead of 114.
  *   - `npm start` (opt-in: MEMDESC_BENCH_START=1, it takes minutes): `node bin/memdesc.mjs start
  *     --out TMP` (what `npm start` runs), the whole process ÷ tsc; its own series line gives the
- *     series per patch of the full run (the tip's full run included), recorded as a second row.
+ *     series per patch of the full run (the tip's full run included), recorded as a second row;
+ *     and track (cold and warm, against one cold analysis) on the series history it made, the
+ *     issue's track figure (track.bench.ts measures its own 100-commit history in any case).
  *
  * `npm run bench -- pipeline` runs only this section (and the anchor and summary).
  */
@@ -18,6 +20,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anchor, record, vsTsc } from './anchor.ts';
+import { seriesRows } from './track.bench.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CORPUS = join(ROOT, 'corpus');
@@ -81,11 +84,15 @@ function wholeStart(tmp: string): string[] {
     });
   }
   startLog = r.stdout;
+  // The issue's track figure is on this history: the series start just made (base + every patch).
+  trackLog = seriesRows(join(tmp, 'out', 'corpus'));
   return rows;
 }
 
 /** What the measured `memdesc start` printed (its summary and status table), shown under the table. */
 let startLog: string | undefined;
+/** track (cold, warm) on that series' history, as the track section measures its own. */
+let trackLog: string[] | undefined;
 
 export function pipelineBenches(): string {
   anchor();
@@ -100,6 +107,7 @@ export function pipelineBenches(): string {
       'its per-patch figure is an upper bound of the full series\'. ' +
       (start ? '' : '`npm start` itself is opt-in: MEMDESC_BENCH_START=1 (minutes). '), '',
       '| run | patches | wall | per patch | ÷ tsc | phases |', '|---|---:|---:|---:|---:|---|', ...rows,
+      ...(trackLog ? ['', '### track on the series `npm start` made', '', ...trackLog] : []),
       ...(startLog ? ['', 'What that `memdesc start` printed:', '', '```', startLog.trimEnd(), '```'] : [])].join('\n');
   } finally {
     rmSync(tmp, { recursive: true, force: true });

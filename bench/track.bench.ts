@@ -167,7 +167,7 @@ export function trackBenches(): string {
  * at HEAD, the tip tracked. Building one takes minutes, so the bench only measures one it is given;
  * the repository is only read (the track cache goes to a temporary directory).
  */
-function seriesRows(repo: string): string[] {
+export function seriesRows(repo: string): string[] {
   const cacheDir = mkdtempSync(join(tmpdir(), 'memdesc-track-bench-'));
   try {
     const analyses = [run('analyze', repo, cacheDir), run('analyze', repo, cacheDir), run('analyze', repo, cacheDir)].sort((a, b) => a.cpuMs - b.cpuMs);
