@@ -1,20 +1,31 @@
 /**
  * The type-check part of `memdesc series --all` on the bundled corpus, without git or the
- * simulation: the one-shot plan, the series' steps, then buildTrees() (plan + type-check of every
- * step's tree). Prints the type-check time per step (CPU of this process, which does nothing else
- * meanwhile, and wall) and the files re-checked per step, next to the planning time.
+ * simulation: the series' steps are planned (buildTrees), then every non-empty step's tree is
+ * type-checked twice over, in the same process: from scratch (a new program and checker per
+ * step, what every step cost before incremental checking) and incrementally
+ * (src/ts/incremental.ts, each program from the previous one). CPU time of this process (the
+ * machine is shared; wall time mostly measures waiting for a core). The two must find the same
+ * errors at every step, or the bench fails.
  * Run with `npm run bench -- series`.
  */
 import { join } from 'node:path';
 import { analyzeDetailed } from '../src/analyzers/analyze.ts';
 import { loadProgram } from '../src/analyzers/project.ts';
 import { builtinSpec } from '../src/model/builtin.ts';
+import { formatError, toTypeErrors, typeErrors } from '../src/rewrite/check.ts';
 import { selectKinds } from '../src/rewrite/kinds.ts';
 import { planConversion } from '../src/rewrite/plan.ts';
-import { buildTrees, seriesSteps, type StepTree } from '../src/series/steps.ts';
+import { buildTrees, seriesSteps } from '../src/series/steps.ts';
 import { planUnits } from '../src/series/units.ts';
+import { IncrementalChecker } from '../src/ts/incremental.ts';
+import { overlayProgram } from '../src/ts/programs.ts';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
+
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
 
 export async function seriesBenches(): Promise<string> {
   const spec = builtinSpec();
@@ -24,29 +35,35 @@ export async function seriesBenches(): Promise<string> {
   const units = planUnits(analyzeDetailed(program, root, { spec }), kinds, one.report);
   const retires = one.report.retired.helpers.length + one.report.retired.members.length > 0;
   const steps = seriesSteps(kinds, units, retires);
-  // CPU time of the type-check alone: sampled around it inside onTree's view of each step.
-  let cpu = 0;
-  let mark = process.cpuUsage();
-  const trees: StepTree[] = await buildTrees(program, root, steps, {
-    spec, oneShot: one,
-    onTree: () => {
-      const c = process.cpuUsage(mark);
-      cpu += (c.user + c.system) / 1000;
-      mark = process.cpuUsage();
-    },
+  const trees = (await buildTrees(program, root, steps, { spec, oneShot: one })).filter((t) => !t.empty);
+  const inSeries = trees.reduce((s, t) => s + t.typecheck.cpuMs, 0);
+  const overlays = trees.map((t) => new Map([...t.texts].map(([f, x]) => [`${root}/${f}`, x] as const)));
+
+  let c = cpuMs();
+  const scratch = overlays.map((texts) => typeErrors(overlayProgram(program, texts), root).map(formatError).sort());
+  const scratchMs = cpuMs() - c;
+  c = cpuMs();
+  const checker = new IncrementalChecker(program);
+  const files: number[] = [];
+  const incremental = overlays.map((texts) => {
+    const r = checker.check(texts);
+    files.push(r.checked.length);
+    return toTypeErrors(r.diagnostics, root).map(formatError).sort();
   });
-  const real = trees.filter((t) => !t.empty);
-  const tc = real.reduce((s, t) => s + t.typecheck.ms, 0);
-  const plan = trees.reduce((s, t) => s + t.planMs, 0);
-  const tcCpu = real.reduce((s, t) => s + t.typecheck.cpuMs, 0);
-  const files = real.map((t) => t.typecheck.files).sort((a, b) => a - b);
-  const med = files[Math.floor(files.length / 2)] ?? 0;
-  const failed = real.filter((t) => !t.typecheck.ok).length;
-  return ['## series --all on the corpus: type-check per step (no git, no simulation)', '',
-    '| steps (non-empty) | type-check wall s, total / per step | type-check CPU s, total / per step | plan wall s, per step | CPU s per step (plan + check) | files re-checked per step: median / max | trees not type-checking |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
-    `| ${trees.length} (${real.length}) | ${(tc / 1000).toFixed(1)} / ${(tc / real.length / 1000).toFixed(3)} | ${(tcCpu / 1000).toFixed(1)} / ${(tcCpu / real.length / 1000).toFixed(3)} | ${(plan / trees.length / 1000).toFixed(3)} | ` +
-    `${(cpu / trees.length / 1000).toFixed(3)} | ${med} / ${files.at(-1) ?? 0} | ${failed} |`].join('\n');
+  const incMs = cpuMs() - c;
+  for (const [i, e] of incremental.entries()) {
+    if (JSON.stringify(e) !== JSON.stringify(scratch[i])) throw new Error(`step ${i + 1}: incremental errors ${JSON.stringify(e)} differ from a full check's ${JSON.stringify(scratch[i])}`);
+  }
+  const sorted = files.slice(1).sort((a, b) => a - b);
+  const n = trees.length;
+  const per = (ms: number) => (ms / n / 1000).toFixed(3);
+  return ['## series --all on the corpus: type-check per step (no git, no simulation; CPU s of this process)', '',
+    `${n} non-empty steps of ${steps.length}; the same errors from both at every step (${scratch.filter((e) => e.length > 0).length} trees with errors).`, '',
+    '| check | CPU s, all steps | CPU s per step | files re-checked per step (after the first): median / max |',
+    '|---|---:|---:|---:|',
+    `| from scratch (a new program and checker per step) | ${(scratchMs / 1000).toFixed(1)} | ${per(scratchMs)} | all |`,
+    `| incremental (src/ts/incremental.ts) | ${(incMs / 1000).toFixed(1)} | ${per(incMs)} | ${sorted[Math.floor(sorted.length / 2)] ?? 0} / ${sorted.at(-1) ?? 0} |`,
+    `| as buildTrees runs it (incremental, tip from scratch) | ${(inSeries / 1000).toFixed(1)} | ${per(inSeries)} | |`].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${await seriesBenches()}\n`);
