@@ -6,7 +6,8 @@
 import { relative } from 'node:path';
 import { CheckFailed, InputError } from '../errors.ts';
 import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
-import { formatError, overlayProgram, typeErrors } from './check.ts';
+import { formatError, typeErrors } from './check.ts';
+import { overlayProgram } from '../ts/programs.ts';
 import { unifiedDiff } from './diff.ts';
 import { planConversion, type ConvertOptions, type ConvertPlan } from './plan.ts';
 import { recover, writeAll, type Recovery } from './staging.ts';

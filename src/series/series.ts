@@ -256,7 +256,8 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
         if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
       }
       const verification = results.get(g.indices[g.indices.length - 1]!) ?? 'not verified: no simulation';
-      const verdict = `type-check passed (${t.typecheck.files} files checked); ${verdictText(verification)}`;
+      // Files whose diagnostics were computed for this tree (the rest carried over: src/ts/incremental.ts).
+      const verdict = `type-check passed (${t.typecheck.files} file${t.typecheck.files === 1 ? '' : 's'} checked); ${verdictText(verification)}`;
       const changed = [...files.keys()].sort();
       const msg = commitMessage(g.trees, prevReport, m, changed, verdict, g.carried.map((c) => `${label(c.index)}: ${c.reason}`));
       const sha = commit(repo, files, msg);

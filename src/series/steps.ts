@@ -8,8 +8,9 @@
  */
 import { relative, sep } from 'node:path';
 import type { ts } from '@ts-morph/common';
-import { formatError, overlayProgram, toTypeErrors, typeErrors, type TypeError } from '../rewrite/check.ts';
+import { formatError, toTypeErrors, typeErrors, type TypeError } from '../rewrite/check.ts';
 import { IncrementalChecker } from '../ts/incremental.ts';
+import { overlayProgram } from '../ts/programs.ts';
 import { planConversion, type ConvertPlan, type ConvertReport } from '../rewrite/plan.ts';
 import type { KindPlan } from '../rewrite/kinds.ts';
 import type { Spec } from '../model/spec.ts';
