@@ -120,12 +120,18 @@ describe('IncrementalChecker against a full check, random edit sequences', () =>
       BASE['c.ts']!,
       "import { use } from './b.ts';\nexport const total = use();\n",
       "import { use, k } from './b.ts';\nexport const total: number = use() + k;\n",
+      // Resolves only while dep.ts exists: its errors change with no edit of its own.
+      "import { alone } from './dep.ts';\nexport const total: number = alone;\n",
     ],
-    'd.ts': [
+    'dep.ts': [
       '',
-      "import { total } from './c.ts';\nexport const twice: number = total * 2;\n",
-      "import { alone } from './other.ts';\nexport const y: string = alone(1);\n",
+      "import { total } from './c.ts';\nexport const twice: number = total * 2;\nexport const alone = 1;\n",
+      "import { alone as a } from './other.ts';\nexport const alone: string = a(1);\n",
+      "export { alone } from './other.ts';\n",
     ],
+    // A script (no import or export): its declarations are global.
+    'glob.ts': ['', 'var G = 1;\n', 'var G = "one";\n'],
+    'other.ts': [BASE['other.ts']!, `${BASE['other.ts']!}export const g: number = G;\n`],
   };
   const files = Object.keys(variants);
   const treeArb = fc.tuple(...files.map((f) => fc.nat({ max: variants[f]!.length - 1 })));
@@ -133,19 +139,19 @@ describe('IncrementalChecker against a full check, random edit sequences', () =>
 
   it(`every step's errors equal a from-scratch check's (seed ${seed}; FC_SEED=N to replay)`, () => {
     const { program, root } = loadProgram(writeTree(BASE));
-    fc.assert(fc.property(fc.array(treeArb, { minLength: 1, maxLength: 5 }), (trees) => {
+    fc.assert(fc.property(fc.array(treeArb, { minLength: 1, maxLength: 6 }), (trees) => {
       const checker = new IncrementalChecker(program);
       for (const pick of trees) {
         const texts: Record<string, string> = {};
         for (const [i, f] of files.entries()) {
           const t = variants[f]![pick[i]!]!;
-          // d.ts variant 0: the file does not exist; others: the base text is no overlay.
+          // '': the file does not exist (dep.ts, glob.ts); the base text is no overlay.
           if (t !== '' && t !== BASE[f]) texts[f] = t;
         }
         const got = toTypeErrors(checker.check(abs(root, texts)).diagnostics, root).map(formatError).sort();
         expect(got).toEqual(fullCheck(BASE, texts));
       }
-    }), { seed, numRuns: 12 });
+    }), { seed, numRuns: 20 });
   });
 });
 
