@@ -221,7 +221,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
         const what = `${t.step.role}${t.step.unit ? ` ${t.step.unit.names.join(', ')}` : t.step.kind ? ` ${t.step.kind}` : ''}`;
         await opts.onStep?.(i + 1, steps.length, what);
         progress(`  step ${i + 1}/${steps.length} ${what}: ` +
-          (t.empty ? 'no change' : t.typecheck.ok ? `type-checks (${t.typecheck.files} files, ${secs(t.typecheck.ms)})` : `does not type-check (${t.typecheck.first})`));
+          (t.empty ? 'no change' : t.typecheck.ok ? `type-checks (${t.typecheck.files} file${t.typecheck.files === 1 ? '' : 's'} checked, ${secs(t.typecheck.ms)})` : `does not type-check (${t.typecheck.first})`));
         // Let the verifier's child processes be served while planning goes on.
         await new Promise<void>((r) => setImmediate(r));
       },
