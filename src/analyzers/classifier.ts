@@ -75,9 +75,26 @@ export class Classifier {
     const unknown = (evidence: string[], chain: Hop[]): Classification => ({ kind: UNKNOWN_KIND, evidence, confidence: 'unknown', chain });
 
     const gk = kindsOf(guardItems);
-    const pk = kindsOf(provItems);
+    let pk = kindsOf(provItems);
     if (gk.length > 1) return unknown([`conflicting guard evidence: ${sentences(guardItems)}`], hopsOf(guardItems));
-    if (pk.length > 1) return unknown([`conflicting provenance evidence: ${sentences(provItems)}`], hopsOf(provItems));
+    // Pages of several kinds reach the site (callers disagree, definitions disagree): only guards
+    // picking one of them decide; otherwise the site is unknown, each kind listed.
+    let narrowed: string | undefined;
+    const rest = pk.filter((k) => !excluded.has(k));
+    if (pk.length > 1 && gk.length === 0 && rest.length === 1) {
+      // Negative guards rule out all kinds but one: `if (PageSlab(page)) return;` with slab and ptdesc callers.
+      const why = pk.filter((k) => k !== rest[0]).map((k) => excluded.get(k)!.sentence);
+      narrowed = `pages of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}), and ${[...new Set(why)].join('; ')}: only ${rest[0]} remains`;
+      provItems.splice(0, provItems.length, ...provItems.filter((x) => x.kind === rest[0]));
+    } else if (pk.length > 1) {
+      if (gk.length !== 1 || !pk.includes(gk[0]!)) {
+        const guard = gk.length === 1 ? `${sentences(guardItems)} (${gk[0]}), but ` : '';
+        return unknown([`conflicting ${guard ? 'code' : 'provenance'} evidence: ${guard}${sentences(provItems)}`], [...hopsOf(guardItems), ...hopsOf(provItems)]);
+      }
+      narrowed = `pages of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}): the guard keeps ${gk[0]}`;
+      provItems.splice(0, provItems.length, ...provItems.filter((x) => x.kind === gk[0]));
+    }
+    pk = kindsOf(provItems);
     if (gk.length === 1 && pk.length === 1 && gk[0] !== pk[0]) {
       return unknown([`conflicting code evidence: ${sentences(guardItems)} (${gk[0]}), but ${sentences(provItems)} (${pk[0]})`],
         [...hopsOf(guardItems), ...hopsOf(provItems)]);
@@ -106,6 +123,7 @@ export class Classifier {
         evidence.push(c.sentence);
         chain.push({ text: c.sentence, at: c.at });
       }
+      if (narrowed) evidence.push(narrowed);
       for (const x of decided.weaker) {
         const overridden = x.kind !== k;
         evidence.push(overridden ? `overrides: ${x.sentence}` : `also ${x.sentence}`);

@@ -238,14 +238,15 @@ export class Provenance {
     }
     if (callers === 0) return NONE;
     const m = merge(results);
-    if (m.kinds.size === 1) {
-      const n = callers === 1 ? '1 caller' : `${callers} callers`;
-      const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
-      const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`}`, at: this.ctx.at(fn.getSourceFile(), param) });
-      for (const o of r.kinds.values()) o.callgraph = true;
-      return r;
-    }
-    return NONE;
+    if (m.kinds.size === 0) return NONE;
+    // Callers passing pages of several kinds are kept as a conflict: the classifier reports the
+    // site unknown with each kind and where it comes from, rather than letting an owner hint decide.
+    const n = callers === 1 ? '1 caller' : `${callers} callers`;
+    const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
+    const agree = m.kinds.size > 1 ? `its ${n} pass pages of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
+    const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${agree}`, at: this.ctx.at(fn.getSourceFile(), param) });
+    for (const o of r.kinds.values()) o.callgraph = true;
+    return r;
   }
 }
 

@@ -104,7 +104,7 @@ export function f(): void { helper(alloc_slab_page(1)); const q = alloc_slab_pag
     { name: 'through a parameter: callers disagree', code: `
 function helper2(p: Page): void { p.index = 0; p.mapping = 0; }
 export function f(): void { helper2(alloc_slab_page(1)); helper2(pte_alloc_one(0)); }`,
-    expect: [{ field: 'index', access: 'write', kind: 'unknown' }, { field: 'mapping', access: 'write', kind: 'unknown' }] },
+    expect: [{ field: 'index', access: 'write', kind: 'unknown', evidence: 'conflicting provenance evidence' }, { field: 'mapping', access: 'write', kind: 'unknown' }] },
     { name: 'through a parameter: a guard at the call site', code: `
 function helper3(p: Page): void { p.private = 0; p.index = 0; }
 export function f(p: Page): void { if (PageTable(p)) helper3(p); }`,

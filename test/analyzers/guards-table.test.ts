@@ -200,6 +200,33 @@ export function f(): number { const p = alloc_slab_page(0); const q = alloc_slab
 function chk(p: Page): number { if (PageTable(p)) return p.private; return 0; }
 export function f(): number { return chk(alloc_slab_page(0)); }`,
     expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: '(ptdesc), but `p` comes from `alloc_slab_page()`' }] },
+    { name: 'callers passing two kinds beat the owner hint: unknown with both', file: 'mm/vmalloc.ts', code: `
+function vm_helper(p: Page): number { const v = p.private; return v + 1; }
+export function f(): number { return vm_helper(alloc_slab_page(0)) + vm_helper(pte_alloc_one(0)); }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: 'conflicting provenance evidence: `p` comes from `alloc_slab_page()`' }] },
+    { name: 'callers of two kinds narrowed by a guard in the callee', code: `
+function two(p: Page): number {
+  if (PageSlab(p)) return p.index;
+  if (PageTable(p)) return 0;
+  return p.private;
+}
+export function f(): number { return two(alloc_slab_page(0)) + two(pte_alloc_one(0)); }`,
+    expect: [
+      { field: 'index', access: 'read', kind: 'slab', confidence: G, evidence: 'pages of slab, ptdesc reach `p`' },
+      { field: 'private', access: 'read', kind: U, confidence: U },
+    ] },
+    { name: 'callers of two kinds, an early exit rules one out', code: `
+function other(p: Page): number {
+  if (PageSlab(p)) return 0;
+  const v = p.private;
+  return v;
+}
+export function f(): number { return other(alloc_slab_page(0)) + other(pte_alloc_one(0)); }`,
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: 'callgraph', evidence: 'only ptdesc remains' }] },
+    { name: 'callers of two kinds, a guard for a third kind: unknown', code: `
+function third(p: Page): number { if (PageBuddy(p)) return p.private; return 0; }
+export function f(): number { return third(alloc_slab_page(0)) + third(pte_alloc_one(0)); }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: 'conflicting code evidence' }] },
   ],
 };
 
