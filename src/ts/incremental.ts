@@ -1,11 +1,11 @@
 /**
  * Type-checking a chain of overlays of one base program (the trees of a series' steps) without
- * checking every file every time. Each program is built from the previous one (`oldProgram`:
- * unchanged files keep their SourceFile), and TypeScript's builder (the affected-files logic of
- * `tsc --watch`) says which files need their semantic diagnostics again: the files whose text
- * changed, and the files importing a file whose declarations changed shape, transitively while
- * shapes keep changing (a file whose exported types are all that changed for its importers).
- * The others keep the previous program's diagnostics. A body-only edit re-checks one file.
+ * checking every file every time. Each program reuses the previous one's parsed files (a file
+ * whose text did not change keeps its SourceFile), and TypeScript's builder (the affected-files
+ * logic of `tsc --watch`) says which files need their semantic diagnostics again: the files
+ * whose text or module resolution changed, and the files importing a file whose declarations
+ * changed shape, transitively while the importers' own shapes change too. The others keep the
+ * previous program's diagnostics. A body-only edit re-checks one file.
  *
  * The result is the same set of errors a full check of the program gives (test/ts/incremental.test.ts
  * compares them): config, options, syntactic and global diagnostics are taken afresh every
@@ -43,12 +43,12 @@ export class IncrementalChecker {
   check(texts: Map<string, string>): IncrementalResult {
     let builder: ts.SemanticDiagnosticsBuilderProgram;
     if (this.builder) {
-      const program = versioned(overlayProgram(this.base, texts, { oldProgram: this.builder.getProgram() }));
+      const program = versioned(overlayProgram(this.base, texts, { parsed: this.builder.getProgram() }));
       builder = ts.createSemanticDiagnosticsBuilderProgram(program, builderHost, this.builder);
     } else {
       // Two programs of the same files (the second reuses the first's): see primed().
       const twin = versioned(overlayProgram(this.base, texts));
-      builder = primed(versioned(overlayProgram(this.base, texts, { oldProgram: twin })), twin);
+      builder = primed(versioned(overlayProgram(this.base, texts, { parsed: twin })), twin);
     }
     const result = collect(builder);
     this.builder = builder;

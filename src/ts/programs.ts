@@ -122,20 +122,27 @@ const SOURCE = /\.(m|c)?tsx?$/;
 
 export interface OverlayOptions {
   /**
-   * The program to reuse structure and parsed files from (default: `base`): the previous
-   * overlay in a chain, so that a file whose text did not change since keeps its SourceFile.
+   * Parsed files to reuse where the text is the same (default: `base`'s): the previous overlay
+   * in a chain, so that a file whose text did not change since is not parsed again. Program
+   * structure is reused from `base`.
    */
-  oldProgram?: ts.Program;
+  parsed?: ts.Program;
 }
 
 /**
  * The program of `base` with `texts` (absolute file -> content; new files included) overlaid.
- * Every file not in `texts` is base's own SourceFile; a text equal to the one `oldProgram` has
- * for that file keeps oldProgram's SourceFile.
+ * Every file not in `texts` is base's own SourceFile; a text equal to the one `parsed` has for
+ * that file keeps parsed's SourceFile.
  */
 export function overlayProgram(base: ts.Program, texts: Map<string, string>, opts: OverlayOptions = {}): ts.Program {
   const options = base.getCompilerOptions();
-  const old = opts.oldProgram ?? base;
+  // Taken now: the host lives as long as the program, and must not keep `parsed` (a chain of
+  // overlays would keep every program before it alive).
+  const reuse = new Map<string, ts.SourceFile>();
+  for (const [f, t] of texts) {
+    const prev = (opts.parsed ?? base).getSourceFile(f);
+    if (prev && prev.text === t) reuse.set(f, prev);
+  }
   const host = compilerHost(options, {
     files: {
       fileExists: (f) => texts.has(f) || !!base.getSourceFile(f) || ts.sys.fileExists(f),
@@ -148,12 +155,11 @@ export function overlayProgram(base: ts.Program, texts: Map<string, string>, opt
     sourceFile: (f, lang) => {
       const t = texts.get(f);
       if (t === undefined) return base.getSourceFile(f);
-      const prev = old.getSourceFile(f);
-      return prev && prev.text === t ? prev : ts.createSourceFile(f, t, lang, true);
+      return reuse.get(f) ?? ts.createSourceFile(f, t, lang, true);
     },
   });
   const roots = [...base.getRootFileNames()];
   const known = new Set(roots);
   for (const f of texts.keys()) if (!known.has(f) && SOURCE.test(f)) roots.push(f);
-  return ts.createProgram({ rootNames: roots, options, host, oldProgram: old });
+  return ts.createProgram({ rootNames: roots, options, host, oldProgram: base });
 }
