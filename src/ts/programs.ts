@@ -49,7 +49,7 @@ export interface HostOptions {
 const libFiles = new Map<string, ts.SourceFile>();
 
 function parseKey(lang: ts.ScriptTarget | ts.CreateSourceFileOptions): string {
-  return typeof lang === 'object' ? `${lang.languageVersion}/${lang.impliedNodeFormat ?? ''}/${lang.setExternalModuleIndicator ? 'x' : ''}` : String(lang);
+  return typeof lang === 'object' ? `${lang.languageVersion}/${lang.impliedNodeFormat ?? ''}/${lang.jsDocParsingMode ?? ''}/${lang.setExternalModuleIndicator ? 'x' : ''}` : String(lang);
 }
 
 function optionsKey(options: ts.CompilerOptions): string {
@@ -120,6 +120,13 @@ export function diskProgram(cfg: ts.ParsedCommandLine): ts.Program {
 
 const SOURCE = /\.(m|c)?tsx?$/;
 
+/** Whether a parsed file fits a parse request (same target and module format). */
+function sameParse(sf: ts.SourceFile, lang: ts.ScriptTarget | ts.CreateSourceFileOptions): boolean {
+  return typeof lang === 'object'
+    ? sf.languageVersion === lang.languageVersion && sf.impliedNodeFormat === lang.impliedNodeFormat
+    : sf.languageVersion === lang;
+}
+
 export interface OverlayOptions {
   /**
    * Parsed files to reuse where the text is the same (default: `base`'s): the previous overlay
@@ -155,7 +162,8 @@ export function overlayProgram(base: ts.Program, texts: Map<string, string>, opt
     sourceFile: (f, lang) => {
       const t = texts.get(f);
       if (t === undefined) return base.getSourceFile(f);
-      return reuse.get(f) ?? ts.createSourceFile(f, t, lang, true);
+      const r = reuse.get(f);
+      return r && sameParse(r, lang) ? r : ts.createSourceFile(f, t, lang, true);
     },
   });
   const roots = [...base.getRootFileNames()];
