@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli.ts';
 
 // ajv-draft-04 is CommonJS: its class is module.exports and module.exports.default.
@@ -20,20 +21,7 @@ const OTHER = join(FIX, 'other-codebase');
 const OTHER_SPEC = join(OTHER, 'spec.json');
 const BROKEN = join(FIX, 'broken');
 
-let out = '';
-let err = '';
-
-beforeEach(() => {
-  out = '';
-  err = '';
-  process.exitCode = undefined;
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const io = captureOutput();
 
 async function run(...args: string[]): Promise<number> {
   return main(['analyze', ...args]);
@@ -42,27 +30,27 @@ async function run(...args: string[]): Promise<number> {
 describe('memdesc analyze: reports', () => {
   it('prints the kind x field table and file:line:col: sites', async () => {
     expect(await run(OTHER, '--spec', OTHER_SPEC)).toBe(0);
-    const lines = out.split('\n');
+    const lines = io.out.split('\n');
     expect(lines).toContain('kind     link  owner  slot  total');
     expect(lines).toContain('cache     1/2    2/3     -    3/5');
     expect(lines).toContain('net         -      -   3/0    3/0');
     expect(lines).toContain('cells: remaining raw accesses / converted accesses');
     expect(lines).toContain('decided by: guard 1, provenance 7, callgraph 0, owner-hint 3, unknown 2');
-    expect(out).toMatch(/src\/generic\.ts:6:41: cache: read of owner on `b` \[guard\]: guarded by `IsCacheBlob\(b\)` at src\/generic\.ts:6\n/);
-    expect(out).toMatch(/src\/blob\.ts:30:17: wrapper: blob_slot\(\) reads slot of argument 0 \(discovered, 2 call sites\)/);
-    expect(err).toBe('');
+    expect(io.out).toMatch(/src\/generic\.ts:6:41: cache: read of owner on `b` \[guard\]: guarded by `IsCacheBlob\(b\)` at src\/generic\.ts:6\n/);
+    expect(io.out).toMatch(/src\/blob\.ts:30:17: wrapper: blob_slot\(\) reads slot of argument 0 \(discovered, 2 call sites\)/);
+    expect(io.err).toBe('');
   });
 
   it('--kind and --field filter the sites and the table', async () => {
     expect(await run(OTHER, '--spec', OTHER_SPEC, '--kind', 'net', '--field', 'slot', '--json')).toBe(0);
-    const j = JSON.parse(out);
+    const j = JSON.parse(io.out);
     expect(j.findings.map((f: { kind: string }) => f.kind)).toEqual(['net', 'net', 'net']);
     expect(Object.keys(j.summary.byKind)).toEqual(['net']);
   });
 
   it('--json has the keys of the findings schema (docs/schemas/findings.schema.json)', async () => {
     expect(await run(BROKEN, '--json')).toBe(0);
-    const j = JSON.parse(out);
+    const j = JSON.parse(io.out);
     expect(Object.keys(j)).toEqual(['version', 'root', 'spec', 'findings', 'residue', 'wrappers', 'summary']);
     expect(j.version).toBe(1);
     expect(j.root).toBe(BROKEN);
@@ -110,15 +98,15 @@ describe('memdesc analyze: reports', () => {
 describe('memdesc analyze: ratchet', () => {
   it('--fail-on-remaining K exits 1 while K has raw accesses', async () => {
     expect(await run(BROKEN, '--fail-on-remaining', 'buddy', '--no-sites')).toBe(1);
-    expect(err).toBe('memdesc: ratchet: buddy still has 2 raw accesses\n');
-    expect(out).toContain('buddy');
+    expect(io.err).toBe('memdesc: ratchet: buddy still has 2 raw accesses\n');
+    expect(io.out).toContain('buddy');
   });
   it('and exits 0 when K has none', async () => {
     expect(await run(BROKEN, '--fail-on-remaining', 'vmalloc,slab', '--no-sites')).toBe(0);
   });
   it('converted accesses do not count', async () => {
     expect(await run(OTHER, '--spec', OTHER_SPEC, '--fail-on-remaining', 'cache', '--no-sites')).toBe(1);
-    expect(err).toBe('memdesc: ratchet: cache still has 3 raw accesses\n');
+    expect(io.err).toBe('memdesc: ratchet: cache still has 3 raw accesses\n');
   });
 });
 
@@ -134,8 +122,8 @@ describe('memdesc analyze: errors are one line and exit 2', () => {
   for (const [name, args, re] of cases) {
     it(name, async () => {
       expect(await run(...args)).toBe(2);
-      expect(err).toMatch(re);
-      expect(out).toBe('');
+      expect(io.err).toMatch(re);
+      expect(io.out).toBe('');
     });
   }
   it('an invalid spec names the bad key', async () => {
@@ -144,7 +132,7 @@ describe('memdesc analyze: errors are one line and exit 2', () => {
     spec.kinds[1].owners = [{ files: 42 }];
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
     expect(await run(OTHER, '--spec', join(dir, 'spec.json'))).toBe(2);
-    expect(err).toBe(`memdesc: invalid spec ${join(dir, 'spec.json')}: kinds[1].owners[0].files: expected a string or an array of strings\n`);
+    expect(io.err).toBe(`memdesc: invalid spec ${join(dir, 'spec.json')}: kinds[1].owners[0].files: expected a string or an array of strings\n`);
   });
 });
 

@@ -6,7 +6,8 @@
  */
 import { relative } from 'node:path';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { analyzeDetailed, type SiteDetail } from '../../src/analyzers/analyze.ts';
 import { parsePlace, renderExplain, sitesAt } from '../../src/analyzers/explain.ts';
 import { programOf } from '../../src/analyzers/project.ts';
@@ -99,35 +100,23 @@ const OTHER = join(REPO, 'test', 'fixtures', 'analyzer', 'other-codebase');
 const OTHER_SPEC = join(OTHER, 'spec.json');
 
 describe('explain: memdesc analyze --explain', () => {
-  let out = '';
-  let err = '';
-  beforeEach(() => {
-    out = '';
-    err = '';
-    process.exitCode = undefined;
-    vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-    vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const io = captureOutput();
   const prefix = `${relative(process.cwd(), OTHER)}/`;
 
   it('prints the chain of the site, with the path as analyze prints it', async () => {
     expect(await main(['analyze', OTHER, '--spec', OTHER_SPEC, '--explain', `${prefix}src/generic.ts:6`])).toBe(0);
-    expect(out).toBe([
+    expect(io.out).toBe([
       `${prefix}src/generic.ts:6:41: cache (confidence: guard) in describe()`,
       '  cache: read of owner on `b` [guard]: guarded by `IsCacheBlob(b)` at src/generic.ts:6',
       `  1. ${prefix}src/generic.ts:6: guarded by \`IsCacheBlob(b)\` at src/generic.ts:6`,
       '',
     ].join('\n'));
-    expect(err).toBe('');
+    expect(io.err).toBe('');
   });
 
   it('a path relative to the project works too; a whole line gives every site on it', async () => {
     expect(await main(['analyze', OTHER, '--spec', OTHER_SPEC, '--explain', 'src/blob.ts:21'])).toBe(0);
-    expect(out).toContain('src/blob.ts:21:45: cache (confidence: provenance)');
+    expect(io.out).toContain('src/blob.ts:21:45: cache (confidence: provenance)');
   });
 
   const bad: Array<[string, string[], RegExp]> = [
@@ -138,9 +127,9 @@ describe('explain: memdesc analyze --explain', () => {
   for (const [name, args, re] of bad) {
     it(`exit 2 with one line: ${name}`, async () => {
       expect(await main(['analyze', OTHER, '--spec', OTHER_SPEC, ...args])).toBe(2);
-      expect(err).toMatch(re);
-      expect(err.trimEnd().split('\n')).toHaveLength(1);
-      expect(out).toBe('');
+      expect(io.err).toMatch(re);
+      expect(io.err.trimEnd().split('\n')).toHaveLength(1);
+      expect(io.out).toBe('');
     });
   }
 });

@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { analyzePath } from '../../src/analyzers/analyze.ts';
 import { main } from '../../src/cli.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
@@ -61,32 +62,20 @@ function twoVersions(): Buffer {
   ].join(''), 'utf8');
 }
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  process.exitCode = undefined;
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const io = captureOutput();
 
 function expectOneLineError(code: number, want: string): void {
   expect(code).toBe(2);
-  expect(out).toBe('');
-  expect(err.split('\n').filter(Boolean)).toHaveLength(1);
-  expect(err).toMatch(/^memdesc: /);
-  expect(err).toContain(want);
+  expect(io.out).toBe('');
+  expect(io.err.split('\n').filter(Boolean)).toHaveLength(1);
+  expect(io.err).toMatch(/^memdesc: /);
+  expect(io.err).toContain(want);
 }
 
 describe('memdesc plan import', () => {
   it.each([[ARCHIVE, 7, 1], [PATCHWORK, 34, 2], [LKML, 7, 1]])('%s --json has exactly the documented keys', async (path, count, version) => {
     expect(await main(['plan', 'import', path, '--json'])).toBe(0);
-    const j = JSON.parse(out) as Record<string, unknown>;
+    const j = JSON.parse(io.out) as Record<string, unknown>;
     expect(Object.keys(j)).toEqual(['title', 'version', 'author', 'patches']);
     expect(j.version).toBe(version);
     const patches = j.patches as Array<Record<string, unknown>>;
@@ -96,9 +85,9 @@ describe('memdesc plan import', () => {
 
   it('text: title, version, author and numbered subjects', async () => {
     expect(await main(['plan', 'import', PATCHWORK])).toBe(0);
-    expect(out).toContain('title:   Split ptdesc from struct page\nversion: 2\nauthor:  Vishal Moola (Oracle)\npatches: 34\n');
-    expect(out).toContain('\n 1/34 mm: Add PAGE_TYPE_OP folio functions\n');
-    expect(out).toContain('\n34/34 mm: Remove pgtable_{pmd, pte}_page_{ctor, dtor}() wrappers\n');
+    expect(io.out).toContain('title:   Split ptdesc from struct page\nversion: 2\nauthor:  Vishal Moola (Oracle)\npatches: 34\n');
+    expect(io.out).toContain('\n 1/34 mm: Add PAGE_TYPE_OP folio functions\n');
+    expect(io.out).toContain('\n34/34 mm: Remove pgtable_{pmd, pte}_page_{ctor, dtor}() wrappers\n');
   });
 
   it.each([
@@ -124,39 +113,39 @@ describe('memdesc plan import', () => {
 
   it('a Latin-1 8-bit cover letter (issue 12): decoded by its charset', async () => {
     expect(await main(['plan', 'import', file('latin1.patch', LATIN1_COVER)])).toBe(0);
-    expect(out).toBe('title:   mm/zsmalloc: zpdesc für alle\nversion: 2\nauthor:  Jörg Rödel\npatches: 2\n\n' +
+    expect(io.out).toBe('title:   mm/zsmalloc: zpdesc für alle\nversion: 2\nauthor:  Jörg Rödel\npatches: 2\n\n' +
       '1/2 mm/zsmalloc: add zpdesc für die Seiten\n2/2 mm/zsmalloc: convert zs_free() (naïve)\n');
-    expect(err).toBe('');
+    expect(io.err).toBe('');
   });
 
   it('v2 and v3 in one mbox: v3, and a note on stderr naming both and --version', async () => {
     const mbox = file('v2v3.mbox', twoVersions());
     expect(await main(['plan', 'import', mbox, '--json'])).toBe(0);
-    const j = JSON.parse(out) as { version: number; patches: Array<{ subject: string }> };
+    const j = JSON.parse(io.out) as { version: number; patches: Array<{ subject: string }> };
     expect(j.version).toBe(3);
     expect(j.patches.map((p) => p.subject)).toEqual(['mm: v3 one', 'mm: v3 two', 'mm: v3 three']);
-    expect(err).toBe(`memdesc: plan import: ${mbox} holds 2 cover letters (v2, v3); using v3 — pass --version N to choose\n`);
+    expect(io.err).toBe(`memdesc: plan import: ${mbox} holds 2 cover letters (v2, v3); using v3 — pass --version N to choose\n`);
   });
 
   it('--version 2 takes v2 and its patches, without a note', async () => {
     expect(await main(['plan', 'import', file('v2v3.mbox', twoVersions()), '--version', '2'])).toBe(0);
-    expect(out).toContain('version: 2\n');
-    expect(out).toContain('\n1/2 mm: v2 one\n2/2 mm: v2 two\n');
-    expect(out).not.toContain('v3');
-    expect(err).toBe('');
+    expect(io.out).toContain('version: 2\n');
+    expect(io.out).toContain('\n1/2 mm: v2 one\n2/2 mm: v2 two\n');
+    expect(io.out).not.toContain('v3');
+    expect(io.err).toBe('');
   });
 
   it('a public-inbox thread page saved as text', async () => {
     expect(await main(['plan', 'import', join(FIXTURES, 'lore-thread-v5-flat.txt')])).toBe(0);
-    expect(out).toBe('title:   mm/vmalloc: track vmalloc pages with struct vmdesc\nversion: 5\nauthor:  Hanna Müller\npatches: 4\n\n' +
+    expect(io.out).toBe('title:   mm/vmalloc: track vmalloc pages with struct vmdesc\nversion: 5\nauthor:  Hanna Müller\npatches: 4\n\n' +
       '1/4 mm/vmalloc: add struct vmdesc and its accessors\n2/4 mm/vmalloc: convert vmap_pages_range() to use vmdesc\n' +
       '3/4 mm/vmalloc: convert vfree() and vunmap() to use vmdesc\n4/4 mm: remove vmalloc members from struct page\n');
   });
 
   it('--help describes --version', async () => {
     expect(await main(['plan', 'import', '--help'])).toBe(0);
-    expect(out).toMatch(/--version <n>\s+.*version/);
-    expect(out).toContain('newest');
+    expect(io.out).toMatch(/--version <n>\s+.*version/);
+    expect(io.out).toContain('newest');
   });
 });
 
@@ -168,7 +157,7 @@ describe('memdesc status', () => {
 
   it('--json is the working tree ProgressPoint, with counts equal to analyze\'s summary', async () => {
     expect(await main(['status', '--json'])).toBe(0);
-    const point = JSON.parse(out) as ProgressPoint;
+    const point = JSON.parse(io.out) as ProgressPoint;
     expect(point.commit).toBe('WORKTREE');
     expect(Number.isNaN(Date.parse(point.date))).toBe(false);
     expect(Object.keys(point.kinds)).toEqual(builtinSpec().kinds.map((k) => k.name));
@@ -189,15 +178,15 @@ describe('memdesc status', () => {
   it('text: one row per kind with descriptor, remaining, converted and % done, then unknown and residue', async () => {
     expect(await main(['status'])).toBe(0);
     const ptdesc = Object.values(analysis.summary.byKind.ptdesc!).reduce((n, c) => n + c.remaining, 0);
-    expect(out).toMatch(/^kind\s+descriptor\s+remaining\s+converted\s+done$/m);
-    expect(out).toMatch(new RegExp(`^ptdesc\\s+Ptdesc \\(not declared\\)\\s+${ptdesc}\\s+0\\s+0\\.0%$`, 'm'));
-    expect(out).toMatch(/^buddy\s+-\s+\d+\s+\d+\s+\d+\.\d%$/m);
-    expect(out).toContain(`unknown: ${analysis.summary.unknown}  residue: ${analysis.summary.residue}`);
+    expect(io.out).toMatch(/^kind\s+descriptor\s+remaining\s+converted\s+done$/m);
+    expect(io.out).toMatch(new RegExp(`^ptdesc\\s+Ptdesc \\(not declared\\)\\s+${ptdesc}\\s+0\\s+0\\.0%$`, 'm'));
+    expect(io.out).toMatch(/^buddy\s+-\s+\d+\s+\d+\s+\d+\.\d%$/m);
+    expect(io.out).toContain(`unknown: ${analysis.summary.unknown}  residue: ${analysis.summary.residue}`);
   });
 
   it('--plan adds every planned patch with its state (text and JSON)', async () => {
     expect(await main(['status', '--plan', PATCHWORK, '--json'])).toBe(0);
-    const j = JSON.parse(out) as ProgressPoint & { plan: { title: string; patches: Array<{ number: number; state: string; reason: string }> } };
+    const j = JSON.parse(io.out) as ProgressPoint & { plan: { title: string; patches: Array<{ number: number; state: string; reason: string }> } };
     expect(j.plan.title).toBe('Split ptdesc from struct page');
     expect(j.plan.patches).toHaveLength(34);
     const byNumber = new Map(j.plan.patches.map((p) => [p.number, p]));
@@ -206,15 +195,15 @@ describe('memdesc status', () => {
     expect(byNumber.get(4)!.state).toBe('not done');
     expect(byNumber.get(22)!.state).toBe('not applicable');
     for (const p of j.plan.patches) expect(p.reason.length).toBeGreaterThan(0);
-    out = '';
+    io.reset();
     expect(await main(['status', '--plan', ARCHIVE])).toBe(0);
-    expect(out).toMatch(/plan: Separate ptdesc from struct page \(v1\): \d+ done, \d+ not done, \d+ not applicable/);
-    expect(out).toMatch(/^\s+4\s+not done\s+pgtable: Remove uses of page->lru$/m);
+    expect(io.out).toMatch(/plan: Separate ptdesc from struct page \(v1\): \d+ done, \d+ not done, \d+ not applicable/);
+    expect(io.out).toMatch(/^\s+4\s+not done\s+pgtable: Remove uses of page->lru$/m);
   });
 
   it('--plan reads an 8-bit mbox through the same decoder as plan import', async () => {
     expect(await main(['status', '--plan', file('latin1-status.patch', LATIN1_COVER), '--json'])).toBe(0);
-    const j = JSON.parse(out) as { plan: { title: string; patches: Array<{ subject: string }> } };
+    const j = JSON.parse(io.out) as { plan: { title: string; patches: Array<{ subject: string }> } };
     expect(j.plan.title).toBe('mm/zsmalloc: zpdesc für alle');
     expect(j.plan.patches.map((p) => p.subject)).toEqual(['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: convert zs_free() (naïve)']);
   });

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Ajv2020Package from 'ajv/dist/2020.js';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
 import { analyzePath } from '../../src/analyzers/analyze.ts';
 import { main } from '../../src/cli.ts';
 import { InputError } from '../../src/errors.ts';
@@ -55,25 +56,13 @@ function drifted<T>(v: T, edit: (c: T) => void): T {
   return c;
 }
 
-let out = '';
-let err = '';
+const io = captureOutput();
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  out = '';
-  err = '';
+  io.reset();
   const code = await main(args);
-  return { code, stdout: out, stderr: err };
+  return { code, stdout: io.out, stderr: io.err };
 }
-
-beforeEach(() => {
-  process.exitCode = undefined;
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-});
 
 const COVER = `From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
 From: Jane Doe <jane@example.org>
