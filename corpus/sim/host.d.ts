@@ -34,6 +34,8 @@ declare class TextEncoder {
 
 interface HostWriteStream {
   write(chunk: string | Uint8Array): boolean;
+  /** A write failed asynchronously, e.g. EPIPE when the reader (`| head`) went away. */
+  on(event: 'error', listener: (err: { code?: string }) => void): HostWriteStream;
 }
 
 /** What sim/main.ts uses of `process`: output, exit codes. */

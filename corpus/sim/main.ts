@@ -140,4 +140,12 @@ function main(): void {
   }
 }
 
+// A reader that stops early (`--trace | head`) is not an error of the simulation: end quietly,
+// as a shell tool killed by SIGPIPE would (128 + 13).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(141);
+  });
+}
 main();

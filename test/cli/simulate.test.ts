@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memdesc.mjs');
@@ -16,6 +16,17 @@ function digest(stdout: string): string {
 }
 
 describe('memdesc simulate', () => {
+  it('a reader that stops early (--trace | head) ends the run quietly: no stack trace, exit 141', async () => {
+    const child = spawn(process.execPath, [BIN, 'simulate', '--workload', 'mixed', '--seed', '1', '--trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += String(d); });
+    // Like `head -1`: take the first chunk, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(141);
+  });
+
   it('is deterministic per seed and prints the digest last', () => {
     const a = memdesc('simulate', '--workload', 'buddy', '--seed', '1', '--ops', '3000');
     const b = memdesc('simulate', '--workload', 'buddy', '--seed', '1', '--ops', '3000');
