@@ -25,6 +25,9 @@ interface VerifyFlags {
   operators?: string;
   tracepoints?: boolean;
   memmap?: boolean;
+  run?: string;
+  entry?: string;
+  compare?: string;
 }
 
 export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
@@ -45,13 +48,17 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('prove a conversion changed nothing: run every workload x seed on both trees and compare')
-    .argument('[path]', 'corpus tree to check: a directory or a git revision (default: the bundled corpus)')
+    .argument('[path]', 'tree to check: a directory or a git revision (default: the bundled corpus; with --run/--entry: the current directory)')
+    .argument('[args...]', 'with --entry, after --: arguments for the entry program')
     .option('--against <tree>', 'the reference tree: a directory, or a git revision (REV or REV:PATH)')
+    .option('--run <command>', "the user's oracle: run this shell command (e.g. 'npm test') once in each tree and compare exit codes and output")
+    .option('--entry <file>', "the user's oracle: bundle this TypeScript entry (tree-relative) with esbuild, run it with node in each tree (arguments after --) and compare")
+    .option('--compare <regex|json>', 'with --run/--entry: compare only the output lines matching REGEX, or stdout parsed as JSON (default: every line of stdout+stderr)')
     .option('--workloads <list>', 'comma-separated workloads (default: every workload of the reference)')
     .option('--seeds <seeds>', 'N (seeds 1..N), a..b, or a comma list (default 16)')
     .option('--ram <size>', 'RAM size for every run, 16M to 1G (default 64M)')
     .option('--ops <n>', `operations per run (default: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
-    .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60)')
+    .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60; with --run/--entry: a side that takes longer, default 600)')
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
     .option('--context <n>', 'events shown before the first divergence (default 10)')
     .option('--no-tracepoints', 'leave kernel tracepoints out of the compared traces')
@@ -61,7 +68,11 @@ export function registerVerify(program: Command): void {
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
     .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
     .option('--operators <list>', 'with --mutants: only these operators (wrong-field, swap-fields, wrong-kind, wrong-page, desc-wrong-word, desc-swap-words, desc-wrong-page)')
-    .action(async (path: string | undefined, flags: VerifyFlags) => {
+    .action(async (first: string | undefined, rest: string[], flags: VerifyFlags, cmd: Command) => {
+      const { path, args } = splitOperands(first, rest, cmd);
+      if (flags.run !== undefined || flags.entry !== undefined) return verifyOracle(path, args, flags);
+      if (flags.compare !== undefined) throw new UsageError('--compare only goes with --run or --entry');
+      if (args.length > 0) throw new UsageError(`unexpected arguments: ${args.join(' ')} (program arguments go with --entry, after --)`);
       const opts = verifyOptionsFromFlags(flags);
       if (flags.mutants) {
         if (flags.against !== undefined) throw new UsageError('--mutants takes no --against: mutants are checked against the tree they come from');
@@ -88,4 +99,38 @@ export function registerVerify(program: Command): void {
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerifyText(report));
       if (!report.ok) throw new CheckFailed(`verification failed: ${report.mismatches.length} of ${report.pairs} pairs differ`);
     });
+}
+
+/**
+ * The path and the entry's arguments: everything after `--` is the program's (commander puts
+ * operands from both sides of `--` in one list, so the raw arguments tell where it was).
+ */
+function splitOperands(first: string | undefined, rest: string[], cmd: Command): { path?: string; args: string[] } {
+  const operands = first === undefined ? [] : [first, ...rest];
+  const raw = ((cmd.parent ?? cmd) as unknown as { rawArgs?: string[] }).rawArgs ?? [];
+  const dash = raw.indexOf('--');
+  const after = dash >= 0 ? raw.length - dash - 1 : 0;
+  const before = operands.slice(0, operands.length - after);
+  if (before.length > 1) throw new UsageError(`verify takes one tree to check, got: ${before.join(' ')} (program arguments go after --)`);
+  return { ...(before[0] !== undefined ? { path: before[0] } : {}), args: operands.slice(operands.length - after) };
+}
+
+/** verify --run/--entry: the user's oracle in both trees (the corpus options do not apply). */
+async function verifyOracle(path: string | undefined, args: string[], flags: VerifyFlags): Promise<void> {
+  if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
+  if (flags.mutants) throw new UsageError('--mutants takes no --run/--entry');
+  for (const f of ['workloads', 'seeds', 'ram', 'ops', 'jobs', 'context', 'count', 'mutantSeed', 'operators'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} is for the corpus simulation, not for --run/--entry`);
+  }
+  if (flags.tracepoints === false || flags.memmap === false) throw new UsageError('--no-tracepoints/--no-memmap are for the corpus simulation, not for --run/--entry');
+  if (args.length > 0 && flags.entry === undefined) throw new UsageError('arguments after -- go with --entry (put them in the --run command instead)');
+  if (flags.against === undefined) throw new UsageError('verify needs --against <dir|git-rev> (the reference tree)');
+  const { checkOracle, parseCompare, renderOracleText, verifyWithOracle } = await import('../verify/oracle.ts');
+  const oracle = flags.run !== undefined ? { run: flags.run } : { entry: flags.entry!, args };
+  checkOracle(oracle);
+  const compare = parseCompare(flags.compare);
+  const timeoutMs = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout, true) * 1000 : undefined;
+  const report = await verifyWithOracle(path ?? '.', flags.against, { oracle, compare, ...(timeoutMs ? { timeoutMs } : {}) });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderOracleText(report));
+  if (!report.ok) throw new CheckFailed(`verification failed: ${report.difference!.what} differs (${report.difference!.detail})`);
 }

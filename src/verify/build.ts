@@ -83,7 +83,14 @@ export function treeKey(dir: string): string {
 export interface BuildOptions {
   /** Folder for the builds, one sub-folder per content key (default cacheRoot()). */
   cacheDir?: string;
+  /**
+   * The entry to bundle, relative to the tree (default `sim/main.ts`, the corpus simulation);
+   * another entry is a user's oracle program (`verify --entry`).
+   */
+  entry?: string;
 }
+
+const CORPUS_ENTRY = 'sim/main.ts';
 
 interface Planned {
   root: string;
@@ -96,9 +103,14 @@ interface Planned {
 /** Key, place and esbuild options of a build, or the cached build when there is one. */
 function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
   const root = resolve(dir);
-  const entry = join(root, 'sim', 'main.ts');
-  if (!existsSync(entry)) throw new InputError(`${dir}: not a corpus tree (no sim/main.ts)`);
-  const key = treeKey(root);
+  const rel = opts.entry ?? CORPUS_ENTRY;
+  const entry = resolve(root, rel);
+  if (!existsSync(entry) || !statSync(entry).isFile()) {
+    throw new InputError(opts.entry === undefined ? `${dir}: not a corpus tree (no sim/main.ts)` : `${dir}: no entry file ${rel}`);
+  }
+  const treeHash = treeKey(root);
+  // Another entry of the same tree is another build: its path joins the key.
+  const key = opts.entry === undefined ? treeHash : createHash('sha256').update(`${treeHash}\0entry ${relative(root, entry).split(sep).join('/')}`).digest('hex');
   const outDir = join(opts.cacheDir ?? cacheRoot(), key);
   const file = join(outDir, 'main.mjs');
   if (existsSync(file) && statSync(file).size > 0) {
@@ -120,6 +132,8 @@ function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
       sourcemap: false,
       legalComments: 'none',
       ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
+      // A user's program may bundle CommonJS packages that require() Node's modules.
+      ...(opts.entry !== undefined ? { banner: { js: "import { createRequire as __memdescRequire } from 'node:module'; const require = __memdescRequire(import.meta.url);" } } : {}),
     },
   };
 }
@@ -176,7 +190,7 @@ function failed(dir: string, p: Planned, e: unknown): InputError {
   return new InputError(`${dir}: build failed: ${where}${first?.text ?? (e as Error).message.split('\n')[0]}`);
 }
 
-/** Bundle `<dir>/sim/main.ts` (cached by content). Throws InputError when the tree does not build. */
+/** Bundle `<dir>/sim/main.ts` (or `opts.entry`; cached by content). Throws InputError when the tree does not build. */
 export async function buildTree(dir: string, opts: BuildOptions = {}): Promise<Build> {
   const t0 = performance.now();
   const p = plan(dir, opts, t0);

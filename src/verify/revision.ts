@@ -91,21 +91,23 @@ export function gitToplevel(dir: string): string | undefined {
 export interface ResolveOptions {
   /** The directory whose repository and relative path a bare revision refers to. */
   relativeTo: string;
+  /** Any directory will do (a user's oracle runs in it), not only a corpus tree. */
+  anyTree?: boolean;
 }
 
 export function resolveTree(input: TreeInput, opts: ResolveOptions): Tree {
-  if (typeof input !== 'string') return overlayTree(input);
+  if (typeof input !== 'string') return overlayTree(input, opts.anyTree);
   const abs = resolve(input);
   if (existsSync(abs)) {
     if (!statSync(abs).isDirectory()) throw new InputError(`${input}: not a directory or a git revision`);
-    if (!isCorpusDir(abs)) throw new InputError(`${input}: not a corpus tree (no sim/main.ts)`);
+    if (!opts.anyTree && !isCorpusDir(abs)) throw new InputError(`${input}: not a corpus tree (no sim/main.ts)`);
     return { label: input, dir: abs, cleanup() {} };
   }
-  return revisionTree(input, opts.relativeTo);
+  return revisionTree(input, opts.relativeTo, opts.anyTree);
 }
 
 /** Materialise `REV` or `REV:PATH` from the repository around `relativeTo`. */
-export function revisionTree(spec: string, relativeTo: string): Tree {
+export function revisionTree(spec: string, relativeTo: string, anyTree = false): Tree {
   const base = resolve(relativeTo);
   const top = gitToplevel(isDirectory(base) ? base : dirname(base));
   if (!top) throw new InputError(`${spec}: no such directory, and ${relativeTo} is not in a git repository`);
@@ -127,7 +129,7 @@ export function revisionTree(spec: string, relativeTo: string): Tree {
     const tar = spawnSync('tar', ['-x', '-f', '-', '-C', tmp], { input: archive.stdout });
     if (tar.status !== 0) throw new InputError(`${spec}: cannot extract the archive: ${tar.stderr.toString().trim()}`);
     const dir = path ? join(tmp, ...path.split('/')) : tmp;
-    if (!isCorpusDir(dir)) throw new InputError(`${spec}: ${path || '.'} at ${commit.slice(0, 12)} is not a corpus tree (no sim/main.ts)`);
+    if (!anyTree && !isCorpusDir(dir)) throw new InputError(`${spec}: ${path || '.'} at ${commit.slice(0, 12)} is not a corpus tree (no sim/main.ts)`);
     // git archive has no untracked node_modules: link the ones the working tree's copy sees.
     linkModules(dir, path ? join(top, ...path.split('/')) : top);
     return { label: `${rev}:${path || '.'} (${commit.slice(0, 12)})`, dir, commit, cleanup };
@@ -142,9 +144,10 @@ function isDirectory(p: string): boolean {
 }
 
 /** Copy a directory to a temp dir and apply the overrides (a converted or mutated corpus). */
-export function overlayTree(input: OverlayInput): Tree {
+export function overlayTree(input: OverlayInput, anyTree = false): Tree {
   const src = resolve(input.dir);
-  if (!isCorpusDir(src)) throw new InputError(`${input.dir}: not a corpus tree (no sim/main.ts)`);
+  if (!existsSync(src)) throw new InputError(`${input.dir}: no such directory`);
+  if (!anyTree && !isCorpusDir(src)) throw new InputError(`${input.dir}: not a corpus tree (no sim/main.ts)`);
   const overrides = input.overrides ?? {};
   const deletes = input.deletes ?? [];
   if (Object.keys(overrides).length === 0 && deletes.length === 0 && !input.copy) {
