@@ -17,13 +17,14 @@
  *               "owners"?: [GLOB | { "files": GLOB | [GLOB..], "functions"?: [NAME_GLOB..] }],
  *               "provenance"?: [NAME | { "call", "files"?, "arg"?: { "index"?, "matches" } }] }]
  * }
+ *   "oracle"?: { "run": CMD } | { "entry": FILE, "args"?: [..] }, plus "compare"?: REGEX | "json", "timeout"?: SECONDS
  * With "extends": "builtin", page keys override the built-in page spec one by one and kinds
  * replace built-in kinds of the same name (others are added).
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import {
-  UNKNOWN_KIND, type AssertionSpec, type Converters, type FieldMapEntry, type GenericSpec, type KindSpec, type OwnerSpec,
+  UNKNOWN_KIND, type AssertionSpec, type OracleSpec, type Converters, type FieldMapEntry, type GenericSpec, type KindSpec, type OwnerSpec,
   type PageFieldSpec, type PageSpec, type PageTypeTest, type ProvenanceSpec, type Spec, type TrackMode, type WrapperSeed,
 } from './spec.ts';
 
@@ -280,13 +281,40 @@ function kind(v: Json, path: string, pageFields: Set<string>): KindSpec {
   };
 }
 
+/** A spec's oracle: exactly one of a command ("run") or an entry ("entry", with "args"). */
+function oracle(v: Json, path: string): OracleSpec {
+  const o = obj(v, path, ['run', 'entry', 'args', 'compare', 'timeout']);
+  if ((o.run === undefined) === (o.entry === undefined)) throw new SpecError(path, 'expected exactly one of "run" (a command) or "entry" (a file)');
+  const extra: { compare?: string; timeout?: number } = {};
+  if (o.compare !== undefined) {
+    const c = str(o.compare, join(path, 'compare'));
+    if (c !== 'json') {
+      try {
+        new RegExp(c);
+      } catch (e) {
+        throw new SpecError(join(path, 'compare'), `expected "json" or a valid regular expression (${(e as Error).message})`);
+      }
+    }
+    extra.compare = c;
+  }
+  if (o.timeout !== undefined) {
+    if (typeof o.timeout !== 'number' || !(o.timeout > 0)) throw new SpecError(join(path, 'timeout'), 'expected a positive number of seconds');
+    extra.timeout = o.timeout;
+  }
+  if (o.run !== undefined) {
+    if (o.args !== undefined) throw new SpecError(join(path, 'args'), '"args" goes with "entry" (put arguments in the "run" command)');
+    return { run: str(o.run, join(path, 'run')), ...extra };
+  }
+  return { entry: str(o.entry, join(path, 'entry')), ...(o.args !== undefined ? { args: strList(o.args, join(path, 'args')) } : {}), ...extra };
+}
+
 /**
  * Validate parsed spec JSON. `base` is the spec that `"extends": "builtin"` refers to.
  * Throws InputError("invalid spec SOURCE: PATH: problem").
  */
 export function validateSpec(json: Json, source: string, base?: Spec): Spec {
   try {
-    const o = obj(json, '', ['$schema', 'name', 'extends', 'page', 'kinds']);
+    const o = obj(json, '', ['$schema', 'name', 'extends', 'page', 'kinds', 'oracle']);
     let parent: Spec | undefined;
     if (o.extends !== undefined) {
       if (o.extends !== 'builtin') throw new SpecError('extends', 'the only supported value is "builtin"');
@@ -312,7 +340,8 @@ export function validateSpec(json: Json, source: string, base?: Spec): Spec {
         if (!pageFields.has(f.field)) throw new SpecError(`kinds[${i}].fields.${f.field}`, `"${f.field}" is not a field of page.fields`);
       }));
     }
-    return { name: o.name === undefined ? parent?.name ?? 'spec' : str(o.name, 'name'), source, page: p, kinds };
+    const orc = o.oracle === undefined ? parent?.oracle : oracle(o.oracle, 'oracle');
+    return { name: o.name === undefined ? parent?.name ?? 'spec' : str(o.name, 'name'), source, page: p, kinds, ...(orc ? { oracle: orc } : {}) };
   } catch (e) {
     if (e instanceof SpecError) throw new InputError(`invalid spec ${source}: ${e.message}`);
     throw e;

@@ -145,12 +145,24 @@ export interface KindSpec {
   description?: string;
 }
 
+/**
+ * The project's own oracle (`"oracle"` in a spec): a shell command run in the project's tree, or
+ * a TypeScript entry bundled with esbuild and run with node. `convert --verify` and `series` run
+ * it on the original and the converted tree and compare exit codes and output (`compare`: a
+ * regular expression selecting the lines compared, or "json" for stdout parsed as JSON).
+ */
+export type OracleSpec =
+  | { run: string; compare?: string; timeout?: number }
+  | { entry: string; args?: string[]; compare?: string; timeout?: number };
+
 export interface Spec {
   name: string;
   /** Where the spec came from (built-in or a file path), for reports. */
   source: string;
   page: PageSpec;
   kinds: KindSpec[];
+  /** How to check a conversion of a project that has no corpus simulation. */
+  oracle?: OracleSpec;
 }
 
 export const UNKNOWN_KIND = 'unknown';

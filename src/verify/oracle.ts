@@ -13,8 +13,10 @@ import { InputError, UsageError } from '../errors.ts';
 import { buildTree } from './build.ts';
 import { resolveTree, type Tree, type TreeInput } from './revision.ts';
 
+import type { OracleSpec } from '../model/spec.ts';
+
 /** What a spec's "oracle" or verify's --run/--entry names. */
-export type OracleSpec = { run: string; compare?: string } | { entry: string; args?: string[]; compare?: string };
+export type { OracleSpec };
 
 /** How outputs are compared: every line, only the lines a regular expression matches, or parsed JSON (stdout). */
 export type CompareMode = { kind: 'output' } | { kind: 'lines'; pattern: string; regex: RegExp } | { kind: 'json' };
@@ -262,7 +264,7 @@ function cannotStart(r: OracleRun, o: OracleSpec): boolean {
 export async function runOracleOn(candidate: Tree, reference: Tree, opts: OracleVerifyOptions): Promise<OracleReport> {
   checkOracle(opts.oracle);
   const compare = opts.compare ?? parseCompare(opts.oracle.compare, 'oracle.compare');
-  const timeoutMs = opts.timeoutMs ?? ORACLE_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? (opts.oracle.timeout !== undefined ? opts.oracle.timeout * 1000 : ORACLE_TIMEOUT_MS);
   const runOpts: RunOracleOptions = { timeoutMs, stdoutOnly: compare.kind === 'json', ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) };
   const ref = await runOracle(reference.dir, opts.oracle, runOpts);
   if (cannotStart(ref, opts.oracle)) {
