@@ -6,13 +6,14 @@
  * the simulation on both trees before anything is written.
  */
 import { existsSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import type { RunResult } from '../rewrite/driver.ts';
+import type { Spec } from '../model/spec.ts';
 
 interface ConvertFlags {
   all?: boolean;
@@ -42,7 +43,7 @@ export function registerConvert(program: Command): void {
     .option('--only <file|function>', 'convert only the sites in this file (project-relative) or function')
     .option('--no-retire', 'keep union members and helpers that become unused')
     .option('--json', 'print the result as JSON (diff included)')
-    .option('--verify', 'run the simulation on the converted tree and the original (memdesc verify) before writing; a difference writes nothing and exits 1')
+    .option('--verify', "before writing, check the converted tree against the original: with the spec's \"oracle\" (its command or entry, run once in each tree) or else the corpus simulation (memdesc verify); a difference writes nothing and exits 1")
     .option('--seeds <seeds>', 'with --verify: N (seeds 1..N), a..b or a list (default 16)')
     .option('--workloads <list>', 'with --verify: workloads (default: all)')
     .option('--jobs <n>', 'with --verify: parallel simulations (default: available cores)')
@@ -69,17 +70,42 @@ export function registerConvert(program: Command): void {
         ...(flags.only ? { only: flags.only } : {}), retire: flags.retire !== false,
       });
       try {
-        await finishConvert(r, flags, vopts);
+        await finishConvert(r, flags, vopts, spec);
       } finally {
         r.lock?.release();
       }
     });
 }
 
-async function finishConvert(r: RunResult, flags: ConvertFlags, vopts: ReturnType<typeof verifyOptionsFromFlags> | undefined): Promise<void> {
+async function finishConvert(r: RunResult, flags: ConvertFlags, vopts: ReturnType<typeof verifyOptionsFromFlags> | undefined, spec: Spec): Promise<void> {
   const rep = r.plan.report;
   let verdict: string | undefined;
-  if (vopts) {
+  if (vopts && spec.oracle) {
+    // The project's own oracle: its command or entry, run in the original and the converted copy.
+    for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} is for the corpus simulation; this spec names its own oracle`);
+    const { renderOracleText, runOracleOn, oracleVerdict } = await import('../verify/oracle.ts');
+    const { overlayTree } = await import('../verify/revision.ts');
+    const overrides = Object.fromEntries(r.plan.changes.map((c) => [relative(r.root, c.file).split(sep).join('/'), c.after] as const));
+    const cand = overlayTree({ dir: r.root, overrides, label: 'converted (in memory)', copy: true }, true);
+    let v;
+    try {
+      v = await runOracleOn(cand, { label: 'original', dir: r.root, cleanup() {} }, { oracle: spec.oracle });
+    } finally {
+      cand.cleanup();
+    }
+    if (!v.ok) {
+      process.stdout.write(flags.json ? `${JSON.stringify({ version: 1, root: r.root, verification: v }, null, 2)}\n` : renderOracleText(v));
+      throw new CheckFailed(`the conversion does not verify (${v.difference!.what} differs: ${v.difference!.detail}); nothing was written`);
+    }
+    verdict = `verified with the spec's oracle, run once in each tree: ${oracleVerdict(v)}`;
+    if (flags.write) {
+      const { writeConversion } = await import('../rewrite/driver.ts');
+      writeConversion(r, !!flags.force);
+    }
+  } else if (vopts) {
+    if (!existsSync(join(r.root, 'sim', 'main.ts'))) {
+      throw new UsageError(`--verify needs an oracle: ${relative(process.cwd(), r.root) || '.'} has no corpus simulation (sim/main.ts) and the spec names no "oracle" (see docs/verify.md); nothing was written`);
+    }
     const { verifyTrees } = await import('../verify/verify.ts');
     const overrides = Object.fromEntries(r.plan.changes.map((c) => [relative(r.root, c.file).split(sep).join('/'), c.after] as const));
     const v = await verifyTrees({ dir: r.root, overrides, label: 'converted (in memory)' }, r.root, vopts);

@@ -112,7 +112,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
               const s = e.series;
               const tipV = s.commits.at(-1)?.verification;
               const stepV = s.commits.length > 1 ? s.commits[0]!.verification : undefined;
-              const describe = (v: typeof tipV): string => (v === undefined || typeof v === 'string' ? 'not verified' : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seeds`);
+              const describe = (v: typeof tipV): string => (v === undefined || typeof v === 'string' ? 'not verified' : 'kind' in v ? v.oracle : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seeds`);
               const bad = s.commits.filter((c) => typeof c.verification !== 'string' && !c.verification.ok);
               say(`  series  ${secs(e.ms).padStart(8)}  ${s.commits.length} patches on ${BRANCH}, each type-checked and ${bad.length === 0 ? 'verified identical to the base' : `verified: ${bad.length} DIFFERENT`} ` +
                 `(${stepV ? `${describe(stepV)} each, ` : ''}the last ${describe(tipV)}); ${s.problems.length} steps carried by the next, ${s.empty.length} empty; tip ${s.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} convert --all --write`);

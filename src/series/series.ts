@@ -2,7 +2,7 @@
  * buildSeries(): the conversion as a patch series, the way the kernel does it. Per kind, create
  * the descriptor, convert its functions one (or one call cycle) per patch, callees first, then
  * whatever is left; retire the dead union members last. Every step is applied, type-checked,
- * verified against the base (trees with a simulation) and committed on its own branch; a step
+ * verified against the base (with the corpus simulation, or the spec's own oracle) and committed on its own branch; a step
  * that fails is carried by the next one. Then `git format-patch` files and a cover letter.
  * Library code: returns a SeriesResult, throws typed errors.
  */
@@ -22,7 +22,12 @@ import { makeDirs, Rollback } from './rollback.ts';
 import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
-import { SeriesVerifier, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
+import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
+
+/** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
+export type CommitVerification = StepVerification | OracleStepVerification | typeof NOT_VERIFIED;
+/** A project without the corpus simulation whose spec names no oracle: nothing ran, and the series says so. */
+export const NOT_VERIFIED = 'not verified (no oracle)';
 
 export interface SeriesOptions {
   /** The project: a directory with tsconfig.json. */
@@ -72,7 +77,7 @@ export interface SeriesCommit {
   /** Steps this commit carries (more than one when earlier steps could not stand alone). */
   steps: number;
   typecheck: { ok: true; files: number; ms: number };
-  verification: StepVerification | 'not verified: no simulation';
+  verification: CommitVerification;
 }
 
 export interface SeriesProblem {
@@ -151,8 +156,9 @@ function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function verdictText(v: StepVerification | 'not verified: no simulation'): string {
+export function verdictText(v: CommitVerification): string {
   if (typeof v === 'string') return v;
+  if ('kind' in v) return `${v.oracle}, run once: ${v.ok ? `identical (exit ${v.exitCode}, ${v.lines} line${v.lines === 1 ? '' : 's'})` : `DIFFERENT (${v.first})`}, ${secs(v.ms)}`;
   const ops = [...new Set(Object.values(v.ops))];
   const opsText = ops.length === 1 ? `${ops[0] ?? 'default'} ops` : 'verify ops';
   const what = `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seed${v.seeds.length === 1 ? '' : 's'} (${opsText})`;
@@ -202,9 +208,12 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     timings.plan = Math.round(performance.now() - t0);
     progress(`series: ${steps.length} steps planned (${[...units].map(([k, u]) => `${k} ${u.length}`).join(', ')} units) in ${secs(timings.plan)}`);
 
+    // The spec's own oracle when it names one, else the corpus simulation when the tree has it.
     const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
-    const verifications = new Map<number, Promise<StepVerification>>();
-    const verifier = hasSim ? new SeriesVerifier(repo.project, opts.verify) : undefined;
+    const verifications = new Map<number, Promise<StepVerification | OracleStepVerification>>();
+    const verifier = opts.spec.oracle
+      ? new OracleSeriesVerifier(repo.project, opts.spec.oracle, { ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) })
+      : hasSim ? new SeriesVerifier(repo.project, opts.verify) : undefined;
     if (verifier) {
       undo.always('verifier builds', () => verifier.cleanup());
       await verifier.init();
@@ -227,7 +236,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       },
     });
     timings.steps = Math.round(performance.now() - t1);
-    const results = new Map<number, StepVerification>();
+    const results = new Map<number, StepVerification | OracleStepVerification>();
     for (const [i, p] of verifications) results.set(i, await p);
     timings.verify = Math.round(performance.now() - t1);
 
@@ -255,7 +264,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
         const text = t.texts.get(f) ?? base.get(f) ?? null;
         if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
       }
-      const verification = results.get(g.indices[g.indices.length - 1]!) ?? 'not verified: no simulation';
+      const verification: CommitVerification = results.get(g.indices[g.indices.length - 1]!) ?? NOT_VERIFIED;
       // Files whose diagnostics were computed for this tree (the rest carried over: src/ts/incremental.ts).
       const verdict = `type-check passed (${t.typecheck.files} file${t.typecheck.files === 1 ? '' : 's'} checked); ${verdictText(verification)}`;
       const changed = [...files.keys()].sort();
@@ -306,20 +315,32 @@ function seriesTitle(kinds: string[], pageClass: string, all: boolean): string {
   return all ? `Split ${page} into memory descriptors` : `Separate ${kinds.join(', ')} from ${page}`;
 }
 
+/** What the cover letter claims about verification: only what ran. */
+function verificationClaim(commits: SeriesCommit[]): string {
+  const vs = commits.map((c) => c.verification);
+  const ran = vs.filter((v) => typeof v !== 'string');
+  const oracle = ran.find((v): v is OracleStepVerification => 'kind' in v);
+  const how = oracle ? `with the project's own oracle (${oracle.oracle}, run once in each tree)` : 'with the simulation';
+  if (ran.length === 0) return 'Every patch type-checks; none was verified (no oracle: the project has no corpus simulation and the spec names no "oracle").';
+  if (ran.length === vs.length) return `Every patch type-checks and was run against the base ${how}.`;
+  return `Every patch type-checks; ${ran.length} of ${vs.length} were run against the base ${how} (the table says which).`;
+}
+
 function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number): string {
   const lines: string[] = [];
-  lines.push(...wrapText(`${title}, one reviewable step at a time. For each kind: create the descriptor (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the dead union members go last. Every patch type-checks and was run against the base; the last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
+  lines.push(...wrapText(`${title}, one reviewable step at a time. For each kind: create the descriptor (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the dead union members go last. ${verificationClaim(commits)} The last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
   lines.push('');
   lines.push('Verification (each patch against the base):');
   lines.push('');
+  const oracleRun = commits.some((c) => typeof c.verification !== 'string' && 'kind' in c.verification);
   const rows = commits.map((c, i) => {
     const v = c.verification;
-    const what = typeof v === 'string' ? v : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length}`;
+    const what = typeof v === 'string' ? v : 'kind' in v ? v.oracle : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length}`;
     const res = typeof v === 'string' ? '-' : v.ok ? 'identical' : 'DIFFERENT';
     const time = typeof v === 'string' ? '-' : secs(v.ms);
     return [String(i + 1).padStart(3, '0'), `passed (${c.typecheck.files})`, what, res, time];
   });
-  const head = ['#', 'type-check (files)', 'workloads x seeds', 'result', 'time'];
+  const head = ['#', 'type-check (files)', oracleRun ? 'oracle' : 'workloads x seeds', 'result', 'time'];
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
   const fmt = (r: string[]): string => `  ${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}`.trimEnd();
   lines.push(fmt(head));

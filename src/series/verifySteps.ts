@@ -11,6 +11,9 @@ import { outcomeDifference } from '../verify/compare.ts';
 import { Pool } from '../verify/run.ts';
 import { makePlan, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
 import type { TreeTexts } from './steps.ts';
+import type { OracleSpec } from '../model/spec.ts';
+import { checkOracle, compareRuns, describeOracle, oracleSettings, runOracle, runReference, type OracleRun } from '../verify/oracle.ts';
+import { overlayTree, type Tree } from '../verify/revision.ts';
 
 export interface SeriesVerifyOptions {
   /** Per-step seeds (default [1, 2]). */
@@ -110,5 +113,66 @@ export class SeriesVerifier {
 
   cleanup(): void {
     this.ref?.cleanup();
+  }
+}
+
+/** A step checked with the project's own oracle (a spec's "oracle"): one run of each tree, compared. */
+export interface OracleStepVerification {
+  kind: 'oracle';
+  ok: boolean;
+  /** What ran: the command, or node and the entry. */
+  oracle: string;
+  /** The reference's exit code and the lines compared. */
+  exitCode: number | null;
+  lines: number;
+  /** The difference, in one line. */
+  first?: string;
+  ms: number;
+}
+
+/**
+ * Series verification with the project's own oracle, for projects without the corpus simulation.
+ * The base runs once, in a copy (a test suite may leave files behind, which must not reach a
+ * commit); each step runs in a copy of the base with the step's texts. Runs go one at a time by
+ * default: a user's test suite may use every core, or ports and files of its own.
+ */
+export class OracleSeriesVerifier {
+  private ref?: OracleRun;
+  private base?: Tree;
+  readonly pool: Pool;
+
+  constructor(private readonly baseDir: string, private readonly oracle: OracleSpec, private readonly opts: { jobs?: number; cacheDir?: string } = {}) {
+    this.pool = new Pool(opts.jobs ?? 1);
+  }
+
+  /** Runs the base now: an oracle that cannot start fails the series before any step is made. */
+  async init(): Promise<void> {
+    checkOracle(this.oracle);
+    this.base = overlayTree({ dir: this.baseDir, label: 'base', copy: true }, true);
+    const { run } = oracleSettings(this.oracle, this.opts);
+    this.ref = await this.pool.run(() => runReference(this.base!, this.oracle, run));
+  }
+
+  async verify(texts: TreeTexts): Promise<OracleStepVerification> {
+    const { compare, timeoutMs, run } = oracleSettings(this.oracle, this.opts);
+    return this.pool.run(async () => {
+      const cand = overlayTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step', copy: true }, true);
+      try {
+        const r = await runOracle(cand.dir, this.oracle, run);
+        const { difference, lines } = compareRuns(r, this.ref!, compare, timeoutMs);
+        const d = difference;
+        const at = d?.line ? `; line ${d.line.candidateLine ?? d.line.referenceLine}: ${JSON.stringify(d.line.reference ?? '(end)')} -> ${JSON.stringify(d.line.candidate ?? '(end)')}` : '';
+        return {
+          kind: 'oracle', ok: !d, oracle: describeOracle(this.oracle), exitCode: this.ref!.exitCode, lines,
+          ...(d ? { first: `${d.detail}${at}` } : {}), ms: Math.round(r.ms),
+        };
+      } finally {
+        cand.cleanup();
+      }
+    });
+  }
+
+  cleanup(): void {
+    this.base?.cleanup();
   }
 }

@@ -260,17 +260,28 @@ function cannotStart(r: OracleRun, o: OracleSpec): boolean {
   return 'run' in o && (r.exitCode === 127 || r.exitCode === 126);
 }
 
+/** Run the oracle in the reference tree; InputError when the command cannot start there (bad input, not a difference). */
+export async function runReference(reference: Tree, oracle: OracleSpec, opts: RunOracleOptions): Promise<OracleRun> {
+  const ref = await runOracle(reference.dir, oracle, opts);
+  if (cannotStart(ref, oracle)) {
+    const why = ref.output.trim().split('\n').at(-1) ?? '';
+    throw new InputError(`cannot start ${describeOracle(oracle)} in ${reference.label}: exit ${ref.exitCode}${why ? ` (${why})` : ''}`);
+  }
+  return ref;
+}
+
+/** The compare mode and run options an oracle asks for (flags given to verify win). */
+export function oracleSettings(oracle: OracleSpec, opts: { compare?: CompareMode; timeoutMs?: number; cacheDir?: string } = {}): { compare: CompareMode; timeoutMs: number; run: RunOracleOptions } {
+  const compare = opts.compare ?? parseCompare(oracle.compare, 'oracle.compare');
+  const timeoutMs = opts.timeoutMs ?? (oracle.timeout !== undefined ? oracle.timeout * 1000 : ORACLE_TIMEOUT_MS);
+  return { compare, timeoutMs, run: { timeoutMs, stdoutOnly: compare.kind === 'json', ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) } };
+}
+
 /** Run the oracle in the reference, then in the candidate (one after the other: a test suite may not share its machine well), and compare. */
 export async function runOracleOn(candidate: Tree, reference: Tree, opts: OracleVerifyOptions): Promise<OracleReport> {
   checkOracle(opts.oracle);
-  const compare = opts.compare ?? parseCompare(opts.oracle.compare, 'oracle.compare');
-  const timeoutMs = opts.timeoutMs ?? (opts.oracle.timeout !== undefined ? opts.oracle.timeout * 1000 : ORACLE_TIMEOUT_MS);
-  const runOpts: RunOracleOptions = { timeoutMs, stdoutOnly: compare.kind === 'json', ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) };
-  const ref = await runOracle(reference.dir, opts.oracle, runOpts);
-  if (cannotStart(ref, opts.oracle)) {
-    const why = ref.output.trim().split('\n').at(-1) ?? '';
-    throw new InputError(`cannot start ${describeOracle(opts.oracle)} in ${reference.label}: exit ${ref.exitCode}${why ? ` (${why})` : ''}`);
-  }
+  const { compare, timeoutMs, run: runOpts } = oracleSettings(opts.oracle, opts);
+  const ref = await runReference(reference, opts.oracle, runOpts);
   const cand = await runOracle(candidate.dir, opts.oracle, runOpts);
   const { difference, lines } = compareRuns(cand, ref, compare, timeoutMs);
   const o = opts.oracle;

@@ -71,14 +71,14 @@ describe('series on blobworld', () => {
     // cache_sum() calls cache_of(): the callee is converted first.
     expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeGreaterThan(0);
     expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeLessThan(s.indexOf('cache: Convert cache_sum() to use cacheobjs'));
-    for (const c of r.commits) expect(c.verification).toBe('not verified: no simulation');
+    for (const c of r.commits) expect(c.verification).toBe('not verified (no oracle)');
   });
 
   it('says in each message what changed and why', () => {
     const body = git(repo, 'log', '-1', '--format=%B', r.commits.find((c) => c.subject.includes('cache_move()'))!.sha);
     expect(body).toContain('cache_move(): blob: Blob -> obj: CacheObj');
     expect(body).toContain('Evidence:');
-    expect(body).toContain('not verified: no simulation');
+    expect(body).toContain('not verified (no oracle)');
   });
 
   it('every commit type-checks', () => {
@@ -107,6 +107,11 @@ describe('series on blobworld', () => {
     expect(cover).toContain('  cache: Convert cache_of() to use cacheobjs');
     expect(cover).toMatch(/files changed/);
     expect(cover.match(/^ {2}\d{3} {2}passed/gm)).toHaveLength(r.commits.length);
+    // Nothing ran: the letter must not claim otherwise.
+    const prose = cover.replace(/\s+/g, ' ');
+    expect(prose).not.toContain('was run against the base');
+    expect(prose).toContain('none was verified (no oracle');
+    expect(cover.match(/not verified \(no oracle\)/g)).toHaveLength(r.commits.length);
   });
 
   it('a directory outside git gets a scratch repository', async () => {

@@ -69,7 +69,7 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
       const v = c.verification as Exclude<typeof c.verification, string>;
       expect(v.ok, `${c.subject}: ${v.first}`).toBe(true);
     }
-    const tip = r.commits.at(-1)!.verification as Exclude<SeriesResult['commits'][number]['verification'], string>;
+    const tip = r.commits.at(-1)!.verification as Extract<SeriesResult['commits'][number]['verification'], { workloads: string[] }>;
     expect(tip.workloads.length).toBeGreaterThan(1);
     expect((r.commits[1]!.verification as typeof tip).workloads).toEqual(['mixed']);
   });
