@@ -1,6 +1,7 @@
 /**
  * `memdesc verify [path] --against <dir|git-rev>`: run every workload x seed on both trees and
  * compare digests; on a mismatch, the first diverging event and any debug-check dump.
+ * `--run CMD` / `--entry FILE [-- ARGS]`: the project's own oracle instead (src/verify/oracle.ts).
  * `memdesc verify --mutants [path]`: the verifier's self-check on generated wrong conversions.
  */
 import type { Command } from 'commander';
@@ -47,7 +48,7 @@ export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('prove a conversion changed nothing: run every workload x seed on both trees and compare')
+    .description("prove a conversion changed nothing: run every workload x seed of the corpus simulation on both trees and compare, or (--run/--entry) the project's own oracle once in each tree")
     .argument('[path]', 'tree to check: a directory or a git revision (default: the bundled corpus; with --run/--entry: the current directory)')
     .argument('[args...]', 'with --entry, after --: arguments for the entry program')
     .option('--against <tree>', 'the reference tree: a directory, or a git revision (REV or REV:PATH)')
