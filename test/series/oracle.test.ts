@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
+import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
 import { git, isolateGitConfig, repoOf, tempRoot } from './helpers.ts';
 
@@ -65,5 +66,37 @@ describe('series verified with the spec oracle', () => {
 
   it('leaves no file of the oracle runs in the repository', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe('series on the warehouse project, verified with its spec oracle', () => {
+  let repo: string;
+  let out: string;
+  let r: SeriesResult;
+  let env: ReturnType<typeof isolateGitConfig>;
+  let temp: ReturnType<typeof tempRoot>;
+  afterAll(() => { env.restore(); temp.cleanup(); });
+
+  beforeAll(async () => {
+    temp = tempRoot();
+    env = isolateGitConfig({ name: 'Warehouse Tester', email: 'wh@example.org' });
+    repo = repoOf(join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse'));
+    const spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
+    out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-wh-')), 'patches');
+    r = await buildSeries({ path: repo, spec, kinds: ['stock'], out });
+  }, 120_000);
+
+  it('every patch ran the oracle against the base, identical; the letter says so per patch', () => {
+    expect(r.commits.length).toBeGreaterThan(1);
+    for (const c of r.commits) {
+      const v = c.verification;
+      if (typeof v === 'string' || !('kind' in v)) throw new Error(`${c.subject}: not verified by the oracle`);
+      expect(v.ok, `${c.subject}: ${v.first}`).toBe(true);
+      expect(v.lines).toBe(7);
+    }
+    const cover = readFileSync(r.patches[0]!, 'utf8');
+    expect(cover.replace(/\s+/g, ' ')).toContain("was run against the base with the project's own oracle (node src/main.ts");
+    expect(cover.match(/^ {2}\d{3} .*node src\/main\.ts.*identical/gm)).toHaveLength(r.commits.length);
+    expect(r.tipEqualsOneShot).toBe(true);
   });
 });
