@@ -6,7 +6,7 @@
  * of the program it runs. Library code: returns an OracleReport, throws UsageError/InputError.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
@@ -173,7 +173,8 @@ export function compareRuns(cand: OracleRun, ref: OracleRun, mode: CompareMode, 
       throw new InputError(`--compare json: the reference's stdout is not JSON (${(e as Error).message})`);
     }
   }
-  const exitDiff = cand.timedOut !== ref.timedOut || cand.exitCode !== ref.exitCode || cand.signal !== ref.signal;
+  // A run that timed out gave no answer: never "identical", even when both sides time out.
+  const exitDiff = cand.timedOut || ref.timedOut || cand.exitCode !== ref.exitCode || cand.signal !== ref.signal;
   let jsonProblem: string | undefined;
   if (mode.kind === 'json') {
     try {
@@ -301,7 +302,9 @@ export async function runOracleOn(candidate: Tree, reference: Tree, opts: Oracle
 /** verify --run/--entry: resolve both trees (directories, git revisions, overlays), run, compare, clean up. */
 export async function verifyWithOracle(candidate: TreeInput, reference: TreeInput, opts: OracleVerifyOptions): Promise<OracleReport> {
   checkOracle(opts.oracle);
-  const relativeTo = opts.relativeTo ?? (typeof candidate === 'string' ? candidate : candidate.dir);
+  const base = typeof candidate === 'string' ? candidate : candidate.dir;
+  // A candidate given as a revision: bare revisions are looked up from the current directory.
+  const relativeTo = opts.relativeTo ?? (existsSync(base) ? base : process.cwd());
   const trees: Tree[] = [];
   try {
     const c = resolveTree(candidate, { relativeTo, anyTree: true });

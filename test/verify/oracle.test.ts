@@ -118,6 +118,21 @@ describe('verify with the user oracle', () => {
     expect(compareRuns(run('a\n', 2), run('a\n'), parseCompare(undefined)).difference!.what).toBe('exit code');
   });
 
+  it('--timeout: a side that runs too long is killed and never counts as identical', () => {
+    const r = cli(['verify', same, '--against', base, '--run', 'node -e "setTimeout(() => {}, 120000)"', '--timeout', '1', '--json']);
+    expect(r.status).toBe(1);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.difference.what).toBe('timeout');
+    expect(rep.reference.timedOut).toBe(true);
+    expect(rep.difference.detail).toBe('reference timed out after 1 s, candidate timed out after 1 s');
+  });
+
+  it('a git revision as the candidate: bare revisions are looked up from the working directory', () => {
+    const r = cli(['verify', 'HEAD', '--against', 'HEAD', '--run', 'node tally.mjs'], base);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('bad input: one line on stderr, exit 2', () => {
     const cases: string[][] = [
       ['verify', same, '--against', base, '--entry', 'nope.ts'],
