@@ -49,10 +49,20 @@ export class FileEdits {
   }
 
   splices(): Splice[] {
-    const dels = this.list.filter((s) => s.swallow);
+    // Deletions that overlap delete their union: two retired members whose ranges share
+    // the blank line between them are one intent, not a conflict.
+    const dels: Splice[] = [];
+    for (const d of this.list.filter((s) => s.swallow).sort((a, b) => a.start - b.start)) {
+      const last = dels[dels.length - 1];
+      if (last && d.start < last.end && d.end > d.start) {
+        dels[dels.length - 1] = { ...last, end: Math.max(last.end, d.end) };
+      } else {
+        dels.push(d);
+      }
+    }
     const inside = (s: Splice, d: Splice): boolean => d !== s && d.start <= s.start && s.end <= d.end &&
       !(s.start === s.end && (s.start === d.start || s.start === d.end));
-    const kept = this.list.filter((s) => !dels.some((d) => inside(s, d)));
+    const kept = [...dels, ...this.list.filter((s) => !s.swallow && !dels.some((d) => inside(s, d)))];
     const out = [...kept].sort((a, b) => a.start - b.start || (a.start === a.end ? 0 : 1) - (b.start === b.end ? 0 : 1) || a.order - b.order);
     // Identical duplicate edits (the same rename reached twice) collapse; other overlaps are bugs.
     const dedup: Splice[] = [];

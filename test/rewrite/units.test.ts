@@ -39,6 +39,23 @@ describe('splices', () => {
     expect(() => e.apply('abcdefgh')).toThrow(SpliceConflict);
   });
 
+  it('overlapping deletions delete their union (two retired members sharing the blank line between them)', () => {
+    const text = 'class S {\n  get a() {}\n\n  get b() {}\n  keep() {}\n}\n';
+    const a = text.indexOf('  get a');
+    const b = text.indexOf('  get b');
+    const e = new FileEdits('x.ts');
+    e.remove(a, b); // member a with the blank line after it
+    e.remove(b - 1, text.indexOf('  keep')); // member b with the newline before it
+    e.replace(b + 6, b + 7, 'B'); // an edit inside b is swallowed
+    e.insert(text.indexOf('  keep'), '  // kept\n', 0); // an insert at the union's edge is kept
+    expect(e.apply(text)).toBe('class S {\n  // kept\n  keep() {}\n}\n');
+    // a replacement straddling a deletion's edge is still a conflict
+    const f = new FileEdits('x.ts');
+    f.remove(0, 4);
+    f.replace(2, 6, 'y');
+    expect(() => f.apply('abcdefgh')).toThrow(SpliceConflict);
+  });
+
   it('a deletion swallows the edits inside it, keeps the ones at its edges', () => {
     const e = new FileEdits('x.ts');
     e.replace(3, 4, 'X');

@@ -4,7 +4,8 @@
  * conversion with the spec's oracle before writing, `verify --entry --against HEAD` proves the
  * committed conversion identical, and a later behaviour change is caught at its first line.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
@@ -31,6 +32,22 @@ describe('warehouse: convert --verify and verify --entry with the project oracle
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("verified with the spec's oracle, run once in each tree: node src/main.ts: identical (exit 0, 7 lines)");
     expect(readFileSync(join(repo, 'src', 'stock.ts'), 'utf8')).toContain('Stock');
+  });
+
+  it('convert --all retires both words every kind covers (adjacent members) and still verifies', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'memdesc-wh-')), 'warehouse');
+    cpSync(WAREHOUSE, dir, { recursive: true });
+    try {
+      const r = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('retired: Shelf.qty, Shelf.owner');
+      const shelf = readFileSync(join(dir, 'src', 'shelf.ts'), 'utf8');
+      expect(shelf).not.toMatch(/\b(qty|owner)\(/);
+      expect(shelf).toContain('get flags()');
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   it('verify --entry against HEAD: the converted tree is identical; a behaviour change is caught at its first line', () => {
