@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import type { Spec } from '../../src/model/spec.ts';
@@ -16,7 +16,7 @@ import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { filePrefix, prefixOf } from '../../src/series/messages.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, isolateGitConfig, repoOf, tempRoot, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, repoOf, typeErrorsAt, useIsolatedGit } from './helpers.ts';
 
 describe('series on blobworld', () => {
   let repo: string;
@@ -25,13 +25,9 @@ describe('series on blobworld', () => {
   let r: SeriesResult;
   let headBefore: string;
   const steps: Array<[number, number, string]> = [];
-  let env: ReturnType<typeof isolateGitConfig>;
-  let temp: ReturnType<typeof tempRoot>;
-  afterAll(() => { env.restore(); temp.cleanup(); });
+  useIsolatedGit({ name: 'Blob Tester', email: 'blob@example.org' });
 
   beforeAll(async () => {
-    temp = tempRoot();
-    env = isolateGitConfig({ name: 'Blob Tester', email: 'blob@example.org' });
     repo = repoOf(BLOBWORLD);
     headBefore = git(repo, 'rev-parse', 'HEAD').trim();
     spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());

@@ -8,14 +8,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { verifyTrees } from '../../src/verify/verify.ts';
 import { copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, isolateGitConfig, repoOf, tempRoot, typeErrorsAt } from './helpers.ts';
+import { amOnto, git, repoOf, typeErrorsAt, useIsolatedGit } from './helpers.ts';
 
 const spec = builtinSpec();
 const OPS = 150;
@@ -24,13 +24,9 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
   let repo: string;
   let out: string;
   let r: SeriesResult;
-  let env: ReturnType<typeof isolateGitConfig>;
-  let temp: ReturnType<typeof tempRoot>;
-  afterAll(() => { env.restore(); temp.cleanup(); });
+  useIsolatedGit({ name: 'Corpus Tester', email: 'corpus@example.org' });
 
   beforeAll(async () => {
-    temp = tempRoot();
-    env = isolateGitConfig({ name: 'Corpus Tester', email: 'corpus@example.org' });
     repo = repoOf(BUNDLED_CORPUS, { modules: true });
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
     r = await buildSeries({

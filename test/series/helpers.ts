@@ -8,6 +8,7 @@ import { loadProgram } from '../../src/analyzers/project.ts';
 import { typeErrors, formatError } from '../../src/rewrite/check.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { copyTree, git } from '../rewrite/helpers.ts';
+import { afterAll, beforeAll } from 'vitest';
 
 export { git };
 
@@ -115,4 +116,16 @@ export function tempRoot(): { root: string; cleanup: () => void } {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For the tests of a file or describe(): every temp folder under one root removed afterwards, and
+ * git configured only by `identity` (no global or system config). Call it before the describe's
+ * own beforeAll: hooks run in the order they are registered.
+ */
+export function useIsolatedGit(identity: { name: string; email: string }): void {
+  let env: ReturnType<typeof isolateGitConfig>;
+  let temp: ReturnType<typeof tempRoot>;
+  beforeAll(() => { temp = tempRoot(); env = isolateGitConfig(identity); });
+  afterAll(() => { env.restore(); temp.cleanup(); });
 }

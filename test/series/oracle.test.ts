@@ -11,24 +11,19 @@ import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, repoOf, tempRoot } from './helpers.ts';
+import { git, repoOf, useIsolatedGit } from './helpers.ts';
 
 describe('series verified with the spec oracle', () => {
   let repo: string;
   let out: string;
   let r: SeriesResult;
-  let env: ReturnType<typeof isolateGitConfig>;
-  let temp: ReturnType<typeof tempRoot>;
   let src: string;
+  useIsolatedGit({ name: 'Oracle Tester', email: 'oracle@example.org' });
   afterAll(() => {
-    env.restore();
-    temp.cleanup();
     for (const d of [dirname(src), dirname(out), dirname(repo)]) rmSync(d, { recursive: true, force: true });
   });
 
   beforeAll(async () => {
-    temp = tempRoot();
-    env = isolateGitConfig({ name: 'Oracle Tester', email: 'oracle@example.org' });
     // blob world with an oracle in its spec: its main program, bundled and run with node.
     src = copyTree(BLOBWORLD);
     const json = JSON.parse(readFileSync(join(src, 'spec.json'), 'utf8'));
@@ -73,13 +68,9 @@ describe('series on the warehouse project, verified with its spec oracle', () =>
   let repo: string;
   let out: string;
   let r: SeriesResult;
-  let env: ReturnType<typeof isolateGitConfig>;
-  let temp: ReturnType<typeof tempRoot>;
-  afterAll(() => { env.restore(); temp.cleanup(); });
+  useIsolatedGit({ name: 'Warehouse Tester', email: 'wh@example.org' });
 
   beforeAll(async () => {
-    temp = tempRoot();
-    env = isolateGitConfig({ name: 'Warehouse Tester', email: 'wh@example.org' });
     repo = repoOf(join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse'));
     const spec = loadSpecFile(join(repo, 'spec.json'), builtinSpec());
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-wh-')), 'patches');

@@ -7,20 +7,17 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { MARKER } from '../../src/series/ownedOut.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, leftovers, repoOf, snapshot, tempRoot } from './helpers.ts';
+import { git, leftovers, repoOf, snapshot, useIsolatedGit } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
-let env: ReturnType<typeof isolateGitConfig>;
-let temp: ReturnType<typeof tempRoot>;
-beforeAll(() => { temp = tempRoot(); env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
-afterAll(() => { env.restore(); temp.cleanup(); });
+useIsolatedGit({ name: 'Ada Lovelace', email: 'ada@example.org' });
 
 const series = (o: Partial<SeriesOptions> & { path: string; out: string }) => buildSeries({ spec, kinds: ['net'], ...o });
 const failure = async (o: Partial<SeriesOptions> & { path: string; out: string }): Promise<Error> => {

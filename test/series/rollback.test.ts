@@ -8,20 +8,17 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { createRepo, inspectRepo } from '../../src/series/git.ts';
 import { Rollback, activeRollbacks, makeDirs } from '../../src/series/rollback.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
-import { git, isolateGitConfig, leftovers, repoOf, tempRoot } from './helpers.ts';
+import { git, leftovers, repoOf, useIsolatedGit } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
-let env: ReturnType<typeof isolateGitConfig>;
-let temp: ReturnType<typeof tempRoot>;
-beforeAll(() => { temp = tempRoot(); env = isolateGitConfig({ name: 'Ada Lovelace', email: 'ada@example.org' }); });
-afterAll(() => { env.restore(); temp.cleanup(); });
+useIsolatedGit({ name: 'Ada Lovelace', email: 'ada@example.org' });
 
 /** Run with TMPDIR set to a fresh folder, so every temporary folder the run makes can be seen. */
 async function inFreshTmp<T>(fn: () => Promise<T>): Promise<{ tmp: string; result: T | Error }> {
