@@ -120,8 +120,13 @@ function wrapper(v: Json, path: string): WrapperSeed {
 
 function assertion(v: Json, path: string): AssertionSpec {
   if (typeof v === 'string') return { name: str(v, path), condArg: 0 };
-  const o = obj(v, path, ['name', 'condArg'], ['name']);
-  return { name: str(o.name, join(path, 'name')), condArg: o.condArg === undefined ? 0 : int(o.condArg, join(path, 'condArg')) };
+  const o = obj(v, path, ['name', 'condArg', 'means'], ['name']);
+  const out: AssertionSpec = { name: str(o.name, join(path, 'name')), condArg: o.condArg === undefined ? 0 : int(o.condArg, join(path, 'condArg')) };
+  if (o.means !== undefined) {
+    if (o.means !== 'holds' && o.means !== 'fails-if') throw new SpecError(join(path, 'means'), 'expected "holds" or "fails-if"');
+    out.means = o.means;
+  }
+  return out;
 }
 
 const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources', 'wordSize', 'addressHelpers', 'generic'] as const;
@@ -314,7 +319,7 @@ function oracle(v: Json, path: string): OracleSpec {
  */
 export function validateSpec(json: Json, source: string, base?: Spec): Spec {
   try {
-    const o = obj(json, '', ['$schema', 'name', 'extends', 'page', 'kinds', 'oracle']);
+    const o = obj(json, '', ['$schema', 'name', 'extends', 'page', 'kinds', 'oracle', 'subjectPrefix']);
     let parent: Spec | undefined;
     if (o.extends !== undefined) {
       if (o.extends !== 'builtin') throw new SpecError('extends', 'the only supported value is "builtin"');
@@ -341,7 +346,11 @@ export function validateSpec(json: Json, source: string, base?: Spec): Spec {
       }));
     }
     const orc = o.oracle === undefined ? parent?.oracle : oracle(o.oracle, 'oracle');
-    return { name: o.name === undefined ? parent?.name ?? 'spec' : str(o.name, 'name'), source, page: p, kinds, ...(orc ? { oracle: orc } : {}) };
+    const prefix = o.subjectPrefix === undefined ? parent?.subjectPrefix : str(o.subjectPrefix, 'subjectPrefix');
+    return {
+      name: o.name === undefined ? parent?.name ?? 'spec' : str(o.name, 'name'), source, page: p, kinds,
+      ...(orc ? { oracle: orc } : {}), ...(prefix !== undefined ? { subjectPrefix: prefix } : {}),
+    };
   } catch (e) {
     if (e instanceof SpecError) throw new InputError(`invalid spec ${source}: ${e.message}`);
     throw e;

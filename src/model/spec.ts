@@ -34,10 +34,16 @@ export interface WrapperSeed {
   pageArg: number;
 }
 
-/** An assertion call after which its condition is known false (VM_BUG_ON_PAGE(cond, page)). */
+/**
+ * An assertion call and the sense of its condition argument afterwards: `fails-if` (the kernel's
+ * VM_BUG_ON_PAGE(cond, page): the call fails when cond holds, so cond is false after it) or
+ * `holds` (ensure(isDoor(d)), assert(x): cond is true after it).
+ */
 export interface AssertionSpec {
   name: string;
   condArg: number;
+  /** Absent in specs written before the key existed: read as 'fails-if'. */
+  means?: 'holds' | 'fails-if';
 }
 
 export interface PageSpec {
@@ -163,6 +169,8 @@ export interface Spec {
   kinds: KindSpec[];
   /** How to check a conversion of a project that has no corpus simulation. */
   oracle?: OracleSpec;
+  /** Subject prefix of generated patches ("game:"-style, without the colon) when history gives none. */
+  subjectPrefix?: string;
 }
 
 export const UNKNOWN_KIND = 'unknown';
