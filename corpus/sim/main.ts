@@ -8,9 +8,15 @@
  * when a debug check fired, `memmap[seed=N]: SHA` (sha256 of the whole struct page array as the run
  * left it) and `digest[seed=N]: SHA` (with --json: one JSON object per line). Each seed's lines are
  * written as soon as it finishes; the digests equal single-seed runs'.
+ *
+ * `--manifest` prints what the corpus declares about itself as JSON (workloads/index.ts): its
+ * workloads with their default and verify operation counts, the default workload, and the report
+ * lines that depend on the memory layout. Tools read it from the tree they run.
  */
 import { parseArgs } from 'node:util';
+// run.ts first: its import order (boot, then the subsystems) fixes the order reports print in.
 import { run_simulation, parse_ram, standalone_report, is_standalone_report, report_names, type SimResult } from './run.ts';
+import { DEFAULT_WORKLOAD, manifest } from './workloads/index.ts';
 import { SimConfigError } from './errors.ts';
 import { createHash } from 'node:crypto';
 import { machine_info } from './boot.ts';
@@ -81,7 +87,7 @@ function main(): void {
   try {
     args = parseArgs({
       options: {
-        workload: { type: 'string', default: 'mixed' },
+        workload: { type: 'string', default: DEFAULT_WORKLOAD },
         seed: { type: 'string', default: '1' },
         seeds: { type: 'string' },
         ram: { type: 'string' },
@@ -90,11 +96,16 @@ function main(): void {
         json: { type: 'boolean', default: false },
         report: { type: 'string' },
         'no-tracepoints': { type: 'boolean', default: false },
+        manifest: { type: 'boolean', default: false },
       },
       strict: true,
     }).values;
   } catch (err) {
     fail((err as Error).message);
+  }
+  if (args.manifest) {
+    process.stdout.write(JSON.stringify(manifest(), null, 2) + '\n');
+    return;
   }
   try {
     const ram = args.ram !== undefined ? parse_ram(args.ram) : undefined;
