@@ -1,337 +1,282 @@
 /**
- * Spec JSON -> validated Spec. Every error names the offending key as a path
- * ("kinds[2].owners[0].files: expected a string or an array of strings").
+ * Spec JSON -> validated Spec. The published JSON Schema (docs/schemas/spec.schema.json, shipped
+ * in the package for editors) is the contract: ajv checks a spec against it, and the first error
+ * becomes one line naming the bad key as a path ("kinds[2].owners[0].files: expected a string or
+ * an array of strings"). What a schema cannot say is checked after it, in code: fields named by
+ * wrappers and kinds exist in the object's layout (also after "extends"), kind names are unique,
+ * regular expressions compile. Then the JSON is normalized into the types of spec.ts.
  *
- * JSON format (see specs/linux.json for the built-in one):
- * {
- *   "name": "linux-5.10", "extends": "builtin"?,
- *   "page": { "class", "file", "fields": { NAME: { "words", "bits"?, "embedded"?, "track"? } },
- *             "wrappers"?: [{ "name", "field", "access"?, "pageArg"? }], "assertions"?: [NAME | { "name", "condArg" }],
- *             "addressMembers"?: [..], "neutralSources"?: [..], "wordSize"?: 8,
- *             "addressHelpers"?: { "fromAddress"?: "virt_to_page", "toAddress"?: "page_address" },
- *             "generic"?: [{ "files": GLOB | [GLOB..], "functions": NAME_GLOB | [NAME_GLOB..], "reason" }] },
- *   "kinds": [{ "name", "description"?, "descriptor": CLASS | { "class", "file"?, "placement"?, "match"?, "variable"? } | null,
- *               "fields": { RAW: DESC | [DESC..] | { "to", "bits"?, "note"? } },
- *               "converters"?: { "fromPage"?, "toPage"?, "fromAddress"?, "toAddress"? },
- *               "pageTypeTests"?: [NAME | { "name", "pageArg"?, "negates"? }],
- *               "owners"?: [GLOB | { "files": GLOB | [GLOB..], "functions"?: [NAME_GLOB..] }],
- *               "provenance"?: [NAME | { "call", "files"?, "arg"?: { "index"?, "matches" } }] }]
- * }
- *   "oracle"?: { "run": CMD } | { "entry": FILE, "args"?: [..] }, plus "compare"?: REGEX | "json", "timeout"?: SECONDS
- * With "extends": "builtin", page keys override the built-in page spec one by one and kinds
+ * Neutral keys and their older, page-worded aliases are both accepted (one of each pair):
+ * object/page, objectArg/pageArg, typeTests/pageTypeTests, fromObject/fromPage, toObject/toPage.
+ * The normalized types keep their internal names (Spec.page, KindSpec.pageTypeTests, …).
+ *
+ * With "extends": "builtin", object keys override the built-in object spec one by one and kinds
  * replace built-in kinds of the same name (others are added).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import specSchema from '../../docs/schemas/spec.schema.json' with { type: 'json' };
 import { InputError } from '../errors.ts';
-import {
-  UNKNOWN_KIND, type AssertionSpec, type OracleSpec, type Converters, type FieldMapEntry, type GenericSpec, type KindSpec, type OwnerSpec,
-  type PageFieldSpec, type PageSpec, type PageTypeTest, type ProvenanceSpec, type Spec, type TrackMode, type WrapperSeed,
+import type {
+  AssertionSpec, Converters, FieldMapEntry, GenericSpec, KindSpec, OracleSpec, OwnerSpec, PageFieldSpec, PageSpec, PageTypeTest,
+  ProvenanceSpec, Spec, TrackMode, WrapperSeed,
 } from './spec.ts';
 
-type Json = unknown;
+type Json = Record<string, any>;
 
 class SpecError extends Error {
   constructor(readonly path: string, msg: string) {
-    super(`${path}: ${msg}`);
+    super(path ? `${path}: ${msg}` : msg);
   }
 }
 
-function isObj(v: Json): v is Record<string, Json> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+let compiled: ValidateFunction | undefined;
+
+/**
+ * The compiled schema. ajv is required on first use, not imported: commands that never read a
+ * spec (--help, plan import) do not pay for loading and compiling it.
+ */
+function specValidator(): ValidateFunction {
+  if (compiled) return compiled;
+  const require = createRequire(import.meta.url);
+  const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
+  const ajvErrors = require('ajv-errors') as (ajv: unknown) => unknown;
+  // verbose: errors carry their schema (the allowed keys of an unknown-key error). Formats are
+  // annotations for editors; regular expressions are compiled below instead.
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, allowUnionTypes: true, validateFormats: false });
+  ajvErrors(ajv);
+  compiled = ajv.compile(specSchema);
+  return compiled;
 }
 
-function obj(v: Json, path: string, allowed: readonly string[], required: readonly string[] = []): Record<string, Json> {
-  if (!isObj(v)) throw new SpecError(path, 'expected an object');
-  for (const k of Object.keys(v)) {
-    if (!allowed.includes(k)) throw new SpecError(join(path, k), `unknown key (expected one of: ${allowed.join(', ')})`);
-  }
-  for (const k of required) if (!(k in v)) throw new SpecError(join(path, k), 'missing required key');
-  return v;
-}
-
-function join(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return path ? `${path}.${key}` : key;
-}
-
-function str(v: Json, path: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw new SpecError(path, 'expected a non-empty string');
-  return v;
-}
-
-function int(v: Json, path: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new SpecError(path, `expected an integer >= ${min}`);
-  return v;
-}
-
-function bool(v: Json, path: string): boolean {
-  if (typeof v !== 'boolean') throw new SpecError(path, 'expected true or false');
-  return v;
-}
-
-function strList(v: Json, path: string, allowSingle = false): string[] {
-  if (allowSingle && typeof v === 'string') return [str(v, path)];
-  if (!Array.isArray(v)) throw new SpecError(path, allowSingle ? 'expected a string or an array of strings' : 'expected an array of strings');
-  return v.map((x, i) => str(x, join(path, i)));
-}
-
-function list<T>(v: Json, path: string, item: (x: Json, p: string) => T): T[] {
-  if (!Array.isArray(v)) throw new SpecError(path, 'expected an array');
-  return v.map((x, i) => item(x, join(path, i)));
-}
-
-function bitsOf(v: Json, path: string): string {
-  const s = str(v, path);
-  if (!/^\d+:\d+$/.test(s)) throw new SpecError(path, 'expected "LOW:WIDTH" bits, e.g. "0:24"');
-  return s;
-}
-
-const ACCESSES = ['read', 'write', 'readwrite', 'reference'] as const;
-const TRACKS: readonly TrackMode[] = ['always', 'owners', 'never'];
-
-function pageField(name: string, v: Json, path: string): PageFieldSpec {
-  const o = obj(v, path, ['words', 'bits', 'embedded', 'track'], ['words']);
-  const words = list(o.words, join(path, 'words'), (x, p) => int(x, p));
-  if (words.length === 0) throw new SpecError(join(path, 'words'), 'expected at least one word');
-  let track: TrackMode = 'always';
-  if (o.track !== undefined) {
-    if (typeof o.track === 'boolean') track = o.track ? 'always' : 'never';
-    else if (TRACKS.includes(o.track as TrackMode)) track = o.track as TrackMode;
-    else throw new SpecError(join(path, 'track'), `expected true, false, or one of: ${TRACKS.join(', ')}`);
-  }
-  return {
-    name, words, track,
-    embedded: o.embedded === undefined ? false : bool(o.embedded, join(path, 'embedded')),
-    ...(o.bits !== undefined ? { bits: bitsOf(o.bits, join(path, 'bits')) } : {}),
-  };
-}
-
-function wrapper(v: Json, path: string): WrapperSeed {
-  const o = obj(v, path, ['name', 'field', 'access', 'pageArg'], ['name', 'field']);
-  const access = o.access === undefined ? 'read' : str(o.access, join(path, 'access'));
-  if (!(ACCESSES as readonly string[]).includes(access)) throw new SpecError(join(path, 'access'), `expected one of: ${ACCESSES.join(', ')}`);
-  return {
-    name: str(o.name, join(path, 'name')),
-    field: str(o.field, join(path, 'field')),
-    access: access as WrapperSeed['access'],
-    pageArg: o.pageArg === undefined ? 0 : int(o.pageArg, join(path, 'pageArg')),
-  };
-}
-
-function assertion(v: Json, path: string): AssertionSpec {
-  if (typeof v === 'string') return { name: str(v, path), condArg: 0 };
-  const o = obj(v, path, ['name', 'condArg', 'means'], ['name']);
-  const out: AssertionSpec = { name: str(o.name, join(path, 'name')), condArg: o.condArg === undefined ? 0 : int(o.condArg, join(path, 'condArg')) };
-  if (o.means !== undefined) {
-    if (o.means !== 'holds' && o.means !== 'fails-if') throw new SpecError(join(path, 'means'), 'expected "holds" or "fails-if"');
-    out.means = o.means;
+/** A JSON pointer into `data` as the path users read: kinds[2].fields.lru. */
+function readablePath(data: unknown, pointer: string): string {
+  if (!pointer) return '';
+  let out = '';
+  let cur: any = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += Array.isArray(cur) ? `[${seg}]` : out ? `.${seg}` : seg;
+    cur = cur?.[seg];
   }
   return out;
 }
 
-const PAGE_KEYS = ['class', 'file', 'fields', 'wrappers', 'assertions', 'addressMembers', 'neutralSources', 'wordSize', 'addressHelpers', 'generic'] as const;
-
-function identifier(v: Json, path: string): string {
-  const s = str(v, path);
-  if (!/^[A-Za-z_$][\w$]*$/.test(s)) throw new SpecError(path, 'expected an identifier');
-  return s;
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
 }
 
-function addressHelpers(v: Json, path: string): NonNullable<PageSpec['addressHelpers']> {
-  const o = obj(v, path, ['fromAddress', 'toAddress']);
-  return {
-    ...(o.fromAddress !== undefined ? { fromAddress: identifier(o.fromAddress, join(path, 'fromAddress')) } : {}),
-    ...(o.toAddress !== undefined ? { toAddress: identifier(o.toAddress, join(path, 'toAddress')) } : {}),
-  };
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', object: 'an object', array: 'an array', null: 'null',
+};
+
+function listValues(values: unknown[]): string {
+  return values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
 }
 
-function page(v: Json, path: string, base?: PageSpec): PageSpec {
-  const o = obj(v, path, PAGE_KEYS, base ? [] : ['class', 'file', 'fields']);
-  let fields = base?.fields ?? [];
-  if (o.fields !== undefined) {
-    const fo = obj(o.fields, join(path, 'fields'), Object.keys(isObj(o.fields) ? o.fields : {}));
-    fields = Object.entries(fo).map(([name, fv]) => pageField(name, fv, join(join(path, 'fields'), name)));
-    if (fields.length === 0) throw new SpecError(join(path, 'fields'), 'expected at least one field');
+/** One ajv error as "path: problem". Messages the schema states itself (errorMessage) win. */
+function describe(e: ErrorObject, data: unknown): SpecError {
+  const path = readablePath(data, e.instancePath);
+  const p = e.params as Record<string, any>;
+  const schema = e.parentSchema as Record<string, any> | undefined;
+  switch (e.keyword) {
+    case 'errorMessage':
+      return new SpecError(path, e.message ?? 'invalid');
+    case 'required':
+      return new SpecError(join(path, p.missingProperty), 'missing required key');
+    case 'additionalProperties':
+      return new SpecError(join(path, p.additionalProperty), `unknown key (expected one of: ${Object.keys(schema?.properties ?? {}).join(', ')})`);
+    case 'type': {
+      const types = String(p.type).split(',');
+      return new SpecError(path, `expected ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`);
+    }
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return new SpecError(path, `expected ${schema?.type === 'integer' ? 'an integer' : 'a number'} ${e.keyword === 'minimum' ? '>=' : '>'} ${p.limit}`);
+    case 'minLength':
+      return new SpecError(path, 'expected a non-empty string');
+    case 'minItems':
+      return new SpecError(path, `expected at least ${p.limit} item${p.limit === 1 ? '' : 's'}`);
+    case 'minProperties':
+      return new SpecError(path, `expected at least ${p.limit} key${p.limit === 1 ? '' : 's'}`);
+    case 'enum':
+      return new SpecError(path, `expected one of: ${listValues(p.allowedValues)}`);
+    case 'const':
+      return new SpecError(path, `expected ${JSON.stringify(p.allowedValue)}`);
+    default:
+      return new SpecError(path, e.message ?? `fails "${e.keyword}"`);
   }
-  const p: PageSpec = {
-    class: o.class !== undefined ? str(o.class, join(path, 'class')) : base!.class,
-    file: o.file !== undefined ? str(o.file, join(path, 'file')) : base!.file,
-    fields,
-    wrappers: o.wrappers !== undefined ? list(o.wrappers, join(path, 'wrappers'), wrapper) : base?.wrappers ?? [],
-    assertions: o.assertions !== undefined ? list(o.assertions, join(path, 'assertions'), assertion) : base?.assertions ?? [],
-    addressMembers: o.addressMembers !== undefined ? strList(o.addressMembers, join(path, 'addressMembers')) : base?.addressMembers ?? [],
-    neutralSources: o.neutralSources !== undefined ? strList(o.neutralSources, join(path, 'neutralSources')) : base?.neutralSources ?? [],
+}
+
+/** The first schema error worth showing: if/then/else only say which branch failed. */
+function schemaError(data: unknown): SpecError | undefined {
+  const validate = specValidator();
+  if (validate(data)) return undefined;
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+  return describe(errors[0] ?? validate.errors![0]!, data);
+}
+
+function checkRegex(source: string, path: string, what: string): void {
+  try {
+    new RegExp(source);
+  } catch (e) {
+    throw new SpecError(path, `${what} (${(e as Error).message})`);
+  }
+}
+
+/** A key or its alias: the schema has made sure at most one is given. */
+function either<T>(o: Json, key: string, alias: string): [T | undefined, string] {
+  return o[key] !== undefined ? [o[key] as T, key] : [o[alias] as T, alias];
+}
+
+function strings(v: string | string[]): string[] {
+  return typeof v === 'string' ? [v] : v;
+}
+
+function trackMode(v: boolean | TrackMode | undefined): TrackMode {
+  if (v === undefined || v === true) return 'always';
+  if (v === false) return 'never';
+  return v;
+}
+
+function objectField(name: string, v: Json): PageFieldSpec {
+  return {
+    name, words: v.words, track: trackMode(v.track), embedded: v.embedded ?? false,
+    ...(v.bits !== undefined ? { bits: v.bits } : {}),
   };
-  const wordSize = o.wordSize !== undefined ? int(o.wordSize, join(path, 'wordSize'), 1) : base?.wordSize;
+}
+
+function wrapper(v: Json): WrapperSeed {
+  return { name: v.name, field: v.field, access: v.access ?? 'read', pageArg: either<number>(v, 'objectArg', 'pageArg')[0] ?? 0 };
+}
+
+function assertion(v: string | Json): AssertionSpec {
+  if (typeof v === 'string') return { name: v, condArg: 0 };
+  return { name: v.name, condArg: v.condArg ?? 0, ...(v.means !== undefined ? { means: v.means } : {}) };
+}
+
+function genericCode(v: Json): GenericSpec {
+  return { files: strings(v.files), functions: strings(v.functions), reason: v.reason };
+}
+
+/** The object spec, each given key replacing the base's. `key` is the key the user wrote. */
+function objectSpec(o: Json, key: string, base?: PageSpec): PageSpec {
+  const fields = o.fields !== undefined ? Object.entries(o.fields as Json).map(([n, f]) => objectField(n, f)) : base!.fields;
+  const p: PageSpec = {
+    class: o.class ?? base!.class,
+    file: o.file ?? base!.file,
+    fields,
+    wrappers: o.wrappers !== undefined ? (o.wrappers as Json[]).map(wrapper) : base?.wrappers ?? [],
+    assertions: o.assertions !== undefined ? (o.assertions as Json[]).map(assertion) : base?.assertions ?? [],
+    addressMembers: o.addressMembers ?? base?.addressMembers ?? [],
+    neutralSources: o.neutralSources ?? base?.neutralSources ?? [],
+  };
+  const wordSize = o.wordSize ?? base?.wordSize;
   if (wordSize !== undefined) p.wordSize = wordSize;
-  const helpers = o.addressHelpers !== undefined ? addressHelpers(o.addressHelpers, join(path, 'addressHelpers')) : base?.addressHelpers;
-  if (helpers !== undefined) p.addressHelpers = helpers;
-  const generic = o.generic !== undefined ? list(o.generic, join(path, 'generic'), genericCode) : base?.generic;
+  const helpers = o.addressHelpers ?? base?.addressHelpers;
+  if (helpers !== undefined) p.addressHelpers = { ...helpers };
+  const generic = o.generic !== undefined ? (o.generic as Json[]).map(genericCode) : base?.generic;
   if (generic !== undefined) p.generic = generic;
   const names = new Set(p.fields.map((f) => f.name));
   p.wrappers.forEach((w, i) => {
-    if (!names.has(w.field)) throw new SpecError(join(join(join(path, 'wrappers'), i), 'field'), `"${w.field}" is not a field of page.fields`);
+    if (!names.has(w.field)) throw new SpecError(`${key}.wrappers[${i}].field`, `"${w.field}" is not a field of ${key}.fields`);
   });
   return p;
 }
 
-function fieldMap(v: Json, path: string, pageFields: Set<string>): FieldMapEntry[] {
-  if (!isObj(v)) throw new SpecError(path, 'expected an object mapping page fields to descriptor fields');
+function fieldMap(v: Json): FieldMapEntry[] {
   return Object.entries(v).map(([field, fv]) => {
-    const p = join(path, field);
-    if (!pageFields.has(field)) throw new SpecError(p, `"${field}" is not a field of page.fields`);
-    if (typeof fv === 'string' || Array.isArray(fv)) return { field, to: strList(fv, p, true) };
-    const o = obj(fv, p, ['to', 'bits', 'note'], ['to']);
-    return {
-      field, to: strList(o.to, join(p, 'to'), true),
-      ...(o.bits !== undefined ? { bits: bitsOf(o.bits, join(p, 'bits')) } : {}),
-      ...(o.note !== undefined ? { note: str(o.note, join(p, 'note')) } : {}),
-    };
+    if (typeof fv === 'string' || Array.isArray(fv)) return { field, to: strings(fv) };
+    return { field, to: strings(fv.to), ...(fv.bits !== undefined ? { bits: fv.bits } : {}), ...(fv.note !== undefined ? { note: fv.note } : {}) };
   });
 }
 
-function converters(v: Json, path: string): Converters {
-  if (v === undefined) return { fromPage: [], toPage: [], fromAddress: [] };
-  const o = obj(v, path, ['fromPage', 'toPage', 'fromAddress', 'toAddress']);
-  const l = (k: 'fromPage' | 'toPage' | 'fromAddress' | 'toAddress') => (o[k] === undefined ? [] : strList(o[k], join(path, k)));
-  return { fromPage: l('fromPage'), toPage: l('toPage'), fromAddress: l('fromAddress'), ...(o.toAddress !== undefined ? { toAddress: l('toAddress') } : {}) };
-}
-
-function pageTypeTest(v: Json, path: string): PageTypeTest {
-  if (typeof v === 'string') return { name: str(v, path), pageArg: 0, negates: true };
-  const o = obj(v, path, ['name', 'pageArg', 'negates'], ['name']);
+function converters(v: Json | undefined): Converters {
+  const o = v ?? {};
   return {
-    name: str(o.name, join(path, 'name')),
-    pageArg: o.pageArg === undefined ? 0 : int(o.pageArg, join(path, 'pageArg')),
-    negates: o.negates === undefined ? true : bool(o.negates, join(path, 'negates')),
+    fromPage: either<string[]>(o, 'fromObject', 'fromPage')[0] ?? [],
+    toPage: either<string[]>(o, 'toObject', 'toPage')[0] ?? [],
+    fromAddress: o.fromAddress ?? [],
+    ...(o.toAddress !== undefined ? { toAddress: o.toAddress } : {}),
   };
 }
 
-function genericCode(v: Json, path: string): GenericSpec {
-  const o = obj(v, path, ['files', 'functions', 'reason'], ['files', 'functions', 'reason']);
-  return {
-    files: strList(o.files, join(path, 'files'), true),
-    functions: strList(o.functions, join(path, 'functions'), true),
-    reason: str(o.reason, join(path, 'reason')),
-  };
+function typeTest(v: string | Json): PageTypeTest {
+  if (typeof v === 'string') return { name: v, pageArg: 0, negates: true };
+  return { name: v.name, pageArg: either<number>(v, 'objectArg', 'pageArg')[0] ?? 0, negates: v.negates ?? true };
 }
 
-function owner(v: Json, path: string): OwnerSpec {
-  if (typeof v === 'string') return { files: [str(v, path)] };
-  const o = obj(v, path, ['files', 'functions'], ['files']);
-  return {
-    files: strList(o.files, join(path, 'files'), true),
-    ...(o.functions !== undefined ? { functions: strList(o.functions, join(path, 'functions'), true) } : {}),
-  };
+function owner(v: string | Json): OwnerSpec {
+  if (typeof v === 'string') return { files: [v] };
+  return { files: strings(v.files), ...(v.functions !== undefined ? { functions: strings(v.functions) } : {}) };
 }
 
-function provenance(v: Json, path: string): ProvenanceSpec {
-  if (typeof v === 'string') return { call: str(v, path) };
-  const o = obj(v, path, ['call', 'files', 'arg'], ['call']);
-  const out: ProvenanceSpec = { call: str(o.call, join(path, 'call')) };
-  if (o.files !== undefined) out.files = strList(o.files, join(path, 'files'), true);
-  if (o.arg !== undefined) {
-    const ap = join(path, 'arg');
-    const a = obj(o.arg, ap, ['index', 'matches'], ['matches']);
-    const matches = str(a.matches, join(ap, 'matches'));
-    try {
-      new RegExp(matches);
-    } catch (e) {
-      throw new SpecError(join(ap, 'matches'), `not a valid regular expression (${(e as Error).message})`);
-    }
-    out.arg = { index: a.index === undefined ? 0 : int(a.index, join(ap, 'index')), matches };
+function provenance(v: string | Json, path: string): ProvenanceSpec {
+  if (typeof v === 'string') return { call: v };
+  const out: ProvenanceSpec = { call: v.call };
+  if (v.files !== undefined) out.files = strings(v.files);
+  if (v.arg !== undefined) {
+    checkRegex(v.arg.matches, `${path}.arg.matches`, 'not a valid regular expression');
+    out.arg = { index: v.arg.index ?? 0, matches: v.arg.matches };
   }
   return out;
 }
 
-/** A project-relative file path the converter may create (no glob, no '..', a .ts file). */
-function placementPath(v: Json, path: string): string {
-  const s = str(v, path);
-  if (/[*?{}[\]]/.test(s) || s.startsWith('/') || s.split('/').includes('..') || !/\.(m|c)?tsx?$/.test(s)) {
-    throw new SpecError(path, 'expected a relative .ts file path inside the project (no glob, no "..")');
-  }
-  return s;
-}
-
-const KIND_KEYS = ['name', 'description', 'descriptor', 'fields', 'converters', 'pageTypeTests', 'owners', 'provenance'] as const;
-
-function kind(v: Json, path: string, pageFields: Set<string>): KindSpec {
-  const o = obj(v, path, KIND_KEYS, ['name', 'descriptor']);
-  const name = str(o.name, join(path, 'name'));
-  if (!/^[A-Za-z_][\w-]*$/.test(name)) throw new SpecError(join(path, 'name'), 'expected an identifier-like kind name');
-  if (name === UNKNOWN_KIND) throw new SpecError(join(path, 'name'), `"${UNKNOWN_KIND}" is reserved`);
-  let descriptor: KindSpec['descriptor'] = null;
-  if (o.descriptor !== null) {
-    const dp = join(path, 'descriptor');
-    if (typeof o.descriptor === 'string') descriptor = { class: str(o.descriptor, dp) };
-    else {
-      const d = obj(o.descriptor, dp, ['class', 'file', 'placement', 'match', 'variable'], ['class']);
-      descriptor = {
-        class: identifier(d.class, join(dp, 'class')),
-        ...(d.file !== undefined ? { file: str(d.file, join(dp, 'file')) } : {}),
-        ...(d.placement !== undefined ? { placement: placementPath(d.placement, join(dp, 'placement')) } : {}),
-        ...(d.match !== undefined ? { match: identifier(d.match, join(dp, 'match')) } : {}),
-        ...(d.variable !== undefined ? { variable: identifier(d.variable, join(dp, 'variable')) } : {}),
-      };
-    }
-  }
+function kind(v: Json, path: string, fieldsKey: string, objectFields: Set<string>): KindSpec {
+  const d = v.descriptor as string | Json | null;
+  const descriptor: KindSpec['descriptor'] = d === null ? null : typeof d === 'string' ? { class: d } : {
+    class: d.class,
+    ...(d.file !== undefined ? { file: d.file } : {}),
+    ...(d.placement !== undefined ? { placement: d.placement } : {}),
+    ...(d.match !== undefined ? { match: d.match } : {}),
+    ...(d.variable !== undefined ? { variable: d.variable } : {}),
+  };
+  const fields = v.fields === undefined ? [] : fieldMap(v.fields);
+  for (const f of fields) checkField(f.field, `${path}.fields.${f.field}`, fieldsKey, objectFields);
+  const tests = either<Array<string | Json>>(v, 'typeTests', 'pageTypeTests')[0] ?? [];
   return {
-    name, descriptor,
-    ...(o.description !== undefined ? { description: str(o.description, join(path, 'description')) } : {}),
-    fields: o.fields === undefined ? [] : fieldMap(o.fields, join(path, 'fields'), pageFields),
-    converters: converters(o.converters, join(path, 'converters')),
-    pageTypeTests: o.pageTypeTests === undefined ? [] : list(o.pageTypeTests, join(path, 'pageTypeTests'), pageTypeTest),
-    owners: o.owners === undefined ? [] : list(o.owners, join(path, 'owners'), owner),
-    provenance: o.provenance === undefined ? [] : list(o.provenance, join(path, 'provenance'), provenance),
+    name: v.name, descriptor,
+    ...(v.description !== undefined ? { description: v.description } : {}),
+    fields,
+    converters: converters(v.converters),
+    pageTypeTests: tests.map(typeTest),
+    owners: (v.owners ?? []).map(owner),
+    provenance: ((v.provenance ?? []) as Array<string | Json>).map((x, i) => provenance(x, `${path}.provenance[${i}]`)),
   };
 }
 
-/** A spec's oracle: exactly one of a command ("run") or an entry ("entry", with "args"). */
-function oracle(v: Json, path: string): OracleSpec {
-  const o = obj(v, path, ['run', 'entry', 'args', 'compare', 'timeout']);
-  if ((o.run === undefined) === (o.entry === undefined)) throw new SpecError(path, 'expected exactly one of "run" (a command) or "entry" (a file)');
-  const extra: { compare?: string; timeout?: number } = {};
-  if (o.compare !== undefined) {
-    const c = str(o.compare, join(path, 'compare'));
-    if (c !== 'json') {
-      try {
-        new RegExp(c);
-      } catch (e) {
-        throw new SpecError(join(path, 'compare'), `expected "json" or a valid regular expression (${(e as Error).message})`);
-      }
-    }
-    extra.compare = c;
-  }
-  if (o.timeout !== undefined) {
-    if (typeof o.timeout !== 'number' || !(o.timeout > 0)) throw new SpecError(join(path, 'timeout'), 'expected a positive number of seconds');
-    extra.timeout = o.timeout;
-  }
-  if (o.run !== undefined) {
-    if (o.args !== undefined) throw new SpecError(join(path, 'args'), '"args" goes with "entry" (put arguments in the "run" command)');
-    return { run: str(o.run, join(path, 'run')), ...extra };
-  }
-  return { entry: str(o.entry, join(path, 'entry')), ...(o.args !== undefined ? { args: strList(o.args, join(path, 'args')) } : {}), ...extra };
+function checkField(field: string, path: string, fieldsKey: string, objectFields: Set<string>): void {
+  if (!objectFields.has(field)) throw new SpecError(path, `"${field}" is not a field of ${fieldsKey}`);
+}
+
+function oracle(o: Json): OracleSpec {
+  if (o.compare !== undefined && o.compare !== 'json') checkRegex(o.compare, 'oracle.compare', 'expected "json" or a valid regular expression');
+  const extra = { ...(o.compare !== undefined ? { compare: o.compare as string } : {}), ...(o.timeout !== undefined ? { timeout: o.timeout as number } : {}) };
+  if (o.run !== undefined) return { run: o.run, ...extra };
+  return { entry: o.entry, ...(o.args !== undefined ? { args: o.args } : {}), ...extra };
 }
 
 /**
  * Validate parsed spec JSON. `base` is the spec that `"extends": "builtin"` refers to.
  * Throws InputError("invalid spec SOURCE: PATH: problem").
  */
-export function validateSpec(json: Json, source: string, base?: Spec): Spec {
+export function validateSpec(json: unknown, source: string, base?: Spec): Spec {
   try {
-    const o = obj(json, '', ['$schema', 'name', 'extends', 'page', 'kinds', 'oracle', 'subjectPrefix']);
+    const bad = schemaError(json);
+    if (bad) throw bad;
+    const o = json as Json;
     let parent: Spec | undefined;
     if (o.extends !== undefined) {
-      if (o.extends !== 'builtin') throw new SpecError('extends', 'the only supported value is "builtin"');
       if (!base) throw new SpecError('extends', 'no built-in spec to extend');
       parent = base;
-    } else {
-      if (o.page === undefined) throw new SpecError('page', 'missing required key');
-      if (o.kinds === undefined) throw new SpecError('kinds', 'missing required key');
     }
-    const p = o.page === undefined ? parent!.page : page(o.page, 'page', parent?.page);
-    const pageFields = new Set(p.fields.map((f) => f.name));
-    const own = o.kinds === undefined ? [] : list(o.kinds, 'kinds', (x, path) => kind(x, path, pageFields));
+    const [given, written] = either<Json>(o, 'object', 'page');
+    const key = given === undefined ? 'object' : written;
+    const p = given === undefined ? parent!.page : objectSpec(given, key, parent?.page);
+    const objectFields = new Set(p.fields.map((f) => f.name));
+    const fieldsKey = `${key}.fields`;
+    const own = ((o.kinds ?? []) as Json[]).map((k, i) => kind(k, `kinds[${i}]`, fieldsKey, objectFields));
     const seen = new Set<string>();
     own.forEach((k, i) => {
       if (seen.has(k.name)) throw new SpecError(`kinds[${i}].name`, `duplicate kind "${k.name}"`);
@@ -340,15 +285,13 @@ export function validateSpec(json: Json, source: string, base?: Spec): Spec {
     const kinds = parent ? [...parent.kinds.filter((k) => !seen.has(k.name)), ...own] : own;
     if (kinds.length === 0) throw new SpecError('kinds', 'expected at least one kind');
     if (parent) {
-      // Inherited kinds must still name fields the (possibly overridden) page spec has.
-      kinds.forEach((k, i) => k.fields.forEach((f) => {
-        if (!pageFields.has(f.field)) throw new SpecError(`kinds[${i}].fields.${f.field}`, `"${f.field}" is not a field of page.fields`);
-      }));
+      // Inherited kinds must still name fields the (possibly overridden) object spec has.
+      kinds.forEach((k, i) => k.fields.forEach((f) => checkField(f.field, `kinds[${i}].fields.${f.field}`, fieldsKey, objectFields)));
     }
-    const orc = o.oracle === undefined ? parent?.oracle : oracle(o.oracle, 'oracle');
-    const prefix = o.subjectPrefix === undefined ? parent?.subjectPrefix : str(o.subjectPrefix, 'subjectPrefix');
+    const orc = o.oracle === undefined ? parent?.oracle : oracle(o.oracle);
+    const prefix = (o.subjectPrefix as string | undefined) ?? parent?.subjectPrefix;
     return {
-      name: o.name === undefined ? parent?.name ?? 'spec' : str(o.name, 'name'), source, page: p, kinds,
+      name: o.name ?? parent?.name ?? 'spec', source, page: p, kinds,
       ...(orc ? { oracle: orc } : {}), ...(prefix !== undefined ? { subjectPrefix: prefix } : {}),
     };
   } catch (e) {
@@ -365,7 +308,7 @@ export function loadSpecFile(file: string, base?: Spec): Spec {
   } catch {
     throw new InputError(`spec file not found: ${file}`);
   }
-  let json: Json;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import Ajv2020Package from 'ajv/dist/2020.js';
+import ajvErrorsPackage from 'ajv-errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
 import { analyzePath } from '../../src/analyzers/analyze.ts';
@@ -22,6 +23,7 @@ import { trackHistory } from '../../src/track/track.ts';
 
 // ajv is CommonJS: the class is module.exports and module.exports.default.
 const Ajv2020 = Ajv2020Package.default;
+const ajvErrors = ajvErrorsPackage.default;
 
 const REPO = join(import.meta.dirname, '..', '..');
 const SCHEMAS = join(REPO, 'docs', 'schemas');
@@ -32,7 +34,10 @@ const BROKEN = join(FIX, 'analyzer', 'broken');
 
 // strictSchema (ajv's default) rejects unknown keywords: a typo in a schema fails here. Formats
 // are annotations; the schemas carry patterns for what must be checked.
-const ajv = new Ajv2020({ allErrors: true, strictTypes: true, strictTuples: true, validateFormats: false });
+// Union types ("a string or an object") are how the spec schema avoids oneOf; errorMessage
+// (ajv-errors) is the spec schema's own wording of its errors.
+const ajv = new Ajv2020({ allErrors: true, strictTypes: true, strictTuples: true, allowUnionTypes: true, validateFormats: false });
+ajvErrors(ajv);
 for (const f of readdirSync(SCHEMAS).filter((n) => n.endsWith('.schema.json')).sort()) {
   ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object);
 }
@@ -296,6 +301,16 @@ describe('docs/schemas: spec', () => {
     ['owner object without files', false, { page, kinds: [{ ...kind, owners: [{ functions: ['f'] }] }] }],
     ['provenance arg without matches', false, { page, kinds: [{ ...kind, provenance: [{ call: 'f', arg: { index: 0 } }] }] }],
     ['pageTypeTests negates as a string', false, { page, kinds: [{ ...kind, pageTypeTests: [{ name: 'IsNet', negates: 'no' }] }] }],
+    ['neutral keys', true, { object: { ...page, wrappers: [{ name: 'w', field: 'slot', objectArg: 1 }] }, kinds: [{ ...kind, typeTests: ['IsNet', { name: 'IsNetish', objectArg: 1 }], converters: { fromObject: ['a'], toObject: ['b'] } }] }],
+    ['both object and page', false, { object: page, page, kinds: [kind] }],
+    ['neither object nor page', false, { kinds: [kind] }],
+    ['both typeTests and pageTypeTests', false, { page, kinds: [{ ...kind, typeTests: ['A'], pageTypeTests: ['B'] }] }],
+    ['both toObject and toPage', false, { page, kinds: [{ ...kind, converters: { toObject: ['a'], toPage: ['b'] } }] }],
+    ['both objectArg and pageArg', false, { page: { ...page, wrappers: [{ name: 'w', field: 'slot', objectArg: 0, pageArg: 0 }] }, kinds: [kind] }],
+    ['assertion senses', true, { page: { ...page, assertions: [{ name: 'ensure', means: 'holds' }, { name: 'BUG_ON', means: 'fails-if' }] }, kinds: [kind] }],
+    ['assertion sense unknown', false, { page: { ...page, assertions: [{ name: 'ensure', means: 'yes' }] }, kinds: [kind] }],
+    ['subjectPrefix', true, { page, kinds: [kind], subjectPrefix: 'net' }],
+    ['subjectPrefix empty', false, { page, kinds: [kind], subjectPrefix: '' }],
   ];
 
   it.each(cases)('schema and validator agree: %s (valid: %s)', (_name, valid, json) => {

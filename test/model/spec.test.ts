@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,27 @@ describe('spec validation: errors name the bad key', () => {
     ['no kinds', (s) => { s.kinds = []; }, 'kinds: expected at least one kind'],
     ['generic code without a reason', (s) => { s.page.generic = [{ files: 'a.ts', functions: 'f' }]; }, 'page.generic[0].reason: missing required key'],
     ['generic functions of the wrong type', (s) => { s.page.generic = [{ files: 'a.ts', functions: [1], reason: 'r' }]; }, 'page.generic[0].functions'],
+    ['negative word', (s) => { s.page.fields.owner.words = [-1]; }, 'page.fields.owner.words[0]: expected an integer >= 0'],
+    ['no words', (s) => { s.page.fields.owner.words = []; }, 'page.fields.owner.words: expected at least one word'],
+    ['no fields', (s) => { s.page.fields = {}; }, 'page.fields: expected at least one field'],
+    ['bad bits', (s) => { s.page.fields.owner.bits = '0-8'; }, 'page.fields.owner.bits: expected "LOW:WIDTH" bits, e.g. "0:24"'],
+    ['descriptor class not an identifier', (s) => { s.kinds[0].descriptor = { class: 'Cache obj' }; }, 'kinds[0].descriptor.class: expected an identifier'],
+    ['descriptor of the wrong type', (s) => { s.kinds[0].descriptor = 3; }, 'kinds[0].descriptor: expected null or a string or an object'],
+    ['placement outside the project', (s) => { s.kinds[0].descriptor = { class: 'C', placement: '../c.ts' }; }, 'kinds[0].descriptor.placement: expected a relative .ts file path inside the project (no glob, no "..")'],
+    ['kind name with a space', (s) => { s.kinds[0].name = 'my kind'; }, 'kinds[0].name: expected an identifier-like kind name'],
+    ['converters as a string', (s) => { s.kinds[0].converters = { fromObject: 'blob_cache' }; }, 'kinds[0].converters.fromObject: expected an array of strings'],
+    ['assertion sense not known', (s) => { s.page.assertions = [{ name: 'ensure', means: 'true' }]; }, 'page.assertions[0].means: expected one of: holds, fails-if'],
+    ['both a key and its alias', (s) => { s.object = s.page; }, 'give "object" or its alias "page", not both'],
+    ['both typeTests and pageTypeTests', (s) => { s.kinds[0].typeTests = ['IsCache']; s.kinds[0].pageTypeTests = ['IsCache']; }, 'kinds[0]: give "typeTests" or its alias "pageTypeTests", not both'],
+    ['both fromObject and fromPage', (s) => { s.kinds[0].converters = { fromObject: ['a'], fromPage: ['b'] }; }, 'kinds[0].converters: give "fromObject" or its alias "fromPage", not both'],
+    ['both objectArg and pageArg', (s) => { s.page.wrappers = [{ name: 'w', field: 'owner', objectArg: 0, pageArg: 1 }]; }, 'page.wrappers[0]: give "objectArg" or its alias "pageArg", not both'],
+    ['neither object nor page', (s) => { delete s.page; }, 'missing required key "object" (or its alias "page")'],
+    ['unknown key names the allowed ones, neutral and alias', (s) => { s.kinds[0].tests = []; }, 'kinds[0].tests: unknown key (expected one of: name, description, descriptor, fields, converters, typeTests, pageTypeTests, owners, provenance)'],
+    ['oracle with both run and entry', (s) => { s.oracle = { run: 'npm test', entry: 'main.ts' }; }, 'oracle: expected exactly one of "run" (a command) or "entry" (a file)'],
+    ['oracle args with run', (s) => { s.oracle = { run: 'npm test', args: ['x'] }; }, 'oracle: "args" goes with "entry"'],
+    ['oracle compare not a regex', (s) => { s.oracle = { run: 'npm test', compare: '(' }; }, 'oracle.compare: expected "json" or a valid regular expression'],
+    ['oracle timeout 0', (s) => { s.oracle = { run: 'npm test', timeout: 0 }; }, 'oracle.timeout: expected a positive number of seconds'],
+    ['empty subjectPrefix', (s) => { s.subjectPrefix = ''; }, 'subjectPrefix: expected a non-empty string'],
   ];
   for (const [name, mutate, msg] of bad) {
     it(name, () => {
@@ -84,8 +105,54 @@ describe('spec validation: errors name the bad key', () => {
       mutate(s);
       expect(() => validateSpec(s, 'my.json')).toThrow(InputError);
       expect(() => validateSpec(s, 'my.json')).toThrow(`invalid spec my.json: ${msg}`);
+      // One line, whatever went wrong.
+      expect(() => validateSpec(s, 'my.json')).toThrow(/^[^\n]*$/);
     });
   }
+
+  it('names the key the user wrote: object.fields, not page.fields', () => {
+    const s = clone(MINIMAL) as any;
+    s.object = s.page;
+    delete s.page;
+    s.kinds[0].fields = { ownr: 'cache' };
+    expect(() => validateSpec(s, 'my.json')).toThrow('invalid spec my.json: kinds[0].fields.ownr: "ownr" is not a field of object.fields');
+    s.kinds[0].fields = {};
+    s.object.wrappers = [{ name: 'w', field: 'nope' }];
+    expect(() => validateSpec(s, 'my.json')).toThrow('invalid spec my.json: object.wrappers[0].field: "nope" is not a field of object.fields');
+  });
+
+  it('neutral keys and their page-worded aliases give the same spec', () => {
+    const neutral = {
+      $schema: 'node_modules/memdesc/docs/schemas/spec.schema.json',
+      object: { ...clone(MINIMAL.page), wrappers: [{ name: 'ownerOf', field: 'owner', objectArg: 1 }] },
+      kinds: [{ ...clone(MINIMAL.kinds[0]), converters: { fromObject: ['blobCache'], toObject: ['cacheBlob'] }, typeTests: ['isCache', { name: 'isCachey', objectArg: 1, negates: false }] }],
+    };
+    const aliased = {
+      page: { ...clone(MINIMAL.page), wrappers: [{ name: 'ownerOf', field: 'owner', pageArg: 1 }] },
+      kinds: [{ ...clone(MINIMAL.kinds[0]), converters: { fromPage: ['blobCache'], toPage: ['cacheBlob'] }, pageTypeTests: ['isCache', { name: 'isCachey', pageArg: 1, negates: false }] }],
+    };
+    const a = validateSpec(neutral, 'my.json');
+    expect(a).toEqual(validateSpec(aliased, 'my.json'));
+    expect(a.page.wrappers[0]).toEqual({ name: 'ownerOf', field: 'owner', access: 'read', pageArg: 1 });
+    expect(a.kinds[0]!.converters).toEqual({ fromPage: ['blobCache'], toPage: ['cacheBlob'], fromAddress: [] });
+    expect(a.kinds[0]!.pageTypeTests).toEqual([{ name: 'isCache', pageArg: 0, negates: true }, { name: 'isCachey', pageArg: 1, negates: false }]);
+  });
+
+  it('assertions declare their sense; subjectPrefix is kept and inherited', () => {
+    const s = clone(MINIMAL) as any;
+    s.page.assertions = ['BUG_ON', { name: 'ensure', means: 'holds' }, { name: 'ASSERT_NOT', condArg: 1, means: 'fails-if' }];
+    s.subjectPrefix = 'cache';
+    const v = validateSpec(s, 'my.json');
+    expect(v.page.assertions).toEqual([{ name: 'BUG_ON', condArg: 0 }, { name: 'ensure', condArg: 0, means: 'holds' }, { name: 'ASSERT_NOT', condArg: 1, means: 'fails-if' }]);
+    expect(v.subjectPrefix).toBe('cache');
+    expect(validateSpec({ extends: 'builtin', subjectPrefix: 'mm' }, 'x.json', builtinSpec()).subjectPrefix).toBe('mm');
+    expect(validateSpec({ extends: 'builtin' }, 'x.json', builtinSpec()).subjectPrefix).toBeUndefined();
+  });
+
+  it('extends: an object override is checked against the inherited kinds', () => {
+    const s = { extends: 'builtin', object: { fields: { flags: { words: [0] } }, wrappers: [] } };
+    expect(() => validateSpec(s, 'x.json', builtinSpec())).toThrow(/kinds\[0\]\.fields\.lru: "lru" is not a field of object\.fields/);
+  });
 
   it('accepts the minimal spec and normalizes shorthands', () => {
     const s = validateSpec(clone(MINIMAL), 'my.json');
@@ -114,5 +181,6 @@ describe('spec validation: errors name the bad key', () => {
     expect(() => loadSpecFile(join(dir, 'bad.json'))).toThrow(/invalid spec .*bad.json: not JSON/);
     writeFileSync(join(dir, 'ok.json'), JSON.stringify(MINIMAL));
     expect(resolveSpec(join(dir, 'ok.json')).page.class).toBe('Blob');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
