@@ -44,7 +44,7 @@ export interface StepVerification {
   ms: number;
 }
 
-/** The workload that runs every subsystem at once, when the simulation has one. */
+/** The workload that runs every subsystem at once, for trees whose manifest names none. */
 const ALL_IN_ONE = 'mixed';
 
 export class SeriesVerifier {
@@ -62,9 +62,12 @@ export class SeriesVerifier {
     this.ref = await prepareTree({ dir: this.baseDir, label: 'base' }, { cacheDir: this.opts.cacheDir });
     const known = this.ref.workloads;
     const stepOps = this.opts.ops ?? undefined;
-    const quarter = Object.fromEntries(known.map((w) => [w, Math.max(1, Math.round((VERIFY_OPS[w] ?? 1000) / 4))]));
+    // The tree's own verify figures and all-in-one workload (its manifest), else memdesc's fallbacks.
+    const full = makePlan(this.ref, { workloads: known, seeds: [1] }).ops;
+    const quarter = Object.fromEntries(known.map((w) => [w, Math.max(1, Math.round((full[w] ?? VERIFY_OPS[w] ?? 1000) / 4))]));
+    const allInOne = this.ref.manifest?.defaultWorkload ?? ALL_IN_ONE;
     this.stepPlan = makePlan(this.ref, {
-      workloads: this.opts.workloads ?? (known.includes(ALL_IN_ONE) ? [ALL_IN_ONE] : known),
+      workloads: this.opts.workloads ?? (known.includes(allInOne) ? [allInOne] : known),
       seeds: this.opts.seeds ?? [1, 2],
       ...(stepOps !== undefined ? { ops: stepOps } : {}),
     });

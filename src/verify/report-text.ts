@@ -1,6 +1,7 @@
 /** Render a VerifyReport as text (the command prints it). */
 import type { VerifyReport } from './verify.ts';
 import { formatSeeds } from './run.ts';
+import { describeLayoutLine } from '../simulate/manifest.ts';
 
 export function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -19,7 +20,10 @@ export function renderVerifyText(r: VerifyReport, opts: { maxBugs?: number } = {
   out.push(`verify: ${r.candidate.label} against ${r.reference.label}`);
   const ops = r.workloads.map((w) => `${w} ${r.ops[w] ?? '?'}`).join(', ');
   out.push(`  workloads: ${r.workloads.join(', ')}; seeds ${formatSeeds(r.seeds)}${r.ram ? `; ram ${r.ram}` : ''}`);
-  out.push(`  ops per run: ${ops}`);
+  out.push(`  ops per run: ${ops}${r.opsSource === 'fallback' ? " (memdesc's table: the reference has no manifest)" : ''}`);
+  if (r.layoutDependent?.length) {
+    out.push(`  layout-dependent lines (declared by the corpus): ${r.layoutDependent.map(describeLayoutLine).join('; ')}`);
+  }
   out.push(`  ${r.pairs} pairs (${r.pairs * 2} runs, ${r.jobs} in parallel); ${num(r.opsCompared)} operations and ${num(r.eventsCompared)} events compared`);
   out.push(`  time: ${secs(r.timings.wallMs)} (build ${secs(r.timings.buildMs)}, runs ${secs(r.timings.runMs)}, diff ${secs(r.timings.diffMs)})`);
   if (r.ok) {

@@ -12,15 +12,13 @@ import { bugNotes, firstDivergence, outcomeDifference, type BugNote, type Diverg
 import { resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { DEFAULT_TIMEOUT_MS, probeTree, Pool, runBatch, runTraced, type RunOutcome, type RunStatus } from './run.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
+import { readManifest, type LayoutDependentLine, type TreeManifest } from '../simulate/manifest.ts';
 
 /**
- * Operations per workload when verifying. The workloads' own defaults are sized for one long
- * run; verify runs every workload x 16 seeds x 2 trees, which must fit a minute on two cores, so
- * each workload runs a shorter stretch per seed and the seeds supply the variety. Every figure
- * still reaches all of its workload's paths (checked by `verify --mutants`): buddy orders up to
- * MAX_ORDER and every gfp flavour; slab caches through shrink and destroy; mm fork/COW/munmap/exit;
- * hwpoison about 25 injections per seed over every page kind; zswap reclaim, compression, swap-in
- * and swap-slot release; mixed all of them plus vmalloc users and zsmalloc compaction.
+ * Operations per workload when verifying a tree WITHOUT a manifest (corpus trees from before
+ * `sim/main.ts --manifest`). A tree with one declares its own figures (`verify_ops`, in
+ * corpus/sim/workloads/index.ts, where the reasoning lives) and they win; this table is the
+ * figures those trees were verified with, kept so that old revisions verify as they always did.
  * `--ops N` overrides all, `--ops default` restores the workloads' defaults. A workload missing
  * from the table runs its default.
  */
@@ -34,7 +32,10 @@ export const VERIFY_OPS: Readonly<Record<string, number>> = {
   mixed: 4000,
 };
 
-/** Rough CPU cost per operation (ms, measured) for scheduling the longest batches first. */
+/**
+ * Rough CPU cost per operation (ms, measured) for scheduling the longest batches first: the
+ * fallback for trees whose manifest gives no `cost_ms_per_op` (or that have no manifest).
+ */
 const COST_PER_OP: Readonly<Record<string, number>> = { buddy: 0.12, slab: 0.03, mm: 0.07, hwpoison: 0.35, zswap: 0.5, vmalloc: 0.12, mixed: 0.2 };
 const BOOT_MS = 120;
 
@@ -75,6 +76,8 @@ export interface PreparedTree {
   workloads: string[];
   /** main.ts runs several seeds per process (--seeds). */
   multiSeed: boolean;
+  /** What the tree declares about itself (`main.ts --manifest`); undefined for older trees. */
+  manifest?: TreeManifest;
   cleanup(): void;
 }
 
@@ -83,10 +86,16 @@ export interface Plan {
   seeds: number[];
   /** undefined = the workload's default. */
   ops: Record<string, number | undefined>;
+  /** CPU ms per operation, for scheduling (the tree's manifest; else memdesc's fallback table). */
+  cost?: Record<string, number>;
+  /** Where the operation counts came from: the tree's manifest, memdesc's fallback table, or --ops. */
+  opsSource?: OpsSource;
   ram?: string;
   tracepoints?: boolean;
   timeoutMs: number;
 }
+
+export type OpsSource = 'manifest' | 'fallback' | 'option';
 
 export interface TreeInfo {
   label: string;
@@ -122,6 +131,13 @@ export interface VerifyReport {
   eventsCompared: number;
   mismatches: PairMismatch[];
   first?: FirstMismatch;
+  /**
+   * Report lines the trees' manifests declare layout-dependent (both trees' lists, merged):
+   * they may legitimately differ between a tree and its stage-2 conversion (docs/verify.md).
+   */
+  layoutDependent: LayoutDependentLine[];
+  /** Where the operation counts came from: the reference tree's manifest, memdesc's fallback table, or --ops. */
+  opsSource: OpsSource;
   /** Debug checks that fired (dump_page text), from either side; identical ones included. */
   bugs: BugNote[];
   jobs: number;
@@ -137,8 +153,11 @@ export async function prepareTree(input: TreeInput, opts: { relativeTo?: string;
   const tree: Tree = resolveTree(input, { relativeTo: opts.relativeTo ?? BUNDLED_CORPUS });
   try {
     const build = await buildTree(tree.dir, { cacheDir: opts.cacheDir });
-    const probe = await probeTree(build.file);
-    return { label: tree.label, dir: tree.dir, commit: tree.commit, build, ...probe, cleanup: () => tree.cleanup() };
+    // A tree that has a manifest lists its workloads there (and runs --seeds: it is newer);
+    // an older one is probed through its own error messages.
+    const manifest = await readManifest(build.file, tree.label);
+    const probe = manifest ? { workloads: manifest.workloads.map((w) => w.name), multiSeed: true } : await probeTree(build.file);
+    return { label: tree.label, dir: tree.dir, commit: tree.commit, build, ...probe, ...(manifest ? { manifest } : {}), cleanup: () => tree.cleanup() };
   } catch (e) {
     tree.cleanup();
     throw e;
@@ -154,9 +173,35 @@ export function makePlan(reference: PreparedTree, opts: VerifyOptions): Plan {
   }
   const seeds = opts.seeds ?? [...DEFAULT_SEEDS];
   if (seeds.length === 0) throw new UsageError('no seeds to run');
+  const declared = new Map((reference.manifest?.workloads ?? []).map((w) => [w.name, w]));
   const ops: Record<string, number | undefined> = {};
-  for (const w of workloads) ops[w] = opts.ops === 'default' ? undefined : (opts.ops ?? VERIFY_OPS[w]);
-  return { workloads, seeds, ops, ram: opts.ram, tracepoints: opts.tracepoints, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  const cost: Record<string, number> = {};
+  for (const w of workloads) {
+    const verifyOps = reference.manifest ? declared.get(w)?.verifyOps : VERIFY_OPS[w];
+    ops[w] = opts.ops === 'default' ? undefined : (opts.ops ?? verifyOps);
+    cost[w] = declared.get(w)?.costPerOpMs ?? COST_PER_OP[w] ?? DEFAULT_COST_PER_OP;
+  }
+  return {
+    workloads, seeds, ops, cost,
+    opsSource: opts.ops !== undefined ? 'option' : reference.manifest ? 'manifest' : 'fallback',
+    ram: opts.ram, tracepoints: opts.tracepoints, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** The operation count a workload runs when none is given: its default (manifest), else 20000. */
+function defaultOpsOf(plan: Plan, workload: string, tree?: PreparedTree): number | undefined {
+  return plan.ops[workload] ?? tree?.manifest?.workloads.find((w) => w.name === workload)?.defaultOps;
+}
+
+/** Both trees' layout-dependent lines, once each, the reference's first. */
+export function mergeLayoutDependent(...trees: PreparedTree[]): LayoutDependentLine[] {
+  const out: LayoutDependentLine[] = [];
+  for (const t of trees) {
+    for (const l of t.manifest?.layoutDependent ?? []) {
+      if (!out.some((x) => x.report === l.report && x.line === l.line)) out.push(l);
+    }
+  }
+  return out;
 }
 
 /**
@@ -169,8 +214,10 @@ export function chunkSeeds(seeds: number[], size = 8): number[][] {
   return out;
 }
 
-export function estimateMs(workload: string, ops: number | undefined, seeds: number): number {
-  return seeds * (BOOT_MS + (COST_PER_OP[workload] ?? 0.1) * (ops ?? 20000));
+const DEFAULT_COST_PER_OP = 0.1;
+
+export function estimateMs(workload: string, ops: number | undefined, seeds: number, costPerOpMs?: number): number {
+  return seeds * (BOOT_MS + (costPerOpMs ?? COST_PER_OP[workload] ?? DEFAULT_COST_PER_OP) * (ops ?? 20000));
 }
 
 export type Matrix = Map<string, Map<number, RunOutcome>>;
@@ -188,7 +235,7 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
   const jobs: Array<Job & { m: Matrix }> = [];
   for (const w of plan.workloads) {
     for (const chunk of chunkSeeds(plan.seeds, opts.chunk)) {
-      trees.forEach((tree, i) => jobs.push({ tree, workload: w, seeds: chunk, cost: estimateMs(w, plan.ops[w], chunk.length), m: matrices[i]! }));
+      trees.forEach((tree, i) => jobs.push({ tree, workload: w, seeds: chunk, cost: estimateMs(w, defaultOpsOf(plan, w, tree), chunk.length, plan.cost?.[w]), m: matrices[i]! }));
     }
   }
   jobs.sort((a, b) => b.cost - a.cost);
@@ -269,6 +316,8 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
     eventsCompared,
     mismatches,
     ...(first ? { first } : {}),
+    layoutDependent: mergeLayoutDependent(reference, candidate),
+    opsSource: plan.opsSource ?? (reference.manifest ? 'manifest' : 'fallback'),
     bugs,
     jobs: pool.size,
     timings: { buildMs: 0, runMs: t1 - t0, diffMs: t2 - t1, wallMs: t2 - t0 },
