@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AnalysisResult, Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND, type Spec } from '../model/spec.ts';
+import { specWords } from '../model/words.ts';
 import { siteMessage } from './report-text.ts';
 
 export interface SarifOptions {
@@ -57,14 +58,17 @@ export function toSarif(r: AnalysisResult, spec: Spec, opts: SarifOptions): obje
     ruleIndex.set(rule.id, rules.length);
     rules.push(rule);
   };
+  // The spec's names: "Shelf"/"Stock" for a user's project, "struct page"/"struct slab" for the kernel's.
+  const words = specWords(spec);
+  const obj = camel(spec.page.class);
   for (const k of spec.kinds) {
     const map = k.fields.map((f) => `${f.field} -> ${f.to.join('/')}`).join(', ');
-    const target = k.descriptor ? `struct ${k.descriptor.class}` : 'its own field names';
+    const target = k.descriptor ? words.type(k.descriptor.class) : 'its own field names';
     addRule({
       id: `memdesc/raw-${k.name}`,
-      name: `Raw${camel(k.name)}PageAccess`,
-      shortDescription: { text: `Raw struct page field access in ${k.name} code` },
-      fullDescription: { text: `${k.description ?? k.name}: this code uses the overloaded struct page union directly instead of ${target}.` },
+      name: `Raw${camel(k.name)}${obj}Access`,
+      shortDescription: { text: `Raw ${words.object} field access in ${k.name} code` },
+      fullDescription: { text: `${k.description ?? k.name}: this code uses the overloaded ${words.kernel ? `${words.object} union` : `fields of ${words.object}`} directly instead of ${target}.` },
       help: { text: `Convert to ${target}${map ? ` (${map})` : ''}${k.converters.fromPage.length ? ` via ${k.converters.fromPage.join('/')}()` : ''}.` },
       defaultConfiguration: { level: 'warning' },
       properties: { tags: ['memdesc', k.name] },
@@ -72,10 +76,10 @@ export function toSarif(r: AnalysisResult, spec: Spec, opts: SarifOptions): obje
   }
   addRule({
     id: 'memdesc/raw-unknown',
-    name: 'UnclassifiedPageAccess',
-    shortDescription: { text: 'Raw struct page field access of undecided memory descriptor kind' },
-    fullDescription: { text: 'No page-type test, provenance or owner decides which memory descriptor this access belongs to, or the evidence conflicts.' },
-    help: { text: 'Add a page-type test, or extend the spec (owner files/functions, provenance calls).' },
+    name: `Unclassified${obj}Access`,
+    shortDescription: { text: `Raw ${words.object} field access of undecided ${words.descriptor} kind` },
+    fullDescription: { text: `No ${words.typeTest}, provenance or owner decides which ${words.descriptor} this access belongs to, or the evidence conflicts.` },
+    help: { text: `Add a ${words.typeTest}, or extend the spec (owner files/functions, provenance calls).` },
     defaultConfiguration: { level: 'warning' },
     properties: { tags: ['memdesc', UNKNOWN_KIND] },
   });

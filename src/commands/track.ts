@@ -102,8 +102,8 @@ export function registerTrack(program: Command): void {
         report.plan = planProgress(plan, result.newestFacts(), spec);
       }
       if (flags.html) {
-        const { renderTrackHtml } = await import('../track/html.ts');
-        writeAtomic(flags.html, renderTrackHtml(report), 'the HTML report');
+        const [{ renderTrackHtml }, { specWords }] = await Promise.all([import('../track/html.ts'), import('../model/words.ts')]);
+        writeAtomic(flags.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
       }
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTrackTable(report));
     });

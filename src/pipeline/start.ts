@@ -20,6 +20,7 @@ import type { Person, SeriesIdentity } from '../series/identity.ts';
 import type { SeriesResult } from '../series/series.ts';
 import type { SeriesVerifyOptions } from '../series/verifySteps.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
+import { specWords } from '../model/words.ts';
 import { isLink, prepareOut, START_FILES, type StartPaths } from './out.ts';
 
 /** The branch the series is committed on in the scratch repository. */
@@ -145,7 +146,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   if ((existsSync(paths.html) || isLink(paths.html)) && !provenFile(paths.html)) {
     throw new UsageError(`${paths.html} was written by someone else during the run: it is left as it is`);
   }
-  writeAtomic(paths.html, renderTrackHtml(report), 'the HTML report');
+  writeAtomic(paths.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
   writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
   const t3 = performance.now();
   opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });

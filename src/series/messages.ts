@@ -1,13 +1,19 @@
 /**
- * Kernel-style commit messages: a subject with the subsystem prefix the file's path suggests
- * (`mm/zsmalloc.ts` -> "mm/zsmalloc", `arch/x86/mm/pgtable.ts` -> "x86/mm", `include/linux/mm.ts`
- * -> "mm"), a body that says what changed and why, and the cover letter's blurb.
+ * Kernel-style commit messages in the spec's own words: a subject with the project's subject
+ * prefix (its git history's, the spec's, else one the file's path suggests: src/series/prefix.ts),
+ * a body that says what changed and why, and the cover letter's title and blurb. Types are named
+ * as the spec writes them ("Stock"), or as the kernel does for its own spec ("struct slab").
  */
+import type { SpecWords } from '../model/words.ts';
 import type { KindPlan } from '../rewrite/kinds.ts';
 import type { ConvertReport } from '../rewrite/plan.ts';
+import type { Unit } from './units.ts';
 import type { StepTree } from './steps.ts';
 
-/** The subsystem prefix of one project-relative file. */
+/**
+ * The kernel's subsystem prefix of one project-relative file (`mm/zsmalloc.ts` -> "mm/zsmalloc",
+ * `arch/x86/mm/pgtable.ts` -> "x86/mm", `include/linux/mm.ts` -> "mm").
+ */
 export function filePrefix(file: string): string {
   const parts = file.replace(/\.(m|c)?tsx?$/, '').split('/');
   if (parts[0] === 'src' || parts[0] === 'lib') parts.shift();
@@ -21,7 +27,7 @@ export function filePrefix(file: string): string {
   return parts.join('/');
 }
 
-/** One prefix for several files: theirs when they agree, else the common top directory, else "mm". */
+/** One kernel prefix for several files: theirs when they agree, else the common top directory, else "mm". */
 export function prefixOf(files: string[]): string {
   const ps = [...new Set(files.map(filePrefix))];
   if (ps.length === 1) return ps[0]!;
@@ -37,41 +43,64 @@ function listNames(names: string[], max = 3): string {
   return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
 }
 
-const fnText = (n: string): string => (n.includes('/') ? n : `${n}()`);
+/** A unit's names as a subject shows them: functions and methods as `f()`, top-level code of a file as the file. */
+function unitNames(u: Unit): string[] {
+  if (u.names.length === 1 && u.files.length === 1 && u.names[0] === u.files[0]) return [u.names[0]!];
+  return u.names.map((n) => `${n}()`);
+}
 
 export interface MessageContext {
   kinds: Map<string, KindPlan>;
-  /** The page class ("Page" -> "struct page"). */
+  /** The spec's class ("Page", "Shelf"). */
   pageClass: string;
-  /** The file the page class lives in (retire's prefix). */
+  /** The file the spec's class lives in (retire's prefix). */
   pageFile: string;
   /** The files the spec places each kind's descriptor in. */
   placement: (k: KindPlan) => string;
+  /** How the texts name the spec's types (src/model/words.ts). */
+  words: SpecWords;
+  /** The subject prefix of a patch touching these project-relative files (src/series/prefix.ts). */
+  prefix: (files: string[]) => string;
 }
 
-/** "ptdescs", "slabs": the kernel names the struct, not the variable. */
-function plural(k: KindPlan): string {
-  return `${(k.desc ?? k.name).toLowerCase()}s`;
+/** "Convert f() to use slabs" (the kernel names the struct, not the variable) / "… to use Stock". */
+function plural(k: KindPlan, m: MessageContext): string {
+  return m.words.uses(k.desc ?? k.name);
+}
+
+/** "shelves holding stock" (the spec's description), else "stock Shelf objects" / "slab pages". */
+function kindObjects(k: KindPlan, m: MessageContext): string {
+  return k.spec.description ?? (m.words.kernel ? `${k.name} pages` : `${k.name} ${m.pageClass} objects`);
+}
+
+/** The cover letter's title: "Split struct page into memory descriptors", "Separate stock from Shelf". */
+export function seriesTitle(kinds: string[], m: MessageContext, all: boolean): string {
+  return all ? `Split ${m.words.object} into ${m.words.descriptor}s` : `Separate ${kinds.join(', ')} from ${m.words.object}`;
+}
+
+/** How the series is built, for the cover letter. */
+export function seriesMethod(m: MessageContext): string {
+  return `For each kind: create the ${m.words.descriptor} (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the ${m.words.kernel ? 'dead union members' : `members of ${m.pageClass} no kind uses any more`} go last.`;
 }
 
 /** The subject of one step. */
 export function stepSubject(t: StepTree, m: MessageContext, files: string[]): string {
   const s = t.step;
-  const page = `struct ${m.pageClass.toLowerCase()}`;
+  const page = m.words.object;
   if (s.role === 'retire') {
     const r = t.report.retired;
     const members = r.members.map((x) => x.split('.').pop()!);
-    const what = members.length ? `${listNames(members)} from ${page}` : `${listNames(r.helpers)}`;
-    return `${prefixOf([m.pageFile])}: Remove ${what}`;
+    const what = members.length ? `${listNames(members)} from ${page}` : `${listNames(r.helpers.map((h) => `${h}()`))}`;
+    return `${m.prefix([m.pageFile])}: Remove ${what}`;
   }
   const k = m.kinds.get(s.kind!)!;
   if (s.role === 'scaffold') {
-    if (!k.desc) return `${prefixOf(files.length ? files : [m.placement(k)])}: Add ${k.name} names to ${page}`;
-    return `${prefixOf([m.placement(k)])}: Create struct ${k.desc.toLowerCase()}`;
+    if (!k.desc) return `${m.prefix(files.length ? files : [m.placement(k)])}: Add ${k.name} names to ${page}`;
+    return `${m.prefix([m.placement(k)])}: Create ${m.words.type(k.desc)}`;
   }
-  if (s.role === 'rest') return `${prefixOf(files)}: Convert the remaining ${k.name} sites to ${k.desc ? plural(k) : `${k.name} names`}`;
-  const names = s.unit!.names.map(fnText);
-  return `${prefixOf(s.unit!.files.length ? s.unit!.files : files)}: ${unitAction(k, names, s.unit!.keepsPage)}`;
+  if (s.role === 'rest') return `${m.prefix(files)}: Convert the remaining ${k.name} sites to ${k.desc ? plural(k, m) : `${k.name} names`}`;
+  const names = unitNames(s.unit!);
+  return `${m.prefix(s.unit!.files.length ? s.unit!.files : files)}: ${unitAction(k, names, s.unit!.keepsPage, m)}`;
 }
 
 /**
@@ -80,9 +109,9 @@ export function stepSubject(t: StepTree, m: MessageContext, files: string[]): st
  * its body goes through the descriptor (the page is still used as a page there, e.g. handed to
  * generic code); "Use buddy names in f()" for a kind without a descriptor class.
  */
-function unitAction(k: KindPlan, names: string[], keepsPage: boolean): string {
+function unitAction(k: KindPlan, names: string[], keepsPage: boolean, m: MessageContext): string {
   if (!k.desc) return `Use ${k.name} names in ${listNames(names)}`;
-  return keepsPage ? `Use struct ${k.desc.toLowerCase()} in ${listNames(names)}` : `Convert ${listNames(names)} to use ${plural(k)}`;
+  return keepsPage ? `Use ${m.words.type(k.desc)} in ${listNames(names)}` : `Convert ${listNames(names)} to use ${plural(k, m)}`;
 }
 
 /** Subject of a commit that holds several steps (the ones before it did not type-check or verify). */
@@ -92,9 +121,9 @@ export function mergedSubject(trees: StepTree[], m: MessageContext, files: strin
   const kinds = new Set(trees.map((t) => t.step.kind));
   if (convert.length === trees.length && kinds.size === 1) {
     const k = m.kinds.get(trees[0]!.step.kind!)!;
-    const names = convert.flatMap((t) => t.step.unit!.names.map(fnText));
+    const names = convert.flatMap((t) => unitNames(t.step.unit!));
     const unitFiles = [...new Set(convert.flatMap((t) => t.step.unit!.files))];
-    return `${prefixOf(unitFiles)}: ${unitAction(k, names, convert.some((t) => t.step.unit!.keepsPage))}`;
+    return `${m.prefix(unitFiles)}: ${unitAction(k, names, convert.some((t) => t.step.unit!.keepsPage), m)}`;
   }
   return `${stepSubject(trees[trees.length - 1]!, m, files)} (with ${trees.length - 1} earlier step${trees.length === 2 ? '' : 's'})`;
 }
@@ -119,7 +148,12 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
   const parts: string[] = [];
   if (s.role === 'retire') {
     const r = t.report.retired;
-    parts.push(para(`Every access to ${listNames(r.members)} has been converted to a memory descriptor by the earlier patches of this series, so nothing names ${r.members.length === 1 ? 'it' : 'them'} any more: remove ${r.members.length === 1 ? 'it' : 'them'}${r.helpers.length ? `, and the helpers ${r.helpers.join(', ')} whose every call was inlined` : ''}. Whatever another kind or generic code still uses stays.`));
+    const helpers = r.helpers.map((h) => `${h}()`);
+    if (r.members.length === 0) {
+      parts.push(para(`Every call of ${listNames(helpers, 6)} was inlined by the earlier patches of this series, so nothing calls ${helpers.length === 1 ? 'it' : 'them'} any more: remove ${helpers.length === 1 ? 'it' : 'them'}.`));
+      return parts.join('\n\n');
+    }
+    parts.push(para(`Every access to ${listNames(r.members)} has been converted to a ${m.words.descriptor} by the earlier patches of this series, so nothing names ${r.members.length === 1 ? 'it' : 'them'} any more: remove ${r.members.length === 1 ? 'it' : 'them'}${r.helpers.length ? `, and the helpers ${helpers.join(', ')} whose every call was inlined` : ''}. Whatever another kind or generic code still uses stays.`));
     return parts.join('\n\n');
   }
   const k = m.kinds.get(s.kind!)!;
@@ -127,7 +161,8 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
     const made = t.report.created.filter((c) => !prev?.created.includes(c));
     if (k.desc) {
       const fields = [...k.fields].map(([raw, to]) => `${raw} -> ${to.join(' | ')}`).join(', ');
-      parts.push(para(`Add struct ${k.desc.toLowerCase()} (${k.desc}), the memory descriptor of ${k.spec.description ?? `${k.name} pages`}. It overlays ${m.pageClass}: the same address, each field on the word of the ${m.pageClass} field it replaces (${fields}); ${k.match} checks every offset when the module loads, so a wrong word cannot go unnoticed. Nothing uses it yet: the following patches convert the ${k.name} code one function at a time.`));
+      const intro = m.words.kernel ? `Add ${m.words.type(k.desc)} (${k.desc}), the memory descriptor of` : `Add ${k.desc}, the ${m.words.descriptor} of`;
+      parts.push(para(`${intro} ${kindObjects(k, m)}. It overlays ${m.pageClass}: the same address, each field on the word of the ${m.pageClass} field it replaces (${fields}); ${k.match} checks every offset when the module loads, so a wrong word cannot go unnoticed. Nothing uses it yet: the following patches convert the ${k.name} code one function at a time.`));
     } else {
       parts.push(para(`Give the ${k.name} users of ${m.pageClass} their own names for the words they use (${[...k.fields].map(([raw, to]) => `${raw} -> ${to.join(' | ')}`).join(', ')}), as members over the same words. Nothing uses them yet.`));
     }
@@ -137,13 +172,13 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
   const sites = s.unit?.sites ?? [];
   const retyped = s.unit?.retyped ?? [];
   if (s.role === 'convert') {
-    const names = s.unit!.names.map(fnText);
-    const target = k.desc ? `struct ${k.desc.toLowerCase()}` : `the ${k.name} names`;
+    const names = unitNames(s.unit!);
+    const target = k.desc ? m.words.type(k.desc) : `the ${k.name} names`;
     const it = names.length === 1 ? 'it' : 'them';
-    parts.push(para(`${listNames(names, 6)} ${names.length === 1 ? 'uses' : 'use'} ${m.pageClass} fields only as ${k.spec.description ?? `${k.name} pages`} do: ` +
+    parts.push(para(`${listNames(names, 6)} ${names.length === 1 ? 'uses' : 'use'} ${m.pageClass} fields only as ${kindObjects(k, m)} do: ` +
       (!s.unit!.keepsPage
         ? `convert ${it} to ${target}.${retyped.length ? ' Where a parameter or return value is only ever used as one, it takes the descriptor type itself; callers that still hold the old type convert at the call.' : ''}`
-        : `reach those fields through ${target}. The ${m.pageClass} itself stays where ${it} also ${names.length === 1 ? 'uses' : 'use'} it as a ${m.pageClass.toLowerCase()} (page-type tests, generic helpers).`)));
+        : `reach those fields through ${target}. The ${m.pageClass} itself stays where ${it} also ${names.length === 1 ? 'uses' : 'use'} it as a ${m.words.kernel ? m.pageClass.toLowerCase() : m.pageClass} (${m.words.typeTest}s, generic helpers).`)));
   } else {
     parts.push(para(`Convert the ${k.name} accesses the earlier patches left (outside the functions converted one by one).`));
   }

@@ -19,7 +19,9 @@ import { baseText, changedFiles, checkBranch, commit, createRepo, formatPatches,
 import { resolveIdentity, type Person, type SeriesIdentity } from './identity.ts';
 import { fileHash, guardedClash, isInside, outState, parentProblem, provenFile, realPath, replaceOut, writeMarker, type Guarded, type OutState } from './ownedOut.ts';
 import { makeDirs, Rollback } from './rollback.ts';
-import { commitMessage, mergedSubject, type MessageContext } from './messages.ts';
+import { commitMessage, mergedSubject, seriesMethod, seriesTitle, type MessageContext } from './messages.ts';
+import { subjectPrefixer } from './prefix.ts';
+import { specWords } from '../model/words.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
@@ -242,7 +244,12 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
 
     // Commits: a step that does not type-check or verify waits for the next one that does.
     const kindMap = new Map(kindPlans(opts.spec).map((k) => [k.name, k] as const));
-    const m: MessageContext = { kinds: kindMap, pageClass: opts.spec.page.class, pageFile: opts.spec.page.file, placement: (k) => k.placement };
+    // Subject prefixes from the project's own history: the user's repository up to the base (a scratch repository has none).
+    const history = repo.scratch ? undefined : { repo: repo.repo, project: repo.prefix, rev: repo.base };
+    const m: MessageContext = {
+      kinds: kindMap, pageClass: opts.spec.page.class, pageFile: opts.spec.page.file, placement: (k) => k.placement,
+      words: specWords(opts.spec), prefix: subjectPrefixer(opts.spec, root, history),
+    };
     const commits: SeriesCommit[] = [];
     const t2 = performance.now();
     const label = (i: number): string => mergedSubject([trees[i]!], m, trees[i]!.changed);
@@ -280,8 +287,8 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
     const complete = leftover.length === 0;
     const tipEqualsOneShot = complete && sameTree(repo, full);
-    const title = seriesTitle(kinds.map((k) => k.name), opts.spec.page.class, !!opts.all);
-    const patches = writePatches(repo, out, title, blurb(title, commits, problems, empty.length, performance.now() - t0), undo, progress, opts.coverLetter);
+    const title = seriesTitle(kinds.map((k) => k.name), m, !!opts.all);
+    const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
     result = { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
@@ -310,11 +317,6 @@ function wrapText(text: string, width = 72): string[] {
   return out;
 }
 
-function seriesTitle(kinds: string[], pageClass: string, all: boolean): string {
-  const page = `struct ${pageClass.toLowerCase()}`;
-  return all ? `Split ${page} into memory descriptors` : `Separate ${kinds.join(', ')} from ${page}`;
-}
-
 /** What the cover letter claims about verification: only what ran. */
 function verificationClaim(commits: SeriesCommit[]): string {
   const vs = commits.map((c) => c.verification);
@@ -326,9 +328,9 @@ function verificationClaim(commits: SeriesCommit[]): string {
   return `Every patch type-checks; ${ran.length} of ${vs.length} were run against the base ${how} (the table says which).`;
 }
 
-function blurb(title: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number): string {
+function blurb(title: string, method: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number): string {
   const lines: string[] = [];
-  lines.push(...wrapText(`${title}, one reviewable step at a time. For each kind: create the descriptor (an overlay on the same words, with a MATCH assert on every offset), convert its functions callees first (callers that still hold the old type convert at the call), then the rest; the dead union members go last. ${verificationClaim(commits)} The last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
+  lines.push(...wrapText(`${title}, one reviewable step at a time. ${method} ${verificationClaim(commits)} The last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
   lines.push('');
   lines.push('Verification (each patch against the base):');
   lines.push('');

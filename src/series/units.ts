@@ -180,7 +180,9 @@ export function planUnits(det: DetailedAnalysis, kinds: KindPlan[], report: Conv
         sites: names.flatMap((n) => siteList.get(`${k.name}\0${n}`) ?? []),
       };
     });
-    for (const f of files.sort()) units.push({ kind: k.name, names: [f], files: [f], retyped: [], keepsPage: false, sites: siteList.get(`${k.name}\0${f}`) ?? [] });
+    // Top-level code is keyed by its file; a method (not in the table of top-level functions) by
+    // its name: its files are where its sites are, never the name itself (a subject prefix "active:").
+    for (const f of files.sort()) units.push({ kind: k.name, names: [f], files: [...keys.get(f)!].sort(), retyped: [], keepsPage: false, sites: siteList.get(`${k.name}\0${f}`) ?? [] });
     out.set(k.name, units);
   }
   return out;

@@ -25,6 +25,11 @@ export interface HtmlOptions {
    * written in the directory `repo` was given from).
    */
   linkBase?: string;
+  /**
+   * The spec's class as the texts name it ("Shelf"; "struct page" for the kernel's spec:
+   * specWords(spec).object). Without it the page names no class.
+   */
+  object?: string;
 }
 
 /** Escapes text for element content and quoted attribute values alike. */
@@ -78,7 +83,7 @@ function pointTooltip(p: ProgressPoint, kinds: string[]): string {
   return lines.join('\n');
 }
 
-function renderChart(report: TrackReport): string {
+function renderChart(report: TrackReport, object: string | undefined): string {
   const { points, kinds } = report;
   if (points.length === 0) return '<p class="empty" id="chart-empty">No commits in the range: nothing to chart.</p>';
   const { width, height, left, right, top, bottom } = CHART;
@@ -95,7 +100,7 @@ function renderChart(report: TrackReport): string {
 
   const out: string[] = [];
   out.push(`<svg id="burndown" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="burndown-title">`);
-  out.push('<title id="burndown-title">Raw struct page accesses remaining per kind, oldest commit at the left</title>');
+  out.push(`<title id="burndown-title">Raw ${object ? `${escapeHtml(object)} ` : ''}accesses remaining per kind, oldest commit at the left</title>`);
   // Y axis: grid lines and counts.
   out.push('<g class="axis y-axis">');
   for (let v = 0; v <= yMax; v += step) {
@@ -340,7 +345,7 @@ export function renderTrackHtml(report: TrackReport, opts: HtmlOptions = {}): st
 <h1>memdesc track: <code>${escapeHtml(where)}</code></h1>
 <p class="meta">spec ${escapeHtml(report.spec)} · ${range}${gaps ? ` (${gaps} without numbers)` : ''} · files analyzed ${analyzedFiles}, reused from cache ${reusedFiles}</p>
 <h2>Burndown</h2>
-${renderChart(report)}
+${renderChart(report, opts.object)}
 <h2>Status</h2>
 ${renderStatus(report)}
 <h2>Residue (${report.residue.length})</h2>

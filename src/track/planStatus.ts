@@ -89,8 +89,9 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
   const kind = kindIn(body, spec, false) ?? kindIn(title, spec, false) ?? kindOfIdentifiers(functions, spec) ?? kindIn(prefix, spec, false);
   const pageClass = spec.page.class.toLowerCase();
 
-  const created = /\b(?:create|add|introduce|define)\s+(?:a\s+|the\s+|new\s+)*struct\s+(\w+)/i.exec(body);
-  const createdKind = created ? kindIn(created[1]!, spec, true) : undefined;
+  // "Create struct slab" (the kernel's words), or "Create Stock": a descriptor class as the spec writes it.
+  const created = /\b(?:create|add|introduce|define)\s+(?:a\s+|the\s+|new\s+)*(struct\s+)?(\w+)/i.exec(body);
+  const createdKind = !created ? undefined : created[1] ? kindIn(created[2]!, spec, true) : spec.kinds.find((k) => k.descriptor?.class === created[2]);
   if (createdKind) {
     const cls = createdKind.descriptor?.class;
     if (!cls) return na(`kind ${createdKind.name} has no descriptor class in the spec`);

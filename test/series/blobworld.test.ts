@@ -55,18 +55,18 @@ describe('series on blobworld', () => {
 
   it('scaffolds each kind first, converts callees before callers, retires last', () => {
     const s = r.commits.map((c) => c.subject);
-    expect(s[0]).toBe('cacheobj: Create struct cacheobj');
-    expect(s.at(-1)).toBe('blob: Remove link and slot from struct blob');
-    const netStart = s.indexOf('net/netbuf: Create struct netbuf');
+    expect(s[0]).toBe('cacheobj: Create CacheObj');
+    expect(s.at(-1)).toBe('blob: Remove link and slot from Blob');
+    const netStart = s.indexOf('net/netbuf: Create NetBuf');
     expect(netStart).toBeGreaterThan(0);
     // Every cache patch comes before the net descriptor is created; every net patch after.
     for (const [i, x] of s.entries()) {
-      if (/to use cacheobjs$/.test(x)) expect(i).toBeLessThan(netStart);
-      if (/to use netbufs$/.test(x)) expect(i).toBeGreaterThan(netStart);
+      if (/to use CacheObj$/.test(x)) expect(i).toBeLessThan(netStart);
+      if (/to use NetBuf$/.test(x)) expect(i).toBeGreaterThan(netStart);
     }
     // cache_sum() calls cache_of(): the callee is converted first.
-    expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeGreaterThan(0);
-    expect(s.indexOf('cache: Convert cache_of() to use cacheobjs')).toBeLessThan(s.indexOf('cache: Convert cache_sum() to use cacheobjs'));
+    expect(s.indexOf('cache: Convert cache_of() to use CacheObj')).toBeGreaterThan(0);
+    expect(s.indexOf('cache: Convert cache_of() to use CacheObj')).toBeLessThan(s.indexOf('cache: Convert cache_sum() to use CacheObj'));
     for (const c of r.commits) expect(c.verification).toBe('not verified (no oracle)');
   });
 
@@ -98,9 +98,9 @@ describe('series on blobworld', () => {
     expect(r.patches[0]).toBe(join(out, '0000-cover-letter.patch'));
     expect(r.patches).toHaveLength(r.commits.length + 1);
     const cover = readFileSync(r.patches[0]!, 'utf8');
-    expect(cover).toContain(`Subject: [PATCH 00/${r.commits.length}] Split struct blob into memory descriptors`);
+    expect(cover).toContain(`Subject: [PATCH 00/${r.commits.length}] Split Blob into descriptors`);
     expect(cover).not.toContain('*** ');
-    expect(cover).toContain('  cache: Convert cache_of() to use cacheobjs');
+    expect(cover).toContain('  cache: Convert cache_of() to use CacheObj');
     expect(cover).toMatch(/files changed/);
     expect(cover.match(/^ {2}\d{3} {2}passed/gm)).toHaveLength(r.commits.length);
     // Nothing ran: the letter must not claim otherwise.
@@ -116,7 +116,7 @@ describe('series on blobworld', () => {
     const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o });
     expect(s.scratch).toBe(true);
     expect(s.branch).toBe('memdesc/net');
-    expect(s.commits[0]!.subject).toBe('net/netbuf: Create struct netbuf');
+    expect(s.commits[0]!.subject).toBe('net/netbuf: Create NetBuf');
     expect(s.tipEqualsOneShot).toBe(true);
     expect(existsSync(join(dir, '.git'))).toBe(false);
     expect(git(s.repo, 'log', '--format=%s', '-1', s.base).trim()).toMatch(/^base: /);
@@ -136,7 +136,7 @@ describe('series on blobworld', () => {
     expect(git(dir, 'branch', '--list', 'memdesc/*').trim()).toBe('');
     // The cover letter went elsewhere, so `git am DIR/*.patch` takes every file of DIR.
     expect(s.patches[0]).toBe(resolve(cover));
-    expect(readFileSync(cover, 'utf8')).toMatch(/^Subject: \[PATCH 0+\/\d+\] Separate net from struct blob$/m);
+    expect(readFileSync(cover, 'utf8')).toMatch(/^Subject: \[PATCH 0+\/\d+\] Separate net from Blob$/m);
     const all = readdirSync(o).filter((f) => f.endsWith('.patch')).sort();
     expect(all.map((f) => join(o, f))).toEqual(s.patches.slice(1));
     const fresh = join(at, '..', 'am');

@@ -198,7 +198,7 @@ describe('series --out: only what memdesc wrote is ever replaced', () => {
     expect((await failure({ path: repo, out: join(dir, 'q'), coverLetter: cover })).message).toMatch(/pass --force/);
     await series({ path: repo, out: join(dir, 'q'), coverLetter: cover, force: true });
     expect(readFileSync(cover, 'utf8')).toMatch(/^Subject: \[PATCH 0+\/\d+\]/m);
-    expect(first).toMatch(/Separate net from struct blob/);
+    expect(first).toMatch(/Separate net from Blob/);
     expect((await failure({ path: repo, out: join(dir, 'r'), coverLetter: join(dir, 'r', 'c.patch'), force: true })).message).toMatch(/inside --out/);
   });
 
