@@ -15,6 +15,7 @@ import { registerSeries } from './commands/series.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTrack } from './commands/track.ts';
+import { registerAudit } from './commands/audit.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerStatus(program);
   registerTrack(program);
+  registerAudit(program);
   return program;
 }
 

@@ -1,0 +1,320 @@
+/**
+ * Syntax the audit looks at beyond the analyzer's findings (which cover only tracked fields):
+ * accesses of every page field overlaying the memdesc word (compound_head too) and the small
+ * helpers that do them for their page parameter (compound_head(), set_compound_head()), whose
+ * call sites are reported instead; page-pointer arithmetic (`new Page(p.addr + i * SIZE)`,
+ * `pfn_to_page(page_to_pfn(p) + i)`) and single-expression helpers doing it (nth_page());
+ * descriptor addresses used as page addresses, and converter round trips.
+ */
+import { ts } from '@ts-morph/common';
+import { accessKind, enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
+import type { AnalysisContext } from '../analyzers/context.ts';
+import type { RawAccess } from '../analyzers/finder.ts';
+import { mayBeWrapper } from '../analyzers/wrappers.ts';
+import type { WordField } from './words.ts';
+
+/** An access (direct, or a helper's call site) of a page field overlaying the memdesc word. */
+export interface WordSite extends RawAccess {
+  /** The member as written (buddy_list for lru). */
+  member: string;
+  /** For a helper's call site: the helper. */
+  helper?: string;
+}
+
+export interface ArithSite {
+  sf: ts.SourceFile;
+  node: ts.Node;
+  /** The page (or descriptor) the arithmetic starts from. */
+  base: ts.Expression;
+  /** What the code does, for the detail. */
+  how: string;
+}
+
+export interface AddrSite {
+  sf: ts.SourceFile;
+  node: ts.Node;
+  kind: string;
+  reason: 'round-trip' | 'shared-address' | 'page-arithmetic';
+  how: string;
+}
+
+const MAX_HELPER_STATEMENTS = 3;
+const HELPER_ROUNDS = 3;
+
+function paramIndex(ctx: AnalysisContext, e: ts.Expression, fn: FunctionLike | undefined): number {
+  if (!fn) return -1;
+  const x = skipOuter(e);
+  if (!ts.isIdentifier(x)) return -1;
+  const d = ctx.symbolOf(x)?.valueDeclaration;
+  return d && ts.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
+}
+
+function statementCount(fn: FunctionLike): number {
+  if (!fn.body) return Infinity;
+  return ts.isBlock(fn.body) ? fn.body.statements.length : 1;
+}
+
+function isArith(n: ts.Node): n is ts.BinaryExpression {
+  return ts.isBinaryExpression(n) && [ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken].includes(n.operatorToken.kind);
+}
+
+/** Calls by the function they resolve to. */
+function callsOf(ctx: AnalysisContext, calls: Map<string, ts.CallExpression[]>, fn: FunctionLike): ts.CallExpression[] {
+  const name = functionName(fn);
+  if (!name) return [];
+  return (calls.get(name) ?? []).filter((c) => {
+    const callee = skipOuter(c.expression);
+    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    return (sym?.declarations ?? []).some((d) => d === fn || (ts.isVariableDeclaration(d) && d.initializer && skipOuter(d.initializer) === fn));
+  });
+}
+
+export class SiteScanner {
+  readonly words: WordSite[] = [];
+  readonly arith: ArithSite[] = [];
+  readonly addrs: AddrSite[] = [];
+  /** Descriptor class declarations and the kinds' converter functions: the implementation, never a site. */
+  private implementation = new Set<ts.Node>();
+  /** Descriptor class declaration -> its address members (constructor parameter properties). */
+  private addressMembers = new Map<ts.Node, Set<string>>();
+  private converterKinds = new Map<string, { kind: string; role: 'fromPage' | 'toPage' | 'fromAddress' | 'toAddress' }[]>();
+
+  constructor(private ctx: AnalysisContext, private wordFields: Map<string, WordField>,
+    private calls: Map<string, ts.CallExpression[]>, private descriptorKind: (e: ts.Expression) => string | undefined) {
+    for (const decl of [...ctx.pageDecls, ...ctx.descDecls.keys()]) {
+      this.implementation.add(decl);
+      const members = new Set<string>(ctx.spec.page.addressMembers);
+      if (ts.isClassDeclaration(decl)) {
+        for (const m of decl.members) {
+          if (!ts.isConstructorDeclaration(m)) continue;
+          for (const p of m.parameters) {
+            if (ts.getModifiers(p)?.length && ts.isIdentifier(p.name)) members.add(p.name.text);
+          }
+        }
+      }
+      this.addressMembers.set(decl, members);
+    }
+    for (const k of ctx.spec.kinds) {
+      for (const role of ['fromPage', 'toPage', 'fromAddress', 'toAddress'] as const) {
+        for (const name of k.converters[role] ?? []) {
+          const l = this.converterKinds.get(name) ?? [];
+          l.push({ kind: k.name, role });
+          this.converterKinds.set(name, l);
+        }
+      }
+    }
+  }
+
+  private inImplementation(n: ts.Node): boolean {
+    for (let p: ts.Node | undefined = n.parent; p; p = p.parent) {
+      if (this.implementation.has(p)) return true;
+      if (isFunctionLike(p)) {
+        const name = functionName(p);
+        if (name && this.converterKinds.has(name)) return true;
+      }
+    }
+    return false;
+  }
+
+  private isPage(e: ts.Expression): boolean {
+    return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
+  }
+
+  /** Is `e` the address member of a page or descriptor (`page.addr`, `ptdesc.addr`)? The object, and its kind if a descriptor. */
+  private addressOf(e: ts.Expression): { obj: ts.Expression; kind?: string } | undefined {
+    const x = skipOuter(e);
+    if (!ts.isPropertyAccessExpression(x)) return undefined;
+    const name = x.name.text;
+    const obj = x.expression;
+    const kind = this.descriptorKind(obj);
+    if (kind) {
+      const decl = [...this.ctx.descDecls].find(([, k]) => k.name === kind)?.[0];
+      return decl && this.addressMembers.get(decl)?.has(name) ? { obj, kind } : undefined;
+    }
+    if (!this.isPage(obj)) return undefined;
+    const members = [...this.ctx.pageDecls].flatMap((d) => [...(this.addressMembers.get(d) ?? [])]);
+    return members.includes(name) ? { obj } : undefined;
+  }
+
+  scan(): void {
+    const direct: WordSite[] = [];
+    const arithDirect: ArithSite[] = [];
+    const untracked = new Set([...this.wordFields].filter(([, w]) => w.field.track !== 'always').map(([n]) => n));
+    for (const sf of this.ctx.files) {
+      const visit = (n: ts.Node): void => {
+        if (this.implementation.has(n)) return;
+        if (ts.isPropertyAccessExpression(n) && untracked.has(n.name.text) && this.isPage(n.expression)) {
+          if (!this.inImplementation(n)) direct.push(this.wordSite(sf, n, n.expression, n.name.text));
+        }
+        if (ts.isPropertyAccessExpression(n)) this.addressUse(sf, n);
+        if (isArith(n) && !isArith(outerOf(n).parent ?? n)) this.arithmetic(sf, n, arithDirect);
+        if (ts.isCallExpression(n)) this.roundTrip(sf, n);
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    this.words.push(...this.liftWordHelpers(direct));
+    this.arith.push(...this.liftArithHelpers(arithDirect));
+  }
+
+  private wordSite(sf: ts.SourceFile, expr: ts.Expression, receiver: ts.Expression, member: string): WordSite {
+    const w = this.wordFields.get(member)!;
+    const node = ts.isPropertyAccessExpression(expr) ? expr.name : expr;
+    const access = accessKind(expr, w.field.embedded, this.ctx.spec.page.addressMembers);
+    const fn = enclosingFunction(expr);
+    const name = fn && functionName(fn);
+    return { sf, node, expr, receiver, receiverText: shortText(receiver, sf), field: w.field.name, member, access, ...(name ? { function: name } : {}) };
+  }
+
+  /**
+   * Small functions whose every memdesc-word access is on a parameter (compound_head()) are
+   * helpers: their call sites are the sites, with the argument as the page. Single-expression
+   * functions handing their parameter to a helper are helpers too (page_count()).
+   */
+  private liftWordHelpers(direct: WordSite[]): WordSite[] {
+    const byFn = new Map<FunctionLike, WordSite[]>();
+    const loose: WordSite[] = [];
+    for (const s of direct) {
+      const fn = enclosingFunction(s.expr);
+      if (!fn) { loose.push(s); continue; }
+      const l = byFn.get(fn) ?? [];
+      l.push(s);
+      byFn.set(fn, l);
+    }
+    const out: WordSite[] = [...loose];
+    // fn -> accesses it makes for its parameter (index), reported at its callers.
+    let helpers = new Map<FunctionLike, Array<{ site: WordSite; pageArg: number }>>();
+    for (const [fn, list] of byFn) {
+      const on = list.map((s) => ({ site: s, pageArg: paramIndex(this.ctx, s.receiver!, fn) }));
+      const small = statementCount(fn) <= MAX_HELPER_STATEMENTS && functionName(fn) !== undefined;
+      if (small && on.every((x) => x.pageArg >= 0) && callsOf(this.ctx, this.calls, fn).length > 0) helpers.set(fn, on);
+      else out.push(...list);
+    }
+    const all = new Map(helpers);
+    for (let round = 0; round < HELPER_ROUNDS && helpers.size > 0; round++) {
+      const next = new Map<FunctionLike, Array<{ site: WordSite; pageArg: number }>>();
+      for (const [fn, list] of helpers) {
+        const name = functionName(fn)!;
+        for (const call of callsOf(this.ctx, this.calls, fn)) {
+          const sf = call.getSourceFile();
+          const caller = enclosingFunction(call);
+          for (const { site, pageArg } of list) {
+            const arg = call.arguments[pageArg];
+            if (!arg) continue;
+            const callerArg = paramIndex(this.ctx, arg, caller);
+            if (caller && callerArg >= 0 && mayBeWrapper(caller) && !all.has(caller) && callsOf(this.ctx, this.calls, caller).length > 0) {
+              const l = next.get(caller) ?? [];
+              l.push({ site: { ...site, helper: site.helper ?? name }, pageArg: callerArg });
+              next.set(caller, l);
+              continue;
+            }
+            const callee = skipOuter(call.expression);
+            const cname = functionName(caller ?? fn);
+            out.push({
+              ...site, sf, node: ts.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
+              receiverText: shortText(arg, sf), helper: name,
+              ...(caller && cname ? { function: cname } : { function: undefined }),
+            });
+          }
+        }
+      }
+      for (const [k, v] of next) all.set(k, v);
+      helpers = next;
+    }
+    return out;
+  }
+
+  /** `new Page(p.addr ± …)`, `pfn_to_page(page_to_pfn(p) ± …)`: arithmetic whose result is a page or descriptor again. */
+  private arithmetic(sf: ts.SourceFile, top: ts.BinaryExpression, out: ArithSite[]): void {
+    if (this.inImplementation(top)) return;
+    const use = outerOf(top);
+    const parent = use.parent;
+    if (!parent || !(ts.isNewExpression(parent) || ts.isCallExpression(parent)) || !(parent.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) return;
+    const result = this.ctx.checker.getTypeAtLocation(parent);
+    const toPage = this.ctx.typeIsPage(result);
+    const resultKind = !toPage ? this.descriptorKind(parent) : undefined;
+    if (!toPage && !resultKind) return;
+    const base = this.arithBase(top);
+    if (!base) return;
+    out.push({ sf, node: parent, base, how: `\`${shortText(parent, sf, 60)}\` computes another ${toPage ? 'page' : `${resultKind} descriptor`} from \`${shortText(base, sf, 30)}\`` });
+  }
+
+  /** The page or descriptor an arithmetic expression starts from: `p.addr` or a number-valued call on a page (page_to_pfn(p)). */
+  private arithBase(e: ts.Expression): ts.Expression | undefined {
+    const x = skipOuter(e);
+    if (isArith(x)) return this.arithBase(x.left) ?? this.arithBase(x.right);
+    const a = this.addressOf(x);
+    if (a) return a.obj;
+    if (ts.isCallExpression(x) && x.arguments.length >= 1) {
+      const t = this.ctx.checker.getTypeAtLocation(x);
+      if (!(t.flags & ts.TypeFlags.NumberLike)) return undefined;
+      const arg = x.arguments.find((g) => this.isPage(g) || this.descriptorKind(g));
+      return arg;
+    }
+    return undefined;
+  }
+
+  /** Single-expression helpers (nth_page()) whose arithmetic starts from a parameter: reported at their call sites. */
+  private liftArithHelpers(direct: ArithSite[]): ArithSite[] {
+    const out: ArithSite[] = [];
+    for (const s of direct) {
+      const fn = enclosingFunction(s.node);
+      const idx = paramIndex(this.ctx, s.base, fn);
+      const callers = fn && idx >= 0 && mayBeWrapper(fn) ? callsOf(this.ctx, this.calls, fn) : [];
+      if (callers.length === 0) { out.push(s); continue; }
+      const name = functionName(fn!)!;
+      for (const call of callers) {
+        const arg = call.arguments[idx];
+        if (!arg) continue;
+        const sf = call.getSourceFile();
+        out.push({ sf, node: call, base: arg, how: `\`${shortText(call, sf, 60)}\` computes another page from \`${shortText(arg, sf, 30)}\` (\`${name}()\` is page arithmetic)` });
+      }
+    }
+    return out;
+  }
+
+  /** `ptdesc.addr` outside the descriptor class and the converters: the descriptor's address taken as the page's. */
+  private addressUse(sf: ts.SourceFile, n: ts.PropertyAccessExpression): void {
+    const a = this.addressOf(n);
+    if (!a?.kind || this.inImplementation(n)) return;
+    const use = outerOf(n);
+    const p = use.parent;
+    const text = shortText(n, sf, 40);
+    if (p && ts.isBinaryExpression(p) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken,
+      ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(p.operatorToken.kind)) {
+      const other = p.left === use ? p.right : p.left;
+      const o = this.addressOf(other);
+      if (o?.kind === a.kind) return; // two descriptors of the kind compared: still valid once separate
+      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'round-trip', how: `\`${shortText(p, sf, 70)}\` compares a ${a.kind} descriptor's address with \`${shortText(other, sf, 40)}\`: it assumes descriptor and page share an address` });
+      return;
+    }
+    if (p && isArith(p)) {
+      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'page-arithmetic', how: `\`${shortText(p, sf, 60)}\` does arithmetic on the ${a.kind} descriptor's address as if descriptors were an array beside the memmap` });
+      return;
+    }
+    this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && ts.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the page's address` });
+  }
+
+  /** toPage(fromPage(p)) (or the reverse, or through addresses) of one kind: the same address assumed both ways. */
+  private roundTrip(sf: ts.SourceFile, call: ts.CallExpression): void {
+    const outer = this.converterOf(call);
+    if (!outer || call.arguments.length === 0 || this.inImplementation(call)) return;
+    const inner = skipOuter(call.arguments[0]!);
+    if (!ts.isCallExpression(inner)) return;
+    const back = this.converterOf(inner);
+    if (!back) return;
+    const pairs: Record<string, string> = { toPage: 'fromPage', fromPage: 'toPage', toAddress: 'fromAddress', fromAddress: 'toAddress' };
+    for (const o of outer) {
+      if (back.some((b) => b.kind === o.kind && b.role === pairs[o.role])) {
+        this.addrs.push({ sf, node: call, kind: o.kind, reason: 'round-trip', how: `\`${shortText(call, sf, 60)}\` converts there and back: with a separate ${o.kind} descriptor it yields the page the descriptor points back to (its first page), not necessarily the page it started from` });
+        return;
+      }
+    }
+  }
+
+  private converterOf(call: ts.CallExpression): Array<{ kind: string; role: string }> | undefined {
+    const callee = skipOuter(call.expression);
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    return name ? this.converterKinds.get(name) : undefined;
+  }
+}
