@@ -1,42 +1,35 @@
-/** Minimal globs for spec data: file paths (`*` within a segment, `**` across) and function names. */
+/**
+ * Globs in spec data, matched by picomatch: file paths relative to the project (`*` within a
+ * segment, `**` across segments, `?`, `[abc]`, `{a,b}`) and function names (`ptlock_*`,
+ * `pgtable_*_page_ctor`). Dot files match like any other (`dot`): a spec lists what it means.
+ */
+import picomatch from 'picomatch';
 
-const cache = new Map<string, RegExp>();
+type Matcher = (s: string) => boolean;
 
-function compile(glob: string, path: boolean): RegExp {
-  const key = `${path ? 'p' : 'n'}:${glob}`;
-  let re = cache.get(key);
-  if (re) return re;
-  let src = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (path && glob[i + 1] === '*') {
-        i++;
-        if (glob[i + 1] === '/') {
-          i++;
-          src += '(?:.*/)?';
-        } else src += '.*';
-      } else src += path ? '[^/]*' : '.*';
-    } else if (c === '?') src += path ? '[^/]' : '.';
-    else src += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+const cache = new Map<string, Matcher>();
+
+function matcher(glob: string): Matcher {
+  let m = cache.get(glob);
+  if (!m) {
+    m = picomatch(glob, { dot: true });
+    cache.set(glob, m);
   }
-  re = new RegExp(`^${src}$`);
-  cache.set(key, re);
-  return re;
+  return m;
 }
 
 /** Does repo-relative `file` (forward slashes) match `glob`? */
 export function matchPath(glob: string, file: string): boolean {
-  return compile(glob.replace(/^\.\//, ''), true).test(file);
+  return matcher(glob.replace(/^\.\//, ''))(file);
 }
 
 export function matchAnyPath(globs: readonly string[], file: string): boolean {
   return globs.some((g) => matchPath(g, file));
 }
 
-/** Does a function name match a name glob (`ptlock_*`, `pgtable_*_page_ctor`)? */
+/** Does a function name match a name glob (`ptlock_*`, `pgtable_*_page_ctor`)? Names hold no '/'. */
 export function matchName(glob: string, name: string): boolean {
-  return compile(glob, false).test(name);
+  return matcher(glob)(name);
 }
 
 export function matchAnyName(globs: readonly string[], name: string): boolean {

@@ -18,4 +18,13 @@ describe('globs', () => {
     expect(matchName('__pte_alloc*', '__pte_alloc')).toBe(true);
     expect(matchName('f$', 'f$')).toBe(true);
   });
+  it('picomatch syntax: braces, classes, dot files', () => {
+    expect(matchPath('mm/{slub,slab_common}.ts', 'mm/slab_common.ts')).toBe(true);
+    expect(matchPath('mm/{slub,slab_common}.ts', 'mm/slab.ts')).toBe(false);
+    expect(matchPath('mm/swap[_a-z]*.ts', 'mm/swap_state.ts')).toBe(true);
+    expect(matchPath('src/**/*.ts', 'src/.hidden/a.ts')).toBe(true);
+    expect(matchPath('src/?.ts', 'src/a.ts')).toBe(true);
+    expect(matchPath('src/?.ts', 'src/ab.ts')).toBe(false);
+    expect(matchName('{is,has}Door*', 'hasDoorway')).toBe(true);
+  });
 });
