@@ -29,6 +29,7 @@ interface VerifyFlags {
   run?: string;
   entry?: string;
   compare?: string;
+  spec?: string;
 }
 
 export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
@@ -69,27 +70,15 @@ export function registerVerify(program: Command): void {
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
     .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
     .option('--operators <list>', 'with --mutants: only these operators (wrong-field, swap-fields, wrong-kind, wrong-page, desc-wrong-word, desc-swap-words, desc-wrong-page)')
+    .option('--spec <file>', "with --mutants: the project's spec (default: the bundled kernel spec); its \"oracle\" (or --run/--entry) judges the mutants of a project that is not the corpus")
     .action(async (first: string | undefined, rest: string[], flags: VerifyFlags, cmd: Command) => {
       const { path, args } = splitOperands(first, rest, cmd);
+      if (flags.mutants) return verifyMutants(path, args, flags);
+      if (flags.spec !== undefined) throw new UsageError('--spec only goes with --mutants (a spec\'s oracle is used by convert --verify and series)');
       if (flags.run !== undefined || flags.entry !== undefined) return verifyOracle(path, args, flags);
       if (flags.compare !== undefined) throw new UsageError('--compare only goes with --run or --entry');
       if (args.length > 0) throw new UsageError(`unexpected arguments: ${args.join(' ')} (program arguments go with --entry, after --)`);
       const opts = verifyOptionsFromFlags(flags);
-      if (flags.mutants) {
-        if (flags.against !== undefined) throw new UsageError('--mutants takes no --against: mutants are checked against the tree they come from');
-        const { runMutants } = await import('../verify/mutants.ts');
-        const { renderMutantsText } = await import('../verify/mutants-report.ts');
-        const report = await runMutants(path ?? BUNDLED_CORPUS, {
-          ...opts,
-          ...(flags.count !== undefined ? { count: parsePositive('count', flags.count) } : {}),
-          ...(flags.mutantSeed !== undefined ? { selectionSeed: parsePositive('mutant-seed', flags.mutantSeed) } : {}),
-          ...(flags.operators !== undefined ? { operators: flags.operators.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-          onProgress: flags.json ? undefined : (line: string) => process.stderr.write(`${line}\n`),
-        });
-        process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderMutantsText(report));
-        if (report.survived.length > 0) throw new CheckFailed(`${report.survived.length} of ${report.run} mutants survived`);
-        return;
-      }
       for (const f of ['count', 'mutantSeed', 'operators'] as const) {
         if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} only goes with --mutants`);
       }
@@ -116,10 +105,49 @@ function splitOperands(first: string | undefined, rest: string[], cmd: Command):
   return { ...(before[0] !== undefined ? { path: before[0] } : {}), args: operands.slice(operands.length - after) };
 }
 
+/**
+ * verify --mutants: wrong conversions of the tree, judged by the simulation (the corpus) or by the
+ * project's oracle (--run/--entry, else the --spec's "oracle").
+ */
+async function verifyMutants(path: string | undefined, args: string[], flags: VerifyFlags): Promise<void> {
+  if (flags.against !== undefined) throw new UsageError('--mutants takes no --against: mutants are checked against the tree they come from');
+  if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
+  if (args.length > 0 && flags.entry === undefined) throw new UsageError(`unexpected arguments: ${args.join(' ')} (program arguments go with --entry, after --)`);
+  const { resolveSpec } = await import('../model/builtin.ts');
+  const spec = resolveSpec(flags.spec);
+  const { checkOracle, parseCompare } = await import('../verify/oracle.ts');
+  const oracle = flags.run !== undefined ? { run: flags.run } : flags.entry !== undefined ? { entry: flags.entry, args } : spec.oracle;
+  if (oracle) {
+    checkOracle(oracle);
+    for (const f of ['workloads', 'seeds', 'ram', 'ops', 'context'] as const) {
+      if (flags[f] !== undefined) throw new UsageError(`--${f} is for the corpus simulation, not for mutants judged by an oracle`);
+    }
+    if (flags.tracepoints === false || flags.memmap === false) throw new UsageError('--no-tracepoints/--no-memmap are for the corpus simulation, not for mutants judged by an oracle');
+  } else if (flags.compare !== undefined) {
+    throw new UsageError('--compare only goes with an oracle (--run, --entry, or a spec with "oracle")');
+  }
+  const opts = verifyOptionsFromFlags(oracle ? { ...flags, timeout: undefined } : flags);
+  const { runMutants } = await import('../verify/mutants.ts');
+  const { renderMutantsText } = await import('../verify/mutants-report.ts');
+  // A project's mutants: the current directory by default; the simulation's: the bundled corpus.
+  const tree = path ?? (oracle || flags.spec !== undefined ? '.' : BUNDLED_CORPUS);
+  const report = await runMutants(tree, {
+    ...opts,
+    spec,
+    ...(oracle ? { oracle, compare: parseCompare(flags.compare ?? oracle.compare, flags.compare !== undefined ? '--compare' : 'oracle.compare') } : {}),
+    ...(oracle && flags.timeout !== undefined ? { timeoutMs: parsePositive('timeout', flags.timeout, true) * 1000 } : {}),
+    ...(flags.count !== undefined ? { count: parsePositive('count', flags.count) } : {}),
+    ...(flags.mutantSeed !== undefined ? { selectionSeed: parsePositive('mutant-seed', flags.mutantSeed) } : {}),
+    ...(flags.operators !== undefined ? { operators: flags.operators.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    onProgress: flags.json ? undefined : (line: string) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderMutantsText(report));
+  if (report.survived.length > 0) throw new CheckFailed(`${report.survived.length} of ${report.run} mutants survived`);
+}
+
 /** verify --run/--entry: the user's oracle in both trees (the corpus options do not apply). */
 async function verifyOracle(path: string | undefined, args: string[], flags: VerifyFlags): Promise<void> {
   if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
-  if (flags.mutants) throw new UsageError('--mutants takes no --run/--entry');
   for (const f of ['workloads', 'seeds', 'ram', 'ops', 'jobs', 'context', 'count', 'mutantSeed', 'operators'] as const) {
     if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} is for the corpus simulation, not for --run/--entry`);
   }

@@ -57,7 +57,10 @@ function offsetUse(body: ts.Node): { constant: ts.Identifier; self: ts.Expressio
 export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.SourceFile>, checker?: ts.TypeChecker): Mutant[] {
   const out: Mutant[] = [];
   const classKind = new Map(spec.kinds.filter((k) => k.descriptor).map((k) => [k.descriptor!.class, k.name]));
-  const pageBytes = 8 * (Math.max(...spec.page.fields.flatMap((f) => f.words)) + 1);
+  // The neighbouring object's address: one whole god type further (struct page: 8 words of 8 bytes).
+  const pageBytes = (spec.page.wordSize ?? 8) * (Math.max(...spec.page.fields.flatMap((f) => f.words)) + 1);
+  // The member holding the object's address (page.addr, shelf.base): what a converter hands on.
+  const addressMembers = new Set(spec.page.addressMembers.length ? spec.page.addressMembers : ['addr']);
   const accessors: Array<Accessor & Located> = [];
   const constDecls = new Map<string, { decl: ts.VariableDeclaration; file: string; sf: ts.SourceFile }>();
   const converters: Array<{ kind: string; name: string; arg: ts.Expression; file: string; sf: ts.SourceFile }> = [];
@@ -74,7 +77,7 @@ export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.S
       if (ts.isFunctionDeclaration(st) && st.name && st.body && converterNames.has(st.name.text)) {
         // `new Desc(page.addr)` / `new Page(desc.addr)`: the page a converter hands back.
         const visit = (n: ts.Node): void => {
-          if (ts.isNewExpression(n) && n.arguments?.length === 1 && ts.isPropertyAccessExpression(n.arguments[0]!) && n.arguments[0]!.name.text === 'addr') {
+          if (ts.isNewExpression(n) && n.arguments?.length === 1 && ts.isPropertyAccessExpression(n.arguments[0]!) && addressMembers.has(n.arguments[0]!.name.text)) {
             converters.push({ kind: converterNames.get(st.name!.text)!, name: st.name!.text, arg: n.arguments[0]!, file, sf });
           }
           n.forEachChild(visit);
@@ -187,7 +190,7 @@ export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.S
     const text = c.arg.getText(c.sf);
     out.push({
       id: '', operator: 'desc-wrong-page', kind: c.kind, file: c.file, line: lineOf(c.sf, c.arg),
-      description: `${c.file}:${lineOf(c.sf, c.arg)}: ${c.name}() returns the neighbouring struct page (${text} + ${pageBytes})`,
+      description: `${c.file}:${lineOf(c.sf, c.arg)}: ${c.name}() returns the neighbouring ${spec.page.class} (${text} + ${pageBytes})`,
       splices: [{ file: c.file, start: c.arg.getStart(c.sf), end: c.arg.end, text: `${text} + ${pageBytes}` }],
       probe: [{ file: c.file, start: c.arg.getStart(c.sf), end: c.arg.end, text }],
     });

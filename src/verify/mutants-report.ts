@@ -11,7 +11,11 @@ export function renderMutantsText(r: MutantsReport): string {
       ? '  converted tree (memdesc convert --all): verifies identical to the original; desc-* mutants run on it'
       : `  converted tree: ${r.converted.error ?? 'not available'}; desc-* mutants not run`);
   }
-  out.push(`  plan: ${r.plan.workloads.join(', ')} x seeds ${formatSeeds(r.plan.seeds)}; ops ${r.plan.workloads.map((w) => `${w} ${r.plan.ops[w] ?? 'default'}`).join(', ')}`);
+  const plan = r.plan;
+  if (plan) out.push(`  plan: ${plan.workloads.join(', ')} x seeds ${formatSeeds(plan.seeds)}; ops ${plan.workloads.map((w) => `${w} ${plan.ops[w] ?? 'default'}`).join(', ')}`);
+  if (r.oracle) {
+    out.push(`  oracle: ${r.oracle.description}, run once per mutant (the original: twice, to show it repeats itself, ${secs(r.oracle.referenceMs)}); compared: ${r.oracle.compare}; a mutant is killed when its run differs`);
+  }
   out.push(`  time: ${secs(r.timings.wallMs)} (analyze ${secs(r.timings.analyzeMs)}, original ${secs(r.timings.referenceMs)}, mutants ${secs(r.timings.mutantsMs)}; ${r.jobs} in parallel)`);
   out.push('', '| operator | run | killed | survived | skipped (type errors) |', '|---|---:|---:|---:|---:|');
   for (const [op, c] of Object.entries(r.byOperator)) out.push(`| ${op} | ${c.run} | ${c.killed} | ${c.run - c.killed} | ${c.skipped} |`);
@@ -20,12 +24,14 @@ export function renderMutantsText(r: MutantsReport): string {
   for (const e of r.equivalent) out.push(`  equivalent ${e.id} ${e.operator} ${e.file}:${e.line}: ${e.error}`);
   const how = new Map<string, number>();
   for (const k of r.killed) {
-    const w = k.killedBy!.bug ? 'debug check' : /crash/.test(k.killedBy!.reason) ? 'crash' : /timed out/.test(k.killedBy!.reason) ? 'timeout' : 'digest';
+    const why = k.killedBy!.reason;
+    const w = k.killedBy!.bug ? 'debug check' : /crash/.test(why) ? 'crash' : /timed out|^timeout/.test(why) ? 'timeout'
+      : r.oracle ? (/^exit code/.test(why) ? 'exit code' : 'output') : 'digest';
     how.set(w, (how.get(w) ?? 0) + 1);
   }
   if (how.size) out.push(`  killed by: ${[...how].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   if (r.survived.length) {
-    out.push('', 'survivors (no workload x seed told them from the original):');
+    out.push('', r.oracle ? "survivors (the oracle's output did not tell them from the original):" : 'survivors (no workload x seed told them from the original):');
     for (const s of r.survived) {
       out.push(`  ${s.id} ${s.operator} ${s.file}:${s.line}: ${s.description}`);
       if (s.explanation) out.push(`       why: ${s.explanation}`);

@@ -12,7 +12,7 @@
  * without running, and the report says so.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -26,6 +26,7 @@ import { applySplices, generateCandidates, OPERATORS, PROBE_MARKER, probeSplices
 import { overlayTree, resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { Pool, runBatch, type RunOutcome } from './run.ts';
 import { VariantChecker } from './typecheck.ts';
+import type { CompareMode, LineDifference, OracleSpec } from './oracle.ts';
 import { chunkSeeds, makePlan, prepareTree, runMatrices, type Matrix, type Plan, type VerifyOptions } from './verify.ts';
 
 export interface MutantsOptions extends Omit<VerifyOptions, 'onProgress'> {
@@ -35,16 +36,26 @@ export interface MutantsOptions extends Omit<VerifyOptions, 'onProgress'> {
   selectionSeed?: number;
   operators?: string[];
   spec?: Spec;
+  /**
+   * The project's own oracle (--run/--entry; default: the spec's "oracle"): mutants are then
+   * judged by it, not by the simulation (mutants-oracle.ts).
+   */
+  oracle?: OracleSpec;
+  /** With an oracle: how its outputs are compared (default: the oracle's own setting). */
+  compare?: CompareMode;
   /** One line per finished mutant. */
   onProgress?: (line: string) => void;
 }
 
 export interface KilledBy {
-  workload: string;
-  seed: number;
+  /** The simulation: the workload x seed that told the mutant apart (absent under a project's oracle). */
+  workload?: string;
+  seed?: number;
   reason: string;
   /** The debug check the mutant hit, if that is how it showed. */
   bug?: string;
+  /** A project's oracle: the first differing line of its output. */
+  line?: LineDifference;
 }
 
 export interface MutantResult {
@@ -59,7 +70,7 @@ export interface MutantResult {
   killedBy?: KilledBy;
   /** Seed runs it took. */
   runs: number;
-  /** Pairs (workload x seed) in which the mutated code ran (from the probes); null when unknown. */
+  /** Pairs (workload x seed) in which the mutated code ran (from the probes); null when unknown. Under an oracle: 1 or 0 (its one run). */
   reachedPairs?: number | null;
   /** Survivors: why (never executed, or executed without a visible change). */
   explanation?: string;
@@ -93,24 +104,26 @@ export interface MutantsReport {
   /** killed / run. */
   score: number;
   byOperator: Record<string, { run: number; killed: number; skipped: number }>;
-  plan: { workloads: string[]; seeds: number[]; ops: Record<string, number | undefined> };
+  /** The simulation's plan (absent when a project's oracle judged the mutants). */
+  plan?: { workloads: string[]; seeds: number[]; ops: Record<string, number | undefined> };
+  /** A project's own oracle, run once per mutant (absent for the simulation). */
+  oracle?: { description: string; compare: string; timeoutMs: number; referenceMs: number };
   jobs: number;
   timings: { analyzeMs: number; referenceMs: number; mutantsMs: number; wallMs: number };
 }
 
-/** Workloads most likely to reach a file, tried first (the order only affects speed). */
-const AFFINITY: Array<[RegExp, string[]]> = [
-  [/slub|slab/, ['slab', 'mixed']],
-  [/page_alloc|mm_init|memblock/, ['buddy', 'mixed']],
-  [/zsmalloc|zswap|swap/, ['zswap', 'hwpoison']],
-  [/vmalloc/, ['vmalloc']],
-  [/memory-failure|proc\/page/, ['hwpoison']],
-  [/pgtable|init_64|memory|rmap|fork|mmap|vmscan|exit|mm_inline/, ['mm', 'mixed', 'hwpoison']],
-];
+/**
+ * The order a mutant's workloads are tried in (it only affects speed): the cheapest first, by the
+ * mean time of the reference's runs. Which workloads reach the mutated code at all comes from its
+ * probes (stagesFor), not from file names.
+ */
+export function workloadOrder(workloads: string[], meanMs: (w: string) => number): string[] {
+  return workloads.map((w, i) => ({ w, i, ms: meanMs(w) })).sort((a, b) => a.ms - b.ms || a.i - b.i).map((x) => x.w);
+}
 
-export function workloadOrder(file: string, workloads: string[]): string[] {
-  const pref = AFFINITY.filter(([re]) => re.test(file)).flatMap(([, ws]) => ws).filter((w) => workloads.includes(w));
-  return [...new Set([...pref, ...workloads])];
+function meanRunMs(ref: Matrix | undefined, w: string): number {
+  const runs = [...(ref?.get(w)?.values() ?? [])];
+  return runs.length ? runs.reduce((n, o) => n + o.ms, 0) / runs.length : Infinity;
 }
 
 function toRel(root: string, abs: string): string {
@@ -118,7 +131,7 @@ function toRel(root: string, abs: string): string {
 }
 
 /** One tree whose mutants are generated: its files, a type checker, its probed reference runs. */
-interface MutantSet {
+export interface MutantSet {
   name: 'original' | 'converted';
   dir: string;
   root: string;
@@ -136,7 +149,7 @@ interface MutantSet {
   reach: Map<string, Map<string, Set<number>>>;
 }
 
-async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet> {
+export async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet> {
   const { loadProgram, isProjectFile } = await import('../analyzers/project.ts');
   const { program, root } = loadProgram(dir);
   const files = new Map<string, import('ts-morph').ts.SourceFile>();
@@ -156,7 +169,7 @@ async function loadSet(name: MutantSet['name'], dir: string): Promise<MutantSet>
  * The converted copy, or why not: a failed conversion only means no desc-* mutants.
  */
 export async function convertCopy(dir: string, spec: Spec): Promise<{ tree?: Tree; error?: string }> {
-  const copy = overlayTree({ dir, copy: true, label: 'converted' });
+  const copy = overlayTree({ dir, copy: true, label: 'converted' }, true);
   try {
     const { runConvert } = await import('../rewrite/driver.ts');
     runConvert({ path: copy.dir, spec, kinds: [], all: true, write: true, force: false, retire: true });
@@ -198,6 +211,20 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
   const operators = opts.operators ?? [...OPERATORS];
   for (const o of operators) if (!OPERATORS.includes(o as Operator)) throw new UsageError(`unknown mutation operator '${o}' (known: ${OPERATORS.join(', ')})`);
   const spec = opts.spec ?? builtinSpec();
+  const oracle = opts.oracle ?? spec.oracle;
+  if (oracle) {
+    const { runOracleMutants } = await import('./mutants-oracle.ts');
+    return runOracleMutants(path, {
+      spec, oracle, count, operators,
+      ...(opts.compare ? { compare: opts.compare } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.selectionSeed !== undefined ? { selectionSeed: opts.selectionSeed } : {}), ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  }
+  const dir = typeof path === 'string' ? path : path.dir;
+  if (existsSync(dir) && !existsSync(join(dir, 'sim', 'main.ts'))) {
+    throw new UsageError(`${dir}: not a corpus tree (no sim/main.ts) and no oracle to judge mutants: give the spec an "oracle", or use --run/--entry`);
+  }
   const resolved = resolveTree(path, { relativeTo: typeof path === 'string' ? path : path.dir });
   // A snapshot: others may be editing the tree while the mutants run.
   let tree: Tree;
@@ -243,31 +270,7 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
     const refRuns = runMatrices(probed, plan, pool, undefined, { chunk: 1, keepStderr: true });
 
     // Meanwhile: type-check candidates in selection order until `count` of them pass.
-    const skipped: SkippedMutant[] = [];
-    const seen = new Set<string>();
-    let duplicates = 0;
-    const chosen: Array<{ m: Mutant; set: MutantSet; overrides: Record<string, string> }> = [];
-    const equivalent: SkippedMutant[] = [];
-    for (const m of candidates) {
-      if (chosen.length >= count) break;
-      const set = setOf.get(m)!;
-      if (m.equivalent) {
-        equivalent.push({ id: m.id, operator: m.operator, file: m.file, line: m.line, description: m.description, error: m.equivalent });
-        continue;
-      }
-      const changed = applySplices(set.texts, m.splices);
-      if (!changed) continue;
-      const key = createHash('sha256').update(`${set.name}\0${[...changed].map(([f, t]) => `${f}\0${t}`).join('\0')}`).digest('hex');
-      if (seen.has(key)) {
-        duplicates++;
-        continue;
-      }
-      seen.add(key);
-      const error = set.checker.check(new Map([...changed].map(([f, t]) => [join(set.root, ...f.split('/')), t])));
-      await yieldToLoop();
-      if (error) skipped.push({ id: m.id, operator: m.operator, file: m.file, line: m.line, description: m.description, error });
-      else chosen.push({ m, set, overrides: Object.fromEntries(changed) });
-    }
+    const { chosen, skipped, equivalent, duplicates } = await chooseMutants(candidates, setOf, count);
 
     const matrices = await refRuns;
     sets.forEach((set, i) => {
@@ -345,6 +348,46 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
   }
 }
 
+export interface Chosen {
+  m: Mutant;
+  set: MutantSet;
+  overrides: Record<string, string>;
+}
+
+/**
+ * Take candidates in selection order until `count` of them type-check: equivalent ones are
+ * counted, not run; the same text as an earlier mutant is a duplicate; a type error skips one.
+ */
+export async function chooseMutants(candidates: Mutant[], setOf: Map<Mutant, MutantSet>, count: number): Promise<{ chosen: Chosen[]; skipped: SkippedMutant[]; equivalent: SkippedMutant[]; duplicates: number }> {
+  const skipped: SkippedMutant[] = [];
+  const equivalent: SkippedMutant[] = [];
+  const chosen: Chosen[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const m of candidates) {
+    if (chosen.length >= count) break;
+    const set = setOf.get(m)!;
+    if (m.equivalent) {
+      equivalent.push({ id: m.id, operator: m.operator, file: m.file, line: m.line, description: m.description, error: m.equivalent });
+      continue;
+    }
+    const changed = applySplices(set.texts, m.splices);
+    if (!changed) continue;
+    const key = createHash('sha256').update(`${set.name}\0${[...changed].map(([f, t]) => `${f}\0${t}`).join('\0')}`).digest('hex');
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
+    const error = set.checker.check(new Map([...changed].map(([f, t]) => [join(set.root, ...f.split('/')), t])));
+    // Type-checking is synchronous: let the reference runs' child processes be serviced between mutants.
+    await yieldToLoop();
+    if (error) skipped.push({ id: m.id, operator: m.operator, file: m.file, line: m.line, description: m.description, error });
+    else chosen.push({ m, set, overrides: Object.fromEntries(changed) });
+  }
+  return { chosen, skipped, equivalent, duplicates };
+}
+
 async function buildVariant(dir: string, overrides: Record<string, string>, cacheDir: string): Promise<string> {
   const copy = overlayTree({ dir, overrides });
   try {
@@ -359,7 +402,7 @@ async function buildVariant(dir: string, overrides: Record<string, string>, cach
  * such seed, then the rest), or every pair when its probes cannot tell.
  */
 function stagesFor(m: Mutant, set: MutantSet, plan: Plan): { stages: Array<{ workload: string; seeds: number[] }>; reached: number | null } {
-  const order = workloadOrder(m.file, plan.workloads);
+  const order = workloadOrder(plan.workloads, (w) => meanRunMs(set.reference, w));
   const covered = set.probed.has(m.id) && m.probeCovers !== false;
   const seedsOf = (w: string): number[] => (covered ? plan.seeds.filter((sd) => set.reach.get(m.id)?.get(w)?.has(sd)) : plan.seeds);
   const per = order.map((w) => [w, seedsOf(w)] as const).filter(([, s]) => s.length > 0);
