@@ -59,7 +59,7 @@ export function registerVerify(program: Command): void {
     .option('--workloads <list>', 'comma-separated workloads (default: every workload of the reference)')
     .option('--seeds <seeds>', 'N (seeds 1..N), a..b, or a comma list (default 16)')
     .option('--ram <size>', 'RAM size for every run, 16M to 1G (default 64M)')
-    .option('--ops <n>', `operations per run (default: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
+    .option('--ops <n>', `operations per run (default: the verify figures in the reference tree's manifest; a tree without one: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
     .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60; with --run/--entry: a side that takes longer, default 600)')
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
     .option('--context <n>', 'events shown before the first divergence (default 10)')

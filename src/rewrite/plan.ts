@@ -17,9 +17,8 @@ import { buildFlow, type Entity, type FlowGraph } from './flow.ts';
 import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
 import { decide } from './functionConvert.ts';
 import { Rewriter, type KindModules } from './fieldRewrite.ts';
-import { addImports } from './imports.ts';
+import { fixImports, prefersTypeImports } from './importFix.ts';
 import { kindPlans, selectKinds, type KindPlan } from './kinds.ts';
-import { moduleNames } from './hoist.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
 import { EditSet } from './splices.ts';
@@ -257,16 +256,6 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   if (opts.retire !== false) report.retired = retire(ctx, det, rw.converted, inlined, edits);
 
   edits.finishTables();
-  // Imports.
-  for (const [file, mods] of rw.imports) {
-    const sf = program.getSourceFile(file);
-    if (!sf) continue;
-    const have = moduleNames(sf);
-    for (const [mod, names] of mods) {
-      const add = [...names].filter((n) => !have.has(n)).sort();
-      if (add.length) addImports(sf, edits.for(file), mod, add);
-    }
-  }
 
   // Report.
   for (const s of rw.converted) if (!bodySites.has(s)) report.converted[s.finding.kind] = (report.converted[s.finding.kind] ?? 0) + 1;
@@ -285,15 +274,22 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   report.skipped.sort(compareSites);
   report.functions.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
 
+  // Imports are settled on each file's final text: what it now uses is imported, what it no
+  // longer uses goes (noUnusedLocals), type-only where the project wants it.
   const changes: FileChange[] = [];
-  for (const [file, fe] of edits.files) {
-    if (fe.size === 0) continue;
+  const preferTypeImports = prefersTypeImports(program);
+  for (const file of new Set([...edits.files.keys(), ...rw.imports.keys()])) {
+    const fe = edits.files.get(file);
     const sf = program.getSourceFile(file);
-    if (!sf) continue;
-    const after = fe.apply(sf.text);
+    if (!sf || sc.newFiles.has(file)) continue;
+    const applied = fe && fe.size > 0 ? fe.apply(sf.text) : sf.text;
+    if (applied === sf.text && !rw.imports.has(file)) continue;
+    const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports });
     if (after !== sf.text) changes.push({ file, before: sf.text, after });
   }
-  for (const [file, text] of sc.newFiles) changes.push({ file, before: null, after: text });
+  for (const [file, text] of sc.newFiles) {
+    changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports }) });
+  }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   return { root, changes, report };
 }

@@ -1,0 +1,253 @@
+/**
+ * Imports of a converted file, settled on its final text: the names the conversion needs are
+ * added (only those the text really uses), imports the conversion made unused are removed
+ * (`noUnusedLocals`), and type-only imports follow the project's style (`import type` for a
+ * name used only in type positions when the project asks for it, e.g. `verbatimModuleSyntax`;
+ * a type-only import that now needs a value becomes a value import). Syntax only: the final
+ * text is parsed, no type queries.
+ */
+import { ts } from '@ts-morph/common';
+import { InputError } from '../errors.ts';
+import { extensionStyle, moduleSpecifier, resolveSpecifier } from './imports.ts';
+import { FileEdits } from './splices.ts';
+
+export interface NameUse {
+  value: boolean;
+  type: boolean;
+}
+
+/** How each name is used outside import declarations: as a value, in type positions, or both. */
+export function nameUses(sf: ts.SourceFile): Map<string, NameUse> {
+  const out = new Map<string, NameUse>();
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) return;
+    if (ts.isIdentifier(n) && isReference(n)) {
+      const u = out.get(n.text) ?? { value: false, type: false };
+      if (inTypePosition(n)) u.type = true;
+      else u.value = true;
+      out.set(n.text, u);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** Is this identifier a reference to a binding (not a member name, a declaration's own name, a label)? */
+function isReference(n: ts.Identifier): boolean {
+  const p = n.parent;
+  if (!p) return false;
+  if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
+  if (ts.isQualifiedName(p) && p.right === n) return false;
+  if (isDeclarationOf(p) && (p as ts.NamedDeclaration).name === n) return false;
+  if (ts.isBindingElement(p) && (p.propertyName === n || p.name === n)) return false;
+  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return false;
+  // `export { a as b }`: `b` is the exported name, `a` the local one.
+  if (ts.isExportSpecifier(p) && p.propertyName && p.name === n) return false;
+  return true;
+}
+
+function isDeclarationOf(p: ts.Node): boolean {
+  return ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) ||
+    ts.isMethodSignature(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p) ||
+    ts.isVariableDeclaration(p) || ts.isFunctionDeclaration(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) ||
+    ts.isFunctionExpression(p) || ts.isParameter(p) || ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) ||
+    ts.isTypeParameterDeclaration(p) || ts.isEnumDeclaration(p) || ts.isModuleDeclaration(p);
+}
+
+/** A reference inside a type (annotation, `implements`, type arguments, `typeof x` in a type). */
+function inTypePosition(n: ts.Node): boolean {
+  for (let p: ts.Node | undefined = n.parent; p && !ts.isSourceFile(p); p = p.parent) {
+    if (ts.isExpressionWithTypeArguments(p) && ts.isHeritageClause(p.parent)) {
+      return p.parent.token === ts.SyntaxKind.ImplementsKeyword || ts.isInterfaceDeclaration(p.parent.parent);
+    }
+    if (ts.isTypeNode(p)) return true;
+    if (ts.isExportSpecifier(p)) return p.isTypeOnly || p.parent.parent.isTypeOnly;
+    if (ts.isStatement(p) || ts.isBlock(p)) return false;
+  }
+  return false;
+}
+
+interface ImportEl {
+  decl: ts.ImportDeclaration;
+  /** Local name. */
+  name: string;
+  kind: 'default' | 'namespace' | 'named';
+  el?: ts.ImportSpecifier;
+  typeOnly: boolean;
+}
+
+function importsOf(sf: ts.SourceFile): ImportEl[] {
+  const out: ImportEl[] = [];
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !st.importClause) continue;
+    const c = st.importClause;
+    if (c.name) out.push({ decl: st, name: c.name.text, kind: 'default', typeOnly: c.isTypeOnly });
+    const nb = c.namedBindings;
+    if (nb && ts.isNamespaceImport(nb)) out.push({ decl: st, name: nb.name.text, kind: 'namespace', typeOnly: c.isTypeOnly });
+    if (nb && ts.isNamedImports(nb)) {
+      for (const el of nb.elements) out.push({ decl: st, name: el.name.text, kind: 'named', el, typeOnly: c.isTypeOnly || el.isTypeOnly });
+    }
+  }
+  return out;
+}
+
+export interface FixImportsInput {
+  fileName: string;
+  /** The file's text before the conversion (null: a file the conversion creates). */
+  before: string | null;
+  after: string;
+  /** Module file -> names the conversion may have made the file use. */
+  needed?: Map<string, Set<string>>;
+  /** Write `import type` for names used only as types (verbatimModuleSyntax, or the project's habit). */
+  preferTypeImports: boolean;
+}
+
+/** The final text with its imports settled (see the module comment). */
+export function fixImports(inp: FixImportsInput): string {
+  const sf = ts.createSourceFile(inp.fileName, inp.after, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const uses = nameUses(sf);
+  const usedBefore = inp.before === null ? new Set<string>() : new Set(
+    [...nameUses(ts.createSourceFile(inp.fileName, inp.before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)).keys()]);
+  const importedBefore = inp.before === null ? new Set<string>() : new Set(
+    importsOf(ts.createSourceFile(inp.fileName, inp.before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)).map((i) => i.name));
+  const edits = new FileEdits(inp.fileName);
+  const els = importsOf(sf);
+
+  // 1. Imports the conversion made unused (or that it added itself and nothing uses).
+  const gone = new Set<ImportEl>();
+  for (const i of els) {
+    if (uses.has(i.name)) continue;
+    const ours = inp.before === null || !importedBefore.has(i.name);
+    if (ours || usedBefore.has(i.name)) gone.add(i);
+  }
+  for (const decl of new Set(els.map((i) => i.decl))) {
+    const mine = els.filter((i) => i.decl === decl);
+    const dead = mine.filter((i) => gone.has(i));
+    if (dead.length === 0) {
+      typeToValue(sf, edits, decl, mine, uses);
+      continue;
+    }
+    if (dead.length === mine.length) {
+      removeStatement(sf, edits, decl);
+      continue;
+    }
+    const nb = decl.importClause!.namedBindings;
+    const named = nb && ts.isNamedImports(nb) ? nb.elements : undefined;
+    const deadNamed = new Set(dead.filter((i) => i.kind === 'named').map((i) => i.el!));
+    if (named) removeElements(sf, edits, named, deadNamed, mine.some((i) => i.kind !== 'named' && !gone.has(i)));
+    const def = dead.find((i) => i.kind === 'default');
+    if (def) {
+      // `import X, { a } from …` -> `import { a } from …`
+      const c = decl.importClause!;
+      edits.remove(c.name!.getStart(sf), c.namedBindings!.getStart(sf));
+    }
+    typeToValue(sf, edits, decl, mine.filter((i) => !gone.has(i)), uses);
+  }
+
+  // 2. Names the conversion needs and the file does not declare yet.
+  const declared = new Map<string, string | null>(); // name -> module file it comes from (null: declared here)
+  for (const i of els) {
+    if (gone.has(i)) continue;
+    const spec = ts.isStringLiteral(i.decl.moduleSpecifier) ? i.decl.moduleSpecifier.text : '';
+    declared.set(i.name, resolveSpecifier(inp.fileName, spec) ?? spec);
+  }
+  for (const st of sf.statements) {
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
+      ts.isEnumDeclaration(st)) && st.name) declared.set(st.name.text, null);
+    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) declared.set(d.name.text, null);
+  }
+  const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+  for (const [mod, names] of inp.needed ?? new Map<string, Set<string>>()) {
+    if (mod === inp.fileName) continue;
+    const values: string[] = [];
+    const types: string[] = [];
+    for (const n of [...names].sort()) {
+      const u = uses.get(n);
+      if (!u) continue;
+      if (declared.has(n)) {
+        const from = declared.get(n);
+        if (from === mod) continue;
+        throw new InputError(`${inp.fileName} already declares \`${n}\`${from ? ` (imported from ${from})` : ''}, which the conversion needs from ${mod}: ` +
+          'give the descriptor or its converters another name in the spec');
+      }
+      if (inp.preferTypeImports && u.type && !u.value) types.push(n);
+      else values.push(n);
+    }
+    if (values.length) addTo(sf, edits, inp.fileName, mod, values, false, lastImport);
+    if (types.length) addTo(sf, edits, inp.fileName, mod, types, true, lastImport);
+  }
+  return edits.size === 0 ? inp.after : edits.apply(inp.after);
+}
+
+/** Add names to an import of `mod` of the same sort (type-only or not), else in a new line after the last import. */
+function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, names: string[], typeOnly: boolean, last: ts.ImportDeclaration | undefined): void {
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (resolveSpecifier(file, st.moduleSpecifier.text) !== mod) continue;
+    const c = st.importClause;
+    if (!c || !c.namedBindings || !ts.isNamedImports(c.namedBindings) || c.isTypeOnly !== typeOnly) continue;
+    const els = c.namedBindings.elements;
+    if (els.length > 0) edits.insert(els[els.length - 1]!.end, `, ${names.join(', ')}`, 0);
+    else edits.insert(c.namedBindings.getStart(sf) + 1, ` ${names.join(', ')} `, 0);
+    return;
+  }
+  const spec = moduleSpecifier(file, mod, extensionStyle(sf));
+  const line = `import ${typeOnly ? 'type ' : ''}{ ${names.join(', ')} } from '${spec}';\n`;
+  if (last) {
+    const nl = sf.text.indexOf('\n', last.end);
+    edits.insert(nl === -1 ? sf.text.length : nl + 1, nl === -1 ? `\n${line}` : line, 1e9 + (typeOnly ? 1 : 0));
+  } else {
+    const first = sf.statements[0];
+    const pos = first ? sf.text.lastIndexOf('\n', first.getStart(sf) - 1) + 1 : sf.text.length;
+    edits.insert(pos, line, -1e9 + (typeOnly ? 1 : 0));
+  }
+}
+
+/** `import type { A, B }` where B is now used as a value -> `import { type A, B }`. */
+function typeToValue(sf: ts.SourceFile, edits: FileEdits, decl: ts.ImportDeclaration, kept: ImportEl[], uses: Map<string, NameUse>): void {
+  const c = decl.importClause;
+  if (!c || !c.isTypeOnly || !kept.some((i) => uses.get(i.name)?.value)) return;
+  const nb = c.namedBindings;
+  if (!nb || !ts.isNamedImports(nb) || c.name) return; // `import type X` / `* as ns`: left to the type-check to report
+  const start = c.getStart(sf);
+  const m = /^type\s+/.exec(sf.text.slice(start));
+  if (!m) return;
+  edits.remove(start, start + m[0].length);
+  for (const i of kept) if (!uses.get(i.name)?.value) edits.insert(i.el!.getStart(sf), 'type ', 0);
+}
+
+function removeStatement(sf: ts.SourceFile, edits: FileEdits, st: ts.Statement): void {
+  const lineStart = sf.text.lastIndexOf('\n', st.getStart(sf) - 1) + 1;
+  const nl = sf.text.indexOf('\n', st.end);
+  edits.remove(lineStart, nl === -1 ? st.end : nl + 1);
+}
+
+function removeElements(sf: ts.SourceFile, edits: FileEdits, els: ts.NodeArray<ts.ImportSpecifier>, dead: Set<ts.ImportSpecifier>, keepOthers: boolean): void {
+  if (els.every((e) => dead.has(e))) {
+    // `import X, { a } from …` with `a` gone -> `import X from …`
+    if (keepOthers) {
+      const nb = els[0]!.parent;
+      const clause = nb.parent;
+      edits.remove(clause.name!.end, nb.end);
+    }
+    return;
+  }
+  for (let i = 0; i < els.length; i++) {
+    if (!dead.has(els[i]!)) continue;
+    let j = i;
+    while (j + 1 < els.length && dead.has(els[j + 1]!)) j++;
+    if (j + 1 < els.length) edits.remove(els[i]!.getStart(sf), els[j + 1]!.getStart(sf));
+    else if (i > 0) edits.remove(els[i - 1]!.end, els[j]!.end);
+    i = j;
+  }
+}
+
+/**
+ * Does the project ask for `import type` (verbatimModuleSyntax and its predecessors)? Without
+ * such an option a class imported for a type annotation stays a plain import, as before.
+ */
+export function prefersTypeImports(program: ts.Program): boolean {
+  const o = program.getCompilerOptions();
+  return !!(o.verbatimModuleSyntax || o.preserveValueImports || o.importsNotUsedAsValues === ts.ImportsNotUsedAsValues.Error);
+}
