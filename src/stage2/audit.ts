@@ -13,7 +13,7 @@
  */
 import type { ts } from '@ts-morph/common';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
-import { enclosingFunctionNames, shortText } from '../analyzers/ast.ts';
+import { enclosingFunctionNames, functionName, shortText } from '../analyzers/ast.ts';
 import type { Classification } from '../analyzers/classifier.ts';
 import { Guards } from '../analyzers/guards.ts';
 import { loadProgram } from '../analyzers/project.ts';
@@ -24,7 +24,7 @@ import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { Reacher, type Reach } from './reach.ts';
 import { SiteScanner, type WordSite } from './sites.ts';
 import { BLOCKER_REASONS, type AuditResult, type Blocker, type BlockerReason } from './types.ts';
-import { memdescWords, memdescWordFields } from './words.ts';
+import { MEMDESC_FIELD, memdescWords, memdescWordFields } from './words.ts';
 
 export interface AuditOptions {
   spec: Spec;
@@ -71,7 +71,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, det.calls);
   const reacher = new Reacher(ctx, guards, prov, det.calls);
-  const scanner = new SiteScanner(ctx, wordFields, det.calls, (e) => reacher.descriptorKind(e));
+  const scanner = new SiteScanner(ctx, wordFields, MEMDESC_FIELD, det.calls, (e) => reacher.descriptorKind(e));
   scanner.scan();
   const fieldWords = new Map(spec.page.fields.map((f) => [f.name, f.words]));
   const chosen = new Set(kinds);
@@ -114,6 +114,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   for (const { finding: f, access: a } of det.sites) {
     if (!wordFields.has(f.field) && !(a.converted && wordFields.has(a.converted.descriptorField))) continue;
     if (f.converted && a.converted && a.converted.className !== spec.page.class) continue; // through a descriptor: moves with it
+    if (scanner.aware(a.expr)) continue;
     wordSites.push({
       site: { ...a, member: f.descriptorField ?? f.field, ...(f.wrapper ? { helper: f.wrapper } : {}) },
       cls: { kind: f.kind, evidence: f.evidence, confidence: f.confidence, chain: [] },
@@ -134,10 +135,12 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const clobber = writes ? `, which ${memdescText} occupies: it would clobber the descriptor pointer` : `, which ${memdescText} occupies: it would read the descriptor pointer and type instead`;
     if (cls.kind !== UNKNOWN_KIND) {
       add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the page is ${cls.kind}'s: ${cls.evidence[0]}`);
-      continue;
+      // Code evidence decides whose page it is; an owner hint is a file list, which never rules a kind out here.
+      if (cls.confidence !== 'owner-hint') continue;
     }
     const r = reacher.at(site.receiver, site.expr);
     for (const k of kinds) {
+      if (k === cls.kind) continue;
       const why = reachSentence(r, k);
       if (why) add(site.sf, site.node, k, site.field, reason, `${how}${clobber}; ${k} pages reach it: ${why}`);
     }
@@ -177,6 +180,8 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   return {
     version: 1, root: opts.displayRoot ?? root, spec: spec.name, kinds, memdescWords: words, blockers,
     summary: { blockers: blockers.length, byKind, byReason },
+    memdescAware: [...scanner.awareFunctions].map((fn) => ({ ...ctx.site(fn.getSourceFile(), fn), function: functionName(fn) ?? null }))
+      .sort((a, b) => compareSites(a, b)),
   };
 }
 

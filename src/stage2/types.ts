@@ -66,4 +66,9 @@ export interface AuditResult {
   memdescWords: number[];
   blockers: Blocker[];
   summary: AuditSummary;
+  /**
+   * Functions trusted to handle the memdesc word themselves (tagged `@memdesc-aware`, or reading
+   * the memdesc field): their accesses of its words are not blockers. Listed for review.
+   */
+  memdescAware: Array<{ file: string; line: number; column: number; function: string | null }>;
 }
