@@ -4,6 +4,10 @@
  * Free blocks sit on zone->free_area[order].free_list[migratetype], threaded through
  * page->lru of the block's first page; the block's order is kept in page->private
  * (set_buddy_order) and the page carries PGTY_buddy. Buddies are found by pfn ^ (1 << order).
+ *
+ * Stage 2 (dormant): alloc_pages_memdesc() and __free_pages_memdesc() allocate and free blocks
+ * whose every page carries a memdesc word (include/linux/memdesc.ts); the free and allocation
+ * checks refuse a page that still carries one.
  */
 import { Page, STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
 import {
@@ -23,6 +27,10 @@ import {
 } from '../include/linux/mm.ts';
 import { VM_BUG_ON_PAGE, dump_page, BUG } from '../include/linux/mmdebug.ts';
 import {
+  PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_valid, memdesc_type, memdesc_type_name,
+} from '../include/linux/memdesc.ts';
+import { PAGE_MEMDESC_OFFSET } from '../include/linux/mm_types.ts';
+import {
   type Zone, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_TYPES, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE,
   MIGRATE_RECLAIMABLE, MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, pageblock_order, pageblock_nr_pages, ZONE_DMA32, ZONE_NORMAL,
   ZoneStat, zone_free_area, zone_end_pfn, zone_page_state, __mod_zone_page_state, ZONE_NAMES,
@@ -31,8 +39,8 @@ import { __GFP_ZERO, __GFP_COMP, __GFP_DMA32, __GFP_HIGH, __GFP_ATOMIC, __GFP_NO
   __GFP_DIRECT_RECLAIM, gfp_migratetype, format_gfp } from '../include/linux/gfp.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { PAGE_POISON } from '../include/linux/poison.ts';
-import { phys_bytes, phys_fill, phys_equals } from '../sim/memory.ts';
-import { KernelBug } from '../sim/errors.ts';
+import { phys_bytes, phys_fill, phys_equals, read32 } from '../sim/memory.ts';
+import { KernelBug, formatKernelAddress } from '../sim/errors.ts';
 import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
 
 /** The single NUMA node's data (struct pglist_data contig_page_data). */
@@ -206,6 +214,7 @@ function free_pages_prepare(page: Page, order: number, check_free = true): boole
 }
 
 function check_free_page(page: Page): void {
+  if (PageMemdesc(page)) bad_page(page, 'memdesc page freed without __free_pages_memdesc()');
   const why = page_bad_reason(page, PAGE_FLAGS_CHECK_AT_FREE);
   if (why) bad_page(page, why);
 }
@@ -521,6 +530,7 @@ function prep_compound_page(page: Page, order: number): void {
 }
 
 function check_new_page(page: Page): void {
+  if (PageMemdesc(page)) bad_page(page, 'free page still carries a memdesc');
   const why = page_bad_reason(page, PAGE_FLAGS_CHECK_AT_PREP);
   if (why) bad_page(page, why);
 }
@@ -658,6 +668,66 @@ export function alloc_pages(gfp: number, order: number): Page | null {
 
 export function alloc_page(gfp: number): Page | null {
   return __alloc_pages(gfp, 0);
+}
+
+/* ---- memdesc allocations (stage 2; the RFC's "mm: Add alloc_pages_memdesc family of APIs") ---- */
+
+/**
+ * Allocate 2^order pages described by `memdesc` (a word from memdesc_create() or
+ * memdesc_misc()): every page of the block carries it and PAGE_MEMDESC_FLAG, so the descriptor
+ * is found from any pfn of the block. The refcount is alloc_pages()'s (1 on the first page).
+ * __GFP_COMP is refused: w1, which prep_compound_page() would set to the head on the tails, is
+ * the memdesc word, and the descriptor records whatever the owner needs of the block (its
+ * order included). Free with __free_pages_memdesc().
+ */
+export function alloc_pages_memdesc(gfp: number, order: number, memdesc: number): Page | null {
+  if (!memdesc_valid(memdesc)) {
+    BUG(`alloc_pages_memdesc: ${formatKernelAddress(memdesc)} is not a memdesc (type ${memdesc_type_name(memdesc_type(memdesc))})`);
+  }
+  if (gfp & __GFP_COMP) BUG('alloc_pages_memdesc: __GFP_COMP (the memdesc word replaces the compound head)');
+  const page = __alloc_pages(gfp, order);
+  if (page) {
+    for (let i = 0; i < 1 << order; i++) set_page_memdesc(new Page(page.addr + i * STRUCT_PAGE_SIZE), memdesc);
+  }
+  return page;
+}
+
+export function alloc_page_memdesc(gfp: number, memdesc: number): Page | null {
+  return alloc_pages_memdesc(gfp, 0, memdesc);
+}
+
+/** The word of a memdesc page as two exact halves (a clobbered word may exceed 2^53). */
+function memdesc_word_equal(a: Page, b: Page): boolean {
+  return read32(a.addr + PAGE_MEMDESC_OFFSET) === read32(b.addr + PAGE_MEMDESC_OFFSET) &&
+    read32(a.addr + PAGE_MEMDESC_OFFSET + 4) === read32(b.addr + PAGE_MEMDESC_OFFSET + 4);
+}
+
+/**
+ * Free a block from alloc_pages_memdesc(): drop its reference; on the last one, check that
+ * every page still carries the block's word (another word means something wrote w1 while the
+ * block was allocated, a stale page->lru or compound_head use: VM_BUG_ON_PAGE with the dump of
+ * the page that differs), clear the words and the marks, and give the block back as
+ * __free_pages() does. The free pages then hold in w1 what the buddy allocator keeps there:
+ * 0, or the free-list link of the block's first page.
+ */
+export function __free_pages_memdesc(page: Page, order: number): void {
+  VM_BUG_ON_PAGE(!PageMemdesc(page), page, '__free_pages_memdesc: page carries no memdesc');
+  const nr = 1 << order;
+  // The first page's word is the block's unless it is the one overwritten: then it is no memdesc.
+  let good = page;
+  if (!memdesc_valid(page.memdesc) && nr > 1) good = new Page(page.addr + STRUCT_PAGE_SIZE);
+  for (let i = 0; i < nr; i++) {
+    const p = new Page(page.addr + i * STRUCT_PAGE_SIZE);
+    VM_BUG_ON_PAGE(!PageMemdesc(p) || !memdesc_word_equal(p, good) || !memdesc_valid(p.memdesc), p,
+      '__free_pages_memdesc: memdesc changed while allocated');
+  }
+  if (!put_page_testzero(page)) return;
+  for (let i = 0; i < nr; i++) clear_page_memdesc(new Page(page.addr + i * STRUCT_PAGE_SIZE));
+  free_the_page(page, order);
+}
+
+export function __free_page_memdesc(page: Page): void {
+  __free_pages_memdesc(page, 0);
 }
 
 /** Direct-map address of newly allocated pages, or 0. */

@@ -1,4 +1,7 @@
-/** GFP flags (include/linux/gfp.h, v5.10 bit values). */
+/**
+ * GFP flags (include/linux/gfp.h, v5.10 bit values), and the stage-2 allocation interface the
+ * header declares: alloc_pages_memdesc() and its free side, defined in mm/page_alloc.ts.
+ */
 export const ___GFP_DMA = 0x01;
 export const ___GFP_HIGHMEM = 0x02;
 export const ___GFP_DMA32 = 0x04;
@@ -88,3 +91,8 @@ export function format_gfp(gfp: number): string {
   if (rest) parts.push('0x' + rest.toString(16));
   return parts.length ? parts.join('|') : '0';
 }
+
+/* Stage 2: every page of the block carries the caller's memdesc word (include/linux/memdesc.ts). */
+export {
+  alloc_pages_memdesc, alloc_page_memdesc, __free_pages_memdesc, __free_page_memdesc,
+} from '../../mm/page_alloc.ts';

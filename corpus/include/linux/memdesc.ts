@@ -1,7 +1,306 @@
 /**
- * Memory descriptors (include/linux/memdesc.h, the memdesc plan): the per-kind descriptor
- * caches' counters. Work in progress: the memdesc word and the caches land next.
+ * Memory descriptors (include/linux/memdesc.h; the memdesc plan, stage 2): the memdesc word of
+ * struct page, its type tags, encoding and decoding, the typed accessors with their debug
+ * checks, the descriptors' common header (the back pointer), and the table of per-kind
+ * descriptor caches with their counters (memdesc_stats()).
+ *
+ * The word (w1, PAGE_MEMDESC_OFFSET, see mm_types.ts for why that word) holds a pointer to a
+ * 16-byte-aligned descriptor from the kind's slab cache with the type in the low 4 bits, the
+ * 2025 revision of Wilcox's table. Type 0 (misc) carries no pointer: a subtype in bits 4-10,
+ * bit 11 user-mappable, the order in bits 12-17. Type 1 (buddy) is never stored: buddy pages
+ * keep their data in struct page (plan §5.1), so a free page's w1 is its free-list link.
+ * Pages that carry a word have PAGE_MEMDESC_FLAG set in page->flags; alloc_pages_memdesc()
+ * (mm/page_alloc.ts) sets both on every page of the allocation, __free_pages_memdesc() clears
+ * them.
+ *
+ * Every descriptor starts with one word, its back pointer: the struct page of the first page
+ * it describes (0 until the owner fills it with memdesc_set_desc_page()). The kind's own fields
+ * follow at MEMDESC_DESC_HEADER.
+ *
+ * Dormant: the descriptor caches are created on demand (memdesc_cache_create() in
+ * mm/slab_common.ts), never at boot, and no existing workload allocates one.
  */
+import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT } from './mm_types.ts';
+import { VM_BUG_ON_PAGE, BUG } from './mmdebug.ts';
+import { read32, read64, write32, write64 } from '../../sim/memory.ts';
+import { static_alloc } from '../../sim/kernel_image.ts';
+import { formatKernelAddress } from '../../sim/errors.ts';
+import { PAGE_OFFSET, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
+
+/* ---- type tags (the 2025 revision of the Memdescs table) ---- */
+
+export const MEMDESC_TYPE_MISC = 0;
+export const MEMDESC_TYPE_BUDDY = 1;
+export const MEMDESC_TYPE_FILE = 2;
+export const MEMDESC_TYPE_ANON = 3;
+export const MEMDESC_TYPE_KSM = 4;
+export const MEMDESC_TYPE_SLAB = 5;
+export const MEMDESC_TYPE_BUMP = 6;
+export const MEMDESC_TYPE_MOVABLE = 7;
+export const MEMDESC_TYPE_PTDESC = 8;
+export const MEMDESC_TYPE_HWPOISON = 9;
+export const MEMDESC_TYPE_PERCPU = 10;
+export const MEMDESC_TYPE_ACCTMEM = 11;
+export const MEMDESC_TYPE_ZPDESC = 12;
+export const MEMDESC_TYPE_MANAGED = 13;
+export const NR_MEMDESC_TYPES = 16;
+
+export const MEMDESC_TYPE_MASK = 0xf;
+/** Descriptors are 16-byte aligned so that the low 4 bits are free for the tag. */
+export const MEMDESC_ALIGN = 16;
+
+const MEMDESC_TYPE_NAMES: readonly string[] = [
+  'misc', 'buddy', 'file', 'anon', 'ksm', 'slab', 'bump', 'movable', 'ptdesc', 'hwpoison', 'percpu', 'acctmem',
+  'zpdesc', 'managed', 'type14', 'type15',
+];
+
+export function memdesc_type_name(type: number): string {
+  return MEMDESC_TYPE_NAMES[type & MEMDESC_TYPE_MASK]!;
+}
+
+/** Tags whose word is a pointer to a descriptor (2..13); misc and buddy carry none, 14-15 are unassigned. */
+export function memdesc_type_has_desc(type: number): boolean {
+  return Number.isInteger(type) && type >= MEMDESC_TYPE_FILE && type <= MEMDESC_TYPE_MANAGED;
+}
+
+/* ---- misc words (type 0): no descriptor, the data is in the word ---- */
+
+export const MEMDESC_MISC_ZERO = 1;
+export const MEMDESC_MISC_UNKNOWN = 2;
+export const MEMDESC_MISC_VMALLOC = 3;
+export const MEMDESC_MISC_GUARD = 4;
+export const MEMDESC_MISC_OFFLINE = 5;
+export const MEMDESC_MISC_KMALLOC_LARGE = 6;
+export const MEMDESC_MISC_EXACT = 7;
+export const MEMDESC_MISC_BRD = 8;
+const MISC_SUBTYPE_SHIFT = 4;
+const MISC_SUBTYPE_MASK = 0x7f;
+const MISC_USER_BIT = 1 << 11;
+const MISC_ORDER_SHIFT = 12;
+const MISC_ORDER_MASK = 0x3f;
+
+/** A misc memdesc word: subtype (1..127), order (0..63), may it be mapped to userspace. */
+export function memdesc_misc(subtype: number, order: number, user_mappable = false): number {
+  if (!Number.isInteger(subtype) || subtype < 1 || subtype > MISC_SUBTYPE_MASK) BUG(`memdesc_misc: bad subtype ${subtype}`);
+  if (!Number.isInteger(order) || order < 0 || order > MISC_ORDER_MASK) BUG(`memdesc_misc: bad order ${order}`);
+  return (subtype << MISC_SUBTYPE_SHIFT) | (user_mappable ? MISC_USER_BIT : 0) | (order << MISC_ORDER_SHIFT);
+}
+
+export function memdesc_misc_subtype(md: number): number {
+  return (md >>> MISC_SUBTYPE_SHIFT) & MISC_SUBTYPE_MASK;
+}
+
+export function memdesc_misc_order(md: number): number {
+  return (md >>> MISC_ORDER_SHIFT) & MISC_ORDER_MASK;
+}
+
+export function memdesc_misc_user_mappable(md: number): boolean {
+  return (md & MISC_USER_BIT) !== 0;
+}
+
+/* ---- pointer words ---- */
+
+/** Where descriptors can be: slab objects, in the direct map (never the vmemmap, a tail's link). */
+function desc_addr_plausible(desc: number): boolean {
+  return desc > PAGE_OFFSET && desc < VMEMMAP_START && desc % MEMDESC_ALIGN === 0;
+}
+
+/** memdesc_create(): the word for descriptor `desc` of `type`. */
+export function memdesc_create(desc: number, type: number): number {
+  if (!memdesc_type_has_desc(type)) BUG(`memdesc_create: type ${type} carries no descriptor`);
+  if (!Number.isSafeInteger(desc) || !desc_addr_plausible(desc)) {
+    BUG(`memdesc_create: descriptor ${formatKernelAddress(desc)} is not a 16-byte-aligned kernel address`);
+  }
+  return desc + type;
+}
+
+/** The type tag of a word (exact: the low 32 bits of an exact integer keep its low nibble). */
+export function memdesc_type(md: number): number {
+  return md & MEMDESC_TYPE_MASK;
+}
+
+/** The descriptor a pointer word points to (0 for misc words). */
+export function memdesc_ptr(md: number): number {
+  return memdesc_type_has_desc(memdesc_type(md)) ? md - memdesc_type(md) : 0;
+}
+
+/** Is `md` a word alloc_pages_memdesc() may store: a descriptor pointer of a pointer type, or a misc word? */
+export function memdesc_valid(md: number): boolean {
+  if (!Number.isSafeInteger(md) || md < 0) return false;
+  const type = memdesc_type(md);
+  if (type === MEMDESC_TYPE_MISC) return md < 2 ** (MISC_ORDER_SHIFT + 6) && memdesc_misc_subtype(md) !== 0;
+  return memdesc_type_has_desc(type) && desc_addr_plausible(md - type);
+}
+
+/* ---- the page side: PAGE_MEMDESC_FLAG and the word ---- */
+
+const MEMDESC_FLAG_HI = 1 << (PAGE_MEMDESC_FLAG_SHIFT - 32);
+
+/** Does the page carry a memdesc word (allocated by alloc_pages_memdesc())? */
+export function PageMemdesc(page: Page): boolean {
+  return (read32(page.addr + 4) & MEMDESC_FLAG_HI) !== 0;
+}
+
+/** Store the word on one page and mark it (alloc_pages_memdesc() does this for every page). */
+export function set_page_memdesc(page: Page, md: number): void {
+  page.memdesc = md;
+  write32(page.addr + 4, (read32(page.addr + 4) | MEMDESC_FLAG_HI) >>> 0);
+}
+
+/** Clear the word and the mark: w1 is 0 again, what a page inside a free block holds. */
+export function clear_page_memdesc(page: Page): void {
+  page.memdesc = 0;
+  write32(page.addr + 4, (read32(page.addr + 4) & ~MEMDESC_FLAG_HI) >>> 0);
+}
+
+/** page->memdesc, checked: the page must carry one. */
+export function page_memdesc(page: Page): number {
+  VM_BUG_ON_PAGE(!PageMemdesc(page), page, 'page_memdesc: page carries no memdesc');
+  return page.memdesc;
+}
+
+/* ---- descriptors: the common header (back pointer) ---- */
+
+/** Offset of the back pointer (struct page of the first page described) in every descriptor. */
+export const MEMDESC_DESC_PAGE = 0;
+/** The kind's own fields start here. */
+export const MEMDESC_DESC_HEADER = 8;
+
+/** The first page a descriptor describes, or null while its owner has not filled it. */
+export function memdesc_desc_page(desc: number): Page | null {
+  const addr = read64(desc + MEMDESC_DESC_PAGE);
+  return addr === 0 ? null : new Page(addr);
+}
+
+export function memdesc_set_desc_page(desc: number, page: Page | null): void {
+  write64(desc + MEMDESC_DESC_PAGE, page === null ? 0 : page.addr);
+}
+
+/* ---- typed accessors and their debug checks ---- */
+
+/**
+ * The descriptor of `page` read as a `type` descriptor. A page that carries no memdesc, a word
+ * of another type (a clobbered word: page->lru over it, the RFC's crash), a pointer that cannot
+ * be a descriptor, or a descriptor whose back pointer names a page with another word fires
+ * VM_BUG_ON_PAGE with a dump that shows the word.
+ */
+export function memdesc_desc(page: Page, type: number): number {
+  VM_BUG_ON_PAGE(!PageMemdesc(page), page, `memdesc_${memdesc_type_name(type)}: page carries no memdesc`);
+  const md = page.memdesc;
+  // The tag from the low half: exact even when the word is a clobbered poison value.
+  const found = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
+  VM_BUG_ON_PAGE(found !== type, page,
+    `memdesc_${memdesc_type_name(type)}: memdesc type ${found} (${memdesc_type_name(found)}), expected ${type} (${memdesc_type_name(type)})`);
+  const desc = md - found;
+  VM_BUG_ON_PAGE(!Number.isSafeInteger(md) || !desc_addr_plausible(desc), page,
+    `memdesc_${memdesc_type_name(type)}: memdesc ${formatKernelAddress(desc)} is not a descriptor address`);
+  const first = memdesc_desc_page(desc);
+  VM_BUG_ON_PAGE(first !== null && (first.addr > page.addr || first.memdesc !== md), page,
+    `memdesc_${memdesc_type_name(type)}: descriptor's page ${first ? formatKernelAddress(first.addr) : ''} does not carry this memdesc`);
+  return desc;
+}
+
+/** A folio's descriptor: file or anon. */
+export function memdesc_folio(page: Page): number {
+  const anon = PageMemdesc(page) && memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET)) === MEMDESC_TYPE_ANON;
+  const type = anon ? MEMDESC_TYPE_ANON : MEMDESC_TYPE_FILE;
+  return memdesc_desc(page, type);
+}
+
+export function memdesc_slab(page: Page): number {
+  return memdesc_desc(page, MEMDESC_TYPE_SLAB);
+}
+
+export function memdesc_ptdesc(page: Page): number {
+  return memdesc_desc(page, MEMDESC_TYPE_PTDESC);
+}
+
+export function memdesc_zpdesc(page: Page): number {
+  return memdesc_desc(page, MEMDESC_TYPE_ZPDESC);
+}
+
+/** A misc page of `subtype` (no descriptor): checks the tag and subtype, returns the word. */
+export function memdesc_misc_page(page: Page, subtype: number): number {
+  VM_BUG_ON_PAGE(!PageMemdesc(page), page, 'memdesc_misc: page carries no memdesc');
+  const low = read32(page.addr + PAGE_MEMDESC_OFFSET);
+  const type = memdesc_type(low);
+  VM_BUG_ON_PAGE(type !== MEMDESC_TYPE_MISC || memdesc_misc_subtype(low) !== subtype, page,
+    `memdesc_misc: memdesc type ${type} (${memdesc_type_name(type)}) subtype ${memdesc_misc_subtype(low)}, expected misc subtype ${subtype}`);
+  return page.memdesc;
+}
+
+/**
+ * The memdesc line dump_page() prints for a page that carries a word (the seed's format),
+ * from the word's hex text: a clobbered word may be a poison value beyond 2^53, whose low bits
+ * only the text keeps exactly.
+ */
+export function memdesc_dump_line(raw: string): string {
+  const low = parseInt(raw.slice(-5), 16);
+  const type = memdesc_type(low);
+  if (type === MEMDESC_TYPE_MISC) {
+    return `memdesc ${raw} type:0(misc) subtype:${memdesc_misc_subtype(low)} order:${memdesc_misc_order(low)}`;
+  }
+  return `memdesc ${raw} type:${type}(${memdesc_type_name(type)})`;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The descriptor caches' table: one entry per tag (struct memdesc_cache_info, static data)
+ * ---------------------------------------------------------------------------------------- */
+
+const INFO_CACHE = 0; // struct kmem_cache *
+const INFO_OBJECT_SIZE = 8; // unsigned int
+const INFO_OBJECTS = 16; // unsigned long: descriptors allocated now
+const INFO_PEAK = 24; // unsigned long: the most at any time
+const INFO_SIZE = 32;
+
+/** memdesc_caches[NR_MEMDESC_TYPES]: reserved in the kernel's data on first use, so that a machine that never creates one keeps its layout. */
+let memdesc_caches = 0;
+/** The kinds' names (the kmem_cache names; like KmemCache.name, kept on the JS side). */
+let memdesc_kind_names: string[] = [];
+
+/** Reset at kmem_cache_init(): no descriptor cache exists on a new machine. */
+export function memdesc_caches_init(): void {
+  memdesc_caches = 0;
+  memdesc_kind_names = [];
+}
+
+function info(tag: number): number {
+  if (!memdesc_type_has_desc(tag)) BUG(`memdesc cache: type ${tag} carries no descriptor`);
+  if (memdesc_caches === 0) memdesc_caches = static_alloc(NR_MEMDESC_TYPES * INFO_SIZE, 64);
+  return memdesc_caches + tag * INFO_SIZE;
+}
+
+/** Record the cache serving `tag` (mm/slab_common.ts, memdesc_cache_create()). */
+export function memdesc_register_cache(tag: number, name: string, cache_addr: number, object_size: number): void {
+  const e = info(tag);
+  if (read64(e + INFO_CACHE) !== 0) BUG(`memdesc_cache_create(${name}): type ${tag} (${memdesc_type_name(tag)}) already has a cache`);
+  write64(e + INFO_CACHE, cache_addr);
+  write32(e + INFO_OBJECT_SIZE, object_size);
+  write64(e + INFO_OBJECTS, 0);
+  write64(e + INFO_PEAK, 0);
+  memdesc_kind_names[tag] = name;
+}
+
+export function memdesc_unregister_cache(tag: number): void {
+  const e = info(tag);
+  write64(e + INFO_CACHE, 0);
+  delete memdesc_kind_names[tag];
+}
+
+/** The struct kmem_cache address serving `tag`, or 0. */
+export function memdesc_cache_addr(tag: number): number {
+  if (memdesc_caches === 0 || !memdesc_type_has_desc(tag)) return 0;
+  return read64(info(tag) + INFO_CACHE);
+}
+
+/** Count a descriptor of `tag` allocated (+1) or freed (-1). */
+export function memdesc_account(tag: number, delta: number): void {
+  const e = info(tag);
+  const objects = read64(e + INFO_OBJECTS) + delta;
+  if (objects < 0) BUG(`memdesc: more ${memdesc_type_name(tag)} descriptors freed than allocated`);
+  write64(e + INFO_OBJECTS, objects);
+  if (objects > read64(e + INFO_PEAK)) write64(e + INFO_PEAK, objects);
+}
 
 /** One row of memdesc_stats(): a descriptor kind's cache and how many descriptors it holds. */
 export interface memdesc_stat {
@@ -12,7 +311,21 @@ export interface memdesc_stat {
   peak_objects: number;
 }
 
-/** Counters of every descriptor cache created since boot, in creation order ([] while none). */
+/** Counters of every descriptor cache that exists, by tag ([] while none was created). */
 export function memdesc_stats(): memdesc_stat[] {
-  return [];
+  const rows: memdesc_stat[] = [];
+  if (memdesc_caches === 0) return rows;
+  for (let tag = 0; tag < NR_MEMDESC_TYPES; tag++) {
+    if (!memdesc_type_has_desc(tag)) continue;
+    const e = memdesc_caches + tag * INFO_SIZE;
+    if (read64(e + INFO_CACHE) === 0) continue;
+    rows.push({
+      kind: memdesc_kind_names[tag]!,
+      tag,
+      object_size: read32(e + INFO_OBJECT_SIZE),
+      objects: read64(e + INFO_OBJECTS),
+      peak_objects: read64(e + INFO_PEAK),
+    });
+  }
+  return rows;
 }

@@ -61,7 +61,8 @@ export function pfn_to_virt(pfn: number): number {
 /** The head page of a compound page, or the page itself. */
 export function compound_head(page: Page): Page {
   const head = page.compound_head;
-  if (head & 1) return new Page(head - 1);
+  // A memdesc word with an odd tag is no tail: only vmemmap links are (page_word_is_tail).
+  if ((head & 1) && head > VMEMMAP_START) return new Page(head - 1);
   return page;
 }
 

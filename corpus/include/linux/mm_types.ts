@@ -11,8 +11,28 @@
  *   w5     private
  *   w6     low: _mapcount / page_type; high: _refcount
  *   w7     memcg_data
+ *
+ * The memdesc word (stage 2, include/linux/memdesc.ts) overlays w1: the word the memdesc plan
+ * turns into the pointer to a page's separately allocated descriptor (compound_head, later
+ * compound_info, is the one word every page keeps). It holds the descriptor's address | type
+ * tag (low 4 bits), on every page of a memdesc allocation. Why w1 and not another word:
+ *  - a page read as a descriptor needs one word that all its pages share, and w1 is the word
+ *    compound_head() already reads on every page, so tail pages of a memdesc allocation find
+ *    their descriptor the way compound tails find their head;
+ *  - it is the word page->lru.next writes (the RFC's crash, 000_*): a stale list use is then a
+ *    clobbered memdesc the debug checks catch, instead of silent corruption of another word;
+ *  - tails stay distinguishable: a tail's w1 is its head's struct page address | 1, a vmemmap
+ *    address, while a memdesc word points into the direct map (descriptors are slab objects),
+ *    so page_word_is_tail() tells them apart even for odd tags (slab 5, anon 3). A pfn
+ *    scanner that reads compound_head() of a memdesc page (002_*'s worry) gets the page
+ *    itself, order 0, and steps over it one page at a time.
+ * Buddy pages keep their data in struct page (lru, order in private; plan §5.1): a free page's
+ * w1 is its free-list link, never a memdesc word. Pages that carry a memdesc word are marked by
+ * PAGE_MEMDESC_FLAG in the high half of w0 (beside the zone bits), so generic code (dump_page,
+ * the allocator's free checks) can tell a memdesc word from a stage-1 w1.
  */
 import { read32, read32s, read64, write32, write64 } from '../../sim/memory.ts';
+import { VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
 import { ListHead } from './list.ts';
 
 export const STRUCT_PAGE_SIZE = 64;
@@ -28,6 +48,18 @@ export const PAGE_PRIVATE_OFFSET = 40;
 export const PAGE_TYPE_OFFSET = 48;
 export const PAGE_REFCOUNT_OFFSET = 52;
 export const PAGE_MEMCG_OFFSET = 56;
+/** The memdesc word (stage 2): w1, shared with compound_head and lru.next (see the header). */
+export const PAGE_MEMDESC_OFFSET = 8;
+/** Bit of page->flags (high half, below the zone bits 62-63) set on pages that carry a memdesc word. */
+export const PAGE_MEMDESC_FLAG_SHIFT = 61;
+
+/**
+ * Is this w1 value a compound tail's link (head struct page | 1)? Heads live in the vmemmap;
+ * memdesc words (direct-map descriptor | tag) lie below it, so an odd tag is not a tail.
+ */
+export function page_word_is_tail(w1: number): boolean {
+  return (w1 & 1) !== 0 && w1 > VMEMMAP_START;
+}
 
 export class Page {
   constructor(readonly addr: number) {}
@@ -54,6 +86,17 @@ export class Page {
   }
   set compound_head(v: number) {
     write64(this.addr + PAGE_COMPOUND_HEAD_OFFSET, v);
+  }
+
+  /**
+   * The memdesc word (stage 2): descriptor address | type tag, on every page of a memdesc
+   * allocation; meaningful only while PAGE_MEMDESC_FLAG is set (include/linux/memdesc.ts).
+   */
+  get memdesc(): number {
+    return read64(this.addr + PAGE_MEMDESC_OFFSET);
+  }
+  set memdesc(v: number) {
+    write64(this.addr + PAGE_MEMDESC_OFFSET, v);
   }
 
   /** First tail page only: compound_dtor (byte 0 of w2), compound_order (byte 1 of w2). */

@@ -1,14 +1,18 @@
 /**
  * Debug checks (include/linux/mmdebug.h, mm/debug.c). dump_page() prints the kernel's
- * format; VM_BUG_ON_PAGE() throws a KernelBug carrying that dump.
+ * format; VM_BUG_ON_PAGE() throws a KernelBug carrying that dump. A page that carries a
+ * memdesc word (stage 2, memdesc.ts) gets a first line `memdesc <word> type:N(name)`, the way
+ * the RFC's debugging dump showed a clobbered word, and `memdesc` among its flags; other
+ * pages' dumps are unchanged.
  */
-import { Page, STRUCT_PAGE_SIZE } from './mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET } from './mm_types.ts';
 import { read64hex } from '../../sim/memory.ts';
 import { KernelBug, formatKernelAddress } from '../../sim/errors.ts';
 import {
   PAGEFLAG_NAMES, PG_head, page_has_type, page_type_name, PAGE_MAPPING_ANON, PAGE_MAPPING_MOVABLE,
 } from './page-flags.ts';
 import { page_to_pfn, page_zonenum, compound_head, compound_order } from './mm.ts';
+import { PageMemdesc, memdesc_dump_line } from './memdesc.ts';
 
 function flagNames(page: Page): string {
   const names: string[] = [];
@@ -16,6 +20,7 @@ function flagNames(page: Page): string {
   for (let bit = 0; bit < PAGEFLAG_NAMES.length; bit++) {
     if (f & (1 << bit)) names.push(PAGEFLAG_NAMES[bit]!);
   }
+  if (PageMemdesc(page)) names.push('memdesc');
   names.push(`zone=${page_zonenum(page)}`);
   return names.join('|');
 }
@@ -28,6 +33,7 @@ function raw_word(hex: string): string {
 /** The text dump_page() prints for `page`, ending with the reason. */
 export function dump_page(page: Page, reason: string): string {
   const lines: string[] = [];
+  if (PageMemdesc(page)) lines.push(memdesc_dump_line(raw_word(read64hex(page.addr + PAGE_MEMDESC_OFFSET))));
   const head = compound_head(page);
   const typed = page_has_type(head);
   const mapcount = typed ? 0 : page._mapcount + 1;

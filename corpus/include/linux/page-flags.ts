@@ -3,7 +3,7 @@
  * PG_* bits live in the low half of page->flags. Page types live in the top byte of the
  * low half of w6 (page_type, shared with _mapcount): set = PGTY_x << 24, clear = 0xffffffff.
  */
-import { Page } from './mm_types.ts';
+import { Page, page_word_is_tail } from './mm_types.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
 
@@ -101,9 +101,9 @@ export const PageHead = (p: Page) => test_bit(PG_head, p);
 export const __SetPageHead = (p: Page) => set_bit(PG_head, p);
 export const __ClearPageHead = (p: Page) => clear_bit(PG_head, p);
 
-/** Tail pages have bit 0 of compound_head set. */
+/** Tail pages have bit 0 of compound_head set (and point into the vmemmap: not a memdesc word). */
 export function PageTail(page: Page): boolean {
-  return (page.compound_head & 1) !== 0;
+  return page_word_is_tail(page.compound_head);
 }
 export function PageCompound(page: Page): boolean {
   return PageHead(page) || PageTail(page);
