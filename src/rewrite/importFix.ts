@@ -116,36 +116,13 @@ export function fixImports(inp: FixImportsInput): string {
 
   // 1. Imports the conversion made unused (or that it added itself and nothing uses).
   const gone = new Set<ImportEl>();
+  const removed = new Set<ts.ImportDeclaration>();
   for (const i of els) {
     if (uses.has(i.name)) continue;
     const ours = inp.before === null || !importedBefore.has(i.name);
     if (ours || usedBefore.has(i.name)) gone.add(i);
   }
-  for (const decl of new Set(els.map((i) => i.decl))) {
-    const mine = els.filter((i) => i.decl === decl);
-    const dead = mine.filter((i) => gone.has(i));
-    if (dead.length === 0) {
-      typeToValue(sf, edits, decl, mine, uses);
-      continue;
-    }
-    if (dead.length === mine.length) {
-      removeStatement(sf, edits, decl);
-      continue;
-    }
-    const nb = decl.importClause!.namedBindings;
-    const named = nb && ts.isNamedImports(nb) ? nb.elements : undefined;
-    const deadNamed = new Set(dead.filter((i) => i.kind === 'named').map((i) => i.el!));
-    if (named) removeElements(sf, edits, named, deadNamed, mine.some((i) => i.kind !== 'named' && !gone.has(i)));
-    const def = dead.find((i) => i.kind === 'default');
-    if (def) {
-      // `import X, { a } from …` -> `import { a } from …`
-      const c = decl.importClause!;
-      edits.remove(c.name!.getStart(sf), c.namedBindings!.getStart(sf));
-    }
-    typeToValue(sf, edits, decl, mine.filter((i) => !gone.has(i)), uses);
-  }
-
-  // 2. Names the conversion needs and the file does not declare yet.
+  // Names the conversion needs and the file does not declare yet.
   const declared = new Map<string, string | null>(); // name -> module file it comes from (null: declared here)
   for (const i of els) {
     if (gone.has(i)) continue;
@@ -157,7 +134,7 @@ export function fixImports(inp: FixImportsInput): string {
       ts.isEnumDeclaration(st)) && st.name) declared.set(st.name.text, null);
     if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) declared.set(d.name.text, null);
   }
-  const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+  const adds: Array<{ mod: string; names: string[]; typeOnly: boolean }> = [];
   for (const [mod, names] of inp.needed ?? new Map<string, Set<string>>()) {
     if (mod === inp.fileName) continue;
     const values: string[] = [];
@@ -174,16 +151,56 @@ export function fixImports(inp: FixImportsInput): string {
       if (inp.preferTypeImports && u.type && !u.value) types.push(n);
       else values.push(n);
     }
-    if (values.length) addTo(sf, edits, inp.fileName, mod, values, false, lastImport);
-    if (types.length) addTo(sf, edits, inp.fileName, mod, types, true, lastImport);
+    if (values.length) adds.push({ mod, names: values, typeOnly: false });
+    if (types.length) adds.push({ mod, names: types, typeOnly: true });
   }
+
+  // 2. Imports the conversion made unused go; names it needs are added.
+  for (const decl of new Set(els.map((i) => i.decl))) {
+    const mine = els.filter((i) => i.decl === decl);
+    const dead = mine.filter((i) => gone.has(i));
+    if (dead.length === 0) {
+      typeToValue(sf, edits, decl, mine, uses);
+      continue;
+    }
+    if (dead.length === mine.length) {
+      // An import of the module the new names come from is reused in place (Page -> Ptdesc).
+      const c = decl.importClause!;
+      const same = !c.name && c.namedBindings && ts.isNamedImports(c.namedBindings) && ts.isStringLiteral(decl.moduleSpecifier)
+        ? adds.find((a) => a.names.length > 0 && a.typeOnly === c.isTypeOnly && resolveSpecifier(inp.fileName, (decl.moduleSpecifier as ts.StringLiteral).text) === a.mod)
+        : undefined;
+      if (same) {
+        edits.replace(c.namedBindings!.getStart(sf), c.namedBindings!.end, `{ ${same.names.join(', ')} }`);
+        same.names = [];
+        continue;
+      }
+      removeStatement(sf, edits, decl);
+      removed.add(decl);
+      continue;
+    }
+    const nb = decl.importClause!.namedBindings;
+    const named = nb && ts.isNamedImports(nb) ? nb.elements : undefined;
+    const deadNamed = new Set(dead.filter((i) => i.kind === 'named').map((i) => i.el!));
+    if (named) removeElements(sf, edits, named, deadNamed, mine.some((i) => i.kind !== 'named' && !gone.has(i)));
+    const def = dead.find((i) => i.kind === 'default');
+    if (def) {
+      // `import X, { a } from …` -> `import { a } from …`
+      const c = decl.importClause!;
+      edits.remove(c.name!.getStart(sf), c.namedBindings!.getStart(sf));
+    }
+    typeToValue(sf, edits, decl, mine.filter((i) => !gone.has(i)), uses);
+  }
+
+  const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+  for (const a of adds) if (a.names.length) addTo(sf, edits, inp.fileName, a.mod, a.names, a.typeOnly, lastImport, removed);
   return edits.size === 0 ? inp.after : edits.apply(inp.after);
 }
 
 /** Add names to an import of `mod` of the same sort (type-only or not), else in a new line after the last import. */
-function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, names: string[], typeOnly: boolean, last: ts.ImportDeclaration | undefined): void {
+function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, names: string[], typeOnly: boolean,
+  last: ts.ImportDeclaration | undefined, removed: Set<ts.ImportDeclaration>): void {
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || removed.has(st)) continue;
     if (resolveSpecifier(file, st.moduleSpecifier.text) !== mod) continue;
     const c = st.importClause;
     if (!c || !c.namedBindings || !ts.isNamedImports(c.namedBindings) || c.isTypeOnly !== typeOnly) continue;
