@@ -20,6 +20,8 @@ const sections: Array<[string, Section]> = [
   ['series type-check', (await import('./series.bench.ts')).seriesBenches],
   // memdesc series per patch; `npm start` itself with MEMDESC_BENCH_START=1.
   ['pipeline', (await import('./pipeline.bench.ts')).pipelineBenches],
+  // Memory metadata per workload at 64 MiB and 1 GiB; MEMDESC_BENCH_STAGE2_TREE adds "after".
+  ['metadata', (await import('./metadata.bench.ts')).metadataBenches],
   // The speed limits npm test used to assert; exits 1 when one is missed.
   ['limits', (await import('./limits.bench.ts')).limitBenches],
 ];
