@@ -21,7 +21,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('memdesc')
-    .description('Split struct page into typed memory descriptors: analyze, convert, verify, series, track')
+    .description('Split a class whose fields mean different things to different users into typed descriptor classes, as a spec describes: analyze, convert, verify, series, track')
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ outputError: () => {} });

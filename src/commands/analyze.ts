@@ -8,7 +8,8 @@ import { writeAtomic } from './write-atomic.ts';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
-import { PACKAGE_ROOT, BUNDLED_CORPUS } from '../paths.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
+import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 
@@ -21,6 +22,7 @@ interface AnalyzeFlags {
   failOnRemaining?: string[];
   sites?: boolean;
   explain?: string;
+  corpus?: boolean;
 }
 
 function collect(value: string, prev: string[] | undefined): string[] {
@@ -36,12 +38,12 @@ function toolVersion(): string | undefined {
 }
 
 export function registerAnalyze(program: Command): void {
-  program
+  addCorpusOption(program
     .command('analyze')
-    .description('find every raw struct page field access, classify it by memory descriptor kind, and say why')
-    .argument('[path]', 'TypeScript project: a directory with tsconfig.json, or a tsconfig file (default: the bundled corpus)')
+    .description("find every raw access to the fields of the spec's class, classify it by the spec's kinds (descriptor classes), and say why")
+    .argument('[path]', projectArgText()))
     .option('--kind <kind>', 'only this kind (repeatable, or comma-separated; "unknown" allowed)', collect)
-    .option('--field <field>', 'only this raw page field (repeatable, or comma-separated)', collect)
+    .option('--field <field>', "only this raw field of the spec's class (repeatable, or comma-separated)", collect)
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
     .option('--json', 'print the findings JSON instead of the table and sites')
     .option('--sarif <file>', 'also write SARIF 2.1.0 (GitHub code scanning) to FILE')
@@ -66,7 +68,7 @@ export function registerAnalyze(program: Command): void {
       }
       const opts = { spec, ...(flags.kind ? { kinds: flags.kind } : {}), ...(flags.field ? { fields: flags.field } : {}) };
       checkFilters(opts);
-      const target = path ?? BUNDLED_CORPUS;
+      const target = projectPath(path, flags.corpus, 'analyze');
       const { program, root } = loadProgram(target);
       const rel = relative(process.cwd(), root);
       const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;

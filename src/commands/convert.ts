@@ -1,6 +1,6 @@
 /**
- * `memdesc convert <kind…|--all> [path]`: rewrite raw struct page field accesses to memory
- * descriptor accessors, convert whole functions, create descriptor types, retire dead union
+ * `memdesc convert <kind…|--all> [path]`: rewrite raw accesses to the spec's class to its
+ * descriptor classes' accessors, convert whole functions, create descriptor types, retire dead union
  * members. Dry run (default) prints a unified diff; --write writes all files or none. Every run
  * checks that the result type-checks and that a second run changes nothing; --verify also runs
  * the simulation on both trees before anything is written.
@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
-import { BUNDLED_CORPUS } from '../paths.ts';
+import { addCorpusOption, projectPath } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import type { RunResult } from '../rewrite/driver.ts';
 import type { Spec } from '../model/spec.ts';
@@ -28,13 +28,14 @@ interface ConvertFlags {
   seeds?: string;
   workloads?: string;
   jobs?: string;
+  corpus?: boolean;
 }
 
 export function registerConvert(program: Command): void {
-  program
+  addCorpusOption(program
     .command('convert')
-    .description('rewrite raw struct page accesses to memory descriptor accessors (dry run prints a diff; --write applies it)')
-    .argument('[args...]', 'kinds to convert (or --all), then the project: a directory with tsconfig.json or a tsconfig file (default for a dry run: the bundled corpus; --write needs it given)')
+    .description("rewrite raw accesses to the spec's class into accessors of its descriptor classes (dry run prints a diff; --write applies it)")
+    .argument('[args...]', 'kinds to convert (or --all), then the project: a directory with tsconfig.json or a tsconfig file (default for a dry run: the current directory when it holds a tsconfig.json; --write needs it given)'))
     .option('--all', 'convert every kind of the spec')
     .option('--dry-run', 'print the unified diff, write nothing (the default)')
     .option('--write', 'write the conversion into the given project: all files or none, crash-safe, one writer at a time (refuses a dirty git tree)')
@@ -55,15 +56,16 @@ export function registerConvert(program: Command): void {
       const spec = resolveSpec(flags.spec);
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
-      let path = BUNDLED_CORPUS;
+      let given: string | undefined;
       const last = kinds[kinds.length - 1];
       if (last !== undefined && !known.has(last) && (existsSync(last) || /[/\\]/.test(last) || last === '.')) {
-        path = last;
+        given = last;
         kinds.pop();
-      } else if (flags.write) {
-        // A default must never decide what gets rewritten.
-        throw new UsageError('--write needs the project to write as an explicit path (e.g. `memdesc convert --all . --write`)');
       }
+      // A default must never decide what gets rewritten, and the bundled corpus is never rewritten.
+      if (flags.write && flags.corpus) throw new UsageError("--write never writes the bundled corpus: copy it and give the copy's path");
+      if (flags.write && given === undefined) throw new UsageError('--write needs the project to write as an explicit path (e.g. `memdesc convert --all . --write`)');
+      const path = projectPath(given, flags.corpus, 'convert');
       const { runConvert } = await import('../rewrite/driver.ts');
       const r = runConvert({
         spec, kinds, all: !!flags.all, path, write: !!flags.write, force: !!flags.force, deferWrite: !!flags.verify,

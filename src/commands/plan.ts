@@ -12,7 +12,7 @@ export function registerPlan(program: Command): void {
   const plan = program.command('plan').description('import a patch series plan from its cover letter');
   plan
     .command('import')
-    .description('read a series cover letter (mbox in any charset, patchwork page, web-archive or public-inbox thread page saved as text)')
+    .description('read a series cover letter (mbox in any charset, or a patchwork, web-archive or public-inbox thread saved from the browser as text)')
     .argument('<file>', 'the cover letter')
     .option('--json', 'print { title, version, author, patches: [{ number, subject }] }')
     .option('--version <n>', 'when the file holds cover letters of several versions of the series, use version N (default: the newest, with a note on stderr)')

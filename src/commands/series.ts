@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { BUNDLED_CORPUS } from '../paths.ts';
+import { addCorpusOption, projectPath } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import { parseOps, parseSeeds, parseWorkloads } from '../verify/options.ts';
 
@@ -27,6 +27,7 @@ interface SeriesFlags {
   coverLetter?: string;
   author?: string;
   signoff?: boolean;
+  corpus?: boolean;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -70,10 +71,10 @@ export function testInterrupt(): { onStep?: (done: number) => Promise<void>; onC
 }
 
 export function registerSeries(program: Command): void {
-  program
+  addCorpusOption(program
     .command('series')
     .description('plan the conversion as ordered steps, commit each (type-checked and verified) on a branch, write format-patch files and a cover letter')
-    .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json (default: the bundled corpus)')
+    .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json (default: the current directory when it holds a tsconfig.json; --corpus: the bundled corpus)'))
     .option('--all', 'every kind of the spec')
     .option('--out <dir>', 'directory for 0000-cover-letter.patch, 0001-….patch, …: new or empty, or an earlier series\' output with --force (see below)')
     .option('--cover-letter <file>', 'write the cover letter here instead of --out, so that `git am DIR/*.patch` takes the patches alone')
@@ -100,12 +101,13 @@ leaves no branch, worktree or scratch repository behind.`)
       const spec = resolveSpec(flags.spec);
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
-      let path = BUNDLED_CORPUS;
+      let given: string | undefined;
       const last = kinds[kinds.length - 1];
       if (last !== undefined && !known.has(last) && (existsSync(last) || /[/\\]/.test(last) || last === '.')) {
-        path = last;
+        given = last;
         kinds.pop();
       }
+      const path = projectPath(given, flags.corpus, 'series');
       const verify = {
         ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
         ...(flags.ops !== undefined ? { ops: parseOps(flags.ops) } : {}),

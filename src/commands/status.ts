@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { resolveSpec } from '../model/builtin.ts';
 import type { PlanProgress, ProgressPoint } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
-import { BUNDLED_CORPUS } from '../paths.ts';
+import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 import { readPlanFileWithNotes } from '../track/planImport.ts';
 import { planProgress } from '../track/planStatus.ts';
 import { progressPoint } from '../track/progress.ts';
@@ -18,24 +18,26 @@ interface StatusFlags {
   spec?: string;
   json?: boolean;
   plan?: string;
+  corpus?: boolean;
 }
 
 export function registerStatus(program: Command): void {
-  program
+  addCorpusOption(program
     .command('status')
     .description('conversion progress of the working tree per kind; with --plan, which planned patches it has')
-    .argument('[path]', 'TypeScript project: a directory with tsconfig.json, or a tsconfig file (default: the bundled corpus)')
+    .argument('[path]', projectArgText()))
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
     .option('--json', 'print the ProgressPoint JSON (commit "WORKTREE"; "plan" added with --plan)')
     .option('--plan <file>', 'a series cover letter: show each planned patch as done / not done / not applicable')
     .action(async (path: string | undefined, flags: StatusFlags) => {
+      const target = projectPath(path, flags.corpus, 'status');
       const spec = resolveSpec(flags.spec);
       // Read the plan before the (slower) analysis so a bad file fails fast.
       const imported = flags.plan ? readPlanFileWithNotes(flags.plan) : undefined;
       for (const note of imported?.notes ?? []) process.stderr.write(`memdesc: --plan: ${note}\n`);
       const plan = imported?.plan;
       const [{ analyzeDetailed }, { loadProgram }] = await Promise.all([import('../analyzers/analyze.ts'), import('../analyzers/project.ts')]);
-      const { program: tsProgram, root } = loadProgram(path ?? BUNDLED_CORPUS);
+      const { program: tsProgram, root } = loadProgram(target);
       const detailed = analyzeDetailed(tsProgram, root, { spec });
       const point = progressPoint(detailed.result, spec, { commit: 'WORKTREE', subject: 'working tree', date: new Date().toISOString() });
       const progress = plan ? planProgress(plan, detailed, spec) : undefined;

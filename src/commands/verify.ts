@@ -6,12 +6,13 @@
  */
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { BUNDLED_CORPUS } from '../paths.ts';
+import { addCorpusOption, projectPath } from './projectPath.ts';
 import { checkRam, parseOps, parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
 import { VERIFY_OPS, type VerifyOptions } from '../verify/verify.ts';
 
 interface VerifyFlags {
   against?: string;
+  corpus?: boolean;
   workloads?: string;
   seeds?: string;
   ram?: string;
@@ -47,23 +48,23 @@ export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  addCorpusOption(program
     .command('verify')
     .description("prove a conversion changed nothing: run every workload x seed of the corpus simulation on both trees and compare, or (--run/--entry) the project's own oracle once in each tree")
-    .argument('[path]', 'tree to check: a directory or a git revision (default: the bundled corpus; with --run/--entry: the current directory)')
-    .argument('[args...]', 'with --entry, after --: arguments for the entry program')
+    .argument('[path]', 'tree to check: a directory or a git revision (default: the current directory when it holds a tsconfig.json; --corpus: the bundled corpus)')
+    .argument('[args...]', 'with --entry, after --: arguments for the entry program'))
     .option('--against <tree>', 'the reference tree: a directory, or a git revision (REV or REV:PATH)')
     .option('--run <command>', "the user's oracle: run this shell command (e.g. 'npm test') once in each tree and compare exit codes and output")
     .option('--entry <file>', "the user's oracle: bundle this TypeScript entry (tree-relative) with esbuild, run it with node in each tree (arguments after --) and compare")
     .option('--compare <regex|json>', 'with --run/--entry: compare only the output lines matching REGEX, or stdout parsed as JSON (default: every line of stdout+stderr)')
-    .option('--workloads <list>', 'comma-separated workloads (default: every workload of the reference)')
-    .option('--seeds <seeds>', 'N (seeds 1..N), a..b, or a comma list (default 16)')
-    .option('--ram <size>', 'RAM size for every run, 16M to 1G (default 64M)')
+    .option('--workloads <list>', 'corpus simulation: comma-separated workloads (default: every workload of the reference)')
+    .option('--seeds <seeds>', 'corpus simulation: N (seeds 1..N), a..b, or a comma list (default 16)')
+    .option('--ram <size>', 'corpus simulation: RAM size for every run, 16M to 1G (default 64M)')
     .option('--ops <n>', `operations per run (default: the verify figures in the reference tree's manifest; a tree without one: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
     .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60; with --run/--entry: a side that takes longer, default 600)')
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
     .option('--context <n>', 'events shown before the first divergence (default 10)')
-    .option('--no-tracepoints', 'leave kernel tracepoints out of the compared traces')
+    .option('--no-tracepoints', "corpus simulation: leave the corpus' tracepoints out of the compared traces")
     .option('--no-memmap', 'do not compare the struct page arrays the runs leave behind (for conversions that move data out of struct page)')
     .option('--json', 'machine-readable report')
     .option('--mutants', "self-check: generate wrong conversions of [path] and report which the verifier kills")
@@ -85,7 +86,7 @@ export function registerVerify(program: Command): void {
       if (flags.against === undefined) throw new UsageError('verify needs --against <dir|git-rev> (the reference tree)');
       const { verifyTrees } = await import('../verify/verify.ts');
       const { renderVerifyText } = await import('../verify/report-text.ts');
-      const report = await verifyTrees(path ?? BUNDLED_CORPUS, flags.against, opts);
+      const report = await verifyTrees(projectPath(path, flags.corpus, 'verify'), flags.against, opts);
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerifyText(report));
       if (!report.ok) throw new CheckFailed(`verification failed: ${report.mismatches.length} of ${report.pairs} pairs differ`);
     });
@@ -130,7 +131,7 @@ async function verifyMutants(path: string | undefined, args: string[], flags: Ve
   const { runMutants } = await import('../verify/mutants.ts');
   const { renderMutantsText } = await import('../verify/mutants-report.ts');
   // A project's mutants: the current directory by default; the simulation's: the bundled corpus.
-  const tree = path ?? (oracle || flags.spec !== undefined ? '.' : BUNDLED_CORPUS);
+  const tree = projectPath(path, flags.corpus, 'verify --mutants');
   const report = await runMutants(tree, {
     ...opts,
     spec,
@@ -159,7 +160,8 @@ async function verifyOracle(path: string | undefined, args: string[], flags: Ver
   checkOracle(oracle);
   const compare = parseCompare(flags.compare);
   const timeoutMs = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout, true) * 1000 : undefined;
-  const report = await verifyWithOracle(path ?? '.', flags.against, { oracle, compare, ...(timeoutMs ? { timeoutMs } : {}) });
+  // Any command runs anywhere: the current directory needs no tsconfig.json here.
+  const report = await verifyWithOracle(flags.corpus ? projectPath(path, true, 'verify') : path ?? '.', flags.against, { oracle, compare, ...(timeoutMs ? { timeoutMs } : {}) });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderOracleText(report));
   if (!report.ok) throw new CheckFailed(`verification failed: ${report.difference!.what} differs (${report.difference!.detail})`);
 }

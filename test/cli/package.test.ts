@@ -117,8 +117,8 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(got.residue).toEqual([]);
     expect(got.summary.findings).toBeGreaterThan(0);
     expect(got).toEqual(ref);
-    // No path: the package's own corpus, which sits under node_modules.
-    expect(withoutRoot(must(installed(['analyze', '--json']), 'analyze (bundled)'))).toEqual(ref);
+    // --corpus: the package's own corpus, which sits under node_modules.
+    expect(withoutRoot(must(installed(['analyze', '--corpus', '--json']), 'analyze (bundled)'))).toEqual(ref);
   }, 60_000);
 
   it('simulate on linux-5.10.y: the checkout\'s digest, the bundle built outside the package', () => {

@@ -156,7 +156,7 @@ describe('memdesc status', () => {
   });
 
   it('--json is the working tree ProgressPoint, with counts equal to analyze\'s summary', async () => {
-    expect(await main(['status', '--json'])).toBe(0);
+    expect(await main(['status', '--corpus', '--json'])).toBe(0);
     const point = JSON.parse(io.out) as ProgressPoint;
     expect(point.commit).toBe('WORKTREE');
     expect(Number.isNaN(Date.parse(point.date))).toBe(false);
@@ -176,7 +176,7 @@ describe('memdesc status', () => {
   });
 
   it('text: one row per kind with descriptor, remaining, converted and % done, then unknown and residue', async () => {
-    expect(await main(['status'])).toBe(0);
+    expect(await main(['status', '--corpus'])).toBe(0);
     const ptdesc = Object.values(analysis.summary.byKind.ptdesc!).reduce((n, c) => n + c.remaining, 0);
     expect(io.out).toMatch(/^kind\s+descriptor\s+remaining\s+converted\s+done$/m);
     expect(io.out).toMatch(new RegExp(`^ptdesc\\s+Ptdesc \\(not declared\\)\\s+${ptdesc}\\s+0\\s+0\\.0%$`, 'm'));
@@ -185,7 +185,7 @@ describe('memdesc status', () => {
   });
 
   it('--plan adds every planned patch with its state (text and JSON)', async () => {
-    expect(await main(['status', '--plan', PATCHWORK, '--json'])).toBe(0);
+    expect(await main(['status', '--corpus', '--plan', PATCHWORK, '--json'])).toBe(0);
     const j = JSON.parse(io.out) as ProgressPoint & { plan: { title: string; patches: Array<{ number: number; state: string; reason: string }> } };
     expect(j.plan.title).toBe('Split ptdesc from struct page');
     expect(j.plan.patches).toHaveLength(34);
@@ -196,13 +196,13 @@ describe('memdesc status', () => {
     expect(byNumber.get(22)!.state).toBe('not applicable');
     for (const p of j.plan.patches) expect(p.reason.length).toBeGreaterThan(0);
     io.reset();
-    expect(await main(['status', '--plan', ARCHIVE])).toBe(0);
+    expect(await main(['status', '--corpus', '--plan', ARCHIVE])).toBe(0);
     expect(io.out).toMatch(/plan: Separate ptdesc from struct page \(v1\): \d+ done, \d+ not done, \d+ not applicable/);
     expect(io.out).toMatch(/^\s+4\s+not done\s+pgtable: Remove uses of page->lru$/m);
   });
 
   it('--plan reads an 8-bit mbox through the same decoder as plan import', async () => {
-    expect(await main(['status', '--plan', file('latin1-status.patch', LATIN1_COVER), '--json'])).toBe(0);
+    expect(await main(['status', '--corpus', '--plan', file('latin1-status.patch', LATIN1_COVER), '--json'])).toBe(0);
     const j = JSON.parse(io.out) as { plan: { title: string; patches: Array<{ subject: string }> } };
     expect(j.plan.title).toBe('mm/zsmalloc: zpdesc für alle');
     expect(j.plan.patches.map((p) => p.subject)).toEqual(['mm/zsmalloc: add zpdesc für die Seiten', 'mm/zsmalloc: convert zs_free() (naïve)']);
@@ -210,9 +210,9 @@ describe('memdesc status', () => {
 
   it.each([
     ['an unknown path', ['status', join(TMP, 'no-such-dir')], 'no such file or directory'],
-    ['a bad spec', ['status', '--spec', join(TMP, 'no-spec.json')], 'no-spec.json'],
-    ['a bad plan file', ['status', '--plan', REPLY], 'is not a patch series cover letter'],
-    ['a missing plan file', ['status', '--plan', join(TMP, 'missing.txt')], 'no such file'],
+    ['a bad spec', ['status', '--corpus', '--spec', join(TMP, 'no-spec.json')], 'no-spec.json'],
+    ['a bad plan file', ['status', '--corpus', '--plan', REPLY], 'is not a patch series cover letter'],
+    ['a missing plan file', ['status', '--corpus', '--plan', join(TMP, 'missing.txt')], 'no such file'],
   ])('%s: exit 2, one line', async (_name, args, want) => {
     expectOneLineError(await main(args), want);
   });

@@ -1,0 +1,89 @@
+/**
+ * The project a command works on when none is named: the current directory when it holds a
+ * tsconfig.json, the bundled corpus only by name (--corpus); neither is one line and exit 2 with
+ * nothing written. `convert --write` still needs the path spelled out and never writes the corpus.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
+import { cli, copyTree } from '../rewrite/helpers.ts';
+import { snapshot } from '../series/helpers.ts';
+
+const WAREHOUSE = join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse');
+
+function oneLine(r: { status: number; stdout: string; stderr: string }): string {
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
+  return r.stderr;
+}
+
+describe('commands default to the current directory', () => {
+  let project: string;
+  let empty: string;
+  beforeAll(() => {
+    project = copyTree(WAREHOUSE);
+    empty = mkdtempSync(join(tmpdir(), 'memdesc-noproject-'));
+    writeFileSync(join(empty, 'notes.txt'), 'not a project\n');
+  });
+  afterAll(() => {
+    rmSync(dirname(project), { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  it('analyze, status and a convert dry run work on the current directory when it holds a tsconfig.json', () => {
+    const a = cli(['analyze', '--spec', 'spec.json', '--json'], project);
+    expect(a.status, a.stderr).toBe(0);
+    const j = JSON.parse(a.stdout) as { root: string; findings: Array<{ file: string }> };
+    expect(j.findings.length).toBeGreaterThan(0);
+    expect(new Set(j.findings.map((f) => f.file))).toContain('src/stock.ts');
+    // The same as naming it.
+    expect(JSON.parse(cli(['analyze', project, '--spec', join(project, 'spec.json'), '--json']).stdout).findings).toEqual(j.findings);
+
+    const s = cli(['status', '--spec', 'spec.json', '--json'], project);
+    expect(s.status, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout) as { kinds: Record<string, { remaining: number }> }).kinds.stock!.remaining).toBeGreaterThan(0);
+
+    const before = snapshot(project);
+    const c = cli(['convert', '--all', '--spec', 'spec.json'], project);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/^\+\+\+ b\/src\/stock\.ts$/m);
+    expect(snapshot(project)).toEqual(before);
+  });
+
+  it('a directory without tsconfig.json and no path: one line naming the way out, exit 2, nothing written', () => {
+    const before = snapshot(empty);
+    for (const args of [['analyze'], ['status'], ['convert', '--all'], ['series', '--all', '--out', join(empty, 'out')], ['verify', '--against', 'HEAD'], ['verify', '--mutants']]) {
+      const err = oneLine(cli(args, empty));
+      expect(err, args.join(' ')).toMatch(/has no tsconfig\.json: give the project's path .*, or --corpus for the bundled corpus/);
+      expect(err).toContain(empty);
+    }
+    expect(snapshot(empty)).toEqual(before);
+  });
+
+  it('--corpus names the bundled corpus; with a path as well it is refused', () => {
+    const byName = cli(['analyze', '--corpus', '--json'], empty);
+    expect(byName.status, byName.stderr).toBe(0);
+    const byPath = cli(['analyze', BUNDLED_CORPUS, '--json'], empty);
+    expect(JSON.parse(byName.stdout).findings).toEqual(JSON.parse(byPath.stdout).findings);
+    expect(oneLine(cli(['analyze', project, '--corpus'], empty))).toMatch(/give the project's path or --corpus, not both/);
+  }, 120_000);
+
+  it('convert --write: a default never decides what is rewritten, and the bundled corpus is never written', () => {
+    const before = snapshot(project);
+    expect(oneLine(cli(['convert', '--all', '--spec', 'spec.json', '--write'], project))).toMatch(/--write needs the project to write as an explicit path/);
+    expect(oneLine(cli(['convert', '--all', '--corpus', '--write'], empty))).toMatch(/--write never writes the bundled corpus/);
+    expect(snapshot(project)).toEqual(before);
+  });
+
+  it('--help of every command that takes a project says what the default is', () => {
+    for (const c of ['analyze', 'status', 'convert', 'series', 'verify']) {
+      const h = cli([c, '--help'], empty);
+      expect(h.status).toBe(0);
+      expect(h.stdout.replace(/\s+/g, ' '), c).toMatch(/default[^)]*: the current directory when it holds a tsconfig\.json/);
+      expect(h.stdout, c).toMatch(/--corpus/);
+    }
+  });
+});
