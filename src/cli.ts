@@ -16,6 +16,7 @@ import { registerPlan } from './commands/plan.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTrack } from './commands/track.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerInit } from './commands/init.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerTrack(program);
   registerAudit(program);
+  registerInit(program);
   return program;
 }
 
