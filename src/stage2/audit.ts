@@ -124,7 +124,14 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   for (const { site, cls: given } of wordSites) {
     if (!site.receiver) continue;
     if (reacher.descriptorKind(site.receiver)) continue;
-    const cls = given ?? det.classify(site);
+    let cls = given ?? det.classify(site);
+    if (site.converted) {
+      // A renamed member (buddy_list for lru) names the kind its author meant; the code's own
+      // evidence about the page (a type test, where it came from) wins when it says otherwise.
+      const byPage = det.classify({ ...site, converted: undefined });
+      if (byPage.kind === cls.kind || (byPage.kind !== UNKNOWN_KIND && byPage.confidence === 'owner-hint')) continue;
+      cls = byPage;
+    }
     const access = site.access === 'call' ? (site.wrapperAccess ?? 'read') : site.access;
     const writes = access !== 'read';
     const reason: BlockerReason = writes ? 'memdesc-word-write' : 'memdesc-word-read';

@@ -1,0 +1,111 @@
+/**
+ * Stale uses planted in a stage-1 (converted) copy of the corpus, each marked `// PLANT:<name>`
+ * (audit must name it) or `// TWIN:<name>` (a negative twin: must not block ptdesc). `list` is
+ * the page member overlaying w1-w2: `lru` while any kind still uses it, `buddy_list` once
+ * `convert --all` has retired `lru`.
+ */
+export const PLANTED_FILE = 'mm/audit_planted.ts';
+
+export function planted(list: 'lru' | 'buddy_list'): string {
+  return PLANTED_LRU.replaceAll('.lru', `.${list}`);
+}
+
+const PLANTED_LRU = `/** Stale struct page uses planted by test/stage2 (never run, only audited). */
+import { Page, nth_page, STRUCT_PAGE_SIZE, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
+import { ListHead, list_add, list_del } from '../include/linux/list.ts';
+import { virt_to_page, pfn_to_page, page_to_pfn } from '../include/linux/mm.ts';
+import { PageBuddy } from '../include/linux/page-flags.ts';
+
+/** The RFC's bug: a page-table page threaded on a list through page->lru after the ptdesc conversion. */
+export function planted_stale_pgd_list(pgd: number, head: ListHead): void {
+  const page = virt_to_page(pgd);
+  list_add(page.lru, head); // PLANT:rfc
+}
+
+/** A direct write of a field overlapping the memdesc word, on a page-table page. */
+export function planted_pt_compound(pgd: number): void {
+  const page = virt_to_page(pgd);
+  page.compound_head = 0; // PLANT:write
+}
+
+/** Twin: the same list use on a buddy page is buddy's business, not ptdesc's. */
+export function planted_buddy_lru(page: Page, head: ListHead): void {
+  if (!PageBuddy(page)) return;
+  list_del(page.lru); // TWIN:buddy-lru
+  list_add(page.lru, head);
+}
+
+/** A small helper reading the word: its call sites are the sites. */
+function planted_head(page: Page): Page {
+  const w = page.compound_head;
+  return w & 1 ? new Page(w - 1) : page;
+}
+
+/**
+ * Twin helper: it tells a memdesc word from a compound link itself.
+ * @memdesc-aware
+ */
+function planted_safe_head(page: Page): Page {
+  const w = page.compound_head;
+  return w & 1 && w > 0x100000 ? new Page(w - 1) : page;
+}
+
+/** A dump_page-style printer of any page's words. */
+function planted_dump(page: Page): string {
+  const lines: string[] = [];
+  lines.push(\`page:\${page.addr}\`);
+  lines.push(\`lru.next:\${page.lru.next}\`); // PLANT:dump
+  return lines.join(' ');
+}
+
+/** A pfn walker following compound heads (002_*'s worry). */
+export function planted_pfn_walker(start: number, end: number): string {
+  let out = '';
+  for (let pfn = start; pfn < end; pfn++) {
+    const page = pfn_to_page(pfn);
+    if (planted_head(page).addr !== page.addr) continue; // PLANT:walker
+    if (planted_safe_head(page).addr !== page.addr) continue; // TWIN:aware
+    if (PageBuddy(page) && page.lru.next !== 0) continue; // TWIN:buddy-read
+    out += planted_dump(page);
+  }
+  return out;
+}
+
+/** Page-pointer arithmetic on a page-table page. */
+export function planted_pt_arith(pgd: number): number {
+  const page = virt_to_page(pgd);
+  const a = nth_page(page, 1); // PLANT:nth
+  const b = new Page(page.addr + STRUCT_PAGE_SIZE); // PLANT:plus
+  const c = pfn_to_page(page_to_pfn(page) + 1); // PLANT:pfn
+  return a.addr + b.addr + c.addr; // TWIN:sum
+}
+
+/** Twin: the same arithmetic on a buddy page. */
+export function planted_buddy_arith(page: Page): Page | null {
+  if (!PageBuddy(page)) return null;
+  return nth_page(page, 1); // TWIN:buddy-arith
+}
+
+/** Round trips that assume the descriptor and its page share an address. */
+export function planted_round_trip(pgd: number): boolean {
+  const page = virt_to_page(pgd);
+  const same = ptdesc_page(page_ptdesc(page)).addr === page.addr; // PLANT:roundtrip
+  const shared = page_ptdesc(page).addr === page.addr; // PLANT:compare
+  return same && shared;
+}
+
+/** Twin: two descriptors compared with each other stay comparable once separate. */
+export function planted_two_descs(a: number, b: number): boolean {
+  return page_ptdesc(virt_to_page(a)).addr === page_ptdesc(virt_to_page(b)).addr; // TWIN:two-descs
+}
+`;
+
+/** 1-based line of the marker, and the 1-based column of `token` on that line. */
+export function markerAt(text: string, marker: string, token: string): { line: number; column: number } {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(`// ${marker}`));
+  if (i < 0) throw new Error(`no marker ${marker}`);
+  const col = lines[i]!.indexOf(token);
+  if (col < 0) throw new Error(`no ${token} on the line of ${marker}`);
+  return { line: i + 1, column: col + 1 };
+}
