@@ -13,6 +13,7 @@ import { VERIFY_OPS, type VerifyOptions } from '../verify/verify.ts';
 interface VerifyFlags {
   against?: string;
   corpus?: boolean;
+  corpus?: boolean;
   workloads?: string;
   seeds?: string;
   ram?: string;
@@ -65,7 +66,7 @@ export function registerVerify(program: Command): void {
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
     .option('--context <n>', 'events shown before the first divergence (default 10)')
     .option('--no-tracepoints', "corpus simulation: leave the corpus' tracepoints out of the compared traces")
-    .option('--no-memmap', 'do not compare the struct page arrays the runs leave behind (for conversions that move data out of struct page)')
+    .option('--no-memmap', "do not compare the struct page arrays the runs leave behind (for conversions that move data out of struct page); with --mutants under a project's oracle: do not compare the objects of the spec's classes at exit")
     .option('--json', 'machine-readable report')
     .option('--mutants', "self-check: generate wrong conversions of [path] and report which the verifier kills")
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
@@ -123,7 +124,7 @@ async function verifyMutants(path: string | undefined, args: string[], flags: Ve
     for (const f of ['workloads', 'seeds', 'ram', 'ops', 'context'] as const) {
       if (flags[f] !== undefined) throw new UsageError(`--${f} is for the corpus simulation, not for mutants judged by an oracle`);
     }
-    if (flags.tracepoints === false || flags.memmap === false) throw new UsageError('--no-tracepoints/--no-memmap are for the corpus simulation, not for mutants judged by an oracle');
+    if (flags.tracepoints === false) throw new UsageError('--no-tracepoints is for the corpus simulation, not for mutants judged by an oracle');
   } else if (flags.compare !== undefined) {
     throw new UsageError('--compare only goes with an oracle (--run, --entry, or a spec with "oracle")');
   }

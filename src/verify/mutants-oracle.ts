@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { generateDescriptorCandidates } from './mutants-desc.ts';
-import { applySplices, generateCandidates, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator } from './mutants-gen.ts';
-import { chooseMutants, convertCopy, loadSet, type MutantResult, type MutantSet, type MutantsReport, type SkippedMutant } from './mutants.ts';
+import { applySplices, generateCandidates, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator, type Splice } from './mutants-gen.ts';
+import { chooseMutants, convertCopy, loadSet, scores, type MutantResult, type MutantSet, type MutantsReport, type SkippedMutant } from './mutants.ts';
 import { checkOracle, compareRuns, describeCompare, describeOracle, oracleSettings, runOracle, runReference, type CompareMode, type OracleRun, type OracleSpec, type RunOracleOptions } from './oracle.ts';
 import { overlayTree, resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { Pool } from './run.ts';
+import { splitState, stateClasses, stateSplices } from './mutants-state.ts';
 
 export interface OracleMutantsOptions {
   spec: Spec;
@@ -28,6 +29,8 @@ export interface OracleMutantsOptions {
   count?: number;
   selectionSeed?: number;
   operators?: string[];
+  /** Compare the objects of the spec's classes at exit too (default true; --no-memmap turns it off). */
+  state?: boolean;
   /** Mutants run at once (default: 1 for a command, which may use every core or fixed ports; the cores for an entry program). */
   jobs?: number;
   onProgress?: (line: string) => void;
@@ -53,6 +56,14 @@ interface OracleSet {
   reached?: Set<string>;
   /** Why the probes could not tell. */
   noProbe?: string;
+  /** The classes whose objects are the state (the spec's class and its descriptors). */
+  classes: string[];
+  /** Splices that make the state classes' objects register (mutants-state.ts). */
+  stateSplices: Splice[];
+  /** The digest of those objects at the original's exit; undefined when it cannot be had or does not repeat. */
+  state?: string;
+  /** Why there is no state digest. */
+  noState?: string;
 }
 
 export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptions): Promise<MutantsReport> {
@@ -78,7 +89,9 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
     const { analyzeProgram } = await import('../analyzers/analyze.ts');
     const orig = await loadSet('original', tree.dir);
     const analysis = analyzeProgram(orig.program, orig.root, { spec });
-    const sets: OracleSet[] = [{ set: orig }];
+    const wantState = opts.state !== false;
+    const setState = (set: MutantSet): OracleSet => ({ set, classes: [...stateClasses(spec)], stateSplices: wantState ? stateSplices(spec, set.files) : [], ...(wantState ? {} : { noState: 'not asked for (--no-memmap)' }) });
+    const sets: OracleSet[] = [setState(orig)];
     let convertedInfo: MutantsReport['converted'];
     if (operators.some((o) => o.startsWith('desc-'))) {
       const c = await convertCopy(tree.dir, spec);
@@ -86,7 +99,7 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
       if (c.tree) {
         const conv = await loadSet('converted', c.tree.dir);
         conv.candidates = generateDescriptorCandidates(spec, conv.files, conv.program.getTypeChecker());
-        sets.push({ set: conv });
+        sets.push(setState(conv));
         convertedInfo = { ok: true, identical: false };
       } else {
         convertedInfo = { ok: false, error: c.error! };
@@ -108,7 +121,6 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
       throw new UsageError(`the oracle ${describeOracle(oracle)} does not repeat itself on the original: ${self.detail}${at}; make its output deterministic or select stable lines with --compare`);
     }
     sets[0]!.ref = first;
-    for (const s of sets) await probe(s, oracle, runOpts, compare, timeoutMs, first);
     const conv = sets[1];
     if (conv && convertedInfo?.ok) {
       // The converted tree must itself verify before its mutants mean anything.
@@ -118,6 +130,7 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
       if (d) convertedInfo.error = `the converted tree differs from the original under the oracle (${d.detail}): its mutants are not run`;
       else conv.ref = c;
     }
+    for (const s of sets) if (s.ref) await probe(s, oracle, runOpts, compare, timeoutMs);
     const { chosen, skipped, equivalent, duplicates } = await chooseMutants(candidates, setOf, count);
     const t2 = performance.now();
 
@@ -125,10 +138,12 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
     const mutantTimeout = Math.min(timeoutMs, Math.max(10_000, 10 * first.ms));
     const results = await Promise.all(chosen.filter((c) => bySet.get(c.set)!.ref).map(({ m, set, overrides }) => pool.run(async (): Promise<MutantResult | SkippedMutant> => {
       const os = bySet.get(set)!;
-      const copy = overlayTree({ dir: set.dir, overrides }, true);
+      // The mutant's run carries the same state registration as the original's instrumented run.
+      const withState = os.state !== undefined ? applySplices(set.texts, [...m.splices, ...os.stateSplices]) : undefined;
+      const copy = overlayTree({ dir: set.dir, overrides: withState ? Object.fromEntries(withState) : overrides }, true);
       try {
         const r = await runOracle(copy.dir, oracle, { ...runOpts, timeoutMs: mutantTimeout });
-        const res = judge(m, r, os, compare, mutantTimeout);
+        const res = judge(m, r, os, compare, mutantTimeout, !!withState);
         opts.onProgress?.(`${res.id} ${res.status === 'killed' ? 'killed  ' : 'SURVIVED'} ${res.operator} ${res.file}:${res.line}${res.killedBy ? ` (${res.killedBy.reason})` : ` (${res.explanation})`}`);
         return res;
       } catch (e) {
@@ -161,9 +176,12 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
       skipped,
       duplicates,
       equivalent,
-      score: done.length ? killed.length / done.length : 0,
+      ...scores(done),
       byOperator,
-      oracle: { description: describeOracle(oracle), compare: describeCompare(compare), timeoutMs: mutantTimeout, referenceMs: Math.round(first.ms) },
+      oracle: {
+        description: describeOracle(oracle), compare: describeCompare(compare), timeoutMs: mutantTimeout, referenceMs: Math.round(first.ms),
+        state: sets.map((s) => ({ tree: s.set.name, compared: s.state !== undefined, ...(s.state !== undefined ? { objects: Number(s.state.split(' ')[1]) } : { why: s.noState ?? 'not run' }) })),
+      },
       jobs: pool.size,
       timings: { analyzeMs: t1 - t0, referenceMs: t2 - t1, mutantsMs: t3 - t2, wallMs: performance.now() - t0 },
     };
@@ -175,33 +193,59 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
 }
 
 /**
- * Run the oracle once on the set's tree with a probe at every candidate's sites. The probes only
- * print one line at exit; when the run otherwise differs from the original's (a command that
- * type-checks first, a runner that hides its children's stderr) they cannot tell, and say why.
+ * Run the oracle on the set's tree with a probe at every candidate's sites and the state
+ * registration, twice. The probes only print one line at exit: when the run otherwise differs from
+ * the set's reference (a command that type-checks first, a runner that hides its children's
+ * stderr) they cannot tell, and say why. The state digest counts only when both runs agree on it.
  */
-async function probe(s: OracleSet, oracle: OracleSpec, runOpts: RunOracleOptions, compare: CompareMode, timeoutMs: number, ref: OracleRun): Promise<void> {
+async function probe(s: OracleSet, oracle: OracleSpec, runOpts: RunOracleOptions, compare: CompareMode, timeoutMs: number): Promise<void> {
   const { splices, placed, sites } = probeSplices(s.set.candidates);
-  const changed = applySplices(s.set.texts, splices);
-  if (!changed || placed.size === 0) {
-    s.noProbe = 'no probe could be placed';
+  const changed = applySplices(s.set.texts, [...splices, ...s.stateSplices]);
+  if (!changed) {
+    s.noProbe = 'the probes do not apply';
+    s.noState ??= 'the state registration does not apply';
     return;
   }
+  if (placed.size === 0) s.noProbe = 'no probe could be placed';
+  if (s.stateSplices.length === 0) s.noState ??= `no class of the spec (${s.classes.join(', ')}) is declared in the tree`;
   const copy = overlayTree({ dir: s.set.dir, overrides: Object.fromEntries(changed) }, true);
   try {
-    const r = await runOracle(copy.dir, oracle, runOpts);
-    const { run, hits } = splitProbes(r, sites);
-    if (compareRuns(run, ref, compare, timeoutMs).difference) s.noProbe = "the probed run's output differs from the original's";
-    else if (!hits) s.noProbe = 'the probes printed nothing the oracle shows';
-    else s.reached = new Set([...hits].filter((id) => placed.has(id)));
-    if (s.reached) s.set.probed = placed;
+    const runs: Array<{ run: OracleRun; hits?: Set<string>; state?: string }> = [];
+    for (let i = 0; i < (s.stateSplices.length ? 2 : 1); i++) {
+      const r = await runOracle(copy.dir, oracle, runOpts);
+      const st = splitState(r.output);
+      runs.push({ ...splitProbes({ ...r, output: st.output }, sites), ...(st.state !== undefined ? { state: st.state } : {}) });
+    }
+    const [a, b] = runs;
+    if (compareRuns(a!.run, s.ref!, compare, timeoutMs).difference) {
+      s.noProbe ??= "the probed run's output differs from the original's";
+      s.noState ??= "the instrumented run's output differs from the original's";
+      return;
+    }
+    if (placed.size > 0) {
+      if (!a!.hits) s.noProbe = 'the probes printed nothing the oracle shows';
+      else {
+        s.reached = new Set([...a!.hits].filter((id) => placed.has(id)));
+        s.set.probed = placed;
+      }
+    }
+    if (s.stateSplices.length) {
+      if (a!.state === undefined) s.noState ??= 'the state line is not in what the oracle shows';
+      else if (a!.state !== b?.state) s.noState ??= 'the objects differ between two runs of the original';
+      else s.state = a!.state;
+    }
   } catch (e) {
-    s.noProbe = `the probed copy does not run (${(e as Error).message.split('\n')[0]})`;
+    const why = `the instrumented copy does not run (${(e as Error).message.split('\n')[0]})`;
+    s.noProbe ??= why;
+    s.noState ??= why;
   } finally {
     copy.cleanup();
   }
 }
 
-function judge(m: Mutant, r: OracleRun, s: OracleSet, compare: CompareMode, timeoutMs: number): MutantResult {
+function judge(m: Mutant, raw: OracleRun, s: OracleSet, compare: CompareMode, timeoutMs: number, withState: boolean): MutantResult {
+  const { output, state } = splitState(raw.output);
+  const r = { ...raw, output };
   const base: MutantResult = {
     id: m.id, operator: m.operator, kind: m.kind, file: m.file, line: m.line, ...(m.function ? { function: m.function } : {}),
     description: m.description, status: 'survived', runs: 1,
@@ -212,6 +256,10 @@ function judge(m: Mutant, r: OracleRun, s: OracleSet, compare: CompareMode, time
   if (d) {
     const at = d.line ? `; line ${d.line.candidateLine ?? d.line.referenceLine}: ${JSON.stringify(d.line.reference ?? '(end of output)')} -> ${JSON.stringify(d.line.candidate ?? '(end of output)')}` : '';
     return { ...base, status: 'killed', killedBy: { reason: `${d.what}: ${d.detail}${at}`, ...(d.line ? { line: d.line } : {}) } };
+  }
+  if (withState && state !== s.state) {
+    const what = s.classes.join('/');
+    return { ...base, status: 'killed', killedBy: { reason: `state: the same output, but the ${what} objects left at exit differ (digest ${s.state!.split(' ')[0]} -> ${state?.split(' ')[0] ?? 'none'})` } };
   }
   return {
     ...base,

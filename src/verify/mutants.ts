@@ -103,11 +103,22 @@ export interface MutantsReport {
   converted?: { ok: boolean; identical?: boolean; error?: string };
   /** killed / run. */
   score: number;
+  /**
+   * killed / (run - never executed): the score over the mutants whose code the runs reached (the
+   * probes tell), i.e. how well the check sees what it runs; the gap to `score` is coverage.
+   */
+  coveredScore: number;
+  /** Survivors whose code no run reached (probes). */
+  neverExecuted: number;
   byOperator: Record<string, { run: number; killed: number; skipped: number }>;
   /** The simulation's plan (absent when a project's oracle judged the mutants). */
   plan?: { workloads: string[]; seeds: number[]; ops: Record<string, number | undefined> };
   /** A project's own oracle, run once per mutant (absent for the simulation). */
-  oracle?: { description: string; compare: string; timeoutMs: number; referenceMs: number };
+  oracle?: {
+    description: string; compare: string; timeoutMs: number; referenceMs: number;
+    /** Per tree: whether the objects of the spec's classes at exit were compared too (and how many), or why not. */
+    state: Array<{ tree: string; compared: boolean; objects?: number; why?: string }>;
+  };
   jobs: number;
   timings: { analyzeMs: number; referenceMs: number; mutantsMs: number; wallMs: number };
 }
@@ -218,7 +229,7 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
       spec, oracle, count, operators,
       ...(opts.compare ? { compare: opts.compare } : {}), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.selectionSeed !== undefined ? { selectionSeed: opts.selectionSeed } : {}), ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.memmap === false ? { state: false } : {}),
     });
   }
   const dir = typeof path === 'string' ? path : path.dir;
@@ -335,7 +346,7 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
       skipped,
       duplicates,
       equivalent,
-      score: done.length ? killed.length / done.length : 0,
+      ...scores(done),
       byOperator,
       plan: { workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops },
       jobs: pool.size,
@@ -346,6 +357,14 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
     converted?.cleanup();
     tree.cleanup();
   }
+}
+
+/** score, coveredScore and neverExecuted of finished mutants. */
+export function scores(done: MutantResult[]): { score: number; coveredScore: number; neverExecuted: number } {
+  const killed = done.filter((r) => r.status === 'killed').length;
+  const neverExecuted = done.filter((r) => r.status === 'survived' && r.reachedPairs === 0).length;
+  const covered = done.length - neverExecuted;
+  return { score: done.length ? killed / done.length : 0, coveredScore: covered ? killed / covered : 0, neverExecuted };
 }
 
 export interface Chosen {
