@@ -13,7 +13,6 @@ import { VERIFY_OPS, type VerifyOptions } from '../verify/verify.ts';
 interface VerifyFlags {
   against?: string;
   corpus?: boolean;
-  corpus?: boolean;
   workloads?: string;
   seeds?: string;
   ram?: string;
