@@ -5,6 +5,10 @@
  *
  * Simplifications: no cache merging (as with slab_nomerge), no kmalloc-rcl-* or dma-kmalloc-*
  * caches (every kmalloc uses the KMALLOC_NORMAL caches), no memcg.
+ *
+ * Stage 2 (dormant): the memdesc descriptor caches, one per descriptor type, created on demand
+ * (memdesc_cache_create()), never at boot: their 16-byte-aligned objects are the descriptors the
+ * memdesc word points to (include/linux/memdesc.ts), allocated with memdesc_alloc().
  */
 import { ListHead, INIT_LIST_HEAD, list_add, list_del, list_entries } from '../include/linux/list.ts';
 import { page_address } from '../include/linux/mm.ts';
@@ -18,7 +22,12 @@ import { MAX_PAGE_ORDER } from '../include/linux/mmzone.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { alloc_pages } from './page_alloc.ts';
 import {
-  SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE, SLAB_CONSISTENCY_CHECKS,
+  MEMDESC_ALIGN, MEMDESC_DESC_HEADER, MEMDESC_TYPE_SLAB, memdesc_type_has_desc, memdesc_type_name, memdesc_cache_addr,
+  memdesc_register_cache, memdesc_unregister_cache, memdesc_account, memdesc_set_desc_page,
+} from '../include/linux/memdesc.ts';
+import { BUG } from '../include/linux/mmdebug.ts';
+import {
+  SLAB_HWCACHE_ALIGN, SLAB_PANIC, SLAB_TYPESAFE_BY_RCU, SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE, SLAB_CONSISTENCY_CHECKS,
   SLAB_CORE_FLAGS, SLAB_MEM_SPREAD, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_ACCOUNT, SLAB_FAILSLAB,
   CACHE_CREATE_MASK, ARCH_KMALLOC_MINALIGN, ARCH_SLAB_MINALIGN, KMALLOC_SHIFT_LOW, KMALLOC_SHIFT_HIGH,
   KMALLOC_MAX_SIZE, KMALLOC_MAX_CACHE_SIZE,
@@ -26,7 +35,8 @@ import {
 import {
   KmemCache, KMEM_CACHE_LIST, KMEM_CACHE_REFCOUNT, kmem_cache, kmem_cache_zalloc, kmem_cache_free,
   __kmem_cache_create, __kmem_cache_shutdown, kmem_cache_release_nodes, kmem_cache_find, register_kmem_cache,
-  unregister_kmem_cache, get_slabinfo, get_order, fls, prep_large_kmalloc,
+  unregister_kmem_cache, get_slabinfo, get_order, fls, prep_large_kmalloc, kmem_cache_from_addr, slab_desc_cache,
+  slab_desc_cache_attach,
 } from './slub.ts';
 
 /* ---- the list of all caches ---- */
@@ -273,6 +283,8 @@ export function kmem_cache_create(name: string, size: number, align: number, fla
       } else {
         set_refcount(s, 1);
         slab_caches_add(s);
+        // With struct slabs allocated separately, a new cache's slabs get them from the start.
+        if (slab_desc_cache !== null) slab_desc_cache_attach(s);
       }
     }
   }
@@ -302,6 +314,65 @@ export function kmem_cache_destroy(s: KmemCache | null | undefined): void {
   set_refcount(s, s.refcount - 1);
   if (s.refcount) return;
   shutdown_cache(s);
+}
+
+/* ---- memdesc descriptor caches (stage 2) ---- */
+
+/**
+ * Create the cache of `type` descriptors (include/linux/memdesc.ts): `size` bytes each, the
+ * back pointer first (MEMDESC_DESC_PAGE), rounded up to and aligned on 16 bytes so that the
+ * word's low 4 bits are free for the tag. `flags` default to SLAB_TYPESAFE_BY_RCU, as the plan
+ * asks of descriptor caches (pfn walkers look a memdesc up under RCU only): a freed
+ * descriptor stays one of its type, its free pointer outside the object, at 8 bytes more per
+ * object. One cache per type; a second is a bug.
+ */
+export function memdesc_cache_create(name: string, size: number, type: number, flags = SLAB_TYPESAFE_BY_RCU): KmemCache {
+  if (!memdesc_type_has_desc(type)) BUG(`memdesc_cache_create(${name}): type ${type} carries no descriptor`);
+  if (!Number.isInteger(size) || size < MEMDESC_DESC_HEADER) BUG(`memdesc_cache_create(${name}): size ${size} leaves no room for the back pointer`);
+  if (memdesc_cache_addr(type) !== 0) BUG(`memdesc_cache_create(${name}): type ${type} (${memdesc_type_name(type)}) already has a cache`);
+  const s = kmem_cache_create(name, Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN, MEMDESC_ALIGN, flags | SLAB_PANIC);
+  if (s.size % MEMDESC_ALIGN !== 0 || s.red_left_pad % MEMDESC_ALIGN !== 0) BUG(`memdesc_cache_create(${name}): objects not 16-byte aligned`);
+  memdesc_register_cache(type, name, s.addr, s.size);
+  return s;
+}
+
+/** The cache of `type` descriptors, or null when none was created. */
+export function memdesc_cache(type: number): KmemCache | null {
+  const addr = memdesc_cache_addr(type);
+  return addr === 0 ? null : kmem_cache_from_addr(addr);
+}
+
+/** Destroy the cache of `type` descriptors: every descriptor must have been freed. Not the slab descriptors' own. */
+export function memdesc_cache_destroy(type: number): void {
+  const s = memdesc_cache(type);
+  if (s === null) return;
+  if (type === MEMDESC_TYPE_SLAB && s === slab_desc_cache) BUG('memdesc_cache_destroy: the struct slab cache describes slabs');
+  kmem_cache_destroy(s);
+  memdesc_unregister_cache(type);
+}
+
+/**
+ * A new descriptor of `type`: zeroed, so its back pointer is 0 until the owner fills it
+ * (memdesc_set_desc_page()); 16-byte aligned; counted in memdesc_stats(). 0 on failure.
+ */
+export function memdesc_alloc(type: number, gfp: number): number {
+  const s = memdesc_cache(type);
+  if (s === null) BUG(`memdesc_alloc: no ${memdesc_type_name(type)} descriptor cache`);
+  const desc = kmem_cache_zalloc(s, gfp);
+  if (desc === 0) return 0;
+  if (desc % MEMDESC_ALIGN !== 0) BUG(`memdesc_alloc: ${s.name} descriptor ${formatKernelAddress(desc)} not 16-byte aligned`);
+  memdesc_account(type, 1);
+  return desc;
+}
+
+/** Free a descriptor of `type`; its back pointer is cleared first, so a stale memdesc word no longer round-trips. */
+export function memdesc_free(type: number, desc: number): void {
+  const s = memdesc_cache(type);
+  if (s === null) BUG(`memdesc_free: no ${memdesc_type_name(type)} descriptor cache`);
+  if (desc === 0 || desc % MEMDESC_ALIGN !== 0) BUG(`memdesc_free: ${formatKernelAddress(desc)} is not a ${s.name} descriptor`);
+  memdesc_set_desc_page(desc, null);
+  kmem_cache_free(s, desc);
+  memdesc_account(type, -1);
 }
 
 /* ---- /proc/slabinfo ---- */

@@ -20,11 +20,25 @@
  * Caches with SLAB_RED_ZONE or SLAB_POISON are debug caches: they never keep a CPU slab,
  * every allocation and free goes through the slow paths and checks red zones, poison and
  * free pointers, as with slub_debug.
+ *
+ * Stage 2 (dormant until slab_memdesc_init() is called; no workload does): separately
+ * allocated struct slabs. Caches created after it have __SLAB_SLAB_DESC: each new slab gets a
+ * struct slab (SLAB_DESC_*) from the 'slab' descriptor cache, the slab's first page carries the
+ * memdesc word pointing at it, and the slab's place on the partial list is the descriptor's
+ * slab_list instead of page->lru (which is the memdesc word). The mutual recursion of 000_*
+ * (a slab of struct slabs needs a struct slab) is broken by self-description: a slab of the
+ * slab descriptor cache keeps its own struct slab in its first object, so allocating one never
+ * allocates a descriptor; such a slab is empty when that object is the only one in use.
+ * Freelist and counters stay in struct page until the slab kind is separated.
  */
 import { Page } from '../include/linux/mm_types.ts';
 import {
-  ListHead, INIT_LIST_HEAD, list_add, list_add_tail, list_del, list_for_each_entry, list_first_entry,
+  ListHead, INIT_LIST_HEAD, list_add, list_add_tail, list_del, list_for_each_entry, list_first_entry, list_entries,
 } from '../include/linux/list.ts';
+import {
+  MEMDESC_DESC_HEADER, MEMDESC_TYPE_SLAB, PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_create,
+  memdesc_slab, memdesc_desc_page, memdesc_set_desc_page, memdesc_account, memdesc_caches_init,
+} from '../include/linux/memdesc.ts';
 import {
   PageSlab, __SetPageSlab, __ClearPageSlab, PageLargeKmalloc, __SetPageLargeKmalloc, __ClearPageLargeKmalloc,
 } from '../include/linux/page-flags.ts';
@@ -52,7 +66,7 @@ import { static_alloc } from '../sim/kernel_image.ts';
 import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
 import {
   slab_common_init, slab_caches_add, create_boot_cache, create_kmalloc_caches, setup_kmalloc_cache_index_table,
-  kmalloc_slab, kmalloc_large,
+  kmalloc_slab, kmalloc_large, memdesc_cache_create, memdesc_alloc, memdesc_free,
 } from './slab_common.ts';
 
 /* ------------------------------------------------------------------------------------------
@@ -504,7 +518,8 @@ export function init_kmem_cache_node(n: KmemCacheNode): void {
 
 function __add_partial(n: KmemCacheNode, page: Page, tail: number): void {
   n.nr_partial = n.nr_partial + 1;
-  if (tail === DEACTIVATE_TO_TAIL) list_add_tail(page.lru, n.partial);
+  if (PageMemdesc(page)) slab_desc_list_add(n, page, tail);
+  else if (tail === DEACTIVATE_TO_TAIL) list_add_tail(page.lru, n.partial);
   else list_add(page.lru, n.partial);
 }
 
@@ -513,7 +528,8 @@ function add_partial(n: KmemCacheNode, page: Page, tail: number): void {
 }
 
 function remove_partial(n: KmemCacheNode, page: Page): void {
-  list_del(page.lru);
+  if (PageMemdesc(page)) list_del(slab_desc_list(memdesc_slab(page)));
+  else list_del(page.lru);
   n.nr_partial = n.nr_partial - 1;
 }
 
@@ -567,6 +583,12 @@ function gfp_slab_mask(): number {
 }
 
 function allocate_slab(s: KmemCache, flags: number): Page | null {
+  // Stage 2: the struct slab first (a slab of struct slabs describes itself, see below).
+  let desc = 0;
+  if ((s.flags & __SLAB_SLAB_DESC) && s !== slab_desc_cache) {
+    desc = memdesc_alloc(MEMDESC_TYPE_SLAB, flags & gfp_slab_mask());
+    if (desc === 0) return null;
+  }
   flags |= s.allocflags;
   let oo = s.oo;
   // Let the higher-order attempt fail quietly under pressure: the minimum order is the fallback.
@@ -579,7 +601,10 @@ function allocate_slab(s: KmemCache, flags: number): Page | null {
     oo = s.min;
     alloc_gfp = flags;
     page = alloc_slab_page(s, alloc_gfp, oo);
-    if (!page) return null;
+    if (!page) {
+      if (desc !== 0) memdesc_free(MEMDESC_TYPE_SLAB, desc);
+      return null;
+    }
   }
   const objects = oo_objects(oo);
   page.mapping = s.addr;
@@ -588,9 +613,19 @@ function allocate_slab(s: KmemCache, flags: number): Page | null {
   if (s.flags & SLAB_POISON) phys_fill(__pa(start), PAGE_SIZE << oo_order(oo), POISON_INUSE);
 
   let p = fixup_red_left(s, start);
+  // Self-description: a slab of the struct slab cache holds its own struct slab in object 0.
+  let first = 0;
+  if (s === slab_desc_cache) {
+    VM_BUG_ON_PAGE(objects < 2, page, 'allocate_slab: a self-described slab needs room for more than itself');
+    setup_object(s, p);
+    if (kmem_cache_debug(s)) init_object(s, p, SLUB_RED_ACTIVE);
+    desc = p;
+    p += s.size;
+    first = 1;
+  }
   setup_object(s, p);
   page.index = p;
-  for (let idx = 0; idx < objects - 1; idx++) {
+  for (let idx = first; idx < objects - 1; idx++) {
     const next = p + s.size;
     setup_object(s, next);
     set_freepointer(s, p, next);
@@ -599,6 +634,7 @@ function allocate_slab(s: KmemCache, flags: number): Page | null {
   set_freepointer(s, p, 0);
   page.private = slab_counters(objects, objects, 1);
   inc_slabs_node(s, objects);
+  if (desc !== 0) slab_desc_attach(s, page, desc, first === 1);
   return page;
 }
 
@@ -617,12 +653,15 @@ export function new_slab(s: KmemCache, flags: number): Page | null {
 
 function __free_slab(s: KmemCache, page: Page): void {
   const order = compound_order(page);
+  const desc = PageMemdesc(page) ? slab_desc_detach(s, page) : 0;
   __ClearPageSlab(page);
   page.mapping = 0;
   page.index = 0;
   page.private = 0;
   unaccount_slab_page(page, order, s);
   __free_pages(page, order);
+  // A separately allocated struct slab goes after its slab (a self-described one went with it).
+  if (desc !== 0) memdesc_free(MEMDESC_TYPE_SLAB, desc);
 }
 
 function free_slab(s: KmemCache, page: Page): void {
@@ -674,7 +713,7 @@ function acquire_slab(s: KmemCache, n: KmemCacheNode, page: Page): number {
 
 function get_partial_node(s: KmemCache, n: KmemCacheNode | null): number {
   if (n === null || n.nr_partial === 0) return 0;
-  const page = list_first_entry(n.partial, Page, 'lru');
+  const page = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n)[0]! : list_first_entry(n.partial, Page, 'lru');
   const object = acquire_slab(s, n, page);
   set_cpu_slab(s, page);
   return object;
@@ -726,7 +765,7 @@ export function deactivate_slab(s: KmemCache, page: Page, freelist: number): voi
 
   if (s.cpu_page_addr === page.addr) clear_cpu_slab(s);
 
-  if (inuse === 0 && n.nr_partial >= s.min_partial) {
+  if (inuse === slab_empty_inuse(s) && n.nr_partial >= s.min_partial) {
     discard_slab(s, page);
   } else if (new_freelist !== 0) {
     add_partial(n, page, tail);
@@ -853,10 +892,11 @@ function __slab_free(s: KmemCache, page: Page, object: number): void {
   page.private = slab_counters(inuse, counters_objects(counters), was_frozen);
 
   if (was_frozen) return;
-  if (inuse !== 0 && prior !== 0) return;
+  const empty = slab_empty_inuse(s);
+  if (inuse !== empty && prior !== 0) return;
 
   const n = s.node!;
-  if (inuse === 0 && n.nr_partial >= s.min_partial) {
+  if (inuse === empty && n.nr_partial >= s.min_partial) {
     // slab_empty: on the partial list if it had free objects before, else full (on no list).
     if (prior !== 0) remove_partial(n, page);
     discard_slab(s, page);
@@ -1176,8 +1216,9 @@ export function __kmem_cache_create(s: KmemCache, flags: number): number {
 /** Free the empty partial slabs; report (BUG) partial slabs that still have objects. */
 function free_partial(s: KmemCache, n: KmemCacheNode): void {
   const discard: Page[] = [];
-  for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
-    if (slab_inuse(page) === 0) {
+  const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
+  for (const page of partial) {
+    if (slab_inuse(page) === slab_empty_inuse(s)) {
       remove_partial(n, page);
       discard.push(page);
     } else {
@@ -1208,10 +1249,11 @@ export function __kmem_cache_shrink(s: KmemCache): number {
   flush_all(s);
   const n = s.node;
   if (n === null) return 0;
-  for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
+  const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
+  for (const page of partial) {
     const free = slab_objects(page) - slab_inuse(page);
     VM_BUG_ON_PAGE(free <= 0, page, '__kmem_cache_shrink: full slab on the partial list');
-    if (free === slab_objects(page)) {
+    if (free === slab_objects(page) - slab_empty_inuse(s)) {
       remove_partial(n, page);
       discard_slab(s, page);
     }
@@ -1241,7 +1283,8 @@ export function get_slabinfo(s: KmemCache): SlabInfo {
   if (n !== null) {
     nr_slabs += n.nr_slabs;
     nr_objs += n.total_objects;
-    for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
+    const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
+    for (const page of partial) {
       nr_free += slab_objects(page) - slab_inuse(page);
     }
   }
@@ -1253,6 +1296,98 @@ export function get_slabinfo(s: KmemCache): SlabInfo {
     objects_per_slab: oo_objects(s.oo),
     cache_order: oo_order(s.oo),
   };
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Stage 2: separately allocated struct slab and its bootstrap (dormant)
+ * ---------------------------------------------------------------------------------------- */
+
+/**
+ * struct slab as a separate descriptor (64-bit): the memdesc header (back pointer to the
+ * slab's first page), slab_cache, slab_list, then freelist and counters, which stay in struct
+ * page (index, private) until the slab kind is separated and are reserved here for it.
+ */
+export const SLAB_DESC_SLAB_CACHE = MEMDESC_DESC_HEADER;
+export const SLAB_DESC_LIST = 16;
+export const SLAB_DESC_FREELIST = 32;
+export const SLAB_DESC_COUNTERS = 40;
+export const SLAB_DESC_SIZE = 48;
+
+/** Internal cache flag (like __OBJECT_POISON): the cache's slabs have separately allocated struct slabs. */
+export const __SLAB_SLAB_DESC = 0x40000000;
+
+/** The cache of struct slab descriptors; null while struct slab lives in struct page (today). */
+export let slab_desc_cache: KmemCache | null = null;
+
+/**
+ * Allocate struct slab separately for every cache created from now on: create the 'slab'
+ * descriptor cache, whose own slabs describe themselves. Idempotent. Not called at boot: the
+ * caches that exist keep their struct slab in struct page.
+ */
+export function slab_memdesc_init(): KmemCache {
+  if (slab_desc_cache !== null) return slab_desc_cache;
+  const s = memdesc_cache_create('slab', SLAB_DESC_SIZE, MEMDESC_TYPE_SLAB);
+  slab_desc_cache = s;
+  slab_desc_cache_attach(s);
+  return s;
+}
+
+/** Mark a cache that has no slab yet as one whose slabs get separately allocated struct slabs. */
+export function slab_desc_cache_attach(s: KmemCache): void {
+  VM_BUG_ON(s.node !== null && s.node.nr_slabs !== 0, `slab_desc_cache_attach: ${s.name} already has slabs`);
+  s.flags = (s.flags | __SLAB_SLAB_DESC) >>> 0;
+  write32(s.addr + KMEM_CACHE_FLAGS, s.flags);
+}
+
+/** Objects in use in an empty slab: a self-described slab's own struct slab stays. */
+function slab_empty_inuse(s: KmemCache): number {
+  return s === slab_desc_cache ? 1 : 0;
+}
+
+function slab_desc_list(desc: number): ListHead {
+  return new ListHead(desc + SLAB_DESC_LIST);
+}
+
+/** Link a new slab and its struct slab: back pointer, cache, and the memdesc word of its first page. */
+function slab_desc_attach(s: KmemCache, page: Page, desc: number, self: boolean): void {
+  memdesc_set_desc_page(desc, page);
+  write64(desc + SLAB_DESC_SLAB_CACHE, s.addr);
+  INIT_LIST_HEAD(slab_desc_list(desc));
+  // The first page only: tails of a compound slab keep compound_head, as kfree() finds the head through it.
+  set_page_memdesc(page, memdesc_create(desc, MEMDESC_TYPE_SLAB));
+  if (self) memdesc_account(MEMDESC_TYPE_SLAB, 1);
+}
+
+/**
+ * Unlink a slab being freed from its struct slab: check the round trip, clear the word.
+ * Returns the descriptor the caller frees after the pages, or 0 for a self-described slab,
+ * whose descriptor goes with the slab's pages.
+ */
+function slab_desc_detach(s: KmemCache, page: Page): number {
+  const desc = memdesc_slab(page);
+  VM_BUG_ON_PAGE(memdesc_desc_page(desc)?.addr !== page.addr || read64(desc + SLAB_DESC_SLAB_CACHE) !== s.addr, page,
+    '__free_slab: struct slab does not point back at this slab');
+  clear_page_memdesc(page);
+  const self = s === slab_desc_cache && desc === fixup_red_left(s, page_address(page));
+  if (!self) return desc;
+  memdesc_set_desc_page(desc, null);
+  memdesc_account(MEMDESC_TYPE_SLAB, -1);
+  return 0;
+}
+
+function slab_desc_list_add(n: KmemCacheNode, page: Page, tail: number): void {
+  const list = slab_desc_list(memdesc_slab(page));
+  if (tail === DEACTIVATE_TO_TAIL) list_add_tail(list, n.partial);
+  else list_add(list, n.partial);
+}
+
+/** The slabs on a partial list threaded through their struct slabs, first to last. */
+function slab_desc_partial(n: KmemCacheNode): Page[] {
+  return list_entries(n.partial).map((pos) => {
+    const page = memdesc_desc_page(pos - SLAB_DESC_LIST);
+    if (page === null) BUG(`slab partial list: struct slab ${formatKernelAddress(pos - SLAB_DESC_LIST)} has no slab`);
+    return page;
+  });
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -1289,6 +1424,8 @@ export function kmem_cache_init(): void {
   kmem_cache = null;
   kmem_cache_node = null;
   slab_state = SlabState.DOWN;
+  slab_desc_cache = null;
+  memdesc_caches_init();
   slab_common_init();
 
   // static __initdata struct kmem_cache boot_kmem_cache, boot_kmem_cache_node;

@@ -23,7 +23,7 @@
 import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT } from './mm_types.ts';
 import { VM_BUG_ON_PAGE, BUG } from './mmdebug.ts';
 import { read32, read64, write32, write64 } from '../../sim/memory.ts';
-import { static_alloc } from '../../sim/kernel_image.ts';
+import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../sim/kernel_image.ts';
 import { formatKernelAddress } from '../../sim/errors.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
 
@@ -100,9 +100,15 @@ export function memdesc_misc_user_mappable(md: number): boolean {
 
 /* ---- pointer words ---- */
 
-/** Where descriptors can be: slab objects, in the direct map (never the vmemmap, a tail's link). */
+/**
+ * Where descriptors can be: slab objects, in the direct map (never the vmemmap, a tail's
+ * link; never the kernel image, where static list heads are: a page->lru link to one is no
+ * descriptor).
+ */
 function desc_addr_plausible(desc: number): boolean {
-  return desc > PAGE_OFFSET && desc < VMEMMAP_START && desc % MEMDESC_ALIGN === 0;
+  if (!(desc > PAGE_OFFSET && desc < VMEMMAP_START && desc % MEMDESC_ALIGN === 0)) return false;
+  const phys = desc - PAGE_OFFSET;
+  return !(phys >= KERNEL_LOAD_PHYS && phys < KERNEL_LOAD_PHYS + KERNEL_IMAGE_SIZE);
 }
 
 /** memdesc_create(): the word for descriptor `desc` of `type`. */
