@@ -193,10 +193,14 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     }
     if (siteProblem(s)) continue;
     const k = byName.get(s.finding.kind)!;
-    if (bodySites.has(s)) {
-      if (ent?.label === k) rw.renameField(s, k);
+    if (bodySites.has(s) && ent?.label === k) {
+      rw.renameField(s, k);
       continue;
     }
+    // A wrapper whose parameter keeps the class (used as a value, exported, mixed callers)
+    // converts its own access in place, so no raw read stays behind it; if the wrapper is
+    // retired instead, its deletion swallows this edit.
+
     if (s.finding.wrapper) {
       const w = wrapperOf.get(s)!;
       const call = a.expr as ts.CallExpression;
@@ -332,7 +336,8 @@ function containerShape(ctx: AnalysisContext, call: ts.CallExpression): 'single'
 function describe(ctx: AnalysisContext, e: Entity): ConvertedFunction {
   const site = ctx.site(e.sf, e.fn);
   const fn = fnName(e.fn) ?? '(anonymous)';
-  const change = e.role === 'return' ? `returns ${e.label!.desc}` : `${e.name}: ${ctx.spec.page.class} -> ${e.rename ?? e.name}: ${e.label!.desc}`;
+  const was = e.typeNode ? e.typeNode.getText(e.sf) : ctx.spec.page.class;
+  const change = e.role === 'return' ? `returns ${e.label!.desc}` : `${e.name}: ${was} -> ${e.rename ?? e.name}: ${e.label!.desc}`;
   return { function: fn, file: site.file, line: site.line, change };
 }
 

@@ -11,6 +11,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import { removeImports } from './imports.ts';
 import { PageClass } from './pageClass.ts';
+import { enclosingFn } from './syntax.ts';
 import type { EditSet } from './splices.ts';
 
 export interface RetireResult {
@@ -58,6 +59,9 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
     if (calls.length === 0 || !calls.every((c) => inlined.has(c)) || valueUses.has(w.name)) continue;
     const decl = topLevelStatement(w.fn);
     if (!decl) continue;
+    // An exported helper may have users outside the project: it goes only when the spec names
+    // it as a raw accessor to retire (the kernel's page_private()), never when merely discovered.
+    if (w.origin !== 'spec' && isExported(decl)) continue;
     const refs = otherReferences(ctx, w, decl);
     if (refs.blocked) continue;
     const [start, end] = declarationLines(w.sf, decl);
@@ -74,7 +78,13 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
   const fieldsLeft = new Set<string>();
   // What the analyzer could not decide may touch a member: a residue naming a field keeps it;
   // one that cannot name it (a computed key, an unparsable file) keeps them all.
+  // A wrapper used as a value whose own access was converted reads no raw field any more.
+  const bodyDone = new Set(det.wrappers.filter((w) => {
+    const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
+    return body.length > 0 && body.every((a) => done.has(a));
+  }).map((w) => w.name));
   for (const r of det.rawResidue) {
+    if (r.field && /used as a value/.test(r.reason) && bodyDone.has(r.node.getText())) continue;
     if (r.field) fieldsLeft.add(r.field);
     else if (!/used as a value/.test(r.reason)) for (const f of ctx.fields.keys()) fieldsLeft.add(f);
   }
@@ -109,6 +119,20 @@ function wrapperMatches(ctx: AnalysisContext, w: WrapperDef, s: SiteDetail): boo
   const callee = call.expression;
   const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
   return !!sym?.declarations?.some((d) => d === w.fn || (ts.isVariableDeclaration(d) && d.initializer === w.fn));
+}
+
+function isExported(st: ts.Statement): boolean {
+  return !!ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ||
+    // `export { f }` / `export default f` elsewhere in the file
+    st.getSourceFile().statements.some((o) => (ts.isExportDeclaration(o) && !o.moduleSpecifier && !!o.exportClause && ts.isNamedExports(o.exportClause) &&
+      o.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === declName(st))) ||
+      (ts.isExportAssignment(o) && ts.isIdentifier(o.expression) && o.expression.text === declName(st)));
+}
+
+function declName(st: ts.Statement): string | undefined {
+  if (ts.isFunctionDeclaration(st)) return st.name?.text;
+  if (ts.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && ts.isIdentifier(d.name) ? d.name.text : undefined; }
+  return undefined;
 }
 
 function topLevelStatement(fn: ts.Node): ts.Statement | undefined {

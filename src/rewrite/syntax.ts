@@ -18,13 +18,30 @@ export function pageAnnotation(ctx: AnalysisContext, t: ts.TypeNode): { nullable
       nullable = true;
       continue;
     }
-    if (ts.isTypeReferenceNode(p) && !p.typeArguments && ctx.isPageClassRef(p.typeName as unknown as ts.Expression)) {
+    if (ts.isTypeReferenceNode(p) && !p.typeArguments && (ctx.isPageClassRef(p.typeName as unknown as ts.Expression) || pageAlias(ctx, p.typeName))) {
       refs.push(p);
       continue;
     }
     return undefined;
   }
   return refs.length === 1 ? { nullable, refs } : undefined;
+}
+
+/**
+ * A type alias that is exactly the page class (`type Shelf = Slot`, through imports and other such
+ * aliases): as good as the class in a signature. An alias that adds `| null` or type arguments
+ * is not, since replacing it by the descriptor would change more than the class.
+ */
+export function pageAlias(ctx: AnalysisContext, name: ts.EntityName, depth = 0): boolean {
+  if (depth > 8) return false;
+  let sym = ctx.checker.getSymbolAtLocation(name);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = ctx.checker.getAliasedSymbol(sym);
+  const d = sym?.declarations?.find(ts.isTypeAliasDeclaration);
+  if (!d || d.typeParameters) return false;
+  let t = d.type;
+  while (ts.isParenthesizedTypeNode(t)) t = t.type;
+  if (!ts.isTypeReferenceNode(t) || t.typeArguments) return false;
+  return ctx.isPageClassRef(t.typeName as unknown as ts.Expression) || pageAlias(ctx, t.typeName, depth + 1);
 }
 
 /** Is this (inferred) type the page class, optionally | null | undefined? */
