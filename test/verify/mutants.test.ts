@@ -130,7 +130,7 @@ declare function write64(a: number, v: number): void;
 describe('memdesc verify --mutants', () => {
   it('runs a few mutants end to end and accounts for each', async () => {
     const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'memdesc.mjs'), 'verify', '--mutants', '--count', '3', '--operators', 'wrong-field,wrong-kind',
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'memdesc.mjs'), 'verify', '--mutants', '--corpus', '--count', '3', '--operators', 'wrong-field,wrong-kind',
         '--workloads', 'buddy,slab,mm', '--seeds', '1', '--ops', '400', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
