@@ -1,7 +1,8 @@
 /**
  * The JSON Schemas in docs/schemas are the documented contract of memdesc's JSON output and spec
  * format. Real output is validated against them (analyzePath() and `analyze --json`, a small
- * `track` history, `status --json`, `plan import --json`), the built-in and fixture specs too, so
+ * `track` history, `status --json`, `plan import --json`, `verify --json` in its three forms), the
+ * built-in and fixture specs too, so
  * neither the code nor the docs can drift alone. Each schema must also reject drifted output
  * (an extra key, a missing key, a wrong enum value), and for specs the schema and the validator
  * must agree on a table of valid and invalid inputs.
@@ -232,6 +233,52 @@ describe('docs/schemas: track, status, plan', () => {
     expect(errors('plan', drifted(plan, (c) => { c.patches[0].number = 0; }))).not.toEqual([]);
     expect(errors('plan', drifted(plan, (c) => { c.email = 'jane@example.org'; }))).not.toEqual([]);
   });
+});
+
+describe('docs/schemas: verify (the simulation, the user\'s oracle, mutants)', () => {
+  const WAREHOUSE = join(FIX, 'oracle', 'warehouse');
+
+  it('`verify --json` on the corpus simulation validates', async () => {
+    const r = await cli('verify', '--corpus', '--against', join(REPO, 'corpus'), '--workloads', 'buddy', '--seeds', '1', '--ops', '300', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.pairs).toBe(1);
+    expect(errors('verify', report)).toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { delete c.opsSource; }))).not.toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { c.mismatches = [{ workload: 'buddy', seed: 1 }]; }))).not.toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { c.candidate.commit = 'HEAD'; }))).not.toEqual([]);
+  }, 120_000);
+
+  it('`verify --entry --json` (the user\'s oracle) validates, agreeing and differing', async () => {
+    const same = await cli('verify', WAREHOUSE, '--against', WAREHOUSE, '--entry', 'src/main.ts', '--json');
+    expect(same.code, same.stderr).toBe(0);
+    const ok = JSON.parse(same.stdout);
+    expect(errors('verify', ok)).toEqual([]);
+    const changed = join(tmp, 'warehouse-changed');
+    cpSync(WAREHOUSE, changed, { recursive: true });
+    const entry = join(changed, 'src', 'main.ts');
+    writeFileSync(entry, readFileSync(entry, 'utf8').replace('take 4 from a', 'take four from a'));
+    const diff = await cli('verify', changed, '--against', WAREHOUSE, '--entry', 'src/main.ts', '--json');
+    expect(diff.code).toBe(1);
+    const bad = JSON.parse(diff.stdout);
+    expect(bad.difference.line.candidate).toContain('take four');
+    expect(errors('verify', bad)).toEqual([]);
+    // ok and difference go together.
+    expect(errors('verify', drifted(ok, (c) => { c.ok = false; }))).not.toEqual([]);
+    expect(errors('verify', drifted(bad, (c) => { c.ok = true; }))).not.toEqual([]);
+    expect(errors('verify', drifted(ok, (c) => { c.runsPerSide = 2; }))).not.toEqual([]);
+  }, 120_000);
+
+  it('`verify --mutants --json` validates', async () => {
+    const r = await cli('verify', '--mutants', WAREHOUSE, '--spec', join(WAREHOUSE, 'spec.json'), '--count', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.run).toBeGreaterThan(0);
+    expect(errors('verify', report)).toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { c.score = 2; }))).not.toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { c.killed[0].operator = 'flip'; }))).not.toEqual([]);
+    expect(errors('verify', drifted(report, (c) => { delete c.killed[0].killedBy; }))).not.toEqual([]);
+  }, 120_000);
 });
 
 describe('docs/schemas: spec', () => {
