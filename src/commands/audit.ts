@@ -1,29 +1,31 @@
 /**
- * `memdesc audit <kind…|--all> [path] [--spec FILE] [--json]`: everything that stops a kind from
- * leaving struct page (stage 2). Prints the blockers per kind and reason (or --json); exits 1
- * while any remain (a CI ratchet), 0 when every audited kind is clean, 2 on bad input.
+ * `memdesc audit <kind…|--all> [path] [--corpus] [--spec FILE] [--json]`: everything that stops a
+ * kind's descriptor from leaving the spec's class (struct page; stage 2). Prints the blockers per
+ * kind and reason (or --json); exits 1 while any remain (a CI ratchet), 0 when every audited kind
+ * is clean, 2 on bad input.
  */
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import { resolveSpec } from '../model/builtin.ts';
-import { BUNDLED_CORPUS } from '../paths.ts';
+import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 
 interface AuditFlags {
   all?: boolean;
+  corpus?: boolean;
   spec?: string;
   json?: boolean;
 }
 
 export function registerAudit(program: Command): void {
-  program
+  addCorpusOption(program
     .command('audit')
-    .description('list everything that stops a kind\'s descriptor from leaving struct page: raw accesses left, writes and reads of the words the memdesc word occupies, page arithmetic and address round trips; exit 1 while any remain')
-    .argument('[args...]', 'kinds (with a descriptor), then optionally the project path: a directory with tsconfig.json, or a tsconfig file (default: the bundled corpus)')
-    .option('--all', 'audit every kind that has a descriptor type')
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin"); its page field "memdesc" says which word the memdesc word occupies')
-    .option('--json', 'print { blockers: [{ file, line, column, function, kind, field, words, reason, detail }], summary, … } (docs/schemas/audit.schema.json)')
+    .description("list everything that stops a kind's descriptor from leaving the spec's class (stage 2: separately allocated descriptors): raw accesses left, writes and reads of the words the memdesc word will occupy, pointer arithmetic and address round trips; exit 1 while any remain")
+    .argument('[args...]', `kinds that have a descriptor class, then optionally ${projectArgText()}`))
+    .option('--all', 'audit every kind that has a descriptor class')
+    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin"); its field "memdesc" of the class says which words the memdesc word occupies')
+    .option('--json', 'print { kinds, memdescWords, blockers: [{ file, line, column, function, kind, field, words, reason, detail }], summary, memdescAware } (docs/schemas/audit.schema.json)')
     .action(async (args: string[], flags: AuditFlags) => {
       const spec = resolveSpec(flags.spec);
       const names = new Set(spec.kinds.map((k) => k.name));
@@ -41,7 +43,7 @@ export function registerAudit(program: Command): void {
       const { auditProgram, checkAuditOptions } = await import('../stage2/audit.ts');
       const opts = { spec, kinds };
       checkAuditOptions(opts);
-      const target = path ?? BUNDLED_CORPUS;
+      const target = projectPath(path, flags.corpus, 'audit');
       if (!existsSync(target)) throw new InputError(`no such path: ${target}`);
       const [{ loadProgram }, { renderAudit }] = await Promise.all([import('../analyzers/project.ts'), import('../stage2/render.ts')]);
       const { program: tsProgram, root } = loadProgram(target);
@@ -51,7 +53,7 @@ export function registerAudit(program: Command): void {
       } else {
         const rel = relative(process.cwd(), root);
         const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
-        process.stdout.write(renderAudit({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix }));
+        process.stdout.write(renderAudit({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, className: spec.page.class }));
       }
       const left = result.kinds.filter((k) => result.summary.byKind[k]);
       if (left.length > 0) {

@@ -45,7 +45,7 @@ export function checkAuditOptions(opts: AuditOptions): string[] {
   for (const k of opts.kinds ?? []) {
     const spec = opts.spec.kinds.find((x) => x.name === k);
     if (!spec) throw new UsageError(`unknown kind '${k}' (kinds with a descriptor: ${separable.join(', ')})`);
-    if (!spec.descriptor) throw new UsageError(`kind '${k}' has no descriptor type: it stays in struct page, there is nothing to separate (kinds with a descriptor: ${separable.join(', ')})`);
+    if (!spec.descriptor) throw new UsageError(`kind '${k}' has no descriptor class: it stays in ${opts.spec.page.class}, there is nothing to separate (kinds with a descriptor: ${separable.join(', ')})`);
   }
   memdescWords(opts.spec);
   const chosen = opts.kinds?.length ? new Set(opts.kinds) : new Set(separable);
@@ -97,7 +97,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const onWord = wordFields.has(f.field);
     const how = f.wrapper ? `\`${f.wrapper}()\` (${f.wrapperAccess} of \`${f.field}\`)` : `${f.access} of \`${f.field}\``;
     if (f.kind !== UNKNOWN_KIND) {
-      if (!onWord) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw struct page access: ${f.evidence[0]}`);
+      if (!onWord) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${spec.page.class} access: ${f.evidence[0]}`);
       continue;
     }
     if (onWord || !a.receiver) continue;

@@ -147,7 +147,7 @@ describe('memdesc audit on another codebase', () => {
     expect(schemaErrors(res)).toEqual([]);
     const text = await cli('audit', '--all', clean, '--spec', specOn([1]));
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/no blockers: cache can leave struct page/);
+    expect(text.out).toMatch(/no blockers: cache can leave Blob/);
   });
 
   it('exits 1 while blockers remain; the reasons follow the memdesc word the spec names', async () => {
@@ -198,7 +198,7 @@ describe('memdesc audit on another codebase', () => {
   it('bad input: one line on stderr, exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['audit', 'nosuch', clean, '--spec', specOn([1])], /^memdesc: unknown kind 'nosuch' \(kinds with a descriptor: cache\)\n$/],
-      [['audit', 'net', clean, '--spec', specOn([1])], /^memdesc: kind 'net' has no descriptor type/],
+      [['audit', 'net', clean, '--spec', specOn([1])], /^memdesc: kind 'net' has no descriptor class/],
       [['audit', 'cache', join(base, 'missing'), '--spec', specOn([1])], /^memdesc: no such path: /],
       [['audit', clean, '--spec', specOn([1])], /^memdesc: name the kinds to audit, or --all\n$/],
       [['audit', 'cache', '--all', clean, '--spec', specOn([1])], /^memdesc: give kinds or --all, not both\n$/],
