@@ -42,9 +42,9 @@ describe('built-in spec', () => {
   it('describes the struct page word layout and the union members', () => {
     const layout = pageLayout(spec);
     expect(layout).toHaveLength(8);
-    expect(layout[1]!.fields.map((f) => f.name)).toEqual(['lru', 'compound_head']);
+    expect(layout[1]!.fields.map((f) => f.name)).toEqual(['lru', 'compound_head', 'memdesc']);
     expect(layout[6]!.fields.map((f) => f.name)).toEqual(['_mapcount', 'page_type', '_refcount']);
-    expect(overlapping(spec, 'lru')).toEqual(['compound_head', 'compound_dtor', 'compound_order', 'compound_mapcount']);
+    expect(overlapping(spec, 'lru')).toEqual(['compound_head', 'memdesc', 'compound_dtor', 'compound_order', 'compound_mapcount']);
     const zp = descriptorLayout(spec, findKind(spec, 'zpdesc')!);
     expect(zp.find((d) => d.descriptorField === 'first_obj_offset')).toEqual({ descriptorField: 'first_obj_offset', pageField: 'page_type', words: [6], bits: '0:24' });
   });
