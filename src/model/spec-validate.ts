@@ -114,7 +114,9 @@ function schemaError(data: unknown): SpecError | undefined {
   const validate = specValidator();
   if (validate(data)) return undefined;
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
-  return describe(errors[0] ?? validate.errors![0]!, data);
+  // An unknown key first: it is most often a typo of the key another error misses.
+  const first = errors.find((e) => e.keyword === 'additionalProperties') ?? errors[0] ?? validate.errors![0]!;
+  return describe(first, data);
 }
 
 function checkRegex(source: string, path: string, what: string): void {
@@ -180,7 +182,10 @@ function objectSpec(o: Json, key: string, base?: PageSpec): PageSpec {
   if (generic !== undefined) p.generic = generic;
   const names = new Set(p.fields.map((f) => f.name));
   p.wrappers.forEach((w, i) => {
-    if (!names.has(w.field)) throw new SpecError(`${key}.wrappers[${i}].field`, `"${w.field}" is not a field of ${key}.fields`);
+    if (names.has(w.field)) return;
+    // A wrapper inherited through "extends" is not in the user's file: name it, not a path.
+    if (o.wrappers === undefined) throw new SpecError(`${key}.fields`, `the built-in wrapper ${w.name}() uses "${w.field}", which is not a field of ${key}.fields (give "wrappers" too)`);
+    throw new SpecError(`${key}.wrappers[${i}].field`, `"${w.field}" is not a field of ${key}.fields`);
   });
   return p;
 }
@@ -286,7 +291,12 @@ export function validateSpec(json: unknown, source: string, base?: Spec): Spec {
     if (kinds.length === 0) throw new SpecError('kinds', 'expected at least one kind');
     if (parent) {
       // Inherited kinds must still name fields the (possibly overridden) object spec has.
-      kinds.forEach((k, i) => k.fields.forEach((f) => checkField(f.field, `kinds[${i}].fields.${f.field}`, fieldsKey, objectFields)));
+      for (const k of kinds) {
+        if (seen.has(k.name)) continue;
+        for (const f of k.fields) {
+          if (!objectFields.has(f.field)) throw new SpecError(fieldsKey, `the built-in kind "${k.name}" maps "${f.field}", which is not a field of ${fieldsKey} (replace the kind, or keep the field)`);
+        }
+      }
     }
     const orc = o.oracle === undefined ? parent?.oracle : oracle(o.oracle);
     const prefix = (o.subjectPrefix as string | undefined) ?? parent?.subjectPrefix;

@@ -82,7 +82,7 @@ describe('spec validation: errors name the bad key', () => {
     ['no fields', (s) => { s.page.fields = {}; }, 'page.fields: expected at least one field'],
     ['bad bits', (s) => { s.page.fields.owner.bits = '0-8'; }, 'page.fields.owner.bits: expected "LOW:WIDTH" bits, e.g. "0:24"'],
     ['descriptor class not an identifier', (s) => { s.kinds[0].descriptor = { class: 'Cache obj' }; }, 'kinds[0].descriptor.class: expected an identifier'],
-    ['descriptor of the wrong type', (s) => { s.kinds[0].descriptor = 3; }, 'kinds[0].descriptor: expected null or a string or an object'],
+    ['descriptor of the wrong type', (s) => { s.kinds[0].descriptor = 3; }, 'kinds[0].descriptor: expected null, a class name or { "class", … }'],
     ['placement outside the project', (s) => { s.kinds[0].descriptor = { class: 'C', placement: '../c.ts' }; }, 'kinds[0].descriptor.placement: expected a relative .ts file path inside the project (no glob, no "..")'],
     ['kind name with a space', (s) => { s.kinds[0].name = 'my kind'; }, 'kinds[0].name: expected an identifier-like kind name'],
     ['converters as a string', (s) => { s.kinds[0].converters = { fromObject: 'blob_cache' }; }, 'kinds[0].converters.fromObject: expected an array of strings'],
@@ -96,6 +96,8 @@ describe('spec validation: errors name the bad key', () => {
     ['oracle with both run and entry', (s) => { s.oracle = { run: 'npm test', entry: 'main.ts' }; }, 'oracle: expected exactly one of "run" (a command) or "entry" (a file)'],
     ['oracle args with run', (s) => { s.oracle = { run: 'npm test', args: ['x'] }; }, 'oracle: "args" goes with "entry"'],
     ['oracle compare not a regex', (s) => { s.oracle = { run: 'npm test', compare: '(' }; }, 'oracle.compare: expected "json" or a valid regular expression'],
+    ['a typo: the unknown key, not the missing one', (s) => { s.kinds[0].fields = { owner: { too: 'cache' } }; }, 'kinds[0].fields.owner.too: unknown key (expected one of: to, bits, note)'],
+    ['owner of the wrong type', (s) => { s.kinds[0].owners = [3]; }, 'kinds[0].owners[0]: expected a file glob or { "files", "functions"? }'],
     ['oracle timeout 0', (s) => { s.oracle = { run: 'npm test', timeout: 0 }; }, 'oracle.timeout: expected a positive number of seconds'],
     ['empty subjectPrefix', (s) => { s.subjectPrefix = ''; }, 'subjectPrefix: expected a non-empty string'],
   ];
@@ -151,7 +153,9 @@ describe('spec validation: errors name the bad key', () => {
 
   it('extends: an object override is checked against the inherited kinds', () => {
     const s = { extends: 'builtin', object: { fields: { flags: { words: [0] } }, wrappers: [] } };
-    expect(() => validateSpec(s, 'x.json', builtinSpec())).toThrow(/kinds\[0\]\.fields\.lru: "lru" is not a field of object\.fields/);
+    expect(() => validateSpec(s, 'x.json', builtinSpec())).toThrow('invalid spec x.json: object.fields: the built-in kind "buddy" maps "lru", which is not a field of object.fields');
+    // Inherited wrappers are named, not given a path the user's file does not have.
+    expect(() => validateSpec({ extends: 'builtin', object: { fields: { flags: { words: [0] } } } }, 'x.json', builtinSpec())).toThrow('invalid spec x.json: object.fields: the built-in wrapper page_private() uses "private"');
   });
 
   it('accepts the minimal spec and normalizes shorthands', () => {
