@@ -106,7 +106,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const found = findAccesses(ctx, only && importClosure(program, only), only);
   const wr = discoverWrappers(ctx, found, only);
   const guards = new Guards(ctx);
-  const prov = new Provenance(ctx, guards, found.calls);
+  const prov = new Provenance(ctx, guards, found.calls, found.functions);
   const classifier = new Classifier(ctx, guards, prov);
 
   const findings: Finding[] = [];

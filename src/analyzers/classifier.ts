@@ -89,7 +89,12 @@ export class Classifier {
     } else if (pk.length > 1) {
       if (gk.length !== 1 || !pk.includes(gk[0]!)) {
         const guard = gk.length === 1 ? `${sentences(guardItems)} (${gk[0]}), but ` : '';
-        return unknown([`conflicting ${guard ? 'code' : 'provenance'} evidence: ${guard}${sentences(provItems)}`], [...hopsOf(guardItems), ...hopsOf(provItems)]);
+        if (!guard) {
+          // Pages of several kinds reach the site: generic code, each kind with where it comes from.
+          const each = provItems.map((x) => `${x.kind} from ${x.origin ? renderOrigin(x.origin) : x.sentence}`);
+          return unknown([`generic: pages of ${pk.join(', ')} reach ${recv}: ${each.join('; ')}`], hopsOf(provItems));
+        }
+        return unknown([`conflicting code evidence: ${guard}${sentences(provItems)}`], [...hopsOf(guardItems), ...hopsOf(provItems)]);
       }
       narrowed = `pages of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}): the guard keeps ${gk[0]}`;
       provItems.splice(0, provItems.length, ...provItems.filter((x) => x.kind === gk[0]));

@@ -10,6 +10,7 @@ import { ts } from '@ts-morph/common';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
 
@@ -41,7 +42,7 @@ export interface Prov {
 const NONE: Prov = { kinds: new Map() };
 /** null / undefined: an alternative that is no page at all, ignored when alternatives are merged. */
 const NULLISH: Prov = { kinds: new Map() };
-const MAX_DEPTH = 5;
+const MAX_DEPTH = 12;
 
 interface Source {
   kind: string;
@@ -53,6 +54,8 @@ export class Provenance {
   private sources: Source[] = [];
   private neutral: string[];
   private memo = new Map<ts.Node, Prov>();
+  /** How many times a query was cut short (a cycle, the depth limit): results computed without a cut are complete. */
+  private cuts = 0;
   private inProgress = new Set<ts.Node>();
   /**
    * Names of functions whose call sites a query consulted (parameter provenance reads every
@@ -62,7 +65,10 @@ export class Provenance {
   private frames: Array<Set<string>> = [new Set()];
   private memoDeps = new Map<ts.Node, Set<string>>();
 
-  constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>) {
+  readonly flow: DataFlow;
+
+  constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map()) {
+    this.flow = new DataFlow(ctx, functions, calls);
     for (const k of ctx.spec.kinds) {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
       for (const c of k.converters.toPage) this.sources.push({ kind: k.name, spec: { call: c } });
@@ -98,11 +104,15 @@ export class Provenance {
       this.noteDeps(this.memoDeps.get(x));
       return hit;
     }
-    if (this.inProgress.has(x) || depth > MAX_DEPTH) return NONE;
+    if (this.inProgress.has(x) || depth > MAX_DEPTH) {
+      this.cuts++;
+      return NONE;
+    }
     this.inProgress.add(x);
     this.frames.push(new Set());
     let r: Prov;
     let deps: Set<string>;
+    const cutsBefore = this.cuts;
     try {
       r = this.compute(x, depth);
     } finally {
@@ -110,7 +120,8 @@ export class Provenance {
       deps = this.frames.pop()!;
       this.noteDeps(deps);
     }
-    if (depth === 0 || r.kinds.size > 0) {
+    // A result cut short by a cycle or the depth limit is kept only where it was asked for.
+    if (depth === 0 || r.kinds.size > 0 || this.cuts === cutsBefore) {
       this.memo.set(x, r);
       this.memoDeps.set(x, deps);
     }
@@ -126,7 +137,72 @@ export class Provenance {
       return merge([this.of(x.left, depth + 1), this.of(x.right, depth + 1)]);
     }
     if (ts.isIdentifier(x)) return this.ofIdentifier(x, depth);
+    if (ts.isNewExpression(x) && x.arguments?.length && this.ctx.isPageClassRef(x.expression)) {
+      // `new Page(addr)`: the page at an address is the page the address was taken from.
+      const a = x.arguments[0]!;
+      return withHop(this.of(a, depth + 1), { text: `the page at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) });
+    }
+    if (ts.isPropertyAccessExpression(x)) {
+      // `page.addr`: the address of a page is that page's.
+      if (this.ctx.spec.page.addressMembers.includes(x.name.text) && this.isPage(x.expression)) return this.of(x.expression, depth + 1);
+      const k = this.flow.keyOf(x);
+      return k ? this.ofContainer(k, x, depth) : NONE;
+    }
+    if (ts.isElementAccessExpression(x)) {
+      const k = this.flow.keyOf(x.expression);
+      const marks = ts.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.marksOf(skipOuter(x.expression) as ts.Identifier, true), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
+      if (marks.kinds.size > 0) return marks;
+      return k ? this.ofContainer(k, x.expression, depth) : NONE;
+    }
     return NONE;
+  }
+
+  private isPage(e: ts.Expression): boolean {
+    return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
+  }
+
+  private containerMemo = new Map<Key, Prov>();
+  private containerBusy = new Set<Key>();
+
+  /** What a container holds: the join of what is stored into it and what the spec's allocators read from it. */
+  private ofContainer(k: Key, shown: ts.Expression, depth: number): Prov {
+    const sf = shown.getSourceFile();
+    const name = `\`${shortText(shown, sf, 40)}\``;
+    let r = this.containerMemo.get(k);
+    if (!r) {
+      if (this.containerBusy.has(k) || depth > MAX_DEPTH) {
+        this.cuts++;
+        return NONE;
+      }
+      this.containerBusy.add(k);
+      const cutsBefore = this.cuts;
+      try {
+        const parts: Prov[] = [];
+        for (const st of this.flow.storesOf(k)) {
+          parts.push(withHop(this.of(st.value, depth + 1), { text: `stored by ${st.text}`, at: st.at }));
+        }
+        for (const seed of this.flow.seedsOf(k)) {
+          parts.push({ kinds: new Map([[seed.kind, { origin: seed.text, via: [], hops: [{ text: seed.text, at: seed.at }], callgraph: false }]]) });
+        }
+        r = merge(parts);
+      } finally {
+        this.containerBusy.delete(k);
+      }
+      if (r.kinds.size > 0 || depth === 0 || this.cuts === cutsBefore) this.containerMemo.set(k, r);
+    }
+    const decl = k.valueDeclaration ?? k.declarations?.[0];
+    const where = decl ? this.ctx.at(decl.getSourceFile(), decl) : this.ctx.at(sf, shown);
+    return withVia(r, `what ${name} holds`, { text: `${name} holds what is stored into \`${k.name}\` (declared at ${where})`, at: this.ctx.at(sf, shown) });
+  }
+
+  private fromMarks(marks: Mark[], what: string): Prov {
+    if (marks.length === 0) return NONE;
+    const kinds = new Map<string, Origin>();
+    for (const m of marks) {
+      if (kinds.has(m.kind)) continue;
+      kinds.set(m.kind, { origin: `${m.text} at ${m.at}`, via: [], hops: [{ text: `${what} handled as ${m.kind}: ${m.text}`, at: m.at }], callgraph: false });
+    }
+    return { kinds };
   }
 
   private ofCall(call: ts.CallExpression, sf: ts.SourceFile, depth: number): Prov {
@@ -147,6 +223,15 @@ export class Provenance {
       }
     }
     if (kinds.size > 0) return { kinds };
+    const helpers = this.ctx.spec.page.addressHelpers;
+    if ((name === helpers?.fromAddress || name === helpers?.toAddress) && call.arguments[0]) {
+      // The page of an address is the page the address was taken from (and back).
+      const a = call.arguments[0];
+      const p = withHop(this.of(a, depth + 1), { text: `\`${name}()\` of \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, call) });
+      if (p.kinds.size > 0) return p;
+    }
+    const load = this.containerLoad(call, sf, depth);
+    if (load) return load;
     if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out pages of no kind` };
     // A project function: what does it return?
     const fn = this.calleeFunction(call);
@@ -168,6 +253,26 @@ export class Provenance {
     }
     const m = merge(results);
     return withVia(m, `the return of \`${fnName}()\``, { text: `the return value of \`${fnName}()\``, at: this.ctx.at(fn.getSourceFile(), fn) });
+  }
+
+  /**
+   * A page taken out of a container: `list_first_entry(head, Page, 'lru')` (a list head and
+   * the page class), `m.get(k)`, `a.pop()`, `a.at(i)`, `a.find(…)`.
+   */
+  private containerLoad(call: ts.CallExpression, sf: ts.SourceFile, depth: number): Prov | undefined {
+    if (call.arguments.some((a) => this.ctx.isPageClassRef(a))) {
+      const embedded = this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
+      const head = call.arguments.find((a) => !this.ctx.isPageClassRef(a) && !ts.isStringLiteralLike(a) && embeddedType(this.ctx, a, embedded));
+      const k = head && this.flow.keyOf(head);
+      return k ? this.ofContainer(k, head!, depth) : NONE;
+    }
+    const callee = skipOuter(call.expression);
+    if (ts.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) && this.isPage(call)) {
+      const k = this.flow.keyOf(callee.expression);
+      if (k) return this.ofContainer(k, callee.expression, depth);
+    }
+    void sf;
+    return undefined;
   }
 
   private calleeCache = new Map<ts.CallExpression, FunctionLike | undefined>();
@@ -197,11 +302,14 @@ export class Provenance {
     const sym = this.ctx.symbolOf(id);
     const decl = sym?.valueDeclaration;
     if (!decl) return NONE;
+    // The code handles the variable as a kind (sets, clears or writes its type marker): that decides.
+    const marked = this.fromMarks(this.flow.marksOf(id), `\`${id.text}\` is`);
+    if (marked.kinds.size > 0) return marked;
     if (ts.isVariableDeclaration(decl)) {
       const list = decl.parent;
       if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
         const it = list.parent.expression;
-        return withVia(this.of(it, depth + 1), `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
+        return withVia(this.ofElements(it, depth), `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
           { text: `\`${id.text}\` is an element of \`${shortText(it, list.getSourceFile(), 40)}\``, at: this.ctx.at(list.getSourceFile(), it) });
       }
       const defs: ts.Expression[] = [];
@@ -214,6 +322,18 @@ export class Provenance {
     return NONE;
   }
 
+  /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
+  private ofElements(it: ts.Expression, depth: number): Prov {
+    const x = skipOuter(it);
+    if (ts.isCallExpression(x) && !ts.isPropertyAccessExpression(skipOuter(x.expression))) return this.of(x, depth + 1);
+    if (ts.isIdentifier(x)) {
+      const m = this.fromMarks(this.flow.marksOf(x, true), `the elements of \`${x.text}\` are`);
+      if (m.kinds.size > 0) return m;
+    }
+    const k = this.flow.keyOf(x);
+    return k ? this.ofContainer(k, x, depth) : NONE;
+  }
+
   /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
   private ofParameter(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
     const name = functionName(fn);
@@ -221,15 +341,19 @@ export class Provenance {
     const idx = fn.parameters.indexOf(param);
     this.frames[this.frames.length - 1]!.add(name);
     const results: Prov[] = [];
+    /** Kinds a caller rules out at its call (`if (PageTable(page)) return; f(page)`). */
+    const excluded = new Map<string, string>();
     let callers = 0;
     for (const call of this.calls.get(name) ?? []) {
       if (this.calleeFunction(call) !== fn) continue;
       callers++;
       const arg = call.arguments[idx];
-      if (!arg) return NONE;
+      if (!arg) continue;
       const csf = call.getSourceFile();
       const passes: Hop = { text: `called with \`${shortText(arg, csf, 50)}\``, at: this.ctx.at(csf, call) };
-      const g = this.guards.facts(call, arg).find((f) => f.positive && f.kinds.length === 1);
+      const facts = this.guards.facts(call, arg);
+      for (const f of facts) if (!f.positive) for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, `${passes.at} passes a page that is not ${k} (${f.sentence})`);
+      const g = facts.find((f) => f.positive && f.kinds.length === 1);
       if (g) {
         results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} page (${g.sentence})`, via: [], hops: [passes, { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
         continue;
@@ -239,6 +363,9 @@ export class Provenance {
     if (callers === 0) return NONE;
     const m = merge(results);
     if (m.kinds.size === 0) return NONE;
+    // A caller passing a page known not to be the kind the others pass: no join, the page may be anything.
+    const against = [...m.kinds.keys()].filter((k) => excluded.has(k));
+    if (against.length > 0) return { kinds: new Map(), note: `the callers of \`${name}()\` disagree: ${against.map((k) => excluded.get(k)).join('; ')}` };
     // Callers passing pages of several kinds are kept as a conflict: the classifier reports the
     // site unknown with each kind and where it comes from, rather than letting an owner hint decide.
     const n = callers === 1 ? '1 caller' : `${callers} callers`;
@@ -267,8 +394,9 @@ function merge(all: Prov[]): Prov {
     const note = list.find((p) => p.note)?.note;
     return note ? { kinds, note } : NONE;
   }
-  // Several kinds: a real conflict, kept for the classifier to report. Some paths unknown: no kind.
-  if (missing && kinds.size === 1) return NONE;
+  // Several kinds: a real conflict, kept for the classifier to report. Paths with no evidence
+  // (a page from the allocator, an address read from memory) add nothing: the join of what is known.
+  void missing;
   return { kinds };
 }
 
@@ -292,19 +420,6 @@ export function renderOrigin(o: Origin): string {
   return o.via.length ? `${o.origin}, via ${o.via.join(', ')}` : o.origin;
 }
 
-function returnExpressions(fn: FunctionLike): ts.Expression[] {
-  const body = fn.body!;
-  if (!ts.isBlock(body)) return [body];
-  const out: ts.Expression[] = [];
-  const visit = (n: ts.Node): void => {
-    if (isFunctionLike(n) || ts.isClassLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
-    ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(body, visit);
-  return out;
-}
-
 /** Right-hand sides of `x = ...` for variable `decl` inside its function (or file). */
 function assignmentsTo(ctx: AnalysisContext, decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
   const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
@@ -319,4 +434,19 @@ function assignmentsTo(ctx: AnalysisContext, decl: ts.VariableDeclaration, sym: 
   };
   visit(scope);
   return out;
+}
+
+/** Is `e` a value of an embedded page field's type (a list head)? */
+function embeddedType(ctx: AnalysisContext, e: ts.Expression, embedded: string[]): boolean {
+  const t = ctx.checker.getTypeAtLocation(e);
+  const sym = t.getSymbol();
+  if (!sym) return false;
+  for (const d of ctx.pageDecls) {
+    const pageType = ctx.checker.getTypeAtLocation(d);
+    for (const f of embedded) {
+      const p = pageType.getProperty(f);
+      if (p && ctx.checker.getTypeOfSymbol(p).getSymbol() === sym) return true;
+    }
+  }
+  return false;
 }

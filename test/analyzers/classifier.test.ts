@@ -104,7 +104,7 @@ export function f(): void { helper(alloc_slab_page(1)); const q = alloc_slab_pag
     { name: 'through a parameter: callers disagree', code: `
 function helper2(p: Page): void { p.index = 0; p.mapping = 0; }
 export function f(): void { helper2(alloc_slab_page(1)); helper2(pte_alloc_one(0)); }`,
-    expect: [{ field: 'index', access: 'write', kind: 'unknown', evidence: 'conflicting provenance evidence' }, { field: 'mapping', access: 'write', kind: 'unknown' }] },
+    expect: [{ field: 'index', access: 'write', kind: 'unknown', evidence: 'generic: pages of slab, ptdesc reach' }, { field: 'mapping', access: 'write', kind: 'unknown' }] },
     { name: 'through a parameter: a guard at the call site', code: `
 function helper3(p: Page): void { p.private = 0; p.index = 0; }
 export function f(p: Page): void { if (PageTable(p)) helper3(p); }`,
@@ -133,7 +133,7 @@ export function f(x: boolean): number { const p = x ? alloc_slab_page(0) : null;
     expect: [{ field: 'index', access: 'read', kind: 'slab' }, { field: 'index', access: 'read', kind: 'slab' }] },
     { name: 'definitions of a let that disagree conflict', code: `
 export function f(x: boolean): number { let p = alloc_slab_page(0); if (x) p = pte_alloc_one(0); return p.index + 1; }`,
-    expect: [{ field: 'index', access: 'read', kind: 'unknown', evidence: 'conflicting provenance evidence' }] },
+    expect: [{ field: 'index', access: 'read', kind: 'unknown', evidence: 'generic: pages of slab, ptdesc reach' }] },
     { name: 'a zspage chain', file: 'mm/zs_helpers.ts', code: `
 export function f(zspage: { first: Page }): number { const page = get_first_page(zspage); return page.private + page.index; }`,
     expect: [{ field: 'private', access: 'read', kind: 'zpdesc' }, { field: 'index', access: 'read', kind: 'zpdesc' }] },
@@ -174,13 +174,13 @@ describe('classifier: layers of evidence', () => {
 const genericTable: RuleTable = {
   valid: [],
   invalid: [
-    { name: 'spec generic code in an owned file is unknown, with the spec reason', file: 'mm/mm_init.ts', code: `
+    { name: 'spec generic code in an owned file is unknown, with the spec reason', file: 'mm/page_alloc.ts', code: `
 export function check_new_page(page: Page): string | null { return page.mapping !== 0 ? 'non-NULL mapping' : null; }
 export function add_to_free_list(page: Page): void { page.private = 0; page.lru.next = 0; }
 export function check_free_page(page: Page): number { if (PageBuddy(page)) return page.private; return 0; }`,
     expect: [
-      { field: 'mapping', access: 'read', kind: 'unknown', evidence: '`check_new_page()` in mm/mm_init.ts is generic code: it checks pages of every kind' },
-      { field: 'private', access: 'write', kind: 'buddy', evidence: 'in mm/mm_init.ts, owned by buddy' },
+      { field: 'mapping', access: 'read', kind: 'unknown', evidence: '`check_new_page()` in mm/page_alloc.ts is generic code: it checks pages of every kind' },
+      { field: 'private', access: 'write', kind: 'buddy', evidence: 'in mm/page_alloc.ts, owned by buddy' },
       { field: 'lru', access: 'write', kind: 'buddy' },
       // a page-type test still decides inside generic code
       { field: 'private', access: 'read', kind: 'buddy', evidence: 'guarded by `PageBuddy(page)`' },
@@ -189,7 +189,7 @@ export function check_free_page(page: Page): number { if (PageBuddy(page)) retur
 };
 
 describe('classifier: generic code', () => {
-  const spec = validateSpec({ extends: 'builtin', page: { generic: [{ files: 'mm/mm_init.ts', functions: 'check_*', reason: 'it checks pages of every kind' }] } }, 'generic.json', builtinSpec());
+  const spec = validateSpec({ extends: 'builtin', page: { generic: [{ files: 'mm/page_alloc.ts', functions: 'check_*', reason: 'it checks pages of every kind' }] } }, 'generic.json', builtinSpec());
   const { byFile } = runTable(genericTable, spec);
   for (const c of genericTable.invalid) it(c.name, () => checkInvalid(byFile.get(caseFile(genericTable, c)), c));
 });

@@ -63,7 +63,8 @@ describe('corpus golden: the Stage-0 table (docs/contracts.md)', () => {
   it('no access in code owned by a kind is left unknown, except in generic code, which says so', () => {
     const owned = (file: string) => spec.kinds.some((k) => k.owners.some((o) => !o.functions && matchAnyPath(o.files, file)));
     const unknownOwned = result.findings.filter((f) => f.kind === 'unknown' && owned(f.file));
-    const bad = unknownOwned.filter((f) => !f.evidence.some((e) => e.includes('is generic code')));
+    // Generic by the spec's list, or by the call graph (pages of several kinds reach it, each listed).
+    const bad = unknownOwned.filter((f) => !f.evidence.some((e) => e.includes('is generic code') || /^generic: pages of \w+(, \w+)+ reach/.test(e)));
     expect(bad.map((f) => `${f.file}:${f.line} ${f.field}: ${f.evidence.join('; ')}`)).toEqual([]);
     expect(unknownOwned.map((f) => f.function).sort()).toEqual(['free_pages_prepare', 'free_pages_prepare', 'free_tail_page_prepare', 'page_bad_reason']);
   });

@@ -203,7 +203,7 @@ export function f(): number { return chk(alloc_slab_page(0)); }`,
     { name: 'callers passing two kinds beat the owner hint: unknown with both', file: 'mm/vmalloc.ts', code: `
 function vm_helper(p: Page): number { const v = p.private; return v + 1; }
 export function f(): number { return vm_helper(alloc_slab_page(0)) + vm_helper(pte_alloc_one(0)); }`,
-    expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: 'conflicting provenance evidence: `p` comes from `alloc_slab_page()`' }] },
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U, evidence: 'generic: pages of slab, ptdesc reach `p`: slab from `alloc_slab_page()`' }] },
     { name: 'callers of two kinds narrowed by a guard in the callee', code: `
 function two(p: Page): number {
   if (PageSlab(p)) return p.index;

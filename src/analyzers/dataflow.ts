@@ -1,0 +1,505 @@
+/**
+ * Data-flow facts the provenance pass follows beyond locals, returns and parameters, all found in
+ * the code (symbols, types, declarations), never in names of variables or files:
+ *
+ * - Type marks. A kind's page-type test (the spec's `PageSlab`) is code: the constants its body
+ *   reads (`PGTY_slab`, `PG_lru`, `PAGE_MAPPING_ANON`) are that kind's markers. A call that
+ *   hands a page and a marker to a non-test function (`__set_page_type(p, PGTY_slab)`), or a
+ *   write of a marker into a page's word (`page.mapping = av | PAGE_MAPPING_ANON`), handles the
+ *   page as that kind. A function that does so unconditionally to its parameter marks what its
+ *   callers pass (`__SetPageSlab(page)`, `set_buddy_order(page, order)`), transitively.
+ * - Containers, field-sensitive. A page stored into a container (a list head linked with the
+ *   page's list node, an array's `push`/index, a `Map.set`, a `Set.add`, an object field) is
+ *   what a page loaded back from that container is. A container is named by the declaration
+ *   that owns it: the struct field or method a list head comes from (`FreeArea.free_list`,
+ *   `KmemCacheNode.partial`), a module variable (`pgd_list`), a function returning it, a local.
+ *   The kinds of a container are the join of what is stored into it, plus the spec's
+ *   kind-specific allocators that are defined in the project and return what they load from it.
+ */
+import { ts } from '@ts-morph/common';
+import { enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+import { matchName } from './glob.ts';
+
+/** One place where the code handles a variable's page as a kind. */
+export interface Mark {
+  kind: string;
+  /** "`__SetPageSlab(page)` at mm/slub.ts:586" */
+  text: string;
+  at: string;
+  /** The call or statement that marks. */
+  node: ts.Node;
+  /**
+   * Set for a call of a function that does more than mark its page (`set_buddy_order()`,
+   * `free_one_page()`): the page is that kind from the call on, not before it (it may be
+   * another kind until then). A pure marker (`__ClearPageSlab(page)`) speaks for the whole function.
+   */
+  from?: number;
+}
+
+interface Summary {
+  kind: string;
+  text: string;
+  at: string;
+  /** The function does nothing but mark its page (one statement). */
+  pure: boolean;
+}
+
+/** The container a value is stored in or loaded from: a declaration's symbol. */
+export type Key = ts.Symbol;
+
+export interface Store {
+  value: ts.Expression;
+  /** "`list_add(page.lru, n.partial)`" */
+  text: string;
+  at: string;
+}
+
+const MAX_ROUNDS = 8;
+/** The candidate bucket of containers named through a local, a parameter or a call. */
+const INDIRECT = '\0indirect';
+
+export class DataFlow {
+  private markerConsts = new Map<ts.Symbol, string>();
+  private testBodies = new Set<ts.Node>();
+  /** Variable symbol -> marks on it (in the function or file declaring it). */
+  private marks = new Map<ts.Symbol, Mark[]>();
+  /** Array/collection symbol -> marks on its elements (`__ClearPageZsmalloc(pages[i])`). */
+  private elementMarks = new Map<ts.Symbol, Mark[]>();
+  /** Function -> parameter index -> the kind it marks unconditionally. */
+  private summaries = new Map<FunctionLike, Map<number, Summary | null>>();
+  private storesByKey?: Map<Key, Store[]>;
+  private keyMemo = new Map<ts.Node, Key | null>();
+  private keyBusy = new Set<ts.Node>();
+
+  constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>) {
+    this.findMarkerConsts();
+    if (this.markerConsts.size > 0) this.findMarks();
+  }
+
+  /* ---------------------------------------------------------------- type marks */
+
+  private findMarkerConsts(): void {
+    const shared = new Set<ts.Symbol>();
+    for (const k of this.ctx.spec.kinds) {
+      for (const t of k.pageTypeTests) {
+        for (const n of this.functions.get(t.name) ?? []) {
+          const fn = isFunctionLike(n) ? n : undefined;
+          if (!fn?.body || fn.getSourceFile().isDeclarationFile) continue;
+          this.testBodies.add(fn);
+          const visit = (x: ts.Node): void => {
+            if (ts.isIdentifier(x) && !(ts.isPropertyAccessExpression(x.parent) && x.parent.name === x)) {
+              const sym = this.ctx.symbolOf(x);
+              if (sym && isModuleConstant(sym)) {
+                const prev = this.markerConsts.get(sym);
+                if (prev !== undefined && prev !== k.name) shared.add(sym);
+                this.markerConsts.set(sym, k.name);
+              }
+            }
+            ts.forEachChild(x, visit);
+          };
+          visit(fn.body);
+        }
+      }
+    }
+    for (const s of shared) this.markerConsts.delete(s);
+  }
+
+  private findMarks(): void {
+    const names = new Set([...this.markerConsts.keys()].map((s) => s.name));
+    const re = new RegExp(`\\b(?:${[...names].join('|')})\\b`);
+    const direct: Array<{ fn: FunctionLike | undefined; node: ts.Node; target: ts.Expression; kind: string; text: string }> = [];
+    for (const sf of this.ctx.files) {
+      if (!re.test(sf.text)) continue;
+      const visit = (n: ts.Node): void => {
+        if (this.testBodies.has(n)) return;
+        if (ts.isIdentifier(n) && names.has(n.text)) this.markerUse(n, sf, direct);
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    // Level 1: the marker itself.
+    for (const d of direct) this.addMark(d.target, d.kind, d.node, d.text, d.fn);
+    // Transitive: calls of functions that mark their parameter unconditionally, to a fixed point.
+    const done = new Set<string>();
+    for (let round = 0, changed = true; round < MAX_ROUNDS && changed; round++) {
+      changed = false;
+      for (const [f, sum] of [...this.summaries]) {
+        const name = functionName(f);
+        if (!name) continue;
+        for (const call of this.calls.get(name) ?? []) {
+          if (this.callee(call) !== f) continue;
+          for (const [i, s] of sum) {
+            const arg = call.arguments[i];
+            const id = `${call.pos}:${call.getSourceFile().fileName}:${i}`;
+            if (!s || !arg || done.has(id)) continue;
+            done.add(id);
+            const sf = call.getSourceFile();
+            if (this.addMark(arg, s.kind, call, `\`${shortText(call, sf, 50)}\`, and \`${name}()\` ${s.text}`, enclosingFunction(call), s.pure ? undefined : call.getEnd())) changed = true;
+          }
+        }
+      }
+    }
+  }
+
+  /** A use of a marker constant: a call marking its page arguments, or a write of the marker into a page word. */
+  private markerUse(id: ts.Identifier, sf: ts.SourceFile, out: Array<{ fn: FunctionLike | undefined; node: ts.Node; target: ts.Expression; kind: string; text: string }>): void {
+    const sym = this.ctx.symbolOf(id);
+    const kind = sym && this.markerConsts.get(sym);
+    if (!kind) return;
+    if (ts.isVariableDeclaration(id.parent) && id.parent.name === id) return;
+    let arg: ts.Node = id;
+    while (arg.parent && (ts.isParenthesizedExpression(arg.parent) || ts.isBinaryExpression(arg.parent) && arg.parent.operatorToken.kind !== ts.SyntaxKind.EqualsToken)) arg = arg.parent;
+    const p = arg.parent;
+    const fn = enclosingFunction(id);
+    if (p && ts.isCallExpression(p) && p.arguments.includes(arg as ts.Expression)) {
+      // A test (boolean result) tells nothing by itself; guards read tests.
+      const t = this.ctx.checker.getTypeAtLocation(p);
+      if (t.flags & ts.TypeFlags.BooleanLike) return;
+      for (const a of p.arguments) {
+        if (a === arg || !this.isPage(a)) continue;
+        out.push({ fn, node: p, target: a, kind, text: `\`${shortText(p, sf, 60)}\` sets or clears ${kind}'s marker \`${id.text}\`` });
+      }
+      return;
+    }
+    if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === arg) {
+      const l = skipOuter(p.left);
+      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && this.isPage(l.expression)) {
+        out.push({ fn, node: p, target: l.expression, kind, text: `\`${shortText(p, sf, 60)}\` writes ${kind}'s marker \`${id.text}\`` });
+      }
+    }
+  }
+
+  private isPage(e: ts.Expression): boolean {
+    return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
+  }
+
+  /** Record a mark on `target` (a variable, or an element of an array variable); maybe a summary of `fn`. */
+  private addMark(target: ts.Expression, kind: string, node: ts.Node, text: string, fn: FunctionLike | undefined, from?: number): boolean {
+    const t = skipOuter(target);
+    const sf = node.getSourceFile();
+    const mark: Mark = { kind, text, at: this.ctx.at(sf, node), node, ...(from !== undefined ? { from } : {}) };
+    if (ts.isElementAccessExpression(t) && ts.isIdentifier(skipOuter(t.expression))) {
+      const s = this.ctx.symbolOf(skipOuter(t.expression));
+      if (!s) return false;
+      const l = this.elementMarks.get(s) ?? [];
+      if (l.some((m) => m.node === node)) return false;
+      l.push(mark);
+      this.elementMarks.set(s, l);
+      return true;
+    }
+    if (!ts.isIdentifier(t)) return false;
+    const s = this.ctx.symbolOf(t);
+    if (!s) return false;
+    const l = this.marks.get(s) ?? [];
+    if (l.some((m) => m.node === node)) return false;
+    l.push(mark);
+    this.marks.set(s, l);
+    // A parameter marked unconditionally: the function marks what its callers pass.
+    const decl = s.valueDeclaration;
+    if (fn && decl && ts.isParameter(decl) && decl.parent === fn && unconditional(node, fn)) {
+      const i = fn.parameters.indexOf(decl);
+      const m = this.summaries.get(fn) ?? new Map<number, Summary | null>();
+      const prev = m.get(i);
+      if (prev === undefined) m.set(i, { kind, text: `marks its parameter ${kind} at ${mark.at}`, at: mark.at, pure: isPure(fn) });
+      else if (prev && prev.kind !== kind) m.set(i, null);
+      this.summaries.set(fn, m);
+    }
+    return true;
+  }
+
+  private callee(call: ts.CallExpression): FunctionLike | undefined {
+    const callee = skipOuter(call.expression);
+    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    for (const d of sym?.declarations ?? []) {
+      if (isFunctionLike(d)) return d;
+      if (ts.isVariableDeclaration(d) && d.initializer) {
+        const init = skipOuter(d.initializer);
+        if (isFunctionLike(init)) return init;
+      }
+    }
+    return undefined;
+  }
+
+  /** Marks that hold where `id` is read (kinds the code handles its variable as), or on its elements when `elements`. */
+  marksOf(id: ts.Identifier, elements = false): Mark[] {
+    const s = this.ctx.symbolOf(id);
+    if (!s) return [];
+    const at = id.getStart();
+    return ((elements ? this.elementMarks : this.marks).get(s) ?? []).filter((m) => m.from === undefined || at >= m.from && id.getSourceFile() === m.node.getSourceFile());
+  }
+
+  /* ---------------------------------------------------------------- containers */
+
+  /** The container `e` denotes (a list head, an array, a map or set, a struct field), if it can be named. */
+  keyOf(e: ts.Expression): Key | undefined {
+    const x = skipOuter(e);
+    const hit = this.keyMemo.get(x);
+    if (hit !== undefined) return hit ?? undefined;
+    if (this.keyBusy.has(x)) return undefined;
+    this.keyBusy.add(x);
+    let k: Key | undefined;
+    try {
+      k = this.computeKey(x);
+    } finally {
+      this.keyBusy.delete(x);
+    }
+    this.keyMemo.set(x, k ?? null);
+    return k;
+  }
+
+  private computeKey(x: ts.Expression): Key | undefined {
+    if (ts.isIdentifier(x)) {
+      const s = this.ctx.symbolOf(x);
+      const d = s?.valueDeclaration;
+      if (!s || !d) return undefined;
+      if (ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
+        // A local naming another container (`const list = pcp_list(pcp, i)`) is that container.
+        const defs = [d.initializer, ...this.assignedValues(d, s)];
+        const keys = new Set(defs.map((v) => this.keyOf(v)));
+        if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
+        return s;
+      }
+      if (ts.isParameter(d) && isFunctionLike(d.parent)) {
+        // A parameter every caller fills with the same container is that container.
+        const fn = d.parent;
+        const name = functionName(fn);
+        const i = fn.parameters.indexOf(d);
+        const keys = new Set<Key | undefined>();
+        for (const c of (name && this.calls.get(name)) || []) {
+          if (this.callee(c) !== fn) continue;
+          const a = c.arguments[i];
+          keys.add(a ? this.keyOf(a) : undefined);
+        }
+        if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
+        return s;
+      }
+      return s;
+    }
+    if (ts.isPropertyAccessExpression(x)) {
+      const s = this.ctx.symbolOf(x.name);
+      if (!s || this.isPageMember(s)) return undefined;
+      return s;
+    }
+    if (ts.isElementAccessExpression(x)) return this.keyOf(x.expression);
+    if (ts.isCallExpression(x)) {
+      const callee = skipOuter(x.expression);
+      if (ts.isPropertyAccessExpression(callee)) {
+        // A method of a project struct (`area.free_list(mt)`) names the container it returns.
+        const s = this.ctx.symbolOf(callee.name);
+        if (s && (s.declarations ?? []).some((d) => !d.getSourceFile().isDeclarationFile)) return s;
+        return undefined;
+      }
+      const fn = this.callee(x);
+      if (!fn?.body || fn.getSourceFile().isDeclarationFile) return undefined;
+      const rets = returnExpressions(fn);
+      const keys = new Set(rets.map((r) => this.keyOf(r)));
+      if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
+      const s = this.ctx.symbolOf(ts.isIdentifier(callee) ? callee : x);
+      return s;
+    }
+    return undefined;
+  }
+
+  private isPageMember(s: ts.Symbol): boolean {
+    return (s.declarations ?? []).some((d) => {
+      let c: ts.Node | undefined = d.parent;
+      if (c && ts.isTypeLiteralNode(c)) c = c.parent;
+      return !!c && this.ctx.pageDecls.has(c);
+    });
+  }
+
+  private assignedValues(decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
+    if (decl.parent && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return [];
+    const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
+    const out: ts.Expression[] = [];
+    const name = sym.name;
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+        const l = skipOuter(n.left);
+        if (ts.isIdentifier(l) && l.text === name && this.ctx.symbolOf(l) === sym) out.push(n.right);
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(scope);
+    return out;
+  }
+
+  /** What is stored into container `k` anywhere in the project. */
+  storesOf(k: Key): Store[] {
+    if (!this.candidates) this.indexStores();
+    let hit = this.storeMemo.get(k);
+    if (hit) return hit;
+    hit = [];
+    if (!this.indirect) {
+      // Containers named through a local, a parameter or a call: resolved once.
+      this.indirect = new Map();
+      for (const c of this.candidates!.get(INDIRECT) ?? []) {
+        const key = this.keyOf(c.container);
+        if (!key) continue;
+        const l = this.indirect.get(key) ?? [];
+        l.push(c);
+        this.indirect.set(key, l);
+      }
+    }
+    // Candidates are found by syntax, by the container's name; the symbol decides.
+    for (const c of [...this.candidates!.get(k.name) ?? [], ...this.indirect.get(k) ?? []]) {
+      if (this.keyOf(c.container) !== k) continue;
+      if (c.mustBePage && !this.isPage(c.value)) continue;
+      if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
+      const sf = c.at.getSourceFile();
+      hit.push({ value: c.value, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
+    }
+    this.storeMemo.set(k, hit);
+    return hit;
+  }
+
+  private candidates?: Map<string, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>;
+  private storeMemo = new Map<Key, Store[]>();
+  private indirect?: Map<Key, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>;
+
+  /** Every place that may store a value into a named container, by the container's last name (syntax only). */
+  private indexStores(): void {
+    const m = new Map<string, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>();
+    this.candidates = m;
+    const embedded = new Set(this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name));
+    const add = (container: ts.Expression, value: ts.Expression, at: ts.Node, mustBePage: boolean, listNode?: ts.Expression): void => {
+      const x = skipOuter(container);
+      const name = ts.isIdentifier(x) || ts.isCallExpression(x) ? INDIRECT : lastName(container);
+      if (name === undefined) return;
+      const l = m.get(name) ?? [];
+      l.push({ container, value, at, mustBePage, ...(listNode ? { listNode } : {}) });
+      m.set(name, l);
+    };
+    for (const sf of this.ctx.files) {
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) {
+          const callee = skipOuter(n.expression);
+          const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+          if ((method === 'push' || method === 'unshift' || method === 'add') && ts.isPropertyAccessExpression(callee)) {
+            for (const a of n.arguments) add(callee.expression, a, n, true);
+          } else if (method === 'set' && ts.isPropertyAccessExpression(callee) && n.arguments.length === 2) {
+            add(callee.expression, n.arguments[1]!, n, true);
+          } else if (n.arguments.length >= 2) {
+            // A page's list node linked with a list head of the same type: `list_add(page.lru, head)`.
+            const node = n.arguments.find((a) => {
+              const x = skipOuter(a);
+              return ts.isPropertyAccessExpression(x) && embedded.has(x.name.text);
+            });
+            if (node) {
+              const page = (skipOuter(node) as ts.PropertyAccessExpression).expression;
+              for (const h of n.arguments) if (h !== node) add(h, page, n, true, node);
+            }
+          }
+        } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+          const l = skipOuter(n.left);
+          if (ts.isElementAccessExpression(l)) add(l.expression, n.right, n, true);
+          else if (ts.isPropertyAccessExpression(l)) add(l, n.right, n, false);
+        } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isArrayLiteralExpression(skipOuter(n.initializer))) {
+          for (const el of (skipOuter(n.initializer) as ts.ArrayLiteralExpression).elements) if (!ts.isSpreadElement(el)) add(n.name, el, n, true);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+  }
+
+  private seedMap?: Map<Key, Array<{ kind: string; text: string; at: string }>>;
+
+  /**
+   * Containers the spec's kind-specific allocators read their pages from: `get_first_page()`
+   * returns `zspage.first_page`, so `Zspage.first_page` holds zsmalloc pages.
+   */
+  seedsOf(k: Key): Array<{ kind: string; text: string; at: string }> {
+    if (!this.seedMap) {
+      const m = new Map<Key, Array<{ kind: string; text: string; at: string }>>();
+      for (const kind of this.ctx.spec.kinds) {
+        for (const p of kind.provenance) {
+          if (p.arg || p.files) continue;
+          for (const [name, fns] of this.functions) {
+            if (!matchName(p.call, name)) continue;
+            for (const n of fns) {
+              if (!isFunctionLike(n) || !n.body) continue;
+              for (let r of returnExpressions(n)) {
+                r = skipOuter(r);
+                if (ts.isIdentifier(r)) {
+                  const d = this.ctx.symbolOf(r)?.valueDeclaration;
+                  if (d && ts.isVariableDeclaration(d) && d.initializer && d.parent.flags & ts.NodeFlags.Const) r = skipOuter(d.initializer);
+                }
+                const c = ts.isPropertyAccessExpression(r) ? r : ts.isElementAccessExpression(r) ? r.expression : undefined;
+                const key = c && this.keyOf(c);
+                if (!key) continue;
+                const sf = n.getSourceFile();
+                const l = m.get(key) ?? [];
+                l.push({ kind: kind.name, text: `\`${name}()\` (a ${kind.name} allocator in the spec) returns what \`${shortText(c, sf, 40)}\` holds`, at: this.ctx.at(sf, r) });
+                m.set(key, l);
+              }
+            }
+          }
+        }
+      }
+      this.seedMap = m;
+    }
+    return this.seedMap.get(k) ?? [];
+  }
+}
+
+/** The name a container expression ends in, which its symbol will have: `n.partial` -> partial, `pcp_list(…)` -> pcp_list, `area.free_list(mt)` -> free_list. */
+function lastName(e: ts.Expression): string | undefined {
+  const x = skipOuter(e);
+  if (ts.isIdentifier(x)) return x.text;
+  if (ts.isPropertyAccessExpression(x)) return x.name.text;
+  if (ts.isElementAccessExpression(x)) return lastName(x.expression);
+  if (ts.isCallExpression(x)) return undefined;
+  return undefined;
+}
+
+function isModuleConstant(s: ts.Symbol): boolean {
+  const d = s.valueDeclaration;
+  if (!d || !ts.isVariableDeclaration(d) || !d.initializer) return false;
+  const list = d.parent;
+  if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return false;
+  if (!ts.isVariableStatement(list.parent) || !ts.isSourceFile(list.parent.parent)) return false;
+  const init = skipOuter(d.initializer);
+  return !isFunctionLike(init) && !ts.isObjectLiteralExpression(init) && !ts.isArrayLiteralExpression(init);
+}
+
+/** A function whose body is one statement or an expression: it does nothing but that. */
+function isPure(fn: FunctionLike): boolean {
+  const b = fn.body;
+  return !!b && (!ts.isBlock(b) || b.statements.length === 1);
+}
+
+function isLoopVariable(d: ts.VariableDeclaration): boolean {
+  const list = d.parent;
+  return ts.isVariableDeclarationList(list) && (ts.isForOfStatement(list.parent) || ts.isForInStatement(list.parent));
+}
+
+/** Is `node` reached on every path through `fn` (a statement of its body, not under a branch or loop)? */
+function unconditional(node: ts.Node, fn: FunctionLike): boolean {
+  const body = fn.body;
+  if (!body) return false;
+  if (node === body) return true;
+  for (let p: ts.Node = node; p !== body; p = p.parent) {
+    const q: ts.Node | undefined = p.parent;
+    if (!q) return false;
+    if (q === body) return true;
+    if (ts.isExpressionStatement(q) || ts.isParenthesizedExpression(q) || ts.isVariableDeclaration(q) || ts.isVariableDeclarationList(q) ||
+      ts.isVariableStatement(q) || ts.isReturnStatement(q) || ts.isCallExpression(q) && q.expression !== p || ts.isAwaitExpression(q)) continue;
+    return false;
+  }
+  return false;
+}
+
+export function returnExpressions(fn: FunctionLike): ts.Expression[] {
+  const body = fn.body!;
+  if (!ts.isBlock(body)) return [body];
+  const out: ts.Expression[] = [];
+  const visit = (n: ts.Node): void => {
+    if (isFunctionLike(n) || ts.isClassLike(n)) return;
+    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
+    ts.forEachChild(n, visit);
+  };
+  ts.forEachChild(body, visit);
+  return out;
+}
