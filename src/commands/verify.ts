@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { addCorpusOption, projectPath } from './projectPath.ts';
 import { checkRam, parseOps, parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
-import { VERIFY_OPS, type VerifyOptions } from '../verify/verify.ts';
+import type { VerifyOptions } from '../verify/verify.ts';
 
 interface VerifyFlags {
   against?: string;
@@ -60,17 +60,17 @@ export function registerVerify(program: Command): void {
     .option('--workloads <list>', 'corpus simulation: comma-separated workloads (default: every workload of the reference)')
     .option('--seeds <seeds>', 'corpus simulation: N (seeds 1..N), a..b, or a comma list (default 16)')
     .option('--ram <size>', 'corpus simulation: RAM size for every run, 16M to 1G (default 64M)')
-    .option('--ops <n>', `operations per run (default: the verify figures in the reference tree's manifest; a tree without one: ${Object.entries(VERIFY_OPS).map(([w, n]) => `${w} ${n}`).join(', ')}; 'default': the workloads' own)`)
+    .option('--ops <n>', "corpus simulation: operations per run (default: the verify figures in the reference tree's manifest, or docs/verify.md's for a tree without one; 'default': the workloads' own)")
     .option('--timeout <seconds>', 'kill a run whose seed takes longer (default 60; with --run/--entry: a side that takes longer, default 600)')
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
     .option('--context <n>', 'events shown before the first divergence (default 10)')
     .option('--no-tracepoints', "corpus simulation: leave the corpus' tracepoints out of the compared traces")
-    .option('--no-memmap', "do not compare the struct page arrays the runs leave behind (for conversions that move data out of struct page); with --mutants under a project's oracle: do not compare the objects of the spec's classes at exit")
+    .option('--no-memmap', "corpus simulation: do not compare the memory map the runs leave behind (for conversions that move data out of the spec's class); with --mutants under a project's oracle: do not compare the objects of the spec's classes at exit")
     .option('--json', 'machine-readable report')
     .option('--mutants', "self-check: generate wrong conversions of [path] and report which the verifier kills")
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
     .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
-    .option('--operators <list>', 'with --mutants: only these operators (wrong-field, swap-fields, wrong-kind, wrong-page, desc-wrong-word, desc-swap-words, desc-wrong-page)')
+    .option('--operators <list>', 'with --mutants: only these operators, comma-separated (their names and what each does: docs/verify.md)')
     .option('--spec <file>', "with --mutants: the project's spec (default: the bundled kernel spec); its \"oracle\" (or --run/--entry) judges the mutants of a project that is not the corpus")
     .action(async (first: string | undefined, rest: string[], flags: VerifyFlags, cmd: Command) => {
       const { path, args } = splitOperands(first, rest, cmd);

@@ -1,0 +1,143 @@
+/**
+ * The user's words: every command run on a project that is not the kernel's (the warehouse and
+ * the lending fixtures) speaks of the spec's class, fields, kinds and descriptor classes, never
+ * of the kernel's "page", "struct page" or "mm" — unless the spec itself uses the word. Covers
+ * analyze (text, JSON, SARIF), convert (dry run, --write on a copy), verify with the spec's
+ * oracle, series (patches and cover letter), track (table and HTML), status, plan import and
+ * the --help of every command a user's project meets.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/paths.ts';
+import { cli } from '../rewrite/helpers.ts';
+import { useIsolatedGit } from '../series/helpers.ts';
+
+const PROJECTS = [
+  { name: 'warehouse', dir: join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse') },
+  { name: 'lending', dir: join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending') },
+];
+
+/** The kernel's words, as words: "page", "pages", "page-type", "struct page", "mm" (not "memmap", "comment"). */
+const KERNEL_WORDS: Array<[string, RegExp]> = [
+  ['struct page', /\bstruct\s+page\b/i],
+  ['page', /\bpages?\b/i],
+  ['mm', /\bmm\b/i],
+];
+
+/** The kernel words a spec does not use itself: those must not appear in what memdesc says about it. */
+function forbiddenFor(specText: string): Array<[string, RegExp]> {
+  return KERNEL_WORDS.filter(([, re]) => !re.test(specText));
+}
+
+/** Lines of `text` holding a forbidden word, labelled, for a failure message that shows them. */
+function kernelLines(label: string, text: string, forbidden: Array<[string, RegExp]>): string[] {
+  const out: string[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    for (const [word, re] of forbidden) if (re.test(line)) out.push(`${label}:${i + 1}: "${word}" in: ${line.trim().slice(0, 160)}`);
+  }
+  return out;
+}
+
+function gitIn(dir: string, ...args: string[]): string {
+  const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('the checker finds the kernel words it is for', () => {
+  it('flags page, pages, page-type, struct page and mm as words, and nothing inside other words', () => {
+    const all = KERNEL_WORDS;
+    expect(kernelLines('t', 'a struct  page here', all).length).toBeGreaterThan(0);
+    expect(kernelLines('t', 'pages of stock', all)).toHaveLength(1);
+    expect(kernelLines('t', 'no page-type test', all)).toHaveLength(1);
+    expect(kernelLines('t', 'mm: Create struct slab', all)).toHaveLength(1);
+    expect(kernelLines('t', 'memmap, comment, Pager, pagination, summmary, homepage', all)).toEqual([]);
+    // A spec that says "page" itself may hear it back.
+    expect(forbiddenFor('{ "page": { "class": "Page" } }').map(([w]) => w)).toEqual(['struct page', 'mm']);
+  });
+});
+
+for (const project of PROJECTS) {
+  describe(`${project.name}: no kernel words in any output`, () => {
+    useIsolatedGit({ name: 'Words Tester', email: 'words@example.org' });
+    let root: string;
+    let repo: string;
+    let spec: string;
+    let forbidden: Array<[string, RegExp]>;
+    const outputs = new Map<string, string>();
+    const say = (label: string, r: { status: number; stdout: string; stderr: string }, want = 0): void => {
+      expect(r.status, `${label}: ${r.stderr}`).toBe(want);
+      outputs.set(label, `${r.stdout}\n${r.stderr}`);
+    };
+
+    beforeAll(() => {
+      root = mkdtempSync(join(tmpdir(), 'memdesc-words-'));
+      repo = join(root, project.name);
+      cpSync(project.dir, repo, { recursive: true });
+      spec = join(repo, 'spec.json');
+      forbidden = forbiddenFor(readFileSync(spec, 'utf8'));
+      gitIn(repo, 'init', '-q');
+      gitIn(repo, 'add', '-A');
+      gitIn(repo, 'commit', '-q', '-m', `${project.name}: first version of the ledger`);
+    }, 60_000);
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', () => {
+      say('analyze', cli(['analyze', '--spec', spec], repo));
+      say('analyze --json', cli(['analyze', '--spec', spec, '--json'], repo));
+      const sarif = join(root, 'a.sarif');
+      say('analyze --sarif', cli(['analyze', '--spec', spec, '--sarif', sarif, '--no-sites'], repo));
+      outputs.set('SARIF log', readFileSync(sarif, 'utf8'));
+      const rules = (JSON.parse(readFileSync(sarif, 'utf8')) as { runs: Array<{ tool: { driver: { rules: Array<{ name: string }> } } }> }).runs[0]!.tool.driver.rules;
+      // Rule names carry the spec's class too ("RawStockShelfAccess").
+      const cls = (JSON.parse(readFileSync(spec, 'utf8')) as { page: { class: string } }).page.class;
+      for (const r of rules.slice(0, -1)) expect(r.name).toContain(cls);
+    }, 120_000);
+
+    it('convert: the dry run, and --write on a copy with its result verified by the spec oracle', () => {
+      say('convert --all (dry run)', cli(['convert', '--all', '--spec', spec], repo));
+      const copy = join(root, 'converted');
+      cpSync(repo, copy, { recursive: true });
+      say('convert --all --write', cli(['convert', '--all', '.', '--spec', spec, '--write'], copy));
+      // The oracle the spec names, run in both trees.
+      const entry = (JSON.parse(readFileSync(spec, 'utf8')) as { oracle: { entry: string } }).oracle.entry;
+      say('verify --entry', cli(['verify', copy, '--against', repo, '--entry', entry]));
+      say('status (converted)', cli(['status', copy, '--spec', spec]));
+    }, 180_000);
+
+    it('series, then track, status --plan and plan import of its cover letter', () => {
+      const out = join(root, 'series');
+      say('series', cli(['series', '--all', '--spec', spec, '--out', out], repo));
+      for (const f of readdirSync(out).filter((x) => x.endsWith('.patch'))) {
+        // The messages, not the code the patches carry (the project's own text is not ours to judge).
+        const text = readFileSync(join(out, f), 'utf8');
+        outputs.set(`series ${f} (message)`, text.split(/^diff --git /m)[0]!);
+      }
+      const cover = join(out, '0000-cover-letter.patch');
+      const html = join(root, 'report.html');
+      say('track', cli(['track', '--spec', spec, '--range', `HEAD..memdesc/all`, '--html', html, '--plan', cover], repo));
+      outputs.set('track --html', readFileSync(html, 'utf8'));
+      say('status --plan', cli(['status', '--spec', spec, '--plan', cover], repo));
+      say('plan import', cli(['plan', 'import', cover]));
+      // Subjects take the project's own prefix (its history), never the kernel's.
+      const subjects = readdirSync(out).filter((x) => /^\d{4}-/.test(x) && !x.startsWith('0000')).map((f) => /^Subject: \[PATCH [^\]]*\] (.*)$/m.exec(readFileSync(join(out, f), 'utf8'))![1]!);
+      expect(subjects.length).toBeGreaterThan(0);
+      for (const s of subjects) expect(s).toMatch(new RegExp(`^${project.name}: `));
+    }, 240_000);
+
+    it('--help of every command a project meets', () => {
+      for (const c of [[], ['analyze'], ['convert'], ['verify'], ['series'], ['status'], ['track'], ['plan'], ['plan', 'import']]) {
+        say(`${['memdesc', ...c].join(' ')} --help`, cli([...c, '--help'], repo));
+      }
+    });
+
+    it('nothing said mentions page, struct page or mm', () => {
+      expect(outputs.size).toBeGreaterThan(15);
+      const bad = [...outputs].flatMap(([label, text]) => kernelLines(label, text, forbidden));
+      expect(bad, bad.join('\n')).toEqual([]);
+    });
+  });
+}
