@@ -119,8 +119,9 @@ export class SiteScanner {
 
   /**
    * Code that handles the memdesc word itself: a function tagged `@memdesc-aware` in its doc
-   * comment (it tells a memdesc word from what else the word holds), or one that reads the spec's
-   * memdesc field. Its reads and writes of the memdesc word's words are deliberate, not blockers.
+   * comment (it tells a memdesc word from what else the word holds), or one that names it (the
+   * spec's memdesc field, PageMemdesc()). Its reads and writes of those words are deliberate,
+   * not blockers.
    */
   aware(n: ts.Node): boolean {
     for (let p: ts.Node | undefined = n; p; p = p.parent) {
@@ -138,12 +139,17 @@ export class SiteScanner {
     return false;
   }
 
+  /**
+   * Does the function refer to the memdesc word by name: the spec's memdesc field of a page, or
+   * any identifier containing its name (PageMemdesc(), PAGE_MEMDESC_OFFSET)? Comments do not count.
+   */
   private readsMemdesc(fn: FunctionLike): boolean {
-    if (!fn.body || !fn.body.getText().includes(this.memdescField)) return false;
+    const needle = this.memdescField.toLowerCase();
+    if (!fn.body || !fn.body.getText().toLowerCase().includes(needle)) return false;
     let found = false;
     const visit = (n: ts.Node): void => {
       if (found) return;
-      if (ts.isPropertyAccessExpression(n) && n.name.text === this.memdescField && this.isPage(n.expression)) found = true;
+      if (ts.isIdentifier(n) && n.text.toLowerCase().includes(needle)) found = true;
       else ts.forEachChild(n, visit);
     };
     visit(fn.body);
