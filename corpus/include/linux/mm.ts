@@ -58,7 +58,7 @@ export function pfn_to_virt(pfn: number): number {
   return PAGE_OFFSET + pfn * PAGE_SIZE;
 }
 
-/** The head page of a compound page, or the page itself. */
+/** The head page of a compound page, or the page itself (a memdesc word is no tail). @memdesc-aware */
 export function compound_head(page: Page): Page {
   const head = page.compound_head;
   // A memdesc word with an odd tag is no tail: only vmemmap links are (page_word_is_tail).

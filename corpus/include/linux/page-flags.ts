@@ -101,7 +101,7 @@ export const PageHead = (p: Page) => test_bit(PG_head, p);
 export const __SetPageHead = (p: Page) => set_bit(PG_head, p);
 export const __ClearPageHead = (p: Page) => clear_bit(PG_head, p);
 
-/** Tail pages have bit 0 of compound_head set (and point into the vmemmap: not a memdesc word). */
+/** Tail pages have bit 0 of compound_head set (and point into the vmemmap: not a memdesc word). @memdesc-aware */
 export function PageTail(page: Page): boolean {
   return page_word_is_tail(page.compound_head);
 }
