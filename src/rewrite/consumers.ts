@@ -9,7 +9,7 @@ import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.t
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import type { Entity, FlowInput, TerminalWhat } from './flow.ts';
-import type { KindPlan } from './kinds.ts';
+import { classWord, type KindPlan } from './kinds.ts';
 
 export type Consumer =
   | { t: 'neutral' }
@@ -83,13 +83,13 @@ export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consume
   // page.f / page['f']
   if ((ts.isPropertyAccessExpression(p) || ts.isElementAccessExpression(p)) && p.expression === root) {
     const sites = (cx.siteByExpr.get(p) ?? []).filter((s) => !s.finding.wrapper);
-    if (sites.length > 0) return direct ? { t: 'field', sites } : { t: 'block', reason: 'a field of a conditional page expression' };
+    if (sites.length > 0) return direct ? { t: 'field', sites } : { t: 'block', reason: `a field of a conditional ${classWord(ctx.spec)} expression` };
     if (ts.isPropertyAccessExpression(p)) {
       const name = p.name.text;
       if (name === pageAddressMember(ctx)) return { t: 'neutral' };
       const call = p.parent;
       if (call && ts.isCallExpression(call) && call.expression === p) return { t: 'block', reason: `method \`${name}()\` called on it` };
-      return direct ? { t: 'member', node: root } : { t: 'block', reason: 'a member of a conditional page expression' };
+      return direct ? { t: 'member', node: root } : { t: 'block', reason: `a member of a conditional ${classWord(ctx.spec)} expression` };
     }
     return { t: 'block', reason: 'indexed with a computed key' };
   }
@@ -182,7 +182,7 @@ function destructure(cx: ConsumerContext, count: number, root: ts.Expression, di
   const sites = [...cx.siteByExpr.values()].flat().filter((s) => s.access.receiver && skipOuter(s.access.receiver) === skipOuter(root) &&
     (ts.isBindingElement(s.access.expr) || ts.isPropertyAssignment(s.access.expr) || ts.isShorthandPropertyAssignment(s.access.expr)));
   if (!direct) return { t: 'block', reason: 'destructured from a conditional expression' };
-  if (sites.length !== count) return { t: 'block', reason: 'destructuring mixes tracked and other page fields' };
+  if (sites.length !== count) return { t: 'block', reason: `destructuring mixes tracked and other ${classWord(cx.ctx.spec)} fields` };
   return { t: 'destructure', sites, source: root };
 }
 

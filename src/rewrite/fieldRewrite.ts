@@ -12,7 +12,7 @@ import { skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import type { Edge, Entity, FlowGraph, Terminal } from './flow.ts';
-import { descriptorName, type KindPlan } from './kinds.ts';
+import { descriptorName, joinNames, type KindPlan } from './kinds.ts';
 import { hoistPlace, identifiersIn, moduleNames, reassigned, type HoistPlace } from './hoist.ts';
 import { closer, opener, type EditSet } from './splices.ts';
 import { pageAnnotation, pageType, wrapperShape } from './syntax.ts';
@@ -40,7 +40,6 @@ export class Rewriter {
   private handledContainers = new Set<SiteDetail>();
   /** Names taken per function (renames and hoisted locals). */
   private taken = new Map<ts.Node, Set<string>>();
-  private pageWord: string;
   /** Final text of renamed identifiers (renames, hoisted locals). */
   private identText = new Map<ts.Node, string>();
 
@@ -50,7 +49,6 @@ export class Rewriter {
     private modules: Map<KindPlan, KindModules>,
     private problem: (s: SiteDetail) => string | undefined,
   ) {
-    this.pageWord = ctx.spec.page.class.toLowerCase();
   }
 
   // ---------------------------------------------------------------- primitives
@@ -185,7 +183,7 @@ export class Rewriter {
       this.need(e.typeNode, k.desc!, this.modules.get(k)!.classFile);
     }
     if (e.role === 'return' || !e.nameNode) return;
-    const want = descriptorName(e.name, this.pageWord, k.variable);
+    const want = descriptorName(e.name, k.pageWord, k.variable, k.style);
     if (want === e.name) return;
     const scope = scopeOf(e);
     if (this.scopeNames(scope).has(want) || moduleNames(e.sf).has(want)) return;
@@ -417,9 +415,14 @@ export class Rewriter {
     const mods = moduleNames(e.sf);
     const cands: string[] = [];
     if (g.dir === 'from') {
-      cands.push(descriptorName(e.name, this.pageWord, g.kind.variable));
-      if (cands[0] === e.name) cands.push(g.kind.variable);
-      cands.push(`${e.name}_${g.kind.variable}`);
+      const k = g.kind;
+      cands.push(descriptorName(e.name, k.pageWord, k.variable, k.style));
+      if (cands[0] === e.name) cands.push(k.variable);
+      // A variable already named like the descriptor (`loan: Slot`) must not become `loan_loan`.
+      if (e.name === k.variable || e.name.endsWith(k.style === 'camel' ? k.variable.charAt(0).toUpperCase() + k.variable.slice(1) : `_${k.variable}`)) {
+        cands.push(joinNames(k.style, k.variable, 'desc'));
+      } else cands.push(joinNames(k.style, e.name, k.variable));
+      for (let i = 2; i < 10; i++) cands.push(`${k.variable}${i}`);
     } else {
       // A converted, renamed variable: its old name is free again for the page.
       return e.rename ? e.name : undefined;

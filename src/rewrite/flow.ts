@@ -12,7 +12,7 @@ import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
-import type { KindPlan } from './kinds.ts';
+import { classWord, type KindPlan } from './kinds.ts';
 import { classifyConsumer, type Consumer } from './consumers.ts';
 import {
   calleeCall, calleeText, containerShape, declSymbol, enclosingFn, fnName, isDeclName, isImportExportName, leaves, pageAnnotation, pageType,
@@ -382,7 +382,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         return;
       }
     }
-    e.blocked ??= 'iterates an array of pages';
+    e.blocked ??= `iterates an array of ${classWord(ctx.spec)}s`;
   }
 
   // Sites whose receiver is not an entity.

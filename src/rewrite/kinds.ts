@@ -3,6 +3,7 @@
  * descriptor class, variable name, converter names, placement file, MATCH name, field map.
  * Nothing here is corpus-specific: a spec for another codebase gets the same treatment.
  */
+import { ts } from '@ts-morph/common';
 import { UsageError } from '../errors.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 
@@ -13,6 +14,10 @@ export interface KindPlan {
   desc: string | null;
   /** Variable name for descriptors of this kind (ptdesc). */
   variable: string;
+  /** The project's naming style, for every name the converter makes. */
+  style: NamingStyle;
+  /** The page class as a variable name in that style (page, slot, gameCell). */
+  pageWord: string;
   /** Project-relative file the class is created in. */
   placement: string;
   match: string;
@@ -24,20 +29,68 @@ export interface KindPlan {
   fields: Map<string, string[]>;
 }
 
-export function kindPlans(spec: Spec): KindPlan[] {
+/**
+ * How the project names its functions: `camel` (allocLoanSlot) or `snake` (alloc_pages). Names
+ * the converter makes (converters, variables, locals) follow it.
+ */
+export type NamingStyle = 'snake' | 'camel';
+
+/** The style most of the project's own function names use (snake on a tie: the kernel's). */
+export function namingStyle(files: readonly ts.SourceFile[]): NamingStyle {
+  let camel = 0;
+  let snake = 0;
+  const count = (name: string): void => {
+    if (/^[a-z][a-z0-9]*(_[a-z0-9]+)+$/.test(name)) snake++;
+    else if (/^[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*$/.test(name)) camel++;
+  };
+  for (const sf of files) {
+    if (sf.isDeclarationFile) continue;
+    const visit = (n: ts.Node): void => {
+      if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.name && ts.isIdentifier(n.name)) count(n.name.text);
+      else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer &&
+        (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) count(n.name.text);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return camel > snake ? 'camel' : 'snake';
+}
+
+/** The page class as a word in messages and comments: Page -> page, Slot -> slot, GameCell -> GameCell. */
+export function classWord(spec: Spec): string {
+  const c = spec.page.class;
+  return /^[A-Z][a-z0-9]*$/.test(c) ? c.toLowerCase() : c;
+}
+
+const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
+const upperFirst = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** `a` and `b` joined in the style: page_slab / slotToLoan (`to` only in camel, where `slotLoan` reads as one noun). */
+export function joinNames(style: NamingStyle, a: string, b: string, camelLink = ''): string {
+  return style === 'camel' ? `${a}${upperFirst(camelLink)}${upperFirst(b)}` : `${a}_${b}`;
+}
+
+/** FreeSlot -> FREE_SLOT in camel style (its words), FREESLOT in snake style (as before). */
+export function upperName(style: NamingStyle, s: string): string {
+  return style === 'camel' ? s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase() : s.toUpperCase();
+}
+
+export function kindPlans(spec: Spec, style: NamingStyle = 'snake'): KindPlan[] {
   return spec.kinds.map((k) => {
     const desc = k.descriptor?.class ?? null;
-    const variable = k.descriptor?.variable ?? (desc ? desc.toLowerCase() : k.name);
-    const pageWord = spec.page.class.toLowerCase();
+    const variable = k.descriptor?.variable ?? (desc ? (style === 'camel' ? lowerFirst(desc) : desc.toLowerCase()) : k.name);
+    const pageWord = style === 'camel' ? lowerFirst(spec.page.class) : spec.page.class.toLowerCase();
     return {
       spec: k,
       name: k.name,
       desc,
       variable,
+      style,
+      pageWord,
       placement: k.descriptor?.placement ?? spec.page.file,
       match: k.descriptor?.match ?? `${(desc ?? k.name).toUpperCase()}_MATCH`,
-      fromPage: k.converters.fromPage[0] ?? `${pageWord}_${variable}`,
-      toPage: k.converters.toPage[0] ?? `${variable}_${pageWord}`,
+      fromPage: k.converters.fromPage[0] ?? joinNames(style, pageWord, variable, 'to'),
+      toPage: k.converters.toPage[0] ?? joinNames(style, variable, pageWord, 'to'),
       ...(k.converters.fromAddress[0] ? { fromAddress: k.converters.fromAddress[0] } : {}),
       ...(k.converters.toAddress?.[0] ? { toAddress: k.converters.toAddress[0] } : {}),
       fields: new Map(k.fields.map((f) => [f.field, f.to])),
@@ -60,9 +113,19 @@ export function selectKinds(spec: Spec, kinds: string[], all: boolean): KindPlan
   return plans.filter((p) => kinds.includes(p.name));
 }
 
-/** A descriptor-side name for a page-side variable: page -> ptdesc, first_page -> first_zpdesc, head -> head. */
-export function descriptorName(pageName: string, pageWord: string, variable: string): string {
+/**
+ * A descriptor-side name for a page-side variable: page -> ptdesc, first_page -> first_zpdesc,
+ * head -> head; in camel style slot -> loan, firstSlot -> firstLoan, slotHead -> loanHead.
+ */
+export function descriptorName(pageName: string, pageWord: string, variable: string, style: NamingStyle = 'snake'): string {
   if (pageName === pageWord) return variable;
+  if (style === 'camel') {
+    const P = upperFirst(pageWord);
+    if (pageName.startsWith(pageWord) && /^[A-Z0-9]/.test(pageName.slice(pageWord.length))) return variable + pageName.slice(pageWord.length);
+    const re = new RegExp(`([a-z0-9])${P}([A-Z0-9]|$)`);
+    if (re.test(pageName)) return pageName.replace(re, `$1${upperFirst(variable)}$2`);
+    return pageName;
+  }
   const re = new RegExp(`(^|_)${pageWord}(_|$)`);
   if (re.test(pageName)) return pageName.replace(re, `$1${variable}$2`);
   return pageName;

@@ -119,7 +119,7 @@ export function staticValue(ctx: AnalysisContext, e: ts.Expression, depth = 0): 
 /** Byte offset of a page field from the spec: first word, plus the byte of a 32-bit aligned bit range. */
 export function specOffset(ctx: AnalysisContext, field: string): number {
   const f = pageField(ctx.spec, field);
-  if (!f) throw new InputError(`spec: page field '${field}' has no word layout`);
+  if (!f) throw new InputError(`spec: ${ctx.spec.page.class} field '${field}' has no word layout`);
   const ws = ctx.spec.page.wordSize ?? 8;
   let off = f.words[0]! * ws;
   if (f.bits) {

@@ -18,7 +18,7 @@ import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
 import { decide } from './functionConvert.ts';
 import { Rewriter, type KindModules } from './fieldRewrite.ts';
 import { fixImports, prefersTypeImports } from './importFix.ts';
-import { kindPlans, selectKinds, type KindPlan } from './kinds.ts';
+import { kindPlans, namingStyle, selectKinds, type KindPlan } from './kinds.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
 import { EditSet } from './splices.ts';
@@ -82,10 +82,10 @@ export interface ConvertPlan {
 
 export function planConversion(program: ts.Program, root: string, opts: ConvertOptions): ConvertPlan {
   const chosen = new Set(selectKinds(opts.spec, opts.kinds, !!opts.all).map((k) => k.name));
-  const all = kindPlans(opts.spec);
-  const kinds = all.filter((k) => chosen.has(k.name));
   const det = analyzeDetailed(program, root, { spec: opts.spec });
   const ctx = det.ctx;
+  const all = kindPlans(opts.spec, namingStyle(ctx.files));
+  const kinds = all.filter((k) => chosen.has(k.name));
   if (opts.only !== undefined) checkOnly(ctx.files, ctx.rel.bind(ctx), opts.only);
   const selected = new Set(kinds.map((k) => k.name));
   const byName = new Map(all.map((k) => [k.name, k] as const));

@@ -13,7 +13,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';
 import { extensionStyle, moduleSpecifier } from './imports.ts';
-import type { KindPlan } from './kinds.ts';
+import { classWord, upperName, type KindPlan } from './kinds.ts';
 import { moduleNames } from './hoist.ts';
 import { declarationLines } from './retire.ts';
 import { copyAccessor, PageClass, specOffset, staticValue, wrap } from './pageClass.ts';
@@ -122,7 +122,7 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
       out.created.push(`${k.desc} in ${rel(ctx, classFile)}`);
     }
     const conv: string[] = [];
-    if (!fns.has(k.fromPage)) conv.push(castFn(k.fromPage, P, ctx.spec.page.class.toLowerCase(), k.desc, page.addr, `the ${k.desc} overlaying \`${P.toLowerCase()}\``));
+    if (!fns.has(k.fromPage)) conv.push(castFn(k.fromPage, P, k.pageWord, k.desc, page.addr, `the ${k.desc} overlaying \`${k.pageWord}\``));
     if (!fns.has(k.toPage)) conv.push(castFn(k.toPage, k.desc, k.variable, P, page.addr, `the ${P} that \`${k.variable}\` overlays`));
     if (conv.length) {
       if (classFile !== pageFile) needName(b.need, pageFile, P);
@@ -218,11 +218,11 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
     if (!acc.offset) throw new InputError(`cannot create ${D}: ${P}.${raw} does not read \`this.${page.addr} + OFFSET\`, so its word cannot be overlaid`);
     const have = staticValue(ctx, acc.offset);
     if (have !== undefined && have !== want) {
-      throw new InputError(`spec puts page field '${raw}' at byte ${want} (word ${pf.words[0]}), but ${P}.${raw} uses offset ${have}: fix the spec's word layout`);
+      throw new InputError(`spec puts ${P} field '${raw}' at byte ${want} (word ${pf.words[0]}), but ${P}.${raw} uses offset ${have}: fix the spec's word layout`);
     }
     const words = pf.words.length > 1 ? `w${pf.words[0]}-w${pf.words[pf.words.length - 1]}` : `w${pf.words[0]}${pf.bits ? ` bits ${pf.bits}` : ''}`;
     for (const d of tos) {
-      const c = `${D.toUpperCase()}_${d.toUpperCase()}_OFFSET`;
+      const c = `${upperName(k.style, D)}_${upperName(k.style, d)}_OFFSET`;
       if (taken.has(c)) throw new InputError(`cannot create ${D}: ${c} is already declared in ${file}`);
       consts.push(`const ${c} = ${want};`);
       layout.push(` *   ${words.padEnd(8)} ${d.padEnd(18)} (${P}.${raw})`);
@@ -234,7 +234,7 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
       if (pf.embedded) embedded.push(`${d}: ${c}`);
     }
   }
-  const desc = k.spec.description ?? `${k.name} pages`;
+  const desc = k.spec.description ?? `${k.name} ${classWord(ctx.spec)}s`;
   const om = page.offsetMember();
   const table = embedded.length > 0 && om
     ? `\n${ind}/** offsetof(${D}, member) for the embedded list heads (container_of). */\n${ind}static readonly ${om.name} = { ${embedded.join(', ')} } as const;\n` : '';
@@ -243,8 +243,8 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
     `/**\n${about.map((l) => ` * ${l}`).join('\n')}\n${layout.join('\n')}\n */\n` +
     `export class ${D} {\n${ind}constructor(readonly ${page.addr}: number) {}\n${table}\n${members.join('\n\n')}\n}\n\n` +
     `/** ${k.match}: a ${D} field must sit on the ${P} word it replaces. */\n` +
-    `function ${k.match}(${P.toLowerCase()}: number, ${k.variable}: number, fields: string): void {\n` +
-    `${ind}if (${P.toLowerCase()} !== ${k.variable}) throw new Error(\`${k.match}(\${fields}): ${P} offset \${${P.toLowerCase()}} != ${D} offset \${${k.variable}}\`);\n}\n` +
+    `function ${k.match}(${k.pageWord}: number, ${k.variable}: number, fields: string): void {\n` +
+    `${ind}if (${k.pageWord} !== ${k.variable}) throw new Error(\`${k.match}(\${fields}): ${P} offset \${${k.pageWord}} != ${D} offset \${${k.variable}}\`);\n}\n` +
     `${matches.join('\n')}\n`;
 }
 
@@ -260,7 +260,7 @@ function addressConverters(ctx: AnalysisContext, k: KindPlan, fns: Set<string>, 
   if (k.fromAddress && !fns.has(k.fromAddress) && from) {
     const params = from.parameters.map((p) => p.getText(sf)).join(', ');
     const args = from.parameters.map((p) => p.name.getText(sf)).join(', ');
-    parts.push(`/** ${k.fromAddress}(): the ${D} of the page at \`${args}\` (${h.fromAddress}() then ${k.fromPage}()). */\n` +
+    parts.push(`/** ${k.fromAddress}(): the ${D} of the ${classWord(ctx.spec)} at \`${args}\` (${h.fromAddress}() then ${k.fromPage}()). */\n` +
       `export function ${k.fromAddress}(${params}): ${D} {\n  return ${k.fromPage}(${h.fromAddress}(${args}));\n}\n`);
     names.push(k.fromAddress);
     if (classFile !== file) { needName(need, classFile, D); needName(need, classFile, k.fromPage); }
@@ -268,7 +268,7 @@ function addressConverters(ctx: AnalysisContext, k: KindPlan, fns: Set<string>, 
   const to = decl(h.toAddress);
   if (k.toAddress && !fns.has(k.toAddress) && to) {
     const ret = to.type ? `: ${to.type.getText(sf)}` : '';
-    parts.push(`/** ${k.toAddress}(): the address of the page \`${k.variable}\` overlays (${k.toPage}() then ${h.toAddress}()). */\n` +
+    parts.push(`/** ${k.toAddress}(): the address of the ${classWord(ctx.spec)} \`${k.variable}\` overlays (${k.toPage}() then ${h.toAddress}()). */\n` +
       `export function ${k.toAddress}(${k.variable}: ${D})${ret} {\n  return ${h.toAddress}(${k.toPage}(${k.variable}));\n}\n`);
     names.push(k.toAddress);
     if (classFile !== file) { needName(need, classFile, D); needName(need, classFile, k.toPage); }

@@ -62,7 +62,7 @@ describe('memdesc convert (CLI)', () => {
     j.page.fields.slot.words = [3];
     writeFileSync(join(dir, 'wrong.json'), JSON.stringify(j));
     expect(() => runConvert({ path: dir, spec: loadSpecFile(join(dir, 'wrong.json'), builtinSpec()), kinds: ['cache'] }))
-      .toThrow("spec puts page field 'owner' at byte 16 (word 4), but Blob.owner uses offset 12: fix the spec's word layout");
+      .toThrow("spec puts Blob field 'owner' at byte 16 (word 4), but Blob.owner uses offset 12: fix the spec's word layout");
   });
 
   it('refuses a target that does not type-check before conversion', () => {
