@@ -3,16 +3,20 @@
  * segment, `**` across segments, `?`, `[abc]`, `{a,b}`) and function names (`ptlock_*`,
  * `pgtable_*_page_ctor`). Dot files match like any other (`dot`): a spec lists what it means.
  */
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
 
 type Matcher = (s: string) => boolean;
+type Picomatch = typeof import('picomatch');
+let pm: Picomatch | undefined;
 
 const cache = new Map<string, Matcher>();
 
 function matcher(glob: string): Matcher {
   let m = cache.get(glob);
   if (!m) {
-    m = picomatch(glob, { dot: true });
+    // Required on first use: start-up (`--help`) does not load it.
+    pm ??= createRequire(import.meta.url)('picomatch') as Picomatch;
+    m = pm(glob, { dot: true });
     cache.set(glob, m);
   }
   return m;

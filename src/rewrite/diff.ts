@@ -3,7 +3,16 @@
  * `git apply` accepts the output. The line diff and its hunks are jsdiff's (`structuredPatch`);
  * this module writes git's headers and hunk ranges (a count of 1 is omitted, as git does).
  */
-import { structuredPatch } from 'diff';
+import { createRequire } from 'node:module';
+
+type JsDiff = typeof import('diff');
+let jsdiff: JsDiff | undefined;
+
+/** jsdiff, required on first use: commands that print no diff do not load it at start-up. */
+function lib(): JsDiff {
+  jsdiff ??= createRequire(import.meta.url)('diff') as JsDiff;
+  return jsdiff;
+}
 
 /** `-start,count` as git prints it: the count is left out when it is 1. */
 function range(start: number, count: number): string {
@@ -15,7 +24,7 @@ function range(start: number, count: number): string {
 /** A unified diff of one file; '' when equal. `before` null = a new file, `after` null = deleted. */
 export function unifiedDiff(path: string, before: string | null, after: string | null, context = 3): string {
   if (before === after) return '';
-  const patch = structuredPatch(`a/${path}`, `b/${path}`, before ?? '', after ?? '', undefined, undefined, { context });
+  const patch = lib().structuredPatch(`a/${path}`, `b/${path}`, before ?? '', after ?? '', undefined, undefined, { context });
   let out = `diff --git a/${path} b/${path}\n`;
   if (before === null) out += 'new file mode 100644\n';
   if (after === null) out += 'deleted file mode 100644\n';
