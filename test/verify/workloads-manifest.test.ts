@@ -11,6 +11,7 @@ import { makePlan, prepareTree, verifyTrees, VERIFY_OPS, type PreparedTree } fro
 import { renderVerifyText } from '../../src/verify/report-text.ts';
 import { parseManifest } from '../../src/simulate/manifest.ts';
 import { InputError } from '../../src/errors.ts';
+import { SeriesVerifier } from '../../src/series/verifySteps.ts';
 
 const CORPUS = join(import.meta.dirname, '..', '..', 'corpus');
 
@@ -43,6 +44,18 @@ function editedCopy(name: string, file: string, edits: Array<[string | RegExp, s
   return dir;
 }
 
+/** A corpus whose manifest declares other verify figures, another default workload and one more layout line. */
+let declaring: string | undefined;
+function declaringCopy(): string {
+  declaring ??= editedCopy('declares', 'sim/workloads/index.ts', [
+    [/buddy: \{ verify_ops: \d+,/, 'buddy: { verify_ops: 37,'],
+    [/slab: \{ verify_ops: \d+,/, 'slab: { verify_ops: 41,'],
+    ["export const DEFAULT_WORKLOAD = 'mixed';", "export const DEFAULT_WORKLOAD = 'slab';"],
+    ['export const LAYOUT_DEPENDENT: readonly LayoutDependentLine[] = [', "export const LAYOUT_DEPENDENT: readonly LayoutDependentLine[] = [\n  { report: 'slabinfo', line: 'memdesc_test', why: 'test' },"],
+  ]);
+  return declaring;
+}
+
 async function prepare(dir: string): Promise<PreparedTree> {
   const p = await prepareTree(dir, { cacheDir });
   prepared.push(p);
@@ -73,12 +86,7 @@ describe('the corpus manifest', () => {
   });
 
   it("verify plans from the tree's own manifest: a tree that declares other figures and lines gets them", async () => {
-    const dir = editedCopy('declares', 'sim/workloads/index.ts', [
-      [/buddy: \{ verify_ops: \d+,/, 'buddy: { verify_ops: 37,'],
-      [/slab: \{ verify_ops: \d+,/, 'slab: { verify_ops: 41,'],
-      ["export const DEFAULT_WORKLOAD = 'mixed';", "export const DEFAULT_WORKLOAD = 'slab';"],
-      ['export const LAYOUT_DEPENDENT: readonly LayoutDependentLine[] = [', "export const LAYOUT_DEPENDENT: readonly LayoutDependentLine[] = [\n  { report: 'slabinfo', line: 'memdesc_test', why: 'test' },"],
-    ]);
+    const dir = declaringCopy();
     const t = await prepare(dir);
     expect(t.manifest!.defaultWorkload).toBe('slab');
     const plan = makePlan(t, { workloads: ['buddy', 'slab'] });
@@ -95,6 +103,20 @@ describe('the corpus manifest', () => {
     // --ops still overrides the manifest.
     expect(makePlan(t, { workloads: ['buddy'], ops: 5 }).ops).toEqual({ buddy: 5 });
     expect(makePlan(t, { workloads: ['buddy'], ops: 'default' }).ops).toEqual({ buddy: undefined });
+  });
+
+  it("series checks each patch with the manifest's default workload at a quarter of its verify figure", async () => {
+    const dir = declaringCopy();
+    const v = new SeriesVerifier(dir, { seeds: [1], cacheDir, jobs: 1 });
+    try {
+      await v.init();
+      const step = await v.verify(new Map(), false);
+      expect(step.ok, step.first).toBe(true);
+      expect(step.workloads).toEqual(['slab']);
+      expect(step.ops).toEqual({ slab: 10 });
+    } finally {
+      v.cleanup();
+    }
   });
 
   it('a tree without a manifest (main.ts predates --manifest) is planned from the fallback table', async () => {
