@@ -653,7 +653,7 @@ export function new_slab(s: KmemCache, flags: number): Page | null {
 
 function __free_slab(s: KmemCache, page: Page): void {
   const order = compound_order(page);
-  const desc = PageMemdesc(page) ? slab_desc_detach(s, page) : 0;
+  const desc = s.flags & __SLAB_SLAB_DESC ? slab_desc_detach(s, page) : 0;
   __ClearPageSlab(page);
   page.mapping = 0;
   page.index = 0;
@@ -1215,10 +1215,13 @@ export function __kmem_cache_create(s: KmemCache, flags: number): number {
 
 /** Free the empty partial slabs; report (BUG) partial slabs that still have objects. */
 function free_partial(s: KmemCache, n: KmemCacheNode): void {
+  if (s.flags & __SLAB_SLAB_DESC) {
+    slab_desc_free_partial(s, n);
+    return;
+  }
   const discard: Page[] = [];
-  const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
-  for (const page of partial) {
-    if (slab_inuse(page) === slab_empty_inuse(s)) {
+  for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
+    if (slab_inuse(page) === 0) {
       remove_partial(n, page);
       discard.push(page);
     } else {
@@ -1249,11 +1252,11 @@ export function __kmem_cache_shrink(s: KmemCache): number {
   flush_all(s);
   const n = s.node;
   if (n === null) return 0;
-  const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
-  for (const page of partial) {
+  if (s.flags & __SLAB_SLAB_DESC) return slab_desc_shrink(s, n);
+  for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
     const free = slab_objects(page) - slab_inuse(page);
     VM_BUG_ON_PAGE(free <= 0, page, '__kmem_cache_shrink: full slab on the partial list');
-    if (free === slab_objects(page) - slab_empty_inuse(s)) {
+    if (free === slab_objects(page)) {
       remove_partial(n, page);
       discard_slab(s, page);
     }
@@ -1283,9 +1286,12 @@ export function get_slabinfo(s: KmemCache): SlabInfo {
   if (n !== null) {
     nr_slabs += n.nr_slabs;
     nr_objs += n.total_objects;
-    const partial = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n) : list_for_each_entry(n.partial, Page, 'lru');
-    for (const page of partial) {
-      nr_free += slab_objects(page) - slab_inuse(page);
+    if (s.flags & __SLAB_SLAB_DESC) {
+      nr_free += slab_desc_partial_free(n);
+    } else {
+      for (const page of list_for_each_entry(n.partial, Page, 'lru')) {
+        nr_free += slab_objects(page) - slab_inuse(page);
+      }
     }
   }
   return {
@@ -1379,6 +1385,40 @@ function slab_desc_list_add(n: KmemCacheNode, page: Page, tail: number): void {
   const list = slab_desc_list(memdesc_slab(page));
   if (tail === DEACTIVATE_TO_TAIL) list_add_tail(list, n.partial);
   else list_add(list, n.partial);
+}
+
+/** free_partial() of a cache whose partial list goes through struct slabs. */
+function slab_desc_free_partial(s: KmemCache, n: KmemCacheNode): void {
+  const discard: Page[] = [];
+  for (const page of slab_desc_partial(n)) {
+    if (slab_inuse(page) === slab_empty_inuse(s)) {
+      remove_partial(n, page);
+      discard.push(page);
+    } else {
+      slab_err(s, page, `Objects remaining in ${s.name} on __kmem_cache_shutdown()`);
+    }
+  }
+  for (const page of discard) discard_slab(s, page);
+}
+
+/** __kmem_cache_shrink() of a cache whose partial list goes through struct slabs. */
+function slab_desc_shrink(s: KmemCache, n: KmemCacheNode): number {
+  for (const page of slab_desc_partial(n)) {
+    const free = slab_objects(page) - slab_inuse(page);
+    VM_BUG_ON_PAGE(free <= 0, page, '__kmem_cache_shrink: full slab on the partial list');
+    if (free === slab_objects(page) - slab_empty_inuse(s)) {
+      remove_partial(n, page);
+      discard_slab(s, page);
+    }
+  }
+  return n.nr_slabs !== 0 ? 1 : 0;
+}
+
+/** Free objects on the partial slabs of a list that goes through struct slabs (get_slabinfo()). */
+function slab_desc_partial_free(n: KmemCacheNode): number {
+  let nr_free = 0;
+  for (const page of slab_desc_partial(n)) nr_free += slab_objects(page) - slab_inuse(page);
+  return nr_free;
 }
 
 /** The slabs on a partial list threaded through their struct slabs, first to last. */
