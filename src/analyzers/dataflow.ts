@@ -69,7 +69,7 @@ export class DataFlow {
   /** Function -> parameter index -> the kind it marks unconditionally. */
   private summaries = new Map<FunctionLike, Map<number, Summary | null>>();
   private storesByKey?: Map<Key, Store[]>;
-  private keyMemo = new Map<ts.Node, Key | null>();
+  private keyMemo = new Map<ts.Node, Key[]>();
   private keyBusy = new Set<ts.Node>();
 
   constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>) {
@@ -231,74 +231,81 @@ export class DataFlow {
 
   /* ---------------------------------------------------------------- containers */
 
-  /** The container `e` denotes (a list head, an array, a map or set, a struct field), if it can be named. */
-  keyOf(e: ts.Expression): Key | undefined {
+  /**
+   * The containers `e` may denote (a list head, an array, a map or set, a struct field), named by
+   * their declarations: a parameter denotes what its callers pass, a local what it is set to.
+   */
+  keysOf(e: ts.Expression): Key[] {
     const x = skipOuter(e);
     const hit = this.keyMemo.get(x);
-    if (hit !== undefined) return hit ?? undefined;
-    if (this.keyBusy.has(x)) return undefined;
+    if (hit !== undefined) return hit;
+    if (this.keyBusy.has(x)) return [];
     this.keyBusy.add(x);
-    let k: Key | undefined;
+    let k: Key[];
     try {
-      k = this.computeKey(x);
+      k = this.computeKeys(x);
     } finally {
       this.keyBusy.delete(x);
     }
-    this.keyMemo.set(x, k ?? null);
+    this.keyMemo.set(x, k);
     return k;
   }
 
-  private computeKey(x: ts.Expression): Key | undefined {
+  /** Keys of every alternative, or none when one of them has none. */
+  private allKeys(alts: ts.Expression[]): Key[] | undefined {
+    const out = new Set<Key>();
+    for (const v of alts) {
+      const ks = this.keysOf(v);
+      if (ks.length === 0) return undefined;
+      for (const k of ks) out.add(k);
+    }
+    return out.size > 0 ? [...out] : undefined;
+  }
+
+  private computeKeys(x: ts.Expression): Key[] {
     if (ts.isIdentifier(x)) {
       const s = this.ctx.symbolOf(x);
       const d = s?.valueDeclaration;
-      if (!s || !d) return undefined;
+      if (!s || !d) return [];
       if (ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
         // A local naming another container (`const list = pcp_list(pcp, i)`) is that container.
-        const defs = [d.initializer, ...this.assignedValues(d, s)];
-        const keys = new Set(defs.map((v) => this.keyOf(v)));
-        if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
-        return s;
+        return this.allKeys([d.initializer, ...this.assignedValues(d, s)]) ?? [s];
       }
       if (ts.isParameter(d) && isFunctionLike(d.parent)) {
-        // A parameter every caller fills with the same container is that container.
+        // A parameter is whatever container its callers pass.
         const fn = d.parent;
         const name = functionName(fn);
         const i = fn.parameters.indexOf(d);
-        const keys = new Set<Key | undefined>();
+        const args: ts.Expression[] = [];
         for (const c of (name && this.calls.get(name)) || []) {
           if (this.callee(c) !== fn) continue;
           const a = c.arguments[i];
-          keys.add(a ? this.keyOf(a) : undefined);
+          if (a) args.push(a);
         }
-        if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
-        return s;
+        return (args.length > 0 && this.allKeys(args)) || [s];
       }
-      return s;
+      return [s];
     }
     if (ts.isPropertyAccessExpression(x)) {
       const s = this.ctx.symbolOf(x.name);
-      if (!s || this.isPageMember(s)) return undefined;
-      return s;
+      if (!s || this.isPageMember(s)) return [];
+      return [s];
     }
-    if (ts.isElementAccessExpression(x)) return this.keyOf(x.expression);
+    if (ts.isElementAccessExpression(x)) return this.keysOf(x.expression);
     if (ts.isCallExpression(x)) {
       const callee = skipOuter(x.expression);
       if (ts.isPropertyAccessExpression(callee)) {
         // A method of a project struct (`area.free_list(mt)`) names the container it returns.
         const s = this.ctx.symbolOf(callee.name);
-        if (s && (s.declarations ?? []).some((d) => !d.getSourceFile().isDeclarationFile)) return s;
-        return undefined;
+        if (s && (s.declarations ?? []).some((d) => !d.getSourceFile().isDeclarationFile)) return [s];
+        return [];
       }
       const fn = this.callee(x);
-      if (!fn?.body || fn.getSourceFile().isDeclarationFile) return undefined;
-      const rets = returnExpressions(fn);
-      const keys = new Set(rets.map((r) => this.keyOf(r)));
-      if (keys.size === 1 && !keys.has(undefined)) return [...keys][0];
+      if (!fn?.body || fn.getSourceFile().isDeclarationFile) return [];
       const s = this.ctx.symbolOf(ts.isIdentifier(callee) ? callee : x);
-      return s;
+      return this.allKeys(returnExpressions(fn)) ?? (s ? [s] : []);
     }
-    return undefined;
+    return [];
   }
 
   private isPageMember(s: ts.Symbol): boolean {
@@ -335,16 +342,16 @@ export class DataFlow {
       // Containers named through a local, a parameter or a call: resolved once.
       this.indirect = new Map();
       for (const c of this.candidates!.get(INDIRECT) ?? []) {
-        const key = this.keyOf(c.container);
-        if (!key) continue;
-        const l = this.indirect.get(key) ?? [];
-        l.push(c);
-        this.indirect.set(key, l);
+        for (const key of this.keysOf(c.container)) {
+          const l = this.indirect.get(key) ?? [];
+          l.push(c);
+          this.indirect.set(key, l);
+        }
       }
     }
     // Candidates are found by syntax, by the container's name; the symbol decides.
     for (const c of [...this.candidates!.get(k.name) ?? [], ...this.indirect.get(k) ?? []]) {
-      if (this.keyOf(c.container) !== k) continue;
+      if (!this.keysOf(c.container).includes(k)) continue;
       if (c.mustBePage && !this.isPage(c.value)) continue;
       if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
       const sf = c.at.getSourceFile();
@@ -427,7 +434,7 @@ export class DataFlow {
                   if (d && ts.isVariableDeclaration(d) && d.initializer && d.parent.flags & ts.NodeFlags.Const) r = skipOuter(d.initializer);
                 }
                 const c = ts.isPropertyAccessExpression(r) ? r : ts.isElementAccessExpression(r) ? r.expression : undefined;
-                const key = c && this.keyOf(c);
+                const key = c && this.keysOf(c)[0];
                 if (!key) continue;
                 const sf = n.getSourceFile();
                 const l = m.get(key) ?? [];

@@ -145,16 +145,20 @@ export class Provenance {
     if (ts.isPropertyAccessExpression(x)) {
       // `page.addr`: the address of a page is that page's.
       if (this.ctx.spec.page.addressMembers.includes(x.name.text) && this.isPage(x.expression)) return this.of(x.expression, depth + 1);
-      const k = this.flow.keyOf(x);
-      return k ? this.ofContainer(k, x, depth) : NONE;
+      return this.ofContainers(this.flow.keysOf(x), x, depth);
     }
     if (ts.isElementAccessExpression(x)) {
-      const k = this.flow.keyOf(x.expression);
       const marks = ts.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.marksOf(skipOuter(x.expression) as ts.Identifier, true), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
       if (marks.kinds.size > 0) return marks;
-      return k ? this.ofContainer(k, x.expression, depth) : NONE;
+      return this.ofContainers(this.flow.keysOf(x.expression), x.expression, depth);
     }
     return NONE;
+  }
+
+  /** What any of the containers an expression may denote holds (a parameter: each caller's container). */
+  private ofContainers(keys: Key[], shown: ts.Expression, depth: number): Prov {
+    if (keys.length === 1) return this.ofContainer(keys[0]!, shown, depth);
+    return merge(keys.map((k) => this.ofContainer(k, shown, depth)));
   }
 
   private isPage(e: ts.Expression): boolean {
@@ -263,13 +267,12 @@ export class Provenance {
     if (call.arguments.some((a) => this.ctx.isPageClassRef(a))) {
       const embedded = this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
       const head = call.arguments.find((a) => !this.ctx.isPageClassRef(a) && !ts.isStringLiteralLike(a) && embeddedType(this.ctx, a, embedded));
-      const k = head && this.flow.keyOf(head);
-      return k ? this.ofContainer(k, head!, depth) : NONE;
+      return head ? this.ofContainers(this.flow.keysOf(head), head, depth) : NONE;
     }
     const callee = skipOuter(call.expression);
     if (ts.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) && this.isPage(call)) {
-      const k = this.flow.keyOf(callee.expression);
-      if (k) return this.ofContainer(k, callee.expression, depth);
+      const ks = this.flow.keysOf(callee.expression);
+      if (ks.length > 0) return this.ofContainers(ks, callee.expression, depth);
     }
     void sf;
     return undefined;
@@ -330,8 +333,7 @@ export class Provenance {
       const m = this.fromMarks(this.flow.marksOf(x, true), `the elements of \`${x.text}\` are`);
       if (m.kinds.size > 0) return m;
     }
-    const k = this.flow.keyOf(x);
-    return k ? this.ofContainer(k, x, depth) : NONE;
+    return this.ofContainers(this.flow.keysOf(x), x, depth);
   }
 
   /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
