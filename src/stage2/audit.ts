@@ -90,6 +90,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   const reachSentence = (r: Reach, kind: string): string | undefined => r.kinds.get(kind) ?? r.any;
   const wordsText = (ws: readonly number[]): string => ws.map((w) => `w${w}`).join('-');
   const memdescText = `the memdesc word (${wordsText(words)})`;
+  const godClass = spec.page.class;
 
   // 1. Raw accesses the analyzer found: the kind's own, and unknown ones its pages reach.
   for (const { finding: f, access: a } of det.sites) {
@@ -105,7 +106,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     for (const k of kinds) {
       if (!kindFields.get(k)!.has(f.field)) continue;
       const why = reachSentence(r, k);
-      if (why) add(a.sf, a.node, k, f.field, 'raw-access', `${how} on \`${f.receiver}\`, a raw access the analyzer cannot give a kind (${f.evidence[0]}), and ${k} pages reach it: ${why}`);
+      if (why) add(a.sf, a.node, k, f.field, 'raw-access', `${how} on \`${f.receiver}\`, a raw access the analyzer cannot give a kind (${f.evidence[0]}), and ${k} ${godClass}s reach it: ${why}`);
     }
   }
 
@@ -141,7 +142,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const how = site.helper ? `\`${site.helper}()\` ${verb.replace(/^hands/, 'hands').replace(/^(reads|writes)/, '$1')}` : verb;
     const clobber = writes ? `, which ${memdescText} occupies: it would clobber the descriptor pointer` : `, which ${memdescText} occupies: it would read the descriptor pointer and type instead`;
     if (cls.kind !== UNKNOWN_KIND) {
-      add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the page is ${cls.kind}'s: ${cls.evidence[0]}`);
+      add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the ${spec.page.class} is ${cls.kind}'s: ${cls.evidence[0]}`);
       // Code evidence decides whose page it is; an owner hint is a file list, which never rules a kind out here.
       if (cls.confidence !== 'owner-hint') continue;
     }
@@ -149,7 +150,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     for (const k of kinds) {
       if (k === cls.kind) continue;
       const why = reachSentence(r, k);
-      if (why) add(site.sf, site.node, k, site.field, reason, `${how}${clobber}; ${k} pages reach it: ${why}`);
+      if (why) add(site.sf, site.node, k, site.field, reason, `${how}${clobber}; ${k} ${godClass}s reach it: ${why}`);
     }
   }
 
@@ -157,12 +158,12 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   for (const s of scanner.arith) {
     const dk = reacher.descriptorKind(s.base);
     if (dk) {
-      add(s.sf, s.node, dk, null, 'page-arithmetic', `${s.how}: descriptors are no longer an array beside the memmap`);
+      add(s.sf, s.node, dk, null, 'page-arithmetic', `${s.how}: descriptors are no longer an array beside the ${godClass}s`);
       continue;
     }
     const cls = det.classify({ sf: s.sf, node: s.node, expr: s.node, receiver: s.base, receiverText: shortText(s.base, s.sf), field: '', access: 'read' });
     if (cls.kind === UNKNOWN_KIND) continue;
-    add(s.sf, s.node, cls.kind, null, 'page-arithmetic', `${s.how}, a ${cls.kind} page (${cls.evidence[0]}): once the descriptor is separate, the pages next to it say nothing about it`);
+    add(s.sf, s.node, cls.kind, null, 'page-arithmetic', `${s.how}, a ${cls.kind} ${spec.page.class} (${cls.evidence[0]}): once the descriptor is separate, the ${spec.page.class}s next to it say nothing about it`);
   }
 
   // 5. Round trips and the descriptor's address taken as the page's.
