@@ -365,3 +365,24 @@ describe('docs/schemas: spec', () => {
     expect(errors('spec', json)).toSatisfy((e: string[]) => (e.length === 0) === valid);
   });
 });
+
+describe('docs/schemas: audit (audit --json)', () => {
+  it('`memdesc audit --json` validates (a spec naming its memdesc word), and drifted output does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memdesc-schema-audit-'));
+    try {
+      const spec = JSON.parse(readFileSync(OTHER_SPEC, 'utf8')) as { page: { fields: Record<string, unknown> } };
+      spec.page.fields.memdesc = { words: [0], track: 'never' };
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+      const r = await cli('audit', '--all', OTHER, '--spec', join(dir, 'spec.json'), '--json');
+      expect(r.code).toBe(1);
+      const audit = JSON.parse(r.stdout);
+      expect(audit.blockers.length).toBeGreaterThan(0);
+      expect(errors('audit', audit)).toEqual([]);
+      expect(errors('audit', drifted(audit, (c) => { c.extra = true; }))).not.toEqual([]);
+      expect(errors('audit', drifted(audit, (c) => { c.blockers[0].reason = 'maybe'; }))).not.toEqual([]);
+      expect(errors('audit', drifted(audit, (c) => { delete c.blockers[0].detail; }))).not.toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
