@@ -5,7 +5,8 @@
  *   and assertions found, the allocators that belong to no kind (neutralSources), the word size.
  * - kinds: one candidate per group of type tests with the same stem (isDoor, isDoorCell -> door;
  *   PageSlab -> slab). A kind's provenance is the allocators whose name holds its stem, its owners
- *   the files named after it or declaring those allocators, its field map the fields used there.
+ *   the files named after it or declaring those allocators (not the class's file, nor a file
+ *   allocating for several kinds), its field map the fields used there.
  *   Candidates with nothing but a type test are listed last and say so in their description.
  * - oracle: package.json "bin"/"main", else src/main.ts or main.ts, when the file exists.
  *
@@ -85,8 +86,9 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const files = program.getSourceFiles()
     .filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName))
     .map((sf) => ({ sf, rel: relative(root, sf.fileName).split(sep).join('/') }));
-  const decls = files.flatMap(({ sf, rel }) => sf.statements.filter(ts.isClassDeclaration).filter((c) => c.name?.text === opts.className).map((c) => ({ c, rel })));
-  if (decls.length === 0) throw new InputError(`no class ${opts.className} in ${root} (init drafts a spec for a class declared in the project)`);
+  const isType = (st: ts.Statement): st is ts.ClassDeclaration | ts.InterfaceDeclaration => ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st);
+  const decls = files.flatMap(({ sf, rel }) => sf.statements.filter(isType).filter((c) => c.name?.text === opts.className).map((c) => ({ c, rel })));
+  if (decls.length === 0) throw new InputError(`no class or interface ${opts.className} in ${root} (init drafts a spec for a type declared in the project)`);
   if (decls.length > 1) throw new InputError(`class ${opts.className} is declared ${decls.length} times (${decls.map((d) => d.rel).join(', ')}): init needs one`);
   const { c: decl, rel: classFile } = decls[0]!;
   const cls = checker.getSymbolAtLocation(decl.name!)!;
@@ -160,7 +162,9 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const kinds: DraftKind[] = [];
   for (const [key, g] of groups) {
     const provenance = allocs.filter((a) => kindOf(a.name) === key);
-    const owners = new Set(provenance.map((p) => p.file));
+    // A file of this kind's allocators owns its code, unless it is the class's file or also
+    // allocates for another kind (then it is shared code).
+    const owners = new Set(provenance.map((p) => p.file).filter((f) => f !== classFile && !allocs.some((a) => a.file === f && kindOf(a.name) !== undefined && kindOf(a.name) !== key)));
     for (const { rel } of files) {
       if (rel !== classFile && normalized(basename(rel).replace(/\.[cm]?tsx?$/, '')).includes(key)) owners.add(rel);
     }

@@ -1,7 +1,8 @@
 /**
  * The functions around a class, read with the type checker for `memdesc init`: type tests
  * (take the class, return a boolean, change nothing), allocators (return the class and make a
- * new instance, directly or through another allocator), wrappers (one raw access of their
+ * new instance — `new C(…)`, or an object literal typed as an interface — directly or through
+ * another allocator), wrappers (one raw access of their
  * parameter's field) and assertions (`asserts cond`, or `if (cond) throw …`).
  */
 import { ts } from '@ts-morph/common';
@@ -87,6 +88,8 @@ export function scanFunctions(files: ReadonlyArray<{ sf: ts.SourceFile; rel: str
       };
       const visit = (n: ts.Node): void => {
         if (ts.isNewExpression(n) && checker.getTypeAtLocation(n).getSymbol() === cls) info.constructs = true;
+        // An interface's instances are object literals typed as it.
+        if (ts.isObjectLiteralExpression(n) && checker.getContextualType(n)?.getSymbol() === cls) info.constructs = true;
         if (ts.isCallExpression(n)) {
           const callee = ts.isIdentifier(n.expression) ? n.expression.text : ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : undefined;
           if (callee) {

@@ -155,17 +155,17 @@ function wordSizeOf(offsets: number[]): number | undefined {
   return best?.[0];
 }
 
-/** The class's layout: fields with their words (see the module comment). */
-export function classLayout(decl: ts.ClassDeclaration, checker: ts.TypeChecker): ClassLayout {
-  const addressMembers = addressParams(decl);
+/** The class's layout: fields with their words (see the module comment). An interface has plain fields only. */
+export function classLayout(decl: ts.ClassDeclaration | ts.InterfaceDeclaration, checker: ts.TypeChecker): ClassLayout {
+  const addressMembers = ts.isClassDeclaration(decl) ? addressParams(decl) : [];
   const bases = new Set(addressMembers);
   interface Raw { name: string; node: ts.Node; access?: Access; embedded?: ts.ClassDeclaration; plain: boolean }
   const raws = new Map<string, Raw>();
-  for (const m of decl.members) {
-    if (isStatic(m) || !m.name || !(ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name))) continue;
+  for (const m of decl.members as ReadonlyArray<ts.ClassElement | ts.TypeElement>) {
+    if (isStatic(m as ts.ClassElement) || !m.name || !(ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name))) continue;
     const name = m.name.text;
     if (ts.isPrivateIdentifier(m.name) || bases.has(name)) continue;
-    if (ts.isPropertyDeclaration(m)) {
+    if (ts.isPropertyDeclaration(m) || ts.isPropertySignature(m)) {
       if (!raws.has(name)) raws.set(name, { name, node: m, plain: true });
     } else if ((ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m)) && m.body) {
       const access = firstAccess(m.body, bases, checker);

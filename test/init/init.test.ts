@@ -203,6 +203,30 @@ describe('draft of a project with plain fields', () => {
   });
 });
 
+describe('draft for an interface', () => {
+  it('plain fields, type tests, object-literal allocators', () => {
+    const dir = join(tmp, 'maze');
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [], lib: ['ES2022'], target: 'ES2022' }, include: ['src'] }));
+    writeFileSync(join(dir, 'src', 'tile.ts'), `export interface Tile { kind: number; a: number; b: number }
+export function isWall(t: Tile): boolean { return t.kind === 1; }
+export function isDoor(t: Tile): boolean { return t.kind === 2; }
+export function makeWall(height: number): Tile { return { kind: 1, a: height, b: 0 }; }
+export function makeDoor(key: number): Tile { const t: Tile = { kind: 2, a: key, b: 0 }; return t; }
+`);
+    writeFileSync(join(dir, 'src', 'door.ts'), `import { type Tile } from './tile.ts';
+export function unlock(t: Tile, key: number): boolean { if (t.a !== key) return false; t.b = 1; return true; }
+`);
+    const spec = draftSpec({ path: dir, className: 'Tile' }).spec as Json;
+    expect(Object.fromEntries(Object.entries(spec.object.fields).map(([k, v]) => [k, (v as Json).words]))).toEqual({ kind: [0], a: [1], b: [2] });
+    expect(spec.object.fields.kind.track).toBe('never');
+    const door = spec.kinds.find((k: Json) => k.name === 'door');
+    expect(door).toMatchObject({ descriptor: 'Door', typeTests: ['isDoor'], provenance: ['makeDoor'], owners: ['src/door.ts'], fields: { a: 'a', b: 'b' } });
+    expect(spec.kinds.find((k: Json) => k.name === 'wall')).toMatchObject({ provenance: ['makeWall'] });
+    expect(() => validateSpec(spec, 'draft')).not.toThrow();
+  });
+});
+
 describe('memdesc init (CLI)', () => {
   const io = captureOutput();
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
