@@ -12,7 +12,7 @@ import {
   memdesc_create, memdesc_type, memdesc_ptr, memdesc_misc, memdesc_misc_subtype, memdesc_misc_order,
   memdesc_misc_user_mappable, memdesc_valid, memdesc_type_has_desc, PageMemdesc, set_page_memdesc, page_memdesc,
   memdesc_desc, memdesc_slab, memdesc_ptdesc, memdesc_zpdesc, memdesc_folio, memdesc_misc_page, memdesc_desc_page,
-  memdesc_set_desc_page, memdesc_stats,
+  memdesc_set_desc_page, memdesc_stats, memdesc_check_all,
 } from '../../corpus/include/linux/memdesc.ts';
 import {
   alloc_pages_memdesc, alloc_page_memdesc, __free_pages_memdesc, __free_page_memdesc, GFP_KERNEL, __GFP_COMP,
@@ -37,8 +37,8 @@ import { PageTail, PageBuddy, PageSlab } from '../../corpus/include/linux/page-f
 import { Page, PAGE_MEMDESC_OFFSET, STRUCT_PAGE_SIZE } from '../../corpus/include/linux/mm_types.ts';
 import { list_add, list_del, ListHead, INIT_LIST_HEAD } from '../../corpus/include/linux/list.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../../corpus/arch/x86/include/asm/page_64_types.ts';
-import { KernelBug } from '../../corpus/sim/errors.ts';
-import { read64, read64hex } from '../../corpus/sim/memory.ts';
+import { KernelBug, formatKernelAddress } from '../../corpus/sim/errors.ts';
+import { read64, read64hex, write64parts } from '../../corpus/sim/memory.ts';
 import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../corpus/sim/kernel_image.ts';
 
 const MiB = 1024 * 1024;
@@ -403,11 +403,13 @@ describe('struct slab allocated separately: the bootstrap', () => {
     const row = memdesc_stats().find((r) => r.kind === 'slab')!;
     expect(row.tag).toBe(MEMDESC_TYPE_SLAB);
     expect(row.objects).toBe(slabs.length + descSlabs.length);
+    expect(memdesc_check_all()).toEqual([]);
 
     // Free every other object: slabs go on the partial list through their struct slab, and the
     // word survives (page->lru would have overwritten it).
     for (let i = 0; i < objs.length; i += 2) kmem_cache_free(s, objs[i]!);
     for (const slab of slabsOf(objs)) checkDescribed(s, slab);
+    expect(memdesc_check_all()).toEqual([]);
     // kfree() finds the cache of an object of a separately described slab, as before.
     for (let i = 1; i < objs.length; i += 2) kfree(objs[i]!);
     kmem_cache_destroy(s);
@@ -417,6 +419,7 @@ describe('struct slab allocated separately: the bootstrap', () => {
     expect(memdesc_stats().find((r) => r.kind === 'slab')!.peak_objects).toBe(slabs.length + descSlabs.length);
     const anyMemdesc = Array.from({ length: max_pfn() }, (_, pfn) => pfn).some((pfn) => PageMemdesc(pfn_to_page(pfn)));
     expect(anyMemdesc).toBe(false);
+    expect(memdesc_check_all()).toEqual([]);
   });
 
   it('caches that existed before keep struct slab in struct page', () => {
@@ -438,6 +441,34 @@ describe('struct slab allocated separately: the bootstrap', () => {
   it('refuses to destroy the struct slab cache', () => {
     slab_memdesc_init();
     expect(bugOf(() => memdesc_cache_destroy(MEMDESC_TYPE_SLAB)).message).toMatch(/describes slabs/);
+  });
+});
+
+describe('memdesc_check_all(): the whole-machine invariants', () => {
+  it('is clean with described pages, and names a leak, a missing back pointer and a clobbered word', () => {
+    boot({ ram: 16 * MiB });
+    expect(memdesc_check_all()).toEqual([]);
+    memdesc_cache_create('ptdesc', 64, MEMDESC_TYPE_PTDESC);
+    const d = memdesc_alloc(MEMDESC_TYPE_PTDESC, GFP_KERNEL);
+    // Allocated, named by no page: a leak.
+    expect(memdesc_check_all()).toEqual(['ptdesc: 1 descriptors allocated, 0 named by pages']);
+    const page = alloc_pages_memdesc(GFP_KERNEL, 1, memdesc_create(d, MEMDESC_TYPE_PTDESC))!;
+    const pfn = page_to_pfn(page);
+    expect(memdesc_check_all()).toEqual([
+      `pfn 0x${pfn.toString(16)}: ptdesc descriptor ${formatKernelAddress(d)} has no back pointer`,
+      `pfn 0x${(pfn + 1).toString(16)}: ptdesc descriptor ${formatKernelAddress(d)} has no back pointer`,
+    ]);
+    memdesc_set_desc_page(d, page);
+    expect(memdesc_check_all()).toEqual([]);
+    const misc = alloc_page_memdesc(GFP_KERNEL, memdesc_misc(MEMDESC_MISC_VMALLOC, 0))!;
+    expect(memdesc_check_all()).toEqual([]);
+    write64parts(nth(page, 1).addr + PAGE_MEMDESC_OFFSET, 0xdead0000, 0x100); // a stale list_del() on the second page
+    expect(memdesc_check_all()).toEqual([`pfn 0x${(pfn + 1).toString(16)}: memdesc dead000000000100 is not a valid word`]);
+    set_page_memdesc(nth(page, 1), memdesc_create(d, MEMDESC_TYPE_PTDESC));
+    __free_pages_memdesc(page, 1);
+    __free_page_memdesc(misc);
+    memdesc_free(MEMDESC_TYPE_PTDESC, d);
+    expect(memdesc_check_all()).toEqual([]);
   });
 });
 

@@ -22,10 +22,11 @@
  */
 import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT } from './mm_types.ts';
 import { VM_BUG_ON_PAGE, BUG } from './mmdebug.ts';
-import { read32, read64, write32, write64 } from '../../sim/memory.ts';
+import { read32, read64, read64hex, write32, write64 } from '../../sim/memory.ts';
 import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../sim/kernel_image.ts';
 import { formatKernelAddress } from '../../sim/errors.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
+import { max_pfn, pfn_to_page } from './mm.ts';
 
 /* ---- type tags (the 2025 revision of the Memdescs table) ---- */
 
@@ -247,6 +248,46 @@ export function memdesc_dump_line(raw: string): string {
     return `memdesc ${raw} type:0(misc) subtype:${memdesc_misc_subtype(low)} order:${memdesc_misc_order(low)}`;
   }
   return `memdesc ${raw} type:${type}(${memdesc_type_name(type)})`;
+}
+
+/**
+ * Whole-machine consistency of the words and the descriptors (what a --check run asserts
+ * after every operation): every page that carries a word holds a valid one; a pointer word
+ * names a descriptor whose back pointer is filled and names a page at or before this one that
+ * carries the same word; and every descriptor memdesc_stats() counts is named by some page (no
+ * leak). Returns the problems found, one line each ([] when consistent).
+ */
+export function memdesc_check_all(): string[] {
+  const problems: string[] = [];
+  const used = new Map<number, Set<number>>();
+  for (let pfn = 0; pfn < max_pfn(); pfn++) {
+    const page = pfn_to_page(pfn);
+    if (!PageMemdesc(page)) continue;
+    const at = `pfn 0x${pfn.toString(16)}`;
+    const md = page.memdesc;
+    if (!memdesc_valid(md)) {
+      problems.push(`${at}: memdesc ${read64hex(page.addr + PAGE_MEMDESC_OFFSET)} is not a valid word`);
+      continue;
+    }
+    const type = memdesc_type(md);
+    if (type === MEMDESC_TYPE_MISC) continue;
+    const desc = memdesc_ptr(md);
+    const first = memdesc_desc_page(desc);
+    if (first === null) {
+      problems.push(`${at}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} has no back pointer`);
+    } else if (first.addr > page.addr || !PageMemdesc(first) || first.memdesc !== md) {
+      problems.push(`${at}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} points back at a page without this memdesc`);
+    }
+    if (!used.has(type)) used.set(type, new Set());
+    used.get(type)!.add(desc);
+  }
+  for (const row of memdesc_stats()) {
+    const named = used.get(row.tag)?.size ?? 0;
+    if (row.objects !== named) {
+      problems.push(`${row.kind}: ${row.objects} descriptors allocated, ${named} named by pages`);
+    }
+  }
+  return problems;
 }
 
 /* ------------------------------------------------------------------------------------------
