@@ -1,6 +1,6 @@
 /**
- * `memdesc init`: the draft of a spec, compared with specs written by hand (the warehouse
- * fixture's, the built-in one for the corpus), on a small project made here for the cases the
+ * `memdesc init`: the draft of a spec, compared with specs written by hand (the warehouse and
+ * lending fixtures', the built-in one for the corpus), on small projects made here for the cases the
  * two do not have (plain fields, `asserts` functions, a package.json entry, grouped type tests),
  * and the CLI's file handling: a new file only, never an overwrite.
  */
@@ -76,6 +76,29 @@ describe('draft of the warehouse project (Shelf)', () => {
     const withHand = analyzePath(WAREHOUSE, { spec: loadSpecFile(join(WAREHOUSE, 'spec.json')) });
     expect(withDraft.findings.length).toBeGreaterThan(0);
     expect(sites(withDraft)).toEqual(sites(withHand));
+  });
+});
+
+describe('draft of the lending project (Slot), against its hand-written spec', () => {
+  const dir = join(REPO, 'test', 'fixtures', 'projects', 'lending');
+  const hand = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as Json;
+  const spec = draftSpec({ path: dir, className: 'Slot' }).spec as Json;
+
+  it('the same fields, words, word size, kinds, type tests and allocators', () => {
+    const words = (o: Json) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, (v as Json).words]));
+    expect(words(spec.object.fields)).toEqual(words(hand.page.fields));
+    expect(spec.object.wordSize).toBe(hand.page.wordSize);
+    expect(spec.object.fields.flags.track).toBe('never');
+    const pick = (k: Json) => ({ name: k.name, tests: k.typeTests ?? k.pageTypeTests, provenance: k.provenance ?? [] });
+    expect(spec.kinds.map(pick)).toEqual(hand.kinds.map(pick));
+    // Each kind's own file, and the fields it uses there (the hand-written map names them all).
+    for (const k of spec.kinds.filter((x: Json) => x.owners)) {
+      const h = hand.kinds.find((x: Json) => x.name === k.name);
+      expect(h.owners, k.name).toContain(k.owners[0]);
+      expect(Object.keys(h.fields), k.name).toEqual(expect.arrayContaining(Object.keys(k.fields)));
+    }
+    expect(spec.oracle).toEqual(hand.oracle);
+    expect(() => validateSpec(spec, 'draft')).not.toThrow();
   });
 });
 
