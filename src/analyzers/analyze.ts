@@ -10,12 +10,13 @@ import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
 import { Classifier, type Classification } from './classifier.ts';
 import { AnalysisContext } from './context.ts';
-import { findAccesses, type RawAccess, type RawResidue } from './finder.ts';
+import { findAccesses, residueDetail, type RawAccess, type RawResidue } from './finder.ts';
 import { Guards } from './guards.ts';
 import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
 import { Provenance, type Hop } from './provenance.ts';
+import { ValueUses } from './valueuse.ts';
 import { discoverWrappers, type WrapperDef } from './wrappers.ts';
 
 export interface AnalyzeOptions {
@@ -113,6 +114,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const sites: SiteDetail[] = [];
   const callerDeps = new Map<ts.SourceFile, Set<string>>();
   for (const [sf, names] of wr.callerDeps) if (!only || only.has(sf)) callerDeps.set(sf, new Set(names));
+  const classified: Array<{ a: RawAccess; c: Classification }> = [];
   for (const a of wr.accesses) {
     if (only && !only.has(a.sf)) continue;
     const names = enclosingFunctionNames(a.expr);
@@ -130,6 +132,11 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
       for (const n of callers) deps.add(n);
       callerDeps.set(a.sf, deps);
     }
+    classified.push({ a, c });
+  }
+  // Value use: sites the code left open take the kind their value's uses agree on elsewhere.
+  new ValueUses(ctx).apply(classified);
+  for (const { a, c } of classified) {
     const s = ctx.site(a.sf, a.node);
     const finding: Finding = {
       ...s, field: a.field, access: a.access, kind: c.kind, evidence: c.evidence, confidence: c.confidence, converted: !!a.converted,
@@ -143,7 +150,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   }
   const rawResidue = [...found.residue, ...wr.residue].filter((r) => !only || only.has(r.sf));
   const residue: Residue[] = rawResidue.map((r: RawResidue) => ({
-    ...ctx.site(r.sf, r.node), reason: r.reason, ...(r.field ? { field: r.field } : {}),
+    ...ctx.site(r.sf, r.node), reason: r.reason, ...residueDetail(r),
   }));
   findings.sort(compareSites);
   residue.sort(compareSites);
