@@ -713,7 +713,7 @@ function acquire_slab(s: KmemCache, n: KmemCacheNode, page: Page): number {
 
 function get_partial_node(s: KmemCache, n: KmemCacheNode | null): number {
   if (n === null || n.nr_partial === 0) return 0;
-  const page = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial(n)[0]! : list_first_entry(n.partial, Page, 'lru');
+  const page = s.flags & __SLAB_SLAB_DESC ? slab_desc_partial_first(n) : list_first_entry(n.partial, Page, 'lru');
   const object = acquire_slab(s, n, page);
   set_cpu_slab(s, page);
   return object;
@@ -1421,13 +1421,21 @@ function slab_desc_partial_free(n: KmemCacheNode): number {
   return nr_free;
 }
 
+/** The slab whose struct slab's slab_list is at `pos` (container_of, then the back pointer). */
+function slab_desc_list_page(pos: number): Page {
+  const page = memdesc_desc_page(pos - SLAB_DESC_LIST);
+  if (page === null) BUG(`slab partial list: struct slab ${formatKernelAddress(pos - SLAB_DESC_LIST)} has no slab`);
+  return page;
+}
+
 /** The slabs on a partial list threaded through their struct slabs, first to last. */
 function slab_desc_partial(n: KmemCacheNode): Page[] {
-  return list_entries(n.partial).map((pos) => {
-    const page = memdesc_desc_page(pos - SLAB_DESC_LIST);
-    if (page === null) BUG(`slab partial list: struct slab ${formatKernelAddress(pos - SLAB_DESC_LIST)} has no slab`);
-    return page;
-  });
+  return list_entries(n.partial).map(slab_desc_list_page);
+}
+
+/** The first slab on a non-empty partial list threaded through struct slabs. */
+function slab_desc_partial_first(n: KmemCacheNode): Page {
+  return slab_desc_list_page(n.partial.next);
 }
 
 /* ------------------------------------------------------------------------------------------
