@@ -45,6 +45,12 @@ export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[],
   const s0 = stmts.find((s) => s.pos <= first.getStart(sf) && first.end <= s.end);
   const sk = stmts.find((s) => s.pos <= lastUse.getStart(sf) && lastUse.end <= s.end);
   if (!s0 || !sk) return undefined;
+  // Every use in one branch of an `if` without braces (`if (isHold(s)) return …`): a local
+  // before the test would convert before the kind is known; the casts stay where they are.
+  if (s0 === sk && ts.isIfStatement(s0)) {
+    const inside = (b: ts.Statement | undefined) => !!b && !ts.isBlock(b) && uses.every((u) => b.pos <= u.getStart(sf) && u.end <= b.end);
+    if (inside(s0.thenStatement) || inside(s0.elseStatement)) return undefined;
+  }
   if (after) {
     // The converted variable must be declared before the local (not in s0 itself, not later).
     if (after.pos >= s0.pos && after.end <= s0.end) return undefined;

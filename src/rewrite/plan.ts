@@ -7,7 +7,9 @@
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type SiteDetail } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, functionName, isFunctionLike, skipOuter } from '../analyzers/ast.ts';
-import { UsageError } from '../errors.ts';
+import { relative } from 'node:path';
+import { InputError, UsageError } from '../errors.ts';
+import { newImportCycles } from './importCycles.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { ownersOf } from '../analyzers/owners.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
@@ -295,6 +297,14 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports }) });
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
+  // An import the conversion adds must not close a loop of modules: it can break loading.
+  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)));
+  if (cycles.length > 0) {
+    const c = cycles[0]!;
+    const r = (f: string) => relative(root, f).split('\\').join('/');
+    throw new InputError(`the conversion would make ${r(c.from)} import ${r(c.to)}, which imports it back (${c.back.map(r).join(' -> ')}): ` +
+      'place the descriptor classes and their converters in a module neither imports (descriptor.placement in the spec); nothing was written');
+  }
   return { root, changes, report };
 }
 

@@ -1,0 +1,77 @@
+/**
+ * Import cycles a conversion would create. Every import the converter adds (a descriptor class,
+ * a converter) is an edge of the project's import graph; one that closes a loop the original
+ * graph did not have can break module loading (a class or a load-time check used before its
+ * module ran). Type-only imports are erased at run time and do not count.
+ */
+import { ts } from '@ts-morph/common';
+import { resolveSpecifier } from './imports.ts';
+
+/** Value imports and re-exports of relative modules, as absolute files. */
+export function valueImports(sf: ts.SourceFile): Set<string> {
+  const out = new Set<string>();
+  for (const st of sf.statements) {
+    let spec: ts.Expression | undefined;
+    if (ts.isImportDeclaration(st)) {
+      const c = st.importClause;
+      if (c?.isTypeOnly) continue;
+      const nb = c?.namedBindings;
+      // `import { type A, type B }` is erased too (a bare `import {}` or `import './x'` is not).
+      if (c && !c.name && nb && ts.isNamedImports(nb) && nb.elements.length > 0 && nb.elements.every((e) => e.isTypeOnly)) continue;
+      spec = st.moduleSpecifier;
+    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) spec = st.moduleSpecifier;
+    if (!spec || !ts.isStringLiteral(spec)) continue;
+    const to = resolveSpecifier(sf.fileName, spec.text);
+    if (to) out.add(to);
+  }
+  return out;
+}
+
+type Graph = Map<string, Set<string>>;
+
+function reaches(g: Graph, from: string, to: string): string[] | undefined {
+  const prev = new Map<string, string>([[from, '']]);
+  const queue = [from];
+  while (queue.length) {
+    const x = queue.shift()!;
+    if (x === to) {
+      const path = [x];
+      for (let p = prev.get(x)!; p; p = prev.get(p)!) path.unshift(p);
+      return path;
+    }
+    for (const y of [...(g.get(x) ?? [])].sort()) if (!prev.has(y)) { prev.set(y, x); queue.push(y); }
+  }
+  return undefined;
+}
+
+export interface NewCycle {
+  /** The importing file and the module it now imports. */
+  from: string;
+  to: string;
+  /** The way back from `to` to `from` (files, both ends included). */
+  back: string[];
+}
+
+/**
+ * Cycles that the new texts (`after`: file -> text) close and `before` (every project file's
+ * original source) did not have.
+ */
+export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>): NewCycle[] {
+  const g0: Graph = new Map();
+  for (const sf of before) g0.set(sf.fileName, valueImports(sf));
+  const g1: Graph = new Map(g0);
+  const added: Array<[string, string]> = [];
+  for (const [file, text] of after) {
+    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+    g1.set(file, edges);
+    for (const to of edges) if (!g0.get(file)?.has(to)) added.push([file, to]);
+  }
+  const out: NewCycle[] = [];
+  for (const [from, to] of added) {
+    const back = reaches(g1, to, from);
+    if (!back) continue;
+    if (reaches(g0, to, from) && reaches(g0, from, to)) continue; // the loop was there already
+    out.push({ from, to, back });
+  }
+  return out;
+}
