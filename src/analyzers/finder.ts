@@ -6,7 +6,7 @@
  * queries only for candidates, and only in files whose text mentions a tracked name.
  */
 import { ts } from '@ts-morph/common';
-import type { Access } from '../model/findings.ts';
+import type { Access, ResidueCause } from '../model/findings.ts';
 import type { KindSpec } from '../model/spec.ts';
 import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
@@ -37,6 +37,19 @@ export interface RawResidue {
   node: ts.Node;
   reason: string;
   field?: string;
+  /** Absent only on the wrappers pass's residue (a wrapper called without its argument, or used as a value). */
+  cause?: ResidueCause;
+  receiverType?: string;
+  mayBe?: string;
+  module?: string;
+}
+
+/** The JSON fields of a residue entry beyond its site and reason. */
+export function residueDetail(r: RawResidue): { field?: string; cause: ResidueCause; receiverType?: string; mayBe?: string; module?: string } {
+  return {
+    ...(r.field ? { field: r.field } : {}), cause: r.cause ?? 'wrapper', ...(r.receiverType !== undefined ? { receiverType: r.receiverType } : {}),
+    ...(r.mayBe ? { mayBe: r.mayBe } : {}), ...(r.module !== undefined ? { module: r.module } : {}),
+  };
 }
 
 export interface FindResult {
@@ -92,7 +105,7 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
     if (diags.length > 0) {
       const d = diags[0]!;
       const node = findNodeAt(sf, d.start ?? 0);
-      res.residue.push({ sf, node, reason: `file does not parse: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}; its accesses were not analyzed` });
+      res.residue.push({ sf, node, cause: 'parse-error', reason: `file does not parse: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}; its accesses were not analyzed` });
       res.broken.add(sf);
       continue;
     }
@@ -136,7 +149,7 @@ function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindRes
   for (const st of sf.statements) {
     if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
     if (!ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
-      res.residue.push({ sf, node: st.moduleSpecifier, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
+      res.residue.push({ sf, node: st.moduleSpecifier, cause: 'unresolved-module', module: st.moduleSpecifier.text, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
     }
   }
 }
@@ -228,10 +241,10 @@ function isAnyLike(t: ts.Type): boolean {
   return (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0;
 }
 
-function anyReason(ctx: AnalysisContext, t: ts.Type, recv: string): string {
+function anyReason(ctx: AnalysisContext, t: ts.Type, recv: string): { reason: string; cause: ResidueCause; receiverType: string } {
   const intrinsic = (t as { intrinsicName?: string }).intrinsicName;
-  if (intrinsic === 'error') return `type of \`${recv}\` could not be resolved`;
-  return `receiver \`${recv}\` has type ${typeName(ctx, t)}`;
+  if (intrinsic === 'error') return { reason: `type of \`${recv}\` could not be resolved`, cause: 'unresolved-type', receiverType: typeName(ctx, t) };
+  return { reason: `receiver \`${recv}\` has type ${typeName(ctx, t)}`, cause: 'any', receiverType: typeName(ctx, t) };
 }
 
 function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
@@ -264,7 +277,10 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
       return;
     }
     if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike)) return;
-    res.residue.push({ sf, node: c.node, reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}` });
+    res.residue.push({
+      sf, node: c.node, cause: 'computed-key', receiverType: typeName(ctx, rt), mayBe: ctx.spec.page.class,
+      reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}`,
+    });
     return;
   }
   let sym: ts.Symbol | undefined;
@@ -273,7 +289,8 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     const t = pattern ? checker.getTypeAtLocation(pattern) : checker.getTypeAtLocation(c.receiver!);
     if (isAnyLike(t)) {
       if (ctx.fields.has(c.name) && ctx.fields.get(c.name)!.track === 'always') {
-        res.residue.push({ sf, node: c.node, field: c.name, reason: `destructured from a value of type ${typeName(ctx, t)}` });
+        const intrinsic = (t as { intrinsicName?: string }).intrinsicName;
+        res.residue.push({ sf, node: c.node, field: c.name, cause: intrinsic === 'error' ? 'unresolved-type' : 'any', receiverType: typeName(ctx, t), reason: `destructured from a value of type ${typeName(ctx, t)}` });
       }
       return;
     }
@@ -284,15 +301,25 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   if (!sym) {
     if (c.kind === 'member' && ctx.fields.get(c.name)?.track === 'always') {
       const t = checker.getTypeAtLocation(c.receiver!);
-      if (isAnyLike(t)) res.residue.push({ sf, node: c.node, field: c.name, reason: `${anyReason(ctx, t, recvText)}: cannot tell whether \`.${c.name}\` is a ${ctx.spec.page.class} field` });
+      if (isAnyLike(t)) {
+        const why = anyReason(ctx, t, recvText);
+        res.residue.push({ sf, node: c.node, field: c.name, cause: why.cause, receiverType: why.receiverType, reason: `${why.reason}: cannot tell whether \`.${c.name}\` is a ${ctx.spec.page.class} field` });
+      }
     }
     return;
   }
   const owner = ctx.memberOwner(sym);
-  if (!owner) return;
+  if (!owner) {
+    // Declared by another type: one the class implements, extends or satisfies may still hold one.
+    if (ctx.fields.has(c.name)) supertypeResidue(ctx, c, recvText, res);
+    return;
+  }
   if (owner === 'mixed') {
     const t = c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
-    res.residue.push({ sf, node: c.node, field: c.name, reason: `receiver \`${recvText}\`${t ? ` has type ${typeName(ctx, t)}` : ''}: may or may not be a ${ctx.spec.page.class}` });
+    res.residue.push({
+      sf, node: c.node, field: c.name, cause: 'union', ...(t ? { receiverType: typeName(ctx, t) } : {}), mayBe: ctx.spec.page.class,
+      reason: `receiver \`${recvText}\`${t ? ` has type ${typeName(ctx, t)}` : ''}: may or may not be a ${ctx.spec.page.class}`,
+    });
     return;
   }
   if ('page' in owner) {
@@ -325,4 +352,76 @@ function renamedAccess(ctx: AnalysisContext, name: string): { field: string; con
   if (!l || l.length !== 1) return undefined;
   const [kind, raw] = l[0]!;
   return { field: raw, converted: { kind, descriptorField: name, className: ctx.spec.page.class } };
+}
+
+/** The class's declared supertypes (what it extends and implements, transitively), per context. */
+const supertypeCache = new WeakMap<AnalysisContext, { types: ts.Type[]; nominal: Set<ts.Symbol> }>();
+
+function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<ts.Symbol> } {
+  let r = supertypeCache.get(ctx);
+  if (r) return r;
+  const { checker } = ctx;
+  const types: ts.Type[] = [];
+  const nominal = new Set<ts.Symbol>();
+  const visit = (decl: ts.Node, depth: number): void => {
+    if (depth > 8 || !(ts.isClassDeclaration(decl) || ts.isInterfaceDeclaration(decl))) return;
+    for (const h of decl.heritageClauses ?? []) {
+      for (const e of h.types) {
+        let sym = checker.getSymbolAtLocation(e.expression);
+        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+        if (!sym || nominal.has(sym)) continue;
+        nominal.add(sym);
+        for (const d of sym.declarations ?? []) visit(d, depth + 1);
+      }
+    }
+  };
+  for (const d of ctx.pageDecls) {
+    const name = (d as ts.ClassDeclaration | ts.InterfaceDeclaration | ts.TypeAliasDeclaration).name;
+    if (name) types.push(checker.getTypeAtLocation(name));
+    visit(d, 0);
+  }
+  r = { types, nominal };
+  supertypeCache.set(ctx, r);
+  return r;
+}
+
+/**
+ * A tracked field read through a type other than the class: residue when an object of the class
+ * may stand behind it (the type is one the class implements or extends, a union holding one, or
+ * a type the class satisfies structurally), never silently skipped. Unrelated types are left alone.
+ */
+function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: string, res: FindResult): void {
+  const { checker } = ctx;
+  const { sf } = c;
+  const t = c.kind === 'binding' && ts.isBindingElement(c.expr) ? checker.getTypeAtLocation(c.expr.parent) : c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
+  if (!t) return;
+  const { types, nominal } = pageSupertypes(ctx);
+  const parts = (t.isUnion() ? t.types : [t]).filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
+  let how: 'supertype' | 'structural' | undefined;
+  let via: ts.Type | undefined;
+  for (let p of parts) {
+    if (p.flags & ts.TypeFlags.TypeParameter) p = checker.getBaseConstraintOfType(p) ?? p;
+    if (!checker.getPropertyOfType(p, c.name)) continue;
+    const sym = p.getSymbol() ?? p.aliasSymbol;
+    if (sym && nominal.has(sym)) {
+      how = 'supertype';
+      via = p;
+      break;
+    }
+    // Structurally: only a shape (interface, type literal); another class of the same shape is a decoy, not a supertype.
+    const shape = !!sym?.declarations?.length && sym.declarations.every((d) => ts.isInterfaceDeclaration(d) || ts.isTypeLiteralNode(d) || ts.isTypeAliasDeclaration(d));
+    if (!how && shape && types.some((pt) => checker.isTypeAssignableTo(pt, p))) {
+      how = 'structural';
+      via = p;
+    }
+  }
+  if (!how || !via) return;
+  const cls = ctx.spec.page.class;
+  const viaName = typeName(ctx, via);
+  const cause: ResidueCause = parts.length > 1 ? 'union' : how;
+  const relation = how === 'supertype' ? `${cls} implements or extends ${viaName}` : `${cls} satisfies ${viaName} structurally`;
+  res.residue.push({
+    sf, node: c.node, field: c.name, cause, receiverType: typeName(ctx, t), mayBe: cls,
+    reason: `\`${recvText}\` has type ${typeName(ctx, t)}, which declares \`${c.name}\` itself; ${relation}: may be a ${cls}`,
+  });
 }

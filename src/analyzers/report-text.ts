@@ -2,12 +2,35 @@
  * Text report: a kind x field table of remaining (raw) and converted accesses, then every
  * site as `file:line:col: kind: message` (Coccinelle's report mode), then residue.
  */
-import { CONFIDENCES, type AnalysisResult, type Cell, type Finding } from '../model/findings.ts';
+import { CONFIDENCES, NOISE_CAUSES, RESIDUE_CAUSES, residueGroups, type AnalysisResult, type Cell, type Finding, type Residue, type ResidueCause } from '../model/findings.ts';
 
 export interface TextOptions {
   /** Prefix for site paths (the analyzed root as the user should see it), e.g. "corpus/". */
   pathPrefix?: string;
   sites?: boolean;
+  /**
+   * Residue: 'ranked' (default) lists the sites that may be the class first, grouped by cause and
+   * receiver type, and collapses any-typed receivers and unresolved modules into counts; 'all'
+   * lists every site, grouped alike.
+   */
+  residue?: 'ranked' | 'all';
+  /** The spec's class, as residue headings name it. */
+  className?: string;
+}
+
+/** How each cause reads as a group heading, `cls` the spec's class. */
+function causeTitle(c: ResidueCause, cls: string): string {
+  switch (c) {
+    case 'supertype': return `may be a ${cls}: through an interface or supertype ${cls} implements or extends`;
+    case 'union': return `may be a ${cls}: a union that holds it`;
+    case 'structural': return `may be a ${cls}: through a type ${cls} satisfies structurally`;
+    case 'computed-key': return `on a ${cls}, field unknown: computed keys`;
+    case 'wrapper': return 'wrappers used as values (what they reach cannot be traced)';
+    case 'parse-error': return 'files that do not parse';
+    case 'any': return 'receivers typed any or unknown';
+    case 'unresolved-type': return 'receivers whose type did not resolve';
+    case 'unresolved-module': return 'imports that do not resolve';
+  }
 }
 
 function cell(c: Cell | undefined): string {
@@ -73,10 +96,43 @@ export function renderText(r: AnalysisResult, opts: TextOptions = {}): string {
         out.push(`${pre}${w.file}:${w.line}:${w.column}: wrapper: ${w.name}() ${verb(w.access)} ${w.field} of argument ${w.pageArg} (${w.origin}, ${w.callSites} call sites)`);
       }
     }
-    if (r.residue.length) {
-      out.push('');
-      for (const x of r.residue) out.push(`${pre}${x.file}:${x.line}:${x.column}: residue: ${x.reason}`);
-    }
+    if (r.residue.length) out.push('', ...renderResidue(r.residue, opts.className ?? cls(r), pre, opts.residue ?? 'ranked'));
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The spec's class as the residue wording names it (the result says only the spec's name). */
+function cls(r: AnalysisResult): string {
+  return r.residue.find((x) => x.mayBe)?.mayBe ?? 'the class';
+}
+
+/**
+ * Residue by cause in rank order, each cause's sites grouped by receiver type (or module). With
+ * 'ranked', the noise causes are one line per group with its count.
+ */
+export function renderResidue(residue: Residue[], className: string, pre = '', mode: 'ranked' | 'all' = 'ranked'): string[] {
+  const out: string[] = [];
+  const counts = RESIDUE_CAUSES.map((c) => [c, residue.filter((x) => (x.cause ?? 'unresolved-type') === c).length] as const).filter(([, n]) => n > 0);
+  const mayBe = residue.filter((x) => x.mayBe).length;
+  out.push(`residue: ${residue.length} site${residue.length === 1 ? '' : 's'}${mayBe ? `, ${mayBe} that may be a ${className}` : ''} (${counts.map(([c, n]) => `${c} ${n}`).join(', ')})`);
+  const groups = residueGroups(residue);
+  let collapsed = false;
+  for (const [cause] of counts) {
+    const mine = groups.filter((g) => g.cause === cause);
+    const total = mine.reduce((n, g) => n + g.count, 0);
+    out.push(`  ${causeTitle(cause, className)} (${total}):`);
+    if (mode === 'ranked' && NOISE_CAUSES.has(cause)) {
+      collapsed = true;
+      const shown = mine.slice(0, 8).map((g) => `${g.key === '' ? '(no type)' : cause === 'unresolved-module' ? `'${g.key}'` : g.key} x${g.count}`);
+      out.push(`    ${shown.join(', ')}${mine.length > 8 ? `, and ${mine.length - 8} more` : ''}`);
+      continue;
+    }
+    for (const g of mine) {
+      const sites = residue.filter((x) => (x.cause ?? 'unresolved-type') === cause && (x.module ?? x.receiverType ?? '') === g.key);
+      if (g.key !== '' && cause !== 'parse-error') out.push(`    ${cause === 'unresolved-module' ? `module '${g.key}'` : `receiver type ${g.key}`} (${g.count}):`);
+      for (const x of sites) out.push(`      ${pre}${x.file}:${x.line}:${x.column}: residue: ${x.reason}`);
+    }
+  }
+  if (collapsed) out.push('  (counts only: --residue all or --json lists every site)');
+  return out;
 }

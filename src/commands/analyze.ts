@@ -14,6 +14,7 @@ import { resolveSpec } from '../model/builtin.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 
 interface AnalyzeFlags {
+  residue?: string;
   kind?: string[];
   field?: string[];
   spec?: string;
@@ -49,6 +50,7 @@ export function registerAnalyze(program: Command): void {
     .option('--sarif <file>', 'also write SARIF 2.1.0 (GitHub code scanning) to FILE')
     .option('--fail-on-remaining <kind>', 'exit 1 while KIND still has raw accesses (repeatable)', collect)
     .option('--no-sites', 'print only the table')
+    .option('--residue <mode>', "'ranked' (default): residue by cause, the sites that may be the class first, any-typed receivers and unresolved modules as counts; 'all': every site")
     .option('--explain <file:line[:col]>', 'print the evidence chain of the finding(s) there, hop by hop with locations (FILE as printed, or relative to the project); exit 2 when no finding is there')
     .action(async (path: string | undefined, flags: AnalyzeFlags) => {
       // The analyzer (ts-morph and its TypeScript) loads only when this command runs.
@@ -61,6 +63,8 @@ export function registerAnalyze(program: Command): void {
         if (clash.length) throw new UsageError(`--explain prints one site's evidence; it does not combine with ${clash.join(', ')}`);
       }
       const place = flags.explain !== undefined ? explain.parsePlace(flags.explain) : undefined;
+      if (flags.residue !== undefined && flags.residue !== 'ranked' && flags.residue !== 'all') throw new UsageError(`--residue must be 'ranked' or 'all', got '${flags.residue}'`);
+      const residueMode = (flags.residue ?? 'ranked') as 'ranked' | 'all';
       const spec = resolveSpec(flags.spec);
       const known = [...spec.kinds.map((k) => k.name), UNKNOWN_KIND];
       for (const k of flags.failOnRemaining ?? []) {
@@ -91,7 +95,7 @@ export function registerAnalyze(program: Command): void {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {
-        process.stdout.write(renderText({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, sites: flags.sites !== false }));
+        process.stdout.write(renderText({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, sites: flags.sites !== false, residue: residueMode, className: spec.page.class }));
       }
       const broken = (flags.failOnRemaining ?? []).map((k) => [k, full.findings.filter((f) => f.kind === k && !f.converted).length] as const)
         .filter(([, n]) => n > 0);

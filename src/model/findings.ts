@@ -44,12 +44,60 @@ export interface Finding {
   descriptorField?: string;
 }
 
+/**
+ * Why a site is residue, in rank order: first the sites that may really be the class (a receiver
+ * typed as an interface or supertype it implements, a union holding it, a type it satisfies
+ * structurally, a computed key on it, a wrapper whose pages cannot be traced, a file that does not
+ * parse), then the noise that is usually unrelated (receivers typed any/unknown, types that did not
+ * resolve, imports that did not resolve).
+ */
+export type ResidueCause = 'supertype' | 'union' | 'structural' | 'computed-key' | 'wrapper' | 'parse-error' | 'any' | 'unresolved-type' | 'unresolved-module';
+export const RESIDUE_CAUSES: readonly ResidueCause[] = ['supertype', 'union', 'structural', 'computed-key', 'wrapper', 'parse-error', 'any', 'unresolved-type', 'unresolved-module'];
+/** Causes whose sites are mostly unrelated to the class: collapsed into counts in the text report. */
+export const NOISE_CAUSES: ReadonlySet<ResidueCause> = new Set(['any', 'unresolved-type', 'unresolved-module']);
+
 export interface Residue {
   file: string;
   line: number;
   column: number;
   reason: string;
   field?: string;
+  /** Why it is residue (absent in entries written by an older memdesc, e.g. a track cache). */
+  cause?: ResidueCause;
+  /** The receiver's type as the checker prints it (member accesses). */
+  receiverType?: string;
+  /** The class the site may really be an access of (supertype, union, structural, computed-key). */
+  mayBe?: string;
+  /** unresolved-module: the module specifier. */
+  module?: string;
+}
+
+/** One group of residue: a cause and a receiver type (or module), ranked (see residueGroups). */
+export interface ResidueGroup {
+  cause: ResidueCause;
+  /** The receiver type, the module (unresolved-module), or "" when the sites have neither. */
+  key: string;
+  count: number;
+  mayBe?: string;
+}
+
+function causeRank(c: ResidueCause | undefined): number {
+  const i = RESIDUE_CAUSES.indexOf(c ?? 'unresolved-type');
+  return i < 0 ? RESIDUE_CAUSES.length : i;
+}
+
+/** Residue grouped by cause and receiver type: causes in rank order, then the biggest groups first. */
+export function residueGroups(residue: Residue[]): ResidueGroup[] {
+  const groups = new Map<string, ResidueGroup>();
+  for (const r of residue) {
+    const cause = r.cause ?? 'unresolved-type';
+    const key = r.module ?? r.receiverType ?? '';
+    const id = `${cause}\0${key}`;
+    const g = groups.get(id) ?? { cause, key, count: 0, ...(r.mayBe ? { mayBe: r.mayBe } : {}) };
+    g.count++;
+    groups.set(id, g);
+  }
+  return [...groups.values()].sort((a, b) => causeRank(a.cause) - causeRank(b.cause) || b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 export interface WrapperInfo {
@@ -79,6 +127,8 @@ export interface Summary {
   files: number;
   /** Findings per confidence, every confidence listed. */
   byConfidence: Record<Confidence, number>;
+  /** Residue per cause, every cause listed, in rank order. */
+  residueByCause: Record<ResidueCause, number>;
   /** kind -> field -> counts; kinds in spec order then "unknown", fields in spec order. */
   byKind: Record<string, Record<string, Cell>>;
 }
@@ -114,6 +164,9 @@ export function summarize(spec: Spec, findings: Finding[], residue: Residue[], w
   const byConfidence = Object.fromEntries(CONFIDENCES.map((c) => [c, 0])) as Record<Confidence, number>;
   // Entries written by an older memdesc (a track cache) have no confidence: counted as unknown.
   for (const f of findings) byConfidence[f.confidence ?? 'unknown']++;
+  const residueByCause = Object.fromEntries(RESIDUE_CAUSES.map((c) => [c, 0])) as Record<ResidueCause, number>;
+  // Entries from an older memdesc have no cause: counted as a type that did not resolve (noise).
+  for (const r of residue) residueByCause[r.cause ?? 'unresolved-type']++;
   return {
     findings: findings.length,
     converted,
@@ -123,6 +176,7 @@ export function summarize(spec: Spec, findings: Finding[], residue: Residue[], w
     wrappers: wrappers.length,
     files,
     byConfidence,
+    residueByCause,
     byKind,
   };
 }
