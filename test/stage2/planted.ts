@@ -53,8 +53,10 @@ function planted_safe_head(page: Page): Page {
 /** A dump_page-style printer of any page's words. */
 function planted_dump(page: Page): string {
   const lines: string[] = [];
+  if (page.addr === 0) return '';
   lines.push(\`page:\${page.addr}\`);
   lines.push(\`lru.next:\${page.lru.next}\`); // PLANT:dump
+  lines.push(\`index:\${page.index}\`); // PLANT:dump-index
   return lines.join(' ');
 }
 
