@@ -408,8 +408,18 @@ describe('struct slab allocated separately: the bootstrap', () => {
     // Free every other object: slabs go on the partial list through their struct slab, and the
     // word survives (page->lru would have overwritten it).
     for (let i = 0; i < objs.length; i += 2) kmem_cache_free(s, objs[i]!);
+    expect(s.node!.nr_partial).toBeGreaterThan(1);
     for (const slab of slabsOf(objs)) checkDescribed(s, slab);
     expect(memdesc_check_all()).toEqual([]);
+    // New allocations come from those partial slabs (taken off the list through their struct slab).
+    const slabCount = sd.node!.nr_slabs + s.node!.nr_slabs;
+    const again: number[] = [];
+    for (let i = 0; i < objs.length / 4; i++) again.push(kmem_cache_alloc(s, GFP_KERNEL));
+    expect(sd.node!.nr_slabs + s.node!.nr_slabs).toBe(slabCount);
+    expect(new Set(slabsOf(again).map((p) => p.addr)).size).toBeGreaterThan(1);
+    for (const slab of slabsOf(again)) checkDescribed(s, slab);
+    expect(memdesc_check_all()).toEqual([]);
+    for (const o of again) kmem_cache_free(s, o);
     // kfree() finds the cache of an object of a separately described slab, as before.
     for (let i = 1; i < objs.length; i += 2) kfree(objs[i]!);
     kmem_cache_destroy(s);
