@@ -1,6 +1,7 @@
 /**
  * Spec JSON -> validated Spec. The published JSON Schema (docs/schemas/spec.schema.json, shipped
- * in the package for editors) is the contract: ajv checks a spec against it, and the first error
+ * in the package for editors) is the contract: ajv checks a spec against it (as code ajv generated
+ * from it: spec-schema.validate.ts), and the first error
  * becomes one line naming the bad key as a path ("kinds[2].owners[0].files: expected a string or
  * an array of strings"). What a schema cannot say is checked after it, in code: fields named by
  * wrappers and kinds exist in the object's layout (also after "extends"), kind names are unique,
@@ -14,9 +15,8 @@
  * replace built-in kinds of the same name (others are added).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import specSchema from '../../docs/schemas/spec.schema.json' with { type: 'json' };
+import { validate as validateSpecSchema } from './spec-schema.validate.ts';
 import { InputError } from '../errors.ts';
 import type {
   AssertionSpec, Converters, FieldMapEntry, GenericSpec, KindSpec, OracleSpec, OwnerSpec, PageFieldSpec, PageSpec, PageTypeTest,
@@ -31,24 +31,11 @@ class SpecError extends Error {
   }
 }
 
-let compiled: ValidateFunction | undefined;
-
 /**
- * The compiled schema. ajv is required on first use, not imported: commands that never read a
- * spec (--help, plan import) do not pay for loading and compiling it.
+ * The spec schema, compiled by ajv ahead of time (spec-schema-gen.ts): compiling it at run time
+ * would cost every command that reads a spec a tenth of a second or more.
  */
-function specValidator(): ValidateFunction {
-  if (compiled) return compiled;
-  const require = createRequire(import.meta.url);
-  const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
-  const ajvErrors = require('ajv-errors') as (ajv: unknown) => unknown;
-  // verbose: errors carry their schema (the allowed keys of an unknown-key error). Formats are
-  // annotations for editors; regular expressions are compiled below instead.
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, allowUnionTypes: true, validateFormats: false });
-  ajvErrors(ajv);
-  compiled = ajv.compile(specSchema);
-  return compiled;
-}
+const specValidator = validateSpecSchema as unknown as ValidateFunction;
 
 /** A JSON pointer into `data` as the path users read: kinds[2].fields.lru. */
 function readablePath(data: unknown, pointer: string): string {
@@ -111,7 +98,7 @@ function describe(e: ErrorObject, data: unknown): SpecError {
 
 /** The first schema error worth showing: if/then/else only say which branch failed. */
 function schemaError(data: unknown): SpecError | undefined {
-  const validate = specValidator();
+  const validate = specValidator;
   if (validate(data)) return undefined;
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
   // An unknown key first: it is most often a typo of the key another error misses.
