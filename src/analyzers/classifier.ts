@@ -13,6 +13,7 @@
 import { ts } from '@ts-morph/common';
 import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
+import { specWords } from '../model/words.ts';
 import { skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
@@ -50,7 +51,7 @@ export class Classifier {
     }
     if (a.converted) return one(a.converted.kind.name, `\`${a.receiverText}\` has descriptor type \`${a.converted.className}\``);
 
-    const recv = a.receiver && ts.isCallExpression(skipOuter(a.receiver)) ? 'the page' : `\`${a.receiverText}\``;
+    const recv = a.receiver && ts.isCallExpression(skipOuter(a.receiver)) ? `the ${specWords(this.ctx.spec).noun}` : `\`${a.receiverText}\``;
     const guardItems: Item[] = [];
     const provItems: Item[] = [];
     const excluded = new Map<string, { sentence: string; at: string }>();
@@ -84,7 +85,7 @@ export class Classifier {
     if (pk.length > 1 && gk.length === 0 && rest.length === 1) {
       // Negative guards rule out all kinds but one: `if (PageSlab(page)) return;` with slab and ptdesc callers.
       const why = pk.filter((k) => k !== rest[0]).map((k) => excluded.get(k)!.sentence);
-      narrowed = `pages of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}), and ${[...new Set(why)].join('; ')}: only ${rest[0]} remains`;
+      narrowed = `${specWords(this.ctx.spec).nouns} of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}), and ${[...new Set(why)].join('; ')}: only ${rest[0]} remains`;
       provItems.splice(0, provItems.length, ...provItems.filter((x) => x.kind === rest[0]));
     } else if (pk.length > 1) {
       if (gk.length !== 1 || !pk.includes(gk[0]!)) {
@@ -92,11 +93,11 @@ export class Classifier {
         if (!guard) {
           // Pages of several kinds reach the site: generic code, each kind with where it comes from.
           const each = provItems.map((x) => `${x.kind} from ${x.origin ? renderOrigin(x.origin) : x.sentence}`);
-          return unknown([`generic: pages of ${pk.join(', ')} reach ${recv}: ${each.join('; ')}`], hopsOf(provItems));
+          return unknown([`generic: ${specWords(this.ctx.spec).nouns} of ${pk.join(', ')} reach ${recv}: ${each.join('; ')}`], hopsOf(provItems));
         }
         return unknown([`conflicting code evidence: ${guard}${sentences(provItems)}`], [...hopsOf(guardItems), ...hopsOf(provItems)]);
       }
-      narrowed = `pages of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}): the guard keeps ${gk[0]}`;
+      narrowed = `${specWords(this.ctx.spec).nouns} of ${pk.join(', ')} reach ${recv} (${sentences(provItems)}): the guard keeps ${gk[0]}`;
       provItems.splice(0, provItems.length, ...provItems.filter((x) => x.kind === gk[0]));
     }
     pk = kindsOf(provItems);
@@ -145,7 +146,7 @@ export class Classifier {
       why.push(`${c.sentence}: one of ${[...c.kinds].join(', ')}`);
       chain.push({ text: `${c.sentence}: one of ${[...c.kinds].join(', ')}`, at: c.at });
     }
-    if (a.receiver) why.push(`no page-type test guards ${recv}`);
+    if (a.receiver) why.push(`no ${specWords(this.ctx.spec).typeTest} guards ${recv}`);
     why.push(note ?? (a.receiver ? `the origin of ${recv} is not known` : 'the receiver is not an expression that can be traced'));
     const fn = a.function;
     why.push(generic ?? `${fn ? `\`${fn}()\` in ` : ''}${this.ctx.rel(a.sf)} is not owned by any kind`);

@@ -8,6 +8,7 @@
  */
 import { ts } from '@ts-morph/common';
 import type { ProvenanceSpec } from '../model/spec.ts';
+import { specWords } from '../model/words.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
@@ -140,7 +141,7 @@ export class Provenance {
     if (ts.isNewExpression(x) && x.arguments?.length && this.ctx.isPageClassRef(x.expression)) {
       // `new Page(addr)`: the page at an address is the page the address was taken from.
       const a = x.arguments[0]!;
-      return withHop(this.of(a, depth + 1), { text: `the page at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) });
+      return withHop(this.of(a, depth + 1), { text: `the ${specWords(this.ctx.spec).noun} at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) });
     }
     if (ts.isPropertyAccessExpression(x)) {
       // `page.addr`: the address of a page is that page's.
@@ -223,7 +224,7 @@ export class Provenance {
       }
       if (!kinds.has(s.kind)) {
         const at = this.ctx.at(sf, call);
-        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} pages (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
+        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} ${specWords(this.ctx.spec).nouns} (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
       }
     }
     if (kinds.size > 0) return { kinds };
@@ -236,7 +237,7 @@ export class Provenance {
     }
     const load = this.containerLoad(call, sf, depth);
     if (load) return load;
-    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out pages of no kind` };
+    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out ${specWords(this.ctx.spec).nouns} of no kind` };
     // A project function: what does it return?
     const fn = this.calleeFunction(call);
     if (!fn || !fn.body) return NONE;
@@ -354,10 +355,10 @@ export class Provenance {
       const csf = call.getSourceFile();
       const passes: Hop = { text: `called with \`${shortText(arg, csf, 50)}\``, at: this.ctx.at(csf, call) };
       const facts = this.guards.facts(call, arg);
-      for (const f of facts) if (!f.positive) for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, `${passes.at} passes a page that is not ${k} (${f.sentence})`);
+      for (const f of facts) if (!f.positive) for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, `${passes.at} passes a ${specWords(this.ctx.spec).noun} that is not ${k} (${f.sentence})`);
       const g = facts.find((f) => f.positive && f.kinds.length === 1);
       if (g) {
-        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} page (${g.sentence})`, via: [], hops: [passes, { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
+        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} ${specWords(this.ctx.spec).noun} (${g.sentence})`, via: [], hops: [passes, { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
         continue;
       }
       results.push(withHop(this.of(arg, depth + 1), passes));
@@ -372,7 +373,7 @@ export class Provenance {
     // site unknown with each kind and where it comes from, rather than letting an owner hint decide.
     const n = callers === 1 ? '1 caller' : `${callers} callers`;
     const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
-    const agree = m.kinds.size > 1 ? `its ${n} pass pages of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
+    const agree = m.kinds.size > 1 ? `its ${n} pass ${specWords(this.ctx.spec).nouns} of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
     const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${agree}`, at: this.ctx.at(fn.getSourceFile(), param) });
     for (const o of r.kinds.values()) o.callgraph = true;
     return r;

@@ -9,6 +9,7 @@ import { ts } from '@ts-morph/common';
 import type { Access, WrapperInfo } from '../model/findings.ts';
 import { enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { specWords } from '../model/words.ts';
 import type { FindResult, RawAccess, RawResidue } from './finder.ts';
 
 export interface WrapperDef {
@@ -152,7 +153,7 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
       if (!w) continue;
       const arg = call.arguments[w.pageArg];
       if (!arg) {
-        residue.push({ sf, node: call, field: w.field, reason: `call of wrapper \`${w.name}()\` without its page argument` });
+        residue.push({ sf, node: call, field: w.field, reason: `call of wrapper \`${w.name}()\` without its ${specWords(ctx.spec).noun} argument` });
         continue;
       }
       calls.set(w, calls.get(w)! + 1);
@@ -212,7 +213,7 @@ function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<s
     const visit = (n: ts.Node): void => {
       if (ts.isIdentifier(n) && byName.has(n.text) && isValueUse(n)) {
         const w = wrapperOf(n);
-        if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the pages it reaches cannot be traced` });
+        if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the ${specWords(ctx.spec).nouns} it reaches cannot be traced` });
       }
       ts.forEachChild(n, visit);
     };

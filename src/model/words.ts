@@ -21,14 +21,27 @@ export interface SpecWords {
   typeTest: string;
   /** "Convert f() to use slabs" / "… to use Stock": the kernel names the struct in the plural. */
   uses(cls: string): string;
+  /** One instance of the spec's class in evidence: "a slab page" / "a slab Shelf". */
+  noun: string;
+  /** Several: "pages of slab, folio reach `p`" / "Shelf objects of stock, hold reach `s`". */
+  nouns: string;
 }
+
+const memo = new WeakMap<object, SpecWords>();
 
 export function isKernelSpec(spec: Pick<Spec, 'page'>): boolean {
   const b = builtinSpec();
   return spec.page.class === b.page.class && spec.page.file === b.page.file;
 }
 
+/** The words for a spec (computed once per spec's class description). */
 export function specWords(spec: Pick<Spec, 'page'>): SpecWords {
+  let w = memo.get(spec.page);
+  if (!w) memo.set(spec.page, (w = wordsOf(spec)));
+  return w;
+}
+
+function wordsOf(spec: Pick<Spec, 'page'>): SpecWords {
   const kernel = isKernelSpec(spec);
   const type = (cls: string): string => (kernel ? `struct ${cls.toLowerCase()}` : cls);
   return {
@@ -38,5 +51,7 @@ export function specWords(spec: Pick<Spec, 'page'>): SpecWords {
     descriptor: kernel ? 'memory descriptor' : 'descriptor',
     typeTest: kernel ? 'page-type test' : 'type test',
     uses: (cls) => (kernel ? `${cls.toLowerCase()}s` : cls),
+    noun: kernel ? 'page' : spec.page.class,
+    nouns: kernel ? 'pages' : `${spec.page.class} objects`,
   };
 }

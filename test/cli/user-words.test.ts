@@ -27,9 +27,18 @@ const KERNEL_WORDS: Array<[string, RegExp]> = [
   ['mm', /\bmm\b/i],
 ];
 
+/** Every string a spec's JSON holds: its names and descriptions, not its keys (a key is memdesc's word, not the user's). */
+function specValues(json: unknown): string[] {
+  if (typeof json === 'string') return [json];
+  if (Array.isArray(json)) return json.flatMap(specValues);
+  if (json && typeof json === 'object') return Object.values(json).flatMap(specValues);
+  return [];
+}
+
 /** The kernel words a spec does not use itself: those must not appear in what memdesc says about it. */
 function forbiddenFor(specText: string): Array<[string, RegExp]> {
-  return KERNEL_WORDS.filter(([, re]) => !re.test(specText));
+  const said = specValues(JSON.parse(specText)).join('\n');
+  return KERNEL_WORDS.filter(([, re]) => !re.test(said));
 }
 
 /** Lines of `text` holding a forbidden word, labelled, for a failure message that shows them. */
@@ -57,6 +66,8 @@ describe('the checker finds the kernel words it is for', () => {
     expect(kernelLines('t', 'memmap, comment, Pager, pagination, summmary, homepage', all)).toEqual([]);
     // A spec that says "page" itself may hear it back.
     expect(forbiddenFor('{ "page": { "class": "Page" } }').map(([w]) => w)).toEqual(['struct page', 'mm']);
+    // Its keys are memdesc's words ("page", "pageTypeTests"), not the user's.
+    expect(forbiddenFor('{ "page": { "class": "Shelf" }, "kinds": [{ "pageTypeTests": ["isFull"] }] }').map(([w]) => w)).toEqual(['struct page', 'page', 'mm']);
   });
 });
 
