@@ -48,6 +48,7 @@ export function checkAuditOptions(opts: AuditOptions): string[] {
     if (!spec.descriptor) throw new UsageError(`kind '${k}' has no descriptor class: it stays in ${opts.spec.page.class}, there is nothing to separate (kinds with a descriptor: ${separable.join(', ')})`);
   }
   memdescWords(opts.spec);
+  if (separable.length === 0) throw new UsageError(`spec ${opts.spec.source} has no kind with a descriptor class: nothing can leave ${opts.spec.page.class}`);
   const chosen = opts.kinds?.length ? new Set(opts.kinds) : new Set(separable);
   return separable.filter((k) => chosen.has(k));
 }
