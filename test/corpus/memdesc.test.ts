@@ -28,7 +28,7 @@ import {
 } from '../../corpus/mm/slub.ts';
 import {
   kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_destroy, kmem_cache_shrink, kfree, kmalloc,
-  type KmemCache,
+  type KmemCache, SLAB_POISON, SLAB_RED_ZONE, SLAB_TYPESAFE_BY_RCU,
 } from '../../corpus/include/linux/slab.ts';
 import {
   page_to_pfn, pfn_to_page, compound_head, compound_order, page_address, virt_to_page, max_pfn, page_ref_count,
@@ -430,6 +430,42 @@ describe('struct slab allocated separately: the bootstrap', () => {
     const anyMemdesc = Array.from({ length: max_pfn() }, (_, pfn) => pfn).some((pfn) => PageMemdesc(pfn_to_page(pfn)));
     expect(anyMemdesc).toBe(false);
     expect(memdesc_check_all()).toEqual([]);
+  });
+
+  it('random allocations and frees on caches of every layout keep slabs described and leak nothing (property test)', () => {
+    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+    console.log(`struct slab property seed: ${seed} (FC_SEED=${seed} to replay)`);
+    const op = fc.record({ cache: fc.nat(3), free: fc.boolean(), index: fc.nat(), count: fc.integer({ min: 1, max: 40 }) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        boot({ ram: 32 * MiB });
+        slab_memdesc_init();
+        const caches = [
+          kmem_cache_create('md-a', 96, 0, 0),
+          kmem_cache_create('md-poison', 200, 0, SLAB_POISON),
+          kmem_cache_create('md-redzone', 1000, 0, SLAB_RED_ZONE),
+          kmem_cache_create('md-rcu', 3000, 0, SLAB_TYPESAFE_BY_RCU),
+        ];
+        const live: number[][] = caches.map(() => []);
+        for (const o of ops) {
+          const s = caches[o.cache]!;
+          const objs = live[o.cache]!;
+          for (let i = 0; i < o.count; i++) {
+            if (o.free && objs.length) kmem_cache_free(s, objs.splice((o.index + i) % objs.length, 1)[0]!);
+            else if (!o.free) objs.push(kmem_cache_alloc(s, GFP_KERNEL));
+          }
+          if (memdesc_check_all().length) return false;
+        }
+        for (const [i, s] of caches.entries()) {
+          for (const x of live[i]!) kmem_cache_free(s, x);
+          kmem_cache_destroy(s);
+        }
+        kmem_cache_shrink(slab_desc_cache!);
+        return memdesc_check_all().length === 0 && slab_desc_cache!.node!.nr_slabs === 0 &&
+          memdesc_stats().find((r) => r.kind === 'slab')!.objects === 0;
+      }),
+      { seed, numRuns: 25 },
+    );
   });
 
   it('caches that existed before keep struct slab in struct page', () => {
