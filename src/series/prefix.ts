@@ -25,7 +25,7 @@ const LOG_LIMIT = 500;
 
 /** "mm/slub: Fix x" -> "mm/slub"; "net: Add y" -> "net"; "Merge branch 'x'" -> none. */
 export function subjectPrefix(subject: string): string | undefined {
-  const m = /^([A-Za-z0-9_][\w.+/-]*(?:[ ,/][\w.+-]+){0,2}(?:\([\w./, -]+\))?!?):\s+\S/.exec(subject);
+  const m = /^([A-Za-z0-9_][\w.+/-]*(?:(?:, ?| )[\w.+/-]+){0,2}(?:\([\w./, -]+\))?!?):\s+\S/.exec(subject);
   if (!m) return undefined;
   // "Revert" and "fixup!"-style lines carry someone else's prefix inside; a sentence is no prefix.
   if (/^(?:revert|merge|fixup|squash)\b/i.test(m[1]!) || /\s/.test(m[1]!.replace(/\(.*\)/, '').replace(/, /g, ''))) return undefined;
