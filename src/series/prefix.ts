@@ -85,7 +85,6 @@ export function pathPrefix(files: string[], projectName: string): string {
  * history), else the spec's "subjectPrefix", else the path rules. Answers are cached per file set.
  */
 export function subjectPrefixer(spec: Spec, project: string, history?: PrefixHistory): (files: string[]) => string {
-  const fixed = (spec as { subjectPrefix?: unknown }).subjectPrefix;
   const kernel = isKernelSpec(spec);
   const name = basename(project) || 'project';
   const cache = new Map<string, string>();
@@ -94,7 +93,7 @@ export function subjectPrefixer(spec: Spec, project: string, history?: PrefixHis
     let p = cache.get(key);
     if (p === undefined) {
       p = (history && files.length ? historyPrefix(history, files) : undefined)
-        ?? (typeof fixed === 'string' && fixed ? fixed : undefined)
+        ?? (spec.subjectPrefix || undefined)
         ?? (kernel ? prefixOf(files) : pathPrefix(files, name));
       cache.set(key, p);
     }

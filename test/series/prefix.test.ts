@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { Spec } from '../../src/model/spec.ts';
+import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { commonPrefix, historyPrefix, pathPrefix, subjectPrefix, subjectPrefixer } from '../../src/series/prefix.ts';
 
 /** A user's spec: the kernel spec's shape with its own class (what makes it not the kernel's). */
@@ -68,6 +69,15 @@ describe('prefixes from the files\' paths', () => {
   it('the spec\'s "subjectPrefix" comes before the path', () => {
     const p = subjectPrefixer(userSpec({ subjectPrefix: 'till' }), '/work/shop');
     expect(p(['src/cart.ts', 'src/till.ts'])).toBe('till');
+    // As a spec file says it.
+    const dir = mkdtempSync(join(tmpdir(), 'memdesc-prefix-spec-'));
+    const file = join(dir, 'spec.json');
+    writeFileSync(file, JSON.stringify({ name: 'shop', subjectPrefix: 'till', page: { class: 'Cart', file: 'src/cart.ts', fields: { a: { words: [0] } } }, kinds: [{ name: 'coupon', descriptor: 'Coupon', fields: { a: 'code' } }] }));
+    try {
+      expect(subjectPrefixer(loadSpecFile(file), '/work/shop')(['src/cart.ts'])).toBe('till');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
