@@ -27,12 +27,29 @@ export interface ClassLayout {
   addressMembers: string[];
 }
 
-/** A numeric value of an expression: a literal, or anything the checker types as a number literal. */
+/**
+ * A numeric value of an expression: a literal, anything the checker types as a number literal
+ * (a `const` of one), or arithmetic on those (`2 * WORD`, `WORD << 1`).
+ */
 function numberOf(e: ts.Expression, checker: ts.TypeChecker): number | undefined {
   const inner = skipParens(e);
   if (ts.isNumericLiteral(inner)) return Number(inner.text);
   const t = checker.getTypeAtLocation(inner);
-  return t.isNumberLiteral() ? t.value : undefined;
+  if (t.isNumberLiteral()) return t.value;
+  if (ts.isBinaryExpression(inner)) {
+    const a = numberOf(inner.left, checker);
+    const b = a === undefined ? undefined : numberOf(inner.right, checker);
+    if (a === undefined || b === undefined) return undefined;
+    switch (inner.operatorToken.kind) {
+      case ts.SyntaxKind.PlusToken: return a + b;
+      case ts.SyntaxKind.MinusToken: return a - b;
+      case ts.SyntaxKind.AsteriskToken: return a * b;
+      case ts.SyntaxKind.LessThanLessThanToken: return a << b;
+      case ts.SyntaxKind.BarToken: return a | b;
+      default: return undefined;
+    }
+  }
+  return undefined;
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
@@ -74,9 +91,11 @@ function firstAccess(body: ts.Node, bases: ReadonlySet<string>, checker: ts.Type
         found = { offset: off, at: n };
         return;
       }
-      // `rd(this.base)`, `new ListHead(this.base)`: the base itself handed to a reader.
+      // `rd(this.base)`, `new ListHead(this.base)`, `mem[this.base]`: the base itself is the address.
       const p = n.parent;
-      if (off === 0 && (ts.isCallExpression(p) || ts.isNewExpression(p)) && ((p.arguments ?? []) as readonly ts.Node[]).includes(n)) {
+      const handed = ((ts.isCallExpression(p) || ts.isNewExpression(p)) && ((p.arguments ?? []) as readonly ts.Node[]).includes(n)) ||
+        (ts.isElementAccessExpression(p) && p.argumentExpression === n);
+      if (off === 0 && handed) {
         found = { offset: 0, at: n };
         return;
       }

@@ -226,6 +226,46 @@ describe('draft of a project with plain fields', () => {
   });
 });
 
+describe('draft for word-index and computed offsets', () => {
+  it('`this.base + 2 * WORD` and `mem[this.i + 1]` give words', () => {
+    const dir = join(tmp, 'offsets');
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [], lib: ['ES2022'], target: 'ES2022' }, include: ['src'] }));
+    writeFileSync(join(dir, 'src', 'cell.ts'), `const mem: number[] = [];
+const WORD = 8;
+export class Cell {
+  constructor(readonly at: number) {}
+  get a(): number { return mem[this.at + 1]!; }
+  set a(v: number) { mem[this.at + 1] = v; }
+  get b(): number { return mem[this.at + 2]!; }
+  get tag(): number { return mem[this.at]!; }
+}
+export class Pair {
+  constructor(readonly b: number) {}
+  get p(): number { return mem[this.b]!; }
+  get q(): number { return mem[this.b + 3]!; }
+}
+export class Rec {
+  constructor(readonly base: number) {}
+  get x(): number { return mem[this.base + 0 * WORD]!; }
+  get y(): number { return mem[this.base + 1 * WORD]!; }
+  get z(): number { return mem[this.base + (WORD << 1)]!; }
+}
+`);
+    const cell = draftSpec({ path: dir, className: 'Cell' }).spec as Json;
+    expect(Object.fromEntries(Object.entries(cell.object.fields).map(([k, v]) => [k, (v as Json).words]))).toEqual({ a: [1], b: [2], tag: [0] });
+    expect(cell.object.wordSize).toBe(1);
+    // The base alone as the index is offset 0: words of 3 units.
+    const pair = draftSpec({ path: dir, className: 'Pair' }).spec as Json;
+    expect(Object.fromEntries(Object.entries(pair.object.fields).map(([k, v]) => [k, (v as Json).words]))).toEqual({ p: [0], q: [1] });
+    expect(pair.object.wordSize).toBe(3);
+    const rec = draftSpec({ path: dir, className: 'Rec' }).spec as Json;
+    expect(Object.fromEntries(Object.entries(rec.object.fields).map(([k, v]) => [k, (v as Json).words]))).toEqual({ x: [0], y: [1], z: [2] });
+    expect(rec.object.wordSize).toBe(8);
+    expect(rec.object.addressMembers).toEqual(['base']);
+  });
+});
+
 describe('draft for an interface', () => {
   it('plain fields, type tests, object-literal allocators', () => {
     const dir = join(tmp, 'maze');
