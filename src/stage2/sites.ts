@@ -119,9 +119,9 @@ export class SiteScanner {
 
   /**
    * Code that handles the memdesc word itself: a function tagged `@memdesc-aware` in its doc
-   * comment (it tells a memdesc word from what else the word holds), or one that names it (the
-   * spec's memdesc field, PageMemdesc()). Its reads and writes of those words are deliberate,
-   * not blockers.
+   * comment (it tells a memdesc word from what else the word holds), or one that reads or tests
+   * it (the spec's memdesc field, PageMemdesc()). Its reads and writes of those words are
+   * deliberate, not blockers.
    */
   aware(n: ts.Node): boolean {
     for (let p: ts.Node | undefined = n; p; p = p.parent) {
@@ -140,8 +140,9 @@ export class SiteScanner {
   }
 
   /**
-   * Does the function refer to the memdesc word by name: the spec's memdesc field of a page, or
-   * any identifier containing its name (PageMemdesc(), PAGE_MEMDESC_OFFSET)? Comments do not count.
+   * Does the function look at the memdesc word: read the spec's memdesc field of a page, or call
+   * a test on it (a boolean function named after it: PageMemdesc(), memdesc_valid())? Code that
+   * only sets the word up (alloc_pages_memdesc()) does not count: it may still clobber it.
    */
   private readsMemdesc(fn: FunctionLike): boolean {
     const needle = this.memdescField.toLowerCase();
@@ -149,8 +150,13 @@ export class SiteScanner {
     let found = false;
     const visit = (n: ts.Node): void => {
       if (found) return;
-      if (ts.isIdentifier(n) && n.text.toLowerCase().includes(needle)) found = true;
-      else ts.forEachChild(n, visit);
+      if (ts.isPropertyAccessExpression(n) && n.name.text === this.memdescField && this.isPage(n.expression)) found = true;
+      else if (ts.isCallExpression(n)) {
+        const callee = skipOuter(n.expression);
+        const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+        if (name.toLowerCase().includes(needle) && this.ctx.checker.getTypeAtLocation(n).flags & ts.TypeFlags.BooleanLike) found = true;
+      }
+      if (!found) ts.forEachChild(n, visit);
     };
     visit(fn.body);
     return found;

@@ -59,6 +59,10 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
     expect(b.detail).toMatch(/virt_to_page/);
   });
 
+  it('names a list write after code that only sets the memdesc word up (naming the word is not handling it)', () => {
+    expectNamed('PLANT:setup', 'buddy_list', 'memdesc-word-write', 'lru');
+  });
+
   it('names a direct write of a field overlapping the memdesc word', () => {
     expectNamed('PLANT:write', 'compound_head', 'memdesc-word-write', 'compound_head');
   });
@@ -99,11 +103,12 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
   });
 
   it('blocks nothing on the negative twins', () => {
-    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs']) {
+    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs']) {
       expect(plantedOn(twin), twin).toEqual([]);
     }
     // The helper that handles the memdesc word is listed for review.
-    expect(audit.memdescAware.map((a) => a.function)).toContain('planted_safe_head');
+    expect(audit.memdescAware.map((a) => a.function)).toEqual(expect.arrayContaining(['planted_safe_head', 'planted_tested_reader']));
+    expect(audit.memdescAware.map((a) => a.function)).not.toContain('planted_setup_then_list');
   });
 
   it('summarizes per kind and reason, and every blocker is of an audited kind', () => {

@@ -50,6 +50,28 @@ function planted_safe_head(page: Page): Page {
   return w & 1 && w > 0x100000 ? new Page(w - 1) : page;
 }
 
+/** Sets the memdesc word up (an allocator would): naming the word is not handling it. */
+function planted_set_memdesc(page: Page): Page {
+  return page;
+}
+
+/** A test of the memdesc word. */
+function planted_memdesc_valid(page: Page): boolean {
+  return page.addr !== 0;
+}
+
+export function planted_setup_then_list(pgd: number, head: ListHead): void {
+  const page = planted_set_memdesc(virt_to_page(pgd));
+  list_add(page.lru, head); // PLANT:setup
+}
+
+/** Twin: a reader that tests the memdesc word first handles it. */
+export function planted_tested_reader(pgd: number): number {
+  const page = virt_to_page(pgd);
+  if (!planted_memdesc_valid(page)) return 0;
+  return page.compound_head; // TWIN:tested
+}
+
 /** A dump_page-style printer of any page's words. */
 function planted_dump(page: Page): string {
   const lines: string[] = [];
