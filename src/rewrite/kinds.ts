@@ -6,6 +6,8 @@
 import { ts } from '@ts-morph/common';
 import { UsageError } from '../errors.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
+import type { AnalysisContext } from '../analyzers/context.ts';
+import { pageAnnotation } from './syntax.ts';
 
 export interface KindPlan {
   spec: KindSpec;
@@ -129,4 +131,50 @@ export function descriptorName(pageName: string, pageWord: string, variable: str
   const re = new RegExp(`(^|_)${pageWord}(_|$)`);
   if (re.test(pageName)) return pageName.replace(re, `$1${variable}$2`);
   return pageName;
+}
+
+/**
+ * Converter names that clash with nothing: the default name (slotToLoan) unless the project
+ * already declares something else under it, then slotToLoan2, … A function of that name that
+ * takes the class and returns the descriptor (or the reverse) is the converter itself, kept.
+ * Names the spec gives are the user's choice and stay.
+ */
+export function settleConverterNames(ctx: AnalysisContext, kinds: KindPlan[]): void {
+  const decls = new Map<string, ts.Statement[]>();
+  for (const sf of ctx.files) {
+    for (const st of sf.statements) {
+      const names: string[] = [];
+      if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
+        ts.isEnumDeclaration(st)) && st.name) names.push(st.name.text);
+      if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
+      for (const n of names) decls.set(n, [...(decls.get(n) ?? []), st]);
+    }
+  }
+  const typeName = (t: ts.TypeNode | undefined): string[] => {
+    if (!t) return [];
+    const parts = ts.isUnionTypeNode(t) ? [...t.types] : [t];
+    return parts.filter(ts.isTypeReferenceNode).map((r) => r.typeName.getText());
+  };
+  const isConverter = (name: string, k: KindPlan, dir: 'from' | 'to'): boolean => {
+    const ds = decls.get(name) ?? [];
+    return ds.length > 0 && ds.every((d) => {
+      if (!ts.isFunctionDeclaration(d) || d.parameters.length !== 1) return false;
+      const p = d.parameters[0]!.type;
+      if (dir === 'from') return !!p && !!pageAnnotation(ctx, p) && typeName(d.type).includes(k.desc!);
+      return typeName(p).includes(k.desc!) && !!d.type && !!pageAnnotation(ctx, d.type);
+    });
+  };
+  const chosen = new Set<string>();
+  const pick = (base: string, k: KindPlan, dir: 'from' | 'to'): string => {
+    for (let i = 1; ; i++) {
+      const n = i === 1 ? base : `${base}${i}`;
+      if (chosen.has(n)) continue;
+      if (!decls.has(n) || isConverter(n, k, dir)) { chosen.add(n); return n; }
+    }
+  };
+  for (const k of kinds) {
+    if (!k.desc) continue;
+    if (!k.spec.converters.fromPage[0]) k.fromPage = pick(k.fromPage, k, 'from');
+    if (!k.spec.converters.toPage[0]) k.toPage = pick(k.toPage, k, 'to');
+  }
 }

@@ -20,7 +20,7 @@ import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
 import { decide } from './functionConvert.ts';
 import { Rewriter, type KindModules } from './fieldRewrite.ts';
 import { fixImports, prefersTypeImports } from './importFix.ts';
-import { kindPlans, namingStyle, selectKinds, type KindPlan } from './kinds.ts';
+import { kindPlans, namingStyle, selectKinds, settleConverterNames, type KindPlan } from './kinds.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
 import { EditSet } from './splices.ts';
@@ -87,6 +87,7 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   const det = analyzeDetailed(program, root, { spec: opts.spec });
   const ctx = det.ctx;
   const all = kindPlans(opts.spec, namingStyle(ctx.files));
+  settleConverterNames(ctx, all);
   const kinds = all.filter((k) => chosen.has(k.name));
   if (opts.only !== undefined) checkOnly(ctx.files, ctx.rel.bind(ctx), opts.only);
   const selected = new Set(kinds.map((k) => k.name));

@@ -319,6 +319,22 @@ describe('convert --all on camelCase code under strict, noUnusedLocals and verba
     expect(again.changes.map((c) => relative(root, c.file))).toEqual([]);
   });
 
+  it('never reuses a name the project already has for something else (an unrelated slotToLoan())', () => {
+    const d = makeProject({ ...WORLD, 'src/legacy.ts': `export function slotToLoan(id: number): string {\n  return \`loan \${id}\`;\n}\n`,
+      'src/loan/desk.ts': CASES.find((c) => c.file === 'src/loan/desk.ts')!.before });
+    dirs.push(d);
+    const s = specIn(d, SPEC);
+    const { program, root } = loadProgram(d);
+    const p = planConversion(program, root, { spec: s, kinds: [], all: true });
+    const texts = new Map(p.changes.map((c) => [relative(root, c.file), c.after]));
+    expect(texts.get('src/loan/desk.ts')).toContain('slotToLoan2(s).borrower = reader;');
+    expect(texts.get('src/loanDesc.ts')).toContain('export function slotToLoan2(slot: Slot): Loan;');
+    expect(texts.has('src/legacy.ts')).toBe(false);
+    const next = overlayProgram(program, new Map(p.changes.map((c) => [c.file, c.after] as const)));
+    expect(typeErrors(next, root).map(formatError)).toEqual([]);
+    expect(planConversion(next, root, { spec: s, kinds: [], all: true }).changes).toEqual([]);
+  });
+
   it('refuses a placement that would make two modules import each other, before anything is written', () => {
     const d = makeProject({ ...WORLD, 'src/hub.ts': `import { label } from './loan/names.ts';\nexport const hub = label;\n`,
       'src/loan/names.ts': `import type { Slot } from '../slot.ts';\n\nexport function label(loan: Slot): string {\n  return \`\${loan.a} until \${loan.b}\`;\n}\n` });
