@@ -114,7 +114,7 @@ export class AnalysisContext extends SpecNames {
       }
     }
     if (this.pageDecls.size === 0) {
-      throw new InputError(`page class ${spec.page.class} not found in ${spec.page.file} (spec ${spec.source}, project ${this.root})`);
+      throw new InputError(`the spec's class ${spec.page.class} is not declared in ${spec.page.file} (spec ${spec.source}, project ${this.root})${spec.source === 'builtin' ? ': for a project of your own, give its spec with --spec FILE (memdesc init drafts one)' : ''}`);
     }
   }
 

@@ -33,6 +33,7 @@ import { functionName, isFunctionLike, typeReferenceNames } from '../analyzers/a
 import type { AnalysisResult } from '../model/findings.ts';
 import type { PlannedPatchState, PlanProgress, SeriesPlan } from '../model/progress.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
+import { specWords } from '../model/words.ts';
 
 /** What the rules need to know about a tree; planProgress takes it or a DetailedAnalysis. */
 export interface TreeFacts {
@@ -121,7 +122,7 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
         ? { state: 'done', reason: `${spec.page.class} no longer declares ${fields.map((f) => f.name).join(', ')}` }
         : { state: 'not done', reason: `${spec.page.class} still declares ${still.join(', ')}` };
     }
-    if (!kind) return na('the subject names no descriptor kind or page field of the spec');
+    if (!kind) return na(`the subject names no descriptor kind or ${objectField(spec)} of the spec`);
     const left = raw(facts, kind.name);
     return left === 0
       ? { state: 'done', reason: `${kind.name} has no raw ${spec.page.class} accesses left` }
@@ -167,8 +168,13 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
   }
 
   return na(functions.length === 0 && !kind
-    ? 'the subject names no function, descriptor or page field the analysis can measure'
-    : 'the subject names no function or page field the analysis can measure');
+    ? `the subject names no function, descriptor or ${objectField(spec)} the analysis can measure`
+    : `the subject names no function or ${objectField(spec)} the analysis can measure`);
+}
+
+/** "page field" in the kernel's words, "Shelf field" in a user's. */
+function objectField(spec: Spec): string {
+  return `${specWords(spec).kernel ? 'page' : spec.page.class} field`;
 }
 
 /**

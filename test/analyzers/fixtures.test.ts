@@ -55,7 +55,7 @@ describe('another codebase with its own spec', () => {
   });
 
   it('the built-in spec refuses a project without its page class', () => {
-    expect(() => analyzePath(join(FIX, 'other-codebase'), { spec: builtinSpec() })).toThrow(/page class Page not found/);
+    expect(() => analyzePath(join(FIX, 'other-codebase'), { spec: builtinSpec() })).toThrow(/the spec's class Page is not declared in include\/linux\/mm_types\.ts .*: for a project of your own, give its spec with --spec FILE/);
   });
 });
 

@@ -63,7 +63,7 @@ beforeAll(() => {
   editIn(repo, 'src/helpers.ts', 'export function blob_owner(blob: { owner: number }): number', 'export function blob_owner(blob: Blob): number');
   commit('back, with blob_owner on blobs');
   gitIn(repo, 'mv', 'proj/src/blob.ts', 'proj/src/blob2.ts');
-  commit('blob.ts renamed: the spec finds no page class', /page class Blob not found in src\/blob\.ts/);
+  commit('blob.ts renamed: the spec finds no page class', /the spec's class Blob is not declared in src\/blob\.ts/);
   spec = resolveSpec(SPEC_FILE);
   const measured = shas.filter((_, i) => !gaps[i]);
   for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), measured, spec)) fresh.set(sha, r);
