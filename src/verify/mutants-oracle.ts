@@ -267,6 +267,6 @@ function judge(m: Mutant, raw: OracleRun, s: OracleSet, compare: CompareMode, ti
       ? `the oracle's output did not change (whether its code ran is unknown: ${s.noProbe ?? 'its sites carry no probe'})`
       : base.reachedPairs === 0
         ? "never executed: the oracle's run of the original never reaches the mutated code, so no output can differ"
-        : "executed in the oracle's run and its output did not change: equivalent for this program, or its effect never reaches what the oracle prints",
+        : `executed in the oracle's run and its output did not change: equivalent for this program, or its effect never reaches what the oracle prints${m.operator === 'desc-swap-words' ? ' (getter and setter move together, so every value reads back as written; only a reader of the words themselves could tell)' : ''}`,
   };
 }
