@@ -316,20 +316,54 @@ export class Provenance {
         return withVia(this.ofElements(it, depth), `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
           { text: `\`${id.text}\` is an element of \`${shortText(it, list.getSourceFile(), 40)}\``, at: this.ctx.at(list.getSourceFile(), it) });
       }
-      const defs: ts.Expression[] = [];
+      let defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
-      if (!(list.flags & ts.NodeFlags.Const)) defs.push(...assignmentsTo(this.ctx, decl, sym!));
+      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...assignmentsTo(this.ctx, decl, sym!)]);
       const dsf = decl.getSourceFile();
       return merge(defs.map((d) => withHop(this.of(d, depth + 1), { text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) })));
     }
     if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
+    if (ts.isBindingElement(decl)) return this.ofBinding(id, decl, depth);
     return NONE;
+  }
+
+  /** `const [a, b] = [x, y]` / `const [a] = pages` / `const { page } = walk`: the element or field bound. */
+  private ofBinding(id: ts.Identifier, el: ts.BindingElement, depth: number): Prov {
+    const pattern = el.parent;
+    const holder = pattern.parent;
+    if (!ts.isVariableDeclaration(holder) || !holder.initializer || !(holder.parent.flags & ts.NodeFlags.Const)) return NONE;
+    const init = skipOuter(holder.initializer);
+    const sf = el.getSourceFile();
+    const hop = { text: `\`${id.text}\` is bound from \`${shortText(init, sf, 50)}\``, at: this.ctx.at(sf, el) };
+    if (ts.isArrayBindingPattern(pattern)) {
+      if (el.dotDotDotToken) return NONE;
+      const i = pattern.elements.indexOf(el);
+      if (ts.isArrayLiteralExpression(init)) {
+        const v = init.elements[i];
+        return v && !ts.isSpreadElement(v) ? withHop(this.of(v, depth + 1), hop) : NONE;
+      }
+      return withHop(this.ofContainers(this.flow.keysOf(init), init, depth), hop);
+    }
+    const name = el.propertyName ?? el.name;
+    if (!ts.isIdentifier(name)) return NONE;
+    if (ts.isObjectLiteralExpression(init)) {
+      const p = init.properties.find((q) => q.name && ts.isIdentifier(q.name) && q.name.text === name.text);
+      if (p && ts.isPropertyAssignment(p)) return withHop(this.of(p.initializer, depth + 1), hop);
+      if (p && ts.isShorthandPropertyAssignment(p)) return withHop(this.of(p.name, depth + 1), hop);
+      return NONE;
+    }
+    const prop = this.ctx.checker.getTypeAtLocation(init).getProperty(name.text);
+    return prop ? withHop(this.ofContainer(prop, init, depth), hop) : NONE;
   }
 
   /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
   private ofElements(it: ts.Expression, depth: number): Prov {
     const x = skipOuter(it);
-    if (ts.isCallExpression(x) && !ts.isPropertyAccessExpression(skipOuter(x.expression))) return this.of(x, depth + 1);
+    if (ts.isCallExpression(x) && !ts.isPropertyAccessExpression(skipOuter(x.expression))) {
+      // A list walk hands out pages; a function returning an array hands out what the array holds.
+      const r = this.of(x, depth + 1);
+      if (r.kinds.size > 0 || this.isPage(x)) return r;
+    }
     if (ts.isIdentifier(x)) {
       const m = this.fromMarks(this.flow.marksOf(x, true), `the elements of \`${x.text}\` are`);
       if (m.kinds.size > 0) return m;
@@ -421,6 +455,40 @@ function withHop(p: Prov, hop: Hop): Prov {
 /** "`alloc_slab_page()` at mm/slub.ts:212, via the parameter of `setup()` (2 callers)" */
 export function renderOrigin(o: Origin): string {
   return o.via.length ? `${o.origin}, via ${o.via.join(', ')}` : o.origin;
+}
+
+/**
+ * The definitions of a `let` that reach the read `id`: from the last one that runs on every path
+ * before it (a statement of a block around the read), those after it, and those later in a loop
+ * around the read that the dominating one is outside of. All of them when none dominates.
+ */
+function reaching(id: ts.Identifier, defs: ts.Expression[]): ts.Expression[] {
+  const at = id.getStart();
+  const statementOf = (d: ts.Expression): ts.Node | undefined => {
+    const p = d.parent;
+    if (ts.isVariableDeclaration(p)) return p.parent.parent;
+    if (ts.isBinaryExpression(p) && ts.isExpressionStatement(p.parent)) return p.parent;
+    return undefined;
+  };
+  const inside = (n: ts.Node, outer: ts.Node): boolean => n.getStart() >= outer.getStart() && n.getEnd() <= outer.getEnd();
+  let dom: ts.Expression | undefined;
+  for (const d of defs) {
+    const st = statementOf(d);
+    if (!st || st.getEnd() > at || !st.parent || !(ts.isBlock(st.parent) || ts.isSourceFile(st.parent) || ts.isCaseClause(st.parent) || ts.isDefaultClause(st.parent))) continue;
+    if (!inside(id, st.parent)) continue;
+    if (!dom || d.getStart() > dom.getStart()) dom = d;
+  }
+  if (!dom) return defs;
+  const from = dom.getStart();
+  return defs.filter((d) => {
+    if (d === dom || (d.getStart() > from && d.getStart() < at)) return true;
+    if (d.getStart() < at) return false;
+    // Later in a loop around both the read and the definition, with the dominating one outside it.
+    for (let l: ts.Node | undefined = d.parent; l && !isFunctionLike(l); l = l.parent) {
+      if (ts.isIterationStatement(l, false) && inside(id, l) && !inside(dom!, l)) return true;
+    }
+    return false;
+  });
 }
 
 /** Right-hand sides of `x = ...` for variable `decl` inside its function (or file). */
