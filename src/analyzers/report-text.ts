@@ -25,7 +25,7 @@ function causeTitle(c: ResidueCause, cls: string): string {
     case 'union': return `may be a ${cls}: a union that holds it`;
     case 'structural': return `may be a ${cls}: through a type ${cls} satisfies structurally`;
     case 'computed-key': return `on a ${cls}, field unknown: computed keys`;
-    case 'wrapper': return 'wrappers used as values (what they reach cannot be traced)';
+    case 'wrapper': return 'wrappers called without their argument or used as values (what they reach cannot be traced)';
     case 'parse-error': return 'files that do not parse';
     case 'any': return 'receivers typed any or unknown';
     case 'unresolved-type': return 'receivers whose type did not resolve';
