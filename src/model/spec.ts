@@ -3,8 +3,10 @@
  * and the memory descriptor kinds carved out of it. Everything the analyzer passes need
  * comes from here; nothing about the corpus is hard-wired in src/analyzers.
  *
- * The JSON form (built-in: specs/linux.json; users: --spec FILE) is validated by
- * spec-validate.ts into these normalized types.
+ * The JSON form (built-in: specs/linux.json; users: --spec FILE; the schema:
+ * docs/schemas/spec.schema.json) is validated by spec-validate.ts into these normalized types.
+ * The JSON's neutral keys land on the internal names here: object -> Spec.page, objectArg ->
+ * pageArg, typeTests -> KindSpec.pageTypeTests, fromObject/toObject -> Converters.fromPage/toPage.
  */
 
 /** How a raw page field is tracked by the finder. */
