@@ -11,7 +11,7 @@
  *     page address.
  * Accesses through K's own descriptor type move with the descriptor and never block it.
  */
-import type { ts } from '@ts-morph/common';
+import { ts } from '@ts-morph/common';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, functionName, shortText } from '../analyzers/ast.ts';
 import type { Classification } from '../analyzers/classifier.ts';
@@ -134,13 +134,16 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
       if (byPage.kind === cls.kind || (byPage.kind !== UNKNOWN_KIND && byPage.confidence === 'owner-hint')) continue;
       cls = byPage;
     }
-    const access = site.access === 'call' ? (site.wrapperAccess ?? 'read') : site.access;
+    // list_for_each_entry(list, Page, 'lru'): walks the pages' links (reads), the list was threaded elsewhere.
+    const walk = site.receiver === site.expr && ts.isCallExpression(site.expr) && !site.helper;
+    const access = walk ? 'read' : site.access === 'call' ? (site.wrapperAccess ?? 'read') : site.access;
     const writes = access !== 'read';
     const reason: BlockerReason = writes ? 'memdesc-word-write' : 'memdesc-word-read';
     const fw = fieldWords.get(site.field) ?? [];
-    const verb = access === 'reference' ? `hands \`${site.receiverText}.${site.member}\` (${wordsText(fw)}) to code that writes through it`
+    const verb = walk ? `follows \`${site.member}\` (${wordsText(fw)}) of the ${godClass}s on a list (\`${shortText(site.expr, site.sf, 50)}\`)`
+      : access === 'reference' ? `hands \`${site.receiverText}.${site.member}\` (${wordsText(fw)}) to code that writes through it`
       : `${access === 'read' ? 'reads' : 'writes'} \`${site.member}\` (${wordsText(fw)}) of \`${site.receiverText}\``;
-    const how = site.helper ? `\`${site.helper}()\` ${verb.replace(/^hands/, 'hands').replace(/^(reads|writes)/, '$1')}` : verb;
+    const how = site.helper ? `\`${site.helper}()\` ${verb}` : verb;
     const clobber = writes ? `, which ${memdescText} occupies: it would clobber the descriptor pointer` : `, which ${memdescText} occupies: it would read the descriptor pointer and type instead`;
     if (cls.kind !== UNKNOWN_KIND) {
       add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the ${spec.page.class} is ${cls.kind}'s: ${cls.evidence[0]}`);
