@@ -4,7 +4,8 @@
  *
  * - An accessor that reads or writes `this.<base> + OFFSET` (OFFSET a number or a constant of a
  *   number literal type) lives at that byte offset; a mask after the read (`& 0xff`,
- *   `>>> 8 & 0xff`) narrows it to bits of the word. A getter returning `new T(this.base + OFFSET)`
+ *   `>>> 8 & 0xff`) narrows it to bits of the word, and so does another field starting later in
+ *   the same word (a field at byte 48 with one at byte 52 holds bits 0:32 of word 6). A getter returning `new T(this.base + OFFSET)`
  *   is an embedded struct spanning T's own words.
  * - Plain fields (no address arithmetic) are each their own word, in declaration order.
  */
@@ -225,7 +226,13 @@ export function classLayout(decl: ts.ClassDeclaration | ts.InterfaceDeclaration,
     const inWord = (r.access.offset % wordSize) * 8;
     const mask = ts.isGetAccessorDeclaration(r.node) ? maskOf(r.access.at, checker) : undefined;
     if (mask) f.bits = `${inWord + mask.shift}:${mask.width}`;
-    else if (inWord !== 0) f.bits = `${inWord}:${wordSize * 8 - inWord}`;
+    else {
+      // Unmasked: up to the next field that starts later in the same word, else the word's end.
+      const later = located.filter((o) => !o.embedded && Math.floor(o.access!.offset / wordSize) === first)
+        .map((o) => (o.access!.offset % wordSize) * 8).filter((b) => b > inWord);
+      const end = later.length > 0 ? Math.min(...later) : wordSize * 8;
+      if (inWord !== 0 || end !== wordSize * 8) f.bits = `${inWord}:${end - inWord}`;
+    }
     fields.push(f);
   }
   return { fields, ...(wordSize !== undefined ? { wordSize } : {}), addressMembers };

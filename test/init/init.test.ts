@@ -120,6 +120,8 @@ describe('draft of the corpus (Page), against the built-in spec', () => {
     expect(spec.object.fields.lru.embedded).toBe(true);
     expect(spec.object.fields.compound_dtor.bits).toBe('0:8');
     expect(spec.object.fields.compound_order.bits).toBe('8:8');
+    // Fields sharing a word without masks: up to the next field's start.
+    for (const f of ['_mapcount', 'page_type', '_refcount', 'compound_mapcount']) expect(spec.object.fields[f].bits, f).toBe(builtin.page.fields[f].bits);
     expect(spec.object.wordSize).toBe(8);
     for (const f of ['lru', 'mapping', 'index', 'private']) expect(spec.object.fields[f].track, f).toBe('always');
     // The page-type tests read flags and page_type: the type tags.
