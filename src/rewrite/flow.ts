@@ -106,11 +106,36 @@ export function buildFlow(inp: FlowInput): FlowGraph {
   const returns = new Map<FunctionLike, Entity>();
   const params = new Map<FunctionLike, Array<Entity | undefined>>();
   const fnBySym = new Map<ts.Symbol, FunctionLike>();
+  // A method called through a union or optional receiver (`q?.peek()`) resolves to a transient
+  // symbol: its declarations still say which method it is.
+  const fnByDecl = new Map<ts.Node, FunctionLike>();
+  const fnOf = (sym: ts.Symbol): FunctionLike | undefined =>
+    fnBySym.get(sym) ?? (sym.declarations?.length === 1 ? fnByDecl.get(sym.declarations[0]!) : undefined);
   const neutral = new Set(ctx.spec.page.neutralSources);
   const helperNames = new Set([ctx.spec.page.addressHelpers?.fromAddress, ctx.spec.page.addressHelpers?.toAddress].filter((x): x is string => !!x));
   const seedWrappers = new Set(det.wrappers.filter((w) => w.origin === 'spec').map((w) => w.fn));
   const files = ctx.files.filter((sf) => !det.broken.has(sf));
   const pageClassDecls = [...ctx.pageDecls];
+
+  // Classes some project class extends: their methods may be overridden.
+  const extended = new Set<ts.Symbol>();
+  for (const sf of files) {
+    const visit = (n: ts.Node): void => {
+      if (ts.isHeritageClause(n) && n.token === ts.SyntaxKind.ExtendsKeyword) {
+        for (const t of n.types) { const s = ctx.symbolOf(t.expression); if (s) extended.add(s); }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  const closedMethod = (m: ts.MethodDeclaration): boolean => {
+    const c = m.parent;
+    if (!ts.isClassDeclaration(c) || !c.name || c.heritageClauses?.length) return false;
+    if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.AbstractKeyword || x.kind === ts.SyntaxKind.OverrideKeyword)) return false;
+    if (!ts.isIdentifier(m.name) || !m.body) return false;
+    const s = ctx.symbolOf(c.name);
+    return !!s && !extended.has(s);
+  };
 
   const mk = (e: Omit<Entity, 't' | 'id' | 'refs' | 'fieldUses' | 'memberUses' | 'destructures' | 'edges'>): Entity => {
     const ent: Entity = { t: 'entity', id: entities.length, refs: [], fieldUses: [], memberUses: [], destructures: [], edges: [], ...e };
@@ -129,10 +154,11 @@ export function buildFlow(inp: FlowInput): FlowGraph {
       if (isFunctionLike(n) && n.body && !insidePageClass(n)) {
         const name = fnName(n);
         const sym = name ? declSymbol(ctx, n) : undefined;
-        if (sym) fnBySym.set(sym, n);
-        // Methods may implement or override others: their signatures stay.
+        if (sym) { fnBySym.set(sym, n); for (const d of sym.declarations ?? []) fnByDecl.set(d, n); }
+        // Methods that may implement or override others keep their signatures; a method of a
+        // class that extends, implements and is extended by nothing is retyped like a function.
         const excluded = !name || neutral.has(name) || helperNames.has(name) || ts.isConstructorDeclaration(n) ||
-          ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || ts.isMethodDeclaration(n);
+          ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || (ts.isMethodDeclaration(n) && !closedMethod(n));
         const ps: Array<Entity | undefined> = [];
         n.parameters.forEach((p) => {
           let ent: Entity | undefined;
@@ -214,7 +240,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         if (sym) {
           const ent = bySym.get(sym);
           if (ent && ent.role !== 'return') ent.refs.push(n);
-          const fn = fnBySym.get(sym);
+          const fn = fnOf(sym);
           if (fn) {
             const call = calleeCall(n);
             if (call) {
@@ -254,7 +280,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
       const callee = skipOuter(c.expression);
       const id = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
       const sym = ctx.symbolOf(id);
-      return sym ? fnBySym.get(sym) : undefined;
+      return sym ? fnOf(sym) : undefined;
     },
   };
 

@@ -198,6 +198,49 @@ export class Desk {
 `,
   },
   {
+    name: 'a method of a class nothing extends is retyped like a function; one that implements an interface keeps its signature',
+    file: 'src/loan/ledger.ts',
+    before: `import type { Slot } from '../slot.ts';
+
+interface Totals {
+  total(s: Slot): number;
+}
+
+export class Ledger {
+  total(s: Slot): number {
+    return s.a + s.b;
+  }
+}
+
+export class Tally implements Totals {
+  total(s: Slot): number {
+    return s.a + s.b;
+  }
+}
+`,
+    after: `import type { Slot } from '../slot.ts';
+import { slotToLoan } from '../loanDesc.ts';
+import type { Loan } from '../loanDesc.ts';
+
+interface Totals {
+  total(s: Slot): number;
+}
+
+export class Ledger {
+  total(s: Loan): number {
+    return s.borrower + s.dueOn;
+  }
+}
+
+export class Tally implements Totals {
+  total(s: Slot): number {
+    const loan = slotToLoan(s);
+    return loan.borrower + loan.dueOn;
+  }
+}
+`,
+  },
+  {
     name: 'a variable already named like the descriptor gets a local that does not repeat it (no `loan_loan`)',
     file: 'src/loan/clash.ts',
     before: `import type { Slot } from '../slot.ts';
