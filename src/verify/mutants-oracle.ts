@@ -114,6 +114,13 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
 
     // The original, twice: a mutant is killed by a difference, so the oracle must not differ from itself.
     const first = await runReference(tree, oracle, runOpts);
+    if (first.exitCode !== 0) {
+      // As for the simulation: a check that fails on the original says nothing about the mutants.
+      const lines = first.output.trim().split('\n').filter(Boolean);
+      const last = lines.find((l) => /error/i.test(l)) ?? lines.at(-1);
+      const how = first.timedOut ? `timed out after ${timeoutMs / 1000} s` : first.signal ? `killed by ${first.signal}` : `exit ${first.exitCode}`;
+      throw new UsageError(`the oracle ${describeOracle(oracle)} fails on the original (${how}${last ? `: ${last.slice(0, 160)}` : ''}); fix it before the self-check`);
+    }
     const again = await runOracle(tree.dir, oracle, runOpts);
     const self = compareRuns(again, first, compare, timeoutMs).difference;
     if (self) {

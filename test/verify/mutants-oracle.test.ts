@@ -33,6 +33,7 @@ interface Report {
   survived: Array<{ id: string; explanation: string; reachedPairs: number | null }>;
   byOperator: Record<string, { run: number; killed: number }>;
   oracle?: { description: string };
+  jobs: number;
   plan?: unknown;
   converted?: { ok: boolean; identical?: boolean; error?: string };
 }
@@ -109,6 +110,16 @@ console.log('done');
     for (const s of off.survived.filter((x) => x.reachedPairs !== 0)) expect(s.explanation).toMatch(/executed in the oracle's run and its output did not change/);
   }, 120_000);
 
+  it('--run: a command judges the mutants (one at a time by default)', () => {
+    const dir = copy(WAREHOUSE);
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    const { report } = mutants(dir, '--run', `node ${join(PACKAGE_ROOT, 'bin', 'run-ts.mjs')} src/main.ts`, '--operators', 'wrong-field', '--count', '3');
+    expect(report.oracle?.description).toContain('run-ts.mjs src/main.ts');
+    expect(report.run).toBe(3);
+    expect(report.killed).toHaveLength(3);
+    expect(report.jobs).toBe(1);
+  }, 120_000);
+
   it('--entry judges the mutants of a spec without an oracle; the text report says what ran', () => {
     const dir = copy(WAREHOUSE);
     const spec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8'));
@@ -146,6 +157,11 @@ describe('verify --mutants: bad input is exit 2, one line', () => {
   it('simulation flags with an oracle, and both --run and --entry', () => {
     expect(oneLineError(cli(['verify', '--mutants', WAREHOUSE, '--spec', join(WAREHOUSE, 'spec.json'), '--seeds', '3']))).toMatch(/--seeds is for the corpus simulation/);
     expect(oneLineError(cli(['verify', '--mutants', WAREHOUSE, '--run', 'true', '--entry', 'src/main.ts']))).toMatch(/exclude each other/);
+  });
+
+  it('an oracle that fails on the original', () => {
+    const line = oneLineError(cli(['verify', '--mutants', WAREHOUSE, '--spec', join(WAREHOUSE, 'spec.json'), '--run', 'node -e "process.exit(3)"']));
+    expect(line).toMatch(/fails on the original \(exit 3\); fix it before the self-check/);
   });
 
   it('an oracle that does not repeat itself on the original', () => {
