@@ -29,10 +29,15 @@ export function registerInit(program: Command): void {
     .option('--class <name>', 'the class whose words are reused under generic names (required)')
     .option('--out <file>', 'where to write the draft, a file that does not exist yet (default: memdesc.spec.json in the project; - prints it)')
     .action(async (path: string | undefined, flags: InitFlags) => {
-      if (!flags.class) throw new UsageError('init needs --class NAME: the class to draft a spec for');
-      const [{ draftSpec }, { writeNewFile }, { resolveTsconfig }] = await Promise.all([
+      const [{ draftSpec, candidateClasses }, { writeNewFile }, { resolveTsconfig }] = await Promise.all([
         import('../init/draft.ts'), import('../init/write.ts'), import('../analyzers/project.ts'),
       ]);
+      if (!flags.class) {
+        // Name the classes that look like the target: their fields sit at address offsets.
+        const found = candidateClasses(path ?? '.').slice(0, 5);
+        const hint = found.length > 0 ? `; classes here laid out over words: ${found.map((c) => `${c.name} (${c.file}, ${c.fields} fields)`).join(', ')}` : '';
+        throw new UsageError(`init needs --class NAME: the class to draft a spec for${hint}`);
+      }
       const { root } = resolveTsconfig(path ?? '.');
       const toStdout = flags.out === '-';
       const out = toStdout ? undefined : resolve(flags.out ?? join(root, 'memdesc.spec.json'));

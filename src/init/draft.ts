@@ -79,6 +79,25 @@ function findOracle(root: string): string | undefined {
   return candidates.map((c) => c.replace(/^\.\//, '')).find((c) => existsSync(join(root, c)));
 }
 
+/**
+ * Classes of the project laid out over words (two fields or more at address offsets): what
+ * `init` without --class proposes.
+ */
+export function candidateClasses(path: string): Array<{ name: string; file: string; fields: number }> {
+  const { root, program } = loadProgram(path);
+  const checker = program.getTypeChecker();
+  const out: Array<{ name: string; file: string; fields: number }> = [];
+  for (const sf of program.getSourceFiles()) {
+    if (sf.isDeclarationFile || !isProjectFile(root, sf.fileName)) continue;
+    for (const st of sf.statements) {
+      if (!ts.isClassDeclaration(st) || !st.name) continue;
+      const layout = classLayout(st, checker);
+      if (layout.located >= 2) out.push({ name: st.name.text, file: relative(root, sf.fileName).split(sep).join('/'), fields: layout.located });
+    }
+  }
+  return out.sort((a, b) => b.fields - a.fields || a.name.localeCompare(b.name));
+}
+
 /** Draft a spec for `className` (see the module comment). Throws InputError for a bad path or class. */
 export function draftSpec(opts: InitOptions): InitDraft {
   const { root, program } = loadProgram(opts.path);

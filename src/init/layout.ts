@@ -26,6 +26,8 @@ export interface ClassLayout {
   wordSize?: number;
   /** Constructor parameter properties holding the object's address (`readonly addr`). */
   addressMembers: string[];
+  /** Fields found at an address offset (the rest are plain fields). */
+  located: number;
 }
 
 /**
@@ -235,5 +237,5 @@ export function classLayout(decl: ts.ClassDeclaration | ts.InterfaceDeclaration,
     }
     fields.push(f);
   }
-  return { fields, ...(wordSize !== undefined ? { wordSize } : {}), addressMembers };
+  return { fields, ...(wordSize !== undefined ? { wordSize } : {}), addressMembers, located: located.length };
 }

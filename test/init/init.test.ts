@@ -345,6 +345,12 @@ describe('memdesc init (CLI)', () => {
     expect(JSON.parse(r.stdout).object.class).toBe('Shelf');
   });
 
+  it('without --class: exit 2, naming the classes laid out over words', async () => {
+    const r = await cli('init', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('memdesc: init needs --class NAME: the class to draft a spec for; classes here laid out over words: Shelf (src/shelf.ts, 3 fields)\n');
+  });
+
   it('bad input: one line, exit 2, nothing written', async () => {
     const before = readdirSync(dir).sort();
     for (const args of [['init', dir], ['init', dir, '--class', 'Nope', '--out', join(tmp, 'n.json')], ['init', join(tmp, 'no-such-dir'), '--class', 'Shelf', '--out', join(tmp, 'n.json')]]) {
