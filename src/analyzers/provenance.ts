@@ -372,7 +372,30 @@ export class Provenance {
   }
 
   /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
+  private paramMemo = new Map<ts.ParameterDeclaration, { r: Prov; deps: Set<string> }>();
+
+  /** What every caller passes, once per parameter (each read of it asks the same question). */
   private ofParameter(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
+    const hit = this.paramMemo.get(param);
+    if (hit) {
+      this.noteDeps(hit.deps);
+      return hit.r;
+    }
+    const cutsBefore = this.cuts;
+    this.frames.push(new Set());
+    let r: Prov;
+    let deps: Set<string>;
+    try {
+      r = this.callersPass(param, fn, depth);
+    } finally {
+      deps = this.frames.pop()!;
+      this.noteDeps(deps);
+    }
+    if (this.cuts === cutsBefore || r.kinds.size > 0) this.paramMemo.set(param, { r, deps });
+    return r;
+  }
+
+  private callersPass(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
     const name = functionName(fn);
     if (!name || ts.isArrowFunction(fn) && !(ts.isVariableDeclaration(fn.parent))) return NONE;
     const idx = fn.parameters.indexOf(param);
