@@ -9,6 +9,7 @@ import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import { resolveSpec } from '../model/builtin.ts';
+import { specWords } from '../model/words.ts';
 import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 
 interface AuditFlags {
@@ -53,7 +54,7 @@ export function registerAudit(program: Command): void {
       } else {
         const rel = relative(process.cwd(), root);
         const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
-        process.stdout.write(renderAudit({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, className: spec.page.class }));
+        process.stdout.write(renderAudit({ ...result, root: rel === '' ? '.' : rel.startsWith('..') ? resolve(root) : rel }, { pathPrefix: prefix, className: specWords(spec).object }));
       }
       const left = result.kinds.filter((k) => result.summary.byKind[k]);
       if (left.length > 0) {

@@ -21,6 +21,7 @@ import { Provenance } from '../analyzers/provenance.ts';
 import { UsageError } from '../errors.ts';
 import { compareSites } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
+import { specWords } from '../model/words.ts';
 import { Reacher, type Reach } from './reach.ts';
 import { SiteScanner, type WordSite } from './sites.ts';
 import { BLOCKER_REASONS, type AuditResult, type Blocker, type BlockerReason } from './types.ts';
@@ -45,10 +46,10 @@ export function checkAuditOptions(opts: AuditOptions): string[] {
   for (const k of opts.kinds ?? []) {
     const spec = opts.spec.kinds.find((x) => x.name === k);
     if (!spec) throw new UsageError(`unknown kind '${k}' (kinds with a descriptor: ${separable.join(', ')})`);
-    if (!spec.descriptor) throw new UsageError(`kind '${k}' has no descriptor class: it stays in ${opts.spec.page.class}, there is nothing to separate (kinds with a descriptor: ${separable.join(', ')})`);
+    if (!spec.descriptor) throw new UsageError(`kind '${k}' has no descriptor class: it stays in ${specWords(opts.spec).object}, there is nothing to separate (kinds with a descriptor: ${separable.join(', ')})`);
   }
   memdescWords(opts.spec);
-  if (separable.length === 0) throw new UsageError(`spec ${opts.spec.source} has no kind with a descriptor class: nothing can leave ${opts.spec.page.class}`);
+  if (separable.length === 0) throw new UsageError(`spec ${opts.spec.source} has no kind with a descriptor class: nothing can leave ${specWords(opts.spec).object}`);
   const chosen = opts.kinds?.length ? new Set(opts.kinds) : new Set(separable);
   return separable.filter((k) => chosen.has(k));
 }
@@ -91,7 +92,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   const reachSentence = (r: Reach, kind: string): string | undefined => r.kinds.get(kind) ?? r.any;
   const wordsText = (ws: readonly number[]): string => ws.map((w) => `w${w}`).join('-');
   const memdescText = `the memdesc word (${wordsText(words)})`;
-  const godClass = spec.page.class;
+  const words_ = specWords(spec);
 
   // 1. Raw accesses the analyzer found: the kind's own, and unknown ones its pages reach.
   for (const { finding: f, access: a } of det.sites) {
@@ -99,7 +100,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const onWord = wordFields.has(f.field);
     const how = f.wrapper ? `\`${f.wrapper}()\` (${f.wrapperAccess} of \`${f.field}\`)` : `${f.access} of \`${f.field}\``;
     if (f.kind !== UNKNOWN_KIND) {
-      if (!onWord) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${spec.page.class} access: ${f.evidence[0]}`);
+      if (!onWord) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${words_.object} access: ${f.evidence[0]}`);
       continue;
     }
     if (onWord || !a.receiver) continue;
@@ -107,7 +108,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     for (const k of kinds) {
       if (!kindFields.get(k)!.has(f.field)) continue;
       const why = reachSentence(r, k);
-      if (why) add(a.sf, a.node, k, f.field, 'raw-access', `${how} on \`${f.receiver}\`, a raw access the analyzer cannot give a kind (${f.evidence[0]}), and ${k} ${godClass}s reach it: ${why}`);
+      if (why) add(a.sf, a.node, k, f.field, 'raw-access', `${how} on \`${f.receiver}\`, a raw access the analyzer cannot give a kind (${f.evidence[0]}), and ${k} ${words_.nouns} reach it: ${why}`);
     }
   }
 
@@ -140,13 +141,13 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const writes = access !== 'read';
     const reason: BlockerReason = writes ? 'memdesc-word-write' : 'memdesc-word-read';
     const fw = fieldWords.get(site.field) ?? [];
-    const verb = walk ? `follows \`${site.member}\` (${wordsText(fw)}) of the ${godClass}s on a list (\`${shortText(site.expr, site.sf, 50)}\`)`
+    const verb = walk ? `follows \`${site.member}\` (${wordsText(fw)}) of the ${words_.nouns} on a list (\`${shortText(site.expr, site.sf, 50)}\`)`
       : access === 'reference' ? `hands \`${site.receiverText}.${site.member}\` (${wordsText(fw)}) to code that writes through it`
       : `${access === 'read' ? 'reads' : 'writes'} \`${site.member}\` (${wordsText(fw)}) of \`${site.receiverText}\``;
     const how = site.helper ? `\`${site.helper}()\` ${verb}` : verb;
     const clobber = writes ? `, which ${memdescText} occupies: it would clobber the descriptor pointer` : `, which ${memdescText} occupies: it would read the descriptor pointer and type instead`;
     if (cls.kind !== UNKNOWN_KIND) {
-      add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the ${spec.page.class} is ${cls.kind}'s: ${cls.evidence[0]}`);
+      add(site.sf, site.node, cls.kind, site.field, reason, `${how}${clobber}; the ${words_.noun} is ${cls.kind}'s: ${cls.evidence[0]}`);
       // Code evidence decides whose page it is; an owner hint is a file list, which never rules a kind out here.
       if (cls.confidence !== 'owner-hint') continue;
     }
@@ -154,7 +155,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     for (const k of kinds) {
       if (k === cls.kind) continue;
       const why = reachSentence(r, k);
-      if (why) add(site.sf, site.node, k, site.field, reason, `${how}${clobber}; ${k} ${godClass}s reach it: ${why}`);
+      if (why) add(site.sf, site.node, k, site.field, reason, `${how}${clobber}; ${k} ${words_.nouns} reach it: ${why}`);
     }
   }
 
@@ -162,12 +163,12 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   for (const s of scanner.arith) {
     const dk = reacher.descriptorKind(s.base);
     if (dk) {
-      add(s.sf, s.node, dk, null, 'page-arithmetic', `${s.how}: descriptors are no longer an array beside the ${godClass}s`);
+      add(s.sf, s.node, dk, null, 'page-arithmetic', `${s.how}: descriptors are no longer an array beside the ${words_.nouns}`);
       continue;
     }
     const cls = det.classify({ sf: s.sf, node: s.node, expr: s.node, receiver: s.base, receiverText: shortText(s.base, s.sf), field: '', access: 'read' });
     if (cls.kind === UNKNOWN_KIND) continue;
-    add(s.sf, s.node, cls.kind, null, 'page-arithmetic', `${s.how}, a ${cls.kind} ${spec.page.class} (${cls.evidence[0]}): once the descriptor is separate, the ${spec.page.class}s next to it say nothing about it`);
+    add(s.sf, s.node, cls.kind, null, 'page-arithmetic', `${s.how}, a ${cls.kind} ${words_.noun} (${cls.evidence[0]}): once the descriptor is separate, the ${words_.nouns} next to it say nothing about it`);
   }
 
   // 5. Round trips and the descriptor's address taken as the page's.

@@ -12,6 +12,7 @@ import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText,
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { Guards } from '../analyzers/guards.ts';
 import { renderOrigin, type Provenance } from '../analyzers/provenance.ts';
+import { specWords } from '../model/words.ts';
 
 export interface Reach {
   /** Kinds whose pages can get here, each with one sentence saying how. */
@@ -117,7 +118,7 @@ export class Reacher {
     if (!name) return EMPTY;
     const sf = call.getSourceFile();
     if (this.ctx.spec.page.neutralSources.includes(name)) {
-      return { kinds: new Map(), any: `\`${name}()\` at ${this.ctx.at(sf, call)} can hand out a ${this.ctx.spec.page.class} of any kind` };
+      return { kinds: new Map(), any: `\`${name}()\` at ${this.ctx.at(sf, call)} can hand out a ${specWords(this.ctx.spec).noun} of any kind` };
     }
     const fn = this.calleeFunction(call);
     if (!fn || !fn.body) return EMPTY;
@@ -172,7 +173,7 @@ export class Reacher {
       callers++;
       const g = this.guards.facts(call, arg).find((f) => f.positive && f.kinds.length === 1);
       if (g) {
-        out.push({ kinds: new Map([[g.kinds[0]!, `a ${g.kinds[0]} ${this.ctx.spec.page.class} is passed (${g.sentence})`]]) });
+        out.push({ kinds: new Map([[g.kinds[0]!, `a ${g.kinds[0]} ${specWords(this.ctx.spec).noun} is passed (${g.sentence})`]]) });
         continue;
       }
       out.push(this.of(arg, depth + 1));

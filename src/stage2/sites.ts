@@ -11,6 +11,7 @@ import { accessKind, enclosingFunction, functionName, isFunctionLike, outerOf, s
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { RawAccess } from '../analyzers/finder.ts';
 import { mayBeWrapper } from '../analyzers/wrappers.ts';
+import { specWords } from '../model/words.ts';
 import type { WordField } from './words.ts';
 
 /** An access (direct, or a helper's call site) of a page field overlaying the memdesc word. */
@@ -293,7 +294,7 @@ export class SiteScanner {
     if (!toPage && !resultKind) return;
     const base = this.arithBase(top);
     if (!base) return;
-    out.push({ sf, node: parent, base, how: `\`${shortText(parent, sf, 60)}\` computes another ${toPage ? this.ctx.spec.page.class : `${resultKind} descriptor`} from \`${shortText(base, sf, 30)}\`` });
+    out.push({ sf, node: parent, base, how: `\`${shortText(parent, sf, 60)}\` computes another ${toPage ? specWords(this.ctx.spec).noun : `${resultKind} descriptor`} from \`${shortText(base, sf, 30)}\`` });
   }
 
   /** The page or descriptor an arithmetic expression starts from: `p.addr` or a number-valued call on a page (page_to_pfn(p)). */
@@ -324,7 +325,7 @@ export class SiteScanner {
         const arg = call.arguments[idx];
         if (!arg) continue;
         const sf = call.getSourceFile();
-        out.push({ sf, node: call, base: arg, how: `\`${shortText(call, sf, 60)}\` computes another ${this.ctx.spec.page.class} from \`${shortText(arg, sf, 30)}\` (\`${name}()\` is pointer arithmetic)` });
+        out.push({ sf, node: call, base: arg, how: `\`${shortText(call, sf, 60)}\` computes another ${specWords(this.ctx.spec).noun} from \`${shortText(arg, sf, 30)}\` (\`${name}()\` is pointer arithmetic)` });
       }
     }
     return out;
@@ -342,14 +343,14 @@ export class SiteScanner {
       const other = p.left === use ? p.right : p.left;
       const o = this.addressOf(other);
       if (o?.kind === a.kind) return; // two descriptors of the kind compared: still valid once separate
-      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'round-trip', how: `\`${shortText(p, sf, 70)}\` compares a ${a.kind} descriptor's address with \`${shortText(other, sf, 40)}\`: it assumes the descriptor and its ${this.ctx.spec.page.class} share an address` });
+      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'round-trip', how: `\`${shortText(p, sf, 70)}\` compares a ${a.kind} descriptor's address with \`${shortText(other, sf, 40)}\`: it assumes the descriptor and its ${specWords(this.ctx.spec).noun} share an address` });
       return;
     }
     if (p && isArith(p)) {
-      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'page-arithmetic', how: `\`${shortText(p, sf, 60)}\` does arithmetic on the ${a.kind} descriptor's address as if descriptors were an array beside the ${this.ctx.spec.page.class}s` });
+      this.addrs.push({ sf, node: n, kind: a.kind, reason: 'page-arithmetic', how: `\`${shortText(p, sf, 60)}\` does arithmetic on the ${a.kind} descriptor's address as if descriptors were an array beside the ${specWords(this.ctx.spec).nouns}` });
       return;
     }
-    this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && ts.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the ${this.ctx.spec.page.class}'s address` });
+    this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && ts.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the ${specWords(this.ctx.spec).noun}'s address` });
   }
 
   /** toPage(fromPage(p)) (or the reverse, or through addresses) of one kind: the same address assumed both ways. */
@@ -363,7 +364,7 @@ export class SiteScanner {
     const pairs: Record<string, string> = { toPage: 'fromPage', fromPage: 'toPage', toAddress: 'fromAddress', fromAddress: 'toAddress' };
     for (const o of outer) {
       if (back.some((b) => b.kind === o.kind && b.role === pairs[o.role])) {
-        this.addrs.push({ sf, node: call, kind: o.kind, reason: 'round-trip', how: `\`${shortText(call, sf, 60)}\` converts there and back: with a separate ${o.kind} descriptor it yields the ${this.ctx.spec.page.class} the descriptor points back to (its first), not necessarily the one it started from` });
+        this.addrs.push({ sf, node: call, kind: o.kind, reason: 'round-trip', how: `\`${shortText(call, sf, 60)}\` converts there and back: with a separate ${o.kind} descriptor it yields the ${specWords(this.ctx.spec).noun} the descriptor points back to (its first), not necessarily the one it started from` });
         return;
       }
     }

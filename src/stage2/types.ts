@@ -26,9 +26,9 @@ export const REASON_TITLES: Record<BlockerReason, string> = {
   'raw-access': 'raw accesses of the kind\'s fields that remain',
   'memdesc-word-write': 'writes to the words the memdesc word will occupy',
   'memdesc-word-read': 'readers of the words the memdesc word will occupy',
-  'page-arithmetic': 'page-pointer arithmetic on descriptor pages',
-  'round-trip': 'round trips and comparisons assuming descriptor and page share an address',
-  'shared-address': 'a descriptor\'s address used as its page\'s',
+  'page-arithmetic': 'pointer arithmetic on the kind\'s objects or descriptors',
+  'round-trip': 'round trips and comparisons assuming a descriptor shares its object\'s address',
+  'shared-address': 'a descriptor\'s address used as its object\'s',
 };
 
 export interface Blocker {
