@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { cli, copyTree } from '../rewrite/helpers.ts';
+import Ajv2020Package from 'ajv/dist/2020.js';
 
 const WAREHOUSE = join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse');
 const LENDING = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending');
@@ -36,6 +37,13 @@ interface Report {
   jobs: number;
   plan?: unknown;
   converted?: { ok: boolean; identical?: boolean; error?: string };
+}
+
+/** Validation errors against docs/schemas/verify.schema.json (the published contract). */
+function schemaErrors(data: unknown): unknown[] {
+  const ajv = new Ajv2020Package.default({ allErrors: true, strictTypes: true, allowUnionTypes: true, validateFormats: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'docs', 'schemas', 'verify.schema.json'), 'utf8')) as object);
+  return validate(data) ? [] : validate.errors ?? [];
 }
 
 function mutants(dir: string, ...extra: string[]): { status: number; report: Report; stderr: string } {
@@ -75,6 +83,7 @@ describe('verify --mutants with the spec oracle', () => {
     for (const k of report.killed) expect(k.killedBy.workload).toBeUndefined();
     for (const s of report.survived) expect(s.explanation).toMatch(/never executed|executed in the oracle's run|whether its code ran is unknown/);
     expect(readFileSync(join(dir, 'src', 'stock.ts'), 'utf8')).toBe(before);
+    expect(schemaErrors(report)).toEqual([]);
   }, 120_000);
 
   it.skipIf(!existsSync(join(LENDING, 'spec.json')))('lending: at least 90% killed (and of the mutants whose code the oracle runs); the rest are explained', () => {
