@@ -18,8 +18,8 @@ import type { Classification } from '../analyzers/classifier.ts';
 import { Guards } from '../analyzers/guards.ts';
 import { loadProgram } from '../analyzers/project.ts';
 import { Provenance } from '../analyzers/provenance.ts';
-import { UsageError } from '../errors.ts';
-import { compareSites } from '../model/findings.ts';
+import { InputError, UsageError } from '../errors.ts';
+import { compareSites, NOISE_CAUSES } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
 import { Reacher, type Reach } from './reach.ts';
@@ -70,6 +70,11 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   const wordFields = memdescWordFields(spec, words);
   const det = analyzeDetailed(program, root, { spec });
   const ctx = det.ctx;
+  // A file that does not parse was not analyzed: clean could not be told from unread.
+  const broken = [...det.broken].map((sf) => ctx.rel(sf)).sort();
+  if (broken.length > 0) {
+    throw new InputError(`${broken[0]}${broken.length > 1 ? ` (and ${broken.length - 1} more)` : ''} does not parse: the audit cannot tell what it does; fix it first`);
+  }
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, det.calls);
   const reacher = new Reacher(ctx, guards, prov, det.calls);
@@ -193,6 +198,8 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   return {
     version: 1, root: opts.displayRoot ?? root, spec: spec.name, kinds, memdescWords: words, blockers,
     summary: { blockers: blockers.length, byKind, byReason },
+    // Residue that may really be the class; receivers typed any and unresolved imports are noise.
+    residue: det.result.residue.filter((r) => !r.cause || !NOISE_CAUSES.has(r.cause)).map((r) => ({ file: r.file, line: r.line, column: r.column, reason: r.reason, ...(r.field ? { field: r.field } : {}) })),
     memdescAware: [...scanner.awareFunctions].map((fn) => ({ ...ctx.site(fn.getSourceFile(), fn), function: functionName(fn) ?? null }))
       .sort((a, b) => compareSites(a, b)),
   };

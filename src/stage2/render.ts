@@ -31,6 +31,10 @@ export function renderAudit(r: AuditResult, opts: RenderOptions = {}): string {
       }
     }
   }
+  if (r.residue.length > 0) {
+    out.push('', `not audited (${r.residue.length}): what the analysis could not follow`);
+    for (const x of r.residue) out.push(`    ${prefix}${x.file}:${x.line}:${x.column}${x.field ? ` ${x.field}` : ''}: ${x.reason}`);
+  }
   const total = r.summary.blockers;
   out.push('', total === 0 ? `no blockers: ${r.kinds.join(', ')} can leave ${cls}` : `${total} blocker${total === 1 ? '' : 's'} in ${r.kinds.filter((k) => r.summary.byKind[k]).length} of ${r.kinds.length} kind${r.kinds.length === 1 ? '' : 's'}`);
   return `${out.join('\n')}\n`;

@@ -71,4 +71,6 @@ export interface AuditResult {
    * the memdesc field): their accesses of its words are not blockers. Listed for review.
    */
   memdescAware: Array<{ file: string; line: number; column: number; function: string | null }>;
+  /** What the analyzer could not follow (a wrapper used as a value, …): not audited, listed so nobody takes silence for clean. */
+  residue: Array<{ file: string; line: number; column: number; reason: string; field?: string }>;
 }

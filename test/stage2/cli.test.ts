@@ -143,7 +143,7 @@ describe('memdesc audit on another codebase', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.out) as AuditResult;
-    expect(res).toMatchObject({ kinds: ['cache'], memdescWords: [1], blockers: [], summary: { blockers: 0, byKind: { cache: 0 } } });
+    expect(res).toMatchObject({ kinds: ['cache'], memdescWords: [1], blockers: [], residue: [], summary: { blockers: 0, byKind: { cache: 0 } } });
     expect(schemaErrors(res)).toEqual([]);
     const text = await cli('audit', '--all', clean, '--spec', specOn([1]));
     expect(text.code).toBe(0);
@@ -193,6 +193,18 @@ describe('memdesc audit on another codebase', () => {
     expect(at(/^ {2}memdesc-word-write \(1\):/)).toBeGreaterThan(at(/^ {2}raw-access \(1\):/));
     expect(r.out).toMatch(/src\/stale\.ts:5:15 stale_link\(\) link \(w1-w2\): hands `b\.link` \(w1-w2\) to code that writes through it, which the memdesc word \(w1\) occupies/);
     expect(r.out).toMatch(/`b` comes from `alloc_cache_blob\(\)`/);
+  });
+
+  it('a file that does not parse stops the audit (exit 2): unread is not clean', async () => {
+    writeFileSync(join(base, 'clean', 'src', 'broken.ts'), 'export function oops( {\n');
+    try {
+      const r = await cli('audit', 'cache', clean, '--spec', specOn([1]));
+      expect(r.code).toBe(2);
+      expect(r.err).toBe('memdesc: src/broken.ts does not parse: the audit cannot tell what it does; fix it first\n');
+      expect(r.out).toBe('');
+    } finally {
+      rmSync(join(base, 'clean', 'src', 'broken.ts'));
+    }
   });
 
   it('bad input: one line on stderr, exit 2', async () => {
