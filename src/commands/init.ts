@@ -29,8 +29,8 @@ export function registerInit(program: Command): void {
     .option('--class <name>', 'the class whose words are reused under generic names (required)')
     .option('--out <file>', 'where to write the draft, a file that does not exist yet (default: memdesc.spec.json in the project; - prints it)')
     .action(async (path: string | undefined, flags: InitFlags) => {
-      const [{ draftSpec, candidateClasses }, { writeNewFile }, { resolveTsconfig }] = await Promise.all([
-        import('../init/draft.ts'), import('../init/write.ts'), import('../analyzers/project.ts'),
+      const [{ draftSpec, candidateClasses }, { writeNewFile }, { resolveTsconfig }, { formatJson }] = await Promise.all([
+        import('../init/draft.ts'), import('../init/write.ts'), import('../analyzers/project.ts'), import('../init/format.ts'),
       ]);
       if (!flags.class) {
         // Name the classes that look like the target: their fields sit at address offsets.
@@ -47,7 +47,7 @@ export function registerInit(program: Command): void {
         if (existsSync(out)) throw new UsageError(`${flags.out ?? out} exists: init never overwrites a file (name another with --out, or --out - to print the draft)`);
       }
       const draft = draftSpec({ path: path ?? '.', className: flags.class, schemaRef: schemaRef(out ? dirname(out) : root) });
-      const text = `${JSON.stringify(draft.spec, null, 2)}\n`;
+      const text = formatJson(draft.spec);
       const f = draft.found;
       const kinds = f.kinds.map((k) => (k.corroborated ? k.name : `${k.name}?`));
       const summary = [
