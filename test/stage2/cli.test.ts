@@ -214,6 +214,7 @@ describe('memdesc audit on another codebase', () => {
       [['audit', 'cache', join(base, 'missing'), '--spec', specOn([1])], /^memdesc: no such path: /],
       [['audit', clean, '--spec', specOn([1])], /^memdesc: name the kinds to audit, or --all\n$/],
       [['audit', 'cache', '--all', clean, '--spec', specOn([1])], /^memdesc: give kinds or --all, not both\n$/],
+      [['audit', 'cache', '--corpus', clean, '--spec', specOn([1])], /^memdesc: audit: give the project's path or --corpus, not both/],
       [['audit', 'cache', clean, '--spec', join(base, 'spec-none.json')], /^memdesc: spec .* has no page field 'memdesc'/],
     ];
     for (const [args, re] of cases) {
