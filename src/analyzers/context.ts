@@ -114,7 +114,7 @@ export class AnalysisContext extends SpecNames {
       }
     }
     if (this.pageDecls.size === 0) {
-      throw new InputError(`the spec's class ${spec.page.class} is not declared in ${spec.page.file} (spec ${spec.source}, project ${this.root})${spec.source === 'builtin' ? ': for a project of your own, give its spec with --spec FILE (memdesc init drafts one)' : ''}`);
+      throw new InputError(`the spec's class ${spec.page.class} is not declared in ${spec.page.file} (spec ${spec.source}, project ${this.root})${spec.source === 'builtin' ? ': for a project of your own, give its spec with --spec FILE or as memdesc.spec.json in the project (memdesc init drafts one)' : ''}`);
     }
   }
 

@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
-import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
+import { addCorpusOption, defaultProject, projectArgText, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 
@@ -45,7 +45,7 @@ export function registerAnalyze(program: Command): void {
     .argument('[path]', projectArgText()))
     .option('--kind <kind>', 'only this kind (repeatable, or comma-separated; "unknown" allowed)', collect)
     .option('--field <field>', "only this raw field of the spec's class (repeatable, or comma-separated)", collect)
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--json', 'print the findings JSON instead of the table and sites')
     .option('--sarif <file>', 'also write SARIF 2.1.0 (GitHub code scanning) to FILE')
     .option('--fail-on-remaining <kind>', 'exit 1 while KIND still has raw accesses (repeatable)', collect)
@@ -65,7 +65,7 @@ export function registerAnalyze(program: Command): void {
       const place = flags.explain !== undefined ? explain.parsePlace(flags.explain) : undefined;
       if (flags.residue !== undefined && flags.residue !== 'ranked' && flags.residue !== 'all') throw new UsageError(`--residue must be 'ranked' or 'all', got '${flags.residue}'`);
       const residueMode = (flags.residue ?? 'ranked') as 'ranked' | 'all';
-      const spec = resolveSpec(flags.spec);
+      const spec = resolveSpec(projectSpecFile(flags.spec, path ?? defaultProject(flags.corpus)));
       const known = [...spec.kinds.map((k) => k.name), UNKNOWN_KIND];
       for (const k of flags.failOnRemaining ?? []) {
         if (!known.includes(k)) throw new UsageError(`unknown kind '${k}' for --fail-on-remaining (known: ${known.join(', ')})`);

@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
-import { addCorpusOption, projectPath } from './projectPath.ts';
+import { addCorpusOption, defaultProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import type { RunResult } from '../rewrite/driver.ts';
 import type { Spec } from '../model/spec.ts';
@@ -40,7 +40,7 @@ export function registerConvert(program: Command): void {
     .option('--dry-run', 'print the unified diff, write nothing (the default)')
     .option('--write', 'write the conversion into the given project: all files or none, crash-safe, one writer at a time (refuses a dirty git tree)')
     .option('--force', 'with --write: write even when the git tree has uncommitted changes')
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--only <file|function>', 'convert only the sites in this file (project-relative) or function')
     .option('--no-retire', 'keep union members and helpers that become unused')
     .option('--json', 'print the result as JSON (diff included)')
@@ -53,7 +53,10 @@ export function registerConvert(program: Command): void {
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
       for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);
       const vopts = flags.verify ? verifyOptionsFromFlags({ seeds: flags.seeds, workloads: flags.workloads, jobs: flags.jobs }) : undefined;
-      const spec = resolveSpec(flags.spec);
+      // The project's own spec (memdesc.spec.json) unless --spec names one: the last operand when it names a path.
+      const tail = args[args.length - 1];
+      const named = tail !== undefined && (existsSync(tail) || /[/\\]/.test(tail) || tail === '.') ? tail : undefined;
+      const spec = resolveSpec(projectSpecFile(flags.spec, named ?? defaultProject(flags.corpus)));
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
       let given: string | undefined;

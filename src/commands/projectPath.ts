@@ -3,11 +3,17 @@
  * a tsconfig.json (the user's own code), the bundled corpus only when asked for by name
  * (`--corpus`). Neither is one clear line and exit 2: a default never guesses a project.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
+
+/** The spec a project keeps for itself (what `memdesc init` writes): used when no --spec is given. */
+export const PROJECT_SPEC = 'memdesc.spec.json';
+
+/** The help text of `--spec FILE`, alike on every command that reads a project's spec. */
+export const SPEC_OPTION_TEXT = `the spec: the class, its fields, kinds and descriptor classes (default: the project's ${PROJECT_SPEC}, as memdesc init drafts it, else the built-in Linux spec; "extends": "builtin" adds to that one)`;
 
 /** The `--corpus` option, worded alike on every command that takes a project. */
 export function addCorpusOption(cmd: Command): Command {
@@ -29,4 +35,26 @@ export function projectPath(path: string | undefined, corpus: boolean | undefine
   if (path !== undefined) return path;
   if (existsSync(join(cwd, 'tsconfig.json'))) return cwd;
   throw new UsageError(`${command}: no project given and ${cwd} has no tsconfig.json: give the project's path (a directory with tsconfig.json), or --corpus for the bundled corpus`);
+}
+
+/**
+ * The spec file for a project: --spec FILE, else the project's own memdesc.spec.json, else none
+ * (the built-in spec). `project` is a directory or a tsconfig file; one that does not exist has none.
+ */
+export function projectSpecFile(spec: string | undefined, project: string | undefined): string | undefined {
+  if (spec !== undefined || project === undefined) return spec;
+  let dir: string;
+  try {
+    dir = statSync(project).isDirectory() ? project : dirname(project);
+  } catch {
+    return undefined;
+  }
+  const own = join(dir, PROJECT_SPEC);
+  return existsSync(own) ? own : undefined;
+}
+
+/** The project a command would default to, without failing: for finding its spec before the path is settled. */
+export function defaultProject(corpus: boolean | undefined, cwd = process.cwd()): string | undefined {
+  if (corpus) return BUNDLED_CORPUS;
+  return existsSync(join(cwd, 'tsconfig.json')) ? cwd : undefined;
 }

@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { addCorpusOption, projectPath } from './projectPath.ts';
+import { addCorpusOption, defaultProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
 import { resolveSpec } from '../model/builtin.ts';
 import { parseOps, parseSeeds, parseWorkloads } from '../verify/options.ts';
 
@@ -79,7 +79,7 @@ export function registerSeries(program: Command): void {
     .option('--out <dir>', 'directory for 0000-cover-letter.patch, 0001-….patch, …: new or empty, or an earlier series\' output with --force (see below)')
     .option('--cover-letter <file>', 'write the cover letter here instead of --out, so that `git am DIR/*.patch` takes the patches alone')
     .option('--base <rev>', 'the revision the branch starts from (default HEAD)')
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--seeds <seeds>', "each patch's verification: N (seeds 1..N), a..b or a list (default 2)")
     .option('--ops <n>', "each patch's verification: operations per run (default: a quarter of verify's)")
     .option('--workloads <list>', "each patch's verification: workloads (default: mixed when the tree has it, else all)")
@@ -98,7 +98,10 @@ leaves no branch, worktree or scratch repository behind.`)
       if (!flags.out) throw new UsageError('series needs --out <dir> for the patch files');
       const { parsePerson } = await import('../series/identity.ts');
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
-      const spec = resolveSpec(flags.spec);
+      // The project's own spec (memdesc.spec.json) unless --spec names one: the last operand when it names a path.
+      const tail = args[args.length - 1];
+      const named = tail !== undefined && (existsSync(tail) || /[/\\]/.test(tail) || tail === '.') ? tail : undefined;
+      const spec = resolveSpec(projectSpecFile(flags.spec, named ?? defaultProject(flags.corpus)));
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
       let given: string | undefined;

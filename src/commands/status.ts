@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { resolveSpec } from '../model/builtin.ts';
 import type { PlanProgress, ProgressPoint } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
-import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
+import { addCorpusOption, projectArgText, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
 import { readPlanFileWithNotes } from '../track/planImport.ts';
 import { planProgress } from '../track/planStatus.ts';
 import { progressPoint } from '../track/progress.ts';
@@ -26,12 +26,12 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('conversion progress of the working tree per kind; with --plan, which planned patches it has')
     .argument('[path]', projectArgText()))
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--json', 'print the ProgressPoint JSON (commit "WORKTREE"; "plan" added with --plan)')
     .option('--plan <file>', 'a series cover letter: show each planned patch as done / not done / not applicable')
     .action(async (path: string | undefined, flags: StatusFlags) => {
       const target = projectPath(path, flags.corpus, 'status');
-      const spec = resolveSpec(flags.spec);
+      const spec = resolveSpec(projectSpecFile(flags.spec, target));
       // Read the plan before the (slower) analysis so a bad file fails fast.
       const imported = flags.plan ? readPlanFileWithNotes(flags.plan) : undefined;
       for (const note of imported?.notes ?? []) process.stderr.write(`memdesc: --plan: ${note}\n`);

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { addCorpusOption, projectPath } from './projectPath.ts';
+import { addCorpusOption, defaultProject, projectPath, projectSpecFile } from './projectPath.ts';
 import { checkRam, parseOps, parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
 import type { VerifyOptions } from '../verify/verify.ts';
 
@@ -71,7 +71,7 @@ export function registerVerify(program: Command): void {
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
     .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
     .option('--operators <list>', 'with --mutants: only these operators, comma-separated (their names and what each does: docs/verify.md)')
-    .option('--spec <file>', "with --mutants: the project's spec (default: the bundled kernel spec); its \"oracle\" (or --run/--entry) judges the mutants of a project that is not the corpus")
+    .option('--spec <file>', "with --mutants: the project's spec (default: the project's memdesc.spec.json, else the built-in Linux spec); its \"oracle\" (or --run/--entry) judges the mutants of a project that is not the corpus")
     .action(async (first: string | undefined, rest: string[], flags: VerifyFlags, cmd: Command) => {
       const { path, args } = splitOperands(first, rest, cmd);
       if (flags.mutants) return verifyMutants(path, args, flags);
@@ -115,7 +115,7 @@ async function verifyMutants(path: string | undefined, args: string[], flags: Ve
   if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
   if (args.length > 0 && flags.entry === undefined) throw new UsageError(`unexpected arguments: ${args.join(' ')} (program arguments go with --entry, after --)`);
   const { resolveSpec } = await import('../model/builtin.ts');
-  const spec = resolveSpec(flags.spec);
+  const spec = resolveSpec(projectSpecFile(flags.spec, path ?? defaultProject(flags.corpus)));
   const { checkOracle, parseCompare } = await import('../verify/oracle.ts');
   const oracle = flags.run !== undefined ? { run: flags.run } : flags.entry !== undefined ? { entry: flags.entry, args } : spec.oracle;
   if (oracle) {

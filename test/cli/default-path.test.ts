@@ -3,7 +3,7 @@
  * tsconfig.json, the bundled corpus only by name (--corpus); neither is one line and exit 2 with
  * nothing written. `convert --write` still needs the path spelled out and never writes the corpus.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,28 @@ describe('commands default to the current directory', () => {
     expect(oneLine(cli(['convert', '--all', '--spec', 'spec.json', '--write'], project))).toMatch(/--write needs the project to write as an explicit path/);
     expect(oneLine(cli(['convert', '--all', '--corpus', '--write'], empty))).toMatch(/--write never writes the bundled corpus/);
     expect(snapshot(project)).toEqual(before);
+  });
+
+  it("the project's own memdesc.spec.json is its spec when no --spec is given", () => {
+    const own = copyTree(WAREHOUSE);
+    try {
+      renameSync(join(own, 'spec.json'), join(own, 'memdesc.spec.json'));
+      const a = cli(['analyze', '--json'], own);
+      expect(a.status, a.stderr).toBe(0);
+      const j = JSON.parse(a.stdout) as { spec: string; findings: unknown[] };
+      expect(j.spec).toBe('warehouse');
+      expect(j.findings.length).toBeGreaterThan(0);
+      // Named by path too, from anywhere.
+      expect((JSON.parse(cli(['status', own, '--json'], empty).stdout) as { kinds: Record<string, unknown> }).kinds).toHaveProperty('stock');
+      const c = cli(['convert', 'stock', '.'], own);
+      expect(c.status, c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/Stock/);
+      // --spec still wins: the built-in spec finds no Page class here, and says where a spec goes.
+      const builtin = join(PACKAGE_ROOT, 'src', 'model', 'specs', 'linux.json');
+      expect(oneLine(cli(['analyze', '--spec', builtin], own))).toMatch(/the spec's class Page is not declared/);
+    } finally {
+      rmSync(dirname(own), { recursive: true, force: true });
+    }
   });
 
   it('--help of every command that takes a project says what the default is', () => {
