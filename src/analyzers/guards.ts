@@ -2,7 +2,8 @@
  * Dominating page-type tests: `if (PageTable(page)) { ...page.private... }`, `else if`, early
  * exits (`if (!PageSlab(page)) return;`), `switch (true) { case PageSlab(page): … }`,
  * `cond ? a : b`, `a && b`, `a || b`, negations, loop conditions, assertions
- * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`) and tests kept in a local that is never reassigned
+ * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`: the spec's assertions fail when their condition
+ * holds, unless declared `"means": "holds"`, like `ensure(PageSlab(page))`) and tests kept in a local that is never reassigned
  * (`const isTable = PageTable(page); … if (isTable) …`). Tests must be on the same receiver
  * (same symbol for identifiers, same text and root symbol otherwise), and a test no longer holds
  * once the receiver's variable is assigned between the test and the access (or inside a loop
@@ -35,7 +36,8 @@ interface CondFact extends GuardFact {
 
 export class Guards {
   private tests = new Map<string, Array<{ kind: string; pageArg: number; negates: boolean }>>();
-  private assertions = new Map<string, number>();
+  /** Assertion name -> its condition argument, and whether the condition holds after the call ("holds") or fails it ("fails-if"). */
+  private assertions = new Map<string, { condArg: number; holds: boolean }>();
 
   constructor(private ctx: AnalysisContext) {
     for (const k of ctx.spec.kinds) {
@@ -45,7 +47,7 @@ export class Guards {
         this.tests.set(t.name, l);
       }
     }
-    for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, a.condArg);
+    for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, { condArg: a.condArg, holds: a.means === 'holds' });
   }
 
   /** Facts about `receiver` that hold at `anchor`, nearest first. */
@@ -128,8 +130,9 @@ export class Guards {
       const e = skipOuter(s.expression);
       if (ts.isCallExpression(e)) {
         const name = calleeName(e);
-        const arg = name !== undefined ? this.assertions.get(name) : undefined;
-        if (arg !== undefined && e.arguments[arg]) add(e.arguments[arg]!, false, (c) => `asserted by ${c}`, e);
+        const a = name !== undefined ? this.assertions.get(name) : undefined;
+        // VM_BUG_ON_PAGE(cond): cond is false after it; ensure(cond) with "means": "holds": cond is true after it.
+        if (a && e.arguments[a.condArg]) add(e.arguments[a.condArg]!, a.holds, (c) => `asserted by ${c}`, e);
       }
     }
   }

@@ -54,10 +54,19 @@ export function list_for_each_entry<T, K extends keyof T & string>(h: ListHead, 
 
 const FLAGS = `
 import { Page } from './mm_types.ts';
-export const PageBuddy = (p: Page) => p.flags === 1;
-export const PageSlab = (p: Page) => p.flags === 2;
-export const PageTable = (p: Page) => p.flags === 3;
-export const PageZsmalloc = (p: Page) => p.flags === 4;
+export const PGTY_buddy = 1;
+export const PGTY_slab = 2;
+export const PGTY_table = 3;
+export const PGTY_zsmalloc = 4;
+function page_type_is(p: Page, t: number): boolean { return p.flags === t; }
+function set_page_type(p: Page, t: number): void { p.flags = t; }
+export const PageBuddy = (p: Page) => page_type_is(p, PGTY_buddy);
+export const PageSlab = (p: Page) => page_type_is(p, PGTY_slab);
+export const PageTable = (p: Page) => page_type_is(p, PGTY_table);
+export const PageZsmalloc = (p: Page) => page_type_is(p, PGTY_zsmalloc);
+export const __SetPageSlab = (p: Page) => set_page_type(p, PGTY_slab);
+export const __SetPageTable = (p: Page) => set_page_type(p, PGTY_table);
+export const __ClearPageTable = (p: Page) => set_page_type(p, 0);
 export function PageAnon(p: Page): boolean { return (p.flags & 8) !== 0; }
 export function PageHead(p: Page): boolean { return (p.flags & 16) !== 0; }
 `;
@@ -71,6 +80,8 @@ export function virt_to_page(addr: number): Page { return new Page(addr >> 6); }
 export function alloc_pages(gfp: number, order: number): Page | null { return gfp + order ? new Page(0) : null; }
 export function VM_BUG_ON_PAGE(cond: boolean, page: Page, why?: string): void { if (cond) throw new Error(String(page.addr) + why); }
 export function BUG(why: string): never { throw new Error(why); }
+export function ensure(cond: boolean, why?: string): void { if (!cond) throw new Error(why); }
+export function page_address(page: Page): number { return page.addr << 6; }
 export function alloc_slab_page(order: number): Page { return new Page(order); }
 export function pte_alloc_one(mm: number): Page { return new Page(mm); }
 export function get_first_page(zspage: { first: Page }): Page { return zspage.first; }
@@ -129,7 +140,8 @@ export const BASE_FILES: Record<string, string> = {
 const KERNEL_NAMES = ['Page', 'ListHead', 'list_add', 'list_del', 'INIT_LIST_HEAD', 'list_entry', 'list_first_entry',
   'list_first_entry_or_null', 'list_for_each_entry', 'PageBuddy', 'PageSlab', 'PageTable', 'PageZsmalloc', 'PageAnon',
   'PageHead', 'page_private', 'set_page_private', 'pfn_to_page', 'virt_to_page', 'alloc_pages', 'VM_BUG_ON_PAGE', 'BUG',
-  'alloc_slab_page', 'pte_alloc_one', 'get_first_page', 'Slab', 'page_slab', 'slab_page', 'type Ptdesc'];
+  'alloc_slab_page', 'pte_alloc_one', 'get_first_page', 'Slab', 'page_slab', 'slab_page', 'type Ptdesc',
+  '__SetPageSlab', '__SetPageTable', '__ClearPageTable', 'ensure', 'page_address'];
 
 /** The import line a snippet at `file` gets (everything of the tiny kernel, plus the decoys). */
 export function prelude(file: string): string {
