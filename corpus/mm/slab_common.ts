@@ -15,7 +15,11 @@ import { page_address } from '../include/linux/mm.ts';
 import { KernelBug, formatKernelAddress } from '../sim/errors.ts';
 import { static_alloc } from '../sim/kernel_image.ts';
 import { register_report } from '../sim/reports.ts';
-import { write32 } from '../sim/memory.ts';
+import { write32, memset } from '../sim/memory.ts';
+import {
+  placement_preserving, arena_alloc, arena_cache_create, arena_cache_alloc, arena_cache_free, note_descriptor_cache,
+  type ArenaCache,
+} from '../sim/arena.ts';
 import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
 import { __GFP_COMP, __GFP_NOWARN, __GFP_DMA32, __GFP_HIGHMEM, GFP_KERNEL, GFP_NOWAIT, format_gfp } from '../include/linux/gfp.ts';
 import { MAX_PAGE_ORDER } from '../include/linux/mmzone.ts';
@@ -36,7 +40,7 @@ import {
   KmemCache, KMEM_CACHE_LIST, KMEM_CACHE_REFCOUNT, kmem_cache, kmem_cache_zalloc, kmem_cache_free,
   __kmem_cache_create, __kmem_cache_shutdown, kmem_cache_release_nodes, kmem_cache_find, register_kmem_cache,
   unregister_kmem_cache, get_slabinfo, get_order, fls, prep_large_kmalloc, kmem_cache_from_addr, slab_desc_cache,
-  slab_desc_cache_attach,
+  slab_desc_cache_attach, calculate_sizes, KMEM_CACHE_STRUCT_SIZE, KMEM_CACHE_FLAGS,
 } from './slub.ts';
 
 /* ---- the list of all caches ---- */
@@ -52,6 +56,7 @@ export function slab_common_init(): void {
   slab_caches = new ListHead(static_alloc(16));
   INIT_LIST_HEAD(slab_caches);
   kmalloc_caches = new Array<KmemCache | null>(KMALLOC_SHIFT_HIGH + 1).fill(null);
+  arena_caches = new Map();
 }
 
 function cache_list(s: KmemCache): ListHead {
@@ -330,6 +335,8 @@ export function memdesc_cache_create(name: string, size: number, type: number, f
   if (!memdesc_type_has_desc(type)) BUG(`memdesc_cache_create(${name}): type ${type} carries no descriptor`);
   if (!Number.isInteger(size) || size < MEMDESC_DESC_HEADER) BUG(`memdesc_cache_create(${name}): size ${size} leaves no room for the back pointer`);
   if (memdesc_cache_addr(type) !== 0) BUG(`memdesc_cache_create(${name}): type ${type} (${memdesc_type_name(type)}) already has a cache`);
+  note_descriptor_cache(name);
+  if (placement_preserving()) return arena_memdesc_cache_create(name, Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN, type, flags | SLAB_PANIC);
   const s = kmem_cache_create(name, Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN, MEMDESC_ALIGN, flags | SLAB_PANIC);
   if (s.size % MEMDESC_ALIGN !== 0 || s.red_left_pad % MEMDESC_ALIGN !== 0) BUG(`memdesc_cache_create(${name}): objects not 16-byte aligned`);
   memdesc_register_cache(type, name, s.addr, s.size);
@@ -339,7 +346,7 @@ export function memdesc_cache_create(name: string, size: number, type: number, f
 /** The cache of `type` descriptors, or null when none was created. */
 export function memdesc_cache(type: number): KmemCache | null {
   const addr = memdesc_cache_addr(type);
-  return addr === 0 ? null : kmem_cache_from_addr(addr);
+  return addr === 0 ? null : arena_caches.get(addr)?.s ?? kmem_cache_from_addr(addr);
 }
 
 /** Destroy the cache of `type` descriptors: every descriptor must have been freed. Not the slab descriptors' own. */
@@ -347,7 +354,13 @@ export function memdesc_cache_destroy(type: number): void {
   const s = memdesc_cache(type);
   if (s === null) return;
   if (type === MEMDESC_TYPE_SLAB && s === slab_desc_cache) BUG('memdesc_cache_destroy: the struct slab cache describes slabs');
-  kmem_cache_destroy(s);
+  const arena = arena_caches.get(s.addr);
+  if (arena !== undefined) {
+    if (arena.c.live.size !== 0) throw new KernelBug(`kmem_cache_destroy ${s.name}: Slab cache still has objects`);
+    arena_caches.delete(s.addr);
+  } else {
+    kmem_cache_destroy(s);
+  }
   memdesc_unregister_cache(type);
 }
 
@@ -358,7 +371,8 @@ export function memdesc_cache_destroy(type: number): void {
 export function memdesc_alloc(type: number, gfp: number): number {
   const s = memdesc_cache(type);
   if (s === null) BUG(`memdesc_alloc: no ${memdesc_type_name(type)} descriptor cache`);
-  const desc = kmem_cache_zalloc(s, gfp);
+  const arena = arena_caches.get(s.addr);
+  const desc = arena !== undefined ? arena_cache_alloc(arena.c, (addr, len) => memset(addr, 0, len)) : kmem_cache_zalloc(s, gfp);
   if (desc === 0) return 0;
   if (desc % MEMDESC_ALIGN !== 0) BUG(`memdesc_alloc: ${s.name} descriptor ${formatKernelAddress(desc)} not 16-byte aligned`);
   memdesc_account(type, 1);
@@ -371,8 +385,35 @@ export function memdesc_free(type: number, desc: number): void {
   if (s === null) BUG(`memdesc_free: no ${memdesc_type_name(type)} descriptor cache`);
   if (desc === 0 || desc % MEMDESC_ALIGN !== 0) BUG(`memdesc_free: ${formatKernelAddress(desc)} is not a ${s.name} descriptor`);
   memdesc_set_desc_page(desc, null);
-  kmem_cache_free(s, desc);
+  const arena = arena_caches.get(s.addr);
+  if (arena !== undefined) arena_cache_free(arena.c, desc);
+  else kmem_cache_free(s, desc);
   memdesc_account(type, -1);
+}
+
+/*
+ * Placement-preserving runs (sim/arena.ts): a descriptor cache is an arena cache. Its struct
+ * kmem_cache and its objects live in the metadata arena above RAM; the object size is the one
+ * the slab cache would have (calculate_sizes()), so memdesc_stats() reads the same. It is on no
+ * list (not in /proc/slabinfo), has no slabs, takes no page from the buddy allocator and emits
+ * no event: separating a kind moves no other allocation.
+ */
+
+/** The arena caches of this machine, by the address of their struct kmem_cache. */
+let arena_caches = new Map<number, { s: KmemCache; c: ArenaCache }>();
+
+function arena_memdesc_cache_create(name: string, size: number, type: number, flags: number): KmemCache {
+  const s = new KmemCache(arena_alloc(KMEM_CACHE_STRUCT_SIZE, 64));
+  s.name = name;
+  s.object_size = size;
+  s.align = calculate_alignment(flags, MEMDESC_ALIGN, size);
+  s.flags = (flags & CACHE_CREATE_MASK) >>> 0;
+  calculate_sizes(s, -1);
+  write32(s.addr + KMEM_CACHE_FLAGS, s.flags);
+  if (s.size % MEMDESC_ALIGN !== 0) BUG(`memdesc_cache_create(${name}): objects not 16-byte aligned`);
+  arena_caches.set(s.addr, { s, c: arena_cache_create(s.size, MEMDESC_ALIGN) });
+  memdesc_register_cache(type, name, s.addr, s.size);
+  return s;
 }
 
 /* ---- /proc/slabinfo ---- */

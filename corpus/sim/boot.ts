@@ -13,7 +13,15 @@ import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { trace_reset } from './trace.ts';
 import { set_direct_reclaim } from '../mm/page_alloc.ts';
 import { InitLevel, run_initcalls } from './initcall.ts';
+import { arena_bytes, arena_init, type Placement } from './arena.ts';
 import './subsystems.ts';
+
+/**
+ * sizeof(struct page) before stage 2. A placement-preserving run carves the memmap at this size
+ * even when struct page has shrunk, and leaves the saving unused, so that every page the buddy
+ * allocator manages is the one it manages on the stage-1 tree (sim/arena.ts).
+ */
+export const STAGE1_STRUCT_PAGE_SIZE = 64;
 
 export interface BootConfig {
   /** RAM in bytes (default 64 MiB). */
@@ -22,20 +30,28 @@ export interface BootConfig {
   keepTrace?: boolean;
   /** Emit kernel tracepoints (mm_page_alloc, kmalloc, ...). */
   tracepoints?: boolean;
+  /** Where descriptors go: 'real' (slab caches, the default) or 'preserve' (sim/arena.ts). */
+  placement?: Placement;
 }
 
 export interface MachineInfo {
   ram: number;
+  /** The struct page array: pages x sizeof(struct page). */
   memmapBytes: number;
   memmapPhys: number;
+  /** What boot reserved for it (more than memmapBytes in a placement-preserving run of a shrunken struct page). */
+  memmapCarvedBytes: number;
+  placement: Placement;
 }
 
 let machine: MachineInfo | null = null;
 
 export function boot(config: BootConfig = {}): MachineInfo {
   const ram = config.ram ?? DEFAULT_RAM;
+  const placement = config.placement ?? 'real';
   trace_reset(config.keepTrace ?? false, config.tracepoints ?? false);
-  ram_init(ram);
+  ram_init(ram, arena_bytes(placement, ram));
+  arena_init(placement, ram);
   set_direct_reclaim(null);
   memblock_init();
   memblock_reserve(0, PAGE_SIZE, 'real mode / BIOS');
@@ -44,7 +60,8 @@ export function boot(config: BootConfig = {}): MachineInfo {
   run_initcalls(InitLevel.SETUP_ARCH);
   const nr_pages = ram / PAGE_SIZE;
   const memmapBytes = nr_pages * STRUCT_PAGE_SIZE;
-  const memmapPhys = memblock_phys_alloc(memmapBytes, PAGE_SIZE, 'memmap');
+  const memmapCarvedBytes = placement === 'preserve' ? nr_pages * Math.max(STRUCT_PAGE_SIZE, STAGE1_STRUCT_PAGE_SIZE) : memmapBytes;
+  const memmapPhys = memblock_phys_alloc(memmapCarvedBytes, PAGE_SIZE, 'memmap');
   set_vmemmap_backing(memmapPhys, memmapBytes);
   free_area_init(memmapPhys);
   lruvec_init();
@@ -53,7 +70,7 @@ export function boot(config: BootConfig = {}): MachineInfo {
   run_initcalls(InitLevel.CORE);
   run_initcalls(InitLevel.SUBSYS);
   run_initcalls(InitLevel.LATE);
-  machine = { ram, memmapBytes, memmapPhys };
+  machine = { ram, memmapBytes, memmapPhys, memmapCarvedBytes, placement };
   return machine;
 }
 

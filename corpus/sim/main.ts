@@ -10,8 +10,14 @@
  * written as soon as it finishes; the digests equal single-seed runs'.
  *
  * `--manifest` prints what the corpus declares about itself as JSON (workloads/index.ts): its
- * workloads with their default and verify operation counts, the default workload, and the report
- * lines that depend on the memory layout. Tools read it from the tree they run.
+ * workloads with their default and verify operation counts, the default workload, the report
+ * lines that depend on the memory layout, and how the layout can be run. Tools read it from the
+ * tree they run.
+ *
+ * `--placement real|preserve` says where descriptors go (sim/arena.ts; default real), `--check`
+ * checks the machine's invariants after every operation (sim/check.ts). With --json every run
+ * also gives `layoutDigest` (the digest with the declared layout-dependent lines masked) and
+ * `layout` (struct page size, the descriptor kinds allocated separately, the placement).
  */
 import { parseArgs } from 'node:util';
 // run.ts first: its import order (boot, then the subsystems) fixes the order reports print in.
@@ -21,6 +27,7 @@ import { SimConfigError } from './errors.ts';
 import { createHash } from 'node:crypto';
 import { machine_info } from './boot.ts';
 import { phys_bytes } from './memory.ts';
+import { parse_placement, type Placement } from './arena.ts';
 
 function fail(message: string): never {
   process.stderr.write(`simulate: ${message}\n`);
@@ -60,10 +67,16 @@ function parse_seeds(text: string): number[] {
   return seeds;
 }
 
-function run_seeds(workload: string, seeds: number[], ram: number | undefined, ops: number | undefined, json: boolean, tracepoints: boolean): void {
+interface RunFlags {
+  tracepoints: boolean;
+  placement: Placement;
+  check: boolean;
+}
+
+function run_seeds(workload: string, seeds: number[], ram: number | undefined, ops: number | undefined, json: boolean, flags: RunFlags): void {
   let anyBug = false;
   for (const seed of seeds) {
-    const result = run_simulation({ workload, seed, ram, ops, keepTrace: false, tracepoints });
+    const result = run_simulation({ workload, seed, ram, ops, keepTrace: false, ...flags });
     if (result.bug) anyBug = true;
     const { memmapPhys, memmapBytes } = machine_info();
     const memmap = createHash('sha256').update(phys_bytes(memmapPhys, memmapBytes)).digest('hex');
@@ -71,6 +84,7 @@ function run_seeds(workload: string, seeds: number[], ram: number | undefined, o
       process.stdout.write(JSON.stringify({
         workload: result.workload, seed, ram: result.ram, ops: result.ops,
         eventCount: result.eventCount, digest: result.digest, memmap, bug: result.bug ?? null,
+        layoutDigest: result.layoutDigest, layout: result.layout,
       }) + '\n');
     } else {
       const out = [`events[seed=${seed}]: ${result.eventCount}`];
@@ -97,6 +111,8 @@ function main(): void {
         report: { type: 'string' },
         'no-tracepoints': { type: 'boolean', default: false },
         manifest: { type: 'boolean', default: false },
+        placement: { type: 'string', default: 'real' },
+        check: { type: 'boolean', default: false },
       },
       strict: true,
     }).values;
@@ -109,6 +125,7 @@ function main(): void {
   }
   try {
     const ram = args.ram !== undefined ? parse_ram(args.ram) : undefined;
+    const flags: RunFlags = { tracepoints: !args['no-tracepoints'], placement: parse_placement(args.placement!), check: args.check! };
     if (args.seeds !== undefined && (args.trace || args.report !== undefined)) fail('--seeds cannot be combined with --trace or --report');
     if (args.report !== undefined && !report_names().includes(args.report)) {
       fail(`unknown report "${args.report}" (choose from ${report_names().join(', ')})`);
@@ -119,7 +136,7 @@ function main(): void {
       return;
     }
     if (args.seeds !== undefined) {
-      run_seeds(args.workload!, parse_seeds(args.seeds), ram, parse_int('ops', args.ops), args.json, !args['no-tracepoints']);
+      run_seeds(args.workload!, parse_seeds(args.seeds), ram, parse_int('ops', args.ops), args.json, flags);
       return;
     }
     const result = run_simulation({
@@ -128,7 +145,7 @@ function main(): void {
       ram,
       ops: parse_int('ops', args.ops),
       keepTrace: args.trace,
-      tracepoints: !args['no-tracepoints'],
+      ...flags,
     });
     if (args.json) {
       const r = args.report ? result.reports.find((x) => x.name === args.report) : undefined;
@@ -137,6 +154,7 @@ function main(): void {
         : {
             workload: result.workload, seed: result.seed, ram: result.ram, ops: result.ops,
             eventCount: result.eventCount, digest: result.digest, bug: result.bug ?? null,
+            layoutDigest: result.layoutDigest, layout: result.layout,
             reports: Object.fromEntries(result.reports.map((x) => [x.name, x.json ?? x.text])),
             ...(args.trace ? { events: result.events } : {}),
           };

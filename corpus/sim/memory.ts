@@ -22,35 +22,64 @@ let u32 = new Uint32Array(ram);
 let i32 = new Int32Array(ram);
 let ramBuf = Buffer.from(ram);
 let ramSize = 0;
+/** RAM, plus the metadata arena once a placement-preserving run opens it (sim/arena.ts). */
+let mappedSize = 0;
 let memmapPhys = 0;
 let memmapSize = 0;
 /** Set by the kernel page-table code: walks init_mm for a vmalloc address, returns phys or -1. */
 let vmallocTranslate: (addr: number) => number = () => -1;
 
-export function ram_init(bytes: number): void {
+/**
+ * Power on a machine with `bytes` of RAM, and room for a metadata arena of `arenaBytes` above it
+ * (a placement-preserving run, sim/arena.ts; mapped only once arena_map() opens it).
+ */
+export function ram_init(bytes: number, arenaBytes = 0): void {
   if (!Number.isInteger(bytes) || bytes < MIN_RAM || bytes > MAX_RAM || bytes % (4 * 1024 * 1024) !== 0) {
     throw new SimConfigError(`RAM size must be a multiple of 4 MiB between 16 MiB and 1 GiB, got ${bytes} bytes`);
   }
-  if (bytes === ramSize) {
+  if (bytes + arenaBytes === ram.byteLength) {
     // Another boot in the same process (a batch of seeds): power-on RAM is zero either way, and
     // clearing pages already mapped costs a memset, where a fresh buffer costs a host page
-    // fault per 4 KiB on first touch (most of a boot's time at 64 MiB).
-    u8.fill(0);
+    // fault per 4 KiB on first touch (most of a boot's time at 64 MiB). Only what the last run
+    // could reach is cleared: an arena it never opened was never touched.
+    u8.fill(0, 0, Math.max(mappedSize, ramSize));
   } else {
-    ram = new ArrayBuffer(bytes);
+    set_buffer(new ArrayBuffer(bytes + arenaBytes));
   }
-  u8 = new Uint8Array(ram);
-  u32 = new Uint32Array(ram);
-  i32 = new Int32Array(ram);
-  ramBuf = Buffer.from(ram);
   ramSize = bytes;
+  mappedSize = bytes;
   memmapPhys = 0;
   memmapSize = 0;
   vmallocTranslate = () => -1;
 }
 
+function set_buffer(buf: ArrayBuffer): void {
+  ram = buf;
+  u8 = new Uint8Array(ram);
+  u32 = new Uint32Array(ram);
+  i32 = new Int32Array(ram);
+  ramBuf = Buffer.from(ram);
+}
+
 export function ram_size(): number {
   return ramSize;
+}
+
+/**
+ * Map `bytes` of physical memory right above RAM, in the direct map, for the metadata arena of a
+ * placement-preserving run (sim/arena.ts): memory the kernel does not manage (no struct pages,
+ * not in memblock or the buddy allocator), as RAM hidden with mem= would be. Until it is opened
+ * an address there faults exactly as on a machine without it. Its room was made at power-on
+ * (ram_init()), so opening it moves nothing. Returns its physical base.
+ */
+export function arena_map(): number {
+  mappedSize = ram.byteLength;
+  return ramSize;
+}
+
+/** Bytes of the metadata arena mapped above RAM (0 while none is open). */
+export function arena_size(): number {
+  return mappedSize - ramSize;
 }
 
 /** Back the vmemmap range with physical memory carved out at boot. */
@@ -66,7 +95,7 @@ export function set_vmalloc_translator(fn: (addr: number) => number): void {
 /** Translate a kernel virtual address to a physical offset, or oops. */
 export function translate(addr: number): number {
   const d = addr - PAGE_OFFSET;
-  if (d >= 0 && d < ramSize) return d;
+  if (d >= 0 && d < mappedSize) return d;
   const m = addr - VMEMMAP_START;
   if (m >= 0 && m < memmapSize) return memmapPhys + m;
   if (addr >= VMALLOC_START && addr <= VMALLOC_END) {
@@ -217,6 +246,21 @@ function forEachChunk(addr: number, len: number, fn: (phys: number, n: number) =
     a += n;
     left -= n;
   }
+}
+
+/**
+ * The memmap entries (struct pages of `stride` bytes) whose 32-bit word at byte `offset` has any
+ * bit of `mask` set, by index (pfn): a whole-memmap filter at typed-array speed, for checks that
+ * visit only the pages carrying some mark (memdesc_check_all() after every operation).
+ */
+export function memmap_scan32(stride: number, offset: number, mask: number): number[] {
+  const out: number[] = [];
+  const step = stride >>> 2;
+  const n = Math.floor(memmapSize / stride);
+  for (let i = 0, w = (memmapPhys + offset) >>> 2; i < n; i++, w += step) {
+    if ((u32[w]! & mask) !== 0) out.push(i);
+  }
+  return out;
 }
 
 /** Physical bytes, for whole-page operations on the direct map (fast path). */

@@ -4,11 +4,14 @@
  */
 import { boot } from './boot.ts';
 import { Rng } from './random.ts';
-import { WORKLOADS, find_workload, layout_dependent_report } from './workloads/index.ts';
+import { WORKLOADS, find_workload, layout_dependent_report, layout_masked_text } from './workloads/index.ts';
 import { all_reports, find_report } from './reports.ts';
 // Registered after every subsystem's report (boot imports them), so it prints last.
 import './metadata.ts';
-import { trace_event, trace_report, trace_digest, trace_count, trace_lines } from './trace.ts';
+import { trace_event, trace_report, trace_digest, trace_count, trace_lines, trace_fork } from './trace.ts';
+import { descriptor_kinds_seen, type Placement } from './arena.ts';
+import { check_begin, check_end } from './check.ts';
+import { STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
 import { SimConfigError, KernelBug } from './errors.ts';
 import { DEFAULT_RAM, MAX_RAM, MIN_RAM } from './memory.ts';
 
@@ -20,6 +23,18 @@ export interface SimOptions {
   keepTrace?: boolean;
   /** Kernel tracepoints (mm_page_alloc, kmalloc, ...) in the trace; on by default. */
   tracepoints?: boolean;
+  /** Where descriptors go (sim/arena.ts): 'real' (default) or 'preserve'. */
+  placement?: Placement;
+  /** Check the machine's invariants after every operation and at the end (sim/check.ts). */
+  check?: boolean;
+}
+
+/** What the run's memory layout was: how big struct page is, which descriptors were separate. */
+export interface SimLayout {
+  struct_page_bytes: number;
+  /** Descriptor kinds whose cache existed during the run ([] on a stage-1 machine). */
+  descriptors: string[];
+  placement: Placement;
 }
 
 export interface SimReport {
@@ -38,6 +53,12 @@ export interface SimResult {
   eventCount: number;
   reports: SimReport[];
   digest: string;
+  /**
+   * The digest with the layout-dependent lines the manifest declares masked (events, then the
+   * reports with those lines' values replaced): what a tree and its stage-2 conversion share.
+   */
+  layoutDigest: string;
+  layout: SimLayout;
   /** Set when a debug check fired: the bug and its dump_page() text. */
   bug?: { message: string; dump: string };
 }
@@ -67,16 +88,21 @@ export function run_simulation(opts: SimOptions): SimResult {
   const ops = opts.ops ?? workload.defaultOps;
   if (!Number.isSafeInteger(ops) || ops < 0) throw new SimConfigError(`invalid operation count "${opts.ops}"`);
   const ram = opts.ram ?? DEFAULT_RAM;
-  boot({ ram, keepTrace: opts.keepTrace ?? false, tracepoints: opts.tracepoints ?? true });
+  const placement = opts.placement ?? 'real';
+  boot({ ram, keepTrace: opts.keepTrace ?? false, tracepoints: opts.tracepoints ?? true, placement });
   trace_event('boot', `workload=${workload.name} seed=${opts.seed} ram=${ram} ops=${ops}`);
   let bug: SimResult['bug'];
+  const after_op = check_begin(opts.check ?? false, workload.name);
   try {
-    workload.run({ rng: new Rng(opts.seed), ops, seed: opts.seed });
+    workload.run({ rng: new Rng(opts.seed), ops, seed: opts.seed, after_op });
+    if (opts.check) check_end(ops);
   } catch (err) {
     if (!(err instanceof KernelBug)) throw err;
     bug = { message: err.message.split('\n')[0]!, dump: err.dump };
     trace_event('bug', bug.message);
   }
+  // The events' digest so far, continued with the reports as the layout-blind digest sees them.
+  const masked = trace_fork();
   const reports: SimReport[] = [];
   for (const r of all_reports()) {
     if (r.standalone) continue;
@@ -89,7 +115,10 @@ export function run_simulation(opts: SimOptions): SimResult {
     }
     // A report that measures the layout itself stays out of the digest: the digest proves
     // behaviour, and a stage-2 tree differs there by design (the manifest declares it).
-    if (!layout_dependent_report(r.name)) trace_report(`== ${r.title} ==\n${text}`);
+    if (!layout_dependent_report(r.name)) {
+      trace_report(`== ${r.title} ==\n${text}`);
+      masked.update(`== ${r.title} ==\n${layout_masked_text(r.name, text)}\n`);
+    }
     reports.push({ name: r.name, title: r.title, text, json: r.json ? safe(r.json) : undefined });
   }
   return {
@@ -101,6 +130,8 @@ export function run_simulation(opts: SimOptions): SimResult {
     eventCount: trace_count(),
     reports,
     digest: trace_digest(),
+    layoutDigest: masked.digest('hex'),
+    layout: { struct_page_bytes: STRUCT_PAGE_SIZE, descriptors: [...descriptor_kinds_seen()], placement },
     bug,
   };
 }

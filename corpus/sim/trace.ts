@@ -44,6 +44,11 @@ export function trace_lines(): readonly string[] {
   return kept ?? [];
 }
 
+/** An independent copy of the digest so far (to continue it another way: the layout-masked digest). */
+export function trace_fork(): Hash {
+  return hash.copy();
+}
+
 export function trace_digest(): string {
   return hash.copy().digest('hex');
 }

@@ -20,9 +20,9 @@
  * Dormant: the descriptor caches are created on demand (memdesc_cache_create() in
  * mm/slab_common.ts), never at boot, and no existing workload allocates one.
  */
-import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT } from './mm_types.ts';
+import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT, STRUCT_PAGE_SIZE } from './mm_types.ts';
 import { VM_BUG_ON_PAGE, BUG } from './mmdebug.ts';
-import { read32, read64, read64hex, write32, write64 } from '../../sim/memory.ts';
+import { read32, read64, read64hex, write32, write64, memmap_scan32 } from '../../sim/memory.ts';
 import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../sim/kernel_image.ts';
 import { formatKernelAddress } from '../../sim/errors.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
@@ -260,9 +260,11 @@ export function memdesc_dump_line(raw: string): string {
 export function memdesc_check_all(): string[] {
   const problems: string[] = [];
   const used = new Map<number, Set<number>>();
-  for (let pfn = 0; pfn < max_pfn(); pfn++) {
+  // Only the pages marked PAGE_MEMDESC_FLAG, found by a typed-array scan of the memmap: a
+  // --check run calls this after every operation.
+  for (const pfn of memmap_scan32(STRUCT_PAGE_SIZE, 4, MEMDESC_FLAG_HI)) {
+    if (pfn >= max_pfn()) break;
     const page = pfn_to_page(pfn);
-    if (!PageMemdesc(page)) continue;
     const at = `pfn 0x${pfn.toString(16)}`;
     const md = page.memdesc;
     if (!memdesc_valid(md)) {

@@ -91,6 +91,7 @@ export const buddyWorkload: Workload = {
     for (let op = 0; op < ctx.ops; op++) {
       buddy_step(ctx, live, op);
       if (op % 1000 === 999) trace_event('buddyinfo', buddyinfo().replace(/\s+/g, ' '));
+      ctx.after_op?.(op);
     }
     for (const b of live) {
       check_block(b);

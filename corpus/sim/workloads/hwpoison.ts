@@ -168,6 +168,7 @@ export const hwpoisonWorkload: Workload = {
       else if (w === 2) zs_step(ctx, pool, objs);
       else if (w === 3) inject_failure(ctx, mm, op, KINDS, areas);
       else soft_offline(ctx, op);
+      ctx.after_op?.(op);
     }
     for (const a of areas) vfree(a.addr);
     mm_reap(mm);

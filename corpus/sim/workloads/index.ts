@@ -10,6 +10,8 @@ import { mixedWorkload } from './mixed.ts';
 import { hwpoisonWorkload } from './hwpoison.ts';
 import { zswapWorkload } from './zswap.ts';
 import { vmallocWorkload } from './vmalloc.ts';
+import { PLACEMENTS, type Placement } from '../arena.ts';
+import { STRUCT_PAGE_SIZE } from '../../include/linux/mm_types.ts';
 
 export const WORKLOADS: readonly Workload[] = [buddyWorkload, slabWorkload, mmWorkload, hwpoisonWorkload, zswapWorkload, vmallocWorkload, mixedWorkload];
 
@@ -72,12 +74,27 @@ export interface WorkloadManifestEntry {
   cost_ms_per_op?: number;
 }
 
+/**
+ * How this tree's memory layout can be run (stage 2): sizeof(struct page), the placements
+ * `main.ts --placement` accepts (sim/arena.ts: 'real', the kernel's, is the default;
+ * 'preserve' keeps descriptor memory and the memmap saving from moving any other allocation),
+ * and whether `--check` checks the machine's invariants after every operation (sim/check.ts).
+ * Every seed's result says which descriptors the run allocated separately (`layout`).
+ */
+export interface LayoutManifest {
+  struct_page_bytes: number;
+  placements: Placement[];
+  default_placement: Placement;
+  check: boolean;
+}
+
 export interface Manifest {
   /** Bumped when a field changes meaning; tools ignore fields they do not know. */
   manifest_version: 1;
   default_workload: string;
   workloads: WorkloadManifestEntry[];
   layout_dependent: LayoutDependentLine[];
+  layout: LayoutManifest;
 }
 
 export function manifest(): Manifest {
@@ -96,7 +113,24 @@ export function manifest(): Manifest {
       };
     }),
     layout_dependent: LAYOUT_DEPENDENT.map((l) => ({ ...l })),
+    layout: { struct_page_bytes: STRUCT_PAGE_SIZE, placements: [...PLACEMENTS], default_placement: 'real', check: true },
   };
+}
+
+/** The value a masked layout-dependent line shows in the layout-blind digest (run.ts). */
+export const LAYOUT_MASK = '(layout-dependent)';
+
+/**
+ * `text` of `report` with the value of every declared layout-dependent line replaced by
+ * LAYOUT_MASK (`Memmap:   1024 kB` -> `Memmap: (layout-dependent)`); other lines as they are.
+ */
+export function layout_masked_text(report: string, text: string): string {
+  const labels = LAYOUT_DEPENDENT.filter((l) => l.report === report && l.line !== undefined).map((l) => `${l.line}:`);
+  if (labels.length === 0) return text;
+  return text.split('\n').map((line) => {
+    const label = labels.find((l) => line.startsWith(l));
+    return label === undefined ? line : `${label} ${LAYOUT_MASK}`;
+  }).join('\n');
 }
 
 /** True when `report` as a whole is declared layout-dependent (then it is kept out of the digest). */

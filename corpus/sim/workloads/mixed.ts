@@ -95,6 +95,7 @@ export const mixedWorkload: Workload = {
     for (let op = 0; op < ctx.ops; op++) {
       components[ctx.rng.weighted(weights)]!.step(ctx, op);
       if (op % 5000 === 4999) trace_event('buddyinfo', buddyinfo().replace(/\s+/g, ' '));
+      ctx.after_op?.(op);
     }
   },
 };

@@ -189,7 +189,10 @@ export const mmWorkload: Workload = {
   run(ctx) {
     const before = nr_free_pages();
     const st = mm_setup();
-    for (let op = 0; op < ctx.ops; op++) mm_step(ctx, st, op);
+    for (let op = 0; op < ctx.ops; op++) {
+      mm_step(ctx, st, op);
+      ctx.after_op?.(op);
+    }
     mm_teardown(st);
     drain_all_pages();
     trace_event('mm', `teardown free=${nr_free_pages()} before=${before}`);

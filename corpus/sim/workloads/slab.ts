@@ -121,7 +121,10 @@ export const slabWorkload: Workload = {
   defaultOps: 20000,
   run(ctx) {
     const st = slab_setup();
-    for (let op = 0; op < ctx.ops; op++) slab_step(ctx, st, op);
+    for (let op = 0; op < ctx.ops; op++) {
+      slab_step(ctx, st, op);
+      ctx.after_op?.(op);
+    }
     slab_teardown(st);
     drain_all_pages();
     trace_event('slab', `teardown free=${nr_free_pages()}`);

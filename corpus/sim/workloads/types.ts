@@ -6,6 +6,11 @@ export interface WorkloadContext {
   /** Number of operations to perform. */
   ops: number;
   seed: number;
+  /**
+   * Call once after every operation: in a --check run it checks the machine's invariants
+   * (sim/check.ts), otherwise it does nothing. Optional so that a hand-made context may leave it out.
+   */
+  after_op?: (op: number) => void;
 }
 
 export interface Workload {

@@ -174,6 +174,7 @@ export const vmallocWorkload: Workload = {
         const s = vmalloc_debug_check();
         trace_event('vmalloc', `op=${op} purge busy=${s.busy} free=${s.free} lazy=${s.lazy}`);
       }
+      ctx.after_op?.(op);
     }
     while (live.length) do_free(ctx, live, ctx.ops);
     vm_unmap_aliases();

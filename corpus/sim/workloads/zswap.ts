@@ -102,7 +102,10 @@ export const zswapWorkload: Workload = {
   defaultOps: 12000,
   run(ctx) {
     const zs = zswap_setup();
-    for (let op = 0; op < ctx.ops; op++) zswap_step(ctx, zs, op);
+    for (let op = 0; op < ctx.ops; op++) {
+      zswap_step(ctx, zs, op);
+      ctx.after_op?.(op);
+    }
     trace_event('zswap-wl', `stored=${zswap_stats.stored_pages} slots=${swap_slots_in_use()}`);
     mm_reap(zs.mm);
     mm_teardown(zs.mm);
