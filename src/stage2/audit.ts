@@ -78,7 +78,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, det.calls);
   const reacher = new Reacher(ctx, guards, prov, det.calls);
-  const scanner = new SiteScanner(ctx, wordFields, MEMDESC_FIELD, det.calls, (e) => reacher.descriptorKind(e));
+  const scanner = new SiteScanner(ctx, wordFields, MEMDESC_FIELD, words, det.calls, (e) => reacher.descriptorKind(e));
   scanner.scan();
   const fieldWords = new Map(spec.page.fields.map((f) => [f.name, f.words]));
   const chosen = new Set(kinds);
@@ -146,7 +146,8 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const writes = access !== 'read';
     const reason: BlockerReason = writes ? 'memdesc-word-write' : 'memdesc-word-read';
     const fw = fieldWords.get(site.field) ?? [];
-    const verb = walk ? `follows \`${site.member}\` (${wordsText(fw)}) of the ${words_.nouns} on a list (\`${shortText(site.expr, site.sf, 50)}\`)`
+    const verb = site.byOffset ? `${writes ? 'writes' : 'reads'} ${site.member} of \`${site.receiverText}\` by its offset (\`${site.byOffset}\`)`
+      : walk ? `follows \`${site.member}\` (${wordsText(fw)}) of the ${words_.nouns} on a list (\`${shortText(site.expr, site.sf, 50)}\`)`
       : access === 'reference' ? `hands \`${site.receiverText}.${site.member}\` (${wordsText(fw)}) to code that writes through it`
       : `${access === 'read' ? 'reads' : 'writes'} \`${site.member}\` (${wordsText(fw)}) of \`${site.receiverText}\``;
     const how = site.helper ? `\`${site.helper}()\` ${verb}` : verb;

@@ -20,6 +20,8 @@ export interface WordSite extends RawAccess {
   member: string;
   /** For a helper's call site: the helper. */
   helper?: string;
+  /** For an access by offset (`write64(page.addr + 8, v)`): the call, as written. */
+  byOffset?: string;
 }
 
 export interface ArithSite {
@@ -88,7 +90,7 @@ export class SiteScanner {
   private addressMembers = new Map<ts.Node, Set<string>>();
   private converterKinds = new Map<string, { kind: string; role: 'fromPage' | 'toPage' | 'fromAddress' | 'toAddress' }[]>();
 
-  constructor(private ctx: AnalysisContext, private wordFields: Map<string, WordField>, private memdescField: string,
+  constructor(private ctx: AnalysisContext, private wordFields: Map<string, WordField>, private memdescField: string, private memdescWords: readonly number[],
     private calls: Map<string, ts.CallExpression[]>, private descriptorKind: (e: ts.Expression) => string | undefined) {
     for (const decl of [...ctx.pageDecls, ...ctx.descDecls.keys()]) {
       this.implementation.add(decl);
@@ -205,6 +207,10 @@ export class SiteScanner {
           if (!this.inImplementation(n) && !this.aware(n)) direct.push(this.wordSite(sf, n, n.expression, n.name.text));
         }
         if (ts.isPropertyAccessExpression(n)) this.addressUse(sf, n);
+        if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+          const s = this.offsetAccess(sf, n);
+          if (s && !this.inImplementation(n) && !this.aware(n)) direct.push(s);
+        }
         if (isArith(n) && !isArith(outerOf(n).parent ?? n)) this.arithmetic(sf, n, arithDirect);
         if (ts.isCallExpression(n)) this.roundTrip(sf, n);
         ts.forEachChild(n, visit);
@@ -222,6 +228,37 @@ export class SiteScanner {
     const fn = enclosingFunction(expr);
     const name = fn && functionName(fn);
     return { sf, node, expr, receiver, receiverText: shortText(receiver, sf), field: w.field.name, member, access, ...(name ? { function: name } : {}) };
+  }
+
+  /**
+   * `write64(page.addr + 8, v)`, `read64(page.addr + C)`: a word of the page by its offset (a
+   * constant), handed to a call that does not give back a page. A call that returns nothing is
+   * taken as a store. An offset named after the memdesc word (PAGE_MEMDESC_OFFSET) is deliberate.
+   */
+  private offsetAccess(sf: ts.SourceFile, n: ts.BinaryExpression): WordSite | undefined {
+    const sides = [[n.left, n.right], [n.right, n.left]] as const;
+    for (const [addr, off] of sides) {
+      const a = this.addressOf(addr);
+      if (!a || a.kind) continue;
+      const t = this.ctx.checker.getTypeAtLocation(off);
+      if (!t.isNumberLiteral()) continue;
+      const word = Math.floor(t.value / (this.ctx.spec.page.wordSize ?? 8));
+      if (!this.memdescWords.includes(word)) return undefined;
+      if (off.getText(sf).toLowerCase().includes(this.memdescField.toLowerCase())) return undefined;
+      const use = outerOf(n);
+      const call = use.parent;
+      if (!call || !ts.isCallExpression(call) || !call.arguments.some((x) => x === use)) return undefined;
+      const result = this.ctx.checker.getTypeAtLocation(call);
+      if (this.ctx.typeIsPage(result) || this.descriptorKind(call)) return undefined;
+      const store = !!(result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined));
+      const fn = enclosingFunction(call);
+      const name = fn && functionName(fn);
+      return {
+        sf, node: n, expr: call, receiver: a.obj, receiverText: shortText(a.obj, sf), field: this.memdescField, member: `w${word}`,
+        access: store ? 'write' : 'read', byOffset: shortText(call, sf, 50), ...(name ? { function: name } : {}),
+      };
+    }
+    return undefined;
   }
 
   /**

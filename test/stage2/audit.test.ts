@@ -63,6 +63,12 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
     expectNamed('PLANT:setup', 'buddy_list', 'memdesc-word-write', 'lru');
   });
 
+  it('names words written and read by their offset (a constant from the spec\'s word size), not other words or the memdesc word by name', () => {
+    expectNamed('PLANT:offset-write', 'page.addr + 8', 'memdesc-word-write', 'memdesc');
+    // w2 is lru.prev: not the memdesc word (w1), so only the offset into w1 counts.
+    expect(plantedOn('PLANT:offset-read')).toEqual([]);
+  });
+
   it('names a direct write of a field overlapping the memdesc word', () => {
     expectNamed('PLANT:write', 'compound_head', 'memdesc-word-write', 'compound_head');
   });
@@ -103,7 +109,7 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
   });
 
   it('blocks nothing on the negative twins', () => {
-    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs']) {
+    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:offset-other-word', 'TWIN:offset-named', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs']) {
       expect(plantedOn(twin), twin).toEqual([]);
     }
     // The helper that handles the memdesc word is listed for review.

@@ -11,10 +11,11 @@ export function planted(list: 'lru' | 'buddy_list'): string {
 }
 
 const PLANTED_LRU = `/** Stale struct page uses planted by test/stage2 (never run, only audited). */
-import { Page, nth_page, STRUCT_PAGE_SIZE, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
+import { Page, nth_page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
 import { ListHead, list_add, list_del } from '../include/linux/list.ts';
 import { virt_to_page, pfn_to_page, page_to_pfn } from '../include/linux/mm.ts';
 import { PageBuddy } from '../include/linux/page-flags.ts';
+import { read64, write64 } from '../sim/memory.ts';
 
 /** The RFC's bug: a page-table page threaded on a list through page->lru after the ptdesc conversion. */
 export function planted_stale_pgd_list(pgd: number, head: ListHead): void {
@@ -26,6 +27,15 @@ export function planted_stale_pgd_list(pgd: number, head: ListHead): void {
 export function planted_pt_compound(pgd: number): void {
   const page = virt_to_page(pgd);
   page.compound_head = 0; // PLANT:write
+}
+
+/** Words written and read by their offset in struct page. */
+export function planted_by_offset(pgd: number): number {
+  const page = virt_to_page(pgd);
+  write64(page.addr + 8, 0); // PLANT:offset-write
+  write64(page.addr + 24, 0); // TWIN:offset-other-word
+  const w = read64(page.addr + 16); // PLANT:offset-read
+  return w + read64(page.addr + PAGE_MEMDESC_OFFSET); // TWIN:offset-named
 }
 
 /** Twin: the same list use on a buddy page is buddy's business, not ptdesc's. */
