@@ -6,7 +6,7 @@
  *  desc-wrong-word   one accessor (getter, setter or both) uses another field's word; or a field's
  *                    offset constant itself is wrong (which the MATCH assertion must catch)
  *  desc-swap-words   two fields of a descriptor exchange their words in both accessors
- *  desc-wrong-page   a converter (page_slab(), slab_page(), …) returns the neighbouring page
+ *  desc-wrong-object a converter (page_slab(), slab_page(), …) returns the neighbouring object
  */
 import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
@@ -67,6 +67,8 @@ export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.S
   const converterNames = new Map<string, string>();
   for (const k of spec.kinds) for (const n of [...k.converters.fromPage, ...k.converters.toPage]) converterNames.set(n, k.name);
 
+  // Files declaring a descriptor class: where the converter puts the converters it names itself.
+  const descFiles = new Set([...files].filter(([, sf]) => sf.statements.some((st) => ts.isClassDeclaration(st) && !!st.name && classKind.has(st.name.text))).map(([f]) => f));
   for (const [file, sf] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     for (const st of sf.statements) {
       if (ts.isVariableStatement(st)) {
@@ -74,15 +76,21 @@ export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.S
           if (ts.isIdentifier(d.name) && d.initializer && ts.isNumericLiteral(d.initializer)) constDecls.set(`${file}\0${d.name.text}`, { decl: d, file, sf });
         }
       }
-      if (ts.isFunctionDeclaration(st) && st.name && st.body && converterNames.has(st.name.text)) {
-        // `new Desc(page.addr)` / `new Page(desc.addr)`: the page a converter hands back.
+      if (ts.isFunctionDeclaration(st) && st.name && st.body && (converterNames.has(st.name.text) || descFiles.has(file))) {
+        // `new Desc(page.addr)` / `new Page(desc.addr)`: the object a converter hands back. A
+        // converter is one the spec names, or any function doing that (the converter names its own).
+        const fn = st;
         const visit = (n: ts.Node): void => {
-          if (ts.isNewExpression(n) && n.arguments?.length === 1 && ts.isPropertyAccessExpression(n.arguments[0]!) && addressMembers.has(n.arguments[0]!.name.text)) {
-            converters.push({ kind: converterNames.get(st.name!.text)!, name: st.name!.text, arg: n.arguments[0]!, file, sf });
+          if (ts.isNewExpression(n) && n.arguments?.length === 1 && ts.isPropertyAccessExpression(n.arguments[0]!) && addressMembers.has(n.arguments[0]!.name.text) && ts.isIdentifier(n.expression)) {
+            const built = n.expression.text;
+            // Desc -> its kind; the page class -> the kind whose descriptor the parameters take.
+            const kind = converterNames.get(fn.name!.text) ?? classKind.get(built) ??
+              (built === spec.page.class ? fn.parameters.map((p) => p.type?.getText(sf) ?? '').flatMap((t) => [...classKind].filter(([c]) => new RegExp(`\\b${c}\\b`).test(t)).map(([, k]) => k))[0] : undefined);
+            if (kind) converters.push({ kind, name: fn.name!.text, arg: n.arguments[0]!, file, sf });
           }
           n.forEachChild(visit);
         };
-        visit(st.body);
+        visit(fn.body!);
       }
       if (!ts.isClassDeclaration(st) || !st.name || !classKind.has(st.name.text)) continue;
       for (const m of st.members) {
@@ -189,7 +197,7 @@ export function generateDescriptorCandidates(spec: Spec, files: Map<string, ts.S
   for (const c of converters) {
     const text = c.arg.getText(c.sf);
     out.push({
-      id: '', operator: 'desc-wrong-page', kind: c.kind, file: c.file, line: lineOf(c.sf, c.arg),
+      id: '', operator: 'desc-wrong-object', kind: c.kind, file: c.file, line: lineOf(c.sf, c.arg),
       description: `${c.file}:${lineOf(c.sf, c.arg)}: ${c.name}() returns the neighbouring ${spec.page.class} (${text} + ${pageBytes})`,
       splices: [{ file: c.file, start: c.arg.getStart(c.sf), end: c.arg.end, text: `${text} + ${pageBytes}` }],
       probe: [{ file: c.file, start: c.arg.getStart(c.sf), end: c.arg.end, text }],

@@ -7,8 +7,10 @@
  *  wrong-kind   an owner file converted with another kind's field table (descriptor field #i of
  *               the owner's kind emitted as field #i of the other kind: a table-lookup bug; a
  *               lookup by raw field would land on the same word and is equivalent by MATCH)
- *  wrong-page   the descriptor is taken from the neighbouring struct page (`nth_page(page, 1)`)
- *               at a boundary where a converter would insert `page_<kind>(page)`
+ *  wrong-object the descriptor is taken from the neighbouring object at a boundary where a
+ *               converter would insert `page_<kind>(page)`: `nth_page(page, 1)` where the tree
+ *               has the kernel's helper, else `new Cls(obj.ADDR + size)` for a class built from
+ *               its address (ADDR: the spec's addressMembers)
  *
  * Generation is pure and deterministic; selection is seeded and stratified by operator and kind.
  */
@@ -18,9 +20,16 @@ import type { Finding } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { matchAnyName, matchAnyPath } from '../analyzers/glob.ts';
 
-export type Operator = 'wrong-field' | 'swap-fields' | 'wrong-kind' | 'wrong-page' | 'desc-wrong-word' | 'desc-swap-words' | 'desc-wrong-page';
+export type Operator = 'wrong-field' | 'swap-fields' | 'wrong-kind' | 'wrong-object' | 'desc-wrong-word' | 'desc-swap-words' | 'desc-wrong-object';
 /** Operators on the original tree, then on the converter's output (mutants-desc.ts). */
-export const OPERATORS: readonly Operator[] = ['wrong-field', 'swap-fields', 'wrong-kind', 'wrong-page', 'desc-wrong-word', 'desc-swap-words', 'desc-wrong-page'];
+export const OPERATORS: readonly Operator[] = ['wrong-field', 'swap-fields', 'wrong-kind', 'wrong-object', 'desc-wrong-word', 'desc-swap-words', 'desc-wrong-object'];
+/** Earlier names, still accepted by --operators. */
+export const OPERATOR_ALIASES: Readonly<Record<string, Operator>> = { 'wrong-page': 'wrong-object', 'desc-wrong-page': 'desc-wrong-object' };
+
+/** An --operators name as an operator (aliases resolved), or undefined when it is none. */
+export function operatorNamed(name: string): Operator | undefined {
+  return OPERATORS.includes(name as Operator) ? (name as Operator) : OPERATOR_ALIASES[name];
+}
 
 export interface Splice {
   /** Relative to the tree root, forward slashes. */
@@ -50,8 +59,43 @@ export interface Mutant {
   equivalent?: string;
 }
 
-/** Identifier the wrong-page splices call (imported under this name so it cannot clash). */
+/** Identifier the wrong-object splices call (imported under this name so it cannot clash). */
 export const NTH_PAGE_ALIAS = '__mutant_nth_page';
+/** The class the wrong-object splices construct, imported under this name. */
+export const NEIGHBOUR_ALIAS = '__mutant_neighbour';
+
+/** How to reach the neighbouring object of the spec's class without the kernel's nth_page(). */
+export interface Neighbour {
+  /** Tree-relative file declaring the class. */
+  file: string;
+  className: string;
+  /** The member holding the object's address. */
+  addressMember: string;
+  /** Bytes per object: wordSize x words. */
+  bytes: number;
+}
+
+/**
+ * The neighbour of an object of the spec's class, when the class is built from its address alone
+ * (a constructor of one parameter, and a member named in the spec's addressMembers).
+ */
+export function neighbourOf(spec: Spec, files: Map<string, ts.SourceFile>): Neighbour | undefined {
+  const bytes = (spec.page.wordSize ?? 8) * (Math.max(...spec.page.fields.flatMap((f) => f.words)) + 1);
+  for (const [file, sf] of files) {
+    if (!matchAnyPath([spec.page.file], file)) continue;
+    for (const st of sf.statements) {
+      if (!ts.isClassDeclaration(st) || st.name?.text !== spec.page.class) continue;
+      if (!st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return undefined;
+      const ctor = st.members.find(ts.isConstructorDeclaration);
+      if (!ctor || ctor.parameters.length !== 1) return undefined;
+      const names = new Set(st.members.flatMap((m) => (m.name && ts.isIdentifier(m.name) ? [m.name.text] : [])));
+      for (const p of ctor.parameters) if (ts.isIdentifier(p.name) && p.modifiers?.length) names.add(p.name.text);
+      const addressMember = spec.page.addressMembers.find((a) => names.has(a));
+      return addressMember ? { file, className: st.name.text, addressMember, bytes } : undefined;
+    }
+  }
+  return undefined;
+}
 
 interface Site {
   finding: Finding;
@@ -70,8 +114,10 @@ export interface GenContext {
   /** Tree-relative path -> parsed source file. */
   files: Map<string, ts.SourceFile>;
   findings: Finding[];
-  /** Tree-relative path of the file exporting nth_page (for the wrong-page import). */
+  /** Tree-relative path of the file exporting nth_page (for the wrong-object import). */
   nthPageFile?: string;
+  /** Without nth_page: the class's own constructor reaches the neighbour. */
+  neighbour?: Neighbour;
 }
 
 /** Single-word, whole-word raw fields: the ones a wrong mapping can swap and still type-check. */
@@ -186,10 +232,12 @@ function accessText(site: Site): string {
 }
 
 function importSplice(ctx: GenContext, file: string): Splice | undefined {
-  if (!ctx.nthPageFile) return undefined;
-  let rel = posix.relative(posix.dirname(file), ctx.nthPageFile);
+  const from = ctx.nthPageFile ?? ctx.neighbour?.file;
+  if (!from) return undefined;
+  let rel = posix.relative(posix.dirname(file), from);
   if (!rel.startsWith('.')) rel = `./${rel}`;
-  return { file, start: 0, end: 0, text: `import { nth_page as ${NTH_PAGE_ALIAS} } from '${rel}';\n` };
+  const what = ctx.nthPageFile ? `nth_page as ${NTH_PAGE_ALIAS}` : `${ctx.neighbour!.className} as ${NEIGHBOUR_ALIAS}`;
+  return { file, start: 0, end: 0, text: `import { ${what} } from '${rel}';\n` };
 }
 
 /**
@@ -351,17 +399,20 @@ export function generateCandidates(ctx: GenContext): Mutant[] {
     }
   }
 
-  // wrong-page: the access goes to the neighbouring struct page.
+  // wrong-object: the access goes to the neighbouring object (struct page, Shelf, ...).
   for (const s of sites) {
     const f = s.finding;
     if (s.receiver.kind === ts.SyntaxKind.ThisKeyword) continue;
     const imp = importSplice(ctx, f.file);
     if (!imp) break;
     const r = text(s, s.receiver);
+    const nb = ctx.nthPageFile ? undefined : ctx.neighbour!;
+    const to = nb ? `new ${NEIGHBOUR_ALIAS}((${r}).${nb.addressMember} + ${nb.bytes})` : `${NTH_PAGE_ALIAS}(${r}, 1)`;
+    const shown = nb ? `new ${nb.className}((${r}).${nb.addressMember} + ${nb.bytes})` : `nth_page(${r}, 1)`;
     add({
-      operator: 'wrong-page', kind: f.kind, file: f.file, line: f.line, ...(f.function ? { function: f.function } : {}),
-      description: `${siteLabel(s)}: \`${accessText(s)}\` on the neighbouring page: ${r} -> nth_page(${r}, 1) (${f.kind} ${descName(kinds.get(f.kind), f.field)})`,
-      splices: [imp, { file: f.file, start: s.receiver.getStart(s.sf), end: s.receiver.end, text: `${NTH_PAGE_ALIAS}(${r}, 1)` }],
+      operator: 'wrong-object', kind: f.kind, file: f.file, line: f.line, ...(f.function ? { function: f.function } : {}),
+      description: `${siteLabel(s)}: \`${accessText(s)}\` on the neighbouring ${ctx.spec.page.class}: ${r} -> ${shown} (${f.kind} ${descName(kinds.get(f.kind), f.field)})`,
+      splices: [imp, { file: f.file, start: s.receiver.getStart(s.sf), end: s.receiver.end, text: to }],
       probe: [probeOf(s)],
     }, [s]);
   }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { generateDescriptorCandidates } from './mutants-desc.ts';
-import { applySplices, generateCandidates, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator, type Splice } from './mutants-gen.ts';
+import { applySplices, generateCandidates, neighbourOf, operatorNamed, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator, type Splice } from './mutants-gen.ts';
 import { chooseMutants, convertCopy, loadSet, scores, type MutantResult, type MutantSet, type MutantsReport, type SkippedMutant } from './mutants.ts';
 import { checkOracle, compareRuns, describeCompare, describeOracle, oracleSettings, runOracle, runReference, type CompareMode, type OracleRun, type OracleSpec, type RunOracleOptions } from './oracle.ts';
 import { overlayTree, resolveTree, type Tree, type TreeInput } from './revision.ts';
@@ -71,8 +71,11 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
   const { spec, oracle } = opts;
   checkOracle(oracle);
   const count = opts.count ?? 64;
-  const operators = opts.operators ?? [...OPERATORS];
-  for (const o of operators) if (!OPERATORS.includes(o as Operator)) throw new UsageError(`unknown mutation operator '${o}' (known: ${OPERATORS.join(', ')})`);
+  const operators: Operator[] = (opts.operators ?? [...OPERATORS]).map((o) => {
+    const op = operatorNamed(o);
+    if (!op) throw new UsageError(`unknown mutation operator '${o}' (known: ${OPERATORS.join(', ')})`);
+    return op;
+  });
   const resolved = resolveTree(path, { relativeTo: typeof path === 'string' ? path : path.dir, anyTree: true });
   let tree: Tree;
   try {
@@ -105,8 +108,9 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
         convertedInfo = { ok: false, error: c.error! };
       }
     }
-    // No nth_page() here: the wrong-page operator needs the corpus' neighbour helper and yields nothing.
-    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings });
+    // The neighbouring object through the class's own constructor (no nth_page() outside the corpus).
+    const neighbour = neighbourOf(spec, orig.files);
+    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings, ...(neighbour ? { neighbour } : {}) });
     const setOf = new Map<Mutant, MutantSet>();
     for (const { set } of sets) for (const m of set.candidates) setOf.set(m, set);
     const candidates = selectionOrder(sets.flatMap((x) => x.set.candidates), opts.selectionSeed ?? 1).filter((m) => operators.includes(m.operator));

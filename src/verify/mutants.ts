@@ -22,7 +22,7 @@ import type { Spec } from '../model/spec.ts';
 import { buildTree } from './build.ts';
 import { outcomeDifference } from './compare.ts';
 import { generateDescriptorCandidates } from './mutants-desc.ts';
-import { applySplices, generateCandidates, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator } from './mutants-gen.ts';
+import { applySplices, generateCandidates, operatorNamed, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator } from './mutants-gen.ts';
 import { overlayTree, resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { Pool, runBatch, type RunOutcome } from './run.ts';
 import { VariantChecker } from './typecheck.ts';
@@ -219,8 +219,11 @@ async function probedTree(set: MutantSet, cacheDir: string): Promise<Awaited<Ret
 export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Promise<MutantsReport> {
   const t0 = performance.now();
   const count = opts.count ?? 64;
-  const operators = opts.operators ?? [...OPERATORS];
-  for (const o of operators) if (!OPERATORS.includes(o as Operator)) throw new UsageError(`unknown mutation operator '${o}' (known: ${OPERATORS.join(', ')})`);
+  const operators: Operator[] = (opts.operators ?? [...OPERATORS]).map((o) => {
+    const op = operatorNamed(o);
+    if (!op) throw new UsageError(`unknown mutation operator '${o}' (known: ${OPERATORS.join(', ')})`);
+    return op;
+  });
   const spec = opts.spec ?? builtinSpec();
   const oracle = opts.oracle ?? spec.oracle;
   if (oracle) {

@@ -129,6 +129,16 @@ console.log('done');
     expect(report.jobs).toBe(1);
   }, 120_000);
 
+  it("wrong-object builds the neighbouring object with the class's own constructor; the earlier name is accepted", () => {
+    const dir = copy(WAREHOUSE);
+    const { report } = mutants(dir, '--operators', 'wrong-page', '--count', '3');
+    expect(Object.keys(report.byOperator)).toEqual(['wrong-object']);
+    expect(report.run).toBe(3);
+    for (const k of report.killed) expect(k.killedBy.reason).not.toBe('');
+    const all = [...report.killed, ...report.survived] as unknown as Array<{ description: string }>;
+    for (const m of all) expect(m.description).toMatch(/on the neighbouring Shelf: (\w+) -> new Shelf\(\(\1\)\.base \+ 12\)/);
+  }, 120_000);
+
   it('--entry judges the mutants of a spec without an oracle; the text report says what ran', () => {
     const dir = copy(WAREHOUSE);
     const spec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8'));

@@ -44,7 +44,7 @@ beforeAll(() => {
 describe('mutant generation', () => {
   it('generates every original-tree operator with splices that apply', () => {
     const ops = new Set(candidates.map((m) => m.operator));
-    expect([...ops].sort()).toEqual(['swap-fields', 'wrong-field', 'wrong-kind', 'wrong-page']);
+    expect([...ops].sort()).toEqual(['swap-fields', 'wrong-field', 'wrong-kind', 'wrong-object']);
     for (const m of candidates) {
       const changed = applySplices(texts, m.splices);
       expect(changed, m.description).toBeDefined();
@@ -67,12 +67,12 @@ describe('mutant generation', () => {
     const c = selectionOrder(candidates.map((m) => ({ ...m })), 8).slice(0, 8);
     expect(a.map((m) => m.description)).toEqual(b.map((m) => m.description));
     expect(a.map((m) => m.description)).not.toEqual(c.map((m) => m.description));
-    expect(a.slice(0, 4).map((m) => m.operator)).toEqual(['wrong-field', 'swap-fields', 'wrong-kind', 'wrong-page']);
+    expect(a.slice(0, 4).map((m) => m.operator)).toEqual(['wrong-field', 'swap-fields', 'wrong-kind', 'wrong-object']);
     expect(a[0]!.id).toBe('M001');
   });
 
   it('type-checks mutants in place and rejects ones that do not', () => {
-    const m = candidates.find((x) => x.operator === 'wrong-page')!;
+    const m = candidates.find((x) => x.operator === 'wrong-object')!;
     const ok = applySplices(texts, m.splices)!;
     expect(checker.check(new Map([...ok].map(([f, t]) => [join(root, f), t])))).toBeNull();
     const [file, text] = [...ok][0]!;
@@ -122,7 +122,7 @@ declare function write64(a: number, v: number): void;
     expect(after((m) => m.description.includes('Slab.counters getter uses freelist'))).toContain('get counters(): number { return read64(this.addr + SLAB_FREELIST_OFFSET); }');
     expect(after((m) => m.operator === 'desc-swap-words')).toContain('set freelist(v: number) { write64(this.addr + SLAB_COUNTERS_OFFSET, v); }');
     expect(after((m) => m.description.includes('SLAB_COUNTERS_OFFSET = 32'))).toContain('const SLAB_COUNTERS_OFFSET = 32;');
-    expect(after((m) => m.operator === 'desc-wrong-page')).toContain('return new Slab(page.addr + 64);');
+    expect(after((m) => m.operator === 'desc-wrong-object')).toContain('return new Slab(page.addr + 64);');
     expect(new Set(ms.map((m) => m.kind))).toEqual(new Set(['slab']));
   });
 });
