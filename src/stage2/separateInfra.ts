@@ -3,7 +3,7 @@
  * (the RFC's `alloc_pages_memdesc()` family, the descriptor caches, the typed accessors); the
  * files that declare them are found in the program, never assumed.
  */
-import ts from 'typescript';
+import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 

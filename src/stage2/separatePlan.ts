@@ -1,0 +1,478 @@
+/**
+ * `memdesc separate`: plan one kind's move out of struct page, as text edits on a program.
+ *
+ *  - the descriptor class's field offsets become its own layout after the memdesc header (the
+ *    back pointer); the overlay assertion (`*_MATCH`) goes;
+ *  - the kind's page/descriptor converters move into a module of their own beside the class
+ *    (`<kind>_memdesc.ts`): `page_X()` reads the memdesc word through the typed accessor and its
+ *    debug check, `X_page()` follows the back pointer. A module of their own because the class's
+ *    file is a leaf every module imports: importing the memdesc code there would close a cycle
+ *    that runs that code before the class's file has loaded;
+ *  - the kind's allocation and free sites: a page allocation whose page reaches the kind's
+ *    constructor (a function that sets the kind's page type on its parameter, directly or through
+ *    another constructor) in the same function, and the free of the page the kind's destructor
+ *    was given, go through `alloc_pages_memdesc()` / `__free_pages_memdesc()` with the
+ *    descriptor from its cache (created on first use).
+ */
+import { dirname, relative } from 'node:path';
+import { ts } from '@ts-morph/common';
+import { InputError } from '../errors.ts';
+import type { KindSpec, Spec } from '../model/spec.ts';
+import { reverseFieldMap } from '../model/spec.ts';
+import type { Infra } from './separateInfra.ts';
+
+export interface KindPlan {
+  kind: string;
+  /** Absolute path -> new text (created files included). */
+  texts: Map<string, string>;
+  /** Already separated: nothing to do. */
+  already: boolean;
+  sites: { allocs: string[]; frees: string[] };
+  layout: Array<{ field: string; offset: number; bytes: number; was: string }>;
+  size: number;
+}
+
+interface Edit { start: number; end: number; text: string }
+
+class Edits {
+  readonly byFile = new Map<string, Edit[]>();
+  add(sf: ts.SourceFile, start: number, end: number, text: string): void {
+    const list = this.byFile.get(sf.fileName) ?? [];
+    list.push({ start, end, text });
+    this.byFile.set(sf.fileName, list);
+  }
+  apply(program: ts.Program): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [file, list] of this.byFile) {
+      let text = program.getSourceFile(file)!.text;
+      for (const e of [...list].sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+      out.set(file, text);
+    }
+    return out;
+  }
+}
+
+const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
+  alloc_pages: 'page', alloc_page: 'page', __alloc_pages: 'page', __get_free_pages: 'address', __get_free_page: 'address',
+};
+const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'page', __free_page: 'page', free_pages: 'address', free_page: 'address' };
+/** The calls whose second argument is the order (the others are order 0). */
+const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_pages', '__free_pages', 'free_pages']);
+
+function calleeName(call: ts.CallExpression): string | undefined {
+  const e = call.expression;
+  if (ts.isIdentifier(e)) return e.text;
+  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  return undefined;
+}
+
+/** Remove some elements of a list (import specifiers) with their commas, leaving the rest as written. */
+function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpecifier>, drop: Set<ts.ImportSpecifier>, edits: Edits): void {
+  const lastKept = [...all].reverse().find((x) => !drop.has(x));
+  if (!lastKept) return;
+  const tail = all.indexOf(lastKept) + 1;
+  // Before the last kept one: each dropped element up to the next element.
+  all.forEach((e, i) => {
+    if (i < tail && drop.has(e)) edits.add(sf, e.getStart(), all[i + 1]!.getStart(), '');
+  });
+  // After it: one cut from its end to the end of the last element.
+  if (tail < all.length) edits.add(sf, lastKept.getEnd(), all[all.length - 1]!.getEnd(), '');
+}
+
+function importPath(from: string, to: string): string {
+  let rel = relative(dirname(from), to).split('\\').join('/');
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  return rel;
+}
+
+function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
+  const out: ts.FunctionLikeDeclaration[] = [];
+  const walk = (n: ts.Node): void => {
+    if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && n.body) out.push(n);
+    ts.forEachChild(n, walk);
+  };
+  walk(sf);
+  return out;
+}
+
+function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
+  if (f.name && ts.isIdentifier(f.name)) return f.name.text;
+  if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
+  return undefined;
+}
+
+/** Calls directly in `f` (not in nested functions). */
+function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
+  const out: ts.CallExpression[] = [];
+  const walk = (n: ts.Node): void => {
+    if (n !== f && ts.isFunctionLike(n)) return;
+    if (ts.isCallExpression(n)) out.push(n);
+    ts.forEachChild(n, walk);
+  };
+  if (f.body) walk(f.body);
+  return out;
+}
+
+/**
+ * What an expression names, across the address/page/descriptor views of one allocation:
+ * `virt_to_page(pte)`, `page_ptdesc(page)` and a `const page = virt_to_page(pgd)` name what
+ * their argument names.
+ */
+function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Set<string>, depth = 0): string {
+  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+  if (depth > 8) return e.getText();
+  if (ts.isCallExpression(e) && e.arguments.length === 1 && views.has(calleeName(e) ?? '')) return keyOf(e.arguments[0]!, f, views, depth + 1);
+  if (ts.isIdentifier(e)) {
+    let init: ts.Expression | undefined;
+    const find = (n: ts.Node): void => {
+      if (init) return;
+      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === e.text && n.initializer
+        && ts.getCombinedNodeFlags(n.parent) & ts.NodeFlags.Const) init = n.initializer;
+      ts.forEachChild(n, find);
+    };
+    if (f.body) find(f.body);
+    if (init && ts.isCallExpression(init) && views.has(calleeName(init) ?? '')) return keyOf(init, f, views, depth + 1);
+    return e.text;
+  }
+  return e.getText();
+}
+
+/** Functions that pass their parameter (through the views) to `seeds`, transitively: the kind's constructors or destructors. */
+function closure(program: ts.Program, root: string, seeds: string[], views: Set<string>): Set<string> {
+  const names = new Set(seeds);
+  const fns = program.getSourceFiles().filter((sf) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile).flatMap(functionsOf);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of fns) {
+      const name = fnName(f);
+      if (!name || names.has(name)) continue;
+      const params = new Set(f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : '')));
+      if (callsIn(f).some((c) => names.has(calleeName(c) ?? '') && c.arguments.length > 0 && params.has(keyOf(c.arguments[0]!, f, views)))) {
+        names.add(name);
+        changed = true;
+      }
+    }
+  }
+  return names;
+}
+
+export interface PlanInput {
+  program: ts.Program;
+  root: string;
+  spec: Spec;
+  kind: KindSpec;
+  infra: Infra;
+}
+
+export function moduleFileOf(placement: string, kind: string): string {
+  return `${dirname(placement)}/${kind}_memdesc.ts`;
+}
+
+export function planKind({ program, root, spec, kind, infra }: PlanInput): KindPlan {
+  const desc = kind.descriptor!;
+  const cls = desc.class;
+  const classSf = program.getSourceFiles().find((sf) => sf.fileName.startsWith(`${root}/`)
+    && sf.statements.some((s) => ts.isClassDeclaration(s) && s.name?.text === cls));
+  if (!classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
+  const modFile = moduleFileOf(classSf.fileName, kind.name);
+  const fromPage = kind.converters.fromPage[0];
+  const toPage = kind.converters.toPage[0];
+  if (!fromPage || !toPage) throw new InputError(`${kind.name}: the spec names no page/descriptor converters`);
+  const empty = { kind: kind.name, texts: new Map<string, string>(), sites: { allocs: [], frees: [] }, layout: [], size: 0 };
+  const modSf = program.getSourceFile(modFile);
+  if (modSf && modSf.statements.some((s) => ts.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...empty, already: true };
+  if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
+
+  const edits = new Edits();
+  const classDecl = classSf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === cls)!;
+  const headerBytes = 8;
+  const wordSize = spec.page.wordSize ?? 8;
+
+  // ---- the layout: the class's offset constants, packed after the header in their old order ----
+  const rev = reverseFieldMap(kind);
+  const offsetConsts = new Map<string, ts.VariableDeclaration>();
+  const fieldOfConst = new Map<string, string[]>();
+  const walk = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isIdentifier(n.right)
+      && ts.isPropertyAccessExpression(n.left) && n.left.expression.kind === ts.SyntaxKind.ThisKeyword && n.left.name.text === 'addr') {
+      const member = ts.findAncestor(n, (a) => ts.isGetAccessor(a) || ts.isSetAccessor(a) || ts.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
+      const field = member && ts.isIdentifier(member.name) ? member.name.text : undefined;
+      const decl = classSf.statements.flatMap((s) => (ts.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
+        .find((d) => ts.isIdentifier(d.name) && d.name.text === (n.right as ts.Identifier).text);
+      if (decl && decl.initializer && ts.isNumericLiteral(decl.initializer) && field) {
+        offsetConsts.set((n.right as ts.Identifier).text, decl);
+        const list = fieldOfConst.get((n.right as ts.Identifier).text) ?? [];
+        if (!list.includes(field)) list.push(field);
+        fieldOfConst.set((n.right as ts.Identifier).text, list);
+      }
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(classDecl);
+  const pageFields = new Map(spec.page.fields.map((f) => [f.name, f] as const));
+  const consts = [...offsetConsts.entries()].sort((a, b) => Number((a[1].initializer as ts.NumericLiteral).text) - Number((b[1].initializer as ts.NumericLiteral).text));
+  let at = headerBytes;
+  const layout: KindPlan['layout'] = [];
+  const newOffset = new Map<number, number>();
+  for (const [name, decl] of consts) {
+    const old = Number((decl.initializer as ts.NumericLiteral).text);
+    const fields = fieldOfConst.get(name)!;
+    const words = Math.max(1, ...fields.map((f) => pageFields.get(rev.get(f) ?? '')?.words.length ?? 1));
+    if (!newOffset.has(old)) {
+      newOffset.set(old, at);
+      at += words * wordSize;
+    }
+    const off = newOffset.get(old)!;
+    for (const f of fields) layout.push({ field: f, offset: off, bytes: words * wordSize, was: rev.get(f) ?? '?' });
+    edits.add(classSf, decl.initializer!.getStart(), decl.initializer!.getEnd(), String(off));
+  }
+  const size = at;
+  // The comment over the constants said they were Page words.
+  const firstConst = consts.map(([, d]) => d.parent.parent).sort((a, b) => a.pos - b.pos)[0];
+  if (firstConst) {
+    const full = firstConst.getFullText();
+    const lead = full.slice(0, firstConst.getStart() - firstConst.getFullStart());
+    const m = /\/\*[^]*?\*\//.exec(lead);
+    if (m && /overlay|Page word/i.test(m[0])) {
+      const s = firstConst.getFullStart() + m.index;
+      edits.add(classSf, s, s + m[0].length, `/* Byte offsets of ${cls}'s fields in its own descriptor, after the memdesc header (the back pointer). */`);
+    }
+  }
+  // The class's doc comment: its storage and layout now.
+  const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
+  const layoutLines = layout.map((l) => ` *   ${String(l.offset).padEnd(4)} ${l.field.padEnd(18)} (was ${spec.page.class}.${l.was})`).join('\n');
+  const docText = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, allocated separately from its\n * descriptor cache (stage 2): the memdesc word of each of its pages points here, and the\n * header's back pointer names its first page. ${size} bytes:\n *   0    (back pointer)\n${layoutLines}\n */`;
+  if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), docText);
+  else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${docText}\n`);
+
+  // ---- the overlay assertion goes ----
+  const matchName = desc.match ?? `${cls.toUpperCase()}_MATCH`;
+  for (const st of classSf.statements) {
+    const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
+    const isMatchCall = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && calleeName(st.expression) === matchName;
+    if (isMatchFn || isMatchCall) edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+  }
+
+  // ---- converters move to their module, reading the memdesc word and the back pointer ----
+  const convNames = new Set([fromPage, toPage]);
+  // Overload signatures and the implementation of each converter, in source order.
+  const overloads = new Map<string, string[]>();
+  for (const st of classSf.statements) {
+    if (!ts.isFunctionDeclaration(st) || !st.name || !convNames.has(st.name.text)) continue;
+    edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+    const list = overloads.get(st.name.text) ?? [];
+    overloads.set(st.name.text, list);
+    if (!st.body) {
+      list.push(st.getText());
+      continue;
+    }
+    const p = st.parameters[0]!.name.getText();
+    const sig = st.getText().slice(0, st.body.getStart() - st.getStart());
+    const body = st.name.text === fromPage
+      ? `{\n  return ${p} && new ${cls}(${infra.accessor ? `${infra.accessor}(${p})` : `memdesc_desc(${p}, ${infra.typeTag})`});\n}`
+      : `{\n  return ${p} && memdesc_desc_page(${p}.addr)!;\n}`;
+    const doc = st.name.text === fromPage
+      ? `/** ${fromPage}(): the ${cls} of \`${p}\`, from its memdesc word (checked: a page without a ${kind.name} word fires VM_BUG_ON_PAGE; null stays null). */`
+      : `/** ${toPage}(): the first page of \`${p}\`, its descriptor's back pointer (null stays null). */`;
+    list.unshift(doc);
+    list.push(`${sig}${body}`);
+  }
+  const moved = [...overloads.values()].map((l) => l.join('\n'));
+  if (!moved.some((m) => m.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
+
+  // Importers of the converters take them from the new module.
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf === classSf) continue;
+    for (const st of sf.statements) {
+      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
+      if (target !== classSf.fileName) continue;
+      const named = st.importClause?.namedBindings;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const take = named.elements.filter((e) => convNames.has((e.propertyName ?? e.name).text));
+      if (take.length === 0) continue;
+      const add = `import { ${take.map((e) => e.getText()).join(', ')} } from '${importPath(sf.fileName, modFile)}';`;
+      if (take.length === named.elements.length && !st.importClause!.name) edits.add(sf, st.getStart(), st.getEnd(), add);
+      else {
+        removeElements(sf, named.elements, new Set(take), edits);
+        edits.add(sf, st.getEnd(), st.getEnd(), `\n${add}`);
+      }
+    }
+  }
+  // Users of the converters inside the class's file itself would need the import there: refuse
+  // rather than close the cycle the module exists to avoid.
+  const selfUse = classSf.statements.some((s) => !(ts.isFunctionDeclaration(s) && s.name && convNames.has(s.name.text))
+    && new RegExp(`\\b(${[...convNames].join('|')})\\(`).test(s.getText()));
+  if (selfUse) throw new InputError(`${relative(root, classSf.fileName)} calls ${[...convNames].join('/')} itself: move that code first`);
+
+  // ---- allocation and free sites ----
+  const test = kind.pageTypeTests[0];
+  const testName = typeof test === 'string' ? test : (test as { name?: string } | undefined)?.name;
+  if (!testName || !testName.startsWith('Page')) throw new InputError(`${kind.name}: the spec names no page-type test (PageX) to find its constructor by`);
+  const typeName = testName.slice('Page'.length);
+  const toAddr = spec.page.addressHelpers?.toAddress ?? 'page_address';
+  const fromAddr = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
+  const views = new Set([fromAddr, toAddr, ...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
+  const ctors = closure(program, root, [`__SetPage${typeName}`, `SetPage${typeName}`], views);
+  const dtors = closure(program, root, [`__ClearPage${typeName}`, `ClearPage${typeName}`], views);
+  const need = new Set<string>();
+  const allocs: string[] = [];
+  const frees: string[] = [];
+  const sitesFiles = new Map<ts.SourceFile, Set<string>>();
+  const replaced = new Map<ts.SourceFile, Map<string, number>>();
+  const count = (sf: ts.SourceFile, callee: string) => {
+    const m = replaced.get(sf) ?? new Map<string, number>();
+    replaced.set(sf, m);
+    m.set(callee, (m.get(callee) ?? 0) + 1);
+  };
+  const where = (sf: ts.SourceFile, n: ts.Node) => `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+  const fn = (k: string) => `${kind.name}_${k}`;
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName === modFile) continue;
+    for (const f of functionsOf(sf)) {
+      const name = fnName(f);
+      const calls = callsIn(f);
+      const ctorKeys = new Set(calls.filter((c) => ctors.has(calleeName(c) ?? '') && c.arguments.length > 0).map((c) => keyOf(c.arguments[0]!, f, views)));
+      const dtorKeys = new Set(calls.filter((c) => dtors.has(calleeName(c) ?? '') && c.arguments.length > 0).map((c) => keyOf(c.arguments[0]!, f, views)));
+      if (ctorKeys.size === 0 && dtorKeys.size === 0) continue;
+      const allocKeys = new Set<string>();
+      for (const c of calls) {
+        const callee = calleeName(c) ?? '';
+        const shape = PAGE_ALLOCS[callee];
+        if (!shape || !ts.isVariableDeclaration(c.parent) || !ts.isIdentifier(c.parent.name) || !ctorKeys.has(c.parent.name.text)) continue;
+        allocKeys.add(c.parent.name.text);
+        const gfp = c.arguments[0]!.getText();
+        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
+        const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
+        need.add(helper);
+        if (shape === 'address') need.add(fn('alloc_pages'));
+        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order})`);
+        count(sf, callee);
+        allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()`);
+        if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
+        sitesFiles.get(sf)!.add(helper);
+      }
+      for (const c of calls) {
+        const callee = calleeName(c) ?? '';
+        const shape = PAGE_FREES[callee];
+        if (!shape || c.arguments.length === 0) continue;
+        const k = keyOf(c.arguments[0]!, f, views);
+        if (!dtorKeys.has(k) && !allocKeys.has(k)) continue;
+        const arg = c.arguments[0]!.getText();
+        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
+        const helper = shape === 'page' ? fn('free_pages') : fn('free_pages_addr');
+        need.add(helper);
+        if (shape === 'address') need.add(fn('free_pages'));
+        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${arg}, ${order})`);
+        count(sf, callee);
+        frees.push(`${where(sf, c)} ${name ?? '(anonymous)'}()`);
+        if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
+        sitesFiles.get(sf)!.add(helper);
+      }
+    }
+  }
+  if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page reaches __SetPage${typeName}() in the same function)`);
+  // Allocator imports that only the rewritten calls used go.
+  for (const [sf, names] of replaced) {
+    for (const st of sf.statements) {
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const unused = new Set(named.elements.filter((e) => {
+        const n = e.name.text;
+        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
+        return names.has(n) && uses === names.get(n);
+      }));
+      if (unused.size === 0) continue;
+      if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
+      else removeElements(sf, named.elements, unused, edits);
+    }
+  }
+  for (const [sf, names] of sitesFiles) {
+    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
+    const pos = last ? last.getEnd() : 0;
+    edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
+  }
+
+  // ---- the new module ----
+  const w = infra.where;
+  const imports = new Map<string, Set<string>>();
+  const use = (name: string) => {
+    const file = name === cls ? classSf.fileName : name === spec.page.class ? (w.get(name) ?? classSf.fileName) : w.get(name);
+    if (!file) throw new InputError(`${kind.name}: ${name} not found in the tree`);
+    if (!imports.has(file)) imports.set(file, new Set());
+    imports.get(file)!.add(name);
+  };
+  const T = infra.typeTag;
+  const sizeName = `${cls.toUpperCase()}_DESC_SIZE`;
+  const parts: string[] = [];
+  use(cls); use(spec.page.class);
+  if (infra.accessor) use(infra.accessor); else { use('memdesc_desc'); use(T); }
+  use('memdesc_desc_page');
+  parts.push(`/** ${cls}'s descriptor: the memdesc header (back pointer) and its fields. */\nexport const ${sizeName} = ${size};`);
+  parts.push(...moved);
+  const P = spec.page.class;
+  if (need.has(fn('alloc_pages'))) {
+    for (const n of ['memdesc_cache', 'memdesc_cache_create', 'memdesc_alloc', 'memdesc_free', 'memdesc_create', 'memdesc_set_desc_page', 'alloc_pages_memdesc', T]) use(n);
+    parts.push(`/**
+ * ${fn('alloc_pages')}(): 2^order pages for a ${cls}, with their descriptor: the descriptor comes from
+ * the ${kind.name} cache (created on first use), every page gets the memdesc word naming it, and
+ * the descriptor's back pointer names the first page. null when either allocation fails.
+ */
+export function ${fn('alloc_pages')}(gfp: number, order: number): ${P} | null {
+  if (memdesc_cache(${T}) === null) memdesc_cache_create('${kind.name}', ${sizeName}, ${T});
+  const desc = memdesc_alloc(${T}, gfp);
+  if (!desc) return null;
+  const page = alloc_pages_memdesc(gfp, order, memdesc_create(desc, ${T}));
+  if (!page) {
+    memdesc_free(${T}, desc);
+    return null;
+  }
+  memdesc_set_desc_page(desc, page);
+  return page;
+}`);
+  }
+  if (need.has(fn('get_free_pages'))) {
+    use(toAddr);
+    parts.push(`/** ${fn('get_free_pages')}(): ${fn('alloc_pages')}() as a direct-map address, or 0. */
+export function ${fn('get_free_pages')}(gfp: number, order: number): number {
+  const page = ${fn('alloc_pages')}(gfp, order);
+  return page ? ${toAddr}(page) : 0;
+}`);
+  }
+  if (need.has(fn('free_pages'))) {
+    for (const n of ['memdesc_free', '__free_pages_memdesc', 'page_count', T]) use(n);
+    if (infra.accessor) use(infra.accessor); else use('memdesc_desc');
+    const acc = infra.accessor ? `${infra.accessor}(page)` : `memdesc_desc(page, ${T})`;
+    parts.push(`/**
+ * ${fn('free_pages')}(): drop a reference to pages from ${fn('alloc_pages')}(); with the last one the
+ * pages go back (their memdesc words checked and cleared) and so does the descriptor.
+ */
+export function ${fn('free_pages')}(page: ${P}, order: number): void {
+  const desc = ${acc};
+  const last = page_count(page) === 1;
+  __free_pages_memdesc(page, order);
+  if (last) memdesc_free(${T}, desc);
+}`);
+  }
+  if (need.has(fn('free_pages_addr'))) {
+    use(fromAddr);
+    parts.push(`/** ${fn('free_pages_addr')}(): ${fn('free_pages')}() by direct-map address. */
+export function ${fn('free_pages_addr')}(addr: number, order: number): void {
+  ${fn('free_pages')}(${fromAddr}(addr), order);
+}`);
+  }
+  const importLines = [...imports.entries()].map(([file, names]) => {
+    const typeOnly = file === classSf.fileName && [...names].every((n) => n === cls || n === P) ? '' : '';
+    return `import ${typeOnly}{ ${[...names].sort().join(', ')} } from '${importPath(modFile, file)}';`;
+  });
+  const header = `/**
+ * ${cls}'s own storage (stage 2, written by \`memdesc separate ${kind.name}\`): ${fromPage}() reads the
+ * memdesc word of a page through its checked accessor, ${toPage}() follows the descriptor's back
+ * pointer, and the pages of a ${cls} are allocated and freed together with their descriptor
+ * (alloc_pages_memdesc() and __free_pages_memdesc()).
+ */`;
+  const moduleText = `${header}\n${importLines.join('\n')}\n\n${parts.join('\n\n')}\n`;
+  const texts = edits.apply(program);
+  texts.set(modFile, moduleText);
+  return { kind: kind.name, texts, already: false, sites: { allocs, frees }, layout, size };
+}
