@@ -16,6 +16,7 @@ import { registerPlan } from './commands/plan.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerTrack } from './commands/track.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerSeparate } from './commands/separate.ts';
 import { registerInit } from './commands/init.ts';
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerTrack(program);
   registerAudit(program);
+  registerSeparate(program);
   registerInit(program);
   return program;
 }
