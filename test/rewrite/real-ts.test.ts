@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeDetailed } from '../../src/analyzers/analyze.ts';
 import { loadProgram } from '../../src/analyzers/project.ts';
+import { progressPoint } from '../../src/track/progress.ts';
 import { InputError } from '../../src/errors.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
@@ -360,6 +362,21 @@ describe('convert --all on camelCase code under strict, noUnusedLocals and verba
     expect(typeErrors(next, root).map(formatError)).toEqual([]);
     const again = planConversion(next, root, { spec, kinds: [], all: true });
     expect(again.changes.map((c) => relative(root, c.file))).toEqual([]);
+  });
+
+  it('a wrapper passed as a value whose own read cannot be converted (callers of two kinds) stays counted as a raw access', () => {
+    const both = CASES.find((c) => c.file === 'src/both.ts')!;
+    const d = makeProject({ ...WORLD, 'src/both.ts': `${both.before}\nexport const firsts = (xs: Slot[]): number[] => xs.map(firstWordOf);\n` });
+    dirs.push(d);
+    const s = specIn(d, SPEC);
+    const { program, root } = loadProgram(d);
+    const p = planConversion(program, root, { spec: s, kinds: [], all: true });
+    const next = overlayProgram(program, new Map(p.changes.map((c) => [c.file, c.after] as const)));
+    expect(typeErrors(next, root).map(formatError)).toEqual([]);
+    const det = analyzeDetailed(next, root, { spec: s });
+    const raw = det.result.findings.filter((f) => f.file === 'src/both.ts' && !f.converted);
+    expect(raw.map((f) => `${f.line}:${f.field}:${f.kind}`)).toEqual(['7:a:unknown']);
+    expect(progressPoint(det.result, s, { commit: 'WORKTREE', subject: '', date: '' }).unknown).toBeGreaterThanOrEqual(1);
   });
 
   it('never reuses a name the project already has for something else (an unrelated slotToLoan())', () => {
