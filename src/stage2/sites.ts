@@ -185,6 +185,8 @@ export class SiteScanner {
     const x = skipOuter(e);
     if (!ts.isPropertyAccessExpression(x)) return undefined;
     const name = x.name.text;
+    // Type queries only for names some address member has.
+    if (![...this.addressMembers.values()].some((m) => m.has(name))) return undefined;
     const obj = x.expression;
     const kind = this.descriptorKind(obj);
     if (kind) {
