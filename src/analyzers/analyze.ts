@@ -15,7 +15,7 @@ import { Guards } from './guards.ts';
 import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
-import { Provenance, type Hop } from './provenance.ts';
+import { ALL_FILES_DEP, Provenance, type Hop } from './provenance.ts';
 import { ValueUses } from './valueuse.ts';
 import { discoverWrappers, type WrapperDef } from './wrappers.ts';
 
@@ -135,7 +135,12 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     classified.push({ a, c });
   }
   // Value use: sites the code left open take the kind their value's uses agree on elsewhere.
-  new ValueUses(ctx).apply(classified);
+  // Value use learns from every decided site: what it decides depends on every file (memdesc track).
+  for (const a of new ValueUses(ctx).apply(classified)) {
+    const deps = callerDeps.get(a.sf) ?? new Set<string>();
+    deps.add(ALL_FILES_DEP);
+    callerDeps.set(a.sf, deps);
+  }
   for (const { a, c } of classified) {
     const s = ctx.site(a.sf, a.node);
     const finding: Finding = {

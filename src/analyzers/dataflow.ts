@@ -50,6 +50,8 @@ export type Key = ts.Symbol;
 
 export interface Store {
   value: ts.Expression;
+  /** The storing call or assignment. */
+  node: ts.Node;
   /** "`list_add(page.lru, n.partial)`" */
   text: string;
   at: string;
@@ -355,7 +357,7 @@ export class DataFlow {
       if (c.mustBePage && !this.isPage(c.value)) continue;
       if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
       const sf = c.at.getSourceFile();
-      hit.push({ value: c.value, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
+      hit.push({ value: c.value, node: c.at, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
     }
     this.storeMemo.set(k, hit);
     return hit;

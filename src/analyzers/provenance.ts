@@ -44,6 +44,13 @@ const NONE: Prov = { kinds: new Map() };
 /** null / undefined: an alternative that is no page at all, ignored when alternatives are merged. */
 const NULLISH: Prov = { kinds: new Map() };
 const MAX_DEPTH = 12;
+/**
+ * A dependency on a whole file (its text and imports), beside the function names whose callers a
+ * result read: `file:mm/zsmalloc.ts`. `memdesc track` re-analyzes a file when one of them changes.
+ */
+export const FILE_DEP = 'file:';
+/** A dependency on every file of the project (value use learns from all decided sites). */
+export const ALL_FILES_DEP = 'file:*';
 
 interface Source {
   kind: string;
@@ -167,6 +174,7 @@ export class Provenance {
   }
 
   private containerMemo = new Map<Key, Prov>();
+  private containerDeps = new Map<Key, Set<string>>();
   private containerBusy = new Set<Key>();
 
   /** What a container holds: the join of what is stored into it and what the spec's allocators read from it. */
@@ -174,16 +182,21 @@ export class Provenance {
     const sf = shown.getSourceFile();
     const name = `\`${shortText(shown, sf, 40)}\``;
     let r = this.containerMemo.get(k);
-    if (!r) {
+    if (r) this.noteDeps(this.containerDeps.get(k));
+    else {
       if (this.containerBusy.has(k) || depth > MAX_DEPTH) {
         this.cuts++;
         return NONE;
       }
       this.containerBusy.add(k);
       const cutsBefore = this.cuts;
+      this.frames.push(new Set());
+      let deps: Set<string>;
       try {
         const parts: Prov[] = [];
         for (const st of this.flow.storesOf(k)) {
+          // What the result depends on beyond imports and callers: the files that store into the container.
+          this.frames[this.frames.length - 1]!.add(`${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
           parts.push(withHop(this.of(st.value, depth + 1), { text: `stored by ${st.text}`, at: st.at }));
         }
         for (const seed of this.flow.seedsOf(k)) {
@@ -192,8 +205,13 @@ export class Provenance {
         r = merge(parts);
       } finally {
         this.containerBusy.delete(k);
+        deps = this.frames.pop()!;
+        this.noteDeps(deps);
       }
-      if (r.kinds.size > 0 || depth === 0 || this.cuts === cutsBefore) this.containerMemo.set(k, r);
+      if (r.kinds.size > 0 || depth === 0 || this.cuts === cutsBefore) {
+        this.containerMemo.set(k, r);
+        this.containerDeps.set(k, deps);
+      }
     }
     const decl = k.valueDeclaration ?? k.declarations?.[0];
     const where = decl ? this.ctx.at(decl.getSourceFile(), decl) : this.ctx.at(sf, shown);

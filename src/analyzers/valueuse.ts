@@ -127,9 +127,9 @@ export class ValueUses {
   /**
    * Decide what code evidence left open from value uses, in place: `decided` are the sites with
    * code evidence; `open` the rest (no evidence, or only an owner hint), decided here when their
-   * uses agree on one kind. Returns how many were decided.
+   * uses agree on one kind. Returns the accesses it decided.
    */
-  apply(items: Array<{ a: RawAccess; c: Decision }>): number {
+  apply(items: Array<{ a: RawAccess; c: Decision }>): RawAccess[] {
     const uses = new Map<RawAccess, ValueUse[]>();
     const table = new Map<string, Map<string, string>>();
     const learn = (a: RawAccess, kind: string): void => {
@@ -146,7 +146,7 @@ export class ValueUses {
       uses.set(a, this.of(a));
       if (isCode(c) && !a.converted) learn(a, c.kind);
     }
-    let decided = 0;
+    const decided: RawAccess[] = [];
     for (let round = 0, changed = true; round < 3 && changed; round++) {
       changed = false;
       for (const it of items) {
@@ -167,16 +167,16 @@ export class ValueUses {
         }
         it.c = { kind, evidence, confidence: 'provenance', chain };
         learn(it.a, kind);
-        decided++;
+        decided.push(it.a);
         changed = true;
       }
-      decided += this.siblings(items, isOpen, learn);
+      decided.push(...this.siblings(items, isOpen, learn));
     }
     return decided;
   }
 
   /** Other reads of a page variable a value use decided, in the same function, never reassigned: the same page. */
-  private siblings(items: Array<{ a: RawAccess; c: Decision }>, isOpen: (c: Decision) => boolean, learn: (a: RawAccess, kind: string) => void): number {
+  private siblings(items: Array<{ a: RawAccess; c: Decision }>, isOpen: (c: Decision) => boolean, learn: (a: RawAccess, kind: string) => void): RawAccess[] {
     const byVar = new Map<ts.Symbol, Array<{ a: RawAccess; c: Decision }>>();
     for (const it of items) {
       const r = it.a.receiver && skipOuter(it.a.receiver);
@@ -189,7 +189,7 @@ export class ValueUses {
       l.push(it);
       byVar.set(s, l);
     }
-    let n = 0;
+    const out: RawAccess[] = [];
     for (const list of byVar.values()) {
       const src = list.find((x) => x.c.evidence[0]!.startsWith('value use: '));
       if (!src || list.some((x) => x.c.confidence !== 'unknown' && x.c.confidence !== 'owner-hint' && x.c.kind !== src.c.kind)) continue;
@@ -200,10 +200,10 @@ export class ValueUses {
         const sentence = `${recv} is the page whose ${src.a.field} is used as ${src.c.kind}'s at ${at} (${src.c.evidence[0]})`;
         it.c = { kind: src.c.kind, evidence: [sentence], confidence: 'provenance', chain: [{ text: `${recv} is the same page as at ${at}`, at: this.ctx.at(it.a.sf, it.a.node) }, ...src.c.chain] };
         learn(it.a, src.c.kind);
-        n++;
+        out.push(it.a);
       }
     }
-    return n;
+    return out;
   }
 }
 

@@ -143,6 +143,11 @@ export class CommitKeys {
     const parts: string[] = [];
     for (const n of [...names].sort()) {
       parts.push(`#${n}`);
+      // 'file:REL' / 'file:*' (src/analyzers/provenance.ts): a whole file's or every file's own closure.
+      if (n.startsWith('file:')) {
+        for (const sf of this.files) if (n === 'file:*' || this.rel(sf) === n.slice(5)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+        continue;
+      }
       for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
     }
     sig = sha1(parts.join('\n'));
