@@ -49,6 +49,8 @@ const MAX_DEPTH = 12;
  * result read: `file:mm/zsmalloc.ts`. `memdesc track` re-analyzes a file when one of them changes.
  */
 export const FILE_DEP = 'file:';
+/** A dependency on every file whose text mentions a name (a container's: where a new store would be). */
+export const NAME_DEP = 'name:';
 /** A dependency on every file of the project (value use learns from all decided sites). */
 export const ALL_FILES_DEP = 'file:*';
 
@@ -192,6 +194,8 @@ export class Provenance {
       const cutsBefore = this.cuts;
       this.frames.push(new Set());
       let deps: Set<string>;
+      // A store added anywhere later names the container: every file mentioning its name.
+      this.frames[this.frames.length - 1]!.add(`${NAME_DEP}${k.name}`);
       try {
         const parts: Prov[] = [];
         for (const st of this.flow.storesOf(k)) {

@@ -143,7 +143,13 @@ export class CommitKeys {
     const parts: string[] = [];
     for (const n of [...names].sort()) {
       parts.push(`#${n}`);
-      // 'file:REL' / 'file:*' (src/analyzers/provenance.ts): a whole file's or every file's own closure.
+      // 'name:N' / 'file:REL' / 'file:*' (src/analyzers/provenance.ts): the closures of the files
+      // mentioning N, of one file, of every file.
+      if (n.startsWith('name:')) {
+        const re = new RegExp(`\\b${n.slice(5).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`);
+        for (const sf of this.files) if (re.test(sf.text)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+        continue;
+      }
       if (n.startsWith('file:')) {
         for (const sf of this.files) if (n === 'file:*' || this.rel(sf) === n.slice(5)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
         continue;

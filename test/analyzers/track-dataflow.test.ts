@@ -1,8 +1,9 @@
 /**
  * Data flow crosses files that do not import each other: a blob stored into a struct field in
  * one file decides the kind of a blob read back from that field in another. The file that reads
- * records the storing file as a dependency (`file:REL` in callerDeps), so `memdesc track`
- * re-analyzes it when the store changes, and at every commit the tracker's findings equal a
+ * records the storing file and the field's name as dependencies (`file:REL`, `name:N` in
+ * callerDeps), so `memdesc track` re-analyzes it when the store changes or a new file stores
+ * into the field, and at every commit the tracker's findings equal a
  * fresh analysis of the checkout.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,15 @@ export function peek(h: Holder): number {
   shas.push(commitIn(repo, 'base'));
   editIn(repo, 'src/keep.ts', 'h.b = alloc_netbuf(1, 2);', 'h.b = alloc_cache_blob(3);');
   shas.push(commitIn(repo, 'keep: the holder keeps a cache blob now'));
+  // A new file storing another kind into the same field: the reader becomes generic.
+  writeFileSync(join(repo, 'proj/src/keep2.ts'), `import { Holder } from './holder.ts';
+import { alloc_netbuf } from './net/buf.ts';
+
+export function fill_net(h: Holder): void {
+  h.b = alloc_netbuf(4, 5);
+}
+`);
+  shas.push(commitIn(repo, 'keep2: a second store of a net buffer'));
   for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
 }, 60_000);
 
@@ -64,9 +74,9 @@ afterAll(() => {
 });
 
 describe('track: a kind decided through a field stored in another file', () => {
-  it('the fresh analysis follows the store: net, then cache', () => {
+  it('the fresh analysis follows the stores: net, then cache, then both (unknown)', () => {
     const kind = (sha: string) => fresh.get(sha)!.findings.find((f) => f.file === 'src/peek.ts')?.kind;
-    expect(shas.map(kind)).toEqual(['net', 'cache']);
+    expect(shas.map(kind)).toEqual(['net', 'cache', 'unknown']);
   });
 
   it('the tracker re-analyzes the reader when the store changes, and equals a fresh analysis', async () => {
