@@ -275,7 +275,16 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
       reason: why ?? (ent?.blocked ? `\`${ent.name}\`: ${ent.blocked}` : 'not converted') });
   }
   // What the analyzer could not decide (computed keys, untyped receivers, unparsable files).
+  // A wrapper used as a value whose own read this run converted leaves nothing raw behind it.
+  const doneAccesses = new Set([...rw.converted].map((s) => s.access));
+  const bodyDone = new Set(det.wrappers.filter((w) => {
+    const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
+    return body.length > 0 && body.every((a) => doneAccesses.has(a));
+  }).map((w) => w.name));
+  const resolved = new Set(det.rawResidue.filter((r) => /used as a value/.test(r.reason) && bodyDone.has(r.node.getText()))
+    .map((r) => { const s = ctx.site(r.sf, r.node); return `${s.file}:${s.line}:${s.column}`; }));
   for (const r of det.result.residue) {
+    if (resolved.has(`${r.file}:${r.line}:${r.column}`)) continue;
     report.skipped.push({ file: r.file, line: r.line, column: r.column, kind: 'residue', field: r.field ?? '', reason: r.reason });
   }
   report.skipped.sort(compareSites);
