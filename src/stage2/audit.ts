@@ -105,7 +105,8 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     const onWord = wordFields.has(f.field);
     const how = f.wrapper ? `\`${f.wrapper}()\` (${f.wrapperAccess} of \`${f.field}\`)` : `${f.access} of \`${f.field}\``;
     if (f.kind !== UNKNOWN_KIND) {
-      if (!onWord) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${words_.object} access: ${f.evidence[0]}`);
+      // On the memdesc word's words it is judged below, unless code that handles the word makes it: still a raw access.
+      if (!onWord || scanner.aware(a.expr)) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${words_.object} access: ${f.evidence[0]}`);
       continue;
     }
     if (onWord || !a.receiver) continue;
@@ -118,7 +119,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   }
 
   // 2 and 3. Writes and reads of the words the memdesc word will occupy.
-  const wordSites: Array<{ site: WordSite; cls?: Classification; convertedKind?: string }> = [];
+  const wordSites: Array<{ site: WordSite; cls?: Classification }> = [];
   for (const { finding: f, access: a } of det.sites) {
     if (!wordFields.has(f.field) && !(a.converted && wordFields.has(a.converted.descriptorField))) continue;
     if (f.converted && a.converted && a.converted.className !== spec.page.class) continue; // through a descriptor: moves with it
