@@ -1,5 +1,5 @@
 /** Render a VerifyReport as text (the command prints it). */
-import type { VerifyReport } from './verify.ts';
+import type { LayoutSummary, TreeLayout, VerifyReport } from './verify.ts';
 import { formatSeeds } from './run.ts';
 import { describeLayoutLine } from '../simulate/manifest.ts';
 
@@ -15,6 +15,26 @@ function indent(text: string, pad = '    '): string {
   return text.split('\n').map((l) => pad + l).join('\n');
 }
 
+/** Is there anything about layouts to say: a stage-2 tree, or pairs compared across layouts? */
+function crossLayout(l: LayoutSummary | undefined): boolean {
+  return l !== undefined && (l.candidate.stage2 || l.reference.stage2 || l.maskedPairs > 0);
+}
+
+function describeLayout(t: TreeLayout): string {
+  const size = t.structPageBytes !== undefined ? `struct page ${t.structPageBytes} bytes` : 'layout not reported';
+  return `${size}, ${t.descriptors.length ? `descriptors allocated separately: ${t.descriptors.join(', ')}` : 'no descriptor allocated separately'}`;
+}
+
+function layoutLines(l: LayoutSummary): string[] {
+  const out = [`  layouts: candidate ${describeLayout(l.candidate)}; reference ${describeLayout(l.reference)}`];
+  if (l.placement === 'preserve') {
+    out.push('  placement: preserving (descriptors from a metadata arena outside the buddy allocator, the memmap carved at its stage-1 size), so no other allocation moves');
+  } else if (l.placement) {
+    out.push(`  placement: ${l.placement}`);
+  }
+  return out;
+}
+
 export function renderVerifyText(r: VerifyReport, opts: { maxBugs?: number } = {}): string {
   const out: string[] = [];
   out.push(`verify: ${r.candidate.label} against ${r.reference.label}`);
@@ -24,10 +44,13 @@ export function renderVerifyText(r: VerifyReport, opts: { maxBugs?: number } = {
   if (r.layoutDependent?.length) {
     out.push(`  layout-dependent lines (declared by the corpus): ${r.layoutDependent.map(describeLayoutLine).join('; ')}`);
   }
+  const across = crossLayout(r.layouts);
+  if (across) out.push(...layoutLines(r.layouts!));
   out.push(`  ${r.pairs} pairs (${r.pairs * 2} runs, ${r.jobs} in parallel); ${num(r.opsCompared)} operations and ${num(r.eventsCompared)} events compared`);
   out.push(`  time: ${secs(r.timings.wallMs)} (build ${secs(r.timings.buildMs)}, runs ${secs(r.timings.runMs)}, diff ${secs(r.timings.diffMs)})`);
-  if (r.ok) {
-    out.push(`identical: all ${r.pairs} digests match`);
+  const masked = r.layouts?.maskedPairs ? ` (${r.layouts.maskedPairs} by the layout-blind digest: events and reports, the declared layout-dependent lines masked)` : '';
+  if (r.mismatches.length === 0) {
+    out.push(`identical: all ${r.pairs} digests match${masked}`);
   } else {
     const byW = new Map<string, number[]>();
     for (const m of r.mismatches) byW.set(m.workload, [...(byW.get(m.workload) ?? []), m.seed]);
@@ -53,6 +76,18 @@ export function renderVerifyText(r: VerifyReport, opts: { maxBugs?: number } = {
       if ((s.status === 'crash' || s.status === 'timeout' || s.status === 'error' || s.status === 'not-run') && s.detail) {
         out.push(`${side} ${s.status === 'crash' ? 'crashed' : s.status === 'timeout' ? 'timed out' : s.status}:`, indent(s.detail));
       }
+    }
+  }
+  const checks = r.layouts?.checks;
+  if (checks) {
+    const what = `real placement of the ${checks.side} (stage 2: descriptors from slab${checks.invariants ? ', invariants checked after every operation' : ''})`;
+    if (checks.ok) {
+      out.push(`checked: ${what}: all ${checks.runs} runs passed their content checks, the debug checks${checks.invariants ? ' and the invariants' : ''} (${secs(checks.ms)})`);
+    } else {
+      const f = checks.failures;
+      out.push('', `CHECKS FAILED: ${what}: ${f.length} of ${checks.runs} runs failed (${f.slice(0, 4).map((x) => `${x.workload} seed ${x.seed}`).join('; ')}${f.length > 4 ? '; …' : ''})`);
+      out.push(`first failure: workload ${f[0]!.workload} seed ${f[0]!.seed}: ${f[0]!.reason}`);
+      if (f[0]!.bug?.dump) out.push(indent(f[0]!.bug.dump.trimEnd()));
     }
   }
   const bugs = r.bugs.slice(0, opts.maxBugs ?? 2);

@@ -13,6 +13,14 @@ export interface SimBug {
   dump: string;
 }
 
+/** A run's memory layout as main.ts reports it (trees with a `layout` manifest section). */
+export interface SeedLayout {
+  struct_page_bytes: number;
+  /** Descriptor kinds allocated separately during the run ([] on a stage-1 machine). */
+  descriptors: string[];
+  placement?: string;
+}
+
 /** One seed's result as main.ts prints it. */
 export interface SeedResult {
   workload: string;
@@ -24,6 +32,9 @@ export interface SeedResult {
   /** sha256 of the struct page array at the end of the run (trees whose main.ts prints it). */
   memmap?: string;
   bug: SimBug | null;
+  /** The digest with the manifest's layout-dependent lines masked (trees that print it). */
+  layoutDigest?: string;
+  layout?: SeedLayout;
 }
 
 export type RunStatus = 'ok' | 'bug' | 'crash' | 'timeout' | 'not-run' | 'error';
@@ -53,6 +64,10 @@ export interface BatchJob {
   singleSeed?: boolean;
   /** Attach each process's stderr to its outcomes. */
   keepStderr?: boolean;
+  /** `--placement`: where descriptors go (only for trees whose manifest lists it). */
+  placement?: string;
+  /** `--check`: the machine's invariants after every operation. */
+  check?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -69,11 +84,13 @@ export function formatSeeds(seeds: readonly number[]): string {
   return parts.join(',');
 }
 
-function simArgs(job: { workload: string; ram?: string; ops?: number; tracepoints?: boolean }): string[] {
+function simArgs(job: { workload: string; ram?: string; ops?: number; tracepoints?: boolean; placement?: string; check?: boolean }): string[] {
   const a = ['--workload', job.workload];
   if (job.ram !== undefined) a.push('--ram', job.ram);
   if (job.ops !== undefined) a.push('--ops', String(job.ops));
   if (job.tracepoints === false) a.push('--no-tracepoints');
+  if (job.placement !== undefined) a.push('--placement', job.placement);
+  if (job.check) a.push('--check');
   return a;
 }
 
@@ -260,7 +277,7 @@ function runJson(bundle: string, args: string[], timeout: number, raw = false): 
   });
 }
 
-export async function runTraced(bundle: string, job: { workload: string; seed: number; ram?: string; ops?: number; tracepoints?: boolean; timeoutMs?: number }): Promise<TracedRun> {
+export async function runTraced(bundle: string, job: { workload: string; seed: number; ram?: string; ops?: number; tracepoints?: boolean; timeoutMs?: number; placement?: string }): Promise<TracedRun> {
   const timeout = job.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const r = await runJson(bundle, [...simArgs(job), '--seed', String(job.seed), '--trace', '--json'], timeout);
   const empty = { events: [], reports: {}, bug: null, exitCode: r.exitCode };

@@ -3,12 +3,20 @@
  * every workload x seed runs on both in parallel child processes, digests are compared pair by
  * pair, and for the first pair that differs the traces are diffed to the first diverging event.
  * Library code: returns a VerifyReport, throws UsageError/InputError for bad input.
+ *
+ * Across layouts (stage 2, docs/verify.md): trees that support it run placement-preserving
+ * (`--placement preserve`: descriptor memory and the memmap saving move no other allocation; a
+ * stage-1 tree runs exactly as in real placement). Every run says which descriptors it allocated
+ * separately; a pair whose layouts differ is compared by the layout-blind digest (the declared
+ * layout-dependent lines masked). When either tree is a stage-2 tree, its real placement is
+ * then run too, with `--check` (the machine's invariants after every operation), and every run
+ * must pass its workload's content checks, the debug checks and those invariants.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.ts';
 import { buildTree, type Build } from './build.ts';
-import { bugNotes, firstDivergence, outcomeDifference, type BugNote, type Divergence } from './compare.ts';
+import { bugNotes, comparedAcrossLayouts, describeStatus, firstDivergence, outcomeDifference, type BugNote, type Divergence } from './compare.ts';
 import { resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { DEFAULT_TIMEOUT_MS, probeTree, Pool, runBatch, runTraced, type RunOutcome, type RunStatus } from './run.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
@@ -66,6 +74,13 @@ export interface VerifyOptions {
   relativeTo?: string;
   /** Called after each finished batch. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Where descriptors go in the compared runs, for trees that support it (default 'preserve',
+   * the placement-preserving mode; 'real' compares the kernel's own placement).
+   */
+  placement?: 'preserve' | 'real';
+  /** Run a stage-2 tree's real placement with --check as well (default true). */
+  layoutChecks?: boolean;
 }
 
 export interface PreparedTree {
@@ -93,6 +108,10 @@ export interface Plan {
   ram?: string;
   tracepoints?: boolean;
   timeoutMs: number;
+  /** `--placement` for the trees whose manifest lists it (older trees run as they always did). */
+  placement?: string;
+  /** `--check` for the trees whose manifest offers it. */
+  check?: boolean;
 }
 
 export type OpsSource = 'manifest' | 'fallback' | 'option';
@@ -114,6 +133,53 @@ export interface FirstMismatch extends PairMismatch {
   divergence?: Divergence;
   candidate: { status: RunStatus; detail?: string };
   reference: { status: RunStatus; detail?: string };
+}
+
+/** One tree's memory layout, as its runs reported it. */
+export interface TreeLayout {
+  /** sizeof(struct page); undefined for a tree that does not report its layout. */
+  structPageBytes?: number;
+  /** Descriptor kinds allocated separately in some run (stage 2), in the order first seen. */
+  descriptors: string[];
+  /** A stage-2 tree: descriptors allocated separately, or a smaller struct page than the other tree's. */
+  stage2: boolean;
+}
+
+/** A run of the real placement that failed its checks. */
+export interface CheckFailure {
+  workload: string;
+  seed: number;
+  reason: string;
+  bug?: SimBugText;
+}
+
+interface SimBugText {
+  message: string;
+  dump: string;
+}
+
+/** Part (b) across layouts: the stage-2 tree in its real placement, checked after every operation. */
+export interface LayoutChecks {
+  side: 'candidate' | 'reference';
+  label: string;
+  placement: 'real';
+  /** --check ran (the tree offers it); false: only the workloads' content checks and the debug checks. */
+  invariants: boolean;
+  runs: number;
+  failures: CheckFailure[];
+  ok: boolean;
+  ms: number;
+}
+
+export interface LayoutSummary {
+  candidate: TreeLayout;
+  reference: TreeLayout;
+  /** The placement the compared runs ran in (undefined: the trees' default, for trees without the option). */
+  placement?: string;
+  /** Pairs compared by the layout-blind digest (their layouts differ). */
+  maskedPairs: number;
+  /** Part (b), when either tree is a stage-2 tree (and not turned off). */
+  checks?: LayoutChecks;
 }
 
 export interface VerifyReport {
@@ -140,6 +206,8 @@ export interface VerifyReport {
   opsSource: OpsSource;
   /** Debug checks that fired (dump_page text), from either side; identical ones included. */
   bugs: BugNote[];
+  /** The trees' memory layouts and, for a stage-2 tree, the checks of its real placement. */
+  layouts?: LayoutSummary;
   jobs: number;
   timings: { buildMs: number; runMs: number; diffMs: number; wallMs: number };
 }
@@ -185,6 +253,9 @@ export function makePlan(reference: PreparedTree, opts: VerifyOptions): Plan {
     workloads, seeds, ops, cost,
     opsSource: opts.ops !== undefined ? 'option' : reference.manifest ? 'manifest' : 'fallback',
     ram: opts.ram, tracepoints: opts.tracepoints, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // Placement-preserving by default: a stage-1 tree runs exactly as in real placement, a
+    // stage-2 tree without moving any allocation (only trees that list it get the option).
+    placement: opts.placement ?? 'preserve',
   };
 }
 
@@ -242,12 +313,74 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
   let done = 0;
   await Promise.all(jobs.map((job) => pool.run(async () => {
     const outcomes = job.tree.workloads.includes(job.workload)
-      ? await runBatch({ bundle: job.tree.build.file, workload: job.workload, seeds: job.seeds, ram: plan.ram, ops: plan.ops[job.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr })
+      ? await runBatch({ bundle: job.tree.build.file, workload: job.workload, seeds: job.seeds, ram: plan.ram, ops: plan.ops[job.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...layoutArgs(job.tree, plan) })
       : job.seeds.map((seed): RunOutcome => ({ seed, status: 'error', detail: `no workload '${job.workload}' in ${job.tree.label}`, ms: 0 }));
     for (const o of outcomes) job.m.get(job.workload)!.set(o.seed, o);
     onProgress?.(++done, jobs.length);
   })));
   return matrices;
+}
+
+/** The placement and check options a tree gets under a plan: only what its manifest offers. */
+export function layoutArgs(tree: PreparedTree, plan: Plan): { placement?: string; check?: boolean } {
+  const support = tree.manifest?.layout;
+  if (!support) return {};
+  return {
+    ...(plan.placement !== undefined && support.placements.includes(plan.placement) ? { placement: plan.placement } : {}),
+    ...(plan.check && support.check ? { check: true } : {}),
+  };
+}
+
+/** A tree's layout from its runs (`other`: the struct page size of the tree it is compared with). */
+export function treeLayout(m: Matrix, otherStructPage?: number): TreeLayout {
+  let structPageBytes: number | undefined;
+  const descriptors: string[] = [];
+  for (const seeds of m.values()) {
+    for (const o of seeds.values()) {
+      const l = o.result?.layout;
+      if (!l) continue;
+      structPageBytes ??= l.struct_page_bytes;
+      for (const d of l.descriptors) if (!descriptors.includes(d)) descriptors.push(d);
+    }
+  }
+  const smaller = structPageBytes !== undefined && otherStructPage !== undefined && structPageBytes < otherStructPage;
+  return { ...(structPageBytes !== undefined ? { structPageBytes } : {}), descriptors, stage2: descriptors.length > 0 || smaller };
+}
+
+function structPageOf(m: Matrix): number | undefined {
+  for (const seeds of m.values()) for (const o of seeds.values()) if (o.result?.layout) return o.result.layout.struct_page_bytes;
+  return undefined;
+}
+
+/**
+ * Part (b) across layouts: run `tree` in its real placement with --check (when it offers it) and
+ * judge every run by its own checks. A run fails when it crashes, times out, or hits a debug
+ * check (a workload's content check, a VM_BUG_ON, an invariant) that its placement-preserving
+ * run `preserved` did not hit the same way (that one is judged by the comparison).
+ */
+export async function runLayoutChecks(tree: PreparedTree, side: 'candidate' | 'reference', preserved: Matrix, plan: Plan, pool: Pool, onProgress?: (done: number, total: number) => void): Promise<LayoutChecks> {
+  const t0 = performance.now();
+  const checkPlan: Plan = { ...plan, placement: 'real', check: true };
+  const [m] = await runMatrices([tree], checkPlan, pool, onProgress);
+  const failures: CheckFailure[] = [];
+  let runs = 0;
+  for (const w of plan.workloads) {
+    for (const seed of plan.seeds) {
+      const o = m!.get(w)!.get(seed)!;
+      const p = preserved.get(w)?.get(seed);
+      runs++;
+      if (o.status === 'ok') continue;
+      if (o.status === 'bug' && p?.status === 'bug' && p.result?.bug?.message === o.result?.bug?.message) continue;
+      failures.push({
+        workload: w, seed, reason: o.status === 'bug' ? `debug check: ${o.result!.bug!.message}` : describeStatus(o),
+        ...(o.result?.bug ? { bug: { message: o.result.bug.message, dump: o.result.bug.dump } } : {}),
+      });
+    }
+  }
+  return {
+    side, label: tree.label, placement: 'real', invariants: tree.manifest?.layout?.check === true,
+    runs, failures, ok: failures.length === 0, ms: performance.now() - t0,
+  };
 }
 
 function info(t: PreparedTree): TreeInfo {
@@ -266,12 +399,14 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
   let opsCompared = 0;
   let eventsCompared = 0;
   let pairs = 0;
+  let maskedPairs = 0;
   for (const w of plan.workloads) {
     for (const seed of plan.seeds) {
       const c = cm!.get(w)!.get(seed)!;
       const r = rm!.get(w)!.get(seed)!;
       pairs++;
       const why = outcomeDifference(c, r, { memmap: opts.memmap });
+      if (comparedAcrossLayouts(c, r)) maskedPairs++;
       if (why) mismatches.push({ workload: w, seed, reason: why });
       else if (c.result) {
         opsCompared += c.result.ops;
@@ -291,9 +426,14 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
     const finished = (o: RunOutcome): boolean => o.status === 'ok' || o.status === 'bug';
     if (finished(c) && finished(r)) {
       const job = { workload: m.workload, seed: m.seed, ram: plan.ram, ops: plan.ops[m.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs };
-      const [ct, rt] = await Promise.all([pool.run(() => runTraced(candidate.build.file, job)), pool.run(() => runTraced(reference.build.file, job))]);
+      const [ct, rt] = await Promise.all([
+        pool.run(() => runTraced(candidate.build.file, { ...job, ...layoutArgs(candidate, plan) })),
+        pool.run(() => runTraced(reference.build.file, { ...job, ...layoutArgs(reference, plan) })),
+      ]);
       if ((ct.status === 'ok' || ct.status === 'bug') && (rt.status === 'ok' || rt.status === 'bug')) {
-        first.divergence = firstDivergence(ct, rt, opts.context ?? 10);
+        // Runs of different layouts: the declared layout-dependent lines are no difference.
+        const mask = comparedAcrossLayouts(c, r) ? mergeLayoutDependent(reference, candidate) : [];
+        first.divergence = firstDivergence(ct, rt, opts.context ?? 10, mask);
       }
       for (const b of bugNotes(m.workload, m.seed, ct, rt)) {
         if (!bugs.some((x) => x.side === b.side && x.workload === b.workload && x.seed === b.seed)) bugs.unshift(b);
@@ -302,9 +442,10 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
   }
   // Bugs of the first mismatch first, then the rest.
   if (first) bugs.sort((a, b) => Number(b.workload === first!.workload && b.seed === first!.seed) - Number(a.workload === first!.workload && a.seed === first!.seed));
+  const layouts = await layoutSummary(candidate, reference, cm!, rm!, plan, pool, maskedPairs, opts);
   const t2 = performance.now();
   return {
-    ok: mismatches.length === 0,
+    ok: mismatches.length === 0 && (layouts?.checks?.ok ?? true),
     candidate: info(candidate),
     reference: info(reference),
     workloads: plan.workloads,
@@ -319,9 +460,27 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
     layoutDependent: mergeLayoutDependent(reference, candidate),
     opsSource: plan.opsSource ?? (reference.manifest ? 'manifest' : 'fallback'),
     bugs,
+    ...(layouts ? { layouts } : {}),
     jobs: pool.size,
     timings: { buildMs: 0, runMs: t1 - t0, diffMs: t2 - t1, wallMs: t2 - t0 },
   };
+}
+
+/**
+ * The layouts of both trees, as their runs reported them, and part (b) for a stage-2 tree: the
+ * candidate when it is one, else the reference. undefined when neither tree reports a layout
+ * (trees from before stage 2).
+ */
+async function layoutSummary(candidate: PreparedTree, reference: PreparedTree, cm: Matrix, rm: Matrix, plan: Plan, pool: Pool, maskedPairs: number, opts: VerifyOptions): Promise<LayoutSummary | undefined> {
+  const cl = treeLayout(cm, structPageOf(rm));
+  const rl = treeLayout(rm, structPageOf(cm));
+  if (cl.structPageBytes === undefined && rl.structPageBytes === undefined) return undefined;
+  const placement = [candidate, reference].some((t) => layoutArgs(t, plan).placement !== undefined) ? plan.placement : undefined;
+  const summary: LayoutSummary = { candidate: cl, reference: rl, ...(placement ? { placement } : {}), maskedPairs };
+  if (opts.layoutChecks === false) return summary;
+  const target = cl.stage2 ? { tree: candidate, side: 'candidate' as const, m: cm } : rl.stage2 ? { tree: reference, side: 'reference' as const, m: rm } : undefined;
+  if (target) summary.checks = await runLayoutChecks(target.tree, target.side, target.m, plan, pool, opts.onProgress);
+  return summary;
 }
 
 /**
