@@ -88,7 +88,14 @@ export function registerVerify(program: Command): void {
       const { renderVerifyText } = await import('../verify/report-text.ts');
       const report = await verifyTrees(projectPath(path, flags.corpus, 'verify'), flags.against, opts);
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderVerifyText(report));
-      if (!report.ok) throw new CheckFailed(`verification failed: ${report.mismatches.length} of ${report.pairs} pairs differ`);
+      if (!report.ok) {
+        const checks = report.layouts?.checks;
+        const failed = [
+          ...(report.mismatches.length ? [`${report.mismatches.length} of ${report.pairs} pairs differ`] : []),
+          ...(checks && !checks.ok ? [`${checks.failures.length} of ${checks.runs} real-placement runs of the ${checks.side} failed their checks`] : []),
+        ];
+        throw new CheckFailed(`verification failed: ${failed.join('; ')}`);
+      }
     });
 }
 

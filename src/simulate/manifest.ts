@@ -24,11 +24,21 @@ export interface LayoutDependentLine {
   why: string;
 }
 
+/** How the tree's memory layout can be run (stage 2; absent in trees from before it). */
+export interface LayoutSupport {
+  structPageBytes: number;
+  /** What `main.ts --placement` accepts ('real', 'preserve'). */
+  placements: string[];
+  /** `main.ts --check` checks the machine's invariants after every operation. */
+  check: boolean;
+}
+
 export interface TreeManifest {
   version: number;
   defaultWorkload?: string;
   workloads: ManifestWorkload[];
   layoutDependent: LayoutDependentLine[];
+  layout?: LayoutSupport;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -73,11 +83,20 @@ export function parseManifest(json: unknown, label: string): TreeManifest {
     if (o.line !== undefined && (typeof o.line !== 'string' || !o.line)) bad(`layout_dependent[${i}].line must be a non-empty string`);
     layoutDependent.push({ report: o.report as string, ...(o.line !== undefined ? { line: o.line as string } : {}), why: typeof o.why === 'string' ? o.why : '' });
   }
+  let layoutSupport: LayoutSupport | undefined;
+  if (json.layout !== undefined) {
+    const l = json.layout;
+    if (!isObject(l)) return bad('layout must be an object');
+    if (!isCount(l.struct_page_bytes) || l.struct_page_bytes === 0) bad('layout.struct_page_bytes must be a positive integer');
+    if (!Array.isArray(l.placements) || !l.placements.every((p) => typeof p === 'string' && /^[\w-]+$/.test(p))) bad('layout.placements must be an array of names');
+    layoutSupport = { structPageBytes: l.struct_page_bytes as number, placements: [...(l.placements as string[])], check: l.check === true };
+  }
   return {
     version: json.manifest_version as number,
     ...(typeof json.default_workload === 'string' ? { defaultWorkload: json.default_workload } : {}),
     workloads,
     layoutDependent,
+    ...(layoutSupport ? { layout: layoutSupport } : {}),
   };
 }
 
