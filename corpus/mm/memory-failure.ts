@@ -101,7 +101,7 @@ function is_free_buddy_page(page: Page): boolean {
 /** The pgd page is on pgd_list: it records its mm in page->index (read by pgd_page_get_mm). */
 function pgd_page_owner(page: Page): MmStruct | null {
   for (const pgd of list_for_each_entry(pgd_list, Page, 'lru')) {
-    if (pgd.addr === page.addr) return pgd_page_get_mm(pgd);
+    if (page_to_pfn(pgd) === page_to_pfn(page)) return pgd_page_get_mm(pgd);
   }
   return null;
 }

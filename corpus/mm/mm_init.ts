@@ -30,7 +30,7 @@ export function zone_boundaries(): [number, number, number] {
   return [0, Math.min(normal_start, end), end];
 }
 
-/** Initialise one struct page: zeroed, refcount 1, unmapped, zone linked, reserved. */
+/** Initialise one struct page: zeroed, refcount 1, unmapped, zone linked, reserved; no memdesc word (flags cleared: boot, before any descriptor). @memdesc-aware */
 function __init_single_page(page: Page, zone: number): void {
   page.flags = 0;
   set_page_zone(page, zone);
