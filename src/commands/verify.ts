@@ -50,7 +50,7 @@ export function verifyOptionsFromFlags(flags: VerifyFlags): VerifyOptions {
 export function registerVerify(program: Command): void {
   addCorpusOption(program
     .command('verify')
-    .description("prove a conversion changed nothing: run every workload x seed of the corpus simulation on both trees and compare, or (--run/--entry) the project's own oracle once in each tree")
+    .description("prove a conversion changed nothing: run every workload x seed of the corpus simulation on both trees and compare (a stage-2 tree: placement-preserving with the declared layout-dependent lines masked, and its real placement checked after every operation), or (--run/--entry) the project's own oracle once in each tree")
     .argument('[path]', 'tree to check: a directory or a git revision (default: the current directory when it holds a tsconfig.json; --corpus: the bundled corpus)')
     .argument('[args...]', 'with --entry, after --: arguments for the entry program'))
     .option('--against <tree>', 'the reference tree: a directory, or a git revision (REV or REV:PATH)')
