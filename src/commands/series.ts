@@ -22,6 +22,7 @@ interface SeriesFlags {
   ops?: string;
   workloads?: string;
   tipSeeds?: string;
+  verifyAll?: boolean;
   force?: boolean;
   json?: boolean;
   coverLetter?: string;
@@ -84,6 +85,7 @@ export function registerSeries(program: Command): void {
     .option('--ops <n>', "each patch's verification: operations per run (default: a quarter of verify's)")
     .option('--workloads <list>', "each patch's verification: workloads (default: mixed when the tree has it, else all)")
     .option('--tip-seeds <seeds>', 'the last patch: verify with these seeds, every workload (default 16)')
+    .option('--verify-all', "run every patch's whole verification plan (default: only the runs that execute a function the patch changed, by coverage recorded on the base; see docs/verify.md)")
     .option('--author <ident>', 'author and committer of every patch, "Name <email>" (default: your git identity, user.name and user.email)')
     .option('--no-signoff', 'leave out the Signed-off-by: trailer (default: every patch is signed off by the committer, as git commit -s does)')
     .option('--force', 'replace the output of an earlier series in --out (and --cover-letter) and the branch an earlier series made; never anything memdesc cannot prove it wrote')
@@ -116,6 +118,7 @@ leaves no branch, worktree or scratch repository behind.`)
         ...(flags.ops !== undefined ? { ops: parseOps(flags.ops) } : {}),
         ...(flags.workloads !== undefined ? { workloads: parseWorkloads(flags.workloads) } : {}),
         ...(flags.tipSeeds !== undefined ? { tipSeeds: parseSeeds(flags.tipSeeds) } : {}),
+        ...(flags.verifyAll ? { all: true } : {}),
       };
       const { buildSeries, verdictText } = await import('../series/series.ts');
       const hook = testInterrupt();

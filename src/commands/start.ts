@@ -26,6 +26,7 @@ interface StartFlags {
   tipSeeds?: string;
   workloads?: string;
   jobs?: string;
+  verifyAll?: boolean;
 }
 
 function secs(ms: number): string {
@@ -63,6 +64,7 @@ export function registerStart(program: Command): void {
     .option('--tip-seeds <seeds>', 'the last patch: every workload with these seeds (default 16)')
     .option('--workloads <list>', "each patch's verification: workloads (default mixed)")
     .option('--jobs <n>', 'parallel simulations (default: available cores)')
+    .option('--verify-all', "run every patch's whole verification plan (default: only the runs that execute a function the patch changed, by coverage recorded on the base)")
     .option('--author <ident>', `author and committer of the demo series, "Name <email>" (default: your git identity; with none configured, "${DEMO_IDENTITY.name} <${DEMO_IDENTITY.email}>" and a note)`)
     .option('--no-signoff', 'leave out the Signed-off-by: trailer of every patch')
     .addHelpText('after', `
@@ -76,6 +78,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
         ...(flags.tipSeeds !== undefined ? { tipSeeds: parseSeeds(flags.tipSeeds) } : {}),
         ...(flags.workloads !== undefined ? { workloads: parseWorkloads(flags.workloads) } : {}),
         ...(flags.jobs !== undefined ? { jobs: parsePositive('jobs', flags.jobs) } : {}),
+        ...(flags.verifyAll ? { all: true } : {}),
       };
       const show = (p: string): string => relative(process.cwd(), p) || '.';
       const [{ parsePerson, formatPerson }, { runPipeline }, { undoOnInterrupt, testInterrupt }] = await Promise.all([

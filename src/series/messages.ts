@@ -193,6 +193,15 @@ function stepBody(t: StepTree, prev: ConvertReport | undefined, m: MessageContex
   return parts.join('\n\n');
 }
 
+/**
+ * The cover letter's "what ran and why" for a patch verified with the simulation: coverage's
+ * choice ("1 of 2 runs: it executes free_slab()", "all: module-level change in mm/slub.ts",
+ * "none: no run enters f()"), else every run of its plan (the tip, or --verify-all).
+ */
+export function ranAndWhy(v: { selection?: { why: string } }, tip: boolean): string {
+  return v.selection?.why ?? (tip ? 'all: the tip runs its whole plan' : 'all (--verify-all)');
+}
+
 /** The whole message of one commit (several steps when earlier ones were merged into it). */
 export function commitMessage(trees: StepTree[], prev: ConvertReport | undefined, m: MessageContext, files: string[], verdict: string, merged: string[]): string {
   const subject = mergedSubject(trees, m, files);

@@ -19,7 +19,7 @@ import { baseText, changedFiles, checkBranch, commit, createRepo, formatPatches,
 import { resolveIdentity, type Person, type SeriesIdentity } from './identity.ts';
 import { fileHash, guardedClash, isInside, outState, parentProblem, provenFile, realPath, replaceOut, writeMarker, type Guarded, type OutState } from './ownedOut.ts';
 import { makeDirs, Rollback } from './rollback.ts';
-import { commitMessage, mergedSubject, seriesMethod, seriesTitle, type MessageContext } from './messages.ts';
+import { commitMessage, mergedSubject, ranAndWhy, seriesMethod, seriesTitle, type MessageContext } from './messages.ts';
 import { subjectPrefixer } from './prefix.ts';
 import { specWords } from '../model/words.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
@@ -164,7 +164,7 @@ export function verdictText(v: CommitVerification): string {
   const ops = [...new Set(Object.values(v.ops))];
   const opsText = ops.length === 1 ? `${ops[0] ?? 'default'} ops` : 'verify ops';
   const what = `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seed${v.seeds.length === 1 ? '' : 's'} (${opsText})`;
-  return `${what}: ${v.ok ? 'identical' : `DIFFERENT in ${v.mismatches} of ${v.pairs} (${v.first})`}, ${secs(v.ms)}`;
+  return `${what}: ${v.ok ? 'identical' : `DIFFERENT in ${v.mismatches} of ${v.pairs} (${v.first})`}, ${secs(v.ms)}${v.selection ? ` (ran ${v.selection.why})` : ''}`;
 }
 
 export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
@@ -335,14 +335,17 @@ function blurb(title: string, method: string, commits: SeriesCommit[], problems:
   lines.push('Verification (each patch against the base):');
   lines.push('');
   const oracleRun = commits.some((c) => typeof c.verification !== 'string' && 'kind' in c.verification);
+  // Coverage chose the runs of some patch: say for each what ran and why.
+  const selected = commits.some((c) => typeof c.verification !== 'string' && 'selection' in c.verification && c.verification.selection);
   const rows = commits.map((c, i) => {
     const v = c.verification;
     const what = typeof v === 'string' ? v : 'kind' in v ? v.oracle : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length}`;
     const res = typeof v === 'string' ? '-' : v.ok ? 'identical' : 'DIFFERENT';
     const time = typeof v === 'string' ? '-' : secs(v.ms);
-    return [String(i + 1).padStart(3, '0'), `passed (${c.typecheck.files})`, what, res, time];
+    const row = [String(i + 1).padStart(3, '0'), `passed (${c.typecheck.files})`, what, res, time];
+    return selected ? [...row, typeof v === 'string' || 'kind' in v ? '-' : ranAndWhy(v, i === commits.length - 1)] : row;
   });
-  const head = ['#', 'type-check (files)', oracleRun ? 'oracle' : 'workloads x seeds', 'result', 'time'];
+  const head = ['#', 'type-check (files)', oracleRun ? 'oracle' : 'workloads x seeds', 'result', 'time', ...(selected ? ['what ran and why'] : [])];
   const widths = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
   const fmt = (r: string[]): string => `  ${r.map((c, j) => c.padEnd(widths[j]!)).join('  ')}`.trimEnd();
   lines.push(fmt(head));

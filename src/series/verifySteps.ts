@@ -5,9 +5,19 @@
  * of the next. Steps run a short plan (by default the workload that exercises every subsystem,
  * when the tree has one, 2 seeds, a quarter of verify's operations); the tip runs verify's full
  * plan (every workload, 16 seeds).
+ *
+ * Coverage selection (on unless `all`): a step runs only the workload x seed pairs whose last
+ * verified run entered a function the step's build changed; a change coverage cannot judge (a
+ * module's top-level code, modules added or reordered) runs every pair. Every run records which
+ * functions it entered, so the next step is judged against the newest verified build of each
+ * pair (docs/verify.md, "Coverage-selected verification"). The tip always runs its whole plan.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { outcomeDifference } from '../verify/compare.ts';
+import { loadCoverage, pairKey, runCovered, saveCoverage, type CoveredRun, type CoverageTable, type PairSettings } from '../verify/coverage.ts';
+import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
+import { bundleChange, listFunctions, reached, type BundleChange } from '../verify/coverageSelect.ts';
 import { Pool } from '../verify/run.ts';
 import { makePlan, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
 import type { TreeTexts } from './steps.ts';
@@ -28,6 +38,18 @@ export interface SeriesVerifyOptions {
   tipOps?: number | 'default';
   jobs?: number;
   cacheDir?: string;
+  /** Run every pair of every step's plan (`--verify-all`): no coverage selection. */
+  all?: boolean;
+}
+
+/** Which of a step's planned runs ran, and why (coverage selection). */
+export interface StepSelection {
+  /** The pairs that ran, as `workload:seed`. */
+  ran: string[];
+  /** Pairs in the step's plan. */
+  of: number;
+  /** Why: "all: module-level change in mm/slub.ts", "1 of 2 runs: they execute free_slab()", "none: …". */
+  why: string;
 }
 
 export interface StepVerification {
@@ -42,6 +64,21 @@ export interface StepVerification {
   first?: string;
   /** This step's own cost: its build and its runs (waiting for the shared pool not counted). */
   ms: number;
+  /** Set when coverage chose the runs (steps before the tip, unless --verify-all). */
+  selection?: StepSelection;
+}
+
+/** The newest build of the tree on which a pair is known to give the base's result, and what the pair executes there. */
+interface Known {
+  map: BundleMap;
+  texts: TreeTexts;
+  /** Undefined: no coverage for it (the run crashed or was killed): the pair runs at every change. */
+  executed?: Set<string>;
+}
+
+/** Files whose text differs between two trees (both as changes to the base). */
+function differingFiles(a: TreeTexts, b: TreeTexts): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((f) => a.get(f) !== b.get(f));
 }
 
 /** The workload that runs every subsystem at once, for trees whose manifest names none. */
@@ -53,6 +90,14 @@ export class SeriesVerifier {
   private stepPlan?: Plan;
   private tipPlan?: Plan;
   readonly pool: Pool;
+  // Coverage selection: the base's build and recorded coverage, each pair's newest verified build,
+  // and each pair's run in flight (a step's choice waits for the runs of the step before).
+  private baseMap?: BundleMap;
+  private baseCoverage: CoverageTable = new Map();
+  private readonly baseRuns = new Map<string, Promise<CoveredRun>>();
+  private readonly known = new Map<string, Known>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private selecting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly baseDir: string, private readonly opts: SeriesVerifyOptions = {}) {
     this.pool = new Pool(opts.jobs ?? availableParallelism());
@@ -72,6 +117,10 @@ export class SeriesVerifier {
       ...(stepOps !== undefined ? { ops: stepOps } : {}),
     });
     if (stepOps === undefined) for (const w of this.stepPlan.workloads) this.stepPlan.ops[w] = quarter[w];
+    if (!this.opts.all) {
+      this.baseMap = mapBundle(readFileSync(this.ref.build.file, 'utf8'));
+      this.baseCoverage = loadCoverage(this.ref.build.key, this.coverageSettings());
+    }
     this.tipPlan = makePlan(this.ref, {
       ...(this.opts.tipWorkloads ? { workloads: this.opts.tipWorkloads } : {}),
       ...(this.opts.tipSeeds ? { seeds: this.opts.tipSeeds } : {}),
@@ -88,8 +137,54 @@ export class SeriesVerifier {
     return m;
   }
 
+  /** What the step runs depend on besides the tree: the cache key of the base's coverage. */
+  private coverageSettings(): unknown {
+    const p = this.stepPlan!;
+    return { ops: p.ops, ram: p.ram ?? null, tracepoints: p.tracepoints ?? null };
+  }
+
+  private pairSettings(workload: string, seed: number): PairSettings {
+    const p = this.stepPlan!;
+    return {
+      workload, seed, timeoutMs: p.timeoutMs,
+      ...(p.ops[workload] !== undefined ? { ops: p.ops[workload] } : {}),
+      ...(p.ram !== undefined ? { ram: p.ram } : {}),
+      ...(p.tracepoints !== undefined ? { tracepoints: p.tracepoints } : {}),
+    };
+  }
+
+  /** The base's run of a pair, with its coverage (once; recorded in the cache). */
+  private baseRun(workload: string, seed: number): Promise<CoveredRun> {
+    const key = pairKey(workload, seed);
+    let r = this.baseRuns.get(key);
+    if (!r) {
+      r = this.pool.run(() => runCovered(this.ref!.build.file, this.baseMap!, this.pairSettings(workload, seed)));
+      r.then((x) => {
+        if (x.executed && (x.outcome.status === 'ok' || x.outcome.status === 'bug') && !this.baseCoverage.has(key)) {
+          this.baseCoverage.set(key, x.executed);
+          saveCoverage(this.ref!.build.key, this.coverageSettings(), this.baseCoverage);
+        }
+      }, () => {});
+      this.baseRuns.set(key, r);
+    }
+    return r;
+  }
+
+  /** The newest build on which the pair gives the base's result (the base itself at first). */
+  private async knownOf(workload: string, seed: number): Promise<Known> {
+    const key = pairKey(workload, seed);
+    await this.inflight.get(key);
+    const k = this.known.get(key);
+    if (k) return k;
+    const executed = this.baseCoverage.get(key) ?? (await this.baseRun(workload, seed)).executed;
+    const base: Known = { map: this.baseMap!, texts: new Map(), ...(executed ? { executed } : {}) };
+    if (!this.known.has(key)) this.known.set(key, base);
+    return this.known.get(key)!;
+  }
+
   /** Verify the base with `texts` applied (the step's whole tree), under the step or the tip plan. */
   async verify(texts: TreeTexts, tip: boolean): Promise<StepVerification> {
+    if (!tip && !this.opts.all) return this.verifySelected(texts);
     const plan = tip ? this.tipPlan! : this.stepPlan!;
     const refRuns = this.reference(plan);
     const cand = await prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
@@ -114,9 +209,97 @@ export class SeriesVerifier {
     }
   }
 
+  /**
+   * A step under coverage selection. Steps choose in order (each waits for the choice, and the
+   * runs, of the step before for the same pair); the runs then go on while later steps are planned.
+   */
+  private async verifySelected(texts: TreeTexts): Promise<StepVerification> {
+    const plan = this.stepPlan!;
+    const turn = this.selecting.then(() => this.choose(texts));
+    this.selecting = turn.catch(() => {});
+    const { cand, runs, why } = await turn;
+    try {
+      let mismatches = 0;
+      let first: string | undefined;
+      let ms = cand.build.ms;
+      for (const r of runs) {
+        const [c, ref] = await Promise.all([r.run, this.baseRun(r.workload, r.seed)]);
+        ms += c.outcome.ms;
+        const diff = outcomeDifference(c.outcome, ref.outcome);
+        if (diff) { mismatches++; first ??= `${r.workload} seed ${r.seed}: ${diff}`; }
+      }
+      const ran = runs.map((r) => pairKey(r.workload, r.seed));
+      return {
+        ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs: runs.length, mismatches,
+        ...(first ? { first } : {}), ms, selection: { ran, of: plan.workloads.length * plan.seeds.length, why },
+      };
+    } finally {
+      cand.cleanup();
+    }
+  }
+
+  /** Build the step, decide which pairs it must run, and start them. */
+  private async choose(texts: TreeTexts): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; seed: number; run: Promise<CoveredRun> }>; why: string }> {
+    const plan = this.stepPlan!;
+    const cand = await prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
+    try {
+      const map = cand.build.key === this.ref!.build.key ? this.baseMap! : mapBundle(readFileSync(cand.build.file, 'utf8'));
+      const changes = new Map<Known, BundleChange>();
+      const chosen: Array<{ workload: string; seed: number; why: string; hit: string[] }> = [];
+      const quiet: BundleChange[] = [];
+      for (const w of plan.workloads) {
+        for (const seed of plan.seeds) {
+          const k = await this.knownOf(w, seed);
+          let ch = changes.get(k);
+          if (!ch) {
+            ch = bundleChange(k.map, map, differingFiles(k.texts, texts));
+            changes.set(k, ch);
+          }
+          const fns = ch.kind === 'functions' ? ch : undefined;
+          const hit = fns && k.executed ? reached(fns, k.executed) : [];
+          if (ch.kind === 'all') chosen.push({ workload: w, seed, why: ch.why, hit });
+          else if (fns && !k.executed) chosen.push({ workload: w, seed, why: 'no coverage recorded for it', hit });
+          else if (fns && hit.length) chosen.push({ workload: w, seed, why: '', hit: hit.map((id) => fns.display.get(id) ?? id) });
+          else {
+            // Cannot see the change: it executes on this build exactly what it executed on the known one.
+            this.known.set(pairKey(w, seed), { map, texts, ...(k.executed ? { executed: k.executed } : {}) });
+            quiet.push(ch);
+          }
+        }
+      }
+      const runs = chosen.map((c) => {
+        const key = pairKey(c.workload, c.seed);
+        const run = this.pool.run(() => runCovered(cand.build.file, map, this.pairSettings(c.workload, c.seed)));
+        // The pair's newest verified build is this one once its run gives the base's result.
+        const settled = Promise.all([run, this.baseRun(c.workload, c.seed)]).then(([r, ref]) => {
+          if (r.executed && !outcomeDifference(r.outcome, ref.outcome)) this.known.set(key, { map, texts, executed: r.executed });
+        }, () => {});
+        this.inflight.set(key, settled);
+        return { workload: c.workload, seed: c.seed, run };
+      });
+      return { cand, map, runs, why: selectionWhy(chosen, plan.workloads.length * plan.seeds.length, quiet) };
+    } catch (e) {
+      cand.cleanup();
+      throw e;
+    }
+  }
+
   cleanup(): void {
     this.ref?.cleanup();
   }
+}
+
+/** One line on what a step ran and why. */
+function selectionWhy(chosen: Array<{ workload: string; seed: number; why: string; hit: string[] }>, of: number, quiet: BundleChange[]): string {
+  if (chosen.length === 0) {
+    const fns = quiet.flatMap((c) => (c.kind === 'functions' ? [...c.display.values()] : []));
+    return fns.length ? `none: no run enters ${listFunctions(fns)}` : 'none: the built simulation is unchanged';
+  }
+  const all = chosen.find((c) => c.why);
+  const n = chosen.length === of ? 'all' : `${chosen.length} of ${of} runs`;
+  if (all) return `${n}: ${all.why}`;
+  const fns = chosen.flatMap((c) => c.hit);
+  return `${n}: ${chosen.length === 1 ? 'it executes' : 'they execute'} ${listFunctions(fns)}`;
 }
 
 /** A step checked with the project's own oracle (a spec's "oracle"): one run of each tree, compared. */

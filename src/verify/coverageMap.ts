@@ -1,0 +1,186 @@
+/**
+ * The functions of a built simulation bundle, named so that two builds of related trees can be
+ * compared function by function, and V8 coverage of a run mapped onto them.
+ *
+ * A function's identity is its module (esbuild's `// path` marker, relative to the tree) and the
+ * names around it (`mm/slub.ts::free_slab`, `…::Slab.get counters`, `…::f/<anonymous>`), with an
+ * occurrence number when a name repeats. Its "own text" is its source with every nested
+ * function replaced by that function's identity: a change inside a nested function changes only
+ * the nested one. A module's skeleton is its top-level code the same way; it runs in every run.
+ * Constructors and class fields are not functions here (they stay in their class's text), so a
+ * change to them is a change of whatever holds the class: the module, for a top-level class.
+ */
+import { createHash } from 'node:crypto';
+import { ts } from '@ts-morph/common';
+
+export interface BundleFunction {
+  id: string;
+  /** How a person names it: `free_slab()`, `Slab.get counters()`. */
+  display: string;
+  module: string;
+  /** sha1 of its own text. */
+  hash: string;
+  start: number;
+  end: number;
+  /** Index of the innermost enclosing function, -1 at module level. */
+  parent: number;
+}
+
+export interface BundleModule {
+  path: string;
+  /** sha1 of its top-level code with functions replaced by their identities. */
+  hash: string;
+}
+
+export interface BundleMap {
+  /** Modules in bundle order (the order their top-level code runs in). */
+  modules: BundleModule[];
+  functions: BundleFunction[];
+  byId: Map<string, BundleFunction>;
+}
+
+const MARKER = /^\/\/ (\S.*)$/gm;
+const ENTRY = 'sim/main.ts';
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+function isFunction(n: ts.Node): n is ts.FunctionLikeDeclaration {
+  return ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n) || ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n);
+}
+
+function propName(n: ts.PropertyName | undefined, sf: ts.SourceFile): string {
+  if (!n) return '<anonymous>';
+  if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n)) return n.text;
+  return n.getText(sf);
+}
+
+/** The name a function or class goes by: its own, else the variable or property it is assigned to. */
+function nameOf(n: ts.Node, parent: ts.Node | undefined, sf: ts.SourceFile): string {
+  if (ts.isMethodDeclaration(n)) return propName(n.name, sf);
+  if (ts.isGetAccessorDeclaration(n)) return `get ${propName(n.name, sf)}`;
+  if (ts.isSetAccessorDeclaration(n)) return `set ${propName(n.name, sf)}`;
+  const own = (n as ts.FunctionDeclaration | ts.ClassLikeDeclaration).name;
+  if (own && ts.isIdentifier(own)) return own.text;
+  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyAssignment(parent)) return propName(parent.name, sf);
+  if (parent && ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return parent.left.getText(sf);
+  return '<anonymous>';
+}
+
+/** Module markers between top-level statements (a `// x` line inside a template literal is not one). */
+function moduleMarkers(text: string, sf: ts.SourceFile): Array<{ at: number; path: string }> {
+  const spans = sf.statements.map((s) => [s.getStart(sf), s.end] as const);
+  const out: Array<{ at: number; path: string }> = [];
+  let i = 0;
+  for (const m of text.matchAll(MARKER)) {
+    const at = m.index!;
+    while (i < spans.length && spans[i]![1] <= at) i++;
+    if (i < spans.length && spans[i]![0] < at) continue;
+    out.push({ at, path: m[1]! });
+  }
+  // Paths are relative to wherever the bundle was built: make them relative to the tree (the entry's marker names its root).
+  const entry = out.find((m) => m.path === ENTRY || m.path.endsWith(`/${ENTRY}`));
+  const prefix = entry ? entry.path.slice(0, entry.path.length - ENTRY.length) : '';
+  return out.map((m) => ({ at: m.at, path: prefix && m.path.startsWith(prefix) ? m.path.slice(prefix.length) : m.path }));
+}
+
+/** Parse a bundle's text into its modules and functions. */
+export function mapBundle(text: string): BundleMap {
+  const sf = ts.createSourceFile('bundle.mjs', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const markers = moduleMarkers(text, sf);
+  const moduleAt = (pos: number): string => {
+    let path = '(bundle)';
+    for (const m of markers) {
+      if (m.at > pos) break;
+      path = m.path;
+    }
+    return path;
+  };
+  const functions: BundleFunction[] = [];
+  const children = new Map<number, number[]>();
+  const seen = new Map<string, number>();
+  const walk = (n: ts.Node, parent: ts.Node | undefined, names: string[], fn: number): void => {
+    if (isFunction(n)) {
+      const name = nameOf(n, parent, sf);
+      const start = n.getStart(sf);
+      const module = moduleAt(start);
+      const path = [...names, name].join('/');
+      const base = `${module}::${path}`;
+      const k = seen.get(base) ?? 0;
+      seen.set(base, k + 1);
+      const index = functions.length;
+      functions.push({ id: k ? `${base}#${k}` : base, display: `${path.replace(/\//g, ' > ')}()`, module, hash: '', start, end: n.end, parent: fn });
+      const list = children.get(fn) ?? [];
+      list.push(index);
+      children.set(fn, list);
+      n.forEachChild((c) => walk(c, n, [...names, name], index));
+      return;
+    }
+    if (ts.isClassLike(n)) {
+      const name = nameOf(n, parent, sf);
+      n.forEachChild((c) => walk(c, n, [...names, name], fn));
+      return;
+    }
+    n.forEachChild((c) => walk(c, n, names, fn));
+  };
+  for (const s of sf.statements) walk(s, undefined, [], -1);
+  /** Text of [start, end) with the functions directly inside replaced by their identities. */
+  const own = (start: number, end: number, inner: number[]): string => {
+    let out = '';
+    let at = start;
+    for (const i of inner) {
+      const f = functions[i]!;
+      if (f.start < start || f.end > end) continue;
+      out += text.slice(at, f.start) + `\u0000${f.id}\u0000`;
+      at = f.end;
+    }
+    return out + text.slice(at, end);
+  };
+  for (const [i, f] of functions.entries()) f.hash = sha1(own(f.start, f.end, children.get(i) ?? []));
+  // Each module's top-level code: the statements after its marker, up to the next marker.
+  const top = children.get(-1) ?? [];
+  const modules: BundleModule[] = [];
+  const bounds = [...markers.map((m) => m.at), text.length];
+  if (bounds[0] !== 0) bounds.unshift(0);
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [a, b] = [bounds[i]!, bounds[i + 1]!];
+    const path = moduleAt(a);
+    // The marker line itself names the module; it is not code.
+    const body = own(a, b, top).replace(/^\/\/ .*\n?/, '');
+    modules.push({ path, hash: sha1(body.trim()) });
+  }
+  return { modules, functions, byId: new Map(functions.map((f) => [f.id, f])) };
+}
+
+/** V8's per-script coverage entry (NODE_V8_COVERAGE files: result[].functions). */
+export interface V8Function {
+  functionName: string;
+  ranges: Array<{ startOffset: number; endOffset: number; count: number }>;
+}
+
+/**
+ * The identities of the functions a run entered: each V8 function with a non-zero count is the
+ * innermost bundle function containing its start. Functions V8 never compiled are absent from its
+ * list, which is the same as not entered.
+ */
+export function executedFunctions(map: BundleMap, v8: V8Function[]): Set<string> {
+  const starts = map.functions.map((f) => f.start);
+  const out = new Set<string>();
+  for (const f of v8) {
+    const r = f.ranges[0];
+    if (!r || r.count === 0) continue;
+    // The last function starting at or before the offset, then outwards to one that contains it.
+    let lo = 0;
+    let hi = starts.length - 1;
+    let k = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! <= r.startOffset) { k = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    while (k >= 0 && !(map.functions[k]!.start <= r.startOffset && r.startOffset < map.functions[k]!.end)) k = map.functions[k]!.parent;
+    if (k >= 0) out.add(map.functions[k]!.id);
+  }
+  return out;
+}

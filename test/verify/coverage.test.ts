@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCovered } from '../../src/verify/coverage.ts';
+import { mapBundle } from '../../src/verify/coverageMap.ts';
+import { bundleChange, reached } from '../../src/verify/coverageSelect.ts';
+
+/** A bundle as esbuild lays one out: a `// path` marker before each module's top-level code. */
+function bundle(parts: { a?: string; inner?: string; field?: string; extra?: string; top?: string } = {}): string {
+  return [
+    '// build/corpus/mm/a.ts',
+    `var COUNT = ${parts.top ?? '1'};`,
+    'function outer(x) {',
+    `  const inner = (y) => ${parts.inner ?? 'y + 1'};`,
+    '  return inner(x) * 2;',
+    '}',
+    'var Box = class {',
+    `  size = ${parts.field ?? '4'};`,
+    '  get value() { return this.size * COUNT; }',
+    `  grow(n) { return ${parts.a ?? 'n + this.size'}; }`,
+    '};',
+    'const idle = function () { return "never called"; };',
+    ...(parts.extra ? ['// build/corpus/mm/b.ts', parts.extra] : []),
+    '// build/corpus/sim/main.ts',
+    'const box = new Box();',
+    'const t = `',
+    '// not/a/module.ts',
+    '`;',
+    'console.log(JSON.stringify({ workload: "w", seed: 1, ram: 0, ops: 0, eventCount: outer(2) + box.value + box.grow(1), digest: "d" + t.length, bug: null }));',
+    '',
+  ].join('\n');
+}
+
+describe('mapBundle', () => {
+  it('names modules relative to the tree and functions by where they are', () => {
+    const m = mapBundle(bundle());
+    expect(m.modules.map((x) => x.path)).toEqual(['mm/a.ts', 'sim/main.ts']);
+    expect(m.functions.map((f) => f.id)).toEqual([
+      'mm/a.ts::outer', 'mm/a.ts::outer/inner', 'mm/a.ts::Box/get value', 'mm/a.ts::Box/grow', 'mm/a.ts::idle',
+    ]);
+    expect(m.byId.get('mm/a.ts::outer/inner')!.display).toBe('outer > inner()');
+  });
+
+  it('a change inside a nested function changes only that function', () => {
+    const c = bundleChange(mapBundle(bundle()), mapBundle(bundle({ inner: 'y + 2' })));
+    expect(c.kind).toBe('functions');
+    expect(c.kind === 'functions' && [...c.ids]).toEqual(['mm/a.ts::outer/inner']);
+  });
+
+  it('a method body is a function; a class field, top-level code or a new module is everything', () => {
+    const base = mapBundle(bundle());
+    const m = bundleChange(base, mapBundle(bundle({ a: 'n - this.size' })));
+    expect(m.kind === 'functions' && [...m.ids]).toEqual(['mm/a.ts::Box/grow']);
+    expect(bundleChange(base, mapBundle(bundle({ field: '8' })))).toEqual({ kind: 'all', why: 'module-level change in mm/a.ts' });
+    expect(bundleChange(base, mapBundle(bundle({ top: '2' })))).toEqual({ kind: 'all', why: 'module-level change in mm/a.ts' });
+    expect(bundleChange(base, mapBundle(bundle({ extra: 'var B = 1;' })))).toMatchObject({ kind: 'all', why: expect.stringContaining('module mm/b.ts added') });
+  });
+
+  it('the same build is no change; a changed file the bundle cannot hold is everything', () => {
+    const base = mapBundle(bundle());
+    expect(bundleChange(base, mapBundle(bundle()))).toEqual({ kind: 'none' });
+    expect(bundleChange(base, mapBundle(bundle()), ['sim/data.txt'])).toMatchObject({ kind: 'all', why: expect.stringContaining('sim/data.txt') });
+    expect(bundleChange(base, mapBundle(bundle()), ['mm/a.ts'])).toEqual({ kind: 'none' });
+  });
+});
+
+describe('runCovered', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memdesc-coverage-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records exactly the functions a run entered, by V8 coverage', async () => {
+    const text = bundle();
+    const file = join(dir, 'main.mjs');
+    writeFileSync(file, text);
+    const map = mapBundle(text);
+    const r = await runCovered(file, map, { workload: 'w', seed: 1 });
+    expect(r.outcome.status).toBe('ok');
+    expect([...r.executed!].sort()).toEqual(['mm/a.ts::Box/get value', 'mm/a.ts::Box/grow', 'mm/a.ts::outer', 'mm/a.ts::outer/inner']);
+    // A change to the function nobody calls reaches no run; one to a called method does.
+    const idle = bundleChange(map, mapBundle(text.replace('never called', 'not called')));
+    expect(idle.kind === 'functions' && reached(idle, r.executed!)).toEqual([]);
+    const grow = bundleChange(map, mapBundle(bundle({ a: 'n * 3' })));
+    expect(grow.kind === 'functions' && reached(grow, r.executed!)).toEqual(['mm/a.ts::Box/grow']);
+  });
+
+  it('a run that crashes is a crash, with whatever coverage it left', async () => {
+    const file = join(dir, 'crash.mjs');
+    writeFileSync(file, '// x/sim/main.ts\nfunction boom() { throw new Error("planted"); }\nboom();\n');
+    const r = await runCovered(file, mapBundle('// x/sim/main.ts\nfunction boom() { throw new Error("planted"); }\nboom();\n'), { workload: 'w', seed: 1 });
+    expect(r.outcome.status).toBe('crash');
+    expect(r.outcome.detail).toContain('planted');
+  });
+});
