@@ -131,11 +131,12 @@ export class ValueUses {
    */
   apply(items: Array<{ a: RawAccess; c: Decision }>): RawAccess[] {
     const uses = new Map<RawAccess, ValueUse[]>();
-    const table = new Map<string, Map<string, string>>();
+    /** use -> kind -> the sites (file:line) decided that kind with it. */
+    const table = new Map<string, Map<string, string[]>>();
     const learn = (a: RawAccess, kind: string): void => {
       for (const u of uses.get(a) ?? []) {
-        const m = table.get(u.sig) ?? new Map<string, string>();
-        if (!m.has(kind)) m.set(kind, this.ctx.at(a.sf, a.node));
+        const m = table.get(u.sig) ?? new Map<string, string[]>();
+        m.set(kind, [...(m.get(kind) ?? []), this.ctx.at(a.sf, a.node)]);
         table.set(u.sig, m);
       }
     };
@@ -146,13 +147,26 @@ export class ValueUses {
       uses.set(a, this.of(a));
       if (isCode(c) && !a.converted) learn(a, c.kind);
     }
+    // Contradiction: a site the code decided whose value is used, everywhere else, as another kind's.
+    for (const it of items) {
+      if (!isCode(it.c) || it.a.converted || it.c.confidence === 'guard') continue;
+      const here = this.ctx.at(it.a.sf, it.a.node);
+      for (const u of uses.get(it.a) ?? []) {
+        const others = [...(table.get(u.sig) ?? [])].map(([k, sites]) => [k, sites.filter((x) => x !== here)] as const).filter(([, sites]) => sites.length > 0);
+        if (others.length !== 1 || others[0]![0] === it.c.kind) continue;
+        const [kind, [at]] = others[0]!;
+        const sentence = `conflicting code evidence: ${it.c.evidence[0]} (${it.c.kind}), but value use: ${u.text}, as at ${at} (${kind})`;
+        it.c = { kind: 'unknown', evidence: [sentence], confidence: 'unknown', chain: [...it.c.chain, { text: `but ${u.text}, as at ${at}, a ${kind} site`, at: here }] };
+        break;
+      }
+    }
     const decided: RawAccess[] = [];
     for (let round = 0, changed = true; round < 3 && changed; round++) {
       changed = false;
       for (const it of items) {
         if (!isOpen(it.c)) continue;
         const kinds = new Map<string, { u: ValueUse; at: string }>();
-        for (const u of uses.get(it.a) ?? []) for (const [k, at] of table.get(u.sig) ?? []) if (!kinds.has(k)) kinds.set(k, { u, at });
+        for (const u of uses.get(it.a) ?? []) for (const [k, sites] of table.get(u.sig) ?? []) if (!kinds.has(k)) kinds.set(k, { u, at: sites[0]! });
         if (kinds.size !== 1) continue;
         const [kind, { u, at }] = [...kinds][0]!;
         const here = this.ctx.at(it.a.sf, it.a.node);

@@ -162,6 +162,19 @@ export function same(page: Page, c: Cache): boolean { return page.mapping === c.
 export class Area { addr = 0; }
 export function same(page: Page, a: Area): boolean { return page.mapping === a.addr; }`,
     expect: [{ field: 'mapping', access: 'read', kind: U, confidence: U }] },
+    { name: 'value use contradicting provenance: both sides listed, unknown', code: `
+export class MmLike { addr = 0; }
+export function a(m: MmLike): boolean { const p = pte_alloc_one(0); return p.index === m.addr; }
+export function b(m: MmLike): boolean { const q = alloc_slab_page(0); return q.index === m.addr; }`,
+    expect: [
+      { field: 'index', access: 'read', kind: U, confidence: U, evidence: '(ptdesc), but value use: `p.index` is compared with `m.addr`' },
+      { field: 'index', access: 'read', kind: U, confidence: U, evidence: '(slab), but value use: `q.index` is compared with `m.addr`' },
+    ] },
+    { name: 'value use: twin, the same use by sites of one kind corroborates', code: `
+export class MmLike2 { addr = 0; }
+export function a(m: MmLike2): boolean { const p = pte_alloc_one(0); return p.index === m.addr; }
+export function b(m: MmLike2): boolean { const q = pte_alloc_one(1); return q.index === m.addr; }`,
+    expect: [{ field: 'index', access: 'read', kind: 'ptdesc', confidence: P }, { field: 'index', access: 'read', kind: 'ptdesc', confidence: P }] },
     { name: 'value use: a flag test is no use', code: `
 export class Vma { flags = 0; }
 export function owner(v: Vma): boolean { const p = alloc_slab_page(0); return (p.private & v.flags) !== 0; }
