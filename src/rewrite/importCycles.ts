@@ -5,11 +5,17 @@
  * module ran). Type-only imports are erased at run time and do not count.
  */
 import { ts } from '@ts-morph/common';
+import { nameUses } from './importFix.ts';
 import { resolveSpecifier } from './imports.ts';
 
-/** Value imports and re-exports of relative modules, as absolute files. */
-export function valueImports(sf: ts.SourceFile): Set<string> {
+/**
+ * Value imports and re-exports of relative modules, as absolute files. With `elide` (no
+ * verbatimModuleSyntax) an import whose names the file uses only in types is dropped by the
+ * compiler, so it is no edge at run time either.
+ */
+export function valueImports(sf: ts.SourceFile, elide = false): Set<string> {
   const out = new Set<string>();
+  const uses = elide ? nameUses(sf) : undefined;
   for (const st of sf.statements) {
     let spec: ts.Expression | undefined;
     if (ts.isImportDeclaration(st)) {
@@ -18,6 +24,8 @@ export function valueImports(sf: ts.SourceFile): Set<string> {
       const nb = c?.namedBindings;
       // `import { type A, type B }` is erased too (a bare `import {}` or `import './x'` is not).
       if (c && !c.name && nb && ts.isNamedImports(nb) && nb.elements.length > 0 && nb.elements.every((e) => e.isTypeOnly)) continue;
+      if (uses && c && !c.name && nb && ts.isNamedImports(nb) && nb.elements.length > 0 &&
+        nb.elements.every((e) => !uses.get(e.name.text)?.value)) continue;
       spec = st.moduleSpecifier;
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) spec = st.moduleSpecifier;
     if (!spec || !ts.isStringLiteral(spec)) continue;
@@ -56,13 +64,13 @@ export interface NewCycle {
  * Cycles that the new texts (`after`: file -> text) close and `before` (every project file's
  * original source) did not have.
  */
-export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>): NewCycle[] {
+export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>, elide = false): NewCycle[] {
   const g0: Graph = new Map();
-  for (const sf of before) g0.set(sf.fileName, valueImports(sf));
+  for (const sf of before) g0.set(sf.fileName, valueImports(sf, elide));
   const g1: Graph = new Map(g0);
   const added: Array<[string, string]> = [];
   for (const [file, text] of after) {
-    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS));
+    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), elide);
     g1.set(file, edges);
     for (const to of edges) if (!g0.get(file)?.has(to)) added.push([file, to]);
   }

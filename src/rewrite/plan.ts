@@ -308,7 +308,7 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   // An import the conversion adds must not close a loop of modules: it can break loading.
-  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)));
+  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)), !preferTypeImports);
   if (cycles.length > 0) {
     const c = cycles[0]!;
     const r = (f: string) => relative(root, f).split('\\').join('/');

@@ -411,6 +411,24 @@ describe('convert --all on camelCase code under strict, noUnusedLocals and verba
   });
 });
 
+describe('import cycles without verbatimModuleSyntax', () => {
+  it('an import used only in types is erased by the compiler: no cycle, the conversion goes ahead', () => {
+    const plain = JSON.stringify({ ...JSON.parse(TSCONFIG), compilerOptions: { ...JSON.parse(TSCONFIG).compilerOptions, verbatimModuleSyntax: false } });
+    const d = makeProject({ ...WORLD, 'tsconfig.json': plain, 'src/hub.ts': `import { label } from './loan/names.ts';\nexport const hub = (s: Slot) => label(s);\nimport type { Slot } from './slot.ts';\n`,
+      'src/loan/names.ts': `import type { Slot } from '../slot.ts';\n\nexport function label(loan: Slot): string {\n  return \`\${loan.a} until \${loan.b}\`;\n}\n` });
+    try {
+      const s = specIn(d, { ...SPEC, kinds: [{ ...SPEC.kinds[0]!, descriptor: { class: 'Loan', placement: 'src/hub.ts' } }, SPEC.kinds[1]] });
+      const { program, root } = loadProgram(d);
+      const p = planConversion(program, root, { spec: s, kinds: ['loan'] });
+      const names = p.changes.find((c) => relative(root, c.file) === 'src/loan/names.ts')!.after;
+      expect(names).toContain(`import { Loan } from '../hub.ts';`);
+      expect(names).toContain('export function label(loan: Loan): string {');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('naming style', () => {
   const parse = (text: string) => [ts.createSourceFile('/x.ts', text, ts.ScriptTarget.Latest, true)];
 
