@@ -355,9 +355,9 @@ function renamedAccess(ctx: AnalysisContext, name: string): { field: string; con
 }
 
 /** The class's declared supertypes (what it extends and implements, transitively), per context. */
-const supertypeCache = new WeakMap<AnalysisContext, { types: ts.Type[]; nominal: Set<ts.Symbol> }>();
+const supertypeCache = new WeakMap<AnalysisContext, { types: ts.Type[]; nominal: Set<ts.Symbol>; assignable: Map<ts.Type, boolean> }>();
 
-function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<ts.Symbol> } {
+function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<ts.Symbol>; assignable: Map<ts.Type, boolean> } {
   let r = supertypeCache.get(ctx);
   if (r) return r;
   const { checker } = ctx;
@@ -380,7 +380,7 @@ function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<
     if (name) types.push(checker.getTypeAtLocation(name));
     visit(d, 0);
   }
-  r = { types, nominal };
+  r = { types, nominal, assignable: new Map() };
   supertypeCache.set(ctx, r);
   return r;
 }
@@ -395,7 +395,7 @@ function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: string, 
   const { sf } = c;
   const t = c.kind === 'binding' && ts.isBindingElement(c.expr) ? checker.getTypeAtLocation(c.expr.parent) : c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
   if (!t) return;
-  const { types, nominal } = pageSupertypes(ctx);
+  const { types, nominal, assignable } = pageSupertypes(ctx);
   const parts = (t.isUnion() ? t.types : [t]).filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
   let how: 'supertype' | 'structural' | undefined;
   let via: ts.Type | undefined;
@@ -410,7 +410,10 @@ function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: string, 
     }
     // Structurally: only a shape (interface, type literal); another class of the same shape is a decoy, not a supertype.
     const shape = !!sym?.declarations?.length && sym.declarations.every((d) => ts.isInterfaceDeclaration(d) || ts.isTypeLiteralNode(d) || ts.isTypeAliasDeclaration(d));
-    if (!how && shape && types.some((pt) => checker.isTypeAssignableTo(pt, p))) {
+    // One assignability question per receiver type (a shape read in many places is asked once).
+    let fits = assignable.get(p);
+    if (fits === undefined && shape) assignable.set(p, fits = types.some((pt) => checker.isTypeAssignableTo(pt, p)));
+    if (!how && shape && fits) {
       how = 'structural';
       via = p;
     }
