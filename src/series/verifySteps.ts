@@ -170,6 +170,11 @@ export class SeriesVerifier {
     return r;
   }
 
+  /** The base's recorded coverage so far: `workload:seed` -> the identities of the functions the pair entered. */
+  recordedCoverage(): CoverageTable {
+    return new Map(this.baseCoverage);
+  }
+
   /** The newest build on which the pair gives the base's result (the base itself at first). */
   private async knownOf(workload: string, seed: number): Promise<Known> {
     const key = pairKey(workload, seed);
