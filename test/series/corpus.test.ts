@@ -99,5 +99,11 @@ describe('series ptdesc zpdesc on a copy of the corpus', () => {
     expect(cover).toContain(`Subject: [PATCH 00/${r.commits.length}] Separate ptdesc, zpdesc from struct page`);
     expect(cover.match(/^ {2}\d{3} {2}passed \(\d+\) +mixed x 1 +identical/gm)).toHaveLength(r.commits.length - 1);
     expect(cover).toMatch(/mm\/zsmalloc: Convert get_zspage\(\) to use zpdescs/);
+    // Coverage chose each patch's runs (on by default) and the table says what ran and why; the tip ran its whole plan.
+    expect(cover).toContain('what ran and why');
+    const rows = cover.match(/^ {2}\d{3} {2}passed .*$/gm)!;
+    for (const row of rows.slice(0, -1)) expect(row).toMatch(/ (all: .+|none: .+|\d+ of \d+ runs: it executes .+\(\))$/);
+    expect(rows.at(-1)).toMatch(/all: the tip runs its whole plan$/);
+    for (const c of r.commits.slice(0, -1)) expect((c.verification as { selection?: unknown }).selection, c.subject).toBeDefined();
   });
 });

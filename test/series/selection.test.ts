@@ -75,3 +75,18 @@ describe('coverage-selected step verification (corpus, every workload x seed 1)'
     expect(r.ok).toBe(true);
   }, 300_000);
 });
+
+describe('--verify-all (SeriesVerifyOptions.all)', () => {
+  it('runs the whole step plan, chosen by nothing, even when the build is unchanged', async () => {
+    const v = new SeriesVerifier(BUNDLED_CORPUS, { workloads: ['buddy'], seeds: [1, 2], ops: OPS, all: true });
+    try {
+      await v.init();
+      const r = await v.verify(new Map([['mm/slub.ts', `${source('mm/slub.ts')}\n// a comment only\n`]]), false);
+      expect(r.ok).toBe(true);
+      expect(r.pairs).toBe(2);
+      expect(r.selection).toBeUndefined();
+    } finally {
+      v.cleanup();
+    }
+  }, 300_000);
+});
