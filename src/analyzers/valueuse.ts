@@ -56,7 +56,8 @@ export class ValueUses {
         if (p && ts.isBinaryExpression(p)) value = p.right;
       }
       const d = value && this.describe(value);
-      if (d) out.push({ sig: `${a.field}=${d.id}`, text: `${shown} is set to ${d.text}` });
+      // Set from or compared with the same declaration: the same value, one use.
+      if (d) out.push({ sig: `${a.field}~${d.id}`, text: `${shown} is set to ${d.text}` });
     }
     if (how === 'read' || how === 'readwrite') this.usesOf(outerOf(a.expr) as ts.Expression, a.field, shown, out, 0);
     return out;
@@ -70,7 +71,7 @@ export class ValueUses {
       // Compared with a value of a kind's own (not tested against a flag mask: a test is no use).
       if (!COMPARE.has(p.operatorToken.kind)) return;
       const d = this.describe(p.left === v ? p.right : p.left);
-      if (d) out.push({ sig: `${field}==${d.id}`, text: `${shown} is compared with ${d.text}` });
+      if (d) out.push({ sig: `${field}~${d.id}`, text: `${shown} is compared with ${d.text}` });
       return;
     }
     if (ts.isCallExpression(p) && p.arguments.includes(v)) {
