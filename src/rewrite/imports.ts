@@ -1,7 +1,7 @@
 /**
- * Import bookkeeping as splices: names a file now needs (descriptor classes, converters) are
- * added to an existing import of the same module or in a new import line after the last one;
- * retired helpers are taken out of the imports that name them.
+ * Import bookkeeping: module specifiers in the file's own style, and retired helpers taken out of
+ * the imports that name them (as splices). What a converted file imports is settled on its final
+ * text by importFix.ts.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { ts } from '@ts-morph/common';
@@ -33,44 +33,6 @@ export function resolveSpecifier(fromFile: string, spec: string): string | undef
   if (!spec.startsWith('.')) return undefined;
   const abs = resolve(dirname(fromFile), spec);
   return abs.replace(/\.(m|c)?js$/, '.ts').replace(/(\.(m|c)?tsx?)?$/, (m) => (m ? m : '.ts'));
-}
-
-/** Add `names` (imported from `moduleFile`) to `sf`. */
-export function addImports(sf: ts.SourceFile, edits: FileEdits, moduleFile: string, names: string[]): void {
-  if (names.length === 0) return;
-  let last: ts.ImportDeclaration | undefined;
-  for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st)) continue;
-    last = st;
-    if (!ts.isStringLiteral(st.moduleSpecifier)) continue;
-    if (resolveSpecifier(sf.fileName, st.moduleSpecifier.text) !== moduleFile) continue;
-    const clause = st.importClause;
-    if (!clause || clause.isTypeOnly || !clause.namedBindings || !ts.isNamedImports(clause.namedBindings)) continue;
-    const have = new Set(clause.namedBindings.elements.map((e) => e.name.text));
-    const add = names.filter((n) => !have.has(n));
-    if (add.length === 0) return;
-    const els = clause.namedBindings.elements;
-    if (els.length > 0) edits.insert(els[els.length - 1]!.end, `, ${add.join(', ')}`, 0);
-    else edits.insert(clause.namedBindings.getStart(sf) + 1, ` ${add.join(', ')} `, 0);
-    return;
-  }
-  const spec = moduleSpecifier(sf.fileName, moduleFile, extensionStyle(sf));
-  const line = `import { ${names.join(', ')} } from '${spec}';\n`;
-  if (last) {
-    const end = last.end;
-    const nl = sf.text.indexOf('\n', end);
-    edits.insert(nl === -1 ? sf.text.length : nl + 1, line, 1e9);
-  } else {
-    edits.insert(firstStatementLine(sf), line, -1e9);
-  }
-}
-
-/** Where a first import goes: after a leading file comment, else at the top. */
-function firstStatementLine(sf: ts.SourceFile): number {
-  const first = sf.statements[0];
-  if (!first) return sf.text.length;
-  const start = first.getStart(sf);
-  return sf.text.lastIndexOf('\n', start - 1) + 1;
 }
 
 /** Remove `names` (declared in `moduleFile`) from the imports of `sf`; an import left empty goes entirely. */
