@@ -3,8 +3,8 @@
  * history: the most common `prefix:` of the subjects of the commits that touched the files (for
  * files the series creates, of the commits that touched their folder). Else the spec's
  * "subjectPrefix". Else one from the files' paths: the kernel's subsystem rules for the kernel's
- * spec ("mm/zsmalloc", "x86/mm"), else the file or the folder they share, else the project's
- * folder name — never the kernel's "mm" for another project.
+ * spec ("mm/zsmalloc", "x86/mm"); for another project the top folder the files share (below src/
+ * or lib/), else the project's folder name — never the kernel's "mm".
  */
 import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
@@ -68,16 +68,18 @@ export function historyPrefix(h: PrefixHistory, files: string[]): string | undef
   return commonPrefix(logSubjects(h, dirs.map((d) => d || '.')));
 }
 
-/** A prefix from the files' paths alone, for a project that is not the kernel's. */
+/**
+ * A prefix from the files' paths alone, for a project that is not the kernel's: the top folder
+ * they share below src/ or lib/ ("src/net/buf.ts" -> "net"), else the project's folder name.
+ */
 export function pathPrefix(files: string[], projectName: string): string {
-  const stems = [...new Set(files.map((f) => {
-    const parts = f.replace(/\.(m|c)?[jt]sx?$/, '').split('/');
+  const tops = new Set(files.map((f) => {
+    const parts = f.split('/');
     if (parts.length > 1 && (parts[0] === 'src' || parts[0] === 'lib')) parts.shift();
-    return parts.join('/');
-  }))];
-  if (stems.length === 1) return stems[0]!;
-  const tops = [...new Set(stems.map((p) => (p.includes('/') ? p.split('/')[0]! : '')))];
-  return tops.length === 1 && tops[0] ? tops[0] : projectName;
+    return parts.length > 1 ? parts[0]! : '';
+  }));
+  const [top] = tops;
+  return tops.size === 1 && top ? top : projectName;
 }
 
 /**

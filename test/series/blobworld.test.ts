@@ -55,9 +55,9 @@ describe('series on blobworld', () => {
 
   it('scaffolds each kind first, converts callees before callers, retires last', () => {
     const s = r.commits.map((c) => c.subject);
-    expect(s[0]).toBe('cacheobj: Create CacheObj');
-    expect(s.at(-1)).toBe('blob: Remove link and slot from Blob');
-    const netStart = s.indexOf('net/netbuf: Create NetBuf');
+    expect(s[0]).toBe('blobworld: Create CacheObj');
+    expect(s.at(-1)).toBe('blobworld: Remove link and slot from Blob');
+    const netStart = s.indexOf('net: Create NetBuf');
     expect(netStart).toBeGreaterThan(0);
     // Every cache patch comes before the net descriptor is created; every net patch after.
     for (const [i, x] of s.entries()) {
@@ -65,8 +65,8 @@ describe('series on blobworld', () => {
       if (/to use NetBuf$/.test(x)) expect(i).toBeGreaterThan(netStart);
     }
     // cache_sum() calls cache_of(): the callee is converted first.
-    expect(s.indexOf('cache: Convert cache_of() to use CacheObj')).toBeGreaterThan(0);
-    expect(s.indexOf('cache: Convert cache_of() to use CacheObj')).toBeLessThan(s.indexOf('cache: Convert cache_sum() to use CacheObj'));
+    expect(s.indexOf('blobworld: Convert cache_of() to use CacheObj')).toBeGreaterThan(0);
+    expect(s.indexOf('blobworld: Convert cache_of() to use CacheObj')).toBeLessThan(s.indexOf('blobworld: Convert cache_sum() to use CacheObj'));
     for (const c of r.commits) expect(c.verification).toBe('not verified (no oracle)');
   });
 
@@ -100,7 +100,7 @@ describe('series on blobworld', () => {
     const cover = readFileSync(r.patches[0]!, 'utf8');
     expect(cover).toContain(`Subject: [PATCH 00/${r.commits.length}] Split Blob into descriptors`);
     expect(cover).not.toContain('*** ');
-    expect(cover).toContain('  cache: Convert cache_of() to use CacheObj');
+    expect(cover).toContain('  blobworld: Convert cache_of() to use CacheObj');
     expect(cover).toMatch(/files changed/);
     expect(cover.match(/^ {2}\d{3} {2}passed/gm)).toHaveLength(r.commits.length);
     // Nothing ran: the letter must not claim otherwise.
@@ -116,7 +116,7 @@ describe('series on blobworld', () => {
     const s = await buildSeries({ path: dir, spec, kinds: ['net'], out: o });
     expect(s.scratch).toBe(true);
     expect(s.branch).toBe('memdesc/net');
-    expect(s.commits[0]!.subject).toBe('net/netbuf: Create NetBuf');
+    expect(s.commits[0]!.subject).toBe('net: Create NetBuf');
     expect(s.tipEqualsOneShot).toBe(true);
     expect(existsSync(join(dir, '.git'))).toBe(false);
     expect(git(s.repo, 'log', '--format=%s', '-1', s.base).trim()).toMatch(/^base: /);

@@ -48,15 +48,17 @@ describe('reading a subject\'s prefix', () => {
 });
 
 describe('prefixes from the files\' paths', () => {
-  it('a user\'s project: the file or the folder the files share, else the project\'s name; never mm', () => {
-    expect(pathPrefix(['src/cart.ts'], 'shop')).toBe('cart');
-    expect(pathPrefix(['src/net/buf.ts'], 'shop')).toBe('net/buf');
-    expect(pathPrefix(['src/net/buf.ts', 'src/net/wire.ts'], 'shop')).toBe('net');
-    expect(pathPrefix(['src/cart.ts', 'src/till.ts'], 'shop')).toBe('shop');
+  it('a user\'s project: the top folder the files share, else the project\'s name; never mm', () => {
+    expect(pathPrefix(['src/cart.ts'], 'shop')).toBe('shop');
+    expect(pathPrefix(['src/net/buf.ts'], 'shop')).toBe('net');
+    expect(pathPrefix(['src/net/buf.ts', 'src/net/wire/frame.ts'], 'shop')).toBe('net');
+    expect(pathPrefix(['src/net/buf.ts', 'src/till.ts'], 'shop')).toBe('shop');
     expect(pathPrefix(['main.ts', 'lib/x.ts'], 'shop')).toBe('shop');
+    expect(pathPrefix(['app/cart.ts', 'app/till.ts'], 'shop')).toBe('app');
     const p = subjectPrefixer(userSpec(), '/work/shop');
     expect(p(['mm/slub.ts', 'lib/cart.ts'])).toBe('shop');
-    expect(p(['include/linux/mm_types.ts'])).toBe('include/linux/mm_types');
+    expect(p(['mm/slub.ts'])).toBe('mm');
+    expect(p(['mm/slub.ts', 'src/cart.ts'])).toBe('shop');
   });
 
   it('the kernel\'s spec keeps the kernel\'s subsystem rules', () => {
