@@ -21,6 +21,13 @@ describe('renderTrackHtml', () => {
     expect(escapeHtml('a\u0000b')).toBe('a\uFFFDb');
   });
 
+  it("names the spec's class as the caller's words give it, escaped; no class named without them", () => {
+    expect(renderTrackHtml(sampleReport(), { object: 'Shelf' })).toContain('<title id="burndown-title">Raw Shelf accesses remaining per kind');
+    expect(renderTrackHtml(sampleReport(), { object: 'struct page' })).toContain('Raw struct page accesses remaining per kind');
+    expect(renderTrackHtml(sampleReport(), { object: 'A<B>' })).toContain('Raw A&lt;B&gt; accesses');
+    expect(renderTrackHtml(sampleReport())).toContain('<title id="burndown-title">Raw accesses remaining per kind');
+  });
+
   it('references nothing outside the page', () => {
     const html = renderTrackHtml(sampleReport());
     // Site links are file:// (followed only on a click); nothing else may name a URL.
