@@ -17,6 +17,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerTrack } from './commands/track.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerSeparate } from './commands/separate.ts';
+import { registerShrink } from './commands/shrink.ts';
 import { registerInit } from './commands/init.ts';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTrack(program);
   registerAudit(program);
   registerSeparate(program);
+  registerShrink(program);
   registerInit(program);
   return program;
 }
