@@ -1,0 +1,191 @@
+/**
+ * `memdesc separate`: its contract on a copy of the corpus after `convert ptdesc --write`.
+ * Bad input is one line and exit 2; blockers refuse with exit 1; a dry run prints the diff and
+ * writes nothing; --write (past the audit's one remaining generic-printer blocker through the
+ * test-only MEMDESC_TEST_SKIP_AUDIT) refuses a dirty git tree, then moves Ptdesc into its own
+ * storage: offsets after the memdesc header, no overlay assertion, converters reading the memdesc
+ * word and the back pointer, every page-table allocation and free through the descriptor-aware
+ * helpers; a second run changes nothing; the separated tree boots and runs a workload that
+ * allocates and frees page tables, with descriptors in the ptdesc cache.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
+import { main } from '../../src/cli.ts';
+import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const MODULE = 'include/linux/ptdesc_memdesc.ts';
+
+let base: string;
+let tree: string;
+let env: NodeJS.ProcessEnv;
+
+function git(args: string[]) {
+  const r = spawnSync('git', args, { cwd: tree, encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Every file of the tree (.git aside) with the hash of its bytes. */
+function snapshot(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      if (name === '.git') continue;
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(tree, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(tree);
+  return out;
+}
+
+function tsFiles(): string[] {
+  return [...snapshot().keys()].filter((f) => f.endsWith('.ts'));
+}
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-'));
+  tree = join(base, 'corpus');
+  env = {
+    ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache'),
+    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid',
+    GIT_CONFIG_GLOBAL: join(base, 'gitconfig'),
+  };
+  writeFileSync(join(base, 'gitconfig'), '');
+  delete env[SKIP_AUDIT_ENV];
+  cpSync(join(REPO, 'corpus'), tree, { recursive: true });
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), 'convert', 'ptdesc', tree, '--write'], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(`convert ptdesc --write failed (${r.status}): ${r.stderr}`);
+  git(['init', '-q']);
+  git(['add', '-A']);
+  git(['commit', '-q', '-m', 'stage 1']);
+}, 240_000);
+afterAll(() => {
+  delete process.env[SKIP_AUDIT_ENV];
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+const io = captureOutput();
+
+describe('memdesc separate: bad input', () => {
+  it.each([
+    [['separate', 'nosuch', '%TREE%'], /unknown kind 'nosuch'/],
+    [['separate', 'buddy', '%TREE%'], /buddy has no descriptor class/],
+    [['separate', 'ptdesc', '%TREE%', '--dry-run', '--write'], /exclude each other/],
+    [['separate', 'ptdesc', '--write'], /--write needs the tree/],
+    [['separate', 'ptdesc', '/nonexistent/memdesc-tree/'], /no such file or directory/],
+    [['separate', '--all', 'ptdesc', '%TREE%'], /kinds or --all, not both/],
+  ])('%j exits 2 with one line and writes nothing', async (args, message) => {
+    const before = snapshot();
+    const code = await main(args.map((a) => a.replace('%TREE%', tree)));
+    expect(code).toBe(2);
+    expect(io.err).toMatch(message);
+    expect(io.err.trim().split('\n')).toHaveLength(1);
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe('memdesc separate ptdesc', () => {
+  it('refuses while the audit has blockers: exit 1, the count, where to look, nothing written', async () => {
+    const before = snapshot();
+    const code = await main(['separate', 'ptdesc', tree, '--write']);
+    expect(code).toBe(1);
+    expect(io.err).toMatch(/separate: ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written/);
+    expect(snapshot()).toEqual(before);
+  }, 120_000);
+
+  it('dry run (past the audit): prints the diff, writes nothing', async () => {
+    process.env[SKIP_AUDIT_ENV] = '1';
+    try {
+      const before = snapshot();
+      const code = await main(['separate', 'ptdesc', tree]);
+      expect(code).toBe(0);
+      expect(io.out).toContain(`+++ b/${MODULE}`);
+      expect(io.out).toMatch(/^-TABLE_MATCH\(/m);
+      expect(io.err).toContain('dry run:');
+      expect(snapshot()).toEqual(before);
+    } finally {
+      delete process.env[SKIP_AUDIT_ENV];
+    }
+  }, 120_000);
+
+  it('--write refuses a dirty git tree and writes nothing', async () => {
+    process.env[SKIP_AUDIT_ENV] = '1';
+    const f = join(tree, 'mm/memory.ts');
+    const text = readFileSync(f, 'utf8');
+    try {
+      writeFileSync(f, `${text}\n// an edit of the user's\n`);
+      const before = snapshot();
+      const code = await main(['separate', 'ptdesc', tree, '--write']);
+      expect(code).toBe(2);
+      expect(io.err).toMatch(/uncommitted/);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      writeFileSync(f, text);
+      delete process.env[SKIP_AUDIT_ENV];
+    }
+  }, 120_000);
+
+  it('--write moves Ptdesc into its own storage; a second run changes nothing', async () => {
+    process.env[SKIP_AUDIT_ENV] = '1';
+    try {
+      expect(await main(['separate', 'ptdesc', tree, '--write'])).toBe(0);
+      expect(io.out).toMatch(/^ptdesc: descriptor of \d+ bytes/m);
+      expect(io.out).toMatch(/wrote \d+ files/);
+      const after = snapshot();
+      expect([...after.keys()].some((f) => f.includes('.memdesc-stage-') || f.endsWith('.memdesc-lock'))).toBe(false);
+
+      const mod = readFileSync(join(tree, MODULE), 'utf8');
+      expect(mod).toMatch(/export function page_ptdesc\(page: Page \| null \| undefined\)[^{]*\{\s*return page && new Ptdesc\(memdesc_ptdesc\(page\)\);/);
+      expect(mod).toMatch(/export function ptdesc_page\([^{]*\{\s*return ptdesc && memdesc_desc_page\(ptdesc\.addr\)!;/);
+      expect(mod).toMatch(/alloc_pages_memdesc\(gfp, order, memdesc_create\(desc, MEMDESC_TYPE_PTDESC\)\)/);
+      expect(mod).toContain('__free_pages_memdesc(page, order)');
+
+      const texts = new Map(tsFiles().map((f) => [f, readFileSync(join(tree, f), 'utf8')] as const));
+      const types = texts.get('include/linux/mm_types.ts')!;
+      expect(types).not.toMatch(/TABLE_MATCH/);
+      expect(types).not.toMatch(/function (page_ptdesc|ptdesc_page)\b/);
+      const offsets = [...types.matchAll(/^const PTDESC_\w+_OFFSET = (\d+);/gm)].map((m) => Number(m[1]));
+      expect(offsets.length).toBeGreaterThan(0);
+      expect(Math.min(...offsets)).toBeGreaterThanOrEqual(8); // after the back pointer
+      expect(new Set(offsets).size).toBe(offsets.length);
+      for (const [file, text] of texts) {
+        expect(text, file).not.toMatch(/^import \{[^}]*\b(page_ptdesc|ptdesc_page)\b[^}]*\} from '[^']*mm_types\.ts'/m);
+        // Every function that constructs a page table allocates it with its descriptor.
+        for (const fn of text.split(/\n(?=(?:export )?function )/)) {
+          if (!/\b(__pgtable_page_ctor|pgtable_\w+_page_ctor)\(/.test(fn) || /^(export )?function (__pgtable_page_ctor|pgtable_\w+_page_ctor)\b/.test(fn)) continue;
+          expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(alloc_pages?|__get_free_pages?)\(/);
+          expect(fn, `${file}: ${fn.split('\n')[0]}`).toMatch(/\bptdesc_(alloc_pages|get_free_pages)\(/);
+        }
+        for (const fn of text.split(/\n(?=(?:export )?function )/)) {
+          if (!/\b(__pgtable_page_dtor|pgtable_\w+_page_dtor)\(/.test(fn) || /^(export )?function (__pgtable_page_dtor|pgtable_\w+_page_dtor)\b/.test(fn)) continue;
+          expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(__free_pages?|free_pages?)\(/);
+        }
+      }
+
+      io.reset();
+      expect(await main(['separate', 'ptdesc', tree, '--write', '--force'])).toBe(0);
+      expect(io.out).toContain('ptdesc: already separated, nothing to do');
+      expect(snapshot()).toEqual(after);
+    } finally {
+      delete process.env[SKIP_AUDIT_ENV];
+    }
+  }, 240_000);
+
+  it('the separated tree runs page-table-heavy work clean, its descriptors in the ptdesc cache', () => {
+    expect(existsSync(join(tree, MODULE))).toBe(true);
+    const r = spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), 'simulate', tree, '--workload', 'mm', '--seed', '2', '--report', 'metadata', '--json'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr + r.stdout.slice(0, 2000)).toBe(0);
+    const report = JSON.parse(r.stdout) as { descriptors: Array<{ kind: string; tag: number; peak_objects: number }> };
+    const row = report.descriptors.find((d) => d.kind === 'ptdesc');
+    expect(row?.tag).toBe(8);
+    expect(row!.peak_objects).toBeGreaterThan(0);
+  }, 120_000);
+});
