@@ -32,13 +32,14 @@ describe('lending: convert --all --write, then its own type-check and oracle', (
 
   beforeAll(() => {
     dir = copyTree(LENDING);
-    convert = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
+    // --verify runs the spec's oracle (src/main.ts) on both trees before anything is written.
+    convert = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
   });
   afterAll(() => rmSync(dirname(dir), { recursive: true, force: true }));
 
   it('writes the conversion', () => {
     const out = convert.stdout + convert.stderr;
-    expect(out).toMatch(/checks: type-check passed; a second run changes nothing/);
+    expect(out).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
     expect(convert.status).toBe(0);
     expect(out).toMatch(/created: Loan in src\/loanSlot\.ts/);
   });
