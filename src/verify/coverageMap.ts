@@ -69,9 +69,9 @@ function nameOf(n: ts.Node, parent: ts.Node | undefined, sf: ts.SourceFile): str
   return '<anonymous>';
 }
 
-/** Module markers between top-level statements (a `// x` line inside a template literal is not one). */
-function moduleMarkers(text: string, sf: ts.SourceFile): Array<{ at: number; path: string }> {
-  const spans = sf.statements.map((s) => [s.getStart(sf), s.end] as const);
+/** `// path` marker lines; with `sf`, only those between top-level statements (not inside a template literal). */
+function moduleMarkers(text: string, sf?: ts.SourceFile): Array<{ at: number; path: string }> {
+  const spans = sf ? sf.statements.map((s) => [s.getStart(sf), s.end] as const) : [];
   const out: Array<{ at: number; path: string }> = [];
   let i = 0;
   for (const m of text.matchAll(MARKER)) {
@@ -86,18 +86,23 @@ function moduleMarkers(text: string, sf: ts.SourceFile): Array<{ at: number; pat
   return out.map((m) => ({ at: m.at, path: prefix && m.path.startsWith(prefix) ? m.path.slice(prefix.length) : m.path }));
 }
 
-/** Parse a bundle's text into its modules and functions. */
-export function mapBundle(text: string): BundleMap {
-  const sf = ts.createSourceFile('bundle.mjs', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
-  const markers = moduleMarkers(text, sf);
-  const moduleAt = (pos: number): string => {
-    let path = '(bundle)';
-    for (const m of markers) {
-      if (m.at > pos) break;
-      path = m.path;
-    }
-    return path;
-  };
+/** One module section parsed on its own: positions relative to the section, parents within it. */
+interface Section {
+  ok: boolean;
+  hash: string;
+  functions: BundleFunction[];
+}
+
+/** Sections by content: a series' builds share most modules, so each is parsed once. */
+const sections = new Map<string, Section>();
+const MAX_SECTIONS = 20_000;
+
+function parseSection(text: string, module: string): Section {
+  const key = sha1(`${module}\0${text}`);
+  const hit = sections.get(key);
+  if (hit) return hit;
+  const sf = ts.createSourceFile('section.mjs', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const ok = ((sf as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length === 0;
   const functions: BundleFunction[] = [];
   const children = new Map<number, number[]>();
   const seen = new Map<string, number>();
@@ -105,7 +110,6 @@ export function mapBundle(text: string): BundleMap {
     if (isFunction(n)) {
       const name = nameOf(n, parent, sf);
       const start = n.getStart(sf);
-      const module = moduleAt(start);
       const path = [...names, name].join('/');
       const base = `${module}::${path}`;
       const k = seen.get(base) ?? 0;
@@ -125,33 +129,58 @@ export function mapBundle(text: string): BundleMap {
     }
     n.forEachChild((c) => walk(c, n, names, fn));
   };
-  for (const s of sf.statements) walk(s, undefined, [], -1);
+  for (const st of sf.statements) walk(st, undefined, [], -1);
   /** Text of [start, end) with the functions directly inside replaced by their identities. */
   const own = (start: number, end: number, inner: number[]): string => {
     let out = '';
     let at = start;
     for (const i of inner) {
       const f = functions[i]!;
-      if (f.start < start || f.end > end) continue;
       out += text.slice(at, f.start) + `\u0000${f.id}\u0000`;
       at = f.end;
     }
     return out + text.slice(at, end);
   };
   for (const [i, f] of functions.entries()) f.hash = sha1(own(f.start, f.end, children.get(i) ?? []));
-  // Each module's top-level code: the statements after its marker, up to the next marker.
-  const top = children.get(-1) ?? [];
+  // The marker line names the module; it is not code.
+  const hash = sha1(own(0, text.length, children.get(-1) ?? []).replace(/^\/\/ .*\n?/, '').trim());
+  const section: Section = { ok, hash, functions };
+  if (sections.size >= MAX_SECTIONS) sections.clear();
+  sections.set(key, section);
+  return section;
+}
+
+/** Parse a bundle's text into its modules and functions (each module section parsed once per content). */
+export function mapBundle(text: string): BundleMap {
+  let markers = moduleMarkers(text);
+  let parsed = split(text, markers);
+  // A marker-like line inside a template literal cut a section short: find the real markers with a full parse.
+  if (parsed.some((p) => !p.section.ok)) {
+    markers = moduleMarkers(text, ts.createSourceFile('bundle.mjs', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS));
+    parsed = split(text, markers);
+  }
   const modules: BundleModule[] = [];
-  const bounds = [...markers.map((m) => m.at), text.length];
-  if (bounds[0] !== 0) bounds.unshift(0);
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const [a, b] = [bounds[i]!, bounds[i + 1]!];
-    const path = moduleAt(a);
-    // The marker line itself names the module; it is not code.
-    const body = own(a, b, top).replace(/^\/\/ .*\n?/, '');
-    modules.push({ path, hash: sha1(body.trim()) });
+  const functions: BundleFunction[] = [];
+  for (const { at, path, section } of parsed) {
+    modules.push({ path, hash: section.hash });
+    const base = functions.length;
+    for (const f of section.functions) functions.push({ ...f, start: f.start + at, end: f.end + at, parent: f.parent < 0 ? -1 : f.parent + base });
   }
   return { modules, functions, byId: new Map(functions.map((f) => [f.id, f])) };
+}
+
+/** The bundle cut at its markers; a module with several sections numbers the later ones (`mm/x.ts#2`). */
+function split(text: string, markers: Array<{ at: number; path: string }>): Array<{ at: number; path: string; section: Section }> {
+  const cuts = markers.map((m) => ({ at: m.at, path: m.path }));
+  if (cuts.length === 0 || cuts[0]!.at !== 0) cuts.unshift({ at: 0, path: '(bundle)' });
+  const count = new Map<string, number>();
+  return cuts.map((c, i) => {
+    const n = (count.get(c.path) ?? 0) + 1;
+    count.set(c.path, n);
+    const path = n > 1 ? `${c.path}#${n}` : c.path;
+    const body = text.slice(c.at, i + 1 < cuts.length ? cuts[i + 1]!.at : text.length);
+    return { at: c.at, path, section: parseSection(body, path) };
+  });
 }
 
 /** V8's per-script coverage entry (NODE_V8_COVERAGE files: result[].functions). */
