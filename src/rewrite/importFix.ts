@@ -6,6 +6,7 @@
  * a type-only import that now needs a value becomes a value import). Syntax only: the final
  * text is parsed, no type queries.
  */
+import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { extensionStyle, moduleSpecifier, resolveSpecifier } from './imports.ts';
@@ -99,8 +100,10 @@ export interface FixImportsInput {
   after: string;
   /** Module file -> names the conversion may have made the file use. */
   needed?: Map<string, Set<string>>;
-  /** Write `import type` for names used only as types (verbatimModuleSyntax, or the project's habit). */
+  /** Write `import type` for names used only as types (verbatimModuleSyntax and the like). */
   preferTypeImports: boolean;
+  /** Project root, for file names in messages. */
+  root?: string;
 }
 
 /** The final text with its imports settled (see the module comment). */
@@ -145,7 +148,8 @@ export function fixImports(inp: FixImportsInput): string {
       if (declared.has(n)) {
         const from = declared.get(n);
         if (from === mod) continue;
-        throw new InputError(`${inp.fileName} already declares \`${n}\`${from ? ` (imported from ${from})` : ''}, which the conversion needs from ${mod}: ` +
+        const r = (f: string) => (inp.root ? relative(inp.root, f).split('\\').join('/') : f);
+        throw new InputError(`${r(inp.fileName)} already declares \`${n}\`${from ? ` (imported from ${r(from)})` : ''}, which the conversion needs from ${r(mod)}: ` +
           'give the descriptor or its converters another name in the spec');
       }
       if (inp.preferTypeImports && u.type && !u.value) types.push(n);

@@ -300,11 +300,11 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     if (!sf || sc.newFiles.has(file)) continue;
     const applied = fe && fe.size > 0 ? fe.apply(sf.text) : sf.text;
     if (applied === sf.text && !rw.imports.has(file)) continue;
-    const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports });
+    const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports, root });
     if (after !== sf.text) changes.push({ file, before: sf.text, after });
   }
   for (const [file, text] of sc.newFiles) {
-    changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports }) });
+    changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports, root }) });
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   // An import the conversion adds must not close a loop of modules: it can break loading.
