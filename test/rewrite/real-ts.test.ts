@@ -411,6 +411,29 @@ describe('convert --all on camelCase code under strict, noUnusedLocals and verba
   });
 });
 
+describe('erasableSyntaxOnly', () => {
+  it('the descriptor class declares its address field instead of a parameter property', () => {
+    const opts = JSON.parse(TSCONFIG);
+    const d = makeProject({
+      ...WORLD, 'tsconfig.json': JSON.stringify({ ...opts, compilerOptions: { ...opts.compilerOptions, erasableSyntaxOnly: true } }),
+      'src/slot.ts': WORLD['src/slot.ts']!.replace('  constructor(readonly addr: number) {}', '  readonly addr: number;\n\n  constructor(addr: number) {\n    this.addr = addr;\n  }'),
+      'src/loan/names.ts': `import type { Slot } from '../slot.ts';\n\nexport function label(loan: Slot): string {\n  return \`\${loan.a} until \${loan.b}\`;\n}\n`,
+    });
+    try {
+      const s = specIn(d, SPEC);
+      const { program, root } = loadProgram(d);
+      expect(typeErrors(program, root).map(formatError)).toEqual([]);
+      const p = planConversion(program, root, { spec: s, kinds: [], all: true });
+      const desc = p.changes.find((c) => relative(root, c.file) === 'src/loanDesc.ts')!.after;
+      expect(desc).toContain('export class Loan {\n  readonly addr: number;\n\n  constructor(addr: number) {\n    this.addr = addr;\n  }\n');
+      const next = overlayProgram(program, new Map(p.changes.map((c) => [c.file, c.after] as const)));
+      expect(typeErrors(next, root).map(formatError)).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('import cycles without verbatimModuleSyntax', () => {
   it('an import used only in types is erased by the compiler: no cycle, the conversion goes ahead', () => {
     const plain = JSON.stringify({ ...JSON.parse(TSCONFIG), compilerOptions: { ...JSON.parse(TSCONFIG).compilerOptions, verbatimModuleSyntax: false } });
