@@ -39,6 +39,7 @@ export function registerShrink(program: Command): void {
       if (flags.write && path === undefined) throw new UsageError('--write needs the tree to write as an explicit path (e.g. `memdesc shrink . --write`)');
       const target = projectPath(path, flags.corpus, 'shrink');
       const specFile = projectSpecFile(flags.spec, target);
+      if (flags.writeSpec && !specFile) throw new UsageError("--write-spec needs the spec's own file (--spec FILE, or the project's memdesc.spec.json): the built-in spec is not written");
       const spec = resolveSpec(specFile);
       const [{ runShrink }, { renderShrink }] = await Promise.all([import('../stage2/shrink.ts'), import('../stage2/shrinkRender.ts')]);
       const r = runShrink({ path: target, spec, write: !!flags.write, force: !!flags.force, ...(specFile ? { specFile } : {}), writeSpec: !!flags.writeSpec });

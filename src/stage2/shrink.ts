@@ -94,8 +94,15 @@ export function specWithFields(text: string, file: string, plan: ShrinkPlan): st
     fields[name] = { ...f, words: now.words };
   }
   cls.fields = fields;
+  // A kind's map of a removed field goes with it (its descriptor field lives in the descriptor now).
+  for (const k of Array.isArray(json.kinds) ? json.kinds as Array<{ fields?: Record<string, unknown> | unknown[] }> : []) {
+    if (!k.fields || typeof k.fields !== 'object') continue;
+    if (Array.isArray(k.fields)) k.fields = k.fields.filter((e) => !(e && typeof e === 'object' && 'field' in e && !(String((e as { field: unknown }).field) in fields)));
+    else for (const name of Object.keys(k.fields)) if (!(name in fields) && plan.removed.some((r) => r.field === name)) delete k.fields[name];
+  }
   const indent = /^[ \t]+/m.exec(text)?.[0] ?? '  ';
-  return `${JSON.stringify(json, null, indent)}\n`;
+  // Word lists stay on one line, as people write them.
+  return `${JSON.stringify(json, null, indent).replace(/\[\s+(-?\d+(?:,\s+-?\d+)*)\s+\]/g, (_, xs: string) => `[${xs.split(/,\s+/).join(', ')}]`)}\n`;
 }
 
 /** Plan (and the new texts) on a program; `withAnalysis` adds the analyzer's kinds and residue. */

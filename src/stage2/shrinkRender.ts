@@ -56,7 +56,8 @@ export function renderShrink(plan: ShrinkPlan, opts: { pathPrefix?: string; maxU
   }
   if (plan.newSize < plan.oldSize || plan.specMismatch.length > 0) {
     out.push('', `the spec's ${plan.className} fields after the shrink (--write-spec writes them into the spec file; the spec is never rewritten otherwise):`);
-    out.push(JSON.stringify({ fields: plan.specFields }, null, 2).split('\n').map((l) => `  ${l}`).join('\n'));
+    const rows = Object.entries(plan.specFields).map(([name, f]) => `    ${JSON.stringify(name)}: ${JSON.stringify(f).replace(/^\{/, '{ ').replace(/\}$/, ' }').replace(/,"/g, ', "').replace(/":/g, '": ')}`);
+    out.push(`  "fields": {\n${rows.join(',\n')}\n  }`);
   }
   return `${out.join('\n')}\n`;
 }
