@@ -2,7 +2,7 @@
  * Core page helpers (include/linux/mm.h, page_ref.h): pfn/page/virtual conversions,
  * compound pages, reference counts, and the page_private() accessors.
  */
-import { Page, STRUCT_PAGE_SIZE, STRUCT_PAGE_SHIFT } from './mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE } from './mm_types.ts';
 import { PAGE_OFFSET, PAGE_SHIFT, PAGE_SIZE, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
 import { read32, write32, ram_size } from '../../sim/memory.ts';
 import { PageHead } from './page-flags.ts';
@@ -26,8 +26,9 @@ export function pfn_to_page(pfn: number): Page {
   return new Page(VMEMMAP_START + pfn * STRUCT_PAGE_SIZE);
 }
 
+/** A division, not a shift: a shrunken struct page (stage 2, `memdesc shrink`) need not be a power of two. */
 export function page_to_pfn(page: Page): number {
-  return (page.addr - VMEMMAP_START) >>> STRUCT_PAGE_SHIFT;
+  return Math.floor((page.addr - VMEMMAP_START) / STRUCT_PAGE_SIZE);
 }
 
 /** __pa() on the direct map. */
