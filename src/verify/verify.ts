@@ -209,7 +209,8 @@ export interface VerifyReport {
   /** The trees' memory layouts and, for a stage-2 tree, the checks of its real placement. */
   layouts?: LayoutSummary;
   jobs: number;
-  timings: { buildMs: number; runMs: number; diffMs: number; wallMs: number };
+  /** checksMs: the real-placement runs of a stage-2 tree (part (b) across layouts). */
+  timings: { buildMs: number; runMs: number; diffMs: number; checksMs?: number; wallMs: number };
 }
 
 function candidateBase(input: TreeInput): string {
@@ -442,8 +443,9 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
   }
   // Bugs of the first mismatch first, then the rest.
   if (first) bugs.sort((a, b) => Number(b.workload === first!.workload && b.seed === first!.seed) - Number(a.workload === first!.workload && a.seed === first!.seed));
-  const layouts = await layoutSummary(candidate, reference, cm!, rm!, plan, pool, maskedPairs, opts);
   const t2 = performance.now();
+  const layouts = await layoutSummary(candidate, reference, cm!, rm!, plan, pool, maskedPairs, opts);
+  const t3 = performance.now();
   return {
     ok: mismatches.length === 0 && (layouts?.checks?.ok ?? true),
     candidate: info(candidate),
@@ -462,7 +464,7 @@ export async function verifyPrepared(candidate: PreparedTree, reference: Prepare
     bugs,
     ...(layouts ? { layouts } : {}),
     jobs: pool.size,
-    timings: { buildMs: 0, runMs: t1 - t0, diffMs: t2 - t1, wallMs: t2 - t0 },
+    timings: { buildMs: 0, runMs: t1 - t0, diffMs: t2 - t1, ...(layouts?.checks ? { checksMs: t3 - t2 } : {}), wallMs: t3 - t0 },
   };
 }
 
