@@ -139,6 +139,15 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
     }
   }
 
+  // What the copied accessors use must be importable: a file-local constant or helper of the
+  // class's module (const A_OFFSET = 4) gets `export` (adding an export changes no behaviour).
+  for (const [file, b] of blocks) {
+    if (b.text.length === 0) continue;
+    for (const [mod, names] of b.need.imports) {
+      const msf = mod === file ? undefined : ctx.program.getSourceFile(mod);
+      if (msf) for (const n of names) exportTopLevel(msf, n, edits);
+    }
+  }
   for (const [file, b] of blocks) {
     if (b.text.length === 0) continue;
     const body = b.text.join('\n');
@@ -171,6 +180,20 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
     e.insert(pos, pos === sf.text.length ? `${lead === '\n' ? '\n' : lead}${body}` : `${lead}${body.replace(/\n$/, '')}`, 1e9);
   }
   return out;
+}
+
+function exportTopLevel(sf: ts.SourceFile, name: string, edits: EditSet): void {
+  for (const st of sf.statements) {
+    const declares = ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name?.text === name) ||
+      (ts.isVariableStatement(st) && st.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name));
+    if (!declares) continue;
+    if (ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return;
+    // `export { A_OFFSET }` elsewhere in the file counts too.
+    if (sf.statements.some((o) => ts.isExportDeclaration(o) && !o.moduleSpecifier && o.exportClause && ts.isNamedExports(o.exportClause) &&
+      o.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === name))) return;
+    edits.for(sf.fileName).insert(st.getStart(sf), 'export ', 0);
+    return;
+  }
 }
 
 function styleFor(ctx: AnalysisContext, file: string): '.ts' | '.js' | '' | undefined {

@@ -89,6 +89,8 @@ export class FileEdits {
     out += text.slice(pos);
     // Removals and insertions can leave two blank lines where the file's style has one.
     if (!/\n[ \t]*\n[ \t]*\n/.test(text)) out = out.replace(/\n[ \t]*\n([ \t]*\n)+/g, '\n\n');
+    // …and a blank line before a closing brace (two retired members at the end of a class).
+    if (!/\n[ \t]*\n[ \t]*\}/.test(text)) out = out.replace(/\n[ \t]*\n([ \t]*\})/g, '\n$1');
     return out;
   }
 }

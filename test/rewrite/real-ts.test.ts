@@ -411,6 +411,31 @@ describe('convert --all on camelCase code under strict, noUnusedLocals and verba
   });
 });
 
+describe('a class whose accessors use file-local offset constants', () => {
+  it('exports the constants the descriptor\'s layout check needs, and retires the last members without a stray blank line', () => {
+    const d = makeProject({
+      ...WORLD,
+      'src/slot.ts': WORLD['src/slot.ts']!.replace('export class Slot {', 'const A_OFFSET = 4;\nconst B_OFFSET = 8;\n\nexport class Slot {')
+        .replace(/this\.addr \+ 4/g, 'this.addr + A_OFFSET').replace(/this\.addr \+ 8/g, 'this.addr + B_OFFSET'),
+      'src/loan/names.ts': `import type { Slot } from '../slot.ts';\n\nexport function label(loan: Slot): string {\n  return \`\${loan.a} until \${loan.b}\`;\n}\n`,
+    });
+    try {
+      const s = specIn(d, SPEC);
+      const { program, root } = loadProgram(d);
+      const p = planConversion(program, root, { spec: s, kinds: [], all: true });
+      const slot = p.changes.find((c) => relative(root, c.file) === 'src/slot.ts')!.after;
+      expect(slot).toContain('export const A_OFFSET = 4;\nexport const B_OFFSET = 8;\n');
+      expect(slot).toContain('    writeWord(this.addr, v);\n  }\n}\n');
+      expect(p.changes.find((c) => relative(root, c.file) === 'src/loanDesc.ts')!.after).toContain("LOAN_MATCH(A_OFFSET, LOAN_BORROWER_OFFSET, 'a, borrower');");
+      const next = overlayProgram(program, new Map(p.changes.map((c) => [c.file, c.after] as const)));
+      expect(typeErrors(next, root).map(formatError)).toEqual([]);
+      expect(planConversion(next, root, { spec: s, kinds: [], all: true }).changes).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('erasableSyntaxOnly', () => {
   it('the descriptor class declares its address field instead of a parameter property', () => {
     const opts = JSON.parse(TSCONFIG);
