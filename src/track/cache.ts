@@ -1,48 +1,62 @@
 /**
  * Per-file analysis cache of the history walk.
  *
- * A file's findings depend on (1) its own text and path, (2) every file in its import closure
- * (the types it resolves, the wrappers it calls, the callees whose returns provenance follows;
- * global script files are in every closure), (3) the call sites of the functions whose
- * parameters provenance traced back to their callers (the analyzer reports those names per
- * file), with those callers' own closures, and (4) the spec, the tool and the project's
- * configuration. The key is (1)+(2)+(4); (3) is only known after an analysis, so an entry
- * records the names and a signature of their call sites, and is reused only while that
+ * A file's findings depend on (1) its own text and path, (2) the declarations it reaches by
+ * name in other files (deps.ts: the units its units mention, transitively, each by its shape;
+ * a body-only edit of a function reaches only the files that mention it), (3) facts that flow
+ * in from files that need not be reached by name — the call sites of the functions whose
+ * parameters the classification traced back to their callers, the files storing into a field
+ * it reads back, every file for value use (the analyzer reports these per file as names,
+ * `file:` and `name:` dependencies) — (4) the lines of other files its evidence cites, and (5)
+ * the spec, the tool and the project's configuration. The key is (1)+(2)+(5); (3) and (4) are
+ * only known after an analysis, so an entry records them and is reused only while their
  * signature is unchanged (a verifying trace: every input the analysis read is compared).
  *
- * Entries live in memory for one walk and on disk in the user's cache folder (track.ts passes
+ * One entry per (key, signature), as many as the history needs: a key's index lists the
+ * dependency sets its entries were made under (a handful), each entry its own file. Entries live
+ * in memory for one walk and on disk in the user's cache folder (track.ts passes
  * userCacheDir('track'): $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else
- * ~/.cache/memdesc/track), never in the repository: one JSON file per key (its variants by
- * caller signature) with a checksum; anything unreadable, mismatched or malformed is discarded.
- * Keys hold the absolute file names and blob ids of the whole closure, so one folder serves
- * every repository: two clones never share entries, a new history at an old path reuses only
- * what has the same contents. Each write is a temp file renamed into place, so a reader (another
- * track at the same time) sees a whole entry or none; a torn file after a crash fails its
- * checksum. A folder that cannot be written only costs time: the walk goes on in memory and
- * `problem` says why, for the CLI to print once.
+ * ~/.cache/memdesc/track), never in the repository, each with a checksum; anything unreadable,
+ * mismatched or malformed is discarded. Keys hold the absolute file names and blob ids, so one
+ * folder serves every repository: two clones never share entries, a new history at an old path
+ * reuses only what has the same contents. Each write is a temp file renamed into place, so a
+ * reader (another track at the same time) sees a whole entry or none; a torn file after a crash
+ * fails its checksum; a lost index update only costs a re-analysis. The folder is trimmed after
+ * each walk (`trim`): files of ours unused for 30 days go, then the least recently used ones
+ * while it holds more than 256 MiB (a hit refreshes a file's time). A folder that cannot be
+ * written only costs time: the walk goes on in memory and `problem` says why, for the CLI to
+ * print once.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
-import { ImportGraph } from '../analyzers/imports.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import type { Finding, Residue } from '../model/findings.ts';
+import { UnitGraph, type UnitCache } from './deps.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
 
 export interface FileEntry {
-  v: 1;
+  v: 2;
   key: string;
   /** Path relative to the project root. */
   file: string;
-  /** Functions whose call sites the file's classification read. */
+  /** Functions whose call sites, files and names whose texts the file's classification read (provenance.ts). */
   callers: string[];
-  /** Signature of those call sites when the entry was made. */
-  callerSig: string;
+  /** Lines of other files the findings cite (`mm/slub.ts:212`), as `REL:LINE`. */
+  cites: string[];
+  /** Signature of those callers and cited lines when the entry was made. */
+  sig: string;
   findings: Finding[];
   residue: Residue[];
+}
+
+/** What an entry's validity depends on beyond its key. */
+export interface EntryDeps {
+  callers: string[];
+  cites: string[];
 }
 
 const calleeNamesOf = new WeakMap<ts.SourceFile, Set<string>>();
@@ -64,77 +78,58 @@ function calleeNames(sf: ts.SourceFile): Set<string> {
   return names;
 }
 
+const CITE = /([\w.@$\-/]+\.(?:[cm]?[jt]sx?|json)):(\d+)/g;
+
 /** The keys of one commit's files. */
 export class CommitKeys {
   /** The files the analyzer reports on (the project's own sources). */
   readonly files: ts.SourceFile[];
   private base: string;
-  private closureHashes = new Map<ts.SourceFile, string>();
+  private graph: UnitGraph;
   private callerSigs = new Map<string, string>();
-  private graph: ImportGraph;
-  /** What every closure holds: the global files and everything they import, and its hash. */
-  private globals: { files: Set<ts.SourceFile>; hash: string } | undefined;
+  private byRel = new Map<string, ts.SourceFile>();
 
-  /** `salt`: the tool's and the spec's hash; `shapes`: the walk's dependency shapes (same spec). */
-  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes) {
+  /**
+   * `salt`: the tool's and the spec's hash; `shapes`: whole-file shapes, `units`: declaration
+   * units (same spec); `rootNames`: what the spec names (reached by every file).
+   */
+  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, rootNames: readonly string[]) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
-    this.base = sha1(`${salt}\n${cp.inputs.join('\n')}`);
-    this.graph = new ImportGraph(program);
+    // Lib files and files read from disk (node_modules) are part of every key by their content id;
+    // every file of the commit's tree is cut into units.
+    const outside: string[] = [];
+    const inTree: Array<{ sf: ts.SourceFile; rel: string; id: string; units: ReturnType<UnitCache['of']> }> = [];
+    for (const sf of program.getSourceFiles()) {
+      const id = cp.ids.get(sf.fileName) ?? '?';
+      if (id === 'lib' || id === '?' || id.startsWith('disk:')) {
+        outside.push(`${sf.fileName}\0${id}\0${sf.impliedNodeFormat ?? ''}`);
+        continue;
+      }
+      const rel = this.rel(sf);
+      this.byRel.set(rel, sf);
+      inTree.push({ sf, rel, id, units: units.of(sf) });
+    }
+    this.graph = new UnitGraph(inTree, rootNames);
+    this.base = sha1(`${salt}\n${cp.inputs.join('\n')}\n${outside.sort().join('\n')}`);
   }
 
   rel(sf: ts.SourceFile): string {
     return relative(this.cp.root, sf.fileName).split('\\').join('/');
   }
 
-  /**
-   * What another file's analysis can see of `d` (shape.ts): its shape when it has one, else its
-   * content id. The module format (ESM/CJS, from package.json files) changes how a file is checked.
-   */
-  private part(d: ts.SourceFile): string {
-    const id = this.cp.ids.get(d.fileName) ?? '?';
-    const shape = id === 'lib' || id.startsWith('disk:') ? undefined : this.shapes.of(d);
-    return `${d.fileName}\0${shape ? `shape ${shape}` : id}\0${d.impliedNodeFormat ?? ''}`;
-  }
-
-  private globalPart(): { files: Set<ts.SourceFile>; hash: string } {
-    if (!this.globals) {
-      const files = this.graph.closure([]);
-      this.globals = { files, hash: sha1([...files].map((d) => this.part(d)).sort().join('\n')) };
-    }
-    return this.globals;
-  }
-
-  /**
-   * Hash of the shapes of `sf`'s import closure (itself and the global files included): all
-   * that `sf`'s own text does not already say about its findings.
-   */
-  closureHash(sf: ts.SourceFile): string {
-    let h = this.closureHashes.get(sf);
-    if (h === undefined) {
-      const g = this.globalPart();
-      const parts: string[] = [];
-      const seen = new Set<ts.SourceFile>();
-      const stack = [sf];
-      while (stack.length > 0) {
-        const d = stack.pop()!;
-        if (seen.has(d) || g.files.has(d)) continue;
-        seen.add(d);
-        parts.push(this.part(d));
-        for (const x of this.graph.direct(d)) if (!seen.has(x)) stack.push(x);
-      }
-      h = sha1(`${g.hash}\n${parts.sort().join('\n')}`);
-      this.closureHashes.set(sf, h);
-    }
-    return h;
-  }
-
-  /** A file's own text (its findings' positions and quotes) and the shapes of what it imports. */
+  /** A file's own text (its findings' positions and quotes) and what it reaches by name. */
   key(sf: ts.SourceFile): string {
-    return sha1(`${this.base}\n${this.rel(sf)}\n${this.cp.ids.get(sf.fileName) ?? '?'}\n${this.closureHash(sf)}`);
+    return sha1(`${this.base}\n${this.rel(sf)}\n${this.cp.ids.get(sf.fileName) ?? '?'}\n${sf.impliedNodeFormat ?? ''}\n${this.graph.fileHash(sf)}`);
   }
 
-  /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with its closure. */
+  /** What another file's classification reads of `sf` as a caller or storer: its shape (positions included) and what it reaches. */
+  private asCaller(sf: ts.SourceFile): string {
+    const shape = this.shapes.of(sf);
+    return `${this.rel(sf)}\0${shape ? `shape ${shape}` : this.cp.ids.get(sf.fileName) ?? '?'}\0${this.graph.fileHash(sf)}`;
+  }
+
+  /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with what it reaches. */
   callerSig(names: readonly string[]): string {
     if (names.length === 0) return '';
     const memo = names.join('\0');
@@ -143,22 +138,61 @@ export class CommitKeys {
     const parts: string[] = [];
     for (const n of [...names].sort()) {
       parts.push(`#${n}`);
-      // 'name:N' / 'file:REL' / 'file:*' (src/analyzers/provenance.ts): the closures of the files
-      // mentioning N, of one file, of every file.
+      // 'name:N' / 'file:REL' / 'file:*' (src/analyzers/provenance.ts): the files mentioning N, one file, every file.
       if (n.startsWith('name:')) {
         const re = new RegExp(`\\b${n.slice(5).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`);
-        for (const sf of this.files) if (re.test(sf.text)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+        for (const sf of this.files) if (re.test(sf.text)) parts.push(this.asCaller(sf));
         continue;
       }
       if (n.startsWith('file:')) {
-        for (const sf of this.files) if (n === 'file:*' || this.rel(sf) === n.slice(5)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+        for (const sf of this.files) if (n === 'file:*' || this.rel(sf) === n.slice(5)) parts.push(this.asCaller(sf));
         continue;
       }
-      for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(`${this.rel(sf)}\0${this.closureHash(sf)}`);
+      for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(this.asCaller(sf));
     }
     sig = sha1(parts.join('\n'));
     this.callerSigs.set(memo, sig);
     return sig;
+  }
+
+  /** Lines of other files that `findings`/`residue` of `own` cite. */
+  citesOf(own: string, findings: readonly Finding[], residue: readonly Residue[]): string[] {
+    const out = new Set<string>();
+    const text = JSON.stringify([findings, residue]);
+    for (const m of text.matchAll(CITE)) {
+      if (m[1] !== own && this.byRel.has(m[1]!)) out.add(`${m[1]}:${m[2]}`);
+    }
+    return [...out].sort();
+  }
+
+  /**
+   * What the cited lines show now: the unit holding each (where it starts, its shape), so the
+   * citation still names the same code; a file without units by its content id.
+   */
+  private citeSig(cites: readonly string[]): string {
+    const parts: string[] = [];
+    for (const c of cites) {
+      const i = c.lastIndexOf(':');
+      const sf = this.byRel.get(c.slice(0, i));
+      if (!sf) {
+        parts.push(`${c} missing`);
+        continue;
+      }
+      const u = this.units.of(sf);
+      if (!u) {
+        parts.push(`${c} id ${this.cp.ids.get(sf.fileName) ?? '?'}`);
+        continue;
+      }
+      const line = Number(c.slice(i + 1)) - 1;
+      const unit = u.units.find((x) => x.startLine <= line && line <= x.endLine);
+      parts.push(`${c} ${unit ? `${unit.startLine} ${unit.hash}` : `outside ${u.file}`}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** The signature an entry made under `deps` must have to be reused in this commit. */
+  sig(deps: EntryDeps): string {
+    return sha1(`${this.callerSig(deps.callers)}\n${this.citeSig(deps.cites)}`);
   }
 }
 
@@ -175,20 +209,34 @@ function isSite(x: unknown): boolean {
   return !!s && typeof s.file === 'string' && typeof s.line === 'number' && typeof s.column === 'number';
 }
 
-function validEntry(e: unknown, key: string): e is FileEntry {
+function strings(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((c) => typeof c === 'string');
+}
+
+function validEntry(e: unknown, key: string, sig: string): e is FileEntry {
   const x = e as FileEntry;
-  return !!x && x.v === 1 && x.key === key && typeof x.file === 'string' && typeof x.callerSig === 'string' &&
-    Array.isArray(x.callers) && x.callers.every((c) => typeof c === 'string') &&
+  return !!x && x.v === 2 && x.key === key && x.sig === sig && typeof x.file === 'string' && strings(x.callers) && strings(x.cites) &&
     Array.isArray(x.findings) && x.findings.every((f) => isSite(f) && f.file === x.file && typeof f.kind === 'string' &&
       typeof f.field === 'string' && typeof f.converted === 'boolean' && Array.isArray(f.evidence)) &&
     Array.isArray(x.residue) && x.residue.every((r) => isSite(r) && r.file === x.file && typeof r.reason === 'string');
 }
 
-/** Variants kept per key (the same file under different callers), newest first. */
-const MAX_VARIANTS = 8;
+function validDeps(d: unknown): d is EntryDeps[] {
+  return Array.isArray(d) && d.every((x) => !!x && strings((x as EntryDeps).callers) && strings((x as EntryDeps).cites));
+}
+
+const sameDeps = (a: EntryDeps, b: EntryDeps): boolean => a.callers.join('\0') === b.callers.join('\0') && a.cites.join('\0') === b.cites.join('\0');
+
+/** Our file names in the cache folder: a key's index, an entry, a temp file. */
+const OURS = /^[0-9a-f]{40}(?:-[0-9a-f]{40})?\.json(?:\.\d+\.[0-9a-f]{8}\.tmp)?$/;
+const DAY = 24 * 3600 * 1000;
+
+/** Trimming limits (cache.ts header): age of an unused file, size of the whole folder. */
+export const TRIM = { maxAgeMs: 30 * DAY, maxBytes: 256 * 1024 * 1024 };
 
 export class TrackCache {
-  private mem = new Map<string, FileEntry[]>();
+  /** key -> the dependency sets its entries were made under, and the entries by signature. */
+  private mem = new Map<string, { deps: EntryDeps[]; entries: Map<string, FileEntry> }>();
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
 
   /** Why the disk cache stopped being written (the first failure), if it did. */
@@ -200,45 +248,65 @@ export class TrackCache {
     this.writable = dir !== undefined;
   }
 
-  private pathOf(key: string): string {
-    return join(this.dir!, key.slice(0, 2), `${key}.json`);
+  private pathOf(key: string, sig?: string): string {
+    return join(this.dir!, key.slice(0, 2), sig === undefined ? `${key}.json` : `${key}-${sig}.json`);
+  }
+
+  private slot(key: string): { deps: EntryDeps[]; entries: Map<string, FileEntry> } {
+    let m = this.mem.get(key);
+    if (!m) {
+      m = { deps: this.dir ? this.readIndex(key) : [], entries: new Map() };
+      this.mem.set(key, m);
+    }
+    return m;
   }
 
   /**
-   * The entry for `key` whose caller signature still holds (`sig` computes it for an entry's
-   * names). A key has several entries when the same file was analyzed under different callers.
+   * The entry for `key` made under dependencies that still read the same (`sig` computes their
+   * signature in this commit). A key has several entries when the same file was analyzed under
+   * different callers or cited lines.
    */
-  get(key: string, sig: (names: readonly string[]) => string): FileEntry | undefined {
-    const pick = (list: FileEntry[] | undefined): FileEntry | undefined => list?.find((e) => e.callerSig === sig(e.callers));
-    const m = pick(this.mem.get(key));
-    if (m) {
-      this.stats.memoryHits++;
-      return m;
-    }
-    if (this.dir) {
-      const list = this.readDisk(key);
-      const d = pick(list);
-      if (d) {
-        this.mem.set(key, list);
+  get(key: string, sig: (deps: EntryDeps) => string): FileEntry | undefined {
+    const m = this.slot(key);
+    for (const d of m.deps) {
+      const s = sig(d);
+      const e = m.entries.get(s);
+      if (e) {
+        this.stats.memoryHits++;
+        return e;
+      }
+      if (!this.dir) continue;
+      const disk = this.readEntry(key, s);
+      if (disk) {
+        m.entries.set(s, disk);
         this.stats.diskHits++;
-        return d;
+        return disk;
       }
     }
     this.stats.misses++;
     return undefined;
   }
 
-  private readDisk(key: string): FileEntry[] {
-    const p = this.pathOf(key);
+  /** Read a checksummed file; undefined (and the file discarded) when it is not whole or not ours. */
+  private readChecked(p: string, valid: (body: unknown) => boolean): unknown {
     let text: string;
     try {
       text = readFileSync(p, 'utf8');
     } catch {
-      return [];
+      return undefined;
     }
     try {
-      const { sum, variants } = JSON.parse(text) as { sum?: unknown; variants?: unknown };
-      if (sum === sha1(JSON.stringify(variants)) && Array.isArray(variants) && variants.every((v) => validEntry(v, key))) return variants as FileEntry[];
+      const { sum, body } = JSON.parse(text) as { sum?: unknown; body?: unknown };
+      if (sum === sha1(JSON.stringify(body)) && valid(body)) {
+        // Used: younger for the trim.
+        try {
+          const now = new Date();
+          utimesSync(p, now, now);
+        } catch {
+          // a read-only cache is still a cache
+        }
+        return body;
+      }
     } catch {
       // fall through: discard
     }
@@ -248,22 +316,37 @@ export class TrackCache {
     } catch {
       // already gone
     }
-    return [];
+    return undefined;
+  }
+
+  private readIndex(key: string): EntryDeps[] {
+    return (this.readChecked(this.pathOf(key), validDeps) as EntryDeps[] | undefined) ?? [];
+  }
+
+  private readEntry(key: string, sig: string): FileEntry | undefined {
+    return this.readChecked(this.pathOf(key, sig), (b) => validEntry(b, key, sig)) as FileEntry | undefined;
   }
 
   put(entry: FileEntry): void {
-    const old = this.mem.get(entry.key) ?? (this.dir ? this.readDisk(entry.key) : []);
-    const variants = [entry, ...old.filter((e) => e.callerSig !== entry.callerSig || e.callers.join() !== entry.callers.join())].slice(0, MAX_VARIANTS);
-    this.mem.set(entry.key, variants);
+    const m = this.slot(entry.key);
+    const deps = { callers: entry.callers, cites: entry.cites };
+    const newDeps = !m.deps.some((d) => sameDeps(d, deps));
+    if (newDeps) m.deps.unshift(deps);
+    m.entries.set(entry.sig, entry);
     if (!this.dir || !this.writable) return;
-    const p = this.pathOf(entry.key);
-    // Temp file + rename: a reader never sees half an entry. The name is unique per writer
+    this.write(this.pathOf(entry.key, entry.sig), entry);
+    if (newDeps) this.write(this.pathOf(entry.key), m.deps);
+  }
+
+  private write(p: string, body: unknown): void {
+    if (!this.writable) return;
+    // Temp file + rename: a reader never sees half a file. The name is unique per writer
     // (pid and random part), so two tracks never write the same temp file.
     const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      mkdirSync(join(this.dir, entry.key.slice(0, 2)), { recursive: true });
-      const json = JSON.stringify(variants);
-      writeFileSync(tmp, `{"sum":${JSON.stringify(sha1(json))},"variants":${json}}`);
+      mkdirSync(join(p, '..'), { recursive: true });
+      const json = JSON.stringify(body);
+      writeFileSync(tmp, `{"sum":${JSON.stringify(sha1(json))},"body":${json}}`);
       renameSync(tmp, p);
     } catch (e) {
       // A cache that cannot be written only costs time: stop trying, say why once.
@@ -276,5 +359,56 @@ export class TrackCache {
         // never created
       }
     }
+  }
+
+  /**
+   * Keep the folder bounded: delete our files (index, entries, temp files) unused for
+   * `maxAgeMs`, then the least recently used ones while the folder holds more than `maxBytes`.
+   * Anything else in the folder is left alone. Returns how many files went.
+   */
+  trim(limits: { maxAgeMs: number; maxBytes: number } = TRIM, now = Date.now()): number {
+    if (!this.dir || !this.writable) return 0;
+    const files: Array<{ p: string; t: number; size: number }> = [];
+    let subs: string[];
+    try {
+      subs = readdirSync(this.dir).filter((d) => /^[0-9a-f]{2}$/.test(d));
+    } catch {
+      return 0;
+    }
+    for (const d of subs) {
+      let names: string[];
+      try {
+        names = readdirSync(join(this.dir, d));
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        if (!OURS.test(n)) continue;
+        const p = join(this.dir, d, n);
+        try {
+          const st = statSync(p);
+          if (st.isFile()) files.push({ p, t: st.mtimeMs, size: st.size });
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    files.sort((a, b) => a.t - b.t);
+    let total = files.reduce((n, f) => n + f.size, 0);
+    let removed = 0;
+    for (const f of files) {
+      // A temp file may be another track's write in progress: only a day-old one is debris.
+      if (f.p.endsWith('.tmp')) {
+        if (now - f.t <= DAY) continue;
+      } else if (now - f.t <= limits.maxAgeMs && total <= limits.maxBytes) break;
+      try {
+        unlinkSync(f.p);
+        removed++;
+        total -= f.size;
+      } catch {
+        // another track removed it
+      }
+    }
+    return removed;
   }
 }

@@ -54,12 +54,32 @@ const TYPESCRIPT = /\.(?:[cm]?tsx?)$/;
  * `mentions`: the finder's text filter (whether the file names anything tracked).
  */
 export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefined {
-  if (!TYPESCRIPT.test(sf.fileName)) return undefined;
-  const diags = (sf as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
-  if (!diags || diags.length > 0) return undefined;
-  const text = sf.text;
   const h = createHash('sha1');
-  h.update(`mentions ${mentions.test(text)}\n`);
+  h.update(`mentions ${mentions.test(sf.text)}\n`);
+  return scanShape(sf, {
+    piece: (_top, tag, line, col, text) => {
+      h.update(`${tag}${line},${col},${text.length}\0`);
+      h.update(text);
+    },
+  }) ? h.digest('hex') : undefined;
+}
+
+/**
+ * What the shape is made of, piece by piece: `top` is the index of the top-level statement the
+ * piece lies in (-1: the file's header and its end), `tag` W for kept trivia, T for a token.
+ */
+export interface ShapeSink {
+  piece(top: number, tag: 'W' | 'T', line: number, col: number, text: string): void;
+}
+
+/** Feed `sf`'s shape to `sink`; false when only its exact content will do (not TypeScript, parse errors). */
+export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
+  if (!TYPESCRIPT.test(sf.fileName)) return false;
+  const diags = (sf as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
+  if (!diags || diags.length > 0) return false;
+  const text = sf.text;
+  /** The top-level statement being scanned (-1 before the first and at the end). */
+  let top = -1;
   const scanner = ts.createScanner(sf.languageVersion, false, sf.languageVariant, text);
   let cursor = 0;
   let first = true;
@@ -89,16 +109,15 @@ export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefin
     }
     if (keep) {
       const l = lineOf(cursor);
-      h.update(`W${l},${cursor - lineStarts[l]!},${end - cursor}\0`);
-      h.update(text.slice(cursor, end));
+      // The header belongs to no statement: it is the file's (pragmas, references).
+      sink.piece(first ? -1 : top, 'W', l, cursor - lineStarts[l]!, text.slice(cursor, end));
     }
     cursor = end;
   };
   const token = (start: number, end: number, exprStart: number): void => {
     trivia(start, exprStart);
     const l = lineOf(start);
-    h.update(`T${l},${start - lineStarts[l]!},${end - start}\0`);
-    h.update(text.slice(start, end));
+    sink.piece(top, 'T', l, start - lineStarts[l]!, text.slice(start, end));
     first = false;
     cursor = end;
   };
@@ -134,6 +153,7 @@ export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefin
       children = true;
       if (c.pos < cursor) ok = false;
       if (!ok) return;
+      if (n === sf) top = c.kind === ts.SyntaxKind.EndOfFileToken ? -1 : top + 1;
       visit(c, exprStart);
     };
     ts.forEachChild(n, child, (list) => list.forEach(child));
@@ -158,8 +178,7 @@ export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefin
     gap(n.end, exprStart);
   };
   visit(sf, Infinity);
-  if (!ok || cursor !== text.length) return undefined;
-  return h.digest('hex');
+  return ok && cursor === text.length;
 }
 
 /** Shapes of parsed files, each computed once (a file's SourceFile object is shared by the commits whose blob it is). */

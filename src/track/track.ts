@@ -17,6 +17,7 @@ import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
+import { specRootNames, UnitCache } from './deps.ts';
 import { ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
@@ -77,7 +78,7 @@ function toolHash(): string {
       if (/\.(?:ts|json)$/.test(f)) parts.push(`${dir}/${f} ${sha1(readFileSync(join(abs, f), 'utf8'))}`);
     }
   }
-  for (const f of ['cache.ts', 'program.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
+  for (const f of ['cache.ts', 'deps.ts', 'program.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
   toolHashMemo = sha1(parts.join('\n'));
   return toolHashMemo;
 }
@@ -172,7 +173,10 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const cache = new TrackCache(where.dir);
   const salt = sha1(`${toolHash()}\n${JSON.stringify(opts.spec)}`);
   const builder = new ProgramBuilder(repo.root, path);
-  const shapes = new Shapes(new SpecNames(opts.spec).textFilter);
+  const mentions = new SpecNames(opts.spec).textFilter;
+  const shapes = new Shapes(mentions);
+  const units = new UnitCache(mentions);
+  const rootNames = specRootNames(opts.spec);
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
@@ -187,8 +191,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
       }
       const cp = builder.build(c.commit, tree);
-      const keys = new CommitKeys(cp, salt, shapes);
-      const sig = (names: readonly string[]): string => keys.callerSig(names);
+      const keys = new CommitKeys(cp, salt, shapes, units, rootNames);
+      const sig = keys.sig.bind(keys);
       const entries: FileEntry[] = [];
       const missed = new Map<string, { sf: ts.SourceFile; key: string }>();
       for (const sf of keys.files) {
@@ -229,6 +233,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const ctx = new AnalysisContext(opts.spec, last.program, last.root);
     return treeFacts({ result: last.result, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);
   };
+  cache.trim();
   const cacheWarning = where.warning ?? cache.problem;
   return { report, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
 }
@@ -251,7 +256,9 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
   for (const { sf, key } of missed.values()) {
     const file = keys.rel(sf);
     const callers = [...(d.callerDeps.get(sf) ?? [])].sort();
-    const entry: FileEntry = { v: 1, key, file, callers, callerSig: keys.callerSig(callers), ...byFile.get(file)! };
+    const { findings, residue } = byFile.get(file)!;
+    const cites = keys.citesOf(file, findings, residue);
+    const entry: FileEntry = { v: 2, key, file, callers, cites, sig: keys.sig({ callers, cites }), findings, residue };
     cache.put(entry);
     out.push(entry);
   }

@@ -95,9 +95,9 @@ describe('trackHistory', () => {
     const last = fresh.get(shas[shas.length - 1]!)!;
     expect(newest.findings).toEqual(last.findings);
     expect(newest.residue).toEqual(last.residue);
-    // 8 files x 6 commits; the comment-only commit re-analyzes buf.ts and main.ts (which imports it).
+    // 8 files x 6 commits; the comment-only commit (a header comment of buf.ts) re-analyzes buf.ts alone.
     expect(report.cache.analyzedFiles + report.cache.reusedFiles).toBe(8 * shas.length);
-    expect(report.cache.reusedFiles).toBeGreaterThan(8);
+    expect(report.cache.reusedFiles).toBeGreaterThanOrEqual(7);
   });
 
   it('a second run reads everything from the disk cache; a corrupted cache is discarded, not believed', async () => {
@@ -113,8 +113,10 @@ describe('trackHistory', () => {
         const p = join(cacheDir, sub, f);
         if (n++ % 2 === 0) writeFileSync(p, '{"sum":');
         else {
-          const doc = JSON.parse(readFileSync(p, 'utf8')) as { variants: Array<{ findings: unknown[] }> };
-          doc.variants[0]!.findings = [];
+          // An index (the dependency sets of a key) or an entry.
+          const doc = JSON.parse(readFileSync(p, 'utf8')) as { body: Array<{ callers: string[] }> | { findings: unknown[] } };
+          if (Array.isArray(doc.body)) doc.body[0]!.callers = [];
+          else doc.body.findings = [];
           writeFileSync(p, JSON.stringify(doc));
         }
       }
