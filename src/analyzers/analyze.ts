@@ -120,13 +120,15 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     const names = enclosingFunctionNames(a.expr);
     if (names[0]) a.function = names[0];
     const field = ctx.fields.get(a.field);
-    if (field?.track === 'owners' && !a.converted) {
-      // Tracked only inside code owned by a kind that maps this field.
-      const mapping = kindsMapping(opts.spec.kinds, a.field);
-      if (!ownersOf(ctx, a.sf, a.expr).some((h) => mapping.has(h.kind))) continue;
-    }
     if (!a.converted) markDescriptorImplementation(ctx, a);
     const { value: c, callers } = prov.traceCallers(() => classifier.classify(a));
+    if (field?.track === 'owners' && !a.converted) {
+      // Tracked only where a kind that maps this field owns the code, or the code decides the
+      // access is such a kind's (page_type's low bits: zsmalloc's, wherever the code says so).
+      const mapping = kindsMapping(opts.spec.kinds, a.field);
+      const byCode = mapping.has(c.kind) && c.confidence !== 'owner-hint' && c.confidence !== 'unknown';
+      if (!byCode && !ownersOf(ctx, a.sf, a.expr).some((h) => mapping.has(h.kind))) continue;
+    }
     if (callers.size > 0) {
       const deps = callerDeps.get(a.sf) ?? new Set<string>();
       for (const n of callers) deps.add(n);
