@@ -15,6 +15,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyTrees } from '../../src/verify/verify.ts';
+import { firstDivergence, layoutsDiffer, outcomeDifference, MEMMAP_DIFFERS } from '../../src/verify/compare.ts';
+import type { RunOutcome, SeedLayout, TracedRun } from '../../src/verify/run.ts';
+import { parseManifest } from '../../src/simulate/manifest.ts';
+import { InputError } from '../../src/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'memdesc.mjs');
@@ -149,5 +153,57 @@ describe('verify across layouts', () => {
     expect(cli.status).toBe(0);
     expect(cli.stdout).not.toMatch(/layouts:|placement:|layout-blind|checked:/);
     expect(cli.stdout).toContain('identical: all 1 digests match\n');
+  });
+});
+
+describe('comparing runs of different layouts', () => {
+  const stage1: SeedLayout = { struct_page_bytes: 64, descriptors: [] };
+  const stage2: SeedLayout = { struct_page_bytes: 24, descriptors: ['slab', 'ptdesc'] };
+  const run = (layout: SeedLayout | undefined, digest: string, layoutDigest: string | undefined, memmap: string): RunOutcome => ({
+    seed: 1, status: 'ok', ms: 1,
+    result: { workload: 'mixed', seed: 1, ram: 0, ops: 10, eventCount: 5, digest, memmap, bug: null, ...(layoutDigest ? { layoutDigest } : {}), ...(layout ? { layout } : {}) },
+  });
+
+  it('layouts differ by struct page size or by the set of separate descriptors, not by their order', () => {
+    expect(layoutsDiffer(stage1, stage2)).toBe(true);
+    expect(layoutsDiffer(stage2, { ...stage2, descriptors: ['ptdesc', 'slab'] })).toBe(false);
+    expect(layoutsDiffer(stage1, { ...stage1, struct_page_bytes: 48 })).toBe(true);
+    expect(layoutsDiffer(undefined, stage2)).toBe(false); // an older tree: nothing to mask by
+  });
+
+  it('a pair of different layouts is judged by the layout-blind digest alone; a pair of one layout as always', () => {
+    expect(outcomeDifference(run(stage2, 'a', 'L', 'm1'), run(stage1, 'b', 'L', 'm2'))).toBeNull();
+    expect(outcomeDifference(run(stage2, 'a', 'L1', 'm1'), run(stage1, 'a', 'L2', 'm1'))).toMatch(/layout-blind digests differ/);
+    expect(outcomeDifference(run(stage1, 'a', 'L', 'm1'), run(stage1, 'a', 'L', 'm2'))).toBe(MEMMAP_DIFFERS);
+    expect(outcomeDifference(run(stage1, 'a', 'L', 'm1'), run(stage1, 'b', 'L', 'm1'))).toMatch(/^digests differ/);
+    // Without a layout-blind digest on both sides nothing is masked.
+    expect(outcomeDifference(run(stage2, 'a', 'L', 'm1'), run(undefined, 'b', undefined, 'm1'))).toMatch(/^digests differ/);
+  });
+
+  it('the report diff skips exactly the declared lines (text lines, JSON keys, whole reports)', () => {
+    const traced = (memmap: number, free: number, metadata: string): TracedRun => ({
+      status: 'ok', events: ['boot: x', 'kmalloc: ptr=1'], bug: null,
+      reports: { meminfo: { MemTotal: 100, Memmap: memmap, MemFree: free }, metadata, buddyinfo: `Node 0, zone Normal ${free}` },
+    });
+    const mask = [{ report: 'metadata', why: '' }, { report: 'meminfo', line: 'Memmap', why: '' }];
+    expect(firstDivergence(traced(1024, 7, 'a'), traced(384, 7, 'b'), 10, mask).where).toBe('none');
+    // Unmasked, the same pair differs at the Memmap line.
+    expect(firstDivergence(traced(1024, 7, 'a'), traced(384, 7, 'b')).report).toBe('meminfo');
+    // Every other line still counts.
+    const d = firstDivergence(traced(1024, 7, 'a'), traced(384, 8, 'b'), 10, mask);
+    expect(d).toMatchObject({ where: 'report', report: 'meminfo' });
+    expect(d.candidate).toMatch(/MemFree/);
+    const text = (memmap: number): TracedRun => ({ ...traced(0, 7, 'a'), reports: { meminfo: `MemTotal: 100 kB\nMemmap:  ${memmap} kB\nMemFree: 7 kB` } });
+    expect(firstDivergence(text(1024), text(384), 10, mask).where).toBe('none');
+  });
+
+  it("the manifest's layout section is read, and a broken one is bad input", () => {
+    const base = { manifest_version: 1, workloads: [{ name: 'w', default_ops: 1, verify_ops: 1 }] };
+    expect(parseManifest({ ...base, layout: { struct_page_bytes: 64, placements: ['real', 'preserve'], default_placement: 'real', check: true } }, 't').layout)
+      .toEqual({ structPageBytes: 64, placements: ['real', 'preserve'], check: true });
+    expect(parseManifest(base, 't').layout).toBeUndefined();
+    expect(() => parseManifest({ ...base, layout: { struct_page_bytes: 0, placements: [] } }, 't')).toThrow(InputError);
+    expect(() => parseManifest({ ...base, layout: { struct_page_bytes: 64, placements: 'preserve' } }, 't')).toThrow(InputError);
+    expect(() => parseManifest({ ...base, layout: 'stage 2' }, 't')).toThrow(InputError);
   });
 });
