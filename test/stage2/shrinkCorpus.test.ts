@@ -1,0 +1,88 @@
+/**
+ * `memdesc shrink` on the corpus. Today (no kind separated) nothing can go: the dry run refuses
+ * (exit 1) and lists, per struct page word, what still uses it, the kinds that have not left first.
+ * On a copy where the last reader of one word is planted away (page_bad_reason()'s memcg_data
+ * check: nothing in the corpus ever charges a page to a cgroup), shrink --write removes that word,
+ * struct page becomes 56 bytes (no power of two: STRUCT_PAGE_SHIFT goes, page_to_pfn() divides),
+ * the memmap is carved at the new size (`simulate --report metadata`), and the tree verifies
+ * against the original across the two layouts.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const LAYOUT = 'include/linux/mm_types.ts';
+const PLANTED = "  if (page.memcg_data !== 0) return 'page still charged to cgroup';\n";
+
+let base: string;
+let env: NodeJS.ProcessEnv;
+
+function memdesc(args: string[]) {
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
+}
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'memdesc-shrink-corpus-'));
+  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
+});
+afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
+
+describe('memdesc shrink on the corpus', () => {
+  it('today: refuses, naming per word what still uses it and the kinds not separated yet; writes nothing', () => {
+    const layout = readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8');
+    const r = memdesc(['shrink', '--corpus']);
+    expect(r.status, r.stderr.slice(-2000)).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^memdesc: shrink: nothing can be removed from Page: every word is in use and (folio|slab|ptdesc|vmalloc|zpdesc)(, (folio|slab|ptdesc|vmalloc|zpdesc)){4} have not left it yet \(separate first\)/);
+    for (let w = 0; w < 8; w++) expect(last).toMatch(new RegExp(`\\bw${w} \\(`));
+    const out = r.stderr; // a dry run prints the diff on stdout, the report on stderr
+    expect(out).toMatch(/^Page \(.*include\/linux\/mm_types\.ts\): 64 bytes -> 64 bytes \(8 -> 8 words of 8\)$/m);
+    expect(out).toMatch(/^kinds not separated yet \(their fields still live in Page\): .*slab \(\d+ uses\)/m);
+    // A kind's own raw access is listed first under its word, with the kind.
+    expect(out).toMatch(/^ {2}w5 \(private\): \d+ uses, by kinds not separated: .*slab/m);
+    expect(out).toMatch(/^ {4}.*mm\/slub\.ts:\d+:\d+ \w+\(\): (reads|writes) private \[slab\]: page\.private$/m);
+    // Generic code too: the flags word read by number in the memdesc helpers.
+    expect(out).toMatch(/^ {4}.*include\/linux\/memdesc\.ts:\d+:\d+ PageMemdesc\(\): accesses by number \+4: read32\(page\.addr \+ 4\)$/m);
+    expect(readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8')).toBe(layout);
+  }, 120_000);
+
+  it('a word whose last reader is gone: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', () => {
+    const orig = join(base, 'orig');
+    const tree = join(base, 'planted');
+    cpSync(join(REPO, 'corpus'), orig, { recursive: true });
+    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
+    const pa = join(tree, 'mm/page_alloc.ts');
+    const text = readFileSync(pa, 'utf8');
+    expect(text).toContain(PLANTED);
+    writeFileSync(pa, text.replace(PLANTED, ''));
+
+    const r = memdesc(['shrink', tree, '--write']);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout).toMatch(/64 bytes -> 56 bytes \(8 -> 7 words of 8\)/);
+    expect(r.stdout).toMatch(/^ {2}memcg_data \(w7\): no access left: no reference to Page\.memcg_data outside the class/m);
+    expect(r.stdout).toMatch(/wrote 1 file in .*: Page is 56 bytes/);
+    const layout = readFileSync(join(tree, LAYOUT), 'utf8');
+    expect(layout).toContain('export const STRUCT_PAGE_SIZE = 56;\n');
+    expect(layout).not.toMatch(/STRUCT_PAGE_SHIFT|PAGE_MEMCG_OFFSET|get memcg_data|set memcg_data/);
+    // Every other offset stays where it was (w7 was the last word).
+    expect(layout).toContain('export const PAGE_REFCOUNT_OFFSET = 52;\n');
+
+    const again = memdesc(['shrink', tree, '--write']);
+    expect(again.status).toBe(1); // the kinds are still in struct page: nothing more can go
+    expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
+
+    const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--report', 'metadata', '--json']);
+    expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
+    const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; percent: number };
+    expect(meta.struct_page_bytes).toBe(56);
+    expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * 56);
+    expect(meta.percent).toBeCloseTo((56 / 4096) * 100, 6);
+
+    const v = memdesc(['verify', tree, '--against', orig, '--workloads', 'mixed', '--seeds', '1', '--jobs', '1']);
+    expect(v.status, (v.stdout + v.stderr).slice(-3000)).toBe(0);
+    expect(v.stdout).toMatch(/candidate struct page 56 bytes/);
+  }, 300_000);
+});
