@@ -16,7 +16,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
-import { InputError } from '../errors.ts';
+import { CheckFailed, InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { reverseFieldMap } from '../model/spec.ts';
 import type { Infra } from './separateInfra.ts';
@@ -137,23 +137,38 @@ function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Set<strin
   return e.getText();
 }
 
-/** Functions that pass their parameter (through the views) to `seeds`, transitively: the kind's constructors or destructors. */
-function closure(program: ts.Program, root: string, seeds: string[], views: Set<string>): Set<string> {
-  const names = new Set(seeds);
+/**
+ * Functions that pass one of their parameters (through the views) to `seeds`, transitively: the
+ * kind's constructors or destructors, each with the index of its page parameter.
+ */
+function closure(program: ts.Program, root: string, seeds: string[], views: Set<string>): Map<string, number> {
+  const names = new Map<string, number>(seeds.map((n) => [n, 0]));
   const fns = program.getSourceFiles().filter((sf) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile).flatMap(functionsOf);
   for (let changed = true; changed;) {
     changed = false;
     for (const f of fns) {
       const name = fnName(f);
       if (!name || names.has(name)) continue;
-      const params = new Set(f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : '')));
-      if (callsIn(f).some((c) => names.has(calleeName(c) ?? '') && c.arguments.length > 0 && params.has(keyOf(c.arguments[0]!, f, views)))) {
-        names.add(name);
-        changed = true;
+      const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+      for (const c of callsIn(f)) {
+        const at = names.get(calleeName(c) ?? '');
+        const arg = at === undefined ? undefined : c.arguments[at];
+        const i = arg ? params.indexOf(keyOf(arg, f, views)) : -1;
+        if (i >= 0) {
+          names.set(name, i);
+          changed = true;
+          break;
+        }
       }
     }
   }
   return names;
+}
+
+/** The page argument of a call to a constructor or destructor in `map`, if it is one. */
+function pageArg(c: ts.CallExpression, map: Map<string, number>): ts.Expression | undefined {
+  const at = map.get(calleeName(c) ?? '');
+  return at === undefined ? undefined : c.arguments[at];
 }
 
 export interface PlanInput {
@@ -315,9 +330,32 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   const views = new Set([fromAddr, toAddr, ...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
   const ctors = closure(program, root, [`__SetPage${typeName}`, `SetPage${typeName}`], views);
   const dtors = closure(program, root, [`__ClearPage${typeName}`, `ClearPage${typeName}`], views);
+  // Destructors that free the page themselves (pte_free()): a call to one is the free.
+  const freeing = new Set<string>();
+  const allFns = program.getSourceFiles().filter((x) => x.fileName.startsWith(`${root}/`) && !x.isDeclarationFile).flatMap(functionsOf);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of allFns) {
+      const name = fnName(f);
+      const at = name === undefined ? undefined : dtors.get(name);
+      if (!name || at === undefined || freeing.has(name)) continue;
+      const p = f.parameters[at];
+      if (!p || !ts.isIdentifier(p.name)) continue;
+      const mine = p.name.text;
+      if (callsIn(f).some((c) => {
+        const callee = calleeName(c) ?? '';
+        const arg = PAGE_FREES[callee] ? c.arguments[0] : freeing.has(callee) ? pageArg(c, dtors) : undefined;
+        return arg !== undefined && keyOf(arg, f, views) === mine;
+      })) {
+        freeing.add(name);
+        changed = true;
+      }
+    }
+  }
   const need = new Set<string>();
   const allocs: string[] = [];
   const frees: string[] = [];
+  const unfollowed: string[] = [];
   const sitesFiles = new Map<ts.SourceFile, Set<string>>();
   const replaced = new Map<ts.SourceFile, Map<string, number>>();
   const count = (sf: ts.SourceFile, callee: string) => {
@@ -332,8 +370,12 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     for (const f of functionsOf(sf)) {
       const name = fnName(f);
       const calls = callsIn(f);
-      const ctorKeys = new Set(calls.filter((c) => ctors.has(calleeName(c) ?? '') && c.arguments.length > 0).map((c) => keyOf(c.arguments[0]!, f, views)));
-      const dtorKeys = new Set(calls.filter((c) => dtors.has(calleeName(c) ?? '') && c.arguments.length > 0).map((c) => keyOf(c.arguments[0]!, f, views)));
+      const keysOf = (map: Map<string, number>) => new Set(calls.flatMap((c) => {
+        const arg = pageArg(c, map);
+        return arg ? [keyOf(arg, f, views)] : [];
+      }));
+      const ctorKeys = keysOf(ctors);
+      const dtorKeys = keysOf(dtors);
       if (ctorKeys.size === 0 && dtorKeys.size === 0) continue;
       const allocKeys = new Set<string>();
       for (const c of calls) {
@@ -352,12 +394,14 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
         if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
         sitesFiles.get(sf)!.add(helper);
       }
+      const freedKeys = new Set<string>();
       for (const c of calls) {
         const callee = calleeName(c) ?? '';
         const shape = PAGE_FREES[callee];
         if (!shape || c.arguments.length === 0) continue;
         const k = keyOf(c.arguments[0]!, f, views);
         if (!dtorKeys.has(k) && !allocKeys.has(k)) continue;
+        freedKeys.add(k);
         const arg = c.arguments[0]!.getText();
         const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
         const helper = shape === 'page' ? fn('free_pages') : fn('free_pages_addr');
@@ -369,7 +413,25 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
         if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
         sitesFiles.get(sf)!.add(helper);
       }
+      // A page constructed here that was not allocated here, or destructed here and not freed
+      // here (outside the constructors and destructors themselves, which pass their parameter
+      // on): its allocation or free is somewhere this plan cannot follow. Refuse rather than
+      // leave a page of the kind without its memdesc word.
+      const own = (k: string) => f.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === k);
+      for (const c of calls) {
+        const callee = calleeName(c) ?? '';
+        for (const [map, done, verb, how] of [[ctors, allocKeys, 'constructs', PAGE_ALLOCS], [dtors, freedKeys, 'destructs', PAGE_FREES]] as const) {
+          const arg = pageArg(c, map);
+          if (!arg) continue;
+          const k = keyOf(arg, f, views);
+          if ((name && map.has(name) && own(k)) || done.has(k) || (map === dtors && freeing.has(callee))) continue;
+          unfollowed.push(`${where(sf, c)}: ${name ?? '(anonymous)'}() ${verb} \`${arg.getText()}\` with ${callee}() but does not ${verb === 'constructs' ? 'allocate' : 'free'} it with one of ${Object.keys(how).join(', ')}`);
+        }
+      }
     }
+  }
+  if (unfollowed.length > 0) {
+    throw new CheckFailed(`${kind.name}: ${unfollowed.length} site${unfollowed.length === 1 ? '' : 's'} the separation cannot follow (first: ${unfollowed[0]}); nothing was written`);
   }
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page reaches __SetPage${typeName}() in the same function)`);
   // Allocator imports that only the rewritten calls used go.

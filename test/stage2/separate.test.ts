@@ -116,6 +116,24 @@ describe('memdesc separate ptdesc', () => {
     }
   }, 120_000);
 
+  it('refuses a page constructed as the kind whose allocation it cannot follow (exit 1, the site named)', async () => {
+    process.env[SKIP_AUDIT_ENV] = '1';
+    const f = join(tree, 'include/asm-generic/pgalloc.ts');
+    const text = readFileSync(f, 'utf8');
+    try {
+      // A table page from a lookup, not from an allocation here: no memdesc word would be set.
+      writeFileSync(f, `${text}\nexport function stray_table(pfn: number): void {\n  __pgtable_page_ctor(pfn_to_page(pfn));\n}\n`.replace("import { Page }", "import { Page }").replace(/^(import \{[^}]*)\bvirt_to_page,/m, '$1virt_to_page, pfn_to_page,'));
+      const before = snapshot();
+      const code = await main(['separate', 'ptdesc', tree]);
+      expect(io.err).toMatch(/ptdesc: 1 site the separation cannot follow \(first: include\/asm-generic\/pgalloc\.ts:\d+: stray_table\(\) constructs `pfn_to_page\(pfn\)` with __pgtable_page_ctor\(\)/);
+      expect(code).toBe(1);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      writeFileSync(f, text);
+      delete process.env[SKIP_AUDIT_ENV];
+    }
+  }, 120_000);
+
   it('--write refuses a dirty git tree and writes nothing', async () => {
     process.env[SKIP_AUDIT_ENV] = '1';
     const f = join(tree, 'mm/memory.ts');
