@@ -5,7 +5,7 @@
  * module ran). Type-only imports are erased at run time and do not count.
  */
 import { ts } from '@ts-morph/common';
-import { nameUses } from './importFix.ts';
+import { nameUses, type ModuleResolver } from './importFix.ts';
 import { resolveSpecifier } from './imports.ts';
 
 /**
@@ -13,7 +13,7 @@ import { resolveSpecifier } from './imports.ts';
  * verbatimModuleSyntax) an import whose names the file uses only in types is dropped by the
  * compiler, so it is no edge at run time either.
  */
-export function valueImports(sf: ts.SourceFile, elide = false): Set<string> {
+export function valueImports(sf: ts.SourceFile, elide = false, resolve: ModuleResolver = (s, f) => resolveSpecifier(f, s)): Set<string> {
   const out = new Set<string>();
   const uses = elide ? nameUses(sf) : undefined;
   for (const st of sf.statements) {
@@ -29,7 +29,7 @@ export function valueImports(sf: ts.SourceFile, elide = false): Set<string> {
       spec = st.moduleSpecifier;
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) spec = st.moduleSpecifier;
     if (!spec || !ts.isStringLiteral(spec)) continue;
-    const to = resolveSpecifier(sf.fileName, spec.text);
+    const to = resolve(spec.text, sf.fileName);
     if (to) out.add(to);
   }
   return out;
@@ -64,13 +64,14 @@ export interface NewCycle {
  * Cycles that the new texts (`after`: file -> text) close and `before` (every project file's
  * original source) did not have.
  */
-export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>, elide = false): NewCycle[] {
+export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>, elide = false,
+  resolve?: ModuleResolver): NewCycle[] {
   const g0: Graph = new Map();
-  for (const sf of before) g0.set(sf.fileName, valueImports(sf, elide));
+  for (const sf of before) g0.set(sf.fileName, valueImports(sf, elide, resolve));
   const g1: Graph = new Map(g0);
   const added: Array<[string, string]> = [];
   for (const [file, text] of after) {
-    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), elide);
+    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), elide, resolve);
     g1.set(file, edges);
     for (const to of edges) if (!g0.get(file)?.has(to)) added.push([file, to]);
   }

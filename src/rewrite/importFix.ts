@@ -104,10 +104,30 @@ export interface FixImportsInput {
   preferTypeImports: boolean;
   /** Project root, for file names in messages. */
   root?: string;
+  /** The file a module specifier names (path aliases, packages); default: relative specifiers only. */
+  resolve?: ModuleResolver;
+}
+
+/** Module specifier (as written in `from`) -> absolute file, or undefined. */
+export type ModuleResolver = (spec: string, from: string) => string | undefined;
+
+const relativeOnly: ModuleResolver = (spec, from) => resolveSpecifier(from, spec);
+
+/** The project's own module resolution (tsconfig paths, packages), relative specifiers as written. */
+export function programResolver(program: ts.Program): ModuleResolver {
+  const options = program.getCompilerOptions();
+  const cache = new Map<string, string | undefined>();
+  return (spec, from) => {
+    if (spec.startsWith('.')) return resolveSpecifier(from, spec);
+    const key = `${from}\0${spec}`;
+    if (!cache.has(key)) cache.set(key, ts.resolveModuleName(spec, from, options, ts.sys).resolvedModule?.resolvedFileName);
+    return cache.get(key);
+  };
 }
 
 /** The final text with its imports settled (see the module comment). */
 export function fixImports(inp: FixImportsInput): string {
+  const resolve = inp.resolve ?? relativeOnly;
   const sf = ts.createSourceFile(inp.fileName, inp.after, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const uses = nameUses(sf);
   const usedBefore = inp.before === null ? new Set<string>() : new Set(
@@ -130,7 +150,7 @@ export function fixImports(inp: FixImportsInput): string {
   for (const i of els) {
     if (gone.has(i)) continue;
     const spec = ts.isStringLiteral(i.decl.moduleSpecifier) ? i.decl.moduleSpecifier.text : '';
-    declared.set(i.name, resolveSpecifier(inp.fileName, spec) ?? spec);
+    declared.set(i.name, resolve(spec, inp.fileName) ?? spec);
   }
   for (const st of sf.statements) {
     if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
@@ -171,7 +191,7 @@ export function fixImports(inp: FixImportsInput): string {
       // An import of the module the new names come from is reused in place (Page -> Ptdesc).
       const c = decl.importClause!;
       const same = !c.name && c.namedBindings && ts.isNamedImports(c.namedBindings) && ts.isStringLiteral(decl.moduleSpecifier)
-        ? adds.find((a) => a.names.length > 0 && a.typeOnly === c.isTypeOnly && resolveSpecifier(inp.fileName, (decl.moduleSpecifier as ts.StringLiteral).text) === a.mod)
+        ? adds.find((a) => a.names.length > 0 && a.typeOnly === c.isTypeOnly && resolve((decl.moduleSpecifier as ts.StringLiteral).text, inp.fileName) === a.mod)
         : undefined;
       if (same) {
         edits.replace(c.namedBindings!.getStart(sf), c.namedBindings!.end, `{ ${same.names.join(', ')} }`);
@@ -196,16 +216,16 @@ export function fixImports(inp: FixImportsInput): string {
   }
 
   const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
-  for (const a of adds) if (a.names.length) addTo(sf, edits, inp.fileName, a.mod, a.names, a.typeOnly, lastImport, removed);
+  for (const a of adds) if (a.names.length) addTo(sf, edits, inp.fileName, a.mod, a.names, a.typeOnly, lastImport, removed, resolve);
   return edits.size === 0 ? inp.after : edits.apply(inp.after);
 }
 
 /** Add names to an import of `mod` of the same sort (type-only or not), else in a new line after the last import. */
 function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, names: string[], typeOnly: boolean,
-  last: ts.ImportDeclaration | undefined, removed: Set<ts.ImportDeclaration>): void {
+  last: ts.ImportDeclaration | undefined, removed: Set<ts.ImportDeclaration>, resolve: ModuleResolver): void {
   for (const st of sf.statements) {
     if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || removed.has(st)) continue;
-    if (resolveSpecifier(file, st.moduleSpecifier.text) !== mod) continue;
+    if (resolve(st.moduleSpecifier.text, file) !== mod) continue;
     const c = st.importClause;
     if (!c || !c.namedBindings || !ts.isNamedImports(c.namedBindings) || c.isTypeOnly !== typeOnly) continue;
     const els = c.namedBindings.elements;

@@ -19,7 +19,7 @@ import { buildFlow, type Entity, type FlowGraph } from './flow.ts';
 import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
 import { decide } from './functionConvert.ts';
 import { Rewriter, type KindModules } from './fieldRewrite.ts';
-import { fixImports, prefersTypeImports } from './importFix.ts';
+import { fixImports, prefersTypeImports, programResolver } from './importFix.ts';
 import { kindPlans, namingStyle, selectKinds, settleConverterNames, type KindPlan } from './kinds.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
@@ -294,21 +294,22 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   // longer uses goes (noUnusedLocals), type-only where the project wants it.
   const changes: FileChange[] = [];
   const preferTypeImports = prefersTypeImports(program);
+  const resolve = programResolver(program);
   for (const file of new Set([...edits.files.keys(), ...rw.imports.keys()])) {
     const fe = edits.files.get(file);
     const sf = program.getSourceFile(file);
     if (!sf || sc.newFiles.has(file)) continue;
     const applied = fe && fe.size > 0 ? fe.apply(sf.text) : sf.text;
     if (applied === sf.text && !rw.imports.has(file)) continue;
-    const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports, root });
+    const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports, root, resolve });
     if (after !== sf.text) changes.push({ file, before: sf.text, after });
   }
   for (const [file, text] of sc.newFiles) {
-    changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports, root }) });
+    changes.push({ file, before: null, after: fixImports({ fileName: file, before: null, after: text, needed: rw.imports.get(file), preferTypeImports, root, resolve }) });
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   // An import the conversion adds must not close a loop of modules: it can break loading.
-  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)), !preferTypeImports);
+  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)), !preferTypeImports, resolve);
   if (cycles.length > 0) {
     const c = cycles[0]!;
     const r = (f: string) => relative(root, f).split('\\').join('/');

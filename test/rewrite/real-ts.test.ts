@@ -436,6 +436,29 @@ describe('a class whose accessors use file-local offset constants', () => {
   });
 });
 
+describe('path aliases (tsconfig paths)', () => {
+  it('an import through an alias is the same module: reused, not a clash', () => {
+    const opts = JSON.parse(TSCONFIG);
+    const d = makeProject({
+      ...WORLD, 'tsconfig.json': JSON.stringify({ ...opts, compilerOptions: { ...opts.compilerOptions, paths: { '@/*': ['./src/*'] } } }),
+      'src/hold/queue.ts': `import { Slot } from '@/slot.ts';\n\nexport function make(addr: number): Slot {\n  return new Slot(addr);\n}\n\nexport function patron(s: Slot): number {\n  return s.a;\n}\n`,
+    });
+    try {
+      const s = specIn(d, { ...SPEC, kinds: [SPEC.kinds[0], { ...SPEC.kinds[1]!, descriptor: { class: 'Hold', placement: 'src/hold/queue.ts' } }] });
+      const { program, root } = loadProgram(d);
+      expect(typeErrors(program, root).map(formatError)).toEqual([]);
+      const p = planConversion(program, root, { spec: s, kinds: ['hold'] });
+      const queue = p.changes.find((c) => relative(root, c.file) === 'src/hold/queue.ts')!.after;
+      expect(queue).toMatch(/^import \{ Slot \} from '@\/slot\.ts';\nimport \{ readWord, writeWord \} from '\.\.\/memory\.ts';\n/);
+      expect(queue).toContain('export function patron(s: Hold): number {\n  return s.patron;\n}');
+      const next = overlayProgram(program, new Map(p.changes.map((c) => [c.file, c.after] as const)));
+      expect(typeErrors(next, root).map(formatError)).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('erasableSyntaxOnly', () => {
   it('the descriptor class declares its address field instead of a parameter property', () => {
     const opts = JSON.parse(TSCONFIG);
