@@ -51,7 +51,7 @@ function kernelLines(label: string, text: string, forbidden: Array<[string, RegE
 }
 
 /** The commands a user's project meets (the corpus' own demo, machine and stage-2 tools aside). */
-const USER_COMMANDS = ['analyze', 'convert', 'verify', 'series', 'status', 'track', 'plan', 'plan import'];
+const USER_COMMANDS = ['init', 'analyze', 'convert', 'verify', 'series', 'status', 'track', 'plan', 'plan import'];
 
 /** `memdesc --help` without the rows of commands not in `names` (a row: its name line and the deeper-indented lines after it). */
 function topHelpFor(help: string, names: string[]): string {
@@ -116,6 +116,11 @@ for (const project of PROJECTS) {
       gitIn(repo, 'commit', '-q', '-m', `${project.name}: first version of the ledger`);
     }, 60_000);
     afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    it('init: the draft spec of the class', () => {
+      const json = JSON.parse(readFileSync(spec, 'utf8')) as { object?: { class: string }; page?: { class: string } };
+      say('init --out -', cli(['init', '--class', (json.object ?? json.page)!.class, '--out', '-'], repo));
+    });
 
     it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', () => {
       say('analyze', cli(['analyze', '--spec', spec], repo));
