@@ -16,7 +16,7 @@ import { executedFunctions, type BundleMap, type V8Function } from './coverageMa
 import { DEFAULT_TIMEOUT_MS, type RunOutcome, type SeedResult } from './run.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
-const COVERAGE_FORMAT = 'memdesc-coverage/1';
+const COVERAGE_FORMAT = 'memdesc-coverage/2';
 
 /** What one pair runs with (the series' step plan, for one workload). */
 export interface PairSettings {

@@ -20,6 +20,8 @@ export interface BundleFunction {
   module: string;
   /** sha1 of its own text. */
   hash: string;
+  /** Its own text (nested functions replaced by their identities). */
+  own: string;
   start: number;
   end: number;
   /** Index of the innermost enclosing function, -1 at module level. */
@@ -28,8 +30,16 @@ export interface BundleFunction {
 
 export interface BundleModule {
   path: string;
-  /** sha1 of its top-level code with functions replaced by their identities. */
+  /**
+   * sha1 of its top-level code with functions replaced by their identities, top-level function
+   * declarations left out: they run nothing where they stand (hoisted), and are compared as
+   * functions, their names as bindings (`declared`).
+   */
   hash: string;
+  /** Its top-level code as hashed. */
+  own: string;
+  /** Names of its top-level function declarations. */
+  declared: string[];
 }
 
 export interface BundleMap {
@@ -90,6 +100,8 @@ function moduleMarkers(text: string, sf?: ts.SourceFile): Array<{ at: number; pa
 interface Section {
   ok: boolean;
   hash: string;
+  own: string;
+  declared: string[];
   functions: BundleFunction[];
 }
 
@@ -115,7 +127,7 @@ function parseSection(text: string, module: string): Section {
       const k = seen.get(base) ?? 0;
       seen.set(base, k + 1);
       const index = functions.length;
-      functions.push({ id: k ? `${base}#${k}` : base, display: `${path.replace(/\//g, ' > ')}()`, module, hash: '', start, end: n.end, parent: fn });
+      functions.push({ id: k ? `${base}#${k}` : base, display: `${path.replace(/\//g, ' > ')}()`, module, hash: '', own: '', start, end: n.end, parent: fn });
       const list = children.get(fn) ?? [];
       list.push(index);
       children.set(fn, list);
@@ -136,15 +148,24 @@ function parseSection(text: string, module: string): Section {
     let at = start;
     for (const i of inner) {
       const f = functions[i]!;
+      if (f.start < start || f.end > end) continue;
       out += text.slice(at, f.start) + `\u0000${f.id}\u0000`;
       at = f.end;
     }
     return out + text.slice(at, end);
   };
-  for (const [i, f] of functions.entries()) f.hash = sha1(own(f.start, f.end, children.get(i) ?? []));
-  // The marker line names the module; it is not code.
-  const hash = sha1(own(0, text.length, children.get(-1) ?? []).replace(/^\/\/ .*\n?/, '').trim());
-  const section: Section = { ok, hash, functions };
+  for (const [i, f] of functions.entries()) {
+    f.own = own(f.start, f.end, children.get(i) ?? []);
+    f.hash = sha1(f.own);
+  }
+  // Top-level function declarations leave the module's code: hoisted, they run nothing where they stand.
+  const decls = sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.name);
+  const declared = decls.map((d) => d.name!.text);
+  const skip = new Set(decls.map((d) => d.getStart(sf)));
+  const top = (children.get(-1) ?? []).filter((i) => !skip.has(functions[i]!.start));
+  let code = '';
+  for (const st of sf.statements) if (!skip.has(st.getStart(sf))) code += `${own(st.getStart(sf), st.end, top)}\n`;
+  const section: Section = { ok, hash: sha1(code), own: code, declared, functions };
   if (sections.size >= MAX_SECTIONS) sections.clear();
   sections.set(key, section);
   return section;
@@ -162,7 +183,7 @@ export function mapBundle(text: string): BundleMap {
   const modules: BundleModule[] = [];
   const functions: BundleFunction[] = [];
   for (const { at, path, section } of parsed) {
-    modules.push({ path, hash: section.hash });
+    modules.push({ path, hash: section.hash, own: section.own, declared: section.declared });
     const base = functions.length;
     for (const f of section.functions) functions.push({ ...f, start: f.start + at, end: f.end + at, parent: f.parent < 0 ? -1 : f.parent + base });
   }

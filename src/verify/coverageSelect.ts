@@ -43,6 +43,22 @@ export function bundleChange(a: BundleMap, b: BundleMap, files: string[] = []): 
       display.set(f.id, f.display);
     }
   }
+  // A top-level function declared in one build only (esbuild drops one nobody calls any more) runs
+  // nothing by being there; code that names it may now find or miss it, so that code changed.
+  const declared = (m: BundleMap): Set<string> => new Set(m.modules.flatMap((x) => x.declared));
+  const [da, db] = [declared(a), declared(b)];
+  const names = [...da].filter((n) => !db.has(n)).concat([...db].filter((n) => !da.has(n)));
+  if (names.length) {
+    const named = new RegExp(`(?<![\\w$])(?:${names.map((n) => n.replace(/[$]/g, '\\$')).join('|')})(?![\\w$])`);
+    const top = b.modules.find((m) => named.test(m.own)) ?? a.modules.find((m) => named.test(m.own));
+    if (top) return { kind: 'all', why: `module-level change in ${top.path} (it names ${names.length === 1 ? names[0] : 'functions'} added or removed)` };
+    for (const f of [...a.functions, ...b.functions]) {
+      if (a.byId.has(f.id) && named.test(f.own)) {
+        ids.add(f.id);
+        display.set(f.id, f.display);
+      }
+    }
+  }
   // A function only `b` has can run only where its enclosing code changed (it holds the new
   // function's identity), and that code is in `ids` or a module's top level.
   return ids.size === 0 ? { kind: 'none' } : { kind: 'functions', ids, display };

@@ -57,6 +57,21 @@ describe('mapBundle', () => {
     expect(bundleChange(base, mapBundle(bundle({ extra: 'var B = 1;' })))).toMatchObject({ kind: 'all', why: expect.stringContaining('module mm/b.ts added') });
   });
 
+  it('a top-level function declared in one build only changes itself (no module-level code), and the code that names it', () => {
+    const base = mapBundle(bundle());
+    // esbuild drops a function nobody calls any more: its declaration ran nothing.
+    const spare = (t: string): string => t.replace('function outer(x) {', 'function spare(x) { return x; }\nfunction outer(x) {');
+    const dropped = bundleChange(mapBundle(spare(bundle())), base);
+    expect(dropped.kind === 'functions' && [...dropped.ids]).toEqual(['mm/a.ts::spare']);
+    // Code that still names it would now miss it: that code counts as changed.
+    const named = spare(bundle()).replace('"never called"', 'spare("never called")');
+    const gone = bundleChange(mapBundle(named), mapBundle(named.replace('function spare(x) { return x; }\n', '')));
+    expect(gone.kind === 'functions' && [...gone.ids]).toEqual(['mm/a.ts::spare', 'mm/a.ts::idle']);
+    // Top-level code that names it is module-level.
+    const atTop = named.replace('var COUNT = 1;', 'var COUNT = spare(1);');
+    expect(bundleChange(mapBundle(atTop), mapBundle(atTop.replace('function spare(x) { return x; }\n', '')))).toMatchObject({ kind: 'all', why: expect.stringContaining('module-level change in mm/a.ts') });
+  });
+
   it('the same build is no change; a changed file the bundle cannot hold is everything', () => {
     const base = mapBundle(bundle());
     expect(bundleChange(base, mapBundle(bundle()))).toEqual({ kind: 'none' });
