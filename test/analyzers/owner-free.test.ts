@@ -26,7 +26,8 @@ export function ownerFreeSpec(): Spec {
 
 const spec = ownerFreeSpec();
 const { program, root } = loadProgram(BUNDLED_CORPUS);
-const result = analyzeDetailed(program, root, { spec }).result;
+const detailed = analyzeDetailed(program, root, { spec });
+const result = detailed.result;
 const labels = Object.entries(SITE_LABELS).flatMap(([file, l]) => l.map(([fn, field, access, kind]) => ({ file, fn, field, access, kind })));
 
 interface Outcome { right: number; wrong: string[]; unknown: string[]; extra: string[] }
@@ -87,5 +88,14 @@ describe('corpus with an owner-free spec: the code decides', () => {
 
   it('reports no site the labels do not know', () => {
     expect(s.extra).toEqual([]);
+  });
+
+  it('every finding says how it was decided, with a chain of located hops (--explain)', () => {
+    for (const d of detailed.sites) {
+      const f = d.finding;
+      expect(f.confidence === 'unknown', `${f.file}:${f.line}`).toBe(f.kind === 'unknown');
+      expect(d.chain!.length, `${f.file}:${f.line}`).toBeGreaterThan(0);
+      for (const h of d.chain!) expect(h.at, `${f.file}:${f.line}: ${h.text}`).toMatch(/^[^:]+\.ts:\d+$/);
+    }
   });
 });
