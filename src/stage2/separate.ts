@@ -26,6 +26,8 @@ import { planKind, type KindPlan } from './separatePlan.ts';
  */
 export const SKIP_AUDIT_ENV = 'MEMDESC_TEST_SKIP_AUDIT';
 
+const RFC_ORDER = ['ptdesc', 'zpdesc', 'vmalloc', 'slab', 'folio'];
+
 export interface SeparateOptions {
   path: string;
   spec: Spec;
@@ -54,7 +56,12 @@ export interface SeparateResult {
 /** The kinds `opts` names (checked against the spec), in the RFC's order for --all. */
 export function separateKinds(spec: Spec, kinds: string[], all?: boolean): string[] {
   const separable = spec.kinds.filter((k) => k.descriptor !== null).map((k) => k.name);
-  if (all) return separable;
+  if (all) {
+    // The plan's order for the kernel's kinds (ptdesc first, as the RFC; slab with its bootstrap
+    // and folio last), then any other kind in the spec's order.
+    const rank = (k: string) => { const i = RFC_ORDER.indexOf(k); return i < 0 ? RFC_ORDER.length : i; };
+    return separable.map((k, i) => [k, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([k]) => k);
+  }
   for (const k of kinds) {
     const kind = spec.kinds.find((x) => x.name === k);
     if (!kind) throw new UsageError(`unknown kind '${k}' (the spec's kinds: ${spec.kinds.map((x) => x.name).join(', ')})`);

@@ -94,11 +94,21 @@ describe('memdesc separate: bad input', () => {
 
 describe('memdesc separate ptdesc', () => {
   it('refuses while the audit has blockers: exit 1, the count, where to look, nothing written', async () => {
-    const before = snapshot();
-    const code = await main(['separate', 'ptdesc', tree, '--write']);
-    expect(code).toBe(1);
-    expect(io.err).toMatch(/separate: ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written/);
-    expect(snapshot()).toEqual(before);
+    // A blocker of its own (the RFC's stale page->lru use on a pgd page), whatever else the corpus has.
+    const f = join(tree, 'arch/x86/mm/pgtable.ts');
+    const text = readFileSync(f, 'utf8');
+    const planted = text.replace(/(function _pgd_free\(pgd: number\): void \{\n\s*const page = virt_to_page\(pgd\);\n)/, '$1  list_add(page.lru, pgd_list);\n  list_del(page.lru);\n');
+    expect(planted).not.toBe(text);
+    try {
+      writeFileSync(f, planted);
+      const before = snapshot();
+      const code = await main(['separate', 'ptdesc', tree]);
+      expect(code).toBe(1);
+      expect(io.err).toMatch(/^memdesc: separate: ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written\n$/);
+      expect(snapshot()).toEqual(before);
+    } finally {
+      writeFileSync(f, text);
+    }
   }, 120_000);
 
   it('dry run (past the audit): prints the diff, writes nothing', async () => {
