@@ -1,5 +1,5 @@
 /**
- * `memdesc shrink` on the corpus. Today (no kind separated) nothing can go: the dry run refuses
+ * `memdesc shrink` on the corpus. Today (no kind separated; before and after stage 1) nothing can go: the dry run refuses
  * (exit 1) and lists, per struct page word, what still uses it, the kinds that have not left first.
  * On a copy where the last reader of one word is planted away (page_bad_reason()'s memcg_data
  * check: nothing in the corpus ever charges a page to a cgroup), shrink --write removes that word,
@@ -48,6 +48,28 @@ describe('memdesc shrink on the corpus', () => {
     expect(out).toMatch(/^ {4}.*include\/linux\/memdesc\.ts:\d+:\d+ PageMemdesc\(\): accesses by number \+4: read32\(page\.addr \+ 4\)$/m);
     expect(readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8')).toBe(layout);
   }, 120_000);
+
+  it('the stage-1 tree (convert --all --write on a copy): every kind still overlays struct page through its page_X(), named per word', () => {
+    const tree = join(base, 'stage1');
+    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
+    const c = memdesc(['convert', '--all', tree, '--write']);
+    expect(c.status, c.stderr.slice(-2000)).toBe(0);
+    const layout = readFileSync(join(tree, LAYOUT), 'utf8');
+    const r = memdesc(['shrink', tree, '--json']);
+    expect(r.status, r.stderr.slice(-2000)).toBe(1);
+    const j = JSON.parse(r.stdout) as { newSize: number; pendingKinds: Record<string, number>; words: Array<{ word: number; uses: Array<{ how: string; kind?: string; function: string | null; file: string }> }> };
+    expect(j.newSize).toBe(64);
+    expect(Object.keys(j.pendingKinds).sort()).toEqual(['folio', 'ptdesc', 'slab', 'vmalloc', 'zpdesc']);
+    const overlays = new Map<string, Set<number>>();
+    for (const w of j.words) for (const u of w.uses) if (u.how === 'overlay') overlays.set(`${u.kind} ${u.function}`, new Set([...(overlays.get(`${u.kind} ${u.function}`) ?? []), w.word]));
+    expect([...overlays.keys()].sort()).toEqual(['folio page_folio', 'ptdesc page_ptdesc', 'slab page_slab', 'vmalloc page_vmdesc', 'zpdesc page_zpdesc']);
+    // The words each kind's field map keeps (slab: lru, mapping, index, private; zpdesc: page_type too).
+    expect([...overlays.get('slab page_slab')!].sort()).toEqual([1, 2, 3, 4, 5]);
+    expect([...overlays.get('ptdesc page_ptdesc')!].sort()).toEqual([1, 2, 4, 5]);
+    expect([...overlays.get('zpdesc page_zpdesc')!].sort()).toEqual([3, 4, 5, 6]);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/nothing can be removed from Page: .* have not left it yet \(separate first\)/);
+    expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
+  }, 240_000);
 
   it('a word whose last reader is gone: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', () => {
     const orig = join(base, 'orig');
