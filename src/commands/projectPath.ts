@@ -53,6 +53,21 @@ export function projectSpecFile(spec: string | undefined, project: string | unde
   return existsSync(own) ? own : undefined;
 }
 
+/**
+ * Whether a trailing operand of convert/series names a project rather than a kind, before the
+ * spec (and so its kinds) is known: `.`, a path with a separator, a directory holding a
+ * tsconfig.json, or a file (a tsconfig). A bare word naming some other folder may be a kind.
+ */
+export function namesProject(arg: string | undefined): arg is string {
+  if (arg === undefined) return false;
+  if (arg === '.' || /[/\\]/.test(arg) || existsSync(join(arg, 'tsconfig.json'))) return true;
+  try {
+    return statSync(arg).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The project a command would default to, without failing: for finding its spec before the path is settled. */
 export function defaultProject(corpus: boolean | undefined, cwd = process.cwd()): string | undefined {
   if (corpus) return BUNDLED_CORPUS;

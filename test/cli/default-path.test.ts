@@ -3,7 +3,7 @@
  * tsconfig.json, the bundled corpus only by name (--corpus); neither is one line and exit 2 with
  * nothing written. `convert --write` still needs the path spelled out and never writes the corpus.
  */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,11 @@ describe('commands default to the current directory', () => {
       const c = cli(['convert', 'stock', '.'], own);
       expect(c.status, c.stderr).toBe(0);
       expect(c.stdout).toMatch(/Stock/);
+      // A kind named like a folder of the project is still the kind (the folder is no project).
+      mkdirSync(join(own, 'stock'));
+      const k = cli(['convert', 'stock'], own);
+      expect(k.status, k.stderr).toBe(0);
+      expect(k.stdout).toBe(c.stdout);
       // --spec still wins: the built-in spec finds no Page class here, and says where a spec goes.
       const builtin = join(PACKAGE_ROOT, 'src', 'model', 'specs', 'linux.json');
       expect(oneLine(cli(['analyze', '--spec', builtin], own))).toMatch(/the spec's class Page is not declared/);
