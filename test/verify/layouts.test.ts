@@ -19,6 +19,14 @@ import { firstDivergence, layoutsDiffer, outcomeDifference, MEMMAP_DIFFERS } fro
 import type { RunOutcome, SeedLayout, TracedRun } from '../../src/verify/run.ts';
 import { parseManifest } from '../../src/simulate/manifest.ts';
 import { InputError } from '../../src/errors.ts';
+import Ajv2020Package from 'ajv/dist/2020.js';
+
+/** Errors of a report against docs/schemas/verify.schema.json (the published contract of --json). */
+function schemaErrors(report: unknown): unknown[] {
+  const ajv = new Ajv2020Package.default({ allErrors: true, strictTypes: true, allowUnionTypes: true, validateFormats: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs', 'schemas', 'verify.schema.json'), 'utf8')) as object);
+  return validate(JSON.parse(JSON.stringify(report))) ? [] : (validate.errors ?? []);
+}
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'memdesc.mjs');
@@ -88,6 +96,7 @@ describe('verify across layouts', () => {
     expect(r.layouts?.maskedPairs).toBe(r.pairs);
     expect(r.layouts?.checks).toMatchObject({ side: 'candidate', placement: 'real', invariants: true, runs: 4, ok: true, failures: [] });
     expect(r.layoutDependent.map((l) => l.line ?? l.report)).toEqual(['metadata', 'Memmap']);
+    expect(schemaErrors(r)).toEqual([]);
   });
 
   it('the CLI needs no flag: it prints the layouts, the declared lines and the checks, exit 0', async () => {
@@ -135,6 +144,7 @@ describe('verify across layouts', () => {
     expect(checks.failures[0]!.reason).toMatch(/memdesc check failed after operation \d+: pfn 0x[0-9a-f]+: memdesc [0-9a-f]{16} is not a valid word/);
     // The dump names the clobbered word (a vmemmap address: the list head pointing at itself).
     expect(checks.failures[0]!.bug!.dump).toMatch(/memdesc ffffea[0-9a-f]+ type:\d+/);
+    expect(schemaErrors(r)).toEqual([]);
 
     const cli = await memdesc('verify', stale, '--against', CORPUS, '--workloads', 'slab', '--seeds', '1', '--ops', '400');
     expect(cli.status).toBe(1);
