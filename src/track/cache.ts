@@ -185,7 +185,7 @@ export class CommitKeys {
       }
       const line = Number(c.slice(i + 1)) - 1;
       const unit = u.units.find((x) => x.startLine <= line && line <= x.endLine);
-      parts.push(`${c} ${unit ? `${unit.startLine} ${unit.hash}` : `outside ${u.file}`}`);
+      parts.push(`${c} ${unit ? `${unit.startLine} ${unit.hash} ${unit.body ?? ''}` : `outside ${u.file}`}`);
     }
     return parts.join('\n');
   }

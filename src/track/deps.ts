@@ -8,13 +8,15 @@
  *   between statements), with lines counted from the unit's first line, so that a unit moved
  *   down by an edit above it keeps its hash (where a result cites a line, cache.ts compares the
  *   unit at that line); a file with parse errors or in JavaScript: the statement's exact text;
- * - the names it declares: its top-level names and every member or property name inside it;
+ * - the names it declares: its top-level names (an import's are its file's own);
  * - the names it mentions: every identifier and identifier-like string inside it.
  *
  * A unit depends on every unit in the project declaring a name it mentions. That is decided by
- * name alone, never by the checker, so it over-approximates: aliases, re-exports, namespace
- * imports, a method called on a value of an inferred type, a field read through a type the file
- * never names — each step of such a chain is a unit declaring the next name. What the analyzer
+ * name alone, never by the checker, so it over-approximates. Every type the checker meets in a
+ * file comes from a declaration reached through names: aliases, re-exports, namespace imports,
+ * a method called on a value of an inferred type, a field read through a type the file never
+ * names — each step of such a chain is a unit mentioning the next top-level name (members are
+ * reached with the class, interface or variable holding them). What the analyzer
  * reads of another file (the types the checker derives from its declarations, the returns of
  * the functions a page came from, wrapper bodies, functions that mark their parameter, the
  * bodies of the spec's type tests and allocators) is reached through names: a unit's hash
@@ -36,15 +38,21 @@ import type { Spec } from '../model/spec.ts';
 import { scanShape } from './shape.ts';
 
 export interface Unit {
-  /** Shape hash, lines relative to the unit's first line. */
+  /** Shape hash, lines relative to the unit's first line (a split function: its signature). */
   hash: string;
+  /** A function whose body no other file's analysis reads (see `bodyPrivate`): the body's hash. */
+  body?: string;
+  /** Names the body mentions (reached from the file's own key only). */
+  bodyMentions?: string[];
   /** 0-based line of the unit's first token, and of its last. */
   startLine: number;
   endLine: number;
   declares: string[];
   mentions: string[];
-  /** Part of every key (declares nothing, or the file has no shape). */
+  /** Part of every key (declares nothing nameable). */
   always: boolean;
+  /** An import: its names are the file's own, reached only from the file's other units. */
+  local: boolean;
 }
 
 export interface FileUnits {
@@ -87,27 +95,47 @@ function topNames(st: ts.Statement): string[] {
   return out;
 }
 
-/** Member and property names declared inside `st` (class, interface, enum, object and type literal members). */
-function memberNames(st: ts.Node, out: Set<string>, mentions: Set<string>): void {
+/**
+ * Names mentioned inside `st`: identifiers, and strings that could name a member (`page['lru']`,
+ * list_entry(ptr, Page, 'lru')). A default import reads the other module's `default`.
+ */
+function mentionsOf(st: ts.Node, out: Set<string>): void {
   const visit = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) {
-      mentions.add(n.text);
-      const p = n.parent;
-      if (p && (ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p) ||
-        ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p) || ts.isPropertyAssignment(p) ||
-        ts.isShorthandPropertyAssignment(p)) && p.name === n) out.add(n.text);
-    } else if (ts.isStringLiteralLike(n) && IDENT.test(n.text)) {
-      // `page['lru']`, list_entry(ptr, Page, 'lru'), a quoted member name: a name too.
-      mentions.add(n.text);
-      const p = n.parent;
-      if (p && (ts.isPropertyDeclaration(p) || ts.isPropertySignature(p) || ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p)) && p.name === n) out.add(n.text);
-    } else if (ts.isImportClause(n) && n.name) {
-      // A default import reads the other module's `default`.
-      mentions.add('default');
-    }
+    if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) out.add(n.text);
+    else if (ts.isStringLiteralLike(n) && IDENT.test(n.text)) out.add(n.text);
+    else if (ts.isImportClause(n) && n.name) out.add('default');
     ts.forEachChild(n, visit);
   };
   visit(st);
+}
+
+const PRIMITIVE = new Set<ts.SyntaxKind>([
+  ts.SyntaxKind.NumberKeyword, ts.SyntaxKind.StringKeyword, ts.SyntaxKind.BooleanKeyword, ts.SyntaxKind.VoidKeyword,
+  ts.SyntaxKind.BigIntKeyword, ts.SyntaxKind.UndefinedKeyword, ts.SyntaxKind.NeverKeyword, ts.SyntaxKind.SymbolKeyword,
+]);
+
+/** A type annotation naming only primitives (`number`, `string | undefined`, a literal): no object can flow through it. */
+function primitiveType(t: ts.TypeNode | undefined): boolean {
+  if (!t) return false;
+  if (PRIMITIVE.has(t.kind)) return true;
+  if (ts.isLiteralTypeNode(t)) return true;
+  if (ts.isUnionTypeNode(t)) return t.types.every(primitiveType);
+  if (ts.isParenthesizedTypeNode(t)) return primitiveType(t.type);
+  return false;
+}
+
+/**
+ * Whether no other file's analysis reads the body of function `st`: its return type and every
+ * parameter are annotated with primitives only. Then no object of the spec's class is returned
+ * (provenance follows returns), none is a parameter (a wrapper wraps its parameter's field, a
+ * marker marks its parameter, an assertion or a type test takes one), and the checker takes its
+ * type from the annotations, not the body. Its callers depend on its signature alone.
+ */
+function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: ts.Block } {
+  if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !primitiveType(st.type)) return false;
+  if (st.typeParameters?.length) return false;
+  if (ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return false;
+  return st.parameters.every((p) => ts.isIdentifier(p.name) && !p.dotDotDotToken && primitiveType(p.type));
 }
 
 /** `sf` cut into units, or undefined when it has no shape (it is then part of every key by its content id). */
@@ -115,17 +143,20 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
   const stmts = sf.statements;
   const starts = stmts.map((st) => sf.getLineAndCharacterOfPosition(st.getStart(sf)).line);
   const hashes = stmts.map(() => createHash('sha1'));
+  // Functions whose body is the file's own: [body start, body end, its hash].
+  const split = stmts.map((st) => (bodyPrivate(st) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: createHash('sha1') } : undefined));
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
   const ok = scanShape(sf, {
-    piece: (top, tag, line, col, text) => {
+    piece: (top, tag, line, col, text, at) => {
       if (top < 0) {
         // The header's comments change nothing another file sees but its directives and
         // pragmas (`/// <reference …>`, `// @ts-nocheck`); lines do not matter (units count their own).
         for (const l of text.split('\n')) if (/\/\/\/|@/.test(l)) file.update(`${l.trim()}\n`);
         return;
       }
-      const h = hashes[top]!;
+      const b = split[top];
+      const h = b && at >= b.from && at < b.to ? b.h : hashes[top]!;
       h.update(`${tag}${line - starts[top]!},${col},${text.length}\0`);
       h.update(text);
     },
@@ -136,18 +167,29 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
   if (!ok && !exact) return undefined;
   const fileHash = exact ? sha1(`exact\0${sf.text.slice(0, stmts[0]?.getStart(sf) ?? sf.text.length)}`) : file.digest('hex');
   const units = stmts.map((st, i): Unit => {
-    const declared = new Set(topNames(st));
-    const mentioned = new Set<string>();
-    memberNames(st, declared, mentioned);
     const top = topNames(st);
+    const mentioned = new Set<string>();
+    const b = split[i];
+    let bodyMentions: Set<string> | undefined;
+    if (b && !exact) {
+      // The signature's names reach other files' units; the body's only from the file's own key.
+      bodyMentions = new Set();
+      mentionsOf((st as ts.FunctionDeclaration).body!, bodyMentions);
+      const sig = new Set<string>();
+      for (const c of (st as ts.FunctionDeclaration).getChildren(sf)) if (c !== (st as ts.FunctionDeclaration).body) mentionsOf(c, sig);
+      for (const m of sig) mentioned.add(m);
+    } else mentionsOf(st, mentioned);
+    const local = ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st);
     return {
       hash: exact ? sha1(`exact\0${st.getFullText(sf)}`) : hashes[i]!.digest('hex'),
+      ...(bodyMentions ? { body: b!.h.digest('hex'), bodyMentions: [...bodyMentions] } : {}),
       startLine: starts[i]!,
       endLine: sf.getLineAndCharacterOfPosition(st.getEnd()).line,
-      declares: [...declared],
+      declares: top,
       mentions: [...mentioned],
       // `declare global`, `export *`, `export =`, a top-level call: nothing names what it changes.
-      always: top.length === 0 || (ts.isModuleDeclaration(st) && !ts.isIdentifier(st.name)),
+      always: !local && (top.length === 0 || (ts.isModuleDeclaration(st) && !ts.isIdentifier(st.name))),
+      local,
     };
   });
   return { file: fileHash, units };
@@ -173,6 +215,8 @@ interface Node {
   /** The unit's own part: its file's part, its hash, where it is. */
   own: string;
   mentions: readonly string[];
+  /** Its file's imports by local name (a side-effect import under ''). */
+  imports?: Map<string, Node[]>;
   edges?: Node[];
   /** Tarjan's bookkeeping. */
   index: number;
@@ -208,8 +252,17 @@ export class UnitGraph {
         unshaped.push(`${f.rel}\0${f.id}`);
         continue;
       }
+      const imports = new Map<string, Node[]>();
       const nodes = f.units.units.map((u): Node => {
-        const n: Node = { own: `${f.rel}\0${f.units!.file}\0${u.hash}`, mentions: u.mentions, index: -1, low: 0, onStack: false };
+        const n: Node = { own: `${f.rel}\0${f.units!.file}\0${u.hash}`, mentions: u.mentions, imports, index: -1, low: 0, onStack: false };
+        if (u.local) {
+          for (const d of u.declares.length ? u.declares : ['']) {
+            const l = imports.get(d);
+            if (l) l.push(n);
+            else imports.set(d, [n]);
+          }
+          return n;
+        }
         for (const d of u.declares) {
           const l = this.byName.get(d);
           if (l) l.push(n);
@@ -218,6 +271,10 @@ export class UnitGraph {
         if (u.always) this.always.push(n);
         return n;
       });
+      // Bodies no other file reads: reached from this file's own key alone.
+      for (const u of f.units.units) {
+        if (u.body) nodes.push({ own: `${f.rel}\0body\0${u.body}`, mentions: u.bodyMentions!, imports, index: -1, low: 0, onStack: false });
+      }
       this.nodesOf.set(f.sf, nodes);
     }
     const root: Node = { own: `spec\0${[...rootNames].sort().join(',')}`, mentions: rootNames, index: -1, low: 0, onStack: false };
@@ -229,6 +286,10 @@ export class UnitGraph {
     if (!n.edges) {
       const set = new Set<Node>();
       for (const m of n.mentions) for (const x of this.byName.get(m) ?? []) if (x !== n) set.add(x);
+      if (n.imports) {
+        // The file's own imports: those naming what the unit mentions, and side-effect imports.
+        for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
+      }
       n.edges = [...set];
     }
     return n.edges;

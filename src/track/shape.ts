@@ -66,10 +66,11 @@ export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefin
 
 /**
  * What the shape is made of, piece by piece: `top` is the index of the top-level statement the
- * piece lies in (-1: the file's header and its end), `tag` W for kept trivia, T for a token.
+ * piece lies in (-1: the file's header and its end), `tag` W for kept trivia, T for a token,
+ * `at` its offset in the text.
  */
 export interface ShapeSink {
-  piece(top: number, tag: 'W' | 'T', line: number, col: number, text: string): void;
+  piece(top: number, tag: 'W' | 'T', line: number, col: number, text: string, at: number): void;
 }
 
 /** Feed `sf`'s shape to `sink`; false when only its exact content will do (not TypeScript, parse errors). */
@@ -110,14 +111,14 @@ export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
     if (keep) {
       const l = lineOf(cursor);
       // The header belongs to no statement: it is the file's (pragmas, references).
-      sink.piece(first ? -1 : top, 'W', l, cursor - lineStarts[l]!, text.slice(cursor, end));
+      sink.piece(first ? -1 : top, 'W', l, cursor - lineStarts[l]!, text.slice(cursor, end), cursor);
     }
     cursor = end;
   };
   const token = (start: number, end: number, exprStart: number): void => {
     trivia(start, exprStart);
     const l = lineOf(start);
-    sink.piece(top, 'T', l, start - lineStarts[l]!, text.slice(start, end));
+    sink.piece(top, 'T', l, start - lineStarts[l]!, text.slice(start, end), start);
     first = false;
     cursor = end;
   };
