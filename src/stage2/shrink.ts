@@ -53,7 +53,8 @@ export interface ShrinkPlan {
   wordSize: number;
   oldSize: number;
   newSize: number;
-  sizeConstant: string;
+  /** The constant holding sizeof (null: the code has none, e.g. a class of plain fields). */
+  sizeConstant: string | null;
   words: ShrinkWord[];
   removed: Array<{ field: string; words: number[]; reason: string }>;
   moved: Array<{ field: string; from: number[]; to: number[] }>;
@@ -119,11 +120,11 @@ export function planShrink(program: ts.Program, root: string, spec: Spec, withAn
   }
   const uses = findUses(program, root, layout, { spec, findings, residue });
   const byWord = new Map<number, WordUse[]>();
-  for (let w = 0; w < layout.words; w++) byWord.set(w, []);
+  for (const w of layout.wordList) byWord.set(w, []);
   for (const u of uses) for (const w of u.words) byWord.get(w)?.push(u);
   let next = 0;
   const to = new Map<number, number | null>();
-  for (let w = 0; w < layout.words; w++) to.set(w, byWord.get(w)!.length > 0 ? next++ : null);
+  for (const w of layout.wordList) to.set(w, byWord.get(w)!.length > 0 ? next++ : null);
   const fieldsOn = (w: number) => spec.page.fields.filter((f) => layout.fieldWords.get(f.name)?.includes(w)).map((f) => f.name);
   const words: ShrinkWord[] = [...byWord].map(([word, u]) => ({ word, fields: fieldsOn(word), to: to.get(word)!, uses: u }));
   const removed: ShrinkPlan['removed'] = [];
@@ -145,7 +146,7 @@ export function planShrink(program: ts.Program, root: string, spec: Spec, withAn
   for (const u of uses) if (u.kind) pendingKinds[u.kind] = (pendingKinds[u.kind] ?? 0) + 1;
   const plan: ShrinkPlan = {
     root, className: layout.className, layoutFile: relative(root, layout.sf.fileName).split('\\').join('/'),
-    wordSize: layout.wordSize, oldSize: layout.size.value, newSize: next * layout.wordSize, sizeConstant: layout.size.name,
+    wordSize: layout.wordSize, oldSize: layout.words * layout.wordSize, newSize: next * layout.wordSize, sizeConstant: layout.size?.name ?? null,
     words, removed, moved, pendingKinds, specFields, specMismatch: layout.specMismatch,
   };
   const texts = next < layout.words ? rewrite(program, root, layout, to, uses) : new Map<string, string>();
@@ -239,8 +240,8 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
   // The size, and its shift when there is one.
   const kept = [...to.values()].filter((x) => x !== null).length;
   const newSize = kept * wordSize;
-  edits.push({ start: layout.size.decl.initializer!.getStart(sf), end: layout.size.decl.initializer!.end, text: String(newSize) });
-  if (layout.shift) {
+  if (layout.size) edits.push({ start: layout.size.decl.initializer!.getStart(sf), end: layout.size.decl.initializer!.end, text: String(newSize) });
+  if (layout.size && layout.shift) {
     const shift = Math.log2(newSize);
     if (Number.isInteger(shift)) {
       edits.push({ start: layout.shift.decl.initializer!.getStart(sf), end: layout.shift.decl.initializer!.end, text: String(shift) });

@@ -53,9 +53,12 @@ export interface ClassLayout {
   /** The address member (`addr`). */
   addr: string;
   wordSize: number;
-  /** Words the class has now (size constant / word size). */
+  /** Words the class has now (size constant / word size; without one, its last word + 1). */
   words: number;
-  size: SizeConst;
+  /** The words, in order: 0..words-1, or for a class of plain fields without a size, the words its fields occupy. */
+  wordList: number[];
+  /** sizeof as a constant (STRUCT_PAGE_SIZE), when the code has one (a class of plain fields has none). */
+  size?: SizeConst;
   /** sizeof as a shift (STRUCT_PAGE_SHIFT), when the file has one. */
   shift?: SizeConst;
   consts: Map<string, OffsetConst>;
@@ -188,7 +191,7 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
   }
   // Size and shift: consts of the file whose literal value is sizeof (a word count the code and the spec agree on).
   const specMax = Math.max(-1, ...spec.page.fields.flatMap((f) => f.words));
-  const codeMax = Math.max(-1, ...[...members.values()].flatMap((m) => m.offsets.map((o) => o.word)), ...[...consts.values()].map((c) => c.word));
+  let codeMax = Math.max(-1, ...[...members.values()].flatMap((m) => m.offsets.map((o) => o.word)), ...[...consts.values()].map((c) => c.word));
   const fileConsts: SizeConst[] = [];
   for (const st of sf.statements) {
     if (!ts.isVariableStatement(st) || !(st.declarationList.flags & ts.NodeFlags.Const)) continue;
@@ -198,9 +201,10 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
     }
   }
   const minSize = (Math.max(specMax, codeMax) + 1) * wordSize;
+  if (codeMax < 0) codeMax = specMax; // plain fields: the spec's words are the layout
   let sizes = fileConsts.filter((c) => c.value >= (codeMax + 1) * wordSize && c.value <= Math.max(minSize, (codeMax + 1) * wordSize) && c.value % wordSize === 0 && isExported(c.decl.parent.parent as ts.Statement));
-  // Several (ANON_VMA_CHAIN_SIZE is 64 too): the one the code steps from one object to the next with, `new Page(p.addr + SIZE)`.
-  if (sizes.length > 1) {
+  // The one the code steps from one object to the next with, `new Page(p.addr + SIZE)` (ANON_VMA_CHAIN_SIZE is 64 too).
+  {
     const stepping = new Set<string>();
     const visit = (x: ts.Node): void => {
       if (ts.isNewExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === className) {
@@ -212,14 +216,14 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
       }
       ts.forEachChild(x, visit);
     };
-    visit(sf);
+    for (const other of program.getSourceFiles()) if (other.fileName.startsWith(`${root}/`) && !other.isDeclarationFile) visit(other);
     sizes = sizes.filter((c) => stepping.has(c.name));
   }
-  if (sizes.length !== 1) {
-    throw new InputError(`${rel}: cannot tell which constant is sizeof(${className}) (an exported const of ${codeMax + 1}..${Math.max(specMax, codeMax) + 1} words: ${sizes.length === 0 ? 'none' : sizes.map((s) => s.name).join(', ')}); shrink updates it with the layout`);
+  if (sizes.length > 1) {
+    throw new InputError(`${rel}: cannot tell which constant is sizeof(${className}): ${sizes.map((s) => s.name).join(', ')} all could be; shrink updates it with the layout`);
   }
-  const size = sizes[0]!;
-  const shift = fileConsts.find((c) => c !== size && /shift/i.test(c.name) && 2 ** c.value === size.value);
+  const size = sizes[0];
+  const shift = size ? fileConsts.find((c) => c !== size && /shift/i.test(c.name) && 2 ** c.value === size.value) : undefined;
   // Member words, then the words of the members each one uses (this.lru inside a helper getter).
   for (const lm of members.values()) {
     for (const o of lm.offsets) lm.words.add(o.word);
@@ -253,6 +257,11 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
     const lm = members.get(f.name);
     const start = lm?.offsets[0]?.word;
     if (lm) lm.field = f.name;
+    // A plain field the class no longer declares is no word of it (a spec left stale by an earlier shrink).
+    if (!size && !lm) {
+      specMismatch.push(`${f.name}: the spec lists it, ${className} has no such member`);
+      continue;
+    }
     if (start === undefined) {
       fieldWords.set(f.name, [...f.words]);
       continue;
@@ -265,8 +274,11 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
     const fw = lm.field ? fieldWords.get(lm.field) : undefined;
     if (fw) for (const w of fw) lm.words.add(w);
   }
+  const occupied = new Set<number>([...fieldWords.values()].flat());
+  for (const lm of members.values()) for (const w of lm.words) occupied.add(w);
+  const wordList = size ? Array.from({ length: size.value / wordSize }, (_, i) => i) : [...occupied].sort((a, b) => a - b);
   return {
-    sf, decl, className, addr, wordSize, words: size.value / wordSize, size, ...(shift ? { shift } : {}),
+    sf, decl, className, addr, wordSize, words: wordList.length, wordList, ...(size ? { size } : {}), ...(shift ? { shift } : {}),
     consts, members, fieldWords, specMismatch,
   };
 }

@@ -116,7 +116,11 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
       return { file: rel, line: line + 1, column: character + 1, function: enclosingFunctionNames(n)[0] ?? null };
     };
     const visit = (n: ts.Node): void => {
-      if (n === decl) return;
+      // The class's own members are the layout; its constructor runs on every object: its uses count.
+      if (n === decl) {
+        for (const m of decl.members) if (ts.isConstructorDeclaration(m) && m.body) visit(m.body);
+        return;
+      }
       // Members (and container_of entries) by symbol.
       let name: ts.Node | undefined;
       if (ts.isPropertyAccessExpression(n)) name = n.name;
@@ -149,7 +153,7 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
         n.left.name.text === layout.addr && n.left.expression.kind !== ts.SyntaxKind.ThisKeyword && isClassType(checker.getTypeAtLocation(n.left.expression), decl)) {
         const v = staticOffset(n.right, checker);
         const onlyLiterals = !containsConst(n.right, layout);
-        if (v !== undefined && onlyLiterals && v >= 0 && v < layout.size.value) {
+        if (v !== undefined && onlyLiterals && v >= 0 && v < layout.words * layout.wordSize) {
           const word = Math.floor(v / layout.wordSize);
           uses.push({ ...at(n), member: `+${v}`, words: [word], how: 'by-offset', text: short(n.parent && ts.isCallExpression(n.parent) ? n.parent : n, sf) });
         }

@@ -424,6 +424,48 @@ describe('memdesc shrink on a made-up project', () => {
     expect(snapshot(join(dir, 'src'))).toEqual(before);
   });
 
+  it('a class of plain fields (no offsets, no size constant): unused fields go, the spec table follows; a second run is a no-op', async () => {
+    const shelf = `/** A god type of plain fields: every department's data on every shelf. */
+export class Shelf {
+  qty = 0;
+  /** Set by the stock department. */
+  stockId = 0;
+  label = '';
+  /** Set by the loan department. */
+  loanDue = 0;
+
+  constructor(readonly id: number) {
+    this.qty = 1;
+  }
+}
+
+export const MAX_SHELVES = 32;
+`;
+    const main = "import { Shelf } from './shelf.ts';\n\nconst s = new Shelf(1);\ns.label = 'a';\nconsole.log(s.qty, s.label);\n";
+    const spec = {
+      name: 'shelf',
+      object: {
+        class: 'Shelf', file: 'src/shelf.ts',
+        fields: { qty: { words: [0], track: 'never' }, stockId: { words: [1] }, label: { words: [2], track: 'never' }, loanDue: { words: [3] } },
+      },
+      kinds: [{ name: 'stock', descriptor: 'Stock', fields: { stockId: 'id' } }, { name: 'loan', descriptor: 'Loan', fields: { loanDue: 'due' } }],
+    };
+    const dir = project('plain', { 'shelf.ts': shelf, 'main.ts': main }, spec);
+    const r = await cli('shrink', dir, '--write');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/Shelf \(.*\): 32 bytes -> 16 bytes/);
+    expect(r.out).toContain('label: w2 -> w1');
+    expect(r.out).toContain('"label": { "words": [1], "track": "never" }');
+    // MAX_SHELVES is 32 like the class, but nothing steps from one Shelf to the next with it: no size constant, untouched.
+    expect(readFileSync(join(dir, 'src', 'shelf.ts'), 'utf8')).toBe(shelf.replace("  /** Set by the stock department. */\n  stockId = 0;\n", '').replace("  /** Set by the loan department. */\n  loanDue = 0;\n", ''));
+    const after = snapshot(dir);
+    const again = await cli('shrink', dir, '--write');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain('nothing to remove: every word of Shelf is in use');
+    expect(again.out).toContain('stockId: the spec lists it, Shelf has no such member');
+    expect(snapshot(dir)).toEqual(after);
+  });
+
   it('bad input: one line on stderr, exit 2, nothing written', async () => {
     const dir = project('bad', separated);
     const before = snapshot(dir);
