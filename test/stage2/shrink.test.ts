@@ -7,8 +7,8 @@
  * that would move is refused; --write-spec writes the spec's new field table, only when asked.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
@@ -464,6 +464,16 @@ export const MAX_SHELVES = 32;
     expect(again.out).toContain('nothing to remove: every word of Shelf is in use');
     expect(again.out).toContain('stockId: the spec lists it, Shelf has no such member');
     expect(snapshot(dir)).toEqual(after);
+  });
+
+  it('one writer at a time: a tree another memdesc holds is refused, nothing written', async () => {
+    const dir = project('locked', separated);
+    writeFileSync(join(dir, '.memdesc-lock'), `${JSON.stringify({ tool: 'memdesc', pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`);
+    const before = snapshot(dir);
+    const r = await cli('shrink', dir, '--write');
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toMatch(/another memdesc is writing/);
+    expect(snapshot(dir)).toEqual(before);
   });
 
   it('bad input: one line on stderr, exit 2, nothing written', async () => {
