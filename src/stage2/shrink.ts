@@ -164,9 +164,27 @@ function applyEdits(text: string, edits: Edit[]): string {
   return text;
 }
 
-/** [start, end) of a node with its leading comments and the line break before them. */
-function wholeRange(n: ts.Node): { start: number; end: number } {
-  return { start: n.getFullStart(), end: n.end };
+/**
+ * [start, end) of a declaration with its own doc comment, its whole lines and one blank line of
+ * the two around it. Other comments before it (a file header, a section comment) stay.
+ */
+function wholeRange(n: ts.Node, last: ts.Node = n): { start: number; end: number } {
+  const sf = n.getSourceFile();
+  const text = sf.text;
+  const docs = (n as { jsDoc?: ts.JSDoc[] }).jsDoc;
+  let start = docs?.length ? docs[0]!.getStart(sf) : n.getStart(sf);
+  let end = last.end;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  if (/^[ \t]*$/.test(text.slice(lineStart, start))) start = lineStart;
+  const nl = text.indexOf('\n', end);
+  if (nl >= 0 && /^[ \t]*$/.test(text.slice(end, nl))) end = nl + 1;
+  // A blank line before and after: one of them goes too.
+  if (start >= 2 && text[start - 1] === '\n' && text[start - 2] === '\n' && /^[ \t]*\n/.test(text.slice(end))) {
+    end += /^[ \t]*\n/.exec(text.slice(end))![0].length;
+  } else if (start >= 2 && text[start - 1] === '\n' && text[start - 2] === '\n' && /^[ \t]*\}/.test(text.slice(end))) {
+    start -= 1; // the last member: no blank line before the closing brace
+  }
+  return { start, end };
 }
 
 function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map<number, number | null>, uses: WordUse[]): Map<string, string> {
@@ -203,7 +221,11 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
       }
     }
     if ([...lm.words].some(gone)) {
-      for (const d of lm.decls) edits.push({ ...wholeRange(d), text: '' });
+      // A getter and its setter side by side go as one block.
+      const idx = lm.decls.map((d) => layout.decl.members.indexOf(d)).sort((a, b) => a - b);
+      if (idx.every((x, i) => i === 0 || x === idx[i - 1]! + 1)) {
+        edits.push({ ...wholeRange(layout.decl.members[idx[0]!]!, layout.decl.members[idx[idx.length - 1]!]!), text: '' });
+      } else for (const d of lm.decls) edits.push({ ...wholeRange(d), text: '' });
       continue;
     }
     for (const o of lm.offsets) {

@@ -466,6 +466,17 @@ export const MAX_SHELVES = 32;
     expect(snapshot(dir)).toEqual(after);
   });
 
+  it('keeps comments that are not the removed declaration\'s own: a file header before a removed first statement stays', async () => {
+    const header = '// SPDX-License-Identifier: GPL-2.0\n// Slot layout: the hand-written header stays.\n';
+    const slot = `${header}export const SLOT_OWNER_OFFSET = 8;\n${SLOT.replace('/** The owner\'s id (w1). */\nexport const SLOT_OWNER_OFFSET = 8;\n', '')}`;
+    const dir = project('header', { ...separated, 'slot.ts': slot });
+    const r = await cli('shrink', dir, '--write');
+    expect(r.code, r.err).toBe(0);
+    const after = readFileSync(join(dir, 'src', 'slot.ts'), 'utf8');
+    expect(after.startsWith(`${header}import { read, write } from './mem.ts';\n`)).toBe(true);
+    expect(after).not.toContain('SLOT_OWNER_OFFSET');
+  });
+
   it('one writer at a time: a tree another memdesc holds is refused, nothing written', async () => {
     const dir = project('locked', separated);
     writeFileSync(join(dir, '.memdesc-lock'), `${JSON.stringify({ tool: 'memdesc', pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`);
