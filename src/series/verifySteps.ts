@@ -220,7 +220,10 @@ export class SeriesVerifier {
    */
   private async verifySelected(texts: TreeTexts): Promise<StepVerification> {
     const plan = this.stepPlan!;
-    const turn = this.selecting.then(() => this.choose(texts));
+    // The build goes on at once; the choice waits its turn.
+    const built = prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
+    built.catch(() => {});
+    const turn = this.selecting.then(() => this.choose(texts, built));
     this.selecting = turn.catch(() => {});
     const { cand, runs, why } = await turn;
     try {
@@ -244,9 +247,9 @@ export class SeriesVerifier {
   }
 
   /** Build the step, decide which pairs it must run, and start them. */
-  private async choose(texts: TreeTexts): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; seed: number; run: Promise<CoveredRun> }>; why: string }> {
+  private async choose(texts: TreeTexts, built: Promise<PreparedTree>): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; seed: number; run: Promise<CoveredRun> }>; why: string }> {
     const plan = this.stepPlan!;
-    const cand = await prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
+    const cand = await built;
     try {
       const map = cand.build.key === this.ref!.build.key ? this.baseMap! : mapBundle(readFileSync(cand.build.file, 'utf8'));
       const changes = new Map<Known, BundleChange>();
