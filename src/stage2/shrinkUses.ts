@@ -125,15 +125,25 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
       let name: ts.Node | undefined;
       if (ts.isPropertyAccessExpression(n)) name = n.name;
       else if (ts.isElementAccessExpression(n) && ts.isStringLiteralLike(n.argumentExpression)) name = n.argumentExpression;
+      let sym: ts.Symbol | undefined;
+      if (name) sym = checker.getSymbolAtLocation(name);
+      // const { label } = shelf: a read of the member too.
+      if (ts.isBindingElement(n) && ts.isObjectBindingPattern(n.parent)) {
+        const prop = n.propertyName ?? n.name;
+        if (ts.isIdentifier(prop) || ts.isStringLiteral(prop)) {
+          sym = checker.getTypeAtLocation(n.parent).getProperty(prop.text);
+          name = prop;
+        }
+      }
       if (name) {
-        const sym = checker.getSymbolAtLocation(name);
         for (const d of sym?.declarations ?? []) {
           const w = wordsOfDecl(d);
           if (!w) continue;
           const site = at(n);
           const field = layout.members.get(w.member)?.field;
           const f = kindOfFinding.get(`${site.file}:${site.line}`)?.find((x) => x.field === (field ?? w.member) && descKinds.has(x.kind));
-          const how: UseHow = field && opts.spec.page.fields.find((x) => x.name === field)?.embedded && accessOf(n as ts.Expression) === 'read' ? 'reference' : accessOf(n as ts.Expression);
+          const access = ts.isBindingElement(n) ? 'read' : accessOf(n as ts.Expression);
+          const how: UseHow = field && opts.spec.page.fields.find((x) => x.name === field)?.embedded && access === 'read' ? 'reference' : access;
           uses.push({ ...site, member: w.member, words: w.words, how, ...(f ? { kind: f.kind } : {}), text: short(n, sf) });
           break;
         }
