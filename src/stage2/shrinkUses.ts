@@ -148,6 +148,10 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
           break;
         }
       }
+      // { ...shelf }: copies every field the object has, so every word is read.
+      if (ts.isSpreadAssignment(n) && isClassType(checker.getTypeAtLocation(n.expression), decl)) {
+        uses.push({ ...at(n), member: '...', words: [...layout.wordList], how: 'read', text: short(n, sf) });
+      }
       // Offset constants by symbol (imports and re-exports are not uses; a re-export breaks the type-check instead).
       if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n)) {
         let sym = checker.getSymbolAtLocation(n);

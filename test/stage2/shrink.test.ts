@@ -451,6 +451,13 @@ export const MAX_SHELVES = 32;
       },
       kinds: [{ name: 'stock', descriptor: 'Stock', fields: { stockId: 'id' } }, { name: 'loan', descriptor: 'Loan', fields: { loanDue: 'due' } }],
     };
+    // A spread copies every field: while one exists, nothing can go.
+    const spread = project('plain-spread', { 'shelf.ts': shelf, 'main.ts': main, 'copy.ts': "import { Shelf } from './shelf.ts';\n\nexport const copy = { ...new Shelf(2) };\n" }, spec);
+    const kept = await cli('shrink', spread, '--write');
+    expect(kept.code, kept.err).toBe(0);
+    expect(kept.out).toContain('nothing to remove: every word of Shelf is in use (32 bytes)');
+    expect(readFileSync(join(spread, 'src', 'shelf.ts'), 'utf8')).toBe(shelf);
+
     const dir = project('plain', { 'shelf.ts': shelf, 'main.ts': main }, spec);
     const r = await cli('shrink', dir, '--write');
     expect(r.code, r.err).toBe(0);
