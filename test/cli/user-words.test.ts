@@ -125,6 +125,11 @@ for (const project of PROJECTS) {
     it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', () => {
       say('analyze', cli(['analyze', '--spec', spec], repo));
       say('analyze --json', cli(['analyze', '--spec', spec, '--json'], repo));
+      // --explain: the evidence chains, hop by hop.
+      const found = (JSON.parse(cli(['analyze', '--spec', spec, '--json'], repo).stdout) as { findings: Array<{ file: string; line: number }> }).findings;
+      const lines = [...new Set(found.map((f) => `${f.file}:${f.line}`))];
+      // Six lines spread over the project (each is a run of its own).
+      for (const at of lines.filter((_, i) => i % Math.ceil(lines.length / 6) === 0)) say(`analyze --explain ${at}`, cli(['analyze', '--spec', spec, '--explain', at], repo));
       const sarif = join(root, 'a.sarif');
       say('analyze --sarif', cli(['analyze', '--spec', spec, '--sarif', sarif, '--no-sites'], repo));
       outputs.set('SARIF log', readFileSync(sarif, 'utf8'));
