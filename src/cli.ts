@@ -60,7 +60,7 @@ const FILE_SYSTEM_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUO
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    process.stderr.write(`memdesc: ${err.message.replace(/^error: /, '')}\n`);
+    process.stderr.write(`memdesc: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`); // one line: commander puts its "Did you mean" on a second
     return 2;
   }
   if (err instanceof CheckFailed) {
