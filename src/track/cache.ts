@@ -34,7 +34,7 @@ import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import type { Finding, Residue } from '../model/findings.ts';
-import { UnitGraph, type UnitCache } from './deps.ts';
+import type { DepGraph, UnitCache, UnitGraph } from './deps.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
 
@@ -91,9 +91,9 @@ export class CommitKeys {
 
   /**
    * `salt`: the tool's and the spec's hash; `shapes`: whole-file shapes, `units`: declaration
-   * units (same spec); `rootNames`: what the spec names (reached by every file).
+   * units (same spec), `graph`: the walk's unit graph; `rootNames`: what the spec names (reached by every file).
    */
-  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, rootNames: readonly string[]) {
+  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: readonly string[]) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
@@ -110,7 +110,7 @@ export class CommitKeys {
       this.byRel.set(rel, sf);
       inTree.push({ sf, rel, id, units: units.of(sf) });
     }
-    this.graph = new UnitGraph(inTree, rootNames);
+    this.graph = graph.commit(inTree, rootNames);
     this.base = sha1(`${salt}\n${cp.inputs.join('\n')}\n${outside.sort().join('\n')}`);
   }
 

@@ -25,10 +25,15 @@
  * components hashed together), so an edit anywhere else keeps it.
  *
  * Always part of every key: units that declare nothing (a top-level expression, `export *`,
- * `declare global`, `export =`: what they change is not named), files that are not code (JSON:
- * their content id), each file's header (pragmas, references), format and
- * whether it mentions a tracked name, and the units declaring what the spec names (type tests,
- * allocators, wrappers: the analyzer reads them for every file). Callers, stores into fields
+ * `declare global`, `export =`: what they change is not named) with the units declaring the
+ * names they mention, one level deep (the functions a top-level `register_initcall(…, zs_init)`
+ * passes are not read by other files' analysis: calls of their functions and stores anywhere are
+ * verified as callers, see cache.ts; a top-level call of a function that marks a module variable
+ * is seen one call deep), files that are not code (JSON: their content id), each file's
+ * header (pragmas, references), format and whether it mentions a tracked name, and the units
+ * declaring what the spec names — its class, descriptor classes and type tests (their bodies
+ * define the marker constants type marks are read against) — with the units those mention, two
+ * levels deep (the constants a type test reads and their declarations). Callers, stores into fields
  * and value use — facts that flow in from files that do not import this one — are not reached
  * by names; the analyzer reports them per file and cache.ts verifies them after the lookup.
  */
@@ -142,9 +147,10 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
 export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | undefined {
   const stmts = sf.statements;
   const starts = stmts.map((st) => sf.getLineAndCharacterOfPosition(st.getStart(sf)).line);
-  const hashes = stmts.map(() => createHash('sha1'));
-  // Functions whose body is the file's own: [body start, body end, its hash].
-  const split = stmts.map((st) => (bodyPrivate(st) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: createHash('sha1') } : undefined));
+  // Pieces are gathered as strings and hashed once per unit (one hash update per token is slow).
+  const hashes = stmts.map((): string[] => []);
+  // Functions whose body is the file's own: [body start, body end, its pieces].
+  const split = stmts.map((st) => (bodyPrivate(st) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
   const ok = scanShape(sf, {
@@ -157,8 +163,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
       }
       const b = split[top];
       const h = b && at >= b.from && at < b.to ? b.h : hashes[top]!;
-      h.update(`${tag}${line - starts[top]!},${col},${text.length}\0`);
-      h.update(text);
+      h.push(`${tag}${line - starts[top]!},${col},${text.length}\0`, text);
     },
   });
   // No shape (parse errors, JavaScript where comments are types): each statement by its exact
@@ -181,8 +186,8 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
     } else mentionsOf(st, mentioned);
     const local = ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st);
     return {
-      hash: exact ? sha1(`exact\0${st.getFullText(sf)}`) : hashes[i]!.digest('hex'),
-      ...(bodyMentions ? { body: b!.h.digest('hex'), bodyMentions: [...bodyMentions] } : {}),
+      hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : hashes[i]!.join('')),
+      ...(bodyMentions ? { body: sha1(b!.h.join('')), bodyMentions: [...bodyMentions] } : {}),
       startLine: starts[i]!,
       endLine: sf.getLineAndCharacterOfPosition(st.getEnd()).line,
       declares: top,
@@ -212,110 +217,174 @@ export class UnitCache {
 }
 
 interface Node {
-  /** The unit's own part: its file's part, its hash, where it is. */
+  /** The unit's own part: its file, its file's part, its hash. */
   own: string;
   mentions: readonly string[];
-  /** Its file's imports by local name (a side-effect import under ''). */
-  imports?: Map<string, Node[]>;
-  edges?: Node[];
-  /** Tarjan's bookkeeping. */
+  /** The unit's file's nodes that are imports, by local name (a side-effect import under ''), this commit. */
+  imports: Map<string, Node[]>;
+  edges: Node[];
+  /** Nodes with an edge to this one (some may be gone from the commit). */
+  rev: Set<Node>;
+  /** Last commit (generation) the node was part of. */
+  alive: number;
+  /** Merkle hash of what it reaches, as of the last commit it was computed in. */
+  hash: string;
+  /** Tarjan's bookkeeping (one commit). */
   index: number;
   low: number;
   onStack: boolean;
-  scc?: Scc;
 }
 
-interface Scc {
-  nodes: Node[];
-  hash?: string;
-}
+type FileIn = { sf: ts.SourceFile; rel: string; id: string; units: FileUnits | undefined };
 
 /**
- * One commit's unit graph: the Merkle hash of what a file's units reach. `files`: the project's
- * files with their units (undefined: no shape, its `id` is always included); `rootNames`: names
- * every file reaches (the spec's).
+ * The unit graph of a walk, carried from commit to commit: a unit's node lives as long as its
+ * text, and a commit recomputes only what its edits can change — the edges of the units that
+ * mention a name whose declarations changed (or are new, or in a file whose imports changed),
+ * and the Merkle hashes of the units that reach one of those. Everything else keeps its hash.
  */
-export class UnitGraph {
+export class DepGraph {
+  private nodes = new Map<string, Node>();
+  private mentioners = new Map<string, Set<Node>>();
   private byName = new Map<string, Node[]>();
-  private nodesOf = new Map<ts.SourceFile, Node[]>();
-  private always: Node[] = [];
-  private fileHashes = new Map<ts.SourceFile, string>();
-  private counter = 0;
-  private stack: Node[] = [];
-  /** Hash of what every file reaches: the always units, unshaped files, the spec's names. */
-  readonly common: string;
+  private fileNodes = new Map<string, Node[]>();
+  private gen = 0;
 
-  constructor(files: ReadonlyArray<{ sf: ts.SourceFile; rel: string; id: string; units: FileUnits | undefined }>, rootNames: readonly string[]) {
+  private node(own: string, mentions: readonly string[]): Node {
+    let n = this.nodes.get(own);
+    if (!n) {
+      n = { own, mentions, imports: new Map(), edges: [], rev: new Set(), alive: -1, hash: '', index: -1, low: 0, onStack: false };
+      this.nodes.set(own, n);
+      for (const m of mentions) {
+        const l = this.mentioners.get(m);
+        if (l) l.add(n);
+        else this.mentioners.set(m, new Set([n]));
+      }
+    }
+    return n;
+  }
+
+  /** One commit's view. `rootNames`: names every file reaches (the spec's). */
+  commit(files: readonly FileIn[], rootNames: readonly string[]): UnitGraph {
+    const gen = ++this.gen;
+    const byName = new Map<string, Node[]>();
+    const always: Node[] = [];
     const unshaped: string[] = [];
+    const refresh = new Set<Node>();
+    const nodesOf = new Map<ts.SourceFile, Node[]>();
+    const fileNodes = new Map<string, Node[]>();
     for (const f of files) {
       if (!f.units) {
         unshaped.push(`${f.rel}\0${f.id}`);
         continue;
       }
       const imports = new Map<string, Node[]>();
-      const nodes = f.units.units.map((u): Node => {
-        const n: Node = { own: `${f.rel}\0${f.units!.file}\0${u.hash}`, mentions: u.mentions, imports, index: -1, low: 0, onStack: false };
+      const list: Node[] = [];
+      for (const u of f.units.units) {
+        const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
+        list.push(n);
         if (u.local) {
           for (const d of u.declares.length ? u.declares : ['']) {
             const l = imports.get(d);
             if (l) l.push(n);
             else imports.set(d, [n]);
           }
-          return n;
+          continue;
         }
         for (const d of u.declares) {
-          const l = this.byName.get(d);
+          const l = byName.get(d);
           if (l) l.push(n);
-          else this.byName.set(d, [n]);
+          else byName.set(d, [n]);
         }
-        if (u.always) this.always.push(n);
-        return n;
-      });
+        if (u.always) always.push(n);
+      }
       // Bodies no other file reads: reached from this file's own key alone.
-      for (const u of f.units.units) {
-        if (u.body) nodes.push({ own: `${f.rel}\0body\0${u.body}`, mentions: u.bodyMentions!, imports, index: -1, low: 0, onStack: false });
+      for (const u of f.units.units) if (u.body) list.push(this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!));
+      const before = this.fileNodes.get(f.rel);
+      const same = !!before && before.length === list.length && before.every((n, i) => n === list[i]);
+      for (const n of list) {
+        // New to this commit (or back after a gap): its edges are computed afresh.
+        if (n.alive !== gen - 1 || !same) refresh.add(n);
+        n.alive = gen;
+        n.imports = imports;
       }
-      this.nodesOf.set(f.sf, nodes);
+      nodesOf.set(f.sf, list);
+      fileNodes.set(f.rel, list);
     }
-    const root: Node = { own: `spec\0${[...rootNames].sort().join(',')}`, mentions: rootNames, index: -1, low: 0, onStack: false };
-    const top: Node = { own: `always\0${unshaped.sort().join('\n')}`, mentions: [], edges: [root, ...this.always], index: -1, low: 0, onStack: false };
-    this.common = this.hashOf(top);
-  }
-
-  private edgesOf(n: Node): Node[] {
-    if (!n.edges) {
+    // Names whose declarations changed: the units mentioning them get their edges again.
+    for (const [name, l] of byName) {
+      const old = this.byName.get(name);
+      if (old && old.length === l.length && old.every((n, i) => n === l[i])) continue;
+      for (const n of this.mentioners.get(name) ?? []) if (n.alive === gen) refresh.add(n);
+    }
+    for (const name of this.byName.keys()) {
+      if (byName.has(name)) continue;
+      for (const n of this.mentioners.get(name) ?? []) if (n.alive === gen) refresh.add(n);
+    }
+    this.byName = byName;
+    this.fileNodes = fileNodes;
+    const dirty = new Set<Node>();
+    for (const n of refresh) {
       const set = new Set<Node>();
-      for (const m of n.mentions) for (const x of this.byName.get(m) ?? []) if (x !== n) set.add(x);
-      if (n.imports) {
-        // The file's own imports: those naming what the unit mentions, and side-effect imports.
-        for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
-      }
+      for (const m of n.mentions) for (const x of byName.get(m) ?? []) if (x !== n) set.add(x);
+      // The file's own imports: those naming what the unit mentions, and side-effect imports.
+      for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
+      const changed = n.hash === '' || set.size !== n.edges.length || n.edges.some((x) => !set.has(x));
+      if (!changed) continue;
+      for (const x of n.edges) x.rev.delete(n);
       n.edges = [...set];
+      for (const x of n.edges) x.rev.add(n);
+      dirty.add(n);
     }
-    return n.edges;
+    // Everything that reaches a changed node changes its hash.
+    const stack = [...dirty];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      for (const r of n.rev) if (r.alive === gen && !dirty.has(r)) {
+        dirty.add(r);
+        stack.push(r);
+      }
+    }
+    tarjan(dirty);
+    // What every file reaches: one level deep (see the header), not the whole reach of a
+    // top-level `register_initcall(…, zs_init)`; the spec's names two levels.
+    const shallow = new Set<string>();
+    const rootEdges = new Set<Node>();
+    for (const m of rootNames) for (const x of byName.get(m) ?? []) rootEdges.add(x);
+    for (const x of rootEdges) {
+      shallow.add(x.own);
+      for (const y of x.edges) shallow.add(y.own);
+    }
+    for (const n of always) {
+      shallow.add(n.own);
+      for (const x of n.edges) shallow.add(x.own);
+    }
+    const common = sha1(`${[...rootNames].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
+    return new UnitGraph(nodesOf, common);
   }
+}
 
-  /** The Merkle hash of what `n` reaches (its strongly connected component and everything below). */
-  private hashOf(n: Node): string {
-    if (n.index < 0) this.tarjan(n);
-    return n.scc!.hash!;
-  }
-
-  /** Iterative Tarjan: components are finished (and hashed) children first. */
-  private tarjan(start: Node): void {
+/** Tarjan over the dirty nodes (iterative); edges to clean nodes use their kept hash. */
+function tarjan(dirty: Set<Node>): void {
+  let counter = 0;
+  const stack: Node[] = [];
+  for (const n of dirty) n.index = -1;
+  for (const start of dirty) {
+    if (start.index >= 0) continue;
     const work: Array<{ n: Node; i: number }> = [];
     const open = (n: Node): void => {
-      n.index = n.low = this.counter++;
+      n.index = n.low = counter++;
       n.onStack = true;
-      this.stack.push(n);
+      stack.push(n);
       work.push({ n, i: 0 });
     };
     open(start);
     while (work.length > 0) {
       const top = work[work.length - 1]!;
-      const edges = this.edgesOf(top.n);
+      const edges = top.n.edges;
       if (top.i < edges.length) {
         const m = edges[top.i++]!;
+        if (!dirty.has(m)) continue;
         if (m.index < 0) open(m);
         else if (m.onStack) top.n.low = Math.min(top.n.low, m.index);
         continue;
@@ -324,26 +393,33 @@ export class UnitGraph {
       const parent = work[work.length - 1];
       if (parent) parent.n.low = Math.min(parent.n.low, top.n.low);
       if (top.n.low !== top.n.index) continue;
-      const scc: Scc = { nodes: [] };
+      const scc: Node[] = [];
       for (;;) {
-        const x = this.stack.pop()!;
+        const x = stack.pop()!;
         x.onStack = false;
-        x.scc = scc;
-        scc.nodes.push(x);
+        scc.push(x);
         if (x === top.n) break;
       }
+      const inScc = new Set(scc);
       const below = new Set<string>();
-      for (const x of scc.nodes) for (const y of this.edgesOf(x)) if (y.scc !== scc) below.add(y.scc!.hash!);
-      scc.hash = sha1(`${scc.nodes.map((x) => x.own).sort().join('\n')}\n--\n${[...below].sort().join('\n')}`);
+      for (const x of scc) for (const y of x.edges) if (!inScc.has(y)) below.add(y.hash);
+      const h = sha1(`${scc.map((x) => x.own).sort().join('\n')}\n--\n${[...below].sort().join('\n')}`);
+      for (const x of scc) x.hash = h;
     }
   }
+}
 
-  /** Hash of everything `sf`'s units reach, with what every file reaches. */
+/** One commit's file hashes: the Merkle hash of what a file's units reach, with what every file reaches. */
+export class UnitGraph {
+  private fileHashes = new Map<ts.SourceFile, string>();
+
+  constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string) {}
+
   fileHash(sf: ts.SourceFile): string {
     let h = this.fileHashes.get(sf);
     if (h === undefined) {
       const nodes = this.nodesOf.get(sf);
-      h = nodes ? sha1(`${this.common}\n${[...new Set(nodes.map((n) => this.hashOf(n)))].sort().join('\n')}`) : this.common;
+      h = nodes ? sha1(`${this.common}\n${[...new Set(nodes.map((n) => n.hash))].sort().join('\n')}`) : this.common;
       this.fileHashes.set(sf, h);
     }
     return h;

@@ -17,7 +17,7 @@ import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
-import { specRootNames, UnitCache } from './deps.ts';
+import { DepGraph, specRootNames, UnitCache } from './deps.ts';
 import { ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
@@ -177,6 +177,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const shapes = new Shapes(mentions);
   const units = new UnitCache(mentions);
   const rootNames = specRootNames(opts.spec);
+  const graph = new DepGraph();
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
@@ -191,7 +192,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
       }
       const cp = builder.build(c.commit, tree);
-      const keys = new CommitKeys(cp, salt, shapes, units, rootNames);
+      const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames);
       const sig = keys.sig.bind(keys);
       const entries: FileEntry[] = [];
       const missed = new Map<string, { sf: ts.SourceFile; key: string }>();
