@@ -10,9 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020Package from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli.ts';
+
+const Ajv2020 = Ajv2020Package.default;
+const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'schemas', 'shrink.schema.json'), 'utf8')) as object;
+const validate = new Ajv2020({ allErrors: true, strictTypes: true, validateFormats: false }).compile(SCHEMA);
+const schemaErrors = (v: unknown): string[] => (validate(v) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
 
 const MEM = `/** A word-addressed store: what the objects' fields read and write. */
 const store = new Map<number, number>();
@@ -324,6 +330,9 @@ describe('memdesc shrink on a made-up project', () => {
     expect(r.out).toMatch(/src\/cache\.ts:20:10 slot_cacheobj\(\): overlay descriptor owner, count \[cache\]: new CacheObj\(s\.addr\)/);
     expect(r.out).toMatch(/src\/cache\.ts:16:13: uses the offset SLOT_OWNER_OFFSET: CACHE_MATCH\(SLOT_OWNER_OFFSET, 8\)/);
     expect(r.out).toMatch(/src\/cache\.ts:30:3 cache_new\(\): writes count \[cache\]: s\.count/);
+    const json = await cli('shrink', dir, '--json');
+    expect(json.code).toBe(1);
+    expect(schemaErrors(JSON.parse(json.out))).toEqual([]);
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -333,6 +342,7 @@ describe('memdesc shrink on a made-up project', () => {
     const r = await cli('shrink', dir, '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as Record<string, unknown> & { words: Array<{ word: number; to: number | null; fields: string[] }> };
+    expect(schemaErrors(j)).toEqual([]);
     expect(j).toMatchObject({ className: 'Slot', layoutFile: 'src/slot.ts', oldSize: 32, newSize: 16, sizeConstant: 'SLOT_SIZE', written: false });
     expect(j.words.map((w) => [w.word, w.to, w.fields.join()])).toEqual([[0, 0, 'flags'], [1, null, 'owner'], [2, 1, 'link,memdesc,tag'], [3, null, 'count']]);
     expect(j.removed).toEqual([
