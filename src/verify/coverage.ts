@@ -1,13 +1,15 @@
 /**
- * Function-entry coverage of simulation runs: one workload x seed runs in its own process with
- * NODE_V8_COVERAGE set (V8's precise coverage: every function's call count), and the functions
- * with a non-zero count are mapped onto the bundle's functions (coverageMap.ts). The base's
+ * Function-entry coverage of simulation runs: one workload x seed runs in its own process with a
+ * small hook loaded first (`node --import`) that starts V8's precise coverage in its binary,
+ * per-function mode (what NODE_V8_COVERAGE records, without its per-block counters, which cost
+ * the run about a fifth more CPU) and writes the bundle's functions at exit; the functions
+ * entered are mapped onto the bundle's functions (coverageMap.ts). The base's
  * coverage is cached per bundle content and run settings in the user's cache
  * (`userCacheDir('coverage')`), so a series records it once.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +18,7 @@ import { executedFunctions, type BundleMap, type V8Function } from './coverageMa
 import { DEFAULT_TIMEOUT_MS, type RunOutcome, type SeedResult } from './run.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
-const COVERAGE_FORMAT = 'memdesc-coverage/2';
+const COVERAGE_FORMAT = 'memdesc-coverage/3';
 
 /** What one pair runs with (the series' step plan, for one workload). */
 export interface PairSettings {
@@ -49,34 +51,69 @@ function crashText(stderr: string): string {
   return (i >= 0 ? lines.slice(i, i + 8) : lines.slice(-12)).join('\n');
 }
 
-/** The bundle's functions in the V8 coverage files of one process. */
-function readCoverage(dir: string, bundle: string): V8Function[] | undefined {
-  const url = pathToFileURL(bundle).href;
-  let files: string[];
+/**
+ * The hook: precise coverage from the first line of the run (before the bundle loads), taken at
+ * exit, the bundle's entry alone written to $MEMDESC_COVERAGE_OUT. Without an inspector it
+ * writes nothing, and the run counts as one without coverage.
+ */
+const HOOK = `import { writeFileSync } from 'node:fs';
+const out = process.env.MEMDESC_COVERAGE_OUT;
+const url = process.env.MEMDESC_COVERAGE_URL;
+try {
+  const { Session } = await import('node:inspector');
+  const s = new Session();
+  s.connect();
+  s.post('Profiler.enable');
+  s.post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
+  process.on('exit', () => {
+    s.post('Profiler.takePreciseCoverage', (err, r) => {
+      const mine = err ? undefined : r.result.find((x) => x.url === url);
+      if (mine && out) writeFileSync(out, JSON.stringify(mine.functions));
+    });
+  });
+} catch {}
+`;
+
+/** The hook's file, written once (content-named) into the coverage cache, else the temp folder. */
+function hookFile(): string {
+  const name = `hook-${createHash('sha256').update(HOOK).digest('hex').slice(0, 16)}.mjs`;
+  for (const dir of [userCacheDir('coverage'), tmpdir()]) {
+    const file = join(dir, name);
+    try {
+      if (existsSync(file) && readFileSync(file, 'utf8') === HOOK) return file;
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      writeFileSync(tmp, HOOK);
+      renameSync(tmp, file);
+      return file;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error('cannot write the coverage hook anywhere');
+}
+
+/** The bundle's functions as the hook wrote them. */
+function readCoverage(file: string): V8Function[] | undefined {
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    return JSON.parse(readFileSync(file, 'utf8')) as V8Function[];
   } catch {
     return undefined;
   }
-  for (const f of files) {
-    try {
-      const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result?: Array<{ url: string; functions: V8Function[] }> };
-      const s = j.result?.find((r) => r.url === url);
-      if (s) return s.functions;
-    } catch {
-      // a file cut short by a killed process: no coverage from it
-    }
-  }
-  return undefined;
 }
 
 /** Run one workload x seed of a built tree in its own process, recording which functions it entered. */
 export function runCovered(bundle: string, map: BundleMap, p: PairSettings): Promise<CoveredRun> {
   const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
+  const file = join(dir, 'coverage.json');
+  const hook = hookFile();
   const t0 = performance.now();
   return new Promise<CoveredRun>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bundle, ...simArgs(p)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_V8_COVERAGE: dir } });
+    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bundle, ...simArgs(p)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
+    });
     let out = '';
     let stderr = '';
     let timedOut = false;
@@ -98,7 +135,7 @@ export function runCovered(bundle: string, map: BundleMap, p: PairSettings): Pro
     child.on('close', (code) => {
       clearTimeout(timer);
       const ms = performance.now() - t0;
-      const v8 = timedOut ? undefined : readCoverage(dir, bundle);
+      const v8 = timedOut ? undefined : readCoverage(file);
       rmSync(dir, { recursive: true, force: true });
       const executed = v8 ? executedFunctions(map, v8) : undefined;
       const done = (outcome: RunOutcome): void => resolvePromise({ outcome, ...(executed ? { executed } : {}) });
