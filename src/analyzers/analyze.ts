@@ -50,7 +50,8 @@ export function checkFilters(opts: AnalyzeOptions): void {
 /** Analyze the TypeScript project at `path` (a directory with tsconfig.json, or the tsconfig). */
 export function analyzePath(path: string, opts: AnalyzeOptions): AnalysisResult {
   checkFilters(opts);
-  const { program, root } = loadProgram(path);
+  // The analysis reads no JSDoc node: parse JSDoc only as far as types need (as tsc does).
+  const { program, root } = loadProgram(path, { jsDocForTypesOnly: true });
   return analyzeProgram(program, root, opts);
 }
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { ts } from '@ts-morph/common';
 import type { Project } from 'ts-morph';
 import { InputError } from '../errors.ts';
-import { diskProgram } from '../ts/programs.ts';
+import { diskProgram, type DiskProgramOptions } from '../ts/programs.ts';
 
 export interface LoadedProject {
   /** Absolute directory of the tsconfig: findings are relative to it. */
@@ -74,10 +74,10 @@ export interface LoadedProgram {
  * ts-morph's bundled TypeScript (about a quarter faster than building a ts-morph Project,
  * which analyze does not need: it only reads). Passes that edit use loadProject().
  */
-export function loadProgram(path: string): LoadedProgram {
+export function loadProgram(path: string, opts: DiskProgramOptions = {}): LoadedProgram {
   const { root, tsconfig } = resolveTsconfig(path);
   const cfg = parseTsconfig(tsconfig);
-  const program = diskProgram(cfg);
+  const program = diskProgram(cfg, opts);
   return { root, tsconfig, program };
 }
 

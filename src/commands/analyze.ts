@@ -73,7 +73,8 @@ export function registerAnalyze(program: Command): void {
       const opts = { spec, ...(flags.kind ? { kinds: flags.kind } : {}), ...(flags.field ? { fields: flags.field } : {}) };
       checkFilters(opts);
       const target = projectPath(path, flags.corpus, 'analyze');
-      const { program, root } = loadProgram(target);
+      // The analysis reads no JSDoc node: parse it only as far as types need (as tsc does).
+      const { program, root } = loadProgram(target, { jsDocForTypesOnly: true });
       const rel = relative(process.cwd(), root);
       const prefix = rel === '' ? '' : rel.startsWith('..') ? `${root}/` : `${rel}/`;
       if (place) {

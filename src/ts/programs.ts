@@ -113,9 +113,20 @@ export function setVersion(sf: ts.SourceFile): ts.SourceFile {
   return sf;
 }
 
+export interface DiskProgramOptions {
+  /**
+   * Parse JSDoc only where type errors need it, as `tsc` does (TypeScript's ParseForTypeErrors):
+   * the same types for a cheaper parse, for passes that read no JSDoc node (analyze). Default:
+   * every JSDoc comment parsed (passes that edit read and rewrite them).
+   */
+  jsDocForTypesOnly?: boolean;
+}
+
 /** A program of the files a parsed tsconfig names, read from disk. */
-export function diskProgram(cfg: ts.ParsedCommandLine): ts.Program {
-  return ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host: compilerHost(cfg.options) });
+export function diskProgram(cfg: ts.ParsedCommandLine, opts: DiskProgramOptions = {}): ts.Program {
+  const host = compilerHost(cfg.options);
+  if (opts.jsDocForTypesOnly) host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeErrors;
+  return ts.createProgram({ rootNames: cfg.fileNames, options: cfg.options, host });
 }
 
 const SOURCE = /\.(m|c)?tsx?$/;
