@@ -4,6 +4,7 @@
  * graph) plus the syntax of sites.ts. A site blocks kind K when:
  *   - it is a raw access the analyzer gives kind K, or an unknown one of a field K maps that
  *     pages of K can reach (reach.ts);
+ *   (none of them where a test says the page carries no memdesc word: memdescGuard.ts);
  *   - it writes or reads a word the memdesc word occupies (spec: page field `memdesc`) on a page
  *     that is K's by the analyzer's classification, or unknown and reachable by K's pages;
  *   - it does page-pointer arithmetic on a page the analyzer gives kind K, or on K's descriptor;
@@ -22,6 +23,7 @@ import { InputError, UsageError } from '../errors.ts';
 import { compareSites, NOISE_CAUSES } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
+import { MemdescGuard } from './memdescGuard.ts';
 import { Reacher, type Reach } from './reach.ts';
 import { SiteScanner, type WordSite } from './sites.ts';
 import { BLOCKER_REASONS, type AuditResult, type Blocker, type BlockerReason } from './types.ts';
@@ -77,7 +79,10 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   }
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, det.calls);
-  const reacher = new Reacher(ctx, guards, prov, det.calls);
+  const memdescGuard = new MemdescGuard(ctx, MEMDESC_FIELD);
+  const reacher = new Reacher(ctx, guards, prov, det.calls, memdescGuard);
+  // Under a test that the page carries no memdesc word, no separated kind's page gets there.
+  const noMemdesc = (anchor: ts.Node, page: ts.Expression | undefined): boolean => !!page && !!memdescGuard.without(anchor, page);
   const scanner = new SiteScanner(ctx, wordFields, MEMDESC_FIELD, words, det.calls, (e) => reacher.descriptorKind(e));
   scanner.scan();
   const fieldWords = new Map(spec.page.fields.map((f) => [f.name, f.words]));
@@ -104,6 +109,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     if (f.converted) continue;
     const onWord = wordFields.has(f.field);
     const how = f.wrapper ? `\`${f.wrapper}()\` (${f.wrapperAccess} of \`${f.field}\`)` : `${f.access} of \`${f.field}\``;
+    if (noMemdesc(a.expr, a.receiver)) continue;
     if (f.kind !== UNKNOWN_KIND) {
       // On the memdesc word's words it is judged below, unless code that handles the word makes it: still a raw access.
       if (!onWord || scanner.aware(a.expr)) add(a.sf, a.node, f.kind, f.field, 'raw-access', `${how} on \`${f.receiver}\` is still a raw ${words_.object} access: ${f.evidence[0]}`);
@@ -133,6 +139,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   for (const { site, cls: given } of wordSites) {
     if (!site.receiver) continue;
     if (reacher.descriptorKind(site.receiver)) continue;
+    if (noMemdesc(site.expr, site.receiver)) continue;
     let cls = given ?? det.classify(site);
     if (site.converted) {
       // A renamed member (buddy_list for lru) names the kind its author meant; the code's own
@@ -173,6 +180,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
       add(s.sf, s.node, dk, null, 'page-arithmetic', `${s.how}: descriptors are no longer an array beside the ${words_.nouns}`);
       continue;
     }
+    if (noMemdesc(s.node, s.base)) continue;
     const cls = det.classify({ sf: s.sf, node: s.node, expr: s.node, receiver: s.base, receiverText: shortText(s.base, s.sf), field: '', access: 'read' });
     if (cls.kind === UNKNOWN_KIND) continue;
     add(s.sf, s.node, cls.kind, null, 'page-arithmetic', `${s.how}, a ${cls.kind} ${words_.noun} (${cls.evidence[0]}): once the descriptor is separate, the ${words_.nouns} next to it say nothing about it`);

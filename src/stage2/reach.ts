@@ -5,7 +5,8 @@
  * kind its callers pass, and a page looked up by pfn (`pfn_to_page()`, a spec neutral source)
  * can be of any kind. Built on the analyzer's own passes: a page-type test at the site decides
  * (guards), then the analyzer's provenance, and only where that finds nothing this walk unions
- * the alternatives (definitions, returns, callers) itself.
+ * the alternatives (definitions, returns, callers) itself. A test that the page carries no
+ * memdesc word (memdescGuard.ts) rules out every kind: a separated kind's pages all carry one.
  */
 import { ts } from '@ts-morph/common';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
@@ -13,6 +14,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import type { Guards } from '../analyzers/guards.ts';
 import { renderOrigin, type Provenance } from '../analyzers/provenance.ts';
 import { specWords } from '../model/words.ts';
+import type { MemdescGuard } from './memdescGuard.ts';
 
 export interface Reach {
   /** Kinds whose pages can get here, each with one sentence saying how. */
@@ -46,7 +48,7 @@ export class Reacher {
   private descKind = new Map<ts.Node, string>();
 
   constructor(private ctx: AnalysisContext, private guards: Guards, private prov: Provenance,
-    private calls: Map<string, ts.CallExpression[]>) {
+    private calls: Map<string, ts.CallExpression[]>, private memdesc?: MemdescGuard) {
     for (const [decl, k] of ctx.descDecls) this.descKind.set(decl, k.name);
   }
 
@@ -65,6 +67,8 @@ export class Reacher {
 
   /** Kinds of page that can be `e` at `anchor` (a page-type test there narrows). */
   at(e: ts.Expression, anchor: ts.Node): Reach {
+    // A page tested to carry no memdesc word is no separated kind's page.
+    if (this.memdesc?.without(anchor, e)) return EMPTY;
     const excluded = new Set<string>();
     for (const f of this.guards.facts(anchor, e)) {
       if (f.positive && f.kinds.length === 1) return { kinds: new Map([[f.kinds[0]!, f.sentence]]) };
@@ -171,6 +175,7 @@ export class Reacher {
       const arg = call.arguments[idx];
       if (!arg) continue;
       callers++;
+      if (this.memdesc?.without(call, arg)) continue; // this caller passes only pages without a memdesc word
       const g = this.guards.facts(call, arg).find((f) => f.positive && f.kinds.length === 1);
       if (g) {
         out.push({ kinds: new Map([[g.kinds[0]!, `a ${g.kinds[0]} ${specWords(this.ctx.spec).noun} is passed (${g.sentence})`]]) });

@@ -30,11 +30,30 @@ function raw_word(hex: string): string {
   return hex.startsWith('0000') && parseInt(hex[4]!, 16) >= 8 ? 'ffff' + hex.slice(4) : hex;
 }
 
+/**
+ * dump_page() of a page that carries a memdesc word (stage 2): the word, then what struct page
+ * itself still holds. Its mapping and index words belong to no one once the page's fields live in
+ * its descriptor, so they are not printed as if they did; the raw lines show every word.
+ */
+function dump_memdesc_page(page: Page, reason: string): string {
+  const lines = [memdesc_dump_line(raw_word(read64hex(page.addr + PAGE_MEMDESC_OFFSET)))];
+  const typed = page_has_type(page);
+  lines.push(`page: refcount:${page._refcount} mapcount:${typed ? 0 : page._mapcount + 1} pfn:0x${page_to_pfn(page).toString(16)}`);
+  lines.push(`flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
+  if (typed) lines.push(`page_type: 0x${(page.page_type >>> 24).toString(16)}(${page_type_name(page.page_type)})`);
+  const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
+  lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
+  lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
+  lines.push(`page dumped because: ${reason}`);
+  return lines.join('\n');
+}
+
 /** The text dump_page() prints for `page`, ending with the reason. */
 export function dump_page(page: Page, reason: string): string {
-  const lines: string[] = [];
-  if (PageMemdesc(page)) lines.push(memdesc_dump_line(raw_word(read64hex(page.addr + PAGE_MEMDESC_OFFSET))));
   const head = compound_head(page);
+  // Every page of a memdesc allocation carries the word (a tail too): its fields are the descriptor's.
+  if (PageMemdesc(page) || PageMemdesc(head)) return dump_memdesc_page(page, reason);
+  const lines: string[] = [];
   const typed = page_has_type(head);
   const mapcount = typed ? 0 : page._mapcount + 1;
   const mapping = head.mapping;
