@@ -29,6 +29,7 @@ interface SeriesFlags {
   author?: string;
   signoff?: boolean;
   corpus?: boolean;
+  stage?: string;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -77,6 +78,7 @@ export function registerSeries(program: Command): void {
     .description('plan the conversion as ordered steps, commit each (type-checked and verified) on a branch, write format-patch files and a cover letter')
     .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json (default: the current directory when it holds a tsconfig.json; --corpus: the bundled corpus)'))
     .option('--all', 'every kind of the spec')
+    .option('--stage <n>', 'with --all, 2 (default): after the conversion, separate every kind whose audit is clean and shrink struct page; 1: stop after the conversion (overlays only). Named kinds default to 1')
     .option('--out <dir>', 'directory for 0000-cover-letter.patch, 0001-….patch, …: new or empty, or an earlier series\' output with --force (see below)')
     .option('--cover-letter <file>', 'write the cover letter here instead of --out, so that `git am DIR/*.patch` takes the patches alone')
     .option('--base <rev>', 'the revision the branch starts from (default HEAD)')
@@ -112,6 +114,7 @@ leaves no branch, worktree or scratch repository behind.`)
         kinds.pop();
       }
       const path = projectPath(given, flags.corpus, 'series');
+      if (flags.stage !== undefined && flags.stage !== '1' && flags.stage !== '2') throw new UsageError(`--stage ${flags.stage}: expected 1 or 2`);
       const verify = {
         ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
         ...(flags.ops !== undefined ? { ops: parseOps(flags.ops) } : {}),
@@ -123,6 +126,7 @@ leaves no branch, worktree or scratch repository behind.`)
       const hook = testInterrupt();
       const r = await undoOnInterrupt(() => buildSeries({
         path, spec, kinds, all: !!flags.all, out: flags.out!, force: !!flags.force, verify, signoff: flags.signoff !== false,
+        ...(flags.stage !== undefined ? { stage: flags.stage === '1' ? 1 as const : 2 as const } : {}),
         ...(author ? { author } : {}),
         ...hook,
         ...(flags.base !== undefined ? { base: flags.base } : {}),
@@ -138,7 +142,10 @@ leaves no branch, worktree or scratch repository behind.`)
         for (const [i, c] of r.commits.entries()) lines.push(`  ${String(i + 1).padStart(3, '0')} ${c.sha.slice(0, 12)} ${c.subject}\n        ${verdictText(c.verification)}`);
         for (const p of r.problems) lines.push(`  note: ${p.step}: ${p.reason}`);
         if (r.empty.length) lines.push(`  ${r.empty.length} planned steps changed nothing (done by an earlier patch)`);
-        lines.push(`  tip ${r.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} the one-shot conversion (memdesc convert --write); ${(r.timings.total! / 1000).toFixed(1)} s`);
+        for (const b of r.stage2?.blocked ?? []) lines.push(`  not separated: ${b.kind} (${b.blockers} audit blocker${b.blockers === 1 ? '' : 's'}; run \`memdesc audit ${b.kind}\`)`);
+        for (const p of r.stage2?.problems ?? []) lines.push(`  stage 2: ${p.what}: ${p.reason}`);
+        const oneShot = r.stage2 && r.commits.some((c) => c.stage === 2) ? 'one-shot conversion, separation and shrink (convert, separate --all, shrink --write)' : 'one-shot conversion (memdesc convert --write)';
+        lines.push(`  tip ${r.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} the ${oneShot}; ${(r.timings.total! / 1000).toFixed(1)} s`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }
       if (!r.complete) throw new CheckFailed('the series stops short: a step up to the one-shot result does not type-check or verify');

@@ -25,6 +25,9 @@ import { specWords } from '../model/words.ts';
 import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
+import { blockedLines, planStage2, stage2Body, stage2Subject, type Stage2Plan } from './stage2.ts';
+import { layoutChecksText, tipLayoutChecks } from './stage2Verify.ts';
+import type { LayoutChecks } from '../verify/verify.ts';
 
 /** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
 export type CommitVerification = StepVerification | OracleStepVerification | typeof NOT_VERIFIED;
@@ -63,6 +66,11 @@ export interface SeriesOptions {
    */
   coverLetter?: string;
   verify?: SeriesVerifyOptions;
+  /**
+   * 2 (the default with `all`): after stage 1, the stage-2 patches (separate every kind whose
+   * audit is clean, then shrink). 1: stop after stage 1 (overlays only; the default for named kinds).
+   */
+  stage?: 1 | 2;
   /** Progress lines (the library never prints). */
   onProgress?: (line: string) => void;
   /** After each planned step: steps done, steps in all, and what the step was. */
@@ -80,6 +88,21 @@ export interface SeriesCommit {
   steps: number;
   typecheck: { ok: true; files: number; ms: number };
   verification: CommitVerification;
+  /** The tip of a series with stage-2 patches: its real placement, checked (docs/verify.md). */
+  layoutChecks?: LayoutChecks;
+  /** 1: a conversion patch; 2: a separate or shrink patch. */
+  stage: 1 | 2;
+}
+
+/** What stage 2 of a series did. */
+export interface SeriesStage2 {
+  /** Kinds separated, in order, and the shrink's new size when it ran. */
+  separated: string[];
+  shrunkTo?: number;
+  blocked: Stage2Plan['blocked'];
+  problems: Stage2Plan['problems'];
+  /** Why there is no stage 2 (the spec has none). */
+  none?: string;
 }
 
 export interface SeriesProblem {
@@ -107,8 +130,10 @@ export interface SeriesResult {
   problems: SeriesProblem[];
   /** The branch head's tree equals the one-shot `convert --write` result, file by file. */
   tipEqualsOneShot: boolean;
-  /** Every step up to the one-shot result was committed. */
+  /** Every step up to the one-shot result (and every stage-2 patch planned) was committed. */
   complete: boolean;
+  /** Undefined with `stage: 1`. */
+  stage2?: SeriesStage2;
   timings: Record<string, number>;
 }
 
@@ -207,6 +232,17 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const units = planUnits(det, kinds, one.plan.report);
     const retires = one.plan.report.retired.helpers.length + one.plan.report.retired.members.length > 0;
     const steps = seriesSteps(kinds, units, retires);
+    // Stage 2 is planned on the one-shot result before the stage-1 trees, so the stage-1 tip
+    // knows whether it is the series' tip.
+    const wantStage2 = (opts.stage ?? (opts.all ? 2 : 1)) === 2;
+    const stage2 = wantStage2
+      ? planStage2(program, root, opts.spec, new Map(one.plan.changes.map((c) => [c.file, c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name))
+      : undefined;
+    const stage2Steps = stage2?.steps ?? [];
+    if (stage2 && !stage2.none) {
+      progress(`series: stage 2: ${stage2Steps.length} patch${stage2Steps.length === 1 ? '' : 'es'} planned (${stage2Steps.map((s) => s.kind ?? s.role).join(', ') || 'none'})` +
+        (stage2.blocked.length ? `; not separated: ${stage2.blocked.map((b) => `${b.kind} (${b.blockers} blocker${b.blockers === 1 ? '' : 's'})`).join(', ')}` : ''));
+    }
     timings.plan = Math.round(performance.now() - t0);
     progress(`series: ${steps.length} steps planned (${[...units].map(([k, u]) => `${k} ${u.length}`).join(', ')} units) in ${secs(timings.plan)}`);
 
@@ -225,7 +261,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       spec: opts.spec, oneShot: one.plan,
       onTree: async (t, i) => {
         if (verifier && !t.empty && t.typecheck.ok) {
-          const p = verifier.verify(t.texts, i === steps.length - 1);
+          const p = verifier.verify(t.texts, i === steps.length - 1 && stage2Steps.length === 0);
           p.catch(() => {});
           verifications.set(i, p);
         }
@@ -262,6 +298,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // Base contents, read before the first commit changes the work tree.
     const base = new Map<string, string | undefined>();
     for (const t of trees) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
+    for (const t of stage2Steps) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
     let committed: TreeTexts = new Map();
     let prevReport: ConvertReport | undefined;
     for (const [gi, g] of groups.entries()) {
@@ -277,21 +314,60 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       const changed = [...files.keys()].sort();
       const msg = commitMessage(g.trees, prevReport, m, changed, verdict, g.carried.map((c) => `${label(c.index)}: ${c.reason}`));
       const sha = commit(repo, files, msg);
-      commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: g.trees.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification });
+      commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: g.trees.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification, stage: 1 });
       committed = new Map(t.texts);
       prevReport = t.report;
-      await opts.onCommit?.(gi + 1, groups.length, sha);
+      await opts.onCommit?.(gi + 1, groups.length + stage2Steps.length, sha);
     }
     timings.commit = Math.round(performance.now() - t2);
 
-    const full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
-    const complete = leftover.length === 0;
+    // Stage 2, on the stage-1 tip: each patch verified like the others, the last one also in its
+    // real placement. A patch that does not verify stops stage 2 there (the later ones build on it).
+    let full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
+    let stage2Failed = false;
+    const separated: string[] = [];
+    let shrunkTo: number | undefined;
+    const t3 = performance.now();
+    for (const [si, s] of stage2Steps.entries()) {
+      const tip = si === stage2Steps.length - 1;
+      const subject = `${m.prefix(s.changed)}: ${stage2Subject(s, opts.spec, m.words.kernel, m.words.object)}`;
+      progress(`  stage 2 ${si + 1}/${stage2Steps.length} ${subject}: type-checks (${s.typecheck.files} files, ${secs(s.typecheck.ms)}), verifying`);
+      const verification: CommitVerification = verifier ? await verifier.verify(s.texts, tip) : NOT_VERIFIED;
+      const layoutChecks = tip && verifier instanceof SeriesVerifier ? await tipLayoutChecks(repo.project, s.texts, opts.verify) : undefined;
+      const bad = typeof verification !== 'string' && !verification.ok ? verdictText(verification) : layoutChecks && !layoutChecks.ok ? layoutChecksText(layoutChecks) : undefined;
+      if (bad) {
+        problems.push({ step: subject, reason: `never committed: does not verify (${bad}); stage 2 stops here` });
+        stage2Failed = true;
+        break;
+      }
+      const files = new Map<string, string | null>();
+      for (const f of new Set([...s.texts.keys(), ...committed.keys()])) {
+        const text = s.texts.get(f) ?? base.get(f) ?? null;
+        if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
+      }
+      const changed = [...files.keys()].sort();
+      const verdicts = [`type-check passed (${s.typecheck.files} files checked)`, verdictText(verification), ...(layoutChecks ? [layoutChecksText(layoutChecks)] : [])];
+      const msg = `${subject}\n\n${wrapText(stage2Body(s, opts.spec, m.words.object)).join('\n')}\n\nChecked by memdesc series:\n${verdicts.map((v) => `  ${v}`).join('\n')}\n`;
+      const sha = commit(repo, files, msg);
+      commits.push({ sha, subject, files: changed, steps: 1, typecheck: { ok: true, files: s.typecheck.files, ms: Math.round(s.typecheck.ms) }, verification, ...(layoutChecks ? { layoutChecks } : {}), stage: 2 });
+      committed = new Map(s.texts);
+      full = new Map(s.texts);
+      if (s.kind) separated.push(s.kind);
+      if (s.shrink) shrunkTo = s.shrink.newSize;
+      await opts.onCommit?.(groups.length + si + 1, groups.length + stage2Steps.length, sha);
+    }
+    if (stage2Steps.length) timings.stage2 = Math.round(performance.now() - t3);
+    const complete = leftover.length === 0 && !stage2Failed;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), m, !!opts.all);
-    const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0), undo, progress, opts.coverLetter);
+    const stage2Text = stage2 && !stage2.none ? blockedLines(stage2) : [];
+    const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0, stage2Text), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
-    result = { repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings };
+    result = {
+      repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings,
+      ...(stage2 ? { stage2: { separated, ...(shrunkTo !== undefined ? { shrunkTo } : {}), blocked: stage2.blocked, problems: stage2.problems, ...(stage2.none ? { none: stage2.none } : {}) } } : {}),
+    };
   } catch (e) {
     throw withLeftovers(e, undo.finish(true));
   }
@@ -328,9 +404,12 @@ function verificationClaim(commits: SeriesCommit[]): string {
   return `Every patch type-checks; ${ran.length} of ${vs.length} were run against the base ${how} (the table says which).`;
 }
 
-function blurb(title: string, method: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number): string {
+function blurb(title: string, method: string, commits: SeriesCommit[], problems: SeriesProblem[], empty: number, elapsedMs: number, stage2: string[] = []): string {
   const lines: string[] = [];
-  lines.push(...wrapText(`${title}, one reviewable step at a time. ${method} ${verificationClaim(commits)} The last one leaves the tree exactly as a one-shot \`memdesc convert --write\` does.`));
+  const two = commits.filter((c) => c.stage === 2).length;
+  const end = two === 0 ? 'The last one leaves the tree exactly as a one-shot `memdesc convert --write` does.'
+    : `The last stage-1 patch leaves the tree exactly as a one-shot \`memdesc convert --write\` does; the ${two} stage-2 patch${two === 1 ? '' : 'es'} after it give descriptors whose audit is clean their own storage (\`memdesc separate\`) and shrink the page (\`memdesc shrink\`), in the plan's order; the tip also ran in its real placement, checked.`;
+  lines.push(...wrapText(`${title}, one reviewable step at a time. ${method} ${verificationClaim(commits)} ${end}`));
   lines.push('');
   lines.push('Verification (each patch against the base):');
   lines.push('');
@@ -357,6 +436,9 @@ function blurb(title: string, method: string, commits: SeriesCommit[], problems:
     for (const p of problems) lines.push(`  ${p.step}: ${p.reason}`);
   }
   if (empty) lines.push('', `${empty} planned step${empty === 1 ? '' : 's'} changed nothing (done by an earlier patch).`);
+  const tip = commits[commits.length - 1]?.layoutChecks;
+  if (tip) lines.push('', `The tip in its real placement: ${layoutChecksText(tip)}.`);
+  if (stage2.length) lines.push('', ...stage2);
   lines.push('', `Built by memdesc series in ${secs(elapsedMs)}.`);
   return lines.join('\n');
 }

@@ -1,0 +1,157 @@
+/**
+ * Stage 2 of a series: after the stage-1 tip (every kind an overlay on struct page), per kind whose
+ * audit is clean, one patch that gives its descriptor its own storage (`memdesc separate`), in
+ * the plan's order (ptdesc, zpdesc, vmalloc, slab, folio), then one that shrinks struct page
+ * (`memdesc shrink`) when it has something to remove. Each tree is planned on the one before, with
+ * the same library entry points the commands use, and type-checked. Kinds whose audit is not clean
+ * are left out and listed with their blockers. Library code: returns values, never prints.
+ */
+import { relative, sep } from 'node:path';
+import type { ts } from '@ts-morph/common';
+import { MemdescError } from '../errors.ts';
+import type { Spec } from '../model/spec.ts';
+import { formatError, typeErrors } from '../rewrite/check.ts';
+import { overlayProgram } from '../ts/programs.ts';
+import { auditProgram } from '../stage2/audit.ts';
+import { separateKinds } from '../stage2/separate.ts';
+import { exportIndex, findInfra } from '../stage2/separateInfra.ts';
+import { planKind } from '../stage2/separatePlan.ts';
+import { planShrink } from '../stage2/shrink.ts';
+import { MEMDESC_FIELD } from '../stage2/words.ts';
+import type { TreeTexts } from './steps.ts';
+
+export interface Stage2Step {
+  role: 'separate' | 'shrink';
+  /** The kind separated (separate steps). */
+  kind?: string;
+  /** The whole tree after this step: project-relative path -> content, every file that differs from the base. */
+  texts: TreeTexts;
+  /** Project-relative files this step changes (against the tree before it). */
+  changed: string[];
+  typecheck: { files: number; ms: number };
+  /** Shrink steps: struct page's size before and after, and the fields removed. */
+  shrink?: { oldSize: number; newSize: number; removed: string[] };
+}
+
+export interface Stage2Blocked {
+  kind: string;
+  blockers: number;
+}
+
+export interface Stage2Plan {
+  steps: Stage2Step[];
+  /** Kinds whose audit is not clean on the tree before them: not separated. */
+  blocked: Stage2Blocked[];
+  /** Kinds or the shrink that could not be planned or did not type-check: why. */
+  problems: Array<{ what: string; reason: string }>;
+  /** Set when the spec has no stage 2 at all (no memdesc word, no kind with a descriptor). */
+  none?: string;
+}
+
+/** Whether the spec has a stage 2: a memdesc word and a kind with a descriptor. */
+export function stage2Applies(spec: Spec): string | undefined {
+  if (!spec.page.fields.some((f) => f.name === MEMDESC_FIELD)) return `the spec has no page field '${MEMDESC_FIELD}'`;
+  if (!spec.kinds.some((k) => k.descriptor !== null)) return 'no kind of the spec has a descriptor';
+  return undefined;
+}
+
+function rel(root: string, file: string): string {
+  return relative(root, file).split(sep).join('/');
+}
+
+/**
+ * Plan stage 2 on `program` with the stage-1 tip's texts (`stage1`: absolute path -> content)
+ * overlaid. Returns the steps' trees (relative to the base, so each is a whole tree the verifier
+ * can build), the blocked kinds and anything that went wrong. `only`: separate just these kinds.
+ */
+export function planStage2(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only?: string[]): Stage2Plan {
+  const none = stage2Applies(spec);
+  if (none) return { steps: [], blocked: [], problems: [], none };
+  const steps: Stage2Step[] = [];
+  const blocked: Stage2Blocked[] = [];
+  const problems: Stage2Plan['problems'] = [];
+  let current = overlayProgram(program, stage1);
+  const tree = new Map(stage1);
+  // Every step's candidate is type-checked before it is taken; a failing one leaves the tree as it was.
+  const take = (texts: Map<string, string>): { after: ts.Program; files: number; ms: number; changed: string[] } | string => {
+    const changed = [...texts].filter(([f, t]) => (current.getSourceFile(f)?.text ?? null) !== t).map(([f]) => f);
+    if (changed.length === 0) return 'no change';
+    const t0 = performance.now();
+    const after = overlayProgram(current, new Map(changed.map((f) => [f, texts.get(f)!])));
+    const errors = typeErrors(after, root);
+    if (errors.length > 0) return `does not type-check (${errors.length} error${errors.length === 1 ? '' : 's'}; first: ${formatError(errors[0]!)})`;
+    return { after, files: after.getSourceFiles().filter((sf) => !sf.isDeclarationFile).length, ms: performance.now() - t0, changed };
+  };
+  const push = (role: Stage2Step['role'], texts: Map<string, string>, got: Exclude<ReturnType<typeof take>, string>, extra: Partial<Stage2Step>): void => {
+    for (const f of got.changed) tree.set(f, texts.get(f)!);
+    current = got.after;
+    steps.push({
+      role, ...extra,
+      texts: new Map([...tree].map(([f, t]) => [rel(root, f), t] as const)),
+      changed: got.changed.map((f) => rel(root, f)).sort(),
+      typecheck: { files: got.files, ms: got.ms },
+    });
+  };
+  for (const name of separateKinds(spec, [], true).filter((k) => !only || only.includes(k))) {
+    const kind = spec.kinds.find((k) => k.name === name)!;
+    try {
+      const plan = planKind({ program: current, root, spec, kind, infra: findInfra(exportIndex(current, root), spec, kind) });
+      if (plan.already) continue;
+      const n = auditProgram(current, root, { spec, kinds: [name] }).summary.byKind[name] ?? 0;
+      if (n > 0) {
+        blocked.push({ kind: name, blockers: n });
+        continue;
+      }
+      const got = take(plan.texts);
+      if (typeof got === 'string') problems.push({ what: `separate ${name}`, reason: got });
+      else push('separate', plan.texts, got, { kind: name });
+    } catch (e) {
+      if (!(e instanceof MemdescError)) throw e;
+      problems.push({ what: `separate ${name}`, reason: e.message });
+    }
+  }
+  try {
+    const { plan, texts } = planShrink(current, root, spec);
+    if (texts.size > 0) {
+      const got = take(texts);
+      if (typeof got === 'string') problems.push({ what: 'shrink', reason: got });
+      else push('shrink', texts, got, { shrink: { oldSize: plan.oldSize, newSize: plan.newSize, removed: plan.removed.map((r) => r.field) } });
+    }
+  } catch (e) {
+    if (!(e instanceof MemdescError)) throw e;
+    problems.push({ what: 'shrink', reason: e.message });
+  }
+  return { steps, blocked, problems };
+}
+
+/** The subject of a stage-2 patch (without its prefix). */
+export function stage2Subject(s: Stage2Step, spec: Spec, kernel: boolean, object: string): string {
+  if (s.role === 'shrink') return `Shrink ${object} to ${s.shrink!.newSize} bytes`;
+  const k = spec.kinds.find((x) => x.name === s.kind)!;
+  return kernel ? `Allocate ${k.name} from slab` : `Allocate ${k.descriptor!.class} separately from ${spec.page.class}`;
+}
+
+/** The body of a stage-2 patch: what it does and why it may. */
+export function stage2Body(s: Stage2Step, spec: Spec, object: string): string {
+  if (s.role === 'shrink') {
+    const r = s.shrink!;
+    return `No code uses ${r.removed.length ? r.removed.join(', ') : 'its last words'} any more: ${object} goes from ${r.oldSize} to ${r.newSize} bytes and the memmap is carved at the new size.`;
+  }
+  const k = spec.kinds.find((x) => x.name === s.kind)!;
+  return `The audit of ${k.name} is clean: nothing but its own descriptor reads or writes its words, and nothing else writes the memdesc word on its pages. ${k.descriptor!.class} now has its own storage (allocated with its pages, with a back pointer to the first one), page_${k.name}() reads the memdesc word, and the overlay asserts go.`;
+}
+
+/** What the cover letter says about kinds left in stage 1. */
+export function blockedLines(p: Stage2Plan): string[] {
+  const lines: string[] = [];
+  if (p.blocked.length) {
+    lines.push('Kinds not separated (their audit is not clean on the tree before them):');
+    for (const b of p.blocked) lines.push(`  ${b.kind}: ${b.blockers} blocker${b.blockers === 1 ? '' : 's'}; run \`memdesc audit ${b.kind}\``);
+  }
+  if (p.problems.length) {
+    if (lines.length) lines.push('');
+    lines.push('Stage-2 steps left out:');
+    for (const q of p.problems) lines.push(`  ${q.what}: ${q.reason}`);
+  }
+  return lines;
+}
