@@ -57,6 +57,7 @@ export class Classifier {
     const excluded = new Map<string, { sentence: string; at: string }>();
     const allowed: Array<{ kinds: Set<string>; sentence: string; at: string }> = [];
     let note: string | undefined;
+    let mixed: { sentence: string; hops: Hop[] } | undefined;
     if (a.receiver) {
       for (const f of this.guards.facts(a.expr, a.receiver)) {
         if (f.positive && f.kinds.length === 1) guardItems.push({ kind: f.kinds[0]!, sentence: f.sentence, hops: [{ text: f.sentence, at: f.at }] });
@@ -68,6 +69,7 @@ export class Classifier {
         provItems.push({ kind, sentence: `${recv} comes from ${renderOrigin(o)}`, hops: o.hops, origin: o });
       }
       if (p.note) note = `${recv}: ${p.note}`;
+      mixed = p.mixed;
     }
     // Generic code belongs to no kind by ownership; only its type tests or provenance decide.
     const generic = genericOf(this.ctx, a.sf, a.expr);
@@ -78,6 +80,9 @@ export class Classifier {
     const gk = kindsOf(guardItems);
     let pk = kindsOf(provItems);
     if (gk.length > 1) return unknown([`conflicting guard evidence: ${sentences(guardItems)}`], hopsOf(guardItems));
+    // A type mark on some paths to the site only: what the page is depends on the path. A guard
+    // at the site still decides (below, against the kinds of both sides); nothing else does.
+    if (mixed && gk.length === 0) return unknown([`conflicting code evidence: ${mixed.sentence}`], mixed.hops);
     // Pages of several kinds reach the site (callers disagree, definitions disagree): only guards
     // picking one of them decide; otherwise the site is unknown, each kind listed.
     let narrowed: string | undefined;

@@ -20,6 +20,7 @@ import { ts } from '@ts-morph/common';
 import { enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { matchName } from './glob.ts';
+import { neverReturns, runFlow, type State } from './reach.ts';
 
 /** One place where the code handles a variable's page as a kind. */
 export interface Mark {
@@ -199,7 +200,7 @@ export class DataFlow {
     this.marks.set(s, l);
     // A parameter marked unconditionally: the function marks what its callers pass.
     const decl = s.valueDeclaration;
-    if (fn && decl && ts.isParameter(decl) && decl.parent === fn && unconditional(node, fn)) {
+    if (fn && decl && ts.isParameter(decl) && decl.parent === fn && this.onEveryPath(node, fn)) {
       const i = fn.parameters.indexOf(decl);
       const m = this.summaries.get(fn) ?? new Map<number, Summary | null>();
       const prev = m.get(i);
@@ -223,12 +224,129 @@ export class DataFlow {
     return undefined;
   }
 
-  /** Marks that hold where `id` is read (kinds the code handles its variable as), or on its elements when `elements`. */
-  marksOf(id: ts.Identifier, elements = false): Mark[] {
+  /** Marks on the elements of an array variable (`__ClearPageZsmalloc(pages[i])`): they speak for the collection. */
+  elementMarksOf(id: ts.Identifier): Mark[] {
     const s = this.ctx.symbolOf(id);
-    if (!s) return [];
-    const at = id.getStart();
-    return ((elements ? this.elementMarks : this.marks).get(s) ?? []).filter((m) => m.from === undefined || at >= m.from && id.getSourceFile() === m.node.getSourceFile());
+    return (s && this.elementMarks.get(s)) || [];
+  }
+
+  /**
+   * The marks that hold where `id` is read, by the paths through its function: `must`, the
+   * last mark on every path to the read (the value was not assigned since); `may`, marks on
+   * some paths to it but not on others (a conflict: the other paths' value is unmarked). A
+   * mark after a call that does more than mark (`releaseSlot(s)`) holds from the call on; a
+   * pure marker or a marker write (`__ClearPageSlab(page)`, `s.flags = FLAG_FREE`) also speaks
+   * for the value before it when every path from the read to a normal exit passes it.
+   */
+  marksAt(id: ts.Identifier): { must: Mark[]; may: Mark[] } {
+    const s = this.ctx.symbolOf(id);
+    const all = (s && this.marks.get(s)) || [];
+    if (!s || all.length === 0) return { must: [], may: [] };
+    const root = scopeOf(s);
+    const probe = root && probeIn(id, root);
+    if (!root || !probe || isCallArgument(id)) {
+      // Not yet flow-sensitive: a page handed to a call (what a caller passes, for the call graph)
+      // and a read outside the variable's own function body (a closure elsewhere) see the marks
+      // by position, as written. See docs/classification.md (Not yet).
+      const at = id.getStart();
+      return { must: all.filter((m) => m.from === undefined || at >= m.from && id.getSourceFile() === m.node.getSourceFile()), may: [] };
+    }
+    const inRoot = all.filter((m) => probeIn(m.node, root) === m.node);
+    // A marker write or pure marker applied to this very read (`page.mapping = av | PAGE_MAPPING_ANON`).
+    const own = inRoot.filter((m) => m.from === undefined && m.node.pos <= id.pos && id.end <= m.node.end);
+    if (own.length > 0) return { must: own, may: [] };
+    const fwd = this.forward(s, root, inRoot).get(probe);
+    if (!fwd || fwd.size === 0) return { must: [], may: [] };
+    const marks = [...fwd].filter((i) => i > 0).map((i) => inRoot[i - 1]!);
+    if (!fwd.has(0)) return { must: marks, may: [] };
+    // Unmarked on some path to the read: a pure marker or marker write after it still speaks for it.
+    const whole = inRoot.filter((m) => m.from === undefined && !marks.includes(m));
+    if (whole.length > 0) {
+      const after = this.ahead(s, root, probe, whole);
+      if (after.hits.length > 0 && !after.escapes && marks.length === 0) return { must: after.hits, may: [] };
+      if (after.hits.length > 0) return { must: [], may: [...marks, ...after.hits] };
+    }
+    return { must: [], may: marks };
+  }
+
+  private flowMemo = new Map<ts.Symbol, Map<ts.Node, State>>();
+
+  /** The state at every read of `sym` in `root`: 0 = unmarked since defined, i = the last mark was `marks[i - 1]`. */
+  private forward(sym: ts.Symbol, root: ts.Node, marks: Mark[]): Map<ts.Node, State> {
+    let m = this.flowMemo.get(sym);
+    if (m) return m;
+    m = new Map<ts.Node, State>();
+    const at = m;
+    const gen = new Map<ts.Node, number>();
+    marks.forEach((mk, i) => gen.set(mk.node, i + 1));
+    const unmarked: State = new Set([0]);
+    runFlow(root, unmarked, {
+      before: (n, st) => {
+        if (ts.isIdentifier(n) && n.text === sym.name && this.ctx.symbolOf(n) === sym || n !== root && isFunctionLike(n)) {
+          const prev = at.get(n);
+          at.set(n, prev ? new Set([...prev, ...st]) : st);
+        }
+      },
+      after: (n, st) => {
+        const g = gen.get(n);
+        if (g !== undefined) return new Set([g]);
+        if (this.defines(n, sym)) return unmarked;
+        return st;
+      },
+      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+    });
+    this.flowMemo.set(sym, m);
+    return m;
+  }
+
+  /** From `probe` on: the `marks` some path reaches before the value is assigned again, and whether a path ends without one. */
+  private ahead(sym: ts.Symbol, root: ts.Node, probe: ts.Node, marks: Mark[]): { hits: Mark[]; escapes: boolean } {
+    const hits = new Set<Mark>();
+    const byNode = new Map(marks.map((mk) => [mk.node, mk] as const));
+    const live: State = new Set([1]);
+    const dead: State = new Set([0]);
+    const exit = runFlow(root, dead, {
+      before: (n, st) => {
+        if (n === probe) return live;
+        const mk = byNode.get(n);
+        if (mk && st.has(1)) hits.add(mk);
+        return undefined;
+      },
+      after: (n, st) => {
+        if (byNode.has(n) && st.has(1)) return dead;
+        if (this.defines(n, sym)) return dead;
+        return st;
+      },
+      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+    });
+    return { hits: [...hits], escapes: exit.has(1) };
+  }
+
+  /** Does `n` give variable `sym` a new value (`x = …`, `x += …`, `x++`, its declaration)? */
+  private defines(n: ts.Node, sym: ts.Symbol): boolean {
+    if (ts.isVariableDeclaration(n)) return ts.isIdentifier(n.name) && n.name.text === sym.name && this.ctx.symbolOf(n.name) === sym;
+    let target: ts.Node | undefined;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) target = n.left;
+    else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) target = n.operand;
+    if (!target) return false;
+    const t = skipOuter(target as ts.Expression);
+    return ts.isIdentifier(t) && t.text === sym.name && this.ctx.symbolOf(t) === sym;
+  }
+
+  /**
+   * Is `node` passed on every path from `fn`'s entry to a normal exit (a return, the end)? A
+   * return of `false`, `null`, `undefined` or `0` is a failure exit, like a throw: a constructor
+   * that can fail (`if (!ptlock_init(page)) return false; __SetPageTable(page); return true;`)
+   * marks its page on success, which its callers test.
+   */
+  private onEveryPath(node: ts.Node, fn: FunctionLike): boolean {
+    if (!fn.body || probeIn(node, fn) !== node) return false;
+    const exit = runFlow(fn, new Set([0]), {
+      after: (n, st) => (n === node ? new Set([1]) : st),
+      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+      notExit: (r) => !!r.expression && isFailureValue(r.expression),
+    });
+    return exit.size > 0 && !exit.has(0);
   }
 
   /* ---------------------------------------------------------------- containers */
@@ -484,20 +602,39 @@ function isLoopVariable(d: ts.VariableDeclaration): boolean {
   return ts.isVariableDeclarationList(list) && (ts.isForOfStatement(list.parent) || ts.isForInStatement(list.parent));
 }
 
-/** Is `node` reached on every path through `fn` (a statement of its body, not under a branch or loop)? */
-function unconditional(node: ts.Node, fn: FunctionLike): boolean {
-  const body = fn.body;
-  if (!body) return false;
-  if (node === body) return true;
-  for (let p: ts.Node = node; p !== body; p = p.parent) {
-    const q: ts.Node | undefined = p.parent;
-    if (!q) return false;
-    if (q === body) return true;
-    if (ts.isExpressionStatement(q) || ts.isParenthesizedExpression(q) || ts.isVariableDeclaration(q) || ts.isVariableDeclarationList(q) ||
-      ts.isVariableStatement(q) || ts.isReturnStatement(q) || ts.isCallExpression(q) && q.expression !== p || ts.isAwaitExpression(q)) continue;
-    return false;
+function isCallArgument(id: ts.Identifier): boolean {
+  let n: ts.Node = id;
+  while (n.parent && (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent) || ts.isAsExpression(n.parent))) n = n.parent;
+  const p = n.parent;
+  return !!p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && !!p.arguments?.includes(n as ts.Expression);
+}
+
+function isFailureValue(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  return x.kind === ts.SyntaxKind.FalseKeyword || x.kind === ts.SyntaxKind.NullKeyword || ts.isIdentifier(x) && x.text === 'undefined' ||
+    ts.isNumericLiteral(x) && x.text === '0';
+}
+
+/** The function (or file) a variable lives in: where the paths to its reads start. */
+function scopeOf(s: ts.Symbol): ts.Node | undefined {
+  const d = s.valueDeclaration;
+  if (!d) return undefined;
+  if (ts.isParameter(d)) return isFunctionLike(d.parent) ? d.parent : undefined;
+  if (!ts.isVariableDeclaration(d)) return undefined;
+  return enclosingFunction(d) ?? d.getSourceFile();
+}
+
+/**
+ * Where `n` is evaluated in `root`'s own flow: `n` itself, or the outermost function nested in
+ * `root` that holds it (it runs later; its creation is what the flow sees). Undefined outside `root`.
+ */
+function probeIn(n: ts.Node, root: ts.Node): ts.Node | undefined {
+  let probe: ts.Node = n;
+  for (let p: ts.Node | undefined = n; p; p = p.parent) {
+    if (p === root) return probe;
+    if (isFunctionLike(p) || ts.isClassLike(p)) probe = p;
   }
-  return false;
+  return undefined;
 }
 
 export function returnExpressions(fn: FunctionLike): ts.Expression[] {

@@ -38,6 +38,11 @@ export interface Prov {
   kinds: Map<string, Origin>;
   /** Why nothing was found, when that is worth saying ("`alloc_pages()` hands out pages of no kind"). */
   note?: string;
+  /**
+   * Set when a type mark holds on some paths to the read but not on others: a conflict the
+   * classifier reports as `unknown`, both sides in the sentence (`kinds` has what each side gives).
+   */
+  mixed?: { sentence: string; hops: Hop[] };
 }
 
 const NONE: Prov = { kinds: new Map() };
@@ -158,7 +163,7 @@ export class Provenance {
       return this.ofContainers(this.flow.keysOf(x), x, depth);
     }
     if (ts.isElementAccessExpression(x)) {
-      const marks = ts.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.marksOf(skipOuter(x.expression) as ts.Identifier, true), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
+      const marks = ts.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.elementMarksOf(skipOuter(x.expression) as ts.Identifier), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
       if (marks.kinds.size > 0) return marks;
       return this.ofContainers(this.flow.keysOf(x.expression), x.expression, depth);
     }
@@ -328,9 +333,40 @@ export class Provenance {
     const sym = this.ctx.symbolOf(id);
     const decl = sym?.valueDeclaration;
     if (!decl) return NONE;
-    // The code handles the variable as a kind (sets, clears or writes its type marker): that decides.
-    const marked = this.fromMarks(this.flow.marksOf(id), `\`${id.text}\` is`);
+    // The code handles the variable as a kind (sets, clears or writes its type marker) on every path to the read: that decides.
+    const { must, may } = this.flow.marksAt(id);
+    const marked = this.fromMarks(must, `\`${id.text}\` is`);
     if (marked.kinds.size > 0) return marked;
+    const base = this.unmarked(id, sym!, decl, depth);
+    if (may.length === 0) return base;
+    return this.someMarked(id, may, base);
+  }
+
+  /**
+   * A mark on some paths to the read only: the page is the marked kind there and what it was
+   * before elsewhere. Both sides agreeing on one kind decide it; otherwise a conflict.
+   */
+  private someMarked(id: ts.Identifier, may: Mark[], base: Prov): Prov {
+    const marked = this.fromMarks(may, `\`${id.text}\` is, on some paths,`);
+    const mk = [...marked.kinds.keys()];
+    const bk = [...base.kinds.keys()];
+    if (mk.length === 1 && bk.length === 1 && mk[0] === bk[0]) return base;
+    const kinds = new Map(base.kinds);
+    for (const [k, o] of marked.kinds) if (!kinds.has(k)) kinds.set(k, o);
+    const sf = id.getSourceFile();
+    const marks = may.map((m) => `${m.text} at ${m.at}`).join('; ');
+    const other = bk.length > 0 ? `on the others it is ${bk.join(', ')} (${[...base.kinds.values()].map(renderOrigin).join('; ')})` : 'on the others nothing marks it';
+    const sentence = `\`${id.text}\` is handled as ${mk.join(', ')} on some paths to ${this.ctx.at(sf, id)} only (${marks}); ${other}`;
+    const hops: Hop[] = [
+      { text: `\`${id.text}\` is read here; some paths to it pass a mark, others do not`, at: this.ctx.at(sf, id) },
+      ...may.map((m) => ({ text: `on some paths: ${m.text}`, at: m.at })),
+      ...[...base.kinds.values()].flatMap((o) => o.hops.map((h, i) => (i === 0 ? { ...h, text: `on the other paths: ${h.text}` } : h))),
+    ];
+    return { kinds, mixed: { sentence, hops } };
+  }
+
+  /** What a variable holds by its definitions (locals, parameters, bindings), marks aside. */
+  private unmarked(id: ts.Identifier, sym: ts.Symbol, decl: ts.Declaration, depth: number): Prov {
     if (ts.isVariableDeclaration(decl)) {
       const list = decl.parent;
       if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
@@ -340,7 +376,7 @@ export class Provenance {
       }
       let defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
-      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...assignmentsTo(this.ctx, decl, sym!)]);
+      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...assignmentsTo(this.ctx, decl, sym)]);
       const dsf = decl.getSourceFile();
       return merge(defs.map((d) => withHop(this.of(d, depth + 1), { text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) })));
     }
@@ -387,7 +423,7 @@ export class Provenance {
       if (r.kinds.size > 0 || this.isPage(x)) return r;
     }
     if (ts.isIdentifier(x)) {
-      const m = this.fromMarks(this.flow.marksOf(x, true), `the elements of \`${x.text}\` are`);
+      const m = this.fromMarks(this.flow.elementMarksOf(x), `the elements of \`${x.text}\` are`);
       if (m.kinds.size > 0) return m;
     }
     return this.ofContainers(this.flow.keysOf(x), x, depth);
@@ -468,6 +504,7 @@ function merge(all: Prov[]): Prov {
   if (list.length === 0) return NONE;
   const kinds = new Map<string, Origin>();
   let missing = false;
+  const mixed = list.find((p) => p.mixed)?.mixed;
   for (const p of list) {
     if (p.kinds.size === 0) missing = true;
     for (const [k, s] of p.kinds) if (!kinds.has(k)) kinds.set(k, s);
@@ -479,14 +516,14 @@ function merge(all: Prov[]): Prov {
   // Several kinds: a real conflict, kept for the classifier to report. Paths with no evidence
   // (a page from the allocator, an address read from memory) add nothing: the join of what is known.
   void missing;
-  return { kinds };
+  return mixed ? { kinds, mixed } : { kinds };
 }
 
 function withVia(p: Prov, via: string, hop: Hop): Prov {
   if (p.kinds.size === 0) return p;
   const kinds = new Map<string, Origin>();
   for (const [k, o] of p.kinds) kinds.set(k, { ...o, via: [via, ...o.via], hops: [hop, ...o.hops] });
-  return { kinds };
+  return p.mixed ? { kinds, mixed: { sentence: p.mixed.sentence, hops: [hop, ...p.mixed.hops] } } : { kinds };
 }
 
 /** A hop for the explanation only (the evidence sentence stays short). */

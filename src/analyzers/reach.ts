@@ -1,0 +1,273 @@
+/**
+ * Paths through one function body, for facts that hold from a program point on (a type mark:
+ * `releaseSlot(s)` makes `s` free from the call on). A small forward data-flow over the AST:
+ * the state is a set of small numbers (what may hold on some path), joined at merges; early
+ * exits (`return`, `throw`, `break`, `continue`, never-returning calls), `if`/`else`, `switch`,
+ * loops (to a fixed point), `try`, and short-circuit expressions (`&&`, `||`, `??`, `?:`, `?.`)
+ * are followed. Nested functions do not run where they are written: their bodies are skipped
+ * (a probe inside one sees the state where the function is created).
+ */
+import { ts } from '@ts-morph/common';
+import { isFunctionLike } from './ast.ts';
+
+export type State = ReadonlySet<number>;
+
+export interface FlowHooks {
+  /** Before `n` is evaluated: observe, or replace the state. */
+  before?(n: ts.Node, s: State): State | void;
+  /** After `n` is evaluated: observe, or replace the state. */
+  after?(n: ts.Node, s: State): State | void;
+  /** A call that never returns (`BUG()`): the path ends there. */
+  noReturn?(call: ts.CallExpression): boolean;
+  /** A `return` that is no exit for the question asked (a failure return): its path ends there. */
+  notExit?(ret: ts.ReturnStatement): boolean;
+}
+
+interface Target {
+  node: ts.Node;
+  label?: string;
+  loop: boolean;
+  breaks: Set<number> | null;
+  continues: Set<number> | null;
+}
+
+const MAX_LOOP_ROUNDS = 6;
+
+function union(a: State | null, b: State | null): State | null {
+  if (!a) return b;
+  if (!b) return a;
+  if (a === b) return a;
+  let grows = false;
+  for (const x of b) if (!a.has(x)) { grows = true; break; }
+  if (!grows) return a;
+  const s = new Set(a);
+  for (const x of b) s.add(x);
+  return s;
+}
+
+function same(a: State | null, b: State | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/**
+ * Run the flow over `root` (a function-like node or a source file) from state `entry`; returns
+ * the join of the states at its normal exits (`return`, falling off the end). Paths ending in
+ * `throw` or a never-returning call are not exits.
+ */
+export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
+  const targets: Target[] = [];
+  let exit: State | null = null;
+  /** States seen inside the innermost `try` blocks (any point may throw into the catch). */
+  const tries: Array<Set<number>> = [];
+
+  const seen = (s: State | null): void => {
+    if (!s) return;
+    for (const t of tries) for (const x of s) t.add(x);
+  };
+
+  const jump = (label: string | undefined, isContinue: boolean, s: State): void => {
+    for (let i = targets.length - 1; i >= 0; i--) {
+      const t = targets[i]!;
+      // A labelled jump goes to its label; `continue` to the innermost loop; `break` to the innermost loop or switch.
+      if (label !== undefined ? t.label === label : isContinue ? t.loop : t.loop || !t.label) {
+        if (isContinue) t.continues = union(t.continues, s) as Set<number> | null;
+        else t.breaks = union(t.breaks, s) as Set<number> | null;
+        return;
+      }
+    }
+  };
+
+  const walk = (n: ts.Node, s: State | null): State | null => {
+    if (!s) return null;
+    if (hooks.before) s = hooks.before(n, s) ?? s;
+    if (n !== root && isFunctionLike(n) || ts.isClassLike(n) && n !== root) return after(n, s);
+    const out = step(n, s);
+    seen(out);
+    return out && after(n, out);
+  };
+
+  const after = (n: ts.Node, s: State): State => (hooks.after ? hooks.after(n, s) ?? s : s);
+
+  const children = (n: ts.Node, s: State | null): State | null => {
+    let cur = s;
+    ts.forEachChild(n, (c) => {
+      cur = walk(c, cur);
+    });
+    return cur;
+  };
+
+  const loop = (node: ts.Node, label: string | undefined, s: State, body: (inS: State) => { out: State | null; back: State | null }): State | null => {
+    const t: Target = { node, ...(label !== undefined ? { label } : {}), loop: true, breaks: null, continues: null };
+    targets.push(t);
+    let head: State = s;
+    let out: State | null = null;
+    for (let round = 0; round < MAX_LOOP_ROUNDS; round++) {
+      t.breaks = null;
+      t.continues = null;
+      const r = body(head);
+      out = union(r.out, t.breaks);
+      const next = union(head, union(r.back, t.continues));
+      if (same(next, head)) break;
+      head = next!;
+    }
+    targets.pop();
+    return out;
+  };
+
+  const labelOf = (n: ts.Node): string | undefined => (ts.isLabeledStatement(n.parent) ? n.parent.label.text : undefined);
+
+  const step = (n: ts.Node, s: State): State | null => {
+    if (ts.isReturnStatement(n)) {
+      const r = n.expression ? walk(n.expression, s) : s;
+      if (!hooks.notExit?.(n)) exit = union(exit, r);
+      return null;
+    }
+    if (ts.isThrowStatement(n)) {
+      walk(n.expression, s);
+      return null;
+    }
+    if (ts.isBreakStatement(n) || ts.isContinueStatement(n)) {
+      jump(n.label?.text, ts.isContinueStatement(n), s);
+      return null;
+    }
+    if (ts.isIfStatement(n)) {
+      const c = walk(n.expression, s);
+      const t = walk(n.thenStatement, c);
+      const e = n.elseStatement ? walk(n.elseStatement, c) : c;
+      return union(t, e);
+    }
+    if (ts.isConditionalExpression(n)) {
+      const c = walk(n.condition, s);
+      return union(walk(n.whenTrue, c), walk(n.whenFalse, c));
+    }
+    if (ts.isBinaryExpression(n)) {
+      const k = n.operatorToken.kind;
+      if (k === ts.SyntaxKind.AmpersandAmpersandToken || k === ts.SyntaxKind.BarBarToken || k === ts.SyntaxKind.QuestionQuestionToken ||
+        k === ts.SyntaxKind.AmpersandAmpersandEqualsToken || k === ts.SyntaxKind.BarBarEqualsToken || k === ts.SyntaxKind.QuestionQuestionEqualsToken) {
+        const l = walk(n.left, s);
+        return union(l, walk(n.right, l));
+      }
+      return children(n, s);
+    }
+    if ((ts.isCallExpression(n) || ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) && n.questionDotToken) {
+      // `a?.f(x)`: what follows `?.` may not run.
+      const e = walk(n.expression, s);
+      let rest: State | null = e;
+      if (ts.isCallExpression(n)) for (const a of n.arguments) rest = walk(a, rest);
+      else if (ts.isElementAccessExpression(n)) rest = walk(n.argumentExpression, rest);
+      return union(e, rest);
+    }
+    if (ts.isExpressionStatement(n)) {
+      const r = walk(n.expression, s);
+      const e = n.expression;
+      if (ts.isCallExpression(e) && hooks.noReturn?.(e)) return null;
+      return r;
+    }
+    if (ts.isWhileStatement(n)) {
+      return loop(n, labelOf(n), s, (h) => {
+        const c = walk(n.expression, h);
+        return { out: c, back: walk(n.statement, c) };
+      });
+    }
+    if (ts.isDoStatement(n)) {
+      return loop(n, labelOf(n), s, (h) => {
+        const b = walk(n.statement, h);
+        const c = walk(n.expression, b);
+        return { out: c, back: c };
+      });
+    }
+    if (ts.isForStatement(n)) {
+      const init = n.initializer ? walk(n.initializer, s) : s;
+      if (!init) return null;
+      return loop(n, labelOf(n), init, (h) => {
+        const c = n.condition ? walk(n.condition, h) : h;
+        const b = walk(n.statement, c);
+        const t = targets[targets.length - 1]!;
+        // `continue` goes to the incrementor.
+        const inc = n.incrementor ? walk(n.incrementor, union(b, t.continues)) : union(b, t.continues);
+        t.continues = null;
+        return { out: n.condition ? c : null, back: inc };
+      });
+    }
+    if (ts.isForOfStatement(n) || ts.isForInStatement(n)) {
+      const e = walk(n.expression, s);
+      if (!e) return null;
+      return loop(n, labelOf(n), e, (h) => {
+        const v = walk(n.initializer, h);
+        return { out: h, back: walk(n.statement, v) };
+      });
+    }
+    if (ts.isSwitchStatement(n)) {
+      const d = walk(n.expression, s);
+      if (!d) return null;
+      const t: Target = { node: n, loop: false, breaks: null, continues: null };
+      targets.push(t);
+      let fall: State | null = null;
+      let hasDefault = false;
+      let tested: State | null = d;
+      for (const c of n.caseBlock.clauses) {
+        if (ts.isDefaultClause(c)) hasDefault = true;
+        else tested = union(tested, walk(c.expression, tested));
+        let cur = union(fall, tested);
+        for (const st of c.statements) cur = walk(st, cur);
+        fall = cur;
+      }
+      targets.pop();
+      return union(union(t.breaks, fall), hasDefault ? null : tested);
+    }
+    if (ts.isLabeledStatement(n)) {
+      if (ts.isIterationStatement(n.statement, false)) return walk(n.statement, s);
+      const t: Target = { node: n, label: n.label.text, loop: false, breaks: null, continues: null };
+      targets.push(t);
+      const r = walk(n.statement, s);
+      targets.pop();
+      return union(r, t.breaks);
+    }
+    if (ts.isTryStatement(n)) {
+      const mark = new Set<number>(s);
+      tries.push(mark);
+      const t = walk(n.tryBlock, s);
+      tries.pop();
+      let c: State | null = null;
+      if (n.catchClause) c = walk(n.catchClause.block, union(mark, t));
+      const joined = n.catchClause ? union(t, c) : t;
+      if (n.finallyBlock) {
+        const f = walk(n.finallyBlock, joined ?? mark);
+        return joined ? f : null;
+      }
+      return joined;
+    }
+    return children(n, s);
+  };
+
+  const body = isFunctionLike(root) ? root.body : root;
+  if (!body) return new Set();
+  if (isFunctionLike(root) && !ts.isBlock(body)) {
+    // `(x) => expr`: the expression is the return value.
+    const r = walk(body, entry);
+    exit = union(exit, r);
+  } else {
+    const r = ts.isSourceFile(body) ? children(body, entry) : walk(body, entry);
+    exit = union(exit, r);
+  }
+  return exit ?? new Set();
+}
+
+/** A call of a function declared to return `never` (`BUG()`): by its declaration. */
+export function neverReturns(call: ts.CallExpression, symbolOf: (n: ts.Node) => ts.Symbol | undefined): boolean {
+  const callee = call.expression;
+  const sym = symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+  for (const d of sym?.declarations ?? []) {
+    let fn: ts.Node = d;
+    if (ts.isVariableDeclaration(d)) {
+      if (d.type && ts.isFunctionTypeNode(d.type)) fn = d.type;
+      else if (d.initializer) fn = d.initializer;
+    }
+    const type = (fn as ts.SignatureDeclarationBase).type;
+    if (type && type.kind === ts.SyntaxKind.NeverKeyword) return true;
+  }
+  return false;
+}
