@@ -120,6 +120,8 @@ export class SeriesVerifier {
     if (!this.opts.all) {
       this.baseMap = mapBundle(readFileSync(this.ref.build.file, 'utf8'));
       this.baseCoverage = loadCoverage(this.ref.build.key, this.coverageSettings());
+      // Coverage not recorded yet: the base's runs start now, side by side, while the steps are planned.
+      for (const w of this.stepPlan.workloads) for (const seed of this.stepPlan.seeds) if (!this.baseCoverage.has(pairKey(w, seed))) void this.baseRun(w, seed).catch(() => {});
     }
     this.tipPlan = makePlan(this.ref, {
       ...(this.opts.tipWorkloads ? { workloads: this.opts.tipWorkloads } : {}),
