@@ -24,6 +24,10 @@
  * mention it. A file's key is the Merkle hash of what its own units reach (strongly connected
  * components hashed together), so an edit anywhere else keeps it.
  *
+ * A function declaration whose body no other file's analysis reads (`bodyPrivate`: it returns
+ * primitives, is no wrapper and marks no parameter) is two units: its signature, which other
+ * files reach, and its body, which only its own file's key reaches.
+ *
  * Always part of every key: units that declare nothing (a top-level expression, `export *`,
  * `declare global`, `export =`: what they change is not named) with the units declaring the
  * names they mention, one level deep (the functions a top-level `register_initcall(…, zs_init)`
@@ -33,7 +37,8 @@
  * header (pragmas, references), format and whether it mentions a tracked name, and the units
  * declaring what the spec names — its class, descriptor classes and type tests (their bodies
  * define the marker constants type marks are read against) — with the units those mention, two
- * levels deep (the constants a type test reads and their declarations). Callers, stores into fields
+ * levels deep (the constants a type test reads and their declarations), and the supertypes of
+ * those classes however deep (a receiver typed with one may be the class). Callers, stores into fields
  * and value use — facts that flow in from files that do not import this one — are not reached
  * by names; the analyzer reports them per file and cache.ts verifies them after the lookup.
  */
@@ -58,6 +63,8 @@ export interface Unit {
   always: boolean;
   /** An import: its names are the file's own, reached only from the file's other units. */
   local: boolean;
+  /** A class or interface: the names its heritage clauses name (`extends`, `implements`). */
+  heritage?: string[];
 }
 
 export interface FileUnits {
@@ -130,17 +137,48 @@ function primitiveType(t: ts.TypeNode | undefined): boolean {
 }
 
 /**
- * Whether no other file's analysis reads the body of function `st`: its return type and every
- * parameter are annotated with primitives only. Then no object of the spec's class is returned
- * (provenance follows returns), none is a parameter (a wrapper wraps its parameter's field, a
- * marker marks its parameter, an assertion or a type test takes one), and the checker takes its
- * type from the annotations, not the body. Its callers depend on its signature alone.
+ * Whether no other file's analysis reads the body of function `st`. The analyzer reads a
+ * callee's body for three things only: what it returns (provenance follows returns of functions
+ * that can return an object: a return type that is not primitives only), whether it is a
+ * wrapper (a body of one statement or expression), and whether it marks a parameter (a call
+ * taking a parameter, or a write into a parameter's member, where it runs on every path: a
+ * statement of the body, not under a branch). The checker takes the type from the annotation.
+ * A function with none of these is read by its callers through its signature alone.
  */
 function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: ts.Block } {
   if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !primitiveType(st.type)) return false;
-  if (st.typeParameters?.length) return false;
-  if (ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return false;
-  return st.parameters.every((p) => ts.isIdentifier(p.name) && !p.dotDotDotToken && primitiveType(p.type));
+  // One statement may be a wrapper of a parameter's field, unless no parameter can hold an object.
+  if (st.body.statements.length <= 1 && !st.parameters.every((p) => primitiveType(p.type))) return false;
+  const params = new Set<string>();
+  for (const p of st.parameters) {
+    if (!ts.isIdentifier(p.name)) return false;
+    params.add(p.name.text);
+  }
+  const isParam = (e: ts.Expression): boolean => {
+    let x = e;
+    while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
+    return ts.isIdentifier(x) && params.has(x.text);
+  };
+  let marks = false;
+  // Only where the marking code of the analyzer looks (dataflow.ts `unconditional`).
+  const visit = (n: ts.Node): void => {
+    if (marks) return;
+    if (ts.isCallExpression(n)) {
+      if (n.arguments.some(isParam)) marks = true;
+      n.arguments.forEach(visit);
+      return;
+    }
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      let l = n.left;
+      while (ts.isParenthesizedExpression(l)) l = l.expression;
+      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && isParam(l.expression)) marks = true;
+      return;
+    }
+    if (ts.isExpressionStatement(n) || ts.isParenthesizedExpression(n) || ts.isVariableStatement(n) || ts.isVariableDeclarationList(n) ||
+      ts.isVariableDeclaration(n) || ts.isReturnStatement(n) || ts.isAwaitExpression(n)) ts.forEachChild(n, visit);
+  };
+  st.body.statements.forEach(visit);
+  return !marks;
 }
 
 /** `sf` cut into units, or undefined when it has no shape (it is then part of every key by its content id). */
@@ -187,6 +225,8 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
     const local = ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st);
     return {
       hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : hashes[i]!.join('')),
+      ...((ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st)) && st.heritageClauses
+        ? { heritage: st.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(sf).split('.').pop()!)) } : {}),
       ...(bodyMentions ? { body: sha1(b!.h.join('')), bodyMentions: [...bodyMentions] } : {}),
       startLine: starts[i]!,
       endLine: sf.getLineAndCharacterOfPosition(st.getEnd()).line,
@@ -220,6 +260,7 @@ interface Node {
   /** The unit's own part: its file, its file's part, its hash. */
   own: string;
   mentions: readonly string[];
+  heritage?: readonly string[];
   /** The unit's file's nodes that are imports, by local name (a side-effect import under ''), this commit. */
   imports: Map<string, Node[]>;
   edges: Node[];
@@ -282,6 +323,7 @@ export class DepGraph {
       const list: Node[] = [];
       for (const u of f.units.units) {
         const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
+        if (u.heritage) n.heritage = u.heritage;
         list.push(n);
         if (u.local) {
           for (const d of u.declares.length ? u.declares : ['']) {
@@ -354,6 +396,15 @@ export class DepGraph {
     for (const x of rootEdges) {
       shallow.add(x.own);
       for (const y of x.edges) shallow.add(y.own);
+    }
+    // The spec's class's supertypes, however deep (a receiver typed with one of them may be the class).
+    const supers = [...rootEdges];
+    for (let i = 0; i < supers.length; i++) {
+      for (const h of supers[i]!.heritage ?? []) for (const x of byName.get(h) ?? []) if (!rootEdges.has(x)) {
+        rootEdges.add(x);
+        supers.push(x);
+        shallow.add(x.own);
+      }
     }
     for (const n of always) {
       shallow.add(n.own);
