@@ -32,7 +32,8 @@ const ALWAYS = ['scripts/build.mjs', 'package.json'];
  * the build ("No matching export"), which is the place to add it.
  */
 const LAZY = {
-  '@ts-morph/common': { objects: ['ts'], functions: ['getLibFiles'] },
+  // TypeScript (its typescript.js beside the package's main) compiles with V8's code cache: src/ts/codeCache.ts.
+  '@ts-morph/common': { objects: ['ts'], functions: ['getLibFiles'], codeCache: ['typescript.js'] },
 };
 
 function sha256(text) {
@@ -44,12 +45,20 @@ function sha256(text) {
  * binding (`export let`) that starts as a proxy and is replaced by the real object on its first
  * property access, so after that every use in the bundle reads the real object directly.
  */
-function lazyFacade(name, { objects, functions }) {
+function lazyFacade(name, { objects, functions, codeCache }) {
   const lines = [
     "import { createRequire } from 'node:module';",
     'let real;',
-    `const load = () => (real ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`,
   ];
+  if (codeCache) {
+    lines.push(
+      "import { dirname, join } from 'node:path';",
+      "import { requireWithCodeCache } from './src/ts/codeCache.ts';",
+      'const req = createRequire(import.meta.url);',
+      `const heavy = () => new Set(${JSON.stringify(codeCache)}.map((f) => join(dirname(req.resolve(${JSON.stringify(name)})), f)));`,
+      `const load = () => (real ??= requireWithCodeCache(req, ${JSON.stringify(name)}, heavy()));`,
+    );
+  } else lines.push(`const load = () => (real ??= createRequire(import.meta.url)(${JSON.stringify(name)}));`);
   for (const o of objects) {
     lines.push(
       `export let ${o} = new Proxy({}, {`,
