@@ -8,7 +8,7 @@ import { compareSites, summarize, type AnalysisResult, type Finding, type Residu
 import { ts } from '@ts-morph/common';
 import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
-import { Classifier, type Classification } from './classifier.ts';
+import { Classifier, wrapperValueKind, type Classification } from './classifier.ts';
 import { AnalysisContext } from './context.ts';
 import { findAccesses, residueDetail, type RawAccess, type RawResidue } from './finder.ts';
 import { Guards } from './guards.ts';
@@ -158,7 +158,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   }
   const rawResidue = [...found.residue, ...wr.residue].filter((r) => !only || only.has(r.sf));
   const residue: Residue[] = rawResidue.map((r: RawResidue) => ({
-    ...ctx.site(r.sf, r.node), reason: r.reason, ...residueDetail(r),
+    ...ctx.site(r.sf, r.node), reason: r.reason, ...residueDetail(r), ...wrapperValueKind(classifier, r, wr.wrappers),
   }));
   findings.sort(compareSites);
   residue.sort(compareSites);

@@ -14,12 +14,17 @@ import { ts } from '@ts-morph/common';
 import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
-import { skipOuter } from './ast.ts';
+import { isFunctionLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
 import type { Guards } from './guards.ts';
 import { genericOf, ownersOf } from './owners.ts';
-import { renderOrigin, type Hop, type Origin, type Provenance } from './provenance.ts';
+import { renderOrigin, type Hop, type Origin, type Prov, type Provenance } from './provenance.ts';
+import type { RawResidue } from './finder.ts';
+import type { WrapperDef } from './wrappers.ts';
+
+/** Array methods that call their callback with each element as its first argument. */
+const ELEMENT_CALLBACKS = new Set(['map', 'forEach', 'filter', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flatMap']);
 
 export interface Classification {
   kind: string;
@@ -38,6 +43,44 @@ interface Item {
 
 export class Classifier {
   constructor(private ctx: AnalysisContext, private guards: Guards, private prov: Provenance) {}
+
+  /** See wrapperValueKind(). */
+  classifyWrapperValue(ref: ts.Identifier, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
+    const sym = this.ctx.symbolOf(ref);
+    const decl = (sym?.declarations ?? []).map((d) => (ts.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d)).find(isFunctionLike);
+    const w = decl && wrappers.find((x) => x.fn === decl);
+    if (!w || !decl) return undefined;
+    const sf = ref.getSourceFile();
+    const name = `\`${w.name}()\``;
+    const from = (p: Prov, how: string): { kind: string; evidence: string } | undefined => {
+      if (p.kinds.size !== 1 || p.mixed) return undefined;
+      const [kind, o] = [...p.kinds][0]!;
+      return { kind, evidence: `${how}: ${renderOrigin(o)}` };
+    };
+    const call = ref.parent;
+    if (w.pageArg === 0 && ts.isCallExpression(call) && call.arguments[0] === ref && ts.isPropertyAccessExpression(skipOuter(call.expression))) {
+      const callee = skipOuter(call.expression) as ts.PropertyAccessExpression;
+      if (ELEMENT_CALLBACKS.has(callee.name.text)) {
+        const recv = skipOuter(callee.expression);
+        const shown = `\`${shortText(recv, sf, 50)}\``;
+        // `xs.filter(isLoan)`: every element passed the type test.
+        if (ts.isCallExpression(recv) && ts.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
+          const pred = recv.arguments[0] && skipOuter(recv.arguments[0]);
+          const test = pred && ts.isIdentifier(pred) ? pred.text : undefined;
+          const kinds = test ? this.guards.testKinds(test) : [];
+          if (kinds.length === 1) {
+            return { kind: kinds[0]!, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${test}\``] };
+          }
+        }
+        const got = from(this.prov.elementsOf(recv), `${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}`);
+        if (got) return { kind: got.kind, confidence: 'provenance', evidence: [got.evidence] };
+      }
+    }
+    const p = this.prov.parameterOf(decl, w.pageArg);
+    const got = from(p, `${name} is used as a value at ${this.ctx.at(sf, ref)}; what it receives there is not traced, and its parameter is decided by the call graph`);
+    if (got) return { kind: got.kind, confidence: 'callgraph', evidence: [got.evidence] };
+    return { kind: UNKNOWN_KIND, confidence: 'unknown', evidence: [`${name} is used as a value at ${this.ctx.at(sf, ref)}: the ${specWords(this.ctx.spec).nouns} it receives there cannot be traced, and its callers do not decide its parameter${p.mixed ? ` (${p.mixed.sentence})` : p.kinds.size > 1 ? ` (pages of ${[...p.kinds.keys()].join(', ')} reach it)` : ''}`] };
+  }
 
   classify(a: RawAccess): Classification {
     const here = this.ctx.at(a.sf, a.node);
@@ -158,6 +201,18 @@ export class Classifier {
     chain.push(...why.slice(allowed.length).map((text) => ({ text, at: here })));
     return unknown([`no decisive evidence: ${why.join('; ')}`], chain);
   }
+}
+
+/**
+ * A wrapper used as a value (`slots.filter(isLoan).map(dueDateOf)`): the kind of what its page
+ * parameter receives there. Handed to an array method, it receives the elements (a `filter` by a
+ * type test keeps that test's kind: a guard); otherwise, or when the elements tell nothing, what
+ * every caller of it passes (the call graph). Undefined for other residue; `unknown` with the
+ * reason when nothing decides.
+ */
+export function wrapperValueKind(cl: Classifier, r: RawResidue, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
+  if (r.cause !== undefined || !ts.isIdentifier(r.node)) return undefined;
+  return cl.classifyWrapperValue(r.node, wrappers);
 }
 
 function sentences(items: Item[]): string {

@@ -50,6 +50,11 @@ export class Guards {
     for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, { condArg: a.condArg, holds: a.means === 'holds' });
   }
 
+  /** The kinds a type test of this name establishes for its argument `pageArg` when it holds (none: no such test). */
+  testKinds(name: string, pageArg = 0): string[] {
+    return (this.tests.get(name) ?? []).filter((t) => t.pageArg === pageArg).map((t) => t.kind);
+  }
+
   /** Facts about `receiver` that hold at `anchor`, nearest first. */
   facts(anchor: ts.Node, receiver: ts.Expression): GuardFact[] {
     if (this.tests.size === 0) return [];

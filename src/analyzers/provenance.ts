@@ -414,6 +414,17 @@ export class Provenance {
     return prop ? withHop(this.ofContainer(prop, init, depth), hop) : NONE;
   }
 
+  /** What the elements of a collection are (`pages` in `pages.map(f)`). */
+  elementsOf(e: ts.Expression): Prov {
+    return this.ofElements(e, 0);
+  }
+
+  /** What a function's parameter receives: the join of what every caller passes (the call graph). */
+  parameterOf(fn: FunctionLike, index: number): Prov {
+    const p = fn.parameters[index];
+    return p ? this.ofParameter(p, fn, 0) : NONE;
+  }
+
   /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
   private ofElements(it: ts.Expression, depth: number): Prov {
     const x = skipOuter(it);

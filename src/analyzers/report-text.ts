@@ -130,7 +130,7 @@ export function renderResidue(residue: Residue[], className: string, pre = '', m
     for (const g of mine) {
       const sites = residue.filter((x) => (x.cause ?? 'unresolved-type') === cause && (x.module ?? x.receiverType ?? '') === g.key);
       if (g.key !== '' && cause !== 'parse-error') out.push(`    ${cause === 'unresolved-module' ? `module '${g.key}'` : `receiver type ${g.key}`} (${g.count}):`);
-      for (const x of sites) out.push(`      ${pre}${x.file}:${x.line}:${x.column}: residue: ${x.reason}`);
+      for (const x of sites) out.push(`      ${pre}${x.file}:${x.line}:${x.column}: residue: ${x.reason}${x.kind ? ` (${x.kind} [${x.confidence}]: ${x.evidence?.[0] ?? ''})` : ''}`);
     }
   }
   if (collapsed) out.push('  (counts only: --residue all or --json lists every site)');

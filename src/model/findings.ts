@@ -70,6 +70,13 @@ export interface Residue {
   mayBe?: string;
   /** unresolved-module: the module specifier. */
   module?: string;
+  /**
+   * A wrapper used as a value: the kind of what its page parameter receives there, how it was
+   * decided and why (absent on other residue).
+   */
+  kind?: string;
+  confidence?: Confidence;
+  evidence?: string[];
 }
 
 /** One group of residue: a cause and a receiver type (or module), ranked (see residueGroups). */

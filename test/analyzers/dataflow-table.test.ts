@@ -6,7 +6,7 @@
  * them, the address of a page and back, type marks (a kind's own type constant set on a page),
  * callers joined, value use. Snippets live in unowned files, so only the code decides.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateSpec } from '../../src/model/spec-validate.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { caseFile, checkInvalid, runTable, type RuleTable } from './helpers.ts';
@@ -215,4 +215,50 @@ describe('assertions: "means": "holds" | "fails-if"', () => {
     const { byFile: plain } = runTable({ valid: [], invalid: [senseTable.invalid[0]!] });
     checkInvalid(plain.get(caseFile({ valid: [], invalid: [senseTable.invalid[0]!] }, senseTable.invalid[0]!)), { ...senseTable.invalid[0]!, expect: [{ field: 'index', access: 'read', kind: U, confidence: U }] });
   });
+});
+
+/**
+ * A wrapper used as a value (residue): its page parameter's kind where it is used, when the code
+ * decides it — the elements it is handed (a `filter` by a type test: guard), or else what every
+ * caller passes (call graph); otherwise unknown, with the reason.
+ */
+const valueTable: RuleTable = {
+  valid: [
+    { name: 'handed the elements of a filter by a type test: that kind (guard)', code: `
+function wv_a(p: Page): number { return p.private; }
+export function g(): number { return wv_a(alloc_slab_page(0)); }
+export function f(pages: Page[]): number[] { return pages.filter(PageTable).map(wv_a); }`,
+    residue: ['used as a value'] },
+    { name: 'handed the elements of an array of known pages: their kind (provenance)', code: `
+function wv_b(p: Page): number { return p.private; }
+export function g(): number { return wv_b(pte_alloc_one(0)); }
+export function f(): number[] { const ps: Page[] = [alloc_slab_page(0)]; return ps.map(wv_b); }`,
+    residue: ['used as a value'] },
+    { name: 'elements unknown: what every caller passes (call graph)', code: `
+function wv_c(p: Page): number { return p.private; }
+export function g(): number { return wv_c(alloc_slab_page(0)); }
+export function f(pages: Page[]): number[] { return pages.map(wv_c); }`,
+    residue: ['used as a value'] },
+    { name: 'twin: neither the elements nor the callers decide: unknown, with the reason', code: `
+function wv_d(p: Page): number { return p.private; }
+export function g(x: Page): number { return wv_d(x); }
+export function f(pages: Page[]): number[] { return pages.map(wv_d); }`,
+    residue: ['used as a value'] },
+  ],
+  invalid: [],
+};
+
+describe('a wrapper used as a value gets the kind its parameter receives there', () => {
+  const { byFile } = runTable(valueTable);
+  const want: Array<[string, string, string]> = [['ptdesc', G, 'type test `PageTable`'], ['slab', P, 'the elements of `ps`'], ['slab', C, 'decided by the call graph'], [U, U, 'cannot be traced']];
+  valueTable.valid.forEach((c, i) => it(c.name, () => {
+    const got = byFile.get(caseFile(valueTable, c));
+    // The direct call in g() is a finding of its own; the value use is residue.
+    expect((got?.findings ?? []).map((f) => f.access)).toEqual(['call']);
+    const r = got?.residue ?? [];
+    expect(r.map((x) => x.reason)).toEqual([expect.stringContaining('used as a value')]);
+    const [kind, confidence, why] = want[i]!;
+    expect({ kind: r[0]!.kind, confidence: r[0]!.confidence }, r[0]!.evidence?.join(' | ')).toEqual({ kind, confidence });
+    expect(r[0]!.evidence?.[0]).toContain(why);
+  }));
 });
