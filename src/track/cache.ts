@@ -78,6 +78,23 @@ function calleeNames(sf: ts.SourceFile): Set<string> {
   return names;
 }
 
+const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
+
+/** Does `sf`'s text mention `word` (as a whole word, comments included)? Once per file and word. */
+function mentionsWord(sf: ts.SourceFile, word: string): boolean {
+  let m = wordsOf.get(sf);
+  if (!m) {
+    m = new Map();
+    wordsOf.set(sf, m);
+  }
+  let r = m.get(word);
+  if (r === undefined) {
+    r = new RegExp(`\\b${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(sf.text);
+    m.set(word, r);
+  }
+  return r;
+}
+
 const CITE = /([\w.@$\-/]+\.(?:[cm]?[jt]sx?|json)):(\d+)/g;
 
 /** The keys of one commit's files. */
@@ -140,8 +157,7 @@ export class CommitKeys {
       parts.push(`#${n}`);
       // 'name:N' / 'file:REL' / 'file:*' (src/analyzers/provenance.ts): the files mentioning N, one file, every file.
       if (n.startsWith('name:')) {
-        const re = new RegExp(`\\b${n.slice(5).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`);
-        for (const sf of this.files) if (re.test(sf.text)) parts.push(this.asCaller(sf));
+        for (const sf of this.files) if (mentionsWord(sf, n.slice(5))) parts.push(this.asCaller(sf));
         continue;
       }
       if (n.startsWith('file:')) {
