@@ -187,6 +187,9 @@ function free_tail_page_prepare(head: Page, page: Page): void {
 
 /** Checks, clears and poisons pages on their way back to the allocator; false: keep it out. */
 function free_pages_prepare(page: Page, order: number, check_free = true): boolean {
+  // Stage 2: a page of a separated kind gives its memdesc word back first (__free_pages_memdesc());
+  // what this reads and clears below is then struct page's own, never the descriptor's.
+  if (PageMemdesc(page)) bad_page(page, 'memdesc page freed without __free_pages_memdesc()');
   if (PageHWPoison(page)) return false;
   if (order > 0) {
     const compound = PageHead(page);

@@ -67,8 +67,8 @@ export class Reacher {
 
   /** Kinds of page that can be `e` at `anchor` (a page-type test there narrows). */
   at(e: ts.Expression, anchor: ts.Node): Reach {
-    // A page tested to carry no memdesc word is no separated kind's page.
-    if (this.memdesc?.without(anchor, e)) return EMPTY;
+    // A page tested to carry no memdesc word (here, or by every caller) is no separated kind's page.
+    if (this.withoutMemdesc(e, anchor, 0)) return EMPTY;
     const excluded = new Set<string>();
     for (const f of this.guards.facts(anchor, e)) {
       if (f.positive && f.kinds.length === 1) return { kinds: new Map([[f.kinds[0]!, f.sentence]]) };
@@ -78,6 +78,39 @@ export class Reacher {
     if (excluded.size === 0) return r;
     const kinds = new Map([...r.kinds].filter(([k]) => !excluded.has(k)));
     return r.any ? { kinds, any: r.any } : { kinds };
+  }
+
+  private noMemdescMemo = new Map<ts.ParameterDeclaration, boolean>();
+
+  /**
+   * Does `e` carry no memdesc word at `anchor`: a test there says so, or `e` is a parameter and
+   * every caller passes a page a test says so of (check_free_page() tests before it hands the page
+   * to page_bad_reason()). A must answer: one caller without the test, or none, and it is no.
+   */
+  withoutMemdesc(e: ts.Expression, anchor: ts.Node, depth: number): boolean {
+    if (!this.memdesc) return false;
+    if (this.memdesc.without(anchor, e)) return true;
+    const x = skipOuter(e);
+    if (!ts.isIdentifier(x) || depth > MAX_DEPTH) return false;
+    const decl = this.ctx.symbolOf(x)?.valueDeclaration;
+    if (!decl || !ts.isParameter(decl) || !isFunctionLike(decl.parent)) return false;
+    const hit = this.noMemdescMemo.get(decl);
+    if (hit !== undefined) return hit;
+    this.noMemdescMemo.set(decl, false); // recursion: not proven
+    const fn = decl.parent;
+    const name = functionName(fn);
+    const idx = fn.parameters.indexOf(decl);
+    let callers = 0;
+    let all = !!name;
+    for (const call of name ? this.calls.get(name) ?? [] : []) {
+      if (this.calleeFunction(call) !== fn) continue;
+      const arg = call.arguments[idx];
+      callers++;
+      if (!arg || !this.withoutMemdesc(arg, call, depth + 1)) { all = false; break; }
+    }
+    const r = all && callers > 0 && !assigned(fn, x);
+    this.noMemdescMemo.set(decl, r);
+    return r;
   }
 
   private of(e: ts.Expression, depth: number): Reach {
@@ -215,4 +248,16 @@ function returnExpressions(fn: FunctionLike): ts.Expression[] {
   };
   ts.forEachChild(body, visit);
   return out;
+}
+
+/** Is the parameter `id` names assigned anywhere in `fn`? */
+function assigned(fn: FunctionLike, id: ts.Identifier): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(skipOuter(n.left)) && (skipOuter(n.left) as ts.Identifier).text === id.text) found = true;
+    ts.forEachChild(n, visit);
+  };
+  if (fn.body) visit(fn.body);
+  return found;
 }

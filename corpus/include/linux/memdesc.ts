@@ -166,6 +166,16 @@ export function page_memdesc(page: Page): number {
   return page.memdesc;
 }
 
+/**
+ * Does a page that carries a word have movable_ops (__PageMovable())? Its mapping, where stage 1
+ * keeps the movable bits, is in its descriptor: the types whose pages move through movable_ops
+ * say it (zsmalloc's zpdesc, the movable type).
+ */
+export function memdesc_movable_ops(page: Page): boolean {
+  const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
+  return type === MEMDESC_TYPE_ZPDESC || type === MEMDESC_TYPE_MOVABLE;
+}
+
 /* ---- descriptors: the common header (back pointer) ---- */
 
 /** Offset of the back pointer (struct page of the first page described) in every descriptor. */

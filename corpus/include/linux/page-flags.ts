@@ -6,6 +6,7 @@
 import { Page, page_word_is_tail } from './mm_types.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
+import { PageMemdesc, memdesc_movable_ops } from './memdesc.ts';
 
 export const PG_locked = 0;
 export const PG_writeback = 1;
@@ -178,7 +179,11 @@ export function PageAnon(page: Page): boolean {
   return (compound_head(page).mapping & PAGE_MAPPING_ANON) !== 0;
 }
 
-/** pages with movable_ops (zsmalloc, balloon): mapping carries PAGE_MAPPING_MOVABLE. */
+/**
+ * pages with movable_ops (zsmalloc, balloon): mapping carries PAGE_MAPPING_MOVABLE. A page with
+ * a memdesc word (stage 2) keeps its mapping in its descriptor: its type says it (memdesc.ts).
+ */
 export function __PageMovable(page: Page): boolean {
+  if (PageMemdesc(page)) return memdesc_movable_ops(page);
   return (page.mapping & PAGE_MAPPING_FLAGS) === PAGE_MAPPING_MOVABLE;
 }
