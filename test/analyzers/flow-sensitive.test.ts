@@ -7,7 +7,11 @@
  * only on some paths) with its negative twin. Snippets live in unowned files: only the code decides.
  * `mark_*()` functions do more than mark (the page is ptdesc from the call on).
  */
-import { describe, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzePath } from '../../src/analyzers/analyze.ts';
+import { loadSpecFile } from '../../src/model/spec-validate.ts';
+import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { caseFile, checkInvalid, runTable, type RuleTable } from './helpers.ts';
 
 const P = 'provenance';
@@ -137,4 +141,26 @@ export function f(c: boolean, p: Page): number { const v = p.private; if (c) ret
 describe('flow-sensitive marks: a mark counts only where it holds on every path', () => {
   const { byFile } = runTable(table);
   for (const c of table.invalid) it(c.name, () => checkInvalid(byFile.get(caseFile(table, c)), c));
+});
+
+describe('the lending fixture (the bug found there)', () => {
+  const dir = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending');
+  const result = analyzePath(dir, { spec: loadSpecFile(join(dir, 'spec.json')) });
+  const at = (file: string, line: number) => result.findings.filter((f) => f.file === file && f.line === line);
+
+  it('pay(): `s.a = left` after the branch that releases the slot and returns is no free slot', () => {
+    const [f] = at('src/fines.ts', 37);
+    expect(f?.kind, f?.evidence.join(' | ')).toBe('fine');
+    expect(f?.evidence.join(' ')).not.toContain('releaseSlot');
+  });
+
+  it('pay(): the words cleared before releaseSlot() stay the fine’s; inside releaseSlot() the slot is free', () => {
+    for (const line of [31, 32, 33]) expect(at('src/fines.ts', line).map((f) => f.kind)).toEqual(['fine']);
+    expect(at('src/slots.ts', 45).map((f) => [f.kind, f.confidence])).toEqual([['free', 'provenance']]);
+  });
+
+  it('`.map(dueDateOf)` over `slots.filter(isLoan)`: the residue says loan, by the type test', () => {
+    const r = result.residue.find((x) => x.file === 'src/report.ts' && x.line === 18);
+    expect(r && [r.kind, r.confidence]).toEqual(['loan', 'guard']);
+  });
 });
