@@ -10,13 +10,26 @@ type Picomatch = typeof import('picomatch');
 let pm: Picomatch | undefined;
 
 const cache = new Map<string, Matcher>();
+/** A name made only of word characters is no pattern: picomatch would match that name alone. */
+const LITERAL_NAME = /^\w+$/;
 
 function matcher(glob: string): Matcher {
   let m = cache.get(glob);
   if (!m) {
-    // Required on first use: start-up (`--help`) does not load it.
-    pm ??= createRequire(import.meta.url)('picomatch') as Picomatch;
-    m = pm(glob, { dot: true });
+    if (LITERAL_NAME.test(glob)) m = (s) => s === glob;
+    else {
+      // Required on first use: start-up (`--help`) does not load it.
+      pm ??= createRequire(import.meta.url)('picomatch') as Picomatch;
+      const test = pm(glob, { dot: true });
+      // The analysis asks the same (glob, string) pairs again and again (every call against every
+      // spec source): each answered once.
+      const seen = new Map<string, boolean>();
+      m = (s) => {
+        let r = seen.get(s);
+        if (r === undefined) seen.set(s, r = test(s));
+        return r;
+      };
+    }
     cache.set(glob, m);
   }
   return m;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { matchName, matchPath } from '../../src/analyzers/glob.ts';
 
@@ -26,5 +27,16 @@ describe('globs', () => {
     expect(matchPath('src/?.ts', 'src/a.ts')).toBe(true);
     expect(matchPath('src/?.ts', 'src/ab.ts')).toBe(false);
     expect(matchName('{is,has}Door*', 'hasDoorway')).toBe(true);
+  });
+  it('a glob of word characters alone matches that string alone, as picomatch does (answered without it)', () => {
+    const pm = createRequire(import.meta.url)('picomatch') as typeof import('picomatch');
+    const strings = ['alloc_slab_page', 'alloc_slab_page/', './alloc_slab_page', 'alloc_slab_pages', 'Alloc_slab_page', 'x', 'x.ts', '_', '__x'];
+    for (const g of ['alloc_slab_page', 'x', '_', '__x', 'A1']) {
+      const m = pm(g, { dot: true });
+      for (const s of strings) {
+        expect(matchName(g, s), `${g} ~ ${s}`).toBe(m(s));
+        expect(matchPath(g, s), `${g} ~ ${s}`).toBe(m(s));
+      }
+    }
   });
 });
