@@ -19,7 +19,7 @@ import { loadCoverage, pairKey, runCovered, saveCoverage, type CoveredRun, type 
 import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
 import { bundleChange, listFunctions, reached, type BundleChange } from '../verify/coverageSelect.ts';
 import { Pool } from '../verify/run.ts';
-import { makePlan, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
+import { layoutArgs, makePlan, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
 import type { TreeTexts } from './steps.ts';
 import type { OracleSpec } from '../model/spec.ts';
 import { checkOracle, compareRuns, describeOracle, oracleSettings, runOracle, runReference, type OracleRun } from '../verify/oracle.ts';
@@ -142,13 +142,13 @@ export class SeriesVerifier {
   /** What the step runs depend on besides the tree: the cache key of the base's coverage. */
   private coverageSettings(): unknown {
     const p = this.stepPlan!;
-    return { ops: p.ops, ram: p.ram ?? null, tracepoints: p.tracepoints ?? null };
+    return { ops: p.ops, ram: p.ram ?? null, tracepoints: p.tracepoints ?? null, ...layoutArgs(this.ref!, p) };
   }
 
-  private pairSettings(workload: string, seed: number): PairSettings {
+  private pairSettings(tree: PreparedTree, workload: string, seed: number): PairSettings {
     const p = this.stepPlan!;
     return {
-      workload, seed, timeoutMs: p.timeoutMs,
+      workload, seed, timeoutMs: p.timeoutMs, ...layoutArgs(tree, p),
       ...(p.ops[workload] !== undefined ? { ops: p.ops[workload] } : {}),
       ...(p.ram !== undefined ? { ram: p.ram } : {}),
       ...(p.tracepoints !== undefined ? { tracepoints: p.tracepoints } : {}),
@@ -160,7 +160,7 @@ export class SeriesVerifier {
     const key = pairKey(workload, seed);
     let r = this.baseRuns.get(key);
     if (!r) {
-      r = this.pool.run(() => runCovered(this.ref!.build.file, this.baseMap!, this.pairSettings(workload, seed)));
+      r = this.pool.run(() => runCovered(this.ref!.build.file, this.baseMap!, this.pairSettings(this.ref!, workload, seed)));
       r.then((x) => {
         if (x.executed && (x.outcome.status === 'ok' || x.outcome.status === 'bug') && !this.baseCoverage.has(key)) {
           this.baseCoverage.set(key, x.executed);
@@ -279,7 +279,7 @@ export class SeriesVerifier {
       }
       const runs = chosen.map((c) => {
         const key = pairKey(c.workload, c.seed);
-        const run = this.pool.run(() => runCovered(cand.build.file, map, this.pairSettings(c.workload, c.seed)));
+        const run = this.pool.run(() => runCovered(cand.build.file, map, this.pairSettings(cand, c.workload, c.seed)));
         // The pair's newest verified build is this one once its run gives the base's result.
         const settled = Promise.all([run, this.baseRun(c.workload, c.seed)]).then(([r, ref]) => {
           if (r.executed && !outcomeDifference(r.outcome, ref.outcome)) this.known.set(key, { map, texts, executed: r.executed });

@@ -28,6 +28,9 @@ export interface PairSettings {
   ram?: string;
   tracepoints?: boolean;
   timeoutMs?: number;
+  /** `--placement` and `--check`, for trees whose manifest offers them (verify.ts layoutArgs). */
+  placement?: string;
+  check?: boolean;
 }
 
 export interface CoveredRun {
@@ -41,6 +44,8 @@ function simArgs(p: PairSettings): string[] {
   if (p.ram !== undefined) a.push('--ram', p.ram);
   if (p.ops !== undefined) a.push('--ops', String(p.ops));
   if (p.tracepoints === false) a.push('--no-tracepoints');
+  if (p.placement !== undefined) a.push('--placement', p.placement);
+  if (p.check) a.push('--check');
   return a;
 }
 
