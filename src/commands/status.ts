@@ -39,7 +39,8 @@ export function registerStatus(program: Command): void {
       const [{ analyzeDetailed }, { loadProgram }] = await Promise.all([import('../analyzers/analyze.ts'), import('../analyzers/project.ts')]);
       const { program: tsProgram, root } = loadProgram(target);
       const detailed = analyzeDetailed(tsProgram, root, { spec });
-      const point = progressPoint(detailed.result, spec, { commit: 'WORKTREE', subject: 'working tree', date: new Date().toISOString() });
+      const { stage2States } = await import('../track/separated.ts');
+      const point = { ...progressPoint(detailed.result, spec, { commit: 'WORKTREE', subject: 'working tree', date: new Date().toISOString() }), stage2: stage2States(tsProgram, root, spec) };
       const progress = plan ? planProgress(plan, detailed, spec) : undefined;
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(progress ? { ...point, plan: progress } : point, null, 2)}\n`);
@@ -53,14 +54,16 @@ export function registerStatus(program: Command): void {
 }
 
 function renderStatus(point: ProgressPoint, spec: Spec, declared: ReadonlySet<string>, root: string, plan?: PlanProgress): string {
-  const rows: string[][] = [['kind', 'descriptor', 'remaining', 'converted', 'done']];
+  const rows: string[][] = [['kind', 'descriptor', 'remaining', 'converted', 'done', 'stage 2']];
   for (const k of spec.kinds) {
     const p = point.kinds[k.name]!;
     const desc = k.descriptor ? `${k.descriptor.class}${declared.has(k.name) ? '' : ' (not declared)'}` : '-';
-    rows.push([k.name, desc, String(p.remaining), String(p.converted), `${p.percent.toFixed(1)}%`]);
+    // Stage 2 from the code: separated (own storage) or an overlay on the page's words.
+    const s2 = point.stage2?.[k.name];
+    rows.push([k.name, desc, String(p.remaining), String(p.converted), `${p.percent.toFixed(1)}%`, s2 === 'separated' ? 'separated' : s2 === 'overlay' ? 'overlay' : '-']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const numeric = [false, false, true, true, true];
+  const numeric = [false, false, true, true, true, false];
   const table = rows.map((r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
   const out = [
     `memdesc status: ${root} (spec ${spec.name}, ${point.files} files)`,

@@ -5,6 +5,9 @@
  */
 import type { Residue } from './findings.ts';
 
+/** Where a kind is in stage 2 (allocated separately or still an overlay on struct page). */
+export type Stage2State = 'separated' | 'overlay' | 'undeclared';
+
 /** One kind's counts at one point (a commit, or the working tree). */
 export interface KindProgress {
   /** Raw accesses still going through struct page. */
@@ -31,6 +34,13 @@ export interface ProgressPoint {
   residue: number;
   /** Files analyzed at this point. */
   files: number;
+  /**
+   * Stage 2 per kind with a descriptor (src/track/separated.ts): `separated` when its page ->
+   * descriptor converter reads the memdesc word (its descriptor has its own storage), `overlay`
+   * while it still overlays the page's words, `undeclared` before stage 1 made it. Absent on
+   * points measured without it.
+   */
+  stage2?: Record<string, Stage2State>;
   /**
    * Only on a commit track could not analyze (no tsconfig.json, an invalid one, no TypeScript
    * files, …): why. Such a point has no numbers: `kinds` is empty and the counts are 0.
