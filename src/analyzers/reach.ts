@@ -152,12 +152,17 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
       }
       return children(n, s);
     }
-    if ((ts.isCallExpression(n) || ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) && n.questionDotToken) {
-      // `a?.f(x)`: what follows `?.` may not run.
+    if (ts.isCallExpression(n) && n.flags & ts.NodeFlags.OptionalChain) {
+      // `a?.f(x)` (or `a?.b.f(x)`): the arguments may not be evaluated.
       const e = walk(n.expression, s);
       let rest: State | null = e;
-      if (ts.isCallExpression(n)) for (const a of n.arguments) rest = walk(a, rest);
-      else if (ts.isElementAccessExpression(n)) rest = walk(n.argumentExpression, rest);
+      for (const a of n.arguments) rest = walk(a, rest);
+      return union(e, rest);
+    }
+    if ((ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) && n.questionDotToken) {
+      // `a?.f(x)`: what follows `?.` may not run.
+      const e = walk(n.expression, s);
+      const rest = ts.isElementAccessExpression(n) ? walk(n.argumentExpression, e) : e;
       return union(e, rest);
     }
     if (ts.isExpressionStatement(n)) {
@@ -169,14 +174,15 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
     if (ts.isWhileStatement(n)) {
       return loop(n, labelOf(n), s, (h) => {
         const c = walk(n.expression, h);
-        return { out: c, back: walk(n.statement, c) };
+        // `while (true)` is left only by break, return or throw.
+        return { out: isTrue(n.expression) ? null : c, back: walk(n.statement, c) };
       });
     }
     if (ts.isDoStatement(n)) {
       return loop(n, labelOf(n), s, (h) => {
         const b = walk(n.statement, h);
         const c = walk(n.expression, b);
-        return { out: c, back: c };
+        return { out: isTrue(n.expression) ? null : c, back: c };
       });
     }
     if (ts.isForStatement(n)) {
@@ -189,7 +195,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
         // `continue` goes to the incrementor.
         const inc = n.incrementor ? walk(n.incrementor, union(b, t.continues)) : union(b, t.continues);
         t.continues = null;
-        return { out: n.condition ? c : null, back: inc };
+        return { out: n.condition && !isTrue(n.condition) ? c : null, back: inc };
       });
     }
     if (ts.isForOfStatement(n) || ts.isForInStatement(n)) {
@@ -254,6 +260,12 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
     exit = union(exit, r);
   }
   return exit ?? new Set();
+}
+
+function isTrue(e: ts.Expression): boolean {
+  let x = e;
+  while (ts.isParenthesizedExpression(x)) x = x.expression;
+  return x.kind === ts.SyntaxKind.TrueKeyword;
 }
 
 /** A call of a function declared to return `never` (`BUG()`): by its declaration. */
