@@ -1050,7 +1050,8 @@ function replace_sub_page(cls: SizeClass, zspage: Zspage, newpage: Page, oldpage
   const pages: Page[] = [];
   let page: Page | null = get_first_page(zspage);
   do {
-    pages.push(page.addr === oldpage.addr ? newpage : page);
+    // The same frame: compared by pfn, which stays true whatever describes the page.
+    pages.push(page_to_pfn(page) === page_to_pfn(oldpage) ? newpage : page);
   } while ((page = get_next_page(page)) !== null);
   create_page_chain(cls, zspage, pages);
   set_first_obj_offset(newpage, get_first_obj_offset(oldpage));

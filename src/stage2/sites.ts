@@ -385,11 +385,75 @@ export class SiteScanner {
       this.addrs.push({ sf, node: n, kind: a.kind, reason: 'round-trip', how: `\`${shortText(p, sf, 70)}\` compares a ${a.kind} descriptor's address with \`${shortText(other, sf, 40)}\`: it assumes the descriptor and its ${specWords(this.ctx.spec).noun} share an address` });
       return;
     }
+    if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === use && this.descriptorLink(p.left, a.kind)) return;
     if (p && isArith(p)) {
       this.addrs.push({ sf, node: n, kind: a.kind, reason: 'page-arithmetic', how: `\`${shortText(p, sf, 60)}\` does arithmetic on the ${a.kind} descriptor's address as if descriptors were an array beside the ${specWords(this.ctx.spec).nouns}` });
       return;
     }
     this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && ts.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the ${specWords(this.ctx.spec).noun}'s address` });
+  }
+
+  private linkMemo = new Map<ts.Symbol, boolean>();
+
+  /**
+   * `prev.next = zpdesc.addr`: a descriptor's address stored in a member of a descriptor of the
+   * same kind is a link between descriptors (the kernel's `zpdesc->next`), still right once they
+   * are separate, provided no read of that member (directly or through a const local) can become
+   * a page again: an argument of something that gives back a page (`new Page(next)`,
+   * `virt_to_page(next)`) or arithmetic keeps the store a blocker. `new Zpdesc(next)`, a test or a
+   * copy into the same member is fine.
+   */
+  private descriptorLink(target: ts.Expression, kind: string): boolean {
+    const t = skipOuter(target);
+    if (!ts.isPropertyAccessExpression(t) || this.descriptorKind(t.expression) !== kind) return false;
+    const sym = this.ctx.symbolOf(t.name);
+    if (!sym) return false;
+    let ok = this.linkMemo.get(sym);
+    if (ok !== undefined) return ok;
+    // A use that could make the address a page again: an argument of something giving back a
+    // page (`new Page(next)`, `virt_to_page(next)`), or arithmetic on it.
+    const staysNoPage = (e: ts.Node): boolean => {
+      const use = outerOf(e as ts.Expression);
+      const p = use.parent;
+      if (!p) return true;
+      if (isArith(p)) return false;
+      if ((ts.isNewExpression(p) || ts.isCallExpression(p)) && (p.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) {
+        return !this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(p));
+      }
+      return true;
+    };
+    ok = true;
+    const name = t.name.text;
+    for (const sf of this.ctx.files) {
+      const visit = (n: ts.Node): void => {
+        if (!ok) return;
+        if (ts.isPropertyAccessExpression(n) && n.name.text === name && this.ctx.symbolOf(n.name) === sym && !this.inImplementation(n)) {
+          const use = outerOf(n);
+          const p = use.parent;
+          const written = p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === use;
+          const copied = p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === use
+            && ts.isPropertyAccessExpression(skipOuter(p.left)) && this.ctx.symbolOf((skipOuter(p.left) as ts.PropertyAccessExpression).name) === sym;
+          if (!written && !copied) {
+            if (p && ts.isVariableDeclaration(p) && p.initializer === use && ts.isIdentifier(p.name) && ts.getCombinedNodeFlags(p.parent) & ts.NodeFlags.Const) {
+              const local = this.ctx.symbolOf(p.name);
+              const scope = enclosingFunction(p) ?? sf;
+              const uses: ts.Identifier[] = [];
+              const find = (m: ts.Node): void => {
+                if (ts.isIdentifier(m) && m !== p.name && this.ctx.symbolOf(m) === local) uses.push(m);
+                ts.forEachChild(m, find);
+              };
+              find(scope);
+              if (!uses.every(staysNoPage)) ok = false;
+            } else if (!staysNoPage(n)) ok = false;
+          }
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+      if (!ok) break;
+    }
+    this.linkMemo.set(sym, ok);
+    return ok;
   }
 
   /** toPage(fromPage(p)) (or the reverse, or through addresses) of one kind: the same address assumed both ways. */

@@ -108,8 +108,13 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
     expectNamed('PLANT:compare', 'page_ptdesc(page).addr', 'round-trip', null);
   });
 
+  it("names a descriptor's address stored as a link when a read of the link becomes a page", () => {
+    expectNamed('PLANT:link', 'page_ptdesc(virt_to_page(b)).addr', 'shared-address', null);
+  });
+
   it('blocks nothing on the negative twins', () => {
-    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:offset-other-word', 'TWIN:offset-named', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs']) {
+    for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:offset-other-word', 'TWIN:offset-named', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs',
+      'TWIN:link', 'TWIN:no-memdesc', 'TWIN:callers-no-memdesc']) {
       expect(plantedOn(twin), twin).toEqual([]);
     }
     // The helper that handles the memdesc word is listed for review.

@@ -11,7 +11,7 @@ export function planted(list: 'lru' | 'buddy_list'): string {
 }
 
 const PLANTED_LRU = `/** Stale struct page uses planted by test/stage2 (never run, only audited). */
-import { Page, nth_page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
+import { Page, Ptdesc, nth_page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
 import { ListHead, list_add, list_del } from '../include/linux/list.ts';
 import { virt_to_page, pfn_to_page, page_to_pfn } from '../include/linux/mm.ts';
 import { PageBuddy } from '../include/linux/page-flags.ts';
@@ -131,6 +131,37 @@ export function planted_round_trip(pgd: number): boolean {
 /** Twin: two descriptors compared with each other stay comparable once separate. */
 export function planted_two_descs(a: number, b: number): boolean {
   return page_ptdesc(virt_to_page(a)).addr === page_ptdesc(virt_to_page(b)).addr; // TWIN:two-descs
+}
+
+/** Twin: a descriptor linked to another by its address, read back only as a descriptor (zpdesc->next). */
+export function planted_desc_link(a: number, b: number): Ptdesc | null {
+  page_ptdesc(virt_to_page(a)).pt_mm = page_ptdesc(virt_to_page(b)).addr; // TWIN:link
+  const m = page_ptdesc(virt_to_page(a)).pt_mm;
+  return m ? new Ptdesc(m) : null;
+}
+
+/** The same link read back as a page: the descriptor's address taken for its page's. */
+export function planted_desc_link_page(a: number, b: number): Page {
+  page_ptdesc(virt_to_page(a)).ptl = page_ptdesc(virt_to_page(b)).addr; // PLANT:link
+  return new Page(page_ptdesc(virt_to_page(a)).ptl);
+}
+
+/** Twin: a stage-1 printer behind a test that the page carries no memdesc word (dump_page()). */
+export function planted_stage1_dump(pgd: number): string {
+  const page = virt_to_page(pgd);
+  if (planted_memdesc_valid(page)) return '';
+  return \`index:\${page.index}\`; // TWIN:no-memdesc
+}
+
+/** Twin: a reader whose every caller passes a page tested to carry no memdesc word. */
+function planted_stage1_inner(page: Page): number {
+  return page.index; // TWIN:callers-no-memdesc
+}
+
+export function planted_stage1_outer(pgd: number): number {
+  const page = virt_to_page(pgd);
+  if (planted_memdesc_valid(page)) return 0;
+  return planted_stage1_inner(page);
 }
 `;
 
