@@ -142,7 +142,8 @@ export class CommitKeys {
 
   /** What another file's classification reads of `sf` as a caller or storer: its shape (positions included) and what it reaches. */
   private asCaller(sf: ts.SourceFile): string {
-    const shape = this.shapes.of(sf);
+    // The units' scan gives the whole shape too (one scan per file, not two).
+    const shape = this.units.of(sf)?.shape ?? this.shapes.of(sf);
     return `${this.rel(sf)}\0${shape ? `shape ${shape}` : this.cp.ids.get(sf.fileName) ?? '?'}\0${this.graph.fileHash(sf)}`;
   }
 

@@ -70,6 +70,8 @@ export interface Unit {
 export interface FileUnits {
   /** The file's header, module format and mention flag. */
   file: string;
+  /** The whole file's shape with its lines (shape.ts), from the same scan; undefined without one. */
+  shape?: string;
   units: Unit[];
 }
 
@@ -191,8 +193,10 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
   const split = stmts.map((st) => (bodyPrivate(st) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
+  const whole = [`mentions ${mentions.test(sf.text)}\n`];
   const ok = scanShape(sf, {
     piece: (top, tag, line, col, text, at) => {
+      whole.push(`${tag}${line},${col},${text.length}\0`, text);
       if (top < 0) {
         // The header's comments change nothing another file sees but its directives and
         // pragmas (`/// <reference …>`, `// @ts-nocheck`); lines do not matter (units count their own).
@@ -237,7 +241,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
       local,
     };
   });
-  return { file: fileHash, units };
+  return { file: fileHash, units, ...(ok ? { shape: sha1(whole.join('')) } : {}) };
 }
 
 /** Units of parsed files, each computed once (a SourceFile object is shared by the commits whose blob it is). */
