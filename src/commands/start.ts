@@ -123,7 +123,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
               const sel = s.commits.map((c) => (typeof c.verification === 'string' || 'kind' in c.verification ? undefined : c.verification.selection)).filter((x) => x !== undefined);
               if (sel.length) say(`                    coverage chose ${sel.reduce((n, x) => n + x.ran.length, 0)} of ${sel.reduce((n, x) => n + x.of, 0)} planned runs for the ${sel.length} patches before the tip (--verify-all runs them all)`);
               tbar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
-            } else {
+            } else if (e.phase === 'track') {
               tbar?.end();
               tbar = undefined;
             }
@@ -141,7 +141,20 @@ there is refused before any work. Nothing else in DIR is touched.`)
       }
       const { paths, series: s, report, coverPlan: plan, timings } = r;
       say(`  track   ${secs(timings.trackMs).padStart(8)}  ${report.points.length} commits (base + ${report.points.length - 1}), ${report.cache.analyzedFiles} file analyses, ${report.cache.reusedFiles} reused; plan of ${plan.patches.length} patches read back from the cover letter`);
+      if (r.metadata.length) say(`  metadata ${secs(timings.metadataMs).padStart(7)}  mixed at ${r.metadata.map((m) => m.ram).join(' and ')}, base and tip`);
       say(`  total   ${secs(timings.totalMs).padStart(8)}`);
+      const s2 = s.stage2;
+      if (s2 && !s2.none) {
+        say('');
+        say(`stage 2: ${s2.separated.length ? `separated ${s2.separated.join(', ')}` : 'no kind separated'}${s2.shrunkTo !== undefined ? `; struct page shrunk to ${s2.shrunkTo} bytes` : ''}` +
+          `${s2.blocked.length ? `; not separated (audit blockers): ${s2.blocked.map((b) => `${b.kind} ${b.blockers}`).join(', ')} (memdesc audit KIND lists them)` : ''}`);
+        for (const p of s2.problems) say(`  ${p.what}: ${p.reason}`);
+      }
+      if (r.metadata.length) {
+        const { renderMetadata } = await import('../pipeline/metadata.ts');
+        say('');
+        process.stdout.write(`${renderMetadata(r.metadata)}\n`);
+      }
       say('');
       say(`status at the tip of ${BRANCH} (${show(paths.repo)}) against the base:`);
       say('');

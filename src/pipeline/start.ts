@@ -4,8 +4,11 @@
  *  2. series: the conversion of every kind as a patch series, each patch type-checked and
  *     verified against the base, in a scratch repository `out/corpus` (base commit + branch
  *     memdesc/all; the corpus is never written), patches in `out/series`, cover letter beside;
+ *     With the built-in spec it goes on into stage 2 (separate every kind whose audit is clean,
+ *     then shrink), each patch verified too;
  *  3. track: every commit of that series measured, the cover letter's patches judged at the tip,
- *     and the HTML report `out/report.html`.
+ *     and the HTML report `out/report.html`;
+ *  4. metadata: struct page, memmap and descriptors at the end of a `mixed` run, base vs tip.
  * Returns every phase's result, timings and a status; never prints. Progress goes through the
  * callbacks. `out`'s four outputs are replaced only when memdesc can prove start made them
  * (out.ts); anything else is refused before any work, and nothing else in `out` is touched.
@@ -22,6 +25,7 @@ import type { SeriesVerifyOptions } from '../series/verifySteps.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { specWords } from '../model/words.ts';
 import { isLink, prepareOut, START_FILES, type StartPaths } from './out.ts';
+import type { MetadataRow } from './metadata.ts';
 
 /** The branch the series is committed on in the scratch repository. */
 export const BRANCH = 'memdesc/all';
@@ -37,6 +41,10 @@ export interface PipelineOptions {
   spec?: Spec;
   /** Each patch's and the tip's verification (series defaults when left out). */
   verify?: SeriesVerifyOptions;
+  /** 2 (default): the series goes on into stage 2; 1: it stops after the conversion. */
+  stage?: 1 | 2;
+  /** RAM sizes of the metadata table (default 64M and 1G); empty: no table. */
+  metadataRams?: string[];
   /** Author and committer (default: the git identity at the corpus, else DEMO_IDENTITY). */
   author?: Person;
   /** Signed-off-by: trailer on every patch (default true). */
@@ -69,7 +77,8 @@ export interface PipelineStart {
 export type PipelinePhase =
   | { phase: 'analyze'; ms: number; analysis: AnalysisResult }
   | { phase: 'series'; ms: number; series: SeriesResult }
-  | { phase: 'track'; ms: number; report: TrackReport; coverPlan: SeriesPlan };
+  | { phase: 'track'; ms: number; report: TrackReport; coverPlan: SeriesPlan }
+  | { phase: 'metadata'; ms: number; rows: MetadataRow[] };
 
 export interface PipelineResult {
   corpus: string;
@@ -84,7 +93,9 @@ export interface PipelineResult {
   report: TrackReport;
   /** The cover letter read back as a plan. */
   coverPlan: SeriesPlan;
-  timings: { analyzeMs: number; seriesMs: number; trackMs: number; totalMs: number };
+  /** Base vs tip at the end of a `mixed` run, per RAM size (simulate --report metadata). */
+  metadata: MetadataRow[];
+  timings: { analyzeMs: number; seriesMs: number; trackMs: number; metadataMs: number; totalMs: number };
   /** ok; incomplete: the series stops short; different: a patch does not verify. */
   status: 'ok' | 'incomplete' | 'different';
   /** With a status other than ok: the one-line reason (what the CLI exits 1 with). */
@@ -122,7 +133,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const { buildSeries } = await import('../series/series.ts');
   const guard = opts.guardSeries ?? (<T>(run: () => Promise<T>) => run());
   const series = await guard(() => buildSeries({
-    path: corpus, spec, kinds: [], all: true, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
+    path: corpus, spec, kinds: [], all: true, stage: opts.stage ?? 2, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
     ...(opts.verify ? { verify: opts.verify } : {}),
     identity, signoff: opts.signoff !== false,
     ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
@@ -151,13 +162,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const t3 = performance.now();
   opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
 
+  // The tip is the scratch repository's work tree (the series leaves it at the branch head).
+  const { compareMetadata } = await import('./metadata.ts');
+  const rams = opts.metadataRams ?? ['64M', '1G'];
+  const metadata = rams.length ? await compareMetadata(corpus, paths.repo, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : [];
+  const t4 = performance.now();
+  if (rams.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
+
   const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
   const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
   const failure = status === 'incomplete' ? 'the series stops short: a step up to the one-shot result does not type-check or verify'
     : bad ? `${bad.subject}: does not verify` : undefined;
   return {
-    corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan,
-    timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, totalMs: t3 - t0 },
+    corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan, metadata,
+    timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, metadataMs: t4 - t3, totalMs: t4 - t0 },
     status, ...(failure ? { failure } : {}),
   };
 }

@@ -1,0 +1,103 @@
+/**
+ * The pipeline's metadata table: what struct page and the descriptors cost at the end of a run of
+ * the tree's all-in-one workload (`mixed`), on the base and on the series' tip, at each RAM size.
+ * The figures are the simulation's own (`simulate --report metadata --json`), never computed here.
+ */
+import { spawn } from 'node:child_process';
+import { InputError } from '../errors.ts';
+import { buildTree } from '../verify/build.ts';
+
+/** `simulate --report metadata --json` (at the end of the run, and the peaks). */
+export interface MetadataReport {
+  ram_bytes: number;
+  struct_page_bytes: number;
+  memmap_bytes: number;
+  descriptor_bytes: Record<string, number>;
+  metadata_bytes: number;
+  percent: number;
+  peak_metadata_bytes?: number;
+  peak_percent?: number;
+}
+
+export interface MetadataRow {
+  ram: string;
+  before: MetadataReport;
+  after: MetadataReport;
+}
+
+export interface MetadataOptions {
+  workload?: string;
+  /** RAM sizes as simulate takes them (default 64M and 1G, the issue's figures). */
+  rams?: string[];
+  seed?: number;
+  cacheDir?: string;
+}
+
+function parseReport(text: string, what: string): MetadataReport {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    throw new InputError(`${what}: simulate --report metadata --json printed no JSON`);
+  }
+  const r = j as MetadataReport;
+  for (const k of ['ram_bytes', 'struct_page_bytes', 'memmap_bytes', 'metadata_bytes', 'percent'] as const) {
+    if (typeof r[k] !== 'number') throw new InputError(`${what}: the metadata report has no number ${k}`);
+  }
+  return r;
+}
+
+/** One run of `dir`'s simulation with the metadata report. */
+export async function metadataOf(dir: string, ram: string, opts: MetadataOptions = {}): Promise<MetadataReport> {
+  const { file } = await buildTree(dir, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+  const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, '--report', 'metadata', '--json'];
+  const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((done, fail) => {
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', fail);
+    child.on('close', (c, sig) => done({ code: c ?? (sig ? 128 : 1), out, err }));
+  });
+  if (code !== 0) throw new InputError(`${dir}: simulate --report metadata exited ${code}${err.trim() ? `: ${err.trim().split('\n')[0]}` : ''}`);
+  return parseReport(out, dir);
+}
+
+/** Base and tip side by side at each RAM size (the runs go in parallel). */
+export async function compareMetadata(base: string, tip: string, opts: MetadataOptions = {}): Promise<MetadataRow[]> {
+  const rams = opts.rams ?? ['64M', '1G'];
+  return Promise.all(rams.map(async (ram) => {
+    const [before, after] = await Promise.all([metadataOf(base, ram, opts), metadataOf(tip, ram, opts)]);
+    return { ram, before, after };
+  }));
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function descriptors(r: MetadataReport): string {
+  const total = Object.values(r.descriptor_bytes).reduce((a, b) => a + b, 0);
+  return mib(total);
+}
+
+/** The table `npm start` prints. */
+export function renderMetadata(rows: MetadataRow[], workload = 'mixed'): string {
+  const head = ['RAM', 'tree', 'struct page', 'memmap', 'descriptors', 'metadata', '% of RAM'];
+  const body: string[][] = [];
+  for (const r of rows) {
+    for (const [label, m] of [['base', r.before], ['tip', r.after]] as const) {
+      body.push([r.ram, label, `${m.struct_page_bytes} B`, mib(m.memmap_bytes), descriptors(m), mib(m.metadata_bytes), `${m.percent.toFixed(3)}%`]);
+    }
+  }
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.after.descriptor_bytes)))];
+  return [
+    `metadata at the end of a ${workload} run (simulate --report metadata), base vs tip:`,
+    fmt(head), ...body.map(fmt),
+    ...(kinds.length ? [`descriptors at the tip: ${kinds.join(', ')}`] : []),
+  ].join('\n');
+}
