@@ -55,7 +55,12 @@ class Edits {
 const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
   alloc_pages: 'page', alloc_page: 'page', __alloc_pages: 'page', __get_free_pages: 'address', __get_free_page: 'address',
 };
-const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'page', __free_page: 'page', free_pages: 'address', free_page: 'address' };
+/**
+ * put_page() drops a reference like __free_page(): a destructed page released with it (zsmalloc's
+ * migration hands the old page back so) goes through X_free_pages() too, which frees the
+ * descriptor with the last reference, whoever drops it.
+ */
+const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'page', __free_page: 'page', free_pages: 'address', free_page: 'address', put_page: 'page' };
 /** The calls whose second argument is the order (the others are order 0). */
 const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_pages', '__free_pages', 'free_pages']);
 
