@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { InputError } from '../errors.ts';
 import { buildTree } from '../verify/build.ts';
+import { readManifest } from '../simulate/manifest.ts';
 
 /** `simulate --report metadata --json` (at the end of the run, and the peaks). */
 export interface MetadataReport {
@@ -64,11 +65,26 @@ export async function metadataOf(dir: string, ram: string, opts: MetadataOptions
   return parseReport(out, dir);
 }
 
-/** Base and tip side by side at each RAM size (the runs go in parallel). */
+/**
+ * The workload to measure when the tree offers the metadata report (its manifest declares it), else
+ * undefined: a tree from before stage 2, or another project's simulation, has no table.
+ */
+export async function metadataWorkload(dir: string, opts: MetadataOptions = {}): Promise<string | undefined> {
+  const { file } = await buildTree(dir, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
+  const m = await readManifest(file, dir);
+  if (!m || !m.layoutDependent.some((l) => l.report === 'metadata')) return undefined;
+  const w = opts.workload ?? m.defaultWorkload ?? 'mixed';
+  return m.workloads.some((x) => x.name === w) ? w : undefined;
+}
+
+/** Base and tip side by side at each RAM size (the runs go in parallel); empty when the base has no metadata report. */
 export async function compareMetadata(base: string, tip: string, opts: MetadataOptions = {}): Promise<MetadataRow[]> {
   const rams = opts.rams ?? ['64M', '1G'];
+  const workload = await metadataWorkload(base, opts);
+  if (workload === undefined) return [];
+  const o = { ...opts, workload };
   return Promise.all(rams.map(async (ram) => {
-    const [before, after] = await Promise.all([metadataOf(base, ram, opts), metadataOf(tip, ram, opts)]);
+    const [before, after] = await Promise.all([metadataOf(base, ram, o), metadataOf(tip, ram, o)]);
     return { ram, before, after };
   }));
 }

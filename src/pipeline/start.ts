@@ -167,7 +167,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const rams = opts.metadataRams ?? ['64M', '1G'];
   const metadata = rams.length ? await compareMetadata(corpus, paths.repo, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : [];
   const t4 = performance.now();
-  if (rams.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
+  if (metadata.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
 
   const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
   const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
