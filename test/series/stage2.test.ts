@@ -2,18 +2,21 @@
  * Stage 2 in a series, on a copy of the corpus: `series ptdesc vmalloc --stage 2` converts both
  * (stage 1), then separates ptdesc, whose audit is clean on that tip, and leaves vmalloc, whose
  * audit is not (a descriptor address used as its page's), listed in the cover letter with its
- * blocker count. One series run (mixed x 1 seed per patch, few ops; the tip every workload x 1
- * seed, in both placements). `git am` of the patches reproduces the branch.
+ * blocker count. One series run (mixed x 1 seed per patch, few ops; the tip mm and hwpoison x 1
+ * seed, in both placements). `git am` of the patches reproduces the branch; `status` at the tip
+ * shows ptdesc separated, read from the code.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { stage2Applies } from '../../src/series/stage2.ts';
 import { amOnto, git, repoOf, useIsolatedGit } from './helpers.ts';
+import { captureOutput } from '../capture.ts';
+import { main } from '../../src/cli.ts';
 
 const spec = builtinSpec();
 const OPS = 150;
@@ -38,7 +41,8 @@ describe('series ptdesc vmalloc --stage 2 on a copy of the corpus', () => {
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series2-out-')), 'patches');
     r = await buildSeries({
       path: repo, spec, kinds: ['ptdesc', 'vmalloc'], stage: 2, out,
-      verify: { seeds: [1], ops: OPS, tipSeeds: [1], tipOps: OPS },
+      // The tip: page-table-heavy work (mm) and memory failure on page-table pages (hwpoison), in both placements.
+      verify: { seeds: [1], ops: OPS, tipSeeds: [1], tipOps: OPS, tipWorkloads: ['mm', 'hwpoison'] },
     });
   }, 600_000);
 
@@ -82,5 +86,34 @@ describe('series ptdesc vmalloc --stage 2 on a copy of the corpus', () => {
     expect(cover).toContain(`  vmalloc: ${b.blockers} blocker${b.blockers === 1 ? '' : 's'}; run \`memdesc audit vmalloc\``);
     expect(cover).toMatch(/stage-2 patch/);
     expect(cover).toMatch(/The tip in its real placement: real placement.*all passed/);
+  });
+
+  describe('status after the series', () => {
+    const io = captureOutput();
+    const at = async (rev: string): Promise<{ table: string; json: Record<string, unknown> }> => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'memdesc-status2-')), 'tree');
+      git(repo, 'worktree', 'add', '-q', '--detach', dir, rev);
+      try {
+        expect(await main(['status', dir])).toBe(0);
+        const table = io.out;
+        io.out = '';
+        expect(await main(['status', dir, '--json'])).toBe(0);
+        const json = JSON.parse(io.out) as Record<string, unknown>;
+        io.out = '';
+        return { table, json };
+      } finally {
+        git(repo, 'worktree', 'remove', '--force', dir);
+        rmSync(dirname(dir), { recursive: true, force: true });
+      }
+    };
+
+    it('shows ptdesc separated at the tip (from the code), an overlay one patch before, vmalloc an overlay', async () => {
+      const tip = await at(r.commits.at(-1)!.sha);
+      expect(tip.json.stage2).toMatchObject({ ptdesc: 'separated', vmalloc: 'overlay' });
+      expect(tip.table).toMatch(/^ptdesc .* separated$/m);
+      expect(tip.table).toMatch(/^vmalloc .* overlay$/m);
+      const before = await at(r.commits.at(-2)!.sha);
+      expect(before.json.stage2).toMatchObject({ ptdesc: 'overlay', vmalloc: 'overlay' });
+    }, 120_000);
   });
 });
