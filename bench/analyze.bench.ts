@@ -301,7 +301,8 @@ export function analyzeBenches(): string {
         const limit = t.copies === 1 ? 0.5 : 0.4;
         record({
           section: 'analyzer', figure: `\`memdesc analyze\` (whole process) ÷ tsc, ${t.copies === 1 ? 'corpus' : `${Math.round(t.lines / 1000)}k-line tree`}`,
-          measured: `${ratio.toFixed(2)}× its tsc (${sec(an.wallMs)} vs ${sec(tsc.wallMs)})${t.copies === 1 ? `; ${vsTsc(an.wallMs).ratio.toFixed(2)}× the anchor` : ''}`,
+          // CPU beside wall: on a shared machine wall time mostly measures waiting for a core.
+          measured: `${ratio.toFixed(2)}× its tsc (${sec(an.wallMs)} vs ${sec(tsc.wallMs)}; CPU ${(an.cpuMs / tsc.cpuMs).toFixed(2)}×)${t.copies === 1 ? `; ${vsTsc(an.wallMs).ratio.toFixed(2)}× the anchor` : ''}`,
           target: `≤ ${limit}×`, ok: ratio <= limit,
         });
       }
