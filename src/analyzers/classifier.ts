@@ -125,7 +125,12 @@ export class Classifier {
     if (gk.length > 1) return unknown([`conflicting guard evidence: ${sentences(guardItems)}`], hopsOf(guardItems));
     // A type mark on some paths to the site only: what the page is depends on the path. A guard
     // at the site still decides (below, against the kinds of both sides); nothing else does.
-    if (mixed && gk.length === 0) return unknown([`conflicting code evidence: ${mixed.sentence}`], mixed.hops);
+    if (mixed && gk.length === 0) {
+      // Pages of several kinds reach the site anyway: generic, each kind listed, then the paths.
+      const each = provItems.map((x) => `${x.kind} from ${x.origin ? renderOrigin(x.origin) : x.sentence}`);
+      const generic = pk.length > 1 ? [`generic: ${specWords(this.ctx.spec).nouns} of ${pk.join(', ')} reach ${recv}: ${each.join('; ')}`] : [];
+      return unknown([...generic, `conflicting code evidence: ${mixed.sentence}`], mixed.hops);
+    }
     // Pages of several kinds reach the site (callers disagree, definitions disagree): only guards
     // picking one of them decide; otherwise the site is unknown, each kind listed.
     let narrowed: string | undefined;

@@ -244,13 +244,21 @@ export class DataFlow {
     if (!s || all.length === 0) return { must: [], may: [] };
     const root = scopeOf(s);
     const probe = root && probeIn(id, root);
-    if (!root || !probe || isCallArgument(id)) {
-      // Not yet flow-sensitive: a page handed to a call (what a caller passes, for the call graph)
-      // and a read outside the variable's own function body (a closure elsewhere) see the marks
-      // by position, as written. See docs/classification.md (Not yet).
+    const byPosition = (): Mark[] => {
       const at = id.getStart();
-      return { must: all.filter((m) => m.from === undefined || at >= m.from && id.getSourceFile() === m.node.getSourceFile()), may: [] };
-    }
+      return all.filter((m) => m.from === undefined || at >= m.from && id.getSourceFile() === m.node.getSourceFile());
+    };
+    // A read outside the variable's own function body (a closure elsewhere): by position, as written.
+    if (!root || !probe) return { must: byPosition(), may: [] };
+    const r = this.pathMarks(id, s, all, root, probe);
+    // A page handed to a call (what a caller passes, for the call graph) that no mark reaches
+    // on any path still sees the marks before it by position: not yet flow-sensitive there
+    // (docs/classification.md, Not yet). A mark on every path, or on some only, counts as at any read.
+    if (r.must.length === 0 && r.may.length === 0 && isCallArgument(id)) return { must: byPosition(), may: [] };
+    return r;
+  }
+
+  private pathMarks(id: ts.Identifier, s: ts.Symbol, all: Mark[], root: ts.Node, probe: ts.Node): { must: Mark[]; may: Mark[] } {
     const inRoot = all.filter((m) => probeIn(m.node, root) === m.node);
     // A marker write or pure marker applied to this very read (`page.mapping = av | PAGE_MAPPING_ANON`).
     const own = inRoot.filter((m) => m.from === undefined && m.node.pos <= id.pos && id.end <= m.node.end);

@@ -122,6 +122,18 @@ function try_table(p: Page, c: boolean): boolean { if (c) return false; __SetPag
 export function f(c: boolean): number { const p = alloc_slab_page(0); if (!try_table(p, c)) return 0; return p.private; }`,
     expect: [MK, { field: 'private', access: 'read', kind: 'ptdesc', confidence: P }] },
 
+    /* ---- what a caller passes (`use_arg()` is a wrapper: its call is the finding) ---- */
+    { name: 'a page marked on some paths to the call: the callee’s parameter is a conflict', code: `
+${mk('mk_arg')}
+function use_arg(p: Page): number { return p.private; }
+export function f(c: boolean): number { const p = alloc_pages(0, 0)!; if (c) mk_arg(p); return use_arg(p); }`,
+    expect: [MK, { field: 'private', access: 'call', kind: U, confidence: U, evidence: 'on some paths' }] },
+    { name: 'caller: twin, marked on every path to the call', code: `
+${mk('mk_arg2')}
+function use_arg2(p: Page): number { return p.private; }
+export function f(c: boolean): number { const p = alloc_pages(0, 0)!; if (c) p.flags = 1; mk_arg2(p); return use_arg2(p); }`,
+    expect: [MK, { field: 'private', access: 'call', kind: 'ptdesc', confidence: P }] },
+
     /* ---- a type setter (pure marker) ---- */
     { name: 'a type setter in a branch that returns does not count after it', code: `
 export function f(c: boolean): number { const p = alloc_slab_page(0); if (c) { __SetPageTable(p); return 0; } return p.private; }`,
