@@ -1,8 +1,9 @@
 /**
  * `memdesc start` (what `npm start` runs): flags, the identity note, progress bars and printing
  * around runPipeline (src/pipeline/start.ts), which does the work: analyze -> verified series of
- * every kind in a scratch repository -> track -> HTML report. Prints a summary with timings, the
- * status table at the tip against the base, and where the files are. Exit 1 when a patch does not
+ * every kind (then stage 2) in a scratch repository -> track -> HTML report -> metadata. Prints a
+ * summary with timings, the status table at the tip against the base, stage 2's kinds, the
+ * metadata table, and where the files are. Exit 1 when a patch does not
  * verify or the series stops short.
  */
 import { relative, resolve } from 'node:path';
@@ -57,7 +58,7 @@ export function renderStartStatus(report: TrackReport, spec: Spec, plan?: PlanPr
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('the whole pipeline on a corpus tree (npm start: the bundled corpus): analyze -> verified patch series (all kinds) -> track -> HTML report')
+    .description('the whole pipeline on a corpus tree (npm start: the bundled corpus): analyze -> verified patch series (all kinds, then stage 2: separate the kinds whose audit is clean, shrink) -> track -> HTML report -> metadata table (base vs tip)')
     .argument('[path]', 'the corpus tree to run on (read, never written; default: the bundled corpus)')
     .option('--out <dir>', 'where the results go: series/, corpus/ (the scratch repository), report.html (default: out)')
     .option('--seeds <seeds>', "each patch's verification: N (seeds 1..N), a..b or a list (default 2)")
