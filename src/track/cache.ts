@@ -131,8 +131,15 @@ export class CommitKeys {
     this.base = sha1(`${salt}\n${cp.inputs.join('\n')}\n${outside.sort().join('\n')}`);
   }
 
+  private rels = new Map<ts.SourceFile, string>();
+
   rel(sf: ts.SourceFile): string {
-    return relative(this.cp.root, sf.fileName).split('\\').join('/');
+    let r = this.rels.get(sf);
+    if (r === undefined) {
+      r = relative(this.cp.root, sf.fileName).split('\\').join('/');
+      this.rels.set(sf, r);
+    }
+    return r;
   }
 
   /** A file's own text (its findings' positions and quotes) and what it reaches by name. */
@@ -142,9 +149,35 @@ export class CommitKeys {
 
   /** What another file's classification reads of `sf` as a caller or storer: its shape (positions included) and what it reaches. */
   private asCaller(sf: ts.SourceFile): string {
-    // The units' scan gives the whole shape too (one scan per file, not two).
-    const shape = this.units.of(sf)?.shape ?? this.shapes.of(sf);
-    return `${this.rel(sf)}\0${shape ? `shape ${shape}` : this.cp.ids.get(sf.fileName) ?? '?'}\0${this.graph.fileHash(sf)}`;
+    let p = this.callerParts.get(sf);
+    if (p === undefined) {
+      // The units' scan gives the whole shape too (one scan per file, not two).
+      const shape = this.units.of(sf)?.shape ?? this.shapes.of(sf);
+      p = `${this.rel(sf)}\0${shape ? `shape ${shape}` : this.cp.ids.get(sf.fileName) ?? '?'}\0${this.graph.fileHash(sf)}`;
+      this.callerParts.set(sf, p);
+    }
+    return p;
+  }
+
+  private callerParts = new Map<ts.SourceFile, string>();
+  private nameParts = new Map<string, string>();
+
+  /**
+   * One dependency name's part of a signature, once per commit: 'name:N' / 'file:REL' / 'file:*'
+   * (src/analyzers/provenance.ts) are the files mentioning N, one file, every file; a plain name
+   * the files calling it.
+   */
+  private namePart(n: string): string {
+    let part = this.nameParts.get(n);
+    if (part !== undefined) return part;
+    const parts = [`#${n}`];
+    for (const sf of this.files) {
+      const hit = n.startsWith('name:') ? mentionsWord(sf, n.slice(5)) : n.startsWith('file:') ? n === 'file:*' || this.rel(sf) === n.slice(5) : calleeNames(sf).has(n);
+      if (hit) parts.push(this.asCaller(sf));
+    }
+    part = sha1(parts.join('\n'));
+    this.nameParts.set(n, part);
+    return part;
   }
 
   /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with what it reaches. */
@@ -153,21 +186,7 @@ export class CommitKeys {
     const memo = names.join('\0');
     let sig = this.callerSigs.get(memo);
     if (sig !== undefined) return sig;
-    const parts: string[] = [];
-    for (const n of [...names].sort()) {
-      parts.push(`#${n}`);
-      // 'name:N' / 'file:REL' / 'file:*' (src/analyzers/provenance.ts): the files mentioning N, one file, every file.
-      if (n.startsWith('name:')) {
-        for (const sf of this.files) if (mentionsWord(sf, n.slice(5))) parts.push(this.asCaller(sf));
-        continue;
-      }
-      if (n.startsWith('file:')) {
-        for (const sf of this.files) if (n === 'file:*' || this.rel(sf) === n.slice(5)) parts.push(this.asCaller(sf));
-        continue;
-      }
-      for (const sf of this.files) if (calleeNames(sf).has(n)) parts.push(this.asCaller(sf));
-    }
-    sig = sha1(parts.join('\n'));
+    sig = sha1([...names].sort().map((n) => this.namePart(n)).join('\n'));
     this.callerSigs.set(memo, sig);
     return sig;
   }
