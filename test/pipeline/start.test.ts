@@ -21,6 +21,8 @@ import { amOnto, git, isolateGitConfig, snapshot, tempRoot } from '../series/hel
 const SIM_MAIN = `declare const process: { argv: string[]; stdout: { write(s: string): void }; stderr: { write(s: string): void }; exit(n: number): never };
 declare const console: { log(s: string): void };
 const argv = process.argv.slice(2);
+// A tree from before the manifest: it rejects --manifest as such trees do.
+if (argv.includes('--manifest')) { process.stderr.write("simulate: unknown option '--manifest'\\n"); process.exit(2); }
 const arg = (n: string): string | undefined => { const i = argv.indexOf(\`--\${n}\`); return i >= 0 ? argv[i + 1] : undefined; };
 const workload = arg('workload') ?? 'mixed';
 if (workload !== 'mixed' && workload !== 'quiet') { process.stderr.write(\`simulate: unknown workload "\${workload}" (choose from mixed, quiet)\\n\`); process.exit(2); }
