@@ -4,7 +4,8 @@
  * mapping and index, and the audit sees its `PageMemdesc()` test), `separate ptdesc --write`
  * passes the gate, and `verify --against` the stage-1 copy proves the separated tree unchanged
  * (placement preserved: digests equal; real placement: the content, debug and memdesc checks
- * after every operation) on a few workloads x seeds. All 7 x 16 are run by hand (docs/stage2.md).
+ * after every operation) on a few workloads x seeds; then zpdesc on top of it (soft offline's
+ * migration followed). All 7 x 16 are run by hand (docs/stage2.md).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,5 +90,24 @@ describe('stage 2 on the corpus: ptdesc', () => {
     expect(report.ok).toBe(true);
     expect(report.pairs).toBe(6);
     expect(report.mismatches).toEqual([]);
+  }, 600_000);
+});
+
+describe('stage 2 on the corpus: zpdesc after ptdesc', () => {
+  it('audit zpdesc is clean; separate zpdesc --write follows soft offline (the migration target allocated with its descriptor, the old page released with it) and verifies', () => {
+    const a = memdesc(['audit', 'zpdesc', tree]);
+    expect(a.status, a.stdout.slice(0, 3000) + a.stderr).toBe(0);
+    git(tree, ['add', '-A']);
+    git(tree, ['commit', '-q', '-m', 'ptdesc separated']);
+    const s = memdesc(['separate', 'zpdesc', tree, '--write']);
+    expect(s.status, s.stdout + s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/allocates with its descriptor: mm\/memory-failure\.ts:\d+ soft_offline_page\(\)/);
+    expect(s.stdout).toMatch(/frees with its descriptor: mm\/zsmalloc\.ts:\d+ zs_page_migrate\(\)/);
+    // hwpoison soft-offlines zsmalloc pages (their objects migrated and checked); zswap fills zsmalloc.
+    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'hwpoison,zswap', '--seeds', '2', '--json']);
+    expect(v.status, v.stdout.slice(0, 3000) + v.stderr).toBe(0);
+    const report = JSON.parse(v.stdout) as { ok: boolean; pairs: number; mismatches: unknown[] };
+    expect(report.ok).toBe(true);
+    expect(report.pairs).toBe(4);
   }, 600_000);
 });
