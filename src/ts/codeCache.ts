@@ -7,9 +7,9 @@
  * only means compiling as usual: the cache never changes what the module does.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import { userCacheDir } from '../paths.ts';
 
@@ -42,7 +42,7 @@ export function requireWithCodeCache(req: NodeJS.Require, id: string, heavy: Rea
       if (file) cachedData = readFileSync(file);
     } catch { /* none yet */ }
     const script = new Script(Module.wrap(content), { filename, ...(cachedData ? { cachedData } : {}) });
-    if (file && (!cachedData || script.cachedDataRejected)) {
+    if (file && (!cachedData || script.cachedDataRejected) && mayWrite(file)) {
       // After the run: the cache then holds the functions this run compiled, not just the top level.
       process.once('exit', () => writeCache(file, script));
     }
@@ -54,6 +54,35 @@ export function requireWithCodeCache(req: NodeJS.Require, id: string, heavy: Rea
   } finally {
     proto._compile = original;
   }
+}
+
+/** The real path of `p`, or of its nearest existing folder with the rest appended. */
+function real(p: string): string {
+  const abs = resolve(p);
+  if (existsSync(abs)) return realpathSync(abs);
+  const up = dirname(abs);
+  return up === abs ? abs : join(real(up), relative(up, abs));
+}
+
+/**
+ * Whether this run may leave a cache file: not when it was asked to cache nothing (`--no-cache`),
+ * and never inside the user's tree: a cache folder set to a place inside a project or a git work
+ * tree (a folder above it holds `tsconfig.json` or `.git`) or inside a path named on the command
+ * line gets no file from here.
+ */
+export function mayWrite(file: string, argv: readonly string[] = process.argv.slice(2), cwd = process.cwd()): boolean {
+  if (argv.includes('--no-cache')) return false;
+  const at = real(file);
+  for (let d = dirname(at); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git')) || existsSync(join(d, 'tsconfig.json'))) return false;
+    if (dirname(d) === d) break;
+  }
+  for (const a of argv) {
+    if (a.startsWith('-') || !existsSync(resolve(cwd, a))) continue;
+    const r = relative(real(resolve(cwd, a)), at);
+    if (!r.startsWith('..') && !isAbsolute(r)) return false;
+  }
+  return true;
 }
 
 function writeCache(file: string, script: Script): void {

@@ -5,10 +5,11 @@
  * MEMDESC_NO_CODE_CACHE turns it off. Each run is its own process (the cache is written at exit).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mayWrite } from '../../src/ts/codeCache.ts';
 import { buildSync } from 'esbuild';
 
 const dir = mkdtempSync(join(tmpdir(), 'memdesc-codecache-'));
@@ -62,5 +63,24 @@ describe('code cache', () => {
     expect(run()).toEqual(expected);
     expect(cacheFiles()).toEqual([file]);
     expect(statSync(file!).size).toBeGreaterThan('not a code cache'.length);
+  });
+});
+
+describe('where a code cache may be written', () => {
+  it('not with --no-cache, not inside a project, a git work tree or a path named on the command line', () => {
+    const free = join(dir, 'free', 'v8', 'x.bin');
+    expect(mayWrite(free, ['analyze', '--json'], dir)).toBe(true);
+    expect(mayWrite(free, ['track', '--no-cache'], dir)).toBe(false);
+    const project = join(dir, 'project');
+    mkdirSync(join(project, 'sub'), { recursive: true });
+    writeFileSync(join(project, 'tsconfig.json'), '{}');
+    expect(mayWrite(join(project, 'sub', '.cache', 'v8', 'x.bin'), ['analyze'], dir)).toBe(false);
+    const repo = join(dir, 'repo');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    expect(mayWrite(join(repo, 'cache', 'v8', 'x.bin'), ['status'], dir)).toBe(false);
+    const named = join(dir, 'named');
+    mkdirSync(named);
+    expect(mayWrite(join(named, 'cache', 'v8', 'x.bin'), ['analyze', 'named'], dir)).toBe(false);
+    expect(mayWrite(join(named, 'cache', 'v8', 'x.bin'), ['analyze', 'elsewhere'], dir)).toBe(true);
   });
 });
