@@ -30,6 +30,17 @@ describe('a spec without stage 2', () => {
   });
 });
 
+describe('series --stage', () => {
+  const io = captureOutput();
+  it('takes 1 or 2 only: anything else exits 2 with one line, before any work', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'memdesc-stage-')), 'patches');
+    expect(await main(['series', '--all', '--corpus', '--stage', '3', '--out', out])).toBe(2);
+    expect(io.err).toMatch(/--stage 3: expected 1 or 2/);
+    expect(io.err.trim().split('\n')).toHaveLength(1);
+    rmSync(dirname(out), { recursive: true, force: true });
+  });
+});
+
 describe('series ptdesc vmalloc --stage 2 on a copy of the corpus', () => {
   let repo: string;
   let out: string;
