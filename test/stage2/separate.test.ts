@@ -1,8 +1,8 @@
 /**
  * `memdesc separate`: its contract on a copy of the corpus after `convert ptdesc --write`.
  * Bad input is one line and exit 2; blockers refuse with exit 1; a dry run prints the diff and
- * writes nothing; --write (past the audit's one remaining generic-printer blocker through the
- * test-only MEMDESC_TEST_SKIP_AUDIT) refuses a dirty git tree, then moves Ptdesc into its own
+ * writes nothing; --write refuses a dirty git tree, then (the audit clean since dump_page()
+ * tests the memdesc word; no test hook) moves Ptdesc into its own
  * storage: offsets after the memdesc header, no overlay assertion, converters reading the memdesc
  * word and the back pointer, every page-table allocation and free through the descriptor-aware
  * helpers; a second run changes nothing; the separated tree boots and runs a workload that
@@ -161,10 +161,10 @@ describe('memdesc separate ptdesc', () => {
     }
   }, 120_000);
 
-  it('--write moves Ptdesc into its own storage; a second run changes nothing', async () => {
-    process.env[SKIP_AUDIT_ENV] = '1';
+  it('--write moves Ptdesc into its own storage (its audit clean: no test hook); a second run changes nothing', async () => {
     try {
       expect(await main(['separate', 'ptdesc', tree, '--write'])).toBe(0);
+      expect(io.out).not.toContain('audit blockers skipped');
       expect(io.out).toMatch(/^ptdesc: descriptor of \d+ bytes/m);
       expect(io.out).toMatch(/wrote \d+ files/);
       const after = snapshot();
