@@ -119,7 +119,7 @@ there is refused before any work. Nothing else in DIR is touched.`)
               const describe = (v: typeof tipV): string => (v === undefined || typeof v === 'string' ? 'not verified' : 'kind' in v ? v.oracle : `${v.workloads.length === 1 ? v.workloads[0] : `${v.workloads.length} workloads`} x ${v.seeds.length} seeds`);
               const bad = s.commits.filter((c) => typeof c.verification !== 'string' && !c.verification.ok);
               say(`  series  ${secs(e.ms).padStart(8)}  ${s.commits.length} patches on ${BRANCH}, each type-checked and ${bad.length === 0 ? 'verified identical to the base' : `verified: ${bad.length} DIFFERENT`} ` +
-                `(${stepV ? `${describe(stepV)} each, ` : ''}the last ${describe(tipV)}); ${s.problems.length} steps carried by the next, ${s.empty.length} empty; tip ${s.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} convert --all --write`);
+                `(${stepV ? `${describe(stepV)} each, ` : ''}the last ${describe(tipV)}); ${s.problems.length} steps carried by the next, ${s.empty.length} empty; tip ${s.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} convert --all --write${s.commits.some((c) => c.stage === 2) ? ' then separate and shrink' : ''}`);
               // Coverage selection: how many of the planned runs the patches before the tip needed.
               const sel = s.commits.map((c) => (typeof c.verification === 'string' || 'kind' in c.verification ? undefined : c.verification.selection)).filter((x) => x !== undefined);
               if (sel.length) say(`                    coverage chose ${sel.reduce((n, x) => n + x.ran.length, 0)} of ${sel.reduce((n, x) => n + x.of, 0)} planned runs for the ${sel.length} patches before the tip (--verify-all runs them all)`);
