@@ -79,7 +79,7 @@ export class Classifier {
     const p = this.prov.parameterOf(decl, w.pageArg);
     const got = from(p, `${name} is used as a value at ${this.ctx.at(sf, ref)}; what it receives there is not traced, and its parameter is decided by the call graph`);
     if (got) return { kind: got.kind, confidence: 'callgraph', evidence: [got.evidence] };
-    return { kind: UNKNOWN_KIND, confidence: 'unknown', evidence: [`${name} is used as a value at ${this.ctx.at(sf, ref)}: the ${specWords(this.ctx.spec).nouns} it receives there cannot be traced, and its callers do not decide its parameter${p.mixed ? ` (${p.mixed.sentence})` : p.kinds.size > 1 ? ` (pages of ${[...p.kinds.keys()].join(', ')} reach it)` : ''}`] };
+    return { kind: UNKNOWN_KIND, confidence: 'unknown', evidence: [`${name} is used as a value at ${this.ctx.at(sf, ref)}: the ${specWords(this.ctx.spec).nouns} it receives there cannot be traced, and its callers do not decide its parameter${p.mixed ? ` (${p.mixed.sentence})` : p.kinds.size > 1 ? ` (${specWords(this.ctx.spec).nouns} of ${[...p.kinds.keys()].join(', ')} reach it)` : ''}`] };
   }
 
   classify(a: RawAccess): Classification {
