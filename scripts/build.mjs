@@ -152,6 +152,8 @@ export async function build() {
       packages: 'external',
       plugins: [lazyPlugin],
       metafile: true,
+      // metafile inputs are relative to this folder: the checkout, whatever the caller's cwd
+      absWorkingDir: ROOT,
       logLevel: 'silent',
       legalComments: 'none',
       banner: { js: '// Built by scripts/build.mjs from src/ (do not edit): npm run build' },
