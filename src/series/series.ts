@@ -236,7 +236,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // knows whether it is the series' tip.
     const wantStage2 = (opts.stage ?? (opts.all ? 2 : 1)) === 2;
     const stage2 = wantStage2
-      ? planStage2(program, root, opts.spec, new Map(one.plan.changes.map((c) => [c.file, c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name))
+      ? planStage2(repo.project, opts.spec, new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name))
       : undefined;
     const stage2Steps = stage2?.steps ?? [];
     if (stage2 && !stage2.none) {

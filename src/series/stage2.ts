@@ -6,7 +6,10 @@
  * the same library entry points the commands use, and type-checked. Kinds whose audit is not clean
  * are left out and listed with their blockers. Library code: returns values, never prints.
  */
-import { relative, sep } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
 import type { ts } from '@ts-morph/common';
 import { MemdescError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
@@ -60,17 +63,46 @@ function rel(root: string, file: string): string {
 }
 
 /**
- * Plan stage 2 on `program` with the stage-1 tip's texts (`stage1`: absolute path -> content)
- * overlaid. Returns the steps' trees (relative to the base, so each is a whole tree the verifier
- * can build), the blocked kinds and anything that went wrong. `only`: separate just these kinds.
+ * Plan stage 2 on a copy of `projectDir` with the stage-1 tip's texts (`stage1`: project-relative
+ * path -> content) written into it: files the conversion created must exist on disk for the
+ * planners (as they do for `memdesc separate`), and after each step the copy holds its tree. The
+ * copy is removed at the end. Returns the steps' trees (relative to the base, so each is a whole
+ * tree the verifier can build), the blocked kinds and anything that went wrong. `only`: separate
+ * just these kinds.
  */
-export function planStage2(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only?: string[]): Stage2Plan {
+export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, string>, only?: string[]): Stage2Plan {
   const none = stage2Applies(spec);
   if (none) return { steps: [], blocked: [], problems: [], none };
+  const base = mkdtempSync(join(tmpdir(), 'memdesc-stage2-'));
+  const dir = join(base, basename(projectDir));
+  try {
+    cpSync(projectDir, dir, { recursive: true, filter: (src) => basename(src) !== '.git' });
+    const put = (rel: string, text: string): void => {
+      const p = join(dir, ...rel.split('/'));
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, text);
+    };
+    for (const [f, t] of stage1) put(f, t);
+    // The planners walk parent links: a checker binds every file first (as the commands' type-check does).
+    const load = (): ts.Program => {
+      const p = loadProgram(dir).program;
+      p.getTypeChecker();
+      return p;
+    };
+    const program = load();
+    const { root } = resolveTsconfig(dir);
+    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t), load);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only: string[] | undefined,
+  write: (file: string, text: string) => void, reload: () => ts.Program): Stage2Plan {
   const steps: Stage2Step[] = [];
   const blocked: Stage2Blocked[] = [];
   const problems: Stage2Plan['problems'] = [];
-  let current = overlayProgram(program, stage1);
+  let current = program;
   const tree = new Map(stage1);
   // Every step's candidate is type-checked before it is taken; a failing one leaves the tree as it was.
   const take = (texts: Map<string, string>): { after: ts.Program; files: number; ms: number; changed: string[] } | string => {
@@ -83,8 +115,12 @@ export function planStage2(program: ts.Program, root: string, spec: Spec, stage1
     return { after, files: after.getSourceFiles().filter((sf) => !sf.isDeclarationFile).length, ms: performance.now() - t0, changed };
   };
   const push = (role: Stage2Step['role'], texts: Map<string, string>, got: Exclude<ReturnType<typeof take>, string>, extra: Partial<Stage2Step>): void => {
-    for (const f of got.changed) tree.set(f, texts.get(f)!);
-    current = got.after;
+    for (const f of got.changed) {
+      tree.set(f, texts.get(f)!);
+      write(f, texts.get(f)!);
+    }
+    // The next kind is planned on the tree as on disk (new modules included).
+    current = reload();
     steps.push({
       role, ...extra,
       texts: new Map([...tree].map(([f, t]) => [rel(root, f), t] as const)),
