@@ -78,7 +78,7 @@ export function registerSeries(program: Command): void {
     .description('plan the conversion as ordered steps, commit each (type-checked and verified) on a branch, write format-patch files and a cover letter')
     .argument('[args...]', 'kinds to convert (or --all), then optionally the project: a directory with tsconfig.json (default: the current directory when it holds a tsconfig.json; --corpus: the bundled corpus)'))
     .option('--all', 'every kind of the spec')
-    .option('--stage <n>', 'with --all, 2 (default): after the conversion, separate every kind whose audit is clean and shrink struct page; 1: stop after the conversion (overlays only). Named kinds default to 1')
+    .option('--stage <n>', 'with --all, 2 (default): after the conversion, separate every kind whose audit is clean and shrink the class; 1: stop after the conversion (overlays only). Named kinds default to 1')
     .option('--out <dir>', 'directory for 0000-cover-letter.patch, 0001-….patch, …: new or empty, or an earlier series\' output with --force (see below)')
     .option('--cover-letter <file>', 'write the cover letter here instead of --out, so that `git am DIR/*.patch` takes the patches alone')
     .option('--base <rev>', 'the revision the branch starts from (default HEAD)')

@@ -24,7 +24,7 @@ interface ShrinkFlags {
 export function registerShrink(program: Command): void {
   addCorpusOption(program
     .command('shrink')
-    .description("stage 2, last step: remove from the spec's class (struct page) every word no code uses any more (evidence: the type checker's references, the offset constants, overlay descriptors, the analysis), pack the rest (offsets renumbered where the layout is declared, the size constant updated, so the memmap is carved smaller), and report old and new layout; exit 1 when nothing can be removed while kinds still live in the class, naming what uses each word")
+    .description("stage 2, last step: remove from the spec's class every word no code uses any more (evidence: the type checker's references, the offset constants, overlay descriptors, the analysis), pack the rest (offsets renumbered where the layout is declared, the size constant updated, so the memmap is carved smaller), and report old and new layout; exit 1 when nothing can be removed while kinds still live in the class, naming what uses each word")
     .argument('[path]', projectArgText('the tree (after `separate`)')))
     .option('--dry-run', 'print the new layout and the diff, write nothing (the default)')
     .option('--write', 'write into the given tree: all files or none, crash-safe, one writer at a time (refuses a dirty git tree)')
