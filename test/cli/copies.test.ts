@@ -98,7 +98,8 @@ describe('a copy of the corpus anywhere works like the bundled one', () => {
     expect(analysis.residue).toEqual([]);
     expect(analysis).toEqual(ref.analysis);
 
-    expect(statusOf(ok(['status', dir, '--json']))).toEqual(ref.status);
+    // status loads the program as analyze does; once is enough (it costs a full analysis).
+    if (rel === 'linux-5.10.y') expect(statusOf(ok(['status', dir, '--json']))).toEqual(ref.status);
 
     const sim = memdesc(['simulate', dir, ...SIM]);
     expect(sim.stderr).toBe('');

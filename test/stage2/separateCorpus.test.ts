@@ -84,7 +84,7 @@ describe('stage 2 on the corpus: ptdesc', () => {
     expect(s.status, s.stdout + s.stderr).toBe(0);
     expect(s.stdout).not.toContain('audit blockers skipped');
     expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(true);
-    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'mm,hwpoison,mixed', '--seeds', '2', '--json']);
+    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'mm,hwpoison,mixed', '--seeds', '2', '--ops', '400', '--json']);
     expect(v.status, v.stdout.slice(0, 3000) + v.stderr).toBe(0);
     const report = JSON.parse(v.stdout) as { ok: boolean; pairs: number; mismatches: unknown[] };
     expect(report.ok).toBe(true);
@@ -104,7 +104,7 @@ describe('stage 2 on the corpus: zpdesc after ptdesc', () => {
     expect(s.stdout).toMatch(/allocates with its descriptor: mm\/memory-failure\.ts:\d+ soft_offline_page\(\)/);
     expect(s.stdout).toMatch(/frees with its descriptor: mm\/zsmalloc\.ts:\d+ zs_page_migrate\(\)/);
     // hwpoison soft-offlines zsmalloc pages (their objects migrated and checked); zswap fills zsmalloc.
-    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'hwpoison,zswap', '--seeds', '2', '--json']);
+    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'hwpoison,zswap', '--seeds', '2', '--ops', '400', '--json']);
     expect(v.status, v.stdout.slice(0, 3000) + v.stderr).toBe(0);
     const report = JSON.parse(v.stdout) as { ok: boolean; pairs: number; mismatches: unknown[] };
     expect(report.ok).toBe(true);
