@@ -34,6 +34,8 @@ import type { AnalysisResult } from '../model/findings.ts';
 import type { PlannedPatchState, PlanProgress, SeriesPlan } from '../model/progress.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
+import type { Stage2State } from '../model/progress.ts';
+import { stage2States } from './separated.ts';
 
 /** What the rules need to know about a tree; planProgress takes it or a DetailedAnalysis. */
 export interface TreeFacts {
@@ -47,6 +49,8 @@ export interface TreeFacts {
   descriptors: ReadonlySet<string>;
   /** Member names of the page class's declarations (renamed members, retired union members). */
   pageMembers: ReadonlySet<string>;
+  /** Stage 2, per kind with a descriptor: separated, overlay or undeclared (read from the code). */
+  stage2?: Readonly<Record<string, Stage2State>>;
 }
 
 /** Facts from the program the analyzer already built: a walk over its syntax trees, no type queries. */
@@ -70,7 +74,10 @@ export function treeFacts(d: DetailedAnalysis): TreeFacts {
       for (const m of decl.members) if (m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name))) pageMembers.add(m.name.text);
     }
   }
-  return { result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)), pageMembers };
+  return {
+    result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)), pageMembers,
+    ...(d.ctx.program ? { stage2: stage2States(d.ctx.program, d.ctx.root, d.ctx.spec) } : {}),
+  };
 }
 
 type Verdict = { state: PlannedPatchState; reason: string };
@@ -99,6 +106,18 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
     return facts.descriptors.has(createdKind.name)
       ? { state: 'done', reason: `descriptor class ${cls} is declared in the tree` }
       : { state: 'not done', reason: `descriptor class ${cls} is not declared in the tree` };
+  }
+
+  // Stage 2: "Allocate ptdesc from slab" / "Allocate Stock separately from Shelf" (what separate writes):
+  // done when the code reads the kind's descriptor through the memdesc word.
+  const allocated = /\ballocate\s+(?:struct\s+)?(\w+)\s+(?:from\s+slab|separately)\b/i.exec(body);
+  const allocatedKind = allocated ? kindIn(allocated[1]!, spec, true) ?? spec.kinds.find((k) => k.descriptor?.class === allocated[1]) : undefined;
+  if (allocatedKind && facts.stage2) {
+    const state = facts.stage2[allocatedKind.name];
+    if (state === undefined) return na(`kind ${allocatedKind.name} has no descriptor class in the spec`);
+    return state === 'separated'
+      ? { state: 'done', reason: `${allocatedKind.name} is separated: its descriptor is reached through the memdesc word` }
+      : { state: 'not done', reason: `${allocatedKind.name} is ${state === 'overlay' ? 'still an overlay of' : 'not declared beside'} ${spec.page.class}` };
   }
 
   // "Add buddy names to struct page": a kind without a descriptor gets its own member names.

@@ -91,6 +91,17 @@ describe('planProgress rules', () => {
     expect(states('mm/slub: Convert slab_done() to use zpdescs')).toEqual([['done', 'slab_done() has no raw zpdesc accesses left']]);
   });
 
+  it('stage 2 "Allocate X from slab": done when the kind is separated (read from the code), not done while an overlay', () => {
+    const facts = { ...treeFacts(detailed), stage2: { slab: 'overlay', ptdesc: 'separated', zpdesc: 'undeclared' } as const };
+    const plan: SeriesPlan = { title: 'Split struct page', version: 1, author: 'A', patches: ['mm: Allocate ptdesc from slab', 'mm: Allocate slab from slab', 'mm: Allocate zpdesc from slab', 'mm: Allocate buddy from slab'].map((subject, i) => ({ number: i + 1, subject })) };
+    expect(planProgress(plan, facts, spec).patches.map((p) => [p.state, p.reason])).toEqual([
+      ['done', 'ptdesc is separated: its descriptor is reached through the memdesc word'],
+      ['not done', 'slab is still an overlay of Page'],
+      ['not done', 'zpdesc is not declared beside Page'],
+      ['not applicable', 'kind buddy has no descriptor class in the spec'],
+    ]);
+  });
+
   it('descriptor creation: declared or not; a kind without a descriptor', () => {
     expect(states('mm: Create struct slab', 'pgtable: Create struct ptdesc', 'mm/zsmalloc: Add struct zpdesc', 'mm: Introduce struct buddy')).toEqual([
       ['done', 'descriptor class Slab is declared in the tree'],
