@@ -5,14 +5,15 @@
  */
 import { relative } from 'node:path';
 import { CheckFailed, InputError } from '../errors.ts';
-import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
+import { loadProgram } from '../analyzers/project.ts';
 import { formatError, typeErrors } from './check.ts';
 import { overlayProgram } from '../ts/programs.ts';
 import { unifiedDiff } from './diff.ts';
 import { planConversion, type ConvertOptions, type ConvertPlan } from './plan.ts';
-import { recover, writeAll, type Recovery } from './staging.ts';
+import { writeAll, type Recovery } from './staging.ts';
 import { checkClean } from './gitGuard.ts';
 import { lockTree, type TreeLock } from './treeLock.ts';
+import { openWriteGate } from './writeGate.ts';
 
 export interface RunOptions extends ConvertOptions {
   /** Project directory (tsconfig.json) or tsconfig file. */
@@ -47,19 +48,7 @@ export function runConvert(opts: RunOptions): RunResult {
   const lap = (name: string, since: number) => { timings[name] = Math.round(performance.now() - since); return performance.now(); };
   let recovered: Recovery[] = [];
   let lock: TreeLock | undefined;
-  if (opts.write) {
-    // Lock first: recovery and the dirty check must not race another writer; and both come
-    // before the tree is read, which an interrupted write may have left half-converted.
-    const { root } = resolveTsconfig(opts.path);
-    lock = lockTree(root);
-    try {
-      recovered = recover(root);
-      checkClean(root, !!opts.force);
-    } catch (e) {
-      lock.release();
-      throw e;
-    }
-  }
+  if (opts.write) ({ lock, recovered } = openWriteGate(opts.path, !!opts.force));
   try {
   const { program, root } = loadProgram(opts.path);
   let t = lap('load', t0);

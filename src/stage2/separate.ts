@@ -8,13 +8,14 @@
 import { relative } from 'node:path';
 import type { ts } from '@ts-morph/common';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
-import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
+import { loadProgram } from '../analyzers/project.ts';
 import { formatError, typeErrors } from '../rewrite/check.ts';
 import { overlayProgram } from '../ts/programs.ts';
 import { unifiedDiff } from '../rewrite/diff.ts';
-import { recover, writeAll, type Recovery } from '../rewrite/staging.ts';
+import { writeAll, type Recovery } from '../rewrite/staging.ts';
 import { checkClean } from '../rewrite/gitGuard.ts';
 import { lockTree, type TreeLock } from '../rewrite/treeLock.ts';
+import { openWriteGate } from '../rewrite/writeGate.ts';
 import type { Spec } from '../model/spec.ts';
 import { auditProgram } from './audit.ts';
 import { exportIndex, findInfra } from './separateInfra.ts';
@@ -75,17 +76,7 @@ export function runSeparate(opts: SeparateOptions): SeparateResult {
   if (names.length === 0) throw new UsageError('name the kinds to separate, or --all');
   let lock: TreeLock | undefined;
   let recovered: Recovery[] = [];
-  if (opts.write) {
-    const { root } = resolveTsconfig(opts.path);
-    lock = lockTree(root);
-    try {
-      recovered = recover(root);
-      checkClean(root, !!opts.force);
-    } catch (e) {
-      lock.release();
-      throw e;
-    }
-  }
+  if (opts.write) ({ lock, recovered } = openWriteGate(opts.path, !!opts.force));
   try {
     const { program, root } = loadProgram(opts.path);
     const before = typeErrors(program, root);

@@ -12,15 +12,14 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
-import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
+import { loadProgram } from '../analyzers/project.ts';
 import { writeAtomic } from '../commands/write-atomic.ts';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { formatError, typeErrors } from '../rewrite/check.ts';
 import { unifiedDiff } from '../rewrite/diff.ts';
-import { checkClean } from '../rewrite/gitGuard.ts';
-import { recover, writeAll, type Recovery } from '../rewrite/staging.ts';
-import { lockTree } from '../rewrite/treeLock.ts';
+import { writeAll, type Recovery } from '../rewrite/staging.ts';
+import { openWriteGate } from '../rewrite/writeGate.ts';
 import { overlayProgram } from '../ts/programs.ts';
 import { readLayout, type ClassLayout } from './shrinkLayout.ts';
 import { findUses, projectFiles, type WordUse } from './shrinkUses.ts';
@@ -342,14 +341,10 @@ function isInside(root: string, p: string): boolean {
 
 /** Plan, check (type-check, second run) and, with `write`, write all files or none. */
 export function runShrink(opts: ShrinkOptions): ShrinkResult {
-  let recovered: Recovery[] = [];
-  const lock = opts.write ? lockTree(resolveTsconfig(opts.path).root) : undefined;
+  const gate = opts.write ? openWriteGate(opts.path, !!opts.force) : undefined;
+  const recovered: Recovery[] = gate?.recovered ?? [];
+  const lock = gate?.lock;
   try {
-    if (opts.write) {
-      const { root } = resolveTsconfig(opts.path);
-      recovered = recover(root);
-      checkClean(root, !!opts.force);
-    }
     const { program, root } = loadProgram(opts.path);
     const before = typeErrors(program, root);
     if (before.length > 0) {
