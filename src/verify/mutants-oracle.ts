@@ -14,7 +14,7 @@ import { UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { generateDescriptorCandidates } from './mutants-desc.ts';
 import { applySplices, generateCandidates, neighbourOf, operatorNamed, OPERATORS, PROBE_MARKER, probeSplices, selectionOrder, type Mutant, type Operator, type Splice } from './mutants-gen.ts';
-import { chooseMutants, convertCopy, loadSet, scores, type MutantResult, type MutantSet, type MutantsReport, type SkippedMutant } from './mutants.ts';
+import { chooseMutants, convertCopy, loadSet, tally, type MutantResult, type MutantSet, type MutantsReport, type SkippedMutant } from './mutants.ts';
 import { checkOracle, compareRuns, describeCompare, describeOracle, oracleSettings, runOracle, runReference, type CompareMode, type OracleRun, type OracleSpec, type RunOracleOptions } from './oracle.ts';
 import { overlayTree, resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { Pool } from './run.ts';
@@ -163,32 +163,15 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
         copy.cleanup();
       }
     })));
-    for (const x of results) if ('error' in x) skipped.push(x);
-    const done = results.filter((x): x is MutantResult => 'status' in x).sort((a, b) => a.id.localeCompare(b.id));
-    skipped.sort((a, b) => a.id.localeCompare(b.id));
     const t3 = performance.now();
-    const killed = done.filter((r) => r.status === 'killed');
-    const survived = done.filter((r) => r.status === 'survived');
-    const byOperator: MutantsReport['byOperator'] = {};
-    for (const op of operators) byOperator[op] = { run: 0, killed: 0, skipped: 0 };
-    for (const r of done) {
-      byOperator[r.operator]!.run++;
-      if (r.status === 'killed') byOperator[r.operator]!.killed++;
-    }
-    for (const sk of skipped) byOperator[sk.operator]!.skipped++;
     return {
       tree: tree.label,
       spec: spec.name,
       candidates: candidates.length,
       ...(convertedInfo ? { converted: convertedInfo } : {}),
-      run: done.length,
-      killed,
-      survived,
-      skipped,
+      ...tally(results, skipped, operators),
       duplicates,
       equivalent,
-      ...scores(done),
-      byOperator,
       oracle: {
         description: describeOracle(oracle), compare: describeCompare(compare), timeoutMs: mutantTimeout, referenceMs: Math.round(first.ms),
         state: sets.map((s) => ({ tree: s.set.name, compared: s.state !== undefined, ...(s.state !== undefined ? { objects: Number(s.state.split(' ')[1]) } : { why: s.noState ?? 'not run' }) })),

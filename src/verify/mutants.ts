@@ -325,32 +325,15 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
         return { id: m.id, operator: m.operator, file: m.file, line: m.line, description: m.description, error: `does not build: ${(e as Error).message}` };
       }
     }));
-    for (const x of results) if ('error' in x) skipped.push(x);
-    const done = results.filter((x): x is MutantResult => 'status' in x).sort((a, b) => a.id.localeCompare(b.id));
-    skipped.sort((a, b) => a.id.localeCompare(b.id));
     const t3 = performance.now();
-    const killed = done.filter((r) => r.status === 'killed');
-    const survived = done.filter((r) => r.status === 'survived');
-    const byOperator: MutantsReport['byOperator'] = {};
-    for (const op of operators) byOperator[op] = { run: 0, killed: 0, skipped: 0 };
-    for (const r of done) {
-      byOperator[r.operator]!.run++;
-      if (r.status === 'killed') byOperator[r.operator]!.killed++;
-    }
-    for (const sk of skipped) byOperator[sk.operator]!.skipped++;
     return {
       tree: tree.label,
       spec: spec.name,
       candidates: candidates.length,
       ...(convertedInfo ? { converted: convertedInfo } : {}),
-      run: done.length,
-      killed,
-      survived,
-      skipped,
+      ...tally(results, skipped, operators),
       duplicates,
       equivalent,
-      ...scores(done),
-      byOperator,
       plan: { workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops },
       jobs: pool.size,
       timings: { analyzeMs: t1 - t0, referenceMs: t2 - t1, mutantsMs: t3 - t2, wallMs: performance.now() - t0 },
@@ -362,12 +345,31 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
   }
 }
 
-/** score, coveredScore and neverExecuted of finished mutants. */
-export function scores(done: MutantResult[]): { score: number; coveredScore: number; neverExecuted: number } {
-  const killed = done.filter((r) => r.status === 'killed').length;
-  const neverExecuted = done.filter((r) => r.status === 'survived' && r.reachedPairs === 0).length;
+/**
+ * The report's counts from every mutant's outcome (the simulation's and the oracle's runs alike):
+ * finished ones sorted by id, the ones that did not build or start added to `skipped`, scores and
+ * a row per operator.
+ */
+export function tally(results: Array<MutantResult | SkippedMutant>, skipped: SkippedMutant[], operators: readonly string[]): Pick<MutantsReport, 'run' | 'killed' | 'survived' | 'skipped' | 'score' | 'coveredScore' | 'neverExecuted' | 'byOperator'> {
+  for (const x of results) if ('error' in x) skipped.push(x);
+  const done = results.filter((x): x is MutantResult => 'status' in x).sort((a, b) => a.id.localeCompare(b.id));
+  skipped.sort((a, b) => a.id.localeCompare(b.id));
+  const killed = done.filter((r) => r.status === 'killed');
+  const survived = done.filter((r) => r.status === 'survived');
+  const neverExecuted = survived.filter((r) => r.reachedPairs === 0).length;
   const covered = done.length - neverExecuted;
-  return { score: done.length ? killed / done.length : 0, coveredScore: covered ? killed / covered : 0, neverExecuted };
+  const byOperator: MutantsReport['byOperator'] = {};
+  for (const op of operators) byOperator[op] = { run: 0, killed: 0, skipped: 0 };
+  for (const r of done) {
+    byOperator[r.operator]!.run++;
+    if (r.status === 'killed') byOperator[r.operator]!.killed++;
+  }
+  for (const sk of skipped) byOperator[sk.operator]!.skipped++;
+  return {
+    run: done.length, killed, survived, skipped,
+    score: done.length ? killed.length / done.length : 0, coveredScore: covered ? killed.length / covered : 0, neverExecuted,
+    byOperator,
+  };
 }
 
 export interface Chosen {
