@@ -14,6 +14,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import type { Guards } from '../analyzers/guards.ts';
 import { renderOrigin, type Provenance } from '../analyzers/provenance.ts';
 import { specWords } from '../model/words.ts';
+import { returnExpressions } from '../analyzers/dataflow.ts';
 import type { MemdescGuard } from './memdescGuard.ts';
 
 export interface Reach {
@@ -237,18 +238,6 @@ export class Reacher {
   }
 }
 
-function returnExpressions(fn: FunctionLike): ts.Expression[] {
-  const body = fn.body!;
-  if (!ts.isBlock(body)) return [body];
-  const out: ts.Expression[] = [];
-  const visit = (n: ts.Node): void => {
-    if (isFunctionLike(n) || ts.isClassLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
-    ts.forEachChild(n, visit);
-  };
-  ts.forEachChild(body, visit);
-  return out;
-}
 
 /** Is the parameter `id` names assigned anywhere in `fn`? */
 function assigned(fn: FunctionLike, id: ts.Identifier): boolean {
