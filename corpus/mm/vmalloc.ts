@@ -54,7 +54,7 @@ import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
 import { KernelBug, formatKernelAddress } from '../sim/errors.ts';
 import {
   VmStruct, VmapArea, VM_ALLOC, VM_IOREMAP, VM_MAP, VM_USERMAP, VM_DMA_COHERENT, VM_UNINITIALIZED, VM_NO_GUARD,
-  VM_MAP_PUT_PAGES, IOREMAP_MAX_ORDER, VM_STRUCT_SIZE, VMAP_AREA_SIZE, get_vm_area_size,
+  VM_MAP_PUT_PAGES, IOREMAP_MAX_ORDER, VM_STRUCT_SIZE, VMAP_AREA_SIZE, get_vm_area_size, vm_area_set_page,
 } from '../include/linux/vmalloc.ts';
 
 export const NUMA_NO_NODE = -1;
@@ -964,11 +964,14 @@ function __vunmap(addr: number, deallocate_pages: boolean): void {
       const ptr = read64(area.pages + i * 8);
       if (!ptr) BUG(`__vunmap: no page ${i} in the area at ${fmt_ptr(addr)}`);
       const page = new Page(ptr);
-      if (own) {
-        VM_BUG_ON_PAGE(page.private !== area.ptr, page, 'vmalloc page not owned by its vm_struct');
-        page.private = 0;
-        __mod_zone_page_state(page_zone(page), ZoneStat.NR_VMALLOC, -1);
+      if (!own) {
+        // vmap()ed with VM_MAP_PUT_PAGES: the caller's pages, handed over with the array.
+        __free_pages(page, 0);
+        continue;
       }
+      VM_BUG_ON_PAGE(page.private !== area.ptr, page, 'vmalloc page not owned by its vm_struct');
+      page.private = 0;
+      __mod_zone_page_state(page_zone(page), ZoneStat.NR_VMALLOC, -1);
       __free_pages(page, 0);
     }
     if (own) nr_vmalloc_pages -= area.nr_pages;
@@ -1038,9 +1041,9 @@ function __vmalloc_area_node(area: VmStruct, gfp_mask: number, prot: pgprot_t, n
       nr_vmalloc_pages += i;
       return vmalloc_area_fail(area, orig_gfp_mask);
     }
+    vm_area_set_page(area, i, page);
     page.private = area.ptr;
     __mod_zone_page_state(page_zone(page), ZoneStat.NR_VMALLOC, 1);
-    write64(pages + i * 8, page.addr);
   }
   nr_vmalloc_pages += nr_pages;
 

@@ -10,6 +10,8 @@
  * load time (the re-exports at the end are live bindings).
  */
 import { PAGE_SIZE, PAGE_SHIFT, VMALLOC_START, VMALLOC_END } from '../../arch/x86/include/asm/page_64_types.ts';
+import type { Page } from './mm_types.ts';
+import { write64 } from '../../sim/memory.ts';
 
 export { VMALLOC_START, VMALLOC_END };
 export const VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START;
@@ -90,6 +92,14 @@ export class VmapArea {
 export function get_vm_area_size(area: VmStruct): number {
   if (!(area.flags & VM_NO_GUARD)) return area.size - PAGE_SIZE;
   return area.size;
+}
+
+/**
+ * area->pages[i] = page: the array holds struct page pointers, so what is stored is the page's
+ * own address, whatever describes the page (once its descriptor lives elsewhere, not that).
+ */
+export function vm_area_set_page(area: VmStruct, i: number, page: Page): void {
+  write64(area.pages + i * 8, page.addr);
 }
 
 export {
