@@ -43,7 +43,7 @@ import {
   PageSlab, __SetPageSlab, __ClearPageSlab, PageLargeKmalloc, __SetPageLargeKmalloc, __ClearPageLargeKmalloc,
 } from '../include/linux/page-flags.ts';
 import {
-  virt_to_page, compound_head, compound_order, page_address, page_zone, page_size, __pa, PAGE_SIZE,
+  virt_to_page, compound_head, compound_order, page_address, page_zone, page_size, page_to_pfn, pfn_to_page, __pa, PAGE_SIZE,
 } from '../include/linux/mm.ts';
 import { VM_BUG_ON_PAGE, VM_BUG_ON, BUG, dump_page } from '../include/linux/mmdebug.ts';
 import { ZoneStat, __mod_zone_page_state, MAX_PAGE_ORDER } from '../include/linux/mmzone.ts';
@@ -177,8 +177,11 @@ export class KmemCache {
   /* struct kmem_cache_cpu of the only CPU. */
   /** The CPU slab (frozen), or null. */
   cpu_page: Page | null = null;
-  /** Its struct page address (0 when none): the free fast path compares against it. */
-  cpu_page_addr = 0;
+  /**
+   * Its first page's pfn (-1 when none): the free fast path compares against it. A pfn, not the
+   * address of struct page or struct slab, so the test holds however struct slab is allocated.
+   */
+  cpu_slab_pfn = -1;
   /** The lockless freelist of the CPU slab. */
   cpu_freelist = 0;
   /** Start and end of the CPU slab's objects, for free pointer checks. */
@@ -397,8 +400,10 @@ export function slab_err(s: KmemCache, page: Page, msg: string): never {
 
 function object_err(s: KmemCache, page: Page, object: number, reason: string): never {
   const base = page_address(page);
+  // The slab's first struct page, by pfn: the same however struct slab is allocated.
+  const first = pfn_to_page(page_to_pfn(page));
   throw new KernelBug(
-    `BUG ${s.name} (Not tainted): ${reason}\nINFO: Slab ${formatKernelAddress(page.addr)} objects=${slab_objects(page)} ` +
+    `BUG ${s.name} (Not tainted): ${reason}\nINFO: Slab ${formatKernelAddress(first.addr)} objects=${slab_objects(page)} ` +
       `used=${slab_inuse(page)} fp=${formatKernelAddress(page.index)}\n` +
       `INFO: Object ${formatKernelAddress(object)} @offset=${object - base}`,
     dump_page(page, reason),
@@ -680,14 +685,14 @@ function discard_slab(s: KmemCache, page: Page): void {
 
 function set_cpu_slab(s: KmemCache, page: Page): void {
   s.cpu_page = page;
-  s.cpu_page_addr = page.addr;
+  s.cpu_slab_pfn = page_to_pfn(page);
   s.cpu_base = page_address(page);
   s.cpu_end = s.cpu_base + counters_objects(page.private) * s.size;
 }
 
 function clear_cpu_slab(s: KmemCache): void {
   s.cpu_page = null;
-  s.cpu_page_addr = 0;
+  s.cpu_slab_pfn = -1;
   s.cpu_freelist = 0;
   s.cpu_base = 0;
   s.cpu_end = 0;
@@ -763,7 +768,7 @@ export function deactivate_slab(s: KmemCache, page: Page, freelist: number): voi
   page.index = new_freelist;
   page.private = slab_counters(inuse, counters_objects(old_counters), 0);
 
-  if (s.cpu_page_addr === page.addr) clear_cpu_slab(s);
+  if (s.cpu_slab_pfn === page_to_pfn(page)) clear_cpu_slab(s);
 
   if (inuse === slab_empty_inuse(s) && n.nr_partial >= s.min_partial) {
     discard_slab(s, page);
@@ -907,7 +912,7 @@ function __slab_free(s: KmemCache, page: Page, object: number): void {
 
 /** Free fast path: the object belongs to the CPU slab. */
 function slab_free(s: KmemCache, page: Page, object: number): void {
-  if (page.addr === s.cpu_page_addr) {
+  if (page_to_pfn(page) === s.cpu_slab_pfn) {
     const freelist = s.cpu_freelist;
     if (object === freelist) double_free(s, object);
     if (object >= s.cpu_end || (object - s.cpu_base) % s.size !== 0) {
