@@ -2,8 +2,9 @@
  * The buddy page allocator (mm/page_alloc.c).
  *
  * Free blocks sit on zone->free_area[order].free_list[migratetype], threaded through
- * page->lru of the block's first page; the block's order is kept in page->private
- * (set_buddy_order) and the page carries PGTY_buddy. Buddies are found by pfn ^ (1 << order).
+ * page->lru of the block's first page; the block's order and PageBuddy() are kept in the flags
+ * word, above the PG_* bits (set_buddy_order; include/linux/page-flags.ts says why not in
+ * private/page_type). Buddies are found by pfn ^ (1 << order).
  *
  * Stage 2 (dormant): alloc_pages_memdesc() and __free_pages_memdesc() allocate and free blocks
  * whose every page carries a memdesc word (include/linux/memdesc.ts); the free and allocation
@@ -18,10 +19,10 @@ import { static_alloc } from '../sim/kernel_image.ts';
 import {
   PageBuddy, __SetPageBuddy, __ClearPageBuddy, PageHead, __SetPageHead, __ClearPageHead, ClearPageReserved,
   __PageMovable, PAGE_MAPPING_FLAGS, PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PAGEFLAG_NAMES,
-  PageHWPoison,
+  PageHWPoison, set_page_free_order, page_free_order, clear_page_free_bits,
 } from '../include/linux/page-flags.ts';
 import {
-  pfn_to_page, page_to_pfn, page_address, page_private, set_page_private, set_page_count, page_ref_count,
+  pfn_to_page, page_to_pfn, page_address, set_page_private, set_page_count, page_ref_count,
   put_page_testzero, set_compound_head, clear_compound_head, compound_head, compound_order, page_zone,
   page_zonenum, virt_to_page,
 } from '../include/linux/mm.ts';
@@ -77,14 +78,14 @@ export function set_pageblock_migratetype(page: Page, migratetype: number): void
 
 /* ---- buddy order and free lists ---- */
 
-/** A free block's order lives in page->private of its first page. */
+/** A free block's order lives in the flags word of its first page (page_free_order()). */
 export function set_buddy_order(page: Page, order: number): void {
-  set_page_private(page, order);
+  set_page_free_order(page, order);
   __SetPageBuddy(page);
 }
 
 export function buddy_order(page: Page): number {
-  return page_private(page);
+  return page_free_order(page);
 }
 
 /** Is `buddy` the free buddy of `page` at `order`? */
@@ -117,7 +118,7 @@ function move_to_free_list(page: Page, zone: Zone, order: number, migratetype: n
 export function del_page_from_free_list(page: Page, zone: Zone, order: number): void {
   list_del(page.lru);
   __ClearPageBuddy(page);
-  set_page_private(page, 0);
+  clear_page_free_bits(page);
   const area = zone_free_area(zone, order);
   area.nr_free = area.nr_free - 1;
 }
@@ -301,7 +302,8 @@ export function free_compound_page(page: Page): void {
 /**
  * struct per_cpu_pages: small blocks (order <= PAGE_ALLOC_COSTLY_ORDER) are freed to and
  * allocated from these lists without touching the buddy free lists; they move in batches.
- * Pages on a pcp list are threaded through page->lru and keep their order in page->private.
+ * Pages on a pcp list are threaded through page->lru and keep their order in the flags word
+ * (page_free_order(), as buddy pages do).
  */
 export interface PerCpuPages {
   count: number;
@@ -357,9 +359,9 @@ function free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages): void {
       list = pcp_list(pcp, pindex);
     }
     const page = list_last_entry(list, Page, 'lru');
-    const order = page_private(page);
+    const order = page_free_order(page);
     list_del(page.lru);
-    set_page_private(page, 0);
+    clear_page_free_bits(page);
     pcp.count -= 1 << order;
     count -= 1 << order;
     // bulkfree_pcp_prepare(): the free-time check deferred from free_unref_page.
@@ -373,7 +375,7 @@ function free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages): void {
 function free_unref_page_commit(page: Page, order: number, migratetype: number): void {
   const zone = page_zone(page);
   const pcp = zone_pcp(zone);
-  set_page_private(page, order);
+  set_page_free_order(page, order);
   list_add(page.lru, pcp_list(pcp, order_to_pindex(migratetype, order)));
   pcp.count += 1 << order;
   if (pcp.count >= pcp.high) free_pcppages_bulk(zone, pcp.batch, pcp);
@@ -387,7 +389,7 @@ function rmqueue_bulk(zone: Zone, order: number, count: number, list: ListHead, 
     if (!page) break;
     // check_pcp_refill(): without DEBUG_VM pages are checked as they enter the pcp lists.
     if (!page_alloc_debug.debug_vm) check_new_pages(page, order);
-    set_page_private(page, order);
+    set_page_free_order(page, order);
     list_add_tail(page.lru, list);
     allocated++;
   }
@@ -406,6 +408,7 @@ function rmqueue_pcplist(zone: Zone, order: number, migratetype: number): Page |
     if (!page) return null;
   }
   list_del(page.lru);
+  clear_page_free_bits(page);
   pcp.count -= 1 << order;
   if (page_alloc_debug.debug_vm) check_new_pages(page, order);
   return page;

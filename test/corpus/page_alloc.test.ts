@@ -8,7 +8,9 @@ import {
 import {
   page_to_pfn, pfn_to_page, page_address, compound_head, compound_order, page_zonenum, max_pfn,
 } from '../../corpus/include/linux/mm.ts';
-import { PageBuddy, PageHead, PageTail, PageReserved } from '../../corpus/include/linux/page-flags.ts';
+import {
+  PageBuddy, PageHead, PageTail, PageReserved, PAGE_FREE_ORDER_SHIFT, PAGE_FREE_ORDER_MASK,
+} from '../../corpus/include/linux/page-flags.ts';
 import { GFP_KERNEL, __GFP_COMP, __GFP_ZERO, __GFP_DMA32, GFP_HIGHUSER_MOVABLE } from '../../corpus/include/linux/gfp.ts';
 import { ZONE_DMA32, MAX_PAGE_ORDER } from '../../corpus/include/linux/mmzone.ts';
 import { bytes, read64 } from '../../corpus/sim/memory.ts';
@@ -45,13 +47,14 @@ describe('buddy allocator', () => {
     expect(PageReserved(pfn_to_page(0))).toBe(true);
   });
 
-  it('keeps free blocks on lists through page.lru with the order in page.private', () => {
+  it('keeps free blocks on lists through page.lru with the order in the flags word, above the PG_* bits', () => {
     const blocks = free_blocks();
     expect(blocks.length).toBeGreaterThan(0);
     for (const [pfn, order] of blocks) {
       const page = pfn_to_page(pfn);
       expect(PageBuddy(page)).toBe(true);
-      expect(page.private).toBe(order);
+      expect((page.flags >>> PAGE_FREE_ORDER_SHIFT) & PAGE_FREE_ORDER_MASK).toBe(order);
+      expect(page.private).toBe(0);
       expect(buddy_order(page)).toBe(order);
       expect(pfn % (1 << order)).toBe(0);
       expect(page.mapping).toBe(0);
@@ -149,7 +152,7 @@ describe('debug checks catch union corruption', () => {
     }
   });
 
-  it('a buddy order overwritten in page.private (as if a slab wrote its freelist there) stops merging', () => {
+  it('a buddy order overwritten in the flags word (as if a stale flag update wrote there) stops merging', () => {
     // Two order-4 blocks that are each other's buddy.
     const held: Page[] = [];
     let a: Page | undefined;
@@ -163,9 +166,9 @@ describe('debug checks catch union corruption', () => {
     drain_all_pages();
     const before = buddyinfo();
     __free_pages(a!, 4);
-    // Another user writes into the free block's private word (the buddy order).
+    // Another user writes into the free block's order bits.
     expect(free_blocks().some(([pfn, order]) => pfn === page_to_pfn(a!) && order === 4)).toBe(true);
-    a!.private = 0x888000456000;
+    a!.flags = (a!.flags & ~(PAGE_FREE_ORDER_MASK << PAGE_FREE_ORDER_SHIFT)) | (7 << PAGE_FREE_ORDER_SHIFT);
     __free_pages(b!, 4);
     drain_all_pages();
     // The pair no longer merges: the order-5 block that should be there is missing.

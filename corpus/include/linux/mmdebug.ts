@@ -9,7 +9,7 @@ import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET } from './mm_types.ts';
 import { read64hex } from '../../sim/memory.ts';
 import { KernelBug, formatKernelAddress } from '../../sim/errors.ts';
 import {
-  PAGEFLAG_NAMES, PG_head, page_has_type, page_type_name, PAGE_MAPPING_ANON, PAGE_MAPPING_MOVABLE,
+  PAGEFLAG_NAMES, PG_head, page_type_of, page_type_name, PAGE_MAPPING_ANON, PAGE_MAPPING_MOVABLE,
 } from './page-flags.ts';
 import { page_to_pfn, page_zonenum, compound_head, compound_order } from './mm.ts';
 import { PageMemdesc, memdesc_dump_line } from './memdesc.ts';
@@ -37,10 +37,10 @@ function raw_word(hex: string): string {
  */
 function dump_memdesc_page(page: Page, reason: string): string {
   const lines = [memdesc_dump_line(raw_word(read64hex(page.addr + PAGE_MEMDESC_OFFSET)))];
-  const typed = page_has_type(page);
-  lines.push(`page: refcount:${page._refcount} mapcount:${typed ? 0 : page._mapcount + 1} pfn:0x${page_to_pfn(page).toString(16)}`);
+  const type = page_type_of(page);
+  lines.push(`page: refcount:${page._refcount} mapcount:${type ? 0 : page._mapcount + 1} pfn:0x${page_to_pfn(page).toString(16)}`);
   lines.push(`flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
-  if (typed) lines.push(`page_type: 0x${(page.page_type >>> 24).toString(16)}(${page_type_name(page.page_type)})`);
+  if (type) lines.push(`page_type: 0x${type.toString(16)}(${page_type_name(type << 24)})`);
   const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
   lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
   lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
@@ -54,8 +54,8 @@ export function dump_page(page: Page, reason: string): string {
   // Every page of a memdesc allocation carries the word (a tail too): its fields are the descriptor's.
   if (PageMemdesc(page) || PageMemdesc(head)) return dump_memdesc_page(page, reason);
   const lines: string[] = [];
-  const typed = page_has_type(head);
-  const mapcount = typed ? 0 : page._mapcount + 1;
+  const type = page_type_of(head);
+  const mapcount = type ? 0 : page._mapcount + 1;
   const mapping = head.mapping;
   lines.push(
     `page: refcount:${head._refcount} mapcount:${mapcount} mapping:${formatKernelAddress(mapping)} ` +
@@ -66,7 +66,7 @@ export function dump_page(page: Page, reason: string): string {
   }
   const prefix = (mapping & PAGE_MAPPING_ANON) ? 'anon ' : (mapping & PAGE_MAPPING_MOVABLE) ? 'movable ' : '';
   lines.push(`${prefix}flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
-  if (typed) lines.push(`page_type: 0x${(head.page_type >>> 24).toString(16)}(${page_type_name(head.page_type)})`);
+  if (type) lines.push(`page_type: 0x${type.toString(16)}(${page_type_name(type << 24)})`);
   const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
   lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
   lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);

@@ -1,12 +1,18 @@
 /**
  * Page flags and page types (include/linux/page-flags.h).
  * PG_* bits live in the low half of page->flags. Page types live in the top byte of the
- * low half of w6 (page_type, shared with _mapcount): set = PGTY_x << 24, clear = 0xffffffff.
+ * low half of w6 (page_type, shared with _mapcount): set = PGTY_x << 24, clear = 0xffffffff;
+ * except buddy (a flag bit, with the free block's order, in the flags word) and, on a page that
+ * carries a memdesc word (stage 2), the type its tag stands for. Tests go through
+ * page_type_of(), so callers never care where a type is kept.
  */
 import { Page, page_word_is_tail } from './mm_types.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
-import { PageMemdesc, memdesc_movable_ops } from './memdesc.ts';
+import {
+  PageMemdesc, memdesc_movable_ops, memdesc_valid, memdesc_type, memdesc_ptr, memdesc_desc_page, memdesc_misc_subtype, MEMDESC_TYPE_MISC,
+  MEMDESC_TYPE_PTDESC, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_ZPDESC, MEMDESC_MISC_KMALLOC_LARGE, MEMDESC_MISC_OFFLINE, MEMDESC_MISC_GUARD,
+} from './memdesc.ts';
 
 export const PG_locked = 0;
 export const PG_writeback = 1;
@@ -139,27 +145,97 @@ export function page_type_name(type: number): string {
   return PGTY_NAMES[type >>> 24] ?? 'unknown';
 }
 
-/** True when the low half of w6 holds a page type rather than a mapcount. */
-export function page_has_type(page: Page): boolean {
+/**
+ * The page type a memdesc word stands for (stage 2): a page that carries a word has its type in
+ * the word's tag, not in page_type (which a separated descriptor leaves to struct page's past).
+ * Only the first page of the allocation (the one its descriptor points back at, or any page of a
+ * misc allocation's first) has the type, as __SetPage*() set it on the first page only.
+ */
+function memdesc_page_type(page: Page): number {
+  const md = page.memdesc;
+  const tag = memdesc_type(md);
+  if (tag === MEMDESC_TYPE_MISC) {
+    const sub = memdesc_misc_subtype(md);
+    return sub === MEMDESC_MISC_KMALLOC_LARGE ? PGTY_large_kmalloc : sub === MEMDESC_MISC_OFFLINE ? PGTY_offline :
+      sub === MEMDESC_MISC_GUARD ? PGTY_guard : 0;
+  }
+  if (!memdesc_valid(md)) return 0;
+  const first = memdesc_desc_page(memdesc_ptr(md));
+  if (first !== null && first.addr !== page.addr) return 0;
+  return tag === MEMDESC_TYPE_PTDESC ? PGTY_table : tag === MEMDESC_TYPE_SLAB ? PGTY_slab :
+    tag === MEMDESC_TYPE_ZPDESC ? PGTY_zsmalloc : 0;
+}
+
+/**
+ * The page's type (PGTY_*), 0 when it has none: buddy from the flags, a page that carries a
+ * memdesc word from its tag, any other page from page_type's top byte.
+ */
+export function page_type_of(page: Page): number {
+  if (PageBuddy(page)) return PGTY_buddy;
+  if (PageMemdesc(page)) return memdesc_page_type(page);
   const top = page.page_type >>> 24;
-  return top >= PGTY_buddy && top < PGTY_mapcount_underflow;
+  return top >= PGTY_buddy && top < PGTY_mapcount_underflow ? top : 0;
+}
+
+/** True when the page has a type (and so the low half of w6, stage 0, holds no mapcount). */
+export function page_has_type(page: Page): boolean {
+  return page_type_of(page) !== 0;
 }
 
 function page_type_is(page: Page, type: number): boolean {
-  return page.page_type >>> 24 === type;
+  return page_type_of(page) === type;
 }
+/** A page carrying a memdesc word has its type in the tag already: only checked, page_type untouched. */
 function __set_page_type(page: Page, type: number, name: string): void {
+  if (PageMemdesc(page)) {
+    VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__SetPage${name}: memdesc type is not ${name}`);
+    return;
+  }
   VM_BUG_ON_PAGE(page.page_type !== PAGE_TYPE_NONE, page, `__SetPage${name}: page_type already set`);
   page.page_type = (type << 24) >>> 0;
 }
 function __clear_page_type(page: Page, type: number, name: string): void {
   VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__ClearPage${name}: not a ${name} page`);
+  if (PageMemdesc(page)) return;
   page.page_type = PAGE_TYPE_NONE;
 }
 
-export const PageBuddy = (p: Page) => page_type_is(p, PGTY_buddy);
-export const __SetPageBuddy = (p: Page) => __set_page_type(p, PGTY_buddy, 'Buddy');
-export const __ClearPageBuddy = (p: Page) => __clear_page_type(p, PGTY_buddy, 'Buddy');
+/*
+ * Free pages keep what the allocator needs in the flags word, in bits no PG_* flag uses
+ * (NR_PAGEFLAGS..31 of the low half): PageBuddy() and the order of a free block (on a buddy
+ * free list or a per-cpu list). Not page_type/private: the memdesc plan (§5.1) keeps buddy data
+ * in struct page, and a 24-byte struct page has only {flags, next, prev} for it. prev's low bits
+ * cannot hold it: 24-byte struct pages leave list heads 8-byte aligned, 3 bits, and MAX_PAGE_ORDER
+ * is 10. Bits above the PG_* flags are never set on an allocated page (cleared as the block
+ * leaves the free lists), so the free and allocation checks and dump_page()'s flag names are
+ * unaffected.
+ */
+export const PG_buddy = 22;
+export const PAGE_FREE_ORDER_SHIFT = 24;
+export const PAGE_FREE_ORDER_MASK = 0xf;
+const PAGE_FREE_BITS = (1 << PG_buddy) | (PAGE_FREE_ORDER_MASK << PAGE_FREE_ORDER_SHIFT);
+
+export const PageBuddy = (p: Page) => test_bit(PG_buddy, p);
+export function __SetPageBuddy(page: Page): void {
+  VM_BUG_ON_PAGE(PageBuddy(page), page, '__SetPageBuddy: page_type already set');
+  set_bit(PG_buddy, page);
+}
+export function __ClearPageBuddy(page: Page): void {
+  VM_BUG_ON_PAGE(!PageBuddy(page), page, '__ClearPageBuddy: not a Buddy page');
+  clear_bit(PG_buddy, page);
+}
+/** The order of a free block, on its first page (buddy lists and per-cpu lists). */
+export function page_free_order(page: Page): number {
+  return (page.flags >>> PAGE_FREE_ORDER_SHIFT) & PAGE_FREE_ORDER_MASK;
+}
+export function set_page_free_order(page: Page, order: number): void {
+  VM_BUG_ON_PAGE(!Number.isInteger(order) || order < 0 || order > PAGE_FREE_ORDER_MASK, page, `set_page_free_order: bad order ${order}`);
+  page.flags = (page.flags & ~(PAGE_FREE_ORDER_MASK << PAGE_FREE_ORDER_SHIFT)) | (order << PAGE_FREE_ORDER_SHIFT);
+}
+/** The block leaves the free lists: nothing of the allocator's stays in its flags. */
+export function clear_page_free_bits(page: Page): void {
+  page.flags = page.flags & ~PAGE_FREE_BITS;
+}
 export const PageTable = (p: Page) => page_type_is(p, PGTY_table);
 export const __SetPageTable = (p: Page) => __set_page_type(p, PGTY_table, 'Table');
 export const __ClearPageTable = (p: Page) => __clear_page_type(p, PGTY_table, 'Table');
