@@ -4,6 +4,7 @@
  * Library code: returns values, throws typed errors.
  */
 import { relative } from 'node:path';
+import type { ts } from '@ts-morph/common';
 import { CheckFailed, InputError } from '../errors.ts';
 import { loadProgram } from '../analyzers/project.ts';
 import { formatError, typeErrors } from './check.ts';
@@ -29,6 +30,8 @@ export interface RunOptions extends ConvertOptions {
 
 export interface RunResult {
   root: string;
+  /** The project's program as loaded (before the conversion): a caller that goes on planning reuses it. */
+  program: ts.Program;
   plan: ConvertPlan;
   /** Unified diff of every changed or created file (paths relative to root). */
   diff: string;
@@ -104,7 +107,7 @@ export function runConvert(opts: RunOptions): RunResult {
   timings.total = Math.round(performance.now() - t0);
   if (lock && !opts.deferWrite) lock.release();
   return {
-    root, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
+    root, program, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
     ...(lock && opts.deferWrite ? { lock } : {}),
   };
   } catch (e) {

@@ -5,7 +5,7 @@
  * the splices per file. Returns the new texts and a report; writes nothing.
  */
 import { ts } from '@ts-morph/common';
-import { analyzeDetailed, type SiteDetail } from '../analyzers/analyze.ts';
+import { analyzeDetailed, type DetailedAnalysis, type SiteDetail } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, functionName, isFunctionLike, skipOuter } from '../analyzers/ast.ts';
 import { relative } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
@@ -40,6 +40,11 @@ export interface ConvertOptions {
   scope?: Record<string, string[]>;
   /** Kinds whose descriptor types are created even where nothing uses them yet (a series' first step). */
   scaffold?: string[];
+  /**
+   * `analyzeDetailed(program, root, { spec })`, made once by a caller that plans many
+   * conversions of one program (a series plans every step on its base): planning only reads it.
+   */
+  analysis?: DetailedAnalysis;
 }
 
 export interface SkippedSite {
@@ -84,7 +89,9 @@ export interface ConvertPlan {
 
 export function planConversion(program: ts.Program, root: string, opts: ConvertOptions): ConvertPlan {
   const chosen = new Set(selectKinds(opts.spec, opts.kinds, !!opts.all).map((k) => k.name));
-  const det = analyzeDetailed(program, root, { spec: opts.spec });
+  // A given analysis serves only the program, root and spec it was made of.
+  const a = opts.analysis;
+  const det = a && a.ctx.program === program && a.ctx.root === root && a.ctx.spec === opts.spec ? a : analyzeDetailed(program, root, { spec: opts.spec });
   const ctx = det.ctx;
   const all = kindPlans(opts.spec, namingStyle(ctx.files));
   settleConverterNames(ctx, all);

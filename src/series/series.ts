@@ -9,7 +9,6 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
-import { loadProgram } from '../analyzers/project.ts';
 import { InputError, MemdescError, UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { runConvert } from '../rewrite/driver.ts';
@@ -22,7 +21,7 @@ import { makeDirs, Rollback } from './rollback.ts';
 import { commitMessage, mergedSubject, ranAndWhy, seriesMethod, seriesTitle, type MessageContext } from './messages.ts';
 import { subjectPrefixer } from './prefix.ts';
 import { specWords } from '../model/words.ts';
-import { buildTrees, groupCommits, seriesSteps, type TreeTexts } from './steps.ts';
+import { buildTrees, groupCommits, lastCommittable, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
 import { blockedLines, planStage2, stage2Body, stage2Subject, type Stage2Plan } from './stage2.ts';
@@ -227,7 +226,8 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const repo = createRepo(plan, identity, signoff, undo, [out, ...(opts.coverLetter !== undefined ? [opts.coverLetter] : [])]);
     // The one-shot conversion, with all of convert's checks: the series must end exactly here.
     const one = runConvert({ path: repo.project, spec: opts.spec, kinds: opts.kinds, all: !!opts.all, retire: true });
-    const { program, root } = loadProgram(repo.project);
+    // The one-shot's own program (the base as loaded) and one analysis of it serve every step.
+    const { program, root } = one;
     const det = analyzeDetailed(program, root, { spec: opts.spec });
     const units = planUnits(det, kinds, one.plan.report);
     const retires = one.plan.report.retired.helpers.length + one.plan.report.retired.members.length > 0;
@@ -258,7 +258,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     }
     const t1 = performance.now();
     const trees = await buildTrees(program, root, steps, {
-      spec: opts.spec, oneShot: one.plan,
+      spec: opts.spec, oneShot: one.plan, analysis: det, oneShotChecked: true,
       onTree: async (t, i) => {
         if (verifier && !t.empty && t.typecheck.ok) {
           const p = verifier.verify(t.texts, i === steps.length - 1 && stage2Steps.length === 0);
@@ -274,6 +274,14 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       },
     });
     timings.steps = Math.round(performance.now() - t1);
+    // The tip keeps its whole plan: when the last steps changed nothing (or did not type-check),
+    // the last tree that can be committed is the tip, and was verified under the step plan only.
+    const lastGood = lastCommittable(trees);
+    if (verifier && stage2Steps.length === 0 && lastGood >= 0 && lastGood !== steps.length - 1) {
+      const p = verifier.verify(trees[lastGood]!.texts, true);
+      p.catch(() => {});
+      verifications.set(lastGood, p);
+    }
     const results = new Map<number, StepVerification | OracleStepVerification>();
     for (const [i, p] of verifications) results.set(i, await p);
     timings.verify = Math.round(performance.now() - t1);

@@ -8,6 +8,7 @@
  */
 import { relative, sep } from 'node:path';
 import type { ts } from '@ts-morph/common';
+import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { formatError, toTypeErrors, typeErrors, type TypeError } from '../rewrite/check.ts';
 import { IncrementalChecker } from '../ts/incremental.ts';
 import { overlayProgram } from '../ts/programs.ts';
@@ -72,11 +73,12 @@ function relTexts(root: string, plan: ConvertPlan): TreeTexts {
 /**
  * Type errors of a step's tree. Steps before the tip are checked incrementally (the checker
  * re-checks only the files the change since the previous step can have affected; the errors are
- * those of a full check). The tip, the series' result, is checked from scratch as convert does.
+ * those of a full check). The tip, the series' result, is checked from scratch as convert does,
+ * unless the caller says the one-shot conversion (the tip's texts) was already checked that way.
  */
-function errorsIn(checker: IncrementalChecker, program: ts.Program, root: string, texts: TreeTexts, tip: boolean): { errors: TypeError[]; files: number } {
+function errorsIn(checker: IncrementalChecker, program: ts.Program, root: string, texts: TreeTexts, tip: boolean, tipChecked: boolean): { errors: TypeError[]; files: number } {
   const abs = new Map([...texts].map(([f, t]) => [`${root}/${f}`, t] as const));
-  if (tip) {
+  if (tip && !tipChecked) {
     const after = overlayProgram(program, abs);
     return { errors: typeErrors(after, root), files: after.getSourceFiles().filter((f) => !f.isDeclarationFile).length };
   }
@@ -94,6 +96,16 @@ export interface BuildTreesOptions {
   spec: Spec;
   /** The one-shot conversion: the last tree (retire step) is exactly its result. */
   oneShot: ConvertPlan;
+  /**
+   * `analyzeDetailed(program, root, { spec })`: every step is planned on the same base program, so
+   * one analysis serves them all (made here when not given).
+   */
+  analysis?: DetailedAnalysis;
+  /**
+   * The one-shot conversion's texts were type-checked from scratch already (`runConvert` does):
+   * the tip is then checked incrementally like the other steps (the same errors, test/ts/incremental.test.ts).
+   */
+  oneShotChecked?: boolean;
   /** Called after each step's tree is known (lets verification start while planning goes on). */
   onTree?: (t: StepTree, index: number) => Promise<void> | void;
 }
@@ -108,6 +120,7 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
   let good: TreeTexts = new Map();
   const full = relTexts(root, opts.oneShot);
   const checker = new IncrementalChecker(program);
+  let analysis = opts.analysis;
   for (const [i, step] of steps.entries()) {
     const t0 = performance.now();
     const last = i === steps.length - 1;
@@ -118,7 +131,8 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
       texts = full;
       report = opts.oneShot.report;
     } else {
-      const plan = planConversion(program, root, { spec: opts.spec, kinds: step.kinds, scope: step.scope, scaffold: step.scaffold, retire: false });
+      analysis ??= analyzeDetailed(program, root, { spec: opts.spec });
+      const plan = planConversion(program, root, { spec: opts.spec, kinds: step.kinds, scope: step.scope, scaffold: step.scaffold, retire: false, analysis });
       texts = relTexts(root, plan);
       report = plan.report;
     }
@@ -127,7 +141,7 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
     const tree: StepTree = { step, texts, report, changed, empty: changed.length === 0, typecheck: { ok: true, errors: 0, files: 0, ms: 0, cpuMs: 0 }, planMs: t1 - t0 };
     if (!tree.empty) {
       const c0 = process.cpuUsage();
-      const { errors, files } = errorsIn(checker, program, root, texts, last);
+      const { errors, files } = errorsIn(checker, program, root, texts, last, !!opts.oneShotChecked);
       tree.typecheck = { ok: errors.length === 0, errors: errors.length, ...(errors[0] ? { first: formatError(errors[0]) } : {}), files, ms: performance.now() - t1, cpuMs: cpuMs(c0) };
       if (tree.typecheck.ok) good = texts;
     }
@@ -135,6 +149,16 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
     await opts.onTree?.(tree, i);
   }
   return out;
+}
+
+/**
+ * The tree the series ends on: the last one that changes something and type-checks (-1: none).
+ * It is the tip, which runs its whole verification plan, even when later steps were empty.
+ */
+export function lastCommittable(trees: StepTree[]): number {
+  let i = trees.length - 1;
+  while (i >= 0 && (trees[i]!.empty || !trees[i]!.typecheck.ok)) i--;
+  return i;
 }
 
 export interface CommitGroup {

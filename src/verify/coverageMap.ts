@@ -190,16 +190,23 @@ export function mapBundle(text: string): BundleMap {
   return { modules, functions, byId: new Map(functions.map((f) => [f.id, f])) };
 }
 
-/** The bundle cut at its markers; a module with several sections numbers the later ones (`mm/x.ts#2`). */
+/**
+ * The bundle cut at its markers; a module with several sections numbers the later ones (`mm/x.ts#2`).
+ * A section starts after its marker line: the marker spells the path as the build saw it (a
+ * scratch folder of each step), so leaving it out lets builds of other folders share the parse.
+ */
 function split(text: string, markers: Array<{ at: number; path: string }>): Array<{ at: number; path: string; section: Section }> {
-  const cuts = markers.map((m) => ({ at: m.at, path: m.path }));
-  if (cuts.length === 0 || cuts[0]!.at !== 0) cuts.unshift({ at: 0, path: '(bundle)' });
+  const cuts = markers.map((m) => {
+    const nl = text.indexOf('\n', m.at);
+    return { at: nl < 0 ? text.length : nl + 1, mark: m.at, path: m.path };
+  });
+  if (cuts.length === 0 || cuts[0]!.mark !== 0) cuts.unshift({ at: 0, mark: 0, path: '(bundle)' });
   const count = new Map<string, number>();
   return cuts.map((c, i) => {
     const n = (count.get(c.path) ?? 0) + 1;
     count.set(c.path, n);
     const path = n > 1 ? `${c.path}#${n}` : c.path;
-    const body = text.slice(c.at, i + 1 < cuts.length ? cuts[i + 1]!.at : text.length);
+    const body = text.slice(c.at, i + 1 < cuts.length ? cuts[i + 1]!.mark : text.length);
     return { at: c.at, path, section: parseSection(body, path) };
   });
 }

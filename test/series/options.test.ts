@@ -12,7 +12,7 @@ import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { overlayProgram, typeErrors } from '../../src/rewrite/check.ts';
 import { kindPlans } from '../../src/rewrite/kinds.ts';
 import { planConversion } from '../../src/rewrite/plan.ts';
-import { groupCommits, seriesSteps, type StepTree } from '../../src/series/steps.ts';
+import { groupCommits, lastCommittable, seriesSteps, type StepTree } from '../../src/series/steps.ts';
 import { planUnits } from '../../src/series/units.ts';
 import { BLOBWORLD } from '../rewrite/helpers.ts';
 
@@ -78,5 +78,14 @@ describe('converter options for series', () => {
     expect(g.groups[1]!.carried).toEqual([{ index: 1, reason: 'does not type-check' }, { index: 3, reason: 'does not verify' }]);
     expect(g.empty).toEqual([2]);
     expect(g.leftover).toEqual([{ index: 5, reason: 'does not verify' }]);
+  });
+
+  it('the tip (whole verification plan) is the last tree that changes something and type-checks, not an empty last step', () => {
+    const tree = (empty: boolean, ok = true): StepTree => ({ empty, typecheck: { ok } } as StepTree);
+    // series ptdesc: the last steps (pmd_lockptr, rest ptdesc) change nothing.
+    expect(lastCommittable([tree(false), tree(false), tree(true), tree(true)])).toBe(1);
+    expect(lastCommittable([tree(false), tree(false, false), tree(true)])).toBe(0);
+    expect(lastCommittable([tree(false), tree(false)])).toBe(1);
+    expect(lastCommittable([tree(true)])).toBe(-1);
   });
 });

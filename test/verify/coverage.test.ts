@@ -72,6 +72,17 @@ describe('mapBundle', () => {
     expect(bundleChange(mapBundle(atTop), mapBundle(atTop.replace('function spare(x) { return x; }\n', '')))).toMatchObject({ kind: 'all', why: expect.stringContaining('module-level change in mm/a.ts') });
   });
 
+  it('builds of the tree in other folders (longer marker paths) give the same functions at their own offsets', () => {
+    const here = bundle();
+    const there = here.replaceAll('// build/corpus/', '// ../../cache/trees/series-x1y2z3/corpus/');
+    const [a, b] = [mapBundle(here), mapBundle(there)];
+    expect(bundleChange(a, b)).toEqual({ kind: 'none' });
+    for (const f of b.functions) {
+      const g = a.byId.get(f.id)!;
+      expect(there.slice(f.start, f.end)).toBe(here.slice(g.start, g.end));
+    }
+  });
+
   it('the same build is no change; a changed file the bundle cannot hold is everything', () => {
     const base = mapBundle(bundle());
     expect(bundleChange(base, mapBundle(bundle()))).toEqual({ kind: 'none' });
