@@ -19,7 +19,8 @@ import { loadCoverage, pairKey, runCovered, saveCoverage, type CoveredRun, type 
 import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
 import { bundleChange, listFunctions, reached, type BundleChange } from '../verify/coverageSelect.ts';
 import { Pool } from '../verify/run.ts';
-import { layoutArgs, makePlan, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
+import { layoutArgs, makePlan, preparedBuild, prepareTree, runMatrices, VERIFY_OPS, type Matrix, type Plan, type PreparedTree } from '../verify/verify.ts';
+import { OverlayBuilder } from '../verify/overlayBuild.ts';
 import type { TreeTexts } from './steps.ts';
 import type { OracleSpec } from '../model/spec.ts';
 import { checkOracle, compareRuns, describeOracle, oracleSettings, runOracle, runReference, type OracleRun } from '../verify/oracle.ts';
@@ -103,7 +104,12 @@ export class SeriesVerifier {
     this.pool = new Pool(opts.jobs ?? availableParallelism());
   }
 
+  /** The steps' trees: one copy of the base brought to each step, rebuilt incrementally. */
+  private builder?: OverlayBuilder;
+
   async init(): Promise<void> {
+    // The copy is taken now: the series commits into the base's work tree later.
+    this.builder = new OverlayBuilder(this.baseDir, { cacheDir: this.opts.cacheDir });
     this.ref = await prepareTree({ dir: this.baseDir, label: 'base' }, { cacheDir: this.opts.cacheDir });
     const known = this.ref.workloads;
     const stepOps = this.opts.ops ?? undefined;
@@ -137,6 +143,12 @@ export class SeriesVerifier {
       this.refRuns.set(plan, m);
     }
     return m;
+  }
+
+  /** A step's tree built (the builder's copy is shared: nothing to clean up per step). */
+  private async prepareStep(texts: TreeTexts): Promise<PreparedTree> {
+    const build = await this.builder!.build(texts);
+    return preparedBuild({ label: 'step', dir: this.builder!.dir, cleanup() {} }, build);
   }
 
   /** What the step runs depend on besides the tree: the cache key of the base's coverage. */
@@ -194,7 +206,7 @@ export class SeriesVerifier {
     if (!tip && !this.opts.all) return this.verifySelected(texts);
     const plan = tip ? this.tipPlan! : this.stepPlan!;
     const refRuns = this.reference(plan);
-    const cand = await prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
+    const cand = await this.prepareStep(texts);
     try {
       const [cm] = await runMatrices([cand], plan, this.pool);
       const rm = await refRuns;
@@ -223,7 +235,7 @@ export class SeriesVerifier {
   private async verifySelected(texts: TreeTexts): Promise<StepVerification> {
     const plan = this.stepPlan!;
     // The build goes on at once; the choice waits its turn.
-    const built = prepareTree({ dir: this.baseDir, overrides: Object.fromEntries(texts), label: 'step' }, { cacheDir: this.opts.cacheDir });
+    const built = this.prepareStep(texts);
     built.catch(() => {});
     const turn = this.selecting.then(() => this.choose(texts, built));
     this.selecting = turn.catch(() => {});
@@ -296,6 +308,7 @@ export class SeriesVerifier {
 
   cleanup(): void {
     this.ref?.cleanup();
+    this.builder?.dispose();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.ts';
@@ -63,21 +63,31 @@ export function treeFiles(dir: string): string[] {
 
 let esbuildModule: typeof import('esbuild') | undefined;
 /** esbuild, loaded on first use (it is not needed to start the CLI). */
-function esbuild(): typeof import('esbuild') {
+export function esbuild(): typeof import('esbuild') {
   esbuildModule ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   return esbuildModule;
 }
 
-/** The content key of a tree: sha256 over the build format, esbuild's version and every file. */
-export function treeKey(dir: string): string {
+/** sha256 digest of a file's bytes, as the content key takes it. */
+export function fileDigest(bytes: string | Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/** The content key from a tree's files (relative paths in treeFiles' order) and their digests. */
+export function keyOf(files: Iterable<readonly [string, Buffer]>): string {
   const h = createHash('sha256');
   h.update(`${BUILD_FORMAT}\0esbuild ${esbuild().version}\0`);
-  for (const f of treeFiles(dir)) {
+  for (const [f, digest] of files) {
     h.update(f);
     h.update('\0');
-    h.update(createHash('sha256').update(readFileSync(join(dir, f))).digest());
+    h.update(digest);
   }
   return h.digest('hex');
+}
+
+/** The content key of a tree: sha256 over the build format, esbuild's version and every file. */
+export function treeKey(dir: string): string {
+  return keyOf(treeFiles(dir).map((f) => [f, fileDigest(readFileSync(join(dir, f)))] as const));
 }
 
 export interface BuildOptions {
@@ -118,24 +128,49 @@ function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
     return { key, file, cached: true, ms: performance.now() - t0 };
   }
   mkdirSync(outDir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const tmp = tmpName(file);
+  return { root, key, file, tmp, options: bundleOptions(root, entry, tmp, opts.entry !== undefined) };
+}
+
+function tmpName(file: string): string {
+  return `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** esbuild's options for a tree's entry (`userEntry`: a user's oracle program, not the corpus simulation). */
+export function bundleOptions(root: string, entry: string, outfile: string, userEntry = false): import('esbuild').BuildOptions {
   return {
-    root, key, file, tmp,
-    options: {
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: tmp,
-      logLevel: 'silent',
-      sourcemap: false,
-      legalComments: 'none',
-      ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
-      // A user's program may bundle CommonJS packages that require() Node's modules.
-      ...(opts.entry !== undefined ? { banner: { js: "import { createRequire as __memdescRequire } from 'node:module'; const require = __memdescRequire(import.meta.url);" } } : {}),
-    },
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'silent',
+    sourcemap: false,
+    legalComments: 'none',
+    ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
+    // A user's program may bundle CommonJS packages that require() Node's modules.
+    ...(userEntry ? { banner: { js: "import { createRequire as __memdescRequire } from 'node:module'; const require = __memdescRequire(import.meta.url);" } } : {}),
   };
+}
+
+/** The cached build of a content key, if there is one (marked as just used). */
+export function cachedBuild(key: string, cacheDir?: string): string | undefined {
+  const file = join(cacheDir ?? cacheRoot(), key, 'main.mjs');
+  if (!existsSync(file) || statSync(file).size === 0) return undefined;
+  touch(file);
+  return file;
+}
+
+/** Put a bundle made elsewhere (an incremental build) into the cache under its content key. */
+export function storeBuild(key: string, contents: Uint8Array, cacheDir?: string): string {
+  const file = join(cacheDir ?? cacheRoot(), key, 'main.mjs');
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = tmpName(file);
+  writeFileSync(tmp, contents);
+  renameSync(tmp, file);
+  pruneBuilds(dirname(dirname(file)));
+  return file;
 }
 
 /** Mark a build as just used (its mtime orders pruning); a read-only cache is fine. */

@@ -222,15 +222,20 @@ export async function prepareTree(input: TreeInput, opts: { relativeTo?: string;
   const tree: Tree = resolveTree(input, { relativeTo: opts.relativeTo ?? BUNDLED_CORPUS });
   try {
     const build = await buildTree(tree.dir, { cacheDir: opts.cacheDir });
-    // A tree that has a manifest lists its workloads there (and runs --seeds: it is newer);
-    // an older one is probed through its own error messages.
-    const manifest = await readManifest(build.file, tree.label);
-    const probe = manifest ? { workloads: manifest.workloads.map((w) => w.name), multiSeed: true } : await probeTree(build.file);
-    return { label: tree.label, dir: tree.dir, commit: tree.commit, build, ...probe, ...(manifest ? { manifest } : {}), cleanup: () => tree.cleanup() };
+    return await preparedBuild(tree, build);
   } catch (e) {
     tree.cleanup();
     throw e;
   }
+}
+
+/** A built tree interrogated: its manifest, else its workloads probed. */
+export async function preparedBuild(tree: Tree, build: Build): Promise<PreparedTree> {
+  // A tree that has a manifest lists its workloads there (and runs --seeds: it is newer);
+  // an older one is probed through its own error messages.
+  const manifest = await readManifest(build.file, tree.label);
+  const probe = manifest ? { workloads: manifest.workloads.map((w) => w.name), multiSeed: true } : await probeTree(build.file);
+  return { label: tree.label, dir: tree.dir, commit: tree.commit, build, ...probe, ...(manifest ? { manifest } : {}), cleanup: () => tree.cleanup() };
 }
 
 export function makePlan(reference: PreparedTree, opts: VerifyOptions): Plan {
