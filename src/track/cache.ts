@@ -34,6 +34,7 @@ import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import type { Finding, Residue } from '../model/findings.ts';
+import type { ProgressPoint } from '../model/progress.ts';
 import type { DepGraph, UnitCache, UnitGraph } from './deps.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
@@ -51,6 +52,19 @@ export interface FileEntry {
   sig: string;
   findings: Finding[];
   residue: Residue[];
+}
+
+/**
+ * A whole commit's measurement, keyed by its tree (track.ts `pointKey`): a commit whose tree was
+ * measured before, with the same tool, spec and project path, costs one read — while everything
+ * the build read outside the tree (`probes`) still reads the same.
+ */
+export interface PointEntry {
+  v: 1;
+  key: string;
+  /** The point without the commit's own id, subject and date (other commits may share the tree). */
+  point: Omit<ProgressPoint, 'commit' | 'subject' | 'date'>;
+  probes: string[];
 }
 
 /** What an entry's validity depends on beyond its key. */
@@ -233,6 +247,8 @@ export class CommitKeys {
 }
 
 export interface CacheStats {
+  /** Commits measured from a point entry (no program built). */
+  pointHits: number;
   memoryHits: number;
   diskHits: number;
   misses: number;
@@ -257,6 +273,13 @@ function validEntry(e: unknown, key: string, sig: string): e is FileEntry {
     Array.isArray(x.residue) && x.residue.every((r) => isSite(r) && r.file === x.file && typeof r.reason === 'string');
 }
 
+function validPoint(e: unknown, key: string): e is PointEntry {
+  const x = e as PointEntry;
+  const p = x?.point as PointEntry['point'] | undefined;
+  return !!x && x.v === 1 && x.key === key && strings(x.probes) && !!p && typeof p.kinds === 'object' && p.kinds !== null &&
+    typeof p.unknown === 'number' && typeof p.residue === 'number' && typeof p.files === 'number' && p.gap === undefined;
+}
+
 function validDeps(d: unknown): d is EntryDeps[] {
   return Array.isArray(d) && d.every((x) => !!x && strings((x as EntryDeps).callers) && strings((x as EntryDeps).cites));
 }
@@ -273,7 +296,8 @@ export const TRIM = { maxAgeMs: 30 * DAY, maxBytes: 256 * 1024 * 1024 };
 export class TrackCache {
   /** key -> the dependency sets its entries were made under, and the entries by signature. */
   private mem = new Map<string, { deps: EntryDeps[]; entries: Map<string, FileEntry> }>();
-  readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
+  private points = new Map<string, PointEntry>();
+  readonly stats: CacheStats = { pointHits: 0, memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
 
   /** Why the disk cache stopped being written (the first failure), if it did. */
   problem: string | undefined;
@@ -321,6 +345,21 @@ export class TrackCache {
     }
     this.stats.misses++;
     return undefined;
+  }
+
+  /** The point entry of `key`, from memory or disk; its probes are for the caller to check. */
+  getPoint(key: string): PointEntry | undefined {
+    let e = this.points.get(key);
+    if (!e && this.dir) {
+      e = this.readChecked(this.pathOf(key), (b) => validPoint(b, key)) as PointEntry | undefined;
+      if (e) this.points.set(key, e);
+    }
+    return e;
+  }
+
+  putPoint(entry: PointEntry): void {
+    this.points.set(entry.key, entry);
+    if (this.dir && this.writable) this.write(this.pathOf(entry.key), entry);
   }
 
   /** Read a checksummed file; undefined (and the file discarded) when it is not whole or not ours. */

@@ -35,6 +35,12 @@ export interface CommitProgram {
   ids: Map<string, string>;
   /** What else the program was built from (config files, disk probes): part of every key. */
   inputs: string[];
+  /**
+   * Everything outside the commit's tree the build read (probes as `[op, path, value]` JSON):
+   * with the tree, all a commit's results depend on. A cached commit is believed while each
+   * probe still reads the same (`Probes.hold`). Absent when they cannot all be known.
+   */
+  probes?: string[];
 }
 
 interface TreeIndex {
@@ -81,6 +87,97 @@ function dottedIncludeHint(raw: unknown, projectAbs: string, isDir: (d: string) 
   return '';
 }
 
+type ProbeOp = 'exists' | 'dir' | 'read' | 'list' | 'stat' | 'realpath';
+
+function listDir(d: string): { files: string[]; directories: string[] } {
+  try {
+    const list = readdirSync(d, { withFileTypes: true });
+    return { files: list.filter((x) => x.isFile()).map((x) => x.name), directories: list.filter((x) => x.isDirectory()).map((x) => x.name) };
+  } catch {
+    return { files: [], directories: [] };
+  }
+}
+
+function diskIdOf(f: string): string | undefined {
+  try {
+    const st = statSync(f);
+    return `disk:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Resolution {
+  failedLookupLocations?: readonly string[];
+  affectingLocations?: readonly string[];
+}
+
+/**
+ * The failed and affecting lookup locations of every module and type reference resolution of
+ * the program (what a new or changed file there would change). TypeScript keeps them on the
+ * resolutions (its watch mode reads them); no public API lists them.
+ */
+function resolutionLookups(program: ts.Program): Array<{ failed: readonly string[]; affecting: readonly string[] }> | undefined {
+  const p = program as unknown as {
+    forEachResolvedModule?(cb: (r: Resolution) => void): void;
+    forEachResolvedTypeReferenceDirective?(cb: (r: Resolution) => void): void;
+    getAutomaticTypeDirectiveResolutions?(): { forEach(cb: (r: Resolution) => void): void };
+  };
+  // Without them nothing proves a cached commit would resolve the same: no probes, no commit cache.
+  if (!p.forEachResolvedModule || !p.forEachResolvedTypeReferenceDirective) return undefined;
+  const out: Array<{ failed: readonly string[]; affecting: readonly string[] }> = [];
+  const add = (r: Resolution): void => {
+    out.push({ failed: r.failedLookupLocations ?? [], affecting: r.affectingLocations ?? [] });
+  };
+  p.forEachResolvedModule(add);
+  p.forEachResolvedTypeReferenceDirective(add);
+  p.getAutomaticTypeDirectiveResolutions?.().forEach(add);
+  return out;
+}
+
+/**
+ * Re-checks probes (CommitProgram.probes) against the disk now, each once per walk: what is on
+ * disk is read as one snapshot, as the builder does.
+ */
+export class Probes {
+  private memo = new Map<string, boolean>();
+
+  /** Whether every probe still reads as recorded. */
+  hold(probes: readonly string[]): boolean {
+    return probes.every((p) => {
+      let ok = this.memo.get(p);
+      if (ok === undefined) {
+        ok = this.check(p);
+        this.memo.set(p, ok);
+      }
+      return ok;
+    });
+  }
+
+  private check(p: string): boolean {
+    let op: ProbeOp;
+    let path: string;
+    let value: string;
+    try {
+      [op, path, value] = JSON.parse(p) as [ProbeOp, string, string];
+    } catch {
+      return false;
+    }
+    switch (op) {
+      case 'exists': return String(ts.sys.fileExists(path)) === value;
+      case 'dir': return String(ts.sys.directoryExists(path)) === value;
+      case 'read': {
+        const t = ts.sys.readFile(path);
+        return (t === undefined ? '-' : sha1(t)) === value;
+      }
+      case 'list': return JSON.stringify(listDir(path)) === value;
+      case 'stat': return (diskIdOf(path) ?? '-') === value;
+      case 'realpath': return (ts.sys.realpath?.(path) ?? path) === value;
+      default: return false;
+    }
+  }
+}
+
 export class ProgramBuilder {
   /** Blob id -> text. */
   readonly texts = new Map<string, string>();
@@ -112,6 +209,11 @@ export class ProgramBuilder {
     };
     for (const [p, id] of tree) if (p === 'package.json' || p.endsWith('/package.json')) inputs.add(`package ${p} ${id}`);
     const ids = new Map<string, string>();
+    // Outside the tree, every read of the build (not only the config's): what a cached commit re-checks.
+    const probes = new Set<string>();
+    const probe = (op: ProbeOp, path: string, value: string): void => {
+      probes.add(JSON.stringify([op, path, value]));
+    };
     const textOf = (rel: string): string | undefined => {
       const id = idx.files.get(rel);
       return id === undefined ? undefined : this.texts.get(id);
@@ -124,6 +226,7 @@ export class ProgramBuilder {
       }
       const ok = ts.sys.fileExists(f);
       note(`exists ${f} ${ok}`);
+      probe('exists', f, String(ok));
       return ok;
     };
     const directoryExists = (d: string): boolean => {
@@ -132,6 +235,7 @@ export class ProgramBuilder {
       if (r !== undefined) return idx.dirs.has(r);
       const ok = ts.sys.directoryExists(d);
       note(`dir ${d} ${ok}`);
+      probe('dir', d, String(ok));
       return ok;
     };
     const readFile = (f: string): string | undefined => {
@@ -145,6 +249,7 @@ export class ProgramBuilder {
       }
       const t = ts.sys.readFile(f);
       note(`read ${f} ${t === undefined ? '-' : sha1(t)}`);
+      probe('read', f, t === undefined ? '-' : sha1(t));
       return t;
     };
     const entries = (d: string): { files: string[]; directories: string[] } => {
@@ -153,14 +258,10 @@ export class ProgramBuilder {
         const e = idx.dirs.get(r);
         return { files: e?.files ?? [], directories: e?.dirs ?? [] };
       }
-      try {
-        const list = readdirSync(d, { withFileTypes: true });
-        const out = { files: list.filter((x) => x.isFile()).map((x) => x.name), directories: list.filter((x) => x.isDirectory()).map((x) => x.name) };
-        note(`list ${d} ${out.files.join(',')}|${out.directories.join(',')}`);
-        return out;
-      } catch {
-        return { files: [], directories: [] };
-      }
+      const out = listDir(d);
+      note(`list ${d} ${out.files.join(',')}|${out.directories.join(',')}`);
+      probe('list', d, JSON.stringify(out));
+      return out;
     };
     const matchFiles = (ts as unknown as {
       matchFiles(path: string, ext: readonly string[] | undefined, excl: readonly string[] | undefined, incl: readonly string[] | undefined,
@@ -225,6 +326,7 @@ export class ProgramBuilder {
         text = () => this.texts.get(blob);
       } else {
         const d = this.diskId(fileName);
+        probe('stat', fileName, d ?? '-');
         if (d === undefined) return undefined;
         id = d;
         text = () => ts.sys.readFile(fileName);
@@ -248,7 +350,12 @@ export class ProgramBuilder {
         readFile,
         directoryExists,
         getDirectories: (d) => entries(d).directories,
-        realpath: (p) => (this.rel(p) !== undefined ? p : ts.sys.realpath?.(p) ?? p),
+        realpath: (p) => {
+          if (this.rel(p) !== undefined) return p;
+          const r = ts.sys.realpath?.(p) ?? p;
+          probe('realpath', p, r);
+          return r;
+        },
       },
       sourceFile: getSourceFile,
     });
@@ -259,9 +366,21 @@ export class ProgramBuilder {
       if (ids.has(sf.fileName)) continue;
       const r = this.rel(sf.fileName);
       ids.set(sf.fileName, libText(sf.fileName) !== undefined ? 'lib' : r !== undefined ? idx.files.get(r) ?? '?' : this.diskId(sf.fileName) ?? 'disk:?');
+      if (r === undefined && libText(sf.fileName) === undefined) probe('stat', sf.fileName, this.diskId(sf.fileName) ?? '-');
+    }
+    // Module resolutions reused from oldProgram made no probes this time: their lookups outside the tree.
+    const outside = (f: string): boolean => this.rel(f) === undefined && libText(f) === undefined;
+    const lookups = resolutionLookups(program);
+    for (const r of lookups ?? []) {
+      for (const f of r.failed) if (outside(f)) probe('exists', f, String(ts.sys.fileExists(f)));
+      for (const f of r.affecting) {
+        if (!outside(f)) continue;
+        const t = ts.sys.readFile(f);
+        probe('read', f, t === undefined ? '-' : sha1(t));
+      }
     }
     this.prune(ids);
-    return { program, root: projectAbs, ids, inputs: [...inputs].sort() };
+    return { program, root: projectAbs, ids, inputs: [...inputs].sort(), ...(lookups ? { probes: [...probes].sort() } : {}) };
   }
 
   /**
@@ -270,13 +389,7 @@ export class ProgramBuilder {
    */
   private diskId(f: string): string | undefined {
     if (this.diskIds.has(f)) return this.diskIds.get(f);
-    let id: string | undefined;
-    try {
-      const st = statSync(f);
-      id = `disk:${st.size}:${st.mtimeMs}`;
-    } catch {
-      id = undefined;
-    }
+    const id = diskIdOf(f);
     this.diskIds.set(f, id);
     return id;
   }

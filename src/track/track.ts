@@ -18,7 +18,7 @@ import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { DepGraph, specRootNames, UnitCache } from './deps.ts';
-import { ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
+import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
 import { Shapes } from './shape.ts';
@@ -72,13 +72,13 @@ function toolHash(): string {
     toolHashMemo = sha1(parts.join('\n'));
     return toolHashMemo;
   }
-  for (const dir of ['src/analyzers', 'src/model', 'src/model/specs']) {
+  for (const dir of ['src/analyzers', 'src/model', 'src/model/specs', 'src/ts']) {
     const abs = join(PACKAGE_ROOT, dir);
     for (const f of readdirSync(abs).sort()) {
       if (/\.(?:ts|json)$/.test(f)) parts.push(`${dir}/${f} ${sha1(readFileSync(join(abs, f), 'utf8'))}`);
     }
   }
-  for (const f of ['cache.ts', 'deps.ts', 'program.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
+  for (const f of ['cache.ts', 'deps.ts', 'program.ts', 'progress.ts', 'separated.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
   toolHashMemo = sha1(parts.join('\n'));
   return toolHashMemo;
 }
@@ -181,39 +181,76 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
-  let newest: { result: AnalysisResult; program: ts.Program; root: string; commit: CommitInfo } | undefined;
+  type Measured = { result: AnalysisResult; program: ts.Program; root: string; commit: CommitInfo; point: ProgressPoint };
+  /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
+  const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined): Promise<Measured> => {
+    if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
+    const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
+    if (need.length > 0) {
+      for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
+    }
+    const cp = builder.build(c.commit, tree);
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames);
+    const sig = keys.sig.bind(keys);
+    const entries: FileEntry[] = [];
+    const missed = new Map<string, { sf: ts.SourceFile; key: string }>();
+    for (const sf of keys.files) {
+      const key = keys.key(sf);
+      const e = cache.get(key, sig);
+      if (e) entries.push(e);
+      else missed.set(sf.fileName, { sf, key });
+    }
+    if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache));
+    reusedFiles += entries.length - missed.size;
+    analyzedFiles += missed.size;
+    const result = assemble(opts.spec, repo.root, entries, keys.files.length);
+    const point = progressPoint(result, opts.spec, c);
+    // Everything the point holds is measured by now: the whole point is what a later walk reuses.
+    if (pointKey && cp.probes) {
+      const { commit: _c, subject: _s, date: _d, ...rest } = point;
+      cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes });
+    }
+    return { result, program: cp.program, root: cp.root, commit: c, point };
+  };
+  // A commit's tree is all of the repository a measurement reads; the rest is in the probes.
+  const treeIds = await reader.treeIds(commits.map((c) => c.commit));
+  const pointKeyOf = (i: number): string | undefined => {
+    const t = treeIds[i];
+    return t && sha1(`point\n${salt}\n${repo.root}\n${path}\n${t}`);
+  };
+  const probes = new Probes();
+  let newest: Measured | undefined;
   for (let i = 0; i < commits.length; i++) {
     const c = commits[i]!;
+    const pointKey = pointKeyOf(i);
+    // The newest commit is always measured in full: its findings are the report's residue and plan status.
+    const hit = i < commits.length - 1 && pointKey ? cache.getPoint(pointKey) : undefined;
+    if (hit && probes.hold(hit.probes)) {
+      points.push({ commit: c.commit, subject: c.subject, date: c.date, ...hit.point });
+      reusedFiles += hit.point.files;
+      cache.stats.pointHits++;
+      opts.onProgress?.(i + 1, commits.length, c);
+      continue;
+    }
     const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
     try {
-      if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
-      const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
-      if (need.length > 0) {
-        for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
-      }
-      const cp = builder.build(c.commit, tree);
-      const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames);
-      const sig = keys.sig.bind(keys);
-      const entries: FileEntry[] = [];
-      const missed = new Map<string, { sf: ts.SourceFile; key: string }>();
-      for (const sf of keys.files) {
-        const key = keys.key(sf);
-        const e = cache.get(key, sig);
-        if (e) entries.push(e);
-        else missed.set(sf.fileName, { sf, key });
-      }
-      if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache));
-      reusedFiles += entries.length - missed.size;
-      analyzedFiles += missed.size;
-      const result = assemble(opts.spec, repo.root, entries, keys.files.length);
-      points.push(progressPoint(result, opts.spec, c));
-      newest = { result, program: cp.program, root: cp.root, commit: c };
+      newest = await measure(c, tree, pointKey);
+      points.push(newest.point);
     } catch (e) {
       if (!(e instanceof ProjectGap)) throw e;
       // Reasons name paths from the top level: the same report wherever the repository is.
       points.push(gapPoint(c, e.message.split(`${repo.root}/`).join('')));
     }
     opts.onProgress?.(i + 1, commits.length, c);
+  }
+  // The newest commit is a gap and the newest with numbers came from its point entry: measure that one in full.
+  let lastGood = points.length - 1;
+  while (lastGood >= 0 && points[lastGood]!.gap !== undefined) lastGood--;
+  if (lastGood >= 0 && newest?.commit !== commits[lastGood]) {
+    const counted = { analyzedFiles, reusedFiles };
+    newest = await measure(commits[lastGood]!, await reader.tree(commits[lastGood]!.commit), undefined);
+    // Its files were counted once already, as the point entry it was.
+    ({ analyzedFiles, reusedFiles } = counted);
   }
   if (!newest) {
     throw new InputError(`nothing to track: none of the ${commits.length} commits has a project to analyze (newest ${tip.commit.slice(0, 12)}: ${points[points.length - 1]!.gap})`);

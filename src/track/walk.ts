@@ -206,6 +206,11 @@ export class BlobReader {
     return new Map(flatten(root.id));
   }
 
+  /** The root tree id of each commit (undefined when unreadable): one batch, however many. */
+  async treeIds(commits: string[]): Promise<Array<string | undefined>> {
+    return (await this.objects(commits.map((c) => `${c}^{tree}`))).map((o) => (o?.type === 'tree' ? o.id : undefined));
+  }
+
   /** For each name (`<rev>:<path>`), whether it names a blob: one batch, however many. */
   async blobsExist(names: string[]): Promise<boolean[]> {
     return (await this.objects(names)).map((o) => o?.type === 'blob');
