@@ -16,8 +16,8 @@ import {
   ANON_VMA_SIZE, ANON_VMA_CHAIN_SIZE,
 } from '../include/linux/mm_types.ts';
 import {
-  page_mapcount, page_mapped, put_page, spin_lock, spin_unlock, pte_lockptr, inc_zone_page_state, dec_zone_page_state,
-  dec_mm_counter, inc_mm_counter, mm_counter,
+  page_mapcount, page_mapped, put_page, page_mapcount_raw, set_page_mapcount_raw, spin_lock, spin_unlock, pte_lockptr,
+  inc_zone_page_state, dec_zone_page_state, dec_mm_counter, inc_mm_counter, mm_counter,
 } from '../include/linux/mm.ts';
 import {
   PageAnon, PAGE_MAPPING_ANON, PAGE_MAPPING_FLAGS, PageSwapBacked, PageSwapCache, SetPageSwapBacked, PageLocked,
@@ -240,14 +240,15 @@ function __page_check_anon_rmap(page: Page, vma: VmAreaStruct, address: number):
 export function page_add_new_anon_rmap(page: Page, vma: VmAreaStruct, address: number, _compound: boolean): void {
   if (address < vma.vm_start || address >= vma.vm_end) BUG('page_add_new_anon_rmap: address outside vma');
   SetPageSwapBacked(page);
-  page._mapcount = 0;
+  set_page_mapcount_raw(page, 0);
   inc_zone_page_state(page, ZoneStat.NR_ANON_MAPPED);
   __page_set_anon_rmap(page, vma, address, true);
 }
 
 /** Map an existing anonymous page (swap-in); the page must be locked. */
 export function page_add_anon_rmap(page: Page, vma: VmAreaStruct, address: number, _compound: boolean): void {
-  const first = ++page._mapcount === 0;
+  const first = page_mapcount_raw(page) + 1 === 0;
+  set_page_mapcount_raw(page, page_mapcount_raw(page) + 1);
   if (first) inc_zone_page_state(page, ZoneStat.NR_ANON_MAPPED);
   VM_BUG_ON_PAGE(!PageLocked(page), page, 'page_add_anon_rmap: page not locked');
   if (first) __page_set_anon_rmap(page, vma, address, false);
@@ -256,14 +257,14 @@ export function page_add_anon_rmap(page: Page, vma: VmAreaStruct, address: numbe
 
 /** One more PTE maps the page (fork). */
 export function page_dup_rmap(page: Page, _compound: boolean): void {
-  page._mapcount = page._mapcount + 1;
+  set_page_mapcount_raw(page, page_mapcount_raw(page) + 1);
 }
 
 /** One PTE less maps the page; page->mapping stays until the page is freed. */
 export function page_remove_rmap(page: Page, _compound: boolean): void {
   if (!PageAnon(page)) BUG('page_remove_rmap: file pages are not modelled');
-  const v = page._mapcount - 1;
-  page._mapcount = v;
+  const v = page_mapcount_raw(page) - 1;
+  set_page_mapcount_raw(page, v);
   if (v >= 0) return;
   VM_BUG_ON_PAGE(v < -1, page, 'page_remove_rmap: mapcount underflow');
   dec_zone_page_state(page, ZoneStat.NR_ANON_MAPPED);

@@ -1,10 +1,9 @@
 /**
  * Page release and LRU insertion (mm/swap.c).
  */
-import { Page } from '../include/linux/mm_types.ts';
 import {
   PageLRU, SetPageLRU, ClearPageLRU, PageHead, PageActive, SetPageActive, ClearPageActive, PageReferenced,
-  ClearPageReferenced, SetPageReferenced,
+  ClearPageReferenced, SetPageReferenced, PageHWPoison,
 } from '../include/linux/page-flags.ts';
 import { add_page_to_lru_list, del_page_from_lru_list, page_lru } from '../include/linux/mm_inline.ts';
 import { Lruvec, LRUVEC_SIZE, NR_LRU_LISTS } from '../include/linux/mmzone.ts';
@@ -12,6 +11,12 @@ import { INIT_LIST_HEAD } from '../include/linux/list.ts';
 import { free_unref_page, free_compound_page } from './page_alloc.ts';
 import { VM_BUG_ON_PAGE } from '../include/linux/mmdebug.ts';
 import { static_alloc } from '../sim/kernel_image.ts';
+import { read32 } from '../sim/memory.ts';
+import { Page, PAGE_MEMDESC_OFFSET } from '../include/linux/mm_types.ts';
+import {
+  PageMemdesc, clear_page_memdesc, memdesc_ptr, memdesc_type, memdesc_type_has_desc, memdesc_valid,
+} from '../include/linux/memdesc.ts';
+import { memdesc_free } from './slab_common.ts';
 
 /** The node's lruvec (pgdat->__lruvec); its list heads are static data. */
 let node_lruvec_: Lruvec | null = null;
@@ -40,6 +45,27 @@ function __page_cache_release(page: Page): void {
   if (PageActive(page)) ClearPageActive(page);
 }
 
+/**
+ * The last reference to an order-0 page is gone: free it. Stage 2: a page that still carries a
+ * memdesc word (a folio's, whose descriptor held the counts that just reached zero) gives the
+ * word and the mark back and its descriptor goes to its cache, so that what reaches the
+ * allocator is a plain page (free_pages_prepare() refuses one still carrying a word). Dormant
+ * until a kind's pages are allocated with alloc_pages_memdesc() and released by put_page().
+ */
+export function free_unref_page_memdesc(page: Page): void {
+  if (PageMemdesc(page)) {
+    // A poisoned frame never goes back (free_pages_prepare() keeps it out): it keeps its word
+    // and descriptor, as before stage 2 it keeps its mapping (kpageflags still says anonymous).
+    if (PageHWPoison(page)) return;
+    const md = page.memdesc;
+    const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
+    VM_BUG_ON_PAGE(!memdesc_valid(md) || !memdesc_type_has_desc(type), page, 'free_unref_page_memdesc: not a descriptor word');
+    clear_page_memdesc(page);
+    memdesc_free(type, memdesc_ptr(md));
+  }
+  free_unref_page(page);
+}
+
 /** The last reference to `page` is gone: release it. */
 export function __put_page(page: Page): void {
   if (PageHead(page)) {
@@ -48,7 +74,7 @@ export function __put_page(page: Page): void {
     return;
   }
   __page_cache_release(page);
-  free_unref_page(page);
+  free_unref_page_memdesc(page);
 }
 
 /** Add a newly faulted page to the LRU (lru_cache_add; no pagevec batching). */

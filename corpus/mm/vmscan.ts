@@ -53,9 +53,9 @@ import { static_alloc } from '../sim/kernel_image.ts';
 import { register_initcall, InitLevel } from '../sim/initcall.ts';
 import { register_report } from '../sim/reports.ts';
 import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
-import { contig_page_data, set_direct_reclaim, free_unref_page } from './page_alloc.ts';
+import { contig_page_data, set_direct_reclaim } from './page_alloc.ts';
 import { page_referenced, try_to_unmap, TTU_BATCH_FLUSH } from './rmap.ts';
-import { node_lruvec } from './swap.ts';
+import { node_lruvec, free_unref_page_memdesc } from './swap.ts';
 import {
   add_to_swap, __delete_from_swap_cache, swap_writepage, trylock_page, unlock_page, AOP_WRITEPAGE_ACTIVATE,
   show_swap_cache_info,
@@ -237,7 +237,7 @@ function free_unref_page_list(list: ListHead): void {
   while (!list_empty(list)) {
     const page = list_first_entry(list, Page, 'lru');
     list_del(page.lru);
-    free_unref_page(page);
+    free_unref_page_memdesc(page);
   }
 }
 
@@ -259,7 +259,7 @@ function move_pages_to_lru(lruvec: Lruvec, list: ListHead): number {
       ClearPageLRU(page);
       ClearPageActive(page);
       del_page_from_lru_list(page, lruvec, lru);
-      free_unref_page(page);
+      free_unref_page_memdesc(page);
       continue;
     }
     nr_moved++;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { boot } from '../../corpus/sim/boot.ts';
 import {
   MEMDESC_TYPE_MISC, MEMDESC_TYPE_BUDDY, MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_PTDESC,
-  MEMDESC_TYPE_ZPDESC, MEMDESC_TYPE_MANAGED, MEMDESC_MISC_VMALLOC, MEMDESC_MISC_GUARD, MEMDESC_DESC_PAGE,
+  MEMDESC_TYPE_ZPDESC, MEMDESC_TYPE_MANAGED, MEMDESC_TYPE_MOVABLE, MEMDESC_MISC_VMALLOC, MEMDESC_MISC_GUARD, MEMDESC_DESC_PAGE,
   memdesc_create, memdesc_type, memdesc_ptr, memdesc_misc, memdesc_misc_subtype, memdesc_misc_order,
   memdesc_misc_user_mappable, memdesc_valid, memdesc_type_has_desc, PageMemdesc, set_page_memdesc, page_memdesc,
   memdesc_desc, memdesc_slab, memdesc_ptdesc, memdesc_zpdesc, memdesc_folio, memdesc_misc_page, memdesc_desc_page,
@@ -118,7 +118,8 @@ describe('memdesc word: encoding', () => {
 
   it('an odd tag is not a tail: compound_head() and PageTail() see the page itself', () => {
     boot({ ram: 16 * MiB });
-    for (const t of [MEMDESC_TYPE_ANON, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_PTDESC]) {
+    // Odd (movable 7) and even tags; a folio's (file, anon) would keep the counts in DESC, which is no descriptor here.
+    for (const t of [MEMDESC_TYPE_MOVABLE, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_PTDESC]) {
       const page = alloc_pages_memdesc(GFP_KERNEL, 1, memdesc_create(DESC, t))!;
       for (const p of [page, nth(page, 1)]) {
         expect(PageTail(p)).toBe(false);
@@ -188,7 +189,8 @@ describe('alloc_pages_memdesc() and its free side', () => {
   });
 
   it('a page reference held elsewhere keeps the block (and its words) until the last put', () => {
-    const md = memdesc_create(DESC, MEMDESC_TYPE_FILE);
+    // Not a folio's tag: those keep their counts in the descriptor (test/stage2/separateFolio.test.ts).
+    const md = memdesc_create(DESC, MEMDESC_TYPE_SLAB);
     const page = alloc_pages_memdesc(GFP_KERNEL, 0, md)!;
     page._refcount = 2;
     __free_pages_memdesc(page, 0);

@@ -189,8 +189,18 @@ export function memdesc_desc_page(desc: number): Page | null {
   return addr === 0 ? null : new Page(addr);
 }
 
+/**
+ * Set the back pointer. A folio's descriptor, named by its first page's word, takes that page's
+ * counts at the same time (the refcount alloc_pages() gave it, the mapcount -1): from here on
+ * they are the folio's, and the page's own stay as a free page has them (0 and -1), which is
+ * what the free-time checks see once the word is gone.
+ */
 export function memdesc_set_desc_page(desc: number, page: Page | null): void {
   write64(desc + MEMDESC_DESC_PAGE, page === null ? 0 : page.addr);
+  if (page === null || !page_has_desc_type(page, MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON) || memdesc_ptr(page.memdesc) !== desc) return;
+  write32(desc + MEMDESC_FOLIO_REFCOUNT, page._refcount);
+  write32(desc + MEMDESC_FOLIO_MAPCOUNT, page._mapcount);
+  page._refcount = 0;
 }
 
 /* ---- typed accessors and their debug checks ---- */
@@ -215,6 +225,36 @@ export function memdesc_desc(page: Page, type: number): number {
   VM_BUG_ON_PAGE(first !== null && (first.addr > page.addr || first.memdesc !== md), page,
     `memdesc_${memdesc_type_name(type)}: descriptor's page ${first ? formatKernelAddress(first.addr) : ''} does not carry this memdesc`);
   return desc;
+}
+
+/* ---- folio descriptors: the counts live in the folio (the 2025 Memdescs/Path) ---- */
+
+/**
+ * A folio's descriptor (file or anon) starts with the folio's counts after the back pointer:
+ * _refcount (32 bits) and _mapcount (32 bits, -1 when unmapped). The folio's own fields follow
+ * at MEMDESC_FOLIO_HEADER (`memdesc separate` lays them out from there). A page that carries a
+ * folio's word has no counts of its own: page_ref_count(), get_page(), put_page(),
+ * page_mapcount() … read the folio's (include/linux/mm.ts).
+ */
+export const MEMDESC_FOLIO_REFCOUNT = 8;
+export const MEMDESC_FOLIO_MAPCOUNT = 12;
+export const MEMDESC_FOLIO_HEADER = 16;
+
+/**
+ * Does `page` carry a word of one of `types`? Never fires: any page may be asked (a kind's type
+ * test asks it first once the kind is separated: `memdesc separate`). Not named after the word:
+ * its false answer does not mean the page carries none.
+ */
+export function page_has_desc_type(page: Page, ...types: number[]): boolean {
+  return PageMemdesc(page) && types.includes(memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET)));
+}
+
+/**
+ * The folio descriptor whose counts `page` uses, or 0 for a page that keeps its own (no word,
+ * or a word of a kind without counts). Checked like memdesc_folio().
+ */
+export function memdesc_folio_counts(page: Page): number {
+  return page_has_desc_type(page, MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON) ? memdesc_folio(page) : 0;
 }
 
 /** A folio's descriptor: file or anon. */

@@ -4,7 +4,8 @@
  */
 import { Page, STRUCT_PAGE_SIZE } from './mm_types.ts';
 import { PAGE_OFFSET, PAGE_SHIFT, PAGE_SIZE, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
-import { read32, write32, ram_size } from '../../sim/memory.ts';
+import { read32, read32s, write32, ram_size } from '../../sim/memory.ts';
+import { memdesc_folio_counts, MEMDESC_FOLIO_REFCOUNT, MEMDESC_FOLIO_MAPCOUNT } from './memdesc.ts';
 import { PageHead } from './page-flags.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { __put_page } from '../../mm/swap.ts';
@@ -89,14 +90,43 @@ export function clear_compound_head(page: Page): void {
   page.compound_head = 0;
 }
 
-/* Reference counts (include/linux/page_ref.h): _refcount is the high half of w6. */
+/*
+ * Reference and map counts (include/linux/page_ref.h): _refcount is the high half of w6,
+ * _mapcount the low half. A page that carries a folio's memdesc word (stage 2) has none of its
+ * own: its folio's are in the folio's descriptor (memdesc_folio_counts(), include/linux/memdesc.ts),
+ * and every accessor below reads and writes those. Pages without such a word (every page
+ * before stage 2) use their own words, as before.
+ */
+
+function ref_read(page: Page): number {
+  const folio = memdesc_folio_counts(page);
+  return folio ? read32s(folio + MEMDESC_FOLIO_REFCOUNT) : page._refcount;
+}
+
+function ref_write(page: Page, v: number): void {
+  const folio = memdesc_folio_counts(page);
+  if (folio) write32(folio + MEMDESC_FOLIO_REFCOUNT, v);
+  else page._refcount = v;
+}
+
+/** The raw _mapcount (-1 when unmapped): the folio's for a page carrying a folio's word. */
+export function page_mapcount_raw(page: Page): number {
+  const folio = memdesc_folio_counts(page);
+  return folio ? read32s(folio + MEMDESC_FOLIO_MAPCOUNT) : page._mapcount;
+}
+
+export function set_page_mapcount_raw(page: Page, v: number): void {
+  const folio = memdesc_folio_counts(page);
+  if (folio) write32(folio + MEMDESC_FOLIO_MAPCOUNT, v);
+  else page._mapcount = v;
+}
 
 export function page_ref_count(page: Page): number {
-  return page._refcount;
+  return ref_read(page);
 }
 
 export function set_page_count(page: Page, v: number): void {
-  page._refcount = v;
+  ref_write(page, v);
 }
 
 export function init_page_count(page: Page): void {
@@ -104,29 +134,29 @@ export function init_page_count(page: Page): void {
 }
 
 export function page_ref_inc(page: Page): void {
-  page._refcount = page._refcount + 1;
+  ref_write(page, ref_read(page) + 1);
 }
 
 export function page_ref_dec_and_test(page: Page): boolean {
-  const v = page._refcount - 1;
-  page._refcount = v;
+  const v = ref_read(page) - 1;
+  ref_write(page, v);
   return v === 0;
 }
 
 export function page_count(page: Page): number {
-  return compound_head(page)._refcount;
+  return ref_read(compound_head(page));
 }
 
 export function get_page(page: Page): void {
   const head = compound_head(page);
-  VM_BUG_ON_PAGE(head._refcount <= 0, head, 'get_page on a page with refcount <= 0');
+  VM_BUG_ON_PAGE(ref_read(head) <= 0, head, 'get_page on a page with refcount <= 0');
   page_ref_inc(head);
 }
 
 export function put_page_testzero(page: Page): boolean {
-  const v = page._refcount;
+  const v = ref_read(page);
   VM_BUG_ON_PAGE(v === 0, page, 'put_page on a page with refcount 0');
-  page._refcount = v - 1;
+  ref_write(page, v - 1);
   return v === 1;
 }
 
@@ -137,15 +167,15 @@ export function put_page(page: Page): void {
 
 /** page_mapcount(): _mapcount is -1 when unmapped. Typed pages are never mapped. */
 export function page_mapcount(page: Page): number {
-  return page._mapcount + 1;
+  return page_mapcount_raw(page) + 1;
 }
 
 export function page_mapped(page: Page): boolean {
-  return page._mapcount >= 0;
+  return page_mapcount_raw(page) >= 0;
 }
 
 export function reset_page_mapcount(page: Page): void {
-  page._mapcount = -1;
+  set_page_mapcount_raw(page, -1);
 }
 
 /* The page_private() accessors: the wrappers every subsystem used for w5. */
