@@ -79,14 +79,28 @@ export async function metadataWorkload(dir: string, opts: MetadataOptions = {}):
 
 /** Base and tip side by side at each RAM size (the runs go in parallel); empty when the base has no metadata report. */
 export async function compareMetadata(base: string, tip: string, opts: MetadataOptions = {}): Promise<MetadataRow[]> {
+  return startMetadata(base, opts).compare(tip);
+}
+
+/**
+ * compareMetadata() in two halves: the base's runs start now (the base does not change, so they
+ * can run while the tip is being made: `npm start` overlaps them with the series), the tip's when
+ * `compare(tip)` is called.
+ */
+export function startMetadata(base: string, opts: MetadataOptions = {}): { compare(tip: string): Promise<MetadataRow[]> } {
   const rams = opts.rams ?? ['64M', '1G'];
-  const workload = await metadataWorkload(base, opts);
-  if (workload === undefined) return [];
-  const o = { ...opts, workload };
-  return Promise.all(rams.map(async (ram) => {
-    const [before, after] = await Promise.all([metadataOf(base, ram, o), metadataOf(tip, ram, o)]);
-    return { ram, before, after };
-  }));
+  const workload = metadataWorkload(base, opts);
+  const before = workload.then((w) => (w === undefined ? undefined : Promise.all(rams.map((ram) => metadataOf(base, ram, { ...opts, workload: w })))));
+  // Awaited in compare(); until then a failure must not be an unhandled rejection.
+  before.catch(() => {});
+  return {
+    async compare(tip: string): Promise<MetadataRow[]> {
+      const [w, b] = await Promise.all([workload, before]);
+      if (w === undefined || b === undefined) return [];
+      const after = await Promise.all(rams.map((ram) => metadataOf(tip, ram, { ...opts, workload: w })));
+      return rams.map((ram, i) => ({ ram, before: b[i]!, after: after[i]! }));
+    },
+  };
 }
 
 function mib(bytes: number): string {

@@ -124,6 +124,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const spec = opts.spec ?? builtinSpec();
   opts.onStart?.({ corpus, out, paths, identity, spec });
   const t0 = performance.now();
+  // The metadata table's base runs need nothing from the series: they start now, on the core the
+  // series' planning leaves idle, and the tip's overlap track.
+  const { startMetadata } = await import('./metadata.ts');
+  const rams = opts.metadataRams ?? ['64M', '1G'];
+  const metadataRuns = rams.length ? startMetadata(corpus, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : undefined;
 
   const { analyzePath } = await import('../analyzers/analyze.ts');
   const analysis = analyzePath(corpus, { spec });
@@ -141,6 +146,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }));
   const t2 = performance.now();
   opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
+  // The tip is the scratch repository's work tree (the series leaves it at the branch head).
+  const metadataRows = metadataRuns?.compare(paths.repo);
+  metadataRows?.catch(() => {});
 
   const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }, { provenFile, writeMarker }, { writeAtomic }] = await Promise.all([
     import('../track/track.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/html.ts'),
@@ -162,10 +170,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const t3 = performance.now();
   opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
 
-  // The tip is the scratch repository's work tree (the series leaves it at the branch head).
-  const { compareMetadata } = await import('./metadata.ts');
-  const rams = opts.metadataRams ?? ['64M', '1G'];
-  const metadata = rams.length ? await compareMetadata(corpus, paths.repo, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : [];
+  // Started after the series, run beside track: what it adds is the wait beyond track.
+  const metadata = (await metadataRows) ?? [];
   const t4 = performance.now();
   if (metadata.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
 
