@@ -28,6 +28,7 @@ export function exportIndex(program: ts.Program, root: string): ExportIndex {
 
 /** The names one kind's separation uses, each with its file. */
 export interface Infra {
+  /** `MEMDESC_TYPE_<KIND>`; the tree may not declare it when the accessor accepts several tags. */
   typeTag: string;
   /** The typed accessor with its debug check (`memdesc_ptdesc`), or null: `memdesc_desc(page, TAG)`. */
   accessor: string | null;
@@ -49,9 +50,11 @@ export function findInfra(index: ExportIndex, spec: Spec, kind: KindSpec): Infra
     throw new InputError(`the tree has no stage-2 infrastructure to separate ${kind.name} into: ${missing.join(', ')} not found`);
   }
   const typeTag = `MEMDESC_TYPE_${kind.name.toUpperCase()}`;
-  if (!index.has(typeTag)) {
+  const accessor = index.has(`memdesc_${kind.name}`) ? `memdesc_${kind.name}` : null;
+  // A kind with several tags (a folio: file or anon) has none named after it: its typed
+  // accessor says which it accepts (separateMultiTag.ts kindTags()).
+  if (!index.has(typeTag) && !accessor) {
     throw new InputError(`${kind.name} has no memdesc type tag (${typeTag} not found): it cannot have a descriptor of its own yet`);
   }
-  const accessor = index.has(`memdesc_${kind.name}`) ? `memdesc_${kind.name}` : null;
   return { typeTag, accessor, where: index };
 }

@@ -20,6 +20,7 @@ import { CheckFailed, InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { reverseFieldMap } from '../model/spec.ts';
 import type { Infra } from './separateInfra.ts';
+import { headerBytes as descHeaderBytes, kindTags, TagDecider, providerAllocations, testGuards, tagWord, importInsertions } from './separateMultiTag.ts';
 
 export interface KindPlan {
   kind: string;
@@ -205,7 +206,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
 
   const edits = new Edits();
   const classDecl = classSf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === cls)!;
-  const headerBytes = 8;
+  const headerBytes = descHeaderBytes(program, root, infra.where, kind.name);
   const wordSize = spec.page.wordSize ?? 8;
 
   // ---- the layout: the class's offset constants, packed after the header in their old order ----
@@ -370,6 +371,20 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   };
   const where = (sf: ts.SourceFile, n: ts.Node) => `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
   const fn = (k: string) => `${kind.name}_${k}`;
+  // A kind with several tags (a folio: file or anon) gets its tag per allocation site from the
+  // code, or the site is unknown and the plan refuses (separateMultiTag.ts).
+  const tags = kindTags(program, root, infra.where, kind.name, infra.accessor);
+  if (tags.length === 0) throw new InputError(`${kind.name} has no memdesc type tag (${infra.typeTag} not found, and ${infra.accessor ?? 'no typed accessor'}() names none)`);
+  const multi = tags.length > 1;
+  const decider = multi ? new TagDecider(program, root, tags) : undefined;
+  const siteTag = new Map<ts.CallExpression, string>();
+  const unknownTags: string[] = [];
+  const tagOf = (c: ts.CallExpression): string => {
+    const d = decider!.decide(c);
+    if (d.tag === null) unknownTags.push(`${where(c.getSourceFile(), c)} ${d.why}`);
+    siteTag.set(c, d.tag ?? tags[0]!);
+    return d.tag ?? tags[0]!;
+  };
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName === modFile) continue;
     for (const f of functionsOf(sf)) {
@@ -393,7 +408,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
         const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
         need.add(helper);
         if (shape === 'address') need.add(fn('alloc_pages'));
-        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order})`);
+        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order}${multi ? `, ${tagOf(c)}` : ''})`);
         count(sf, callee);
         allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()`);
         if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
@@ -438,6 +453,26 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (unfollowed.length > 0) {
     throw new CheckFailed(`${kind.name}: ${unfollowed.length} site${unfollowed.length === 1 ? '' : 's'} the separation cannot follow (first: ${unfollowed[0]}); nothing was written`);
   }
+  // A kind no page-type setter constructs (a folio) has allocators of its own: the spec's
+  // provenance calls the tree declares, returning what a page allocator gave them.
+  for (const { provider, call } of providerAllocations(program, root, kind, new Set(Object.keys(PAGE_ALLOCS)))) {
+    const sf = call.getSourceFile();
+    const callee = calleeName(call)!;
+    const shape = PAGE_ALLOCS[callee]!;
+    const order = WITH_ORDER.has(callee) ? call.arguments[1]!.getText() : '0';
+    const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
+    need.add(helper);
+    if (shape === 'address') need.add(fn('alloc_pages'));
+    edits.add(sf, call.getStart(), call.getEnd(), `${helper}(${call.arguments[0]!.getText()}, ${order}${multi ? `, ${tagOf(call)}` : ''})`);
+    count(sf, callee);
+    if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
+    sitesFiles.get(sf)!.add(helper);
+    const tag = siteTag.get(call);
+    allocs.push(`${where(sf, call)} ${provider}()${tag && multi ? ` (${tagWord(tag)})` : ''}`);
+  }
+  if (unknownTags.length > 0) {
+    throw new CheckFailed(`${kind.name}: ${unknownTags.length} allocation site${unknownTags.length === 1 ? '' : 's'} of unknown tag (first: ${unknownTags[0]}); nothing was written`);
+  }
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page reaches __SetPage${typeName}() in the same function)`);
   // Allocator imports that only the rewritten calls used go.
   for (const [sf, names] of replaced) {
@@ -459,6 +494,10 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     const pos = last ? last.getEnd() : 0;
     edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
   }
+  // The tags the rewritten allocations name.
+  const tagFiles = new Map<ts.SourceFile, string[]>();
+  for (const [c, tag] of siteTag) tagFiles.set(c.getSourceFile(), [...(tagFiles.get(c.getSourceFile()) ?? []), tag]);
+  for (const [sf, list] of tagFiles) for (const i of importInsertions(sf, list, infra.where)) edits.add(sf, i.pos, i.pos, i.text);
 
   // ---- the new module ----
   const w = infra.where;
@@ -469,7 +508,9 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     if (!imports.has(file)) imports.set(file, new Set());
     imports.get(file)!.add(name);
   };
-  const T = infra.typeTag;
+  // Several tags: the allocation takes the site's tag; one: the tag is the kind's.
+  const T = multi ? 'type' : tags[0]!;
+  const tagUse = multi ? [] : [T];
   const sizeName = `${cls.toUpperCase()}_DESC_SIZE`;
   const parts: string[] = [];
   use(cls); use(spec.page.class);
@@ -479,13 +520,13 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   parts.push(...moved);
   const P = spec.page.class;
   if (need.has(fn('alloc_pages'))) {
-    for (const n of ['memdesc_cache', 'memdesc_cache_create', 'memdesc_alloc', 'memdesc_free', 'memdesc_create', 'memdesc_set_desc_page', 'alloc_pages_memdesc', T]) use(n);
+    for (const n of ['memdesc_cache', 'memdesc_cache_create', 'memdesc_alloc', 'memdesc_free', 'memdesc_create', 'memdesc_set_desc_page', 'alloc_pages_memdesc', ...tagUse]) use(n);
     parts.push(`/**
  * ${fn('alloc_pages')}(): 2^order pages for a ${cls}, with their descriptor: the descriptor comes from
  * the ${kind.name} cache (created on first use), every page gets the memdesc word naming it, and
  * the descriptor's back pointer names the first page. null when either allocation fails.
  */
-export function ${fn('alloc_pages')}(gfp: number, order: number): ${P} | null {
+export function ${fn('alloc_pages')}(gfp: number, order: number${multi ? ', type: number' : ''}): ${P} | null {
   if (memdesc_cache(${T}) === null) memdesc_cache_create('${kind.name}', ${sizeName}, ${T});
   const desc = memdesc_alloc(${T}, gfp);
   if (!desc) return null;
@@ -501,13 +542,13 @@ export function ${fn('alloc_pages')}(gfp: number, order: number): ${P} | null {
   if (need.has(fn('get_free_pages'))) {
     use(toAddr);
     parts.push(`/** ${fn('get_free_pages')}(): ${fn('alloc_pages')}() as a direct-map address, or 0. */
-export function ${fn('get_free_pages')}(gfp: number, order: number): number {
-  const page = ${fn('alloc_pages')}(gfp, order);
+export function ${fn('get_free_pages')}(gfp: number, order: number${multi ? ', type: number' : ''}): number {
+  const page = ${fn('alloc_pages')}(gfp, order${multi ? ', type' : ''});
   return page ? ${toAddr}(page) : 0;
 }`);
   }
   if (need.has(fn('free_pages'))) {
-    for (const n of ['memdesc_free', '__free_pages_memdesc', 'page_count', T]) use(n);
+    for (const n of ['memdesc_free', '__free_pages_memdesc', 'page_count', ...tagUse, ...(multi ? ['memdesc_type'] : [])]) use(n);
     if (infra.accessor) use(infra.accessor); else use('memdesc_desc');
     const acc = infra.accessor ? `${infra.accessor}(page)` : `memdesc_desc(page, ${T})`;
     parts.push(`/**
@@ -515,7 +556,7 @@ export function ${fn('get_free_pages')}(gfp: number, order: number): number {
  * pages go back (their memdesc words checked and cleared) and so does the descriptor.
  */
 export function ${fn('free_pages')}(page: ${P}, order: number): void {
-  const desc = ${acc};
+  const desc = ${acc};${multi ? '\n  const type = memdesc_type(page.memdesc);' : ''}
   const last = page_count(page) === 1;
   __free_pages_memdesc(page, order);
   if (last) memdesc_free(${T}, desc);
@@ -539,6 +580,15 @@ export function ${fn('free_pages_addr')}(addr: number, order: number): void {
  * (alloc_pages_memdesc() and __free_pages_memdesc()).
  */`;
   const moduleText = `${header}\n${importLines.join('\n')}\n\n${parts.join('\n\n')}\n`;
+  // The kind's type tests that read its descriptor ask first whether the page carries one of its
+  // words (PageAnon() on a slab page must not read a folio that is not there).
+  const has = 'page_has_desc_type';
+  for (const g of testGuards(program, root, kind, fromPage, has, tags)) {
+    const hasFile = w.get(has);
+    if (!hasFile) throw new InputError(`${kind.name}: ${g.test}() reads ${cls} and needs ${has}() to ask a page for its word first: not found in the tree`);
+    edits.add(g.sf, g.pos, g.pos, g.text);
+    for (const i of importInsertions(g.sf, [has, ...tags], w)) edits.add(g.sf, i.pos, i.pos, i.text);
+  }
   const texts = edits.apply(program);
   texts.set(modFile, moduleText);
   return { kind: kind.name, texts, already: false, sites: { allocs, frees }, layout, size };
