@@ -95,7 +95,8 @@ export function registerSeparate(program: Command): void {
             lines.push(`${k.kind}: already separated, nothing to do`);
             continue;
           }
-          lines.push(`${k.kind}: descriptor of ${k.size} bytes (${k.layout.map((l) => `${l.field}@${l.offset}`).join(', ')})`);
+          if (k.embedded) lines.push(`${k.kind}: no descriptor to allocate: ${k.embedded.field} embedded in the memdesc word (misc, ${k.embedded.subtype})`);
+          else lines.push(`${k.kind}: descriptor of ${k.size} bytes (${k.layout.map((l) => `${l.field}@${l.offset}`).join(', ')})`);
           for (const s of k.sites.allocs) lines.push(`  allocates with its descriptor: ${s}`);
           for (const s of k.sites.frees) lines.push(`  frees with its descriptor: ${s}`);
         }

@@ -20,6 +20,8 @@ import type { Spec } from '../model/spec.ts';
 import { auditProgram } from './audit.ts';
 import { exportIndex, findInfra } from './separateInfra.ts';
 import { planKind, type KindPlan } from './separatePlan.ts';
+import { miscTag } from './separateTag.ts';
+import { planEmbedded } from './separateEmbed.ts';
 
 /**
  * Test-only: `MEMDESC_TEST_SKIP_AUDIT=1` separates past the audit's blockers, so that a test can
@@ -43,7 +45,8 @@ export interface SeparateOptions {
 
 export interface SeparateResult {
   root: string;
-  kinds: Array<Pick<KindPlan, 'kind' | 'already' | 'sites' | 'layout' | 'size'>>;
+  /** `embedded`: the kind's pages carry a misc word (its subtype) holding its field: no descriptor is allocated. */
+  kinds: Array<Pick<KindPlan, 'kind' | 'already' | 'sites' | 'layout' | 'size'> & { embedded?: { subtype: string; field: string } }>;
   diff: string;
   files: Array<{ file: string; status: 'modified' | 'created' }>;
   texts: Map<string, string>;
@@ -145,9 +148,21 @@ function planAll(program: ts.Program, root: string, spec: Spec, names: string[],
   let skippedAudit = false;
   for (const name of names) {
     const kind = spec.kinds.find((k) => k.name === name)!;
-    const infra = findInfra(exportIndex(current, root), spec, kind);
+    const index = exportIndex(current, root);
+    // A kind whose accessor checks a misc subtype keeps its data in the word (separateEmbed.ts).
+    const misc = miscTag(current, index, name);
+    if (misc && 'several' in misc) throw new InputError(`${name}: memdesc_${name}() accepts several misc subtypes (${misc.several.join(', ')}): which word its pages carry cannot be told`);
     // An already separated kind is a no-op: checked before the audit, which no longer applies.
-    const probe = planKindOrAlready(current, root, spec, kind, infra);
+    // A plan that cannot follow the code is reported after the audit, which says why first.
+    let probe: KindPlan | 'already' | undefined;
+    let planError: unknown;
+    try {
+      probe = misc ? planEmbedded({ program: current, root, spec, kind, index, tag: misc }) : planKindOrAlready(current, root, spec, kind, findInfra(index, spec, kind));
+      if (probe !== 'already' && probe.already) probe = 'already';
+    } catch (e) {
+      if (!(e instanceof CheckFailed)) throw e;
+      planError = e;
+    }
     if (probe === 'already') {
       kinds.push({ kind: name, already: true, sites: { allocs: [], frees: [] }, layout: [], size: 0 });
       continue;
@@ -160,8 +175,12 @@ function planAll(program: ts.Program, root: string, spec: Spec, names: string[],
         else throw new CheckFailed(`separate: ${name} has ${n} audit blocker${n === 1 ? '' : 's'} (\`memdesc audit ${name}\` lists them); nothing was written`);
       }
     }
+    if (planError !== undefined || probe === undefined) throw planError;
     const plan = probe;
-    kinds.push({ kind: plan.kind, already: false, sites: plan.sites, layout: plan.layout, size: plan.size });
+    kinds.push({
+      kind: plan.kind, already: false, sites: plan.sites, layout: plan.layout, size: plan.size,
+      ...('embedded' in plan ? { embedded: (plan as { embedded: { subtype: string; field: string } }).embedded } : {}),
+    });
     for (const [f, t] of plan.texts) texts.set(f, t);
     current = overlayProgram(current, plan.texts);
   }

@@ -35,7 +35,7 @@ export interface KindPlan {
 
 interface Edit { start: number; end: number; text: string }
 
-class Edits {
+export class Edits {
   readonly byFile = new Map<string, Edit[]>();
   add(sf: ts.SourceFile, start: number, end: number, text: string): void {
     const list = this.byFile.get(sf.fileName) ?? [];
@@ -53,7 +53,7 @@ class Edits {
   }
 }
 
-const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
+export const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
   alloc_pages: 'page', alloc_page: 'page', __alloc_pages: 'page', __get_free_pages: 'address', __get_free_page: 'address',
 };
 /**
@@ -61,11 +61,11 @@ const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
  * migration hands the old page back so) goes through X_free_pages() too, which frees the
  * descriptor with the last reference, whoever drops it.
  */
-const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'page', __free_page: 'page', free_pages: 'address', free_page: 'address', put_page: 'page' };
+export const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'page', __free_page: 'page', free_pages: 'address', free_page: 'address', put_page: 'page' };
 /** The calls whose second argument is the order (the others are order 0). */
-const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_pages', '__free_pages', 'free_pages']);
+export const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_pages', '__free_pages', 'free_pages']);
 
-function calleeName(call: ts.CallExpression): string | undefined {
+export function calleeName(call: ts.CallExpression): string | undefined {
   const e = call.expression;
   if (ts.isIdentifier(e)) return e.text;
   if (ts.isPropertyAccessExpression(e)) return e.name.text;
@@ -73,7 +73,7 @@ function calleeName(call: ts.CallExpression): string | undefined {
 }
 
 /** Remove some elements of a list (import specifiers) with their commas, leaving the rest as written. */
-function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpecifier>, drop: Set<ts.ImportSpecifier>, edits: Edits): void {
+export function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpecifier>, drop: Set<ts.ImportSpecifier>, edits: Edits): void {
   const lastKept = [...all].reverse().find((x) => !drop.has(x));
   if (!lastKept) return;
   const tail = all.indexOf(lastKept) + 1;
@@ -85,13 +85,13 @@ function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpecifier>
   if (tail < all.length) edits.add(sf, lastKept.getEnd(), all[all.length - 1]!.getEnd(), '');
 }
 
-function importPath(from: string, to: string): string {
+export function importPath(from: string, to: string): string {
   let rel = relative(dirname(from), to).split('\\').join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
   return rel;
 }
 
-function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
+export function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
   const out: ts.FunctionLikeDeclaration[] = [];
   const walk = (n: ts.Node): void => {
     if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && n.body) out.push(n);
@@ -101,14 +101,14 @@ function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
   return out;
 }
 
-function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
+export function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
   if (f.name && ts.isIdentifier(f.name)) return f.name.text;
   if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
   return undefined;
 }
 
 /** Calls directly in `f` (not in nested functions). */
-function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
+export function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
   const out: ts.CallExpression[] = [];
   const walk = (n: ts.Node): void => {
     if (n !== f && ts.isFunctionLike(n)) return;
@@ -124,7 +124,7 @@ function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
  * `virt_to_page(pte)`, `page_ptdesc(page)` and a `const page = virt_to_page(pgd)` name what
  * their argument names.
  */
-function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Set<string>, depth = 0): string {
+export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Set<string>, depth = 0): string {
   while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
   if (depth > 8) return e.getText();
   if (ts.isCallExpression(e) && e.arguments.length === 1 && views.has(calleeName(e) ?? '')) return keyOf(e.arguments[0]!, f, views, depth + 1);

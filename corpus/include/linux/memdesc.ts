@@ -27,6 +27,7 @@ import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../sim/ker
 import { formatKernelAddress } from '../../sim/errors.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
 import { max_pfn, pfn_to_page } from './mm.ts';
+import { note_descriptor_cache } from '../../sim/arena.ts';
 
 /* ---- type tags (the 2025 revision of the Memdescs table) ---- */
 
@@ -74,6 +75,7 @@ export const MEMDESC_MISC_OFFLINE = 5;
 export const MEMDESC_MISC_KMALLOC_LARGE = 6;
 export const MEMDESC_MISC_EXACT = 7;
 export const MEMDESC_MISC_BRD = 8;
+const MEMDESC_MISC_NAMES: readonly string[] = ['', 'zero', 'unknown', 'vmalloc', 'guard', 'offline', 'kmalloc_large', 'exact', 'brd'];
 const MISC_SUBTYPE_SHIFT = 4;
 const MISC_SUBTYPE_MASK = 0x7f;
 const MISC_USER_BIT = 1 << 11;
@@ -97,6 +99,30 @@ export function memdesc_misc_order(md: number): number {
 
 export function memdesc_misc_user_mappable(md: number): boolean {
   return (md & MISC_USER_BIT) !== 0;
+}
+
+/**
+ * Bits 18-63 of a misc word: the subtype's own data, for the types that "embed all data in the
+ * word" (the plan). What fits is one kernel pointer, kept as its offset in the direct map (46
+ * bits: the 4-level direct map is 64 TiB), or 0: vmalloc's owner link (memdesc_vmalloc()).
+ */
+const MISC_DATA_SHIFT = 18;
+const MISC_DATA_BITS = 46;
+
+/** The pointer a misc word embeds (0 for none). */
+export function memdesc_misc_data(md: number): number {
+  const off = Math.floor(md / 2 ** MISC_DATA_SHIFT);
+  return off === 0 ? 0 : PAGE_OFFSET + off;
+}
+
+/** `md` with `ptr` (a direct-map address, or 0) embedded in its data bits; its header kept. */
+export function memdesc_misc_with_data(md: number, ptr: number): number {
+  if (memdesc_type(md) !== MEMDESC_TYPE_MISC) BUG(`memdesc_misc_with_data: type ${memdesc_type(md)} is not misc`);
+  const off = ptr === 0 ? 0 : ptr - PAGE_OFFSET;
+  if (!Number.isSafeInteger(off) || off < 0 || (ptr !== 0 && off === 0) || off >= 2 ** MISC_DATA_BITS) {
+    BUG(`memdesc_misc_with_data: ${formatKernelAddress(ptr)} is not a direct-map address`);
+  }
+  return (md % 2 ** MISC_DATA_SHIFT) + off * 2 ** MISC_DATA_SHIFT;
 }
 
 /* ---- pointer words ---- */
@@ -135,7 +161,7 @@ export function memdesc_ptr(md: number): number {
 export function memdesc_valid(md: number): boolean {
   if (!Number.isSafeInteger(md) || md < 0) return false;
   const type = memdesc_type(md);
-  if (type === MEMDESC_TYPE_MISC) return md < 2 ** (MISC_ORDER_SHIFT + 6) && memdesc_misc_subtype(md) !== 0;
+  if (type === MEMDESC_TYPE_MISC) return memdesc_misc_subtype(md) !== 0;
   return memdesc_type_has_desc(type) && desc_addr_plausible(md - type);
 }
 
@@ -150,6 +176,9 @@ export function PageMemdesc(page: Page): boolean {
 
 /** Store the word on one page and mark it (alloc_pages_memdesc() does this for every page). */
 export function set_page_memdesc(page: Page, md: number): void {
+  // A misc word embeds its kind's data instead of pointing at a descriptor: no cache records
+  // the kind, so the run's layout notes it here (its pages' words replace their own fields).
+  if (memdesc_type(md) === MEMDESC_TYPE_MISC) note_descriptor_cache(`misc:${MEMDESC_MISC_NAMES[memdesc_misc_subtype(md)] ?? memdesc_misc_subtype(md)}`);
   page.memdesc = md;
   write32(page.addr + 4, (read32(page.addr + 4) | MEMDESC_FLAG_HI) >>> 0);
 }
@@ -284,6 +313,25 @@ export function memdesc_misc_page(page: Page, subtype: number): number {
   VM_BUG_ON_PAGE(type !== MEMDESC_TYPE_MISC || memdesc_misc_subtype(low) !== subtype, page,
     `memdesc_misc: memdesc type ${type} (${memdesc_type_name(type)}) subtype ${memdesc_misc_subtype(low)}, expected misc subtype ${subtype}`);
   return page.memdesc;
+}
+
+/**
+ * The descriptor of a misc page of `subtype` whose data is embedded in the word: the word
+ * itself (its address), checked like memdesc_misc_page().
+ */
+export function memdesc_misc_desc(page: Page, subtype: number): number {
+  memdesc_misc_page(page, subtype);
+  return page.addr + PAGE_MEMDESC_OFFSET;
+}
+
+/** The page whose word is the embedded descriptor at `desc` (memdesc_misc_desc()'s inverse). */
+export function memdesc_misc_desc_page(desc: number): Page {
+  return new Page(desc - PAGE_MEMDESC_OFFSET);
+}
+
+/** A vmalloc page: misc subtype vmalloc, its owner (the vm_struct) embedded in the word. */
+export function memdesc_vmalloc(page: Page): number {
+  return memdesc_misc_desc(page, MEMDESC_MISC_VMALLOC);
 }
 
 /**

@@ -1,0 +1,348 @@
+/**
+ * `memdesc separate` for a kind whose pages carry a misc memdesc word (type 0 with a subtype:
+ * separateTag.ts). A misc word has no pointer, so such a kind gets no descriptor from a cache:
+ * "some types embed all data in the word" (the plan). Its descriptor is the word itself:
+ *
+ *  - the class's one field moves into the word's data bits: its offset constant becomes 0 (the
+ *    descriptor's address is the page's memdesc word), its getter reads the word through the
+ *    tree's `memdesc_misc_data()`, its setter writes it back through `memdesc_misc_with_data()`
+ *    (which keeps the word's header and refuses a value that does not fit). More than one field
+ *    does not fit: exit 2, nothing written;
+ *  - `page_X()` returns the descriptor from the kind's checked accessor (a page without the
+ *    kind's misc word fires VM_BUG_ON_PAGE), `X_page()` the page whose word it is
+ *    (`memdesc_misc_desc_page()`), in `<kind>_memdesc.ts` beside the class, as for other kinds;
+ *  - allocation sites: a page allocation whose page the same function later hands to `page_X()`
+ *    (no page-type setter marks such pages: the converter is where the code says it is the
+ *    kind's) allocates with the word (`alloc_pages_memdesc(gfp, order, memdesc_misc(SUBTYPE,
+ *    order))`); frees: a free of a page `page_X()` was given before it on the way there (the
+ *    converter call's block encloses the free), or of a page allocated so, checks the word and
+ *    gives the pages back through `__free_pages_memdesc()`.
+ */
+import { relative } from 'node:path';
+import { ts } from '@ts-morph/common';
+import { CheckFailed, InputError } from '../errors.ts';
+import type { KindSpec, Spec } from '../model/spec.ts';
+import { reverseFieldMap } from '../model/spec.ts';
+import type { ExportIndex } from './separateInfra.ts';
+import type { MiscTag } from './separateTag.ts';
+import {
+  Edits, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
+  removeElements, type KindPlan,
+} from './separatePlan.ts';
+
+/** The tree's names an embedded separation uses (its memdesc header's). */
+const REQUIRED = ['memdesc_misc', 'memdesc_misc_data', 'memdesc_misc_with_data', 'memdesc_misc_desc_page', 'alloc_pages_memdesc', '__free_pages_memdesc'];
+
+export interface EmbeddedPlan extends KindPlan {
+  embedded: { subtype: string; field: string };
+}
+
+export interface EmbedInput {
+  program: ts.Program;
+  root: string;
+  spec: Spec;
+  kind: KindSpec;
+  index: ExportIndex;
+  tag: MiscTag;
+}
+
+const inTree = (sf: ts.SourceFile, root: string) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/');
+
+/** `read64(this.addr + C)` / `write64(this.addr + C, v)`: the offset constant C's name, or undefined. */
+function overlayAccess(call: ts.CallExpression): string | undefined {
+  const a = call.arguments[0];
+  if (!a || !ts.isBinaryExpression(a) || a.operatorToken.kind !== ts.SyntaxKind.PlusToken || !ts.isIdentifier(a.right)) return undefined;
+  const l = a.left;
+  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && l.name.text === 'addr' ? a.right.text : undefined;
+}
+
+export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInput): EmbeddedPlan {
+  const cls = kind.descriptor!.class;
+  const missing = REQUIRED.filter((n) => !index.has(n));
+  if (missing.length > 0) throw new InputError(`the tree has no stage-2 infrastructure to embed ${kind.name} in its memdesc word: ${missing.join(', ')} not found`);
+  const classSf = program.getSourceFiles().find((sf) => inTree(sf, root) && sf.statements.some((s) => ts.isClassDeclaration(s) && s.name?.text === cls));
+  if (!classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
+  const modFile = moduleFileOf(classSf.fileName, kind.name);
+  const fromPage = kind.converters.fromPage[0];
+  const toPage = kind.converters.toPage[0];
+  if (!fromPage || !toPage) throw new InputError(`${kind.name}: the spec names no page/descriptor converters`);
+  const base = { kind: kind.name, texts: new Map<string, string>(), sites: { allocs: [] as string[], frees: [] as string[] }, layout: [], size: 0, embedded: { subtype: tag.subtype, field: '' } };
+  const modSf = program.getSourceFile(modFile);
+  if (modSf && modSf.statements.some((s) => ts.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...base, already: true };
+  if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
+
+  const edits = new Edits();
+  const classDecl = classSf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === cls)!;
+  const w = (name: string) => index.get(name)!;
+
+  // ---- the field: one word of the overlay, into the word's data bits ----
+  const accesses: Array<{ call: ts.CallExpression; constName: string; field: string; write: boolean }> = [];
+  const walk = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && ['read64', 'write64'].includes(calleeName(n) ?? '')) {
+      const c = overlayAccess(n);
+      const member = ts.findAncestor(n, (a) => ts.isGetAccessor(a) || ts.isSetAccessor(a) || ts.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
+      if (c && member && ts.isIdentifier(member.name)) accesses.push({ call: n, constName: c, field: member.name.text, write: calleeName(n) === 'write64' });
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(classDecl);
+  const consts = [...new Set(accesses.map((a) => a.constName))];
+  const fields = [...new Set(accesses.map((a) => a.field))];
+  if (consts.length === 0) throw new InputError(`${kind.name}: ${cls} has no field on a word of ${spec.page.class} (read64/write64 of this.addr + OFFSET) to embed`);
+  if (consts.length > 1) {
+    throw new InputError(`${kind.name}: ${cls}'s fields (${fields.join(', ')}) are ${consts.length} words; a misc memdesc word (${tag.subtype}) embeds one pointer: they do not fit`);
+  }
+  const constDecl = classSf.statements.flatMap((s) => (ts.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
+    .find((d) => ts.isIdentifier(d.name) && d.name.text === consts[0]);
+  if (!constDecl?.initializer || !ts.isNumericLiteral(constDecl.initializer)) throw new InputError(`${kind.name}: ${consts[0]} is not a numeric constant of ${relative(root, classSf.fileName)}`);
+  edits.add(classSf, constDecl.initializer.getStart(), constDecl.initializer.getEnd(), '0');
+  const stmt = constDecl.parent.parent;
+  const lead = stmt.getFullText().slice(0, stmt.getStart() - stmt.getFullStart());
+  const m = /\/\*[^]*?\*\//.exec(lead);
+  const constDoc = `/* ${cls} is embedded in the memdesc word: its field is at the word's own address. */`;
+  if (m) edits.add(classSf, stmt.getFullStart() + m.index, stmt.getFullStart() + m.index + m[0].length, constDoc);
+  for (const a of accesses) {
+    const target = a.call.arguments[0]!.getText();
+    if (a.write) {
+      const v = a.call.arguments[1]!.getText();
+      edits.add(classSf, a.call.getStart(), a.call.getEnd(), `write64(${target}, memdesc_misc_with_data(read64(${target}), ${v}))`);
+    } else edits.add(classSf, a.call.getStart(), a.call.getEnd(), `memdesc_misc_data(read64(${target}))`);
+  }
+  const needRead = accesses.some((a) => a.write) && !accesses.some((a) => !a.write);
+  const rev = reverseFieldMap(kind);
+  const field = fields.join(', ');
+  const was = fields.map((f) => `${spec.page.class}.${rev.get(f) ?? '?'}`).join(', ');
+  const doc = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, embedded in the memdesc word\n * (stage 2): the word is a misc word of subtype ${tag.subtype}, and ${field} (was ${was})\n * is the pointer in its data bits. No descriptor is allocated: \`addr\` is the word's address.\n */`;
+  const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
+  if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), doc);
+  else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${doc}\n`);
+  // The class's file takes the codec from the memdesc header (and read64 if it only wrote).
+  const lastImport = [...classSf.statements].filter(ts.isImportDeclaration).pop();
+  const at = lastImport ? lastImport.getEnd() : 0;
+  edits.add(classSf, at, at, `\nimport { memdesc_misc_data, memdesc_misc_with_data } from '${importPath(classSf.fileName, w('memdesc_misc_data'))}';`);
+  if (needRead && !/\bread64\b/.test(classSf.statements.filter(ts.isImportDeclaration).map((s) => s.getText()).join('\n'))) {
+    throw new InputError(`${kind.name}: ${relative(root, classSf.fileName)} writes ${cls}'s field without importing read64`);
+  }
+
+  // ---- the overlay assertion goes ----
+  const matchName = kind.descriptor!.match ?? `${cls.toUpperCase()}_MATCH`;
+  const dropped: ts.Statement[] = [];
+  for (const st of classSf.statements) {
+    const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
+    const isMatchCall = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && calleeName(st.expression) === matchName;
+    if (isMatchFn || isMatchCall) {
+      edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+      dropped.push(st);
+    }
+  }
+  // Imports only the assertion used (the page's offset constant it compared with) go with it.
+  const idsIn = (n: ts.Node, out: string[] = []): string[] => {
+    if (ts.isIdentifier(n)) out.push(n.text);
+    ts.forEachChild(n, (c) => { idsIn(c, out); });
+    return out;
+  };
+  const droppedIds = new Set(dropped.flatMap((st) => idsIn(st)));
+  const keptIds = new Set(classSf.statements.filter((st) => !dropped.includes(st) && !ts.isImportDeclaration(st)).flatMap((st) => idsIn(st)));
+  for (const st of classSf.statements.filter(ts.isImportDeclaration)) {
+    const named = st.importClause?.namedBindings;
+    if (!named || !ts.isNamedImports(named)) continue;
+    const gone = new Set(named.elements.filter((e) => droppedIds.has(e.name.text) && !keptIds.has(e.name.text)));
+    if (gone.size === 0) continue;
+    if (gone.size === named.elements.length && !st.importClause!.name) edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+    else removeElements(classSf, named.elements, gone, edits);
+  }
+
+  // What each file imports from the new module (converters, allocation helpers): one line.
+  const moduleImports = new Map<ts.SourceFile, Set<string>>();
+  const fromModule = (sf: ts.SourceFile, names: string[]) => {
+    if (!moduleImports.has(sf)) moduleImports.set(sf, new Set());
+    for (const n of names) moduleImports.get(sf)!.add(n);
+  };
+
+  // ---- converters move to their module ----
+  const convNames = new Set([fromPage, toPage]);
+  const overloads = new Map<string, string[]>();
+  for (const st of classSf.statements) {
+    if (!ts.isFunctionDeclaration(st) || !st.name || !convNames.has(st.name.text)) continue;
+    edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+    const list = overloads.get(st.name.text) ?? [];
+    overloads.set(st.name.text, list);
+    if (!st.body) {
+      list.push(st.getText());
+      continue;
+    }
+    const p = st.parameters[0]!.name.getText();
+    const sig = st.getText().slice(0, st.body.getStart() - st.getStart());
+    const from = st.name.text === fromPage;
+    list.unshift(from
+      ? `/** ${fromPage}(): the ${cls} of \`${p}\`: its memdesc word (checked: a page without a ${tag.subtype} word fires VM_BUG_ON_PAGE; null stays null). */`
+      : `/** ${toPage}(): the page whose memdesc word \`${p}\` is (null stays null). */`);
+    list.push(`${sig}${from ? `{\n  return ${p} && new ${cls}(${tag.accessor}(${p}));\n}` : `{\n  return ${p} && memdesc_misc_desc_page(${p}.addr);\n}`}`);
+  }
+  const moved = [...overloads.values()].map((l) => l.join('\n'));
+  if (!moved.some((t) => t.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
+  const selfUse = classSf.statements.some((s) => !(ts.isFunctionDeclaration(s) && s.name && convNames.has(s.name.text))
+    && new RegExp(`\\b(${[...convNames].join('|')})\\(`).test(s.getText()));
+  if (selfUse) throw new InputError(`${relative(root, classSf.fileName)} calls ${[...convNames].join('/')} itself: move that code first`);
+  for (const sf of program.getSourceFiles()) {
+    if (!inTree(sf, root) || sf === classSf) continue;
+    for (const st of sf.statements) {
+      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
+      if (target !== classSf.fileName) continue;
+      const named = st.importClause?.namedBindings;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const take = named.elements.filter((e) => convNames.has((e.propertyName ?? e.name).text));
+      if (take.length === 0) continue;
+      if (take.length === named.elements.length && !st.importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
+      else removeElements(sf, named.elements, new Set(take), edits);
+      fromModule(sf, take.map((e) => e.getText()));
+    }
+  }
+
+  // ---- allocation and free sites: where the code hands a page to the converter ----
+  const toAddr = spec.page.addressHelpers?.toAddress ?? 'page_address';
+  const fromAddr = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
+  const views = new Set([fromAddr, toAddr, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
+  const fn = (k: string) => `${kind.name}_${k}`;
+  const need = new Set<string>();
+  const allocs: string[] = [];
+  const frees: string[] = [];
+  const replaced = new Map<ts.SourceFile, Map<string, number>>();
+  const where = (sf: ts.SourceFile, n: ts.Node) => `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+  const note = (sf: ts.SourceFile, callee: string, helper: string) => {
+    const m2 = replaced.get(sf) ?? new Map<string, number>();
+    replaced.set(sf, m2);
+    m2.set(callee, (m2.get(callee) ?? 0) + 1);
+    fromModule(sf, [helper]);
+  };
+  const unfollowed: string[] = [];
+  for (const sf of program.getSourceFiles()) {
+    if (!inTree(sf, root) || sf.fileName === modFile || sf === classSf) continue;
+    for (const f of functionsOf(sf)) {
+      const calls = callsIn(f);
+      const described = calls.filter((c) => calleeName(c) === fromPage && c.arguments.length === 1);
+      if (described.length === 0) continue;
+      const name = fnName(f) ?? '(anonymous)';
+      const allocKeys = new Set<string>();
+      for (const c of calls) {
+        const callee = calleeName(c) ?? '';
+        const shape = PAGE_ALLOCS[callee];
+        if (!shape || !ts.isVariableDeclaration(c.parent) || !ts.isIdentifier(c.parent.name)) continue;
+        const k = c.parent.name.text;
+        if (!described.some((d) => d.getStart() > c.getEnd() && keyOf(d.arguments[0]!, f, views) === k)) continue;
+        allocKeys.add(k);
+        const gfp = c.arguments[0]!.getText();
+        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
+        const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
+        need.add(fn('alloc_pages'));
+        need.add(helper);
+        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order})`);
+        note(sf, callee, helper);
+        allocs.push(`${where(sf, c)} ${name}()`);
+      }
+      // A page given to the converter that came from an allocator here but not through a
+      // variable this plan follows: refuse rather than describe a page with no word.
+      for (const d of described) {
+        const inner = d.arguments[0]!;
+        if (ts.isCallExpression(inner) && PAGE_ALLOCS[calleeName(inner) ?? '']) unfollowed.push(`${where(sf, d)}: ${name}() hands ${calleeName(inner)}()'s page straight to ${fromPage}()`);
+      }
+      for (const c of calls) {
+        const callee = calleeName(c) ?? '';
+        const shape = PAGE_FREES[callee];
+        if (!shape || c.arguments.length === 0) continue;
+        const k = keyOf(c.arguments[0]!, f, views);
+        const before = described.some((d) => d.getEnd() < c.getStart() && keyOf(d.arguments[0]!, f, views) === k
+          && !!ts.findAncestor(c, (a) => a === ts.findAncestor(d, ts.isBlock)));
+        if (!before && !allocKeys.has(k)) continue;
+        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
+        const helper = shape === 'page' ? fn('free_pages') : fn('free_pages_addr');
+        need.add(fn('free_pages'));
+        need.add(helper);
+        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${c.arguments[0]!.getText()}, ${order})`);
+        note(sf, callee, helper);
+        frees.push(`${where(sf, c)} ${name}()`);
+      }
+    }
+  }
+  if (unfollowed.length > 0) throw new CheckFailed(`${kind.name}: ${unfollowed.length} site${unfollowed.length === 1 ? '' : 's'} the separation cannot follow (first: ${unfollowed[0]}); nothing was written`);
+  if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page the same function hands to ${fromPage}())`);
+  if (!need.has(fn('free_pages'))) throw new InputError(`${kind.name}: no free site found (a free of a page handed to ${fromPage}() before it)`);
+  // Allocator imports that only the rewritten calls used go.
+  for (const [sf, names] of replaced) {
+    for (const st of sf.statements) {
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const unused = new Set(named.elements.filter((e) => {
+        const n = e.name.text;
+        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
+        return names.has(n) && uses === names.get(n);
+      }));
+      if (unused.size === 0) continue;
+      if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
+      else removeElements(sf, named.elements, unused, edits);
+    }
+  }
+  for (const [sf, names] of moduleImports) {
+    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
+    const pos = last ? last.getEnd() : 0;
+    edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
+  }
+
+  // ---- the module ----
+  const P = spec.page.class;
+  const S = tag.subtype;
+  const imports = new Map<string, Set<string>>();
+  const use = (n: string) => {
+    const file = n === cls ? classSf.fileName : index.get(n);
+    if (!file) throw new InputError(`${kind.name}: ${n} not found in the tree`);
+    if (!imports.has(file)) imports.set(file, new Set());
+    imports.get(file)!.add(n);
+  };
+  for (const n of [cls, P, tag.accessor, 'memdesc_misc_desc_page']) use(n);
+  const parts = [...moved];
+  if (need.has(fn('alloc_pages'))) {
+    for (const n of ['alloc_pages_memdesc', 'memdesc_misc', S]) use(n);
+    parts.push(`/** ${fn('alloc_pages')}(): 2^order pages for ${kind.name}, each with the misc memdesc word ${S} (no descriptor to allocate: its data is in the word). */
+export function ${fn('alloc_pages')}(gfp: number, order: number): ${P} | null {
+  return alloc_pages_memdesc(gfp, order, memdesc_misc(${S}, order));
+}`);
+  }
+  if (need.has(fn('get_free_pages'))) {
+    use(toAddr);
+    parts.push(`/** ${fn('get_free_pages')}(): ${fn('alloc_pages')}() as a direct-map address, or 0. */
+export function ${fn('get_free_pages')}(gfp: number, order: number): number {
+  const page = ${fn('alloc_pages')}(gfp, order);
+  return page ? ${toAddr}(page) : 0;
+}`);
+  }
+  if (need.has(fn('free_pages'))) {
+    use('__free_pages_memdesc');
+    parts.push(`/** ${fn('free_pages')}(): drop a reference to pages from ${fn('alloc_pages')}() (their word checked first); with the last one they go back and their words are cleared. */
+export function ${fn('free_pages')}(page: ${P}, order: number): void {
+  ${tag.accessor}(page);
+  __free_pages_memdesc(page, order);
+}`);
+  }
+  if (need.has(fn('free_pages_addr'))) {
+    use(fromAddr);
+    parts.push(`/** ${fn('free_pages_addr')}(): ${fn('free_pages')}() by direct-map address. */
+export function ${fn('free_pages_addr')}(addr: number, order: number): void {
+  ${fn('free_pages')}(${fromAddr}(addr), order);
+}`);
+  }
+  const header = `/**
+ * ${cls} in the memdesc word (stage 2, written by \`memdesc separate ${kind.name}\`): the pages of
+ * ${kind.name} carry the misc word ${S}, whose data bits hold ${cls}'s field; ${fromPage}() reads it
+ * through its checked accessor, ${toPage}() names the page whose word it is, and the pages are
+ * allocated with their word and freed through __free_pages_memdesc().
+ */`;
+  const importLines = [...imports].map(([file, names]) => `import { ${[...names].sort().join(', ')} } from '${importPath(modFile, file)}';`);
+  const texts = edits.apply(program);
+  texts.set(modFile, `${header}\n${importLines.join('\n')}\n\n${parts.join('\n\n')}\n`);
+  return {
+    ...base, texts, already: false, sites: { allocs, frees },
+    layout: fields.map((f) => ({ field: f, offset: 0, bytes: 0, was: rev.get(f) ?? '?' })),
+    embedded: { subtype: S, field },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * `memdesc separate`: which memdesc word a kind's pages carry, read from the tree. A kind's typed
+ * accessor (`memdesc_<kind>()`, beside `memdesc_ptdesc()` in the tree's memdesc header) names
+ * the constants it checks the word against: a type tag (`MEMDESC_TYPE_PTDESC`: the word points
+ * at a descriptor from the kind's cache; separateMultiTag.ts kindTags()) or a misc subtype
+ * (`MEMDESC_MISC_VMALLOC`: type 0, "miscellaneous memory with no further data", whose word has
+ * no pointer — the kind's fields live in the word's data bits, separateEmbed.ts). The constants
+ * are followed through the helpers the accessor calls (`memdesc_vmalloc()` passes its subtype to
+ * `memdesc_misc_desc()`). Nothing here names a kind.
+ */
+import { ts } from '@ts-morph/common';
+import type { ExportIndex } from './separateInfra.ts';
+
+/** The common prefix of the tree's misc subtypes, as `MEMDESC_TYPE_` is its tags'. */
+export const MISC_PREFIX = 'MEMDESC_MISC_';
+
+/** A kind whose pages carry a misc word: its subtype constant and the accessor that checks it. */
+export interface MiscTag {
+  subtype: string;
+  /** The typed accessor: the page's embedded descriptor (the word's address), checked. */
+  accessor: string;
+}
+
+function declared(program: ts.Program, index: ExportIndex, name: string): ts.FunctionDeclaration | undefined {
+  const file = index.get(name);
+  const sf = file ? program.getSourceFile(file) : undefined;
+  return sf?.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === name && !!s.body);
+}
+
+/**
+ * The misc subtypes an accessor's body names: identifiers that are exported constants of the
+ * tree with the misc prefix, in source order. Only the accessor's own arguments count, not the
+ * helpers it calls (`memdesc_misc_page()` names no subtype: it takes one).
+ */
+export function accessorSubtypes(fn: ts.FunctionDeclaration, index: ExportIndex): string[] {
+  const out: string[] = [];
+  const walk = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && n.text.startsWith(MISC_PREFIX) && index.has(n.text) && !out.includes(n.text)) out.push(n.text);
+    ts.forEachChild(n, walk);
+  };
+  if (fn.body) walk(fn.body);
+  return out;
+}
+
+/**
+ * The misc tag of `kind` when its typed accessor checks exactly one misc subtype; null when it
+ * has no accessor or checks a type tag (a pointer word). Several subtypes are the caller's error
+ * to report (an accessor that accepts several cannot say which word to write).
+ */
+export function miscTag(program: ts.Program, index: ExportIndex, kind: string): MiscTag | { several: string[] } | null {
+  const accessor = `memdesc_${kind}`;
+  const fn = declared(program, index, accessor);
+  if (!fn) return null;
+  const subtypes = accessorSubtypes(fn, index);
+  if (subtypes.length === 0) return null;
+  if (subtypes.length > 1) return { several: subtypes };
+  return { subtype: subtypes[0]!, accessor };
+}
