@@ -24,6 +24,11 @@ import type { ExportIndex } from './separateInfra.ts';
 /** The common prefix of the tree's memdesc type tags (`MEMDESC_TYPE_PTDESC`). */
 export const TAG_PREFIX = 'MEMDESC_TYPE_';
 
+/** Parent pointers (getText(), getSourceFile()) come with binding: the checker binds every file once. */
+function bound(program: ts.Program): void {
+  program.getTypeChecker();
+}
+
 function inTree(sf: ts.SourceFile, root: string): boolean {
   return sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/');
 }
@@ -41,6 +46,7 @@ function declaredFunction(program: ts.Program, root: string, name: string): ts.F
  * else `MEMDESC_TYPE_<KIND>` when the tree exports it; [] when neither.
  */
 export function kindTags(program: ts.Program, root: string, index: ExportIndex, kind: string, accessor: string | null): string[] {
+  bound(program);
   const tags: string[] = [];
   const fn = accessor ? declaredFunction(program, root, accessor) : undefined;
   const walk = (n: ts.Node): void => {
@@ -223,6 +229,7 @@ export class TagDecider {
   private readonly ctx: Ctx;
 
   constructor(program: ts.Program, root: string, readonly tags: string[]) {
+    bound(program);
     this.ctx = { program, root, tags, callsByName: indexCalls(program, root) };
   }
 
@@ -258,6 +265,7 @@ export class TagDecider {
  * page a page allocator gave them (`return alloc_page(gfp)`, or a local they return).
  */
 export function providerAllocations(program: ts.Program, root: string, kind: KindSpec, allocators: ReadonlySet<string>): Array<{ provider: string; call: ts.CallExpression }> {
+  bound(program);
   const out: Array<{ provider: string; call: ts.CallExpression }> = [];
   const converters = new Set([...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
   for (const p of kind.provenance) {
@@ -303,6 +311,7 @@ export interface TestGuard {
  * tree's predicate (page, ...types) => boolean. Tests already guarded so are left alone.
  */
 export function testGuards(program: ts.Program, root: string, kind: KindSpec, fromPage: string, has: string, tags: string[]): TestGuard[] {
+  bound(program);
   const out: TestGuard[] = [];
   const names = new Set(kind.pageTypeTests.map((t) => (typeof t === 'string' ? t : t.name)));
   for (const sf of program.getSourceFiles()) {
