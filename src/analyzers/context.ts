@@ -73,8 +73,13 @@ export class AnalysisContext extends SpecNames {
     this.findTypeDecls();
   }
 
+  private relMemo = new Map<string, string>();
+
+  /** The file's path relative to the root (asked for every hop and site: computed once per file). */
   rel(sf: ts.SourceFile): string {
-    return relative(this.root, sf.fileName).split('\\').join('/');
+    let r = this.relMemo.get(sf.fileName);
+    if (r === undefined) this.relMemo.set(sf.fileName, r = relative(this.root, sf.fileName).split('\\').join('/'));
+    return r;
   }
 
   site(sf: ts.SourceFile, n: ts.Node): Site {

@@ -130,8 +130,7 @@ export class DataFlow {
       for (const [f, sum] of [...this.summaries]) {
         const name = functionName(f);
         if (!name) continue;
-        for (const call of this.calls.get(name) ?? []) {
-          if (this.callee(call) !== f) continue;
+        for (const call of this.callsTo(name, f)) {
           for (const [i, s] of sum) {
             const arg = call.arguments[i];
             const id = `${call.pos}:${call.getSourceFile().fileName}:${i}`;
@@ -211,7 +210,35 @@ export class DataFlow {
     return true;
   }
 
+  private calleeMemo = new Map<ts.CallExpression, FunctionLike | undefined>();
+  /** Calls of a name by the function they resolve to: one resolution per call, not per question. */
+  private byCallee = new Map<string, Map<FunctionLike, ts.CallExpression[]>>();
+
+  /** The calls named `name` that resolve to `fn`, in the order the finder met them. */
+  private callsTo(name: string, fn: FunctionLike): ts.CallExpression[] {
+    let m = this.byCallee.get(name);
+    if (!m) {
+      m = new Map();
+      for (const call of this.calls.get(name) ?? []) {
+        const f = this.callee(call);
+        if (!f) continue;
+        const l = m.get(f);
+        if (l) l.push(call);
+        else m.set(f, [call]);
+      }
+      this.byCallee.set(name, m);
+    }
+    return m.get(fn) ?? [];
+  }
+
   private callee(call: ts.CallExpression): FunctionLike | undefined {
+    if (this.calleeMemo.has(call)) return this.calleeMemo.get(call);
+    const f = this.resolveCallee(call);
+    this.calleeMemo.set(call, f);
+    return f;
+  }
+
+  private resolveCallee(call: ts.CallExpression): FunctionLike | undefined {
     const callee = skipOuter(call.expression);
     const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
@@ -405,8 +432,7 @@ export class DataFlow {
         const name = functionName(fn);
         const i = fn.parameters.indexOf(d);
         const args: ts.Expression[] = [];
-        for (const c of (name && this.calls.get(name)) || []) {
-          if (this.callee(c) !== fn) continue;
+        for (const c of name ? this.callsTo(name, fn) : []) {
           const a = c.arguments[i];
           if (a) args.push(a);
         }
@@ -444,7 +470,15 @@ export class DataFlow {
     });
   }
 
+  private assignedMemo = new Map<ts.VariableDeclaration, ts.Expression[]>();
+
   private assignedValues(decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
+    let r = this.assignedMemo.get(decl);
+    if (!r) this.assignedMemo.set(decl, r = this.findAssignedValues(decl, sym));
+    return r;
+  }
+
+  private findAssignedValues(decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
     if (decl.parent && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return [];
     const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
     const out: ts.Expression[] = [];
@@ -645,7 +679,16 @@ function probeIn(n: ts.Node, root: ts.Node): ts.Node | undefined {
   return undefined;
 }
 
+/** Per function (a parsed node never changes): provenance asks once per call site of it. */
+const returnMemo = new WeakMap<FunctionLike, readonly ts.Expression[]>();
+
 export function returnExpressions(fn: FunctionLike): ts.Expression[] {
+  let r = returnMemo.get(fn);
+  if (!r) returnMemo.set(fn, r = findReturns(fn));
+  return [...r];
+}
+
+function findReturns(fn: FunctionLike): ts.Expression[] {
   const body = fn.body!;
   if (!ts.isBlock(body)) return [body];
   const out: ts.Expression[] = [];

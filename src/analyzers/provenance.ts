@@ -8,7 +8,7 @@
  */
 import { ts } from '@ts-morph/common';
 import type { ProvenanceSpec } from '../model/spec.ts';
-import { specWords } from '../model/words.ts';
+import { specWords, type SpecWords } from '../model/words.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
@@ -81,9 +81,11 @@ export class Provenance {
   private memoDeps = new Map<ts.Node, Set<string>>();
 
   readonly flow: DataFlow;
+  private readonly words: SpecWords;
 
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map()) {
     this.flow = new DataFlow(ctx, functions, calls);
+    this.words = specWords(ctx.spec);
     for (const k of ctx.spec.kinds) {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
       for (const c of k.converters.toPage) this.sources.push({ kind: k.name, spec: { call: c } });
@@ -155,7 +157,7 @@ export class Provenance {
     if (ts.isNewExpression(x) && x.arguments?.length && this.ctx.isPageClassRef(x.expression)) {
       // `new Page(addr)`: the page at an address is the page the address was taken from.
       const a = x.arguments[0]!;
-      return withHop(this.of(a, depth + 1), { text: `the ${specWords(this.ctx.spec).noun} at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) });
+      return withHop(this.of(a, depth + 1), () => ({ text: `the ${this.words.noun} at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) }));
     }
     if (ts.isPropertyAccessExpression(x)) {
       // `page.addr`: the address of a page is that page's.
@@ -186,8 +188,6 @@ export class Provenance {
 
   /** What a container holds: the join of what is stored into it and what the spec's allocators read from it. */
   private ofContainer(k: Key, shown: ts.Expression, depth: number): Prov {
-    const sf = shown.getSourceFile();
-    const name = `\`${shortText(shown, sf, 40)}\``;
     let r = this.containerMemo.get(k);
     if (r) this.noteDeps(this.containerDeps.get(k));
     else {
@@ -206,7 +206,7 @@ export class Provenance {
         for (const st of this.flow.storesOf(k)) {
           // What the result depends on beyond imports and callers: the files that store into the container.
           this.frames[this.frames.length - 1]!.add(`${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
-          parts.push(withHop(this.of(st.value, depth + 1), { text: `stored by ${st.text}`, at: st.at }));
+          parts.push(withHop(this.of(st.value, depth + 1), () => ({ text: `stored by ${st.text}`, at: st.at })));
         }
         for (const seed of this.flow.seedsOf(k)) {
           parts.push({ kinds: new Map([[seed.kind, { origin: seed.text, via: [], hops: [{ text: seed.text, at: seed.at }], callgraph: false }]]) });
@@ -222,6 +222,9 @@ export class Provenance {
         this.containerDeps.set(k, deps);
       }
     }
+    if (r.kinds.size === 0) return r;
+    const sf = shown.getSourceFile();
+    const name = `\`${shortText(shown, sf, 40)}\``;
     const decl = k.valueDeclaration ?? k.declarations?.[0];
     const where = decl ? this.ctx.at(decl.getSourceFile(), decl) : this.ctx.at(sf, shown);
     return withVia(r, `what ${name} holds`, { text: `${name} holds what is stored into \`${k.name}\` (declared at ${where})`, at: this.ctx.at(sf, shown) });
@@ -251,7 +254,7 @@ export class Provenance {
       }
       if (!kinds.has(s.kind)) {
         const at = this.ctx.at(sf, call);
-        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} ${specWords(this.ctx.spec).nouns} (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
+        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} ${this.words.nouns} (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
       }
     }
     if (kinds.size > 0) return { kinds };
@@ -259,12 +262,12 @@ export class Provenance {
     if ((name === helpers?.fromAddress || name === helpers?.toAddress) && call.arguments[0]) {
       // The page of an address is the page the address was taken from (and back).
       const a = call.arguments[0];
-      const p = withHop(this.of(a, depth + 1), { text: `\`${name}()\` of \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, call) });
+      const p = withHop(this.of(a, depth + 1), () => ({ text: `\`${name}()\` of \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, call) }));
       if (p.kinds.size > 0) return p;
     }
     const load = this.containerLoad(call, sf, depth);
     if (load) return load;
-    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out ${specWords(this.ctx.spec).nouns} of no kind` };
+    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out ${this.words.nouns} of no kind` };
     // A project function: what does it return?
     const fn = this.calleeFunction(call);
     if (!fn || !fn.body) return NONE;
@@ -284,6 +287,7 @@ export class Provenance {
       results.push(this.of(r, depth + 1));
     }
     const m = merge(results);
+    if (m.kinds.size === 0) return m;
     return withVia(m, `the return of \`${fnName}()\``, { text: `the return value of \`${fnName}()\``, at: this.ctx.at(fn.getSourceFile(), fn) });
   }
 
@@ -307,6 +311,25 @@ export class Provenance {
   }
 
   private calleeCache = new Map<ts.CallExpression, FunctionLike | undefined>();
+  /** Calls of a name by the function they resolve to (names repeat across files: one resolution per call, not per question). */
+  private byCallee = new Map<string, Map<FunctionLike, ts.CallExpression[]>>();
+
+  /** The calls named `name` that resolve to `fn`, in the order the finder met them. */
+  private callsTo(name: string, fn: FunctionLike): ts.CallExpression[] {
+    let m = this.byCallee.get(name);
+    if (!m) {
+      m = new Map();
+      for (const call of this.calls.get(name) ?? []) {
+        const f = this.calleeFunction(call);
+        if (!f) continue;
+        const l = m.get(f);
+        if (l) l.push(call);
+        else m.set(f, [call]);
+      }
+      this.byCallee.set(name, m);
+    }
+    return m.get(fn) ?? [];
+  }
 
   private calleeFunction(call: ts.CallExpression): FunctionLike | undefined {
     if (this.calleeCache.has(call)) return this.calleeCache.get(call);
@@ -371,18 +394,29 @@ export class Provenance {
       const list = decl.parent;
       if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
         const it = list.parent.expression;
-        return withVia(this.ofElements(it, depth), `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
+        const els = this.ofElements(it, depth);
+        if (els.kinds.size === 0) return els;
+        return withVia(els, `an element of \`${shortText(it, list.getSourceFile(), 40)}\``,
           { text: `\`${id.text}\` is an element of \`${shortText(it, list.getSourceFile(), 40)}\``, at: this.ctx.at(list.getSourceFile(), it) });
       }
       let defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
-      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...assignmentsTo(this.ctx, decl, sym)]);
+      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...this.assignments(decl, sym)]);
       const dsf = decl.getSourceFile();
-      return merge(defs.map((d) => withHop(this.of(d, depth + 1), { text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) })));
+      return merge(defs.map((d) => withHop(this.of(d, depth + 1), () => ({ text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) }))));
     }
     if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
     if (ts.isBindingElement(decl)) return this.ofBinding(id, decl, depth);
     return NONE;
+  }
+
+  private assignMemo = new Map<ts.VariableDeclaration, ts.Expression[]>();
+
+  /** The assignments to a `let` (one walk of its scope per variable, not per read). */
+  private assignments(decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
+    let r = this.assignMemo.get(decl);
+    if (!r) this.assignMemo.set(decl, r = assignmentsTo(this.ctx, decl, sym));
+    return r;
   }
 
   /** `const [a, b] = [x, y]` / `const [a] = pages` / `const { page } = walk`: the element or field bound. */
@@ -392,7 +426,7 @@ export class Provenance {
     if (!ts.isVariableDeclaration(holder) || !holder.initializer || !(holder.parent.flags & ts.NodeFlags.Const)) return NONE;
     const init = skipOuter(holder.initializer);
     const sf = el.getSourceFile();
-    const hop = { text: `\`${id.text}\` is bound from \`${shortText(init, sf, 50)}\``, at: this.ctx.at(sf, el) };
+    const hop = (): Hop => ({ text: `\`${id.text}\` is bound from \`${shortText(init, sf, 50)}\``, at: this.ctx.at(sf, el) });
     if (ts.isArrayBindingPattern(pattern)) {
       if (el.dotDotDotToken) return NONE;
       const i = pattern.elements.indexOf(el);
@@ -473,18 +507,17 @@ export class Provenance {
     /** Kinds a caller rules out at its call (`if (PageTable(page)) return; f(page)`). */
     const excluded = new Map<string, string>();
     let callers = 0;
-    for (const call of this.calls.get(name) ?? []) {
-      if (this.calleeFunction(call) !== fn) continue;
+    for (const call of this.callsTo(name, fn)) {
       callers++;
       const arg = call.arguments[idx];
       if (!arg) continue;
       const csf = call.getSourceFile();
-      const passes: Hop = { text: `called with \`${shortText(arg, csf, 50)}\``, at: this.ctx.at(csf, call) };
+      const passes = (): Hop => ({ text: `called with \`${shortText(arg, csf, 50)}\``, at: this.ctx.at(csf, call) });
       const facts = this.guards.facts(call, arg);
-      for (const f of facts) if (!f.positive) for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, `${passes.at} passes a ${specWords(this.ctx.spec).noun} that is not ${k} (${f.sentence})`);
+      for (const f of facts) if (!f.positive) for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, `${this.ctx.at(csf, call)} passes a ${this.words.noun} that is not ${k} (${f.sentence})`);
       const g = facts.find((f) => f.positive && f.kinds.length === 1);
       if (g) {
-        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} ${specWords(this.ctx.spec).noun} (${g.sentence})`, via: [], hops: [passes, { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
+        results.push({ kinds: new Map([[g.kinds[0]!, { origin: `a ${g.kinds[0]} ${this.words.noun} (${g.sentence})`, via: [], hops: [passes(), { text: g.sentence.replace(/ at [^ ]+$/, ''), at: g.at }], callgraph: true }]]) });
         continue;
       }
       results.push(withHop(this.of(arg, depth + 1), passes));
@@ -499,7 +532,7 @@ export class Provenance {
     // site unknown with each kind and where it comes from, rather than letting an owner hint decide.
     const n = callers === 1 ? '1 caller' : `${callers} callers`;
     const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
-    const agree = m.kinds.size > 1 ? `its ${n} pass ${specWords(this.ctx.spec).nouns} of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
+    const agree = m.kinds.size > 1 ? `its ${n} pass ${this.words.nouns} of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
     const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${agree}`, at: this.ctx.at(fn.getSourceFile(), param) });
     for (const o of r.kinds.values()) o.callgraph = true;
     return r;
@@ -537,11 +570,12 @@ function withVia(p: Prov, via: string, hop: Hop): Prov {
   return p.mixed ? { kinds, mixed: { sentence: p.mixed.sentence, hops: [hop, ...p.mixed.hops] } } : { kinds };
 }
 
-/** A hop for the explanation only (the evidence sentence stays short). */
-function withHop(p: Prov, hop: Hop): Prov {
+/** A hop for the explanation only (the evidence sentence stays short); made only when there is a kind to explain. */
+function withHop(p: Prov, hop: Hop | (() => Hop)): Prov {
   if (p.kinds.size === 0) return p;
+  const h = typeof hop === 'function' ? hop() : hop;
   const kinds = new Map<string, Origin>();
-  for (const [k, o] of p.kinds) kinds.set(k, { ...o, hops: [hop, ...o.hops] });
+  for (const [k, o] of p.kinds) kinds.set(k, { ...o, hops: [h, ...o.hops] });
   return { ...p, kinds };
 }
 
