@@ -1,0 +1,205 @@
+/**
+ * Property: on a random history the tracker's findings at every commit equal a fresh analysis of
+ * that commit's checkout. The history grows generated modules around the blobworld fixture —
+ * functions reading a blob's field, callers passing them blobs of one kind or the other, stores
+ * into a holder's field and readers of it in files that do not import the stores, padding that
+ * moves code down, comment edits, removed files — a few random edits per commit, from a seed
+ * printed with the test (MEMDESC_TRACK_SEED=N replays one). The walk runs cold with a disk cache,
+ * then once per commit up to it (everything but that commit from the cache), then without a cache.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSpec } from '../../src/model/builtin.ts';
+import type { AnalysisResult } from '../../src/model/findings.ts';
+import { progressPoint } from '../../src/track/progress.ts';
+import { trackHistory } from '../../src/track/track.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+
+const SEED = Number(process.env.MEMDESC_TRACK_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const COMMITS = 10;
+
+/** mulberry32: a small seeded generator. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Alloc = 'net' | 'cache';
+type Field = 'owner' | 'slot';
+interface Taker { kind: 'take'; field: Field; pad: number }
+interface Caller { kind: 'call'; taker: string; alloc: Alloc; pad: number }
+interface Store { kind: 'store'; alloc: Alloc; pad: number }
+interface Reader { kind: 'read'; field: Field; pad: number }
+type Module = Taker | Caller | Store | Reader;
+
+const ALLOC: Record<Alloc, { call: string; from: string; name: string }> = {
+  net: { call: 'alloc_netbuf(1, 2)', from: '../net/buf.ts', name: 'alloc_netbuf' },
+  cache: { call: 'alloc_cache_blob(3)', from: '../cache.ts', name: 'alloc_cache_blob' },
+};
+
+/** Padding functions above a module's own: they move its code down by 4 lines each. */
+function pads(name: string, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += `export function ${name}_pad${i}(x: number): number {\n  return x + ${i};\n}\n\n`;
+  return s;
+}
+
+function render(name: string, m: Module): string {
+  switch (m.kind) {
+    case 'take':
+      return `import { Blob } from '../blob.ts';\n\n${pads(name, m.pad)}export function ${name}(b: Blob): number {\n  return b.${m.field};\n}\n`;
+    case 'call':
+      return `import { ${m.taker} } from './${m.taker}.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(): number {\n  return ${m.taker}(${ALLOC[m.alloc].call});\n}\n`;
+    case 'store':
+      return `import { Holder } from './holder.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(h: Holder): void {\n  h.b = ${ALLOC[m.alloc].call};\n}\n`;
+    case 'read':
+      return `import { Holder } from './holder.ts';\n\n${pads(name, m.pad)}export function ${name}(h: Holder): number {\n  const b = h.b;\n  return b ? b.${m.field} : 0;\n}\n`;
+  }
+}
+
+let dir: string;
+let repo: string;
+const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
+const shas: string[] = [];
+const log: string[] = [];
+const fresh = new Map<string, AnalysisResult>();
+
+beforeAll(() => {
+  console.log(`track property test: seed ${SEED} (replay with MEMDESC_TRACK_SEED=${SEED})`);
+  const rand = rng(SEED);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-property-'));
+  repo = join(dir, 'repo');
+  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
+  const gen = join(repo, 'proj/src/gen');
+  mkdirSync(gen);
+  writeFileSync(join(gen, 'holder.ts'), `import { Blob } from '../blob.ts';\n\nexport class Holder {\n  b: Blob | null = null;\n}\n`);
+  const modules = new Map<string, Module>();
+  let next = 0;
+  const named = (kind: Module['kind']): string[] => [...modules].filter(([, m]) => m.kind === kind).map(([n]) => n);
+  const write = (name: string): void => writeFileSync(join(gen, `${name}.ts`), render(name, modules.get(name)!));
+  const add = (kind: Module['kind'], m: Module): string => {
+    const name = `${kind}_${next++}`;
+    modules.set(name, m);
+    write(name);
+    return name;
+  };
+  const field = (): Field => pick(['owner', 'slot'] as const);
+  const alloc = (): Alloc => pick(['net', 'cache'] as const);
+  const ops: Array<() => string | undefined> = [
+    () => `add ${add('take', { kind: 'take', field: field(), pad: 0 })}`,
+    () => {
+      const takers = named('take');
+      return takers.length ? `add ${add('call', { kind: 'call', taker: pick(takers), alloc: alloc(), pad: 0 })}` : undefined;
+    },
+    () => `add ${add('store', { kind: 'store', alloc: alloc(), pad: 0 })}`,
+    () => `add ${add('read', { kind: 'read', field: field(), pad: 0 })}`,
+    () => {
+      // A caller or a store now passes the other kind.
+      const xs = [...named('call'), ...named('store')];
+      if (!xs.length) return undefined;
+      const n = pick(xs);
+      const m = modules.get(n) as Caller | Store;
+      m.alloc = m.alloc === 'net' ? 'cache' : 'net';
+      write(n);
+      return `flip ${n}`;
+    },
+    () => {
+      const takers = named('take');
+      const callers = named('call');
+      if (!callers.length || takers.length < 2) return undefined;
+      const n = pick(callers);
+      (modules.get(n) as Caller).taker = pick(takers);
+      write(n);
+      return `retarget ${n}`;
+    },
+    () => {
+      const xs = [...named('take'), ...named('read')];
+      if (!xs.length) return undefined;
+      const n = pick(xs);
+      const m = modules.get(n) as Taker | Reader;
+      m.field = m.field === 'owner' ? 'slot' : 'owner';
+      write(n);
+      return `field ${n}`;
+    },
+    () => {
+      // Code moves down: evidence citing it must follow.
+      if (!modules.size) return undefined;
+      const n = pick([...modules.keys()]);
+      modules.get(n)!.pad++;
+      write(n);
+      return `pad ${n}`;
+    },
+    () => {
+      // Nobody imports callers and stores: they can go.
+      const xs = [...named('call'), ...named('store')];
+      if (!xs.length) return undefined;
+      const n = pick(xs);
+      modules.delete(n);
+      rmSync(join(gen, `${n}.ts`));
+      return `remove ${n}`;
+    },
+    () => {
+      const f = pick(['src/helpers.ts', 'src/cache.ts', 'src/net/buf.ts', 'src/blob.ts']);
+      const p = join(repo, 'proj', f);
+      writeFileSync(p, `${readFileSync(p, 'utf8')}// edit ${next++}\n`);
+      return `comment ${f}`;
+    },
+  ];
+  gitIn(repo, 'init', '-q');
+  shas.push(commitIn(repo, 'base'));
+  log.push('base');
+  while (shas.length < COMMITS) {
+    const done: string[] = [];
+    const n = 1 + Math.floor(rand() * 3);
+    while (done.length < n) {
+      const d = pick(ops)();
+      if (d) done.push(d);
+    }
+    shas.push(commitIn(repo, done.join(', ')));
+    log.push(done.join(', '));
+  }
+  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Which commit, for a failure message. */
+const at = (i: number): string => `seed ${SEED}, commit ${i + 1} (${log[i]})`;
+
+describe(`track property: findings equal a fresh analysis at every commit (seed ${SEED})`, () => {
+  it('the generated history has findings in its generated files', () => {
+    const kinds = new Set([...fresh.values()].flatMap((r) => r.findings.filter((f) => f.file.startsWith('src/gen/')).map((f) => f.kind)));
+    expect(kinds.size, `seed ${SEED}: ${[...kinds].join(', ')}`).toBeGreaterThan(0);
+  });
+
+  it('cold with a disk cache, then every commit as the newest from the cache, then with no cache', async () => {
+    const cacheDir = join(dir, 'cache');
+    const cold = await trackHistory({ spec, repo, path: 'proj', cacheDir });
+    expect(cold.report.points.map((p) => p.commit)).toEqual(shas);
+    cold.report.points.forEach((p, i) => {
+      const want = progressPoint(fresh.get(shas[i]!)!, spec, p);
+      expect(p, at(i)).toEqual(want);
+    });
+    expect(cold.newest.findings, at(shas.length - 1)).toEqual(fresh.get(shas[shas.length - 1]!)!.findings);
+    for (let i = 0; i < shas.length; i++) {
+      const r = await trackHistory({ spec, repo, path: 'proj', range: shas[i], cacheDir });
+      expect(r.newest.findings, at(i)).toEqual(fresh.get(shas[i]!)!.findings);
+      expect(r.newest.residue, at(i)).toEqual(fresh.get(shas[i]!)!.residue);
+    }
+    const plain = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
+    expect(plain.report.points).toEqual(cold.report.points);
+  }, 240_000);
+});
