@@ -262,7 +262,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   // The class's doc comment: its storage and layout now.
   const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
   const layoutLines = layout.map((l) => ` *   ${String(l.offset).padEnd(4)} ${l.field.padEnd(18)} (was ${spec.page.class}.${l.was})`).join('\n');
-  const docText = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, allocated separately from its\n * descriptor cache (stage 2): the memdesc word of each of its pages points here, and the\n * header's back pointer names its first page. ${size} bytes:\n *   0    (back pointer)\n${layoutLines}\n */`;
+  const docText = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, allocated separately from its\n * descriptor cache (stage 2): the memdesc word of each of its pages points here, and the\n * header's back pointer names its first page. ${size} bytes:\n *   0    (back pointer)\n${headerBytes > 8 ? ` *   8    (the kind's header, ${headerBytes - 8} bytes: MEMDESC_${kind.name.toUpperCase()}_HEADER)\n` : ''}${layoutLines}\n */`;
   if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), docText);
   else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${docText}\n`);
 
