@@ -214,7 +214,8 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
           const ps = init.properties;
           if (i < ps.length - 1) edits.push({ start: p.getStart(sf), end: ps[i + 1]!.getStart(sf), text: '' });
           else if (i > 0 && !constWords(ps[i - 1]!, layout).some(gone)) edits.push({ start: ps[i - 1]!.end, end: p.end, text: '' });
-          else edits.push({ start: p.getStart(sf), end: p.end, text: '' });
+          // The last entry left: its trailing comma goes with it (`{ , }` does not parse).
+          else edits.push({ start: p.getStart(sf), end: ps.hasTrailingComma ? sf.text.indexOf(',', p.end) + 1 : p.end, text: '' });
         }
         continue;
       }

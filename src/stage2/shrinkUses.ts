@@ -137,6 +137,10 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
       }
       if (name) {
         for (const d of sym?.declarations ?? []) {
+          // A table of the class named as a whole is no use of its own: by a literal key the entry
+          // counts (the enclosing access resolves to it), any other way it is enumerated, and code
+          // that enumerates a table takes whatever entries the layout has.
+          if (isOffsetTable(d, decl)) break;
           const w = wordsOfDecl(d);
           if (!w) continue;
           const site = at(n);
@@ -183,6 +187,18 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
     if (words) uses.push({ file: r.file, line: r.line, column: r.column, function: null, member: r.field, words, how: 'residue', text: r.reason });
   }
   return uses;
+}
+
+/**
+ * A static table of the class whose entries are offsets (`static readonly OFFSETOF = { lru:
+ * PAGE_LRU_OFFSET } as const`): shrink removes the entries of removed words one by one.
+ */
+export function isOffsetTable(d: ts.Declaration, decl: ts.ClassDeclaration): boolean {
+  if (!ts.isPropertyDeclaration(d) || d.parent !== decl || !d.initializer) return false;
+  if (!d.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) return false;
+  let init: ts.Expression = d.initializer;
+  while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
+  return ts.isObjectLiteralExpression(init) && init.properties.every((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p));
 }
 
 function containsConst(e: ts.Node, layout: ClassLayout): boolean {

@@ -2,7 +2,7 @@
  * Stage 2 in a series, on a copy of the corpus: `series ptdesc vmalloc --stage 2` converts both
  * (stage 1), then separates ptdesc, whose audit is clean on that tip, and leaves vmalloc, whose
  * audit is not (a descriptor address used as its page's), listed in the cover letter with its
- * blocker count. One series run (mixed x 1 seed per patch, few ops; the tip mm and hwpoison x 1
+ * blocker count; then shrinks struct page by the word no code names (w7). One series run (mixed x 1 seed per patch, few ops; the tip mm and hwpoison x 1
  * seed, in both placements). `git am` of the patches reproduces the branch; `status` at the tip
  * shows ptdesc separated, read from the code.
  */
@@ -57,19 +57,19 @@ describe('series ptdesc vmalloc --stage 2 on a copy of the corpus', () => {
     });
   }, 600_000);
 
-  it('separates ptdesc after the conversion, as the last patch; vmalloc stays, blocked', () => {
+  it('separates ptdesc after the conversion, then shrinks struct page (w7, which no code names); vmalloc stays, blocked', () => {
     const s = r.commits.map((c) => c.subject);
     const at = s.findIndex((x) => /^[\w/.-]+: Allocate ptdesc from slab$/.test(x));
-    expect(at, s.join('\n')).toBe(s.length - 1);
-    expect(r.commits.map((c) => c.stage)).toEqual([...s.slice(0, -1).map(() => 1), 2]);
+    expect(at, s.join('\n')).toBe(s.length - 2);
+    expect(s.at(-1)).toMatch(/^[\w/.-]+: Shrink struct page to 56 bytes$/);
+    expect(r.commits.map((c) => c.stage)).toEqual([...s.slice(0, -2).map(() => 1), 2, 2]);
     expect(s.some((x) => /Convert .* to use vmallocs?|Create struct vm/.test(x))).toBe(true);
     expect(r.stage2?.separated).toEqual(['ptdesc']);
     expect(r.stage2?.blocked.map((b) => b.kind)).toEqual(['vmalloc']);
     expect(r.stage2?.blocked[0]!.blockers).toBeGreaterThan(0);
     expect(r.complete).toBe(true);
     // The patch moves ptdesc out: its descriptor module is new, page_ptdesc() reads the memdesc word.
-    const tip = r.commits.at(-1)!;
-    expect(tip.files).toContain('include/linux/ptdesc_memdesc.ts');
+    expect(r.commits.at(-2)!.files).toContain('include/linux/ptdesc_memdesc.ts');
   });
 
   it('the stage-2 patch verified identical against the base and ran clean in its real placement', () => {

@@ -1,21 +1,20 @@
 /**
- * `memdesc shrink` on the corpus. Today (no kind separated; before and after stage 1) nothing can go: the dry run refuses
- * (exit 1) and lists, per struct page word, what still uses it, the kinds that have not left first.
- * On a copy where the last reader of one word is planted away (page_bad_reason()'s memcg_data
- * check: nothing in the corpus ever charges a page to a cgroup), shrink --write removes that word,
- * struct page becomes 56 bytes (no power of two: STRUCT_PAGE_SHIFT goes, page_to_pfn() divides),
- * the memmap is carved at the new size (`simulate --report metadata`), and the tree verifies
- * against the original across the two layouts.
+ * `memdesc shrink` on the corpus. Today (no kind separated; before and after stage 1) one word can
+ * go: w7 (memcg_data), which no code names (nothing in the corpus charges a page to a cgroup; the
+ * free-time check asks the layout for it through page_own_word()); the dry run lists, per struct
+ * page word, what still uses it, the kinds that have not left first. On a copy, shrink --write
+ * removes that word, struct page becomes 56 bytes (no power of two: STRUCT_PAGE_SHIFT goes,
+ * page_to_pfn() divides), the memmap is carved at the new size (`simulate --report metadata`), and
+ * the tree verifies against the original across the two layouts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const LAYOUT = 'include/linux/mm_types.ts';
-const PLANTED = "  if (page.memcg_data !== 0) return 'page still charged to cgroup';\n";
 
 let base: string;
 let env: NodeJS.ProcessEnv;
@@ -31,21 +30,22 @@ beforeAll(() => {
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
 describe('memdesc shrink on the corpus', () => {
-  it('today: refuses, naming per word what still uses it and the kinds not separated yet; writes nothing', () => {
+  it('today: only w7 (memcg_data, named by no code) can go; per word what still uses the others and the kinds not separated yet; writes nothing', () => {
     const layout = readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8');
     const r = memdesc(['shrink', '--corpus']);
-    expect(r.status, r.stderr.slice(-2000)).toBe(1);
-    const last = r.stderr.trim().split('\n').at(-1)!;
-    expect(last).toMatch(/^memdesc: shrink: nothing can be removed from Page: every word is in use and (folio|slab|ptdesc|vmalloc|zpdesc)(, (folio|slab|ptdesc|vmalloc|zpdesc)){4} have not left it yet \(separate first\)/);
-    for (let w = 0; w < 8; w++) expect(last).toMatch(new RegExp(`\\bw${w} \\(`));
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const out = r.stderr; // a dry run prints the diff on stdout, the report on stderr
-    expect(out).toMatch(/^Page \(.*include\/linux\/mm_types\.ts\): 64 bytes -> 64 bytes \(8 -> 8 words of 8\)$/m);
+    expect(out).toMatch(/^Page \(.*include\/linux\/mm_types\.ts\): 64 bytes -> 56 bytes \(8 -> 7 words of 8\)$/m);
+    expect(out).toMatch(/^w7 +gone +memcg_data +0$/m);
+    for (let w = 0; w < 7; w++) expect(out).toMatch(new RegExp(`^w${w} +w${w} `, 'm'));
+    for (const k of ['folio', 'slab', 'ptdesc', 'vmalloc', 'zpdesc']) expect(out).toMatch(new RegExp(`^kinds not separated yet \\(their fields still live in Page\\): .*\\b${k} \\(\\d+ uses\\)`, 'm'));
     expect(out).toMatch(/^kinds not separated yet \(their fields still live in Page\): .*slab \(\d+ uses\)/m);
     // A kind's own raw access is listed first under its word, with the kind.
     expect(out).toMatch(/^ {2}w5 \(private\): \d+ uses, by kinds not separated: .*slab/m);
     expect(out).toMatch(/^ {4}.*mm\/slub\.ts:\d+:\d+ \w+\(\): (reads|writes) private \[slab\]: page\.private$/m);
-    // Generic code too: the flags word read by number in the memdesc helpers.
-    expect(out).toMatch(/^ {4}.*include\/linux\/memdesc\.ts:\d+:\d+ PageMemdesc\(\): accesses by number \+4: read32\(page\.addr \+ 4\)$/m);
+    // Generic code too: the flags word read by number in the memdesc helpers (the text lists a word's first uses only).
+    const j = JSON.parse(memdesc(['shrink', '--corpus', '--json']).stdout) as { words: Array<{ word: number; uses: Array<{ file: string; function: string | null; how: string; text: string }> }> };
+    expect(j.words[0]!.uses).toContainEqual(expect.objectContaining({ file: 'include/linux/memdesc.ts', function: 'PageMemdesc', how: 'by-offset', text: 'read32(page.addr + 4)' }));
     expect(readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8')).toBe(layout);
   }, 120_000);
 
@@ -56,9 +56,9 @@ describe('memdesc shrink on the corpus', () => {
     expect(c.status, c.stderr.slice(-2000)).toBe(0);
     const layout = readFileSync(join(tree, LAYOUT), 'utf8');
     const r = memdesc(['shrink', tree, '--json']);
-    expect(r.status, r.stderr.slice(-2000)).toBe(1);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const j = JSON.parse(r.stdout) as { newSize: number; pendingKinds: Record<string, number>; words: Array<{ word: number; uses: Array<{ how: string; kind?: string; function: string | null; file: string }> }> };
-    expect(j.newSize).toBe(64);
+    expect(j.newSize).toBe(56); // w7 only: every other word is still some kind's
     expect(Object.keys(j.pendingKinds).sort()).toEqual(['folio', 'ptdesc', 'slab', 'vmalloc', 'zpdesc']);
     const overlays = new Map<string, Set<number>>();
     for (const w of j.words) for (const u of w.uses) if (u.how === 'overlay') overlays.set(`${u.kind} ${u.function}`, new Set([...(overlays.get(`${u.kind} ${u.function}`) ?? []), w.word]));
@@ -67,19 +67,14 @@ describe('memdesc shrink on the corpus', () => {
     expect([...overlays.get('slab page_slab')!].sort()).toEqual([1, 2, 3, 4, 5]);
     expect([...overlays.get('ptdesc page_ptdesc')!].sort()).toEqual([1, 2, 4, 5]);
     expect([...overlays.get('zpdesc page_zpdesc')!].sort()).toEqual([3, 4, 5, 6]);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/nothing can be removed from Page: .* have not left it yet \(separate first\)/);
     expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
   }, 240_000);
 
-  it('a word whose last reader is gone: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', () => {
+  it('a word no code names: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', () => {
     const orig = join(base, 'orig');
     const tree = join(base, 'planted');
     cpSync(join(REPO, 'corpus'), orig, { recursive: true });
     cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-    const pa = join(tree, 'mm/page_alloc.ts');
-    const text = readFileSync(pa, 'utf8');
-    expect(text).toContain(PLANTED);
-    writeFileSync(pa, text.replace(PLANTED, ''));
 
     const r = memdesc(['shrink', tree, '--write']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);

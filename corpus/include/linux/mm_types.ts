@@ -33,6 +33,7 @@
  */
 import { read32, read32s, read64, write32, write64 } from '../../sim/memory.ts';
 import { VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
+import { KernelBug } from '../../sim/errors.ts';
 import { ListHead } from './list.ts';
 
 export const STRUCT_PAGE_SIZE = 64;
@@ -66,6 +67,22 @@ export class Page {
 
   /** offsetof(struct page, member) for the embedded list_heads (container_of). */
   static readonly OFFSETOF = { lru: PAGE_LRU_OFFSET } as const;
+
+  /**
+   * The words generic code checks and prints on a page that carries no memdesc word (the free
+   * and allocation checks, dump_page()), by name, each 0 from boot (__init_single_page()) until
+   * an owner stores something. Generic code goes through page_own_word() and
+   * page_reset_own_word() (which only put the boot value back), never the member, so it asks the
+   * layout rather than naming a word: once no owner names one any more (every kind that kept
+   * data there has its own descriptor), nothing can have stored anything but 0 there, shrink drops
+   * the word and its entry, and the checks and the dump skip it (docs/stage2.md, Shrink).
+   */
+  static readonly OWN_WORDS = {
+    mapping: PAGE_MAPPING_OFFSET,
+    index: PAGE_INDEX_OFFSET,
+    private: PAGE_PRIVATE_OFFSET,
+    memcg_data: PAGE_MEMCG_OFFSET,
+  } as const;
 
   /** PG_* bits (the low half of w0); the zone id sits in the high half, see page_zonenum(). */
   get flags(): number {
@@ -170,6 +187,28 @@ export class Page {
   set memcg_data(v: number) {
     write64(this.addr + PAGE_MEMCG_OFFSET, v);
   }
+}
+
+/** The offset of an own word (Page.OWN_WORDS) of a page without a memdesc word; undefined when struct page has none. */
+function own_word_offset(page: Page, name: string): number | undefined {
+  // The memdesc mark (PAGE_MEMDESC_FLAG, memdesc.ts): such a page's fields are its descriptor's.
+  if (read32(page.addr + PAGE_FLAGS_OFFSET + 4) & (1 << (PAGE_MEMDESC_FLAG_SHIFT - 32))) {
+    throw new KernelBug(`kernel BUG: page_own_word(${name}) of a page that carries a memdesc word`);
+  }
+  const table: Readonly<Record<string, number>> = Page.OWN_WORDS;
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** page->name of a page that carries no memdesc word: the word, or 0 (its boot value) when struct page has none. */
+export function page_own_word(page: Page, name: string): number {
+  const off = own_word_offset(page, name);
+  return off === undefined ? 0 : read64(page.addr + off);
+}
+
+/** Put an own word back to its boot value (0); nothing to do when struct page has none. */
+export function page_reset_own_word(page: Page, name: string): void {
+  const off = own_word_offset(page, name);
+  if (off !== undefined) write64(page.addr + off, 0);
 }
 
 /** page[n]: the struct page n entries after this one in the memmap. */

@@ -5,7 +5,7 @@
  * the RFC's debugging dump showed a clobbered word, and `memdesc` among its flags; other
  * pages' dumps are unchanged.
  */
-import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET } from './mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_own_word } from './mm_types.ts';
 import { read64hex } from '../../sim/memory.ts';
 import { KernelBug, formatKernelAddress } from '../../sim/errors.ts';
 import {
@@ -30,6 +30,15 @@ function raw_word(hex: string): string {
   return hex.startsWith('0000') && parseInt(hex[4]!, 16) >= 8 ? 'ffff' + hex.slice(4) : hex;
 }
 
+/** The `raw:` lines: every word struct page has (STRUCT_PAGE_SIZE, whatever the layout), four a line. */
+function raw_lines(page: Page): string[] {
+  const words: string[] = [];
+  for (let off = 0; off < STRUCT_PAGE_SIZE; off += 8) words.push(raw_word(read64hex(page.addr + off)));
+  const lines: string[] = [];
+  for (let i = 0; i < words.length; i += 4) lines.push(`raw: ${words.slice(i, i + 4).join(' ')}`);
+  return lines;
+}
+
 /**
  * dump_page() of a page that carries a memdesc word (stage 2): the word, then what struct page
  * itself still holds. Its mapping and index words belong to no one once the page's fields live in
@@ -41,9 +50,7 @@ function dump_memdesc_page(page: Page, reason: string): string {
   lines.push(`page: refcount:${page._refcount} mapcount:${type ? 0 : page._mapcount + 1} pfn:0x${page_to_pfn(page).toString(16)}`);
   lines.push(`flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
   if (type) lines.push(`page_type: 0x${type.toString(16)}(${page_type_name(type << 24)})`);
-  const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
-  lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
-  lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
+  lines.push(...raw_lines(page));
   lines.push(`page dumped because: ${reason}`);
   return lines.join('\n');
 }
@@ -56,10 +63,10 @@ export function dump_page(page: Page, reason: string): string {
   const lines: string[] = [];
   const type = page_type_of(head);
   const mapcount = type ? 0 : page._mapcount + 1;
-  const mapping = head.mapping;
+  const mapping = page_own_word(head, 'mapping');
   lines.push(
     `page: refcount:${head._refcount} mapcount:${mapcount} mapping:${formatKernelAddress(mapping)} ` +
-      `index:0x${page.index.toString(16)} pfn:0x${page_to_pfn(page).toString(16)}`,
+      `index:0x${page_own_word(page, 'index').toString(16)} pfn:0x${page_to_pfn(page).toString(16)}`,
   );
   if (head.addr !== page.addr || (page.flags & (1 << PG_head))) {
     lines.push(`head: ${formatKernelAddress(head.addr)} order:${compound_order(head)} compound_mapcount:${new Page(head.addr + STRUCT_PAGE_SIZE).compound_mapcount + 1}`);
@@ -67,9 +74,7 @@ export function dump_page(page: Page, reason: string): string {
   const prefix = (mapping & PAGE_MAPPING_ANON) ? 'anon ' : (mapping & PAGE_MAPPING_MOVABLE) ? 'movable ' : '';
   lines.push(`${prefix}flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
   if (type) lines.push(`page_type: 0x${type.toString(16)}(${page_type_name(type << 24)})`);
-  const w = (i: number) => raw_word(read64hex(page.addr + 8 * i));
-  lines.push(`raw: ${w(0)} ${w(1)} ${w(2)} ${w(3)}`);
-  lines.push(`raw: ${w(4)} ${w(5)} ${w(6)} ${w(7)}`);
+  lines.push(...raw_lines(page));
   lines.push(`page dumped because: ${reason}`);
   return lines.join('\n');
 }

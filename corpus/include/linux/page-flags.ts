@@ -6,7 +6,7 @@
  * carries a memdesc word (stage 2), the type its tag stands for. Tests go through
  * page_type_of(), so callers never care where a type is kept.
  */
-import { Page, page_word_is_tail } from './mm_types.ts';
+import { Page, page_word_is_tail, page_own_word } from './mm_types.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
 import {
@@ -261,5 +261,5 @@ export function PageAnon(page: Page): boolean {
  */
 export function __PageMovable(page: Page): boolean {
   if (PageMemdesc(page)) return memdesc_movable_ops(page);
-  return (page.mapping & PAGE_MAPPING_FLAGS) === PAGE_MAPPING_MOVABLE;
+  return (page_own_word(page, 'mapping') & PAGE_MAPPING_FLAGS) === PAGE_MAPPING_MOVABLE;
 }

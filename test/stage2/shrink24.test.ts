@@ -1,0 +1,228 @@
+/**
+ * Toward the 24-byte struct page: the words generic code reads on pages without a memdesc word
+ * (free-time checks, dump_page(), the allocator's reset of private) are asked of the layout
+ * (`Page.OWN_WORDS`, enumerated by page_own_word()), so once the kinds that store data there have
+ * left, nothing pins them and shrink removes them with their table entries.
+ *
+ * 1. A made-up project: a table of the class enumerated by a generic reader pins nothing; a
+ *    literal-key use of one entry pins that entry's word; the result type-checks either way.
+ * 2. The corpus (one copy): convert --all, separate the kinds whose audit is clean today (ptdesc,
+ *    zpdesc), then shrink: every use left on w3-w5 is a kind's that has not left yet (its raw
+ *    accesses, its overlay, its `*_MATCH` layout assertion), w7 has none; shrink --write gives a
+ *    smaller struct page whose memmap `simulate --report metadata` measures, and the tree verifies
+ *    against the bundled corpus (mixed and hwpoison x 1 seed).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { captureOutput } from '../capture.ts';
+import { main } from '../../src/cli.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+
+let base: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'memdesc-shrink24-'));
+  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
+});
+afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
+
+const MEM = `const store = new Map<number, number>();
+export const read = (a: number): number => store.get(a) ?? 0;
+export const write = (a: number, v: number): void => { store.set(a, v); };
+`;
+
+const CELL = `import { read, write } from './mem.ts';
+
+export const CELL_SIZE = 32;
+
+export const CELL_FLAGS_OFFSET = 0;
+export const CELL_LINK_OFFSET = 8;
+export const CELL_OWNER_OFFSET = 16;
+export const CELL_NOTE_OFFSET = 24;
+
+export class Cell {
+  constructor(readonly addr: number) {}
+
+  /** Words generic code checks on a cell, by name: it asks the layout. */
+  static readonly OWN = {
+    owner: CELL_OWNER_OFFSET,
+    note: CELL_NOTE_OFFSET,
+  } as const;
+
+  get flags(): number { return read(this.addr + CELL_FLAGS_OFFSET); }
+  set flags(v: number) { write(this.addr + CELL_FLAGS_OFFSET, v); }
+  get link(): number { return read(this.addr + CELL_LINK_OFFSET); }
+  set link(v: number) { write(this.addr + CELL_LINK_OFFSET, v); }
+  get owner(): number { return read(this.addr + CELL_OWNER_OFFSET); }
+  set owner(v: number) { write(this.addr + CELL_OWNER_OFFSET, v); }
+  get note(): number { return read(this.addr + CELL_NOTE_OFFSET); }
+  set note(v: number) { write(this.addr + CELL_NOTE_OFFSET, v); }
+}
+
+/** A cell's own word by name: 0 when the layout has none. */
+export function cell_own(c: Cell, name: string): number {
+  const table: Readonly<Record<string, number>> = Cell.OWN;
+  return Object.hasOwn(table, name) ? read(c.addr + table[name]!) : 0;
+}
+
+export function cell_at(i: number): Cell {
+  return new Cell(0x1000 + i * CELL_SIZE);
+}
+
+export function cell_next(c: Cell): Cell {
+  return new Cell(c.addr + CELL_SIZE);
+}
+`;
+
+const CHECK = `import { cell_at, cell_own } from './cell.ts';
+
+/** Generic code: a cell is free when nothing of its own is set. */
+export function check(i: number): string | null {
+  const c = cell_at(i);
+  if (cell_own(c, 'owner') !== 0) return 'owned';
+  if (cell_own(c, 'note') !== 0) return 'noted';
+  return c.flags ? \`link \${c.link}\` : null;
+}
+`;
+
+/** One entry named by its key: that word is used. */
+const PIN = `import { Cell } from './cell.ts';
+
+export const noteAt = Cell.OWN.note;
+`;
+
+const SPEC = {
+  name: 'cell-shrink',
+  page: {
+    class: 'Cell',
+    file: 'src/cell.ts',
+    fields: {
+      flags: { words: [0], track: 'never' },
+      link: { words: [1], track: 'never' },
+      owner: { words: [2] },
+      note: { words: [3] },
+    },
+    addressMembers: [],
+    neutralSources: ['cell_at'],
+  },
+  kinds: [{ name: 'box', descriptor: null }],
+};
+
+const TSCONFIG = { compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022'] }, include: ['src'] };
+
+function project(name: string, files: Record<string, string>): string {
+  const dir = join(base, name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
+  writeFileSync(join(dir, 'memdesc.spec.json'), `${JSON.stringify(SPEC, null, 2)}\n`);
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, 'src', f), text);
+  return dir;
+}
+
+const io = captureOutput();
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  io.reset();
+  const code = await main(args);
+  return { code, out: io.out, err: io.err };
+}
+
+describe('a table of the class that generic code enumerates', () => {
+  it('pins none of its words: they go with their entries, and the enumerating reader still type-checks', async () => {
+    const dir = project('enumerated', { 'mem.ts': MEM, 'cell.ts': CELL, 'check.ts': CHECK });
+    const r = await cli('shrink', dir, '--write');
+    expect(r.code, r.err).toBe(0);
+    const cell = readFileSync(join(dir, 'src', 'cell.ts'), 'utf8');
+    expect(cell).toContain('export const CELL_SIZE = 16;');
+    expect(cell).not.toMatch(/CELL_OWNER_OFFSET|CELL_NOTE_OFFSET|get owner|get note/);
+    expect(cell).toMatch(/static readonly OWN = \{\s*\} as const;/);
+    // The reader is untouched: without entries it answers 0 for both names.
+    expect(readFileSync(join(dir, 'src', 'check.ts'), 'utf8')).toBe(CHECK);
+    const again = await cli('shrink', dir, '--json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({ oldSize: 16, newSize: 16, files: [] });
+  });
+
+  it('an entry named by its key pins its word (it moves, renumbered), the others still go', async () => {
+    const dir = project('pinned', { 'mem.ts': MEM, 'cell.ts': CELL, 'check.ts': CHECK, 'pin.ts': PIN });
+    const r = await cli('shrink', dir, '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as { newSize: number; removed: Array<{ field: string }>; words: Array<{ word: number; to: number | null; uses: Array<{ file: string; member: string }> }> };
+    expect(j.newSize).toBe(24);
+    expect(j.removed.map((x) => x.field)).toEqual(['owner']);
+    expect(j.words.find((w) => w.word === 3)).toMatchObject({ to: 2, uses: [{ file: 'src/pin.ts', member: 'note' }] });
+    // No use of the whole table anywhere: cell_own()'s enumeration is none.
+    expect(j.words.flatMap((w) => w.uses).filter((u) => u.member === 'OWN')).toEqual([]);
+    const w = await cli('shrink', dir, '--write');
+    expect(w.code, w.err).toBe(0);
+    const cell = readFileSync(join(dir, 'src', 'cell.ts'), 'utf8');
+    expect(cell).toContain('export const CELL_NOTE_OFFSET = 16;');
+    expect(cell).toMatch(/static readonly OWN = \{\s*note: CELL_NOTE_OFFSET,\s*\} as const;/);
+  });
+});
+
+function memdesc(args: string[]) {
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
+}
+
+interface ShrinkJson {
+  newSize: number;
+  pendingKinds: Record<string, number>;
+  removed: Array<{ field: string; words: number[] }>;
+  words: Array<{ word: number; uses: Array<{ file: string; line: number; function: string | null; how: string; kind?: string; text: string }> }>;
+}
+
+describe('the corpus: generic readers no longer pin w3-w5 and w7', () => {
+  it('after convert --all and separate ptdesc zpdesc, only the kinds still in struct page use w3-w5; shrink removes what they do not', () => {
+    const tree = join(base, 'tree');
+    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
+    const c = memdesc(['convert', '--all', tree, '--write']);
+    expect(c.status, c.stderr.slice(-2000)).toBe(0);
+    const s = memdesc(['separate', 'ptdesc', 'zpdesc', tree, '--write']);
+    expect(s.status, s.stderr.slice(-2000)).toBe(0);
+
+    const r = memdesc(['shrink', tree, '--json']);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const j = JSON.parse(r.stdout) as ShrinkJson;
+    const pending = new Set(Object.keys(j.pendingKinds));
+    expect(pending.has('ptdesc') || pending.has('zpdesc')).toBe(false);
+    // A kind's layout assertion names the page offsets its overlay relies on (spec `descriptor.match`).
+    const matches = builtinSpec().kinds.filter((k) => k.descriptor && pending.has(k.name))
+      .map((k) => k.descriptor!.match ?? `${k.descriptor!.class.toUpperCase()}_MATCH`);
+    for (const word of [3, 4, 5, 7]) {
+      const w = j.words.find((x) => x.word === word)!;
+      const generic = w.uses.filter((u) => !(u.kind && pending.has(u.kind)) && !(u.how === 'offset-constant' && matches.some((m) => u.text.startsWith(`${m}(`))));
+      expect(generic.map((u) => `${u.file}:${u.line} ${u.function}(): ${u.text}`), `w${word}`).toEqual([]);
+    }
+    expect(j.words.find((x) => x.word === 7)!.uses).toEqual([]);
+    expect(j.removed.map((x) => x.field)).toContain('memcg_data');
+    // What the kinds not separated yet keep: w3-w5 go when they leave, unless another pins them.
+    for (const word of [3, 4, 5]) {
+      const w = j.words.find((x) => x.word === word)!;
+      if (pending.size > 0) expect(w.uses.length, `w${word}`).toBeGreaterThan(0);
+    }
+
+    const wr = memdesc(['shrink', tree, '--write']);
+    expect(wr.status, wr.stderr.slice(-2000)).toBe(0);
+    const layout = readFileSync(join(tree, 'include/linux/mm_types.ts'), 'utf8');
+    const size = Number(/export const STRUCT_PAGE_SIZE = (\d+);/.exec(layout)![1]);
+    expect(size).toBe(j.newSize);
+    expect(size).toBeLessThanOrEqual(56);
+    const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--ram', '64M', '--report', 'metadata', '--json']);
+    expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
+    const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; percent: number };
+    expect(meta.struct_page_bytes).toBe(size);
+    expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * size);
+    expect(meta.percent).toBeLessThan((64 / 4096) * 100);
+
+    const v = memdesc(['verify', tree, '--against', join(REPO, 'corpus'), '--workloads', 'mixed,hwpoison', '--seeds', '1', '--jobs', '1']);
+    expect(v.status, (v.stdout + v.stderr).slice(-3000)).toBe(0);
+    expect(v.stdout).toContain(`candidate struct page ${size} bytes`);
+  }, 600_000);
+});
