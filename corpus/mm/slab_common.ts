@@ -40,7 +40,8 @@ import {
   KmemCache, KMEM_CACHE_LIST, KMEM_CACHE_REFCOUNT, kmem_cache, kmem_cache_zalloc, kmem_cache_free,
   __kmem_cache_create, __kmem_cache_shutdown, kmem_cache_release_nodes, kmem_cache_find, register_kmem_cache,
   unregister_kmem_cache, get_slabinfo, get_order, fls, prep_large_kmalloc, kmem_cache_from_addr, slab_desc_cache,
-  slab_desc_cache_attach, calculate_sizes, KMEM_CACHE_STRUCT_SIZE, KMEM_CACHE_FLAGS,
+  slab_desc_cache_attach, slab_desc_new_caches, set_slab_desc_cache, slab_desc_cache_create, calculate_sizes,
+  KMEM_CACHE_STRUCT_SIZE, KMEM_CACHE_FLAGS,
 } from './slub.ts';
 
 /* ---- the list of all caches ---- */
@@ -289,7 +290,7 @@ export function kmem_cache_create(name: string, size: number, align: number, fla
         set_refcount(s, 1);
         slab_caches_add(s);
         // With struct slabs allocated separately, a new cache's slabs get them from the start.
-        if (slab_desc_cache !== null) slab_desc_cache_attach(s);
+        if (slab_desc_new_caches) slab_desc_cache_attach(s);
       }
     }
   }
@@ -336,7 +337,21 @@ export function memdesc_cache_create(name: string, size: number, type: number, f
   if (!Number.isInteger(size) || size < MEMDESC_DESC_HEADER) BUG(`memdesc_cache_create(${name}): size ${size} leaves no room for the back pointer`);
   if (memdesc_cache_addr(type) !== 0) BUG(`memdesc_cache_create(${name}): type ${type} (${memdesc_type_name(type)}) already has a cache`);
   note_descriptor_cache(name);
-  if (placement_preserving()) return arena_memdesc_cache_create(name, Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN, type, flags | SLAB_PANIC);
+  const bytes = Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN;
+  if (placement_preserving()) {
+    const a = arena_memdesc_cache_create(name, bytes, type, flags | SLAB_PANIC);
+    if (type === MEMDESC_TYPE_SLAB) set_slab_desc_cache(a);
+    return a;
+  }
+  if (type === MEMDESC_TYPE_SLAB) {
+    // struct slab's own cache: static and self-describing (slub.ts), as the first slab needs it.
+    const cflags = (flags | SLAB_PANIC) & CACHE_CREATE_MASK;
+    const d = slab_desc_cache_create(name, bytes, calculate_alignment(cflags, MEMDESC_ALIGN, bytes), cflags);
+    if (d.size % MEMDESC_ALIGN !== 0 || d.red_left_pad % MEMDESC_ALIGN !== 0) BUG(`memdesc_cache_create(${name}): objects not 16-byte aligned`);
+    slab_caches_add(d);
+    memdesc_register_cache(type, name, d.addr, d.size);
+    return d;
+  }
   const s = kmem_cache_create(name, Math.ceil(size / MEMDESC_ALIGN) * MEMDESC_ALIGN, MEMDESC_ALIGN, flags | SLAB_PANIC);
   if (s.size % MEMDESC_ALIGN !== 0 || s.red_left_pad % MEMDESC_ALIGN !== 0) BUG(`memdesc_cache_create(${name}): objects not 16-byte aligned`);
   memdesc_register_cache(type, name, s.addr, s.size);

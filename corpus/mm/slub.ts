@@ -571,6 +571,8 @@ function unaccount_slab_page(page: Page, order: number, s: KmemCache): void {
 
 function alloc_slab_page(s: KmemCache, flags: number, oo: number): Page | null {
   const order = oo_order(oo);
+  // A slab of struct slabs describes itself: it never waits for a struct slab from its own cache.
+  if (s === slab_desc_cache) return alloc_slab_desc_page(s, flags, order);
   const page = alloc_pages(flags, order);
   if (page) account_slab_page(page, order, s);
   return page;
@@ -664,7 +666,8 @@ function __free_slab(s: KmemCache, page: Page): void {
   page.index = 0;
   page.private = 0;
   unaccount_slab_page(page, order, s);
-  __free_pages(page, order);
+  if (s === slab_desc_cache) free_slab_desc_page(page, order);
+  else __free_pages(page, order);
   // A separately allocated struct slab goes after its slab (a self-described one went with it).
   if (desc !== 0) memdesc_free(MEMDESC_TYPE_SLAB, desc);
 }
@@ -1315,11 +1318,14 @@ export function get_slabinfo(s: KmemCache): SlabInfo {
 
 /**
  * struct slab as a separate descriptor (64-bit): the memdesc header (back pointer to the
- * slab's first page), slab_cache, slab_list, then freelist and counters, which stay in struct
- * page (index, private) until the slab kind is separated and are reserved here for it.
+ * slab's first page), slab_list, slab_cache, then freelist and counters, which stay in struct
+ * page (index, private) until the slab kind is separated and are reserved here for it. The
+ * fields keep the offsets they have in struct page (w1-w5, the header where the flags are):
+ * the layout `memdesc separate slab` gives struct slab, so the code here and the separated
+ * struct slab agree on every field.
  */
-export const SLAB_DESC_SLAB_CACHE = MEMDESC_DESC_HEADER;
-export const SLAB_DESC_LIST = 16;
+export const SLAB_DESC_LIST = MEMDESC_DESC_HEADER;
+export const SLAB_DESC_SLAB_CACHE = 24;
 export const SLAB_DESC_FREELIST = 32;
 export const SLAB_DESC_COUNTERS = 40;
 export const SLAB_DESC_SIZE = 48;
@@ -1327,8 +1333,16 @@ export const SLAB_DESC_SIZE = 48;
 /** Internal cache flag (like __OBJECT_POISON): the cache's slabs have separately allocated struct slabs. */
 export const __SLAB_SLAB_DESC = 0x40000000;
 
-/** The cache of struct slab descriptors; null while struct slab lives in struct page (today). */
+/**
+ * The cache of struct slab descriptors; null while struct slab lives in struct page (stages 0
+ * and 1). Created by memdesc_cache_create() of the slab type: by slab_memdesc_init(), or, once
+ * the slab kind is separated (its slabs allocated with their struct slab by `memdesc separate`'s
+ * slab_alloc_pages()), when the first slab is allocated at boot.
+ */
 export let slab_desc_cache: KmemCache | null = null;
+
+/** slab_memdesc_init() was called: caches created from now on get separately allocated struct slabs here. */
+export let slab_desc_new_caches = false;
 
 /**
  * Allocate struct slab separately for every cache created from now on: create the 'slab'
@@ -1336,11 +1350,67 @@ export let slab_desc_cache: KmemCache | null = null;
  * caches that exist keep their struct slab in struct page.
  */
 export function slab_memdesc_init(): KmemCache {
-  if (slab_desc_cache !== null) return slab_desc_cache;
-  const s = memdesc_cache_create('slab', SLAB_DESC_SIZE, MEMDESC_TYPE_SLAB);
-  slab_desc_cache = s;
+  if (slab_desc_new_caches) return slab_desc_cache!;
+  const s = slab_desc_cache ?? memdesc_cache_create('slab', SLAB_DESC_SIZE, MEMDESC_TYPE_SLAB);
   slab_desc_cache_attach(s);
+  slab_desc_new_caches = true;
   return s;
+}
+
+/** memdesc_cache_create() of the slab type: this is struct slab's cache. */
+export function set_slab_desc_cache(s: KmemCache): void {
+  slab_desc_cache = s;
+}
+
+/**
+ * struct slab's own cache in real placement (memdesc_cache_create() of the slab type): static
+ * data like the boot caches, its kmem_cache_node too, so that it exists before any other cache
+ * (once slab is separated the very first slab at boot needs a struct slab, before kmem_cache and
+ * kmem_cache_node can allocate). Its slabs describe themselves (alloc_slab_desc_page()), so
+ * allocating from it never needs a struct slab from it: the mutual recursion of 000_* ends here.
+ * `align` and `flags` as kmem_cache_create() computes them.
+ */
+export function slab_desc_cache_create(name: string, size: number, align: number, flags: number): KmemCache {
+  const s = new KmemCache(static_alloc(KMEM_CACHE_STRUCT_SIZE, 64));
+  s.name = name;
+  s.size = s.object_size = size;
+  s.align = align;
+  s.flags = flags >>> 0;
+  if (!calculate_sizes(s, -1)) BUG(`slab_desc_cache_create(${name}): no slab order for ${size}-byte objects`);
+  set_min_partial(s, ilog2(s.size) >> 1);
+  const n = new KmemCacheNode(static_alloc(KMEM_CACHE_NODE_STRUCT_SIZE, 64));
+  init_kmem_cache_node(n);
+  s.node = n;
+  clear_cpu_slab(s);
+  s.refcount = 1;
+  kmem_cache_write_struct(s);
+  register_kmem_cache(s);
+  slab_desc_cache = s;
+  return s;
+}
+
+/**
+ * The pages of a slab of struct slabs: its struct slab is its own object 0, so its first page
+ * gets the memdesc word naming that object here, with the back pointer, and no descriptor is
+ * allocated for it (one would need a slab of this very cache). Counted as a slab descriptor.
+ */
+function alloc_slab_desc_page(s: KmemCache, flags: number, order: number): Page | null {
+  const page = alloc_pages(flags, order);
+  if (!page) return null;
+  const self = fixup_red_left(s, page_address(page));
+  memdesc_set_desc_page(self, page);
+  set_page_memdesc(page, memdesc_create(self, MEMDESC_TYPE_SLAB));
+  memdesc_account(MEMDESC_TYPE_SLAB, 1);
+  account_slab_page(page, order, s);
+  return page;
+}
+
+/** Give back the pages of a slab of struct slabs: its struct slab (object 0) goes with them. */
+function free_slab_desc_page(page: Page, order: number): void {
+  memdesc_set_desc_page(memdesc_slab(page), null);
+  clear_page_memdesc(page);
+  memdesc_account(MEMDESC_TYPE_SLAB, -1);
+  __free_pages(page, order);
 }
 
 /** Mark a cache that has no slab yet as one whose slabs get separately allocated struct slabs. */
@@ -1365,8 +1435,8 @@ function slab_desc_attach(s: KmemCache, page: Page, desc: number, self: boolean)
   write64(desc + SLAB_DESC_SLAB_CACHE, s.addr);
   INIT_LIST_HEAD(slab_desc_list(desc));
   // The first page only: tails of a compound slab keep compound_head, as kfree() finds the head through it.
-  set_page_memdesc(page, memdesc_create(desc, MEMDESC_TYPE_SLAB));
-  if (self) memdesc_account(MEMDESC_TYPE_SLAB, 1);
+  // A self-described slab's word and count were set with its pages (alloc_slab_desc_page()).
+  if (!self) set_page_memdesc(page, memdesc_create(desc, MEMDESC_TYPE_SLAB));
 }
 
 /**
@@ -1378,12 +1448,10 @@ function slab_desc_detach(s: KmemCache, page: Page): number {
   const desc = memdesc_slab(page);
   VM_BUG_ON_PAGE(memdesc_desc_page(desc)?.addr !== page.addr || read64(desc + SLAB_DESC_SLAB_CACHE) !== s.addr, page,
     '__free_slab: struct slab does not point back at this slab');
+  // A self-described slab keeps its word until its pages go (free_slab_desc_page()).
+  if (s === slab_desc_cache && desc === fixup_red_left(s, page_address(page))) return 0;
   clear_page_memdesc(page);
-  const self = s === slab_desc_cache && desc === fixup_red_left(s, page_address(page));
-  if (!self) return desc;
-  memdesc_set_desc_page(desc, null);
-  memdesc_account(MEMDESC_TYPE_SLAB, -1);
-  return 0;
+  return desc;
 }
 
 function slab_desc_list_add(n: KmemCacheNode, page: Page, tail: number): void {
@@ -1478,6 +1546,7 @@ export function kmem_cache_init(): void {
   kmem_cache_node = null;
   slab_state = SlabState.DOWN;
   slab_desc_cache = null;
+  slab_desc_new_caches = false;
   memdesc_caches_init();
   slab_common_init();
 

@@ -147,8 +147,8 @@ export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Se
  * Functions that pass one of their parameters (through the views) to `seeds`, transitively: the
  * kind's constructors or destructors, each with the index of its page parameter.
  */
-function closure(program: ts.Program, root: string, seeds: string[], views: Set<string>): Map<string, number> {
-  const names = new Map<string, number>(seeds.map((n) => [n, 0]));
+function closure(program: ts.Program, root: string, seeds: string[] | Map<string, number>, views: Set<string>): Map<string, number> {
+  const names = new Map<string, number>(Array.isArray(seeds) ? seeds.map((n) => [n, 0]) : seeds);
   const fns = program.getSourceFiles().filter((sf) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile).flatMap(functionsOf);
   for (let changed = true; changed;) {
     changed = false;
@@ -169,6 +169,208 @@ function closure(program: ts.Program, root: string, seeds: string[], views: Set<
     }
   }
   return names;
+}
+
+/** The variable a call's value is stored in, through the views: `const page = f()`, `page = f()`, `slab = page_slab(f())`. */
+function storedIn(c: ts.CallExpression, views: Set<string>): string | undefined {
+  let n: ts.Node = c;
+  for (;;) {
+    const p = n.parent;
+    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p))) { n = p; continue; }
+    if (p && ts.isCallExpression(p) && p.arguments.length === 1 && p.arguments[0] === n && views.has(calleeName(p) ?? '')) { n = p; continue; }
+    break;
+  }
+  const p = n.parent;
+  if (p && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name)) return p.name.text;
+  if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === n && ts.isIdentifier(p.left)) return p.left.text;
+  return undefined;
+}
+
+/** An expression without parentheses, `!`, `as` and the views around it. */
+function unview(e: ts.Expression, views: Set<string>): ts.Expression {
+  for (;;) {
+    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+    else if (ts.isCallExpression(e) && e.arguments.length === 1 && views.has(calleeName(e) ?? '')) e = e.arguments[0]!;
+    else return e;
+  }
+}
+
+function isNullish(e: ts.Expression): boolean {
+  return e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined');
+}
+
+/** Return statements directly in `f` (not in nested functions). */
+function returnsIn(f: ts.FunctionLikeDeclaration): ts.ReturnStatement[] {
+  const out: ts.ReturnStatement[] = [];
+  const walk = (n: ts.Node): void => {
+    if (n !== f && ts.isFunctionLike(n)) return;
+    if (ts.isReturnStatement(n)) out.push(n);
+    ts.forEachChild(n, walk);
+  };
+  if (f.body) walk(f.body);
+  return out;
+}
+
+/** Every value `f` stores in its local `name` (declaration initializers and assignments). */
+function valuesOf(f: ts.FunctionLikeDeclaration, name: string): ts.Expression[] {
+  const out: ts.Expression[] = [];
+  const walk = (n: ts.Node): void => {
+    if (n !== f && ts.isFunctionLike(n)) return;
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === name && n.initializer) out.push(n.initializer);
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && n.left.text === name) out.push(n.right);
+    ts.forEachChild(n, walk);
+  };
+  if (f.body) walk(f.body);
+  return out;
+}
+
+/**
+ * Functions that write the page's memdesc field (the spec's `memdesc` page field) of one of their
+ * parameters, directly (`page.memdesc = md`) or by passing it on to one that does: code that
+ * gives a page its memdesc word by hand (set_page_memdesc()). A page such code describes already
+ * has its word; the separation leaves its allocation alone.
+ */
+function memdescSetters(program: ts.Program, root: string, fns: ts.FunctionLikeDeclaration[], field: string | undefined, views: Set<string>): Map<string, number> {
+  const seeds = new Map<string, number>();
+  if (!field) return seeds;
+  for (const f of fns) {
+    const name = fnName(f);
+    if (!name) continue;
+    const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+    const walk = (n: ts.Node): void => {
+      if (seeds.has(name) || (n !== f && ts.isFunctionLike(n))) return;
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left) && n.left.name.text === field) {
+        const i = params.indexOf(keyOf(n.left.expression, f, views));
+        if (i >= 0) seeds.set(name, i);
+      }
+      ts.forEachChild(n, walk);
+    };
+    if (f.body) walk(f.body);
+  }
+  return closure(program, root, seeds, views);
+}
+
+/** A function that returns fresh pages (an allocator at its call sites), or frees a page parameter. */
+interface PageHelper {
+  fn: ts.FunctionLikeDeclaration;
+  shape: 'page' | 'address';
+  /** The page parameter (free helpers). */
+  index: number;
+  /** The allocator's or free's own calls in it, and the helpers it calls for them. */
+  prims: ts.CallExpression[];
+  inner: ts.CallExpression[];
+}
+
+/**
+ * Allocation helpers, from the data flow: a function whose every return is null or pages fresh
+ * from an allocator (`alloc_pages()`, …) or from another such helper — `alloc_slab_page()`
+ * returning what `alloc_pages()` gave it — is an allocator wherever it is called; the allocation
+ * inside it is what the separation rewrites. Returns of pages the function gives a memdesc word
+ * itself are allowed (they already have one) and stay as they are; `described` are the
+ * functions all of whose fresh pages are such.
+ */
+function allocHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, setters: Map<string, number>): { helpers: Map<string, PageHelper>; described: Set<string> } {
+  const helpers = new Map<string, PageHelper>();
+  const described = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of fns) {
+      const name = fnName(f);
+      if (!name || PAGE_ALLOCS[name] || helpers.has(name) || described.has(name)) continue;
+      const returns = returnsIn(f);
+      if (returns.length === 0) continue;
+      const prims: ts.CallExpression[] = [];
+      const inner: ts.CallExpression[] = [];
+      let self = 0;
+      let ok = true;
+      const setterKeys = new Set(callsIn(f).flatMap((c) => {
+        const arg = pageArg(c, setters);
+        return arg ? [keyOf(arg, f, views)] : [];
+      }));
+      for (const r of returns) {
+        if (!r.expression) continue;
+        const e = unview(r.expression, views);
+        if (isNullish(e)) continue;
+        const values = ts.isIdentifier(e) ? valuesOf(f, e.text) : [e];
+        if (values.length === 0) { ok = false; break; }
+        const mine = ts.isIdentifier(e) && setterKeys.has(e.text);
+        for (const v0 of values) {
+          const v = unview(v0, views);
+          if (isNullish(v)) continue;
+          const callee = ts.isCallExpression(v) ? calleeName(v) ?? '' : '';
+          if (described.has(callee)) self++;
+          else if (PAGE_ALLOCS[callee] && mine) self++;
+          else if (PAGE_ALLOCS[callee]) prims.push(v as ts.CallExpression);
+          else if (helpers.has(callee) && !mine) inner.push(v as ts.CallExpression);
+          else { ok = false; break; }
+        }
+        if (!ok) break;
+      }
+      if (!ok) continue;
+      if (prims.length + inner.length === 0) {
+        if (self > 0) { described.add(name); changed = true; }
+        continue;
+      }
+      const shapes = new Set([...prims.map((c) => PAGE_ALLOCS[calleeName(c)!]!), ...inner.map((c) => helpers.get(calleeName(c)!)!.shape)]);
+      if (shapes.size !== 1) continue;
+      helpers.set(name, { fn: f, shape: [...shapes][0]!, index: -1, prims, inner });
+      changed = true;
+    }
+  }
+  return { helpers, described };
+}
+
+/**
+ * Free helpers: a function that gives one of its page parameters back with a free
+ * (`__free_pages()`, …) or through another free helper (`free_slab_page(page, order)`), and
+ * does not clear its memdesc word by hand, is a free wherever it is called.
+ */
+function freeHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, setters: Map<string, number>, dtors: Map<string, number>): Map<string, PageHelper> {
+  const helpers = new Map<string, PageHelper>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const f of fns) {
+      const name = fnName(f);
+      if (!name || PAGE_FREES[name] || dtors.has(name) || helpers.has(name)) continue;
+      const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+      const calls = callsIn(f);
+      for (const [index, param] of params.entries()) {
+        if (!param) continue;
+        const prims = calls.filter((c) => PAGE_FREES[calleeName(c) ?? ''] && c.arguments[0] && keyOf(c.arguments[0], f, views) === param);
+        const inner = calls.filter((c) => {
+          const h = helpers.get(calleeName(c) ?? '');
+          const arg = h ? c.arguments[h.index] : undefined;
+          return arg !== undefined && keyOf(arg, f, views) === param;
+        });
+        const byHand = calls.some((c) => {
+          const arg = pageArg(c, setters);
+          return arg !== undefined && keyOf(arg, f, views) === param;
+        });
+        if (prims.length + inner.length === 0 || byHand) continue;
+        const shapes = new Set([...prims.map((c) => PAGE_FREES[calleeName(c)!]!), ...inner.map((c) => helpers.get(calleeName(c)!)!.shape)]);
+        if (shapes.size !== 1) continue;
+        helpers.set(name, { fn: f, shape: [...shapes][0]!, index, prims, inner });
+        changed = true;
+        break;
+      }
+    }
+  }
+  return helpers;
+}
+
+/** The allocator or free calls a helper's use rewrites: its own, and those of the helpers it calls, with every helper involved. */
+function helperPrims(name: string, helpers: Map<string, PageHelper>, seen = new Set<string>()): { prims: ts.CallExpression[]; used: string[]; inner: ts.CallExpression[] } {
+  const h = helpers.get(name)!;
+  if (seen.has(name)) return { prims: [], used: [], inner: [] };
+  seen.add(name);
+  const out = { prims: [...h.prims], used: [name], inner: [...h.inner] };
+  for (const c of h.inner) {
+    const sub = helperPrims(calleeName(c)!, helpers, seen);
+    out.prims.push(...sub.prims);
+    out.used.push(...sub.used);
+    out.inner.push(...sub.inner);
+  }
+  return out;
 }
 
 /** The page argument of a call to a constructor or destructor in `map`, if it is one. */
@@ -335,10 +537,16 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   const fromAddr = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
   const views = new Set([fromAddr, toAddr, ...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
   const ctors = closure(program, root, [`__SetPage${typeName}`, `SetPage${typeName}`], views);
-  const dtors = closure(program, root, [`__ClearPage${typeName}`, `ClearPage${typeName}`], views);
+  const dtorSeeds = new Map([`__ClearPage${typeName}`, `ClearPage${typeName}`].map((n) => [n, 0]));
+  const dtors = closure(program, root, [...dtorSeeds.keys()], views);
+  const allFns = program.getSourceFiles().filter((x) => x.fileName.startsWith(`${root}/`) && !x.isDeclarationFile).flatMap(functionsOf);
+  // Allocations and frees through helpers, and pages given their memdesc word by hand.
+  const memdescField = spec.page.fields.some((f) => f.name === 'memdesc') ? 'memdesc' : undefined;
+  const setters = memdescSetters(program, root, allFns, memdescField, views);
+  const { helpers: allocVia } = allocHelpers(allFns, views, setters);
+  const freeVia = freeHelpers(allFns, views, setters, dtors);
   // Destructors that free the page themselves (pte_free()): a call to one is the free.
   const freeing = new Set<string>();
-  const allFns = program.getSourceFiles().filter((x) => x.fileName.startsWith(`${root}/`) && !x.isDeclarationFile).flatMap(functionsOf);
   for (let changed = true; changed;) {
     changed = false;
     for (const f of allFns) {
@@ -350,7 +558,8 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
       const mine = p.name.text;
       if (callsIn(f).some((c) => {
         const callee = calleeName(c) ?? '';
-        const arg = PAGE_FREES[callee] ? c.arguments[0] : freeing.has(callee) ? pageArg(c, dtors) : undefined;
+        const via = freeVia.get(callee);
+        const arg = PAGE_FREES[callee] ? c.arguments[0] : via ? c.arguments[via.index] : freeing.has(callee) ? pageArg(c, dtors) : undefined;
         return arg !== undefined && keyOf(arg, f, views) === mine;
       })) {
         freeing.add(name);
@@ -385,6 +594,34 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     siteTag.set(c, d.tag ?? tags[0]!);
     return d.tag ?? tags[0]!;
   };
+  // Rewrite one allocator or free call (at the site, or inside a helper the site calls), once.
+  const rewritten = new Set<ts.CallExpression>();
+  const rewrite = (c: ts.CallExpression, alloc: boolean): void => {
+    if (rewritten.has(c)) return;
+    rewritten.add(c);
+    const sf = c.getSourceFile();
+    const callee = calleeName(c)!;
+    const shape = alloc ? PAGE_ALLOCS[callee]! : PAGE_FREES[callee]!;
+    const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
+    const helper = alloc ? (shape === 'page' ? fn('alloc_pages') : fn('get_free_pages')) : (shape === 'page' ? fn('free_pages') : fn('free_pages_addr'));
+    need.add(helper);
+    if (shape === 'address') need.add(alloc ? fn('alloc_pages') : fn('free_pages'));
+    edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${c.arguments[0]!.getText()}, ${order}${alloc && multi ? `, ${tagOf(c)}` : ''})`);
+    count(sf, callee);
+    if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
+    sitesFiles.get(sf)!.add(helper);
+  };
+  // Helper calls the sites account for, and the helpers whose insides were rewritten for them.
+  const siteCalls = new Set<ts.CallExpression>();
+  const innerCalls = new Set<ts.CallExpression>();
+  const usedHelpers = new Map<string, 'allocates' | 'frees'>();
+  const useHelper = (c: ts.CallExpression, helpers: Map<string, PageHelper>, verb: 'allocates' | 'frees'): void => {
+    siteCalls.add(c);
+    const { prims, used, inner } = helperPrims(calleeName(c)!, helpers);
+    for (const p of prims) rewrite(p, verb === 'allocates');
+    for (const u of used) usedHelpers.set(u, verb);
+    for (const i of inner) innerCalls.add(i);
+  };
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName === modFile) continue;
     for (const f of functionsOf(sf)) {
@@ -397,41 +634,38 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
       const ctorKeys = keysOf(ctors);
       const dtorKeys = keysOf(dtors);
       if (ctorKeys.size === 0 && dtorKeys.size === 0) continue;
+      // A page this function allocates itself and gives its memdesc word by hand already has one
+      // (a helper doing so is not an allocator, allocHelpers()).
+      const byHand = keysOf(setters);
+      const ownDtorKeys = keysOf(dtorSeeds);
       const allocKeys = new Set<string>();
       for (const c of calls) {
         const callee = calleeName(c) ?? '';
-        const shape = PAGE_ALLOCS[callee];
-        if (!shape || !ts.isVariableDeclaration(c.parent) || !ts.isIdentifier(c.parent.name) || !ctorKeys.has(c.parent.name.text)) continue;
-        allocKeys.add(c.parent.name.text);
-        const gfp = c.arguments[0]!.getText();
-        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
-        const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
-        need.add(helper);
-        if (shape === 'address') need.add(fn('alloc_pages'));
-        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order}${multi ? `, ${tagOf(c)}` : ''})`);
-        count(sf, callee);
-        allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()`);
-        if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
-        sitesFiles.get(sf)!.add(helper);
+        const via = allocVia.get(callee);
+        if (!PAGE_ALLOCS[callee] && !via) continue;
+        const k = storedIn(c, views);
+        if (k === undefined || !ctorKeys.has(k) || (!via && byHand.has(k))) continue;
+        allocKeys.add(k);
+        if (via) useHelper(c, allocVia, 'allocates');
+        else rewrite(c, true);
+        allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${callee}()` : ''}`);
       }
       const freedKeys = new Set<string>();
       for (const c of calls) {
         const callee = calleeName(c) ?? '';
-        const shape = PAGE_FREES[callee];
-        if (!shape || c.arguments.length === 0) continue;
-        const k = keyOf(c.arguments[0]!, f, views);
+        const via = freeVia.get(callee);
+        const arg = PAGE_FREES[callee] ? c.arguments[0] : via ? c.arguments[via.index] : undefined;
+        if (!arg) continue;
+        const k = keyOf(arg, f, views);
         if (!dtorKeys.has(k) && !allocKeys.has(k)) continue;
+        // Through a helper only a page this function destructs itself (`__ClearPageSlab(page)`):
+        // a page it merely hands to a destructor on some path (kfree()'s to slab_free()) may be
+        // another kind's where the helper frees it.
+        if (via && !allocKeys.has(k) && !ownDtorKeys.has(k)) continue;
         freedKeys.add(k);
-        const arg = c.arguments[0]!.getText();
-        const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
-        const helper = shape === 'page' ? fn('free_pages') : fn('free_pages_addr');
-        need.add(helper);
-        if (shape === 'address') need.add(fn('free_pages'));
-        edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${arg}, ${order})`);
-        count(sf, callee);
-        frees.push(`${where(sf, c)} ${name ?? '(anonymous)'}()`);
-        if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
-        sitesFiles.get(sf)!.add(helper);
+        if (via) useHelper(c, freeVia, 'frees');
+        else rewrite(c, false);
+        frees.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${callee}()` : ''}`);
       }
       // A page constructed here that was not allocated here, or destructed here and not freed
       // here (outside the constructors and destructors themselves, which pass their parameter
@@ -444,10 +678,29 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
           const arg = pageArg(c, map);
           if (!arg) continue;
           const k = keyOf(arg, f, views);
-          if ((name && map.has(name) && own(k)) || done.has(k) || (map === dtors && freeing.has(callee))) continue;
-          unfollowed.push(`${where(sf, c)}: ${name ?? '(anonymous)'}() ${verb} \`${arg.getText()}\` with ${callee}() but does not ${verb === 'constructs' ? 'allocate' : 'free'} it with one of ${Object.keys(how).join(', ')}`);
+          if ((name && map.has(name) && own(k)) || done.has(k) || byHand.has(k) || (map === dtors && freeing.has(callee))) continue;
+          unfollowed.push(`${where(sf, c)}: ${name ?? '(anonymous)'}() ${verb} \`${arg.getText()}\` with ${callee}() but does not ${verb === 'constructs' ? 'allocate' : 'free'} it with one of ${Object.keys(how).join(', ')} (or a helper returning, or freeing, what one of them gives)`);
         }
       }
+    }
+  }
+  // A helper whose inside was rewritten serves every caller it has: each must be a site of the
+  // kind (or another such helper), else pages of other kinds would get this kind's descriptor.
+  for (const [helper, verb] of usedHelpers) {
+    for (const sf of program.getSourceFiles()) {
+      if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
+      const walk = (n: ts.Node): void => {
+        if (ts.isIdentifier(n) && n.text === helper && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent)
+          && !((ts.isFunctionDeclaration(n.parent) || ts.isVariableDeclaration(n.parent)) && n.parent.name === n)) {
+          const call = ts.isCallExpression(n.parent) && n.parent.expression === n ? n.parent : undefined;
+          if (!call || (!siteCalls.has(call) && !innerCalls.has(call))) {
+            const at = ts.findAncestor(n, (a) => ts.isFunctionLike(a) && !!(a as ts.FunctionLikeDeclaration).body) as ts.FunctionLikeDeclaration | undefined;
+            unfollowed.push(`${where(sf, n)}: ${at ? `${fnName(at) ?? '(anonymous)'}()` : 'top level'} ${call ? 'calls' : 'uses'} ${helper}(), which ${verb} ${kind.name}'s pages, ${call ? `for pages that are not ${kind.name}'s` : 'as a value'}`);
+          }
+        }
+        ts.forEachChild(n, walk);
+      };
+      walk(sf);
     }
   }
   if (unfollowed.length > 0) {
@@ -456,24 +709,15 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   // A kind no page-type setter constructs (a folio) has allocators of its own: the spec's
   // provenance calls the tree declares, returning what a page allocator gave them.
   for (const { provider, call } of providerAllocations(program, root, kind, new Set(Object.keys(PAGE_ALLOCS)))) {
-    const sf = call.getSourceFile();
-    const callee = calleeName(call)!;
-    const shape = PAGE_ALLOCS[callee]!;
-    const order = WITH_ORDER.has(callee) ? call.arguments[1]!.getText() : '0';
-    const helper = shape === 'page' ? fn('alloc_pages') : fn('get_free_pages');
-    need.add(helper);
-    if (shape === 'address') need.add(fn('alloc_pages'));
-    edits.add(sf, call.getStart(), call.getEnd(), `${helper}(${call.arguments[0]!.getText()}, ${order}${multi ? `, ${tagOf(call)}` : ''})`);
-    count(sf, callee);
-    if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
-    sitesFiles.get(sf)!.add(helper);
+    if (rewritten.has(call)) continue;
+    rewrite(call, true);
     const tag = siteTag.get(call);
-    allocs.push(`${where(sf, call)} ${provider}()${tag && multi ? ` (${tagWord(tag)})` : ''}`);
+    allocs.push(`${where(call.getSourceFile(), call)} ${provider}()${tag && multi ? ` (${tagWord(tag)})` : ''}`);
   }
   if (unknownTags.length > 0) {
     throw new CheckFailed(`${kind.name}: ${unknownTags.length} allocation site${unknownTags.length === 1 ? '' : 's'} of unknown tag (first: ${unknownTags[0]}); nothing was written`);
   }
-  if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page reaches __SetPage${typeName}() in the same function)`);
+  if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation, directly or through a helper returning it, whose page reaches __SetPage${typeName}() in the same function)`);
   // Allocator imports that only the rewritten calls used go.
   for (const [sf, names] of replaced) {
     for (const st of sf.statements) {

@@ -201,9 +201,18 @@ describe('alloc_pages_memdesc() and its free side', () => {
     expect(free_total()).toBe(baseline);
   });
 
-  it('refuses __GFP_COMP and words that are not memdescs', () => {
-    expect(bugOf(() => alloc_pages_memdesc(GFP_KERNEL | __GFP_COMP, 2, memdesc_create(DESC, MEMDESC_TYPE_ANON))).message)
-      .toMatch(/__GFP_COMP/);
+  it('a compound block (__GFP_COMP, a slab\'s) carries the word on its head only; refuses words that are not memdescs', () => {
+    const md = memdesc_create(DESC, MEMDESC_TYPE_SLAB);
+    const page = alloc_pages_memdesc(GFP_KERNEL | __GFP_COMP, 2, md)!;
+    expect(page.memdesc).toBe(md);
+    expect(compound_order(page)).toBe(2);
+    for (let i = 1; i < 4; i++) {
+      expect(PageMemdesc(nth(page, i))).toBe(false);
+      expect(compound_head(nth(page, i)).addr).toBe(page.addr); // the tails still link to the head
+    }
+    __free_pages_memdesc(page, 2);
+    drain_all_pages();
+    expect(PageMemdesc(page)).toBe(false);
     expect(bugOf(() => alloc_pages_memdesc(GFP_KERNEL, 0, DESC + 1)).message).toMatch(/is not a memdesc/);
     expect(free_total()).toBe(baseline);
   });
