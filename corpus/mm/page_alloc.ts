@@ -10,7 +10,7 @@
  * whose every page carries a memdesc word (include/linux/memdesc.ts); the free and allocation
  * checks refuse a page that still carries one.
  */
-import { Page, STRUCT_PAGE_SIZE } from '../include/linux/mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE, page_own_word, page_reset_own_word } from '../include/linux/mm_types.ts';
 import {
   ListHead, LIST_HEAD_SIZE, INIT_LIST_HEAD, list_add, list_add_tail, list_del, list_move, list_empty,
   list_for_each_entry, list_first_entry_or_null, list_last_entry,
@@ -22,7 +22,7 @@ import {
   PageHWPoison, set_page_free_order, page_free_order, clear_page_free_bits,
 } from '../include/linux/page-flags.ts';
 import {
-  pfn_to_page, page_to_pfn, page_address, set_page_private, set_page_count, page_ref_count,
+  pfn_to_page, page_to_pfn, page_address, set_page_count, page_ref_count,
   put_page_testzero, set_compound_head, clear_compound_head, compound_head, compound_order, page_zone,
   page_zonenum, virt_to_page,
 } from '../include/linux/mm.ts';
@@ -170,19 +170,19 @@ function bad_page(page: Page, reason: string): never {
 /** page_expected_state(): what a page must look like when it is freed or handed out. */
 function page_bad_reason(page: Page, flags: number): string | null {
   if (page._mapcount !== -1) return 'nonzero mapcount';
-  if (page.mapping !== 0) return 'non-NULL mapping';
+  if (page_own_word(page, 'mapping') !== 0) return 'non-NULL mapping';
   if (page_ref_count(page) !== 0) return 'nonzero _refcount';
   if (page.flags & flags) {
     const names = PAGEFLAG_NAMES.filter((_, bit) => page.flags & flags & (1 << bit));
     return `${flags === PAGE_FLAGS_CHECK_AT_FREE ? 'PAGE_FLAGS_CHECK_AT_FREE' : 'PAGE_FLAGS_CHECK_AT_PREP'} flag(s) set: ${names.join('|')}`;
   }
-  if (page.memcg_data !== 0) return 'page still charged to cgroup';
+  if (page_own_word(page, 'memcg_data') !== 0) return 'page still charged to cgroup';
   return null;
 }
 
 function free_tail_page_prepare(head: Page, page: Page): void {
   if (compound_head(page).addr !== head.addr) bad_page(page, 'compound_head not consistent');
-  if (page.mapping !== 0) bad_page(page, 'nonzero mapping in tail page');
+  if (page_own_word(page, 'mapping') !== 0) bad_page(page, 'nonzero mapping in tail page');
   clear_compound_head(page);
 }
 
@@ -208,7 +208,7 @@ function free_pages_prepare(page: Page, order: number, check_free = true): boole
       tail.flags = tail.flags & ~PAGE_FLAGS_CHECK_AT_PREP;
     }
   }
-  if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;
+  if (page_own_word(page, 'mapping') & PAGE_MAPPING_FLAGS) page_reset_own_word(page, 'mapping');
   if (check_free) check_free_page(page);
   page.flags = page.flags & ~PAGE_FLAGS_CHECK_AT_PREP;
   if (page_alloc_debug.page_poisoning) {
@@ -559,7 +559,7 @@ function check_new_pages(page: Page, order: number): void {
 }
 
 function prep_new_page(page: Page, order: number, gfp: number): void {
-  set_page_private(page, 0);
+  page_reset_own_word(page, 'private');
   set_page_count(page, 1);
   if (page_alloc_debug.page_poisoning) check_poison(page, order);
   if (gfp & __GFP_ZERO) {
