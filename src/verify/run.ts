@@ -49,6 +49,8 @@ export interface RunOutcome {
   stderr?: string;
   exitCode?: number | null;
   ms: number;
+  /** Taken from the run cache (runCache.ts): not run again, no time of its own. */
+  cached?: boolean;
 }
 
 export interface BatchJob {

@@ -21,6 +21,7 @@ import { resolveTree, type Tree, type TreeInput } from './revision.ts';
 import { DEFAULT_TIMEOUT_MS, probeTree, Pool, runBatch, runTraced, type RunOutcome, type RunStatus } from './run.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { readManifest, type LayoutDependentLine, type TreeManifest } from '../simulate/manifest.ts';
+import { cachedOutcomes, storeOutcomes, type RunSetting } from './runCache.ts';
 
 /**
  * Operations per workload when verifying a tree WITHOUT a manifest (corpus trees from before
@@ -317,13 +318,24 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
   }
   jobs.sort((a, b) => b.cost - a.cost);
   let done = 0;
-  await Promise.all(jobs.map((job) => pool.run(async () => {
-    const outcomes = job.tree.workloads.includes(job.workload)
-      ? await runBatch({ bundle: job.tree.build.file, workload: job.workload, seeds: job.seeds, ram: plan.ram, ops: plan.ops[job.workload], tracepoints: plan.tracepoints, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...layoutArgs(job.tree, plan) })
-      : job.seeds.map((seed): RunOutcome => ({ seed, status: 'error', detail: `no workload '${job.workload}' in ${job.tree.label}`, ms: 0 }));
+  const settle = (job: Job & { m: Matrix }, outcomes: RunOutcome[]): void => {
     for (const o of outcomes) job.m.get(job.workload)!.set(o.seed, o);
     onProgress?.(++done, jobs.length);
-  })));
+  };
+  await Promise.all(jobs.map(async (job) => {
+    if (!job.tree.workloads.includes(job.workload)) {
+      return settle(job, job.seeds.map((seed): RunOutcome => ({ seed, status: 'error', detail: `no workload '${job.workload}' in ${job.tree.label}`, ms: 0 })));
+    }
+    const setting: RunSetting = { workload: job.workload, ops: plan.ops[job.workload], ram: plan.ram, tracepoints: plan.tracepoints, ...layoutArgs(job.tree, plan) };
+    // Seeds this bundle already ran with these settings are not run again (runCache.ts); a run
+    // that must show its stderr always runs.
+    const cached = opts.keepStderr ? new Map<number, RunOutcome>() : cachedOutcomes(job.tree.build.key, setting, job.seeds);
+    const missing = job.seeds.filter((s) => !cached.has(s));
+    const ran = missing.length === 0 ? [] : await pool.run(() => runBatch({ bundle: job.tree.build.file, seeds: missing, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...setting }));
+    if (!opts.keepStderr) storeOutcomes(job.tree.build.key, setting, ran);
+    const bySeed = new Map([...cached, ...ran.map((o) => [o.seed, o] as const)]);
+    settle(job, job.seeds.map((s) => bySeed.get(s)!));
+  }));
   return matrices;
 }
 
