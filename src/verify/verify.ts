@@ -512,10 +512,13 @@ export async function verifyTrees(candidate: TreeInput, reference: TreeInput, op
   const relativeTo = opts.relativeTo ?? (existsSync(base) ? base : BUNDLED_CORPUS);
   const prepared: PreparedTree[] = [];
   try {
-    const cand = await prepareTree(candidate, { relativeTo, cacheDir: opts.cacheDir });
-    prepared.push(cand);
-    const ref = await prepareTree(reference, { relativeTo, cacheDir: opts.cacheDir });
-    prepared.push(ref);
+    // Both trees are built side by side; whichever is made is cleaned up whatever the other does.
+    const both = [prepareTree(candidate, { relativeTo, cacheDir: opts.cacheDir }), prepareTree(reference, { relativeTo, cacheDir: opts.cacheDir })];
+    for (const p of both) p.then((t) => prepared.push(t), () => {});
+    const settled = await Promise.allSettled(both);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [cand, ref] = await Promise.all(both) as [PreparedTree, PreparedTree];
     const plan = makePlan(ref, opts);
     const t1 = performance.now();
     const report = await verifyPrepared(cand, ref, plan, opts);
