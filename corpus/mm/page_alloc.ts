@@ -268,8 +268,9 @@ export function __free_pages_core(page: Page, order: number): void {
 export function __free_pages(page: Page, order: number): void {
   if (put_page_testzero(page)) {
     free_the_page(page, order);
-  } else if (!PageHead(page)) {
-    // Someone else holds the first page: free the rest of a non-compound block.
+  } else if (!PageHead(page) && !PageMemdesc(page)) {
+    // Someone else holds the first page: free the rest of a non-compound block (a block with a
+    // memdesc word goes back whole, through __free_pages_memdesc()).
     while (order-- > 0) __free_pages(new Page(page.addr + (1 << order) * STRUCT_PAGE_SIZE), order);
   }
 }
