@@ -240,7 +240,7 @@ export class TagDecider {
     const silent: string[] = [];
     gather(this.ctx, call, new Set(), evidence, silent);
     const named = [...new Set(evidence.map((e) => e.tag))];
-    const list = (tag: string) => evidence.filter((e) => e.tag === tag).map((e) => `${e.callee}() at ${e.at}`).join(', ');
+    const list = (tag: string) => [...new Set(evidence.filter((e) => e.tag === tag).map((e) => `${e.callee}() at ${e.at}`))].join(', ');
     const noEvidence = silent.length > 0 ? `; no tag's name where the page goes in ${silent.join(', ')}` : '';
     if (named.length === 1) {
       return { tag: named[0]!, why: `${named[0]}: the page reaches ${list(named[0]!)}${noEvidence}`, evidence };

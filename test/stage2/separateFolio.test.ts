@@ -95,6 +95,30 @@ describe('stage 2 on the corpus: folio', () => {
     expect(m.stdout).toMatch(/"folio"/);
   }, 600_000);
 
+  it('a site whose page reaches calls of two tags is unknown: the plan refuses (exit 1), saying why, and writes nothing', () => {
+    // Planted on a copy of the stage-1 tree: a page cache fill through the same allocator.
+    const planted = join(base, 'planted');
+    cpSync(stage1, planted, { recursive: true });
+    const f = join(planted, 'mm/memory.ts');
+    const before = readFileSync(f, 'utf8');
+    writeFileSync(f, `${before}
+/** Planted: a file page through the anonymous allocator. */
+export function planted_file_fill(vma: VmAreaStruct): void {
+  const page = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, vma.vm_start);
+  if (page) file_add_page(page);
+}
+
+function file_add_page(page: Page): void {
+  put_page(page);
+}
+`);
+    const r = memdesc(['separate', 'folio', planted]);
+    expect(r.status, r.stdout.slice(0, 2000) + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/folio: 1 allocation site of unknown tag \(first: mm\/memory\.ts:\d+ unknown: the page reaches calls of several tags: anon \([^;]*page_add_new_anon_rmap\(\) at mm\/memory\.ts:\d+[^;]*\); file \(file_add_page\(\) at mm\/memory\.ts:\d+\)\); nothing was written/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(f, 'utf8')).toContain('planted_file_fill');
+  }, 300_000);
+
   it('without the type test\'s guard, PageAnon() of another kind\'s page reads a folio that is not there', () => {
     const f = join(tree, 'include/linux/page-flags.ts');
     const text = readFileSync(f, 'utf8');
