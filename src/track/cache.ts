@@ -95,7 +95,7 @@ function calleeNames(sf: ts.SourceFile): Set<string> {
 const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
 
 /** Does `sf`'s text mention `word` (as a whole word, comments included)? Once per file and word. */
-function mentionsWord(sf: ts.SourceFile, word: string): boolean {
+export function mentionsWord(sf: ts.SourceFile, word: string): boolean {
   let m = wordsOf.get(sf);
   if (!m) {
     m = new Map();

@@ -11,17 +11,19 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } fr
 import { ts } from '@ts-morph/common';
 import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { AnalysisContext, SpecNames } from '../analyzers/context.ts';
+import { ALL_FILES_DEP, NAME_DEP } from '../analyzers/provenance.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
-import { CommitKeys, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
+import { CommitKeys, mentionsWord, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { DepGraph, specRootNames, UnitCache } from './deps.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
 import { Shapes } from './shape.ts';
+import { valueUseNames } from './valueuse.ts';
 import { BlobReader, listCommits, openRepo, type CommitInfo, type Repo } from './walk.ts';
 
 export interface TrackOptions {
@@ -278,25 +280,67 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
 
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
   keys: CommitKeys, cache: TrackCache): FileEntry[] {
-  let d;
-  try {
-    d = analyzeDetailed(program, root, { spec, onlyFiles: new Set(missed.keys()) });
-  } catch (e) {
-    // The commit's project does not fit the spec (e.g. no page class yet): a gap, not the end of the walk.
-    if (e instanceof InputError) throw new ProjectGap(e.message);
-    throw e;
+  const run = (only: ReadonlySet<string>): DetailedAnalysis => {
+    try {
+      return analyzeDetailed(program, root, { spec, onlyFiles: only });
+    } catch (e) {
+      // The commit's project does not fit the spec (e.g. no page class yet): a gap, not the end of the walk.
+      if (e instanceof InputError) throw new ProjectGap(e.message);
+      throw e;
+    }
+  };
+  // Value use learns only from the sites analyzed together: add the files that can teach the
+  // missed ones (valueuse.ts), to a fixed point.
+  const analyzed = new Map<string, ts.SourceFile>([...missed].map(([f, { sf }]) => [f, sf]));
+  let d = run(new Set(analyzed.keys()));
+  let names: Map<string, Set<string>> | undefined;
+  for (;;) {
+    names = valueUseNames(d, new Set([...analyzed.values()].map((sf) => keys.rel(sf))));
+    const all = names && new Set([...names.values()].flatMap((n) => [...n]));
+    const extra = keys.files.filter((sf) => !analyzed.has(sf.fileName) && (!all || [...all].some((n) => mentionsWord(sf, n))));
+    if (extra.length === 0) break;
+    for (const sf of extra) analyzed.set(sf.fileName, sf);
+    d = run(new Set(analyzed.keys()));
   }
-  const byFile = new Map<string, { findings: Finding[]; residue: Residue[] }>();
-  for (const { sf } of missed.values()) byFile.set(keys.rel(sf), { findings: [], residue: [] });
+  const byFile = new Map<string, { sf: ts.SourceFile; findings: Finding[]; residue: Residue[] }>();
+  for (const sf of analyzed.values()) byFile.set(keys.rel(sf), { sf, findings: [], residue: [] });
   for (const f of d.result.findings) byFile.get(f.file)?.findings.push(f);
   for (const r of d.result.residue) byFile.get(r.file)?.residue.push(r);
   const out: FileEntry[] = [];
   for (const { sf, key } of missed.values()) {
     const file = keys.rel(sf);
-    const callers = [...(d.callerDeps.get(sf) ?? [])].sort();
+    const callers = new Set(d.callerDeps.get(sf) ?? []);
     const { findings, residue } = byFile.get(file)!;
-    const cites = keys.citesOf(file, findings, residue);
-    const entry: FileEntry = { v: 2, key, file, callers, cites, sig: keys.sig({ callers, cites }), findings, residue };
+    const cites = new Set(keys.citesOf(file, findings, residue));
+    const own = names?.get(file);
+    if (!names && findings.some((f) => !f.converted && f.confidence !== 'guard')) callers.add(ALL_FILES_DEP);
+    if (names && own) {
+      // Not every file: the names its uses meet, and what the files naming them depend on.
+      callers.delete(ALL_FILES_DEP);
+      const reach = new Set(own);
+      const teachers = new Set<string>();
+      for (const queue = [...own]; queue.length > 0;) {
+        const n = queue.pop()!;
+        for (const [g, t] of byFile) {
+          if (teachers.has(g) || !mentionsWord(t.sf, n)) continue;
+          teachers.add(g);
+          for (const m of names.get(g) ?? []) if (!reach.has(m)) {
+            reach.add(m);
+            queue.push(m);
+          }
+        }
+      }
+      for (const n of reach) callers.add(`${NAME_DEP}${n}`);
+      for (const g of teachers) {
+        if (g === file) continue;
+        const t = byFile.get(g)!;
+        for (const c of d.callerDeps.get(t.sf) ?? []) if (c !== ALL_FILES_DEP) callers.add(c);
+        for (const c of keys.citesOf(g, t.findings, t.residue)) cites.add(c);
+      }
+    }
+    const c = [...callers].sort();
+    const l = [...cites].sort();
+    const entry: FileEntry = { v: 2, key, file, callers: c, cites: l, sig: keys.sig({ callers: c, cites: l }), findings, residue };
     cache.put(entry);
     out.push(entry);
   }
