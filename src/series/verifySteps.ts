@@ -6,16 +6,18 @@
  * when the tree has one, 2 seeds, a quarter of verify's operations); the tip runs verify's full
  * plan (every workload, 16 seeds).
  *
- * Coverage selection (on unless `all`): a step runs only the workload x seed pairs whose last
- * verified run entered a function the step's build changed; a change coverage cannot judge (a
- * module's top-level code, modules added or reordered) runs every pair. Every run records which
- * functions it entered, so the next step is judged against the newest verified build of each
- * pair (docs/verify.md, "Coverage-selected verification"). The tip always runs its whole plan.
+ * Coverage selection (on unless `all`): a step runs a workload's seeds (one process, all the
+ * plan's seeds in order, as on the base) only when that batch's last verified run entered a
+ * function the step's build changed; a change coverage cannot judge (a module's top-level code,
+ * modules added or reordered) runs every batch. Every run records which functions it entered, so
+ * the next step is judged against the newest verified build of each batch (docs/verify.md,
+ * "Coverage-selected verification"). The tip always runs its whole plan.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { outcomeDifference } from '../verify/compare.ts';
-import { loadCoverage, pairKey, runCovered, saveCoverage, type CoveredRun, type CoverageTable, type PairSettings } from '../verify/coverage.ts';
+import { loadCoverage, pairKey, runCoveredBatch, saveCoverage, type BatchSettings, type CoveredBatch, type CoverageTable } from '../verify/coverage.ts';
+import { formatSeeds } from '../verify/run.ts';
 import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
 import { bundleChange, listFunctions, reached, type BundleChange } from '../verify/coverageSelect.ts';
 import { Pool } from '../verify/run.ts';
@@ -69,11 +71,11 @@ export interface StepVerification {
   selection?: StepSelection;
 }
 
-/** The newest build of the tree on which a pair is known to give the base's result, and what the pair executes there. */
+/** The newest build of the tree on which a workload's batch is known to give the base's results, and what the batch executes there. */
 interface Known {
   map: BundleMap;
   texts: TreeTexts;
-  /** Undefined: no coverage for it (the run crashed or was killed): the pair runs at every change. */
+  /** Undefined: no coverage for it (the run crashed or was killed): the batch runs at every change. */
   executed?: Set<string>;
 }
 
@@ -95,7 +97,8 @@ export class SeriesVerifier {
   // and each pair's run in flight (a step's choice waits for the runs of the step before).
   private baseMap?: BundleMap;
   private baseCoverage: CoverageTable = new Map();
-  private readonly baseRuns = new Map<string, Promise<CoveredRun>>();
+  /** Per workload: the base's batch (every seed of the step plan, in one process). */
+  private readonly baseRuns = new Map<string, Promise<CoveredBatch>>();
   private readonly known = new Map<string, Known>();
   private readonly inflight = new Map<string, Promise<void>>();
   private selecting: Promise<unknown> = Promise.resolve();
@@ -127,7 +130,7 @@ export class SeriesVerifier {
       this.baseMap = mapBundle(readFileSync(this.ref.build.file, 'utf8'));
       this.baseCoverage = loadCoverage(this.ref.build.key, this.coverageSettings());
       // Coverage not recorded yet: the base's runs start now, side by side, while the steps are planned.
-      for (const w of this.stepPlan.workloads) for (const seed of this.stepPlan.seeds) if (!this.baseCoverage.has(pairKey(w, seed))) void this.baseRun(w, seed).catch(() => {});
+      for (const w of this.stepPlan.workloads) void this.baseRun(w).catch(() => {});
     }
     this.tipPlan = makePlan(this.ref, {
       ...(this.opts.tipWorkloads ? { workloads: this.opts.tipWorkloads } : {}),
@@ -157,48 +160,53 @@ export class SeriesVerifier {
     return { ops: p.ops, ram: p.ram ?? null, tracepoints: p.tracepoints ?? null, ...layoutArgs(this.ref!, p) };
   }
 
-  private pairSettings(tree: PreparedTree, workload: string, seed: number): PairSettings {
+  /** A workload's batch: every seed of the step plan, in order, in one process. */
+  private batchSettings(tree: PreparedTree, workload: string): BatchSettings {
     const p = this.stepPlan!;
     return {
-      workload, seed, timeoutMs: p.timeoutMs, ...layoutArgs(tree, p),
+      workload, seeds: p.seeds, timeoutMs: p.timeoutMs, ...layoutArgs(tree, p),
       ...(p.ops[workload] !== undefined ? { ops: p.ops[workload] } : {}),
       ...(p.ram !== undefined ? { ram: p.ram } : {}),
       ...(p.tracepoints !== undefined ? { tracepoints: p.tracepoints } : {}),
     };
   }
 
-  /** The base's run of a pair, with its coverage (once; recorded in the cache). */
-  private baseRun(workload: string, seed: number): Promise<CoveredRun> {
-    const key = pairKey(workload, seed);
-    let r = this.baseRuns.get(key);
+  /** The key of a workload's batch in the coverage table (`mixed:1,2`; `mixed:1` for one seed, a pair's key). */
+  private batchKey(workload: string): string {
+    return `${workload}:${formatSeeds(this.stepPlan!.seeds)}`;
+  }
+
+  /** The base's batch of a workload, with its coverage (once; the coverage recorded in the cache). */
+  private baseRun(workload: string): Promise<CoveredBatch> {
+    let r = this.baseRuns.get(workload);
     if (!r) {
-      r = this.pool.run(() => runCovered(this.ref!.build.file, this.baseMap!, this.pairSettings(this.ref!, workload, seed)));
+      const key = this.batchKey(workload);
+      r = this.pool.run(() => runCoveredBatch(this.ref!.build.file, this.baseMap!, this.batchSettings(this.ref!, workload)));
       r.then((x) => {
-        if (x.executed && (x.outcome.status === 'ok' || x.outcome.status === 'bug') && !this.baseCoverage.has(key)) {
+        if (x.executed && x.outcomes.every((o) => o.status === 'ok' || o.status === 'bug') && !this.baseCoverage.has(key)) {
           this.baseCoverage.set(key, x.executed);
           saveCoverage(this.ref!.build.key, this.coverageSettings(), this.baseCoverage);
         }
       }, () => {});
-      this.baseRuns.set(key, r);
+      this.baseRuns.set(workload, r);
     }
     return r;
   }
 
-  /** The base's recorded coverage so far: `workload:seed` -> the identities of the functions the pair entered. */
+  /** The base's recorded coverage so far: `workload:seeds` -> the identities of the functions the batch entered. */
   recordedCoverage(): CoverageTable {
     return new Map(this.baseCoverage);
   }
 
-  /** The newest build on which the pair gives the base's result (the base itself at first). */
-  private async knownOf(workload: string, seed: number): Promise<Known> {
-    const key = pairKey(workload, seed);
-    await this.inflight.get(key);
-    const k = this.known.get(key);
+  /** The newest build on which the workload's batch gives the base's results (the base itself at first). */
+  private async knownOf(workload: string): Promise<Known> {
+    await this.inflight.get(workload);
+    const k = this.known.get(workload);
     if (k) return k;
-    const executed = this.baseCoverage.get(key) ?? (await this.baseRun(workload, seed)).executed;
+    const executed = this.baseCoverage.get(this.batchKey(workload)) ?? (await this.baseRun(workload)).executed;
     const base: Known = { map: this.baseMap!, texts: new Map(), ...(executed ? { executed } : {}) };
-    if (!this.known.has(key)) this.known.set(key, base);
-    return this.known.get(key)!;
+    if (!this.known.has(workload)) this.known.set(workload, base);
+    return this.known.get(workload)!;
   }
 
   /** Verify the base with `texts` applied (the step's whole tree), under the step or the tip plan. */
@@ -242,17 +250,21 @@ export class SeriesVerifier {
     const { cand, runs, why } = await turn;
     try {
       let mismatches = 0;
+      let pairs = 0;
       let first: string | undefined;
       let ms = cand.build.ms;
       for (const r of runs) {
-        const [c, ref] = await Promise.all([r.run, this.baseRun(r.workload, r.seed)]);
-        ms += c.outcome.ms;
-        const diff = outcomeDifference(c.outcome, ref.outcome);
-        if (diff) { mismatches++; first ??= `${r.workload} seed ${r.seed}: ${diff}`; }
+        const [c, ref] = await Promise.all([r.run, this.baseRun(r.workload)]);
+        for (const [i, o] of c.outcomes.entries()) {
+          pairs++;
+          ms += o.ms;
+          const diff = outcomeDifference(o, ref.outcomes[i]!);
+          if (diff) { mismatches++; first ??= `${r.workload} seed ${o.seed}: ${diff}`; }
+        }
       }
-      const ran = runs.map((r) => pairKey(r.workload, r.seed));
+      const ran = runs.flatMap((r) => plan.seeds.map((seed) => pairKey(r.workload, seed)));
       return {
-        ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs: runs.length, mismatches,
+        ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches,
         ...(first ? { first } : {}), ms, selection: { ran, of: plan.workloads.length * plan.seeds.length, why },
       };
     } finally {
@@ -260,46 +272,47 @@ export class SeriesVerifier {
     }
   }
 
-  /** Build the step, decide which pairs it must run, and start them. */
-  private async choose(texts: TreeTexts, built: Promise<PreparedTree>): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; seed: number; run: Promise<CoveredRun> }>; why: string }> {
+  /**
+   * Build the step, decide which workloads' batches it must run, and start them. A batch runs
+   * whole (every seed of the plan, in order, in one process) as on the base, so each run starts
+   * from what the same seeds before it left, and its coverage is the whole process's.
+   */
+  private async choose(texts: TreeTexts, built: Promise<PreparedTree>): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; run: Promise<CoveredBatch> }>; why: string }> {
     const plan = this.stepPlan!;
     const cand = await built;
     try {
       const map = cand.build.key === this.ref!.build.key ? this.baseMap! : mapBundle(readFileSync(cand.build.file, 'utf8'));
       const changes = new Map<Known, BundleChange>();
-      const chosen: Array<{ workload: string; seed: number; why: string; hit: string[] }> = [];
+      const chosen: Array<{ workload: string; why: string; hit: string[] }> = [];
       const quiet: BundleChange[] = [];
       for (const w of plan.workloads) {
-        for (const seed of plan.seeds) {
-          const k = await this.knownOf(w, seed);
-          let ch = changes.get(k);
-          if (!ch) {
-            ch = bundleChange(k.map, map, differingFiles(k.texts, texts));
-            changes.set(k, ch);
-          }
-          const fns = ch.kind === 'functions' ? ch : undefined;
-          const hit = fns && k.executed ? reached(fns, k.executed) : [];
-          if (ch.kind === 'all') chosen.push({ workload: w, seed, why: ch.why, hit });
-          else if (fns && !k.executed) chosen.push({ workload: w, seed, why: 'no coverage recorded for it', hit });
-          else if (fns && hit.length) chosen.push({ workload: w, seed, why: '', hit: hit.map((id) => fns.display.get(id) ?? id) });
-          else {
-            // Cannot see the change: it executes on this build exactly what it executed on the known one.
-            this.known.set(pairKey(w, seed), { map, texts, ...(k.executed ? { executed: k.executed } : {}) });
-            quiet.push(ch);
-          }
+        const k = await this.knownOf(w);
+        let ch = changes.get(k);
+        if (!ch) {
+          ch = bundleChange(k.map, map, differingFiles(k.texts, texts));
+          changes.set(k, ch);
+        }
+        const fns = ch.kind === 'functions' ? ch : undefined;
+        const hit = fns && k.executed ? reached(fns, k.executed) : [];
+        if (ch.kind === 'all') chosen.push({ workload: w, why: ch.why, hit });
+        else if (fns && !k.executed) chosen.push({ workload: w, why: 'no coverage recorded for it', hit });
+        else if (fns && hit.length) chosen.push({ workload: w, why: '', hit: hit.map((id) => fns.display.get(id) ?? id) });
+        else {
+          // Cannot see the change: it executes on this build exactly what it executed on the known one.
+          this.known.set(w, { map, texts, ...(k.executed ? { executed: k.executed } : {}) });
+          quiet.push(ch);
         }
       }
       const runs = chosen.map((c) => {
-        const key = pairKey(c.workload, c.seed);
-        const run = this.pool.run(() => runCovered(cand.build.file, map, this.pairSettings(cand, c.workload, c.seed)));
-        // The pair's newest verified build is this one once its run gives the base's result.
-        const settled = Promise.all([run, this.baseRun(c.workload, c.seed)]).then(([r, ref]) => {
-          if (r.executed && !outcomeDifference(r.outcome, ref.outcome)) this.known.set(key, { map, texts, executed: r.executed });
+        const run = this.pool.run(() => runCoveredBatch(cand.build.file, map, this.batchSettings(cand, c.workload)));
+        // The batch's newest verified build is this one once every seed gives the base's result.
+        const settled = Promise.all([run, this.baseRun(c.workload)]).then(([r, ref]) => {
+          if (r.executed && r.outcomes.every((o, i) => !outcomeDifference(o, ref.outcomes[i]!))) this.known.set(c.workload, { map, texts, executed: r.executed });
         }, () => {});
-        this.inflight.set(key, settled);
-        return { workload: c.workload, seed: c.seed, run };
+        this.inflight.set(c.workload, settled);
+        return { workload: c.workload, run };
       });
-      return { cand, map, runs, why: selectionWhy(chosen, plan.workloads.length * plan.seeds.length, quiet) };
+      return { cand, map, runs, why: selectionWhy(chosen, plan.seeds.length, plan.workloads.length * plan.seeds.length, quiet) };
     } catch (e) {
       cand.cleanup();
       throw e;
@@ -312,17 +325,18 @@ export class SeriesVerifier {
   }
 }
 
-/** One line on what a step ran and why. */
-function selectionWhy(chosen: Array<{ workload: string; seed: number; why: string; hit: string[] }>, of: number, quiet: BundleChange[]): string {
+/** One line on what a step ran and why (`seeds`: runs per chosen workload). */
+function selectionWhy(chosen: Array<{ workload: string; why: string; hit: string[] }>, seeds: number, of: number, quiet: BundleChange[]): string {
   if (chosen.length === 0) {
     const fns = quiet.flatMap((c) => (c.kind === 'functions' ? [...c.display.values()] : []));
     return fns.length ? `none: no run enters ${listFunctions(fns)}` : 'none: the built simulation is unchanged';
   }
   const all = chosen.find((c) => c.why);
-  const n = chosen.length === of ? 'all' : `${chosen.length} of ${of} runs`;
+  const runs = chosen.length * seeds;
+  const n = runs === of ? 'all' : `${runs} of ${of} runs`;
   if (all) return `${n}: ${all.why}`;
   const fns = chosen.flatMap((c) => c.hit);
-  return `${n}: ${chosen.length === 1 ? 'it executes' : 'they execute'} ${listFunctions(fns)}`;
+  return `${n}: ${runs === 1 ? 'it executes' : 'they execute'} ${listFunctions(fns)}`;
 }
 
 /** A step checked with the project's own oracle (a spec's "oracle"): one run of each tree, compared. */

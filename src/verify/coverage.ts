@@ -1,6 +1,6 @@
 /**
- * Function-entry coverage of simulation runs: one workload x seed runs in its own process with a
- * small hook loaded first (`node --import`) that starts V8's precise coverage in its binary,
+ * Function-entry coverage of simulation runs: one workload's batch of seeds (a series step's
+ * seeds, in order) runs in its own process with a small hook loaded first (`node --import`) that starts V8's precise coverage in its binary,
  * per-function mode (what NODE_V8_COVERAGE records, without its per-block counters, which cost
  * the run about a fifth more CPU) and writes the bundle's functions at exit; the functions
  * entered are mapped onto the bundle's functions (coverageMap.ts). The base's
@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { userCacheDir } from '../paths.ts';
 import { executedFunctions, type BundleMap, type V8Function } from './coverageMap.ts';
-import { DEFAULT_TIMEOUT_MS, type RunOutcome, type SeedResult } from './run.ts';
+import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
-const COVERAGE_FORMAT = 'memdesc-coverage/3';
+const COVERAGE_FORMAT = 'memdesc-coverage/4';
 
 /** What one pair runs with (the series' step plan, for one workload). */
 export interface PairSettings {
@@ -39,8 +39,8 @@ export interface CoveredRun {
   executed?: Set<string>;
 }
 
-function simArgs(p: PairSettings): string[] {
-  const a = ['--workload', p.workload, '--seeds', String(p.seed), '--json'];
+function simArgs(p: BatchSettings): string[] {
+  const a = ['--workload', p.workload, '--seeds', formatSeeds(p.seeds), '--json'];
   if (p.ram !== undefined) a.push('--ram', p.ram);
   if (p.ops !== undefined) a.push('--ops', String(p.ops));
   if (p.tracepoints === false) a.push('--no-tracepoints');
@@ -108,26 +108,71 @@ function readCoverage(file: string): V8Function[] | undefined {
 }
 
 /** Run one workload x seed of a built tree in its own process, recording which functions it entered. */
-export function runCovered(bundle: string, map: BundleMap, p: PairSettings): Promise<CoveredRun> {
+export async function runCovered(bundle: string, map: BundleMap, p: PairSettings): Promise<CoveredRun> {
+  const { seed, ...rest } = p;
+  const b = await runCoveredBatch(bundle, map, { ...rest, seeds: [seed] });
+  return { outcome: b.outcomes[0]!, ...(b.executed ? { executed: b.executed } : {}) };
+}
+
+/** One workload's seeds run in one process, in order (a series step's runs of a workload). */
+export interface BatchSettings extends Omit<PairSettings, 'seed'> {
+  seeds: number[];
+}
+
+export interface CoveredBatch {
+  /** One per seed, in order. */
+  outcomes: RunOutcome[];
+  /**
+   * The functions the process entered, all seeds together (each seed's run may depend on what
+   * the seeds before it left behind, so each seed's coverage is the whole process's);
+   * undefined when the process left no coverage (killed, crashed early).
+   */
+  executed?: Set<string>;
+}
+
+/**
+ * Run a batch of seeds of one workload in one process, recording which functions it entered. A
+ * seed that runs longer than the timeout kills the process; a seed the process did not finish
+ * (it crashed or was killed before) is a crash, a timeout or not run, as in runBatch.
+ */
+export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings): Promise<CoveredBatch> {
   const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
   const file = join(dir, 'coverage.json');
   const hook = hookFile();
   const t0 = performance.now();
-  return new Promise<CoveredRun>((resolvePromise, reject) => {
+  return new Promise<CoveredBatch>((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bundle, ...simArgs(p)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
     });
-    let out = '';
+    const results: SeedResult[] = [];
+    let buf = '';
     let stderr = '';
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const kill = (): void => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, timeout);
+    };
+    // The timer restarts whenever a seed finishes: the limit is per seed.
+    let timer = setTimeout(kill, timeout);
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => (out += c));
+    child.stdout.on('data', (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        try {
+          results.push(JSON.parse(line) as SeedResult);
+        } catch {
+          continue;
+        }
+        clearTimeout(timer);
+        timer = setTimeout(kill, timeout);
+      }
+    });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (c: string) => {
       if (stderr.length < 1 << 20) stderr += c;
@@ -143,19 +188,22 @@ export function runCovered(bundle: string, map: BundleMap, p: PairSettings): Pro
       const v8 = timedOut ? undefined : readCoverage(file);
       rmSync(dir, { recursive: true, force: true });
       const executed = v8 ? executedFunctions(map, v8) : undefined;
-      const done = (outcome: RunOutcome): void => resolvePromise({ outcome, ...(executed ? { executed } : {}) });
-      if (timedOut) return done({ seed: p.seed, status: 'timeout', detail: `killed after ${(timeout / 1000).toFixed(1)} s without finishing`, exitCode: null, ms });
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      let result: SeedResult | undefined;
-      try {
-        result = line ? (JSON.parse(line) as SeedResult) : undefined;
-      } catch {
-        result = undefined;
+      const outcomes: RunOutcome[] = [];
+      const per = ms / Math.max(1, results.length + (results.length < p.seeds.length ? 1 : 0));
+      let failedAt: number | undefined;
+      for (const [i, seed] of p.seeds.entries()) {
+        const r = results[i];
+        if (failedAt === undefined && r && r.seed === seed) {
+          outcomes.push({ seed, status: r.bug ? 'bug' : 'ok', result: r, ms: per });
+        } else if (failedAt !== undefined) {
+          outcomes.push({ seed, status: 'not-run', detail: `not run: seed ${failedAt} of this batch did not finish`, ms: 0 });
+        } else {
+          failedAt = seed;
+          if (timedOut) outcomes.push({ seed, status: 'timeout', detail: `killed after ${(timeout / 1000).toFixed(1)} s without finishing`, exitCode: null, ms: per });
+          else outcomes.push({ seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr.trimEnd().split('\n').pop() : crashText(stderr)) || `exit code ${code}`, exitCode: code, ms: per });
+        }
       }
-      if (!result || result.seed !== p.seed) {
-        return done({ seed: p.seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr.trimEnd().split('\n').pop() : crashText(stderr)) || `exit code ${code}`, exitCode: code, ms });
-      }
-      done({ seed: p.seed, status: result.bug ? 'bug' : 'ok', result, ms });
+      resolvePromise({ outcomes, ...(executed ? { executed } : {}) });
     });
   });
 }

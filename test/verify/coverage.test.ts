@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCovered } from '../../src/verify/coverage.ts';
+import { runCovered, runCoveredBatch } from '../../src/verify/coverage.ts';
 import { mapBundle } from '../../src/verify/coverageMap.ts';
 import { bundleChange, reached } from '../../src/verify/coverageSelect.ts';
 
@@ -116,5 +116,33 @@ describe('runCovered', () => {
     const r = await runCovered(file, mapBundle('// x/sim/main.ts\nfunction boom() { throw new Error("planted"); }\nboom();\n'), { workload: 'w', seed: 1 });
     expect(r.outcome.status).toBe('crash');
     expect(r.outcome.detail).toContain('planted');
+  });
+
+  it('a batch of seeds runs in one process, in order: each seed\'s outcome, the coverage of all of them; a seed that crashes ends the batch', async () => {
+    // Seed 2 alone calls second(); seed 3 throws; seed 4 is never reached.
+    const text = [
+      '// x/sim/main.ts',
+      'function first() { return 1; }',
+      'function second() { return 2; }',
+      'function never() { return 0; }',
+      'const argv = process.argv;',
+      'const seeds = argv[argv.indexOf("--seeds") + 1].split("..").map(Number);',
+      'for (let seed = seeds[0]; seed <= seeds[1]; seed++) {',
+      '  if (seed === 3) throw new Error("planted at 3");',
+      '  const d = seed === 2 ? second() : first();',
+      '  process.stdout.write(JSON.stringify({ workload: "w", seed, ram: 0, ops: 0, eventCount: d, digest: "d" + d, bug: null }) + "\\n");',
+      '}',
+      '',
+    ].join('\n');
+    const file = join(dir, 'batch.mjs');
+    writeFileSync(file, text);
+    const map = mapBundle(text);
+    const ok = await runCoveredBatch(file, map, { workload: 'w', seeds: [1, 2] });
+    expect(ok.outcomes.map((o) => [o.seed, o.status, o.result?.digest])).toEqual([[1, 'ok', 'd1'], [2, 'ok', 'd2']]);
+    expect([...ok.executed!].sort()).toEqual(['sim/main.ts::first', 'sim/main.ts::second']);
+    const bad = await runCoveredBatch(file, map, { workload: 'w', seeds: [1, 2, 3, 4] });
+    expect(bad.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'crash', 'not-run']);
+    expect(bad.outcomes[2]!.detail).toContain('planted at 3');
+    expect(bad.outcomes[3]!.detail).toBe('not run: seed 3 of this batch did not finish');
   });
 });
