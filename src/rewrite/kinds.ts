@@ -39,6 +39,15 @@ export type NamingStyle = 'snake' | 'camel';
 
 /** The style most of the project's own function names use (snake on a tie: the kernel's). */
 export function namingStyle(files: readonly ts.SourceFile[]): NamingStyle {
+  // A series plans every step on one analysis: the same files, counted once.
+  let style = styles.get(files);
+  if (!style) styles.set(files, (style = countStyle(files)));
+  return style;
+}
+
+const styles = new WeakMap<readonly ts.SourceFile[], NamingStyle>();
+
+function countStyle(files: readonly ts.SourceFile[]): NamingStyle {
   let camel = 0;
   let snake = 0;
   const count = (name: string): void => {
