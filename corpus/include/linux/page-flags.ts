@@ -194,9 +194,10 @@ function __set_page_type(page: Page, type: number, name: string): void {
   VM_BUG_ON_PAGE(page.page_type !== PAGE_TYPE_NONE, page, `__SetPage${name}: page_type already set`);
   page.page_type = (type << 24) >>> 0;
 }
+/** On a memdesc page nothing to clear: the word goes with the pages, and the kind's free checks it (its typed accessor). */
 function __clear_page_type(page: Page, type: number, name: string): void {
-  VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__ClearPage${name}: not a ${name} page`);
   if (PageMemdesc(page)) return;
+  VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__ClearPage${name}: not a ${name} page`);
   page.page_type = PAGE_TYPE_NONE;
 }
 
