@@ -57,6 +57,8 @@ function overlayAccess(call: ts.CallExpression): string | undefined {
 }
 
 export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInput): EmbeddedPlan {
+  // Parent links (the checker's binding sets them) for the walks up from a call.
+  program.getTypeChecker();
   const cls = kind.descriptor!.class;
   const missing = REQUIRED.filter((n) => !index.has(n));
   if (missing.length > 0) throw new InputError(`the tree has no stage-2 infrastructure to embed ${kind.name} in its memdesc word: ${missing.join(', ')} not found`);
