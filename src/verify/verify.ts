@@ -318,6 +318,7 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
   }
   jobs.sort((a, b) => b.cost - a.cost);
   let done = 0;
+  const shared = new Map<string, Promise<RunOutcome[]>>();
   const settle = (job: Job & { m: Matrix }, outcomes: RunOutcome[]): void => {
     for (const o of outcomes) job.m.get(job.workload)!.set(o.seed, o);
     onProgress?.(++done, jobs.length);
@@ -331,8 +332,15 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
     // that must show its stderr always runs.
     const cached = opts.keepStderr ? new Map<number, RunOutcome>() : cachedOutcomes(job.tree.build.key, setting, job.seeds);
     const missing = job.seeds.filter((s) => !cached.has(s));
-    const ran = missing.length === 0 ? [] : await pool.run(() => runBatch({ bundle: job.tree.build.file, seeds: missing, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...setting }));
-    if (!opts.keepStderr) storeOutcomes(job.tree.build.key, setting, ran);
+    // Trees whose builds are identical (the same content key) run a batch once between them.
+    const same = JSON.stringify([job.tree.build.key, setting, missing, !job.tree.multiSeed]);
+    let batch = opts.keepStderr ? undefined : shared.get(same);
+    if (!batch) {
+      batch = missing.length === 0 ? Promise.resolve([]) : pool.run(() => runBatch({ bundle: job.tree.build.file, seeds: missing, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...setting }));
+      shared.set(same, batch);
+      if (!opts.keepStderr) batch.then((ran) => storeOutcomes(job.tree.build.key, setting, ran), () => {});
+    }
+    const ran = await batch;
     const bySeed = new Map([...cached, ...ran.map((o) => [o.seed, o] as const)]);
     settle(job, job.seeds.map((s) => bySeed.get(s)!));
   }));

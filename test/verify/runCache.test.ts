@@ -68,6 +68,14 @@ describe('run cache', () => {
     expect(runs()).toEqual(['w:1:5', 'w:1:6']);
   }, 60_000);
 
+  it('two trees with the same build run each batch once between them', async () => {
+    process.env.MEMDESC_NO_RUN_CACHE = '1';
+    clear();
+    const [a, b] = await runMatrices([tree('e'.repeat(64)), tree('e'.repeat(64))], plan([1, 2]), new Pool(2));
+    expect(runs().sort()).toEqual(['w:1:5', 'w:2:5']);
+    expect(b!.get('w')!.get(2)!.result).toEqual(a!.get('w')!.get(2)!.result);
+  }, 60_000);
+
   it('a crash is never cached; stderr wanted or MEMDESC_NO_RUN_CACHE=1: every seed runs', async () => {
     const pool = new Pool(2);
     const t = tree('c'.repeat(64));
