@@ -46,35 +46,37 @@ function __page_cache_release(page: Page): void {
 }
 
 /**
- * The last reference to an order-0 page is gone: free it. Stage 2: a page that still carries a
- * memdesc word (a folio's, whose descriptor held the counts that just reached zero) gives the
- * word and the mark back and its descriptor goes to its cache, so that what reaches the
- * allocator is a plain page (free_pages_prepare() refuses one still carrying a word). Dormant
- * until a kind's pages are allocated with alloc_pages_memdesc() and released by put_page().
+ * Stage 2: the last reference to a page that still carries a memdesc word (a folio's, whose
+ * descriptor held the counts that just reached zero) is gone: the word and the mark go and the
+ * descriptor goes back to its cache, so that what reaches the allocator is a plain page
+ * (free_pages_prepare() refuses one still carrying a word). A large folio's word is on its head
+ * only (__GFP_COMP: the tails keep their link to the head). False for a poisoned frame: it never
+ * goes back (free_pages_prepare() keeps it out) and keeps its word and descriptor, as before
+ * stage 2 it keeps its mapping (kpageflags still says anonymous). Dormant until a kind's pages
+ * are allocated with alloc_pages_memdesc() and released by put_page().
  */
+function memdesc_release(page: Page): boolean {
+  if (!PageMemdesc(page)) return true;
+  if (PageHWPoison(page)) return false;
+  const md = page.memdesc;
+  const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
+  VM_BUG_ON_PAGE(!memdesc_valid(md) || !memdesc_type_has_desc(type), page, 'memdesc_release: not a descriptor word');
+  clear_page_memdesc(page);
+  memdesc_free(type, memdesc_ptr(md));
+  return true;
+}
+
+/** An order-0 page whose references are all gone goes back to the allocator (with its word, above). */
 export function free_unref_page_memdesc(page: Page): void {
-  if (PageMemdesc(page)) {
-    // A poisoned frame never goes back (free_pages_prepare() keeps it out): it keeps its word
-    // and descriptor, as before stage 2 it keeps its mapping (kpageflags still says anonymous).
-    if (PageHWPoison(page)) return;
-    const md = page.memdesc;
-    const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
-    VM_BUG_ON_PAGE(!memdesc_valid(md) || !memdesc_type_has_desc(type), page, 'free_unref_page_memdesc: not a descriptor word');
-    clear_page_memdesc(page);
-    memdesc_free(type, memdesc_ptr(md));
-  }
-  free_unref_page(page);
+  if (memdesc_release(page)) free_unref_page(page);
 }
 
 /** The last reference to `page` is gone: release it. */
 export function __put_page(page: Page): void {
-  if (PageHead(page)) {
-    __page_cache_release(page);
-    free_compound_page(page);
-    return;
-  }
   __page_cache_release(page);
-  free_unref_page_memdesc(page);
+  if (!memdesc_release(page)) return;
+  if (PageHead(page)) free_compound_page(page);
+  else free_unref_page(page);
 }
 
 /** Add a newly faulted page to the LRU (lru_cache_add; no pagevec batching). */
