@@ -174,18 +174,54 @@ export class AnalysisContext extends SpecNames {
 
   /** Is `e` a value reference to the page class itself (the `Page` in list_entry(ptr, Page, 'lru'))? */
   isPageClassRef(e: ts.Expression): boolean {
+    // A name no declaration could make the class's is not it: no type query (asked for every argument of calls provenance follows).
+    if (ts.isIdentifier(e) ? !this.classRefNames().has(e.text) : ts.isPropertyAccessExpression(e) && !this.classRefNames().has(e.name.text)) return false;
     const sym = this.checker.getSymbolAtLocation(e);
     if (!sym) return false;
     return (this.resolveAlias(sym).declarations ?? []).some((d) => this.pageDecls.has(d));
   }
 
-  private symCache = new Map<ts.Node, ts.Symbol | undefined>();
+  private refNames?: Set<string>;
+
+  /**
+   * Every name an identifier or member name may have when it refers to the page class: the
+   * class's own, and each name an import or export declares anywhere (an alias of it may be any
+   * of those). Syntax only; a name in the set still goes to the type checker.
+   */
+  private classRefNames(): Set<string> {
+    if (this.refNames) return this.refNames;
+    const names = new Set<string>([this.spec.page.class]);
+    const visit = (st: ts.Statement): void => {
+      if (ts.isImportDeclaration(st)) {
+        const c = st.importClause;
+        if (c?.name) names.add(c.name.text);
+        const nb = c?.namedBindings;
+        if (nb && ts.isNamespaceImport(nb)) names.add(nb.name.text);
+        else if (nb) for (const el of nb.elements) names.add(el.name.text);
+      } else if (ts.isExportDeclaration(st)) {
+        const ec = st.exportClause;
+        if (ec && ts.isNamespaceExport(ec)) names.add(ec.name.text);
+        else if (ec) for (const el of ec.elements) names.add(el.name.text);
+      } else if (ts.isImportEqualsDeclaration(st)) names.add(st.name.text);
+      else if (ts.isModuleDeclaration(st)) {
+        let body = st.body;
+        while (body && ts.isModuleDeclaration(body)) body = body.body;
+        if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s);
+      }
+    };
+    for (const sf of this.program.getSourceFiles()) for (const st of sf.statements) visit(st);
+    return (this.refNames = names);
+  }
+
+  /** Resolved symbols by node; null: none (one lookup per hit: asked for nearly every identifier the passes meet). */
+  private symCache = new Map<ts.Node, ts.Symbol | null>();
 
   symbolOf(n: ts.Node): ts.Symbol | undefined {
-    if (this.symCache.has(n)) return this.symCache.get(n);
+    const hit = this.symCache.get(n);
+    if (hit !== undefined) return hit ?? undefined;
     let s = this.checker.getSymbolAtLocation(n);
     if (s) s = this.resolveAlias(s);
-    this.symCache.set(n, s);
+    this.symCache.set(n, s ?? null);
     return s;
   }
 }

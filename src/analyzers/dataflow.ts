@@ -523,53 +523,21 @@ export class DataFlow {
     return hit;
   }
 
-  private candidates?: Map<string, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>;
+  private candidates?: Map<string, StoreCandidate[]>;
   private storeMemo = new Map<Key, Store[]>();
-  private indirect?: Map<Key, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>;
+  private indirect?: Map<Key, StoreCandidate[]>;
 
   /** Every place that may store a value into a named container, by the container's last name (syntax only). */
   private indexStores(): void {
-    const m = new Map<string, Array<{ container: ts.Expression; value: ts.Expression; at: ts.Node; mustBePage: boolean; listNode?: ts.Expression }>>();
+    const m = new Map<string, StoreCandidate[]>();
     this.candidates = m;
-    const embedded = new Set(this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name));
-    const add = (container: ts.Expression, value: ts.Expression, at: ts.Node, mustBePage: boolean, listNode?: ts.Expression): void => {
-      const x = skipOuter(container);
-      const name = ts.isIdentifier(x) || ts.isCallExpression(x) ? INDIRECT : lastName(container);
-      if (name === undefined) return;
-      const l = m.get(name) ?? [];
-      l.push({ container, value, at, mustBePage, ...(listNode ? { listNode } : {}) });
-      m.set(name, l);
-    };
+    const embedded = embeddedFields(this.ctx);
     for (const sf of this.ctx.files) {
-      const visit = (n: ts.Node): void => {
-        if (ts.isCallExpression(n)) {
-          const callee = skipOuter(n.expression);
-          const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
-          if ((method === 'push' || method === 'unshift' || method === 'add') && ts.isPropertyAccessExpression(callee)) {
-            for (const a of n.arguments) add(callee.expression, a, n, true);
-          } else if (method === 'set' && ts.isPropertyAccessExpression(callee) && n.arguments.length === 2) {
-            add(callee.expression, n.arguments[1]!, n, true);
-          } else if (n.arguments.length >= 2) {
-            // A page's list node linked with a list head of the same type: `list_add(page.lru, head)`.
-            const node = n.arguments.find((a) => {
-              const x = skipOuter(a);
-              return ts.isPropertyAccessExpression(x) && embedded.has(x.name.text);
-            });
-            if (node) {
-              const page = (skipOuter(node) as ts.PropertyAccessExpression).expression;
-              for (const h of n.arguments) if (h !== node) add(h, page, n, true, node);
-            }
-          }
-        } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-          const l = skipOuter(n.left);
-          if (ts.isElementAccessExpression(l)) add(l.expression, n.right, n, true);
-          else if (ts.isPropertyAccessExpression(l)) add(l, n.right, n, false);
-        } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isArrayLiteralExpression(skipOuter(n.initializer))) {
-          for (const el of (skipOuter(n.initializer) as ts.ArrayLiteralExpression).elements) if (!ts.isSpreadElement(el)) add(n.name, el, n, true);
-        }
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
+      for (const { name, c } of fileStoreCandidates(sf, embedded)) {
+        const l = m.get(name);
+        if (l) l.push(c);
+        else m.set(name, [c]);
+      }
     }
   }
 
@@ -611,6 +579,86 @@ export class DataFlow {
     }
     return this.seedMap.get(k) ?? [];
   }
+}
+
+/** A place that may store `value` into `container` (syntax only; the container's symbol decides later). */
+export interface StoreCandidate {
+  container: ts.Expression;
+  value: ts.Expression;
+  at: ts.Node;
+  mustBePage: boolean;
+  listNode?: ts.Expression;
+}
+
+/** The spec's embedded page fields (list nodes), as a key the per-file store index is valid for. */
+export function embeddedFields(ctx: AnalysisContext): { names: ReadonlySet<string>; key: string } {
+  const names = ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
+  return { names: new Set(names), key: names.join('\0') };
+}
+
+/**
+ * Store candidates per parsed file (a SourceFile never changes), in the order of a pre-order walk;
+ * filled by the finder's syntax walk (storesAt() on every node) or, for a file it did not walk, here.
+ */
+const storeIndex = new WeakMap<ts.SourceFile, { key: string; list: Array<{ name: string; c: StoreCandidate }> }>();
+
+export function fileStoreCandidates(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }): ReadonlyArray<{ name: string; c: StoreCandidate }> {
+  const hit = storeIndex.get(sf);
+  if (hit && hit.key === embedded.key) return hit.list;
+  const list: Array<{ name: string; c: StoreCandidate }> = [];
+  const visit = (n: ts.Node): void => {
+    storesAt(n, embedded.names, list);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  storeIndex.set(sf, { key: embedded.key, list });
+  return list;
+}
+
+export function hasFileStoreCandidates(sf: ts.SourceFile, key: string): boolean {
+  return storeIndex.get(sf)?.key === key;
+}
+
+/** Record a walk's store candidates for `sf` (the finder's walk: one walk of the file for both). */
+export function setFileStoreCandidates(sf: ts.SourceFile, key: string, list: Array<{ name: string; c: StoreCandidate }>): void {
+  storeIndex.set(sf, { key, list });
+}
+
+/** The store candidates at node `n` itself (not its children), appended to `out` by container name. */
+export function storesAt(n: ts.Node, embedded: ReadonlySet<string>, out: Array<{ name: string; c: StoreCandidate }>): void {
+  // Called on every node of every file: no closure made per node.
+  if (ts.isCallExpression(n)) {
+    const callee = skipOuter(n.expression);
+    const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    if ((method === 'push' || method === 'unshift' || method === 'add') && ts.isPropertyAccessExpression(callee)) {
+      for (const a of n.arguments) addStore(out, callee.expression, a, n, true);
+    } else if (method === 'set' && ts.isPropertyAccessExpression(callee) && n.arguments.length === 2) {
+      addStore(out, callee.expression, n.arguments[1]!, n, true);
+    } else if (n.arguments.length >= 2) {
+      // A page's list node linked with a list head of the same type: `list_add(page.lru, head)`.
+      const node = n.arguments.find((a) => {
+        const x = skipOuter(a);
+        return ts.isPropertyAccessExpression(x) && embedded.has(x.name.text);
+      });
+      if (node) {
+        const page = (skipOuter(node) as ts.PropertyAccessExpression).expression;
+        for (const h of n.arguments) if (h !== node) addStore(out, h, page, n, true, node);
+      }
+    }
+  } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    const l = skipOuter(n.left);
+    if (ts.isElementAccessExpression(l)) addStore(out, l.expression, n.right, n, true);
+    else if (ts.isPropertyAccessExpression(l)) addStore(out, l, n.right, n, false);
+  } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isArrayLiteralExpression(skipOuter(n.initializer))) {
+    for (const el of (skipOuter(n.initializer) as ts.ArrayLiteralExpression).elements) if (!ts.isSpreadElement(el)) addStore(out, n.name, el, n, true);
+  }
+}
+
+function addStore(out: Array<{ name: string; c: StoreCandidate }>, container: ts.Expression, value: ts.Expression, at: ts.Node, mustBePage: boolean, listNode?: ts.Expression): void {
+  const x = skipOuter(container);
+  const name = ts.isIdentifier(x) || ts.isCallExpression(x) ? INDIRECT : lastName(container);
+  if (name === undefined) return;
+  out.push({ name, c: { container, value, at, mustBePage, ...(listNode ? { listNode } : {}) } });
 }
 
 /** The name a container expression ends in, which its symbol will have: `n.partial` -> partial, `pcp_list(…)` -> pcp_list, `area.free_list(mt)` -> free_list. */

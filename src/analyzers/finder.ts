@@ -10,6 +10,7 @@ import type { Access, ResidueCause } from '../model/findings.ts';
 import type { KindSpec } from '../model/spec.ts';
 import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { embeddedFields, hasFileStoreCandidates, setFileStoreCandidates, storesAt, type StoreCandidate } from './dataflow.ts';
 import { mayBeWrapper } from './wrappers.ts';
 
 export interface RawAccess {
@@ -100,6 +101,7 @@ const syntaxIndexes = new WeakMap<ts.SourceFile, SyntaxIndex>();
 export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.SourceFile>, only?: ReadonlySet<ts.SourceFile>): FindResult {
   const res: FindResult = { accesses: [], residue: [], calls: new Map(), functions: new Map(), broken: new Set() };
   const candidates: Candidate[] = [];
+  const embedded = embeddedFields(ctx);
   for (const sf of ctx.files) {
     const diags = ctx.program.getSyntacticDiagnostics(sf);
     if (diags.length > 0) {
@@ -116,7 +118,10 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
     if (!index || (mentions && index.candidates?.spec !== ctx.spec)) {
       const fresh = index ? undefined : { text: sf.text, calls: new Map(), functions: new Map() };
       const found: Candidate[] = [];
-      collect(ctx, sf, mentions, found, fresh);
+      // The data-flow pass's store candidates come from this same walk (one walk of each file for both).
+      const stores = hasFileStoreCandidates(sf, embedded.key) ? undefined : { names: embedded.names, list: [] as Array<{ name: string; c: StoreCandidate }> };
+      collect(ctx, sf, mentions, found, fresh, stores);
+      if (stores) setFileStoreCandidates(sf, embedded.key, stores.list);
       if (fresh) syntaxIndexes.set(sf, index = fresh);
       if (mentions) index!.candidates = { spec: ctx.spec, all: found };
     }
@@ -166,10 +171,12 @@ function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
   return found;
 }
 
-function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out: Candidate[], index: SyntaxIndex | undefined): void {
+function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out: Candidate[], index: SyntaxIndex | undefined,
+  stores?: { names: ReadonlySet<string>; list: Array<{ name: string; c: StoreCandidate }> }): void {
   const names = ctx.memberNames;
   const pageClass = ctx.spec.page.class;
   const visit = (n: ts.Node): void => {
+    if (stores) storesAt(n, stores.names, stores.list);
     if (ts.isCallExpression(n)) {
       const name = index && calleeName(n);
       if (name !== undefined) {

@@ -77,8 +77,8 @@ export class Provenance {
    * caller): what a result depends on beyond the file's imports. One set per open query,
    * innermost last; memo entries keep theirs so a memo hit still reports them.
    */
-  private frames: Array<Set<string>> = [new Set()];
-  private memoDeps = new Map<ts.Node, Set<string>>();
+  private frames: Array<Set<string> | undefined> = [new Set()];
+  private memoDeps = new Map<ts.Node, Set<string> | undefined>();
 
   readonly flow: DataFlow;
   private readonly words: SpecWords;
@@ -95,13 +95,13 @@ export class Provenance {
 
   /** Run `f` and return, with its value, the names of the functions whose callers it consulted. */
   traceCallers<T>(f: () => T): { value: T; callers: Set<string> } {
-    this.frames.push(new Set());
+    this.frames.push(undefined);
     let callers: Set<string>;
     let value: T;
     try {
       value = f();
     } finally {
-      callers = this.frames.pop()!;
+      callers = this.frames.pop() ?? new Set();
       this.noteDeps(callers);
     }
     return { value, callers };
@@ -109,8 +109,13 @@ export class Provenance {
 
   private noteDeps(deps: Set<string> | undefined): void {
     if (!deps || deps.size === 0) return;
-    const top = this.frames[this.frames.length - 1]!;
+    const top = (this.frames[this.frames.length - 1] ??= new Set());
     for (const d of deps) top.add(d);
+  }
+
+  /** Record one dependency of the innermost open query (its set made on first use: most queries have none). */
+  private dep(d: string): void {
+    (this.frames[this.frames.length - 1] ??= new Set()).add(d);
   }
 
   /** Provenance of page expression `e`. */
@@ -126,15 +131,15 @@ export class Provenance {
       return NONE;
     }
     this.inProgress.add(x);
-    this.frames.push(new Set());
+    this.frames.push(undefined);
     let r: Prov;
-    let deps: Set<string>;
+    let deps: Set<string> | undefined;
     const cutsBefore = this.cuts;
     try {
       r = this.compute(x, depth);
     } finally {
       this.inProgress.delete(x);
-      deps = this.frames.pop()!;
+      deps = this.frames.pop();
       this.noteDeps(deps);
     }
     // A result cut short by a cycle or the depth limit is kept only where it was asked for.
@@ -183,7 +188,7 @@ export class Provenance {
   }
 
   private containerMemo = new Map<Key, Prov>();
-  private containerDeps = new Map<Key, Set<string>>();
+  private containerDeps = new Map<Key, Set<string> | undefined>();
   private containerBusy = new Set<Key>();
 
   /** What a container holds: the join of what is stored into it and what the spec's allocators read from it. */
@@ -197,15 +202,15 @@ export class Provenance {
       }
       this.containerBusy.add(k);
       const cutsBefore = this.cuts;
-      this.frames.push(new Set());
-      let deps: Set<string>;
+      this.frames.push(undefined);
+      let deps: Set<string> | undefined;
       // A store added anywhere later names the container: every file mentioning its name.
-      this.frames[this.frames.length - 1]!.add(`${NAME_DEP}${k.name}`);
+      this.dep(`${NAME_DEP}${k.name}`);
       try {
         const parts: Prov[] = [];
         for (const st of this.flow.storesOf(k)) {
           // What the result depends on beyond imports and callers: the files that store into the container.
-          this.frames[this.frames.length - 1]!.add(`${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
+          this.dep(`${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
           parts.push(withHop(this.of(st.value, depth + 1), () => ({ text: `stored by ${st.text}`, at: st.at })));
         }
         for (const seed of this.flow.seedsOf(k)) {
@@ -214,7 +219,7 @@ export class Provenance {
         r = merge(parts);
       } finally {
         this.containerBusy.delete(k);
-        deps = this.frames.pop()!;
+        deps = this.frames.pop();
         this.noteDeps(deps);
       }
       if (r.kinds.size > 0 || depth === 0 || this.cuts === cutsBefore) {
@@ -475,7 +480,7 @@ export class Provenance {
   }
 
   /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
-  private paramMemo = new Map<ts.ParameterDeclaration, { r: Prov; deps: Set<string> }>();
+  private paramMemo = new Map<ts.ParameterDeclaration, { r: Prov; deps: Set<string> | undefined }>();
 
   /** What every caller passes, once per parameter (each read of it asks the same question). */
   private ofParameter(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
@@ -485,13 +490,13 @@ export class Provenance {
       return hit.r;
     }
     const cutsBefore = this.cuts;
-    this.frames.push(new Set());
+    this.frames.push(undefined);
     let r: Prov;
-    let deps: Set<string>;
+    let deps: Set<string> | undefined;
     try {
       r = this.callersPass(param, fn, depth);
     } finally {
-      deps = this.frames.pop()!;
+      deps = this.frames.pop();
       this.noteDeps(deps);
     }
     if (this.cuts === cutsBefore || r.kinds.size > 0) this.paramMemo.set(param, { r, deps });
@@ -502,7 +507,7 @@ export class Provenance {
     const name = functionName(fn);
     if (!name || ts.isArrowFunction(fn) && !(ts.isVariableDeclaration(fn.parent))) return NONE;
     const idx = fn.parameters.indexOf(param);
-    this.frames[this.frames.length - 1]!.add(name);
+    this.dep(name);
     const results: Prov[] = [];
     /** Kinds a caller rules out at its call (`if (PageTable(page)) return; f(page)`). */
     const excluded = new Map<string, string>();
