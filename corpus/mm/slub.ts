@@ -36,7 +36,7 @@ import {
   ListHead, INIT_LIST_HEAD, list_add, list_add_tail, list_del, list_for_each_entry, list_first_entry, list_entries,
 } from '../include/linux/list.ts';
 import {
-  MEMDESC_DESC_HEADER, MEMDESC_TYPE_SLAB, PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_create,
+  MEMDESC_TYPE_SLAB, PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_create,
   memdesc_slab, memdesc_desc_page, memdesc_set_desc_page, memdesc_account, memdesc_caches_init,
 } from '../include/linux/memdesc.ts';
 import {
@@ -1324,7 +1324,9 @@ export function get_slabinfo(s: KmemCache): SlabInfo {
  * the layout `memdesc separate slab` gives struct slab, so the code here and the separated
  * struct slab agree on every field.
  */
-export const SLAB_DESC_LIST = MEMDESC_DESC_HEADER;
+// A literal, not MEMDESC_DESC_HEADER: this module can be evaluated before memdesc.ts in an import
+// cycle (a separated tree's imports differ), and the header's 8 bytes are fixed.
+export const SLAB_DESC_LIST = 8;
 export const SLAB_DESC_SLAB_CACHE = 24;
 export const SLAB_DESC_FREELIST = 32;
 export const SLAB_DESC_COUNTERS = 40;
