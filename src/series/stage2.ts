@@ -17,8 +17,7 @@ import { formatError, typeErrors } from '../rewrite/check.ts';
 import { overlayProgram } from '../ts/programs.ts';
 import { auditProgram } from '../stage2/audit.ts';
 import { separateKinds } from '../stage2/separate.ts';
-import { exportIndex, findInfra } from '../stage2/separateInfra.ts';
-import { planKind } from '../stage2/separatePlan.ts';
+import { planSeparation } from '../stage2/separateTag.ts';
 import { planShrink } from '../stage2/shrink.ts';
 import { MEMDESC_FIELD } from '../stage2/words.ts';
 import type { TreeTexts } from './steps.ts';
@@ -34,6 +33,8 @@ export interface Stage2Step {
   typecheck: { files: number; ms: number };
   /** Shrink steps: struct page's size before and after, and the fields removed. */
   shrink?: { oldSize: number; newSize: number; removed: string[] };
+  /** Separate steps of a kind embedded in a misc memdesc word: its subtype (no descriptor is allocated). */
+  embedded?: string;
 }
 
 export interface Stage2Blocked {
@@ -133,7 +134,7 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
     const audit = (): number => auditProgram(current, root, { spec, kinds: [name] }).summary.byKind[name] ?? 0;
     let plan;
     try {
-      plan = planKind({ program: current, root, spec, kind, infra: findInfra(exportIndex(current, root), spec, kind) });
+      plan = planSeparation(current, root, spec, kind);
     } catch (e) {
       if (!(e instanceof MemdescError)) throw e;
       // A kind the corpus has no infrastructure for yet is listed by its audit when that has blockers too.
@@ -152,7 +153,7 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
       }
       const got = take(plan.texts);
       if (typeof got === 'string') problems.push({ what: `separate ${name}`, reason: got });
-      else push('separate', plan.texts, got, { kind: name });
+      else push('separate', plan.texts, got, { kind: name, ...(plan.embedded ? { embedded: plan.embedded.subtype } : {}) });
     } catch (e) {
       if (!(e instanceof MemdescError)) throw e;
       problems.push({ what: `separate ${name}`, reason: e.message });
@@ -176,6 +177,8 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
 export function stage2Subject(s: Stage2Step, spec: Spec, kernel: boolean, object: string): string {
   if (s.role === 'shrink') return `Shrink ${object} to ${s.shrink!.newSize} bytes`;
   const k = spec.kinds.find((x) => x.name === s.kind)!;
+  // A misc word has no pointer: the kind's data moves into the word, nothing is allocated.
+  if (s.embedded) return `Embed ${kernel ? k.name : k.descriptor!.class} in the memdesc word`;
   return kernel ? `Allocate ${k.name} from slab` : `Allocate ${k.descriptor!.class} separately from ${spec.page.class}`;
 }
 
@@ -186,6 +189,9 @@ export function stage2Body(s: Stage2Step, spec: Spec, object: string): string {
     return `No code uses ${r.removed.length ? r.removed.join(', ') : 'its last words'} any more: ${object} goes from ${r.oldSize} to ${r.newSize} bytes and the memmap is carved at the new size.`;
   }
   const k = spec.kinds.find((x) => x.name === s.kind)!;
+  if (s.embedded) {
+    return `The audit of ${k.name} is clean: nothing but its own descriptor reads or writes its words, and nothing else writes the memdesc word on its pages. Its pages carry the misc memdesc word ${s.embedded}, which has no pointer: ${k.descriptor!.class}'s field moves into the word's data bits, page_${k.name}() reads the word, its pages are allocated with the word and freed through __free_pages_memdesc(), and the overlay asserts go.`;
+  }
   return `The audit of ${k.name} is clean: nothing but its own descriptor reads or writes its words, and nothing else writes the memdesc word on its pages. ${k.descriptor!.class} now has its own storage (allocated with its pages, with a back pointer to the first one), page_${k.name}() reads the memdesc word, and the overlay asserts go.`;
 }
 

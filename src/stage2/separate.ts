@@ -18,10 +18,8 @@ import { lockTree, type TreeLock } from '../rewrite/treeLock.ts';
 import { openWriteGate } from '../rewrite/writeGate.ts';
 import type { Spec } from '../model/spec.ts';
 import { auditProgram } from './audit.ts';
-import { exportIndex, findInfra } from './separateInfra.ts';
-import { planKind, type KindPlan } from './separatePlan.ts';
-import { miscTag } from './separateTag.ts';
-import { planEmbedded } from './separateEmbed.ts';
+import type { KindPlan } from './separatePlan.ts';
+import { planSeparation, type SeparationPlan } from './separateTag.ts';
 
 /**
  * Test-only: `MEMDESC_TEST_SKIP_AUDIT=1` separates past the audit's blockers, so that a test can
@@ -148,17 +146,14 @@ function planAll(program: ts.Program, root: string, spec: Spec, names: string[],
   let skippedAudit = false;
   for (const name of names) {
     const kind = spec.kinds.find((k) => k.name === name)!;
-    const index = exportIndex(current, root);
-    // A kind whose accessor checks a misc subtype keeps its data in the word (separateEmbed.ts).
-    const misc = miscTag(current, index, name);
-    if (misc && 'several' in misc) throw new InputError(`${name}: memdesc_${name}() accepts several misc subtypes (${misc.several.join(', ')}): which word its pages carry cannot be told`);
     // An already separated kind is a no-op: checked before the audit, which no longer applies.
     // A plan that cannot follow the code is reported after the audit, which says why first.
-    let probe: KindPlan | 'already' | undefined;
+    let probe: SeparationPlan | 'already' | undefined;
     let planError: unknown;
     try {
-      probe = misc ? planEmbedded({ program: current, root, spec, kind, index, tag: misc }) : planKindOrAlready(current, root, spec, kind, findInfra(index, spec, kind));
-      if (probe !== 'already' && probe.already) probe = 'already';
+      // A kind whose accessor checks a misc subtype keeps its data in the word (separateEmbed.ts).
+      const p = planSeparation(current, root, spec, kind);
+      probe = p.already ? 'already' : p;
     } catch (e) {
       if (!(e instanceof CheckFailed)) throw e;
       planError = e;
@@ -179,15 +174,10 @@ function planAll(program: ts.Program, root: string, spec: Spec, names: string[],
     const plan = probe;
     kinds.push({
       kind: plan.kind, already: false, sites: plan.sites, layout: plan.layout, size: plan.size,
-      ...('embedded' in plan ? { embedded: (plan as { embedded: { subtype: string; field: string } }).embedded } : {}),
+      ...(plan.embedded ? { embedded: plan.embedded } : {}),
     });
     for (const [f, t] of plan.texts) texts.set(f, t);
     current = overlayProgram(current, plan.texts);
   }
   return { texts, kinds, skippedAudit };
-}
-
-function planKindOrAlready(program: ts.Program, root: string, spec: Spec, kind: Spec['kinds'][number], infra: ReturnType<typeof findInfra>): KindPlan | 'already' {
-  const plan = planKind({ program, root, spec, kind, infra });
-  return plan.already ? 'already' : plan;
 }

@@ -9,7 +9,11 @@
  * `memdesc_misc_desc()`). Nothing here names a kind.
  */
 import { ts } from '@ts-morph/common';
-import type { ExportIndex } from './separateInfra.ts';
+import { InputError } from '../errors.ts';
+import type { KindSpec, Spec } from '../model/spec.ts';
+import { exportIndex, findInfra, type ExportIndex } from './separateInfra.ts';
+import { planKind, type KindPlan } from './separatePlan.ts';
+import { planEmbedded } from './separateEmbed.ts';
 
 /** The common prefix of the tree's misc subtypes, as `MEMDESC_TYPE_` is its tags'. */
 export const MISC_PREFIX = 'MEMDESC_MISC_';
@@ -55,4 +59,21 @@ export function miscTag(program: ts.Program, index: ExportIndex, kind: string): 
   if (subtypes.length === 0) return null;
   if (subtypes.length > 1) return { several: subtypes };
   return { subtype: subtypes[0]!, accessor };
+}
+
+/** One kind's separation plan, by the word its pages carry: embedded in a misc word, or a descriptor of its own. */
+export type SeparationPlan = KindPlan & { embedded?: { subtype: string; field: string } };
+
+/**
+ * Plan one kind's separation on `program` (what `separate` and a series' stage 2 both do): a
+ * kind whose accessor checks a misc subtype is embedded in the word (separateEmbed.ts), any
+ * other gets a descriptor from its cache (separatePlan.ts).
+ */
+export function planSeparation(program: ts.Program, root: string, spec: Spec, kind: KindSpec): SeparationPlan {
+  const index = exportIndex(program, root);
+  const misc = miscTag(program, index, kind.name);
+  if (misc && 'several' in misc) {
+    throw new InputError(`${kind.name}: memdesc_${kind.name}() accepts several misc subtypes (${misc.several.join(', ')}): which word its pages carry cannot be told`);
+  }
+  return misc ? planEmbedded({ program, root, spec, kind, index, tag: misc }) : planKind({ program, root, spec, kind, infra: findInfra(index, spec, kind) });
 }

@@ -108,9 +108,10 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
       : { state: 'not done', reason: `descriptor class ${cls} is not declared in the tree` };
   }
 
-  // Stage 2: "Allocate ptdesc from slab" / "Allocate Stock separately from Shelf" (what separate writes):
-  // done when the code reads the kind's descriptor through the memdesc word.
-  const allocated = /\ballocate\s+(?:struct\s+)?(\w+)\s+(?:from\s+slab|separately)\b/i.exec(body);
+  // Stage 2: "Allocate ptdesc from slab" / "Allocate Stock separately from Shelf" / "Embed vmalloc in
+  // the memdesc word" (what separate writes): done when the code reads the kind through the memdesc word.
+  const allocated = /\ballocate\s+(?:struct\s+)?(\w+)\s+(?:from\s+slab|separately)\b/i.exec(body)
+    ?? /\bembed\s+(?:struct\s+)?(\w+)\s+in\s+the\s+memdesc\s+word\b/i.exec(body);
   const allocatedKind = allocated ? kindIn(allocated[1]!, spec, true) ?? spec.kinds.find((k) => k.descriptor?.class === allocated[1]) : undefined;
   if (allocatedKind && facts.stage2) {
     const state = facts.stage2[allocatedKind.name];

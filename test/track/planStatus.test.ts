@@ -102,6 +102,15 @@ describe('planProgress rules', () => {
     ]);
   });
 
+  it('stage 2 "Embed X in the memdesc word" (a misc kind): done when separated, not done while an overlay', () => {
+    const plan = (stage2: Record<string, 'separated' | 'overlay'>) => planProgress(
+      { title: 'Split struct page', version: 1, author: 'A', patches: [{ number: 1, subject: 'mm: Embed vmalloc in the memdesc word' }] },
+      { ...treeFacts(detailed), stage2 }, spec,
+    ).patches.map((p) => [p.state, p.reason]);
+    expect(plan({ vmalloc: 'separated' })).toEqual([['done', 'vmalloc is separated: its descriptor is reached through the memdesc word']]);
+    expect(plan({ vmalloc: 'overlay' })).toEqual([['not done', 'vmalloc is still an overlay of Page']]);
+  });
+
   it('descriptor creation: declared or not; a kind without a descriptor', () => {
     expect(states('mm: Create struct slab', 'pgtable: Create struct ptdesc', 'mm/zsmalloc: Add struct zpdesc', 'mm: Introduce struct buddy')).toEqual([
       ['done', 'descriptor class Slab is declared in the tree'],
