@@ -206,6 +206,11 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
       let init: ts.Expression = table.initializer!;
       while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
       if (ts.isObjectLiteralExpression(init)) {
+        // Every entry goes: the table is empty, `{}`.
+        if (init.properties.length > 0 && init.properties.every((p) => constWords(p, layout).some(gone))) {
+          edits.push({ start: init.getStart(sf), end: init.end, text: '{}' });
+          continue;
+        }
         for (const p of init.properties) {
           const ws = constWords(p, layout);
           if (!ws.some(gone)) continue;
@@ -214,8 +219,7 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
           const ps = init.properties;
           if (i < ps.length - 1) edits.push({ start: p.getStart(sf), end: ps[i + 1]!.getStart(sf), text: '' });
           else if (i > 0 && !constWords(ps[i - 1]!, layout).some(gone)) edits.push({ start: ps[i - 1]!.end, end: p.end, text: '' });
-          // The last entry left: its trailing comma goes with it (`{ , }` does not parse).
-          else edits.push({ start: p.getStart(sf), end: ps.hasTrailingComma ? sf.text.indexOf(',', p.end) + 1 : p.end, text: '' });
+          else edits.push({ start: p.getStart(sf), end: p.end, text: '' });
         }
         continue;
       }

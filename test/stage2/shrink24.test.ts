@@ -141,7 +141,7 @@ describe('a table of the class that generic code enumerates', () => {
     const cell = readFileSync(join(dir, 'src', 'cell.ts'), 'utf8');
     expect(cell).toContain('export const CELL_SIZE = 16;');
     expect(cell).not.toMatch(/CELL_OWNER_OFFSET|CELL_NOTE_OFFSET|get owner|get note/);
-    expect(cell).toMatch(/static readonly OWN = \{\s*\} as const;/);
+    expect(cell).toContain('static readonly OWN = {} as const;');
     // The reader is untouched: without entries it answers 0 for both names.
     expect(readFileSync(join(dir, 'src', 'check.ts'), 'utf8')).toBe(CHECK);
     const again = await cli('shrink', dir, '--json');
