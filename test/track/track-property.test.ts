@@ -2,7 +2,8 @@
  * Property: on a random history the tracker's findings at every commit equal a fresh analysis of
  * that commit's checkout. The history grows generated modules around the blobworld fixture —
  * functions reading a blob's field, callers passing them blobs of one kind or the other, stores
- * into a holder's field and readers of it in files that do not import the stores, padding that
+ * into a holder's field and readers of it in files that do not import the stores, a field's
+ * value passed to one function from parameters and from allocations (value use), padding that
  * moves code down, comment edits, removed files — a few random edits per commit, from a seed
  * printed with the test (MEMDESC_TRACK_SEED=N replays one). The walk runs cold with a disk cache,
  * then once per commit up to it (everything but that commit from the cache), then without a cache.
@@ -38,7 +39,10 @@ interface Taker { kind: 'take'; field: Field; pad: number }
 interface Caller { kind: 'call'; taker: string; alloc: Alloc; pad: number }
 interface Store { kind: 'store'; alloc: Alloc; pad: number }
 interface Reader { kind: 'read'; field: Field; pad: number }
-type Module = Taker | Caller | Store | Reader;
+/** Value use: a blob's field passed to sock_lookup(), from a parameter (no code evidence) or from an allocation. */
+interface User { kind: 'use'; field: Field; pad: number }
+interface Teacher { kind: 'teach'; field: Field; alloc: Alloc; pad: number }
+type Module = Taker | Caller | Store | Reader | User | Teacher;
 
 const ALLOC: Record<Alloc, { call: string; from: string; name: string }> = {
   net: { call: 'alloc_netbuf(1, 2)', from: '../net/buf.ts', name: 'alloc_netbuf' },
@@ -64,6 +68,11 @@ function render(name: string, m: Module): string {
         `export function ${name}(h: Holder): void {\n  h.b = ${ALLOC[m.alloc].call};\n}\n`;
     case 'read':
       return `import { Holder } from './holder.ts';\n\n${pads(name, m.pad)}export function ${name}(h: Holder): number {\n  const b = h.b;\n  return b ? b.${m.field} : 0;\n}\n`;
+    case 'use':
+      return `import { Blob } from '../blob.ts';\nimport { sock_lookup } from './sock.ts';\n\n${pads(name, m.pad)}export function ${name}(b: Blob): number {\n  return sock_lookup(b.${m.field});\n}\n`;
+    case 'teach':
+      return `import { sock_lookup } from './sock.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(): number {\n  const b = ${ALLOC[m.alloc].call};\n  return sock_lookup(b.${m.field});\n}\n`;
   }
 }
 
@@ -84,6 +93,7 @@ beforeAll(() => {
   const gen = join(repo, 'proj/src/gen');
   mkdirSync(gen);
   writeFileSync(join(gen, 'holder.ts'), `import { Blob } from '../blob.ts';\n\nexport class Holder {\n  b: Blob | null = null;\n}\n`);
+  writeFileSync(join(gen, 'sock.ts'), `export function sock_lookup(sock: number): number {\n  return sock * 2;\n}\n`);
   const modules = new Map<string, Module>();
   let next = 0;
   const named = (kind: Module['kind']): string[] => [...modules].filter(([, m]) => m.kind === kind).map(([n]) => n);
@@ -104,12 +114,14 @@ beforeAll(() => {
     },
     () => `add ${add('store', { kind: 'store', alloc: alloc(), pad: 0 })}`,
     () => `add ${add('read', { kind: 'read', field: field(), pad: 0 })}`,
+    () => `add ${add('use', { kind: 'use', field: field(), pad: 0 })}`,
+    () => `add ${add('teach', { kind: 'teach', field: field(), alloc: alloc(), pad: 0 })}`,
     () => {
-      // A caller or a store now passes the other kind.
-      const xs = [...named('call'), ...named('store')];
+      // A caller, a store or a teacher now passes the other kind.
+      const xs = [...named('call'), ...named('store'), ...named('teach')];
       if (!xs.length) return undefined;
       const n = pick(xs);
-      const m = modules.get(n) as Caller | Store;
+      const m = modules.get(n) as Caller | Store | Teacher;
       m.alloc = m.alloc === 'net' ? 'cache' : 'net';
       write(n);
       return `flip ${n}`;
@@ -124,10 +136,10 @@ beforeAll(() => {
       return `retarget ${n}`;
     },
     () => {
-      const xs = [...named('take'), ...named('read')];
+      const xs = [...named('take'), ...named('read'), ...named('use'), ...named('teach')];
       if (!xs.length) return undefined;
       const n = pick(xs);
-      const m = modules.get(n) as Taker | Reader;
+      const m = modules.get(n) as Taker | Reader | User | Teacher;
       m.field = m.field === 'owner' ? 'slot' : 'owner';
       write(n);
       return `field ${n}`;
@@ -141,8 +153,8 @@ beforeAll(() => {
       return `pad ${n}`;
     },
     () => {
-      // Nobody imports callers and stores: they can go.
-      const xs = [...named('call'), ...named('store')];
+      // Nobody imports callers, stores, users and teachers: they can go.
+      const xs = [...named('call'), ...named('store'), ...named('use'), ...named('teach')];
       if (!xs.length) return undefined;
       const n = pick(xs);
       modules.delete(n);
