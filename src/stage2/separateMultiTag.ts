@@ -196,6 +196,15 @@ function follow(call: ts.CallExpression): { names: Set<string>; passedTo: ts.Cal
   return { names, passedTo, returned };
 }
 
+/** Does `call` call `f` (by the checker, through imports), not a namesake in another file? */
+function calls(ctx: Ctx, call: ts.CallExpression, f: ts.FunctionLikeDeclaration): boolean {
+  const checker = ctx.program.getTypeChecker();
+  const e = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
+  let sym = checker.getSymbolAtLocation(e);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  return !!sym?.declarations?.some((d) => d === f || d === f.parent);
+}
+
 /**
  * Evidence for the tag of the page `call` yields: calls it reaches whose names carry a tag's
  * word, in its function and, while a function returns it, at that function's callers.
@@ -218,8 +227,8 @@ function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, out: TagE
   }
   const f = enclosingFunction(call);
   const name = f ? functionName(f) : undefined;
-  if (returned && name) {
-    for (const up of ctx.callsByName.get(name) ?? []) gather(ctx, up, seen, out, silent, depth + 1);
+  if (returned && name && f) {
+    for (const up of ctx.callsByName.get(name) ?? []) if (calls(ctx, up, f)) gather(ctx, up, seen, out, silent, depth + 1);
   } else if (!found) {
     silent.push(`${name ?? '(anonymous)'}() at ${where(ctx.root, call)}`);
   }

@@ -152,6 +152,25 @@ export function only_iced(): void {
     expect(plain.why).toMatch(/^unknown: no call the page reaches names one of the tags \(iced, hot\); no tag's name where the page goes in plain_order\(\) at cup\.ts:\d+/);
   });
 
+  it('follows a function up to its own callers only, not a namesake\'s in another file', () => {
+    const { program, root } = project({
+      'cup.ts': CODE,
+      'other.ts': `
+import { Page } from './memdesc.ts';
+import { brew_hot } from './cup.ts';
+export function fresh_cup(gfp: number): Page | null { return gfp ? new Page(gfp) : null; }
+export function other_order(): void {
+  const page = fresh_cup(9);
+  if (page) brew_hot(page);
+}
+`,
+    });
+    // cup.ts's fresh_cup() is only iced_order()'s: the hot order of other.ts's namesake is not its.
+    const d = new TagDecider(program, root, tags).decide(allocIn(program, root, 'cup.ts', 'alloc_cup_page'));
+    expect(d.why).toMatch(/serve_iced\(\) at cup\.ts/);
+    expect(d.why).not.toMatch(/other\.ts/);
+  });
+
   it('a kind with one tag needs no evidence', () => {
     const { program, root } = project({ 'cup.ts': CODE });
     const d = new TagDecider(program, root, ['MEMDESC_TYPE_LID']).decide(allocIn(program, root, 'cup.ts', 'plain_order'));
