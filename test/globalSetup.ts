@@ -2,7 +2,9 @@
  * vitest global setup. Tests spawn bin/memdesc.mjs, which runs the built CLI (dist/cli.mjs): build
  * it once here when src/ changed, before any test starts (bin/memdesc.mjs would rebuild a stale
  * build too, but many test processes at once would each do it). And give the whole run its own
- * memdesc cache folder, so tests never read or fill the user's ~/.cache/memdesc.
+ * memdesc cache folder, so tests never read or fill the user's ~/.cache/memdesc, and a temp folder
+ * for fixtures several files share (MEMDESC_TEST_RUN_DIR: test/stage1.ts builds its converted
+ * corpus there once per run, on first use).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,11 +17,16 @@ export default function setup(): () => void {
   // Not fatal: tests that import src/ still run; a spawned CLI finds dist/ stale and fails with this error.
   if (r.status !== 0) process.stderr.write(`globalSetup: cannot build the CLI (tests that run it will fail): ${r.stderr || r.stdout}\n`);
   const cache = mkdtempSync(join(tmpdir(), 'memdesc-test-cache-'));
-  const before = process.env.MEMDESC_CACHE_DIR;
+  const run = mkdtempSync(join(tmpdir(), 'memdesc-test-run-'));
+  const before = { MEMDESC_CACHE_DIR: process.env.MEMDESC_CACHE_DIR, MEMDESC_TEST_RUN_DIR: process.env.MEMDESC_TEST_RUN_DIR };
   process.env.MEMDESC_CACHE_DIR = cache;
+  process.env.MEMDESC_TEST_RUN_DIR = run;
   return () => {
-    if (before === undefined) delete process.env.MEMDESC_CACHE_DIR;
-    else process.env.MEMDESC_CACHE_DIR = before;
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     rmSync(cache, { recursive: true, force: true });
+    rmSync(run, { recursive: true, force: true });
   };
 }
