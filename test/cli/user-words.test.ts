@@ -4,7 +4,8 @@
  * of the kernel's "page", "struct page" or "mm" — unless the spec itself uses the word. Covers
  * analyze (text, JSON, SARIF), convert (dry run, --write on a copy), verify with the spec's
  * oracle, series (patches and cover letter), track (table and HTML), status, plan import and
- * the --help of every command a user's project meets.
+ * the --help of every command a user's project meets. The commands run in-process (the CLI's
+ * main(), test/inProcess.ts): the same output as a spawned memdesc, without a process per command.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { cli } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
 import { useIsolatedGit } from '../series/helpers.ts';
 
 const PROJECTS = [
@@ -117,21 +118,21 @@ for (const project of PROJECTS) {
     }, 60_000);
     afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-    it('init: the draft spec of the class', () => {
+    it('init: the draft spec of the class', async () => {
       const json = JSON.parse(readFileSync(spec, 'utf8')) as { object?: { class: string }; page?: { class: string } };
-      say('init --out -', cli(['init', '--class', (json.object ?? json.page)!.class, '--out', '-'], repo));
+      say('init --out -', await cli(['init', '--class', (json.object ?? json.page)!.class, '--out', '-'], repo));
     });
 
-    it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', () => {
-      say('analyze', cli(['analyze', '--spec', spec], repo));
-      say('analyze --json', cli(['analyze', '--spec', spec, '--json'], repo));
+    it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', async () => {
+      say('analyze', await cli(['analyze', '--spec', spec], repo));
+      say('analyze --json', await cli(['analyze', '--spec', spec, '--json'], repo));
       // --explain: the evidence chains, hop by hop.
-      const found = (JSON.parse(cli(['analyze', '--spec', spec, '--json'], repo).stdout) as { findings: Array<{ file: string; line: number }> }).findings;
+      const found = (JSON.parse((await cli(['analyze', '--spec', spec, '--json'], repo)).stdout) as { findings: Array<{ file: string; line: number }> }).findings;
       const lines = [...new Set(found.map((f) => `${f.file}:${f.line}`))];
       // Six lines spread over the project (each is a run of its own).
-      for (const at of lines.filter((_, i) => i % Math.ceil(lines.length / 6) === 0)) say(`analyze --explain ${at}`, cli(['analyze', '--spec', spec, '--explain', at], repo));
+      for (const at of lines.filter((_, i) => i % Math.ceil(lines.length / 6) === 0)) say(`analyze --explain ${at}`, await cli(['analyze', '--spec', spec, '--explain', at], repo));
       const sarif = join(root, 'a.sarif');
-      say('analyze --sarif', cli(['analyze', '--spec', spec, '--sarif', sarif, '--no-sites'], repo));
+      say('analyze --sarif', await cli(['analyze', '--spec', spec, '--sarif', sarif, '--no-sites'], repo));
       outputs.set('SARIF log', readFileSync(sarif, 'utf8'));
       const rules = (JSON.parse(readFileSync(sarif, 'utf8')) as { runs: Array<{ tool: { driver: { rules: Array<{ name: string }> } } }> }).runs[0]!.tool.driver.rules;
       // Rule names carry the spec's class too ("RawStockShelfAccess").
@@ -140,20 +141,20 @@ for (const project of PROJECTS) {
       for (const r of rules.slice(0, -1)) expect(r.name).toContain(cls);
     }, 120_000);
 
-    it('convert: the dry run, and --write on a copy with its result verified by the spec oracle', () => {
-      say('convert --all (dry run)', cli(['convert', '--all', '--spec', spec], repo));
+    it('convert: the dry run, and --write on a copy with its result verified by the spec oracle', async () => {
+      say('convert --all (dry run)', await cli(['convert', '--all', '--spec', spec], repo));
       const copy = join(root, 'converted');
       cpSync(repo, copy, { recursive: true });
-      say('convert --all --write', cli(['convert', '--all', '.', '--spec', spec, '--write'], copy));
+      say('convert --all --write', await cli(['convert', '--all', '.', '--spec', spec, '--write'], copy));
       // The oracle the spec names, run in both trees.
       const entry = (JSON.parse(readFileSync(spec, 'utf8')) as { oracle: { entry: string } }).oracle.entry;
-      say('verify --entry', cli(['verify', copy, '--against', repo, '--entry', entry]));
-      say('status (converted)', cli(['status', copy, '--spec', spec]));
+      say('verify --entry', await cli(['verify', copy, '--against', repo, '--entry', entry]));
+      say('status (converted)', await cli(['status', copy, '--spec', spec]));
     }, 180_000);
 
-    it('series, then track, status --plan and plan import of its cover letter', () => {
+    it('series, then track, status --plan and plan import of its cover letter', async () => {
       const out = join(root, 'series');
-      say('series', cli(['series', '--all', '--spec', spec, '--out', out], repo));
+      say('series', await cli(['series', '--all', '--spec', spec, '--out', out], repo));
       for (const f of readdirSync(out).filter((x) => x.endsWith('.patch'))) {
         // The messages, not the code the patches carry (the project's own text is not ours to judge).
         const text = readFileSync(join(out, f), 'utf8');
@@ -161,21 +162,21 @@ for (const project of PROJECTS) {
       }
       const cover = join(out, '0000-cover-letter.patch');
       const html = join(root, 'report.html');
-      say('track', cli(['track', '--spec', spec, '--range', `HEAD..memdesc/all`, '--html', html, '--plan', cover], repo));
+      say('track', await cli(['track', '--spec', spec, '--range', `HEAD..memdesc/all`, '--html', html, '--plan', cover], repo));
       outputs.set('track --html', readFileSync(html, 'utf8'));
-      say('status --plan', cli(['status', '--spec', spec, '--plan', cover], repo));
-      say('plan import', cli(['plan', 'import', cover]));
+      say('status --plan', await cli(['status', '--spec', spec, '--plan', cover], repo));
+      say('plan import', await cli(['plan', 'import', cover]));
       // Subjects take the project's own prefix (its history), never the kernel's.
       const subjects = readdirSync(out).filter((x) => /^\d{4}-/.test(x) && !x.startsWith('0000')).map((f) => /^Subject: \[PATCH [^\]]*\] (.*)$/m.exec(readFileSync(join(out, f), 'utf8'))![1]!);
       expect(subjects.length).toBeGreaterThan(0);
       for (const s of subjects) expect(s).toMatch(new RegExp(`^${project.name}: `));
     }, 240_000);
 
-    it('--help of every command a project meets', () => {
-      for (const c of USER_COMMANDS.map((x) => x.split(' '))) say(`memdesc ${c.join(' ')} --help`, cli([...c, '--help'], repo));
+    it('--help of every command a project meets', async () => {
+      for (const c of USER_COMMANDS.map((x) => x.split(' '))) say(`memdesc ${c.join(' ')} --help`, await cli([...c, '--help'], repo));
       // memdesc --help: its description and the rows of those commands (the corpus' own commands,
       // simulate, start and stage 2's, describe the corpus and may use its words).
-      const top = cli(['--help'], repo);
+      const top = await cli(['--help'], repo);
       say('memdesc --help', { ...top, stdout: topHelpFor(top.stdout, USER_COMMANDS) });
     });
 
