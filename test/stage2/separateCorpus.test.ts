@@ -61,23 +61,24 @@ describe('stage 2 on the corpus: ptdesc', () => {
     expect(audit.summary.byKind).toEqual({ ptdesc: 0 });
   }, 120_000);
 
-  it('the audit still names a raw access of a ptdesc field in dump_page() once the PageMemdesc() test is gone', () => {
-    // The negative twin: without the test, a printer reading index by member reads pt_mm of
-    // page-table pages. (The corpus's reads it through the layout, page_own_word(), which no
-    // audit sees: it refuses a page that carries a memdesc word at run time instead.)
+  it('the audit still names a read of a ptdesc word in dump_page() once the PageMemdesc() test is gone', () => {
+    // The negative twin: without the test, a printer reading a word by member (lru.next: w1, the
+    // memdesc word, pt_list's) reads it on page-table pages. (The corpus's printer reads index
+    // through the layout, page_own_word(), which no audit sees: it refuses a page that carries a
+    // memdesc word at run time instead; and convert retires Page.index once nothing names it.)
     const f = join(tree, 'include/linux/mmdebug.ts');
     const r0 = spawnSync('git', ['show', 'HEAD:include/linux/mmdebug.ts'], { cwd: tree, encoding: 'utf8', env });
     const text = r0.stdout;
     const stale = text.replace(/\n\s*if \(PageMemdesc\(page\) \|\| PageMemdesc\(head\)\) return dump_memdesc_page\(page, reason\);/, '')
-      .replace("page_own_word(page, 'index')", 'page.index');
+      .replace("page_own_word(page, 'index')", 'page.lru.next');
     expect(stale).not.toBe(text);
-    expect(stale).toContain('page.index.toString(16)');
+    expect(stale).toContain('page.lru.next.toString(16)');
     try {
       writeFileSync(f, stale);
       const r = memdesc(['audit', 'ptdesc', tree, '--json']);
       expect(r.status).toBe(1);
       const audit = JSON.parse(r.stdout) as { blockers: Array<{ file: string; function: string | null; field: string | null; reason: string }> };
-      expect(audit.blockers).toContainEqual(expect.objectContaining({ file: 'include/linux/mmdebug.ts', function: 'dump_page', field: 'index', reason: 'raw-access' }));
+      expect(audit.blockers).toContainEqual(expect.objectContaining({ file: 'include/linux/mmdebug.ts', function: 'dump_page', field: 'lru', reason: 'memdesc-word-read' }));
     } finally {
       writeFileSync(f, text);
     }
