@@ -214,7 +214,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const result = assemble(opts.spec, repo.root, entries, keys.files.length);
     // Stage 2 per kind, read from the code like status (never from commit messages).
     const point: ProgressPoint = { ...progressPoint(result, opts.spec, c), stage2: stage2States(cp.program, cp.root, opts.spec) };
-    // Everything the point holds is measured by now: the whole point is what a later walk reuses.
+    // Whatever a point holds is set above, before it is cached: a commit read back from its point
+    // entry gets exactly this (a field set later would be missing from cached commits).
     if (pointKey && cp.probes) {
       const { commit: _c, subject: _s, date: _d, ...rest } = point;
       cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes });
