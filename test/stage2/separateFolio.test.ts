@@ -8,7 +8,8 @@
  * placement: the content, debug and memdesc checks after every operation). The negative twin:
  * without the type test's guard, PageAnon() of a page of another kind (kpageflags walks them
  * all) reads a folio that is not there and the simulation fails. 7 workloads x 16 seeds were run
- * by hand (docs/stage2.md, "Folio on the corpus").
+ * by hand (docs/stage2.md, "Folio on the corpus"). The stage-1 tree is the run's shared one
+ * (test/stage1.ts: the CLI's convert --all --write).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { copyOfStage1 } from '../stage1.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -33,7 +35,7 @@ function git(cwd: string, args: string[]) {
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-separate-folio-'));
   stage1 = join(base, 'stage1');
   tree = join(base, 'tree');
@@ -44,9 +46,7 @@ beforeAll(() => {
   };
   delete env[SKIP_AUDIT_ENV];
   writeFileSync(join(base, 'gitconfig'), '');
-  cpSync(join(REPO, 'corpus'), stage1, { recursive: true });
-  const r = memdesc(['convert', '--all', stage1, '--write']);
-  if (r.status !== 0) throw new Error(`convert --all --write failed (${r.status}): ${r.stderr}`);
+  await copyOfStage1(stage1);
   cpSync(stage1, tree, { recursive: true });
   git(tree, ['init', '-q']);
   git(tree, ['add', '-A']);
