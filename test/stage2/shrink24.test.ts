@@ -6,19 +6,19 @@
  *
  * 1. A made-up project: a table of the class enumerated by a generic reader pins nothing; a
  *    literal-key use of one entry pins that entry's word; the result type-checks either way.
- * 2. The corpus (one copy): convert --all, separate the kinds whose audit is clean today (ptdesc,
- *    zpdesc), then shrink: every use left on w3-w5 is a kind's that has not left yet (its raw
- *    accesses, its overlay, its `*_MATCH` layout assertion), w7 has none; shrink --write gives a
- *    smaller struct page whose memmap `simulate --report metadata` measures, and the tree verifies
- *    against the bundled corpus (mixed and hwpoison x 1 seed).
+ * 2. The corpus (one copy of the run's stage-1 tree): separate --all (every kind), then shrink:
+ *    nothing uses w3-w5 or w7 any more, struct page is 32 bytes ({flags, memdesc | next,
+ *    prev | compound, refcount | mapcount | type}: w6 is what is left for 24, docs/stage2.md),
+ *    `simulate --report metadata` measures the memmap at 32 bytes a page, and the tree verifies
+ *    against the bundled corpus (mixed and hwpoison x 1 seed, both placements).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinSpec } from '../../src/model/builtin.ts';
 import { captureOutput } from '../capture.ts';
+import { copyOfStage1 } from '../stage1.ts';
 import { main } from '../../src/cli.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -175,54 +175,44 @@ interface ShrinkJson {
   newSize: number;
   pendingKinds: Record<string, number>;
   removed: Array<{ field: string; words: number[] }>;
-  words: Array<{ word: number; uses: Array<{ file: string; line: number; function: string | null; how: string; kind?: string; text: string }> }>;
+  words: Array<{ word: number; to: number | null; fields: string[]; uses: Array<{ file: string; line: number; function: string | null; how: string; kind?: string; text: string }> }>;
 }
 
-describe('the corpus: generic readers no longer pin w3-w5 and w7', () => {
-  it('after convert --all and separate ptdesc zpdesc, only the kinds still in struct page use w3-w5; shrink removes what they do not', () => {
-    const tree = join(base, 'tree');
-    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-    const c = memdesc(['convert', '--all', tree, '--write']);
-    expect(c.status, c.stderr.slice(-2000)).toBe(0);
-    const s = memdesc(['separate', 'ptdesc', 'zpdesc', tree, '--write']);
+describe('the corpus: convert --all, separate --all, shrink', () => {
+  it('every kind separated, nothing pins w3-w5 and w7: struct page is 32 bytes, measured and verified against the bundled corpus', async () => {
+    // The run's shared stage-1 tree (test/stage1.ts: convert --all --write), copied.
+    const tree = await copyOfStage1(join(base, 'tree'));
+    const s = memdesc(['separate', '--all', tree, '--write']);
     expect(s.status, s.stderr.slice(-2000)).toBe(0);
 
     const r = memdesc(['shrink', tree, '--json']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const j = JSON.parse(r.stdout) as ShrinkJson;
-    const pending = new Set(Object.keys(j.pendingKinds));
-    expect(pending.has('ptdesc') || pending.has('zpdesc')).toBe(false);
-    // A kind's layout assertion names the page offsets its overlay relies on (spec `descriptor.match`).
-    const matches = builtinSpec().kinds.filter((k) => k.descriptor && pending.has(k.name))
-      .map((k) => k.descriptor!.match ?? `${k.descriptor!.class.toUpperCase()}_MATCH`);
-    for (const word of [3, 4, 5, 7]) {
-      const w = j.words.find((x) => x.word === word)!;
-      const generic = w.uses.filter((u) => !(u.kind && pending.has(u.kind)) && !(u.how === 'offset-constant' && matches.some((m) => u.text.startsWith(`${m}(`))));
-      expect(generic.map((u) => `${u.file}:${u.line} ${u.function}(): ${u.text}`), `w${word}`).toEqual([]);
-    }
-    expect(j.words.find((x) => x.word === 7)!.uses).toEqual([]);
-    expect(j.removed.map((x) => x.field)).toContain('memcg_data');
-    // What the kinds not separated yet keep: w3-w5 go when they leave, unless another pins them.
-    for (const word of [3, 4, 5]) {
-      const w = j.words.find((x) => x.word === word)!;
-      if (pending.size > 0) expect(w.uses.length, `w${word}`).toBeGreaterThan(0);
-    }
+    expect(j.pendingKinds).toEqual({});
+    // The generic readers (dump_page(), the free-time checks, __PageMovable(), prep_new_page())
+    // read them through the layout: no use is left on them.
+    for (const word of [3, 4, 5, 7]) expect(j.words.find((x) => x.word === word)!.uses, `w${word}`).toEqual([]);
+    expect(j.removed.map((x) => x.field).sort()).toEqual(['index', 'mapping', 'memcg_data', 'private']);
+    expect(j.words.map((w) => [w.word, w.to])).toEqual([[0, 0], [1, 1], [2, 2], [3, null], [4, null], [5, null], [6, 3], [7, null]]);
+    expect(j.newSize).toBe(32);
+    // What keeps w6 (docs/stage2.md: the refcount of pages without a memdesc word, their mapcount
+    // and page_type) is generic code, no kind's.
+    expect(j.words.find((x) => x.word === 6)!.uses.filter((u) => u.kind)).toEqual([]);
 
     const wr = memdesc(['shrink', tree, '--write']);
     expect(wr.status, wr.stderr.slice(-2000)).toBe(0);
     const layout = readFileSync(join(tree, 'include/linux/mm_types.ts'), 'utf8');
-    const size = Number(/export const STRUCT_PAGE_SIZE = (\d+);/.exec(layout)![1]);
-    expect(size).toBe(j.newSize);
-    expect(size).toBeLessThanOrEqual(56);
+    expect(layout).toContain('export const STRUCT_PAGE_SIZE = 32;');
+    expect(layout).toContain('static readonly OWN_WORDS = {} as const;');
     const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--ram', '64M', '--report', 'metadata', '--json']);
     expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
-    const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; percent: number };
-    expect(meta.struct_page_bytes).toBe(size);
-    expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * size);
-    expect(meta.percent).toBeLessThan((64 / 4096) * 100);
+    const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; descriptor_bytes: Record<string, number> };
+    expect(meta.struct_page_bytes).toBe(32);
+    expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * 32);
+    expect(Object.keys(meta.descriptor_bytes).sort()).toEqual(expect.arrayContaining(['folio', 'ptdesc', 'slab', 'zpdesc']));
 
     const v = memdesc(['verify', tree, '--against', join(REPO, 'corpus'), '--workloads', 'mixed,hwpoison', '--seeds', '1', '--jobs', '1']);
     expect(v.status, (v.stdout + v.stderr).slice(-3000)).toBe(0);
-    expect(v.stdout).toContain(`candidate struct page ${size} bytes`);
-  }, 600_000);
+    expect(v.stdout).toContain('candidate struct page 32 bytes');
+  }, 900_000);
 });
