@@ -176,6 +176,13 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
   const names = ctx.memberNames;
   const pageClass = ctx.spec.page.class;
   const visit = (n: ts.Node): void => {
+    const k = n.kind;
+    // Tokens (identifiers, keywords, literals: most nodes) have no children and nothing recorded here.
+    if (k <= ts.SyntaxKind.LastToken) return;
+    if (!RECORDED[k]) {
+      ts.forEachChild(n, visit);
+      return;
+    }
     if (stores) storesAt(n, stores.names, stores.list);
     if (ts.isCallExpression(n)) {
       const name = index && calleeName(n);
@@ -237,6 +244,11 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
   };
   visit(sf);
 }
+
+/** The node kinds collect() (and storesAt()) record anything at, by kind: every other node is only walked through. */
+const RECORDED: boolean[] = [];
+for (const k of [ts.SyntaxKind.CallExpression, ts.SyntaxKind.FunctionDeclaration, ts.SyntaxKind.MethodDeclaration, ts.SyntaxKind.VariableDeclaration,
+  ts.SyntaxKind.PropertyAccessExpression, ts.SyntaxKind.ElementAccessExpression, ts.SyntaxKind.ObjectBindingPattern, ts.SyntaxKind.BinaryExpression]) RECORDED[k] = true;
 
 function addFn(index: SyntaxIndex, name: string, n: ts.Node): void {
   const l = index.functions.get(name);

@@ -91,7 +91,9 @@ export class Guards {
         if (ts.isCaseClause(p) || ts.isDefaultClause(p)) this.fromSwitchCase(p, add);
         const stmts = p.statements;
         const idx = stmts.indexOf(child as ts.Statement);
-        for (let i = idx - 1; i >= 0; i--) this.fromStatement(stmts[i]!, add);
+        // Only the statements that can say anything about some page (the same for every query in the block).
+        const relevant = this.relevantStatements(p);
+        for (let j = relevant.length - 1; j >= 0; j--) if (relevant[j]! < idx) this.fromStatement(stmts[relevant[j]!]!, add);
       }
       if (ts.isFunctionDeclaration(p) || ts.isMethodDeclaration(p) || ts.isConstructorDeclaration(p) || ts.isClassDeclaration(p)) break;
     }
@@ -140,6 +142,57 @@ export class Guards {
         if (a && e.arguments[a.condArg]) add(e.arguments[a.condArg]!, a.holds, (c) => `asserted by ${c}`, e);
       }
     }
+  }
+
+  private relevantCache = new Map<ts.Node, number[]>();
+
+  /**
+   * Indices of the statements of a block that fromStatement() may draw a fact from for some
+   * receiver: an early exit or an assertion whose condition may hold a type test (mayFact()).
+   */
+  private relevantStatements(block: ts.Block | ts.SourceFile | ts.CaseOrDefaultClause | ts.ModuleBlock): number[] {
+    let r = this.relevantCache.get(block);
+    if (r) return r;
+    r = [];
+    const stmts = block.statements;
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i]!;
+      if (ts.isIfStatement(s)) {
+        const thenExits = this.exits(s.thenStatement);
+        const elseExits = !!s.elseStatement && this.exits(s.elseStatement);
+        if (thenExits !== elseExits && this.mayFact(s.expression)) r.push(i);
+      } else if (ts.isExpressionStatement(s)) {
+        const e = skipOuter(s.expression);
+        if (!ts.isCallExpression(e)) continue;
+        const name = calleeName(e);
+        const a = name !== undefined ? this.assertions.get(name) : undefined;
+        if (a && e.arguments[a.condArg] && this.mayFact(e.arguments[a.condArg]!)) r.push(i);
+      }
+    }
+    this.relevantCache.set(block, r);
+    return r;
+  }
+
+  /** Can cond() find a fact in `cond` for some receiver (a type test call somewhere it looks)? A superset: false means never. */
+  private mayFact(cond: ts.Expression, depth = 0): boolean {
+    const e = skipOuter(cond);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.mayFact(e.operand, depth);
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) return this.mayFact(e.left, depth) || this.mayFact(e.right, depth);
+      if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken) &&
+        (e.right.kind === ts.SyntaxKind.TrueKeyword || e.right.kind === ts.SyntaxKind.FalseKeyword)) return this.mayFact(e.left, depth);
+      return false;
+    }
+    if (ts.isIdentifier(e) && depth < 4) {
+      const init = this.stableInit(e);
+      return !!init && this.mayFact(init, depth + 1);
+    }
+    if (ts.isCallExpression(e)) {
+      const name = calleeName(e);
+      return name !== undefined && this.tests.has(name);
+    }
+    return false;
   }
 
   private exitCache = new Map<ts.Statement, boolean>();
