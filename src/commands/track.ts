@@ -23,12 +23,19 @@ interface TrackFlags {
   cache?: boolean;
 }
 
+/** The kinds separated at a point (stage 2, read from the code), in spec order. */
+export function separatedKinds(p: ProgressPoint): string[] {
+  return Object.entries(p.stage2 ?? {}).filter(([, s]) => s === 'separated').map(([k]) => k);
+}
+
 /**
- * Columns: short sha, subject, then per kind `remaining/converted pct`, unknown, residue. A gap
- * (a commit without numbers) has its reason in place of the counts.
+ * Columns: short sha, subject, then per kind `remaining/converted pct`, unknown, residue, and,
+ * once any commit has a kind separated, `stage 2`: the kinds separated there. A gap (a commit
+ * without numbers) has its reason in place of the counts.
  */
 export function renderTrackTable(report: TrackReport): string {
-  const head = ['commit', 'subject', ...report.kinds, 'unknown', 'residue'];
+  const stage2 = report.points.some((p) => separatedKinds(p).length > 0);
+  const head = ['commit', 'subject', ...report.kinds, 'unknown', 'residue', ...(stage2 ? ['stage 2'] : [])];
   const short = (p: ProgressPoint): string[] => [p.commit.slice(0, 7), p.subject.length > 40 ? `${p.subject.slice(0, 39)}…` : p.subject];
   const rows = report.points.filter((p) => p.gap === undefined).map((p) => [
     ...short(p),
@@ -38,9 +45,10 @@ export function renderTrackTable(report: TrackReport): string {
     }),
     String(p.unknown),
     String(p.residue),
+    ...(stage2 ? [separatedKinds(p).join(',') || '-'] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]): string => r.map((c, i) => (i < 2 || (stage2 && i === r.length - 1) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const gapLine = (p: ProgressPoint): string => `${short(p).map((c, i) => c.padEnd(widths[i]!)).join('  ')}  gap: ${p.gap}`;
   const gaps = report.points.filter((p) => p.gap !== undefined).length;
   const newest = [...report.points].reverse().find((p) => p.gap === undefined);
@@ -49,7 +57,7 @@ export function renderTrackTable(report: TrackReport): string {
     '',
     line(head),
     ...report.points.map((p) => (p.gap === undefined ? line(rows.shift()!) : gapLine(p))),
-    `cells: remaining raw accesses/converted accesses, percent done${gaps ? `; ${gaps} commit${gaps === 1 ? '' : 's'} without numbers (gap: why)` : ''}`,
+    `cells: remaining raw accesses/converted accesses, percent done${stage2 ? '; stage 2: the kinds allocated separately (read from the code)' : ''}${gaps ? `; ${gaps} commit${gaps === 1 ? '' : 's'} without numbers (gap: why)` : ''}`,
     '',
     `files analyzed: ${report.cache.analyzedFiles}, reused from the cache: ${report.cache.reusedFiles}`,
   ];

@@ -80,7 +80,38 @@ function pointTooltip(p: ProgressPoint, kinds: string[]): string {
     if (kp) lines.push(`${k}: ${kp.remaining} remaining, ${kp.converted} converted`);
   }
   lines.push(`unknown: ${p.unknown}, residue: ${p.residue}`);
+  const separated = separatedAt(p);
+  if (separated.length) lines.push(`stage 2: ${separated.join(', ')} separated`);
   return lines.join('\n');
+}
+
+/** The kinds separated at a point (stage 2, read from the code), in spec order. */
+function separatedAt(p: ProgressPoint): string[] {
+  return Object.entries(p.stage2 ?? {}).filter(([, s]) => s === 'separated').map(([k]) => k);
+}
+
+/**
+ * Stage 2 per commit: one row at each commit where the set of separated kinds changes (the
+ * first measured commit included once any kind is separated), with the kinds separated from
+ * there on. Nothing while no commit has a kind separated.
+ */
+function renderStage2(report: TrackReport): string {
+  const measured = report.points.filter((p) => p.gap === undefined);
+  if (!measured.some((p) => separatedAt(p).length > 0)) return '';
+  const out = ['<h2>Stage 2</h2>', '<p>Kinds allocated separately from the page (their converter reads the memdesc word), read from the code at each commit; a row where that changes.</p>'];
+  out.push('<table id="stage2"><thead><tr><th>commit</th><th>subject</th><th>separated</th><th>change</th></tr></thead><tbody>');
+  let before: string[] | undefined;
+  for (const p of measured) {
+    const now = separatedAt(p);
+    if (before !== undefined && now.join() === before.join()) continue;
+    const added = now.filter((k) => !before?.includes(k));
+    const gone = (before ?? []).filter((k) => !now.includes(k));
+    const change = [...added.map((k) => `+${k}`), ...gone.map((k) => `-${k}`)].join(' ');
+    out.push(`<tr data-commit="${escapeHtml(p.commit)}"><td><code title="${escapeHtml(p.commit)}">${escapeHtml(shortCommit(p.commit))}</code></td><td>${escapeHtml(p.subject)}</td><td class="separated">${escapeHtml(now.join(', ') || '-')}</td><td>${escapeHtml(change)}</td></tr>`);
+    before = now;
+  }
+  out.push('</tbody></table>');
+  return out.join('\n');
 }
 
 function renderChart(report: TrackReport, object: string | undefined): string {
@@ -348,6 +379,7 @@ export function renderTrackHtml(report: TrackReport, opts: HtmlOptions = {}): st
 ${renderChart(report, opts.object)}
 <h2>Status</h2>
 ${renderStatus(report)}
+${renderStage2(report)}
 <h2>Residue (${report.residue.length})</h2>
 ${renderResidue(report, opts)}
 ${renderPlan(report)}
