@@ -181,6 +181,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const units = new UnitCache(mentions);
   const rootNames = specRootNames(opts.spec);
   const graph = new DepGraph();
+  /** Per file, the files analyzed with it last time for value use: analyzed with it from the start next time. */
+  const teachersSeen = new Map<string, Set<string>>();
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
@@ -196,20 +198,24 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames);
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
+    const hits = new Map<string, FileEntry>();
     const missed = new Map<string, { sf: ts.SourceFile; key: string }>();
     for (const sf of keys.files) {
       const key = keys.key(sf);
       const e = cache.get(key, sig);
-      if (e) entries.push(e);
-      else missed.set(sf.fileName, { sf, key });
+      if (e) {
+        entries.push(e);
+        hits.set(sf.fileName, e);
+      } else missed.set(sf.fileName, { sf, key });
     }
-    if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, keys, cache));
+    if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, hits, keys, cache, teachersSeen));
     reusedFiles += entries.length - missed.size;
     analyzedFiles += missed.size;
     const result = assemble(opts.spec, repo.root, entries, keys.files.length);
     // Stage 2 per kind, read from the code like status (never from commit messages).
     const point: ProgressPoint = { ...progressPoint(result, opts.spec, c), stage2: stage2States(cp.program, cp.root, opts.spec) };
-    // Everything the point holds is measured by now: the whole point is what a later walk reuses.
+    // Whatever a point holds is set above, before it is cached: a commit read back from its point
+    // entry gets exactly this (a field set later would be missing from cached commits).
     if (pointKey && cp.probes) {
       const { commit: _c, subject: _s, date: _d, ...rest } = point;
       cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes });
@@ -280,8 +286,15 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   return { report, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
 }
 
+/** A site value use learns from: decided by the code (valueuse.ts `isCode`), not converted. */
+const teaches = (f: Finding): boolean => !f.converted && (f.confidence === 'guard' || f.confidence === 'provenance' || f.confidence === 'callgraph');
+
+/**
+ * Analyze the files the cache missed (`hits`: this commit's entries of the others) and cache their
+ * entries with what each depends on beyond its key.
+ */
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
-  keys: CommitKeys, cache: TrackCache): FileEntry[] {
+  hits: ReadonlyMap<string, FileEntry>, keys: CommitKeys, cache: TrackCache, teachersSeen: Map<string, Set<string>>): FileEntry[] {
   const run = (only: ReadonlySet<string>): DetailedAnalysis => {
     try {
       return analyzeDetailed(program, root, { spec, onlyFiles: only });
@@ -292,20 +305,35 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
     }
   };
   // Value use learns only from the sites analyzed together: add the files that can teach the
-  // missed ones (valueuse.ts), to a fixed point.
+  // missed ones (valueuse.ts) — those with a site the code decided, by their entries of this
+  // commit — to a fixed point.
   const analyzed = new Map<string, ts.SourceFile>([...missed].map(([f, { sf }]) => [f, sf]));
+  // The teachers of the last time, at once: one analysis where it would take two.
+  for (const f of missed.keys()) {
+    for (const t of teachersSeen.get(f) ?? []) {
+      const sf = program.getSourceFile(t);
+      if (sf && hits.get(t)?.findings.some(teaches)) analyzed.set(t, sf);
+    }
+  }
   let d = run(new Set(analyzed.keys()));
   let names: Map<string, Set<string>> | undefined;
   for (;;) {
     names = valueUseNames(d, new Set([...analyzed.values()].map((sf) => keys.rel(sf))));
+    if (names?.size === 0) break;
     const all = names && new Set([...names.values()].flatMap((n) => [...n]));
-    const extra = keys.files.filter((sf) => !analyzed.has(sf.fileName) && (!all || [...all].some((n) => mentionsWord(sf, n))));
+    const extra = keys.files.filter((sf) => !analyzed.has(sf.fileName) && !!hits.get(sf.fileName)?.findings.some(teaches) &&
+      (!all || [...all].some((n) => mentionsWord(sf, n))));
     if (extra.length === 0) break;
     for (const sf of extra) analyzed.set(sf.fileName, sf);
     d = run(new Set(analyzed.keys()));
   }
-  const byFile = new Map<string, { sf: ts.SourceFile; findings: Finding[]; residue: Residue[] }>();
-  for (const sf of analyzed.values()) byFile.set(keys.rel(sf), { sf, findings: [], residue: [] });
+  const others = [...analyzed.keys()].filter((f) => !missed.has(f));
+  for (const [f, { sf }] of missed) {
+    if (names?.has(keys.rel(sf)) ?? true) teachersSeen.set(f, new Set(others));
+    else teachersSeen.delete(f);
+  }
+  const byFile = new Map<string, { file: string; findings: Finding[]; residue: Residue[] }>();
+  for (const sf of analyzed.values()) byFile.set(keys.rel(sf), { file: keys.rel(sf), findings: [], residue: [] });
   for (const f of d.result.findings) byFile.get(f.file)?.findings.push(f);
   for (const r of d.result.residue) byFile.get(r.file)?.residue.push(r);
   const out: FileEntry[] = [];
@@ -320,24 +348,26 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
       // Not every file: the names its uses meet, and what the files naming them depend on.
       callers.delete(ALL_FILES_DEP);
       const reach = new Set(own);
-      const teachers = new Set<string>();
+      const teachers = new Set<ts.SourceFile>();
       for (const queue = [...own]; queue.length > 0;) {
         const n = queue.pop()!;
-        for (const [g, t] of byFile) {
-          if (teachers.has(g) || !mentionsWord(t.sf, n)) continue;
-          teachers.add(g);
-          for (const m of names.get(g) ?? []) if (!reach.has(m)) {
+        for (const t of keys.files) {
+          if (teachers.has(t) || !mentionsWord(t, n)) continue;
+          teachers.add(t);
+          for (const m of names.get(keys.rel(t)) ?? []) if (!reach.has(m)) {
             reach.add(m);
             queue.push(m);
           }
         }
       }
+      // A file naming them teaches by its results: what they depend on (a file may start teaching when its callers change).
       for (const n of reach) callers.add(`${NAME_DEP}${n}`);
-      for (const g of teachers) {
-        if (g === file) continue;
-        const t = byFile.get(g)!;
-        for (const c of d.callerDeps.get(t.sf) ?? []) if (c !== ALL_FILES_DEP) callers.add(c);
-        for (const c of keys.citesOf(g, t.findings, t.residue)) cites.add(c);
+      for (const t of teachers) {
+        if (t === sf) continue;
+        const a = byFile.get(keys.rel(t));
+        const deps = a ? { callers: d.callerDeps.get(t) ?? [], cites: keys.citesOf(a.file, a.findings, a.residue) } : hits.get(t.fileName);
+        for (const c of deps?.callers ?? []) if (c !== ALL_FILES_DEP) callers.add(c);
+        for (const c of deps?.cites ?? []) cites.add(c);
       }
     }
     const c = [...callers].sort();
