@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { outcomeDifference } from '../verify/compare.ts';
 import { loadCoverage, pairKey, runCoveredBatch, saveCoverage, type BatchSettings, type CoveredBatch, type CoverageTable } from '../verify/coverage.ts';
 import { formatSeeds } from '../verify/run.ts';
+import { cachedOutcomes, storeOutcomes, type RunSetting } from '../verify/runCache.ts';
 import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
 import { bundleChange, listFunctions, reached, type BundleChange } from '../verify/coverageSelect.ts';
 import { Pool } from '../verify/run.ts';
@@ -69,6 +70,8 @@ export interface StepVerification {
   ms: number;
   /** Set when coverage chose the runs (steps before the tip, unless --verify-all). */
   selection?: StepSelection;
+  /** Runs whose results came from the run cache (this build ran them before with these settings). */
+  reused?: number;
 }
 
 /** The newest build of the tree on which a workload's batch is known to give the base's results, and what the batch executes there. */
@@ -176,20 +179,43 @@ export class SeriesVerifier {
     return `${workload}:${formatSeeds(this.stepPlan!.seeds)}`;
   }
 
-  /** The base's batch of a workload, with its coverage (once; the coverage recorded in the cache). */
+  /** The base's batch of a workload, with its coverage (once per series). */
   private baseRun(workload: string): Promise<CoveredBatch> {
     let r = this.baseRuns.get(workload);
     if (!r) {
-      const key = this.batchKey(workload);
-      r = this.pool.run(() => runCoveredBatch(this.ref!.build.file, this.baseMap!, this.batchSettings(this.ref!, workload)));
-      r.then((x) => {
-        if (x.executed && x.outcomes.every((o) => o.status === 'ok' || o.status === 'bug') && !this.baseCoverage.has(key)) {
-          this.baseCoverage.set(key, x.executed);
-          saveCoverage(this.ref!.build.key, this.coverageSettings(), this.baseCoverage);
-        }
-      }, () => {});
+      r = this.coveredBatch(this.ref!, this.baseMap!, workload);
       this.baseRuns.set(workload, r);
     }
+    return r;
+  }
+
+  /**
+   * A workload's batch on a build, with its coverage: from the caches when this build ran it
+   * before with these settings (its outcomes, runCache.ts, kept apart from runs batched otherwise;
+   * its coverage, coverage.ts), else run and recorded in both. Runs are deterministic, so a
+   * series repeated on unchanged steps runs nothing again.
+   */
+  private coveredBatch(tree: PreparedTree, map: BundleMap, workload: string): Promise<CoveredBatch> {
+    const s = this.batchSettings(tree, workload);
+    const setting: RunSetting = {
+      workload, batch: formatSeeds(s.seeds),
+      ...(s.ops !== undefined ? { ops: s.ops } : {}), ...(s.ram !== undefined ? { ram: s.ram } : {}),
+      ...(s.tracepoints !== undefined ? { tracepoints: s.tracepoints } : {}),
+      ...(s.placement !== undefined ? { placement: s.placement } : {}), ...(s.check ? { check: true } : {}),
+    };
+    const key = this.batchKey(workload);
+    const table = (): CoverageTable => (tree === this.ref ? this.baseCoverage : loadCoverage(tree.build.key, this.coverageSettings()));
+    const executed = table().get(key);
+    const cached = cachedOutcomes(tree.build.key, setting, s.seeds);
+    if (executed && cached.size === s.seeds.length) return Promise.resolve({ outcomes: s.seeds.map((seed) => cached.get(seed)!), executed });
+    const r = this.pool.run(() => runCoveredBatch(tree.build.file, map, s));
+    r.then((x) => {
+      storeOutcomes(tree.build.key, setting, x.outcomes);
+      if (!x.executed || !x.outcomes.every((o) => o.status === 'ok' || o.status === 'bug')) return;
+      const t = table();
+      t.set(key, x.executed);
+      saveCoverage(tree.build.key, this.coverageSettings(), t);
+    }, () => {});
     return r;
   }
 
@@ -220,17 +246,19 @@ export class SeriesVerifier {
       const rm = await refRuns;
       let pairs = 0;
       let mismatches = 0;
+      let reused = 0;
       let first: string | undefined;
       let ms = cand.build.ms;
       for (const w of plan.workloads) {
         for (const seed of plan.seeds) {
           pairs++;
           ms += cm!.get(w)!.get(seed)!.ms;
+          if (cm!.get(w)!.get(seed)!.cached) reused++;
           const why = outcomeDifference(cm!.get(w)!.get(seed)!, rm.get(w)!.get(seed)!);
           if (why) { mismatches++; first ??= `${w} seed ${seed}: ${why}`; }
         }
       }
-      return { ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches, ...(first ? { first } : {}), ms };
+      return { ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches, ...(first ? { first } : {}), ms, ...(reused ? { reused } : {}) };
     } finally {
       cand.cleanup();
     }
@@ -251,6 +279,7 @@ export class SeriesVerifier {
     try {
       let mismatches = 0;
       let pairs = 0;
+      let reused = 0;
       let first: string | undefined;
       let ms = cand.build.ms;
       for (const r of runs) {
@@ -258,6 +287,7 @@ export class SeriesVerifier {
         for (const [i, o] of c.outcomes.entries()) {
           pairs++;
           ms += o.ms;
+          if (o.cached) reused++;
           const diff = outcomeDifference(o, ref.outcomes[i]!);
           if (diff) { mismatches++; first ??= `${r.workload} seed ${o.seed}: ${diff}`; }
         }
@@ -265,7 +295,7 @@ export class SeriesVerifier {
       const ran = runs.flatMap((r) => plan.seeds.map((seed) => pairKey(r.workload, seed)));
       return {
         ok: mismatches === 0, workloads: plan.workloads, seeds: plan.seeds, ops: plan.ops, pairs, mismatches,
-        ...(first ? { first } : {}), ms, selection: { ran, of: plan.workloads.length * plan.seeds.length, why },
+        ...(first ? { first } : {}), ms, selection: { ran, of: plan.workloads.length * plan.seeds.length, why }, ...(reused ? { reused } : {}),
       };
     } finally {
       cand.cleanup();
@@ -304,7 +334,7 @@ export class SeriesVerifier {
         }
       }
       const runs = chosen.map((c) => {
-        const run = this.pool.run(() => runCoveredBatch(cand.build.file, map, this.batchSettings(cand, c.workload)));
+        const run = this.coveredBatch(cand, map, c.workload);
         // The batch's newest verified build is this one once every seed gives the base's result.
         const settled = Promise.all([run, this.baseRun(c.workload)]).then(([r, ref]) => {
           if (r.executed && r.outcomes.every((o, i) => !outcomeDifference(o, ref.outcomes[i]!))) this.known.set(c.workload, { map, texts, executed: r.executed });

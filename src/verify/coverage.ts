@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { userCacheDir } from '../paths.ts';
+import { prune } from './runCache.ts';
 import { executedFunctions, type BundleMap, type V8Function } from './coverageMap.ts';
 import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
 
@@ -240,6 +241,8 @@ export function saveCoverage(buildKey: string, settings: unknown, table: Coverag
     const tmp = `${file}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify({ format: COVERAGE_FORMAT, pairs: Object.fromEntries([...table].map(([k, v]) => [k, [...v].sort()])) }));
     renameSync(tmp, file);
+    // A series records every step's build: the least recently written beyond 1,024 go.
+    prune(userCacheDir('coverage'));
   } catch {
     // the next series records it again
   }

@@ -28,6 +28,11 @@ export interface RunSetting {
   tracepoints?: boolean;
   placement?: string;
   check?: boolean;
+  /**
+   * Set for runs made as one fixed batch (a series step's seeds, `1,2`): their results are kept
+   * apart from runs batched otherwise, so each is reused only in the context it was made in.
+   */
+  batch?: string;
 }
 
 export function runCacheEnabled(): boolean {
@@ -35,7 +40,7 @@ export function runCacheEnabled(): boolean {
 }
 
 function fileOf(buildKey: string, s: RunSetting): string {
-  const setting = { workload: s.workload, ops: s.ops ?? null, ram: s.ram ?? null, tracepoints: s.tracepoints ?? null, placement: s.placement ?? null, check: !!s.check };
+  const setting = { workload: s.workload, ops: s.ops ?? null, ram: s.ram ?? null, tracepoints: s.tracepoints ?? null, placement: s.placement ?? null, check: !!s.check, ...(s.batch !== undefined ? { batch: s.batch } : {}) };
   const key = createHash('sha256').update(`${FORMAT}\0${buildKey}\0${process.version}\0${JSON.stringify(setting)}`).digest('hex');
   return join(userCacheDir('runs'), `${key}.json`);
 }
@@ -98,10 +103,10 @@ export function storeOutcomes(buildKey: string, s: RunSetting, outcomes: readonl
   }
 }
 
-/** Remove the least recently used files beyond MAX_FILES (only this cache's own `<sha256>.json`). */
-function prune(dir: string): void {
+/** Remove the least recently used files beyond `max` (only a cache's own `<sha256>.json`). */
+export function prune(dir: string, max = MAX_FILES): void {
   const names = readdirSync(dir).filter((n) => /^[0-9a-f]{64}\.json$/.test(n));
-  if (names.length <= MAX_FILES) return;
+  if (names.length <= max) return;
   const files = names.flatMap((n) => {
     try {
       return [{ p: join(dir, n), t: statSync(join(dir, n)).mtimeMs }];
@@ -110,5 +115,5 @@ function prune(dir: string): void {
     }
   });
   files.sort((a, b) => a.t - b.t);
-  for (const f of files.slice(0, files.length - MAX_FILES)) rmSync(f.p, { force: true });
+  for (const f of files.slice(0, files.length - max)) rmSync(f.p, { force: true });
 }

@@ -73,6 +73,22 @@ describe('coverage-selected step verification (corpus, every workload x seed 1)'
     expect(r.selection!.why).toBe('all: module-level change in mm/slub.ts');
     expect(r.pairs).toBe(WORKLOADS.length);
     expect(r.ok).toBe(true);
+    expect(r.reused).toBeUndefined();
+  }, 300_000);
+
+  it('a series repeated on the same steps takes every run from the caches: the same choice, nothing run again', async () => {
+    // The tree of the test before, in a new verifier (a new series): same build, same settings.
+    const again = new SeriesVerifier(BUNDLED_CORPUS, { workloads: WORKLOADS, seeds: [1], ops: OPS });
+    try {
+      await again.init();
+      const r = await again.verify(new Map([['mm/slub.ts', `${source('mm/slub.ts')}\n(globalThis as any).memdescPlanted = 1;\n`]]), false);
+      expect(r.selection!.why).toBe('all: module-level change in mm/slub.ts');
+      expect(r.ok).toBe(true);
+      expect(r.pairs).toBe(WORKLOADS.length);
+      expect(r.reused).toBe(WORKLOADS.length);
+    } finally {
+      again.cleanup();
+    }
   }, 300_000);
 });
 
