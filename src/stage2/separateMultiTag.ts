@@ -6,7 +6,8 @@
  *  - the kind's tags are the tag constants its typed accessor accepts (`memdesc_folio()` reads
  *    `MEMDESC_TYPE_FILE` and `MEMDESC_TYPE_ANON`), else the one named after the kind;
  *  - an allocation site gets its tag from the code: the functions its page reaches (in the
- *    allocating function and, when that returns the page, in its callers, through functions that
+ *    allocating function, inside the functions it is handed to — two calls deep, following the
+ *    parameter — and, when the function returns the page, in its callers, through functions that
  *    return it on) whose names carry one tag's name as a word (`page_add_new_anon_rmap()` is
  *    anon). One tag named: that tag; none, or several: the site is `unknown`, with why;
  *  - the kind's page-type tests that read its descriptor (`PageAnon()` reads the folio's mapping)
@@ -212,18 +213,14 @@ function calls(ctx: Ctx, call: ts.CallExpression, f: ts.FunctionLikeDeclaration)
 function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, out: TagEvidence[], silent: string[], depth = 0): void {
   if (seen.has(call) || depth > 6) return;
   seen.add(call);
-  const { passedTo, returned } = follow(call);
+  const { names, passedTo, returned } = follow(call);
   let found = false;
   for (const c of passedTo) {
-    const callee = calleeName(c);
-    if (!callee) continue;
-    const words = nameWords(callee);
-    for (const tag of ctx.tags) {
-      if (words.includes(tagWord(tag))) {
-        out.push({ tag, callee, at: where(ctx.root, c) });
-        found = true;
-      }
-    }
+    const at = c.arguments.flatMap((a, i) => {
+      const s = strip(a);
+      return s === call || (ts.isIdentifier(s) && names.has(s.text)) ? [i] : [];
+    });
+    if (named(ctx, c, at, out, [], 0)) found = true;
   }
   const f = enclosingFunction(call);
   const name = f ? functionName(f) : undefined;
@@ -232,6 +229,47 @@ function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, out: TagE
   } else if (!found) {
     silent.push(`${name ?? '(anonymous)'}() at ${where(ctx.root, call)}`);
   }
+}
+
+/**
+ * Does call `c`, handed the page at arguments `at`, name a tag — itself, or inside the function
+ * it calls, where that parameter is handed on (two calls deep)? Evidence goes to `out`.
+ */
+function named(ctx: Ctx, c: ts.CallExpression, at: number[], out: TagEvidence[], via: string[], depth: number): boolean {
+  const callee = calleeName(c);
+  if (!callee) return false;
+  let found = false;
+  const words = nameWords(callee);
+  for (const tag of ctx.tags) {
+    if (words.includes(tagWord(tag))) {
+      out.push({ tag, callee: [...via, callee].join('() -> '), at: where(ctx.root, c) });
+      found = true;
+    }
+  }
+  if (found || depth >= 2 || at.length === 0) return found;
+  const checker = ctx.program.getTypeChecker();
+  const e = ts.isPropertyAccessExpression(c.expression) ? c.expression.name : c.expression;
+  let sym = checker.getSymbolAtLocation(e);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  const decl = sym?.declarations?.find((d): d is ts.FunctionDeclaration => ts.isFunctionDeclaration(d) && !!d.body);
+  if (!decl?.body || !inTree(decl.getSourceFile(), ctx.root)) return false;
+  const params = new Set(at.flatMap((i) => {
+    const p = decl.parameters[i];
+    return p && ts.isIdentifier(p.name) ? [p.name.text] : [];
+  }));
+  const walk = (n: ts.Node): void => {
+    if (n !== decl && ts.isFunctionLike(n)) return;
+    if (ts.isCallExpression(n)) {
+      const inner = n.arguments.flatMap((a, i) => {
+        const s = strip(a);
+        return ts.isIdentifier(s) && params.has(s.text) ? [i] : [];
+      });
+      if (inner.length > 0 && named(ctx, n, inner, out, [...via, callee], depth + 1)) found = true;
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(decl.body);
+  return found;
 }
 
 export class TagDecider {

@@ -171,6 +171,33 @@ export function other_order(): void {
     expect(d.why).not.toMatch(/other\.ts/);
   });
 
+  it('looks into the functions the page is handed to (two calls deep), following the parameter', () => {
+    const { program, root } = project({
+      'cup.ts': CODE,
+      'tray.ts': `
+import { Page, alloc_page } from './memdesc.ts';
+import { serve_iced, rinse } from './cup.ts';
+function garnish(cup: Page, other: Page): void { rinse(other); serve_iced(cup); }
+function prepare(p: Page, spare: Page): void { garnish(p, spare); }
+function decoy(p: Page, spare: Page): void { serve_iced(spare); rinse(p); }
+export function tray_order(spare: Page): void {
+  const page = alloc_page(6);
+  if (page) prepare(page, spare);
+}
+export function decoy_order(spare: Page): void {
+  const page = alloc_page(7);
+  if (page) decoy(page, spare);
+}
+`,
+    });
+    const decider = new TagDecider(program, root, tags);
+    const d = decider.decide(allocIn(program, root, 'tray.ts', 'tray_order'));
+    expect(d.tag).toBe('MEMDESC_TYPE_ICED');
+    expect(d.why).toMatch(/prepare\(\) -> garnish\(\) -> serve_iced\(\) at tray\.ts:\d+/);
+    // Another argument's calls are not the page's.
+    expect(decider.decide(allocIn(program, root, 'tray.ts', 'decoy_order')).tag).toBeNull();
+  });
+
   it('a kind with one tag needs no evidence', () => {
     const { program, root } = project({ 'cup.ts': CODE });
     const d = new TagDecider(program, root, ['MEMDESC_TYPE_LID']).decide(allocIn(program, root, 'cup.ts', 'plain_order'));
