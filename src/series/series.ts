@@ -24,7 +24,7 @@ import { specWords } from '../model/words.ts';
 import { buildTrees, groupCommits, lastCommittable, seriesSteps, type TreeTexts } from './steps.ts';
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
-import { blockedLines, planStage2, stage2Body, stage2Subject, type Stage2Plan } from './stage2.ts';
+import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type Stage2Plan } from './stage2.ts';
 import { layoutChecksText, tipLayoutChecks } from './stage2Verify.ts';
 import type { LayoutChecks } from '../verify/verify.ts';
 
@@ -368,7 +368,8 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const complete = leftover.length === 0 && !stage2Failed;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), m, !!opts.all);
-    const stage2Text = stage2 && !stage2.none ? blockedLines(stage2) : [];
+    // The cover letter lists what was committed (a stage-2 patch that did not verify ends stage 2).
+    const stage2Text = stage2 && !stage2.none ? blockedLines(stage2, stage2Done(stage2Steps.slice(0, commits.filter((c) => c.stage === 2).length)), m.words.object) : [];
     const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0, stage2Text), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);

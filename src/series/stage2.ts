@@ -195,10 +195,41 @@ export function stage2Body(s: Stage2Step, spec: Spec, object: string): string {
   return `The audit of ${k.name} is clean: nothing but its own descriptor reads or writes its words, and nothing else writes the memdesc word on its pages. ${k.descriptor!.class} now has its own storage (allocated with its pages, with a back pointer to the first one), page_${k.name}() reads the memdesc word, and the overlay asserts go.`;
 }
 
-/** What the cover letter says about kinds left in stage 1. */
-export function blockedLines(p: Stage2Plan): string[] {
+/** What stage 2 of a series committed: the kinds separated, in order, and the shrink's sizes. */
+export interface Stage2Done {
+  separated: string[];
+  /** Separated kinds embedded in a misc memdesc word (nothing allocated), by kind. */
+  embedded?: Record<string, string>;
+  shrink?: { oldSize: number; newSize: number };
+}
+
+/** What the committed stage-2 steps (in order) did. */
+export function stage2Done(steps: Stage2Step[]): Stage2Done {
+  const sep = steps.filter((s) => s.role === 'separate' && s.kind);
+  const shrink = steps.find((s) => s.role === 'shrink')?.shrink;
+  const embedded = Object.fromEntries(sep.filter((s) => s.embedded).map((s) => [s.kind!, s.embedded!] as const));
+  return {
+    separated: sep.map((s) => s.kind!),
+    ...(Object.keys(embedded).length ? { embedded } : {}),
+    ...(shrink ? { shrink: { oldSize: shrink.oldSize, newSize: shrink.newSize } } : {}),
+  };
+}
+
+/**
+ * What the cover letter says about stage 2: the kinds separated (what was committed, which may be
+ * less than planned when a patch did not verify), the shrink, the kinds left in stage 1 and why.
+ */
+export function blockedLines(p: Stage2Plan, done?: Stage2Done, object = 'struct page'): string[] {
   const lines: string[] = [];
+  if (done && (done.separated.length || done.shrink)) {
+    if (done.separated.length) {
+      const kinds = done.separated.map((k) => (done.embedded?.[k] ? `${k} (embedded in the memdesc word: ${done.embedded[k]})` : k));
+      lines.push(`Kinds separated, one patch each in the plan's order: ${kinds.join(', ')}.`);
+    }
+    if (done.shrink) lines.push(`The last patch shrinks ${object} from ${done.shrink.oldSize} to ${done.shrink.newSize} bytes.`);
+  }
   if (p.blocked.length) {
+    if (lines.length) lines.push('');
     lines.push('Kinds not separated (their audit is not clean on the tree before them):');
     for (const b of p.blocked) lines.push(`  ${b.kind}: ${b.blockers} blocker${b.blockers === 1 ? '' : 's'}; run \`memdesc audit ${b.kind}\``);
   }

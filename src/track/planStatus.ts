@@ -36,6 +36,8 @@ import type { KindSpec, Spec } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
 import type { Stage2State } from '../model/progress.ts';
 import { stage2States } from './separated.ts';
+import { readLayout } from '../stage2/shrinkLayout.ts';
+import { MemdescError } from '../errors.ts';
 
 /** What the rules need to know about a tree; planProgress takes it or a DetailedAnalysis. */
 export interface TreeFacts {
@@ -51,6 +53,12 @@ export interface TreeFacts {
   pageMembers: ReadonlySet<string>;
   /** Stage 2, per kind with a descriptor: separated, overlay or undeclared (read from the code). */
   stage2?: Readonly<Record<string, Stage2State>>;
+  /**
+   * sizeof the page class as its code lays it out (shrink's reading: the size constant, else the
+   * words its accessors read), or undefined when the code does not tell; asked only for a
+   * "Shrink … to N bytes" subject (it needs the type checker).
+   */
+  pageBytes?: () => number | undefined;
 }
 
 /** Facts from the program the analyzer already built: a walk over its syntax trees, no type queries. */
@@ -76,8 +84,28 @@ export function treeFacts(d: DetailedAnalysis): TreeFacts {
   }
   return {
     result: d.result, functions, descriptors: new Set([...d.ctx.descDecls.values()].map((k) => k.name)), pageMembers,
-    ...(d.ctx.program ? { stage2: stage2States(d.ctx.program, d.ctx.root, d.ctx.spec) } : {}),
+    ...(d.ctx.program ? { stage2: stage2States(d.ctx.program, d.ctx.root, d.ctx.spec), pageBytes: once(() => classBytes(d.ctx.program, d.ctx.root, d.ctx.spec)) } : {}),
   };
+}
+
+function once<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) { v = f(); done = true; }
+    return v;
+  };
+}
+
+/** The page class's size from its code, or undefined when the code does not fix one (shrink's own error). */
+function classBytes(program: ts.Program, root: string, spec: Spec): number | undefined {
+  try {
+    const l = readLayout(program, root, spec);
+    return l.words * l.wordSize;
+  } catch (e) {
+    if (e instanceof MemdescError) return undefined;
+    throw e;
+  }
 }
 
 type Verdict = { state: PlannedPatchState; reason: string };
@@ -119,6 +147,18 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
     return state === 'separated'
       ? { state: 'done', reason: `${allocatedKind.name} is separated: its descriptor is reached through the memdesc word` }
       : { state: 'not done', reason: `${allocatedKind.name} is ${state === 'overlay' ? 'still an overlay of' : 'not declared beside'} ${spec.page.class}` };
+  }
+
+  // Stage 2: "Shrink struct page to 24 bytes" (what shrink writes): done when the class, as its code
+  // lays it out, is at most that size (a later shrink below it keeps this one done).
+  const shrunk = new RegExp(`^shrink\\s+(?:struct\\s+)?${escape(pageClass)}\\s+to\\s+(\\d+)\\s+bytes?\\b`, 'i').exec(body);
+  if (shrunk && facts.pageBytes) {
+    const want = Number(shrunk[1]);
+    const size = facts.pageBytes();
+    if (size === undefined) return na(`the code of ${spec.page.class} does not fix its size`);
+    return size <= want
+      ? { state: 'done', reason: `${spec.page.class} is ${size} bytes in the code` }
+      : { state: 'not done', reason: `${spec.page.class} is still ${size} bytes in the code` };
   }
 
   // "Add buddy names to struct page": a kind without a descriptor gets its own member names.
