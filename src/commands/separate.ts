@@ -29,7 +29,7 @@ interface SeparateFlags {
 export function registerSeparate(program: Command): void {
   addCorpusOption(program
     .command('separate')
-    .description("stage 2: give kinds whose audit is clean their own descriptor storage: allocated from their descriptor cache with their pages (alloc_pages_memdesc()), page_X() reading the memdesc word, X_page() the back pointer, the overlay *_MATCH asserts gone; refuses (exit 1, nothing written) while `memdesc audit` has blockers")
+    .description("stage 2: give kinds whose audit is clean their own descriptor storage: allocated from their descriptor cache with their pages (alloc_pages_memdesc()), page_X() reading the memdesc word, X_page() the back pointer, the overlay *_MATCH asserts gone (a kind whose typed accessor checks a misc subtype, vmalloc, has no pointer to follow: its one field is embedded in the memdesc word); refuses (exit 1, nothing written) while `memdesc audit` has blockers")
     .argument('[args...]', `kinds to separate (ptdesc first, as the RFC does), or --all; then ${projectArgText('the tree after stage 1 (convert --all --write)')}`))
     .option('--all', 'separate every kind that has a descriptor class, in the plan\'s order (ptdesc, zpdesc, vmalloc, slab, folio, then the spec\'s others)')
     .option('--dry-run', 'print the unified diff, write nothing (the default)')

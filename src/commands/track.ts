@@ -72,7 +72,7 @@ export function renderTrackTable(report: TrackReport): string {
 export function registerTrack(program: Command): void {
   program
     .command('track')
-    .description('conversion progress per kind at every commit of a git history (re-analyzes only what changed)')
+    .description('conversion progress per kind at every commit of a git history, and the kinds separated there (stage 2, read from the code); re-analyzes only what changed')
     .argument('[repo]', 'a directory inside the git repository (default: the current directory)')
     .option('--range <range>', 'commits to walk, as git log takes them (A..B); default: all of HEAD\'s first-parent history')
     .option('--path <dir>', 'the TypeScript project (holding tsconfig.json) inside each commit, from the top level (default: the nearest directory with a tsconfig.json from [repo] up)')
