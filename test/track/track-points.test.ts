@@ -90,6 +90,8 @@ describe('track: whole commits from the cache', () => {
     expect(r.newestCommit.commit).toBe(shas[shas.length - 2]);
     const before = await trackHistory({ spec, repo, path: 'proj', range: shas[shas.length - 2], cacheDir: false });
     expect(r.newest).toEqual(before.newest);
-    expect(r.newestFacts()).toEqual(before.newestFacts());
+    // What the plan rules read of that commit (lazy getters aside: functions are never equal).
+    const data = (f: object): object => Object.fromEntries(Object.entries(f).filter(([, v]) => typeof v !== 'function'));
+    expect(data(r.newestFacts())).toEqual(data(before.newestFacts()));
   });
 });

@@ -174,7 +174,8 @@ beforeAll(() => {
   while (shas.length < COMMITS) {
     const done: string[] = [];
     const n = 1 + Math.floor(rand() * 3);
-    while (done.length < n) {
+    // An add undone by a remove leaves nothing to commit: edit on until the tree changes.
+    while (done.length < n || gitIn(repo, 'status', '--porcelain') === '') {
       const d = pick(ops)();
       if (d) done.push(d);
     }
@@ -201,7 +202,8 @@ describe(`track property: findings equal a fresh analysis at every commit (seed 
     const cacheDir = join(dir, 'cache');
     const cold = await trackHistory({ spec, repo, path: 'proj', cacheDir });
     expect(cold.report.points.map((p) => p.commit)).toEqual(shas);
-    cold.report.points.forEach((p, i) => {
+    cold.report.points.forEach(({ stage2: _, ...p }, i) => {
+      // The counts a fresh analysis gives (stage 2 is read from the code, not the analysis).
       const want = progressPoint(fresh.get(shas[i]!)!, spec, p);
       expect(p, at(i)).toEqual(want);
     });
