@@ -166,10 +166,17 @@ function judge(subject: string, title: string, facts: TreeFacts, spec: Spec): Ve
   const namedKind = named ? kindIn(named[1]!, spec, true) : undefined;
   if (namedKind && !namedKind.descriptor) {
     const names = [...new Set(namedKind.fields.flatMap((e) => e.to).filter((t) => !spec.page.fields.some((f) => f.name === t)))];
-    const missing = names.filter((n) => !facts.pageMembers.has(n));
     if (names.length === 0) return na(`kind ${namedKind.name} renames no ${spec.page.class} field`);
+    // A name whose field is no longer declared either left with its word (a later shrink removed
+    // both): the patch was made; only a name missing beside its field is work left.
+    const fieldsOf = (n: string): string[] => namedKind.fields.filter((e) => e.to.includes(n)).map((e) => e.field);
+    const absent = names.filter((n) => !facts.pageMembers.has(n));
+    const shrunk = absent.filter((n) => fieldsOf(n).every((f) => !facts.pageMembers.has(f)));
+    const missing = absent.filter((n) => !shrunk.includes(n));
+    const declared = names.filter((n) => facts.pageMembers.has(n));
+    const gone = shrunk.length ? `${declared.length ? '; ' : ''}${shrunk.join(', ')} left with ${[...new Set(shrunk.flatMap(fieldsOf))].join(', ')} (no longer declared)` : '';
     return missing.length === 0
-      ? { state: 'done', reason: `${spec.page.class} declares ${names.join(', ')}` }
+      ? { state: 'done', reason: `${declared.length ? `${spec.page.class} declares ${declared.join(', ')}` : ''}${gone}` }
       : { state: 'not done', reason: `${spec.page.class} does not declare ${missing.join(', ')}` };
   }
 

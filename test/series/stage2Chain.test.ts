@@ -78,3 +78,18 @@ describe('plan status of "Shrink struct page to N bytes"', () => {
     expect(planProgress(plan('shop: Shrink Shelf to 16 bytes'), { ...base, pageBytes: () => 16 }, shelf).patches[0]).toMatchObject({ state: 'done' });
   });
 });
+
+describe('plan status of stage-1 patches after the shrink', () => {
+  const base: TreeFacts = { result: { findings: [], wrappers: [] } as unknown as TreeFacts['result'], functions: new Map(), descriptors: new Set(), pageMembers: new Set() };
+  const judge = (members: string[], subject: string) => planProgress({ title: 'Split struct page', version: 1, author: 'A', patches: [{ number: 1, subject }] },
+    { ...base, pageMembers: new Set(members) }, spec).patches.map((p) => [p.state, p.reason])[0];
+
+  it('"Add buddy names": a name the shrink removed with its field is done; a name missing beside its field is not', () => {
+    // The tip of a series ending in a shrink: private (buddy's order) left struct page, lru stayed.
+    expect(judge(['flags', 'lru', 'buddy_list', 'memdesc'], 'mm: Add buddy names to struct page')).toEqual(['done', 'Page declares buddy_list; order left with private (no longer declared)']);
+    expect(judge(['flags', 'memdesc'], 'mm: Add buddy names to struct page')).toEqual(['done', 'buddy_list, order left with lru, private (no longer declared)']);
+    // Before the patch: the fields are there, the names are not.
+    expect(judge(['flags', 'lru', 'private'], 'mm: Add buddy names to struct page')).toEqual(['not done', 'Page does not declare buddy_list, order']);
+    expect(judge(['flags', 'lru', 'buddy_list', 'private', 'order'], 'mm: Add buddy names to struct page')).toEqual(['done', 'Page declares buddy_list, order']);
+  });
+});
