@@ -143,8 +143,9 @@ function primitiveType(t: ts.TypeNode | undefined): boolean {
  * callee's body for three things only: what it returns (provenance follows returns of functions
  * that can return an object: a return type that is not primitives only), whether it is a
  * wrapper (a body of one statement or expression), and whether it marks a parameter (a call
- * taking a parameter, or a write into a parameter's member, where it runs on every path: a
- * statement of the body, not under a branch). The checker takes the type from the annotation.
+ * taking a parameter, or a write into a parameter's member, anywhere in it but nested functions:
+ * a mark under a branch is on every path when the other side throws). The checker takes the type
+ * from the annotation.
  * A function with none of these is read by its callers through its signature alone.
  */
 function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: ts.Block } {
@@ -162,22 +163,25 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
     return ts.isIdentifier(x) && params.has(x.text);
   };
   let marks = false;
-  // Only where the marking code of the analyzer looks (dataflow.ts `unconditional`).
+  // Anywhere in the body but nested functions (whose marks are their own): the analyzer counts a
+  // mark that lies on every normal path (dataflow.ts `onEveryPath`), which a branch can be when
+  // its other side throws or never returns, so the syntax alone cannot rule one out.
   const visit = (n: ts.Node): void => {
     if (marks) return;
-    if (ts.isCallExpression(n)) {
-      if (n.arguments.some(isParam)) marks = true;
-      n.arguments.forEach(visit);
+    if (n !== st && (ts.isFunctionLike(n) || ts.isClassLike(n))) return;
+    if (ts.isCallExpression(n) && n.arguments.some(isParam)) {
+      marks = true;
       return;
     }
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
       let l = n.left;
       while (ts.isParenthesizedExpression(l)) l = l.expression;
-      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && isParam(l.expression)) marks = true;
-      return;
+      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && isParam(l.expression)) {
+        marks = true;
+        return;
+      }
     }
-    if (ts.isExpressionStatement(n) || ts.isParenthesizedExpression(n) || ts.isVariableStatement(n) || ts.isVariableDeclarationList(n) ||
-      ts.isVariableDeclaration(n) || ts.isReturnStatement(n) || ts.isAwaitExpression(n)) ts.forEachChild(n, visit);
+    ts.forEachChild(n, visit);
   };
   st.body.statements.forEach(visit);
   return !marks;
