@@ -12,6 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyOfStage1 } from '../stage1.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const LAYOUT = 'include/linux/mm_types.ts';
@@ -49,11 +50,9 @@ describe('memdesc shrink on the corpus', () => {
     expect(readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8')).toBe(layout);
   }, 120_000);
 
-  it('the stage-1 tree (convert --all --write on a copy): every kind still overlays struct page through its page_X(), named per word', () => {
-    const tree = join(base, 'stage1');
-    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-    const c = memdesc(['convert', '--all', tree, '--write']);
-    expect(c.status, c.stderr.slice(-2000)).toBe(0);
+  it('the stage-1 tree (convert --all --write on a copy): every kind still overlays struct page through its page_X(), named per word', async () => {
+    // The run's shared stage-1 tree (test/stage1.ts), copied.
+    const tree = await copyOfStage1(join(base, 'stage1'));
     const layout = readFileSync(join(tree, LAYOUT), 'utf8');
     const r = memdesc(['shrink', tree, '--json']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
