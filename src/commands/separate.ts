@@ -40,7 +40,7 @@ export function registerSeparate(program: Command): void {
     .option('--seeds <seeds>', 'with --verify: N (seeds 1..N), a..b or a list (default 16)')
     .option('--workloads <list>', 'with --verify: workloads (default: all)')
     .option('--jobs <n>', 'with --verify: parallel simulations (default: available cores)')
-    .option('--json', 'print { kinds: [{ kind, already, sites, layout, size }], files, written, diff } as JSON')
+    .option('--json', 'print { kinds: [{ kind, already, sites, layout, size, embedded? }], files, written, diff } as JSON (embedded: { subtype, field } for a kind kept in a misc memdesc word)')
     .action(async (args: string[], flags: SeparateFlags) => {
       if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');

@@ -5,8 +5,8 @@
  * at a descriptor from the kind's cache; separateMultiTag.ts kindTags()) or a misc subtype
  * (`MEMDESC_MISC_VMALLOC`: type 0, "miscellaneous memory with no further data", whose word has
  * no pointer — the kind's fields live in the word's data bits, separateEmbed.ts). The constants
- * are followed through the helpers the accessor calls (`memdesc_vmalloc()` passes its subtype to
- * `memdesc_misc_desc()`). Nothing here names a kind.
+ * are the ones the accessor itself passes on (`memdesc_vmalloc()` passes its subtype to
+ * `memdesc_misc_desc()`, which checks it). Nothing here names a kind.
  */
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
