@@ -124,10 +124,13 @@ export function renderMetadata(rows: MetadataRow[], workload = 'mixed'): string 
   const all = [head, ...body];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.after.descriptor_bytes)))];
+  // Largest first, by the last RAM size; each kind's bytes at every RAM size of the table.
+  const last = rows.at(-1)?.after.descriptor_bytes ?? {};
+  const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.after.descriptor_bytes)))].sort((a, b) => (last[b] ?? 0) - (last[a] ?? 0));
+  const perKind = kinds.map((k) => `${k} ${rows.map((r) => mib(r.after.descriptor_bytes[k] ?? 0)).join(' / ')}`);
   return [
     `metadata at the end of a ${workload} run (simulate --report metadata), base vs tip:`,
     fmt(head), ...body.map(fmt),
-    ...(kinds.length ? [`descriptors at the tip: ${kinds.join(', ')}`] : []),
+    ...(kinds.length ? [`descriptors at the tip: ${perKind.join(', ')}${rows.length > 1 ? ` (at ${rows.map((r) => r.ram).join(' / ')})` : ''}`] : []),
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { loadProgram } from '../../src/analyzers/project.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { SeriesPlan } from '../../src/model/progress.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
+import { renderMetadata, type MetadataRow } from '../../src/pipeline/metadata.ts';
 import { blockedLines, stage2Done, type Stage2Step } from '../../src/series/stage2.ts';
 import { planProgress, treeFacts, type TreeFacts } from '../../src/track/planStatus.ts';
 
@@ -91,5 +92,23 @@ describe('plan status of stage-1 patches after the shrink', () => {
     // Before the patch: the fields are there, the names are not.
     expect(judge(['flags', 'lru', 'private'], 'mm: Add buddy names to struct page')).toEqual(['not done', 'Page does not declare buddy_list, order']);
     expect(judge(['flags', 'lru', 'buddy_list', 'private', 'order'], 'mm: Add buddy names to struct page')).toEqual(['done', 'Page declares buddy_list, order']);
+  });
+});
+
+describe("npm start's metadata table", () => {
+  const report = (struct: number, memmap: number, descriptors: Record<string, number>, ram: number) => {
+    const metadata = memmap + Object.values(descriptors).reduce((a, b) => a + b, 0);
+    return { ram_bytes: ram, struct_page_bytes: struct, memmap_bytes: memmap, descriptor_bytes: descriptors, metadata_bytes: metadata, percent: (100 * metadata) / ram };
+  };
+  it('gives base and tip at each RAM size, and each kind\'s descriptors at every size, largest first', () => {
+    const rows: MetadataRow[] = [
+      { ram: '64M', before: report(64, 1 << 20, {}, 64 << 20), after: report(32, 1 << 19, { ptdesc: 9 << 10, folio: 204 << 10 }, 64 << 20) },
+      { ram: '1G', before: report(64, 16 << 20, {}, 1 << 30), after: report(32, 8 << 20, { ptdesc: 66 << 10, folio: 217 << 10 }, 1 << 30) },
+    ];
+    const text = renderMetadata(rows).split('\n');
+    expect(text[0]).toBe('metadata at the end of a mixed run (simulate --report metadata), base vs tip:');
+    expect(text.slice(2, 6).map((l) => l.split(/\s+/).slice(0, 4).join(' '))).toEqual(['64M base 64 B', '64M tip 32 B', '1G base 64 B', '1G tip 32 B']);
+    expect(text[2]).toMatch(/ 1\.563%$/);
+    expect(text.at(-1)).toBe('descriptors at the tip: folio 204.0 KiB / 217.0 KiB, ptdesc 9.0 KiB / 66.0 KiB (at 64M / 1G)');
   });
 });
