@@ -3,7 +3,8 @@
  * that commit's checkout. The history grows generated modules around the blobworld fixture —
  * functions reading a blob's field, callers passing them blobs of one kind or the other, stores
  * into a holder's field and readers of it in files that do not import the stores, a field's
- * value passed to one function from parameters and from allocations (value use), padding that
+ * value passed to one function from parameters and from allocations (value use), functions that
+ * mark their parameter in a branch whose other side throws and their callers, padding that
  * moves code down, comment edits, removed files — a few random edits per commit, from a seed
  * printed with the test (MEMDESC_TRACK_SEED=N replays one). The walk runs cold with a disk cache,
  * then once per commit up to it (everything but that commit from the cache), then without a cache.
@@ -42,7 +43,10 @@ interface Reader { kind: 'read'; field: Field; pad: number }
 /** Value use: a blob's field passed to sock_lookup(), from a parameter (no code evidence) or from an allocation. */
 interface User { kind: 'use'; field: Field; pad: number }
 interface Teacher { kind: 'teach'; field: Field; alloc: Alloc; pad: number }
-type Module = Taker | Caller | Store | Reader | User | Teacher;
+/** A function marking its parameter (or not) in a branch whose other side throws, and a caller relying on it. */
+interface Marker { kind: 'mark'; flag: 'FLAG_NET' | 'FLAG_CACHE' | undefined; pad: number }
+interface MarkUser { kind: 'markuse'; marker: string; field: Field; pad: number }
+type Module = Taker | Caller | Store | Reader | User | Teacher | Marker | MarkUser;
 
 const ALLOC: Record<Alloc, { call: string; from: string; name: string }> = {
   net: { call: 'alloc_netbuf(1, 2)', from: '../net/buf.ts', name: 'alloc_netbuf' },
@@ -70,6 +74,13 @@ function render(name: string, m: Module): string {
       return `import { Holder } from './holder.ts';\n\n${pads(name, m.pad)}export function ${name}(h: Holder): number {\n  const b = h.b;\n  return b ? b.${m.field} : 0;\n}\n`;
     case 'use':
       return `import { Blob } from '../blob.ts';\nimport { sock_lookup } from './sock.ts';\n\n${pads(name, m.pad)}export function ${name}(b: Blob): number {\n  return sock_lookup(b.${m.field});\n}\n`;
+    case 'mark':
+      return `import { Blob } from '../blob.ts';\nimport { FLAG_CACHE, FLAG_NET } from '../helpers.ts';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(b: Blob, ok: boolean): void {\n  const n = FLAG_CACHE + FLAG_NET;\n  if (!ok) {\n    throw new Error('no');\n  } else {\n` +
+        `    ${m.flag ? `b.flags = ${m.flag};` : 'void b;'}\n  }\n  void n;\n}\n`;
+    case 'markuse':
+      return `import { Blob } from '../blob.ts';\nimport { ${m.marker} } from './${m.marker}.ts';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(b: Blob): number {\n  ${m.marker}(b, true);\n  return b.${m.field};\n}\n`;
     case 'teach':
       return `import { sock_lookup } from './sock.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
         `export function ${name}(): number {\n  const b = ${ALLOC[m.alloc].call};\n  return sock_lookup(b.${m.field});\n}\n`;
@@ -116,6 +127,21 @@ beforeAll(() => {
     () => `add ${add('read', { kind: 'read', field: field(), pad: 0 })}`,
     () => `add ${add('use', { kind: 'use', field: field(), pad: 0 })}`,
     () => `add ${add('teach', { kind: 'teach', field: field(), alloc: alloc(), pad: 0 })}`,
+    () => `add ${add('mark', { kind: 'mark', flag: pick(['FLAG_NET', 'FLAG_CACHE', undefined] as const), pad: 0 })}`,
+    () => {
+      const markers = named('mark');
+      return markers.length ? `add ${add('markuse', { kind: 'markuse', marker: pick(markers), field: field(), pad: 0 })}` : undefined;
+    },
+    () => {
+      // The mark in the branch changes: its callers' kind with it.
+      const markers = named('mark');
+      if (!markers.length) return undefined;
+      const n = pick(markers);
+      const m = modules.get(n) as Marker;
+      m.flag = pick((['FLAG_NET', 'FLAG_CACHE', undefined] as const).filter((f) => f !== m.flag));
+      write(n);
+      return `remark ${n}`;
+    },
     () => {
       // A caller, a store or a teacher now passes the other kind.
       const xs = [...named('call'), ...named('store'), ...named('teach')];
@@ -136,10 +162,10 @@ beforeAll(() => {
       return `retarget ${n}`;
     },
     () => {
-      const xs = [...named('take'), ...named('read'), ...named('use'), ...named('teach')];
+      const xs = [...named('take'), ...named('read'), ...named('use'), ...named('teach'), ...named('markuse')];
       if (!xs.length) return undefined;
       const n = pick(xs);
-      const m = modules.get(n) as Taker | Reader | User | Teacher;
+      const m = modules.get(n) as Taker | Reader | User | Teacher | MarkUser;
       m.field = m.field === 'owner' ? 'slot' : 'owner';
       write(n);
       return `field ${n}`;
@@ -153,8 +179,8 @@ beforeAll(() => {
       return `pad ${n}`;
     },
     () => {
-      // Nobody imports callers, stores, users and teachers: they can go.
-      const xs = [...named('call'), ...named('store'), ...named('use'), ...named('teach')];
+      // Nobody imports callers, stores, users, teachers and mark users: they can go.
+      const xs = [...named('call'), ...named('store'), ...named('use'), ...named('teach'), ...named('markuse')];
       if (!xs.length) return undefined;
       const n = pick(xs);
       modules.delete(n);
