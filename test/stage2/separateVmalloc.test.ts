@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { copyOfStage1 } from '../stage1.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -27,15 +28,14 @@ function memdesc(args: string[]) {
   return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-separate-vmalloc-'));
   stage1 = join(base, 'stage1');
   tree = join(base, 'tree');
   env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
   delete env[SKIP_AUDIT_ENV];
-  cpSync(join(REPO, 'corpus'), stage1, { recursive: true });
-  const r = memdesc(['convert', '--all', stage1, '--write']);
-  if (r.status !== 0) throw new Error(`convert --all --write failed (${r.status}): ${r.stderr}`);
+  // The run's shared stage-1 corpus (test/stage1.ts: the CLI's convert --all --write).
+  await copyOfStage1(stage1);
   cpSync(stage1, tree, { recursive: true });
 }, 300_000);
 afterAll(() => {
@@ -110,7 +110,7 @@ describe('stage 2 on the corpus: vmalloc', () => {
   }, 180_000);
 
   it('verify --against the stage-1 tree: identical with placement preserved, and the real placement passes its checks', () => {
-    const r = memdesc(['verify', tree, '--against', stage1, '--workloads', 'vmalloc,hwpoison', '--seeds', '1', '--json']);
+    const r = memdesc(['verify', tree, '--against', stage1, '--workloads', 'vmalloc,hwpoison', '--seeds', '1', '--ops', '600', '--json']);
     expect(r.status, r.stdout.slice(-3000) + r.stderr).toBe(0);
     const v = JSON.parse(r.stdout) as {
       ok: boolean; pairs: number;
