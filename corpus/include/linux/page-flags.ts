@@ -11,7 +11,7 @@ import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
 import {
   PageMemdesc, memdesc_movable_ops, memdesc_valid, memdesc_type, memdesc_ptr, memdesc_desc_page, memdesc_misc_subtype, MEMDESC_TYPE_MISC,
-  MEMDESC_TYPE_PTDESC, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_ZPDESC, MEMDESC_MISC_KMALLOC_LARGE, MEMDESC_MISC_OFFLINE, MEMDESC_MISC_GUARD,
+  MEMDESC_TYPE_PTDESC, MEMDESC_TYPE_SLAB, MEMDESC_TYPE_ZPDESC, MEMDESC_TYPE_ANON, MEMDESC_MISC_KMALLOC_LARGE, MEMDESC_MISC_OFFLINE, MEMDESC_MISC_GUARD,
 } from './memdesc.ts';
 
 export const PG_locked = 0;
@@ -251,8 +251,13 @@ export const __SetPageLargeKmalloc = (p: Page) => __set_page_type(p, PGTY_large_
 export const __ClearPageLargeKmalloc = (p: Page) => __clear_page_type(p, PGTY_large_kmalloc, 'LargeKmalloc');
 export const PageOffline = (p: Page) => page_type_is(p, PGTY_offline);
 
-/** Anonymous pages have PAGE_MAPPING_ANON set in page->mapping (of the head page). */
+/**
+ * Anonymous pages have PAGE_MAPPING_ANON set in page->mapping (of the head page). A page that
+ * carries a memdesc word (stage 2) is anonymous when the word's tag says so, as for
+ * __PageMovable(): the tag is what an anon folio's allocation gave it.
+ */
 export function PageAnon(page: Page): boolean {
+  if (PageMemdesc(compound_head(page))) return memdesc_type(compound_head(page).memdesc) === MEMDESC_TYPE_ANON;
   return (compound_head(page).mapping & PAGE_MAPPING_ANON) !== 0;
 }
 
