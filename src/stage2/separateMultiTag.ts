@@ -21,6 +21,7 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec } from '../model/spec.ts';
 import type { ExportIndex } from './separateInfra.ts';
+import { declared, inTree, makesTrue, storedBits, strip, tagTests, where, type TagTest } from './tagTests.ts';
 
 /** The common prefix of the tree's memdesc type tags (`MEMDESC_TYPE_PTDESC`). */
 export const TAG_PREFIX = 'MEMDESC_TYPE_';
@@ -28,10 +29,6 @@ export const TAG_PREFIX = 'MEMDESC_TYPE_';
 /** Parent pointers (getText(), getSourceFile()) come with binding: the checker binds every file once. */
 function bound(program: ts.Program): void {
   program.getTypeChecker();
-}
-
-function inTree(sf: ts.SourceFile, root: string): boolean {
-  return sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/');
 }
 
 function declaredFunction(program: ts.Program, root: string, name: string): ts.FunctionDeclaration | undefined {
@@ -88,14 +85,9 @@ export function headerBytes(program: ts.Program, root: string, index: ExportInde
 /* Tags per allocation site                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-/** The words of an identifier: snake_case and camelCase split, lower case. */
-export function nameWords(name: string): string[] {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[_$]+/).filter(Boolean);
-}
-
-/** The tag's own word: `MEMDESC_TYPE_ANON` -> `anon`. */
+/** The tag's own word, for messages: `MEMDESC_TYPE_ANON` -> `anon`. */
 export function tagWord(tag: string): string {
-  return tag.slice(TAG_PREFIX.length).toLowerCase();
+  return tag.startsWith(TAG_PREFIX) ? tag.slice(TAG_PREFIX.length).toLowerCase() : tag;
 }
 
 function calleeName(call: ts.CallExpression): string | undefined {
@@ -115,13 +107,16 @@ function functionName(f: ts.FunctionLikeDeclaration): string | undefined {
   return undefined;
 }
 
-function strip(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
-  return e;
+/** One piece of evidence: a store the page reaches that makes one of the tag's tests true. */
+export interface TagEvidence {
+  tag: string;
+  /** The functions the page went through to the store: `a() -> b()`. */
+  callee: string;
+  /** Where the store is. */
+  at: string;
+  /** The store as written. */
+  store: string;
 }
-
-/** One piece of evidence: a call the page reaches, whose name carries a tag's word. */
-export interface TagEvidence { tag: string; callee: string; at: string }
 
 export interface TagDecision {
   /** The tag constant, or null: unknown. */
@@ -133,8 +128,11 @@ export interface TagDecision {
 
 interface Ctx {
   program: ts.Program;
+  checker: ts.TypeChecker;
   root: string;
   tags: string[];
+  /** What each tag means (tagTests.ts). */
+  tests: TagTest[];
   /** Every call in the tree by callee name (built once). */
   callsByName: Map<string, ts.CallExpression[]>;
 }
@@ -159,17 +157,12 @@ function indexCalls(program: ts.Program, root: string): Map<string, ts.CallExpre
   return out;
 }
 
-function where(root: string, n: ts.Node): string {
-  const sf = n.getSourceFile();
-  return `${relative(root, sf.fileName).split('\\').join('/')}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
-}
-
 /**
  * The page an allocation call yields, followed in its function: the names it is bound to
- * (`const page = alloc(…)`, `page = alloc(…)`), the calls it is passed to, and whether the
- * function returns it.
+ * (`const page = alloc(…)`, `page = alloc(…)`), the call it is handed to directly, and whether
+ * the function returns it.
  */
-function follow(call: ts.CallExpression): { names: Set<string>; passedTo: ts.CallExpression[]; returned: boolean } {
+function follow(call: ts.CallExpression): { names: Set<string>; direct: ts.CallExpression | undefined; returned: boolean } {
   const f = enclosingFunction(call);
   const names = new Set<string>();
   let returned = false;
@@ -180,12 +173,10 @@ function follow(call: ts.CallExpression): { names: Set<string>; passedTo: ts.Cal
   else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) names.add(p.left.text);
   else if (p && ts.isReturnStatement(p)) returned = true;
   else if (p && ts.isArrowFunction(p) && p.body === e) returned = true;
-  const passedTo: ts.CallExpression[] = [];
-  if (p && ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression)) passedTo.push(p);
+  const direct = p && ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) ? p : undefined;
   if (f?.body && names.size > 0) {
     const walk = (n: ts.Node): void => {
       if (n !== f && ts.isFunctionLike(n)) return;
-      if (ts.isCallExpression(n) && n.arguments.some((a) => { const s = strip(a); return ts.isIdentifier(s) && names.has(s.text); })) passedTo.push(n);
       if (ts.isReturnStatement(n) && n.expression) {
         const s = strip(n.expression);
         if (ts.isIdentifier(s) && names.has(s.text)) returned = true;
@@ -194,111 +185,181 @@ function follow(call: ts.CallExpression): { names: Set<string>; passedTo: ts.Cal
     };
     walk(f.body);
   }
-  return { names, passedTo, returned };
+  return { names, direct, returned };
 }
 
-/** Does `call` call `f` (by the checker, through imports), not a namesake in another file? */
-function calls(ctx: Ctx, call: ts.CallExpression, f: ts.FunctionLikeDeclaration): boolean {
-  const checker = ctx.program.getTypeChecker();
-  const e = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
-  let sym = checker.getSymbolAtLocation(e);
-  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
-  return !!sym?.declarations?.some((d) => d === f || d === f.parent);
+/** Is `e` the page or computed from it: a name holding it, or a call handed one (`page_folio(page)`)? */
+function fromPage(e: ts.Expression, names: ReadonlySet<string>): boolean {
+  e = strip(e);
+  if (ts.isIdentifier(e)) return names.has(e.text);
+  if (ts.isCallExpression(e)) return e.arguments.some((a) => fromPage(a, names));
+  return false;
 }
 
-/**
- * Evidence for the tag of the page `call` yields: calls it reaches whose names carry a tag's
- * word, in its function and, while a function returns it, at that function's callers.
- */
-function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, out: TagEvidence[], silent: string[], depth = 0): void {
-  if (seen.has(call) || depth > 6) return;
-  seen.add(call);
-  const { names, passedTo, returned } = follow(call);
-  let found = false;
-  for (const c of passedTo) {
-    const at = c.arguments.flatMap((a, i) => {
-      const s = strip(a);
-      return s === call || (ts.isIdentifier(s) && names.has(s.text)) ? [i] : [];
-    });
-    if (named(ctx, c, at, out, [], 0)) found = true;
+/** The names in `body` holding the page: `start`, and locals computed from it (`const folio = page_folio(page)`). */
+function holders(body: ts.Node, start: ReadonlySet<string>): Set<string> {
+  const names = new Set(start);
+  for (let changed = true; changed;) {
+    changed = false;
+    const walk = (n: ts.Node): void => {
+      if (n !== body && ts.isFunctionLike(n)) return;
+      let bound: [string, ts.Expression] | undefined;
+      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) bound = [n.name.text, n.initializer];
+      else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left)) bound = [n.left.text, n.right];
+      if (bound && !names.has(bound[0]) && fromPage(bound[1], names)) {
+        names.add(bound[0]);
+        changed = true;
+      }
+      ts.forEachChild(n, walk);
+    };
+    walk(body);
   }
-  const f = enclosingFunction(call);
-  const name = f ? functionName(f) : undefined;
-  if (returned && name && f) {
-    for (const up of ctx.callsByName.get(name) ?? []) if (calls(ctx, up, f)) gather(ctx, up, seen, out, silent, depth + 1);
-  } else if (!found) {
-    silent.push(`${name ?? '(anonymous)'}() at ${where(ctx.root, call)}`);
-  }
+  return names;
 }
 
-/**
- * Does call `c`, handed the page at arguments `at`, name a tag — itself, or inside the function
- * it calls, where that parameter is handed on (two calls deep)? Evidence goes to `out`.
- */
-function named(ctx: Ctx, c: ts.CallExpression, at: number[], out: TagEvidence[], via: string[], depth: number): boolean {
-  const callee = calleeName(c);
-  if (!callee) return false;
-  let found = false;
-  const words = nameWords(callee);
-  for (const tag of ctx.tags) {
-    if (words.includes(tagWord(tag))) {
-      out.push({ tag, callee: [...via, callee].join('() -> '), at: where(ctx.root, c) });
-      found = true;
+/** The calls in `body` (not in functions nested there), each with the argument positions holding the page. */
+function handOffs(body: ts.Node, names: ReadonlySet<string>): Array<{ call: ts.CallExpression; at: number[] }> {
+  const out: Array<{ call: ts.CallExpression; at: number[] }> = [];
+  const walk = (n: ts.Node): void => {
+    if (n !== body && ts.isFunctionLike(n)) return;
+    if (ts.isCallExpression(n)) {
+      const at = n.arguments.flatMap((a, i) => (fromPage(a, names) ? [i] : []));
+      if (at.length > 0) out.push({ call: n, at });
     }
-  }
-  if (found || depth >= 2 || at.length === 0) return found;
-  const checker = ctx.program.getTypeChecker();
-  const e = ts.isPropertyAccessExpression(c.expression) ? c.expression.name : c.expression;
-  let sym = checker.getSymbolAtLocation(e);
-  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
-  const decl = sym?.declarations?.find((d): d is ts.FunctionDeclaration => ts.isFunctionDeclaration(d) && !!d.body);
-  if (!decl?.body || !inTree(decl.getSourceFile(), ctx.root)) return false;
+    ts.forEachChild(n, walk);
+  };
+  walk(body);
+  return out;
+}
+
+/** Stores in `body` to a word of the page (or of what is computed from it) that make a tag's test true. */
+function storesIn(ctx: Ctx, body: ts.Node, names: ReadonlySet<string>, path: string[], out: TagEvidence[]): boolean {
+  let found = false;
+  const walk = (n: ts.Node): void => {
+    if (n !== body && ts.isFunctionLike(n)) return;
+    if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken || n.operatorToken.kind === ts.SyntaxKind.BarEqualsToken)) {
+      const lhs = strip(n.left);
+      if (ts.isPropertyAccessExpression(lhs) && fromPage(lhs.expression, names)) {
+        const bits = storedBits(ctx.checker, n.right);
+        for (const t of ctx.tests) {
+          if (t.word !== lhs.name.text || !makesTrue(t, bits)) continue;
+          out.push({ tag: t.tag, callee: path.join('() -> '), at: where(ctx.root, n), store: n.getText() });
+          found = true;
+        }
+      }
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(body);
+  return found;
+}
+
+/** The function a call calls (by the checker, through imports), when the tree declares it with a body. */
+function calledFunction(ctx: Ctx, c: ts.CallExpression): ts.FunctionLikeDeclaration | undefined {
+  const d = declared(ctx.checker, ts.isPropertyAccessExpression(c.expression) ? c.expression.name : c.expression)?.valueDeclaration;
+  let fn: ts.Node | undefined = d;
+  if (d && ts.isVariableDeclaration(d) && d.initializer) fn = strip(d.initializer);
+  if (!fn || !(ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn) || ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  return fn.body && inTree(fn.getSourceFile(), ctx.root) ? fn : undefined;
+}
+
+/**
+ * Stores that make a tag's test true inside the function call `c` calls, on the parameters
+ * handed the page (arguments `at`), and in the functions it hands them on to (two calls deep).
+ */
+function handedTo(ctx: Ctx, c: ts.CallExpression, at: number[], path: string[], out: TagEvidence[], depth: number): boolean {
+  const decl = calledFunction(ctx, c);
+  if (!decl?.body) return false;
   const params = new Set(at.flatMap((i) => {
     const p = decl.parameters[i];
     return p && ts.isIdentifier(p.name) ? [p.name.text] : [];
   }));
-  const walk = (n: ts.Node): void => {
-    if (n !== decl && ts.isFunctionLike(n)) return;
-    if (ts.isCallExpression(n)) {
-      const inner = n.arguments.flatMap((a, i) => {
-        const s = strip(a);
-        return ts.isIdentifier(s) && params.has(s.text) ? [i] : [];
-      });
-      if (inner.length > 0 && named(ctx, n, inner, out, [...via, callee], depth + 1)) found = true;
-    }
-    ts.forEachChild(n, walk);
-  };
-  walk(decl.body);
+  if (params.size === 0) return false;
+  const here = [...path, calleeName(c) ?? functionName(decl) ?? '(anonymous)'];
+  const names = holders(decl.body, params);
+  let found = storesIn(ctx, decl.body, names, here, out);
+  if (depth >= 2) return found;
+  for (const h of handOffs(decl.body, names)) if (handedTo(ctx, h.call, h.at, here, out, depth + 1)) found = true;
   return found;
 }
 
+/** Does `call` call `f` (by the checker, through imports), not a namesake in another file? */
+function calls(ctx: Ctx, call: ts.CallExpression, f: ts.FunctionLikeDeclaration): boolean {
+  const e = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
+  return !!declared(ctx.checker, e)?.declarations?.some((d) => d === f || d === f.parent);
+}
+
+/** Where a page ends up (a function that keeps it rather than returning it), with the stores found on its way. */
+interface Use { fn: string; at: string; evidence: TagEvidence[] }
+
+/**
+ * The uses of the page `call` yields: in its function, and, while a function returns it, at that
+ * function's callers; each with the stores found on the way (those of the functions returning
+ * it count for every caller).
+ */
+function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, inherited: TagEvidence[], uses: Use[], depth = 0): void {
+  if (seen.has(call) || depth > 6) return;
+  seen.add(call);
+  const { names, direct, returned } = follow(call);
+  const f = enclosingFunction(call);
+  const name = f ? functionName(f) : undefined;
+  const evidence = [...inherited];
+  if (direct) handedTo(ctx, direct, direct.arguments.flatMap((a, i) => (strip(a) === call ? [i] : [])), [], evidence, 0);
+  if (f?.body && names.size > 0) {
+    const held = holders(f.body, names);
+    storesIn(ctx, f.body, held, [name ?? '(anonymous)'], evidence);
+    for (const h of handOffs(f.body, held)) handedTo(ctx, h.call, h.at, [], evidence, 0);
+  }
+  const ups = returned && name && f ? (ctx.callsByName.get(name) ?? []).filter((up) => calls(ctx, up, f)) : [];
+  for (const up of ups) gather(ctx, up, seen, evidence, uses, depth + 1);
+  if (ups.length === 0) uses.push({ fn: name ?? '(anonymous)', at: where(ctx.root, call), evidence });
+}
+
+/**
+ * Decides the tag of each allocation site of a kind with several tags: the site's page must reach,
+ * on every use, a store that makes one tag's test true (tagTests.ts), and the same tag on all.
+ */
 export class TagDecider {
   private readonly ctx: Ctx;
 
   constructor(program: ts.Program, root: string, readonly tags: string[]) {
     bound(program);
-    this.ctx = { program, root, tags, callsByName: indexCalls(program, root) };
+    this.ctx = {
+      program, checker: program.getTypeChecker(), root, tags,
+      tests: tags.length > 1 ? tagTests(program, root, tags) : [],
+      callsByName: tags.length > 1 ? indexCalls(program, root) : new Map(),
+    };
   }
 
   /** The tag of the pages `call` (an allocation) yields. A kind with one tag needs no evidence. */
   decide(call: ts.CallExpression): TagDecision {
     if (this.tags.length === 1) return { tag: this.tags[0]!, why: 'the kind has one tag', evidence: [] };
-    const evidence: TagEvidence[] = [];
-    const silent: string[] = [];
-    gather(this.ctx, call, new Set(), evidence, silent);
-    const named = [...new Set(evidence.map((e) => e.tag))];
+    const uses: Use[] = [];
+    gather(this.ctx, call, new Set(), [], uses);
+    const seen = new Set<string>();
+    const evidence = uses.flatMap((u) => u.evidence).filter((e) => {
+      const key = `${e.tag} ${e.callee} ${e.at}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+    const named = this.tags.filter((t) => evidence.some((e) => e.tag === t));
     const list = (tag: string) => [...new Set(evidence.filter((e) => e.tag === tag).map((e) => `${e.callee}() at ${e.at}`))].join(', ');
-    const noEvidence = silent.length > 0 ? `; no tag's name where the page goes in ${silent.join(', ')}` : '';
-    if (named.length === 1) {
-      return { tag: named[0]!, why: `${named[0]}: the page reaches ${list(named[0]!)}${noEvidence}`, evidence };
+    const meaning = (tag: string) => this.ctx.tests.filter((t) => t.tag === tag).map((t) => `${t.text} (${t.test}() at ${t.at})`).join(' or ');
+    const untested = this.tags.filter((t) => !this.ctx.tests.some((x) => x.tag === t));
+    const noTest = untested.map((t) => `; ${tagWord(t)}: the tree has no type test that tells it (none compares a page's tag with ${t} and tests a word's bits otherwise), so no store can show it`).join('');
+    const silent = uses.filter((u) => u.evidence.length === 0);
+    if (named.length > 1) {
+      return { tag: null, evidence, why: `unknown: the page reaches stores of several tags: ${named.map((t) => `${tagWord(t)} (${list(t)})`).join('; ')}` };
     }
-    if (named.length === 0) {
-      return {
-        tag: null, evidence,
-        why: `unknown: no call the page reaches names one of the tags (${this.tags.map(tagWord).join(', ')})${noEvidence}`,
-      };
+    if (named.length === 1 && silent.length === 0) {
+      const t = named[0]!;
+      return { tag: t, evidence, why: `${t}: every use of the page reaches a store that makes ${meaning(t)} true: ${list(t)}` };
     }
-    return { tag: null, evidence, why: `unknown: the page reaches calls of several tags: ${named.map((t) => `${tagWord(t)} (${list(t)})`).join('; ')}` };
+    const tests = this.tags.filter((t) => !untested.includes(t)).map((t) => `${tagWord(t)}: ${meaning(t)}`).join('; ');
+    const elsewhere = named.length === 1 ? `; elsewhere it reaches ${tagWord(named[0]!)} (${list(named[0]!)})` : '';
+    return {
+      tag: null, evidence,
+      why: `unknown: the page reaches no store that makes a tag's test true (${tests || 'no tag has a test'}) in ${silent.map((u) => `${u.fn}() at ${u.at}`).join(', ')}${elsewhere}${noTest}`,
+    };
   }
 }
 
