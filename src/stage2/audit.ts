@@ -124,6 +124,24 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
     }
   }
 
+  // 1b. Other words by offset or through an offset table of the class: no member is named, so the
+  // word's field is whichever the kind maps there (w4 is ptdesc's pt_mm, zpdesc's next, …).
+  const pageFields = spec.page.fields.filter((f) => f.name !== MEMDESC_FIELD);
+  const wordSize = spec.page.wordSize ?? 8;
+  for (const s of scanner.offsets) {
+    if (noMemdesc(s.expr, s.receiver) || reacher.descriptorKind(s.receiver)) continue;
+    // The fields the access can touch: on its word, from its first byte on.
+    const touched = new Set(pageFields.filter((f) => f.words.includes(s.word) && bitsFrom(f.bits, wordSize) > s.byte * 8).map((f) => f.name));
+    if (touched.size === 0) continue;
+    const r = reacher.at(s.receiver, s.expr);
+    for (const k of kinds) {
+      const field = [...kindFields.get(k)!].find((f) => touched.has(f));
+      if (!field) continue;
+      const why = reachSentence(r, k);
+      if (why) add(s.sf, s.node, k, field, 'raw-access', `${s.how}, ${k}'s \`${field}\`: a raw access the analyzer cannot give a kind (no member is named), and ${k} ${words_.nouns} reach it: ${why}`);
+    }
+  }
+
   // 2 and 3. Writes and reads of the words the memdesc word will occupy.
   const wordSites: Array<{ site: WordSite; cls?: Classification }> = [];
   for (const { finding: f, access: a } of det.sites) {
@@ -215,3 +233,9 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
   };
 }
 
+/** The bit just past a field inside its word ("LOW:WIDTH"; a whole word without bits). */
+function bitsFrom(bits: string | undefined, wordSize: number): number {
+  if (!bits) return wordSize * 8;
+  const [low, width] = bits.split(':').map(Number);
+  return low! + width!;
+}

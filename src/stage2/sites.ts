@@ -11,6 +11,7 @@ import { accessKind, enclosingFunction, functionName, isFunctionLike, outerOf, s
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { RawAccess } from '../analyzers/finder.ts';
 import { mayBeWrapper } from '../analyzers/wrappers.ts';
+import { isOffsetTable } from './shrinkUses.ts';
 import { specWords } from '../model/words.ts';
 import type { WordField } from './words.ts';
 
@@ -22,6 +23,26 @@ export interface WordSite extends RawAccess {
   helper?: string;
   /** For an access by offset (`write64(page.addr + 8, v)`): the call, as written. */
   byOffset?: string;
+}
+
+/**
+ * A word outside the memdesc word read or written by its offset (`read64(page.addr +
+ * PAGE_INDEX_OFFSET)`) or through a static offset table of the class indexed by a key
+ * (`page_own_word(page, 'index')` over `Page.OWN_WORDS`): no member is named, so the analyzer has
+ * no finding there; the audit judges it per kind by the fields the kind maps on that word.
+ */
+export interface OffsetSite {
+  sf: ts.SourceFile;
+  node: ts.Node;
+  expr: ts.Expression;
+  /** The page. */
+  receiver: ts.Expression;
+  word: number;
+  /** First byte of the access inside the word (the access is taken to run to the word's end). */
+  byte: number;
+  access: 'read' | 'write';
+  /** What the code does, for the detail. */
+  how: string;
 }
 
 export interface ArithSite {
@@ -84,6 +105,12 @@ export class SiteScanner {
   readonly words: WordSite[] = [];
   readonly arith: ArithSite[] = [];
   readonly addrs: AddrSite[] = [];
+  /** Words outside the memdesc word by offset or through an offset table (judged by the kinds' fields). */
+  readonly offsets: OffsetSite[] = [];
+  /** The class's static offset tables (isOffsetTable()): symbol -> its name and entries (key -> byte offset). */
+  private tables = new Map<ts.Symbol, { name: string; entries: Map<string, number> }>();
+  /** References to those tables outside the class, found by scan(). */
+  private tableRefs: Array<{ ref: ts.PropertyAccessExpression; table: { name: string; entries: Map<string, number> } }> = [];
   /** Descriptor class declarations and the kinds' converter functions: the implementation, never a site. */
   private implementation = new Set<ts.Node>();
   /** Descriptor class declaration -> its address members (constructor parameter properties). */
@@ -104,6 +131,7 @@ export class SiteScanner {
         }
       }
       this.addressMembers.set(decl, members);
+      if (ts.isClassDeclaration(decl)) this.findTables(decl);
     }
     for (const k of ctx.spec.kinds) {
       for (const role of ['fromPage', 'toPage', 'fromAddress', 'toAddress'] as const) {
@@ -205,6 +233,11 @@ export class SiteScanner {
     for (const sf of this.ctx.files) {
       const visit = (n: ts.Node): void => {
         if (this.implementation.has(n)) return;
+        if (ts.isPropertyAccessExpression(n) && this.tables.size > 0) {
+          const sym = this.ctx.symbolOf(n.name);
+          const table = sym && this.tables.get(sym);
+          if (table && !this.inImplementation(n)) this.tableRefs.push({ ref: n, table });
+        }
         if (ts.isPropertyAccessExpression(n) && untracked.has(n.name.text) && this.isPage(n.expression)) {
           if (!this.inImplementation(n) && !this.aware(n)) direct.push(this.wordSite(sf, n, n.expression, n.name.text));
         }
@@ -219,6 +252,7 @@ export class SiteScanner {
       };
       visit(sf);
     }
+    direct.push(...this.tableSites());
     this.words.push(...this.liftWordHelpers(direct));
     this.arith.push(...this.liftArithHelpers(arithDirect));
   }
@@ -244,23 +278,130 @@ export class SiteScanner {
       if (!a || a.kind) continue;
       const t = this.ctx.checker.getTypeAtLocation(off);
       if (!t.isNumberLiteral()) continue;
-      const word = Math.floor(t.value / (this.ctx.spec.page.wordSize ?? 8));
-      if (!this.memdescWords.includes(word)) return undefined;
-      if (off.getText(sf).toLowerCase().includes(this.memdescField.toLowerCase())) return undefined;
+      const wordSize = this.ctx.spec.page.wordSize ?? 8;
+      const word = Math.floor(t.value / wordSize);
+      const onMemdesc = this.memdescWords.includes(word);
+      if (onMemdesc && off.getText(sf).toLowerCase().includes(this.memdescField.toLowerCase())) return undefined;
       const use = outerOf(n);
       const call = use.parent;
       if (!call || !ts.isCallExpression(call) || !call.arguments.some((x) => x === use)) return undefined;
       const result = this.ctx.checker.getTypeAtLocation(call);
       if (this.ctx.typeIsPage(result) || this.descriptorKind(call)) return undefined;
-      const store = !!(result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined));
+      const access = result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined) ? 'write' : 'read';
+      if (!onMemdesc) {
+        // Another word: whose field it is depends on the kind (judged by the audit).
+        if (t.value >= 0 && !this.inImplementation(n)) {
+          this.offsets.push({ sf, node: n, expr: call, receiver: a.obj, word, byte: t.value % wordSize, access,
+            how: `\`${shortText(call, sf, 50)}\` ${access === 'write' ? 'writes' : 'reads'} w${word} of \`${shortText(a.obj, sf)}\` by its offset` });
+        }
+        return undefined;
+      }
       const fn = enclosingFunction(call);
       const name = fn && functionName(fn);
       return {
         sf, node: n, expr: call, receiver: a.obj, receiverText: shortText(a.obj, sf), field: this.memdescField, member: `w${word}`,
-        access: store ? 'write' : 'read', byOffset: shortText(call, sf, 50), ...(name ? { function: name } : {}),
+        access, byOffset: shortText(call, sf, 50), ...(name ? { function: name } : {}),
       };
     }
     return undefined;
+  }
+
+  /** The class's static offset tables (`static readonly OWN_WORDS = { index: PAGE_INDEX_OFFSET, … }`) and their entries. */
+  private findTables(decl: ts.ClassDeclaration): void {
+    for (const m of decl.members) {
+      if (!isOffsetTable(m, decl) || !ts.isPropertyDeclaration(m)) continue;
+      const sym = this.ctx.symbolOf(m.name);
+      let init: ts.Expression = m.initializer!;
+      while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
+      if (!sym || !ts.isObjectLiteralExpression(init)) continue;
+      const entries = new Map<string, number>();
+      for (const p of init.properties) {
+        const key = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteralLike(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
+        const t = ts.isPropertyAssignment(p) ? this.ctx.checker.getTypeAtLocation(p.initializer) : p.name ? this.ctx.checker.getTypeAtLocation(p.name) : undefined;
+        if (key !== undefined && t?.isNumberLiteral()) entries.set(key, t.value);
+      }
+      this.tables.set(sym, { name: `${decl.name?.text ?? ''}.${m.name.getText()}`, entries });
+    }
+  }
+
+  /**
+   * Calls that read or write a page's word through an offset table of the class by a key
+   * (`page_own_word(page, 'index')`): a function indexing a table with its own parameter, given a
+   * page parameter, is a table reader; so is a function handing its parameters on to one (a few
+   * rounds). At the other calls the key is a literal: the entry's word is the site's. A key that
+   * is no literal (a loop over the table) or no entry names no word: nothing to say.
+   */
+  private tableSites(): WordSite[] {
+    interface Reader { pageArg: number; keyArg: number; table: { name: string; entries: Map<string, number> } }
+    let readers = new Map<FunctionLike, Reader>();
+    for (const { ref, table } of this.tableRefs) {
+      const fn = enclosingFunction(ref);
+      if (!fn || !fn.body || readers.has(fn)) continue;
+      const pageArg = fn.parameters.findIndex((p) => this.isPage(p.name as ts.Expression));
+      if (pageArg < 0) continue;
+      // The table itself, or a const local holding it.
+      const holders = new Set<ts.Symbol>();
+      const use = outerOf(ref);
+      if (use.parent && ts.isVariableDeclaration(use.parent) && use.parent.initializer === use && ts.isIdentifier(use.parent.name)) {
+        const local = this.ctx.symbolOf(use.parent.name);
+        if (local) holders.add(local);
+      }
+      let keyArg = -1;
+      const visit = (x: ts.Node): void => {
+        if (keyArg >= 0) return;
+        if (ts.isElementAccessExpression(x)) {
+          const obj = skipOuter(x.expression);
+          const isTable = obj === ref || (ts.isIdentifier(obj) && holders.has(this.ctx.symbolOf(obj)!));
+          if (isTable) keyArg = paramIndex(this.ctx, x.argumentExpression, fn);
+        }
+        ts.forEachChild(x, visit);
+      };
+      visit(fn.body);
+      if (keyArg >= 0 && keyArg !== pageArg) readers.set(fn, { pageArg, keyArg, table });
+    }
+    const all = new Map(readers);
+    const out: WordSite[] = [];
+    const wordSize = this.ctx.spec.page.wordSize ?? 8;
+    for (let round = 0; round <= HELPER_ROUNDS && readers.size > 0; round++) {
+      const next = new Map<FunctionLike, Reader>();
+      for (const [fn, r] of readers) {
+        for (const call of callsOf(this.ctx, this.calls, fn)) {
+          const page = call.arguments[r.pageArg];
+          const key = call.arguments[r.keyArg];
+          if (!page || !key) continue;
+          const caller = enclosingFunction(call);
+          const callerPage = paramIndex(this.ctx, page, caller);
+          const callerKey = paramIndex(this.ctx, key, caller);
+          if (caller && callerPage >= 0 && callerKey >= 0) {
+            // Hands its own page and key on: a reader too, judged at its callers.
+            if (!all.has(caller) && round < HELPER_ROUNDS) next.set(caller, { pageArg: callerPage, keyArg: callerKey, table: r.table });
+            continue;
+          }
+          if (this.inImplementation(call)) continue;
+          const kt = this.ctx.checker.getTypeAtLocation(key);
+          const off = kt.isStringLiteral() ? r.table.entries.get(kt.value) : undefined;
+          if (off === undefined || off < 0) continue;
+          const sf = call.getSourceFile();
+          const result = this.ctx.checker.getTypeAtLocation(call);
+          const access = result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined) ? 'write' : 'read';
+          const word = Math.floor(off / wordSize);
+          const how = `\`${shortText(call, sf, 50)}\` ${access === 'write' ? 'writes' : 'reads'} w${word} of \`${shortText(page, sf)}\` through \`${r.table.name}\``;
+          if (!this.memdescWords.includes(word)) {
+            this.offsets.push({ sf, node: call, expr: call, receiver: page, word, byte: off % wordSize, access, how });
+            continue;
+          }
+          if (this.aware(call)) continue;
+          const cname = caller && functionName(caller);
+          out.push({
+            sf, node: call, expr: call, receiver: page, receiverText: shortText(page, sf), field: this.memdescField, member: `w${word}`,
+            access, byOffset: shortText(call, sf, 50), ...(cname ? { function: cname } : {}),
+          });
+        }
+      }
+      for (const [k, v] of next) all.set(k, v);
+      readers = next;
+    }
+    return out;
   }
 
   /**

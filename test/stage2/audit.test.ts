@@ -65,8 +65,10 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
 
   it('names words written and read by their offset (a constant from the spec\'s word size), not other words or the memdesc word by name', () => {
     expectNamed('PLANT:offset-write', 'page.addr + 8', 'memdesc-word-write', 'memdesc');
-    // w2 is lru.prev: not the memdesc word (w1), so only the offset into w1 counts.
-    expect(plantedOn('PLANT:offset-read')).toEqual([]);
+    // w2 is lru.prev: not the memdesc word (w1), but pt_list's second word: a raw access of ptdesc's lru, not a memdesc-word read.
+    const prev = expectNamed('PLANT:offset-read', 'page.addr + 16', 'raw-access', 'lru');
+    expect(prev.detail).toMatch(/reads w2 of `page` by its offset/);
+    expect(plantedOn('PLANT:offset-read').map((b) => b.reason)).toEqual(['raw-access']);
   });
 
   it('names a direct write of a field overlapping the memdesc word', () => {
@@ -84,15 +86,33 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
   });
 
   it("names an unknown generic reader of the kind's own fields (dump_page-style) as a raw access, only for the kinds mapping that field", () => {
-    const b = expectNamed('PLANT:dump-index', 'index}', 'raw-access', 'index');
+    // convert --all retired Page.index: the printer reads w4 through the class's offset table by
+    // key (page_own_word(page, 'index') over Page.OWN_WORDS) and by its offset constant.
+    const b = expectNamed('PLANT:dump-index', 'page_own_word', 'raw-access', 'index');
+    expect(b.function).toBe('planted_dump');
+    expect(b.words).toEqual([4]);
+    expect(b.detail).toMatch(/reads w4 of `page` through `Page\.OWN_WORDS`/);
     expect(b.detail).toMatch(/cannot give a kind/);
-    // vmalloc maps only private: a generic read of index is not its blocker, while the read of the memdesc word is.
+    expect(b.detail).toMatch(/pfn_to_page\(\)/);
+    const o = expectNamed('PLANT:dump-offset', 'page.addr + PAGE_INDEX_OFFSET', 'raw-access', 'index');
+    expect(o.detail).toMatch(/reads w4 of `page` by its offset/);
+    // vmalloc maps only private: a generic read of index is not its blocker, while the reads of private and of the memdesc word are.
     expect(plantedOn('PLANT:dump-index', 'vmalloc')).toEqual([]);
+    expect(plantedOn('PLANT:dump-offset', 'vmalloc')).toEqual([]);
+    for (const kind of ['ptdesc', 'vmalloc']) {
+      expect(plantedOn('PLANT:dump-private', kind).map((x) => [x.reason, x.field]), kind).toEqual([['raw-access', 'private']]);
+    }
     expect(plantedOn('PLANT:dump', 'vmalloc').map((x) => x.reason)).toEqual(['memdesc-word-read']);
   });
 
+  it("names a write of the kind's own word through the offset table on its page, not a word it does not map", () => {
+    const b = expectNamed('PLANT:own-reset', 'page_reset_own_word', 'raw-access', 'private');
+    expect(b.detail).toMatch(/writes w5 of `page` through `Page\.OWN_WORDS`/);
+    expect(b.detail).toMatch(/virt_to_page/);
+  });
+
   it("does not make one kind's pages another kind's blockers", () => {
-    for (const plant of ['PLANT:rfc', 'PLANT:write', 'PLANT:nth', 'PLANT:plus', 'PLANT:pfn', 'PLANT:roundtrip', 'PLANT:compare']) {
+    for (const plant of ['PLANT:rfc', 'PLANT:write', 'PLANT:offset-read', 'PLANT:own-reset', 'PLANT:nth', 'PLANT:plus', 'PLANT:pfn', 'PLANT:roundtrip', 'PLANT:compare']) {
       expect(plantedOn(plant, 'vmalloc'), plant).toEqual([]);
     }
   });
@@ -114,7 +134,7 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
 
   it('blocks nothing on the negative twins', () => {
     for (const twin of ['TWIN:buddy-lru', 'TWIN:aware', 'TWIN:tested', 'TWIN:offset-other-word', 'TWIN:offset-named', 'TWIN:buddy-read', 'TWIN:sum', 'TWIN:buddy-arith', 'TWIN:two-descs',
-      'TWIN:link', 'TWIN:no-memdesc', 'TWIN:callers-no-memdesc']) {
+      'TWIN:link', 'TWIN:no-memdesc', 'TWIN:callers-no-memdesc', 'TWIN:own-other-word']) {
       expect(plantedOn(twin), twin).toEqual([]);
     }
     // The helper that handles the memdesc word is listed for review.

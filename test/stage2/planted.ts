@@ -11,7 +11,9 @@ export function planted(list: 'lru' | 'buddy_list'): string {
 }
 
 const PLANTED_LRU = `/** Stale struct page uses planted by test/stage2 (never run, only audited). */
-import { Page, Ptdesc, nth_page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_ptdesc, ptdesc_page } from '../include/linux/mm_types.ts';
+import {
+  Page, Ptdesc, nth_page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, PAGE_INDEX_OFFSET, page_ptdesc, ptdesc_page, page_own_word, page_reset_own_word,
+} from '../include/linux/mm_types.ts';
 import { ListHead, list_add, list_del } from '../include/linux/list.ts';
 import { virt_to_page, pfn_to_page, page_to_pfn } from '../include/linux/mm.ts';
 import { PageBuddy } from '../include/linux/page-flags.ts';
@@ -27,6 +29,13 @@ export function planted_stale_pgd_list(pgd: number, head: ListHead): void {
 export function planted_pt_compound(pgd: number): void {
   const page = virt_to_page(pgd);
   page.compound_head = 0; // PLANT:write
+}
+
+/** A page-table page's own words through the class's offset table (Page.OWN_WORDS), by key. */
+export function planted_pt_own_words(pgd: number): number {
+  const page = virt_to_page(pgd);
+  page_reset_own_word(page, 'private'); // PLANT:own-reset
+  return page_own_word(page, 'mapping'); // TWIN:own-other-word
 }
 
 /** Words written and read by their offset in struct page. */
@@ -88,7 +97,9 @@ function planted_dump(page: Page): string {
   if (page.addr === 0) return '';
   lines.push(\`page:\${page.addr}\`);
   lines.push(\`lru.next:\${page.lru.next}\`); // PLANT:dump
-  lines.push(\`index:\${page.index}\`); // PLANT:dump-index
+  lines.push(\`index:\${page_own_word(page, 'index')}\`); // PLANT:dump-index
+  lines.push(\`w4:\${read64(page.addr + PAGE_INDEX_OFFSET)}\`); // PLANT:dump-offset
+  lines.push(\`private:\${page_own_word(page, 'private')}\`); // PLANT:dump-private
   return lines.join(' ');
 }
 
@@ -150,12 +161,12 @@ export function planted_desc_link_page(a: number, b: number): Page {
 export function planted_stage1_dump(pgd: number): string {
   const page = virt_to_page(pgd);
   if (planted_memdesc_valid(page)) return '';
-  return \`index:\${page.index}\`; // TWIN:no-memdesc
+  return \`index:\${page_own_word(page, 'index')}\`; // TWIN:no-memdesc
 }
 
 /** Twin: a reader whose every caller passes a page tested to carry no memdesc word. */
 function planted_stage1_inner(page: Page): number {
-  return page.index; // TWIN:callers-no-memdesc
+  return page_own_word(page, 'index') + read64(page.addr + PAGE_INDEX_OFFSET); // TWIN:callers-no-memdesc
 }
 
 export function planted_stage1_outer(pgd: number): number {
