@@ -5,11 +5,15 @@
  *
  *  - the kind's tags are the tag constants its typed accessor accepts (`memdesc_folio()` reads
  *    `MEMDESC_TYPE_FILE` and `MEMDESC_TYPE_ANON`), else the one named after the kind;
- *  - an allocation site gets its tag from the code: the functions its page reaches (in the
- *    allocating function, inside the functions it is handed to — two calls deep, following the
- *    parameter — and, when the function returns the page, in its callers, through functions that
- *    return it on) whose names carry one tag's name as a word (`page_add_new_anon_rmap()` is
- *    anon). One tag named: that tag; none, or several: the site is `unknown`, with why;
+ *  - an allocation site gets its tag from the code, never from names: a tag means what the
+ *    tree's type test reads on a page without a word (tagTests.ts: `PageAnon()` compares the
+ *    tag with `MEMDESC_TYPE_ANON`, else tests `mapping & PAGE_MAPPING_ANON`), and the site's
+ *    page (in the allocating function and locals computed from it, inside the functions it is
+ *    handed to — three bodies deep, following the parameter — and, when a function returns the
+ *    page, at its callers) must reach on every use a store that makes one tag's test true
+ *    (`folio.mapping = anon_vma.addr + PAGE_MAPPING_ANON`). All uses one tag: that tag; a use
+ *    with no such store, or several tags: the site is `unknown`, with the stores (file:line),
+ *    the silent uses and the tags the tree has no test for;
  *  - the kind's page-type tests that read its descriptor (`PageAnon()` reads the folio's mapping)
  *    ask first whether the page carries one of the kind's words: a page of another kind, or of
  *    none, then answers false instead of reading a descriptor it does not have.
