@@ -64,8 +64,8 @@ describe('stage 2 on the corpus: ptdesc', () => {
   it('the audit still names a read of a ptdesc word in dump_page() once the PageMemdesc() test is gone', () => {
     // The negative twin: without the test, a printer reading a word by member (lru.next: w1, the
     // memdesc word, pt_list's) reads it on page-table pages. (The corpus's printer reads index
-    // through the layout, page_own_word(), which no audit sees: it refuses a page that carries a
-    // memdesc word at run time instead; and convert retires Page.index once nothing names it.)
+    // through the layout, page_own_word(), a read the audit names too on pages a kind reaches
+    // (test/stage2/audit.test.ts plants one); convert retires Page.index once nothing names it.)
     const f = join(tree, 'include/linux/mmdebug.ts');
     const r0 = spawnSync('git', ['show', 'HEAD:include/linux/mmdebug.ts'], { cwd: tree, encoding: 'utf8', env });
     const text = r0.stdout;
