@@ -47,7 +47,7 @@ describe('series ptdesc zpdesc vmalloc --stage 2 on a copy of the corpus', () =>
     });
     stage1 = r.commits.filter((c) => c.stage === 1);
     stage2 = r.commits.filter((c) => c.stage === 2);
-  }, 900_000);
+  }, 1_800_000);
 
   it('creates each descriptor first, converts callees before callers, in the order of the kinds named', () => {
     const s = stage1.map((c) => c.subject);
