@@ -5,13 +5,16 @@
  * @types/node, and tsx needed a package.json beside it), and a copy inside node_modules as in an
  * installed package (whose files the analyzer once skipped as a dependency's). Every command must behave exactly as on
  * the bundled corpus: same findings, no residue, same status, same digest, same conversion.
+ * Every command spawns bin/memdesc.mjs, as a user runs it. The converted copy is the run's shared
+ * stage-1 tree (test/stage1.ts: the CLI's convert --all --write in a dotted folder).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
+import { copyOfStage1, stage1Corpus } from '../stage1.ts';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'memdesc.mjs');
 // series commits; CI may have no global git config.
@@ -66,7 +69,7 @@ beforeAll(() => {
   ref.status = statusOf(ok(['status', BUNDLED_CORPUS, '--json']));
   ref.digest = (JSON.parse(ok(['simulate', BUNDLED_CORPUS, ...SIM])) as { digest: string }).digest;
   ref.diff = ok(['convert', '--all', BUNDLED_CORPUS, '--dry-run']);
-}, 120_000);
+}, 300_000);
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
 /** A copy of the corpus at `rel` under the test's temp folder (outside the project). */
@@ -108,7 +111,7 @@ describe('a copy of the corpus anywhere works like the bundled one', () => {
 
     // The relative spelling of the path, from the folder that holds it, as a user would type it.
     expect(ok(['convert', '--all', rel, '--dry-run'], base)).toBe(ref.diff);
-  }, 120_000);
+  }, 240_000);
 
   it('track and series in a dotted git copy', () => {
     const dir = copyAt('git/linux-5.10.y');
@@ -121,18 +124,18 @@ describe('a copy of the corpus anywhere works like the bundled one', () => {
     expect(track.points[0]!.gap).toBeUndefined();
     expect(track.points[0]!.kinds).toEqual((ref.status as { kinds: unknown }).kinds);
     const out = join(base, 'series-out');
-    const series = memdesc(['series', 'vmalloc', 'git/linux-5.10.y', '--out', out, '--seeds', '1', '--tip-seeds', '1', '--workloads', 'buddy']);
+    const series = memdesc(['series', 'vmalloc', 'git/linux-5.10.y', '--out', out, '--seeds', '1', '--tip-seeds', '1', '--workloads', 'buddy', '--ops', '200']);
     if (series.status !== 0) throw new Error(`series: exit ${series.status}\n${series.stderr}`);
     const patches = readdirSync(out).filter((f) => /^\d{4}-.*\.patch$/.test(f));
     expect(patches[0]).toBe('0000-cover-letter.patch');
     expect(patches.length).toBeGreaterThan(2);
   }, 180_000);
 
-  it('convert --all --write then verify --against the original, in a dotted folder', () => {
+  it('convert --all --write then verify --against the original, in a dotted folder', async () => {
+    // The run's shared stage-1 tree is that conversion: the CLI's convert --all --write in a dotted folder.
+    expect(basename(dirname(await stage1Corpus()))).toContain('.');
     const orig = copyAt('orig-5.10.y/corpus');
-    const dir = copyAt('conv-5.10.y/corpus');
-    const w = memdesc(['convert', '--all', dir, '--write']);
-    if (w.status !== 0) throw new Error(`convert --write: exit ${w.status}\n${w.stderr}`);
+    const dir = await copyOfStage1(join(base, 'conv-5.10.y/corpus'));
     const kinds = (JSON.parse(ok(['status', dir, '--json'])) as { kinds: Record<string, { remaining: number; converted: number }> }).kinds;
     for (const [kind, k] of Object.entries(kinds)) expect({ kind, remaining: k.remaining }).toEqual({ kind, remaining: 0 });
     const v = memdesc(['verify', dir, '--against', orig, '--workloads', 'buddy,slab', '--seeds', '1', '--json']);
