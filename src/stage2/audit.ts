@@ -3,7 +3,8 @@
  * computed from the analyzer's own results (findings, kinds, wrappers, guards, provenance, call
  * graph) plus the syntax of sites.ts. A site blocks kind K when:
  *   - it is a raw access the analyzer gives kind K, or an unknown one of a field K maps that
- *     pages of K can reach (reach.ts);
+ *     pages of K can reach (reach.ts); a word read or written by its offset, or through a static
+ *     offset table of the class by key (page_own_word(page, 'index')), is the field K maps there;
  *   (none of them where a test says the page carries no memdesc word: memdescGuard.ts);
  *   - it writes or reads a word the memdesc word occupies (spec: page field `memdesc`) on a page
  *     that is K's by the analyzer's classification, or unknown and reachable by K's pages;

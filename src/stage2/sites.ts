@@ -4,7 +4,9 @@
  * helpers that do them for their page parameter (compound_head(), set_compound_head()), whose
  * call sites are reported instead; page-pointer arithmetic (`new Page(p.addr + i * SIZE)`,
  * `pfn_to_page(page_to_pfn(p) + i)`) and single-expression helpers doing it (nth_page());
- * descriptor addresses used as page addresses, and converter round trips.
+ * descriptor addresses used as page addresses, and converter round trips. Words outside the memdesc
+ * word read or written by offset or through an offset table of the class (`OffsetSite`) are
+ * collected for the audit to judge per kind.
  */
 import { ts } from '@ts-morph/common';
 import { accessKind, enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
