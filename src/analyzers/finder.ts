@@ -178,7 +178,7 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
   const visit = (n: ts.Node): void => {
     const k = n.kind;
     // Tokens (identifiers, keywords, literals: most nodes) have no children and nothing recorded here.
-    if (k <= ts.SyntaxKind.LastToken) return;
+    if (k <= LAST_TOKEN) return;
     if (!RECORDED[k]) {
       ts.forEachChild(n, visit);
       return;
@@ -247,6 +247,7 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
 
 /** The node kinds collect() (and storesAt()) record anything at, by kind: every other node is only walked through. */
 const RECORDED: boolean[] = [];
+const LAST_TOKEN = ts.SyntaxKind.LastToken;
 for (const k of [ts.SyntaxKind.CallExpression, ts.SyntaxKind.FunctionDeclaration, ts.SyntaxKind.MethodDeclaration, ts.SyntaxKind.VariableDeclaration,
   ts.SyntaxKind.PropertyAccessExpression, ts.SyntaxKind.ElementAccessExpression, ts.SyntaxKind.ObjectBindingPattern, ts.SyntaxKind.BinaryExpression]) RECORDED[k] = true;
 
