@@ -6,8 +6,8 @@
  *  - the kind's tags are the tag constants its typed accessor accepts (`memdesc_folio()` reads
  *    `MEMDESC_TYPE_FILE` and `MEMDESC_TYPE_ANON`), else the one named after the kind;
  *  - an allocation site gets its tag from the code, never from names: a tag means what the
- *    tree's type test reads on a page without a word (tagTests.ts: `PageAnon()` compares the
- *    tag with `MEMDESC_TYPE_ANON`, else tests `mapping & PAGE_MAPPING_ANON`), and the site's
+ *    tree's type test reads besides the tag (tagTests.ts: `PageAnon()` is false for a page whose
+ *    tag is not `MEMDESC_TYPE_ANON`, else tests `mapping & PAGE_MAPPING_ANON`), and the site's
  *    page (in the allocating function and locals computed from it, inside the functions it is
  *    handed to — three bodies deep, following the parameter — and, when a function returns the
  *    page, at its callers) must reach on every use a store that makes one tag's test true

@@ -2,10 +2,11 @@
  * What a memdesc type tag means in stage-1 terms, read from the tree's own type tests, and the
  * stores that make such a test true.
  *
- * A type test that knows the tag branches on the page: one branch compares the page's tag with
- * the tag constant, the other (a page without a word, as before stage 2) tests bits of a word
- * (`PageAnon()`: the tag against `MEMDESC_TYPE_ANON`, else `mapping & PAGE_MAPPING_ANON`). That
- * other branch is the tag's meaning: a word and its bits. A store makes it true when it writes
+ * A type test that knows the tag branches on the page: one side (a condition, or a branch)
+ * compares the page's tag with the tag constant, the other tests bits of a word as before stage 2
+ * (`PageAnon()`: a page whose tag is not `MEMDESC_TYPE_ANON` is not anonymous, else it tests
+ * `mapping & PAGE_MAPPING_ANON`). That other side is the tag's meaning: a word and its bits. A
+ * side naming several of the kind's tags tells none apart. A store makes it true when it writes
  * that word (through the page or anything computed from it: its descriptor) with a value whose
  * constant terms carry the bits (`folio.mapping = anon_vma.addr + PAGE_MAPPING_ANON`; the other
  * terms of such a value are addresses, aligned, so they carry none of a flag's low bits).
@@ -85,23 +86,52 @@ export function constValue(checker: ts.TypeChecker, e: ts.Expression, depth = 0)
   return undefined;
 }
 
-/** The tag constants an expression or statement names (by declaration), one call deep. */
-function tagsNamed(checker: ts.TypeChecker, n: ts.Node, tags: ReadonlySet<string>, deep = true): Set<string> {
-  const out = new Set<string>();
-  const walk = (x: ts.Node): void => {
-    if (ts.isIdentifier(x)) {
-      const sym = declared(checker, x);
-      if (sym && tags.has(sym.name) && sym.valueDeclaration && ts.isVariableDeclaration(sym.valueDeclaration)) out.add(sym.name);
+/**
+ * Finds the tag constants code names, by declaration. Identifiers are resolved only when their
+ * text can be a tag (its name, or a name it is imported or exported as), and calls only when the
+ * tree has a function of that name whose body names a tag: a walk of the whole tree stays cheap.
+ */
+class TagNames {
+  private readonly texts = new Set<string>();
+  private readonly callees = new Set<string>();
+
+  constructor(private readonly checker: ts.TypeChecker, files: readonly ts.SourceFile[], private readonly tags: ReadonlySet<string>) {
+    for (const t of tags) this.texts.add(t);
+    for (const sf of files) {
+      const walk = (n: ts.Node): void => {
+        if ((ts.isImportSpecifier(n) || ts.isExportSpecifier(n)) && this.texts.has((n.propertyName ?? n.name).getText())) this.texts.add(n.name.text);
+        ts.forEachChild(n, walk);
+      };
+      walk(sf);
     }
-    // A helper the branch calls may compare the tag itself (`memdesc_movable_ops(page)`).
-    if (deep && ts.isCallExpression(x)) {
-      const d = declared(checker, ts.isPropertyAccessExpression(x.expression) ? x.expression.name : x.expression)?.valueDeclaration;
-      if (d && ts.isFunctionDeclaration(d) && d.body) for (const t of tagsNamed(checker, d.body, tags, false)) out.add(t);
+    for (const sf of files) {
+      for (const st of sf.statements) {
+        if (ts.isFunctionDeclaration(st) && st.name && st.body && this.named(st.body, false).size > 0) this.callees.add(st.name.text);
+      }
     }
-    ts.forEachChild(x, walk);
-  };
-  walk(n);
-  return out;
+  }
+
+  /** The tags `n` names; with `deep`, also those named by the functions it calls directly. */
+  named(n: ts.Node, deep = true): Set<string> {
+    const out = new Set<string>();
+    const walk = (x: ts.Node): void => {
+      if (ts.isIdentifier(x) && this.texts.has(x.text)) {
+        const sym = declared(this.checker, x);
+        if (sym && this.tags.has(sym.name) && sym.valueDeclaration && ts.isVariableDeclaration(sym.valueDeclaration)) out.add(sym.name);
+      }
+      // A helper the branch calls may compare the tag itself (`memdesc_movable_ops(page)`).
+      if (deep && ts.isCallExpression(x)) {
+        const callee = ts.isPropertyAccessExpression(x.expression) ? x.expression.name : x.expression;
+        if (ts.isIdentifier(callee) && this.callees.has(callee.text)) {
+          const d = declared(this.checker, callee)?.valueDeclaration;
+          if (d && ts.isFunctionDeclaration(d) && d.body) for (const t of this.named(d.body, false)) out.add(t);
+        }
+      }
+      ts.forEachChild(x, walk);
+    };
+    walk(n);
+    return out;
+  }
 }
 
 /** Bit tests of a word in `n`: `X.word & MASK` (nonzero), `(X.word & MASK) === V`. */
@@ -117,7 +147,8 @@ function bitTests(checker: ts.TypeChecker, n: ts.Node): Array<Pick<TagTest, 'wor
         while (ts.isParenthesizedExpression(up.parent)) up = up.parent;
         const cmp = up.parent;
         let equals: number | null | undefined = null;
-        if (ts.isBinaryExpression(cmp) && (cmp.left === up || cmp.right === up)) {
+        if (ts.isPrefixUnaryExpression(cmp) && cmp.operator === ts.SyntaxKind.ExclamationToken) equals = undefined;
+        else if (ts.isBinaryExpression(cmp) && (cmp.left === up || cmp.right === up)) {
           const k = cmp.operatorToken.kind;
           const v = constValue(checker, cmp.left === up ? cmp.right : cmp.left);
           if (k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsToken) equals = v === undefined || v === 0 ? undefined : v;
@@ -134,6 +165,12 @@ function bitTests(checker: ts.TypeChecker, n: ts.Node): Array<Pick<TagTest, 'wor
   return out;
 }
 
+/** Does a statement always leave the function (return or throw, last in its block)? */
+function leaves(st: ts.Statement): boolean {
+  if (ts.isReturnStatement(st) || ts.isThrowStatement(st)) return true;
+  return ts.isBlock(st) && st.statements.length > 0 && leaves(st.statements[st.statements.length - 1]!);
+}
+
 function functionName(f: ts.Node): string {
   if ((ts.isFunctionDeclaration(f) || ts.isMethodDeclaration(f)) && f.name && ts.isIdentifier(f.name)) return f.name.text;
   if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
@@ -142,20 +179,23 @@ function functionName(f: ts.Node): string {
 
 /**
  * The tree's type tests for `tags`: every function that branches (if/else, an `if` that returns
- * and what follows it, a conditional expression) into one side naming a tag and another side
- * testing a word's bits without naming it.
+ * and what follows it, a conditional expression) with one side naming a tag (the condition with
+ * its branch, or the other branch) and another testing a word's bits without naming it.
  */
 export function tagTests(program: ts.Program, root: string, tags: readonly string[]): TagTest[] {
   const checker = program.getTypeChecker();
-  const want = new Set(tags);
+  const files = program.getSourceFiles().filter((sf) => inTree(sf, root));
+  const names = new TagNames(checker, files, new Set(tags));
   const out: TagTest[] = [];
   const seen = new Set<string>();
-  const pair = (fn: ts.Node, tagSide: ts.Node, bitSide: ts.Node | readonly ts.Node[]): void => {
-    const named = tagsNamed(checker, tagSide, want);
-    if (named.size === 0) return;
-    const sides = Array.isArray(bitSide) ? bitSide : [bitSide as ts.Node];
-    for (const side of sides) {
-      const others = tagsNamed(checker, side, want);
+  // `cond` names the tag itself; `branch` may through a helper it calls (a condition calling a
+  // type test is no test of the tag: `if (PageAnon(page) && …)`).
+  const pair = (fn: ts.Node, cond: ts.Node | undefined, branch: ts.Node | undefined, bitSide: readonly ts.Node[]): void => {
+    // One tag only: a side naming several (`page_has_desc_type(page, ANON, FILE)`) tells none apart.
+    const named = new Set([...(cond ? names.named(cond, false) : []), ...(branch ? names.named(branch) : [])]);
+    if (named.size !== 1) return;
+    for (const side of bitSide) {
+      const others = names.named(side);
       for (const b of bitTests(checker, side)) {
         for (const tag of named) {
           if (others.has(tag)) continue;
@@ -166,18 +206,20 @@ export function tagTests(program: ts.Program, root: string, tags: readonly strin
       }
     }
   };
-  for (const sf of program.getSourceFiles()) {
-    if (!inTree(sf, root)) continue;
+  for (const sf of files) {
     const walk = (n: ts.Node, fn: ts.Node | undefined): void => {
       if (ts.isFunctionLike(n)) fn = n;
       if (fn && ts.isIfStatement(n)) {
-        const rest = n.elseStatement ? [n.elseStatement] : ts.isBlock(n.parent) ? n.parent.statements.slice(n.parent.statements.indexOf(n) + 1) : [];
-        pair(fn, n.thenStatement, rest);
-        if (n.elseStatement) pair(fn, n.elseStatement, n.thenStatement);
+        // Without an else, what follows is the other branch only when the then-branch leaves.
+        const rest = n.elseStatement ? [n.elseStatement] : leaves(n.thenStatement) && ts.isBlock(n.parent) ? n.parent.statements.slice(n.parent.statements.indexOf(n) + 1) : [];
+        pair(fn, n.expression, n.thenStatement, rest);
+        pair(fn, n.expression, undefined, [n.thenStatement]);
+        if (n.elseStatement) pair(fn, undefined, n.elseStatement, [n.thenStatement]);
       }
       if (fn && ts.isConditionalExpression(n)) {
-        pair(fn, n.whenTrue, n.whenFalse);
-        pair(fn, n.whenFalse, n.whenTrue);
+        pair(fn, n.condition, n.whenTrue, [n.whenFalse]);
+        pair(fn, n.condition, undefined, [n.whenTrue]);
+        pair(fn, undefined, n.whenFalse, [n.whenTrue]);
       }
       ts.forEachChild(n, (c) => walk(c, fn));
     };

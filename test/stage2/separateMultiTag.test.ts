@@ -131,9 +131,48 @@ export function both(page: Page): boolean {
 }
 export function none(page: Page): boolean { if (page.memdesc) return true; return (page.temp & 1) !== 0; }
 export function absent(page: Page): boolean { if (page.memdesc) return page.memdesc === MEMDESC_TYPE_HOT; return (page.temp & 2) === 0; }
+// The then-branch falls through: what follows is no other branch.
+export function negated(page: Page): boolean { if (page.memdesc) return page.memdesc === MEMDESC_TYPE_HOT; return !(page.temp & 2); }
+export function falls(page: Page): boolean { let hot = false; if (page.memdesc) hot = page.memdesc === MEMDESC_TYPE_HOT; return hot || (page.temp & 2) !== 0; }
 `,
     });
     expect(tagTests(program, root, ['MEMDESC_TYPE_ICED', 'MEMDESC_TYPE_HOT'])).toEqual([]);
+  });
+
+  it('a condition naming the tag before the bits counts (a page of another tag is not one); one naming several tags tells none apart', () => {
+    const { program, root } = project({
+      'tests.ts': `
+import { Page, MEMDESC_TYPE_ICED, MEMDESC_TYPE_HOT, page_has_desc_type } from './memdesc.ts';
+export function PageIced(page: Page): boolean {
+  if (page.memdesc && (page.memdesc & 15) !== MEMDESC_TYPE_ICED) return false;
+  return (page.temp & 1) !== 0;
+}
+export function PageCup(page: Page): boolean {
+  if (!page_has_desc_type(page, MEMDESC_TYPE_ICED, MEMDESC_TYPE_HOT)) return false;
+  return (page.temp & 2) !== 0;
+}
+// A condition calling a type test is no test of the tag: the bits under it are something else.
+export function reclaim(page: Page, mask: number): number {
+  if (PageIced(page) && mask) { if ((page.temp & 8) !== 0) return 1; }
+  return 0;
+}
+`,
+    });
+    expect(tagTests(program, root, ['MEMDESC_TYPE_ICED', 'MEMDESC_TYPE_HOT']).map((x) => [x.tag, x.test, x.mask])).toEqual([['MEMDESC_TYPE_ICED', 'PageIced', 1]]);
+  });
+
+  it('a tag compared inside a helper the branch calls counts; an aliased import of the tag is the tag', () => {
+    const { program, root } = project({
+      'tests.ts': `
+import { Page, MEMDESC_TYPE_ICED as CHILL } from './memdesc.ts';
+function is_chilled(page: Page): boolean { return (page.memdesc & 15) === CHILL; }
+export function PageChilled(page: Page): boolean {
+  if (page.memdesc) return is_chilled(page);
+  return (page.temp & 4) !== 0;
+}
+`,
+    });
+    expect(tagTests(program, root, ['MEMDESC_TYPE_ICED', 'MEMDESC_TYPE_HOT']).map((x) => [x.tag, x.test, x.mask])).toEqual([['MEMDESC_TYPE_ICED', 'PageChilled', 4]]);
   });
 
   it('evaluates constants and the bits a stored value carries (constant terms over | and +)', () => {

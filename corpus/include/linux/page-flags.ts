@@ -253,11 +253,12 @@ export const PageOffline = (p: Page) => page_type_is(p, PGTY_offline);
 
 /**
  * Anonymous pages have PAGE_MAPPING_ANON set in page->mapping (of the head page). A page that
- * carries a memdesc word (stage 2) is anonymous when the word's tag says so, as for
- * __PageMovable(): the tag is what an anon folio's allocation gave it.
+ * carries a memdesc word (stage 2) can be anonymous only when the word's tag is anon; the tag is
+ * fixed at allocation, so the mapping still says whether it is anonymous yet (a swap-cache page
+ * is read in before the rmap gives it its anon_vma).
  */
 export function PageAnon(page: Page): boolean {
-  if (PageMemdesc(compound_head(page))) return memdesc_type(compound_head(page).memdesc) === MEMDESC_TYPE_ANON;
+  if (PageMemdesc(compound_head(page)) && memdesc_type(compound_head(page).memdesc) !== MEMDESC_TYPE_ANON) return false;
   return (compound_head(page).mapping & PAGE_MAPPING_ANON) !== 0;
 }
 
