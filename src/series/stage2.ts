@@ -223,8 +223,9 @@ export function blockedLines(p: Stage2Plan, done?: Stage2Done, object = 'struct 
   const lines: string[] = [];
   if (done && (done.separated.length || done.shrink)) {
     if (done.separated.length) {
-      const kinds = done.separated.map((k) => (done.embedded?.[k] ? `${k} (embedded in the memdesc word: ${done.embedded[k]})` : k));
-      lines.push(`Kinds separated, one patch each in the plan's order: ${kinds.join(', ')}.`);
+      // One kind a line, as the blocked ones below (a cover letter's lines stay short).
+      lines.push("Kinds separated (one patch each, in the plan's order):");
+      for (const k of done.separated) lines.push(`  ${k}${done.embedded?.[k] ? `: embedded in the memdesc word (${done.embedded[k]})` : ''}`);
     }
     if (done.shrink) lines.push(`The last patch shrinks ${object} from ${done.shrink.oldSize} to ${done.shrink.newSize} bytes.`);
   }

@@ -30,7 +30,10 @@ describe('the cover letter on stage 2', () => {
     const done = stage2Done(steps);
     expect(done).toEqual({ separated: ['ptdesc', 'vmalloc', 'slab'], embedded: { vmalloc: 'MEMDESC_MISC_VMALLOC' }, shrink: { oldSize: 64, newSize: 24 } });
     expect(blockedLines({ steps, blocked: [{ kind: 'folio', blockers: 2 }], problems: [] }, done)).toEqual([
-      "Kinds separated, one patch each in the plan's order: ptdesc, vmalloc (embedded in the memdesc word: MEMDESC_MISC_VMALLOC), slab.",
+      "Kinds separated (one patch each, in the plan's order):",
+      '  ptdesc',
+      '  vmalloc: embedded in the memdesc word (MEMDESC_MISC_VMALLOC)',
+      '  slab',
       'The last patch shrinks struct page from 64 to 24 bytes.',
       '',
       'Kinds not separated (their audit is not clean on the tree before them):',
@@ -42,7 +45,8 @@ describe('the cover letter on stage 2', () => {
     const steps = [step({ kind: 'ptdesc' }), step({ kind: 'zpdesc' }), step({ role: 'shrink', shrink: { oldSize: 64, newSize: 56, removed: ['x'] } })];
     // series.ts passes the steps it committed: here the first.
     expect(blockedLines({ steps, blocked: [], problems: [{ what: 'separate folio', reason: 'does not type-check' }] }, stage2Done(steps.slice(0, 1)), 'Shelf')).toEqual([
-      "Kinds separated, one patch each in the plan's order: ptdesc.",
+      "Kinds separated (one patch each, in the plan's order):",
+      '  ptdesc',
       '',
       'Stage-2 steps left out:',
       '  separate folio: does not type-check',
