@@ -1,7 +1,8 @@
 /**
  * Folio's separation on a copy of the corpus (issue 14), cheap: one converted copy, then
  * `separate folio --write` (no test hook): the tag of its one allocation site (`alloc_page_vma()`)
- * decided from the code (anon: its pages reach `page_add_new_anon_rmap()`), the descriptor with
+ * decided from the code (anon: its pages reach the store of PAGE_MAPPING_ANON into the mapping that
+ * PageAnon() tests, in `__page_set_anon_rmap()`), the descriptor with
  * the folio's counts in its header, `page_folio()` reading the word, `PageAnon()` asking for a
  * folio's word before it reads the descriptor; a second run changes nothing; `verify --against`
  * the stage-1 copy passes on mm and mixed x 1 seed (placement preserved: identical; real
