@@ -237,14 +237,14 @@ function handOffs(body: ts.Node, names: ReadonlySet<string>): Array<{ call: ts.C
 }
 
 /** Stores in `body` to a word of the page (or of what is computed from it) that make a tag's test true. */
-function storesIn(ctx: Ctx, body: ts.Node, names: ReadonlySet<string>, path: string[], out: TagEvidence[]): boolean {
+function storesIn(ctx: Ctx, body: ts.Node, names: ReadonlySet<string>, path: string[], out: TagEvidence[], args?: ReadonlyMap<string, ts.Expression>): boolean {
   let found = false;
   const walk = (n: ts.Node): void => {
     if (n !== body && ts.isFunctionLike(n)) return;
     if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken || n.operatorToken.kind === ts.SyntaxKind.BarEqualsToken)) {
       const lhs = strip(n.left);
       if (ts.isPropertyAccessExpression(lhs) && fromPage(lhs.expression, names)) {
-        const bits = storedBits(ctx.checker, n.right);
+        const bits = storedBits(ctx.checker, n.right, args);
         for (const t of ctx.tests) {
           if (t.word !== lhs.name.text || !makesTrue(t, bits)) continue;
           out.push({ tag: t.tag, callee: path.join('() -> '), at: where(ctx.root, n), store: n.getText() });
@@ -281,7 +281,9 @@ function handedTo(ctx: Ctx, c: ts.CallExpression, at: number[], path: string[], 
   if (params.size === 0) return false;
   const here = [...path, calleeName(c) ?? functionName(decl) ?? '(anonymous)'];
   const names = holders(decl.body, params);
-  let found = storesIn(ctx, decl.body, names, here, out);
+  // The callee's parameters as its caller's arguments (one level: the caller's own are not bound).
+  const args = new Map(decl.parameters.flatMap((p, i) => (ts.isIdentifier(p.name) && c.arguments[i] ? [[p.name.text, c.arguments[i]!] as const] : [])));
+  let found = storesIn(ctx, decl.body, names, here, out, args);
   if (depth >= 2) return found;
   for (const h of handOffs(decl.body, names)) if (handedTo(ctx, h.call, h.at, here, out, depth + 1)) found = true;
   return found;

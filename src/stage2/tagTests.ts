@@ -230,15 +230,20 @@ export function tagTests(program: ts.Program, root: string, tags: readonly strin
 
 /**
  * The constant bits a stored value carries: its constant terms over `|` and `+` (the other terms
- * are aligned addresses), or undefined when it has none.
+ * are aligned addresses), parameters read as the arguments `args` binds them to, or undefined
+ * when it has none.
  */
-export function storedBits(checker: ts.TypeChecker, value: ts.Expression): number | undefined {
+export function storedBits(checker: ts.TypeChecker, value: ts.Expression, args?: ReadonlyMap<string, ts.Expression>, depth = 0): number | undefined {
+  if (depth > 8) return undefined;
   const whole = constValue(checker, value);
   if (whole !== undefined) return whole;
   const v = strip(value);
+  // A parameter: what the caller handed it (`set_mapping(page, anon_vma | PAGE_MAPPING_ANON)`).
+  const arg = ts.isIdentifier(v) ? args?.get(v.text) : undefined;
+  if (arg) return storedBits(checker, arg, undefined, depth + 1);
   if (ts.isBinaryExpression(v) && (v.operatorToken.kind === ts.SyntaxKind.BarToken || v.operatorToken.kind === ts.SyntaxKind.PlusToken)) {
-    const a = storedBits(checker, v.left);
-    const b = storedBits(checker, v.right);
+    const a = storedBits(checker, v.left, args, depth + 1);
+    const b = storedBits(checker, v.right, args, depth + 1);
     return a === undefined ? b : b === undefined ? a : a | b;
   }
   return undefined;

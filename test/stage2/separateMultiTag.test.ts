@@ -341,11 +341,16 @@ function finish(page: Page, base: number): void { page.temp = base + CUP_ICED; }
 function both_bits(page: Page): void { page.temp = CUP_ICED | CUP_HOT; }
 // Named iced, stores a value with no constant bits.
 function copy_iced(page: Page, from: number): void { page.temp = from; }
+// A neutral setter storing what its caller hands it: the caller's value carries the bits.
+function set_temp(page: Page, v: number): void { page.temp = v; }
+function f_iced(page: Page, base: number): void { set_temp(page, base | CUP_ICED); }
 export function a(): void { const page = alloc_page(1); if (page) pour_iced(page); }
 export function b(): void { const page = alloc_page(2); if (page) label_iced(page); }
 export function c(): void { const page = alloc_page(3); if (page) finish(page, 4096); }
 export function d(): void { const page = alloc_page(4); if (page) both_bits(page); }
 export function e(from: number): void { const page = alloc_page(5); if (page) copy_iced(page, from); }
+export function f(): void { const page = alloc_page(6); if (page) f_iced(page, 4096); }
+export function g(): void { const page = alloc_page(7); if (page) set_temp(page, 4096); }
 `,
     });
     const decider = new TagDecider(program, root, tags);
@@ -357,6 +362,9 @@ export function e(from: number): void { const page = alloc_page(5); if (page) co
     expect(at('c').tag).toBe('MEMDESC_TYPE_ICED');
     expect(at('d').tag).toBe('MEMDESC_TYPE_ICED');
     expect(at('e').tag).toBeNull();
+    expect(at('f').tag).toBe('MEMDESC_TYPE_ICED');
+    expect(at('f').why).toMatch(/f_iced\(\) -> set_temp\(\) at names\.ts:\d+$/);
+    expect(at('g').tag).toBeNull();
     expect(at('e').why).toMatch(/^unknown: the page reaches no store that makes a tag's test true .* in e\(\) at names\.ts:\d+$/);
   });
 
