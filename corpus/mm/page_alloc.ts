@@ -560,6 +560,8 @@ function check_new_pages(page: Page, order: number): void {
 }
 
 function prep_new_page(page: Page, order: number, gfp: number): void {
+  // Fresh from the free lists: a page there never carries a memdesc word (free_pages_prepare()).
+  VM_BUG_ON_PAGE(PageMemdesc(page), page, 'prep_new_page: free page carries a memdesc word');
   page_reset_own_word(page, 'private');
   set_page_count(page, 1);
   if (page_alloc_debug.page_poisoning) check_poison(page, order);
