@@ -156,7 +156,7 @@ export function draftSpec(opts: InitOptions): InitDraft {
     g.tests.push(t);
     groups.set(key, g);
   }
-  // The type tag: a field that the tests of several kinds read (in their body or a function they
+  // The type tag: a field that the tests of several kinds read (in their body or the functions they
   // call) tells the kinds apart; it stays on the object (track never). Several: at least 2, and a
   // tenth of the candidates, so that one state test reading a data word does not count.
   const readers = new Map<string, Set<string>>();
@@ -164,9 +164,20 @@ export function draftSpec(opts: InitOptions): InitDraft {
     for (const t of g.tests) {
       const read = new Set<string>();
       usedIn(t.body, read);
-      for (const c of t.calls) {
-        const callee = byName.get(c);
-        if (callee) usedIn(callee.body, read);
+      // Through the functions it calls, a few calls deep: a test often asks a shared helper
+      // (PageTable() -> page_type_is() -> page_type_of()) where the field is read.
+      const seen = new Set<string>([t.name]);
+      let frontier = [...t.calls];
+      for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+        const next: string[] = [];
+        for (const c of frontier) {
+          const callee = byName.get(c);
+          if (!callee || seen.has(c)) continue;
+          seen.add(c);
+          usedIn(callee.body, read);
+          next.push(...callee.calls);
+        }
+        frontier = next;
       }
       for (const f of read) readers.set(f, (readers.get(f) ?? new Set()).add(key));
     }

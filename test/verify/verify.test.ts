@@ -93,7 +93,7 @@ describe('memdesc verify', () => {
 
   it('shows the dump_page text when a debug check fires in one tree', async () => {
     // Break a free-time check's precondition: anonymous pages keep their mapping when freed.
-    const dir = brokenCopy('bug', 'mm/page_alloc.ts', 'if (page.mapping & PAGE_MAPPING_FLAGS) page.mapping = 0;', '');
+    const dir = brokenCopy('bug', 'mm/page_alloc.ts', "if (page_own_word(page, 'mapping') & PAGE_MAPPING_FLAGS) page_reset_own_word(page, 'mapping');", '');
     const r = await memdesc('verify', dir, '--against', CORPUS, '--workloads', 'mm', '--seeds', '1', '--ops', '400');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/debug check fired \(candidate, mm seed 1\): BUG: Bad page state/);
