@@ -26,7 +26,7 @@ import { reverseFieldMap } from '../model/spec.ts';
 import type { ExportIndex } from './separateInfra.ts';
 import type { MiscTag } from './separateTag.ts';
 import {
-  Edits, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
+  Edits, addModuleImports, dropRewrittenImports, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
   removeElements, type KindPlan,
 } from './separatePlan.ts';
 
@@ -271,25 +271,8 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page the same function hands to ${fromPage}())`);
   if (!need.has(fn('free_pages'))) throw new InputError(`${kind.name}: no free site found (a free of a page handed to ${fromPage}() before it)`);
   // Allocator imports that only the rewritten calls used go.
-  for (const [sf, names] of replaced) {
-    for (const st of sf.statements) {
-      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-      if (!named || !ts.isNamedImports(named)) continue;
-      const unused = new Set(named.elements.filter((e) => {
-        const n = e.name.text;
-        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
-        return names.has(n) && uses === names.get(n);
-      }));
-      if (unused.size === 0) continue;
-      if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
-      else removeElements(sf, named.elements, unused, edits);
-    }
-  }
-  for (const [sf, names] of moduleImports) {
-    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
-    const pos = last ? last.getEnd() : 0;
-    edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
-  }
+  dropRewrittenImports(replaced, edits);
+  addModuleImports(moduleImports, modFile, edits);
 
   // ---- the module ----
   const P = spec.page.class;

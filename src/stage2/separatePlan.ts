@@ -85,6 +85,36 @@ export function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpe
   if (tail < all.length) edits.add(sf, lastKept.getEnd(), all[all.length - 1]!.getEnd(), '');
 }
 
+/**
+ * Drop the imports only the rewritten calls used: `replaced` counts, per file, how many uses of
+ * each imported name the rewrite took away; a name with no use left goes.
+ */
+export function dropRewrittenImports(replaced: Map<ts.SourceFile, Map<string, number>>, edits: Edits): void {
+  for (const [sf, names] of replaced) {
+    for (const st of sf.statements) {
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !ts.isNamedImports(named)) continue;
+      const unused = new Set(named.elements.filter((e) => {
+        const n = e.name.text;
+        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
+        return names.has(n) && uses === names.get(n);
+      }));
+      if (unused.size === 0) continue;
+      if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
+      else removeElements(sf, named.elements, unused, edits);
+    }
+  }
+}
+
+/** Import `names` from the kind's module (`modFile`) after each file's last import. */
+export function addModuleImports(files: Map<ts.SourceFile, Set<string>>, modFile: string, edits: Edits): void {
+  for (const [sf, names] of files) {
+    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
+    const pos = last ? last.getEnd() : 0;
+    edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
+  }
+}
+
 export function importPath(from: string, to: string): string {
   let rel = relative(dirname(from), to).split('\\').join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
@@ -719,25 +749,8 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   }
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation, directly or through a helper returning it, whose page reaches __SetPage${typeName}() in the same function)`);
   // Allocator imports that only the rewritten calls used go.
-  for (const [sf, names] of replaced) {
-    for (const st of sf.statements) {
-      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-      if (!named || !ts.isNamedImports(named)) continue;
-      const unused = new Set(named.elements.filter((e) => {
-        const n = e.name.text;
-        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
-        return names.has(n) && uses === names.get(n);
-      }));
-      if (unused.size === 0) continue;
-      if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
-      else removeElements(sf, named.elements, unused, edits);
-    }
-  }
-  for (const [sf, names] of sitesFiles) {
-    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
-    const pos = last ? last.getEnd() : 0;
-    edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
-  }
+  dropRewrittenImports(replaced, edits);
+  addModuleImports(sitesFiles, modFile, edits);
   // The tags the rewritten allocations name.
   const tagFiles = new Map<ts.SourceFile, string[]>();
   for (const [c, tag] of siteTag) tagFiles.set(c.getSourceFile(), [...(tagFiles.get(c.getSourceFile()) ?? []), tag]);
