@@ -9,49 +9,29 @@
  * The stage-1 tree is the run's shared one (test/stage1.ts: the CLI's convert --all --write).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
-import { copyOfStage1 } from '../stage1.ts';
+import { stage1Tree, type Stage1Tree } from './stage1Tree.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
-
-let base: string;
+let t: Stage1Tree;
 let stage1: string;
 let tree: string;
 let env: NodeJS.ProcessEnv;
 
 function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  return t.memdesc(args);
 }
 
 function git(cwd: string, args: string[]) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  t.git(cwd, args);
 }
 
 beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-corpus-'));
-  stage1 = join(base, 'stage1');
-  tree = join(base, 'tree');
-  env = {
-    ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache'),
-    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid',
-    GIT_CONFIG_GLOBAL: join(base, 'gitconfig'),
-  };
-  delete env[SKIP_AUDIT_ENV];
-  writeFileSync(join(base, 'gitconfig'), '');
-  await copyOfStage1(stage1);
-  cpSync(stage1, tree, { recursive: true });
-  git(tree, ['init', '-q']);
-  git(tree, ['add', '-A']);
-  git(tree, ['commit', '-q', '-m', 'stage 1']);
+  t = await stage1Tree('memdesc-separate-corpus-', { git: true });
+  ({ stage1, tree, env } = t);
 }, 300_000);
-afterAll(() => {
-  if (base) rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => t?.cleanup());
 
 describe('stage 2 on the corpus: ptdesc', () => {
   it('after convert --all, audit ptdesc is clean (exit 0)', () => {

@@ -12,50 +12,25 @@
  * by hand (docs/stage2.md, "Folio on the corpus"). The stage-1 tree is the run's shared one
  * (test/stage1.ts: the CLI's convert --all --write).
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
-import { copyOfStage1 } from '../stage1.ts';
+import { stage1Tree, type Stage1Tree } from './stage1Tree.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
-
+let t: Stage1Tree;
 let base: string;
 let stage1: string;
 let tree: string;
-let env: NodeJS.ProcessEnv;
 
 function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
-}
-
-function git(cwd: string, args: string[]) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return t.memdesc(args);
 }
 
 beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-folio-'));
-  stage1 = join(base, 'stage1');
-  tree = join(base, 'tree');
-  env = {
-    ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache'),
-    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid',
-    GIT_CONFIG_GLOBAL: join(base, 'gitconfig'),
-  };
-  delete env[SKIP_AUDIT_ENV];
-  writeFileSync(join(base, 'gitconfig'), '');
-  await copyOfStage1(stage1);
-  cpSync(stage1, tree, { recursive: true });
-  git(tree, ['init', '-q']);
-  git(tree, ['add', '-A']);
-  git(tree, ['commit', '-q', '-m', 'stage 1']);
+  t = await stage1Tree('memdesc-separate-folio-', { git: true });
+  ({ base, stage1, tree } = t);
 }, 300_000);
-afterAll(() => {
-  if (base) rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => t?.cleanup());
 
 describe('stage 2 on the corpus: folio', () => {
   it('separate folio --write: the anon tag decided at alloc_page_vma(), the counts in the descriptor, PageAnon() guarded; a second run changes nothing', () => {

@@ -9,27 +9,21 @@
  * operation. Then ptdesc and zpdesc on top. One converted copy, slab and mixed x 1 seed; all
  * workloads x 16 seeds are run by hand (docs/stage2.md).
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { stage1Tree, type Stage1Tree } from './stage1Tree.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
-
-let base: string;
+let t: Stage1Tree;
 let stage1: string;
 let tree: string;
-let env: NodeJS.ProcessEnv;
 
 function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  return t.memdesc(args);
 }
 
 function git(cwd: string, args: string[]) {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  t.git(cwd, args);
 }
 
 interface VerifyReport {
@@ -45,28 +39,11 @@ function verify(workloads: string): VerifyReport {
   return JSON.parse(v.stdout) as VerifyReport;
 }
 
-beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-slab-'));
-  stage1 = join(base, 'stage1');
-  tree = join(base, 'tree');
-  env = {
-    ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache'),
-    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid',
-    GIT_CONFIG_GLOBAL: join(base, 'gitconfig'),
-  };
-  delete env[SKIP_AUDIT_ENV];
-  writeFileSync(join(base, 'gitconfig'), '');
-  cpSync(join(REPO, 'corpus'), stage1, { recursive: true });
-  const r = memdesc(['convert', '--all', stage1, '--write']);
-  if (r.status !== 0) throw new Error(`convert --all --write failed (${r.status}): ${r.stderr}`);
-  cpSync(stage1, tree, { recursive: true });
-  git(tree, ['init', '-q']);
-  git(tree, ['add', '-A']);
-  git(tree, ['commit', '-q', '-m', 'stage 1']);
+beforeAll(async () => {
+  t = await stage1Tree('memdesc-separate-slab-', { git: true });
+  ({ stage1, tree } = t);
 }, 300_000);
-afterAll(() => {
-  if (base) rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => t?.cleanup());
 
 describe('stage 2 on the corpus: slab', () => {
   it('after convert --all, audit slab is clean (exit 0)', () => {

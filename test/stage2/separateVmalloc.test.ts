@@ -9,38 +9,25 @@
  * store of a descriptor's address as the page's is named by the audit and refused by separate;
  * a Vmdesc of two words does not fit the word (exit 2, nothing written).
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
-import { copyOfStage1 } from '../stage1.ts';
+import { stage1Tree, type Stage1Tree } from './stage1Tree.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
-
+let t: Stage1Tree;
 let base: string;
 let stage1: string;
 let tree: string;
-let env: NodeJS.ProcessEnv;
 
 function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  return t.memdesc(args);
 }
 
 beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-vmalloc-'));
-  stage1 = join(base, 'stage1');
-  tree = join(base, 'tree');
-  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
-  delete env[SKIP_AUDIT_ENV];
-  // The run's shared stage-1 corpus (test/stage1.ts: the CLI's convert --all --write).
-  await copyOfStage1(stage1);
-  cpSync(stage1, tree, { recursive: true });
+  t = await stage1Tree('memdesc-separate-vmalloc-');
+  ({ base, stage1, tree } = t);
 }, 300_000);
-afterAll(() => {
-  if (base) rmSync(base, { recursive: true, force: true });
-});
+afterAll(() => t?.cleanup());
 
 /** A copy of the stage-1 tree with one file's text changed by `edit` (which must change it). */
 function variant(name: string, file: string, edit: (text: string) => string): string {
