@@ -26,7 +26,7 @@ import { reverseFieldMap } from '../model/spec.ts';
 import type { ExportIndex } from './separateInfra.ts';
 import type { MiscTag } from './separateTag.ts';
 import {
-  Edits, addModuleImports, dropRewrittenImports, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
+  Edits, addModuleImports, dropRewrittenImports, moveConverters, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
   removeElements, type KindPlan,
 } from './separatePlan.ts';
 
@@ -163,25 +163,15 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
 
   // ---- converters move to their module ----
   const convNames = new Set([fromPage, toPage]);
-  const overloads = new Map<string, string[]>();
-  for (const st of classSf.statements) {
-    if (!ts.isFunctionDeclaration(st) || !st.name || !convNames.has(st.name.text)) continue;
-    edits.add(classSf, st.getFullStart(), st.getEnd(), '');
-    const list = overloads.get(st.name.text) ?? [];
-    overloads.set(st.name.text, list);
-    if (!st.body) {
-      list.push(st.getText());
-      continue;
+  const moved = moveConverters(classSf, convNames, edits, (name, p) => name === fromPage
+    ? {
+      doc: `/** ${fromPage}(): the ${cls} of \`${p}\`: its memdesc word (checked: a page without a ${tag.subtype} word fires VM_BUG_ON_PAGE; null stays null). */`,
+      body: `{\n  return ${p} && new ${cls}(${tag.accessor}(${p}));\n}`,
     }
-    const p = st.parameters[0]!.name.getText();
-    const sig = st.getText().slice(0, st.body.getStart() - st.getStart());
-    const from = st.name.text === fromPage;
-    list.unshift(from
-      ? `/** ${fromPage}(): the ${cls} of \`${p}\`: its memdesc word (checked: a page without a ${tag.subtype} word fires VM_BUG_ON_PAGE; null stays null). */`
-      : `/** ${toPage}(): the page whose memdesc word \`${p}\` is (null stays null). */`);
-    list.push(`${sig}${from ? `{\n  return ${p} && new ${cls}(${tag.accessor}(${p}));\n}` : `{\n  return ${p} && memdesc_misc_desc_page(${p}.addr);\n}`}`);
-  }
-  const moved = [...overloads.values()].map((l) => l.join('\n'));
+    : {
+      doc: `/** ${toPage}(): the page whose memdesc word \`${p}\` is (null stays null). */`,
+      body: `{\n  return ${p} && memdesc_misc_desc_page(${p}.addr);\n}`,
+    });
   if (!moved.some((t) => t.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
   const selfUse = classSf.statements.some((s) => !(ts.isFunctionDeclaration(s) && s.name && convNames.has(s.name.text))
     && new RegExp(`\\b(${[...convNames].join('|')})\\(`).test(s.getText()));

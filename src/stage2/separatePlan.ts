@@ -115,6 +115,30 @@ export function addModuleImports(files: Map<ts.SourceFile, Set<string>>, modFile
   }
 }
 
+/**
+ * Take the converters (`names`: their overload signatures and implementation) out of the class's
+ * file. `render` gives each implementation its new doc comment and body; the signature is kept.
+ * Returns the moved text, one entry per converter, in source order.
+ */
+export function moveConverters(classSf: ts.SourceFile, names: Set<string>, edits: Edits,
+  render: (name: string, param: string) => { doc: string; body: string }): string[] {
+  const overloads = new Map<string, string[]>();
+  for (const st of classSf.statements) {
+    if (!ts.isFunctionDeclaration(st) || !st.name || !names.has(st.name.text)) continue;
+    edits.add(classSf, st.getFullStart(), st.getEnd(), '');
+    const list = overloads.get(st.name.text) ?? [];
+    overloads.set(st.name.text, list);
+    if (!st.body) {
+      list.push(st.getText());
+      continue;
+    }
+    const { doc, body } = render(st.name.text, st.parameters[0]!.name.getText());
+    list.unshift(doc);
+    list.push(`${st.getText().slice(0, st.body.getStart() - st.getStart())}${body}`);
+  }
+  return [...overloads.values()].map((l) => l.join('\n'));
+}
+
 export function importPath(from: string, to: string): string {
   let rel = relative(dirname(from), to).split('\\').join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
@@ -508,29 +532,15 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
 
   // ---- converters move to their module, reading the memdesc word and the back pointer ----
   const convNames = new Set([fromPage, toPage]);
-  // Overload signatures and the implementation of each converter, in source order.
-  const overloads = new Map<string, string[]>();
-  for (const st of classSf.statements) {
-    if (!ts.isFunctionDeclaration(st) || !st.name || !convNames.has(st.name.text)) continue;
-    edits.add(classSf, st.getFullStart(), st.getEnd(), '');
-    const list = overloads.get(st.name.text) ?? [];
-    overloads.set(st.name.text, list);
-    if (!st.body) {
-      list.push(st.getText());
-      continue;
+  const moved = moveConverters(classSf, convNames, edits, (name, p) => name === fromPage
+    ? {
+      doc: `/** ${fromPage}(): the ${cls} of \`${p}\`, from its memdesc word (checked: a page without a ${kind.name} word fires VM_BUG_ON_PAGE; null stays null). */`,
+      body: `{\n  return ${p} && new ${cls}(${infra.accessor ? `${infra.accessor}(${p})` : `memdesc_desc(${p}, ${infra.typeTag})`});\n}`,
     }
-    const p = st.parameters[0]!.name.getText();
-    const sig = st.getText().slice(0, st.body.getStart() - st.getStart());
-    const body = st.name.text === fromPage
-      ? `{\n  return ${p} && new ${cls}(${infra.accessor ? `${infra.accessor}(${p})` : `memdesc_desc(${p}, ${infra.typeTag})`});\n}`
-      : `{\n  return ${p} && memdesc_desc_page(${p}.addr)!;\n}`;
-    const doc = st.name.text === fromPage
-      ? `/** ${fromPage}(): the ${cls} of \`${p}\`, from its memdesc word (checked: a page without a ${kind.name} word fires VM_BUG_ON_PAGE; null stays null). */`
-      : `/** ${toPage}(): the first page of \`${p}\`, its descriptor's back pointer (null stays null). */`;
-    list.unshift(doc);
-    list.push(`${sig}${body}`);
-  }
-  const moved = [...overloads.values()].map((l) => l.join('\n'));
+    : {
+      doc: `/** ${toPage}(): the first page of \`${p}\`, its descriptor's back pointer (null stays null). */`,
+      body: `{\n  return ${p} && memdesc_desc_page(${p}.addr)!;\n}`,
+    });
   if (!moved.some((m) => m.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
 
   // Importers of the converters take them from the new module.
