@@ -61,26 +61,53 @@ export interface NewCycle {
 }
 
 /**
+ * The import graph of a project's original sources, made once, against which the texts of any
+ * number of conversions of it are checked (a series checks one per step): only the files a
+ * conversion changed are parsed, and a file's edges are kept until its text changes.
+ */
+export class ImportGraph {
+  private readonly base: Graph = new Map();
+  /** Per changed file, the last text seen and its edges. */
+  private readonly seen = new Map<string, { text: string; edges: Set<string> }>();
+
+  constructor(before: readonly ts.SourceFile[], private readonly elide = false, private readonly resolve?: ModuleResolver) {
+    for (const sf of before) this.base.set(sf.fileName, valueImports(sf, elide, resolve));
+  }
+
+  private edgesOf(file: string, text: string): Set<string> {
+    const s = this.seen.get(file);
+    if (s && s.text === text) return s.edges;
+    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), this.elide, this.resolve);
+    this.seen.set(file, { text, edges });
+    return edges;
+  }
+
+  /** Cycles that the new texts (`after`: file -> text) close and the original sources did not have. */
+  newCycles(after: ReadonlyMap<string, string>): NewCycle[] {
+    const g0 = this.base;
+    const g1: Graph = new Map(g0);
+    const added: Array<[string, string]> = [];
+    for (const [file, text] of after) {
+      const edges = this.edgesOf(file, text);
+      g1.set(file, edges);
+      for (const to of edges) if (!g0.get(file)?.has(to)) added.push([file, to]);
+    }
+    const out: NewCycle[] = [];
+    for (const [from, to] of added) {
+      const back = reaches(g1, to, from);
+      if (!back) continue;
+      if (reaches(g0, to, from) && reaches(g0, from, to)) continue; // the loop was there already
+      out.push({ from, to, back });
+    }
+    return out;
+  }
+}
+
+/**
  * Cycles that the new texts (`after`: file -> text) close and `before` (every project file's
  * original source) did not have.
  */
 export function newImportCycles(before: readonly ts.SourceFile[], after: ReadonlyMap<string, string>, elide = false,
   resolve?: ModuleResolver): NewCycle[] {
-  const g0: Graph = new Map();
-  for (const sf of before) g0.set(sf.fileName, valueImports(sf, elide, resolve));
-  const g1: Graph = new Map(g0);
-  const added: Array<[string, string]> = [];
-  for (const [file, text] of after) {
-    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), elide, resolve);
-    g1.set(file, edges);
-    for (const to of edges) if (!g0.get(file)?.has(to)) added.push([file, to]);
-  }
-  const out: NewCycle[] = [];
-  for (const [from, to] of added) {
-    const back = reaches(g1, to, from);
-    if (!back) continue;
-    if (reaches(g0, to, from) && reaches(g0, from, to)) continue; // the loop was there already
-    out.push({ from, to, back });
-  }
-  return out;
+  return new ImportGraph(before, elide, resolve).newCycles(after);
 }

@@ -125,15 +125,56 @@ export function programResolver(program: ts.Program): ModuleResolver {
   };
 }
 
+/** What fixImports reads of a file's text before the conversion: the names it uses and the names it imports. */
+interface BeforeNames {
+  used: Set<string>;
+  imported: Set<string>;
+}
+
+function beforeNames(fileName: string, before: string | null): BeforeNames {
+  if (before === null) return { used: new Set(), imported: new Set() };
+  const sf = ts.createSourceFile(fileName, before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  return { used: new Set(nameUses(sf).keys()), imported: new Set(importsOf(sf).map((i) => i.name)) };
+}
+
 /** The final text with its imports settled (see the module comment). */
 export function fixImports(inp: FixImportsInput): string {
+  return settleImports(inp, beforeNames(inp.fileName, inp.before));
+}
+
+/**
+ * fixImports() for many conversions of one project (a series plans one per step, each from the
+ * same original texts): a file's original text is read once, and a file whose final text and
+ * needed names are those of the last call gets the last result without being parsed again.
+ */
+export class ImportFixer {
+  private readonly befores = new Map<string, { text: string | null; names: BeforeNames }>();
+  private readonly last = new Map<string, { before: string | null; after: string; key: string; resolve: ModuleResolver | undefined; result: string }>();
+
+  fix(inp: FixImportsInput): string {
+    const key = `${inp.preferTypeImports ? 't' : 'v'}\0${inp.root ?? ''}\0${neededKey(inp.needed)}`;
+    const l = this.last.get(inp.fileName);
+    if (l && l.before === inp.before && l.after === inp.after && l.key === key && l.resolve === inp.resolve) return l.result;
+    let b = this.befores.get(inp.fileName);
+    if (!b || b.text !== inp.before) this.befores.set(inp.fileName, (b = { text: inp.before, names: beforeNames(inp.fileName, inp.before) }));
+    const result = settleImports(inp, b.names);
+    this.last.set(inp.fileName, { before: inp.before, after: inp.after, key, resolve: inp.resolve, result });
+    return result;
+  }
+}
+
+function neededKey(needed: Map<string, Set<string>> | undefined): string {
+  if (!needed) return '';
+  // In the map's order: new import lines are added in that order.
+  return JSON.stringify([...needed].map(([m, names]) => [m, [...names].sort()]));
+}
+
+function settleImports(inp: FixImportsInput, before: BeforeNames): string {
   const resolve = inp.resolve ?? relativeOnly;
   const sf = ts.createSourceFile(inp.fileName, inp.after, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const uses = nameUses(sf);
-  const usedBefore = inp.before === null ? new Set<string>() : new Set(
-    [...nameUses(ts.createSourceFile(inp.fileName, inp.before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)).keys()]);
-  const importedBefore = inp.before === null ? new Set<string>() : new Set(
-    importsOf(ts.createSourceFile(inp.fileName, inp.before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)).map((i) => i.name));
+  const usedBefore = before.used;
+  const importedBefore = before.imported;
   const edits = new FileEdits(inp.fileName);
   const els = importsOf(sf);
 

@@ -9,17 +9,17 @@ import { analyzeDetailed, type DetailedAnalysis, type SiteDetail } from '../anal
 import { enclosingFunctionNames, functionName, isFunctionLike, skipOuter } from '../analyzers/ast.ts';
 import { relative } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
-import { newImportCycles } from './importCycles.ts';
+import { ImportGraph } from './importCycles.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { ownersOf } from '../analyzers/owners.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import { compareSites, type Finding } from '../model/findings.ts';
 import { UNKNOWN_KIND, type Spec } from '../model/spec.ts';
-import { buildFlow, type Entity, type FlowGraph } from './flow.ts';
+import { buildFlow, type Entity, type FlowGraph, type FlowInput } from './flow.ts';
 import { enclosingFn, fnName, wrapperShape } from './syntax.ts';
 import { decide } from './functionConvert.ts';
 import { Rewriter, type KindModules } from './fieldRewrite.ts';
-import { fixImports, prefersTypeImports, programResolver } from './importFix.ts';
+import { ImportFixer, prefersTypeImports, programResolver, type ModuleResolver } from './importFix.ts';
 import { kindPlans, namingStyle, selectKinds, settleConverterNames, type KindPlan } from './kinds.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
@@ -87,19 +87,33 @@ export interface ConvertPlan {
   report: ConvertReport;
 }
 
-export function planConversion(program: ts.Program, root: string, opts: ConvertOptions): ConvertPlan {
-  const chosen = new Set(selectKinds(opts.spec, opts.kinds, !!opts.all).map((k) => k.name));
-  // A given analysis serves only the program, root and spec it was made of.
-  const a = opts.analysis;
-  const det = a && a.ctx.program === program && a.ctx.root === root && a.ctx.spec === opts.spec ? a : analyzeDetailed(program, root, { spec: opts.spec });
-  const ctx = det.ctx;
-  const all = kindPlans(opts.spec, namingStyle(ctx.files));
-  settleConverterNames(ctx, all);
-  const kinds = all.filter((k) => chosen.has(k.name));
-  if (opts.only !== undefined) checkOnly(ctx.files, ctx.rel.bind(ctx), opts.only);
-  const selected = new Set(kinds.map((k) => k.name));
-  const byName = new Map(all.map((k) => [k.name, k] as const));
+/**
+ * What planning derives from one analysis whatever the options: kept with the analysis, so that
+ * many conversions planned on one program (a series plans one per step) derive it once. Each
+ * plan only reads it, except the flow graphs, whose decisions are reset before each use.
+ */
+interface AnalysisMemo {
+  all: KindPlan[];
+  wrapperOf: Map<SiteDetail, WrapperDef>;
+  bodySites: Set<SiteDetail>;
+  sites: SiteDetail[];
+  fromPageNames: Map<string, KindPlan>;
+  toPageNames: Map<string, KindPlan>;
+  /** Per set of selected kinds, the flow graph and each entity's `blocked` as built. */
+  flows: Map<string, { g: FlowGraph; blocked: Array<string | undefined> }>;
+  resolve: ModuleResolver;
+  fixer: ImportFixer;
+  imports?: ImportGraph;
+}
 
+const memos = new WeakMap<DetailedAnalysis, AnalysisMemo>();
+
+function analysisMemo(program: ts.Program, det: DetailedAnalysis, spec: Spec): AnalysisMemo {
+  let m = memos.get(det);
+  if (m) return m;
+  const ctx = det.ctx;
+  const all = kindPlans(spec, namingStyle(ctx.files));
+  settleConverterNames(ctx, all);
   // Accesses inside wrapper bodies become sites of the kind their callers agree on.
   const bodySites = new Set<SiteDetail>();
   const wrapperOf = new Map<SiteDetail, WrapperDef>();
@@ -120,12 +134,50 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
       bodySites.add({ finding: f, access: a });
     }
   }
-  const sites = [...det.sites.filter((s) => !s.finding.converted), ...bodySites];
-
   const fromPageNames = new Map<string, KindPlan>();
   const toPageNames = new Map<string, KindPlan>();
   for (const k of all) if (k.desc) { fromPageNames.set(k.fromPage, k); toPageNames.set(k.toPage, k); }
-  const g = buildFlow({ ctx, det, kinds, sites, bodySites, fromPageNames, toPageNames });
+  m = {
+    all, wrapperOf, bodySites, sites: [...det.sites.filter((s) => !s.finding.converted), ...bodySites], fromPageNames, toPageNames,
+    flows: new Map(), resolve: programResolver(program), fixer: new ImportFixer(),
+  };
+  memos.set(det, m);
+  return m;
+}
+
+/** The flow graph for these selected kinds, built once per analysis; the decisions of an earlier plan on it are undone. */
+function flowFor(m: AnalysisMemo, inp: FlowInput): FlowGraph {
+  const key = inp.kinds.map((k) => k.name).join('\0');
+  const f = m.flows.get(key);
+  if (!f) {
+    const g = buildFlow(inp);
+    m.flows.set(key, { g, blocked: g.entities.map((e) => e.blocked) });
+    return g;
+  }
+  for (const [i, e] of f.g.entities.entries()) {
+    const b = f.blocked[i];
+    if (b === undefined) delete e.blocked;
+    else e.blocked = b;
+    delete e.label;
+    delete e.rename;
+  }
+  return f.g;
+}
+
+export function planConversion(program: ts.Program, root: string, opts: ConvertOptions): ConvertPlan {
+  const chosen = new Set(selectKinds(opts.spec, opts.kinds, !!opts.all).map((k) => k.name));
+  // A given analysis serves only the program, root and spec it was made of.
+  const a = opts.analysis;
+  const det = a && a.ctx.program === program && a.ctx.root === root && a.ctx.spec === opts.spec ? a : analyzeDetailed(program, root, { spec: opts.spec });
+  const ctx = det.ctx;
+  const memo = analysisMemo(program, det, opts.spec);
+  const { all, wrapperOf, bodySites, sites, fromPageNames, toPageNames } = memo;
+  const kinds = all.filter((k) => chosen.has(k.name));
+  if (opts.only !== undefined) checkOnly(ctx.files, ctx.rel.bind(ctx), opts.only);
+  const selected = new Set(kinds.map((k) => k.name));
+  const byName = new Map(all.map((k) => [k.name, k] as const));
+
+  const g = flowFor(memo, { ctx, det, kinds, sites, bodySites, fromPageNames, toPageNames });
 
   const inOnly = (file: string, fnNames: string[]): boolean => {
     if (!opts.only) return true;
@@ -301,7 +353,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   // longer uses goes (noUnusedLocals), type-only where the project wants it.
   const changes: FileChange[] = [];
   const preferTypeImports = prefersTypeImports(program);
-  const resolve = programResolver(program);
+  const { resolve, fixer } = memo;
+  const fixImports = (inp: Parameters<ImportFixer['fix']>[0]): string => fixer.fix(inp);
   for (const file of new Set([...edits.files.keys(), ...rw.imports.keys()])) {
     const fe = edits.files.get(file);
     const sf = program.getSourceFile(file);
@@ -316,7 +369,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   // An import the conversion adds must not close a loop of modules: it can break loading.
-  const cycles = newImportCycles(ctx.files, new Map(changes.map((c) => [c.file, c.after] as const)), !preferTypeImports, resolve);
+  memo.imports ??= new ImportGraph(ctx.files, !preferTypeImports, resolve);
+  const cycles = memo.imports.newCycles(new Map(changes.map((c) => [c.file, c.after] as const)));
   if (cycles.length > 0) {
     const c = cycles[0]!;
     const r = (f: string) => relative(root, f).split('\\').join('/');
