@@ -27,8 +27,9 @@ import type { ExportIndex } from './separateInfra.ts';
 import type { MiscTag } from './separateTag.ts';
 import {
   Edits, addModuleImports, dropRewrittenImports, moveConverters, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
-  removeElements, type KindPlan,
+  removeElements, descriptorClass, refersTo, type KindPlan, type Views,
 } from './separatePlan.ts';
+import { Symbols } from './separateSymbols.ts';
 
 /** The tree's names an embedded separation uses (its memdesc header's). */
 const REQUIRED = ['memdesc_misc', 'memdesc_misc_data', 'memdesc_misc_with_data', 'memdesc_misc_desc_page', 'alloc_pages_memdesc', '__free_pages_memdesc'];
@@ -58,12 +59,13 @@ function overlayAccess(call: ts.CallExpression): string | undefined {
 
 export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInput): EmbeddedPlan {
   // Parent links (the checker's binding sets them) for the walks up from a call.
-  program.getTypeChecker();
+  const s = new Symbols(program, root);
   const cls = kind.descriptor!.class;
   const missing = REQUIRED.filter((n) => !index.has(n));
   if (missing.length > 0) throw new InputError(`the tree has no stage-2 infrastructure to embed ${kind.name} in its memdesc word: ${missing.join(', ')} not found`);
-  const classSf = program.getSourceFiles().find((sf) => inTree(sf, root) && sf.statements.some((s) => ts.isClassDeclaration(s) && s.name?.text === cls));
-  if (!classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
+  const classDecl = descriptorClass(program, root, cls);
+  const classSf = classDecl?.getSourceFile();
+  if (!classDecl || !classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
   const modFile = moduleFileOf(classSf.fileName, kind.name);
   const fromPage = kind.converters.fromPage[0];
   const toPage = kind.converters.toPage[0];
@@ -74,7 +76,6 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
 
   const edits = new Edits();
-  const classDecl = classSf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === cls)!;
   const w = (name: string) => index.get(name)!;
 
   // ---- the field: one word of the overlay, into the word's data bits ----
@@ -131,7 +132,8 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const dropped: ts.Statement[] = [];
   for (const st of classSf.statements) {
     const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
-    const isMatchCall = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && calleeName(st.expression) === matchName;
+    const callee = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
+    const isMatchCall = !!callee && classSf.statements.some((d) => ts.isFunctionDeclaration(d) && d.name?.text === matchName && s.of(d) === callee);
     if (isMatchFn || isMatchCall) {
       edits.add(classSf, st.getFullStart(), st.getEnd(), '');
       dropped.push(st);
@@ -173,8 +175,11 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
       body: `{\n  return ${p} && memdesc_misc_desc_page(${p}.addr);\n}`,
     });
   if (!moved.some((t) => t.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
-  const selfUse = classSf.statements.some((s) => !(ts.isFunctionDeclaration(s) && s.name && convNames.has(s.name.text))
-    && new RegExp(`\\b(${[...convNames].join('|')})\\(`).test(s.getText()));
+  // By symbol: the converters' declarations in the class's file, and what refers to them.
+  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
+  const convSyms = new Set(convDecls.map((d) => s.of(d)!));
+  const fromSym = s.of(convDecls.find((d) => d.name!.text === fromPage)!);
+  const selfUse = classSf.statements.some((st) => !convDecls.includes(st as ts.FunctionDeclaration) && refersTo(st, convSyms, s));
   if (selfUse) throw new InputError(`${relative(root, classSf.fileName)} calls ${[...convNames].join('/')} itself: move that code first`);
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root) || sf === classSf) continue;
@@ -184,7 +189,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
       if (target !== classSf.fileName) continue;
       const named = st.importClause?.namedBindings;
       if (!named || !ts.isNamedImports(named)) continue;
-      const take = named.elements.filter((e) => convNames.has((e.propertyName ?? e.name).text));
+      const take = named.elements.filter((e) => convSyms.has(s.at(e.name)!));
       if (take.length === 0) continue;
       if (take.length === named.elements.length && !st.importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
       else removeElements(sf, named.elements, new Set(take), edits);
@@ -195,17 +200,21 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   // ---- allocation and free sites: where the code hands a page to the converter ----
   const toAddr = spec.page.addressHelpers?.toAddress ?? 'page_address';
   const fromAddr = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
-  const views = new Set([fromAddr, toAddr, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
+  const views: Views = { s, set: s.namedAll([fromAddr, toAddr, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]) };
+  // The kernel's allocator and free names stand for their declarations; calls count by symbol.
+  const allocName = (c: ts.CallExpression) => s.nameIn(c, Object.keys(PAGE_ALLOCS));
+  const freeName = (c: ts.CallExpression) => s.nameIn(c, Object.keys(PAGE_FREES));
   const fn = (k: string) => `${kind.name}_${k}`;
   const need = new Set<string>();
   const allocs: string[] = [];
   const frees: string[] = [];
-  const replaced = new Map<ts.SourceFile, Map<string, number>>();
+  const replaced = new Map<ts.SourceFile, Map<ts.Symbol, number>>();
   const where = (sf: ts.SourceFile, n: ts.Node) => `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
-  const note = (sf: ts.SourceFile, callee: string, helper: string) => {
-    const m2 = replaced.get(sf) ?? new Map<string, number>();
+  const note = (sf: ts.SourceFile, c: ts.CallExpression, helper: string) => {
+    const m2 = replaced.get(sf) ?? new Map<ts.Symbol, number>();
     replaced.set(sf, m2);
-    m2.set(callee, (m2.get(callee) ?? 0) + 1);
+    const local = s.local(c);
+    if (local) m2.set(local, (m2.get(local) ?? 0) + 1);
     fromModule(sf, [helper]);
   };
   const unfollowed: string[] = [];
@@ -213,15 +222,15 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
     if (!inTree(sf, root) || sf.fileName === modFile || sf === classSf) continue;
     for (const f of functionsOf(sf)) {
       const calls = callsIn(f);
-      const described = calls.filter((c) => calleeName(c) === fromPage && c.arguments.length === 1);
+      const described = calls.filter((c) => s.callee(c) === fromSym && c.arguments.length === 1);
       if (described.length === 0) continue;
       const name = fnName(f) ?? '(anonymous)';
       const allocKeys = new Set<string>();
       for (const c of calls) {
-        const callee = calleeName(c) ?? '';
+        const callee = allocName(c) ?? '';
         const shape = PAGE_ALLOCS[callee];
         if (!shape || !ts.isVariableDeclaration(c.parent) || !ts.isIdentifier(c.parent.name)) continue;
-        const k = c.parent.name.text;
+        const k = s.keyOfIdentifier(c.parent.name);
         if (!described.some((d) => d.getStart() > c.getEnd() && keyOf(d.arguments[0]!, f, views) === k)) continue;
         allocKeys.add(k);
         const gfp = c.arguments[0]!.getText();
@@ -230,17 +239,17 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
         need.add(fn('alloc_pages'));
         need.add(helper);
         edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${gfp}, ${order})`);
-        note(sf, callee, helper);
+        note(sf, c, helper);
         allocs.push(`${where(sf, c)} ${name}()`);
       }
       // A page given to the converter that came from an allocator here but not through a
       // variable this plan follows: refuse rather than describe a page with no word.
       for (const d of described) {
         const inner = d.arguments[0]!;
-        if (ts.isCallExpression(inner) && PAGE_ALLOCS[calleeName(inner) ?? '']) unfollowed.push(`${where(sf, d)}: ${name}() hands ${calleeName(inner)}()'s page straight to ${fromPage}()`);
+        if (ts.isCallExpression(inner) && allocName(inner)) unfollowed.push(`${where(sf, d)}: ${name}() hands ${calleeName(inner)}()'s page straight to ${fromPage}()`);
       }
       for (const c of calls) {
-        const callee = calleeName(c) ?? '';
+        const callee = freeName(c) ?? '';
         const shape = PAGE_FREES[callee];
         if (!shape || c.arguments.length === 0) continue;
         const k = keyOf(c.arguments[0]!, f, views);
@@ -252,7 +261,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
         need.add(fn('free_pages'));
         need.add(helper);
         edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${c.arguments[0]!.getText()}, ${order})`);
-        note(sf, callee, helper);
+        note(sf, c, helper);
         frees.push(`${where(sf, c)} ${name}()`);
       }
     }
@@ -261,7 +270,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation whose page the same function hands to ${fromPage}())`);
   if (!need.has(fn('free_pages'))) throw new InputError(`${kind.name}: no free site found (a free of a page handed to ${fromPage}() before it)`);
   // Allocator imports that only the rewritten calls used go.
-  dropRewrittenImports(replaced, edits);
+  dropRewrittenImports(replaced, edits, s);
   addModuleImports(moduleImports, modFile, edits);
 
   // ---- the module ----

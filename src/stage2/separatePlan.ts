@@ -20,6 +20,7 @@ import { CheckFailed, InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { reverseFieldMap } from '../model/spec.ts';
 import type { Infra } from './separateInfra.ts';
+import { Symbols } from './separateSymbols.ts';
 import { headerBytes as descHeaderBytes, kindTags, TagDecider, providerAllocations, testGuards, tagWord, importInsertions } from './separateMultiTag.ts';
 
 export interface KindPlan {
@@ -53,6 +54,11 @@ export class Edits {
   }
 }
 
+/**
+ * The kernel's page allocator and free calls, by name: the names are the API the built-in spec
+ * stands for (hints of last resort). A call is one of them when its callee resolves to the tree's
+ * declaration of that name (Symbols.named()), never by how it is spelled at the call.
+ */
 export const PAGE_ALLOCS: Record<string, 'page' | 'address'> = {
   alloc_pages: 'page', alloc_page: 'page', __alloc_pages: 'page', __get_free_pages: 'address', __get_free_page: 'address',
 };
@@ -65,6 +71,7 @@ export const PAGE_FREES: Record<string, 'page' | 'address'> = { __free_pages: 'p
 /** The calls whose second argument is the order (the others are order 0). */
 export const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_pages', '__free_pages', 'free_pages']);
 
+/** The callee as written (`f` of `f()` and `x.f()`): for messages only, never to decide what a call is (Symbols.callee()). */
 export function calleeName(call: ts.CallExpression): string | undefined {
   const e = call.expression;
   if (ts.isIdentifier(e)) return e.text;
@@ -73,7 +80,7 @@ export function calleeName(call: ts.CallExpression): string | undefined {
 }
 
 /** Remove some elements of a list (import specifiers) with their commas, leaving the rest as written. */
-export function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpecifier>, drop: Set<ts.ImportSpecifier>, edits: Edits): void {
+export function removeElements<T extends ts.Node>(sf: ts.SourceFile, all: ts.NodeArray<T>, drop: Set<T>, edits: Edits): void {
   const lastKept = [...all].reverse().find((x) => !drop.has(x));
   if (!lastKept) return;
   const tail = all.indexOf(lastKept) + 1;
@@ -87,17 +94,27 @@ export function removeElements(sf: ts.SourceFile, all: ts.NodeArray<ts.ImportSpe
 
 /**
  * Drop the imports only the rewritten calls used: `replaced` counts, per file, how many uses of
- * each imported name the rewrite took away; a name with no use left goes.
+ * each imported binding (the import's own symbol, Symbols.local()) the rewrite took away; a
+ * binding no other reference in the file resolves to goes.
  */
-export function dropRewrittenImports(replaced: Map<ts.SourceFile, Map<string, number>>, edits: Edits): void {
-  for (const [sf, names] of replaced) {
+export function dropRewrittenImports(replaced: Map<ts.SourceFile, Map<ts.Symbol, number>>, edits: Edits, s: Symbols): void {
+  for (const [sf, taken] of replaced) {
+    // References per symbol in the file (declarations' own names aside).
+    const refs = new Map<ts.Symbol, number>();
+    const walk = (n: ts.Node): void => {
+      if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isImportClause(n.parent)) {
+        const sym = s.checker.getSymbolAtLocation(n);
+        if (sym && taken.has(sym)) refs.set(sym, (refs.get(sym) ?? 0) + 1);
+      }
+      ts.forEachChild(n, walk);
+    };
+    walk(sf);
     for (const st of sf.statements) {
       const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
       if (!named || !ts.isNamedImports(named)) continue;
       const unused = new Set(named.elements.filter((e) => {
-        const n = e.name.text;
-        const uses = (sf.text.match(new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`, 'g')) ?? []).length - 1;
-        return names.has(n) && uses === names.get(n);
+        const sym = s.checker.getSymbolAtLocation(e.name);
+        return !!sym && taken.has(sym) && (refs.get(sym) ?? 0) === taken.get(sym);
       }));
       if (unused.size === 0) continue;
       if (unused.size === named.elements.length && !(st as ts.ImportDeclaration).importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
@@ -118,7 +135,8 @@ export function addModuleImports(files: Map<ts.SourceFile, Set<string>>, modFile
 /**
  * Take the converters (`names`: their overload signatures and implementation) out of the class's
  * file. `render` gives each implementation its new doc comment and body; the signature is kept.
- * Returns the moved text, one entry per converter, in source order.
+ * Returns the moved text, one entry per converter, in source order. The spec names the
+ * converters: in the class's own file that name is what declares them.
  */
 export function moveConverters(classSf: ts.SourceFile, names: Set<string>, edits: Edits,
   render: (name: string, param: string) => { doc: string; body: string }): string[] {
@@ -139,6 +157,52 @@ export function moveConverters(classSf: ts.SourceFile, names: Set<string>, edits
   return [...overloads.values()].map((l) => l.join('\n'));
 }
 
+/**
+ * Imports and re-exports of the converters (by symbol: under any alias, through a barrel that
+ * re-exports them under another name) from the class's file take them from the kind's module.
+ */
+export function retargetConverterImports(program: ts.Program, root: string, classSf: ts.SourceFile, modFile: string, convs: Set<ts.Symbol>, s: Symbols, edits: Edits): void {
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf === classSf) continue;
+    for (const st of sf.statements) {
+      const isImport = ts.isImportDeclaration(st);
+      if (!(isImport || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
+      if (target !== classSf.fileName) continue;
+      const named = isImport ? st.importClause?.namedBindings : st.exportClause;
+      if (!named || !(ts.isNamedImports(named) || ts.isNamedExports(named))) continue;
+      const elements = named.elements as ts.NodeArray<ts.ImportSpecifier | ts.ExportSpecifier>;
+      const take = elements.filter((e) => {
+        const sym = s.at(e.name);
+        return !!sym && convs.has(sym);
+      });
+      if (take.length === 0) continue;
+      const add = `${isImport ? 'import' : 'export'} { ${take.map((e) => e.getText()).join(', ')} } from '${importPath(sf.fileName, modFile)}';`;
+      const alone = take.length === elements.length && !(isImport && st.importClause!.name);
+      if (alone) edits.add(sf, st.getStart(), st.getEnd(), add);
+      else {
+        removeElements(sf, elements, new Set(take), edits);
+        edits.add(sf, st.getEnd(), st.getEnd(), `\n${add}`);
+      }
+    }
+  }
+}
+
+/** Does `n` hold an identifier that resolves to one of `syms`? */
+export function refersTo(n: ts.Node, syms: Set<ts.Symbol>, s: Symbols): boolean {
+  let hit = false;
+  const walk = (x: ts.Node): void => {
+    if (hit) return;
+    if (ts.isIdentifier(x)) {
+      const sym = s.at(x);
+      if (sym && syms.has(sym)) hit = true;
+    }
+    ts.forEachChild(x, walk);
+  };
+  walk(n);
+  return hit;
+}
+
 export function importPath(from: string, to: string): string {
   let rel = relative(dirname(from), to).split('\\').join('/');
   if (!rel.startsWith('.')) rel = `./${rel}`;
@@ -155,6 +219,7 @@ export function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
   return out;
 }
 
+/** A function's name, for messages. */
 export function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
   if (f.name && ts.isIdentifier(f.name)) return f.name.text;
   if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
@@ -174,77 +239,101 @@ export function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
 }
 
 /**
+ * The views of one allocation (address, page and descriptor converters) by symbol, and the
+ * symbol table they were resolved with.
+ */
+export interface Views {
+  s: Symbols;
+  set: Set<ts.Symbol>;
+}
+
+/** A call to one of the views with one argument (`virt_to_page(pte)`, `page_ptdesc(page)`). */
+function isView(e: ts.Expression, views: Views): e is ts.CallExpression {
+  if (!ts.isCallExpression(e) || e.arguments.length !== 1) return false;
+  const sym = views.s.callee(e);
+  return !!sym && views.set.has(sym);
+}
+
+function strip(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+  return e;
+}
+
+/**
  * What an expression names, across the address/page/descriptor views of one allocation:
  * `virt_to_page(pte)`, `page_ptdesc(page)` and a `const page = virt_to_page(pgd)` name what
- * their argument names.
+ * their argument names. A variable is named by its symbol (a shadowing one in an inner scope is
+ * another), anything else by its text.
  */
-export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Set<string>, depth = 0): string {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Views, depth = 0): string {
+  e = strip(e);
   if (depth > 8) return e.getText();
-  if (ts.isCallExpression(e) && e.arguments.length === 1 && views.has(calleeName(e) ?? '')) return keyOf(e.arguments[0]!, f, views, depth + 1);
+  if (isView(e, views)) return keyOf(e.arguments[0]!, f, views, depth + 1);
   if (ts.isIdentifier(e)) {
-    let init: ts.Expression | undefined;
-    const find = (n: ts.Node): void => {
-      if (init) return;
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === e.text && n.initializer
-        && ts.getCombinedNodeFlags(n.parent) & ts.NodeFlags.Const) init = n.initializer;
-      ts.forEachChild(n, find);
-    };
-    if (f.body) find(f.body);
-    if (init && ts.isCallExpression(init) && views.has(calleeName(init) ?? '')) return keyOf(init, f, views, depth + 1);
-    return e.text;
+    const sym = views.s.checker.getSymbolAtLocation(e);
+    const d = sym?.valueDeclaration;
+    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const
+      && ts.findAncestor(d, (a) => a === f) && isView(strip(d.initializer), views)) return keyOf(d.initializer, f, views, depth + 1);
+    return sym ? views.s.keyOfSymbol(sym) : e.text;
   }
   return e.getText();
 }
+
+/** The keys of a function's parameters ('' for a destructured one). */
+function paramKeys(f: ts.FunctionLikeDeclaration, s: Symbols): string[] {
+  return f.parameters.map((p) => (ts.isIdentifier(p.name) ? s.keyOfIdentifier(p.name) : ''));
+}
+
+/** Functions by their symbol, with the index of their page parameter. */
+type FnMap = Map<ts.Symbol, number>;
 
 /**
  * Functions that pass one of their parameters (through the views) to `seeds`, transitively: the
  * kind's constructors or destructors, each with the index of its page parameter.
  */
-function closure(program: ts.Program, root: string, seeds: string[] | Map<string, number>, views: Set<string>): Map<string, number> {
-  const names = new Map<string, number>(Array.isArray(seeds) ? seeds.map((n) => [n, 0]) : seeds);
-  const fns = program.getSourceFiles().filter((sf) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile).flatMap(functionsOf);
+function closure(fns: ts.FunctionLikeDeclaration[], seeds: FnMap, views: Views): FnMap {
+  const { s } = views;
+  const found: FnMap = new Map(seeds);
   for (let changed = true; changed;) {
     changed = false;
     for (const f of fns) {
-      const name = fnName(f);
-      if (!name || names.has(name)) continue;
-      const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+      const sym = s.of(f);
+      if (!sym || found.has(sym)) continue;
+      const params = paramKeys(f, s);
       for (const c of callsIn(f)) {
-        const at = names.get(calleeName(c) ?? '');
-        const arg = at === undefined ? undefined : c.arguments[at];
+        const arg = pageArg(c, found, s);
         const i = arg ? params.indexOf(keyOf(arg, f, views)) : -1;
         if (i >= 0) {
-          names.set(name, i);
+          found.set(sym, i);
           changed = true;
           break;
         }
       }
     }
   }
-  return names;
+  return found;
 }
 
 /** The variable a call's value is stored in, through the views: `const page = f()`, `page = f()`, `slab = page_slab(f())`. */
-function storedIn(c: ts.CallExpression, views: Set<string>): string | undefined {
+function storedIn(c: ts.CallExpression, views: Views): string | undefined {
   let n: ts.Node = c;
   for (;;) {
     const p = n.parent;
     if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p))) { n = p; continue; }
-    if (p && ts.isCallExpression(p) && p.arguments.length === 1 && p.arguments[0] === n && views.has(calleeName(p) ?? '')) { n = p; continue; }
+    if (p && ts.isCallExpression(p) && p.arguments.length === 1 && p.arguments[0] === n && isView(p, views)) { n = p; continue; }
     break;
   }
   const p = n.parent;
-  if (p && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name)) return p.name.text;
-  if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === n && ts.isIdentifier(p.left)) return p.left.text;
+  if (p && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name)) return views.s.keyOfIdentifier(p.name);
+  if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === n && ts.isIdentifier(p.left)) return views.s.keyOfIdentifier(p.left);
   return undefined;
 }
 
 /** An expression without parentheses, `!`, `as` and the views around it. */
-function unview(e: ts.Expression, views: Set<string>): ts.Expression {
+function unview(e: ts.Expression, views: Views): ts.Expression {
   for (;;) {
-    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
-    else if (ts.isCallExpression(e) && e.arguments.length === 1 && views.has(calleeName(e) ?? '')) e = e.arguments[0]!;
+    e = strip(e);
+    if (isView(e, views)) e = e.arguments[0]!;
     else return e;
   }
 }
@@ -265,13 +354,15 @@ function returnsIn(f: ts.FunctionLikeDeclaration): ts.ReturnStatement[] {
   return out;
 }
 
-/** Every value `f` stores in its local `name` (declaration initializers and assignments). */
-function valuesOf(f: ts.FunctionLikeDeclaration, name: string): ts.Expression[] {
+/** Every value `f` stores in the local `id` names (declaration initializers and assignments), by its symbol. */
+function valuesOf(f: ts.FunctionLikeDeclaration, id: ts.Identifier, s: Symbols): ts.Expression[] {
+  const target = s.checker.getSymbolAtLocation(id);
+  if (!target) return [];
   const out: ts.Expression[] = [];
   const walk = (n: ts.Node): void => {
     if (n !== f && ts.isFunctionLike(n)) return;
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === name && n.initializer) out.push(n.initializer);
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && n.left.text === name) out.push(n.right);
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && s.checker.getSymbolAtLocation(n.name) === target) out.push(n.initializer);
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && s.checker.getSymbolAtLocation(n.left) === target) out.push(n.right);
     ts.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
@@ -279,29 +370,31 @@ function valuesOf(f: ts.FunctionLikeDeclaration, name: string): ts.Expression[] 
 }
 
 /**
- * Functions that write the page's memdesc field (the spec's `memdesc` page field) of one of their
- * parameters, directly (`page.memdesc = md`) or by passing it on to one that does: code that
- * gives a page its memdesc word by hand (set_page_memdesc()). A page such code describes already
- * has its word; the separation leaves its allocation alone.
+ * Functions that write the page's memdesc member (`memdesc`: the spec's page field, a member of
+ * its class: `members`) of one of their parameters, directly (`page.memdesc = md`) or by passing
+ * it on to one that does: code that gives a page its memdesc word by hand (set_page_memdesc()).
+ * A page such code describes already has its word; the separation leaves its allocation alone.
  */
-function memdescSetters(program: ts.Program, root: string, fns: ts.FunctionLikeDeclaration[], field: string | undefined, views: Set<string>): Map<string, number> {
-  const seeds = new Map<string, number>();
-  if (!field) return seeds;
+function memdescSetters(fns: ts.FunctionLikeDeclaration[], members: Set<ts.Node>, views: Views): FnMap {
+  const { s } = views;
+  const seeds: FnMap = new Map();
+  if (members.size === 0) return seeds;
   for (const f of fns) {
-    const name = fnName(f);
-    if (!name) continue;
-    const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+    const sym = s.of(f);
+    if (!sym) continue;
+    const params = paramKeys(f, s);
     const walk = (n: ts.Node): void => {
-      if (seeds.has(name) || (n !== f && ts.isFunctionLike(n))) return;
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left) && n.left.name.text === field) {
-        const i = params.indexOf(keyOf(n.left.expression, f, views));
-        if (i >= 0) seeds.set(name, i);
+      if (seeds.has(sym) || (n !== f && ts.isFunctionLike(n))) return;
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left)) {
+        const m = s.at(n.left.name);
+        const i = m?.declarations?.some((d) => members.has(d)) ? params.indexOf(keyOf(n.left.expression, f, views)) : -1;
+        if (i >= 0) seeds.set(sym, i);
       }
       ts.forEachChild(n, walk);
     };
     if (f.body) walk(f.body);
   }
-  return closure(program, root, seeds, views);
+  return closure(fns, seeds, views);
 }
 
 /** A function that returns fresh pages (an allocator at its call sites), or frees a page parameter. */
@@ -315,6 +408,25 @@ interface PageHelper {
   inner: ts.CallExpression[];
 }
 
+/** The page allocator's and free's calls, by symbol (PAGE_ALLOCS, PAGE_FREES). */
+interface Prims {
+  /** The kernel name a call resolves to (its shape and order argument), or undefined. */
+  alloc(c: ts.CallExpression): string | undefined;
+  free(c: ts.CallExpression): string | undefined;
+  /** The allocators' and frees' own symbols. */
+  allocSyms: Set<ts.Symbol>;
+  freeSyms: Set<ts.Symbol>;
+}
+
+function primsOf(s: Symbols): Prims {
+  return {
+    alloc: (c) => s.nameIn(c, Object.keys(PAGE_ALLOCS)),
+    free: (c) => s.nameIn(c, Object.keys(PAGE_FREES)),
+    allocSyms: s.namedAll(Object.keys(PAGE_ALLOCS)),
+    freeSyms: s.namedAll(Object.keys(PAGE_FREES)),
+  };
+}
+
 /**
  * Allocation helpers, from the data flow: a function whose every return is null or pages fresh
  * from an allocator (`alloc_pages()`, …) or from another such helper — `alloc_slab_page()`
@@ -323,51 +435,53 @@ interface PageHelper {
  * itself are allowed (they already have one) and stay as they are; `described` are the
  * functions all of whose fresh pages are such.
  */
-function allocHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, setters: Map<string, number>): { helpers: Map<string, PageHelper>; described: Set<string> } {
-  const helpers = new Map<string, PageHelper>();
-  const described = new Set<string>();
+function allocHelpers(fns: ts.FunctionLikeDeclaration[], views: Views, setters: FnMap, prims: Prims): { helpers: Map<ts.Symbol, PageHelper>; described: Set<ts.Symbol> } {
+  const { s } = views;
+  const helpers = new Map<ts.Symbol, PageHelper>();
+  const described = new Set<ts.Symbol>();
   for (let changed = true; changed;) {
     changed = false;
     for (const f of fns) {
-      const name = fnName(f);
-      if (!name || PAGE_ALLOCS[name] || helpers.has(name) || described.has(name)) continue;
+      const sym = s.of(f);
+      if (!sym || prims.allocSyms.has(sym) || helpers.has(sym) || described.has(sym)) continue;
       const returns = returnsIn(f);
       if (returns.length === 0) continue;
-      const prims: ts.CallExpression[] = [];
+      const own: ts.CallExpression[] = [];
       const inner: ts.CallExpression[] = [];
       let self = 0;
       let ok = true;
       const setterKeys = new Set(callsIn(f).flatMap((c) => {
-        const arg = pageArg(c, setters);
+        const arg = pageArg(c, setters, s);
         return arg ? [keyOf(arg, f, views)] : [];
       }));
       for (const r of returns) {
         if (!r.expression) continue;
         const e = unview(r.expression, views);
         if (isNullish(e)) continue;
-        const values = ts.isIdentifier(e) ? valuesOf(f, e.text) : [e];
+        const values = ts.isIdentifier(e) ? valuesOf(f, e, s) : [e];
         if (values.length === 0) { ok = false; break; }
-        const mine = ts.isIdentifier(e) && setterKeys.has(e.text);
+        const mine = ts.isIdentifier(e) && setterKeys.has(s.keyOfIdentifier(e));
         for (const v0 of values) {
           const v = unview(v0, views);
           if (isNullish(v)) continue;
-          const callee = ts.isCallExpression(v) ? calleeName(v) ?? '' : '';
-          if (described.has(callee)) self++;
-          else if (PAGE_ALLOCS[callee] && mine) self++;
-          else if (PAGE_ALLOCS[callee]) prims.push(v as ts.CallExpression);
-          else if (helpers.has(callee) && !mine) inner.push(v as ts.CallExpression);
+          const callee = ts.isCallExpression(v) ? s.callee(v) : undefined;
+          const prim = ts.isCallExpression(v) ? prims.alloc(v) : undefined;
+          if (callee && described.has(callee)) self++;
+          else if (prim && mine) self++;
+          else if (prim) own.push(v as ts.CallExpression);
+          else if (callee && helpers.has(callee) && !mine) inner.push(v as ts.CallExpression);
           else { ok = false; break; }
         }
         if (!ok) break;
       }
       if (!ok) continue;
-      if (prims.length + inner.length === 0) {
-        if (self > 0) { described.add(name); changed = true; }
+      if (own.length + inner.length === 0) {
+        if (self > 0) { described.add(sym); changed = true; }
         continue;
       }
-      const shapes = new Set([...prims.map((c) => PAGE_ALLOCS[calleeName(c)!]!), ...inner.map((c) => helpers.get(calleeName(c)!)!.shape)]);
+      const shapes = new Set([...own.map((c) => PAGE_ALLOCS[prims.alloc(c)!]!), ...inner.map((c) => helpers.get(s.callee(c)!)!.shape)]);
       if (shapes.size !== 1) continue;
-      helpers.set(name, { fn: f, shape: [...shapes][0]!, index: -1, prims, inner });
+      helpers.set(sym, { fn: f, shape: [...shapes][0]!, index: -1, prims: own, inner });
       changed = true;
     }
   }
@@ -379,31 +493,33 @@ function allocHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, set
  * (`__free_pages()`, …) or through another free helper (`free_slab_page(page, order)`), and
  * does not clear its memdesc word by hand, is a free wherever it is called.
  */
-function freeHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, setters: Map<string, number>, dtors: Map<string, number>): Map<string, PageHelper> {
-  const helpers = new Map<string, PageHelper>();
+function freeHelpers(fns: ts.FunctionLikeDeclaration[], views: Views, setters: FnMap, dtors: FnMap, prims: Prims): Map<ts.Symbol, PageHelper> {
+  const { s } = views;
+  const helpers = new Map<ts.Symbol, PageHelper>();
   for (let changed = true; changed;) {
     changed = false;
     for (const f of fns) {
-      const name = fnName(f);
-      if (!name || PAGE_FREES[name] || dtors.has(name) || helpers.has(name)) continue;
-      const params = f.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+      const sym = s.of(f);
+      if (!sym || prims.freeSyms.has(sym) || dtors.has(sym) || helpers.has(sym)) continue;
+      const params = paramKeys(f, s);
       const calls = callsIn(f);
       for (const [index, param] of params.entries()) {
         if (!param) continue;
-        const prims = calls.filter((c) => PAGE_FREES[calleeName(c) ?? ''] && c.arguments[0] && keyOf(c.arguments[0], f, views) === param);
+        const own = calls.filter((c) => prims.free(c) && c.arguments[0] && keyOf(c.arguments[0], f, views) === param);
         const inner = calls.filter((c) => {
-          const h = helpers.get(calleeName(c) ?? '');
+          const callee = s.callee(c);
+          const h = callee && helpers.get(callee);
           const arg = h ? c.arguments[h.index] : undefined;
           return arg !== undefined && keyOf(arg, f, views) === param;
         });
         const byHand = calls.some((c) => {
-          const arg = pageArg(c, setters);
+          const arg = pageArg(c, setters, s);
           return arg !== undefined && keyOf(arg, f, views) === param;
         });
-        if (prims.length + inner.length === 0 || byHand) continue;
-        const shapes = new Set([...prims.map((c) => PAGE_FREES[calleeName(c)!]!), ...inner.map((c) => helpers.get(calleeName(c)!)!.shape)]);
+        if (own.length + inner.length === 0 || byHand) continue;
+        const shapes = new Set([...own.map((c) => PAGE_FREES[prims.free(c)!]!), ...inner.map((c) => helpers.get(s.callee(c)!)!.shape)]);
         if (shapes.size !== 1) continue;
-        helpers.set(name, { fn: f, shape: [...shapes][0]!, index, prims, inner });
+        helpers.set(sym, { fn: f, shape: [...shapes][0]!, index, prims: own, inner });
         changed = true;
         break;
       }
@@ -413,13 +529,13 @@ function freeHelpers(fns: ts.FunctionLikeDeclaration[], views: Set<string>, sett
 }
 
 /** The allocator or free calls a helper's use rewrites: its own, and those of the helpers it calls, with every helper involved. */
-function helperPrims(name: string, helpers: Map<string, PageHelper>, seen = new Set<string>()): { prims: ts.CallExpression[]; used: string[]; inner: ts.CallExpression[] } {
-  const h = helpers.get(name)!;
-  if (seen.has(name)) return { prims: [], used: [], inner: [] };
-  seen.add(name);
-  const out = { prims: [...h.prims], used: [name], inner: [...h.inner] };
+function helperPrims(sym: ts.Symbol, helpers: Map<ts.Symbol, PageHelper>, s: Symbols, seen = new Set<ts.Symbol>()): { prims: ts.CallExpression[]; used: ts.Symbol[]; inner: ts.CallExpression[] } {
+  const h = helpers.get(sym)!;
+  if (seen.has(sym)) return { prims: [], used: [], inner: [] };
+  seen.add(sym);
+  const out = { prims: [...h.prims], used: [sym], inner: [...h.inner] };
   for (const c of h.inner) {
-    const sub = helperPrims(calleeName(c)!, helpers, seen);
+    const sub = helperPrims(s.callee(c)!, helpers, s, seen);
     out.prims.push(...sub.prims);
     out.used.push(...sub.used);
     out.inner.push(...sub.inner);
@@ -427,9 +543,10 @@ function helperPrims(name: string, helpers: Map<string, PageHelper>, seen = new 
   return out;
 }
 
-/** The page argument of a call to a constructor or destructor in `map`, if it is one. */
-function pageArg(c: ts.CallExpression, map: Map<string, number>): ts.Expression | undefined {
-  const at = map.get(calleeName(c) ?? '');
+/** The page argument of a call to a constructor or destructor in `map` (by the callee's symbol), if it is one. */
+function pageArg(c: ts.CallExpression, map: FnMap, s: Symbols): ts.Expression | undefined {
+  const callee = s.callee(c);
+  const at = callee ? map.get(callee) : undefined;
   return at === undefined ? undefined : c.arguments[at];
 }
 
@@ -445,12 +562,43 @@ export function moduleFileOf(placement: string, kind: string): string {
   return `${dirname(placement)}/${kind}_memdesc.ts`;
 }
 
+/**
+ * The descriptor class the spec names (its name is the spec's: a hint of last resort): the tree's
+ * top-level class of that name, an exported one first — a same-named local class elsewhere is not it.
+ */
+export function descriptorClass(program: ts.Program, root: string, cls: string): ts.ClassDeclaration | undefined {
+  const found: ts.ClassDeclaration[] = [];
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
+    for (const st of sf.statements) if (ts.isClassDeclaration(st) && st.name?.text === cls) found.push(st);
+  }
+  const exported = (c: ts.ClassDeclaration) => !!ts.getModifiers(c)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  return found.find(exported) ?? found[0];
+}
+
+/**
+ * The declarations of member `member` of the tree's classes named `cls` (the spec's page class
+ * and field): a property access is that member when its symbol is declared there.
+ */
+export function memberDecls(program: ts.Program, root: string, cls: string, member: string): Set<ts.Node> {
+  const out = new Set<ts.Node>();
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
+    for (const st of sf.statements) {
+      if (!ts.isClassDeclaration(st) || st.name?.text !== cls) continue;
+      for (const m of st.members) if (m.name && ts.isIdentifier(m.name) && m.name.text === member) out.add(m);
+    }
+  }
+  return out;
+}
+
 export function planKind({ program, root, spec, kind, infra }: PlanInput): KindPlan {
   const desc = kind.descriptor!;
   const cls = desc.class;
-  const classSf = program.getSourceFiles().find((sf) => sf.fileName.startsWith(`${root}/`)
-    && sf.statements.some((s) => ts.isClassDeclaration(s) && s.name?.text === cls));
-  if (!classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
+  const s = new Symbols(program, root);
+  const classDecl = descriptorClass(program, root, cls);
+  const classSf = classDecl?.getSourceFile();
+  if (!classDecl || !classSf) throw new InputError(`${kind.name}: no class ${cls} in the tree (run \`memdesc convert ${kind.name} --write\` first)`);
   const modFile = moduleFileOf(classSf.fileName, kind.name);
   const fromPage = kind.converters.fromPage[0];
   const toPage = kind.converters.toPage[0];
@@ -461,7 +609,6 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
 
   const edits = new Edits();
-  const classDecl = classSf.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === cls)!;
   const headerBytes = descHeaderBytes(program, root, infra.where, kind.name);
   const wordSize = spec.page.wordSize ?? 8;
 
@@ -523,10 +670,13 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${docText}\n`);
 
   // ---- the overlay assertion goes ----
+  // The spec names the assertion; its calls are the calls that resolve to it.
   const matchName = desc.match ?? `${cls.toUpperCase()}_MATCH`;
+  const matchSyms = new Set(classSf.statements.flatMap((st) => (ts.isFunctionDeclaration(st) && st.name?.text === matchName ? [s.of(st)!] : [])));
   for (const st of classSf.statements) {
     const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
-    const isMatchCall = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && calleeName(st.expression) === matchName;
+    const callee = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
+    const isMatchCall = !!callee && matchSyms.has(callee);
     if (isMatchFn || isMatchCall) edits.add(classSf, st.getFullStart(), st.getEnd(), '');
   }
 
@@ -543,29 +693,13 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     });
   if (!moved.some((m) => m.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
 
-  // Importers of the converters take them from the new module.
-  for (const sf of program.getSourceFiles()) {
-    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf === classSf) continue;
-    for (const st of sf.statements) {
-      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
-      if (target !== classSf.fileName) continue;
-      const named = st.importClause?.namedBindings;
-      if (!named || !ts.isNamedImports(named)) continue;
-      const take = named.elements.filter((e) => convNames.has((e.propertyName ?? e.name).text));
-      if (take.length === 0) continue;
-      const add = `import { ${take.map((e) => e.getText()).join(', ')} } from '${importPath(sf.fileName, modFile)}';`;
-      if (take.length === named.elements.length && !st.importClause!.name) edits.add(sf, st.getStart(), st.getEnd(), add);
-      else {
-        removeElements(sf, named.elements, new Set(take), edits);
-        edits.add(sf, st.getEnd(), st.getEnd(), `\n${add}`);
-      }
-    }
-  }
+  // Importers of the converters (under any alias, or through a re-export) take them from the new module.
+  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
+  const convSyms = new Set(convDecls.map((d) => s.of(d)!));
+  retargetConverterImports(program, root, classSf, modFile, convSyms, s, edits);
   // Users of the converters inside the class's file itself would need the import there: refuse
   // rather than close the cycle the module exists to avoid.
-  const selfUse = classSf.statements.some((s) => !(ts.isFunctionDeclaration(s) && s.name && convNames.has(s.name.text))
-    && new RegExp(`\\b(${[...convNames].join('|')})\\(`).test(s.getText()));
+  const selfUse = classSf.statements.some((st) => !convDecls.includes(st as ts.FunctionDeclaration) && refersTo(st, convSyms, s));
   if (selfUse) throw new InputError(`${relative(root, classSf.fileName)} calls ${[...convNames].join('/')} itself: move that code first`);
 
   // ---- allocation and free sites ----
@@ -575,34 +709,38 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   const typeName = testName.slice('Page'.length);
   const toAddr = spec.page.addressHelpers?.toAddress ?? 'page_address';
   const fromAddr = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
-  const views = new Set([fromAddr, toAddr, ...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
-  const ctors = closure(program, root, [`__SetPage${typeName}`, `SetPage${typeName}`], views);
-  const dtorSeeds = new Map([`__ClearPage${typeName}`, `ClearPage${typeName}`].map((n) => [n, 0]));
-  const dtors = closure(program, root, [...dtorSeeds.keys()], views);
+  // The views, setters and allocators are the spec's and the kernel's names; each stands for the
+  // declaration it names (Symbols.named()), and calls count by the symbol they resolve to.
+  const views: Views = { s, set: s.namedAll([fromAddr, toAddr, ...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]) };
+  const prims = primsOf(s);
+  const seedsOf = (names: string[]): FnMap => new Map([...s.namedAll(names)].map((x) => [x, 0] as const));
   const allFns = program.getSourceFiles().filter((x) => x.fileName.startsWith(`${root}/`) && !x.isDeclarationFile).flatMap(functionsOf);
+  const ctors = closure(allFns, seedsOf([`__SetPage${typeName}`, `SetPage${typeName}`]), views);
+  const dtorSeeds = seedsOf([`__ClearPage${typeName}`, `ClearPage${typeName}`]);
+  const dtors = closure(allFns, dtorSeeds, views);
   // Allocations and frees through helpers, and pages given their memdesc word by hand.
-  const memdescField = spec.page.fields.some((f) => f.name === 'memdesc') ? 'memdesc' : undefined;
-  const setters = memdescSetters(program, root, allFns, memdescField, views);
-  const { helpers: allocVia } = allocHelpers(allFns, views, setters);
-  const freeVia = freeHelpers(allFns, views, setters, dtors);
+  const memdescMembers = spec.page.fields.some((f) => f.name === 'memdesc') ? memberDecls(program, root, spec.page.class, 'memdesc') : new Set<ts.Node>();
+  const setters = memdescSetters(allFns, memdescMembers, views);
+  const { helpers: allocVia } = allocHelpers(allFns, views, setters, prims);
+  const freeVia = freeHelpers(allFns, views, setters, dtors, prims);
   // Destructors that free the page themselves (pte_free()): a call to one is the free.
-  const freeing = new Set<string>();
+  const freeing = new Set<ts.Symbol>();
   for (let changed = true; changed;) {
     changed = false;
     for (const f of allFns) {
-      const name = fnName(f);
-      const at = name === undefined ? undefined : dtors.get(name);
-      if (!name || at === undefined || freeing.has(name)) continue;
+      const sym = s.of(f);
+      const at = sym === undefined ? undefined : dtors.get(sym);
+      if (!sym || at === undefined || freeing.has(sym)) continue;
       const p = f.parameters[at];
       if (!p || !ts.isIdentifier(p.name)) continue;
-      const mine = p.name.text;
+      const mine = s.keyOfIdentifier(p.name);
       if (callsIn(f).some((c) => {
-        const callee = calleeName(c) ?? '';
-        const via = freeVia.get(callee);
-        const arg = PAGE_FREES[callee] ? c.arguments[0] : via ? c.arguments[via.index] : freeing.has(callee) ? pageArg(c, dtors) : undefined;
+        const callee = s.callee(c);
+        const via = callee && freeVia.get(callee);
+        const arg = prims.free(c) ? c.arguments[0] : via ? c.arguments[via.index] : callee && freeing.has(callee) ? pageArg(c, dtors, s) : undefined;
         return arg !== undefined && keyOf(arg, f, views) === mine;
       })) {
-        freeing.add(name);
+        freeing.add(sym);
         changed = true;
       }
     }
@@ -612,11 +750,13 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   const frees: string[] = [];
   const unfollowed: string[] = [];
   const sitesFiles = new Map<ts.SourceFile, Set<string>>();
-  const replaced = new Map<ts.SourceFile, Map<string, number>>();
-  const count = (sf: ts.SourceFile, callee: string) => {
-    const m = replaced.get(sf) ?? new Map<string, number>();
+  const replaced = new Map<ts.SourceFile, Map<ts.Symbol, number>>();
+  const count = (sf: ts.SourceFile, c: ts.CallExpression) => {
+    const local = s.local(c);
+    if (!local) return;
+    const m = replaced.get(sf) ?? new Map<ts.Symbol, number>();
     replaced.set(sf, m);
-    m.set(callee, (m.get(callee) ?? 0) + 1);
+    m.set(local, (m.get(local) ?? 0) + 1);
   };
   const where = (sf: ts.SourceFile, n: ts.Node) => `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
   const fn = (k: string) => `${kind.name}_${k}`;
@@ -640,35 +780,37 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     if (rewritten.has(c)) return;
     rewritten.add(c);
     const sf = c.getSourceFile();
-    const callee = calleeName(c)!;
+    // The kernel name the call resolves to (its shape and whether it takes an order).
+    const callee = (alloc ? prims.alloc(c) : prims.free(c))!;
     const shape = alloc ? PAGE_ALLOCS[callee]! : PAGE_FREES[callee]!;
     const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
     const helper = alloc ? (shape === 'page' ? fn('alloc_pages') : fn('get_free_pages')) : (shape === 'page' ? fn('free_pages') : fn('free_pages_addr'));
     need.add(helper);
     if (shape === 'address') need.add(alloc ? fn('alloc_pages') : fn('free_pages'));
     edits.add(sf, c.getStart(), c.getEnd(), `${helper}(${c.arguments[0]!.getText()}, ${order}${alloc && multi ? `, ${tagOf(c)}` : ''})`);
-    count(sf, callee);
+    count(sf, c);
     if (!sitesFiles.has(sf)) sitesFiles.set(sf, new Set());
     sitesFiles.get(sf)!.add(helper);
   };
   // Helper calls the sites account for, and the helpers whose insides were rewritten for them.
   const siteCalls = new Set<ts.CallExpression>();
   const innerCalls = new Set<ts.CallExpression>();
-  const usedHelpers = new Map<string, 'allocates' | 'frees'>();
-  const useHelper = (c: ts.CallExpression, helpers: Map<string, PageHelper>, verb: 'allocates' | 'frees'): void => {
+  const usedHelpers = new Map<ts.Symbol, { verb: 'allocates' | 'frees'; name: string }>();
+  const useHelper = (c: ts.CallExpression, helpers: Map<ts.Symbol, PageHelper>, verb: 'allocates' | 'frees'): void => {
     siteCalls.add(c);
-    const { prims, used, inner } = helperPrims(calleeName(c)!, helpers);
-    for (const p of prims) rewrite(p, verb === 'allocates');
-    for (const u of used) usedHelpers.set(u, verb);
+    const { prims: calls, used, inner } = helperPrims(s.callee(c)!, helpers, s);
+    for (const p of calls) rewrite(p, verb === 'allocates');
+    for (const u of used) usedHelpers.set(u, { verb, name: fnName(helpers.get(u)!.fn) ?? u.name });
     for (const i of inner) innerCalls.add(i);
   };
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName === modFile) continue;
     for (const f of functionsOf(sf)) {
       const name = fnName(f);
+      const self = s.of(f);
       const calls = callsIn(f);
-      const keysOf = (map: Map<string, number>) => new Set(calls.flatMap((c) => {
-        const arg = pageArg(c, map);
+      const keysOf = (map: FnMap) => new Set(calls.flatMap((c) => {
+        const arg = pageArg(c, map, s);
         return arg ? [keyOf(arg, f, views)] : [];
       }));
       const ctorKeys = keysOf(ctors);
@@ -680,21 +822,21 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
       const ownDtorKeys = keysOf(dtorSeeds);
       const allocKeys = new Set<string>();
       for (const c of calls) {
-        const callee = calleeName(c) ?? '';
-        const via = allocVia.get(callee);
-        if (!PAGE_ALLOCS[callee] && !via) continue;
+        const callee = s.callee(c);
+        const via = callee && allocVia.get(callee);
+        if (!prims.alloc(c) && !via) continue;
         const k = storedIn(c, views);
         if (k === undefined || !ctorKeys.has(k) || (!via && byHand.has(k))) continue;
         allocKeys.add(k);
         if (via) useHelper(c, allocVia, 'allocates');
         else rewrite(c, true);
-        allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${callee}()` : ''}`);
+        allocs.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${fnName(via.fn)}()` : ''}`);
       }
       const freedKeys = new Set<string>();
       for (const c of calls) {
-        const callee = calleeName(c) ?? '';
-        const via = freeVia.get(callee);
-        const arg = PAGE_FREES[callee] ? c.arguments[0] : via ? c.arguments[via.index] : undefined;
+        const callee = s.callee(c);
+        const via = callee && freeVia.get(callee);
+        const arg = prims.free(c) ? c.arguments[0] : via ? c.arguments[via.index] : undefined;
         if (!arg) continue;
         const k = keyOf(arg, f, views);
         if (!dtorKeys.has(k) && !allocKeys.has(k)) continue;
@@ -705,32 +847,34 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
         freedKeys.add(k);
         if (via) useHelper(c, freeVia, 'frees');
         else rewrite(c, false);
-        frees.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${callee}()` : ''}`);
+        frees.push(`${where(sf, c)} ${name ?? '(anonymous)'}()${via ? ` via ${fnName(via.fn)}()` : ''}`);
       }
       // A page constructed here that was not allocated here, or destructed here and not freed
       // here (outside the constructors and destructors themselves, which pass their parameter
       // on): its allocation or free is somewhere this plan cannot follow. Refuse rather than
       // leave a page of the kind without its memdesc word.
-      const own = (k: string) => f.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === k);
+      const own = (k: string) => paramKeys(f, s).includes(k);
       for (const c of calls) {
-        const callee = calleeName(c) ?? '';
+        const callee = s.callee(c);
         for (const [map, done, verb, how] of [[ctors, allocKeys, 'constructs', PAGE_ALLOCS], [dtors, freedKeys, 'destructs', PAGE_FREES]] as const) {
-          const arg = pageArg(c, map);
+          const arg = pageArg(c, map, s);
           if (!arg) continue;
           const k = keyOf(arg, f, views);
-          if ((name && map.has(name) && own(k)) || done.has(k) || byHand.has(k) || (map === dtors && freeing.has(callee))) continue;
-          unfollowed.push(`${where(sf, c)}: ${name ?? '(anonymous)'}() ${verb} \`${arg.getText()}\` with ${callee}() but does not ${verb === 'constructs' ? 'allocate' : 'free'} it with one of ${Object.keys(how).join(', ')} (or a helper returning, or freeing, what one of them gives)`);
+          if ((self && map.has(self) && own(k)) || done.has(k) || byHand.has(k) || (map === dtors && callee && freeing.has(callee))) continue;
+          unfollowed.push(`${where(sf, c)}: ${name ?? '(anonymous)'}() ${verb} \`${arg.getText()}\` with ${calleeName(c)}() but does not ${verb === 'constructs' ? 'allocate' : 'free'} it with one of ${Object.keys(how).join(', ')} (or a helper returning, or freeing, what one of them gives)`);
         }
       }
     }
   }
   // A helper whose inside was rewritten serves every caller it has: each must be a site of the
   // kind (or another such helper), else pages of other kinds would get this kind's descriptor.
-  for (const [helper, verb] of usedHelpers) {
+  // A reference is an identifier that resolves to the helper (under any alias); a parameter or a
+  // local of the same name is something else.
+  for (const [helperSym, { verb, name: helper }] of usedHelpers) {
     for (const sf of program.getSourceFiles()) {
       if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
       const walk = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && n.text === helper && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent)
+        if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent) && s.at(n) === helperSym
           && !((ts.isFunctionDeclaration(n.parent) || ts.isVariableDeclaration(n.parent)) && n.parent.name === n)) {
           const call = ts.isCallExpression(n.parent) && n.parent.expression === n ? n.parent : undefined;
           if (!call || (!siteCalls.has(call) && !innerCalls.has(call))) {
@@ -749,7 +893,8 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   // A kind no page-type setter constructs (a folio) has allocators of its own: the spec's
   // provenance calls the tree declares, returning what a page allocator gave them.
   for (const { provider, call } of providerAllocations(program, root, kind, new Set(Object.keys(PAGE_ALLOCS)))) {
-    if (rewritten.has(call)) continue;
+    // The provider's call counts only when it resolves to the page allocator itself.
+    if (rewritten.has(call) || !prims.alloc(call)) continue;
     rewrite(call, true);
     const tag = siteTag.get(call);
     allocs.push(`${where(call.getSourceFile(), call)} ${provider}()${tag && multi ? ` (${tagWord(tag)})` : ''}`);
@@ -759,7 +904,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   }
   if (allocs.length === 0) throw new InputError(`${kind.name}: no allocation site found (a page allocation, directly or through a helper returning it, whose page reaches __SetPage${typeName}() in the same function)`);
   // Allocator imports that only the rewritten calls used go.
-  dropRewrittenImports(replaced, edits);
+  dropRewrittenImports(replaced, edits, s);
   addModuleImports(sitesFiles, modFile, edits);
   // The tags the rewritten allocations name.
   const tagFiles = new Map<ts.SourceFile, string[]>();
