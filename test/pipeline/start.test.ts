@@ -1,7 +1,7 @@
 /**
- * runPipeline, the library behind `memdesc start`, on a small corpus-shaped tree: blobworld (a
- * fixture with its own spec) plus a sim/main.ts that runs blobworld's deterministic program and
- * reports a digest of its output per seed, so every patch is really built, run and compared.
+ * runPipeline, the library behind `memdesc start`, on a small corpus-shaped tree (test/blobCorpus.ts:
+ * blobworld, a fixture with its own spec, plus a sim/main.ts that runs blobworld's deterministic
+ * program and reports a digest of its output per seed), so every patch is really built, run and compared.
  * (The bundled corpus takes minutes; `npm start` is that run.) Checked: the phases in order
  * through the callbacks, the results it returns, the files it leaves, that it never prints, that
  * a second run replaces only its own output, and that bad input is refused before any work.
@@ -15,36 +15,8 @@ import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../../src/pipeline/start.ts';
 import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
+import { blobCorpus } from '../blobCorpus.ts';
 import { amOnto, git, isolateGitConfig, snapshot, tempRoot } from '../series/helpers.ts';
-
-/** blobworld's src/main.ts, run per seed; its console output hashed into the digest. */
-const SIM_MAIN = `declare const process: { argv: string[]; stdout: { write(s: string): void }; stderr: { write(s: string): void }; exit(n: number): never };
-declare const console: { log(s: string): void };
-const argv = process.argv.slice(2);
-// A tree from before the manifest: it rejects --manifest as such trees do.
-if (argv.includes('--manifest')) { process.stderr.write("simulate: unknown option '--manifest'\\n"); process.exit(2); }
-const arg = (n: string): string | undefined => { const i = argv.indexOf(\`--\${n}\`); return i >= 0 ? argv[i + 1] : undefined; };
-const workload = arg('workload') ?? 'mixed';
-if (workload !== 'mixed' && workload !== 'quiet') { process.stderr.write(\`simulate: unknown workload "\${workload}" (choose from mixed, quiet)\\n\`); process.exit(2); }
-let text = '';
-console.log = (s: string) => { text += \`\${s}\\n\`; };
-await import('../src/main.ts');
-let h = 2166136261;
-for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
-for (const part of (arg('seeds') ?? arg('seed') ?? '1').split(',')) {
-  const [a, b] = part.split('..').map(Number);
-  for (let s = a!; s <= (b ?? a!); s++) {
-    process.stdout.write(JSON.stringify({ workload, seed: s, ram: 1, ops: 1, eventCount: text.length, digest: \`\${workload}-\${s}-\${h.toString(16)}\`, bug: null }) + '\\n');
-  }
-}
-`;
-
-function blobCorpus(): string {
-  const dir = copyTree(BLOBWORLD);
-  mkdirSync(join(dir, 'sim'));
-  writeFileSync(join(dir, 'sim', 'main.ts'), SIM_MAIN);
-  return dir;
-}
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
 const verify = { seeds: [1], tipSeeds: [1, 2] };

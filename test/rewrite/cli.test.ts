@@ -1,7 +1,10 @@
 /**
  * `memdesc convert` from the command line: dry run prints a diff, --write writes, bad input is
  * refused with one line and exit 2 (unknown kind, invalid spec, a target that does not
- * type-check, a dirty git tree without --force), --only limits the conversion.
+ * type-check, a dirty git tree without --force), --only limits the conversion, --verify runs the
+ * simulation on both trees first. The commands run in-process (the CLI's main(), test/inProcess.ts:
+ * the same output and exit code without a process per command); one bad-usage case spawns
+ * bin/memdesc.mjs, for the real process's exit code and stderr.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,16 +13,17 @@ import { InputError, UsageError } from '../../src/errors.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
-import { BUNDLED_CORPUS } from '../../src/paths.ts';
-import { BLOBWORLD, cli, copyTree, git } from './helpers.ts';
+import { blobCorpus } from '../blobCorpus.ts';
+import { runMain as cli } from '../inProcess.ts';
+import { BLOBWORLD, cli as spawnCli, copyTree, git } from './helpers.ts';
 
 const specOf = (dir: string) => loadSpecFile(join(dir, 'spec.json'), builtinSpec());
 
 describe('memdesc convert (CLI)', () => {
-  it('dry run: a unified diff on stdout, the summary and the untouched sites on stderr, nothing written', () => {
+  it('dry run: a unified diff on stdout, the summary and the untouched sites on stderr, nothing written', async () => {
     const dir = copyTree(BLOBWORLD);
     const before = readFileSync(join(dir, 'src/cache.ts'), 'utf8');
-    const r = cli(['convert', 'cache', dir, '--spec', join(dir, 'spec.json')]);
+    const r = await cli(['convert', 'cache', dir, '--spec', join(dir, 'spec.json')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^diff --git a\/src\/blob.ts b\/src\/blob.ts\n/);
     expect(r.stdout).toContain('+++ b/src/cacheobj.ts');
@@ -30,9 +34,9 @@ describe('memdesc convert (CLI)', () => {
     expect(readFileSync(join(dir, 'src/cache.ts'), 'utf8')).toBe(before);
   });
 
-  it('--json carries the report and the diff', () => {
+  it('--json carries the report and the diff', async () => {
     const dir = copyTree(BLOBWORLD);
-    const r = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--json']);
+    const r = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--json']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout) as { mode: string; files: Array<{ file: string; status: string }>; report: { converted: Record<string, number> }; diff: string };
     expect(j.mode).toBe('dry-run');
@@ -41,16 +45,19 @@ describe('memdesc convert (CLI)', () => {
     expect(j.diff).toContain('diff --git a/src/cache.ts b/src/cache.ts');
   });
 
-  it('bad usage and bad input exit 2 with one line', () => {
+  it('bad usage and bad input exit 2 with one line', async () => {
     const dir = copyTree(BLOBWORLD);
     const spec = ['--spec', join(dir, 'spec.json')];
-    const unknown = cli(['convert', 'nosuchkind', dir, ...spec]);
+    // The real process: its exit code and its one line on stderr, nothing on stdout.
+    const unknown = spawnCli(['convert', 'nosuchkind', dir, ...spec]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe("memdesc: unknown kind 'nosuchkind' (known: cache, net)\n");
-    expect(cli(['convert', dir, ...spec]).stderr).toMatch(/no kind given/);
-    expect(cli(['convert', '--all', dir, ...spec, '--dry-run', '--write']).status).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(await cli(['convert', 'nosuchkind', dir, ...spec])).toEqual(unknown);
+    expect((await cli(['convert', dir, ...spec])).stderr).toMatch(/no kind given/);
+    expect((await cli(['convert', '--all', dir, ...spec, '--dry-run', '--write'])).status).toBe(2);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ page: { class: 'Blob' }, kinds: [] }));
-    const bad = cli(['convert', '--all', dir, '--spec', join(dir, 'bad.json')]);
+    const bad = await cli(['convert', '--all', dir, '--spec', join(dir, 'bad.json')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^memdesc: invalid spec .*bad.json: page.file: missing required key\n$/);
   });
@@ -72,20 +79,20 @@ describe('memdesc convert (CLI)', () => {
     expect(() => runConvert({ path: dir, spec: specOf(dir), kinds: [], all: true })).toThrow(/does not type-check before conversion .*src\/oops.ts:1:14/);
   });
 
-  it('--write refuses a dirty git tree unless --force; a clean tree gets all files', () => {
+  it('--write refuses a dirty git tree unless --force; a clean tree gets all files', async () => {
     const dir = copyTree(BLOBWORLD);
     git(dir, 'init', '-q');
     git(dir, 'add', '.');
     git(dir, 'commit', '-qm', 'base');
     writeFileSync(join(dir, 'src/generic.ts'), `${readFileSync(join(dir, 'src/generic.ts'), 'utf8')}// local change\n`);
     expect(() => runConvert({ path: dir, spec: specOf(dir), kinds: [], all: true, write: true })).toThrow(UsageError);
-    const dirty = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
+    const dirty = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
     expect(dirty.status).toBe(2);
     expect(dirty.stderr).toMatch(/uncommitted changes .* pass --force\n$/);
     expect(git(dir, 'status', '--porcelain')).toBe(' M src/generic.ts\n');
 
     git(dir, 'checkout', '-q', '--', '.');
-    const ok = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
+    const ok = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write']);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('8 files written');
     expect(git(dir, 'status', '--porcelain').split('\n').filter(Boolean).sort()).toEqual([
@@ -93,7 +100,7 @@ describe('memdesc convert (CLI)', () => {
       '?? src/cacheobj.ts', '?? src/net/netbuf.ts',
     ]);
     // Dirty now (the conversion itself): --force writes anyway, and there is nothing left to do.
-    const again = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--force']);
+    const again = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--force']);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('(nothing to write)');
   });
@@ -109,24 +116,24 @@ describe('memdesc convert (CLI)', () => {
     expect(r.plan.report.skipped.filter((s) => s.reason === 'outside --only')).toHaveLength(7);
   });
 
-  it('--verify runs the simulation on both trees before writing; a difference writes nothing and exits 1', () => {
-    const ok = copyTree(BUNDLED_CORPUS, { runnable: true });
-    const before = readFileSync(join(ok, 'mm/vmalloc.ts'), 'utf8');
-    const r = cli(['convert', 'vmalloc', ok, '--write', '--verify', '--workloads', 'vmalloc', '--seeds', '1']);
+  it('--verify runs the simulation on both trees before writing; a difference writes nothing and exits 1', async () => {
+    // A small corpus-shaped tree (its own sim/main.ts): the gate is the same whatever the simulation runs.
+    const ok = blobCorpus();
+    const spec = ['--spec', join(ok, 'spec.json')];
+    const before = readFileSync(join(ok, 'src/cache.ts'), 'utf8');
+    const r = await cli(['convert', 'cache', ok, ...spec, '--write', '--verify', '--workloads', 'mixed', '--seeds', '1']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified identical to the original: 1 workloads x 1 seeds, [\d,]+ operations compared/);
-    expect(readFileSync(join(ok, 'mm/vmalloc.ts'), 'utf8')).not.toBe(before);
+    expect(readFileSync(join(ok, 'src/cache.ts'), 'utf8')).not.toBe(before);
 
     // A simulation that differs from run to run: no conversion can verify against it.
-    const bad = copyTree(BUNDLED_CORPUS, { runnable: true });
-    const wl = join(bad, 'sim/workloads/vmalloc.ts');
-    writeFileSync(wl, readFileSync(wl, "utf8").replaceAll("trace_event('vmalloc', `", "trace_event('vmalloc', `${Math.random()} "));
-    const vm = readFileSync(join(bad, 'mm/vmalloc.ts'), 'utf8');
-    const x = cli(['convert', 'vmalloc', bad, '--write', '--verify', '--workloads', 'vmalloc', '--seeds', '1']);
+    const bad = blobCorpus({ unstable: true });
+    const cache = readFileSync(join(bad, 'src/cache.ts'), 'utf8');
+    const x = await cli(['convert', 'cache', bad, ...spec, '--write', '--verify', '--workloads', 'mixed', '--seeds', '1']);
     expect(x.status).toBe(1);
     expect(x.stderr.trim()).toMatch(/^memdesc: the conversion does not verify \(1 of 1 pairs differ\); nothing was written$/);
-    expect(x.stdout).toMatch(/vmalloc seed 1/);
-    expect(readFileSync(join(bad, 'mm/vmalloc.ts'), 'utf8')).toBe(vm);
-    expect(cli(['convert', 'vmalloc', bad, '--seeds', '1']).stderr.trim()).toBe('memdesc: --seeds only goes with --verify');
+    expect(x.stdout).toMatch(/mixed seed 1/);
+    expect(readFileSync(join(bad, 'src/cache.ts'), 'utf8')).toBe(cache);
+    expect((await cli(['convert', 'cache', bad, ...spec, '--seeds', '1'])).stderr.trim()).toBe('memdesc: --seeds only goes with --verify');
   }, 120_000);
 });
