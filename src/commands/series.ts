@@ -148,7 +148,8 @@ leaves no branch, worktree or scratch repository behind.`)
         lines.push(`  tip ${r.tipEqualsOneShot ? 'equals' : 'DIFFERS from'} the ${oneShot}; ${(r.timings.total! / 1000).toFixed(1)} s`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }
-      if (!r.complete) throw new CheckFailed('the series stops short: a step up to the one-shot result does not type-check or verify');
+      // A stage-2 patch that stopped the series is named, with why (stage2Verify.ts).
+      if (!r.complete) throw new CheckFailed(r.stage2?.failed?.message ?? 'the series stops short: a step up to the one-shot result does not type-check or verify');
       const bad = r.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
       if (bad) throw new CheckFailed(`${bad.subject}: does not verify`);
     });

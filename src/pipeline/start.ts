@@ -177,7 +177,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 
   const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
   const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
-  const failure = status === 'incomplete' ? 'the series stops short: a step up to the one-shot result does not type-check or verify'
+  const failure = status === 'incomplete' ? series.stage2?.failed?.message ?? 'the series stops short: a step up to the one-shot result does not type-check or verify'
     : bad ? `${bad.subject}: does not verify` : undefined;
   return {
     corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan, metadata,

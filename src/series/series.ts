@@ -25,7 +25,7 @@ import { buildTrees, groupCommits, lastCommittable, seriesSteps, type TreeTexts 
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
 import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type Stage2Plan } from './stage2.ts';
-import { layoutChecksText, tipLayoutChecks } from './stage2Verify.ts';
+import { checkStage2, layoutChecksText, stage2StopText, tipLayoutChecks, type Stage2Checked } from './stage2Verify.ts';
 import type { LayoutChecks } from '../verify/verify.ts';
 
 /** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
@@ -102,6 +102,8 @@ export interface SeriesStage2 {
   problems: Stage2Plan['problems'];
   /** Why there is no stage 2 (the spec has none). */
   none?: string;
+  /** The stage-2 patch that did not verify and stopped stage 2 (its subject and why), with the exit message. */
+  failed?: { patch: string; reason: string; message: string };
 }
 
 export interface SeriesProblem {
@@ -297,6 +299,23 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const commits: SeriesCommit[] = [];
     const t2 = performance.now();
     const label = (i: number): string => mergedSubject([trees[i]!], m, trees[i]!.changed);
+    // Stage 2 is verified before anything is committed (stage2Verify.ts checkStage2()): the first
+    // stage-2 patch that does not verify stops stage 2, and the last one that did — or the stage-1
+    // tip — is verified again as the series' tip (whole plan; real placement with stage-2 patches).
+    const t3 = performance.now();
+    const subject2 = (s: (typeof stage2Steps)[number]): string => `${m.prefix(s.changed)}: ${stage2Subject(s, opts.spec, m.words.kernel, m.words.object)}`;
+    const checked2: Stage2Checked<(typeof stage2Steps)[number], CommitVerification> = verifier
+      ? await checkStage2<(typeof stage2Steps)[number], CommitVerification>(stage2Steps, {
+        verify: async (texts, tip) => {
+          const v = await verifier.verify(texts, tip);
+          return { value: v, ...(v.ok ? {} : { bad: verdictText(v) }) };
+        },
+        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts) => tipLayoutChecks(repo.project, texts, opts.verify) } : {}),
+      })
+      : { kept: stage2Steps.map((step) => ({ step, verification: NOT_VERIFIED })), failed: [], skipped: [], stage1IsTip: false };
+    if (verifier && checked2.stage1IsTip && lastGood >= 0) results.set(lastGood, await verifier.verify(trees[lastGood]!.texts, true));
+    for (const f of checked2.failed) progress(`  stage 2: ${subject2(stage2Steps[f.index]!)}: does not verify (${f.reason})`);
+    if (stage2Steps.length) timings.stage2 = Math.round(performance.now() - t3);
     const { groups, empty, leftover } = groupCommits(trees, (t, i) => {
       const v = results.get(i);
       return !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
@@ -329,32 +348,29 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     }
     timings.commit = Math.round(performance.now() - t2);
 
-    // Stage 2, on the stage-1 tip: each patch verified like the others, the last one also in its
-    // real placement. A patch that does not verify stops stage 2 there (the later ones build on it).
+    // Stage 2, on the stage-1 tip: the verified prefix checkStage2() kept, the tip in its real
+    // placement. The patch that did not verify and the ones built on it are recorded, never committed.
     let full = new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const));
-    let stage2Failed = false;
+    const stopped = checked2.failed[0];
+    const stage2Failed = stopped !== undefined;
+    const stage2Problems = [...(stage2?.problems ?? [])];
+    for (const f of [...checked2.failed].sort((a, b) => a.index - b.index)) {
+      stage2Problems.push({ what: subject2(stage2Steps[f.index]!), reason: `never committed: does not verify (${f.reason})` });
+    }
+    for (const i of checked2.skipped) stage2Problems.push({ what: subject2(stage2Steps[i]!), reason: `never committed: not tried, it builds on ${subject2(stage2Steps[stopped!.index]!)}` });
     const separated: string[] = [];
     let shrunkTo: number | undefined;
-    const t3 = performance.now();
-    for (const [si, s] of stage2Steps.entries()) {
-      const tip = si === stage2Steps.length - 1;
-      const subject = `${m.prefix(s.changed)}: ${stage2Subject(s, opts.spec, m.words.kernel, m.words.object)}`;
-      progress(`  stage 2 ${si + 1}/${stage2Steps.length} ${subject}: type-checks (${s.typecheck.files} files, ${secs(s.typecheck.ms)}), verifying`);
-      const verification: CommitVerification = verifier ? await verifier.verify(s.texts, tip) : NOT_VERIFIED;
-      const layoutChecks = tip && verifier instanceof SeriesVerifier ? await tipLayoutChecks(repo.project, s.texts, opts.verify) : undefined;
-      const bad = typeof verification !== 'string' && !verification.ok ? verdictText(verification) : layoutChecks && !layoutChecks.ok ? layoutChecksText(layoutChecks) : undefined;
-      if (bad) {
-        problems.push({ step: subject, reason: `never committed: does not verify (${bad}); stage 2 stops here` });
-        stage2Failed = true;
-        break;
-      }
+    for (const [si, { step: s, verification, layoutChecks, retipped }] of checked2.kept.entries()) {
+      const subject = subject2(s);
+      progress(`  stage 2 ${si + 1}/${stage2Steps.length} ${subject}: type-checks (${s.typecheck.files} files, ${secs(s.typecheck.ms)}), ${typeof verification === 'string' ? verification : 'verified'}`);
       const files = new Map<string, string | null>();
       for (const f of new Set([...s.texts.keys(), ...committed.keys()])) {
         const text = s.texts.get(f) ?? base.get(f) ?? null;
         if (text !== (committed.get(f) ?? base.get(f) ?? null)) files.set(f, text);
       }
       const changed = [...files.keys()].sort();
-      const verdicts = [`type-check passed (${s.typecheck.files} files checked)`, verdictText(verification), ...(layoutChecks ? [layoutChecksText(layoutChecks)] : [])];
+      const verdicts = [`type-check passed (${s.typecheck.files} files checked)`, verdictText(verification), ...(layoutChecks ? [layoutChecksText(layoutChecks)] : []),
+        ...(retipped && stopped ? [`checked as the series' tip: ${subject2(stage2Steps[stopped.index]!)} after it did not verify`] : [])];
       const msg = `${subject}\n\n${wrapText(stage2Body(s, opts.spec, m.words.object)).join('\n')}\n\nChecked by memdesc series:\n${verdicts.map((v) => `  ${v}`).join('\n')}\n`;
       const sha = commit(repo, files, msg);
       commits.push({ sha, subject, files: changed, steps: 1, typecheck: { ok: true, files: s.typecheck.files, ms: Math.round(s.typecheck.ms) }, verification, ...(layoutChecks ? { layoutChecks } : {}), stage: 2 });
@@ -364,18 +380,22 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       if (s.shrink) shrunkTo = s.shrink.newSize;
       await opts.onCommit?.(groups.length + si + 1, groups.length + stage2Steps.length, sha);
     }
-    if (stage2Steps.length) timings.stage2 = Math.round(performance.now() - t3);
     const complete = leftover.length === 0 && !stage2Failed;
     const tipEqualsOneShot = complete && sameTree(repo, full);
     const title = seriesTitle(kinds.map((k) => k.name), m, !!opts.all);
     // The cover letter lists what was committed (a stage-2 patch that did not verify ends stage 2).
-    const stage2Text = stage2 && !stage2.none ? blockedLines(stage2, stage2Done(stage2Steps.slice(0, commits.filter((c) => c.stage === 2).length)), m.words.object) : [];
+    const stage2Text = stage2 && !stage2.none ? blockedLines({ ...stage2, problems: stage2Problems }, stage2Done(checked2.kept.map((k) => k.step)), m.words.object) : [];
     const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0, stage2Text), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
     result = {
       repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings,
-      ...(stage2 ? { stage2: { separated, ...(shrunkTo !== undefined ? { shrunkTo } : {}), blocked: stage2.blocked, problems: stage2.problems, ...(stage2.none ? { none: stage2.none } : {}) } } : {}),
+      ...(stage2 ? {
+        stage2: {
+          separated, ...(shrunkTo !== undefined ? { shrunkTo } : {}), blocked: stage2.blocked, problems: stage2Problems, ...(stage2.none ? { none: stage2.none } : {}),
+          ...(stopped ? { failed: { patch: subject2(stage2Steps[stopped.index]!), reason: stopped.reason, message: stage2StopText(subject2(stage2Steps[stopped.index]!), stopped.reason, checked2.kept.length) } } : {}),
+        },
+      } : {}),
     };
   } catch (e) {
     throw withLeftovers(e, undo.finish(true));

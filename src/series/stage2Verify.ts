@@ -35,3 +35,91 @@ export function layoutChecksText(c: LayoutChecks): string {
   const f = c.failures[0]!;
   return `${what}: ${c.failures.length} FAILED (${f.workload} seed ${f.seed}: ${f.reason})`;
 }
+
+/** A verdict on one tree: the verifier's (ok or not, and its text), whatever verified it. */
+export interface Verdict<V> {
+  value: V;
+  /** Undefined when it passed; else why not, for the plan and the message. */
+  bad?: string;
+}
+
+/** A stage-2 step the series keeps, with its checks. */
+export interface CheckedStep<S, V> {
+  step: S;
+  verification: V;
+  /** The series' tip: its real placement, checked. */
+  layoutChecks?: LayoutChecks;
+  /** Checked as the series' tip (the whole plan) after a later patch failed. */
+  retipped?: boolean;
+}
+
+export interface Stage2Checked<S, V> {
+  /** The verified prefix, in order: what the series commits. */
+  kept: Array<CheckedStep<S, V>>;
+  /** The steps that did not verify (the first stops stage 2), in the order found, each with why. */
+  failed: Array<{ index: number; reason: string }>;
+  /** Steps never tried because an earlier one failed (each builds on the ones before it). */
+  skipped: number[];
+  /**
+   * No stage-2 step kept while some were planned: the stage-1 tip is the series' tip, and was
+   * verified under a step's plan only. The caller verifies it under the tip's (it owns those trees).
+   */
+  stage1IsTip: boolean;
+}
+
+/**
+ * Verify the stage-2 steps in order, as a failing stage-1 step is handled, except that a later
+ * stage-2 patch cannot carry an earlier one (each builds on the separation before it): the first
+ * step that does not verify stops stage 2, and the steps after it are not tried. The series then
+ * ends at the last step that verified, which becomes its tip: it is verified again under the tip's
+ * whole plan (every workload × the tip's seeds) and, when a layout check is given, in its real
+ * placement. A step that fails that too leaves the prefix, and the one before it is tried as the
+ * tip, down to the stage-1 tip (`stage1IsTip`). Nothing is committed here: the caller commits
+ * `kept`, so no half-checked patch is ever on the branch.
+ */
+export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[], check: {
+  verify: (texts: TreeTexts, tip: boolean) => Promise<Verdict<V>>;
+  layout?: (texts: TreeTexts) => Promise<LayoutChecks>;
+}): Promise<Stage2Checked<S, V>> {
+  const kept: Array<CheckedStep<S, V>> = [];
+  const failed: Stage2Checked<S, V>['failed'] = [];
+  const asTip = async (texts: TreeTexts): Promise<{ v: Verdict<V>; layoutChecks?: LayoutChecks; bad?: string }> => {
+    const v = await check.verify(texts, true);
+    const layoutChecks = !v.bad && check.layout ? await check.layout(texts) : undefined;
+    const bad = v.bad ?? (layoutChecks && !layoutChecks.ok ? layoutChecksText(layoutChecks) : undefined);
+    return { v, ...(layoutChecks ? { layoutChecks } : {}), ...(bad ? { bad } : {}) };
+  };
+  for (const [i, step] of steps.entries()) {
+    const tip = i === steps.length - 1;
+    const got = tip ? await asTip(step.texts) : { v: await check.verify(step.texts, false), layoutChecks: undefined, bad: undefined };
+    const bad = got.bad ?? got.v.bad;
+    if (bad) {
+      failed.push({ index: i, reason: bad });
+      break;
+    }
+    kept.push({ step, verification: got.v.value, ...(got.layoutChecks ? { layoutChecks: got.layoutChecks } : {}) });
+  }
+  const stop = failed[0]?.index;
+  const skipped = stop === undefined ? [] : steps.map((_, i) => i).filter((i) => i > stop);
+  if (stop !== undefined) {
+    // The last step kept is the tip now: the tip's plan and its real placement, or it goes too.
+    while (kept.length > 0) {
+      const last = kept[kept.length - 1]!;
+      const got = await asTip(last.step.texts);
+      if (!got.bad) {
+        last.verification = got.v.value;
+        if (got.layoutChecks) last.layoutChecks = got.layoutChecks;
+        last.retipped = true;
+        break;
+      }
+      failed.push({ index: kept.length - 1, reason: `as the series' tip: ${got.bad}` });
+      kept.pop();
+    }
+  }
+  return { kept, failed, skipped, stage1IsTip: steps.length > 0 && kept.length === 0 };
+}
+
+/** The exit message of a series whose stage 2 stopped at `subject` (the first patch that failed). */
+export function stage2StopText(subject: string, reason: string, kept: number): string {
+  return `the series stops short: stage-2 patch "${subject}" does not verify (${reason}); the branch ends ${kept ? `after ${kept} stage-2 patch${kept === 1 ? '' : 'es'}` : 'at the stage-1 tip'}, checked as the tip`;
+}
