@@ -28,7 +28,8 @@
  * them the memory reserves and keeps them from recursing into reclaim; here they pass
  * __GFP_HIGH without __GFP_DIRECT_RECLAIM, which the allocator treats the same way.
  */
-import { deflateRawSync, inflateRawSync, constants as zlib_constants } from 'node:zlib';
+import { inflateRawSync, constants as zlib_constants } from 'node:zlib';
+import { deflate_raw } from '../sim/compress.ts';
 import { Page } from '../include/linux/mm_types.ts';
 import { page_private, page_to_pfn, page_address } from '../include/linux/mm.ts';
 import { PageLocked, PageSwapCache } from '../include/linux/page-flags.ts';
@@ -295,7 +296,8 @@ export function zswap_store(page: Page): boolean {
     // compress
     let dst: Buffer;
     try {
-      dst = deflateRawSync(src, DEFLATE_PARAMS);
+      // The host's deflate (node:zlib; sim/compress.ts keeps results of inputs seen before).
+      dst = deflate_raw(src, DEFLATE_PARAMS);
     } catch {
       zswap_stats.reject_compress_fail++;
       kmem_cache_free(zswap_entry_cache!, entry);

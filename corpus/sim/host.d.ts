@@ -38,8 +38,15 @@ interface HostWriteStream {
   on(event: 'error', listener: (err: { code?: string }) => void): HostWriteStream;
 }
 
-/** What sim/main.ts uses of `process`: output, exit codes. */
+/** Standard input, read as text (sim/main.ts --serve). */
+interface HostReadStream {
+  setEncoding(encoding: HostEncoding): HostReadStream;
+  on(event: 'data', listener: (chunk: string) => void): HostReadStream;
+}
+
+/** What sim/main.ts uses of `process`: input and output, exit codes. */
 declare var process: {
+  readonly stdin: HostReadStream;
   readonly stdout: HostWriteStream;
   readonly stderr: HostWriteStream;
   exitCode: number | string | undefined;

@@ -14,6 +14,11 @@
  * lines that depend on the memory layout, and how the layout can be run. Tools read it from the
  * tree they run.
  *
+ * `--serve` makes the program a worker (memdesc verify's): it says `{"serve":1}`, reads jobs from
+ * stdin, one JSON line each (`{"workload":W,"seeds":[...],"ops":N,"ram":"64M","placement":P,"check":B}`), prints each
+ * seed's `--seeds --json` line and then `{"done":true}` (bad input: `{"error":MESSAGE}` first),
+ * and ends when stdin closes; its compiled code stays warm from one batch to the next.
+ *
  * `--placement real|preserve` says where descriptors go (sim/arena.ts; default real), `--check`
  * checks the machine's invariants after every operation (sim/check.ts). With --json every run
  * also gives `layoutDigest` (the digest with the declared layout-dependent lines masked) and
@@ -73,19 +78,29 @@ interface RunFlags {
   check: boolean;
 }
 
+/** One seed's JSON line (`--seeds --json`, and each seed of a `--serve` job). */
+function seed_json(result: SimResult, seed: number, memmap: string): string {
+  return JSON.stringify({
+    workload: result.workload, seed, ram: result.ram, ops: result.ops,
+    eventCount: result.eventCount, digest: result.digest, memmap, bug: result.bug ?? null,
+    layoutDigest: result.layoutDigest, layout: result.layout,
+  }) + '\n';
+}
+
+/** sha256 of the struct page array as the last run left it. */
+function memmap_digest(): string {
+  const { memmapPhys, memmapBytes } = machine_info();
+  return createHash('sha256').update(phys_bytes(memmapPhys, memmapBytes)).digest('hex');
+}
+
 function run_seeds(workload: string, seeds: number[], ram: number | undefined, ops: number | undefined, json: boolean, flags: RunFlags): void {
   let anyBug = false;
   for (const seed of seeds) {
     const result = run_simulation({ workload, seed, ram, ops, keepTrace: false, ...flags });
     if (result.bug) anyBug = true;
-    const { memmapPhys, memmapBytes } = machine_info();
-    const memmap = createHash('sha256').update(phys_bytes(memmapPhys, memmapBytes)).digest('hex');
+    const memmap = memmap_digest();
     if (json) {
-      process.stdout.write(JSON.stringify({
-        workload: result.workload, seed, ram: result.ram, ops: result.ops,
-        eventCount: result.eventCount, digest: result.digest, memmap, bug: result.bug ?? null,
-        layoutDigest: result.layoutDigest, layout: result.layout,
-      }) + '\n');
+      process.stdout.write(seed_json(result, seed, memmap));
     } else {
       const out = [`events[seed=${seed}]: ${result.eventCount}`];
       if (result.bug) out.push(`bug[seed=${seed}]: ${result.bug.message}`);
@@ -94,6 +109,63 @@ function run_seeds(workload: string, seeds: number[], ram: number | undefined, o
     }
   }
   if (anyBug) process.exitCode = 1;
+}
+
+/** A `--serve` job: what `--workload W --seeds ... --json` and its flags say, as one JSON line. */
+interface ServeJob {
+  workload: string;
+  seeds: number[];
+  ram?: string;
+  ops?: number;
+  placement?: string;
+  check?: boolean;
+  tracepoints?: boolean;
+}
+
+/**
+ * One `--serve` job: the seed lines `--seeds --json` prints, then `{"done":true}`. Bad input
+ * (what exits 2 on the command line) is one `{"error":MESSAGE}` line before it, and the worker
+ * goes on; anything else (a crash) ends the process as on the command line.
+ */
+function serve_job(line: string): void {
+  try {
+    const job = JSON.parse(line) as ServeJob;
+    if (typeof job.workload !== 'string' || !Array.isArray(job.seeds) || !job.seeds.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      throw new SimConfigError(`--serve: not a job: ${line.slice(0, 200)}`);
+    }
+    const ram = job.ram !== undefined ? parse_ram(job.ram) : undefined;
+    const flags: RunFlags = { tracepoints: job.tracepoints !== false, placement: parse_placement(job.placement ?? 'real'), check: job.check === true };
+    for (const seed of job.seeds) {
+      const result = run_simulation({ workload: job.workload, seed, ram, ops: job.ops, keepTrace: false, ...flags });
+      process.stdout.write(seed_json(result, seed, memmap_digest()));
+    }
+  } catch (err) {
+    if (!(err instanceof SimConfigError) && !(err instanceof SyntaxError)) throw err;
+    process.stdout.write(JSON.stringify({ error: err.message }) + '\n');
+  }
+  process.stdout.write('{"done":true}\n');
+}
+
+/**
+ * `--serve`: a worker for memdesc verify. It says so (`{"serve":1}`: a program that does not know
+ * the flag cannot be taken for one), then reads jobs from stdin, one JSON line each, and
+ * runs them one after the other on freshly booted machines (the same runs, the same lines as
+ * `--seeds --json`), so that one process, its compiled code warm, runs many batches; it ends
+ * when stdin closes.
+ */
+function serve(): void {
+  process.stdout.write('{"serve":1}\n');
+  let buf = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) serve_job(line);
+    }
+  });
 }
 
 function main(): void {
@@ -113,11 +185,16 @@ function main(): void {
         manifest: { type: 'boolean', default: false },
         placement: { type: 'string', default: 'real' },
         check: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
       },
       strict: true,
     }).values;
   } catch (err) {
     fail((err as Error).message);
+  }
+  if (args.serve) {
+    serve();
+    return;
   }
   if (args.manifest) {
     process.stdout.write(JSON.stringify(manifest(), null, 2) + '\n');
