@@ -1,0 +1,90 @@
+/**
+ * Warm workers (src/verify/simWorker.ts, `main.mjs --serve`): batches of one bundle share a
+ * process, a crash or a hang costs only its seed as with a process per batch, a program without
+ * --serve gets a process per batch, and the corpus' runs in a worker, many workloads one after
+ * the other in one process, give exactly the lines a fresh process per batch gives.
+ */
+import { describe, it, expect, afterEach, beforeAll } from 'vitest';
+import { join } from 'node:path';
+import { runBatch, type RunOutcome } from '../../src/verify/run.ts';
+import { closeIdleWorkers } from '../../src/verify/simWorker.ts';
+import { buildTree } from '../../src/verify/build.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
+
+const SERVE = join(import.meta.dirname, 'fake-serve.mjs');
+const PLAIN = join(import.meta.dirname, 'fake-main.mjs');
+
+/** The process that ran each seed (fake-serve.mjs puts its pid in `memmap`). */
+const pids = (out: RunOutcome[]): string[] => out.map((o) => o.result?.memmap ?? '-');
+
+describe('warm simulation workers', () => {
+  afterEach(() => {
+    delete process.env.FAKE_CRASH;
+    delete process.env.FAKE_HANG;
+    closeIdleWorkers();
+  });
+
+  it('runs batch after batch of one bundle in one process', async () => {
+    const a = await runBatch({ bundle: SERVE, workload: 'alpha', seeds: [1, 2] });
+    const b = await runBatch({ bundle: SERVE, workload: 'beta', seeds: [3], ops: 7 });
+    expect(a.map((o) => [o.seed, o.status, o.result?.digest])).toEqual([[1, 'ok', 'd1'], [2, 'ok', 'd2']]);
+    expect(b.map((o) => [o.seed, o.status, o.result?.workload, o.result?.ops])).toEqual([[3, 'ok', 'beta', 7]]);
+    expect(new Set([...pids(a), ...pids(b)]).size).toBe(1);
+    expect(pids(a)[0]).not.toBe(String(process.pid));
+  });
+
+  it('a crash costs its seed: the rest goes on in a new worker', async () => {
+    // Workers take the environment when they start: set it before the first one.
+    process.env.FAKE_CRASH = '2';
+    const out = await runBatch({ bundle: SERVE, workload: 'alpha', seeds: [1, 2, 3] });
+    expect(out.map((o) => o.status)).toEqual(['ok', 'crash', 'ok']);
+    expect(out[1]!.detail).toMatch(/TypeError: fake crash at seed 2/);
+    expect(pids(out)[2]).not.toBe(pids(out)[0]);
+    // The new worker stays for the next batch.
+    expect(pids(await runBatch({ bundle: SERVE, workload: 'alpha', seeds: [4] }))).toEqual([pids(out)[2]]);
+  });
+
+  it('a hang is killed at the timeout; the seeds after it are not run', async () => {
+    process.env.FAKE_HANG = '2';
+    const out = await runBatch({ bundle: SERVE, workload: 'alpha', seeds: [1, 2, 3], timeoutMs: 3000 });
+    expect(out.map((o) => o.status)).toEqual(['ok', 'timeout', 'not-run']);
+    expect(out[1]!.detail).toMatch(/killed after 3\.0 s/);
+  });
+
+  it('bad input is an error for every seed, and the worker stays', async () => {
+    const out = await runBatch({ bundle: SERVE, workload: 'bad', seeds: [1, 2] });
+    expect(out.map((o) => [o.status, o.exitCode])).toEqual([['error', 2], ['error', 2]]);
+    expect(out[0]!.detail).toBe('simulate: unknown workload "bad"');
+    const next = await runBatch({ bundle: SERVE, workload: 'alpha', seeds: [1] });
+    expect(next[0]!.status).toBe('ok');
+  });
+
+  it('a program without --serve gets a process per batch', async () => {
+    // fake-main.mjs ignores the flag and prints a seed line first: it is not taken for a worker.
+    const out = await runBatch({ bundle: PLAIN, workload: 'alpha', seeds: [1, 2] });
+    expect(out.map((o) => [o.seed, o.status, o.result?.digest])).toEqual([[1, 'ok', 'd1'], [2, 'ok', 'd2']]);
+  });
+
+  describe('the corpus', () => {
+    let bundle = '';
+    beforeAll(async () => {
+      bundle = (await buildTree(BUNDLED_CORPUS)).file;
+    });
+
+    it('gives the same lines in one warm worker, workloads interleaved, as in a fresh process per batch', async () => {
+      const workloads = ['zswap', 'buddy', 'mixed', 'slab', 'hwpoison', 'vmalloc', 'mm'];
+      const setting = { ops: 300, placement: 'preserve' };
+      const warm: RunOutcome[] = [];
+      // Two rounds through every workload: each later batch runs in a process that ran all the others.
+      for (const seeds of [[1], [2, 3]]) {
+        for (const workload of workloads) warm.push(...await runBatch({ bundle, workload, seeds, ...setting }));
+      }
+      const fresh: RunOutcome[] = [];
+      for (const seeds of [[1], [2, 3]]) {
+        for (const workload of workloads) fresh.push(...await runBatch({ bundle, workload, seeds, fresh: true, ...setting }));
+      }
+      expect(warm.every((o) => o.status === 'ok')).toBe(true);
+      expect(warm.map((o) => o.result)).toEqual(fresh.map((o) => o.result));
+    }, 300_000);
+  });
+});
