@@ -1,48 +1,45 @@
 /**
- * Folio's separation on a copy of the corpus (issue 14), cheap: one converted copy, then
- * `separate folio --write` (no test hook): the tag of its one allocation site (`alloc_page_vma()`)
- * decided from the code (anon: its pages reach the store of PAGE_MAPPING_ANON into the mapping that
- * PageAnon() tests, in `__page_set_anon_rmap()`), the descriptor with
- * the folio's counts in its header, `page_folio()` reading the word, `PageAnon()` asking for a
- * folio's word before it reads the descriptor; a second run changes nothing; `verify --against`
- * the stage-1 copy passes on mm and mixed x 1 seed (placement preserved: identical; real
- * placement: the content, debug and memdesc checks after every operation). The negative twin:
- * without the type test's guard, PageAnon() of a page of another kind (kpageflags walks them
- * all) reads a folio that is not there and the simulation fails. 7 workloads x 16 seeds were run
- * by hand (docs/stage2.md, "Folio on the corpus"). The stage-1 tree is the run's shared one
- * (test/stage1.ts: the CLI's convert --all --write).
+ * Folio's separation on the corpus (issue 14), on the run's shared trees (test/stage2/trees.ts;
+ * the chain itself, its audit, second run, status and all-workload verify: separateAll.test.ts):
+ * `separate --all --write` (no test hook) decides the tag of folio's one allocation site
+ * (`alloc_page_vma()`) from the code (anon: its pages reach the store of PAGE_MAPPING_ANON into
+ * the mapping that PageAnon() tests, in `__page_set_anon_rmap()`), writes the descriptor with the
+ * folio's counts in its header, `page_folio()` reading the word, `PageAnon()` asking for a folio's
+ * word before it reads the descriptor; `verify --against` the stage-1 tree passes on mm x 1 seed
+ * (placement preserved: identical; real placement: the content, debug and memdesc checks after
+ * every operation), whose real placement allocates folio descriptors. The negative twins: a site
+ * whose page reaches no tag's store is unknown (exit 1, nothing written); without the type test's
+ * guard, PageAnon() of a page of another kind (kpageflags walks them all) reads a folio that is
+ * not there and the simulation fails. 7 workloads x 16 seeds were run by hand (docs/stage2.md,
+ * "Folio on the corpus").
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stage1Tree, type Stage1Tree } from './stage1Tree.ts';
+import { runMain } from '../inProcess.ts';
+import { cli, kindSection, stage1Corpus, stage2Corpus, variant, type SharedTree } from './trees.ts';
 
-let t: Stage1Tree;
 let base: string;
 let stage1: string;
-let tree: string;
-
-function memdesc(args: string[]) {
-  return t.memdesc(args);
-}
+let stage2: SharedTree;
 
 beforeAll(async () => {
-  t = await stage1Tree('memdesc-separate-folio-', { git: true });
-  ({ base, stage1, tree } = t);
-}, 300_000);
-afterAll(() => t?.cleanup());
+  base = mkdtempSync(join(tmpdir(), 'memdesc-separate-folio-'));
+  stage1 = await stage1Corpus();
+  stage2 = await stage2Corpus();
+}, 600_000);
+afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
 describe('stage 2 on the corpus: folio', () => {
-  it('separate folio --write: the anon tag decided at alloc_page_vma(), the counts in the descriptor, PageAnon() guarded; a second run changes nothing', () => {
-    const s = memdesc(['separate', 'folio', tree, '--write', '--json']);
-    expect(s.status, s.stdout.slice(0, 3000) + s.stderr).toBe(0);
-    const out = JSON.parse(s.stdout) as { kinds: Array<{ kind: string; sites: { allocs: string[] }; layout: Array<{ field: string; offset: number }>; size: number }> };
-    const folio = out.kinds.find((k) => k.kind === 'folio')!;
-    expect(folio.sites.allocs).toEqual([expect.stringMatching(/^mm\/memory\.ts:\d+ alloc_page_vma\(\) \(anon\)$/)]);
+  it('separate: the anon tag decided at alloc_page_vma(), the counts in the descriptor, PageAnon() guarded', () => {
+    const out = kindSection(stage2.stdout, 'folio');
     // After the back pointer and the folio's counts (MEMDESC_FOLIO_HEADER = 16).
-    expect(folio.layout.map((l) => [l.field, l.offset])).toEqual([['lru', 16], ['mapping', 32], ['index', 40], ['private', 48]]);
-    expect(folio.size).toBe(56);
+    expect(out.split('\n')[0]).toBe('folio: descriptor of 56 bytes (lru@16, mapping@32, index@40, private@48)');
+    const allocs = out.split('\n').filter((l) => l.includes('allocates with its descriptor: '));
+    expect(allocs).toEqual([expect.stringMatching(/^ {2}allocates with its descriptor: mm\/memory\.ts:\d+ alloc_page_vma\(\) \(anon\)$/)]);
 
+    const tree = stage2.dir;
     const mod = readFileSync(join(tree, 'include/linux/folio_memdesc.ts'), 'utf8');
     expect(mod).toContain('return page && new Folio(memdesc_folio(page));');
     expect(mod).toMatch(/export function folio_alloc_pages\(gfp: number, order: number, type: number\): Page \| null/);
@@ -51,33 +48,25 @@ describe('stage 2 on the corpus: folio', () => {
     const flags = readFileSync(join(tree, 'include/linux/page-flags.ts'), 'utf8');
     expect(flags).toMatch(/export function PageAnon\(page: Page\): boolean \{\n\s*\/\/ Stage 2:[^\n]*\n\s*if \(!page_has_desc_type\(compound_head\(page\), MEMDESC_TYPE_ANON, MEMDESC_TYPE_FILE\)\) return false;/);
     expect(readFileSync(join(tree, 'include/linux/mm_types.ts'), 'utf8')).not.toContain('FOLIO_MATCH');
+  });
 
-    const again = memdesc(['separate', 'folio', tree]);
-    expect(again.status, again.stderr).toBe(0);
-    expect(again.stdout + again.stderr).toMatch(/nothing to change/);
+  it('verify --against the stage-1 tree passes on mm (identical with placement preserved; real placement checked), folio descriptors allocated', async () => {
+    // The run's verify cache may hold these runs already (separateAll and separateCorpus make them
+    // with the same settings on the same trees): a cached run is the finished run of this content.
+    const v = await runMain(['verify', stage2.dir, '--against', stage1, '--workloads', 'mm', '--seeds', '1', '--ops', '600', '--json']);
+    expect(v.status, v.stdout.slice(0, 3000) + v.stderr).toBe(0);
+    const report = JSON.parse(v.stdout) as { ok: boolean; pairs: number; mismatches: unknown[]; layouts?: { candidate: { descriptors: string[] }; checks?: { ok: boolean; runs: number } } };
+    expect(report.ok).toBe(true);
+    expect(report.pairs).toBe(1);
+    expect(report.mismatches).toEqual([]);
+    // The real placement allocated folio descriptors.
+    expect(report.layouts?.candidate.descriptors).toContain('folio');
+    expect(report.layouts?.checks).toMatchObject({ ok: true, runs: 1 });
   }, 300_000);
 
-  it('verify --against the stage-1 copy passes on mm and mixed (identical with placement preserved; real placement checked)', () => {
-    expect(existsSync(join(tree, 'include/linux/folio_memdesc.ts'))).toBe(true);
-    const v = memdesc(['verify', tree, '--against', stage1, '--workloads', 'mm,mixed', '--seeds', '1', '--ops', '400', '--json']);
-    expect(v.status, v.stdout.slice(0, 3000) + v.stderr).toBe(0);
-    const report = JSON.parse(v.stdout) as { ok: boolean; pairs: number; mismatches: unknown[] };
-    expect(report.ok).toBe(true);
-    expect(report.pairs).toBe(2);
-    expect(report.mismatches).toEqual([]);
-    // The real placement allocated folio descriptors (the metadata report names them).
-    const m = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1', '--ops', '400', '--report', 'metadata', '--json']);
-    expect(m.status, m.stderr).toBe(0);
-    expect(m.stdout).toMatch(/"folio"/);
-  }, 600_000);
-
-  it('a site one of whose uses stores no tag\'s bits is unknown: the plan refuses (exit 1), saying why, and writes nothing', () => {
+  it('a site one of whose uses stores no tag\'s bits is unknown: the plan refuses (exit 1), saying why, and writes nothing', async () => {
     // Planted on a copy of the stage-1 tree: a page cache fill through the same allocator.
-    const planted = join(base, 'planted');
-    cpSync(stage1, planted, { recursive: true });
-    const f = join(planted, 'mm/memory.ts');
-    const before = readFileSync(f, 'utf8');
-    writeFileSync(f, `${before}
+    const planted = variant(stage1, join(base, 'planted'), 'mm/memory.ts', (before) => `${before}
 /** Planted: a file page through the anonymous allocator. */
 export function planted_file_fill(vma: VmAreaStruct): void {
   const page = alloc_page_vma(GFP_HIGHUSER_MOVABLE, vma, vma.vm_start);
@@ -88,7 +77,8 @@ function file_add_page(page: Page): void {
   put_page(page);
 }
 `);
-    const r = memdesc(['separate', 'folio', planted]);
+    const f = join(planted, 'mm/memory.ts');
+    const r = await runMain(['separate', 'folio', planted]);
     expect(r.status, r.stdout.slice(0, 2000) + r.stderr).toBe(1);
     // The fill stores no anon bits, and the tree has no test for file (no page cache): unknown.
     expect(r.stderr).toMatch(/folio: 1 allocation site of unknown tag \(first: mm\/memory\.ts:\d+ unknown: the page reaches no store that makes a tag's test true \(anon: mapping & PAGE_MAPPING_ANON \(PageAnon\(\) at [^)]*\)\) in planted_file_fill\(\) at mm\/memory\.ts:\d+; elsewhere it reaches anon \([^;]*__page_set_anon_rmap\(\) at mm\/rmap\.ts:\d+[^;]*\); file: the tree has no type test that tells it [^;]*\); nothing was written/);
@@ -97,17 +87,11 @@ function file_add_page(page: Page): void {
   }, 300_000);
 
   it('without the type test\'s guard, PageAnon() of another kind\'s page reads a folio that is not there', () => {
-    const f = join(tree, 'include/linux/page-flags.ts');
-    const text = readFileSync(f, 'utf8');
-    const stale = text.replace(/\n\s*\/\/ Stage 2: only a page carrying[^\n]*\n\s*if \(!page_has_desc_type\([^\n]*\) return false;/, '');
-    expect(stale).not.toBe(text);
-    try {
-      writeFileSync(f, stale);
-      const r = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1']);
-      expect(r.status).toBe(1);
-      expect(r.stdout + r.stderr).toMatch(/memdesc_file: page carries no memdesc|memdesc_file: memdesc type \d+/);
-    } finally {
-      writeFileSync(f, text);
-    }
+    const dir = variant(stage2.dir, join(base, 'unguarded'), 'include/linux/page-flags.ts',
+      (text) => text.replace(/\n\s*\/\/ Stage 2: only a page carrying[^\n]*\n\s*if \(!page_has_desc_type\([^\n]*\) return false;/, ''));
+    // A child process: simulate hands the terminal to the simulation.
+    const r = cli(['simulate', dir, '--workload', 'mixed', '--seed', '1']);
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/memdesc_file: page carries no memdesc|memdesc_file: memdesc type \d+/);
   }, 300_000);
 });
