@@ -34,10 +34,11 @@ export function zone_boundaries(): [number, number, number] {
 function __init_single_page(page: Page, zone: number): void {
   page.flags = 0;
   set_page_zone(page, zone);
+  // Reserved first: a reserved page's one reference is its state where struct page keeps no count.
+  SetPageReserved(page);
   init_page_count(page);
   reset_page_mapcount(page);
   INIT_LIST_HEAD(page.lru);
-  SetPageReserved(page);
 }
 
 function zone_init(zone_idx: number, start_pfn: number, end_pfn: number): Zone {

@@ -22,13 +22,14 @@ import {
   PageHWPoison, set_page_free_order, page_free_order, clear_page_free_bits,
 } from '../include/linux/page-flags.ts';
 import {
-  pfn_to_page, page_to_pfn, page_address, set_page_count, page_ref_count,
+  pfn_to_page, page_to_pfn, page_address, set_page_count, page_ref_count, page_mapcount_raw,
   put_page_testzero, set_compound_head, clear_compound_head, compound_head, compound_order, page_zone,
   page_zonenum, virt_to_page,
 } from '../include/linux/mm.ts';
 import { VM_BUG_ON_PAGE, dump_page, BUG } from '../include/linux/mmdebug.ts';
 import {
-  PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_valid, memdesc_type, memdesc_type_name,
+  PageMemdesc, set_page_memdesc, clear_page_memdesc, memdesc_valid, memdesc_type, memdesc_type_name, MEMDESC_TYPE_MISC,
+  memdesc_misc, MEMDESC_MISC_UNKNOWN,
 } from '../include/linux/memdesc.ts';
 import { PAGE_MEMDESC_OFFSET } from '../include/linux/mm_types.ts';
 import {
@@ -169,7 +170,7 @@ function bad_page(page: Page, reason: string): never {
 
 /** page_expected_state(): what a page must look like when it is freed or handed out. */
 function page_bad_reason(page: Page, flags: number): string | null {
-  if (page._mapcount !== -1) return 'nonzero mapcount';
+  if (page_mapcount_raw(page) !== -1) return 'nonzero mapcount';
   if (page_own_word(page, 'mapping') !== 0) return 'non-NULL mapping';
   if (page_ref_count(page) !== 0) return 'nonzero _refcount';
   if (page.flags & flags) {
@@ -264,8 +265,16 @@ export function __free_pages_core(page: Page, order: number): void {
   __free_pages_ok(page, order);
 }
 
-/** Drop a reference; free the block when it was the last one. */
+/**
+ * Drop a reference; free the block when it was the last one. A block whose pages carry a misc
+ * word (alloc_pages_memdesc() with memdesc_misc(): a driver's pages, kmalloc_large) goes back
+ * through __free_pages_memdesc(): its word has no descriptor for the caller to give back first.
+ */
 export function __free_pages(page: Page, order: number): void {
+  if (PageMemdesc(page) && memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET)) === MEMDESC_TYPE_MISC) {
+    __free_pages_memdesc(page, order);
+    return;
+  }
   if (put_page_testzero(page)) {
     free_the_page(page, order);
   } else if (!PageHead(page) && !PageMemdesc(page)) {
@@ -559,10 +568,20 @@ function check_new_pages(page: Page, order: number): void {
   for (let i = 0; i < 1 << order; i++) check_new_page(new Page(page.addr + i * STRUCT_PAGE_SIZE));
 }
 
-function prep_new_page(page: Page, order: number, gfp: number): void {
+/**
+ * `memdesc`: the word every page of the block gets (alloc_pages_memdesc()), or 0 for none. It is
+ * stored before the refcount: the block's one reference is then the word's to keep (in its
+ * descriptor, or the state of a word without counts, include/linux/mm.ts).
+ */
+function prep_new_page(page: Page, order: number, gfp: number, memdesc = 0): void {
   // Fresh from the free lists: a page there never carries a memdesc word (free_pages_prepare()).
   VM_BUG_ON_PAGE(PageMemdesc(page), page, 'prep_new_page: free page carries a memdesc word');
   page_reset_own_word(page, 'private');
+  if (memdesc) {
+    // A compound block (__GFP_COMP, a slab's) keeps its tails' links to the head: its head alone carries the word.
+    const nr = order && gfp & __GFP_COMP ? 1 : 1 << order;
+    for (let i = 0; i < nr; i++) set_page_memdesc(new Page(page.addr + i * STRUCT_PAGE_SIZE), memdesc);
+  }
   set_page_count(page, 1);
   if (page_alloc_debug.page_poisoning) check_poison(page, order);
   if (gfp & __GFP_ZERO) {
@@ -611,7 +630,7 @@ function zone_watermark_ok(zone: Zone, order: number, mark: number, alloc_harder
   return false;
 }
 
-function get_page_from_freelist(gfp: number, order: number, wmark: number): Page | null {
+function get_page_from_freelist(gfp: number, order: number, wmark: number, memdesc: number): Page | null {
   const migratetype = gfp_migratetype(gfp);
   const harder = (gfp & (__GFP_HIGH | __GFP_ATOMIC)) !== 0;
   for (const zone of zonelist(gfp)) {
@@ -621,17 +640,17 @@ function get_page_from_freelist(gfp: number, order: number, wmark: number): Page
     }
     const page = rmqueue(zone, order, migratetype);
     if (!page) continue;
-    prep_new_page(page, order, gfp);
+    prep_new_page(page, order, gfp, memdesc);
     return page;
   }
   return null;
 }
 
-/** The page allocator's entry point (__alloc_pages). Returns null on failure. */
-export function __alloc_pages(gfp: number, order: number): Page | null {
+/** The page allocator's entry point (__alloc_pages). Returns null on failure. `memdesc`: see prep_new_page(). */
+export function __alloc_pages(gfp: number, order: number, memdesc = 0): Page | null {
   if (order > MAX_PAGE_ORDER) BUG(`__alloc_pages: order ${order} > MAX_PAGE_ORDER`);
-  let page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW);
-  if (!page) page = __alloc_pages_slowpath(gfp, order);
+  let page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW, memdesc);
+  if (!page) page = __alloc_pages_slowpath(gfp, order, memdesc);
   if (page && tracepoints_enabled) {
     trace_event('mm_page_alloc', `pfn=0x${page_to_pfn(page).toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp)}`);
   }
@@ -648,21 +667,21 @@ export function set_direct_reclaim(fn: ((order: number, gfp: number) => number) 
   direct_reclaim = fn;
 }
 
-function __alloc_pages_slowpath(gfp: number, order: number): Page | null {
-  let page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN);
+function __alloc_pages_slowpath(gfp: number, order: number, memdesc: number): Page | null {
+  let page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN, memdesc);
   if (page) return page;
   if (gfp & __GFP_DIRECT_RECLAIM && direct_reclaim) {
     for (let retries = 0; retries < 4 && !page; retries++) {
       const reclaimed = direct_reclaim(order, gfp);
-      page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN);
+      page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN, memdesc);
       if (!reclaimed) break;
     }
     if (page) return page;
   }
   drain_all_pages();
-  page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN);
+  page = get_page_from_freelist(gfp, order, ALLOC_WMARK_MIN, memdesc);
   if (page) return page;
-  if (gfp & (__GFP_HIGH | __GFP_NOFAIL)) page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS);
+  if (gfp & (__GFP_HIGH | __GFP_NOFAIL)) page = get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, memdesc);
   if (page) return page;
   if (gfp & __GFP_NOFAIL) BUG(`page allocation failure with __GFP_NOFAIL: order:${order}`);
   if (!(gfp & __GFP_NOWARN)) {
@@ -693,12 +712,17 @@ export function alloc_pages_memdesc(gfp: number, order: number, memdesc: number)
   if (!memdesc_valid(memdesc)) {
     BUG(`alloc_pages_memdesc: ${formatKernelAddress(memdesc)} is not a memdesc (type ${memdesc_type_name(memdesc_type(memdesc))})`);
   }
-  const page = __alloc_pages(gfp, order);
-  if (page) {
-    const nr = order && gfp & __GFP_COMP ? 1 : 1 << order;
-    for (let i = 0; i < nr; i++) set_page_memdesc(new Page(page.addr + i * STRUCT_PAGE_SIZE), memdesc);
-  }
-  return page;
+  return __alloc_pages(gfp, order, memdesc);
+}
+
+/**
+ * 2^order pages whose every page carries the misc word of `subtype` (no descriptor): what a
+ * plain allocation is in the memdesc plan (the 2025 table's "unknown" for a driver's pages;
+ * kmalloc_large), so that the one reference the block holds is its word's, which struct page
+ * need not store. __free_pages() gives them back.
+ */
+export function alloc_pages_misc(gfp: number, order: number, subtype = MEMDESC_MISC_UNKNOWN): Page | null {
+  return alloc_pages_memdesc(gfp, order, memdesc_misc(subtype, order));
 }
 
 export function alloc_page_memdesc(gfp: number, memdesc: number): Page | null {

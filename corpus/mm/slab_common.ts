@@ -24,10 +24,10 @@ import { trace_event, tracepoints_enabled } from '../sim/trace.ts';
 import { __GFP_COMP, __GFP_NOWARN, __GFP_DMA32, __GFP_HIGHMEM, GFP_KERNEL, GFP_NOWAIT, format_gfp } from '../include/linux/gfp.ts';
 import { MAX_PAGE_ORDER } from '../include/linux/mmzone.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
-import { alloc_pages } from './page_alloc.ts';
+import { alloc_pages_misc } from './page_alloc.ts';
 import {
   MEMDESC_ALIGN, MEMDESC_DESC_HEADER, MEMDESC_TYPE_SLAB, memdesc_type_has_desc, memdesc_type_name, memdesc_cache_addr,
-  memdesc_register_cache, memdesc_unregister_cache, memdesc_account, memdesc_set_desc_page,
+  memdesc_register_cache, memdesc_unregister_cache, memdesc_account, memdesc_set_desc_page, MEMDESC_MISC_KMALLOC_LARGE,
 } from '../include/linux/memdesc.ts';
 import { BUG } from '../include/linux/mmdebug.ts';
 import {
@@ -234,7 +234,8 @@ export function kmalloc_large(size: number, flags: number): number {
   if (order > MAX_PAGE_ORDER) return 0;
   if (flags & (__GFP_DMA32 | __GFP_HIGHMEM)) flags &= ~(__GFP_DMA32 | __GFP_HIGHMEM);
   flags |= __GFP_COMP;
-  const page = alloc_pages(flags, order);
+  // Its pages carry the misc word kmalloc_large (their type; freed by __free_pages()).
+  const page = alloc_pages_misc(flags, order, MEMDESC_MISC_KMALLOC_LARGE);
   let ret = 0;
   if (page) {
     prep_large_kmalloc(page, order);

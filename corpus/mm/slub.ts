@@ -57,7 +57,7 @@ import {
   SLAB_STORE_USER, SLAB_CACHE_DMA32, SLAB_DEBUG_FLAGS, ZERO_SIZE_PTR, KMALLOC_MAX_CACHE_SIZE,
 } from '../include/linux/slab.ts';
 import { POISON_FREE, POISON_END, POISON_INUSE } from '../include/linux/poison.ts';
-import { alloc_pages, __free_pages } from './page_alloc.ts';
+import { alloc_pages, alloc_pages_misc, __free_pages, __free_pages_memdesc } from './page_alloc.ts';
 import { read64, write64, write32, memcpy, phys_fill, phys_bytes } from '../sim/memory.ts';
 import { KernelBug, formatKernelAddress } from '../sim/errors.ts';
 import { ObjectRegistry } from '../sim/objects.ts';
@@ -1397,11 +1397,13 @@ export function slab_desc_cache_create(name: string, size: number, align: number
  * allocated for it (one would need a slab of this very cache). Counted as a slab descriptor.
  */
 function alloc_slab_desc_page(s: KmemCache, flags: number, order: number): Page | null {
-  const page = alloc_pages(flags, order);
+  // Its descriptor's address is known once the pages are: a misc word holds the block's
+  // reference until the slab's own word replaces it.
+  const page = alloc_pages_misc(flags, order);
   if (!page) return null;
   const self = fixup_red_left(s, page_address(page));
-  memdesc_set_desc_page(self, page);
   set_page_memdesc(page, memdesc_create(self, MEMDESC_TYPE_SLAB));
+  memdesc_set_desc_page(self, page);
   memdesc_account(MEMDESC_TYPE_SLAB, 1);
   account_slab_page(page, order, s);
   return page;
@@ -1410,9 +1412,8 @@ function alloc_slab_desc_page(s: KmemCache, flags: number, order: number): Page 
 /** Give back the pages of a slab of struct slabs: its struct slab (object 0) goes with them. */
 function free_slab_desc_page(page: Page, order: number): void {
   memdesc_set_desc_page(memdesc_slab(page), null);
-  clear_page_memdesc(page);
   memdesc_account(MEMDESC_TYPE_SLAB, -1);
-  __free_pages(page, order);
+  __free_pages_memdesc(page, order);
 }
 
 /** Mark a cache that has no slab yet as one whose slabs get separately allocated struct slabs. */

@@ -129,6 +129,10 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const usedIn = (node: ts.Node, into: Set<string>): void => {
     const visit = (n: ts.Node): void => {
       if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && checker.getTypeAtLocation(n.expression).getSymbol() === cls) into.add(n.name.text);
+      // A field asked of the layout by name, with the object (page_own_count(page, 'page_type')).
+      if (ts.isCallExpression(n) && n.arguments.some((a) => checker.getTypeAtLocation(a).getSymbol() === cls)) {
+        for (const a of n.arguments) if (ts.isStringLiteralLike(a) && fieldNames.has(a.text)) into.add(a.text);
+      }
       ts.forEachChild(n, visit);
     };
     visit(node);

@@ -155,7 +155,15 @@ export function planShrink(program: ts.Program, root: string, spec: Spec, withAn
 interface Edit { start: number; end: number; text: string }
 
 function applyEdits(text: string, edits: Edit[]): string {
-  const sorted = [...edits].sort((a, b) => b.start - a.start);
+  // Removals side by side (members of removed words one after another) may each take the blank
+  // line between them: one removal of their union.
+  const merged: Edit[] = [];
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    const last = merged[merged.length - 1];
+    if (last && last.text === '' && e.text === '' && e.start < last.end) last.end = Math.max(last.end, e.end);
+    else merged.push({ ...e });
+  }
+  const sorted = merged.sort((a, b) => b.start - a.start);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.end > sorted[i - 1]!.start) throw new Error('shrink: overlapping edits');
   }

@@ -20,7 +20,7 @@
  * Dormant: the descriptor caches are created on demand (memdesc_cache_create() in
  * mm/slab_common.ts), never at boot, and no existing workload allocates one.
  */
-import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT, STRUCT_PAGE_SIZE } from './mm_types.ts';
+import { Page, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT, STRUCT_PAGE_SIZE, page_own_count, page_set_own_count } from './mm_types.ts';
 import { VM_BUG_ON_PAGE, BUG } from './mmdebug.ts';
 import { read32, read64, read64hex, write32, write64, memmap_scan32 } from '../../sim/memory.ts';
 import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../sim/kernel_image.ts';
@@ -76,6 +76,8 @@ export const MEMDESC_MISC_KMALLOC_LARGE = 6;
 export const MEMDESC_MISC_EXACT = 7;
 export const MEMDESC_MISC_BRD = 8;
 const MEMDESC_MISC_NAMES: readonly string[] = ['', 'zero', 'unknown', 'vmalloc', 'guard', 'offline', 'kmalloc_large', 'exact', 'brd'];
+/** Misc subtypes whose word embeds their kind's data (fields that left struct page for the word). */
+const MEMDESC_MISC_EMBEDS: readonly number[] = [MEMDESC_MISC_VMALLOC];
 const MISC_SUBTYPE_SHIFT = 4;
 const MISC_SUBTYPE_MASK = 0x7f;
 const MISC_USER_BIT = 1 << 11;
@@ -178,7 +180,10 @@ export function PageMemdesc(page: Page): boolean {
 export function set_page_memdesc(page: Page, md: number): void {
   // A misc word embeds its kind's data instead of pointing at a descriptor: no cache records
   // the kind, so the run's layout notes it here (its pages' words replace their own fields).
-  if (memdesc_type(md) === MEMDESC_TYPE_MISC) note_descriptor_cache(`misc:${MEMDESC_MISC_NAMES[memdesc_misc_subtype(md)] ?? memdesc_misc_subtype(md)}`);
+  // Subtypes that only describe (unknown: a driver's alloc_pages(), kmalloc_large) replace no field.
+  if (memdesc_type(md) === MEMDESC_TYPE_MISC && MEMDESC_MISC_EMBEDS.includes(memdesc_misc_subtype(md))) {
+    note_descriptor_cache(`misc:${MEMDESC_MISC_NAMES[memdesc_misc_subtype(md)] ?? memdesc_misc_subtype(md)}`);
+  }
   page.memdesc = md;
   write32(page.addr + 4, (read32(page.addr + 4) | MEMDESC_FLAG_HI) >>> 0);
 }
@@ -219,17 +224,24 @@ export function memdesc_desc_page(desc: number): Page | null {
 }
 
 /**
- * Set the back pointer. A folio's descriptor, named by its first page's word, takes that page's
- * counts at the same time (the refcount alloc_pages() gave it, the mapcount -1): from here on
- * they are the folio's, and the page's own stay as a free page has them (0 and -1), which is
- * what the free-time checks see once the word is gone.
+ * Set the back pointer. A descriptor that keeps its pages' counts (memdesc_type_counted()),
+ * named by its first page's word, starts unmapped (mapcount -1); its refcount is the allocation's
+ * reference, which alloc_pages_memdesc() stored there already (the word comes before the count,
+ * prep_new_page()). A page that got its word after its allocation hands its own count over (a
+ * struct page that keeps none cannot have been allocated that way: the allocation's count would
+ * have had nowhere to go). From here on the counts are the descriptor's, and the page's own stay
+ * as a free page has them (0 and -1), which is what the free-time checks see once the word is gone.
  */
 export function memdesc_set_desc_page(desc: number, page: Page | null): void {
   write64(desc + MEMDESC_DESC_PAGE, page === null ? 0 : page.addr);
-  if (page === null || !page_has_desc_type(page, MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON) || memdesc_ptr(page.memdesc) !== desc) return;
-  write32(desc + MEMDESC_FOLIO_REFCOUNT, page._refcount);
-  write32(desc + MEMDESC_FOLIO_MAPCOUNT, page._mapcount);
-  page._refcount = 0;
+  if (page === null || !PageMemdesc(page) || memdesc_ptr(page.memdesc) !== desc) return;
+  if (!memdesc_type_counted(memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET)))) return;
+  const own = page_own_count(page, '_refcount');
+  if (own) {
+    write32(desc + MEMDESC_COUNTS_REFCOUNT, own);
+    page_set_own_count(page, '_refcount', 0);
+  }
+  write32(desc + MEMDESC_COUNTS_MAPCOUNT, -1);
 }
 
 /* ---- typed accessors and their debug checks ---- */
@@ -256,18 +268,31 @@ export function memdesc_desc(page: Page, type: number): number {
   return desc;
 }
 
-/* ---- folio descriptors: the counts live in the folio (the 2025 Memdescs/Path) ---- */
+/* ---- descriptors that keep their pages' counts (the 2025 Memdescs/Path) ---- */
 
 /**
- * A folio's descriptor (file or anon) starts with the folio's counts after the back pointer:
- * _refcount (32 bits) and _mapcount (32 bits, -1 when unmapped). The folio's own fields follow
- * at MEMDESC_FOLIO_HEADER (`memdesc separate` lays them out from there). A page that carries a
- * folio's word has no counts of its own: page_ref_count(), get_page(), put_page(),
- * page_mapcount() … read the folio's (include/linux/mm.ts).
+ * A descriptor of a counted type starts with its pages' counts after the back pointer: _refcount
+ * (32 bits) and _mapcount (32 bits, -1 when unmapped); the kind's own fields follow at its
+ * MEMDESC_<KIND>_HEADER (`memdesc separate` lays them out from there). A page that carries such a
+ * word has no counts of its own: page_ref_count(), get_page(), put_page(), page_mapcount() … read
+ * the descriptor's (include/linux/mm.ts). The folio's (file, anon) and zsmalloc's (its pages are
+ * isolated for migration with a reference of their own, soft_offline_page()), as the kernel's
+ * FOLIO_MATCH and ZPDESC_MATCH(_refcount) keep them. Slab and page-table pages keep none: their
+ * allocation's one reference is all they ever have (frozen, page_frozen_refcount() in mm.ts).
  */
-export const MEMDESC_FOLIO_REFCOUNT = 8;
-export const MEMDESC_FOLIO_MAPCOUNT = 12;
+export const MEMDESC_COUNTS_REFCOUNT = 8;
+export const MEMDESC_COUNTS_MAPCOUNT = 12;
+export const MEMDESC_FOLIO_REFCOUNT = MEMDESC_COUNTS_REFCOUNT;
+export const MEMDESC_FOLIO_MAPCOUNT = MEMDESC_COUNTS_MAPCOUNT;
 export const MEMDESC_FOLIO_HEADER = 16;
+export const MEMDESC_ZPDESC_HEADER = 16;
+
+const MEMDESC_COUNTED_TYPES: readonly number[] = [MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON, MEMDESC_TYPE_ZPDESC];
+
+/** Do descriptors of `type` keep their pages' counts (MEMDESC_COUNTS_*)? */
+export function memdesc_type_counted(type: number): boolean {
+  return MEMDESC_COUNTED_TYPES.includes(type);
+}
 
 /**
  * Does `page` carry a word of one of `types`? Never fires: any page may be asked (a kind's type
@@ -279,11 +304,13 @@ export function page_has_desc_type(page: Page, ...types: number[]): boolean {
 }
 
 /**
- * The folio descriptor whose counts `page` uses, or 0 for a page that keeps its own (no word,
- * or a word of a kind without counts). Checked like memdesc_folio().
+ * The descriptor whose counts `page` uses, or 0 for a page that has no such descriptor (no word,
+ * a misc word, or a descriptor of a type without counts). Checked like the typed accessors.
  */
-export function memdesc_folio_counts(page: Page): number {
-  return page_has_desc_type(page, MEMDESC_TYPE_FILE, MEMDESC_TYPE_ANON) ? memdesc_folio(page) : 0;
+export function memdesc_counts(page: Page): number {
+  if (!PageMemdesc(page)) return 0;
+  const type = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
+  return memdesc_type_counted(type) ? memdesc_desc(page, type) : 0;
 }
 
 /** A folio's descriptor: file or anon. */

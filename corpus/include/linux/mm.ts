@@ -2,11 +2,14 @@
  * Core page helpers (include/linux/mm.h, page_ref.h): pfn/page/virtual conversions,
  * compound pages, reference counts, and the page_private() accessors.
  */
-import { Page, STRUCT_PAGE_SIZE } from './mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_own_count, page_set_own_count } from './mm_types.ts';
 import { PAGE_OFFSET, PAGE_SHIFT, PAGE_SIZE, VMEMMAP_START } from '../../arch/x86/include/asm/page_64_types.ts';
 import { read32, read32s, write32, ram_size } from '../../sim/memory.ts';
-import { memdesc_folio_counts, MEMDESC_FOLIO_REFCOUNT, MEMDESC_FOLIO_MAPCOUNT } from './memdesc.ts';
-import { PageHead } from './page-flags.ts';
+import {
+  memdesc_counts, memdesc_type, memdesc_type_counted, memdesc_misc_order, PageMemdesc, MEMDESC_COUNTS_REFCOUNT, MEMDESC_COUNTS_MAPCOUNT,
+  MEMDESC_TYPE_MISC,
+} from './memdesc.ts';
+import { PageHead, PageReserved } from './page-flags.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { __put_page } from '../../mm/swap.ts';
 import type { Zone } from './mmzone.ts';
@@ -92,33 +95,73 @@ export function clear_compound_head(page: Page): void {
 
 /*
  * Reference and map counts (include/linux/page_ref.h): _refcount is the high half of w6,
- * _mapcount the low half. A page that carries a folio's memdesc word (stage 2) has none of its
- * own: its folio's are in the folio's descriptor (memdesc_folio_counts(), include/linux/memdesc.ts),
- * and every accessor below reads and writes those. Pages without such a word (every page
- * before stage 2) use their own words, as before.
+ * _mapcount the low half. A page that carries the word of a descriptor with counts (stage 2: a
+ * folio's, a zpdesc's) has none of its own: its descriptor's (memdesc_counts(),
+ * include/linux/memdesc.ts), and every accessor below reads and writes those. A page that
+ * carries another word (a misc word, a slab's, a page table's) is never mapped and holds only its
+ * allocation's reference. Other pages use their own counts, through the layout
+ * (page_own_count(), Page.OWN_COUNTS) rather than the members; where struct page keeps none (a
+ * shrunken struct page, `memdesc shrink`), the page's state answers (page_frozen_refcount()), and
+ * a write the state would not answer the same way is a kernel BUG: it needed the word.
  */
 
+/**
+ * The refcount a page has without counts of its own, from its state: a page of an allocation
+ * whose word has no counts holds the allocation's one reference on its first page (a misc word:
+ * aligned to the order the word records; a descriptor's word: the page before it carries another
+ * word); a page whose descriptor keeps the counts has a free page's own (0); a reserved page one;
+ * any other page without a word is free, a tail or inside a free block: 0. Reads no descriptor
+ * and fires nothing (dump_page() asks it).
+ */
+export function page_frozen_refcount(page: Page): number {
+  if (PageMemdesc(page)) {
+    const low = read32(page.addr + PAGE_MEMDESC_OFFSET);
+    const type = memdesc_type(low);
+    if (type === MEMDESC_TYPE_MISC) return page_to_pfn(page) % (1 << memdesc_misc_order(low)) === 0 ? 1 : 0;
+    if (memdesc_type_counted(type)) return 0;
+    const prev = new Page(page.addr - STRUCT_PAGE_SIZE);
+    const same = page_to_pfn(page) > 0 && PageMemdesc(prev) && read32(prev.addr + PAGE_MEMDESC_OFFSET) === low &&
+      read32(prev.addr + PAGE_MEMDESC_OFFSET + 4) === read32(page.addr + PAGE_MEMDESC_OFFSET + 4);
+    return same ? 0 : 1;
+  }
+  // Reserved pages (boot, never freed) hold their one reference (__init_single_page()).
+  return PageReserved(page) ? 1 : 0;
+}
+
+/** A count struct page keeps none of: only what the page's state says may be stored. */
+function no_own_count(page: Page, name: string, v: number, state: number): void {
+  VM_BUG_ON_PAGE(v !== state, page, `${name} ${v} on a page whose state says ${state}: struct page keeps no ${name} and the page carries no word that would`);
+}
+
 function ref_read(page: Page): number {
-  const folio = memdesc_folio_counts(page);
-  return folio ? read32s(folio + MEMDESC_FOLIO_REFCOUNT) : page._refcount;
+  const desc = memdesc_counts(page);
+  if (desc) return read32s(desc + MEMDESC_COUNTS_REFCOUNT);
+  return page_own_count(page, '_refcount') ?? page_frozen_refcount(page);
 }
 
 function ref_write(page: Page, v: number): void {
-  const folio = memdesc_folio_counts(page);
-  if (folio) write32(folio + MEMDESC_FOLIO_REFCOUNT, v);
-  else page._refcount = v;
+  const desc = memdesc_counts(page);
+  if (desc) write32(desc + MEMDESC_COUNTS_REFCOUNT, v);
+  else if (!page_set_own_count(page, '_refcount', v)) {
+    // The last reference of an allocation without counts goes as its pages are freed.
+    if (!(v === 0 && PageMemdesc(page))) no_own_count(page, '_refcount', v, page_frozen_refcount(page));
+  }
 }
 
-/** The raw _mapcount (-1 when unmapped): the folio's for a page carrying a folio's word. */
+/** The raw _mapcount (-1 when unmapped): the descriptor's for a page carrying a word with counts. */
 export function page_mapcount_raw(page: Page): number {
-  const folio = memdesc_folio_counts(page);
-  return folio ? read32s(folio + MEMDESC_FOLIO_MAPCOUNT) : page._mapcount;
+  const desc = memdesc_counts(page);
+  if (desc) return read32s(desc + MEMDESC_COUNTS_MAPCOUNT);
+  // Another word: its pages are never mapped (and their own low half of w6 is never written).
+  if (PageMemdesc(page)) return -1;
+  return page_own_count(page, '_mapcount') ?? -1;
 }
 
 export function set_page_mapcount_raw(page: Page, v: number): void {
-  const folio = memdesc_folio_counts(page);
-  if (folio) write32(folio + MEMDESC_FOLIO_MAPCOUNT, v);
-  else page._mapcount = v;
+  const desc = memdesc_counts(page);
+  if (desc) write32(desc + MEMDESC_COUNTS_MAPCOUNT, v);
+  else if (PageMemdesc(page)) no_own_count(page, '_mapcount', v, -1);
+  else if (!page_set_own_count(page, '_mapcount', v)) no_own_count(page, '_mapcount', v, -1);
 }
 
 export function page_ref_count(page: Page): number {

@@ -84,6 +84,21 @@ export class Page {
     memcg_data: PAGE_MEMCG_OFFSET,
   } as const;
 
+  /**
+   * The counts generic code keeps on a page whose memdesc word gives them no home (no word, or a
+   * word whose descriptor has no counts), by name: _refcount, and _mapcount with page_type (the
+   * same 32 bits). Generic code asks page_own_count() and page_set_own_count() (include/linux/mm.ts,
+   * page-flags.ts, mmdebug.ts), never the members, so it asks the layout rather than naming the
+   * word: once no owner names one any more, shrink drops the word with its entries, and the
+   * counts of such pages are answered from the page's state (page_frozen_refcount(), mm.ts), every
+   * write checked against that answer (docs/stage2.md, Shrink).
+   */
+  static readonly OWN_COUNTS = {
+    _refcount: PAGE_REFCOUNT_OFFSET,
+    _mapcount: PAGE_TYPE_OFFSET,
+    page_type: PAGE_TYPE_OFFSET,
+  } as const;
+
   /** PG_* bits (the low half of w0); the zone id sits in the high half, see page_zonenum(). */
   get flags(): number {
     return read32(this.addr + PAGE_FLAGS_OFFSET);
@@ -209,6 +224,24 @@ export function page_own_word(page: Page, name: string): number {
 export function page_reset_own_word(page: Page, name: string): void {
   const off = own_word_offset(page, name);
   if (off !== undefined) write64(page.addr + off, 0);
+}
+
+/**
+ * A page's own count by name (Page.OWN_COUNTS: `_refcount`, `_mapcount`, `page_type`), as the
+ * 32 bits struct page keeps for it (signed; page_type callers take `>>> 0`); undefined when
+ * struct page keeps none (the caller answers from the page's state).
+ */
+export function page_own_count(page: Page, name: string): number | undefined {
+  const table: Readonly<Record<string, number>> = Page.OWN_COUNTS;
+  return Object.hasOwn(table, name) ? read32s(page.addr + table[name]!) : undefined;
+}
+
+/** Store a page's own count; false when struct page keeps none (nothing stored). */
+export function page_set_own_count(page: Page, name: string, v: number): boolean {
+  const table: Readonly<Record<string, number>> = Page.OWN_COUNTS;
+  if (!Object.hasOwn(table, name)) return false;
+  write32(page.addr + table[name]!, v >>> 0);
+  return true;
 }
 
 /** page[n]: the struct page n entries after this one in the memmap. */

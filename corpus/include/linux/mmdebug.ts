@@ -5,13 +5,15 @@
  * the RFC's debugging dump showed a clobbered word, and `memdesc` among its flags; other
  * pages' dumps are unchanged.
  */
-import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_own_word } from './mm_types.ts';
+import { Page, STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, page_own_word, page_own_count } from './mm_types.ts';
 import { read64hex } from '../../sim/memory.ts';
 import { KernelBug, formatKernelAddress } from '../../sim/errors.ts';
 import {
   PAGEFLAG_NAMES, PG_head, page_type_of, page_type_name, PAGE_MAPPING_ANON, PAGE_MAPPING_MOVABLE,
 } from './page-flags.ts';
-import { page_to_pfn, page_zonenum, compound_head, compound_order } from './mm.ts';
+import {
+  page_to_pfn, page_zonenum, compound_head, compound_order, page_ref_count, page_mapcount_raw, page_frozen_refcount,
+} from './mm.ts';
 import { PageMemdesc, memdesc_dump_line } from './memdesc.ts';
 
 function flagNames(page: Page): string {
@@ -47,7 +49,11 @@ function raw_lines(page: Page): string[] {
 function dump_memdesc_page(page: Page, reason: string): string {
   const lines = [memdesc_dump_line(raw_word(read64hex(page.addr + PAGE_MEMDESC_OFFSET)))];
   const type = page_type_of(page);
-  lines.push(`page: refcount:${page._refcount} mapcount:${type ? 0 : page._mapcount + 1} pfn:0x${page_to_pfn(page).toString(16)}`);
+  // What struct page itself holds: the page's own refcount (a free page's when its descriptor
+  // keeps the counts), read without the checks a clobbered word would fire; its own mapcount is
+  // never written while it carries a word (the counts' writers ask PageMemdesc() first): unmapped.
+  const refcount = page_own_count(page, '_refcount') ?? page_frozen_refcount(page);
+  lines.push(`page: refcount:${refcount} mapcount:0 pfn:0x${page_to_pfn(page).toString(16)}`);
   lines.push(`flags: 0x${read64hex(page.addr).replace(/^0+(?=.)/, '')}(${flagNames(page)})`);
   if (type) lines.push(`page_type: 0x${type.toString(16)}(${page_type_name(type << 24)})`);
   lines.push(...raw_lines(page));
@@ -62,10 +68,10 @@ export function dump_page(page: Page, reason: string): string {
   if (PageMemdesc(page) || PageMemdesc(head)) return dump_memdesc_page(page, reason);
   const lines: string[] = [];
   const type = page_type_of(head);
-  const mapcount = type ? 0 : page._mapcount + 1;
+  const mapcount = type ? 0 : page_mapcount_raw(page) + 1;
   const mapping = page_own_word(head, 'mapping');
   lines.push(
-    `page: refcount:${head._refcount} mapcount:${mapcount} mapping:${formatKernelAddress(mapping)} ` +
+    `page: refcount:${page_ref_count(head)} mapcount:${mapcount} mapping:${formatKernelAddress(mapping)} ` +
       `index:0x${page_own_word(page, 'index').toString(16)} pfn:0x${page_to_pfn(page).toString(16)}`,
   );
   if (head.addr !== page.addr || (page.flags & (1 << PG_head))) {

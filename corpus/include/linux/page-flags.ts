@@ -1,12 +1,13 @@
 /**
  * Page flags and page types (include/linux/page-flags.h).
  * PG_* bits live in the low half of page->flags. Page types live in the top byte of the
- * low half of w6 (page_type, shared with _mapcount): set = PGTY_x << 24, clear = 0xffffffff;
+ * low half of w6 (page_type, shared with _mapcount, asked of the layout: page_own_count()):
+ * set = PGTY_x << 24, clear = 0xffffffff;
  * except buddy (a flag bit, with the free block's order, in the flags word) and, on a page that
  * carries a memdesc word (stage 2), the type its tag stands for. Tests go through
  * page_type_of(), so callers never care where a type is kept.
  */
-import { Page, page_word_is_tail, page_own_word } from './mm_types.ts';
+import { Page, page_word_is_tail, page_own_word, page_own_count, page_set_own_count } from './mm_types.ts';
 import { VM_BUG_ON_PAGE } from './mmdebug.ts';
 import { compound_head } from './mm.ts';
 import {
@@ -173,7 +174,8 @@ function memdesc_page_type(page: Page): number {
 export function page_type_of(page: Page): number {
   if (PageBuddy(page)) return PGTY_buddy;
   if (PageMemdesc(page)) return memdesc_page_type(page);
-  const top = page.page_type >>> 24;
+  // A page without a word: its own page_type, or none where struct page keeps none.
+  const top = (page_own_count(page, 'page_type') ?? PAGE_TYPE_NONE) >>> 24;
   return top >= PGTY_buddy && top < PGTY_mapcount_underflow ? top : 0;
 }
 
@@ -191,14 +193,16 @@ function __set_page_type(page: Page, type: number, name: string): void {
     VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__SetPage${name}: memdesc type is not ${name}`);
     return;
   }
-  VM_BUG_ON_PAGE(page.page_type !== PAGE_TYPE_NONE, page, `__SetPage${name}: page_type already set`);
-  page.page_type = (type << 24) >>> 0;
+  const own = page_own_count(page, 'page_type');
+  VM_BUG_ON_PAGE(own === undefined, page, `__SetPage${name}: struct page keeps no page_type: a typed page needs a memdesc word`);
+  VM_BUG_ON_PAGE(own! >>> 0 !== PAGE_TYPE_NONE, page, `__SetPage${name}: page_type already set`);
+  page_set_own_count(page, 'page_type', (type << 24) >>> 0);
 }
 /** On a memdesc page nothing to clear: the word goes with the pages, and the kind's free checks it (its typed accessor). */
 function __clear_page_type(page: Page, type: number, name: string): void {
   if (PageMemdesc(page)) return;
   VM_BUG_ON_PAGE(!page_type_is(page, type), page, `__ClearPage${name}: not a ${name} page`);
-  page.page_type = PAGE_TYPE_NONE;
+  page_set_own_count(page, 'page_type', PAGE_TYPE_NONE);
 }
 
 /*

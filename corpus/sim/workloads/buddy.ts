@@ -4,7 +4,7 @@
  * pattern and checked on free, frees in random order, and a full drain at the end.
  */
 import type { Workload, WorkloadContext } from './types.ts';
-import { alloc_pages, __free_pages, nr_free_pages, drain_all_pages, buddyinfo } from '../../mm/page_alloc.ts';
+import { alloc_pages_misc, __free_pages, nr_free_pages, drain_all_pages, buddyinfo } from '../../mm/page_alloc.ts';
 import { page_to_pfn, page_address, page_zonenum } from '../../include/linux/mm.ts';
 import { GFP_KERNEL, GFP_HIGHUSER_MOVABLE, __GFP_ZERO, __GFP_COMP, __GFP_DMA32, GFP_ATOMIC, __GFP_NOWARN } from '../../include/linux/gfp.ts';
 import { ZONE_NAMES } from '../../include/linux/mmzone.ts';
@@ -58,7 +58,8 @@ export function buddy_step(ctx: WorkloadContext, live: Block[], op: number): voi
   if (live.length === 0 || rng.chance(0.55)) {
     const order = rng.weighted(ORDER_WEIGHTS);
     const gfp = rng.pick(GFP_CHOICES) | __GFP_NOWARN;
-    const page = alloc_pages(gfp, order);
+    // A driver's pages: the misc word "unknown" (the memdesc plan's plain allocation).
+    const page = alloc_pages_misc(gfp, order);
     if (!page) {
       trace_event('buddy', `op=${op} alloc order=${order} failed`);
       return;

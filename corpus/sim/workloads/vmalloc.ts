@@ -10,7 +10,7 @@
 import type { Workload, WorkloadContext } from './types.ts';
 import { vmalloc, vzalloc, vfree, vmap, vmalloc_to_page, find_vm_area, vm_unmap_aliases, vmalloc_nr_pages, VM_MAP_PUT_PAGES, VM_MAP } from '../../include/linux/vmalloc.ts';
 import { find_vm_area_of_page, vmalloc_debug_check } from '../../mm/vmalloc.ts';
-import { alloc_page, __free_pages, nr_free_pages, drain_all_pages } from '../../mm/page_alloc.ts';
+import { alloc_pages_misc, __free_pages, nr_free_pages, drain_all_pages } from '../../mm/page_alloc.ts';
 import { page_address } from '../../include/linux/mm.ts';
 import { kmalloc, kfree } from '../../include/linux/slab.ts';
 import { GFP_KERNEL, __GFP_NOWARN } from '../../include/linux/gfp.ts';
@@ -106,7 +106,7 @@ function do_vmap(ctx: WorkloadContext, live: Area[], op: number): void {
   }
   let got = 0;
   for (; got < count; got++) {
-    const page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+    const page = alloc_pages_misc(GFP_KERNEL | __GFP_NOWARN, 0);
     if (!page) break;
     write64(array + got * 8, page.addr);
   }
