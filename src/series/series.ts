@@ -370,7 +370,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       }
       const changed = [...files.keys()].sort();
       const verdicts = [`type-check passed (${s.typecheck.files} files checked)`, verdictText(verification), ...(layoutChecks ? [layoutChecksText(layoutChecks)] : []),
-        ...(retipped && stopped ? [`checked as the series' tip: ${subject2(stage2Steps[stopped.index]!)} after it did not verify`] : [])];
+        ...(retipped && stopped ? [`checked again as the series' tip (${subject2(stage2Steps[stopped.index]!)} did not verify)`] : [])];
       const msg = `${subject}\n\n${wrapText(stage2Body(s, opts.spec, m.words.object)).join('\n')}\n\nChecked by memdesc series:\n${verdicts.map((v) => `  ${v}`).join('\n')}\n`;
       const sha = commit(repo, files, msg);
       commits.push({ sha, subject, files: changed, steps: 1, typecheck: { ok: true, files: s.typecheck.files, ms: Math.round(s.typecheck.ms) }, verification, ...(layoutChecks ? { layoutChecks } : {}), stage: 2 });

@@ -4,11 +4,20 @@
  * recorded with why and the ones built on it are not tried, and the last patch kept — or the
  * stage-1 tip — is checked again as the series' tip (the whole plan, and the real placement with
  * stage-2 patches) before anything is committed. The verifier is a test double whose verdicts
- * are planted per tree, so each failure is forced at a known step with no timing involved.
+ * are planted per tree, so each failure is forced at a known step with no timing involved. Then
+ * a whole `memdesc series` on a planted tree (two small kinds, not the corpus) whose second
+ * stage-2 patch changes what the project's oracle prints.
  */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LayoutChecks } from '../../src/verify/verify.ts';
 import { checkStage2, stage2StopText, type Verdict } from '../../src/series/stage2Verify.ts';
+import { main } from '../../src/cli.ts';
+import { captureOutput } from '../capture.ts';
+import { BREW, CUP, MM, MM_MUG, mug } from '../stage2/cupFixture.ts';
+import { git, leftovers, useIsolatedGit } from './helpers.ts';
 
 interface Step { name: string; texts: Map<string, string> }
 const step = (name: string): Step => ({ name, texts: new Map([['mm/x.ts', name]]) });
@@ -100,5 +109,80 @@ describe('a failed stage-2 patch stops the series cleanly', () => {
     expect(stage2StopText('mm: Allocate zpdesc from slab', 'mixed x 2 seeds: DIFFERENT in 1 of 2', 1))
       .toBe('the series stops short: stage-2 patch "mm: Allocate zpdesc from slab" does not verify (mixed x 2 seeds: DIFFERENT in 1 of 2); the branch ends after 1 stage-2 patch, checked as the tip');
     expect(stage2StopText('mm: Allocate ptdesc from slab', 'x', 0)).toMatch(/the branch ends at the stage-1 tip, checked as the tip$/);
+  });
+});
+
+/** The oracle prints what a separated mug changes (its descriptor cache exists): the mug patch cannot verify. */
+const MAIN = `
+import { new_cup, drop_cup } from './brew.ts';
+import { new_mug, drop_mug } from './mugs.ts';
+import { memdesc_cache, MEMDESC_TYPE_MUG } from './mm.ts';
+const cup = new_cup(3);
+const mug = new_mug(4);
+if (cup && mug) {
+  cup.handle = 7;
+  mug.handle = 9;
+  console.log(\`cup handle \${cup.handle}, mug handle \${mug.handle}\`);
+  console.log(\`mug cache: \${memdesc_cache(MEMDESC_TYPE_MUG) !== null}\`);
+  drop_cup(cup);
+  drop_mug(mug);
+}
+`;
+
+const kindSpec = (name: string, cls: string) => ({
+  name, description: `${name}s`, descriptor: { class: cls, placement: `${name}.ts` },
+  fields: { index: 'handle' }, converters: { fromPage: [`page_${name}`], toPage: [`${name}_page`] },
+  pageTypeTests: [{ name: `Page${cls}`, negates: false }],
+});
+
+describe('series: the second stage-2 patch of a planted tree does not verify', () => {
+  useIsolatedGit({ name: 'Ada Lovelace', email: 'ada@example.org' });
+  const io = captureOutput();
+
+  it('exits 1 naming the patch and why; the branch keeps the verified prefix, checked as the tip; nothing of the failed patch remains', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'memdesc-stage2fail-'));
+    try {
+      const proj = join(base, 'proj');
+      mkdirSync(proj);
+      const files: Record<string, string> = {
+        'mm.ts': MM + MM_MUG, 'cup.ts': CUP, 'brew.ts': BREW, 'mug.ts': mug(CUP), 'mugs.ts': mug(BREW), 'main.ts': MAIN,
+        'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, target: 'es2022', module: 'nodenext', allowImportingTsExtensions: true, noEmit: true }, include: ['**/*.ts'] }),
+      };
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(proj, f), text);
+      const spec = join(base, 'spec.json');
+      writeFileSync(spec, JSON.stringify({ extends: 'builtin', object: { file: 'mm.ts' }, kinds: [kindSpec('cup', 'Cup'), kindSpec('mug', 'Mug')], oracle: { entry: 'main.ts' } }));
+      git(proj, 'init', '-q');
+      git(proj, 'add', '-A');
+      git(proj, 'commit', '-q', '-m', 'base');
+      const baseRev = git(proj, 'rev-parse', 'HEAD').trim();
+      const out = join(base, 'out');
+
+      const code = await main(['series', 'cup', 'mug', proj, '--out', out, '--stage', '2', '--spec', spec]);
+      expect(code).toBe(1);
+      const mugPatch = 'proj: Allocate Mug separately from Page';
+      const stop = io.err.trim().split('\n').pop()!;
+      expect(stop).toMatch(new RegExp(`^memdesc: the series stops short: stage-2 patch "${mugPatch}" does not verify \\(node main\\.ts .*DIFFERENT .*"mug cache: false" -> "mug cache: true".*\\); the branch ends after 1 stage-2 patch, checked as the tip$`));
+      expect(io.out).toContain(`stage 2: ${mugPatch}: never committed: does not verify`);
+
+      // The branch: the base and the cup patch alone, verified again as the tip.
+      const branch = 'memdesc/cup-mug';
+      expect(git(proj, 'log', '--format=%s', `${baseRev}..${branch}`).trim().split('\n')).toEqual(['proj: Allocate Cup separately from Page']);
+      expect(git(proj, 'log', '-1', '--format=%B', branch)).toContain(`checked again as the series' tip (${mugPatch} did not verify)`);
+      const tree = git(proj, 'ls-tree', '--name-only', branch).trim().split('\n');
+      expect(tree).toContain('cup_memdesc.ts');
+      expect(tree).not.toContain('mug_memdesc.ts');
+      expect(git(proj, 'show', `${branch}:mug.ts`)).toBe(files['mug.ts']);
+      // Nothing half-written: the work tree untouched, no worktree left, only the kept patch written.
+      expect(git(proj, 'status', '--porcelain')).toBe('');
+      expect(leftovers(proj).worktrees).toBe(1);
+      expect(readdirSync(out).filter((f) => f.endsWith('.patch')).sort()).toEqual(['0000-cover-letter.patch', '0001-proj-Allocate-Cup-separately-from-Page.patch']);
+      // The plan (the cover letter) records the failure.
+      const cover = readFileSync(join(out, '0000-cover-letter.patch'), 'utf8');
+      expect(cover).toContain("Kinds separated (one patch each, in the plan's order):\n  cup\n");
+      expect(cover).toMatch(new RegExp(`Stage-2 steps left out:\\n  ${mugPatch}: never committed: does not verify \\(node main\\.ts`));
+      expect(existsSync(join(proj, 'mug_memdesc.ts'))).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
