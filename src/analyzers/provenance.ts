@@ -151,6 +151,7 @@ export class Provenance {
   }
 
   private compute(x: ts.Expression, depth: number): Prov {
+    if (!traceable(x)) return NONE;
     const sf = x.getSourceFile();
     if (x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined')) return NULLISH;
     if (ts.isCallExpression(x)) return this.ofCall(x, sf, depth);
@@ -541,6 +542,33 @@ export class Provenance {
     const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${agree}`, at: this.ctx.at(fn.getSourceFile(), param) });
     for (const o of r.kinds.values()) o.callgraph = true;
     return r;
+  }
+}
+
+/**
+ * Whether provenance (and the data flow's containers) can look through expression `e` (outer
+ * parentheses and assertions stripped): names, calls, member and element reads, `new`,
+ * conditionals, `??` and `||`, null. Anything else (a literal, arithmetic, a comparison, an
+ * object literal) is the end of the trail: what makes it up is never read. memdesc track relies
+ * on this to tell a function whose returns no caller's analysis reads (deps.ts `bodyPrivate`).
+ */
+export function traceable(e: ts.Expression): boolean {
+  const x = skipOuter(e);
+  switch (x.kind) {
+    case ts.SyntaxKind.Identifier:
+    case ts.SyntaxKind.CallExpression:
+    case ts.SyntaxKind.PropertyAccessExpression:
+    case ts.SyntaxKind.ElementAccessExpression:
+    case ts.SyntaxKind.NewExpression:
+    case ts.SyntaxKind.ConditionalExpression:
+    case ts.SyntaxKind.NullKeyword:
+      return true;
+    case ts.SyntaxKind.BinaryExpression: {
+      const op = (x as ts.BinaryExpression).operatorToken.kind;
+      return op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.BarBarToken;
+    }
+    default:
+      return false;
   }
 }
 

@@ -24,8 +24,9 @@
  * mention it. A file's key is the Merkle hash of what its own units reach (strongly connected
  * components hashed together), so an edit anywhere else keeps it.
  *
- * A function declaration whose body no other file's analysis reads (`bodyPrivate`: it returns
- * primitives, is no wrapper and marks no parameter) is two units: its signature, which other
+ * A function declaration whose body no other file's analysis reads (`bodyPrivate`: its return
+ * type is written out, it returns nothing provenance can trace, is no wrapper and marks no
+ * parameter) is two units: its signature, which other
  * files reach, and its body, which only its own file's key reaches.
  *
  * Always part of every key: units that declare nothing (a top-level expression, `export *`,
@@ -45,6 +46,7 @@
 import { createHash } from 'node:crypto';
 import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
+import { traceable } from '../analyzers/provenance.ts';
 import { scanShape } from './shape.ts';
 
 export interface Unit {
@@ -140,16 +142,16 @@ function primitiveType(t: ts.TypeNode | undefined): boolean {
 
 /**
  * Whether no other file's analysis reads the body of function `st`. The analyzer reads a
- * callee's body for three things only: what it returns (provenance follows returns of functions
- * that can return an object: a return type that is not primitives only), whether it is a
- * wrapper (a body of one statement or expression), and whether it marks a parameter (a call
- * taking a parameter, or a write into a parameter's member, anywhere in it but nested functions:
- * a mark under a branch is on every path when the other side throws). The checker takes the type
- * from the annotation.
+ * callee's body for three things only: what it returns (provenance follows every return value
+ * it can trace, whatever its type: a `number` may be an address, `virt_to_page(f())`), whether
+ * it is a wrapper (a body of one statement or expression), and whether it marks a parameter (a
+ * call taking a parameter, or a write into a parameter's member, anywhere in it but nested
+ * functions: a mark under a branch is on every path when the other side throws). The checker
+ * takes the type from the return type annotation, which must be there.
  * A function with none of these is read by its callers through its signature alone.
  */
 function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: ts.Block } {
-  if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !primitiveType(st.type)) return false;
+  if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !st.type) return false;
   // One statement may be a wrapper of a parameter's field, unless no parameter can hold an object.
   if (st.body.statements.length <= 1 && !st.parameters.every((p) => primitiveType(p.type))) return false;
   const params = new Set<string>();
@@ -163,6 +165,14 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
     return ts.isIdentifier(x) && params.has(x.text);
   };
   let marks = false;
+  // A return value provenance can trace (a name, a call, a member read, …): callers read the body.
+  // Returns of nested functions are theirs; provenance reads only the function's own.
+  const returns = (n: ts.Node): boolean => {
+    if (ts.isFunctionLike(n) || ts.isClassLike(n)) return false;
+    if (ts.isReturnStatement(n) && n.expression && traceable(n.expression)) return true;
+    return !!ts.forEachChild(n, (c) => (returns(c) ? true : undefined));
+  };
+  if (st.body.statements.some(returns)) return false;
   // Anywhere in the body but nested functions (whose marks are their own): the analyzer counts a
   // mark that lies on every normal path (dataflow.ts `onEveryPath`), which a branch can be when
   // its other side throws or never returns, so the syntax alone cannot rule one out.
