@@ -5,7 +5,10 @@
  * spec names its oracle). analyze -> convert --write (type-checks under the project's own compiler
  * options, with TypeScript's own tsc) -> verify with --entry and with --run -> series, every patch
  * verified with the spec's oracle -> `git am` of the patches reproduces the tip -> track of the
- * series -> status at the tip with the series' own cover letter as the plan.
+ * series -> status at the tip with the series' own cover letter as the plan. The commands run
+ * in-process from the project's directory (the CLI's main() with its own working directory,
+ * test/inProcess.ts: the same output and exit codes, no process per command); the first one is
+ * also spawned, as a user starts it, and must say the same.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../../src/model/progress.ts';
 import { PACKAGE_ROOT, RUN_TS } from '../../src/paths.ts';
-import { cli } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
+import { cli as spawnCli } from '../rewrite/helpers.ts';
 import { amOnto, git, useIsolatedGit } from '../series/helpers.ts';
 
 const LENDING = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending');
@@ -52,8 +56,10 @@ describe('the lending project end to end', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('analyze: every kind has raw accesses, the wrapper passed as a value is not lost', () => {
-    before = JSON.parse(ok(cli(['analyze', '--spec', spec, '--json'], repo), 'analyze')) as AnalysisResult;
+  it('analyze: every kind has raw accesses, the wrapper passed as a value is not lost', async () => {
+    const ran = await cli(['analyze', '--spec', spec, '--json'], repo);
+    expect(spawnCli(['analyze', '--spec', spec, '--json'], repo)).toEqual(ran);
+    before = JSON.parse(ok(ran, 'analyze')) as AnalysisResult;
     const raw = rawByKind(before);
     for (const k of ['loan', 'hold', 'fine', 'free']) expect(raw[k], k).toBeGreaterThan(0);
     // `.map(dueDateOf)` in src/report.ts: a finding or residue there, never nothing.
@@ -61,33 +67,33 @@ describe('the lending project end to end', () => {
     expect(report.length).toBeGreaterThan(0);
   });
 
-  it('convert --all --write: tsc is clean under the project\'s own options, the oracle agrees, nothing raw counted done', () => {
+  it('convert --all --write: tsc is clean under the project\'s own options, the oracle agrees, nothing raw counted done', async () => {
     const copy = join(root, 'converted');
     cpSync(repo, copy, { recursive: true });
-    ok(cli(['convert', '--all', '.', '--spec', spec, '--write'], copy), 'convert --write');
+    ok(await cli(['convert', '--all', '.', '--spec', spec, '--write'], copy), 'convert --write');
     const tsc = spawnSync(process.execPath, [TSC, '--noEmit', '-p', join(copy, 'tsconfig.json')], { encoding: 'utf8' });
     expect(tsc.status, tsc.stdout).toBe(0);
     // The user's oracle both ways: an entry bundled by memdesc, and any command.
-    ok(cli(['verify', copy, '--against', repo, '--entry', 'src/main.ts']), 'verify --entry');
+    ok(await cli(['verify', copy, '--against', repo, '--entry', 'src/main.ts']), 'verify --entry');
     const run = `${JSON.stringify(process.execPath)} ${JSON.stringify(RUN_TS)} src/main.ts`;
-    ok(cli(['verify', copy, '--against', repo, '--run', run]), 'verify --run');
+    ok(await cli(['verify', copy, '--against', repo, '--run', run]), 'verify --run');
     // The oracle is no rubber stamp: a behaviour change in the converted copy is caught.
     const main = join(copy, 'src', 'main.ts');
     writeFileSync(main, `${readFileSync(main, 'utf8')}\nconsole.log('one more line');\n`);
-    const bad = cli(['verify', copy, '--against', repo, '--entry', 'src/main.ts']);
+    const bad = await cli(['verify', copy, '--against', repo, '--entry', 'src/main.ts']);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/one more line/);
     // Whatever raw access is left is counted as remaining, kind by kind.
-    const after = JSON.parse(ok(cli(['analyze', copy, '--spec', spec, '--json']), 'analyze converted')) as AnalysisResult;
-    const status = JSON.parse(ok(cli(['status', copy, '--spec', spec, '--json']), 'status converted')) as ProgressPoint;
+    const after = JSON.parse(ok(await cli(['analyze', copy, '--spec', spec, '--json']), 'analyze converted')) as AnalysisResult;
+    const status = JSON.parse(ok(await cli(['status', copy, '--spec', spec, '--json']), 'status converted')) as ProgressPoint;
     const left = rawByKind(after);
     for (const [k, p] of Object.entries(status.kinds)) expect(p.remaining, k).toBe(left[k] ?? 0);
     expect(after.findings.filter((f) => f.converted).length).toBeGreaterThan(0);
   }, 120_000);
 
-  it('series: every patch type-checks and is verified with the spec\'s oracle; git am reproduces the tip; track and status --plan agree', () => {
+  it('series: every patch type-checks and is verified with the spec\'s oracle; git am reproduces the tip; track and status --plan agree', async () => {
     const out = join(root, 'series');
-    const r = JSON.parse(ok(cli(['series', '--all', '--spec', spec, '--out', out, '--json'], repo), 'series')) as {
+    const r = JSON.parse(ok(await cli(['series', '--all', '--spec', spec, '--out', out, '--json'], repo), 'series')) as {
       branch: string; base: string; commits: Array<{ sha: string; subject: string; verification: { ok: boolean; oracle?: string } | string }>; tipEqualsOneShot: boolean; complete: boolean;
     };
     expect(r.complete).toBe(true);
@@ -106,7 +112,7 @@ describe('the lending project end to end', () => {
     expect(am.status, am.stderr).toBe(0);
     expect(git(am.dir, 'rev-parse', 'HEAD^{tree}')).toBe(git(repo, 'rev-parse', `${r.branch}^{tree}`));
 
-    const track = JSON.parse(ok(cli(['track', '--spec', spec, '--range', `${base}..${r.branch}`, '--json', '--no-cache'], repo), 'track')) as TrackReport;
+    const track = JSON.parse(ok(await cli(['track', '--spec', spec, '--range', `${base}..${r.branch}`, '--json', '--no-cache'], repo), 'track')) as TrackReport;
     expect(track.points).toHaveLength(r.commits.length);
     const tip = track.points.at(-1)!;
     const first = before.summary.findings;
@@ -116,7 +122,7 @@ describe('the lending project end to end', () => {
     for (let i = 1; i < track.points.length; i++) expect(remaining(track.points[i]!)).toBeLessThanOrEqual(remaining(track.points[i - 1]!));
 
     // At the tip (the tree git am made), the series' own cover letter as a plan: every patch done.
-    const status = JSON.parse(ok(cli(['status', '--spec', spec, '--plan', join(out, '0000-cover-letter.patch'), '--json'], am.dir), 'status --plan')) as ProgressPoint & { plan: { patches: Array<{ subject: string; state: string; reason: string }> } };
+    const status = JSON.parse(ok(await cli(['status', '--spec', spec, '--plan', join(out, '0000-cover-letter.patch'), '--json'], am.dir), 'status --plan')) as ProgressPoint & { plan: { patches: Array<{ subject: string; state: string; reason: string }> } };
     const notDone = status.plan.patches.filter((p) => p.state !== 'done');
     expect(notDone, notDone.map((p) => `${p.subject}: ${p.state}: ${p.reason}`).join('\n')).toEqual([]);
     for (const [k, p] of Object.entries(status.kinds)) expect(p.remaining, k).toBe(tip.kinds[k]!.remaining);
