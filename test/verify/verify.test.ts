@@ -1,13 +1,17 @@
 /**
  * `memdesc verify` end to end on real corpus copies: identical trees, a hand-broken tree, a tree
  * that fires a debug check, a tree that hangs, a git revision, and bad input. Runs are kept
- * small (two workloads, two seeds, a few hundred operations) to stay fast.
+ * small (two workloads, two seeds, a few hundred operations) to stay fast. The command runs
+ * in-process (the CLI's main(), test/inProcess.ts: the same output and exit code; the simulations
+ * are the child processes they always are); the first check and one bad input also spawn
+ * bin/memdesc.mjs, for the real process.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runMain } from '../inProcess.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'memdesc.mjs');
@@ -22,8 +26,20 @@ interface Result {
   stderr: string;
 }
 
-/** Async so that several CLI runs of one test can overlap. */
-function memdesc(...args: string[]): Promise<Result> {
+/** `memdesc verify ...` in this process (its own cache folder, as the spawned one gets). */
+async function memdesc(...args: string[]): Promise<Result> {
+  const saved = process.env.MEMDESC_CACHE_DIR;
+  process.env.MEMDESC_CACHE_DIR = env.MEMDESC_CACHE_DIR;
+  try {
+    return await runMain(args);
+  } finally {
+    if (saved === undefined) delete process.env.MEMDESC_CACHE_DIR;
+    else process.env.MEMDESC_CACHE_DIR = saved;
+  }
+}
+
+/** A spawned bin/memdesc.mjs. */
+function spawned(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -61,7 +77,9 @@ describe('memdesc verify', () => {
   it('passes on identical trees (exit 0) and says what it compared', async () => {
     const copy = join(tmp, 'same');
     cpSync(CORPUS, copy, { recursive: true });
-    const [text, json] = await Promise.all([memdesc('verify', copy, '--against', CORPUS, ...SMALL), memdesc('verify', copy, '--against', CORPUS, ...SMALL, '--json')]);
+    // The real process once; the JSON form in-process.
+    const text = await spawned('verify', copy, '--against', CORPUS, ...SMALL);
+    const json = await memdesc('verify', copy, '--against', CORPUS, ...SMALL, '--json');
     expect(text.stderr).toBe('');
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/identical: all 4 digests match/);
@@ -145,6 +163,8 @@ describe('memdesc verify', () => {
     [[CORPUS, '--against', CORPUS, '--bogus'], /unknown option '--bogus'/],
   ])('rejects bad input %j with exit 2 and one line', async (args, message) => {
     const r = await memdesc('verify', ...args);
+    // One case also as the real process: the same exit code and line.
+    if (args[0] === '/no/such/dir') expect(await spawned('verify', ...args)).toEqual(r);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
