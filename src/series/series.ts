@@ -276,6 +276,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       },
     });
     timings.steps = Math.round(performance.now() - t1);
+    // The steps' own split (this process's CPU): planning each tree and type-checking it.
+    timings.stepPlanCpu = Math.round(trees.reduce((n, t) => n + t.planCpuMs, 0));
+    timings.typecheckCpu = Math.round(trees.reduce((n, t) => n + t.typecheck.cpuMs, 0));
     // The tip keeps its whole plan: when the last steps changed nothing (or did not type-check),
     // the last tree that can be committed is the tip, and was verified under the step plan only.
     const lastGood = lastCommittable(trees);
