@@ -16,6 +16,7 @@ import { mayBeWrapper } from '../analyzers/wrappers.ts';
 import { isOffsetTable } from './shrinkUses.ts';
 import { specWords } from '../model/words.ts';
 import type { WordField } from './words.ts';
+import { Symbols } from './separateSymbols.ts';
 
 /** An access (direct, or a helper's call site) of a page field overlaying the memdesc word. */
 export interface WordSite extends RawAccess {
@@ -118,9 +119,17 @@ export class SiteScanner {
   /** Descriptor class declaration -> its address members (constructor parameter properties). */
   private addressMembers = new Map<ts.Node, Set<string>>();
   private converterKinds = new Map<string, { kind: string; role: 'fromPage' | 'toPage' | 'fromAddress' | 'toAddress' }[]>();
+  /**
+   * The converters by symbol: the spec names them (a hint of last resort that finds the tree's
+   * exported declaration, Symbols.named()); calls and declarations count by what they resolve to,
+   * so a same-named local function elsewhere is no converter.
+   */
+  private converterSyms?: Map<ts.Symbol, { kind: string; role: string }[]>;
+  private symbols: Symbols;
 
   constructor(private ctx: AnalysisContext, private wordFields: Map<string, WordField>, private memdescField: string, private memdescWords: readonly number[],
     private calls: Map<string, ts.CallExpression[]>, private descriptorKind: (e: ts.Expression) => string | undefined) {
+    this.symbols = new Symbols(ctx.program, ctx.root);
     for (const decl of [...ctx.pageDecls, ...ctx.descDecls.keys()]) {
       this.implementation.add(decl);
       const members = new Set<string>(ctx.spec.page.addressMembers);
@@ -173,21 +182,22 @@ export class SiteScanner {
   }
 
   /**
-   * Does the function look at the memdesc word: read the spec's memdesc field of a page, or call
-   * a test on it (a boolean function named after it: PageMemdesc(), memdesc_valid())? Code that
-   * only sets the word up (alloc_pages_memdesc()) does not count: it may still clobber it.
+   * Does the function look at the memdesc word: read the page's memdesc member (the spec's field,
+   * a member of the class: by its declaration), or call a test of the word (memdescTests(), by
+   * symbol)? Code that only sets the word up (alloc_pages_memdesc()) does not count: it may still
+   * clobber it. Evidence from the code: a function is never a test because of its name.
    */
   private readsMemdesc(fn: FunctionLike): boolean {
-    const needle = this.memdescField.toLowerCase();
-    if (!fn.body || !fn.body.getText().toLowerCase().includes(needle)) return false;
+    if (!fn.body) return false;
+    const tests = this.memdescTests();
     let found = false;
     const visit = (n: ts.Node): void => {
       if (found) return;
-      if (ts.isPropertyAccessExpression(n) && n.name.text === this.memdescField && this.isPage(n.expression)) found = true;
+      if (ts.isPropertyAccessExpression(n) && this.isMemdescMember(n.name) && this.isPage(n.expression)) found = true;
       else if (ts.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
-        const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
-        if (name.toLowerCase().includes(needle) && this.ctx.checker.getTypeAtLocation(n).flags & ts.TypeFlags.BooleanLike) found = true;
+        const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+        if (sym && tests.has(sym)) found = true;
       }
       if (!found) ts.forEachChild(n, visit);
     };
@@ -195,12 +205,132 @@ export class SiteScanner {
     return found;
   }
 
+  /** Is `name` (of a property access) the class's memdesc member, by its declaration? */
+  private isMemdescMember(name: ts.MemberName): boolean {
+    if (name.text !== this.memdescField) return false;
+    const sym = this.ctx.symbolOf(name);
+    return !!sym?.declarations?.some((d) => !!d.parent && this.ctx.pageDecls.has(d.parent));
+  }
+
+  private testsMemo?: Set<ts.Symbol>;
+
+  /**
+   * The tree's tests of the memdesc word, from the code: the word's checked accessors are small
+   * functions that return a page parameter's memdesc member (`page_memdesc()`); the boolean
+   * functions they call on that page first (`VM_BUG_ON_PAGE(!PageMemdesc(page), …)`) are what
+   * tells a page carrying the word from one that does not.
+   */
+  private memdescTests(): Set<ts.Symbol> {
+    if (this.testsMemo) return this.testsMemo;
+    const out = new Set<ts.Symbol>();
+    this.testsMemo = out;
+    for (const sf of this.ctx.files) {
+      const visit = (n: ts.Node): void => {
+        if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && statementCount(n) <= MAX_HELPER_STATEMENTS) {
+          const ret = n.body.statements.find(ts.isReturnStatement);
+          const read = ret?.expression && skipOuter(ret.expression);
+          const param = read && ts.isPropertyAccessExpression(read) && this.isMemdescMember(read.name) && ts.isIdentifier(skipOuter(read.expression))
+            ? this.ctx.symbolOf(skipOuter(read.expression)) : undefined;
+          const decl = param?.valueDeclaration;
+          if (param && decl && ts.isParameter(decl) && decl.parent === n) {
+            const calls = (x: ts.Node): void => {
+              if (ts.isCallExpression(x) && this.ctx.checker.getTypeAtLocation(x).flags & ts.TypeFlags.BooleanLike
+                && x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && this.ctx.symbolOf(skipOuter(a)) === param)) {
+                const callee = skipOuter(x.expression);
+                const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+                if (sym) out.add(sym);
+              }
+              ts.forEachChild(x, calls);
+            };
+            for (const st of n.body.statements) if (st !== ret) calls(st);
+          }
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    // A small boolean function handing its page to a test is a test too (a wrapper).
+    for (let round = 0; round < HELPER_ROUNDS; round++) {
+      const before = out.size;
+      for (const sf of this.ctx.files) {
+        for (const st of sf.statements) {
+          if (!ts.isFunctionDeclaration(st) || !st.body || !st.name || statementCount(st) > MAX_HELPER_STATEMENTS) continue;
+          const sym = this.ctx.symbolOf(st.name);
+          const sig = this.ctx.checker.getSignatureFromDeclaration(st);
+          if (!sym || out.has(sym) || !sig || !(this.ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike)) continue;
+          let hit = false;
+          const calls = (x: ts.Node): void => {
+            if (hit) return;
+            if (ts.isCallExpression(x)) {
+              const callee = skipOuter(x.expression);
+              const c = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+              if (c && out.has(c) && x.arguments.some((a) => paramIndex(this.ctx, a, st) >= 0)) hit = true;
+            }
+            ts.forEachChild(x, calls);
+          };
+          calls(st.body);
+          if (hit) out.add(sym);
+        }
+      }
+      if (out.size === before) break;
+    }
+    return out;
+  }
+
+  private offsetMemo?: Set<ts.Symbol>;
+
+  /**
+   * Does the offset name the memdesc word's own offset (`page.addr + PAGE_MEMDESC_OFFSET`): a
+   * constant the class's memdesc member itself reads the word at? Such an access is deliberate.
+   * By symbol, from the member's code, not from the constant's name.
+   */
+  private namesMemdescOffset(off: ts.Expression): boolean {
+    if (!this.offsetMemo) {
+      const out = new Set<ts.Symbol>();
+      for (const decl of this.ctx.pageDecls) {
+        if (!ts.isClassDeclaration(decl)) continue;
+        for (const m of decl.members) {
+          if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== this.memdescField) continue;
+          const walk = (x: ts.Node): void => {
+            if (ts.isIdentifier(x) && x !== m.name) {
+              const sym = this.ctx.symbolOf(x);
+              if (sym && sym.flags & ts.SymbolFlags.Variable) out.add(sym);
+            }
+            ts.forEachChild(x, walk);
+          };
+          walk(m);
+        }
+      }
+      this.offsetMemo = out;
+    }
+    let hit = false;
+    const walk = (x: ts.Node): void => {
+      if (hit) return;
+      if (ts.isIdentifier(x)) {
+        const sym = this.ctx.symbolOf(x);
+        if (sym && this.offsetMemo!.has(sym)) hit = true;
+      }
+      ts.forEachChild(x, walk);
+    };
+    walk(off);
+    return hit;
+  }
+
+  /** The converters by symbol (converterSyms). */
+  private converters(): Map<ts.Symbol, { kind: string; role: string }[]> {
+    if (this.converterSyms) return this.converterSyms;
+    const out = new Map<ts.Symbol, { kind: string; role: string }[]>();
+    for (const [name, roles] of this.converterKinds) for (const sym of this.symbols.named(name)) out.set(sym, roles);
+    this.converterSyms = out;
+    return out;
+  }
+
   private inImplementation(n: ts.Node): boolean {
     for (let p: ts.Node | undefined = n.parent; p; p = p.parent) {
       if (this.implementation.has(p)) return true;
       if (isFunctionLike(p)) {
-        const name = functionName(p);
-        if (name && this.converterKinds.has(name)) return true;
+        const sym = this.symbols.of(p as ts.FunctionLikeDeclaration);
+        if (sym && this.converters().has(sym)) return true;
       }
     }
     return false;
@@ -283,7 +413,7 @@ export class SiteScanner {
       const wordSize = this.ctx.spec.page.wordSize ?? 8;
       const word = Math.floor(t.value / wordSize);
       const onMemdesc = this.memdescWords.includes(word);
-      if (onMemdesc && off.getText(sf).toLowerCase().includes(this.memdescField.toLowerCase())) return undefined;
+      if (onMemdesc && this.namesMemdescOffset(off)) return undefined;
       const use = outerOf(n);
       const call = use.parent;
       if (!call || !ts.isCallExpression(call) || !call.arguments.some((x) => x === use)) return undefined;
@@ -616,9 +746,9 @@ export class SiteScanner {
     }
   }
 
+  /** The converter a call resolves to (aliases followed), by symbol. */
   private converterOf(call: ts.CallExpression): Array<{ kind: string; role: string }> | undefined {
-    const callee = skipOuter(call.expression);
-    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
-    return name ? this.converterKinds.get(name) : undefined;
+    const sym = this.symbols.callee(call);
+    return sym ? this.converters().get(sym) : undefined;
   }
 }

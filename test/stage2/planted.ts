@@ -18,6 +18,7 @@ import { ListHead, list_add, list_del } from '../include/linux/list.ts';
 import { virt_to_page, pfn_to_page, page_to_pfn } from '../include/linux/mm.ts';
 import { PageBuddy } from '../include/linux/page-flags.ts';
 import { read64, write64 } from '../sim/memory.ts';
+import { PageMemdesc } from '../include/linux/memdesc.ts';
 
 /** The RFC's bug: a page-table page threaded on a list through page->lru after the ptdesc conversion. */
 export function planted_stale_pgd_list(pgd: number, head: ListHead): void {
@@ -74,9 +75,20 @@ function planted_set_memdesc(page: Page): Page {
   return page;
 }
 
-/** A test of the memdesc word. */
+/** A test of the memdesc word: it asks the tree's own test (its name alone would prove nothing). */
 function planted_memdesc_valid(page: Page): boolean {
+  return PageMemdesc(page);
+}
+
+/** Named like a test of the memdesc word, but it reads nothing of it: the code wins over the name. */
+function planted_memdesc_check(page: Page): boolean {
   return page.addr !== 0;
+}
+
+export function planted_named_test_reader(pgd: number): number {
+  const page = virt_to_page(pgd);
+  if (!planted_memdesc_check(page)) return 0;
+  return page.compound_head; // PLANT:named-test
 }
 
 export function planted_setup_then_list(pgd: number, head: ListHead): void {
