@@ -347,24 +347,30 @@ function stderrOf(bundle: string, args: string[]): Promise<string> {
   });
 }
 
-/** A concurrency limit: at most `size` tasks at a time, started in submission order. */
+/**
+ * A concurrency limit: at most `size` tasks at a time, started in submission order, except that
+ * a slot freed by a task with an affinity (the bundle it ran) starts the first waiting task with
+ * the same affinity: that task finds the bundle's warm worker idle (simWorker.ts) instead of
+ * starting and warming up another process.
+ */
 export class Pool {
   readonly size: number;
   private active = 0;
-  private queue: Array<() => void> = [];
+  private queue: Array<{ affinity?: string; start: () => void }> = [];
 
   constructor(size = availableParallelism()) {
     this.size = Math.max(1, Math.floor(size));
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((r) => this.queue.push(r));
+  async run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((start) => this.queue.push({ affinity, start }));
     this.active++;
     try {
       return await task();
     } finally {
       this.active--;
-      this.queue.shift()?.();
+      const i = affinity === undefined ? -1 : this.queue.findIndex((q) => q.affinity === affinity);
+      this.queue.splice(Math.max(0, i), 1)[0]?.start();
     }
   }
 }

@@ -336,7 +336,8 @@ export async function runMatrices(trees: PreparedTree[], plan: Plan, pool: Pool,
     const same = JSON.stringify([job.tree.build.key, setting, missing, !job.tree.multiSeed]);
     let batch = opts.keepStderr ? undefined : shared.get(same);
     if (!batch) {
-      batch = missing.length === 0 ? Promise.resolve([]) : pool.run(() => runBatch({ bundle: job.tree.build.file, seeds: missing, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...setting }));
+      // The bundle as the pool's affinity: a freed slot goes on with the same tree's warm worker.
+      batch = missing.length === 0 ? Promise.resolve([]) : pool.run(() => runBatch({ bundle: job.tree.build.file, seeds: missing, timeoutMs: plan.timeoutMs, singleSeed: !job.tree.multiSeed, keepStderr: opts.keepStderr, ...setting }), job.tree.build.file);
       shared.set(same, batch);
       if (!opts.keepStderr) batch.then((ran) => storeOutcomes(job.tree.build.key, setting, ran), () => {});
     }

@@ -46,4 +46,32 @@ describe('runBatch', () => {
     })));
     expect(peak).toBe(2);
   });
+
+  it('gives a freed slot to the next waiting task of the same affinity', async () => {
+    const pool = new Pool(2);
+    const order: string[] = [];
+    const gates = new Map<string, () => void>();
+    const task = (name: string) => () => new Promise<void>((done) => {
+      order.push(name);
+      gates.set(name, done);
+    });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const all = [pool.run(task('a1'), 'A'), pool.run(task('b1'), 'B'), pool.run(task('a2'), 'A'), pool.run(task('b2'), 'B'), pool.run(task('x'))];
+    await tick();
+    expect(order).toEqual(['a1', 'b1']);
+    // b1 ends first: b2 starts before a2, which waited longer, and a2 follows a1.
+    gates.get('b1')!();
+    await tick();
+    expect(order).toEqual(['a1', 'b1', 'b2']);
+    gates.get('a1')!();
+    await tick();
+    expect(order).toEqual(['a1', 'b1', 'b2', 'a2']);
+    // No task of its affinity left: submission order.
+    gates.get('b2')!();
+    await tick();
+    expect(order.at(-1)).toBe('x');
+    gates.get('a2')!();
+    gates.get('x')!();
+    await Promise.all(all);
+  });
 });
