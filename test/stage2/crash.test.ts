@@ -1,20 +1,24 @@
 /**
  * Issue 14 item 8: the RFC's crash (000_*) on purpose. A copy of the corpus with ptdesc converted
- * (stage 1) keeps one stale `page.lru` use on page-table pages: the pgd's page is put on a list
- * through page->lru and taken off again (list_del() poisons the two words) just before the pgd is
- * freed. `audit ptdesc` names that line beforehand and `separate` refuses; forced past the audit
- * (the test-only MEMDESC_TEST_SKIP_AUDIT=1), the separated tree boots and runs until a process
- * exits, where the debug check on the memdesc word fires with a dump showing the clobbered word
- * (`memdesc dead000000000100`, LIST_POISON1), as in the seed's dump. The same tree without the
- * stale lines runs clean, so the failure is the stale use's.
+ * (stage 1; the run's shared tree, test/stage2/trees.ts) keeps one stale `page.lru` use on
+ * page-table pages: the pgd's page is put on a list through page->lru and taken off again
+ * (list_del() poisons the two words) just before the pgd is freed. `audit ptdesc` names that line
+ * beforehand and `separate` refuses; forced past the audit (the test-only
+ * MEMDESC_TEST_SKIP_AUDIT=1), the separated tree boots and runs until a process exits, where the
+ * debug check on the memdesc word fires with a dump showing the clobbered word (`memdesc
+ * dead000000000100`, LIST_POISON1), as in the seed's dump. The same tree without the stale lines
+ * runs clean, so the failure is the stale use's.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditPath } from '../../src/stage2/audit.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
+import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { runMain } from '../inProcess.ts';
+import { copyTree, ptdescCorpus } from './trees.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const FILE = 'arch/x86/mm/pgtable.ts';
@@ -25,18 +29,18 @@ let tree: string;
 let staleLine: number;
 let env: NodeJS.ProcessEnv;
 
-function memdesc(args: string[], extra: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env: { ...env, ...extra } });
+/** A spawned CLI: simulate hands the terminal to the simulation. */
+function memdesc(args: string[]) {
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-crash-'));
   tree = join(base, 'corpus');
-  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
-  delete env.MEMDESC_TEST_SKIP_AUDIT;
-  cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-  const r = memdesc(['convert', 'ptdesc', tree, '--write']);
-  if (r.status !== 0) throw new Error(`convert ptdesc --write failed (${r.status}): ${r.stderr}`);
+  env = { ...process.env };
+  delete env[SKIP_AUDIT_ENV];
+  // The run's shared `convert ptdesc --write` of the corpus (test/stage2/trees.ts), copied.
+  copyTree((await ptdescCorpus()).dir, tree);
   // Plant the stale use in _pgd_free(), right after it looks the pgd's page up.
   const path = join(tree, FILE);
   const lines = readFileSync(path, 'utf8').split('\n');
@@ -46,8 +50,11 @@ beforeAll(() => {
   lines.splice(at + 1, 0, ...STALE);
   writeFileSync(path, lines.join('\n'));
   staleLine = at + 2;
-}, 240_000);
-afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
+}, 600_000);
+afterAll(() => {
+  delete process.env[SKIP_AUDIT_ENV];
+  if (base) rmSync(base, { recursive: true, force: true });
+});
 
 describe("the RFC's crash, on purpose", () => {
   it('audit ptdesc names the stale line beforehand', () => {
@@ -57,9 +64,9 @@ describe("the RFC's crash, on purpose", () => {
     expect(hits[0]!.function).toBe('_pgd_free');
   }, 120_000);
 
-  it('separate refuses while the audit has blockers, naming the count, and writes nothing', () => {
+  it('separate refuses while the audit has blockers, naming the count, and writes nothing', async () => {
     const before = readFileSync(join(tree, FILE), 'utf8');
-    const r = memdesc(['separate', 'ptdesc', tree, '--write']);
+    const r = await runMain(['separate', 'ptdesc', tree, '--write']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -67,8 +74,14 @@ describe("the RFC's crash, on purpose", () => {
     expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(false);
   }, 120_000);
 
-  it('forced past the audit, the simulation fails with the debug check and a dump of the clobbered memdesc word', () => {
-    const sep = memdesc(['separate', 'ptdesc', tree, '--write'], { MEMDESC_TEST_SKIP_AUDIT: '1' });
+  it('forced past the audit, the simulation fails with the debug check and a dump of the clobbered memdesc word', async () => {
+    process.env[SKIP_AUDIT_ENV] = '1';
+    let sep;
+    try {
+      sep = await runMain(['separate', 'ptdesc', tree, '--write']);
+    } finally {
+      delete process.env[SKIP_AUDIT_ENV];
+    }
     expect(sep.status, sep.stderr).toBe(0);
     expect(sep.stdout).toContain('audit blockers skipped');
     expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(true);
@@ -89,5 +102,5 @@ describe("the RFC's crash, on purpose", () => {
     const clean = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1']);
     expect(clean.status, (clean.stdout + clean.stderr).slice(0, 2000)).toBe(0);
     expect(clean.stdout).toMatch(/^ptdesc\s+8\s/m);
-  }, 240_000);
+  }, 600_000);
 });

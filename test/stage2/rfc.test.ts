@@ -1,11 +1,10 @@
 /**
  * The RFC's crash (000_*), before it happens: after converting ptdesc alone (`convert ptdesc
- * --write`, Page.lru still there for the other kinds), one stale `list_add(page.lru, …)` on a
+ * --write`, the run's shared tree; Page.lru still there for the other kinds), one stale `list_add(page.lru, …)` on a
  * page-table page remains. `audit ptdesc` must name that exact line and column, exit 1 and say
  * why; the same list use on a buddy page (the twin) is not a ptdesc blocker.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,25 +14,21 @@ import { auditPath } from '../../src/stage2/audit.ts';
 import type { AuditResult } from '../../src/stage2/types.ts';
 import { memdescSpec } from './spec.ts';
 import { markerAt, planted, PLANTED_FILE } from './planted.ts';
+import { copyTree, ptdescCorpus } from './trees.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
 const PLANTED = planted('lru');
 
 let base: string;
 let tree: string;
 let audit: AuditResult;
 
-beforeAll(() => {
+beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-audit-rfc-'));
-  tree = join(base, 'corpus');
-  cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), 'convert', 'ptdesc', tree, '--write'], {
-    encoding: 'utf8', env: { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') },
-  });
-  if (r.status !== 0) throw new Error(`convert ptdesc --write failed (${r.status}): ${r.stderr}`);
+  // The run's shared `convert ptdesc --write` of the corpus (test/stage2/trees.ts), copied.
+  tree = copyTree((await ptdescCorpus()).dir, join(base, 'corpus'));
   writeFileSync(join(tree, PLANTED_FILE), PLANTED);
   audit = auditPath(tree, { spec: memdescSpec(), kinds: ['ptdesc'] });
-}, 240_000);
+}, 600_000);
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
 const io = captureOutput();

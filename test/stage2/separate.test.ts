@@ -1,5 +1,6 @@
 /**
- * `memdesc separate`: its contract on a copy of the corpus after `convert ptdesc --write`.
+ * `memdesc separate`: its contract on a copy of the corpus after `convert ptdesc --write` (the
+ * run's shared one, test/stage2/trees.ts).
  * Bad input is one line and exit 2; blockers refuse with exit 1; a dry run prints the diff and
  * writes nothing; --write refuses a dirty git tree, then (the audit clean since dump_page()
  * tests the memdesc word; no test hook) moves Ptdesc into its own
@@ -10,13 +11,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli.ts';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { copyTree, ptdescCorpus } from './trees.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const MODULE = 'include/linux/ptdesc_memdesc.ts';
@@ -50,23 +52,22 @@ function tsFiles(): string[] {
   return [...snapshot().keys()].filter((f) => f.endsWith('.ts'));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-separate-'));
   tree = join(base, 'corpus');
   env = {
-    ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache'),
+    ...process.env,
     GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid',
     GIT_CONFIG_GLOBAL: join(base, 'gitconfig'),
   };
   writeFileSync(join(base, 'gitconfig'), '');
   delete env[SKIP_AUDIT_ENV];
-  cpSync(join(REPO, 'corpus'), tree, { recursive: true });
-  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), 'convert', 'ptdesc', tree, '--write'], { encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`convert ptdesc --write failed (${r.status}): ${r.stderr}`);
+  // The run's shared `convert ptdesc --write` of the corpus (test/stage2/trees.ts), copied.
+  copyTree((await ptdescCorpus()).dir, tree);
   git(['init', '-q']);
   git(['add', '-A']);
   git(['commit', '-q', '-m', 'stage 1']);
-}, 240_000);
+}, 600_000);
 afterAll(() => {
   delete process.env[SKIP_AUDIT_ENV];
   if (base) rmSync(base, { recursive: true, force: true });

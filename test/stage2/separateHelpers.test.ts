@@ -168,6 +168,12 @@ function plan(files: Record<string, string> = {}): { plan: KindPlan; root: strin
   return { plan: planKind({ program, root, spec, kind, infra: findInfra(exportIndex(program, root), spec, kind) }), root };
 }
 
+/** The plan of the unchanged fixture: made once, read by the tests that plant nothing (a plan is pure). */
+let unchanged: { plan: KindPlan; root: string } | undefined;
+function basePlan(): { plan: KindPlan; root: string } {
+  return (unchanged ??= plan());
+}
+
 function refusal(files: Record<string, string>): string {
   try {
     plan(files);
@@ -180,7 +186,7 @@ function refusal(files: Record<string, string>): string {
 
 describe('separate: allocations and frees through helpers', () => {
   it('an allocator helper (and one calling it) is an allocation at its call sites: the allocation inside is rewritten', () => {
-    const { plan: p, root } = plan();
+    const { plan: p, root } = basePlan();
     expect(p.sites.allocs).toEqual([`brew.ts:${lineOf('let page = grab(gfp);')} new_cup() via grab()`, `brew.ts:${lineOf('if (!page) page = alloc_cup_pages(gfp, 1);')} new_cup() via alloc_cup_pages()`]);
     const brew = p.texts.get(join(root, 'brew.ts'))!;
     expect(brew).toContain('  const page = cup_alloc_pages(gfp, order);\n  if (page) account(page);');
@@ -191,7 +197,7 @@ describe('separate: allocations and frees through helpers', () => {
   });
 
   it('a free helper is a free where the caller destructs the page: the free inside it is rewritten', () => {
-    const { plan: p, root } = plan();
+    const { plan: p, root } = basePlan();
     expect(p.sites.frees).toEqual([`brew.ts:${lineOf('free_cup_pages(page, 0);')} drop_cup() via free_cup_pages()`]);
     const brew = p.texts.get(join(root, 'brew.ts'))!;
     expect(brew).toContain('  held -= page.addr;\n  cup_free_pages(page, order);');

@@ -7,33 +7,33 @@
  * page_to_pfn() divides), the memmap is carved at the new size (`simulate --report metadata`), and
  * the tree verifies against the original across the two layouts.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyOfStage1 } from '../stage1.ts';
+import { runMain } from '../inProcess.ts';
+import { stage1Corpus } from '../stage1.ts';
+import { cli, copyTree } from './trees.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
+const CORPUS = join(REPO, 'corpus');
 const LAYOUT = 'include/linux/mm_types.ts';
 
 let base: string;
-let env: NodeJS.ProcessEnv;
 
-function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
-}
+// The CLI runs in this process (test/inProcess.ts): what it prints and its exit code are the
+// spawned command's; simulate alone runs as a child (it hands the terminal to the simulation).
+const memdesc = runMain;
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-shrink-corpus-'));
-  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
 });
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
 describe('memdesc shrink on the corpus', () => {
-  it('today: only w7 (memcg_data, named by no code) can go; per word what still uses the others and the kinds not separated yet; writes nothing', () => {
-    const layout = readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8');
-    const r = memdesc(['shrink', '--corpus']);
+  it('today: only w7 (memcg_data, named by no code) can go; per word what still uses the others and the kinds not separated yet; writes nothing', async () => {
+    const layout = readFileSync(join(CORPUS, LAYOUT), 'utf8');
+    const r = await memdesc(['shrink', '--corpus']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const out = r.stderr; // a dry run prints the diff on stdout, the report on stderr
     expect(out).toMatch(/^Page \(.*include\/linux\/mm_types\.ts\): 64 bytes -> 56 bytes \(8 -> 7 words of 8\)$/m);
@@ -45,16 +45,16 @@ describe('memdesc shrink on the corpus', () => {
     expect(out).toMatch(/^ {2}w5 \(private\): \d+ uses, by kinds not separated: .*slab/m);
     expect(out).toMatch(/^ {4}.*mm\/slub\.ts:\d+:\d+ \w+\(\): (reads|writes) private \[slab\]: page\.private$/m);
     // Generic code too: the flags word read by number in the memdesc helpers (the text lists a word's first uses only).
-    const j = JSON.parse(memdesc(['shrink', '--corpus', '--json']).stdout) as { words: Array<{ word: number; uses: Array<{ file: string; function: string | null; how: string; text: string }> }> };
+    const j = JSON.parse((await memdesc(['shrink', '--corpus', '--json'])).stdout) as { words: Array<{ word: number; uses: Array<{ file: string; function: string | null; how: string; text: string }> }> };
     expect(j.words[0]!.uses).toContainEqual(expect.objectContaining({ file: 'include/linux/memdesc.ts', function: 'PageMemdesc', how: 'by-offset', text: 'read32(page.addr + 4)' }));
-    expect(readFileSync(join(REPO, 'corpus', LAYOUT), 'utf8')).toBe(layout);
-  }, 120_000);
+    expect(readFileSync(join(CORPUS, LAYOUT), 'utf8')).toBe(layout);
+  }, 300_000);
 
   it('the stage-1 tree (convert --all --write on a copy): every kind still overlays struct page through its page_X(), named per word', async () => {
-    // The run's shared stage-1 tree (test/stage1.ts), copied.
-    const tree = await copyOfStage1(join(base, 'stage1'));
+    // The run's shared stage-1 tree (test/stage1.ts), read only: a dry run writes nothing (checked below).
+    const tree = await stage1Corpus();
     const layout = readFileSync(join(tree, LAYOUT), 'utf8');
-    const r = memdesc(['shrink', tree, '--json']);
+    const r = await memdesc(['shrink', tree, '--json']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const j = JSON.parse(r.stdout) as { newSize: number; pendingKinds: Record<string, number>; words: Array<{ word: number; uses: Array<{ how: string; kind?: string; function: string | null; file: string }> }> };
     expect(j.newSize).toBe(56); // w7 only: every other word is still some kind's
@@ -69,13 +69,10 @@ describe('memdesc shrink on the corpus', () => {
     expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
   }, 240_000);
 
-  it('a word no code names: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', () => {
-    const orig = join(base, 'orig');
-    const tree = join(base, 'planted');
-    cpSync(join(REPO, 'corpus'), orig, { recursive: true });
-    cpSync(join(REPO, 'corpus'), tree, { recursive: true });
+  it('a word no code names: removed, struct page 56 bytes, the memmap carved smaller, verified against the original', async () => {
+    const tree = copyTree(CORPUS, join(base, 'planted'));
 
-    const r = memdesc(['shrink', tree, '--write']);
+    const r = await memdesc(['shrink', tree, '--write']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toMatch(/64 bytes -> 56 bytes \(8 -> 7 words of 8\)/);
     expect(r.stdout).toMatch(/^ {2}memcg_data \(w7\): no access left: no reference to Page\.memcg_data outside the class/m);
@@ -86,18 +83,19 @@ describe('memdesc shrink on the corpus', () => {
     // Every other offset stays where it was (w7 was the last word).
     expect(layout).toContain('export const PAGE_REFCOUNT_OFFSET = 52;\n');
 
-    const again = memdesc(['shrink', tree, '--write']);
+    const again = await memdesc(['shrink', tree, '--write']);
     expect(again.status).toBe(1); // the kinds are still in struct page: nothing more can go
     expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
 
-    const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--report', 'metadata', '--json']);
+    const sim = cli(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--report', 'metadata', '--json']);
     expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
     const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; percent: number };
     expect(meta.struct_page_bytes).toBe(56);
     expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * 56);
     expect(meta.percent).toBeCloseTo((56 / 4096) * 100, 6);
 
-    const v = memdesc(['verify', tree, '--against', orig, '--workloads', 'mixed', '--seeds', '1', '--jobs', '1']);
+    // Against the bundled corpus itself (verify only reads it).
+    const v = await memdesc(['verify', tree, '--against', CORPUS, '--workloads', 'mixed', '--seeds', '1', '--ops', '600', '--jobs', '1']);
     expect(v.status, (v.stdout + v.stderr).slice(-3000)).toBe(0);
     expect(v.stdout).toMatch(/candidate struct page 56 bytes/);
   }, 300_000);
