@@ -6,7 +6,7 @@
  * names another), else a copy of the corpus with a comment changed (so both trees are built).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -18,6 +18,21 @@ import { scratchDir } from '../src/verify/revision.ts';
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'memdesc.mjs');
 const CORPUS = join(ROOT, 'corpus');
+
+/**
+ * CPU seconds of this process's finished children, from /proc/self/stat (cutime + cstime, in
+ * USER_HZ = 100 ticks): a spawnSync'ed CLI and every process it reaped (verify's workers).
+ * undefined where there is no /proc.
+ */
+function childCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 function workloadsOf(bundle: string): string[] {
   const r = spawnSync(process.execPath, [bundle, '--workload', '?', '--seed', '0', '--ops', '0'], { encoding: 'utf8' });
@@ -71,20 +86,24 @@ export function verifyBenches(): BenchResult[] {
     if (!existsSync(join(cand.dir, 'sim', 'main.ts'))) throw new Error(`${cand.dir}: not a corpus tree`);
     // Both trees run every pair: the run cache (src/verify/runCache.ts) is off, as on a first verification.
     const cache = join(tmp, 'cache');
-    const verify = (against: string, env: Record<string, string>): { ns: number; stdout: string } => {
+    const verify = (against: string, env: Record<string, string>): { ns: number; stdout: string; cpu?: number } => {
+      const cpu0 = childCpuSeconds();
       const t0 = process.hrtime.bigint();
       const r = spawnSync(process.execPath, [BIN, 'verify', cand.dir, '--against', against, '--seeds', '16', '--json'], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, MEMDESC_CACHE_DIR: cache, ...env } });
       const ns = Number(process.hrtime.bigint() - t0);
+      const cpu1 = childCpuSeconds();
       if (r.status !== 0 && r.status !== 1) throw new Error(`verify: exit ${r.status}: ${r.stderr}`);
-      return { ns, stdout: r.stdout };
+      return { ns, stdout: r.stdout, ...(cpu0 !== undefined && cpu1 !== undefined ? { cpu: cpu1 - cpu0 } : {}) };
     };
     const cold = verify(CORPUS, { MEMDESC_NO_RUN_CACHE: '1' });
     const ns = cold.ns;
     const rep = JSON.parse(cold.stdout) as { ok: boolean; pairs: number; opsCompared: number; eventsCompared: number; workloads: string[] };
     const wall = ns / 1e6;
+    // CPU seconds too: on a machine shared with other work the wall time says little alone.
+    const cpu = cold.cpu !== undefined ? `, ${cold.cpu.toFixed(1)} CPU-s on ${availableParallelism()} cores` : '';
     record({
       section: 'verifier', figure: `verify, every workload × 16 seeds × 2 trees (${cand.what}; every run made, run cache off)`,
-      measured: `${(wall / 1000).toFixed(1)} s = ${vsTsc(wall).ratio.toFixed(1)}× tsc${rep.ok ? '' : ' (trees DIFFERENT)'}`,
+      measured: `${(wall / 1000).toFixed(1)} s = ${vsTsc(wall).ratio.toFixed(1)}× tsc${cpu}${rep.ok ? '' : ' (trees DIFFERENT)'}`,
       target: `≤ 30 s`, ok: wall <= 30_000,
     });
     // The everyday case: the reference (the corpus) ran before, the candidate is new. The corpus

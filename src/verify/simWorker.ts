@@ -225,7 +225,15 @@ async function greeting(w: SimWorker, ms: number): Promise<boolean> {
   }
 }
 
-/** End every idle worker now (tests; a long-lived caller done with verification). */
-export function closeIdleWorkers(): void {
-  for (const w of [...idle]) w.close();
+/**
+ * End every idle worker now and wait until they have exited (a verification done with its
+ * bundles: its process then has them reaped, and their CPU time counts as its children's).
+ */
+export async function closeIdleWorkers(): Promise<void> {
+  const ending = [...idle].map((w) => new Promise<void>((r) => {
+    if (w.dead) return r();
+    w.child.once('close', () => r());
+    w.close();
+  }));
+  await Promise.all(ending);
 }

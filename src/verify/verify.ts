@@ -22,6 +22,7 @@ import { DEFAULT_TIMEOUT_MS, probeTree, Pool, runBatch, runTraced, type RunOutco
 import { BUNDLED_CORPUS } from '../paths.ts';
 import { readManifest, type LayoutDependentLine, type TreeManifest } from '../simulate/manifest.ts';
 import { cachedOutcomes, storeOutcomes, type RunSetting } from './runCache.ts';
+import { closeIdleWorkers } from './simWorker.ts';
 
 /**
  * Operations per workload when verifying a tree WITHOUT a manifest (corpus trees from before
@@ -536,5 +537,7 @@ export async function verifyTrees(candidate: TreeInput, reference: TreeInput, op
     return report;
   } finally {
     for (const p of prepared) p.cleanup();
+    // This verification's warm workers are done (src/verify/simWorker.ts).
+    await closeIdleWorkers();
   }
 }

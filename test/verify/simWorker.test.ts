@@ -18,10 +18,10 @@ const PLAIN = join(import.meta.dirname, 'fake-main.mjs');
 const pids = (out: RunOutcome[]): string[] => out.map((o) => o.result?.memmap ?? '-');
 
 describe('warm simulation workers', () => {
-  afterEach(() => {
+  afterEach(async () => {
     delete process.env.FAKE_CRASH;
     delete process.env.FAKE_HANG;
-    closeIdleWorkers();
+    await closeIdleWorkers();
   });
 
   it('runs batch after batch of one bundle in one process', async () => {
@@ -31,6 +31,9 @@ describe('warm simulation workers', () => {
     expect(b.map((o) => [o.seed, o.status, o.result?.workload, o.result?.ops])).toEqual([[3, 'ok', 'beta', 7]]);
     expect(new Set([...pids(a), ...pids(b)]).size).toBe(1);
     expect(pids(a)[0]).not.toBe(String(process.pid));
+    // Closing waits for the worker to be gone.
+    await closeIdleWorkers();
+    expect(() => process.kill(Number(pids(a)[0]), 0)).toThrow(/ESRCH/);
   });
 
   it('a crash costs its seed: the rest goes on in a new worker', async () => {
