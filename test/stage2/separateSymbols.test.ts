@@ -17,6 +17,7 @@ import { exportIndex, findInfra } from '../../src/stage2/separateInfra.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { KindSpec, Spec } from '../../src/model/spec.ts';
 import { CheckFailed } from '../../src/errors.ts';
+import { auditProgram } from '../../src/stage2/audit.ts';
 import { BREW, CUP, MM } from './cupFixture.ts';
 
 const dirs: string[] = [];
@@ -262,4 +263,30 @@ describe('separate decides from symbols: valid', () => {
 
 describe('separate decides from symbols: invalid (refused, the site named, nothing planned)', () => {
   for (const row of invalid) it(row.name, () => expect(refusal(row.files)).toMatch(row.error));
+});
+
+describe('the audit decides from symbols too: converters by what a call resolves to', () => {
+  it('a round trip through aliased converters is named; a same-named local pair elsewhere is no converter', () => {
+    const dir = project({
+      'trip.ts': `
+import { page_cup as cupOf, cup_page as pageOf } from './cup.ts';
+import type { Page } from './mm.ts';
+export function same(page: Page): boolean { return pageOf(cupOf(page)) === page; }
+`,
+      'local.ts': `
+import { Page } from './mm.ts';
+function page_cup(page: Page): { addr: number } { return { addr: page.addr }; }
+function cup_page(x: { addr: number }): Page { return new Page(x.addr); }
+export function local_same(page: Page): boolean { return cup_page(page_cup(page)).addr === page.addr; }
+`,
+    });
+    const { program, root } = loadProgram(dir);
+    expect(typeErrors(program, root).map((e) => e.message)).toEqual([]);
+    const { spec: base } = cupSpec();
+    // The analysis reads the class where the spec says it is: here, mm.ts.
+    const spec = { ...base, page: { ...base.page, file: 'mm.ts' } };
+    const audit = auditProgram(program, root, { spec, kinds: ['cup'] });
+    const trips = audit.blockers.filter((b) => b.reason === 'round-trip').map((b) => `${b.file}:${b.line} ${b.function}`);
+    expect(trips).toEqual(['trip.ts:4 same']);
+  });
 });
