@@ -1,13 +1,15 @@
 /**
  * One stage-1 corpus per test run: a copy of the bundled corpus converted by the CLI
- * (`memdesc convert --all DIR --write`), in a dotted folder (`stage1-5.10.y/corpus`) of the run's
+ * (`memdesc convert --all DIR --write --json`), in a dotted folder (`stage1-5.10.y/corpus`) of the run's
  * own temp folder (MEMDESC_TEST_RUN_DIR, made and removed by test/globalSetup.ts). Several files
  * need that tree and the conversion costs seconds of CPU each time: the first caller in the run
  * builds it, under a lock, and every other caller (in any worker) waits for it. It is read-only:
- * tests take a copy (`copyOfStage1`) and work on that.
+ * tests take a copy (`copyOfStage1`) and work on that. What the CLI printed about the conversion
+ * (its --json report: files, report, checks, diff) is kept beside it (`stage1Conversion`).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ConvertReport } from '../src/rewrite/plan.ts';
 import { dirname, join } from 'node:path';
 import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../src/paths.ts';
 
@@ -61,8 +63,9 @@ export async function stage1Corpus(): Promise<string> {
   cpSync(BUNDLED_CORPUS, dir, { recursive: true });
   // The same tree whichever test asks first: no test hook of the caller's (MEMDESC_*) reaches the conversion.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMDESC_') || k === 'MEMDESC_CACHE_DIR'));
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'memdesc.mjs'), 'convert', '--all', dir, '--write'], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'memdesc.mjs'), 'convert', '--all', dir, '--write', '--json'], { encoding: 'utf8', env, maxBuffer: 256 << 20 });
   const built: Built = { status: r.status ?? 1, stderr: r.stderr ?? String(r.error ?? '') };
+  if (built.status === 0) writeFileSync(join(run, 'stage1.convert.json'), r.stdout);
   // Written whole, then renamed into place: a waiter never reads half a verdict.
   writeFileSync(`${done}.tmp`, JSON.stringify(built));
   renameSync(`${done}.tmp`, done);
@@ -75,4 +78,21 @@ export async function copyOfStage1(dest: string): Promise<string> {
   mkdirSync(dirname(dest), { recursive: true });
   cpSync(src, dest, { recursive: true });
   return dest;
+}
+
+/** What `convert --all --write --json` printed when it made the shared stage-1 tree (its `--json` output). */
+export interface Stage1Conversion {
+  mode: 'write';
+  written: boolean;
+  files: Array<{ file: string; status: 'created' | 'modified' }>;
+  report: ConvertReport;
+  checks: { typecheck: string; secondRun: string; retireDropped?: string };
+  /** The unified diff of the conversion, paths relative to the tree. */
+  diff: string;
+}
+
+/** The shared stage-1 tree's conversion, as the CLI reported it (read-only, like the tree). */
+export async function stage1Conversion(): Promise<Stage1Conversion> {
+  await stage1Corpus();
+  return JSON.parse(readFileSync(join(runDir(), 'stage1.convert.json'), 'utf8')) as Stage1Conversion;
 }
