@@ -233,6 +233,9 @@ export async function closeIdleWorkers(): Promise<void> {
   const ending = [...idle].map((w) => new Promise<void>((r) => {
     if (w.dead) return r();
     w.child.once('close', () => r());
+    // Referenced again: an idle worker does not keep the loop alive, and this wait must
+    // (a top-level await on it would otherwise end the process unsettled, exit 13).
+    w.hold();
     w.close();
   }));
   await Promise.all(ending);

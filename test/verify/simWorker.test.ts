@@ -6,12 +6,14 @@
  */
 import { describe, it, expect, afterEach, beforeAll } from 'vitest';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runBatch, type RunOutcome } from '../../src/verify/run.ts';
 import { closeIdleWorkers } from '../../src/verify/simWorker.ts';
 import { buildTree } from '../../src/verify/build.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 
 const SERVE = join(import.meta.dirname, 'fake-serve.mjs');
+const RUN_TS = join(import.meta.dirname, '..', '..', 'bin', 'run-ts.mjs');
 const PLAIN = join(import.meta.dirname, 'fake-main.mjs');
 
 /** The process that ran each seed (fake-serve.mjs puts its pid in `memmap`). */
@@ -34,6 +36,14 @@ describe('warm simulation workers', () => {
     // Closing waits for the worker to be gone.
     await closeIdleWorkers();
     expect(() => process.kill(Number(pids(a)[0]), 0)).toThrow(/ESRCH/);
+  });
+
+  it('a caller awaiting closeIdleWorkers() at top level waits for them and exits 0', () => {
+    const r = spawnSync(process.execPath, [RUN_TS, join(import.meta.dirname, 'simWorker-exit.mjs'), SERVE], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const [status, pid] = r.stdout.trim().split(' ');
+    expect(status).toBe('ok');
+    expect(() => process.kill(Number(pid), 0)).toThrow(/ESRCH/);
   });
 
   it('a crash costs its seed: the rest goes on in a new worker', async () => {
