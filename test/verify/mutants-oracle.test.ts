@@ -91,9 +91,12 @@ describe('verify --mutants with the spec oracle', () => {
 
   it.skipIf(!existsSync(join(LENDING, 'spec.json')))('lending: at least 90% killed (and of the mutants whose code the oracle runs); the rest are explained', async () => {
     const dir = copy(LENDING);
-    const { report } = await mutants(dir);
+    // 32 of the default 64, in the seeded selection order (every operator takes its turns): the
+    // score is a sample's either way; the full 64 are `memdesc verify --mutants` without --count.
+    const { report } = await mutants(dir, '--count', '32');
     console.log(`lending mutants: killed ${report.killed.length} of ${report.run} (${(report.score * 100).toFixed(1)}%; ${(report.coveredScore * 100).toFixed(1)}% of the ${report.run - report.neverExecuted} whose code ran)`);
-    expect(report.run).toBeGreaterThanOrEqual(40);
+    expect(report.run).toBe(32);
+    expect(Object.values(report.byOperator).filter((o) => o.run > 0).length).toBeGreaterThanOrEqual(5);
     expect(report.score).toBeGreaterThanOrEqual(0.9);
     expect(report.coveredScore).toBeGreaterThanOrEqual(0.9);
     expect(report.survived.filter((s) => s.reachedPairs === 0)).toHaveLength(report.neverExecuted);
