@@ -228,6 +228,18 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const repo = createRepo(plan, identity, signoff, undo, [out, ...(opts.coverLetter !== undefined ? [opts.coverLetter] : [])]);
     // The one-shot conversion, with all of convert's checks: the series must end exactly here.
     const one = runConvert({ path: repo.project, spec: opts.spec, kinds: opts.kinds, all: !!opts.all, retire: true });
+    // The spec's own oracle when it names one, else the corpus simulation when the tree has it.
+    // Started once the conversion is known to be good: the base's build and its runs go on in
+    // child processes while the steps and stage 2 are planned here (the pool would sit idle until the first step otherwise).
+    const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
+    const verifications = new Map<number, Promise<StepVerification | OracleStepVerification>>();
+    const verifier = opts.spec.oracle
+      ? new OracleSeriesVerifier(repo.project, opts.spec.oracle, { ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) })
+      : hasSim ? new SeriesVerifier(repo.project, opts.verify) : undefined;
+    if (verifier) {
+      undo.always('verifier builds', () => verifier.cleanup());
+      await verifier.init();
+    }
     // The one-shot's own program (the base as loaded) and one analysis of it serve every step.
     const { program, root } = one;
     const det = analyzeDetailed(program, root, { spec: opts.spec });
@@ -248,16 +260,6 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     timings.plan = Math.round(performance.now() - t0);
     progress(`series: ${steps.length} steps planned (${[...units].map(([k, u]) => `${k} ${u.length}`).join(', ')} units) in ${secs(timings.plan)}`);
 
-    // The spec's own oracle when it names one, else the corpus simulation when the tree has it.
-    const hasSim = existsSync(join(repo.project, 'sim', 'main.ts'));
-    const verifications = new Map<number, Promise<StepVerification | OracleStepVerification>>();
-    const verifier = opts.spec.oracle
-      ? new OracleSeriesVerifier(repo.project, opts.spec.oracle, { ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) })
-      : hasSim ? new SeriesVerifier(repo.project, opts.verify) : undefined;
-    if (verifier) {
-      undo.always('verifier builds', () => verifier.cleanup());
-      await verifier.init();
-    }
     const t1 = performance.now();
     const trees = await buildTrees(program, root, steps, {
       spec: opts.spec, oneShot: one.plan, analysis: det, oneShotChecked: true,
