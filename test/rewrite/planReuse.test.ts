@@ -28,8 +28,16 @@ describe('plans sharing one analysis', () => {
     const kinds = selectKinds(spec, [], true);
     const steps = seriesSteps(kinds, planUnits(shared, kinds, one.report), false);
     expect(steps.length).toBeGreaterThan(20);
-    // Steps of different kinds and scopes, out of order, one of them twice (its decisions reset in between).
-    const picks = [Math.floor(steps.length * 0.6), 3, steps.length - 1, 3, Math.floor(steps.length * 0.3)];
+    // The kind with the most steps: a narrow scope, a wider one, everything ('rest'), in an order
+    // where a plan's decisions (entities blocked outside its scope, renamed) would leak into the next.
+    const counts = new Map<string, number>();
+    for (const st of steps) if (st.role === 'convert') counts.set(st.kind!, (counts.get(st.kind!) ?? 0) + 1);
+    const kind = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+    const convert = steps.map((st, i) => [st, i] as const).filter(([st]) => st.kind === kind && st.role === 'convert').map(([, i]) => i);
+    const rest = steps.findIndex((st) => st.kind === kind && st.role === 'rest');
+    const first = convert[0]!;
+    const mid = convert[Math.floor(convert.length / 2)]!;
+    const picks = [first, rest, mid, first, rest, steps.length - 1];
     const opts = (i: number) => ({ spec, kinds: steps[i]!.kinds, scope: steps[i]!.scope, scaffold: steps[i]!.scaffold, retire: false });
     const got = picks.map((i) => summary(planConversion(program, root, { ...opts(i), analysis: shared })));
     const fresh = new Map<number, unknown>();
