@@ -60,6 +60,10 @@ describe('audit ptdesc on a converted corpus copy with planted stale uses', () =
     expectNamed('PLANT:setup', 'buddy_list', 'memdesc-word-write', 'lru');
   });
 
+  it('names a read after a "test" that is one by its name only (it reads nothing of the word): the code wins', () => {
+    expect(plantedOn('PLANT:named-test').map((b) => b.reason)).toContain('memdesc-word-read');
+  });
+
   it('names words written and read by their offset (a constant from the spec\'s word size), not other words or the memdesc word by name', () => {
     expectNamed('PLANT:offset-write', 'page.addr + 8', 'memdesc-word-write', 'memdesc');
     // w2 is lru.prev: not the memdesc word (w1), but pt_list's second word: a raw access of ptdesc's lru, not a memdesc-word read.
