@@ -125,9 +125,10 @@ for (const project of PROJECTS) {
 
     it('analyze: text, JSON and SARIF (run from the project: its directory is the default)', async () => {
       say('analyze', await cli(['analyze', '--spec', spec], repo));
-      say('analyze --json', await cli(['analyze', '--spec', spec, '--json'], repo));
+      const analyzed = await cli(['analyze', '--spec', spec, '--json'], repo);
+      say('analyze --json', analyzed);
       // --explain: the evidence chains, hop by hop.
-      const found = (JSON.parse((await cli(['analyze', '--spec', spec, '--json'], repo)).stdout) as { findings: Array<{ file: string; line: number }> }).findings;
+      const found = (JSON.parse(analyzed.stdout) as { findings: Array<{ file: string; line: number }> }).findings;
       const lines = [...new Set(found.map((f) => `${f.file}:${f.line}`))];
       // Six lines spread over the project (each is a run of its own).
       for (const at of lines.filter((_, i) => i % Math.ceil(lines.length / 6) === 0)) say(`analyze --explain ${at}`, await cli(['analyze', '--spec', spec, '--explain', at], repo));
