@@ -4,6 +4,9 @@
  * a folder named `linux-5.10.y`. It must run compiled JavaScript (no TypeScript loader installed),
  * ship what the runtime reads (the corpus, the spec) and nothing of the development tree, and give
  * the checkout's output. Needs npm and the npm registry (or npm's cache) for the dependencies.
+ * The installed command is always a process of its own; the checkout's output it is compared with
+ * comes from the CLI's main() in-process (test/inProcess.ts), except simulate's, whose machine
+ * writes straight to its process's stdout.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
+import { runMain } from '../inProcess.ts';
 
 const CHECKOUT_BIN = join(PACKAGE_ROOT, 'bin', 'memdesc.mjs');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -43,6 +47,13 @@ function installed(args: string[], cwd = proj): SpawnSyncReturns<string> {
 
 function checkout(args: string[], cwd = PACKAGE_ROOT): SpawnSyncReturns<string> {
   return run(process.execPath, [CHECKOUT_BIN, ...args], cwd);
+}
+
+/** The checkout's CLI run in this process: its stdout, or the error. */
+async function checkoutOut(args: string[], what: string): Promise<string> {
+  const r = await runMain(args, PACKAGE_ROOT);
+  if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
+  return r.stdout;
 }
 
 /** Every file under `dir` with its size and modification time. */
@@ -98,19 +109,19 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
   });
 
-  it('--help of memdesc and of every command is the checkout\'s', () => {
+  it('--help of memdesc and of every command is the checkout\'s', async () => {
     const help = installed(['--help']);
     expect(help.stderr).toBe('');
     expect(help.status).toBe(0);
-    expect(help.stdout).toBe(must(checkout(['--help']), 'checkout --help'));
+    expect(help.stdout).toBe(await checkoutOut(['--help'], 'checkout --help'));
     // Every command's help: nothing in it may depend on where the package is.
     const commands = [...help.stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands.length).toBeGreaterThan(5);
-    for (const c of commands) expect({ c, help: must(installed([c, '--help']), `${c} --help`) }).toEqual({ c, help: must(checkout([c, '--help']), `checkout ${c} --help`) });
-  }, 60_000);
+    for (const c of commands) expect({ c, help: must(installed([c, '--help']), `${c} --help`) }).toEqual({ c, help: await checkoutOut([c, '--help'], `checkout ${c} --help`) });
+  }, 180_000);
 
-  it('analyze --json on linux-5.10.y and on the bundled corpus: the checkout\'s findings, no residue', () => {
-    const ref = withoutRoot(must(checkout(['analyze', BUNDLED_CORPUS, '--json']), 'checkout analyze'));
+  it('analyze --json on linux-5.10.y and on the bundled corpus: the checkout\'s findings, no residue', async () => {
+    const ref = withoutRoot(await checkoutOut(['analyze', BUNDLED_CORPUS, '--json'], 'checkout analyze'));
     const copy = installed(['analyze', 'linux-5.10.y', '--json']);
     expect(copy.stderr).toBe('');
     const got = withoutRoot(must(copy, 'analyze linux-5.10.y')) as { residue: unknown[]; summary: { findings: number } };
@@ -119,7 +130,7 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(got).toEqual(ref);
     // --corpus: the package's own corpus, which sits under node_modules.
     expect(withoutRoot(must(installed(['analyze', '--corpus', '--json']), 'analyze (bundled)'))).toEqual(ref);
-  }, 60_000);
+  }, 180_000);
 
   it('simulate on linux-5.10.y: the checkout\'s digest, the bundle built outside the package', () => {
     const args = ['--workload', 'mixed', '--seed', '5', '--ops', '400', '--json'];
@@ -127,7 +138,7 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(sim.stderr).toBe('');
     const digest = (JSON.parse(must(sim, 'simulate')) as { digest: string }).digest;
     expect(digest).toBe((JSON.parse(must(checkout(['simulate', BUNDLED_CORPUS, ...args]), 'checkout simulate')) as { digest: string }).digest);
-  }, 60_000);
+  }, 180_000);
 
   it('convert --all --write, then verify against the original and status: every kind done', () => {
     const dir = join(base, 'work', 'linux-5.10.y');
@@ -137,7 +148,7 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(v).toMatchObject({ ok: true, pairs: 2 });
     const kinds = (JSON.parse(must(installed(['status', dir, '--json']), 'status')) as { kinds: Record<string, { remaining: number }> }).kinds;
     expect(Object.values(kinds).map((k) => k.remaining)).toEqual(Object.keys(kinds).map(() => 0));
-  }, 120_000);
+  }, 300_000);
 
   it('no command wrote into the installed package (it may be read-only): caches are in the user cache folder', () => {
     expect(snapshot(join(proj, 'node_modules', 'memdesc'))).toEqual(installedSnapshot);

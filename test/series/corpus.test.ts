@@ -9,21 +9,35 @@
  * both placements. `git am` reproduces the branch; the tip is the one-shot conversion followed by
  * separate and shrink; `status` reads the separation from the code. One series build serves every
  * claim (it is the expensive part). Independently re-checked here: the type-check of the first, a
- * middle and the last commit, and the simulation of a middle commit and the tip.
+ * middle and the last commit, and the simulation of a middle commit and the tip. The repository is
+ * a copy in a dotted folder (`linux-5.10.y`, where TypeScript once read `"include": ["."]` as a
+ * file pattern): the series there is test/cli/copies.test.ts's "series in a dotted git copy" too.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
-import { BUNDLED_CORPUS } from '../../src/paths.ts';
+import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { verifyTrees } from '../../src/verify/verify.ts';
 import { captureOutput } from '../capture.ts';
 import { copyTree } from '../rewrite/helpers.ts';
-import { amOnto, git, repoOf, typeErrorsAt, useIsolatedGit } from './helpers.ts';
+import { amOnto, git, typeErrorsAt, useIsolatedGit } from './helpers.ts';
+
+/** A git copy of the corpus (one commit) in a folder named like a kernel tree, node_modules linked in, untracked. */
+function dottedRepo(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'memdesc-series-')), 'linux-5.10.y');
+  cpSync(BUNDLED_CORPUS, dir, { recursive: true });
+  git(dir, 'init', '-q');
+  symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  writeFileSync(join(dir, '.git', 'info', 'exclude'), 'node_modules\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'base');
+  return dir;
+}
 
 const spec = builtinSpec();
 const OPS = 150;
@@ -39,7 +53,7 @@ describe('series ptdesc zpdesc vmalloc --stage 2 on a copy of the corpus', () =>
   useIsolatedGit({ name: 'Corpus Tester', email: 'corpus@example.org' });
 
   beforeAll(async () => {
-    repo = repoOf(BUNDLED_CORPUS, { modules: true });
+    repo = dottedRepo();
     out = join(mkdtempSync(join(tmpdir(), 'memdesc-series-out-')), 'patches');
     r = await buildSeries({
       path: repo, spec, kinds: KINDS, stage: 2, out,
