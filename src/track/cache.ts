@@ -234,8 +234,9 @@ export class CommitKeys {
         continue;
       }
       const line = Number(c.slice(i + 1)) - 1;
-      const unit = u.units.find((x) => x.startLine <= line && line <= x.endLine);
-      parts.push(`${c} ${unit ? `${unit.startLine} ${unit.hash} ${unit.body ?? ''}` : `outside ${u.file}`}`);
+      // Every unit of the line (an import or export statement is one unit per name).
+      const at = u.units.filter((x) => x.startLine <= line && line <= x.endLine);
+      parts.push(`${c} ${at.length > 0 ? at.map((unit) => `${unit.startLine} ${unit.hash} ${unit.body ?? ''}`).join(' ') : `outside ${u.file}`}`);
     }
     return parts.join('\n');
   }

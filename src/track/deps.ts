@@ -112,17 +112,117 @@ function topNames(st: ts.Statement): string[] {
 }
 
 /**
- * Names mentioned inside `st`: identifiers, and strings that could name a member (`page['lru']`,
- * list_entry(ptr, Page, 'lru')). A default import reads the other module's `default`.
+ * Whether a string may name a top-level declaration: a key (`ns['f']`, a literal type as in
+ * `(typeof ns)['f']`) or an import or export name. Any other string (`'lru'` in
+ * `list_entry(ptr, Page, 'lru')`, an element of a table of names) names no declaration a unit
+ * could reach: a member is reached with its class, interface or variable.
  */
-function mentionsOf(st: ts.Node, out: Set<string>): void {
-  const visit = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) out.add(n.text);
-    else if (ts.isStringLiteralLike(n) && IDENT.test(n.text)) out.add(n.text);
-    else if (ts.isImportClause(n) && n.name) out.add('default');
-    ts.forEachChild(n, visit);
+function namesByString(n: ts.StringLiteralLike): boolean {
+  let x: ts.Node = n;
+  while (x.parent && ts.isParenthesizedExpression(x.parent)) x = x.parent;
+  const p = x.parent;
+  if (!p) return true;
+  if (ts.isElementAccessExpression(p)) return p.argumentExpression === x;
+  return ts.isLiteralTypeNode(p) || ts.isImportSpecifier(p) || ts.isExportSpecifier(p);
+}
+
+/**
+ * Names mentioned inside `st`: identifiers, and strings that could name a top-level declaration
+ * (`namesByString`). A default import reads the other module's `default`.
+ */
+function mentionsOf(st: ts.Node, out: Set<string>, within?: ts.Node): void {
+  const scopes: Array<Set<string>> = [];
+  const local = (name: string): boolean => scopes.some((sc) => sc.has(name));
+  const visit = (n: ts.Node, inType: boolean): void => {
+    const here = !within || (n.pos >= within.pos && n.end <= within.end);
+    if (ts.isIdentifier(n)) {
+      // A parameter or local of an enclosing function or block is no top-level declaration.
+      if (here && (inType || !valueReference(n) || !local(n.text))) out.add(n.text);
+      return;
+    }
+    if (here) {
+      if (ts.isPrivateIdentifier(n)) out.add(n.text);
+      else if (ts.isStringLiteralLike(n) && IDENT.test(n.text) && namesByString(n)) out.add(n.text);
+      else if (ts.isImportClause(n) && n.name) out.add('default');
+    }
+    const scope = scopeNames(n);
+    if (scope) scopes.push(scope);
+    // Types live apart from values (a parameter `b` does not hide a type `b`); heritage clauses name both.
+    const type = inType || ts.isTypeNode(n) || ts.isHeritageClause(n);
+    ts.forEachChild(n, (c) => visit(c, type));
+    if (scope) scopes.pop();
   };
-  visit(st);
+  visit(st, false);
+}
+
+/**
+ * An identifier naming a value by lexical scope (a reference, or a declaration's own name):
+ * not a member name (`x.f`, `{ f: 1 }`, a method), a module's import or export name, or a label,
+ * whose meaning scope does not decide.
+ */
+function valueReference(n: ts.Identifier): boolean {
+  const p = n.parent;
+  if (!p) return false;
+  if (ts.isPropertyAccessExpression(p)) return p.expression === n;
+  if (ts.isQualifiedName(p)) return false;
+  if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p) ||
+    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) && p.name === n) return false;
+  if (ts.isBindingElement(p) && p.propertyName === n) return false;
+  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isNamespaceExport(p) ||
+    ts.isImportEqualsDeclaration(p) || ts.isExportAssignment(p)) return false;
+  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return false;
+  return ts.isExpression(n) || ts.isShorthandPropertyAssignment(p) || ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p) ||
+    ((ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p)) && p.name === n);
+}
+
+/** Names of a binding (`a`, `{ a, b: [c] }`). */
+function bindingNames(b: ts.BindingName, out: Set<string>): void {
+  if (ts.isIdentifier(b)) out.add(b.text);
+  else for (const e of b.elements) if (!ts.isOmittedExpression(e)) bindingNames(e.name, out);
+}
+
+/**
+ * The value names a node declares for its inside, when it opens a scope (never the file's own
+ * top level: those are the units' names): a function's parameters, its `var`s (hoisted) and its
+ * own name as an expression; a block's `let`, `const`, functions and classes; a `for`'s and a
+ * `catch`'s variables.
+ */
+function scopeNames(n: ts.Node): Set<string> | undefined {
+  if (ts.isSourceFile(n)) return undefined;
+  if (ts.isFunctionLike(n) && 'body' in n) {
+    const names = new Set<string>();
+    for (const p of n.parameters) bindingNames(p.name, names);
+    if ((ts.isFunctionExpression(n) || ts.isClassExpression(n)) && n.name) names.add(n.name.text);
+    const body = (n as ts.FunctionLikeDeclaration).body;
+    const vars = (x: ts.Node): void => {
+      if (ts.isFunctionLike(x) || ts.isClassLike(x)) return;
+      if (ts.isVariableDeclarationList(x) && !(x.flags & ts.NodeFlags.BlockScoped)) for (const d of x.declarations) bindingNames(d.name, names);
+      ts.forEachChild(x, vars);
+    };
+    if (body) ts.forEachChild(body, vars);
+    return names;
+  }
+  const statements = ts.isBlock(n) || ts.isModuleBlock(n) ? n.statements : ts.isCaseClause(n) || ts.isDefaultClause(n) ? n.statements : undefined;
+  if (statements && !ts.isModuleBlock(n)) {
+    const names = new Set<string>();
+    for (const st of statements) {
+      if (ts.isVariableStatement(st) && st.declarationList.flags & ts.NodeFlags.BlockScoped) for (const d of st.declarationList.declarations) bindingNames(d.name, names);
+      else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+    }
+    return names;
+  }
+  if ((ts.isForStatement(n) || ts.isForInStatement(n) || ts.isForOfStatement(n)) && n.initializer && ts.isVariableDeclarationList(n.initializer)) {
+    const names = new Set<string>();
+    for (const d of n.initializer.declarations) bindingNames(d.name, names);
+    return names;
+  }
+  if (ts.isCatchClause(n) && n.variableDeclaration) {
+    const names = new Set<string>();
+    bindingNames(n.variableDeclaration.name, names);
+    return names;
+  }
+  if (ts.isClassExpression(n) && n.name) return new Set([n.name.text]);
+  return undefined;
 }
 
 const PRIMITIVE = new Set<ts.SyntaxKind>([
@@ -227,7 +327,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
   const exact = !ok && /\.(?:[cm]?[jt]sx?)$/.test(sf.fileName);
   if (!ok && !exact) return undefined;
   const fileHash = exact ? sha1(`exact\0${sf.text.slice(0, stmts[0]?.getStart(sf) ?? sf.text.length)}`) : file.digest('hex');
-  const units = stmts.map((st, i): Unit => {
+  const units = stmts.flatMap((st, i): Unit[] => {
     const top = topNames(st);
     const mentioned = new Set<string>();
     const b = split[i];
@@ -235,13 +335,14 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
     if (b && !exact) {
       // The signature's names reach other files' units; the body's only from the file's own key.
       bodyMentions = new Set();
-      mentionsOf((st as ts.FunctionDeclaration).body!, bodyMentions);
+      // From the function itself: its parameters are in scope in the body.
+      mentionsOf(st, bodyMentions, (st as ts.FunctionDeclaration).body!);
       const sig = new Set<string>();
       for (const c of (st as ts.FunctionDeclaration).getChildren(sf)) if (c !== (st as ts.FunctionDeclaration).body) mentionsOf(c, sig);
       for (const m of sig) mentioned.add(m);
     } else mentionsOf(st, mentioned);
     const local = ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st);
-    return {
+    const unit: Unit = {
       hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : hashes[i]!.join('')),
       ...((ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st)) && st.heritageClauses
         ? { heritage: st.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(sf).split('.').pop()!)) } : {}),
@@ -254,8 +355,48 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | unde
       always: !local && (top.length === 0 || (ts.isModuleDeclaration(st) && !ts.isIdentifier(st.name))),
       local,
     };
+    return (!exact && specifierUnits(sf, st, unit)) || [unit];
   });
   return { file: fileHash, units, ...(ok ? { shape: sha1(whole.join('')) } : {}) };
+}
+
+/**
+ * An import or export of several names, one unit per name: a name reaches what its own specifier
+ * names, not every name of the statement (`export { KmemCache, kfree, … } from '../../mm/slub.ts'`
+ * would otherwise tie every user of one of them to all the others, bodies included). Each unit's
+ * hash is its specifier with what resolves it (the module, type-only flags, attributes); lines
+ * stay the statement's. Undefined for a statement of fewer names (it stays one unit).
+ */
+function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[] | undefined {
+  const parts: Array<{ declares: string; mentions: string[]; text: string }> = [];
+  const name = (n: ts.ModuleExportName): string => n.text;
+  let head: string;
+  if (ts.isImportDeclaration(st)) {
+    const c = st.importClause;
+    const nb = c?.namedBindings;
+    if (!c || !nb || !ts.isNamedImports(nb)) return undefined;
+    if (c.name) parts.push({ declares: c.name.text, mentions: ['default', c.name.text], text: `default as ${c.name.text}` });
+    for (const e of nb.elements) {
+      const from = e.propertyName ? name(e.propertyName) : e.name.text;
+      parts.push({ declares: e.name.text, mentions: [...new Set([from, e.name.text])], text: `${e.isTypeOnly ? 'type ' : ''}${from} as ${e.name.text}` });
+    }
+    head = `import ${c.isTypeOnly ? 'type ' : ''}`;
+  } else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+    for (const e of st.exportClause.elements) {
+      const from = e.propertyName ? name(e.propertyName) : name(e.name);
+      parts.push({ declares: name(e.name), mentions: [...new Set([from, name(e.name)].filter((x) => IDENT.test(x)))], text: `${e.isTypeOnly ? 'type ' : ''}${from} as ${name(e.name)}` });
+    }
+    head = `export ${st.isTypeOnly ? 'type ' : ''}`;
+  } else return undefined;
+  if (parts.length < 2) return undefined;
+  const module = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+  const attributes = st.attributes ? st.attributes.getText(sf) : '';
+  return parts.map((p) => ({
+    ...unit,
+    hash: sha1(`specifier\0${head}\0${module}\0${attributes}\0${p.text}`),
+    declares: [p.declares],
+    mentions: p.mentions,
+  }));
 }
 
 /** Units of parsed files, each computed once (a SourceFile object is shared by the commits whose blob it is). */

@@ -7,9 +7,11 @@
  *   function returning `number` for one whose body nobody reads).
  * - An edit of an export nobody uses, in a file every other file imports, re-analyzes that file
  *   alone (counted by the tracker's own figures, never timed).
+ * - A name imported or re-exported in one statement with others reaches its own declaration
+ *   only: a body edit of one of them leaves the users of the others alone.
  * At every commit the tracker's findings equal a fresh analysis of the checkout.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +30,20 @@ const edit = (file: string, from: string, to: string): void => editIn(repo, file
 const commit = (msg: string): void => {
   shas.push(commitIn(repo, msg));
 };
+
+/** Per-file entries in a track cache folder: path -> the file it is for. */
+function entryFiles(cacheDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of readdirSync(cacheDir)) {
+    if (!/^[0-9a-f]{2}$/.test(d)) continue;
+    for (const n of readdirSync(join(cacheDir, d))) {
+      if (!/^[0-9a-f]{40}-[0-9a-f]{40}\.json$/.test(n)) continue;
+      const body = (JSON.parse(readFileSync(join(cacheDir, d, n), 'utf8')) as { body: { file?: string } }).body;
+      if (body.file) out.set(join(d, n), body.file);
+    }
+  }
+  return out;
+}
 
 /** Kind, confidence and evidence of every finding of a file. */
 function findingsOf(r: AnalysisResult, file: string): string[] {
@@ -71,6 +87,29 @@ export function helpers_unused(x: number): number {
   commit('helpers: an export nobody uses');
   edit('src/helpers.ts', 'export function helpers_unused(x: number): number {\n  return x + 1;', 'export function helpers_unused(x: number, y: number): string {\n  return `${x + y}`;');
   commit('helpers: the unused export changes its signature and body');
+  // One statement re-exporting two functions, each used by its own file.
+  writeFileSync(join(repo, 'proj/src/api.ts'), `export { addr_to_blob, blob_alloc } from './helpers.ts';\n`);
+  writeFileSync(join(repo, 'proj/src/hub_a.ts'), `import { IsNetBlob } from './helpers.ts';
+import { addr_to_blob } from './api.ts';
+
+export function hub_a(x: number): number {
+  const b = addr_to_blob(x);
+  if (!IsNetBlob(b)) return 0;
+  return b.slot;
+}
+`);
+  writeFileSync(join(repo, 'proj/src/hub_b.ts'), `import { IsNetBlob } from './helpers.ts';
+import { blob_alloc } from './api.ts';
+
+export function hub_b(): number {
+  const b = blob_alloc(2);
+  if (!IsNetBlob(b)) return 0;
+  return b.slot;
+}
+`);
+  commit('api: one re-export of two functions');
+  edit('src/helpers.ts', '  b.flags = flags;', '  b.flags = flags | 0;');
+  commit('helpers: a body edit of blob_alloc()');
   for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
 }, 120_000);
 
@@ -99,8 +138,8 @@ describe('track: what a dependent reads of another file\'s functions', () => {
 
   it('an edit of an export nobody uses re-analyzes only the file that declares it (the tracker\'s own count)', async () => {
     const cacheDir = join(dir, 'cache-unused');
-    const before = shas.at(-2)!;
-    const after = shas.at(-1)!;
+    const before = shas[2]!;
+    const after = shas[3]!;
     const first = await trackHistory({ spec, repo, path: 'proj', range: before, cacheDir });
     expect(first.newest.findings).toEqual(fresh.get(before)!.findings);
     // The newest commit is always measured in full: only helpers.ts misses the per-file cache.
@@ -110,5 +149,21 @@ describe('track: what a dependent reads of another file\'s functions', () => {
     expect(second.stats.pointHits).toBe(1);
     expect(second.report.cache.analyzedFiles).toBe(1);
     expect(second.report.cache.reusedFiles).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('a name imported or re-exported beside others reaches its own declaration only: a body edit of one function leaves the users of the other alone', async () => {
+    const cacheDir = join(dir, 'cache-hub');
+    const before = shas[4]!;
+    const after = shas[5]!;
+    await trackHistory({ spec, repo, path: 'proj', range: before, cacheDir });
+    const old = new Set(entryFiles(cacheDir).keys());
+    const second = await trackHistory({ spec, repo, path: 'proj', range: `${before}^..${after}`, cacheDir });
+    expect(second.newest.findings).toEqual(fresh.get(after)!.findings);
+    // The entries this commit wrote are the files it re-analyzed (the tracker's own record).
+    const analyzed = [...entryFiles(cacheDir)].filter(([p]) => !old.has(p)).map(([, f]) => f).sort();
+    expect(analyzed).toHaveLength(second.report.cache.analyzedFiles);
+    expect(analyzed).toContain('src/helpers.ts');
+    expect(analyzed).toContain('src/hub_b.ts');
+    expect(analyzed).not.toContain('src/hub_a.ts');
   }, 120_000);
 });
