@@ -7,6 +7,9 @@
 import { describe, it, expect, afterEach, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { runBatch, type RunOutcome } from '../../src/verify/run.ts';
 import { closeIdleWorkers } from '../../src/verify/simWorker.ts';
 import { buildTree } from '../../src/verify/build.ts';
@@ -76,6 +79,19 @@ describe('warm simulation workers', () => {
     // fake-main.mjs ignores the flag and prints a seed line first: it is not taken for a worker.
     const out = await runBatch({ bundle: PLAIN, workload: 'alpha', seeds: [1, 2] });
     expect(out.map((o) => [o.seed, o.status, o.result?.digest])).toEqual([[1, 'ok', 'd1'], [2, 'ok', 'd2']]);
+  });
+
+  it('a program that rejects --serve (an older main.ts) gets a process per batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memdesc-oldmain-'));
+    try {
+      const old = join(dir, 'main.mjs');
+      // As an older main.ts's strict option parsing: exit 2 on the unknown flag, else fake-main.
+      writeFileSync(old, `if (process.argv.includes('--serve')) { process.stderr.write("simulate: Unknown option '--serve'\\n"); process.exit(2); }\nawait import(${JSON.stringify(pathToFileURL(PLAIN).href)});\n`);
+      const out = await runBatch({ bundle: old, workload: 'alpha', seeds: [1, 2] });
+      expect(out.map((o) => [o.seed, o.status, o.result?.digest])).toEqual([[1, 'ok', 'd1'], [2, 'ok', 'd2']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('the corpus', () => {
