@@ -92,8 +92,10 @@ export class ValueUses {
       // `const c = page.private`: how the local is used.
       const sym = this.ctx.symbolOf(p.name);
       const scope = enclosingFunction(p) ?? p.getSourceFile();
+      // The name once, not the source text per identifier of the scope.
+      const name = p.name.text;
       const visit = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && n !== p.name && n.text === p.name.getText() && this.ctx.symbolOf(n) === sym) this.usesOf(n, field, shown, out, depth + 1);
+        if (ts.isIdentifier(n) && n !== p.name && n.text === name && this.ctx.symbolOf(n) === sym) this.usesOf(n, field, shown, out, depth + 1);
         ts.forEachChild(n, visit);
       };
       visit(scope);
