@@ -29,8 +29,12 @@ export interface WorkerJob {
   timeoutMs: number;
 }
 
-/** Idle workers kept (all bundles): two per core, enough for two trees verified side by side. */
-const MAX_IDLE = Math.max(2, availableParallelism() * 2);
+/**
+ * Idle workers kept (all bundles; a worker holds a few hundred MB): one per core. A verification
+ * leaves its workers idle only between two batches (the pool gives a freed slot the same tree's
+ * next batch), and a series' step bundle is not used again after its step.
+ */
+const MAX_IDLE = Math.max(2, availableParallelism());
 /** An idle worker ends after this long unused (a series makes a new bundle per step). */
 const IDLE_MS = 10_000;
 /** stderr kept per job for crash reports. */
