@@ -209,6 +209,9 @@ export async function runInWorker(job: WorkerJob, seeds: number[]): Promise<Proc
     w.close();
     return undefined;
   }
+  // It may have died since it said hello (a worker that ends between jobs): nothing ran; this
+  // batch gets a process of its own, which shows what happens.
+  if (w.dead) return undefined;
   const p = await w.run(job, seeds);
   // A worker whose job did not end cleanly (it died or was killed) is not reused.
   if (p.timedOut || w.dead) w.close();
