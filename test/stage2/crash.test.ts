@@ -2,31 +2,30 @@
  * Issue 14 item 8: the RFC's crash (000_*) on purpose. A copy of the corpus with ptdesc converted
  * (stage 1; the run's shared tree, test/stage2/trees.ts) keeps one stale `page.lru` use on
  * page-table pages: the pgd's page is put on a list through page->lru and taken off again
- * (list_del() poisons the two words) just before the pgd is freed. `audit ptdesc` names that line
- * beforehand and `separate` refuses; forced past the audit (the test-only
- * MEMDESC_TEST_SKIP_AUDIT=1), the separated tree boots and runs until a process exits, where the
- * debug check on the memdesc word fires with a dump showing the clobbered word (`memdesc
- * dead000000000100`, LIST_POISON1), as in the seed's dump. The same tree without the stale lines
- * runs clean, so the failure is the stale use's.
+ * (list_del() poisons the two words) just before the pgd is freed (test/stage2/planted.ts). `audit
+ * ptdesc` names that line beforehand (rfc.test.ts) and `separate` refuses (separate.test.ts), both
+ * on the same plant; forced past the audit (the test-only MEMDESC_TEST_SKIP_AUDIT=1), the
+ * separated tree boots and runs until a process exits, where the debug check on the memdesc word
+ * fires with a dump showing the clobbered word (`memdesc dead000000000100`, LIST_POISON1), as in
+ * the seed's dump. The same tree without the stale lines runs clean (the same 600 operations), so
+ * the failure is the stale use's.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditPath } from '../../src/stage2/audit.ts';
-import { builtinSpec } from '../../src/model/builtin.ts';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
 import { runMain } from '../inProcess.ts';
+import { PGD_FREE_FILE, PGD_FREE_STALE, plantPgdFreeStale } from './planted.ts';
 import { copyTree, ptdescCorpus } from './trees.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const FILE = 'arch/x86/mm/pgtable.ts';
-const STALE = ['  list_add(page.lru, pgd_list); // stale: the pgd page on a list through page->lru', '  list_del(page.lru);'];
+const FILE = PGD_FREE_FILE;
+const STALE = PGD_FREE_STALE;
 
 let base: string;
 let tree: string;
-let staleLine: number;
 let env: NodeJS.ProcessEnv;
 
 /** A spawned CLI: simulate hands the terminal to the simulation. */
@@ -42,14 +41,7 @@ beforeAll(async () => {
   // The run's shared `convert ptdesc --write` of the corpus (test/stage2/trees.ts), copied.
   copyTree((await ptdescCorpus()).dir, tree);
   // Plant the stale use in _pgd_free(), right after it looks the pgd's page up.
-  const path = join(tree, FILE);
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const fn = lines.findIndex((l) => l.startsWith('function _pgd_free('));
-  const at = lines.findIndex((l, i) => i > fn && l.includes('= virt_to_page(pgd)'));
-  if (fn < 0 || at < 0) throw new Error(`${FILE}: _pgd_free() and its virt_to_page(pgd) not found`);
-  lines.splice(at + 1, 0, ...STALE);
-  writeFileSync(path, lines.join('\n'));
-  staleLine = at + 2;
+  plantPgdFreeStale(tree);
 }, 600_000);
 afterAll(() => {
   delete process.env[SKIP_AUDIT_ENV];
@@ -57,23 +49,6 @@ afterAll(() => {
 });
 
 describe("the RFC's crash, on purpose", () => {
-  it('audit ptdesc names the stale line beforehand', () => {
-    const audit = auditPath(tree, { spec: builtinSpec(), kinds: ['ptdesc'] });
-    const hits = audit.blockers.filter((b) => b.file === FILE && b.line === staleLine);
-    expect(hits.map((b) => [b.kind, b.field, b.reason])).toContainEqual(['ptdesc', 'lru', 'memdesc-word-write']);
-    expect(hits[0]!.function).toBe('_pgd_free');
-  }, 120_000);
-
-  it('separate refuses while the audit has blockers, naming the count, and writes nothing', async () => {
-    const before = readFileSync(join(tree, FILE), 'utf8');
-    const r = await runMain(['separate', 'ptdesc', tree, '--write']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(readFileSync(join(tree, FILE), 'utf8')).toBe(before);
-    expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(false);
-  }, 120_000);
-
   it('forced past the audit, the simulation fails with the debug check and a dump of the clobbered memdesc word', async () => {
     process.env[SKIP_AUDIT_ENV] = '1';
     let sep;
@@ -85,7 +60,7 @@ describe("the RFC's crash, on purpose", () => {
     expect(sep.status, sep.stderr).toBe(0);
     expect(sep.stdout).toContain('audit blockers skipped');
     expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(true);
-    const run = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1']);
+    const run = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1', '--ops', '600']);
     const out = run.stdout + run.stderr;
     expect(run.status, out.slice(0, 2000)).toBe(1);
     expect(out).toMatch(/kernel BUG: memdesc_ptdesc: memdesc type 0 \(misc\), expected 8 \(ptdesc\)/);
@@ -99,7 +74,7 @@ describe("the RFC's crash, on purpose", () => {
     const text = readFileSync(path, 'utf8');
     expect(text).toContain(STALE[0]);
     writeFileSync(path, text.replace(`${STALE.join('\n')}\n`, ''));
-    const clean = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1']);
+    const clean = memdesc(['simulate', tree, '--workload', 'mm', '--seed', '1', '--ops', '600']);
     expect(clean.status, (clean.stdout + clean.stderr).slice(0, 2000)).toBe(0);
     expect(clean.stdout).toMatch(/^ptdesc\s+8\s/m);
   }, 600_000);

@@ -2,9 +2,32 @@
  * Stale uses planted in a stage-1 (converted) copy of the corpus, each marked `// PLANT:<name>`
  * (audit must name it) or `// TWIN:<name>` (a negative twin: must not block ptdesc). `list` is
  * the page member overlaying w1-w2: `lru` while any kind still uses it, `buddy_list` once
- * `convert --all` has retired `lru`.
+ * `convert --all` has retired `lru`. And the RFC's stale use in the corpus's own _pgd_free()
+ * (rfc.test.ts audits it, separate.test.ts is refused by it, crash.test.ts runs it).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 export const PLANTED_FILE = 'mm/audit_planted.ts';
+
+/** The RFC's crash (000_*) in the corpus itself: the pgd's page put on a list through page->lru and taken off. */
+export const PGD_FREE_FILE = 'arch/x86/mm/pgtable.ts';
+export const PGD_FREE_STALE = ['  list_add(page.lru, pgd_list); // stale: the pgd page on a list through page->lru', '  list_del(page.lru);'];
+
+/**
+ * Plant PGD_FREE_STALE in `tree`'s _pgd_free() (Page.lru still there: after `convert ptdesc`),
+ * right after it looks the pgd's page up; returns the 1-based line of its list_add().
+ */
+export function plantPgdFreeStale(tree: string): number {
+  const path = join(tree, PGD_FREE_FILE);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const fn = lines.findIndex((l) => l.startsWith('function _pgd_free('));
+  const at = lines.findIndex((l, i) => i > fn && l.includes('= virt_to_page(pgd)'));
+  if (fn < 0 || at < 0) throw new Error(`${PGD_FREE_FILE}: _pgd_free() and its virt_to_page(pgd) not found`);
+  lines.splice(at + 1, 0, ...PGD_FREE_STALE);
+  writeFileSync(path, lines.join('\n'));
+  return at + 2;
+}
 
 export function planted(list: 'lru' | 'buddy_list'): string {
   return PLANTED_LRU.replaceAll('.lru', `.${list}`);

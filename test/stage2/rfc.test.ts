@@ -1,8 +1,10 @@
 /**
  * The RFC's crash (000_*), before it happens: after converting ptdesc alone (`convert ptdesc
- * --write`, the run's shared tree; Page.lru still there for the other kinds), one stale `list_add(page.lru, …)` on a
- * page-table page remains. `audit ptdesc` must name that exact line and column, exit 1 and say
- * why; the same list use on a buddy page (the twin) is not a ptdesc blocker.
+ * --write`, the run's shared tree; Page.lru still there for the other kinds), one stale
+ * `list_add(page.lru, …)` on a page-table page remains. `audit ptdesc` must name that exact line
+ * and column, exit 1 and say why; the same list use on a buddy page (the twin) is not a ptdesc
+ * blocker. The same use planted in the corpus's own _pgd_free() (test/stage2/planted.ts) is named
+ * too: crash.test.ts runs that line, separated past the audit.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +15,7 @@ import { main } from '../../src/cli.ts';
 import { auditPath } from '../../src/stage2/audit.ts';
 import type { AuditResult } from '../../src/stage2/types.ts';
 import { memdescSpec } from './spec.ts';
-import { markerAt, planted, PLANTED_FILE } from './planted.ts';
+import { markerAt, PGD_FREE_FILE, planted, PLANTED_FILE, plantPgdFreeStale } from './planted.ts';
 import { copyTree, ptdescCorpus } from './trees.ts';
 
 const PLANTED = planted('lru');
@@ -21,12 +23,14 @@ const PLANTED = planted('lru');
 let base: string;
 let tree: string;
 let audit: AuditResult;
+let pgdFreeLine: number;
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-audit-rfc-'));
   // The run's shared `convert ptdesc --write` of the corpus (test/stage2/trees.ts), copied.
   tree = copyTree((await ptdescCorpus()).dir, join(base, 'corpus'));
   writeFileSync(join(tree, PLANTED_FILE), PLANTED);
+  pgdFreeLine = plantPgdFreeStale(tree);
   audit = auditPath(tree, { spec: memdescSpec(), kinds: ['ptdesc'] });
 }, 600_000);
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
@@ -40,6 +44,12 @@ describe("the RFC's stale page.lru use after the ptdesc conversion", () => {
     expect(hits).toHaveLength(1);
     expect(hits[0]).toMatchObject({ ...at, kind: 'ptdesc', reason: 'memdesc-word-write', field: 'lru', function: 'planted_stale_pgd_list' });
     expect(hits[0]!.detail).toMatch(/hands `page\.lru` \(w1-w2\) to code that writes through it/);
+  });
+
+  it("names the same use planted in the corpus's own _pgd_free() (the line crash.test.ts then runs)", () => {
+    const hits = audit.blockers.filter((b) => b.file === PGD_FREE_FILE && b.line === pgdFreeLine);
+    expect(hits.map((b) => [b.kind, b.field, b.reason])).toContainEqual(['ptdesc', 'lru', 'memdesc-word-write']);
+    expect(hits[0]!.function).toBe('_pgd_free');
   });
 
   it('leaves the buddy twin alone', () => {

@@ -87,7 +87,7 @@ describe('memdesc shrink on the corpus', () => {
     expect(again.status).toBe(1); // the kinds are still in struct page: nothing more can go
     expect(readFileSync(join(tree, LAYOUT), 'utf8')).toBe(layout);
 
-    const sim = cli(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--report', 'metadata', '--json']);
+    const sim = cli(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--ops', '600', '--report', 'metadata', '--json']);
     expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
     const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; percent: number };
     expect(meta.struct_page_bytes).toBe(56);
