@@ -117,7 +117,15 @@ export function planShrink(program: ts.Program, root: string, spec: Spec, withAn
     findings = det.result.findings;
     residue = det.result.residue;
   }
-  const uses = findUses(program, root, layout, { spec, findings, residue });
+  const found = findUses(program, root, layout, { spec, findings, residue });
+  // Code that enumerates an offset table of the class takes whatever entries the layout has and,
+  // for a word the layout no longer has, answers from the page's state: right only for pages that
+  // carry a memdesc word. A kind still in the class (pending) has pages without one, whose words
+  // hold live data, so while any kind is pending the table's entries pin their words.
+  const pendingNow = new Set(found.filter((u) => u.kind).map((u) => u.kind!));
+  const uses = pendingNow.size > 0
+    ? found.map((u) => u.how === 'enumerated' ? { ...u, text: `${u.text} (kept while ${[...pendingNow].sort().join(', ')} ${pendingNow.size === 1 ? 'is' : 'are'} not separated)` } : u)
+    : found.filter((u) => u.how !== 'enumerated');
   const byWord = new Map<number, WordUse[]>();
   for (const w of layout.wordList) byWord.set(w, []);
   for (const u of uses) for (const w of u.words) byWord.get(w)?.push(u);

@@ -4,7 +4,7 @@ import type { WordUse } from './shrinkUses.ts';
 
 const HOW: Record<WordUse['how'], string> = {
   read: 'reads', write: 'writes', reference: 'takes', 'offset-constant': 'uses the offset', 'by-offset': 'accesses by number',
-  overlay: 'overlay descriptor', residue: 'analysis residue',
+  overlay: 'overlay descriptor', residue: 'analysis residue', enumerated: 'enumerates',
 };
 
 function useLine(u: WordUse, prefix: string): string {

@@ -18,7 +18,7 @@ import { enclosingFunctionNames } from '../analyzers/ast.ts';
 import type { Spec } from '../model/spec.ts';
 import { memberName, staticOffset, type ClassLayout } from './shrinkLayout.ts';
 
-export type UseHow = 'read' | 'write' | 'reference' | 'offset-constant' | 'by-offset' | 'overlay' | 'residue';
+export type UseHow = 'read' | 'write' | 'reference' | 'offset-constant' | 'by-offset' | 'overlay' | 'residue' | 'enumerated';
 
 export interface WordUse {
   file: string;
@@ -140,7 +140,13 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
           // A table of the class named as a whole is no use of its own: by a literal key the entry
           // counts (the enclosing access resolves to it), any other way it is enumerated, and code
           // that enumerates a table takes whatever entries the layout has.
-          if (isOffsetTable(d, decl)) break;
+          if (isOffsetTable(d, decl)) {
+            // Enumerated: pins nothing once every kind is separated (planShrink decides; see there).
+            const words = new Set<number>();
+            for (const p of (tableLiteral(d as ts.PropertyDeclaration)?.properties ?? [])) for (const w of wordsOfDecl(p as ts.PropertyAssignment)?.words ?? []) words.add(w);
+            if (words.size > 0) uses.push({ ...at(n), member: memberName(d as ts.PropertyDeclaration) ?? '(table)', words: [...words].sort((a, b) => a - b), how: 'enumerated', text: short(n.parent ?? n, sf) });
+            break;
+          }
           const w = wordsOfDecl(d);
           if (!w) continue;
           const site = at(n);
@@ -193,6 +199,12 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
  * A static table of the class whose entries are offsets (`static readonly OFFSETOF = { lru:
  * PAGE_LRU_OFFSET } as const`): shrink removes the entries of removed words one by one.
  */
+function tableLiteral(d: ts.PropertyDeclaration): ts.ObjectLiteralExpression | undefined {
+  let init: ts.Expression | undefined = d.initializer;
+  while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+  return init && ts.isObjectLiteralExpression(init) ? init : undefined;
+}
+
 export function isOffsetTable(d: ts.Declaration, decl: ts.ClassDeclaration): boolean {
   if (!ts.isPropertyDeclaration(d) || d.parent !== decl || !d.initializer) return false;
   if (!d.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) return false;

@@ -170,6 +170,50 @@ describe('a table of the class that generic code enumerates', () => {
   });
 });
 
+/** A kind whose descriptor still overlays the cell's link word: its cells carry no memdesc word. */
+const BOX = `import { read } from './mem.ts';
+import { Cell } from './cell.ts';
+
+export class Box {
+  constructor(readonly addr: number) {}
+  get next(): number { return read(this.addr + 8); }
+}
+
+export function cell_box(c: Cell): Box {
+  return new Box(c.addr);
+}
+
+export function box_cell(b: Box): Cell {
+  return new Cell(b.addr);
+}
+`;
+
+describe('a table of the class that generic code enumerates, while a kind is still in the class', () => {
+  it('pins its words: the reader answers from a cell\'s state, and the pending kind\'s cells have live data there', async () => {
+    const dir = project('pending', { 'mem.ts': MEM, 'cell.ts': CELL, 'check.ts': CHECK, 'box.ts': BOX });
+    const spec = JSON.parse(readFileSync(join(dir, 'memdesc.spec.json'), 'utf8')) as typeof SPEC & { kinds: unknown[] };
+    spec.kinds = [{ name: 'box', descriptor: 'Box', fields: { link: 'next' }, converters: { fromPage: ['cell_box'], toPage: ['box_cell'] }, pageTypeTests: [], owners: ['src/box.ts'], provenance: ['cell_at'] }];
+    writeFileSync(join(dir, 'memdesc.spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    const r = await cli('shrink', dir, '--json');
+    // Nothing can go: exit 1, naming the enumeration that keeps owner and note.
+    expect(r.code, r.err).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('box has not left it yet');
+    expect(r.err).toMatch(/w2 \(owner: src\/cell\.ts:\d+\), w3 \(note: src\/cell\.ts:\d+\)/);
+    // The text report says why, at the line.
+    const text = await cli('shrink', dir);
+    expect(text.code).toBe(1);
+    expect(`${text.out}${text.err}`).toMatch(/src\/cell\.ts:\d+:\d+ cell_own\(\): enumerates OWN: .*kept while box is not separated/);
+    // Twin: the same tree without the pending kind: the table pins nothing (the first case above).
+    rmSync(join(dir, 'src', 'box.ts'));
+    spec.kinds = [{ name: 'box', descriptor: null }];
+    writeFileSync(join(dir, 'memdesc.spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    const free = await cli('shrink', dir, '--json');
+    expect(free.code, free.err).toBe(0);
+    expect((JSON.parse(free.out) as ShrinkJson).removed.map((x) => x.field)).toEqual(['owner', 'note']);
+  });
+});
+
 function memdesc(args: string[]) {
   return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
 }
