@@ -14,84 +14,16 @@
  * verdict. Builds run without the caller's test hooks (no MEMDESC_* but the run's cache), so the
  * tree is the same whichever test asks first.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
-import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
+import { cli, sharedTree, type Built, type SharedTree } from '../sharedTree.ts';
 import { stage1Corpus } from '../stage1.ts';
 
 export { stage1Corpus };
 
-/** What a shared build's CLI run said. */
-export interface Built { status: number; stdout: string; stderr: string }
-
-/** A shared tree: its folder (read-only) and what the command that made it printed. */
-export interface SharedTree extends Built { dir: string }
-
-function runDir(): string {
-  const dir = process.env.MEMDESC_TEST_RUN_DIR;
-  if (!dir) throw new Error('MEMDESC_TEST_RUN_DIR is not set: run the tests through vitest (test/globalSetup.ts sets it)');
-  return dir;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** `memdesc ...args` as a child process, without the caller's test hooks. */
-export function cli(args: string[]): Built {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMDESC_') || k === 'MEMDESC_CACHE_DIR'));
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
-  return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
-}
-
-function verdict(name: string, done: string, dir: string): SharedTree {
-  const b = JSON.parse(readFileSync(done, 'utf8')) as Built;
-  if (b.status !== 0) throw new Error(`the shared ${name} tree could not be made: exit ${b.status}\n${b.stderr}`);
-  return { dir, ...b };
-}
-
-/**
- * The tree `name` of this run (`<name>-5.10.y/corpus` in the run folder: a dotted parent, as a
- * user's `linux-5.10.y`), made by `make(dir)` in the first caller and waited for by the rest.
- */
-export async function sharedTree(name: string, make: (dir: string) => Promise<Built>): Promise<SharedTree> {
-  const run = runDir();
-  const dir = join(run, `${name}-5.10.y`, 'corpus');
-  const lock = join(run, `${name}.lock`);
-  const done = join(run, `${name}.done`);
-  if (existsSync(done)) return verdict(name, done, dir);
-  try {
-    mkdirSync(lock); // atomic: exactly one caller of the run wins
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    // Another worker builds it. Waiting is not timed: the test's own hook timeout bounds it.
-    for (;;) {
-      if (existsSync(done)) return verdict(name, done, dir);
-      const owner = Number(readFileSync(join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
-      if (owner && !alive(owner) && !existsSync(done)) throw new Error(`the worker building the shared ${name} tree (pid ${owner}) died`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  writeFileSync(join(lock, 'pid'), String(process.pid));
-  let built: Built;
-  try {
-    mkdirSync(dirname(dir), { recursive: true });
-    built = await make(dir);
-  } catch (e) {
-    built = { status: 1, stdout: '', stderr: String((e as Error).stack ?? e) };
-  }
-  // Written whole, then renamed into place: a waiter never reads half a verdict.
-  writeFileSync(`${done}.tmp`, JSON.stringify(built));
-  renameSync(`${done}.tmp`, done);
-  return verdict(name, done, dir);
-}
+export { cli, sharedTree, type Built, type SharedTree };
 
 /** The bundled corpus after `convert ptdesc --write` (shared, read-only). */
 export function ptdescCorpus(): Promise<SharedTree> {
