@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ConvertReport } from '../src/rewrite/plan.ts';
 import { dirname, join } from 'node:path';
 import { BUNDLED_CORPUS } from '../src/paths.ts';
-import { cli, runDir, sharedTree } from './sharedTree.ts';
+import { cli, runDir, sharedTree } from './runTrees.ts';
 
 /** The shared stage-1 tree (read-only): `convert --all --write` of a copy of the corpus, built once per run. */
 export async function stage1Corpus(): Promise<string> {

@@ -18,7 +18,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
-import { cli, sharedTree, type Built, type SharedTree } from '../sharedTree.ts';
+import { cli, sharedTree, type Built, type SharedTree } from '../runTrees.ts';
 import { stage1Corpus } from '../stage1.ts';
 
 export { stage1Corpus };
