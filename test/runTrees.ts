@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths.ts';
+import { processAlive } from '../src/rewrite/treeLock.ts';
 
 /** What a shared build's command said. */
 export interface Built { status: number; stdout: string; stderr: string }
@@ -18,15 +19,6 @@ export function runDir(): string {
   const dir = process.env.MEMDESC_TEST_RUN_DIR;
   if (!dir) throw new Error('MEMDESC_TEST_RUN_DIR is not set: run the tests through vitest (test/globalSetup.ts sets it)');
   return dir;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** `memdesc ...args` as a child process, without the caller's test hooks (MEMDESC_*: the same tree whoever asks first). */
@@ -60,7 +52,7 @@ export async function sharedTree(name: string, make: (dir: string) => Promise<Bu
     for (;;) {
       if (existsSync(done)) return verdict(name, done, dir);
       const owner = Number(readFileSync(join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
-      if (owner && !alive(owner) && !existsSync(done)) throw new Error(`the worker building the shared ${name} tree (pid ${owner}) died`);
+      if (owner && !processAlive(owner) && !existsSync(done)) throw new Error(`the worker building the shared ${name} tree (pid ${owner}) died`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

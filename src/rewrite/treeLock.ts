@@ -22,7 +22,8 @@ export interface TreeLock {
   release(): void;
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs on this host (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -53,7 +54,7 @@ export function lockTree(root: string): TreeLock {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new InputError(`cannot lock ${root} for writing: ${(e as Error).message}`);
       const holder = readLock(file);
-      if (attempt === 0 && holder && holder.host === me.host && !alive(holder.pid)) {
+      if (attempt === 0 && holder && holder.host === me.host && !processAlive(holder.pid)) {
         unlinkSync(file); // its holder was killed: the lock is stale
         continue;
       }
