@@ -10,7 +10,6 @@ import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../paths.ts';
 import { addCorpusOption, defaultProject, projectArgText, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
-import { resolveSpec } from '../model/builtin.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 
 interface AnalyzeFlags {
@@ -54,9 +53,9 @@ export function registerAnalyze(program: Command): void {
     .option('--explain <file:line[:col]>', 'print the evidence chain of the finding(s) there, hop by hop with locations (FILE as printed, or relative to the project); exit 2 when no finding is there')
     .action(async (path: string | undefined, flags: AnalyzeFlags) => {
       // The analyzer (ts-morph and its TypeScript) loads only when this command runs.
-      const [{ analyzeDetailed, analyzeProgram, checkFilters, filterResult }, { loadProgram }, { renderText }, { toSarif }, explain] = await Promise.all([
+      const [{ analyzeDetailed, analyzeProgram, checkFilters, filterResult }, { loadProgram }, { renderText }, { toSarif }, explain, { resolveSpec }] = await Promise.all([
         import('../analyzers/analyze.ts'), import('../analyzers/project.ts'), import('../analyzers/report-text.ts'), import('../analyzers/report-sarif.ts'),
-        import('../analyzers/explain.ts'),
+        import('../analyzers/explain.ts'), import('../model/builtin.ts'),
       ]);
       if (flags.explain !== undefined) {
         const clash = [flags.json && '--json', flags.sarif && '--sarif', flags.failOnRemaining && '--fail-on-remaining'].filter(Boolean);

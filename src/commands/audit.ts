@@ -8,8 +8,6 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
-import { resolveSpec } from '../model/builtin.ts';
-import { specWords } from '../model/words.ts';
 import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 
 interface AuditFlags {
@@ -28,6 +26,8 @@ export function registerAudit(program: Command): void {
     .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin"); its field "memdesc" of the class says which words the memdesc word occupies')
     .option('--json', 'print { kinds, memdescWords, blockers: [{ file, line, column, function, kind, field, words, reason, detail }], summary, memdescAware } (docs/schemas/audit.schema.json)')
     .action(async (args: string[], flags: AuditFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const [{ resolveSpec }, { specWords }] = await Promise.all([import('../model/builtin.ts'), import('../model/words.ts')]);
       const spec = resolveSpec(flags.spec);
       const names = new Set(spec.kinds.map((k) => k.name));
       // Kinds first, then at most one path (the last word, when it is no kind and looks like a path).

@@ -11,7 +11,6 @@ import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
 import { addCorpusOption, defaultProject, namesProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
-import { resolveSpec } from '../model/builtin.ts';
 import type { RunResult } from '../rewrite/driver.ts';
 import type { Spec } from '../model/spec.ts';
 
@@ -49,6 +48,8 @@ export function registerConvert(program: Command): void {
     .option('--workloads <list>', 'with --verify: workloads (default: all)')
     .option('--jobs <n>', 'with --verify: parallel simulations (default: available cores)')
     .action(async (args: string[], flags: ConvertFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const { resolveSpec } = await import('../model/builtin.ts');
       if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
       for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);

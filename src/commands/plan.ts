@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { SeriesPlan } from '../model/progress.ts';
-import { readPlanFileWithNotes } from '../track/planImport.ts';
 import { parsePositive } from '../verify/options.ts';
 
 export function registerPlan(program: Command): void {
@@ -16,8 +15,10 @@ export function registerPlan(program: Command): void {
     .argument('<file>', 'the cover letter')
     .option('--json', 'print { title, version, author, patches: [{ number, subject }] }')
     .option('--version <n>', 'when the file holds cover letters of several versions of the series, use version N (default: the newest, with a note on stderr)')
-    .action((file: string, flags: { json?: boolean; version?: string }) => {
+    .action(async (file: string, flags: { json?: boolean; version?: string }) => {
       const version = flags.version === undefined ? undefined : parsePositive('version', flags.version);
+      // The mail and page decoders load only when this command runs (dist/: a chunk of their own), not for --help.
+      const { readPlanFileWithNotes } = await import('../track/planImport.ts');
       const { plan: p, notes } = readPlanFileWithNotes(file, version === undefined ? {} : { version });
       for (const note of notes) process.stderr.write(`memdesc: plan import: ${note}\n`);
       process.stdout.write(flags.json ? `${JSON.stringify(toJson(p), null, 2)}\n` : renderPlan(p));

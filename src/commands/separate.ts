@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { resolveSpec } from '../model/builtin.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
 import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
 
@@ -42,6 +41,8 @@ export function registerSeparate(program: Command): void {
     .option('--jobs <n>', 'with --verify: parallel simulations (default: available cores)')
     .option('--json', 'print { kinds: [{ kind, already, sites, layout, size, embedded? }], files, written, diff } as JSON (embedded: { subtype, field } for a kind kept in a misc memdesc word)')
     .action(async (args: string[], flags: SeparateFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const { resolveSpec } = await import('../model/builtin.ts');
       if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
       for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);

@@ -10,7 +10,6 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { addCorpusOption, defaultProject, namesProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
-import { resolveSpec } from '../model/builtin.ts';
 import { parseOps, parseSeeds, parseWorkloads } from '../verify/options.ts';
 
 interface SeriesFlags {
@@ -100,7 +99,7 @@ its git work tree or git directory, nor a directory holding them. A failed or in
 leaves no branch, worktree or scratch repository behind.`)
     .action(async (args: string[], flags: SeriesFlags) => {
       if (!flags.out) throw new UsageError('series needs --out <dir> for the patch files');
-      const { parsePerson } = await import('../series/identity.ts');
+      const [{ parsePerson }, { resolveSpec }] = await Promise.all([import('../series/identity.ts'), import('../model/builtin.ts')]);
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
       // The project's own spec (memdesc.spec.json) unless --spec names one: the last operand when it names a path.
       const tail = args[args.length - 1];

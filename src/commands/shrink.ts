@@ -8,7 +8,6 @@
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { resolveSpec } from '../model/builtin.ts';
 import { addCorpusOption, projectArgText, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
 
 interface ShrinkFlags {
@@ -33,6 +32,8 @@ export function registerShrink(program: Command): void {
     .option('--write-spec', "also write the class's fields with their new words into the spec file (never the built-in spec); without it the new field table is only printed")
     .option('--json', 'print { className, layoutFile, oldSize, newSize, words: [{ word, fields, to, uses }], removed, moved, pendingKinds, specFields, files, written, diff } as JSON')
     .action(async (path: string | undefined, flags: ShrinkFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const { resolveSpec } = await import('../model/builtin.ts');
       if (flags.write && flags.dryRun) throw new UsageError('--dry-run and --write exclude each other');
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
       if (flags.write && flags.corpus) throw new UsageError("--write never writes the bundled corpus: copy it and give the copy's path");

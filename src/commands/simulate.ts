@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { BUNDLED_CORPUS } from '../paths.ts';
-import { runCorpusInherit } from '../simulate/runCorpus.ts';
 
 export function registerSimulate(program: Command): void {
   program
@@ -24,6 +23,8 @@ export function registerSimulate(program: Command): void {
     .option('--list-workloads', "print the tree's manifest: workloads with default and verify operation counts, layout-dependent report lines")
     .option('--no-tracepoints', 'leave kernel tracepoints out of the trace')
     .action(async (path: string | undefined, opts) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const { runCorpusInherit } = await import('../simulate/runCorpus.ts');
       process.exitCode = await runCorpusInherit(path ?? BUNDLED_CORPUS, opts);
     });
 }

@@ -11,12 +11,12 @@ import type { Command } from 'commander';
 import { CheckFailed } from '../errors.ts';
 import type { PlanProgress, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
-import { BRANCH, DEMO_IDENTITY, resolveCorpus } from '../pipeline/start.ts';
+import { BRANCH, DEMO_IDENTITY } from '../pipeline/names.ts';
 import { parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
 import { progressBar } from './progress-bar.ts';
 
 // Where they lived before the pipeline moved into the library; tests and callers import them from here too.
-export { DEMO_IDENTITY } from '../pipeline/start.ts';
+export { DEMO_IDENTITY } from '../pipeline/names.ts';
 export { prepareOut, startPaths } from '../pipeline/out.ts';
 
 interface StartFlags {
@@ -73,6 +73,10 @@ DIR's corpus/, series/, cover-letter.patch and report.html are replaced on every
 when memdesc can prove start made them (their .memdesc-output.json markers); anything else
 there is refused before any work. Nothing else in DIR is touched.`)
     .action(async (path: string | undefined, flags: StartFlags) => {
+      // The pipeline loads only when this command runs (dist/: chunks of its own), not for --help.
+      const [{ parsePerson, formatPerson }, { runPipeline, resolveCorpus }, { undoOnInterrupt, testInterrupt }] = await Promise.all([
+        import('../series/identity.ts'), import('../pipeline/start.ts'), import('./series.ts'),
+      ]);
       const corpus = path === undefined ? undefined : resolveCorpus(path);
       const verify = {
         ...(flags.seeds !== undefined ? { seeds: parseSeeds(flags.seeds) } : {}),
@@ -82,9 +86,6 @@ there is refused before any work. Nothing else in DIR is touched.`)
         ...(flags.verifyAll ? { all: true } : {}),
       };
       const show = (p: string): string => relative(process.cwd(), p) || '.';
-      const [{ parsePerson, formatPerson }, { runPipeline }, { undoOnInterrupt, testInterrupt }] = await Promise.all([
-        import('../series/identity.ts'), import('../pipeline/start.ts'), import('./series.ts'),
-      ]);
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
       const say = (s: string): void => void process.stdout.write(`${s}\n`);
       let bar: ReturnType<typeof progressBar> | undefined;

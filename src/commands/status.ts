@@ -6,13 +6,9 @@
  */
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { resolveSpec } from '../model/builtin.ts';
 import type { PlanProgress, ProgressPoint } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { addCorpusOption, projectArgText, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
-import { readPlanFileWithNotes } from '../track/planImport.ts';
-import { planProgress } from '../track/planStatus.ts';
-import { progressPoint } from '../track/progress.ts';
 
 interface StatusFlags {
   spec?: string;
@@ -30,6 +26,10 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print the ProgressPoint JSON (commit "WORKTREE"; "plan" added with --plan)')
     .option('--plan <file>', 'a series cover letter: show each planned patch as done / not done / not applicable')
     .action(async (path: string | undefined, flags: StatusFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const [{ resolveSpec }, { readPlanFileWithNotes }, { planProgress }, { progressPoint }] = await Promise.all([
+        import('../model/builtin.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/progress.ts'),
+      ]);
       const target = projectPath(path, flags.corpus, 'status');
       const spec = resolveSpec(projectSpecFile(flags.spec, target));
       // Read the plan before the (slower) analysis so a bad file fails fast.

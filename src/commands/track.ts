@@ -8,7 +8,6 @@
  * newest commit. A progress bar goes to stderr when stderr is a terminal.
  */
 import type { Command } from 'commander';
-import { resolveSpec } from '../model/builtin.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import { progressBar } from './progress-bar.ts';
 import { writeAtomic } from './write-atomic.ts';
@@ -82,6 +81,8 @@ export function registerTrack(program: Command): void {
     .option('--plan <file>', 'a series cover letter: each planned patch\'s state at the newest commit')
     .option('--no-cache', 'do not read or write the on-disk cache (in $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else ~/.cache/memdesc/track; never in the repository)')
     .action(async (repo: string | undefined, flags: TrackFlags) => {
+      // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
+      const { resolveSpec } = await import('../model/builtin.ts');
       const spec = resolveSpec(flags.spec);
       const [{ trackHistory }, { readPlanFileWithNotes }] = await Promise.all([import('../track/track.ts'), import('../track/planImport.ts')]);
       // Read the plan before the walk so a bad file fails fast.

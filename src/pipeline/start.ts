@@ -27,11 +27,10 @@ import { specWords } from '../model/words.ts';
 import { isLink, prepareOut, START_FILES, type StartPaths } from './out.ts';
 import type { MetadataRow } from './metadata.ts';
 
-/** The branch the series is committed on in the scratch repository. */
-export const BRANCH = 'memdesc/all';
+import { BRANCH, DEMO_IDENTITY } from './names.ts';
 
-/** Who the demo series is by on a machine whose git has no identity (and no author given): labelled as such. */
-export const DEMO_IDENTITY: Person = { name: 'memdesc demo', email: 'no-identity@memdesc.invalid' };
+// Declared in names.ts, which `memdesc start --help` loads without the pipeline.
+export { BRANCH, DEMO_IDENTITY };
 
 export interface PipelineOptions {
   /** The corpus tree (read, never written; default: the bundled corpus). */

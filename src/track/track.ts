@@ -68,9 +68,13 @@ function toolHash(): string {
   if (toolHashMemo) return toolHashMemo;
   const parts = [`ts ${ts.version}`];
   if (TOOL_BUNDLE) {
-    // The installed package has no src/: the bundle holds all of the tool, the specs sit beside it.
-    const specs = join(dirname(TOOL_BUNDLE), 'specs');
-    parts.push(`bundle ${sha1(readFileSync(TOOL_BUNDLE, 'utf8'))}`);
+    // The installed package has no src/: the built JavaScript (dist/*.mjs: the entry and the chunks
+    // it loads) holds all of the tool, the specs sit beside it.
+    const dist = dirname(TOOL_BUNDLE);
+    const specs = join(dist, 'specs');
+    for (const f of readdirSync(dist).filter((n) => n.endsWith('.mjs')).sort()) {
+      if (existsSync(join(dist, f))) parts.push(`bundle ${f} ${sha1(readFileSync(join(dist, f), 'utf8'))}`); // (an earlier build's chunk may be pruned meanwhile)
+    }
     for (const f of existsSync(specs) ? readdirSync(specs).sort() : []) parts.push(`specs/${f} ${sha1(readFileSync(join(specs, f), 'utf8'))}`);
     toolHashMemo = sha1(parts.join('\n'));
     return toolHashMemo;
