@@ -13,8 +13,8 @@ import { loadProgram, resolveTsconfig } from '../analyzers/project.ts';
 import type { ts } from '@ts-morph/common';
 import { MemdescError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
-import { formatError, typeErrors } from '../rewrite/check.ts';
-import { overlayProgram } from '../ts/programs.ts';
+import { formatError, toTypeErrors } from '../rewrite/check.ts';
+import { IncrementalChecker } from '../ts/incremental.ts';
 import { auditProgram } from '../stage2/audit.ts';
 import { separateKinds } from '../stage2/separate.ts';
 import { planSeparation } from '../stage2/separateTag.ts';
@@ -85,43 +85,49 @@ export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, s
     };
     for (const [f, t] of stage1) put(f, t);
     // The planners walk parent links: a checker binds every file first (as the commands' type-check does).
-    const load = (): ts.Program => {
-      const p = loadProgram(dir).program;
-      p.getTypeChecker();
-      return p;
-    };
-    const program = load();
+    const program = loadProgram(dir).program;
+    program.getTypeChecker();
     const { root } = resolveTsconfig(dir);
-    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t), load);
+    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t));
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
 }
 
 function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only: string[] | undefined,
-  write: (file: string, text: string) => void, reload: () => ts.Program): Stage2Plan {
+  write: (file: string, text: string) => void): Stage2Plan {
   const steps: Stage2Step[] = [];
   const blocked: Stage2Blocked[] = [];
   const problems: Stage2Plan['problems'] = [];
   let current = program;
   const tree = new Map(stage1);
+  // Stage 2's files so far, over `program` (the stage-1 tip as loaded): every candidate is that
+  // tree with its own changes on top. One incremental checker serves the chain: after the first
+  // candidate, only the files a change can have affected are checked again (src/ts/incremental.ts;
+  // the errors are a full check's), and the checked program is the next kind's to plan on, instead
+  // of the tree loaded and bound again from disk.
+  const taken = new Map<string, string>();
+  const checker = new IncrementalChecker(program);
   // Every step's candidate is type-checked before it is taken; a failing one leaves the tree as it was.
   const take = (texts: Map<string, string>): { after: ts.Program; files: number; ms: number; changed: string[] } | string => {
     const changed = [...texts].filter(([f, t]) => (current.getSourceFile(f)?.text ?? null) !== t).map(([f]) => f);
     if (changed.length === 0) return 'no change';
     const t0 = performance.now();
-    const after = overlayProgram(current, new Map(changed.map((f) => [f, texts.get(f)!])));
-    const errors = typeErrors(after, root);
+    const r = checker.check(new Map([...taken, ...changed.map((f) => [f, texts.get(f)!] as const)]));
+    const errors = toTypeErrors(r.diagnostics, root);
     if (errors.length > 0) return `does not type-check (${errors.length} error${errors.length === 1 ? '' : 's'}; first: ${formatError(errors[0]!)})`;
+    const after = r.program;
     return { after, files: after.getSourceFiles().filter((sf) => !sf.isDeclarationFile).length, ms: performance.now() - t0, changed };
   };
   const push = (role: Stage2Step['role'], texts: Map<string, string>, got: Exclude<ReturnType<typeof take>, string>, extra: Partial<Stage2Step>): void => {
     for (const f of got.changed) {
       tree.set(f, texts.get(f)!);
+      taken.set(f, texts.get(f)!);
+      // On disk too: the planners resolve the modules a step created through the file system.
       write(f, texts.get(f)!);
     }
-    // The next kind is planned on the tree as on disk (new modules included).
-    current = reload();
+    // The next kind is planned on the tree just checked (new modules included).
+    current = got.after;
     steps.push({
       role, ...extra,
       texts: new Map([...tree].map(([f, t]) => [rel(root, f), t] as const)),
