@@ -33,6 +33,11 @@ export interface AnalyzeOptions {
    * follows from them; the result equals the full analysis restricted to these files.
    */
   onlyFiles?: ReadonlySet<string>;
+  /**
+   * memdesc track: `callerDeps` also name the function bodies each file's classification looked
+   * into (`body:REL#NAME`, provenance.ts BODY_DEP), not only the callers it read.
+   */
+  readBodies?: boolean;
 }
 
 /** Check --kind / --field values against the spec before any work (UsageError). */
@@ -108,7 +113,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const found = findAccesses(ctx, only && importClosure(program, only), only);
   const wr = discoverWrappers(ctx, found, only);
   const guards = new Guards(ctx);
-  const prov = new Provenance(ctx, guards, found.calls, found.functions);
+  const prov = new Provenance(ctx, guards, found.calls, found.functions, !!opts.readBodies);
   const classifier = new Classifier(ctx, guards, prov);
 
   const findings: Finding[] = [];

@@ -59,6 +59,27 @@ export interface Store {
 }
 
 const MAX_ROUNDS = 8;
+/**
+ * A dependency on the code of a top-level declaration (memdesc track): `body:mm/slub.ts#alloc_slab_page`.
+ * A query that looks inside a function's body (its returns, what it does to its parameters) names
+ * the declaration holding it, so a dependent is redone exactly when a body it read changes.
+ */
+export const BODY_DEP = 'body:';
+
+/** The BODY_DEP of the top-level declaration holding `n` (undefined in a declaration file or a statement that declares no name). */
+export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
+  let st: ts.Node = n;
+  while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+  const sf = st.parent;
+  if (!sf || !ts.isSourceFile(sf) || sf.isDeclarationFile) return undefined;
+  let name: string | undefined;
+  if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) name = st.name.text;
+  else if (ts.isVariableStatement(st)) {
+    const d = st.declarationList.declarations[0];
+    if (d && ts.isIdentifier(d.name)) name = d.name.text;
+  }
+  return name === undefined ? undefined : `${BODY_DEP}${ctx.rel(sf)}#${name}`;
+}
 /** The candidate bucket of containers named through a local, a parameter or a call. */
 const INDIRECT = '\0indirect';
 
@@ -74,6 +95,13 @@ export class DataFlow {
   private storesByKey?: Map<Key, Store[]>;
   private keyMemo = new Map<ts.Node, Key[]>();
   private keyBusy = new Set<ts.Node>();
+  /**
+   * memdesc track: where the bodies and callers a query reads are reported (Provenance's
+   * dependencies); memoized answers keep theirs and report them again on every hit.
+   */
+  onRead?: (d: string) => void;
+  private readFrames: Array<Set<string>> = [];
+  private keyReads = new Map<ts.Node, Set<string>>();
 
   constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>) {
     this.findMarkerConsts();
@@ -254,7 +282,53 @@ export class DataFlow {
   /** Marks on the elements of an array variable (`__ClearPageZsmalloc(pages[i])`): they speak for the collection. */
   elementMarksOf(id: ts.Identifier): Mark[] {
     const s = this.ctx.symbolOf(id);
+    if (s) this.markReads(s);
     return (s && this.elementMarks.get(s)) || [];
+  }
+
+  private markReadMemo = new Map<ts.Symbol, Set<string>>();
+
+  /**
+   * memdesc track: what decides the marks of `s` beyond its own scope — the bodies of the
+   * functions its scope passes it (or an element of it) to, whether or not they mark it today (a
+   * body that starts marking its parameter changes the answer), and those of the functions they
+   * pass their own parameters to, transitively (summaries build on each other).
+   */
+  private markReads(s: ts.Symbol): void {
+    if (!this.onRead) return;
+    let r = this.markReadMemo.get(s);
+    if (!r) {
+      r = new Set();
+      const decl = s.valueDeclaration ?? s.declarations?.[0];
+      const scope = decl && (enclosingFunction(decl) ?? decl.getSourceFile());
+      if (scope) this.passedTo(scope, s, r, new Set());
+      this.markReadMemo.set(s, r);
+    }
+    this.replay(r);
+  }
+
+  private passedTo(scope: ts.Node, s: ts.Symbol, out: Set<string>, seen: Set<FunctionLike>): void {
+    const names = (a: ts.Expression): boolean => {
+      let x = skipOuter(a);
+      if (ts.isElementAccessExpression(x)) x = skipOuter(x.expression);
+      return ts.isIdentifier(x) && x.text === s.name && this.ctx.symbolOf(x) === s;
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && n.arguments.some(names)) {
+        const f = this.callee(n);
+        if (f?.body && !seen.has(f)) {
+          seen.add(f);
+          const d = bodyDep(this.ctx, f);
+          if (d) out.add(d);
+          for (const p of f.parameters) {
+            const ps = ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+            if (ps) this.passedTo(f.body, ps, out, seen);
+          }
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(scope);
   }
 
   /**
@@ -267,6 +341,7 @@ export class DataFlow {
    */
   marksAt(id: ts.Identifier): { must: Mark[]; may: Mark[] } {
     const s = this.ctx.symbolOf(id);
+    if (s) this.markReads(s);
     const all = (s && this.marks.get(s)) || [];
     if (!s || all.length === 0) return { must: [], may: [] };
     const root = scopeOf(s);
@@ -393,17 +468,48 @@ export class DataFlow {
   keysOf(e: ts.Expression): Key[] {
     const x = skipOuter(e);
     const hit = this.keyMemo.get(x);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.replay(this.keyReads.get(x));
+      return hit;
+    }
     if (this.keyBusy.has(x)) return [];
     this.keyBusy.add(x);
     let k: Key[];
+    const reads = this.collect(() => {
+      try {
+        k = this.computeKeys(x);
+      } finally {
+        this.keyBusy.delete(x);
+      }
+    });
+    this.keyMemo.set(x, k!);
+    if (reads.size > 0) this.keyReads.set(x, reads);
+    return k!;
+  }
+
+  /** Report one dependency (BODY_DEP, or a function name whose callers were read) to the open query. */
+  private read(d: string | undefined): void {
+    if (d === undefined) return;
+    const top = this.readFrames[this.readFrames.length - 1];
+    if (top) top.add(d);
+    else this.onRead?.(d);
+  }
+
+  private replay(reads: ReadonlySet<string> | undefined): void {
+    for (const d of reads ?? []) this.read(d);
+  }
+
+  /** Run `f`, returning what it read (also reported to the enclosing query). */
+  private collect(f: () => void): Set<string> {
+    const reads = new Set<string>();
+    this.readFrames.push(reads);
     try {
-      k = this.computeKeys(x);
+      f();
     } finally {
-      this.keyBusy.delete(x);
+      this.readFrames.pop();
+      this.replay(reads);
     }
-    this.keyMemo.set(x, k);
-    return k;
+    return reads;
   }
 
   /** Keys of every alternative, or none when one of them has none. */
@@ -432,6 +538,8 @@ export class DataFlow {
         const name = functionName(fn);
         const i = fn.parameters.indexOf(d);
         const args: ts.Expression[] = [];
+        // What its callers pass: every file calling it.
+        this.read(name);
         for (const c of name ? this.callsTo(name, fn) : []) {
           const a = c.arguments[i];
           if (a) args.push(a);
@@ -456,6 +564,7 @@ export class DataFlow {
       }
       const fn = this.callee(x);
       if (!fn?.body || fn.getSourceFile().isDeclarationFile) return [];
+      this.read(bodyDep(this.ctx, fn));
       const s = this.ctx.symbolOf(ts.isIdentifier(callee) ? callee : x);
       return this.allKeys(returnExpressions(fn)) ?? (s ? [s] : []);
     }
@@ -497,31 +606,44 @@ export class DataFlow {
   /** What is stored into container `k` anywhere in the project. */
   storesOf(k: Key): Store[] {
     if (!this.candidates) this.indexStores();
-    let hit = this.storeMemo.get(k);
-    if (hit) return hit;
-    hit = [];
+    // Any indirect candidate may name `k` once a body it reads changes: every store depends on what resolving them read.
     if (!this.indirect) {
       // Containers named through a local, a parameter or a call: resolved once.
-      this.indirect = new Map();
-      for (const c of this.candidates!.get(INDIRECT) ?? []) {
-        for (const key of this.keysOf(c.container)) {
-          const l = this.indirect.get(key) ?? [];
-          l.push(c);
-          this.indirect.set(key, l);
+      const indirect = new Map<Key, StoreCandidate[]>();
+      this.indirect = indirect;
+      this.indirectReads = this.collect(() => {
+        for (const c of this.candidates!.get(INDIRECT) ?? []) {
+          for (const key of this.keysOf(c.container)) {
+            const l = indirect.get(key) ?? [];
+            l.push(c);
+            indirect.set(key, l);
+          }
         }
+      });
+    } else this.replay(this.indirectReads);
+    let hit = this.storeMemo.get(k);
+    if (hit) {
+      this.replay(this.storeReads.get(k));
+      return hit;
+    }
+    const found: Store[] = [];
+    const reads = this.collect(() => {
+      // Candidates are found by syntax, by the container's name; the symbol decides.
+      for (const c of [...this.candidates!.get(k.name) ?? [], ...this.indirect!.get(k) ?? []]) {
+        if (!this.keysOf(c.container).includes(k)) continue;
+        if (c.mustBePage && !this.isPage(c.value)) continue;
+        if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
+        const sf = c.at.getSourceFile();
+        found.push({ value: c.value, node: c.at, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
       }
-    }
-    // Candidates are found by syntax, by the container's name; the symbol decides.
-    for (const c of [...this.candidates!.get(k.name) ?? [], ...this.indirect.get(k) ?? []]) {
-      if (!this.keysOf(c.container).includes(k)) continue;
-      if (c.mustBePage && !this.isPage(c.value)) continue;
-      if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
-      const sf = c.at.getSourceFile();
-      hit.push({ value: c.value, node: c.at, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
-    }
-    this.storeMemo.set(k, hit);
-    return hit;
+    });
+    this.storeMemo.set(k, found);
+    if (reads.size > 0) this.storeReads.set(k, reads);
+    return found;
   }
+
+  private indirectReads?: Set<string>;
+  private storeReads = new Map<Key, Set<string>>();
 
   private candidates?: Map<string, StoreCandidate[]>;
   private storeMemo = new Map<Key, Store[]>();
@@ -550,35 +672,41 @@ export class DataFlow {
   seedsOf(k: Key): Array<{ kind: string; text: string; at: string }> {
     if (!this.seedMap) {
       const m = new Map<Key, Array<{ kind: string; text: string; at: string }>>();
-      for (const kind of this.ctx.spec.kinds) {
-        for (const p of kind.provenance) {
-          if (p.arg || p.files) continue;
-          for (const [name, fns] of this.functions) {
-            if (!matchName(p.call, name)) continue;
-            for (const n of fns) {
-              if (!isFunctionLike(n) || !n.body) continue;
-              for (let r of returnExpressions(n)) {
-                r = skipOuter(r);
-                if (ts.isIdentifier(r)) {
-                  const d = this.ctx.symbolOf(r)?.valueDeclaration;
-                  if (d && ts.isVariableDeclaration(d) && d.initializer && d.parent.flags & ts.NodeFlags.Const) r = skipOuter(d.initializer);
+      // The allocators' bodies decide every container's seeds: each query depends on all of them.
+      this.seedReads = this.collect(() => {
+        for (const kind of this.ctx.spec.kinds) {
+          for (const p of kind.provenance) {
+            if (p.arg || p.files) continue;
+            for (const [name, fns] of this.functions) {
+              if (!matchName(p.call, name)) continue;
+              for (const n of fns) {
+                if (!isFunctionLike(n) || !n.body) continue;
+                this.read(bodyDep(this.ctx, n));
+                for (let r of returnExpressions(n)) {
+                  r = skipOuter(r);
+                  if (ts.isIdentifier(r)) {
+                    const d = this.ctx.symbolOf(r)?.valueDeclaration;
+                    if (d && ts.isVariableDeclaration(d) && d.initializer && d.parent.flags & ts.NodeFlags.Const) r = skipOuter(d.initializer);
+                  }
+                  const c = ts.isPropertyAccessExpression(r) ? r : ts.isElementAccessExpression(r) ? r.expression : undefined;
+                  const key = c && this.keysOf(c)[0];
+                  if (!key) continue;
+                  const sf = n.getSourceFile();
+                  const l = m.get(key) ?? [];
+                  l.push({ kind: kind.name, text: `\`${name}()\` (a ${kind.name} allocator in the spec) returns what \`${shortText(c, sf, 40)}\` holds`, at: this.ctx.at(sf, r) });
+                  m.set(key, l);
                 }
-                const c = ts.isPropertyAccessExpression(r) ? r : ts.isElementAccessExpression(r) ? r.expression : undefined;
-                const key = c && this.keysOf(c)[0];
-                if (!key) continue;
-                const sf = n.getSourceFile();
-                const l = m.get(key) ?? [];
-                l.push({ kind: kind.name, text: `\`${name}()\` (a ${kind.name} allocator in the spec) returns what \`${shortText(c, sf, 40)}\` holds`, at: this.ctx.at(sf, r) });
-                m.set(key, l);
               }
             }
           }
         }
-      }
+      });
       this.seedMap = m;
-    }
+    } else this.replay(this.seedReads);
     return this.seedMap.get(k) ?? [];
   }
+
+  private seedReads?: Set<string>;
 }
 
 /** A place that may store `value` into `container` (syntax only; the container's symbol decides later). */

@@ -11,7 +11,7 @@ import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
-import { DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
+import { bodyDep, DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
 
@@ -58,6 +58,7 @@ export const FILE_DEP = 'file:';
 export const NAME_DEP = 'name:';
 /** A dependency on every file of the project (value use learns from all decided sites). */
 export const ALL_FILES_DEP = 'file:*';
+export { BODY_DEP } from './dataflow.ts';
 
 interface Source {
   kind: string;
@@ -83,8 +84,14 @@ export class Provenance {
   readonly flow: DataFlow;
   private readonly words: SpecWords;
 
-  constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map()) {
+  /**
+   * `readBodies` (memdesc track): also report the bodies a query looks into (BODY_DEP), so that a
+   * dependent is redone when one of them changes and only then.
+   */
+  constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map(),
+    private readBodies = false) {
     this.flow = new DataFlow(ctx, functions, calls);
+    if (readBodies) this.flow.onRead = (d) => this.dep(d);
     this.words = specWords(ctx.spec);
     for (const k of ctx.spec.kinds) {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
@@ -277,6 +284,10 @@ export class Provenance {
     // A project function: what does it return?
     const fn = this.calleeFunction(call);
     if (!fn || !fn.body) return NONE;
+    if (this.readBodies) {
+      const d = bodyDep(this.ctx, fn);
+      if (d) this.dep(d);
+    }
     const fnName = functionName(fn) ?? name;
     const results: Prov[] = [];
     for (const ret of returnExpressions(fn)) {

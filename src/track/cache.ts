@@ -33,6 +33,7 @@ import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
+import { BODY_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import type { DepGraph, UnitCache, UnitGraph } from './deps.ts';
@@ -185,6 +186,16 @@ export class CommitKeys {
     let part = this.nameParts.get(n);
     if (part !== undefined) return part;
     const parts = [`#${n}`];
+    if (n.startsWith(BODY_DEP)) {
+      // A body the analysis looked into: that declaration now, with what it reaches (deps.ts).
+      const i = n.lastIndexOf('#');
+      const rel = n.slice(BODY_DEP.length, i);
+      const sf = this.byRel.get(rel);
+      parts.push(sf ? this.graph.bodyPart(rel, n.slice(i + 1)) ?? `id ${this.cp.ids.get(sf.fileName) ?? '?'}` : 'missing');
+      part = sha1(parts.join('\n'));
+      this.nameParts.set(n, part);
+      return part;
+    }
     for (const sf of this.files) {
       const hit = n.startsWith('name:') ? mentionsWord(sf, n.slice(5)) : n.startsWith('file:') ? n === 'file:*' || this.rel(sf) === n.slice(5) : calleeNames(sf).has(n);
       if (hit) parts.push(this.asCaller(sf));

@@ -46,7 +46,9 @@
 import { createHash } from 'node:crypto';
 import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
+import { matchName } from '../analyzers/glob.ts';
 import { traceable } from '../analyzers/provenance.ts';
+import { mayBeWrapper } from '../analyzers/wrappers.ts';
 import { scanShape } from './shape.ts';
 
 export interface Unit {
@@ -297,14 +299,51 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
   return !marks;
 }
 
+/**
+ * Whether the body of function `st` is read only where an analysis says it read it: the analyzer
+ * reports every body its queries look into (`body:` dependencies, provenance.ts BODY_DEP: returns
+ * followed, parameters marked, containers returned), and cache.ts checks those against the body
+ * now. So its callers reach its signature alone when the checker's view of it does not depend on
+ * the body (its return type is written out), it cannot be a wrapper (more than one statement:
+ * wrappers.ts `mayBeWrapper`), and no spec rule reads it by name for every file (`isSpecName`:
+ * type tests, whose bodies define the marker constants, allocators, seeds).
+ */
+function bodyRecorded(st: ts.Statement, isSpecName: (name: string) => boolean): st is ts.FunctionDeclaration & { body: ts.Block } {
+  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st);
+}
+
+/**
+ * Every identifier-like string of the spec (class, kinds, type tests, allocators as globs, …): a
+ * function so named keeps its body with its signature (`bodyRecorded`).
+ */
+export function specNamePredicate(spec: Spec): (name: string) => boolean {
+  const globs = new Set<string>();
+  const visit = (x: unknown): void => {
+    if (typeof x === 'string') {
+      if (/^[\w$*?]+$/.test(x)) globs.add(x);
+    } else if (Array.isArray(x)) x.forEach(visit);
+    else if (x && typeof x === 'object') Object.values(x).forEach(visit);
+  };
+  visit(spec);
+  const memo = new Map<string, boolean>();
+  return (name) => {
+    let r = memo.get(name);
+    if (r === undefined) {
+      r = [...globs].some((g) => matchName(g, name));
+      memo.set(name, r);
+    }
+    return r;
+  };
+}
+
 /** `sf` cut into units, or undefined when it has no shape (it is then part of every key by its content id). */
-export function fileUnits(sf: ts.SourceFile, mentions: RegExp): FileUnits | undefined {
+export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name: string) => boolean = () => true): FileUnits | undefined {
   const stmts = sf.statements;
   const starts = stmts.map((st) => sf.getLineAndCharacterOfPosition(st.getStart(sf)).line);
   // Pieces are gathered as strings and hashed once per unit (one hash update per token is slow).
   const hashes = stmts.map((): string[] => []);
   // Functions whose body is the file's own: [body start, body end, its pieces].
-  const split = stmts.map((st) => (bodyPrivate(st) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
+  const split = stmts.map((st) => (bodyPrivate(st) || bodyRecorded(st, isSpecName) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
   const whole = [`mentions ${mentions.test(sf.text)}\n`];
@@ -403,12 +442,12 @@ function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[]
 export class UnitCache {
   private memo = new WeakMap<ts.SourceFile, FileUnits | null>();
 
-  constructor(private mentions: RegExp) {}
+  constructor(private mentions: RegExp, private isSpecName: (name: string) => boolean = () => true) {}
 
   of(sf: ts.SourceFile): FileUnits | undefined {
     let u = this.memo.get(sf);
     if (u === undefined) {
-      u = fileUnits(sf, this.mentions) ?? null;
+      u = fileUnits(sf, this.mentions, this.isSpecName) ?? null;
       this.memo.set(sf, u);
     }
     return u ?? undefined;
@@ -473,6 +512,8 @@ export class DepGraph {
     const refresh = new Set<Node>();
     const nodesOf = new Map<ts.SourceFile, Node[]>();
     const fileNodes = new Map<string, Node[]>();
+    /** Per file, the nodes of each top-level name it declares, bodies included (what a `body:` dependency reads). */
+    const namedOf = new Map<string, Map<string, Node[]>>();
     for (const f of files) {
       if (!f.units) {
         unshaped.push(`${f.rel}\0${f.id}`);
@@ -480,10 +521,18 @@ export class DepGraph {
       }
       const imports = new Map<string, Node[]>();
       const list: Node[] = [];
+      const named = new Map<string, Node[]>();
+      namedOf.set(f.rel, named);
+      const name = (d: string, n: Node): void => {
+        const l = named.get(d);
+        if (l) l.push(n);
+        else named.set(d, [n]);
+      };
       for (const u of f.units.units) {
         const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
         if (u.heritage) n.heritage = u.heritage;
         list.push(n);
+        for (const d of u.declares) name(d, n);
         if (u.local) {
           for (const d of u.declares.length ? u.declares : ['']) {
             const l = imports.get(d);
@@ -500,7 +549,12 @@ export class DepGraph {
         if (u.always) always.push(n);
       }
       // Bodies no other file reads: reached from this file's own key alone.
-      for (const u of f.units.units) if (u.body) list.push(this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!));
+      for (const u of f.units.units) {
+        if (!u.body) continue;
+        const n = this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!);
+        list.push(n);
+        for (const d of u.declares) name(d, n);
+      }
       const before = this.fileNodes.get(f.rel);
       const same = !!before && before.length === list.length && before.every((n, i) => n === list[i]);
       for (const n of list) {
@@ -570,7 +624,7 @@ export class DepGraph {
       for (const x of n.edges) shallow.add(x.own);
     }
     const common = sha1(`${[...rootNames].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
-    return new UnitGraph(nodesOf, common);
+    return new UnitGraph(nodesOf, common, namedOf);
   }
 }
 
@@ -623,7 +677,18 @@ function tarjan(dirty: Set<Node>): void {
 export class UnitGraph {
   private fileHashes = new Map<ts.SourceFile, string>();
 
-  constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string) {}
+  constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>) {}
+
+  /**
+   * What a `body:REL#NAME` dependency reads now: the declarations of NAME in file REL, bodies
+   * included, each with what it reaches (a file without units: undefined, it is in every key).
+   */
+  bodyPart(rel: string, name: string): string | undefined {
+    const named = this.namedOf.get(rel);
+    if (!named) return undefined;
+    const nodes = named.get(name);
+    return nodes ? nodes.map((n) => n.hash).sort().join(',') : 'none';
+  }
 
   fileHash(sf: ts.SourceFile): string {
     let h = this.fileHashes.get(sf);

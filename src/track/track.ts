@@ -18,7 +18,7 @@ import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, mentionsWord, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
-import { DepGraph, specRootNames, UnitCache } from './deps.ts';
+import { DepGraph, specNamePredicate, specRootNames, UnitCache } from './deps.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
@@ -182,7 +182,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const builder = new ProgramBuilder(repo.root, path);
   const mentions = new SpecNames(opts.spec).textFilter;
   const shapes = new Shapes(mentions);
-  const units = new UnitCache(mentions);
+  const units = new UnitCache(mentions, specNamePredicate(opts.spec));
   const rootNames = specRootNames(opts.spec);
   const graph = new DepGraph();
   /** Per file, the files analyzed with it last time for value use: analyzed with it from the start next time. */
@@ -301,7 +301,7 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
   hits: ReadonlyMap<string, FileEntry>, keys: CommitKeys, cache: TrackCache, teachersSeen: Map<string, Set<string>>): FileEntry[] {
   const run = (only: ReadonlySet<string>): DetailedAnalysis => {
     try {
-      return analyzeDetailed(program, root, { spec, onlyFiles: only });
+      return analyzeDetailed(program, root, { spec, onlyFiles: only, readBodies: true });
     } catch (e) {
       // The commit's project does not fit the spec (e.g. no page class yet): a gap, not the end of the walk.
       if (e instanceof InputError) throw new ProjectGap(e.message);
