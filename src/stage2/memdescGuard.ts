@@ -5,48 +5,77 @@
  * pages without a word cannot touch a separated kind's page: what it reads and writes there is
  * struct page's own (a stage-2 dump_page() printing a stage-1 page's mapping and index).
  *
- * The tests are found in the program, never by a list of names: a function named after the
- * spec's memdesc field that takes one page and returns a boolean (PageMemdesc()). The analyzer's
- * guard machinery (every form it knows: early exits, else branches, `||`, locals) evaluates them,
- * as the test of a pseudo kind that never names a real one.
+ * The tests are found from the code, never by their names (memdescTests.ts): a boolean function of
+ * one page that tests the word read through the spec's member, a mark the word's writers keep
+ * with it and its checked readers require, or another such test. A function named like a test
+ * that reads nothing of the word is none. The analyzer's guard machinery (every form it knows:
+ * early exits, else branches, `||`, locals) evaluates them, as the tests of pseudo kinds that
+ * never name a real one; since it matches calls by name, a fact whose call resolves to a
+ * namesake (a same-named local that is no test) is dropped.
  */
 import { ts } from '@ts-morph/common';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { Guards } from '../analyzers/guards.ts';
+import { skipOuter } from '../analyzers/ast.ts';
 import type { Spec } from '../model/spec.ts';
+import { MemdescTests, type MemdescTest } from './memdescTests.ts';
 
-/** The pseudo kind the memdesc test "is": never a spec kind's name (a NUL cannot be in one). */
+/** The pseudo kinds the tests "are": never a spec kind's name (a NUL cannot be in one). */
 const HAS_MEMDESC = '\0memdesc';
+const NO_MEMDESC = '\0no-memdesc';
 
 export class MemdescGuard {
   /** The tests found, for the report's wording. */
-  readonly tests: string[] = [];
+  readonly tests: MemdescTest[] = [];
   private guards: Guards | undefined;
+  /** Where a call spelled like a test resolves to something else (file:line, as Guards says `at`). */
+  private readonly namesakes = new Set<string>();
 
   constructor(ctx: AnalysisContext, memdescField: string) {
-    const needle = memdescField.toLowerCase();
-    const found = new Map<string, number>();
+    const found = new MemdescTests(ctx, memdescField);
+    if (found.tests.length === 0) return;
+    this.tests.push(...found.tests);
+    // Guards match calls by the name written at the call: every name a test is called by (its
+    // own, or an import's alias) stands for it, and a call of such a name that resolves to
+    // something else is a namesake.
+    // Only names a test can be called by are resolved: its own, and the aliases imports and
+    // re-exports give it (syntax first, then the symbol decides).
+    const names = new Set(found.tests.map((t) => t.name));
     for (const sf of ctx.files) {
-      for (const st of sf.statements) {
-        if (!ts.isFunctionDeclaration(st) || !st.name || !st.body || !st.name.text.toLowerCase().includes(needle)) continue;
-        const sig = ctx.checker.getSignatureFromDeclaration(st);
-        if (!sig || !(ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike)) continue;
-        const pages = st.parameters.map((p, i) => [p, i] as const).filter(([p]) => ctx.typeIsPage(ctx.checker.getTypeAtLocation(p)));
-        if (pages.length !== 1) continue;
-        found.set(st.name.text, pages[0]![1]);
-      }
+      const visit = (n: ts.Node): void => {
+        if ((ts.isImportSpecifier(n) || ts.isExportSpecifier(n)) && n.propertyName && names.has(n.propertyName.text)) names.add(n.name.text);
+        ts.forEachChild(n, visit);
+      };
+      for (const st of sf.statements) if (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) visit(st);
     }
-    if (found.size === 0) return;
-    this.tests.push(...[...found.keys()].sort());
+    const spelled = new Map<string, MemdescTest>(found.tests.map((t) => [t.name, t]));
+    const calls: Array<[ts.SourceFile, ts.CallExpression, string, MemdescTest | undefined]> = [];
+    for (const sf of ctx.files) {
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) {
+          const e = skipOuter(n.expression);
+          const name = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
+          if (name && names.has(name)) {
+            const t = found.testOf(n);
+            calls.push([sf, n, name, t]);
+            if (t && !spelled.has(name)) spelled.set(name, t);
+          }
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    for (const [sf, call, name, t] of calls) {
+      const as = spelled.get(name);
+      if (as && (!t || t.sense !== as.sense || t.pageArg !== as.pageArg)) this.namesakes.add(ctx.at(sf, call));
+    }
     // The analyzer's Guards read their tests from the spec's kinds: give them a spec whose only
-    // kind is the memdesc test (negates: its false branch is a fact too).
-    const spec: Spec = {
-      ...ctx.spec,
-      kinds: [{
-        ...ctx.spec.kinds[0]!, name: HAS_MEMDESC, descriptor: null, fields: [],
-        pageTypeTests: [...found].map(([name, pageArg]) => ({ name, pageArg, negates: true })),
-      }],
-    };
+    // kinds are the word's tests (negates: their other answer is a fact too, unused here).
+    const kind = (name: string, sense: MemdescTest['sense']) => ({
+      ...ctx.spec.kinds[0]!, name, descriptor: null, fields: [],
+      pageTypeTests: [...spelled].filter(([, t]) => t.sense === sense).map(([n, t]) => ({ name: n, pageArg: t.pageArg, negates: true })),
+    });
+    const spec: Spec = { ...ctx.spec, kinds: [kind(HAS_MEMDESC, 'has'), kind(NO_MEMDESC, 'none')] };
     const view = Object.create(ctx) as AnalysisContext;
     Object.defineProperty(view, 'spec', { value: spec });
     this.guards = new Guards(view);
@@ -55,7 +84,8 @@ export class MemdescGuard {
   /** The sentence saying `page` carries no memdesc word at `anchor`, or undefined when no test says so. */
   without(anchor: ts.Node, page: ts.Expression): string | undefined {
     if (!this.guards) return undefined;
-    const f = this.guards.facts(anchor, page).find((x) => !x.positive && x.kinds.includes(HAS_MEMDESC));
+    const f = this.guards.facts(anchor, page).find((x) => x.kinds.length === 1 && !this.namesakes.has(x.at)
+      && ((!x.positive && x.kinds[0] === HAS_MEMDESC) || (x.positive && x.kinds[0] === NO_MEMDESC)));
     return f?.sentence;
   }
 }
