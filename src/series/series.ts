@@ -292,6 +292,11 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const results = new Map<number, StepVerification | OracleStepVerification>();
     for (const [i, p] of verifications) results.set(i, await p);
     timings.verify = Math.round(performance.now() - t1);
+    // Verification's own split (wall ms in this process, all steps): builds, manifests, bundle maps.
+    if (verifier instanceof SeriesVerifier) {
+      const st = verifier.stats;
+      Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived });
+    }
 
     // Commits: a step that does not type-check or verify waits for the next one that does.
     const kindMap = new Map(kindPlans(opts.spec).map((k) => [k.name, k] as const));

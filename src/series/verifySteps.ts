@@ -16,7 +16,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { outcomeDifference } from '../verify/compare.ts';
-import { loadCoverage, pairKey, runCoveredBatch, saveCoverage, type BatchSettings, type CoveredBatch, type CoverageTable } from '../verify/coverage.ts';
+import { loadCoverage, pairKey, runCoveredBatch, runCoveredCommand, saveCoverage, type BatchSettings, type CoveredBatch, type CoverageTable } from '../verify/coverage.ts';
+import { manifestOf, type TreeManifest } from '../simulate/manifest.ts';
+import type { Build } from '../verify/build.ts';
 import { formatSeeds } from '../verify/run.ts';
 import { cachedOutcomes, storeOutcomes, type RunSetting } from '../verify/runCache.ts';
 import { mapBundle, type BundleMap } from '../verify/coverageMap.ts';
@@ -82,6 +84,23 @@ interface Known {
   executed?: Set<string>;
 }
 
+/** Where a series' verification spent its time (wall ms of this process, summed over the steps). */
+export interface SeriesVerifyStats {
+  /** Step builds made (not from the cache) and their time (the incremental esbuild context). */
+  builds: number;
+  buildMs: number;
+  /** Step manifests read by running the step's bundle, and derived from the base's without a process. */
+  manifestsRun: number;
+  manifestsDerived: number;
+  manifestMs: number;
+  /** Step bundles mapped to their functions (coverageMap.ts) and the time it took. */
+  maps: number;
+  mapMs: number;
+}
+
+/** The coverage-cache key under which the base's `--manifest` run is kept. */
+const MANIFEST_RUN = '--manifest';
+
 /** Files whose text differs between two trees (both as changes to the base). */
 function differingFiles(a: TreeTexts, b: TreeTexts): string[] {
   return [...new Set([...a.keys(), ...b.keys()])].filter((f) => a.get(f) !== b.get(f));
@@ -96,6 +115,11 @@ export class SeriesVerifier {
   private stepPlan?: Plan;
   private tipPlan?: Plan;
   readonly pool: Pool;
+  /**
+   * Work started ahead of need (the base's runs of the tip's plan): at most one slot fewer than
+   * the pool, so the steps' runs always have one; closed at cleanup.
+   */
+  private ahead?: Pool;
   // Coverage selection: the base's build and recorded coverage, each pair's newest verified build,
   // and each pair's run in flight (a step's choice waits for the runs of the step before).
   private baseMap?: BundleMap;
@@ -105,6 +129,11 @@ export class SeriesVerifier {
   private readonly known = new Map<string, Known>();
   private readonly inflight = new Map<string, Promise<void>>();
   private selecting: Promise<unknown> = Promise.resolve();
+  /** The functions the base's `--manifest` run entered (undefined: it left no coverage). */
+  private manifestRun?: Promise<Set<string> | undefined>;
+  /** Step bundles' maps by build key (a step's is used by its manifest and its choice). */
+  private readonly maps = new Map<string, BundleMap>();
+  readonly stats: SeriesVerifyStats = { builds: 0, buildMs: 0, manifestsRun: 0, manifestsDerived: 0, manifestMs: 0, maps: 0, mapMs: 0 };
 
   constructor(private readonly baseDir: string, private readonly opts: SeriesVerifyOptions = {}) {
     this.pool = new Pool(opts.jobs ?? availableParallelism());
@@ -129,32 +158,118 @@ export class SeriesVerifier {
       ...(stepOps !== undefined ? { ops: stepOps } : {}),
     });
     if (stepOps === undefined) for (const w of this.stepPlan.workloads) this.stepPlan.ops[w] = quarter[w];
+    // The base's map serves the steps' manifests (with or without selection) and coverage selection.
+    this.baseMap = mapBundle(readFileSync(this.ref.build.file, 'utf8'));
     if (!this.opts.all) {
-      this.baseMap = mapBundle(readFileSync(this.ref.build.file, 'utf8'));
       this.baseCoverage = loadCoverage(this.ref.build.key, this.coverageSettings());
       // Coverage not recorded yet: the base's runs start now, side by side, while the steps are planned.
       for (const w of this.stepPlan.workloads) void this.baseRun(w).catch(() => {});
     }
+    // The base's --manifest coverage, recorded while the steps are planned (the first step asks for it).
+    if (this.ref.manifest) void this.manifestCoverage();
     this.tipPlan = makePlan(this.ref, {
       ...(this.opts.tipWorkloads ? { workloads: this.opts.tipWorkloads } : {}),
       ...(this.opts.tipSeeds ? { seeds: this.opts.tipSeeds } : {}),
       ...(this.opts.tipOps !== undefined ? { ops: this.opts.tipOps } : {}),
     });
+    // The base's runs of the tip's plan do not depend on any step: they start now, beside the
+    // steps' runs, and fill the cores while this process plans (the tip then runs its own tree only).
+    if (this.pool.size >= 2) {
+      this.ahead = new Pool(this.pool.size - 1);
+      void this.reference(this.tipPlan, this.ahead).catch(() => {});
+    }
   }
 
-  private reference(plan: Plan): Promise<Matrix> {
+  private reference(plan: Plan, pool: Pool = this.pool): Promise<Matrix> {
     let m = this.refRuns.get(plan);
     if (!m) {
-      m = runMatrices([this.ref!], plan, this.pool).then(([x]) => x!);
+      m = runMatrices([this.ref!], plan, pool).then(([x]) => x!);
       this.refRuns.set(plan, m);
     }
     return m;
   }
 
-  /** A step's tree built (the builder's copy is shared: nothing to clean up per step). */
-  private async prepareStep(texts: TreeTexts): Promise<PreparedTree> {
+  /**
+   * A step's tree built and interrogated: its manifest derived from the base's when the step's
+   * change cannot reach the `--manifest` run, else read by running it (the builder's copy is
+   * shared: nothing to clean up per step).
+   */
+  async prepareStep(texts: TreeTexts): Promise<PreparedTree> {
     const build = await this.builder!.build(texts);
-    return preparedBuild({ label: 'step', dir: this.builder!.dir, cleanup() {} }, build);
+    if (!build.cached) {
+      this.stats.builds++;
+      this.stats.buildMs += build.ms;
+    }
+    const tree = { label: 'step', dir: this.builder!.dir, cleanup() {} };
+    const t0 = performance.now();
+    const manifest = await this.derivedManifest(build, texts);
+    if (manifest) {
+      this.stats.manifestsDerived++;
+      this.stats.manifestMs += performance.now() - t0;
+      return { ...tree, build, workloads: manifest.workloads.map((w) => w.name), multiSeed: true, manifest };
+    }
+    const prepared = await preparedBuild(tree, build);
+    this.stats.manifestsRun++;
+    this.stats.manifestMs += performance.now() - t0;
+    return prepared;
+  }
+
+  /** A build's map (memoized by content key: a step's bundle is mapped once for its manifest and its choice). */
+  private mapOf(build: Build): BundleMap {
+    if (build.key === this.ref!.build.key) return this.baseMap!;
+    let m = this.maps.get(build.key);
+    if (!m) {
+      const t0 = performance.now();
+      m = mapBundle(readFileSync(build.file, 'utf8'));
+      this.stats.maps++;
+      this.stats.mapMs += performance.now() - t0;
+      // Steps are chosen in order: only the last few are asked for again.
+      if (this.maps.size >= 8) this.maps.delete(this.maps.keys().next().value!);
+      this.maps.set(build.key, m);
+    }
+    return m;
+  }
+
+  /**
+   * The step's manifest without running it, when the base's `--manifest` run cannot see the
+   * step's change: that run is deterministic, and a run that enters none of the changed
+   * functions (and no module-level code changed, which bundleChange reports as "all") executes
+   * exactly what it executed on the base, so it prints the base's manifest (the argument of
+   * coverage selection, docs/verify.md). Undefined: run it (a tree without a manifest, a change
+   * the run enters, no coverage of the base's run).
+   */
+  private async derivedManifest(build: Build, texts: TreeTexts): Promise<TreeManifest | undefined> {
+    const ref = this.ref!;
+    if (!ref.manifest || !this.baseMap) return undefined;
+    if (build.key === ref.build.key) return ref.manifest;
+    const executed = await this.manifestCoverage();
+    if (!executed) return undefined;
+    const ch = bundleChange(this.baseMap, this.mapOf(build), [...texts.keys()]);
+    if (ch.kind === 'none' || (ch.kind === 'functions' && reached(ch, executed).length === 0)) return ref.manifest;
+    return undefined;
+  }
+
+  /**
+   * What the base's `--manifest` run enters: from the coverage cache, else one run with the
+   * hook whose output must be the manifest the base was prepared with (else no derivation).
+   */
+  manifestCoverage(): Promise<Set<string> | undefined> {
+    this.manifestRun ??= (async () => {
+      const ref = this.ref!;
+      const cached = loadCoverage(ref.build.key, MANIFEST_RUN).get(MANIFEST_RUN);
+      if (cached) return cached;
+      const r = await runCoveredCommand(ref.build.file, this.baseMap!, ['--manifest']);
+      let same = false;
+      try {
+        same = JSON.stringify(manifestOf(r, ref.label)) === JSON.stringify(ref.manifest);
+      } catch {
+        // a run that fails here derives nothing: each step runs its own
+      }
+      if (!same || !r.executed) return undefined;
+      saveCoverage(ref.build.key, MANIFEST_RUN, new Map([[MANIFEST_RUN, r.executed]]));
+      return r.executed;
+    })().catch(() => undefined);
+    return this.manifestRun;
   }
 
   /** What the step runs depend on besides the tree: the cache key of the base's coverage. */
@@ -311,7 +426,7 @@ export class SeriesVerifier {
     const plan = this.stepPlan!;
     const cand = await built;
     try {
-      const map = cand.build.key === this.ref!.build.key ? this.baseMap! : mapBundle(readFileSync(cand.build.file, 'utf8'));
+      const map = this.mapOf(cand.build);
       const changes = new Map<Known, BundleChange>();
       const chosen: Array<{ workload: string; why: string; hit: string[] }> = [];
       const quiet: BundleChange[] = [];
@@ -350,6 +465,7 @@ export class SeriesVerifier {
   }
 
   cleanup(): void {
+    this.ahead?.close();
     this.ref?.cleanup();
     this.builder?.dispose();
   }

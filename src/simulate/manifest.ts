@@ -105,6 +105,34 @@ export function describeLayoutLine(l: LayoutDependentLine): string {
   return l.line !== undefined ? `${l.report}: ${l.line}` : `${l.report} (whole report)`;
 }
 
+/** What a `--manifest` run gave: exit, signal and output. */
+export interface ManifestRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The manifest a `--manifest` run printed: undefined when the tree predates the manifest (its
+ * main.ts rejects the option); InputError when it fails or offers one that is not valid.
+ */
+export function manifestOf(run: ManifestRun, label: string): TreeManifest | undefined {
+  const { code, signal, stdout, stderr } = run;
+  if (code === 2 && /unknown option '--manifest'/i.test(stderr)) return undefined;
+  if (code !== 0) {
+    const why = stderr.trim().split('\n').at(-1) || (signal ? `killed by ${signal}` : `exit code ${code}`);
+    throw new InputError(`${label}: sim/main.ts --manifest failed: ${why}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new InputError(`${label}: sim/main.ts --manifest did not print JSON`);
+  }
+  return parseManifest(json, label);
+}
+
 /**
  * Run a built tree with `--manifest`. undefined when the tree predates the manifest (its main.ts
  * rejects the option); InputError when it offers one that is not valid.
@@ -125,19 +153,8 @@ export function readManifest(bundle: string, label: string, timeoutMs = 60_000):
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 2 && /unknown option '--manifest'/i.test(stderr)) return resolvePromise(undefined);
-      if (code !== 0) {
-        const why = stderr.trim().split('\n').at(-1) || (signal ? `killed by ${signal}` : `exit code ${code}`);
-        return reject(new InputError(`${label}: sim/main.ts --manifest failed: ${why}`));
-      }
-      let json: unknown;
       try {
-        json = JSON.parse(stdout);
-      } catch {
-        return reject(new InputError(`${label}: sim/main.ts --manifest did not print JSON`));
-      }
-      try {
-        resolvePromise(parseManifest(json, label));
+        resolvePromise(manifestOf({ code, signal, stdout, stderr }, label));
       } catch (e) {
         reject(e);
       }

@@ -209,6 +209,56 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
   });
 }
 
+/** A run of a bundle with arguments of its own (`--manifest`), with its coverage. */
+export interface CoveredCommand {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Undefined when the process left no coverage (killed, crashed early, no inspector). */
+  executed?: Set<string>;
+}
+
+/**
+ * Run `bundle args…` once with the coverage hook (a short command such as `--manifest`, whose
+ * output is all it gives): its exit, its output and the functions it entered.
+ */
+export function runCoveredCommand(bundle: string, map: BundleMap, args: string[], timeoutMs = 60_000): Promise<CoveredCommand> {
+  const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
+  const file = join(dir, 'coverage.json');
+  const hook = hookFile();
+  return new Promise<CoveredCommand>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bundle, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => (stdout += c));
+    child.stderr.on('data', (c: string) => {
+      if (stderr.length < 1 << 20) stderr += c;
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const v8 = timedOut ? undefined : readCoverage(file);
+      rmSync(dir, { recursive: true, force: true });
+      resolvePromise({ code, signal, stdout, stderr, ...(v8 ? { executed: executedFunctions(map, v8) } : {}) });
+    });
+  });
+}
+
 /** Recorded coverage of a tree's pairs: `workload:seed` -> executed function identities. */
 export type CoverageTable = Map<string, Set<string>>;
 

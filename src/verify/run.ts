@@ -356,14 +356,16 @@ function stderrOf(bundle: string, args: string[]): Promise<string> {
 export class Pool {
   readonly size: number;
   private active = 0;
-  private queue: Array<{ affinity?: string; start: () => void }> = [];
+  private queue: Array<{ affinity?: string; start: () => void; cancel: (e: Error) => void }> = [];
+  private closed = false;
 
   constructor(size = availableParallelism()) {
     this.size = Math.max(1, Math.floor(size));
   }
 
   async run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((start) => this.queue.push({ affinity, start }));
+    if (this.closed) throw new Error('pool closed');
+    if (this.active >= this.size) await new Promise<void>((start, cancel) => this.queue.push({ affinity, start, cancel }));
     this.active++;
     try {
       return await task();
@@ -372,5 +374,14 @@ export class Pool {
       const i = affinity === undefined ? -1 : this.queue.findIndex((q) => q.affinity === affinity);
       this.queue.splice(Math.max(0, i), 1)[0]?.start();
     }
+  }
+
+  /**
+   * Start nothing more: tasks still waiting for a slot fail (work started ahead of need whose
+   * caller is gone), tasks running go on to their end.
+   */
+  close(): void {
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.cancel(new Error('pool closed'));
   }
 }
