@@ -123,16 +123,25 @@ function assetsOf(inputs, dist) {
   return out;
 }
 
+/** Write through a temporary name and rename; returns the identity of the file written (fileId). */
 function writeAtomic(file, data) {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     writeFileSync(tmp, data);
+    const id = fileId(tmp); // a rename keeps inode and time
     renameSync(tmp, file);
+    return id;
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** inode, size and time in ns: which write a file is (another build's rename puts another inode there). */
+function fileId(file) {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st && `${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 /**
@@ -166,7 +175,9 @@ function readInfo(dist) {
  */
 export function isStale(dist = DIST) {
   const info = readInfo(dist);
-  if (!info || !existsSync(join(dist, 'cli.mjs'))) return true;
+  // The entry must be the one this build-info's build wrote: two builds of different sources at
+  // once may leave one's entry under the other's record.
+  if (!info || !info.entry || fileId(join(dist, 'cli.mjs')) !== info.entry) return true;
   for (const [file, hash] of Object.entries(info.inputs ?? {})) {
     const abs = join(ROOT, file);
     const now = statOf(abs);
@@ -283,7 +294,7 @@ export async function build({ dist = DIST, pruneAll = false } = {}) {
   for (const [to, from] of assets) writeOutput(to, readFileSync(from));
   // The entry last: whoever starts it finds every chunk it imports.
   for (const f of js) if (f.path !== entry) writeOutput(f.path, Buffer.from(f.contents));
-  writeOutput(entry, Buffer.from(js.find((f) => f.path === entry).contents));
+  const entryId = writeAtomic(entry, Buffer.from(js.find((f) => f.path === entry).contents));
   const rel = (f) => relative(dist, f).split(sep).join('/');
   const outputs = [...js.map((f) => f.path), ...assets.keys()].map(rel).sort();
   // Hashes of what esbuild read: taken before it read them, so a file edited during the build
@@ -296,7 +307,7 @@ export async function build({ dist = DIST, pruneAll = false } = {}) {
     if (b?.stat) stats[f] = b.stat;
   }
   const startup = startupClosure(result.metafile, dist);
-  writeAtomic(join(dist, 'build-info.json'), `${JSON.stringify({ esbuild: esbuild.version, inputs: hashes, stats, outputs, startup }, null, 2)}\n`);
+  writeAtomic(join(dist, 'build-info.json'), `${JSON.stringify({ esbuild: esbuild.version, entry: entryId, inputs: hashes, stats, outputs, startup }, null, 2)}\n`);
   const pruned = prune(dist, new Set(outputs), pruneAll);
   return { outputs, pruned, startup };
 }

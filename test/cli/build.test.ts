@@ -4,7 +4,7 @@
  * of the checkout (its src/ is edited here), so the checkout's own dist/ is never touched.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,6 +113,14 @@ describe('staleness and rebuilds', () => {
     expect(b.isStale()).toBe(true);
     writeFileSync(join(dist, chunk), keep);
     expect(b.isStale()).toBe(false);
+  });
+
+  it('an entry another build put in place (same name, another write) makes the build stale', () => {
+    const entry = join(dist, 'cli.mjs');
+    const text = readFileSync(entry);
+    writeFileSync(`${entry}.other`, text);
+    renameSync(`${entry}.other`, entry);
+    expect(b.isStale()).toBe(true);
   });
 
   it('earlier builds\' chunks go once unused for the grace period (at once with pruneAll); files the build did not write stay', async () => {

@@ -102,6 +102,21 @@ describe('npm pack -> npm install -> memdesc', () => {
     expect(dev).toEqual([]);
   });
 
+  it('ships every chunk the built CLI loads and no other (an earlier build\'s chunks are pruned by prepack)', () => {
+    const dist = join(proj, 'node_modules', 'memdesc', 'dist');
+    const reached = new Set<string>();
+    const todo = ['cli.mjs'];
+    while (todo.length) {
+      const f = todo.pop()!;
+      if (reached.has(f)) continue;
+      reached.add(f);
+      // esbuild's static (`from "./x.mjs"`, `import "./x.mjs"`) and dynamic (`import("./x.mjs")`) imports of chunks.
+      for (const m of readFileSync(join(dist, f), 'utf8').matchAll(/\b(?:from|import)\s*\(?\s*"\.\/([^"]+\.mjs)"/g)) todo.push(m[1]!);
+    }
+    expect(reached.size).toBeGreaterThan(10);
+    expect(packed.filter((f) => /^dist\/[^/]+\.mjs$/.test(f)).map((f) => f.slice('dist/'.length)).sort()).toEqual([...reached].sort());
+  });
+
   it('installs no TypeScript loader and only what the CLI runs on', () => {
     expect(existsSync(join(proj, 'node_modules', 'tsx'))).toBe(false);
     expect(existsSync(join(proj, 'node_modules', 'vitest'))).toBe(false);
