@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The memdesc command: runs the built CLI (dist/cli.mjs, plain JavaScript). In a checkout of the
-// sources (src/ and scripts/ beside dist/), a build older than the sources is rebuilt first, so
+// The memdesc command: runs the built CLI (dist/cli.mjs, plain JavaScript: the command definitions;
+// a command's code loads from the chunks beside it when it runs). In a checkout of the sources
+// (src/ and scripts/ beside dist/), a build older than the sources is rebuilt first, so
 // `node bin/memdesc.mjs` and every test that spawns it run what src/ says.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
