@@ -123,6 +123,38 @@ export class AnalysisContext extends SpecNames {
     }
   }
 
+  private declaredNames?: Set<string> | null;
+
+  /**
+   * Whether a member named `name` may resolve to a symbol memberOwner() places on the class or a
+   * descriptor: only a member declared directly in one of their declarations can (memberOwner
+   * reads each declaration's container; a mapped type such as Partial<Page> keeps the member's
+   * declaration, and keeps its name unless it renames keys, which links no declaration). So a
+   * name none of those declarations spells needs no type query. A member whose name is computed
+   * from anything but a literal could be any name: then every name may.
+   */
+  mayBeClassMember(name: string): boolean {
+    if (this.declaredNames === undefined) this.declaredNames = this.collectDeclaredNames();
+    return this.declaredNames === null || this.declaredNames.has(name);
+  }
+
+  private collectDeclaredNames(): Set<string> | null {
+    const names = new Set<string>();
+    for (const d of [...this.pageDecls, ...this.descDecls.keys()]) {
+      let members: ts.NodeArray<ts.ClassElement | ts.TypeElement> | undefined;
+      if (ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) members = d.members;
+      else if (ts.isTypeAliasDeclaration(d) && ts.isTypeLiteralNode(d.type)) members = d.type.members;
+      for (const m of members ?? []) {
+        const n = m.name;
+        if (!n) continue;
+        if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) names.add(n.text);
+        else if (ts.isComputedPropertyName(n) && (ts.isStringLiteral(n.expression) || ts.isNumericLiteral(n.expression) || ts.isNoSubstitutionTemplateLiteral(n.expression))) names.add(n.expression.text);
+        else return null;
+      }
+    }
+    return names;
+  }
+
   resolveAlias(sym: ts.Symbol): ts.Symbol {
     return sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
   }

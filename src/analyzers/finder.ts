@@ -153,10 +153,22 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
 function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindResult): void {
   for (const st of sf.statements) {
     if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    if (!ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
+    if (!resolvesToModule(ctx, sf, st.moduleSpecifier) && !ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
       res.residue.push({ sf, node: st.moduleSpecifier, cause: 'unresolved-module', module: st.moduleSpecifier.text, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
     }
   }
+}
+
+/**
+ * The program resolved `spec` to a file of its own that is a module: the checker's answer is then
+ * a symbol too (it returns an ambient module of that name first, else that file's symbol), so
+ * nothing needs asking it. Anything else (no resolution, a script, an internal API that moved)
+ * goes to the checker.
+ */
+function resolvesToModule(ctx: AnalysisContext, sf: ts.SourceFile, spec: ts.StringLiteral): boolean {
+  const p = ctx.program as ts.Program & { getResolvedModule?: (f: ts.SourceFile, name: string, mode: ts.ResolutionMode) => { resolvedModule?: { resolvedFileName: string } } | undefined };
+  const rm = p.getResolvedModule?.(sf, spec.text, p.getModeForUsageLocation(sf, spec))?.resolvedModule;
+  return !!rm && !!(p.getSourceFile(rm.resolvedFileName) as (ts.SourceFile & { symbol?: ts.Symbol }) | undefined)?.symbol;
 }
 
 function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
@@ -270,6 +282,9 @@ function anyReason(ctx: AnalysisContext, t: ts.Type, recv: string): { reason: st
 function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   const { checker } = ctx;
   const { sf } = c;
+  // A name that is no tracked field yields something only when its symbol is declared on the class
+  // or a descriptor (see memberOwner): one no such declaration spells needs no type query.
+  if ((c.kind === 'member' || c.kind === 'binding') && !ctx.fields.has(c.name) && !ctx.mayBeClassMember(c.name)) return;
   const recvText = c.receiver ? shortText(c.receiver, sf) : shortText(c.expr.parent ?? c.expr, sf);
   if (c.kind === 'container') {
     const renamed = ctx.fields.has(c.name) ? undefined : renamedAccess(ctx, c.name);
