@@ -195,6 +195,7 @@ export function verdictText(v: CommitVerification): string {
 
 export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const timings: Record<string, number> = {};
   const progress = opts.onProgress ?? (() => {});
   const out = resolve(opts.out);
@@ -250,7 +251,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // knows whether it is the series' tip.
     const wantStage2 = (opts.stage ?? (opts.all ? 2 : 1)) === 2;
     const stage2 = wantStage2
-      ? planStage2(repo.project, opts.spec, new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name))
+      ? planStage2(repo.project, opts.spec, new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name), { program: one.converted, root })
       : undefined;
     const stage2Steps = stage2?.steps ?? [];
     if (stage2 && !stage2.none) {
@@ -398,6 +399,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const patches = writePatches(repo, out, title, blurb(title, seriesMethod(m), commits, problems, empty.length, performance.now() - t0, stage2Text), undo, progress, opts.coverLetter);
     markOwned(repo);
     timings.total = Math.round(performance.now() - t0);
+    // This process's CPU (the simulation runs and esbuild are other processes): what the cores were left with.
+    const cpu = process.cpuUsage(cpu0);
+    timings.cpu = Math.round((cpu.user + cpu.system) / 1000);
     result = {
       repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings,
       ...(stage2 ? {

@@ -131,6 +131,9 @@ export class SeriesVerifier {
   private selecting: Promise<unknown> = Promise.resolve();
   /** The functions the base's `--manifest` run entered (undefined: it left no coverage). */
   private manifestRun?: Promise<Set<string> | undefined>;
+  /** The newest build whose `--manifest` run is known: its map, texts, manifest and what the run entered. */
+  private manifestKnown?: { map: BundleMap; texts: TreeTexts; manifest: TreeManifest; executed: Set<string> };
+  private manifestTurn: Promise<unknown> = Promise.resolve();
   /** Step bundles' maps by build key (a step's is used by its manifest and its choice). */
   private readonly maps = new Map<string, BundleMap>();
   readonly stats: SeriesVerifyStats = { builds: 0, buildMs: 0, manifestsRun: 0, manifestsDerived: 0, manifestMs: 0, maps: 0, mapMs: 0 };
@@ -190,9 +193,10 @@ export class SeriesVerifier {
   }
 
   /**
-   * A step's tree built and interrogated: its manifest derived from the base's when the step's
-   * change cannot reach the `--manifest` run, else read by running it (the builder's copy is
-   * shared: nothing to clean up per step).
+   * A step's tree built and interrogated: its manifest derived from the newest build whose
+   * `--manifest` run is known when the step's change cannot reach that run, else read by running
+   * the step's bundle (with coverage: later steps derive from it). The builder's copy is shared:
+   * nothing to clean up per step.
    */
   async prepareStep(texts: TreeTexts): Promise<PreparedTree> {
     const build = await this.builder!.build(texts);
@@ -202,16 +206,16 @@ export class SeriesVerifier {
     }
     const tree = { label: 'step', dir: this.builder!.dir, cleanup() {} };
     const t0 = performance.now();
-    const manifest = await this.derivedManifest(build, texts);
-    if (manifest) {
-      this.stats.manifestsDerived++;
-      this.stats.manifestMs += performance.now() - t0;
-      return { ...tree, build, workloads: manifest.workloads.map((w) => w.name), multiSeed: true, manifest };
-    }
-    const prepared = await preparedBuild(tree, build);
-    this.stats.manifestsRun++;
+    // One step at a time, in the order asked: each may become the next one's known run.
+    const turn = this.manifestTurn.then(() => this.stepManifest(build, texts, tree.label));
+    this.manifestTurn = turn.catch(() => {});
+    const got = await turn;
     this.stats.manifestMs += performance.now() - t0;
-    return prepared;
+    if (got.derived) this.stats.manifestsDerived++;
+    else this.stats.manifestsRun++;
+    if (got.manifest) return { ...tree, build, workloads: got.manifest.workloads.map((w) => w.name), multiSeed: true, manifest: got.manifest };
+    // A tree without a manifest is probed as verify probes it.
+    return preparedBuild(tree, build);
   }
 
   /** A build's map (memoized by content key: a step's bundle is mapped once for its manifest and its choice). */
@@ -231,22 +235,29 @@ export class SeriesVerifier {
   }
 
   /**
-   * The step's manifest without running it, when the base's `--manifest` run cannot see the
-   * step's change: that run is deterministic, and a run that enters none of the changed
-   * functions (and no module-level code changed, which bundleChange reports as "all") executes
-   * exactly what it executed on the base, so it prints the base's manifest (the argument of
-   * coverage selection, docs/verify.md). Undefined: run it (a tree without a manifest, a change
-   * the run enters, no coverage of the base's run).
+   * The step's manifest. A `--manifest` run is deterministic, and a run that enters none of the
+   * functions changed since a build whose run is known (and no module-level code changed, which
+   * bundleChange reports as "all") executes exactly what it executed there, so it prints that
+   * build's manifest (the argument of coverage selection, docs/verify.md): derived. Else the
+   * step's bundle runs `--manifest` with coverage, and becomes the known run. `manifest`
+   * undefined: a tree without one (probed by the caller).
    */
-  private async derivedManifest(build: Build, texts: TreeTexts): Promise<TreeManifest | undefined> {
+  private async stepManifest(build: Build, texts: TreeTexts, label: string): Promise<{ manifest?: TreeManifest; derived: boolean }> {
     const ref = this.ref!;
-    if (!ref.manifest || !this.baseMap) return undefined;
-    if (build.key === ref.build.key) return ref.manifest;
+    if (!ref.manifest || !this.baseMap) return { derived: false };
+    if (build.key === ref.build.key) return { manifest: ref.manifest, derived: true };
     const executed = await this.manifestCoverage();
-    if (!executed) return undefined;
-    const ch = bundleChange(this.baseMap, this.mapOf(build), [...texts.keys()]);
-    if (ch.kind === 'none' || (ch.kind === 'functions' && reached(ch, executed).length === 0)) return ref.manifest;
-    return undefined;
+    this.manifestKnown ??= executed ? { map: this.baseMap, texts: new Map(), manifest: ref.manifest, executed } : undefined;
+    const known = this.manifestKnown;
+    const map = this.mapOf(build);
+    if (known) {
+      const ch = bundleChange(known.map, map, differingFiles(known.texts, texts));
+      if (ch.kind === 'none' || (ch.kind === 'functions' && reached(ch, known.executed).length === 0)) return { manifest: known.manifest, derived: true };
+    }
+    const r = await runCoveredCommand(build.file, map, ['--manifest']);
+    const manifest = manifestOf(r, label);
+    if (manifest && r.executed) this.manifestKnown = { map, texts, manifest, executed: r.executed };
+    return { ...(manifest ? { manifest } : {}), derived: false };
   }
 
   /**

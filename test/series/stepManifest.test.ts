@@ -1,7 +1,7 @@
 /**
- * A series step's manifest without a process per step: derived from the base's when the step's
- * change cannot reach the `--manifest` run (by the base run's coverage), read by running the
- * step's bundle otherwise. Soundness: a derived manifest is always the one the step's own run
+ * A series step's manifest without a process per step: derived from the newest known run's (the
+ * base's, then the last step that ran it) when the step's change cannot reach the `--manifest`
+ * run (by that run's coverage), read by running the step's bundle otherwise. Soundness: a derived manifest is always the one the step's own run
  * prints, and a change the run enters is always run (planted exits show it: the run fails).
  */
 import { readFileSync } from 'node:fs';
@@ -57,17 +57,6 @@ describe('series step manifests (corpus)', () => {
     expect(entered.has('sim/workloads/index.ts::manifest')).toBe(true);
   });
 
-  it('a change to what --manifest prints is run, and the step gets the new manifest', async () => {
-    const file = 'sim/workloads/index.ts';
-    const text = source(file);
-    const from = 'description: w.description,';
-    expect(text).toContain(from);
-    const before = { ...v.stats };
-    const t = await v.prepareStep(new Map([[file, text.replace(from, "description: `${w.description} (planted)`,")]]));
-    expect(v.stats.manifestsRun).toBe(before.manifestsRun + 1);
-    expect(t.manifest!.workloads.every((w) => w.description.endsWith(' (planted)'))).toBe(true);
-  }, 300_000);
-
   it('a derived manifest is the one the step prints, and a function the run enters is always run (random picks)', async () => {
     const seed = Number(process.env.MEMDESC_TEST_SEED ?? Date.now() % 1_000_000);
     console.log(`step manifest picks: seed ${seed} (MEMDESC_TEST_SEED=${seed} replays it)`);
@@ -101,4 +90,30 @@ describe('series step manifests (corpus)', () => {
       }
     }
   }, 600_000);
+  it('a step derives from the newest step whose run is known (a series: a layout change first, then body changes)', async () => {
+    const layout: [string, string] = ['mm/slub.ts', `${source('mm/slub.ts')}\n(globalThis as any).memdescPlanted = 1;\n`];
+    const before = { ...v.stats };
+    const a = await v.prepareStep(new Map([layout]));
+    // Module-level code runs in every run: the step's own run, which then becomes the known one.
+    expect(v.stats.manifestsRun).toBe(before.manifestsRun + 1);
+    expect(a.manifest).toEqual(await readManifest(a.build.file, 'step'));
+    const file = 'mm/page_alloc.ts';
+    const name = ['__free_pages', 'free_one_page', 'move_to_free_list'].find((n) => !entered.has(`${file}::${n}`) && bodyStart(source(file), n) !== undefined)!;
+    expect(name).toBeDefined();
+    const b = await v.prepareStep(new Map([layout, ...exitPlant(file, name)]));
+    expect(v.stats.manifestsDerived).toBe(before.manifestsDerived + 1);
+    expect(b.manifest).toEqual(await readManifest(b.build.file, 'step'));
+  }, 300_000);
+
+  it('a change to what --manifest prints is run, and the step gets the new manifest', async () => {
+    const file = 'sim/workloads/index.ts';
+    const text = source(file);
+    const from = 'description: w.description,';
+    expect(text).toContain(from);
+    const before = { ...v.stats };
+    const t = await v.prepareStep(new Map([[file, text.replace(from, "description: `${w.description} (planted)`,")]]));
+    expect(v.stats.manifestsRun).toBe(before.manifestsRun + 1);
+    expect(t.manifest!.workloads.every((w) => w.description.endsWith(' (planted)'))).toBe(true);
+  }, 300_000);
+
 });
