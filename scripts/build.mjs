@@ -313,6 +313,7 @@ export async function build({ dist = DIST, pruneAll = false } = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const chunks = (n) => `${n} chunk${n === 1 ? '' : 's'}`;
   try {
     const pruneAll = process.argv.includes('--prune');
     if (process.argv.includes('--if-stale') && !isStale()) {
@@ -320,12 +321,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       if (pruneAll) {
         const { outputs } = readInfo(DIST);
         const pruned = prune(DIST, new Set(outputs), true);
-        if (pruned.length) process.stdout.write(`removed ${pruned.length} chunks of earlier builds\n`);
+        if (pruned.length) process.stdout.write(`removed ${chunks(pruned.length)} of earlier builds\n`);
       }
       process.exit(0);
     }
     const { outputs, pruned } = await build({ pruneAll });
-    process.stdout.write(`built dist/: ${outputs.length} files (${outputs.filter((f) => f.endsWith('.mjs')).length} JavaScript)${pruned.length ? `; removed ${pruned.length} chunks of earlier builds` : ''}\n`);
+    process.stdout.write(`built dist/: ${outputs.length} files (${outputs.filter((f) => f.endsWith('.mjs')).length} JavaScript)${pruned.length ? `; removed ${chunks(pruned.length)} of earlier builds` : ''}\n`);
   } catch (e) {
     process.stderr.write(`scripts/build.mjs: ${e.message}\n`);
     process.exit(1);
