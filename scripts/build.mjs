@@ -155,7 +155,12 @@ function writeOutput(file, data) {
   } catch { /* not there yet */ }
   if (!same) return writeAtomic(file, data);
   const now = new Date();
-  utimesSync(file, now, now);
+  try {
+    utimesSync(file, now, now);
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+    writeAtomic(file, data); // another build pruned it in between
+  }
 }
 
 /** The recorded inputs of the last build and their hashes, or undefined. */
