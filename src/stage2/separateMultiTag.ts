@@ -25,7 +25,8 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec } from '../model/spec.ts';
 import type { ExportIndex } from './separateInfra.ts';
-import { declared, inTree, makesTrue, storedBits, strip, tagTests, where, type TagTest } from './tagTests.ts';
+import { constValue, declared, inTree, makesTrue, storedBits, strip, tagTests, where, type TagTest } from './tagTests.ts';
+import { Symbols } from './separateSymbols.ts';
 
 /** The common prefix of the tree's memdesc type tags (`MEMDESC_TYPE_PTDESC`). */
 export const TAG_PREFIX = 'MEMDESC_TYPE_';
@@ -35,27 +36,79 @@ function bound(program: ts.Program): void {
   program.getTypeChecker();
 }
 
-function declaredFunction(program: ts.Program, root: string, name: string): ts.FunctionDeclaration | undefined {
+/**
+ * The tree's module-level functions of a name (declared, or a const holding an arrow or function
+ * expression; exported or not): what a name of the spec or the kernel's API stands for, a hint of
+ * last resort. A function nested in another, a parameter or a method of that name is not one;
+ * from the declaration on, calls count by the symbol they resolve to.
+ */
+function topLevel(program: ts.Program, root: string, name: string): ts.FunctionLikeDeclaration[] {
+  const out: ts.FunctionLikeDeclaration[] = [];
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
-    for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.name?.text === name && st.body) return st;
+    for (const st of sf.statements) {
+      if (ts.isFunctionDeclaration(st) && st.name?.text === name && st.body) out.push(st);
+      if (ts.isVariableStatement(st)) {
+        for (const d of st.declarationList.declarations) {
+          const init = d.initializer && strip(d.initializer);
+          if (ts.isIdentifier(d.name) && d.name.text === name && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) out.push(init);
+        }
+      }
+    }
   }
-  return undefined;
+  return out;
+}
+
+/** The symbols of topLevel()'s functions (a function declared with overloads is one symbol). */
+function topLevelSymbols(program: ts.Program, root: string, s: Symbols, names: Iterable<string>): Set<ts.Symbol> {
+  const out = new Set<ts.Symbol>();
+  for (const n of names) for (const f of topLevel(program, root, n)) { const sym = s.of(f); if (sym) out.add(sym); }
+  return out;
 }
 
 /**
- * The tags of a kind: the tag constants its typed accessor's body names (in source order),
- * else `MEMDESC_TYPE_<KIND>` when the tree exports it; [] when neither.
+ * The tags of a kind, from the data flow of its typed accessor: the exported constants that reach
+ * the type argument of its `memdesc_desc(page, type)` calls (directly, through a conditional or a
+ * local), in source order — `memdesc_folio()`'s `anon ? MEMDESC_TYPE_ANON : MEMDESC_TYPE_FILE`.
+ * The accessor and `memdesc_desc` are the kernel's names for the declarations they stand for
+ * (topLevel()); calls count by what they resolve to. When the accessor hands no constant to
+ * it: the tag named after the kind (`MEMDESC_TYPE_<KIND>`, a hint of last resort) when the tree
+ * exports it; [] when neither.
  */
 export function kindTags(program: ts.Program, root: string, index: ExportIndex, kind: string, accessor: string | null): string[] {
   bound(program);
+  const s = new Symbols(program, root);
+  const checker = s.checker;
   const tags: string[] = [];
-  const fn = accessor ? declaredFunction(program, root, accessor) : undefined;
-  const walk = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) && n.text.startsWith(TAG_PREFIX) && index.has(n.text) && !tags.includes(n.text)) tags.push(n.text);
-    ts.forEachChild(n, walk);
+  const values = (e: ts.Expression, fn: ts.Node, depth: number): void => {
+    e = strip(e);
+    if (depth > 4) return;
+    if (ts.isConditionalExpression(e)) {
+      values(e.whenTrue, fn, depth + 1);
+      values(e.whenFalse, fn, depth + 1);
+      return;
+    }
+    if (!ts.isIdentifier(e)) return;
+    const sym = declared(checker, e);
+    const d = sym?.valueDeclaration;
+    if (!sym || !d || !ts.isVariableDeclaration(d)) return;
+    // A local of the accessor: what it is given (its initializer and assignments, by symbol).
+    if (d.getSourceFile() === fn.getSourceFile() && d.pos >= fn.pos && d.end <= fn.end) {
+      if (d.initializer) values(d.initializer, fn, depth + 1);
+      const walk = (n: ts.Node): void => {
+        if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && checker.getSymbolAtLocation(n.left) === sym) values(n.right, fn, depth + 1);
+        ts.forEachChild(n, walk);
+      };
+      walk(fn);
+      return;
+    }
+    // A constant the tree exports: a tag.
+    if (index.get(sym.name) === d.getSourceFile().fileName && constValue(checker, e) !== undefined && !tags.includes(sym.name)) tags.push(sym.name);
   };
-  if (fn?.body) walk(fn.body);
+  const desc = topLevelSymbols(program, root, s, ['memdesc_desc']);
+  for (const fn of accessor ? topLevel(program, root, accessor) : []) {
+    for (const c of callsOf(program, root, s, desc, fn.body!)) if (c.arguments[1]) values(c.arguments[1], fn, 0);
+  }
   if (tags.length > 0) return tags;
   const own = `${TAG_PREFIX}${kind.toUpperCase()}`;
   return index.has(own) ? [own] : [];
@@ -370,29 +423,112 @@ export class TagDecider {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Allocators of the kind (spec provenance calls declared in the tree)                       */
+/* Allocators of the kind: from the code, the spec's provenance calls as hints                */
 /* ---------------------------------------------------------------------------------------- */
 
+/** Does the function `call` is in give back the page `call` yields: returned as is, or through a local (by symbol) it returns? */
+function returnedBy(checker: ts.TypeChecker, call: ts.CallExpression): boolean {
+  const f = enclosingFunction(call);
+  if (!f?.body) return false;
+  let e: ts.Node = call;
+  while (e.parent && (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isAsExpression(e.parent))) e = e.parent;
+  const p = e.parent;
+  if (p && (ts.isReturnStatement(p) || (ts.isArrowFunction(p) && p.body === e))) return true;
+  let holder: ts.Symbol | undefined;
+  if (p && ts.isVariableDeclaration(p) && p.initializer === e && ts.isIdentifier(p.name)) holder = checker.getSymbolAtLocation(p.name);
+  else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === e && ts.isIdentifier(p.left)) holder = checker.getSymbolAtLocation(p.left);
+  if (!holder) return false;
+  let found = false;
+  const walk = (n: ts.Node): void => {
+    if (found || (n !== f && ts.isFunctionLike(n))) return;
+    if (ts.isReturnStatement(n) && n.expression) {
+      const r = strip(n.expression);
+      if (ts.isIdentifier(r) && checker.getSymbolAtLocation(r) === holder) found = true;
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(f.body);
+  return found;
+}
+
+/** Calls in the tree (or in `within`) whose callee resolves to one of `syms`, in source order. */
+function callsOf(program: ts.Program, root: string, s: Symbols, syms: ReadonlySet<ts.Symbol>, within?: ts.Node): ts.CallExpression[] {
+  const out: ts.CallExpression[] = [];
+  if (syms.size === 0) return out;
+  // Only callees spelled like one of them, or like an alias an import or re-export gives one,
+  // go to the checker: the spelling is a filter, the symbol decides.
+  const names = new Set([...syms].map((x) => x.name));
+  for (let before = 0; before !== names.size;) {
+    before = names.size;
+    for (const sf of program.getSourceFiles()) {
+      if (!inTree(sf, root)) continue;
+      for (const st of sf.statements) {
+        const clause = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : ts.isExportDeclaration(st) ? st.exportClause : undefined;
+        if (clause && (ts.isNamedImports(clause) || ts.isNamedExports(clause))) {
+          for (const el of clause.elements) if (names.has((el.propertyName ?? el.name).text)) names.add(el.name.text);
+        }
+      }
+    }
+  }
+  const walk = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && names.has(calleeName(n) ?? '')) {
+      const sym = s.callee(n);
+      if (sym && syms.has(sym)) out.push(n);
+    }
+    ts.forEachChild(n, walk);
+  };
+  if (within) walk(within);
+  else for (const sf of program.getSourceFiles()) if (inTree(sf, root)) walk(sf);
+  return out;
+}
+
 /**
- * Allocation calls inside the kind's own allocators: the spec's provenance calls (those that
- * count everywhere: no argument condition) that the tree declares as functions returning the
- * page a page allocator gave them (`return alloc_page(gfp)`, or a local they return).
+ * The kind's own allocation calls, each with the function it is in (`provider`, for the report):
+ *
+ *  - from the code: every call of the page allocator (by the symbol it resolves to) whose page
+ *    the code shows to become the kind's — with several tags (a folio: file or anon), each of its
+ *    uses reaches a store that makes one of the kind's tags' tests true (TagDecider; `decider`).
+ *    The function it is in may be called anything: a renamed allocator is still found (the page
+ *    allocator's own insides never are: they serve every kind);
+ *  - from the spec's provenance calls (those that count everywhere: no argument condition), as
+ *    hints of last resort: the tree's module-level function of that name (topLevel()), when it
+ *    returns what a page allocator call in it gave (`return alloc_page(gfp)`, or a local it
+ *    returns, by symbol). Such a site whose tag the code does not show is still returned: the
+ *    plan then refuses it as of unknown tag, naming it (the code contradicts the hint).
+ *
+ * A same-named local function, a method or a shadowing parameter is never the allocator: calls
+ * count by what they resolve to.
  */
-export function providerAllocations(program: ts.Program, root: string, kind: KindSpec, allocators: ReadonlySet<string>): Array<{ provider: string; call: ts.CallExpression }> {
+export function providerAllocations(program: ts.Program, root: string, kind: KindSpec, allocators: ReadonlySet<string>, decider?: TagDecider): Array<{ provider: string; call: ts.CallExpression }> {
   bound(program);
+  const s = new Symbols(program, root);
+  const allocSyms = s.namedAll(allocators);
   const out: Array<{ provider: string; call: ts.CallExpression }> = [];
+  const taken = new Set<ts.CallExpression>();
+  const add = (provider: string, call: ts.CallExpression): void => {
+    if (taken.has(call)) return;
+    taken.add(call);
+    out.push({ provider, call });
+  };
   const converters = new Set([...kind.converters.fromPage, ...kind.converters.toPage, ...kind.converters.fromAddress, ...(kind.converters.toAddress ?? [])]);
   for (const p of kind.provenance) {
     const name = typeof p === 'string' ? p : p.arg ? undefined : p.call;
     if (!name || converters.has(name) || /[*?]/.test(name)) continue;
-    const fn = declaredFunction(program, root, name);
-    if (!fn?.body) continue;
-    const walk = (n: ts.Node): void => {
-      if (n !== fn && ts.isFunctionLike(n)) return;
-      if (ts.isCallExpression(n) && allocators.has(calleeName(n) ?? '') && follow(n).returned) out.push({ provider: name, call: n });
-      ts.forEachChild(n, walk);
-    };
-    walk(fn.body);
+    for (const fn of topLevel(program, root, name)) {
+      for (const c of callsOf(program, root, s, allocSyms, fn.body!)) {
+        if (enclosingFunction(c) === fn && returnedBy(s.checker, c)) add(name, c);
+      }
+    }
+  }
+  if (decider && decider.tags.length > 1) {
+    for (const c of callsOf(program, root, s, allocSyms)) {
+      const f = enclosingFunction(c);
+      const self = f && s.of(f);
+      // The page allocator's own insides (alloc_page() calling alloc_pages()) are no site of any
+      // kind, whoever its callers are today.
+      if (taken.has(c) || (self && allocSyms.has(self)) || decider.decide(c).tag === null) continue;
+      add((f && functionName(f)) ?? '(anonymous)', c);
+    }
   }
   return out;
 }
@@ -426,18 +562,25 @@ export interface TestGuard {
  */
 export function testGuards(program: ts.Program, root: string, kind: KindSpec, fromPage: string, has: string, tags: string[]): TestGuard[] {
   bound(program);
+  const s = new Symbols(program, root);
   const out: TestGuard[] = [];
-  const names = new Set(kind.pageTypeTests.map((t) => (typeof t === 'string' ? t : t.name)));
+  // The spec names the tests, the kernel the converter and the predicate: each stands for its
+  // module-level declaration (topLevel()), and calls count by what they resolve to.
+  const tests = topLevelSymbols(program, root, s, kind.pageTypeTests.map((t) => (typeof t === 'string' ? t : t.name)));
+  const convs = topLevelSymbols(program, root, s, [fromPage]);
+  const hasSyms = topLevelSymbols(program, root, s, [has]);
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     for (const st of sf.statements) {
-      if (!ts.isFunctionDeclaration(st) || !st.name || !names.has(st.name.text) || !st.body) continue;
+      if (!ts.isFunctionDeclaration(st) || !st.name || !st.body) continue;
+      const sym = s.at(st.name);
+      if (!sym || !tests.has(sym)) continue;
       if (!st.type || st.type.kind !== ts.SyntaxKind.BooleanKeyword) continue;
-      if (st.body.getText().includes(`${has}(`)) continue;
+      if (callsOf(program, root, s, hasSyms, st.body).length > 0) continue;
       let arg: ts.Expression | undefined;
       const walk = (n: ts.Node): void => {
         if (arg) return;
-        if (ts.isCallExpression(n) && calleeName(n) === fromPage && n.arguments.length === 1 && pure(n.arguments[0]!)) arg = n.arguments[0];
+        if (ts.isCallExpression(n) && n.arguments.length === 1 && pure(n.arguments[0]!) && convs.has(s.callee(n)!)) arg = n.arguments[0];
         ts.forEachChild(n, walk);
       };
       walk(st.body);

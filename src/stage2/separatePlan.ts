@@ -890,9 +890,9 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (unfollowed.length > 0) {
     throw new CheckFailed(`${kind.name}: ${unfollowed.length} site${unfollowed.length === 1 ? '' : 's'} the separation cannot follow (first: ${unfollowed[0]}); nothing was written`);
   }
-  // A kind no page-type setter constructs (a folio) has allocators of its own: the spec's
-  // provenance calls the tree declares, returning what a page allocator gave them.
-  for (const { provider, call } of providerAllocations(program, root, kind, new Set(Object.keys(PAGE_ALLOCS)))) {
+  // A kind no page-type setter constructs (a folio) has allocators of its own: page allocations
+  // the code shows to become its pages (its tags' stores), the spec's provenance calls as hints.
+  for (const { provider, call } of providerAllocations(program, root, kind, new Set(Object.keys(PAGE_ALLOCS)), decider)) {
     // The provider's call counts only when it resolves to the page allocator itself.
     if (rewritten.has(call) || !prims.alloc(call)) continue;
     rewrite(call, true);
