@@ -33,6 +33,8 @@ export interface RunResult {
   /** The project's program as loaded (before the conversion): a caller that goes on planning reuses it. */
   program: ts.Program;
   plan: ConvertPlan;
+  /** The converted tree's program, type-checked in full (a caller that goes on from the result reuses it). */
+  converted: ts.Program;
   /** Unified diff of every changed or created file (paths relative to root). */
   diff: string;
   files: Array<{ file: string; status: 'modified' | 'created' }>;
@@ -107,7 +109,7 @@ export function runConvert(opts: RunOptions): RunResult {
   timings.total = Math.round(performance.now() - t0);
   if (lock && !opts.deferWrite) lock.release();
   return {
-    root, program, plan, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
+    root, program, plan, converted: after, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
     ...(lock && opts.deferWrite ? { lock } : {}),
   };
   } catch (e) {

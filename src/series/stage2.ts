@@ -63,17 +63,30 @@ function rel(root: string, file: string): string {
   return relative(root, file).split(sep).join('/');
 }
 
+/** The stage-1 tip as a program: `projectDir`'s program with the conversion's texts, type-checked in full (runConvert's `converted`). */
+export interface ConvertedTree {
+  program: ts.Program;
+  /** The project root its files are under (the tsconfig's folder). */
+  root: string;
+}
+
 /**
  * Plan stage 2 on a copy of `projectDir` with the stage-1 tip's texts (`stage1`: project-relative
  * path -> content) written into it: files the conversion created must exist on disk for the
  * planners (as they do for `memdesc separate`), and after each step the copy holds its tree. The
  * copy is removed at the end. Returns the steps' trees (relative to the base, so each is a whole
  * tree the verifier can build), the blocked kinds and anything that went wrong. `only`: separate
- * just these kinds.
+ * just these kinds. `converted`: the stage-1 tip's program, checked (runConvert's): planned on it
+ * directly, with no copy (the planners resolve modules through the program's files first).
  */
-export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, string>, only?: string[]): Stage2Plan {
+export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, string>, only?: string[], converted?: ConvertedTree): Stage2Plan {
   const none = stage2Applies(spec);
   if (none) return { steps: [], blocked: [], problems: [], none };
+  if (converted) {
+    // The stage-1 tip is there already, checked: no copy, no load, no first full check.
+    const abs = new Map([...stage1].map(([f, t]) => [join(converted.root, ...f.split('/')), t] as const));
+    return planOn(converted.program, converted.root, spec, abs, only, () => {}, true);
+  }
   const base = mkdtempSync(join(tmpdir(), 'memdesc-stage2-'));
   const dir = join(base, basename(projectDir));
   try {
@@ -88,14 +101,14 @@ export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, s
     const program = loadProgram(dir).program;
     program.getTypeChecker();
     const { root } = resolveTsconfig(dir);
-    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t));
+    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t), false);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
 }
 
 function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only: string[] | undefined,
-  write: (file: string, text: string) => void): Stage2Plan {
+  write: (file: string, text: string) => void, programChecked: boolean): Stage2Plan {
   const steps: Stage2Step[] = [];
   const blocked: Stage2Blocked[] = [];
   const problems: Stage2Plan['problems'] = [];
@@ -107,7 +120,7 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
   // the errors are a full check's), and the checked program is the next kind's to plan on, instead
   // of the tree loaded and bound again from disk.
   const taken = new Map<string, string>();
-  const checker = new IncrementalChecker(program);
+  const checker = new IncrementalChecker(program, programChecked);
   // Every step's candidate is type-checked before it is taken; a failing one leaves the tree as it was.
   const take = (texts: Map<string, string>): { after: ts.Program; files: number; ms: number; changed: string[] } | string => {
     const changed = [...texts].filter(([f, t]) => (current.getSourceFile(f)?.text ?? null) !== t).map(([f]) => f);
@@ -123,7 +136,7 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
     for (const f of got.changed) {
       tree.set(f, texts.get(f)!);
       taken.set(f, texts.get(f)!);
-      // On disk too: the planners resolve the modules a step created through the file system.
+      // On a copy's disk too (tsconfig globs, tools that read files); the planners resolve modules through the program first.
       write(f, texts.get(f)!);
     }
     // The next kind is planned on the tree just checked (new modules included).

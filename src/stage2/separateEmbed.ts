@@ -26,7 +26,7 @@ import { reverseFieldMap } from '../model/spec.ts';
 import type { ExportIndex } from './separateInfra.ts';
 import type { MiscTag } from './separateTag.ts';
 import {
-  Edits, addModuleImports, dropRewrittenImports, moveConverters, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
+  Edits, addModuleImports, resolveImport, dropRewrittenImports, moveConverters, PAGE_ALLOCS, PAGE_FREES, WITH_ORDER, calleeName, callsIn, fnName, functionsOf, importPath, keyOf, moduleFileOf,
   removeElements, descriptorClass, refersTo, type KindPlan, type Views,
 } from './separatePlan.ts';
 import { Symbols } from './separateSymbols.ts';
@@ -185,7 +185,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
     if (!inTree(sf, root) || sf === classSf) continue;
     for (const st of sf.statements) {
       if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
+      const target = resolveImport(program, st.moduleSpecifier.text, sf.fileName);
       if (target !== classSf.fileName) continue;
       const named = st.importClause?.namedBindings;
       if (!named || !ts.isNamedImports(named)) continue;

@@ -54,6 +54,31 @@ export class Edits {
   }
 }
 
+/** Per program: the folders that hold one of its files (a module a step created is on no disk). */
+const programDirs = new WeakMap<ts.Program, Set<string>>();
+
+/**
+ * Where `specifier`, imported in `from`, resolves: the program's own files first (a module the
+ * conversion or an earlier stage-2 step created may exist only in the program), then the disk.
+ */
+export function resolveImport(program: ts.Program, specifier: string, from: string): string | undefined {
+  let dirs = programDirs.get(program);
+  if (!dirs) {
+    dirs = new Set();
+    for (const sf of program.getSourceFiles()) for (let d = dirname(sf.fileName); !dirs.has(d) && d !== dirname(d); d = dirname(d)) dirs.add(d);
+    programDirs.set(program, dirs);
+  }
+  const known = dirs;
+  const host: ts.ModuleResolutionHost = {
+    fileExists: (f) => !!program.getSourceFile(f) || ts.sys.fileExists(f),
+    readFile: (f) => program.getSourceFile(f)?.text ?? ts.sys.readFile(f),
+    directoryExists: (d) => known.has(d) || ts.sys.directoryExists(d),
+    realpath: (f) => (program.getSourceFile(f) ? f : ts.sys.realpath ? ts.sys.realpath(f) : f),
+    getCurrentDirectory: () => ts.sys.getCurrentDirectory(),
+  };
+  return ts.resolveModuleName(specifier, from, program.getCompilerOptions(), host).resolvedModule?.resolvedFileName;
+}
+
 /**
  * The kernel's page allocator and free calls, by name: the names are the API the built-in spec
  * stands for (hints of last resort). A call is one of them when its callee resolves to the tree's
@@ -167,7 +192,7 @@ export function retargetConverterImports(program: ts.Program, root: string, clas
     for (const st of sf.statements) {
       const isImport = ts.isImportDeclaration(st);
       if (!(isImport || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-      const target = ts.resolveModuleName(st.moduleSpecifier.text, sf.fileName, program.getCompilerOptions(), ts.sys).resolvedModule?.resolvedFileName;
+      const target = resolveImport(program, st.moduleSpecifier.text, sf.fileName);
       if (target !== classSf.fileName) continue;
       const named = isImport ? st.importClause?.namedBindings : st.exportClause;
       if (!named || !(ts.isNamedImports(named) || ts.isNamedExports(named))) continue;

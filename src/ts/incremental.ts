@@ -41,8 +41,16 @@ type ResolveFn = (spec: ts.StringLiteralLike, sf: ts.SourceFile) => string | und
 export class IncrementalChecker {
   private prev: Checked | undefined;
 
-  /** `base`: the program every overlay is relative to (its files are read, never changed). */
-  constructor(private readonly base: ts.Program) {}
+  /**
+   * `base`: the program every overlay is relative to (its files are read, never changed).
+   * `baseChecked`: base was checked in full already (its diagnostics are cached in it): the first
+   * check then re-checks only what differs from it too, instead of every file.
+   */
+  constructor(private readonly base: ts.Program, baseChecked = false) {
+    if (baseChecked) {
+      this.prev = { program: base, semantic: new Map(base.getSourceFiles().map((sf) => [sf.fileName, { sf, diagnostics: base.getSemanticDiagnostics(sf) }] as const)) };
+    }
+  }
 
   /**
    * The diagnostics of `base` with `texts` (absolute file -> content) overlaid. The first call
