@@ -313,6 +313,8 @@ export class Guards {
   }
 
   private assignCache = new Map<ts.Symbol, ts.Node[]>();
+  /** Per scope: its assignment-like nodes by the names their targets spell, in walk order (one walk per scope, not per variable). */
+  private assignIndex = new Map<ts.Node, Map<string, Array<{ push: ts.Node; target: ts.Node }>>>();
 
   /** Every assignment to variable `sym` in the function (or file) declaring it: `x = …`, `x += …`, `x++`, destructuring. */
   private assignments(sym: ts.Symbol, decl: ts.Node): ts.Node[] {
@@ -330,16 +332,47 @@ export class Guards {
       }
       return false;
     };
-    const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && target(n.left)) out.push(n);
-      else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
-        (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) && target(n.operand)) out.push(n);
-      else if ((ts.isForOfStatement(n) || ts.isForInStatement(n)) && !ts.isVariableDeclarationList(n.initializer) && target(n.initializer)) out.push(n.initializer);
-      ts.forEachChild(n, visit);
-    };
-    if (name) visit(scope);
+    if (name) for (const a of this.assignmentsIn(scope).get(name) ?? []) if (target(a.target)) out.push(a.push);
     this.assignCache.set(sym, out);
     return out;
+  }
+
+  /** The assignment-like nodes of `scope` (nested functions included), each under every identifier its target pattern holds. */
+  private assignmentsIn(scope: ts.Node): Map<string, Array<{ push: ts.Node; target: ts.Node }>> {
+    let index = this.assignIndex.get(scope);
+    if (index) return index;
+    const idx = new Map<string, Array<{ push: ts.Node; target: ts.Node }>>();
+    // The identifiers target() in assignments() may compare: the same descent, by syntax.
+    const names = (n: ts.Node, into: Set<string>): void => {
+      const e = ts.isExpression(n) ? skipOuter(n) : n;
+      if (ts.isIdentifier(e)) into.add(e.text);
+      else if (ts.isArrayLiteralExpression(e)) for (const x of e.elements) names(ts.isSpreadElement(x) ? x.expression : x, into);
+      else if (ts.isObjectLiteralExpression(e)) {
+        for (const p of e.properties) {
+          if (ts.isShorthandPropertyAssignment(p)) names(p.name, into);
+          else if (ts.isPropertyAssignment(p)) names(p.initializer, into);
+        }
+      }
+    };
+    const add = (push: ts.Node, target: ts.Node): void => {
+      const into = new Set<string>();
+      names(target, into);
+      for (const nm of into) {
+        const l = idx.get(nm);
+        if (l) l.push({ push, target });
+        else idx.set(nm, [{ push, target }]);
+      }
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) add(n, n.left);
+      else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
+        (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) add(n, n.operand);
+      else if ((ts.isForOfStatement(n) || ts.isForInStatement(n)) && !ts.isVariableDeclarationList(n.initializer)) add(n.initializer, n.initializer);
+      ts.forEachChild(n, visit);
+    };
+    visit(scope);
+    this.assignIndex.set(scope, index = idx);
+    return index;
   }
 
   /**

@@ -32,6 +32,7 @@ interface Target {
 }
 
 const MAX_LOOP_ROUNDS = 6;
+const LAST_TOKEN = ts.SyntaxKind.LastToken;
 
 function union(a: State | null, b: State | null): State | null {
   if (!a) return b;
@@ -83,6 +84,11 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
   const walk = (n: ts.Node, s: State | null): State | null => {
     if (!s) return null;
     if (hooks.before) s = hooks.before(n, s) ?? s;
+    // A token (identifier, keyword, literal) has no children and no flow of its own: only the hooks see it.
+    if (n.kind <= LAST_TOKEN) {
+      seen(s);
+      return after(n, s);
+    }
     if (n !== root && isFunctionLike(n) || ts.isClassLike(n) && n !== root) return after(n, s);
     const out = step(n, s);
     seen(out);
