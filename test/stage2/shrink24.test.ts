@@ -7,8 +7,9 @@
  *
  * 1. A made-up project: a table of the class enumerated by a generic reader pins nothing; a
  *    literal-key use of one entry pins that entry's word; the result type-checks either way.
- * 2. The corpus (one copy of the run's stage-1 tree): separate --all (every kind), then shrink:
- *    a planted plain alloc_pages() user that reads its page's `_refcount` itself keeps w6
+ * 2. The corpus (one copy of the run's shared stage-2 tree, test/stage2/trees.ts: the stage-1 tree
+ *    after separate --all --write, every kind), then shrink (in-process: the claims are about
+ *    what it finds and writes): a planted plain alloc_pages() user that reads its page's `_refcount` itself keeps w6
  *    (struct page 32 bytes, that line named); without it nothing uses w3-w7, struct page is 24
  *    bytes ({flags, memdesc | next, prev | compound}, docs/stage2.md), `simulate --report
  *    metadata` measures the memmap at 24 bytes a page, and the tree verifies against the bundled
@@ -21,17 +22,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
-import { copyOfStage1 } from '../stage1.ts';
+import { copyTree, stage2Corpus } from './trees.ts';
 import { main } from '../../src/cli.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
 let base: string;
-let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'memdesc-shrink24-'));
-  env = { ...process.env, MEMDESC_CACHE_DIR: join(base, '.cache') };
 });
 afterAll(() => { if (base) rmSync(base, { recursive: true, force: true }); });
 
@@ -214,8 +213,9 @@ describe('a table of the class that generic code enumerates, while a kind is sti
   });
 });
 
+/** A spawned CLI, with the run's cache (verify's builds and reference runs are keyed by content). */
 function memdesc(args: string[]) {
-  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8', env });
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8' });
 }
 
 interface ShrinkJson {
@@ -240,26 +240,25 @@ export function planted_refcount(): number {
 
 describe('the corpus: convert --all, separate --all, shrink', () => {
   it('every kind separated: a planted raw _refcount read keeps w6; without it struct page is 24 bytes, measured and verified against the bundled corpus', async () => {
-    // The run's shared stage-1 tree (test/stage1.ts: convert --all --write), copied.
-    const tree = await copyOfStage1(join(base, 'tree'));
-    const s = memdesc(['separate', '--all', tree, '--write']);
-    expect(s.status, s.stderr.slice(-2000)).toBe(0);
+    // The run's shared stage-2 tree (the stage-1 tree after separate --all --write; it throws
+    // unless that run exited 0), copied.
+    const tree = copyTree((await stage2Corpus()).dir, join(base, 'tree'));
 
     // The counter-example: one plain allocation's user names the member, so w6 stays, that line named.
     const planted = join(tree, 'mm', 'planted_refcount.ts');
     writeFileSync(planted, PLANTED);
-    const p = memdesc(['shrink', tree, '--json']);
-    expect(p.status, p.stderr.slice(-2000)).toBe(0);
-    const pj = JSON.parse(p.stdout) as ShrinkJson;
+    const p = await cli('shrink', tree, '--json');
+    expect(p.code, p.err.slice(-2000)).toBe(0);
+    const pj = JSON.parse(p.out) as ShrinkJson;
     expect(pj.newSize).toBe(32);
     expect(pj.words.find((x) => x.word === 6)).toMatchObject({
       to: 3, uses: [{ file: 'mm/planted_refcount.ts', line: 7, function: 'planted_refcount', how: 'read', text: 'page._refcount' }],
     });
     rmSync(planted);
 
-    const r = memdesc(['shrink', tree, '--write', '--json']);
-    expect(r.status, r.stderr.slice(-2000)).toBe(0);
-    const j = JSON.parse(r.stdout) as ShrinkJson;
+    const r = await cli('shrink', tree, '--write', '--json');
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    const j = JSON.parse(r.out) as ShrinkJson;
     expect(j.pendingKinds).toEqual({});
     // The generic readers (dump_page(), the free-time checks, __PageMovable(), prep_new_page(),
     // the counts' accessors) read them through the layout: no use is left on them.
