@@ -290,6 +290,21 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       p.catch(() => {});
       verifications.set(lastGood, p);
     }
+    // Stage 2's checks start now, beside the steps' runs still going (every step has made its
+    // choice, in order, so stage 2's come after them), with its tip's whole plan and real
+    // placement started at once (ahead): the cores do not wait for the steps' last runs first.
+    const t3 = performance.now();
+    const checking2: Promise<Stage2Checked<(typeof stage2Steps)[number], CommitVerification>> | undefined = verifier
+      ? checkStage2<(typeof stage2Steps)[number], CommitVerification>(stage2Steps, {
+        verify: async (texts, tip) => {
+          const v = await verifier.verify(texts, tip);
+          return { value: v, ...(v.ok ? {} : { bad: verdictText(v) }) };
+        },
+        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts) => tipLayoutChecks(repo.project, texts, opts.verify, verifier.pool) } : {}),
+        ahead: true,
+      })
+      : undefined;
+    checking2?.catch(() => {});
     const results = new Map<number, StepVerification | OracleStepVerification>();
     for (const [i, p] of verifications) results.set(i, await p);
     timings.verify = Math.round(performance.now() - t1);
@@ -313,16 +328,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // Stage 2 is verified before anything is committed (stage2Verify.ts checkStage2()): the first
     // stage-2 patch that does not verify stops stage 2, and the last one that did — or the stage-1
     // tip — is verified again as the series' tip (whole plan; real placement with stage-2 patches).
-    const t3 = performance.now();
     const subject2 = (s: (typeof stage2Steps)[number]): string => `${m.prefix(s.changed)}: ${stage2Subject(s, opts.spec, m.words.kernel, m.words.object)}`;
-    const checked2: Stage2Checked<(typeof stage2Steps)[number], CommitVerification> = verifier
-      ? await checkStage2<(typeof stage2Steps)[number], CommitVerification>(stage2Steps, {
-        verify: async (texts, tip) => {
-          const v = await verifier.verify(texts, tip);
-          return { value: v, ...(v.ok ? {} : { bad: verdictText(v) }) };
-        },
-        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts) => tipLayoutChecks(repo.project, texts, opts.verify) } : {}),
-      })
+    const checked2: Stage2Checked<(typeof stage2Steps)[number], CommitVerification> = checking2
+      ? await checking2
       : { kept: stage2Steps.map((step) => ({ step, verification: NOT_VERIFIED })), failed: [], skipped: [], stage1IsTip: false };
     if (verifier && checked2.stage1IsTip && lastGood >= 0) results.set(lastGood, await verifier.verify(trees[lastGood]!.texts, true));
     for (const f of checked2.failed) progress(`  stage 2: ${subject2(stage2Steps[f.index]!)}: does not verify (${f.reason})`);

@@ -10,8 +10,12 @@ import { makePlan, prepareTree, runLayoutChecks, runMatrices, type LayoutChecks 
 import type { TreeTexts } from './steps.ts';
 import type { SeriesVerifyOptions } from './verifySteps.ts';
 
-/** Real-placement checks of the base with `texts` applied, under the tip's plan (its workloads, seeds and operations). */
-export async function tipLayoutChecks(baseDir: string, texts: TreeTexts, opts: SeriesVerifyOptions = {}): Promise<LayoutChecks> {
+/**
+ * Real-placement checks of the base with `texts` applied, under the tip's plan (its workloads,
+ * seeds and operations). `pool`: the verifier's, so these runs share its workers (warm on the
+ * tip's bundle) and its cores instead of starting as many again; default: a pool of their own.
+ */
+export async function tipLayoutChecks(baseDir: string, texts: TreeTexts, opts: SeriesVerifyOptions = {}, pool?: Pool): Promise<LayoutChecks> {
   const tree = await prepareTree({ dir: baseDir, overrides: Object.fromEntries(texts), label: 'tip' }, { cacheDir: opts.cacheDir });
   try {
     const plan = makePlan(tree, {
@@ -19,11 +23,16 @@ export async function tipLayoutChecks(baseDir: string, texts: TreeTexts, opts: S
       ...(opts.tipSeeds ? { seeds: opts.tipSeeds } : {}),
       ...(opts.tipOps !== undefined ? { ops: opts.tipOps } : {}),
     });
-    const pool = new Pool(opts.jobs ?? availableParallelism());
+    const runs = pool ?? new Pool(opts.jobs ?? availableParallelism());
     // The placement-preserving runs tell a debug check the tree always hits (judged by the
-    // comparison with the base) from one only the real placement hits.
-    const [preserved] = await runMatrices([tree], plan, pool);
-    return await runLayoutChecks(tree, 'candidate', preserved!, plan, pool);
+    // comparison with the base) from one only the real placement hits. They are the tip's own
+    // verification runs (the run cache has them once that is done), needed only to judge a real
+    // run that failed: the real runs go first, and the preserved ones are asked for only then.
+    const real = await runLayoutChecks(tree, 'candidate', new Map(), plan, runs);
+    if (real.ok) return real;
+    const [preserved] = await runMatrices([tree], plan, runs);
+    const judged = await runLayoutChecks(tree, 'candidate', preserved!, plan, runs);
+    return { ...judged, ms: real.ms + judged.ms };
   } finally {
     tree.cleanup();
   }
@@ -80,12 +89,32 @@ export interface Stage2Checked<S, V> {
 export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[], check: {
   verify: (texts: TreeTexts, tip: boolean) => Promise<Verdict<V>>;
   layout?: (texts: TreeTexts) => Promise<LayoutChecks>;
+  /**
+   * Start the planned tip's checks (its whole plan, and its real placement) at once, beside the
+   * steps before it, instead of after them: its runs fill the cores while the steps wait for one
+   * another. Each verdict is still judged in order; one never needed (a step before the tip
+   * failed, or the tip's own verification did, for its real placement) is dropped unread, so the
+   * result is the same. Off: every check is asked for only when it is judged.
+   */
+  ahead?: boolean;
 }): Promise<Stage2Checked<S, V>> {
   const kept: Array<CheckedStep<S, V>> = [];
   const failed: Stage2Checked<S, V>['failed'] = [];
+  // Checks started ahead, by tree: taken (once) when that tree is judged as the tip.
+  const early = new Map<TreeTexts, { v: Promise<Verdict<V>>; layout?: Promise<LayoutChecks> }>();
+  const planned = steps.at(-1)?.texts;
+  if (check.ahead && planned) {
+    const v = check.verify(planned, true);
+    const layout = check.layout?.(planned);
+    v.catch(() => {});
+    layout?.catch(() => {});
+    early.set(planned, { v, ...(layout ? { layout } : {}) });
+  }
   const asTip = async (texts: TreeTexts): Promise<{ v: Verdict<V>; layoutChecks?: LayoutChecks; bad?: string }> => {
-    const v = await check.verify(texts, true);
-    const layoutChecks = !v.bad && check.layout ? await check.layout(texts) : undefined;
+    const pre = early.get(texts);
+    early.delete(texts);
+    const v = await (pre?.v ?? check.verify(texts, true));
+    const layoutChecks = !v.bad && check.layout ? await (pre?.layout ?? check.layout(texts)) : undefined;
     const bad = v.bad ?? (layoutChecks && !layoutChecks.ok ? layoutChecksText(layoutChecks) : undefined);
     return { v, ...(layoutChecks ? { layoutChecks } : {}), ...(bad ? { bad } : {}) };
   };
