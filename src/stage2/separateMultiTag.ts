@@ -565,10 +565,11 @@ export function testGuards(program: ts.Program, root: string, kind: KindSpec, fr
   const s = new Symbols(program, root);
   const out: TestGuard[] = [];
   // The spec names the tests, the kernel the converter and the predicate: each stands for its
-  // module-level declaration (topLevel()), and calls count by what they resolve to.
+  // declaration (topLevel(), Symbols.named()), and calls count by what they resolve to.
   const tests = topLevelSymbols(program, root, s, kind.pageTypeTests.map((t) => (typeof t === 'string' ? t : t.name)));
-  const convs = topLevelSymbols(program, root, s, [fromPage]);
-  const hasSyms = topLevelSymbols(program, root, s, [has]);
+  // The converter and the predicate are API other files import: their exported declarations.
+  const convs = s.named(fromPage);
+  const hasSyms = s.named(has);
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     for (const st of sf.statements) {
