@@ -59,7 +59,7 @@ export class IncrementalChecker {
    */
   check(texts: Map<string, string>): IncrementalResult {
     const prev = this.prev;
-    const program = overlayProgram(this.base, texts, prev ? { parsed: prev.program } : {});
+    const program = overlayProgram(this.base, texts, prev ? { parsed: prev.program, structure: prev.program } : {});
     const files = program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf));
     const affected = prev ? affectedFiles(prev, program, files) : undefined;
     const diags: ts.Diagnostic[] = [

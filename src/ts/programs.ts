@@ -145,6 +145,13 @@ export interface OverlayOptions {
    * structure is reused from `base`.
    */
   parsed?: ts.Program;
+  /**
+   * The program whose structure (root files, module resolutions) TypeScript may reuse (default:
+   * `base`): the previous overlay in a chain, whose root files (the new files of the overlays
+   * included) and imports are mostly the current one's, so that TypeScript does not walk and
+   * resolve every file again (the base's roots lack the files the overlays add).
+   */
+  structure?: ts.Program;
 }
 
 /**
@@ -180,5 +187,5 @@ export function overlayProgram(base: ts.Program, texts: Map<string, string>, opt
   const roots = [...base.getRootFileNames()];
   const known = new Set(roots);
   for (const f of texts.keys()) if (!known.has(f) && SOURCE.test(f)) roots.push(f);
-  return ts.createProgram({ rootNames: roots, options, host, oldProgram: base });
+  return ts.createProgram({ rootNames: roots, options, host, oldProgram: opts.structure ?? base });
 }
