@@ -215,19 +215,30 @@ function indexCalls(program: ts.Program, root: string): Map<string, ts.CallExpre
 }
 
 /**
- * The page an allocation call yields, followed in its function: the names it is bound to
+ * The variables holding the page, by symbol: a shadowing declaration of the same name in an inner
+ * scope is another variable, and what it holds is not the page.
+ */
+type Held = ReadonlySet<ts.Symbol>;
+
+function symOf(checker: ts.TypeChecker, id: ts.Identifier): ts.Symbol | undefined {
+  return checker.getSymbolAtLocation(id);
+}
+
+/**
+ * The page an allocation call yields, followed in its function: the variables it is bound to
  * (`const page = alloc(…)`, `page = alloc(…)`), the call it is handed to directly, and whether
  * the function returns it.
  */
-function follow(call: ts.CallExpression): { names: Set<string>; direct: ts.CallExpression | undefined; returned: boolean } {
+function follow(checker: ts.TypeChecker, call: ts.CallExpression): { names: Set<ts.Symbol>; direct: ts.CallExpression | undefined; returned: boolean } {
   const f = enclosingFunction(call);
-  const names = new Set<string>();
+  const names = new Set<ts.Symbol>();
+  const hold = (id: ts.Identifier): void => { const x = symOf(checker, id); if (x) names.add(x); };
   let returned = false;
   let e: ts.Node = call;
   while (e.parent && (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isAsExpression(e.parent))) e = e.parent;
   const p = e.parent;
-  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) names.add(p.name.text);
-  else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) names.add(p.left.text);
+  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) hold(p.name);
+  else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) hold(p.left);
   else if (p && ts.isReturnStatement(p)) returned = true;
   else if (p && ts.isArrowFunction(p) && p.body === e) returned = true;
   const direct = p && ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) ? p : undefined;
@@ -236,7 +247,7 @@ function follow(call: ts.CallExpression): { names: Set<string>; direct: ts.CallE
       if (n !== f && ts.isFunctionLike(n)) return;
       if (ts.isReturnStatement(n) && n.expression) {
         const s = strip(n.expression);
-        if (ts.isIdentifier(s) && names.has(s.text)) returned = true;
+        if (ts.isIdentifier(s) && names.has(symOf(checker, s)!)) returned = true;
       }
       ts.forEachChild(n, walk);
     };
@@ -245,25 +256,25 @@ function follow(call: ts.CallExpression): { names: Set<string>; direct: ts.CallE
   return { names, direct, returned };
 }
 
-/** Is `e` the page or computed from it: a name holding it, or a call handed one (`page_folio(page)`)? */
-function fromPage(e: ts.Expression, names: ReadonlySet<string>): boolean {
+/** Is `e` the page or computed from it: a variable holding it, or a call handed one (`page_folio(page)`)? */
+function fromPage(checker: ts.TypeChecker, e: ts.Expression, names: Held): boolean {
   e = strip(e);
-  if (ts.isIdentifier(e)) return names.has(e.text);
-  if (ts.isCallExpression(e)) return e.arguments.some((a) => fromPage(a, names));
+  if (ts.isIdentifier(e)) { const x = symOf(checker, e); return !!x && names.has(x); }
+  if (ts.isCallExpression(e)) return e.arguments.some((a) => fromPage(checker, a, names));
   return false;
 }
 
-/** The names in `body` holding the page: `start`, and locals computed from it (`const folio = page_folio(page)`). */
-function holders(body: ts.Node, start: ReadonlySet<string>): Set<string> {
+/** The variables in `body` holding the page: `start`, and locals computed from it (`const folio = page_folio(page)`). */
+function holders(checker: ts.TypeChecker, body: ts.Node, start: Held): Set<ts.Symbol> {
   const names = new Set(start);
   for (let changed = true; changed;) {
     changed = false;
     const walk = (n: ts.Node): void => {
       if (n !== body && ts.isFunctionLike(n)) return;
-      let bound: [string, ts.Expression] | undefined;
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) bound = [n.name.text, n.initializer];
-      else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left)) bound = [n.left.text, n.right];
-      if (bound && !names.has(bound[0]) && fromPage(bound[1], names)) {
+      let bound: [ts.Symbol | undefined, ts.Expression] | undefined;
+      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) bound = [symOf(checker, n.name), n.initializer];
+      else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left)) bound = [symOf(checker, n.left), n.right];
+      if (bound?.[0] && !names.has(bound[0]) && fromPage(checker, bound[1], names)) {
         names.add(bound[0]);
         changed = true;
       }
@@ -275,12 +286,12 @@ function holders(body: ts.Node, start: ReadonlySet<string>): Set<string> {
 }
 
 /** The calls in `body` (not in functions nested there), each with the argument positions holding the page. */
-function handOffs(body: ts.Node, names: ReadonlySet<string>): Array<{ call: ts.CallExpression; at: number[] }> {
+function handOffs(checker: ts.TypeChecker, body: ts.Node, names: Held): Array<{ call: ts.CallExpression; at: number[] }> {
   const out: Array<{ call: ts.CallExpression; at: number[] }> = [];
   const walk = (n: ts.Node): void => {
     if (n !== body && ts.isFunctionLike(n)) return;
     if (ts.isCallExpression(n)) {
-      const at = n.arguments.flatMap((a, i) => (fromPage(a, names) ? [i] : []));
+      const at = n.arguments.flatMap((a, i) => (fromPage(checker, a, names) ? [i] : []));
       if (at.length > 0) out.push({ call: n, at });
     }
     ts.forEachChild(n, walk);
@@ -290,13 +301,13 @@ function handOffs(body: ts.Node, names: ReadonlySet<string>): Array<{ call: ts.C
 }
 
 /** Stores in `body` to a word of the page (or of what is computed from it) that make a tag's test true. */
-function storesIn(ctx: Ctx, body: ts.Node, names: ReadonlySet<string>, path: string[], out: TagEvidence[], args?: ReadonlyMap<string, ts.Expression>): boolean {
+function storesIn(ctx: Ctx, body: ts.Node, names: Held, path: string[], out: TagEvidence[], args?: ReadonlyMap<string, ts.Expression>): boolean {
   let found = false;
   const walk = (n: ts.Node): void => {
     if (n !== body && ts.isFunctionLike(n)) return;
     if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken || n.operatorToken.kind === ts.SyntaxKind.BarEqualsToken)) {
       const lhs = strip(n.left);
-      if (ts.isPropertyAccessExpression(lhs) && fromPage(lhs.expression, names)) {
+      if (ts.isPropertyAccessExpression(lhs) && fromPage(ctx.checker, lhs.expression, names)) {
         const bits = storedBits(ctx.checker, n.right, args);
         for (const t of ctx.tests) {
           if (t.word !== lhs.name.text || !makesTrue(t, bits)) continue;
@@ -329,16 +340,17 @@ function handedTo(ctx: Ctx, c: ts.CallExpression, at: number[], path: string[], 
   if (!decl?.body) return false;
   const params = new Set(at.flatMap((i) => {
     const p = decl.parameters[i];
-    return p && ts.isIdentifier(p.name) ? [p.name.text] : [];
+    const x = p && ts.isIdentifier(p.name) ? symOf(ctx.checker, p.name) : undefined;
+    return x ? [x] : [];
   }));
   if (params.size === 0) return false;
   const here = [...path, calleeName(c) ?? functionName(decl) ?? '(anonymous)'];
-  const names = holders(decl.body, params);
+  const names = holders(ctx.checker, decl.body, params);
   // The callee's parameters as its caller's arguments (one level: the caller's own are not bound).
   const args = new Map(decl.parameters.flatMap((p, i) => (ts.isIdentifier(p.name) && c.arguments[i] ? [[p.name.text, c.arguments[i]!] as const] : [])));
   let found = storesIn(ctx, decl.body, names, here, out, args);
   if (depth >= 2) return found;
-  for (const h of handOffs(decl.body, names)) if (handedTo(ctx, h.call, h.at, here, out, depth + 1)) found = true;
+  for (const h of handOffs(ctx.checker, decl.body, names)) if (handedTo(ctx, h.call, h.at, here, out, depth + 1)) found = true;
   return found;
 }
 
@@ -359,15 +371,15 @@ interface Use { fn: string; at: string; evidence: TagEvidence[] }
 function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, inherited: TagEvidence[], uses: Use[], depth = 0): void {
   if (seen.has(call) || depth > 6) return;
   seen.add(call);
-  const { names, direct, returned } = follow(call);
+  const { names, direct, returned } = follow(ctx.checker, call);
   const f = enclosingFunction(call);
   const name = f ? functionName(f) : undefined;
   const evidence = [...inherited];
   if (direct) handedTo(ctx, direct, direct.arguments.flatMap((a, i) => (strip(a) === call ? [i] : [])), [], evidence, 0);
   if (f?.body && names.size > 0) {
-    const held = holders(f.body, names);
+    const held = holders(ctx.checker, f.body, names);
     storesIn(ctx, f.body, held, [name ?? '(anonymous)'], evidence);
-    for (const h of handOffs(f.body, held)) handedTo(ctx, h.call, h.at, [], evidence, 0);
+    for (const h of handOffs(ctx.checker, f.body, held)) handedTo(ctx, h.call, h.at, [], evidence, 0);
   }
   const ups = returned && name && f ? (ctx.callsByName.get(name) ?? []).filter((up) => calls(ctx, up, f)) : [];
   for (const up of ups) gather(ctx, up, seen, evidence, uses, depth + 1);

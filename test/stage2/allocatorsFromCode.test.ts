@@ -146,6 +146,16 @@ export function to_shelf(): void { const p = shelved(); if (p) rinse(p); }
 export function to_table(): void { const p = shelved(); if (p) serve_iced(p); }`,
   },
   {
+    name: 'a shadowing local of the same name is another page: what it is served is not the allocation\'s',
+    text: `export function shadow(): void {
+  const page = alloc_page(5);
+  if (page) {
+    { const page = new Page(9); serve_iced(page); }
+    rinse(page);
+  }
+}`,
+  },
+  {
     name: 'a spec name that is only a nested function is no hint; one that keeps its page is no allocator',
     provenance: ['alloc_cup_page', 'keeps_it'],
     text: `export function outer(): void {
