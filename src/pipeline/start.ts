@@ -1,6 +1,7 @@
 /**
  * The whole pipeline on a corpus tree (what `memdesc start` and `npm start` run), as a library:
- *  1. analyze: find and classify every raw struct page access;
+ *  1. analyze: find and classify every raw struct page access (the series' own analysis of the
+ *     base, made once for the conversion and every step: the corpus is not analyzed twice);
  *  2. series: the conversion of every kind as a patch series, each patch type-checked and
  *     verified against the base, in a scratch repository `out/corpus` (base commit + branch
  *     memdesc/all; the corpus is never written), patches in `out/series`, cover letter beside;
@@ -129,20 +130,28 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const rams = opts.metadataRams ?? ['64M', '1G'];
   const metadataRuns = rams.length ? startMetadata(corpus, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : undefined;
 
-  const { analyzePath } = await import('../analyzers/analyze.ts');
-  const analysis = analyzePath(corpus, { spec });
-  const t1 = performance.now();
-  opts.onPhase?.({ phase: 'analyze', ms: t1 - t0, analysis });
-
+  // The analysis is the series' own: the base's, which the one-shot conversion and every step
+  // plan with (the scratch repository holds the corpus as it is), reported when it is made instead
+  // of analyzing the corpus once more before the series.
   const { buildSeries } = await import('../series/series.ts');
   const guard = opts.guardSeries ?? (<T>(run: () => Promise<T>) => run());
+  let analysis: AnalysisResult | undefined;
+  let analyzeMs = 0;
   const series = await guard(() => buildSeries({
     path: corpus, spec, kinds: [], all: true, stage: opts.stage ?? 2, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
     ...(opts.verify ? { verify: opts.verify } : {}),
     identity, signoff: opts.signoff !== false,
+    onAnalysis: (a, ms) => {
+      analysis = a;
+      analyzeMs = ms;
+      opts.onPhase?.({ phase: 'analyze', ms, analysis: a });
+    },
     ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
     ...(opts.onSeriesCommit ? { onCommit: opts.onSeriesCommit } : {}),
   }));
+  if (!analysis) throw new Error('the series made no analysis of the base');
+  // The series' time is its own: the analysis it made first is the analyze phase's.
+  const t1 = t0 + analyzeMs;
   const t2 = performance.now();
   opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
   // The tip is the scratch repository's work tree (the series leaves it at the branch head).

@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import type { ts } from '@ts-morph/common';
 import { CheckFailed, InputError } from '../errors.ts';
 import { loadProgram } from '../analyzers/project.ts';
+import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { formatError, typeErrors } from './check.ts';
 import { overlayProgram } from '../ts/programs.ts';
 import { unifiedDiff } from './diff.ts';
@@ -35,6 +36,8 @@ export interface RunResult {
   plan: ConvertPlan;
   /** The converted tree's program, type-checked in full (a caller that goes on from the result reuses it). */
   converted: ts.Program;
+  /** `analyzeDetailed(program, root, { spec })`: the plan's analysis of the base, for a caller that goes on planning on `program`. */
+  analysis: DetailedAnalysis;
   /** Unified diff of every changed or created file (paths relative to root). */
   diff: string;
   files: Array<{ file: string; status: 'modified' | 'created' }>;
@@ -57,7 +60,10 @@ export function runConvert(opts: RunOptions): RunResult {
   try {
   const { program, root } = loadProgram(opts.path);
   let t = lap('load', t0);
-  let plan = planConversion(program, root, opts);
+  // The base's one analysis: the plan (and a retry without retiring) reads it, and it is returned.
+  const analysis = analyzeDetailed(program, root, { spec: opts.spec });
+  t = lap('analyze', t);
+  let plan = planConversion(program, root, { ...opts, analysis });
   t = lap('plan', t);
   const texts = (p: ConvertPlan) => new Map(p.changes.map((c) => [c.file, c.after] as const));
   let after = overlayProgram(program, texts(plan));
@@ -72,7 +78,7 @@ export function runConvert(opts: RunOptions): RunResult {
     if (retired > 0 && opts.retire !== false) {
       // Something the analyzer cannot see still names a retired member: convert, keep the members.
       const first = formatError(errors[0]!);
-      const p2 = planConversion(program, root, { ...opts, retire: false });
+      const p2 = planConversion(program, root, { ...opts, retire: false, analysis });
       const a2 = overlayProgram(program, texts(p2));
       const e2 = typeErrors(a2, root);
       if (e2.length === 0) {
@@ -109,7 +115,7 @@ export function runConvert(opts: RunOptions): RunResult {
   timings.total = Math.round(performance.now() - t0);
   if (lock && !opts.deferWrite) lock.release();
   return {
-    root, program, plan, converted: after, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
+    root, program, plan, converted: after, analysis, diff, files, checks: { typecheck: 'passed', secondRun: 'no-op', ...(retireDropped ? { retireDropped } : {}) }, written, recovered, timings,
     ...(lock && opts.deferWrite ? { lock } : {}),
   };
   } catch (e) {

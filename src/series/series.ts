@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { analyzeDetailed } from '../analyzers/analyze.ts';
+import type { AnalysisResult } from '../model/findings.ts';
 import { InputError, MemdescError, UsageError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
 import { runConvert } from '../rewrite/driver.ts';
@@ -76,6 +76,8 @@ export interface SeriesOptions {
   onStep?: (done: number, total: number, step: string) => void | Promise<void>;
   /** After each commit: commits made, commits in all, its sha (awaited: an error here fails the run like any other). */
   onCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
+  /** The base's analysis, once made (the one the conversion and every step plan with), and what loading and analyzing took: `memdesc start` reports it instead of analyzing the tree again. */
+  onAnalysis?: (analysis: AnalysisResult, ms: number) => void;
 }
 
 export interface SeriesCommit {
@@ -241,9 +243,10 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       undo.always('verifier builds', () => verifier.cleanup());
       await verifier.init();
     }
-    // The one-shot's own program (the base as loaded) and one analysis of it serve every step.
+    // The one-shot's own program (the base as loaded) and its one analysis (the conversion's) serve every step.
     const { program, root } = one;
-    const det = analyzeDetailed(program, root, { spec: opts.spec });
+    const det = one.analysis;
+    opts.onAnalysis?.(det.result, (one.timings.load ?? 0) + (one.timings.analyze ?? 0));
     const units = planUnits(det, kinds, one.plan.report);
     const retires = one.plan.report.retired.helpers.length + one.plan.report.retired.members.length > 0;
     const steps = seriesSteps(kinds, units, retires);
