@@ -2,7 +2,7 @@
  * `memdesc analyze` at scale, side by side with its peers on the same tree in one run:
  *
  *   - memdesc analyze: the CLI as a child process (`node bin/memdesc.mjs analyze TREE --json
- *     --spec SPEC`), start-up (tsx, TypeScript) included, peak RSS from /usr/bin/time -v;
+ *     --spec SPEC`), start-up (the built CLI, TypeScript) included, peak RSS from /usr/bin/time -v;
  *   - tsc --noEmit -p TREE (node_modules/.bin/tsc): the type-checker every TypeScript project
  *     already runs, the target analyze must not exceed;
  *   - ast-grep (the npm package's binary): the untyped peer, one run per field with the
@@ -323,7 +323,7 @@ export function analyzeBenches(): string {
     const last = trees.at(-1)!;
     out.push('## memdesc analyze vs tsc --noEmit vs ast-grep (same trees, one run)', '',
       `Wall seconds (child processes; median of ${reps} runs on the corpus, ${bigReps} on the generated trees (the faster of two); CPU user+sys in parentheses). ` +
-      'analyze = the CLI, `node bin/memdesc.mjs analyze TREE --json` (tsx and TypeScript start-up included); tsc = `node_modules/.bin/tsc --noEmit -p TREE`; ' +
+      'analyze = the CLI, `node bin/memdesc.mjs analyze TREE --json` (start-up of the built CLI and TypeScript included); tsc = `node_modules/.bin/tsc --noEmit -p TREE`; ' +
       `ast-grep = ${FIELDS.length} runs of the npm package's binary (\`$X.${FIELDS.join('`, `$X.')}\`), summed. ` +
       'Generated trees: the corpus replicated under copyK/ (imports stay relative), one tsconfig; the spec is the built-in one with its path globs under `copy*/`; ' +
       'each tree is checked to give exactly copies × the corpus findings.', '',
