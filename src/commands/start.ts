@@ -145,6 +145,9 @@ there is refused before any work. Nothing else in DIR is touched.`)
       say(`  track   ${secs(timings.trackMs).padStart(8)}  ${report.points.length} commits (base + ${report.points.length - 1}), ${report.cache.analyzedFiles} file analyses, ${report.cache.reusedFiles} reused; plan of ${plan.patches.length} patches read back from the cover letter`);
       if (r.metadata.length) say(`  metadata ${secs(timings.metadataMs).padStart(7)}  mixed at ${r.metadata.map((m) => m.ram).join(' and ')}, base and tip`);
       say(`  total   ${secs(timings.totalMs).padStart(8)}`);
+      // CPU beside wall: the run is bound by its cores (the simulations are child processes).
+      const cpu = (c: { selfMs: number; childrenMs?: number }): string => `${secs(c.selfMs)} memdesc${c.childrenMs !== undefined ? ` + ${secs(c.childrenMs)} child processes` : ''}`;
+      say(`  cpu       series ${cpu(r.cpu.series)}; track ${cpu(r.cpu.track)}; metadata ${cpu(r.cpu.metadata)}; total ${cpu(r.cpu.total)}`);
       const s2 = s.stage2;
       if (s2 && !s2.none) {
         say('');

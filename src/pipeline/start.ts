@@ -14,7 +14,7 @@
  * callbacks. `out`'s four outputs are replaced only when memdesc can prove start made them
  * (out.ts); anything else is refused before any work, and nothing else in `out` is touched.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { AnalysisResult } from '../model/findings.ts';
@@ -96,10 +96,38 @@ export interface PipelineResult {
   /** Base vs tip at the end of a `mixed` run, per RAM size (simulate --report metadata). */
   metadata: MetadataRow[];
   timings: { analyzeMs: number; seriesMs: number; trackMs: number; metadataMs: number; totalMs: number };
+  /** CPU per phase (the analysis is the series' first part: counted there) and in all. */
+  cpu: { series: CpuTimes; track: CpuTimes; metadata: CpuTimes; total: CpuTimes };
   /** ok; incomplete: the series stops short; different: a patch does not verify. */
   status: 'ok' | 'incomplete' | 'different';
   /** With a status other than ok: the one-line reason (what the CLI exits 1 with). */
   failure?: string;
+}
+
+/** CPU milliseconds so far: this process's, and its child processes' that have ended (simulations, git, esbuild). */
+export interface CpuTimes {
+  selfMs: number;
+  /** From /proc/self/stat (cutime + cstime); undefined where there is none. */
+  childrenMs?: number;
+}
+
+export function cpuTimes(): CpuTimes {
+  const c = process.cpuUsage();
+  const selfMs = (c.user + c.system) / 1000;
+  try {
+    // After the command name (which may hold spaces): state is field 3, cutime and cstime 16 and 17, in USER_HZ (100 on Linux).
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[13]) + Number(f[14]);
+    return Number.isFinite(ticks) ? { selfMs, childrenMs: ticks * 10 } : { selfMs };
+  } catch {
+    return { selfMs };
+  }
+}
+
+/** CPU spent between two readings. */
+function cpuSince(a: CpuTimes, b: CpuTimes): CpuTimes {
+  return { selfMs: b.selfMs - a.selfMs, ...(a.childrenMs !== undefined && b.childrenMs !== undefined ? { childrenMs: b.childrenMs - a.childrenMs } : {}) };
 }
 
 /** A corpus tree: a folder with a tsconfig and the simulation the series verifies with. */
@@ -124,6 +152,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const spec = opts.spec ?? builtinSpec();
   opts.onStart?.({ corpus, out, paths, identity, spec });
   const t0 = performance.now();
+  const c0 = cpuTimes();
   // The metadata table's base runs need nothing from the series: they start now, on the core the
   // series' planning leaves idle, and the tip's overlap track.
   const { startMetadata } = await import('./metadata.ts');
@@ -153,6 +182,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   // The series' time is its own: the analysis it made first is the analyze phase's.
   const t1 = t0 + analyzeMs;
   const t2 = performance.now();
+  const c2 = cpuTimes();
   opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
   // The tip is the scratch repository's work tree (the series leaves it at the branch head).
   const metadataRows = metadataRuns?.compare(paths.repo);
@@ -176,11 +206,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   writeAtomic(paths.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
   writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
   const t3 = performance.now();
+  const c3 = cpuTimes();
   opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
 
   // Started after the series, run beside track: what it adds is the wait beyond track.
   const metadata = (await metadataRows) ?? [];
   const t4 = performance.now();
+  const c4 = cpuTimes();
   if (metadata.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
 
   const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
@@ -190,6 +222,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   return {
     corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan, metadata,
     timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, metadataMs: t4 - t3, totalMs: t4 - t0 },
+    cpu: { series: cpuSince(c0, c2), track: cpuSince(c2, c3), metadata: cpuSince(c3, c4), total: cpuSince(c0, c4) },
     status, ...(failure ? { failure } : {}),
   };
 }
