@@ -1,14 +1,17 @@
 /**
  * `memdesc separate` for kinds with more than one memdesc type tag (a folio is file or anon), and
  * for kinds whose pages are handed out by an allocator of their own rather than marked by a
- * page-type setter (the spec's provenance calls: `alloc_page_vma()` hands out folio pages).
+ * page-type setter (`alloc_page_vma()` hands out folio pages: found by what its pages become,
+ * the spec's provenance calls only as hints; providerAllocations()).
  *
- *  - the kind's tags are the tag constants its typed accessor accepts (`memdesc_folio()` reads
- *    `MEMDESC_TYPE_FILE` and `MEMDESC_TYPE_ANON`), else the one named after the kind;
+ *  - the kind's tags are the constants its typed accessor hands to `memdesc_desc()` (data flow:
+ *    `memdesc_folio()`'s `anon ? MEMDESC_TYPE_ANON : MEMDESC_TYPE_FILE`), else the one named
+ *    after the kind;
  *  - an allocation site gets its tag from the code, never from names: a tag means what the
  *    tree's type test reads besides the tag (tagTests.ts: `PageAnon()` is false for a page whose
  *    tag is not `MEMDESC_TYPE_ANON`, else tests `mapping & PAGE_MAPPING_ANON`), and the site's
- *    page (in the allocating function and locals computed from it, inside the functions it is
+ *    page (by the symbols of the variables holding it: in the allocating function and locals
+ *    computed from it, inside the functions it is
  *    handed to — three bodies deep, following the parameter — and, when a function returns the
  *    page, at its callers) must reach on every use a store that makes one tag's test true
  *    (`folio.mapping = anon_vma.addr + PAGE_MAPPING_ANON`). All uses one tag: that tag; a use
@@ -18,7 +21,10 @@
  *    ask first whether the page carries one of the kind's words: a page of another kind, or of
  *    none, then answers false instead of reading a descriptor it does not have.
  *
- * Names here are the tree's own (tags, functions); nothing names a kind.
+ * Calls count by the symbol they resolve to, variables by their symbol. Names remain only as the
+ * spec's and the kernel API's hints for the declarations they stand for (`memdesc_desc`, the
+ * typed accessor, the provenance calls, the type tests, `MEMDESC_TYPE_<KIND>` and
+ * `MEMDESC_<KIND>_HEADER` when the code says nothing); nothing names a kind.
  */
 import { dirname, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
