@@ -166,63 +166,81 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const guard = opts.guardSeries ?? (<T>(run: () => Promise<T>) => run());
   let analysis: AnalysisResult | undefined;
   let analyzeMs = 0;
-  const series = await guard(() => buildSeries({
-    path: corpus, spec, kinds: [], all: true, stage: opts.stage ?? 2, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
-    ...(opts.verify ? { verify: opts.verify } : {}),
-    identity, signoff: opts.signoff !== false,
-    onAnalysis: (a, ms) => {
-      analysis = a;
-      analyzeMs = ms;
-      opts.onPhase?.({ phase: 'analyze', ms, analysis: a });
-    },
-    ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
-    ...(opts.onSeriesCommit ? { onCommit: opts.onSeriesCommit } : {}),
-  }));
-  if (!analysis) throw new Error('the series made no analysis of the base');
-  // The series' time is its own: the analysis it made first is the analyze phase's.
-  const t1 = t0 + analyzeMs;
-  const t2 = performance.now();
-  const c2 = cpuTimes();
-  opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
-  // The tip is the scratch repository's work tree (the series leaves it at the branch head).
-  const metadataRows = metadataRuns?.compare(paths.repo);
-  metadataRows?.catch(() => {});
+  // Track warmed up on the planned trees while the series waits for its runs (warmTrack.ts).
+  const { warmTrack } = await import('./warmTrack.ts');
+  let warm: ReturnType<typeof warmTrack> | undefined;
+  try {
+    const series = await guard(() => buildSeries({
+      path: corpus, spec, kinds: [], all: true, stage: opts.stage ?? 2, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
+      ...(opts.verify ? { verify: opts.verify } : {}),
+      identity, signoff: opts.signoff !== false,
+      onAnalysis: (a, ms) => {
+        analysis = a;
+        analyzeMs = ms;
+        opts.onPhase?.({ phase: 'analyze', ms, analysis: a });
+      },
+      onTrees: ({ repo, trees }) => {
+        warm = warmTrack(spec, repo, trees);
+      },
+      ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
+      ...(opts.onSeriesCommit ? { onCommit: opts.onSeriesCommit } : {}),
+    }));
+    if (!analysis) throw new Error('the series made no analysis of the base');
+    // The series' time is its own: the analysis it made first is the analyze phase's.
+    const t1 = t0 + analyzeMs;
+    const t2 = performance.now();
+    const c2 = cpuTimes();
+    opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
+    // The tip is the scratch repository's work tree (the series leaves it at the branch head).
+    const metadataRows = metadataRuns?.compare(paths.repo);
+    metadataRows?.catch(() => {});
 
-  const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }, { provenFile, writeMarker }, { writeAtomic }] = await Promise.all([
-    import('../track/track.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/html.ts'),
-    import('../series/ownedOut.ts'), import('../commands/write-atomic.ts'),
-  ]);
-  const tr = await trackHistory({
-    spec, repo: paths.repo, range: BRANCH, cacheDir: false,
-    ...(opts.onTrackCommit ? { onProgress: opts.onTrackCommit } : {}),
-  });
-  const report = tr.report;
-  const coverPlan = readPlanFile(paths.cover);
-  report.plan = planProgress(coverPlan, tr.newestFacts(), spec);
-  // Checked again: the report is replaced only if it is still the one start wrote.
-  if ((existsSync(paths.html) || isLink(paths.html)) && !provenFile(paths.html)) {
-    throw new UsageError(`${paths.html} was written by someone else during the run: it is left as it is`);
+    const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }, { provenFile, writeMarker }, { writeAtomic }] = await Promise.all([
+      import('../track/track.ts'), import('../track/planImport.ts'), import('../track/planStatus.ts'), import('../track/html.ts'),
+      import('../series/ownedOut.ts'), import('../commands/write-atomic.ts'),
+    ]);
+    // The warm-up's cache (its trees measured) when there was one, else memory only.
+    const warmed = warm as ReturnType<typeof warmTrack> | undefined;
+    await warmed?.done;
+    const tr = await trackHistory({
+      spec, repo: paths.repo, range: BRANCH, cacheDir: warmed ? warmed.cacheDir : false,
+      ...(opts.onTrackCommit ? { onProgress: opts.onTrackCommit } : {}),
+    });
+    const report = tr.report;
+    const coverPlan = readPlanFile(paths.cover);
+    report.plan = planProgress(coverPlan, tr.newestFacts(), spec);
+    // Checked again: the report is replaced only if it is still the one start wrote.
+    if ((existsSync(paths.html) || isLink(paths.html)) && !provenFile(paths.html)) {
+      throw new UsageError(`${paths.html} was written by someone else during the run: it is left as it is`);
+    }
+    writeAtomic(paths.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
+    writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
+    const t3 = performance.now();
+    const c3 = cpuTimes();
+    opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
+
+    // Started after the series, run beside track: what it adds is the wait beyond track.
+    const metadata = (await metadataRows) ?? [];
+    const t4 = performance.now();
+    const c4 = cpuTimes();
+    if (metadata.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
+
+    const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
+    const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
+    const failure = status === 'incomplete' ? series.stage2?.failed?.message ?? 'the series stops short: a step up to the one-shot result does not type-check or verify'
+      : bad ? `${bad.subject}: does not verify` : undefined;
+    return {
+      corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan, metadata,
+      timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, metadataMs: t4 - t3, totalMs: t4 - t0 },
+      cpu: { series: cpuSince(c0, c2), track: cpuSince(c2, c3), metadata: cpuSince(c3, c4), total: cpuSince(c0, c4) },
+      status, ...(failure ? { failure } : {}),
+    };
+  } finally {
+    // A warm-up still going (the series failed) is waited for: nothing runs on after the pipeline returns.
+    const w = warm as ReturnType<typeof warmTrack> | undefined;
+    if (w) {
+      await w.done;
+      w.dispose();
+    }
   }
-  writeAtomic(paths.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
-  writeMarker(out, 'start', START_FILES.filter((f) => existsSync(join(out, f))));
-  const t3 = performance.now();
-  const c3 = cpuTimes();
-  opts.onPhase?.({ phase: 'track', ms: t3 - t2, report, coverPlan });
-
-  // Started after the series, run beside track: what it adds is the wait beyond track.
-  const metadata = (await metadataRows) ?? [];
-  const t4 = performance.now();
-  const c4 = cpuTimes();
-  if (metadata.length) opts.onPhase?.({ phase: 'metadata', ms: t4 - t3, rows: metadata });
-
-  const bad = series.commits.find((c) => typeof c.verification !== 'string' && !c.verification.ok);
-  const status: PipelineResult['status'] = !series.complete ? 'incomplete' : bad ? 'different' : 'ok';
-  const failure = status === 'incomplete' ? series.stage2?.failed?.message ?? 'the series stops short: a step up to the one-shot result does not type-check or verify'
-    : bad ? `${bad.subject}: does not verify` : undefined;
-  return {
-    corpus, out, paths, branch: BRANCH, identity, spec, analysis, series, report, coverPlan, metadata,
-    timings: { analyzeMs: t1 - t0, seriesMs: t2 - t1, trackMs: t3 - t2, metadataMs: t4 - t3, totalMs: t4 - t0 },
-    cpu: { series: cpuSince(c0, c2), track: cpuSince(c2, c3), metadata: cpuSince(c3, c4), total: cpuSince(c0, c4) },
-    status, ...(failure ? { failure } : {}),
-  };
 }

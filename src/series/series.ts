@@ -78,6 +78,13 @@ export interface SeriesOptions {
   onCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
   /** The base's analysis, once made (the one the conversion and every step plan with), and what loading and analyzing took: `memdesc start` reports it instead of analyzing the tree again. */
   onAnalysis?: (analysis: AnalysisResult, ms: number) => void;
+  /**
+   * Once every tree is planned, while their runs go on: the trees the branch will hold if every
+   * step verifies (each a whole tree as its changes to the base, in commit order). A guess made
+   * ahead of the verdicts, for work that only warms something up (`memdesc start` measures them
+   * for track meanwhile); never anything the series' result depends on.
+   */
+  onTrees?: (planned: { repo: SeriesRepo; trees: TreeTexts[] }) => void;
 }
 
 export interface SeriesCommit {
@@ -308,6 +315,10 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       })
       : undefined;
     checking2?.catch(() => {});
+    if (opts.onTrees) {
+      const planned = groupCommits(trees, (t) => (t.typecheck.ok ? undefined : 'does not type-check')).groups.map((g) => g.trees[g.trees.length - 1]!.texts);
+      opts.onTrees({ repo, trees: [...planned, ...stage2Steps.map((s) => s.texts)] });
+    }
     const results = new Map<number, StepVerification | OracleStepVerification>();
     for (const [i, p] of verifications) results.set(i, await p);
     timings.verify = Math.round(performance.now() - t1);

@@ -1,0 +1,98 @@
+/**
+ * Track, measured ahead of the series' commits. Once every tree of the series is planned, the
+ * series waits minutes for its simulation runs (child processes) while this process has nothing
+ * to do; track, run after the commits, then has the cores to itself and a half of them idle. So
+ * the trees the branch will hold if every step verifies are written as commits of their own
+ * (`git fast-import` into the scratch repository: the same trees, no ref left behind: the commits
+ * are only reachable by their ids) and tracked then, into an on-disk track cache that the real
+ * track of the branch uses afterwards: a commit whose tree was measured is read back as one entry.
+ * What the guess got wrong (a step that did not verify, so a commit holds other trees) is simply
+ * measured by the real track; nothing here decides a result.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Spec } from '../model/spec.ts';
+import type { SeriesRepo } from '../series/git.ts';
+import type { TreeTexts } from '../series/steps.ts';
+import { userCacheDir } from '../paths.ts';
+
+export interface WarmTrack {
+  /** The on-disk track cache the warm-up fills (pass it to the real track). */
+  cacheDir: string;
+  /** Settles when the warm-up is over, whatever became of it (it never rejects). */
+  done: Promise<void>;
+  /** Why the warm-up stopped short, if it did (for a note; the results are right either way). */
+  failure(): string | undefined;
+  /** Remove the cache (after the real track). */
+  dispose(): void;
+}
+
+/** A git fast-import stream: the planned trees as commits on top of the base, each the one before plus its changes. */
+export function fastImportStream(repo: SeriesRepo, trees: TreeTexts[], ref: string): string {
+  const baseText = new Map<string, string | null>();
+  const base = (rel: string): string | null => {
+    if (!baseText.has(rel)) {
+      const p = join(repo.project, ...rel.split('/'));
+      baseText.set(rel, existsSync(p) ? readFileSync(p, 'utf8') : null);
+    }
+    return baseText.get(rel)!;
+  };
+  const out: string[] = [];
+  let prev: TreeTexts = new Map();
+  for (const [i, tree] of trees.entries()) {
+    const msg = `memdesc start: planned tree ${i + 1}\n`;
+    out.push(`commit ${ref}`, `mark :${i + 1}`, 'committer memdesc <warm@memdesc.invalid> 0 +0000', `data ${Buffer.byteLength(msg)}`, msg.slice(0, -1));
+    if (i === 0) out.push(`from ${repo.base}`);
+    for (const f of [...new Set([...prev.keys(), ...tree.keys()])].sort()) {
+      const want = tree.get(f) ?? base(f);
+      const had = prev.get(f) ?? base(f);
+      if (want === had) continue;
+      const path = repo.prefix ? `${repo.prefix}/${f}` : f;
+      if (want === null) out.push(`D ${path}`);
+      else out.push(`M 100644 inline ${path}`, `data ${Buffer.byteLength(want)}`, want);
+    }
+    out.push('');
+    prev = tree;
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Write the trees into the repository as commits (no ref kept); resolves to the last one's id. */
+async function importTrees(repo: SeriesRepo, trees: TreeTexts[], scratch: string): Promise<string> {
+  // A ref of no namespace git or memdesc reads (not a branch); deleted as soon as the import ends.
+  const ref = `refs/memdesc-start/planned-${process.pid}`;
+  const marks = join(scratch, 'marks');
+  const stream = fastImportStream(repo, trees, ref);
+  const code = await new Promise<number>((done, fail) => {
+    const child = spawn('git', ['fast-import', '--quiet', `--export-marks=${marks}`], { cwd: repo.repo, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.on('error', fail);
+    child.on('close', (c) => done(c ?? 1));
+    child.stdin.on('error', () => {});
+    child.stdin.end(stream);
+  });
+  spawnSync('git', ['update-ref', '-d', ref], { cwd: repo.repo, stdio: 'ignore' });
+  if (code !== 0) throw new Error(`git fast-import exited ${code}`);
+  const tip = readFileSync(marks, 'utf8').split('\n').map((l) => l.split(' ')).find(([m]) => m === `:${trees.length}`)?.[1];
+  if (!tip) throw new Error('git fast-import left no mark for the last tree');
+  return tip;
+}
+
+/** Start measuring the planned trees (the first of them as the base's child) into a fresh track cache. */
+export function warmTrack(spec: Spec, repo: SeriesRepo, trees: TreeTexts[]): WarmTrack {
+  mkdirSync(userCacheDir(), { recursive: true });
+  const cacheDir = mkdtempSync(join(userCacheDir(), 'start-track-'));
+  let why: string | undefined;
+  const done = (async () => {
+    if (trees.length === 0) return;
+    const tip = await importTrees(repo, trees, cacheDir);
+    const { trackHistory } = await import('../track/track.ts');
+    await trackHistory({ spec, repo: repo.repo, range: tip, cacheDir: join(cacheDir, 'track') });
+  })().catch((e: unknown) => { why = (e as Error)?.message ?? String(e); });
+  return {
+    cacheDir: join(cacheDir, 'track'),
+    done,
+    failure: () => why,
+    dispose: () => rmSync(cacheDir, { recursive: true, force: true }),
+  };
+}
