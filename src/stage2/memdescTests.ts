@@ -8,8 +8,8 @@
  *    `page.memdesc !== 0`, `!!page.memdesc` (false: the word is 0, the page carries none), or
  *    `page.memdesc === 0` (true: it carries none);
  *  - a test of a mark the word's writers keep with it: `(read32(page.addr + 4) & FLAG) !== 0`
- *    where every function storing the word on its page also sets or clears FLAG at that place
- *    (`… | FLAG`, `… & ~FLAG` on the same expression), and the word's checked readers assert the
+ *    where the functions storing the word on their page set FLAG at that place (`… | FLAG`) and
+ *    clear it (`… & ~FLAG`, the same expression), and the word's checked readers assert the
  *    test before they read the word (`VM_BUG_ON_PAGE(!PageMemdesc(page), …); return page.memdesc`):
  *    the mark's sense comes from what the readers require, not from the bit;
  *  - another test, or a combination the answer follows from: `F(page)`, `!F(page)`,
@@ -226,8 +226,8 @@ export class MemdescTests {
   }
 
   /**
-   * The marks of the word: places (normalized, `read32($.addr+4)`) and bits that every function
-   * storing the word on its page parameter also sets (`LOC | MASK`) or clears (`LOC & ~MASK`),
+   * The marks of the word: places (normalized, `read32($.addr+4)`) and bits that the functions
+   * storing the word on their page parameter set (`LOC | MASK`) and clear (`LOC & ~MASK`),
    * and that a checked reader of the word requires first: an assertion (the spec's, or a throw
    * or never-returning call under `if`) failing when a candidate test of that mark is false,
    * before the reader reads the word. Without writers and a reader, there are none.
@@ -255,31 +255,33 @@ export class MemdescTests {
       visit(sf);
     }
     if (writers.length === 0 || readers.length === 0) return new Map();
-    // What every writer keeps beside the word: LOC -> masks.
-    let kept: Map<string, Set<number>> | undefined;
+    // What the writers keep beside the word: a bit some writer sets (`LOC | MASK`) and some
+    // writer clears (`LOC & ~MASK`) at the same place, LOC -> masks.
+    const sets = new Map<string, Set<number>>();
+    const clears = new Map<string, Set<number>>();
     for (const w of writers) {
-      const mine = new Map<string, Set<number>>();
       const visit = (n: ts.Node): void => {
         if (ts.isBinaryExpression(n)) {
           const op = n.operatorToken.kind;
           const rhs = skipOuter(n.right);
+          let into: Map<string, Set<number>> | undefined;
           let mask: number | undefined;
-          if (op === ts.SyntaxKind.BarToken) mask = constValue(ctx.checker, rhs);
-          else if (op === ts.SyntaxKind.AmpersandToken && ts.isPrefixUnaryExpression(rhs) && rhs.operator === ts.SyntaxKind.TildeToken) mask = constValue(ctx.checker, rhs.operand);
-          if (mask !== undefined && mask !== 0) {
+          if (op === ts.SyntaxKind.BarToken) { into = sets; mask = constValue(ctx.checker, rhs); }
+          else if (op === ts.SyntaxKind.AmpersandToken && ts.isPrefixUnaryExpression(rhs) && rhs.operator === ts.SyntaxKind.TildeToken) { into = clears; mask = constValue(ctx.checker, rhs.operand); }
+          if (into && mask !== undefined && mask !== 0) {
             const loc = this.normal(skipOuter(n.left), w.param);
-            if (loc.includes('$')) mine.set(loc, new Set([...(mine.get(loc) ?? []), mask]));
+            if (loc.includes('$')) into.set(loc, new Set([...(into.get(loc) ?? []), mask]));
           }
         }
         ts.forEachChild(n, visit);
       };
       if (w.fn.body) visit(w.fn.body);
-      kept = kept === undefined ? mine : new Map([...kept].flatMap(([loc, masks]) => {
-        const both = new Set([...masks].filter((m) => mine.get(loc)?.has(m)));
-        return both.size > 0 ? [[loc, both] as const] : [];
-      }));
     }
-    if (!kept || kept.size === 0) return new Map();
+    const kept = new Map([...sets].flatMap(([loc, masks]) => {
+      const both = new Set([...masks].filter((m) => clears.get(loc)?.has(m)));
+      return both.size > 0 ? [[loc, both] as const] : [];
+    }));
+    if (kept.size === 0) return new Map();
     // Kept by the writers and required by a reader: the reader asserts a candidate test of it
     // (`!F(page)` fails) before its read. Only such marks count.
     const out = new Map<string, Set<number>>();
@@ -301,7 +303,7 @@ export class MemdescTests {
               for (const [loc, m] of [[n.left, n.right], [n.right, n.left]] as const) {
                 const mask = constValue(ctx.checker, m);
                 const key = this.normal(skipOuter(loc), c.param);
-                if (mask !== undefined && kept!.get(key)?.has(mask)) mine.set(key, new Set([...(mine.get(key) ?? []), mask]));
+                if (mask !== undefined && kept.get(key)?.has(mask)) mine.set(key, new Set([...(mine.get(key) ?? []), mask]));
               }
             }
             ts.forEachChild(n, walk);

@@ -135,6 +135,13 @@ describe('memdesc tests from the code: invalid (not a test, whatever the name)',
     });
   });
 
+  it('a bit the writers set but never clear is no mark; a writer that replaces the word and leaves the mark does not undo it', () => {
+    const setOnly = project({ 'mm.ts': MM.replace('page.flags = page.flags & ~MARK;', 'page.flags = page.flags & ~OTHER;') });
+    expect(new MemdescTests(setOnly, 'memdesc').tests.map((t) => t.name)).toEqual([]);
+    const swap = project({ 'swap.ts': `import { Page } from './mm.ts';\nexport function swap_word(page: Page, md: number): void { page.memdesc = md; }\n` });
+    expect(new MemdescTests(swap, 'memdesc').tests.map((t) => `${t.name} ${t.sense}`)).toEqual(['carries has']);
+  });
+
   it('without a checked reader requiring it, a bit the writers keep is no mark', () => {
     const ctx = project({ 'mm.ts': MM.replace("VM_BUG_ON_PAGE(!carries(page), page, 'no word');", '') });
     expect(new MemdescTests(ctx, 'memdesc').tests.map((t) => t.name)).toEqual([]);
