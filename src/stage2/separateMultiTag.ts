@@ -198,6 +198,33 @@ interface Ctx {
   tests: TagTest[];
   /** Every call in the tree by callee name (built once). */
   callsByName: Map<string, ts.CallExpression[]>;
+  /** Name -> the names imports and re-exports give it elsewhere (`import { f as g }`): its callers may spell it so. */
+  aliases: Map<string, Set<string>>;
+}
+
+function indexAliases(program: ts.Program, root: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const sf of program.getSourceFiles()) {
+    if (!inTree(sf, root)) continue;
+    for (const st of sf.statements) {
+      const clause = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : ts.isExportDeclaration(st) ? st.exportClause : undefined;
+      if (!clause || !(ts.isNamedImports(clause) || ts.isNamedExports(clause))) continue;
+      for (const el of clause.elements) {
+        if (!el.propertyName || el.propertyName.text === el.name.text) continue;
+        const set = out.get(el.propertyName.text) ?? new Set<string>();
+        set.add(el.name.text);
+        out.set(el.propertyName.text, set);
+      }
+    }
+  }
+  return out;
+}
+
+/** The names a function may be called by: its own and, transitively, its aliases. */
+function spellings(ctx: Ctx, name: string): string[] {
+  const out = [name];
+  for (let i = 0; i < out.length; i++) for (const a of ctx.aliases.get(out[i]!) ?? []) if (!out.includes(a)) out.push(a);
+  return out;
 }
 
 function indexCalls(program: ts.Program, root: string): Map<string, ts.CallExpression[]> {
@@ -387,7 +414,8 @@ function gather(ctx: Ctx, call: ts.CallExpression, seen: Set<ts.Node>, inherited
     storesIn(ctx, f.body, held, [name ?? '(anonymous)'], evidence);
     for (const h of handOffs(ctx.checker, f.body, held)) handedTo(ctx, h.call, h.at, [], evidence, 0);
   }
-  const ups = returned && name && f ? (ctx.callsByName.get(name) ?? []).filter((up) => calls(ctx, up, f)) : [];
+  // Its callers under any alias, each by the symbol its callee resolves to.
+  const ups = returned && name && f ? spellings(ctx, name).flatMap((n) => ctx.callsByName.get(n) ?? []).filter((up) => calls(ctx, up, f)) : [];
   for (const up of ups) gather(ctx, up, seen, evidence, uses, depth + 1);
   if (ups.length === 0) uses.push({ fn: name ?? '(anonymous)', at: where(ctx.root, call), evidence });
 }
@@ -405,6 +433,7 @@ export class TagDecider {
       program, checker: program.getTypeChecker(), root, tags,
       tests: tags.length > 1 ? tagTests(program, root, tags) : [],
       callsByName: tags.length > 1 ? indexCalls(program, root) : new Map(),
+      aliases: tags.length > 1 ? indexAliases(program, root) : new Map(),
     };
   }
 

@@ -180,6 +180,14 @@ describe('the kind\'s own allocation sites from the code: valid', () => {
 describe('the kind\'s own allocation sites from the code: invalid (not found)', () => {
   for (const row of invalid) it(row.name, () => expect(sites(row.text, row.provenance)).toEqual([]));
 
+  it('a caller that spells the allocator by an import alias counts: its use shows no tag, so the site is not the kind\'s', () => {
+    const text = `export function pour(gfp: number): Page | null { return alloc_page(gfp); }
+export function table(): void { const p = pour(1); if (p) serve_iced(p); }`;
+    const shelf = `import { pour as fill } from './row.ts';\nimport { rinse } from './tests.ts';\nexport function shelf(): void { const p = fill(2); if (p) rinse(p); }\n`;
+    expect(sites(text)).toEqual(['row.ts:4 pour() MEMDESC_TYPE_ICED']);
+    expect(sites(text, [], { 'shelf.ts': shelf })).toEqual([]);
+  });
+
   it('the page allocator\'s own insides are no site, even when its only callers serve one tag', () => {
     // alloc_page() calls alloc_pages(); its one caller serves iced cups: the site is the caller's call.
     expect(sites('export function order(): void { const p = alloc_page(1); if (p) serve_iced(p); }')).toEqual(['row.ts:4 order() MEMDESC_TYPE_ICED']);
