@@ -14,8 +14,9 @@
  * callbacks. `out`'s four outputs are replaced only when memdesc can prove start made them
  * (out.ts); anything else is refused before any work, and nothing else in `out` is touched.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { AnalysisResult } from '../model/findings.ts';
 import type { SeriesPlan, TrackReport } from '../model/progress.ts';
@@ -130,6 +131,18 @@ function cpuSince(a: CpuTimes, b: CpuTimes): CpuTimes {
   return { selfMs: b.selfMs - a.selfMs, ...(a.childrenMs !== undefined && b.childrenMs !== undefined ? { childrenMs: b.childrenMs - a.childrenMs } : {}) };
 }
 
+/** A copy of `corpus` holding `texts` (its changes, project-relative) in a new temporary folder (the copy is its `corpus` child). */
+function plannedTipCopy(corpus: string, texts: Map<string, string>): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'memdesc-start-tip-')), 'corpus');
+  cpSync(corpus, dir, { recursive: true });
+  for (const [f, t] of texts) {
+    const p = join(dir, ...f.split('/'));
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, t);
+  }
+  return dir;
+}
+
 /** A corpus tree: a folder with a tsconfig and the simulation the series verifies with. */
 export function resolveCorpus(path: string): string {
   const abs = resolve(path);
@@ -167,8 +180,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   let analysis: AnalysisResult | undefined;
   let analyzeMs = 0;
   // Track warmed up on the planned trees while the series waits for its runs (warmTrack.ts).
-  const { warmTrack } = await import('./warmTrack.ts');
+  const { warmTrack, treeOf } = await import('./warmTrack.ts');
   let warm: ReturnType<typeof warmTrack> | undefined;
+  let earlyTipDir: string | undefined;
+  let earlyMetadata: Promise<MetadataRow[]> | undefined;
   try {
     const series = await guard(() => buildSeries({
       path: corpus, spec, kinds: [], all: true, stage: opts.stage ?? 2, out: paths.series, coverLetter: paths.cover, force: true, scratchAt: paths.repo,
@@ -181,6 +196,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       },
       onTrees: ({ repo, trees }) => {
         warm = warmTrack(spec, repo, trees);
+        // The metadata table's tip runs start now too, on a copy holding the planned tip: used
+        // when the branch ends at exactly that tree (every patch verified), else run on the tip.
+        const tip = trees.at(-1);
+        if (metadataRuns && tip) {
+          earlyTipDir = plannedTipCopy(corpus, tip);
+          earlyMetadata = metadataRuns.compare(earlyTipDir);
+          earlyMetadata.catch(() => {});
+        }
       },
       ...(opts.onSeriesStep ? { onStep: opts.onSeriesStep } : {}),
       ...(opts.onSeriesCommit ? { onCommit: opts.onSeriesCommit } : {}),
@@ -192,7 +215,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const c2 = cpuTimes();
     opts.onPhase?.({ phase: 'series', ms: t2 - t1, series });
     // The tip is the scratch repository's work tree (the series leaves it at the branch head).
-    const metadataRows = metadataRuns?.compare(paths.repo);
+    // Equal trees run alike (the simulation is deterministic): the early runs stand for the tip's.
+    const plannedTip = earlyMetadata ? await (warm as ReturnType<typeof warmTrack> | undefined)?.plannedTip : undefined;
+    const sameTip = plannedTip !== undefined && plannedTip === treeOf(paths.repo, `refs/heads/${BRANCH}`);
+    const metadataRows = sameTip ? earlyMetadata : metadataRuns?.compare(paths.repo);
     metadataRows?.catch(() => {});
 
     const [{ trackHistory }, { readPlanFile }, { planProgress }, { renderTrackHtml }, { provenFile, writeMarker }, { writeAtomic }] = await Promise.all([
@@ -242,5 +268,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       await w.done;
       w.dispose();
     }
+    if (earlyMetadata) await earlyMetadata.catch(() => {});
+    if (earlyTipDir) rmSync(dirname(earlyTipDir), { recursive: true, force: true });
   }
 }

@@ -24,6 +24,8 @@ export interface WarmTrack {
   done: Promise<void>;
   /** Why the warm-up stopped short, if it did (for a note; the results are right either way). */
   failure(): string | undefined;
+  /** The tree id of the last planned tree once imported (undefined: the import failed). */
+  plannedTip: Promise<string | undefined>;
   /** Remove the cache (after the real track). */
   dispose(): void;
 }
@@ -78,21 +80,30 @@ async function importTrees(repo: SeriesRepo, trees: TreeTexts[], scratch: string
   return tip;
 }
 
+/** The tree id of a commit (undefined when git cannot tell). */
+export function treeOf(repo: string, rev: string): string | undefined {
+  const r = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${rev}^{tree}`], { cwd: repo, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
 /** Start measuring the planned trees (the first of them as the base's child) into a fresh track cache. */
 export function warmTrack(spec: Spec, repo: SeriesRepo, trees: TreeTexts[]): WarmTrack {
   mkdirSync(userCacheDir(), { recursive: true });
   const cacheDir = mkdtempSync(join(userCacheDir(), 'start-track-'));
   let why: string | undefined;
+  const imported = trees.length === 0 ? Promise.resolve(undefined) : importTrees(repo, trees, cacheDir);
   const done = (async () => {
-    if (trees.length === 0) return;
-    const tip = await importTrees(repo, trees, cacheDir);
+    const tip = await imported;
+    if (tip === undefined) return;
     const { trackHistory } = await import('../track/track.ts');
     await trackHistory({ spec, repo: repo.repo, range: tip, cacheDir: join(cacheDir, 'track') });
   })().catch((e: unknown) => { why = (e as Error)?.message ?? String(e); });
+  const plannedTip = imported.then((tip) => (tip === undefined ? undefined : treeOf(repo.repo, tip)), () => undefined);
   return {
     cacheDir: join(cacheDir, 'track'),
     done,
     failure: () => why,
+    plannedTip,
     dispose: () => rmSync(cacheDir, { recursive: true, force: true }),
   };
 }
