@@ -15,7 +15,7 @@ import { Guards } from './guards.ts';
 import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
-import { ALL_FILES_DEP, Provenance, type Hop } from './provenance.ts';
+import { ALL_FILES_DEP, flattenDeps, Provenance, type Deps, type Hop } from './provenance.ts';
 import { ValueUses } from './valueuse.ts';
 import { discoverWrappers, type WrapperDef } from './wrappers.ts';
 
@@ -121,6 +121,8 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   const callerDeps = new Map<ts.SourceFile, Set<string>>();
   for (const [sf, names] of wr.callerDeps) if (!only || only.has(sf)) callerDeps.set(sf, new Set(names));
   const classified: Array<{ a: RawAccess; c: Classification }> = [];
+  // Dependency sets are shared between queries: each walked once per file.
+  const seenDeps = new Map<ts.SourceFile, Set<Deps>>();
   for (const a of wr.accesses) {
     if (only && !only.has(a.sf)) continue;
     const names = enclosingFunctionNames(a.expr);
@@ -137,7 +139,9 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     }
     if (callers.size > 0) {
       const deps = callerDeps.get(a.sf) ?? new Set<string>();
-      for (const n of callers) deps.add(n);
+      let seen = seenDeps.get(a.sf);
+      if (!seen) seenDeps.set(a.sf, seen = new Set());
+      flattenDeps(callers, deps, seen);
       callerDeps.set(a.sf, deps);
     }
     classified.push({ a, c });

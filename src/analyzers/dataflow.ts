@@ -65,6 +65,25 @@ const MAX_ROUNDS = 8;
  * the declaration holding it, so a dependent is redone exactly when a body it read changes.
  */
 export const BODY_DEP = 'body:';
+/**
+ * A query's dependencies (memdesc track): names (provenance.ts FILE_DEP, NAME_DEP, BODY_DEP,
+ * function names) and the finished sets of the queries it asked, shared by reference (never
+ * changed once their query is done).
+ */
+export type Deps = Set<string | Deps>;
+
+/** Add the names in `deps` to `out`; `seen`: sets already added (shared ones are walked once). */
+export function flattenDeps(deps: Deps, out: Set<string>, seen: Set<Deps> = new Set()): void {
+  if (seen.has(deps)) return;
+  seen.add(deps);
+  for (const d of deps) {
+    if (typeof d === 'string') out.add(d);
+    else flattenDeps(d, out, seen);
+  }
+}
+
+/** provenance.ts FILE_DEP (a whole file), declared here where both passes see it. */
+const FILE_READ = 'file:';
 
 /** The BODY_DEP of the top-level declaration holding `n` (undefined in a declaration file or a statement that declares no name). */
 export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
@@ -99,9 +118,9 @@ export class DataFlow {
    * memdesc track: where the bodies and callers a query reads are reported (Provenance's
    * dependencies); memoized answers keep theirs and report them again on every hit.
    */
-  onRead?: (d: string) => void;
-  private readFrames: Array<Set<string>> = [];
-  private keyReads = new Map<ts.Node, Set<string>>();
+  onRead?: (d: string | Deps) => void;
+  private readFrames: Deps[] = [];
+  private keyReads = new Map<ts.Node, Deps>();
 
   constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>) {
     this.findMarkerConsts();
@@ -282,53 +301,21 @@ export class DataFlow {
   /** Marks on the elements of an array variable (`__ClearPageZsmalloc(pages[i])`): they speak for the collection. */
   elementMarksOf(id: ts.Identifier): Mark[] {
     const s = this.ctx.symbolOf(id);
-    if (s) this.markReads(s);
+    if (s) this.moduleMarks(s);
     return (s && this.elementMarks.get(s)) || [];
   }
 
-  private markReadMemo = new Map<ts.Symbol, Set<string>>();
-
   /**
-   * memdesc track: what decides the marks of `s` beyond its own scope — the bodies of the
-   * functions its scope passes it (or an element of it) to, whether or not they mark it today (a
-   * body that starts marking its parameter changes the answer), and those of the functions they
-   * pass their own parameters to, transitively (summaries build on each other).
+   * memdesc track: a module variable is marked anywhere in its file, so its marks read all of it.
+   * (What a function does to its parameters is no query's own read: memdesc track keeps such
+   * bodies with their callers, deps.ts `mayMarkParameter`.)
    */
-  private markReads(s: ts.Symbol): void {
+  private moduleMarks(s: ts.Symbol): void {
     if (!this.onRead) return;
-    let r = this.markReadMemo.get(s);
-    if (!r) {
-      r = new Set();
-      const decl = s.valueDeclaration ?? s.declarations?.[0];
-      const scope = decl && (enclosingFunction(decl) ?? decl.getSourceFile());
-      if (scope) this.passedTo(scope, s, r, new Set());
-      this.markReadMemo.set(s, r);
-    }
-    this.replay(r);
-  }
-
-  private passedTo(scope: ts.Node, s: ts.Symbol, out: Set<string>, seen: Set<FunctionLike>): void {
-    const names = (a: ts.Expression): boolean => {
-      let x = skipOuter(a);
-      if (ts.isElementAccessExpression(x)) x = skipOuter(x.expression);
-      return ts.isIdentifier(x) && x.text === s.name && this.ctx.symbolOf(x) === s;
-    };
-    const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n) && n.arguments.some(names)) {
-        const f = this.callee(n);
-        if (f?.body && !seen.has(f)) {
-          seen.add(f);
-          const d = bodyDep(this.ctx, f);
-          if (d) out.add(d);
-          for (const p of f.parameters) {
-            const ps = ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
-            if (ps) this.passedTo(f.body, ps, out, seen);
-          }
-        }
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(scope);
+    const decl = s.valueDeclaration ?? s.declarations?.[0];
+    if (!decl || enclosingFunction(decl)) return;
+    const sf = decl.getSourceFile();
+    if (!sf.isDeclarationFile) this.read(`${FILE_READ}${this.ctx.rel(sf)}`);
   }
 
   /**
@@ -341,7 +328,7 @@ export class DataFlow {
    */
   marksAt(id: ts.Identifier): { must: Mark[]; may: Mark[] } {
     const s = this.ctx.symbolOf(id);
-    if (s) this.markReads(s);
+    if (s) this.moduleMarks(s);
     const all = (s && this.marks.get(s)) || [];
     if (!s || all.length === 0) return { must: [], may: [] };
     const root = scopeOf(s);
@@ -495,13 +482,17 @@ export class DataFlow {
     else this.onRead?.(d);
   }
 
-  private replay(reads: ReadonlySet<string> | undefined): void {
-    for (const d of reads ?? []) this.read(d);
+  /** A finished query's reads join the open one's, by reference. */
+  private replay(reads: Deps | undefined): void {
+    if (!reads || reads.size === 0) return;
+    const top = this.readFrames[this.readFrames.length - 1];
+    if (top) top.add(reads);
+    else this.onRead?.(reads);
   }
 
   /** Run `f`, returning what it read (also reported to the enclosing query). */
-  private collect(f: () => void): Set<string> {
-    const reads = new Set<string>();
+  private collect(f: () => void): Deps {
+    const reads: Deps = new Set();
     this.readFrames.push(reads);
     try {
       f();
@@ -529,6 +520,8 @@ export class DataFlow {
       const d = s?.valueDeclaration;
       if (!s || !d) return [];
       if (ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
+        // A module variable is assigned anywhere in its file: all of it.
+        if (!enclosingFunction(d) && !(d.parent.flags & ts.NodeFlags.Const)) this.read(`${FILE_READ}${this.ctx.rel(d.getSourceFile())}`);
         // A local naming another container (`const list = pcp_list(pcp, i)`) is that container.
         return this.allKeys([d.initializer, ...this.assignedValues(d, s)]) ?? [s];
       }
@@ -642,8 +635,8 @@ export class DataFlow {
     return found;
   }
 
-  private indirectReads?: Set<string>;
-  private storeReads = new Map<Key, Set<string>>();
+  private indirectReads?: Deps;
+  private storeReads = new Map<Key, Deps>();
 
   private candidates?: Map<string, StoreCandidate[]>;
   private storeMemo = new Map<Key, Store[]>();
@@ -706,7 +699,7 @@ export class DataFlow {
     return this.seedMap.get(k) ?? [];
   }
 
-  private seedReads?: Set<string>;
+  private seedReads?: Deps;
 }
 
 /** A place that may store `value` into `container` (syntax only; the container's symbol decides later). */

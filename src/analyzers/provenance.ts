@@ -11,7 +11,7 @@ import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
-import { bodyDep, DataFlow, returnExpressions, type Key, type Mark } from './dataflow.ts';
+import { bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
 
@@ -58,6 +58,8 @@ export const FILE_DEP = 'file:';
 export const NAME_DEP = 'name:';
 /** A dependency on every file of the project (value use learns from all decided sites). */
 export const ALL_FILES_DEP = 'file:*';
+
+export { flattenDeps, type Deps } from './dataflow.ts';
 export { BODY_DEP } from './dataflow.ts';
 
 interface Source {
@@ -78,8 +80,8 @@ export class Provenance {
    * caller): what a result depends on beyond the file's imports. One set per open query,
    * innermost last; memo entries keep theirs so a memo hit still reports them.
    */
-  private frames: Array<Set<string> | undefined> = [new Set()];
-  private memoDeps = new Map<ts.Node, Set<string> | undefined>();
+  private frames: Array<Deps | undefined> = [new Set()];
+  private memoDeps = new Map<ts.Node, Deps | undefined>();
 
   readonly flow: DataFlow;
   private readonly words: SpecWords;
@@ -91,7 +93,7 @@ export class Provenance {
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map(),
     private readBodies = false) {
     this.flow = new DataFlow(ctx, functions, calls);
-    if (readBodies) this.flow.onRead = (d) => this.dep(d);
+    if (readBodies) this.flow.onRead = (d) => (typeof d === 'string' ? this.dep(d) : this.noteDeps(d));
     this.words = specWords(ctx.spec);
     for (const k of ctx.spec.kinds) {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
@@ -100,10 +102,10 @@ export class Provenance {
     this.neutral = ctx.spec.page.neutralSources;
   }
 
-  /** Run `f` and return, with its value, the names of the functions whose callers it consulted. */
-  traceCallers<T>(f: () => T): { value: T; callers: Set<string> } {
+  /** Run `f` and return, with its value, the names of the functions whose callers it consulted (flattenDeps()). */
+  traceCallers<T>(f: () => T): { value: T; callers: Deps } {
     this.frames.push(undefined);
-    let callers: Set<string>;
+    let callers: Deps;
     let value: T;
     try {
       value = f();
@@ -114,10 +116,10 @@ export class Provenance {
     return { value, callers };
   }
 
-  private noteDeps(deps: Set<string> | undefined): void {
+  /** A finished query's dependencies join the open one's, by reference (memoized answers share theirs). */
+  private noteDeps(deps: Deps | undefined): void {
     if (!deps || deps.size === 0) return;
-    const top = (this.frames[this.frames.length - 1] ??= new Set());
-    for (const d of deps) top.add(d);
+    (this.frames[this.frames.length - 1] ??= new Set()).add(deps);
   }
 
   /** Record one dependency of the innermost open query (its set made on first use: most queries have none). */
@@ -140,7 +142,7 @@ export class Provenance {
     this.inProgress.add(x);
     this.frames.push(undefined);
     let r: Prov;
-    let deps: Set<string> | undefined;
+    let deps: Deps | undefined;
     const cutsBefore = this.cuts;
     try {
       r = this.compute(x, depth);
@@ -196,7 +198,7 @@ export class Provenance {
   }
 
   private containerMemo = new Map<Key, Prov>();
-  private containerDeps = new Map<Key, Set<string> | undefined>();
+  private containerDeps = new Map<Key, Deps | undefined>();
   private containerBusy = new Set<Key>();
 
   /** What a container holds: the join of what is stored into it and what the spec's allocators read from it. */
@@ -211,7 +213,7 @@ export class Provenance {
       this.containerBusy.add(k);
       const cutsBefore = this.cuts;
       this.frames.push(undefined);
-      let deps: Set<string> | undefined;
+      let deps: Deps | undefined;
       // A store added anywhere later names the container: every file mentioning its name.
       this.dep(`${NAME_DEP}${k.name}`);
       try {
@@ -418,7 +420,11 @@ export class Provenance {
       }
       let defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
-      if (!(list.flags & ts.NodeFlags.Const)) defs = reaching(id, [...defs, ...this.assignments(decl, sym)]);
+      if (!(list.flags & ts.NodeFlags.Const)) {
+        // A module variable is assigned anywhere in its file: all of it (memdesc track).
+        if (this.readBodies && !enclosingFunction(decl)) this.dep(`${FILE_DEP}${this.ctx.rel(decl.getSourceFile())}`);
+        defs = reaching(id, [...defs, ...this.assignments(decl, sym)]);
+      }
       const dsf = decl.getSourceFile();
       return merge(defs.map((d) => withHop(this.of(d, depth + 1), () => ({ text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) }))));
     }
@@ -492,7 +498,7 @@ export class Provenance {
   }
 
   /** Every caller must pass a page of the same kind (by the argument's provenance or a guard at the call). */
-  private paramMemo = new Map<ts.ParameterDeclaration, { r: Prov; deps: Set<string> | undefined }>();
+  private paramMemo = new Map<ts.ParameterDeclaration, { r: Prov; deps: Deps | undefined }>();
 
   /** What every caller passes, once per parameter (each read of it asks the same question). */
   private ofParameter(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
@@ -504,7 +510,7 @@ export class Provenance {
     const cutsBefore = this.cuts;
     this.frames.push(undefined);
     let r: Prov;
-    let deps: Set<string> | undefined;
+    let deps: Deps | undefined;
     try {
       r = this.callersPass(param, fn, depth);
     } finally {

@@ -6,8 +6,10 @@
  * a body-only edit of a function reaches only the files that mention it), (3) facts that flow
  * in from files that need not be reached by name — the call sites of the functions whose
  * parameters the classification traced back to their callers, the files storing into a field
- * it reads back, every file for value use (the analyzer reports these per file as names,
- * `file:` and `name:` dependencies) — (4) the lines of other files its evidence cites, and (5)
+ * it reads back, every file for value use, the bodies its queries looked into (the analyzer
+ * reports these per file as names, `file:`, `name:` and `body:` dependencies; a caller or a
+ * name is compared by the declarations holding the calls or naming it) — (4) the lines of
+ * other files its evidence cites, and (5)
  * the spec, the tool and the project's configuration. The key is (1)+(2)+(5); (3) and (4) are
  * only known after an analysis, so an entry records them and is reused only while their
  * signature is unchanged (a verifying trace: every input the analysis read is compared).
@@ -33,10 +35,10 @@ import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
-import { BODY_DEP } from '../analyzers/provenance.ts';
+import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
-import type { DepGraph, UnitCache, UnitGraph } from './deps.ts';
+import { topNames, type DepGraph, type UnitCache, type UnitGraph } from './deps.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
 
@@ -74,23 +76,35 @@ export interface EntryDeps {
   cites: string[];
 }
 
-const calleeNamesOf = new WeakMap<ts.SourceFile, Set<string>>();
+const callSitesOf = new WeakMap<ts.SourceFile, Map<string, Set<string>>>();
 
-/** Callee names of every call in `sf` (syntax only, like the finder's call index). */
-function calleeNames(sf: ts.SourceFile): Set<string> {
-  let names = calleeNamesOf.get(sf);
-  if (names) return names;
-  names = new Set();
-  const visit = (n: ts.Node): void => {
-    if (ts.isCallExpression(n)) {
-      const name = calleeName(n);
-      if (name !== undefined) names!.add(name);
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  calleeNamesOf.set(sf, names);
-  return names;
+/**
+ * Per callee name (as the finder's call index names calls), the top-level declarations of `sf`
+ * holding a call of it, by their first name ('' for a statement that declares none). Syntax only,
+ * once per parsed file.
+ */
+function callSites(sf: ts.SourceFile): Map<string, Set<string>> {
+  let sites = callSitesOf.get(sf);
+  if (sites) return sites;
+  const out = new Map<string, Set<string>>();
+  for (const st of sf.statements) {
+    const holder = topNames(st)[0] ?? '';
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        const name = calleeName(n);
+        if (name !== undefined) {
+          const l = out.get(name);
+          if (l) l.add(holder);
+          else out.set(name, new Set([holder]));
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(st);
+  }
+  sites = out;
+  callSitesOf.set(sf, sites);
+  return sites;
 }
 
 const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
@@ -175,6 +189,20 @@ export class CommitKeys {
   }
 
   private callerParts = new Map<ts.SourceFile, string>();
+
+  /** The declarations of `sf` named `holders` ('' : a statement that declares none, the whole file), each with what it reaches. */
+  private holderPart(sf: ts.SourceFile, holders: ReadonlySet<string>): string {
+    const rel = this.rel(sf);
+    const out = [rel];
+    for (const h of [...holders].sort()) out.push(h === '' ? this.asCaller(sf) : this.graph.bodyPart(rel, h) ?? this.asCaller(sf));
+    return out.join('\0');
+  }
+
+  /** The declarations of `sf` whose code mentions `word`, each with what it reaches (a file without units: all of it). */
+  private mentionPart(sf: ts.SourceFile, word: string): string {
+    const p = this.graph.mentionPart(this.rel(sf), word);
+    return p === undefined ? this.asCaller(sf) : `${this.rel(sf)}\0${p}`;
+  }
   private nameParts = new Map<string, string>();
 
   /**
@@ -197,8 +225,19 @@ export class CommitKeys {
       return part;
     }
     for (const sf of this.files) {
-      const hit = n.startsWith('name:') ? mentionsWord(sf, n.slice(5)) : n.startsWith('file:') ? n === 'file:*' || this.rel(sf) === n.slice(5) : calleeNames(sf).has(n);
-      if (hit) parts.push(this.asCaller(sf));
+      if (n.startsWith(NAME_DEP)) {
+        // Where a store or a teaching use could be: the declarations whose code names the word.
+        const word = n.slice(NAME_DEP.length);
+        if (mentionsWord(sf, word)) parts.push(this.mentionPart(sf, word));
+      } else if (n.startsWith(FILE_DEP)) {
+        if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) parts.push(this.asCaller(sf));
+      } else {
+        // What the classification read of a caller: the declarations holding its calls, each with
+        // what it reaches (its arguments' provenance is the query's own dependencies; a line it
+        // cites is checked by the citation).
+        const holders = callSites(sf).get(n);
+        if (holders) parts.push(this.holderPart(sf, holders));
+      }
     }
     part = sha1(parts.join('\n'));
     this.nameParts.set(n, part);

@@ -27,7 +27,10 @@
  * A function declaration whose body no other file's analysis reads (`bodyPrivate`: its return
  * type is written out, it returns nothing provenance can trace, is no wrapper and marks no
  * parameter) is two units: its signature, which other
- * files reach, and its body, which only its own file's key reaches.
+ * files reach, and its body, which only its own file's key reaches. So is a function whose body
+ * the analyzer may read but reports reading (`bodyRecorded`: its returns, followed per query): a
+ * caller whose analysis looked into it has a `body:` dependency that cache.ts checks against the
+ * body now (`UnitGraph.bodyPart`); any other caller keeps its entry through a body edit.
  *
  * Always part of every key: units that declare nothing (a top-level expression, `export *`,
  * `declare global`, `export =`: what they change is not named) with the units declaring the
@@ -86,7 +89,7 @@ function sha1(s: string): string {
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 /** Top-level names a statement declares (empty: it declares nothing nameable). */
-function topNames(st: ts.Statement): string[] {
+export function topNames(st: ts.Statement): string[] {
   const out: string[] = [];
   const mods = ts.canHaveModifiers(st) ? ts.getModifiers(st) ?? [] : [];
   if (mods.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword)) out.push('default');
@@ -256,17 +259,6 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
   if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !st.type) return false;
   // One statement may be a wrapper of a parameter's field, unless no parameter can hold an object.
   if (st.body.statements.length <= 1 && !st.parameters.every((p) => primitiveType(p.type))) return false;
-  const params = new Set<string>();
-  for (const p of st.parameters) {
-    if (!ts.isIdentifier(p.name)) return false;
-    params.add(p.name.text);
-  }
-  const isParam = (e: ts.Expression): boolean => {
-    let x = e;
-    while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
-    return ts.isIdentifier(x) && params.has(x.text);
-  };
-  let marks = false;
   // A return value provenance can trace (a name, a call, a member read, …): callers read the body.
   // Returns of nested functions are theirs; provenance reads only the function's own.
   const returns = (n: ts.Node): boolean => {
@@ -275,9 +267,29 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
     return !!ts.forEachChild(n, (c) => (returns(c) ? true : undefined));
   };
   if (st.body.statements.some(returns)) return false;
-  // Anywhere in the body but nested functions (whose marks are their own): the analyzer counts a
-  // mark that lies on every normal path (dataflow.ts `onEveryPath`), which a branch can be when
-  // its other side throws or never returns, so the syntax alone cannot rule one out.
+  return !mayMarkParameter(st as ts.FunctionDeclaration & { body: ts.Block });
+}
+
+/**
+ * Whether function `st` may mark a parameter: a call passing one, or a write into one's member,
+ * anywhere in its body but nested functions (whose marks are their own). The analyzer counts a
+ * mark that lies on every normal path (dataflow.ts `onEveryPath`), which a branch can be when its
+ * other side throws or never returns, so the syntax alone cannot rule one out. Its callers' marks
+ * build on such a body, transitively: they reach it by name.
+ */
+function mayMarkParameter(st: ts.FunctionDeclaration & { body: ts.Block }): boolean {
+  const params = new Set<string>();
+  for (const p of st.parameters) {
+    if (!ts.isIdentifier(p.name)) return true;
+    // A parameter typed as a primitive holds no page: nothing marks it.
+    if (!primitiveType(p.type)) params.add(p.name.text);
+  }
+  const isParam = (e: ts.Expression): boolean => {
+    let x = e;
+    while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
+    return ts.isIdentifier(x) && params.has(x.text);
+  };
+  let marks = false;
   const visit = (n: ts.Node): void => {
     if (marks) return;
     if (n !== st && (ts.isFunctionLike(n) || ts.isClassLike(n))) return;
@@ -296,20 +308,24 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
     ts.forEachChild(n, visit);
   };
   st.body.statements.forEach(visit);
-  return !marks;
+  return marks;
 }
 
 /**
  * Whether the body of function `st` is read only where an analysis says it read it: the analyzer
  * reports every body its queries look into (`body:` dependencies, provenance.ts BODY_DEP: returns
- * followed, parameters marked, containers returned), and cache.ts checks those against the body
- * now. So its callers reach its signature alone when the checker's view of it does not depend on
- * the body (its return type is written out), it cannot be a wrapper (more than one statement:
- * wrappers.ts `mayBeWrapper`), and no spec rule reads it by name for every file (`isSpecName`:
- * type tests, whose bodies define the marker constants, allocators, seeds).
+ * followed, containers returned, the spec's allocators), and cache.ts checks those against the
+ * body now. So its callers reach its signature alone when the checker's view of it does not
+ * depend on the body (its return type is written out), it cannot be a wrapper (more than one
+ * statement: wrappers.ts `mayBeWrapper`), it cannot mark a parameter (`mayMarkParameter`: mark
+ * summaries are computed for the whole program, not read per query), and no spec rule reads it
+ * by name for every file (`isSpecName`: type tests, whose bodies define the marker constants,
+ * allocators, seeds). A body that starts to mark or becomes one statement makes its unit whole
+ * again: its callers' keys change with it.
  */
 function bodyRecorded(st: ts.Statement, isSpecName: (name: string) => boolean): st is ts.FunctionDeclaration & { body: ts.Block } {
-  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st);
+  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st) &&
+    !mayMarkParameter(st as ts.FunctionDeclaration & { body: ts.Block });
 }
 
 /**
@@ -514,6 +530,7 @@ export class DepGraph {
     const fileNodes = new Map<string, Node[]>();
     /** Per file, the nodes of each top-level name it declares, bodies included (what a `body:` dependency reads). */
     const namedOf = new Map<string, Map<string, Node[]>>();
+    const filesByRel = new Map<string, Node[]>();
     for (const f of files) {
       if (!f.units) {
         unshaped.push(`${f.rel}\0${f.id}`);
@@ -528,6 +545,7 @@ export class DepGraph {
         if (l) l.push(n);
         else named.set(d, [n]);
       };
+      filesByRel.set(f.rel, list);
       for (const u of f.units.units) {
         const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
         if (u.heritage) n.heritage = u.heritage;
@@ -624,7 +642,7 @@ export class DepGraph {
       for (const x of n.edges) shallow.add(x.own);
     }
     const common = sha1(`${[...rootNames].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
-    return new UnitGraph(nodesOf, common, namedOf);
+    return new UnitGraph(nodesOf, common, namedOf, filesByRel);
   }
 }
 
@@ -677,7 +695,18 @@ function tarjan(dirty: Set<Node>): void {
 export class UnitGraph {
   private fileHashes = new Map<ts.SourceFile, string>();
 
-  constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>) {}
+  constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>,
+    private byRel: Map<string, Node[]>) {}
+
+  /**
+   * The units of file REL (bodies included) whose code mentions `word`, each with what it
+   * reaches; undefined for a file without units.
+   */
+  mentionPart(rel: string, word: string): string | undefined {
+    const nodes = this.byRel.get(rel);
+    if (!nodes) return undefined;
+    return nodes.filter((n) => n.mentions.includes(word)).map((n) => n.hash).sort().join(',');
+  }
 
   /**
    * What a `body:REL#NAME` dependency reads now: the declarations of NAME in file REL, bodies

@@ -6,9 +6,9 @@
  *
  * - pick_blob()'s returns decide read_picked()'s finding; other_use() calls it too but its finding
  *   is another blob's: an edit of pick_blob()'s body re-analyzes read_picked.ts, not other_use.ts.
- * - tag_blob() starts marking its parameter (under a branch whose other side throws): the
- *   caller that reads the parameter's field after the call is re-analyzed, the caller that passes
- *   it another blob is not.
+ * - tag_blob() starts marking its parameter (under a branch whose other side throws): what a
+ *   function does to its parameters is computed for the whole program, not read per query, so a
+ *   body that may mark one stays with its signature and every caller is re-analyzed.
  *
  * Counted by the tracker's own figures (files analyzed, the entries a commit wrote), never timed;
  * at every commit the tracker's findings equal a fresh analysis of the checkout.
@@ -156,8 +156,8 @@ describe('track: a dependent is redone when a body its analysis read changes, an
     expect(await reanalyzed(1, 'returns')).toEqual(['src/pick.ts', 'src/read_picked.ts']);
   }, 120_000);
 
-  it('a function that starts marking its parameter re-analyzes the caller reading that parameter, not one passing another blob', async () => {
-    expect(await reanalyzed(2, 'marks')).toEqual(['src/tag.ts', 'src/tagged.ts']);
+  it('a function that starts marking its parameter re-analyzes its callers', async () => {
+    expect(await reanalyzed(2, 'marks')).toEqual(['src/tag.ts', 'src/tagged.ts', 'src/untagged.ts']);
   }, 120_000);
 
   it('every commit equals a fresh analysis, walked cold in one go', async () => {
