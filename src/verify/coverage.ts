@@ -138,18 +138,11 @@ export interface CoveredBatch {
  */
 export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings): Promise<CoveredBatch> {
   const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
-  const file = join(dir, 'coverage.json');
-  const hook = hookFile();
   const t0 = performance.now();
   return new Promise<CoveredBatch>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bundle, ...simArgs(p)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
-    });
+    const { child, stderr, finish } = spawnCovered(bundle, simArgs(p), reject);
     const results: SeedResult[] = [];
     let buf = '';
-    let stderr = '';
     let timedOut = false;
     const kill = (): void => {
       timedOut = true;
@@ -174,20 +167,11 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
         timer = setTimeout(kill, timeout);
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      if (stderr.length < 1 << 20) stderr += c;
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(e);
-    });
+    child.on('error', () => clearTimeout(timer));
     child.on('close', (code) => {
       clearTimeout(timer);
       const ms = performance.now() - t0;
-      const v8 = timedOut ? undefined : readCoverage(file);
-      rmSync(dir, { recursive: true, force: true });
+      const v8 = finish(timedOut);
       const executed = v8 ? executedFunctions(map, v8) : undefined;
       const outcomes: RunOutcome[] = [];
       const per = ms / Math.max(1, results.length + (results.length < p.seeds.length ? 1 : 0));
@@ -201,7 +185,7 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
         } else {
           failedAt = seed;
           if (timedOut) outcomes.push({ seed, status: 'timeout', detail: `killed after ${(timeout / 1000).toFixed(1)} s without finishing`, exitCode: null, ms: per });
-          else outcomes.push({ seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr.trimEnd().split('\n').pop() : crashText(stderr)) || `exit code ${code}`, exitCode: code, ms: per });
+          else outcomes.push({ seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr().trimEnd().split('\n').pop() : crashText(stderr())) || `exit code ${code}`, exitCode: code, ms: per });
         }
       }
       resolvePromise({ outcomes, ...(executed ? { executed } : {}) });
@@ -224,39 +208,52 @@ export interface CoveredCommand {
  * output is all it gives): its exit, its output and the functions it entered.
  */
 export function runCoveredCommand(bundle: string, map: BundleMap, args: string[], timeoutMs = 60_000): Promise<CoveredCommand> {
-  const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
-  const file = join(dir, 'coverage.json');
-  const hook = hookFile();
   return new Promise<CoveredCommand>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, bundle, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
-    });
+    const { child, stderr, finish } = spawnCovered(bundle, args, reject);
     let stdout = '';
-    let stderr = '';
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
     child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (c: string) => (stdout += c));
-    child.stderr.on('data', (c: string) => {
-      if (stderr.length < 1 << 20) stderr += c;
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(e);
-    });
+    child.on('error', () => clearTimeout(timer));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const v8 = timedOut ? undefined : readCoverage(file);
-      rmSync(dir, { recursive: true, force: true });
-      resolvePromise({ code, signal, stdout, stderr, ...(v8 ? { executed: executedFunctions(map, v8) } : {}) });
+      const v8 = finish(timedOut);
+      resolvePromise({ code, signal, stdout, stderr: stderr(), ...(v8 ? { executed: executedFunctions(map, v8) } : {}) });
     });
   });
+}
+
+/**
+ * `bundle args…` in a child under the coverage hook (shared by batches and single commands): its
+ * stderr so far (capped at 1 MiB), and `finish`, which reads the coverage the process left (none
+ * when it was killed) and removes its folder. A process that cannot start rejects with the folder gone.
+ */
+function spawnCovered(bundle: string, args: string[], reject: (e: Error) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
+  const file = join(dir, 'coverage.json');
+  const child = spawn(process.execPath, ['--import', pathToFileURL(hookFile()).href, bundle, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => {
+    if (stderr.length < 1 << 20) stderr += c;
+  });
+  const finish = (killed: boolean): V8Function[] | undefined => {
+    const v8 = killed ? undefined : readCoverage(file);
+    rmSync(dir, { recursive: true, force: true });
+    return v8;
+  };
+  child.on('error', (e) => {
+    finish(true);
+    reject(e);
+  });
+  return { child, stderr: () => stderr, finish };
 }
 
 /** Recorded coverage of a tree's pairs: `workload:seed` -> executed function identities. */
