@@ -6,34 +6,8 @@
  * a test double with planted verdicts, as in stage2Failure.test.ts; no timing is involved.
  */
 import { describe, expect, it } from 'vitest';
-import type { LayoutChecks } from '../../src/verify/verify.ts';
-import { checkStage2, type Verdict } from '../../src/series/stage2Verify.ts';
-
-interface Step { name: string; texts: Map<string, string> }
-const steps: Step[] = ['ptdesc', 'zpdesc', 'slab', 'shrink'].map((name) => ({ name, texts: new Map([['mm/x.ts', name]]) }));
-
-interface Planted { stepFails?: string[]; tipFails?: string[]; layoutFails?: string[] }
-
-/** A double that records what it was asked, in order, with planted verdicts. */
-function double(plan: Planted) {
-  const calls: string[] = [];
-  const verify = async (texts: Map<string, string>, tip: boolean): Promise<Verdict<string>> => {
-    const name = texts.get('mm/x.ts')!;
-    calls.push(`verify ${name} ${tip ? 'tip' : 'step'}`);
-    const bad = (tip ? plan.tipFails : plan.stepFails)?.includes(name);
-    return { value: `${name} ${tip ? 'tip' : 'step'} ${bad ? 'DIFFERENT' : 'identical'}`, ...(bad ? { bad: `${name} differs` } : {}) };
-  };
-  const layout = async (texts: Map<string, string>): Promise<LayoutChecks> => {
-    const name = texts.get('mm/x.ts')!;
-    calls.push(`layout ${name}`);
-    const bad = plan.layoutFails?.includes(name);
-    return {
-      side: 'candidate', label: name, placement: 'real', invariants: true, runs: 1, ms: 0, ok: !bad,
-      failures: bad ? [{ workload: 'mixed', seed: 1, reason: `${name} leaks a descriptor` } as unknown as LayoutChecks['failures'][number]] : [],
-    };
-  };
-  return { calls, verify, layout };
-}
+import { double, steps, type Planted, type Step } from './stage2Double.ts';
+import { checkStage2 } from '../../src/series/stage2Verify.ts';
 
 const plain = (r: Awaited<ReturnType<typeof checkStage2<Step, string>>>) => ({
   kept: r.kept.map((k) => ({ name: k.step.name, verification: k.verification, layout: k.layoutChecks?.ok, retipped: !!k.retipped })),

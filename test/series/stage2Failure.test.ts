@@ -12,37 +12,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LayoutChecks } from '../../src/verify/verify.ts';
-import { checkStage2, stage2StopText, type Verdict } from '../../src/series/stage2Verify.ts';
+import { double, steps } from './stage2Double.ts';
+import { checkStage2, stage2StopText } from '../../src/series/stage2Verify.ts';
 import { main } from '../../src/cli.ts';
 import { captureOutput } from '../capture.ts';
 import { BREW, CUP, MM, MM_MUG, mug } from '../stage2/cupFixture.ts';
 import { git, leftovers, useIsolatedGit } from './helpers.ts';
-
-interface Step { name: string; texts: Map<string, string> }
-const step = (name: string): Step => ({ name, texts: new Map([['mm/x.ts', name]]) });
-const steps = ['ptdesc', 'zpdesc', 'slab', 'shrink'].map(step);
-
-/** What the double was asked, in order: `verify <tree> step|tip`, `layout <tree>`. */
-function double(plan: { stepFails?: string[]; tipFails?: string[]; layoutFails?: string[] }) {
-  const calls: string[] = [];
-  const verify = async (texts: Map<string, string>, tip: boolean): Promise<Verdict<string>> => {
-    const name = texts.get('mm/x.ts')!;
-    calls.push(`verify ${name} ${tip ? 'tip' : 'step'}`);
-    const bad = (tip ? plan.tipFails : plan.stepFails)?.includes(name);
-    return { value: `${name} ${tip ? 'tip' : 'step'} ${bad ? 'DIFFERENT' : 'identical'}`, ...(bad ? { bad: `${name} differs` } : {}) };
-  };
-  const layout = async (texts: Map<string, string>): Promise<LayoutChecks> => {
-    const name = texts.get('mm/x.ts')!;
-    calls.push(`layout ${name}`);
-    const bad = plan.layoutFails?.includes(name);
-    return {
-      side: 'candidate', label: name, placement: 'real', invariants: true, runs: 1, ms: 0, ok: !bad,
-      failures: bad ? [{ workload: 'mixed', seed: 1, reason: `${name} leaks a descriptor` } as unknown as LayoutChecks['failures'][number]] : [],
-    };
-  };
-  return { calls, verify, layout };
-}
 
 describe('a failed stage-2 patch stops the series cleanly', () => {
   it('all verify: every step kept, the last checked as the tip in its real placement; nothing re-checked', async () => {
