@@ -3,7 +3,7 @@
  * and the oracle — a fresh analyzeProgram() of every commit's checkout.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { vi } from 'vitest';
 import { analyzeProgram } from '../../src/analyzers/analyze.ts';
@@ -78,4 +78,18 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
     out.mockRestore();
     err.mockRestore();
   }
+}
+
+/** Per-file entries in a track cache folder: path -> the file it is for. */
+export function entryFiles(cacheDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const d of readdirSync(cacheDir)) {
+    if (!/^[0-9a-f]{2}$/.test(d)) continue;
+    for (const n of readdirSync(join(cacheDir, d))) {
+      if (!/^[0-9a-f]{40}-[0-9a-f]{40}\.json$/.test(n)) continue;
+      const body = (JSON.parse(readFileSync(join(cacheDir, d, n), 'utf8')) as { body: { file?: string } }).body;
+      if (body.file) out.set(join(d, n), body.file);
+    }
+  }
+  return out;
 }

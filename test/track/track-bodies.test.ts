@@ -11,14 +11,14 @@
  *   only: a body edit of one of them leaves the users of the others alone.
  * At every commit the tracker's findings equal a fresh analysis of the checkout.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, editIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, editIn, entryFiles, gitIn } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -30,20 +30,6 @@ const edit = (file: string, from: string, to: string): void => editIn(repo, file
 const commit = (msg: string): void => {
   shas.push(commitIn(repo, msg));
 };
-
-/** Per-file entries in a track cache folder: path -> the file it is for. */
-function entryFiles(cacheDir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const d of readdirSync(cacheDir)) {
-    if (!/^[0-9a-f]{2}$/.test(d)) continue;
-    for (const n of readdirSync(join(cacheDir, d))) {
-      if (!/^[0-9a-f]{40}-[0-9a-f]{40}\.json$/.test(n)) continue;
-      const body = (JSON.parse(readFileSync(join(cacheDir, d, n), 'utf8')) as { body: { file?: string } }).body;
-      if (body.file) out.set(join(d, n), body.file);
-    }
-  }
-  return out;
-}
 
 /** Kind, confidence and evidence of every finding of a file. */
 function findingsOf(r: AnalysisResult, file: string): string[] {
