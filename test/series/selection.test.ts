@@ -4,26 +4,13 @@
  * planted in a function that one workload alone reaches is caught by the one run selection keeps;
  * a module-level change runs everything; a change the build does not see runs nothing.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ts } from '@ts-morph/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { SeriesVerifier } from '../../src/series/verifySteps.ts';
+import { bodyStart, exitPlant, source } from './corpusPlants.ts';
 
 const WORKLOADS = ['buddy', 'slab', 'mm', 'hwpoison', 'zswap', 'vmalloc', 'mixed'];
 const OPS = 150;
-
-function source(file: string): string {
-  return readFileSync(join(BUNDLED_CORPUS, file), 'utf8');
-}
-
-/** Where a top-level function's body starts in its source file (after the `{`), if the file declares it once. */
-function bodyStart(text: string, name: string): number | undefined {
-  const sf = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  const decls = sf.statements.filter((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === name && !!s.body);
-  return decls.length === 1 ? decls[0]!.body!.getStart(sf) + 1 : undefined;
-}
 
 describe('coverage-selected step verification (corpus, every workload x seed 1)', () => {
   let v: SeriesVerifier;
@@ -55,11 +42,8 @@ describe('coverage-selected step verification (corpus, every workload x seed 1)'
     expect(pick, 'the corpus has a function only one workload reaches').toBeDefined();
     const [id, [pair]] = pick! as [string, [string]];
     const [file, name] = id.split('::') as [string, string];
-    const text = source(file);
-    const at = bodyStart(text, name)!;
     // Observable whatever the function does: the run stops with its own exit code.
-    const planted = `${text.slice(0, at)} (globalThis as any).process.exit(7);${text.slice(at)}`;
-    const r = await v.verify(new Map([[file, planted]]), false);
+    const r = await v.verify(exitPlant(file, name), false);
     expect(r.selection!.ran).toEqual([pair]);
     expect(r.selection!.why).toBe(`1 of ${WORKLOADS.length} runs: it executes ${name}()`);
     expect(r.ok).toBe(false);

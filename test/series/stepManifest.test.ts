@@ -4,43 +4,13 @@
  * run (by that run's coverage), read by running the step's bundle otherwise. Soundness: a derived manifest is always the one the step's own run
  * prints, and a change the run enters is always run (planted exits show it: the run fails).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { readManifest } from '../../src/simulate/manifest.ts';
 import { SeriesVerifier } from '../../src/series/verifySteps.ts';
-
-function source(file: string): string {
-  return readFileSync(join(BUNDLED_CORPUS, file), 'utf8');
-}
-
-/** Where a top-level function's body starts (after the `{`), if the file declares it once. */
-function bodyStart(text: string, name: string): number | undefined {
-  const sf = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  const decls = sf.statements.filter((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === name && !!s.body);
-  return decls.length === 1 ? decls[0]!.body!.getStart(sf) + 1 : undefined;
-}
-
-/** A step that stops the process at `name`'s entry: observable by any run that enters it. */
-function exitPlant(file: string, name: string): Map<string, string> {
-  const text = source(file);
-  const at = bodyStart(text, name)!;
-  return new Map([[file, `${text.slice(0, at)} (globalThis as any).process.exit(7);${text.slice(at)}`]]);
-}
-
-/** mulberry32: a small seeded generator, so a failing pick can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from '../../src/verify/mutants-gen.ts';
+import { bodyStart, exitPlant, source } from './corpusPlants.ts';
 
 describe('series step manifests (corpus)', () => {
   let v: SeriesVerifier;
