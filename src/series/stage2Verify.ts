@@ -10,6 +10,31 @@ import { makePlan, prepareTree, runLayoutChecks, runMatrices, type LayoutChecks 
 import type { TreeTexts } from './steps.ts';
 import type { SeriesVerifyOptions } from './verifySteps.ts';
 
+/** Why a task of a cancelled lane did not run. */
+export class LaneCancelled extends Error {
+  constructor() {
+    super('cancelled: checks started ahead are no longer needed');
+  }
+}
+
+/**
+ * A lane of `pool`: its tasks take the pool's slots in its order, but once `signal` is aborted
+ * none of them starts any more (a task still waiting for a slot rejects with LaneCancelled when
+ * its turn comes, which frees the slot at once for the next waiting task). Work started ahead of
+ * need runs in a lane, so when it turns out not to be needed (a stage-2 patch failed) the checks
+ * asked for next do not wait behind it; tasks already running finish.
+ */
+export class Lane extends Pool {
+  constructor(private readonly parent: Pool, private readonly signal: AbortSignal) {
+    super(parent.size);
+  }
+
+  override run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
+    if (this.signal.aborted) return Promise.reject(new LaneCancelled());
+    return this.parent.run(() => (this.signal.aborted ? Promise.reject(new LaneCancelled()) : task()), affinity);
+  }
+}
+
 /**
  * Real-placement checks of the base with `texts` applied, under the tip's plan (its workloads,
  * seeds and operations). `pool`: the verifier's, so these runs share its workers (warm on the
@@ -87,14 +112,17 @@ export interface Stage2Checked<S, V> {
  * `kept`, so no half-checked patch is ever on the branch.
  */
 export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[], check: {
-  verify: (texts: TreeTexts, tip: boolean) => Promise<Verdict<V>>;
-  layout?: (texts: TreeTexts) => Promise<LayoutChecks>;
+  /** `signal`: given to checks started ahead; aborted once they are not needed (run them in a Lane). */
+  verify: (texts: TreeTexts, tip: boolean, signal?: AbortSignal) => Promise<Verdict<V>>;
+  layout?: (texts: TreeTexts, signal?: AbortSignal) => Promise<LayoutChecks>;
   /**
    * Start the planned tip's checks (its whole plan, and its real placement) at once, beside the
    * steps before it, instead of after them: its runs fill the cores while the steps wait for one
    * another. Each verdict is still judged in order; one never needed (a step before the tip
    * failed, or the tip's own verification did, for its real placement) is dropped unread, so the
-   * result is the same. Off: every check is asked for only when it is judged.
+   * result is the same; their runs still waiting are cancelled then (`signal`), so the checks
+   * asked for next (the new tip's) do not queue behind them. Off: every check is asked for only
+   * when it is judged.
    */
   ahead?: boolean;
 }): Promise<Stage2Checked<S, V>> {
@@ -103,9 +131,10 @@ export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[],
   // Checks started ahead, by tree: taken (once) when that tree is judged as the tip.
   const early = new Map<TreeTexts, { v: Promise<Verdict<V>>; layout?: Promise<LayoutChecks> }>();
   const planned = steps.at(-1)?.texts;
+  const aheadDone = new AbortController();
   if (check.ahead && planned) {
-    const v = check.verify(planned, true);
-    const layout = check.layout?.(planned);
+    const v = check.verify(planned, true, aheadDone.signal);
+    const layout = check.layout?.(planned, aheadDone.signal);
     v.catch(() => {});
     layout?.catch(() => {});
     early.set(planned, { v, ...(layout ? { layout } : {}) });
@@ -131,6 +160,9 @@ export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[],
   const stop = failed[0]?.index;
   const skipped = stop === undefined ? [] : steps.map((_, i) => i).filter((i) => i > stop);
   if (stop !== undefined) {
+    // What was started ahead (the planned tip's checks) is no longer needed: its runs still
+    // waiting for a slot give way to the new tip's.
+    aheadDone.abort();
     // The last step kept is the tip now: the tip's plan and its real placement, or it goes too.
     while (kept.length > 0) {
       const last = kept[kept.length - 1]!;

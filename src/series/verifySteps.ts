@@ -362,13 +362,14 @@ export class SeriesVerifier {
   }
 
   /** Verify the base with `texts` applied (the step's whole tree), under the step or the tip plan. */
-  async verify(texts: TreeTexts, tip: boolean): Promise<StepVerification> {
+  /** `pool`: where the tree's own runs go (a Lane of this.pool for checks started ahead). */
+  async verify(texts: TreeTexts, tip: boolean, pool: Pool = this.pool): Promise<StepVerification> {
     if (!tip && !this.opts.all) return this.verifySelected(texts);
     const plan = tip ? this.tipPlan! : this.stepPlan!;
     const refRuns = this.reference(plan);
     const cand = await this.prepareStep(texts);
     try {
-      const [cm] = await runMatrices([cand], plan, this.pool);
+      const [cm] = await runMatrices([cand], plan, pool);
       const rm = await refRuns;
       let pairs = 0;
       let mismatches = 0;
