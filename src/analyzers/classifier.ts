@@ -67,7 +67,7 @@ export class Classifier {
         if (ts.isCallExpression(recv) && ts.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
           const pred = recv.arguments[0] && skipOuter(recv.arguments[0]);
           const test = pred && ts.isIdentifier(pred) ? pred.text : undefined;
-          const kinds = test ? this.guards.testKinds(test) : [];
+          const kinds = test ? this.guards.testKindsOf(pred) : [];
           if (kinds.length === 1) {
             return { kind: kinds[0]!, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${test}\``] };
           }
@@ -101,8 +101,10 @@ export class Classifier {
     const allowed: Array<{ kinds: Set<string>; sentence: string; at: string }> = [];
     let note: string | undefined;
     let mixed: { sentence: string; hops: Hop[] } | undefined;
+    // Calls named like a type test that are none by their code (said when nothing else decides).
+    const notGuards: string[] = [];
     if (a.receiver) {
-      for (const f of this.guards.facts(a.expr, a.receiver)) {
+      for (const f of this.guards.facts(a.expr, a.receiver, notGuards)) {
         if (f.positive && f.kinds.length === 1) guardItems.push({ kind: f.kinds[0]!, sentence: f.sentence, hops: [{ text: f.sentence, at: f.at }] });
         else if (f.positive) allowed.push({ kinds: new Set(f.kinds), sentence: f.sentence, at: f.at });
         else for (const k of f.kinds) if (!excluded.has(k)) excluded.set(k, { sentence: f.sentence, at: f.at });
@@ -199,7 +201,7 @@ export class Classifier {
       why.push(`${c.sentence}: one of ${[...c.kinds].join(', ')}`);
       chain.push({ text: `${c.sentence}: one of ${[...c.kinds].join(', ')}`, at: c.at });
     }
-    if (a.receiver) why.push(`no ${specWords(this.ctx.spec).typeTest} guards ${recv}`);
+    if (a.receiver) why.push(`no ${specWords(this.ctx.spec).typeTest} guards ${recv}${notGuards.length > 0 ? ` (${notGuards.join('; ')})` : ''}`);
     why.push(note ?? (a.receiver ? `the origin of ${recv} is not known` : 'the receiver is not an expression that can be traced'));
     const fn = a.function;
     why.push(generic ?? `${fn ? `\`${fn}()\` in ` : ''}${this.ctx.rel(a.sf)} is not owned by any kind`);

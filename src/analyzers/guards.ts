@@ -12,6 +12,7 @@
 import { ts } from '@ts-morph/common';
 import { calleeName, compactText, enclosingFunction, isFunctionLike, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { TypeTests, type KindTest } from './typeTests.ts';
 
 export interface GuardFact {
   /** Kinds the test allows: one for a plain test, several for `A || B`. */
@@ -23,6 +24,8 @@ export interface GuardFact {
   at: string;
   /** What a reviewer should look at: "after the early exit on `!PageSlab(page)` at mm/slub.ts:88". */
   sentence: string;
+  /** Set when the test is taken by the spec's name alone (it has no body to read): why. */
+  byName?: string;
 }
 
 /** Records the facts of a condition (an array: alternatives, one of which held) with a sentence. */
@@ -35,29 +38,43 @@ interface CondFact extends GuardFact {
 }
 
 export class Guards {
-  private tests = new Map<string, Array<{ kind: string; pageArg: number; negates: boolean }>>();
+  /** Which calls are type tests, from their code (typeTests.ts). */
+  private readonly tests: TypeTests;
   /** Assertion name -> its condition argument, and whether the condition holds after the call ("holds") or fails it ("fails-if"). */
   private assertions = new Map<string, { condArg: number; holds: boolean }>();
+  /** memdesc track: told the `body:` dependency of every test body a fact rests on. */
+  onBody?: (dep: string) => void;
+  /** While facts() runs for a caller that asked: why calls named like a test were none. */
+  private rejected: string[] | undefined;
 
-  constructor(private ctx: AnalysisContext) {
-    for (const k of ctx.spec.kinds) {
-      for (const t of k.pageTypeTests) {
-        const l = this.tests.get(t.name) ?? [];
-        l.push({ kind: k.name, pageArg: t.pageArg, negates: t.negates });
-        this.tests.set(t.name, l);
-      }
-    }
+  /** `tests`: the tests already established from the code, by symbol (instead of the spec's kinds' tests). */
+  constructor(private ctx: AnalysisContext, opts: { tests?: Map<ts.Symbol, KindTest[]> } = {}) {
+    this.tests = new TypeTests(ctx, opts.tests);
     for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, { condArg: a.condArg, holds: a.means === 'holds' });
   }
 
-  /** The kinds a type test of this name establishes for its argument `pageArg` when it holds (none: no such test). */
-  testKinds(name: string, pageArg = 0): string[] {
-    return (this.tests.get(name) ?? []).filter((t) => t.pageArg === pageArg).map((t) => t.kind);
+  /** The kinds a function value (`xs.filter(isLoan)`) tests for its argument `pageArg` when it holds (none: no test). */
+  testKindsOf(fn: ts.Expression, pageArg = 0): string[] {
+    const r = this.tests.ofValue(fn);
+    for (const d of r.deps) this.onBody?.(d);
+    return r.tests.filter((t) => t.pageArg === pageArg).map((t) => t.kind);
   }
 
-  /** Facts about `receiver` that hold at `anchor`, nearest first. */
-  facts(anchor: ts.Node, receiver: ts.Expression): GuardFact[] {
-    if (this.tests.size === 0) return [];
+  /**
+   * Facts about `receiver` that hold at `anchor`, nearest first. `rejected`: gets why a call the
+   * spec names as a type test, on the receiver, is none by its code (for an unknown's reason).
+   */
+  facts(anchor: ts.Node, receiver: ts.Expression, rejected?: string[]): GuardFact[] {
+    if (this.tests.empty) return [];
+    this.rejected = rejected;
+    try {
+      return this.collectFacts(anchor, receiver);
+    } finally {
+      this.rejected = undefined;
+    }
+  }
+
+  private collectFacts(anchor: ts.Node, receiver: ts.Expression): GuardFact[] {
     const sf = anchor.getSourceFile();
     const out: GuardFact[] = [];
     const add: Add = (cond, truth, how, shown): void => {
@@ -70,7 +87,11 @@ export class Guards {
         // The test was made on the value the receiver's variable had then (`since`: where it was evaluated).
         if (this.reassigned(receiver, f.since ?? first, anchor)) continue;
         const local = f.local ? `, where \`${f.local.name}\` = \`${f.local.init}\` at ${f.local.at}` : '';
-        out.push({ kinds: f.kinds, positive: f.positive, test: f.test, at: f.at, sentence: f.kinds.length > 1 ? f.sentence : `${sentence}${local}` });
+        const hint = f.byName ? ` (${f.byName})` : '';
+        out.push({
+          kinds: f.kinds, positive: f.positive, test: f.test, at: f.at, sentence: `${f.kinds.length > 1 ? f.sentence : `${sentence}${local}`}${hint}`,
+          ...(f.byName ? { byName: f.byName } : {}),
+        });
       }
     };
     let child: ts.Node = anchor;
@@ -189,8 +210,9 @@ export class Guards {
       return !!init && this.mayFact(init, depth + 1);
     }
     if (ts.isCallExpression(e)) {
-      const name = calleeName(e);
-      return name !== undefined && this.tests.has(name);
+      // A call named like a test that is none is kept too: its reason may be asked for (the cache is per block).
+      const r = this.tests.ofCall(e);
+      return r.tests.length > 0 || !!r.notTest;
     }
     return false;
   }
@@ -252,7 +274,8 @@ export class Guards {
         if (l.length && r.length) {
           const kinds = [...new Set([...l, ...r].flatMap((f) => f.kinds))];
           const test = compactText(e, sf);
-          return [{ kinds, positive: true, test, at: this.ctx.at(sf, e), sentence: `guarded by \`${test}\` at ${this.ctx.at(sf, e)}` }];
+          const byName = [...l, ...r].find((f) => f.byName)?.byName;
+          return [{ kinds, positive: true, test, at: this.ctx.at(sf, e), sentence: `guarded by \`${test}\` at ${this.ctx.at(sf, e)}`, ...(byName ? { byName } : {}) }];
         }
         return [];
       }
@@ -272,15 +295,25 @@ export class Guards {
       }));
     }
     if (ts.isCallExpression(e)) {
-      const name = calleeName(e);
-      const tests = name !== undefined ? this.tests.get(name) : undefined;
-      if (!tests) return [];
+      const r = this.tests.ofCall(e);
+      if (r.tests.length === 0) {
+        // Named like a test, but not one by its code: said where the site then lacks evidence.
+        if (r.notTest && this.rejected && r.pageArgs?.some((i) => e.arguments[i] && this.sameRef(e.arguments[i]!, receiver))) {
+          const why = `\`${compactText(e, sf)}\` at ${this.ctx.at(sf, e)} is no guard: ${r.notTest}`;
+          if (!this.rejected.includes(why)) this.rejected.push(why);
+        }
+        return [];
+      }
       const out: CondFact[] = [];
-      for (const t of tests) {
+      for (const t of r.tests) {
         if (!truth && !t.negates) continue;
         const arg = e.arguments[t.pageArg];
         if (arg && this.sameRef(arg, receiver)) {
-          out.push({ kinds: [t.kind], positive: truth, test: `${truth ? '' : '!'}${compactText(e, sf)}`, at: this.ctx.at(sf, e), sentence: '' });
+          for (const d of r.deps) this.onBody?.(d);
+          out.push({
+            kinds: [t.kind], positive: truth, test: `${truth ? '' : '!'}${compactText(e, sf)}`, at: this.ctx.at(sf, e), sentence: '',
+            ...(r.byName ? { byName: r.byName } : {}),
+          });
         }
       }
       return out;
@@ -295,7 +328,8 @@ export class Guards {
     const kinds = [...new Set(each.flat().flatMap((f) => f.kinds))];
     const test = tests.map((t) => compactText(t, sf)).join(' || ');
     const at = this.ctx.at(sf, tests[0]!);
-    return [{ kinds, positive: true, test, at, sentence: `in one of the cases \`${test}\` at ${at}` }];
+    const byName = each.flat().find((f) => f.byName)?.byName;
+    return [{ kinds, positive: true, test, at, sentence: `in one of the cases \`${test}\` at ${at}`, ...(byName ? { byName } : {}) }];
   }
 
   /**

@@ -94,6 +94,8 @@ export class Provenance {
     private readBodies = false) {
     this.flow = new DataFlow(ctx, functions, calls);
     if (readBodies) this.flow.onRead = (d) => (typeof d === 'string' ? this.dep(d) : this.noteDeps(d));
+    // A guard rests on its test's body (typeTests.ts): a change there redoes the file.
+    if (readBodies) guards.onBody = (d) => this.dep(d);
     this.words = specWords(ctx.spec);
     for (const k of ctx.spec.kinds) {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });

@@ -18,7 +18,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import { Guards } from '../analyzers/guards.ts';
 import { skipOuter } from '../analyzers/ast.ts';
 import type { Spec } from '../model/spec.ts';
-import { MemdescTests, type MemdescTest } from './memdescTests.ts';
+import { memdescTestsOf, type MemdescTest } from './memdescTests.ts';
 
 /** The pseudo kinds the tests "are": never a spec kind's name (a NUL cannot be in one). */
 const HAS_MEMDESC = '\0memdesc';
@@ -32,7 +32,7 @@ export class MemdescGuard {
   private readonly namesakes = new Set<string>();
 
   constructor(ctx: AnalysisContext, memdescField: string) {
-    const found = new MemdescTests(ctx, memdescField);
+    const found = memdescTestsOf(ctx, memdescField);
     if (found.tests.length === 0) return;
     this.tests.push(...found.tests);
     // Guards match calls by the name written at the call: every name a test is called by (its
@@ -78,7 +78,9 @@ export class MemdescGuard {
     const spec: Spec = { ...ctx.spec, kinds: [kind(HAS_MEMDESC, 'has'), kind(NO_MEMDESC, 'none')] };
     const view = Object.create(ctx) as AnalysisContext;
     Object.defineProperty(view, 'spec', { value: spec });
-    this.guards = new Guards(view);
+    // The tests by symbol, as found from their code: a call counts when it resolves to one.
+    const bySymbol = new Map(found.tests.map((t) => [t.symbol, [{ kind: t.sense === 'has' ? HAS_MEMDESC : NO_MEMDESC, pageArg: t.pageArg, negates: true }]]));
+    this.guards = new Guards(view, { tests: bySymbol });
   }
 
   /** The sentence saying `page` carries no memdesc word at `anchor`, or undefined when no test says so. */

@@ -70,6 +70,17 @@ function nameOf(fn: FunctionLike): ts.Identifier | undefined {
   return undefined;
 }
 
+const memo = new WeakMap<AnalysisContext, Map<string, MemdescTests>>();
+
+/** The tests of one program's memdesc word (one scan per analysis context and field, shared by the audit's passes). */
+export function memdescTestsOf(ctx: AnalysisContext, field: string): MemdescTests {
+  let byField = memo.get(ctx);
+  if (!byField) memo.set(ctx, byField = new Map());
+  let t = byField.get(field);
+  if (!t) byField.set(field, t = new MemdescTests(ctx, field));
+  return t;
+}
+
 export class MemdescTests {
   private readonly byName = new Map<string, MemdescTest[]>();
   readonly tests: MemdescTest[] = [];
@@ -104,6 +115,11 @@ export class MemdescTests {
   testOf(call: ts.CallExpression): MemdescTest | undefined {
     const sym = this.calleeSymbol(call);
     return sym ? this.known.get(sym) : undefined;
+  }
+
+  /** Is `sym` (a callee's symbol, aliases resolved) a test of the word? */
+  isTest(sym: ts.Symbol): boolean {
+    return this.known.has(sym);
   }
 
   /** Tests of that name (for tools that match by name: check the call with testOf()). */

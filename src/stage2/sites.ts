@@ -17,6 +17,7 @@ import { isOffsetTable } from './shrinkUses.ts';
 import { specWords } from '../model/words.ts';
 import type { WordField } from './words.ts';
 import { Symbols } from './separateSymbols.ts';
+import { memdescTestsOf } from './memdescTests.ts';
 
 /** An access (direct, or a helper's call site) of a page field overlaying the memdesc word. */
 export interface WordSite extends RawAccess {
@@ -183,13 +184,13 @@ export class SiteScanner {
 
   /**
    * Does the function look at the memdesc word: read the page's memdesc member (the spec's field,
-   * a member of the class: by its declaration), or call a test of the word (memdescTests(), by
-   * symbol)? Code that only sets the word up (alloc_pages_memdesc()) does not count: it may still
+   * a member of the class: by its declaration), or call a test of the word (memdescTests.ts: a
+   * boolean function of one page whose code tests the word or a mark its writers keep; by symbol)? Code that only sets the word up (alloc_pages_memdesc()) does not count: it may still
    * clobber it. Evidence from the code: a function is never a test because of its name.
    */
   private readsMemdesc(fn: FunctionLike): boolean {
     if (!fn.body) return false;
-    const tests = this.memdescTests();
+    const tests = memdescTestsOf(this.ctx, this.memdescField);
     let found = false;
     const visit = (n: ts.Node): void => {
       if (found) return;
@@ -197,7 +198,7 @@ export class SiteScanner {
       else if (ts.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
         const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-        if (sym && tests.has(sym)) found = true;
+        if (sym && tests.isTest(sym)) found = true;
       }
       if (!found) ts.forEachChild(n, visit);
     };
@@ -210,71 +211,6 @@ export class SiteScanner {
     if (name.text !== this.memdescField) return false;
     const sym = this.ctx.symbolOf(name);
     return !!sym?.declarations?.some((d) => !!d.parent && this.ctx.pageDecls.has(d.parent));
-  }
-
-  private testsMemo?: Set<ts.Symbol>;
-
-  /**
-   * The tree's tests of the memdesc word, from the code: the word's checked accessors are small
-   * functions that return a page parameter's memdesc member (`page_memdesc()`); the boolean
-   * functions they call on that page first (`VM_BUG_ON_PAGE(!PageMemdesc(page), …)`) are what
-   * tells a page carrying the word from one that does not.
-   */
-  private memdescTests(): Set<ts.Symbol> {
-    if (this.testsMemo) return this.testsMemo;
-    const out = new Set<ts.Symbol>();
-    this.testsMemo = out;
-    for (const sf of this.ctx.files) {
-      const visit = (n: ts.Node): void => {
-        if (isFunctionLike(n) && n.body && ts.isBlock(n.body) && statementCount(n) <= MAX_HELPER_STATEMENTS) {
-          const ret = n.body.statements.find(ts.isReturnStatement);
-          const read = ret?.expression && skipOuter(ret.expression);
-          const param = read && ts.isPropertyAccessExpression(read) && this.isMemdescMember(read.name) && ts.isIdentifier(skipOuter(read.expression))
-            ? this.ctx.symbolOf(skipOuter(read.expression)) : undefined;
-          const decl = param?.valueDeclaration;
-          if (param && decl && ts.isParameter(decl) && decl.parent === n) {
-            const calls = (x: ts.Node): void => {
-              if (ts.isCallExpression(x) && this.ctx.checker.getTypeAtLocation(x).flags & ts.TypeFlags.BooleanLike
-                && x.arguments.some((a) => ts.isIdentifier(skipOuter(a)) && this.ctx.symbolOf(skipOuter(a)) === param)) {
-                const callee = skipOuter(x.expression);
-                const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-                if (sym) out.add(sym);
-              }
-              ts.forEachChild(x, calls);
-            };
-            for (const st of n.body.statements) if (st !== ret) calls(st);
-          }
-        }
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
-    }
-    // A small boolean function handing its page to a test is a test too (a wrapper).
-    for (let round = 0; round < HELPER_ROUNDS; round++) {
-      const before = out.size;
-      for (const sf of this.ctx.files) {
-        for (const st of sf.statements) {
-          if (!ts.isFunctionDeclaration(st) || !st.body || !st.name || statementCount(st) > MAX_HELPER_STATEMENTS) continue;
-          const sym = this.ctx.symbolOf(st.name);
-          const sig = this.ctx.checker.getSignatureFromDeclaration(st);
-          if (!sym || out.has(sym) || !sig || !(this.ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike)) continue;
-          let hit = false;
-          const calls = (x: ts.Node): void => {
-            if (hit) return;
-            if (ts.isCallExpression(x)) {
-              const callee = skipOuter(x.expression);
-              const c = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-              if (c && out.has(c) && x.arguments.some((a) => paramIndex(this.ctx, a, st) >= 0)) hit = true;
-            }
-            ts.forEachChild(x, calls);
-          };
-          calls(st.body);
-          if (hit) out.add(sym);
-        }
-      }
-      if (out.size === before) break;
-    }
-    return out;
   }
 
   private offsetMemo?: Set<ts.Symbol>;

@@ -1,0 +1,465 @@
+/**
+ * Which calls are a kind's type test, from the code (the guide: a kind comes from type tests, data
+ * flow and the call graph; a name in the spec is a hint of last resort, and when it contradicts
+ * the code, the code wins). A call is resolved to the function it calls (by symbol: import aliases,
+ * re-exports and namespaces followed; a same-named local is another function), and that function
+ * is a test of a kind when its code makes it one:
+ *
+ *  - the spec names it for the kind (`PageSlab` for slab: the hint saying which kind) and its body
+ *    returns a boolean computed from its page's type or flags bits (testsState()): a bit of a
+ *    word of the class masked by a constant (`(page.flags & (1 << PG_buddy)) !== 0`), a word (or
+ *    its bits) against a constant other than 0 (`page_type_of(page) === PGTY_slab`), or such a
+ *    test of the page's through another function (`test_bit(PG_lru, page)`, `page_type_is(p,
+ *    PGTY_table)`), in any combination (`!`, `&&`, `||`, early `return false`);
+ *  - a function whose body returns a kind's test of its parameter (a wrapper:
+ *    `is_table = (p) => PageTable(p)`, `folio_test_slab(f) => PageSlab(folio_page(f))`), or the
+ *    very computation of one (`page_type_is(p, PGTY_slab)` under another name).
+ *
+ * A function the spec names but whose code tests no type or flags bit (it returns a constant, a
+ * word against 0, an unrelated value) is no test: the guard sites record why (notTest) and the
+ * kind must come from other evidence. A function the spec names that has no body to read
+ * (declared only) is taken by its name, and its facts say so (byName). Verdicts are cached per
+ * function.
+ */
+import { ts } from '@ts-morph/common';
+import { isFunctionLike, skipOuter, type FunctionLike } from './ast.ts';
+import type { AnalysisContext } from './context.ts';
+import { bodyDep, returnExpressions } from './dataflow.ts';
+
+export interface KindTest {
+  kind: string;
+  /** Index of the page argument. */
+  pageArg: number;
+  /** Whether a false answer rules the kind out. */
+  negates: boolean;
+}
+
+export interface ResolvedTest {
+  tests: KindTest[];
+  /** The verdict rests on the spec's name alone (no body to read): the sentence saying so. */
+  byName?: string;
+  /** Named like a kind's test in the spec, but its code is none: why. */
+  notTest?: string;
+  /** With notTest: the page arguments the spec gives it. */
+  pageArgs?: number[];
+  /** `body:` dependencies of the verdict (the bodies read), for memdesc track. */
+  deps: string[];
+}
+
+const NONE: ResolvedTest = { tests: [], deps: [] };
+/** How deep tests built from tests (wrappers of wrappers, helpers of helpers) are followed. */
+const MAX_DEPTH = 6;
+
+export class TypeTests {
+  /** Declared name -> the spec's tests of that name (the hint tying a function to a kind). */
+  private readonly named = new Map<string, KindTest[]>();
+  private readonly bySymbol = new Map<ts.Symbol, ResolvedTest>();
+  private readonly inProgress = new Set<ts.Symbol>();
+  private readonly stateTests = new Map<FunctionLike, Map<number, boolean>>();
+  private readonly stateReads = new Map<FunctionLike, Map<number, boolean>>();
+  private seedForms?: Map<string, KindTest[]>;
+  private readonly fieldNames: Set<string>;
+
+  /**
+   * `given`: tests already established from the code by the caller (by symbol), used as they are
+   * (the memdesc word's tests, memdescTests.ts); the spec's names are not consulted then.
+   */
+  constructor(private readonly ctx: AnalysisContext, private readonly given?: Map<ts.Symbol, KindTest[]>) {
+    if (!given) {
+      for (const k of ctx.spec.kinds) {
+        for (const t of k.pageTypeTests) {
+          const l = this.named.get(t.name) ?? [];
+          l.push({ kind: k.name, pageArg: t.pageArg, negates: t.negates });
+          this.named.set(t.name, l);
+        }
+      }
+    }
+    this.fieldNames = new Set(ctx.spec.page.fields.map((f) => f.name));
+  }
+
+  /** Whether there is anything to find (no spec tests and none given: no guard anywhere). */
+  get empty(): boolean {
+    return this.given ? this.given.size === 0 : this.named.size === 0;
+  }
+
+  /** The tests `call` makes, by the function it resolves to. */
+  ofCall(call: ts.CallExpression): ResolvedTest {
+    const callee = skipOuter(call.expression);
+    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    return sym ? this.ofSymbol(sym) : NONE;
+  }
+
+  /** The tests a function value (`xs.filter(isLoan)`) makes. */
+  ofValue(e: ts.Expression): ResolvedTest {
+    const x = skipOuter(e);
+    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(x) ? x.name : x);
+    return sym ? this.ofSymbol(sym) : NONE;
+  }
+
+  ofSymbol(sym: ts.Symbol, depth = 0): ResolvedTest {
+    if (this.given) return this.given.has(sym) ? { tests: this.given.get(sym)!, deps: [] } : NONE;
+    const hit = this.bySymbol.get(sym);
+    if (hit) return hit;
+    if (this.inProgress.has(sym) || depth > MAX_DEPTH) return NONE;
+    this.inProgress.add(sym);
+    let r: ResolvedTest;
+    try {
+      r = this.compute(sym, depth);
+    } finally {
+      this.inProgress.delete(sym);
+    }
+    this.bySymbol.set(sym, r);
+    return r;
+  }
+
+  private compute(sym: ts.Symbol, depth: number): ResolvedTest {
+    const decls = sym.declarations ?? [];
+    const fns = decls.map(functionOf).filter((f): f is FunctionLike => !!f);
+    const fn = fns.find((f) => !!f.body);
+    const seeds = this.named.get(sym.name);
+    if (!fn) {
+      // No body to read (declared only, or made by a call): the spec's name is all there is.
+      const d = decls[0];
+      if (!seeds || !d) return NONE;
+      const at = this.ctx.at(d.getSourceFile(), d);
+      return { tests: seeds, deps: [], byName: `\`${sym.name}()\` has no body to read (declared at ${at}): taken as ${kindsText(seeds)}'s type test by its name alone` };
+    }
+    const dep = bodyDep(this.ctx, fn);
+    const deps = dep ? [dep] : [];
+    if (seeds) {
+      const ok = seeds.filter((t) => this.testsState(fn, t.pageArg, depth));
+      if (ok.length > 0) return { tests: ok, deps };
+      const ret = returnExpressions(fn)[0];
+      const shown = ret ? `returns \`${ret.getText().replace(/\s+/g, ' ').slice(0, 60)}\`` : 'returns nothing';
+      return {
+        tests: [], deps, pageArgs: [...new Set(seeds.map((t) => t.pageArg))],
+        notTest: `\`${sym.name}()\` is named like ${kindsText(seeds)}'s type test, but its code tests no type or flags bit of its ${this.noun()} (it ${shown} at ${this.ctx.at(fn.getSourceFile(), fn)})`,
+      };
+    }
+    // A wrapper: its one returned expression is a kind's test of one of its parameters.
+    const rets = returnExpressions(fn);
+    if (rets.length !== 1 || !this.returnsBoolean(fn)) return NONE;
+    const wrapped = this.wrapperOf(fn, rets[0]!, depth);
+    if (wrapped) return { ...wrapped, deps: [...deps, ...wrapped.deps] };
+    // A copy of a kind's test under another name: the same computation of the same parameter.
+    const form = this.form(rets[0]!, fn);
+    const same = form !== undefined ? this.seeds().get(form) : undefined;
+    if (same && fn.parameters.length > 0 && this.testsState(fn, same[0]!.pageArg, depth)) return { tests: same, deps };
+    return NONE;
+  }
+
+  private noun(): string {
+    return this.ctx.spec.page.class;
+  }
+
+  private returnsBoolean(fn: FunctionLike): boolean {
+    const sig = this.ctx.checker.getSignatureFromDeclaration(fn);
+    return !!sig && !!(this.ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike);
+  }
+
+  /** `return T(p)` or `return T(conv(p))` (`=== true` too) for a kind's test T: T's tests, of parameter p. */
+  private wrapperOf(fn: FunctionLike, ret: ts.Expression, depth: number): ResolvedTest | undefined {
+    let e = skipOuter(ret);
+    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && e.right.kind === ts.SyntaxKind.TrueKeyword) e = skipOuter(e.left);
+    if (!ts.isCallExpression(e)) return undefined;
+    const callee = skipOuter(e.expression);
+    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    if (!sym) return undefined;
+    const inner = this.ofSymbol(sym, depth + 1);
+    if (inner.tests.length === 0) return undefined;
+    const tests: KindTest[] = [];
+    for (const t of inner.tests) {
+      const arg = e.arguments[t.pageArg];
+      const p = arg ? this.paramOf(arg, fn) : -1;
+      if (p >= 0) tests.push({ ...t, pageArg: p });
+    }
+    if (tests.length === 0) return undefined;
+    return { tests, deps: inner.deps, ...(inner.byName ? { byName: inner.byName } : {}) };
+  }
+
+  /** The parameter index `e` is (or a page derived from it by a call returning a page: `folio_page(f)`), else -1. */
+  private paramOf(e: ts.Expression, fn: FunctionLike, depth = 0): number {
+    const x = skipOuter(e);
+    if (ts.isIdentifier(x)) {
+      const d = this.ctx.symbolOf(x)?.valueDeclaration;
+      return d && ts.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
+    }
+    if (ts.isCallExpression(x) && depth < 3 && x.arguments.length === 1 && this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(x))) {
+      return this.paramOf(x.arguments[0]!, fn, depth + 1);
+    }
+    return -1;
+  }
+
+  /** The spec's tests (with bodies) by the form of their single returned expression. */
+  private seeds(): Map<string, KindTest[]> {
+    if (this.seedForms) return this.seedForms;
+    const out = new Map<string, KindTest[]>();
+    this.seedForms = out;
+    if (this.named.size === 0) return out;
+    for (const sf of this.ctx.files) {
+      for (const st of sf.statements) {
+        const decls: ts.Node[] = ts.isFunctionDeclaration(st) ? [st] : ts.isVariableStatement(st) ? [...st.declarationList.declarations] : [];
+        for (const d of decls) {
+          const name = (d as ts.FunctionDeclaration | ts.VariableDeclaration).name;
+          const tests = name && ts.isIdentifier(name) ? this.named.get(name.text) : undefined;
+          const fn = tests && functionOf(d);
+          if (!fn?.body) continue;
+          const rets = returnExpressions(fn);
+          const form = rets.length === 1 ? this.form(rets[0]!, fn) : undefined;
+          if (form === undefined) continue;
+          const sym = this.ctx.symbolOf(name as ts.Identifier);
+          if (!sym || this.ofSymbol(sym).tests.length === 0) continue;
+          // Two kinds' tests with one computation say nothing about either.
+          out.set(form, out.has(form) ? [] : this.ofSymbol(sym).tests);
+        }
+      }
+    }
+    for (const [k, v] of out) if (v.length === 0) out.delete(k);
+    return out;
+  }
+
+  private symbolIds = new Map<ts.Symbol, number>();
+
+  /** A computation's form: parameters by position, constants by value, other names by symbol. */
+  private form(e: ts.Node, fn: FunctionLike): string | undefined {
+    const parts: string[] = [];
+    let ok = true;
+    const walk = (n: ts.Node): void => {
+      if (!ok) return;
+      if (ts.isIdentifier(n)) {
+        const sym = this.ctx.symbolOf(n);
+        const d = sym?.valueDeclaration;
+        if (d && ts.isParameter(d) && d.parent === fn) { parts.push(`$${fn.parameters.indexOf(d)}`); return; }
+        const v = this.constant(n);
+        if (v !== undefined) { parts.push(`#${v}`); return; }
+        if (!sym) { ok = false; return; }
+        let id = this.symbolIds.get(sym);
+        if (id === undefined) this.symbolIds.set(sym, id = this.symbolIds.size);
+        parts.push(`@${id}`);
+        return;
+      }
+      if (ts.isParenthesizedExpression(n)) { walk(n.expression); return; }
+      if (ts.isNumericLiteral(n)) { parts.push(`#${Number(n.text)}`); return; }
+      parts.push(`(${n.kind}${ts.isStringLiteral(n) ? JSON.stringify(n.text) : ''}${ts.isToken(n) ? `:${n.kind}` : ''}`);
+      ts.forEachChild(n, walk);
+      parts.push(')');
+    };
+    walk(e);
+    return ok ? parts.join('') : undefined;
+  }
+
+  /** A number the checker knows statically (a literal type, or a const initialized with one). */
+  private constant(e: ts.Expression): number | undefined {
+    const x = skipOuter(e);
+    if (ts.isNumericLiteral(x)) return Number(x.text);
+    const t = this.ctx.checker.getTypeAtLocation(x);
+    if (t.isNumberLiteral()) return t.value;
+    if (ts.isIdentifier(x)) {
+      const d = this.ctx.symbolOf(x)?.valueDeclaration;
+      if (d && ts.isVariableDeclaration(d) && d.initializer && ts.isVariableDeclarationList(d.parent) && d.parent.flags & ts.NodeFlags.Const &&
+        !enclosingFn(d)) {
+        const init = skipOuter(d.initializer);
+        if (ts.isNumericLiteral(init)) return Number(init.text);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Does `fn` return a boolean computed from the type or flags bits of its parameter `pageArg`?
+   * Every returned expression is such a test or a boolean literal, and one at least is a test.
+   */
+  testsState(fn: FunctionLike, pageArg: number, depth = 0): boolean {
+    let m = this.stateTests.get(fn);
+    if (!m) this.stateTests.set(fn, m = new Map());
+    const hit = m.get(pageArg);
+    if (hit !== undefined) return hit;
+    m.set(pageArg, false);
+    const p = fn.parameters[pageArg];
+    const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+    let r = false;
+    if (param && fn.body && depth <= MAX_DEPTH) {
+      const rets = returnExpressions(fn);
+      let some = false;
+      r = rets.length > 0 && rets.every((e) => {
+        const x = skipOuter(e);
+        if (x.kind === ts.SyntaxKind.TrueKeyword || x.kind === ts.SyntaxKind.FalseKeyword) return true;
+        const t = this.isTest(x, param, fn, depth);
+        some ||= t;
+        return t;
+      }) && some;
+    }
+    m.set(pageArg, r);
+    return r;
+  }
+
+  /** Is `e` a test of `param`'s type or flags bits? */
+  private isTest(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+    const x = skipOuter(e);
+    if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) return this.isTest(x.operand, param, fn, depth);
+    if (ts.isBinaryExpression(x)) {
+      const op = x.operatorToken.kind;
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
+        return this.isTest(x.left, param, fn, depth) || this.isTest(x.right, param, fn, depth);
+      }
+      if (op === ts.SyntaxKind.AmpersandToken) return this.isBits(x, param, fn, depth);
+      if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
+        op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) {
+        for (const [side, other] of [[x.left, x.right], [x.right, x.left]] as const) {
+          const o = skipOuter(other);
+          if (o.kind === ts.SyntaxKind.TrueKeyword || o.kind === ts.SyntaxKind.FalseKeyword) return this.isTest(side, param, fn, depth);
+          if (this.mentions(o, param)) continue;
+          // Bits of the word against anything; the word itself against a value other than 0.
+          if (this.isBits(side, param, fn, depth)) return true;
+          const zero = this.constant(o) === 0 || o.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(o) && o.text === 'undefined');
+          if (!zero && this.isState(side, param, fn, depth)) return true;
+        }
+      }
+      return false;
+    }
+    if (ts.isCallExpression(x)) {
+      // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test).
+      const callee = skipOuter(x.expression);
+      const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+      const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
+      const named = sym && this.named.has(sym.name) ? this.ofSymbol(sym, depth + 1) : undefined;
+      return x.arguments.some((a, i) => this.derived(a, param) &&
+        ((g && this.testsState(g, i, depth + 1)) || !!named?.tests.some((t) => t.pageArg === i)));
+    }
+    return false;
+  }
+
+  /** `S & M` (or `S >>> n`, `S >> n` of such) for a state value S of the page and M independent of it. */
+  private isBits(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+    const x = skipOuter(e);
+    if (!ts.isBinaryExpression(x)) return false;
+    const op = x.operatorToken.kind;
+    if (op !== ts.SyntaxKind.AmpersandToken && op !== ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken && op !== ts.SyntaxKind.GreaterThanGreaterThanToken) return false;
+    const pairs = op === ts.SyntaxKind.AmpersandToken ? [[x.left, x.right], [x.right, x.left]] as const : [[x.left, x.right]] as const;
+    for (const [s, m] of pairs) {
+      if (this.mentions(m, param)) continue;
+      if (this.isState(s, param, fn, depth) || this.isBits(s, param, fn, depth)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A value read from the page's state: a field of the class on it (`page.flags`,
+   * `compound_head(page).mapping`), a word read at its address (`read32(page.addr + 4)`), or
+   * what a function reading the page's state returns for it (`page_type_of(page)`); `x >>> n` of one.
+   */
+  private isState(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+    const x = skipOuter(e);
+    if (ts.isPropertyAccessExpression(x)) return this.isField(x) && this.derived(x.expression, param);
+    if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken || x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanToken)) {
+      return !this.mentions(x.right, param) && this.isState(x.left, param, fn, depth);
+    }
+    if (ts.isIdentifier(x)) {
+      const init = this.constInit(x);
+      return !!init && depth <= MAX_DEPTH && this.isState(init, param, fn, depth + 1);
+    }
+    if (ts.isCallExpression(x)) {
+      const callee = skipOuter(x.expression);
+      const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+      const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
+      return x.arguments.some((a, i) => (this.derived(a, param) && !!g && this.readsState(g, i, depth + 1)) || this.addressOf(a, param));
+    }
+    return false;
+  }
+
+  /** Is the member a field of the class the spec names (by its declaration)? */
+  private isField(x: ts.PropertyAccessExpression): boolean {
+    if (!this.fieldNames.has(x.name.text)) return false;
+    const sym = this.ctx.symbolOf(x.name);
+    return !!sym?.declarations?.some((d) => !!d.parent && this.ctx.pageDecls.has(d.parent));
+  }
+
+  /** An address computed from the page's own (`page.addr + 4`): a word read by offset when handed to a call. */
+  private addressOf(e: ts.Expression, param: ts.Symbol): boolean {
+    const x = skipOuter(e);
+    if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken) return this.addressOf(x.left, param) || this.addressOf(x.right, param);
+    return ts.isPropertyAccessExpression(x) && !this.isField(x) && this.derived(x.expression, param) && !!(this.ctx.checker.getTypeAtLocation(x).flags & ts.TypeFlags.NumberLike);
+  }
+
+  /** Does `fn` read the state of its parameter `i` anywhere in its body? */
+  private readsState(fn: FunctionLike, i: number, depth: number): boolean {
+    let m = this.stateReads.get(fn);
+    if (!m) this.stateReads.set(fn, m = new Map());
+    const hit = m.get(i);
+    if (hit !== undefined) return hit;
+    m.set(i, false);
+    const p = fn.parameters[i];
+    const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+    let r = false;
+    if (param && fn.body && depth <= MAX_DEPTH) {
+      const visit = (n: ts.Node): void => {
+        if (r) return;
+        if (ts.isExpression(n) && (ts.isPropertyAccessExpression(n) || ts.isCallExpression(n)) && this.isState(n, param, fn, depth)) { r = true; return; }
+        ts.forEachChild(n, visit);
+      };
+      visit(fn.body);
+    }
+    m.set(i, r);
+    return r;
+  }
+
+  /** Is `e` the page `param`, or a page derived from it (a call returning a page given it, a const holding one)? */
+  private derived(e: ts.Expression, param: ts.Symbol, depth = 0): boolean {
+    const x = skipOuter(e);
+    if (ts.isIdentifier(x)) {
+      const sym = this.ctx.symbolOf(x);
+      if (sym === param) return true;
+      const init = depth < 4 ? this.constInit(x) : undefined;
+      return !!init && this.derived(init, param, depth + 1);
+    }
+    if (ts.isCallExpression(x) && depth < 4) {
+      return x.arguments.some((a) => this.derived(a, param, depth + 1)) && this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(x));
+    }
+    return false;
+  }
+
+  /** Does `e` mention the page (the parameter, or a local derived from it)? */
+  private mentions(e: ts.Node, param: ts.Symbol, depth = 0): boolean {
+    let hit = false;
+    const walk = (n: ts.Node): void => {
+      if (hit) return;
+      if (ts.isIdentifier(n)) {
+        const sym = this.ctx.symbolOf(n);
+        if (sym === param) hit = true;
+        else if (depth < 4) {
+          const init = this.constInit(n);
+          if (init && this.mentions(init, param, depth + 1)) hit = true;
+        }
+        return;
+      }
+      ts.forEachChild(n, walk);
+    };
+    walk(e);
+    return hit;
+  }
+
+  /** The initializer of a local `const` (inside a function). */
+  private constInit(id: ts.Identifier): ts.Expression | undefined {
+    const d = this.ctx.symbolOf(id)?.valueDeclaration;
+    if (!d || !ts.isVariableDeclaration(d) || !d.initializer || !ts.isVariableDeclarationList(d.parent) || !(d.parent.flags & ts.NodeFlags.Const)) return undefined;
+    return enclosingFn(d) ? d.initializer : undefined;
+  }
+}
+
+function enclosingFn(n: ts.Node): ts.Node | undefined {
+  return ts.findAncestor(n.parent, isFunctionLike);
+}
+
+/** The function a declaration declares: itself, or a variable's function initializer. */
+function functionOf(d: ts.Node): FunctionLike | undefined {
+  if (isFunctionLike(d)) return d;
+  if (ts.isVariableDeclaration(d) && d.initializer) {
+    const init = skipOuter(d.initializer);
+    if (isFunctionLike(init)) return init;
+  }
+  return undefined;
+}
+
+function kindsText(tests: KindTest[]): string {
+  return [...new Set(tests.map((t) => t.kind))].join(' and ');
+}
