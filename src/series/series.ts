@@ -25,7 +25,7 @@ import { buildTrees, groupCommits, lastCommittable, seriesSteps, type TreeTexts 
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
 import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type Stage2Plan } from './stage2.ts';
-import { checkStage2, Lane, layoutChecksText, stage2StopText, tipLayoutChecks, type Stage2Checked } from './stage2Verify.ts';
+import { checkStage2, lanesOf, layoutChecksText, stage2StopText, tipLayoutChecks, type Stage2Checked } from './stage2Verify.ts';
 import type { LayoutChecks } from '../verify/verify.ts';
 
 /** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
@@ -304,15 +304,18 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // choice, in order, so stage 2's come after them), with its tip's whole plan and real
     // placement started at once (ahead): the cores do not wait for the steps' last runs first.
     const t3 = performance.now();
+    // Checks started ahead run in a background Lane (stage2Verify.ts): they leave the steps' runs a
+    // slot until every step is judged, and are cancelled when a stage-2 patch fails.
+    const lanes = verifier instanceof SeriesVerifier ? lanesOf(verifier.pool) : undefined;
     const checking2: Promise<Stage2Checked<(typeof stage2Steps)[number], CommitVerification>> | undefined = verifier
       ? checkStage2<(typeof stage2Steps)[number], CommitVerification>(stage2Steps, {
-        // Checks started ahead run in a Lane: cancelled when a stage-2 patch fails, they do not hold the pool.
         verify: async (texts, tip, signal) => {
-          const v = await (signal && verifier instanceof SeriesVerifier ? verifier.verify(texts, tip, new Lane(verifier.pool, signal)) : verifier.verify(texts, tip));
+          const v = await (lanes && verifier instanceof SeriesVerifier ? verifier.verify(texts, tip, lanes.of(signal)) : verifier.verify(texts, tip));
           return { value: v, ...(v.ok ? {} : { bad: verdictText(v) }) };
         },
-        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts, signal?: AbortSignal) => tipLayoutChecks(repo.project, texts, opts.verify, signal ? new Lane(verifier.pool, signal) : verifier.pool) } : {}),
+        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts, signal?: AbortSignal) => tipLayoutChecks(repo.project, texts, opts.verify, lanes!.of(signal)) } : {}),
         ahead: true,
+        onStepsJudged: () => lanes?.widen(),
       })
       : undefined;
     checking2?.catch(() => {});

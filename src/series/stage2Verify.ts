@@ -18,21 +18,79 @@ export class LaneCancelled extends Error {
 }
 
 /**
- * A lane of `pool`: its tasks take the pool's slots in its order, but once `signal` is aborted
- * none of them starts any more (a task still waiting for a slot rejects with LaneCancelled when
- * its turn comes, which frees the slot at once for the next waiting task). Work started ahead of
- * need runs in a lane, so when it turns out not to be needed (a stage-2 patch failed) the checks
- * asked for next do not wait behind it; tasks already running finish.
+ * A lane of `pool` for work started ahead of need: its tasks take the pool's slots in its order,
+ * but at most `limit` of them at a time (default: all but one slot, so the work the pool is
+ * there for — the steps' runs, one after another — always finds a slot instead of queueing
+ * behind a whole tip's batches); `widen()` lifts that once nothing else is left to wait for.
+ * Once `signal` is aborted none of its tasks starts any more: one still waiting rejects with
+ * LaneCancelled (and frees its slot at once), so when the work turns out not to be needed (a
+ * stage-2 patch failed) the checks asked for next do not wait behind it; tasks running finish.
  */
 export class Lane extends Pool {
-  constructor(private readonly parent: Pool, private readonly signal: AbortSignal) {
+  private limit: number;
+  private inParent = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly parent: Pool, private readonly signal?: AbortSignal, limit = Math.max(1, parent.size - 1)) {
     super(parent.size);
+    this.limit = Math.max(1, Math.min(limit, parent.size));
+    // Tasks waiting in the lane itself give up at once.
+    signal?.addEventListener('abort', () => this.wake(), { once: true });
   }
 
-  override run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
-    if (this.signal.aborted) return Promise.reject(new LaneCancelled());
-    return this.parent.run(() => (this.signal.aborted ? Promise.reject(new LaneCancelled()) : task()), affinity);
+  /** Let the lane's tasks take every slot of the pool. */
+  widen(): void {
+    this.limit = this.parent.size;
+    this.wake();
   }
+
+  private wake(): void {
+    while (this.waiting.length && (this.signal?.aborted || this.inParent < this.limit)) {
+      // Counted as taken: a task woken by the abort gives it back at once.
+      this.inParent++;
+      this.waiting.shift()!();
+    }
+  }
+
+  override async run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
+    if (this.signal?.aborted) throw new LaneCancelled();
+    // A slot of the lane is handed over by wake() (counted there) or taken here.
+    if (this.inParent >= this.limit) await new Promise<void>((go) => this.waiting.push(go));
+    else this.inParent++;
+    if (this.signal?.aborted) {
+      this.release();
+      throw new LaneCancelled();
+    }
+    try {
+      return await this.parent.run(() => (this.signal?.aborted ? Promise.reject(new LaneCancelled()) : task()), affinity);
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    this.inParent--;
+    this.wake();
+  }
+}
+
+/**
+ * One background Lane of `pool` per signal (the checks checkStage2() starts ahead share theirs),
+ * and the pool itself for checks asked for when judged; `widen()` widens every lane.
+ */
+export function lanesOf(pool: Pool): { of(signal?: AbortSignal): Pool; widen(): void } {
+  const lanes = new Map<AbortSignal, Lane>();
+  return {
+    of(signal) {
+      if (!signal) return pool;
+      let l = lanes.get(signal);
+      if (!l) lanes.set(signal, (l = new Lane(pool, signal)));
+      return l;
+    },
+    widen() {
+      for (const l of lanes.values()) l.widen();
+    },
+  };
 }
 
 /**
@@ -125,6 +183,11 @@ export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[],
    * when it is judged.
    */
   ahead?: boolean;
+  /**
+   * Every step before the tip is judged (their runs are over): work started ahead may now take
+   * every core (Lane.widen()).
+   */
+  onStepsJudged?: () => void;
 }): Promise<Stage2Checked<S, V>> {
   const kept: Array<CheckedStep<S, V>> = [];
   const failed: Stage2Checked<S, V>['failed'] = [];
@@ -149,6 +212,7 @@ export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[],
   };
   for (const [i, step] of steps.entries()) {
     const tip = i === steps.length - 1;
+    if (tip) check.onStepsJudged?.();
     const got = tip ? await asTip(step.texts) : { v: await check.verify(step.texts, false), layoutChecks: undefined, bad: undefined };
     const bad = got.bad ?? got.v.bad;
     if (bad) {
@@ -160,6 +224,7 @@ export async function checkStage2<S extends { texts: TreeTexts }, V>(steps: S[],
   const stop = failed[0]?.index;
   const skipped = stop === undefined ? [] : steps.map((_, i) => i).filter((i) => i > stop);
   if (stop !== undefined) {
+    if (stop < steps.length - 1) check.onStepsJudged?.();
     // What was started ahead (the planned tip's checks) is no longer needed: its runs still
     // waiting for a slot give way to the new tip's.
     aheadDone.abort();

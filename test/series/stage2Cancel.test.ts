@@ -61,6 +61,73 @@ describe('Lane', () => {
   });
 });
 
+describe('Lane: background work leaves the pool a slot', () => {
+  /** A task that runs until its release() is called; `running` holds the names of those started and not released. */
+  function gated() {
+    const running = new Set<string>();
+    const gates = new Map<string, () => void>();
+    const task = (name: string) => () => new Promise<string>((done) => {
+      running.add(name);
+      gates.set(name, () => { running.delete(name); done(name); });
+    });
+    const release = async (name: string) => {
+      gates.get(name)!();
+      // Let the pool hand the slot over (promise callbacks only, no timers).
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+    const settle = async () => { for (let i = 0; i < 10; i++) await Promise.resolve(); };
+    return { running, task, release, settle };
+  }
+
+  it('with two slots a lane holds one: a task asked for later still starts at once', async () => {
+    const pool = new Pool(2);
+    const lane = new Lane(pool);
+    const g = gated();
+    const background = ['b1', 'b2', 'b3'].map((n) => lane.run(g.task(n)));
+    await g.settle();
+    expect([...g.running]).toEqual(['b1']);
+    const step = pool.run(g.task('step'));
+    await g.settle();
+    expect([...g.running].sort()).toEqual(['b1', 'step']);
+    await g.release('b1');
+    expect([...g.running].sort()).toEqual(['b2', 'step']);
+    await g.release('step');
+    expect(await step).toBe('step');
+    // The freed slot stays the pool's: the lane still runs one at a time.
+    expect([...g.running]).toEqual(['b2']);
+    // Widened (the steps are over), it takes every slot.
+    lane.widen();
+    await g.settle();
+    expect([...g.running].sort()).toEqual(['b2', 'b3']);
+    await g.release('b2');
+    await g.release('b3');
+    expect(await Promise.all(background)).toEqual(['b1', 'b2', 'b3']);
+  });
+
+  it('a cancelled lane drops the tasks waiting in it too', async () => {
+    const pool = new Pool(2);
+    const ac = new AbortController();
+    const lane = new Lane(pool, ac.signal);
+    const g = gated();
+    const background = ['b1', 'b2', 'b3'].map((n) => lane.run(g.task(n)));
+    for (const p of background) p.catch(() => {});
+    await g.settle();
+    ac.abort();
+    await expect(background[1]).rejects.toBeInstanceOf(LaneCancelled);
+    await expect(background[2]).rejects.toBeInstanceOf(LaneCancelled);
+    // The one running finishes; afterwards the lane has no slot of the pool left.
+    await g.release('b1');
+    expect(await background[0]).toBe('b1');
+    const a = pool.run(g.task('x'));
+    const b = pool.run(g.task('y'));
+    await g.settle();
+    expect([...g.running].sort()).toEqual(['x', 'y']);
+    await g.release('x');
+    await g.release('y');
+    await Promise.all([a, b]);
+  });
+});
+
 /**
  * The double's checks, each run as a task of `pool` (in a Lane when given a signal, as the series
  * does): `ran` records what actually got a slot, `asked` what was asked for.
@@ -119,10 +186,12 @@ describe('checkStage2 ahead: a failed stage-2 patch cancels the planned tip\'s w
   it('all verify: the checks started ahead are the ones judged, nothing cancelled', async () => {
     const { pool, release } = heldPool();
     const c = pooled({}, pool);
-    const running = checkStage2(steps, { verify: c.verify, layout: c.layout, ahead: true });
+    const running = checkStage2(steps, { verify: c.verify, layout: c.layout, ahead: true, onStepsJudged: () => c.asked.push('steps judged') });
     release();
     const r = await running;
     expect(c.ran).toEqual(['verify shrink tip', 'layout shrink']);
+    // The lanes are widened once the last step before the tip is judged, not before.
+    expect(c.asked).toEqual(['verify shrink tip', 'layout shrink', 'verify ptdesc step', 'verify zpdesc step', 'verify slab step', 'steps judged']);
     expect(r.kept.at(-1)!.layoutChecks?.ok).toBe(true);
   });
 
