@@ -4,6 +4,7 @@
  * The figures are the simulation's own (`simulate --report metadata --json`), never computed here.
  */
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { InputError } from '../errors.ts';
 import { buildTree } from '../verify/build.ts';
 import { readManifest } from '../simulate/manifest.ts';
@@ -32,6 +33,8 @@ export interface MetadataOptions {
   rams?: string[];
   seed?: number;
   cacheDir?: string;
+  /** Run the simulations at a lower priority (beside work that should go first). */
+  background?: boolean;
 }
 
 function parseReport(text: string, what: string): MetadataReport {
@@ -54,6 +57,15 @@ export async function metadataOf(dir: string, ram: string, opts: MetadataOptions
   const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, '--report', 'metadata', '--json'];
   const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((done, fail) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Background work: `npm start` runs these beside the series, whose steps verify one after
+    // another; at a lower priority they take what the steps leave of the cores, not the steps' turn.
+    if (opts.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // not allowed here: it just runs at the normal priority
+      }
+    }
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

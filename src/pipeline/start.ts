@@ -170,7 +170,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   // series' planning leaves idle, and the tip's overlap track.
   const { startMetadata } = await import('./metadata.ts');
   const rams = opts.metadataRams ?? ['64M', '1G'];
-  const metadataRuns = rams.length ? startMetadata(corpus, { rams, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : undefined;
+  const metadataRuns = rams.length ? startMetadata(corpus, { rams, background: true, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : undefined;
 
   // The analysis is the series' own: the base's, which the one-shot conversion and every step
   // plan with (the scratch repository holds the corpus as it is), reported when it is made instead
