@@ -25,11 +25,25 @@ export class SimConfigError extends Error {
   }
 }
 
+/**
+ * `n.toString(16)`, the same digits: a non-negative integer below 2^48 (kernel and user addresses)
+ * is converted as two small integers, which V8 formats several times faster than a double.
+ */
+export function hex(n: number): string {
+  if (n >= 0 && n < 0x1000000000000 && Number.isInteger(n)) {
+    if (n < 0x1000000) return n.toString(16);
+    const hi = Math.floor(n / 0x1000000);
+    // The low 24 bits with their leading zeros: 0x1000000 + lo has 7 digits, the first a 1.
+    return hi.toString(16) + (n - hi * 0x1000000 + 0x1000000).toString(16).slice(1);
+  }
+  return n.toString(16);
+}
+
 /** Print a kernel virtual address sign-extended, as the kernel does (%px). */
 export function formatKernelAddress(addr: number): string {
   if (!Number.isFinite(addr)) return String(addr);
   if (addr >= 0x800000000000 && addr < 0x1000000000000) {
-    return 'ffff' + addr.toString(16).padStart(12, '0');
+    return 'ffff' + hex(addr).padStart(12, '0');
   }
   if (addr < 0) return (BigInt.asUintN(64, BigInt(addr))).toString(16).padStart(16, '0');
   return BigInt(Math.trunc(addr)).toString(16).padStart(16, '0');

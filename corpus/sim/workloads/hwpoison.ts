@@ -24,10 +24,13 @@ import { vmalloc, vfree, vmalloc_to_page } from '../../include/linux/vmalloc.ts'
 import { page_to_pfn } from '../../include/linux/mm.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
 
-/** Bit `bit` of a kpageflags value (up to 64 bits, exact below 2^53). */
-function has(flags: number, bit: number): boolean {
-  // The low word by remainder, then a shift: the pfn scan tests 16k values several times.
-  return bit < 32 ? (((flags % 4294967296) >>> bit) & 1) === 1 : Math.floor(flags / 2 ** bit) % 2 === 1;
+/**
+ * Bit `bit` of a kpageflags value given as its two 32-bit halves (`lo` = flags % 2^32, `hi` =
+ * floor(flags / 2^32); values are exact below 2^53): the pfn scan splits each of its 16k values
+ * once, not once per bit it tests.
+ */
+function has(lo: number, hi: number, bit: number): boolean {
+  return ((bit < 32 ? lo >>> bit : hi >>> (bit - 32)) & 1) === 1;
 }
 
 const KINDS = ['free', 'slab', 'pgtable', 'zsmalloc', 'vmalloc', 'anon', 'any'] as const;
@@ -54,10 +57,12 @@ export function pick_pfn(rng: Rng, kind: Kind, vmalloc_areas: readonly VmallocAr
   const candidates: number[] = [];
   for (let pfn = 0; pfn < flags.length; pfn++) {
     const f = flags[pfn]!;
+    const lo = f % 4294967296;
+    const hi = (f - lo) / 4294967296;
     // Only order-0 pages or compound heads: a tail pfn is its head's business.
-    if (has(f, KPF_HWPOISON) || has(f, KPF_COMPOUND_TAIL) || has(f, KPF_COMPOUND_HEAD)) continue;
-    if ((kind === 'slab' && has(f, KPF_SLAB)) || (kind === 'pgtable' && has(f, KPF_PGTABLE)) ||
-        (kind === 'zsmalloc' && has(f, KPF_ZSMALLOC)) || (kind === 'anon' && has(f, KPF_ANON) && has(f, KPF_LRU))) {
+    if (has(lo, hi, KPF_HWPOISON) || has(lo, hi, KPF_COMPOUND_TAIL) || has(lo, hi, KPF_COMPOUND_HEAD)) continue;
+    if ((kind === 'slab' && has(lo, hi, KPF_SLAB)) || (kind === 'pgtable' && has(lo, hi, KPF_PGTABLE)) ||
+        (kind === 'zsmalloc' && has(lo, hi, KPF_ZSMALLOC)) || (kind === 'anon' && has(lo, hi, KPF_ANON) && has(lo, hi, KPF_LRU))) {
       candidates.push(pfn);
     }
   }

@@ -12,7 +12,8 @@ import { access_process_vm_read, access_process_vm_write, follow_page } from '..
 import { page_to_pfn } from '../../include/linux/mm.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
 import { trace_event } from '../trace.ts';
-import { KernelBug } from '../errors.ts';
+import { KernelBug, hex } from '../errors.ts';
+import { Shadow } from './shadow.ts';
 import { drain_all_pages, nr_free_pages } from '../../mm/page_alloc.ts';
 
 interface Region {
@@ -24,7 +25,7 @@ export interface Proc {
   task: Task;
   regions: Region[];
   /** Page address -> stamp of the pattern last written there (absent: never written, reads zero). */
-  shadow: Map<number, number>;
+  shadow: Shadow;
 }
 
 export interface MmState {
@@ -43,7 +44,11 @@ export interface MmState {
  * class; one in 64 is all noise and does not compress at all (zswap rejects it).
  */
 export function page_pattern(stamp: number): Uint8Array {
-  const words = new Uint32Array(PAGE_SIZE / 4);
+  return new Uint8Array(pattern_words(stamp, new Uint32Array(PAGE_SIZE / 4)).buffer);
+}
+
+/** page_pattern(stamp) written into `words` (every word of it): the same bytes without a new page. */
+function pattern_words(stamp: number, words: Uint32Array): Uint32Array {
   const base = Math.imul(stamp, 0x9e3779b1) >>> 0;
   for (let i = 0; i < words.length; i++) {
     words[i] = (i & 15) === 0 ? (base ^ (i >>> 4)) >>> 0 : (base + Math.imul(i & 15, 0x85ebca6b)) >>> 0;
@@ -57,16 +62,32 @@ export function page_pattern(stamp: number): Uint8Array {
     x ^= x << 5; x >>>= 0;
     if ((i & 15) !== 0) words[i] = x;
   }
-  return new Uint8Array(words.buffer);
+  return words;
 }
 
-function same(a: Uint8Array, b: Uint8Array): number {
+/**
+ * One page the workload writes or checks against, reused: writes copy it into user memory and
+ * checks only compare with it, so nobody keeps it (a new page per access was most of the
+ * workload's garbage).
+ */
+const scratch = new Uint32Array(PAGE_SIZE / 4);
+const scratchBuf = Buffer.from(scratch.buffer);
+
+/** page_pattern(stamp) in the shared scratch page: valid until the next call. */
+export function page_pattern_scratch(stamp: number): Buffer {
+  pattern_words(stamp, scratch);
+  return scratchBuf;
+}
+
+/** -1 when `a` and `b` hold the same bytes, else the first offset where they differ (0: lengths differ). */
+function same(a: Uint8Array, b: Buffer): number {
   if (a.length !== b.length) return 0;
+  if (b.equals(a)) return -1;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }
 
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 
 export function mm_setup(maxProcs = 6, maxRegionPages = 64, maxTouched = 512): MmState {
   return { procs: [], maxProcs, maxRegionPages, maxTouched };
@@ -88,10 +109,10 @@ function random_page(ctx: WorkloadContext, p: Proc): number | null {
 export function verify_page(p: Proc, addr: number, what: string): void {
   const got = access_process_vm_read(p.task, addr, PAGE_SIZE);
   const stamp = p.shadow.get(addr);
-  const want = stamp === undefined ? ZERO_PAGE : page_pattern(stamp);
+  const want = stamp === undefined ? ZERO_PAGE : page_pattern_scratch(stamp);
   const off = same(got, want);
   if (off !== -1) {
-    throw new KernelBug(`${what}: pid ${p.task.pid} page 0x${addr.toString(16)} differs at byte ${off}`);
+    throw new KernelBug(`${what}: pid ${p.task.pid} page 0x${hex(addr)} differs at byte ${off}`);
   }
 }
 
@@ -100,7 +121,7 @@ export function mm_step(ctx: WorkloadContext, st: MmState, op: number): void {
   if (st.procs.length === 0 || (st.procs.length < st.maxProcs && rng.chance(0.04))) {
     const task = process_create('worker');
     if (!task) { trace_event('mm', `op=${op} process_create failed`); return; }
-    st.procs.push({ task, regions: [], shadow: new Map() });
+    st.procs.push({ task, regions: [], shadow: new Shadow() });
     trace_event('mm', `op=${op} create pid=${task.pid}`);
     return;
   }
@@ -112,25 +133,25 @@ export function mm_step(ctx: WorkloadContext, st: MmState, op: number): void {
       const addr = do_mmap_anon(p.task, pages * PAGE_SIZE, PROT_READ | PROT_WRITE);
       if (addr < 0) { trace_event('mm', `op=${op} mmap pid=${p.task.pid} pages=${pages} err=${addr}`); return; }
       p.regions.push({ start: addr, pages });
-      trace_event('mm', `op=${op} mmap pid=${p.task.pid} addr=0x${addr.toString(16)} pages=${pages}`);
+      trace_event('mm', `op=${op} mmap pid=${p.task.pid} addr=0x${hex(addr)} pages=${pages}`);
       return;
     }
     case 1: { // write a page
       const addr = random_page(ctx, p);
       if (addr === null || (p.shadow.size >= st.maxTouched && !p.shadow.has(addr))) return;
       const stamp = rng.u32();
-      const n = access_process_vm_write(p.task, addr, page_pattern(stamp));
+      const n = access_process_vm_write(p.task, addr, page_pattern_scratch(stamp));
       if (n !== PAGE_SIZE) { kill(st, p, 'oom-kill', op); return; }
       p.shadow.set(addr, stamp);
       const page = follow_page(p.task.mm!, addr);
-      trace_event('mm', `op=${op} write pid=${p.task.pid} addr=0x${addr.toString(16)} pfn=0x${page ? page_to_pfn(page).toString(16) : '-'}`);
+      trace_event('mm', `op=${op} write pid=${p.task.pid} addr=0x${hex(addr)} pfn=0x${page ? page_to_pfn(page).toString(16) : '-'}`);
       return;
     }
     case 2: { // read a page back
       const addr = random_page(ctx, p);
       if (addr === null) return;
       verify_page(p, addr, 'mm workload');
-      trace_event('mm', `op=${op} read pid=${p.task.pid} addr=0x${addr.toString(16)} ok`);
+      trace_event('mm', `op=${op} read pid=${p.task.pid} addr=0x${hex(addr)} ok`);
       return;
     }
     case 3: { // munmap part of a region
@@ -146,14 +167,14 @@ export function mm_step(ctx: WorkloadContext, st: MmState, op: number): void {
       if (first > 0) p.regions.push({ start: r.start, pages: first });
       if (first + count < r.pages) p.regions.push({ start: start + count * PAGE_SIZE, pages: r.pages - first - count });
       for (let k = 0; k < count; k++) p.shadow.delete(start + k * PAGE_SIZE);
-      trace_event('mm', `op=${op} munmap pid=${p.task.pid} addr=0x${start.toString(16)} pages=${count}`);
+      trace_event('mm', `op=${op} munmap pid=${p.task.pid} addr=0x${hex(start)} pages=${count}`);
       return;
     }
     case 4: { // fork
       if (st.procs.length >= st.maxProcs) return;
       const child = fork_process(p.task);
       if (!child) { trace_event('mm', `op=${op} fork pid=${p.task.pid} failed`); return; }
-      st.procs.push({ task: child, regions: p.regions.map((r) => ({ ...r })), shadow: new Map(p.shadow) });
+      st.procs.push({ task: child, regions: p.regions.map((r) => ({ ...r })), shadow: new Shadow(p.shadow) });
       trace_event('mm', `op=${op} fork pid=${p.task.pid} child=${child.pid}`);
       return;
     }

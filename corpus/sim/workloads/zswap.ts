@@ -5,7 +5,7 @@
  * shadow copy. Forks share swapped pages; exits must release every swap slot.
  */
 import type { Workload, WorkloadContext } from './types.ts';
-import { mm_setup, mm_teardown, verify_page, page_pattern, mm_reap, type MmState, type Proc } from './mm.ts';
+import { mm_setup, mm_teardown, verify_page, page_pattern_scratch, mm_reap, type MmState, type Proc } from './mm.ts';
 import { process_create, fork_process } from '../../kernel/fork.ts';
 import { process_exit } from '../../kernel/exit.ts';
 import { do_mmap_anon, PROT_READ, PROT_WRITE } from '../../mm/mmap.ts';
@@ -16,7 +16,8 @@ import { swap_slots_in_use } from '../../mm/swapfile.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
 import { max_pfn } from '../../include/linux/mm.ts';
 import { trace_event } from '../trace.ts';
-import { KernelBug } from '../errors.ts';
+import { KernelBug, hex } from '../errors.ts';
+import { Shadow } from './shadow.ts';
 
 /** Each process maps this share of RAM; together they map well over all of it. */
 const PROCS = 4;
@@ -30,7 +31,7 @@ function spawn(st: MmState, pages: number, op: number): Proc | null {
     process_exit(task);
     return null;
   }
-  const p: Proc = { task, regions: [{ start, pages }], shadow: new Map() };
+  const p: Proc = { task, regions: [{ start, pages }], shadow: new Shadow() };
   st.procs.push(p);
   trace_event('zswap-wl', `op=${op} spawn pid=${task.pid} pages=${pages}`);
   return p;
@@ -67,22 +68,22 @@ export function zswap_step(ctx: WorkloadContext, zs: ZswapState, op: number): vo
     for (let k = 0; k < 4 && first + k < r.pages; k++) {
       const addr = r.start + (first + k) * PAGE_SIZE;
       const stamp = rng.u32();
-      if (access_process_vm_write(p.task, addr, page_pattern(stamp)) !== PAGE_SIZE) {
-        throw new KernelBug(`zswap workload: write fault failed at 0x${addr.toString(16)} with swap available`);
+      if (access_process_vm_write(p.task, addr, page_pattern_scratch(stamp)) !== PAGE_SIZE) {
+        throw new KernelBug(`zswap workload: write fault failed at 0x${hex(addr)} with swap available`);
       }
       p.shadow.set(addr, stamp);
     }
     trace_event('zswap-wl', `op=${op} write pid=${p.task.pid} page=${first}`);
   } else if (w === 1) {
     // Re-read pages written before: most of them were swapped out since.
-    const written = [...p.shadow.keys()];
-    const addr = written.length ? written[rng.below(written.length)]! : r.start + rng.below(r.pages) * PAGE_SIZE;
+    const written = p.shadow.size;
+    const addr = written ? p.shadow.keyAt(rng.below(written))! : r.start + rng.below(r.pages) * PAGE_SIZE;
     verify_page(p, addr, 'zswap workload');
-    trace_event('zswap-wl', `op=${op} read pid=${p.task.pid} addr=0x${addr.toString(16)} ok`);
+    trace_event('zswap-wl', `op=${op} read pid=${p.task.pid} addr=0x${hex(addr)} ok`);
   } else if (w === 2) {
     if (st.procs.length < st.maxProcs) {
       const child = fork_process(p.task);
-      if (child) st.procs.push({ task: child, regions: p.regions.map((x) => ({ ...x })), shadow: new Map(p.shadow) });
+      if (child) st.procs.push({ task: child, regions: p.regions.map((x) => ({ ...x })), shadow: new Shadow(p.shadow) });
       trace_event('zswap-wl', `op=${op} fork pid=${p.task.pid} child=${child?.pid ?? 'failed'}`);
     }
   } else if (w === 3) {
