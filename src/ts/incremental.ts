@@ -21,6 +21,7 @@
 import { ts } from '@ts-morph/common';
 import { fileShapes, type FileShapes } from './declShapes.ts';
 import { overlayProgram } from './programs.ts';
+import { regionPlan, regionsAllowed, type RegionPlan } from './regions.ts';
 
 export interface IncrementalResult {
   program: ts.Program;
@@ -40,6 +41,8 @@ type ResolveFn = (spec: ts.StringLiteralLike, sf: ts.SourceFile) => string | und
 
 export class IncrementalChecker {
   private prev: Checked | undefined;
+  /** Files checked in part (some statements, regions.ts) instead of whole, over every check so far. */
+  regionChecks = 0;
 
   /**
    * `base`: the program every overlay is relative to (its files are read, never changed).
@@ -71,12 +74,18 @@ export class IncrementalChecker {
     ];
     const semantic: Checked['semantic'] = new Map();
     const checked: string[] = [];
+    const regions = affected && prev && regionsAllowed(program.getCompilerOptions());
     for (const sf of program.getSourceFiles()) {
       const old = prev?.semantic.get(sf.fileName);
       let d: readonly ts.Diagnostic[];
-      if (old && old.sf === sf && affected && !affected.has(sf.fileName)) d = old.diagnostics;
+      if (old && old.sf === sf && affected && !affected.files.has(sf.fileName)) d = old.diagnostics;
       else {
-        d = program.getSemanticDiagnostics(sf);
+        // A file the change reaches in a few statements: those alone (regions.ts), the rest carried.
+        const plan = regions && old && !affected.whole.has(sf.fileName)
+          ? regionPlan(old.sf, sf, old.diagnostics, affected.dirty.get(sf.fileName) ?? new Set(), (f) => program.getSourceFile(f))
+          : undefined;
+        d = plan ? regionDiagnostics(program, sf, plan) : program.getSemanticDiagnostics(sf);
+        if (plan) this.regionChecks++;
         if (!program.isSourceFileDefaultLibrary(sf)) checked.push(sf.fileName);
       }
       semantic.set(sf.fileName, { sf, diagnostics: d });
@@ -98,11 +107,35 @@ function resolver(program: ts.Program): ResolveFn | undefined {
   return (spec, sf) => f(spec, sf)?.resolvedModule?.resolvedFileName;
 }
 
+/** What a change since the previous program reaches. */
+interface Affected {
+  /** Files whose diagnostics may differ. */
+  files: Set<string>;
+  /** Of those, the ones to check whole (the others may be checked in part: their dirty names say where). */
+  whole: Set<string>;
+  /** Per file: its top-level names (declarations and imports) whose shape changed. */
+  dirty: Map<string, Set<string>>;
+}
+
+/**
+ * The diagnostics of `sf` from a region check: the new statements' diagnostics with the file's
+ * bind and program diagnostics, the carried ones a fresh one does not stand for, and the global
+ * diagnostics the check produced (a whole-file check reports those with the file).
+ */
+function regionDiagnostics(program: ts.Program, sf: ts.SourceFile, plan: RegionPlan): ts.Diagnostic[] {
+  const globals = new Set(program.getGlobalDiagnostics());
+  const fresh = (program.getSemanticDiagnostics as (sf: ts.SourceFile, token: undefined, nodes: readonly ts.Node[]) => readonly ts.Diagnostic[])(sf, undefined, plan.nodes);
+  const key = (d: ts.Diagnostic): string => `${d.start}\0${d.length}\0${d.code}\0${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+  const seen = new Set(fresh.map(key));
+  const added = program.getGlobalDiagnostics().filter((d) => !globals.has(d));
+  return [...added, ...plan.carried.filter((d) => !seen.has(key(d))), ...fresh];
+}
+
 /**
  * The files of `program` whose diagnostics may differ from the previous program's: undefined
  * when every file must be checked.
  */
-function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[]): Set<string> | undefined {
+function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[]): Affected | undefined {
   const resolve = resolver(program);
   const oldResolve = resolver(prev.program);
   if (!resolve || !oldResolve) return undefined;
@@ -110,16 +143,20 @@ function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[
   const byName = new Map(files.map((sf) => [sf.fileName, sf] as const));
   const changed = files.filter((sf) => oldFiles.get(sf.fileName) !== sf);
   const removed = [...oldFiles.keys()].filter((f) => !byName.has(f));
-  if (changed.length === 0 && removed.length === 0) return new Set();
+  if (changed.length === 0 && removed.length === 0) return { files: new Set(), whole: new Set(), dirty: new Map() };
   for (const sf of changed) {
     const old = oldFiles.get(sf.fileName);
     if (fileShapes(sf).global || (old && fileShapes(old).global)) return undefined;
   }
   for (const f of removed) if (fileShapes(oldFiles.get(f)!).global) return undefined;
   const out = new Set(changed.map((sf) => sf.fileName));
+  // Checked whole: files added, global ones, those whose imports resolve elsewhere, read whole or re-exported (see below).
+  const wholeCheck = new Set<string>();
   // Global declarations can meet anything: checked every time (a declaration file under skipLibCheck is never checked).
   const skipDts = !!program.getCompilerOptions().skipLibCheck;
-  for (const sf of files) if (fileShapes(sf).global && !(skipDts && sf.isDeclarationFile)) out.add(sf.fileName);
+  for (const sf of files) {
+    if (fileShapes(sf).global && !(skipDts && sf.isDeclarationFile)) { out.add(sf.fileName); wholeCheck.add(sf.fileName); }
+  }
 
   // Resolution: memoized per specifier node (a reused file keeps its nodes).
   const resolved = new Map<ts.StringLiteralLike, string | undefined>();
@@ -141,7 +178,7 @@ function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[
     for (const sf of files) {
       if (out.has(sf.fileName)) continue;
       const sh = fileShapes(sf);
-      if (sh.specifiers.some((s) => target(s, sf) !== oldResolve(s, sf))) out.add(sf.fileName);
+      if (sh.specifiers.some((s) => target(s, sf) !== oldResolve(s, sf))) { out.add(sf.fileName); wholeCheck.add(sf.fileName); }
     }
   }
 
@@ -150,10 +187,12 @@ function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[
   const dirtyExports = new Map<string, Set<string>>();
   for (const sf of changed) {
     const old = oldFiles.get(sf.fileName);
-    if (!old) { whole.add(sf.fileName); continue; }
+    if (!old) { whole.add(sf.fileName); wholeCheck.add(sf.fileName); continue; }
     const a = fileShapes(old);
     const b = fileShapes(sf);
-    if (a.other !== b.other || a.exportTable.get('\0stars') !== b.exportTable.get('\0stars')) { whole.add(sf.fileName); continue; }
+    if (a.other !== b.other || a.exportTable.get('\0stars') !== b.exportTable.get('\0stars')) { whole.add(sf.fileName); wholeCheck.add(sf.fileName); continue; }
+    // An export that changed is the file's own export checks' business.
+    if ([...new Set([...a.exportTable.keys(), ...b.exportTable.keys()])].some((n) => a.exportTable.get(n) !== b.exportTable.get(n))) wholeCheck.add(sf.fileName);
     for (const n of new Set([...a.decls.keys(), ...b.decls.keys()])) if (a.decls.get(n)?.shape !== b.decls.get(n)?.shape) mark(sf.fileName, n);
     for (const n of new Set([...a.imports.keys(), ...b.imports.keys()])) {
       const x = a.imports.get(n);
@@ -232,11 +271,13 @@ function affectedFiles(prev: Checked, program: ts.Program, files: ts.SourceFile[
     if (out.has(sf.fileName)) continue;
     const sh = fileShapes(sf);
     const dirty = dirtyLocal.get(sf.fileName);
-    // What it imports, re-exports by name (an export that went is an error there) or reads whole.
-    if ((dirty && [...sh.imports.keys()].some((n) => dirty.has(n))) || [...sh.reexports.values()].some((b) => bindingDirty(b, sf)) ||
-      sh.wholeModules.some((s) => { const t = target(s, sf); return !!t && moduleDirty(t, new Set()); })) {
-      out.add(sf.fileName);
-    }
+    // What it imports (its statements naming those are checked again), re-exports by name (an export that went is an error there) or reads whole.
+    const byImport = !!dirty && [...sh.imports.keys()].some((n) => dirty.has(n));
+    const byModule = [...sh.reexports.values()].some((b) => bindingDirty(b, sf)) ||
+      sh.wholeModules.some((s) => { const t = target(s, sf); return !!t && moduleDirty(t, new Set()); });
+    if (byImport || byModule) out.add(sf.fileName);
+    if (byModule) wholeCheck.add(sf.fileName);
   }
-  return out;
+  for (const f of whole) wholeCheck.add(f);
+  return { files: out, whole: wholeCheck, dirty: dirtyLocal };
 }
