@@ -251,8 +251,15 @@ export function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
   return undefined;
 }
 
+// A program's nodes never change (a changed file is a new SourceFile): what a walk of a function
+// found is kept with the function, for the fixed-point passes that ask again every round and kind.
+const callsMemo = new WeakMap<ts.FunctionLikeDeclaration, ts.CallExpression[]>();
+const returnsMemo = new WeakMap<ts.FunctionLikeDeclaration, ts.ReturnStatement[]>();
+
 /** Calls directly in `f` (not in nested functions). */
-export function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
+export function callsIn(f: ts.FunctionLikeDeclaration): readonly ts.CallExpression[] {
+  const known = callsMemo.get(f);
+  if (known) return known;
   const out: ts.CallExpression[] = [];
   const walk = (n: ts.Node): void => {
     if (n !== f && ts.isFunctionLike(n)) return;
@@ -260,6 +267,7 @@ export function callsIn(f: ts.FunctionLikeDeclaration): ts.CallExpression[] {
     ts.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
+  callsMemo.set(f, out);
   return out;
 }
 
@@ -368,7 +376,9 @@ function isNullish(e: ts.Expression): boolean {
 }
 
 /** Return statements directly in `f` (not in nested functions). */
-function returnsIn(f: ts.FunctionLikeDeclaration): ts.ReturnStatement[] {
+function returnsIn(f: ts.FunctionLikeDeclaration): readonly ts.ReturnStatement[] {
+  const known = returnsMemo.get(f);
+  if (known) return known;
   const out: ts.ReturnStatement[] = [];
   const walk = (n: ts.Node): void => {
     if (n !== f && ts.isFunctionLike(n)) return;
@@ -376,6 +386,7 @@ function returnsIn(f: ts.FunctionLikeDeclaration): ts.ReturnStatement[] {
     ts.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
+  returnsMemo.set(f, out);
   return out;
 }
 
@@ -788,6 +799,8 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   // A kind with several tags (a folio: file or anon) gets its tag per allocation site from the
   // code, or the site is unknown and the plan refuses (separateMultiTag.ts).
   const tags = kindTags(program, root, infra.where, kind.name, infra.accessor);
+  // No accessor naming one: the tag the code ties to the kind (separateInfra.ts codeTag()).
+  if (tags.length === 0 && infra.where.has(infra.typeTag)) tags.push(infra.typeTag);
   if (tags.length === 0) throw new InputError(`${kind.name} has no memdesc type tag (${infra.typeTag} not found, and ${infra.accessor ?? 'no typed accessor'}() names none)`);
   const multi = tags.length > 1;
   const decider = multi ? new TagDecider(program, root, tags) : undefined;

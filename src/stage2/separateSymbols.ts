@@ -19,6 +19,8 @@ export class Symbols {
   private namedMemo = new Map<string, Set<ts.Symbol>>();
   private ids = new Map<ts.Symbol, number>();
   private exported?: Map<string, ts.Symbol[]>;
+  /** callee() by call: the planners' fixed-point passes ask for the same calls every round. */
+  private callees = new Map<ts.CallExpression, ts.Symbol | undefined>();
 
   constructor(private program: ts.Program, private root: string) {
     // Binding sets the parent links the walks up from a node need.
@@ -45,10 +47,11 @@ export class Symbols {
    * import), a method's or a parameter's for `x.f()` and a callback; undefined when not named.
    */
   callee(call: ts.CallExpression): ts.Symbol | undefined {
+    if (this.callees.has(call)) return this.callees.get(call);
     const e = strip(call.expression);
-    if (ts.isIdentifier(e)) return this.at(e);
-    if (ts.isPropertyAccessExpression(e)) return this.at(e.name);
-    return undefined;
+    const sym = ts.isIdentifier(e) ? this.at(e) : ts.isPropertyAccessExpression(e) ? this.at(e.name) : undefined;
+    this.callees.set(call, sym);
+    return sym;
   }
 
   /** The symbol the callee identifier names as written (the import's own, before aliases): what an import's use count counts. */
