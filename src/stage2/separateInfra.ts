@@ -6,6 +6,11 @@
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
+import { AnalysisContext } from '../analyzers/context.ts';
+import { TypeTests } from '../analyzers/typeTests.ts';
+import { Symbols } from './separateSymbols.ts';
+import { constValue, strip } from './tagTests.ts';
+import { MEMDESC_FIELD } from './words.ts';
 
 /** Exported name -> the file that declares it. */
 export type ExportIndex = Map<string, string>;
@@ -40,8 +45,12 @@ const REQUIRED = [
   'memdesc_create', 'memdesc_set_desc_page', 'memdesc_desc_page', 'memdesc_desc', 'MEMDESC_DESC_HEADER', 'page_count',
 ];
 
-/** The infrastructure `kind` needs, or an InputError naming what the tree lacks. */
-export function findInfra(index: ExportIndex, spec: Spec, kind: KindSpec): Infra {
+/**
+ * The infrastructure `kind` needs, or an InputError naming what the tree lacks. With the program,
+ * the typed accessor and the tag come from the code (findAccessor(), codeTag()); without it, from
+ * the kernel's names alone.
+ */
+export function findInfra(index: ExportIndex, spec: Spec, kind: KindSpec, tree?: { program: ts.Program; root: string }): Infra {
   const missing = REQUIRED.filter((n) => !index.has(n));
   const toAddress = spec.page.addressHelpers?.toAddress ?? 'page_address';
   const fromAddress = spec.page.addressHelpers?.fromAddress ?? 'virt_to_page';
@@ -49,12 +58,240 @@ export function findInfra(index: ExportIndex, spec: Spec, kind: KindSpec): Infra
   if (missing.length > 0) {
     throw new InputError(`the tree has no stage-2 infrastructure to separate ${kind.name} into: ${missing.join(', ')} not found`);
   }
-  const typeTag = `MEMDESC_TYPE_${kind.name.toUpperCase()}`;
-  const accessor = index.has(`memdesc_${kind.name}`) ? `memdesc_${kind.name}` : null;
+  const hint = `MEMDESC_TYPE_${kind.name.toUpperCase()}`;
+  const accessor = tree ? findAccessor(tree.program, tree.root, index, spec, kind)?.name ?? null : index.has(`memdesc_${kind.name}`) ? `memdesc_${kind.name}` : null;
+  // With an accessor its own constants are the tags (separateMultiTag.ts kindTags()); the tag is for messages then.
+  const typeTag = tree && !accessor ? codeTag(tree.program, tree.root, index, spec, kind) ?? hint : hint;
   // A kind with several tags (a folio: file or anon) has none named after it: its typed
   // accessor says which it accepts (separateMultiTag.ts kindTags()).
   if (!index.has(typeTag) && !accessor) {
     throw new InputError(`${kind.name} has no memdesc type tag (${typeTag} not found): it cannot have a descriptor of its own yet`);
   }
   return { typeTag, accessor, where: index };
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The typed accessor and the tags, from the code                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/** A kind's typed accessor as the code shows it, and the constants it checks the word against. */
+export interface KindAccessor {
+  name: string;
+  /** Exported constants that reach the checked reader beside the page (tags or misc subtypes), in source order. */
+  constants: string[];
+  /** How it was found, for messages: the name hint the code confirms, or the code alone. */
+  how: string;
+}
+
+/** One tree's accessor finder: verdicts cached per function. */
+class AccessorFinder {
+  private readonly s: Symbols;
+  private readonly checker: ts.TypeChecker;
+  private readonly readers = new Map<ts.Node, Map<number, boolean>>();
+  /** The memdesc word's first byte in the class (its address is `page.addr + this`). */
+  private readonly wordByte: number | undefined;
+
+  constructor(private readonly program: ts.Program, private readonly root: string, private readonly index: ExportIndex, private readonly spec: Spec) {
+    this.s = new Symbols(program, root);
+    this.checker = this.s.checker;
+    const word = spec.page.fields.find((f) => f.name === MEMDESC_FIELD)?.words[0];
+    this.wordByte = word === undefined ? undefined : word * (spec.page.wordSize ?? 8);
+  }
+
+  /** The exported top-level function of that name (declared, or a const arrow/function expression). */
+  exported(name: string): ts.FunctionLikeDeclaration | undefined {
+    const file = this.index.get(name);
+    const sf = file ? this.program.getSourceFile(file) : undefined;
+    for (const st of sf?.statements ?? []) {
+      if (ts.isFunctionDeclaration(st) && st.name?.text === name && st.body) return st;
+      if (ts.isVariableStatement(st)) {
+        for (const d of st.declarationList.declarations) {
+          const init = d.initializer && strip(d.initializer);
+          if (ts.isIdentifier(d.name) && d.name.text === name && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) return init;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private paramIs(e: ts.Expression, fn: ts.FunctionLikeDeclaration, i: number): boolean {
+    const x = strip(e);
+    const p = fn.parameters[i];
+    return !!p && ts.isIdentifier(x) && ts.isIdentifier(p.name) && this.s.at(x) === this.checker.getSymbolAtLocation(p.name);
+  }
+
+  /**
+   * Does `fn` read the memdesc word of its parameter `i` (the spec's member, or the word's
+   * address: `page.addr + 8` for a word at w1), itself or through a function it hands the page to
+   * (`memdesc_desc(page, T)`, which checks the tag)?
+   */
+  checkedReader(fn: ts.FunctionLikeDeclaration, i: number, depth = 0): boolean {
+    let m = this.readers.get(fn);
+    if (!m) this.readers.set(fn, m = new Map());
+    const hit = m.get(i);
+    if (hit !== undefined) return hit;
+    m.set(i, false);
+    let reads = false;
+    let via = false;
+    const visit = (n: ts.Node): void => {
+      if (via || reads) return;
+      if (ts.isPropertyAccessExpression(n) && n.name.text === MEMDESC_FIELD && this.paramIs(n.expression, fn, i)) reads = true;
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken && this.wordByte !== undefined) {
+        const l = strip(n.left);
+        if (ts.isPropertyAccessExpression(l) && this.paramIs(l.expression, fn, i) && constValue(this.checker, n.right) === this.wordByte) reads = true;
+      }
+      if (ts.isCallExpression(n)) {
+        const g = depth < 4 ? this.functionOf(this.s.callee(n)) : undefined;
+        if (g) n.arguments.forEach((a, j) => { if (!via && this.paramIs(a, fn, i) && this.checkedReader(g, j, depth + 1)) via = true; });
+      }
+      if (!(n !== fn.body && (ts.isFunctionLike(n) || ts.isClassLike(n)))) ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    const r = via || reads;
+    m.set(i, r);
+    return r;
+  }
+
+  private functionOf(sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined {
+    for (const d of sym?.declarations ?? []) {
+      if (ts.isFunctionDeclaration(d) && d.body) return d;
+      if (ts.isVariableDeclaration(d) && d.initializer) {
+        const init = strip(d.initializer);
+        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * `name` as a typed accessor: an exported function of one page (the spec's class) that hands
+   * it to a checked reader of the word with exported constants (what it checks the word
+   * against); undefined when its code is none.
+   */
+  accessor(name: string): KindAccessor | undefined {
+    const fn = this.exported(name);
+    if (!fn || fn.parameters.length !== 1) return undefined;
+    const t = this.checker.getTypeAtLocation(fn.parameters[0]!);
+    if ((t.aliasSymbol ?? t.symbol)?.name !== this.spec.page.class || !this.checkedReader(fn, 0)) return undefined;
+    const constants: string[] = [];
+    const values = (e: ts.Expression, depth: number): void => {
+      const x = strip(e);
+      if (depth > 4) return;
+      if (ts.isConditionalExpression(x)) { values(x.whenTrue, depth + 1); values(x.whenFalse, depth + 1); return; }
+      if (!ts.isIdentifier(x)) return;
+      const sym = this.s.at(x);
+      const d = sym?.valueDeclaration;
+      if (!sym || !d || !ts.isVariableDeclaration(d)) return;
+      // A local of the accessor: what it is given.
+      if (d.getSourceFile() === fn.getSourceFile() && d.pos >= fn.pos && d.end <= fn.end) {
+        if (d.initializer) values(d.initializer, depth + 1);
+        return;
+      }
+      if (this.index.get(sym.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined && !constants.includes(sym.name)) constants.push(sym.name);
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n) && n.arguments.some((a) => this.paramIs(a, fn, 0))) for (const a of n.arguments) values(a, 0);
+      ts.forEachChild(n, visit);
+    };
+    if (fn.body) visit(fn.body);
+    if (constants.length === 0) return undefined;
+    return { name, constants, how: '' };
+  }
+
+  /** Every typed accessor the tree exports (accessor()), in name order. */
+  all(): KindAccessor[] {
+    return [...this.index.keys()].sort().flatMap((n) => this.accessor(n) ?? []);
+  }
+
+  /**
+   * Constants the code ties to `kind`: those its type tests (the spec's, confirmed by their code:
+   * typeTests.ts) compute with, and the tags the tree maps to one of them (`tag === T ? K : …`,
+   * `memdesc_page_type()`'s `MEMDESC_TYPE_PTDESC ? PGTY_table`).
+   */
+  kindConstants(kind: KindSpec): { mine: Set<string>; mapped: Set<string> } {
+    const out = new Set<string>();
+    const mapped = new Set<string>();
+    const names = new Set(kind.pageTypeTests.map((t) => t.name));
+    if (names.size === 0) return { mine: out, mapped };
+    const ctx = new AnalysisContext(this.spec, this.program, this.root);
+    const tests = new TypeTests(ctx);
+    for (const n of names) {
+      const fn = this.exported(n);
+      const sym = fn && this.s.of(fn);
+      if (!fn?.body || !sym || tests.ofSymbol(sym).tests.length === 0) continue;
+      const walk = (x: ts.Node): void => {
+        if (ts.isIdentifier(x)) {
+          const c = this.s.at(x);
+          const d = c?.valueDeclaration;
+          if (c && d && this.index.get(c.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined) out.add(c.name);
+        }
+        ts.forEachChild(x, walk);
+      };
+      walk(fn.body);
+    }
+    // Pairs the code states: `x === A ? B : …` ties A and B.
+    const constName = (e: ts.Expression): string | undefined => {
+      const x = strip(e);
+      if (!ts.isIdentifier(x)) return undefined;
+      const c = this.s.at(x);
+      const d = c?.valueDeclaration;
+      return c && d && this.index.get(c.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined ? c.name : undefined;
+    };
+    const pairs: Array<[string, string]> = [];
+    for (const sf of this.program.getSourceFiles()) {
+      if (!sf.fileName.startsWith(`${this.root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
+      const visit = (x: ts.Node): void => {
+        if (ts.isConditionalExpression(x)) {
+          const c = strip(x.condition);
+          const b = constName(x.whenTrue);
+          if (b && ts.isBinaryExpression(c) && c.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken) {
+            const a = constName(c.right) ?? constName(c.left);
+            if (a) pairs.push([a, b]);
+          }
+        }
+        ts.forEachChild(x, visit);
+      };
+      visit(sf);
+    }
+    for (const [a, b] of pairs) {
+      mapped.add(a);
+      if (out.has(b)) out.add(a);
+    }
+    return { mine: out, mapped };
+  }
+}
+
+/**
+ * The typed accessor of `kind`, from the code: the function the kernel's name for it suggests
+ * (`memdesc_<kind>`, a hint) when its code is one (accessor()); else the one accessor whose
+ * constants the code ties to the kind (kindConstants()). Null when neither: the kind has no
+ * accessor the code shows.
+ */
+export function findAccessor(program: ts.Program, root: string, index: ExportIndex, spec: Spec, kind: KindSpec): KindAccessor | null {
+  const f = new AccessorFinder(program, root, index, spec);
+  const hinted = f.accessor(`memdesc_${kind.name}`);
+  if (hinted) return { ...hinted, how: `\`${hinted.name}()\` reads the memdesc word and checks it against ${hinted.constants.join(', ')}` };
+  const { mine } = f.kindConstants(kind);
+  if (mine.size === 0) return null;
+  const found = f.all().filter((a) => a.constants.some((c) => mine.has(c)));
+  if (found.length !== 1) return null;
+  const a = found[0]!;
+  return { ...a, how: `\`${a.name}()\` reads the memdesc word and checks it against ${a.constants.join(', ')}, which ${kind.name}'s type tests stand for` };
+}
+
+/**
+ * A tag of `kind` when it has no typed accessor: the kernel's name (`MEMDESC_TYPE_<KIND>`, a
+ * hint) when the tree exports it, else the one exported tag-like constant the code ties to the
+ * kind (kindConstants(): its type tests' constants and what the tree maps to them) that the
+ * word's tag store is given somewhere; undefined when none.
+ */
+export function codeTag(program: ts.Program, root: string, index: ExportIndex, spec: Spec, kind: KindSpec): string | undefined {
+  const hint = `MEMDESC_TYPE_${kind.name.toUpperCase()}`;
+  if (index.has(hint)) return hint;
+  const f = new AccessorFinder(program, root, index, spec);
+  const { mine, mapped } = f.kindConstants(kind);
+  // Tags some accessor checks the word against, or the tree maps to a type: what a tag is, by the code.
+  const tags = new Set([...f.all().flatMap((a) => a.constants), ...mapped]);
+  const both = [...mine].filter((c) => tags.has(c));
+  return both.length === 1 ? both[0] : undefined;
 }

@@ -11,7 +11,7 @@
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
-import { exportIndex, findInfra, type ExportIndex } from './separateInfra.ts';
+import { exportIndex, findAccessor, findInfra, type ExportIndex } from './separateInfra.ts';
 import { planKind, type KindPlan } from './separatePlan.ts';
 import { planEmbedded } from './separateEmbed.ts';
 
@@ -51,8 +51,8 @@ export function accessorSubtypes(fn: ts.FunctionDeclaration, index: ExportIndex)
  * has no accessor or checks a type tag (a pointer word). Several subtypes are the caller's error
  * to report (an accessor that accepts several cannot say which word to write).
  */
-export function miscTag(program: ts.Program, index: ExportIndex, kind: string): MiscTag | { several: string[] } | null {
-  const accessor = `memdesc_${kind}`;
+export function miscTag(program: ts.Program, index: ExportIndex, kind: string, accessor: string | null = `memdesc_${kind}`): MiscTag | { several: string[] } | null {
+  if (!accessor) return null;
   const fn = declared(program, index, accessor);
   if (!fn) return null;
   const subtypes = accessorSubtypes(fn, index);
@@ -71,9 +71,11 @@ export type SeparationPlan = KindPlan & { embedded?: { subtype: string; field: s
  */
 export function planSeparation(program: ts.Program, root: string, spec: Spec, kind: KindSpec): SeparationPlan {
   const index = exportIndex(program, root);
-  const misc = miscTag(program, index, kind.name);
+  // The typed accessor from its code (the kernel's name a hint): separateInfra.ts findAccessor().
+  const accessor = findAccessor(program, root, index, spec, kind)?.name ?? null;
+  const misc = miscTag(program, index, kind.name, accessor);
   if (misc && 'several' in misc) {
-    throw new InputError(`${kind.name}: memdesc_${kind.name}() accepts several misc subtypes (${misc.several.join(', ')}): which word its pages carry cannot be told`);
+    throw new InputError(`${kind.name}: ${accessor}() accepts several misc subtypes (${misc.several.join(', ')}): which word its pages carry cannot be told`);
   }
-  return misc ? planEmbedded({ program, root, spec, kind, index, tag: misc }) : planKind({ program, root, spec, kind, infra: findInfra(index, spec, kind) });
+  return misc ? planEmbedded({ program, root, spec, kind, index, tag: misc }) : planKind({ program, root, spec, kind, infra: findInfra(index, spec, kind, { program, root }) });
 }
