@@ -207,11 +207,37 @@ export function bytes(addr: number, len: number): Uint8Array {
   return u8.subarray(p, p + len);
 }
 
+/*
+ * The copies below take a range in the linear maps (the direct map, the vmemmap) as one piece,
+ * checked at both ends as forEachChunk() checks it, and only walk a vmalloc range page by page:
+ * no closure and no view per call on the common path (zsmalloc and zswap copy on every store
+ * and load).
+ */
+
+/** Is [addr, addr+len) one physically contiguous piece (not a vmalloc range)? Its start then, else -1. */
+function linear_span(addr: number, len: number): number {
+  if (len <= 0 || (addr >= VMALLOC_START && addr <= VMALLOC_END)) return -1;
+  const p = translate(addr);
+  translate(addr + len - 1);
+  return p;
+}
+
 export function memset(addr: number, c: number, len: number): void {
-  forEachChunk(addr, len, (p, n) => u8.fill(c, p, p + n));
+  const p = linear_span(addr, len);
+  if (p >= 0) u8.fill(c, p, p + len);
+  else forEachChunk(addr, len, (q, n) => u8.fill(c, q, q + n));
 }
 
 export function memcpy(dst: number, src: number, len: number): void {
+  const s = linear_span(src, len);
+  if (s >= 0) {
+    const d = linear_span(dst, len);
+    // copyWithin copies overlapping ranges as if the source were read first, as the copy below does.
+    if (d >= 0) {
+      u8.copyWithin(d, s, s + len);
+      return;
+    }
+  }
   const tmp = new Uint8Array(len);
   let off = 0;
   forEachChunk(src, len, (p, n) => { tmp.set(u8.subarray(p, p + n), off); off += n; });
@@ -220,14 +246,21 @@ export function memcpy(dst: number, src: number, len: number): void {
 }
 
 export function copy_to(dst: number, data: Uint8Array): void {
+  const p = linear_span(dst, data.length);
+  if (p >= 0) {
+    u8.set(data, p);
+    return;
+  }
   let off = 0;
-  forEachChunk(dst, data.length, (p, n) => { u8.set(data.subarray(off, off + n), p); off += n; });
+  forEachChunk(dst, data.length, (q, n) => { u8.set(data.subarray(off, off + n), q); off += n; });
 }
 
 export function copy_from(src: number, len: number): Uint8Array {
+  const p = linear_span(src, len);
+  if (p >= 0) return u8.slice(p, p + len);
   const out = new Uint8Array(len);
   let off = 0;
-  forEachChunk(src, len, (p, n) => { out.set(u8.subarray(p, p + n), off); off += n; });
+  forEachChunk(src, len, (q, n) => { out.set(u8.subarray(q, q + n), off); off += n; });
   return out;
 }
 
