@@ -262,9 +262,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       status, ...(failure ? { failure } : {}),
     };
   } finally {
-    // A warm-up still going (the series failed) is waited for: nothing runs on after the pipeline returns.
+    // A warm-up still going (the series failed) is stopped and waited for: nothing runs on after the pipeline returns.
     const w = warm as ReturnType<typeof warmTrack> | undefined;
     if (w) {
+      w.stop();
       await w.done;
       w.dispose();
     }

@@ -7,15 +7,19 @@
  * are only reachable by their ids) and tracked then, into an on-disk track cache that the real
  * track of the branch uses afterwards: a commit whose tree was measured is read back as one entry.
  * What the guess got wrong (a step that did not verify, so a commit holds other trees) is simply
- * measured by the real track; nothing here decides a result.
+ * measured by the real track; nothing here decides a result. The walk runs in a child process
+ * (`memdesc track` of the same build, the cache folder its own) when the spec is the built-in one
+ * the command reads by itself: each commit's analysis holds the thread that runs it for a fraction
+ * of a second, and here that would be the thread the series' steps need between their runs, one
+ * after another, to choose and start the next; in a process of its own it only takes a core.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Spec } from '../model/spec.ts';
 import type { SeriesRepo } from '../series/git.ts';
 import type { TreeTexts } from '../series/steps.ts';
-import { userCacheDir } from '../paths.ts';
+import { PACKAGE_ROOT, RUN_TS, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 
 export interface WarmTrack {
   /** The on-disk track cache the warm-up fills (pass it to the real track). */
@@ -26,8 +30,42 @@ export interface WarmTrack {
   failure(): string | undefined;
   /** The tree id of the last planned tree once imported (undefined: the import failed). */
   plannedTip: Promise<string | undefined>;
+  /** Stop a walk still going (the series failed: nothing will read it); `done` settles. */
+  stop(): void;
   /** Remove the cache (after the real track). */
   dispose(): void;
+}
+
+/**
+ * The command line of memdesc's own CLI as this code runs: the built entry beside this bundle,
+ * else (a checkout running src/) src/cli.ts through tsx; undefined when neither is there. A track
+ * cache is keyed by the tool's code, so the child must be the same build as this process.
+ */
+export function ownCli(): string[] | undefined {
+  if (TOOL_BUNDLE) {
+    const entry = join(dirname(TOOL_BUNDLE), 'cli.mjs');
+    return existsSync(entry) ? [entry] : undefined;
+  }
+  const src = join(PACKAGE_ROOT, 'src', 'cli.ts');
+  return existsSync(src) && existsSync(RUN_TS) ? [RUN_TS, src] : undefined;
+}
+
+/** `memdesc track REPO --range TIP` in a child process whose cache folder is `cacheRoot` (its track cache: cacheRoot/track). */
+function trackChild(cli: string[], repo: string, tip: string, cacheRoot: string, started: (c: ChildProcess) => void): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    const child = spawn(process.execPath, [...cli, 'track', repo, '--range', tip], {
+      cwd: repo, env: { ...process.env, MEMDESC_CACHE_DIR: cacheRoot }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    started(child);
+    let err = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (c: string) => { if (err.length < 1 << 16) err += c; });
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      if (code === 0) done();
+      else fail(new Error(`memdesc track ${signal ? `stopped by ${signal}` : `exited ${code}`}${err.trim() ? `: ${err.trim().split('\n').at(-1)}` : ''}`));
+    });
+  });
 }
 
 /** A git fast-import stream: the planned trees as commits on top of the base, each the one before plus its changes. */
@@ -87,16 +125,21 @@ export function treeOf(repo: string, rev: string): string | undefined {
 }
 
 /** Start measuring the planned trees (the first of them as the base's child) into a fresh track cache. */
-export function warmTrack(spec: Spec, repo: SeriesRepo, trees: TreeTexts[]): WarmTrack {
+export function warmTrack(spec: Spec, repo: SeriesRepo, trees: TreeTexts[], opts: { inProcess?: boolean } = {}): WarmTrack {
   mkdirSync(userCacheDir(), { recursive: true });
   const cacheDir = mkdtempSync(join(userCacheDir(), 'start-track-'));
   let why: string | undefined;
+  let child: ChildProcess | undefined;
+  let stopped = false;
   const imported = trees.length === 0 ? Promise.resolve(undefined) : importTrees(repo, trees, cacheDir);
   const done = (async () => {
     const tip = await imported;
-    if (tip === undefined) return;
-    const { trackHistory } = await import('../track/track.ts');
-    await trackHistory({ spec, repo: repo.repo, range: tip, cacheDir: join(cacheDir, 'track') });
+    if (tip === undefined || stopped) return;
+    const [{ builtinSpec }, { trackHistory }] = await Promise.all([import('../model/builtin.ts'), import('../track/track.ts')]);
+    // The command reads the built-in spec by itself; another spec is walked here.
+    const cli = !opts.inProcess && spec === builtinSpec() ? ownCli() : undefined;
+    if (cli) await trackChild(cli, repo.repo, tip, cacheDir, (c) => { child = c; if (stopped) c.kill(); });
+    else await trackHistory({ spec, repo: repo.repo, range: tip, cacheDir: join(cacheDir, 'track') });
   })().catch((e: unknown) => { why = (e as Error)?.message ?? String(e); });
   const plannedTip = imported.then((tip) => (tip === undefined ? undefined : treeOf(repo.repo, tip)), () => undefined);
   return {
@@ -104,6 +147,10 @@ export function warmTrack(spec: Spec, repo: SeriesRepo, trees: TreeTexts[]): War
     done,
     failure: () => why,
     plannedTip,
+    stop: () => {
+      stopped = true;
+      child?.kill();
+    },
     dispose: () => rmSync(cacheDir, { recursive: true, force: true }),
   };
 }

@@ -7,12 +7,13 @@
  * its refs, is test/pipeline/start.test.ts's second run, which replaces the first's.)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fastImportStream } from '../../src/pipeline/warmTrack.ts';
 import type { SeriesRepo } from '../../src/series/git.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
 
 const env = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.org', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 const git = (cwd: string, args: string[], input?: string): string => {
@@ -72,4 +73,54 @@ describe('fastImportStream', () => {
       expect(imported).toEqual(committed);
     });
   }
+});
+
+describe('warmTrack', () => {
+  // The built-in spec (what `start` tracks with): the walk goes to a child process running this
+  // build's `memdesc track`, whose cache the real track of the committed series then reads back.
+  it('fills the cache the real track reads every commit back from, walked in a child process (built-in spec) and here (inProcess)', async () => {
+    const { builtinSpec } = await import('../../src/model/builtin.ts');
+    const { trackHistory } = await import('../../src/track/track.ts');
+    const { warmTrack, ownCli } = await import('../../src/pipeline/warmTrack.ts');
+    // A checkout running src/: the child is src/cli.ts through tsx (the same code, so the same cache keys).
+    expect(ownCli()?.at(-1)).toMatch(/src[\\/]cli\.ts$/);
+    // The built-in spec's project: a copy of the corpus, and two planned trees on it.
+    const dir = join(root, 'child');
+    cpSync(BUNDLED_CORPUS, dir, { recursive: true });
+    git(dir, ['init', '-q']);
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '-m', 'base']);
+    const base = git(dir, ['rev-parse', 'HEAD']);
+    const edited = `${readFileSync(join(dir, 'mm', 'vmalloc.ts'), 'utf8')}\n// planned\n`;
+    const trees = [
+      new Map([['mm/vmalloc.ts', edited]]),
+      new Map([['mm/vmalloc.ts', edited], ['mm/planned.ts', 'export const planned = 1;\n']]),
+    ];
+    const repo = { repo: dir, worktree: dir, project: dir, prefix: '', branch: 'memdesc/x', base, scratch: true } as unknown as SeriesRepo;
+    const spec = builtinSpec();
+    // Warmed up while the work tree still holds the base (as the series does, before its commits).
+    const warm = [false, true].map((inProcess) => warmTrack(spec, repo, trees, { inProcess }));
+    try {
+      for (const w of warm) {
+        await w.done;
+        expect(w.failure()).toBeUndefined();
+      }
+      // The series' commits: the same trees, written and committed.
+      for (const t of trees) {
+        write(dir, Object.fromEntries(t));
+        git(dir, ['add', '-A']);
+        git(dir, ['commit', '-q', '-m', 'step']);
+      }
+      const cold = await trackHistory({ spec, repo: dir, range: 'HEAD', cacheDir: false });
+      expect(cold.report.cache.analyzedFiles).toBeGreaterThan(0);
+      for (const w of warm) {
+        expect(await w.plannedTip).toBe(git(dir, ['rev-parse', 'HEAD^{tree}']));
+        const r = await trackHistory({ spec, repo: dir, range: 'HEAD', cacheDir: w.cacheDir });
+        expect(r.report.cache.analyzedFiles).toBe(0);
+        expect(r.report.points).toEqual(cold.report.points);
+      }
+    } finally {
+      for (const w of warm) w.dispose();
+    }
+  }, 120_000);
 });
