@@ -139,7 +139,7 @@ function project(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'memdesc-sephelpers-'));
   dirs.push(root);
   writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, target: 'es2022', module: 'nodenext', allowImportingTsExtensions: true, noEmit: true, noUnusedLocals: false },
+    compilerOptions: { strict: true, target: 'es2022', module: 'nodenext', allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, noUnusedLocals: false },
     include: ['**/*.ts'],
   }));
   for (const [name, text] of Object.entries({ 'mm.ts': MM, 'cup.ts': CUP, 'brew.ts': BREW, ...files })) {
