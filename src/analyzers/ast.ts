@@ -142,3 +142,51 @@ export function typeReferenceNames(t: ts.Node | undefined, out: Set<string>): vo
   if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
   ts.forEachChild(t, (c) => typeReferenceNames(c, out));
 }
+
+/**
+ * The identifiers of `sf` whose text is in `names`, in source order (what a full walk meets, in
+ * its order), found from the places the file's text spells a name: one descent from the root per
+ * occurrence instead of a walk of every node. A subtree for which `skip` holds is not entered. A
+ * file spelling an identifier with a unicode escape (whose text differs from its spelling) is
+ * walked whole.
+ */
+export function identifiersNamed(sf: ts.SourceFile, names: ReadonlySet<string>, skip?: (n: ts.Node) => boolean): ts.Identifier[] {
+  const out: ts.Identifier[] = [];
+  if (names.size === 0) return out;
+  const text = sf.text;
+  if (text.includes('\\u')) {
+    const visit = (n: ts.Node): void => {
+      if (skip?.(n)) return;
+      if (ts.isIdentifier(n) && names.has(n.text)) out.push(n);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+    return out;
+  }
+  const re = new RegExp([...names].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  let found: ts.Node | undefined;
+  let at = 0;
+  // The child whose range (leading trivia included) holds `at`: children's ranges do not overlap.
+  const holds = (c: ts.Node): boolean | undefined => {
+    if (c.pos > at || at >= c.end) return undefined;
+    found = c;
+    return true;
+  };
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    at = m.index;
+    let n: ts.Node = sf;
+    for (;;) {
+      if (skip?.(n)) break;
+      if (ts.isIdentifier(n)) {
+        // A name spelled inside a longer identifier, a comment or a string is no identifier of that name.
+        if (n.getStart(sf) === at && names.has(n.text)) out.push(n);
+        break;
+      }
+      found = undefined;
+      ts.forEachChild(n, holds);
+      if (!found) break;
+      n = found;
+    }
+  }
+  return out;
+}

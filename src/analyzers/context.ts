@@ -208,40 +208,65 @@ export class AnalysisContext extends SpecNames {
   isPageClassRef(e: ts.Expression): boolean {
     // A name no declaration could make the class's is not it: no type query (asked for every argument of calls provenance follows).
     if (ts.isIdentifier(e) ? !this.classRefNames().has(e.text) : ts.isPropertyAccessExpression(e) && !this.classRefNames().has(e.name.text)) return false;
+    // A plain name: an import declaration aliases it in its own file only.
+    if (ts.isIdentifier(e) && !this.sharedRefNames!.has(e.text) && !this.fileImportNames(e.getSourceFile()).has(e.text)) return false;
     const sym = this.checker.getSymbolAtLocation(e);
     if (!sym) return false;
     return (this.resolveAlias(sym).declarations ?? []).some((d) => this.pageDecls.has(d));
   }
 
   private refNames?: Set<string>;
+  /** classRefNames() but the names top-level import declarations of module files declare (each visible in its own file only). */
+  private sharedRefNames?: Set<string>;
+  private importNames = new Map<ts.SourceFile, Set<string>>();
+
+  /** The names the top-level import declarations of `sf` declare. */
+  private fileImportNames(sf: ts.SourceFile): Set<string> {
+    let names = this.importNames.get(sf);
+    if (names) return names;
+    names = new Set();
+    for (const st of sf.statements) if (ts.isImportDeclaration(st)) importDeclarationNames(st, names);
+    this.importNames.set(sf, names);
+    return names;
+  }
 
   /**
    * Every name an identifier or member name may have when it refers to the page class: the
    * class's own, and each name an import or export declares anywhere (an alias of it may be any
-   * of those). Syntax only; a name in the set still goes to the type checker.
+   * of those). Syntax only; a name in the set still goes to the type checker. A plain name that
+   * only a top-level import declares is looked for in the importing file alone (fileImportNames()).
    */
   private classRefNames(): Set<string> {
     if (this.refNames) return this.refNames;
     const names = new Set<string>([this.spec.page.class]);
-    const visit = (st: ts.Statement): void => {
+    const shared = new Set<string>([this.spec.page.class]);
+    const visit = (st: ts.Statement, local: boolean): void => {
       if (ts.isImportDeclaration(st)) {
-        const c = st.importClause;
-        if (c?.name) names.add(c.name.text);
-        const nb = c?.namedBindings;
-        if (nb && ts.isNamespaceImport(nb)) names.add(nb.name.text);
-        else if (nb) for (const el of nb.elements) names.add(el.name.text);
-      } else if (ts.isExportDeclaration(st)) {
+        importDeclarationNames(st, names);
+        // A module file's top-level imports are its own (fileImportNames()).
+        if (!local) importDeclarationNames(st, shared);
+        return;
+      }
+      const add = (n: string): void => {
+        names.add(n);
+        shared.add(n);
+      };
+      if (ts.isExportDeclaration(st)) {
         const ec = st.exportClause;
-        if (ec && ts.isNamespaceExport(ec)) names.add(ec.name.text);
-        else if (ec) for (const el of ec.elements) names.add(el.name.text);
-      } else if (ts.isImportEqualsDeclaration(st)) names.add(st.name.text);
+        if (ec && ts.isNamespaceExport(ec)) add(ec.name.text);
+        else if (ec) for (const el of ec.elements) add(el.name.text);
+      } else if (ts.isImportEqualsDeclaration(st)) add(st.name.text);
       else if (ts.isModuleDeclaration(st)) {
         let body = st.body;
         while (body && ts.isModuleDeclaration(body)) body = body.body;
-        if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s);
+        if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s, false);
       }
     };
-    for (const sf of this.program.getSourceFiles()) for (const st of sf.statements) visit(st);
+    for (const sf of this.program.getSourceFiles()) {
+      const local = ts.isExternalModule(sf);
+      for (const st of sf.statements) visit(st, local);
+    }
+    this.sharedRefNames = shared;
     return (this.refNames = names);
   }
 
@@ -256,4 +281,13 @@ export class AnalysisContext extends SpecNames {
     this.symCache.set(n, s ?? null);
     return s;
   }
+}
+
+/** The local names an import declaration declares, added to `out`. */
+function importDeclarationNames(st: ts.ImportDeclaration, out: Set<string>): void {
+  const c = st.importClause;
+  if (c?.name) out.add(c.name.text);
+  const nb = c?.namedBindings;
+  if (nb && ts.isNamespaceImport(nb)) out.add(nb.name.text);
+  else if (nb) for (const el of nb.elements) out.add(el.name.text);
 }

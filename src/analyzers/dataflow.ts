@@ -17,7 +17,7 @@
  *   kind-specific allocators that are defined in the project and return what they load from it.
  */
 import { ts } from '@ts-morph/common';
-import { enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { matchName } from './glob.ts';
 import { neverReturns, runFlow, type State } from './reach.ts';
@@ -159,19 +159,16 @@ export class DataFlow {
     const names = new Set([...this.markerConsts.keys()].map((s) => s.name));
     const re = new RegExp(`\\b(?:${[...names].join('|')})\\b`);
     const direct: Array<{ fn: FunctionLike | undefined; node: ts.Node; target: ts.Expression; kind: string; text: string }> = [];
+    const inTest = (n: ts.Node): boolean => this.testBodies.has(n);
     for (const sf of this.ctx.files) {
       if (!re.test(sf.text)) continue;
-      const visit = (n: ts.Node): void => {
-        if (this.testBodies.has(n)) return;
-        if (ts.isIdentifier(n) && names.has(n.text)) this.markerUse(n, sf, direct);
-        ts.forEachChild(n, visit);
-      };
-      visit(sf);
+      for (const id of identifiersNamed(sf, names, inTest)) this.markerUse(id, sf, direct);
     }
     // Level 1: the marker itself.
     for (const d of direct) this.addMark(d.target, d.kind, d.node, d.text, d.fn);
     // Transitive: calls of functions that mark their parameter unconditionally, to a fixed point.
-    const done = new Set<string>();
+    // Each (call, parameter) is marked once, whatever the round.
+    const done = new Map<ts.CallExpression, Set<number>>();
     for (let round = 0, changed = true; round < MAX_ROUNDS && changed; round++) {
       changed = false;
       for (const [f, sum] of [...this.summaries]) {
@@ -180,9 +177,11 @@ export class DataFlow {
         for (const call of this.callsTo(name, f)) {
           for (const [i, s] of sum) {
             const arg = call.arguments[i];
-            const id = `${call.pos}:${call.getSourceFile().fileName}:${i}`;
-            if (!s || !arg || done.has(id)) continue;
-            done.add(id);
+            if (!s || !arg) continue;
+            let seen = done.get(call);
+            if (!seen) done.set(call, seen = new Set());
+            if (seen.has(i)) continue;
+            seen.add(i);
             const sf = call.getSourceFile();
             if (this.addMark(arg, s.kind, call, `\`${shortText(call, sf, 50)}\`, and \`${name}()\` ${s.text}`, enclosingFunction(call), s.pure ? undefined : call.getEnd())) changed = true;
           }

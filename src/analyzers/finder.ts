@@ -99,7 +99,9 @@ const syntaxIndexes = new WeakMap<ts.SourceFile, SyntaxIndex>();
  * wrapper definitions (accesses inside functions that could be wrappers).
  */
 export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.SourceFile>, only?: ReadonlySet<ts.SourceFile>): FindResult {
-  const res: FindResult = { accesses: [], residue: [], calls: new Map(), functions: new Map(), broken: new Set() };
+  const calls = new ByName<ts.CallExpression>();
+  const functions = new ByName<ts.Node>();
+  const res: FindResult = { accesses: [], residue: [], calls, functions, broken: new Set() };
   const candidates: Candidate[] = [];
   const embedded = embeddedFields(ctx);
   for (const sf of ctx.files) {
@@ -133,16 +135,8 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
         candidates.push(...c.wrapperBodies);
       } else candidates.push(...c.all);
     }
-    for (const [name, list] of index!.calls) {
-      const l = res.calls.get(name);
-      if (l) l.push(...list);
-      else res.calls.set(name, [...list]);
-    }
-    for (const [name, list] of index!.functions) {
-      const l = res.functions.get(name);
-      if (l) l.push(...list);
-      else res.functions.set(name, [...list]);
-    }
+    calls.addPart(index!.calls);
+    functions.addPart(index!.functions);
     if (inScope) unresolvedImports(ctx, sf, res);
   }
   for (const c of candidates) resolve(ctx, c, res);
@@ -169,6 +163,80 @@ function resolvesToModule(ctx: AnalysisContext, sf: ts.SourceFile, spec: ts.Stri
   const p = ctx.program as ts.Program & { getResolvedModule?: (f: ts.SourceFile, name: string, mode: ts.ResolutionMode) => { resolvedModule?: { resolvedFileName: string } } | undefined };
   const rm = p.getResolvedModule?.(sf, spec.text, p.getModeForUsageLocation(sf, spec))?.resolvedModule;
   return !!rm && !!(p.getSourceFile(rm.resolvedFileName) as (ts.SourceFile & { symbol?: ts.Symbol }) | undefined)?.symbol;
+}
+
+/**
+ * Lists by name over the files' own indexes, joined in file order when a name is first asked
+ * (the passes ask for a few names; joining every file's lists up front cost more than the asking).
+ * Iterating it joins every name, in the order of first appearance.
+ */
+class ByName<T> extends Map<string, T[]> {
+  private parts: Array<ReadonlyMap<string, readonly T[]>> = [];
+  private whole = false;
+  private missing = new Set<string>();
+
+  addPart(part: ReadonlyMap<string, readonly T[]>): void {
+    if (part.size > 0) this.parts.push(part);
+  }
+
+  override get(name: string): T[] | undefined {
+    const hit = super.get(name);
+    if (hit || this.whole || this.missing.has(name)) return hit;
+    let out: T[] | undefined;
+    for (const p of this.parts) {
+      const l = p.get(name);
+      if (l) (out ??= []).push(...l);
+    }
+    if (out) super.set(name, out);
+    else this.missing.add(name);
+    return out;
+  }
+
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Every name joined, the map's order that of first appearance across the files. */
+  private all(): void {
+    if (this.whole) return;
+    const order: string[] = [];
+    const seen = new Set<string>();
+    for (const p of this.parts) for (const name of p.keys()) if (!seen.has(name)) { seen.add(name); order.push(name); }
+    const lists = order.map((name) => this.get(name)!);
+    super.clear();
+    order.forEach((name, i) => super.set(name, lists[i]!));
+    this.whole = true;
+  }
+
+  override get size(): number {
+    this.all();
+    return super.size;
+  }
+
+  override keys(): MapIterator<string> {
+    this.all();
+    return super.keys();
+  }
+
+  override values(): MapIterator<T[]> {
+    this.all();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[string, T[]]> {
+    this.all();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, T[]]> {
+    this.all();
+    return super[Symbol.iterator]();
+  }
+
+  override forEach(f: (value: T[], key: string, map: Map<string, T[]>) => void, thisArg?: unknown): void {
+    this.all();
+    super.forEach(f, thisArg);
+  }
 }
 
 function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
@@ -285,7 +353,8 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   // A name that is no tracked field yields something only when its symbol is declared on the class
   // or a descriptor (see memberOwner): one no such declaration spells needs no type query.
   if ((c.kind === 'member' || c.kind === 'binding') && !ctx.fields.has(c.name) && !ctx.mayBeClassMember(c.name)) return;
-  const recvText = c.receiver ? shortText(c.receiver, sf) : shortText(c.expr.parent ?? c.expr, sf);
+  // The receiver's text only for what is reported (most candidates are not the class).
+  const recvText = (): string => (c.receiver ? shortText(c.receiver, sf) : shortText(c.expr.parent ?? c.expr, sf));
   if (c.kind === 'container') {
     const renamed = ctx.fields.has(c.name) ? undefined : renamedAccess(ctx, c.name);
     if (renamed && ctx.isPageClassRef(c.classArg!)) {
@@ -298,23 +367,26 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     return;
   }
   if (c.kind === 'computed') {
+    // A number or symbol key names no field, whatever the receiver: asked first (a loop index is
+    // cheaper to type than the collection it indexes, and most computed keys are one).
+    const kt = checker.getTypeAtLocation(c.node);
+    if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike) && !kt.isUnion() && !kt.isStringLiteral()) return;
     const rt = checker.getTypeAtLocation(c.receiver!);
     if (!ctx.typeIsPage(rt)) return;
-    const kt = checker.getTypeAtLocation(c.node);
     const lits = (kt.isUnion() ? kt.types : [kt]).filter((t) => t.isStringLiteral()).map((t) => (t as ts.StringLiteralType).value);
     const isLiteralOnly = lits.length > 0 && (kt.isUnion() ? kt.types.length === lits.length : true);
     const tracked = lits.filter((l) => ctx.fields.has(l));
     if (isLiteralOnly && tracked.length === 0) return;
     if (isLiteralOnly && lits.length === 1) {
       const field = ctx.fields.get(tracked[0]!)!;
-      res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: recvText, field: field.name,
+      res.accesses.push({ sf, node: c.node, expr: c.expr, receiver: c.receiver!, receiverText: recvText(), field: field.name,
         access: accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers) });
       return;
     }
     if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike)) return;
     res.residue.push({
       sf, node: c.node, cause: 'computed-key', receiverType: typeName(ctx, rt), mayBe: ctx.spec.page.class,
-      reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}`,
+      reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText()}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}`,
     });
     return;
   }
@@ -337,7 +409,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     if (c.kind === 'member' && ctx.fields.get(c.name)?.track === 'always') {
       const t = checker.getTypeAtLocation(c.receiver!);
       if (isAnyLike(t)) {
-        const why = anyReason(ctx, t, recvText);
+        const why = anyReason(ctx, t, recvText());
         res.residue.push({ sf, node: c.node, field: c.name, cause: why.cause, receiverType: why.receiverType, reason: `${why.reason}: cannot tell whether \`.${c.name}\` is a ${ctx.spec.page.class} field` });
       }
     }
@@ -353,7 +425,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     const t = c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
     res.residue.push({
       sf, node: c.node, field: c.name, cause: 'union', ...(t ? { receiverType: typeName(ctx, t) } : {}), mayBe: ctx.spec.page.class,
-      reason: `receiver \`${recvText}\`${t ? ` has type ${typeName(ctx, t)}` : ''}: may or may not be a ${ctx.spec.page.class}`,
+      reason: `receiver \`${recvText()}\`${t ? ` has type ${typeName(ctx, t)}` : ''}: may or may not be a ${ctx.spec.page.class}`,
     });
     return;
   }
@@ -364,11 +436,11 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
       if (!renamed) return;
       const rawField = ctx.spec.page.fields.find((f) => f.name === renamed.field);
       const access = c.kind === 'binding' ? 'read' : accessKind(c.expr as ts.Expression, rawField?.embedded ?? false, ctx.spec.page.addressMembers);
-      res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: renamed.field, access, converted: renamed.converted });
+      res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText(), field: renamed.field, access, converted: renamed.converted });
       return;
     }
     const access = c.kind === 'binding' ? (field.embedded ? 'reference' : 'read') : accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers);
-    res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: field.name, access });
+    res.accesses.push({ sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText(), field: field.name, access });
     return;
   }
   const raw = (ctx.descFields.get(c.name) ?? []).find(([k]) => k === owner.kind);
@@ -376,7 +448,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   const rawField = ctx.spec.page.fields.find((f) => f.name === raw[1]);
   const access = c.kind === 'binding' ? 'read' : accessKind(c.expr as ts.Expression, rawField?.embedded ?? false, ctx.spec.page.addressMembers);
   res.accesses.push({
-    sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText, field: raw[1], access,
+    sf, node: c.node, expr: c.expr, ...(c.receiver ? { receiver: c.receiver } : {}), receiverText: recvText(), field: raw[1], access,
     converted: { kind: owner.kind, descriptorField: c.name, className: owner.kind.descriptor!.class },
   });
 }
@@ -425,7 +497,7 @@ function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<
  * may stand behind it (the type is one the class implements or extends, a union holding one, or
  * a type the class satisfies structurally), never silently skipped. Unrelated types are left alone.
  */
-function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: string, res: FindResult): void {
+function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: () => string, res: FindResult): void {
   const { checker } = ctx;
   const { sf } = c;
   const t = c.kind === 'binding' && ts.isBindingElement(c.expr) ? checker.getTypeAtLocation(c.expr.parent) : c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
@@ -460,6 +532,6 @@ function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: string, 
   const relation = how === 'supertype' ? `${cls} implements or extends ${viaName}` : `${cls} satisfies ${viaName} structurally`;
   res.residue.push({
     sf, node: c.node, field: c.name, cause, receiverType: typeName(ctx, t), mayBe: cls,
-    reason: `\`${recvText}\` has type ${typeName(ctx, t)}, which declares \`${c.name}\` itself; ${relation}: may be a ${cls}`,
+    reason: `\`${recvText()}\` has type ${typeName(ctx, t)}, which declares \`${c.name}\` itself; ${relation}: may be a ${cls}`,
   });
 }

@@ -7,7 +7,7 @@
  */
 import { ts } from '@ts-morph/common';
 import type { Access, WrapperInfo } from '../model/findings.ts';
-import { enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { enclosingFunction, functionName, identifiersNamed, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { specWords } from '../model/words.ts';
 import type { FindResult, RawAccess, RawResidue } from './finder.ts';
@@ -208,16 +208,14 @@ function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<s
   wrapperOf: (e: ts.Expression) => WrapperDef | undefined, only?: ReadonlySet<ts.SourceFile>): RawResidue[] {
   const out: RawResidue[] = [];
   const re = new RegExp(`\\b(?:${[...byName.keys()].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
+  const names = new Set(byName.keys());
   for (const sf of ctx.files) {
     if (found.broken.has(sf) || (only && !only.has(sf)) || !re.test(sf.text)) continue;
-    const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && byName.has(n.text) && isValueUse(n)) {
-        const w = wrapperOf(n);
-        if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the ${specWords(ctx.spec).nouns} it reaches cannot be traced` });
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(sf);
+    for (const n of identifiersNamed(sf, names)) {
+      if (!isValueUse(n)) continue;
+      const w = wrapperOf(n);
+      if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the ${specWords(ctx.spec).nouns} it reaches cannot be traced` });
+    }
   }
   return out;
 }

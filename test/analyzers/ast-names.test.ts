@@ -1,0 +1,123 @@
+/**
+ * The analyzer's fast paths that replace a walk of every node must meet exactly what the walk
+ * met: identifiersNamed() (one descent per place the text spells a name) against a full walk, on
+ * hand-made traps and on every corpus file with seeded random name sets; and a page class alias
+ * imported in one file is a class reference there and nowhere else (the per-file import names of
+ * isPageClassRef's syntactic filter).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ts } from '@ts-morph/common';
+import { describe, expect, it } from 'vitest';
+import { identifiersNamed } from '../../src/analyzers/ast.ts';
+import { BUNDLED_CORPUS } from '../../src/paths.ts';
+import { AnalysisContext } from '../../src/analyzers/context.ts';
+import { programOf } from '../../src/analyzers/project.ts';
+import { builtinSpec } from '../../src/model/builtin.ts';
+import { makeProject, ROOT } from './helpers.ts';
+
+function walked(sf: ts.SourceFile, names: ReadonlySet<string>, skip?: (n: ts.Node) => boolean): ts.Identifier[] {
+  const out: ts.Identifier[] = [];
+  const visit = (n: ts.Node): void => {
+    if (skip?.(n)) return;
+    if (ts.isIdentifier(n) && names.has(n.text)) out.push(n);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+const parse = (text: string): ts.SourceFile => ts.createSourceFile('/x.ts', text, ts.ScriptTarget.ES2022, true);
+
+function corpusFiles(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) corpusFiles(p, out);
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** A small seeded generator (mulberry32): the names drawn are printed with the seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('identifiersNamed', () => {
+  it('finds what a walk finds, not names in comments, strings, longer identifiers or JSDoc', () => {
+    const sf = parse(`
+/** PG_lru in JSDoc, @see PG_lru */
+// PG_lru in a comment
+const s = 'PG_lru' + \`PG_lru \${PG_lru}\`;
+const xPG_lru = PG_lru_x + $PG_lru + PG_lru$;
+function f(PG_lru: number) { return obj.PG_lru + obj['PG_lru'] + PG_lru; }
+type T = { PG_lru: typeof PG_lru };
+const { PG_lru: alias = PG_lru } = o;
+label: for (;;) { PG_lru++; break label; }
+const $x = 1; use($x, $x.PG_lru);
+`);
+    for (const names of [['PG_lru'], ['PG_lru', 'PG'], ['$x'], ['PG_lru_x', 'PG_lru$', '$PG_lru'], ['label', 'alias', 'o', 'obj']]) {
+      const set = new Set(names);
+      expect(identifiersNamed(sf, set).map((n) => n.pos), names.join(',')).toEqual(walked(sf, set).map((n) => n.pos));
+    }
+    expect(identifiersNamed(sf, new Set(['PG_lru'])).length).toBeGreaterThan(5);
+  });
+
+  it('does not enter what `skip` rules out, and reads a file with unicode escapes by walking it', () => {
+    const sf = parse('function t(p: number) { return p & PG_lru; }\nfunction u() { return PG_lru; }\n');
+    const body = (sf.statements[0] as ts.FunctionDeclaration).body!;
+    const names = new Set(['PG_lru']);
+    expect(identifiersNamed(sf, names, (n) => n === body).map((n) => n.pos)).toEqual(walked(sf, names, (n) => n === body).map((n) => n.pos));
+    expect(identifiersNamed(sf, names, (n) => n === body)).toHaveLength(1);
+    const esc = parse('const a = \\u0050G_lru + PG_lru;\n');
+    expect(identifiersNamed(esc, names)).toHaveLength(2);
+  });
+
+  it('equals a walk on every corpus file for random name sets', () => {
+    const seed = Number(process.env.MEMDESC_TEST_SEED ?? Date.now() % 1_000_000);
+    const rnd = prng(seed);
+    console.log(`identifiersNamed property seed ${seed} (MEMDESC_TEST_SEED=${seed} to repeat)`);
+    for (const file of corpusFiles(BUNDLED_CORPUS)) {
+      const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+      const all = [...new Set(walked(sf, { has: () => true } as unknown as Set<string>).map((n) => n.text))];
+      for (let round = 0; round < 3; round++) {
+        const names = new Set<string>();
+        const k = 1 + Math.floor(rnd() * 6);
+        for (let i = 0; i < k && all.length > 0; i++) names.add(all[Math.floor(rnd() * all.length)]!);
+        // Prefixes and names the file never spells as an identifier too.
+        if (rnd() < 0.5 && all.length > 0) names.add(all[Math.floor(rnd() * all.length)]!.slice(0, 3));
+        const got = identifiersNamed(sf, names).map((n) => n.pos);
+        expect(got, `seed ${seed} ${file} {${[...names].join(',')}}`).toEqual(walked(sf, names).map((n) => n.pos));
+      }
+    }
+  });
+});
+
+describe('page class references by an alias', () => {
+  it('an import alias is a reference in its own file; a global or namespace alias everywhere; an unrelated name nowhere', () => {
+    const project = makeProject({
+      'mm/a.ts': `import { Page as Pg } from '../include/linux/mm_types.ts';\nimport * as mt from '../include/linux/mm_types.ts';\nexport const a = [Pg, mt.Page];\n`,
+      'mm/b.ts': `export const b = [typeof Pg, Page];\n`,
+      'mm/c.ts': `import { Pg as Other } from './d.ts';\nexport const c = [Other];\n`,
+      'mm/d.ts': `import { Page } from '../include/linux/mm_types.ts';\nexport { Page as Pg };\n`,
+    }, false);
+    const program = programOf(project);
+    const ctx = new AnalysisContext(builtinSpec(), program, ROOT);
+    const refs = (file: string): boolean[] => {
+      const sf = program.getSourceFile(`${ROOT}/${file}`)!;
+      const decl = sf.statements.find(ts.isVariableStatement)!.declarationList.declarations[0]!;
+      return (decl.initializer as ts.ArrayLiteralExpression).elements.map((e) => ctx.isPageClassRef(ts.isTypeOfExpression(e) ? e.expression : e));
+    };
+    expect(refs('mm/a.ts')).toEqual([true, true]);
+    // \`Pg\` is no name in b.ts (an alias in a.ts only); \`Page\` is not imported there either.
+    expect(refs('mm/b.ts')).toEqual([false, false]);
+    expect(refs('mm/c.ts')).toEqual([true]);
+  });
+});
