@@ -38,7 +38,7 @@ import { isProjectFile } from '../analyzers/project.ts';
 import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
-import { topNames, type DepGraph, type UnitCache, type UnitGraph } from './deps.ts';
+import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
 
@@ -139,7 +139,7 @@ export class CommitKeys {
    * `salt`: the tool's and the spec's hash; `shapes`: whole-file shapes, `units`: declaration
    * units (same spec), `graph`: the walk's unit graph; `rootNames`: what the spec names (reached by every file).
    */
-  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: readonly string[]) {
+  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: SpecRoots) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
@@ -224,6 +224,8 @@ export class CommitKeys {
       this.nameParts.set(n, part);
       return part;
     }
+    // A whole file's marks may come from top-level code anywhere (deps.ts Unit.effect).
+    if (n.startsWith(FILE_DEP)) parts.push(`effects ${this.graph.effects}`);
     for (const sf of this.files) {
       if (n.startsWith(NAME_DEP)) {
         // Where a store or a teaching use could be: the declarations whose code names the word.

@@ -32,17 +32,22 @@
  * caller whose analysis looked into it has a `body:` dependency that cache.ts checks against the
  * body now (`UnitGraph.bodyPart`); any other caller keeps its entry through a body edit.
  *
- * Always part of every key: units that declare nothing (a top-level expression, `export *`,
- * `declare global`, `export =`: what they change is not named) with the units declaring the
- * names they mention, one level deep (the functions a top-level `register_initcall(…, zs_init)`
- * passes are not read by other files' analysis: calls of their functions and stores anywhere are
- * verified as callers, see cache.ts; a top-level call of a function that marks a module variable
- * is seen one call deep), files that are not code (JSON: their content id), each file's
- * header (pragmas, references), format and whether it mentions a tracked name, and the units
- * declaring what the spec names — its class, descriptor classes and type tests (their bodies
- * define the marker constants type marks are read against) — with the units those mention, two
- * levels deep (the constants a type test reads and their declarations), and the supertypes of
- * those classes however deep (a receiver typed with one may be the class). Callers, stores into fields
+ * Always part of every key: declarations that name nothing (`export *`, `declare global`,
+ * `export =`: what they change in the checker's view is not named) with the units declaring the
+ * names they mention, one level deep, files that are not code (JSON: their content id), each
+ * file's header (pragmas, references), format and whether it mentions a tracked name, and the
+ * units declaring what the spec names: its class with the units it mentions and its supertypes
+ * however deep (a receiver typed with one may be the class), and its type tests with the units
+ * that may hold the module constants their bodies read (the kinds' marker constants, which type
+ * marks in any file are read against: variables and imports, not the functions or types a test
+ * names, which a guard reads per query or a file reaches by name). Not the descriptor classes:
+ * the analyzer reads one only through a type, which comes from declarations reached by name.
+ * Top-level code that declares nothing (`SLAB_MATCH(…)` checks, `register_initcall(…, zs_init)`,
+ * an `if`: `Unit.effect`) is no part of any other file's key: it reaches another file's analysis
+ * through a module variable it marks, which a query reads with a `file:` dependency, so it is
+ * part of every `file:` signature instead, one level deep as before (`UnitGraph.effects`: a
+ * top-level call of a function that marks a module variable is seen one call deep); calls of
+ * its functions and stores anywhere are verified as callers (cache.ts). Callers, stores into fields
  * and value use — facts that flow in from files that do not import this one — are not reached
  * by names; the analyzer reports them per file and cache.ts verifies them after the lookup.
  */
@@ -68,10 +73,17 @@ export interface Unit {
   mentions: string[];
   /** Part of every key (declares nothing nameable). */
   always: boolean;
+  /**
+   * Top-level code that declares nothing (`SLAB_MATCH(…)`, `register_initcall(…)`, an `if`): not
+   * part of every key but of every whole-file dependency's signature (see `UnitGraph.effects`).
+   */
+  effect?: boolean;
   /** An import: its names are the file's own, reached only from the file's other units. */
   local: boolean;
   /** A class or interface: the names its heritage clauses name (`extends`, `implements`). */
   heritage?: string[];
+  /** Declares no variable (a function, class, interface, type, enum, namespace): it cannot hold a module constant. */
+  noValue?: boolean;
 }
 
 export interface FileUnits {
@@ -409,6 +421,9 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       // `declare global`, `export *`, `export =`, a top-level call: nothing names what it changes.
       always: !local && (top.length === 0 || (ts.isModuleDeclaration(st) && !ts.isIdentifier(st.name))),
       local,
+      ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
+      ...(ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
+        ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) ? { noValue: true } : {}),
     };
     return (!exact && specifierUnits(sf, st, unit)) || [unit];
   });
@@ -454,6 +469,12 @@ function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[]
   }));
 }
 
+/** A statement that only runs code (no declaration, import or export): what it can change is verified, not named. */
+function isExecutable(st: ts.Statement): boolean {
+  return ts.isExpressionStatement(st) || ts.isIfStatement(st) || ts.isIterationStatement(st, false) || ts.isBlock(st) || ts.isTryStatement(st) ||
+    ts.isSwitchStatement(st) || ts.isLabeledStatement(st) || ts.isThrowStatement(st);
+}
+
 /** Units of parsed files, each computed once (a SourceFile object is shared by the commits whose blob it is). */
 export class UnitCache {
   private memo = new WeakMap<ts.SourceFile, FileUnits | null>();
@@ -475,6 +496,10 @@ interface Node {
   own: string;
   mentions: readonly string[];
   heritage?: readonly string[];
+  /** Unit.noValue. */
+  noValue?: boolean;
+  /** Unit.effect. */
+  effect?: boolean;
   /** The unit's file's nodes that are imports, by local name (a side-effect import under ''), this commit. */
   imports: Map<string, Node[]>;
   edges: Node[];
@@ -519,8 +544,9 @@ export class DepGraph {
     return n;
   }
 
-  /** One commit's view. `rootNames`: names every file reaches (the spec's). */
-  commit(files: readonly FileIn[], rootNames: readonly string[]): UnitGraph {
+  /** One commit's view. `roots`: names every file reaches (the spec's, specRootNames). */
+  commit(files: readonly FileIn[], roots: SpecRoots): UnitGraph {
+    const rootNames = roots.classes;
     const gen = ++this.gen;
     const byName = new Map<string, Node[]>();
     const always: Node[] = [];
@@ -549,6 +575,8 @@ export class DepGraph {
       for (const u of f.units.units) {
         const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
         if (u.heritage) n.heritage = u.heritage;
+        if (u.noValue) n.noValue = true;
+        if (u.effect) n.effect = true;
         list.push(n);
         for (const d of u.declares) name(d, n);
         if (u.local) {
@@ -637,12 +665,21 @@ export class DepGraph {
         shallow.add(x.own);
       }
     }
-    for (const n of always) {
-      shallow.add(n.own);
-      for (const x of n.edges) shallow.add(x.own);
+    // A type test with the constants its body may read (findMarkerConsts: module constants, through
+    // the imports of its file), not the functions or types it names: those are read per query
+    // (a guard's `body:` dependencies) or through types a file reaches by name.
+    for (const m of roots.tests) for (const x of byName.get(m) ?? []) {
+      shallow.add(x.own);
+      for (const y of x.edges) if (!y.noValue) shallow.add(y.own);
     }
-    const common = sha1(`${[...rootNames].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
-    return new UnitGraph(nodesOf, common, namedOf, filesByRel);
+    const effects = new Set<string>();
+    for (const n of always) {
+      const into = n.effect ? effects : shallow;
+      into.add(n.own);
+      for (const x of n.edges) into.add(x.own);
+    }
+    const common = sha1(`${[...rootNames].sort().join(',')}\n${[...roots.tests].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
+    return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')));
   }
 }
 
@@ -695,8 +732,15 @@ function tarjan(dirty: Set<Node>): void {
 export class UnitGraph {
   private fileHashes = new Map<ts.SourceFile, string>();
 
+  /**
+   * `effects`: the project's top-level code that declares nothing (Unit.effect), with what it
+   * names one level deep. Such code reaches other files' analysis only through a module
+   * variable it marks (a mark is read with a `file:` dependency on the variable's file: the
+   * analyzer's moduleMarks) or through calls, stores and value use, which signatures verify; so
+   * it is part of every `file:` dependency's signature (cache.ts) instead of every key.
+   */
   constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>,
-    private byRel: Map<string, Node[]>) {}
+    private byRel: Map<string, Node[]>, readonly effects: string) {}
 
   /**
    * The units of file REL (bodies included) whose code mentions `word`, each with what it
@@ -730,16 +774,25 @@ export class UnitGraph {
   }
 }
 
+/** What every file's analysis reads, whether or not the file names it (specRootNames). */
+export interface SpecRoots {
+  /** The spec's class: with what it mentions, and its supertypes however deep. */
+  classes: string[];
+  /** Its kinds' type tests: with the module constants they may read. */
+  tests: string[];
+}
+
 /**
  * Names the analysis of every file reads, whether or not the file names them: the spec's class
- * (no class, no analysis), its descriptor classes, and its kinds' type tests (their bodies
- * define the kinds' marker constants, which type marks in any file are read against).
+ * (no class, no analysis) and its kinds' type tests (their bodies define the kinds' marker
+ * constants, which type marks in any file are read against). Not the descriptor classes: the
+ * analyzer reads one only through a type (a receiver of that type, a member symbol declared in
+ * it, an access inside its own body), and every type comes from declarations reached by name
+ * (the header). A file that reaches no descriptor keeps its entry when one is created or edited.
  */
-export function specRootNames(spec: Spec): string[] {
-  const out = new Set<string>([spec.page.class]);
-  for (const k of spec.kinds) {
-    if (k.descriptor) out.add(k.descriptor.class);
-    for (const t of k.pageTypeTests) out.add(t.name);
-  }
-  return [...out].sort();
+export function specRootNames(spec: Spec): SpecRoots {
+  const tests = new Set<string>();
+  for (const k of spec.kinds) for (const t of k.pageTypeTests) tests.add(t.name);
+  tests.delete(spec.page.class);
+  return { classes: [spec.page.class], tests: [...tests].sort() };
 }
