@@ -334,7 +334,8 @@ export class SeriesVerifier {
     const executed = table().get(key);
     const cached = cachedOutcomes(tree.build.key, setting, s.seeds);
     if (executed && cached.size === s.seeds.length) return Promise.resolve({ outcomes: s.seeds.map((seed) => cached.get(seed)!), executed });
-    const r = this.pool.run(() => runCoveredBatch(tree.build.file, map, s));
+    // Urgent: each step's choice waits for the runs of the step before (the chain), the tip's runs do not.
+    const r = this.pool.run(() => runCoveredBatch(tree.build.file, map, s), undefined, true);
     r.then((x) => {
       storeOutcomes(tree.build.key, setting, x.outcomes);
       if (!x.executed || !x.outcomes.every((o) => o.status === 'ok' || o.status === 'bug')) return;

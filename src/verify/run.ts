@@ -356,22 +356,32 @@ function stderrOf(bundle: string, args: string[]): Promise<string> {
 export class Pool {
   readonly size: number;
   private active = 0;
-  private queue: Array<{ affinity?: string; start: () => void; cancel: (e: Error) => void }> = [];
+  private queue: Array<{ affinity?: string; urgent?: boolean; start: () => void; cancel: (e: Error) => void }> = [];
   private closed = false;
 
   constructor(size = availableParallelism()) {
     this.size = Math.max(1, Math.floor(size));
   }
 
-  async run<T>(task: () => Promise<T>, affinity?: string): Promise<T> {
+  /**
+   * `urgent`: the task goes before every waiting task that is not (in order among the urgent
+   * ones), and a freed slot goes to it before a batch of the same bundle: work on a chain of
+   * dependent steps (a series' step runs) is not held up behind work nothing waits for.
+   */
+  async run<T>(task: () => Promise<T>, affinity?: string, urgent = false): Promise<T> {
     if (this.closed) throw new Error('pool closed');
-    if (this.active >= this.size) await new Promise<void>((start, cancel) => this.queue.push({ affinity, start, cancel }));
+    if (this.active >= this.size) {
+      await new Promise<void>((start, cancel) => {
+        const at = urgent ? this.queue.findIndex((q) => !q.urgent) : -1;
+        this.queue.splice(at < 0 ? this.queue.length : at, 0, { affinity, urgent, start, cancel });
+      });
+    }
     this.active++;
     try {
       return await task();
     } finally {
       this.active--;
-      const i = affinity === undefined ? -1 : this.queue.findIndex((q) => q.affinity === affinity);
+      const i = this.queue[0]?.urgent ? 0 : affinity === undefined ? -1 : this.queue.findIndex((q) => q.affinity === affinity);
       this.queue.splice(Math.max(0, i), 1)[0]?.start();
     }
   }
