@@ -14,7 +14,7 @@
  * callbacks. `out`'s four outputs are replaced only when memdesc can prove start made them
  * (out.ts); anything else is refused before any work, and nothing else in `out` is touched.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
@@ -105,22 +105,61 @@ export interface PipelineResult {
   failure?: string;
 }
 
-/** CPU milliseconds so far: this process's, and its child processes' that have ended (simulations, git, esbuild). */
+/**
+ * CPU milliseconds so far: this process's, and its child processes' (simulations, git, esbuild):
+ * those that have ended and, where /proc lists them, those still running (the verifier's warm
+ * workers live until the series ends: counted by their exit alone, a phase's runs would show up
+ * in whichever phase ended them).
+ */
 export interface CpuTimes {
   selfMs: number;
-  /** From /proc/self/stat (cutime + cstime); undefined where there is none. */
+  /** From /proc (cutime + cstime, and the CPU of the live descendants); undefined where there is none. */
   childrenMs?: number;
+}
+
+/** utime + stime (own) and cutime + cstime (ended children) of a /proc/PID/stat, in ticks. */
+function statTicks(pid: string): { own: number; ended: number } | undefined {
+  // After the command name (which may hold spaces): state is field 3, utime..cstime 14 to 17, in USER_HZ (100 on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [own, ended] = [Number(f[11]) + Number(f[12]), Number(f[13]) + Number(f[14])];
+  return Number.isFinite(own) && Number.isFinite(ended) ? { own, ended } : undefined;
+}
+
+/** The ticks of `pid`'s live descendants (their own and their ended children's); 0 where /proc does not list children. */
+function liveChildTicks(pid: string, depth = 0): number {
+  let sum = 0;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    let kids: string[];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const k of kids) {
+      try {
+        const t = statTicks(k);
+        if (t) sum += t.own + t.ended + (depth < 8 ? liveChildTicks(k, depth + 1) : 0);
+      } catch {
+        // ended meanwhile: its parent's cutime has it (or will: counted at the next reading)
+      }
+    }
+  }
+  return sum;
 }
 
 export function cpuTimes(): CpuTimes {
   const c = process.cpuUsage();
   const selfMs = (c.user + c.system) / 1000;
   try {
-    // After the command name (which may hold spaces): state is field 3, cutime and cstime 16 and 17, in USER_HZ (100 on Linux).
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[13]) + Number(f[14]);
-    return Number.isFinite(ticks) ? { selfMs, childrenMs: ticks * 10 } : { selfMs };
+    const t = statTicks('self');
+    return t ? { selfMs, childrenMs: (t.ended + liveChildTicks('self')) * 10 } : { selfMs };
   } catch {
     return { selfMs };
   }
