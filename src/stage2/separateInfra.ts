@@ -295,3 +295,93 @@ export function codeTag(program: ts.Program, root: string, index: ExportIndex, s
   const both = [...mine].filter((c) => tags.has(c));
   return both.length === 1 ? both[0] : undefined;
 }
+
+/**
+ * Bytes before a kind's own fields in its descriptor, from the code: when the tree hands out the
+ * descriptors of some tags as a group (`memdesc_counts(page)`: `memdesc_type_counted(type) ?
+ * memdesc_desc(page, type) : 0`, the predicate `LIST.includes(type)` over a constant list) and
+ * one of the kind's tags is in the group, its callers' offsets into that descriptor (`desc +
+ * MEMDESC_COUNTS_MAPCOUNT`) are the group's header, rounded up to whole words. Undefined when the
+ * code shows none (the common header then: the back pointer).
+ */
+export function groupHeaderBytes(program: ts.Program, root: string, index: ExportIndex, tags: readonly string[], wordSize: number): number | undefined {
+  if (tags.length === 0) return undefined;
+  const s = new Symbols(program, root);
+  const checker = s.checker;
+  const descSyms = s.named('memdesc_desc');
+  if (descSyms.size === 0) return undefined;
+  const funcOf = (sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined => {
+    for (const d of sym?.declarations ?? []) {
+      if (ts.isFunctionDeclaration(d) && d.body) return d;
+      if (ts.isVariableDeclaration(d) && d.initializer) {
+        const init = strip(d.initializer);
+        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+      }
+    }
+    return undefined;
+  };
+  /** The constants a predicate admits: its body returns `LIST.includes(param)` over a const array of exported constants. */
+  const admits = (pred: ts.FunctionLikeDeclaration | undefined): Set<string> => {
+    const out = new Set<string>();
+    const body = pred?.body;
+    const ret = body && (ts.isBlock(body) ? body.statements.find(ts.isReturnStatement)?.expression : body);
+    const call = ret && strip(ret);
+    if (!call || !ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression) || call.expression.name.text !== 'includes') return out;
+    const list = s.at(strip(call.expression.expression))?.valueDeclaration;
+    const init = list && ts.isVariableDeclaration(list) && list.initializer ? strip(list.initializer) : undefined;
+    if (!init || !ts.isArrayLiteralExpression(init)) return out;
+    for (const el of init.elements) {
+      const c = s.at(strip(el));
+      if (c && index.has(c.name)) out.add(c.name);
+    }
+    return out;
+  };
+  // The group accessors: `P(t) ? memdesc_desc(page, t) : …` with a non-constant t and one of the kind's tags admitted by P.
+  const groups = new Set<ts.Symbol>();
+  for (const [name, file] of index) {
+    const sf = program.getSourceFile(file);
+    const st = sf?.statements.find((x) => (ts.isFunctionDeclaration(x) && x.name?.text === name) || (ts.isVariableStatement(x) && x.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name)));
+    if (!st) continue;
+    const visit = (n: ts.Node): void => {
+      if (ts.isConditionalExpression(n)) {
+        const t = strip(n.whenTrue);
+        const c = strip(n.condition);
+        if (ts.isCallExpression(t) && descSyms.has(s.callee(t)!) && t.arguments[1] && constValue(checker, t.arguments[1]) === undefined && ts.isCallExpression(c)) {
+          const admitted = admits(funcOf(s.callee(c)));
+          if (tags.some((x) => admitted.has(x))) {
+            const sym = ts.isFunctionDeclaration(st) ? s.at(st.name!) : s.at((st as ts.VariableStatement).declarationList.declarations[0]!.name);
+            if (sym) groups.add(sym);
+          }
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(st);
+  }
+  if (groups.size === 0) return undefined;
+  // Offsets the callers use into the descriptor a group accessor returns (`const d = F(page); … d + C`).
+  let max = -1;
+  for (const sf of program.getSourceFiles()) {
+    if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
+    const visit = (n: ts.Node): void => {
+      if (ts.isVariableDeclaration(n) && n.initializer && ts.isIdentifier(n.name)) {
+        const init = strip(n.initializer);
+        const held = ts.isCallExpression(init) && groups.has(s.callee(init)!) ? s.at(n.name) : undefined;
+        const scope = held && ts.findAncestor(n, (a) => ts.isFunctionLike(a) || ts.isSourceFile(a));
+        if (held && scope) {
+          const uses = (x: ts.Node): void => {
+            if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isIdentifier(strip(x.left)) && s.at(strip(x.left)) === held) {
+              const c = constValue(checker, x.right);
+              if (c !== undefined && c > max) max = c;
+            }
+            ts.forEachChild(x, uses);
+          };
+          uses(scope);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return max < 0 ? undefined : Math.ceil((max + 1) / wordSize) * wordSize;
+}

@@ -30,7 +30,7 @@ import { dirname, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import type { KindSpec } from '../model/spec.ts';
-import type { ExportIndex } from './separateInfra.ts';
+import { groupHeaderBytes, type ExportIndex } from './separateInfra.ts';
 import { constValue, declared, inTree, makesTrue, storedBits, strip, tagTests, where, type TagTest } from './tagTests.ts';
 import { Symbols } from './separateSymbols.ts';
 
@@ -135,13 +135,17 @@ export function numericConst(program: ts.Program, root: string, index: ExportInd
 }
 
 /**
- * Bytes before a kind's own fields in its descriptor: `MEMDESC_<KIND>_HEADER` when the tree
- * declares one (a folio's descriptor keeps its counts after the back pointer), else the common
- * header `MEMDESC_DESC_HEADER` (the back pointer), else 8.
+ * Bytes before a kind's own fields in its descriptor, from the code first: the header of the
+ * group of tags the tree hands out together when one of the kind's tags is in it (a folio's and a
+ * zpdesc's descriptors keep their pages' counts after the back pointer: separateInfra.ts
+ * groupHeaderBytes()); else `MEMDESC_<KIND>_HEADER`, a hint, when the tree declares one; else the
+ * common header `MEMDESC_DESC_HEADER` (the back pointer), else 8.
  */
-export function headerBytes(program: ts.Program, root: string, index: ExportIndex, kind: string): number {
-  return numericConst(program, root, index, `MEMDESC_${kind.toUpperCase()}_HEADER`)
-    ?? numericConst(program, root, index, 'MEMDESC_DESC_HEADER') ?? 8;
+export function headerBytes(program: ts.Program, root: string, index: ExportIndex, kind: string, accessor: string | null = `memdesc_${kind}`, wordSize = 8): number {
+  const common = numericConst(program, root, index, 'MEMDESC_DESC_HEADER') ?? 8;
+  const group = groupHeaderBytes(program, root, index, kindTags(program, root, index, kind, accessor), wordSize);
+  if (group !== undefined) return Math.max(group, common);
+  return numericConst(program, root, index, `MEMDESC_${kind.toUpperCase()}_HEADER`) ?? common;
 }
 
 /* ---------------------------------------------------------------------------------------- */

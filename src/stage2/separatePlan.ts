@@ -645,7 +645,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
 
   const edits = new Edits();
-  const headerBytes = descHeaderBytes(program, root, infra.where, kind.name);
+  const headerBytes = descHeaderBytes(program, root, infra.where, kind.name, infra.accessor, spec.page.wordSize ?? 8);
   const wordSize = spec.page.wordSize ?? 8;
 
   // ---- the layout: the class's offset constants, packed after the header in their old order ----

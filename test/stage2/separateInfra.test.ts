@@ -13,7 +13,8 @@ import { loadProgram } from '../../src/analyzers/project.ts';
 import { typeErrors } from '../../src/rewrite/check.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import type { KindSpec, Spec } from '../../src/model/spec.ts';
-import { codeTag, exportIndex, findAccessor, findInfra } from '../../src/stage2/separateInfra.ts';
+import { codeTag, exportIndex, findAccessor, findInfra, groupHeaderBytes } from '../../src/stage2/separateInfra.ts';
+import { headerBytes } from '../../src/stage2/separateMultiTag.ts';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -51,6 +52,20 @@ export function memdesc_desc_page(desc: number): Page | null { return desc ? new
 export function page_count(page: Page): number { return page.addr; }
 export function page_address(page: Page): number { return page.addr; }
 export function virt_to_page(addr: number): Page { return new Page(addr); }
+/* Descriptors of a group of tags handed out together, whose callers use 20 bytes past the start. */
+const PLATED: readonly number[] = [MEMDESC_TYPE_POTTERY];
+export function plated(type: number): boolean { return PLATED.includes(type); }
+export function shared_desc(page: Page): number {
+  const t = page.memdesc & 15;
+  return plated(t) ? memdesc_desc(page, t) : 0;
+}
+export function glaze_of(page: Page): number {
+  const d = shared_desc(page);
+  return d ? page_count(new Page(d + 20)) : 0;
+}
+/** Hints: the code says nothing of lid's header (this counts), and pot's own code beats this one. */
+export const MEMDESC_LID_HEADER = 32;
+export const MEMDESC_POT_HEADER = 40;
 /** The kernel's name: confirmed by its code. */
 export function memdesc_lid(page: Page): number { return memdesc_desc(page, MEMDESC_TYPE_LID); }
 /** Renamed: no memdesc_pot, but this one checks the tag PagePot's type stands for. */
@@ -99,5 +114,13 @@ describe('the typed accessor and the tag, from the code', () => {
     expect(findAccessor(program, root, index, spec, kind('jar'))).toBeNull();
     expect(codeTag(program, root, index, spec, kind('jar'))).toBe('MEMDESC_TYPE_GLASS');
     expect(findInfra(index, spec, kind('jar'), { program, root })).toMatchObject({ typeTag: 'MEMDESC_TYPE_GLASS', accessor: null });
+  });
+
+  it('the header: the group of tags the code hands out together, and the offsets its callers use (rounded to words); the name only when the code says nothing', () => {
+    expect(groupHeaderBytes(program, root, index, ['MEMDESC_TYPE_POTTERY'], 8)).toBe(24);
+    expect(groupHeaderBytes(program, root, index, ['MEMDESC_TYPE_LID'], 8)).toBeUndefined();
+    expect(headerBytes(program, root, index, 'pot', 'pottery_of')).toBe(24);
+    expect(headerBytes(program, root, index, 'lid', 'memdesc_lid')).toBe(32);
+    expect(headerBytes(program, root, index, 'jar', null)).toBe(8);
   });
 });
