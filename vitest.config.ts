@@ -1,6 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * What makes a test file need a process of its own: state that outlives the file in a shared
@@ -32,6 +34,41 @@ const isolated = testFiles.filter((f) => {
 });
 const shared = testFiles.filter((f) => !isolated.includes(f));
 
+/**
+ * The run's shared trees (test/corpusTrees.ts, test/stage1.ts) a test file waits for, by the
+ * helpers it calls, in the order the prebuild makes them: ptdesc first (isolated files, which run
+ * first, use it), then stage1 and the stage2 made from it.
+ */
+const TREE_USERS: Array<[string, RegExp]> = [
+  ['ptdesc', /\bptdescCorpus\(/],
+  ['stage1', /\b(stage1Corpus|copyOfStage1|stage1Conversion|stage2Corpus)\(/],
+  ['stage2', /\bstage2Corpus\(/],
+];
+
+/**
+ * vitest's order, plus: once the run's files are known (after globalSetup made the run folder), the
+ * shared trees they need are built in a process of their own (test/prebuildTrees.ts) beside the
+ * workers, instead of by the first file that needs one while every other such file's worker
+ * waits idle. Not when tests are picked by name (`-t`): a file run for another test may not need
+ * its tree. The process is stopped by test/globalSetup.ts's teardown if it is still running.
+ */
+class PrebuildSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const run = process.env.MEMDESC_TEST_RUN_DIR;
+    if (run && !this.ctx.config.testNamePattern) {
+      const texts = sorted.map((f) => readFileSync(f.moduleId, 'utf8'));
+      const trees = TREE_USERS.filter(([, re]) => texts.some((t) => re.test(t))).map(([name]) => name);
+      if (trees.length > 0) {
+        const child = spawn(process.execPath, [join(root, 'bin', 'run-ts.mjs'), join(root, 'test', 'prebuildTrees.ts'), ...trees], { cwd: root, stdio: 'ignore', detached: true });
+        if (child.pid) writeFileSync(join(run, 'prebuild.pid'), String(child.pid));
+        child.unref();
+      }
+    }
+    return sorted;
+  }
+}
+
 /** What every test file gets, in either project. */
 const common = {
   testTimeout: 60_000,
@@ -44,6 +81,7 @@ export default defineConfig({
     // Builds dist/cli.mjs (what spawned CLIs run) and sets a per-run MEMDESC_CACHE_DIR. Here only,
     // not in the projects: a project's own globalSetup runs again, with a cache and run folder of its own.
     globalSetup: ['test/globalSetup.ts'],
+    sequence: { sequencer: PrebuildSequencer },
     // vitest leaves one core idle by default; the slow files mostly wait on child processes.
     maxWorkers: 2,
     projects: [

@@ -4,10 +4,10 @@
  * build too, but many test processes at once would each do it). And give the whole run its own
  * memdesc cache folder, so tests never read or fill the user's ~/.cache/memdesc, and a temp folder
  * for fixtures several files share (MEMDESC_TEST_RUN_DIR: test/stage1.ts builds its converted
- * corpus there once per run, on first use).
+ * corpus there once per run, on first use, or the sequencer's prebuild first: vitest.config.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,7 @@ export default function setup(): () => void {
   process.env.MEMDESC_CACHE_DIR = cache;
   process.env.MEMDESC_TEST_RUN_DIR = run;
   return () => {
+    stopPrebuild(run);
     for (const [k, v] of Object.entries(before)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -29,4 +30,23 @@ export default function setup(): () => void {
     rmSync(cache, { recursive: true, force: true });
     rmSync(run, { recursive: true, force: true });
   };
+}
+
+/**
+ * The shared trees' prebuild (vitest.config.ts's sequencer), if it still runs (a run stopped early,
+ * or of files that never waited for its last tree): its process group, by the pid it recorded,
+ * before its folder goes.
+ */
+function stopPrebuild(run: string): void {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(join(run, 'prebuild.pid'), 'utf8'));
+  } catch {
+    return; // none was started
+  }
+  try {
+    if (pid > 0) process.kill(-pid, 'SIGTERM');
+  } catch {
+    // Already finished.
+  }
 }

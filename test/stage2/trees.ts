@@ -4,10 +4,8 @@
  * after that: a test that writes takes a copy (`copyTree`, `variant`).
  *
  * - `stage1Corpus()` (test/stage1.ts): the bundled corpus after `convert --all --write`;
- * - `ptdescCorpus()`: the bundled corpus after `convert ptdesc --write` (Page.lru still there for
- *   the other kinds: the RFC's state);
- * - `stage2Corpus()`: the stage-1 tree after `separate --all --write` (every kind in the plan's
- *   order, each through its audit gate, no test hook), with what that run printed.
+ * - `ptdescCorpus()` and `stage2Corpus()` (test/corpusTrees.ts): the bundled corpus after
+ *   `convert ptdesc --write`; the stage-1 tree after `separate --all --write`.
  *
  * Each costs seconds of CPU (an analysis, a rewrite, a type-check): the first caller in the run
  * builds it under a lock (an atomic mkdir), every other caller, in any worker, waits for its
@@ -17,29 +15,13 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
-import { BUNDLED_CORPUS } from '../../src/paths.ts';
+import { ptdescCorpus, stage2Corpus } from '../corpusTrees.ts';
 import { cli, sharedTree, type Built, type SharedTree } from '../runTrees.ts';
 import { stage1Corpus } from '../stage1.ts';
 
-export { stage1Corpus };
+export { ptdescCorpus, stage1Corpus, stage2Corpus };
 
 export { cli, sharedTree, type Built, type SharedTree };
-
-/** The bundled corpus after `convert ptdesc --write` (shared, read-only). */
-export function ptdescCorpus(): Promise<SharedTree> {
-  return sharedTree('ptdesc', async (dir) => {
-    cpSync(BUNDLED_CORPUS, dir, { recursive: true });
-    return cli(['convert', 'ptdesc', dir, '--write']);
-  });
-}
-
-/** The stage-1 tree after `separate --all --write` (shared, read-only), with what it printed. */
-export function stage2Corpus(): Promise<SharedTree> {
-  return sharedTree('stage2', async (dir) => {
-    cpSync(await stage1Corpus(), dir, { recursive: true });
-    return cli(['separate', '--all', dir, '--write']);
-  });
-}
 
 /** A writable copy of `src` at `dest`. */
 export function copyTree(src: string, dest: string): string {
