@@ -54,6 +54,7 @@
 import { createHash } from 'node:crypto';
 import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
+import { calleeName } from '../analyzers/ast.ts';
 import { matchName } from '../analyzers/glob.ts';
 import { traceable } from '../analyzers/provenance.ts';
 import { mayBeWrapper } from '../analyzers/wrappers.ts';
@@ -84,6 +85,14 @@ export interface Unit {
   heritage?: string[];
   /** Declares no variable (a function, class, interface, type, enum, namespace): it cannot hold a module constant. */
   noValue?: boolean;
+  /** A split function that may mark a parameter (passedTo): the callees it passes one to. */
+  passes?: string[];
+  /** A function declaration whose parameters nothing can mark (mayMarkParameter is false). */
+  marksNothing?: boolean;
+  /** An import or export statement: its names may alias a marker constant. */
+  alias?: boolean;
+  /** Names of the functions and methods declared inside it (not its own top-level name). */
+  innerFns?: string[];
 }
 
 export interface FileUnits {
@@ -329,15 +338,41 @@ function mayMarkParameter(st: ts.FunctionDeclaration & { body: ts.Block }): bool
  * followed, containers returned, the spec's allocators), and cache.ts checks those against the
  * body now. So its callers reach its signature alone when the checker's view of it does not
  * depend on the body (its return type is written out), it cannot be a wrapper (more than one
- * statement: wrappers.ts `mayBeWrapper`), it cannot mark a parameter (`mayMarkParameter`: mark
- * summaries are computed for the whole program, not read per query), and no spec rule reads it
- * by name for every file (`isSpecName`: type tests, whose bodies define the marker constants,
- * allocators, seeds). A body that starts to mark or becomes one statement makes its unit whole
- * again: its callers' keys change with it.
+ * statement: wrappers.ts `mayBeWrapper`), and no spec rule reads it by name for every file
+ * (`isSpecName`: type tests, whose bodies define the marker constants, allocators, seeds). A body
+ * that may mark a parameter (mark summaries are computed for the whole program, not read per
+ * query) is reached from its signature by an edge, while `mayMarkFixpoint` says it may this
+ * commit: its callers' keys change with it then, and only then. A body that becomes one
+ * statement makes its unit whole again.
  */
 function bodyRecorded(st: ts.Statement, isSpecName: (name: string) => boolean): st is ts.FunctionDeclaration & { body: ts.Block } {
-  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st) &&
-    !mayMarkParameter(st as ts.FunctionDeclaration & { body: ts.Block });
+  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st);
+}
+
+/**
+ * What a recorded function that passes a parameter on or writes into one (`mayMarkParameter`)
+ * needs for it to mark that parameter: the callees of the calls passing one ('' for a callee
+ * with no name). It marks one only when its body names a marker constant (a direct mark: the
+ * marker in the call or the write) or passes one to a function that may mark it (the summary's
+ * transitive rule): decided per commit (`DepGraph.commit`), where a body that may mark is
+ * reached with its signature again.
+ */
+function passedTo(st: ts.FunctionDeclaration & { body: ts.Block }): string[] {
+  const params = new Set<string>();
+  for (const p of st.parameters) if (ts.isIdentifier(p.name)) params.add(p.name.text);
+  const out = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    // A mark inside a nested function is that function's (a summary is of the function whose parameter it marks).
+    if (n !== st && (ts.isFunctionLike(n) || ts.isClassLike(n))) return;
+    if (ts.isCallExpression(n) && n.arguments.some((a) => {
+      let x = a;
+      while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x) || ts.isTypeAssertionExpression(x)) x = x.expression;
+      return ts.isIdentifier(x) && params.has(x.text);
+    })) out.add(calleeName(n) ?? '');
+    ts.forEachChild(n, visit);
+  };
+  st.body.statements.forEach(visit);
+  return [...out].sort();
 }
 
 /**
@@ -424,6 +459,8 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
       ...(ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
         ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) ? { noValue: true } : {}),
+      ...markFacts(st, !!bodyMentions),
+      ...(local || ts.isExportDeclaration(st) ? { alias: true } : {}),
     };
     return (!exact && specifierUnits(sf, st, unit)) || [unit];
   });
@@ -469,6 +506,35 @@ function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[]
   }));
 }
 
+/** What DepGraph.commit needs to decide which functions may mark a parameter (Unit.passes, marksNothing, innerFns). */
+function markFacts(st: ts.Statement, split: boolean): Pick<Unit, 'passes' | 'marksNothing' | 'innerFns'> {
+  const out: Pick<Unit, 'passes' | 'marksNothing' | 'innerFns'> = {};
+  const inner = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    if (n !== st) {
+      const name = (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isFunctionExpression(n)) && n.name && ts.isIdentifier(n.name) ? n.name.text
+        : (ts.isVariableDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n)) && n.initializer && ts.isIdentifier(n.name) &&
+          (ts.isArrowFunction(skipParens(n.initializer)) || ts.isFunctionExpression(skipParens(n.initializer))) ? n.name.text : undefined;
+      if (name !== undefined) inner.add(name);
+      if (ts.isShorthandPropertyAssignment(n)) inner.add(n.name.text);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(st);
+  if (inner.size > 0) out.innerFns = [...inner].sort();
+  if (ts.isFunctionDeclaration(st) && st.body) {
+    const fn = st as ts.FunctionDeclaration & { body: ts.Block };
+    if (!mayMarkParameter(fn)) out.marksNothing = true;
+    else if (split) out.passes = passedTo(fn);
+  }
+  return out;
+}
+
+function skipParens(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  return e;
+}
+
 /** A statement that only runs code (no declaration, import or export): what it can change is verified, not named. */
 function isExecutable(st: ts.Statement): boolean {
   return ts.isExpressionStatement(st) || ts.isIfStatement(st) || ts.isIterationStatement(st, false) || ts.isBlock(st) || ts.isTryStatement(st) ||
@@ -500,6 +566,12 @@ interface Node {
   noValue?: boolean;
   /** Unit.effect. */
   effect?: boolean;
+  /** Its unit (the node's own part hashes it: same content, same facts). */
+  unit?: Unit;
+  /** A split function that may mark a parameter (Unit.passes): its body's node, reached from it while it may mark. */
+  body?: Node;
+  /** Whether it may mark a parameter in the current commit (DepGraph.mayMark). */
+  marks?: boolean;
   /** The unit's file's nodes that are imports, by local name (a side-effect import under ''), this commit. */
   imports: Map<string, Node[]>;
   edges: Node[];
@@ -557,6 +629,10 @@ export class DepGraph {
     /** Per file, the nodes of each top-level name it declares, bodies included (what a `body:` dependency reads). */
     const namedOf = new Map<string, Map<string, Node[]>>();
     const filesByRel = new Map<string, Node[]>();
+    const passing: Node[] = [];
+    const aliases: Node[] = [];
+    const innerFns = new Set<string>();
+    const sigOf = new Map<Unit, Node>();
     for (const f of files) {
       if (!f.units) {
         unshaped.push(`${f.rel}\0${f.id}`);
@@ -574,9 +650,14 @@ export class DepGraph {
       filesByRel.set(f.rel, list);
       for (const u of f.units.units) {
         const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
+        sigOf.set(u, n);
         if (u.heritage) n.heritage = u.heritage;
         if (u.noValue) n.noValue = true;
         if (u.effect) n.effect = true;
+        n.unit = u;
+        if (u.passes) passing.push(n);
+        if (u.alias) aliases.push(n);
+        for (const x of u.innerFns ?? []) innerFns.add(x);
         list.push(n);
         for (const d of u.declares) name(d, n);
         if (u.local) {
@@ -598,6 +679,7 @@ export class DepGraph {
       for (const u of f.units.units) {
         if (!u.body) continue;
         const n = this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!);
+        if (u.passes) sigOf.get(u)!.body = n;
         list.push(n);
         for (const d of u.declares) name(d, n);
       }
@@ -624,12 +706,16 @@ export class DepGraph {
     }
     this.byName = byName;
     this.fileNodes = fileNodes;
+    // A function passing a parameter on reaches its body while the body may mark it: decided anew each commit.
+    mayMarkFixpoint(passing, aliases, innerFns, byName, roots.tests);
+    for (const n of passing) refresh.add(n);
     const dirty = new Set<Node>();
     for (const n of refresh) {
       const set = new Set<Node>();
       for (const m of n.mentions) for (const x of byName.get(m) ?? []) if (x !== n) set.add(x);
       // The file's own imports: those naming what the unit mentions, and side-effect imports.
       for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
+      if (n.marks && n.body) set.add(n.body);
       const changed = n.hash === '' || set.size !== n.edges.length || n.edges.some((x) => !set.has(x));
       if (!changed) continue;
       for (const x of n.edges) x.rev.delete(n);
@@ -680,6 +766,59 @@ export class DepGraph {
     }
     const common = sha1(`${[...rootNames].sort().join(',')}\n${[...roots.tests].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
     return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')));
+  }
+}
+
+/**
+ * Which of the `passing` functions may mark a parameter this commit (Node.marks), to a fixed point:
+ * one whose body names a marker constant (a name the type tests mention that a variable or an
+ * import declares, and its aliases: a direct mark), or that passes a parameter to a callee that
+ * may mark one — a callee with no name, a name some function or method declares inside any unit,
+ * a top-level declaration other than a function known to mark nothing, or an alias of such a
+ * name. A name nothing in the project declares (a parameter, a library function) marks nothing:
+ * the analyzer makes summaries only of the project's own function bodies.
+ */
+function mayMarkFixpoint(passing: readonly Node[], aliases: readonly Node[], innerFns: ReadonlySet<string>, byName: ReadonlyMap<string, Node[]>, tests: readonly string[]): void {
+  const markers = new Set<string>();
+  for (const t of tests) for (const x of byName.get(t) ?? []) {
+    for (const m of x.mentions) {
+      if ((byName.get(m) ?? []).some((y) => !y.noValue) || x.imports.has(m)) markers.add(m);
+    }
+  }
+  const aliasOf = new Map<string, Node[]>();
+  for (const a of aliases) for (const d of a.unit?.declares ?? []) {
+    const l = aliasOf.get(d);
+    if (l) l.push(a);
+    else aliasOf.set(d, [a]);
+  }
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const a of aliases) {
+      if (!a.mentions.some((m) => markers.has(m))) continue;
+      for (const m of a.mentions) if (!markers.has(m)) {
+        markers.add(m);
+        grew = true;
+      }
+    }
+  }
+  for (const n of passing) n.marks = n.unit!.bodyMentions!.some((m) => markers.has(m));
+  const nameMay = (name: string, seen: Set<string>): boolean => {
+    if (name === '' || innerFns.has(name)) return true;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    for (const y of byName.get(name) ?? []) {
+      if (y.unit?.passes ? y.marks : !y.unit?.marksNothing) return true;
+    }
+    for (const a of aliasOf.get(name) ?? []) for (const m of a.mentions) if (m !== name && nameMay(m, seen)) return true;
+    return false;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const n of passing) {
+      if (n.marks || !n.unit!.passes!.some((c) => nameMay(c, new Set()))) continue;
+      n.marks = true;
+      changed = true;
+    }
   }
 }
 

@@ -1,0 +1,86 @@
+/**
+ * A function's body stays apart from its signature while it cannot mark a parameter, decided at
+ * each commit (deps.ts mayMarkFixpoint): when an edit makes it mark one — here `mk`, reached from
+ * `use` only through `relay`, which passes its parameter on — its callers reach its body again,
+ * and every commit still gives a fresh analysis's answer: none, net, cache, none again.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSpec } from '../../src/model/builtin.ts';
+import type { AnalysisResult } from '../../src/model/findings.ts';
+import { trackHistory } from '../../src/track/track.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+
+let dir: string;
+let repo: string;
+const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
+const shas: string[] = [];
+const fresh = new Map<string, AnalysisResult>();
+
+// No marker constant in its text until an edit writes one.
+const marker = (flag: string | undefined): string => `import { Blob } from './blob.ts';
+${flag ? `import { ${flag} } from './helpers.ts';\n` : ''}
+export function mk(b: Blob, ok: boolean): void {
+  if (!ok) {
+    throw new Error('no');
+  } else {
+    ${flag ? `b.flags = ${flag};` : 'void b;'}
+  }
+}
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-markflip-'));
+  repo = join(dir, 'repo');
+  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
+  const w = (f: string, text: string): void => writeFileSync(join(repo, 'proj/src', f), text);
+  w('mark.ts', marker(undefined));
+  w('relay.ts', `import { Blob } from './blob.ts';
+import { mk } from './mark.ts';
+
+export function relay(b: Blob, n: number): void {
+  if (n < 0) throw new Error('n');
+  mk(b, true);
+}
+`);
+  w('user.ts', `import { Blob } from './blob.ts';
+import { relay } from './relay.ts';
+
+export function use(b: Blob): number {
+  relay(b, 1);
+  return b.slot;
+}
+`);
+  gitIn(repo, 'init', '-q');
+  shas.push(commitIn(repo, 'base'));
+  w('mark.ts', marker('FLAG_NET'));
+  shas.push(commitIn(repo, 'mark: a net blob'));
+  w('mark.ts', marker('FLAG_CACHE'));
+  shas.push(commitIn(repo, 'mark: a cache blob'));
+  w('mark.ts', marker(undefined));
+  shas.push(commitIn(repo, 'mark: nothing again'));
+  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), shas, spec)) fresh.set(sha, r);
+}, 60_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('track: a function that starts (and stops) marking its parameter', () => {
+  it('the fresh analysis reads the mark through relay(): none, net, cache, none', () => {
+    const kind = (sha: string): string | undefined => fresh.get(sha)!.findings.find((f) => f.file === 'src/user.ts')?.kind;
+    expect(shas.map(kind)).toEqual(['unknown', 'net', 'cache', 'unknown']);
+  });
+
+  it('the tracker equals a fresh analysis at every commit, walked in one run and commit by commit', async () => {
+    const all = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
+    expect(all.newest.findings).toEqual(fresh.get(shas[3]!)!.findings);
+    const cacheDir = join(dir, 'cache');
+    for (const sha of shas) {
+      const { newest } = await trackHistory({ spec, repo, path: 'proj', range: sha, cacheDir });
+      expect(newest.findings, sha).toEqual(fresh.get(sha)!.findings);
+    }
+  });
+});
