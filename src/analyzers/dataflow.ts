@@ -122,7 +122,9 @@ export class DataFlow {
   private readFrames: Deps[] = [];
   private keyReads = new Map<ts.Node, Deps>();
 
-  constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>) {
+  /** `isTest`: whether a function the spec names as a type test is one by its code (typeTests.ts); a namesake's constants mark nothing. */
+  constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>,
+    private isTest: (fn: FunctionLike) => boolean = () => true) {
     this.findMarkerConsts();
     if (this.markerConsts.size > 0) this.findMarks();
   }
@@ -135,7 +137,7 @@ export class DataFlow {
       for (const t of k.pageTypeTests) {
         for (const n of this.functions.get(t.name) ?? []) {
           const fn = isFunctionLike(n) ? n : undefined;
-          if (!fn?.body || fn.getSourceFile().isDeclarationFile) continue;
+          if (!fn?.body || fn.getSourceFile().isDeclarationFile || !this.isTest(fn)) continue;
           this.testBodies.add(fn);
           const visit = (x: ts.Node): void => {
             if (ts.isIdentifier(x) && !(ts.isPropertyAccessExpression(x.parent) && x.parent.name === x)) {

@@ -10,7 +10,7 @@
  * around the access that the test is outside of).
  */
 import { ts } from '@ts-morph/common';
-import { calleeName, compactText, enclosingFunction, isFunctionLike, shortText, skipOuter } from './ast.ts';
+import { calleeName, compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { TypeTests, type KindTest } from './typeTests.ts';
 
@@ -51,6 +51,11 @@ export class Guards {
   constructor(private ctx: AnalysisContext, opts: { tests?: Map<ts.Symbol, KindTest[]> } = {}) {
     this.tests = new TypeTests(ctx, opts.tests);
     for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, { condArg: a.condArg, holds: a.means === 'holds' });
+  }
+
+  /** Is `fn` a type test by its code (typeTests.ts)? */
+  isTestFunction(fn: FunctionLike): boolean {
+    return this.tests.isTestFunction(fn);
   }
 
   /** The kinds a function value (`xs.filter(isLoan)`) tests for its argument `pageArg` when it holds (none: no test). */

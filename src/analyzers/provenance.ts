@@ -92,7 +92,7 @@ export class Provenance {
    */
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map(),
     private readBodies = false) {
-    this.flow = new DataFlow(ctx, functions, calls);
+    this.flow = new DataFlow(ctx, functions, calls, (fn) => guards.isTestFunction(fn));
     if (readBodies) this.flow.onRead = (d) => (typeof d === 'string' ? this.dep(d) : this.noteDeps(d));
     // A guard rests on its test's body (typeTests.ts): a change there redoes the file.
     if (readBodies) guards.onBody = (d) => this.dep(d);

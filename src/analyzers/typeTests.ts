@@ -22,7 +22,7 @@
  * function.
  */
 import { ts } from '@ts-morph/common';
-import { isFunctionLike, skipOuter, type FunctionLike } from './ast.ts';
+import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { bodyDep, returnExpressions } from './dataflow.ts';
 
@@ -94,6 +94,14 @@ export class TypeTests {
     const x = skipOuter(e);
     const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(x) ? x.name : x);
     return sym ? this.ofSymbol(sym) : NONE;
+  }
+
+  /** Is the function (a declaration, or a variable's function initializer) a type test of some kind? */
+  isTestFunction(fn: FunctionLike): boolean {
+    const id = ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn) ? fn.name
+      : ts.isVariableDeclaration(outer(fn).parent) ? (outer(fn).parent as ts.VariableDeclaration).name : undefined;
+    const sym = id && ts.isIdentifier(id) ? this.ctx.symbolOf(id) : undefined;
+    return !!sym && this.ofSymbol(sym).tests.length > 0;
   }
 
   ofSymbol(sym: ts.Symbol, depth = 0): ResolvedTest {

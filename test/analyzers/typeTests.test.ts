@@ -56,10 +56,16 @@ function PageTable(p: Page): boolean { return p._mapcount > 0; }
 function is_table(p: Page): boolean { return PageTable(p); }
 export function f(page: Page): number { if (is_table(page)) return page.private; return 0; }`,
     expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'the constants of a namesake that is no test mark no page (type marks come from real tests only)', noPrelude: true, code: `${OWN}
+const ZS_LIMIT = 77;
+function set_limit(p: Page, v: number): void { p.flags = v; }
+function PageZsmalloc(p: Page): boolean { return p._mapcount > ZS_LIMIT; }
+export function f(page: Page): number { set_limit(page, ZS_LIMIT); return page.private + (PageZsmalloc(page) ? 0 : 0); }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
     { name: 'no body to read: taken by the spec\'s name, and the evidence says so', noPrelude: true, code: `${OWN}
 declare function PageTable(p: Page): boolean;
 export function f(page: Page): number { if (PageTable(page)) return page.private; return 0; }`,
-    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: '`PageTable()` has no body to read (declared at cases/c9.ts:5): taken as ptdesc\'s type test by its name alone' }] },
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: '`PageTable()` has no body to read (declared at cases/c10.ts:5): taken as ptdesc\'s type test by its name alone' }] },
   ],
 };
 
