@@ -58,6 +58,9 @@ export class TypeTests {
   private readonly stateTests = new Map<FunctionLike, Map<number, boolean>>();
   private readonly stateReads = new Map<FunctionLike, Map<number, boolean>>();
   private seedForms?: Map<string, KindTest[]>;
+  /** Open verdicts' sets of the functions whose bodies they read; per function, what its own verdicts read. */
+  private readonly frames: Array<Set<FunctionLike>> = [];
+  private readonly consulted = new Map<FunctionLike, Set<FunctionLike>>();
   private readonly fieldNames: Set<string>;
 
   /**
@@ -111,13 +114,44 @@ export class TypeTests {
     if (this.inProgress.has(sym) || depth > MAX_DEPTH) return NONE;
     this.inProgress.add(sym);
     let r: ResolvedTest;
+    const read = new Set<FunctionLike>();
+    this.frames.push(read);
     try {
       r = this.compute(sym, depth);
     } finally {
       this.inProgress.delete(sym);
+      this.frames.pop();
     }
+    // Every body the verdict read (helpers: test_bit(), page_type_of()) is a dependency of it.
+    for (const f of read) this.frames[this.frames.length - 1]?.add(f);
+    const deps = new Set(r.deps);
+    for (const f of read) { const d = bodyDep(this.ctx, f); if (d) deps.add(d); }
+    r = { ...r, deps: [...deps] };
     this.bySymbol.set(sym, r);
     return r;
+  }
+
+  /** Record that the open verdict read `fn`'s body (and what `fn`'s verdicts read). */
+  private note(fn: FunctionLike): void {
+    const top = this.frames[this.frames.length - 1];
+    if (!top) return;
+    top.add(fn);
+    for (const g of this.consulted.get(fn) ?? []) top.add(g);
+  }
+
+  /** Run a verdict about `fn`, keeping what it read with `fn`. */
+  private reading<T>(fn: FunctionLike, f: () => T): T {
+    const read = new Set<FunctionLike>();
+    this.frames.push(read);
+    try {
+      return f();
+    } finally {
+      this.frames.pop();
+      const all = this.consulted.get(fn);
+      if (all) for (const g of read) all.add(g);
+      else this.consulted.set(fn, read);
+      this.note(fn);
+    }
   }
 
   private compute(sym: ts.Symbol, depth: number): ResolvedTest {
@@ -281,10 +315,19 @@ export class TypeTests {
     let m = this.stateTests.get(fn);
     if (!m) this.stateTests.set(fn, m = new Map());
     const hit = m.get(pageArg);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.note(fn);
+      return hit;
+    }
     m.set(pageArg, false);
     const p = fn.parameters[pageArg];
     const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+    const r = this.reading(fn, () => this.computeTestsState(fn, param, depth));
+    m.set(pageArg, r);
+    return r;
+  }
+
+  private computeTestsState(fn: FunctionLike, param: ts.Symbol | undefined, depth: number): boolean {
     let r = false;
     if (param && fn.body && depth <= MAX_DEPTH) {
       const rets = returnExpressions(fn);
@@ -297,7 +340,6 @@ export class TypeTests {
         return t;
       }) && some;
     }
-    m.set(pageArg, r);
     return r;
   }
 
@@ -394,19 +436,25 @@ export class TypeTests {
     let m = this.stateReads.get(fn);
     if (!m) this.stateReads.set(fn, m = new Map());
     const hit = m.get(i);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.note(fn);
+      return hit;
+    }
     m.set(i, false);
     const p = fn.parameters[i];
     const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
-    let r = false;
-    if (param && fn.body && depth <= MAX_DEPTH) {
-      const visit = (n: ts.Node): void => {
-        if (r) return;
-        if (ts.isExpression(n) && (ts.isPropertyAccessExpression(n) || ts.isCallExpression(n)) && this.isState(n, param, fn, depth)) { r = true; return; }
-        ts.forEachChild(n, visit);
-      };
-      visit(fn.body);
-    }
+    const r = this.reading(fn, () => {
+      let found = false;
+      if (param && fn.body && depth <= MAX_DEPTH) {
+        const visit = (n: ts.Node): void => {
+          if (found) return;
+          if (ts.isExpression(n) && (ts.isPropertyAccessExpression(n) || ts.isCallExpression(n)) && this.isState(n, param, fn, depth)) { found = true; return; }
+          ts.forEachChild(n, visit);
+        };
+        visit(fn.body);
+      }
+      return found;
+    });
     m.set(i, r);
     return r;
   }
