@@ -161,7 +161,9 @@ export class TypeTests {
     const seeds = this.named.get(sym.name);
     if (!fn) {
       // No body to read (declared only, or made by a call): the spec's name is all there is.
-      const d = decls[0];
+      // Only a module-level declaration stands for the spec's name: a parameter or a local of
+      // that name is something else (a same-named local is not the guard).
+      const d = decls.find((x) => ts.isFunctionDeclaration(x) || (ts.isVariableDeclaration(x) && !enclosingFn(x)));
       if (!seeds || !d) return NONE;
       const at = this.ctx.at(d.getSourceFile(), d);
       return { tests: seeds, deps: [], byName: `\`${sym.name}()\` has no body to read (declared at ${at}): taken as ${kindsText(seeds)}'s type test by its name alone` };

@@ -62,10 +62,13 @@ function set_limit(p: Page, v: number): void { p.flags = v; }
 function PageZsmalloc(p: Page): boolean { return p._mapcount > ZS_LIMIT; }
 export function f(page: Page): number { set_limit(page, ZS_LIMIT); return page.private + (PageZsmalloc(page) ? 0 : 0); }`,
     expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'a parameter named like a test is not the guard (nothing to read, and not the spec\'s function)', noPrelude: true, code: `${OWN}
+export function f(page: Page, PageTable: (p: Page) => boolean): number { if (PageTable(page)) return page.private; return 0; }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
     { name: 'no body to read: taken by the spec\'s name, and the evidence says so', noPrelude: true, code: `${OWN}
 declare function PageTable(p: Page): boolean;
 export function f(page: Page): number { if (PageTable(page)) return page.private; return 0; }`,
-    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: '`PageTable()` has no body to read (declared at cases/c10.ts:5): taken as ptdesc\'s type test by its name alone' }] },
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: '`PageTable()` has no body to read (declared at cases/c11.ts:5): taken as ptdesc\'s type test by its name alone' }] },
   ],
 };
 
