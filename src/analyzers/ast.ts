@@ -151,19 +151,28 @@ export function typeReferenceNames(t: ts.Node | undefined, out: Set<string>): vo
  * walked whole.
  */
 export function identifiersNamed(sf: ts.SourceFile, names: ReadonlySet<string>, skip?: (n: ts.Node) => boolean): ts.Identifier[] {
-  const out: ts.Identifier[] = [];
-  if (names.size === 0) return out;
+  if (names.size === 0) return [];
+  return tokensSpelled(sf, [...names], (n): n is ts.Identifier => ts.isIdentifier(n) && names.has(n.text), skip);
+}
+
+/**
+ * The tokens of `sf` for which `is` holds, in source order, found where the text spells one of
+ * `words` (each such token is spelled by one of them): a descent from the root per occurrence;
+ * a file with a unicode escape is walked whole (an escaped token is spelled otherwise).
+ */
+export function tokensSpelled<T extends ts.Node>(sf: ts.SourceFile, words: readonly string[], is: (n: ts.Node) => n is T, skip?: (n: ts.Node) => boolean): T[] {
+  const out: T[] = [];
   const text = sf.text;
   if (text.includes('\\u')) {
     const visit = (n: ts.Node): void => {
       if (skip?.(n)) return;
-      if (ts.isIdentifier(n) && names.has(n.text)) out.push(n);
+      if (is(n)) out.push(n);
       ts.forEachChild(n, visit);
     };
     visit(sf);
     return out;
   }
-  const re = new RegExp([...names].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const re = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
   let found: ts.Node | undefined;
   let at = 0;
   // The child whose range (leading trivia included) holds `at`: children's ranges do not overlap.
@@ -177,9 +186,9 @@ export function identifiersNamed(sf: ts.SourceFile, names: ReadonlySet<string>, 
     let n: ts.Node = sf;
     for (;;) {
       if (skip?.(n)) break;
-      if (ts.isIdentifier(n)) {
-        // A name spelled inside a longer identifier, a comment or a string is no identifier of that name.
-        if (n.getStart(sf) === at && names.has(n.text)) out.push(n);
+      if (n.kind <= ts.SyntaxKind.LastToken) {
+        // A word spelled inside a longer name, a comment or a string is no such token.
+        if (n.getStart(sf) === at && is(n)) out.push(n);
         break;
       }
       found = undefined;

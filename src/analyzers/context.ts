@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
+import { tokensSpelled } from './ast.ts';
 import { matchPath } from './glob.ts';
 import { isDependencyFile, isProjectFile } from './project.ts';
 
@@ -268,6 +269,67 @@ export class AnalysisContext extends SpecNames {
     }
     this.sharedRefNames = shared;
     return (this.refNames = names);
+  }
+
+  private neverNames?: Set<string>;
+
+  /**
+   * Whether the callee `n` (a call's expression, or the name of its member) may be declared to
+   * return `never` (what neverReturns() asks the checker): a name qualifies only if a declaration
+   * whose type is spelled `never` has it, or an import or export renames such a name to it (a
+   * default import or an import-equals, whose target name is not spelled, always). Anything but a
+   * name goes to the checker.
+   */
+  mayNeverReturn(n: ts.Node): boolean {
+    const id = ts.isPropertyAccessExpression(n) ? n.name : n;
+    if (!ts.isIdentifier(id) && !ts.isPrivateIdentifier(id)) return true;
+    this.neverNames ??= this.collectNeverNames();
+    return this.neverNames.has(id.text);
+  }
+
+  private collectNeverNames(): Set<string> {
+    const names = new Set<string>();
+    const isNever = (n: ts.Node): n is ts.KeywordTypeNode => n.kind === ts.SyntaxKind.NeverKeyword;
+    const renames: Array<{ from: string; to: string }> = [];
+    for (const sf of this.program.getSourceFiles()) {
+      if (/\bnever\b/.test(sf.text)) {
+        for (const kw of tokensSpelled(sf, ['never'], isNever)) {
+          // The declaration it types, or the variable holding the function it types: every named node above it (more is only slower).
+          for (let p: ts.Node | undefined = kw.parent; p; p = p.parent) {
+            const name = (p as ts.Node & { name?: ts.Node }).name;
+            if (name && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))) names.add(name.text);
+          }
+        }
+      }
+      const visit = (st: ts.Statement): void => {
+        if (ts.isImportDeclaration(st)) {
+          const c = st.importClause;
+          if (c?.name) names.add(c.name.text);
+          const nb = c?.namedBindings;
+          if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) renames.push({ from: (el.propertyName ?? el.name).text, to: el.name.text });
+        } else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+          for (const el of st.exportClause.elements) renames.push({ from: (el.propertyName ?? el.name).text, to: el.name.text });
+        } else if (ts.isImportEqualsDeclaration(st)) names.add(st.name.text);
+        else if (ts.isModuleDeclaration(st)) {
+          let body = st.body;
+          while (body && ts.isModuleDeclaration(body)) body = body.body;
+          if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s);
+        }
+      };
+      for (const st of sf.statements) visit(st);
+    }
+    // `default` stands for any name; renames chain (import { a as b }, export { b as c }).
+    names.add('default');
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const r of renames) {
+        if (names.has(r.from) && !names.has(r.to)) {
+          names.add(r.to);
+          changed = true;
+        }
+      }
+    }
+    return names;
   }
 
   /** Resolved symbols by node; null: none (one lookup per hit: asked for nearly every identifier the passes meet). */

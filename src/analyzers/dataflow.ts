@@ -391,7 +391,7 @@ export class DataFlow {
         if (this.defines(n, sym)) return unmarked;
         return st;
       },
-      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+      noReturn: (c) => this.ctx.mayNeverReturn(c.expression) && neverReturns(c, (x) => this.ctx.symbolOf(x)),
     });
     this.flowMemo.set(sym, m);
     return m;
@@ -415,7 +415,7 @@ export class DataFlow {
         if (this.defines(n, sym)) return dead;
         return st;
       },
-      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+      noReturn: (c) => this.ctx.mayNeverReturn(c.expression) && neverReturns(c, (x) => this.ctx.symbolOf(x)),
     });
     return { hits: [...hits], escapes: exit.has(1) };
   }
@@ -441,7 +441,7 @@ export class DataFlow {
     if (!fn.body || probeIn(node, fn) !== node) return false;
     const exit = runFlow(fn, new Set([0]), {
       after: (n, st) => (n === node ? new Set([1]) : st),
-      noReturn: (c) => neverReturns(c, (x) => this.ctx.symbolOf(x)),
+      noReturn: (c) => this.ctx.mayNeverReturn(c.expression) && neverReturns(c, (x) => this.ctx.symbolOf(x)),
       notExit: (r) => !!r.expression && isFailureValue(r.expression),
     });
     return exit.size > 0 && !exit.has(0);

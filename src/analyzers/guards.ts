@@ -248,6 +248,7 @@ export class Guards {
   /** A call of a function declared to return `never` (BUG(), bad_page()): by its declaration, no overload resolution. */
   private neverReturns(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);
+    if (!this.ctx.mayNeverReturn(callee)) return false;
     const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
       let fn: ts.Node = d;

@@ -1,18 +1,20 @@
 /**
- * The analyzer's fast paths that replace a walk of every node must meet exactly what the walk
- * met: identifiersNamed() (one descent per place the text spells a name) against a full walk, on
- * hand-made traps and on every corpus file with seeded random name sets; and a page class alias
+ * The analyzer's fast paths that replace a walk of every node or a type query must lose nothing:
+ * identifiersNamed() (one descent per place the text spells a name) against a full walk, on
+ * hand-made traps and on every corpus file with seeded random name sets; a page class alias
  * imported in one file is a class reference there and nowhere else (the per-file import names of
- * isPageClassRef's syntactic filter).
+ * isPageClassRef's syntactic filter); and every call the checker finds declared to return `never`
+ * passes mayNeverReturn()'s name filter (declarations, variables holding the function, aliases).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { describe, expect, it } from 'vitest';
 import { identifiersNamed } from '../../src/analyzers/ast.ts';
+import { loadProgram, programOf } from '../../src/analyzers/project.ts';
+import { neverReturns } from '../../src/analyzers/reach.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { AnalysisContext } from '../../src/analyzers/context.ts';
-import { programOf } from '../../src/analyzers/project.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { makeProject, ROOT } from './helpers.ts';
 
@@ -119,5 +121,70 @@ describe('page class references by an alias', () => {
     // \`Pg\` is no name in b.ts (an alias in a.ts only); \`Page\` is not imported there either.
     expect(refs('mm/b.ts')).toEqual([false, false]);
     expect(refs('mm/c.ts')).toEqual([true]);
+  });
+});
+
+describe('mayNeverReturn', () => {
+  /** Every call of the program: [filter says maybe, the checker's declaration says never]. */
+  function verdicts(program: ts.Program, ctx: AnalysisContext, root: string): Array<{ text: string; may: boolean; never: boolean }> {
+    const out: Array<{ text: string; may: boolean; never: boolean }> = [];
+    for (const sf of program.getSourceFiles()) {
+      if (sf.isDeclarationFile || !sf.fileName.startsWith(root)) continue;
+      const visit = (n: ts.Node): void => {
+        if (ts.isCallExpression(n)) {
+          out.push({ text: n.getText(sf), may: ctx.mayNeverReturn(n.expression), never: neverReturns(n, (x) => ctx.symbolOf(x)) });
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    return out;
+  }
+
+  it('lets through every callee declared to return never, by any name it is called by', () => {
+    const project = makeProject({
+      'mm/panic.ts': `export function BUG(): never { throw new Error('BUG'); }
+export const die = (why: string): never => { throw new Error(why); };
+export let halt: (code: number) => never = (c) => { throw new Error(String(c)); };
+export const stop = function inner(): never { throw new Error('stop'); };
+export default function fatal(): never { throw new Error('fatal'); }
+export class Machine { crash(): never { throw new Error('crash'); } }
+export { BUG as oops };
+export function fine(): number { return 1; }
+`,
+      'mm/use.ts': `import fail, { BUG as panic, die, halt, stop, Machine, oops, fine } from './panic.ts';
+import * as p from './panic.ts';
+export function use(m: Machine, cb: () => never, x: number): number {
+  if (x === 1) panic();
+  if (x === 2) die('x');
+  if (x === 3) halt(3);
+  if (x === 4) stop();
+  if (x === 5) fail();
+  if (x === 6) m.crash();
+  if (x === 7) oops();
+  if (x === 8) p.BUG();
+  if (x === 9) cb();
+  return fine() + Math.max(x, 0);
+}
+`,
+    }, false);
+    const program = programOf(project);
+    const ctx = new AnalysisContext(builtinSpec(), program, ROOT);
+    const all = verdicts(program, ctx, `${ROOT}/mm/`);
+    const never = all.filter((v) => v.never).map((v) => v.text);
+    expect(never).toEqual(['panic()', "die('x')", 'halt(3)', 'stop()', 'fail()', 'm.crash()', 'oops()', 'p.BUG()']);
+    for (const v of all) if (v.never) expect(v.may, v.text).toBe(true);
+    // The filter does its job: a call of a function no never-typed declaration names skips the checker.
+    expect(all.find((v) => v.text === 'fine()')!.may).toBe(false);
+    expect(all.find((v) => v.text === 'Math.max(x, 0)')!.may).toBe(false);
+  });
+
+  it('lets through every never-returning call of the corpus', () => {
+    const { program, root } = loadProgram(BUNDLED_CORPUS);
+    const ctx = new AnalysisContext(builtinSpec(), program, root);
+    const all = verdicts(program, ctx, root);
+    const missed = all.filter((v) => v.never && !v.may).map((v) => v.text);
+    expect(missed).toEqual([]);
+    expect(all.some((v) => v.never)).toBe(true);
   });
 });
