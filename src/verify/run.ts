@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { runInWorker, type WorkerJob } from './simWorker.ts';
+import { runInWorker, simNodeFlags, type WorkerJob } from './simWorker.ts';
 
 export interface SimBug {
   message: string;
@@ -126,7 +126,7 @@ function runProcess(job: BatchJob, seeds: number[]): Promise<ProcessRun> {
   const timeout = job.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const t0 = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [job.bundle, ...simArgs(job), '--seeds', formatSeeds(seeds), '--json'], {
+    const child = spawn(process.execPath, [...simNodeFlags(), job.bundle, ...simArgs(job), '--seeds', formatSeeds(seeds), '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: SeedResult[] = [];
@@ -268,7 +268,7 @@ export async function runCapture(bundle: string, args: string[], timeout: number
 /** Run the bundle with a JSON-printing command line; stdout parsed as one JSON document. */
 function runJson(bundle: string, args: string[], timeout: number, raw = false): Promise<JsonRun & { text: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...simNodeFlags(), bundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
     let timedOut = false;
