@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { InputError } from '../errors.ts';
 import { buildTree } from '../verify/build.ts';
+import { simNodeFlags } from '../verify/simWorker.ts';
 import { readManifest } from '../simulate/manifest.ts';
 
 /** `simulate --report metadata --json` (at the end of the run, and the peaks). */
@@ -56,7 +57,7 @@ export async function metadataOf(dir: string, ram: string, opts: MetadataOptions
   const { file } = await buildTree(dir, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
   const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, '--report', 'metadata', '--json'];
   const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((done, fail) => {
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...simNodeFlags(), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     // Background work: `npm start` runs these beside the series, whose steps verify one after
     // another; at a lower priority they take what the steps leave of the cores, not the steps' turn.
     if (opts.background && child.pid !== undefined) {

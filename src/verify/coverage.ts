@@ -17,6 +17,7 @@ import { userCacheDir } from '../paths.ts';
 import { prune } from './runCache.ts';
 import { executedFunctions, type BundleMap, type V8Function } from './coverageMap.ts';
 import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
+import { simNodeFlags } from './simWorker.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
 const COVERAGE_FORMAT = 'memdesc-coverage/4';
@@ -235,7 +236,7 @@ export function runCoveredCommand(bundle: string, map: BundleMap, args: string[]
 function spawnCovered(bundle: string, args: string[], reject: (e: Error) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
   const file = join(dir, 'coverage.json');
-  const child = spawn(process.execPath, ['--import', pathToFileURL(hookFile()).href, bundle, ...args], {
+  const child = spawn(process.execPath, [...simNodeFlags(), '--import', pathToFileURL(hookFile()).href, bundle, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MEMDESC_COVERAGE_OUT: file, MEMDESC_COVERAGE_URL: pathToFileURL(bundle).href },
   });
