@@ -16,6 +16,7 @@ import { neverReturns } from '../../src/analyzers/reach.ts';
 import { BUNDLED_CORPUS } from '../../src/paths.ts';
 import { AnalysisContext } from '../../src/analyzers/context.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
+import { prng } from '../../src/verify/mutants-gen.ts';
 import { makeProject, ROOT } from './helpers.ts';
 
 function walked(sf: ts.SourceFile, names: ReadonlySet<string>, skip?: (n: ts.Node) => boolean): ts.Identifier[] {
@@ -40,17 +41,6 @@ function corpusFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** A small seeded generator (mulberry32): the names drawn are printed with the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('identifiersNamed', () => {
   it('finds what a walk finds, not names in comments, strings, longer identifiers or JSDoc', () => {

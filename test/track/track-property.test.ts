@@ -17,22 +17,12 @@ import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { progressPoint } from '../../src/track/progress.ts';
 import { trackHistory } from '../../src/track/track.ts';
+import { prng as rng } from '../../src/verify/mutants-gen.ts';
 import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
 
 const SEED = Number(process.env.MEMDESC_TRACK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COMMITS = 10;
 
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Alloc = 'net' | 'cache';
 type Field = 'owner' | 'slot';
