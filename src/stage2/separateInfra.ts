@@ -141,7 +141,7 @@ class AccessorFinder {
         if (ts.isPropertyAccessExpression(l) && this.paramIs(l.expression, fn, i) && constValue(this.checker, n.right) === this.wordByte) reads = true;
       }
       if (ts.isCallExpression(n)) {
-        const g = depth < 4 ? this.functionOf(this.s.callee(n)) : undefined;
+        const g = depth < 4 ? functionOf(this.s.callee(n)) : undefined;
         if (g) n.arguments.forEach((a, j) => { if (!via && this.paramIs(a, fn, i) && this.checkedReader(g, j, depth + 1)) via = true; });
       }
       if (!(n !== fn.body && (ts.isFunctionLike(n) || ts.isClassLike(n)))) ts.forEachChild(n, visit);
@@ -152,16 +152,6 @@ class AccessorFinder {
     return r;
   }
 
-  private functionOf(sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined {
-    for (const d of sym?.declarations ?? []) {
-      if (ts.isFunctionDeclaration(d) && d.body) return d;
-      if (ts.isVariableDeclaration(d) && d.initializer) {
-        const init = strip(d.initializer);
-        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
-      }
-    }
-    return undefined;
-  }
 
   /**
    * `name` as a typed accessor: an exported function of one page (the spec's class) that hands
@@ -310,16 +300,6 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
   const checker = s.checker;
   const descSyms = s.named('memdesc_desc');
   if (descSyms.size === 0) return undefined;
-  const funcOf = (sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined => {
-    for (const d of sym?.declarations ?? []) {
-      if (ts.isFunctionDeclaration(d) && d.body) return d;
-      if (ts.isVariableDeclaration(d) && d.initializer) {
-        const init = strip(d.initializer);
-        if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
-      }
-    }
-    return undefined;
-  };
   /** The constants a predicate admits: its body returns `LIST.includes(param)` over a const array of exported constants. */
   const admits = (pred: ts.FunctionLikeDeclaration | undefined): Set<string> => {
     const out = new Set<string>();
@@ -347,7 +327,7 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
         const t = strip(n.whenTrue);
         const c = strip(n.condition);
         if (ts.isCallExpression(t) && descSyms.has(s.callee(t)!) && t.arguments[1] && constValue(checker, t.arguments[1]) === undefined && ts.isCallExpression(c)) {
-          const admitted = admits(funcOf(s.callee(c)));
+          const admitted = admits(functionOf(s.callee(c)));
           if (tags.some((x) => admitted.has(x))) {
             const sym = ts.isFunctionDeclaration(st) ? s.at(st.name!) : s.at((st as ts.VariableStatement).declarationList.declarations[0]!.name);
             if (sym) groups.add(sym);
@@ -384,4 +364,16 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
     visit(sf);
   }
   return max < 0 ? undefined : Math.ceil((max + 1) / wordSize) * wordSize;
+}
+
+/** The function a symbol declares: a function declaration with a body, or a const bound to an arrow/function expression. */
+function functionOf(sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined {
+  for (const d of sym?.declarations ?? []) {
+    if (ts.isFunctionDeclaration(d) && d.body) return d;
+    if (ts.isVariableDeclaration(d) && d.initializer) {
+      const init = strip(d.initializer);
+      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+    }
+  }
+  return undefined;
 }
