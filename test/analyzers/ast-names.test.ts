@@ -41,7 +41,6 @@ function corpusFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-
 describe('identifiersNamed', () => {
   it('finds what a walk finds, not names in comments, strings, longer identifiers or JSDoc', () => {
     const sf = parse(`

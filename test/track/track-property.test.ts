@@ -23,7 +23,6 @@ import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
 const SEED = Number(process.env.MEMDESC_TRACK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COMMITS = 10;
 
-
 type Alloc = 'net' | 'cache';
 type Field = 'owner' | 'slot';
 interface Taker { kind: 'take'; field: Field; pad: number }
