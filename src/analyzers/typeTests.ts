@@ -314,18 +314,26 @@ export class TypeTests {
    * Every returned expression is such a test or a boolean literal, and one at least is a test.
    */
   testsState(fn: FunctionLike, pageArg: number, depth = 0): boolean {
-    let m = this.stateTests.get(fn);
-    if (!m) this.stateTests.set(fn, m = new Map());
-    const hit = m.get(pageArg);
+    return this.perParameter(this.stateTests, fn, pageArg, (param) => this.computeTestsState(fn, param, depth));
+  }
+
+  /**
+   * A verdict about `fn`'s parameter `i`, computed once (false while it is being computed, so a
+   * recursion answers no) and read under `reading(fn)`; a cached verdict still notes `fn` as read.
+   */
+  private perParameter(table: Map<FunctionLike, Map<number, boolean>>, fn: FunctionLike, i: number, compute: (param: ts.Symbol | undefined) => boolean): boolean {
+    let m = table.get(fn);
+    if (!m) table.set(fn, m = new Map());
+    const hit = m.get(i);
     if (hit !== undefined) {
       this.note(fn);
       return hit;
     }
-    m.set(pageArg, false);
-    const p = fn.parameters[pageArg];
+    m.set(i, false);
+    const p = fn.parameters[i];
     const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
-    const r = this.reading(fn, () => this.computeTestsState(fn, param, depth));
-    m.set(pageArg, r);
+    const r = this.reading(fn, () => compute(param));
+    m.set(i, r);
     return r;
   }
 
@@ -435,17 +443,7 @@ export class TypeTests {
 
   /** Does `fn` read the state of its parameter `i` anywhere in its body? */
   private readsState(fn: FunctionLike, i: number, depth: number): boolean {
-    let m = this.stateReads.get(fn);
-    if (!m) this.stateReads.set(fn, m = new Map());
-    const hit = m.get(i);
-    if (hit !== undefined) {
-      this.note(fn);
-      return hit;
-    }
-    m.set(i, false);
-    const p = fn.parameters[i];
-    const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
-    const r = this.reading(fn, () => {
+    return this.perParameter(this.stateReads, fn, i, (param) => {
       let found = false;
       if (param && fn.body && depth <= MAX_DEPTH) {
         const visit = (n: ts.Node): void => {
@@ -457,8 +455,6 @@ export class TypeTests {
       }
       return found;
     });
-    m.set(i, r);
-    return r;
   }
 
   /** Is `e` the page `param`, or a page derived from it (a call returning a page given it, a const holding one)? */
