@@ -9,6 +9,7 @@ import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.t
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import type { Entity, FlowInput, TerminalWhat } from './flow.ts';
+import { calleeRoles, type CalleeRoles } from './callees.ts';
 import { classWord, type KindPlan } from './kinds.ts';
 
 export type Consumer =
@@ -104,12 +105,17 @@ export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consume
       return { t: 'block', reason: `argument of wrapper \`${ws.finding.wrapper}()\`` };
     }
     const name = calleeName(p);
-    if (name && typeTests(ctx).has(name) && !insideAssertion(ctx, p)) {
+    // Roles by the function the call resolves to (callees.ts), not by the name it is spelled with.
+    const roles = calleeRoles(ctx);
+    const test = roles.typeTestOf(p, i);
+    if (test.value && !insideAssertion(roles, p)) {
       // if (PageSlab(page)) …: the kind is decided at run time, so here it is still a page.
-      return { t: 'block', reason: `its kind is tested with \`${name}()\`` };
+      return { t: 'block', reason: `its kind is tested with \`${name ?? 'a type test'}()\`${test.byName ? ` (${test.byName})` : ''}` };
     }
-    if (name && cx.inp.fromPageNames.has(name)) return { t: 'terminal', what: 'fromPage', node: p, kind: cx.inp.fromPageNames.get(name)! };
-    if (name && name === ctx.spec.page.addressHelpers?.toAddress && i === 0) return { t: 'terminal', what: 'toAddress', node: p };
+    const from = roles.isNamedFunction(p, cx.inp.fromPageNames);
+    if (from !== undefined) return { t: 'terminal', what: 'fromPage', node: p, kind: cx.inp.fromPageNames.get(from)! };
+    const toAddress = ctx.spec.page.addressHelpers?.toAddress;
+    if (toAddress && i === 0 && roles.isNamedFunction(p, new Set([toAddress])) !== undefined) return { t: 'terminal', what: 'toAddress', node: p };
     const fn = cx.functionOfCall(p);
     if (fn) {
       const ps = cx.params.get(fn);
@@ -208,20 +214,13 @@ function enclosingFunction(n: ts.Node): FunctionLike | undefined {
   return undefined;
 }
 
-const testsCache = new WeakMap<AnalysisContext, Set<string>>();
-function typeTests(ctx: AnalysisContext): Set<string> {
-  let t = testsCache.get(ctx);
-  if (!t) testsCache.set(ctx, (t = new Set(ctx.spec.kinds.flatMap((k) => k.pageTypeTests.map((x) => x.name)))));
-  return t;
-}
-
-/** Is `n` inside an argument of an assertion (VM_BUG_ON_PAGE(!PageZsmalloc(page), …))? */
-function insideAssertion(ctx: AnalysisContext, n: ts.Node): boolean {
-  const names = new Set(ctx.spec.page.assertions.map((a) => a.name));
-  for (let p: ts.Node | undefined = n.parent; p && !isFunctionLike(p) && !ts.isStatement(p); p = p.parent) {
-    if (ts.isCallExpression(p)) {
-      const c = calleeName(p);
-      if (c && names.has(c)) return true;
+/** Is `n` inside the condition of an assertion (VM_BUG_ON_PAGE(!PageZsmalloc(page), …)), the assertion known by its code? */
+function insideAssertion(roles: CalleeRoles, n: ts.Node): boolean {
+  let child: ts.Node = n;
+  for (let p: ts.Node | undefined = n.parent; p && !isFunctionLike(p) && !ts.isStatement(p); child = p, p = p.parent) {
+    if (ts.isCallExpression(p) && p.arguments.includes(child as ts.Expression)) {
+      const a = roles.assertionOf(p).value;
+      if (a && p.arguments[a.condArg] === child) return true;
     }
   }
   return false;
