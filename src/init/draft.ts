@@ -4,10 +4,15 @@
  * - object: the class, its file, its fields and the words they share (layout.ts), the wrappers
  *   and assertions found, the allocators that belong to no kind (neutralSources), the word size.
  * - kinds: one candidate per group of type tests with the same stem (isDoor, isDoorCell -> door;
- *   PageSlab -> slab). A kind's provenance is the allocators whose name holds its stem, its owners
+ *   PageSlab -> slab). Which functions are type tests comes from their code (evidence.ts: a
+ *   pure boolean function of the class that tests its type or flags bits); names only name and
+ *   group them. A kind's provenance is the allocators whose name holds its stem, its owners
  *   the files named after it or declaring those allocators (not the class's file, nor a file
- *   allocating for several kinds), its field map the fields used there.
- *   Candidates with nothing but a type test are listed last and say so in their description.
+ *   allocating for several kinds), its field map the fields used there: guesses from names,
+ *   which each kind's description lists. Candidates with nothing but a type test are listed
+ *   last and say so in their description.
+ * - wrappers and assertions: by their code (functions.ts, callees.ts); calls are followed to the
+ *   function they resolve to, never by name.
  * - oracle: package.json "bin"/"main", else src/main.ts or main.ts, when the file exists.
  *
  * The draft is meant to be edited; it always validates against the spec schema.
@@ -18,6 +23,7 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { isProjectFile, loadProgram } from '../analyzers/project.ts';
 import { validateSpec } from '../model/spec-validate.ts';
+import { bitTester } from './evidence.ts';
 import { allocators, assertions, scanFunctions, typeTests, wrappers, type FunctionInfo } from './functions.ts';
 import { classLayout } from './layout.ts';
 
@@ -116,8 +122,10 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const fieldNames = new Set(layout.fields.map((f) => f.name));
 
   const fns = scanFunctions(files, cls, checker);
-  const byName = new Map(fns.map((f) => [f.name, f]));
-  const tests = typeTests(fns);
+  const byNode = new Map<ts.Node, FunctionInfo>(fns.map((f) => [f.node, f]));
+  // Which functions are type tests: their code tests a type or flags bit of the class (evidence.ts).
+  const testsBits = bitTester(program, root, opts.className, classFile, layout.fields);
+  const tests = typeTests(fns, (f) => testsBits(f.node, f.classParams[0]!));
   const testNames = new Set(tests.map((t) => t.name));
   const allocs = allocators(fns).filter((f) => !testNames.has(f.name));
   const wraps = wrappers(fns, fieldNames).filter((w) => !testNames.has(w.name));
@@ -170,12 +178,12 @@ export function draftSpec(opts: InitOptions): InitDraft {
       usedIn(t.body, read);
       // Through the functions it calls, a few calls deep: a test often asks a shared helper
       // (PageTable() -> page_type_is() -> page_type_of()) where the field is read.
-      const seen = new Set<string>([t.name]);
+      const seen = new Set<ts.Node>([t.node]);
       let frontier = [...t.calls];
       for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
-        const next: string[] = [];
+        const next: ts.Node[] = [];
         for (const c of frontier) {
-          const callee = byName.get(c);
+          const callee = byNode.get(c);
           if (!callee || seen.has(c)) continue;
           seen.add(c);
           usedIn(callee.body, read);
@@ -218,14 +226,21 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const specKinds = kinds.map((k) => {
     let cls = pascal(stemOfKind.get(k.name)!);
     if (cls === opts.className || !/^[A-Za-z_$][\w$]*$/.test(cls)) cls = `${pascal(k.name)}Desc`;
+    const several = k.typeTests.length > 1;
     const evidence = [
-      `type test${k.typeTests.length > 1 ? 's' : ''} ${k.typeTests.map((t) => `${t}()`).join(', ')}`,
+      `type test${several ? 's' : ''} ${k.typeTests.map((t) => `${t}()`).join(', ')} (by ${several ? 'their' : 'its'} code: a test of ${opts.className}'s type or flags bits)`,
       ...(k.provenance.length > 0 ? [`allocated by ${k.provenance.map((p) => `${p}()`).join(', ')}`] : []),
       ...(k.owners.length > 0 ? [`code in ${k.owners.join(', ')}`] : []),
     ];
+    // What rests on names only: the reader checks these.
+    const guessed = [
+      `the kind's name${several ? ' and which tests it groups' : ''} (from the test${several ? 's\'' : '\'s'} name${several ? 's' : ''})`,
+      ...(k.provenance.length > 0 ? ['its allocators (their names hold it)'] : []),
+      ...(k.owners.length > 0 ? ['its code files (named after it, or holding those allocators)'] : []),
+    ];
     return {
       name: k.name,
-      description: `drafted from ${evidence.join('; ')}${k.corroborated ? '' : ' (a type test alone: remove it if this is no kind)'}`,
+      description: `drafted from ${evidence.join('; ')}; guessed from names: ${guessed.join(', ')}${k.corroborated ? '' : ' (a type test alone: remove it if this is no kind)'}`,
       descriptor: cls,
       ...(k.fields.length > 0 ? { fields: Object.fromEntries(k.fields.map((f) => [f, f])) } : {}),
       typeTests: k.typeTests.map((t) => (testArg.get(t) ? { name: t, objectArg: testArg.get(t) } : t)),

@@ -1,11 +1,15 @@
 /**
  * The functions around a class, read with the type checker for `memdesc init`: type tests
- * (take the class, return a boolean, change nothing), allocators (return the class and make a
+ * (take the class, return a boolean, change nothing, and test a type or flags bit of it by their
+ * code: evidence.ts), allocators (return the class and make a
  * new instance — `new C(…)`, or an object literal typed as an interface — directly or through
  * another allocator), wrappers (one raw access of their
- * parameter's field) and assertions (`asserts cond`, or `if (cond) throw …`).
+ * parameter's field) and assertions (by their code: `asserts cond`, `if (cond) throw …`, or a
+ * call of a never-returning function; callees.ts). Calls are followed to the function they
+ * resolve to (aliases followed), never by name: a same-named function elsewhere is another one.
  */
 import { ts } from '@ts-morph/common';
+import { assertionShape, type AssertionShape } from '../rewrite/callees.ts';
 
 export interface FunctionInfo {
   name: string;
@@ -18,9 +22,12 @@ export interface FunctionInfo {
   returnsBoolean: boolean;
   /** Has `new Class(…)` in its body. */
   constructs: boolean;
-  /** Names of functions it calls. */
-  calls: Set<string>;
-  /** Assigns, increments, or calls a set*()/clear*() function: no type test. */
+  /** The project functions it calls (their nodes: what the calls resolve to). */
+  calls: Set<ts.Node>;
+  /**
+   * Assigns or increments a property or element, or calls a function with no body init reads
+   * whose name says it sets or clears (set*(), clear*(): the name is all there is): no type test.
+   */
   mutates: boolean;
 }
 
@@ -72,11 +79,26 @@ function namedFunctions(sf: ts.SourceFile): Array<{ name: string; node: ts.Signa
   return out;
 }
 
+/** The function node a call resolves to (aliases and re-exports followed), among `known`. */
+function calleeNode(call: ts.CallExpression, checker: ts.TypeChecker, known: ReadonlySet<ts.Node>): ts.Node | undefined {
+  const e = call.expression;
+  const id = ts.isPropertyAccessExpression(e) ? e.name : e;
+  let sym = checker.getSymbolAtLocation(id);
+  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  for (const d of sym?.declarations ?? []) {
+    const fn = ts.isVariableDeclaration(d) && d.initializer ? d.initializer : d;
+    if (known.has(fn)) return fn;
+  }
+  return undefined;
+}
+
 /** The functions of the project's files, with what init needs to know of each. */
 export function scanFunctions(files: ReadonlyArray<{ sf: ts.SourceFile; rel: string }>, cls: ts.Symbol, checker: ts.TypeChecker): FunctionInfo[] {
   const out: FunctionInfo[] = [];
-  for (const { sf, rel } of files) {
-    for (const { name, node } of namedFunctions(sf)) {
+  const named = files.flatMap(({ sf, rel }) => namedFunctions(sf).map((f) => ({ ...f, rel })));
+  const known = new Set<ts.Node>(named.map((f) => f.node));
+  {
+    for (const { name, node, rel } of named) {
       const sig = checker.getSignatureFromDeclaration(node);
       if (!sig || !node.body) continue;
       const classParams = node.parameters.flatMap((p, i) => (isClassType(checker.getTypeAtLocation(p), cls) ? [i] : []));
@@ -91,10 +113,12 @@ export function scanFunctions(files: ReadonlyArray<{ sf: ts.SourceFile; rel: str
         // An interface's instances are object literals typed as it.
         if (ts.isObjectLiteralExpression(n) && checker.getContextualType(n)?.getSymbol() === cls) info.constructs = true;
         if (ts.isCallExpression(n)) {
-          const callee = ts.isIdentifier(n.expression) ? n.expression.text : ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : undefined;
-          if (callee) {
-            info.calls.add(callee);
-            if (MUTATING_CALL.test(callee)) info.mutates = true;
+          const target = calleeNode(n, checker, known);
+          if (target) info.calls.add(target);
+          else {
+            // A method, a library function, an unresolved call: no body read here, so its name is the hint.
+            const callee = ts.isIdentifier(n.expression) ? n.expression.text : ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : undefined;
+            if (callee && MUTATING_CALL.test(callee)) info.mutates = true;
           }
         }
         // Changing state: assigning a property or an element (locals are the function's own).
@@ -111,38 +135,39 @@ export function scanFunctions(files: ReadonlyArray<{ sf: ts.SourceFile; rel: str
 
 /**
  * Type tests: one parameter, of the class; a boolean result; no side effect, neither in the
- * function nor in the project functions it calls (to a fixpoint).
+ * function nor in the project functions it calls (to a fixpoint); and, when `testsBits` is
+ * given, a test of the object's type or flags bits by its code (evidence.ts).
  */
-export function typeTests(fns: readonly FunctionInfo[]): FunctionInfo[] {
-  const byName = new Map(fns.map((f) => [f.name, f]));
-  const impure = new Set(fns.filter((f) => f.mutates).map((f) => f.name));
+export function typeTests(fns: readonly FunctionInfo[], testsBits?: (f: FunctionInfo) => boolean): FunctionInfo[] {
+  const impure = new Set<ts.Node>(fns.filter((f) => f.mutates).map((f) => f.node));
   for (let grew = true; grew;) {
     grew = false;
     for (const f of fns) {
-      if (impure.has(f.name)) continue;
-      if ([...f.calls].some((c) => impure.has(c) && byName.has(c))) {
-        impure.add(f.name);
+      if (impure.has(f.node)) continue;
+      if ([...f.calls].some((c) => impure.has(c))) {
+        impure.add(f.node);
         grew = true;
       }
     }
   }
-  return fns.filter((f) => f.node.parameters.length === 1 && f.classParams.length === 1 && f.returnsBoolean && !f.returnsClass && !impure.has(f.name));
+  return fns.filter((f) => f.node.parameters.length === 1 && f.classParams.length === 1 && f.returnsBoolean && !f.returnsClass && !impure.has(f.node) &&
+    (!testsBits || testsBits(f)));
 }
 
 /** Functions that return a new instance: they construct one, or call one that does (to a fixpoint). */
 export function allocators(fns: readonly FunctionInfo[]): FunctionInfo[] {
-  const alloc = new Set(fns.filter((f) => f.returnsClass && f.constructs).map((f) => f.name));
+  const alloc = new Set<ts.Node>(fns.filter((f) => f.returnsClass && f.constructs).map((f) => f.node));
   for (let grew = true; grew;) {
     grew = false;
     for (const f of fns) {
-      if (!f.returnsClass || alloc.has(f.name)) continue;
+      if (!f.returnsClass || alloc.has(f.node)) continue;
       if ([...f.calls].some((c) => alloc.has(c))) {
-        alloc.add(f.name);
+        alloc.add(f.node);
         grew = true;
       }
     }
   }
-  return fns.filter((f) => alloc.has(f.name));
+  return fns.filter((f) => alloc.has(f.node));
 }
 
 /** `p.F` with p parameter `index` of the function. */
@@ -196,31 +221,30 @@ export function wrappers(fns: readonly FunctionInfo[], fields: ReadonlySet<strin
 }
 
 /**
- * Assertions: `function ensure(c: boolean): asserts c` holds its condition afterwards; a body
- * that starts with `if (c) throw …` (or calls something, as BUG()) fails if it held.
+ * Assertions, by their code (callees.ts): `function ensure(c: boolean): asserts c` or a body that
+ * starts with `if (!c) throw …` holds its condition afterwards; one that starts with `if (c) throw …`
+ * (or a call of a never-returning function, as BUG()) fails if it held; one that hands its
+ * condition to an assertion is one too.
  */
 export function assertions(fns: readonly FunctionInfo[], checker: ts.TypeChecker): AssertionInfo[] {
+  const known = new Set<ts.Node>(fns.map((f) => f.node));
+  const byNode = new Map<ts.Node, FunctionInfo>(fns.map((f) => [f.node, f]));
+  const memo = new Map<ts.Node, AssertionShape | undefined>();
+  const shape = (f: FunctionInfo, depth: number): AssertionShape | undefined => {
+    if (memo.has(f.node)) return memo.get(f.node);
+    memo.set(f.node, undefined);
+    const nested = (call: ts.CallExpression): AssertionShape | undefined => {
+      const g = depth < 4 ? byNode.get(calleeNode(call, checker, known) ?? call) : undefined;
+      return g && shape(g, depth + 1);
+    };
+    const s = assertionShape(f.node, checker, nested);
+    memo.set(f.node, s);
+    return s;
+  };
   const out: AssertionInfo[] = [];
   for (const f of fns) {
-    const params = f.node.parameters;
-    const t = f.node.type;
-    if (t && ts.isTypePredicateNode(t) && t.assertsModifier && ts.isIdentifier(t.parameterName)) {
-      const id = t.parameterName.text;
-      const i = params.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === id);
-      if (i >= 0) out.push({ name: f.name, condArg: i, means: 'holds' });
-      continue;
-    }
-    if (!ts.isBlock(f.body)) continue;
-    const first = f.body.statements[0];
-    if (!first || !ts.isIfStatement(first) || first.elseStatement || !ts.isIdentifier(first.expression)) continue;
-    const id = first.expression.text;
-    const i = params.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === id && isBooleanType(checker.getTypeAtLocation(p)));
-    if (i < 0) continue;
-    const then = first.thenStatement;
-    const stmts = ts.isBlock(then) ? then.statements : [then];
-    if (stmts.some((s) => ts.isThrowStatement(s) || (ts.isExpressionStatement(s) && ts.isCallExpression(s.expression)))) {
-      out.push({ name: f.name, condArg: i, means: 'fails-if' });
-    }
+    const s = shape(f, 0);
+    if (s) out.push({ name: f.name, condArg: s.condArg, means: s.means });
   }
   return out;
 }
