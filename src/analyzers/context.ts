@@ -8,6 +8,7 @@ import { InputError } from '../errors.ts';
 import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
 import { tokensSpelled } from './ast.ts';
 import { matchPath } from './glob.ts';
+import { boundSymbol } from './scope.ts';
 import { isDependencyFile, isProjectFile } from './project.ts';
 
 export interface Site {
@@ -338,8 +339,12 @@ export class AnalysisContext extends SpecNames {
   symbolOf(n: ts.Node): ts.Symbol | undefined {
     const hit = this.symCache.get(n);
     if (hit !== undefined) return hit ?? undefined;
-    let s = this.checker.getSymbolAtLocation(n);
-    if (s) s = this.resolveAlias(s);
+    // A plain name read: the binder's scopes decide it without a checker query (scope.ts); else the checker.
+    let s = n.kind === ts.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker) : undefined;
+    if (!s) {
+      s = this.checker.getSymbolAtLocation(n);
+      if (s) s = this.resolveAlias(s);
+    }
     this.symCache.set(n, s ?? null);
     return s;
   }

@@ -1,0 +1,111 @@
+/**
+ * Name resolution by the binder's own symbol tables (`locals` of each scope, a module's exports),
+ * for the plain case only: an identifier read as a value, declared in an enclosing function,
+ * block or module. It answers what `checker.getSymbolAtLocation()` followed by alias resolution
+ * answers, without the checker's per-query work (its name lookup, and the expression checks
+ * around it); anything unusual — a global, a script file, a parameter initializer, a named
+ * function or class expression, an enum, a namespace, a merged symbol, a name that is not a
+ * value there — returns undefined and the caller asks the checker. test/analyzers/scope.test.ts
+ * compares both answers on every identifier of the corpus and a table of edge cases.
+ */
+import { ts } from '@ts-morph/common';
+
+/** Parents under which an identifier child is a value read (where it is a child at all, see valueRead()). */
+const VALUE_PARENTS = new Set<ts.SyntaxKind>([
+  ts.SyntaxKind.CallExpression, ts.SyntaxKind.NewExpression, ts.SyntaxKind.ElementAccessExpression, ts.SyntaxKind.BinaryExpression,
+  ts.SyntaxKind.PrefixUnaryExpression, ts.SyntaxKind.PostfixUnaryExpression, ts.SyntaxKind.ParenthesizedExpression, ts.SyntaxKind.NonNullExpression,
+  ts.SyntaxKind.AsExpression, ts.SyntaxKind.SatisfiesExpression, ts.SyntaxKind.TypeAssertionExpression, ts.SyntaxKind.ConditionalExpression,
+  ts.SyntaxKind.ReturnStatement, ts.SyntaxKind.ExpressionStatement, ts.SyntaxKind.ArrayLiteralExpression, ts.SyntaxKind.SpreadElement,
+  ts.SyntaxKind.TemplateSpan, ts.SyntaxKind.IfStatement, ts.SyntaxKind.WhileStatement, ts.SyntaxKind.DoStatement, ts.SyntaxKind.ForStatement,
+  ts.SyntaxKind.ForOfStatement, ts.SyntaxKind.ForInStatement, ts.SyntaxKind.SwitchStatement, ts.SyntaxKind.CaseClause, ts.SyntaxKind.ThrowStatement,
+  ts.SyntaxKind.AwaitExpression, ts.SyntaxKind.TypeOfExpression, ts.SyntaxKind.VoidExpression, ts.SyntaxKind.DeleteExpression,
+]);
+
+/** Is `id` read as a value (not a declaration's name, a member name, a type, a label, a property key)? */
+function valueRead(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (!p) return false;
+  switch (p.kind) {
+    case ts.SyntaxKind.PropertyAccessExpression:
+      return (p as ts.PropertyAccessExpression).expression === id;
+    case ts.SyntaxKind.VariableDeclaration:
+      return (p as ts.VariableDeclaration).initializer === id;
+    case ts.SyntaxKind.PropertyAssignment:
+      return (p as ts.PropertyAssignment).initializer === id;
+    case ts.SyntaxKind.ArrowFunction:
+      return (p as ts.ArrowFunction).body === id;
+    case ts.SyntaxKind.ForStatement:
+      // `for (i; …)`: an initializer that is a name is a read too, but keep to the conditions and updates.
+      return (p as ts.ForStatement).initializer !== id;
+    case ts.SyntaxKind.ForOfStatement:
+    case ts.SyntaxKind.ForInStatement:
+      return (p as ts.ForOfStatement).expression === id;
+    default:
+      return VALUE_PARENTS.has(p.kind);
+  }
+}
+
+/** NodeFlags.InWithStatement (internal: not in the public typings). */
+const IN_WITH = (ts.NodeFlags as unknown as { InWithStatement: number }).InWithStatement;
+
+type WithLocals = ts.Node & { locals?: ts.SymbolTable };
+type InternalSymbol = ts.Symbol & { mergeId?: number; exportSymbol?: ts.Symbol };
+
+/**
+ * The symbol `id` denotes, aliases resolved (what `ctx.symbolOf` returns), when the binder's tables
+ * decide it; undefined when the checker must be asked.
+ */
+export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker): ts.Symbol | undefined {
+  if (id.text === 'arguments' || id.flags & IN_WITH || !valueRead(id)) return undefined;
+  const name = id.escapedText;
+  let last: ts.Node = id;
+  for (let loc: ts.Node | undefined = id.parent; loc; last = loc, loc = loc.parent) {
+    switch (loc.kind) {
+      // Scopes whose lookup rules differ from a plain table (parameter initializers, own names,
+      // enum members, namespace exports, decorators, computed names, heritage clauses, catch variables).
+      case ts.SyntaxKind.Parameter:
+      case ts.SyntaxKind.Decorator:
+      case ts.SyntaxKind.ComputedPropertyName:
+      case ts.SyntaxKind.HeritageClause:
+      case ts.SyntaxKind.EnumDeclaration:
+      case ts.SyntaxKind.ModuleDeclaration:
+      case ts.SyntaxKind.ModuleBlock:
+      case ts.SyntaxKind.CatchClause:
+      case ts.SyntaxKind.TypeParameter:
+      case ts.SyntaxKind.ClassStaticBlockDeclaration:
+      case ts.SyntaxKind.JsxExpression:
+        return undefined;
+      case ts.SyntaxKind.FunctionExpression:
+      case ts.SyntaxKind.ClassExpression: {
+        const own = (loc as ts.FunctionExpression | ts.ClassExpression).name;
+        if (own && own.escapedText === name) return undefined;
+        break;
+      }
+      default:
+        break;
+    }
+    // Inside a function, only its body sees its locals plainly (parameters, return types: checker rules).
+    if (ts.isFunctionLike(loc) && (loc as ts.FunctionLikeDeclaration).body !== last) return undefined;
+    if (ts.isSourceFile(loc) && !ts.isExternalModule(loc)) return undefined;
+    const locals = (loc as WithLocals).locals;
+    let sym = locals?.get(name) as InternalSymbol | undefined;
+    if (!sym) {
+      if (!ts.isSourceFile(loc)) continue;
+      // A module's own exports (declared only there: `export { x as y }` aside) come after its locals.
+      return undefined;
+    }
+    if (sym.flags & ts.SymbolFlags.ExportValue && !(sym.flags & ts.SymbolFlags.Value)) {
+      // An exported declaration: its local stands in for the module's export, which the checker returns.
+      sym = sym.exportSymbol as InternalSymbol | undefined;
+      if (!sym) return undefined;
+    }
+    // A symbol merged into another (an augmentation): the checker answers with the merged one.
+    if (sym.mergeId) return undefined;
+    if (sym.flags & ts.SymbolFlags.Alias) {
+      const target = checker.getAliasedSymbol(sym);
+      return target.flags & ts.SymbolFlags.Value ? target : undefined;
+    }
+    return sym.flags & ts.SymbolFlags.Value ? sym : undefined;
+  }
+  return undefined;
+}
