@@ -16,6 +16,7 @@ import { descriptorName, joinNames, type KindPlan } from './kinds.ts';
 import { hoistPlace, identifiersIn, moduleNames, reassigned, type HoistPlace } from './hoist.ts';
 import { closer, opener, type EditSet } from './splices.ts';
 import { pageAnnotation, pageType, wrapperShape } from './syntax.ts';
+import { calleeRoles } from './callees.ts';
 
 export interface KindModules {
   /** Absolute file of the descriptor class and its page converters. */
@@ -323,8 +324,9 @@ export class Rewriter {
 
   /** virt_to_page(x) used as a kind-k descriptor: virt_to_ptdesc(x), or page_ptdesc(virt_to_page(x)). */
   addressCall(call: ts.CallExpression, k: KindPlan): boolean {
-    const name = ts.isIdentifier(call.expression) ? call.expression.text : undefined;
-    if (!name || name !== this.ctx.spec.page.addressHelpers?.fromAddress) return false;
+    // The helper by the function the call resolves to (an aliased import is it, a same-named local is not): callees.ts.
+    const helper = this.ctx.spec.page.addressHelpers?.fromAddress;
+    if (!helper || calleeRoles(this.ctx).isNamedFunction(call, new Set([helper])) === undefined) return false;
     const mod = this.modules.get(k)!;
     if (k.fromAddress && mod.addressFile) {
       this.replaceNode(call.expression, k.fromAddress);

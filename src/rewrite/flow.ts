@@ -13,9 +13,10 @@ import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.t
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import { classWord, type KindPlan } from './kinds.ts';
+import { calleeRoles } from './callees.ts';
 import { classifyConsumer, type Consumer } from './consumers.ts';
 import {
-  calleeCall, calleeText, containerShape, declSymbol, enclosingFn, fnName, isDeclName, isImportExportName, leaves, pageAnnotation, pageType,
+  calleeCall, containerShape, declSymbol, enclosingFn, fnName, isDeclName, isImportExportName, leaves, pageAnnotation, pageType,
   returnExprs,
 } from './syntax.ts';
 
@@ -113,6 +114,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
     fnBySym.get(sym) ?? (sym.declarations?.length === 1 ? fnByDecl.get(sym.declarations[0]!) : undefined);
   const neutral = new Set(ctx.spec.page.neutralSources);
   const helperNames = new Set([ctx.spec.page.addressHelpers?.fromAddress, ctx.spec.page.addressHelpers?.toAddress].filter((x): x is string => !!x));
+  const fromAddress = new Set([ctx.spec.page.addressHelpers?.fromAddress].filter((x): x is string => !!x));
   const seedWrappers = new Set(det.wrappers.filter((w) => w.origin === 'spec').map((w) => w.fn));
   const files = ctx.files.filter((sf) => !det.broken.has(sf));
   const pageClassDecls = [...ctx.pageDecls];
@@ -305,10 +307,12 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         const fn = cx.functionOfCall(l);
         const r = fn && returns.get(fn);
         if (r) { addEdge(r, to, l); continue; }
-        const name = calleeText(l);
-        if (name && name === ctx.spec.page.addressHelpers?.fromAddress) { addEdge(terminal('address', l), to, l); continue; }
-        if (name && neutral.has(name)) { addEdge(terminal('neutral', l), to, l); continue; }
-        const tp = name ? inp.toPageNames.get(name) : undefined;
+        // By the function the call resolves to (callees.ts), not the name it is spelled with.
+        const roles = calleeRoles(ctx);
+        if (fromAddress.size > 0 && roles.isNamedFunction(l, fromAddress) !== undefined) { addEdge(terminal('address', l), to, l); continue; }
+        if (roles.isNamedFunction(l, neutral) !== undefined) { addEdge(terminal('neutral', l), to, l); continue; }
+        const tpName = roles.isNamedFunction(l, inp.toPageNames);
+        const tp = tpName !== undefined ? inp.toPageNames.get(tpName) : undefined;
         if (tp) { addEdge({ t: 'terminal', what: 'toPage', node: l, kind: tp }, to, l); continue; }
         addEdge(terminal('opaque', l), to, l);
         continue;
