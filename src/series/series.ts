@@ -329,7 +329,8 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // Verification's own split (wall ms in this process, all steps): builds, manifests, bundle maps.
     if (verifier instanceof SeriesVerifier) {
       const st = verifier.stats;
-      Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived });
+      Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived, runsAhead: st.runsAhead, runsAheadDropped: st.runsAheadDropped,
+        stepRuns: Math.round(st.stepRunMs), stepRunSpan: Math.round(st.stepRunSpanMs), stepRunOverlap: Math.round(st.stepRunOverlapMs) });
     }
 
     // Commits: a step that does not type-check or verify waits for the next one that does.

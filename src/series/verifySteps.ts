@@ -96,6 +96,27 @@ export interface SeriesVerifyStats {
   /** Step bundles mapped to their functions (coverageMap.ts) and the time it took. */
   maps: number;
   mapMs: number;
+  /**
+   * Batches started ahead of their step's choice (while the step before still ran the
+   * workload), and of those the ones the choice then did not want (killed, their results unused).
+   */
+  runsAhead: number;
+  runsAheadDropped: number;
+  /**
+   * The steps' batches over time (wall ms of their processes): summed, while at least one ran,
+   * and while two or more ran at once (with runs ahead the steps' runs overlap, one per core).
+   */
+  stepRunMs: number;
+  stepRunSpanMs: number;
+  stepRunOverlapMs: number;
+}
+
+/** A workload's batch chosen by a step and not yet settled: what a later step's run ahead is predicted from. */
+interface Pending {
+  map: BundleMap;
+  texts: TreeTexts;
+  /** What the workload's batch executed on the build that step was judged against. */
+  executed?: Set<string>;
 }
 
 /** The coverage-cache key under which the base's `--manifest` run is kept. */
@@ -136,7 +157,12 @@ export class SeriesVerifier {
   private manifestTurn: Promise<unknown> = Promise.resolve();
   /** Step bundles' maps by build key (a step's is used by its manifest and its choice). */
   private readonly maps = new Map<string, BundleMap>();
-  readonly stats: SeriesVerifyStats = { builds: 0, buildMs: 0, manifestsRun: 0, manifestsDerived: 0, manifestMs: 0, maps: 0, mapMs: 0 };
+  readonly stats: SeriesVerifyStats = { builds: 0, buildMs: 0, manifestsRun: 0, manifestsDerived: 0, manifestMs: 0, maps: 0, mapMs: 0, runsAhead: 0, runsAheadDropped: 0, stepRunMs: 0, stepRunSpanMs: 0, stepRunOverlapMs: 0 };
+  /** Step batches running now, and since when that count holds (for the stats above). */
+  private stepRunning = 0;
+  private stepRunSince = 0;
+  /** Per workload: the step whose batch is in flight (its choice made, its verdict not known yet). */
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly baseDir: string, private readonly opts: SeriesVerifyOptions = {}) {
     this.pool = new Pool(opts.jobs ?? availableParallelism());
@@ -321,7 +347,7 @@ export class SeriesVerifier {
    * its coverage, coverage.ts), else run and recorded in both. Runs are deterministic, so a
    * series repeated on unchanged steps runs nothing again.
    */
-  private coveredBatch(tree: PreparedTree, map: BundleMap, workload: string): Promise<CoveredBatch> {
+  private coveredBatch(tree: PreparedTree, map: BundleMap, workload: string, signal?: AbortSignal): Promise<CoveredBatch> {
     const s = this.batchSettings(tree, workload);
     const setting: RunSetting = {
       workload, batch: formatSeeds(s.seeds),
@@ -335,7 +361,7 @@ export class SeriesVerifier {
     const cached = cachedOutcomes(tree.build.key, setting, s.seeds);
     if (executed && cached.size === s.seeds.length) return Promise.resolve({ outcomes: s.seeds.map((seed) => cached.get(seed)!), executed });
     // Urgent: each step's choice waits for the runs of the step before (the chain), the tip's runs do not.
-    const r = this.pool.run(() => runCoveredBatch(tree.build.file, map, s), undefined, true);
+    const r = this.pool.run(() => (tree === this.ref ? runCoveredBatch(tree.build.file, map, s, signal) : this.timedStepRun(runCoveredBatch(tree.build.file, map, s, signal))), undefined, true);
     r.then((x) => {
       storeOutcomes(tree.build.key, setting, x.outcomes);
       if (!x.executed || !x.outcomes.every((o) => o.status === 'ok' || o.status === 'bug')) return;
@@ -344,6 +370,25 @@ export class SeriesVerifier {
       saveCoverage(tree.build.key, this.coverageSettings(), t);
     }, () => {});
     return r;
+  }
+
+  /** A step's batch, counted in the stats while its process runs. */
+  private async timedStepRun<T>(run: Promise<T>): Promise<T> {
+    const t0 = this.stepRunTick(1);
+    try {
+      return await run;
+    } finally {
+      this.stats.stepRunMs += this.stepRunTick(-1) - t0;
+    }
+  }
+
+  private stepRunTick(delta: number): number {
+    const now = performance.now();
+    if (this.stepRunning >= 1) this.stats.stepRunSpanMs += now - this.stepRunSince;
+    if (this.stepRunning >= 2) this.stats.stepRunOverlapMs += now - this.stepRunSince;
+    this.stepRunning += delta;
+    this.stepRunSince = now;
+    return now;
   }
 
   /** The base's recorded coverage so far: `workload:seeds` -> the identities of the functions the batch entered. */
@@ -438,8 +483,13 @@ export class SeriesVerifier {
   private async choose(texts: TreeTexts, built: Promise<PreparedTree>): Promise<{ cand: PreparedTree; map: BundleMap; runs: Array<{ workload: string; run: Promise<CoveredBatch> }>; why: string }> {
     const plan = this.stepPlan!;
     const cand = await built;
+    const ahead = new Map<string, { run: Promise<CoveredBatch>; abort: AbortController }>();
     try {
       const map = this.mapOf(cand.build);
+      for (const w of plan.workloads) {
+        const a = this.runAhead(cand, map, texts, w);
+        if (a) ahead.set(w, a);
+      }
       const changes = new Map<Known, BundleChange>();
       const chosen: Array<{ workload: string; why: string; hit: string[] }> = [];
       const quiet: BundleChange[] = [];
@@ -461,20 +511,53 @@ export class SeriesVerifier {
           quiet.push(ch);
         }
       }
+      // Runs started ahead that the choice does not want are killed: they were only a guess.
+      for (const [w, a] of ahead) {
+        if (chosen.some((c) => c.workload === w)) continue;
+        a.abort.abort();
+        this.stats.runsAheadDropped++;
+      }
       const runs = chosen.map((c) => {
-        const run = this.coveredBatch(cand, map, c.workload);
+        const run = ahead.get(c.workload)?.run ?? this.coveredBatch(cand, map, c.workload);
+        const pending: Pending = { map, texts, ...(this.known.get(c.workload)?.executed ? { executed: this.known.get(c.workload)!.executed! } : {}) };
+        this.pending.set(c.workload, pending);
         // The batch's newest verified build is this one once every seed gives the base's result.
         const settled = Promise.all([run, this.baseRun(c.workload)]).then(([r, ref]) => {
           if (r.executed && r.outcomes.every((o, i) => !outcomeDifference(o, ref.outcomes[i]!))) this.known.set(c.workload, { map, texts, executed: r.executed });
-        }, () => {});
+        }, () => {}).finally(() => {
+          if (this.pending.get(c.workload) === pending) this.pending.delete(c.workload);
+        });
         this.inflight.set(c.workload, settled);
         return { workload: c.workload, run };
       });
       return { cand, map, runs, why: selectionWhy(chosen, plan.seeds.length, plan.workloads.length * plan.seeds.length, quiet) };
     } catch (e) {
+      for (const a of ahead.values()) a.abort.abort();
       cand.cleanup();
       throw e;
     }
+  }
+
+  /**
+   * A step's batch of a workload started before its choice, while the step before still runs that
+   * workload (the choice waits for that run's verdict and coverage, and the steps' runs would
+   * otherwise go one at a time): when the change since the step before reaches what the batch
+   * executed on the build that step was judged against, the choice will almost surely want it.
+   * Only the start moves: the choice is made as before, from the verdicts and coverage it waits
+   * for, and a run it does not want is killed unused. Runs are deterministic, so a run started
+   * ahead gives what the same run started later gives.
+   */
+  private runAhead(cand: PreparedTree, map: BundleMap, texts: TreeTexts, workload: string): { run: Promise<CoveredBatch>; abort: AbortController } | undefined {
+    const p = this.pending.get(workload);
+    if (!p) return undefined;
+    const ch = bundleChange(p.map, map, differingFiles(p.texts, texts));
+    const likely = ch.kind === 'all' || (ch.kind === 'functions' && (!p.executed || reached(ch, p.executed).length > 0));
+    if (!likely) return undefined;
+    const abort = new AbortController();
+    const run = this.coveredBatch(cand, map, workload, abort.signal);
+    run.catch(() => {});
+    this.stats.runsAhead++;
+    return { run, abort };
   }
 
   cleanup(): void {

@@ -137,11 +137,20 @@ export interface CoveredBatch {
  * seed that runs longer than the timeout kills the process; a seed the process did not finish
  * (it crashed or was killed before) is a crash, a timeout or not run, as in runBatch.
  */
-export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings): Promise<CoveredBatch> {
+export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch> {
   const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const t0 = performance.now();
+  if (signal?.aborted) return Promise.reject(abortError());
   return new Promise<CoveredBatch>((resolvePromise, reject) => {
     const { child, stderr, finish } = spawnCovered(bundle, simArgs(p), reject);
+    // Aborted (a run started ahead that turned out not to be needed): killed, and it gives
+    // nothing, neither outcomes nor coverage, so nothing is cached from it.
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const results: SeedResult[] = [];
     let buf = '';
     let timedOut = false;
@@ -171,6 +180,12 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
     child.on('error', () => clearTimeout(timer));
     child.on('close', (code) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (aborted) {
+        finish(true);
+        reject(abortError());
+        return;
+      }
       const ms = performance.now() - t0;
       const v8 = finish(timedOut);
       const executed = v8 ? executedFunctions(map, v8) : undefined;
@@ -192,6 +207,11 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
       resolvePromise({ outcomes, ...(executed ? { executed } : {}) });
     });
   });
+}
+
+/** The rejection of a batch whose signal aborted. */
+export function abortError(): Error {
+  return Object.assign(new Error('run aborted: not needed'), { name: 'AbortError' });
 }
 
 /** A run of a bundle with arguments of its own (`--manifest`), with its coverage. */
