@@ -139,7 +139,10 @@ export class ValueUses {
     const learn = (a: RawAccess, kind: string): void => {
       for (const u of uses.get(a) ?? []) {
         const m = table.get(u.sig) ?? new Map<string, string[]>();
-        m.set(kind, [...(m.get(kind) ?? []), this.ctx.at(a.sf, a.node)]);
+        // Appended in place (no reader keeps a list across a learn()): a copy per site made this quadratic.
+        const l = m.get(kind);
+        if (l) l.push(this.ctx.at(a.sf, a.node));
+        else m.set(kind, [this.ctx.at(a.sf, a.node)]);
         table.set(u.sig, m);
       }
     };
@@ -194,18 +197,7 @@ export class ValueUses {
 
   /** Other reads of a page variable a value use decided, in the same function, never reassigned: the same page. */
   private siblings(items: Array<{ a: RawAccess; c: Decision }>, isOpen: (c: Decision) => boolean, learn: (a: RawAccess, kind: string) => void): RawAccess[] {
-    const byVar = new Map<ts.Symbol, Array<{ a: RawAccess; c: Decision }>>();
-    for (const it of items) {
-      const r = it.a.receiver && skipOuter(it.a.receiver);
-      if (!r || !ts.isIdentifier(r)) continue;
-      const s = this.ctx.symbolOf(r);
-      const d = s?.valueDeclaration;
-      if (!s || !d || !(ts.isParameter(d) || ts.isVariableDeclaration(d) && d.parent.flags & ts.NodeFlags.Const)) continue;
-      if (ts.isParameter(d) && assigned(this.ctx, s, d.parent)) continue;
-      const l = byVar.get(s) ?? [];
-      l.push(it);
-      byVar.set(s, l);
-    }
+    const byVar = this.byVariable(items);
     const out: RawAccess[] = [];
     for (const list of byVar.values()) {
       const src = list.find((x) => x.c.evidence[0]!.startsWith('value use: '));
@@ -221,6 +213,36 @@ export class ValueUses {
       }
     }
     return out;
+  }
+
+  private groups?: { items: unknown; byVar: Map<ts.Symbol, Array<{ a: RawAccess; c: Decision }>> };
+
+  /**
+   * The items grouped by the page variable they read (a parameter never reassigned, or a const):
+   * syntax and symbols only, so once per item list, not once per round (items are changed in place).
+   */
+  private byVariable(items: Array<{ a: RawAccess; c: Decision }>): Map<ts.Symbol, Array<{ a: RawAccess; c: Decision }>> {
+    if (this.groups?.items === items) return this.groups.byVar;
+    const byVar = new Map<ts.Symbol, Array<{ a: RawAccess; c: Decision }>>();
+    /** Per parameter: assigned anywhere in its function (one walk per parameter, not per read). */
+    const reassigned = new Map<ts.Symbol, boolean>();
+    for (const it of items) {
+      const r = it.a.receiver && skipOuter(it.a.receiver);
+      if (!r || !ts.isIdentifier(r)) continue;
+      const s = this.ctx.symbolOf(r);
+      const d = s?.valueDeclaration;
+      if (!s || !d || !(ts.isParameter(d) || ts.isVariableDeclaration(d) && d.parent.flags & ts.NodeFlags.Const)) continue;
+      if (ts.isParameter(d)) {
+        let x = reassigned.get(s);
+        if (x === undefined) reassigned.set(s, x = assigned(this.ctx, s, d.parent));
+        if (x) continue;
+      }
+      const l = byVar.get(s) ?? [];
+      l.push(it);
+      byVar.set(s, l);
+    }
+    this.groups = { items, byVar };
+    return byVar;
   }
 }
 
