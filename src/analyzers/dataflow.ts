@@ -111,6 +111,8 @@ export class DataFlow {
   private elementMarks = new Map<ts.Symbol, Mark[]>();
   /** Function -> parameter index -> the kind it marks unconditionally. */
   private summaries = new Map<FunctionLike, Map<number, Summary | null>>();
+  /** Function -> parameter index -> the summary a conflict overturned (null in `summaries` now). */
+  private overturned = new Map<FunctionLike, Map<number, Summary>>();
   private storesByKey?: Map<Key, Store[]>;
   private keyMemo = new Map<ts.Node, Key[]>();
   private keyBusy = new Set<ts.Node>();
@@ -127,6 +129,23 @@ export class DataFlow {
     private isTest: (fn: FunctionLike) => boolean = () => true) {
     this.findMarkerConsts();
     if (this.markerConsts.size > 0) this.findMarks();
+  }
+
+  /**
+   * memdesc track: per function that marks a parameter, what its callers' marks are made of — per
+   * parameter index, the summary (kind, text, pure) or null after a conflict, with the summary
+   * the conflict overturned. A body edit that keeps this keeps every caller's marks.
+   */
+  paramSummaries(): Map<FunctionLike, string> {
+    const out = new Map<FunctionLike, string>();
+    for (const [fn, m] of this.summaries) {
+      const parts = [...m].sort((a, b) => a[0] - b[0]).map(([i, s]) => {
+        const was = this.overturned.get(fn)?.get(i);
+        return JSON.stringify([i, s && [s.kind, s.text, s.pure], was && [was.kind, was.text, was.pure]]);
+      });
+      if (parts.length > 0) out.set(fn, parts.join('\n'));
+    }
+    return out;
   }
 
   /* ---------------------------------------------------------------- type marks */
@@ -252,7 +271,11 @@ export class DataFlow {
       const m = this.summaries.get(fn) ?? new Map<number, Summary | null>();
       const prev = m.get(i);
       if (prev === undefined) m.set(i, { kind, text: `marks its parameter ${kind} at ${mark.at}`, at: mark.at, pure: isPure(fn) });
-      else if (prev && prev.kind !== kind) m.set(i, null);
+      else if (prev && prev.kind !== kind) {
+        m.set(i, null);
+        // Callers marked before the conflict keep that mark: the summary it was is part of what they read (paramSummaries).
+        (this.overturned.get(fn) ?? this.overturned.set(fn, new Map()).get(fn)!).set(i, prev);
+      }
       this.summaries.set(fn, m);
     }
     return true;

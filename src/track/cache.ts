@@ -39,6 +39,7 @@ import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP } from '../analyzers/proven
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
+import type { MarkSummaries } from './marks.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
 
@@ -137,9 +138,11 @@ export class CommitKeys {
 
   /**
    * `salt`: the tool's and the spec's hash; `shapes`: whole-file shapes, `units`: declaration
-   * units (same spec), `graph`: the walk's unit graph; `rootNames`: what the spec names (reached by every file).
+   * units (same spec), `graph`: the walk's unit graph; `rootNames`: what the spec names (reached by every file);
+   * `summaries`: the commit's mark summaries (marks.ts), when the pass could run.
    */
-  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: SpecRoots) {
+  constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: SpecRoots,
+    summaries?: MarkSummaries) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
@@ -156,7 +159,7 @@ export class CommitKeys {
       this.byRel.set(rel, sf);
       inTree.push({ sf, rel, id, units: units.of(sf) });
     }
-    this.graph = graph.commit(inTree, rootNames);
+    this.graph = graph.commit(inTree, rootNames, summaries);
     this.base = sha1(`${salt}\n${cp.inputs.join('\n')}\n${outside.sort().join('\n')}`);
   }
 

@@ -58,6 +58,7 @@ import { calleeName } from '../analyzers/ast.ts';
 import { matchName } from '../analyzers/glob.ts';
 import { traceable } from '../analyzers/provenance.ts';
 import { mayBeWrapper } from '../analyzers/wrappers.ts';
+import type { MarkSummaries } from './marks.ts';
 import { scanShape } from './shape.ts';
 
 export interface Unit {
@@ -572,6 +573,8 @@ interface Node {
   body?: Node;
   /** Whether it may mark a parameter in the current commit (DepGraph.mayMark). */
   marks?: boolean;
+  /** What a caller reaches of a split function that passes a parameter on, this commit: its mark summary's node, or (names only) its body. */
+  markEdge?: Node;
   /** The unit's file's nodes that are imports, by local name (a side-effect import under ''), this commit. */
   imports: Map<string, Node[]>;
   edges: Node[];
@@ -616,8 +619,12 @@ export class DepGraph {
     return n;
   }
 
-  /** One commit's view. `roots`: names every file reaches (the spec's, specRootNames). */
-  commit(files: readonly FileIn[], roots: SpecRoots): UnitGraph {
+  /**
+   * One commit's view. `roots`: names every file reaches (the spec's, specRootNames). `summaries`:
+   * the commit's mark summaries (marks.ts), which a split function that passes a parameter on is
+   * reached through; without them, its body while it may mark by names (mayMarkFixpoint).
+   */
+  commit(files: readonly FileIn[], roots: SpecRoots, summaries?: MarkSummaries): UnitGraph {
     const rootNames = roots.classes;
     const gen = ++this.gen;
     const byName = new Map<string, Node[]>();
@@ -629,7 +636,7 @@ export class DepGraph {
     /** Per file, the nodes of each top-level name it declares, bodies included (what a `body:` dependency reads). */
     const namedOf = new Map<string, Map<string, Node[]>>();
     const filesByRel = new Map<string, Node[]>();
-    const passing: Node[] = [];
+    const passing: Array<{ n: Node; rel: string }> = [];
     const aliases: Node[] = [];
     const innerFns = new Set<string>();
     const sigOf = new Map<Unit, Node>();
@@ -655,7 +662,7 @@ export class DepGraph {
         if (u.noValue) n.noValue = true;
         if (u.effect) n.effect = true;
         n.unit = u;
-        if (u.passes) passing.push(n);
+        if (u.passes) passing.push({ n, rel: f.rel });
         if (u.alias) aliases.push(n);
         for (const x of u.innerFns ?? []) innerFns.add(x);
         list.push(n);
@@ -706,16 +713,30 @@ export class DepGraph {
     }
     this.byName = byName;
     this.fileNodes = fileNodes;
-    // A function passing a parameter on reaches its body while the body may mark it: decided anew each commit.
-    mayMarkFixpoint(passing, aliases, innerFns, byName, roots.tests);
-    for (const n of passing) refresh.add(n);
+    // A function passing a parameter on reaches what it marks (its summary's node), or by names alone
+    // its body while the body may mark: decided anew each commit.
+    if (summaries) {
+      for (const { n, rel } of passing) {
+        const name = n.unit!.declares[0] ?? '';
+        const h = summaries.get(rel)?.get(name);
+        n.markEdge = h === undefined ? undefined : this.node(`${rel}\0summary\0${name}\0${h}`, []);
+        if (n.markEdge) {
+          if (n.markEdge.alive !== gen - 1) refresh.add(n.markEdge);
+          n.markEdge.alive = gen;
+        }
+      }
+    } else {
+      mayMarkFixpoint(passing.map((p) => p.n), aliases, innerFns, byName, roots.tests);
+      for (const { n } of passing) n.markEdge = n.marks ? n.body : undefined;
+    }
+    for (const { n } of passing) refresh.add(n);
     const dirty = new Set<Node>();
     for (const n of refresh) {
       const set = new Set<Node>();
       for (const m of n.mentions) for (const x of byName.get(m) ?? []) if (x !== n) set.add(x);
       // The file's own imports: those naming what the unit mentions, and side-effect imports.
       for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
-      if (n.marks && n.body) set.add(n.body);
+      if (n.markEdge) set.add(n.markEdge);
       const changed = n.hash === '' || set.size !== n.edges.length || n.edges.some((x) => !set.has(x));
       if (!changed) continue;
       for (const x of n.edges) x.rev.delete(n);

@@ -19,6 +19,7 @@ import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, mentionsWord, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { DepGraph, specNamePredicate, specRootNames, UnitCache } from './deps.ts';
+import { markSummaries } from './marks.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
@@ -85,7 +86,7 @@ function toolHash(): string {
       if (/\.(?:ts|json)$/.test(f)) parts.push(`${dir}/${f} ${sha1(readFileSync(join(abs, f), 'utf8'))}`);
     }
   }
-  for (const f of ['cache.ts', 'deps.ts', 'program.ts', 'progress.ts', 'separated.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
+  for (const f of ['cache.ts', 'deps.ts', 'marks.ts', 'program.ts', 'progress.ts', 'separated.ts', 'shape.ts', 'track.ts']) parts.push(`track/${f} ${sha1(readFileSync(join(PACKAGE_ROOT, 'src/track', f), 'utf8'))}`);
   toolHashMemo = sha1(parts.join('\n'));
   return toolHashMemo;
 }
@@ -199,7 +200,9 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
       for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
     }
     const cp = builder.build(c.commit, tree);
-    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames);
+    // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
+    const summaries = markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries);
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
     const hits = new Map<string, FileEntry>();
