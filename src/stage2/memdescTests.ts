@@ -24,6 +24,7 @@ import { ts } from '@ts-morph/common';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import { constValue } from './tagTests.ts';
+import { calleeRoles } from '../rewrite/callees.ts';
 
 export interface MemdescTest {
   /** The function's symbol: calls count when they resolve to it. */
@@ -354,12 +355,10 @@ export class MemdescTests {
     };
     if (ts.isExpressionStatement(st) && ts.isCallExpression(skipOuter(st.expression))) {
       const call = skipOuter(st.expression) as ts.CallExpression;
-      const callee = skipOuter(call.expression);
-      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
-      for (const a of this.ctx.spec.page.assertions) {
-        const cond = a.name === name ? call.arguments[a.condArg] : undefined;
-        if (cond) (a.means === 'holds' ? whenTrue : whenFalse)(cond);
-      }
+      // An assertion by its callee's code (callees.ts), the spec's name only where nothing resolves.
+      const a = calleeRoles(this.ctx).assertionOf(call).value;
+      const cond = a ? call.arguments[a.condArg] : undefined;
+      if (a && cond) (a.means === 'holds' ? whenTrue : whenFalse)(cond);
     } else if (ts.isIfStatement(st) && !st.elseStatement && this.fails(st.thenStatement)) {
       whenFalse(st.expression);
     }

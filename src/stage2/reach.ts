@@ -16,6 +16,7 @@ import { renderOrigin, type Provenance } from '../analyzers/provenance.ts';
 import { specWords } from '../model/words.ts';
 import { returnExpressions } from '../analyzers/dataflow.ts';
 import type { MemdescGuard } from './memdescGuard.ts';
+import { calleeRoles } from '../rewrite/callees.ts';
 
 export interface Reach {
   /** Kinds whose pages can get here, each with one sentence saying how. */
@@ -151,11 +152,14 @@ export class Reacher {
     return EMPTY;
   }
 
+  private neutral?: Set<string>;
+
   private ofCall(call: ts.CallExpression, depth: number): Reach {
     const name = calleeName(call);
     if (!name) return EMPTY;
     const sf = call.getSourceFile();
-    if (this.ctx.spec.page.neutralSources.includes(name)) {
+    // A neutral source by the function the call resolves to (an aliased import is one, a same-named local is not).
+    if (calleeRoles(this.ctx).isNamedFunction(call, this.neutral ??= new Set(this.ctx.spec.page.neutralSources)) !== undefined) {
       return { kinds: new Map(), any: `\`${name}()\` at ${this.ctx.at(sf, call)} can hand out a ${specWords(this.ctx.spec).noun} of any kind` };
     }
     const fn = this.calleeFunction(call);
