@@ -75,6 +75,12 @@ declare module 'node:zlib' {
   }
   type InputType = string | ArrayBuffer | Uint8Array;
   function deflateRawSync(buf: InputType, options?: ZlibOptions): Buffer;
+  /** A raw-deflate stream (sim/compress.ts reaches its native handle, defensively). */
+  interface DeflateRaw {
+    readonly destroyed: boolean;
+    on(event: 'error', listener: (err: Error) => void): this;
+  }
+  function createDeflateRaw(options?: ZlibOptions): DeflateRaw;
   function inflateRawSync(buf: InputType, options?: ZlibOptions): Buffer;
   const constants: {
     readonly Z_NO_COMPRESSION: number;
@@ -86,6 +92,7 @@ declare module 'node:zlib' {
     readonly Z_HUFFMAN_ONLY: number;
     readonly Z_RLE: number;
     readonly Z_FIXED: number;
+    readonly Z_FINISH: number;
   };
 }
 
