@@ -54,6 +54,8 @@ export function registerInit(program: Command): void {
         `memdesc init: class ${flags.class} (${f.classFile}): ${f.fields} fields over ${f.words} words${f.wordSize ? ` of ${f.wordSize} bytes` : ''}`,
         `  kinds: ${kinds.length > 0 ? kinds.join(', ') : 'none found (a placeholder kind1)'}${kinds.some((k) => k.endsWith('?')) ? ' (?: a type test alone)' : ''}`,
         `  wrappers: ${f.wrappers}, assertions: ${f.assertions}, oracle: ${f.oracle ?? 'none found'}`,
+        // Type tests, wrappers and assertions come from the code; these rest on names only.
+        ...(f.kinds.length > 0 ? ['  guessed from names: kind names and which tests each groups, allocators, owner files (each kind\'s description says which)'] : []),
       ];
       if (toStdout) {
         process.stdout.write(text);

@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../capture.ts';
+import { main } from '../../src/cli.ts';
 import { draftSpec } from '../../src/init/draft.ts';
 import { validateSpec } from '../../src/model/spec-validate.ts';
 
@@ -85,5 +87,23 @@ describe('init: type tests and assertions by their code', () => {
     expect(wall.description).toMatch(/isWall\(\) \(by its code: a test of Tile's type or flags bits\)/);
     expect(wall.description).toMatch(/guessed from names: the kind's name \(from the test's name\)/);
     expect(() => validateSpec(spec, 'draft')).not.toThrow();
+  });
+});
+
+describe('memdesc init (CLI): the summary says what rests on names', () => {
+  const io = captureOutput();
+  it('prints the kinds found by their code and the guesses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memdesc-init-evidence-cli-'));
+    try {
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [], lib: ['ES2022'], target: 'ES2022' }, include: ['src'] }));
+      writeFileSync(join(dir, 'src', 'tile.ts'), `${TILE}export function isWall(t: Tile): boolean { return t.kind === WALL; }\nexport function isFake(t: Tile): boolean { return t.a > 1; }\n`);
+      expect(await main(['init', dir, '--class', 'Tile', '--out', '-'])).toBe(0);
+      expect(io.err).toMatch(/kinds: wall\?/);
+      expect(io.err).not.toMatch(/fake/);
+      expect(io.err).toMatch(/guessed from names: kind names and which tests each groups, allocators, owner files/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
