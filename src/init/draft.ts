@@ -126,9 +126,9 @@ export function draftSpec(opts: InitOptions): InitDraft {
   // Which functions are type tests: their code tests a type or flags bit of the class (evidence.ts).
   const testsBits = bitTester(program, root, opts.className, classFile, layout.fields);
   const tests = typeTests(fns, (f) => testsBits(f.node, f.classParams[0]!));
-  const testNames = new Set(tests.map((t) => t.name));
-  const allocs = allocators(fns).filter((f) => !testNames.has(f.name));
-  const wraps = wrappers(fns, fieldNames).filter((w) => !testNames.has(w.name));
+  const testNodes = new Set<ts.Node>(tests.map((t) => t.node));
+  const allocs = allocators(fns).filter((f) => !testNodes.has(f.node));
+  const wraps = wrappers(fns, fieldNames, checker).filter((w) => !testNodes.has(w.node));
   const asserts = assertions(fns, checker);
 
   // Field uses outside the class, per file; and the fields type tests read (through their callees).

@@ -33,6 +33,7 @@ export interface FunctionInfo {
 
 export interface WrapperInfo {
   name: string;
+  node: ts.SignatureDeclaration;
   field: string;
   access: 'read' | 'write' | 'readwrite';
   objectArg: number;
@@ -170,24 +171,27 @@ export function allocators(fns: readonly FunctionInfo[]): FunctionInfo[] {
   return fns.filter((f) => alloc.has(f.node));
 }
 
-/** `p.F` with p parameter `index` of the function. */
-function paramField(e: ts.Expression, params: readonly ts.ParameterDeclaration[], fields: ReadonlySet<string>): { field: string; arg: number } | undefined {
+/** `p.F` with p parameter `index` of the function (by symbol: a local shadowing p is not it). */
+function paramField(e: ts.Expression, params: readonly ts.ParameterDeclaration[], fields: ReadonlySet<string>, checker: ts.TypeChecker): { field: string; arg: number } | undefined {
   let x = e;
   while (ts.isParenthesizedExpression(x)) x = x.expression;
   if (!ts.isPropertyAccessExpression(x) || !ts.isIdentifier(x.expression) || !fields.has(x.name.text)) return undefined;
-  const id = x.expression.text;
-  const arg = params.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === id);
+  const d = checker.getSymbolAtLocation(x.expression)?.valueDeclaration;
+  const arg = d && ts.isParameter(d) ? params.indexOf(d) : -1;
   return arg < 0 ? undefined : { field: x.name.text, arg };
 }
 
-/** Does `e` contain the expression text `target` (`p.flags` in `p.flags | m`)? */
-function reads(e: ts.Node, target: string): boolean {
-  if (e.getText() === target) return true;
-  return ts.forEachChild(e, (c) => (reads(c, target) ? true : undefined)) ?? false;
+/** Does `e` read the same field of the same parameter (`p.flags` in `p.flags | m`)? */
+function reads(e: ts.Node, target: { field: string; arg: number }, params: readonly ts.ParameterDeclaration[], fields: ReadonlySet<string>, checker: ts.TypeChecker): boolean {
+  if (ts.isExpression(e)) {
+    const f = paramField(e, params, fields, checker);
+    if (f && f.field === target.field && f.arg === target.arg) return true;
+  }
+  return ts.forEachChild(e, (c) => (reads(c, target, params, fields, checker) ? true : undefined)) ?? false;
 }
 
 /** Wrappers: the body is one read `return p.F` (or `=> p.F`) or one write `p.F = v` of a class parameter. */
-export function wrappers(fns: readonly FunctionInfo[], fields: ReadonlySet<string>): WrapperInfo[] {
+export function wrappers(fns: readonly FunctionInfo[], fields: ReadonlySet<string>, checker: ts.TypeChecker): WrapperInfo[] {
   const out: WrapperInfo[] = [];
   for (const f of fns) {
     if (f.classParams.length === 0) continue;
@@ -201,20 +205,20 @@ export function wrappers(fns: readonly FunctionInfo[], fields: ReadonlySet<strin
       else if (ts.isExpressionStatement(st)) expr = st.expression;
     } else { expr = f.body as ts.Expression; isReturn = true; }
     if (!expr) continue;
-    const read = isReturn ? paramField(expr, params, fields) : undefined;
+    const read = isReturn ? paramField(expr, params, fields, checker) : undefined;
     if (read && f.classParams.includes(read.arg)) {
-      out.push({ name: f.name, field: read.field, access: 'read', objectArg: read.arg });
+      out.push({ name: f.name, node: f.node, field: read.field, access: 'read', objectArg: read.arg });
       continue;
     }
     // A write; read-modify-write (`p.F |= m`, `p.F = p.F + 1`, `p.F++`) is readwrite.
     if (ts.isBinaryExpression(expr) && expr.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && expr.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
-      const w = paramField(expr.left, params, fields);
+      const w = paramField(expr.left, params, fields, checker);
       if (!w || !f.classParams.includes(w.arg)) continue;
-      const rmw = expr.operatorToken.kind !== ts.SyntaxKind.EqualsToken || reads(expr.right, expr.left.getText());
-      out.push({ name: f.name, field: w.field, access: rmw ? 'readwrite' : 'write', objectArg: w.arg });
+      const rmw = expr.operatorToken.kind !== ts.SyntaxKind.EqualsToken || reads(expr.right, w, params, fields, checker);
+      out.push({ name: f.name, node: f.node, field: w.field, access: rmw ? 'readwrite' : 'write', objectArg: w.arg });
     } else if ((ts.isPrefixUnaryExpression(expr) || ts.isPostfixUnaryExpression(expr)) && (expr.operator === ts.SyntaxKind.PlusPlusToken || expr.operator === ts.SyntaxKind.MinusMinusToken)) {
-      const w = paramField(expr.operand, params, fields);
-      if (w && f.classParams.includes(w.arg)) out.push({ name: f.name, field: w.field, access: 'readwrite', objectArg: w.arg });
+      const w = paramField(expr.operand, params, fields, checker);
+      if (w && f.classParams.includes(w.arg)) out.push({ name: f.name, node: f.node, field: w.field, access: 'readwrite', objectArg: w.arg });
     }
   }
   return out;
