@@ -157,8 +157,14 @@ export class AnalysisContext extends SpecNames {
     return names;
   }
 
+  private aliasMemo = new Map<ts.Symbol, ts.Symbol>();
+
   resolveAlias(sym: ts.Symbol): ts.Symbol {
-    return sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
+    if (!(sym.flags & ts.SymbolFlags.Alias)) return sym;
+    // One checker call per import binding, not per read of it.
+    let t = this.aliasMemo.get(sym);
+    if (!t) this.aliasMemo.set(sym, t = this.checker.getAliasedSymbol(sym));
+    return t;
   }
 
   /** The type or class node a member declaration belongs to. */
@@ -340,7 +346,7 @@ export class AnalysisContext extends SpecNames {
     const hit = this.symCache.get(n);
     if (hit !== undefined) return hit ?? undefined;
     // A plain name read: the binder's scopes decide it without a checker query (scope.ts); else the checker.
-    let s = n.kind === ts.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker) : undefined;
+    let s = n.kind === ts.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker, (a) => this.resolveAlias(a)) : undefined;
     if (!s) {
       s = this.checker.getSymbolAtLocation(n);
       if (s) s = this.resolveAlias(s);

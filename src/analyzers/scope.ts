@@ -53,9 +53,10 @@ type InternalSymbol = ts.Symbol & { mergeId?: number; exportSymbol?: ts.Symbol }
 
 /**
  * The symbol `id` denotes, aliases resolved (what `ctx.symbolOf` returns), when the binder's tables
- * decide it; undefined when the checker must be asked.
+ * decide it; undefined when the checker must be asked. `aliased`: the checker's getAliasedSymbol (a
+ * caller may memoize it: every read of an imported name asks it).
  */
-export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker): ts.Symbol | undefined {
+export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker, aliased: (s: ts.Symbol) => ts.Symbol = (s) => checker.getAliasedSymbol(s)): ts.Symbol | undefined {
   if (id.text === 'arguments' || id.flags & IN_WITH || !valueRead(id)) return undefined;
   const name = id.escapedText;
   let last: ts.Node = id;
@@ -102,7 +103,7 @@ export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker): ts.Symb
     // A symbol merged into another (an augmentation): the checker answers with the merged one.
     if (sym.mergeId) return undefined;
     if (sym.flags & ts.SymbolFlags.Alias) {
-      const target = checker.getAliasedSymbol(sym);
+      const target = aliased(sym);
       return target.flags & ts.SymbolFlags.Value ? target : undefined;
     }
     return sym.flags & ts.SymbolFlags.Value ? sym : undefined;
