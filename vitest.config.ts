@@ -74,7 +74,9 @@ const common = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: 'forks',
-} as const;
+  // Per-file CPU and wall seconds to a file, when asked (test/cpuUsage.ts); nothing otherwise.
+  setupFiles: process.env.MEMDESC_TEST_CPU ? ['test/cpuUsage.ts'] : [],
+};
 
 export default defineConfig({
   test: {
