@@ -27,6 +27,11 @@ export function cache_of_local(addr: number): number {
   const page = virt_to_page(addr);
   return page.mapping;
 }
+
+export function through_local(page: Page): number {
+  const page_slab = (p: Page): number => p.mapping;
+  return page_slab(page);
+}
 `;
 
 describe('flow sources by the function a call resolves to', () => {
@@ -51,6 +56,11 @@ describe('flow sources by the function a call resolves to', () => {
   it('a local function named like the address helper is not rewritten into the module\'s helper', () => {
     expect(body('cache_of_local')).not.toMatch(/virt_to_slab/);
     expect(body('cache_of_local')).toMatch(/virt_to_page\(addr\)/);
+  });
+
+  it('a local function named like a converter is a function like any other: the page flows into it', () => {
+    expect(body('through_local')).toMatch(/const page_slab = \(\w+: Slab\): number => \w+\.slab_cache;/);
+    expect(body('through_local')).toMatch(/return page_slab\(slab\);/);
   });
 
   it('the result type-checks', () => {
