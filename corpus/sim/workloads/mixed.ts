@@ -13,7 +13,7 @@ import { zswap_setup, zswap_step } from './zswap.ts';
 import { inject_failure, type VmallocArea } from './hwpoison.ts';
 import { vmalloc, vfree } from '../../include/linux/vmalloc.ts';
 import { zswap_pool_compact } from '../../mm/zswap.ts';
-import { bytes } from '../memory.ts';
+import { read32, write32 } from '../memory.ts';
 import { trace_event } from '../trace.ts';
 import { buddyinfo } from '../../mm/page_alloc.ts';
 import { KernelBug, formatKernelAddress } from '../errors.ts';
@@ -45,18 +45,15 @@ function vmalloc_step(ctx: WorkloadContext, live: VmallocBuffer[], op: number): 
     const addr = vmalloc(pages * PAGE_SIZE, caller);
     if (!addr) { trace_event('vmalloc', `op=${op} ${caller} pages=${pages} failed`); return; }
     const buf: VmallocBuffer = { addr, pages, stamp: rng.u32() };
-    for (let i = 0; i < pages; i++) {
-      const mem = bytes(addr + i * PAGE_SIZE, 4);
-      new DataView(mem.buffer, mem.byteOffset, 4).setUint32(0, stamp_of(buf, i), true);
-    }
+    // The first word of each page (little-endian, as the machine's memory): no view per page.
+    for (let i = 0; i < pages; i++) write32(addr + i * PAGE_SIZE, stamp_of(buf, i));
     live.push(buf);
     trace_event('vmalloc', `op=${op} ${caller} ${formatKernelAddress(addr)} pages=${pages}`);
   } else {
     const i = rng.below(live.length);
     const buf = live[i]!;
     for (let p = 0; p < buf.pages; p++) {
-      const mem = bytes(buf.addr + p * PAGE_SIZE, 4);
-      if (new DataView(mem.buffer, mem.byteOffset, 4).getUint32(0, true) !== stamp_of(buf, p)) {
+      if (read32(buf.addr + p * PAGE_SIZE) !== stamp_of(buf, p)) {
         throw new KernelBug(`vmalloc buffer ${formatKernelAddress(buf.addr)} page ${p} corrupted`);
       }
     }
