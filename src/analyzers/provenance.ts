@@ -11,7 +11,7 @@ import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
-import { bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
+import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
 
@@ -54,6 +54,11 @@ const MAX_DEPTH = 12;
  * result read: `file:mm/zsmalloc.ts`. `memdesc track` re-analyzes a file when one of them changes.
  */
 export const FILE_DEP = 'file:';
+/**
+ * A dependency on a declaration storing into a container, `store:mm/slub.ts#__add_partial`: that
+ * declaration now with what it reaches, and the stores its file holds (memdesc track).
+ */
+export const STORE_DEP = 'store:';
 /** A dependency on every file whose text mentions a name (a container's: where a new store would be). */
 export const NAME_DEP = 'name:';
 /** A dependency on every file of the project (value use learns from all decided sites). */
@@ -221,8 +226,10 @@ export class Provenance {
       try {
         const parts: Prov[] = [];
         for (const st of this.flow.storesOf(k)) {
-          // What the result depends on beyond imports and callers: the files that store into the container.
-          this.dep(`${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
+          // What the result depends on beyond imports and callers: the declarations that store into the
+          // container (a store elsewhere in their file too: memdesc track), else their whole file.
+          const holder = bodyDep(this.ctx, st.node);
+          this.dep(holder ? `${STORE_DEP}${holder.slice(BODY_DEP.length)}` : `${FILE_DEP}${this.ctx.rel(st.node.getSourceFile())}`);
           parts.push(withHop(this.of(st.value, depth + 1), () => ({ text: `stored by ${st.text}`, at: st.at })));
         }
         for (const seed of this.flow.seedsOf(k)) {

@@ -35,7 +35,8 @@ import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
-import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP } from '../analyzers/provenance.ts';
+import { fileStoreCandidates } from '../analyzers/dataflow.ts';
+import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP, STORE_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
@@ -108,6 +109,27 @@ function callSites(sf: ts.SourceFile): Map<string, Set<string>> {
   return sites;
 }
 
+const storeShapes = new WeakMap<ts.SourceFile, { key: string; shape: string }>();
+
+/**
+ * The stores a file holds, by syntax (dataflow.ts store candidates: container and value as
+ * written, and the declaration holding each), without positions: once per parsed file.
+ */
+function storeShape(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }): string {
+  const hit = storeShapes.get(sf);
+  if (hit?.key === embedded.key) return hit.shape;
+  const parts: string[] = [];
+  for (const { name, c } of fileStoreCandidates(sf, embedded)) {
+    let st: ts.Node = c.at;
+    while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+    const holder = ts.isSourceFile(st.parent) ? topNames(st as ts.Statement)[0] ?? '' : '';
+    parts.push(`${name}\0${holder}\0${c.container.getText(sf)}\0${c.value.getText(sf)}\0${c.mustBePage}\0${c.listNode?.getText(sf) ?? ''}`);
+  }
+  const shape = sha1(parts.join('\n'));
+  storeShapes.set(sf, { key: embedded.key, shape });
+  return shape;
+}
+
 const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
 
 /** Does `sf`'s text mention `word` (as a whole word, comments included)? Once per file and word. */
@@ -139,10 +161,11 @@ export class CommitKeys {
   /**
    * `salt`: the tool's and the spec's hash; `shapes`: whole-file shapes, `units`: declaration
    * units (same spec), `graph`: the walk's unit graph; `rootNames`: what the spec names (reached by every file);
-   * `summaries`: the commit's mark summaries (marks.ts), when the pass could run.
+   * `summaries`: the commit's mark summaries (marks.ts), when the pass could run; `embedded`: the
+   * spec's embedded fields (dataflow.ts embeddedFields: which calls store a page into a list).
    */
   constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: SpecRoots,
-    summaries?: MarkSummaries) {
+    summaries?: MarkSummaries, private embedded: { names: ReadonlySet<string>; key: string } = { names: new Set(), key: '' }) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
@@ -223,6 +246,18 @@ export class CommitKeys {
       const rel = n.slice(BODY_DEP.length, i);
       const sf = this.byRel.get(rel);
       parts.push(sf ? this.graph.bodyPart(rel, n.slice(i + 1)) ?? `id ${this.cp.ids.get(sf.fileName) ?? '?'}` : 'missing');
+      part = sha1(parts.join('\n'));
+      this.nameParts.set(n, part);
+      return part;
+    }
+    if (n.startsWith(STORE_DEP)) {
+      // A declaration storing into a container the analysis read back: that declaration now, with
+      // what it reaches, and every store its file holds (a new one in another declaration of the
+      // file joins the container too; one in another file names the container: `name:` deps).
+      const i = n.lastIndexOf('#');
+      const rel = n.slice(STORE_DEP.length, i);
+      const sf = this.byRel.get(rel);
+      parts.push(sf ? `${this.graph.bodyPart(rel, n.slice(i + 1)) ?? `id ${this.cp.ids.get(sf.fileName) ?? '?'}`}\0${storeShape(sf, this.embedded)}` : 'missing');
       part = sha1(parts.join('\n'));
       this.nameParts.set(n, part);
       return part;

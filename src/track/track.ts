@@ -185,6 +185,9 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const shapes = new Shapes(mentions);
   const units = new UnitCache(mentions, specNamePredicate(opts.spec));
   const rootNames = specRootNames(opts.spec);
+  // The finder's store candidates use the same key (dataflow.ts embeddedFields): one walk of a file for both.
+  const embeddedNames = opts.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
+  const embedded = { names: new Set(embeddedNames), key: embeddedNames.join('\0') };
   const graph = new DepGraph();
   /** Per file, the files analyzed with it last time for value use: analyzed with it from the start next time. */
   const teachersSeen = new Map<string, Set<string>>();
@@ -202,7 +205,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const cp = builder.build(c.commit, tree);
     // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
     const summaries = markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
-    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries);
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded);
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
     const hits = new Map<string, FileEntry>();
