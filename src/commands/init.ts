@@ -55,7 +55,7 @@ export function registerInit(program: Command): void {
         `  kinds: ${kinds.length > 0 ? kinds.join(', ') : 'none found (a placeholder kind1)'}${kinds.some((k) => k.endsWith('?')) ? ' (?: a type test alone)' : ''}`,
         `  wrappers: ${f.wrappers}, assertions: ${f.assertions}, oracle: ${f.oracle ?? 'none found'}`,
         // Type tests, wrappers and assertions come from the code; these rest on names only.
-        ...(f.kinds.length > 0 ? ['  guessed from names: kind names and which tests each groups, allocators, owner files (each kind\'s description says which)'] : []),
+        ...(f.kinds.length > 0 ? ['  guessed from names: kind names and which tests each groups, which kind each allocator serves (none: neutralSources), owner files (each kind\'s description says which)'] : []),
       ];
       if (toStdout) {
         process.stdout.write(text);

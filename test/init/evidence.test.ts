@@ -101,7 +101,7 @@ describe('memdesc init (CLI): the summary says what rests on names', () => {
       expect(await main(['init', dir, '--class', 'Tile', '--out', '-'])).toBe(0);
       expect(io.err).toMatch(/kinds: wall\?/);
       expect(io.err).not.toMatch(/fake/);
-      expect(io.err).toMatch(/guessed from names: kind names and which tests each groups, allocators, owner files/);
+      expect(io.err).toMatch(/guessed from names: kind names and which tests each groups, which kind each allocator serves \(none: neutralSources\), owner files/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
