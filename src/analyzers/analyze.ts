@@ -15,6 +15,7 @@ import { Guards } from './guards.ts';
 import { importClosure } from './imports.ts';
 import { kindsMapping, ownersOf } from './owners.ts';
 import { loadProgram, programOf } from './project.ts';
+import type { DataFlow } from './dataflow.ts';
 import { ALL_FILES_DEP, flattenDeps, Provenance, type Deps, type Hop } from './provenance.ts';
 import { ValueUses } from './valueuse.ts';
 import { discoverWrappers, type WrapperDef } from './wrappers.ts';
@@ -38,6 +39,11 @@ export interface AnalyzeOptions {
    * into (`body:REL#NAME`, provenance.ts BODY_DEP), not only the callers it read.
    */
   readBodies?: boolean;
+  /**
+   * memdesc track: this program's context and mark pass, made once per commit (track/marks.ts)
+   * and shared by its analyses (their memoized answers replay what they read).
+   */
+  reuse?: { ctx: AnalysisContext; flow: DataFlow };
 }
 
 /** Check --kind / --field values against the spec before any work (UsageError). */
@@ -107,13 +113,13 @@ export interface DetailedAnalysis {
 
 export function analyzeDetailed(program: ts.Program, root: string, opts: AnalyzeOptions): DetailedAnalysis {
   checkFilters(opts);
-  const ctx = new AnalysisContext(opts.spec, program, root);
+  const ctx = opts.reuse?.ctx ?? new AnalysisContext(opts.spec, program, root);
   const only = opts.onlyFiles ? new Set(ctx.files.filter((sf) => opts.onlyFiles!.has(sf.fileName))) : undefined;
   // Wrappers the selected files call are defined in what they import: find accesses there too.
   const found = findAccesses(ctx, only && importClosure(program, only), only);
   const wr = discoverWrappers(ctx, found, only);
   const guards = new Guards(ctx);
-  const prov = new Provenance(ctx, guards, found.calls, found.functions, !!opts.readBodies);
+  const prov = new Provenance(ctx, guards, found.calls, found.functions, !!opts.readBodies, opts.reuse?.flow);
   const classifier = new Classifier(ctx, guards, prov);
 
   const findings: Finding[] = [];

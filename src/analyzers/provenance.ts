@@ -93,11 +93,12 @@ export class Provenance {
 
   /**
    * `readBodies` (memdesc track): also report the bodies a query looks into (BODY_DEP), so that a
-   * dependent is redone when one of them changes and only then.
+   * dependent is redone when one of them changes and only then. `flow`: the program's mark pass
+   * made already on the same context (memdesc track: once per commit, track/marks.ts).
    */
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map(),
-    private readBodies = false) {
-    this.flow = new DataFlow(ctx, functions, calls, (fn) => guards.isTestFunction(fn));
+    private readBodies = false, flow?: DataFlow) {
+    this.flow = flow ?? new DataFlow(ctx, functions, calls, (fn) => guards.isTestFunction(fn));
     if (readBodies) this.flow.onRead = (d) => (typeof d === 'string' ? this.dep(d) : this.noteDeps(d));
     // A guard rests on its test's body (typeTests.ts): a change there redoes the file.
     if (readBodies) guards.onBody = (d) => this.dep(d);

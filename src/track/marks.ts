@@ -9,6 +9,8 @@
  * caller's key, and one that changes it (a function starting or stopping to mark, directly or
  * through a callee, or a mark moving to another line) changes exactly the callers that reach it.
  * The names-only rule (deps.ts `mayMarkFixpoint`) is the fallback when the pass cannot run.
+ * The commit's analyses reuse the context (its type checker) and the pass (analyze.ts `reuse`):
+ * the whole-program mark pass runs once per commit, not once per analysis run.
  */
 import { ts } from '@ts-morph/common';
 import { AnalysisContext } from '../analyzers/context.ts';
@@ -26,7 +28,8 @@ export type MarkSummaries = Map<string, Map<string, string>>;
  * The summaries of every top-level function declaration that marks a parameter, or undefined when
  * the project does not fit the spec (the analysis itself says so, as a gap, when a file needs it).
  */
-export function markSummaries(program: ts.Program, root: string, spec: Spec, rel: (sf: ts.SourceFile) => string): MarkSummaries | undefined {
+export function markSummaries(program: ts.Program, root: string, spec: Spec, rel: (sf: ts.SourceFile) => string):
+  { summaries: MarkSummaries; reuse: { ctx: AnalysisContext; flow: DataFlow } } | undefined {
   let ctx: AnalysisContext;
   try {
     ctx = new AnalysisContext(spec, program, root);
@@ -49,5 +52,6 @@ export function markSummaries(program: ts.Program, root: string, spec: Spec, rel
     byName.set(fn.name.text, sha1(prev === undefined ? text : `${prev}\n${text}`));
     out.set(r, byName);
   }
-  return out;
+  // The commit's analyses reuse the context and the pass (analyze.ts `reuse`): made once per commit.
+  return { summaries: out, reuse: { ctx, flow } };
 }

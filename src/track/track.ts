@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { ts } from '@ts-morph/common';
-import { analyzeDetailed, type DetailedAnalysis } from '../analyzers/analyze.ts';
+import { analyzeDetailed, type AnalyzeOptions, type DetailedAnalysis } from '../analyzers/analyze.ts';
 import { AnalysisContext, SpecNames } from '../analyzers/context.ts';
 import { ALL_FILES_DEP, NAME_DEP } from '../analyzers/provenance.ts';
 import { InputError, UsageError } from '../errors.ts';
@@ -204,8 +204,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     }
     const cp = builder.build(c.commit, tree);
     // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
-    const summaries = markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
-    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded);
+    const marks = markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, marks?.summaries, embedded);
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
     const hits = new Map<string, FileEntry>();
@@ -218,7 +218,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         hits.set(sf.fileName, e);
       } else missed.set(sf.fileName, { sf, key });
     }
-    if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, hits, keys, cache, teachersSeen));
+    if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, hits, keys, cache, teachersSeen, marks?.reuse));
     reusedFiles += entries.length - missed.size;
     analyzedFiles += missed.size;
     const result = assemble(opts.spec, repo.root, entries, keys.files.length);
@@ -304,10 +304,10 @@ const teaches = (f: Finding): boolean => !f.converted && (f.confidence === 'guar
  * entries with what each depends on beyond its key.
  */
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
-  hits: ReadonlyMap<string, FileEntry>, keys: CommitKeys, cache: TrackCache, teachersSeen: Map<string, Set<string>>): FileEntry[] {
+  hits: ReadonlyMap<string, FileEntry>, keys: CommitKeys, cache: TrackCache, teachersSeen: Map<string, Set<string>>, reuse?: AnalyzeOptions['reuse']): FileEntry[] {
   const run = (only: ReadonlySet<string>): DetailedAnalysis => {
     try {
-      return analyzeDetailed(program, root, { spec, onlyFiles: only, readBodies: true });
+      return analyzeDetailed(program, root, { spec, onlyFiles: only, readBodies: true, ...(reuse ? { reuse } : {}) });
     } catch (e) {
       // The commit's project does not fit the spec (e.g. no page class yet): a gap, not the end of the walk.
       if (e instanceof InputError) throw new ProjectGap(e.message);
