@@ -50,9 +50,13 @@ export function page_pattern(stamp: number): Uint8Array {
 /** page_pattern(stamp) written into `words` (every word of it): the same bytes without a new page. */
 function pattern_words(stamp: number, words: Uint32Array): Uint32Array {
   const base = Math.imul(stamp, 0x9e3779b1) >>> 0;
-  for (let i = 0; i < words.length; i++) {
-    words[i] = (i & 15) === 0 ? (base ^ (i >>> 4)) >>> 0 : (base + Math.imul(i & 15, 0x85ebca6b)) >>> 0;
-  }
+  // Word i is (base ^ i/16) at the start of a 16-word record, else (base + (i % 16) * K): the
+  // records differ only in their first word. One record is computed, copied over the page in
+  // doubling steps, then each record's first word is set.
+  const RECORD = 16;
+  for (let k = 1; k < RECORD; k++) words[k] = (base + Math.imul(k, 0x85ebca6b)) >>> 0;
+  for (let filled = RECORD; filled < words.length; filled *= 2) words.copyWithin(filled, 0, Math.min(filled, words.length - filled));
+  for (let i = 0; i < words.length; i += RECORD) words[i] = (base ^ (i >>> 4)) >>> 0;
   const noisy = (stamp & 15) === 5 ? (PAGE_SIZE * 7) / 8 : (stamp & 63) === 11 ? PAGE_SIZE : 0;
   let x = (base | 1) >>> 0;
   // xorshift32 from the stamp: incompressible, and still unique per stamp and position.
