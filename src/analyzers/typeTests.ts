@@ -47,6 +47,16 @@ export interface ResolvedTest {
 }
 
 const NONE: ResolvedTest = { tests: [], deps: [] };
+
+/**
+ * What a verdict is about: a parameter holding the page (its fields, words at its address and what
+ * functions read of it are its state), or one holding a word of the page's state already
+ * (`page_word_is_tail(w1)`, `memdesc_type(md)`: the parameter itself is the state).
+ */
+interface Subject {
+  sym: ts.Symbol;
+  word: boolean;
+}
 /** How deep tests built from tests (wrappers of wrappers, helpers of helpers) are followed. */
 const MAX_DEPTH = 6;
 
@@ -57,6 +67,10 @@ export class TypeTests {
   private readonly inProgress = new Set<ts.Symbol>();
   private readonly stateTests = new Map<FunctionLike, Map<number, boolean>>();
   private readonly stateReads = new Map<FunctionLike, Map<number, boolean>>();
+  /** Per function and parameter: does it return a test of the bits of the word it is given? */
+  private readonly wordTests = new Map<FunctionLike, Map<number, boolean>>();
+  /** Per function and parameter: does it return that word again, or bits of it (`md & MASK`)? */
+  private readonly wordPasses = new Map<FunctionLike, Map<number, boolean>>();
   private seedForms?: Map<string, KindTest[]>;
   /** Open verdicts' sets of the functions whose bodies they read; per function, what its own verdicts read. */
   private readonly frames: Array<Set<FunctionLike>> = [];
@@ -314,7 +328,29 @@ export class TypeTests {
    * Every returned expression is such a test or a boolean literal, and one at least is a test.
    */
   testsState(fn: FunctionLike, pageArg: number, depth = 0): boolean {
-    return this.perParameter(this.stateTests, fn, pageArg, (param) => this.computeTestsState(fn, param, depth));
+    return this.perParameter(this.stateTests, fn, pageArg, (param) => this.computeTestsState(fn, param && { sym: param, word: false }, depth));
+  }
+
+  /**
+   * Does `fn` return a test of the bits of the state word it is given as parameter `i`
+   * (`page_word_is_tail(w1)`: `(w1 & 1) !== 0`)? The same rules as testsState(), the parameter
+   * itself being the state: a word against 0 or a constant answer is no test.
+   */
+  private testsWord(fn: FunctionLike, i: number, depth: number): boolean {
+    return this.perParameter(this.wordTests, fn, i, (param) => this.computeTestsState(fn, param && { sym: param, word: true }, depth));
+  }
+
+  /**
+   * Does `fn` hand back the state word it is given as parameter `i`, or bits of it (`memdesc_type(md)`:
+   * `md & MEMDESC_TYPE_MASK`)? Then its result is the page's state where the argument was.
+   */
+  private passesWord(fn: FunctionLike, i: number, depth: number): boolean {
+    return this.perParameter(this.wordPasses, fn, i, (param) => {
+      if (!param || !fn.body || depth > MAX_DEPTH) return false;
+      const s: Subject = { sym: param, word: true };
+      const rets = returnExpressions(fn);
+      return rets.length > 0 && rets.every((e) => this.isState(e, s, fn, depth) || this.isBits(e, s, fn, depth));
+    });
   }
 
   /**
@@ -337,7 +373,7 @@ export class TypeTests {
     return r;
   }
 
-  private computeTestsState(fn: FunctionLike, param: ts.Symbol | undefined, depth: number): boolean {
+  private computeTestsState(fn: FunctionLike, param: Subject | undefined, depth: number): boolean {
     let r = false;
     if (param && fn.body && depth <= MAX_DEPTH) {
       const rets = returnExpressions(fn);
@@ -354,7 +390,7 @@ export class TypeTests {
   }
 
   /** Is `e` a test of `param`'s type or flags bits? */
-  private isTest(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+  private isTest(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
     if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) return this.isTest(x.operand, param, fn, depth);
     if (ts.isBinaryExpression(x)) {
@@ -378,19 +414,26 @@ export class TypeTests {
       return false;
     }
     if (ts.isCallExpression(x)) {
-      // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test).
+      // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test),
+      // or of a word of its state handed to it (page_word_is_tail(page.compound_head)).
       const callee = skipOuter(x.expression);
       const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
       const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
       const named = sym && this.named.has(sym.name) ? this.ofSymbol(sym, depth + 1) : undefined;
-      return x.arguments.some((a, i) => this.derived(a, param) &&
-        ((g && this.testsState(g, i, depth + 1)) || !!named?.tests.some((t) => t.pageArg === i)));
+      return x.arguments.some((a, i) => this.derived(a, param)
+        ? (g && this.testsState(g, i, depth + 1)) || !!named?.tests.some((t) => t.pageArg === i)
+        : !!g && this.isWord(a, param, fn, depth) && this.testsWord(g, i, depth + 1));
     }
     return false;
   }
 
+  /** A word of the page's state, or bits of one (what a helper may be handed to test or to pass on). */
+  private isWord(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
+    return this.isState(e, param, fn, depth) || this.isBits(e, param, fn, depth);
+  }
+
   /** `S & M` (or `S >>> n`, `S >> n` of such) for a state value S of the page and M independent of it. */
-  private isBits(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+  private isBits(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
     if (!ts.isBinaryExpression(x)) return false;
     const op = x.operatorToken.kind;
@@ -405,16 +448,19 @@ export class TypeTests {
 
   /**
    * A value read from the page's state: a field of the class on it (`page.flags`,
-   * `compound_head(page).mapping`), a word read at its address (`read32(page.addr + 4)`), or
-   * what a function reading the page's state returns for it (`page_type_of(page)`); `x >>> n` of one.
+   * `compound_head(page).mapping`), a word read at its address (`read32(page.addr + 4)`), what a
+   * function reading the page's state returns for it (`page_type_of(page)`), what a function
+   * handed such a word returns of it (`memdesc_type(read32(…))`); `x >>> n` of one; for a word
+   * parameter, the word itself.
    */
-  private isState(e: ts.Expression, param: ts.Symbol, fn: FunctionLike, depth: number): boolean {
+  private isState(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
     if (ts.isPropertyAccessExpression(x)) return this.isField(x) && this.derived(x.expression, param);
     if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken || x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanToken)) {
       return !this.mentions(x.right, param) && this.isState(x.left, param, fn, depth);
     }
     if (ts.isIdentifier(x)) {
+      if (param.word && this.ctx.symbolOf(x) === param.sym) return true;
       const init = this.constInit(x);
       return !!init && depth <= MAX_DEPTH && this.isState(init, param, fn, depth + 1);
     }
@@ -422,7 +468,9 @@ export class TypeTests {
       const callee = skipOuter(x.expression);
       const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
       const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
-      return x.arguments.some((a, i) => (this.derived(a, param) && !!g && this.readsState(g, i, depth + 1)) || this.addressOf(a, param));
+      return x.arguments.some((a, i) => this.derived(a, param)
+        ? !!g && this.readsState(g, i, depth + 1)
+        : this.addressOf(a, param) || (!!g && depth <= MAX_DEPTH && this.isWord(a, param, fn, depth + 1) && this.passesWord(g, i, depth + 1)));
     }
     return false;
   }
@@ -435,7 +483,7 @@ export class TypeTests {
   }
 
   /** An address computed from the page's own (`page.addr + 4`): a word read by offset when handed to a call. */
-  private addressOf(e: ts.Expression, param: ts.Symbol): boolean {
+  private addressOf(e: ts.Expression, param: Subject): boolean {
     const x = skipOuter(e);
     if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken) return this.addressOf(x.left, param) || this.addressOf(x.right, param);
     return ts.isPropertyAccessExpression(x) && !this.isField(x) && this.derived(x.expression, param) && !!(this.ctx.checker.getTypeAtLocation(x).flags & ts.TypeFlags.NumberLike);
@@ -443,9 +491,10 @@ export class TypeTests {
 
   /** Does `fn` read the state of its parameter `i` anywhere in its body? */
   private readsState(fn: FunctionLike, i: number, depth: number): boolean {
-    return this.perParameter(this.stateReads, fn, i, (param) => {
+    return this.perParameter(this.stateReads, fn, i, (sym) => {
       let found = false;
-      if (param && fn.body && depth <= MAX_DEPTH) {
+      if (sym && fn.body && depth <= MAX_DEPTH) {
+        const param: Subject = { sym, word: false };
         const visit = (n: ts.Node): void => {
           if (found) return;
           if (ts.isExpression(n) && (ts.isPropertyAccessExpression(n) || ts.isCallExpression(n)) && this.isState(n, param, fn, depth)) { found = true; return; }
@@ -457,12 +506,16 @@ export class TypeTests {
     });
   }
 
-  /** Is `e` the page `param`, or a page derived from it (a call returning a page given it, a const holding one)? */
-  private derived(e: ts.Expression, param: ts.Symbol, depth = 0): boolean {
+  /**
+   * Is `e` the page `param`, or a page derived from it (a call returning a page given it, a const
+   * holding one)? A word parameter is no page: nothing is derived from it.
+   */
+  private derived(e: ts.Expression, param: Subject, depth = 0): boolean {
+    if (param.word) return false;
     const x = skipOuter(e);
     if (ts.isIdentifier(x)) {
       const sym = this.ctx.symbolOf(x);
-      if (sym === param) return true;
+      if (sym === param.sym) return true;
       const init = depth < 4 ? this.constInit(x) : undefined;
       return !!init && this.derived(init, param, depth + 1);
     }
@@ -472,14 +525,14 @@ export class TypeTests {
     return false;
   }
 
-  /** Does `e` mention the page (the parameter, or a local derived from it)? */
-  private mentions(e: ts.Node, param: ts.Symbol, depth = 0): boolean {
+  /** Does `e` mention the page or the word (the parameter, or a local derived from it)? */
+  private mentions(e: ts.Node, param: Subject, depth = 0): boolean {
     let hit = false;
     const walk = (n: ts.Node): void => {
       if (hit) return;
       if (ts.isIdentifier(n)) {
         const sym = this.ctx.symbolOf(n);
-        if (sym === param) hit = true;
+        if (sym === param.sym) hit = true;
         else if (depth < 4) {
           const init = this.constInit(n);
           if (init && this.mentions(init, param, depth + 1)) hit = true;
