@@ -145,6 +145,8 @@ describe('draft of the corpus (Page), against the built-in spec', () => {
     // Side-effecting boolean functions are no type tests.
     const all = spec.kinds.flatMap((k: Json) => k.typeTests.map((t: string | Json) => (typeof t === 'string' ? t : t.name)));
     expect(all).not.toContain('TestSetPageHWPoison');
+    // Tests that hand a word of the page to a helper, by the helper's code (typeTests.ts).
+    expect(all).toEqual(expect.arrayContaining(['PageTail', '__PageMovable', 'memdesc_movable_ops']));
   });
 
   it('finds the wrappers, assertions and allocators the built-in spec names', () => {
