@@ -36,6 +36,8 @@ export interface MetadataOptions {
   cacheDir?: string;
   /** Run the simulations at a lower priority (beside work that should go first). */
   background?: boolean;
+  /** Called once the run's process has been started (start waits for its base runs to be running). */
+  onSpawn?: () => void;
 }
 
 function parseReport(text: string, what: string): MetadataReport {
@@ -58,6 +60,7 @@ export async function metadataOf(dir: string, ram: string, opts: MetadataOptions
   const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, '--report', 'metadata', '--json'];
   const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((done, fail) => {
     const child = spawn(process.execPath, [...simNodeFlags(), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.onSpawn?.();
     // Background work: `npm start` runs these beside the series, whose steps verify one after
     // another; at a lower priority they take what the steps leave of the cores, not the steps' turn.
     if (opts.background && child.pid !== undefined) {
@@ -100,13 +103,23 @@ export async function compareMetadata(base: string, tip: string, opts: MetadataO
  * can run while the tip is being made: `npm start` overlaps them with the series), the tip's when
  * `compare(tip)` is called.
  */
-export function startMetadata(base: string, opts: MetadataOptions = {}): { compare(tip: string): Promise<MetadataRow[]> } {
+export function startMetadata(base: string, opts: MetadataOptions = {}): { started: Promise<void>; compare(tip: string): Promise<MetadataRow[]> } {
   const rams = opts.rams ?? ['64M', '1G'];
   const workload = metadataWorkload(base, opts);
-  const before = workload.then((w) => (w === undefined ? undefined : Promise.all(rams.map((ram) => metadataOf(base, ram, { ...opts, workload: w })))));
+  let spawned = 0;
+  let running: () => void = () => {};
+  const allSpawned = new Promise<void>((go) => { running = go; });
+  const onSpawn = (): void => {
+    opts.onSpawn?.();
+    if (++spawned === rams.length) running();
+  };
+  const before = workload.then((w) => (w === undefined ? undefined : Promise.all(rams.map((ram) => metadataOf(base, ram, { ...opts, workload: w, onSpawn })))));
   // Awaited in compare(); until then a failure must not be an unhandled rejection.
   before.catch(() => {});
   return {
+    // Every base run has its process (or there is nothing to run, or it failed): what is left
+    // runs in those processes, whatever this thread does meanwhile. Never rejects.
+    started: Promise.race([allSpawned, before.then(() => {}, () => {})]),
     async compare(tip: string): Promise<MetadataRow[]> {
       const [w, b] = await Promise.all([workload, before]);
       if (w === undefined || b === undefined) return [];

@@ -210,6 +210,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const { startMetadata } = await import('./metadata.ts');
   const rams = opts.metadataRams ?? ['64M', '1G'];
   const metadataRuns = rams.length ? startMetadata(corpus, { rams, background: true, ...(opts.verify?.cacheDir ? { cacheDir: opts.verify.cacheDir } : {}) }) : undefined;
+  // The series begins with seconds of this thread's own work (the scratch repository, the
+  // one-shot conversion) that never yields: the runs' build and start would wait for all of it,
+  // and the other core with them. They are running before it begins (their build is the base's,
+  // which the verifier then finds in the build cache).
+  await metadataRuns?.started;
 
   // The analysis is the series' own: the base's, which the one-shot conversion and every step
   // plan with (the scratch repository holds the corpus as it is), reported when it is made instead
