@@ -15,7 +15,7 @@ describe('startMetadata().started', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'memdesc-metadata-start-'));
   const copies: string[] = [];
   const copy = (): string => {
-    const dir = copy();
+    const dir = copyTree(BUNDLED_CORPUS);
     copies.push(dirname(dir));
     return dir;
   };
