@@ -21,7 +21,8 @@ import { makeDirs, Rollback } from './rollback.ts';
 import { commitMessage, mergedSubject, ranAndWhy, seriesMethod, seriesTitle, type MessageContext } from './messages.ts';
 import { subjectPrefixer } from './prefix.ts';
 import { specWords } from '../model/words.ts';
-import { buildTrees, groupCommits, lastCommittable, seriesSteps, type TreeTexts } from './steps.ts';
+import { buildTrees, groupCommits, lastCommittable, seriesSteps, type CommitGroup, type StepTree, type TreeTexts } from './steps.ts';
+import { overlayTree } from '../verify/revision.ts';
 import { planUnits } from './units.ts';
 import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type SeriesVerifyOptions, type StepVerification } from './verifySteps.ts';
 import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type Stage2Plan } from './stage2.ts';
@@ -307,13 +308,25 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // Checks started ahead run in a background Lane (stage2Verify.ts): they leave the steps' runs a
     // slot until every step is judged, and are cancelled when a stage-2 patch fails.
     const lanes = verifier instanceof SeriesVerifier ? lanesOf(verifier.pool) : undefined;
+    // The stage-1 commits start while stage 2 is checked (below), and change the work tree: the
+    // tip's layout checks, which build the base with a tree's texts, read a copy taken now.
+    let layoutBase: string | undefined;
+    const baseCopy = (): string => {
+      if (layoutBase === undefined) {
+        const copy = overlayTree({ dir: repo.project, label: 'base', copy: true }, true);
+        undo.always(`base copy ${copy.dir}`, () => copy.cleanup());
+        layoutBase = copy.dir;
+      }
+      return layoutBase!;
+    };
+    if (verifier instanceof SeriesVerifier && stage2Steps.length) baseCopy();
     const checking2: Promise<Stage2Checked<(typeof stage2Steps)[number], CommitVerification>> | undefined = verifier
       ? checkStage2<(typeof stage2Steps)[number], CommitVerification>(stage2Steps, {
         verify: async (texts, tip, signal) => {
           const v = await (lanes && verifier instanceof SeriesVerifier ? verifier.verify(texts, tip, lanes.of(signal)) : verifier.verify(texts, tip));
           return { value: v, ...(v.ok ? {} : { bad: verdictText(v) }) };
         },
-        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts, signal?: AbortSignal) => tipLayoutChecks(repo.project, texts, opts.verify, lanes!.of(signal)) } : {}),
+        ...(verifier instanceof SeriesVerifier ? { layout: (texts: TreeTexts, signal?: AbortSignal) => tipLayoutChecks(baseCopy(), texts, opts.verify, lanes!.of(signal)) } : {}),
         ahead: true,
         onStepsJudged: () => lanes?.widen(),
       })
@@ -323,16 +336,6 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       const planned = groupCommits(trees, (t) => (t.typecheck.ok ? undefined : 'does not type-check')).groups.map((g) => g.trees[g.trees.length - 1]!.texts);
       opts.onTrees({ repo, trees: [...planned, ...stage2Steps.map((s) => s.texts)] });
     }
-    const results = new Map<number, StepVerification | OracleStepVerification>();
-    for (const [i, p] of verifications) results.set(i, await p);
-    timings.verify = Math.round(performance.now() - t1);
-    // Verification's own split (wall ms in this process, all steps): builds, manifests, bundle maps.
-    if (verifier instanceof SeriesVerifier) {
-      const st = verifier.stats;
-      Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived, runsAhead: st.runsAhead, runsAheadDropped: st.runsAheadDropped,
-        stepRuns: Math.round(st.stepRunMs), stepRunSpan: Math.round(st.stepRunSpanMs), stepRunOverlap: Math.round(st.stepRunOverlapMs) });
-    }
-
     // Commits: a step that does not type-check or verify waits for the next one that does.
     const kindMap = new Map(kindPlans(opts.spec).map((k) => [k.name, k] as const));
     // Subject prefixes from the project's own history: the user's repository up to the base (a scratch repository has none).
@@ -342,31 +345,22 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       words: specWords(opts.spec), prefix: subjectPrefixer(opts.spec, root, history),
     };
     const commits: SeriesCommit[] = [];
-    const t2 = performance.now();
     const label = (i: number): string => mergedSubject([trees[i]!], m, trees[i]!.changed);
-    // Stage 2 is verified before anything is committed (stage2Verify.ts checkStage2()): the first
-    // stage-2 patch that does not verify stops stage 2, and the last one that did — or the stage-1
-    // tip — is verified again as the series' tip (whole plan; real placement with stage-2 patches).
     const subject2 = (s: (typeof stage2Steps)[number]): string => `${m.prefix(s.changed)}: ${stage2Subject(s, opts.spec, m.words.kernel, m.words.object)}`;
-    const checked2: Stage2Checked<(typeof stage2Steps)[number], CommitVerification> = checking2
-      ? await checking2
-      : { kept: stage2Steps.map((step) => ({ step, verification: NOT_VERIFIED })), failed: [], skipped: [], stage1IsTip: false };
-    if (verifier && checked2.stage1IsTip && lastGood >= 0) results.set(lastGood, await verifier.verify(trees[lastGood]!.texts, true));
-    for (const f of checked2.failed) progress(`  stage 2: ${subject2(stage2Steps[f.index]!)}: does not verify (${f.reason})`);
-    if (stage2Steps.length) timings.stage2 = Math.round(performance.now() - t3);
-    const { groups, empty, leftover } = groupCommits(trees, (t, i) => {
-      const v = results.get(i);
-      return !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
-    });
-    const problems: SeriesProblem[] = groups.flatMap((g) => g.carried).map((c) => ({ step: label(c.index), reason: c.reason }));
-    for (const c of leftover) problems.push({ step: label(c.index), reason: `never committed: ${c.reason}, and no later step type-checks and verifies` });
     // Base contents, read before the first commit changes the work tree.
     const base = new Map<string, string | undefined>();
     for (const t of trees) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
     for (const t of stage2Steps) for (const f of t.texts.keys()) if (!base.has(f)) base.set(f, baseText(repo, f));
+    const results = new Map<number, StepVerification | OracleStepVerification>();
+    const failure = (t: StepTree, i: number): string | undefined => {
+      const v = results.get(i);
+      return !t.typecheck.ok ? `does not type-check on its own (${t.typecheck.first})` : v && !v.ok ? `does not verify on its own (${verdictText(v)})` : undefined;
+    };
     let committed: TreeTexts = new Map();
     let prevReport: ConvertReport | undefined;
-    for (const [gi, g] of groups.entries()) {
+    let commitMs = 0;
+    const commitGroup = (g: CommitGroup): void => {
+      const c0 = performance.now();
       const t = g.trees[g.trees.length - 1]!;
       const files = new Map<string, string | null>();
       for (const f of new Set([...t.texts.keys(), ...committed.keys()])) {
@@ -382,9 +376,51 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
       commits.push({ sha, subject: msg.split('\n')[0]!, files: changed, steps: g.trees.length, typecheck: { ok: true, files: t.typecheck.files, ms: Math.round(t.typecheck.ms) }, verification, stage: 1 });
       committed = new Map(t.texts);
       prevReport = t.report;
-      await opts.onCommit?.(gi + 1, groups.length + stage2Steps.length, sha);
+      commitMs += performance.now() - c0;
+    };
+    // A commit is made as soon as the verdicts up to it are known, while later steps (and stage 2)
+    // still run: a group closes at a step that passes, and no later verdict changes it. The group
+    // of the stage-1 tip waits: a stage 2 that fails whole has the tip verified again. Not with
+    // the project's own oracle: each of its runs copies the project's work tree.
+    const commitAhead = !(verifier instanceof OracleSeriesVerifier);
+    const ahead: string[] = [];
+    for (const [i, p] of verifications) {
+      results.set(i, await p);
+      const { groups } = groupCommits(trees.slice(0, i + 1), failure);
+      for (let g = groups[ahead.length]; commitAhead && g && g.indices[g.indices.length - 1]! < lastGood; g = groups[ahead.length]) {
+        commitGroup(g);
+        ahead.push(g.indices.join());
+      }
     }
+    timings.verify = Math.round(performance.now() - t1);
+    // Verification's own split (wall ms in this process, all steps): builds, manifests, bundle maps.
+    if (verifier instanceof SeriesVerifier) {
+      const st = verifier.stats;
+      Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived, runsAhead: st.runsAhead, runsAheadDropped: st.runsAheadDropped,
+        stepRuns: Math.round(st.stepRunMs), stepRunSpan: Math.round(st.stepRunSpanMs), stepRunOverlap: Math.round(st.stepRunOverlapMs) });
+    }
+
+    // Stage 2 is verified before anything of it is committed (stage2Verify.ts checkStage2()): the first
+    // stage-2 patch that does not verify stops stage 2, and the last one that did — or the stage-1
+    // tip — is verified again as the series' tip (whole plan; real placement with stage-2 patches).
+    const checked2: Stage2Checked<(typeof stage2Steps)[number], CommitVerification> = checking2
+      ? await checking2
+      : { kept: stage2Steps.map((step) => ({ step, verification: NOT_VERIFIED })), failed: [], skipped: [], stage1IsTip: false };
+    if (verifier && checked2.stage1IsTip && lastGood >= 0) results.set(lastGood, await verifier.verify(trees[lastGood]!.texts, true));
+    for (const f of checked2.failed) progress(`  stage 2: ${subject2(stage2Steps[f.index]!)}: does not verify (${f.reason})`);
+    if (stage2Steps.length) timings.stage2 = Math.round(performance.now() - t3);
+    const t2 = performance.now();
+    const { groups, empty, leftover } = groupCommits(trees, failure);
+    const problems: SeriesProblem[] = groups.flatMap((g) => g.carried).map((c) => ({ step: label(c.index), reason: c.reason }));
+    for (const c of leftover) problems.push({ step: label(c.index), reason: `never committed: ${c.reason}, and no later step type-checks and verifies` });
+    // The groups committed ahead are the first of these (a group depends only on the verdicts up to its end).
+    for (const [gi, g] of ahead.entries()) if (groups[gi]?.indices.join() !== g) throw new Error(`internal: commit ${gi + 1}, made ahead, is not the series' group ${gi + 1}`);
+    for (let gi = ahead.length; gi < groups.length; gi++) commitGroup(groups[gi]!);
+    // After each commit, in order, once the count is known (the ones made ahead are reported now).
+    for (const [gi, c] of commits.entries()) await opts.onCommit?.(gi + 1, groups.length + stage2Steps.length, c.sha);
+    // Committing after the last verdict (the wall the commits still add), and in all (made ahead included).
     timings.commit = Math.round(performance.now() - t2);
+    timings.commitWork = Math.round(commitMs);
 
     // Stage 2, on the stage-1 tip: the verified prefix checkStage2() kept, the tip in its real
     // placement. The patch that did not verify and the ones built on it are recorded, never committed.
