@@ -390,10 +390,10 @@ export function memdesc_check_all(): string[] {
   for (const pfn of memmap_scan32(STRUCT_PAGE_SIZE, 4, MEMDESC_FLAG_HI)) {
     if (pfn >= max_pfn()) break;
     const page = pfn_to_page(pfn);
-    const at = `pfn 0x${pfn.toString(16)}`;
+    // A pfn's text only for a problem: --check runs this over every marked page after every operation.
     const md = page.memdesc;
     if (!memdesc_valid(md)) {
-      problems.push(`${at}: memdesc ${read64hex(page.addr + PAGE_MEMDESC_OFFSET)} is not a valid word`);
+      problems.push(`pfn 0x${pfn.toString(16)}: memdesc ${read64hex(page.addr + PAGE_MEMDESC_OFFSET)} is not a valid word`);
       continue;
     }
     const type = memdesc_type(md);
@@ -401,9 +401,9 @@ export function memdesc_check_all(): string[] {
     const desc = memdesc_ptr(md);
     const first = memdesc_desc_page(desc);
     if (first === null) {
-      problems.push(`${at}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} has no back pointer`);
+      problems.push(`pfn 0x${pfn.toString(16)}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} has no back pointer`);
     } else if (first.addr > page.addr || !PageMemdesc(first) || first.memdesc !== md) {
-      problems.push(`${at}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} points back at a page without this memdesc`);
+      problems.push(`pfn 0x${pfn.toString(16)}: ${memdesc_type_name(type)} descriptor ${formatKernelAddress(desc)} points back at a page without this memdesc`);
     }
     if (!used.has(type)) used.set(type, new Set());
     used.get(type)!.add(desc);
