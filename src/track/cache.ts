@@ -70,6 +70,11 @@ export interface PointEntry {
   /** The point without the commit's own id, subject and date (other commits may share the tree). */
   point: Omit<ProgressPoint, 'commit' | 'subject' | 'date'>;
   probes: string[];
+  /**
+   * The commit's mark summaries (marks.ts), per file and function: a commit measured again (the
+   * newest of a warm walk) needs them for its keys, and they are the tree's like the point.
+   */
+  summaries?: Array<[string, Array<[string, string]>]>;
 }
 
 /** What an entry's validity depends on beyond its key. */
@@ -368,7 +373,9 @@ function validPoint(e: unknown, key: string): e is PointEntry {
   const x = e as PointEntry;
   const p = x?.point as PointEntry['point'] | undefined;
   return !!x && x.v === 1 && x.key === key && strings(x.probes) && !!p && typeof p.kinds === 'object' && p.kinds !== null &&
-    typeof p.unknown === 'number' && typeof p.residue === 'number' && typeof p.files === 'number' && p.gap === undefined;
+    typeof p.unknown === 'number' && typeof p.residue === 'number' && typeof p.files === 'number' && p.gap === undefined &&
+    (x.summaries === undefined || (Array.isArray(x.summaries) && x.summaries.every((f) => Array.isArray(f) && typeof f[0] === 'string' &&
+      Array.isArray(f[1]) && f[1].every((s) => Array.isArray(s) && typeof s[0] === 'string' && typeof s[1] === 'string'))));
 }
 
 function validDeps(d: unknown): d is EntryDeps[] {

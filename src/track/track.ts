@@ -19,7 +19,7 @@ import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, mentionsWord, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
 import { DepGraph, specNamePredicate, specRootNames, UnitCache } from './deps.ts';
-import { markSummaries } from './marks.ts';
+import { markSummaries, type MarkSummaries } from './marks.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
 import { treeFacts, type TreeFacts } from './planStatus.ts';
 import { gapPoint, progressPoint } from './progress.ts';
@@ -196,7 +196,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   let reusedFiles = 0;
   type Measured = { result: AnalysisResult; program: ts.Program; root: string; commit: CommitInfo; point: ProgressPoint };
   /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
-  const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined): Promise<Measured> => {
+  const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined, known?: MarkSummaries): Promise<Measured> => {
     if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
     const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
     if (need.length > 0) {
@@ -204,8 +204,10 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     }
     const cp = builder.build(c.commit, tree);
     // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
-    const marks = markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
-    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, marks?.summaries, embedded);
+    // A tree measured before brings its summaries (its point entry): no type checker unless a file misses.
+    const marks = known ? undefined : markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
+    const summaries = known ?? marks?.summaries;
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded);
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
     const hits = new Map<string, FileEntry>();
@@ -228,7 +230,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     // entry gets exactly this (a field set later would be missing from cached commits).
     if (pointKey && cp.probes) {
       const { commit: _c, subject: _s, date: _d, ...rest } = point;
-      cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes });
+      cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes,
+        ...(summaries ? { summaries: [...summaries].map(([f, m]): [string, Array<[string, string]>] => [f, [...m]]) } : {}) });
     }
     return { result, program: cp.program, root: cp.root, commit: c, point };
   };
@@ -253,8 +256,11 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
       continue;
     }
     const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
+    // The newest commit measured before: its summaries from its point entry, while its probes hold.
+    const before = !hit && pointKey ? cache.getPoint(pointKey) : undefined;
+    const known = before?.summaries && probes.hold(before.probes) ? new Map(before.summaries.map(([f, m]) => [f, new Map(m)])) : undefined;
     try {
-      newest = await measure(c, tree, pointKey);
+      newest = await measure(c, tree, pointKey, known);
       points.push(newest.point);
     } catch (e) {
       if (!(e instanceof ProjectGap)) throw e;

@@ -110,6 +110,10 @@ describe('track: callers reach what a function marks (its summary), not its body
       expect(newest.residue, what).toEqual(fresh.get(sha)!.residue);
       analyzed.push(report.cache.analyzedFiles);
     }
+    // Walked again: the newest commit's summaries come from its point entry (no mark pass), and every file hits.
+    const again = await trackHistory({ spec, repo, path: 'proj', range: steps.at(-1)!.sha, cacheDir });
+    expect(again.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
+    expect(again.report.cache.analyzedFiles).toBe(0);
     // Commit 1 edits mk's body below its mark: mark.ts alone (relay and user reach mk's signature and summary).
     expect(analyzed[1]).toBe(1);
     // The mark moved: mk's summary cites its new line, so relay (which reaches it) is redone; relay's
