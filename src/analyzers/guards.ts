@@ -2,16 +2,18 @@
  * Dominating page-type tests: `if (PageTable(page)) { ...page.private... }`, `else if`, early
  * exits (`if (!PageSlab(page)) return;`), `switch (true) { case PageSlab(page): … }`,
  * `cond ? a : b`, `a && b`, `a || b`, negations, loop conditions, assertions
- * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`: the spec's assertions fail when their condition
- * holds, unless declared `"means": "holds"`, like `ensure(PageSlab(page))`) and tests kept in a local that is never reassigned
+ * (`VM_BUG_ON_PAGE(!PageBuddy(page), page)`: calls whose callee's code stops on their condition,
+ * assertions.ts — `if (c) throw` fails when it holds, `if (!c) throw` or `asserts c` makes it hold,
+ * like `ensure(PageSlab(page))`; the spec's names only for a callee without a body) and tests kept in a local that is never reassigned
  * (`const isTable = PageTable(page); … if (isTable) …`). Tests must be on the same receiver
  * (same symbol for identifiers, same text and root symbol otherwise), and a test no longer holds
  * once the receiver's variable is assigned between the test and the access (or inside a loop
  * around the access that the test is outside of).
  */
 import { ts } from '@ts-morph/common';
-import { calleeName, compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import { assertionsOf, type Assertions } from './assertions.ts';
 import { TypeTests, type KindTest } from './typeTests.ts';
 
 export interface GuardFact {
@@ -40,8 +42,8 @@ interface CondFact extends GuardFact {
 export class Guards {
   /** Which calls are type tests, from their code (typeTests.ts). */
   private readonly tests: TypeTests;
-  /** Assertion name -> its condition argument, and whether the condition holds after the call ("holds") or fails it ("fails-if"). */
-  private assertions = new Map<string, { condArg: number; holds: boolean }>();
+  /** Which calls are assertions, from their code (assertions.ts): the condition argument and its sense. */
+  private readonly asserts: Assertions;
   /** memdesc track: told the `body:` dependency of every test body a fact rests on. */
   onBody?: (dep: string) => void;
   /** While facts() runs for a caller that asked: why calls named like a test were none. */
@@ -50,7 +52,7 @@ export class Guards {
   /** `tests`: the tests already established from the code, by symbol (instead of the spec's kinds' tests). */
   constructor(private ctx: AnalysisContext, opts: { tests?: Map<ts.Symbol, KindTest[]> } = {}) {
     this.tests = new TypeTests(ctx, opts.tests);
-    for (const a of ctx.spec.page.assertions) this.assertions.set(a.name, { condArg: a.condArg, holds: a.means === 'holds' });
+    this.asserts = assertionsOf(ctx);
   }
 
   /** Is `fn` a type test by its code (typeTests.ts)? */
@@ -162,15 +164,31 @@ export class Guards {
     if (ts.isExpressionStatement(s)) {
       const e = skipOuter(s.expression);
       if (ts.isCallExpression(e)) {
-        const name = calleeName(e);
-        const a = name !== undefined ? this.assertions.get(name) : undefined;
-        // VM_BUG_ON_PAGE(cond): cond is false after it; ensure(cond) with "means": "holds": cond is true after it.
-        if (a && e.arguments[a.condArg]) add(e.arguments[a.condArg]!, a.holds, (c) => `asserted by ${c}`, e);
+        const a = this.assertionAt(e);
+        // VM_BUG_ON_PAGE(cond) (fails-if): cond is false after it; ensure(cond) (holds): cond is true after it.
+        if (a && e.arguments[a.condArg]) add(e.arguments[a.condArg]!, a.means === 'holds', (c) => `asserted by ${c}${a.byName ? ` (${a.byName})` : ''}`, e);
       }
     }
   }
 
   private relevantCache = new Map<ts.Node, number[]>();
+
+  /**
+   * The assertion a call statement is, by its callee's code (assertions.ts: an alias or a wrapper
+   * of one is one; a same-named function that only logs is none); the spec's name only where the
+   * callee has no body to read (byName). A method call (`list.push(x)`) is resolved only when the
+   * spec names it or one of its arguments may hold a type test: the rest cannot assert one.
+   */
+  private assertionAt(call: ts.CallExpression): { condArg: number; means: 'holds' | 'fails-if'; byName?: string } | undefined {
+    if (call.arguments.length === 0) return undefined;
+    const callee = skipOuter(call.expression);
+    if (!ts.isIdentifier(callee)) {
+      if (!ts.isPropertyAccessExpression(callee)) return undefined;
+      if (!this.asserts.named(callee.name.text) && !call.arguments.some((a) => this.mayFact(a))) return undefined;
+    }
+    const v = this.asserts.of(call);
+    return v.value && (v.byName ? { ...v.value, byName: v.byName } : v.value);
+  }
 
   /**
    * Indices of the statements of a block that fromStatement() may draw a fact from for some
@@ -190,8 +208,7 @@ export class Guards {
       } else if (ts.isExpressionStatement(s)) {
         const e = skipOuter(s.expression);
         if (!ts.isCallExpression(e)) continue;
-        const name = calleeName(e);
-        const a = name !== undefined ? this.assertions.get(name) : undefined;
+        const a = this.assertionAt(e);
         if (a && e.arguments[a.condArg] && this.mayFact(e.arguments[a.condArg]!)) r.push(i);
       }
     }

@@ -9,7 +9,7 @@
  * resolve to (aliases followed), never by name: a same-named function elsewhere is another one.
  */
 import { ts } from '@ts-morph/common';
-import { assertionShape, type AssertionShape } from '../rewrite/callees.ts';
+import { assertionShape, type AssertionShape } from '../analyzers/assertions.ts';
 
 export interface FunctionInfo {
   name: string;

@@ -17,134 +17,19 @@
  * Verdicts are cached per function (symbol) and per analysis context.
  */
 import { ts } from '@ts-morph/common';
-import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
+import { assertionsOf, calleeId, isModuleLevel, spelledName, type AssertionShape, type CalleeVerdict } from '../analyzers/assertions.ts';
 import { TypeTests, type ResolvedTest } from '../analyzers/typeTests.ts';
 
-export interface AssertionShape {
-  /** Index of the condition argument. */
-  condArg: number;
-  /** holds: the condition is true after the call; fails-if: the call stops when it holds. */
-  means: 'holds' | 'fails-if';
-}
-
-export interface CalleeVerdict<T> {
-  value: T;
-  /** Set when the verdict rests on the spec's name alone: why (no declaration, or no body to read). */
-  byName?: string;
-}
-
-/** How deep assertions built from assertions (`BUG_ON(c) { VM_BUG_ON(c) }`) are followed. */
-const MAX_DEPTH = 4;
-
-/** The identifier a call's callee resolves through (`f`, `ns.f`, `obj.m`). */
-function calleeId(call: ts.CallExpression): ts.Node {
-  const callee = skipOuter(call.expression);
-  return ts.isPropertyAccessExpression(callee) ? callee.name : callee;
-}
-
-/** The name the call is spelled with (messages; the fallback where nothing resolves). */
-export function spelledName(call: ts.CallExpression): string | undefined {
-  const id = calleeId(call);
-  return ts.isIdentifier(id) ? id.text : undefined;
-}
-
-/** The function a declaration declares: itself, or a variable's function initializer. */
-function functionOf(d: ts.Node): FunctionLike | undefined {
-  if (isFunctionLike(d)) return d;
-  if (ts.isVariableDeclaration(d) && d.initializer) {
-    const init = skipOuter(d.initializer);
-    if (isFunctionLike(init)) return init;
-  }
-  return undefined;
-}
-
-/** A declaration at a module's top level (a function or a variable), not a local, parameter or member. */
-function isModuleLevel(d: ts.Node): boolean {
-  if (ts.isFunctionDeclaration(d)) return !ts.findAncestor(d.parent, isFunctionLike);
-  if (ts.isVariableDeclaration(d)) return !ts.findAncestor(d.parent, (n) => isFunctionLike(n) || ts.isClassLike(n));
-  return false;
-}
-
-/** Does every path through `s` leave abruptly (throw, or a call of a function returning `never`)? */
-function exitsAbruptly(s: ts.Statement, checker: ts.TypeChecker): boolean {
-  if (ts.isThrowStatement(s)) return true;
-  if (ts.isBlock(s)) return s.statements.some((x) => exitsAbruptly(x, checker));
-  if (ts.isExpressionStatement(s) && ts.isCallExpression(skipOuter(s.expression))) {
-    return !!(checker.getTypeAtLocation(s.expression).flags & ts.TypeFlags.Never);
-  }
-  if (ts.isIfStatement(s)) return !!s.elseStatement && exitsAbruptly(s.thenStatement, checker) && exitsAbruptly(s.elseStatement, checker);
-  return false;
-}
-
-/** The boolean parameter `e` is (`cond`), and whether it was negated (`!cond`). */
-function paramTest(e: ts.Expression, fn: FunctionLike, checker: ts.TypeChecker): { index: number; negated: boolean } | undefined {
-  let x = skipOuter(e);
-  let negated = false;
-  while (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) {
-    negated = !negated;
-    x = skipOuter(x.operand);
-  }
-  if (!ts.isIdentifier(x)) return undefined;
-  const d = checker.getSymbolAtLocation(x)?.valueDeclaration;
-  if (!d || !ts.isParameter(d) || d.parent !== fn) return undefined;
-  return { index: fn.parameters.indexOf(d), negated };
-}
-
-/**
- * The assertion a function is by its code: `asserts cond` in its signature (holds); a body whose
- * first statement is `if (cond) <exit>` (fails-if) or `if (!cond) <exit>` (holds), the exit a
- * throw or a call of a never-returning function; or whose first statement hands the condition to
- * another assertion (`nested` answers for a call).
- */
-export function assertionShape(fn: ts.SignatureDeclaration, checker: ts.TypeChecker,
-  nested?: (call: ts.CallExpression) => AssertionShape | undefined): AssertionShape | undefined {
-  const t = fn.type;
-  if (t && ts.isTypePredicateNode(t) && t.assertsModifier && !t.type && ts.isIdentifier(t.parameterName)) {
-    const id = t.parameterName.text;
-    const i = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === id);
-    if (i >= 0) return { condArg: i, means: 'holds' };
-  }
-  if (!isFunctionLike(fn)) return undefined;
-  const body = fn.body;
-  if (!body || !ts.isBlock(body)) return undefined;
-  const first = body.statements[0];
-  if (!first) return undefined;
-  if (ts.isIfStatement(first) && !first.elseStatement && exitsAbruptly(first.thenStatement, checker)) {
-    const p = paramTest(first.expression, fn, checker);
-    if (p && p.index >= 0 && isBoolean(checker.getTypeAtLocation(fn.parameters[p.index]!))) {
-      return { condArg: p.index, means: p.negated ? 'holds' : 'fails-if' };
-    }
-  }
-  if (nested && ts.isExpressionStatement(first) && ts.isCallExpression(skipOuter(first.expression))) {
-    const call = skipOuter(first.expression) as ts.CallExpression;
-    const inner = nested(call);
-    const arg = inner && call.arguments[inner.condArg];
-    const p = arg && paramTest(arg, fn, checker);
-    if (inner && p && p.index >= 0) {
-      const holds = (inner.means === 'holds') !== p.negated;
-      return { condArg: p.index, means: holds ? 'holds' : 'fails-if' };
-    }
-  }
-  return undefined;
-}
-
-function isBoolean(t: ts.Type): boolean {
-  if (t.flags & ts.TypeFlags.BooleanLike) return true;
-  return t.isUnion() && t.types.every((x) => (x.flags & ts.TypeFlags.BooleanLike) !== 0);
-}
+export { assertionShape, spelledName, type AssertionShape, type CalleeVerdict } from '../analyzers/assertions.ts';
 
 export class CalleeRoles {
   private readonly tests: TypeTests;
   private readonly testNames: Set<string>;
-  private readonly assertionNames: Map<string, AssertionShape>;
-  private readonly assertions = new Map<ts.Symbol, CalleeVerdict<AssertionShape | undefined>>();
-  private readonly inProgress = new Set<ts.Symbol>();
 
   constructor(private readonly ctx: AnalysisContext) {
     this.tests = new TypeTests(ctx);
     this.testNames = new Set(ctx.spec.kinds.flatMap((k) => k.pageTypeTests.map((t) => t.name)));
-    this.assertionNames = new Map(ctx.spec.page.assertions.map((a) => [a.name, { condArg: a.condArg, means: a.means === 'holds' ? 'holds' : 'fails-if' }]));
   }
 
   /** The symbol the call resolves to, when it has a declaration (aliases followed). */
@@ -169,43 +54,9 @@ export class CalleeRoles {
     return value && r.byName ? { value, byName: r.byName } : { value };
   }
 
-  /** The assertion the call is (its condition argument and sense), by its callee's code. */
-  assertionOf(call: ts.CallExpression, depth = 0): CalleeVerdict<AssertionShape | undefined> {
-    const sym = this.resolved(call);
-    if (!sym) {
-      const name = spelledName(call);
-      const a = name !== undefined ? this.assertionNames.get(name) : undefined;
-      return a ? { value: a, byName: `\`${name}\` resolves to no declaration: taken as an assertion by its name in the spec` } : { value: undefined };
-    }
-    const hit = this.assertions.get(sym);
-    if (hit) return hit;
-    if (this.inProgress.has(sym) || depth > MAX_DEPTH) return { value: undefined };
-    this.inProgress.add(sym);
-    let v: CalleeVerdict<AssertionShape | undefined>;
-    try {
-      v = this.computeAssertion(sym, depth);
-    } finally {
-      this.inProgress.delete(sym);
-    }
-    this.assertions.set(sym, v);
-    return v;
-  }
-
-  private computeAssertion(sym: ts.Symbol, depth: number): CalleeVerdict<AssertionShape | undefined> {
-    const decls = sym.declarations ?? [];
-    const fns = decls.map(functionOf).filter((f): f is FunctionLike => !!f);
-    const fn = fns.find((f) => !!f.body);
-    const checker = this.ctx.checker;
-    if (fn) return { value: assertionShape(fn, checker, (c) => this.assertionOf(c, depth + 1).value) };
-    // No body to read: its signature (`asserts cond`), else the spec's name for a module-level declaration.
-    for (const f of fns) {
-      const s = assertionShape(f, checker);
-      if (s) return { value: s };
-    }
-    const named = this.assertionNames.get(sym.name);
-    const d = decls.find(isModuleLevel);
-    if (!named || !d) return { value: undefined };
-    return { value: named, byName: `\`${sym.name}()\` has no body to read (declared at ${this.ctx.at(d.getSourceFile(), d)}): taken as an assertion by its name in the spec` };
+  /** The assertion the call is (its condition argument and sense), by its callee's code (assertions.ts). */
+  assertionOf(call: ts.CallExpression): CalleeVerdict<AssertionShape | undefined> {
+    return assertionsOf(this.ctx).of(call);
   }
 
   /**
