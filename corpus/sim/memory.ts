@@ -281,19 +281,27 @@ function forEachChunk(addr: number, len: number, fn: (phys: number, n: number) =
   }
 }
 
+/** Where memmap_scan32() lists its pfns: one buffer, grown to the memmap's page count. */
+let scanPfns = new Uint32Array(0);
+
 /**
  * The memmap entries (struct pages of `stride` bytes) whose 32-bit word at byte `offset` has any
- * bit of `mask` set, by index (pfn): a whole-memmap filter at typed-array speed, for checks that
- * visit only the pages carrying some mark (memdesc_check_all() after every operation).
+ * bit of `mask` set, by index (pfn), ascending: a whole-memmap filter at typed-array speed, for
+ * checks that visit only the pages carrying some mark (memdesc_check_all() after every
+ * operation). The result is a view of one buffer that the next call overwrites: read it before
+ * scanning again (a --check run scans after every operation; a new array each time, grown a
+ * push at a time, was a large share of its garbage).
  */
-export function memmap_scan32(stride: number, offset: number, mask: number): number[] {
-  const out: number[] = [];
+export function memmap_scan32(stride: number, offset: number, mask: number): Uint32Array {
   const step = stride >>> 2;
   const n = Math.floor(memmapSize / stride);
+  if (scanPfns.length < n) scanPfns = new Uint32Array(n);
+  const out = scanPfns;
+  let found = 0;
   for (let i = 0, w = (memmapPhys + offset) >>> 2; i < n; i++, w += step) {
-    if ((u32[w]! & mask) !== 0) out.push(i);
+    if ((u32[w]! & mask) !== 0) out[found++] = i;
   }
-  return out;
+  return out.subarray(0, found);
 }
 
 /** Physical bytes, for whole-page operations on the direct map (fast path). */
