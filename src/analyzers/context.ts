@@ -218,9 +218,10 @@ export class AnalysisContext extends SpecNames {
     if (ts.isIdentifier(e) ? !this.classRefNames().has(e.text) : ts.isPropertyAccessExpression(e) && !this.classRefNames().has(e.name.text)) return false;
     // A plain name: an import declaration aliases it in its own file only.
     if (ts.isIdentifier(e) && !this.sharedRefNames!.has(e.text) && !this.fileImportNames(e.getSourceFile()).has(e.text)) return false;
-    const sym = this.checker.getSymbolAtLocation(e);
+    // symbolOf(): memoized per node, a plain name by the binder's scopes (scope.ts).
+    const sym = this.symbolOf(e);
     if (!sym) return false;
-    return (this.resolveAlias(sym).declarations ?? []).some((d) => this.pageDecls.has(d));
+    return (sym.declarations ?? []).some((d) => this.pageDecls.has(d));
   }
 
   private refNames?: Set<string>;
