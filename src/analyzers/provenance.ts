@@ -14,6 +14,7 @@ import type { AnalysisContext } from './context.ts';
 import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
+import { namedCallee } from './namedCalls.ts';
 
 /** One step of an evidence chain, for `analyze --explain`: what, and where a reviewer looks. */
 export interface Hop {
@@ -76,6 +77,7 @@ interface Source {
 export class Provenance {
   private sources: Source[] = [];
   private neutral: string[];
+  private helperNames: string[];
   private memo = new Map<ts.Node, Prov>();
   /** How many times a query was cut short (a cycle, the depth limit): results computed without a cut are complete. */
   private cuts = 0;
@@ -108,6 +110,8 @@ export class Provenance {
       for (const c of k.converters.toPage) this.sources.push({ kind: k.name, spec: { call: c } });
     }
     this.neutral = ctx.spec.page.neutralSources;
+    const helpers = ctx.spec.page.addressHelpers;
+    this.helperNames = [helpers?.fromAddress, helpers?.toAddress].filter((x): x is string => !!x);
   }
 
   /** Run `f` and return, with its value, the names of the functions whose callers it consulted (flattenDeps()). */
@@ -283,8 +287,8 @@ export class Provenance {
       }
     }
     if (kinds.size > 0) return { kinds };
-    const helpers = this.ctx.spec.page.addressHelpers;
-    if ((name === helpers?.fromAddress || name === helpers?.toAddress) && call.arguments[0]) {
+    // The spec's address helpers and neutral sources by the function the call resolves to (namedCalls.ts).
+    if (this.helperNames.length > 0 && call.arguments[0] && namedCallee(this.ctx, call, this.helperNames) !== undefined) {
       // The page of an address is the page the address was taken from (and back).
       const a = call.arguments[0];
       const p = withHop(this.of(a, depth + 1), () => ({ text: `\`${name}()\` of \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, call) }));
@@ -292,7 +296,7 @@ export class Provenance {
     }
     const load = this.containerLoad(call, sf, depth);
     if (load) return load;
-    if (this.neutral.includes(name)) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out ${this.words.nouns} of no kind` };
+    if (namedCallee(this.ctx, call, this.neutral) !== undefined) return { kinds, note: `\`${name}()\` at ${this.ctx.at(sf, call)} hands out ${this.words.nouns} of no kind` };
     // A project function: what does it return?
     const fn = this.calleeFunction(call);
     if (!fn || !fn.body) return NONE;
@@ -694,17 +698,27 @@ function assignmentsTo(ctx: AnalysisContext, decl: ts.VariableDeclaration, sym: 
   return out;
 }
 
+/** Per context and embedded field list: the symbols of the embedded page fields' types (asked once, not per argument). */
+const embeddedTypeSymbols = new WeakMap<AnalysisContext, { key: string; syms: Set<ts.Symbol> }>();
+
 /** Is `e` a value of an embedded page field's type (a list head)? */
 function embeddedType(ctx: AnalysisContext, e: ts.Expression, embedded: string[]): boolean {
   const t = ctx.checker.getTypeAtLocation(e);
   const sym = t.getSymbol();
   if (!sym) return false;
-  for (const d of ctx.pageDecls) {
-    const pageType = ctx.checker.getTypeAtLocation(d);
-    for (const f of embedded) {
-      const p = pageType.getProperty(f);
-      if (p && ctx.checker.getTypeOfSymbol(p).getSymbol() === sym) return true;
+  const key = embedded.join('\0');
+  let hit = embeddedTypeSymbols.get(ctx);
+  if (!hit || hit.key !== key) {
+    const syms = new Set<ts.Symbol>();
+    for (const d of ctx.pageDecls) {
+      const pageType = ctx.checker.getTypeAtLocation(d);
+      for (const f of embedded) {
+        const p = pageType.getProperty(f);
+        const s = p && ctx.checker.getTypeOfSymbol(p).getSymbol();
+        if (s) syms.add(s);
+      }
     }
+    embeddedTypeSymbols.set(ctx, hit = { key, syms });
   }
-  return false;
+  return hit.syms.has(sym);
 }
