@@ -18,7 +18,8 @@
  */
 import { ts } from '@ts-morph/common';
 import type { AnalysisContext } from '../analyzers/context.ts';
-import { assertionsOf, calleeId, isModuleLevel, spelledName, type AssertionShape, type CalleeVerdict } from '../analyzers/assertions.ts';
+import { assertionsOf, calleeId, spelledName, type AssertionShape, type CalleeVerdict } from '../analyzers/assertions.ts';
+import { namedCallee } from '../analyzers/namedCalls.ts';
 import { TypeTests, type ResolvedTest } from '../analyzers/typeTests.ts';
 
 export { assertionShape, spelledName, type AssertionShape, type CalleeVerdict } from '../analyzers/assertions.ts';
@@ -66,12 +67,7 @@ export class CalleeRoles {
    * spelled name only where the callee resolves to no declaration.
    */
   isNamedFunction(call: ts.CallExpression, names: ReadonlySet<string> | ReadonlyMap<string, unknown>): string | undefined {
-    const sym = this.resolved(call);
-    if (!sym) {
-      const name = spelledName(call);
-      return name !== undefined && names.has(name) ? name : undefined;
-    }
-    return names.has(sym.name) && (sym.declarations ?? []).some(isModuleLevel) ? sym.name : undefined;
+    return namedCallee(this.ctx, call, names);
   }
 }
 
