@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -46,19 +46,58 @@ const TREE_USERS: Array<[string, RegExp]> = [
 ];
 
 /**
- * vitest's order, plus: once the run's files are known (after globalSetup made the run folder), the
- * shared trees they need are built in a process of their own (test/prebuildTrees.ts) beside the
+ * Each test file's cost in CPU seconds (its worker and the processes it started), as last
+ * measured: `MEMDESC_TEST_CPU=FILE npx vitest run`, then `node bin/run-ts.mjs test/fileCosts.ts FILE`
+ * (test/cpuUsage.ts). Only the order of the run depends on it, never a result.
+ */
+const costsFile = join(root, 'test', 'fileCosts.json');
+const COSTS: Record<string, number> = existsSync(costsFile) ? JSON.parse(readFileSync(costsFile, 'utf8')) as Record<string, number> : {};
+
+/**
+ * The run's order. The isolated project's files first, then the shared ones (vitest stops a
+ * shared worker when the next file is not for it: a file of the other project in between would cost
+ * a new worker). Within each, the costliest first, so that what is left for the end is small and
+ * the two workers finish together; a file with no recorded cost (new) counts as a middling one
+ * (UNKNOWN_COST), ahead of the many small files. vitest's own order does this only with the
+ * durations it cached in node_modules, which CI's fresh install does not have (it then goes by
+ * file size, which says little: workloads.test.ts is small and long). An isolated file that waits for a shared
+ * tree goes last of its project: the first files start beside the tree's prebuild, which has then
+ * had their time to make it, instead of two workers waiting idle for it.
+ */
+const UNKNOWN_COST = 3;
+function runOrder(files: TestSpecification[], waits: (f: TestSpecification) => boolean): TestSpecification[] {
+  const key = (f: TestSpecification): [number, number, number] => {
+    const cost = COSTS[relativeTo(f.moduleId)];
+    const isolated = f.project.name === 'isolated';
+    return [isolated ? 0 : 1, isolated && waits(f) ? 1 : 0, cost ?? UNKNOWN_COST];
+  };
+  const size = (f: TestSpecification): number => statSync(f.moduleId).size;
+  const keys = new Map(files.map((f) => [f, key(f)] as const));
+  return [...files].sort((a, b) => {
+    const [ka, kb] = [keys.get(a)!, keys.get(b)!];
+    return ka[0] - kb[0] || ka[1] - kb[1] || (ka[2] === kb[2] ? size(b) - size(a) : kb[2] - ka[2]);
+  });
+}
+
+/** `test/x.test.ts` for a test file's absolute path. */
+function relativeTo(file: string): string {
+  return file.slice(root.length + 1).split('\\').join('/');
+}
+
+/**
+ * The order above (runOrder), plus: once the run's files are known (after globalSetup made the
+ * run folder), the shared trees they need are built in a process of their own (test/prebuildTrees.ts) beside the
  * workers, instead of by the first file that needs one while every other such file's worker
  * waits idle. Not when tests are picked by name (`-t`): a file run for another test may not need
  * its tree. The process is stopped by test/globalSetup.ts's teardown if it is still running.
  */
 class PrebuildSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
+    const texts = new Map(files.map((f) => [f, readFileSync(f.moduleId, 'utf8')] as const));
+    const sorted = runOrder(await super.sort(files), (f) => TREE_USERS.some(([, re]) => re.test(texts.get(f)!)));
     const run = process.env.MEMDESC_TEST_RUN_DIR;
     if (run && !this.ctx.config.testNamePattern) {
-      const texts = sorted.map((f) => readFileSync(f.moduleId, 'utf8'));
-      const trees = TREE_USERS.filter(([, re]) => texts.some((t) => re.test(t))).map(([name]) => name);
+      const trees = TREE_USERS.filter(([, re]) => [...texts.values()].some((t) => re.test(t))).map(([name]) => name);
       if (trees.length > 0) {
         const child = spawn(process.execPath, [join(root, 'bin', 'run-ts.mjs'), join(root, 'test', 'prebuildTrees.ts'), ...trees], { cwd: root, stdio: 'ignore', detached: true });
         if (child.pid) writeFileSync(join(run, 'prebuild.pid'), String(child.pid));
