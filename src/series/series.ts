@@ -75,7 +75,11 @@ export interface SeriesOptions {
   onProgress?: (line: string) => void;
   /** After each planned step: steps done, steps in all, and what the step was. */
   onStep?: (done: number, total: number, step: string) => void | Promise<void>;
-  /** After each commit: commits made, commits in all, its sha (awaited: an error here fails the run like any other). */
+  /**
+   * After each commit, in order: commits made, commits in all, its sha (awaited: an error here
+   * fails the run like any other). Stage-1 commits are made while later steps still verify, and
+   * reported once every verdict, and so the count, is known.
+   */
   onCommit?: (done: number, total: number, sha: string) => void | Promise<void>;
   /** The base's analysis, once made (the one the conversion and every step plan with), and what loading and analyzing took: `memdesc start` reports it instead of analyzing the tree again. */
   onAnalysis?: (analysis: AnalysisResult, ms: number) => void;
