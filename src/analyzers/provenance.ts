@@ -60,7 +60,12 @@ export const FILE_DEP = 'file:';
  * declaration now with what it reaches, and the stores its file holds (memdesc track).
  */
 export const STORE_DEP = 'store:';
-/** A dependency on every file whose text mentions a name (a container's: where a new store would be). */
+/**
+ * A dependency on where a store into a container named so could be: every declaration whose code
+ * mentions the name and holds a store (by syntax, dataflow.ts store candidates), `stored:partial`.
+ */
+export const STORED_DEP = 'stored:';
+/** A dependency on every file whose text mentions a name (value use: where a teaching use could be). */
 export const NAME_DEP = 'name:';
 /** A dependency on every file of the project (value use learns from all decided sites). */
 export const ALL_FILES_DEP = 'file:*';
@@ -226,8 +231,8 @@ export class Provenance {
       const cutsBefore = this.cuts;
       this.frames.push(undefined);
       let deps: Deps | undefined;
-      // A store added anywhere later names the container: every file mentioning its name.
-      this.dep(`${NAME_DEP}${k.name}`);
+      // A store added anywhere later names the container: every declaration mentioning its name that holds a store.
+      this.dep(`${STORED_DEP}${k.name}`);
       try {
         const parts: Prov[] = [];
         for (const st of this.flow.storesOf(k)) {

@@ -36,7 +36,7 @@ import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import { fileStoreCandidates } from '../analyzers/dataflow.ts';
-import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP, STORE_DEP } from '../analyzers/provenance.ts';
+import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
@@ -135,6 +135,21 @@ function storeShape(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; k
   return shape;
 }
 
+/** dataflow.ts: the bucket of store candidates whose container is named through a local, a parameter or a call. */
+const INDIRECT = '\0indirect';
+
+/** The top-level declarations of `sf` (by first name, '' for none) holding a store candidate named `word` or an indirect one. */
+function storeHolders(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }, word: string): Set<string> {
+  const out = new Set<string>();
+  for (const { name, c } of fileStoreCandidates(sf, embedded)) {
+    if (name !== word && name !== INDIRECT) continue;
+    let st: ts.Node = c.at;
+    while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+    out.add(ts.isSourceFile(st.parent) ? topNames(st as ts.Statement)[0] ?? '' : '');
+  }
+  return out;
+}
+
 const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
 
 /** Does `sf`'s text mention `word` (as a whole word, comments included)? Once per file and word. */
@@ -229,9 +244,12 @@ export class CommitKeys {
     return out.join('\0');
   }
 
-  /** The declarations of `sf` whose code mentions `word`, each with what it reaches (a file without units: all of it). */
-  private mentionPart(sf: ts.SourceFile, word: string): string {
-    const p = this.graph.mentionPart(this.rel(sf), word);
+  /**
+   * The declarations of `sf` whose code mentions `word`, each with what it reaches (a file without
+   * units: all of it); `holders`: only those declaring one of these names.
+   */
+  private mentionPart(sf: ts.SourceFile, word: string, holders?: ReadonlySet<string>): string {
+    const p = this.graph.mentionPart(this.rel(sf), word, holders);
     return p === undefined ? this.asCaller(sf) : `${this.rel(sf)}\0${p}`;
   }
   private nameParts = new Map<string, string>();
@@ -274,6 +292,14 @@ export class CommitKeys {
         // Where a store or a teaching use could be: the declarations whose code names the word.
         const word = n.slice(NAME_DEP.length);
         if (mentionsWord(sf, word)) parts.push(this.mentionPart(sf, word));
+      } else if (n.startsWith(STORED_DEP)) {
+        // Where a store into a container so named could be: the declarations naming it that hold a
+        // store named so or one through a local, parameter or call (dataflow.ts storesOf); a store
+        // outside any declaration: every declaration naming it.
+        const word = n.slice(STORED_DEP.length);
+        if (!mentionsWord(sf, word)) continue;
+        const holders = storeHolders(sf, this.embedded, word);
+        if (holders.size > 0) parts.push(this.mentionPart(sf, word, holders.has('') ? undefined : holders));
       } else if (n.startsWith(FILE_DEP)) {
         if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) parts.push(this.asCaller(sf));
       } else {

@@ -906,10 +906,17 @@ export class UnitGraph {
    * The units of file REL (bodies included) whose code mentions `word`, each with what it
    * reaches; undefined for a file without units.
    */
-  mentionPart(rel: string, word: string): string | undefined {
-    const nodes = this.byRel.get(rel);
+  mentionPart(rel: string, word: string, holders?: ReadonlySet<string>): string | undefined {
+    const nodes = holders ? this.holderNodes(rel, holders) : this.byRel.get(rel);
     if (!nodes) return undefined;
     return nodes.filter((n) => n.mentions.includes(word)).map((n) => n.hash).sort().join(',');
+  }
+
+  /** The nodes of file REL declaring one of `holders` (bodies included); undefined for a file without units. */
+  private holderNodes(rel: string, holders: ReadonlySet<string>): Node[] | undefined {
+    const named = this.namedOf.get(rel);
+    if (!named) return undefined;
+    return [...new Set([...holders].flatMap((h) => named.get(h) ?? []))];
   }
 
   /**

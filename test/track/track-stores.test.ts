@@ -1,6 +1,8 @@
 /**
  * A reader of a container depends on the declarations storing into it, not on their whole file
- * (provenance.ts STORE_DEP): an edit elsewhere in the storing file keeps the reader's entry, and
+ * (provenance.ts STORE_DEP), and on the declarations naming the container that hold a store, not
+ * on every one naming it (STORED_DEP): an edit elsewhere in the storing file, or of a function that
+ * only reads the container, keeps the reader's entry, and
  * every edit that changes what the container holds — a store added in another declaration of the
  * same file, removed again, one added in another file, the storing declaration itself edited —
  * gives a fresh analysis's answer.
@@ -58,8 +60,17 @@ export function first_slot(p: Pool): number {
   return b.slot;
 }
 `);
+  const stats = (body: string): string => `import { Pool } from './pool.ts';
+
+export function count(p: Pool): number {
+  ${body}
+}
+`;
+  w('stats.ts', stats('return p.items.length;'));
   gitIn(repo, 'init', '-q');
   step('base: the pool holds net buffers');
+  w('stats.ts', stats('const n = p.items.length;\n  return n;'));
+  step('stats: an edit of a declaration naming the container that stores nothing');
   w('pool.ts', poolOf({ other: 'const twice = n * 2;\n  return twice + 1;' }));
   step('pool: an edit of another declaration of the storing file');
   w('pool.ts', poolOf({ other: 'const twice = n * 2;\n  return twice + 1;', cacheStore: true }));
@@ -89,9 +100,9 @@ describe('track: a container reader depends on the declarations storing into it'
   it('the fresh analysis reads the pool by its stores', () => {
     const kinds = steps.map((s) => readerKind(fresh.get(s.sha)!));
     expect(kinds[0]).toBe('net');
-    expect(kinds[2]).not.toBe('net');
-    expect(kinds[3]).toBe('net');
-    expect(kinds[5]).not.toBe('net');
+    expect(kinds[3]).not.toBe('net');
+    expect(kinds[4]).toBe('net');
+    expect(kinds[6]).not.toBe('net');
   });
 
   it('every commit equals a fresh analysis, in one walk and commit by commit; an edit elsewhere in the storing file keeps the reader', async () => {
@@ -105,7 +116,9 @@ describe('track: a container reader depends on the declarations storing into it'
       expect(newest.residue, what).toEqual(fresh.get(sha)!.residue);
       analyzed.push(report.cache.analyzedFiles);
     }
-    // Commit 1 edits other(), which stores nothing: pool.ts alone.
+    // Commit 1 edits count(), which names the container but stores nothing: stats.ts alone.
     expect(analyzed[1]).toBe(1);
+    // Commit 2 edits other(), which stores nothing: pool.ts alone.
+    expect(analyzed[2]).toBe(1);
   });
 });
