@@ -10,7 +10,11 @@
  *    word of the class masked by a constant (`(page.flags & (1 << PG_buddy)) !== 0`), a word (or
  *    its bits) against a constant other than 0 (`page_type_of(page) === PGTY_slab`), or such a
  *    test of the page's through another function (`test_bit(PG_lru, page)`, `page_type_is(p,
- *    PGTY_table)`), in any combination (`!`, `&&`, `||`, early `return false`);
+ *    PGTY_table)`), or a word of that state handed to a helper whose code tests its bits
+ *    (`page_word_is_tail(page.compound_head)`) or hands it back, or bits of it, for the caller to
+ *    test (`memdesc_type(read32(page.addr + 8)) === T`) — the word followed into the helper's
+ *    parameter by symbol, per function and parameter —, in any combination (`!`, `&&`, `||`,
+ *    early `return false`);
  *  - a function whose body returns a kind's test of its parameter (a wrapper:
  *    `is_table = (p) => PageTable(p)`, `folio_test_slab(f) => PageSlab(folio_page(f))`), or the
  *    very computation of one (`page_type_is(p, PGTY_slab)` under another name).
@@ -23,6 +27,7 @@
  */
 import { ts } from '@ts-morph/common';
 import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from './ast.ts';
+import { functionOf } from './assertions.ts';
 import type { AnalysisContext } from './context.ts';
 import { bodyDep, returnExpressions } from './dataflow.ts';
 
@@ -557,15 +562,6 @@ function enclosingFn(n: ts.Node): ts.Node | undefined {
   return ts.findAncestor(n.parent, isFunctionLike);
 }
 
-/** The function a declaration declares: itself, or a variable's function initializer. */
-function functionOf(d: ts.Node): FunctionLike | undefined {
-  if (isFunctionLike(d)) return d;
-  if (ts.isVariableDeclaration(d) && d.initializer) {
-    const init = skipOuter(d.initializer);
-    if (isFunctionLike(init)) return init;
-  }
-  return undefined;
-}
 
 function kindsText(tests: KindTest[]): string {
   return [...new Set(tests.map((t) => t.kind))].join(' and ');
