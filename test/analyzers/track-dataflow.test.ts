@@ -1,8 +1,8 @@
 /**
  * Data flow crosses files that do not import each other: a blob stored into a struct field in
  * one file decides the kind of a blob read back from that field in another. The file that reads
- * records the storing file and the field's name as dependencies (`file:REL`, `name:N` in
- * callerDeps), so `memdesc track` re-analyzes it when the store changes or a new file stores
+ * records the storing declaration and the field's name as dependencies (`store:REL#NAME`,
+ * `stored:N` in callerDeps), so `memdesc track` re-analyzes it when the store changes or a new file stores
  * into the field, and at every commit the tracker's findings equal a
  * fresh analysis of the checkout.
  */
