@@ -114,7 +114,8 @@ async function child(mode: string, repo: string, cacheDir: string): Promise<void
   }
   const { trackHistory } = await import('../src/track/track.ts');
   const c0 = process.cpuUsage();
-  const { report, stats } = await trackHistory({ spec, repo, cacheDir });
+  // As `memdesc track` runs without --plan.
+  const { report, stats } = await trackHistory({ spec, repo, cacheDir, facts: false });
   const c = process.cpuUsage(c0);
   const last = report.points[report.points.length - 1]!;
   let htmlBytes: number | undefined;

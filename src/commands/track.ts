@@ -98,6 +98,8 @@ export function registerTrack(program: Command): void {
           ...(flags.range ? { range: flags.range } : {}),
           ...(flags.path ? { path: flags.path } : {}),
           ...(flags.cache === false ? { cacheDir: false as const } : {}),
+          // Plan status reads the newest commit's program; without --plan a measured tree is read back.
+          facts: !!plan,
           ...(bar ? { onProgress: (done: number, total: number, c: { commit: string; subject: string }) => bar.update(done, total, `${c.commit.slice(0, 7)} ${c.subject}`) } : {}),
         });
       } finally {

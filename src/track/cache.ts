@@ -75,6 +75,8 @@ export interface PointEntry {
    * newest of a warm walk) needs them for its keys, and they are the tree's like the point.
    */
   summaries?: Array<[string, Array<[string, string]>]>;
+  /** Its files' entries (key, signature): the newest commit of a walk that needs no program reads them back. */
+  entries?: Array<[string, string]>;
 }
 
 /** What an entry's validity depends on beyond its key. */
@@ -401,7 +403,8 @@ function validPoint(e: unknown, key: string): e is PointEntry {
   return !!x && x.v === 1 && x.key === key && strings(x.probes) && !!p && typeof p.kinds === 'object' && p.kinds !== null &&
     typeof p.unknown === 'number' && typeof p.residue === 'number' && typeof p.files === 'number' && p.gap === undefined &&
     (x.summaries === undefined || (Array.isArray(x.summaries) && x.summaries.every((f) => Array.isArray(f) && typeof f[0] === 'string' &&
-      Array.isArray(f[1]) && f[1].every((s) => Array.isArray(s) && typeof s[0] === 'string' && typeof s[1] === 'string'))));
+      Array.isArray(f[1]) && f[1].every((s) => Array.isArray(s) && typeof s[0] === 'string' && typeof s[1] === 'string')))) &&
+    (x.entries === undefined || (Array.isArray(x.entries) && x.entries.every((f) => Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string')));
 }
 
 function validDeps(d: unknown): d is EntryDeps[] {
@@ -469,6 +472,17 @@ export class TrackCache {
     }
     this.stats.misses++;
     return undefined;
+  }
+
+  /** The entry made under `key` with signature `sig` (a point entry's list), from memory or disk. */
+  entry(key: string, sig: string): FileEntry | undefined {
+    const m = this.slot(key);
+    let e = m.entries.get(sig);
+    if (!e && this.dir) {
+      e = this.readEntry(key, sig);
+      if (e) m.entries.set(sig, e);
+    }
+    return e;
   }
 
   /** The point entry of `key`, from memory or disk; its probes are for the caller to check. */

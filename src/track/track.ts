@@ -47,6 +47,11 @@ export interface TrackOptions {
   cacheDir?: string | false;
   /** Called after each commit. */
   onProgress?: (done: number, total: number, commit: CommitInfo) => void;
+  /**
+   * Whether the caller asks `newestFacts()` (plan status; default true). Without it, a newest
+   * commit whose tree was measured before is read back from its entries like the others: no program.
+   */
+  facts?: boolean;
 }
 
 export interface TrackResult {
@@ -194,7 +199,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const points: ProgressPoint[] = [];
   let analyzedFiles = 0;
   let reusedFiles = 0;
-  type Measured = { result: AnalysisResult; program: ts.Program; root: string; commit: CommitInfo; point: ProgressPoint };
+  type Measured = { result: AnalysisResult; program?: ts.Program; root?: string; commit: CommitInfo; point: ProgressPoint };
   /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
   const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined, known?: MarkSummaries): Promise<Measured> => {
     if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
@@ -231,7 +236,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     if (pointKey && cp.probes) {
       const { commit: _c, subject: _s, date: _d, ...rest } = point;
       cache.putPoint({ v: 1, key: pointKey, point: rest, probes: cp.probes,
-        ...(summaries ? { summaries: [...summaries].map(([f, m]): [string, Array<[string, string]>] => [f, [...m]]) } : {}) });
+        ...(summaries ? { summaries: [...summaries].map(([f, m]): [string, Array<[string, string]>] => [f, [...m]]) } : {}),
+        entries: entries.map((e): [string, string] => [e.key, e.sig]) });
     }
     return { result, program: cp.program, root: cp.root, commit: c, point };
   };
@@ -246,7 +252,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   for (let i = 0; i < commits.length; i++) {
     const c = commits[i]!;
     const pointKey = pointKeyOf(i);
-    // The newest commit is always measured in full: its findings are the report's residue and plan status.
+    // The newest commit is measured in full (its findings are the report's residue, its program plan
+    // status'), unless no plan status is asked and its entries are all there (below).
     const hit = i < commits.length - 1 && pointKey ? cache.getPoint(pointKey) : undefined;
     if (hit && probes.hold(hit.probes)) {
       points.push({ commit: c.commit, subject: c.subject, date: c.date, ...hit.point });
@@ -258,7 +265,21 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const tree = i === commits.length - 1 ? tipTree : await reader.tree(c.commit);
     // The newest commit measured before: its summaries from its point entry, while its probes hold.
     const before = !hit && pointKey ? cache.getPoint(pointKey) : undefined;
-    const known = before?.summaries && probes.hold(before.probes) ? new Map(before.summaries.map(([f, m]) => [f, new Map(m)])) : undefined;
+    const held = !!before && probes.hold(before.probes);
+    if (held && opts.facts === false && before.entries) {
+      // No program needed: the newest commit from its point entry and its files' entries, when all are there.
+      const got = before.entries.map(([k, s]) => cache.entry(k, s));
+      if (got.every((e): e is FileEntry => !!e)) {
+        const point: ProgressPoint = { commit: c.commit, subject: c.subject, date: c.date, ...before.point };
+        newest = { result: assemble(opts.spec, repo.root, got, before.point.files), commit: c, point };
+        points.push(point);
+        reusedFiles += before.point.files;
+        cache.stats.pointHits++;
+        opts.onProgress?.(i + 1, commits.length, c);
+        continue;
+      }
+    }
+    const known = held && before?.summaries ? new Map(before.summaries.map(([f, m]) => [f, new Map(m)])) : undefined;
     try {
       newest = await measure(c, tree, pointKey, known);
       points.push(newest.point);
@@ -293,6 +314,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     cache: { analyzedFiles, reusedFiles },
   };
   const facts = (): TreeFacts => {
+    if (!last.program || !last.root) throw new Error('newestFacts() needs trackHistory({ facts: true }) (the default)');
     // treeFacts() reads the result and the context's files and descriptor declarations: no type queries.
     const ctx = new AnalysisContext(opts.spec, last.program, last.root);
     return treeFacts({ result: last.result, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);

@@ -114,6 +114,13 @@ describe('track: callers reach what a function marks (its summary), not its body
     const again = await trackHistory({ spec, repo, path: 'proj', range: steps.at(-1)!.sha, cacheDir });
     expect(again.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
     expect(again.report.cache.analyzedFiles).toBe(0);
+    // Without plan status the newest commit too is read back (its point entry and its files' entries): no program.
+    const read = await trackHistory({ spec, repo, path: 'proj', range: steps.at(-1)!.sha, cacheDir, facts: false });
+    expect(read.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
+    expect(read.newest.residue).toEqual(fresh.get(steps.at(-1)!.sha)!.residue);
+    expect(read.report.points).toEqual(again.report.points);
+    expect(read.stats.pointHits).toBe(steps.length);
+    expect(() => read.newestFacts()).toThrow(/facts: true/);
     // Commit 1 edits mk's body below its mark: mark.ts alone (relay and user reach mk's signature and summary).
     expect(analyzed[1]).toBe(1);
     // The mark moved: mk's summary cites its new line, so relay (which reaches it) is redone; relay's
