@@ -64,7 +64,15 @@ export function treeFiles(dir: string): string[] {
 let esbuildModule: typeof import('esbuild') | undefined;
 /** esbuild, loaded on first use (it is not needed to start the CLI). */
 export function esbuild(): typeof import('esbuild') {
-  esbuildModule ??= createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  if (!esbuildModule) {
+    esbuildModule = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+    // Its service process starts in the folder esbuild was loaded in; start it now, while that folder surely exists.
+    try {
+      void esbuildModule.initialize({});
+    } catch {
+      // Already started by another user of the module: it runs.
+    }
+  }
   return esbuildModule;
 }
 
@@ -145,6 +153,9 @@ export function bundleOptions(root: string, entry: string, outfile: string, user
     format: 'esm',
     target: 'node20',
     outfile,
+    // esbuild's default working folder is the process's at the time esbuild was loaded, which may since have been
+    // deleted (a library caller that changed folders): every path would then fail to resolve. The tree is the anchor.
+    absWorkingDir: resolve(root),
     logLevel: 'silent',
     sourcemap: false,
     legalComments: 'none',
