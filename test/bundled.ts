@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 
 export interface BundledEntry {
@@ -19,6 +19,8 @@ export interface BundledEntry {
 export function bundleEntry(entry: string): BundledEntry {
   const dir = mkdtempSync(join(tmpdir(), 'memdesc-child-'));
   const file = join(dir, 'child.mjs');
-  buildSync({ entryPoints: [entry], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+  // absWorkingDir: esbuild's default is the folder it was loaded in, in a shared worker maybe a
+  // test's temporary folder long removed (every build then fails with 'Could not resolve').
+  buildSync({ entryPoints: [entry], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error', absWorkingDir: dirname(entry) });
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

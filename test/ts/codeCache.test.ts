@@ -25,7 +25,8 @@ writeFileSync(heavy, [
 ].join('\n'));
 writeFileSync(join(dir, 'helper.cjs'), 'exports.twice = (x) => x * 2;\n');
 // Plain JavaScript, as in the built CLI: the module bundled on its own, a driver importing it.
-buildSync({ entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'ts', 'codeCache.ts')], outfile: join(dir, 'codeCache.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+// absWorkingDir: not the folder esbuild was loaded in (in a shared worker, maybe a removed temp folder).
+buildSync({ entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'ts', 'codeCache.ts')], outfile: join(dir, 'codeCache.mjs'), bundle: true, platform: 'node', format: 'esm', logLevel: 'silent', absWorkingDir: import.meta.dirname });
 const driver = join(dir, 'driver.mjs');
 writeFileSync(driver, [
   "import { createRequire } from 'node:module';",
