@@ -4,7 +4,12 @@
  * a load of the CLI and a parse of TypeScript's lib files per command (lib files are parsed once
  * per process: src/ts/programs.ts). For tests about what commands say, not about the process.
  */
+import { createRequire } from 'node:module';
 import { main } from '../src/cli.ts';
+
+// esbuild keeps the folder it is first loaded in as its default working folder: load it now, in
+// the worker's own, not first inside main() run from a test's temporary folder removed later.
+createRequire(import.meta.url)('esbuild');
 
 export interface MainResult { status: number; stdout: string; stderr: string }
 
