@@ -23,7 +23,7 @@ describe('buildTree', () => {
     const lib = join(dir, 'lib');
     mkdirSync(lib);
     symlinkSync(join(import.meta.dirname, '../../node_modules'), join(lib, 'node_modules'));
-    buildSync({ entryPoints: [join(import.meta.dirname, '../../src/verify/build.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(lib, 'build.mjs'), logLevel: 'silent' });
+    buildSync({ entryPoints: [join(import.meta.dirname, '../../src/verify/build.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(lib, 'build.mjs'), absWorkingDir: lib, logLevel: 'silent' });
     const script = `
 const { esbuild, buildTreeSync, buildTree } = await import(${JSON.stringify(join(lib, 'build.mjs'))});
 const home = process.cwd();
