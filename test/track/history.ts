@@ -5,11 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { analyzeProgram } from '../../src/analyzers/analyze.ts';
 import { loadProgram } from '../../src/analyzers/project.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import type { Spec } from '../../src/model/spec.ts';
+import { trackHistory } from '../../src/track/track.ts';
 
 export const BLOBWORLD = join(import.meta.dirname, '../fixtures/rewrite/blobworld');
 
@@ -44,6 +45,49 @@ export function analyzeEachCommit(repo: string, work: string, shas: readonly str
     fresh.set(sha, analyzeProgram(program, root, { spec }));
   }
   return fresh;
+}
+
+/** Copy the blobworld fixture to `repo/proj`; returns a writer of its `src/` files. */
+export function blobworldWriter(repo: string): (file: string, text: string) => void {
+  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
+  return (file, text) => writeFileSync(join(repo, 'proj/src', file), text);
+}
+
+/** `relay.ts`, whose `relay(b, n)` calls `mk(b, <mkArg>)` of `mark.ts`, and `user.ts`, whose `use(b)` reaches mk only through it. */
+export function writeRelayAndUser(write: (file: string, text: string) => void, mkArg: string): void {
+  write('relay.ts', `import { Blob } from './blob.ts';
+import { mk } from './mark.ts';
+
+export function relay(b: Blob, n: number): void {
+  if (n < 0) throw new Error('n');
+  mk(b, ${mkArg});
+}
+`);
+  write('user.ts', `import { Blob } from './blob.ts';
+import { relay } from './relay.ts';
+
+export function use(b: Blob): number {
+  relay(b, 1);
+  return b.slot;
+}
+`);
+}
+
+/**
+ * Track the whole history once without a cache, then each commit alone on one cache: every point
+ * must equal its fresh analysis. Returns the files analyzed at each commit.
+ */
+export async function trackEachCommit(spec: Spec, repo: string, steps: ReadonlyArray<{ sha: string; what: string }>, fresh: ReadonlyMap<string, AnalysisResult>, cacheDir: string): Promise<number[]> {
+  const all = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
+  expect(all.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
+  const analyzed: number[] = [];
+  for (const { sha, what } of steps) {
+    const { newest, report } = await trackHistory({ spec, repo, path: 'proj', range: sha, cacheDir });
+    expect(newest.findings, what).toEqual(fresh.get(sha)!.findings);
+    expect(newest.residue, what).toEqual(fresh.get(sha)!.residue);
+    analyzed.push(report.cache.analyzedFiles);
+  }
+  return analyzed;
 }
 
 /**

@@ -4,14 +4,14 @@
  * `use` only through `relay`, which passes its parameter on — its callers reach its body again,
  * and every commit still gives a fresh analysis's answer: none, net, cache, none again.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, writeRelayAndUser } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -34,25 +34,9 @@ export function mk(b: Blob, ok: boolean): void {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'memdesc-track-markflip-'));
   repo = join(dir, 'repo');
-  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
-  const w = (f: string, text: string): void => writeFileSync(join(repo, 'proj/src', f), text);
+  const w = blobworldWriter(repo);
   w('mark.ts', marker(undefined));
-  w('relay.ts', `import { Blob } from './blob.ts';
-import { mk } from './mark.ts';
-
-export function relay(b: Blob, n: number): void {
-  if (n < 0) throw new Error('n');
-  mk(b, true);
-}
-`);
-  w('user.ts', `import { Blob } from './blob.ts';
-import { relay } from './relay.ts';
-
-export function use(b: Blob): number {
-  relay(b, 1);
-  return b.slot;
-}
-`);
+  writeRelayAndUser(w, 'true');
   gitIn(repo, 'init', '-q');
   shas.push(commitIn(repo, 'base'));
   w('mark.ts', marker('FLAG_NET'));

@@ -7,14 +7,13 @@
  * same file, removed again, one added in another file, the storing declaration itself edited —
  * gives a fresh analysis's answer.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -47,8 +46,7 @@ export function other(n: number): number {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'memdesc-track-stores-'));
   repo = join(dir, 'repo');
-  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
-  const w = (f: string, text: string): void => writeFileSync(join(repo, 'proj/src', f), text);
+  const w = blobworldWriter(repo);
   const step = (what: string): void => {
     steps.push({ sha: commitIn(repo, what), what });
   };
@@ -106,16 +104,7 @@ describe('track: a container reader depends on the declarations storing into it'
   });
 
   it('every commit equals a fresh analysis, in one walk and commit by commit; an edit elsewhere in the storing file keeps the reader', async () => {
-    const all = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
-    expect(all.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
-    const cacheDir = join(dir, 'cache');
-    const analyzed: number[] = [];
-    for (const { sha, what } of steps) {
-      const { newest, report } = await trackHistory({ spec, repo, path: 'proj', range: sha, cacheDir });
-      expect(newest.findings, what).toEqual(fresh.get(sha)!.findings);
-      expect(newest.residue, what).toEqual(fresh.get(sha)!.residue);
-      analyzed.push(report.cache.analyzedFiles);
-    }
+    const analyzed = await trackEachCommit(spec, repo, steps, fresh, join(dir, 'cache'));
     // Commit 1 edits count(), which names the container but stores nothing: stats.ts alone.
     expect(analyzed[1]).toBe(1);
     // Commit 2 edits other(), which stores nothing: pool.ts alone.

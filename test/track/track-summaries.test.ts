@@ -5,14 +5,14 @@
  * another kind, a second mark that conflicts, the mark coming from a callee in another file that
  * starts and stops marking while `mk`'s own text stays, no mark at all — gives the fresh answer.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit, writeRelayAndUser } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -44,29 +44,13 @@ export function inner(b: Blob): void {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'memdesc-track-summaries-'));
   repo = join(dir, 'repo');
-  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
-  const w = (f: string, text: string): void => writeFileSync(join(repo, 'proj/src', f), text);
+  const w = blobworldWriter(repo);
   const step = (what: string): void => {
     steps.push({ sha: commitIn(repo, what), what });
   };
   w('inner.ts', innerOf(undefined));
   w('mark.ts', mark('  b.flags = FLAG_NET;'));
-  w('relay.ts', `import { Blob } from './blob.ts';
-import { mk } from './mark.ts';
-
-export function relay(b: Blob, n: number): void {
-  if (n < 0) throw new Error('n');
-  mk(b, n);
-}
-`);
-  w('user.ts', `import { Blob } from './blob.ts';
-import { relay } from './relay.ts';
-
-export function use(b: Blob): number {
-  relay(b, 1);
-  return b.slot;
-}
-`);
+  writeRelayAndUser(w, 'n');
   gitIn(repo, 'init', '-q');
   step('base: mk marks net');
   w('mark.ts', mark('  b.flags = FLAG_NET;\n  const twice = n * 2;\n  void twice;'));
@@ -100,16 +84,8 @@ describe('track: callers reach what a function marks (its summary), not its body
   });
 
   it('every commit equals a fresh analysis, in one walk and commit by commit; a body edit that keeps the marks redoes only its file', async () => {
-    const all = await trackHistory({ spec, repo, path: 'proj', cacheDir: false });
-    expect(all.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
     const cacheDir = join(dir, 'cache');
-    const analyzed: number[] = [];
-    for (const { sha, what } of steps) {
-      const { newest, report } = await trackHistory({ spec, repo, path: 'proj', range: sha, cacheDir });
-      expect(newest.findings, what).toEqual(fresh.get(sha)!.findings);
-      expect(newest.residue, what).toEqual(fresh.get(sha)!.residue);
-      analyzed.push(report.cache.analyzedFiles);
-    }
+    const analyzed = await trackEachCommit(spec, repo, steps, fresh, cacheDir);
     // Walked again: the newest commit's summaries come from its point entry (no mark pass), and every file hits.
     const again = await trackHistory({ spec, repo, path: 'proj', range: steps.at(-1)!.sha, cacheDir });
     expect(again.newest.findings).toEqual(fresh.get(steps.at(-1)!.sha)!.findings);
