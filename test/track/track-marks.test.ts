@@ -3,14 +3,14 @@
  * inside a branch whose other side throws. Its callers read that from its body, so an edit of the
  * mark there must re-analyze them: at every commit the tracker's findings equal a fresh analysis.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
 import { trackHistory } from '../../src/track/track.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -35,8 +35,7 @@ export function mk(b: Blob, ok: boolean): void {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'memdesc-track-marks-'));
   repo = join(dir, 'repo');
-  cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
-  const w = (f: string, text: string): void => writeFileSync(join(repo, 'proj/src', f), text);
+  const w = blobworldWriter(repo);
   w('mark.ts', marker(undefined));
   w('user.ts', `import { Blob } from './blob.ts';
 import { mk } from './mark.ts';
