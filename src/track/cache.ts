@@ -289,6 +289,7 @@ export class CommitKeys {
     }
     // A whole file's marks may come from top-level code anywhere (deps.ts Unit.effect).
     if (n.startsWith(FILE_DEP)) parts.push(`effects ${this.graph.effects}`);
+    if (n.startsWith(STORED_DEP)) parts.push(`indirect ${this.indirectPart()}`);
     for (const sf of this.files) {
       if (n.startsWith(NAME_DEP)) {
         // Where a store or a teaching use could be: the declarations whose code names the word.
@@ -297,7 +298,9 @@ export class CommitKeys {
       } else if (n.startsWith(STORED_DEP)) {
         // Where a store into a container so named could be: the declarations naming it that hold a
         // store named so or one through a local, parameter or call (dataflow.ts storesOf); a store
-        // outside any declaration: every declaration naming it.
+        // outside any declaration: every declaration naming it. A store through a local, parameter
+        // or call may name it without the word (`items_of(p).push(b)`): every such store of the
+        // project, below.
         const word = n.slice(STORED_DEP.length);
         if (!mentionsWord(sf, word)) continue;
         const holders = storeHolders(sf, this.embedded, word);
@@ -315,6 +318,39 @@ export class CommitKeys {
     part = sha1(parts.join('\n'));
     this.nameParts.set(n, part);
     return part;
+  }
+
+  private indirect: string | undefined;
+
+  /**
+   * The project's stores whose container is named through a local, a parameter or a call
+   * (dataflow.ts INDIRECT), once per commit: each with its declaration's own code (not what it
+   * reaches). Any of them may store into a container without naming it, so a container's readers
+   * depend on all of them: one added, removed or edited anywhere (a new file's
+   * `items_of(p).push(b)`) is a different signature. How an unchanged one resolves (the returns
+   * it followed, the callers of a parameter) is in the query's own dependencies
+   * (dataflow.ts `indirectReads`).
+   */
+  private indirectPart(): string {
+    if (this.indirect !== undefined) return this.indirect;
+    const parts: string[] = [];
+    for (const sf of this.files) {
+      const holders = new Set<string>();
+      const texts: string[] = [];
+      for (const { name, c } of fileStoreCandidates(sf, this.embedded)) {
+        if (name !== INDIRECT) continue;
+        let st: ts.Node = c.at;
+        while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+        holders.add(ts.isSourceFile(st.parent) ? topNames(st as ts.Statement)[0] ?? '' : '');
+        texts.push(`${c.container.getText(sf)}\0${c.value.getText(sf)}\0${c.mustBePage}\0${c.listNode?.getText(sf) ?? ''}`);
+      }
+      if (holders.size === 0) continue;
+      const rel = this.rel(sf);
+      const own = holders.has('') ? undefined : this.graph.ownPart(rel, holders);
+      parts.push(`${rel}\0${texts.join('\0')}\0${own ?? this.asCaller(sf)}`);
+    }
+    this.indirect = sha1(parts.join('\n'));
+    return this.indirect;
   }
 
   /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with what it reaches. */

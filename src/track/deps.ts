@@ -920,6 +920,15 @@ export class UnitGraph {
   }
 
   /**
+   * The declarations of file REL named `holders` (bodies included) by their own code, not what
+   * they reach; undefined for a file without units.
+   */
+  ownPart(rel: string, holders: ReadonlySet<string>): string | undefined {
+    const nodes = this.holderNodes(rel, holders);
+    return nodes && nodes.map((n) => n.own).sort().join('\n');
+  }
+
+  /**
    * What a `body:REL#NAME` dependency reads now: the declarations of NAME in file REL, bodies
    * included, each with what it reaches (a file without units: undefined, it is in every key).
    */
