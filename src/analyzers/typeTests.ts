@@ -14,7 +14,7 @@
  *    (`page_word_is_tail(page.compound_head)`) or hands it back, or bits of it, for the caller to
  *    test (`memdesc_type(read32(page.addr + 8)) === T`) — the word followed into the helper's
  *    parameter by symbol, per function and parameter —, in any combination (`!`, `&&`, `||`,
- *    early `return false`);
+ *    early `return false`, a truth value taken by `!!c`, `Boolean(c)`, `c !== 0` or `c ? true : false`);
  *  - a function whose body returns a kind's test of its parameter (a wrapper:
  *    `is_table = (p) => PageTable(p)`, `folio_test_slab(f) => PageSlab(folio_page(f))`), or the
  *    very computation of one (`page_type_is(p, PGTY_slab)` under another name).
@@ -222,8 +222,7 @@ export class TypeTests {
 
   /** `return T(p)` or `return T(conv(p))` (`=== true` too) for a kind's test T: T's tests, of parameter p. */
   private wrapperOf(fn: FunctionLike, ret: ts.Expression, depth: number): ResolvedTest | undefined {
-    let e = skipOuter(ret);
-    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && e.right.kind === ts.SyntaxKind.TrueKeyword) e = skipOuter(e.left);
+    const e = this.truthOf(ret);
     if (!ts.isCallExpression(e)) return undefined;
     const callee = skipOuter(e.expression);
     const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
@@ -238,6 +237,21 @@ export class TypeTests {
     }
     if (tests.length === 0) return undefined;
     return { tests, deps: inner.deps, ...(inner.byName ? { byName: inner.byName } : {}) };
+  }
+
+  /** The expression whose truth value `e` is: through `x === true`, `!!x`, `Boolean(x)`, `x ? true : false`. */
+  private truthOf(e: ts.Expression): ts.Expression {
+    for (let x = skipOuter(e); ;) {
+      let next: ts.Expression | undefined;
+      if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && x.right.kind === ts.SyntaxKind.TrueKeyword) next = x.left;
+      else if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) {
+        const inner = skipOuter(x.operand);
+        if (ts.isPrefixUnaryExpression(inner) && inner.operator === ts.SyntaxKind.ExclamationToken) next = inner.operand;
+      } else if (ts.isCallExpression(x) && x.arguments.length === 1 && this.isBooleanCast(x)) next = x.arguments[0];
+      else if (ts.isConditionalExpression(x) && skipOuter(x.whenTrue).kind === ts.SyntaxKind.TrueKeyword && skipOuter(x.whenFalse).kind === ts.SyntaxKind.FalseKeyword) next = x.condition;
+      if (!next) return x;
+      x = skipOuter(next);
+    }
   }
 
   /** The parameter index `e` is (or a page derived from it by a call returning a page: `folio_page(f)`), else -1. */
@@ -418,7 +432,16 @@ export class TypeTests {
       }
       return false;
     }
+    // `c ? true : false` (or the other way round) is c's truth value.
+    if (ts.isConditionalExpression(x)) {
+      const t = skipOuter(x.whenTrue).kind;
+      const f = skipOuter(x.whenFalse).kind;
+      const bools = (t === ts.SyntaxKind.TrueKeyword && f === ts.SyntaxKind.FalseKeyword) || (t === ts.SyntaxKind.FalseKeyword && f === ts.SyntaxKind.TrueKeyword);
+      return bools && this.isTest(x.condition, param, fn, depth);
+    }
     if (ts.isCallExpression(x)) {
+      // `Boolean(c)`: the global conversion (by symbol: a local named Boolean is another function) is c's truth value.
+      if (x.arguments.length === 1 && this.isBooleanCast(x)) return this.isTest(x.arguments[0]!, param, fn, depth);
       // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test),
       // or of a word of its state handed to it (page_word_is_tail(page.compound_head)).
       const callee = skipOuter(x.expression);
@@ -430,6 +453,20 @@ export class TypeTests {
         : !!g && this.isWord(a, param, fn, depth) && this.testsWord(g, i, depth + 1));
     }
     return false;
+  }
+
+  /**
+   * Is the call the global `Boolean()` conversion? Asked only when the callee is spelled
+   * `Boolean`; resolved by symbol: the standard library's ambient global, not a namesake.
+   */
+  private isBooleanCast(call: ts.CallExpression): boolean {
+    const callee = skipOuter(call.expression);
+    if (!ts.isIdentifier(callee) || callee.text !== 'Boolean') return false;
+    const decls = this.ctx.symbolOf(callee)?.declarations ?? [];
+    return decls.length > 0 && decls.every((d) => {
+      const sf = d.getSourceFile();
+      return sf.isDeclarationFile && !ts.isExternalModule(sf) && !ts.findAncestor(d.parent, (n) => ts.isModuleDeclaration(n) || isFunctionLike(n));
+    });
   }
 
   /** A word of the page's state, or bits of one (what a helper may be handed to test or to pass on). */
