@@ -84,6 +84,12 @@ export function flattenDeps(deps: Deps, out: Set<string>, seen: Set<Deps> = new 
 
 /** provenance.ts FILE_DEP (a whole file), declared here where both passes see it. */
 const FILE_READ = 'file:';
+/**
+ * A dependency on every declaration that may mark a module variable of that name (memdesc track):
+ * `marked:current`. A mark may come from any file (another file's function writing the
+ * marker into it), which its readers need not reach by name.
+ */
+export const MARKED_DEP = 'marked:';
 
 /** The BODY_DEP of the top-level declaration holding `n` (undefined in a declaration file or a statement that declares no name). */
 export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
@@ -99,6 +105,14 @@ export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
   }
   return name === undefined ? undefined : `${BODY_DEP}${ctx.rel(sf)}#${name}`;
 }
+/** Whether module-level `decl` (named `name`) is exported: by a modifier, or by an export statement naming it (syntax only). */
+function exported(decl: ts.Declaration, name: string): boolean {
+  if (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Export) return true;
+  return decl.getSourceFile().statements.some((st) => (ts.isExportDeclaration(st) && !st.moduleSpecifier && (!st.exportClause ||
+    (ts.isNamedExports(st.exportClause) && st.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === name)))) ||
+    (ts.isExportAssignment(st) && ts.isIdentifier(skipOuter(st.expression)) && (skipOuter(st.expression) as ts.Identifier).text === name));
+}
+
 /** The candidate bucket of containers named through a local, a parameter or a call. */
 const INDIRECT = '\0indirect';
 
@@ -330,16 +344,19 @@ export class DataFlow {
   }
 
   /**
-   * memdesc track: a module variable is marked anywhere in its file, so its marks read all of it.
-   * (What a function does to its parameters is no query's own read: memdesc track keeps such
-   * bodies with their callers, deps.ts `mayMarkParameter`.)
+   * memdesc track: a module variable is marked anywhere in its file, so its marks read all of it,
+   * and in any other file naming it (MARKED_DEP). (What a function does to its parameters is no
+   * query's own read: memdesc track keeps such bodies with their callers, deps.ts `mayMarkParameter`.)
    */
   private moduleMarks(s: ts.Symbol): void {
     if (!this.onRead) return;
     const decl = s.valueDeclaration ?? s.declarations?.[0];
     if (!decl || enclosingFunction(decl)) return;
     const sf = decl.getSourceFile();
-    if (!sf.isDeclarationFile) this.read(`${FILE_READ}${this.ctx.rel(sf)}`);
+    if (sf.isDeclarationFile) return;
+    this.read(`${FILE_READ}${this.ctx.rel(sf)}`);
+    // Only an exported variable can be marked from another file.
+    if (exported(decl, s.name)) this.read(`${MARKED_DEP}${s.name}`);
   }
 
   /**

@@ -36,7 +36,7 @@ import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import { fileStoreCandidates } from '../analyzers/dataflow.ts';
-import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
+import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, MARKED_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
@@ -290,6 +290,18 @@ export class CommitKeys {
     // A whole file's marks may come from top-level code anywhere (deps.ts Unit.effect).
     if (n.startsWith(FILE_DEP)) parts.push(`effects ${this.graph.effects}`);
     if (n.startsWith(STORED_DEP)) parts.push(`indirect ${this.indirectPart()}`);
+    if (n.startsWith(MARKED_DEP)) {
+      // Where a mark of a module variable so named could be: the declarations naming it, or an
+      // import or export alias of it (`import { current as cur }`), each with what it reaches
+      // (a call of a function that marks its parameter reaches its summary).
+      const words = this.aliasesOf(n.slice(MARKED_DEP.length));
+      for (const sf of this.files) {
+        for (const w of words) if (mentionsWord(sf, w)) parts.push(this.mentionPart(sf, w));
+      }
+      part = sha1(parts.join('\n'));
+      this.nameParts.set(n, part);
+      return part;
+    }
     for (const sf of this.files) {
       if (n.startsWith(NAME_DEP)) {
         // Where a store or a teaching use could be: the declarations whose code names the word.
@@ -318,6 +330,27 @@ export class CommitKeys {
     part = sha1(parts.join('\n'));
     this.nameParts.set(n, part);
     return part;
+  }
+
+  /** `name` and the names import and export statements give it, to a fixed point (by units: syntax only). */
+  private aliasesOf(name: string): string[] {
+    const words = new Set([name]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const sf of this.files) {
+        if (![...words].some((w) => mentionsWord(sf, w))) continue;
+        const u = this.units.of(sf);
+        // A file without units is in every key by its content id; its aliases are followed by text below.
+        for (const unit of u?.units ?? []) {
+          if (!unit.alias || !unit.mentions.some((m) => words.has(m))) continue;
+          for (const d of unit.declares) if (!words.has(d)) {
+            words.add(d);
+            grew = true;
+          }
+        }
+      }
+    }
+    return [...words].sort();
   }
 
   private indirect: string | undefined;
