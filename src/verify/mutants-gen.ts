@@ -19,6 +19,8 @@ import { ts } from '@ts-morph/common';
 import type { Finding } from '../model/findings.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import { matchAnyName, matchAnyPath } from '../analyzers/glob.ts';
+import { assertionsOf } from '../analyzers/assertions.ts';
+import type { AnalysisContext } from '../analyzers/context.ts';
 
 export type Operator = 'wrong-field' | 'swap-fields' | 'wrong-kind' | 'wrong-object' | 'desc-wrong-word' | 'desc-swap-words' | 'desc-wrong-object';
 /** Operators on the original tree, then on the converter's output (mutants-desc.ts). */
@@ -114,6 +116,12 @@ export interface GenContext {
   /** Tree-relative path -> parsed source file. */
   files: Map<string, ts.SourceFile>;
   findings: Finding[];
+  /**
+   * The analysis of the program `files` belong to (analyzeDetailed's ctx): which calls are
+   * assertions and which never return is read from the code of what they call (assertions.ts),
+   * not from their names.
+   */
+  ctx: AnalysisContext;
   /** Tree-relative path of the file exporting nth_page (for the wrong-object import). */
   nthPageFile?: string;
   /** Without nth_page: the class's own constructor reaches the neighbour. */
@@ -265,34 +273,49 @@ export function deadFunctions(files: Map<string, ts.SourceFile>): Set<string> {
   return dead;
 }
 
-/** Functions declared to return `never` (BUG(), bad_page(), object_err()): calling one is a failure. */
-export function neverFunctions(files: Map<string, ts.SourceFile>): Set<string> {
-  const out = new Set<string>();
-  for (const sf of files.values()) {
-    const visit = (n: ts.Node): void => {
-      if (ts.isFunctionDeclaration(n) && n.name && n.type?.kind === ts.SyntaxKind.NeverKeyword) out.add(n.name.text);
-      n.forEachChild(visit);
-    };
-    visit(sf);
+/**
+ * Calls that only matter on a failure path, by the code of what they call: a function that never
+ * returns (BUG(), bad_page(): its call's type is `never`), and an assertion's arguments other than
+ * its condition (assertions.ts: `if (cond) throw`, `asserts cond`, wrappers; aliases followed, a
+ * same-named local or a logger is none). Answers cached per call.
+ */
+class FailureCalls {
+  private readonly never = new Map<ts.CallExpression, boolean>();
+
+  constructor(private readonly ctx: AnalysisContext) {}
+
+  /** Does the call never return (a throw in all but name)? */
+  neverReturns(call: ts.CallExpression): boolean {
+    let r = this.never.get(call);
+    if (r === undefined) {
+      // Only a callee some `never`-typed declaration may name goes to the checker (context.ts).
+      r = this.ctx.mayNeverReturn(call.expression) && !!(this.ctx.checker.getTypeAtLocation(call).flags & ts.TypeFlags.Never);
+      this.never.set(call, r);
+    }
+    return r;
   }
-  return out;
+
+  /** The index of the call's condition argument when it is an assertion, else undefined. */
+  conditionArg(call: ts.CallExpression): number | undefined {
+    return assertionsOf(this.ctx).of(call).value?.condArg;
+  }
 }
 
 /**
  * Is `node` evaluated only on a failure path: inside a throw, inside a block that ends by throwing
- * or calling a `never` function, or in an argument of an assertion other than its condition
- * (VM_BUG_ON_PAGE(cond, page, why): `page` and `why` only matter when the check fires)? A healthy
- * run never gets there, and a run that does differs from a healthy reference anyway.
+ * or calling a never-returning function, or in an argument of an assertion other than its
+ * condition (VM_BUG_ON_PAGE(cond, page, why): `page` and `why` only matter when the check fires)?
+ * A healthy run never gets there, and a run that does differs from a healthy reference anyway.
  */
-function onFailurePath(node: ts.Node, never: Set<string>, assertions: Map<string, number>): boolean {
+function onFailurePath(node: ts.Node, calls: FailureCalls): boolean {
   const fails = (st: ts.Statement): boolean => ts.isThrowStatement(st) ||
-    (ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && ts.isIdentifier(st.expression.expression) && never.has(st.expression.expression.text));
+    (ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) && calls.neverReturns(st.expression));
   for (let n: ts.Node = node; n.parent; n = n.parent) {
     const p = n.parent;
     if (ts.isThrowStatement(p)) return true;
-    if (ts.isCallExpression(p) && ts.isIdentifier(p.expression) && p.arguments.includes(n as ts.Expression)) {
-      if (never.has(p.expression.text)) return true;
-      const cond = assertions.get(p.expression.text);
+    if (ts.isCallExpression(p) && p.expression !== n && p.arguments.includes(n as ts.Expression)) {
+      if (calls.neverReturns(p)) return true;
+      const cond = calls.conditionArg(p);
       if (cond !== undefined && p.arguments.indexOf(n as ts.Expression) !== cond) return true;
     }
     if (ts.isBlock(p) && p.statements.some(fails) && !ts.isFunctionLike(p.parent)) return true;
@@ -305,14 +328,13 @@ function onFailurePath(node: ts.Node, never: Set<string>, assertions: Map<string
 export function generateCandidates(ctx: GenContext): Mutant[] {
   const words = wordFields(ctx.spec);
   const dead = deadFunctions(ctx.files);
-  const never = neverFunctions(ctx.files);
-  const assertions = new Map(ctx.spec.page.assertions.map((a) => [a.name, a.condArg]));
+  const failures = new FailureCalls(ctx.ctx);
   const inDead = (ss: Site[]): { equivalent: string } | Record<string, never> => {
     const fns = [...new Set(ss.map((x) => x.finding.function))];
     if (ss.length > 0 && ss.every((x) => x.finding.function && dead.has(`${x.finding.file}\0${x.finding.function}`))) {
       return { equivalent: `only in ${fns.map((f) => `${f}()`).join(', ')}, which nothing in the tree calls` };
     }
-    if (ss.length > 0 && ss.every((x) => onFailurePath(x.node, never, assertions))) {
+    if (ss.length > 0 && ss.every((x) => onFailurePath(x.node, failures))) {
       return { equivalent: 'only on a failure path (a throw, a BUG(), or a debug check\'s report arguments): no healthy run evaluates it' };
     }
     return {};

@@ -89,9 +89,10 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
   const pool = new Pool(opts.jobs ?? ('run' in oracle ? 1 : availableParallelism()));
   let converted: Tree | undefined;
   try {
-    const { analyzeProgram } = await import('../analyzers/analyze.ts');
+    const { analyzeDetailed } = await import('../analyzers/analyze.ts');
     const orig = await loadSet('original', tree.dir);
-    const analysis = analyzeProgram(orig.program, orig.root, { spec });
+    // Its context reads assertions and never-returning calls by their code for the mutants (mutants-gen.ts).
+    const { result: analysis, ctx } = analyzeDetailed(orig.program, orig.root, { spec });
     const wantState = opts.state !== false;
     const setState = (set: MutantSet): OracleSet => ({ set, classes: [...stateClasses(spec)], stateSplices: wantState ? stateSplices(spec, set.files) : [], ...(wantState ? {} : { noState: 'not asked for (--no-memmap)' }) });
     const sets: OracleSet[] = [setState(orig)];
@@ -110,7 +111,7 @@ export async function runOracleMutants(path: TreeInput, opts: OracleMutantsOptio
     }
     // The neighbouring object through the class's own constructor (no nth_page() outside the corpus).
     const neighbour = neighbourOf(spec, orig.files);
-    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings, ...(neighbour ? { neighbour } : {}) });
+    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings, ctx, ...(neighbour ? { neighbour } : {}) });
     const setOf = new Map<Mutant, MutantSet>();
     for (const { set } of sets) for (const m of set.candidates) setOf.set(m, set);
     const candidates = selectionOrder(sets.flatMap((x) => x.set.candidates), opts.selectionSeed ?? 1).filter((m) => operators.includes(m.operator));

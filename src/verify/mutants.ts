@@ -251,9 +251,10 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
   let converted: Tree | undefined;
   try {
     // The analyzer (ts-morph) loads only for this mode.
-    const { analyzeProgram } = await import('../analyzers/analyze.ts');
+    const { analyzeDetailed } = await import('../analyzers/analyze.ts');
     const orig = await loadSet('original', tree.dir);
-    const analysis = analyzeProgram(orig.program, orig.root, { spec });
+    // Its context reads assertions and never-returning calls by their code for the mutants (mutants-gen.ts).
+    const { result: analysis, ctx } = analyzeDetailed(orig.program, orig.root, { spec });
     const nthPageFile = [...orig.texts].find(([, t]) => /export function nth_page\s*\(/.test(t))?.[0];
     const sets: MutantSet[] = [orig];
     let convertedInfo: MutantsReport['converted'];
@@ -269,7 +270,7 @@ export async function runMutants(path: TreeInput, opts: MutantsOptions = {}): Pr
         convertedInfo = { ok: false, error: c.error! };
       }
     }
-    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings, nthPageFile });
+    orig.candidates = generateCandidates({ spec, files: orig.files, findings: analysis.findings, ctx, nthPageFile });
     const setOf = new Map<Mutant, MutantSet>();
     for (const set of sets) for (const m of set.candidates) setOf.set(m, set);
     // Ids are assigned here, over every set: the probes below carry them.

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ts } from 'ts-morph';
 import { loadProgram } from '../../src/analyzers/project.ts';
-import { analyzeProgram } from '../../src/analyzers/analyze.ts';
+import { analyzeDetailed } from '../../src/analyzers/analyze.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { applySplices, generateCandidates, probeSplices, selectionOrder, type Mutant } from '../../src/verify/mutants-gen.ts';
 import { generateDescriptorCandidates } from '../../src/verify/mutants-desc.ts';
@@ -27,7 +27,7 @@ beforeAll(() => {
   const loaded = loadProgram(CORPUS);
   root = loaded.root;
   const spec = builtinSpec();
-  const analysis = analyzeProgram(loaded.program, root, { spec });
+  const { result: analysis, ctx } = analyzeDetailed(loaded.program, root, { spec });
   const files = new Map<string, ts.SourceFile>();
   texts = new Map();
   for (const sf of loaded.program.getSourceFiles()) {
@@ -37,7 +37,7 @@ beforeAll(() => {
     texts.set(rel, sf.text);
   }
   const nthPageFile = [...texts].find(([, t]) => /export function nth_page\s*\(/.test(t))?.[0];
-  candidates = generateCandidates({ spec, files, findings: analysis.findings, nthPageFile });
+  candidates = generateCandidates({ spec, files, findings: analysis.findings, ctx, nthPageFile });
   checker = new VariantChecker(loaded.program, root);
 });
 
