@@ -86,6 +86,8 @@ export interface Unit {
   heritage?: string[];
   /** Declares no variable (a function, class, interface, type, enum, namespace): it cannot hold a module constant. */
   noValue?: boolean;
+  /** A function declaration, or variables all initialized with functions: a helper a type test's verdict may read. */
+  callable?: boolean;
   /** A split function that may mark a parameter (passedTo): the callees it passes one to. */
   passes?: string[];
   /** A function declaration whose parameters nothing can mark (mayMarkParameter is false). */
@@ -460,6 +462,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
       ...(ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
         ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) ? { noValue: true } : {}),
+      ...(isCallable(st) ? { callable: true } : {}),
       ...markFacts(st, !!bodyMentions),
       ...(local || ts.isExportDeclaration(st) ? { alias: true } : {}),
     };
@@ -531,6 +534,16 @@ function markFacts(st: ts.Statement, split: boolean): Pick<Unit, 'passes' | 'mar
   return out;
 }
 
+/** A function declaration, or a variable statement whose every declaration is initialized with a function. */
+function isCallable(st: ts.Statement): boolean {
+  if (ts.isFunctionDeclaration(st)) return true;
+  if (!ts.isVariableStatement(st)) return false;
+  return st.declarationList.declarations.every((d) => {
+    const i = d.initializer && skipParens(d.initializer);
+    return !!i && (ts.isArrowFunction(i) || ts.isFunctionExpression(i));
+  });
+}
+
 function skipParens(e: ts.Expression): ts.Expression {
   while (ts.isParenthesizedExpression(e)) e = e.expression;
   return e;
@@ -571,6 +584,8 @@ interface Node {
   unit?: Unit;
   /** A split function that may mark a parameter (Unit.passes): its body's node, reached from it while it may mark. */
   body?: Node;
+  /** A split function: its body's node (what a type test's verdict reads of a helper, DepGraph.commit). */
+  split?: Node;
   /** Whether it may mark a parameter in the current commit (DepGraph.mayMark). */
   marks?: boolean;
   /** What a caller reaches of a split function that passes a parameter on, this commit: its mark summary's node, or (names only) its body. */
@@ -687,6 +702,7 @@ export class DepGraph {
         if (!u.body) continue;
         const n = this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!);
         if (u.passes) sigOf.get(u)!.body = n;
+        sigOf.get(u)!.split = n;
         list.push(n);
         for (const d of u.declares) name(d, n);
       }
@@ -773,11 +789,28 @@ export class DepGraph {
       }
     }
     // A type test with the constants its body may read (findMarkerConsts: module constants, through
-    // the imports of its file), not the functions or types it names: those are read per query
-    // (a guard's `body:` dependencies) or through types a file reaches by name.
-    for (const m of roots.tests) for (const x of byName.get(m) ?? []) {
+    // the imports of its file), and the helpers its verdict may read however deep (typeTests.ts:
+    // a word handed to a helper that tests its bits or hands it back, a wrapper of a test): whether
+    // it is a test decides the marker constants every file's marks are read against, and no query
+    // records that read. Each helper by its own code (bodies included) with the constants it names;
+    // not the types it names: those come through types a file reaches by name.
+    const verdict = new Set<Node>();
+    const helpers: Node[] = [];
+    const visit = (x: Node): void => {
+      if (verdict.has(x)) return;
+      verdict.add(x);
+      helpers.push(x);
+    };
+    for (const m of roots.tests) for (const x of byName.get(m) ?? []) visit(x);
+    while (helpers.length > 0) {
+      const x = helpers.pop()!;
       shallow.add(x.own);
-      for (const y of x.edges) if (!y.noValue) shallow.add(y.own);
+      if (x.split) visit(x.split);
+      for (const y of x.edges) {
+        if (!y.noValue) shallow.add(y.own);
+        // Imports and exports lead to the helper they name.
+        if (y.unit?.callable || y.unit?.local || y.unit?.alias) visit(y);
+      }
     }
     const effects = new Set<string>();
     for (const n of always) {
