@@ -1,6 +1,6 @@
 /**
  * Is a call one of the functions a spec names by role (a neutral source like `pfn_to_page`, the
- * address helpers `virt_to_page`/`page_address`, a converter)? By the declaration it resolves to,
+ * address helpers `virt_to_page`/`page_address`, a converter, a kind's allocator by its glob)? By the declaration it resolves to,
  * not the name it is spelled with: an aliased import or a renamed re-export is the function it
  * names, a same-named local, parameter or method of some object is another function. The spelled
  * name decides only where the callee resolves to no declaration (an unresolved module, `any`).
@@ -22,12 +22,22 @@ function has(names: Names, n: string): boolean {
 
 /** The name of `names` the call resolves to (a module-level declaration of that name), else undefined. */
 export function namedCallee(ctx: AnalysisContext, call: ts.CallExpression, names: Names): string | undefined {
+  return calleeMatching(ctx, call, (n) => has(names, n));
+}
+
+/**
+ * The declared name of the module-level function the call resolves to, when `accept` takes that
+ * name (names given as globs: the spec's `alloc_*`); the spelled name where the callee resolves to
+ * no declaration; else undefined (a local, a parameter, a member of some object, a name `accept`
+ * refuses).
+ */
+export function calleeMatching(ctx: AnalysisContext, call: ts.CallExpression, accept: (name: string) => boolean): string | undefined {
   const callee = skipOuter(call.expression);
   let id: ts.Node;
   if (ts.isIdentifier(callee)) id = callee;
   else if (ts.isPropertyAccessExpression(callee)) {
     id = callee.name;
-    if (!has(names, callee.name.text)) {
+    if (!accept(callee.name.text)) {
       const obj = skipOuter(callee.expression);
       const target = ts.isIdentifier(obj) ? ctx.symbolOf(obj) : undefined;
       if (!target || !(target.flags & ts.SymbolFlags.ValueModule)) return undefined;
@@ -36,7 +46,7 @@ export function namedCallee(ctx: AnalysisContext, call: ts.CallExpression, names
   const sym = ctx.symbolOf(id);
   if (!sym?.declarations?.length) {
     const spelled = ts.isIdentifier(id) ? id.text : undefined;
-    return spelled !== undefined && has(names, spelled) ? spelled : undefined;
+    return spelled !== undefined && accept(spelled) ? spelled : undefined;
   }
-  return has(names, sym.name) && sym.declarations.some(isModuleLevel) ? sym.name : undefined;
+  return accept(sym.name) && sym.declarations.some(isModuleLevel) ? sym.name : undefined;
 }

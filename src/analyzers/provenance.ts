@@ -14,7 +14,7 @@ import type { AnalysisContext } from './context.ts';
 import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
 import { matchAnyPath, matchName } from './glob.ts';
-import { namedCallee } from './namedCalls.ts';
+import { calleeMatching, namedCallee } from './namedCalls.ts';
 
 /** One step of an evidence chain, for `analyze --explain`: what, and where a reviewer looks. */
 export interface Hop {
@@ -83,6 +83,8 @@ export class Provenance {
   private sources: Source[] = [];
   private neutral: string[];
   private helperNames: string[];
+  /** Does a declared name match one of the kinds' allocators or converters (their globs)? */
+  private readonly isSourceName: (name: string) => boolean;
   private memo = new Map<ts.Node, Prov>();
   /** How many times a query was cut short (a cycle, the depth limit): results computed without a cut are complete. */
   private cuts = 0;
@@ -114,6 +116,8 @@ export class Provenance {
       for (const p of k.provenance) this.sources.push({ kind: k.name, spec: p, ...(p.arg ? { re: new RegExp(p.arg.matches) } : {}) });
       for (const c of k.converters.toPage) this.sources.push({ kind: k.name, spec: { call: c } });
     }
+    const globs = this.sources.map((x) => x.spec.call);
+    this.isSourceName = (n) => globs.some((g) => matchName(g, n));
     this.neutral = ctx.spec.page.neutralSources;
     const helpers = ctx.spec.page.addressHelpers;
     this.helperNames = [helpers?.fromAddress, helpers?.toAddress].filter((x): x is string => !!x);
@@ -279,8 +283,12 @@ export class Provenance {
     if (name === undefined) return NONE;
     const rel = this.ctx.rel(sf);
     const kinds = new Map<string, Origin>();
-    for (const s of this.sources) {
-      if (!matchName(s.spec.call, name)) continue;
+    // A kind's allocator or converter by the function the call resolves to (namedCalls.ts): an
+    // aliased import or renamed re-export is it, a same-named local or parameter is not.
+    const declared = calleeMatching(this.ctx, call, this.isSourceName);
+    const label = declared === undefined || declared === name ? `\`${name}()\`` : `\`${name}()\` (\`${declared}()\`)`;
+    for (const s of declared === undefined ? [] : this.sources) {
+      if (!matchName(s.spec.call, declared!)) continue;
       if (s.spec.files && !matchAnyPath(s.spec.files, rel)) continue;
       if (s.spec.arg) {
         const a = call.arguments[s.spec.arg.index];
@@ -288,7 +296,7 @@ export class Provenance {
       }
       if (!kinds.has(s.kind)) {
         const at = this.ctx.at(sf, call);
-        kinds.set(s.kind, { origin: `\`${name}()\` at ${at}`, via: [], hops: [{ text: `\`${name}()\` hands out ${s.kind} ${this.words.nouns} (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
+        kinds.set(s.kind, { origin: `${label} at ${at}`, via: [], hops: [{ text: `${label} hands out ${s.kind} ${this.words.nouns} (spec: ${s.spec.arg ? `${s.spec.call} with argument ${s.spec.arg.index} matching /${s.spec.arg.matches}/` : `${s.spec.call}`})`, at }], callgraph: false });
       }
     }
     if (kinds.size > 0) return { kinds };
