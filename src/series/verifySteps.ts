@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { outcomeDifference } from '../verify/compare.ts';
 import { loadCoverage, pairKey, runCoveredBatch, runCoveredCommand, saveCoverage, type BatchSettings, type CoveredBatch, type CoverageTable } from '../verify/coverage.ts';
+import { closeCoveredWorkers } from '../verify/coverageWorker.ts';
 import { manifestOf, type TreeManifest } from '../simulate/manifest.ts';
 import type { Build } from '../verify/build.ts';
 import { formatSeeds } from '../verify/run.ts';
@@ -564,6 +565,7 @@ export class SeriesVerifier {
     this.ahead?.close();
     this.ref?.cleanup();
     this.builder?.dispose();
+    closeCoveredWorkers();
   }
 }
 

@@ -18,6 +18,7 @@ import { prune } from './runCache.ts';
 import { executedFunctions, type BundleMap, type V8Function } from './coverageMap.ts';
 import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
 import { simNodeFlags } from './simWorker.ts';
+import { acquireWorker, releaseWorker } from './coverageWorker.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
 const COVERAGE_FORMAT = 'memdesc-coverage/4';
@@ -135,9 +136,101 @@ export interface CoveredBatch {
 /**
  * Run a batch of seeds of one workload in one process, recording which functions it entered. A
  * seed that runs longer than the timeout kills the process; a seed the process did not finish
- * (it crashed or was killed before) is a crash, a timeout or not run, as in runBatch.
+ * (it crashed or was killed before) is a crash, a timeout or not run, as in runBatch. The batch
+ * runs in a reused covered worker (coverageWorker.ts: a fresh module instance of the bundle, as
+ * in a new process), or in a process of its own when the worker says the batch left work a
+ * process would still have done before it ended.
  */
-export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch> {
+export async function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch> {
+  const r = await runCoveredBatchInWorker(bundle, map, p, signal);
+  return r === 'pending' ? runCoveredBatchFresh(bundle, map, p, signal) : r;
+}
+
+/** The outcomes of a batch from the seed lines it printed and how its process (or job) ended. */
+function batchOutcomes(p: BatchSettings, results: SeedResult[], code: number | null, timedOut: boolean, stderr: string, ms: number, timeout: number): RunOutcome[] {
+  const outcomes: RunOutcome[] = [];
+  const per = ms / Math.max(1, results.length + (results.length < p.seeds.length ? 1 : 0));
+  let failedAt: number | undefined;
+  for (const [i, seed] of p.seeds.entries()) {
+    const r = results[i];
+    if (failedAt === undefined && r && r.seed === seed) {
+      outcomes.push({ seed, status: r.bug ? 'bug' : 'ok', result: r, ms: per });
+    } else if (failedAt !== undefined) {
+      outcomes.push({ seed, status: 'not-run', detail: `not run: seed ${failedAt} of this batch did not finish`, ms: 0 });
+    } else {
+      failedAt = seed;
+      if (timedOut) outcomes.push({ seed, status: 'timeout', detail: `killed after ${(timeout / 1000).toFixed(1)} s without finishing`, exitCode: null, ms: per });
+      else outcomes.push({ seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr.trimEnd().split('\n').pop() : crashText(stderr)) || `exit code ${code}`, exitCode: code, ms: per });
+    }
+  }
+  return outcomes;
+}
+
+/** Seed lines as a batch prints them: each finished seed restarts the per-seed timer. */
+function seedLines(onSeed: () => void): { results: SeedResult[]; line(l: string): void } {
+  const results: SeedResult[] = [];
+  return {
+    results,
+    line(l: string): void {
+      if (!l.startsWith('{')) return;
+      try {
+        results.push(JSON.parse(l) as SeedResult);
+      } catch {
+        return;
+      }
+      onSeed();
+    },
+  };
+}
+
+/** The batch in a reused covered worker; 'pending' when its job left work behind (run it in a process of its own). */
+function runCoveredBatchInWorker(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch | 'pending'> {
+  const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const t0 = performance.now();
+  if (signal?.aborted) return Promise.reject(abortError());
+  return new Promise<CoveredBatch | 'pending'>((resolvePromise, reject) => {
+    const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
+    const file = join(dir, 'coverage.json');
+    const w = acquireWorker();
+    let aborted = false;
+    let timedOut = false;
+    const onAbort = (): void => {
+      aborted = true;
+      w.kill();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const kill = (): void => {
+      timedOut = true;
+      w.kill();
+    };
+    let timer = setTimeout(kill, timeout);
+    const seeds = seedLines(() => {
+      clearTimeout(timer);
+      timer = setTimeout(kill, timeout);
+    });
+    let stderr = '';
+    w.start(bundle, simArgs(p), file, {
+      onLine: seeds.line,
+      onStderr: (c) => {
+        if (stderr.length < 1 << 20) stderr += c;
+      },
+      onEnd: (end) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const v8 = aborted || timedOut ? undefined : readCoverage(file);
+        rmSync(dir, { recursive: true, force: true });
+        if (end.how === 'done') releaseWorker(w, end);
+        if (aborted) return reject(abortError());
+        if (end.how === 'done' && end.pending) return resolvePromise('pending');
+        const executed = v8 ? executedFunctions(map, v8) : undefined;
+        resolvePromise({ outcomes: batchOutcomes(p, seeds.results, end.code, timedOut, stderr, performance.now() - t0, timeout), ...(executed ? { executed } : {}) });
+      },
+    });
+  });
+}
+
+/** The batch in a process of its own, under the coverage hook (what every batch ran in before covered workers). */
+export function runCoveredBatchFresh(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch> {
   const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const t0 = performance.now();
   if (signal?.aborted) return Promise.reject(abortError());
@@ -151,7 +244,6 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
       child.kill('SIGKILL');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const results: SeedResult[] = [];
     let buf = '';
     let timedOut = false;
     const kill = (): void => {
@@ -160,21 +252,17 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
     };
     // The timer restarts whenever a seed finishes: the limit is per seed.
     let timer = setTimeout(kill, timeout);
+    const seeds = seedLines(() => {
+      clearTimeout(timer);
+      timer = setTimeout(kill, timeout);
+    });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (c: string) => {
       buf += c;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
+        seeds.line(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        try {
-          results.push(JSON.parse(line) as SeedResult);
-        } catch {
-          continue;
-        }
-        clearTimeout(timer);
-        timer = setTimeout(kill, timeout);
       }
     });
     child.on('error', () => clearTimeout(timer));
@@ -186,25 +274,9 @@ export function runCoveredBatch(bundle: string, map: BundleMap, p: BatchSettings
         reject(abortError());
         return;
       }
-      const ms = performance.now() - t0;
       const v8 = finish(timedOut);
       const executed = v8 ? executedFunctions(map, v8) : undefined;
-      const outcomes: RunOutcome[] = [];
-      const per = ms / Math.max(1, results.length + (results.length < p.seeds.length ? 1 : 0));
-      let failedAt: number | undefined;
-      for (const [i, seed] of p.seeds.entries()) {
-        const r = results[i];
-        if (failedAt === undefined && r && r.seed === seed) {
-          outcomes.push({ seed, status: r.bug ? 'bug' : 'ok', result: r, ms: per });
-        } else if (failedAt !== undefined) {
-          outcomes.push({ seed, status: 'not-run', detail: `not run: seed ${failedAt} of this batch did not finish`, ms: 0 });
-        } else {
-          failedAt = seed;
-          if (timedOut) outcomes.push({ seed, status: 'timeout', detail: `killed after ${(timeout / 1000).toFixed(1)} s without finishing`, exitCode: null, ms: per });
-          else outcomes.push({ seed, status: code === 2 ? 'error' : 'crash', detail: (code === 2 ? stderr().trimEnd().split('\n').pop() : crashText(stderr())) || `exit code ${code}`, exitCode: code, ms: per });
-        }
-      }
-      resolvePromise({ outcomes, ...(executed ? { executed } : {}) });
+      resolvePromise({ outcomes: batchOutcomes(p, seeds.results, code, timedOut, stderr(), performance.now() - t0, timeout), ...(executed ? { executed } : {}) });
     });
   });
 }

@@ -1,0 +1,273 @@
+/**
+ * Covered batches in reused processes. A series step runs its batch on a bundle of its own, so
+ * simWorker.ts's warm workers (one bundle each) do not serve it, and a fresh process per batch
+ * pays node's start-up, its module loader's warm-up and the coverage session again each time
+ * (about 0.05 of a batch's 0.4 CPU-s on the corpus). A covered worker is a small loader
+ * (LOADER) that starts precise coverage once, then for each job imports the job's bundle under
+ * a URL of its own (`main.mjs?batch=N`): a new module record, evaluated from the start, so the
+ * batch's module state is as fresh as in a new process (the bundle's `main()` reads
+ * `process.argv`, set for the job; its seed lines go to stdout as before). When the import has
+ * settled, the loader takes the coverage of that URL alone and says it is done.
+ *
+ * What a reused process cannot give as a fresh one would, it does not pretend to: a batch that
+ * leaves work pending (timers, handles, exit listeners: a fresh process would run them before it
+ * ended) is reported as `pending` and run again in a fresh process by the caller; a batch that
+ * adds globals retires its worker after it. A worker is retired after MAX_BATCHES jobs (each
+ * import stays in memory: about 70 MB a batch on the corpus), and when it crashes, exits, hangs
+ * or is aborted (killed, like a fresh process).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { userCacheDir } from '../paths.ts';
+import { simNodeFlags } from './simWorker.ts';
+
+/** Jobs per worker before it is retired (the imports it holds), under the 10 listeners Node warns at. */
+export const MAX_BATCHES = 6;
+/** Idle workers kept, and for how long. */
+const MAX_IDLE = Math.max(2, availableParallelism());
+const IDLE_MS = 10_000;
+
+/**
+ * The loader. Coverage starts before any bundle loads (as the fresh process's hook does); a job
+ * is `{bundle, args, out}`; its end is one line `{"memdesc-covered":…}` on stdout after the
+ * bundle's own lines (a leading newline ends a last line the bundle left open). A bundle that
+ * exits the process, or throws while it loads (an uncaught error, as in a fresh process), ends
+ * the worker: the exit handler still writes the coverage of the job it was running.
+ */
+const LOADER = `import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+let s;
+try {
+  s = new Session();
+  s.connect();
+  s.post('Profiler.enable');
+  s.post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
+} catch { s = undefined; }
+let current;
+const take = (job) => {
+  if (!s) return;
+  s.post('Profiler.takePreciseCoverage', (err, r) => {
+    const mine = err ? undefined : r.result.find((x) => x.url === job.url);
+    if (mine) writeFileSync(job.out, JSON.stringify(mine.functions));
+  });
+};
+process.on('exit', () => { if (current) take(current); });
+const turn = () => new Promise((r) => setImmediate(r));
+const emitters = [process, process.stdout, process.stderr];
+const listeners = () => emitters.map((e) => new Map(e.eventNames().map((n) => [n, e.listeners(n)])));
+const resources = () => process.getActiveResourcesInfo().filter((x) => x !== 'CloseReq').sort().join();
+let n = 0;
+const queue = [];
+let busy = false;
+async function runJob(job) {
+  job.url = pathToFileURL(job.bundle).href + '?batch=' + (++n);
+  const globals = new Set(Object.getOwnPropertyNames(globalThis));
+  await turn();
+  const before = listeners();
+  const res0 = resources();
+  process.argv = [process.argv[0], job.bundle, ...job.args];
+  process.exitCode = undefined;
+  current = job;
+  try {
+    await import(job.url);
+  } catch (e) {
+    // What a fresh process does with an error thrown while its module loads.
+    process.exitCode = 1;
+    process.stderr.write((e && e.stack ? e.stack : String(e)) + '\\n');
+    process.exit(1);
+  }
+  await turn();
+  current = undefined;
+  const code = process.exitCode ?? 0;
+  process.exitCode = undefined;
+  take(job);
+  // Listeners the bundle added: on stdout/stderr ('error', for EPIPE) removed; anywhere else, work a fresh process would still do.
+  const after = listeners();
+  let pending = resources() !== res0;
+  for (const [i, e] of emitters.entries()) {
+    for (const [name, fns] of after[i]) {
+      const old = before[i].get(name) ?? [];
+      for (const f of fns) {
+        if (old.includes(f)) continue;
+        if (i > 0 && name === 'error') e.removeListener(name, f);
+        else pending = true;
+      }
+    }
+  }
+  const dirty = Object.getOwnPropertyNames(globalThis).some((g) => !globals.has(g));
+  process.stdout.write('\\n' + JSON.stringify({ 'memdesc-covered': 'done', code, ...(pending ? { pending: true } : {}), ...(dirty ? { dirty: true } : {}) }) + '\\n');
+}
+async function drain() {
+  if (busy) return;
+  busy = true;
+  while (queue.length) await runJob(queue.shift());
+  busy = false;
+}
+let buf = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (c) => {
+  buf += c;
+  let nl;
+  while ((nl = buf.indexOf('\\n')) >= 0) {
+    const line = buf.slice(0, nl);
+    buf = buf.slice(nl + 1);
+    if (line.trim()) queue.push(JSON.parse(line));
+  }
+  void drain();
+});
+process.stdin.on('end', () => { if (!busy && !queue.length) process.exit(0); });
+`;
+
+/** The loader's file, written once (content-named) into the coverage cache, else the temp folder. */
+function loaderFile(): string {
+  const name = `covered-worker-${createHash('sha256').update(LOADER).digest('hex').slice(0, 16)}.mjs`;
+  for (const dir of [userCacheDir('coverage'), tmpdir()]) {
+    const file = join(dir, name);
+    try {
+      if (existsSync(file) && readFileSync(file, 'utf8') === LOADER) return file;
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      writeFileSync(tmp, LOADER);
+      renameSync(tmp, file);
+      return file;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error('cannot write the covered worker anywhere');
+}
+
+/** How a job ended: `done` (the import settled, the worker goes on) or `exit` (the process ended). */
+export type JobEnd =
+  | { how: 'done'; code: number; pending: boolean; dirty: boolean }
+  | { how: 'exit'; code: number | null };
+
+/** What the caller sees of a job while it runs. */
+export interface JobHandlers {
+  /** A line the bundle wrote to stdout (without its newline). */
+  onLine(line: string): void;
+  onStderr(chunk: string): void;
+  onEnd(end: JobEnd): void;
+}
+
+const DONE_PREFIX = '{"memdesc-covered":';
+
+export class CoveredWorker {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buf = '';
+  private job?: JobHandlers;
+  private idleTimer?: NodeJS.Timeout;
+  dead = false;
+  /** Jobs given to it so far. */
+  jobs = 0;
+
+  constructor() {
+    this.child = spawn(process.execPath, [...simNodeFlags(), loaderFile()], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdin.on('error', () => {}); // a worker that died: its close says so
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (c: string) => this.onData(c));
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (c: string) => this.job?.onStderr(c));
+    this.child.on('close', (code) => {
+      this.dead = true;
+      forget(this);
+      const j = this.job;
+      this.job = undefined;
+      j?.onEnd({ how: 'exit', code });
+    });
+    this.child.on('error', () => {});
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private onData(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      const j = this.job;
+      if (!j) continue;
+      if (line.startsWith(DONE_PREFIX)) {
+        let m: { code?: number; pending?: boolean; dirty?: boolean };
+        try {
+          m = JSON.parse(line) as typeof m;
+        } catch {
+          j.onLine(line);
+          continue;
+        }
+        this.job = undefined;
+        j.onEnd({ how: 'done', code: m.code ?? 0, pending: !!m.pending, dirty: !!m.dirty });
+      } else j.onLine(line);
+    }
+  }
+
+  /** Start a job: `bundle args…` as a fresh process would run it, its coverage written to `out`. */
+  start(bundle: string, args: string[], out: string, handlers: JobHandlers): void {
+    this.jobs++;
+    this.job = handlers;
+    this.child.stdin.write(`${JSON.stringify({ bundle, args, out })}\n`);
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  hold(): void {
+    clearTimeout(this.idleTimer);
+    this.child.ref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?(): void }).ref?.();
+  }
+
+  /** Idle: never keeps the caller alive (it ends when its stdin closes, also when the caller exits). */
+  release(): void {
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?(): void }).unref?.();
+    this.idleTimer = setTimeout(() => this.close(), IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.idleTimer);
+    forget(this);
+    if (!this.dead) this.child.stdin.end();
+  }
+}
+
+const idle: CoveredWorker[] = [];
+
+function forget(w: CoveredWorker): void {
+  const i = idle.indexOf(w);
+  if (i >= 0) idle.splice(i, 1);
+}
+
+/** An idle worker, or a new one. */
+export function acquireWorker(): CoveredWorker {
+  let w = idle.pop();
+  while (w && w.dead) w = idle.pop();
+  w ??= new CoveredWorker();
+  w.hold();
+  return w;
+}
+
+/** A worker whose job ended `done`: kept for the next job unless it has run its share or the job changed its globals. */
+export function releaseWorker(w: CoveredWorker, end: JobEnd): void {
+  if (w.dead || end.how !== 'done' || end.pending || end.dirty || w.jobs >= MAX_BATCHES) {
+    w.kill();
+    return;
+  }
+  idle.push(w);
+  w.release();
+  while (idle.length > MAX_IDLE) idle[0]!.close();
+}
+
+/** End every idle covered worker (a verification done). */
+export function closeCoveredWorkers(): void {
+  for (const w of [...idle]) w.close();
+}
