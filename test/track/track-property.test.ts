@@ -4,7 +4,11 @@
  * functions reading a blob's field, callers passing them blobs of one kind or the other, stores
  * into a holder's field and readers of it in files that do not import the stores, a field's
  * value passed to one function from parameters and from allocations (value use), functions that
- * mark their parameter in a branch whose other side throws and their callers, padding that
+ * mark their parameter in a branch whose other side throws and their callers, stores through a
+ * call into a container the storing file never names and its readers, marks of an exported module
+ * variable written by other files' functions (through an import alias) and its readers, marks on
+ * locals read against a type test whose verdict rests on a helper two calls deep (which an edit
+ * makes no test and a test again), padding that
  * moves code down, comment edits, removed files — a few random edits per commit, from a seed
  * printed with the test (MEMDESC_TRACK_SEED=N replays one). The walk runs cold with a disk cache,
  * then once per commit up to it (everything but that commit from the cache), then without a cache.
@@ -35,7 +39,15 @@ interface Teacher { kind: 'teach'; field: Field; alloc: Alloc; pad: number }
 /** A function marking its parameter (or not) in a branch whose other side throws, and a caller relying on it. */
 interface Marker { kind: 'mark'; flag: 'FLAG_NET' | 'FLAG_CACHE' | undefined; pad: number }
 interface MarkUser { kind: 'markuse'; marker: string; field: Field; pad: number }
-type Module = Taker | Caller | Store | Reader | User | Teacher | Marker | MarkUser;
+/** A store through a call (`items_of(h).push(…)`): the file never names the container. */
+interface IStore { kind: 'istore'; alloc: Alloc; pad: number }
+interface IReader { kind: 'iread'; field: Field; pad: number }
+/** A mark of the exported module variable `gblob` (gvar.ts) through an import alias, and a reader of it. */
+interface GMarker { kind: 'gmark'; flag: 'FLAG_NET' | 'FLAG_CACHE' | undefined; pad: number }
+interface GReader { kind: 'gread'; field: Field; pad: number }
+/** A mark on a local, read against the type tests (IsNetBlob's verdict rests on word_of(), two calls deep). */
+interface LMarker { kind: 'lmark'; flag: 'FLAG_NET' | 'FLAG_CACHE'; field: Field; pad: number }
+type Module = Taker | Caller | Store | Reader | User | Teacher | Marker | MarkUser | IStore | IReader | GMarker | GReader | LMarker;
 
 const ALLOC: Record<Alloc, { call: string; from: string; name: string }> = {
   net: { call: 'alloc_netbuf(1, 2)', from: '../net/buf.ts', name: 'alloc_netbuf' },
@@ -70,6 +82,19 @@ function render(name: string, m: Module): string {
     case 'markuse':
       return `import { Blob } from '../blob.ts';\nimport { ${m.marker} } from './${m.marker}.ts';\n\n${pads(name, m.pad)}` +
         `export function ${name}(b: Blob): number {\n  ${m.marker}(b, true);\n  return b.${m.field};\n}\n`;
+    case 'istore':
+      return `import { Holder, items_of } from './holder.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(h: Holder): void {\n  items_of(h).push(${ALLOC[m.alloc].call});\n}\n`;
+    case 'iread':
+      return `import { Holder } from './holder.ts';\n\n${pads(name, m.pad)}export function ${name}(h: Holder): number {\n  const b = h.items[0]!;\n  return b.${m.field};\n}\n`;
+    case 'gmark':
+      return `import { FLAG_CACHE, FLAG_NET } from '../helpers.ts';\nimport { gblob as g } from './gvar.ts';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(): void {\n  void FLAG_CACHE;\n  void FLAG_NET;\n  ${m.flag ? `g.flags = ${m.flag};` : 'void g;'}\n}\n`;
+    case 'gread':
+      return `import { gblob } from './gvar.ts';\n\n${pads(name, m.pad)}export function ${name}(): number {\n  return gblob.${m.field};\n}\n`;
+    case 'lmark':
+      return `import { blob_alloc, ${m.flag} } from '../helpers.ts';\n\n${pads(name, m.pad)}` +
+        `export function ${name}(): number {\n  const b = blob_alloc(0);\n  b.flags = ${m.flag};\n  return b.${m.field};\n}\n`;
     case 'teach':
       return `import { sock_lookup } from './sock.ts';\nimport { ${ALLOC[m.alloc].name} } from '${ALLOC[m.alloc].from}';\n\n${pads(name, m.pad)}` +
         `export function ${name}(): number {\n  const b = ${ALLOC[m.alloc].call};\n  return sock_lookup(b.${m.field});\n}\n`;
@@ -92,7 +117,19 @@ beforeAll(() => {
   cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
   const gen = join(repo, 'proj/src/gen');
   mkdirSync(gen);
-  writeFileSync(join(gen, 'holder.ts'), `import { Blob } from '../blob.ts';\n\nexport class Holder {\n  b: Blob | null = null;\n}\n`);
+  writeFileSync(join(gen, 'holder.ts'), `import { Blob } from '../blob.ts';\n\nexport class Holder {\n  b: Blob | null = null;\n  items: Blob[] = [];\n}\n\n` +
+    `export function items_of(h: Holder): Blob[] {\n  return h.items;\n}\n`);
+  writeFileSync(join(gen, 'gvar.ts'), `import { Blob } from '../blob.ts';\n\nexport const gblob = new Blob(0x3000);\n`);
+  // IsNetBlob tests the word flags_word() hands back, which hands back what word_of() returns.
+  const word = (ret: string): void => writeFileSync(join(gen, 'word.ts'), `export function word_of(w: number): number {\n  return ${ret};\n}\n`);
+  let wordIsTest = true;
+  word('w');
+  writeFileSync(join(gen, 'bits.ts'), `import { word_of } from './word.ts';\n\nexport function flags_word(w: number): number {\n  return word_of(w);\n}\n`);
+  const helpers = join(repo, 'proj/src/helpers.ts');
+  const netTest = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
+  if (!readFileSync(helpers, 'utf8').includes(netTest)) throw new Error('helpers.ts: no IsNetBlob as expected');
+  writeFileSync(helpers, `import { flags_word } from './gen/bits.ts';\n${readFileSync(helpers, 'utf8')
+    .replace(netTest, 'export const IsNetBlob = (b: Blob) => (flags_word(b.flags) & FLAG_NET) !== 0;')}`);
   writeFileSync(join(gen, 'sock.ts'), `export function sock_lookup(sock: number): number {\n  return sock * 2;\n}\n`);
   const modules = new Map<string, Module>();
   let next = 0;
@@ -121,22 +158,33 @@ beforeAll(() => {
       const markers = named('mark');
       return markers.length ? `add ${add('markuse', { kind: 'markuse', marker: pick(markers), field: field(), pad: 0 })}` : undefined;
     },
+    () => `add ${add('istore', { kind: 'istore', alloc: alloc(), pad: 0 })}`,
+    () => `add ${add('iread', { kind: 'iread', field: field(), pad: 0 })}`,
+    () => `add ${add('gmark', { kind: 'gmark', flag: pick(['FLAG_NET', 'FLAG_CACHE', undefined] as const), pad: 0 })}`,
+    () => `add ${add('gread', { kind: 'gread', field: field(), pad: 0 })}`,
+    () => `add ${add('lmark', { kind: 'lmark', flag: pick(['FLAG_NET', 'FLAG_CACHE'] as const), field: field(), pad: 0 })}`,
     () => {
-      // The mark in the branch changes: its callers' kind with it.
-      const markers = named('mark');
+      // The mark in the branch (or of gblob) changes: its callers' (or readers') kind with it.
+      const markers = [...named('mark'), ...named('gmark')];
       if (!markers.length) return undefined;
       const n = pick(markers);
-      const m = modules.get(n) as Marker;
+      const m = modules.get(n) as Marker | GMarker;
       m.flag = pick((['FLAG_NET', 'FLAG_CACHE', undefined] as const).filter((f) => f !== m.flag));
       write(n);
       return `remark ${n}`;
     },
     () => {
+      // IsNetBlob stops (or starts again) being a test, two calls deep.
+      wordIsTest = !wordIsTest;
+      word(wordIsTest ? 'w' : '7');
+      return `word ${wordIsTest ? 'test' : 'no test'}`;
+    },
+    () => {
       // A caller, a store or a teacher now passes the other kind.
-      const xs = [...named('call'), ...named('store'), ...named('teach')];
+      const xs = [...named('call'), ...named('store'), ...named('teach'), ...named('istore')];
       if (!xs.length) return undefined;
       const n = pick(xs);
-      const m = modules.get(n) as Caller | Store | Teacher;
+      const m = modules.get(n) as Caller | Store | Teacher | IStore;
       m.alloc = m.alloc === 'net' ? 'cache' : 'net';
       write(n);
       return `flip ${n}`;
@@ -151,10 +199,10 @@ beforeAll(() => {
       return `retarget ${n}`;
     },
     () => {
-      const xs = [...named('take'), ...named('read'), ...named('use'), ...named('teach'), ...named('markuse')];
+      const xs = [...named('take'), ...named('read'), ...named('use'), ...named('teach'), ...named('markuse'), ...named('iread'), ...named('gread'), ...named('lmark')];
       if (!xs.length) return undefined;
       const n = pick(xs);
-      const m = modules.get(n) as Taker | Reader | User | Teacher | MarkUser;
+      const m = modules.get(n) as Taker | Reader | User | Teacher | MarkUser | IReader | GReader | LMarker;
       m.field = m.field === 'owner' ? 'slot' : 'owner';
       write(n);
       return `field ${n}`;
@@ -168,8 +216,9 @@ beforeAll(() => {
       return `pad ${n}`;
     },
     () => {
-      // Nobody imports callers, stores, users, teachers and mark users: they can go.
-      const xs = [...named('call'), ...named('store'), ...named('use'), ...named('teach'), ...named('markuse')];
+      // Nobody imports callers, stores, users, teachers, mark users and the new kinds: they can go.
+      const xs = [...named('call'), ...named('store'), ...named('use'), ...named('teach'), ...named('markuse'), ...named('istore'), ...named('iread'),
+        ...named('gmark'), ...named('gread'), ...named('lmark')];
       if (!xs.length) return undefined;
       const n = pick(xs);
       modules.delete(n);
