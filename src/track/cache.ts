@@ -6,9 +6,11 @@
  * a body-only edit of a function reaches only the files that mention it), (3) facts that flow
  * in from files that need not be reached by name — the call sites of the functions whose
  * parameters the classification traced back to their callers, the files storing into a field
- * it reads back, every file for value use, the bodies its queries looked into (the analyzer
- * reports these per file as names, `file:`, `name:` and `body:` dependencies; a caller or a
- * name is compared by the declarations holding the calls or naming it) — (4) the lines of
+ * it reads back (and every store through a local, parameter or call), the declarations that may
+ * mark an exported module variable it reads, every file for value use, the bodies its queries
+ * looked into (the analyzer reports these per file as names, `file:`, `name:`, `stored:`,
+ * `store:`, `marked:` and `body:` dependencies; a caller or a name is compared by the
+ * declarations holding the calls or naming it) — (4) the lines of
  * other files its evidence cites, and (5)
  * the spec, the tool and the project's configuration. The key is (1)+(2)+(5); (3) and (4) are
  * only known after an analysis, so an entry records them and is reused only while their

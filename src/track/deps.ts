@@ -39,8 +39,10 @@
  * units declaring what the spec names: its class with the units it mentions and its supertypes
  * however deep (a receiver typed with one may be the class), and its type tests with the units
  * that may hold the module constants their bodies read (the kinds' marker constants, which type
- * marks in any file are read against: variables and imports, not the functions or types a test
- * names, which a guard reads per query or a file reaches by name). Not the descriptor classes:
+ * marks in any file are read against: variables and imports, not the types a test names, which a
+ * file reaches by name), and the helpers their verdict may read however deep (functions, their
+ * bodies and the variables they name, through imports: whether a spec-named test is one by its
+ * code decides the marker constants, a read no query records). Not the descriptor classes:
  * the analyzer reads one only through a type, which comes from declarations reached by name.
  * Top-level code that declares nothing (`SLAB_MATCH(…)` checks, `register_initcall(…, zs_init)`,
  * an `if`: `Unit.effect`) is no part of any other file's key: it reaches another file's analysis
