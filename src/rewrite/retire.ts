@@ -53,21 +53,41 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
     l.push(s);
     callsBy.set(w, l);
   }
-  const valueUses = new Set(det.rawResidue.filter((r) => /used as a value/.test(r.reason)).map((r) => r.node.getText()));
+  // Candidates: every call inlined here, a top-level declaration, not a discovered export.
+  const candidates = new Map<WrapperDef, { decl: ts.Statement; refs: References }>();
   for (const w of det.wrappers) {
     const calls = callsBy.get(w) ?? [];
-    if (calls.length === 0 || !calls.every((c) => inlined.has(c)) || valueUses.has(w.name)) continue;
+    if (calls.length === 0 || !calls.every((c) => inlined.has(c))) continue;
     const decl = topLevelStatement(w.fn);
     if (!decl) continue;
     // An exported helper may have users outside the project: it goes only when the spec names
     // it as a raw accessor to retire (the kernel's page_private()), never when merely discovered.
     if (w.origin !== 'spec' && isExported(decl)) continue;
     const refs = otherReferences(ctx, w, decl);
-    if (refs.blocked) continue;
-    const [start, end] = declarationLines(w.sf, decl);
+    if (!refs.blocked) candidates.set(w, { decl, refs });
+  }
+  // A call of a helper that is not a site inlined here stays, so the helper stays, unless the
+  // call is inside another helper going too (the one-line page_private() inside a wrapper of it):
+  // until nothing changes, drop the candidates with a call left outside the others.
+  const inlinedCalls = new Set([...inlined].map((s) => s.access.expr));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [w, c] of candidates) {
+      const stray = c.refs.calls.some((call) => !inlinedCalls.has(call) &&
+        ![...candidates.values()].some((o) => o.decl.getSourceFile() === call.getSourceFile() && o.decl.pos <= call.pos && call.end <= o.decl.end));
+      if (stray) {
+        candidates.delete(w);
+        changed = true;
+      }
+    }
+  }
+  for (const w of det.wrappers) {
+    const c = candidates.get(w);
+    if (!c) continue;
+    const [start, end] = declarationLines(w.sf, c.decl);
     edits.for(w.sf.fileName).remove(start, end);
     gone.push({ sf: w.sf, start, end });
-    for (const sf of refs.importers) removeImports(sf, edits.for(sf.fileName), new Set([w.name]), w.sf.fileName);
+    for (const sf of c.refs.importers) removeImports(sf, edits.for(sf.fileName), new Set([w.name]), w.sf.fileName);
     res.helpers.push(`${w.name}()`);
   }
 
@@ -79,12 +99,13 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
   // What the analyzer could not decide may touch a member: a residue naming a field keeps it;
   // one that cannot name it (a computed key, an unparsable file) keeps them all.
   // A wrapper used as a value whose own access was converted reads no raw field any more.
+  // (The value is the wrapper by symbol: an aliased import of it too, never a same-named local.)
   const bodyDone = new Set(det.wrappers.filter((w) => {
     const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
     return body.length > 0 && body.every((a) => done.has(a));
-  }).map((w) => w.name));
+  }).map((w) => w.fn));
   for (const r of det.rawResidue) {
-    if (r.field && /used as a value/.test(r.reason) && bodyDone.has(r.node.getText())) continue;
+    if (r.field && /used as a value/.test(r.reason) && isWrapperValue(ctx, r.node, bodyDone)) continue;
     if (r.field) fieldsLeft.add(r.field);
     else if (!/used as a value/.test(r.reason)) for (const f of ctx.fields.keys()) fieldsLeft.add(f);
   }
@@ -143,29 +164,76 @@ function topLevelStatement(fn: ts.Node): ts.Statement | undefined {
   return undefined;
 }
 
-/** Files importing the wrapper; blocked when it is re-exported or named other than by calls and imports. */
-function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Node): { importers: ts.SourceFile[]; blocked: boolean } {
-  const importers: ts.SourceFile[] = [];
-  let blocked = false;
+/** Does the value `n` (a wrapper used as a value) resolve to one of the functions `fns`? */
+function isWrapperValue(ctx: AnalysisContext, n: ts.Node, fns: Set<ts.Node>): boolean {
+  const x = ts.isPropertyAccessExpression(n) ? n.name : n;
+  const sym = ctx.symbolOf(x);
+  return !!sym?.declarations?.some((d) => fns.has(d) || (ts.isVariableDeclaration(d) && !!d.initializer && fns.has(d.initializer)));
+}
+
+interface References {
+  /** Files importing the wrapper by name (an alias too): their import of it goes with it. */
+  importers: ts.SourceFile[];
+  /** Its calls anywhere (each must be a site inlined here, or inside a helper going too). */
+  calls: ts.Node[];
+  /** Named otherwise than by a call or a named import (a value, a re-export, a default import): it stays. */
+  blocked: boolean;
+}
+
+/**
+ * The wrapper's references, by symbol (the binder's scopes, the checker for the rest): every
+ * identifier spelled like it or like a local alias of it (`import { w as x }`) that resolves to
+ * its declaration. A same-named local, parameter or member of something else is not one, nor a
+ * string or a comment; an aliased import and its uses are.
+ */
+function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement): References {
+  const out: References = { importers: [], calls: [], blocked: false };
+  const own = declNameNode(decl);
+  const target = own && ctx.symbolOf(own);
+  // A default export may be imported under any name: its users cannot be found by a name.
+  if (!target || isDefaultExport(decl, w.name)) return { ...out, blocked: true };
+  const isIt = (n: ts.Identifier): boolean => {
+    const sym = ctx.symbolOf(n);
+    return !!sym && (sym === target || !!sym.declarations?.some((d) => d === w.fn || d.parent === decl || (d as ts.Node) === decl ||
+      (ts.isVariableDeclaration(d) && d.initializer === w.fn)));
+  };
   for (const sf of ctx.files) {
     if (!sf.text.includes(w.name)) continue;
+    // The names it may be read under in this file: its own, and the aliases its imports give it.
+    const names = new Set([w.name]);
+    for (const st of sf.statements) {
+      const nb = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) if ((el.propertyName ?? el.name).text === w.name) names.add(el.name.text);
+    }
+    let imported = false;
     const visit = (n: ts.Node): void => {
-      if (blocked) return;
-      if (ts.isIdentifier(n) && n.text === w.name) {
+      if (out.blocked) return;
+      if (ts.isIdentifier(n) && names.has(n.text) && n !== own && isIt(n)) {
         const p = n.parent;
-        if (ts.isImportSpecifier(p)) {
-          const sym = ctx.symbolOf(n);
-          if (sym?.declarations?.some((d) => d === w.fn || d.parent === decl || (ts.isVariableDeclaration(d) && d.initializer === w.fn) || d === decl)) importers.push(sf);
-        } else if (ts.isExportSpecifier(p)) blocked = true;
-        else if (!(p === decl || (ts.isFunctionDeclaration(p) && p.name === n) || (ts.isVariableDeclaration(p) && p.name === n))) {
-          const c = p;
-          const isCall = ts.isCallExpression(c) && c.expression === n;
-          if (!isCall && !(ts.isPropertyAccessExpression(p) && p.name === n)) blocked = true;
+        if (ts.isImportSpecifier(p)) imported = true;
+        else if (ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isExportAssignment(p)) out.blocked = true;
+        else {
+          const callee = ts.isPropertyAccessExpression(p) && p.name === n ? p : n;
+          const call = callee.parent;
+          if (call && ts.isCallExpression(call) && call.expression === callee) out.calls.push(call);
+          else out.blocked = true;
         }
       }
       ts.forEachChild(n, visit);
     };
     visit(sf);
+    if (imported) out.importers.push(sf);
   }
-  return { importers, blocked };
+  return out;
+}
+
+function declNameNode(st: ts.Statement): ts.Identifier | undefined {
+  if (ts.isFunctionDeclaration(st)) return st.name;
+  if (ts.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && ts.isIdentifier(d.name) ? d.name : undefined; }
+  return undefined;
+}
+
+function isDefaultExport(st: ts.Statement, name: string): boolean {
+  return !!ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ||
+    st.getSourceFile().statements.some((o) => ts.isExportAssignment(o) && !o.isExportEquals && ts.isIdentifier(o.expression) && o.expression.text === name);
 }
