@@ -59,7 +59,12 @@ process.on('exit', () => { if (current) take(current); });
 const turn = () => new Promise((r) => setImmediate(r));
 const emitters = [process, process.stdout, process.stderr];
 const listeners = () => emitters.map((e) => new Map(e.eventNames().map((n) => [n, e.listeners(n)])));
-const resources = () => process.getActiveResourcesInfo().filter((x) => x !== 'CloseReq').sort().join();
+// A close in progress (CloseReq) is no work a process would still do.
+const resources = () => {
+  const n = new Map();
+  for (const r of process.getActiveResourcesInfo()) if (r !== 'CloseReq') n.set(r, (n.get(r) ?? 0) + 1);
+  return n;
+};
 let n = 0;
 const queue = [];
 let busy = false;
@@ -87,7 +92,8 @@ async function runJob(job) {
   take(job);
   // Listeners the bundle added: on stdout/stderr ('error', for EPIPE) removed; anywhere else, work a fresh process would still do.
   const after = listeners();
-  let pending = resources() !== res0;
+  // More of some resource than before the import (the loader's own may have ended meanwhile): work left pending.
+  let pending = [...resources()].some(([r, k]) => k > (res0.get(r) ?? 0));
   for (const [i, e] of emitters.entries()) {
     for (const [name, fns] of after[i]) {
       const old = before[i].get(name) ?? [];
@@ -166,6 +172,7 @@ export class CoveredWorker {
   jobs = 0;
 
   constructor() {
+    coveredWorkerStats.workers++;
     this.child = spawn(process.execPath, [...simNodeFlags(), loaderFile()], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin.on('error', () => {}); // a worker that died: its close says so
     this.child.stdout.setEncoding('utf8');
@@ -211,6 +218,7 @@ export class CoveredWorker {
   /** Start a job: `bundle args…` as a fresh process would run it, its coverage written to `out`. */
   start(bundle: string, args: string[], out: string, handlers: JobHandlers): void {
     this.jobs++;
+    coveredWorkerStats.jobs++;
     this.job = handlers;
     this.child.stdin.write(`${JSON.stringify({ bundle, args, out })}\n`);
   }
@@ -242,6 +250,9 @@ export class CoveredWorker {
 
 const idle: CoveredWorker[] = [];
 
+/** Covered workers started, jobs they ran, and jobs they gave back as pending (run again in a process of their own). */
+export const coveredWorkerStats = { workers: 0, jobs: 0, pending: 0 };
+
 function forget(w: CoveredWorker): void {
   const i = idle.indexOf(w);
   if (i >= 0) idle.splice(i, 1);
@@ -258,6 +269,7 @@ export function acquireWorker(): CoveredWorker {
 
 /** A worker whose job ended `done`: kept for the next job unless it has run its share or the job changed its globals. */
 export function releaseWorker(w: CoveredWorker, end: JobEnd): void {
+  if (end.how === 'done' && end.pending) coveredWorkerStats.pending++;
   if (w.dead || end.how !== 'done' || end.pending || end.dirty || w.jobs >= MAX_BATCHES) {
     w.kill();
     return;

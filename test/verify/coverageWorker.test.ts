@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCoveredBatch, runCoveredBatchFresh, type CoveredBatch } from '../../src/verify/coverage.ts';
 import { mapBundle } from '../../src/verify/coverageMap.ts';
-import { closeCoveredWorkers, MAX_BATCHES } from '../../src/verify/coverageWorker.ts';
+import { closeCoveredWorkers, coveredWorkerStats, MAX_BATCHES } from '../../src/verify/coverageWorker.ts';
 
 /**
  * A bundle with module state: `count` and `seen` grow with every seed the module instance runs.
@@ -57,6 +57,7 @@ describe('covered workers', () => {
     const a = write('a.mjs', bundle('', 'a'));
     const b = write('b.mjs', bundle('', 'b'));
     const settings = { workload: 'w', seeds: [1, 2] };
+    const pending = coveredWorkerStats.pending;
     const fresh = await runCoveredBatchFresh(a.file, a.map, settings);
     const first = await runCoveredBatch(a.file, a.map, settings);
     const other = await runCoveredBatch(b.file, b.map, settings);
@@ -65,6 +66,8 @@ describe('covered workers', () => {
     expect(pid(again)).toBe(pid(first));
     expect(pid(other)).toBe(pid(first));
     expect(pid(fresh)).not.toBe(pid(first));
+    // None of them went back to a process of its own.
+    expect(coveredWorkerStats.pending).toBe(pending);
     expect(summary(fresh)).toEqual([[1, 'ok', '1:1:undefined:a'], [2, 'ok', '2:1+2:undefined:a']]);
     expect(summary(first)).toEqual(summary(fresh));
     expect(summary(again)).toEqual(summary(fresh));
@@ -93,10 +96,12 @@ describe('covered workers', () => {
     // a worker that took the import's end for the batch's would report the seed as not finished.
     const text = bundle('', 'late').replace('for (const seed of seeds) {', 'const last = seeds.pop();\nsetTimeout(() => process.stdout.write(JSON.stringify({ workload: "w", seed: last, ram: process.pid, ops: 0, eventCount: 0, digest: "late", bug: null }) + "\\n"), 20);\nfor (const seed of seeds) {');
     const late = write('late.mjs', text);
+    const pending = coveredWorkerStats.pending;
     const r = await runCoveredBatch(late.file, late.map, { workload: 'w', seeds: [1, 2] });
     const fresh = await runCoveredBatchFresh(late.file, late.map, { workload: 'w', seeds: [1, 2] });
     expect(summary(r)).toEqual([[1, 'ok', '1:1:undefined:late'], [2, 'ok', 'late']]);
     expect(summary(r)).toEqual(summary(fresh));
+    expect(coveredWorkerStats.pending).toBe(pending + 1);
   });
 
   it('a bundle that exits, or throws while it loads, ends its process as it would end its own; the next batch gets a new one', async () => {
