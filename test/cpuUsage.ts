@@ -1,12 +1,14 @@
 /**
  * `MEMDESC_TEST_CPU=FILE npx vitest run …`: one JSON line per test file appended to FILE — the CPU
  * seconds its worker and the child processes it waited for spent from before the file's imports
- * to its last hook, and the wall seconds. Wall time on a shared machine says little; CPU is what
+ * to its last hook, and the wall seconds — and, with `MEMDESC_TEST_CPU_TESTS=1`, one line per test
+ * (`test`: its name; its own body and each hooks, not the file's beforeAll), to see where a file's
+ * CPU goes. Wall time on a shared machine says little; CPU is what
  * two cores have to give, so it is what a cut of the suite's time is measured by. A setup file of
  * both projects (vitest.config.ts) only when the variable is set; it asserts nothing.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 
 /** This process's CPU and that of its waited-for children, in seconds (/proc/self/stat: utime, stime, cutime, cstime). */
 function cpuSeconds(): number {
@@ -26,4 +28,11 @@ if (out) {
     const line = { file, cpu: +(cpuSeconds() - cpu0).toFixed(2), wall: +((Date.now() - wall0) / 1000).toFixed(2), pid: process.pid, start: wall0 };
     appendFileSync(out, `${JSON.stringify(line)}\n`);
   });
+  if (process.env.MEMDESC_TEST_CPU_TESTS) {
+    let at = 0;
+    beforeEach(() => { at = cpuSeconds(); });
+    afterEach(({ task }) => {
+      appendFileSync(out, `${JSON.stringify({ file: task.file.filepath, test: task.name, cpu: +(cpuSeconds() - at).toFixed(2) })}\n`);
+    });
+  }
 }
