@@ -48,8 +48,9 @@ export interface TrackOptions {
   /** Called after each commit. */
   onProgress?: (done: number, total: number, commit: CommitInfo) => void;
   /**
-   * Whether the caller asks `newestFacts()` (plan status; default true). Without it, a newest
-   * commit whose tree was measured before is read back from its entries like the others: no program.
+   * Whether the caller asks `newestFacts()` (plan status; default true). A newest commit whose
+   * tree was measured before is read back from its point entry and its files' entries either way;
+   * with it, its program is built too (parsed, no keys, lookups or mark pass), for plan status.
    */
   facts?: boolean;
 }
@@ -200,14 +201,18 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   let analyzedFiles = 0;
   let reusedFiles = 0;
   type Measured = { result: AnalysisResult; program?: ts.Program; root?: string; commit: CommitInfo; point: ProgressPoint };
-  /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
-  const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined, known?: MarkSummaries): Promise<Measured> => {
+  /** One commit's program, its blobs read first. Throws ProjectGap. */
+  const buildOnly = async (c: CommitInfo, tree: Map<string, string>): Promise<ReturnType<ProgramBuilder['build']>> => {
     if (!tree.has(config)) throw new ProjectGap(`no tsconfig.json at ${config}`);
     const need = [...new Set([...tree].filter(([p, id]) => SOURCE_EXT.test(p) && !builder.texts.has(id)).map(([, id]) => id))];
     if (need.length > 0) {
       for (const [id, buf] of await reader.read(need)) builder.texts.set(id, buf.toString('utf8'));
     }
-    const cp = builder.build(c.commit, tree);
+    return builder.build(c.commit, tree);
+  };
+  /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
+  const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined, known?: MarkSummaries): Promise<Measured> => {
+    const cp = await buildOnly(c, tree);
     // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
     // A tree measured before brings its summaries (its point entry): no type checker unless a file misses.
     const marks = known ? undefined : markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
@@ -253,7 +258,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const c = commits[i]!;
     const pointKey = pointKeyOf(i);
     // The newest commit is measured in full (its findings are the report's residue, its program plan
-    // status'), unless no plan status is asked and its entries are all there (below).
+    // status'), unless its entries are all there (below: read back, its program only parsed).
     const hit = i < commits.length - 1 && pointKey ? cache.getPoint(pointKey) : undefined;
     if (hit && probes.hold(hit.probes)) {
       points.push({ commit: c.commit, subject: c.subject, date: c.date, ...hit.point });
@@ -266,12 +271,14 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     // The newest commit measured before: its summaries from its point entry, while its probes hold.
     const before = !hit && pointKey ? cache.getPoint(pointKey) : undefined;
     const held = !!before && probes.hold(before.probes);
-    if (held && opts.facts === false && before.entries) {
-      // No program needed: the newest commit from its point entry and its files' entries, when all are there.
+    if (held && before.entries) {
+      // The newest commit from its point entry and its files' entries, when all are there: no keys,
+      // no lookups, no mark pass. Plan status (facts) reads its program, built from the tree alone.
       const got = before.entries.map(([k, s]) => cache.entry(k, s));
       if (got.every((e): e is FileEntry => !!e)) {
         const point: ProgressPoint = { commit: c.commit, subject: c.subject, date: c.date, ...before.point };
-        newest = { result: assemble(opts.spec, repo.root, got, before.point.files), commit: c, point };
+        const cp = opts.facts === false ? undefined : await buildOnly(c, tree);
+        newest = { result: assemble(opts.spec, repo.root, got, before.point.files), ...(cp ? { program: cp.program, root: cp.root } : {}), commit: c, point };
         points.push(point);
         reusedFiles += before.point.files;
         cache.stats.pointHits++;
