@@ -304,6 +304,27 @@ export function memmap_scan32(stride: number, offset: number, mask: number): Uin
   return out.subarray(0, found);
 }
 
+/**
+ * The machine's memory as 32-bit words, for whole-memmap checks at typed-array speed
+ * (sim/check.ts). The view belongs to the machine booted now: ask again after a boot.
+ */
+export function ram_words(): Uint32Array {
+  return u32;
+}
+
+/** Where the memmap is: its physical base and size in bytes (0 before the vmemmap is backed). */
+export function memmap_phys(): number {
+  return memmapPhys;
+}
+export function memmap_bytes(): number {
+  return memmapSize;
+}
+
+/** Bytes of the direct map that translate() maps: RAM, plus the metadata arena once it is open. */
+export function mapped_bytes(): number {
+  return mappedSize;
+}
+
 /** Physical bytes, for whole-page operations on the direct map (fast path). */
 export function phys_bytes(phys: number, len: number): Uint8Array {
   return u8.subarray(phys, phys + len);
