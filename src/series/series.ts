@@ -28,6 +28,7 @@ import { OracleSeriesVerifier, SeriesVerifier, type OracleStepVerification, type
 import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type Stage2Plan } from './stage2.ts';
 import { checkStage2, lanesOf, layoutChecksText, stage2StopText, tipLayoutChecks, type Stage2Checked } from './stage2Verify.ts';
 import type { LayoutChecks } from '../verify/verify.ts';
+import { coveredWorkerStats } from '../verify/coverageWorker.ts';
 
 /** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
 export type CommitVerification = StepVerification | OracleStepVerification | typeof NOT_VERIFIED;
@@ -210,6 +211,7 @@ export function verdictText(v: CommitVerification): string {
 export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const covered0 = { ...coveredWorkerStats };
   const timings: Record<string, number> = {};
   const progress = opts.onProgress ?? (() => {});
   const out = resolve(opts.out);
@@ -401,7 +403,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     if (verifier instanceof SeriesVerifier) {
       const st = verifier.stats;
       Object.assign(timings, { verifyBuild: Math.round(st.buildMs), verifyManifest: Math.round(st.manifestMs), verifyMap: Math.round(st.mapMs), manifestsRun: st.manifestsRun, manifestsDerived: st.manifestsDerived, runsAhead: st.runsAhead, runsAheadDropped: st.runsAheadDropped,
-        stepRuns: Math.round(st.stepRunMs), stepRunSpan: Math.round(st.stepRunSpanMs), stepRunOverlap: Math.round(st.stepRunOverlapMs) });
+        stepRuns: Math.round(st.stepRunMs), stepRunSpan: Math.round(st.stepRunSpanMs), stepRunOverlap: Math.round(st.stepRunOverlapMs),
+        // Covered batches in reused processes (coverageWorker.ts): processes started, batches, batches run again alone.
+        coveredWorkers: coveredWorkerStats.workers - covered0.workers, coveredJobs: coveredWorkerStats.jobs - covered0.jobs, coveredPending: coveredWorkerStats.pending - covered0.pending });
     }
 
     // Stage 2 is verified before anything of it is committed (stage2Verify.ts checkStage2()): the first
