@@ -6,7 +6,7 @@
  * report) have their own tests; a whole run takes minutes and is what `npm start` does, so
  * replacing start's own output is tested here on a DIR made the same way from a small project.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,14 +141,26 @@ describe('memdesc start: replacing its own output', () => {
   beforeAll(() => { env = isolateGitConfig({ name: 'Start Tester', email: 'start@example.org' }); });
   afterAll(() => env.restore());
 
-  /** A DIR as start leaves it (series in a scratch repository DIR/corpus, the report, DIR's marker), from blobworld, with a user file beside. */
+  let made: string | undefined;
+  /**
+   * A DIR as start leaves it (series in a scratch repository DIR/corpus, the report, DIR's marker), from blobworld, with a user file beside:
+   * a copy of one made by the first call (the series is the costly part; markers and the scratch repository hold no absolute path).
+   */
   async function startLike(): Promise<{ dir: string; p: ReturnType<typeof startPaths> }> {
+    if (made === undefined) {
+      const first = mkdtempSync(join(tmpdir(), 'memdesc-start-made-'));
+      const p = startPaths(first);
+      await buildSeries({ path: copyTree(BLOBWORLD), spec, kinds: ['net'], out: p.series, coverLetter: p.cover, scratchAt: p.repo, force: true });
+      writeFileSync(p.html, '<html>report</html>\n');
+      writeMarker(first, 'start', ['cover-letter.patch', 'report.html']);
+      writeFileSync(join(first, 'my-notes.txt'), 'mine\n');
+      made = first;
+    }
     const dir = mkdtempSync(join(tmpdir(), 'memdesc-start-own-'));
+    cpSync(made, dir, { recursive: true });
     const p = startPaths(dir);
-    await buildSeries({ path: copyTree(BLOBWORLD), spec, kinds: ['net'], out: p.series, coverLetter: p.cover, scratchAt: p.repo, force: true });
-    writeFileSync(p.html, '<html>report</html>\n');
-    writeMarker(dir, 'start', ['cover-letter.patch', 'report.html']);
-    writeFileSync(join(dir, 'my-notes.txt'), 'mine\n');
+    // The copy's index has the original's file stats: refreshed, as in a repository made here (git would refresh it on the first look).
+    git(p.repo, 'update-index', '-q', '--refresh');
     return { dir, p };
   }
   const guards = projectGuards(BUNDLED_CORPUS);
