@@ -30,6 +30,7 @@ import {
   removeElements, descriptorClass, refersTo, type KindPlan, type Views,
 } from './separatePlan.ts';
 import { Symbols } from './separateSymbols.ts';
+import { addressOffset, localNameOf, wordAccessors } from './wordAccessors.ts';
 
 /** The tree's names an embedded separation uses (its memdesc header's). */
 const REQUIRED = ['memdesc_misc', 'memdesc_misc_data', 'memdesc_misc_with_data', 'memdesc_misc_desc_page', 'alloc_pages_memdesc', '__free_pages_memdesc'];
@@ -48,14 +49,6 @@ export interface EmbedInput {
 }
 
 const inTree = (sf: ts.SourceFile, root: string) => sf.fileName.startsWith(`${root}/`) && !sf.isDeclarationFile && !sf.fileName.includes('/node_modules/');
-
-/** `read64(this.addr + C)` / `write64(this.addr + C, v)`: the offset constant C's name, or undefined. */
-function overlayAccess(call: ts.CallExpression): string | undefined {
-  const a = call.arguments[0];
-  if (!a || !ts.isBinaryExpression(a) || a.operatorToken.kind !== ts.SyntaxKind.PlusToken || !ts.isIdentifier(a.right)) return undefined;
-  const l = a.left;
-  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && l.name.text === 'addr' ? a.right.text : undefined;
-}
 
 export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInput): EmbeddedPlan {
   // Parent links (the checker's binding sets them) for the walks up from a call.
@@ -79,19 +72,25 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const w = (name: string) => index.get(name)!;
 
   // ---- the field: one word of the overlay, into the word's data bits ----
+  // A word is read and written through the functions the class's own accessors use for its words
+  // (wordAccessors.ts: by symbol, whatever they are named).
+  const words = wordAccessors(program, root, spec, s);
+  const addr = spec.page.addressMembers;
   const accesses: Array<{ call: ts.CallExpression; constName: string; field: string; write: boolean }> = [];
   const walk = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) && ['read64', 'write64'].includes(calleeName(n) ?? '')) {
-      const c = overlayAccess(n);
+    const callee = ts.isCallExpression(n) ? s.callee(n) : undefined;
+    if (callee && (callee === words.read || callee === words.write)) {
+      const call = n as ts.CallExpression;
+      const c = addressOffset(call, addr);
       const member = ts.findAncestor(n, (a) => ts.isGetAccessor(a) || ts.isSetAccessor(a) || ts.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
-      if (c && member && ts.isIdentifier(member.name)) accesses.push({ call: n, constName: c, field: member.name.text, write: calleeName(n) === 'write64' });
+      if (c && member && ts.isIdentifier(member.name)) accesses.push({ call, constName: c, field: member.name.text, write: callee === words.write });
     }
     ts.forEachChild(n, walk);
   };
   walk(classDecl);
   const consts = [...new Set(accesses.map((a) => a.constName))];
   const fields = [...new Set(accesses.map((a) => a.field))];
-  if (consts.length === 0) throw new InputError(`${kind.name}: ${cls} has no field on a word of ${spec.page.class} (read64/write64 of this.addr + OFFSET) to embed`);
+  if (consts.length === 0) throw new InputError(`${kind.name}: ${cls} has no field on a word of ${spec.page.class} (${words.readName}/${words.writeName} of this.${addr[0] ?? 'addr'} + OFFSET) to embed`);
   if (consts.length > 1) {
     throw new InputError(`${kind.name}: ${cls}'s fields (${fields.join(', ')}) are ${consts.length} words; a misc memdesc word (${tag.subtype}) embeds one pointer: they do not fit`);
   }
@@ -104,14 +103,19 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const m = /\/\*[^]*?\*\//.exec(lead);
   const constDoc = `/* ${cls} is embedded in the memdesc word: its field is at the word's own address. */`;
   if (m) edits.add(classSf, stmt.getFullStart() + m.index, stmt.getFullStart() + m.index + m[0].length, constDoc);
+  // The class's file reaches the reader and writer by its own names (an import alias too).
+  const readLocal = accesses.find((a) => !a.write)?.call.expression.getText() ?? localNameOf(classSf, words.read, s);
   for (const a of accesses) {
     const target = a.call.arguments[0]!.getText();
     if (a.write) {
       const v = a.call.arguments[1]!.getText();
-      edits.add(classSf, a.call.getStart(), a.call.getEnd(), `write64(${target}, memdesc_misc_with_data(read64(${target}), ${v}))`);
-    } else edits.add(classSf, a.call.getStart(), a.call.getEnd(), `memdesc_misc_data(read64(${target}))`);
+      const writer = a.call.expression.getText();
+      if (readLocal === undefined) {
+        throw new InputError(`${kind.name}: ${relative(root, classSf.fileName)} writes ${cls}'s field without importing ${words.readName}`);
+      }
+      edits.add(classSf, a.call.getStart(), a.call.getEnd(), `${writer}(${target}, memdesc_misc_with_data(${readLocal}(${target}), ${v}))`);
+    } else edits.add(classSf, a.call.getStart(), a.call.getEnd(), `memdesc_misc_data(${a.call.expression.getText()}(${target}))`);
   }
-  const needRead = accesses.some((a) => a.write) && !accesses.some((a) => !a.write);
   const rev = reverseFieldMap(kind);
   const field = fields.join(', ');
   const was = fields.map((f) => `${spec.page.class}.${rev.get(f) ?? '?'}`).join(', ');
@@ -119,13 +123,10 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
   if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), doc);
   else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${doc}\n`);
-  // The class's file takes the codec from the memdesc header (and read64 if it only wrote).
+  // The class's file takes the codec from the memdesc header.
   const lastImport = [...classSf.statements].filter(ts.isImportDeclaration).pop();
   const at = lastImport ? lastImport.getEnd() : 0;
   edits.add(classSf, at, at, `\nimport { memdesc_misc_data, memdesc_misc_with_data } from '${importPath(classSf.fileName, w('memdesc_misc_data'))}';`);
-  if (needRead && !/\bread64\b/.test(classSf.statements.filter(ts.isImportDeclaration).map((s) => s.getText()).join('\n'))) {
-    throw new InputError(`${kind.name}: ${relative(root, classSf.fileName)} writes ${cls}'s field without importing read64`);
-  }
 
   // ---- the overlay assertion goes ----
   const matchName = kind.descriptor!.match ?? `${cls.toUpperCase()}_MATCH`;

@@ -1,0 +1,116 @@
+/**
+ * The project's word accessors, by what they are rather than what they are called: the functions
+ * the spec class's own field accessors call to read and write one of its whole words at its
+ * address (`get mapping() { return read64(this.addr + PAGE_MAPPING_OFFSET); }`, `set mapping(v)
+ * { write64(this.addr + PAGE_MAPPING_OFFSET, v); }`). A whole word is a field of the spec that
+ * spans one word with no bit range; the pair (reader, writer) most of those fields use is the
+ * word accessor pair (the corpus' flags, read as its low half, is outvoted). Resolved by symbol:
+ * a descriptor class reading a word through an aliased import of the reader reads a word, a
+ * same-named local does not. A project whose class reads no word this way gets an InputError
+ * saying what was looked for.
+ */
+import { ts } from '@ts-morph/common';
+import { InputError } from '../errors.ts';
+import { matchPath } from '../analyzers/glob.ts';
+import type { Spec } from '../model/spec.ts';
+import type { Symbols } from './separateSymbols.ts';
+
+export interface WordAccessors {
+  /** The reader: `(address) => word`. */
+  read: ts.Symbol;
+  /** The writer: `(address, word) => void`. */
+  write: ts.Symbol;
+  /** Their declared names (messages). */
+  readName: string;
+  writeName: string;
+}
+
+function strip(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+  return e;
+}
+
+/**
+ * `F(this.A + C)` or `F(this.A + C, v)` with A one of the spec's address members and C a name: C's
+ * name, else undefined. (`this.addr + 0`, a literal offset, is no named offset and not the form.)
+ */
+export function addressOffset(call: ts.CallExpression, addressMembers: readonly string[]): string | undefined {
+  const a = call.arguments[0] && strip(call.arguments[0]);
+  if (!a || !ts.isBinaryExpression(a) || a.operatorToken.kind !== ts.SyntaxKind.PlusToken || !ts.isIdentifier(a.right)) return undefined;
+  const l = strip(a.left);
+  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && addressMembers.includes(l.name.text) ? a.right.text : undefined;
+}
+
+/** The one call of an accessor's body: `return F(...)` or `F(...);`. */
+function soleCall(acc: ts.AccessorDeclaration): ts.CallExpression | undefined {
+  const st = acc.body?.statements;
+  if (!st || st.length !== 1) return undefined;
+  const s = st[0]!;
+  const e = ts.isReturnStatement(s) ? s.expression : ts.isExpressionStatement(s) ? s.expression : undefined;
+  const x = e && strip(e);
+  return x && ts.isCallExpression(x) ? x : undefined;
+}
+
+/** The word accessors of the spec's class in `program` (InputError when its accessors read no word so). */
+export function wordAccessors(program: ts.Program, root: string, spec: Spec, s: Symbols): WordAccessors {
+  const whole = new Set(spec.page.fields.filter((f) => !f.embedded && !f.bits && f.words.length === 1).map((f) => f.name));
+  const members = spec.page.addressMembers;
+  const votes = new Map<string, { read: ts.Symbol; write: ts.Symbol; n: number }>();
+  let classes = 0;
+  for (const sf of program.getSourceFiles()) {
+    if (sf.isDeclarationFile || !sf.fileName.startsWith(`${root}/`) || !matchPath(spec.page.file, sf.fileName.slice(root.length + 1))) continue;
+    for (const st of sf.statements) {
+      if (!ts.isClassDeclaration(st) || st.name?.text !== spec.page.class) continue;
+      classes++;
+      const byField = new Map<string, { read?: ts.Symbol; write?: ts.Symbol; off?: string }>();
+      for (const m of st.members) {
+        if (!(ts.isGetAccessor(m) || ts.isSetAccessor(m)) || !ts.isIdentifier(m.name) || !whole.has(m.name.text)) continue;
+        const call = soleCall(m);
+        const off = call && addressOffset(call, members);
+        const callee = call && off !== undefined ? s.callee(call) : undefined;
+        if (!callee) continue;
+        const e = byField.get(m.name.text) ?? {};
+        // The getter and the setter of one field address one word.
+        if (e.off !== undefined && e.off !== off) continue;
+        // A reader takes the address alone and is returned; a writer takes the address and the value.
+        if (ts.isGetAccessor(m) && call!.arguments.length === 1) e.read = callee;
+        else if (ts.isSetAccessor(m) && call!.arguments.length === 2) e.write = callee;
+        else continue;
+        e.off = off;
+        byField.set(m.name.text, e);
+      }
+      for (const e of byField.values()) {
+        if (!e.read || !e.write) continue;
+        const key = `${s.keyOfSymbol(e.read)}|${s.keyOfSymbol(e.write)}`;
+        const v = votes.get(key) ?? { read: e.read, write: e.write, n: 0 };
+        v.n++;
+        votes.set(key, v);
+      }
+    }
+  }
+  const ranked = [...votes.values()].sort((a, b) => b.n - a.n);
+  const best = ranked[0];
+  if (!best) {
+    const why = classes === 0 ? `no class ${spec.page.class} in ${spec.page.file}`
+      : `no getter and setter of a whole-word field of ${spec.page.class} (${[...whole].join(', ') || 'none in the spec'}) reads and writes it through a function at this.${members[0] ?? 'addr'} + OFFSET`;
+    throw new InputError(`cannot tell the project's word accessors: ${why}`);
+  }
+  if (ranked[1] && ranked[1].n === best.n) {
+    throw new InputError(`cannot tell the project's word accessors: ${spec.page.class}'s whole-word fields use ${best.read.name}/${best.write.name} and ${ranked[1].read.name}/${ranked[1].write.name} as often`);
+  }
+  return { read: best.read, write: best.write, readName: best.read.name, writeName: best.write.name };
+}
+
+/** The name `sf` reaches `sym` by (its own declaration, or an import of it under any alias), if any. */
+export function localNameOf(sf: ts.SourceFile, sym: ts.Symbol, s: Symbols): string | undefined {
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st)) {
+      const nb = st.importClause?.namedBindings;
+      if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) if (s.at(el.name) === sym) return el.name.text;
+    } else if (ts.isFunctionDeclaration(st) && st.name && s.at(st.name) === sym) return st.name.text;
+    else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && s.at(d.name) === sym) return d.name.text;
+    }
+  }
+  return undefined;
+}
