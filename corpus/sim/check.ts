@@ -21,7 +21,7 @@ import { STRUCT_PAGE_SIZE, PAGE_MEMDESC_OFFSET, PAGE_MEMDESC_FLAG_SHIFT } from '
 import { dump_page } from '../include/linux/mmdebug.ts';
 import { PAGE_OFFSET, VMEMMAP_START } from '../arch/x86/include/asm/page_64_types.ts';
 import { KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from './kernel_image.ts';
-import { ram_words, memmap_phys, memmap_bytes, mapped_bytes } from './memory.ts';
+import { ram_words, memmap_phys, mapped_bytes, memmap_scan32 } from './memory.ts';
 import { KernelBug, SimConfigError } from './errors.ts';
 
 /** Problems listed in a failing check's dump (the rest are counted). */
@@ -107,7 +107,7 @@ export function machine_consistent(): boolean {
   if (base % 8 !== 0) return false;
   const u32 = ram_words();
   const mapped = mapped_bytes();
-  const n = Math.min(Math.floor(memmap_bytes() / size), max_pfn());
+  const limit = max_pfn();
   const step = size >>> 2;
   const mdWord = PAGE_MEMDESC_OFFSET >>> 2;
   const first0 = base >>> 2;
@@ -117,8 +117,12 @@ export function machine_consistent(): boolean {
   // them all), and counted already.
   let provenLo = -1;
   let provenHi = -1;
-  for (let pfn = 0, w = first0; pfn < n; pfn++, w += step) {
-    if ((u32[w + 1]! & MEMDESC_FLAG_HI) === 0) continue;
+  // The marked pages first, by the tight scan (most pages carry no word), then their words.
+  const marked = memmap_scan32(size, FLAGS_HI, MEMDESC_FLAG_HI);
+  for (let i = 0; i < marked.length; i++) {
+    const pfn = marked[i]!;
+    if (pfn >= limit) break;
+    const w = first0 + pfn * step;
     const lo = u32[w + mdWord]!;
     const hi = u32[w + mdWord + 1]!;
     if (lo === provenLo && hi === provenHi) continue;
