@@ -4,7 +4,7 @@
  */
 import type { ts } from '@ts-morph/common';
 import type { KindSpec } from '../model/spec.ts';
-import { enclosingFunctionNames } from './ast.ts';
+import { enclosingFunction, enclosingFunctionNames } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { matchAnyName, matchAnyPath } from './glob.ts';
 
@@ -14,7 +14,19 @@ export interface OwnerHit {
   sentence: string;
 }
 
-export function ownersOf(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node): OwnerHit[] {
+/** Owner hits per context and innermost enclosing function (or file): they depend on nothing else. */
+const ownerMemo = new WeakMap<AnalysisContext, Map<ts.Node, readonly OwnerHit[]>>();
+
+export function ownersOf(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node): readonly OwnerHit[] {
+  let memo = ownerMemo.get(ctx);
+  if (!memo) ownerMemo.set(ctx, memo = new Map());
+  const key = enclosingFunction(node) ?? sf;
+  let hits = memo.get(key);
+  if (!hits) memo.set(key, hits = computeOwners(ctx, sf, node));
+  return hits;
+}
+
+function computeOwners(ctx: AnalysisContext, sf: ts.SourceFile, node: ts.Node): OwnerHit[] {
   const rel = ctx.rel(sf);
   const names = enclosingFunctionNames(node);
   const fnHits: OwnerHit[] = [];
