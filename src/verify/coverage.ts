@@ -18,7 +18,7 @@ import { prune } from './runCache.ts';
 import { executedFunctions, type BundleMap, type V8Function } from './coverageMap.ts';
 import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
 import { simNodeFlags } from './simWorker.ts';
-import { acquireWorker, releaseWorker } from './coverageWorker.ts';
+import { acquireWorker, releaseWorker, type JobEnd } from './coverageWorker.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
 const COVERAGE_FORMAT = 'memdesc-coverage/4';
@@ -167,28 +167,39 @@ function batchOutcomes(p: BatchSettings, results: SeedResult[], code: number | n
 }
 
 /** Seed lines as a batch prints them: each finished seed restarts the per-seed timer. */
-function seedLines(onSeed: () => void): { results: SeedResult[]; line(l: string): void } {
+function seedLines(onSeed: () => void): { results: SeedResult[]; line(l: string): boolean } {
   const results: SeedResult[] = [];
   return {
     results,
-    line(l: string): void {
-      if (!l.startsWith('{')) return;
+    line(l: string): boolean {
+      if (!l.startsWith('{')) return false;
       try {
         results.push(JSON.parse(l) as SeedResult);
       } catch {
-        return;
+        return false;
       }
       onSeed();
+      return true;
     },
   };
 }
 
-/** The batch in a reused covered worker; 'pending' when its job left work behind (run it in a process of its own). */
-function runCoveredBatchInWorker(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch | 'pending'> {
-  const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const t0 = performance.now();
+/** How a job in a covered worker ended, what it wrote to stderr and the coverage it left. */
+interface WorkerRun {
+  end: JobEnd;
+  stderr: string;
+  timedOut: boolean;
+  v8?: V8Function[];
+}
+
+/**
+ * `bundle args…` as a job of a covered worker: each stdout line to `onLine` (true: the timer
+ * restarts, a batch's seed finished); 'pending' when the job left work behind (run it in a
+ * process of its own). Aborted: the worker is killed and the promise rejects with an AbortError.
+ */
+function runInCoveredWorker(bundle: string, args: string[], timeoutMs: number, onLine: (l: string) => boolean, signal?: AbortSignal): Promise<WorkerRun | 'pending'> {
   if (signal?.aborted) return Promise.reject(abortError());
-  return new Promise<CoveredBatch | 'pending'>((resolvePromise, reject) => {
+  return new Promise<WorkerRun | 'pending'>((resolvePromise, reject) => {
     const dir = mkdtempSync(join(tmpdir(), 'memdesc-v8cov-'));
     const file = join(dir, 'coverage.json');
     const w = acquireWorker();
@@ -203,14 +214,14 @@ function runCoveredBatchInWorker(bundle: string, map: BundleMap, p: BatchSetting
       timedOut = true;
       w.kill();
     };
-    let timer = setTimeout(kill, timeout);
-    const seeds = seedLines(() => {
-      clearTimeout(timer);
-      timer = setTimeout(kill, timeout);
-    });
+    let timer = setTimeout(kill, timeoutMs);
     let stderr = '';
-    w.start(bundle, simArgs(p), file, {
-      onLine: seeds.line,
+    w.start(bundle, args, file, {
+      onLine: (l) => {
+        if (!onLine(l)) return;
+        clearTimeout(timer);
+        timer = setTimeout(kill, timeoutMs);
+      },
       onStderr: (c) => {
         if (stderr.length < 1 << 20) stderr += c;
       },
@@ -222,11 +233,21 @@ function runCoveredBatchInWorker(bundle: string, map: BundleMap, p: BatchSetting
         if (end.how === 'done') releaseWorker(w, end);
         if (aborted) return reject(abortError());
         if (end.how === 'done' && end.pending) return resolvePromise('pending');
-        const executed = v8 ? executedFunctions(map, v8) : undefined;
-        resolvePromise({ outcomes: batchOutcomes(p, seeds.results, end.code, timedOut, stderr, performance.now() - t0, timeout), ...(executed ? { executed } : {}) });
+        resolvePromise({ end, stderr, timedOut, ...(v8 ? { v8 } : {}) });
       },
     });
   });
+}
+
+/** The batch in a reused covered worker; 'pending' when its job left work behind (run it in a process of its own). */
+async function runCoveredBatchInWorker(bundle: string, map: BundleMap, p: BatchSettings, signal?: AbortSignal): Promise<CoveredBatch | 'pending'> {
+  const timeout = p.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const t0 = performance.now();
+  const seeds = seedLines(() => {});
+  const r = await runInCoveredWorker(bundle, simArgs(p), timeout, seeds.line, signal);
+  if (r === 'pending') return r;
+  const executed = r.v8 ? executedFunctions(map, r.v8) : undefined;
+  return { outcomes: batchOutcomes(p, seeds.results, r.end.code, r.timedOut, r.stderr, performance.now() - t0, timeout), ...(executed ? { executed } : {}) };
 }
 
 /** The batch in a process of its own, under the coverage hook (what every batch ran in before covered workers). */
@@ -297,10 +318,27 @@ export interface CoveredCommand {
 }
 
 /**
- * Run `bundle args…` once with the coverage hook (a short command such as `--manifest`, whose
- * output is all it gives): its exit, its output and the functions it entered.
+ * Run `bundle args…` once with coverage (a short command such as `--manifest`, whose output is
+ * all it gives): its exit, its output and the functions it entered. In a covered worker, or in a
+ * process of its own under the hook when the job leaves work pending.
  */
-export function runCoveredCommand(bundle: string, map: BundleMap, args: string[], timeoutMs = 60_000): Promise<CoveredCommand> {
+export async function runCoveredCommand(bundle: string, map: BundleMap, args: string[], timeoutMs = 60_000): Promise<CoveredCommand> {
+  const lines: string[] = [];
+  const r = await runInCoveredWorker(bundle, args, timeoutMs, (l) => {
+    lines.push(l);
+    return false;
+  });
+  if (r === 'pending') return runCoveredCommandFresh(bundle, map, args, timeoutMs);
+  // The worker ends the job's output with a newline of its own before its last line: one empty line is its.
+  if (lines.at(-1) === '') lines.pop();
+  const stdout = lines.map((l) => `${l}\n`).join('');
+  const code = r.end.code;
+  const signal = r.end.how === 'exit' ? r.end.signal : null;
+  return { code, signal, stdout, stderr: r.stderr, ...(r.v8 ? { executed: executedFunctions(map, r.v8) } : {}) };
+}
+
+/** The command in a process of its own under the coverage hook. */
+export function runCoveredCommandFresh(bundle: string, map: BundleMap, args: string[], timeoutMs = 60_000): Promise<CoveredCommand> {
   return new Promise<CoveredCommand>((resolvePromise, reject) => {
     const { child, stderr, finish } = spawnCovered(bundle, args, reject);
     let stdout = '';

@@ -150,7 +150,7 @@ function loaderFile(): string {
 /** How a job ended: `done` (the import settled, the worker goes on) or `exit` (the process ended). */
 export type JobEnd =
   | { how: 'done'; code: number; pending: boolean; dirty: boolean }
-  | { how: 'exit'; code: number | null };
+  | { how: 'exit'; code: number | null; signal: NodeJS.Signals | null };
 
 /** What the caller sees of a job while it runs. */
 export interface JobHandlers {
@@ -179,12 +179,15 @@ export class CoveredWorker {
     this.child.stdout.on('data', (c: string) => this.onData(c));
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (c: string) => this.job?.onStderr(c));
-    this.child.on('close', (code) => {
+    this.child.on('close', (code, signal) => {
       this.dead = true;
       forget(this);
       const j = this.job;
       this.job = undefined;
-      j?.onEnd({ how: 'exit', code });
+      // A last line the process left open is output too, as a process of its own would have given it.
+      if (j && this.buf) j.onLine(this.buf);
+      this.buf = '';
+      j?.onEnd({ how: 'exit', code, signal });
     });
     this.child.on('error', () => {});
   }

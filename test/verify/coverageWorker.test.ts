@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCoveredBatch, runCoveredBatchFresh, type CoveredBatch } from '../../src/verify/coverage.ts';
+import { runCoveredBatch, runCoveredBatchFresh, runCoveredCommand, runCoveredCommandFresh, type CoveredBatch } from '../../src/verify/coverage.ts';
 import { mapBundle } from '../../src/verify/coverageMap.ts';
 import { closeCoveredWorkers, coveredWorkerStats, MAX_BATCHES } from '../../src/verify/coverageWorker.ts';
 
@@ -135,5 +135,31 @@ describe('covered workers', () => {
     }
     expect(new Set(pids.slice(0, MAX_BATCHES)).size).toBe(1);
     expect(pids[MAX_BATCHES]).not.toBe(pids[0]);
+  });
+
+  it('a command (--manifest) in a reused process gives the output, exit and coverage of a process of its own', async () => {
+    closeCoveredWorkers();
+    const text = [
+      '// x/mm/m.ts',
+      'let asked = 0;',
+      'function manifest() { asked++; return { workloads: [{ name: "w", asked }] }; }',
+      'function never() { return 0; }',
+      '// x/sim/main.ts',
+      'if (process.argv.includes("--manifest")) process.stdout.write(JSON.stringify(manifest(), null, 2) + "\\n");',
+      'else { process.stderr.write("simulate: unknown option \'--bad\'\\n"); process.exit(2); }',
+      '',
+    ].join('\n');
+    const m = write('manifest.mjs', text);
+    for (let i = 0; i < 2; i++) {
+      const [w, f] = [await runCoveredCommand(m.file, m.map, ['--manifest']), await runCoveredCommandFresh(m.file, m.map, ['--manifest'])];
+      expect(w.code).toBe(0);
+      expect(w.stdout).toBe(f.stdout);
+      expect(JSON.parse(w.stdout)).toEqual({ workloads: [{ name: 'w', asked: 1 }] });
+      expect([...w.executed!].sort()).toEqual([...f.executed!].sort());
+      expect(w.executed!.has('mm/m.ts::manifest')).toBe(true);
+    }
+    const [w, f] = [await runCoveredCommand(m.file, m.map, ['--bad']), await runCoveredCommandFresh(m.file, m.map, ['--bad'])];
+    expect([w.code, w.stdout, w.stderr]).toEqual([f.code, f.stdout, f.stderr]);
+    expect(w.code).toBe(2);
   });
 });
