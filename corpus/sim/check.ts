@@ -140,14 +140,17 @@ export function machine_consistent(): boolean {
     if (phys + 8 > mapped) return false;
     const firstAddr = u32[phys >>> 2]! + u32[(phys >>> 2) + 1]! * TWO32;
     const pageAddr = VMEMMAP_START + pfn * size;
-    if (firstAddr === 0 || firstAddr > pageAddr) return false;
-    const off = firstAddr - VMEMMAP_START;
-    if (off < 0 || off % size !== 0) return false;
-    const firstPfn = off / size;
-    const fw = first0 + firstPfn * step;
-    if ((u32[fw + 1]! & MEMDESC_FLAG_HI) === 0) return false;
-    if (u32[fw + mdWord] !== lo || u32[fw + mdWord + 1] !== hi) return false;
-    if (firstPfn === pfn) named[type]!++;
+    if (firstAddr === pageAddr) {
+      // The page is its descriptor's first (marked: the scan found it; its word is its own).
+      named[type]!++;
+    } else {
+      if (firstAddr === 0 || firstAddr > pageAddr) return false;
+      const off = firstAddr - VMEMMAP_START;
+      if (off < 0 || off % size !== 0) return false;
+      const fw = first0 + (off / size) * step;
+      if ((u32[fw + 1]! & MEMDESC_FLAG_HI) === 0) return false;
+      if (u32[fw + mdWord] !== lo || u32[fw + mdWord + 1] !== hi) return false;
+    }
     provenLo = lo;
     provenHi = hi;
   }
