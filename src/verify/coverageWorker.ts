@@ -24,8 +24,10 @@ import { join } from 'node:path';
 import { userCacheDir } from '../paths.ts';
 import { simNodeFlags } from './simWorker.ts';
 
-/** Jobs per worker before it is retired (the imports it holds), under the 10 listeners Node warns at. */
+/** Jobs per worker before it is retired (the imports it holds, about 70 MB a corpus batch). */
 export const MAX_BATCHES = 6;
+/** A worker holding more than this after a job is retired too (batches with a larger RAM). */
+const MAX_RSS = 768 << 20;
 /** Idle workers kept, and for how long. */
 const MAX_IDLE = Math.max(2, availableParallelism());
 const IDLE_MS = 10_000;
@@ -105,7 +107,7 @@ async function runJob(job) {
     }
   }
   const dirty = Object.getOwnPropertyNames(globalThis).some((g) => !globals.has(g));
-  process.stdout.write('\\n' + JSON.stringify({ 'memdesc-covered': 'done', code, ...(pending ? { pending: true } : {}), ...(dirty ? { dirty: true } : {}) }) + '\\n');
+  process.stdout.write('\\n' + JSON.stringify({ 'memdesc-covered': 'done', code, rss: process.memoryUsage.rss(), ...(pending ? { pending: true } : {}), ...(dirty ? { dirty: true } : {}) }) + '\\n');
 }
 async function drain() {
   if (busy) return;
@@ -149,7 +151,7 @@ function loaderFile(): string {
 
 /** How a job ended: `done` (the import settled, the worker goes on) or `exit` (the process ended). */
 export type JobEnd =
-  | { how: 'done'; code: number; pending: boolean; dirty: boolean }
+  | { how: 'done'; code: number; pending: boolean; dirty: boolean; rss: number }
   | { how: 'exit'; code: number | null; signal: NodeJS.Signals | null };
 
 /** What the caller sees of a job while it runs. */
@@ -205,7 +207,7 @@ export class CoveredWorker {
       const j = this.job;
       if (!j) continue;
       if (line.startsWith(DONE_PREFIX)) {
-        let m: { code?: number; pending?: boolean; dirty?: boolean };
+        let m: { code?: number; pending?: boolean; dirty?: boolean; rss?: number };
         try {
           m = JSON.parse(line) as typeof m;
         } catch {
@@ -213,7 +215,7 @@ export class CoveredWorker {
           continue;
         }
         this.job = undefined;
-        j.onEnd({ how: 'done', code: m.code ?? 0, pending: !!m.pending, dirty: !!m.dirty });
+        j.onEnd({ how: 'done', code: m.code ?? 0, pending: !!m.pending, dirty: !!m.dirty, rss: m.rss ?? 0 });
       } else j.onLine(line);
     }
   }
@@ -273,7 +275,7 @@ export function acquireWorker(): CoveredWorker {
 /** A worker whose job ended `done`: kept for the next job unless it has run its share or the job changed its globals. */
 export function releaseWorker(w: CoveredWorker, end: JobEnd): void {
   if (end.how === 'done' && end.pending) coveredWorkerStats.pending++;
-  if (w.dead || end.how !== 'done' || end.pending || end.dirty || w.jobs >= MAX_BATCHES) {
+  if (w.dead || end.how !== 'done' || end.pending || end.dirty || w.jobs >= MAX_BATCHES || end.rss > MAX_RSS) {
     w.kill();
     return;
   }
