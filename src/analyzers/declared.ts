@@ -27,6 +27,8 @@ interface PerContext {
   decls: Map<ts.Node, ts.Type | null>;
   /** Function declaration -> whether calling it may narrow an argument (a predicate or assertion). */
   narrowing: Map<ts.Node, boolean>;
+  /** Function -> its identifiers by name. */
+  names: Map<ts.Node, Map<string, ts.Identifier[]>>;
   /** Type -> whether it or a base type declares a `this is` predicate (`isX(): this is X`). */
   thisPredicates: Map<ts.Type, boolean>;
 }
@@ -35,7 +37,7 @@ const perContext = new WeakMap<AnalysisContext, PerContext>();
 
 function stateOf(ctx: AnalysisContext): PerContext {
   let s = perContext.get(ctx);
-  if (!s) perContext.set(ctx, s = { decls: new Map(), narrowing: new Map(), thisPredicates: new Map() });
+  if (!s) perContext.set(ctx, s = { decls: new Map(), narrowing: new Map(), names: new Map(), thisPredicates: new Map() });
   return s;
 }
 
@@ -85,17 +87,26 @@ function plainTypeOf(ctx: AnalysisContext, sym: ts.Symbol, decl: ts.Declaration,
 
 /** Whether some reference named `name` in `scope` sits where narrowing could give it another type. */
 function narrowedIn(ctx: AnalysisContext, scope: ts.Node, name: string, t: ts.Type, st: PerContext): boolean {
-  let found = false;
+  return (namesIn(scope, st).get(name) ?? []).some((id) => mayNarrow(ctx, id, t, st));
+}
+
+/** The identifiers of a function by name (one walk per function, whatever number of variables it declares). */
+function namesIn(scope: ts.Node, st: PerContext): Map<string, ts.Identifier[]> {
+  let m = st.names.get(scope);
+  if (m) return m;
+  const names = new Map<string, ts.Identifier[]>();
   const visit = (n: ts.Node): void => {
-    if (found) return;
     if (n.kind === ts.SyntaxKind.Identifier) {
-      if ((n as ts.Identifier).text === name && mayNarrow(ctx, n as ts.Identifier, t, st)) found = true;
+      const l = names.get((n as ts.Identifier).text);
+      if (l) l.push(n as ts.Identifier);
+      else names.set((n as ts.Identifier).text, [n as ts.Identifier]);
       return;
     }
     ts.forEachChild(n, visit);
   };
   ts.forEachChild(scope, visit);
-  return found;
+  st.names.set(scope, m = names);
+  return m;
 }
 
 function mayNarrow(ctx: AnalysisContext, id: ts.Identifier, t: ts.Type, st: PerContext): boolean {
@@ -148,9 +159,40 @@ function calleeMayNarrow(ctx: AnalysisContext, call: ts.CallExpression, st: PerC
 
 function functionMayNarrow(ctx: AnalysisContext, fn: ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression): boolean {
   if (fn.type) return ts.isTypePredicateNode(fn.type);
-  // No return type spelled: TypeScript may infer a predicate from the body.
+  // No return type spelled: TypeScript may infer a predicate from the body, only from a plain
+  // function whose one return statement returns a value (or an arrow's expression body).
+  if (fn.asteriskToken || fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) || !fn.body) return false;
+  if (ts.isBlock(fn.body) && !oneValueReturn(fn.body)) return false;
   const sig = ctx.checker.getSignatureFromDeclaration(fn);
   return !sig || !!ctx.checker.getTypePredicateOfSignature(sig);
+}
+
+/**
+ * Whether a function body has exactly one return statement and it returns a value (the returns
+ * TypeScript's forEachReturnStatement visits: through statements, not into nested functions).
+ */
+function oneValueReturn(body: ts.Block): boolean {
+  let n = 0;
+  let plain = false;
+  const visit = (st: ts.Node): void => {
+    if (n > 1 || plain) return;
+    switch (st.kind) {
+      case ts.SyntaxKind.ReturnStatement:
+        n++;
+        if (!(st as ts.ReturnStatement).expression) plain = true;
+        return;
+      case ts.SyntaxKind.CaseBlock: case ts.SyntaxKind.Block: case ts.SyntaxKind.IfStatement: case ts.SyntaxKind.DoStatement:
+      case ts.SyntaxKind.WhileStatement: case ts.SyntaxKind.ForStatement: case ts.SyntaxKind.ForInStatement: case ts.SyntaxKind.ForOfStatement:
+      case ts.SyntaxKind.WithStatement: case ts.SyntaxKind.SwitchStatement: case ts.SyntaxKind.CaseClause: case ts.SyntaxKind.DefaultClause:
+      case ts.SyntaxKind.LabeledStatement: case ts.SyntaxKind.TryStatement: case ts.SyntaxKind.CatchClause:
+        ts.forEachChild(st, visit);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(body);
+  return n === 1 && !plain;
 }
 
 /** Whether `t` or a type it extends declares a `this is` predicate (a method call on it may narrow it). */

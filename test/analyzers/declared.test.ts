@@ -103,6 +103,7 @@ declare function isOther(x: unknown): x is Other;
 declare function assertIndexed(x: unknown): asserts x is Indexed;
 function inferred(x: unknown) { return typeof x === 'object' && x !== null && 'extra' in x; }
 function plain(x: Page): boolean { return x.lru > 0; }
+function twoReturns(x: unknown) { if (!x) return false; return x instanceof Tail; }
 const arrowGuard = (x: unknown): x is Other => !!x;
 export function a(page: Page): number { return page.index + page['lru']; }
 export function b(page: Page): number { if (page instanceof Tail) return page.index; return page.index; }
@@ -121,6 +122,7 @@ const top: Page = new Page();
 export function n(): number { return top.lru; }
 export function o(page: Page): number { const inner = () => (isOther(page) ? 1 : page.lru); return inner(); }
 export function p(page: Page): number { let x: Page = page; x = new Tail(); return x.index; }
+export function q(page: Page): number { if (twoReturns(page)) return page.index; return page.lru; }
 `,
     };
     const { program, root, dispose } = tempProgram(files);
@@ -138,6 +140,6 @@ export function p(page: Page): number { let x: Page = page; x = new Tail(); retu
       ts.forEachChild(n, visit);
     };
     visit(use);
-    expect([...answeredIn].sort()).toEqual(['a', 'g', 'i', 'j', 'k', 'l', 'p', 'plain']);
+    expect([...answeredIn].sort()).toEqual(['a', 'g', 'i', 'j', 'k', 'l', 'p', 'plain', 'q']);
   });
 });
