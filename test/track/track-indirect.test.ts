@@ -3,9 +3,10 @@
  * file that does not name the container: the container's readers depend on it too
  * (cache.ts `stored:`: every store whose container is named through a local, a parameter or a
  * call). Every commit — such a store added in a new file, its value changed, the called function
- * handing out another container and back, the store gone — gives a fresh analysis's answer, walked in one run and commit by commit on one cache.
+ * handing out another container and back, the store gone, a list node linked into a head a call
+ * hands out (`link_push(b.link, head_of())`) — gives a fresh analysis's answer, walked in one run and commit by commit on one cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,9 @@ export function first_slot(p: Pool): number {
   return b.slot;
 }
 `);
+  // The cache list's head through a call, for a store that links into it without naming it.
+  const cacheTs = join(repo, 'proj/src/cache.ts');
+  writeFileSync(cacheTs, `${readFileSync(cacheTs, 'utf8')}\nexport function head_of(): Link {\n  return cache_head;\n}\n`);
   gitIn(repo, 'init', '-q');
   step('base: the pool holds net buffers');
   w('stash.ts', stashOf('alloc_cache_blob(c)'));
@@ -76,6 +80,17 @@ export function first_slot(p: Pool): number {
   step('pool: items_of() hands out the pool\'s items again');
   rmSync(join(repo, 'proj/src/stash.ts'));
   step('stash: gone');
+  w('lstash.ts', `import { head_of } from './cache.ts';
+import { link_push } from './link.ts';
+import { alloc_netbuf } from './net/buf.ts';
+
+export function lstash(seq: number): void {
+  link_push(alloc_netbuf(seq, 3).link, head_of());
+}
+`);
+  step('lstash: a net buffer linked into the cache list through a call (the file never names the head)');
+  rmSync(join(repo, 'proj/src/lstash.ts'));
+  step('lstash: gone');
   for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
 }, 120_000);
 
@@ -95,6 +110,10 @@ describe('track: a store through a call in a file that does not name the contain
     expect(kinds[4]).toBe('net');
     expect(kinds[5]).not.toBe('net');
     expect(kinds[6]).toBe('net');
+    // The cache list's readers (cache.ts) see the linked net buffer, and lose it again.
+    const cacheKinds = steps.map((s) => JSON.stringify(fresh.get(s.sha)!.findings.filter((f) => f.file === 'src/cache.ts').map((f) => f.kind)));
+    expect(cacheKinds[7]).not.toBe(cacheKinds[6]);
+    expect(cacheKinds[8]).toBe(cacheKinds[6]);
   });
 
   it('every commit equals a fresh analysis, in one walk and commit by commit', async () => {
