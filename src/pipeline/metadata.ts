@@ -33,6 +33,8 @@ export interface MetadataOptions {
   /** RAM sizes as simulate takes them (default 64M and 1G, the issue's figures). */
   rams?: string[];
   seed?: number;
+  /** Operations of each run (default: the workload's own default, the figures `start` prints); fewer where only the mechanics are tested. */
+  ops?: number;
   cacheDir?: string;
   /** Run the simulations at a lower priority (beside work that should go first). */
   background?: boolean;
@@ -57,7 +59,7 @@ function parseReport(text: string, what: string): MetadataReport {
 /** One run of `dir`'s simulation with the metadata report. */
 export async function metadataOf(dir: string, ram: string, opts: MetadataOptions = {}): Promise<MetadataReport> {
   const { file } = await buildTree(dir, opts.cacheDir ? { cacheDir: opts.cacheDir } : {});
-  const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, '--report', 'metadata', '--json'];
+  const argv = [file, '--workload', opts.workload ?? 'mixed', '--seed', String(opts.seed ?? 1), '--ram', ram, ...(opts.ops !== undefined ? ['--ops', String(opts.ops)] : []), '--report', 'metadata', '--json'];
   const { code, out, err } = await new Promise<{ code: number; out: string; err: string }>((done, fail) => {
     const child = spawn(process.execPath, [...simNodeFlags(), ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     opts.onSpawn?.();
