@@ -39,12 +39,27 @@ export function hex(n: number): string {
   return n.toString(16);
 }
 
+/**
+ * The last kernel addresses formatted, by a slot of their low bits (direct-mapped): debug checks
+ * build their messages before they know whether they fire (memdesc_desc() formats its descriptor
+ * on every call), and the same few addresses come back again and again.
+ */
+const KADDR_SLOTS = 4096;
+const kaddrKeys = new Float64Array(KADDR_SLOTS).fill(-1);
+const kaddrTexts: string[] = new Array<string>(KADDR_SLOTS).fill('');
+
 /** Print a kernel virtual address sign-extended, as the kernel does (%px). */
 export function formatKernelAddress(addr: number): string {
-  if (!Number.isFinite(addr)) return String(addr);
   if (addr >= 0x800000000000 && addr < 0x1000000000000) {
-    return 'ffff' + hex(addr).padStart(12, '0');
+    // Descriptors and struct pages are 8- or 16-byte aligned: the bits above those pick the slot.
+    const slot = (addr >>> 3) & (KADDR_SLOTS - 1);
+    if (kaddrKeys[slot] === addr) return kaddrTexts[slot]!;
+    const text = 'ffff' + hex(addr).padStart(12, '0');
+    kaddrKeys[slot] = addr;
+    kaddrTexts[slot] = text;
+    return text;
   }
+  if (!Number.isFinite(addr)) return String(addr);
   if (addr < 0) return (BigInt.asUintN(64, BigInt(addr))).toString(16).padStart(16, '0');
   return BigInt(Math.trunc(addr)).toString(16).padStart(16, '0');
 }

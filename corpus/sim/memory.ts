@@ -325,6 +325,12 @@ export function mapped_bytes(): number {
   return mappedSize;
 }
 
+/** The 32-bit word at physical address `phys` (what read32() reads once it has translated). */
+export function phys_read32(phys: number): number {
+  if ((phys & 3) === 0) return u32[phys >>> 2]!;
+  return (u8[phys]! | (u8[phys + 1]! << 8) | (u8[phys + 2]! << 16) | (u8[phys + 3]! << 24)) >>> 0;
+}
+
 /** Physical bytes, for whole-page operations on the direct map (fast path). */
 export function phys_bytes(phys: number, len: number): Uint8Array {
   return u8.subarray(phys, phys + len);

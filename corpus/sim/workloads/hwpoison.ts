@@ -25,13 +25,33 @@ import { page_to_pfn } from '../../include/linux/mm.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_64_types.ts';
 
 /**
- * Bit `bit` of a kpageflags value given as its two 32-bit halves (`lo` = flags % 2^32, `hi` =
- * floor(flags / 2^32); values are exact below 2^53): the pfn scan splits each of its 16k values
- * once, not once per bit it tests.
+ * Bits of a kpageflags value as masks of its two 32-bit halves: values are exact integers below
+ * 2^53, so `f >>> 0` is the low half exactly and (f - lo) / 2^32 the high half. The pfn scan tests
+ * each of its 16k values with a mask or two, not a division per bit.
  */
-function has(lo: number, hi: number, bit: number): boolean {
-  return ((bit < 32 ? lo >>> bit : hi >>> (bit - 32)) & 1) === 1;
+interface Masks {
+  lo: number;
+  hi: number;
 }
+
+function masks(bits: readonly number[]): Masks {
+  const m = { lo: 0, hi: 0 };
+  for (const b of bits) {
+    if (b < 32) m.lo |= 1 << b;
+    else m.hi |= 1 << (b - 32);
+  }
+  return m;
+}
+
+/** A pfn that is no candidate of any kind: poisoned already, or part of a compound page. */
+const SKIP = masks([KPF_HWPOISON, KPF_COMPOUND_TAIL, KPF_COMPOUND_HEAD]);
+/** What a candidate of a kind has: every bit of its masks. */
+const WANT: Partial<Record<Kind, Masks>> = {
+  slab: masks([KPF_SLAB]),
+  pgtable: masks([KPF_PGTABLE]),
+  zsmalloc: masks([KPF_ZSMALLOC]),
+  anon: masks([KPF_ANON, KPF_LRU]),
+};
 
 const KINDS = ['free', 'slab', 'pgtable', 'zsmalloc', 'vmalloc', 'anon', 'any'] as const;
 type Kind = (typeof KINDS)[number];
@@ -55,14 +75,17 @@ export function pick_pfn(rng: Rng, kind: Kind, vmalloc_areas: readonly VmallocAr
   }
   const flags = kpageflags();
   const candidates: number[] = [];
-  for (let pfn = 0; pfn < flags.length; pfn++) {
-    const f = flags[pfn]!;
-    const lo = f % 4294967296;
-    const hi = (f - lo) / 4294967296;
-    // Only order-0 pages or compound heads: a tail pfn is its head's business.
-    if (has(lo, hi, KPF_HWPOISON) || has(lo, hi, KPF_COMPOUND_TAIL) || has(lo, hi, KPF_COMPOUND_HEAD)) continue;
-    if ((kind === 'slab' && has(lo, hi, KPF_SLAB)) || (kind === 'pgtable' && has(lo, hi, KPF_PGTABLE)) ||
-        (kind === 'zsmalloc' && has(lo, hi, KPF_ZSMALLOC)) || (kind === 'anon' && has(lo, hi, KPF_ANON) && has(lo, hi, KPF_LRU))) {
+  const want = WANT[kind];
+  if (want) {
+    for (let pfn = 0; pfn < flags.length; pfn++) {
+      const f = flags[pfn]!;
+      const lo = f >>> 0;
+      // Only order-0 pages or compound heads: a tail pfn is its head's business.
+      if ((lo & SKIP.lo) !== 0 || (lo & want.lo) !== want.lo) continue;
+      if (SKIP.hi !== 0 || want.hi !== 0) {
+        const hi = (f - lo) / 4294967296;
+        if ((hi & SKIP.hi) !== 0 || (hi & want.hi) !== want.hi) continue;
+      }
       candidates.push(pfn);
     }
   }

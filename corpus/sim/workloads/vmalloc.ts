@@ -14,7 +14,7 @@ import { alloc_pages_misc, __free_pages, nr_free_pages, drain_all_pages } from '
 import { page_address } from '../../include/linux/mm.ts';
 import { kmalloc, kfree } from '../../include/linux/slab.ts';
 import { GFP_KERNEL, __GFP_NOWARN } from '../../include/linux/gfp.ts';
-import { read32, write32, read64, write64, bytes } from '../memory.ts';
+import { read32, write32, read64, write64, bytes, translate, phys_read32 } from '../memory.ts';
 import { Page } from '../../include/linux/mm_types.ts';
 import { trace_event } from '../trace.ts';
 import { KernelBug, formatKernelAddress } from '../errors.ts';
@@ -59,10 +59,13 @@ function check(a: Area, what: string): void {
     const page = vmalloc_to_page(base);
     if (!page) throw new KernelBug(`${what}: ${a.caller} area ${formatKernelAddress(a.addr)} page ${p} is not mapped`);
     const direct = page_address(page);
+    // The page as the vmalloc mapping translates it, once for both words: read32(base + off)
+    // translates to the same page plus off (only reads come between, the page table is as it was).
+    const mapped = translate(base);
     for (let w = 0; w < 2; w++) {
       const off = w === 0 ? 0 : inner_offset(a, p);
       const want = stamp_of(a, p, w);
-      if (read32(base + off) !== want || read32(direct + off) !== want) {
+      if (phys_read32(mapped + off) !== want || read32(direct + off) !== want) {
         throw new KernelBug(`${what}: ${a.caller} area ${formatKernelAddress(a.addr)} page ${p} corrupted at offset ${off}`);
       }
     }
