@@ -275,9 +275,13 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
       // The newest commit from its point entry and its files' entries, when all are there: no keys,
       // no lookups, no mark pass. Plan status (facts) reads its program, built from the tree alone.
       const got = before.entries.map(([k, s]) => cache.entry(k, s));
-      if (got.every((e): e is FileEntry => !!e)) {
+      // A program that no longer builds (a gap now) is measured below, which says so.
+      const cp = !got.every((e): e is FileEntry => !!e) ? null : opts.facts === false ? undefined : await buildOnly(c, tree).catch((e: unknown) => {
+        if (e instanceof ProjectGap) return null;
+        throw e;
+      });
+      if (cp !== null && got.every((e): e is FileEntry => !!e)) {
         const point: ProgressPoint = { commit: c.commit, subject: c.subject, date: c.date, ...before.point };
-        const cp = opts.facts === false ? undefined : await buildOnly(c, tree);
         newest = { result: assemble(opts.spec, repo.root, got, before.point.files), ...(cp ? { program: cp.program, root: cp.root } : {}), commit: c, point };
         points.push(point);
         reusedFiles += before.point.files;
