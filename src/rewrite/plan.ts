@@ -34,8 +34,8 @@ export interface ConvertOptions {
   /** Remove dead union members and helpers (default true). */
   retire?: boolean;
   /**
-   * Per kind, the files (project-relative) or functions whose sites may be converted; a kind not
-   * named converts everywhere. Lets `memdesc series` convert a kind a few functions at a time.
+   * Per kind, the files (project-relative) or functions (a name, or `FILE#NAME` for one file's
+   * function) whose sites may be converted; a kind not named converts everywhere. Lets `memdesc series` convert a kind a few functions at a time.
    */
   scope?: Record<string, string[]>;
   /** Kinds whose descriptor types are created even where nothing uses them yet (a series' first step). */
@@ -186,7 +186,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   };
   const inKindScope = (kind: string, file: string, fnNames: string[]): boolean => {
     const list = opts.scope?.[kind];
-    return !list || list.some((o) => file === o.replace(/^\.\//, '') || fnNames.includes(o));
+    // An entry is a file, a function name, or one file's function (`FILE#NAME`: a series unit's).
+    return !list || list.some((o) => file === o.replace(/^\.\//, '') || fnNames.includes(o) || fnNames.some((n) => o === `${file}#${n}`));
   };
   const entityNames = (e: Entity): string[] => [fnName(e.fn) ?? ''].concat(enclosingFunctionNames(e.fn));
   const siteProblem = (s: SiteDetail): string | undefined => {

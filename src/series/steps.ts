@@ -41,7 +41,7 @@ export function seriesSteps(kinds: KindPlan[], units: Map<string, Unit[]>, retir
     steps.push({ role: 'scaffold', kind: k.name, kinds: sel, scope: { [k.name]: [] }, scaffold: sel });
     const acc: string[] = [];
     for (const u of us) {
-      acc.push(...u.names);
+      acc.push(...u.scope);
       steps.push({ role: 'convert', kind: k.name, unit: u, kinds: sel, scope: { [k.name]: [...acc] }, scaffold: sel });
     }
     done.push(k.name);
