@@ -10,7 +10,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * the corpus' own modules (the simulated machine — memmap, allocators — lives in module state);
  * process-wide settings (the environment, the working directory, listeners on the process,
  * globals), even where the file restores them, since a failure halfway may leave them set.
- * Read from the test file's own text; helpers it imports restore what they change (useIsolatedGit).
+ * Read from the test file's own text; helpers it imports restore what they change (useIsolatedGit,
+ * test/env.ts's withEnv).
  */
 const NEEDS_ISOLATION: Array<[string, RegExp]> = [
   ['module mocks', /\bvi\.(mock|doMock|unmock|stubGlobal|stubEnv|resetModules)\(/],

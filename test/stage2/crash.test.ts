@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { withEnv } from '../env.ts';
 import { runMain } from '../inProcess.ts';
 import { PGD_FREE_FILE, PGD_FREE_STALE, plantPgdFreeStale } from './planted.ts';
 import { copyTree, ptdescCorpus } from './trees.ts';
@@ -44,19 +45,13 @@ beforeAll(async () => {
   plantPgdFreeStale(tree);
 }, 600_000);
 afterAll(() => {
-  delete process.env[SKIP_AUDIT_ENV];
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
 describe("the RFC's crash, on purpose", () => {
   it('forced past the audit, the simulation fails with the debug check and a dump of the clobbered memdesc word', async () => {
-    process.env[SKIP_AUDIT_ENV] = '1';
-    let sep;
-    try {
-      sep = await runMain(['separate', 'ptdesc', tree, '--write']);
-    } finally {
-      delete process.env[SKIP_AUDIT_ENV];
-    }
+    // Past the audit: the test-only hook, set for this call only.
+    const sep = await withEnv({ [SKIP_AUDIT_ENV]: '1' }, () => runMain(['separate', 'ptdesc', tree, '--write']));
     expect(sep.status, sep.stderr).toBe(0);
     expect(sep.stdout).toContain('audit blockers skipped');
     expect(existsSync(join(tree, 'include/linux/ptdesc_memdesc.ts'))).toBe(true);

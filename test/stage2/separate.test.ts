@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
 import { main } from '../../src/cli.ts';
 import { SKIP_AUDIT_ENV } from '../../src/stage2/separate.ts';
+import { withEnv } from '../env.ts';
 import { PGD_FREE_STALE } from './planted.ts';
 import { copyTree, ptdescCorpus } from './trees.ts';
 
@@ -70,9 +71,11 @@ beforeAll(async () => {
   git(['commit', '-q', '-m', 'stage 1']);
 }, 600_000);
 afterAll(() => {
-  delete process.env[SKIP_AUDIT_ENV];
   if (base) rmSync(base, { recursive: true, force: true });
 });
+
+/** The CLI in this process, past the audit (the test-only hook) or, with `skipAudit` false, through it. */
+const separate = (args: string[], skipAudit: boolean): Promise<number> => withEnv({ [SKIP_AUDIT_ENV]: skipAudit ? '1' : undefined }, () => main(args));
 
 const io = captureOutput();
 
@@ -105,7 +108,7 @@ describe('memdesc separate ptdesc', () => {
     try {
       writeFileSync(f, planted);
       const before = snapshot();
-      const code = await main(['separate', 'ptdesc', tree]);
+      const code = await separate(['separate', 'ptdesc', tree], false);
       expect(code).toBe(1);
       expect(io.err).toMatch(/^memdesc: separate: ptdesc has \d+ audit blockers? \(`memdesc audit ptdesc` lists them\); nothing was written\n$/);
       expect(snapshot()).toEqual(before);
@@ -115,99 +118,86 @@ describe('memdesc separate ptdesc', () => {
   }, 120_000);
 
   it('dry run (past the audit): prints the diff, writes nothing', async () => {
-    process.env[SKIP_AUDIT_ENV] = '1';
-    try {
-      const before = snapshot();
-      const code = await main(['separate', 'ptdesc', tree]);
-      expect(code).toBe(0);
-      expect(io.out).toContain(`+++ b/${MODULE}`);
-      expect(io.out).toMatch(/^-TABLE_MATCH\(/m);
-      expect(io.err).toContain('dry run:');
-      expect(snapshot()).toEqual(before);
-    } finally {
-      delete process.env[SKIP_AUDIT_ENV];
-    }
+    const before = snapshot();
+    const code = await separate(['separate', 'ptdesc', tree], true);
+    expect(code).toBe(0);
+    expect(io.out).toContain(`+++ b/${MODULE}`);
+    expect(io.out).toMatch(/^-TABLE_MATCH\(/m);
+    expect(io.err).toContain('dry run:');
+    expect(snapshot()).toEqual(before);
   }, 120_000);
 
   it('refuses a page constructed as the kind whose allocation it cannot follow (exit 1, the site named)', async () => {
-    process.env[SKIP_AUDIT_ENV] = '1';
     const f = join(tree, 'include/asm-generic/pgalloc.ts');
     const text = readFileSync(f, 'utf8');
     try {
       // A table page from a lookup, not from an allocation here: no memdesc word would be set.
       writeFileSync(f, `${text}\nexport function stray_table(pfn: number): void {\n  __pgtable_page_ctor(pfn_to_page(pfn));\n}\n`.replace("import { Page }", "import { Page }").replace(/^(import \{[^}]*)\bvirt_to_page,/m, '$1virt_to_page, pfn_to_page,'));
       const before = snapshot();
-      const code = await main(['separate', 'ptdesc', tree]);
+      const code = await separate(['separate', 'ptdesc', tree], true);
       expect(io.err).toMatch(/ptdesc: 1 site the separation cannot follow \(first: include\/asm-generic\/pgalloc\.ts:\d+: stray_table\(\) constructs `pfn_to_page\(pfn\)` with __pgtable_page_ctor\(\)/);
       expect(code).toBe(1);
       expect(snapshot()).toEqual(before);
     } finally {
       writeFileSync(f, text);
-      delete process.env[SKIP_AUDIT_ENV];
     }
   }, 120_000);
 
   it('--write refuses a dirty git tree and writes nothing', async () => {
-    process.env[SKIP_AUDIT_ENV] = '1';
     const f = join(tree, 'mm/memory.ts');
     const text = readFileSync(f, 'utf8');
     try {
       writeFileSync(f, `${text}\n// an edit of the user's\n`);
       const before = snapshot();
-      const code = await main(['separate', 'ptdesc', tree, '--write']);
+      const code = await separate(['separate', 'ptdesc', tree, '--write'], true);
       expect(code).toBe(2);
       expect(io.err).toMatch(/uncommitted/);
       expect(snapshot()).toEqual(before);
     } finally {
       writeFileSync(f, text);
-      delete process.env[SKIP_AUDIT_ENV];
     }
   }, 120_000);
 
   it('--write moves Ptdesc into its own storage (its audit clean: no test hook); a second run changes nothing', async () => {
-    try {
-      expect(await main(['separate', 'ptdesc', tree, '--write'])).toBe(0);
-      expect(io.out).not.toContain('audit blockers skipped');
-      expect(io.out).toMatch(/^ptdesc: descriptor of \d+ bytes/m);
-      expect(io.out).toMatch(/wrote \d+ files/);
-      const after = snapshot();
-      expect([...after.keys()].some((f) => f.includes('.memdesc-stage-') || f.endsWith('.memdesc-lock'))).toBe(false);
+    expect(await separate(['separate', 'ptdesc', tree, '--write'], false)).toBe(0);
+    expect(io.out).not.toContain('audit blockers skipped');
+    expect(io.out).toMatch(/^ptdesc: descriptor of \d+ bytes/m);
+    expect(io.out).toMatch(/wrote \d+ files/);
+    const after = snapshot();
+    expect([...after.keys()].some((f) => f.includes('.memdesc-stage-') || f.endsWith('.memdesc-lock'))).toBe(false);
 
-      const mod = readFileSync(join(tree, MODULE), 'utf8');
-      expect(mod).toMatch(/export function page_ptdesc\(page: Page \| null \| undefined\)[^{]*\{\s*return page && new Ptdesc\(memdesc_ptdesc\(page\)\);/);
-      expect(mod).toMatch(/export function ptdesc_page\([^{]*\{\s*return ptdesc && memdesc_desc_page\(ptdesc\.addr\)!;/);
-      expect(mod).toMatch(/alloc_pages_memdesc\(gfp, order, memdesc_create\(desc, MEMDESC_TYPE_PTDESC\)\)/);
-      expect(mod).toContain('__free_pages_memdesc(page, order)');
+    const mod = readFileSync(join(tree, MODULE), 'utf8');
+    expect(mod).toMatch(/export function page_ptdesc\(page: Page \| null \| undefined\)[^{]*\{\s*return page && new Ptdesc\(memdesc_ptdesc\(page\)\);/);
+    expect(mod).toMatch(/export function ptdesc_page\([^{]*\{\s*return ptdesc && memdesc_desc_page\(ptdesc\.addr\)!;/);
+    expect(mod).toMatch(/alloc_pages_memdesc\(gfp, order, memdesc_create\(desc, MEMDESC_TYPE_PTDESC\)\)/);
+    expect(mod).toContain('__free_pages_memdesc(page, order)');
 
-      const texts = new Map(tsFiles().map((f) => [f, readFileSync(join(tree, f), 'utf8')] as const));
-      const types = texts.get('include/linux/mm_types.ts')!;
-      expect(types).not.toMatch(/TABLE_MATCH/);
-      expect(types).not.toMatch(/function (page_ptdesc|ptdesc_page)\b/);
-      const offsets = [...types.matchAll(/^const PTDESC_\w+_OFFSET = (\d+);/gm)].map((m) => Number(m[1]));
-      expect(offsets.length).toBeGreaterThan(0);
-      expect(Math.min(...offsets)).toBeGreaterThanOrEqual(8); // after the back pointer
-      expect(new Set(offsets).size).toBe(offsets.length);
-      for (const [file, text] of texts) {
-        expect(text, file).not.toMatch(/^import \{[^}]*\b(page_ptdesc|ptdesc_page)\b[^}]*\} from '[^']*mm_types\.ts'/m);
-        // Every function that constructs a page table allocates it with its descriptor.
-        for (const fn of text.split(/\n(?=(?:export )?function )/)) {
-          if (!/\b(__pgtable_page_ctor|pgtable_\w+_page_ctor)\(/.test(fn) || /^(export )?function (__pgtable_page_ctor|pgtable_\w+_page_ctor)\b/.test(fn)) continue;
-          expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(alloc_pages?|__get_free_pages?)\(/);
-          expect(fn, `${file}: ${fn.split('\n')[0]}`).toMatch(/\bptdesc_(alloc_pages|get_free_pages)\(/);
-        }
-        for (const fn of text.split(/\n(?=(?:export )?function )/)) {
-          if (!/\b(__pgtable_page_dtor|pgtable_\w+_page_dtor)\(/.test(fn) || /^(export )?function (__pgtable_page_dtor|pgtable_\w+_page_dtor)\b/.test(fn)) continue;
-          expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(__free_pages?|free_pages?)\(/);
-        }
+    const texts = new Map(tsFiles().map((f) => [f, readFileSync(join(tree, f), 'utf8')] as const));
+    const types = texts.get('include/linux/mm_types.ts')!;
+    expect(types).not.toMatch(/TABLE_MATCH/);
+    expect(types).not.toMatch(/function (page_ptdesc|ptdesc_page)\b/);
+    const offsets = [...types.matchAll(/^const PTDESC_\w+_OFFSET = (\d+);/gm)].map((m) => Number(m[1]));
+    expect(offsets.length).toBeGreaterThan(0);
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(8); // after the back pointer
+    expect(new Set(offsets).size).toBe(offsets.length);
+    for (const [file, text] of texts) {
+      expect(text, file).not.toMatch(/^import \{[^}]*\b(page_ptdesc|ptdesc_page)\b[^}]*\} from '[^']*mm_types\.ts'/m);
+      // Every function that constructs a page table allocates it with its descriptor.
+      for (const fn of text.split(/\n(?=(?:export )?function )/)) {
+        if (!/\b(__pgtable_page_ctor|pgtable_\w+_page_ctor)\(/.test(fn) || /^(export )?function (__pgtable_page_ctor|pgtable_\w+_page_ctor)\b/.test(fn)) continue;
+        expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(alloc_pages?|__get_free_pages?)\(/);
+        expect(fn, `${file}: ${fn.split('\n')[0]}`).toMatch(/\bptdesc_(alloc_pages|get_free_pages)\(/);
       }
-
-      io.reset();
-      expect(await main(['separate', 'ptdesc', tree, '--write', '--force'])).toBe(0);
-      expect(io.out).toContain('ptdesc: already separated, nothing to do');
-      expect(snapshot()).toEqual(after);
-    } finally {
-      delete process.env[SKIP_AUDIT_ENV];
+      for (const fn of text.split(/\n(?=(?:export )?function )/)) {
+        if (!/\b(__pgtable_page_dtor|pgtable_\w+_page_dtor)\(/.test(fn) || /^(export )?function (__pgtable_page_dtor|pgtable_\w+_page_dtor)\b/.test(fn)) continue;
+        expect(fn, `${file}: ${fn.split('\n')[0]}`).not.toMatch(/\b(__free_pages?|free_pages?)\(/);
+      }
     }
+
+    io.reset();
+    expect(await separate(['separate', 'ptdesc', tree, '--write', '--force'], false)).toBe(0);
+    expect(io.out).toContain('ptdesc: already separated, nothing to do');
+    expect(snapshot()).toEqual(after);
   }, 240_000);
 
   it('the separated tree runs page-table-heavy work clean, its descriptors in the ptdesc cache', () => {
