@@ -1,14 +1,17 @@
 /**
  * The planning and type-check parts of `memdesc series --all` on the bundled corpus, without git
- * or the simulation: the series' steps are planned (buildTrees, its planning CPU reported), then every non-empty step's tree is
+ * (the simulation only in the last part): the series' steps are planned (buildTrees, its planning CPU reported), then every non-empty step's tree is
  * type-checked twice over, in the same process: from scratch (a new program and checker per
  * step, what every step cost before incremental checking) and incrementally
  * (src/ts/incremental.ts, each program from the previous one; in a file the change reaches, only
  * the statements it reaches, src/ts/regions.ts). CPU time of this process (the
  * machine is shared; wall time mostly measures waiting for a core). The two must find the same
- * errors at every step, or the bench fails.
+ * errors at every step, or the bench fails. Last, a step's verification batch on step bundles,
+ * in a process of its own and in a covered worker (children's CPU; the same results, or it fails).
  * Run with `npm run bench -- series`.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeDetailed } from '../src/analyzers/analyze.ts';
 import { loadProgram } from '../src/analyzers/project.ts';
@@ -21,8 +24,67 @@ import { planUnits } from '../src/series/units.ts';
 import { IncrementalChecker } from '../src/ts/incremental.ts';
 import { overlayProgram } from '../src/ts/programs.ts';
 import { anchor } from './anchor.ts';
+import { runCoveredBatch, runCoveredBatchFresh } from '../src/verify/coverage.ts';
+import { mapBundle } from '../src/verify/coverageMap.ts';
+import { endCoveredWorkers } from '../src/verify/coverageWorker.ts';
+import { OverlayBuilder } from '../src/verify/overlayBuild.ts';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
+
+/** CPU seconds of this process's finished children (/proc/self/stat cutime + cstime, USER_HZ 100); undefined without /proc. */
+function childCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A series step's batch (`mixed` x 2 seeds at 1,000 operations, the corpus' step plan) with
+ * coverage, on step bundles, in a process of its own each and in covered workers
+ * (src/verify/coverageWorker.ts): the children's CPU seconds of each way, alternated three
+ * times. The outcomes and coverage must be the same, or the bench fails.
+ */
+async function coveredBatches(trees: Array<{ texts: Map<string, string> }>): Promise<string[]> {
+  const cache = mkdtempSync(join(tmpdir(), 'memdesc-bench-covered-'));
+  const builder = new OverlayBuilder(CORPUS, { cacheDir: cache });
+  try {
+    const picks = Array.from({ length: 8 }, (_, i) => trees[Math.floor((i * (trees.length - 1)) / 7)]!);
+    const bundles: Array<{ file: string; map: ReturnType<typeof mapBundle> }> = [];
+    for (const t of picks) {
+      const b = await builder.build(t.texts);
+      bundles.push({ file: b.file, map: mapBundle(readFileSync(b.file, 'utf8')) });
+    }
+    const settings = { workload: 'mixed', seeds: [1, 2], ops: 1000 };
+    // First (not measured): each bundle's batch in a covered worker gives what a process of its own gives.
+    for (const { file, map } of bundles) {
+      const [w, f] = [await runCoveredBatch(file, map, settings), await runCoveredBatchFresh(file, map, settings)];
+      if (JSON.stringify(w.outcomes.map((o) => o.result)) !== JSON.stringify(f.outcomes.map((o) => o.result)) ||
+        JSON.stringify([...w.executed ?? []].sort()) !== JSON.stringify([...f.executed ?? []].sort())) throw new Error(`${file}: a covered worker's batch differs from a process of its own`);
+    }
+    await endCoveredWorkers();
+    const sums = { fresh: 0, worker: 0 };
+    for (let round = 0; round < 3; round++) {
+      for (const way of ['fresh', 'worker'] as const) {
+        const c0 = childCpuSeconds();
+        if (c0 === undefined) return ['Covered workers: not measured (no /proc).'];
+        for (const { file, map } of bundles) await (way === 'fresh' ? runCoveredBatchFresh(file, map, settings) : runCoveredBatch(file, map, settings));
+        await endCoveredWorkers();
+        sums[way] += childCpuSeconds()! - c0;
+      }
+    }
+    const fresh = sums.fresh / 3 / bundles.length;
+    const worker = sums.worker / 3 / bundles.length;
+    return [`Step batches (mixed x 2 seeds at 1,000 ops, with coverage) on ${bundles.length} step bundles, children's CPU per batch, mean of 3 rounds: ` +
+      `a process of its own ${fresh.toFixed(3)} s, a covered worker ${worker.toFixed(3)} s (${(100 * (1 - worker / fresh)).toFixed(0)} % less; the same outcomes and coverage).`];
+  } finally {
+    builder.dispose();
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
 
 function cpuMs(): number {
   const c = process.cpuUsage();
@@ -60,6 +122,7 @@ export async function seriesBenches(): Promise<string> {
     if (JSON.stringify(e) !== JSON.stringify(scratch[i])) throw new Error(`step ${i + 1}: incremental errors ${JSON.stringify(e)} differ from a full check's ${JSON.stringify(scratch[i])}`);
   }
   const sorted = files.slice(1).sort((a, b) => a - b);
+  const covered = await coveredBatches(trees);
   const n = trees.length;
   const per = (ms: number) => (ms / n / 1000).toFixed(3);
   return ['## series --all on the corpus: planning and type-check per step (no git, no simulation; CPU s of this process)', '',
@@ -72,7 +135,7 @@ export async function seriesBenches(): Promise<string> {
     `| as buildTrees runs it (incremental, tip from scratch) | ${(inSeries / 1000).toFixed(1)} | ${per(inSeries)} | |`, '',
     // CPU against CPU: on a shared machine wall time mostly measures waiting for a core.
     `Per step, incremental: ${(incMs / n / anchor().tsc.cpuMs).toFixed(3)}× the CPU of one \`tsc --noEmit\` of the corpus (${(anchor().tsc.cpuMs / 1000).toFixed(2)} CPU s, anchor); ` +
-    `planning and checking together, as buildTrees runs them: ${((planCpu / steps.length + inSeries / n) / anchor().tsc.cpuMs).toFixed(3)}×.`].join('\n');
+    `planning and checking together, as buildTrees runs them: ${((planCpu / steps.length + inSeries / n) / anchor().tsc.cpuMs).toFixed(3)}×.`, '', ...covered].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${await seriesBenches()}\n`);

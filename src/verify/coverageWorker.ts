@@ -251,6 +251,16 @@ export class CoveredWorker {
     forget(this);
     if (!this.dead) this.child.stdin.end();
   }
+
+  /** Close it and wait for its exit (held meanwhile: an idle worker does not keep the loop alive). */
+  ended(): Promise<void> {
+    return new Promise<void>((r) => {
+      if (this.dead) return r();
+      this.child.once('close', () => r());
+      this.hold();
+      this.close();
+    });
+  }
 }
 
 const idle: CoveredWorker[] = [];
@@ -287,4 +297,9 @@ export function releaseWorker(w: CoveredWorker, end: JobEnd): void {
 /** End every idle covered worker (a verification done). */
 export function closeCoveredWorkers(): void {
   for (const w of [...idle]) w.close();
+}
+
+/** End every idle covered worker and wait until they have exited (reaped: their CPU counts as this process's children's). */
+export async function endCoveredWorkers(): Promise<void> {
+  await Promise.all([...idle].map((w) => w.ended()));
 }
