@@ -9,7 +9,6 @@ import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '.
 import { tokensSpelled } from './ast.ts';
 import { matchPath } from './glob.ts';
 import { boundSymbol } from './scope.ts';
-import { declaredMember, plainType } from './declared.ts';
 import { isDependencyFile, isProjectFile } from './project.ts';
 
 export interface Site {
@@ -213,16 +212,6 @@ export class AnalysisContext extends SpecNames {
     return false;
   }
 
-  /**
-   * Is expression `e` typed as the page class where it stands (typeIsPage of its type)? A name whose
-   * declared type is another class, which nothing narrows, is not: no checker query (declared.ts).
-   */
-  isPageAt(e: ts.Expression): boolean {
-    const t = plainType(this, e);
-    if (t && !this.typeIsPage(t)) return false;
-    return this.typeIsPage(this.checker.getTypeAtLocation(e));
-  }
-
   /** Is `e` a value reference to the page class itself (the `Page` in list_entry(ptr, Page, 'lru'))? */
   isPageClassRef(e: ts.Expression): boolean {
     // A name no declaration could make the class's is not it: no type query (asked for every argument of calls provenance follows).
@@ -357,15 +346,8 @@ export class AnalysisContext extends SpecNames {
   symbolOf(n: ts.Node): ts.Symbol | undefined {
     const hit = this.symCache.get(n);
     if (hit !== undefined) return hit ?? undefined;
-    // A plain name read: the binder's scopes decide it without a checker query (scope.ts); a member
-    // read on a variable, its declared type when nothing narrows it (declared.ts); else the checker.
-    let s: ts.Symbol | undefined;
-    if (n.kind === ts.SyntaxKind.Identifier) {
-      const p = n.parent;
-      s = p?.kind === ts.SyntaxKind.PropertyAccessExpression && (p as ts.PropertyAccessExpression).name === n
-        ? declaredMember(this, (p as ts.PropertyAccessExpression).expression, (n as ts.Identifier).text)
-        : boundSymbol(n as ts.Identifier, this.checker, (a) => this.resolveAlias(a));
-    }
+    // A plain name read: the binder's scopes decide it without a checker query (scope.ts); else the checker.
+    let s = n.kind === ts.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker, (a) => this.resolveAlias(a)) : undefined;
     if (!s) {
       s = this.checker.getSymbolAtLocation(n);
       if (s) s = this.resolveAlias(s);

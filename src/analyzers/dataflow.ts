@@ -254,7 +254,7 @@ export class DataFlow {
   }
 
   private isPage(e: ts.Expression): boolean {
-    return this.ctx.isPageAt(e);
+    return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
   }
 
   /** Record a mark on `target` (a variable, or an element of an array variable); maybe a summary of `fn`. */

@@ -12,7 +12,6 @@ import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, ski
 import type { AnalysisContext } from './context.ts';
 import { embeddedFields, hasFileStoreCandidates, setFileStoreCandidates, storesAt, type StoreCandidate } from './dataflow.ts';
 import { mayBeWrapper } from './wrappers.ts';
-import { declaredMember, plainType } from './declared.ts';
 
 export interface RawAccess {
   sf: ts.SourceFile;
@@ -368,9 +367,6 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     return;
   }
   if (c.kind === 'computed') {
-    // A receiver whose declared type is not the class (nor can be narrowed to it) holds no field, whatever the key (declared.ts).
-    const pt = plainType(ctx, c.receiver!);
-    if (pt && !ctx.typeIsPage(pt)) return;
     // A number or symbol key names no field, whatever the receiver: asked first (a loop index is
     // cheaper to type than the collection it indexes, and most computed keys are one).
     const kt = checker.getTypeAtLocation(c.node);
@@ -407,8 +403,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     }
     sym = checker.getPropertyOfType(t, c.name);
   } else {
-    // A receiver declared as the class answers without typing it at the site (declared.ts).
-    sym = (c.receiver && declaredMember(ctx, c.receiver, c.name)) || checker.getSymbolAtLocation(c.node);
+    sym = checker.getSymbolAtLocation(c.node);
   }
   if (!sym) {
     if (c.kind === 'member' && ctx.fields.get(c.name)?.track === 'always') {

@@ -215,7 +215,7 @@ export class Provenance {
   }
 
   private isPage(e: ts.Expression): boolean {
-    return this.ctx.isPageAt(e);
+    return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
   }
 
   private containerMemo = new Map<Key, Prov>();
