@@ -298,7 +298,17 @@ export function memmap_scan32(stride: number, offset: number, mask: number): Uin
   if (scanPfns.length < n) scanPfns = new Uint32Array(n);
   const out = scanPfns;
   let found = 0;
-  for (let i = 0, w = (memmapPhys + offset) >>> 2; i < n; i++, w += step) {
+  let i = 0;
+  let w = (memmapPhys + offset) >>> 2;
+  // Eight pages at a time, their words or'ed: most groups hold no marked page and cost one test
+  // (measured on stage-2 machines: about half the time of a test per page).
+  const whole = n - (n % 8);
+  for (; i < whole; i += 8, w += 8 * step) {
+    if (((u32[w]! | u32[w + step]! | u32[w + 2 * step]! | u32[w + 3 * step]! |
+          u32[w + 4 * step]! | u32[w + 5 * step]! | u32[w + 6 * step]! | u32[w + 7 * step]!) & mask) === 0) continue;
+    for (let k = 0, x = w; k < 8; k++, x += step) if ((u32[x]! & mask) !== 0) out[found++] = i + k;
+  }
+  for (; i < n; i++, w += step) {
     if ((u32[w]! & mask) !== 0) out[found++] = i;
   }
   return out.subarray(0, found);

@@ -1,11 +1,12 @@
 /**
  * sim/memory.ts memmap_scan32() lists the pfns whose struct page word at an offset has a bit of
  * a mask set, into one reused buffer: every call must give exactly the pages a word-by-word walk
- * finds, ascending, however many the call before it found (fewer, more, none).
+ * finds, ascending, however many the call before it found (fewer, more, none), also when the
+ * memmap's page count is no multiple of the eight pages it tests at a time.
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from '../../corpus/sim/boot.ts';
-import { memmap_scan32, read32, write32 } from '../../corpus/sim/memory.ts';
+import { memmap_scan32, read32, write32, set_vmemmap_backing, memmap_phys, memmap_bytes } from '../../corpus/sim/memory.ts';
 import { pfn_to_page, max_pfn } from '../../corpus/include/linux/mm.ts';
 import { STRUCT_PAGE_SIZE } from '../../corpus/include/linux/mm_types.ts';
 import { Rng } from '../../corpus/sim/random.ts';
@@ -38,6 +39,14 @@ describe('memmap_scan32', () => {
       }
       const want = walk(offset, bit);
       expect([...memmap_scan32(STRUCT_PAGE_SIZE, offset, bit)], `seed ${seed} round ${round}`).toEqual(want);
+      // A memmap whose page count is no multiple of the scan's groups of eight: the last few
+      // pages are scanned one by one.
+      const [phys, size] = [memmap_phys(), memmap_bytes()];
+      const pages = max_pfn() - 1 - rng.below(7);
+      set_vmemmap_backing(phys, pages * STRUCT_PAGE_SIZE);
+      const got = [...memmap_scan32(STRUCT_PAGE_SIZE, offset, bit)];
+      set_vmemmap_backing(phys, size);
+      expect(got, `seed ${seed} round ${round}, ${pages} pages`).toEqual(want.filter((pfn) => pfn < pages));
       // Put the words back (last change first) so that each round starts from the booted memmap.
       for (const [addr, v] of touched.reverse()) write32(addr, v);
     }
