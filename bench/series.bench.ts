@@ -125,7 +125,7 @@ export async function seriesBenches(): Promise<string> {
   const covered = await coveredBatches(trees);
   const n = trees.length;
   const per = (ms: number) => (ms / n / 1000).toFixed(3);
-  return ['## series --all on the corpus: planning and type-check per step (no git; CPU s of this process), then step batches (children's CPU)', '',
+  return ['## series --all on the corpus: planning and type-check per step (no git; CPU s of this process), then step batches (CPU s of the children)', '',
     `Planning: ${(planCpu / 1000).toFixed(1)} CPU s for ${steps.length} steps, ${(planCpu / steps.length / 1000).toFixed(3)} s per step.`, '',
     `${n} non-empty steps of ${steps.length}; the same errors from both at every step (${scratch.filter((e) => e.length > 0).length} trees with errors).`, '',
     '| check | CPU s, all steps | CPU s per step | files re-checked per step (after the first): median / max |',
