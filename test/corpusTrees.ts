@@ -10,14 +10,14 @@
  */
 import { cpSync } from 'node:fs';
 import { BUNDLED_CORPUS } from '../src/paths.ts';
-import { cli, sharedTree, type SharedTree } from './runTrees.ts';
+import { sharedTree, treeCli, type SharedTree } from './runTrees.ts';
 import { stage1Corpus } from './stage1.ts';
 
 /** The bundled corpus after `convert ptdesc --write` (shared, read-only). */
 export function ptdescCorpus(): Promise<SharedTree> {
   return sharedTree('ptdesc', async (dir) => {
     cpSync(BUNDLED_CORPUS, dir, { recursive: true });
-    return cli(['convert', 'ptdesc', dir, '--write']);
+    return treeCli(['convert', 'ptdesc', dir, '--write']);
   });
 }
 
@@ -25,7 +25,7 @@ export function ptdescCorpus(): Promise<SharedTree> {
 export function stage2Corpus(): Promise<SharedTree> {
   return sharedTree('stage2', async (dir) => {
     cpSync(await stage1Corpus(), dir, { recursive: true });
-    return cli(['separate', '--all', dir, '--write']);
+    return treeCli(['separate', '--all', dir, '--write']);
   });
 }
 

@@ -9,7 +9,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARED_TREES } from './corpusTrees.ts';
-import { runDir } from './runTrees.ts';
+import { runMain } from './inProcess.ts';
+import { makeTreesInProcess, runDir } from './runTrees.ts';
+
+// The commands run here, in this process (runTrees.ts's makeTreesInProcess), with none of the
+// caller's MEMDESC_* settings but the run's cache and folder: the same trees a child would make.
+for (const k of Object.keys(process.env)) {
+  if (k.startsWith('MEMDESC_') && k !== 'MEMDESC_CACHE_DIR' && k !== 'MEMDESC_TEST_RUN_DIR') delete process.env[k];
+}
+makeTreesInProcess((args) => runMain(args));
 
 for (const name of process.argv.slice(2)) {
   const make = SHARED_TREES[name];

@@ -28,6 +28,23 @@ export function cli(args: string[]): Built {
   return { status: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
 }
 
+let inProcess: ((args: string[]) => Promise<Built>) | undefined;
+
+/**
+ * Run the commands that make shared trees in this process (the CLI's main()), not as children:
+ * for test/prebuildTrees.ts only, a process of its own with no test hooks set, which makes the
+ * trees one after another — one TypeScript load and one warm-up of the analysis for all of them,
+ * where each child process paid both. A test worker keeps the child (its hooks stay out of the tree).
+ */
+export function makeTreesInProcess(run: (args: string[]) => Promise<Built>): void {
+  inProcess = run;
+}
+
+/** The command that makes a shared tree: in this process when the prebuild asked for it, else `cli()`. */
+export function treeCli(args: string[]): Promise<Built> {
+  return inProcess ? inProcess(args) : Promise.resolve(cli(args));
+}
+
 function verdict(name: string, done: string, dir: string): SharedTree {
   const b = JSON.parse(readFileSync(done, 'utf8')) as Built;
   if (b.status !== 0) throw new Error(`the shared ${name} tree could not be made: exit ${b.status}\n${b.stderr}`);

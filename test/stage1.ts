@@ -11,13 +11,13 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ConvertReport } from '../src/rewrite/plan.ts';
 import { dirname, join } from 'node:path';
 import { BUNDLED_CORPUS } from '../src/paths.ts';
-import { cli, runDir, sharedTree } from './runTrees.ts';
+import { runDir, sharedTree, treeCli } from './runTrees.ts';
 
 /** The shared stage-1 tree (read-only): `convert --all --write` of a copy of the corpus, built once per run. */
 export async function stage1Corpus(): Promise<string> {
   const t = await sharedTree('stage1', async (dir) => {
     cpSync(BUNDLED_CORPUS, dir, { recursive: true });
-    const r = cli(['convert', '--all', dir, '--write', '--json']);
+    const r = await treeCli(['convert', '--all', dir, '--write', '--json']);
     // Its report kept beside the tree (stage1Conversion()), not in the verdict every caller reads.
     if (r.status === 0) writeFileSync(join(runDir(), 'stage1.convert.json'), r.stdout);
     return { ...r, stdout: '' };
