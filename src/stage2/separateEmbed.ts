@@ -74,8 +74,8 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   // ---- the field: one word of the overlay, into the word's data bits ----
   // A word is read and written through the functions the class's own accessors use for its words
   // (wordAccessors.ts: by symbol, whatever they are named).
-  const words = wordAccessors(program, root, spec, s);
-  const addr = spec.page.addressMembers;
+  const words = wordAccessors(program, root, spec, s, { cls: classDecl, rawField: reverseFieldMap(kind) });
+  const addr = spec.page.addressMembers ?? [];
   const accesses: Array<{ call: ts.CallExpression; constName: string; field: string; write: boolean }> = [];
   const walk = (n: ts.Node): void => {
     const callee = ts.isCallExpression(n) ? s.callee(n) : undefined;
@@ -90,7 +90,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   walk(classDecl);
   const consts = [...new Set(accesses.map((a) => a.constName))];
   const fields = [...new Set(accesses.map((a) => a.field))];
-  if (consts.length === 0) throw new InputError(`${kind.name}: ${cls} has no field on a word of ${spec.page.class} (${words.readName}/${words.writeName} of this.${addr[0] ?? 'addr'} + OFFSET) to embed`);
+  if (consts.length === 0) throw new InputError(`${kind.name}: ${cls} has no field on a word of ${spec.page.class} (${words.readName}/${words.writeName} of this.${addr[0] ?? 'ADDR'} + OFFSET) to embed`);
   if (consts.length > 1) {
     throw new InputError(`${kind.name}: ${cls}'s fields (${fields.join(', ')}) are ${consts.length} words; a misc memdesc word (${tag.subtype}) embeds one pointer: they do not fit`);
   }

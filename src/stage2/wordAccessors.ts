@@ -6,8 +6,9 @@
  * spans one word with no bit range; the pair (reader, writer) most of those fields use is the
  * word accessor pair (the corpus' flags, read as its low half, is outvoted). Resolved by symbol:
  * a descriptor class reading a word through an aliased import of the reader reads a word, a
- * same-named local does not. A project whose class reads no word this way gets an InputError
- * saying what was looked for.
+ * same-named local does not. A class whose fields are plain is read through the overlay being
+ * embedded instead (its accessors of fields the spec maps onto whole words); a project where
+ * neither reads a word this way gets an InputError saying what was looked for.
  */
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
@@ -31,14 +32,15 @@ function strip(e: ts.Expression): ts.Expression {
 }
 
 /**
- * `F(this.A + C)` or `F(this.A + C, v)` with A one of the spec's address members and C a name: C's
- * name, else undefined. (`this.addr + 0`, a literal offset, is no named offset and not the form.)
+ * `F(this.A + C)` or `F(this.A + C, v)` with A one of the spec's address members (any member when
+ * the spec names none) and C a name: C's name, else undefined. (`this.addr + 0`, a literal offset, is no named offset and not the form.)
  */
 export function addressOffset(call: ts.CallExpression, addressMembers: readonly string[]): string | undefined {
   const a = call.arguments[0] && strip(call.arguments[0]);
   if (!a || !ts.isBinaryExpression(a) || a.operatorToken.kind !== ts.SyntaxKind.PlusToken || !ts.isIdentifier(a.right)) return undefined;
   const l = strip(a.left);
-  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && addressMembers.includes(l.name.text) ? a.right.text : undefined;
+  // A spec naming no address member: any member of the object's own is its address.
+  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && (addressMembers.length === 0 || addressMembers.includes(l.name.text)) ? a.right.text : undefined;
 }
 
 /** The one call of an accessor's body: `return F(...)` or `F(...);`. */
@@ -51,54 +53,70 @@ function soleCall(acc: ts.AccessorDeclaration): ts.CallExpression | undefined {
   return x && ts.isCallExpression(x) ? x : undefined;
 }
 
-/** The word accessors of the spec's class in `program` (InputError when its accessors read no word so). */
-export function wordAccessors(program: ts.Program, root: string, spec: Spec, s: Symbols): WordAccessors {
+/**
+ * The word accessors of the spec's class in `program`: the pair its whole-word field accessors
+ * use. When the class has none (its fields plain, or reached otherwise), the pair the overlay
+ * class being embedded uses for its fields the spec maps onto whole words of the class (`get
+ * owner() { return read64(this.addr + NOTE_OWNER_OFFSET); }` for owner <- private). InputError
+ * when neither reads and writes a word so.
+ */
+export function wordAccessors(program: ts.Program, root: string, spec: Spec, s: Symbols,
+  overlay?: { cls: ts.ClassDeclaration; rawField: ReadonlyMap<string, string> }): WordAccessors {
   const whole = new Set(spec.page.fields.filter((f) => !f.embedded && !f.bits && f.words.length === 1).map((f) => f.name));
-  const members = spec.page.addressMembers;
-  const votes = new Map<string, { read: ts.Symbol; write: ts.Symbol; n: number }>();
-  let classes = 0;
+  const members = spec.page.addressMembers ?? [];
+  const classes: ts.ClassDeclaration[] = [];
   for (const sf of program.getSourceFiles()) {
-    if (sf.isDeclarationFile || !sf.fileName.startsWith(`${root}/`) || !matchPath(spec.page.file, sf.fileName.slice(root.length + 1))) continue;
-    for (const st of sf.statements) {
-      if (!ts.isClassDeclaration(st) || st.name?.text !== spec.page.class) continue;
-      classes++;
-      const byField = new Map<string, { read?: ts.Symbol; write?: ts.Symbol; off?: string }>();
-      for (const m of st.members) {
-        if (!(ts.isGetAccessor(m) || ts.isSetAccessor(m)) || !ts.isIdentifier(m.name) || !whole.has(m.name.text)) continue;
-        const call = soleCall(m);
-        const off = call && addressOffset(call, members);
-        const callee = call && off !== undefined ? s.callee(call) : undefined;
-        if (!callee) continue;
-        const e = byField.get(m.name.text) ?? {};
-        // The getter and the setter of one field address one word.
-        if (e.off !== undefined && e.off !== off) continue;
-        // A reader takes the address alone and is returned; a writer takes the address and the value.
-        if (ts.isGetAccessor(m) && call!.arguments.length === 1) e.read = callee;
-        else if (ts.isSetAccessor(m) && call!.arguments.length === 2) e.write = callee;
-        else continue;
-        e.off = off;
-        byField.set(m.name.text, e);
-      }
-      for (const e of byField.values()) {
-        if (!e.read || !e.write) continue;
-        const key = `${s.keyOfSymbol(e.read)}|${s.keyOfSymbol(e.write)}`;
-        const v = votes.get(key) ?? { read: e.read, write: e.write, n: 0 };
-        v.n++;
-        votes.set(key, v);
-      }
-    }
+    if (sf.isDeclarationFile || !sf.fileName.startsWith(`${root}/`) || (spec.page.file && !matchPath(spec.page.file, sf.fileName.slice(root.length + 1)))) continue;
+    for (const st of sf.statements) if (ts.isClassDeclaration(st) && st.name?.text === spec.page.class) classes.push(st);
   }
-  const ranked = [...votes.values()].sort((a, b) => b.n - a.n);
+  let ranked = rank(classes, (m) => whole.has(m), members, s);
+  const tried = [`${spec.page.class}'s whole-word field accessors (${[...whole].join(', ') || 'none in the spec'})`];
+  if (ranked.length === 0 && overlay) {
+    ranked = rank([overlay.cls], (m) => whole.has(overlay.rawField.get(m) ?? ''), members, s);
+    tried.push(`${overlay.cls.name?.text ?? 'the descriptor'}'s accessors of fields on whole words`);
+  }
   const best = ranked[0];
   if (!best) {
-    const why = classes === 0 ? `no class ${spec.page.class} in ${spec.page.file}`
-      : `no getter and setter of a whole-word field of ${spec.page.class} (${[...whole].join(', ') || 'none in the spec'}) reads and writes it through a function at this.${members[0] ?? 'addr'} + OFFSET`;
+    const why = classes.length === 0 && !overlay ? `no class ${spec.page.class}${spec.page.file ? ` in ${spec.page.file}` : ''}`
+      : `neither ${tried.join(' nor ')} read and write a word through a function at this.${members[0] ?? 'ADDR'} + OFFSET (a getter \`return F(this.${members[0] ?? 'ADDR'} + OFFSET)\`, a setter \`G(this.${members[0] ?? 'ADDR'} + OFFSET, v)\`)`;
     throw new InputError(`cannot tell the project's word accessors: ${why}`);
   }
   if (ranked[1] && ranked[1].n === best.n) {
     throw new InputError(`cannot tell the project's word accessors: ${spec.page.class}'s whole-word fields use ${best.read.name}/${best.write.name} and ${ranked[1].read.name}/${ranked[1].write.name} as often`);
   }
   return { read: best.read, write: best.write, readName: best.read.name, writeName: best.write.name };
+}
+
+/** The (reader, writer) pairs the classes' getter/setter pairs of whole-word members use, most used first. */
+function rank(classes: ts.ClassDeclaration[], isWhole: (member: string) => boolean, members: readonly string[], s: Symbols): Array<{ read: ts.Symbol; write: ts.Symbol; n: number }> {
+  const votes = new Map<string, { read: ts.Symbol; write: ts.Symbol; n: number }>();
+  for (const st of classes) {
+    const byField = new Map<string, { read?: ts.Symbol; write?: ts.Symbol; off?: string }>();
+    for (const m of st.members) {
+      if (!(ts.isGetAccessor(m) || ts.isSetAccessor(m)) || !ts.isIdentifier(m.name) || !isWhole(m.name.text)) continue;
+      const call = soleCall(m);
+      const off = call && addressOffset(call, members);
+      const callee = call && off !== undefined ? s.callee(call) : undefined;
+      if (!callee) continue;
+      const e = byField.get(m.name.text) ?? {};
+      // The getter and the setter of one field address one word.
+      if (e.off !== undefined && e.off !== off) continue;
+      // A reader takes the address alone and is returned; a writer takes the address and the value.
+      if (ts.isGetAccessor(m) && call!.arguments.length === 1) e.read = callee;
+      else if (ts.isSetAccessor(m) && call!.arguments.length === 2) e.write = callee;
+      else continue;
+      e.off = off;
+      byField.set(m.name.text, e);
+    }
+    for (const e of byField.values()) {
+      if (!e.read || !e.write) continue;
+      const key = `${s.keyOfSymbol(e.read)}|${s.keyOfSymbol(e.write)}`;
+      const v = votes.get(key) ?? { read: e.read, write: e.write, n: 0 };
+      v.n++;
+      votes.set(key, v);
+    }
+  }
+  return [...votes.values()].sort((a, b) => b.n - a.n);
 }
 
 /** The name `sf` reaches `sym` by (its own declaration, or an import of it under any alias), if any. */

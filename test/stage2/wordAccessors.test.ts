@@ -2,8 +2,9 @@
  * The word accessors stage 2 embeds a descriptor with are the functions the spec class's own
  * whole-word field accessors call at `this.addr + OFFSET` (wordAccessors.ts), whatever their names:
  * renamed ones and an aliased import are found (by symbol), the pair most whole words use wins
- * over a half-word reader (the corpus' flags), and a class that reads no word so — plain fields,
- * or accessors that compute something else — is an InputError saying what was looked for.
+ * over a half-word reader (the corpus' flags); a class of plain fields is told by the overlay
+ * being embedded (its accessors of fields on whole words); when neither reads a word so — plain
+ * fields, accessors that compute something else — it is an InputError saying what was looked for.
  */
 import { describe, expect, it } from 'vitest';
 import { Project, ts } from 'ts-morph';
@@ -30,6 +31,18 @@ export function load_word(a: number): number { return m[a >> 3]!; }
 export function store_word(a: number, v: number): void { m[a >> 3] = v; }
 export function load_half(a: number): number { return m[a >> 3]! % 4294967296; }
 export function store_half(a: number, v: number): void { m[a >> 3] = v; }
+`;
+
+/** An overlay of Page: owner on a whole word (private), bits on a part of one (page_type). */
+const NOTE = `import { load_word, store_word, load_half, store_half } from '../sim/mem.ts';
+const NOTE_OWNER_OFFSET = 40; const NOTE_BITS_OFFSET = 48;
+export class Note {
+  constructor(readonly addr: number) {}
+  get owner(): number { return load_word(this.addr + NOTE_OWNER_OFFSET); }
+  set owner(v: number) { store_word(this.addr + NOTE_OWNER_OFFSET, v); }
+  get bits(): number { return load_half(this.addr + NOTE_BITS_OFFSET); }
+  set bits(v: number) { store_half(this.addr + NOTE_BITS_OFFSET, v); }
+}
 `;
 
 /** A page class whose whole words go through `rd`/`wr` (as imported) and flags through the half-word pair. */
@@ -86,10 +99,22 @@ describe('word accessors by what the class does with them (wordAccessors.ts)', (
     expect(calls.filter((c) => c.endsWith(':-'))).toEqual([]);
   });
 
+  it('a class of plain fields: the overlay being embedded tells them (its accessors of fields on whole words)', () => {
+    const p = program({ 'sim/mem.ts': MEM, [FILE]: `export class Page { constructor(readonly addr: number) {} private = 0; }`, 'mm/note.ts': NOTE });
+    const s = new Symbols(p, ROOT);
+    const cls = p.getSourceFile(`${ROOT}/mm/note.ts`)!.statements.find(ts.isClassDeclaration)!;
+    const w = wordAccessors(p, ROOT, builtinSpec(), s, { cls, rawField: new Map([['owner', 'private'], ['bits', 'page_type']]) });
+    expect(`${w.readName}/${w.writeName}`).toBe('load_word/store_word');
+    // Without the overlay there is nothing to tell them by.
+    expect(() => wordAccessors(p, ROOT, builtinSpec(), s)).toThrow(InputError);
+    // An overlay whose whole-word fields are not read so (only a bit field is) tells nothing either.
+    expect(() => wordAccessors(p, ROOT, builtinSpec(), s, { cls, rawField: new Map([['bits', 'page_type']]) })).toThrow(/nor Note's accessors of fields on whole words/);
+  });
+
   const invalid: Array<{ name: string; files: Record<string, string>; error: RegExp }> = [
-    { name: 'plain fields: no word is read at the class\'s address', error: /cannot tell the project's word accessors: no getter and setter of a whole-word field of Page/, files: {
+    { name: 'plain fields: no word is read at the class\'s address', error: /cannot tell the project's word accessors: neither Page's whole-word field accessors \(.*mapping.*\) read and write a word through a function at this\.addr \+ OFFSET/, files: {
       [FILE]: `export class Page { constructor(readonly addr: number) {} mapping = 0; index = 0; private = 0; }` } },
-    { name: 'accessors that read something other than this.addr + OFFSET', error: /no getter and setter of a whole-word field/, files: {
+    { name: 'accessors that read something other than this.addr + OFFSET', error: /neither Page's whole-word field accessors/, files: {
       'sim/mem.ts': MEM,
       [FILE]: `import { load_word, store_word } from '../../sim/mem.ts';
 const MAPPING = 24;
