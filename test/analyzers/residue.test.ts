@@ -12,7 +12,7 @@ import { renderResidue, renderText } from '../../src/analyzers/report-text.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { residueGroups, type AnalysisResult, type Residue, type ResidueCause } from '../../src/model/findings.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
-import { cli } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
 import Ajv2020Package from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
@@ -157,21 +157,22 @@ describe('residue ranked and grouped', () => {
 });
 
 describe('memdesc analyze --residue', () => {
-  it("--residue all lists every site; --json carries cause, receiver type and mayBe; a bad mode is exit 2", () => {
-    const ranked = cli(['analyze', dir, '--spec', join(dir, 'spec.json')]);
+  // The CLI's main() in this process (test/inProcess.ts): its output and exit codes are a spawned memdesc's.
+  it("--residue all lists every site; --json carries cause, receiver type and mayBe; a bad mode is exit 2", async () => {
+    const ranked = await cli(['analyze', dir, '--spec', join(dir, 'spec.json')]);
     expect(ranked.status, ranked.stderr).toBe(0);
     expect(ranked.stdout).toContain('receivers typed any or unknown (2):');
     expect(ranked.stdout).not.toMatch(/case8\.ts:\d+:\d+: residue/);
-    const all = cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--residue', 'all']);
+    const all = await cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--residue', 'all']);
     expect(all.stdout).toMatch(/case8\.ts:\d+:\d+: residue: receiver `p` has type any/);
-    const json = JSON.parse(cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--json']).stdout) as AnalysisResult;
+    const json = JSON.parse((await cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--json'])).stdout) as AnalysisResult;
     expect(json.residue.find((r) => r.cause === 'supertype')).toMatchObject({ receiverType: 'Positioned', mayBe: 'Cell', field: 'x' });
     expect(json.residue.find((r) => r.cause === 'unresolved-module')).toMatchObject({ module: './not-written-yet.ts' });
     // The published contract holds every cause's fields.
     const ajv = new Ajv2020Package.default({ allErrors: true, strictTypes: true, allowUnionTypes: true, validateFormats: false });
     const validate = ajv.compile(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'docs', 'schemas', 'findings.schema.json'), 'utf8')) as object);
     expect(validate(json) ? [] : validate.errors).toEqual([]);
-    const bad = cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--residue', 'some']);
+    const bad = await cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--residue', 'some']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain("--residue must be 'ranked' or 'all'");

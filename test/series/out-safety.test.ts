@@ -13,7 +13,8 @@ import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { MARKER } from '../../src/series/ownedOut.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
-import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
+import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
 import { git, leftovers, repoOf, snapshot, useIsolatedGit } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
@@ -51,13 +52,13 @@ describe('series --out: only what memdesc wrote is ever replaced', () => {
     expect((await failure({ path: proj, out: join(top, 'o2'), scratchAt: join(proj, 'scratch') })).message).toMatch(/is inside the project being converted/);
   }, 60_000);
 
-  it('--out . inside a git copy of the project (with --force): exit 2, one line, the repository untouched, no branch', () => {
+  it('--out . inside a git copy of the project (with --force): exit 2, one line, the repository untouched, no branch', async () => {
     const repo = repoOf(BLOBWORLD);
     writeFileSync(join(repo, 'WIP.txt'), 'uncommitted work\n');
     writeFileSync(join(repo, 'src', 'main.ts'), `${readFileSync(join(repo, 'src', 'main.ts'), 'utf8')}// an edit not committed yet\n`);
     const head = git(repo, 'rev-parse', 'HEAD');
     const before = snapshot(repo);
-    const x = cli(['series', 'net', '.', '--spec', 'spec.json', '--out', '.', '--force'], repo);
+    const x = await cli(['series', 'net', '.', '--spec', 'spec.json', '--out', '.', '--force'], repo);
     expect(x.status, x.stderr).toBe(2);
     expect(x.stderr.trim().split('\n')).toHaveLength(1);
     expect(x.stderr).toMatch(/--out .* is the project being converted/);
@@ -102,7 +103,7 @@ describe('series --out: only what memdesc wrote is ever replaced', () => {
       expect(snapshot(out)).toEqual(before);
       expect(leftovers(repo)).toEqual({ branches: [], worktrees: 1 });
     }
-    const x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out, '--force']);
+    const x = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out, '--force']);
     expect(x.status, x.stderr).toBe(2);
     expect(x.stderr.trim().split('\n')).toHaveLength(1);
     expect(x.stderr).not.toMatch(/--force/);

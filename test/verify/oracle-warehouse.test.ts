@@ -3,13 +3,15 @@
  * supplier's stock or an order's hold; no corpus): `convert --verify --write` checks the
  * conversion with the spec's oracle before writing, `verify --entry --against HEAD` proves the
  * committed conversion identical, and a later behaviour change is caught at its first line.
+ * The commands run in-process (the CLI's main(), test/inProcess.ts: the same output and exit codes);
+ * the oracle runs are the child processes they are.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { cli } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
 import { git, isolateGitConfig, repoOf } from '../series/helpers.ts';
 
 const WAREHOUSE = join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse');
@@ -26,19 +28,19 @@ describe('warehouse: convert --verify and verify --entry with the project oracle
     rmSync(dirname(repo), { recursive: true, force: true });
   });
 
-  it('convert stock --write --verify: the oracle agrees, the conversion is written', () => {
-    const r = cli(['convert', 'stock', repo, '--spec', join(repo, 'spec.json'), '--write', '--verify']);
+  it('convert stock --write --verify: the oracle agrees, the conversion is written', async () => {
+    const r = await cli(['convert', 'stock', repo, '--spec', join(repo, 'spec.json'), '--write', '--verify']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("verified with the spec's oracle, run once in each tree: node src/main.ts: identical (exit 0, 7 lines)");
     expect(readFileSync(join(repo, 'src', 'stock.ts'), 'utf8')).toContain('Stock');
   });
 
-  it('convert --all retires both words every kind covers (adjacent members) and still verifies', () => {
+  it('convert --all retires both words every kind covers (adjacent members) and still verifies', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'memdesc-wh-')), 'warehouse');
     cpSync(WAREHOUSE, dir, { recursive: true });
     try {
-      const r = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
+      const r = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('retired: Shelf.qty, Shelf.owner');
@@ -50,8 +52,8 @@ describe('warehouse: convert --verify and verify --entry with the project oracle
     }
   });
 
-  it('verify --entry against HEAD: the converted tree is identical; a behaviour change is caught at its first line', () => {
-    const ok = cli(['verify', repo, '--against', 'HEAD', '--entry', 'src/main.ts']);
+  it('verify --entry against HEAD: the converted tree is identical; a behaviour change is caught at its first line', async () => {
+    const ok = await cli(['verify', repo, '--against', 'HEAD', '--entry', 'src/main.ts']);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('identical: 7 lines compared');
@@ -60,7 +62,7 @@ describe('warehouse: convert --verify and verify --entry with the project oracle
     const broken = text.replace(/-= n;/, '-= n - 1;');
     expect(broken).not.toBe(text);
     writeFileSync(file, broken);
-    const bad = cli(['verify', repo, '--against', 'HEAD', '--entry', 'src/main.ts']);
+    const bad = await cli(['verify', repo, '--against', 'HEAD', '--entry', 'src/main.ts']);
     expect(bad.status).toBe(1);
     // take(a, 4) leaves 17 instead of 16: the summary line, the last one, is the first to differ.
     expect(bad.stdout).toContain('first differing line: 7');
