@@ -3,7 +3,9 @@
  * (the repository's config, else the global one, GIT_* environment first, as git takes them) or
  * `--author`; `Signed-off-by:` on every patch unless `--no-signoff`; no identity is one line and
  * exit 2 before any work. `memdesc start`'s demo falls back to a labelled identity instead.
- * Every test sets its own git configuration (this machine has one, CI may have none).
+ * Every test sets its own git configuration (this machine has one, CI may have none). The
+ * command runs through the CLI's main() in this process (test/inProcess.ts: the same output and
+ * exit codes as a spawned memdesc, which reads the same environment and git configuration).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,9 @@ import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { parsePerson, resolveIdentity } from '../../src/series/identity.ts';
 import { buildSeries } from '../../src/series/series.ts';
-import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
+import { withEnv } from '../env.ts';
+import { runMain as cli } from '../inProcess.ts';
+import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
 import { git, isolateGitConfig, leftovers, repoOf, tempRoot } from './helpers.ts';
 
 const spec = loadSpecFile(join(BLOBWORLD, 'spec.json'), builtinSpec());
@@ -61,17 +65,15 @@ describe('series identity', () => {
     const r = await buildSeries({ path: repo, spec, kinds: ['net'], out: join(mkdtempSync(join(tmpdir(), 'memdesc-id-')), 'p') });
     expect(r.identity.author).toEqual({ name: 'Local Dev', email: 'local@example.org' });
     expect(who(repo, r.base, r.branch)[0]).toBe('Local Dev <local@example.org>|Local Dev <local@example.org>|Local Dev <local@example.org>');
-    process.env.GIT_AUTHOR_NAME = 'Env Author';
-    process.env.GIT_AUTHOR_EMAIL = 'env@example.org';
-    expect(resolveIdentity(repo)).toEqual({ author: { name: 'Env Author', email: 'env@example.org' }, committer: { name: 'Local Dev', email: 'local@example.org' }, source: 'config' });
+    expect(withEnv({ GIT_AUTHOR_NAME: 'Env Author', GIT_AUTHOR_EMAIL: 'env@example.org' }, () => resolveIdentity(repo))).toEqual({ author: { name: 'Env Author', email: 'env@example.org' }, committer: { name: 'Local Dev', email: 'local@example.org' }, source: 'config' });
   });
 
-  it('--author sets author, committer and sign-off; --no-signoff leaves the trailer out (CLI)', () => {
+  it('--author sets author, committer and sign-off; --no-signoff leaves the trailer out (CLI)', async () => {
     env = isolateGitConfig(ADA);
     const repo = repoOf(BLOBWORLD);
     const grace = 'Grace Hopper <grace@example.org>';
     const out1 = join(mkdtempSync(join(tmpdir(), 'memdesc-id-')), 'p');
-    const x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out1, '--author', grace]);
+    const x = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out1, '--author', grace]);
     expect(x.status, x.stderr).toBe(0);
     expect(x.stdout).toContain(`by ${grace}, signed off`);
     const base = git(repo, 'merge-base', 'HEAD', 'memdesc/net').trim();
@@ -79,7 +81,7 @@ describe('series identity', () => {
     for (const p of patchFiles(out1)) expect(p).toContain(`\nSigned-off-by: ${grace}\n`);
 
     const out2 = join(mkdtempSync(join(tmpdir(), 'memdesc-id-')), 'p');
-    const y = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out2, '--author', grace, '--no-signoff', '--force']);
+    const y = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out2, '--author', grace, '--no-signoff', '--force']);
     expect(y.status, y.stderr).toBe(0);
     for (const w of who(repo, base, 'memdesc/net')) expect(w).toBe(`${grace}|${grace}|`);
     for (const p of patchFiles(out2)) {
@@ -97,11 +99,11 @@ describe('series identity', () => {
     expect(who(r.repo, r.base, r.branch).every((w) => w.endsWith('|Ada Lovelace <ada@example.org>'))).toBe(true);
   });
 
-  it("no identity configured and no --author: one line, exit 2, before any work; git's guess from the host name does not count", () => {
+  it("no identity configured and no --author: one line, exit 2, before any work; git's guess from the host name does not count", async () => {
     env = isolateGitConfig();
     const repo = repoOf(BLOBWORLD);
     const out = join(mkdtempSync(join(tmpdir(), 'memdesc-id-')), 'p');
-    const x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out]);
+    const x = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out]);
     expect(x.status, x.stderr).toBe(2);
     expect(x.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^memdesc: git has no identity for the patches .* or pass --author "Name <email>"$/)]);
     expect(x.stdout).toBe('');
@@ -109,16 +111,16 @@ describe('series identity', () => {
     expect(existsSync(out)).toBe(false);
     // Outside git too (the global config is what is missing).
     const dir = copyTree(BLOBWORLD);
-    const y = cli(['series', 'net', dir, '--spec', join(dir, 'spec.json'), '--out', out]);
+    const y = await cli(['series', 'net', dir, '--spec', join(dir, 'spec.json'), '--out', out]);
     expect(y.status, y.stderr).toBe(2);
     expect(existsSync(join(dir, '.git'))).toBe(false);
   });
 
-  it('a bad --author is one line and exit 2', () => {
+  it('a bad --author is one line and exit 2', async () => {
     env = isolateGitConfig(ADA);
     const repo = repoOf(BLOBWORLD);
     for (const bad of ['Grace Hopper', '<grace@example.org>', 'Grace <>', 'Grace <a b@c>']) {
-      const x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none'), '--author', bad]);
+      const x = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none'), '--author', bad]);
       expect(x.status, bad).toBe(2);
       expect(x.stderr.trim().split('\n')).toHaveLength(1);
       expect(x.stderr).toMatch(/--author .*: expected "Name <email>"/);
@@ -136,8 +138,8 @@ describe('series identity', () => {
     expect(resolveIdentity(dir, { fallback: DEMO_IDENTITY }).author).toEqual(ADA);
   });
 
-  it('series --help describes --author and --no-signoff', () => {
-    const x = cli(['series', '--help']);
+  it('series --help describes --author and --no-signoff', async () => {
+    const x = await cli(['series', '--help']);
     expect(x.stdout).toMatch(/--author <ident>/);
     expect(x.stdout).toMatch(/--no-signoff/);
     expect(x.stdout).toMatch(/never anything memdesc\s+cannot prove it wrote/);
