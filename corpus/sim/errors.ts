@@ -44,15 +44,16 @@ export function hex(n: number): string {
  * build their messages before they know whether they fire (memdesc_desc() formats its descriptor
  * on every call), and the same few addresses come back again and again.
  */
-const KADDR_SLOTS = 4096;
+const KADDR_SLOTS = 1 << 14;
 const kaddrKeys = new Float64Array(KADDR_SLOTS).fill(-1);
 const kaddrTexts: string[] = new Array<string>(KADDR_SLOTS).fill('');
 
 /** Print a kernel virtual address sign-extended, as the kernel does (%px). */
 export function formatKernelAddress(addr: number): string {
   if (addr >= 0x800000000000 && addr < 0x1000000000000) {
-    // Descriptors and struct pages are 8- or 16-byte aligned: the bits above those pick the slot.
-    const slot = (addr >>> 3) & (KADDR_SLOTS - 1);
+    // The slot from the address's bits above its 8-byte alignment, mixed (descriptors are 16-byte
+    // aligned, struct pages 24 or 64 bytes apart: their low bits alone would share few slots).
+    const slot = Math.imul(addr >>> 3, 0x9e3779b1) >>> 18;
     if (kaddrKeys[slot] === addr) return kaddrTexts[slot]!;
     const text = 'ffff' + hex(addr).padStart(12, '0');
     kaddrKeys[slot] = addr;

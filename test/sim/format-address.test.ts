@@ -26,7 +26,7 @@ describe('formatKernelAddress', () => {
       let addr: number;
       const r = rng.below(10);
       if (r < 3 && seen.length) addr = seen[rng.below(seen.length)]!; // again
-      else if (r < 5 && seen.length) addr = seen[rng.below(seen.length)]! + 0x8000 * (1 + rng.below(4)); // same slot, another address
+      else if (r < 5 && seen.length) addr = seen[rng.below(seen.length)]! + 2 ** 32 * (1 + rng.below(4)); // same low bits (and slot), another address
       else if (r < 8) addr = 0x888000000000 + 16 * rng.below(2 ** 26); // direct map
       else if (r === 8) addr = [0x800000000000, 0xffffffffffff, 0x7fffffffffff, 0x1000000000000, 0, -8, 2 ** 53 + 2, NaN, Infinity][rng.below(9)]!;
       else addr = 0xea0000000000 + rng.below(2 ** 30) + rng.below(4) / 4; // vmemmap, sometimes a fraction
