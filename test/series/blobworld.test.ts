@@ -15,7 +15,8 @@ import type { Spec } from '../../src/model/spec.ts';
 import { runConvert } from '../../src/rewrite/driver.ts';
 import { buildSeries, type SeriesResult } from '../../src/series/series.ts';
 import { filePrefix, prefixOf } from '../../src/series/messages.ts';
-import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
+import { runMain as cli } from '../inProcess.ts';
+import { BLOBWORLD, copyTree } from '../rewrite/helpers.ts';
 import { amOnto, git, repoOf, typeErrorsAt, useIsolatedGit } from './helpers.ts';
 
 describe('series on blobworld', () => {
@@ -148,24 +149,25 @@ describe('series on blobworld', () => {
     await expect(buildSeries({ path: dir, spec, kinds: ['net'], out: `${o}2`, scratchAt: at })).rejects.toThrow(/already exists/);
   }, 30_000);
 
-  it('refuses bad input with one line and exit 2', () => {
-    const bad = (args: string[]) => {
-      const x = cli(['series', ...args]);
+  it('refuses bad input with one line and exit 2', async () => {
+    // The CLI's main() in this process (test/inProcess.ts): a spawned memdesc's exit code and stderr.
+    const bad = async (args: string[]) => {
+      const x = await cli(['series', ...args]);
       expect(x.status, x.stderr).toBe(2);
       expect(x.stderr.trim().split('\n')).toHaveLength(1);
       return x.stderr;
     };
-    expect(bad(['frobnicate', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none')])).toMatch(/unknown kind 'frobnicate'/);
+    expect(await bad(['frobnicate', repo, '--spec', join(repo, 'spec.json'), '--out', join(tmpdir(), 'memdesc-none')])).toMatch(/unknown kind 'frobnicate'/);
     const full = mkdtempSync(join(tmpdir(), 'memdesc-full-'));
     writeFileSync(join(full, 'x'), 'x');
-    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', full])).toMatch(/holds files memdesc did not write/);
+    expect(await bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', full])).toMatch(/holds files memdesc did not write/);
     const notProject = mkdtempSync(join(tmpdir(), 'memdesc-np-'));
     mkdirSync(join(notProject, 'src'));
-    expect(bad(['--all', notProject, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'out')])).toMatch(/not a TypeScript project/);
-    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json')])).toMatch(/--out/);
-    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(full, 'x', 'o')])).toMatch(/is not a directory/);
+    expect(await bad(['--all', notProject, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'out')])).toMatch(/not a TypeScript project/);
+    expect(await bad(['--all', repo, '--spec', join(repo, 'spec.json')])).toMatch(/--out/);
+    expect(await bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(full, 'x', 'o')])).toMatch(/is not a directory/);
     // The existing branch is not overwritten without --force.
-    expect(bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'o2')])).toMatch(/already exists/);
+    expect(await bad(['--all', repo, '--spec', join(repo, 'spec.json'), '--out', join(notProject, 'o2')])).toMatch(/already exists/);
   }, 60_000);
 
   it('names subsystems the way kernel subjects do', () => {

@@ -21,6 +21,7 @@ import { firstDivergence, layoutsDiffer, outcomeDifference, MEMMAP_DIFFERS } fro
 import type { RunOutcome, SeedLayout, TracedRun } from '../../src/verify/run.ts';
 import { parseManifest } from '../../src/simulate/manifest.ts';
 import { InputError } from '../../src/errors.ts';
+import { withEnv } from '../env.ts';
 import { runMain } from '../inProcess.ts';
 import Ajv2020Package from 'ajv/dist/2020.js';
 
@@ -66,14 +67,7 @@ function copyWith(name: string, ...edits: Edit[]): string {
 
 /** `memdesc ...args` in this process, with the test's cache folder. */
 async function memdesc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const saved = process.env.MEMDESC_CACHE_DIR;
-  process.env.MEMDESC_CACHE_DIR = cacheDir;
-  try {
-    return await runMain(args);
-  } finally {
-    if (saved === undefined) delete process.env.MEMDESC_CACHE_DIR;
-    else process.env.MEMDESC_CACHE_DIR = saved;
-  }
+  return withEnv({ MEMDESC_CACHE_DIR: cacheDir }, () => runMain(args));
 }
 
 /** A spawned bin/memdesc.mjs. */

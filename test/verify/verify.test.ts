@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withEnv } from '../env.ts';
 import { runMain } from '../inProcess.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -28,14 +29,7 @@ interface Result {
 
 /** `memdesc verify ...` in this process (its own cache folder, as the spawned one gets). */
 async function memdesc(...args: string[]): Promise<Result> {
-  const saved = process.env.MEMDESC_CACHE_DIR;
-  process.env.MEMDESC_CACHE_DIR = env.MEMDESC_CACHE_DIR;
-  try {
-    return await runMain(args);
-  } finally {
-    if (saved === undefined) delete process.env.MEMDESC_CACHE_DIR;
-    else process.env.MEMDESC_CACHE_DIR = saved;
-  }
+  return withEnv({ MEMDESC_CACHE_DIR: env.MEMDESC_CACHE_DIR }, () => runMain(args));
 }
 
 /** A spawned bin/memdesc.mjs. */
