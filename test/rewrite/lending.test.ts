@@ -3,7 +3,9 @@
  * `tsc --noEmit` (strict, noUnusedLocals, noUnusedParameters, verbatimModuleSyntax), its oracle
  * (`verify --entry src/main.ts` against the original), a second run that changes nothing, and
  * every raw read left in the code accounted for — checked against the TypeScript language
- * service's own references, not the analyzer's — so none is counted done.
+ * service's own references, not the analyzer's — so none is counted done. The commands run
+ * through the CLI's main() in this process (test/inProcess.ts: a spawned memdesc's output and exit
+ * codes); tsc and the oracle runs are the child processes they are.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,7 +17,8 @@ import { loadProgram } from '../../src/analyzers/project.ts';
 import { builtinSpec } from '../../src/model/builtin.ts';
 import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { cli, copyTree } from './helpers.ts';
+import { runMain as cli, type MainResult } from '../inProcess.ts';
+import { copyTree } from './helpers.ts';
 
 const LENDING = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending');
 
@@ -28,12 +31,12 @@ function tsFiles(dir: string): string[] {
 
 describe('lending: convert --all --write, then its own type-check and oracle', () => {
   let dir: string;
-  let convert: ReturnType<typeof cli>;
+  let convert: MainResult;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = copyTree(LENDING);
     // --verify runs the spec's oracle (src/main.ts) on both trees before anything is written.
-    convert = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
+    convert = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json'), '--write', '--verify']);
   });
   afterAll(() => rmSync(dirname(dir), { recursive: true, force: true }));
 
@@ -50,14 +53,14 @@ describe('lending: convert --all --write, then its own type-check and oracle', (
     expect(r.status).toBe(0);
   });
 
-  it('behaves the same: the project\'s oracle prints the same report', () => {
-    const r = cli(['verify', dir, '--against', LENDING, '--entry', 'src/main.ts']);
+  it('behaves the same: the project\'s oracle prints the same report', async () => {
+    const r = await cli(['verify', dir, '--against', LENDING, '--entry', 'src/main.ts']);
     expect(r.stdout).toMatch(/identical: \d+ lines compared/);
     expect(r.status).toBe(0);
   });
 
-  it('a second run changes nothing', () => {
-    const r = cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json')]);
+  it('a second run changes nothing', async () => {
+    const r = await cli(['convert', '--all', dir, '--spec', join(dir, 'spec.json')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('');
   });
@@ -72,7 +75,7 @@ describe('lending: convert --all --write, then its own type-check and oracle', (
     expect(readFileSync(join(dir, 'src/loans.ts'), 'utf8')).toMatch(/export function dueDateOf\(s: Slot\): number \{\n {2}return slotToLoan\(s\)\.dueOn;/);
   });
 
-  it('counts every raw read left in the code as not done (checked against the language service\'s references)', () => {
+  it('counts every raw read left in the code as not done (checked against the language service\'s references)', async () => {
     const spec = loadSpecFile(join(dir, 'spec.json'), builtinSpec());
     const { program, root } = loadProgram(dir);
     const det = analyzeDetailed(program, root, { spec });
@@ -102,14 +105,14 @@ describe('lending: convert --all --write, then its own type-check and oracle', (
       }
     }
     expect(new Set(raw).size).toBeGreaterThan(0);
-    const status = cli(['status', dir, '--spec', join(dir, 'spec.json'), '--json']);
+    const status = await cli(['status', dir, '--spec', join(dir, 'spec.json'), '--json']);
     expect(status.status).toBe(0);
     const point = JSON.parse(status.stdout) as { kinds: Record<string, { remaining: number; percent: number }>; unknown: number };
     const left = Object.values(point.kinds).reduce((n, k) => n + k.remaining, 0) + point.unknown;
     expect(left).toBeGreaterThanOrEqual(new Set(raw).size - residue.size);
     // The CI ratchet agrees with status, kind by kind: it passes only where nothing raw is left.
     for (const [kind, p] of Object.entries(point.kinds)) {
-      const r = cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--fail-on-remaining', kind, '--no-sites']);
+      const r = await cli(['analyze', dir, '--spec', join(dir, 'spec.json'), '--fail-on-remaining', kind, '--no-sites']);
       expect(r.status, `${kind}: ${r.stderr}`).toBe(p.remaining > 0 ? 1 : 0);
       expect(p.percent === 100).toBe(p.remaining === 0);
     }

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../capture.ts';
 import { copyTree, stage2Corpus } from './trees.ts';
 import { main } from '../../src/cli.ts';
+import { runMain } from '../inProcess.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -213,7 +214,7 @@ describe('a table of the class that generic code enumerates, while a kind is sti
   });
 });
 
-/** A spawned CLI, with the run's cache (verify's builds and reference runs are keyed by content). */
+/** A spawned CLI (simulate hands its machine the process's stdout), with the run's cache (builds are keyed by content). */
 function memdesc(args: string[]) {
   return spawnSync(process.execPath, [join(REPO, 'bin', 'memdesc.mjs'), ...args], { encoding: 'utf8' });
 }
@@ -278,7 +279,8 @@ describe('the corpus: convert --all, separate --all, shrink', () => {
     expect(meta.memmap_bytes).toBe((meta.ram_bytes / 4096) * 24);
     expect(Object.keys(meta.descriptor_bytes).sort()).toEqual(expect.arrayContaining(['folio', 'ptdesc', 'slab', 'zpdesc']));
 
-    const v = memdesc(['verify', tree, '--against', join(REPO, 'corpus'), '--workloads', 'mixed', '--seeds', '1', '--jobs', '1']);
+    // In this process (the CLI's main(), test/inProcess.ts), with the run's cache like a child's.
+    const v = await runMain(['verify', tree, '--against', join(REPO, 'corpus'), '--workloads', 'mixed', '--seeds', '1', '--jobs', '1']);
     expect(v.status, (v.stdout + v.stderr).slice(-3000)).toBe(0);
     expect(v.stdout).toContain('candidate struct page 24 bytes');
   }, 900_000);
