@@ -6,6 +6,8 @@
  * sets the environment runs in a process of its own; one that only goes through this helper
  * need not).
  */
+import { afterAll, beforeAll } from 'vitest';
+
 export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   const put = (values: Record<string, string | undefined>): void => {
@@ -25,4 +27,25 @@ export function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T
   if (result instanceof Promise) return result.finally(() => put(saved)) as T;
   put(saved);
   return result;
+}
+
+/**
+ * `withEnv` for a whole file or describe(): the variables set in a beforeAll and put back in its
+ * afterAll (hooks run in the order they are registered: call it before the hooks that need them).
+ */
+export function useEnv(vars: Record<string, string | undefined>): void {
+  let saved: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  afterAll(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
 }

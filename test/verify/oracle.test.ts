@@ -1,7 +1,8 @@
 /**
  * verify --run / --entry: the user's own oracle on a made-up inventory project (no corpus). Both
  * trees run once; exit codes and output are compared, and a behaviour change is reported with
- * its first differing line. Bad input is one line on stderr and exit 2.
+ * its first differing line. Bad input is one line on stderr and exit 2. The commands run through
+ * the CLI's main() in this process; the oracles are the child processes they are.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { compareRuns, parseCompare, type OracleRun } from '../../src/verify/oracle.ts';
-import { cli, git } from '../rewrite/helpers.ts';
+import { useEnv } from '../env.ts';
+import { runMain } from '../inProcess.ts';
+import { git } from '../rewrite/helpers.ts';
+
+/** `memdesc ...args` through the CLI's main() in this process (test/inProcess.ts: a spawned one's output and exit code), from `cwd`. */
+const cli = runMain;
 
 const INVENTORY = join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'inventory');
 
@@ -18,11 +24,9 @@ describe('verify with the user oracle', () => {
   let base: string;
   let same: string;
   let changed: string;
-  const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' };
-  const saved: Record<string, string | undefined> = {};
+  useEnv({ GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' });
 
   beforeAll(() => {
-    for (const [k, v] of Object.entries(env)) { saved[k] = process.env[k]; process.env[k] = v; }
     root = mkdtempSync(join(tmpdir(), 'memdesc-oracle-test-'));
     base = join(root, 'base');
     same = join(root, 'same');
@@ -40,31 +44,30 @@ describe('verify with the user oracle', () => {
   });
   afterAll(() => {
     rmSync(root, { recursive: true, force: true });
-    for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
   });
 
-  it('--run: a behaviour-preserving tree is identical (exit 0) and says each side ran once', () => {
-    const r = cli(['verify', same, '--against', base, '--run', 'node tally.mjs']);
+  it('--run: a behaviour-preserving tree is identical (exit 0) and says each side ran once', async () => {
+    const r = await cli(['verify', same, '--against', base, '--run', 'node tally.mjs']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('run once in each tree');
     expect(r.stdout).toContain('identical: 4 lines compared');
   });
 
-  it('--run: a changed tree exits 1 naming the first differing line', () => {
-    const r = cli(['verify', changed, '--against', base, '--run', 'node tally.mjs']);
+  it('--run: a changed tree exits 1 naming the first differing line', async () => {
+    const r = await cli(['verify', changed, '--against', base, '--run', 'node tally.mjs']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('first differing line: 2');
     expect(r.stdout).toContain('reference line 2: pear 55');
     expect(r.stdout).toContain('candidate line 2: pear 56');
   });
 
-  it('--run: a git revision is a reference tree (the working tree against HEAD)', () => {
+  it('--run: a git revision is a reference tree (the working tree against HEAD)', async () => {
     const file = join(base, 'prices.json');
     const before = readFileSync(file, 'utf8');
     writeFileSync(file, '{ "apple": 40, "pear": 55, "plum": 0 }\n');
     try {
-      const r = cli(['verify', base, '--against', 'HEAD', '--run', 'node tally.mjs', '--json']);
+      const r = await cli(['verify', base, '--against', 'HEAD', '--run', 'node tally.mjs', '--json']);
       expect(r.status).toBe(1);
       const rep = JSON.parse(r.stdout);
       expect(rep.ok).toBe(false);
@@ -77,37 +80,37 @@ describe('verify with the user oracle', () => {
     }
   });
 
-  it('--entry: bundles and runs the entry with its arguments in both trees', () => {
-    const ok = cli(['verify', same, '--against', base, '--entry', 'main.ts', '--', '3']);
+  it('--entry: bundles and runs the entry with its arguments in both trees', async () => {
+    const ok = await cli(['verify', same, '--against', base, '--entry', 'main.ts', '--', '3']);
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('identical: 10 lines compared');
-    const bad = cli(['verify', changed, '--against', base, '--entry', 'main.ts', '--', '3']);
+    const bad = await cli(['verify', changed, '--against', base, '--entry', 'main.ts', '--', '3']);
     expect(bad.status).toBe(1);
     // Day 1 still sells 3 apples; "sell 5 pear" of 4 now succeeds.
     expect(bad.stdout).toContain('reference line 2: day 1: sell 5 pear: false');
     expect(bad.stdout).toContain('candidate line 2: day 1: sell 5 pear: true');
   });
 
-  it('--compare REGEX compares only the matching lines; --compare json compares parsed stdout', () => {
+  it('--compare REGEX compares only the matching lines; --compare json compares parsed stdout', async () => {
     // Only the apple and plum prices: the pear price and the total differ, the exit code does not.
-    const some = cli(['verify', changed, '--against', base, '--run', 'node tally.mjs', '--compare', '^(apple|plum) ']);
+    const some = await cli(['verify', changed, '--against', base, '--run', 'node tally.mjs', '--compare', '^(apple|plum) ']);
     expect(some.status).toBe(0);
     expect(some.stdout).toContain('identical: 2 lines compared');
-    const total = cli(['verify', changed, '--against', base, '--run', 'node tally.mjs', '--compare', '^total']);
+    const total = await cli(['verify', changed, '--against', base, '--run', 'node tally.mjs', '--compare', '^total']);
     expect(total.status).toBe(1);
     expect(total.stdout).toContain('reference line 4: total 120');
-    const json = cli(['verify', changed, '--against', base, '--entry', 'main.ts', '--compare', 'json', '--json', '--', '--json']);
+    const json = await cli(['verify', changed, '--against', base, '--entry', 'main.ts', '--compare', 'json', '--json', '--', '--json']);
     expect(json.status).toBe(1);
     const rep = JSON.parse(json.stdout);
     // The oversold pear leaves a negative quantity: exit 3, and the JSON's first difference.
     expect(rep.difference.what).toBe('exit code');
     expect(rep.difference.line.reference).toContain('"qty": 4');
     expect(rep.difference.line.candidate).toContain('"qty": -1');
-    const sameJson = cli(['verify', same, '--against', base, '--entry', 'main.ts', '--compare', 'json', '--', '--json']);
+    const sameJson = await cli(['verify', same, '--against', base, '--entry', 'main.ts', '--compare', 'json', '--', '--json']);
     expect(sameJson.status).toBe(0);
   });
 
-  it('compareRuns: JSON is compared by value (key order and spacing do not matter), lines by number', () => {
+  it('compareRuns: JSON is compared by value (key order and spacing do not matter), lines by number', async () => {
     const run = (output: string, exitCode = 0): OracleRun => ({ exitCode, timedOut: false, output, ms: 0 });
     expect(compareRuns(run('{"a":1,"b":[2,3]}'), run('{ "b": [2, 3], "a": 1 }'), parseCompare('json')).difference).toBeUndefined();
     const d = compareRuns(run('{"a":1,"b":[2,4]}'), run('{"a":1,"b":[2,3]}'), parseCompare('json')).difference!;
@@ -118,8 +121,8 @@ describe('verify with the user oracle', () => {
     expect(compareRuns(run('a\n', 2), run('a\n'), parseCompare(undefined)).difference!.what).toBe('exit code');
   });
 
-  it('--timeout: a side that runs too long is killed and never counts as identical', () => {
-    const r = cli(['verify', same, '--against', base, '--run', 'node -e "setTimeout(() => {}, 120000)"', '--timeout', '1', '--json']);
+  it('--timeout: a side that runs too long is killed and never counts as identical', async () => {
+    const r = await cli(['verify', same, '--against', base, '--run', 'node -e "setTimeout(() => {}, 120000)"', '--timeout', '1', '--json']);
     expect(r.status).toBe(1);
     const rep = JSON.parse(r.stdout);
     expect(rep.difference.what).toBe('timeout');
@@ -127,13 +130,13 @@ describe('verify with the user oracle', () => {
     expect(rep.difference.detail).toBe('reference timed out after 1 s, candidate timed out after 1 s');
   });
 
-  it('a git revision as the candidate: bare revisions are looked up from the working directory', () => {
-    const r = cli(['verify', 'HEAD', '--against', 'HEAD', '--run', 'node tally.mjs'], base);
+  it('a git revision as the candidate: bare revisions are looked up from the working directory', async () => {
+    const r = await cli(['verify', 'HEAD', '--against', 'HEAD', '--run', 'node tally.mjs'], base);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it('bad input: one line on stderr, exit 2', () => {
+  it('bad input: one line on stderr, exit 2', async () => {
     const cases: string[][] = [
       ['verify', same, '--against', base, '--entry', 'nope.ts'],
       ['verify', same, '--against', base, '--run', 'node tally.mjs', '--entry', 'main.ts'],
@@ -145,7 +148,7 @@ describe('verify with the user oracle', () => {
       ['verify', same, '--against', join(root, 'missing'), '--run', 'node tally.mjs'],
     ];
     for (const c of cases) {
-      const r = cli(c);
+      const r = await cli(c);
       expect(r.status, c.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), c.join(' ')).toHaveLength(1);
       expect(r.stdout, c.join(' ')).toBe('');
