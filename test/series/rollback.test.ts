@@ -14,6 +14,7 @@ import { loadSpecFile } from '../../src/model/spec-validate.ts';
 import { createRepo, inspectRepo } from '../../src/series/git.ts';
 import { Rollback, activeRollbacks, makeDirs } from '../../src/series/rollback.ts';
 import { buildSeries, type SeriesOptions } from '../../src/series/series.ts';
+import { withEnv } from '../env.ts';
 import { BLOBWORLD, cli, copyTree } from '../rewrite/helpers.ts';
 import { git, leftovers, repoOf, useIsolatedGit } from './helpers.ts';
 
@@ -23,14 +24,7 @@ useIsolatedGit({ name: 'Ada Lovelace', email: 'ada@example.org' });
 /** Run with TMPDIR set to a fresh folder, so every temporary folder the run makes can be seen. */
 async function inFreshTmp<T>(fn: () => Promise<T>): Promise<{ tmp: string; result: T | Error }> {
   const tmp = mkdtempSync(join(tmpdir(), 'memdesc-tmpdir-'));
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = tmp;
-  try {
-    return { tmp, result: await fn().catch((e: unknown) => e as Error) };
-  } finally {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-  }
+  return { tmp, result: await withEnv({ TMPDIR: tmp }, () => fn().catch((e: unknown) => e as Error)) };
 }
 
 const series = (o: Partial<SeriesOptions> & { path: string; out: string }) => buildSeries({ spec, kinds: ['net'], ...o });
@@ -179,18 +173,8 @@ describe('an interrupted series leaves nothing behind', () => {
       const repo = repoOf(BLOBWORLD);
       const out = join(mkdtempSync(join(tmpdir(), 'memdesc-out-')), 'patches');
       const tmp = mkdtempSync(join(tmpdir(), 'memdesc-tmpdir-'));
-      const saved = { TMPDIR: process.env.TMPDIR, hook: process.env.MEMDESC_TEST_INTERRUPT };
-      process.env.TMPDIR = tmp;
-      process.env.MEMDESC_TEST_INTERRUPT = hook;
-      let x;
-      try {
-        x = cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out]);
-      } finally {
-        for (const [k, v] of [['TMPDIR', saved.TMPDIR], ['MEMDESC_TEST_INTERRUPT', saved.hook]] as const) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      }
+      // The child inherits both: its temp folder and the hook that signals it.
+      const x = withEnv({ TMPDIR: tmp, MEMDESC_TEST_INTERRUPT: hook }, () => cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out]));
       expect(x.status, x.stderr).toBe(code);
       expect(x.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^memdesc: interrupted \\(${signal}\\): the run's branch, worktree`));
       expect(leftovers(repo)).toEqual({ branches: [], worktrees: 1 });
