@@ -1,6 +1,7 @@
 // A stand-in for a built corpus main.mjs with --serve: says {"serve":1}, then per job line prints one
 // JSON line per seed and {"done":true}. Workload "bad" answers {"error":...}. FAKE_CRASH=<seed> throws
-// at that seed, FAKE_HANG=<seed> loops forever there. Each line carries this process's pid.
+// at that seed, FAKE_HANG=<seed> blocks forever there (asleep, not a busy loop: the same hang to the
+// runner, no CPU). Each line carries this process's pid.
 if (!process.argv.includes('--serve')) {
   process.stderr.write("simulate: Unknown option '--serve'\n");
   process.exit(2);
@@ -18,7 +19,7 @@ process.stdin.on('data', (chunk) => {
     else {
       for (const seed of job.seeds) {
         if (String(seed) === process.env.FAKE_CRASH) throw new TypeError(`fake crash at seed ${seed}`);
-        if (String(seed) === process.env.FAKE_HANG) for (;;) {}
+        if (String(seed) === process.env.FAKE_HANG) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // hangs without spinning a core
         process.stdout.write(JSON.stringify({ workload: job.workload, seed, ram: 1, ops: job.ops ?? 10, eventCount: seed, digest: `d${seed}`, memmap: String(process.pid), bug: null }) + '\n');
       }
     }

@@ -126,7 +126,8 @@ describe('memdesc verify', () => {
   });
 
   it('kills a run that hangs and reports the timeout', async () => {
-    const dir = brokenCopy('hang', 'sim/workloads/buddy.ts', /run\(ctx\) \{/, 'run(ctx) { for (;;) {}');
+    // Blocked for good, asleep rather than spinning: the same hang to the verifier, which kills it at --timeout.
+    const dir = brokenCopy('hang', 'sim/workloads/buddy.ts', /run\(ctx\) \{/, 'run(ctx) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);');
     // bench/limits.bench.ts times the same run (limit 30 s); here only what is reported.
     const r = await memdesc('verify', dir, '--against', CORPUS, '--workloads', 'buddy', '--seeds', '1', '--ops', '300', '--timeout', '3');
     expect(r.status).toBe(1);
