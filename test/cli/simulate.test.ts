@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runMain } from '../inProcess.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'memdesc.mjs');
 const CORPUS = join(import.meta.dirname, '..', '..', 'corpus');
@@ -146,19 +147,21 @@ describe('memdesc simulate --report metadata', () => {
     expect(digest(text.stdout)).toBe(digest(memdesc('simulate', ...args).stdout));
   });
 
-  it('--list-workloads prints the tree\'s manifest; --workload is checked against it', () => {
-    const r = memdesc('simulate', '--list-workloads');
+  // The CLI prints the manifest and checks the name itself (no machine runs): its main() in this
+  // process (test/inProcess.ts) says what a spawned memdesc says.
+  it('--list-workloads prints the tree\'s manifest; --workload is checked against it', async () => {
+    const r = await runMain(['simulate', '--list-workloads']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^buddy\s+20000\s+3000\s+page allocator/m);
     expect(r.stdout).toMatch(/^default workload: mixed$/m);
     expect(r.stdout).toMatch(/^layout-dependent report lines: metadata \(whole report\); meminfo: Memmap$/m);
-    const j = memdesc('simulate', '--list-workloads', '--json');
+    const j = await runMain(['simulate', '--list-workloads', '--json']);
     expect(JSON.parse(j.stdout).workloads.map((w: { name: string }) => w.name)).toContain('hwpoison');
 
     const dir = editedCopy('renamed', 'sim/workloads/buddy.ts', [["name: 'buddy',", "name: 'pages',"]]);
-    const listed = memdesc('simulate', dir, '--list-workloads', '--json');
+    const listed = await runMain(['simulate', dir, '--list-workloads', '--json']);
     expect(JSON.parse(listed.stdout).workloads[0]).toMatchObject({ name: 'pages', default_ops: 20000, verify_ops: 20000 });
-    const bad = memdesc('simulate', dir, '--workload', 'buddy');
+    const bad = await runMain(['simulate', dir, '--workload', 'buddy']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/unknown workload "buddy" \(.* has pages, slab, /);
