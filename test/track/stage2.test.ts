@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Ajv2020Package from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackReport } from '../../src/model/progress.ts';
+import { withEnv } from '../env.ts';
 import { cli } from './history.ts';
 
 const Ajv2020 = Ajv2020Package.default;
@@ -110,27 +111,20 @@ describe('track: stage 2 per commit', () => {
 
   it('text: a stage 2 column with the kinds separated at each commit; the cached second run says the same', async () => {
     const cacheDir = join(tmp, 'cache');
-    const prev = process.env.MEMDESC_CACHE_DIR;
-    process.env.MEMDESC_CACHE_DIR = cacheDir;
-    try {
-      for (const run of ['cold', 'warm']) {
-        const r = await cli('track', repo, '--path', 'proj', '--spec', SPEC);
-        expect(r.code, `${run}: ${r.err}`).toBe(0);
-        const lines = r.out.split('\n');
-        const head = lines.find((l) => l.startsWith('commit'))!;
-        expect(head, run).toMatch(/residue\s+stage 2$/);
-        const rowOf = (sha: string) => lines.find((l) => l.startsWith(sha.slice(0, 7)))!;
-        expect(rowOf(shas[1]!), run).toMatch(/\s-$/);
-        expect(rowOf(shas[2]!), run).toMatch(/\s-$/);
-        expect(rowOf(shas[3]!), run).toMatch(/\scache$/);
-        expect(rowOf(shas[4]!), run).toMatch(/\scache$/);
-        expect(rowOf(shas[5]!), run).toMatch(/\s-$/);
-        expect(rowOf(shas[0]!), run).toMatch(/gap: /);
-        expect(r.out, run).toContain('stage 2: the kinds allocated separately (read from the code)');
-      }
-    } finally {
-      if (prev === undefined) delete process.env.MEMDESC_CACHE_DIR;
-      else process.env.MEMDESC_CACHE_DIR = prev;
+    for (const run of ['cold', 'warm']) {
+      const r = await withEnv({ MEMDESC_CACHE_DIR: cacheDir }, () => cli('track', repo, '--path', 'proj', '--spec', SPEC));
+      expect(r.code, `${run}: ${r.err}`).toBe(0);
+      const lines = r.out.split('\n');
+      const head = lines.find((l) => l.startsWith('commit'))!;
+      expect(head, run).toMatch(/residue\s+stage 2$/);
+      const rowOf = (sha: string) => lines.find((l) => l.startsWith(sha.slice(0, 7)))!;
+      expect(rowOf(shas[1]!), run).toMatch(/\s-$/);
+      expect(rowOf(shas[2]!), run).toMatch(/\s-$/);
+      expect(rowOf(shas[3]!), run).toMatch(/\scache$/);
+      expect(rowOf(shas[4]!), run).toMatch(/\scache$/);
+      expect(rowOf(shas[5]!), run).toMatch(/\s-$/);
+      expect(rowOf(shas[0]!), run).toMatch(/gap: /);
+      expect(r.out, run).toContain('stage 2: the kinds allocated separately (read from the code)');
     }
   }, 120_000);
 
