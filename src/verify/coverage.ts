@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import { executedFunctions, type BundleMap, type V8Function } from './coverageMa
 import { DEFAULT_TIMEOUT_MS, formatSeeds, type RunOutcome, type SeedResult } from './run.ts';
 import { simNodeFlags } from './simWorker.ts';
 import { acquireWorker, releaseWorker, type JobEnd } from './coverageWorker.ts';
+import { contentNamedScript } from './scriptFile.ts';
 
 /** Bumped when function identities or the recording change, so old cache entries are not reused. */
 const COVERAGE_FORMAT = 'memdesc-coverage/4';
@@ -82,23 +83,9 @@ try {
 } catch {}
 `;
 
-/** The hook's file, written once (content-named) into the coverage cache, else the temp folder. */
+/** The hook's file (content-named, written once). */
 function hookFile(): string {
-  const name = `hook-${createHash('sha256').update(HOOK).digest('hex').slice(0, 16)}.mjs`;
-  for (const dir of [userCacheDir('coverage'), tmpdir()]) {
-    const file = join(dir, name);
-    try {
-      if (existsSync(file) && readFileSync(file, 'utf8') === HOOK) return file;
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, HOOK);
-      renameSync(tmp, file);
-      return file;
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error('cannot write the coverage hook anywhere');
+  return contentNamedScript('hook', HOOK);
 }
 
 /** The bundle's functions as the hook wrote them. */

@@ -17,12 +17,9 @@
  * or is aborted (killed, like a fresh process).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { userCacheDir } from '../paths.ts';
-import { simNodeFlags } from './simWorker.ts';
+import { availableParallelism } from 'node:os';
+import { refChild, simNodeFlags } from './simWorker.ts';
+import { contentNamedScript } from './scriptFile.ts';
 
 /** Jobs per worker before it is retired (the imports it holds, about 70 MB a corpus batch). */
 export const MAX_BATCHES = 6;
@@ -130,23 +127,9 @@ process.stdin.on('data', (c) => {
 process.stdin.on('end', () => { if (!busy && !queue.length) process.exit(0); });
 `;
 
-/** The loader's file, written once (content-named) into the coverage cache, else the temp folder. */
+/** The loader's file (content-named, written once). */
 function loaderFile(): string {
-  const name = `covered-worker-${createHash('sha256').update(LOADER).digest('hex').slice(0, 16)}.mjs`;
-  for (const dir of [userCacheDir('coverage'), tmpdir()]) {
-    const file = join(dir, name);
-    try {
-      if (existsSync(file) && readFileSync(file, 'utf8') === LOADER) return file;
-      mkdirSync(dir, { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, LOADER);
-      renameSync(tmp, file);
-      return file;
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error('cannot write the covered worker anywhere');
+  return contentNamedScript('covered-worker', LOADER);
 }
 
 /** How a job ended: `done` (the import settled, the worker goes on) or `exit` (the process ended). */
@@ -234,14 +217,12 @@ export class CoveredWorker {
 
   hold(): void {
     clearTimeout(this.idleTimer);
-    this.child.ref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?(): void }).ref?.();
+    refChild(this.child, true);
   }
 
   /** Idle: never keeps the caller alive (it ends when its stdin closes, also when the caller exits). */
   release(): void {
-    this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?(): void }).unref?.();
+    refChild(this.child, false);
     this.idleTimer = setTimeout(() => this.close(), IDLE_MS);
     this.idleTimer.unref();
   }

@@ -180,14 +180,12 @@ class SimWorker {
   /** Busy: it keeps the caller alive like any child it waits for. */
   hold(): void {
     clearTimeout(this.idleTimer);
-    this.child.ref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?(): void }).ref?.();
+    refChild(this.child, true);
   }
 
   /** Idle: the caller may exit (the worker then sees its stdin close and ends). */
   release(): void {
-    this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?(): void }).unref?.();
+    refChild(this.child, false);
     this.idleTimer = setTimeout(() => this.close(), IDLE_MS);
     this.idleTimer.unref();
   }
@@ -196,6 +194,17 @@ class SimWorker {
     clearTimeout(this.idleTimer);
     forget(this);
     if (!this.dead) this.child.stdin.end();
+  }
+}
+
+/** Whether a child and its pipes keep this process alive (a busy worker does, an idle one not). */
+export function refChild(child: ChildProcessWithoutNullStreams, on: boolean): void {
+  if (on) child.ref();
+  else child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) {
+    const pipe = s as unknown as { ref?(): void; unref?(): void };
+    if (on) pipe.ref?.();
+    else pipe.unref?.();
   }
 }
 
