@@ -28,19 +28,9 @@ import { runCoveredBatch, runCoveredBatchFresh } from '../src/verify/coverage.ts
 import { mapBundle } from '../src/verify/coverageMap.ts';
 import { endCoveredWorkers } from '../src/verify/coverageWorker.ts';
 import { OverlayBuilder } from '../src/verify/overlayBuild.ts';
+import { childCpuSeconds } from './childCpu.ts';
 
 const CORPUS = join(import.meta.dirname, '..', 'corpus');
-
-/** CPU seconds of this process's finished children (/proc/self/stat cutime + cstime, USER_HZ 100); undefined without /proc. */
-function childCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A series step's batch (`mixed` x 2 seeds at 1,000 operations, the corpus' step plan) with

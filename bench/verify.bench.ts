@@ -14,25 +14,11 @@ import type { BenchResult } from './harness.ts';
 import { record, vsTsc } from './anchor.ts';
 import { VERIFY_OPS } from '../src/verify/verify.ts';
 import { scratchDir } from '../src/verify/revision.ts';
+import { childCpuSeconds } from './childCpu.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'memdesc.mjs');
 const CORPUS = join(ROOT, 'corpus');
-
-/**
- * CPU seconds of this process's finished children, from /proc/self/stat (cutime + cstime, in
- * USER_HZ = 100 ticks): a spawnSync'ed CLI and every process it reaped (verify's workers).
- * undefined where there is no /proc.
- */
-function childCpuSeconds(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 function workloadsOf(bundle: string): string[] {
   const r = spawnSync(process.execPath, [bundle, '--workload', '?', '--seed', '0', '--ops', '0'], { encoding: 'utf8' });
