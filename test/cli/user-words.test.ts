@@ -6,6 +6,8 @@
  * oracle, series (patches and cover letter), track (table and HTML), status, plan import and
  * the --help of every command a user's project meets. The commands run in-process (the CLI's
  * main(), test/inProcess.ts): the same output as a spawned memdesc, without a process per command.
+ * The series of each project is the run's shared one (test/projectSeries.ts: the same command, run
+ * once per run; test/e2e/user-project.test.ts reads the lending one too), its output judged here.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
 import { runMain as cli } from '../inProcess.ts';
+import { copyOfProjectSeries } from '../projectSeries.ts';
 import { useIsolatedGit } from '../series/helpers.ts';
 
 const PROJECTS = [
@@ -154,8 +157,12 @@ for (const project of PROJECTS) {
     }, 180_000);
 
     it('series, then track, status --plan and plan import of its cover letter', async () => {
-      const out = join(root, 'series');
-      say('series', await cli(['series', '--all', '--spec', spec, '--out', out], repo));
+      // The run's one series of this project (test/projectSeries.ts: `series --all --spec spec.json --out DIR`
+      // run from its repository in-process, what it printed kept), copied: track and status read the copy.
+      const shared = await copyOfProjectSeries(project.name, project.dir, join(root, 'shared'));
+      say('series', shared.series);
+      const { out } = shared;
+      const seriesRepo = shared.repo;
       for (const f of readdirSync(out).filter((x) => x.endsWith('.patch'))) {
         // The messages, not the code the patches carry (the project's own text is not ours to judge).
         const text = readFileSync(join(out, f), 'utf8');
@@ -163,9 +170,10 @@ for (const project of PROJECTS) {
       }
       const cover = join(out, '0000-cover-letter.patch');
       const html = join(root, 'report.html');
-      say('track', await cli(['track', '--spec', spec, '--range', `HEAD..memdesc/all`, '--html', html, '--plan', cover], repo));
+      const seriesSpec = join(seriesRepo, 'spec.json');
+      say('track', await cli(['track', '--spec', seriesSpec, '--range', `HEAD..memdesc/all`, '--html', html, '--plan', cover], seriesRepo));
       outputs.set('track --html', readFileSync(html, 'utf8'));
-      say('status --plan', await cli(['status', '--spec', spec, '--plan', cover], repo));
+      say('status --plan', await cli(['status', '--spec', seriesSpec, '--plan', cover], seriesRepo));
       say('plan import', await cli(['plan', 'import', cover]));
       // Subjects take the project's own prefix (its history), never the kernel's.
       const subjects = readdirSync(out).filter((x) => /^\d{4}-/.test(x) && !x.startsWith('0000')).map((f) => /^Subject: \[PATCH [^\]]*\] (.*)$/m.exec(readFileSync(join(out, f), 'utf8'))![1]!);

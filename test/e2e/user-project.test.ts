@@ -5,7 +5,10 @@
  * spec names its oracle). analyze -> convert --write (type-checks under the project's own compiler
  * options, with TypeScript's own tsc) -> verify with --entry and with --run -> series, every patch
  * verified with the spec's oracle -> `git am` of the patches reproduces the tip -> track of the
- * series -> status at the tip with the series' own cover letter as the plan. The commands run
+ * series -> status at the tip with the series' own cover letter as the plan. The series is the
+ * run's shared one of the lending project (test/projectSeries.ts: the same command from a git
+ * repository of the fixture, run once per run; test/cli/user-words.test.ts judges its words), its
+ * text report read here. The commands run
  * in-process from the project's directory (the CLI's main() with its own working directory,
  * test/inProcess.ts: the same output and exit codes, no process per command; the installed
  * command as a process of its own is test/cli/package.test.ts's).
@@ -19,6 +22,7 @@ import type { AnalysisResult } from '../../src/model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../../src/model/progress.ts';
 import { PACKAGE_ROOT, RUN_TS } from '../../src/paths.ts';
 import { runMain as cli } from '../inProcess.ts';
+import { copyOfProjectSeries } from '../projectSeries.ts';
 import { amOnto, git, useIsolatedGit } from '../series/helpers.ts';
 
 const LENDING = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'lending');
@@ -41,7 +45,6 @@ describe('the lending project end to end', () => {
   let root: string;
   let repo: string;
   let spec: string;
-  let base: string;
   let before: AnalysisResult;
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'memdesc-e2e-'));
@@ -51,7 +54,6 @@ describe('the lending project end to end', () => {
     git(repo, 'init', '-q');
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'lending: the ledger, the desk and its report');
-    base = git(repo, 'rev-parse', 'HEAD').trim();
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -89,27 +91,39 @@ describe('the lending project end to end', () => {
   }, 120_000);
 
   it('series: every patch type-checks and is verified with the spec\'s oracle; git am reproduces the tip; track and status --plan agree', async () => {
-    const out = join(root, 'series');
-    const r = JSON.parse(ok(await cli(['series', '--all', '--spec', spec, '--out', out, '--json'], repo), 'series')) as {
-      branch: string; base: string; commits: Array<{ sha: string; subject: string; verification: { ok: boolean; oracle?: string } | string }>; tipEqualsOneShot: boolean; complete: boolean;
-    };
-    expect(r.complete).toBe(true);
-    expect(r.tipEqualsOneShot).toBe(true);
+    // The run's one series of the lending project (test/projectSeries.ts: `series --all --spec spec.json
+    // --out DIR` run from a git repository of the fixture, as here; test/cli/user-words.test.ts judges its
+    // words), copied: git am adds a worktree to the copy's repository.
+    const shared = await copyOfProjectSeries('lending', LENDING, join(root, 'shared'));
+    const { out } = shared;
+    const text = shared.series.stdout;
+    // Exit 0: the series is complete and every patch verified (the command fails otherwise: src/commands/series.ts).
+    expect(shared.series.status, shared.series.stderr).toBe(0);
+    const head = /^memdesc series: (\d+) patches on (\S+) in .* \(base ([0-9a-f]{12})\)/.exec(text);
+    expect(head, text).not.toBeNull();
+    const r = { branch: head![2]!, commits: [...text.matchAll(/^ {2}(\d{3}) ([0-9a-f]{12}) (.*)\n {8}(.*)$/gm)].map((m) => ({ sha: m[2]!, subject: m[3]!, verdict: m[4]! })) };
+    expect(text).toMatch(/^ {2}tip equals the one-shot conversion/m);
+    expect(r.commits).toHaveLength(Number(head![1]));
     expect(r.commits.length).toBeGreaterThan(4);
     for (const c of r.commits) {
-      expect(typeof c.verification, c.subject).toBe('object');
-      expect(c.verification, c.subject).toMatchObject({ ok: true, oracle: expect.stringContaining('src/main.ts') });
+      // Each patch's verdict: the spec's oracle, run once in each tree, identical.
+      expect(c.verdict, c.subject).toMatch(/src\/main\.ts.*, run once: identical \(exit \d+/);
       // The project's own subject prefix, from its history.
       expect(c.subject).toMatch(/^lending: /);
     }
+    const { repo: seriesRepo } = shared;
+    const seriesSpec = join(seriesRepo, 'spec.json');
+    // The series leaves HEAD at its base (the branch is built in a worktree of its own).
+    const base = git(seriesRepo, 'rev-parse', 'HEAD').trim();
+    expect(base.startsWith(head![3]!)).toBe(true);
     const cover = readFileSync(join(out, '0000-cover-letter.patch'), 'utf8');
     expect(cover.replace(/\s+/g, ' ')).toMatch(/Every patch type-checks and was run against the base with the project's own oracle/);
 
-    const am = amOnto(repo, base, out);
+    const am = amOnto(seriesRepo, base, out);
     expect(am.status, am.stderr).toBe(0);
-    expect(git(am.dir, 'rev-parse', 'HEAD^{tree}')).toBe(git(repo, 'rev-parse', `${r.branch}^{tree}`));
+    expect(git(am.dir, 'rev-parse', 'HEAD^{tree}')).toBe(git(seriesRepo, 'rev-parse', `${r.branch}^{tree}`));
 
-    const track = JSON.parse(ok(await cli(['track', '--spec', spec, '--range', `${base}..${r.branch}`, '--json', '--no-cache'], repo), 'track')) as TrackReport;
+    const track = JSON.parse(ok(await cli(['track', '--spec', seriesSpec, '--range', `${base}..${r.branch}`, '--json', '--no-cache'], seriesRepo), 'track')) as TrackReport;
     expect(track.points).toHaveLength(r.commits.length);
     const tip = track.points.at(-1)!;
     const first = before.summary.findings;
@@ -119,7 +133,7 @@ describe('the lending project end to end', () => {
     for (let i = 1; i < track.points.length; i++) expect(remaining(track.points[i]!)).toBeLessThanOrEqual(remaining(track.points[i - 1]!));
 
     // At the tip (the tree git am made), the series' own cover letter as a plan: every patch done.
-    const status = JSON.parse(ok(await cli(['status', '--spec', spec, '--plan', join(out, '0000-cover-letter.patch'), '--json'], am.dir), 'status --plan')) as ProgressPoint & { plan: { patches: Array<{ subject: string; state: string; reason: string }> } };
+    const status = JSON.parse(ok(await cli(['status', '--spec', seriesSpec, '--plan', join(out, '0000-cover-letter.patch'), '--json'], am.dir), 'status --plan')) as ProgressPoint & { plan: { patches: Array<{ subject: string; state: string; reason: string }> } };
     const notDone = status.plan.patches.filter((p) => p.state !== 'done');
     expect(notDone, notDone.map((p) => `${p.subject}: ${p.state}: ${p.reason}`).join('\n')).toEqual([]);
     for (const [k, p] of Object.entries(status.kinds)) expect(p.remaining, k).toBe(tip.kinds[k]!.remaining);
