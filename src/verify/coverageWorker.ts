@@ -18,16 +18,16 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { refChild, simNodeFlags } from './simWorker.ts';
+import { simNodeFlags } from './simWorker.ts';
+import { ReusedChild } from './reusedChild.ts';
 import { contentNamedScript } from './scriptFile.ts';
 
 /** Jobs per worker before it is retired (the imports it holds, about 70 MB a corpus batch). */
 export const MAX_BATCHES = 6;
 /** A worker holding more than this after a job is retired too (batches with a larger RAM). */
 const MAX_RSS = 768 << 20;
-/** Idle workers kept, and for how long. */
+/** Idle workers kept (each closed after reusedChild.ts's idle time). */
 const MAX_IDLE = Math.max(2, availableParallelism());
-const IDLE_MS = 10_000;
 
 /**
  * The loader. Coverage starts before any bundle loads (as the fresh process's hook does); a job
@@ -147,16 +147,15 @@ export interface JobHandlers {
 
 const DONE_PREFIX = '{"memdesc-covered":';
 
-export class CoveredWorker {
-  private readonly child: ChildProcessWithoutNullStreams;
+export class CoveredWorker extends ReusedChild {
+  readonly child: ChildProcessWithoutNullStreams;
   private buf = '';
   private job?: JobHandlers;
-  private idleTimer?: NodeJS.Timeout;
-  dead = false;
   /** Jobs given to it so far. */
   jobs = 0;
 
   constructor() {
+    super(idle);
     coveredWorkerStats.workers++;
     this.child = spawn(process.execPath, [...simNodeFlags(), loaderFile()], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin.on('error', () => {}); // a worker that died: its close says so
@@ -166,7 +165,7 @@ export class CoveredWorker {
     this.child.stderr.on('data', (c: string) => this.job?.onStderr(c));
     this.child.on('close', (code, signal) => {
       this.dead = true;
-      forget(this);
+      this.forget();
       const j = this.job;
       this.job = undefined;
       // A last line the process left open is output too, as a process of its own would have given it.
@@ -215,24 +214,6 @@ export class CoveredWorker {
     this.child.kill('SIGKILL');
   }
 
-  hold(): void {
-    clearTimeout(this.idleTimer);
-    refChild(this.child, true);
-  }
-
-  /** Idle: never keeps the caller alive (it ends when its stdin closes, also when the caller exits). */
-  release(): void {
-    refChild(this.child, false);
-    this.idleTimer = setTimeout(() => this.close(), IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  close(): void {
-    clearTimeout(this.idleTimer);
-    forget(this);
-    if (!this.dead) this.child.stdin.end();
-  }
-
   /** Close it and wait for its exit (held meanwhile: an idle worker does not keep the loop alive). */
   ended(): Promise<void> {
     return new Promise<void>((r) => {
@@ -248,11 +229,6 @@ const idle: CoveredWorker[] = [];
 
 /** Covered workers started, jobs they ran, and jobs they gave back as pending (run again in a process of their own). */
 export const coveredWorkerStats = { workers: 0, jobs: 0, pending: 0 };
-
-function forget(w: CoveredWorker): void {
-  const i = idle.indexOf(w);
-  if (i >= 0) idle.splice(i, 1);
-}
 
 /** An idle worker, or a new one. */
 export function acquireWorker(): CoveredWorker {

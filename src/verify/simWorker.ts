@@ -7,7 +7,7 @@
  *
  * Workers are kept per bundle while idle (unreferenced, so they never keep the caller alive;
  * they end when their stdin closes, also when the caller exits or dies), at most MAX_IDLE of
- * them and each for IDLE_MS. A worker that crashes, hangs (killed at the timeout) or misbehaves
+ * them and each for 10 s unused (reusedChild.ts). A worker that crashes, hangs (killed at the timeout) or misbehaves
  * is not reused. A worker first says `{"serve":1}`; a program that says anything else first, or
  * ends without saying it (a tree whose main.ts has no `--serve`), is remembered and runBatch()
  * gives its bundle a process per batch, as before.
@@ -15,6 +15,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { ProcessRun, SeedResult } from './run.ts';
+import { ReusedChild } from './reusedChild.ts';
 
 /**
  * V8 flags for the simulation's processes. A run executes a large program for a few hundred
@@ -62,8 +63,6 @@ export interface WorkerJob {
  * next batch), and a series' step bundle is not used again after its step.
  */
 const MAX_IDLE = Math.max(2, availableParallelism());
-/** An idle worker ends after this long unused (a series makes a new bundle per step). */
-const IDLE_MS = 10_000;
 /** stderr kept per job for crash reports. */
 const MAX_STDERR = 1 << 20;
 
@@ -76,17 +75,16 @@ interface Waiting {
   finish(exitCode: number | null, ended: boolean): void;
 }
 
-class SimWorker {
+class SimWorker extends ReusedChild {
   readonly child: ChildProcessWithoutNullStreams;
-  dead = false;
   /** Whether the program is a worker: its first line, or its end without one. */
   readonly hello: Promise<boolean>;
   private greeted: ((yes: boolean) => void) | undefined;
   private buf = '';
   private current: Waiting | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly bundle: string) {
+    super(idle);
     this.hello = new Promise((r) => (this.greeted = r));
     this.child = spawn(process.execPath, [...simNodeFlags(), bundle, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin.on('error', () => {}); // a worker that died: its close says so
@@ -99,7 +97,7 @@ class SimWorker {
     });
     this.child.on('close', (code) => {
       this.dead = true;
-      forget(this);
+      this.forget();
       this.greet(false);
       this.current?.finish(code, true);
     });
@@ -176,47 +174,12 @@ class SimWorker {
       this.child.stdin.write(`${JSON.stringify(line)}\n`);
     });
   }
-
-  /** Busy: it keeps the caller alive like any child it waits for. */
-  hold(): void {
-    clearTimeout(this.idleTimer);
-    refChild(this.child, true);
-  }
-
-  /** Idle: the caller may exit (the worker then sees its stdin close and ends). */
-  release(): void {
-    refChild(this.child, false);
-    this.idleTimer = setTimeout(() => this.close(), IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  close(): void {
-    clearTimeout(this.idleTimer);
-    forget(this);
-    if (!this.dead) this.child.stdin.end();
-  }
-}
-
-/** Whether a child and its pipes keep this process alive (a busy worker does, an idle one not). */
-export function refChild(child: ChildProcessWithoutNullStreams, on: boolean): void {
-  if (on) child.ref();
-  else child.unref();
-  for (const s of [child.stdin, child.stdout, child.stderr]) {
-    const pipe = s as unknown as { ref?(): void; unref?(): void };
-    if (on) pipe.ref?.();
-    else pipe.unref?.();
-  }
 }
 
 /** Idle workers, oldest first. */
 const idle: SimWorker[] = [];
 /** Bundles whose main.ts has no --serve. */
 const noServe = new Set<string>();
-
-function forget(w: SimWorker): void {
-  const i = idle.indexOf(w);
-  if (i >= 0) idle.splice(i, 1);
-}
 
 /** An idle worker of the bundle, or a new one. */
 function acquire(bundle: string): SimWorker {
