@@ -272,9 +272,10 @@ describe('the corpus: convert --all, separate --all, shrink', () => {
     expect(layout).toContain('export const STRUCT_PAGE_SIZE = 24;');
     expect(layout).toContain('static readonly OWN_WORDS = {} as const;');
     expect(layout).toContain('static readonly OWN_COUNTS = {} as const;');
-    // 300 operations: the memmap's size does not depend on them, and by then mixed seed 1 has live
-    // descriptors of all four caches (the verify below runs the whole workload).
-    const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--ram', '64M', '--ops', '300', '--report', 'metadata', '--json']);
+    // 1000 operations, not mixed's 20000: the memmap's size does not depend on them, and mixed
+    // seed 1 has live descriptors of all four caches well before (zpdesc's first at about 290);
+    // the verify below runs the workload at its verify length.
+    const sim = memdesc(['simulate', tree, '--workload', 'mixed', '--seed', '1', '--ram', '64M', '--ops', '1000', '--report', 'metadata', '--json']);
     expect(sim.status, sim.stderr.slice(-2000)).toBe(0);
     const meta = JSON.parse(sim.stdout) as { struct_page_bytes: number; memmap_bytes: number; ram_bytes: number; descriptor_bytes: Record<string, number> };
     expect(meta.struct_page_bytes).toBe(24);
