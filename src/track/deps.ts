@@ -98,6 +98,21 @@ export interface Unit {
   alias?: boolean;
   /** Names of the functions and methods declared inside it (not its own top-level name). */
   innerFns?: string[];
+  /** Member names it calls (`x.NAME(…)`, `x['NAME'](…)`): the methods a type test's verdict may follow. */
+  memberCalls?: string[];
+  /** A class declaration: its methods with bodies, each by its own code (what a verdict calling one reads of it). */
+  methods?: UnitMethod[];
+}
+
+/** A method of a class unit, apart from the rest of the class (DepGraph.commit keys it alone). */
+export interface UnitMethod {
+  name: string;
+  /** Shape hash of the method's own text, lines relative to its first line. */
+  hash: string;
+  /** Names it mentions (the top-level helpers and constants it may read). */
+  mentions: string[];
+  /** Member names it calls (`this.word(…)`: further methods). */
+  memberCalls: string[];
 }
 
 export interface FileUnits {
@@ -412,6 +427,9 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
   const hashes = stmts.map((): string[] => []);
   // Functions whose body is the file's own: [body start, body end, its pieces].
   const split = stmts.map((st) => (bodyPrivate(st) || bodyRecorded(st, isSpecName) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
+  // Methods of classes, each hashed apart too (pieces arrive in text order: a cursor per class).
+  const methods = stmts.map((st) => (ts.isClassDeclaration(st) ? classMethods(sf, st) : undefined));
+  const cursor = stmts.map(() => 0);
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
   const whole = [`mentions ${mentions.test(sf.text)}\n`];
@@ -427,6 +445,14 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       const b = split[top];
       const h = b && at >= b.from && at < b.to ? b.h : hashes[top]!;
       h.push(`${tag}${line - starts[top]!},${col},${text.length}\0`, text);
+      const ms = methods[top];
+      if (ms) {
+        let i = cursor[top]!;
+        while (i < ms.length && ms[i]!.to <= at) i++;
+        cursor[top] = i;
+        const m = ms[i];
+        if (m && at >= m.from) m.h.push(`${tag}${line - m.line},${col},${text.length}\0`, text);
+      }
     },
   });
   // No shape (parse errors, JavaScript where comments are types): each statement by its exact
@@ -467,6 +493,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       ...(isCallable(st) ? { callable: true } : {}),
       ...markFacts(st, !!bodyMentions),
       ...(local || ts.isExportDeclaration(st) ? { alias: true } : {}),
+      ...memberFacts(st, methods[i], exact ? sf : undefined),
     };
     return (!exact && specifierUnits(sf, st, unit)) || [unit];
   });
@@ -534,6 +561,69 @@ function markFacts(st: ts.Statement, split: boolean): Pick<Unit, 'passes' | 'mar
     else if (split) out.passes = passedTo(fn);
   }
   return out;
+}
+
+interface MethodPart {
+  node: ts.MethodDeclaration;
+  name: string;
+  from: number;
+  to: number;
+  /** 0-based line of its first token. */
+  line: number;
+  /** Its shape pieces (fileUnits' scan). */
+  h: string[];
+}
+
+/** The methods with a body of class `st`, in text order. */
+function classMethods(sf: ts.SourceFile, st: ts.ClassDeclaration): MethodPart[] | undefined {
+  const out: MethodPart[] = [];
+  for (const m of st.members) {
+    if (!ts.isMethodDeclaration(m) || !m.body) continue;
+    const name = ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isNumericLiteral(m.name) ? m.name.text : undefined;
+    if (name === undefined) continue;
+    const from = m.getStart(sf);
+    out.push({ node: m, name, from, to: m.getEnd(), line: sf.getLineAndCharacterOfPosition(from).line, h: [] });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/** Member names `n` calls anywhere inside it (`x.NAME(…)`, `x?.NAME(…)`, `x['NAME'](…)`). */
+function memberCallsOf(n: ts.Node): string[] {
+  const out = new Set<string>();
+  const visit = (x: ts.Node): void => {
+    if (ts.isCallExpression(x)) {
+      const c = skipParens(x.expression);
+      if (ts.isPropertyAccessExpression(c)) out.add(c.name.text);
+      else if (ts.isElementAccessExpression(c) && ts.isStringLiteralLike(c.argumentExpression)) out.add(c.argumentExpression.text);
+    }
+    ts.forEachChild(x, visit);
+  };
+  visit(n);
+  return [...out].sort();
+}
+
+/**
+ * What a type test's verdict may follow through member calls (DepGraph.commit): the member names
+ * statement `st` calls, and for a class its methods each by its own code (`exact`: a file with no
+ * shape, each method by its exact text).
+ */
+function memberFacts(st: ts.Statement, methods: MethodPart[] | undefined, exact: ts.SourceFile | undefined): Pick<Unit, 'memberCalls' | 'methods'> {
+  const calls = memberCallsOf(st);
+  return {
+    ...(calls.length > 0 ? { memberCalls: calls } : {}),
+    ...(methods ? {
+      methods: methods.map((m) => {
+        const mentions = new Set<string>();
+        mentionsOf(m.node, mentions);
+        return {
+          name: m.name,
+          hash: sha1(exact ? `exact\0${m.node.getText(exact)}` : m.h.join('')),
+          mentions: [...mentions],
+          memberCalls: memberCallsOf(m.node),
+        };
+      }),
+    } : {}),
+  };
 }
 
 /** A function declaration, or a variable statement whose every declaration is initialized with a function. */
@@ -657,6 +747,8 @@ export class DepGraph {
     const aliases: Node[] = [];
     const innerFns = new Set<string>();
     const sigOf = new Map<Unit, Node>();
+    /** Methods by name, each with its own part and its class's node (whose file's imports it reads through). */
+    const methodsByName = new Map<string, Array<{ own: string; m: UnitMethod; cls: Node }>>();
     for (const f of files) {
       if (!f.units) {
         unshaped.push(`${f.rel}\0${f.id}`);
@@ -682,6 +774,12 @@ export class DepGraph {
         if (u.passes) passing.push({ n, rel: f.rel });
         if (u.alias) aliases.push(n);
         for (const x of u.innerFns ?? []) innerFns.add(x);
+        for (const m of u.methods ?? []) {
+          const e = { own: `${f.rel}\0method\0${u.declares[0] ?? ''}\0${m.hash}`, m, cls: n };
+          const l = methodsByName.get(m.name);
+          if (l) l.push(e);
+          else methodsByName.set(m.name, [e]);
+        }
         list.push(n);
         for (const d of u.declares) name(d, n);
         if (u.local) {
@@ -795,7 +893,10 @@ export class DepGraph {
     // a word handed to a helper that tests its bits or hands it back, a wrapper of a test): whether
     // it is a test decides the marker constants every file's marks are read against, and no query
     // records that read. Each helper by its own code (bodies included) with the constants it names;
-    // not the types it names: those come through types a file reaches by name.
+    // not the types it names: those come through types a file reaches by name. A method it calls
+    // (`Words.flags_word(w)`, `this.word(w)`: typeTests.ts follows a call by symbol) by the
+    // method's own code, found by the called name, not its class: an edit of another member keeps
+    // every key (the class's other methods are read through types, reached by name).
     const verdict = new Set<Node>();
     const helpers: Node[] = [];
     const visit = (x: Node): void => {
@@ -803,16 +904,32 @@ export class DepGraph {
       verdict.add(x);
       helpers.push(x);
     };
+    const reach = (y: Node): void => {
+      if (!y.noValue) shallow.add(y.own);
+      // Imports and exports lead to the helper they name.
+      if (y.unit?.callable || y.unit?.local || y.unit?.alias) visit(y);
+    };
+    const methodsSeen = new Set<string>();
+    const calls = (names: readonly string[] | undefined): void => {
+      for (const name of names ?? []) for (const e of methodsByName.get(name) ?? []) {
+        if (methodsSeen.has(e.own)) continue;
+        methodsSeen.add(e.own);
+        shallow.add(e.own);
+        // What the method names: top-level helpers and constants, through its file's imports too.
+        for (const m of e.m.mentions) {
+          for (const y of byName.get(m) ?? []) if (y !== e.cls) reach(y);
+          for (const y of e.cls.imports.get(m) ?? []) reach(y);
+        }
+        calls(e.m.memberCalls);
+      }
+    };
     for (const m of roots.tests) for (const x of byName.get(m) ?? []) visit(x);
     while (helpers.length > 0) {
       const x = helpers.pop()!;
       shallow.add(x.own);
       if (x.split) visit(x.split);
-      for (const y of x.edges) {
-        if (!y.noValue) shallow.add(y.own);
-        // Imports and exports lead to the helper they name.
-        if (y.unit?.callable || y.unit?.local || y.unit?.alias) visit(y);
-      }
+      for (const y of x.edges) reach(y);
+      calls(x.unit?.memberCalls);
     }
     const effects = new Set<string>();
     for (const n of always) {

@@ -1,0 +1,107 @@
+/**
+ * A type test whose verdict rests on class methods: `IsNetBlob` tests the word the static method
+ * `Words.flags_word()` hands back, which hands back what `this.word()` returns. Whether `IsNetBlob`
+ * is a test decides the marker constants (dataflow.ts findMarkerConsts) every file's marks are
+ * read against, so every key holds the methods a type test's verdict may call, however deep, each
+ * by its own declaration (deps.ts DepGraph.commit) — not the whole class: an edit of another
+ * method of `Words` keeps the other files' entries. Every commit — `word()` made no test and back,
+ * `flags_word()` likewise, an unrelated method edited — gives a fresh analysis's answer, walked in
+ * one run and commit by commit on one cache.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSpec } from '../../src/model/builtin.ts';
+import type { AnalysisResult } from '../../src/model/findings.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+
+let dir: string;
+let repo: string;
+const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
+const steps: Array<{ sha: string; what: string }> = [];
+const fresh = new Map<string, AnalysisResult>();
+
+const words = (flagsWord: string, word: string, other: string): string => `import { raw_of } from './raw.ts';
+
+/** Word helpers, as methods. */
+export class Words {
+  static flags_word(w: number): number {
+    return ${flagsWord};
+  }
+
+  static word(w: number): number {
+    return ${word};
+  }
+
+  static unrelated(n: number): number {
+    return ${other};
+  }
+}
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-methodtest-'));
+  repo = join(dir, 'repo');
+  const w = blobworldWriter(repo);
+  const step = (what: string): void => {
+    steps.push({ sha: commitIn(repo, what), what });
+  };
+  const helpers = join(repo, 'proj/src/helpers.ts');
+  const netTest = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
+  if (!readFileSync(helpers, 'utf8').includes(netTest)) throw new Error('helpers.ts: no IsNetBlob as expected');
+  writeFileSync(helpers, `import { Words } from './words.ts';\n${readFileSync(helpers, 'utf8')
+    .replace(netTest, 'export const IsNetBlob = (b: Blob) => (Words.flags_word(b.flags) & FLAG_NET) !== 0;')}`);
+  const raw = (ret: string): void => w('raw.ts', `export function raw_of(w: number): number {\n  return ${ret};\n}\n`);
+  raw('w');
+  w('words.ts', words('this.word(w)', 'raw_of(w)', 'n + 1'));
+  // A mark on a local (not a parameter: no mark summary of mk_net's own).
+  w('netmark.ts', `import { blob_alloc, FLAG_NET } from './helpers.ts';
+
+export function mk_net(): number {
+  const b = blob_alloc(0);
+  b.flags = FLAG_NET;
+  return b.slot;
+}
+`);
+  gitIn(repo, 'init', '-q');
+  step('base: IsNetBlob tests the word Words.flags_word() hands back through this.word() and raw_of()');
+  w('words.ts', words('this.word(w)', '7', 'n + 1'));
+  step('words: word() hands back a constant (IsNetBlob is no test)');
+  w('words.ts', words('this.word(w)', 'raw_of(w)', 'n + 1'));
+  step('words: word() the word again');
+  w('words.ts', words('3', 'raw_of(w)', 'n + 1'));
+  step('words: flags_word() hands back a constant');
+  w('words.ts', words('this.word(w)', 'raw_of(w)', 'n + 1'));
+  step('words: flags_word() the word again');
+  w('words.ts', words('this.word(w)', 'raw_of(w)', 'n + 2'));
+  step('words: an unrelated method edited');
+  raw('5');
+  step('raw: raw_of(), which word() calls, hands back a constant');
+  raw('w');
+  step('raw: the word again');
+  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const markKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/netmark.ts')?.kind;
+
+describe('track: a type test whose verdict rests on class methods', () => {
+  it('the fresh analysis reads the mark only while IsNetBlob is a test', () => {
+    const kinds = steps.map((s) => markKind(fresh.get(s.sha)!));
+    expect(kinds).toEqual(['net', kinds[1], 'net', kinds[3], 'net', 'net', kinds[6], 'net']);
+    for (const i of [1, 3, 6]) expect(kinds[i], steps[i]!.what).not.toBe('net');
+  });
+
+  it('every commit equals a fresh analysis, in one walk and commit by commit; an unrelated method keeps the entries', async () => {
+    const analyzed = await trackEachCommit(spec, repo, steps, fresh, join(dir, 'cache'));
+    // The verdict flips: every file's marks are read again. The unrelated method: only the files
+    // that reach the class by name (words.ts; helpers.ts, whose IsNetBlob names it; generic.ts,
+    // which calls IsNetBlob), not every file (the keys hold the methods the verdict calls, not the class).
+    expect(analyzed[1], steps[1]!.what).toBeGreaterThan(3);
+    expect(analyzed[5], `${steps[5]!.what}: ${analyzed.join(',')}`).toBeLessThanOrEqual(3);
+  });
+});
