@@ -7,8 +7,9 @@
  * mark their parameter in a branch whose other side throws and their callers, stores through a
  * call into a container the storing file never names and its readers, marks of an exported module
  * variable written by other files' functions (through an import alias) and its readers, marks on
- * locals read against a type test whose verdict rests on a helper two calls deep (which an edit
- * makes no test and a test again), padding that
+ * locals read against a type test whose verdict rests on a helper two calls deep and on class
+ * methods it calls (`Words.pass(w)`, `this.word(w)`; an edit of either makes it no test and a test
+ * again, an edit of another method of the class changes nothing), padding that
  * moves code down, comment edits, removed files — a few random edits per commit, from a seed
  * printed with the test (MEMDESC_TRACK_SEED=N replays one). The walk runs cold with a disk cache,
  * then once per commit up to it (everything but that commit from the cache), then without a cache.
@@ -124,7 +125,13 @@ beforeAll(() => {
   const word = (ret: string): void => writeFileSync(join(gen, 'word.ts'), `export function word_of(w: number): number {\n  return ${ret};\n}\n`);
   let wordIsTest = true;
   word('w');
-  writeFileSync(join(gen, 'bits.ts'), `import { word_of } from './word.ts';\n\nexport function flags_word(w: number): number {\n  return word_of(w);\n}\n`);
+  writeFileSync(join(gen, 'bits.ts'), `import { Words } from './words.ts';\n\nexport function flags_word(w: number): number {\n  return Words.pass(w);\n}\n`);
+  // …through class methods: Words.pass() hands back what this.word() returns, which is word_of()'s.
+  const method = { word: 'word_of(w)', other: 0 };
+  const words = (): void => writeFileSync(join(gen, 'words.ts'), `import { word_of } from './word.ts';\n\nexport class Words {\n` +
+    `  static pass(w: number): number {\n    return this.word(w);\n  }\n\n  static word(w: number): number {\n    return ${method.word};\n  }\n\n` +
+    `  static other(n: number): number {\n    return n + ${method.other};\n  }\n}\n`);
+  words();
   const helpers = join(repo, 'proj/src/helpers.ts');
   const netTest = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
   if (!readFileSync(helpers, 'utf8').includes(netTest)) throw new Error('helpers.ts: no IsNetBlob as expected');
@@ -178,6 +185,18 @@ beforeAll(() => {
       wordIsTest = !wordIsTest;
       word(wordIsTest ? 'w' : '7');
       return `word ${wordIsTest ? 'test' : 'no test'}`;
+    },
+    () => {
+      // The method IsNetBlob's verdict calls stops (or starts again) handing the word back.
+      method.word = method.word === 'word_of(w)' ? '7' : 'word_of(w)';
+      words();
+      return `method word() ${method.word}`;
+    },
+    () => {
+      // Another method of the class: no verdict changes.
+      method.other++;
+      words();
+      return 'method other()';
     },
     () => {
       // A caller, a store or a teacher now passes the other kind.
