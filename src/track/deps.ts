@@ -41,8 +41,9 @@
  * that may hold the module constants their bodies read (the kinds' marker constants, which type
  * marks in any file are read against: variables and imports, not the types a test names, which a
  * file reaches by name), and the helpers their verdict may read however deep (functions, their
- * bodies and the variables they name, through imports: whether a spec-named test is one by its
- * code decides the marker constants, a read no query records). Not the descriptor classes:
+ * bodies and the variables they name, through imports, and the class methods they call, each
+ * by its own declaration found by the called name, not its class: whether a spec-named test is
+ * one by its code decides the marker constants, a read no query records). Not the descriptor classes:
  * the analyzer reads one only through a type, which comes from declarations reached by name.
  * Top-level code that declares nothing (`SLAB_MATCH(…)` checks, `register_initcall(…, zs_init)`,
  * an `if`: `Unit.effect`) is no part of any other file's key: it reaches another file's analysis
