@@ -41,8 +41,8 @@
  * that may hold the module constants their bodies read (the kinds' marker constants, which type
  * marks in any file are read against: variables and imports, not the types a test names, which a
  * file reaches by name), and the helpers their verdict may read however deep (functions, their
- * bodies and the variables they name, through imports, and the class methods they call, each
- * by its own declaration found by the called name, not its class: whether a spec-named test is
+ * bodies and the variables they name, through imports, and the class methods and namespace
+ * functions they call, each by its own declaration found by the called name, not its class: whether a spec-named test is
  * one by its code decides the marker constants, a read no query records). Not the descriptor classes:
  * the analyzer reads one only through a type, which comes from declarations reached by name.
  * Top-level code that declares nothing (`SLAB_MATCH(…)` checks, `register_initcall(…, zs_init)`,
@@ -105,9 +105,13 @@ export interface Unit {
   methods?: UnitMethod[];
 }
 
-/** A method of a class unit, apart from the rest of the class (DepGraph.commit keys it alone). */
+/**
+ * A method of a class unit, or a function of a namespace (called as a member too: `Inner.word(w)`),
+ * apart from the rest of the unit (DepGraph.commit keys it alone).
+ */
 export interface UnitMethod {
-  name: string;
+  /** The names it is called by (a variable statement of a namespace may declare several). */
+  names: string[];
   /** Shape hash of the method's own text, lines relative to its first line. */
   hash: string;
   /** Names it mentions (the top-level helpers and constants it may read). */
@@ -429,7 +433,7 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
   // Functions whose body is the file's own: [body start, body end, its pieces].
   const split = stmts.map((st) => (bodyPrivate(st) || bodyRecorded(st, isSpecName) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
   // Methods of classes, each hashed apart too (pieces arrive in text order: a cursor per class).
-  const methods = stmts.map((st) => (ts.isClassDeclaration(st) ? classMethods(sf, st) : undefined));
+  const methods = stmts.map((st) => memberFunctions(sf, st));
   const cursor = stmts.map(() => 0);
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
@@ -565,8 +569,8 @@ function markFacts(st: ts.Statement, split: boolean): Pick<Unit, 'passes' | 'mar
 }
 
 interface MethodPart {
-  node: ts.MethodDeclaration;
-  name: string;
+  node: ts.Node;
+  names: string[];
   from: number;
   to: number;
   /** 0-based line of its first token. */
@@ -575,16 +579,37 @@ interface MethodPart {
   h: string[];
 }
 
-/** The methods with a body of class `st`, in text order. */
-function classMethods(sf: ts.SourceFile, st: ts.ClassDeclaration): MethodPart[] | undefined {
+/**
+ * What of statement `st` is called as a member (`x.NAME(…)`), in text order: the methods with a
+ * body of a class, and the functions of a namespace (declarations, and variables all initialized
+ * with functions), classes and namespaces inside it included.
+ */
+function memberFunctions(sf: ts.SourceFile, st: ts.Statement): MethodPart[] | undefined {
+  if (!ts.isClassDeclaration(st) && !ts.isModuleDeclaration(st)) return undefined;
   const out: MethodPart[] = [];
-  for (const m of st.members) {
-    if (!ts.isMethodDeclaration(m) || !m.body) continue;
-    const name = ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isNumericLiteral(m.name) ? m.name.text : undefined;
-    if (name === undefined) continue;
-    const from = m.getStart(sf);
-    out.push({ node: m, name, from, to: m.getEnd(), line: sf.getLineAndCharacterOfPosition(from).line, h: [] });
-  }
+  const add = (node: ts.Node, names: string[]): void => {
+    if (names.length === 0) return;
+    const from = node.getStart(sf);
+    out.push({ node, names, from, to: node.getEnd(), line: sf.getLineAndCharacterOfPosition(from).line, h: [] });
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isClassDeclaration(n)) {
+      for (const m of n.members) {
+        if (!ts.isMethodDeclaration(m) || !m.body) continue;
+        if (ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isNumericLiteral(m.name)) add(m, [m.name.text]);
+      }
+    } else if (ts.isModuleDeclaration(n) && n.body) {
+      if (ts.isModuleDeclaration(n.body)) visit(n.body);
+      else if (ts.isModuleBlock(n.body)) {
+        for (const x of n.body.statements) {
+          if (ts.isFunctionDeclaration(x) && x.body && x.name) add(x, [x.name.text]);
+          else if (ts.isVariableStatement(x) && isCallable(x)) add(x, topNames(x));
+          else visit(x);
+        }
+      }
+    }
+  };
+  visit(st);
   return out.length > 0 ? out : undefined;
 }
 
@@ -617,7 +642,7 @@ function memberFacts(st: ts.Statement, methods: MethodPart[] | undefined, exact:
         const mentions = new Set<string>();
         mentionsOf(m.node, mentions);
         return {
-          name: m.name,
+          names: m.names,
           hash: sha1(exact ? `exact\0${m.node.getText(exact)}` : m.h.join('')),
           mentions: [...mentions],
           memberCalls: memberCallsOf(m.node),
@@ -777,9 +802,11 @@ export class DepGraph {
         for (const x of u.innerFns ?? []) innerFns.add(x);
         for (const m of u.methods ?? []) {
           const e = { own: `${f.rel}\0method\0${u.declares[0] ?? ''}\0${m.hash}`, m, cls: n };
-          const l = methodsByName.get(m.name);
-          if (l) l.push(e);
-          else methodsByName.set(m.name, [e]);
+          for (const name of m.names) {
+            const l = methodsByName.get(name);
+            if (l) l.push(e);
+            else methodsByName.set(name, [e]);
+          }
         }
         list.push(n);
         for (const d of u.declares) name(d, n);
@@ -894,9 +921,9 @@ export class DepGraph {
     // a word handed to a helper that tests its bits or hands it back, a wrapper of a test): whether
     // it is a test decides the marker constants every file's marks are read against, and no query
     // records that read. Each helper by its own code (bodies included) with the constants it names;
-    // not the types it names: those come through types a file reaches by name. A method it calls
-    // (`Words.flags_word(w)`, `this.word(w)`: typeTests.ts follows a call by symbol) by the
-    // method's own code, found by the called name, not its class: an edit of another member keeps
+    // not the types it names: those come through types a file reaches by name. A method or a
+    // namespace's function it calls (`Words.flags_word(w)`, `this.word(w)`, `Inner.word(w)`:
+    // typeTests.ts follows a call by symbol) by its own code, found by the called name, not its class: an edit of another member keeps
     // every key (the class's other methods are read through types, reached by name).
     const verdict = new Set<Node>();
     const helpers: Node[] = [];

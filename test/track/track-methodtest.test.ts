@@ -4,7 +4,8 @@
  * is a test decides the marker constants (dataflow.ts findMarkerConsts) every file's marks are
  * read against, so every key holds the methods a type test's verdict may call, however deep, each
  * by its own declaration (deps.ts DepGraph.commit) — not the whole class: an edit of another
- * method of `Words` keeps the other files' entries. Every commit — `word()` made no test and back,
+ * method of `Words` keeps the other files' entries. Likewise a function called as a member: through
+ * a namespace import (`nsw.ns_word(w)`) and a namespace's own function (`Inner.word(w)`). Every commit — `word()` made no test and back,
  * `flags_word()` likewise, an unrelated method edited — gives a fresh analysis's answer, walked in
  * one run and commit by commit on one cache.
  */
@@ -80,6 +81,22 @@ export function mk_net(): number {
   step('raw: raw_of(), which word() calls, hands back a constant');
   raw('w');
   step('raw: the word again');
+  // Functions reached as members too: through a namespace import, then a namespace's own function.
+  const nsWord = (ret: string): void => w('nsword.ts', `import { Inner } from './inner.ts';\n\nexport function ns_word(w: number): number {\n  return ${ret};\n}\n`);
+  const inner = (ret: string): void => w('inner.ts', `export namespace Inner {\n  export function word(w: number): number {\n    return ${ret};\n  }\n}\n`);
+  nsWord('w');
+  inner('w');
+  writeFileSync(helpers, `import * as nsw from './nsword.ts';\n${readFileSync(helpers, 'utf8')
+    .replace('(Words.flags_word(b.flags) & FLAG_NET)', '(nsw.ns_word(b.flags) & FLAG_NET)')}`);
+  step('helpers: IsNetBlob tests the word nsw.ns_word() hands back (a namespace import)');
+  nsWord('0');
+  step('nsword: ns_word() hands back a constant');
+  nsWord('Inner.word(w)');
+  step('nsword: ns_word() hands back what Inner.word() does (a namespace\'s function)');
+  inner('4');
+  step('inner: Inner.word() hands back a constant');
+  inner('w');
+  step('inner: the word again');
   for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
 }, 120_000);
 
@@ -89,11 +106,11 @@ afterAll(() => {
 
 const markKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/netmark.ts')?.kind;
 
-describe('track: a type test whose verdict rests on class methods', () => {
+describe('track: a type test whose verdict rests on class methods and functions called as members', () => {
   it('the fresh analysis reads the mark only while IsNetBlob is a test', () => {
     const kinds = steps.map((s) => markKind(fresh.get(s.sha)!));
-    expect(kinds).toEqual(['net', kinds[1], 'net', kinds[3], 'net', 'net', kinds[6], 'net']);
-    for (const i of [1, 3, 6]) expect(kinds[i], steps[i]!.what).not.toBe('net');
+    expect(kinds).toEqual(['net', kinds[1], 'net', kinds[3], 'net', 'net', kinds[6], 'net', 'net', kinds[9], 'net', kinds[11], 'net']);
+    for (const i of [1, 3, 6, 9, 11]) expect(kinds[i], steps[i]!.what).not.toBe('net');
   });
 
   it('every commit equals a fresh analysis, in one walk and commit by commit; an unrelated method keeps the entries', async () => {
