@@ -98,10 +98,15 @@ export function fastImportStream(repo: SeriesRepo, trees: TreeTexts[], ref: stri
   return `${out.join('\n')}\n`;
 }
 
+/** Imports this process has started (each names its own ref). */
+let imports = 0;
+
 /** Write the trees into the repository as commits (no ref kept); resolves to the last one's id. */
 async function importTrees(repo: SeriesRepo, trees: TreeTexts[], scratch: string): Promise<string> {
   // A ref of no namespace git or memdesc reads (not a branch); deleted as soon as the import ends.
-  const ref = `refs/memdesc-start/planned-${process.pid}`;
+  // Its own per import: two imports into one repository at once (two warm-ups of one process)
+  // would otherwise both update one ref, and the second fast-import fails on its lock.
+  const ref = `refs/memdesc-start/planned-${process.pid}-${++imports}`;
   const marks = join(scratch, 'marks');
   const stream = fastImportStream(repo, trees, ref);
   const code = await new Promise<number>((done, fail) => {
