@@ -53,6 +53,33 @@ export function blobworldWriter(repo: string): (file: string, text: string) => v
   return (file, text) => writeFileSync(join(repo, 'proj/src', file), text);
 }
 
+/** blobworld's plain net test, which routeNetTest() replaces. */
+const NET_TEST = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
+
+/**
+ * Make blobworld's `IsNetBlob` test the word `wrap('b.flags')` hands back instead of the flags
+ * themselves, `importLine` added to `helpers.ts`: whether it is a test then rests on that code.
+ */
+export function routeNetTest(repo: string, importLine: string, wrap: (flags: string) => string): void {
+  const helpers = join(repo, 'proj/src/helpers.ts');
+  const text = readFileSync(helpers, 'utf8');
+  if (!text.includes(NET_TEST)) throw new Error('helpers.ts: no IsNetBlob as expected');
+  writeFileSync(helpers, `${importLine}\n${text.replace(NET_TEST, `export const IsNetBlob = (b: Blob) => (${wrap('b.flags')} & FLAG_NET) !== 0;`)}`);
+}
+
+/** `netmark.ts`: a net mark on a local (not a parameter: no mark summary of mk_net's own). */
+export const NETMARK = `import { blob_alloc, FLAG_NET } from './helpers.ts';
+
+export function mk_net(): number {
+  const b = blob_alloc(0);
+  b.flags = FLAG_NET;
+  return b.slot;
+}
+`;
+
+/** The kind of NETMARK's finding in one analysis. */
+export const netmarkKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/netmark.ts')?.kind;
+
 /** `relay.ts`, whose `relay(b, n)` calls `mk(b, <mkArg>)` of `mark.ts`, and `user.ts`, whose `use(b)` reaches mk only through it. */
 export function writeRelayAndUser(write: (file: string, text: string) => void, mkArg: string): void {
   write('relay.ts', `import { Blob } from './blob.ts';

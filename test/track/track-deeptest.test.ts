@@ -6,13 +6,13 @@
  * (deps.ts DepGraph.commit): an edit of `word_of()` that makes it no test, and back, gives a fresh
  * analysis's answer at every commit, walked in one run and commit by commit on one cache.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, NETMARK, netmarkKind, routeNetTest, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -39,20 +39,10 @@ beforeAll(() => {
   const step = (what: string): void => {
     steps.push({ sha: commitIn(repo, what), what });
   };
-  const helpers = join(repo, 'proj/src/helpers.ts');
-  writeFileSync(helpers, `import { flags_word } from './bits.ts';\n${readFileSync(helpers, 'utf8')
-    .replace('export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;', 'export const IsNetBlob = (b: Blob) => (flags_word(b.flags) & FLAG_NET) !== 0;')}`);
+  routeNetTest(repo, "import { flags_word } from './bits.ts';", (f) => `flags_word(${f})`);
   w('word.ts', wordOf('w'));
   w('bits.ts', bitsOf('word_of(w)'));
-  // A mark on a local (not a parameter: no mark summary of mk_net's own).
-  w('netmark.ts', `import { blob_alloc, FLAG_NET } from './helpers.ts';
-
-export function mk_net(): number {
-  const b = blob_alloc(0);
-  b.flags = FLAG_NET;
-  return b.slot;
-}
-`);
+  w('netmark.ts', NETMARK);
   gitIn(repo, 'init', '-q');
   step('base: IsNetBlob tests the word word_of() hands back through flags_word()');
   w('word.ts', wordOf('7'));
@@ -70,11 +60,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const markKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/netmark.ts')?.kind;
-
 describe('track: a type test whose verdict rests on a helper two calls deep', () => {
   it('the fresh analysis reads the mark only while IsNetBlob is a test', () => {
-    const kinds = steps.map((s) => markKind(fresh.get(s.sha)!));
+    const kinds = steps.map((s) => netmarkKind(fresh.get(s.sha)!));
     expect(kinds[0]).toBe('net');
     expect(kinds[1]).not.toBe('net');
     expect(kinds[2]).toBe('net');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, NETMARK, netmarkKind, routeNetTest, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -49,22 +49,11 @@ beforeAll(() => {
     steps.push({ sha: commitIn(repo, what), what });
   };
   const helpers = join(repo, 'proj/src/helpers.ts');
-  const netTest = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
-  if (!readFileSync(helpers, 'utf8').includes(netTest)) throw new Error('helpers.ts: no IsNetBlob as expected');
-  writeFileSync(helpers, `import { Words } from './words.ts';\n${readFileSync(helpers, 'utf8')
-    .replace(netTest, 'export const IsNetBlob = (b: Blob) => (Words.flags_word(b.flags) & FLAG_NET) !== 0;')}`);
+  routeNetTest(repo, "import { Words } from './words.ts';", (f) => `Words.flags_word(${f})`);
   const raw = (ret: string): void => w('raw.ts', `export function raw_of(w: number): number {\n  return ${ret};\n}\n`);
   raw('w');
   w('words.ts', words('this.word(w)', 'raw_of(w)', 'n + 1'));
-  // A mark on a local (not a parameter: no mark summary of mk_net's own).
-  w('netmark.ts', `import { blob_alloc, FLAG_NET } from './helpers.ts';
-
-export function mk_net(): number {
-  const b = blob_alloc(0);
-  b.flags = FLAG_NET;
-  return b.slot;
-}
-`);
+  w('netmark.ts', NETMARK);
   gitIn(repo, 'init', '-q');
   step('base: IsNetBlob tests the word Words.flags_word() hands back through this.word() and raw_of()');
   w('words.ts', words('this.word(w)', '7', 'n + 1'));
@@ -104,11 +93,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const markKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/netmark.ts')?.kind;
-
 describe('track: a type test whose verdict rests on class methods and functions called as members', () => {
   it('the fresh analysis reads the mark only while IsNetBlob is a test', () => {
-    const kinds = steps.map((s) => markKind(fresh.get(s.sha)!));
+    const kinds = steps.map((s) => netmarkKind(fresh.get(s.sha)!));
     expect(kinds).toEqual(['net', kinds[1], 'net', kinds[3], 'net', 'net', kinds[6], 'net', 'net', kinds[9], 'net', kinds[11], 'net']);
     for (const i of [1, 3, 6, 9, 11]) expect(kinds[i], steps[i]!.what).not.toBe('net');
   });

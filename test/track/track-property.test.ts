@@ -23,7 +23,7 @@ import type { AnalysisResult } from '../../src/model/findings.ts';
 import { progressPoint } from '../../src/track/progress.ts';
 import { trackHistory } from '../../src/track/track.ts';
 import { prng as rng } from '../../src/verify/mutants-gen.ts';
-import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn } from './history.ts';
+import { analyzeEachCommit, BLOBWORLD, commitIn, gitIn, routeNetTest } from './history.ts';
 
 const SEED = Number(process.env.MEMDESC_TRACK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COMMITS = 10;
@@ -132,11 +132,7 @@ beforeAll(() => {
     `  static pass(w: number): number {\n    return this.word(w);\n  }\n\n  static word(w: number): number {\n    return ${method.word};\n  }\n\n` +
     `  static other(n: number): number {\n    return n + ${method.other};\n  }\n}\n`);
   words();
-  const helpers = join(repo, 'proj/src/helpers.ts');
-  const netTest = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
-  if (!readFileSync(helpers, 'utf8').includes(netTest)) throw new Error('helpers.ts: no IsNetBlob as expected');
-  writeFileSync(helpers, `import { flags_word } from './gen/bits.ts';\n${readFileSync(helpers, 'utf8')
-    .replace(netTest, 'export const IsNetBlob = (b: Blob) => (flags_word(b.flags) & FLAG_NET) !== 0;')}`);
+  routeNetTest(repo, "import { flags_word } from './gen/bits.ts';", (f) => `flags_word(${f})`);
   writeFileSync(join(gen, 'sock.ts'), `export function sock_lookup(sock: number): number {\n  return sock * 2;\n}\n`);
   const modules = new Map<string, Module>();
   let next = 0;
