@@ -81,8 +81,12 @@ describe('series identity', () => {
     for (const p of patchFiles(out1)) expect(p).toContain(`\nSigned-off-by: ${grace}\n`);
 
     const out2 = join(mkdtempSync(join(tmpdir(), 'memdesc-id-')), 'p');
-    const y = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out2, '--author', grace, '--no-signoff', '--force']);
+    // With --json: the command's report is the library's, as JSON (the only CLI run of `series --json`).
+    const y = await cli(['series', 'net', repo, '--spec', join(repo, 'spec.json'), '--out', out2, '--author', grace, '--no-signoff', '--force', '--json']);
     expect(y.status, y.stderr).toBe(0);
+    const report = JSON.parse(y.stdout) as { branch: string; complete: boolean; tipEqualsOneShot: boolean; commits: Array<{ subject: string }> };
+    expect(report).toMatchObject({ branch: 'memdesc/net', complete: true, tipEqualsOneShot: true });
+    expect(report.commits.map((c) => c.subject)).toEqual(patchFiles(out2).map((p) => /^Subject: \[PATCH[^\]]*\] (.*)$/m.exec(p)![1]));
     for (const w of who(repo, base, 'memdesc/net')) expect(w).toBe(`${grace}|${grace}|`);
     for (const p of patchFiles(out2)) {
       expect(p).toMatch(/^From: Grace Hopper <grace@example\.org>$/m);
