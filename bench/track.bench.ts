@@ -95,6 +95,9 @@ interface ChildOut {
   pointHits?: number;
   htmlBytes?: number;
   commits?: number;
+  /** CPU ms per phase of the measured commits (CacheStats.phaseMs), and how many analysis runs. */
+  phaseMs?: Record<string, number>;
+  analysisRuns?: number;
 }
 
 /** Child mode: do one measured job and print its figures as JSON. */
@@ -131,7 +134,17 @@ async function child(mode: string, repo: string, cacheDir: string): Promise<void
   process.stdout.write(JSON.stringify({
     cpuMs: (c.user + c.system) / 1000, point: { kinds: last.kinds, unknown: last.unknown, residue: last.residue },
     analyzedFiles: report.cache.analyzedFiles, reusedFiles: report.cache.reusedFiles, pointHits: stats.pointHits, htmlBytes, commits: report.points.length,
+    phaseMs: stats.phaseMs, analysisRuns: stats.analysisRuns,
   }));
+}
+
+/** Where a cold walk's CPU went, per measured commit (commits read from a point entry are not measured). */
+function split(o: ChildOut): string {
+  if (!o.phaseMs || !o.commits) return '';
+  const measured = o.commits - (o.pointHits ?? 0);
+  if (measured <= 0) return '';
+  const parts = Object.entries(o.phaseMs).map(([k, v]) => `${k} ${(v / measured).toFixed(0)}`);
+  return `cold walk, CPU ms per measured commit (${measured}): ${parts.join(', ')}; ${o.analysisRuns ?? '?'} analysis runs for ${o.analyzedFiles ?? '?'} files`;
 }
 
 /** The 1-minute load average, as the rows print it: CPU time on a busy machine is not a quiet machine's. */
@@ -174,6 +187,7 @@ export function trackBenches(): string {
     `| track --plan (newest commit's plan facts), warm | ${tPlan.cpuMs.toFixed(0)} | ${tPlan.analyzedFiles} / ${tPlan.reusedFiles} | ${tPlan.pointHits ?? ''} | ${(tPlan.cpuMs / cold.cpuMs).toFixed(1)}× | ≤ 1.2× | ${loads[3]} |`,
     '',
     `newest point equals the fresh analysis: ${same ? 'yes' : 'NO'}`,
+    split(tCold),
   ];
   if (tCold.htmlBytes !== undefined) lines.push(`HTML report (renderTrackHtml) for ${tCold.commits} commits: ${tCold.htmlBytes.toLocaleString('en-US')} bytes`);
   const series = process.env.MEMDESC_BENCH_SERIES;
@@ -212,6 +226,7 @@ export function seriesRows(repo: string): string[] {
       `| track --plan (newest commit's plan facts), warm | ${tPlan.cpuMs.toFixed(0)} | ${tPlan.analyzedFiles} / ${tPlan.reusedFiles} | ${tPlan.pointHits ?? ''} | ${(tPlan.cpuMs / cold.cpuMs).toFixed(1)}× | ${loads[3]} |`,
       '',
       `newest point equals the fresh analysis: ${same ? 'yes' : 'NO'}`,
+      split(tCold),
     ];
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });

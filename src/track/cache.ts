@@ -449,6 +449,19 @@ export interface CacheStats {
   misses: number;
   /** Disk entries thrown away as unreadable or inconsistent. */
   discarded: number;
+  /** CPU milliseconds of the walk by phase (the bench prints them: where a cold walk's time goes). */
+  phaseMs: Record<TrackPhase, number>;
+  /** Analysis runs (a commit's missed files may take more than one, for value use). */
+  analysisRuns: number;
+}
+
+/** The phases of a measured commit (CacheStats.phaseMs). */
+export type TrackPhase = 'program' | 'marks' | 'keys' | 'lookups' | 'analysis' | 'point' | 'writes';
+
+/** CPU milliseconds spent since `from` (process.cpuUsage()). */
+export function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
 }
 
 function isSite(x: unknown): boolean {
@@ -495,7 +508,8 @@ export class TrackCache {
   /** key -> the dependency sets its entries were made under, and the entries by signature. */
   private mem = new Map<string, { deps: EntryDeps[]; entries: Map<string, FileEntry> }>();
   private points = new Map<string, PointEntry>();
-  readonly stats: CacheStats = { pointHits: 0, memoryHits: 0, diskHits: 0, misses: 0, discarded: 0 };
+  readonly stats: CacheStats = { pointHits: 0, memoryHits: 0, diskHits: 0, misses: 0, discarded: 0, analysisRuns: 0,
+    phaseMs: { program: 0, marks: 0, keys: 0, lookups: 0, analysis: 0, point: 0, writes: 0 } };
 
   /** Why the disk cache stopped being written (the first failure), if it did. */
   problem: string | undefined;

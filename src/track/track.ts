@@ -17,7 +17,7 @@ import { compareSites, summarize, type AnalysisResult, type Finding, type Residu
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
-import { CommitKeys, mentionsWord, TrackCache, type CacheStats, type FileEntry } from './cache.ts';
+import { CommitKeys, cpuMsSince, mentionsWord, TrackCache, type CacheStats, type FileEntry, type TrackPhase } from './cache.ts';
 import { DepGraph, specNamePredicate, specRootNames, UnitCache } from './deps.ts';
 import { markSummaries, type MarkSummaries } from './marks.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
@@ -212,12 +212,21 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   };
   /** One commit through the per-file cache: its program built, its missed files analyzed. Throws ProjectGap. */
   const measure = async (c: CommitInfo, tree: Map<string, string>, pointKey: string | undefined, known?: MarkSummaries): Promise<Measured> => {
+    const phase = cache.stats.phaseMs;
+    let t = process.cpuUsage();
+    const lap = (p: TrackPhase): void => {
+      phase[p] += cpuMsSince(t);
+      t = process.cpuUsage();
+    };
     const cp = await buildOnly(c, tree);
+    lap('program');
     // What functions mark, by the analyzer's own pass: callers reach that rather than the bodies (marks.ts).
     // A tree measured before brings its summaries (its point entry): no type checker unless a file misses.
     const marks = known ? undefined : markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
+    lap('marks');
     const summaries = known ?? marks?.summaries;
     const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded);
+    lap('keys');
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
     const hits = new Map<string, FileEntry>();
@@ -230,12 +239,15 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         hits.set(sf.fileName, e);
       } else missed.set(sf.fileName, { sf, key });
     }
+    lap('lookups');
     if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, hits, keys, cache, teachersSeen, marks?.reuse));
+    lap('analysis');
     reusedFiles += entries.length - missed.size;
     analyzedFiles += missed.size;
     const result = assemble(opts.spec, repo.root, entries, keys.files.length);
     // Stage 2 per kind, read from the code like status (never from commit messages).
     const point: ProgressPoint = { ...progressPoint(result, opts.spec, c), stage2: stage2States(cp.program, cp.root, opts.spec) };
+    lap('point');
     // Whatever a point holds is set above, before it is cached: a commit read back from its point
     // entry gets exactly this (a field set later would be missing from cached commits).
     if (pointKey && cp.probes) {
@@ -244,6 +256,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         ...(summaries ? { summaries: [...summaries].map(([f, m]): [string, Array<[string, string]>] => [f, [...m]]) } : {}),
         entries: entries.map((e): [string, string] => [e.key, e.sig]) });
     }
+    lap('writes');
     return { result, program: cp.program, root: cp.root, commit: c, point };
   };
   // A commit's tree is all of the repository a measurement reads; the rest is in the probes.
@@ -345,6 +358,7 @@ const teaches = (f: Finding): boolean => !f.converted && (f.confidence === 'guar
 function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Map<string, { sf: ts.SourceFile; key: string }>,
   hits: ReadonlyMap<string, FileEntry>, keys: CommitKeys, cache: TrackCache, teachersSeen: Map<string, Set<string>>, reuse?: AnalyzeOptions['reuse']): FileEntry[] {
   const run = (only: ReadonlySet<string>): DetailedAnalysis => {
+    cache.stats.analysisRuns++;
     try {
       return analyzeDetailed(program, root, { spec, onlyFiles: only, readBodies: true, ...(reuse ? { reuse } : {}) });
     } catch (e) {
@@ -422,7 +436,12 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
     const c = [...callers].sort();
     const l = [...cites].sort();
     const entry: FileEntry = { v: 2, key, file, callers: c, cites: l, sig: keys.sig({ callers: c, cites: l }), findings, residue };
+    const t = process.cpuUsage();
     cache.put(entry);
+    const w = cpuMsSince(t);
+    // Writes are their own phase (taken out of the analysis they happen in).
+    cache.stats.phaseMs.writes += w;
+    cache.stats.phaseMs.analysis -= w;
     out.push(entry);
   }
   return out;
