@@ -25,7 +25,9 @@
  * folder serves every repository: two clones never share entries, a new history at an old path
  * reuses only what has the same contents. Each write is a temp file renamed into place, so a
  * reader (another track at the same time) sees a whole entry or none; a torn file after a crash
- * fails its checksum; a lost index update only costs a re-analysis. The folder is trimmed after
+ * fails its checksum; a lost index update only costs a re-analysis. A walk holds its writes and
+ * writes each file once when it ends (`deferWrites`, `flush`; also when it fails): a key's index
+ * in its final state, not once per entry added. The folder is trimmed after
  * each walk (`trim`): files of ours unused for 30 days go, then the least recently used ones
  * while it holds more than 256 MiB (a hit refreshes a file's time). A folder that cannot be
  * written only costs time: the walk goes on in memory and `problem` says why, for the CLI to
@@ -515,9 +517,24 @@ export class TrackCache {
   problem: string | undefined;
   private writable: boolean;
 
-  /** `dir`: on-disk cache directory, or undefined for memory only. */
-  constructor(private dir?: string) {
+  /** Writes held for `flush` (path -> body; a later write of a path replaces the earlier one). */
+  private pending = new Map<string, unknown>();
+  private madeDirs = new Set<string>();
+
+  /**
+   * `dir`: on-disk cache directory, or undefined for memory only. `deferWrites`: hold every write
+   * until `flush` (a walk writes each file once, its index in its final state, instead of a file
+   * and an index per analyzed file as it goes; the walk flushes even when it fails).
+   */
+  constructor(private dir?: string, private opts: { deferWrites?: boolean } = {}) {
     this.writable = dir !== undefined;
+  }
+
+  /** Write what `deferWrites` held back. */
+  flush(): void {
+    const pending = [...this.pending];
+    this.pending.clear();
+    for (const [p, body] of pending) this.writeNow(p, body);
   }
 
   private pathOf(key: string, sig?: string): string {
@@ -638,13 +655,31 @@ export class TrackCache {
 
   private write(p: string, body: unknown): void {
     if (!this.writable) return;
+    if (this.opts.deferWrites) this.pending.set(p, body);
+    else this.writeNow(p, body);
+  }
+
+  private writeNow(p: string, body: unknown): void {
+    if (!this.writable) return;
     // Temp file + rename: a reader never sees half a file. The name is unique per writer
     // (pid and random part), so two tracks never write the same temp file.
     const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      mkdirSync(join(p, '..'), { recursive: true });
+      const d = join(p, '..');
+      if (!this.madeDirs.has(d)) {
+        mkdirSync(d, { recursive: true });
+        this.madeDirs.add(d);
+      }
       const json = JSON.stringify(body);
-      writeFileSync(tmp, `{"sum":${JSON.stringify(sha1(json))},"body":${json}}`);
+      const text = `{"sum":${JSON.stringify(sha1(json))},"body":${json}}`;
+      try {
+        writeFileSync(tmp, text);
+      } catch (e) {
+        // Its folder went meanwhile (another process trimming): made again, once.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(d, { recursive: true });
+        writeFileSync(tmp, text);
+      }
       renameSync(tmp, p);
     } catch (e) {
       // A cache that cannot be written only costs time: stop trying, say why once.

@@ -167,14 +167,18 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   const repo = await openRepo(opts.repo ?? '.');
   const commits = await listCommits(repo, opts.range);
   const reader = new BlobReader(repo.root);
+  const where = cacheDirFor(opts, repo);
+  // Writes are held for the end of the walk (one write per file), and made even when it fails.
+  const cache = new TrackCache(where.dir, { deferWrites: true });
   try {
-    return await walk(opts, repo, commits, reader);
+    return await walk(opts, repo, commits, reader, where, cache);
   } finally {
     reader.close();
+    cache.flush();
   }
 }
 
-async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader): Promise<TrackResult> {
+async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader, where: { dir?: string; warning?: string }, cache: TrackCache): Promise<TrackResult> {
   const tip = commits[commits.length - 1]!;
   const tipTree = await reader.tree(tip.commit);
   const path = opts.path !== undefined ? normalizePath(opts.path, repo) : await projectDirOf(repo.prefix, tipTree, commits, reader);
@@ -183,8 +187,6 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   if (!tipTree.has(config) && !(await reader.blobsExist(commits.map((c) => `${c.commit}:${config}`))).some(Boolean)) {
     throw new InputError(`no tsconfig.json in ${path || 'the top level'} in any of the ${commits.length} commits (newest ${tip.commit.slice(0, 12)}): track needs a TypeScript project (see --path)`);
   }
-  const where = cacheDirFor(opts, repo);
-  const cache = new TrackCache(where.dir);
   const salt = sha1(`${toolHash()}\n${JSON.stringify(opts.spec)}`);
   const builder = new ProgramBuilder(repo.root, path);
   const mentions = new SpecNames(opts.spec).textFilter;
@@ -343,6 +345,9 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const ctx = new AnalysisContext(opts.spec, last.program, last.root);
     return treeFacts({ result: last.result, ctx } as Pick<DetailedAnalysis, 'result' | 'ctx'> as DetailedAnalysis);
   };
+  const t = process.cpuUsage();
+  cache.flush();
+  cache.stats.phaseMs.writes += cpuMsSince(t);
   cache.trim();
   const cacheWarning = where.warning ?? cache.problem;
   return { report, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
