@@ -7,6 +7,7 @@
 import { ts } from '@ts-morph/common';
 import { nameUses, type ModuleResolver } from './importFix.ts';
 import { resolveSpecifier } from './imports.ts';
+import { syntaxOf } from '../ts/sharedParse.ts';
 
 /**
  * Value imports and re-exports of relative modules, as absolute files. With `elide` (no
@@ -70,14 +71,15 @@ export class ImportGraph {
   /** Per changed file, the last text seen and its edges. */
   private readonly seen = new Map<string, { text: string; edges: Set<string> }>();
 
-  constructor(before: readonly ts.SourceFile[], private readonly elide = false, private readonly resolve?: ModuleResolver) {
+  /** `options`: the converted program's, so that a text its overlays parse is parsed once (src/ts/sharedParse.ts). */
+  constructor(before: readonly ts.SourceFile[], private readonly elide = false, private readonly resolve?: ModuleResolver, private readonly options?: ts.CompilerOptions) {
     for (const sf of before) this.base.set(sf.fileName, valueImports(sf, elide, resolve));
   }
 
   private edgesOf(file: string, text: string): Set<string> {
     const s = this.seen.get(file);
     if (s && s.text === text) return s.edges;
-    const edges = valueImports(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS), this.elide, this.resolve);
+    const edges = valueImports(syntaxOf(this.options, file, text), this.elide, this.resolve);
     this.seen.set(file, { text, edges });
     return edges;
   }

@@ -11,14 +11,20 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { extensionStyle, moduleSpecifier, resolveSpecifier } from './imports.ts';
 import { FileEdits } from './splices.ts';
+import { syntaxOf } from '../ts/sharedParse.ts';
 
 export interface NameUse {
   value: boolean;
   type: boolean;
 }
 
-/** How each name is used outside import declarations: as a value, in type positions, or both. */
-export function nameUses(sf: ts.SourceFile): Map<string, NameUse> {
+/** nameUses() per parsed file: a series step reads one parse for its imports and its import graph (src/ts/sharedParse.ts). */
+const usesOf = new WeakMap<ts.SourceFile, ReadonlyMap<string, NameUse>>();
+
+/** How each name is used outside import declarations: as a value, in type positions, or both (read only: shared per SourceFile). */
+export function nameUses(sf: ts.SourceFile): ReadonlyMap<string, NameUse> {
+  const known = usesOf.get(sf);
+  if (known) return known;
   const out = new Map<string, NameUse>();
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) return;
@@ -31,6 +37,7 @@ export function nameUses(sf: ts.SourceFile): Map<string, NameUse> {
     ts.forEachChild(n, visit);
   };
   visit(sf);
+  usesOf.set(sf, out);
   return out;
 }
 
@@ -106,6 +113,11 @@ export interface FixImportsInput {
   root?: string;
   /** The file a module specifier names (path aliases, packages); default: relative specifiers only. */
   resolve?: ModuleResolver;
+  /**
+   * The compiler options of the program being converted: the texts are then parsed once for this
+   * and for that program's overlays (src/ts/sharedParse.ts), with the same result.
+   */
+  options?: ts.CompilerOptions;
 }
 
 /** Module specifier (as written in `from`) -> absolute file, or undefined. */
@@ -133,7 +145,7 @@ interface BeforeNames {
 
 function beforeNames(fileName: string, before: string | null): BeforeNames {
   if (before === null) return { used: new Set(), imported: new Set() };
-  const sf = ts.createSourceFile(fileName, before, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const sf = syntaxOf(undefined, fileName, before);
   return { used: new Set(nameUses(sf).keys()), imported: new Set(importsOf(sf).map((i) => i.name)) };
 }
 
@@ -171,7 +183,7 @@ function neededKey(needed: Map<string, Set<string>> | undefined): string {
 
 function settleImports(inp: FixImportsInput, before: BeforeNames): string {
   const resolve = inp.resolve ?? relativeOnly;
-  const sf = ts.createSourceFile(inp.fileName, inp.after, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const sf = syntaxOf(inp.options, inp.fileName, inp.after);
   const uses = nameUses(sf);
   const usedBefore = before.used;
   const importedBefore = before.imported;
@@ -287,7 +299,7 @@ function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, n
 }
 
 /** `import type { A, B }` where B is now used as a value -> `import { type A, B }`. */
-function typeToValue(sf: ts.SourceFile, edits: FileEdits, decl: ts.ImportDeclaration, kept: ImportEl[], uses: Map<string, NameUse>): void {
+function typeToValue(sf: ts.SourceFile, edits: FileEdits, decl: ts.ImportDeclaration, kept: ImportEl[], uses: ReadonlyMap<string, NameUse>): void {
   const c = decl.importClause;
   if (!c || !c.isTypeOnly || !kept.some((i) => uses.get(i.name)?.value)) return;
   const nb = c.namedBindings;

@@ -355,7 +355,9 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   const changes: FileChange[] = [];
   const preferTypeImports = prefersTypeImports(program);
   const { resolve, fixer } = memo;
-  const fixImports = (inp: Parameters<ImportFixer['fix']>[0]): string => fixer.fix(inp);
+  // The program's options: each text is parsed once for planning and for the overlay that checks it.
+  const options = program.getCompilerOptions();
+  const fixImports = (inp: Parameters<ImportFixer['fix']>[0]): string => fixer.fix({ ...inp, options });
   for (const file of new Set([...edits.files.keys(), ...rw.imports.keys()])) {
     const fe = edits.files.get(file);
     const sf = program.getSourceFile(file);
@@ -370,7 +372,7 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   }
   changes.sort((a, b) => (a.file < b.file ? -1 : 1));
   // An import the conversion adds must not close a loop of modules: it can break loading.
-  memo.imports ??= new ImportGraph(ctx.files, !preferTypeImports, resolve);
+  memo.imports ??= new ImportGraph(ctx.files, !preferTypeImports, resolve, options);
   const cycles = memo.imports.newCycles(new Map(changes.map((c) => [c.file, c.after] as const)));
   if (cycles.length > 0) {
     const c = cycles[0]!;

@@ -29,6 +29,7 @@ import { blockedLines, planStage2, stage2Body, stage2Done, stage2Subject, type S
 import { checkStage2, lanesOf, layoutChecksText, stage2StopText, tipLayoutChecks, type Stage2Checked } from './stage2Verify.ts';
 import type { LayoutChecks } from '../verify/verify.ts';
 import { coveredWorkerStats } from '../verify/coverageWorker.ts';
+import { sharedParseStats } from '../ts/sharedParse.ts';
 
 /** What a commit's verification was: the corpus simulation's, the spec's oracle's, or none. */
 export type CommitVerification = StepVerification | OracleStepVerification | typeof NOT_VERIFIED;
@@ -212,6 +213,7 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const covered0 = { ...coveredWorkerStats };
+  const parse0 = { ...sharedParseStats };
   const timings: Record<string, number> = {};
   const progress = opts.onProgress ?? (() => {});
   const out = resolve(opts.out);
@@ -473,6 +475,9 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     // This process's CPU (the simulation runs and esbuild are other processes): what the cores were left with.
     const cpu = process.cpuUsage(cpu0);
     timings.cpu = Math.round((cpu.user + cpu.system) / 1000);
+    // New texts parsed for planning and overlays, and parses one of them reused (src/ts/sharedParse.ts).
+    timings.textsParsed = sharedParseStats.parsed - parse0.parsed;
+    timings.parsesShared = sharedParseStats.shared - parse0.shared;
     result = {
       repo: repo.repo, branch, base: repo.base, scratch: repo.scratch, identity, signoff, commits, patches, out, title, empty: empty.map(label), problems, tipEqualsOneShot, complete, timings,
       ...(stage2 ? {

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { getLibFiles, ts } from '@ts-morph/common';
+import { overlaySourceFile } from './sharedParse.ts';
 
 /** Where the lib .d.ts files appear to live: ts-morph ships them in memory, not on disk. */
 export const LIB_DIR = '/__memdesc__/typescript/lib';
@@ -181,7 +182,8 @@ export function overlayProgram(base: ts.Program, texts: Map<string, string>, opt
       const t = texts.get(f);
       if (t === undefined) return base.getSourceFile(f);
       const r = reuse.get(f);
-      return r && sameParse(r, lang) ? r : ts.createSourceFile(f, t, lang, true);
+      // A text a planner of this step read already is not parsed again (sharedParse.ts).
+      return r && sameParse(r, lang) ? r : overlaySourceFile(options, f, t, lang);
     },
   });
   const roots = [...base.getRootFileNames()];
