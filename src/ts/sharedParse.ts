@@ -7,8 +7,10 @@
  * Overlay programs (programs.ts) parse through here, and note, per compiler options object and
  * file, the parse options their program asked for. A syntax reader (src/rewrite) that knows the
  * program's options asks with them: when an overlay of that program already asked for the file,
- * the text is parsed with that program's options, kept, and the overlay that asks for the same
- * text next gets the same SourceFile. Only what cannot change a syntax reader's result is shared:
+ * the text is parsed with that program's options and kept until the next overlay asks for that
+ * file, which takes it when the text is the same (a step's planning comes before its check; the
+ * program holds it from then on, and nothing more is kept here: a kept parse is garbage the
+ * collector must carry). Only what cannot change a syntax reader's result is shared:
  * `.ts`/`.mts`/`.cts` files (read as TypeScript either way) at an ES2015 or later target (the
  * scanner's identifier tables are the same as the latest's), parents set; anything else is parsed
  * privately, as before.
@@ -23,12 +25,12 @@ interface Parsed {
   sf: ts.SourceFile;
 }
 
-/** Per options object (an overlay chain shares its base's), per file: the parse options asked for and the newest parses. */
+/** Per options object (an overlay chain shares its base's), per file: the parse options asked for and the readers' parses not yet taken. */
 const byOptions = new WeakMap<ts.CompilerOptions, { langs: Map<string, Lang>; parsed: Map<string, Parsed[]> }>();
 /** Parses kept per file: planning may read an intermediate text (before its imports are settled) beside the final one. */
 const KEEP = 2;
 
-/** Counters for tests and benches: parses made here, and parses answered from the ones kept. */
+/** Counters for the series' timings: readers' parses kept, and the ones an overlay took instead of parsing again. */
 export const sharedParseStats = { parsed: 0, shared: 0 };
 
 function entry(options: ts.CompilerOptions): { langs: Map<string, Lang>; parsed: Map<string, Parsed[]> } {
@@ -60,17 +62,21 @@ function shareable(fileName: string, lang: Lang): boolean {
 export function overlaySourceFile(options: ts.CompilerOptions, fileName: string, text: string, lang: Lang): ts.SourceFile {
   const e = entry(options);
   e.langs.set(fileName, lang);
-  if (!shareable(fileName, lang)) return ts.createSourceFile(fileName, text, lang, true);
-  return parseKept(e.parsed, fileName, text, lang);
+  // Whatever readers parsed of this file before is theirs or this program's now: not kept.
+  const kept = e.parsed.get(fileName);
+  e.parsed.delete(fileName);
+  const hit = kept?.find((p) => p.text === text && sameLang(p.lang, lang));
+  if (hit) {
+    sharedParseStats.shared++;
+    return hit.sf;
+  }
+  return ts.createSourceFile(fileName, text, lang, true);
 }
 
 function parseKept(parsed: Map<string, Parsed[]>, fileName: string, text: string, lang: Lang): ts.SourceFile {
   const list = parsed.get(fileName) ?? [];
   const hit = list.find((p) => p.text === text && sameLang(p.lang, lang));
-  if (hit) {
-    sharedParseStats.shared++;
-    return hit.sf;
-  }
+  if (hit) return hit.sf;
   sharedParseStats.parsed++;
   const sf = ts.createSourceFile(fileName, text, lang, true);
   parsed.set(fileName, [{ text, lang, sf }, ...list].slice(0, KEEP));
