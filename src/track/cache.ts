@@ -306,6 +306,15 @@ export class CommitKeys {
       this.nameParts.set(n, part);
       return part;
     }
+    if (!n.startsWith(NAME_DEP) && !n.startsWith(STORED_DEP) && !n.startsWith(FILE_DEP)) {
+      // What the classification read of a caller: the declarations holding its calls, each with
+      // what it reaches (its arguments' provenance is the query's own dependencies; a line it
+      // cites is checked by the citation). The files calling it, in file order, from the index.
+      for (const sf of this.callIndex().get(n) ?? []) parts.push(this.holderPart(sf, callSites(sf).get(n)!));
+      part = sha1(parts.join('\n'));
+      this.nameParts.set(n, part);
+      return part;
+    }
     for (const sf of this.files) {
       if (n.startsWith(NAME_DEP)) {
         // Where a store or a teaching use could be: the declarations whose code names the word.
@@ -321,19 +330,27 @@ export class CommitKeys {
         if (!mentionsWord(sf, word)) continue;
         const holders = storeHolders(sf, this.embedded, word);
         if (holders.size > 0) parts.push(this.mentionPart(sf, word, holders.has('') ? undefined : holders));
-      } else if (n.startsWith(FILE_DEP)) {
-        if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) parts.push(this.asCaller(sf));
-      } else {
-        // What the classification read of a caller: the declarations holding its calls, each with
-        // what it reaches (its arguments' provenance is the query's own dependencies; a line it
-        // cites is checked by the citation).
-        const holders = callSites(sf).get(n);
-        if (holders) parts.push(this.holderPart(sf, holders));
-      }
+      } else if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) parts.push(this.asCaller(sf));
     }
     part = sha1(parts.join('\n'));
     this.nameParts.set(n, part);
     return part;
+  }
+
+  private calls: Map<string, ts.SourceFile[]> | undefined;
+
+  /** Per callee name, the files calling it (callSites), in file order: once per commit. */
+  private callIndex(): Map<string, ts.SourceFile[]> {
+    if (this.calls) return this.calls;
+    this.calls = new Map();
+    for (const sf of this.files) {
+      for (const name of callSites(sf).keys()) {
+        const l = this.calls.get(name);
+        if (l) l.push(sf);
+        else this.calls.set(name, [sf]);
+      }
+    }
+    return this.calls;
   }
 
   /** `name` and the names import and export statements give it, to a fixed point (by units: syntax only). */

@@ -725,6 +725,23 @@ interface Node {
 
 type FileIn = { sf: ts.SourceFile; rel: string; id: string; units: FileUnits | undefined };
 
+/** One file version's share of the unit graph (DepGraph.filePart). */
+interface FilePart {
+  units: FileUnits;
+  list: Node[];
+  /** Its imports by local name (a side-effect import under ''). */
+  imports: Map<string, Node[]>;
+  /** Its nodes by the top-level names they declare, bodies included. */
+  named: Map<string, Node[]>;
+  passing: Node[];
+  aliases: Node[];
+  innerFns: string[];
+  methods: Array<[string, { own: string; m: UnitMethod; cls: Node }]>;
+  /** Top-level names declared by its units that are not imports. */
+  declared: Array<[string, Node]>;
+  always: Node[];
+}
+
 /**
  * The unit graph of a walk, carried from commit to commit: a unit's node lives as long as its
  * text, and a commit recomputes only what its edits can change — the edges of the units that
@@ -752,6 +769,68 @@ export class DepGraph {
     return n;
   }
 
+  /** The last file part made per path (a file unchanged since keeps it). */
+  private parts = new Map<string, FilePart>();
+
+  /**
+   * File `rel`'s nodes and what the commit's tables need of them, for its units `units`: the same
+   * object while its units are (a SourceFile is shared by the commits whose blob it is).
+   */
+  private filePart(rel: string, units: FileUnits): FilePart {
+    const hit = this.parts.get(rel);
+    if (hit?.units === units) return hit;
+    const imports = new Map<string, Node[]>();
+    const list: Node[] = [];
+    const named = new Map<string, Node[]>();
+    const part: FilePart = { units, list, imports, named, passing: [], aliases: [], innerFns: [], methods: [], declared: [], always: [] };
+    const name = (d: string, n: Node): void => {
+      const l = named.get(d);
+      if (l) l.push(n);
+      else named.set(d, [n]);
+    };
+    const sigOf = new Map<Unit, Node>();
+    const inner = new Set<string>();
+    for (const u of units.units) {
+      const n = this.node(`${rel}\0${units.file}\0${u.hash}`, u.mentions);
+      sigOf.set(u, n);
+      if (u.heritage) n.heritage = u.heritage;
+      if (u.noValue) n.noValue = true;
+      if (u.effect) n.effect = true;
+      n.unit = u;
+      if (u.passes) part.passing.push(n);
+      if (u.alias) part.aliases.push(n);
+      for (const x of u.innerFns ?? []) inner.add(x);
+      for (const m of u.methods ?? []) {
+        const e = { own: `${rel}\0method\0${u.declares[0] ?? ''}\0${m.hash}`, m, cls: n };
+        for (const mn of m.names) part.methods.push([mn, e]);
+      }
+      list.push(n);
+      for (const d of u.declares) name(d, n);
+      if (u.local) {
+        for (const d of u.declares.length ? u.declares : ['']) {
+          const l = imports.get(d);
+          if (l) l.push(n);
+          else imports.set(d, [n]);
+        }
+        continue;
+      }
+      for (const d of u.declares) part.declared.push([d, n]);
+      if (u.always) part.always.push(n);
+    }
+    // Bodies no other file reads: reached from this file's own key alone.
+    for (const u of units.units) {
+      if (!u.body) continue;
+      const n = this.node(`${rel}\0body\0${u.body}`, u.bodyMentions!);
+      if (u.passes) sigOf.get(u)!.body = n;
+      sigOf.get(u)!.split = n;
+      list.push(n);
+      for (const d of u.declares) name(d, n);
+    }
+    part.innerFns = [...inner];
+    this.parts.set(rel, part);
+    return part;
+  }
+
   /**
    * One commit's view. `roots`: names every file reaches (the spec's, specRootNames). `summaries`:
    * the commit's mark summaries (marks.ts), which a split function that passes a parameter on is
@@ -772,7 +851,6 @@ export class DepGraph {
     const passing: Array<{ n: Node; rel: string }> = [];
     const aliases: Node[] = [];
     const innerFns = new Set<string>();
-    const sigOf = new Map<Unit, Node>();
     /** Methods by name, each with its own part and its class's node (whose file's imports it reads through). */
     const methodsByName = new Map<string, Array<{ own: string; m: UnitMethod; cls: Node }>>();
     for (const f of files) {
@@ -780,62 +858,27 @@ export class DepGraph {
         unshaped.push(`${f.rel}\0${f.id}`);
         continue;
       }
-      const imports = new Map<string, Node[]>();
-      const list: Node[] = [];
-      const named = new Map<string, Node[]>();
-      namedOf.set(f.rel, named);
-      const name = (d: string, n: Node): void => {
-        const l = named.get(d);
-        if (l) l.push(n);
-        else named.set(d, [n]);
-      };
+      // A file's part of the graph depends on its path and units alone: made once per file version.
+      const part = this.filePart(f.rel, f.units);
+      const { list, imports } = part;
+      namedOf.set(f.rel, part.named);
       filesByRel.set(f.rel, list);
-      for (const u of f.units.units) {
-        const n = this.node(`${f.rel}\0${f.units.file}\0${u.hash}`, u.mentions);
-        sigOf.set(u, n);
-        if (u.heritage) n.heritage = u.heritage;
-        if (u.noValue) n.noValue = true;
-        if (u.effect) n.effect = true;
-        n.unit = u;
-        if (u.passes) passing.push({ n, rel: f.rel });
-        if (u.alias) aliases.push(n);
-        for (const x of u.innerFns ?? []) innerFns.add(x);
-        for (const m of u.methods ?? []) {
-          const e = { own: `${f.rel}\0method\0${u.declares[0] ?? ''}\0${m.hash}`, m, cls: n };
-          for (const name of m.names) {
-            const l = methodsByName.get(name);
-            if (l) l.push(e);
-            else methodsByName.set(name, [e]);
-          }
-        }
-        list.push(n);
-        for (const d of u.declares) name(d, n);
-        if (u.local) {
-          for (const d of u.declares.length ? u.declares : ['']) {
-            const l = imports.get(d);
-            if (l) l.push(n);
-            else imports.set(d, [n]);
-          }
-          continue;
-        }
-        for (const d of u.declares) {
-          const l = byName.get(d);
-          if (l) l.push(n);
-          else byName.set(d, [n]);
-        }
-        if (u.always) always.push(n);
+      for (const n of part.passing) passing.push({ n, rel: f.rel });
+      aliases.push(...part.aliases);
+      for (const x of part.innerFns) innerFns.add(x);
+      for (const [name, e] of part.methods) {
+        const l = methodsByName.get(name);
+        if (l) l.push(e);
+        else methodsByName.set(name, [e]);
       }
-      // Bodies no other file reads: reached from this file's own key alone.
-      for (const u of f.units.units) {
-        if (!u.body) continue;
-        const n = this.node(`${f.rel}\0body\0${u.body}`, u.bodyMentions!);
-        if (u.passes) sigOf.get(u)!.body = n;
-        sigOf.get(u)!.split = n;
-        list.push(n);
-        for (const d of u.declares) name(d, n);
+      for (const [d, n] of part.declared) {
+        const l = byName.get(d);
+        if (l) l.push(n);
+        else byName.set(d, [n]);
       }
+      always.push(...part.always);
       const before = this.fileNodes.get(f.rel);
-      const same = !!before && before.length === list.length && before.every((n, i) => n === list[i]);
+      const same = before === list || (!!before && before.length === list.length && before.every((n, i) => n === list[i]));
       for (const n of list) {
         // New to this commit (or back after a gap): its edges are computed afresh.
         if (n.alive !== gen - 1 || !same) refresh.add(n);

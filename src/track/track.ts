@@ -404,12 +404,19 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
   for (const sf of analyzed.values()) byFile.set(keys.rel(sf), { file: keys.rel(sf), findings: [], residue: [] });
   for (const f of d.result.findings) byFile.get(f.file)?.findings.push(f);
   for (const r of d.result.residue) byFile.get(r.file)?.residue.push(r);
+  // A teacher's cited lines are asked once per learner it teaches: found once.
+  const citedBy = new Map<string, string[]>();
+  const citesOf = (a: { file: string; findings: Finding[]; residue: Residue[] }): string[] => {
+    let l = citedBy.get(a.file);
+    if (!l) citedBy.set(a.file, l = keys.citesOf(a.file, a.findings, a.residue));
+    return l;
+  };
   const out: FileEntry[] = [];
   for (const { sf, key } of missed.values()) {
     const file = keys.rel(sf);
     const callers = new Set(d.callerDeps.get(sf) ?? []);
     const { findings, residue } = byFile.get(file)!;
-    const cites = new Set(keys.citesOf(file, findings, residue));
+    const cites = new Set(citesOf(byFile.get(file)!));
     const own = names?.get(file);
     if (!names && findings.some((f) => !f.converted && f.confidence !== 'guard')) callers.add(ALL_FILES_DEP);
     if (names && own) {
@@ -433,7 +440,7 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
       for (const t of teachers) {
         if (t === sf) continue;
         const a = byFile.get(keys.rel(t));
-        const deps = a ? { callers: d.callerDeps.get(t) ?? [], cites: keys.citesOf(a.file, a.findings, a.residue) } : hits.get(t.fileName);
+        const deps = a ? { callers: d.callerDeps.get(t) ?? [], cites: citesOf(a) } : hits.get(t.fileName);
         for (const c of deps?.callers ?? []) if (c !== ALL_FILES_DEP) callers.add(c);
         for (const c of deps?.cites ?? []) cites.add(c);
       }
