@@ -3,7 +3,7 @@
  * (the first page, the kernel image, the memmap), zones and the memmap, the buddy allocator,
  * then the subsystems built on it. Every boot starts from a clean machine.
  */
-import { ram_init, set_vmemmap_backing, DEFAULT_RAM } from './memory.ts';
+import { ram_init, ram_settle, fill_watch_begin, fill_watch_end, set_vmemmap_backing, DEFAULT_RAM, type PhysRanges } from './memory.ts';
 import { memblock_init, memblock_reserve, memblock_phys_alloc } from '../mm/memblock.ts';
 import { kernel_image_init, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from './kernel_image.ts';
 import { free_area_init, memblock_free_all } from '../mm/mm_init.ts';
@@ -46,11 +46,25 @@ export interface MachineInfo {
 
 let machine: MachineInfo | null = null;
 
+/**
+ * What the last boot of this process overwrote whole while it freed RAM to the buddy allocator
+ * (free_pages_prepare() poisons every page it frees: memblock_free_all() fills nearly all of RAM),
+ * and for which machine. The next boot of the same machine leaves those bytes uncleared at power-on
+ * (a memset of nearly all RAM saved per seed): nothing reads a page before memblock hands it out,
+ * and a boot that no longer overwrites one of them gets it cleared right after
+ * memblock_free_all() (ram_settle()), so that every byte boot did not write reads zero as on a
+ * fresh machine, and the run is the same bytes as in a fresh process.
+ */
+let freedAtBoot: { key: string; ranges: PhysRanges } | null = null;
+
 export function boot(config: BootConfig = {}): MachineInfo {
   const ram = config.ram ?? DEFAULT_RAM;
   const placement = config.placement ?? 'real';
   trace_reset(config.keepTrace ?? false, config.tracepoints ?? false);
-  ram_init(ram, arena_bytes(placement, ram));
+  const arenaBytes = arena_bytes(placement, ram);
+  const key = `${ram}/${arenaBytes}/${placement}`;
+  ram_init(ram, arenaBytes, freedAtBoot?.key === key ? freedAtBoot.ranges : []);
+  freedAtBoot = null;
   arena_init(placement, ram);
   set_direct_reclaim(null);
   memblock_init();
@@ -65,7 +79,14 @@ export function boot(config: BootConfig = {}): MachineInfo {
   set_vmemmap_backing(memmapPhys, memmapBytes);
   free_area_init(memmapPhys);
   lruvec_init();
-  memblock_free_all();
+  fill_watch_begin();
+  try {
+    memblock_free_all();
+  } finally {
+    const filled = fill_watch_end();
+    ram_settle(filled);
+    freedAtBoot = { key, ranges: filled };
+  }
   run_initcalls(InitLevel.MM_CORE);
   run_initcalls(InitLevel.CORE);
   run_initcalls(InitLevel.SUBSYS);

@@ -30,19 +30,49 @@ let memmapSize = 0;
 let vmallocTranslate: (addr: number) => number = () => -1;
 
 /**
+ * Ranges [start, end) of physical memory, as a flat sorted list of start, end pairs: what a boot
+ * left stale at power-on (ram_init()'s `skip`), what phys_fill() wrote while a watch was open.
+ */
+export type PhysRanges = readonly number[];
+
+/** What ram_init() left as the last run had it, to be overwritten before anything reads it (ram_settle()). */
+let stale: PhysRanges = [];
+/** phys_fill()'s ranges while a watch is open (fill_watch_begin()), else null. */
+let watch: number[] | null = null;
+
+/**
  * Power on a machine with `bytes` of RAM, and room for a metadata arena of `arenaBytes` above it
  * (a placement-preserving run, sim/arena.ts; mapped only once arena_map() opens it).
+ *
+ * Power-on RAM is zero. Another boot of the same size in this process reuses the buffer and
+ * clears it, except the ranges in `skip` (sorted, disjoint, start/end pairs): ranges the caller
+ * knows boot overwrites whole before it reads them (the pages boot frees are poisoned whole,
+ * sim/boot.ts), which then hold the last run's bytes until ram_settle() is told what boot
+ * overwrote and clears what it did not. A fresh buffer is zero already and leaves nothing stale.
  */
-export function ram_init(bytes: number, arenaBytes = 0): void {
+export function ram_init(bytes: number, arenaBytes = 0, skip: PhysRanges = []): void {
   if (!Number.isInteger(bytes) || bytes < MIN_RAM || bytes > MAX_RAM || bytes % (4 * 1024 * 1024) !== 0) {
     throw new SimConfigError(`RAM size must be a multiple of 4 MiB between 16 MiB and 1 GiB, got ${bytes} bytes`);
   }
+  stale = [];
   if (bytes + arenaBytes === ram.byteLength) {
     // Another boot in the same process (a batch of seeds): power-on RAM is zero either way, and
     // clearing pages already mapped costs a memset, where a fresh buffer costs a host page
     // fault per 4 KiB on first touch (most of a boot's time at 64 MiB). Only what the last run
     // could reach is cleared: an arena it never opened was never touched.
-    u8.fill(0, 0, Math.max(mappedSize, ramSize));
+    const end = Math.max(mappedSize, ramSize);
+    let at = 0;
+    const kept: number[] = [];
+    for (let i = 0; i + 1 < skip.length; i += 2) {
+      const a = Math.max(skip[i]!, at);
+      const b = Math.min(skip[i + 1]!, end);
+      if (b <= a) continue;
+      u8.fill(0, at, a);
+      kept.push(a, b);
+      at = b;
+    }
+    u8.fill(0, at, end);
+    stale = kept;
   } else {
     set_buffer(new ArrayBuffer(bytes + arenaBytes));
   }
@@ -51,6 +81,48 @@ export function ram_init(bytes: number, arenaBytes = 0): void {
   memmapPhys = 0;
   memmapSize = 0;
   vmallocTranslate = () => -1;
+}
+
+/**
+ * Boot overwrote `filled` (fill_watch_end()): clear what ram_init() left stale outside it, so
+ * that every byte nobody wrote since power-on reads zero, as on a fresh buffer.
+ */
+export function ram_settle(filled: PhysRanges): void {
+  let j = 0;
+  for (let i = 0; i + 1 < stale.length; i += 2) {
+    let at = stale[i]!;
+    const end = stale[i + 1]!;
+    while (at < end) {
+      while (j + 1 < filled.length && filled[j + 1]! <= at) j += 2;
+      if (j + 1 >= filled.length || filled[j]! >= end) {
+        u8.fill(0, at, end);
+        break;
+      }
+      if (filled[j]! > at) u8.fill(0, at, filled[j]!);
+      at = filled[j + 1]!;
+    }
+  }
+  stale = [];
+}
+
+/** Start recording the ranges phys_fill() writes. */
+export function fill_watch_begin(): void {
+  watch = [];
+}
+
+/** Stop recording: the ranges phys_fill() wrote since fill_watch_begin(), sorted and merged. */
+export function fill_watch_end(): PhysRanges {
+  const w = watch ?? [];
+  watch = null;
+  const pairs: [number, number][] = [];
+  for (let i = 0; i + 1 < w.length; i += 2) pairs.push([w[i]!, w[i + 1]!]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [a, b] of pairs) {
+    if (out.length > 0 && a <= out[out.length - 1]!) out[out.length - 1] = Math.max(out[out.length - 1]!, b);
+    else out.push(a, b);
+  }
+  return out;
 }
 
 function set_buffer(buf: ArrayBuffer): void {
@@ -349,6 +421,12 @@ export function phys_bytes(phys: number, len: number): Uint8Array {
 /** Fill physical memory (whole-page operations: zeroing, poisoning). */
 export function phys_fill(phys: number, len: number, c: number): void {
   u8.fill(c, phys, phys + len);
+  if (watch !== null && len > 0) {
+    // Boot frees RAM in ascending blocks: contiguous fills extend the last range.
+    const n = watch.length;
+    if (n > 0 && watch[n - 1] === phys) watch[n - 1] = phys + len;
+    else watch.push(phys, phys + len);
+  }
 }
 
 /** Does physical memory [phys, phys+len) equal `pattern` (len <= pattern.length)? */
