@@ -13,7 +13,8 @@
  * disk cache (cold) and again (warm; every commit is then one read of its point), and warm as
  * `--plan` runs it (the newest commit's program parsed and its plan facts read).
  * Also checks that the tracker's newest point equals the fresh analysis, and the HTML report's
- * size. Targets (issue 15): track cold <= 3x one analysis, warm <= 1.2x (naive re-analysis of every
+ * size. The cold walk's CPU per measured commit by phase is printed under each table
+ * (MEMDESC_BENCH_TRACK_WHY=1 adds why files were re-analyzed, at a cost in CPU). Targets (issue 15): track cold <= 3x one analysis, warm <= 1.2x (naive re-analysis of every
  * commit is ~100x). Each row prints the 1-minute load average when it ended. With MEMDESC_BENCH_SERIES=DIR, the same rows for a real
  * patch series (see seriesRows). Not part of `npm test`.
  */
@@ -98,6 +99,8 @@ interface ChildOut {
   /** CPU ms per phase of the measured commits (CacheStats.phaseMs), and how many analysis runs. */
   phaseMs?: Record<string, number>;
   analysisRuns?: number;
+  /** With MEMDESC_BENCH_TRACK_WHY: files re-analyzed by cause, and the dependencies most often changed. */
+  why?: { causes: Record<string, number>; deps: Record<string, number> };
 }
 
 /** Child mode: do one measured job and print its figures as JSON. */
@@ -119,7 +122,19 @@ async function child(mode: string, repo: string, cacheDir: string): Promise<void
   const { trackHistory } = await import('../src/track/track.ts');
   const c0 = process.cpuUsage();
   // As `memdesc track` runs without --plan ('track'), or with it ('plan': the newest commit's plan facts too).
-  const { report, stats, newestFacts } = await trackHistory({ spec, repo, cacheDir, facts: mode === 'plan' });
+  // MEMDESC_BENCH_TRACK_WHY=1: why each file was re-analyzed, counted (costs CPU: the figures are then not comparable).
+  const why = process.env.MEMDESC_BENCH_TRACK_WHY && mode === 'track' ? { causes: {} as Record<string, number>, deps: {} as Record<string, number> } : undefined;
+  const { report, stats, newestFacts } = await trackHistory({
+    spec, repo, cacheDir, facts: mode === 'plan',
+    ...(why ? {
+      onReanalyze: (_c: unknown, files: Array<{ why: string; deps?: string[] }>) => {
+        for (const f of files) {
+          why.causes[f.why] = (why.causes[f.why] ?? 0) + 1;
+          for (const d of f.deps ?? []) why.deps[d] = (why.deps[d] ?? 0) + 1;
+        }
+      },
+    } : {}),
+  });
   if (mode === 'plan') {
     const f = newestFacts();
     f.pageBytes?.();
@@ -135,6 +150,7 @@ async function child(mode: string, repo: string, cacheDir: string): Promise<void
     cpuMs: (c.user + c.system) / 1000, point: { kinds: last.kinds, unknown: last.unknown, residue: last.residue },
     analyzedFiles: report.cache.analyzedFiles, reusedFiles: report.cache.reusedFiles, pointHits: stats.pointHits, htmlBytes, commits: report.points.length,
     phaseMs: stats.phaseMs, analysisRuns: stats.analysisRuns,
+    ...(why ? { why: { causes: why.causes, deps: Object.fromEntries(Object.entries(why.deps).sort((a, b) => b[1] - a[1]).slice(0, 12)) } } : {}),
   }));
 }
 
@@ -144,7 +160,10 @@ function split(o: ChildOut): string {
   const measured = o.commits - (o.pointHits ?? 0);
   if (measured <= 0) return '';
   const parts = Object.entries(o.phaseMs).map(([k, v]) => `${k} ${(v / measured).toFixed(0)}`);
-  return `cold walk, CPU ms per measured commit (${measured}): ${parts.join(', ')}; ${o.analysisRuns ?? '?'} analysis runs for ${o.analyzedFiles ?? '?'} files`;
+  const why = o.why
+    ? `; re-analyzed by cause: ${Object.entries(o.why.causes).map(([k, v]) => `${k} ${v}`).join(', ')}; changed dependencies most often: ${Object.entries(o.why.deps).map(([k, v]) => `${k} ${v}`).join(', ')}`
+    : '';
+  return `cold walk, CPU ms per measured commit (${measured}): ${parts.join(', ')}; ${o.analysisRuns ?? '?'} analysis runs for ${o.analyzedFiles ?? '?'} files${why}`;
 }
 
 /** The 1-minute load average, as the rows print it: CPU time on a busy machine is not a quiet machine's. */

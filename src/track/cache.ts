@@ -454,6 +454,21 @@ export class CommitKeys {
     return parts.join('\n');
   }
 
+  /** What one dependency name reads in this commit (why.ts compares it across commits). */
+  depPart(name: string): string {
+    return this.namePart(name);
+  }
+
+  /** What cited lines show in this commit (why.ts). */
+  citePart(cites: readonly string[]): string {
+    return this.citeSig(cites);
+  }
+
+  /** What file `sf` reaches by name in this commit (part of its key; why.ts). */
+  reach(sf: ts.SourceFile): string {
+    return this.graph.fileHash(sf);
+  }
+
   /** The signature an entry made under `deps` must have to be reused in this commit. */
   sig(deps: EntryDeps): string {
     return sha1(`${this.callerSig(deps.callers)}\n${this.citeSig(deps.cites)}`);

@@ -26,6 +26,7 @@ import { gapPoint, progressPoint } from './progress.ts';
 import { stage2States } from './separated.ts';
 import { Shapes } from './shape.ts';
 import { valueUseNames } from './valueuse.ts';
+import { WhyTracker, type Reanalysis } from './why.ts';
 import { BlobReader, listCommits, openRepo, type CommitInfo, type Repo } from './walk.ts';
 
 export interface TrackOptions {
@@ -47,6 +48,11 @@ export interface TrackOptions {
   cacheDir?: string | false;
   /** Called after each commit. */
   onProgress?: (done: number, total: number, commit: CommitInfo) => void;
+  /**
+   * Called for each measured commit with why each file it re-analyzes was re-analyzed (why.ts;
+   * costs a second reading of every entry's dependencies: for profiling a walk, not for results).
+   */
+  onReanalyze?: (commit: CommitInfo, files: Reanalysis[]) => void;
   /**
    * Whether the caller asks `newestFacts()` (plan status; default true). A newest commit whose
    * tree was measured before is read back from its point entry and its files' entries either way;
@@ -242,10 +248,15 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
       } else missed.set(sf.fileName, { sf, key });
     }
     lap('lookups');
+    const reasons = why?.explain(keys, cp, [...missed.values()].map((m) => m.sf));
     if (missed.size > 0) entries.push(...analyzeMissed(cp.program, cp.root, opts.spec, missed, hits, keys, cache, teachersSeen, marks?.reuse));
     lap('analysis');
     reusedFiles += entries.length - missed.size;
     analyzedFiles += missed.size;
+    if (why && reasons) {
+      why.record(keys, cp, entries);
+      opts.onReanalyze!(c, reasons);
+    }
     const result = assemble(opts.spec, repo.root, entries, keys.files.length);
     // Stage 2 per kind, read from the code like status (never from commit messages).
     const point: ProgressPoint = { ...progressPoint(result, opts.spec, c), stage2: stage2States(cp.program, cp.root, opts.spec) };
@@ -268,6 +279,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     return t && sha1(`point\n${salt}\n${repo.root}\n${path}\n${t}`);
   };
   const probes = new Probes();
+  const why = opts.onReanalyze ? new WhyTracker() : undefined;
   let newest: Measured | undefined;
   for (let i = 0; i < commits.length; i++) {
     const c = commits[i]!;
