@@ -139,6 +139,10 @@ export async function buildTrees(program: ts.Program, root: string, steps: StepS
       texts = relTexts(root, plan);
       report = plan.report;
     }
+    // A file the step leaves as the tree before had it keeps that tree's string: the trees (kept
+    // until the series ends) share their unchanged files, and comparing them is by identity.
+    const before = out.at(-1)?.texts;
+    if (before) for (const [f, t] of texts) if (before.get(f) === t) texts.set(f, before.get(f)!);
     // The verifier's child processes (runs ending, builds done) are served between planning and
     // checking too: a run that ended waits for this loop before the next one starts.
     const planMs = performance.now() - t0;

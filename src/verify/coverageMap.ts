@@ -108,8 +108,26 @@ interface Section {
 /** Sections by content: a series' builds share most modules, so each is parsed once. */
 const sections = new Map<string, Section>();
 const MAX_SECTIONS = 20_000;
+/**
+ * Per module, the section of the bundle mapped last: a step's bundle differs from the one before
+ * in a module or two, and an unchanged section is found by comparing its text (no hash of it).
+ */
+const lastSection = new Map<string, { text: string; section: Section }>();
 
 function parseSection(text: string, module: string): Section {
+  const last = lastSection.get(module);
+  if (last && last.text === text) return last.section;
+  const section = parseSectionByHash(text, module);
+  // A flat copy: a slice would keep the whole bundle it was cut from alive.
+  lastSection.set(module, { text: flat(text), section });
+  return section;
+}
+
+function flat(text: string): string {
+  return (` ${text}`).slice(1);
+}
+
+function parseSectionByHash(text: string, module: string): Section {
   const key = sha1(`${module}\0${text}`);
   const hit = sections.get(key);
   if (hit) return hit;

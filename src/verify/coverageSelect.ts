@@ -12,6 +12,15 @@ export type BundleChange =
   | { kind: 'all'; why: string }
   | { kind: 'functions'; ids: Set<string>; display: Map<string, string> };
 
+/** Each map's top-level function names (a step's map is compared with two or three others). */
+const declaredOf = new WeakMap<BundleMap, Set<string>>();
+
+function declared(m: BundleMap): Set<string> {
+  let d = declaredOf.get(m);
+  if (!d) declaredOf.set(m, (d = new Set(m.modules.flatMap((x) => x.declared))));
+  return d;
+}
+
 /** Files whose content can reach a run only through the bundle: TypeScript and JavaScript sources. */
 const SOURCE = /\.(ts|tsx|mts|cts|js|mjs|cjs|jsx|json)$/;
 
@@ -45,7 +54,6 @@ export function bundleChange(a: BundleMap, b: BundleMap, files: string[] = []): 
   }
   // A top-level function declared in one build only (esbuild drops one nobody calls any more) runs
   // nothing by being there; code that names it may now find or miss it, so that code changed.
-  const declared = (m: BundleMap): Set<string> => new Set(m.modules.flatMap((x) => x.declared));
   const [da, db] = [declared(a), declared(b)];
   const names = [...da].filter((n) => !db.has(n)).concat([...db].filter((n) => !da.has(n)));
   if (names.length) {
