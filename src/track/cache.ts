@@ -175,6 +175,21 @@ export function mentionsWord(sf: ts.SourceFile, word: string): boolean {
 
 const CITE = /([\w.@$\-/]+\.(?:[cm]?[jt]sx?|json)):(\d+)/g;
 
+/**
+ * Dependency parts carried from one measured commit to the next (CommitKeys.namePart): a part of
+ * a name's callers (`f`), of `name:`, `stored:` or `file:` is a function of the files it looked
+ * at — each file's parsed version (what it calls and mentions, its stores) and what its units
+ * reach (its file hash) — and of the commit's top-level effects or indirect stores. So it holds
+ * in the next commit while each file it took a part from is there, in the same order, with the
+ * same file hash, the global part is the same, and no file new in that commit would add a part.
+ */
+export class PartMemo {
+  /** The files of the last commit whose keys were made. */
+  files: ReadonlySet<ts.SourceFile> = new Set();
+  gen = 0;
+  readonly parts = new Map<string, { part: string; gen: number; from: Array<{ sf: ts.SourceFile; hash: string }>; global: string }>();
+}
+
 /** The keys of one commit's files. */
 export class CommitKeys {
   /** The files the analyzer reports on (the project's own sources). */
@@ -191,9 +206,14 @@ export class CommitKeys {
    * spec's embedded fields (dataflow.ts embeddedFields: which calls store a page into a list).
    */
   constructor(private cp: CommitProgram, salt: string, private shapes: Shapes, private units: UnitCache, graph: DepGraph, rootNames: SpecRoots,
-    summaries?: MarkSummaries, private embedded: { names: ReadonlySet<string>; key: string } = { names: new Set(), key: '' }) {
+    summaries?: MarkSummaries, private embedded: { names: ReadonlySet<string>; key: string } = { names: new Set(), key: '' }, memo?: PartMemo) {
     const { program, root } = cp;
     this.files = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && isProjectFile(root, sf.fileName));
+    if (memo) {
+      // Parts made or checked in the commit before may hold here (namePart); the files new since decide.
+      this.memo = { m: memo, gen: ++memo.gen, fresh: this.files.filter((sf) => !memo.files.has(sf)), at: new Map(this.files.map((sf, i) => [sf, i])) };
+      memo.files = new Set(this.files);
+    }
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
     // every file of the commit's tree is cut into units.
     const outside: string[] = [];
@@ -259,6 +279,46 @@ export class CommitKeys {
     return p === undefined ? this.asCaller(sf) : `${this.rel(sf)}\0${p}`;
   }
   private nameParts = new Map<string, string>();
+  private memo: { m: PartMemo; gen: number; fresh: ts.SourceFile[]; at: Map<ts.SourceFile, number> } | undefined;
+
+  /** Whether file `sf` gives dependency `n` a part ('name:', 'stored:', 'file:' or a callee name). */
+  private contributes(n: string, sf: ts.SourceFile): boolean {
+    if (n.startsWith(NAME_DEP)) return mentionsWord(sf, n.slice(NAME_DEP.length));
+    if (n.startsWith(STORED_DEP)) {
+      const word = n.slice(STORED_DEP.length);
+      return mentionsWord(sf, word) && storeHolders(sf, this.embedded, word).size > 0;
+    }
+    if (n.startsWith(FILE_DEP)) return n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length);
+    return callSites(sf).has(n);
+  }
+
+  /** The global part of dependency `n` beyond its files: top-level effects for 'file:', indirect stores for 'stored:'. */
+  private globalPart(n: string): string {
+    return n.startsWith(FILE_DEP) ? this.graph.effects : n.startsWith(STORED_DEP) ? this.indirectPart() : '';
+  }
+
+  /** `n`'s part from the commit before, when it holds in this one (PartMemo). */
+  private memoPart(n: string): string | undefined {
+    const mm = this.memo;
+    const e = mm?.m.parts.get(n);
+    if (!mm || !e || e.gen !== mm.gen - 1) return undefined;
+    let last = -1;
+    for (const { sf, hash } of e.from) {
+      const i = mm.at.get(sf);
+      if (i === undefined || i <= last || this.graph.fileHash(sf) !== hash) return undefined;
+      last = i;
+    }
+    if (e.global !== this.globalPart(n)) return undefined;
+    if (mm.fresh.some((sf) => this.contributes(n, sf))) return undefined;
+    e.gen = mm.gen;
+    return e.part;
+  }
+
+  /** Keep `n`'s part, made from the parts of files `from`, for the next commit. */
+  private remember(n: string, part: string, from: ts.SourceFile[]): void {
+    if (!this.memo) return;
+    this.memo.m.parts.set(n, { part, gen: this.memo.gen, from: from.map((sf) => ({ sf, hash: this.graph.fileHash(sf) })), global: this.globalPart(n) });
+  }
 
   /**
    * One dependency name's part of a signature, once per commit: 'name:N' / 'file:REL' / 'file:*'
@@ -306,20 +366,33 @@ export class CommitKeys {
       this.nameParts.set(n, part);
       return part;
     }
+    const held = this.memoPart(n);
+    if (held !== undefined) {
+      this.nameParts.set(n, held);
+      return held;
+    }
+    const from: ts.SourceFile[] = [];
     if (!n.startsWith(NAME_DEP) && !n.startsWith(STORED_DEP) && !n.startsWith(FILE_DEP)) {
       // What the classification read of a caller: the declarations holding its calls, each with
       // what it reaches (its arguments' provenance is the query's own dependencies; a line it
       // cites is checked by the citation). The files calling it, in file order, from the index.
-      for (const sf of this.callIndex().get(n) ?? []) parts.push(this.holderPart(sf, callSites(sf).get(n)!));
+      for (const sf of this.callIndex().get(n) ?? []) {
+        parts.push(this.holderPart(sf, callSites(sf).get(n)!));
+        from.push(sf);
+      }
       part = sha1(parts.join('\n'));
       this.nameParts.set(n, part);
+      this.remember(n, part, from);
       return part;
     }
     for (const sf of this.files) {
       if (n.startsWith(NAME_DEP)) {
         // Where a store or a teaching use could be: the declarations whose code names the word.
         const word = n.slice(NAME_DEP.length);
-        if (mentionsWord(sf, word)) parts.push(this.mentionPart(sf, word));
+        if (mentionsWord(sf, word)) {
+          parts.push(this.mentionPart(sf, word));
+          from.push(sf);
+        }
       } else if (n.startsWith(STORED_DEP)) {
         // Where a store into a container so named could be: the declarations naming it that hold a
         // store named so or one through a local, parameter or call (dataflow.ts storesOf); a store
@@ -329,11 +402,18 @@ export class CommitKeys {
         const word = n.slice(STORED_DEP.length);
         if (!mentionsWord(sf, word)) continue;
         const holders = storeHolders(sf, this.embedded, word);
-        if (holders.size > 0) parts.push(this.mentionPart(sf, word, holders.has('') ? undefined : holders));
-      } else if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) parts.push(this.asCaller(sf));
+        if (holders.size > 0) {
+          parts.push(this.mentionPart(sf, word, holders.has('') ? undefined : holders));
+          from.push(sf);
+        }
+      } else if (n === ALL_FILES_DEP || this.rel(sf) === n.slice(FILE_DEP.length)) {
+        parts.push(this.asCaller(sf));
+        from.push(sf);
+      }
     }
     part = sha1(parts.join('\n'));
     this.nameParts.set(n, part);
+    this.remember(n, part, from);
     return part;
   }
 

@@ -17,7 +17,7 @@ import { compareSites, summarize, type AnalysisResult, type Finding, type Residu
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
-import { CommitKeys, cpuMsSince, mentionsWord, TrackCache, type CacheStats, type FileEntry, type TrackPhase } from './cache.ts';
+import { CommitKeys, cpuMsSince, mentionsWord, PartMemo, TrackCache, type CacheStats, type FileEntry, type TrackPhase } from './cache.ts';
 import { DepGraph, specNamePredicate, specRootNames, UnitCache } from './deps.ts';
 import { markSummaries, type MarkSummaries } from './marks.ts';
 import { Probes, ProgramBuilder, ProjectGap, sha1, SOURCE_EXT } from './program.ts';
@@ -203,6 +203,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   const embeddedNames = opts.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
   const embedded = { names: new Set(embeddedNames), key: embeddedNames.join('\0') };
   const graph = new DepGraph();
+  /** Dependency parts that hold from one measured commit to the next (cache.ts PartMemo). */
+  const partMemo = new PartMemo();
   /** Per file, the files analyzed with it last time for value use: analyzed with it from the start next time. */
   const teachersSeen = new Map<string, Set<string>>();
   const points: ProgressPoint[] = [];
@@ -233,7 +235,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
     const marks = known ? undefined : markSummaries(cp.program, cp.root, opts.spec, (sf) => relative(cp.root, sf.fileName).split('\\').join('/'));
     lap('marks');
     const summaries = known ?? marks?.summaries;
-    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded);
+    const keys = new CommitKeys(cp, salt, shapes, units, graph, rootNames, summaries, embedded, partMemo);
     lap('keys');
     const sig = keys.sig.bind(keys);
     const entries: FileEntry[] = [];
