@@ -199,3 +199,32 @@ export function tokensSpelled<T extends ts.Node>(sf: ts.SourceFile, words: reado
   }
   return out;
 }
+
+/** Per scope (a parsed node never changes): its `x = …` assignments by the name `x` spells. */
+const plainAssignments = new WeakMap<ts.Node, Map<string, ts.BinaryExpression[]>>();
+
+/**
+ * The `name = …` assignments inside `scope` (nested functions included), in walk order: the
+ * candidates the data-flow and provenance passes then check by symbol. One walk per scope for
+ * every variable and pass asking (a module's `let` otherwise walked its whole file per question).
+ */
+export function assignmentsNamed(scope: ts.Node, name: string): readonly ts.BinaryExpression[] {
+  let index = plainAssignments.get(scope);
+  if (!index) {
+    const idx = new Map<string, ts.BinaryExpression[]>();
+    const visit = (n: ts.Node): void => {
+      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+        const l = skipOuter(n.left);
+        if (ts.isIdentifier(l)) {
+          const list = idx.get(l.text);
+          if (list) list.push(n);
+          else idx.set(l.text, [n]);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(scope);
+    plainAssignments.set(scope, index = idx);
+  }
+  return index.get(name) ?? [];
+}

@@ -17,7 +17,7 @@
  *   kind-specific allocators that are defined in the project and return what they load from it.
  */
 import { ts } from '@ts-morph/common';
-import { enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { assignmentsNamed, enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { matchName } from './glob.ts';
 import { neverReturns, runFlow, type State } from './reach.ts';
@@ -625,15 +625,7 @@ export class DataFlow {
     if (decl.parent && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return [];
     const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
     const out: ts.Expression[] = [];
-    const name = sym.name;
-    const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-        const l = skipOuter(n.left);
-        if (ts.isIdentifier(l) && l.text === name && this.ctx.symbolOf(l) === sym) out.push(n.right);
-      }
-      ts.forEachChild(n, visit);
-    };
-    visit(scope);
+    for (const n of assignmentsNamed(scope, sym.name)) if (this.ctx.symbolOf(skipOuter(n.left)) === sym) out.push(n.right);
     return out;
   }
 

@@ -73,12 +73,42 @@ export class Guards {
    */
   facts(anchor: ts.Node, receiver: ts.Expression, rejected?: string[]): GuardFact[] {
     if (this.tests.empty) return [];
+    // The call graph asks the same (call, argument) again whenever a caller's provenance is
+    // recomputed (a result cut short is not memoized): the facts are the same, their bodies too.
+    if (!rejected) {
+      const hit = this.factMemo.get(anchor)?.get(receiver);
+      if (hit) {
+        for (const d of hit.bodies) this.onBody?.(d);
+        return hit.facts;
+      }
+    }
     this.rejected = rejected;
+    const outer = this.bodies;
+    const bodies: string[] = [];
+    this.bodies = bodies;
     try {
-      return this.collectFacts(anchor, receiver);
+      const facts = this.collectFacts(anchor, receiver);
+      if (!rejected) {
+        let m = this.factMemo.get(anchor);
+        if (!m) this.factMemo.set(anchor, m = new Map());
+        m.set(receiver, { facts, bodies });
+      }
+      return facts;
     } finally {
       this.rejected = undefined;
+      this.bodies = outer;
     }
+  }
+
+  /** facts() by anchor and receiver (asked without `rejected`), with the bodies they rest on. */
+  private factMemo = new Map<ts.Node, Map<ts.Expression, { facts: GuardFact[]; bodies: string[] }>>();
+  /** The `body:` dependencies the open facts() reported, to replay on a memo hit. */
+  private bodies: string[] | undefined;
+
+  /** Report a test body a fact rests on (memdesc track), and keep it with the open query's facts. */
+  private noteBody(d: string): void {
+    this.bodies?.push(d);
+    this.onBody?.(d);
   }
 
   private collectFacts(anchor: ts.Node, receiver: ts.Expression): GuardFact[] {
@@ -332,7 +362,7 @@ export class Guards {
         if (!truth && !t.negates) continue;
         const arg = e.arguments[t.pageArg];
         if (arg && this.sameRef(arg, receiver)) {
-          for (const d of r.deps) this.onBody?.(d);
+          for (const d of r.deps) this.noteBody(d);
           out.push({
             kinds: [t.kind], positive: truth, test: `${truth ? '' : '!'}${compactText(e, sf)}`, at: this.ctx.at(sf, e), sentence: '',
             ...(r.byName ? { byName: r.byName } : {}),

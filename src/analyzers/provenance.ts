@@ -9,7 +9,7 @@
 import { ts } from '@ts-morph/common';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
-import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { assignmentsNamed, calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
@@ -698,16 +698,8 @@ function reaching(id: ts.Identifier, defs: ts.Expression[]): ts.Expression[] {
 /** Right-hand sides of `x = ...` for variable `decl` inside its function (or file). */
 function assignmentsTo(ctx: AnalysisContext, decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
   const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
-  const name = (decl.name as ts.Identifier).text;
   const out: ts.Expression[] = [];
-  const visit = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-      const l = skipOuter(n.left);
-      if (ts.isIdentifier(l) && l.text === name && ctx.symbolOf(l) === sym) out.push(n.right);
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(scope);
+  for (const n of assignmentsNamed(scope, (decl.name as ts.Identifier).text)) if (ctx.symbolOf(skipOuter(n.left)) === sym) out.push(n.right);
   return out;
 }
 

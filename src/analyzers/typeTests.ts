@@ -64,6 +64,8 @@ interface Subject {
 }
 /** How deep tests built from tests (wrappers of wrappers, helpers of helpers) are followed. */
 const MAX_DEPTH = 6;
+/** Symbols whose type is a function or class, never a number literal (nothing else merged in). */
+const CALLABLE = ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Method;
 
 export class TypeTests {
   /** Declared name -> the spec's tests of that name (the hint tying a function to a kind). */
@@ -307,7 +309,8 @@ export class TypeTests {
         const sym = this.ctx.symbolOf(n);
         const d = sym?.valueDeclaration;
         if (d && ts.isParameter(d) && d.parent === fn) { parts.push(`$${fn.parameters.indexOf(d)}`); return; }
-        const v = this.constant(n);
+        // A function or class is no number: no type query for the callees a computation names.
+        const v = sym && sym.flags & CALLABLE && !(sym.flags & ~CALLABLE) ? undefined : this.constant(n);
         if (v !== undefined) { parts.push(`#${v}`); return; }
         if (!sym) { ok = false; return; }
         let id = this.symbolIds.get(sym);
