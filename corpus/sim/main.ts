@@ -31,7 +31,7 @@ import { DEFAULT_WORKLOAD, manifest } from './workloads/index.ts';
 import { SimConfigError } from './errors.ts';
 import { createHash } from 'node:crypto';
 import { machine_info } from './boot.ts';
-import { phys_bytes } from './memory.ts';
+import { phys_bytes, ram_release } from './memory.ts';
 import { parse_placement, type Placement } from './arena.ts';
 
 function fail(message: string): never {
@@ -168,7 +168,8 @@ function serve(): void {
   });
 }
 
-function main(): void {
+/** Run the command line; true while the program goes on after it returns (a `--serve` worker). */
+function main(): boolean {
   let args;
   try {
     args = parseArgs({
@@ -194,11 +195,11 @@ function main(): void {
   }
   if (args.serve) {
     serve();
-    return;
+    return true;
   }
   if (args.manifest) {
     process.stdout.write(JSON.stringify(manifest(), null, 2) + '\n');
-    return;
+    return false;
   }
   try {
     const ram = args.ram !== undefined ? parse_ram(args.ram) : undefined;
@@ -210,11 +211,11 @@ function main(): void {
     if (args.report !== undefined && is_standalone_report(args.report)) {
       const r = standalone_report(args.report, ram);
       process.stdout.write(args.json ? JSON.stringify(r.json ?? r.text, null, 2) + '\n' : `== ${r.title} ==\n${r.text}\n`);
-      return;
+      return false;
     }
     if (args.seeds !== undefined) {
       run_seeds(args.workload!, parse_seeds(args.seeds), ram, parse_int('ops', args.ops), args.json, flags);
-      return;
+      return false;
     }
     const result = run_simulation({
       workload: args.workload!,
@@ -244,6 +245,7 @@ function main(): void {
     if (err instanceof SimConfigError) fail(err.message);
     throw err;
   }
+  return false;
 }
 
 // A reader that stops early (`--trace | head`) is not an error of the simulation: end quietly,
@@ -254,4 +256,6 @@ for (const stream of [process.stdout, process.stderr]) {
     process.exit(141);
   });
 }
-main();
+// Done with the machine (a worker is not: it runs jobs until stdin closes): its RAM goes to the
+// process' pool, for a next instance of the program in this process (a verifier's reused worker).
+if (!main()) ram_release();

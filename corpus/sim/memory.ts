@@ -74,7 +74,7 @@ export function ram_init(bytes: number, arenaBytes = 0, skip: PhysRanges = []): 
     u8.fill(0, at, end);
     stale = kept;
   } else {
-    set_buffer(new ArrayBuffer(bytes + arenaBytes));
+    set_buffer(pooled_buffer(bytes + arenaBytes) ?? new ArrayBuffer(bytes + arenaBytes));
   }
   ramSize = bytes;
   mappedSize = bytes;
@@ -123,6 +123,51 @@ export function fill_watch_end(): PhysRanges {
     else out.push(a, b);
   }
   return out;
+}
+
+/**
+ * RAM handed back by a finished run (ram_release()), for the next machine this process powers
+ * on, whichever module instance of whichever tree boots it: a verifier's reused process imports
+ * a new instance of the program per batch (a fresh module state, as a fresh process has), and a
+ * fresh 64 MiB buffer costs a host page fault per 4 KiB on first touch, where reusing one costs a
+ * memset. One slot, process-wide (a registered symbol: no global name is added).
+ */
+const RAM_POOL = Symbol.for('memdesc.sim.ram');
+
+interface RamPool {
+  buffer: ArrayBuffer | null;
+}
+
+function ram_pool(): RamPool {
+  const g = globalThis as unknown as Record<symbol, RamPool | undefined>;
+  return (g[RAM_POOL] ??= { buffer: null });
+}
+
+/** The pooled buffer if it has `bytes`, cleared and taken out of the pool; else null. */
+function pooled_buffer(bytes: number): ArrayBuffer | null {
+  const pool = ram_pool();
+  const buf = pool.buffer;
+  if (!buf || buf.byteLength !== bytes) return null;
+  pool.buffer = null;
+  // Another tree may have left it: nothing of its last boot is known here, all of it is cleared.
+  new Uint8Array(buf).fill(0);
+  return buf;
+}
+
+/**
+ * The run is over and nothing will read this machine again: its RAM goes to the pool for the next
+ * power-on in this process (ram_init()), and this machine has none left (an access faults as
+ * before boot). The program calls it when it is done (sim/main.ts).
+ */
+export function ram_release(): void {
+  if (ram.byteLength === 0) return;
+  ram_pool().buffer = ram;
+  set_buffer(new ArrayBuffer(0));
+  ramSize = 0;
+  mappedSize = 0;
+  memmapPhys = 0;
+  memmapSize = 0;
+  stale = [];
 }
 
 function set_buffer(buf: ArrayBuffer): void {

@@ -4,12 +4,15 @@
  * `skip`); boot overwrites it again, and whatever it no longer overwrites is cleared after
  * memblock_free_all() (ram_settle()). Either way the machine after boot must be byte for byte
  * the one a fresh buffer gives, whatever the last run left in memory, and a run's digest the
- * one a fresh process prints. Property test: RAM dirtied with random bytes between boots,
+ * one a fresh process prints; RAM a finished run released (ram_release(), for the next instance
+ * of the program in a reused process) powers on the next machine cleared. Property test: RAM dirtied with random bytes between boots,
  * machines of other sizes and placements in between, page poisoning switched off.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { boot, type BootConfig } from '../../corpus/sim/boot.ts';
-import { mapped_bytes, phys_bytes, ram_size } from '../../corpus/sim/memory.ts';
+import { mapped_bytes, phys_bytes, ram_release, ram_size, read64 } from '../../corpus/sim/memory.ts';
+import { KernelPageFault } from '../../corpus/sim/errors.ts';
+import { PAGE_OFFSET } from '../../corpus/arch/x86/include/asm/page_64_types.ts';
 import { arena_bytes } from '../../corpus/sim/arena.ts';
 import { page_alloc_debug } from '../../corpus/mm/page_alloc.ts';
 import { run_simulation } from '../../corpus/sim/run.ts';
@@ -94,6 +97,22 @@ describe('a boot that reuses RAM', () => {
     dirty(rng);
     page_alloc_debug.page_poisoning = false;
     boot(c);
+    const off = sameBytes(memory(c), want);
+    expect(off, `differs at byte ${off}`).toBe(-1);
+  });
+
+  it('powers on the next machine with the RAM a finished run released, cleared', () => {
+    const rng = new Rng(seed + 2);
+    const c: BootConfig = { ram: 16 * MB };
+    const want = freshBoot(c);
+    boot(c);
+    dirty(rng);
+    const buffer = phys_bytes(0, 1).buffer;
+    ram_release();
+    // The released machine has no RAM left: an access faults, as before boot.
+    expect(() => read64(PAGE_OFFSET)).toThrow(KernelPageFault);
+    boot(c);
+    expect(phys_bytes(0, 1).buffer).toBe(buffer);
     const off = sameBytes(memory(c), want);
     expect(off, `differs at byte ${off}`).toBe(-1);
   });
