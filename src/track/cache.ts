@@ -157,9 +157,19 @@ function storeHolders(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>;
 }
 
 const wordsOf = new WeakMap<ts.SourceFile, Map<string, boolean>>();
+const runsOf = new WeakMap<ts.SourceFile, Set<string>>();
+const WORD_CHARS = /^\w+$/;
 
 /** Does `sf`'s text mention `word` (as a whole word, comments included)? Once per file and word. */
 export function mentionsWord(sf: ts.SourceFile, word: string): boolean {
+  if (WORD_CHARS.test(word)) {
+    // `\bWORD\b` for a word of \w characters only: WORD is one of the text's maximal runs of
+    // them. The runs are listed once per file (a new file version is asked every word of the
+    // commit's dependencies: one scan instead of a regular expression per word).
+    let runs = runsOf.get(sf);
+    if (!runs) runsOf.set(sf, runs = new Set(sf.text.match(/\w+/g) ?? []));
+    return runs.has(word);
+  }
   let m = wordsOf.get(sf);
   if (!m) {
     m = new Map();
