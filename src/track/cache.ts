@@ -144,8 +144,19 @@ function storeShape(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; k
 /** dataflow.ts: the bucket of store candidates whose container is named through a local, a parameter or a call. */
 const INDIRECT = '\0indirect';
 
+const holdersOf = new WeakMap<ts.SourceFile, { key: string; byWord: Map<string, Set<string>> }>();
+
 /** The top-level declarations of `sf` (by first name, '' for none) holding a store candidate named `word` or an indirect one. */
 function storeHolders(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }, word: string): Set<string> {
+  // Syntax only: once per parsed file and word.
+  let memo = holdersOf.get(sf);
+  if (memo?.key !== embedded.key) holdersOf.set(sf, memo = { key: embedded.key, byWord: new Map() });
+  let out = memo.byWord.get(word);
+  if (!out) memo.byWord.set(word, out = storeHoldersOf(sf, embedded, word));
+  return out;
+}
+
+function storeHoldersOf(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }, word: string): Set<string> {
   const out = new Set<string>();
   for (const { name, c } of fileStoreCandidates(sf, embedded)) {
     if (name !== word && name !== INDIRECT) continue;
@@ -198,6 +209,30 @@ export class PartMemo {
   files: ReadonlySet<ts.SourceFile> = new Set();
   gen = 0;
   readonly parts = new Map<string, { part: string; gen: number; from: Array<{ sf: ts.SourceFile; hash: string }>; global: string }>();
+}
+
+const indirectOf = new WeakMap<ts.SourceFile, { key: string; holders: Set<string>; texts: string[] }>();
+
+/**
+ * `sf`'s stores whose container is named through a local, a parameter or a call: the top-level
+ * declarations holding them and each store's text (CommitKeys.indirectPart). Syntax only: once
+ * per parsed file.
+ */
+function indirectStores(sf: ts.SourceFile, embedded: { names: ReadonlySet<string>; key: string }): { holders: Set<string>; texts: string[] } {
+  const hit = indirectOf.get(sf);
+  if (hit?.key === embedded.key) return hit;
+  const holders = new Set<string>();
+  const texts: string[] = [];
+  for (const { name, c } of fileStoreCandidates(sf, embedded)) {
+    if (name !== INDIRECT) continue;
+    let st: ts.Node = c.at;
+    while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+    holders.add(ts.isSourceFile(st.parent) ? topNames(st as ts.Statement)[0] ?? '' : '');
+    texts.push(`${c.container.getText(sf)}\0${c.value.getText(sf)}\0${c.mustBePage}\0${c.listNode?.getText(sf) ?? ''}`);
+  }
+  const out = { key: embedded.key, holders, texts };
+  indirectOf.set(sf, out);
+  return out;
 }
 
 /** The keys of one commit's files. */
@@ -479,15 +514,7 @@ export class CommitKeys {
     if (this.indirect !== undefined) return this.indirect;
     const parts: string[] = [];
     for (const sf of this.files) {
-      const holders = new Set<string>();
-      const texts: string[] = [];
-      for (const { name, c } of fileStoreCandidates(sf, this.embedded)) {
-        if (name !== INDIRECT) continue;
-        let st: ts.Node = c.at;
-        while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
-        holders.add(ts.isSourceFile(st.parent) ? topNames(st as ts.Statement)[0] ?? '' : '');
-        texts.push(`${c.container.getText(sf)}\0${c.value.getText(sf)}\0${c.mustBePage}\0${c.listNode?.getText(sf) ?? ''}`);
-      }
+      const { holders, texts } = indirectStores(sf, this.embedded);
       if (holders.size === 0) continue;
       const rel = this.rel(sf);
       const own = holders.has('') ? undefined : this.graph.ownPart(rel, holders);
