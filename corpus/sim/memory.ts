@@ -239,17 +239,31 @@ export function write8(addr: number, v: number): void {
   u8[translate(addr)] = v;
 }
 export function read32(addr: number): number {
-  const p = translate(addr);
+  // translate()'s linear maps inline: one call less per access, which counts while the code
+  // still runs cold (a fresh instance of the program per batch); other addresses take translate().
+  let p = addr - PAGE_OFFSET;
+  if (!(p >= 0 && p < mappedSize)) {
+    p = addr - VMEMMAP_START;
+    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+  }
   if ((p & 3) === 0) return u32[p >>> 2]!;
   return (u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24)) >>> 0;
 }
 export function read32s(addr: number): number {
-  const p = translate(addr);
+  let p = addr - PAGE_OFFSET;
+  if (!(p >= 0 && p < mappedSize)) {
+    p = addr - VMEMMAP_START;
+    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+  }
   if ((p & 3) === 0) return i32[p >>> 2]!;
   return u8[p]! | (u8[p + 1]! << 8) | (u8[p + 2]! << 16) | (u8[p + 3]! << 24);
 }
 export function write32(addr: number, v: number): void {
-  const p = translate(addr);
+  let p = addr - PAGE_OFFSET;
+  if (!(p >= 0 && p < mappedSize)) {
+    p = addr - VMEMMAP_START;
+    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+  }
   if ((p & 3) === 0) {
     u32[p >>> 2] = v;
     return;
@@ -258,7 +272,11 @@ export function write32(addr: number, v: number): void {
 }
 
 export function read64(addr: number): number {
-  const p = translate(addr);
+  let p = addr - PAGE_OFFSET;
+  if (!(p >= 0 && p < mappedSize)) {
+    p = addr - VMEMMAP_START;
+    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+  }
   if ((p & 7) === 0) {
     const i = p >>> 2;
     return u32[i]! + u32[i + 1]! * TWO32;
@@ -274,7 +292,11 @@ function readUnaligned64(p: number): number {
 }
 
 export function write64(addr: number, v: number): void {
-  const p = translate(addr);
+  let p = addr - PAGE_OFFSET;
+  if (!(p >= 0 && p < mappedSize)) {
+    p = addr - VMEMMAP_START;
+    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+  }
   let lo: number;
   let hi: number;
   if (v >= 0 && v < TWO32) {
