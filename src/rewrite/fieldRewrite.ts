@@ -13,7 +13,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
 import type { Edge, Entity, FlowGraph, Terminal } from './flow.ts';
 import { descriptorName, joinNames, type KindPlan } from './kinds.ts';
-import { hoistPlace, identifiersIn, moduleNames, reassigned, type HoistPlace } from './hoist.ts';
+import { hoistPlace, identifiersOf, moduleNames, reassigned, type HoistPlace } from './hoist.ts';
 import { closer, opener, type EditSet } from './splices.ts';
 import { pageAnnotation, pageType, wrapperShape } from './syntax.ts';
 import { calleeRoles } from './callees.ts';
@@ -100,7 +100,7 @@ export class Rewriter {
     if (to.length === 1) return to[0];
     let st: ts.Node = site.access.expr;
     while (st.parent && !ts.isStatement(st) && !ts.isVariableDeclaration(st)) st = st.parent;
-    const words = identifiersIn(st);
+    const words = identifiersOf(st);
     return to.find((t) => words.has(t)) ?? to[0];
   }
 
@@ -206,18 +206,15 @@ export class Rewriter {
     const d = [...this.ctx.pageDecls][0]!;
     return d.getSourceFile().fileName;
   }
-  private scopeCache = new Map<ts.Node, Set<string>>();
 
-  private scopeNames(scope: ts.Node): Set<string> {
-    let s = this.scopeCache.get(scope);
-    if (!s) this.scopeCache.set(scope, (s = identifiersIn(scope)));
-    return s;
+  private scopeNames(scope: ts.Node): ReadonlySet<string> {
+    return identifiersOf(scope);
   }
 
   private namesOf(fn: ts.Node, fnNames: Map<ts.Node, Set<string>>): Set<string> {
     let s = this.taken.get(fn);
     if (!s) {
-      s = new Set(fnNames.get(fn) ?? identifiersIn(fn));
+      s = new Set(fnNames.get(fn) ?? identifiersOf(fn));
       this.taken.set(fn, s);
     }
     return s;

@@ -96,8 +96,25 @@ export function identifiersIn(n: ts.Node, out = new Set<string>()): Set<string> 
   return out;
 }
 
+/**
+ * identifiersIn() of a node, kept per node (read only): a series plans every step on the same
+ * parsed base, so a scope's or a statement's names are gathered once, not once per step.
+ */
+const idsOf = new WeakMap<ts.Node, ReadonlySet<string>>();
+
+export function identifiersOf(n: ts.Node): ReadonlySet<string> {
+  let s = idsOf.get(n);
+  if (!s) idsOf.set(n, (s = identifiersIn(n)));
+  return s;
+}
+
+/** moduleNames() per parsed file (read only), for the same reason. */
+const modNames = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
+
 /** Names declared at the top level of a file (imports, functions, classes, variables). */
-export function moduleNames(sf: ts.SourceFile): Set<string> {
+export function moduleNames(sf: ts.SourceFile): ReadonlySet<string> {
+  const known = modNames.get(sf);
+  if (known) return known;
   const out = new Set<string>();
   for (const st of sf.statements) {
     if (ts.isImportDeclaration(st)) {
@@ -113,5 +130,6 @@ export function moduleNames(sf: ts.SourceFile): Set<string> {
       for (const d of st.declarationList.declarations) identifiersIn(d.name, out);
     }
   }
+  modNames.set(sf, out);
   return out;
 }
