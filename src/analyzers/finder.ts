@@ -104,6 +104,8 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
   const res: FindResult = { accesses: [], residue: [], calls, functions, broken: new Set() };
   const candidates: Candidate[] = [];
   const embedded = embeddedFields(ctx);
+  // Resolved file name -> whether it is a module: imports name the same few files again and again.
+  const moduleFiles = new Map<string, boolean>();
   for (const sf of ctx.files) {
     const diags = ctx.program.getSyntacticDiagnostics(sf);
     if (diags.length > 0) {
@@ -137,17 +139,17 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
     }
     calls.addPart(index!.calls);
     functions.addPart(index!.functions);
-    if (inScope) unresolvedImports(ctx, sf, res);
+    if (inScope) unresolvedImports(ctx, sf, res, moduleFiles);
   }
   for (const c of candidates) resolve(ctx, c, res);
   return res;
 }
 
 /** Imports that do not resolve leave their names untyped: say so instead of silently missing accesses. */
-function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindResult): void {
+function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindResult, moduleFiles: Map<string, boolean>): void {
   for (const st of sf.statements) {
     if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    if (!resolvesToModule(ctx, sf, st.moduleSpecifier) && !ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
+    if (!resolvesToModule(ctx, sf, st.moduleSpecifier, moduleFiles) && !ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
       res.residue.push({ sf, node: st.moduleSpecifier, cause: 'unresolved-module', module: st.moduleSpecifier.text, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
     }
   }
@@ -159,10 +161,16 @@ function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindRes
  * nothing needs asking it. Anything else (no resolution, a script, an internal API that moved)
  * goes to the checker.
  */
-function resolvesToModule(ctx: AnalysisContext, sf: ts.SourceFile, spec: ts.StringLiteral): boolean {
+function resolvesToModule(ctx: AnalysisContext, sf: ts.SourceFile, spec: ts.StringLiteral, moduleFiles: Map<string, boolean>): boolean {
   const p = ctx.program as ts.Program & { getResolvedModule?: (f: ts.SourceFile, name: string, mode: ts.ResolutionMode) => { resolvedModule?: { resolvedFileName: string } } | undefined };
   const rm = p.getResolvedModule?.(sf, spec.text, p.getModeForUsageLocation(sf, spec))?.resolvedModule;
-  return !!rm && !!(p.getSourceFile(rm.resolvedFileName) as (ts.SourceFile & { symbol?: ts.Symbol }) | undefined)?.symbol;
+  if (!rm) return false;
+  let isModule = moduleFiles.get(rm.resolvedFileName);
+  if (isModule === undefined) {
+    isModule = !!(p.getSourceFile(rm.resolvedFileName) as (ts.SourceFile & { symbol?: ts.Symbol }) | undefined)?.symbol;
+    moduleFiles.set(rm.resolvedFileName, isModule);
+  }
+  return isModule;
 }
 
 /**

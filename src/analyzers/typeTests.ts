@@ -64,6 +64,7 @@ interface Subject {
 }
 /** How deep tests built from tests (wrappers of wrappers, helpers of helpers) are followed. */
 const MAX_DEPTH = 6;
+const NO_NODES: readonly ts.Node[] = [];
 /** Symbols whose type is a function or class, never a number literal (nothing else merged in). */
 const CALLABLE = ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Method;
 
@@ -275,9 +276,12 @@ export class TypeTests {
     const out = new Map<string, KindTest[]>();
     this.seedForms = out;
     if (this.named.size === 0) return out;
+    // A file declares a test only if its text spells the name: the others' statements are not walked.
+    const spelled = new RegExp([...this.named.keys()].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
     for (const sf of this.ctx.files) {
+      if (!spelled.test(sf.text)) continue;
       for (const st of sf.statements) {
-        const decls: ts.Node[] = ts.isFunctionDeclaration(st) ? [st] : ts.isVariableStatement(st) ? [...st.declarationList.declarations] : [];
+        const decls: readonly ts.Node[] = ts.isFunctionDeclaration(st) ? [st] : ts.isVariableStatement(st) ? st.declarationList.declarations : NO_NODES;
         for (const d of decls) {
           const name = (d as ts.FunctionDeclaration | ts.VariableDeclaration).name;
           const tests = name && ts.isIdentifier(name) ? this.named.get(name.text) : undefined;
