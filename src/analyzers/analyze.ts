@@ -6,6 +6,7 @@ import type { Project } from 'ts-morph';
 import { UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { reverseFieldMap, UNKNOWN_KIND, type Spec } from '../model/spec.ts';
 import { enclosingFunctionNames } from './ast.ts';
 import { Classifier, wrapperValueKind, type Classification } from './classifier.ts';
@@ -202,12 +203,12 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
  */
 function markDescriptorImplementation(ctx: AnalysisContext, a: RawAccess): void {
   for (let p = a.expr.parent; p; p = p.parent) {
-    if (!ts.isClassDeclaration(p)) continue;
+    if (!tsv.isClassDeclaration(p)) continue;
     const kind = ctx.descDecls.get(p);
     if (!kind) return;
     let member: string | undefined;
     for (let q: ts.Node | undefined = a.expr.parent; q && q !== p; q = q.parent) {
-      if (ts.isClassElement(q) && q.name && ts.isIdentifier(q.name)) member = q.name.text;
+      if (tsv.isClassElement(q) && q.name && tsv.isIdentifier(q.name)) member = q.name.text;
     }
     const rev = reverseFieldMap(kind);
     const descriptorField = member && rev.get(member) === a.field ? member : a.field;

@@ -16,6 +16,7 @@
  * rewriter's consumers (callees.ts), stage 2's memdesc tests and init share this one reading.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 
@@ -38,19 +39,19 @@ const MAX_DEPTH = 4;
 /** The identifier a call's callee resolves through (`f`, `ns.f`, `obj.m`). */
 export function calleeId(call: ts.CallExpression): ts.Node {
   const callee = skipOuter(call.expression);
-  return ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+  return tsv.isPropertyAccessExpression(callee) ? callee.name : callee;
 }
 
 /** The name the call is spelled with (messages; the fallback where nothing resolves). */
 export function spelledName(call: ts.CallExpression): string | undefined {
   const id = calleeId(call);
-  return ts.isIdentifier(id) ? id.text : undefined;
+  return tsv.isIdentifier(id) ? id.text : undefined;
 }
 
 /** The function a declaration declares: itself, or a variable's function initializer. */
 export function functionOf(d: ts.Node): FunctionLike | undefined {
   if (isFunctionLike(d)) return d;
-  if (ts.isVariableDeclaration(d) && d.initializer) {
+  if (tsv.isVariableDeclaration(d) && d.initializer) {
     const init = skipOuter(d.initializer);
     if (isFunctionLike(init)) return init;
   }
@@ -59,19 +60,19 @@ export function functionOf(d: ts.Node): FunctionLike | undefined {
 
 /** A declaration at a module's top level (a function or a variable), not a local, parameter or member. */
 export function isModuleLevel(d: ts.Node): boolean {
-  if (ts.isFunctionDeclaration(d)) return !ts.findAncestor(d.parent, isFunctionLike);
-  if (ts.isVariableDeclaration(d)) return !ts.findAncestor(d.parent, (n) => isFunctionLike(n) || ts.isClassLike(n));
+  if (tsv.isFunctionDeclaration(d)) return !tsv.findAncestor(d.parent, isFunctionLike);
+  if (tsv.isVariableDeclaration(d)) return !tsv.findAncestor(d.parent, (n) => isFunctionLike(n) || tsv.isClassLike(n));
   return false;
 }
 
 /** Does every path through `s` leave abruptly (throw, or a call of a function returning `never`)? */
 function exitsAbruptly(s: ts.Statement, checker: ts.TypeChecker): boolean {
-  if (ts.isThrowStatement(s)) return true;
-  if (ts.isBlock(s)) return s.statements.some((x) => exitsAbruptly(x, checker));
-  if (ts.isExpressionStatement(s) && ts.isCallExpression(skipOuter(s.expression))) {
-    return !!(checker.getTypeAtLocation(s.expression).flags & ts.TypeFlags.Never);
+  if (tsv.isThrowStatement(s)) return true;
+  if (tsv.isBlock(s)) return s.statements.some((x) => exitsAbruptly(x, checker));
+  if (tsv.isExpressionStatement(s) && tsv.isCallExpression(skipOuter(s.expression))) {
+    return !!(checker.getTypeAtLocation(s.expression).flags & tsv.TypeFlags.Never);
   }
-  if (ts.isIfStatement(s)) return !!s.elseStatement && exitsAbruptly(s.thenStatement, checker) && exitsAbruptly(s.elseStatement, checker);
+  if (tsv.isIfStatement(s)) return !!s.elseStatement && exitsAbruptly(s.thenStatement, checker) && exitsAbruptly(s.elseStatement, checker);
   return false;
 }
 
@@ -79,19 +80,19 @@ function exitsAbruptly(s: ts.Statement, checker: ts.TypeChecker): boolean {
 function paramTest(e: ts.Expression, fn: FunctionLike, checker: ts.TypeChecker): { index: number; negated: boolean } | undefined {
   let x = skipOuter(e);
   let negated = false;
-  while (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) {
+  while (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) {
     negated = !negated;
     x = skipOuter(x.operand);
   }
-  if (!ts.isIdentifier(x)) return undefined;
+  if (!tsv.isIdentifier(x)) return undefined;
   const d = checker.getSymbolAtLocation(x)?.valueDeclaration;
-  if (!d || !ts.isParameter(d) || d.parent !== fn) return undefined;
+  if (!d || !tsv.isParameter(d) || d.parent !== fn) return undefined;
   return { index: fn.parameters.indexOf(d), negated };
 }
 
 function isBoolean(t: ts.Type): boolean {
-  if (t.flags & ts.TypeFlags.BooleanLike) return true;
-  return t.isUnion() && t.types.every((x) => (x.flags & ts.TypeFlags.BooleanLike) !== 0);
+  if (t.flags & tsv.TypeFlags.BooleanLike) return true;
+  return t.isUnion() && t.types.every((x) => (x.flags & tsv.TypeFlags.BooleanLike) !== 0);
 }
 
 /**
@@ -103,23 +104,23 @@ function isBoolean(t: ts.Type): boolean {
 export function assertionShape(fn: ts.SignatureDeclaration, checker: ts.TypeChecker,
   nested?: (call: ts.CallExpression) => AssertionShape | undefined): AssertionShape | undefined {
   const t = fn.type;
-  if (t && ts.isTypePredicateNode(t) && t.assertsModifier && !t.type && ts.isIdentifier(t.parameterName)) {
+  if (t && tsv.isTypePredicateNode(t) && t.assertsModifier && !t.type && tsv.isIdentifier(t.parameterName)) {
     const id = t.parameterName.text;
-    const i = fn.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === id);
+    const i = fn.parameters.findIndex((p) => tsv.isIdentifier(p.name) && p.name.text === id);
     if (i >= 0) return { condArg: i, means: 'holds' };
   }
   if (!isFunctionLike(fn)) return undefined;
   const body = fn.body;
-  if (!body || !ts.isBlock(body)) return undefined;
+  if (!body || !tsv.isBlock(body)) return undefined;
   const first = body.statements[0];
   if (!first) return undefined;
-  if (ts.isIfStatement(first) && !first.elseStatement && exitsAbruptly(first.thenStatement, checker)) {
+  if (tsv.isIfStatement(first) && !first.elseStatement && exitsAbruptly(first.thenStatement, checker)) {
     const p = paramTest(first.expression, fn, checker);
     if (p && p.index >= 0 && isBoolean(checker.getTypeAtLocation(fn.parameters[p.index]!))) {
       return { condArg: p.index, means: p.negated ? 'holds' : 'fails-if' };
     }
   }
-  if (nested && ts.isExpressionStatement(first) && ts.isCallExpression(skipOuter(first.expression))) {
+  if (nested && tsv.isExpressionStatement(first) && tsv.isCallExpression(skipOuter(first.expression))) {
     const call = skipOuter(first.expression) as ts.CallExpression;
     const inner = nested(call);
     const arg = inner && call.arguments[inner.condArg];

@@ -1,12 +1,13 @@
 /** Small syntax helpers over the raw TypeScript AST (no type queries here). */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Access } from '../model/findings.ts';
 
 /** Strip parentheses, `!`, `as T`, `<T>x` and `satisfies T`. */
 export function skipOuter(e: ts.Expression): ts.Expression {
   for (;;) {
-    if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) ||
-      ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+    if (tsv.isParenthesizedExpression(e) || tsv.isNonNullExpression(e) || tsv.isAsExpression(e) ||
+      tsv.isTypeAssertionExpression(e) || tsv.isSatisfiesExpression(e)) e = e.expression;
     else return e;
   }
 }
@@ -16,14 +17,14 @@ export function outerOf(e: ts.Node): ts.Node {
   let n = e;
   for (;;) {
     const p = n.parent;
-    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p) ||
-      ts.isTypeAssertionExpression(p) || ts.isSatisfiesExpression(p)) && p.expression === n) n = p;
+    if (p && (tsv.isParenthesizedExpression(p) || tsv.isNonNullExpression(p) || tsv.isAsExpression(p) ||
+      tsv.isTypeAssertionExpression(p) || tsv.isSatisfiesExpression(p)) && p.expression === n) n = p;
     else return n;
   }
 }
 
 function isCompoundAssignment(k: ts.SyntaxKind): boolean {
-  return k >= ts.SyntaxKind.FirstCompoundAssignment && k <= ts.SyntaxKind.LastCompoundAssignment;
+  return k >= tsv.SyntaxKind.FirstCompoundAssignment && k <= tsv.SyntaxKind.LastCompoundAssignment;
 }
 
 /** Is `n` (an outermost expression) a target inside a destructuring assignment pattern? */
@@ -31,16 +32,16 @@ function inDestructuringTarget(n: ts.Node): boolean {
   let cur: ts.Node = n;
   let p = cur.parent;
   while (p) {
-    if (ts.isPropertyAssignment(p) && p.initializer === cur) { cur = p.parent; p = cur.parent; continue; }
-    if (ts.isShorthandPropertyAssignment(p) || ts.isSpreadAssignment(p) || ts.isSpreadElement(p)) { cur = p.parent; p = cur.parent; continue; }
-    if ((ts.isArrayLiteralExpression(cur) || ts.isObjectLiteralExpression(cur)) && cur !== n) {
-      if (ts.isBinaryExpression(p) && p.left === cur && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return true;
-      if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === cur) return true;
-      if (ts.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
-      if (ts.isParenthesizedExpression(p)) { cur = p; p = cur.parent; continue; }
+    if (tsv.isPropertyAssignment(p) && p.initializer === cur) { cur = p.parent; p = cur.parent; continue; }
+    if (tsv.isShorthandPropertyAssignment(p) || tsv.isSpreadAssignment(p) || tsv.isSpreadElement(p)) { cur = p.parent; p = cur.parent; continue; }
+    if ((tsv.isArrayLiteralExpression(cur) || tsv.isObjectLiteralExpression(cur)) && cur !== n) {
+      if (tsv.isBinaryExpression(p) && p.left === cur && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken) return true;
+      if ((tsv.isForOfStatement(p) || tsv.isForInStatement(p)) && p.initializer === cur) return true;
+      if (tsv.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
+      if (tsv.isParenthesizedExpression(p)) { cur = p; p = cur.parent; continue; }
       return false;
     }
-    if (ts.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
+    if (tsv.isArrayLiteralExpression(p)) { cur = p; p = cur.parent; continue; }
     return false;
   }
   return false;
@@ -55,21 +56,21 @@ export function accessKind(e: ts.Expression, embedded: boolean, addressMembers: 
   const n = outerOf(e);
   const p = n.parent;
   if (!p) return 'read';
-  if (ts.isBinaryExpression(p) && p.left === n) {
-    if (p.operatorToken.kind === ts.SyntaxKind.EqualsToken) return 'write';
+  if (tsv.isBinaryExpression(p) && p.left === n) {
+    if (p.operatorToken.kind === tsv.SyntaxKind.EqualsToken) return 'write';
     if (isCompoundAssignment(p.operatorToken.kind)) return 'readwrite';
   }
-  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
-    (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return 'readwrite';
-  if (ts.isDeleteExpression(p)) return 'write';
-  if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === n) return 'write';
+  if ((tsv.isPrefixUnaryExpression(p) || tsv.isPostfixUnaryExpression(p)) &&
+    (p.operator === tsv.SyntaxKind.PlusPlusToken || p.operator === tsv.SyntaxKind.MinusMinusToken)) return 'readwrite';
+  if (tsv.isDeleteExpression(p)) return 'write';
+  if ((tsv.isForOfStatement(p) || tsv.isForInStatement(p)) && p.initializer === n) return 'write';
   if (inDestructuringTarget(n)) return 'write';
   if (embedded) {
-    if (ts.isPropertyAccessExpression(p) && p.expression === n) {
+    if (tsv.isPropertyAccessExpression(p) && p.expression === n) {
       if (addressMembers.includes(p.name.text)) return 'reference';
       return accessKind(p, false, addressMembers);
     }
-    if (ts.isElementAccessExpression(p) && p.expression === n) return accessKind(p, false, addressMembers);
+    if (tsv.isElementAccessExpression(p) && p.expression === n) return accessKind(p, false, addressMembers);
     return 'reference';
   }
   return 'read';
@@ -79,8 +80,8 @@ export type FunctionLike = ts.FunctionDeclaration | ts.FunctionExpression | ts.A
   ts.GetAccessorDeclaration | ts.SetAccessorDeclaration | ts.ConstructorDeclaration;
 
 export function isFunctionLike(n: ts.Node): n is FunctionLike {
-  return ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n) || ts.isMethodDeclaration(n) ||
-    ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || ts.isConstructorDeclaration(n);
+  return tsv.isFunctionDeclaration(n) || tsv.isFunctionExpression(n) || tsv.isArrowFunction(n) || tsv.isMethodDeclaration(n) ||
+    tsv.isGetAccessorDeclaration(n) || tsv.isSetAccessorDeclaration(n) || tsv.isConstructorDeclaration(n);
 }
 
 export function enclosingFunction(n: ts.Node): FunctionLike | undefined {
@@ -90,15 +91,15 @@ export function enclosingFunction(n: ts.Node): FunctionLike | undefined {
 
 /** The name a function is known by: its own, or the variable / property it is assigned to. */
 export function functionName(f: FunctionLike): string | undefined {
-  if ((ts.isFunctionDeclaration(f) || ts.isFunctionExpression(f) || ts.isMethodDeclaration(f) ||
-    ts.isGetAccessorDeclaration(f) || ts.isSetAccessorDeclaration(f)) && f.name && (ts.isIdentifier(f.name) || ts.isPrivateIdentifier(f.name))) {
+  if ((tsv.isFunctionDeclaration(f) || tsv.isFunctionExpression(f) || tsv.isMethodDeclaration(f) ||
+    tsv.isGetAccessorDeclaration(f) || tsv.isSetAccessorDeclaration(f)) && f.name && (tsv.isIdentifier(f.name) || tsv.isPrivateIdentifier(f.name))) {
     return f.name.text;
   }
-  if (ts.isConstructorDeclaration(f)) return 'constructor';
+  if (tsv.isConstructorDeclaration(f)) return 'constructor';
   const p = outerOf(f).parent;
-  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
-  if (p && ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
-  if (p && ts.isPropertyDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (p && tsv.isVariableDeclaration(p) && tsv.isIdentifier(p.name)) return p.name.text;
+  if (p && tsv.isPropertyAssignment(p) && (tsv.isIdentifier(p.name) || tsv.isStringLiteral(p.name))) return p.name.text;
+  if (p && tsv.isPropertyDeclaration(p) && tsv.isIdentifier(p.name)) return p.name.text;
   return undefined;
 }
 
@@ -117,13 +118,13 @@ export function enclosingFunctionNames(n: ts.Node): string[] {
 /** The callee's name text: f(...) -> f, ns.f(...) -> f. */
 export function calleeName(c: ts.CallExpression): string | undefined {
   const e = skipOuter(c.expression);
-  if (ts.isIdentifier(e)) return e.text;
-  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  if (tsv.isIdentifier(e)) return e.text;
+  if (tsv.isPropertyAccessExpression(e)) return e.name.text;
   return undefined;
 }
 
 export function isStringLike(e: ts.Node): e is ts.StringLiteral | ts.NoSubstitutionTemplateLiteral {
-  return ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e);
+  return tsv.isStringLiteral(e) || tsv.isNoSubstitutionTemplateLiteral(e);
 }
 
 /** Source text with whitespace collapsed (for comparing receiver expressions and messages). */
@@ -139,8 +140,8 @@ export function shortText(n: ts.Node, sf: ts.SourceFile, max = 60): string {
 /** Names of the types a type node refers to (`Page`, `Slab | null`, `Map<K, Ptdesc>`: each reference's last name), added to `out`. */
 export function typeReferenceNames(t: ts.Node | undefined, out: Set<string>): void {
   if (!t) return;
-  if (ts.isTypeReferenceNode(t)) out.add(ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
-  ts.forEachChild(t, (c) => typeReferenceNames(c, out));
+  if (tsv.isTypeReferenceNode(t)) out.add(tsv.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text);
+  tsv.forEachChild(t, (c) => typeReferenceNames(c, out));
 }
 
 /**
@@ -152,7 +153,7 @@ export function typeReferenceNames(t: ts.Node | undefined, out: Set<string>): vo
  */
 export function identifiersNamed(sf: ts.SourceFile, names: ReadonlySet<string>, skip?: (n: ts.Node) => boolean): ts.Identifier[] {
   if (names.size === 0) return [];
-  return tokensSpelled(sf, [...names], (n): n is ts.Identifier => ts.isIdentifier(n) && names.has(n.text), skip);
+  return tokensSpelled(sf, [...names], (n): n is ts.Identifier => tsv.isIdentifier(n) && names.has(n.text), skip);
 }
 
 /**
@@ -167,7 +168,7 @@ export function tokensSpelled<T extends ts.Node>(sf: ts.SourceFile, words: reado
     const visit = (n: ts.Node): void => {
       if (skip?.(n)) return;
       if (is(n)) out.push(n);
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
     return out;
@@ -186,13 +187,13 @@ export function tokensSpelled<T extends ts.Node>(sf: ts.SourceFile, words: reado
     let n: ts.Node = sf;
     for (;;) {
       if (skip?.(n)) break;
-      if (n.kind <= ts.SyntaxKind.LastToken) {
+      if (n.kind <= tsv.SyntaxKind.LastToken) {
         // A word spelled inside a longer name, a comment or a string is no such token.
         if (n.getStart(sf) === at && is(n)) out.push(n);
         break;
       }
       found = undefined;
-      ts.forEachChild(n, holds);
+      tsv.forEachChild(n, holds);
       if (!found) break;
       n = found;
     }
@@ -213,15 +214,15 @@ export function assignmentsNamed(scope: ts.Node, name: string): readonly ts.Bina
   if (!index) {
     const idx = new Map<string, ts.BinaryExpression[]>();
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken) {
         const l = skipOuter(n.left);
-        if (ts.isIdentifier(l)) {
+        if (tsv.isIdentifier(l)) {
           const list = idx.get(l.text);
           if (list) list.push(n);
           else idx.set(l.text, [n]);
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(scope);
     plainAssignments.set(scope, index = idx);

@@ -11,6 +11,7 @@
  * "unknown" too. Each decision carries a chain of hops with locations for `analyze --explain`.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
@@ -47,7 +48,7 @@ export class Classifier {
   /** See wrapperValueKind(). */
   classifyWrapperValue(ref: ts.Identifier, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
     const sym = this.ctx.symbolOf(ref);
-    const decl = (sym?.declarations ?? []).map((d) => (ts.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d)).find(isFunctionLike);
+    const decl = (sym?.declarations ?? []).map((d) => (tsv.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d)).find(isFunctionLike);
     const w = decl && wrappers.find((x) => x.fn === decl);
     if (!w || !decl) return undefined;
     const sf = ref.getSourceFile();
@@ -58,15 +59,15 @@ export class Classifier {
       return { kind, evidence: `${how}: ${renderOrigin(o)}` };
     };
     const call = ref.parent;
-    if (w.pageArg === 0 && ts.isCallExpression(call) && call.arguments[0] === ref && ts.isPropertyAccessExpression(skipOuter(call.expression))) {
+    if (w.pageArg === 0 && tsv.isCallExpression(call) && call.arguments[0] === ref && tsv.isPropertyAccessExpression(skipOuter(call.expression))) {
       const callee = skipOuter(call.expression) as ts.PropertyAccessExpression;
       if (ELEMENT_CALLBACKS.has(callee.name.text)) {
         const recv = skipOuter(callee.expression);
         const shown = `\`${shortText(recv, sf, 50)}\``;
         // `xs.filter(isLoan)`: every element passed the type test.
-        if (ts.isCallExpression(recv) && ts.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
+        if (tsv.isCallExpression(recv) && tsv.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
           const pred = recv.arguments[0] && skipOuter(recv.arguments[0]);
-          const test = pred && ts.isIdentifier(pred) ? pred.text : undefined;
+          const test = pred && tsv.isIdentifier(pred) ? pred.text : undefined;
           const kinds = test ? this.guards.testKindsOf(pred) : [];
           if (kinds.length === 1) {
             return { kind: kinds[0]!, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${test}\``] };
@@ -94,7 +95,7 @@ export class Classifier {
     }
     if (a.converted) return one(a.converted.kind.name, `\`${a.receiverText}\` has descriptor type \`${a.converted.className}\``);
 
-    const recv = a.receiver && ts.isCallExpression(skipOuter(a.receiver)) ? `the ${specWords(this.ctx.spec).noun}` : `\`${a.receiverText}\``;
+    const recv = a.receiver && tsv.isCallExpression(skipOuter(a.receiver)) ? `the ${specWords(this.ctx.spec).noun}` : `\`${a.receiverText}\``;
     const guardItems: Item[] = [];
     const provItems: Item[] = [];
     const excluded = new Map<string, { sentence: string; at: string }>();
@@ -218,7 +219,7 @@ export class Classifier {
  * reason when nothing decides.
  */
 export function wrapperValueKind(cl: Classifier, r: RawResidue, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
-  if (r.cause !== undefined || !ts.isIdentifier(r.node)) return undefined;
+  if (r.cause !== undefined || !tsv.isIdentifier(r.node)) return undefined;
   return cl.classifyWrapperValue(r.node, wrappers);
 }
 

@@ -4,6 +4,7 @@
  */
 import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { InputError } from '../errors.ts';
 import { reverseFieldMap, type KindSpec, type PageFieldSpec, type Spec } from '../model/spec.ts';
 import { tokensSpelled } from './ast.ts';
@@ -109,7 +110,7 @@ export class AnalysisContext extends SpecNames {
       if (sf.isDeclarationFile && isDependencyFile(this.root, sf.fileName)) continue;
       const rel = this.rel(sf);
       for (const st of sf.statements) {
-        if (!(ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st)) || !st.name) continue;
+        if (!(tsv.isClassDeclaration(st) || tsv.isInterfaceDeclaration(st) || tsv.isTypeAliasDeclaration(st)) || !st.name) continue;
         const name = st.name.text;
         if (name === spec.page.class) {
           if (matchPath(spec.page.file, rel)) this.pageDecls.add(st);
@@ -144,13 +145,13 @@ export class AnalysisContext extends SpecNames {
     const names = new Set<string>();
     for (const d of [...this.pageDecls, ...this.descDecls.keys()]) {
       let members: ts.NodeArray<ts.ClassElement | ts.TypeElement> | undefined;
-      if (ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) members = d.members;
-      else if (ts.isTypeAliasDeclaration(d) && ts.isTypeLiteralNode(d.type)) members = d.type.members;
+      if (tsv.isClassDeclaration(d) || tsv.isInterfaceDeclaration(d)) members = d.members;
+      else if (tsv.isTypeAliasDeclaration(d) && tsv.isTypeLiteralNode(d.type)) members = d.type.members;
       for (const m of members ?? []) {
         const n = m.name;
         if (!n) continue;
-        if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n) || ts.isStringLiteral(n) || ts.isNumericLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) names.add(n.text);
-        else if (ts.isComputedPropertyName(n) && (ts.isStringLiteral(n.expression) || ts.isNumericLiteral(n.expression) || ts.isNoSubstitutionTemplateLiteral(n.expression))) names.add(n.expression.text);
+        if (tsv.isIdentifier(n) || tsv.isPrivateIdentifier(n) || tsv.isStringLiteral(n) || tsv.isNumericLiteral(n) || tsv.isNoSubstitutionTemplateLiteral(n)) names.add(n.text);
+        else if (tsv.isComputedPropertyName(n) && (tsv.isStringLiteral(n.expression) || tsv.isNumericLiteral(n.expression) || tsv.isNoSubstitutionTemplateLiteral(n.expression))) names.add(n.expression.text);
         else return null;
       }
     }
@@ -160,7 +161,7 @@ export class AnalysisContext extends SpecNames {
   private aliasMemo = new Map<ts.Symbol, ts.Symbol>();
 
   resolveAlias(sym: ts.Symbol): ts.Symbol {
-    if (!(sym.flags & ts.SymbolFlags.Alias)) return sym;
+    if (!(sym.flags & tsv.SymbolFlags.Alias)) return sym;
     // One checker call per import binding, not per read of it.
     let t = this.aliasMemo.get(sym);
     if (!t) this.aliasMemo.set(sym, t = this.checker.getAliasedSymbol(sym));
@@ -170,7 +171,7 @@ export class AnalysisContext extends SpecNames {
   /** The type or class node a member declaration belongs to. */
   private containerOf(decl: ts.Declaration): ts.Node | undefined {
     let c: ts.Node | undefined = decl.parent;
-    if (c && ts.isTypeLiteralNode(c)) c = c.parent;
+    if (c && tsv.isTypeLiteralNode(c)) c = c.parent;
     return c;
   }
 
@@ -198,11 +199,11 @@ export class AnalysisContext extends SpecNames {
   typeIsPage(t: ts.Type, depth = 0): boolean {
     if (depth > 5) return false;
     if (t.isUnion()) {
-      const parts = t.types.filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
+      const parts = t.types.filter((p) => !(p.flags & (tsv.TypeFlags.Null | tsv.TypeFlags.Undefined | tsv.TypeFlags.Void)));
       return parts.length > 0 && parts.every((p) => this.typeIsPage(p, depth + 1));
     }
     if (t.isIntersection()) return t.types.some((p) => this.typeIsPage(p, depth + 1));
-    if (t.flags & ts.TypeFlags.TypeParameter) {
+    if (t.flags & tsv.TypeFlags.TypeParameter) {
       const c = this.checker.getBaseConstraintOfType(t);
       return !!c && c !== t && this.typeIsPage(c, depth + 1);
     }
@@ -215,9 +216,9 @@ export class AnalysisContext extends SpecNames {
   /** Is `e` a value reference to the page class itself (the `Page` in list_entry(ptr, Page, 'lru'))? */
   isPageClassRef(e: ts.Expression): boolean {
     // A name no declaration could make the class's is not it: no type query (asked for every argument of calls provenance follows).
-    if (ts.isIdentifier(e) ? !this.classRefNames().has(e.text) : ts.isPropertyAccessExpression(e) && !this.classRefNames().has(e.name.text)) return false;
+    if (tsv.isIdentifier(e) ? !this.classRefNames().has(e.text) : tsv.isPropertyAccessExpression(e) && !this.classRefNames().has(e.name.text)) return false;
     // A plain name: an import declaration aliases it in its own file only.
-    if (ts.isIdentifier(e) && !this.sharedRefNames!.has(e.text) && !this.fileImportNames(e.getSourceFile()).has(e.text)) return false;
+    if (tsv.isIdentifier(e) && !this.sharedRefNames!.has(e.text) && !this.fileImportNames(e.getSourceFile()).has(e.text)) return false;
     // symbolOf(): memoized per node, a plain name by the binder's scopes (scope.ts).
     const sym = this.symbolOf(e);
     if (!sym) return false;
@@ -234,7 +235,7 @@ export class AnalysisContext extends SpecNames {
     let names = this.importNames.get(sf);
     if (names) return names;
     names = new Set();
-    for (const st of sf.statements) if (ts.isImportDeclaration(st)) importDeclarationNames(st, names);
+    for (const st of sf.statements) if (tsv.isImportDeclaration(st)) importDeclarationNames(st, names);
     this.importNames.set(sf, names);
     return names;
   }
@@ -250,7 +251,7 @@ export class AnalysisContext extends SpecNames {
     const names = new Set<string>([this.spec.page.class]);
     const shared = new Set<string>([this.spec.page.class]);
     const visit = (st: ts.Statement, local: boolean): void => {
-      if (ts.isImportDeclaration(st)) {
+      if (tsv.isImportDeclaration(st)) {
         importDeclarationNames(st, names);
         // A module file's top-level imports are its own (fileImportNames()).
         if (!local) importDeclarationNames(st, shared);
@@ -260,19 +261,19 @@ export class AnalysisContext extends SpecNames {
         names.add(n);
         shared.add(n);
       };
-      if (ts.isExportDeclaration(st)) {
+      if (tsv.isExportDeclaration(st)) {
         const ec = st.exportClause;
-        if (ec && ts.isNamespaceExport(ec)) add(ec.name.text);
+        if (ec && tsv.isNamespaceExport(ec)) add(ec.name.text);
         else if (ec) for (const el of ec.elements) add(el.name.text);
-      } else if (ts.isImportEqualsDeclaration(st)) add(st.name.text);
-      else if (ts.isModuleDeclaration(st)) {
+      } else if (tsv.isImportEqualsDeclaration(st)) add(st.name.text);
+      else if (tsv.isModuleDeclaration(st)) {
         let body = st.body;
-        while (body && ts.isModuleDeclaration(body)) body = body.body;
-        if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s, false);
+        while (body && tsv.isModuleDeclaration(body)) body = body.body;
+        if (body && tsv.isModuleBlock(body)) for (const s of body.statements) visit(s, false);
       }
     };
     for (const sf of this.program.getSourceFiles()) {
-      const local = ts.isExternalModule(sf);
+      const local = tsv.isExternalModule(sf);
       for (const st of sf.statements) visit(st, local);
     }
     this.sharedRefNames = shared;
@@ -289,15 +290,15 @@ export class AnalysisContext extends SpecNames {
    * name goes to the checker.
    */
   mayNeverReturn(n: ts.Node): boolean {
-    const id = ts.isPropertyAccessExpression(n) ? n.name : n;
-    if (!ts.isIdentifier(id) && !ts.isPrivateIdentifier(id)) return true;
+    const id = tsv.isPropertyAccessExpression(n) ? n.name : n;
+    if (!tsv.isIdentifier(id) && !tsv.isPrivateIdentifier(id)) return true;
     this.neverNames ??= this.collectNeverNames();
     return this.neverNames.has(id.text);
   }
 
   private collectNeverNames(): Set<string> {
     const names = new Set<string>();
-    const isNever = (n: ts.Node): n is ts.KeywordTypeNode => n.kind === ts.SyntaxKind.NeverKeyword;
+    const isNever = (n: ts.Node): n is ts.KeywordTypeNode => n.kind === tsv.SyntaxKind.NeverKeyword;
     const renames: Array<{ from: string; to: string }> = [];
     for (const sf of this.program.getSourceFiles()) {
       if (/\bnever\b/.test(sf.text)) {
@@ -305,23 +306,23 @@ export class AnalysisContext extends SpecNames {
           // The declaration it types, or the variable holding the function it types: every named node above it (more is only slower).
           for (let p: ts.Node | undefined = kw.parent; p; p = p.parent) {
             const name = (p as ts.Node & { name?: ts.Node }).name;
-            if (name && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name))) names.add(name.text);
+            if (name && (tsv.isIdentifier(name) || tsv.isPrivateIdentifier(name) || tsv.isStringLiteral(name) || tsv.isNumericLiteral(name))) names.add(name.text);
           }
         }
       }
       const visit = (st: ts.Statement): void => {
-        if (ts.isImportDeclaration(st)) {
+        if (tsv.isImportDeclaration(st)) {
           const c = st.importClause;
           if (c?.name) names.add(c.name.text);
           const nb = c?.namedBindings;
-          if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) renames.push({ from: (el.propertyName ?? el.name).text, to: el.name.text });
-        } else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+          if (nb && tsv.isNamedImports(nb)) for (const el of nb.elements) renames.push({ from: (el.propertyName ?? el.name).text, to: el.name.text });
+        } else if (tsv.isExportDeclaration(st) && st.exportClause && tsv.isNamedExports(st.exportClause)) {
           for (const el of st.exportClause.elements) renames.push({ from: (el.propertyName ?? el.name).text, to: el.name.text });
-        } else if (ts.isImportEqualsDeclaration(st)) names.add(st.name.text);
-        else if (ts.isModuleDeclaration(st)) {
+        } else if (tsv.isImportEqualsDeclaration(st)) names.add(st.name.text);
+        else if (tsv.isModuleDeclaration(st)) {
           let body = st.body;
-          while (body && ts.isModuleDeclaration(body)) body = body.body;
-          if (body && ts.isModuleBlock(body)) for (const s of body.statements) visit(s);
+          while (body && tsv.isModuleDeclaration(body)) body = body.body;
+          if (body && tsv.isModuleBlock(body)) for (const s of body.statements) visit(s);
         }
       };
       for (const st of sf.statements) visit(st);
@@ -347,7 +348,7 @@ export class AnalysisContext extends SpecNames {
     const hit = this.symCache.get(n);
     if (hit !== undefined) return hit ?? undefined;
     // A plain name read: the binder's scopes decide it without a checker query (scope.ts); else the checker.
-    let s = n.kind === ts.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker, (a) => this.resolveAlias(a)) : undefined;
+    let s = n.kind === tsv.SyntaxKind.Identifier ? boundSymbol(n as ts.Identifier, this.checker, (a) => this.resolveAlias(a)) : undefined;
     if (!s) {
       s = this.checker.getSymbolAtLocation(n);
       if (s) s = this.resolveAlias(s);
@@ -362,6 +363,6 @@ function importDeclarationNames(st: ts.ImportDeclaration, out: Set<string>): voi
   const c = st.importClause;
   if (c?.name) out.add(c.name.text);
   const nb = c?.namedBindings;
-  if (nb && ts.isNamespaceImport(nb)) out.add(nb.name.text);
+  if (nb && tsv.isNamespaceImport(nb)) out.add(nb.name.text);
   else if (nb) for (const el of nb.elements) out.add(el.name.text);
 }

@@ -17,6 +17,7 @@
  *   kind-specific allocators that are defined in the project and return what they load from it.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { assignmentsNamed, enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { matchName } from './glob.ts';
@@ -94,23 +95,23 @@ export const MARKED_DEP = 'marked:';
 /** The BODY_DEP of the top-level declaration holding `n` (undefined in a declaration file or a statement that declares no name). */
 export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
   let st: ts.Node = n;
-  while (st.parent && !ts.isSourceFile(st.parent)) st = st.parent;
+  while (st.parent && !tsv.isSourceFile(st.parent)) st = st.parent;
   const sf = st.parent;
-  if (!sf || !ts.isSourceFile(sf) || sf.isDeclarationFile) return undefined;
+  if (!sf || !tsv.isSourceFile(sf) || sf.isDeclarationFile) return undefined;
   let name: string | undefined;
-  if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) name = st.name.text;
-  else if (ts.isVariableStatement(st)) {
+  if ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st)) && st.name) name = st.name.text;
+  else if (tsv.isVariableStatement(st)) {
     const d = st.declarationList.declarations[0];
-    if (d && ts.isIdentifier(d.name)) name = d.name.text;
+    if (d && tsv.isIdentifier(d.name)) name = d.name.text;
   }
   return name === undefined ? undefined : `${BODY_DEP}${ctx.rel(sf)}#${name}`;
 }
 /** Whether module-level `decl` (named `name`) is exported: by a modifier, or by an export statement naming it (syntax only). */
 function exported(decl: ts.Declaration, name: string): boolean {
-  if (ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Export) return true;
-  return decl.getSourceFile().statements.some((st) => (ts.isExportDeclaration(st) && !st.moduleSpecifier && (!st.exportClause ||
-    (ts.isNamedExports(st.exportClause) && st.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === name)))) ||
-    (ts.isExportAssignment(st) && ts.isIdentifier(skipOuter(st.expression)) && (skipOuter(st.expression) as ts.Identifier).text === name));
+  if (tsv.getCombinedModifierFlags(decl) & tsv.ModifierFlags.Export) return true;
+  return decl.getSourceFile().statements.some((st) => (tsv.isExportDeclaration(st) && !st.moduleSpecifier && (!st.exportClause ||
+    (tsv.isNamedExports(st.exportClause) && st.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === name)))) ||
+    (tsv.isExportAssignment(st) && tsv.isIdentifier(skipOuter(st.expression)) && (skipOuter(st.expression) as ts.Identifier).text === name));
 }
 
 /** The candidate bucket of containers named through a local, a parameter or a call. */
@@ -173,7 +174,7 @@ export class DataFlow {
           if (!fn?.body || fn.getSourceFile().isDeclarationFile || !this.isTest(fn)) continue;
           this.testBodies.add(fn);
           const visit = (x: ts.Node): void => {
-            if (ts.isIdentifier(x) && !(ts.isPropertyAccessExpression(x.parent) && x.parent.name === x)) {
+            if (tsv.isIdentifier(x) && !(tsv.isPropertyAccessExpression(x.parent) && x.parent.name === x)) {
               const sym = this.ctx.symbolOf(x);
               if (sym && isModuleConstant(sym)) {
                 const prev = this.markerConsts.get(sym);
@@ -181,7 +182,7 @@ export class DataFlow {
                 this.markerConsts.set(sym, k.name);
               }
             }
-            ts.forEachChild(x, visit);
+            tsv.forEachChild(x, visit);
           };
           visit(fn.body);
         }
@@ -230,24 +231,24 @@ export class DataFlow {
     const sym = this.ctx.symbolOf(id);
     const kind = sym && this.markerConsts.get(sym);
     if (!kind) return;
-    if (ts.isVariableDeclaration(id.parent) && id.parent.name === id) return;
+    if (tsv.isVariableDeclaration(id.parent) && id.parent.name === id) return;
     let arg: ts.Node = id;
-    while (arg.parent && (ts.isParenthesizedExpression(arg.parent) || ts.isBinaryExpression(arg.parent) && arg.parent.operatorToken.kind !== ts.SyntaxKind.EqualsToken)) arg = arg.parent;
+    while (arg.parent && (tsv.isParenthesizedExpression(arg.parent) || tsv.isBinaryExpression(arg.parent) && arg.parent.operatorToken.kind !== tsv.SyntaxKind.EqualsToken)) arg = arg.parent;
     const p = arg.parent;
     const fn = enclosingFunction(id);
-    if (p && ts.isCallExpression(p) && p.arguments.includes(arg as ts.Expression)) {
+    if (p && tsv.isCallExpression(p) && p.arguments.includes(arg as ts.Expression)) {
       // A test (boolean result) tells nothing by itself; guards read tests.
       const t = this.ctx.checker.getTypeAtLocation(p);
-      if (t.flags & ts.TypeFlags.BooleanLike) return;
+      if (t.flags & tsv.TypeFlags.BooleanLike) return;
       for (const a of p.arguments) {
         if (a === arg || !this.isPage(a)) continue;
         out.push({ fn, node: p, target: a, kind, text: `\`${shortText(p, sf, 60)}\` sets or clears ${kind}'s marker \`${id.text}\`` });
       }
       return;
     }
-    if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === arg) {
+    if (p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.right === arg) {
       const l = skipOuter(p.left);
-      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && this.isPage(l.expression)) {
+      if ((tsv.isPropertyAccessExpression(l) || tsv.isElementAccessExpression(l)) && this.isPage(l.expression)) {
         out.push({ fn, node: p, target: l.expression, kind, text: `\`${shortText(p, sf, 60)}\` writes ${kind}'s marker \`${id.text}\`` });
       }
     }
@@ -262,7 +263,7 @@ export class DataFlow {
     const t = skipOuter(target);
     const sf = node.getSourceFile();
     const mark: Mark = { kind, text, at: this.ctx.at(sf, node), node, ...(from !== undefined ? { from } : {}) };
-    if (ts.isElementAccessExpression(t) && ts.isIdentifier(skipOuter(t.expression))) {
+    if (tsv.isElementAccessExpression(t) && tsv.isIdentifier(skipOuter(t.expression))) {
       const s = this.ctx.symbolOf(skipOuter(t.expression));
       if (!s) return false;
       const l = this.elementMarks.get(s) ?? [];
@@ -271,7 +272,7 @@ export class DataFlow {
       this.elementMarks.set(s, l);
       return true;
     }
-    if (!ts.isIdentifier(t)) return false;
+    if (!tsv.isIdentifier(t)) return false;
     const s = this.ctx.symbolOf(t);
     if (!s) return false;
     const l = this.marks.get(s) ?? [];
@@ -280,7 +281,7 @@ export class DataFlow {
     this.marks.set(s, l);
     // A parameter marked unconditionally: the function marks what its callers pass.
     const decl = s.valueDeclaration;
-    if (fn && decl && ts.isParameter(decl) && decl.parent === fn && this.onEveryPath(node, fn)) {
+    if (fn && decl && tsv.isParameter(decl) && decl.parent === fn && this.onEveryPath(node, fn)) {
       const i = fn.parameters.indexOf(decl);
       const m = this.summaries.get(fn) ?? new Map<number, Summary | null>();
       const prev = m.get(i);
@@ -325,10 +326,10 @@ export class DataFlow {
 
   private resolveCallee(call: ts.CallExpression): FunctionLike | undefined {
     const callee = skipOuter(call.expression);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
       if (isFunctionLike(d)) return d;
-      if (ts.isVariableDeclaration(d) && d.initializer) {
+      if (tsv.isVariableDeclaration(d) && d.initializer) {
         const init = skipOuter(d.initializer);
         if (isFunctionLike(init)) return init;
       }
@@ -420,7 +421,7 @@ export class DataFlow {
     const unmarked: State = new Set([0]);
     runFlow(root, unmarked, {
       before: (n, st) => {
-        if (ts.isIdentifier(n) && n.text === sym.name && this.ctx.symbolOf(n) === sym || n !== root && isFunctionLike(n)) {
+        if (tsv.isIdentifier(n) && n.text === sym.name && this.ctx.symbolOf(n) === sym || n !== root && isFunctionLike(n)) {
           const prev = at.get(n);
           at.set(n, prev ? new Set([...prev, ...st]) : st);
         }
@@ -462,13 +463,13 @@ export class DataFlow {
 
   /** Does `n` give variable `sym` a new value (`x = …`, `x += …`, `x++`, its declaration)? */
   private defines(n: ts.Node, sym: ts.Symbol): boolean {
-    if (ts.isVariableDeclaration(n)) return ts.isIdentifier(n.name) && n.name.text === sym.name && this.ctx.symbolOf(n.name) === sym;
+    if (tsv.isVariableDeclaration(n)) return tsv.isIdentifier(n.name) && n.name.text === sym.name && this.ctx.symbolOf(n.name) === sym;
     let target: ts.Node | undefined;
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) target = n.left;
-    else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) target = n.operand;
+    if (tsv.isBinaryExpression(n) && n.operatorToken.kind >= tsv.SyntaxKind.FirstAssignment && n.operatorToken.kind <= tsv.SyntaxKind.LastAssignment) target = n.left;
+    else if ((tsv.isPrefixUnaryExpression(n) || tsv.isPostfixUnaryExpression(n)) && (n.operator === tsv.SyntaxKind.PlusPlusToken || n.operator === tsv.SyntaxKind.MinusMinusToken)) target = n.operand;
     if (!target) return false;
     const t = skipOuter(target as ts.Expression);
-    return ts.isIdentifier(t) && t.text === sym.name && this.ctx.symbolOf(t) === sym;
+    return tsv.isIdentifier(t) && t.text === sym.name && this.ctx.symbolOf(t) === sym;
   }
 
   /**
@@ -556,17 +557,17 @@ export class DataFlow {
   }
 
   private computeKeys(x: ts.Expression): Key[] {
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const s = this.ctx.symbolOf(x);
       const d = s?.valueDeclaration;
       if (!s || !d) return [];
-      if (ts.isVariableDeclaration(d) && ts.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
+      if (tsv.isVariableDeclaration(d) && tsv.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
         // A module variable is assigned anywhere in its file: all of it.
-        if (!enclosingFunction(d) && !(d.parent.flags & ts.NodeFlags.Const)) this.read(`${FILE_READ}${this.ctx.rel(d.getSourceFile())}`);
+        if (!enclosingFunction(d) && !(d.parent.flags & tsv.NodeFlags.Const)) this.read(`${FILE_READ}${this.ctx.rel(d.getSourceFile())}`);
         // A local naming another container (`const list = pcp_list(pcp, i)`) is that container.
         return this.allKeys([d.initializer, ...this.assignedValues(d, s)]) ?? [s];
       }
-      if (ts.isParameter(d) && isFunctionLike(d.parent)) {
+      if (tsv.isParameter(d) && isFunctionLike(d.parent)) {
         // A parameter is whatever container its callers pass.
         const fn = d.parent;
         const name = functionName(fn);
@@ -582,15 +583,15 @@ export class DataFlow {
       }
       return [s];
     }
-    if (ts.isPropertyAccessExpression(x)) {
+    if (tsv.isPropertyAccessExpression(x)) {
       const s = this.ctx.symbolOf(x.name);
       if (!s || this.isPageMember(s)) return [];
       return [s];
     }
-    if (ts.isElementAccessExpression(x)) return this.keysOf(x.expression);
-    if (ts.isCallExpression(x)) {
+    if (tsv.isElementAccessExpression(x)) return this.keysOf(x.expression);
+    if (tsv.isCallExpression(x)) {
       const callee = skipOuter(x.expression);
-      if (ts.isPropertyAccessExpression(callee)) {
+      if (tsv.isPropertyAccessExpression(callee)) {
         // A method of a project struct (`area.free_list(mt)`) names the container it returns.
         const s = this.ctx.symbolOf(callee.name);
         if (s && (s.declarations ?? []).some((d) => !d.getSourceFile().isDeclarationFile)) return [s];
@@ -599,7 +600,7 @@ export class DataFlow {
       const fn = this.callee(x);
       if (!fn?.body || fn.getSourceFile().isDeclarationFile) return [];
       this.read(bodyDep(this.ctx, fn));
-      const s = this.ctx.symbolOf(ts.isIdentifier(callee) ? callee : x);
+      const s = this.ctx.symbolOf(tsv.isIdentifier(callee) ? callee : x);
       return this.allKeys(returnExpressions(fn)) ?? (s ? [s] : []);
     }
     return [];
@@ -608,7 +609,7 @@ export class DataFlow {
   private isPageMember(s: ts.Symbol): boolean {
     return (s.declarations ?? []).some((d) => {
       let c: ts.Node | undefined = d.parent;
-      if (c && ts.isTypeLiteralNode(c)) c = c.parent;
+      if (c && tsv.isTypeLiteralNode(c)) c = c.parent;
       return !!c && this.ctx.pageDecls.has(c);
     });
   }
@@ -622,7 +623,7 @@ export class DataFlow {
   }
 
   private findAssignedValues(decl: ts.VariableDeclaration, sym: ts.Symbol): ts.Expression[] {
-    if (decl.parent && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return [];
+    if (decl.parent && tsv.isVariableDeclarationList(decl.parent) && decl.parent.flags & tsv.NodeFlags.Const) return [];
     const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
     const out: ts.Expression[] = [];
     for (const n of assignmentsNamed(scope, sym.name)) if (this.ctx.symbolOf(skipOuter(n.left)) === sym) out.push(n.right);
@@ -710,11 +711,11 @@ export class DataFlow {
                 this.read(bodyDep(this.ctx, n));
                 for (let r of returnExpressions(n)) {
                   r = skipOuter(r);
-                  if (ts.isIdentifier(r)) {
+                  if (tsv.isIdentifier(r)) {
                     const d = this.ctx.symbolOf(r)?.valueDeclaration;
-                    if (d && ts.isVariableDeclaration(d) && d.initializer && d.parent.flags & ts.NodeFlags.Const) r = skipOuter(d.initializer);
+                    if (d && tsv.isVariableDeclaration(d) && d.initializer && d.parent.flags & tsv.NodeFlags.Const) r = skipOuter(d.initializer);
                   }
-                  const c = ts.isPropertyAccessExpression(r) ? r : ts.isElementAccessExpression(r) ? r.expression : undefined;
+                  const c = tsv.isPropertyAccessExpression(r) ? r : tsv.isElementAccessExpression(r) ? r.expression : undefined;
                   const key = c && this.keysOf(c)[0];
                   if (!key) continue;
                   const sf = n.getSourceFile();
@@ -762,7 +763,7 @@ export function fileStoreCandidates(sf: ts.SourceFile, embedded: { names: Readon
   const list: Array<{ name: string; c: StoreCandidate }> = [];
   const visit = (n: ts.Node): void => {
     storesAt(n, embedded.names, list);
-    ts.forEachChild(n, visit);
+    tsv.forEachChild(n, visit);
   };
   visit(sf);
   storeIndex.set(sf, { key: embedded.key, list });
@@ -781,36 +782,36 @@ export function setFileStoreCandidates(sf: ts.SourceFile, key: string, list: Arr
 /** The store candidates at node `n` itself (not its children), appended to `out` by container name. */
 export function storesAt(n: ts.Node, embedded: ReadonlySet<string>, out: Array<{ name: string; c: StoreCandidate }>): void {
   // Called on every node of every file: no closure made per node.
-  if (ts.isCallExpression(n)) {
+  if (tsv.isCallExpression(n)) {
     const callee = skipOuter(n.expression);
-    const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
-    if ((method === 'push' || method === 'unshift' || method === 'add') && ts.isPropertyAccessExpression(callee)) {
+    const method = tsv.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    if ((method === 'push' || method === 'unshift' || method === 'add') && tsv.isPropertyAccessExpression(callee)) {
       for (const a of n.arguments) addStore(out, callee.expression, a, n, true);
-    } else if (method === 'set' && ts.isPropertyAccessExpression(callee) && n.arguments.length === 2) {
+    } else if (method === 'set' && tsv.isPropertyAccessExpression(callee) && n.arguments.length === 2) {
       addStore(out, callee.expression, n.arguments[1]!, n, true);
     } else if (n.arguments.length >= 2) {
       // A page's list node linked with a list head of the same type: `list_add(page.lru, head)`.
       const node = n.arguments.find((a) => {
         const x = skipOuter(a);
-        return ts.isPropertyAccessExpression(x) && embedded.has(x.name.text);
+        return tsv.isPropertyAccessExpression(x) && embedded.has(x.name.text);
       });
       if (node) {
         const page = (skipOuter(node) as ts.PropertyAccessExpression).expression;
         for (const h of n.arguments) if (h !== node) addStore(out, h, page, n, true, node);
       }
     }
-  } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+  } else if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken) {
     const l = skipOuter(n.left);
-    if (ts.isElementAccessExpression(l)) addStore(out, l.expression, n.right, n, true);
-    else if (ts.isPropertyAccessExpression(l)) addStore(out, l, n.right, n, false);
-  } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && ts.isArrayLiteralExpression(skipOuter(n.initializer))) {
-    for (const el of (skipOuter(n.initializer) as ts.ArrayLiteralExpression).elements) if (!ts.isSpreadElement(el)) addStore(out, n.name, el, n, true);
+    if (tsv.isElementAccessExpression(l)) addStore(out, l.expression, n.right, n, true);
+    else if (tsv.isPropertyAccessExpression(l)) addStore(out, l, n.right, n, false);
+  } else if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && n.initializer && tsv.isArrayLiteralExpression(skipOuter(n.initializer))) {
+    for (const el of (skipOuter(n.initializer) as ts.ArrayLiteralExpression).elements) if (!tsv.isSpreadElement(el)) addStore(out, n.name, el, n, true);
   }
 }
 
 function addStore(out: Array<{ name: string; c: StoreCandidate }>, container: ts.Expression, value: ts.Expression, at: ts.Node, mustBePage: boolean, listNode?: ts.Expression): void {
   const x = skipOuter(container);
-  const name = ts.isIdentifier(x) || ts.isCallExpression(x) ? INDIRECT : lastName(container);
+  const name = tsv.isIdentifier(x) || tsv.isCallExpression(x) ? INDIRECT : lastName(container);
   if (name === undefined) return;
   out.push({ name, c: { container, value, at, mustBePage, ...(listNode ? { listNode } : {}) } });
 }
@@ -818,53 +819,53 @@ function addStore(out: Array<{ name: string; c: StoreCandidate }>, container: ts
 /** The name a container expression ends in, which its symbol will have: `n.partial` -> partial, `pcp_list(…)` -> pcp_list, `area.free_list(mt)` -> free_list. */
 function lastName(e: ts.Expression): string | undefined {
   const x = skipOuter(e);
-  if (ts.isIdentifier(x)) return x.text;
-  if (ts.isPropertyAccessExpression(x)) return x.name.text;
-  if (ts.isElementAccessExpression(x)) return lastName(x.expression);
-  if (ts.isCallExpression(x)) return undefined;
+  if (tsv.isIdentifier(x)) return x.text;
+  if (tsv.isPropertyAccessExpression(x)) return x.name.text;
+  if (tsv.isElementAccessExpression(x)) return lastName(x.expression);
+  if (tsv.isCallExpression(x)) return undefined;
   return undefined;
 }
 
 function isModuleConstant(s: ts.Symbol): boolean {
   const d = s.valueDeclaration;
-  if (!d || !ts.isVariableDeclaration(d) || !d.initializer) return false;
+  if (!d || !tsv.isVariableDeclaration(d) || !d.initializer) return false;
   const list = d.parent;
-  if (!ts.isVariableDeclarationList(list) || !(list.flags & ts.NodeFlags.Const)) return false;
-  if (!ts.isVariableStatement(list.parent) || !ts.isSourceFile(list.parent.parent)) return false;
+  if (!tsv.isVariableDeclarationList(list) || !(list.flags & tsv.NodeFlags.Const)) return false;
+  if (!tsv.isVariableStatement(list.parent) || !tsv.isSourceFile(list.parent.parent)) return false;
   const init = skipOuter(d.initializer);
-  return !isFunctionLike(init) && !ts.isObjectLiteralExpression(init) && !ts.isArrayLiteralExpression(init);
+  return !isFunctionLike(init) && !tsv.isObjectLiteralExpression(init) && !tsv.isArrayLiteralExpression(init);
 }
 
 /** A function whose body is one statement or an expression: it does nothing but that. */
 function isPure(fn: FunctionLike): boolean {
   const b = fn.body;
-  return !!b && (!ts.isBlock(b) || b.statements.length === 1);
+  return !!b && (!tsv.isBlock(b) || b.statements.length === 1);
 }
 
 function isLoopVariable(d: ts.VariableDeclaration): boolean {
   const list = d.parent;
-  return ts.isVariableDeclarationList(list) && (ts.isForOfStatement(list.parent) || ts.isForInStatement(list.parent));
+  return tsv.isVariableDeclarationList(list) && (tsv.isForOfStatement(list.parent) || tsv.isForInStatement(list.parent));
 }
 
 function isCallArgument(id: ts.Identifier): boolean {
   let n: ts.Node = id;
-  while (n.parent && (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent) || ts.isAsExpression(n.parent))) n = n.parent;
+  while (n.parent && (tsv.isParenthesizedExpression(n.parent) || tsv.isNonNullExpression(n.parent) || tsv.isAsExpression(n.parent))) n = n.parent;
   const p = n.parent;
-  return !!p && (ts.isCallExpression(p) || ts.isNewExpression(p)) && !!p.arguments?.includes(n as ts.Expression);
+  return !!p && (tsv.isCallExpression(p) || tsv.isNewExpression(p)) && !!p.arguments?.includes(n as ts.Expression);
 }
 
 function isFailureValue(e: ts.Expression): boolean {
   const x = skipOuter(e);
-  return x.kind === ts.SyntaxKind.FalseKeyword || x.kind === ts.SyntaxKind.NullKeyword || ts.isIdentifier(x) && x.text === 'undefined' ||
-    ts.isNumericLiteral(x) && x.text === '0';
+  return x.kind === tsv.SyntaxKind.FalseKeyword || x.kind === tsv.SyntaxKind.NullKeyword || tsv.isIdentifier(x) && x.text === 'undefined' ||
+    tsv.isNumericLiteral(x) && x.text === '0';
 }
 
 /** The function (or file) a variable lives in: where the paths to its reads start. */
 function scopeOf(s: ts.Symbol): ts.Node | undefined {
   const d = s.valueDeclaration;
   if (!d) return undefined;
-  if (ts.isParameter(d)) return isFunctionLike(d.parent) ? d.parent : undefined;
-  if (!ts.isVariableDeclaration(d)) return undefined;
+  if (tsv.isParameter(d)) return isFunctionLike(d.parent) ? d.parent : undefined;
+  if (!tsv.isVariableDeclaration(d)) return undefined;
   return enclosingFunction(d) ?? d.getSourceFile();
 }
 
@@ -876,7 +877,7 @@ function probeIn(n: ts.Node, root: ts.Node): ts.Node | undefined {
   let probe: ts.Node = n;
   for (let p: ts.Node | undefined = n; p; p = p.parent) {
     if (p === root) return probe;
-    if (isFunctionLike(p) || ts.isClassLike(p)) probe = p;
+    if (isFunctionLike(p) || tsv.isClassLike(p)) probe = p;
   }
   return undefined;
 }
@@ -892,13 +893,13 @@ export function returnExpressions(fn: FunctionLike): ts.Expression[] {
 
 function findReturns(fn: FunctionLike): ts.Expression[] {
   const body = fn.body!;
-  if (!ts.isBlock(body)) return [body];
+  if (!tsv.isBlock(body)) return [body];
   const out: ts.Expression[] = [];
   const visit = (n: ts.Node): void => {
-    if (isFunctionLike(n) || ts.isClassLike(n)) return;
-    if (ts.isReturnStatement(n) && n.expression) out.push(n.expression);
-    ts.forEachChild(n, visit);
+    if (isFunctionLike(n) || tsv.isClassLike(n)) return;
+    if (tsv.isReturnStatement(n) && n.expression) out.push(n.expression);
+    tsv.forEachChild(n, visit);
   };
-  ts.forEachChild(body, visit);
+  tsv.forEachChild(body, visit);
   return out;
 }

@@ -6,6 +6,7 @@
  * queries only for candidates, and only in files whose text mentions a tracked name.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Access, ResidueCause } from '../model/findings.ts';
 import type { KindSpec } from '../model/spec.ts';
 import { accessKind, calleeName, enclosingFunction, isStringLike, shortText, skipOuter } from './ast.ts';
@@ -111,7 +112,7 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
     if (diags.length > 0) {
       const d = diags[0]!;
       const node = findNodeAt(sf, d.start ?? 0);
-      res.residue.push({ sf, node, cause: 'parse-error', reason: `file does not parse: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}; its accesses were not analyzed` });
+      res.residue.push({ sf, node, cause: 'parse-error', reason: `file does not parse: ${tsv.flattenDiagnosticMessageText(d.messageText, ' ')}; its accesses were not analyzed` });
       res.broken.add(sf);
       continue;
     }
@@ -148,7 +149,7 @@ export function findAccesses(ctx: AnalysisContext, scope?: ReadonlySet<ts.Source
 /** Imports that do not resolve leave their names untyped: say so instead of silently missing accesses. */
 function unresolvedImports(ctx: AnalysisContext, sf: ts.SourceFile, res: FindResult, moduleFiles: Map<string, boolean>): void {
   for (const st of sf.statements) {
-    if (!(ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (!(tsv.isImportDeclaration(st) || tsv.isExportDeclaration(st)) || !st.moduleSpecifier || !tsv.isStringLiteral(st.moduleSpecifier)) continue;
     if (!resolvesToModule(ctx, sf, st.moduleSpecifier, moduleFiles) && !ctx.checker.getSymbolAtLocation(st.moduleSpecifier)) {
       res.residue.push({ sf, node: st.moduleSpecifier, cause: 'unresolved-module', module: st.moduleSpecifier.text, reason: `module '${st.moduleSpecifier.text}' cannot be resolved: accesses through what it exports may be missed` });
     }
@@ -252,10 +253,10 @@ function findNodeAt(sf: ts.SourceFile, pos: number): ts.Node {
   const visit = (n: ts.Node): void => {
     if (n.getStart(sf) <= pos && pos < n.getEnd()) {
       found = n;
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     }
   };
-  ts.forEachChild(sf, visit);
+  tsv.forEachChild(sf, visit);
   return found;
 }
 
@@ -268,11 +269,11 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
     // Tokens (identifiers, keywords, literals: most nodes) have no children and nothing recorded here.
     if (k <= LAST_TOKEN) return;
     if (!RECORDED[k]) {
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
       return;
     }
     if (stores) storesAt(n, stores.names, stores.list);
-    if (ts.isCallExpression(n)) {
+    if (tsv.isCallExpression(n)) {
       const name = index && calleeName(n);
       if (name !== undefined) {
         const l = index!.calls.get(name);
@@ -284,7 +285,7 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
         for (let i = 0; i + 1 < args.length; i++) {
           const a = skipOuter(args[i]!);
           const b = args[i + 1]!;
-          const aName = ts.isIdentifier(a) ? a.text : ts.isPropertyAccessExpression(a) ? a.name.text : undefined;
+          const aName = tsv.isIdentifier(a) ? a.text : tsv.isPropertyAccessExpression(a) ? a.name.text : undefined;
           if (aName === pageClass && isStringLike(b) && (ctx.fields.has(b.text) || ctx.renamedFields.has(b.text))) {
             out.push({ sf, kind: 'container', node: b, expr: n, receiver: n, name: b.text, classArg: a });
           }
@@ -292,52 +293,52 @@ function collect(ctx: AnalysisContext, sf: ts.SourceFile, mentions: boolean, out
       }
     } else if (!index) {
       // Functions already indexed.
-    } else if (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) {
-      if (n.name && ts.isIdentifier(n.name)) addFn(index, n.name.text, n);
-    } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
+    } else if (tsv.isFunctionDeclaration(n) || tsv.isMethodDeclaration(n)) {
+      if (n.name && tsv.isIdentifier(n.name)) addFn(index, n.name.text, n);
+    } else if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && n.initializer) {
       const init = skipOuter(n.initializer);
-      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) addFn(index, n.name.text, init);
+      if (tsv.isArrowFunction(init) || tsv.isFunctionExpression(init)) addFn(index, n.name.text, init);
     }
     if (mentions) {
-      if (ts.isPropertyAccessExpression(n)) {
+      if (tsv.isPropertyAccessExpression(n)) {
         if (names.has(n.name.text)) out.push({ sf, kind: 'member', node: n.name, expr: n, receiver: n.expression, name: n.name.text });
-      } else if (ts.isElementAccessExpression(n)) {
+      } else if (tsv.isElementAccessExpression(n)) {
         const arg = skipOuter(n.argumentExpression);
         if (isStringLike(arg)) {
           if (names.has(arg.text)) out.push({ sf, kind: 'member', node: arg, expr: n, receiver: n.expression, name: arg.text });
-        } else if (!ts.isNumericLiteral(arg) && !ts.isPrefixUnaryExpression(arg) && !ts.isPostfixUnaryExpression(arg) &&
-          !(ts.isBinaryExpression(arg) && arg.operatorToken.kind !== ts.SyntaxKind.PlusToken && arg.operatorToken.kind !== ts.SyntaxKind.QuestionQuestionToken)) {
+        } else if (!tsv.isNumericLiteral(arg) && !tsv.isPrefixUnaryExpression(arg) && !tsv.isPostfixUnaryExpression(arg) &&
+          !(tsv.isBinaryExpression(arg) && arg.operatorToken.kind !== tsv.SyntaxKind.PlusToken && arg.operatorToken.kind !== tsv.SyntaxKind.QuestionQuestionToken)) {
           out.push({ sf, kind: 'computed', node: arg, expr: n, receiver: n.expression, name: '' });
         }
-      } else if (ts.isObjectBindingPattern(n)) {
+      } else if (tsv.isObjectBindingPattern(n)) {
         for (const el of n.elements) {
           if (el.dotDotDotToken) continue;
           const key = el.propertyName ?? el.name;
-          const text = ts.isIdentifier(key) || ts.isStringLiteral(key) ? key.text : undefined;
+          const text = tsv.isIdentifier(key) || tsv.isStringLiteral(key) ? key.text : undefined;
           if (text !== undefined && names.has(text)) {
             const decl = n.parent;
-            const receiver = ts.isVariableDeclaration(decl) && decl.initializer ? decl.initializer : undefined;
+            const receiver = tsv.isVariableDeclaration(decl) && decl.initializer ? decl.initializer : undefined;
             out.push({ sf, kind: 'binding', node: key, expr: el, ...(receiver ? { receiver } : {}), name: text });
           }
         }
-      } else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isObjectLiteralExpression(skipOuter(n.left))) {
+      } else if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isObjectLiteralExpression(skipOuter(n.left))) {
         for (const p of (skipOuter(n.left) as ts.ObjectLiteralExpression).properties) {
-          if ((ts.isShorthandPropertyAssignment(p) || ts.isPropertyAssignment(p)) && ts.isIdentifier(p.name) && names.has(p.name.text)) {
+          if ((tsv.isShorthandPropertyAssignment(p) || tsv.isPropertyAssignment(p)) && tsv.isIdentifier(p.name) && names.has(p.name.text)) {
             out.push({ sf, kind: 'binding', node: p.name, expr: p, receiver: n.right, name: p.name.text });
           }
         }
       }
     }
-    ts.forEachChild(n, visit);
+    tsv.forEachChild(n, visit);
   };
   visit(sf);
 }
 
 /** The node kinds collect() (and storesAt()) record anything at, by kind: every other node is only walked through. */
 const RECORDED: boolean[] = [];
-const LAST_TOKEN = ts.SyntaxKind.LastToken;
-for (const k of [ts.SyntaxKind.CallExpression, ts.SyntaxKind.FunctionDeclaration, ts.SyntaxKind.MethodDeclaration, ts.SyntaxKind.VariableDeclaration,
-  ts.SyntaxKind.PropertyAccessExpression, ts.SyntaxKind.ElementAccessExpression, ts.SyntaxKind.ObjectBindingPattern, ts.SyntaxKind.BinaryExpression]) RECORDED[k] = true;
+const LAST_TOKEN = tsv.SyntaxKind.LastToken;
+for (const k of [tsv.SyntaxKind.CallExpression, tsv.SyntaxKind.FunctionDeclaration, tsv.SyntaxKind.MethodDeclaration, tsv.SyntaxKind.VariableDeclaration,
+  tsv.SyntaxKind.PropertyAccessExpression, tsv.SyntaxKind.ElementAccessExpression, tsv.SyntaxKind.ObjectBindingPattern, tsv.SyntaxKind.BinaryExpression]) RECORDED[k] = true;
 
 function addFn(index: SyntaxIndex, name: string, n: ts.Node): void {
   const l = index.functions.get(name);
@@ -346,7 +347,7 @@ function addFn(index: SyntaxIndex, name: string, n: ts.Node): void {
 }
 
 function isAnyLike(t: ts.Type): boolean {
-  return (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0;
+  return (t.flags & (tsv.TypeFlags.Any | tsv.TypeFlags.Unknown)) !== 0;
 }
 
 function anyReason(ctx: AnalysisContext, t: ts.Type, recv: string): { reason: string; cause: ResidueCause; receiverType: string } {
@@ -378,7 +379,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
     // A number or symbol key names no field, whatever the receiver: asked first (a loop index is
     // cheaper to type than the collection it indexes, and most computed keys are one).
     const kt = checker.getTypeAtLocation(c.node);
-    if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike) && !kt.isUnion() && !kt.isStringLiteral()) return;
+    if (kt.flags & (tsv.TypeFlags.NumberLike | tsv.TypeFlags.ESSymbolLike) && !kt.isUnion() && !kt.isStringLiteral()) return;
     const rt = checker.getTypeAtLocation(c.receiver!);
     if (!ctx.typeIsPage(rt)) return;
     const lits = (kt.isUnion() ? kt.types : [kt]).filter((t) => t.isStringLiteral()).map((t) => (t as ts.StringLiteralType).value);
@@ -391,7 +392,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
         access: accessKind(c.expr as ts.Expression, field.embedded, ctx.spec.page.addressMembers) });
       return;
     }
-    if (kt.flags & (ts.TypeFlags.NumberLike | ts.TypeFlags.ESSymbolLike)) return;
+    if (kt.flags & (tsv.TypeFlags.NumberLike | tsv.TypeFlags.ESSymbolLike)) return;
     res.residue.push({
       sf, node: c.node, cause: 'computed-key', receiverType: typeName(ctx, rt), mayBe: ctx.spec.page.class,
       reason: `computed key \`${shortText(c.node, sf)}\` on \`${recvText()}\` (${ctx.spec.page.class}): ${isLiteralOnly ? `may be ${lits.join(' | ')}` : 'field unknown'}`,
@@ -400,7 +401,7 @@ function resolve(ctx: AnalysisContext, c: Candidate, res: FindResult): void {
   }
   let sym: ts.Symbol | undefined;
   if (c.kind === 'binding') {
-    const pattern = ts.isBindingElement(c.expr) ? c.expr.parent : undefined;
+    const pattern = tsv.isBindingElement(c.expr) ? c.expr.parent : undefined;
     const t = pattern ? checker.getTypeAtLocation(pattern) : checker.getTypeAtLocation(c.receiver!);
     if (isAnyLike(t)) {
       if (ctx.fields.has(c.name) && ctx.fields.get(c.name)!.track === 'always') {
@@ -479,11 +480,11 @@ function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<
   const types: ts.Type[] = [];
   const nominal = new Set<ts.Symbol>();
   const visit = (decl: ts.Node, depth: number): void => {
-    if (depth > 8 || !(ts.isClassDeclaration(decl) || ts.isInterfaceDeclaration(decl))) return;
+    if (depth > 8 || !(tsv.isClassDeclaration(decl) || tsv.isInterfaceDeclaration(decl))) return;
     for (const h of decl.heritageClauses ?? []) {
       for (const e of h.types) {
         let sym = checker.getSymbolAtLocation(e.expression);
-        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+        if (sym && sym.flags & tsv.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
         if (!sym || nominal.has(sym)) continue;
         nominal.add(sym);
         for (const d of sym.declarations ?? []) visit(d, depth + 1);
@@ -508,14 +509,14 @@ function pageSupertypes(ctx: AnalysisContext): { types: ts.Type[]; nominal: Set<
 function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: () => string, res: FindResult): void {
   const { checker } = ctx;
   const { sf } = c;
-  const t = c.kind === 'binding' && ts.isBindingElement(c.expr) ? checker.getTypeAtLocation(c.expr.parent) : c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
+  const t = c.kind === 'binding' && tsv.isBindingElement(c.expr) ? checker.getTypeAtLocation(c.expr.parent) : c.receiver ? checker.getTypeAtLocation(c.receiver) : undefined;
   if (!t) return;
   const { types, nominal, assignable } = pageSupertypes(ctx);
-  const parts = (t.isUnion() ? t.types : [t]).filter((p) => !(p.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)));
+  const parts = (t.isUnion() ? t.types : [t]).filter((p) => !(p.flags & (tsv.TypeFlags.Null | tsv.TypeFlags.Undefined | tsv.TypeFlags.Void)));
   let how: 'supertype' | 'structural' | undefined;
   let via: ts.Type | undefined;
   for (let p of parts) {
-    if (p.flags & ts.TypeFlags.TypeParameter) p = checker.getBaseConstraintOfType(p) ?? p;
+    if (p.flags & tsv.TypeFlags.TypeParameter) p = checker.getBaseConstraintOfType(p) ?? p;
     if (!checker.getPropertyOfType(p, c.name)) continue;
     const sym = p.getSymbol() ?? p.aliasSymbol;
     if (sym && nominal.has(sym)) {
@@ -524,7 +525,7 @@ function supertypeResidue(ctx: AnalysisContext, c: Candidate, recvText: () => st
       break;
     }
     // Structurally: only a shape (interface, type literal); another class of the same shape is a decoy, not a supertype.
-    const shape = !!sym?.declarations?.length && sym.declarations.every((d) => ts.isInterfaceDeclaration(d) || ts.isTypeLiteralNode(d) || ts.isTypeAliasDeclaration(d));
+    const shape = !!sym?.declarations?.length && sym.declarations.every((d) => tsv.isInterfaceDeclaration(d) || tsv.isTypeLiteralNode(d) || tsv.isTypeAliasDeclaration(d));
     // One assignability question per receiver type (a shape read in many places is asked once).
     let fits = assignable.get(p);
     if (fits === undefined && shape) assignable.set(p, fits = types.some((pt) => checker.isTypeAssignableTo(pt, p)));

@@ -11,6 +11,7 @@
  * around the access that the test is outside of).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { assertionsOf, type Assertions } from './assertions.ts';
@@ -133,27 +134,27 @@ export class Guards {
     };
     let child: ts.Node = anchor;
     for (let p = anchor.parent; p; child = p, p = p.parent) {
-      if (ts.isIfStatement(p)) {
+      if (tsv.isIfStatement(p)) {
         if (child === p.thenStatement) add(p.expression, true, (c) => `guarded by ${c}`);
         else if (child === p.elseStatement) add(p.expression, false, (c) => `in the else branch of ${c}`);
-      } else if (ts.isConditionalExpression(p)) {
+      } else if (tsv.isConditionalExpression(p)) {
         if (child === p.whenTrue) add(p.condition, true, (c) => `guarded by ${c}`);
         else if (child === p.whenFalse) add(p.condition, false, (c) => `in the false branch of ${c}`);
-      } else if (ts.isBinaryExpression(p) && child === p.right) {
-        if (p.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken) add(p.left, true, (c) => `guarded by ${c} &&`);
-        else if (p.operatorToken.kind === ts.SyntaxKind.BarBarToken) add(p.left, false, (c) => `after ${c} ||`);
-      } else if ((ts.isWhileStatement(p) || ts.isForStatement(p)) && child === p.statement) {
-        const c = ts.isWhileStatement(p) ? p.expression : p.condition;
+      } else if (tsv.isBinaryExpression(p) && child === p.right) {
+        if (p.operatorToken.kind === tsv.SyntaxKind.AmpersandAmpersandToken) add(p.left, true, (c) => `guarded by ${c} &&`);
+        else if (p.operatorToken.kind === tsv.SyntaxKind.BarBarToken) add(p.left, false, (c) => `after ${c} ||`);
+      } else if ((tsv.isWhileStatement(p) || tsv.isForStatement(p)) && child === p.statement) {
+        const c = tsv.isWhileStatement(p) ? p.expression : p.condition;
         if (c) add(c, true, (t) => `in a loop while ${t}`);
-      } else if (ts.isBlock(p) || ts.isSourceFile(p) || ts.isCaseClause(p) || ts.isDefaultClause(p) || ts.isModuleBlock(p)) {
-        if (ts.isCaseClause(p) || ts.isDefaultClause(p)) this.fromSwitchCase(p, add);
+      } else if (tsv.isBlock(p) || tsv.isSourceFile(p) || tsv.isCaseClause(p) || tsv.isDefaultClause(p) || tsv.isModuleBlock(p)) {
+        if (tsv.isCaseClause(p) || tsv.isDefaultClause(p)) this.fromSwitchCase(p, add);
         const stmts = p.statements;
         const idx = stmts.indexOf(child as ts.Statement);
         // Only the statements that can say anything about some page (the same for every query in the block).
         const relevant = this.relevantStatements(p);
         for (let j = relevant.length - 1; j >= 0; j--) if (relevant[j]! < idx) this.fromStatement(stmts[relevant[j]!]!, add);
       }
-      if (ts.isFunctionDeclaration(p) || ts.isMethodDeclaration(p) || ts.isConstructorDeclaration(p) || ts.isClassDeclaration(p)) break;
+      if (tsv.isFunctionDeclaration(p) || tsv.isMethodDeclaration(p) || tsv.isConstructorDeclaration(p) || tsv.isClassDeclaration(p)) break;
     }
     return out;
   }
@@ -166,34 +167,34 @@ export class Guards {
    */
   private fromSwitchCase(clause: ts.CaseClause | ts.DefaultClause, add: Add): void {
     const sw = clause.parent.parent;
-    if (skipOuter(sw.expression).kind !== ts.SyntaxKind.TrueKeyword) return;
+    if (skipOuter(sw.expression).kind !== tsv.SyntaxKind.TrueKeyword) return;
     const clauses = sw.caseBlock.clauses;
     let first = clauses.indexOf(clause);
     while (first > 0 && clauses[first - 1]!.statements.length === 0) first--;
     const before = first > 0 ? clauses[first - 1]! : undefined;
     if (before && !this.exits(before.statements[before.statements.length - 1]!)) return;
     const run = clauses.slice(first, clauses.indexOf(clause) + 1);
-    const tests = run.map((c) => (ts.isCaseClause(c) ? c.expression : undefined));
+    const tests = run.map((c) => (tsv.isCaseClause(c) ? c.expression : undefined));
     if (!tests.includes(undefined)) {
       if (tests.length === 1) add(tests[0]!, true, (c) => `in \`case ${c.slice(1, -1)}:\` of \`switch (true)\``);
       else add(tests as ts.Expression[], true, () => `in one of the cases ${tests.map((t) => `\`${shortText(t!, t!.getSourceFile(), 40)}\``).join(', ')} of \`switch (true)\``);
     }
     // Default alone: no case matched, so every case was tested. Otherwise only those before the run.
-    const others = run.length === 1 && ts.isDefaultClause(clause) ? clauses.filter((c) => c !== clause) : clauses.slice(0, first);
-    for (const o of others) if (ts.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of \`switch (true)\` did not match`);
+    const others = run.length === 1 && tsv.isDefaultClause(clause) ? clauses.filter((c) => c !== clause) : clauses.slice(0, first);
+    for (const o of others) if (tsv.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of \`switch (true)\` did not match`);
   }
 
   private fromStatement(s: ts.Statement, add: Add): void {
-    if (ts.isIfStatement(s)) {
+    if (tsv.isIfStatement(s)) {
       const thenExits = this.exits(s.thenStatement);
       const elseExits = !!s.elseStatement && this.exits(s.elseStatement);
       if (thenExits && !elseExits) add(s.expression, false, (c) => `after the early exit on ${c}`);
       else if (elseExits && !thenExits) add(s.expression, true, (c) => `after the early exit on the else branch of ${c}`);
       return;
     }
-    if (ts.isExpressionStatement(s)) {
+    if (tsv.isExpressionStatement(s)) {
       const e = skipOuter(s.expression);
-      if (ts.isCallExpression(e)) {
+      if (tsv.isCallExpression(e)) {
         const a = this.assertionAt(e);
         // VM_BUG_ON_PAGE(cond) (fails-if): cond is false after it; ensure(cond) (holds): cond is true after it.
         if (a && e.arguments[a.condArg]) add(e.arguments[a.condArg]!, a.means === 'holds', (c) => `asserted by ${c}${a.byName ? ` (${a.byName})` : ''}`, e);
@@ -212,8 +213,8 @@ export class Guards {
   private assertionAt(call: ts.CallExpression): { condArg: number; means: 'holds' | 'fails-if'; byName?: string } | undefined {
     if (call.arguments.length === 0) return undefined;
     const callee = skipOuter(call.expression);
-    if (!ts.isIdentifier(callee)) {
-      if (!ts.isPropertyAccessExpression(callee)) return undefined;
+    if (!tsv.isIdentifier(callee)) {
+      if (!tsv.isPropertyAccessExpression(callee)) return undefined;
       if (!this.asserts.named(callee.name.text) && !call.arguments.some((a) => this.mayFact(a))) return undefined;
     }
     const v = this.asserts.of(call);
@@ -231,13 +232,13 @@ export class Guards {
     const stmts = block.statements;
     for (let i = 0; i < stmts.length; i++) {
       const s = stmts[i]!;
-      if (ts.isIfStatement(s)) {
+      if (tsv.isIfStatement(s)) {
         const thenExits = this.exits(s.thenStatement);
         const elseExits = !!s.elseStatement && this.exits(s.elseStatement);
         if (thenExits !== elseExits && this.mayFact(s.expression)) r.push(i);
-      } else if (ts.isExpressionStatement(s)) {
+      } else if (tsv.isExpressionStatement(s)) {
         const e = skipOuter(s.expression);
-        if (!ts.isCallExpression(e)) continue;
+        if (!tsv.isCallExpression(e)) continue;
         const a = this.assertionAt(e);
         if (a && e.arguments[a.condArg] && this.mayFact(e.arguments[a.condArg]!)) r.push(i);
       }
@@ -249,19 +250,19 @@ export class Guards {
   /** Can cond() find a fact in `cond` for some receiver (a type test call somewhere it looks)? A superset: false means never. */
   private mayFact(cond: ts.Expression, depth = 0): boolean {
     const e = skipOuter(cond);
-    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.mayFact(e.operand, depth);
-    if (ts.isBinaryExpression(e)) {
+    if (tsv.isPrefixUnaryExpression(e) && e.operator === tsv.SyntaxKind.ExclamationToken) return this.mayFact(e.operand, depth);
+    if (tsv.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
-      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) return this.mayFact(e.left, depth) || this.mayFact(e.right, depth);
-      if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken) &&
-        (e.right.kind === ts.SyntaxKind.TrueKeyword || e.right.kind === ts.SyntaxKind.FalseKeyword)) return this.mayFact(e.left, depth);
+      if (op === tsv.SyntaxKind.AmpersandAmpersandToken || op === tsv.SyntaxKind.BarBarToken) return this.mayFact(e.left, depth) || this.mayFact(e.right, depth);
+      if ((op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken) &&
+        (e.right.kind === tsv.SyntaxKind.TrueKeyword || e.right.kind === tsv.SyntaxKind.FalseKeyword)) return this.mayFact(e.left, depth);
       return false;
     }
-    if (ts.isIdentifier(e) && depth < 4) {
+    if (tsv.isIdentifier(e) && depth < 4) {
       const init = this.stableInit(e);
       return !!init && this.mayFact(init, depth + 1);
     }
-    if (ts.isCallExpression(e)) {
+    if (tsv.isCallExpression(e)) {
       // A call named like a test that is none is kept too: its reason may be asked for (the cache is per block).
       const r = this.tests.ofCall(e);
       return r.tests.length > 0 || !!r.notTest;
@@ -282,12 +283,12 @@ export class Guards {
   }
 
   private computeExits(s: ts.Statement): boolean {
-    if (ts.isReturnStatement(s) || ts.isThrowStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) return true;
-    if (ts.isBlock(s)) return s.statements.length > 0 && this.exits(s.statements[s.statements.length - 1]!);
-    if (ts.isIfStatement(s)) return !!s.elseStatement && this.exits(s.thenStatement) && this.exits(s.elseStatement);
-    if (ts.isExpressionStatement(s)) {
+    if (tsv.isReturnStatement(s) || tsv.isThrowStatement(s) || tsv.isBreakStatement(s) || tsv.isContinueStatement(s)) return true;
+    if (tsv.isBlock(s)) return s.statements.length > 0 && this.exits(s.statements[s.statements.length - 1]!);
+    if (tsv.isIfStatement(s)) return !!s.elseStatement && this.exits(s.thenStatement) && this.exits(s.elseStatement);
+    if (tsv.isExpressionStatement(s)) {
       const e = skipOuter(s.expression);
-      if (ts.isCallExpression(e)) return this.neverReturns(e);
+      if (tsv.isCallExpression(e)) return this.neverReturns(e);
     }
     return false;
   }
@@ -296,15 +297,15 @@ export class Guards {
   private neverReturns(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);
     if (!this.ctx.mayNeverReturn(callee)) return false;
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
       let fn: ts.Node = d;
-      if (ts.isVariableDeclaration(d)) {
-        if (d.type && ts.isFunctionTypeNode(d.type)) fn = d.type;
+      if (tsv.isVariableDeclaration(d)) {
+        if (d.type && tsv.isFunctionTypeNode(d.type)) fn = d.type;
         else if (d.initializer) fn = skipOuter(d.initializer);
       }
       const type = (fn as ts.SignatureDeclarationBase).type;
-      if (type && type.kind === ts.SyntaxKind.NeverKeyword) return true;
+      if (type && type.kind === tsv.SyntaxKind.NeverKeyword) return true;
     }
     return false;
   }
@@ -312,16 +313,16 @@ export class Guards {
   /** Facts established when `cond` evaluates to `truth`. */
   private cond(cond: ts.Expression, truth: boolean, receiver: ts.Expression, sf: ts.SourceFile, depth = 0): CondFact[] {
     const e = skipOuter(cond);
-    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.cond(e.operand, !truth, receiver, sf, depth);
-    if (ts.isBinaryExpression(e)) {
+    if (tsv.isPrefixUnaryExpression(e) && e.operator === tsv.SyntaxKind.ExclamationToken) return this.cond(e.operand, !truth, receiver, sf, depth);
+    if (tsv.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
-      if (op === ts.SyntaxKind.AmpersandAmpersandToken && truth) {
+      if (op === tsv.SyntaxKind.AmpersandAmpersandToken && truth) {
         return [...this.cond(e.left, true, receiver, sf, depth), ...this.cond(e.right, true, receiver, sf, depth)];
       }
-      if (op === ts.SyntaxKind.BarBarToken && !truth) {
+      if (op === tsv.SyntaxKind.BarBarToken && !truth) {
         return [...this.cond(e.left, false, receiver, sf, depth), ...this.cond(e.right, false, receiver, sf, depth)];
       }
-      if (op === ts.SyntaxKind.BarBarToken && truth) {
+      if (op === tsv.SyntaxKind.BarBarToken && truth) {
         const l = this.cond(e.left, true, receiver, sf, depth).filter((f) => f.positive);
         const r = this.cond(e.right, true, receiver, sf, depth).filter((f) => f.positive);
         if (l.length && r.length) {
@@ -332,14 +333,14 @@ export class Guards {
         }
         return [];
       }
-      if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken) &&
-        (e.right.kind === ts.SyntaxKind.TrueKeyword || e.right.kind === ts.SyntaxKind.FalseKeyword)) {
-        const t = (e.right.kind === ts.SyntaxKind.TrueKeyword) === (op === ts.SyntaxKind.EqualsEqualsEqualsToken);
+      if ((op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken) &&
+        (e.right.kind === tsv.SyntaxKind.TrueKeyword || e.right.kind === tsv.SyntaxKind.FalseKeyword)) {
+        const t = (e.right.kind === tsv.SyntaxKind.TrueKeyword) === (op === tsv.SyntaxKind.EqualsEqualsEqualsToken);
         return this.cond(e.left, t ? truth : !truth, receiver, sf, depth);
       }
       return [];
     }
-    if (ts.isIdentifier(e) && depth < 4) {
+    if (tsv.isIdentifier(e) && depth < 4) {
       const init = this.stableInit(e);
       if (!init) return [];
       const at = this.ctx.at(sf, init);
@@ -347,7 +348,7 @@ export class Guards {
         ...f, since: f.since ?? init, local: f.local ?? { name: e.text, init: shortText(init, sf, 50), at },
       }));
     }
-    if (ts.isCallExpression(e)) {
+    if (tsv.isCallExpression(e)) {
       const r = this.tests.ofCall(e);
       if (r.tests.length === 0) {
         // Named like a test, but not one by its code: said where the site then lacks evidence.
@@ -392,10 +393,10 @@ export class Guards {
   private stableInit(id: ts.Identifier): ts.Expression | undefined {
     const sym = this.ctx.symbolOf(id);
     const decl = sym?.valueDeclaration;
-    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !ts.isIdentifier(decl.name)) return undefined;
+    if (!decl || !tsv.isVariableDeclaration(decl) || !decl.initializer || !tsv.isIdentifier(decl.name)) return undefined;
     const list = decl.parent;
-    if (!ts.isVariableDeclarationList(list) || ts.isForOfStatement(list.parent) || ts.isForInStatement(list.parent) || ts.isForStatement(list.parent)) return undefined;
-    if (!(list.flags & ts.NodeFlags.Const) && this.assignments(sym!, decl).length > 0) return undefined;
+    if (!tsv.isVariableDeclarationList(list) || tsv.isForOfStatement(list.parent) || tsv.isForInStatement(list.parent) || tsv.isForStatement(list.parent)) return undefined;
+    if (!(list.flags & tsv.NodeFlags.Const) && this.assignments(sym!, decl).length > 0) return undefined;
     return decl.initializer;
   }
 
@@ -408,14 +409,14 @@ export class Guards {
     const hit = this.assignCache.get(sym);
     if (hit) return hit;
     const name = sym.name;
-    const scope: ts.Node = (ts.isParameter(decl) ? decl.parent : enclosingFunction(decl)) ?? decl.getSourceFile();
+    const scope: ts.Node = (tsv.isParameter(decl) ? decl.parent : enclosingFunction(decl)) ?? decl.getSourceFile();
     const out: ts.Node[] = [];
     const target = (n: ts.Node): boolean => {
-      const e = ts.isExpression(n) ? skipOuter(n) : n;
-      if (ts.isIdentifier(e)) return e.text === name && this.ctx.symbolOf(e) === sym;
-      if (ts.isArrayLiteralExpression(e)) return e.elements.some((x) => target(ts.isSpreadElement(x) ? x.expression : x));
-      if (ts.isObjectLiteralExpression(e)) {
-        return e.properties.some((p) => (ts.isShorthandPropertyAssignment(p) ? target(p.name) : ts.isPropertyAssignment(p) ? target(p.initializer) : false));
+      const e = tsv.isExpression(n) ? skipOuter(n) : n;
+      if (tsv.isIdentifier(e)) return e.text === name && this.ctx.symbolOf(e) === sym;
+      if (tsv.isArrayLiteralExpression(e)) return e.elements.some((x) => target(tsv.isSpreadElement(x) ? x.expression : x));
+      if (tsv.isObjectLiteralExpression(e)) {
+        return e.properties.some((p) => (tsv.isShorthandPropertyAssignment(p) ? target(p.name) : tsv.isPropertyAssignment(p) ? target(p.initializer) : false));
       }
       return false;
     };
@@ -431,13 +432,13 @@ export class Guards {
     const idx = new Map<string, Array<{ push: ts.Node; target: ts.Node }>>();
     // The identifiers target() in assignments() may compare: the same descent, by syntax.
     const names = (n: ts.Node, into: Set<string>): void => {
-      const e = ts.isExpression(n) ? skipOuter(n) : n;
-      if (ts.isIdentifier(e)) into.add(e.text);
-      else if (ts.isArrayLiteralExpression(e)) for (const x of e.elements) names(ts.isSpreadElement(x) ? x.expression : x, into);
-      else if (ts.isObjectLiteralExpression(e)) {
+      const e = tsv.isExpression(n) ? skipOuter(n) : n;
+      if (tsv.isIdentifier(e)) into.add(e.text);
+      else if (tsv.isArrayLiteralExpression(e)) for (const x of e.elements) names(tsv.isSpreadElement(x) ? x.expression : x, into);
+      else if (tsv.isObjectLiteralExpression(e)) {
         for (const p of e.properties) {
-          if (ts.isShorthandPropertyAssignment(p)) names(p.name, into);
-          else if (ts.isPropertyAssignment(p)) names(p.initializer, into);
+          if (tsv.isShorthandPropertyAssignment(p)) names(p.name, into);
+          else if (tsv.isPropertyAssignment(p)) names(p.initializer, into);
         }
       }
     };
@@ -451,11 +452,11 @@ export class Guards {
       }
     };
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) add(n, n.left);
-      else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) &&
-        (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken)) add(n, n.operand);
-      else if ((ts.isForOfStatement(n) || ts.isForInStatement(n)) && !ts.isVariableDeclarationList(n.initializer)) add(n.initializer, n.initializer);
-      ts.forEachChild(n, visit);
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind >= tsv.SyntaxKind.FirstAssignment && n.operatorToken.kind <= tsv.SyntaxKind.LastAssignment) add(n, n.left);
+      else if ((tsv.isPrefixUnaryExpression(n) || tsv.isPostfixUnaryExpression(n)) &&
+        (n.operator === tsv.SyntaxKind.PlusPlusToken || n.operator === tsv.SyntaxKind.MinusMinusToken)) add(n, n.operand);
+      else if ((tsv.isForOfStatement(n) || tsv.isForInStatement(n)) && !tsv.isVariableDeclarationList(n.initializer)) add(n.initializer, n.initializer);
+      tsv.forEachChild(n, visit);
     };
     visit(scope);
     this.assignIndex.set(scope, index = idx);
@@ -471,8 +472,8 @@ export class Guards {
     if (!root) return false;
     const sym = this.ctx.symbolOf(root);
     const decl = sym?.valueDeclaration;
-    if (!sym || !decl || !(ts.isVariableDeclaration(decl) || ts.isParameter(decl))) return false;
-    if (ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) && decl.parent.flags & ts.NodeFlags.Const) return false;
+    if (!sym || !decl || !(tsv.isVariableDeclaration(decl) || tsv.isParameter(decl))) return false;
+    if (tsv.isVariableDeclaration(decl) && tsv.isVariableDeclarationList(decl.parent) && decl.parent.flags & tsv.NodeFlags.Const) return false;
     const list = this.assignments(sym, decl);
     if (list.length === 0) return false;
     const from = since.getEnd();
@@ -481,7 +482,7 @@ export class Guards {
       if (a.getStart() >= from && a.getEnd() <= to) return true;
       for (let l: ts.Node | undefined = a.parent; l; l = l.parent) {
         if (isFunctionLike(l)) break;
-        if (!ts.isIterationStatement(l, false)) continue;
+        if (!tsv.isIterationStatement(l, false)) continue;
         const inside = (n: ts.Node) => n.getStart() >= l!.getStart() && n.getEnd() <= l!.getEnd();
         if (inside(anchor) && !inside(since)) return true;
       }
@@ -493,7 +494,7 @@ export class Guards {
   sameRef(a: ts.Expression, b: ts.Expression): boolean {
     const x = skipOuter(a);
     const y = skipOuter(b);
-    if (ts.isIdentifier(x) && ts.isIdentifier(y)) {
+    if (tsv.isIdentifier(x) && tsv.isIdentifier(y)) {
       if (x.text !== y.text) return false;
       const sx = this.ctx.symbolOf(x);
       return !!sx && sx === this.ctx.symbolOf(y);
@@ -510,9 +511,9 @@ export class Guards {
 function rootIdent(e: ts.Expression): ts.Identifier | undefined {
   let cur: ts.Node = skipOuter(e);
   for (;;) {
-    if (ts.isIdentifier(cur)) return cur;
-    if (ts.isPropertyAccessExpression(cur) || ts.isElementAccessExpression(cur)) cur = skipOuter(cur.expression);
-    else if (ts.isCallExpression(cur)) {
+    if (tsv.isIdentifier(cur)) return cur;
+    if (tsv.isPropertyAccessExpression(cur) || tsv.isElementAccessExpression(cur)) cur = skipOuter(cur.expression);
+    else if (tsv.isCallExpression(cur)) {
       const a = cur.arguments[0];
       if (!a) return undefined;
       cur = skipOuter(a);

@@ -6,6 +6,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 
 /** Internal TypeScript properties, set on every program source file (stable for years). */
 interface SourceFileInternals {
@@ -25,7 +26,7 @@ interface ProgramInternals {
 export function globalFiles(program: ts.Program): ts.SourceFile[] {
   return program.getSourceFiles().filter((sf) => {
     const x = sf as unknown as SourceFileInternals;
-    return !ts.isExternalModule(sf) || (x.moduleAugmentations?.length ?? 0) > 0 || (x.ambientModuleNames?.length ?? 0) > 0;
+    return !tsv.isExternalModule(sf) || (x.moduleAugmentations?.length ?? 0) > 0 || (x.ambientModuleNames?.length ?? 0) > 0;
   });
 }
 
@@ -35,7 +36,7 @@ function specifiers(sf: ts.SourceFile): readonly ts.StringLiteralLike[] {
   if (internal) return internal;
   const out: ts.StringLiteralLike[] = [];
   for (const st of sf.statements) {
-    if ((ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) out.push(st.moduleSpecifier);
+    if ((tsv.isImportDeclaration(st) || tsv.isExportDeclaration(st)) && st.moduleSpecifier && tsv.isStringLiteral(st.moduleSpecifier)) out.push(st.moduleSpecifier);
   }
   return out;
 }

@@ -10,6 +10,7 @@
  * names or its object is a namespace import (`ns.g()` may be a renamed re-export).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { isModuleLevel } from './assertions.ts';
 import { skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
@@ -34,18 +35,18 @@ export function namedCallee(ctx: AnalysisContext, call: ts.CallExpression, names
 export function calleeMatching(ctx: AnalysisContext, call: ts.CallExpression, accept: (name: string) => boolean): string | undefined {
   const callee = skipOuter(call.expression);
   let id: ts.Node;
-  if (ts.isIdentifier(callee)) id = callee;
-  else if (ts.isPropertyAccessExpression(callee)) {
+  if (tsv.isIdentifier(callee)) id = callee;
+  else if (tsv.isPropertyAccessExpression(callee)) {
     id = callee.name;
     if (!accept(callee.name.text)) {
       const obj = skipOuter(callee.expression);
-      const target = ts.isIdentifier(obj) ? ctx.symbolOf(obj) : undefined;
-      if (!target || !(target.flags & ts.SymbolFlags.ValueModule)) return undefined;
+      const target = tsv.isIdentifier(obj) ? ctx.symbolOf(obj) : undefined;
+      if (!target || !(target.flags & tsv.SymbolFlags.ValueModule)) return undefined;
     }
   } else return undefined;
   const sym = ctx.symbolOf(id);
   if (!sym?.declarations?.length) {
-    const spelled = ts.isIdentifier(id) ? id.text : undefined;
+    const spelled = tsv.isIdentifier(id) ? id.text : undefined;
     return spelled !== undefined && accept(spelled) ? spelled : undefined;
   }
   return accept(sym.name) && sym.declarations.some(isModuleLevel) ? sym.name : undefined;

@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Project } from 'ts-morph';
 import { InputError } from '../errors.ts';
 import { diskProgram, type DiskProgramOptions } from '../ts/programs.ts';
@@ -83,9 +84,9 @@ export function loadProgram(path: string, opts: DiskProgramOptions = {}): Loaded
 
 /** `file:line:col: message` of a diagnostic (TypeScript's own message). */
 function describeDiagnostic(d: ts.Diagnostic): string {
-  const msg = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+  const msg = tsv.flattenDiagnosticMessageText(d.messageText, ' ');
   if (!d.file || d.start === undefined) return msg;
-  const { line, character } = ts.getLineAndCharacterOfPosition(d.file, d.start);
+  const { line, character } = tsv.getLineAndCharacterOfPosition(d.file, d.start);
   return `${d.file.fileName}:${line + 1}:${character + 1}: ${msg}`;
 }
 
@@ -97,13 +98,13 @@ function describeDiagnostic(d: ts.Diagnostic): string {
 export function parseTsconfig(tsconfig: string): ts.ParsedCommandLine {
   let configError: ts.Diagnostic | undefined;
   const host: ts.ParseConfigFileHost = {
-    ...ts.sys,
+    ...tsv.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => { configError = d; },
   };
-  const cfg = ts.getParsedCommandLineOfConfigFile(tsconfig, undefined, host);
+  const cfg = tsv.getParsedCommandLineOfConfigFile(tsconfig, undefined, host);
   // JSON syntax errors of the tsconfig itself are kept apart from cfg.errors (extended files' are in both).
-  const diagnostics = cfg ? [...ts.getConfigFileParsingDiagnostics(cfg), ...cfg.errors] : [];
-  const fatal = configError ?? diagnostics.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== NO_INPUTS);
+  const diagnostics = cfg ? [...tsv.getConfigFileParsingDiagnostics(cfg), ...cfg.errors] : [];
+  const fatal = configError ?? diagnostics.find((d) => d.category === tsv.DiagnosticCategory.Error && d.code !== NO_INPUTS);
   if (!cfg || fatal) throw new InputError(`cannot load ${tsconfig}: ${fatal ? describeDiagnostic(fatal) : 'unreadable'}`);
   if (cfg.fileNames.length === 0) throw new InputError(`no TypeScript files in ${tsconfig}${dottedFolderHint(tsconfig, cfg)}`);
   return cfg;
@@ -131,7 +132,7 @@ function dottedFolderHint(tsconfig: string, cfg: ts.ParsedCommandLine): string {
     const fix = spec === '.' || spec === './' ? '**/*' : `${spec.replace(/\/+$/, '')}/**/*`;
     // cfg.raw has the extended entries merged in: read this file's own.
     const text = configFile?.text;
-    const ownInclude = text === undefined ? undefined : (ts.parseConfigFileTextToJson(tsconfig, text).config as { include?: unknown } | undefined)?.include;
+    const ownInclude = text === undefined ? undefined : (tsv.parseConfigFileTextToJson(tsconfig, text).config as { include?: unknown } | undefined)?.include;
     const own = text === undefined || (Array.isArray(ownInclude) && ownInclude.includes(spec));
     const from = own ? '' : ' (from a tsconfig it extends, here relative to this one)';
     return `: its include entry "${spec}"${from} names the folder ${name}, which TypeScript reads as a file name because the name has a dot; write "${fix}" instead`;

@@ -7,6 +7,7 @@
  * allocator) stop the search with no kind.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
 import { assignmentsNamed, calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
@@ -183,25 +184,25 @@ export class Provenance {
   private compute(x: ts.Expression, depth: number): Prov {
     if (!traceable(x)) return NONE;
     const sf = x.getSourceFile();
-    if (x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined')) return NULLISH;
-    if (ts.isCallExpression(x)) return this.ofCall(x, sf, depth);
-    if (ts.isConditionalExpression(x)) return merge([this.of(x.whenTrue, depth + 1), this.of(x.whenFalse, depth + 1)]);
-    if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+    if (x.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(x) && x.text === 'undefined')) return NULLISH;
+    if (tsv.isCallExpression(x)) return this.ofCall(x, sf, depth);
+    if (tsv.isConditionalExpression(x)) return merge([this.of(x.whenTrue, depth + 1), this.of(x.whenFalse, depth + 1)]);
+    if (tsv.isBinaryExpression(x) && (x.operatorToken.kind === tsv.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === tsv.SyntaxKind.BarBarToken)) {
       return merge([this.of(x.left, depth + 1), this.of(x.right, depth + 1)]);
     }
-    if (ts.isIdentifier(x)) return this.ofIdentifier(x, depth);
-    if (ts.isNewExpression(x) && x.arguments?.length && this.ctx.isPageClassRef(x.expression)) {
+    if (tsv.isIdentifier(x)) return this.ofIdentifier(x, depth);
+    if (tsv.isNewExpression(x) && x.arguments?.length && this.ctx.isPageClassRef(x.expression)) {
       // `new Page(addr)`: the page at an address is the page the address was taken from.
       const a = x.arguments[0]!;
       return withHop(this.of(a, depth + 1), () => ({ text: `the ${this.words.noun} at address \`${shortText(a, sf, 40)}\``, at: this.ctx.at(sf, x) }));
     }
-    if (ts.isPropertyAccessExpression(x)) {
+    if (tsv.isPropertyAccessExpression(x)) {
       // `page.addr`: the address of a page is that page's.
       if (this.ctx.spec.page.addressMembers.includes(x.name.text) && this.isPage(x.expression)) return this.of(x.expression, depth + 1);
       return this.ofContainers(this.flow.keysOf(x), x, depth);
     }
-    if (ts.isElementAccessExpression(x)) {
-      const marks = ts.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.elementMarksOf(skipOuter(x.expression) as ts.Identifier), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
+    if (tsv.isElementAccessExpression(x)) {
+      const marks = tsv.isIdentifier(skipOuter(x.expression)) ? this.fromMarks(this.flow.elementMarksOf(skipOuter(x.expression) as ts.Identifier), `the elements of \`${shortText(x.expression, sf, 30)}\``) : NONE;
       if (marks.kinds.size > 0) return marks;
       return this.ofContainers(this.flow.keysOf(x.expression), x.expression, depth);
     }
@@ -322,9 +323,9 @@ export class Provenance {
     for (const ret of returnExpressions(fn)) {
       const r = skipOuter(ret);
       // Returning a parameter: follow the caller's argument.
-      if (ts.isIdentifier(r)) {
+      if (tsv.isIdentifier(r)) {
         const d = this.ctx.symbolOf(r)?.valueDeclaration;
-        if (d && ts.isParameter(d) && d.parent === fn) {
+        if (d && tsv.isParameter(d) && d.parent === fn) {
           const arg = call.arguments[fn.parameters.indexOf(d)];
           results.push(arg ? this.of(arg, depth + 1) : NONE);
           continue;
@@ -344,11 +345,11 @@ export class Provenance {
   private containerLoad(call: ts.CallExpression, sf: ts.SourceFile, depth: number): Prov | undefined {
     if (call.arguments.some((a) => this.ctx.isPageClassRef(a))) {
       const embedded = this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name);
-      const head = call.arguments.find((a) => !this.ctx.isPageClassRef(a) && !ts.isStringLiteralLike(a) && embeddedType(this.ctx, a, embedded));
+      const head = call.arguments.find((a) => !this.ctx.isPageClassRef(a) && !tsv.isStringLiteralLike(a) && embeddedType(this.ctx, a, embedded));
       return head ? this.ofContainers(this.flow.keysOf(head), head, depth) : NONE;
     }
     const callee = skipOuter(call.expression);
-    if (ts.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) && this.isPage(call)) {
+    if (tsv.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) && this.isPage(call)) {
       const ks = this.flow.keysOf(callee.expression);
       if (ks.length > 0) return this.ofContainers(ks, callee.expression, depth);
     }
@@ -386,11 +387,11 @@ export class Provenance {
 
   private resolveCallee(call: ts.CallExpression): FunctionLike | undefined {
     const callee = skipOuter(call.expression);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
       if (d.getSourceFile().isDeclarationFile) continue;
       if (isFunctionLike(d)) return d;
-      if (ts.isVariableDeclaration(d) && d.initializer) {
+      if (tsv.isVariableDeclaration(d) && d.initializer) {
         const init = skipOuter(d.initializer);
         if (isFunctionLike(init)) return init;
       }
@@ -436,9 +437,9 @@ export class Provenance {
 
   /** What a variable holds by its definitions (locals, parameters, bindings), marks aside. */
   private unmarked(id: ts.Identifier, sym: ts.Symbol, decl: ts.Declaration, depth: number): Prov {
-    if (ts.isVariableDeclaration(decl)) {
+    if (tsv.isVariableDeclaration(decl)) {
       const list = decl.parent;
-      if (ts.isVariableDeclarationList(list) && ts.isForOfStatement(list.parent)) {
+      if (tsv.isVariableDeclarationList(list) && tsv.isForOfStatement(list.parent)) {
         const it = list.parent.expression;
         const els = this.ofElements(it, depth);
         if (els.kinds.size === 0) return els;
@@ -447,7 +448,7 @@ export class Provenance {
       }
       let defs: ts.Expression[] = [];
       if (decl.initializer) defs.push(decl.initializer);
-      if (!(list.flags & ts.NodeFlags.Const)) {
+      if (!(list.flags & tsv.NodeFlags.Const)) {
         // A module variable is assigned anywhere in its file: all of it (memdesc track).
         if (this.readBodies && !enclosingFunction(decl)) this.dep(`${FILE_DEP}${this.ctx.rel(decl.getSourceFile())}`);
         defs = reaching(id, [...defs, ...this.assignments(decl, sym)]);
@@ -455,8 +456,8 @@ export class Provenance {
       const dsf = decl.getSourceFile();
       return merge(defs.map((d) => withHop(this.of(d, depth + 1), () => ({ text: `\`${id.text}\` = \`${shortText(d, dsf, 50)}\``, at: this.ctx.at(dsf, d) }))));
     }
-    if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
-    if (ts.isBindingElement(decl)) return this.ofBinding(id, decl, depth);
+    if (tsv.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
+    if (tsv.isBindingElement(decl)) return this.ofBinding(id, decl, depth);
     return NONE;
   }
 
@@ -473,25 +474,25 @@ export class Provenance {
   private ofBinding(id: ts.Identifier, el: ts.BindingElement, depth: number): Prov {
     const pattern = el.parent;
     const holder = pattern.parent;
-    if (!ts.isVariableDeclaration(holder) || !holder.initializer || !(holder.parent.flags & ts.NodeFlags.Const)) return NONE;
+    if (!tsv.isVariableDeclaration(holder) || !holder.initializer || !(holder.parent.flags & tsv.NodeFlags.Const)) return NONE;
     const init = skipOuter(holder.initializer);
     const sf = el.getSourceFile();
     const hop = (): Hop => ({ text: `\`${id.text}\` is bound from \`${shortText(init, sf, 50)}\``, at: this.ctx.at(sf, el) });
-    if (ts.isArrayBindingPattern(pattern)) {
+    if (tsv.isArrayBindingPattern(pattern)) {
       if (el.dotDotDotToken) return NONE;
       const i = pattern.elements.indexOf(el);
-      if (ts.isArrayLiteralExpression(init)) {
+      if (tsv.isArrayLiteralExpression(init)) {
         const v = init.elements[i];
-        return v && !ts.isSpreadElement(v) ? withHop(this.of(v, depth + 1), hop) : NONE;
+        return v && !tsv.isSpreadElement(v) ? withHop(this.of(v, depth + 1), hop) : NONE;
       }
       return withHop(this.ofContainers(this.flow.keysOf(init), init, depth), hop);
     }
     const name = el.propertyName ?? el.name;
-    if (!ts.isIdentifier(name)) return NONE;
-    if (ts.isObjectLiteralExpression(init)) {
-      const p = init.properties.find((q) => q.name && ts.isIdentifier(q.name) && q.name.text === name.text);
-      if (p && ts.isPropertyAssignment(p)) return withHop(this.of(p.initializer, depth + 1), hop);
-      if (p && ts.isShorthandPropertyAssignment(p)) return withHop(this.of(p.name, depth + 1), hop);
+    if (!tsv.isIdentifier(name)) return NONE;
+    if (tsv.isObjectLiteralExpression(init)) {
+      const p = init.properties.find((q) => q.name && tsv.isIdentifier(q.name) && q.name.text === name.text);
+      if (p && tsv.isPropertyAssignment(p)) return withHop(this.of(p.initializer, depth + 1), hop);
+      if (p && tsv.isShorthandPropertyAssignment(p)) return withHop(this.of(p.name, depth + 1), hop);
       return NONE;
     }
     const prop = this.ctx.checker.getTypeAtLocation(init).getProperty(name.text);
@@ -512,12 +513,12 @@ export class Provenance {
   /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
   private ofElements(it: ts.Expression, depth: number): Prov {
     const x = skipOuter(it);
-    if (ts.isCallExpression(x) && !ts.isPropertyAccessExpression(skipOuter(x.expression))) {
+    if (tsv.isCallExpression(x) && !tsv.isPropertyAccessExpression(skipOuter(x.expression))) {
       // A list walk hands out pages; a function returning an array hands out what the array holds.
       const r = this.of(x, depth + 1);
       if (r.kinds.size > 0 || this.isPage(x)) return r;
     }
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const m = this.fromMarks(this.flow.elementMarksOf(x), `the elements of \`${x.text}\` are`);
       if (m.kinds.size > 0) return m;
     }
@@ -550,7 +551,7 @@ export class Provenance {
 
   private callersPass(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
     const name = functionName(fn);
-    if (!name || ts.isArrowFunction(fn) && !(ts.isVariableDeclaration(fn.parent))) return NONE;
+    if (!name || tsv.isArrowFunction(fn) && !(tsv.isVariableDeclaration(fn.parent))) return NONE;
     const idx = fn.parameters.indexOf(param);
     this.dep(name);
     const results: Prov[] = [];
@@ -581,7 +582,7 @@ export class Provenance {
     // Callers passing pages of several kinds are kept as a conflict: the classifier reports the
     // site unknown with each kind and where it comes from, rather than letting an owner hint decide.
     const n = callers === 1 ? '1 caller' : `${callers} callers`;
-    const pname = ts.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
+    const pname = tsv.isIdentifier(param.name) ? `\`${param.name.text}\`` : `parameter ${idx}`;
     const agree = m.kinds.size > 1 ? `its ${n} pass ${this.words.nouns} of ${m.kinds.size} kinds` : callers === 1 ? 'its one caller' : `all ${callers} callers agree (the first shown)`;
     const r = withVia(m, `the parameter of \`${name}()\` (${n})`, { text: `${pname} is a parameter of \`${name}()\`: ${agree}`, at: this.ctx.at(fn.getSourceFile(), param) });
     for (const o of r.kinds.values()) o.callgraph = true;
@@ -599,17 +600,17 @@ export class Provenance {
 export function traceable(e: ts.Expression): boolean {
   const x = skipOuter(e);
   switch (x.kind) {
-    case ts.SyntaxKind.Identifier:
-    case ts.SyntaxKind.CallExpression:
-    case ts.SyntaxKind.PropertyAccessExpression:
-    case ts.SyntaxKind.ElementAccessExpression:
-    case ts.SyntaxKind.NewExpression:
-    case ts.SyntaxKind.ConditionalExpression:
-    case ts.SyntaxKind.NullKeyword:
+    case tsv.SyntaxKind.Identifier:
+    case tsv.SyntaxKind.CallExpression:
+    case tsv.SyntaxKind.PropertyAccessExpression:
+    case tsv.SyntaxKind.ElementAccessExpression:
+    case tsv.SyntaxKind.NewExpression:
+    case tsv.SyntaxKind.ConditionalExpression:
+    case tsv.SyntaxKind.NullKeyword:
       return true;
-    case ts.SyntaxKind.BinaryExpression: {
+    case tsv.SyntaxKind.BinaryExpression: {
       const op = (x as ts.BinaryExpression).operatorToken.kind;
-      return op === ts.SyntaxKind.QuestionQuestionToken || op === ts.SyntaxKind.BarBarToken;
+      return op === tsv.SyntaxKind.QuestionQuestionToken || op === tsv.SyntaxKind.BarBarToken;
     }
     default:
       return false;
@@ -670,15 +671,15 @@ function reaching(id: ts.Identifier, defs: ts.Expression[]): ts.Expression[] {
   const at = id.getStart();
   const statementOf = (d: ts.Expression): ts.Node | undefined => {
     const p = d.parent;
-    if (ts.isVariableDeclaration(p)) return p.parent.parent;
-    if (ts.isBinaryExpression(p) && ts.isExpressionStatement(p.parent)) return p.parent;
+    if (tsv.isVariableDeclaration(p)) return p.parent.parent;
+    if (tsv.isBinaryExpression(p) && tsv.isExpressionStatement(p.parent)) return p.parent;
     return undefined;
   };
   const inside = (n: ts.Node, outer: ts.Node): boolean => n.getStart() >= outer.getStart() && n.getEnd() <= outer.getEnd();
   let dom: ts.Expression | undefined;
   for (const d of defs) {
     const st = statementOf(d);
-    if (!st || st.getEnd() > at || !st.parent || !(ts.isBlock(st.parent) || ts.isSourceFile(st.parent) || ts.isCaseClause(st.parent) || ts.isDefaultClause(st.parent))) continue;
+    if (!st || st.getEnd() > at || !st.parent || !(tsv.isBlock(st.parent) || tsv.isSourceFile(st.parent) || tsv.isCaseClause(st.parent) || tsv.isDefaultClause(st.parent))) continue;
     if (!inside(id, st.parent)) continue;
     if (!dom || d.getStart() > dom.getStart()) dom = d;
   }
@@ -689,7 +690,7 @@ function reaching(id: ts.Identifier, defs: ts.Expression[]): ts.Expression[] {
     if (d.getStart() < at) return false;
     // Later in a loop around both the read and the definition, with the dominating one outside it.
     for (let l: ts.Node | undefined = d.parent; l && !isFunctionLike(l); l = l.parent) {
-      if (ts.isIterationStatement(l, false) && inside(id, l) && !inside(dom!, l)) return true;
+      if (tsv.isIterationStatement(l, false) && inside(id, l) && !inside(dom!, l)) return true;
     }
     return false;
   });

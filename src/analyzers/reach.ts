@@ -8,6 +8,7 @@
  * (a probe inside one sees the state where the function is created).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { isFunctionLike } from './ast.ts';
 
 export type State = ReadonlySet<number>;
@@ -32,7 +33,7 @@ interface Target {
 }
 
 const MAX_LOOP_ROUNDS = 6;
-const LAST_TOKEN = ts.SyntaxKind.LastToken;
+const LAST_TOKEN = tsv.SyntaxKind.LastToken;
 
 function union(a: State | null, b: State | null): State | null {
   if (!a) return b;
@@ -89,7 +90,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
       seen(s);
       return after(n, s);
     }
-    if (n !== root && isFunctionLike(n) || ts.isClassLike(n) && n !== root) return after(n, s);
+    if (n !== root && isFunctionLike(n) || tsv.isClassLike(n) && n !== root) return after(n, s);
     const out = step(n, s);
     seen(out);
     return out && after(n, out);
@@ -99,7 +100,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
 
   const children = (n: ts.Node, s: State | null): State | null => {
     let cur = s;
-    ts.forEachChild(n, (c) => {
+    tsv.forEachChild(n, (c) => {
       cur = walk(c, cur);
     });
     return cur;
@@ -123,75 +124,75 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
     return out;
   };
 
-  const labelOf = (n: ts.Node): string | undefined => (ts.isLabeledStatement(n.parent) ? n.parent.label.text : undefined);
+  const labelOf = (n: ts.Node): string | undefined => (tsv.isLabeledStatement(n.parent) ? n.parent.label.text : undefined);
 
   const step = (n: ts.Node, s: State): State | null => {
-    if (ts.isReturnStatement(n)) {
+    if (tsv.isReturnStatement(n)) {
       const r = n.expression ? walk(n.expression, s) : s;
       if (!hooks.notExit?.(n)) exit = union(exit, r);
       return null;
     }
-    if (ts.isThrowStatement(n)) {
+    if (tsv.isThrowStatement(n)) {
       walk(n.expression, s);
       return null;
     }
-    if (ts.isBreakStatement(n) || ts.isContinueStatement(n)) {
-      jump(n.label?.text, ts.isContinueStatement(n), s);
+    if (tsv.isBreakStatement(n) || tsv.isContinueStatement(n)) {
+      jump(n.label?.text, tsv.isContinueStatement(n), s);
       return null;
     }
-    if (ts.isIfStatement(n)) {
+    if (tsv.isIfStatement(n)) {
       const c = walk(n.expression, s);
       const t = walk(n.thenStatement, c);
       const e = n.elseStatement ? walk(n.elseStatement, c) : c;
       return union(t, e);
     }
-    if (ts.isConditionalExpression(n)) {
+    if (tsv.isConditionalExpression(n)) {
       const c = walk(n.condition, s);
       return union(walk(n.whenTrue, c), walk(n.whenFalse, c));
     }
-    if (ts.isBinaryExpression(n)) {
+    if (tsv.isBinaryExpression(n)) {
       const k = n.operatorToken.kind;
-      if (k === ts.SyntaxKind.AmpersandAmpersandToken || k === ts.SyntaxKind.BarBarToken || k === ts.SyntaxKind.QuestionQuestionToken ||
-        k === ts.SyntaxKind.AmpersandAmpersandEqualsToken || k === ts.SyntaxKind.BarBarEqualsToken || k === ts.SyntaxKind.QuestionQuestionEqualsToken) {
+      if (k === tsv.SyntaxKind.AmpersandAmpersandToken || k === tsv.SyntaxKind.BarBarToken || k === tsv.SyntaxKind.QuestionQuestionToken ||
+        k === tsv.SyntaxKind.AmpersandAmpersandEqualsToken || k === tsv.SyntaxKind.BarBarEqualsToken || k === tsv.SyntaxKind.QuestionQuestionEqualsToken) {
         const l = walk(n.left, s);
         return union(l, walk(n.right, l));
       }
       return children(n, s);
     }
-    if (ts.isCallExpression(n) && n.flags & ts.NodeFlags.OptionalChain) {
+    if (tsv.isCallExpression(n) && n.flags & tsv.NodeFlags.OptionalChain) {
       // `a?.f(x)` (or `a?.b.f(x)`): the arguments may not be evaluated.
       const e = walk(n.expression, s);
       let rest: State | null = e;
       for (const a of n.arguments) rest = walk(a, rest);
       return union(e, rest);
     }
-    if ((ts.isPropertyAccessExpression(n) || ts.isElementAccessExpression(n)) && n.questionDotToken) {
+    if ((tsv.isPropertyAccessExpression(n) || tsv.isElementAccessExpression(n)) && n.questionDotToken) {
       // `a?.f(x)`: what follows `?.` may not run.
       const e = walk(n.expression, s);
-      const rest = ts.isElementAccessExpression(n) ? walk(n.argumentExpression, e) : e;
+      const rest = tsv.isElementAccessExpression(n) ? walk(n.argumentExpression, e) : e;
       return union(e, rest);
     }
-    if (ts.isExpressionStatement(n)) {
+    if (tsv.isExpressionStatement(n)) {
       const r = walk(n.expression, s);
       const e = n.expression;
-      if (ts.isCallExpression(e) && hooks.noReturn?.(e)) return null;
+      if (tsv.isCallExpression(e) && hooks.noReturn?.(e)) return null;
       return r;
     }
-    if (ts.isWhileStatement(n)) {
+    if (tsv.isWhileStatement(n)) {
       return loop(n, labelOf(n), s, (h) => {
         const c = walk(n.expression, h);
         // `while (true)` is left only by break, return or throw.
         return { out: isTrue(n.expression) ? null : c, back: walk(n.statement, c) };
       });
     }
-    if (ts.isDoStatement(n)) {
+    if (tsv.isDoStatement(n)) {
       return loop(n, labelOf(n), s, (h) => {
         const b = walk(n.statement, h);
         const c = walk(n.expression, b);
         return { out: isTrue(n.expression) ? null : c, back: c };
       });
     }
-    if (ts.isForStatement(n)) {
+    if (tsv.isForStatement(n)) {
       const init = n.initializer ? walk(n.initializer, s) : s;
       if (!init) return null;
       return loop(n, labelOf(n), init, (h) => {
@@ -204,7 +205,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
         return { out: n.condition && !isTrue(n.condition) ? c : null, back: inc };
       });
     }
-    if (ts.isForOfStatement(n) || ts.isForInStatement(n)) {
+    if (tsv.isForOfStatement(n) || tsv.isForInStatement(n)) {
       const e = walk(n.expression, s);
       if (!e) return null;
       return loop(n, labelOf(n), e, (h) => {
@@ -212,7 +213,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
         return { out: h, back: walk(n.statement, v) };
       });
     }
-    if (ts.isSwitchStatement(n)) {
+    if (tsv.isSwitchStatement(n)) {
       const d = walk(n.expression, s);
       if (!d) return null;
       const t: Target = { node: n, loop: false, breaks: null, continues: null };
@@ -221,7 +222,7 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
       let hasDefault = false;
       let tested: State | null = d;
       for (const c of n.caseBlock.clauses) {
-        if (ts.isDefaultClause(c)) hasDefault = true;
+        if (tsv.isDefaultClause(c)) hasDefault = true;
         else tested = union(tested, walk(c.expression, tested));
         let cur = union(fall, tested);
         for (const st of c.statements) cur = walk(st, cur);
@@ -230,15 +231,15 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
       targets.pop();
       return union(union(t.breaks, fall), hasDefault ? null : tested);
     }
-    if (ts.isLabeledStatement(n)) {
-      if (ts.isIterationStatement(n.statement, false)) return walk(n.statement, s);
+    if (tsv.isLabeledStatement(n)) {
+      if (tsv.isIterationStatement(n.statement, false)) return walk(n.statement, s);
       const t: Target = { node: n, label: n.label.text, loop: false, breaks: null, continues: null };
       targets.push(t);
       const r = walk(n.statement, s);
       targets.pop();
       return union(r, t.breaks);
     }
-    if (ts.isTryStatement(n)) {
+    if (tsv.isTryStatement(n)) {
       const mark = new Set<number>(s);
       tries.push(mark);
       const t = walk(n.tryBlock, s);
@@ -257,12 +258,12 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
 
   const body = isFunctionLike(root) ? root.body : root;
   if (!body) return new Set();
-  if (isFunctionLike(root) && !ts.isBlock(body)) {
+  if (isFunctionLike(root) && !tsv.isBlock(body)) {
     // `(x) => expr`: the expression is the return value.
     const r = walk(body, entry);
     exit = union(exit, r);
   } else {
-    const r = ts.isSourceFile(body) ? children(body, entry) : walk(body, entry);
+    const r = tsv.isSourceFile(body) ? children(body, entry) : walk(body, entry);
     exit = union(exit, r);
   }
   return exit ?? new Set();
@@ -270,22 +271,22 @@ export function runFlow(root: ts.Node, entry: State, hooks: FlowHooks): State {
 
 function isTrue(e: ts.Expression): boolean {
   let x = e;
-  while (ts.isParenthesizedExpression(x)) x = x.expression;
-  return x.kind === ts.SyntaxKind.TrueKeyword;
+  while (tsv.isParenthesizedExpression(x)) x = x.expression;
+  return x.kind === tsv.SyntaxKind.TrueKeyword;
 }
 
 /** A call of a function declared to return `never` (`BUG()`): by its declaration. */
 export function neverReturns(call: ts.CallExpression, symbolOf: (n: ts.Node) => ts.Symbol | undefined): boolean {
   const callee = call.expression;
-  const sym = symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+  const sym = symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
   for (const d of sym?.declarations ?? []) {
     let fn: ts.Node = d;
-    if (ts.isVariableDeclaration(d)) {
-      if (d.type && ts.isFunctionTypeNode(d.type)) fn = d.type;
+    if (tsv.isVariableDeclaration(d)) {
+      if (d.type && tsv.isFunctionTypeNode(d.type)) fn = d.type;
       else if (d.initializer) fn = d.initializer;
     }
     const type = (fn as ts.SignatureDeclarationBase).type;
-    if (type && type.kind === ts.SyntaxKind.NeverKeyword) return true;
+    if (type && type.kind === tsv.SyntaxKind.NeverKeyword) return true;
   }
   return false;
 }

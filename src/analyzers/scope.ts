@@ -9,16 +9,17 @@
  * compares both answers on every identifier of the corpus and a table of edge cases.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 
 /** Parents under which an identifier child is a value read (where it is a child at all, see valueRead()). */
 const VALUE_PARENTS = new Set<ts.SyntaxKind>([
-  ts.SyntaxKind.CallExpression, ts.SyntaxKind.NewExpression, ts.SyntaxKind.ElementAccessExpression, ts.SyntaxKind.BinaryExpression,
-  ts.SyntaxKind.PrefixUnaryExpression, ts.SyntaxKind.PostfixUnaryExpression, ts.SyntaxKind.ParenthesizedExpression, ts.SyntaxKind.NonNullExpression,
-  ts.SyntaxKind.AsExpression, ts.SyntaxKind.SatisfiesExpression, ts.SyntaxKind.TypeAssertionExpression, ts.SyntaxKind.ConditionalExpression,
-  ts.SyntaxKind.ReturnStatement, ts.SyntaxKind.ExpressionStatement, ts.SyntaxKind.ArrayLiteralExpression, ts.SyntaxKind.SpreadElement,
-  ts.SyntaxKind.TemplateSpan, ts.SyntaxKind.IfStatement, ts.SyntaxKind.WhileStatement, ts.SyntaxKind.DoStatement, ts.SyntaxKind.ForStatement,
-  ts.SyntaxKind.ForOfStatement, ts.SyntaxKind.ForInStatement, ts.SyntaxKind.SwitchStatement, ts.SyntaxKind.CaseClause, ts.SyntaxKind.ThrowStatement,
-  ts.SyntaxKind.AwaitExpression, ts.SyntaxKind.TypeOfExpression, ts.SyntaxKind.VoidExpression, ts.SyntaxKind.DeleteExpression,
+  tsv.SyntaxKind.CallExpression, tsv.SyntaxKind.NewExpression, tsv.SyntaxKind.ElementAccessExpression, tsv.SyntaxKind.BinaryExpression,
+  tsv.SyntaxKind.PrefixUnaryExpression, tsv.SyntaxKind.PostfixUnaryExpression, tsv.SyntaxKind.ParenthesizedExpression, tsv.SyntaxKind.NonNullExpression,
+  tsv.SyntaxKind.AsExpression, tsv.SyntaxKind.SatisfiesExpression, tsv.SyntaxKind.TypeAssertionExpression, tsv.SyntaxKind.ConditionalExpression,
+  tsv.SyntaxKind.ReturnStatement, tsv.SyntaxKind.ExpressionStatement, tsv.SyntaxKind.ArrayLiteralExpression, tsv.SyntaxKind.SpreadElement,
+  tsv.SyntaxKind.TemplateSpan, tsv.SyntaxKind.IfStatement, tsv.SyntaxKind.WhileStatement, tsv.SyntaxKind.DoStatement, tsv.SyntaxKind.ForStatement,
+  tsv.SyntaxKind.ForOfStatement, tsv.SyntaxKind.ForInStatement, tsv.SyntaxKind.SwitchStatement, tsv.SyntaxKind.CaseClause, tsv.SyntaxKind.ThrowStatement,
+  tsv.SyntaxKind.AwaitExpression, tsv.SyntaxKind.TypeOfExpression, tsv.SyntaxKind.VoidExpression, tsv.SyntaxKind.DeleteExpression,
 ]);
 
 /** Is `id` read as a value (not a declaration's name, a member name, a type, a label, a property key)? */
@@ -26,19 +27,19 @@ function valueRead(id: ts.Identifier): boolean {
   const p = id.parent;
   if (!p) return false;
   switch (p.kind) {
-    case ts.SyntaxKind.PropertyAccessExpression:
+    case tsv.SyntaxKind.PropertyAccessExpression:
       return (p as ts.PropertyAccessExpression).expression === id;
-    case ts.SyntaxKind.VariableDeclaration:
+    case tsv.SyntaxKind.VariableDeclaration:
       return (p as ts.VariableDeclaration).initializer === id;
-    case ts.SyntaxKind.PropertyAssignment:
+    case tsv.SyntaxKind.PropertyAssignment:
       return (p as ts.PropertyAssignment).initializer === id;
-    case ts.SyntaxKind.ArrowFunction:
+    case tsv.SyntaxKind.ArrowFunction:
       return (p as ts.ArrowFunction).body === id;
-    case ts.SyntaxKind.ForStatement:
+    case tsv.SyntaxKind.ForStatement:
       // `for (i; …)`: an initializer that is a name is a read too, but keep to the conditions and updates.
       return (p as ts.ForStatement).initializer !== id;
-    case ts.SyntaxKind.ForOfStatement:
-    case ts.SyntaxKind.ForInStatement:
+    case tsv.SyntaxKind.ForOfStatement:
+    case tsv.SyntaxKind.ForInStatement:
       return (p as ts.ForOfStatement).expression === id;
     default:
       return VALUE_PARENTS.has(p.kind);
@@ -46,7 +47,7 @@ function valueRead(id: ts.Identifier): boolean {
 }
 
 /** NodeFlags.InWithStatement (internal: not in the public typings). */
-const IN_WITH = (ts.NodeFlags as unknown as { InWithStatement: number }).InWithStatement;
+const IN_WITH = (tsv.NodeFlags as unknown as { InWithStatement: number }).InWithStatement;
 
 type WithLocals = ts.Node & { locals?: ts.SymbolTable };
 type InternalSymbol = ts.Symbol & { mergeId?: number; exportSymbol?: ts.Symbol };
@@ -64,20 +65,20 @@ export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker, aliased:
     switch (loc.kind) {
       // Scopes whose lookup rules differ from a plain table (parameter initializers, own names,
       // enum members, namespace exports, decorators, computed names, heritage clauses, catch variables).
-      case ts.SyntaxKind.Parameter:
-      case ts.SyntaxKind.Decorator:
-      case ts.SyntaxKind.ComputedPropertyName:
-      case ts.SyntaxKind.HeritageClause:
-      case ts.SyntaxKind.EnumDeclaration:
-      case ts.SyntaxKind.ModuleDeclaration:
-      case ts.SyntaxKind.ModuleBlock:
-      case ts.SyntaxKind.CatchClause:
-      case ts.SyntaxKind.TypeParameter:
-      case ts.SyntaxKind.ClassStaticBlockDeclaration:
-      case ts.SyntaxKind.JsxExpression:
+      case tsv.SyntaxKind.Parameter:
+      case tsv.SyntaxKind.Decorator:
+      case tsv.SyntaxKind.ComputedPropertyName:
+      case tsv.SyntaxKind.HeritageClause:
+      case tsv.SyntaxKind.EnumDeclaration:
+      case tsv.SyntaxKind.ModuleDeclaration:
+      case tsv.SyntaxKind.ModuleBlock:
+      case tsv.SyntaxKind.CatchClause:
+      case tsv.SyntaxKind.TypeParameter:
+      case tsv.SyntaxKind.ClassStaticBlockDeclaration:
+      case tsv.SyntaxKind.JsxExpression:
         return undefined;
-      case ts.SyntaxKind.FunctionExpression:
-      case ts.SyntaxKind.ClassExpression: {
+      case tsv.SyntaxKind.FunctionExpression:
+      case tsv.SyntaxKind.ClassExpression: {
         const own = (loc as ts.FunctionExpression | ts.ClassExpression).name;
         if (own && own.escapedText === name) return undefined;
         break;
@@ -86,27 +87,27 @@ export function boundSymbol(id: ts.Identifier, checker: ts.TypeChecker, aliased:
         break;
     }
     // Inside a function, only its body sees its locals plainly (parameters, return types: checker rules).
-    if (ts.isFunctionLike(loc) && (loc as ts.FunctionLikeDeclaration).body !== last) return undefined;
-    if (ts.isSourceFile(loc) && !ts.isExternalModule(loc)) return undefined;
+    if (tsv.isFunctionLike(loc) && (loc as ts.FunctionLikeDeclaration).body !== last) return undefined;
+    if (tsv.isSourceFile(loc) && !tsv.isExternalModule(loc)) return undefined;
     const locals = (loc as WithLocals).locals;
     let sym = locals?.get(name) as InternalSymbol | undefined;
     if (!sym) {
-      if (!ts.isSourceFile(loc)) continue;
+      if (!tsv.isSourceFile(loc)) continue;
       // A module's own exports (declared only there: `export { x as y }` aside) come after its locals.
       return undefined;
     }
-    if (sym.flags & ts.SymbolFlags.ExportValue && !(sym.flags & ts.SymbolFlags.Value)) {
+    if (sym.flags & tsv.SymbolFlags.ExportValue && !(sym.flags & tsv.SymbolFlags.Value)) {
       // An exported declaration: its local stands in for the module's export, which the checker returns.
       sym = sym.exportSymbol as InternalSymbol | undefined;
       if (!sym) return undefined;
     }
     // A symbol merged into another (an augmentation): the checker answers with the merged one.
     if (sym.mergeId) return undefined;
-    if (sym.flags & ts.SymbolFlags.Alias) {
+    if (sym.flags & tsv.SymbolFlags.Alias) {
       const target = aliased(sym);
-      return target.flags & ts.SymbolFlags.Value ? target : undefined;
+      return target.flags & tsv.SymbolFlags.Value ? target : undefined;
     }
-    return sym.flags & ts.SymbolFlags.Value ? sym : undefined;
+    return sym.flags & tsv.SymbolFlags.Value ? sym : undefined;
   }
   return undefined;
 }

@@ -26,6 +26,7 @@
  * function.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from './ast.ts';
 import { functionOf } from './assertions.ts';
 import type { AnalysisContext } from './context.ts';
@@ -66,7 +67,7 @@ interface Subject {
 const MAX_DEPTH = 6;
 const NO_NODES: readonly ts.Node[] = [];
 /** Symbols whose type is a function or class, never a number literal (nothing else merged in). */
-const CALLABLE = ts.SymbolFlags.Function | ts.SymbolFlags.Class | ts.SymbolFlags.Method;
+const CALLABLE = tsv.SymbolFlags.Function | tsv.SymbolFlags.Class | tsv.SymbolFlags.Method;
 
 export class TypeTests {
   /** Declared name -> the spec's tests of that name (the hint tying a function to a kind). */
@@ -110,22 +111,22 @@ export class TypeTests {
   /** The tests `call` makes, by the function it resolves to. */
   ofCall(call: ts.CallExpression): ResolvedTest {
     const callee = skipOuter(call.expression);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     return sym ? this.ofSymbol(sym) : NONE;
   }
 
   /** The tests a function value (`xs.filter(isLoan)`) makes. */
   ofValue(e: ts.Expression): ResolvedTest {
     const x = skipOuter(e);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(x) ? x.name : x);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(x) ? x.name : x);
     return sym ? this.ofSymbol(sym) : NONE;
   }
 
   /** Is the function (a declaration, or a variable's function initializer) a type test of some kind? */
   isTestFunction(fn: FunctionLike): boolean {
-    const id = ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn) ? fn.name
-      : ts.isVariableDeclaration(outer(fn).parent) ? (outer(fn).parent as ts.VariableDeclaration).name : undefined;
-    const sym = id && ts.isIdentifier(id) ? this.ctx.symbolOf(id) : undefined;
+    const id = tsv.isFunctionDeclaration(fn) || tsv.isFunctionExpression(fn) ? fn.name
+      : tsv.isVariableDeclaration(outer(fn).parent) ? (outer(fn).parent as ts.VariableDeclaration).name : undefined;
+    const sym = id && tsv.isIdentifier(id) ? this.ctx.symbolOf(id) : undefined;
     return !!sym && this.ofSymbol(sym).tests.length > 0;
   }
 
@@ -185,7 +186,7 @@ export class TypeTests {
       // No body to read (declared only, or made by a call): the spec's name is all there is.
       // Only a module-level declaration stands for the spec's name: a parameter or a local of
       // that name is something else (a same-named local is not the guard).
-      const d = decls.find((x) => ts.isFunctionDeclaration(x) || (ts.isVariableDeclaration(x) && !enclosingFn(x)));
+      const d = decls.find((x) => tsv.isFunctionDeclaration(x) || (tsv.isVariableDeclaration(x) && !enclosingFn(x)));
       if (!seeds || !d) return NONE;
       const at = this.ctx.at(d.getSourceFile(), d);
       return { tests: seeds, deps: [], byName: `\`${sym.name}()\` has no body to read (declared at ${at}): taken as ${kindsText(seeds)}'s type test by its name alone` };
@@ -220,15 +221,15 @@ export class TypeTests {
 
   private returnsBoolean(fn: FunctionLike): boolean {
     const sig = this.ctx.checker.getSignatureFromDeclaration(fn);
-    return !!sig && !!(this.ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike);
+    return !!sig && !!(this.ctx.checker.getReturnTypeOfSignature(sig).flags & tsv.TypeFlags.BooleanLike);
   }
 
   /** `return T(p)` or `return T(conv(p))` (`=== true` too) for a kind's test T: T's tests, of parameter p. */
   private wrapperOf(fn: FunctionLike, ret: ts.Expression, depth: number): ResolvedTest | undefined {
     const e = this.truthOf(ret);
-    if (!ts.isCallExpression(e)) return undefined;
+    if (!tsv.isCallExpression(e)) return undefined;
     const callee = skipOuter(e.expression);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     if (!sym) return undefined;
     const inner = this.ofSymbol(sym, depth + 1);
     if (inner.tests.length === 0) return undefined;
@@ -246,12 +247,12 @@ export class TypeTests {
   private truthOf(e: ts.Expression): ts.Expression {
     for (let x = skipOuter(e); ;) {
       let next: ts.Expression | undefined;
-      if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken && x.right.kind === ts.SyntaxKind.TrueKeyword) next = x.left;
-      else if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) {
+      if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.EqualsEqualsEqualsToken && x.right.kind === tsv.SyntaxKind.TrueKeyword) next = x.left;
+      else if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) {
         const inner = skipOuter(x.operand);
-        if (ts.isPrefixUnaryExpression(inner) && inner.operator === ts.SyntaxKind.ExclamationToken) next = inner.operand;
-      } else if (ts.isCallExpression(x) && x.arguments.length === 1 && this.isBooleanCast(x)) next = x.arguments[0];
-      else if (ts.isConditionalExpression(x) && skipOuter(x.whenTrue).kind === ts.SyntaxKind.TrueKeyword && skipOuter(x.whenFalse).kind === ts.SyntaxKind.FalseKeyword) next = x.condition;
+        if (tsv.isPrefixUnaryExpression(inner) && inner.operator === tsv.SyntaxKind.ExclamationToken) next = inner.operand;
+      } else if (tsv.isCallExpression(x) && x.arguments.length === 1 && this.isBooleanCast(x)) next = x.arguments[0];
+      else if (tsv.isConditionalExpression(x) && skipOuter(x.whenTrue).kind === tsv.SyntaxKind.TrueKeyword && skipOuter(x.whenFalse).kind === tsv.SyntaxKind.FalseKeyword) next = x.condition;
       if (!next) return x;
       x = skipOuter(next);
     }
@@ -260,11 +261,11 @@ export class TypeTests {
   /** The parameter index `e` is (or a page derived from it by a call returning a page: `folio_page(f)`), else -1. */
   private paramOf(e: ts.Expression, fn: FunctionLike, depth = 0): number {
     const x = skipOuter(e);
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const d = this.ctx.symbolOf(x)?.valueDeclaration;
-      return d && ts.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
+      return d && tsv.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
     }
-    if (ts.isCallExpression(x) && depth < 3 && x.arguments.length === 1 && this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(x))) {
+    if (tsv.isCallExpression(x) && depth < 3 && x.arguments.length === 1 && this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(x))) {
       return this.paramOf(x.arguments[0]!, fn, depth + 1);
     }
     return -1;
@@ -281,10 +282,10 @@ export class TypeTests {
     for (const sf of this.ctx.files) {
       if (!spelled.test(sf.text)) continue;
       for (const st of sf.statements) {
-        const decls: readonly ts.Node[] = ts.isFunctionDeclaration(st) ? [st] : ts.isVariableStatement(st) ? st.declarationList.declarations : NO_NODES;
+        const decls: readonly ts.Node[] = tsv.isFunctionDeclaration(st) ? [st] : tsv.isVariableStatement(st) ? st.declarationList.declarations : NO_NODES;
         for (const d of decls) {
           const name = (d as ts.FunctionDeclaration | ts.VariableDeclaration).name;
-          const tests = name && ts.isIdentifier(name) ? this.named.get(name.text) : undefined;
+          const tests = name && tsv.isIdentifier(name) ? this.named.get(name.text) : undefined;
           const fn = tests && functionOf(d);
           if (!fn?.body) continue;
           const rets = returnExpressions(fn);
@@ -309,10 +310,10 @@ export class TypeTests {
     let ok = true;
     const walk = (n: ts.Node): void => {
       if (!ok) return;
-      if (ts.isIdentifier(n)) {
+      if (tsv.isIdentifier(n)) {
         const sym = this.ctx.symbolOf(n);
         const d = sym?.valueDeclaration;
-        if (d && ts.isParameter(d) && d.parent === fn) { parts.push(`$${fn.parameters.indexOf(d)}`); return; }
+        if (d && tsv.isParameter(d) && d.parent === fn) { parts.push(`$${fn.parameters.indexOf(d)}`); return; }
         // A function or class is no number: no type query for the callees a computation names.
         const v = sym && sym.flags & CALLABLE && !(sym.flags & ~CALLABLE) ? undefined : this.constant(n);
         if (v !== undefined) { parts.push(`#${v}`); return; }
@@ -322,10 +323,10 @@ export class TypeTests {
         parts.push(`@${id}`);
         return;
       }
-      if (ts.isParenthesizedExpression(n)) { walk(n.expression); return; }
-      if (ts.isNumericLiteral(n)) { parts.push(`#${Number(n.text)}`); return; }
-      parts.push(`(${n.kind}${ts.isStringLiteral(n) ? JSON.stringify(n.text) : ''}${ts.isToken(n) ? `:${n.kind}` : ''}`);
-      ts.forEachChild(n, walk);
+      if (tsv.isParenthesizedExpression(n)) { walk(n.expression); return; }
+      if (tsv.isNumericLiteral(n)) { parts.push(`#${Number(n.text)}`); return; }
+      parts.push(`(${n.kind}${tsv.isStringLiteral(n) ? JSON.stringify(n.text) : ''}${tsv.isToken(n) ? `:${n.kind}` : ''}`);
+      tsv.forEachChild(n, walk);
       parts.push(')');
     };
     walk(e);
@@ -335,15 +336,15 @@ export class TypeTests {
   /** A number the checker knows statically (a literal type, or a const initialized with one). */
   private constant(e: ts.Expression): number | undefined {
     const x = skipOuter(e);
-    if (ts.isNumericLiteral(x)) return Number(x.text);
+    if (tsv.isNumericLiteral(x)) return Number(x.text);
     const t = this.ctx.checker.getTypeAtLocation(x);
     if (t.isNumberLiteral()) return t.value;
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const d = this.ctx.symbolOf(x)?.valueDeclaration;
-      if (d && ts.isVariableDeclaration(d) && d.initializer && ts.isVariableDeclarationList(d.parent) && d.parent.flags & ts.NodeFlags.Const &&
+      if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.isVariableDeclarationList(d.parent) && d.parent.flags & tsv.NodeFlags.Const &&
         !enclosingFn(d)) {
         const init = skipOuter(d.initializer);
-        if (ts.isNumericLiteral(init)) return Number(init.text);
+        if (tsv.isNumericLiteral(init)) return Number(init.text);
       }
     }
     return undefined;
@@ -393,7 +394,7 @@ export class TypeTests {
     }
     m.set(i, false);
     const p = fn.parameters[i];
-    const param = p && ts.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+    const param = p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
     const r = this.reading(fn, () => compute(param));
     m.set(i, r);
     return r;
@@ -406,7 +407,7 @@ export class TypeTests {
       let some = false;
       r = rets.length > 0 && rets.every((e) => {
         const x = skipOuter(e);
-        if (x.kind === ts.SyntaxKind.TrueKeyword || x.kind === ts.SyntaxKind.FalseKeyword) return true;
+        if (x.kind === tsv.SyntaxKind.TrueKeyword || x.kind === tsv.SyntaxKind.FalseKeyword) return true;
         const t = this.isTest(x, param, fn, depth);
         some ||= t;
         return t;
@@ -418,41 +419,41 @@ export class TypeTests {
   /** Is `e` a test of `param`'s type or flags bits? */
   private isTest(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
-    if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) return this.isTest(x.operand, param, fn, depth);
-    if (ts.isBinaryExpression(x)) {
+    if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) return this.isTest(x.operand, param, fn, depth);
+    if (tsv.isBinaryExpression(x)) {
       const op = x.operatorToken.kind;
-      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken) {
+      if (op === tsv.SyntaxKind.AmpersandAmpersandToken || op === tsv.SyntaxKind.BarBarToken) {
         return this.isTest(x.left, param, fn, depth) || this.isTest(x.right, param, fn, depth);
       }
-      if (op === ts.SyntaxKind.AmpersandToken) return this.isBits(x, param, fn, depth);
-      if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
-        op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) {
+      if (op === tsv.SyntaxKind.AmpersandToken) return this.isBits(x, param, fn, depth);
+      if (op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken ||
+        op === tsv.SyntaxKind.EqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsToken) {
         for (const [side, other] of [[x.left, x.right], [x.right, x.left]] as const) {
           const o = skipOuter(other);
-          if (o.kind === ts.SyntaxKind.TrueKeyword || o.kind === ts.SyntaxKind.FalseKeyword) return this.isTest(side, param, fn, depth);
+          if (o.kind === tsv.SyntaxKind.TrueKeyword || o.kind === tsv.SyntaxKind.FalseKeyword) return this.isTest(side, param, fn, depth);
           if (this.mentions(o, param)) continue;
           // Bits of the word against anything; the word itself against a value other than 0.
           if (this.isBits(side, param, fn, depth)) return true;
-          const zero = this.constant(o) === 0 || o.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(o) && o.text === 'undefined');
+          const zero = this.constant(o) === 0 || o.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(o) && o.text === 'undefined');
           if (!zero && this.isState(side, param, fn, depth)) return true;
         }
       }
       return false;
     }
     // `c ? true : false` (or the other way round) is c's truth value.
-    if (ts.isConditionalExpression(x)) {
+    if (tsv.isConditionalExpression(x)) {
       const t = skipOuter(x.whenTrue).kind;
       const f = skipOuter(x.whenFalse).kind;
-      const bools = (t === ts.SyntaxKind.TrueKeyword && f === ts.SyntaxKind.FalseKeyword) || (t === ts.SyntaxKind.FalseKeyword && f === ts.SyntaxKind.TrueKeyword);
+      const bools = (t === tsv.SyntaxKind.TrueKeyword && f === tsv.SyntaxKind.FalseKeyword) || (t === tsv.SyntaxKind.FalseKeyword && f === tsv.SyntaxKind.TrueKeyword);
       return bools && this.isTest(x.condition, param, fn, depth);
     }
-    if (ts.isCallExpression(x)) {
+    if (tsv.isCallExpression(x)) {
       // `Boolean(c)`: the global conversion (by symbol: a local named Boolean is another function) is c's truth value.
       if (x.arguments.length === 1 && this.isBooleanCast(x)) return this.isTest(x.arguments[0]!, param, fn, depth);
       // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test),
       // or of a word of its state handed to it (page_word_is_tail(page.compound_head)).
       const callee = skipOuter(x.expression);
-      const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+      const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
       const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
       const named = sym && this.named.has(sym.name) ? this.ofSymbol(sym, depth + 1) : undefined;
       return x.arguments.some((a, i) => this.derived(a, param)
@@ -468,11 +469,11 @@ export class TypeTests {
    */
   private isBooleanCast(call: ts.CallExpression): boolean {
     const callee = skipOuter(call.expression);
-    if (!ts.isIdentifier(callee) || callee.text !== 'Boolean') return false;
+    if (!tsv.isIdentifier(callee) || callee.text !== 'Boolean') return false;
     const decls = this.ctx.symbolOf(callee)?.declarations ?? [];
     return decls.length > 0 && decls.every((d) => {
       const sf = d.getSourceFile();
-      return sf.isDeclarationFile && !ts.isExternalModule(sf) && !ts.findAncestor(d.parent, (n) => ts.isModuleDeclaration(n) || isFunctionLike(n));
+      return sf.isDeclarationFile && !tsv.isExternalModule(sf) && !tsv.findAncestor(d.parent, (n) => tsv.isModuleDeclaration(n) || isFunctionLike(n));
     });
   }
 
@@ -484,10 +485,10 @@ export class TypeTests {
   /** `S & M` (or `S >>> n`, `S >> n` of such) for a state value S of the page and M independent of it. */
   private isBits(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
-    if (!ts.isBinaryExpression(x)) return false;
+    if (!tsv.isBinaryExpression(x)) return false;
     const op = x.operatorToken.kind;
-    if (op !== ts.SyntaxKind.AmpersandToken && op !== ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken && op !== ts.SyntaxKind.GreaterThanGreaterThanToken) return false;
-    const pairs = op === ts.SyntaxKind.AmpersandToken ? [[x.left, x.right], [x.right, x.left]] as const : [[x.left, x.right]] as const;
+    if (op !== tsv.SyntaxKind.AmpersandToken && op !== tsv.SyntaxKind.GreaterThanGreaterThanGreaterThanToken && op !== tsv.SyntaxKind.GreaterThanGreaterThanToken) return false;
+    const pairs = op === tsv.SyntaxKind.AmpersandToken ? [[x.left, x.right], [x.right, x.left]] as const : [[x.left, x.right]] as const;
     for (const [s, m] of pairs) {
       if (this.mentions(m, param)) continue;
       if (this.isState(s, param, fn, depth) || this.isBits(s, param, fn, depth)) return true;
@@ -504,18 +505,18 @@ export class TypeTests {
    */
   private isState(e: ts.Expression, param: Subject, fn: FunctionLike, depth: number): boolean {
     const x = skipOuter(e);
-    if (ts.isPropertyAccessExpression(x)) return this.isField(x) && this.derived(x.expression, param);
-    if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken || x.operatorToken.kind === ts.SyntaxKind.GreaterThanGreaterThanToken)) {
+    if (tsv.isPropertyAccessExpression(x)) return this.isField(x) && this.derived(x.expression, param);
+    if (tsv.isBinaryExpression(x) && (x.operatorToken.kind === tsv.SyntaxKind.GreaterThanGreaterThanGreaterThanToken || x.operatorToken.kind === tsv.SyntaxKind.GreaterThanGreaterThanToken)) {
       return !this.mentions(x.right, param) && this.isState(x.left, param, fn, depth);
     }
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       if (param.word && this.ctx.symbolOf(x) === param.sym) return true;
       const init = this.constInit(x);
       return !!init && depth <= MAX_DEPTH && this.isState(init, param, fn, depth + 1);
     }
-    if (ts.isCallExpression(x)) {
+    if (tsv.isCallExpression(x)) {
       const callee = skipOuter(x.expression);
-      const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+      const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
       const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
       return x.arguments.some((a, i) => this.derived(a, param)
         ? !!g && this.readsState(g, i, depth + 1)
@@ -534,8 +535,8 @@ export class TypeTests {
   /** An address computed from the page's own (`page.addr + 4`): a word read by offset when handed to a call. */
   private addressOf(e: ts.Expression, param: Subject): boolean {
     const x = skipOuter(e);
-    if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken) return this.addressOf(x.left, param) || this.addressOf(x.right, param);
-    return ts.isPropertyAccessExpression(x) && !this.isField(x) && this.derived(x.expression, param) && !!(this.ctx.checker.getTypeAtLocation(x).flags & ts.TypeFlags.NumberLike);
+    if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.PlusToken) return this.addressOf(x.left, param) || this.addressOf(x.right, param);
+    return tsv.isPropertyAccessExpression(x) && !this.isField(x) && this.derived(x.expression, param) && !!(this.ctx.checker.getTypeAtLocation(x).flags & tsv.TypeFlags.NumberLike);
   }
 
   /** Does `fn` read the state of its parameter `i` anywhere in its body? */
@@ -546,8 +547,8 @@ export class TypeTests {
         const param: Subject = { sym, word: false };
         const visit = (n: ts.Node): void => {
           if (found) return;
-          if (ts.isExpression(n) && (ts.isPropertyAccessExpression(n) || ts.isCallExpression(n)) && this.isState(n, param, fn, depth)) { found = true; return; }
-          ts.forEachChild(n, visit);
+          if (tsv.isExpression(n) && (tsv.isPropertyAccessExpression(n) || tsv.isCallExpression(n)) && this.isState(n, param, fn, depth)) { found = true; return; }
+          tsv.forEachChild(n, visit);
         };
         visit(fn.body);
       }
@@ -562,13 +563,13 @@ export class TypeTests {
   private derived(e: ts.Expression, param: Subject, depth = 0): boolean {
     if (param.word) return false;
     const x = skipOuter(e);
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const sym = this.ctx.symbolOf(x);
       if (sym === param.sym) return true;
       const init = depth < 4 ? this.constInit(x) : undefined;
       return !!init && this.derived(init, param, depth + 1);
     }
-    if (ts.isCallExpression(x) && depth < 4) {
+    if (tsv.isCallExpression(x) && depth < 4) {
       return x.arguments.some((a) => this.derived(a, param, depth + 1)) && this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(x));
     }
     return false;
@@ -579,7 +580,7 @@ export class TypeTests {
     let hit = false;
     const walk = (n: ts.Node): void => {
       if (hit) return;
-      if (ts.isIdentifier(n)) {
+      if (tsv.isIdentifier(n)) {
         const sym = this.ctx.symbolOf(n);
         if (sym === param.sym) hit = true;
         else if (depth < 4) {
@@ -588,7 +589,7 @@ export class TypeTests {
         }
         return;
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     walk(e);
     return hit;
@@ -597,13 +598,13 @@ export class TypeTests {
   /** The initializer of a local `const` (inside a function). */
   private constInit(id: ts.Identifier): ts.Expression | undefined {
     const d = this.ctx.symbolOf(id)?.valueDeclaration;
-    if (!d || !ts.isVariableDeclaration(d) || !d.initializer || !ts.isVariableDeclarationList(d.parent) || !(d.parent.flags & ts.NodeFlags.Const)) return undefined;
+    if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
     return enclosingFn(d) ? d.initializer : undefined;
   }
 }
 
 function enclosingFn(n: ts.Node): ts.Node | undefined {
-  return ts.findAncestor(n.parent, isFunctionLike);
+  return tsv.findAncestor(n.parent, isFunctionLike);
 }
 
 

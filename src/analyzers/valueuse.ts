@@ -8,6 +8,7 @@
  * never by variable names.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Confidence } from '../model/findings.ts';
 import { enclosingFunction, outerOf, shortText, skipOuter } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
@@ -28,7 +29,7 @@ interface Decision {
   chain: Hop[];
 }
 
-const COMPARE = new Set([ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken]);
+const COMPARE = new Set<ts.SyntaxKind>([tsv.SyntaxKind.EqualsEqualsEqualsToken, tsv.SyntaxKind.ExclamationEqualsEqualsToken, tsv.SyntaxKind.EqualsEqualsToken, tsv.SyntaxKind.ExclamationEqualsToken]);
 
 export class ValueUses {
   private ids = new Map<ts.Symbol, number>();
@@ -50,10 +51,10 @@ export class ValueUses {
     const how = a.access === 'call' ? a.wrapperAccess : a.access;
     if (how === 'write' || how === 'readwrite') {
       let value: ts.Expression | undefined;
-      if (ts.isCallExpression(a.expr)) value = a.expr.arguments.find((x) => !a.receiver || skipOuter(x) !== skipOuter(a.receiver));
+      if (tsv.isCallExpression(a.expr)) value = a.expr.arguments.find((x) => !a.receiver || skipOuter(x) !== skipOuter(a.receiver));
       else {
         const p = outerOf(a.expr).parent;
-        if (p && ts.isBinaryExpression(p)) value = p.right;
+        if (p && tsv.isBinaryExpression(p)) value = p.right;
       }
       const d = value && this.describe(value);
       // Set from or compared with the same declaration: the same value, one use.
@@ -66,37 +67,37 @@ export class ValueUses {
   private usesOf(v: ts.Expression, field: string, shown: string, out: ValueUse[], depth: number): void {
     const p = v.parent;
     if (!p) return;
-    if (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p)) return this.usesOf(p, field, shown, out, depth);
-    if (ts.isBinaryExpression(p)) {
+    if (tsv.isParenthesizedExpression(p) || tsv.isNonNullExpression(p) || tsv.isAsExpression(p)) return this.usesOf(p, field, shown, out, depth);
+    if (tsv.isBinaryExpression(p)) {
       // Compared with a value of a kind's own (not tested against a flag mask: a test is no use).
       if (!COMPARE.has(p.operatorToken.kind)) return;
       const d = this.describe(p.left === v ? p.right : p.left);
       if (d) out.push({ sig: `${field}~${d.id}`, text: `${shown} is compared with ${d.text}` });
       return;
     }
-    if (ts.isCallExpression(p) && p.arguments.includes(v)) {
+    if (tsv.isCallExpression(p) && p.arguments.includes(v)) {
       const i = p.arguments.indexOf(v);
       const callee = skipOuter(p.expression);
       let target: ts.Symbol | undefined;
-      if (ts.isPropertyAccessExpression(callee)) {
+      if (tsv.isPropertyAccessExpression(callee)) {
         const m = this.ctx.symbolOf(callee.name);
         // A library method (Map.get): what matters is the collection it is called on.
-        target = m && (m.declarations ?? []).every((d) => d.getSourceFile().isDeclarationFile) ? this.ctx.symbolOf(ts.isPropertyAccessExpression(skipOuter(callee.expression)) ? (skipOuter(callee.expression) as ts.PropertyAccessExpression).name : skipOuter(callee.expression)) : m;
+        target = m && (m.declarations ?? []).every((d) => d.getSourceFile().isDeclarationFile) ? this.ctx.symbolOf(tsv.isPropertyAccessExpression(skipOuter(callee.expression)) ? (skipOuter(callee.expression) as ts.PropertyAccessExpression).name : skipOuter(callee.expression)) : m;
       } else target = this.ctx.symbolOf(callee);
       if (target && !(target.declarations ?? []).every((d) => d.getSourceFile().isDeclarationFile)) {
         out.push({ sig: `${field}>${this.id(target)}:${i}`, text: `${shown} is passed to \`${shortText(p.expression, p.getSourceFile(), 30)}()\`` });
       }
       return;
     }
-    if (depth === 0 && ts.isVariableDeclaration(p) && p.initializer === v && ts.isIdentifier(p.name) && p.parent.flags & ts.NodeFlags.Const) {
+    if (depth === 0 && tsv.isVariableDeclaration(p) && p.initializer === v && tsv.isIdentifier(p.name) && p.parent.flags & tsv.NodeFlags.Const) {
       // `const c = page.private`: how the local is used.
       const sym = this.ctx.symbolOf(p.name);
       const scope = enclosingFunction(p) ?? p.getSourceFile();
       // The name once, not the source text per identifier of the scope.
       const name = p.name.text;
       const visit = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && n !== p.name && n.text === name && this.ctx.symbolOf(n) === sym) this.usesOf(n, field, shown, out, depth + 1);
-        ts.forEachChild(n, visit);
+        if (tsv.isIdentifier(n) && n !== p.name && n.text === name && this.ctx.symbolOf(n) === sym) this.usesOf(n, field, shown, out, depth + 1);
+        tsv.forEachChild(n, visit);
       };
       visit(scope);
     }
@@ -106,22 +107,22 @@ export class ValueUses {
   private describe(e: ts.Expression, depth = 0): { id: string; text: string } | undefined {
     const x = skipOuter(e);
     const sf = x.getSourceFile();
-    if (ts.isPropertyAccessExpression(x)) {
+    if (tsv.isPropertyAccessExpression(x)) {
       const s = this.ctx.symbolOf(x.name);
       if (!s || this.ctx.memberOwner(s)) return undefined;
       return { id: `f${this.id(s)}`, text: `\`${shortText(x, sf, 40)}\`` };
     }
-    if (ts.isCallExpression(x)) {
+    if (tsv.isCallExpression(x)) {
       const callee = skipOuter(x.expression);
-      const s = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+      const s = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
       if (!s || (s.declarations ?? []).every((d) => d.getSourceFile().isDeclarationFile)) return undefined;
       return { id: `r${this.id(s)}`, text: `the result of \`${shortText(callee, sf, 30)}()\`` };
     }
-    if (ts.isIdentifier(x) && depth === 0) {
+    if (tsv.isIdentifier(x) && depth === 0) {
       const s = this.ctx.symbolOf(x);
       const d = s?.valueDeclaration;
-      if (!s || !d || !ts.isVariableDeclaration(d) || !d.initializer || !(d.parent.flags & ts.NodeFlags.Const)) return undefined;
-      if (ts.isSourceFile(d.parent.parent.parent)) return { id: `c${this.id(s)}`, text: `\`${x.text}\`` };
+      if (!s || !d || !tsv.isVariableDeclaration(d) || !d.initializer || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
+      if (tsv.isSourceFile(d.parent.parent.parent)) return { id: `c${this.id(s)}`, text: `\`${x.text}\`` };
       return this.describe(d.initializer, depth + 1);
     }
     return undefined;
@@ -228,11 +229,11 @@ export class ValueUses {
     const reassigned = new Map<ts.Symbol, boolean>();
     for (const it of items) {
       const r = it.a.receiver && skipOuter(it.a.receiver);
-      if (!r || !ts.isIdentifier(r)) continue;
+      if (!r || !tsv.isIdentifier(r)) continue;
       const s = this.ctx.symbolOf(r);
       const d = s?.valueDeclaration;
-      if (!s || !d || !(ts.isParameter(d) || ts.isVariableDeclaration(d) && d.parent.flags & ts.NodeFlags.Const)) continue;
-      if (ts.isParameter(d)) {
+      if (!s || !d || !(tsv.isParameter(d) || tsv.isVariableDeclaration(d) && d.parent.flags & tsv.NodeFlags.Const)) continue;
+      if (tsv.isParameter(d)) {
         let x = reassigned.get(s);
         if (x === undefined) reassigned.set(s, x = assigned(this.ctx, s, d.parent));
         if (x) continue;
@@ -250,8 +251,8 @@ function assigned(ctx: AnalysisContext, sym: ts.Symbol, scope: ts.Node): boolean
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found) return;
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(skipOuter(n.left)) && ctx.symbolOf(skipOuter(n.left)) === sym) found = true;
-    ts.forEachChild(n, visit);
+    if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(skipOuter(n.left)) && ctx.symbolOf(skipOuter(n.left)) === sym) found = true;
+    tsv.forEachChild(n, visit);
   };
   visit(scope);
   return found;

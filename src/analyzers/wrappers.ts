@@ -6,6 +6,7 @@
  * access is a finding like any other (otherwise it would be reported nowhere).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from './tsValues.ts';
 import type { Access, WrapperInfo } from '../model/findings.ts';
 import { enclosingFunction, functionName, identifiersNamed, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
@@ -26,16 +27,16 @@ export interface WrapperDef {
 function soleExpression(fn: FunctionLike): ts.Expression | undefined {
   const body = fn.body;
   if (!body) return undefined;
-  if (!ts.isBlock(body)) return skipOuter(body);
+  if (!tsv.isBlock(body)) return skipOuter(body);
   if (body.statements.length !== 1) return undefined;
   const st = body.statements[0]!;
-  if (ts.isReturnStatement(st) && st.expression) return skipOuter(st.expression);
-  if (ts.isExpressionStatement(st)) return skipOuter(st.expression);
+  if (tsv.isReturnStatement(st) && st.expression) return skipOuter(st.expression);
+  if (tsv.isExpressionStatement(st)) return skipOuter(st.expression);
   return undefined;
 }
 
 function isAssignment(e: ts.Expression): e is ts.BinaryExpression {
-  return ts.isBinaryExpression(e) && e.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && e.operatorToken.kind <= ts.SyntaxKind.LastAssignment;
+  return tsv.isBinaryExpression(e) && e.operatorToken.kind >= tsv.SyntaxKind.FirstAssignment && e.operatorToken.kind <= tsv.SyntaxKind.LastAssignment;
 }
 
 /** Could `fn` be a wrapper (named, its body one expression)? What wrapperShape() needs of the function alone. */
@@ -46,9 +47,9 @@ export function mayBeWrapper(fn: FunctionLike | undefined): boolean {
 /** Is access `a` the whole body of its function, on a parameter? Returns that parameter's index. */
 function wrapperShape(ctx: AnalysisContext, a: RawAccess): { fn: FunctionLike; name: string; pageArg: number } | undefined {
   if (!a.receiver || a.converted || a.access === 'call') return undefined;
-  if (!ts.isPropertyAccessExpression(a.expr) && !ts.isElementAccessExpression(a.expr)) return undefined;
+  if (!tsv.isPropertyAccessExpression(a.expr) && !tsv.isElementAccessExpression(a.expr)) return undefined;
   const recv = skipOuter(a.receiver);
-  if (!ts.isIdentifier(recv)) return undefined;
+  if (!tsv.isIdentifier(recv)) return undefined;
   const fn = enclosingFunction(a.expr);
   if (!fn) return undefined;
   const name = functionName(fn);
@@ -58,15 +59,15 @@ function wrapperShape(ctx: AnalysisContext, a: RawAccess): { fn: FunctionLike; n
   const target = outerOf(a.expr);
   const ok = e === target || e === a.expr ||
     (isAssignment(e) && skipOuter(e.left) === a.expr) ||
-    ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && skipOuter(e.operand) === a.expr) ||
+    ((tsv.isPrefixUnaryExpression(e) || tsv.isPostfixUnaryExpression(e)) && skipOuter(e.operand) === a.expr) ||
     // embedded sub-member: return page.lru.next
-    ((ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) && skipOuter(e.expression) === a.expr) ||
-    (isAssignment(e) && (ts.isPropertyAccessExpression(skipOuter(e.left)) || ts.isElementAccessExpression(skipOuter(e.left))) &&
+    ((tsv.isPropertyAccessExpression(e) || tsv.isElementAccessExpression(e)) && skipOuter(e.expression) === a.expr) ||
+    (isAssignment(e) && (tsv.isPropertyAccessExpression(skipOuter(e.left)) || tsv.isElementAccessExpression(skipOuter(e.left))) &&
       skipOuter((skipOuter(e.left) as ts.PropertyAccessExpression).expression) === a.expr);
   if (!ok) return undefined;
   const sym = ctx.symbolOf(recv);
   const decl = sym?.valueDeclaration;
-  if (!decl || !ts.isParameter(decl) || decl.parent !== fn) return undefined;
+  if (!decl || !tsv.isParameter(decl) || decl.parent !== fn) return undefined;
   return { fn, name, pageArg: fn.parameters.indexOf(decl) };
 }
 
@@ -138,9 +139,9 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
     calls.set(w, 0);
   }
   const wrapperOf = (callee: ts.Expression): WrapperDef | undefined => {
-    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
-      const w = wrappers.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? wrappers.get(skipOuter(d.initializer)) : undefined);
+      const w = wrappers.get(d) ?? (tsv.isVariableDeclaration(d) && d.initializer ? wrappers.get(skipOuter(d.initializer)) : undefined);
       if (w) return w;
     }
     return undefined;
@@ -159,7 +160,7 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
       calls.set(w, calls.get(w)! + 1);
       const callee = skipOuter(call.expression);
       accesses.push({
-        sf, node: ts.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
+        sf, node: tsv.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
         receiverText: shortText(arg, sf), field: w.field, access: 'call', wrapper: w.name, wrapperAccess: w.access,
       });
     }
@@ -182,9 +183,9 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
 function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.Node, WrapperDef>, inside: Set<RawAccess>): void {
   const unused = new Map<ts.Node, WrapperDef>(wrappers);
   const resolve = (n: ts.Expression): WrapperDef | undefined => {
-    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(n) ? n.name : n);
+    const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(n) ? n.name : n);
     for (const d of sym?.declarations ?? []) {
-      const w = unused.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? unused.get(skipOuter(d.initializer)) : undefined);
+      const w = unused.get(d) ?? (tsv.isVariableDeclaration(d) && d.initializer ? unused.get(skipOuter(d.initializer)) : undefined);
       if (w) return w;
     }
     return undefined;
@@ -223,11 +224,11 @@ function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<s
 /** An identifier used as a value other than as a callee (and not a declaration, import or member name). */
 function isValueUse(n: ts.Identifier): boolean {
   const p = n.parent;
-  if (ts.isCallExpression(p) && skipOuter(p.expression) === n) return false;
-  if ((ts.isFunctionDeclaration(p) || ts.isVariableDeclaration(p) || ts.isMethodDeclaration(p) || ts.isParameter(p) ||
-    ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isBindingElement(p)) && p.name === n) return false;
-  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p)) return false;
-  if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
-  if (ts.isTypeQueryNode(p) || ts.isTypeReferenceNode(p) || ts.isQualifiedName(p)) return false;
+  if (tsv.isCallExpression(p) && skipOuter(p.expression) === n) return false;
+  if ((tsv.isFunctionDeclaration(p) || tsv.isVariableDeclaration(p) || tsv.isMethodDeclaration(p) || tsv.isParameter(p) ||
+    tsv.isPropertyAssignment(p) || tsv.isPropertyDeclaration(p) || tsv.isBindingElement(p)) && p.name === n) return false;
+  if (tsv.isImportSpecifier(p) || tsv.isExportSpecifier(p) || tsv.isImportClause(p) || tsv.isNamespaceImport(p)) return false;
+  if (tsv.isPropertyAccessExpression(p) && p.name === n) return false;
+  if (tsv.isTypeQueryNode(p) || tsv.isTypeReferenceNode(p) || tsv.isQualifiedName(p)) return false;
   return true;
 }
