@@ -258,6 +258,8 @@ export class CommitKeys {
       // Parts made or checked in the commit before may hold here (namePart); the files new since decide.
       this.memo = { m: memo, gen: ++memo.gen, fresh: this.files.filter((sf) => !memo.files.has(sf)), at: new Map(this.files.map((sf, i) => [sf, i])) };
       memo.files = new Set(this.files);
+      // A part not asked in the commit before never holds again: let its files' old versions go.
+      for (const [n, e] of memo.parts) if (e.gen < memo.gen - 1) memo.parts.delete(n);
     }
     // Lib files and files read from disk (node_modules) are part of every key by their content id;
     // every file of the commit's tree is cut into units.
