@@ -208,12 +208,19 @@ class ByName<T> extends Map<string, T[]> {
   /** Every name joined, the map's order that of first appearance across the files. */
   private all(): void {
     if (this.whole) return;
-    const order: string[] = [];
-    const seen = new Set<string>();
-    for (const p of this.parts) for (const name of p.keys()) if (!seen.has(name)) { seen.add(name); order.push(name); }
-    const lists = order.map((name) => this.get(name)!);
+    // One pass over the parts (asking get() per name walked every part once per name).
+    const joined = new Map<string, T[]>();
+    for (const p of this.parts) {
+      for (const [name, l] of p) {
+        const have = joined.get(name);
+        if (have) for (const x of l) have.push(x);
+        else joined.set(name, [...l]);
+      }
+    }
+    // A list already handed out stays the one returned (the same contents).
+    const handedOut = new Map(super.entries());
     super.clear();
-    order.forEach((name, i) => super.set(name, lists[i]!));
+    for (const [name, l] of joined) super.set(name, handedOut.get(name) ?? l);
     this.whole = true;
   }
 
