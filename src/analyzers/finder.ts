@@ -176,21 +176,34 @@ function resolvesToModule(ctx: AnalysisContext, sf: ts.SourceFile, spec: ts.Stri
 
 /**
  * Lists by name over the files' own indexes, joined in file order when a name is first asked
- * (the passes ask for a few names; joining every file's lists up front cost more than the asking).
- * Iterating it joins every name, in the order of first appearance.
+ * (an incremental analysis asks for a few names; joining every file's lists up front cost more
+ * than the asking), all at once when iterated or when the names asked one by one have cost what
+ * one pass over every index costs (a whole analysis asks ~1,500 names). Names in the order of
+ * their first appearance.
  */
 class ByName<T> extends Map<string, T[]> {
   private parts: Array<ReadonlyMap<string, readonly T[]>> = [];
   private whole = false;
   private missing = new Set<string>();
+  /** Index lookups the names asked one by one made, against the size of one pass over them all. */
+  private asked = 0;
+  private names = 0;
 
   addPart(part: ReadonlyMap<string, readonly T[]>): void {
-    if (part.size > 0) this.parts.push(part);
+    if (part.size > 0) {
+      this.parts.push(part);
+      this.names += part.size;
+    }
   }
 
   override get(name: string): T[] | undefined {
     const hit = super.get(name);
     if (hit || this.whole || this.missing.has(name)) return hit;
+    this.asked += this.parts.length;
+    if (this.asked > this.names) {
+      this.all();
+      return super.get(name);
+    }
     let out: T[] | undefined;
     for (const p of this.parts) {
       const l = p.get(name);

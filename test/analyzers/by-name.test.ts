@@ -54,4 +54,16 @@ describe('findAccesses: calls and functions by name', () => {
     const fns = [...found.functions].filter(([, l]) => l.some((n) => n.getSourceFile().fileName.includes('/cases/'))).map(([n]) => n);
     expect(fns).toEqual(['f', 'g', 'h', 'k', 'f2']);
   });
+
+  it('asked name by name past the cost of one pass (then joined whole): the same lists', () => {
+    const program = programOf(makeProject(FILES, false));
+    const ctx = new AnalysisContext(builtinSpec(), program, ROOT);
+    const where = (c: ts.CallExpression) => `${c.getSourceFile().fileName}:${c.getStart(c.getSourceFile())}`;
+    const all = [...findAccesses(ctx).calls].map(([n, l]) => [n, l.map(where)] as const);
+    const found = findAccesses(ctx);
+    // Every name, then names no file calls, one by one: the join happens somewhere along the way.
+    for (const [name, l] of all) expect(found.calls.get(name)?.map(where), name).toEqual(l);
+    for (const name of ['nobody', 'calls', 'these']) expect(found.calls.get(name)).toBeUndefined();
+    expect([...found.calls.keys()]).toEqual(all.map(([n]) => n));
+  });
 });
