@@ -26,8 +26,9 @@
  * reuses only what has the same contents. Each write is a temp file renamed into place, so a
  * reader (another track at the same time) sees a whole entry or none; a torn file after a crash
  * fails its checksum; a lost index update only costs a re-analysis. A walk holds its writes and
- * writes each file once when it ends (`deferWrites`, `flush`; also when it fails): a key's index
- * in its final state, not once per entry added. The folder is trimmed after
+ * writes each file once when it ends (`deferWrites`, `flush`; also when it fails, and in batches
+ * of a few thousand files on the way, so a walk stopped by a signal keeps most of its work): a
+ * key's index in its final state, not once per entry added. The folder is trimmed after
  * each walk (`trim`): files of ours unused for 30 days go, then the least recently used ones
  * while it holds more than 256 MiB (a hit refreshes a file's time). A folder that cannot be
  * written only costs time: the walk goes on in memory and `problem` says why, for the CLI to
@@ -679,6 +680,11 @@ export class TrackCache {
    */
   constructor(private dir?: string, private opts: { deferWrites?: boolean } = {}) {
     this.writable = dir !== undefined;
+  }
+
+  /** How many files `deferWrites` holds back. */
+  get pendingWrites(): number {
+    return this.pending.size;
   }
 
   /** Write what `deferWrites` held back. */

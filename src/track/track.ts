@@ -76,6 +76,9 @@ export interface TrackResult {
 
 let toolHashMemo: string | undefined;
 
+/** Held cache writes (files) that make the walk write them out before its end. */
+const FLUSH_EVERY = 2048;
+
 /** The analysis code itself is part of every key: a changed analyzer must not reuse old results. */
 function toolHash(): string {
   if (toolHashMemo) return toolHashMemo;
@@ -271,6 +274,8 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
         ...(summaries ? { summaries: [...summaries].map(([f, m]): [string, Array<[string, string]>] => [f, [...m]]) } : {}),
         entries: entries.map((e): [string, string] => [e.key, e.sig]) });
     }
+    // A long walk stopped by a signal (no `finally`) keeps most of its work: held writes go out in batches.
+    if (cache.pendingWrites >= FLUSH_EVERY) cache.flush();
     lap('writes');
     return { result, program: cp.program, root: cp.root, commit: c, point };
   };
