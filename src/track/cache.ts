@@ -91,6 +91,9 @@ export interface EntryDeps {
 }
 
 const callSitesOf = new WeakMap<ts.SourceFile, Map<string, Set<string>>>();
+// Read once: TypeScript's namespace members are getters on a dictionary-mode object (deps.ts T).
+const CALL = ts.SyntaxKind.CallExpression;
+const forEachChild = ts.forEachChild;
 
 /**
  * Per callee name (as the finder's call index names calls), the top-level declarations of `sf`
@@ -104,15 +107,15 @@ function callSites(sf: ts.SourceFile): Map<string, Set<string>> {
   for (const st of sf.statements) {
     const holder = topNames(st)[0] ?? '';
     const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n)) {
-        const name = calleeName(n);
+      if (n.kind === CALL) {
+        const name = calleeName(n as ts.CallExpression);
         if (name !== undefined) {
           const l = out.get(name);
           if (l) l.add(holder);
           else out.set(name, new Set([holder]));
         }
       }
-      ts.forEachChild(n, visit);
+      forEachChild(n, visit);
     };
     visit(st);
   }

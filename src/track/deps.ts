@@ -64,6 +64,95 @@ import { mayBeWrapper } from '../analyzers/wrappers.ts';
 import type { MarkSummaries } from './marks.ts';
 import { scanShape } from './shape.ts';
 
+/**
+ * The TypeScript functions the unit scan calls per node, as plain data properties: TypeScript's
+ * namespace object holds its ~2,250 members as accessors on an object V8 keeps in dictionary mode,
+ * so each `ts.isIdentifier(n)` there is a hash lookup and a getter call (analyzers/tsValues.ts).
+ */
+const SK = ts.SyntaxKind;
+const NF = ts.NodeFlags;
+const T = {
+  canHaveModifiers: ts.canHaveModifiers,
+  forEachChild: ts.forEachChild,
+  getModifiers: ts.getModifiers,
+  isArrowFunction: ts.isArrowFunction,
+  isAsExpression: ts.isAsExpression,
+  isBinaryExpression: ts.isBinaryExpression,
+  isBindingElement: ts.isBindingElement,
+  isBlock: ts.isBlock,
+  isBreakOrContinueStatement: ts.isBreakOrContinueStatement,
+  isCallExpression: ts.isCallExpression,
+  isCaseClause: ts.isCaseClause,
+  isCatchClause: ts.isCatchClause,
+  isClassDeclaration: ts.isClassDeclaration,
+  isClassExpression: ts.isClassExpression,
+  isClassLike: ts.isClassLike,
+  isDefaultClause: ts.isDefaultClause,
+  isElementAccessExpression: ts.isElementAccessExpression,
+  isEnumDeclaration: ts.isEnumDeclaration,
+  isEnumMember: ts.isEnumMember,
+  isExportAssignment: ts.isExportAssignment,
+  isExportDeclaration: ts.isExportDeclaration,
+  isExportSpecifier: ts.isExportSpecifier,
+  isExpression: ts.isExpression,
+  isExpressionStatement: ts.isExpressionStatement,
+  isForInStatement: ts.isForInStatement,
+  isForOfStatement: ts.isForOfStatement,
+  isForStatement: ts.isForStatement,
+  isFunctionDeclaration: ts.isFunctionDeclaration,
+  isFunctionExpression: ts.isFunctionExpression,
+  isFunctionLike: ts.isFunctionLike,
+  isGetAccessorDeclaration: ts.isGetAccessorDeclaration,
+  isHeritageClause: ts.isHeritageClause,
+  isIdentifier: ts.isIdentifier,
+  isIfStatement: ts.isIfStatement,
+  isImportClause: ts.isImportClause,
+  isImportDeclaration: ts.isImportDeclaration,
+  isImportEqualsDeclaration: ts.isImportEqualsDeclaration,
+  isImportSpecifier: ts.isImportSpecifier,
+  isInterfaceDeclaration: ts.isInterfaceDeclaration,
+  isIterationStatement: ts.isIterationStatement,
+  isLabeledStatement: ts.isLabeledStatement,
+  isLiteralTypeNode: ts.isLiteralTypeNode,
+  isMethodDeclaration: ts.isMethodDeclaration,
+  isMethodSignature: ts.isMethodSignature,
+  isModuleBlock: ts.isModuleBlock,
+  isModuleDeclaration: ts.isModuleDeclaration,
+  isNamedExports: ts.isNamedExports,
+  isNamedImports: ts.isNamedImports,
+  isNamespaceExport: ts.isNamespaceExport,
+  isNamespaceImport: ts.isNamespaceImport,
+  isNonNullExpression: ts.isNonNullExpression,
+  isNumericLiteral: ts.isNumericLiteral,
+  isOmittedExpression: ts.isOmittedExpression,
+  isParameter: ts.isParameter,
+  isParenthesizedExpression: ts.isParenthesizedExpression,
+  isParenthesizedTypeNode: ts.isParenthesizedTypeNode,
+  isPrivateIdentifier: ts.isPrivateIdentifier,
+  isPropertyAccessExpression: ts.isPropertyAccessExpression,
+  isPropertyAssignment: ts.isPropertyAssignment,
+  isPropertyDeclaration: ts.isPropertyDeclaration,
+  isPropertySignature: ts.isPropertySignature,
+  isQualifiedName: ts.isQualifiedName,
+  isReturnStatement: ts.isReturnStatement,
+  isSatisfiesExpression: ts.isSatisfiesExpression,
+  isSetAccessorDeclaration: ts.isSetAccessorDeclaration,
+  isShorthandPropertyAssignment: ts.isShorthandPropertyAssignment,
+  isSourceFile: ts.isSourceFile,
+  isStringLiteral: ts.isStringLiteral,
+  isStringLiteralLike: ts.isStringLiteralLike,
+  isSwitchStatement: ts.isSwitchStatement,
+  isThrowStatement: ts.isThrowStatement,
+  isTryStatement: ts.isTryStatement,
+  isTypeAliasDeclaration: ts.isTypeAliasDeclaration,
+  isTypeAssertionExpression: ts.isTypeAssertionExpression,
+  isTypeNode: ts.isTypeNode,
+  isUnionTypeNode: ts.isUnionTypeNode,
+  isVariableDeclaration: ts.isVariableDeclaration,
+  isVariableDeclarationList: ts.isVariableDeclarationList,
+  isVariableStatement: ts.isVariableStatement,
+};
+
 export interface Unit {
   /** Shape hash, lines relative to the unit's first line (a split function: its signature). */
   hash: string;
@@ -137,28 +226,28 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
 /** Top-level names a statement declares (empty: it declares nothing nameable). */
 export function topNames(st: ts.Statement): string[] {
   const out: string[] = [];
-  const mods = ts.canHaveModifiers(st) ? ts.getModifiers(st) ?? [] : [];
-  if (mods.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword)) out.push('default');
-  if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
-    ts.isEnumDeclaration(st)) && st.name) out.push(st.name.text);
-  else if (ts.isModuleDeclaration(st) && ts.isIdentifier(st.name)) out.push(st.name.text);
-  else if (ts.isVariableStatement(st)) {
+  const mods = T.canHaveModifiers(st) ? T.getModifiers(st) ?? [] : [];
+  if (mods.some((m) => m.kind === SK.DefaultKeyword)) out.push('default');
+  if ((T.isFunctionDeclaration(st) || T.isClassDeclaration(st) || T.isInterfaceDeclaration(st) || T.isTypeAliasDeclaration(st) ||
+    T.isEnumDeclaration(st)) && st.name) out.push(st.name.text);
+  else if (T.isModuleDeclaration(st) && T.isIdentifier(st.name)) out.push(st.name.text);
+  else if (T.isVariableStatement(st)) {
     const bind = (n: ts.BindingName): void => {
-      if (ts.isIdentifier(n)) out.push(n.text);
-      else for (const e of n.elements) if (!ts.isOmittedExpression(e)) bind(e.name);
+      if (T.isIdentifier(n)) out.push(n.text);
+      else for (const e of n.elements) if (!T.isOmittedExpression(e)) bind(e.name);
     };
     for (const d of st.declarationList.declarations) bind(d.name);
-  } else if (ts.isImportDeclaration(st) && st.importClause) {
+  } else if (T.isImportDeclaration(st) && st.importClause) {
     const c = st.importClause;
     if (c.name) out.push(c.name.text);
     const b = c.namedBindings;
-    if (b && ts.isNamespaceImport(b)) out.push(b.name.text);
+    if (b && T.isNamespaceImport(b)) out.push(b.name.text);
     else if (b) for (const e of b.elements) out.push(e.name.text);
-  } else if (ts.isImportEqualsDeclaration(st)) out.push(st.name.text);
-  else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+  } else if (T.isImportEqualsDeclaration(st)) out.push(st.name.text);
+  else if (T.isExportDeclaration(st) && st.exportClause && T.isNamedExports(st.exportClause)) {
     for (const e of st.exportClause.elements) out.push(e.name.text);
-  } else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamespaceExport(st.exportClause)) out.push(st.exportClause.name.text);
-  else if (ts.isExportAssignment(st) && !st.isExportEquals) out.push('default');
+  } else if (T.isExportDeclaration(st) && st.exportClause && T.isNamespaceExport(st.exportClause)) out.push(st.exportClause.name.text);
+  else if (T.isExportAssignment(st) && !st.isExportEquals) out.push('default');
   return out;
 }
 
@@ -170,11 +259,11 @@ export function topNames(st: ts.Statement): string[] {
  */
 function namesByString(n: ts.StringLiteralLike): boolean {
   let x: ts.Node = n;
-  while (x.parent && ts.isParenthesizedExpression(x.parent)) x = x.parent;
+  while (x.parent && T.isParenthesizedExpression(x.parent)) x = x.parent;
   const p = x.parent;
   if (!p) return true;
-  if (ts.isElementAccessExpression(p)) return p.argumentExpression === x;
-  return ts.isLiteralTypeNode(p) || ts.isImportSpecifier(p) || ts.isExportSpecifier(p);
+  if (T.isElementAccessExpression(p)) return p.argumentExpression === x;
+  return T.isLiteralTypeNode(p) || T.isImportSpecifier(p) || T.isExportSpecifier(p);
 }
 
 /**
@@ -186,21 +275,21 @@ function mentionsOf(st: ts.Node, out: Set<string>, within?: ts.Node): void {
   const local = (name: string): boolean => scopes.some((sc) => sc.has(name));
   const visit = (n: ts.Node, inType: boolean): void => {
     const here = !within || (n.pos >= within.pos && n.end <= within.end);
-    if (ts.isIdentifier(n)) {
+    if (T.isIdentifier(n)) {
       // A parameter or local of an enclosing function or block is no top-level declaration.
       if (here && (inType || !valueReference(n) || !local(n.text))) out.add(n.text);
       return;
     }
     if (here) {
-      if (ts.isPrivateIdentifier(n)) out.add(n.text);
-      else if (ts.isStringLiteralLike(n) && IDENT.test(n.text) && namesByString(n)) out.add(n.text);
-      else if (ts.isImportClause(n) && n.name) out.add('default');
+      if (T.isPrivateIdentifier(n)) out.add(n.text);
+      else if (T.isStringLiteralLike(n) && IDENT.test(n.text) && namesByString(n)) out.add(n.text);
+      else if (T.isImportClause(n) && n.name) out.add('default');
     }
     const scope = scopeNames(n);
     if (scope) scopes.push(scope);
     // Types live apart from values (a parameter `b` does not hide a type `b`); heritage clauses name both.
-    const type = inType || ts.isTypeNode(n) || ts.isHeritageClause(n);
-    ts.forEachChild(n, (c) => visit(c, type));
+    const type = inType || T.isTypeNode(n) || T.isHeritageClause(n);
+    T.forEachChild(n, (c) => visit(c, type));
     if (scope) scopes.pop();
   };
   visit(st, false);
@@ -214,22 +303,22 @@ function mentionsOf(st: ts.Node, out: Set<string>, within?: ts.Node): void {
 function valueReference(n: ts.Identifier): boolean {
   const p = n.parent;
   if (!p) return false;
-  if (ts.isPropertyAccessExpression(p)) return p.expression === n;
-  if (ts.isQualifiedName(p)) return false;
-  if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p) ||
-    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) && p.name === n) return false;
-  if (ts.isBindingElement(p) && p.propertyName === n) return false;
-  if (ts.isImportSpecifier(p) || ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isNamespaceExport(p) ||
-    ts.isImportEqualsDeclaration(p) || ts.isExportAssignment(p)) return false;
-  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return false;
-  return ts.isExpression(n) || ts.isShorthandPropertyAssignment(p) || ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p) ||
-    ((ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p)) && p.name === n);
+  if (T.isPropertyAccessExpression(p)) return p.expression === n;
+  if (T.isQualifiedName(p)) return false;
+  if ((T.isPropertyAssignment(p) || T.isPropertyDeclaration(p) || T.isMethodDeclaration(p) || T.isPropertySignature(p) || T.isMethodSignature(p) ||
+    T.isGetAccessorDeclaration(p) || T.isSetAccessorDeclaration(p) || T.isEnumMember(p)) && p.name === n) return false;
+  if (T.isBindingElement(p) && p.propertyName === n) return false;
+  if (T.isImportSpecifier(p) || T.isExportSpecifier(p) || T.isImportClause(p) || T.isNamespaceImport(p) || T.isNamespaceExport(p) ||
+    T.isImportEqualsDeclaration(p) || T.isExportAssignment(p)) return false;
+  if (T.isLabeledStatement(p) || T.isBreakOrContinueStatement(p)) return false;
+  return T.isExpression(n) || T.isShorthandPropertyAssignment(p) || T.isVariableDeclaration(p) || T.isParameter(p) || T.isBindingElement(p) ||
+    ((T.isFunctionDeclaration(p) || T.isFunctionExpression(p) || T.isClassDeclaration(p) || T.isClassExpression(p)) && p.name === n);
 }
 
 /** Names of a binding (`a`, `{ a, b: [c] }`). */
 function bindingNames(b: ts.BindingName, out: Set<string>): void {
-  if (ts.isIdentifier(b)) out.add(b.text);
-  else for (const e of b.elements) if (!ts.isOmittedExpression(e)) bindingNames(e.name, out);
+  if (T.isIdentifier(b)) out.add(b.text);
+  else for (const e of b.elements) if (!T.isOmittedExpression(e)) bindingNames(e.name, out);
 }
 
 /**
@@ -239,55 +328,55 @@ function bindingNames(b: ts.BindingName, out: Set<string>): void {
  * `catch`'s variables.
  */
 function scopeNames(n: ts.Node): Set<string> | undefined {
-  if (ts.isSourceFile(n)) return undefined;
-  if (ts.isFunctionLike(n) && 'body' in n) {
+  if (T.isSourceFile(n)) return undefined;
+  if (T.isFunctionLike(n) && 'body' in n) {
     const names = new Set<string>();
     for (const p of n.parameters) bindingNames(p.name, names);
-    if ((ts.isFunctionExpression(n) || ts.isClassExpression(n)) && n.name) names.add(n.name.text);
+    if ((T.isFunctionExpression(n) || T.isClassExpression(n)) && n.name) names.add(n.name.text);
     const body = (n as ts.FunctionLikeDeclaration).body;
     const vars = (x: ts.Node): void => {
-      if (ts.isFunctionLike(x) || ts.isClassLike(x)) return;
-      if (ts.isVariableDeclarationList(x) && !(x.flags & ts.NodeFlags.BlockScoped)) for (const d of x.declarations) bindingNames(d.name, names);
-      ts.forEachChild(x, vars);
+      if (T.isFunctionLike(x) || T.isClassLike(x)) return;
+      if (T.isVariableDeclarationList(x) && !(x.flags & NF.BlockScoped)) for (const d of x.declarations) bindingNames(d.name, names);
+      T.forEachChild(x, vars);
     };
-    if (body) ts.forEachChild(body, vars);
+    if (body) T.forEachChild(body, vars);
     return names;
   }
-  const statements = ts.isBlock(n) || ts.isModuleBlock(n) ? n.statements : ts.isCaseClause(n) || ts.isDefaultClause(n) ? n.statements : undefined;
-  if (statements && !ts.isModuleBlock(n)) {
+  const statements = T.isBlock(n) || T.isModuleBlock(n) ? n.statements : T.isCaseClause(n) || T.isDefaultClause(n) ? n.statements : undefined;
+  if (statements && !T.isModuleBlock(n)) {
     const names = new Set<string>();
     for (const st of statements) {
-      if (ts.isVariableStatement(st) && st.declarationList.flags & ts.NodeFlags.BlockScoped) for (const d of st.declarationList.declarations) bindingNames(d.name, names);
-      else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+      if (T.isVariableStatement(st) && st.declarationList.flags & NF.BlockScoped) for (const d of st.declarationList.declarations) bindingNames(d.name, names);
+      else if ((T.isFunctionDeclaration(st) || T.isClassDeclaration(st)) && st.name) names.add(st.name.text);
     }
     return names;
   }
-  if ((ts.isForStatement(n) || ts.isForInStatement(n) || ts.isForOfStatement(n)) && n.initializer && ts.isVariableDeclarationList(n.initializer)) {
+  if ((T.isForStatement(n) || T.isForInStatement(n) || T.isForOfStatement(n)) && n.initializer && T.isVariableDeclarationList(n.initializer)) {
     const names = new Set<string>();
     for (const d of n.initializer.declarations) bindingNames(d.name, names);
     return names;
   }
-  if (ts.isCatchClause(n) && n.variableDeclaration) {
+  if (T.isCatchClause(n) && n.variableDeclaration) {
     const names = new Set<string>();
     bindingNames(n.variableDeclaration.name, names);
     return names;
   }
-  if (ts.isClassExpression(n) && n.name) return new Set([n.name.text]);
+  if (T.isClassExpression(n) && n.name) return new Set([n.name.text]);
   return undefined;
 }
 
 const PRIMITIVE = new Set<ts.SyntaxKind>([
-  ts.SyntaxKind.NumberKeyword, ts.SyntaxKind.StringKeyword, ts.SyntaxKind.BooleanKeyword, ts.SyntaxKind.VoidKeyword,
-  ts.SyntaxKind.BigIntKeyword, ts.SyntaxKind.UndefinedKeyword, ts.SyntaxKind.NeverKeyword, ts.SyntaxKind.SymbolKeyword,
+  SK.NumberKeyword, SK.StringKeyword, SK.BooleanKeyword, SK.VoidKeyword,
+  SK.BigIntKeyword, SK.UndefinedKeyword, SK.NeverKeyword, SK.SymbolKeyword,
 ]);
 
 /** A type annotation naming only primitives (`number`, `string | undefined`, a literal): no object can flow through it. */
 function primitiveType(t: ts.TypeNode | undefined): boolean {
   if (!t) return false;
   if (PRIMITIVE.has(t.kind)) return true;
-  if (ts.isLiteralTypeNode(t)) return true;
-  if (ts.isUnionTypeNode(t)) return t.types.every(primitiveType);
-  if (ts.isParenthesizedTypeNode(t)) return primitiveType(t.type);
+  if (T.isLiteralTypeNode(t)) return true;
+  if (T.isUnionTypeNode(t)) return t.types.every(primitiveType);
+  if (T.isParenthesizedTypeNode(t)) return primitiveType(t.type);
   return false;
 }
 
@@ -302,15 +391,15 @@ function primitiveType(t: ts.TypeNode | undefined): boolean {
  * A function with none of these is read by its callers through its signature alone.
  */
 function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: ts.Block } {
-  if (!ts.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !st.type) return false;
+  if (!T.isFunctionDeclaration(st) || !st.body || st.asteriskToken || !st.type) return false;
   // One statement may be a wrapper of a parameter's field, unless no parameter can hold an object.
   if (st.body.statements.length <= 1 && !st.parameters.every((p) => primitiveType(p.type))) return false;
   // A return value provenance can trace (a name, a call, a member read, …): callers read the body.
   // Returns of nested functions are theirs; provenance reads only the function's own.
   const returns = (n: ts.Node): boolean => {
-    if (ts.isFunctionLike(n) || ts.isClassLike(n)) return false;
-    if (ts.isReturnStatement(n) && n.expression && traceable(n.expression)) return true;
-    return !!ts.forEachChild(n, (c) => (returns(c) ? true : undefined));
+    if (T.isFunctionLike(n) || T.isClassLike(n)) return false;
+    if (T.isReturnStatement(n) && n.expression && traceable(n.expression)) return true;
+    return !!T.forEachChild(n, (c) => (returns(c) ? true : undefined));
   };
   if (st.body.statements.some(returns)) return false;
   return !mayMarkParameter(st as ts.FunctionDeclaration & { body: ts.Block });
@@ -326,32 +415,32 @@ function bodyPrivate(st: ts.Statement): st is ts.FunctionDeclaration & { body: t
 function mayMarkParameter(st: ts.FunctionDeclaration & { body: ts.Block }): boolean {
   const params = new Set<string>();
   for (const p of st.parameters) {
-    if (!ts.isIdentifier(p.name)) return true;
+    if (!T.isIdentifier(p.name)) return true;
     // A parameter typed as a primitive holds no page: nothing marks it.
     if (!primitiveType(p.type)) params.add(p.name.text);
   }
   const isParam = (e: ts.Expression): boolean => {
     let x = e;
-    while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
-    return ts.isIdentifier(x) && params.has(x.text);
+    while (T.isParenthesizedExpression(x) || T.isAsExpression(x) || T.isNonNullExpression(x) || T.isSatisfiesExpression(x)) x = x.expression;
+    return T.isIdentifier(x) && params.has(x.text);
   };
   let marks = false;
   const visit = (n: ts.Node): void => {
     if (marks) return;
-    if (n !== st && (ts.isFunctionLike(n) || ts.isClassLike(n))) return;
-    if (ts.isCallExpression(n) && n.arguments.some(isParam)) {
+    if (n !== st && (T.isFunctionLike(n) || T.isClassLike(n))) return;
+    if (T.isCallExpression(n) && n.arguments.some(isParam)) {
       marks = true;
       return;
     }
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+    if (T.isBinaryExpression(n) && n.operatorToken.kind >= SK.FirstAssignment && n.operatorToken.kind <= SK.LastAssignment) {
       let l = n.left;
-      while (ts.isParenthesizedExpression(l)) l = l.expression;
-      if ((ts.isPropertyAccessExpression(l) || ts.isElementAccessExpression(l)) && isParam(l.expression)) {
+      while (T.isParenthesizedExpression(l)) l = l.expression;
+      if ((T.isPropertyAccessExpression(l) || T.isElementAccessExpression(l)) && isParam(l.expression)) {
         marks = true;
         return;
       }
     }
-    ts.forEachChild(n, visit);
+    T.forEachChild(n, visit);
   };
   st.body.statements.forEach(visit);
   return marks;
@@ -371,7 +460,7 @@ function mayMarkParameter(st: ts.FunctionDeclaration & { body: ts.Block }): bool
  * statement makes its unit whole again.
  */
 function bodyRecorded(st: ts.Statement, isSpecName: (name: string) => boolean): st is ts.FunctionDeclaration & { body: ts.Block } {
-  return ts.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st);
+  return T.isFunctionDeclaration(st) && !!st.body && !st.asteriskToken && !!st.type && !!st.name && !isSpecName(st.name.text) && !mayBeWrapper(st);
 }
 
 /**
@@ -384,17 +473,17 @@ function bodyRecorded(st: ts.Statement, isSpecName: (name: string) => boolean): 
  */
 function passedTo(st: ts.FunctionDeclaration & { body: ts.Block }): string[] {
   const params = new Set<string>();
-  for (const p of st.parameters) if (ts.isIdentifier(p.name)) params.add(p.name.text);
+  for (const p of st.parameters) if (T.isIdentifier(p.name)) params.add(p.name.text);
   const out = new Set<string>();
   const visit = (n: ts.Node): void => {
     // A mark inside a nested function is that function's (a summary is of the function whose parameter it marks).
-    if (n !== st && (ts.isFunctionLike(n) || ts.isClassLike(n))) return;
-    if (ts.isCallExpression(n) && n.arguments.some((a) => {
+    if (n !== st && (T.isFunctionLike(n) || T.isClassLike(n))) return;
+    if (T.isCallExpression(n) && n.arguments.some((a) => {
       let x = a;
-      while (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isNonNullExpression(x) || ts.isSatisfiesExpression(x) || ts.isTypeAssertionExpression(x)) x = x.expression;
-      return ts.isIdentifier(x) && params.has(x.text);
+      while (T.isParenthesizedExpression(x) || T.isAsExpression(x) || T.isNonNullExpression(x) || T.isSatisfiesExpression(x) || T.isTypeAssertionExpression(x)) x = x.expression;
+      return T.isIdentifier(x) && params.has(x.text);
     })) out.add(calleeName(n) ?? '');
-    ts.forEachChild(n, visit);
+    T.forEachChild(n, visit);
   };
   st.body.statements.forEach(visit);
   return [...out].sort();
@@ -479,10 +568,10 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       for (const c of (st as ts.FunctionDeclaration).getChildren(sf)) if (c !== (st as ts.FunctionDeclaration).body) mentionsOf(c, sig);
       for (const m of sig) mentioned.add(m);
     } else mentionsOf(st, mentioned);
-    const local = ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st);
+    const local = T.isImportDeclaration(st) || T.isImportEqualsDeclaration(st);
     const unit: Unit = {
       hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : hashes[i]!.join('')),
-      ...((ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st)) && st.heritageClauses
+      ...((T.isClassDeclaration(st) || T.isInterfaceDeclaration(st)) && st.heritageClauses
         ? { heritage: st.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(sf).split('.').pop()!)) } : {}),
       ...(bodyMentions ? { body: sha1(b!.h.join('')), bodyMentions: [...bodyMentions] } : {}),
       startLine: starts[i]!,
@@ -490,14 +579,14 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       declares: top,
       mentions: [...mentioned],
       // `declare global`, `export *`, `export =`, a top-level call: nothing names what it changes.
-      always: !local && (top.length === 0 || (ts.isModuleDeclaration(st) && !ts.isIdentifier(st.name))),
+      always: !local && (top.length === 0 || (T.isModuleDeclaration(st) && !T.isIdentifier(st.name))),
       local,
       ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
-      ...(ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
-        ts.isEnumDeclaration(st) || ts.isModuleDeclaration(st) ? { noValue: true } : {}),
+      ...(T.isFunctionDeclaration(st) || T.isClassDeclaration(st) || T.isInterfaceDeclaration(st) || T.isTypeAliasDeclaration(st) ||
+        T.isEnumDeclaration(st) || T.isModuleDeclaration(st) ? { noValue: true } : {}),
       ...(isCallable(st) ? { callable: true } : {}),
       ...markFacts(st, !!bodyMentions),
-      ...(local || ts.isExportDeclaration(st) ? { alias: true } : {}),
+      ...(local || T.isExportDeclaration(st) ? { alias: true } : {}),
       ...memberFacts(st, methods[i], exact ? sf : undefined),
     };
     return (!exact && specifierUnits(sf, st, unit)) || [unit];
@@ -516,17 +605,17 @@ function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[]
   const parts: Array<{ declares: string; mentions: string[]; text: string }> = [];
   const name = (n: ts.ModuleExportName): string => n.text;
   let head: string;
-  if (ts.isImportDeclaration(st)) {
+  if (T.isImportDeclaration(st)) {
     const c = st.importClause;
     const nb = c?.namedBindings;
-    if (!c || !nb || !ts.isNamedImports(nb)) return undefined;
+    if (!c || !nb || !T.isNamedImports(nb)) return undefined;
     if (c.name) parts.push({ declares: c.name.text, mentions: ['default', c.name.text], text: `default as ${c.name.text}` });
     for (const e of nb.elements) {
       const from = e.propertyName ? name(e.propertyName) : e.name.text;
       parts.push({ declares: e.name.text, mentions: [...new Set([from, e.name.text])], text: `${e.isTypeOnly ? 'type ' : ''}${from} as ${e.name.text}` });
     }
     head = `import ${c.isTypeOnly ? 'type ' : ''}`;
-  } else if (ts.isExportDeclaration(st) && st.exportClause && ts.isNamedExports(st.exportClause)) {
+  } else if (T.isExportDeclaration(st) && st.exportClause && T.isNamedExports(st.exportClause)) {
     for (const e of st.exportClause.elements) {
       const from = e.propertyName ? name(e.propertyName) : name(e.name);
       parts.push({ declares: name(e.name), mentions: [...new Set([from, name(e.name)].filter((x) => IDENT.test(x)))], text: `${e.isTypeOnly ? 'type ' : ''}${from} as ${name(e.name)}` });
@@ -534,7 +623,7 @@ function specifierUnits(sf: ts.SourceFile, st: ts.Statement, unit: Unit): Unit[]
     head = `export ${st.isTypeOnly ? 'type ' : ''}`;
   } else return undefined;
   if (parts.length < 2) return undefined;
-  const module = st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+  const module = st.moduleSpecifier && T.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
   const attributes = st.attributes ? st.attributes.getText(sf) : '';
   return parts.map((p) => ({
     ...unit,
@@ -550,17 +639,17 @@ function markFacts(st: ts.Statement, split: boolean): Pick<Unit, 'passes' | 'mar
   const inner = new Set<string>();
   const visit = (n: ts.Node): void => {
     if (n !== st) {
-      const name = (ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isFunctionExpression(n)) && n.name && ts.isIdentifier(n.name) ? n.name.text
-        : (ts.isVariableDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n)) && n.initializer && ts.isIdentifier(n.name) &&
-          (ts.isArrowFunction(skipParens(n.initializer)) || ts.isFunctionExpression(skipParens(n.initializer))) ? n.name.text : undefined;
+      const name = (T.isFunctionDeclaration(n) || T.isMethodDeclaration(n) || T.isFunctionExpression(n)) && n.name && T.isIdentifier(n.name) ? n.name.text
+        : (T.isVariableDeclaration(n) || T.isPropertyAssignment(n) || T.isPropertyDeclaration(n)) && n.initializer && T.isIdentifier(n.name) &&
+          (T.isArrowFunction(skipParens(n.initializer)) || T.isFunctionExpression(skipParens(n.initializer))) ? n.name.text : undefined;
       if (name !== undefined) inner.add(name);
-      if (ts.isShorthandPropertyAssignment(n)) inner.add(n.name.text);
+      if (T.isShorthandPropertyAssignment(n)) inner.add(n.name.text);
     }
-    ts.forEachChild(n, visit);
+    T.forEachChild(n, visit);
   };
   visit(st);
   if (inner.size > 0) out.innerFns = [...inner].sort();
-  if (ts.isFunctionDeclaration(st) && st.body) {
+  if (T.isFunctionDeclaration(st) && st.body) {
     const fn = st as ts.FunctionDeclaration & { body: ts.Block };
     if (!mayMarkParameter(fn)) out.marksNothing = true;
     else if (split) out.passes = passedTo(fn);
@@ -585,7 +674,7 @@ interface MethodPart {
  * with functions), classes and namespaces inside it included.
  */
 function memberFunctions(sf: ts.SourceFile, st: ts.Statement): MethodPart[] | undefined {
-  if (!ts.isClassDeclaration(st) && !ts.isModuleDeclaration(st)) return undefined;
+  if (!T.isClassDeclaration(st) && !T.isModuleDeclaration(st)) return undefined;
   const out: MethodPart[] = [];
   const add = (node: ts.Node, names: string[]): void => {
     if (names.length === 0) return;
@@ -593,17 +682,17 @@ function memberFunctions(sf: ts.SourceFile, st: ts.Statement): MethodPart[] | un
     out.push({ node, names, from, to: node.getEnd(), line: sf.getLineAndCharacterOfPosition(from).line, h: [] });
   };
   const visit = (n: ts.Node): void => {
-    if (ts.isClassDeclaration(n)) {
+    if (T.isClassDeclaration(n)) {
       for (const m of n.members) {
-        if (!ts.isMethodDeclaration(m) || !m.body) continue;
-        if (ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isNumericLiteral(m.name)) add(m, [m.name.text]);
+        if (!T.isMethodDeclaration(m) || !m.body) continue;
+        if (T.isIdentifier(m.name) || T.isPrivateIdentifier(m.name) || T.isStringLiteral(m.name) || T.isNumericLiteral(m.name)) add(m, [m.name.text]);
       }
-    } else if (ts.isModuleDeclaration(n) && n.body) {
-      if (ts.isModuleDeclaration(n.body)) visit(n.body);
-      else if (ts.isModuleBlock(n.body)) {
+    } else if (T.isModuleDeclaration(n) && n.body) {
+      if (T.isModuleDeclaration(n.body)) visit(n.body);
+      else if (T.isModuleBlock(n.body)) {
         for (const x of n.body.statements) {
-          if (ts.isFunctionDeclaration(x) && x.body && x.name) add(x, [x.name.text]);
-          else if (ts.isVariableStatement(x) && isCallable(x)) add(x, topNames(x));
+          if (T.isFunctionDeclaration(x) && x.body && x.name) add(x, [x.name.text]);
+          else if (T.isVariableStatement(x) && isCallable(x)) add(x, topNames(x));
           else visit(x);
         }
       }
@@ -617,12 +706,12 @@ function memberFunctions(sf: ts.SourceFile, st: ts.Statement): MethodPart[] | un
 function memberCallsOf(n: ts.Node): string[] {
   const out = new Set<string>();
   const visit = (x: ts.Node): void => {
-    if (ts.isCallExpression(x)) {
+    if (T.isCallExpression(x)) {
       const c = skipParens(x.expression);
-      if (ts.isPropertyAccessExpression(c)) out.add(c.name.text);
-      else if (ts.isElementAccessExpression(c) && ts.isStringLiteralLike(c.argumentExpression)) out.add(c.argumentExpression.text);
+      if (T.isPropertyAccessExpression(c)) out.add(c.name.text);
+      else if (T.isElementAccessExpression(c) && T.isStringLiteralLike(c.argumentExpression)) out.add(c.argumentExpression.text);
     }
-    ts.forEachChild(x, visit);
+    T.forEachChild(x, visit);
   };
   visit(n);
   return [...out].sort();
@@ -654,23 +743,23 @@ function memberFacts(st: ts.Statement, methods: MethodPart[] | undefined, exact:
 
 /** A function declaration, or a variable statement whose every declaration is initialized with a function. */
 function isCallable(st: ts.Statement): boolean {
-  if (ts.isFunctionDeclaration(st)) return true;
-  if (!ts.isVariableStatement(st)) return false;
+  if (T.isFunctionDeclaration(st)) return true;
+  if (!T.isVariableStatement(st)) return false;
   return st.declarationList.declarations.every((d) => {
     const i = d.initializer && skipParens(d.initializer);
-    return !!i && (ts.isArrowFunction(i) || ts.isFunctionExpression(i));
+    return !!i && (T.isArrowFunction(i) || T.isFunctionExpression(i));
   });
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  while (T.isParenthesizedExpression(e)) e = e.expression;
   return e;
 }
 
 /** A statement that only runs code (no declaration, import or export): what it can change is verified, not named. */
 function isExecutable(st: ts.Statement): boolean {
-  return ts.isExpressionStatement(st) || ts.isIfStatement(st) || ts.isIterationStatement(st, false) || ts.isBlock(st) || ts.isTryStatement(st) ||
-    ts.isSwitchStatement(st) || ts.isLabeledStatement(st) || ts.isThrowStatement(st);
+  return T.isExpressionStatement(st) || T.isIfStatement(st) || T.isIterationStatement(st, false) || T.isBlock(st) || T.isTryStatement(st) ||
+    T.isSwitchStatement(st) || T.isLabeledStatement(st) || T.isThrowStatement(st);
 }
 
 /** Units of parsed files, each computed once (a SourceFile object is shared by the commits whose blob it is). */

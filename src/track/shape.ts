@@ -47,6 +47,10 @@ const FREE_TRIVIA = new Set<ts.SyntaxKind>([
   ts.SyntaxKind.WhitespaceTrivia, ts.SyntaxKind.NewLineTrivia, ts.SyntaxKind.SingleLineCommentTrivia, ts.SyntaxKind.MultiLineCommentTrivia,
 ]);
 
+/** Read once: TypeScript's namespace members are getters on a dictionary-mode object (deps.ts T). */
+const SK = ts.SyntaxKind;
+const forEachChild = ts.forEachChild;
+
 const TYPESCRIPT = /\.(?:[cm]?tsx?)$/;
 
 /**
@@ -132,7 +136,7 @@ export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
         k = scanner.scan();
         start = scanner.getTokenStart();
       }
-      if (FREE_TRIVIA.has(k) || k === ts.SyntaxKind.EndOfFileToken) {
+      if (FREE_TRIVIA.has(k) || k === SK.EndOfFileToken) {
         // Only trivia up to `end`.
         if (scanner.getTokenEnd() > end) ok = false;
         trivia(end, exprStart);
@@ -153,12 +157,12 @@ export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
       children = true;
       if (c.pos < cursor) ok = false;
       if (!ok) return;
-      if (n === sf) top = c.kind === ts.SyntaxKind.EndOfFileToken ? -1 : top + 1;
+      if (n === sf) top = c.kind === SK.EndOfFileToken ? -1 : top + 1;
       visit(c, exprStart);
     };
-    ts.forEachChild(n, child, (list) => list.forEach(child));
+    forEachChild(n, child, (list) => list.forEach(child));
     if (!ok) return;
-    if (!children && n.kind !== ts.SyntaxKind.SourceFile) {
+    if (!children && n.kind !== SK.SourceFile) {
       // A leaf: identifier, literal, keyword, operator token; its text is one token (template
       // parts and regular expressions included, which the scanner alone could misread).
       gap(n.pos, exprStart);
@@ -167,7 +171,7 @@ export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
         ok = false;
         return;
       }
-      if (n.kind === ts.SyntaxKind.EndOfFileToken) {
+      if (n.kind === SK.EndOfFileToken) {
         // Nothing quotes the end of a file: only the trivia before it counts (when it must).
         trivia(start, exprStart);
         return;
