@@ -29,7 +29,7 @@ import { createRequire } from 'node:module';
 import { ts } from 'ts-morph';
 import { analyzeDetailed } from '../src/analyzers/analyze.ts';
 import { loadProgram } from '../src/analyzers/project.ts';
-import { builtinSpec, BUILTIN_SPEC_FILE } from '../src/model/builtin.ts';
+import { builtinSpec, BUILTIN_SPEC_FILE, resolveSpec } from '../src/model/builtin.ts';
 import type { AnalysisResult } from '../src/model/findings.ts';
 import { SITE_LABELS } from '../test/analyzers/corpus-labels.ts';
 import { record, vsTsc } from './anchor.ts';
@@ -242,6 +242,25 @@ function countsKey(r: AnalysisResult, copies: number): string {
   return [...m].sort().map(([k, v]) => `${k}=${v / copies}`).join(' ');
 }
 
+/* ---------------------------------------------------------------- passes */
+
+/**
+ * CPU per pass of one analysis in this process (the program loaded, then analyzeDetailed's own
+ * laps): where the time goes, beside the whole-process figures. TypeScript is loaded and warm here
+ * (this process analyzed the corpus already), so the figures are a little under a fresh process's.
+ */
+export function passSplit(t: Tree): { load: number; phases: Map<string, number> } {
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const c0 = cpu();
+  const { program, root } = loadProgram(t.dir, { jsDocForTypesOnly: true });
+  const load = cpu() - c0;
+  const phases = new Map<string, number>();
+  analyzeDetailed(program, root, { spec: t.spec ? resolveSpec(t.spec) : builtinSpec(), phases });
+  return { load, phases };
+}
+
+const PASSES = ['context', 'find', 'wrappers', 'marks', 'classify', 'value use', 'result'];
+
 /* ---------------------------------------------------------------- report */
 
 /** Least squares y = a + b x, with R². */
@@ -318,6 +337,10 @@ export function analyzeBenches(): string {
         fpRows.push(`| ${t.name} | ${ag.sites.length} | ${fp.length} (${byField}) | ${missed} | ${result.findings.length} | ${unlabelled(result)} |`);
       }
     }
+    const splitRows = [trees[0]!, trees.at(-1)!].map((t) => {
+      const { load, phases } = passSplit(t);
+      return `| ${t.name} | ${sec(load)} | ${PASSES.map((p) => sec(phases.get(p) ?? 0)).join(' | ')} |`;
+    });
     const wallFit = linearFit(points.map((p) => [p.lines / 1000, p.wall]));
     const cpuFit = linearFit(points.map((p) => [p.lines / 1000, p.cpu]));
     const last = trees.at(-1)!;
@@ -333,6 +356,12 @@ export function analyzeBenches(): string {
       `CPU ${sec(cpuFit.a)} s + ${cpuFit.b.toFixed(1)} ms per 1k lines (R² ${cpuFit.r2.toFixed(3)}). ` +
       'Targets: analyze ≤ 1× tsc --noEmit; linear in tree size; ' +
       `peak RSS ≤ 2 GiB at ${last.lines.toLocaleString('en-US')} lines: ${mib(rss)} (${rss * 1024 <= GIB * 2 ? 'met' : 'NOT met'}).`, '');
+    out.push('### where the time goes', '',
+      'CPU seconds (user + system, the whole process, GC threads included) of one analysis in the bench\'s own process, pass by pass: ' +
+      'parse = loading the program (parse, module resolution); context = the type checker made (bind) and the spec resolved; ' +
+      'find = the syntax walk and the receivers\' types; marks = the type-mark pass; classify = guards, provenance, the call graph and containers. ' +
+      'TypeScript is warm in this process: a fresh process pays a little more.', '',
+      `| tree | parse | ${PASSES.join(' | ')} |`, `|---|${PASSES.map(() => '---:').join('|')}|---:|`, ...splitRows, '');
     if (fpRows.length) {
       out.push('### false positives', '',
         'ast-grep matches that are not struct page receivers (`$X.index` on a SizeClass, …), next to memdesc findings that match no hand-labelled ' +

@@ -45,6 +45,22 @@ export interface AnalyzeOptions {
    * and shared by its analyses (their memoized answers replay what they read).
    */
   reuse?: { ctx: AnalysisContext; flow: DataFlow };
+  /**
+   * npm run bench: filled with the process's CPU milliseconds (user + system) spent in each pass
+   * (context, find, wrappers, marks, classify, value use, result), in that order.
+   */
+  phases?: Map<string, number>;
+}
+
+/** CPU laps of the passes into `phases` (nothing measured when absent). */
+function lapper(phases: Map<string, number> | undefined): (pass: string) => void {
+  if (!phases) return () => {};
+  let last = process.cpuUsage();
+  return (pass) => {
+    const d = process.cpuUsage(last);
+    last = process.cpuUsage();
+    phases.set(pass, (phases.get(pass) ?? 0) + (d.user + d.system) / 1000);
+  };
 }
 
 /** Check --kind / --field values against the spec before any work (UsageError). */
@@ -114,14 +130,19 @@ export interface DetailedAnalysis {
 
 export function analyzeDetailed(program: ts.Program, root: string, opts: AnalyzeOptions): DetailedAnalysis {
   checkFilters(opts);
+  const lap = lapper(opts.phases);
   const ctx = opts.reuse?.ctx ?? new AnalysisContext(opts.spec, program, root);
+  lap('context');
   const only = opts.onlyFiles ? new Set(ctx.files.filter((sf) => opts.onlyFiles!.has(sf.fileName))) : undefined;
   // Wrappers the selected files call are defined in what they import: find accesses there too.
   const found = findAccesses(ctx, only && importClosure(program, only), only);
+  lap('find');
   const wr = discoverWrappers(ctx, found, only);
+  lap('wrappers');
   const guards = new Guards(ctx);
   const prov = new Provenance(ctx, guards, found.calls, found.functions, !!opts.readBodies, opts.reuse?.flow);
   const classifier = new Classifier(ctx, guards, prov);
+  lap('marks');
 
   const findings: Finding[] = [];
   const sites: SiteDetail[] = [];
@@ -155,11 +176,13 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
   }
   // Value use: sites the code left open take the kind their value's uses agree on elsewhere.
   // Value use learns from every decided site: what it decides depends on every file (memdesc track).
+  lap('classify');
   for (const a of new ValueUses(ctx).apply(classified)) {
     const deps = callerDeps.get(a.sf) ?? new Set<string>();
     deps.add(ALL_FILES_DEP);
     callerDeps.set(a.sf, deps);
   }
+  lap('value use');
   for (const { a, c } of classified) {
     const s = ctx.site(a.sf, a.node);
     const finding: Finding = {
@@ -189,6 +212,7 @@ export function analyzeDetailed(program: ts.Program, root: string, opts: Analyze
     wrappers,
     summary: summarize(opts.spec, findings, residue, wrappers, ctx.files.length),
   };
+  lap('result');
   const kept = new Set(wr.accesses);
   const wrapperBodies = found.accesses.filter((a) => !kept.has(a) && !a.converted);
   return {
