@@ -223,13 +223,12 @@ class ByName<T> extends Map<string, T[]> {
     if (this.whole) return;
     // One pass over the parts (asking get() per name walked every part once per name).
     const joined = new Map<string, T[]>();
-    for (const p of this.parts) {
-      for (const [name, l] of p) {
-        const have = joined.get(name);
-        if (have) for (const x of l) have.push(x);
-        else joined.set(name, [...l]);
-      }
-    }
+    const add = (l: readonly T[], name: string): void => {
+      const have = joined.get(name);
+      if (have) for (let i = 0; i < l.length; i++) have.push(l[i]!);
+      else joined.set(name, l.slice());
+    };
+    for (const p of this.parts) p.forEach(add);
     // A list already handed out stays the one returned (the same contents).
     const handedOut = new Map(super.entries());
     super.clear();
