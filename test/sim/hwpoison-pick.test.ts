@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { boot } from '../../corpus/sim/boot.ts';
 import { Rng } from '../../corpus/sim/random.ts';
 import { pick_pfn } from '../../corpus/sim/workloads/hwpoison.ts';
-import { mm_setup, mm_step } from '../../corpus/sim/workloads/mm.ts';
+import { mm_reap, mm_setup, mm_step } from '../../corpus/sim/workloads/mm.ts';
 import { slab_setup, slab_step } from '../../corpus/sim/workloads/slab.ts';
 import { memory_failure } from '../../corpus/mm/memory-failure.ts';
 import { max_pfn } from '../../corpus/include/linux/mm.ts';
@@ -50,7 +50,8 @@ describe('hwpoison pick_pfn', () => {
       if (rng.chance(0.5)) mm_step(ctx, mm, op);
       else slab_step(ctx, slab, op);
       if (rng.chance(0.3)) zs_malloc(pool, rng.range(32, 3000), GFP_KERNEL | __GFP_NOWARN);
-      if (rng.chance(0.02)) memory_failure(rng.below(max_pfn()));
+      // A poisoned anonymous page kills its process; the workload reaps it as hwpoison's does.
+      if (rng.chance(0.02)) { memory_failure(rng.below(max_pfn())); mm_reap(mm); }
       if (op % 30 !== 29) continue;
       for (const kind of ['slab', 'pgtable', 'zsmalloc', 'anon'] as const) {
         const s = rng.u32();
