@@ -13,7 +13,8 @@
  * leaves work pending (timers, handles, exit listeners: a fresh process would run them before it
  * ended) is reported as `pending` and run again in a fresh process by the caller; a batch that
  * adds globals retires its worker after it. A worker is retired after MAX_BATCHES jobs (each
- * import stays in memory: about 70 MB a batch on the corpus), and when it crashes, exits, hangs
+ * import's code stays in memory; the simulated RAM goes back to the program's pool at the end of
+ * a batch: six corpus batches peak at about 180 MB), and when it crashes, exits, hangs
  * or is aborted (killed, like a fresh process).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -22,7 +23,7 @@ import { simNodeFlags } from './simWorker.ts';
 import { ReusedChild } from './reusedChild.ts';
 import { contentNamedScript } from './scriptFile.ts';
 
-/** Jobs per worker before it is retired (the imports it holds, about 70 MB a corpus batch). */
+/** Jobs per worker before it is retired (the imports it holds stay in memory). */
 export const MAX_BATCHES = 6;
 /** A worker holding more than this after a job is retired too (batches with a larger RAM). */
 const MAX_RSS = 768 << 20;
