@@ -58,6 +58,7 @@ import { createHash } from 'node:crypto';
 import { ts } from '@ts-morph/common';
 import type { Spec } from '../model/spec.ts';
 import { calleeName } from '../analyzers/ast.ts';
+import { tsv } from '../analyzers/tsValues.ts';
 import { matchName } from '../analyzers/glob.ts';
 import { traceable } from '../analyzers/provenance.ts';
 import { mayBeWrapper } from '../analyzers/wrappers.ts';
@@ -65,93 +66,13 @@ import type { MarkSummaries } from './marks.ts';
 import { scanShape } from './shape.ts';
 
 /**
- * The TypeScript functions the unit scan calls per node, as plain data properties: TypeScript's
- * namespace object holds its ~2,250 members as accessors on an object V8 keeps in dictionary mode,
- * so each `ts.isIdentifier(n)` there is a hash lookup and a getter call (analyzers/tsValues.ts).
+ * The TypeScript functions the unit scan calls per node, from the analyzers' table of plain data
+ * properties (analyzers/tsValues.ts: each `ts.isIdentifier(n)` on the namespace is a dictionary
+ * lookup and a getter call).
  */
 const SK = ts.SyntaxKind;
 const NF = ts.NodeFlags;
-const T = {
-  canHaveModifiers: ts.canHaveModifiers,
-  forEachChild: ts.forEachChild,
-  getModifiers: ts.getModifiers,
-  isArrowFunction: ts.isArrowFunction,
-  isAsExpression: ts.isAsExpression,
-  isBinaryExpression: ts.isBinaryExpression,
-  isBindingElement: ts.isBindingElement,
-  isBlock: ts.isBlock,
-  isBreakOrContinueStatement: ts.isBreakOrContinueStatement,
-  isCallExpression: ts.isCallExpression,
-  isCaseClause: ts.isCaseClause,
-  isCatchClause: ts.isCatchClause,
-  isClassDeclaration: ts.isClassDeclaration,
-  isClassExpression: ts.isClassExpression,
-  isClassLike: ts.isClassLike,
-  isDefaultClause: ts.isDefaultClause,
-  isElementAccessExpression: ts.isElementAccessExpression,
-  isEnumDeclaration: ts.isEnumDeclaration,
-  isEnumMember: ts.isEnumMember,
-  isExportAssignment: ts.isExportAssignment,
-  isExportDeclaration: ts.isExportDeclaration,
-  isExportSpecifier: ts.isExportSpecifier,
-  isExpression: ts.isExpression,
-  isExpressionStatement: ts.isExpressionStatement,
-  isForInStatement: ts.isForInStatement,
-  isForOfStatement: ts.isForOfStatement,
-  isForStatement: ts.isForStatement,
-  isFunctionDeclaration: ts.isFunctionDeclaration,
-  isFunctionExpression: ts.isFunctionExpression,
-  isFunctionLike: ts.isFunctionLike,
-  isGetAccessorDeclaration: ts.isGetAccessorDeclaration,
-  isHeritageClause: ts.isHeritageClause,
-  isIdentifier: ts.isIdentifier,
-  isIfStatement: ts.isIfStatement,
-  isImportClause: ts.isImportClause,
-  isImportDeclaration: ts.isImportDeclaration,
-  isImportEqualsDeclaration: ts.isImportEqualsDeclaration,
-  isImportSpecifier: ts.isImportSpecifier,
-  isInterfaceDeclaration: ts.isInterfaceDeclaration,
-  isIterationStatement: ts.isIterationStatement,
-  isLabeledStatement: ts.isLabeledStatement,
-  isLiteralTypeNode: ts.isLiteralTypeNode,
-  isMethodDeclaration: ts.isMethodDeclaration,
-  isMethodSignature: ts.isMethodSignature,
-  isModuleBlock: ts.isModuleBlock,
-  isModuleDeclaration: ts.isModuleDeclaration,
-  isNamedExports: ts.isNamedExports,
-  isNamedImports: ts.isNamedImports,
-  isNamespaceExport: ts.isNamespaceExport,
-  isNamespaceImport: ts.isNamespaceImport,
-  isNonNullExpression: ts.isNonNullExpression,
-  isNumericLiteral: ts.isNumericLiteral,
-  isOmittedExpression: ts.isOmittedExpression,
-  isParameter: ts.isParameter,
-  isParenthesizedExpression: ts.isParenthesizedExpression,
-  isParenthesizedTypeNode: ts.isParenthesizedTypeNode,
-  isPrivateIdentifier: ts.isPrivateIdentifier,
-  isPropertyAccessExpression: ts.isPropertyAccessExpression,
-  isPropertyAssignment: ts.isPropertyAssignment,
-  isPropertyDeclaration: ts.isPropertyDeclaration,
-  isPropertySignature: ts.isPropertySignature,
-  isQualifiedName: ts.isQualifiedName,
-  isReturnStatement: ts.isReturnStatement,
-  isSatisfiesExpression: ts.isSatisfiesExpression,
-  isSetAccessorDeclaration: ts.isSetAccessorDeclaration,
-  isShorthandPropertyAssignment: ts.isShorthandPropertyAssignment,
-  isSourceFile: ts.isSourceFile,
-  isStringLiteral: ts.isStringLiteral,
-  isStringLiteralLike: ts.isStringLiteralLike,
-  isSwitchStatement: ts.isSwitchStatement,
-  isThrowStatement: ts.isThrowStatement,
-  isTryStatement: ts.isTryStatement,
-  isTypeAliasDeclaration: ts.isTypeAliasDeclaration,
-  isTypeAssertionExpression: ts.isTypeAssertionExpression,
-  isTypeNode: ts.isTypeNode,
-  isUnionTypeNode: ts.isUnionTypeNode,
-  isVariableDeclaration: ts.isVariableDeclaration,
-  isVariableDeclarationList: ts.isVariableDeclarationList,
-  isVariableStatement: ts.isVariableStatement,
-};
+const T = tsv;
 
 export interface Unit {
   /** Shape hash, lines relative to the unit's first line (a split function: its signature). */
