@@ -5,27 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { ts } from '@ts-morph/common';
 import { mentionsWord } from '../../src/track/cache.ts';
+import { prng } from '../../src/verify/mutants-gen.ts';
 
-const SEED = Number(process.env.MEMDESC_MENTIONS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = Number(process.env.MEMDESC_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 const byRegExp = (text: string, word: string): boolean => new RegExp(`\\b${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
 
 describe(`mentionsWord (seed ${SEED})`, () => {
   it('agrees with \\bWORD\\b on random texts and words', () => {
-    console.log(`mentions property test: seed ${SEED} (replay with MEMDESC_MENTIONS_SEED=${SEED})`);
-    const rand = rng(SEED);
+    console.log(`mentions property test: seed ${SEED} (replay with MEMDESC_TEST_SEED=${SEED})`);
+    const rand = prng(SEED);
     const alphabet = ['a', 'b', '_', '1', '$', '.', ' ', '\n', '/', '(', 'é', 'ab', 'a_b', 'b1'];
     const pick = (): string => alphabet[Math.floor(rand() * alphabet.length)]!;
     for (let i = 0; i < 300; i++) {
