@@ -150,7 +150,6 @@ const DONE_PREFIX = '{"memdesc-covered":';
 
 export class CoveredWorker extends ReusedChild {
   readonly child: ChildProcessWithoutNullStreams;
-  private buf = '';
   private job?: JobHandlers;
   /** Jobs given to it so far. */
   jobs = 0;
@@ -170,8 +169,8 @@ export class CoveredWorker extends ReusedChild {
       const j = this.job;
       this.job = undefined;
       // A last line the process left open is output too, as a process of its own would have given it.
-      if (j && this.buf) j.onLine(this.buf);
-      this.buf = '';
+      const rest = this.takePartial();
+      if (j && rest) j.onLine(rest);
       j?.onEnd({ how: 'exit', code, signal });
     });
     this.child.on('error', () => {});
@@ -182,11 +181,7 @@ export class CoveredWorker extends ReusedChild {
   }
 
   private onData(chunk: string): void {
-    this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
+    for (const line of this.linesOf(chunk)) {
       const j = this.job;
       if (!j) continue;
       if (line.startsWith(DONE_PREFIX)) {

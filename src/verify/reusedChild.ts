@@ -23,6 +23,8 @@ export abstract class ReusedChild {
   abstract readonly child: ChildProcessWithoutNullStreams;
   dead = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Stdout after its last newline: the start of a line still coming. */
+  private partial = '';
 
   constructor(private readonly idle: ReusedChild[]) {}
 
@@ -43,6 +45,20 @@ export abstract class ReusedChild {
     clearTimeout(this.idleTimer);
     this.forget();
     if (!this.dead) this.child.stdin.end();
+  }
+
+  /** The lines of stdout `chunk` completes, in order; the rest waits for its newline. */
+  protected linesOf(chunk: string): string[] {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop()!;
+    return lines;
+  }
+
+  /** What stdout left after its last newline (given once). */
+  protected takePartial(): string {
+    const rest = this.partial;
+    this.partial = '';
+    return rest;
   }
 
   /** Off the idle list (taken, closed, or dead). */

@@ -80,7 +80,6 @@ class SimWorker extends ReusedChild {
   /** Whether the program is a worker: its first line, or its end without one. */
   readonly hello: Promise<boolean>;
   private greeted: ((yes: boolean) => void) | undefined;
-  private buf = '';
   private current: Waiting | undefined;
 
   constructor(readonly bundle: string) {
@@ -110,11 +109,7 @@ class SimWorker extends ReusedChild {
   }
 
   private onData(chunk: string): void {
-    this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
+    for (const line of this.linesOf(chunk)) {
       if (this.greeted) {
         const yes = line === '{"serve":1}';
         this.greet(yes);
