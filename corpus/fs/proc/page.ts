@@ -1,13 +1,14 @@
 /**
  * /proc/kpageflags (fs/proc/page.c): the stable flags of every pfn, computed by generic code
- * that may only look at a page through its type tests, as the kernel's stable_page_flags().
+ * that may only look at a page through its type tests and its flags word (w0, which stays in
+ * struct page), as the kernel's stable_page_flags().
  */
 import { Page } from '../../include/linux/mm_types.ts';
 import { register_report } from '../../sim/reports.ts';
 import {
-  PageAnon, PageBuddy, PageSlab, PageTable, PageZsmalloc, PageHead, PageTail, PageHWPoison, PageLRU, PageActive,
-  PageReferenced, PageUptodate, PageDirty, PageLocked, PageUnevictable, PageSwapCache, PageSwapBacked, PageReserved,
-  PagePrivate, PageLargeKmalloc, PageOffline, page_has_type,
+  PageAnon, PageBuddy, PageSlab, PageTable, PageZsmalloc, PageTail, PageLargeKmalloc, PageOffline, page_has_type,
+  PG_head, PG_hwpoison, PG_lru, PG_active, PG_referenced, PG_uptodate, PG_dirty, PG_locked, PG_unevictable,
+  PG_swapcache, PG_swapbacked, PG_reserved, PG_private,
 } from '../../include/linux/page-flags.ts';
 import { pfn_to_page, pfn_valid, max_pfn, compound_head, page_mapped } from '../../include/linux/mm.ts';
 
@@ -57,6 +58,11 @@ function bit(cond: boolean, nr: number): number {
   return cond ? 2 ** nr : 0;
 }
 
+/** Bit `pg` of the flags word `k` as KPF bit `kpf` (kpf_copy_bit()). */
+function kpf_copy_bit(k: number, kpf: number, pg: number): number {
+  return (k >>> pg) & 1 ? 2 ** kpf : 0;
+}
+
 /** stable_page_flags(): what a pfn is, from its struct page alone. */
 export function stable_page_flags(page: Page | null): number {
   if (!page) return 2 ** KPF_NOPAGE;
@@ -74,20 +80,25 @@ export function stable_page_flags(page: Page | null): number {
     u += bit(page_mapped(page), KPF_MMAP);
     if (PageAnon(head)) u += 2 ** KPF_ANON;
   }
-  u += bit(PageHead(page), KPF_COMPOUND_HEAD);
   u += bit(PageTail(page), KPF_COMPOUND_TAIL);
-  u += bit(PageLocked(page), KPF_LOCKED);
-  u += bit(PageReferenced(page), KPF_REFERENCED);
-  u += bit(PageUptodate(page), KPF_UPTODATE);
-  u += bit(PageDirty(page), KPF_DIRTY);
-  u += bit(PageLRU(page), KPF_LRU);
-  u += bit(PageActive(page), KPF_ACTIVE);
-  u += bit(PageUnevictable(page), KPF_UNEVICTABLE);
-  u += bit(PageSwapCache(page), KPF_SWAPCACHE);
-  u += bit(PageSwapBacked(page), KPF_SWAPBACKED);
-  u += bit(PageHWPoison(page), KPF_HWPOISON);
-  u += bit(PageReserved(page), KPF_RESERVED);
-  u += bit(PagePrivate(page), KPF_PRIVATE);
+  // The PG_* bits the tests above do not need, copied from one read of the page's flags word as
+  // the kernel does (k = page->flags; kpf_copy_bit()): the PageX() tests of these bits read this
+  // page's word, so the values are theirs, without a read and a call per bit for every pfn.
+  const k = page.flags;
+  u += kpf_copy_bit(k, KPF_COMPOUND_HEAD, PG_head);
+  u += kpf_copy_bit(k, KPF_LOCKED, PG_locked);
+  u += kpf_copy_bit(k, KPF_REFERENCED, PG_referenced);
+  u += kpf_copy_bit(k, KPF_UPTODATE, PG_uptodate);
+  u += kpf_copy_bit(k, KPF_DIRTY, PG_dirty);
+  u += kpf_copy_bit(k, KPF_LRU, PG_lru);
+  u += kpf_copy_bit(k, KPF_ACTIVE, PG_active);
+  u += kpf_copy_bit(k, KPF_UNEVICTABLE, PG_unevictable);
+  // PageSwapCache(): PG_swapcache counts only on a swap-backed page (it aliases PG_owner_priv_1).
+  if (k & (1 << PG_swapbacked)) u += kpf_copy_bit(k, KPF_SWAPCACHE, PG_swapcache);
+  u += kpf_copy_bit(k, KPF_SWAPBACKED, PG_swapbacked);
+  u += kpf_copy_bit(k, KPF_HWPOISON, PG_hwpoison);
+  u += kpf_copy_bit(k, KPF_RESERVED, PG_reserved);
+  u += kpf_copy_bit(k, KPF_PRIVATE, PG_private);
   return u;
 }
 
