@@ -253,19 +253,29 @@ export function memdesc_set_desc_page(desc: number, page: Page | null): void {
  * VM_BUG_ON_PAGE with a dump that shows the word.
  */
 export function memdesc_desc(page: Page, type: number): number {
-  VM_BUG_ON_PAGE(!PageMemdesc(page), page, `memdesc_${memdesc_type_name(type)}: page carries no memdesc`);
+  // Every typed access of a separated descriptor comes here: each check's message (names and
+  // formatted addresses) is built only when the check fires (desc_bug()), not on every call.
+  if (!PageMemdesc(page)) desc_bug(page, type, 'page carries no memdesc');
   const md = page.memdesc;
   // The tag from the low half: exact even when the word is a clobbered poison value.
   const found = memdesc_type(read32(page.addr + PAGE_MEMDESC_OFFSET));
-  VM_BUG_ON_PAGE(found !== type, page,
-    `memdesc_${memdesc_type_name(type)}: memdesc type ${found} (${memdesc_type_name(found)}), expected ${type} (${memdesc_type_name(type)})`);
+  if (found !== type) {
+    desc_bug(page, type, `memdesc type ${found} (${memdesc_type_name(found)}), expected ${type} (${memdesc_type_name(type)})`);
+  }
   const desc = md - found;
-  VM_BUG_ON_PAGE(!Number.isSafeInteger(md) || !desc_addr_plausible(desc), page,
-    `memdesc_${memdesc_type_name(type)}: memdesc ${formatKernelAddress(desc)} is not a descriptor address`);
+  if (!Number.isSafeInteger(md) || !desc_addr_plausible(desc)) {
+    desc_bug(page, type, `memdesc ${formatKernelAddress(desc)} is not a descriptor address`);
+  }
   const first = memdesc_desc_page(desc);
-  VM_BUG_ON_PAGE(first !== null && (first.addr > page.addr || first.memdesc !== md), page,
-    `memdesc_${memdesc_type_name(type)}: descriptor's page ${first ? formatKernelAddress(first.addr) : ''} does not carry this memdesc`);
+  if (first !== null && (first.addr > page.addr || first.memdesc !== md)) {
+    desc_bug(page, type, `descriptor's page ${formatKernelAddress(first.addr)} does not carry this memdesc`);
+  }
   return desc;
+}
+
+/** memdesc_desc()'s VM_BUG_ON_PAGE(), its message prefixed with the accessor's name. */
+function desc_bug(page: Page, type: number, why: string): void {
+  VM_BUG_ON_PAGE(true, page, `memdesc_${memdesc_type_name(type)}: ${why}`);
 }
 
 /* ---- descriptors that keep their pages' counts (the 2025 Memdescs/Path) ---- */
