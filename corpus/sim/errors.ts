@@ -40,9 +40,9 @@ export function hex(n: number): string {
 }
 
 /**
- * The last kernel addresses formatted, by a slot of their low bits (direct-mapped): debug checks
- * build their messages before they know whether they fire (memdesc_desc() formats its descriptor
- * on every call), and the same few addresses come back again and again.
+ * The last kernel addresses formatted, by a slot of their low bits (direct-mapped): trace events
+ * and debug checks that build their messages before they know whether they fire format the same
+ * few addresses again and again.
  */
 const KADDR_SLOTS = 1 << 14;
 const kaddrKeys = new Float64Array(KADDR_SLOTS).fill(-1);

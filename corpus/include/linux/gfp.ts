@@ -78,8 +78,25 @@ const GFP_BITS: Array<[number, string]> = [
   [__GFP_KSWAPD_RECLAIM, '__GFP_KSWAPD_RECLAIM'], [__GFP_HARDWALL, '__GFP_HARDWALL'], [__GFP_HIGHMEM, '__GFP_HIGHMEM'],
 ];
 
+/**
+ * Masks formatted so far (a trace names a gfp mask per allocation, and a run uses a few dozen
+ * masks): the text is a function of the mask alone. Beyond GFP_TEXTS_KEPT the table starts again.
+ */
+const gfp_texts = new Map<number, string>();
+const GFP_TEXTS_KEPT = 4096;
+
 /** %pGg: the gfp mask as a composite name plus remaining bits. */
 export function format_gfp(gfp: number): string {
+  let text = gfp_texts.get(gfp);
+  if (text === undefined) {
+    if (gfp_texts.size >= GFP_TEXTS_KEPT) gfp_texts.clear();
+    text = gfp_name(gfp);
+    gfp_texts.set(gfp, text);
+  }
+  return text;
+}
+
+function gfp_name(gfp: number): string {
   let rest = gfp;
   const parts: string[] = [];
   for (const [mask, name] of GFP_NAMES) {
