@@ -267,10 +267,11 @@ export async function buildSeries(opts: SeriesOptions): Promise<SeriesResult> {
     const retires = one.plan.report.retired.helpers.length + one.plan.report.retired.members.length > 0;
     const steps = seriesSteps(kinds, units, retires);
     // Stage 2 is planned on the one-shot result before the stage-1 trees, so the stage-1 tip
-    // knows whether it is the series' tip.
+    // knows whether it is the series' tip; its passes give the event loop turns, in which the
+    // base's runs started by the verifier above are handed their next batches.
     const wantStage2 = (opts.stage ?? (opts.all ? 2 : 1)) === 2;
     const stage2 = wantStage2
-      ? planStage2(repo.project, opts.spec, new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name), { program: one.converted, root })
+      ? await planStage2(repo.project, opts.spec, new Map(one.plan.changes.map((c) => [c.file.slice(root.length + 1), c.after] as const)), opts.all ? undefined : kinds.map((k) => k.name), { program: one.converted, root })
       : undefined;
     const stage2Steps = stage2?.steps ?? [];
     if (stage2 && !stage2.none) {

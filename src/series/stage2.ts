@@ -79,13 +79,13 @@ export interface ConvertedTree {
  * just these kinds. `converted`: the stage-1 tip's program, checked (runConvert's): planned on it
  * directly, with no copy (the planners resolve modules through the program's files first).
  */
-export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, string>, only?: string[], converted?: ConvertedTree): Stage2Plan {
+export async function planStage2(projectDir: string, spec: Spec, stage1: Map<string, string>, only?: string[], converted?: ConvertedTree): Promise<Stage2Plan> {
   const none = stage2Applies(spec);
   if (none) return { steps: [], blocked: [], problems: [], none };
   if (converted) {
     // The stage-1 tip is there already, checked: no copy, no load, no first full check.
     const abs = new Map([...stage1].map(([f, t]) => [join(converted.root, ...f.split('/')), t] as const));
-    return planOn(converted.program, converted.root, spec, abs, only, () => {}, true);
+    return await planOn(converted.program, converted.root, spec, abs, only, () => {}, true);
   }
   const base = mkdtempSync(join(tmpdir(), 'memdesc-stage2-'));
   const dir = join(base, basename(projectDir));
@@ -101,14 +101,22 @@ export function planStage2(projectDir: string, spec: Spec, stage1: Map<string, s
     const program = loadProgram(dir).program;
     program.getTypeChecker();
     const { root } = resolveTsconfig(dir);
-    return planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t), false);
+    // Awaited here: the copy is removed only once the planning is over.
+    return await planOn(program, root, spec, new Map([...stage1].map(([f, t]) => [join(root, ...f.split('/')), t] as const)), only, (f, t) => put(rel(root, f), t), false);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
 }
 
-function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only: string[] | undefined,
-  write: (file: string, text: string) => void, programChecked: boolean): Stage2Plan {
+/**
+ * The event loop gets a turn between the planners' passes: a series plans stage 2 (seconds of
+ * this thread's work) while its verifier's workers run the base's batches, and each worker waits
+ * for this thread to read its results and hand it the next batch.
+ */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<string, string>, only: string[] | undefined,
+  write: (file: string, text: string) => void, programChecked: boolean): Promise<Stage2Plan> {
   const steps: Stage2Step[] = [];
   const blocked: Stage2Blocked[] = [];
   const problems: Stage2Plan['problems'] = [];
@@ -152,6 +160,7 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
     const kind = spec.kinds.find((k) => k.name === name)!;
     const audit = (): number => auditProgram(current, root, { spec, kinds: [name] }).summary.byKind[name] ?? 0;
     let plan;
+    await turn();
     try {
       plan = planSeparation(current, root, spec, kind);
     } catch (e) {
@@ -165,11 +174,13 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
     try {
       // An already separated kind is no step (its audit no longer applies).
       if (plan.already) continue;
+      await turn();
       const n = audit();
       if (n > 0) {
         blocked.push({ kind: name, blockers: n });
         continue;
       }
+      await turn();
       const got = take(plan.texts);
       if (typeof got === 'string') problems.push({ what: `separate ${name}`, reason: got });
       else push('separate', plan.texts, got, { kind: name, ...(plan.embedded ? { embedded: plan.embedded.subtype } : {}) });
@@ -178,9 +189,11 @@ function planOn(program: ts.Program, root: string, spec: Spec, stage1: Map<strin
       problems.push({ what: `separate ${name}`, reason: e.message });
     }
   }
+  await turn();
   try {
     const { plan, texts } = planShrink(current, root, spec);
     if (texts.size > 0) {
+      await turn();
       const got = take(texts);
       if (typeof got === 'string') problems.push({ what: 'shrink', reason: got });
       else push('shrink', texts, got, { shrink: { oldSize: plan.oldSize, newSize: plan.newSize, removed: plan.removed.map((r) => r.field) } });
