@@ -434,29 +434,70 @@ export function specNamePredicate(spec: Spec): (name: string) => boolean {
   };
 }
 
-/** `sf` cut into units, or undefined when it has no shape (it is then part of every key by its content id). */
-export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name: string) => boolean = () => true): FileUnits | undefined {
+/**
+ * A statement's share of `fileUnits`, kept by its text (UnitCache): its units, lines relative to
+ * its first token's, and its pieces of the whole file's shape (tag, line relative to the same,
+ * the rest of the piece).
+ */
+interface StatementPart {
+  units: Unit[];
+  pieces: Array<[string, number, string]>;
+  /** The column its text starts at, when a piece lies on that line (else its pieces do not depend on it). */
+  col?: number;
+}
+
+/**
+ * Statement parts by what they are made of: a statement's units and shape pieces are a function
+ * of its own text from the end of the statement before (its leading trivia), the column that
+ * text starts at when a piece lies on its first line (pieces carry columns) and how the file was
+ * parsed (language version and variant, declaration file, module or script: what decides the
+ * tree of a statement's text). A file
+ * version sharing most statements with the one before (a commit editing one function of
+ * `mm/slub.ts`) scans and cuts only the others. Never the first statement: the file's header
+ * (pragmas, references) is read while scanning to it.
+ */
+export type StatementMemo = Map<string, StatementPart>;
+
+/**
+ * `sf` cut into units, or undefined when it has no shape (it is then part of every key by its
+ * content id). `memo`: statement parts of earlier file versions (read and added to): the result
+ * is the same with or without it.
+ */
+export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name: string) => boolean = () => true, memo?: StatementMemo): FileUnits | undefined {
   const stmts = sf.statements;
   const starts = stmts.map((st) => sf.getLineAndCharacterOfPosition(st.getStart(sf)).line);
+  const parse = `${sf.languageVersion},${sf.languageVariant},${sf.isDeclarationFile},${T.isExternalModule(sf)}`;
+  const keys = memo ? stmts.map((st, i) => (i === 0 ? '' : `${parse}\0${sf.text.slice(st.pos, st.end)}`)) : [];
+  const posAt = stmts.map((st) => sf.getLineAndCharacterOfPosition(st.pos));
+  const known = stmts.map((_st, i) => {
+    const k = i === 0 || !memo ? undefined : memo.get(keys[i]!);
+    return k && (k.col === undefined || k.col === posAt[i]!.character) ? k : undefined;
+  });
   // Pieces are gathered as strings and hashed once per unit (one hash update per token is slow).
   const hashes = stmts.map((): string[] => []);
   // Functions whose body is the file's own: [body start, body end, its pieces].
-  const split = stmts.map((st) => (bodyPrivate(st) || bodyRecorded(st, isSpecName) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
+  const split = stmts.map((st, i) => (!known[i] && (bodyPrivate(st) || bodyRecorded(st, isSpecName)) ? { from: st.body.getStart(sf), to: st.body.getEnd(), h: [] as string[] } : undefined));
   // Methods of classes, each hashed apart too (pieces arrive in text order: a cursor per class).
-  const methods = stmts.map((st) => memberFunctions(sf, st));
+  const methods = stmts.map((st, i) => (known[i] ? undefined : memberFunctions(sf, st)));
   const cursor = stmts.map(() => 0);
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
-  const whole = [`mentions ${mentions.test(sf.text)}\n`];
+  // The whole shape: the header, each statement's pieces (line relative to its first token's), the end.
+  const head = [`mentions ${mentions.test(sf.text)}\n`];
+  const tail: string[] = [];
+  const own = stmts.map((): Array<[string, number, string]> => []);
+  const firstStart = stmts.length > 0 ? stmts[0]!.getStart(sf) : Infinity;
   const ok = scanShape(sf, {
+    skip: (top) => !!known[top],
     piece: (top, tag, line, col, text, at) => {
-      whole.push(`${tag}${line},${col},${text.length}\0`, text);
       if (top < 0) {
+        (at < firstStart ? head : tail).push(`${tag}${line},${col},${text.length}\0`, text);
         // The header's comments change nothing another file sees but its directives and
         // pragmas (`/// <reference …>`, `// @ts-nocheck`); lines do not matter (units count their own).
         for (const l of text.split('\n')) if (/\/\/\/|@/.test(l)) file.update(`${l.trim()}\n`);
         return;
       }
+      own[top]!.push([tag, line - starts[top]!, `,${col},${text.length}\0${text}`]);
       const b = split[top];
       const h = b && at >= b.from && at < b.to ? b.h : hashes[top]!;
       h.push(`${tag}${line - starts[top]!},${col},${text.length}\0`, text);
@@ -470,49 +511,70 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
       }
     },
   });
+  // A file that does not scan is cut from its exact text (below), every statement anew.
+  if (!ok && known.some(Boolean)) return fileUnits(sf, mentions, isSpecName);
   // No shape (parse errors, JavaScript where comments are types): each statement by its exact
   // text, leading comments included, and the whole header.
   const exact = !ok && /\.(?:[cm]?[jt]sx?)$/.test(sf.fileName);
   if (!ok && !exact) return undefined;
   const fileHash = exact ? sha1(`exact\0${sf.text.slice(0, stmts[0]?.getStart(sf) ?? sf.text.length)}`) : file.digest('hex');
   const units = stmts.flatMap((st, i): Unit[] => {
-    const top = topNames(st);
-    const mentioned = new Set<string>();
-    const b = split[i];
-    let bodyMentions: Set<string> | undefined;
-    if (b && !exact) {
-      // The signature's names reach other files' units; the body's only from the file's own key.
-      bodyMentions = new Set();
-      // From the function itself: its parameters are in scope in the body.
-      mentionsOf(st, bodyMentions, (st as ts.FunctionDeclaration).body!);
-      const sig = new Set<string>();
-      for (const c of (st as ts.FunctionDeclaration).getChildren(sf)) if (c !== (st as ts.FunctionDeclaration).body) mentionsOf(c, sig);
-      for (const m of sig) mentioned.add(m);
-    } else mentionsOf(st, mentioned);
-    const local = T.isImportDeclaration(st) || T.isImportEqualsDeclaration(st);
-    const unit: Unit = {
-      hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : hashes[i]!.join('')),
-      ...((T.isClassDeclaration(st) || T.isInterfaceDeclaration(st)) && st.heritageClauses
-        ? { heritage: st.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(sf).split('.').pop()!)) } : {}),
-      ...(bodyMentions ? { body: sha1(b!.h.join('')), bodyMentions: [...bodyMentions] } : {}),
-      startLine: starts[i]!,
-      endLine: sf.getLineAndCharacterOfPosition(st.getEnd()).line,
-      declares: top,
-      mentions: [...mentioned],
-      // `declare global`, `export *`, `export =`, a top-level call: nothing names what it changes.
-      always: !local && (top.length === 0 || (T.isModuleDeclaration(st) && !T.isIdentifier(st.name))),
-      local,
-      ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
-      ...(T.isFunctionDeclaration(st) || T.isClassDeclaration(st) || T.isInterfaceDeclaration(st) || T.isTypeAliasDeclaration(st) ||
-        T.isEnumDeclaration(st) || T.isModuleDeclaration(st) ? { noValue: true } : {}),
-      ...(isCallable(st) ? { callable: true } : {}),
-      ...markFacts(st, !!bodyMentions),
-      ...(local || T.isExportDeclaration(st) ? { alias: true } : {}),
-      ...memberFacts(st, methods[i], exact ? sf : undefined),
-    };
-    return (!exact && specifierUnits(sf, st, unit)) || [unit];
+    const k = known[i];
+    if (k) return k.units.map((u) => ({ ...u, startLine: u.startLine + starts[i]!, endLine: u.endLine + starts[i]! }));
+    const made = statementUnits(sf, st, hashes[i]!, split[i], methods[i], exact, starts[i]!);
+    if (memo && i > 0 && ok) {
+      const first = posAt[i]!.line - starts[i]!;
+      memo.set(keys[i]!, { units: made.map((u) => ({ ...u, startLine: 0, endLine: u.endLine - starts[i]! })), pieces: own[i]!,
+        ...(own[i]!.some(([, line]) => line === first) ? { col: posAt[i]!.character } : {}) });
+    }
+    return made;
   });
-  return { file: fileHash, units, ...(ok ? { shape: sha1(whole.join('')) } : {}) };
+  if (!ok) return { file: fileHash, units };
+  const whole = head;
+  stmts.forEach((_st, i) => {
+    for (const [tag, line, rest] of known[i]?.pieces ?? own[i]!) whole.push(`${tag}${line + starts[i]!}${rest}`);
+  });
+  whole.push(...tail);
+  return { file: fileHash, units, shape: sha1(whole.join('')) };
+}
+
+/** The units of statement `st` of `sf` from its scanned pieces (fileUnits); `start`: the line of its first token. */
+function statementUnits(sf: ts.SourceFile, st: ts.Statement, pieces: string[], b: { h: string[] } | undefined,
+  methods: MethodPart[] | undefined, exact: boolean, start: number): Unit[] {
+  const top = topNames(st);
+  const mentioned = new Set<string>();
+  let bodyMentions: Set<string> | undefined;
+  if (b && !exact) {
+    // The signature's names reach other files' units; the body's only from the file's own key.
+    bodyMentions = new Set();
+    // From the function itself: its parameters are in scope in the body.
+    mentionsOf(st, bodyMentions, (st as ts.FunctionDeclaration).body!);
+    const sig = new Set<string>();
+    for (const c of (st as ts.FunctionDeclaration).getChildren(sf)) if (c !== (st as ts.FunctionDeclaration).body) mentionsOf(c, sig);
+    for (const m of sig) mentioned.add(m);
+  } else mentionsOf(st, mentioned);
+  const local = T.isImportDeclaration(st) || T.isImportEqualsDeclaration(st);
+  const unit: Unit = {
+    hash: sha1(exact ? `exact\0${st.getFullText(sf)}` : pieces.join('')),
+    ...((T.isClassDeclaration(st) || T.isInterfaceDeclaration(st)) && st.heritageClauses
+      ? { heritage: st.heritageClauses.flatMap((h) => h.types.map((t) => t.expression.getText(sf).split('.').pop()!)) } : {}),
+    ...(bodyMentions ? { body: sha1(b!.h.join('')), bodyMentions: [...bodyMentions] } : {}),
+    startLine: start,
+    endLine: sf.getLineAndCharacterOfPosition(st.getEnd()).line,
+    declares: top,
+    mentions: [...mentioned],
+    // `declare global`, `export *`, `export =`, a top-level call: nothing names what it changes.
+    always: !local && (top.length === 0 || (T.isModuleDeclaration(st) && !T.isIdentifier(st.name))),
+    local,
+    ...(!local && top.length === 0 && isExecutable(st) ? { effect: true } : {}),
+    ...(T.isFunctionDeclaration(st) || T.isClassDeclaration(st) || T.isInterfaceDeclaration(st) || T.isTypeAliasDeclaration(st) ||
+      T.isEnumDeclaration(st) || T.isModuleDeclaration(st) ? { noValue: true } : {}),
+    ...(isCallable(st) ? { callable: true } : {}),
+    ...markFacts(st, !!bodyMentions),
+    ...(local || T.isExportDeclaration(st) ? { alias: true } : {}),
+    ...memberFacts(st, methods, exact ? sf : undefined),
+  };
+  return (!exact && specifierUnits(sf, st, unit)) || [unit];
 }
 
 /**
@@ -686,13 +748,15 @@ function isExecutable(st: ts.Statement): boolean {
 /** Units of parsed files, each computed once (a SourceFile object is shared by the commits whose blob it is). */
 export class UnitCache {
   private memo = new WeakMap<ts.SourceFile, FileUnits | null>();
+  /** Statement parts of the file versions cut so far: a new version is cut where it differs. */
+  private statements: StatementMemo = new Map();
 
   constructor(private mentions: RegExp, private isSpecName: (name: string) => boolean = () => true) {}
 
   of(sf: ts.SourceFile): FileUnits | undefined {
     let u = this.memo.get(sf);
     if (u === undefined) {
-      u = fileUnits(sf, this.mentions, this.isSpecName) ?? null;
+      u = fileUnits(sf, this.mentions, this.isSpecName, this.statements) ?? null;
       this.memo.set(sf, u);
     }
     return u ?? undefined;

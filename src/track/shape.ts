@@ -74,6 +74,12 @@ export function shapeHash(sf: ts.SourceFile, mentions: RegExp): string | undefin
  */
 export interface ShapeSink {
   piece(top: number, tag: 'W' | 'T', line: number, col: number, text: string, at: number): void;
+  /**
+   * Whether top-level statement `top` is left out of the scan (its pieces known from an earlier
+   * version of the file: deps.ts StatementMemo). What a statement yields depends on its own text
+   * alone (see there), so the scan resumes after it as if it had been scanned.
+   */
+  skip?(top: number): boolean;
 }
 
 /** Feed `sf`'s shape to `sink`; false when only its exact content will do (not TypeScript, parse errors). */
@@ -157,7 +163,15 @@ export function scanShape(sf: ts.SourceFile, sink: ShapeSink): boolean {
       children = true;
       if (c.pos < cursor) ok = false;
       if (!ok) return;
-      if (n === sf) top = c.kind === SK.EndOfFileToken ? -1 : top + 1;
+      if (n === sf) {
+        top = c.kind === SK.EndOfFileToken ? -1 : top + 1;
+        if (top >= 0 && sink.skip?.(top)) {
+          // Scanned, it would end at its last token: the cursor's place after it.
+          cursor = c.end;
+          first = false;
+          return;
+        }
+      }
       visit(c, exprStart);
     };
     forEachChild(n, child, (list) => list.forEach(child));
