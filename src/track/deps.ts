@@ -133,7 +133,10 @@ export interface UnitMethod {
 export interface FileUnits {
   /** The file's header, module format and mention flag. */
   file: string;
-  /** The whole file's shape with its lines (shape.ts), from the same scan; undefined without one. */
+  /**
+   * The whole file's shape with its lines (shape.ts), from the same scan: its header and end, and
+   * each statement's first line with the hash of its pieces; undefined without one.
+   */
   shape?: string;
   units: Unit[];
 }
@@ -436,12 +439,11 @@ export function specNamePredicate(spec: Spec): (name: string) => boolean {
 
 /**
  * A statement's share of `fileUnits`, kept by its text (UnitCache): its units, lines relative to
- * its first token's, and its pieces of the whole file's shape (tag, line relative to the same,
- * the rest of the piece).
+ * its first token's, and the hash of its shape pieces, lines relative to the same.
  */
 interface StatementPart {
   units: Unit[];
-  pieces: Array<[string, number, string]>;
+  shape: string;
   /** The column its text starts at, when a piece lies on that line (else its pieces do not depend on it). */
   col?: number;
 }
@@ -482,10 +484,12 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
   const cursor = stmts.map(() => 0);
   const file = createHash('sha1');
   file.update(`mentions ${mentions.test(sf.text)}\0${sf.impliedNodeFormat ?? ''}\0`);
-  // The whole shape: the header, each statement's pieces (line relative to its first token's), the end.
+  // The whole shape: the header, each statement's first line and the hash of its pieces (lines
+  // relative to that one: every piece's line and column are in it), the end.
   const head = [`mentions ${mentions.test(sf.text)}\n`];
   const tail: string[] = [];
-  const own = stmts.map((): Array<[string, number, string]> => []);
+  const own = stmts.map((): string[] => []);
+  const onFirst = stmts.map(() => false);
   const firstStart = stmts.length > 0 ? stmts[0]!.getStart(sf) : Infinity;
   const ok = scanShape(sf, {
     skip: (top) => !!known[top],
@@ -497,10 +501,12 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
         for (const l of text.split('\n')) if (/\/\/\/|@/.test(l)) file.update(`${l.trim()}\n`);
         return;
       }
-      own[top]!.push([tag, line - starts[top]!, `,${col},${text.length}\0${text}`]);
+      const piece = `${tag}${line - starts[top]!},${col},${text.length}\0`;
+      own[top]!.push(piece, text);
+      if (line === posAt[top]!.line) onFirst[top] = true;
       const b = split[top];
       const h = b && at >= b.from && at < b.to ? b.h : hashes[top]!;
-      h.push(`${tag}${line - starts[top]!},${col},${text.length}\0`, text);
+      h.push(piece, text);
       const ms = methods[top];
       if (ms) {
         let i = cursor[top]!;
@@ -518,22 +524,20 @@ export function fileUnits(sf: ts.SourceFile, mentions: RegExp, isSpecName: (name
   const exact = !ok && /\.(?:[cm]?[jt]sx?)$/.test(sf.fileName);
   if (!ok && !exact) return undefined;
   const fileHash = exact ? sha1(`exact\0${sf.text.slice(0, stmts[0]?.getStart(sf) ?? sf.text.length)}`) : file.digest('hex');
+  const whole = head;
   const units = stmts.flatMap((st, i): Unit[] => {
     const k = known[i];
+    const shape = k?.shape ?? sha1(own[i]!.join(''));
+    whole.push(`S${starts[i]!}\0${shape}\n`);
     if (k) return k.units.map((u) => ({ ...u, startLine: u.startLine + starts[i]!, endLine: u.endLine + starts[i]! }));
     const made = statementUnits(sf, st, hashes[i]!, split[i], methods[i], exact, starts[i]!);
     if (memo && i > 0 && ok) {
-      const first = posAt[i]!.line - starts[i]!;
-      memo.set(keys[i]!, { units: made.map((u) => ({ ...u, startLine: 0, endLine: u.endLine - starts[i]! })), pieces: own[i]!,
-        ...(own[i]!.some(([, line]) => line === first) ? { col: posAt[i]!.character } : {}) });
+      memo.set(keys[i]!, { units: made.map((u) => ({ ...u, startLine: 0, endLine: u.endLine - starts[i]! })), shape,
+        ...(onFirst[i] ? { col: posAt[i]!.character } : {}) });
     }
     return made;
   });
   if (!ok) return { file: fileHash, units };
-  const whole = head;
-  stmts.forEach((_st, i) => {
-    for (const [tag, line, rest] of known[i]?.pieces ?? own[i]!) whole.push(`${tag}${line + starts[i]!}${rest}`);
-  });
   whole.push(...tail);
   return { file: fileHash, units, shape: sha1(whole.join('')) };
 }
