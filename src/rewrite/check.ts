@@ -4,6 +4,7 @@
  */
 import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 
 // Programs are built in src/ts/programs.ts; re-exported for the converter's callers.
 export { overlayProgram } from '../ts/programs.ts';
@@ -17,15 +18,15 @@ export interface TypeError {
 
 /** Errors of a program (syntactic, global, semantic), relative to `root`, project files only. */
 export function typeErrors(program: ts.Program, root: string): TypeError[] {
-  return toTypeErrors(ts.getPreEmitDiagnostics(program), root);
+  return toTypeErrors(tsv.getPreEmitDiagnostics(program), root);
 }
 
 /** The errors among `diagnostics`, relative to `root`. */
 export function toTypeErrors(diagnostics: readonly ts.Diagnostic[], root: string): TypeError[] {
   const out: TypeError[] = [];
   for (const d of diagnostics) {
-    if (d.category !== ts.DiagnosticCategory.Error) continue;
-    const msg = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+    if (d.category !== tsv.DiagnosticCategory.Error) continue;
+    const msg = tsv.flattenDiagnosticMessageText(d.messageText, ' ');
     if (d.file && d.start !== undefined) {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
       out.push({ file: relative(root, d.file.fileName).split('\\').join('/'), line: line + 1, column: character + 1, message: msg });

@@ -4,6 +4,7 @@
  * a use the converter cannot retype (the entity is then blocked, with the reason).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
@@ -41,24 +42,24 @@ export function valueRoot(v: ts.Expression): { root: ts.Expression; direct: bool
   let direct = true;
   for (;;) {
     const p = n.parent;
-    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p))) { n = p; continue; }
-    if (p && ts.isConditionalExpression(p) && (p.whenTrue === n || p.whenFalse === n)) { n = p; direct = false; continue; }
+    if (p && (tsv.isParenthesizedExpression(p) || tsv.isNonNullExpression(p))) { n = p; continue; }
+    if (p && tsv.isConditionalExpression(p) && (p.whenTrue === n || p.whenFalse === n)) { n = p; direct = false; continue; }
     return { root: n, direct };
   }
 }
 
 function isNullish(e: ts.Expression): boolean {
   const x = skipOuter(e);
-  return x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined');
+  return x.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(x) && x.text === 'undefined');
 }
 
 function addressMember(ctx: AnalysisContext): string {
   for (const d of ctx.pageDecls) {
-    if (!ts.isClassDeclaration(d)) continue;
+    if (!tsv.isClassDeclaration(d)) continue;
     for (const m of d.members) {
-      if (ts.isConstructorDeclaration(m)) {
+      if (tsv.isConstructorDeclaration(m)) {
         const p = m.parameters[0];
-        if (p && ts.isIdentifier(p.name) && p.modifiers?.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword || x.kind === ts.SyntaxKind.PublicKeyword)) return p.name.text;
+        if (p && tsv.isIdentifier(p.name) && p.modifiers?.some((x) => x.kind === tsv.SyntaxKind.ReadonlyKeyword || x.kind === tsv.SyntaxKind.PublicKeyword)) return p.name.text;
       }
     }
   }
@@ -82,21 +83,21 @@ export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consume
   if (!p) return { t: 'block', reason: 'no context' };
 
   // page.f / page['f']
-  if ((ts.isPropertyAccessExpression(p) || ts.isElementAccessExpression(p)) && p.expression === root) {
+  if ((tsv.isPropertyAccessExpression(p) || tsv.isElementAccessExpression(p)) && p.expression === root) {
     const sites = (cx.siteByExpr.get(p) ?? []).filter((s) => !s.finding.wrapper);
     if (sites.length > 0) return direct ? { t: 'field', sites } : { t: 'block', reason: `a field of a conditional ${classWord(ctx.spec)} expression` };
-    if (ts.isPropertyAccessExpression(p)) {
+    if (tsv.isPropertyAccessExpression(p)) {
       const name = p.name.text;
       if (name === pageAddressMember(ctx)) return { t: 'neutral' };
       const call = p.parent;
-      if (call && ts.isCallExpression(call) && call.expression === p) return { t: 'block', reason: `method \`${name}()\` called on it` };
+      if (call && tsv.isCallExpression(call) && call.expression === p) return { t: 'block', reason: `method \`${name}()\` called on it` };
       return direct ? { t: 'member', node: root } : { t: 'block', reason: `a member of a conditional ${classWord(ctx.spec)} expression` };
     }
     return { t: 'block', reason: 'indexed with a computed key' };
   }
 
   // Argument of a call.
-  if (ts.isCallExpression(p) && p.arguments.includes(root as ts.Expression)) {
+  if (tsv.isCallExpression(p) && p.arguments.includes(root as ts.Expression)) {
     const i = p.arguments.indexOf(root as ts.Expression);
     const ws = (cx.siteByExpr.get(p) ?? []).find((s) => s.finding.wrapper && s.access.receiver === root);
     if (ws) {
@@ -126,58 +127,58 @@ export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consume
     }
     return { t: 'block', reason: `passed to \`${name ?? 'a function'}()\`, which is not project code` };
   }
-  if (ts.isCallExpression(p) && p.expression === root) return { t: 'block', reason: 'called' };
-  if (ts.isNewExpression(p)) return { t: 'block', reason: 'passed to a constructor' };
+  if (tsv.isCallExpression(p) && p.expression === root) return { t: 'block', reason: 'called' };
+  if (tsv.isNewExpression(p)) return { t: 'block', reason: 'passed to a constructor' };
 
   // const x = page / const { f } = page
-  if (ts.isVariableDeclaration(p) && p.initializer === root) {
-    if (ts.isIdentifier(p.name)) {
+  if (tsv.isVariableDeclaration(p) && p.initializer === root) {
+    if (tsv.isIdentifier(p.name)) {
       const sym = ctx.symbolOf(p.name);
       const ent = sym && cx.bySym.get(sym);
       if (ent) return { t: 'sink', sink: ent };
       return { t: 'block', reason: `stored in \`${p.name.text}\`, which is not converted` };
     }
-    if (ts.isObjectBindingPattern(p.name)) return destructure(cx, p.name.elements.length, root, direct);
+    if (tsv.isObjectBindingPattern(p.name)) return destructure(cx, p.name.elements.length, root, direct);
     return { t: 'block', reason: 'array destructuring' };
   }
 
-  if (ts.isBinaryExpression(p)) {
+  if (tsv.isBinaryExpression(p)) {
     const op = p.operatorToken.kind;
-    if (op === ts.SyntaxKind.EqualsToken) {
+    if (op === tsv.SyntaxKind.EqualsToken) {
       if (p.left === root) return { t: 'assignTarget', value: p.right };
       const left = skipOuter(p.left);
-      if (ts.isIdentifier(left)) {
+      if (tsv.isIdentifier(left)) {
         const sym = ctx.symbolOf(left);
         const ent = sym && cx.bySym.get(sym);
         if (ent) return { t: 'sink', sink: ent };
         return { t: 'block', reason: `assigned to \`${left.text}\`, which is not converted` };
       }
-      if (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) return { t: 'terminal', what: 'opaqueSink', node: root };
-      if (ts.isObjectLiteralExpression(left)) return destructure(cx, left.properties.length, root, direct);
+      if (tsv.isPropertyAccessExpression(left) || tsv.isElementAccessExpression(left)) return { t: 'terminal', what: 'opaqueSink', node: root };
+      if (tsv.isObjectLiteralExpression(left)) return destructure(cx, left.properties.length, root, direct);
       return { t: 'block', reason: 'destructuring assignment' };
     }
-    if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsEqualsToken ||
-      op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) {
+    if (op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken ||
+      op === tsv.SyntaxKind.EqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsToken) {
       const other = p.left === root ? p.right : p.left;
       if (isNullish(other)) return { t: 'neutral' };
       return { t: 'block', reason: 'compared by identity' };
     }
-    if (op === ts.SyntaxKind.AmpersandAmpersandToken && p.left === root) return { t: 'neutral' };
+    if (op === tsv.SyntaxKind.AmpersandAmpersandToken && p.left === root) return { t: 'neutral' };
     return { t: 'block', reason: `operand of \`${p.operatorToken.getText()}\`` };
   }
-  if (ts.isPrefixUnaryExpression(p) && p.operator === ts.SyntaxKind.ExclamationToken) return { t: 'neutral' };
-  if ((ts.isIfStatement(p) || ts.isWhileStatement(p) || ts.isDoStatement(p)) && p.expression === root) return { t: 'neutral' };
-  if (ts.isForStatement(p) && p.condition === root) return { t: 'neutral' };
-  if (ts.isConditionalExpression(p) && p.condition === root) return { t: 'neutral' };
-  if (ts.isExpressionStatement(p)) return { t: 'neutral' };
+  if (tsv.isPrefixUnaryExpression(p) && p.operator === tsv.SyntaxKind.ExclamationToken) return { t: 'neutral' };
+  if ((tsv.isIfStatement(p) || tsv.isWhileStatement(p) || tsv.isDoStatement(p)) && p.expression === root) return { t: 'neutral' };
+  if (tsv.isForStatement(p) && p.condition === root) return { t: 'neutral' };
+  if (tsv.isConditionalExpression(p) && p.condition === root) return { t: 'neutral' };
+  if (tsv.isExpressionStatement(p)) return { t: 'neutral' };
 
-  if (ts.isReturnStatement(p) || (ts.isArrowFunction(p) && p.body === root)) {
-    const fn = ts.isArrowFunction(p) ? p : enclosingFunction(p);
+  if (tsv.isReturnStatement(p) || (tsv.isArrowFunction(p) && p.body === root)) {
+    const fn = tsv.isArrowFunction(p) ? p : enclosingFunction(p);
     const r = fn && cx.returns.get(fn);
     if (r) return { t: 'sink', sink: r };
     return { t: 'block', reason: 'returned from a function that is not converted' };
   }
-  if (ts.isShorthandPropertyAssignment(p) || (ts.isPropertyAssignment(p) && p.initializer === root) || ts.isArrayLiteralExpression(p)) {
+  if (tsv.isShorthandPropertyAssignment(p) || (tsv.isPropertyAssignment(p) && p.initializer === root) || tsv.isArrayLiteralExpression(p)) {
     return { t: 'terminal', what: 'opaqueSink', node: root };
   }
   return { t: 'block', reason: `used in ${ts.SyntaxKind[p.kind]}` };
@@ -186,7 +187,7 @@ export function classifyConsumer(cx: ConsumerContext, v: ts.Expression): Consume
 /** `const { a, b } = page`: every element must be a tracked field site on this receiver. */
 function destructure(cx: ConsumerContext, count: number, root: ts.Expression, direct: boolean): Consumer {
   const sites = [...cx.siteByExpr.values()].flat().filter((s) => s.access.receiver && skipOuter(s.access.receiver) === skipOuter(root) &&
-    (ts.isBindingElement(s.access.expr) || ts.isPropertyAssignment(s.access.expr) || ts.isShorthandPropertyAssignment(s.access.expr)));
+    (tsv.isBindingElement(s.access.expr) || tsv.isPropertyAssignment(s.access.expr) || tsv.isShorthandPropertyAssignment(s.access.expr)));
   if (!direct) return { t: 'block', reason: 'destructured from a conditional expression' };
   if (sites.length !== count) return { t: 'block', reason: `destructuring mixes tracked and other ${classWord(cx.ctx.spec)} fields` };
   return { t: 'destructure', sites, source: root };
@@ -194,9 +195,9 @@ function destructure(cx: ConsumerContext, count: number, root: ts.Expression, di
 
 function wrapperOfCall(cx: ConsumerContext, call: ts.CallExpression): WrapperDef | undefined {
   const callee = skipOuter(call.expression);
-  const sym = cx.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+  const sym = cx.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
   for (const d of sym?.declarations ?? []) {
-    const w = cx.wrapperByFn.get(d) ?? (ts.isVariableDeclaration(d) && d.initializer ? cx.wrapperByFn.get(skipOuter(d.initializer)) : undefined);
+    const w = cx.wrapperByFn.get(d) ?? (tsv.isVariableDeclaration(d) && d.initializer ? cx.wrapperByFn.get(skipOuter(d.initializer)) : undefined);
     if (w) return w;
   }
   return undefined;
@@ -204,8 +205,8 @@ function wrapperOfCall(cx: ConsumerContext, call: ts.CallExpression): WrapperDef
 
 function calleeName(c: ts.CallExpression): string | undefined {
   const e = skipOuter(c.expression);
-  if (ts.isIdentifier(e)) return e.text;
-  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  if (tsv.isIdentifier(e)) return e.text;
+  if (tsv.isPropertyAccessExpression(e)) return e.name.text;
   return undefined;
 }
 
@@ -217,8 +218,8 @@ function enclosingFunction(n: ts.Node): FunctionLike | undefined {
 /** Is `n` inside the condition of an assertion (VM_BUG_ON_PAGE(!PageZsmalloc(page), …)), the assertion known by its code? */
 function insideAssertion(roles: CalleeRoles, n: ts.Node): boolean {
   let child: ts.Node = n;
-  for (let p: ts.Node | undefined = n.parent; p && !isFunctionLike(p) && !ts.isStatement(p); child = p, p = p.parent) {
-    if (ts.isCallExpression(p) && p.arguments.includes(child as ts.Expression)) {
+  for (let p: ts.Node | undefined = n.parent; p && !isFunctionLike(p) && !tsv.isStatement(p); child = p, p = p.parent) {
+    if (tsv.isCallExpression(p) && p.arguments.includes(child as ts.Expression)) {
       const a = roles.assertionOf(p).value;
       if (a && p.arguments[a.condArg] === child) return true;
     }

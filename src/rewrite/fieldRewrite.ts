@@ -7,6 +7,7 @@
  * conversions of one variable in one function become one local.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { SiteDetail } from '../analyzers/analyze.ts';
 import { skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
@@ -86,11 +87,11 @@ export class Rewriter {
 
   /** page -> descriptor of kind k at `expr` (hoistable when expr is a reference of entity e). */
   wrapFrom(expr: ts.Expression, k: KindPlan, e?: Entity): void {
-    this.wrap(expr, [this.fromPage(k)], e && ts.isIdentifier(skipOuter(expr)) ? { entity: e, kind: k, dir: 'from' } : undefined);
+    this.wrap(expr, [this.fromPage(k)], e && tsv.isIdentifier(skipOuter(expr)) ? { entity: e, kind: k, dir: 'from' } : undefined);
   }
 
   wrapTo(expr: ts.Expression, k: KindPlan, e?: Entity): void {
-    this.wrap(expr, [this.toPage(k)], e && ts.isIdentifier(skipOuter(expr)) ? { entity: e, kind: k, dir: 'to' } : undefined);
+    this.wrap(expr, [this.toPage(k)], e && tsv.isIdentifier(skipOuter(expr)) ? { entity: e, kind: k, dir: 'to' } : undefined);
   }
 
   /** Descriptor field for a site (zpdesc index -> next | handle: the one its statement names). */
@@ -99,7 +100,7 @@ export class Rewriter {
     if (!to || to.length === 0) return undefined;
     if (to.length === 1) return to[0];
     let st: ts.Node = site.access.expr;
-    while (st.parent && !ts.isStatement(st) && !ts.isVariableDeclaration(st)) st = st.parent;
+    while (st.parent && !tsv.isStatement(st) && !tsv.isVariableDeclaration(st)) st = st.parent;
     const words = identifiersOf(st);
     return to.find((t) => words.has(t)) ?? to[0];
   }
@@ -111,15 +112,15 @@ export class Rewriter {
     const d = this.chooseField(site, k)!;
     const a = site.access;
     const n = a.node;
-    if (ts.isIdentifier(n) && ts.isPropertyAccessExpression(n.parent)) this.replaceNode(n, d);
-    else if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) {
+    if (tsv.isIdentifier(n) && tsv.isPropertyAccessExpression(n.parent)) this.replaceNode(n, d);
+    else if (tsv.isStringLiteral(n) || tsv.isNoSubstitutionTemplateLiteral(n)) {
       const q = n.getText()[0];
       this.replaceNode(n, `${q}${d}${q}`);
-    } else if (ts.isIdentifier(n) && ts.isBindingElement(a.expr)) {
+    } else if (tsv.isIdentifier(n) && tsv.isBindingElement(a.expr)) {
       if (a.expr.propertyName) this.replaceNode(a.expr.propertyName, d);
       else this.ed(n).insert(n.getStart(), `${d}: `, 0);
-    } else if (ts.isIdentifier(n) && (ts.isPropertyAssignment(a.expr) || ts.isShorthandPropertyAssignment(a.expr))) {
-      if (ts.isPropertyAssignment(a.expr)) this.replaceNode(a.expr.name, d);
+    } else if (tsv.isIdentifier(n) && (tsv.isPropertyAssignment(a.expr) || tsv.isShorthandPropertyAssignment(a.expr))) {
+      if (tsv.isPropertyAssignment(a.expr)) this.replaceNode(a.expr.name, d);
       else this.ed(n).insert(n.getStart(), `${d}: `, 0);
     } else {
       this.replaceNode(n, d);
@@ -195,7 +196,7 @@ export class Rewriter {
     this.identText.set(e.nameNode, want);
     for (const r of e.refs) {
       const p = r.parent;
-      if (ts.isShorthandPropertyAssignment(p) && p.name === r) continue; // handled as a sink
+      if (tsv.isShorthandPropertyAssignment(p) && p.name === r) continue; // handled as a sink
       this.identText.set(r, want);
     }
   }
@@ -246,7 +247,7 @@ export class Rewriter {
     switch (t.what) {
       case 'opaqueSink': {
         const p = leaf.parent;
-        if (ts.isShorthandPropertyAssignment(p) && p.name === leaf) {
+        if (tsv.isShorthandPropertyAssignment(p) && p.name === leaf) {
           const name = src.rename ?? src.name;
           const tp = this.toPage(la);
           this.need(p, tp.name, tp.module);
@@ -432,7 +433,7 @@ export class Rewriter {
   private emitWrap(w: Wrap): void {
     // page! -> page_slab(page!), not page_slab(page)!
     let x: ts.Expression = w.expr;
-    while (ts.isNonNullExpression(x.parent) && x.parent.expression === x) x = x.parent;
+    while (tsv.isNonNullExpression(x.parent) && x.parent.expression === x) x = x.parent;
     const ed = this.ed(x);
     const s = x.getStart();
     const width = x.end - s;
@@ -452,9 +453,9 @@ export class Rewriter {
 function scopeOf(e: Entity): ts.Node {
   if (e.role !== 'var') return e.fn;
   const list = e.decl.parent;
-  if (!ts.isVariableDeclarationList(list) || !(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) return e.fn;
+  if (!tsv.isVariableDeclarationList(list) || !(list.flags & (tsv.NodeFlags.Let | tsv.NodeFlags.Const))) return e.fn;
   for (let p: ts.Node | undefined = list.parent; p; p = p.parent) {
-    if (ts.isBlock(p) || ts.isSourceFile(p) || ts.isForStatement(p) || ts.isForOfStatement(p) || ts.isForInStatement(p) || ts.isCaseBlock(p)) return p;
+    if (tsv.isBlock(p) || tsv.isSourceFile(p) || tsv.isForStatement(p) || tsv.isForOfStatement(p) || tsv.isForInStatement(p) || tsv.isCaseBlock(p)) return p;
     if (p === e.fn) return p;
   }
   return e.fn;
@@ -466,7 +467,7 @@ function contains(a: ts.Node, b: ts.Node): boolean {
 
 function inLoop(n: ts.Node, fn: ts.Node): boolean {
   for (let p: ts.Node | undefined = n.parent; p && p !== fn; p = p.parent) {
-    if (ts.isIterationStatement(p, false)) return true;
+    if (tsv.isIterationStatement(p, false)) return true;
   }
   return false;
 }

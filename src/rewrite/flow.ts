@@ -8,6 +8,7 @@
  * the entity. Built from one program, before any edit.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
@@ -123,18 +124,18 @@ export function buildFlow(inp: FlowInput): FlowGraph {
   const extended = new Set<ts.Symbol>();
   for (const sf of files) {
     const visit = (n: ts.Node): void => {
-      if (ts.isHeritageClause(n) && n.token === ts.SyntaxKind.ExtendsKeyword) {
+      if (tsv.isHeritageClause(n) && n.token === tsv.SyntaxKind.ExtendsKeyword) {
         for (const t of n.types) { const s = ctx.symbolOf(t.expression); if (s) extended.add(s); }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
   const closedMethod = (m: ts.MethodDeclaration): boolean => {
     const c = m.parent;
-    if (!ts.isClassDeclaration(c) || !c.name || c.heritageClauses?.length) return false;
-    if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.AbstractKeyword || x.kind === ts.SyntaxKind.OverrideKeyword)) return false;
-    if (!ts.isIdentifier(m.name) || !m.body) return false;
+    if (!tsv.isClassDeclaration(c) || !c.name || c.heritageClauses?.length) return false;
+    if (m.modifiers?.some((x) => x.kind === tsv.SyntaxKind.AbstractKeyword || x.kind === tsv.SyntaxKind.OverrideKeyword)) return false;
+    if (!tsv.isIdentifier(m.name) || !m.body) return false;
     const s = ctx.symbolOf(c.name);
     return !!s && !extended.has(s);
   };
@@ -159,12 +160,12 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         if (sym) { fnBySym.set(sym, n); for (const d of sym.declarations ?? []) fnByDecl.set(d, n); }
         // Methods that may implement or override others keep their signatures; a method of a
         // class that extends, implements and is extended by nothing is retyped like a function.
-        const excluded = !name || neutral.has(name) || helperNames.has(name) || ts.isConstructorDeclaration(n) ||
-          ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) || (ts.isMethodDeclaration(n) && !closedMethod(n));
+        const excluded = !name || neutral.has(name) || helperNames.has(name) || tsv.isConstructorDeclaration(n) ||
+          tsv.isGetAccessorDeclaration(n) || tsv.isSetAccessorDeclaration(n) || (tsv.isMethodDeclaration(n) && !closedMethod(n));
         const ps: Array<Entity | undefined> = [];
         n.parameters.forEach((p) => {
           let ent: Entity | undefined;
-          if (ts.isIdentifier(p.name) && p.type) {
+          if (tsv.isIdentifier(p.name) && p.type) {
             const a = pageAnnotation(ctx, p.type);
             if (a) {
               ent = mk({ role: 'param', name: p.name.text, decl: p, nameNode: p.name, fn: n, typeNode: p.type, nullable: a.nullable || !!p.questionToken, sf });
@@ -191,7 +192,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
             returns.set(n, ent);
           }
         }
-      } else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && !insidePageClass(n)) {
+      } else if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && !insidePageClass(n)) {
         const fn = enclosingFn(n);
         if (fn) {
           let t: { nullable: boolean } | undefined;
@@ -202,12 +203,12 @@ export function buildFlow(inp: FlowInput): FlowGraph {
             const s = ctx.symbolOf(n.name);
             if (s) bySym.set(s, ent);
             const list = n.parent;
-            if (ts.isVariableDeclarationList(list) && list.parent && ts.isVariableStatement(list.parent) &&
-              list.parent.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) ent.blocked = 'exported';
+            if (tsv.isVariableDeclarationList(list) && list.parent && tsv.isVariableStatement(list.parent) &&
+              list.parent.modifiers?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword)) ent.blocked = 'exported';
           }
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
@@ -237,7 +238,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
   const functionValues = new Set<FunctionLike>();
   for (const sf of files) {
     const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && names.has(n.text) && !isDeclName(n)) {
+      if (tsv.isIdentifier(n) && names.has(n.text) && !isDeclName(n)) {
         const sym = ctx.symbolOf(n);
         if (sym) {
           const ent = bySym.get(sym);
@@ -253,7 +254,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
           }
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
@@ -280,7 +281,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
     ctx, det, inp, params, returns, bySym, fnBySym, siteByExpr, fieldSitesByReceiver, wrapperByFn, neutral, helperNames,
     functionOfCall: (c: ts.CallExpression): FunctionLike | undefined => {
       const callee = skipOuter(c.expression);
-      const id = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+      const id = tsv.isPropertyAccessExpression(callee) ? callee.name : callee;
       const sym = ctx.symbolOf(id);
       return sym ? fnOf(sym) : undefined;
     },
@@ -289,15 +290,15 @@ export function buildFlow(inp: FlowInput): FlowGraph {
   /** A value leaf flowing into sink port `to`. */
   const source = (leaf: ts.Expression, to: Port): void => {
     for (const l of leaves(leaf)) {
-      if (l.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(l) && l.text === 'undefined')) continue;
-      if (ts.isIdentifier(l)) {
+      if (l.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(l) && l.text === 'undefined')) continue;
+      if (tsv.isIdentifier(l)) {
         const sym = ctx.symbolOf(l);
         const ent = sym && bySym.get(sym);
         if (ent && ent.role !== 'return') addEdge(ent, to, l);
         else addEdge(terminal('opaque', l), to, l);
         continue;
       }
-      if (ts.isCallExpression(l)) {
+      if (tsv.isCallExpression(l)) {
         const cs = (siteByExpr.get(l) ?? []).find((s) => s.access.access === 'reference' && s.access.receiver === l && s.finding.wrapper === undefined);
         if (cs) {
           const kind = inp.kinds.find((k) => k.name === cs.finding.kind);
@@ -317,7 +318,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         addEdge(terminal('opaque', l), to, l);
         continue;
       }
-      if (ts.isNewExpression(l) && ctx.isPageClassRef(l.expression)) { addEdge(terminal('ctor', l), to, l); continue; }
+      if (tsv.isNewExpression(l) && ctx.isPageClassRef(l.expression)) { addEdge(terminal('ctor', l), to, l); continue; }
       addEdge(terminal('opaque', l), to, l);
     }
   };
@@ -374,11 +375,11 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         else consume(ref, e);
       }
       const d = e.decl;
-      if (ts.isVariableDeclaration(d)) {
+      if (tsv.isVariableDeclaration(d)) {
         if (d.initializer) source(d.initializer, e);
         const fo = d.parent?.parent;
-        if (fo && ts.isForOfStatement(fo) && d.parent === fo.initializer) forOfSource(fo.expression, e);
-        else if (fo && ts.isForInStatement(fo)) e.blocked ??= 'for-in variable';
+        if (fo && tsv.isForOfStatement(fo) && d.parent === fo.initializer) forOfSource(fo.expression, e);
+        else if (fo && tsv.isForInStatement(fo)) e.blocked ??= 'for-in variable';
       }
     }
   }
@@ -393,18 +394,18 @@ export function buildFlow(inp: FlowInput): FlowGraph {
       ps.forEach((p, i) => {
         if (!p) return;
         const arg = call.arguments[i];
-        if (arg && !ts.isSpreadElement(arg)) {
+        if (arg && !tsv.isSpreadElement(arg)) {
           const ws = (siteByExpr.get(call) ?? []).find((s) => s.finding.wrapper && s.access.receiver === arg);
           if (!ws) source(arg, p);
         }
       });
-      if (call.arguments.some((a) => ts.isSpreadElement(a))) for (const p of ps) if (p) p.blocked ??= 'called with a spread argument';
+      if (call.arguments.some((a) => tsv.isSpreadElement(a))) for (const p of ps) if (p) p.blocked ??= 'called with a spread argument';
     }
   }
 
   function forOfSource(expr: ts.Expression, e: Entity): void {
     const x = skipOuter(expr);
-    if (ts.isCallExpression(x)) {
+    if (tsv.isCallExpression(x)) {
       const cs = (siteByExpr.get(x) ?? []).find((s) => s.access.access === 'reference' && s.access.receiver === x && !s.finding.wrapper);
       if (cs) {
         const kind = inp.kinds.find((k) => k.name === cs.finding.kind);

@@ -6,6 +6,7 @@
  * reassigned and cannot be null where declared (the cast is pure, so it may move earlier).
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { FunctionLike } from '../analyzers/ast.ts';
 
 export interface HoistPlace {
@@ -22,7 +23,7 @@ export interface HoistPlace {
 type StatementList = ts.Block | ts.SourceFile | ts.CaseClause | ts.DefaultClause | ts.ModuleBlock;
 
 function isStatementList(n: ts.Node): n is StatementList {
-  return ts.isBlock(n) || ts.isSourceFile(n) || ts.isCaseClause(n) || ts.isDefaultClause(n) || ts.isModuleBlock(n);
+  return tsv.isBlock(n) || tsv.isSourceFile(n) || tsv.isCaseClause(n) || tsv.isDefaultClause(n) || tsv.isModuleBlock(n);
 }
 
 /**
@@ -30,7 +31,7 @@ function isStatementList(n: ts.Node): n is StatementList {
  * block holds them. `after`: a declaration the local must follow (the variable it converts).
  */
 export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[], after?: ts.Node): HoistPlace | undefined {
-  if (uses.length === 0 || !fn.body || !ts.isBlock(fn.body)) return undefined;
+  if (uses.length === 0 || !fn.body || !tsv.isBlock(fn.body)) return undefined;
   const lists = uses.map((u) => {
     const l: ts.Node[] = [];
     for (let p: ts.Node | undefined = u.parent; p && p !== fn; p = p.parent) if (isStatementList(p)) l.push(p);
@@ -47,8 +48,8 @@ export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[],
   if (!s0 || !sk) return undefined;
   // Every use in one branch of an `if` without braces (`if (isHold(s)) return …`): a local
   // before the test would convert before the kind is known; the casts stay where they are.
-  if (s0 === sk && ts.isIfStatement(s0)) {
-    const inside = (b: ts.Statement | undefined) => !!b && !ts.isBlock(b) && uses.every((u) => b.pos <= u.getStart(sf) && u.end <= b.end);
+  if (s0 === sk && tsv.isIfStatement(s0)) {
+    const inside = (b: ts.Statement | undefined) => !!b && !tsv.isBlock(b) && uses.every((u) => b.pos <= u.getStart(sf) && u.end <= b.end);
     if (inside(s0.thenStatement) || inside(s0.elseStatement)) return undefined;
   }
   if (after) {
@@ -60,7 +61,7 @@ export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[],
   const lineStart = sf.text.lastIndexOf('\n', start - 1) + 1;
   const before = sf.text.slice(lineStart, start);
   if (/\S/.test(before)) return { pos: start, indent: '', inline: true, first: s0, last: sk };
-  const comments = ts.getLeadingCommentRanges(sf.text, s0.pos) ?? [];
+  const comments = tsv.getLeadingCommentRanges(sf.text, s0.pos) ?? [];
   let pos = lineStart;
   if (comments.length > 0) {
     const c0 = comments[0]!.pos;
@@ -75,13 +76,13 @@ export function reassigned(refs: ts.Identifier[], from = 0, to = Infinity): bool
   for (const r of refs) {
     if (r.pos < from || r.end > to) continue;
     let n: ts.Node = r;
-    while (n.parent && (ts.isParenthesizedExpression(n.parent) || ts.isNonNullExpression(n.parent))) n = n.parent;
+    while (n.parent && (tsv.isParenthesizedExpression(n.parent) || tsv.isNonNullExpression(n.parent))) n = n.parent;
     const p = n.parent;
     if (!p) continue;
-    if (ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
-      p.operatorToken.kind <= ts.SyntaxKind.LastAssignment) return true;
-    if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) &&
-      (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return true;
+    if (tsv.isBinaryExpression(p) && p.left === n && p.operatorToken.kind >= tsv.SyntaxKind.FirstAssignment &&
+      p.operatorToken.kind <= tsv.SyntaxKind.LastAssignment) return true;
+    if ((tsv.isPrefixUnaryExpression(p) || tsv.isPostfixUnaryExpression(p)) &&
+      (p.operator === tsv.SyntaxKind.PlusPlusToken || p.operator === tsv.SyntaxKind.MinusMinusToken)) return true;
   }
   return false;
 }
@@ -89,8 +90,8 @@ export function reassigned(refs: ts.Identifier[], from = 0, to = Infinity): bool
 /** Every identifier text in a subtree (for picking names that collide with nothing). */
 export function identifiersIn(n: ts.Node, out = new Set<string>()): Set<string> {
   const visit = (x: ts.Node): void => {
-    if (ts.isIdentifier(x)) out.add(x.text);
-    ts.forEachChild(x, visit);
+    if (tsv.isIdentifier(x)) out.add(x.text);
+    tsv.forEachChild(x, visit);
   };
   visit(n);
   return out;
@@ -117,16 +118,16 @@ export function moduleNames(sf: ts.SourceFile): ReadonlySet<string> {
   if (known) return known;
   const out = new Set<string>();
   for (const st of sf.statements) {
-    if (ts.isImportDeclaration(st)) {
+    if (tsv.isImportDeclaration(st)) {
       const c = st.importClause;
       if (c?.name) out.add(c.name.text);
       const nb = c?.namedBindings;
-      if (nb && ts.isNamedImports(nb)) for (const e of nb.elements) out.add(e.name.text);
-      if (nb && ts.isNamespaceImport(nb)) out.add(nb.name.text);
-    } else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) ||
-      ts.isTypeAliasDeclaration(st) || ts.isEnumDeclaration(st)) && st.name) {
+      if (nb && tsv.isNamedImports(nb)) for (const e of nb.elements) out.add(e.name.text);
+      if (nb && tsv.isNamespaceImport(nb)) out.add(nb.name.text);
+    } else if ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st) || tsv.isInterfaceDeclaration(st) ||
+      tsv.isTypeAliasDeclaration(st) || tsv.isEnumDeclaration(st)) && st.name) {
       out.add(st.name.text);
-    } else if (ts.isVariableStatement(st)) {
+    } else if (tsv.isVariableStatement(st)) {
       for (const d of st.declarationList.declarations) identifiersIn(d.name, out);
     }
   }

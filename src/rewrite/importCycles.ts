@@ -5,6 +5,7 @@
  * module ran). Type-only imports are erased at run time and do not count.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { nameUses, type ModuleResolver } from './importFix.ts';
 import { resolveSpecifier } from './imports.ts';
 import { syntaxOf } from '../ts/sharedParse.ts';
@@ -19,17 +20,17 @@ export function valueImports(sf: ts.SourceFile, elide = false, resolve: ModuleRe
   const uses = elide ? nameUses(sf) : undefined;
   for (const st of sf.statements) {
     let spec: ts.Expression | undefined;
-    if (ts.isImportDeclaration(st)) {
+    if (tsv.isImportDeclaration(st)) {
       const c = st.importClause;
       if (c?.isTypeOnly) continue;
       const nb = c?.namedBindings;
       // `import { type A, type B }` is erased too (a bare `import {}` or `import './x'` is not).
-      if (c && !c.name && nb && ts.isNamedImports(nb) && nb.elements.length > 0 && nb.elements.every((e) => e.isTypeOnly)) continue;
-      if (uses && c && !c.name && nb && ts.isNamedImports(nb) && nb.elements.length > 0 &&
+      if (c && !c.name && nb && tsv.isNamedImports(nb) && nb.elements.length > 0 && nb.elements.every((e) => e.isTypeOnly)) continue;
+      if (uses && c && !c.name && nb && tsv.isNamedImports(nb) && nb.elements.length > 0 &&
         nb.elements.every((e) => !uses.get(e.name.text)?.value)) continue;
       spec = st.moduleSpecifier;
-    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) spec = st.moduleSpecifier;
-    if (!spec || !ts.isStringLiteral(spec)) continue;
+    } else if (tsv.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) spec = st.moduleSpecifier;
+    if (!spec || !tsv.isStringLiteral(spec)) continue;
     const to = resolve(spec.text, sf.fileName);
     if (to) out.add(to);
   }

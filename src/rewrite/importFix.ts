@@ -8,6 +8,7 @@
  */
 import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { InputError } from '../errors.ts';
 import { extensionStyle, moduleSpecifier, resolveSpecifier } from './imports.ts';
 import { FileEdits } from './splices.ts';
@@ -27,14 +28,14 @@ export function nameUses(sf: ts.SourceFile): ReadonlyMap<string, NameUse> {
   if (known) return known;
   const out = new Map<string, NameUse>();
   const visit = (n: ts.Node): void => {
-    if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) return;
-    if (ts.isIdentifier(n) && isReference(n)) {
+    if (tsv.isImportDeclaration(n) || tsv.isImportEqualsDeclaration(n)) return;
+    if (tsv.isIdentifier(n) && isReference(n)) {
       const u = out.get(n.text) ?? { value: false, type: false };
       if (inTypePosition(n)) u.type = true;
       else u.value = true;
       out.set(n.text, u);
     }
-    ts.forEachChild(n, visit);
+    tsv.forEachChild(n, visit);
   };
   visit(sf);
   usesOf.set(sf, out);
@@ -45,33 +46,33 @@ export function nameUses(sf: ts.SourceFile): ReadonlyMap<string, NameUse> {
 function isReference(n: ts.Identifier): boolean {
   const p = n.parent;
   if (!p) return false;
-  if (ts.isPropertyAccessExpression(p) && p.name === n) return false;
-  if (ts.isQualifiedName(p) && p.right === n) return false;
+  if (tsv.isPropertyAccessExpression(p) && p.name === n) return false;
+  if (tsv.isQualifiedName(p) && p.right === n) return false;
   if (isDeclarationOf(p) && (p as ts.NamedDeclaration).name === n) return false;
-  if (ts.isBindingElement(p) && (p.propertyName === n || p.name === n)) return false;
-  if (ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)) return false;
+  if (tsv.isBindingElement(p) && (p.propertyName === n || p.name === n)) return false;
+  if (tsv.isLabeledStatement(p) || tsv.isBreakOrContinueStatement(p)) return false;
   // `export { a as b }`: `b` is the exported name, `a` the local one.
-  if (ts.isExportSpecifier(p) && p.propertyName && p.name === n) return false;
+  if (tsv.isExportSpecifier(p) && p.propertyName && p.name === n) return false;
   return true;
 }
 
 function isDeclarationOf(p: ts.Node): boolean {
-  return ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p) || ts.isPropertySignature(p) ||
-    ts.isMethodSignature(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p) ||
-    ts.isVariableDeclaration(p) || ts.isFunctionDeclaration(p) || ts.isClassDeclaration(p) || ts.isClassExpression(p) ||
-    ts.isFunctionExpression(p) || ts.isParameter(p) || ts.isInterfaceDeclaration(p) || ts.isTypeAliasDeclaration(p) ||
-    ts.isTypeParameterDeclaration(p) || ts.isEnumDeclaration(p) || ts.isModuleDeclaration(p);
+  return tsv.isPropertyAssignment(p) || tsv.isPropertyDeclaration(p) || tsv.isMethodDeclaration(p) || tsv.isPropertySignature(p) ||
+    tsv.isMethodSignature(p) || tsv.isGetAccessorDeclaration(p) || tsv.isSetAccessorDeclaration(p) || tsv.isEnumMember(p) ||
+    tsv.isVariableDeclaration(p) || tsv.isFunctionDeclaration(p) || tsv.isClassDeclaration(p) || tsv.isClassExpression(p) ||
+    tsv.isFunctionExpression(p) || tsv.isParameter(p) || tsv.isInterfaceDeclaration(p) || tsv.isTypeAliasDeclaration(p) ||
+    tsv.isTypeParameterDeclaration(p) || tsv.isEnumDeclaration(p) || tsv.isModuleDeclaration(p);
 }
 
 /** A reference inside a type (annotation, `implements`, type arguments, `typeof x` in a type). */
 function inTypePosition(n: ts.Node): boolean {
-  for (let p: ts.Node | undefined = n.parent; p && !ts.isSourceFile(p); p = p.parent) {
-    if (ts.isExpressionWithTypeArguments(p) && ts.isHeritageClause(p.parent)) {
-      return p.parent.token === ts.SyntaxKind.ImplementsKeyword || ts.isInterfaceDeclaration(p.parent.parent);
+  for (let p: ts.Node | undefined = n.parent; p && !tsv.isSourceFile(p); p = p.parent) {
+    if (tsv.isExpressionWithTypeArguments(p) && tsv.isHeritageClause(p.parent)) {
+      return p.parent.token === tsv.SyntaxKind.ImplementsKeyword || tsv.isInterfaceDeclaration(p.parent.parent);
     }
-    if (ts.isTypeNode(p)) return true;
-    if (ts.isExportSpecifier(p)) return p.isTypeOnly || p.parent.parent.isTypeOnly;
-    if (ts.isStatement(p) || ts.isBlock(p)) return false;
+    if (tsv.isTypeNode(p)) return true;
+    if (tsv.isExportSpecifier(p)) return p.isTypeOnly || p.parent.parent.isTypeOnly;
+    if (tsv.isStatement(p) || tsv.isBlock(p)) return false;
   }
   return false;
 }
@@ -88,12 +89,12 @@ interface ImportEl {
 function importsOf(sf: ts.SourceFile): ImportEl[] {
   const out: ImportEl[] = [];
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !st.importClause) continue;
+    if (!tsv.isImportDeclaration(st) || !st.importClause) continue;
     const c = st.importClause;
     if (c.name) out.push({ decl: st, name: c.name.text, kind: 'default', typeOnly: c.isTypeOnly });
     const nb = c.namedBindings;
-    if (nb && ts.isNamespaceImport(nb)) out.push({ decl: st, name: nb.name.text, kind: 'namespace', typeOnly: c.isTypeOnly });
-    if (nb && ts.isNamedImports(nb)) {
+    if (nb && tsv.isNamespaceImport(nb)) out.push({ decl: st, name: nb.name.text, kind: 'namespace', typeOnly: c.isTypeOnly });
+    if (nb && tsv.isNamedImports(nb)) {
       for (const el of nb.elements) out.push({ decl: st, name: el.name.text, kind: 'named', el, typeOnly: c.isTypeOnly || el.isTypeOnly });
     }
   }
@@ -132,7 +133,7 @@ export function programResolver(program: ts.Program): ModuleResolver {
   return (spec, from) => {
     if (spec.startsWith('.')) return resolveSpecifier(from, spec);
     const key = `${from}\0${spec}`;
-    if (!cache.has(key)) cache.set(key, ts.resolveModuleName(spec, from, options, ts.sys).resolvedModule?.resolvedFileName);
+    if (!cache.has(key)) cache.set(key, tsv.resolveModuleName(spec, from, options, tsv.sys).resolvedModule?.resolvedFileName);
     return cache.get(key);
   };
 }
@@ -202,13 +203,13 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
   const declared = new Map<string, string | null>(); // name -> module file it comes from (null: declared here)
   for (const i of els) {
     if (gone.has(i)) continue;
-    const spec = ts.isStringLiteral(i.decl.moduleSpecifier) ? i.decl.moduleSpecifier.text : '';
+    const spec = tsv.isStringLiteral(i.decl.moduleSpecifier) ? i.decl.moduleSpecifier.text : '';
     declared.set(i.name, resolve(spec, inp.fileName) ?? spec);
   }
   for (const st of sf.statements) {
-    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
-      ts.isEnumDeclaration(st)) && st.name) declared.set(st.name.text, null);
-    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) declared.set(d.name.text, null);
+    if ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st) || tsv.isInterfaceDeclaration(st) || tsv.isTypeAliasDeclaration(st) ||
+      tsv.isEnumDeclaration(st)) && st.name) declared.set(st.name.text, null);
+    if (tsv.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (tsv.isIdentifier(d.name)) declared.set(d.name.text, null);
   }
   const adds: Array<{ mod: string; names: string[]; typeOnly: boolean }> = [];
   for (const [mod, names] of inp.needed ?? new Map<string, Set<string>>()) {
@@ -243,7 +244,7 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
     if (dead.length === mine.length) {
       // An import of the module the new names come from is reused in place (Page -> Ptdesc).
       const c = decl.importClause!;
-      const same = !c.name && c.namedBindings && ts.isNamedImports(c.namedBindings) && ts.isStringLiteral(decl.moduleSpecifier)
+      const same = !c.name && c.namedBindings && tsv.isNamedImports(c.namedBindings) && tsv.isStringLiteral(decl.moduleSpecifier)
         ? adds.find((a) => a.names.length > 0 && a.typeOnly === c.isTypeOnly && resolve((decl.moduleSpecifier as ts.StringLiteral).text, inp.fileName) === a.mod)
         : undefined;
       if (same) {
@@ -256,7 +257,7 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
       continue;
     }
     const nb = decl.importClause!.namedBindings;
-    const named = nb && ts.isNamedImports(nb) ? nb.elements : undefined;
+    const named = nb && tsv.isNamedImports(nb) ? nb.elements : undefined;
     const deadNamed = new Set(dead.filter((i) => i.kind === 'named').map((i) => i.el!));
     if (named) removeElements(sf, edits, named, deadNamed, mine.some((i) => i.kind !== 'named' && !gone.has(i)));
     const def = dead.find((i) => i.kind === 'default');
@@ -268,7 +269,7 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
     typeToValue(sf, edits, decl, mine.filter((i) => !gone.has(i)), uses);
   }
 
-  const lastImport = [...sf.statements].reverse().find(ts.isImportDeclaration);
+  const lastImport = [...sf.statements].reverse().find(tsv.isImportDeclaration);
   for (const a of adds) if (a.names.length) addTo(sf, edits, inp.fileName, a.mod, a.names, a.typeOnly, lastImport, removed, resolve);
   return edits.size === 0 ? inp.after : edits.apply(inp.after);
 }
@@ -277,10 +278,10 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
 function addTo(sf: ts.SourceFile, edits: FileEdits, file: string, mod: string, names: string[], typeOnly: boolean,
   last: ts.ImportDeclaration | undefined, removed: Set<ts.ImportDeclaration>, resolve: ModuleResolver): void {
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || removed.has(st)) continue;
+    if (!tsv.isImportDeclaration(st) || !tsv.isStringLiteral(st.moduleSpecifier) || removed.has(st)) continue;
     if (resolve(st.moduleSpecifier.text, file) !== mod) continue;
     const c = st.importClause;
-    if (!c || !c.namedBindings || !ts.isNamedImports(c.namedBindings) || c.isTypeOnly !== typeOnly) continue;
+    if (!c || !c.namedBindings || !tsv.isNamedImports(c.namedBindings) || c.isTypeOnly !== typeOnly) continue;
     const els = c.namedBindings.elements;
     if (els.length > 0) edits.insert(els[els.length - 1]!.end, `, ${names.join(', ')}`, 0);
     else edits.insert(c.namedBindings.getStart(sf) + 1, ` ${names.join(', ')} `, 0);
@@ -303,7 +304,7 @@ function typeToValue(sf: ts.SourceFile, edits: FileEdits, decl: ts.ImportDeclara
   const c = decl.importClause;
   if (!c || !c.isTypeOnly || !kept.some((i) => uses.get(i.name)?.value)) return;
   const nb = c.namedBindings;
-  if (!nb || !ts.isNamedImports(nb) || c.name) return; // `import type X` / `* as ns`: left to the type-check to report
+  if (!nb || !tsv.isNamedImports(nb) || c.name) return; // `import type X` / `* as ns`: left to the type-check to report
   const start = c.getStart(sf);
   const m = /^type\s+/.exec(sf.text.slice(start));
   if (!m) return;
@@ -343,5 +344,5 @@ function removeElements(sf: ts.SourceFile, edits: FileEdits, els: ts.NodeArray<t
  */
 export function prefersTypeImports(program: ts.Program): boolean {
   const o = program.getCompilerOptions();
-  return !!(o.verbatimModuleSyntax || o.preserveValueImports || o.importsNotUsedAsValues === ts.ImportsNotUsedAsValues.Error);
+  return !!(o.verbatimModuleSyntax || o.preserveValueImports || o.importsNotUsedAsValues === tsv.ImportsNotUsedAsValues.Error);
 }

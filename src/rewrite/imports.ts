@@ -5,13 +5,14 @@
  */
 import { dirname, relative, resolve } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { FileEdits } from './splices.ts';
 
 /** The module specifier style of a file's relative imports: '.ts', '.js' or '' (none). */
 export function extensionStyle(sf: ts.SourceFile | undefined): '.ts' | '.js' | '' {
   if (!sf) return '.ts';
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (!tsv.isImportDeclaration(st) || !tsv.isStringLiteral(st.moduleSpecifier)) continue;
     const m = st.moduleSpecifier.text;
     if (!m.startsWith('.')) continue;
     if (m.endsWith('.ts')) return '.ts';
@@ -38,10 +39,10 @@ export function resolveSpecifier(fromFile: string, spec: string): string | undef
 /** Remove `names` (declared in `moduleFile`) from the imports of `sf`; an import left empty goes entirely. */
 export function removeImports(sf: ts.SourceFile, edits: FileEdits, names: Set<string>, moduleFile: string): void {
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (!tsv.isImportDeclaration(st) || !tsv.isStringLiteral(st.moduleSpecifier)) continue;
     if (resolveSpecifier(sf.fileName, st.moduleSpecifier.text) !== moduleFile) continue;
     const nb = st.importClause?.namedBindings;
-    if (!nb || !ts.isNamedImports(nb)) continue;
+    if (!nb || !tsv.isNamedImports(nb)) continue;
     const els = nb.elements;
     const gone = els.map((e) => names.has((e.propertyName ?? e.name).text));
     if (!gone.some(Boolean)) continue;

@@ -4,6 +4,7 @@
  * Nothing here is corpus-specific: a spec for another codebase gets the same treatment.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { UsageError } from '../errors.ts';
 import { UNKNOWN_KIND, type KindSpec, type Spec } from '../model/spec.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
@@ -57,10 +58,10 @@ function countStyle(files: readonly ts.SourceFile[]): NamingStyle {
   for (const sf of files) {
     if (sf.isDeclarationFile) continue;
     const visit = (n: ts.Node): void => {
-      if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n)) && n.name && ts.isIdentifier(n.name)) count(n.name.text);
-      else if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer &&
-        (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) count(n.name.text);
-      ts.forEachChild(n, visit);
+      if ((tsv.isFunctionDeclaration(n) || tsv.isMethodDeclaration(n)) && n.name && tsv.isIdentifier(n.name)) count(n.name.text);
+      else if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && n.initializer &&
+        (tsv.isArrowFunction(n.initializer) || tsv.isFunctionExpression(n.initializer))) count(n.name.text);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
@@ -153,21 +154,21 @@ export function settleConverterNames(ctx: AnalysisContext, kinds: KindPlan[]): v
   for (const sf of ctx.files) {
     for (const st of sf.statements) {
       const names: string[] = [];
-      if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) ||
-        ts.isEnumDeclaration(st)) && st.name) names.push(st.name.text);
-      if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
+      if ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st) || tsv.isInterfaceDeclaration(st) || tsv.isTypeAliasDeclaration(st) ||
+        tsv.isEnumDeclaration(st)) && st.name) names.push(st.name.text);
+      if (tsv.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (tsv.isIdentifier(d.name)) names.push(d.name.text);
       for (const n of names) decls.set(n, [...(decls.get(n) ?? []), st]);
     }
   }
   const typeName = (t: ts.TypeNode | undefined): string[] => {
     if (!t) return [];
-    const parts = ts.isUnionTypeNode(t) ? [...t.types] : [t];
-    return parts.filter(ts.isTypeReferenceNode).map((r) => r.typeName.getText());
+    const parts = tsv.isUnionTypeNode(t) ? [...t.types] : [t];
+    return parts.filter(tsv.isTypeReferenceNode).map((r) => r.typeName.getText());
   };
   const isConverter = (name: string, k: KindPlan, dir: 'from' | 'to'): boolean => {
     const ds = decls.get(name) ?? [];
     return ds.length > 0 && ds.every((d) => {
-      if (!ts.isFunctionDeclaration(d) || d.parameters.length !== 1) return false;
+      if (!tsv.isFunctionDeclaration(d) || d.parameters.length !== 1) return false;
       const p = d.parameters[0]!.type;
       if (dir === 'from') return !!p && !!pageAnnotation(ctx, p) && typeName(d.type).includes(k.desc!);
       return typeName(p).includes(k.desc!) && !!d.type && !!pageAnnotation(ctx, d.type);

@@ -4,6 +4,7 @@
  * copied under a descriptor name with a new offset.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';
@@ -23,13 +24,13 @@ export class PageClass {
   readonly indent: string;
 
   constructor(private ctx: AnalysisContext) {
-    const decl = [...ctx.pageDecls].find((d): d is ts.ClassDeclaration => ts.isClassDeclaration(d));
+    const decl = [...ctx.pageDecls].find((d): d is ts.ClassDeclaration => tsv.isClassDeclaration(d));
     if (!decl) throw new InputError(`convert needs ${ctx.spec.page.class} to be a class (it is declared as a type)`);
     this.decl = decl;
     this.sf = decl.getSourceFile();
     let addr = 'addr';
     for (const m of decl.members) {
-      if (ts.isConstructorDeclaration(m) && m.parameters[0] && ts.isIdentifier(m.parameters[0].name)) addr = m.parameters[0].name.text;
+      if (tsv.isConstructorDeclaration(m) && m.parameters[0] && tsv.isIdentifier(m.parameters[0].name)) addr = m.parameters[0].name.text;
     }
     this.addr = addr;
     const m0 = decl.members[0];
@@ -39,9 +40,9 @@ export class PageClass {
   accessor(name: string): Accessor {
     const out: Accessor = {};
     for (const m of this.decl.members) {
-      if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== name) continue;
-      if (ts.isGetAccessorDeclaration(m)) out.get = m;
-      if (ts.isSetAccessorDeclaration(m)) out.set = m;
+      if (!m.name || !tsv.isIdentifier(m.name) || m.name.text !== name) continue;
+      if (tsv.isGetAccessorDeclaration(m)) out.get = m;
+      if (tsv.isSetAccessorDeclaration(m)) out.set = m;
     }
     if (out.get?.body) {
       const o = offsetIn(out.get.body, this.addr);
@@ -58,7 +59,7 @@ export class PageClass {
     if (!e) {
       const entries: Array<[string, string]> = [];
       for (const p of t.properties) {
-        if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name)) entries.push([p.name.text, p.initializer.getText(this.sf)]);
+        if (tsv.isPropertyAssignment(p) && tsv.isIdentifier(p.name)) entries.push([p.name.text, p.initializer.getText(this.sf)]);
         else return undefined;
       }
       e = { file: this.sf.fileName, start: t.getStart(this.sf), end: t.end, entries, add: [], drop: new Set<string>() };
@@ -78,11 +79,11 @@ export class PageClass {
   offsetMember(): { name: string; table: ts.ObjectLiteralExpression } | undefined {
     const embedded = new Set(this.ctx.spec.page.fields.filter((f) => f.embedded).map((f) => f.name));
     for (const m of this.decl.members) {
-      if (!ts.isPropertyDeclaration(m) || !m.name || !ts.isIdentifier(m.name) || !m.initializer) continue;
-      if (!m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) continue;
+      if (!tsv.isPropertyDeclaration(m) || !m.name || !tsv.isIdentifier(m.name) || !m.initializer) continue;
+      if (!m.modifiers?.some((x) => x.kind === tsv.SyntaxKind.StaticKeyword)) continue;
       let e: ts.Expression = m.initializer;
-      while (ts.isAsExpression(e) || ts.isParenthesizedExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
-      if (ts.isObjectLiteralExpression(e) && e.properties.some((p) => p.name && ts.isIdentifier(p.name) && embedded.has(p.name.text))) {
+      while (tsv.isAsExpression(e) || tsv.isParenthesizedExpression(e) || tsv.isSatisfiesExpression(e)) e = e.expression;
+      if (tsv.isObjectLiteralExpression(e) && e.properties.some((p) => p.name && tsv.isIdentifier(p.name) && embedded.has(p.name.text))) {
         return { name: m.name.text, table: e };
       }
     }
@@ -97,19 +98,19 @@ export function lineIndent(sf: ts.SourceFile, pos: number): string {
 
 /** Static value of an offset expression (a literal, or a const bound to one), if known. */
 export function staticValue(ctx: AnalysisContext, e: ts.Expression, depth = 0): number | undefined {
-  if (ts.isNumericLiteral(e)) return Number(e.text);
-  if (ts.isParenthesizedExpression(e)) return staticValue(ctx, e.expression, depth);
-  if (ts.isBinaryExpression(e) && depth < 5) {
+  if (tsv.isNumericLiteral(e)) return Number(e.text);
+  if (tsv.isParenthesizedExpression(e)) return staticValue(ctx, e.expression, depth);
+  if (tsv.isBinaryExpression(e) && depth < 5) {
     const a = staticValue(ctx, e.left, depth + 1);
     const b = staticValue(ctx, e.right, depth + 1);
     if (a === undefined || b === undefined) return undefined;
-    if (e.operatorToken.kind === ts.SyntaxKind.PlusToken) return a + b;
-    if (e.operatorToken.kind === ts.SyntaxKind.AsteriskToken) return a * b;
+    if (e.operatorToken.kind === tsv.SyntaxKind.PlusToken) return a + b;
+    if (e.operatorToken.kind === tsv.SyntaxKind.AsteriskToken) return a * b;
     return undefined;
   }
-  if (ts.isIdentifier(e) && depth < 5) {
+  if (tsv.isIdentifier(e) && depth < 5) {
     const d = ctx.symbolOf(e)?.valueDeclaration;
-    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.isVariableDeclarationList(d.parent) && (d.parent.flags & ts.NodeFlags.Const)) {
+    if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.isVariableDeclarationList(d.parent) && (d.parent.flags & tsv.NodeFlags.Const)) {
       return staticValue(ctx, d.initializer, depth + 1);
     }
   }
@@ -134,12 +135,12 @@ export function offsetIn(n: ts.Node, addr: string): ts.Expression | undefined {
   let found: ts.Expression | undefined;
   const visit = (x: ts.Node): void => {
     if (found) return;
-    if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isPropertyAccessExpression(x.left) &&
-      x.left.expression.kind === ts.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
+    if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isPropertyAccessExpression(x.left) &&
+      x.left.expression.kind === tsv.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
       found = x.right;
       return;
     }
-    ts.forEachChild(x, visit);
+    tsv.forEachChild(x, visit);
   };
   visit(n);
   return found;
@@ -151,12 +152,12 @@ export function copyAccessor(sf: ts.SourceFile, acc: ts.AccessorDeclaration, nam
   const edits: Array<[number, number, string]> = [[start, acc.name.getEnd(), name]];
   if (newOffset && acc.body) {
     const visit = (x: ts.Node): void => {
-      if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isPropertyAccessExpression(x.left) &&
-        x.left.expression.kind === ts.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
+      if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isPropertyAccessExpression(x.left) &&
+        x.left.expression.kind === tsv.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
         edits.push([x.right.getStart(sf), x.right.end, newOffset]);
         return;
       }
-      ts.forEachChild(x, visit);
+      tsv.forEachChild(x, visit);
     };
     visit(acc.body);
   }
@@ -168,7 +169,7 @@ export function copyAccessor(sf: ts.SourceFile, acc: ts.AccessorDeclaration, nam
     pos = b;
   }
   text += sf.text.slice(pos, acc.end);
-  return (ts.isGetAccessorDeclaration(acc) ? 'get ' : 'set ') + text;
+  return (tsv.isGetAccessorDeclaration(acc) ? 'get ' : 'set ') + text;
 }
 
 /** Greedy word wrap for doc comments. */

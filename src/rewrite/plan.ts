@@ -5,6 +5,7 @@
  * the splices per file. Returns the new texts and a report; writes nothing.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { analyzeDetailed, type DetailedAnalysis, type SiteDetail } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, functionName, isFunctionLike, skipOuter } from '../analyzers/ast.ts';
 import { relative } from 'node:path';
@@ -205,11 +206,11 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
       const call = a.expr as ts.CallExpression;
       const fn = w.fn as ts.FunctionLikeDeclaration;
       if (call.arguments.length !== fn.parameters.length) return `call of \`${w.name}()\` with a different number of arguments`;
-      if (shape.kind === 'write' && !ts.isExpressionStatement(call.parent)) return `the value of \`${w.name}()\` is used`;
+      if (shape.kind === 'write' && !tsv.isExpressionStatement(call.parent)) return `the value of \`${w.name}()\` is used`;
       return undefined;
     }
-    if (ts.isElementAccessExpression(a.expr) && !(ts.isStringLiteral(a.node) || ts.isNoSubstitutionTemplateLiteral(a.node))) return 'computed key';
-    if (ts.isBindingElement(a.expr) && ts.isObjectBindingPattern(a.expr.parent) && a.expr.parent.elements.some((e) => e.dotDotDotToken)) {
+    if (tsv.isElementAccessExpression(a.expr) && !(tsv.isStringLiteral(a.node) || tsv.isNoSubstitutionTemplateLiteral(a.node))) return 'computed key';
+    if (tsv.isBindingElement(a.expr) && tsv.isObjectBindingPattern(a.expr.parent) && a.expr.parent.elements.some((e) => e.dotDotDotToken)) {
       return 'destructuring with a rest element';
     }
     return undefined;
@@ -275,13 +276,13 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
       if (!(ent && ent.label === k)) receiver(rw, ctx, det.sites, arg, k, ent);
       continue;
     }
-    if (ts.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) {
+    if (tsv.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) {
       // container_of: with a flow it was converted by its edge; a descriptor-less kind renames in place.
       if (!k.desc) rw.renameField(s, k);
       continue;
     }
     if (!k.desc) { rw.renameField(s, k); continue; }
-    const isPattern = ts.isBindingElement(a.expr) || ts.isPropertyAssignment(a.expr) || ts.isShorthandPropertyAssignment(a.expr);
+    const isPattern = tsv.isBindingElement(a.expr) || tsv.isPropertyAssignment(a.expr) || tsv.isShorthandPropertyAssignment(a.expr);
     if (isPattern) {
       const pat = a.expr.parent;
       rw.renameField(s, k);
@@ -303,7 +304,7 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     if (siteProblem(s) || rw.converted.has(s)) continue;
     const a = s.access;
     const k = byName.get(s.finding.kind)!;
-    if (!(ts.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) || !k.desc) continue;
+    if (!(tsv.isCallExpression(a.expr) && a.access === 'reference' && a.receiver === a.expr) || !k.desc) continue;
     rw.convertContainer(s, k);
     const shape = containerShape(ctx, a.expr);
     if (shape === 'array') {
@@ -386,8 +387,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
 function wrapperFor(ctx: AnalysisContext, defs: WrapperDef[], s: SiteDetail): WrapperDef | undefined {
   const call = s.access.expr as ts.CallExpression;
   const callee = skipOuter(call.expression);
-  const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-  return defs.find((d) => sym?.declarations?.some((x) => x === d.fn || (ts.isVariableDeclaration(x) && x.initializer && skipOuter(x.initializer) === d.fn)));
+  const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
+  return defs.find((d) => sym?.declarations?.some((x) => x === d.fn || (tsv.isVariableDeclaration(x) && x.initializer && skipOuter(x.initializer) === d.fn)));
 }
 
 function paramEntity(g: FlowGraph, w: WrapperDef): Entity | undefined {
@@ -398,7 +399,7 @@ function paramEntity(g: FlowGraph, w: WrapperDef): Entity | undefined {
 function receiver(rw: Rewriter, ctx: AnalysisContext, sites: SiteDetail[], r0: ts.Expression, k: KindPlan, ent: Entity | undefined): void {
   if (ent) { rw.wrapFrom(r0, k, ent); return; }
   const r = skipOuter(r0);
-  if (ts.isCallExpression(r)) {
+  if (tsv.isCallExpression(r)) {
     const cs = sites.find((s) => s.access.expr === r && s.access.receiver === r && s.access.access === 'reference' && !s.finding.wrapper);
     if (cs && cs.finding.kind === k.name) {
       if (!rw.containerHandled(cs)) rw.convertContainer(cs, k);
@@ -406,7 +407,7 @@ function receiver(rw: Rewriter, ctx: AnalysisContext, sites: SiteDetail[], r0: t
     }
     if (rw.addressCall(r, k)) return;
   }
-  if (ts.isNewExpression(r) && ctx.isPageClassRef(r.expression)) {
+  if (tsv.isNewExpression(r) && ctx.isPageClassRef(r.expression)) {
     rw.ctorCall(r, k);
     return;
   }
@@ -434,7 +435,7 @@ export function checkOnly(files: readonly ts.SourceFile[], rel: (sf: ts.SourceFi
   const visit = (n: ts.Node): void => {
     if (found) return;
     if (isFunctionLike(n) && functionName(n) === o) { found = true; return; }
-    ts.forEachChild(n, visit);
+    tsv.forEachChild(n, visit);
   };
   for (const sf of files) { visit(sf); if (found) return; }
   throw new UsageError(`--only ${only}: no project file (path relative to the project) or function of that name`);

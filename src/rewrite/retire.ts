@@ -6,6 +6,7 @@
  * needs is never removed.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
@@ -22,7 +23,7 @@ export interface RetireResult {
 /** [start, end) of whole lines holding a declaration and its leading comments. */
 export function declarationLines(sf: ts.SourceFile, node: ts.Node, last: ts.Node = node): [number, number] {
   const text = sf.text;
-  const comments = ts.getLeadingCommentRanges(text, node.pos) ?? [];
+  const comments = tsv.getLeadingCommentRanges(text, node.pos) ?? [];
   let start = node.getStart(sf);
   if (comments.length > 0) start = Math.min(start, comments[0]!.pos);
   const ls = text.lastIndexOf('\n', start - 1) + 1;
@@ -138,37 +139,37 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
 function wrapperMatches(ctx: AnalysisContext, w: WrapperDef, s: SiteDetail): boolean {
   const call = s.access.expr as ts.CallExpression;
   const callee = call.expression;
-  const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-  return !!sym?.declarations?.some((d) => d === w.fn || (ts.isVariableDeclaration(d) && d.initializer === w.fn));
+  const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
+  return !!sym?.declarations?.some((d) => d === w.fn || (tsv.isVariableDeclaration(d) && d.initializer === w.fn));
 }
 
 function isExported(st: ts.Statement): boolean {
-  return !!ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ||
+  return !!tsv.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword) ||
     // `export { f }` / `export default f` elsewhere in the file
-    st.getSourceFile().statements.some((o) => (ts.isExportDeclaration(o) && !o.moduleSpecifier && !!o.exportClause && ts.isNamedExports(o.exportClause) &&
+    st.getSourceFile().statements.some((o) => (tsv.isExportDeclaration(o) && !o.moduleSpecifier && !!o.exportClause && tsv.isNamedExports(o.exportClause) &&
       o.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === declName(st))) ||
-      (ts.isExportAssignment(o) && ts.isIdentifier(o.expression) && o.expression.text === declName(st)));
+      (tsv.isExportAssignment(o) && tsv.isIdentifier(o.expression) && o.expression.text === declName(st)));
 }
 
 function declName(st: ts.Statement): string | undefined {
-  if (ts.isFunctionDeclaration(st)) return st.name?.text;
-  if (ts.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && ts.isIdentifier(d.name) ? d.name.text : undefined; }
+  if (tsv.isFunctionDeclaration(st)) return st.name?.text;
+  if (tsv.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && tsv.isIdentifier(d.name) ? d.name.text : undefined; }
   return undefined;
 }
 
 function topLevelStatement(fn: ts.Node): ts.Statement | undefined {
-  if (ts.isFunctionDeclaration(fn) && ts.isSourceFile(fn.parent)) return fn;
+  if (tsv.isFunctionDeclaration(fn) && tsv.isSourceFile(fn.parent)) return fn;
   let p = fn.parent;
-  while (p && !ts.isVariableStatement(p)) p = p.parent;
-  if (p && ts.isVariableStatement(p) && ts.isSourceFile(p.parent) && p.declarationList.declarations.length === 1) return p;
+  while (p && !tsv.isVariableStatement(p)) p = p.parent;
+  if (p && tsv.isVariableStatement(p) && tsv.isSourceFile(p.parent) && p.declarationList.declarations.length === 1) return p;
   return undefined;
 }
 
 /** Does the value `n` (a wrapper used as a value) resolve to one of the functions `fns`? */
 function isWrapperValue(ctx: AnalysisContext, n: ts.Node, fns: Set<ts.Node>): boolean {
-  const x = ts.isPropertyAccessExpression(n) ? n.name : n;
+  const x = tsv.isPropertyAccessExpression(n) ? n.name : n;
   const sym = ctx.symbolOf(x);
-  return !!sym?.declarations?.some((d) => fns.has(d) || (ts.isVariableDeclaration(d) && !!d.initializer && fns.has(d.initializer)));
+  return !!sym?.declarations?.some((d) => fns.has(d) || (tsv.isVariableDeclaration(d) && !!d.initializer && fns.has(d.initializer)));
 }
 
 interface References {
@@ -195,31 +196,31 @@ function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement
   const isIt = (n: ts.Identifier): boolean => {
     const sym = ctx.symbolOf(n);
     return !!sym && (sym === target || !!sym.declarations?.some((d) => d === w.fn || d.parent === decl || (d as ts.Node) === decl ||
-      (ts.isVariableDeclaration(d) && d.initializer === w.fn)));
+      (tsv.isVariableDeclaration(d) && d.initializer === w.fn)));
   };
   for (const sf of ctx.files) {
     if (!sf.text.includes(w.name)) continue;
     // The names it may be read under in this file: its own, and the aliases its imports give it.
     const names = new Set([w.name]);
     for (const st of sf.statements) {
-      const nb = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-      if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) if ((el.propertyName ?? el.name).text === w.name) names.add(el.name.text);
+      const nb = tsv.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (nb && tsv.isNamedImports(nb)) for (const el of nb.elements) if ((el.propertyName ?? el.name).text === w.name) names.add(el.name.text);
     }
     let imported = false;
     const visit = (n: ts.Node): void => {
       if (out.blocked) return;
-      if (ts.isIdentifier(n) && names.has(n.text) && n !== own && isIt(n)) {
+      if (tsv.isIdentifier(n) && names.has(n.text) && n !== own && isIt(n)) {
         const p = n.parent;
-        if (ts.isImportSpecifier(p)) imported = true;
-        else if (ts.isExportSpecifier(p) || ts.isImportClause(p) || ts.isExportAssignment(p)) out.blocked = true;
+        if (tsv.isImportSpecifier(p)) imported = true;
+        else if (tsv.isExportSpecifier(p) || tsv.isImportClause(p) || tsv.isExportAssignment(p)) out.blocked = true;
         else {
-          const callee = ts.isPropertyAccessExpression(p) && p.name === n ? p : n;
+          const callee = tsv.isPropertyAccessExpression(p) && p.name === n ? p : n;
           const call = callee.parent;
-          if (call && ts.isCallExpression(call) && call.expression === callee) out.calls.push(call);
+          if (call && tsv.isCallExpression(call) && call.expression === callee) out.calls.push(call);
           else out.blocked = true;
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
     if (imported) out.importers.push(sf);
@@ -228,12 +229,12 @@ function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement
 }
 
 function declNameNode(st: ts.Statement): ts.Identifier | undefined {
-  if (ts.isFunctionDeclaration(st)) return st.name;
-  if (ts.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && ts.isIdentifier(d.name) ? d.name : undefined; }
+  if (tsv.isFunctionDeclaration(st)) return st.name;
+  if (tsv.isVariableStatement(st)) { const d = st.declarationList.declarations[0]; return d && tsv.isIdentifier(d.name) ? d.name : undefined; }
   return undefined;
 }
 
 function isDefaultExport(st: ts.Statement, name: string): boolean {
-  return !!ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ||
-    st.getSourceFile().statements.some((o) => ts.isExportAssignment(o) && !o.isExportEquals && ts.isIdentifier(o.expression) && o.expression.text === name);
+  return !!tsv.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === tsv.SyntaxKind.DefaultKeyword) ||
+    st.getSourceFile().statements.some((o) => tsv.isExportAssignment(o) && !o.isExportEquals && tsv.isIdentifier(o.expression) && o.expression.text === name);
 }

@@ -9,6 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';
@@ -33,21 +34,21 @@ function needName(n: Needed, module: string, name: string): void {
 /** Identifiers a copied accessor body uses, resolved to their modules (for imports in the new place). */
 function collectImports(ctx: AnalysisContext, node: ts.Node, skip: Set<string>, out: Needed, target: string): void {
   const visit = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) && !skip.has(n.text) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
+    if (tsv.isIdentifier(n) && !skip.has(n.text) && !(tsv.isPropertyAccessExpression(n.parent) && n.parent.name === n)) {
       const sym = ctx.symbolOf(n);
       const d = sym?.declarations?.[0];
       const sf = d?.getSourceFile();
       if (sf && !sf.isDeclarationFile && sf.fileName !== target && isTopLevel(d!)) needName(out, sf.fileName, n.text);
     }
-    ts.forEachChild(n, visit);
+    tsv.forEachChild(n, visit);
   };
   visit(node);
 }
 
 function isTopLevel(d: ts.Node): boolean {
   let p = d.parent;
-  if (p && ts.isVariableDeclarationList(p)) p = p.parent?.parent;
-  return !!p && ts.isSourceFile(p);
+  if (p && tsv.isVariableDeclarationList(p)) p = p.parent?.parent;
+  return !!p && tsv.isSourceFile(p);
 }
 
 export interface ScaffoldPlan {
@@ -71,7 +72,7 @@ export function planModules(ctx: AnalysisContext, kinds: KindPlan[]): ScaffoldPl
   const fns = new Map<string, string>();
   for (const sf of ctx.files) {
     for (const st of sf.statements) {
-      if (ts.isFunctionDeclaration(st) && st.name && !fns.has(st.name.text)) fns.set(st.name.text, sf.fileName);
+      if (tsv.isFunctionDeclaration(st) && st.name && !fns.has(st.name.text)) fns.set(st.name.text, sf.fileName);
     }
   }
   const helpers = ctx.spec.page.addressHelpers;
@@ -99,7 +100,7 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
   const page = new PageClass(ctx);
   const out: ScaffoldOutput = { newFiles: new Map(), created: [] };
   const fns = new Set<string>();
-  for (const sf of ctx.files) for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.name) fns.add(st.name.text);
+  for (const sf of ctx.files) for (const st of sf.statements) if (tsv.isFunctionDeclaration(st) && st.name) fns.add(st.name.text);
   const blocks = new Map<string, { text: string[]; need: Needed }>();
   const block = (file: string) => {
     let b = blocks.get(file);
@@ -184,12 +185,12 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
 
 function exportTopLevel(sf: ts.SourceFile, name: string, edits: EditSet): void {
   for (const st of sf.statements) {
-    const declares = ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name?.text === name) ||
-      (ts.isVariableStatement(st) && st.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name));
+    const declares = ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st)) && st.name?.text === name) ||
+      (tsv.isVariableStatement(st) && st.declarationList.declarations.some((d) => tsv.isIdentifier(d.name) && d.name.text === name));
     if (!declares) continue;
-    if (ts.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return;
+    if (tsv.getModifiers(st as ts.HasModifiers)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword)) return;
     // `export { A_OFFSET }` elsewhere in the file counts too.
-    if (sf.statements.some((o) => ts.isExportDeclaration(o) && !o.moduleSpecifier && o.exportClause && ts.isNamedExports(o.exportClause) &&
+    if (sf.statements.some((o) => tsv.isExportDeclaration(o) && !o.moduleSpecifier && o.exportClause && tsv.isNamedExports(o.exportClause) &&
       o.exportClause.elements.some((e) => (e.propertyName ?? e.name).text === name))) return;
     edits.for(sf.fileName).insert(st.getStart(sf), 'export ', 0);
     return;
@@ -209,7 +210,7 @@ function lastHelperEnd(ctx: AnalysisContext, sf: ts.SourceFile): number | undefi
   const h = ctx.spec.page.addressHelpers;
   let end: number | undefined;
   for (const st of sf.statements) {
-    if (ts.isFunctionDeclaration(st) && st.name && (st.name.text === h?.fromAddress || st.name.text === h?.toAddress)) end = Math.max(end ?? 0, st.end);
+    if (tsv.isFunctionDeclaration(st) && st.name && (st.name.text === h?.fromAddress || st.name.text === h?.toAddress)) end = Math.max(end ?? 0, st.end);
   }
   return end;
 }
@@ -281,7 +282,7 @@ function addressConverters(ctx: AnalysisContext, k: KindPlan, fns: Set<string>, 
   const h = ctx.spec.page.addressHelpers ?? {};
   const file = plan.addressFile!;
   const sf = ctx.program.getSourceFile(file)!;
-  const decl = (name?: string) => sf.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === name);
+  const decl = (name?: string) => sf.statements.find((s): s is ts.FunctionDeclaration => tsv.isFunctionDeclaration(s) && s.name?.text === name);
   const parts: string[] = [];
   const names: string[] = [];
   const D = k.desc!;

@@ -14,6 +14,7 @@
  * Accesses through K's own descriptor type move with the descriptor and never block it.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
 import { enclosingFunctionNames, functionName, shortText } from '../analyzers/ast.ts';
 import type { Classification } from '../analyzers/classifier.ts';
@@ -168,7 +169,7 @@ export function auditProgram(program: ts.Program, root: string, opts: AuditOptio
       cls = byPage;
     }
     // list_for_each_entry(list, Page, 'lru'): walks the pages' links (reads), the list was threaded elsewhere.
-    const walk = site.receiver === site.expr && ts.isCallExpression(site.expr) && !site.helper;
+    const walk = site.receiver === site.expr && tsv.isCallExpression(site.expr) && !site.helper;
     const access = walk ? 'read' : site.access === 'call' ? (site.wrapperAccess ?? 'read') : site.access;
     const writes = access !== 'read';
     const reason: BlockerReason = writes ? 'memdesc-word-write' : 'memdesc-word-read';

@@ -14,6 +14,7 @@
  * namesake (a same-named local that is no test) is dropped.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { Guards } from '../analyzers/guards.ts';
 import { skipOuter } from '../analyzers/ast.ts';
@@ -43,25 +44,25 @@ export class MemdescGuard {
     const names = new Set(found.tests.map((t) => t.name));
     for (const sf of ctx.files) {
       const visit = (n: ts.Node): void => {
-        if ((ts.isImportSpecifier(n) || ts.isExportSpecifier(n)) && n.propertyName && names.has(n.propertyName.text)) names.add(n.name.text);
-        ts.forEachChild(n, visit);
+        if ((tsv.isImportSpecifier(n) || tsv.isExportSpecifier(n)) && n.propertyName && names.has(n.propertyName.text)) names.add(n.name.text);
+        tsv.forEachChild(n, visit);
       };
-      for (const st of sf.statements) if (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) visit(st);
+      for (const st of sf.statements) if (tsv.isImportDeclaration(st) || tsv.isExportDeclaration(st)) visit(st);
     }
     const spelled = new Map<string, MemdescTest>(found.tests.map((t) => [t.name, t]));
     const calls: Array<[ts.SourceFile, ts.CallExpression, string, MemdescTest | undefined]> = [];
     for (const sf of ctx.files) {
       const visit = (n: ts.Node): void => {
-        if (ts.isCallExpression(n)) {
+        if (tsv.isCallExpression(n)) {
           const e = skipOuter(n.expression);
-          const name = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
+          const name = tsv.isIdentifier(e) ? e.text : tsv.isPropertyAccessExpression(e) ? e.name.text : undefined;
           if (name && names.has(name)) {
             const t = found.testOf(n);
             calls.push([sf, n, name, t]);
             if (t && !spelled.has(name)) spelled.set(name, t);
           }
         }
-        ts.forEachChild(n, visit);
+        tsv.forEachChild(n, visit);
       };
       visit(sf);
     }

@@ -21,6 +21,7 @@
  * true answer does). A function that reads nothing of the word, whatever it is called, is none.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import { constValue } from './tagTests.ts';
@@ -60,14 +61,14 @@ interface Candidate {
 /** The single expression a function returns: an arrow's body, or a block's only statement `return e`. */
 function returned(fn: FunctionLike): ts.Expression | undefined {
   if (!fn.body) return undefined;
-  if (!ts.isBlock(fn.body)) return fn.body;
+  if (!tsv.isBlock(fn.body)) return fn.body;
   const [only, ...rest] = fn.body.statements;
-  return only && rest.length === 0 && ts.isReturnStatement(only) && only.expression ? only.expression : undefined;
+  return only && rest.length === 0 && tsv.isReturnStatement(only) && only.expression ? only.expression : undefined;
 }
 
 function nameOf(fn: FunctionLike): ts.Identifier | undefined {
-  if ((ts.isFunctionDeclaration(fn) || ts.isFunctionExpression(fn)) && fn.name) return fn.name;
-  if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)) return fn.parent.name;
+  if ((tsv.isFunctionDeclaration(fn) || tsv.isFunctionExpression(fn)) && fn.name) return fn.name;
+  if ((tsv.isArrowFunction(fn) || tsv.isFunctionExpression(fn)) && tsv.isVariableDeclaration(fn.parent) && tsv.isIdentifier(fn.parent.name)) return fn.parent.name;
   return undefined;
 }
 
@@ -130,7 +131,7 @@ export class MemdescTests {
 
   private calleeSymbol(call: ts.CallExpression): ts.Symbol | undefined {
     const e = skipOuter(call.expression);
-    return this.ctx.symbolOf(ts.isPropertyAccessExpression(e) ? e.name : e);
+    return this.ctx.symbolOf(tsv.isPropertyAccessExpression(e) ? e.name : e);
   }
 
   /** Named boolean functions of exactly one page, returning a single expression. */
@@ -145,13 +146,13 @@ export class MemdescTests {
           if (id && ret && symbol) {
             const sig = ctx.checker.getSignatureFromDeclaration(n);
             const pages = n.parameters.map((p, i) => [p, i] as const).filter(([p]) => ctx.typeIsPage(ctx.checker.getTypeAtLocation(p)));
-            const param = pages.length === 1 && ts.isIdentifier(pages[0]![0].name) ? ctx.symbolOf(pages[0]![0].name) : undefined;
-            if (sig && ctx.checker.getReturnTypeOfSignature(sig).flags & ts.TypeFlags.BooleanLike && param) {
+            const param = pages.length === 1 && tsv.isIdentifier(pages[0]![0].name) ? ctx.symbolOf(pages[0]![0].name) : undefined;
+            if (sig && ctx.checker.getReturnTypeOfSignature(sig).flags & tsv.TypeFlags.BooleanLike && param) {
               this.candidates.push({ fn: n, symbol, name: id.text, param, pageArg: pages[0]![1], ret });
             }
           }
         }
-        ts.forEachChild(n, visit);
+        tsv.forEachChild(n, visit);
       };
       visit(sf);
     }
@@ -160,54 +161,54 @@ export class MemdescTests {
   /** Is `e` the identifier of `param`? */
   private isParam(e: ts.Expression, param: ts.Symbol): boolean {
     const x = skipOuter(e);
-    return ts.isIdentifier(x) && this.ctx.symbolOf(x) === param;
+    return tsv.isIdentifier(x) && this.ctx.symbolOf(x) === param;
   }
 
   /** Is `e` a read of the word through the class's member (by declaration) on `param`? */
   private isWord(e: ts.Expression, param: ts.Symbol): boolean {
     const x = skipOuter(e);
-    if (!ts.isPropertyAccessExpression(x) || x.name.text !== this.field || !this.isParam(x.expression, param)) return false;
+    if (!tsv.isPropertyAccessExpression(x) || x.name.text !== this.field || !this.isParam(x.expression, param)) return false;
     return !!this.ctx.symbolOf(x.name)?.declarations?.some((d) => !!d.parent && this.ctx.pageDecls.has(d.parent));
   }
 
   /** What `e`'s answer says about `param`'s word, from the word, the marks and the tests known so far. */
   private says(e: ts.Expression, param: ts.Symbol, marks: Map<string, Set<number>>): Says {
     const x = skipOuter(e);
-    if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) {
+    if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) {
       const inner = this.says(x.operand, param, marks);
       return { ifFalse: inner.ifTrue, ifTrue: inner.ifFalse };
     }
     // The word as a truth value: 0 is no word.
     if (this.isWord(x, param)) return { ifFalse: true, ifTrue: false };
-    if (ts.isBinaryExpression(x)) {
+    if (tsv.isBinaryExpression(x)) {
       const op = x.operatorToken.kind;
-      if (op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.AmpersandAmpersandToken) {
+      if (op === tsv.SyntaxKind.BarBarToken || op === tsv.SyntaxKind.AmpersandAmpersandToken) {
         const a = this.says(x.left, param, marks);
         const b = this.says(x.right, param, marks);
-        return op === ts.SyntaxKind.BarBarToken
+        return op === tsv.SyntaxKind.BarBarToken
           ? { ifFalse: a.ifFalse || b.ifFalse, ifTrue: a.ifTrue && b.ifTrue }
           : { ifFalse: a.ifFalse && b.ifFalse, ifTrue: a.ifTrue || b.ifTrue };
       }
-      const eq = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
-      const ne = op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken;
+      const eq = op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.EqualsEqualsToken;
+      const ne = op === tsv.SyntaxKind.ExclamationEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsToken;
       for (const [side, other] of [[x.left, x.right], [x.right, x.left]] as const) {
         const o = skipOuter(other);
         // `t === true`, `t !== false`: t; the other way round: !t.
-        if ((eq || ne) && (o.kind === ts.SyntaxKind.TrueKeyword || o.kind === ts.SyntaxKind.FalseKeyword)) {
+        if ((eq || ne) && (o.kind === tsv.SyntaxKind.TrueKeyword || o.kind === tsv.SyntaxKind.FalseKeyword)) {
           const inner = this.says(side, param, marks);
-          return (o.kind === ts.SyntaxKind.TrueKeyword) === eq ? inner : { ifFalse: inner.ifTrue, ifTrue: inner.ifFalse };
+          return (o.kind === tsv.SyntaxKind.TrueKeyword) === eq ? inner : { ifFalse: inner.ifTrue, ifTrue: inner.ifFalse };
         }
         // The word (or a mark) against 0.
         if ((eq || ne) && constValue(this.ctx.checker, o) === 0 && (this.isWord(side, param) || this.isMark(side, param, marks))) {
           return ne ? { ifFalse: true, ifTrue: false } : { ifFalse: false, ifTrue: true };
         }
       }
-      if (op === ts.SyntaxKind.GreaterThanToken && constValue(this.ctx.checker, x.right) === 0 && (this.isWord(x.left, param) || this.isMark(x.left, param, marks))) {
+      if (op === tsv.SyntaxKind.GreaterThanToken && constValue(this.ctx.checker, x.right) === 0 && (this.isWord(x.left, param) || this.isMark(x.left, param, marks))) {
         return { ifFalse: true, ifTrue: false };
       }
       return NOTHING;
     }
-    if (ts.isCallExpression(x)) {
+    if (tsv.isCallExpression(x)) {
       const t = this.testOf(x);
       const arg = t ? x.arguments[t.pageArg] : undefined;
       if (!t || !arg || !this.isParam(arg, param)) return NOTHING;
@@ -219,7 +220,7 @@ export class MemdescTests {
   /** `LOC & MASK` where the word's writers keep MASK at LOC with the word and its readers require it (marks()). */
   private isMark(e: ts.Expression, param: ts.Symbol, marks: Map<string, Set<number>>): boolean {
     const x = skipOuter(e);
-    if (!ts.isBinaryExpression(x) || x.operatorToken.kind !== ts.SyntaxKind.AmpersandToken) return false;
+    if (!tsv.isBinaryExpression(x) || x.operatorToken.kind !== tsv.SyntaxKind.AmpersandToken) return false;
     for (const [loc, m] of [[x.left, x.right], [x.right, x.left]] as const) {
       const mask = constValue(this.ctx.checker, m);
       if (mask !== undefined && mask !== 0 && marks.get(this.normal(loc, param))?.has(mask)) return true;
@@ -234,8 +235,8 @@ export class MemdescTests {
     let text = e.getText(sf);
     const cuts: Array<[number, number]> = [];
     const walk = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && this.ctx.symbolOf(n) === param) cuts.push([n.getStart(sf) - start, n.getEnd() - start]);
-      ts.forEachChild(n, walk);
+      if (tsv.isIdentifier(n) && this.ctx.symbolOf(n) === param) cuts.push([n.getStart(sf) - start, n.getEnd() - start]);
+      tsv.forEachChild(n, walk);
     };
     walk(e);
     for (const [a, b] of cuts.reverse()) text = `${text.slice(0, a)}$${text.slice(b)}`;
@@ -255,19 +256,19 @@ export class MemdescTests {
     const readers: Array<{ fn: FunctionLike; param: ts.Symbol; read: ts.Node }> = [];
     for (const sf of ctx.files) {
       const visit = (n: ts.Node): void => {
-        if (ts.isPropertyAccessExpression(n) && n.name.text === this.field) {
-          const fn = ts.findAncestor(n.parent, isFunctionLike) as FunctionLike | undefined;
+        if (tsv.isPropertyAccessExpression(n) && n.name.text === this.field) {
+          const fn = tsv.findAncestor(n.parent, isFunctionLike) as FunctionLike | undefined;
           const recv = skipOuter(n.expression);
-          const param = fn && ts.isIdentifier(recv) ? ctx.symbolOf(recv) : undefined;
+          const param = fn && tsv.isIdentifier(recv) ? ctx.symbolOf(recv) : undefined;
           const decl = param?.valueDeclaration;
-          if (fn && param && decl && ts.isParameter(decl) && decl.parent === fn && this.isWord(n, param)) {
+          if (fn && param && decl && tsv.isParameter(decl) && decl.parent === fn && this.isWord(n, param)) {
             const p = n.parent;
-            const write = ts.isBinaryExpression(p) && p.left === n && p.operatorToken.kind === ts.SyntaxKind.EqualsToken;
+            const write = tsv.isBinaryExpression(p) && p.left === n && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken;
             if (write) { if (!writers.some((w) => w.fn === fn)) writers.push({ fn, param }); }
             else if (!readers.some((r) => r.fn === fn)) readers.push({ fn, param, read: n });
           }
         }
-        ts.forEachChild(n, visit);
+        tsv.forEachChild(n, visit);
       };
       visit(sf);
     }
@@ -278,19 +279,19 @@ export class MemdescTests {
     const clears = new Map<string, Set<number>>();
     for (const w of writers) {
       const visit = (n: ts.Node): void => {
-        if (ts.isBinaryExpression(n)) {
+        if (tsv.isBinaryExpression(n)) {
           const op = n.operatorToken.kind;
           const rhs = skipOuter(n.right);
           let into: Map<string, Set<number>> | undefined;
           let mask: number | undefined;
-          if (op === ts.SyntaxKind.BarToken) { into = sets; mask = constValue(ctx.checker, rhs); }
-          else if (op === ts.SyntaxKind.AmpersandToken && ts.isPrefixUnaryExpression(rhs) && rhs.operator === ts.SyntaxKind.TildeToken) { into = clears; mask = constValue(ctx.checker, rhs.operand); }
+          if (op === tsv.SyntaxKind.BarToken) { into = sets; mask = constValue(ctx.checker, rhs); }
+          else if (op === tsv.SyntaxKind.AmpersandToken && tsv.isPrefixUnaryExpression(rhs) && rhs.operator === tsv.SyntaxKind.TildeToken) { into = clears; mask = constValue(ctx.checker, rhs.operand); }
           if (into && mask !== undefined && mask !== 0) {
             const loc = this.normal(skipOuter(n.left), w.param);
             if (loc.includes('$')) into.set(loc, new Set([...(into.get(loc) ?? []), mask]));
           }
         }
-        ts.forEachChild(n, visit);
+        tsv.forEachChild(n, visit);
       };
       if (w.fn.body) visit(w.fn.body);
     }
@@ -304,7 +305,7 @@ export class MemdescTests {
     const out = new Map<string, Set<number>>();
     for (const r of readers) {
       const body = r.fn.body;
-      if (!body || !ts.isBlock(body)) continue;
+      if (!body || !tsv.isBlock(body)) continue;
       for (const st of body.statements) {
         if (st.getEnd() > r.read.getStart()) break;
         for (const call of this.required(st)) {
@@ -316,14 +317,14 @@ export class MemdescTests {
           // candidate's false answer means no word (the reader requires it true to read the word).
           const mine = new Map<string, Set<number>>();
           const walk = (n: ts.Node): void => {
-            if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.AmpersandToken) {
+            if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.AmpersandToken) {
               for (const [loc, m] of [[n.left, n.right], [n.right, n.left]] as const) {
                 const mask = constValue(ctx.checker, m);
                 const key = this.normal(skipOuter(loc), c.param);
                 if (mask !== undefined && kept.get(key)?.has(mask)) mine.set(key, new Set([...(mine.get(key) ?? []), mask]));
               }
             }
-            ts.forEachChild(n, walk);
+            tsv.forEachChild(n, walk);
           };
           walk(c.ret);
           if (mine.size === 0 || !this.says(c.ret, c.param, mine).ifFalse) continue;
@@ -344,22 +345,22 @@ export class MemdescTests {
     // Calls that are true whenever `e` is (`F(p) && G(p)`: both), or false whenever `e` is.
     const whenTrue = (e: ts.Expression): void => {
       const x = skipOuter(e);
-      if (ts.isCallExpression(x)) out.push(x);
-      else if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) whenFalse(x.operand);
-      else if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken) { whenTrue(x.left); whenTrue(x.right); }
+      if (tsv.isCallExpression(x)) out.push(x);
+      else if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) whenFalse(x.operand);
+      else if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.AmpersandAmpersandToken) { whenTrue(x.left); whenTrue(x.right); }
     };
     const whenFalse = (e: ts.Expression): void => {
       const x = skipOuter(e);
-      if (ts.isPrefixUnaryExpression(x) && x.operator === ts.SyntaxKind.ExclamationToken) whenTrue(x.operand);
-      else if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.BarBarToken) { whenFalse(x.left); whenFalse(x.right); }
+      if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) whenTrue(x.operand);
+      else if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.BarBarToken) { whenFalse(x.left); whenFalse(x.right); }
     };
-    if (ts.isExpressionStatement(st) && ts.isCallExpression(skipOuter(st.expression))) {
+    if (tsv.isExpressionStatement(st) && tsv.isCallExpression(skipOuter(st.expression))) {
       const call = skipOuter(st.expression) as ts.CallExpression;
       // An assertion by its callee's code (callees.ts), the spec's name only where nothing resolves.
       const a = calleeRoles(this.ctx).assertionOf(call).value;
       const cond = a ? call.arguments[a.condArg] : undefined;
       if (a && cond) (a.means === 'holds' ? whenTrue : whenFalse)(cond);
-    } else if (ts.isIfStatement(st) && !st.elseStatement && this.fails(st.thenStatement)) {
+    } else if (tsv.isIfStatement(st) && !st.elseStatement && this.fails(st.thenStatement)) {
       whenFalse(st.expression);
     }
     return out;
@@ -367,10 +368,10 @@ export class MemdescTests {
 
   /** Does a statement always fail: a throw, or a call of a function declared to return `never`? */
   private fails(st: ts.Statement): boolean {
-    if (ts.isBlock(st)) return st.statements.length > 0 && this.fails(st.statements[st.statements.length - 1]!);
-    if (ts.isThrowStatement(st)) return true;
-    if (!ts.isExpressionStatement(st) || !ts.isCallExpression(skipOuter(st.expression))) return false;
+    if (tsv.isBlock(st)) return st.statements.length > 0 && this.fails(st.statements[st.statements.length - 1]!);
+    if (tsv.isThrowStatement(st)) return true;
+    if (!tsv.isExpressionStatement(st) || !tsv.isCallExpression(skipOuter(st.expression))) return false;
     const sym = this.calleeSymbol(skipOuter(st.expression) as ts.CallExpression);
-    return !!sym?.declarations?.some((d) => (ts.isFunctionDeclaration(d) || ts.isArrowFunction(d)) && d.type?.kind === ts.SyntaxKind.NeverKeyword);
+    return !!sym?.declarations?.some((d) => (tsv.isFunctionDeclaration(d) || tsv.isArrowFunction(d)) && d.type?.kind === tsv.SyntaxKind.NeverKeyword);
   }
 }

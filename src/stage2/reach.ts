@@ -9,6 +9,7 @@
  * memdesc word (memdescGuard.ts) rules out every kind: a separated kind's pages all carry one.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { Guards } from '../analyzers/guards.ts';
@@ -93,9 +94,9 @@ export class Reacher {
     if (!this.memdesc) return false;
     if (this.memdesc.without(anchor, e)) return true;
     const x = skipOuter(e);
-    if (!ts.isIdentifier(x) || depth > MAX_DEPTH) return false;
+    if (!tsv.isIdentifier(x) || depth > MAX_DEPTH) return false;
     const decl = this.ctx.symbolOf(x)?.valueDeclaration;
-    if (!decl || !ts.isParameter(decl) || !isFunctionLike(decl.parent)) return false;
+    if (!decl || !tsv.isParameter(decl) || !isFunctionLike(decl.parent)) return false;
     const hit = this.noMemdescMemo.get(decl);
     if (hit !== undefined) return hit;
     this.noMemdescMemo.set(decl, false); // recursion: not proven
@@ -133,7 +134,7 @@ export class Reacher {
 
   private compute(x: ts.Expression, depth: number): Reach {
     const sf = x.getSourceFile();
-    if (x.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(x) && x.text === 'undefined')) return EMPTY;
+    if (x.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(x) && x.text === 'undefined')) return EMPTY;
     const dk = this.descriptorKind(x);
     if (dk) return { kinds: new Map([[dk, `\`${shortText(x, sf, 40)}\` has the ${dk} descriptor type`]]) };
     // The analyzer's provenance first: one kind, or the kinds its alternatives disagree on.
@@ -143,12 +144,12 @@ export class Reacher {
       for (const [k, o] of p.kinds) kinds.set(k, `\`${shortText(x, sf, 40)}\` comes from ${renderOrigin(o)}`);
       return { kinds };
     }
-    if (ts.isCallExpression(x)) return this.ofCall(x, depth);
-    if (ts.isConditionalExpression(x)) return union([this.of(x.whenTrue, depth + 1), this.of(x.whenFalse, depth + 1)]);
-    if (ts.isBinaryExpression(x) && (x.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === ts.SyntaxKind.BarBarToken)) {
+    if (tsv.isCallExpression(x)) return this.ofCall(x, depth);
+    if (tsv.isConditionalExpression(x)) return union([this.of(x.whenTrue, depth + 1), this.of(x.whenFalse, depth + 1)]);
+    if (tsv.isBinaryExpression(x) && (x.operatorToken.kind === tsv.SyntaxKind.QuestionQuestionToken || x.operatorToken.kind === tsv.SyntaxKind.BarBarToken)) {
       return union([this.of(x.left, depth + 1), this.of(x.right, depth + 1)]);
     }
-    if (ts.isIdentifier(x)) return this.ofIdentifier(x, depth);
+    if (tsv.isIdentifier(x)) return this.ofIdentifier(x, depth);
     return EMPTY;
   }
 
@@ -168,9 +169,9 @@ export class Reacher {
     const out: Reach[] = [];
     for (const ret of returnExpressions(fn)) {
       const r = skipOuter(ret);
-      if (ts.isIdentifier(r)) {
+      if (tsv.isIdentifier(r)) {
         const d = this.ctx.symbolOf(r)?.valueDeclaration;
-        if (d && ts.isParameter(d) && d.parent === fn) {
+        if (d && tsv.isParameter(d) && d.parent === fn) {
           const arg = call.arguments[fn.parameters.indexOf(d)];
           if (arg) out.push(this.of(arg, depth + 1));
           continue;
@@ -185,17 +186,17 @@ export class Reacher {
     const sym = this.ctx.symbolOf(id);
     const decl = sym?.valueDeclaration;
     if (!decl) return EMPTY;
-    if (ts.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
-    if (!ts.isVariableDeclaration(decl)) return EMPTY;
+    if (tsv.isParameter(decl) && isFunctionLike(decl.parent)) return this.ofParameter(decl, decl.parent, depth);
+    if (!tsv.isVariableDeclaration(decl)) return EMPTY;
     const defs: ts.Expression[] = [];
     if (decl.initializer) defs.push(decl.initializer);
     const scope: ts.Node = enclosingFunction(decl) ?? decl.getSourceFile();
     const visit = (n: ts.Node): void => {
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken) {
         const l = skipOuter(n.left);
-        if (ts.isIdentifier(l) && l.text === id.text && this.ctx.symbolOf(l) === sym) defs.push(n.right);
+        if (tsv.isIdentifier(l) && l.text === id.text && this.ctx.symbolOf(l) === sym) defs.push(n.right);
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(scope);
     return union(defs.map((d) => this.of(d, depth + 1)));
@@ -231,11 +232,11 @@ export class Reacher {
     if (this.calleeCache.has(call)) return this.calleeCache.get(call);
     let found: FunctionLike | undefined;
     const callee = skipOuter(call.expression);
-    const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
     for (const d of sym?.declarations ?? []) {
       if (d.getSourceFile().isDeclarationFile) continue;
       if (isFunctionLike(d) && d.body) { found = d; break; }
-      if (ts.isVariableDeclaration(d) && d.initializer && isFunctionLike(skipOuter(d.initializer))) { found = skipOuter(d.initializer) as FunctionLike; break; }
+      if (tsv.isVariableDeclaration(d) && d.initializer && isFunctionLike(skipOuter(d.initializer))) { found = skipOuter(d.initializer) as FunctionLike; break; }
     }
     this.calleeCache.set(call, found);
     return found;
@@ -248,8 +249,8 @@ function assigned(fn: FunctionLike, id: ts.Identifier): boolean {
   let found = false;
   const visit = (n: ts.Node): void => {
     if (found) return;
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(skipOuter(n.left)) && (skipOuter(n.left) as ts.Identifier).text === id.text) found = true;
-    ts.forEachChild(n, visit);
+    if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(skipOuter(n.left)) && (skipOuter(n.left) as ts.Identifier).text === id.text) found = true;
+    tsv.forEachChild(n, visit);
   };
   if (fn.body) visit(fn.body);
   return found;

@@ -20,6 +20,7 @@
  */
 import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { CheckFailed, InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { reverseFieldMap } from '../model/spec.ts';
@@ -65,7 +66,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   if (!fromPage || !toPage) throw new InputError(`${kind.name}: the spec names no page/descriptor converters`);
   const base = { kind: kind.name, texts: new Map<string, string>(), sites: { allocs: [] as string[], frees: [] as string[] }, layout: [], size: 0, embedded: { subtype: tag.subtype, field: '' } };
   const modSf = program.getSourceFile(modFile);
-  if (modSf && modSf.statements.some((s) => ts.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...base, already: true };
+  if (modSf && modSf.statements.some((s) => tsv.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...base, already: true };
   if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
 
   const edits = new Edits();
@@ -78,14 +79,14 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const addr = spec.page.addressMembers ?? [];
   const accesses: Array<{ call: ts.CallExpression; constName: string; field: string; write: boolean }> = [];
   const walk = (n: ts.Node): void => {
-    const callee = ts.isCallExpression(n) ? s.callee(n) : undefined;
+    const callee = tsv.isCallExpression(n) ? s.callee(n) : undefined;
     if (callee && (callee === words.read || callee === words.write)) {
       const call = n as ts.CallExpression;
       const c = addressOffset(call, addr);
-      const member = ts.findAncestor(n, (a) => ts.isGetAccessor(a) || ts.isSetAccessor(a) || ts.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
-      if (c && member && ts.isIdentifier(member.name)) accesses.push({ call, constName: c, field: member.name.text, write: callee === words.write });
+      const member = tsv.findAncestor(n, (a) => tsv.isGetAccessor(a) || tsv.isSetAccessor(a) || tsv.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
+      if (c && member && tsv.isIdentifier(member.name)) accesses.push({ call, constName: c, field: member.name.text, write: callee === words.write });
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   walk(classDecl);
   const consts = [...new Set(accesses.map((a) => a.constName))];
@@ -94,9 +95,9 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   if (consts.length > 1) {
     throw new InputError(`${kind.name}: ${cls}'s fields (${fields.join(', ')}) are ${consts.length} words; a misc memdesc word (${tag.subtype}) embeds one pointer: they do not fit`);
   }
-  const constDecl = classSf.statements.flatMap((s) => (ts.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
-    .find((d) => ts.isIdentifier(d.name) && d.name.text === consts[0]);
-  if (!constDecl?.initializer || !ts.isNumericLiteral(constDecl.initializer)) throw new InputError(`${kind.name}: ${consts[0]} is not a numeric constant of ${relative(root, classSf.fileName)}`);
+  const constDecl = classSf.statements.flatMap((s) => (tsv.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
+    .find((d) => tsv.isIdentifier(d.name) && d.name.text === consts[0]);
+  if (!constDecl?.initializer || !tsv.isNumericLiteral(constDecl.initializer)) throw new InputError(`${kind.name}: ${consts[0]} is not a numeric constant of ${relative(root, classSf.fileName)}`);
   edits.add(classSf, constDecl.initializer.getStart(), constDecl.initializer.getEnd(), '0');
   const stmt = constDecl.parent.parent;
   const lead = stmt.getFullText().slice(0, stmt.getStart() - stmt.getFullStart());
@@ -120,11 +121,11 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const field = fields.join(', ');
   const was = fields.map((f) => `${spec.page.class}.${rev.get(f) ?? '?'}`).join(', ');
   const doc = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, embedded in the memdesc word\n * (stage 2): the word is a misc word of subtype ${tag.subtype}, and ${field} (was ${was})\n * is the pointer in its data bits. No descriptor is allocated: \`addr\` is the word's address.\n */`;
-  const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
+  const jsdoc = tsv.getJSDocCommentsAndTags(classDecl).find(tsv.isJSDoc);
   if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), doc);
   else edits.add(classSf, classDecl.getStart(), classDecl.getStart(), `${doc}\n`);
   // The class's file takes the codec from the memdesc header.
-  const lastImport = [...classSf.statements].filter(ts.isImportDeclaration).pop();
+  const lastImport = [...classSf.statements].filter(tsv.isImportDeclaration).pop();
   const at = lastImport ? lastImport.getEnd() : 0;
   edits.add(classSf, at, at, `\nimport { memdesc_misc_data, memdesc_misc_with_data } from '${importPath(classSf.fileName, w('memdesc_misc_data'))}';`);
 
@@ -132,9 +133,9 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   const matchName = kind.descriptor!.match ?? `${cls.toUpperCase()}_MATCH`;
   const dropped: ts.Statement[] = [];
   for (const st of classSf.statements) {
-    const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
-    const callee = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
-    const isMatchCall = !!callee && classSf.statements.some((d) => ts.isFunctionDeclaration(d) && d.name?.text === matchName && s.of(d) === callee);
+    const isMatchFn = tsv.isFunctionDeclaration(st) && st.name?.text === matchName;
+    const callee = tsv.isExpressionStatement(st) && tsv.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
+    const isMatchCall = !!callee && classSf.statements.some((d) => tsv.isFunctionDeclaration(d) && d.name?.text === matchName && s.of(d) === callee);
     if (isMatchFn || isMatchCall) {
       edits.add(classSf, st.getFullStart(), st.getEnd(), '');
       dropped.push(st);
@@ -142,15 +143,15 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   }
   // Imports only the assertion used (the page's offset constant it compared with) go with it.
   const idsIn = (n: ts.Node, out: string[] = []): string[] => {
-    if (ts.isIdentifier(n)) out.push(n.text);
-    ts.forEachChild(n, (c) => { idsIn(c, out); });
+    if (tsv.isIdentifier(n)) out.push(n.text);
+    tsv.forEachChild(n, (c) => { idsIn(c, out); });
     return out;
   };
   const droppedIds = new Set(dropped.flatMap((st) => idsIn(st)));
-  const keptIds = new Set(classSf.statements.filter((st) => !dropped.includes(st) && !ts.isImportDeclaration(st)).flatMap((st) => idsIn(st)));
-  for (const st of classSf.statements.filter(ts.isImportDeclaration)) {
+  const keptIds = new Set(classSf.statements.filter((st) => !dropped.includes(st) && !tsv.isImportDeclaration(st)).flatMap((st) => idsIn(st)));
+  for (const st of classSf.statements.filter(tsv.isImportDeclaration)) {
     const named = st.importClause?.namedBindings;
-    if (!named || !ts.isNamedImports(named)) continue;
+    if (!named || !tsv.isNamedImports(named)) continue;
     const gone = new Set(named.elements.filter((e) => droppedIds.has(e.name.text) && !keptIds.has(e.name.text)));
     if (gone.size === 0) continue;
     if (gone.size === named.elements.length && !st.importClause!.name) edits.add(classSf, st.getFullStart(), st.getEnd(), '');
@@ -177,7 +178,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
     });
   if (!moved.some((t) => t.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
   // By symbol: the converters' declarations in the class's file, and what refers to them.
-  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
+  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => tsv.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
   const convSyms = new Set(convDecls.map((d) => s.of(d)!));
   const fromSym = s.of(convDecls.find((d) => d.name!.text === fromPage)!);
   const selfUse = classSf.statements.some((st) => !convDecls.includes(st as ts.FunctionDeclaration) && refersTo(st, convSyms, s));
@@ -185,11 +186,11 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root) || sf === classSf) continue;
     for (const st of sf.statements) {
-      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      if (!tsv.isImportDeclaration(st) || !tsv.isStringLiteral(st.moduleSpecifier)) continue;
       const target = resolveImport(program, st.moduleSpecifier.text, sf.fileName);
       if (target !== classSf.fileName) continue;
       const named = st.importClause?.namedBindings;
-      if (!named || !ts.isNamedImports(named)) continue;
+      if (!named || !tsv.isNamedImports(named)) continue;
       const take = named.elements.filter((e) => convSyms.has(s.at(e.name)!));
       if (take.length === 0) continue;
       if (take.length === named.elements.length && !st.importClause!.name) edits.add(sf, st.getFullStart(), st.getEnd(), '');
@@ -230,7 +231,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
       for (const c of calls) {
         const callee = allocName(c) ?? '';
         const shape = PAGE_ALLOCS[callee];
-        if (!shape || !ts.isVariableDeclaration(c.parent) || !ts.isIdentifier(c.parent.name)) continue;
+        if (!shape || !tsv.isVariableDeclaration(c.parent) || !tsv.isIdentifier(c.parent.name)) continue;
         const k = s.keyOfIdentifier(c.parent.name);
         if (!described.some((d) => d.getStart() > c.getEnd() && keyOf(d.arguments[0]!, f, views) === k)) continue;
         allocKeys.add(k);
@@ -247,7 +248,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
       // variable this plan follows: refuse rather than describe a page with no word.
       for (const d of described) {
         const inner = d.arguments[0]!;
-        if (ts.isCallExpression(inner) && allocName(inner)) unfollowed.push(`${where(sf, d)}: ${name}() hands ${calleeName(inner)}()'s page straight to ${fromPage}()`);
+        if (tsv.isCallExpression(inner) && allocName(inner)) unfollowed.push(`${where(sf, d)}: ${name}() hands ${calleeName(inner)}()'s page straight to ${fromPage}()`);
       }
       for (const c of calls) {
         const callee = freeName(c) ?? '';
@@ -255,7 +256,7 @@ export function planEmbedded({ program, root, spec, kind, index, tag }: EmbedInp
         if (!shape || c.arguments.length === 0) continue;
         const k = keyOf(c.arguments[0]!, f, views);
         const before = described.some((d) => d.getEnd() < c.getStart() && keyOf(d.arguments[0]!, f, views) === k
-          && !!ts.findAncestor(c, (a) => a === ts.findAncestor(d, ts.isBlock)));
+          && !!tsv.findAncestor(c, (a) => a === tsv.findAncestor(d, tsv.isBlock)));
         if (!before && !allocKeys.has(k)) continue;
         const order = WITH_ORDER.has(callee) ? c.arguments[1]!.getText() : '0';
         const helper = shape === 'page' ? fn('free_pages') : fn('free_pages_addr');

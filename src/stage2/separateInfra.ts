@@ -4,6 +4,7 @@
  * files that declare them are found in the program, never assumed.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { AnalysisContext } from '../analyzers/context.ts';
@@ -20,11 +21,11 @@ export function exportIndex(program: ts.Program, root: string): ExportIndex {
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
     for (const st of sf.statements) {
-      const exported = ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      const exported = tsv.canHaveModifiers(st) && tsv.getModifiers(st)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword);
       if (!exported) continue;
-      if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name && !out.has(st.name.text)) out.set(st.name.text, sf.fileName);
-      if (ts.isVariableStatement(st)) {
-        for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && !out.has(d.name.text)) out.set(d.name.text, sf.fileName);
+      if ((tsv.isFunctionDeclaration(st) || tsv.isClassDeclaration(st)) && st.name && !out.has(st.name.text)) out.set(st.name.text, sf.fileName);
+      if (tsv.isVariableStatement(st)) {
+        for (const d of st.declarationList.declarations) if (tsv.isIdentifier(d.name) && !out.has(d.name.text)) out.set(d.name.text, sf.fileName);
       }
     }
   }
@@ -103,11 +104,11 @@ class AccessorFinder {
     const file = this.index.get(name);
     const sf = file ? this.program.getSourceFile(file) : undefined;
     for (const st of sf?.statements ?? []) {
-      if (ts.isFunctionDeclaration(st) && st.name?.text === name && st.body) return st;
-      if (ts.isVariableStatement(st)) {
+      if (tsv.isFunctionDeclaration(st) && st.name?.text === name && st.body) return st;
+      if (tsv.isVariableStatement(st)) {
         for (const d of st.declarationList.declarations) {
           const init = d.initializer && strip(d.initializer);
-          if (ts.isIdentifier(d.name) && d.name.text === name && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) return init;
+          if (tsv.isIdentifier(d.name) && d.name.text === name && init && (tsv.isArrowFunction(init) || tsv.isFunctionExpression(init))) return init;
         }
       }
     }
@@ -117,7 +118,7 @@ class AccessorFinder {
   private paramIs(e: ts.Expression, fn: ts.FunctionLikeDeclaration, i: number): boolean {
     const x = strip(e);
     const p = fn.parameters[i];
-    return !!p && ts.isIdentifier(x) && ts.isIdentifier(p.name) && this.s.at(x) === this.checker.getSymbolAtLocation(p.name);
+    return !!p && tsv.isIdentifier(x) && tsv.isIdentifier(p.name) && this.s.at(x) === this.checker.getSymbolAtLocation(p.name);
   }
 
   /**
@@ -135,16 +136,16 @@ class AccessorFinder {
     let via = false;
     const visit = (n: ts.Node): void => {
       if (via || reads) return;
-      if (ts.isPropertyAccessExpression(n) && n.name.text === MEMDESC_FIELD && this.paramIs(n.expression, fn, i)) reads = true;
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken && this.wordByte !== undefined) {
+      if (tsv.isPropertyAccessExpression(n) && n.name.text === MEMDESC_FIELD && this.paramIs(n.expression, fn, i)) reads = true;
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.PlusToken && this.wordByte !== undefined) {
         const l = strip(n.left);
-        if (ts.isPropertyAccessExpression(l) && this.paramIs(l.expression, fn, i) && constValue(this.checker, n.right) === this.wordByte) reads = true;
+        if (tsv.isPropertyAccessExpression(l) && this.paramIs(l.expression, fn, i) && constValue(this.checker, n.right) === this.wordByte) reads = true;
       }
-      if (ts.isCallExpression(n)) {
+      if (tsv.isCallExpression(n)) {
         const g = depth < 4 ? functionOf(this.s.callee(n)) : undefined;
         if (g) n.arguments.forEach((a, j) => { if (!via && this.paramIs(a, fn, i) && this.checkedReader(g, j, depth + 1)) via = true; });
       }
-      if (!(n !== fn.body && (ts.isFunctionLike(n) || ts.isClassLike(n)))) ts.forEachChild(n, visit);
+      if (!(n !== fn.body && (tsv.isFunctionLike(n) || tsv.isClassLike(n)))) tsv.forEachChild(n, visit);
     };
     if (fn.body) visit(fn.body);
     const r = via || reads;
@@ -167,11 +168,11 @@ class AccessorFinder {
     const values = (e: ts.Expression, depth: number): void => {
       const x = strip(e);
       if (depth > 4) return;
-      if (ts.isConditionalExpression(x)) { values(x.whenTrue, depth + 1); values(x.whenFalse, depth + 1); return; }
-      if (!ts.isIdentifier(x)) return;
+      if (tsv.isConditionalExpression(x)) { values(x.whenTrue, depth + 1); values(x.whenFalse, depth + 1); return; }
+      if (!tsv.isIdentifier(x)) return;
       const sym = this.s.at(x);
       const d = sym?.valueDeclaration;
-      if (!sym || !d || !ts.isVariableDeclaration(d)) return;
+      if (!sym || !d || !tsv.isVariableDeclaration(d)) return;
       // A local of the accessor: what it is given.
       if (d.getSourceFile() === fn.getSourceFile() && d.pos >= fn.pos && d.end <= fn.end) {
         if (d.initializer) values(d.initializer, depth + 1);
@@ -180,8 +181,8 @@ class AccessorFinder {
       if (this.index.get(sym.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined && !constants.includes(sym.name)) constants.push(sym.name);
     };
     const visit = (n: ts.Node): void => {
-      if (ts.isCallExpression(n) && n.arguments.some((a) => this.paramIs(a, fn, 0))) for (const a of n.arguments) values(a, 0);
-      ts.forEachChild(n, visit);
+      if (tsv.isCallExpression(n) && n.arguments.some((a) => this.paramIs(a, fn, 0))) for (const a of n.arguments) values(a, 0);
+      tsv.forEachChild(n, visit);
     };
     if (fn.body) visit(fn.body);
     if (constants.length === 0) return undefined;
@@ -210,19 +211,19 @@ class AccessorFinder {
       const sym = fn && this.s.of(fn);
       if (!fn?.body || !sym || tests.ofSymbol(sym).tests.length === 0) continue;
       const walk = (x: ts.Node): void => {
-        if (ts.isIdentifier(x)) {
+        if (tsv.isIdentifier(x)) {
           const c = this.s.at(x);
           const d = c?.valueDeclaration;
           if (c && d && this.index.get(c.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined) out.add(c.name);
         }
-        ts.forEachChild(x, walk);
+        tsv.forEachChild(x, walk);
       };
       walk(fn.body);
     }
     // Pairs the code states: `x === A ? B : …` ties A and B.
     const constName = (e: ts.Expression): string | undefined => {
       const x = strip(e);
-      if (!ts.isIdentifier(x)) return undefined;
+      if (!tsv.isIdentifier(x)) return undefined;
       const c = this.s.at(x);
       const d = c?.valueDeclaration;
       return c && d && this.index.get(c.name) === d.getSourceFile().fileName && constValue(this.checker, x) !== undefined ? c.name : undefined;
@@ -231,15 +232,15 @@ class AccessorFinder {
     for (const sf of this.program.getSourceFiles()) {
       if (!sf.fileName.startsWith(`${this.root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
       const visit = (x: ts.Node): void => {
-        if (ts.isConditionalExpression(x)) {
+        if (tsv.isConditionalExpression(x)) {
           const c = strip(x.condition);
           const b = constName(x.whenTrue);
-          if (b && ts.isBinaryExpression(c) && c.operatorToken.kind === ts.SyntaxKind.EqualsEqualsEqualsToken) {
+          if (b && tsv.isBinaryExpression(c) && c.operatorToken.kind === tsv.SyntaxKind.EqualsEqualsEqualsToken) {
             const a = constName(c.right) ?? constName(c.left);
             if (a) pairs.push([a, b]);
           }
         }
-        ts.forEachChild(x, visit);
+        tsv.forEachChild(x, visit);
       };
       visit(sf);
     }
@@ -304,12 +305,12 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
   const admits = (pred: ts.FunctionLikeDeclaration | undefined): Set<string> => {
     const out = new Set<string>();
     const body = pred?.body;
-    const ret = body && (ts.isBlock(body) ? body.statements.find(ts.isReturnStatement)?.expression : body);
+    const ret = body && (tsv.isBlock(body) ? body.statements.find(tsv.isReturnStatement)?.expression : body);
     const call = ret && strip(ret);
-    if (!call || !ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression) || call.expression.name.text !== 'includes') return out;
+    if (!call || !tsv.isCallExpression(call) || !tsv.isPropertyAccessExpression(call.expression) || call.expression.name.text !== 'includes') return out;
     const list = s.at(strip(call.expression.expression))?.valueDeclaration;
-    const init = list && ts.isVariableDeclaration(list) && list.initializer ? strip(list.initializer) : undefined;
-    if (!init || !ts.isArrayLiteralExpression(init)) return out;
+    const init = list && tsv.isVariableDeclaration(list) && list.initializer ? strip(list.initializer) : undefined;
+    if (!init || !tsv.isArrayLiteralExpression(init)) return out;
     for (const el of init.elements) {
       const c = s.at(strip(el));
       if (c && index.has(c.name)) out.add(c.name);
@@ -320,21 +321,21 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
   const groups = new Set<ts.Symbol>();
   for (const [name, file] of index) {
     const sf = program.getSourceFile(file);
-    const st = sf?.statements.find((x) => (ts.isFunctionDeclaration(x) && x.name?.text === name) || (ts.isVariableStatement(x) && x.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name)));
+    const st = sf?.statements.find((x) => (tsv.isFunctionDeclaration(x) && x.name?.text === name) || (tsv.isVariableStatement(x) && x.declarationList.declarations.some((d) => tsv.isIdentifier(d.name) && d.name.text === name)));
     if (!st) continue;
     const visit = (n: ts.Node): void => {
-      if (ts.isConditionalExpression(n)) {
+      if (tsv.isConditionalExpression(n)) {
         const t = strip(n.whenTrue);
         const c = strip(n.condition);
-        if (ts.isCallExpression(t) && descSyms.has(s.callee(t)!) && t.arguments[1] && constValue(checker, t.arguments[1]) === undefined && ts.isCallExpression(c)) {
+        if (tsv.isCallExpression(t) && descSyms.has(s.callee(t)!) && t.arguments[1] && constValue(checker, t.arguments[1]) === undefined && tsv.isCallExpression(c)) {
           const admitted = admits(functionOf(s.callee(c)));
           if (tags.some((x) => admitted.has(x))) {
-            const sym = ts.isFunctionDeclaration(st) ? s.at(st.name!) : s.at((st as ts.VariableStatement).declarationList.declarations[0]!.name);
+            const sym = tsv.isFunctionDeclaration(st) ? s.at(st.name!) : s.at((st as ts.VariableStatement).declarationList.declarations[0]!.name);
             if (sym) groups.add(sym);
           }
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(st);
   }
@@ -344,22 +345,22 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
     const visit = (n: ts.Node): void => {
-      if (ts.isVariableDeclaration(n) && n.initializer && ts.isIdentifier(n.name)) {
+      if (tsv.isVariableDeclaration(n) && n.initializer && tsv.isIdentifier(n.name)) {
         const init = strip(n.initializer);
-        const held = ts.isCallExpression(init) && groups.has(s.callee(init)!) ? s.at(n.name) : undefined;
-        const scope = held && ts.findAncestor(n, (a) => ts.isFunctionLike(a) || ts.isSourceFile(a));
+        const held = tsv.isCallExpression(init) && groups.has(s.callee(init)!) ? s.at(n.name) : undefined;
+        const scope = held && tsv.findAncestor(n, (a) => tsv.isFunctionLike(a) || tsv.isSourceFile(a));
         if (held && scope) {
           const uses = (x: ts.Node): void => {
-            if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isIdentifier(strip(x.left)) && s.at(strip(x.left)) === held) {
+            if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isIdentifier(strip(x.left)) && s.at(strip(x.left)) === held) {
               const c = constValue(checker, x.right);
               if (c !== undefined && c > max) max = c;
             }
-            ts.forEachChild(x, uses);
+            tsv.forEachChild(x, uses);
           };
           uses(scope);
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
@@ -369,10 +370,10 @@ export function groupHeaderBytes(program: ts.Program, root: string, index: Expor
 /** The function a symbol declares: a function declaration with a body, or a const bound to an arrow/function expression. */
 function functionOf(sym: ts.Symbol | undefined): ts.FunctionLikeDeclaration | undefined {
   for (const d of sym?.declarations ?? []) {
-    if (ts.isFunctionDeclaration(d) && d.body) return d;
-    if (ts.isVariableDeclaration(d) && d.initializer) {
+    if (tsv.isFunctionDeclaration(d) && d.body) return d;
+    if (tsv.isVariableDeclaration(d) && d.initializer) {
       const init = strip(d.initializer);
-      if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init;
+      if (tsv.isArrowFunction(init) || tsv.isFunctionExpression(init)) return init;
     }
   }
   return undefined;

@@ -28,6 +28,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { InputError } from '../errors.ts';
 import type { KindSpec } from '../model/spec.ts';
 import { groupHeaderBytes, type ExportIndex } from './separateInfra.ts';
@@ -53,11 +54,11 @@ function topLevel(program: ts.Program, root: string, name: string): ts.FunctionL
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     for (const st of sf.statements) {
-      if (ts.isFunctionDeclaration(st) && st.name?.text === name && st.body) out.push(st);
-      if (ts.isVariableStatement(st)) {
+      if (tsv.isFunctionDeclaration(st) && st.name?.text === name && st.body) out.push(st);
+      if (tsv.isVariableStatement(st)) {
         for (const d of st.declarationList.declarations) {
           const init = d.initializer && strip(d.initializer);
-          if (ts.isIdentifier(d.name) && d.name.text === name && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) out.push(init);
+          if (tsv.isIdentifier(d.name) && d.name.text === name && init && (tsv.isArrowFunction(init) || tsv.isFunctionExpression(init))) out.push(init);
         }
       }
     }
@@ -89,21 +90,21 @@ export function kindTags(program: ts.Program, root: string, index: ExportIndex, 
   const values = (e: ts.Expression, fn: ts.Node, depth: number): void => {
     e = strip(e);
     if (depth > 4) return;
-    if (ts.isConditionalExpression(e)) {
+    if (tsv.isConditionalExpression(e)) {
       values(e.whenTrue, fn, depth + 1);
       values(e.whenFalse, fn, depth + 1);
       return;
     }
-    if (!ts.isIdentifier(e)) return;
+    if (!tsv.isIdentifier(e)) return;
     const sym = declared(checker, e);
     const d = sym?.valueDeclaration;
-    if (!sym || !d || !ts.isVariableDeclaration(d)) return;
+    if (!sym || !d || !tsv.isVariableDeclaration(d)) return;
     // A local of the accessor: what it is given (its initializer and assignments, by symbol).
     if (d.getSourceFile() === fn.getSourceFile() && d.pos >= fn.pos && d.end <= fn.end) {
       if (d.initializer) values(d.initializer, fn, depth + 1);
       const walk = (n: ts.Node): void => {
-        if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && checker.getSymbolAtLocation(n.left) === sym) values(n.right, fn, depth + 1);
-        ts.forEachChild(n, walk);
+        if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(n.left) && checker.getSymbolAtLocation(n.left) === sym) values(n.right, fn, depth + 1);
+        tsv.forEachChild(n, walk);
       };
       walk(fn);
       return;
@@ -126,9 +127,9 @@ export function numericConst(program: ts.Program, root: string, index: ExportInd
   const sf = file ? program.getSourceFile(file) : undefined;
   if (!sf || !inTree(sf, root)) return undefined;
   for (const st of sf.statements) {
-    if (!ts.isVariableStatement(st)) continue;
+    if (!tsv.isVariableStatement(st)) continue;
     for (const d of st.declarationList.declarations) {
-      if (ts.isIdentifier(d.name) && d.name.text === name && d.initializer && ts.isNumericLiteral(d.initializer)) return Number(d.initializer.text);
+      if (tsv.isIdentifier(d.name) && d.name.text === name && d.initializer && tsv.isNumericLiteral(d.initializer)) return Number(d.initializer.text);
     }
   }
   return undefined;
@@ -159,18 +160,18 @@ export function tagWord(tag: string): string {
 
 function calleeName(call: ts.CallExpression): string | undefined {
   const e = call.expression;
-  if (ts.isIdentifier(e)) return e.text;
-  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  if (tsv.isIdentifier(e)) return e.text;
+  if (tsv.isPropertyAccessExpression(e)) return e.name.text;
   return undefined;
 }
 
 function enclosingFunction(n: ts.Node): ts.FunctionLikeDeclaration | undefined {
-  return ts.findAncestor(n.parent, (a) => ts.isFunctionDeclaration(a) || ts.isMethodDeclaration(a) || ts.isArrowFunction(a) || ts.isFunctionExpression(a)) as ts.FunctionLikeDeclaration | undefined;
+  return tsv.findAncestor(n.parent, (a) => tsv.isFunctionDeclaration(a) || tsv.isMethodDeclaration(a) || tsv.isArrowFunction(a) || tsv.isFunctionExpression(a)) as ts.FunctionLikeDeclaration | undefined;
 }
 
 function functionName(f: ts.FunctionLikeDeclaration): string | undefined {
-  if (f.name && ts.isIdentifier(f.name)) return f.name.text;
-  if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
+  if (f.name && tsv.isIdentifier(f.name)) return f.name.text;
+  if (tsv.isVariableDeclaration(f.parent) && tsv.isIdentifier(f.parent.name)) return f.parent.name.text;
   return undefined;
 }
 
@@ -211,8 +212,8 @@ function indexAliases(program: ts.Program, root: string): Map<string, Set<string
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     for (const st of sf.statements) {
-      const clause = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : ts.isExportDeclaration(st) ? st.exportClause : undefined;
-      if (!clause || !(ts.isNamedImports(clause) || ts.isNamedExports(clause))) continue;
+      const clause = tsv.isImportDeclaration(st) ? st.importClause?.namedBindings : tsv.isExportDeclaration(st) ? st.exportClause : undefined;
+      if (!clause || !(tsv.isNamedImports(clause) || tsv.isNamedExports(clause))) continue;
       for (const el of clause.elements) {
         if (!el.propertyName || el.propertyName.text === el.name.text) continue;
         const set = out.get(el.propertyName.text) ?? new Set<string>();
@@ -236,7 +237,7 @@ function indexCalls(program: ts.Program, root: string): Map<string, ts.CallExpre
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     const walk = (n: ts.Node): void => {
-      if (ts.isCallExpression(n)) {
+      if (tsv.isCallExpression(n)) {
         const name = calleeName(n);
         if (name) {
           const list = out.get(name) ?? [];
@@ -244,7 +245,7 @@ function indexCalls(program: ts.Program, root: string): Map<string, ts.CallExpre
           out.set(name, list);
         }
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     walk(sf);
   }
@@ -272,21 +273,21 @@ function follow(checker: ts.TypeChecker, call: ts.CallExpression): { names: Set<
   const hold = (id: ts.Identifier): void => { const x = symOf(checker, id); if (x) names.add(x); };
   let returned = false;
   let e: ts.Node = call;
-  while (e.parent && (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isAsExpression(e.parent))) e = e.parent;
+  while (e.parent && (tsv.isParenthesizedExpression(e.parent) || tsv.isNonNullExpression(e.parent) || tsv.isAsExpression(e.parent))) e = e.parent;
   const p = e.parent;
-  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) hold(p.name);
-  else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) hold(p.left);
-  else if (p && ts.isReturnStatement(p)) returned = true;
-  else if (p && ts.isArrowFunction(p) && p.body === e) returned = true;
-  const direct = p && ts.isCallExpression(p) && p.arguments.includes(e as ts.Expression) ? p : undefined;
+  if (p && tsv.isVariableDeclaration(p) && tsv.isIdentifier(p.name)) hold(p.name);
+  else if (p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(p.left)) hold(p.left);
+  else if (p && tsv.isReturnStatement(p)) returned = true;
+  else if (p && tsv.isArrowFunction(p) && p.body === e) returned = true;
+  const direct = p && tsv.isCallExpression(p) && p.arguments.includes(e as ts.Expression) ? p : undefined;
   if (f?.body && names.size > 0) {
     const walk = (n: ts.Node): void => {
-      if (n !== f && ts.isFunctionLike(n)) return;
-      if (ts.isReturnStatement(n) && n.expression) {
+      if (n !== f && tsv.isFunctionLike(n)) return;
+      if (tsv.isReturnStatement(n) && n.expression) {
         const s = strip(n.expression);
-        if (ts.isIdentifier(s) && names.has(symOf(checker, s)!)) returned = true;
+        if (tsv.isIdentifier(s) && names.has(symOf(checker, s)!)) returned = true;
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     walk(f.body);
   }
@@ -296,8 +297,8 @@ function follow(checker: ts.TypeChecker, call: ts.CallExpression): { names: Set<
 /** Is `e` the page or computed from it: a variable holding it, or a call handed one (`page_folio(page)`)? */
 function fromPage(checker: ts.TypeChecker, e: ts.Expression, names: Held): boolean {
   e = strip(e);
-  if (ts.isIdentifier(e)) { const x = symOf(checker, e); return !!x && names.has(x); }
-  if (ts.isCallExpression(e)) return e.arguments.some((a) => fromPage(checker, a, names));
+  if (tsv.isIdentifier(e)) { const x = symOf(checker, e); return !!x && names.has(x); }
+  if (tsv.isCallExpression(e)) return e.arguments.some((a) => fromPage(checker, a, names));
   return false;
 }
 
@@ -307,15 +308,15 @@ function holders(checker: ts.TypeChecker, body: ts.Node, start: Held): Set<ts.Sy
   for (let changed = true; changed;) {
     changed = false;
     const walk = (n: ts.Node): void => {
-      if (n !== body && ts.isFunctionLike(n)) return;
+      if (n !== body && tsv.isFunctionLike(n)) return;
       let bound: [ts.Symbol | undefined, ts.Expression] | undefined;
-      if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) bound = [symOf(checker, n.name), n.initializer];
-      else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left)) bound = [symOf(checker, n.left), n.right];
+      if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && n.initializer) bound = [symOf(checker, n.name), n.initializer];
+      else if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(n.left)) bound = [symOf(checker, n.left), n.right];
       if (bound?.[0] && !names.has(bound[0]) && fromPage(checker, bound[1], names)) {
         names.add(bound[0]);
         changed = true;
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     walk(body);
   }
@@ -326,12 +327,12 @@ function holders(checker: ts.TypeChecker, body: ts.Node, start: Held): Set<ts.Sy
 function handOffs(checker: ts.TypeChecker, body: ts.Node, names: Held): Array<{ call: ts.CallExpression; at: number[] }> {
   const out: Array<{ call: ts.CallExpression; at: number[] }> = [];
   const walk = (n: ts.Node): void => {
-    if (n !== body && ts.isFunctionLike(n)) return;
-    if (ts.isCallExpression(n)) {
+    if (n !== body && tsv.isFunctionLike(n)) return;
+    if (tsv.isCallExpression(n)) {
       const at = n.arguments.flatMap((a, i) => (fromPage(checker, a, names) ? [i] : []));
       if (at.length > 0) out.push({ call: n, at });
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   walk(body);
   return out;
@@ -341,10 +342,10 @@ function handOffs(checker: ts.TypeChecker, body: ts.Node, names: Held): Array<{ 
 function storesIn(ctx: Ctx, body: ts.Node, names: Held, path: string[], out: TagEvidence[], args?: ReadonlyMap<string, ts.Expression>): boolean {
   let found = false;
   const walk = (n: ts.Node): void => {
-    if (n !== body && ts.isFunctionLike(n)) return;
-    if (ts.isBinaryExpression(n) && (n.operatorToken.kind === ts.SyntaxKind.EqualsToken || n.operatorToken.kind === ts.SyntaxKind.BarEqualsToken)) {
+    if (n !== body && tsv.isFunctionLike(n)) return;
+    if (tsv.isBinaryExpression(n) && (n.operatorToken.kind === tsv.SyntaxKind.EqualsToken || n.operatorToken.kind === tsv.SyntaxKind.BarEqualsToken)) {
       const lhs = strip(n.left);
-      if (ts.isPropertyAccessExpression(lhs) && fromPage(ctx.checker, lhs.expression, names)) {
+      if (tsv.isPropertyAccessExpression(lhs) && fromPage(ctx.checker, lhs.expression, names)) {
         const bits = storedBits(ctx.checker, n.right, args);
         for (const t of ctx.tests) {
           if (t.word !== lhs.name.text || !makesTrue(t, bits)) continue;
@@ -353,7 +354,7 @@ function storesIn(ctx: Ctx, body: ts.Node, names: Held, path: string[], out: Tag
         }
       }
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   walk(body);
   return found;
@@ -361,10 +362,10 @@ function storesIn(ctx: Ctx, body: ts.Node, names: Held, path: string[], out: Tag
 
 /** The function a call calls (by the checker, through imports), when the tree declares it with a body. */
 function calledFunction(ctx: Ctx, c: ts.CallExpression): ts.FunctionLikeDeclaration | undefined {
-  const d = declared(ctx.checker, ts.isPropertyAccessExpression(c.expression) ? c.expression.name : c.expression)?.valueDeclaration;
+  const d = declared(ctx.checker, tsv.isPropertyAccessExpression(c.expression) ? c.expression.name : c.expression)?.valueDeclaration;
   let fn: ts.Node | undefined = d;
-  if (d && ts.isVariableDeclaration(d) && d.initializer) fn = strip(d.initializer);
-  if (!fn || !(ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn) || ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return undefined;
+  if (d && tsv.isVariableDeclaration(d) && d.initializer) fn = strip(d.initializer);
+  if (!fn || !(tsv.isFunctionDeclaration(fn) || tsv.isMethodDeclaration(fn) || tsv.isArrowFunction(fn) || tsv.isFunctionExpression(fn))) return undefined;
   return fn.body && inTree(fn.getSourceFile(), ctx.root) ? fn : undefined;
 }
 
@@ -377,14 +378,14 @@ function handedTo(ctx: Ctx, c: ts.CallExpression, at: number[], path: string[], 
   if (!decl?.body) return false;
   const params = new Set(at.flatMap((i) => {
     const p = decl.parameters[i];
-    const x = p && ts.isIdentifier(p.name) ? symOf(ctx.checker, p.name) : undefined;
+    const x = p && tsv.isIdentifier(p.name) ? symOf(ctx.checker, p.name) : undefined;
     return x ? [x] : [];
   }));
   if (params.size === 0) return false;
   const here = [...path, calleeName(c) ?? functionName(decl) ?? '(anonymous)'];
   const names = holders(ctx.checker, decl.body, params);
   // The callee's parameters as its caller's arguments (one level: the caller's own are not bound).
-  const args = new Map(decl.parameters.flatMap((p, i) => (ts.isIdentifier(p.name) && c.arguments[i] ? [[p.name.text, c.arguments[i]!] as const] : [])));
+  const args = new Map(decl.parameters.flatMap((p, i) => (tsv.isIdentifier(p.name) && c.arguments[i] ? [[p.name.text, c.arguments[i]!] as const] : [])));
   let found = storesIn(ctx, decl.body, names, here, out, args);
   if (depth >= 2) return found;
   for (const h of handOffs(ctx.checker, decl.body, names)) if (handedTo(ctx, h.call, h.at, here, out, depth + 1)) found = true;
@@ -393,7 +394,7 @@ function handedTo(ctx: Ctx, c: ts.CallExpression, at: number[], path: string[], 
 
 /** Does `call` call `f` (by the checker, through imports), not a namesake in another file? */
 function calls(ctx: Ctx, call: ts.CallExpression, f: ts.FunctionLikeDeclaration): boolean {
-  const e = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
+  const e = tsv.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
   return !!declared(ctx.checker, e)?.declarations?.some((d) => d === f || d === f.parent);
 }
 
@@ -482,21 +483,21 @@ function returnedBy(checker: ts.TypeChecker, call: ts.CallExpression): boolean {
   const f = enclosingFunction(call);
   if (!f?.body) return false;
   let e: ts.Node = call;
-  while (e.parent && (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isAsExpression(e.parent))) e = e.parent;
+  while (e.parent && (tsv.isParenthesizedExpression(e.parent) || tsv.isNonNullExpression(e.parent) || tsv.isAsExpression(e.parent))) e = e.parent;
   const p = e.parent;
-  if (p && (ts.isReturnStatement(p) || (ts.isArrowFunction(p) && p.body === e))) return true;
+  if (p && (tsv.isReturnStatement(p) || (tsv.isArrowFunction(p) && p.body === e))) return true;
   let holder: ts.Symbol | undefined;
-  if (p && ts.isVariableDeclaration(p) && p.initializer === e && ts.isIdentifier(p.name)) holder = checker.getSymbolAtLocation(p.name);
-  else if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === e && ts.isIdentifier(p.left)) holder = checker.getSymbolAtLocation(p.left);
+  if (p && tsv.isVariableDeclaration(p) && p.initializer === e && tsv.isIdentifier(p.name)) holder = checker.getSymbolAtLocation(p.name);
+  else if (p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.right === e && tsv.isIdentifier(p.left)) holder = checker.getSymbolAtLocation(p.left);
   if (!holder) return false;
   let found = false;
   const walk = (n: ts.Node): void => {
-    if (found || (n !== f && ts.isFunctionLike(n))) return;
-    if (ts.isReturnStatement(n) && n.expression) {
+    if (found || (n !== f && tsv.isFunctionLike(n))) return;
+    if (tsv.isReturnStatement(n) && n.expression) {
       const r = strip(n.expression);
-      if (ts.isIdentifier(r) && checker.getSymbolAtLocation(r) === holder) found = true;
+      if (tsv.isIdentifier(r) && checker.getSymbolAtLocation(r) === holder) found = true;
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   walk(f.body);
   return found;
@@ -514,19 +515,19 @@ function callsOf(program: ts.Program, root: string, s: Symbols, syms: ReadonlySe
     for (const sf of program.getSourceFiles()) {
       if (!inTree(sf, root)) continue;
       for (const st of sf.statements) {
-        const clause = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : ts.isExportDeclaration(st) ? st.exportClause : undefined;
-        if (clause && (ts.isNamedImports(clause) || ts.isNamedExports(clause))) {
+        const clause = tsv.isImportDeclaration(st) ? st.importClause?.namedBindings : tsv.isExportDeclaration(st) ? st.exportClause : undefined;
+        if (clause && (tsv.isNamedImports(clause) || tsv.isNamedExports(clause))) {
           for (const el of clause.elements) if (names.has((el.propertyName ?? el.name).text)) names.add(el.name.text);
         }
       }
     }
   }
   const walk = (n: ts.Node): void => {
-    if (ts.isCallExpression(n) && names.has(calleeName(n) ?? '')) {
+    if (tsv.isCallExpression(n) && names.has(calleeName(n) ?? '')) {
       const sym = s.callee(n);
       if (sym && syms.has(sym)) out.push(n);
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   if (within) walk(within);
   else for (const sf of program.getSourceFiles()) if (inTree(sf, root)) walk(sf);
@@ -591,9 +592,9 @@ export function providerAllocations(program: ts.Program, root: string, kind: Kin
 /** Expressions safe to evaluate twice: names, property reads and calls of them (no writes). */
 function pure(e: ts.Expression): boolean {
   e = strip(e);
-  if (ts.isIdentifier(e) || e.kind === ts.SyntaxKind.ThisKeyword) return true;
-  if (ts.isPropertyAccessExpression(e)) return pure(e.expression);
-  if (ts.isCallExpression(e)) return ts.isIdentifier(e.expression) && e.arguments.every(pure);
+  if (tsv.isIdentifier(e) || e.kind === tsv.SyntaxKind.ThisKeyword) return true;
+  if (tsv.isPropertyAccessExpression(e)) return pure(e.expression);
+  if (tsv.isCallExpression(e)) return tsv.isIdentifier(e.expression) && e.arguments.every(pure);
   return false;
 }
 
@@ -624,16 +625,16 @@ export function testGuards(program: ts.Program, root: string, kind: KindSpec, fr
   for (const sf of program.getSourceFiles()) {
     if (!inTree(sf, root)) continue;
     for (const st of sf.statements) {
-      if (!ts.isFunctionDeclaration(st) || !st.name || !st.body) continue;
+      if (!tsv.isFunctionDeclaration(st) || !st.name || !st.body) continue;
       const sym = s.at(st.name);
       if (!sym || !tests.has(sym)) continue;
-      if (!st.type || st.type.kind !== ts.SyntaxKind.BooleanKeyword) continue;
+      if (!st.type || st.type.kind !== tsv.SyntaxKind.BooleanKeyword) continue;
       if (callsOf(program, root, s, hasSyms, st.body).length > 0) continue;
       let arg: ts.Expression | undefined;
       const walk = (n: ts.Node): void => {
         if (arg) return;
-        if (ts.isCallExpression(n) && n.arguments.length === 1 && pure(n.arguments[0]!) && convs.has(s.callee(n)!)) arg = n.arguments[0];
-        ts.forEachChild(n, walk);
+        if (tsv.isCallExpression(n) && n.arguments.length === 1 && pure(n.arguments[0]!) && convs.has(s.callee(n)!)) arg = n.arguments[0];
+        tsv.forEachChild(n, walk);
       };
       walk(st.body);
       if (!arg) continue;
@@ -663,8 +664,8 @@ function importPathOf(from: string, to: string): string {
  */
 export function importInsertions(sf: ts.SourceFile, names: string[], index: ExportIndex): Array<{ pos: number; text: string }> {
   const imported = new Set(sf.statements.flatMap((st) => {
-    const nb = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-    return nb && ts.isNamedImports(nb) ? nb.elements.map((e) => e.name.text) : [];
+    const nb = tsv.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+    return nb && tsv.isNamedImports(nb) ? nb.elements.map((e) => e.name.text) : [];
   }));
   const byFile = new Map<string, string[]>();
   for (const n of new Set(names)) {
@@ -674,7 +675,7 @@ export function importInsertions(sf: ts.SourceFile, names: string[], index: Expo
     if (file === sf.fileName) continue;
     byFile.set(file, [...(byFile.get(file) ?? []), n]);
   }
-  const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
+  const last = [...sf.statements].filter(tsv.isImportDeclaration).pop();
   const pos = last ? last.getEnd() : 0;
   return [...byFile].map(([file, list]) => ({
     pos, text: `${last ? '\n' : ''}import { ${list.sort().join(', ')} } from '${importPathOf(sf.fileName, file)}';${last ? '' : '\n'}`,

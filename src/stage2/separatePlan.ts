@@ -16,6 +16,7 @@
  */
 import { dirname, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { CheckFailed, InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { reverseFieldMap } from '../model/spec.ts';
@@ -70,13 +71,13 @@ export function resolveImport(program: ts.Program, specifier: string, from: stri
   }
   const known = dirs;
   const host: ts.ModuleResolutionHost = {
-    fileExists: (f) => !!program.getSourceFile(f) || ts.sys.fileExists(f),
-    readFile: (f) => program.getSourceFile(f)?.text ?? ts.sys.readFile(f),
-    directoryExists: (d) => known.has(d) || ts.sys.directoryExists(d),
-    realpath: (f) => (program.getSourceFile(f) ? f : ts.sys.realpath ? ts.sys.realpath(f) : f),
-    getCurrentDirectory: () => ts.sys.getCurrentDirectory(),
+    fileExists: (f) => !!program.getSourceFile(f) || tsv.sys.fileExists(f),
+    readFile: (f) => program.getSourceFile(f)?.text ?? tsv.sys.readFile(f),
+    directoryExists: (d) => known.has(d) || tsv.sys.directoryExists(d),
+    realpath: (f) => (program.getSourceFile(f) ? f : tsv.sys.realpath ? tsv.sys.realpath(f) : f),
+    getCurrentDirectory: () => tsv.sys.getCurrentDirectory(),
   };
-  return ts.resolveModuleName(specifier, from, program.getCompilerOptions(), host).resolvedModule?.resolvedFileName;
+  return tsv.resolveModuleName(specifier, from, program.getCompilerOptions(), host).resolvedModule?.resolvedFileName;
 }
 
 /**
@@ -99,8 +100,8 @@ export const WITH_ORDER = new Set(['alloc_pages', '__alloc_pages', '__get_free_p
 /** The callee as written (`f` of `f()` and `x.f()`): for messages only, never to decide what a call is (Symbols.callee()). */
 export function calleeName(call: ts.CallExpression): string | undefined {
   const e = call.expression;
-  if (ts.isIdentifier(e)) return e.text;
-  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  if (tsv.isIdentifier(e)) return e.text;
+  if (tsv.isPropertyAccessExpression(e)) return e.name.text;
   return undefined;
 }
 
@@ -127,16 +128,16 @@ export function dropRewrittenImports(replaced: Map<ts.SourceFile, Map<ts.Symbol,
     // References per symbol in the file (declarations' own names aside).
     const refs = new Map<ts.Symbol, number>();
     const walk = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isImportClause(n.parent)) {
+      if (tsv.isIdentifier(n) && !tsv.isImportSpecifier(n.parent) && !tsv.isImportClause(n.parent)) {
         const sym = s.checker.getSymbolAtLocation(n);
         if (sym && taken.has(sym)) refs.set(sym, (refs.get(sym) ?? 0) + 1);
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     walk(sf);
     for (const st of sf.statements) {
-      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
-      if (!named || !ts.isNamedImports(named)) continue;
+      const named = tsv.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+      if (!named || !tsv.isNamedImports(named)) continue;
       const unused = new Set(named.elements.filter((e) => {
         const sym = s.checker.getSymbolAtLocation(e.name);
         return !!sym && taken.has(sym) && (refs.get(sym) ?? 0) === taken.get(sym);
@@ -151,7 +152,7 @@ export function dropRewrittenImports(replaced: Map<ts.SourceFile, Map<ts.Symbol,
 /** Import `names` from the kind's module (`modFile`) after each file's last import. */
 export function addModuleImports(files: Map<ts.SourceFile, Set<string>>, modFile: string, edits: Edits): void {
   for (const [sf, names] of files) {
-    const last = [...sf.statements].filter(ts.isImportDeclaration).pop();
+    const last = [...sf.statements].filter(tsv.isImportDeclaration).pop();
     const pos = last ? last.getEnd() : 0;
     edits.add(sf, pos, pos, `${last ? '\n' : ''}import { ${[...names].sort().join(', ')} } from '${importPath(sf.fileName, modFile)}';${last ? '' : '\n'}`);
   }
@@ -167,7 +168,7 @@ export function moveConverters(classSf: ts.SourceFile, names: Set<string>, edits
   render: (name: string, param: string) => { doc: string; body: string }): string[] {
   const overloads = new Map<string, string[]>();
   for (const st of classSf.statements) {
-    if (!ts.isFunctionDeclaration(st) || !st.name || !names.has(st.name.text)) continue;
+    if (!tsv.isFunctionDeclaration(st) || !st.name || !names.has(st.name.text)) continue;
     edits.add(classSf, st.getFullStart(), st.getEnd(), '');
     const list = overloads.get(st.name.text) ?? [];
     overloads.set(st.name.text, list);
@@ -190,12 +191,12 @@ export function retargetConverterImports(program: ts.Program, root: string, clas
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile || sf === classSf) continue;
     for (const st of sf.statements) {
-      const isImport = ts.isImportDeclaration(st);
-      if (!(isImport || ts.isExportDeclaration(st)) || !st.moduleSpecifier || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+      const isImport = tsv.isImportDeclaration(st);
+      if (!(isImport || tsv.isExportDeclaration(st)) || !st.moduleSpecifier || !tsv.isStringLiteral(st.moduleSpecifier)) continue;
       const target = resolveImport(program, st.moduleSpecifier.text, sf.fileName);
       if (target !== classSf.fileName) continue;
       const named = isImport ? st.importClause?.namedBindings : st.exportClause;
-      if (!named || !(ts.isNamedImports(named) || ts.isNamedExports(named))) continue;
+      if (!named || !(tsv.isNamedImports(named) || tsv.isNamedExports(named))) continue;
       const elements = named.elements as ts.NodeArray<ts.ImportSpecifier | ts.ExportSpecifier>;
       const take = elements.filter((e) => {
         const sym = s.at(e.name);
@@ -218,11 +219,11 @@ export function refersTo(n: ts.Node, syms: Set<ts.Symbol>, s: Symbols): boolean 
   let hit = false;
   const walk = (x: ts.Node): void => {
     if (hit) return;
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const sym = s.at(x);
       if (sym && syms.has(sym)) hit = true;
     }
-    ts.forEachChild(x, walk);
+    tsv.forEachChild(x, walk);
   };
   walk(n);
   return hit;
@@ -237,8 +238,8 @@ export function importPath(from: string, to: string): string {
 export function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
   const out: ts.FunctionLikeDeclaration[] = [];
   const walk = (n: ts.Node): void => {
-    if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && n.body) out.push(n);
-    ts.forEachChild(n, walk);
+    if ((tsv.isFunctionDeclaration(n) || tsv.isMethodDeclaration(n) || tsv.isArrowFunction(n) || tsv.isFunctionExpression(n)) && n.body) out.push(n);
+    tsv.forEachChild(n, walk);
   };
   walk(sf);
   return out;
@@ -246,8 +247,8 @@ export function functionsOf(sf: ts.SourceFile): ts.FunctionLikeDeclaration[] {
 
 /** A function's name, for messages. */
 export function fnName(f: ts.FunctionLikeDeclaration): string | undefined {
-  if (f.name && ts.isIdentifier(f.name)) return f.name.text;
-  if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
+  if (f.name && tsv.isIdentifier(f.name)) return f.name.text;
+  if (tsv.isVariableDeclaration(f.parent) && tsv.isIdentifier(f.parent.name)) return f.parent.name.text;
   return undefined;
 }
 
@@ -262,9 +263,9 @@ export function callsIn(f: ts.FunctionLikeDeclaration): readonly ts.CallExpressi
   if (known) return known;
   const out: ts.CallExpression[] = [];
   const walk = (n: ts.Node): void => {
-    if (n !== f && ts.isFunctionLike(n)) return;
-    if (ts.isCallExpression(n)) out.push(n);
-    ts.forEachChild(n, walk);
+    if (n !== f && tsv.isFunctionLike(n)) return;
+    if (tsv.isCallExpression(n)) out.push(n);
+    tsv.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
   callsMemo.set(f, out);
@@ -282,13 +283,13 @@ export interface Views {
 
 /** A call to one of the views with one argument (`virt_to_page(pte)`, `page_ptdesc(page)`). */
 function isView(e: ts.Expression, views: Views): e is ts.CallExpression {
-  if (!ts.isCallExpression(e) || e.arguments.length !== 1) return false;
+  if (!tsv.isCallExpression(e) || e.arguments.length !== 1) return false;
   const sym = views.s.callee(e);
   return !!sym && views.set.has(sym);
 }
 
 function strip(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+  while (tsv.isParenthesizedExpression(e) || tsv.isNonNullExpression(e) || tsv.isAsExpression(e)) e = e.expression;
   return e;
 }
 
@@ -302,11 +303,11 @@ export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Vi
   e = strip(e);
   if (depth > 8) return e.getText();
   if (isView(e, views)) return keyOf(e.arguments[0]!, f, views, depth + 1);
-  if (ts.isIdentifier(e)) {
+  if (tsv.isIdentifier(e)) {
     const sym = views.s.checker.getSymbolAtLocation(e);
     const d = sym?.valueDeclaration;
-    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const
-      && ts.findAncestor(d, (a) => a === f) && isView(strip(d.initializer), views)) return keyOf(d.initializer, f, views, depth + 1);
+    if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.getCombinedNodeFlags(d) & tsv.NodeFlags.Const
+      && tsv.findAncestor(d, (a) => a === f) && isView(strip(d.initializer), views)) return keyOf(d.initializer, f, views, depth + 1);
     return sym ? views.s.keyOfSymbol(sym) : e.text;
   }
   return e.getText();
@@ -314,7 +315,7 @@ export function keyOf(e: ts.Expression, f: ts.FunctionLikeDeclaration, views: Vi
 
 /** The keys of a function's parameters ('' for a destructured one). */
 function paramKeys(f: ts.FunctionLikeDeclaration, s: Symbols): string[] {
-  return f.parameters.map((p) => (ts.isIdentifier(p.name) ? s.keyOfIdentifier(p.name) : ''));
+  return f.parameters.map((p) => (tsv.isIdentifier(p.name) ? s.keyOfIdentifier(p.name) : ''));
 }
 
 /** Functions by their symbol, with the index of their page parameter. */
@@ -352,13 +353,13 @@ function storedIn(c: ts.CallExpression, views: Views): string | undefined {
   let n: ts.Node = c;
   for (;;) {
     const p = n.parent;
-    if (p && (ts.isParenthesizedExpression(p) || ts.isNonNullExpression(p) || ts.isAsExpression(p))) { n = p; continue; }
-    if (p && ts.isCallExpression(p) && p.arguments.length === 1 && p.arguments[0] === n && isView(p, views)) { n = p; continue; }
+    if (p && (tsv.isParenthesizedExpression(p) || tsv.isNonNullExpression(p) || tsv.isAsExpression(p))) { n = p; continue; }
+    if (p && tsv.isCallExpression(p) && p.arguments.length === 1 && p.arguments[0] === n && isView(p, views)) { n = p; continue; }
     break;
   }
   const p = n.parent;
-  if (p && ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name)) return views.s.keyOfIdentifier(p.name);
-  if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === n && ts.isIdentifier(p.left)) return views.s.keyOfIdentifier(p.left);
+  if (p && tsv.isVariableDeclaration(p) && p.initializer === n && tsv.isIdentifier(p.name)) return views.s.keyOfIdentifier(p.name);
+  if (p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.right === n && tsv.isIdentifier(p.left)) return views.s.keyOfIdentifier(p.left);
   return undefined;
 }
 
@@ -372,7 +373,7 @@ function unview(e: ts.Expression, views: Views): ts.Expression {
 }
 
 function isNullish(e: ts.Expression): boolean {
-  return e.kind === ts.SyntaxKind.NullKeyword || (ts.isIdentifier(e) && e.text === 'undefined');
+  return e.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(e) && e.text === 'undefined');
 }
 
 /** Return statements directly in `f` (not in nested functions). */
@@ -381,9 +382,9 @@ function returnsIn(f: ts.FunctionLikeDeclaration): readonly ts.ReturnStatement[]
   if (known) return known;
   const out: ts.ReturnStatement[] = [];
   const walk = (n: ts.Node): void => {
-    if (n !== f && ts.isFunctionLike(n)) return;
-    if (ts.isReturnStatement(n)) out.push(n);
-    ts.forEachChild(n, walk);
+    if (n !== f && tsv.isFunctionLike(n)) return;
+    if (tsv.isReturnStatement(n)) out.push(n);
+    tsv.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
   returnsMemo.set(f, out);
@@ -396,10 +397,10 @@ function valuesOf(f: ts.FunctionLikeDeclaration, id: ts.Identifier, s: Symbols):
   if (!target) return [];
   const out: ts.Expression[] = [];
   const walk = (n: ts.Node): void => {
-    if (n !== f && ts.isFunctionLike(n)) return;
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && s.checker.getSymbolAtLocation(n.name) === target) out.push(n.initializer);
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && s.checker.getSymbolAtLocation(n.left) === target) out.push(n.right);
-    ts.forEachChild(n, walk);
+    if (n !== f && tsv.isFunctionLike(n)) return;
+    if (tsv.isVariableDeclaration(n) && tsv.isIdentifier(n.name) && n.initializer && s.checker.getSymbolAtLocation(n.name) === target) out.push(n.initializer);
+    if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isIdentifier(n.left) && s.checker.getSymbolAtLocation(n.left) === target) out.push(n.right);
+    tsv.forEachChild(n, walk);
   };
   if (f.body) walk(f.body);
   return out;
@@ -420,13 +421,13 @@ function memdescSetters(fns: ts.FunctionLikeDeclaration[], members: Set<ts.Node>
     if (!sym) continue;
     const params = paramKeys(f, s);
     const walk = (n: ts.Node): void => {
-      if (seeds.has(sym) || (n !== f && ts.isFunctionLike(n))) return;
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left)) {
+      if (seeds.has(sym) || (n !== f && tsv.isFunctionLike(n))) return;
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && tsv.isPropertyAccessExpression(n.left)) {
         const m = s.at(n.left.name);
         const i = m?.declarations?.some((d) => members.has(d)) ? params.indexOf(keyOf(n.left.expression, f, views)) : -1;
         if (i >= 0) seeds.set(sym, i);
       }
-      ts.forEachChild(n, walk);
+      tsv.forEachChild(n, walk);
     };
     if (f.body) walk(f.body);
   }
@@ -494,14 +495,14 @@ function allocHelpers(fns: ts.FunctionLikeDeclaration[], views: Views, setters: 
         if (!r.expression) continue;
         const e = unview(r.expression, views);
         if (isNullish(e)) continue;
-        const values = ts.isIdentifier(e) ? valuesOf(f, e, s) : [e];
+        const values = tsv.isIdentifier(e) ? valuesOf(f, e, s) : [e];
         if (values.length === 0) { ok = false; break; }
-        const mine = ts.isIdentifier(e) && setterKeys.has(s.keyOfIdentifier(e));
+        const mine = tsv.isIdentifier(e) && setterKeys.has(s.keyOfIdentifier(e));
         for (const v0 of values) {
           const v = unview(v0, views);
           if (isNullish(v)) continue;
-          const callee = ts.isCallExpression(v) ? s.callee(v) : undefined;
-          const prim = ts.isCallExpression(v) ? prims.alloc(v) : undefined;
+          const callee = tsv.isCallExpression(v) ? s.callee(v) : undefined;
+          const prim = tsv.isCallExpression(v) ? prims.alloc(v) : undefined;
           if (callee && described.has(callee)) self++;
           else if (prim && mine) self++;
           else if (prim) own.push(v as ts.CallExpression);
@@ -606,9 +607,9 @@ export function descriptorClass(program: ts.Program, root: string, cls: string):
   const found: ts.ClassDeclaration[] = [];
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
-    for (const st of sf.statements) if (ts.isClassDeclaration(st) && st.name?.text === cls) found.push(st);
+    for (const st of sf.statements) if (tsv.isClassDeclaration(st) && st.name?.text === cls) found.push(st);
   }
-  const exported = (c: ts.ClassDeclaration) => !!ts.getModifiers(c)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  const exported = (c: ts.ClassDeclaration) => !!tsv.getModifiers(c)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword);
   return found.find(exported) ?? found[0];
 }
 
@@ -621,8 +622,8 @@ export function memberDecls(program: ts.Program, root: string, cls: string, memb
   for (const sf of program.getSourceFiles()) {
     if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
     for (const st of sf.statements) {
-      if (!ts.isClassDeclaration(st) || st.name?.text !== cls) continue;
-      for (const m of st.members) if (m.name && ts.isIdentifier(m.name) && m.name.text === member) out.add(m);
+      if (!tsv.isClassDeclaration(st) || st.name?.text !== cls) continue;
+      for (const m of st.members) if (m.name && tsv.isIdentifier(m.name) && m.name.text === member) out.add(m);
     }
   }
   return out;
@@ -641,7 +642,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (!fromPage || !toPage) throw new InputError(`${kind.name}: the spec names no page/descriptor converters`);
   const empty = { kind: kind.name, texts: new Map<string, string>(), sites: { allocs: [], frees: [] }, layout: [], size: 0 };
   const modSf = program.getSourceFile(modFile);
-  if (modSf && modSf.statements.some((s) => ts.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...empty, already: true };
+  if (modSf && modSf.statements.some((s) => tsv.isFunctionDeclaration(s) && s.name?.text === fromPage)) return { ...empty, already: true };
   if (modSf) throw new InputError(`${relative(root, modFile)} exists and is not ${kind.name}'s separated converters: refusing to overwrite it`);
 
   const edits = new Edits();
@@ -653,20 +654,20 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   const offsetConsts = new Map<string, ts.VariableDeclaration>();
   const fieldOfConst = new Map<string, string[]>();
   const walk = (n: ts.Node): void => {
-    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isIdentifier(n.right)
-      && ts.isPropertyAccessExpression(n.left) && n.left.expression.kind === ts.SyntaxKind.ThisKeyword && n.left.name.text === 'addr') {
-      const member = ts.findAncestor(n, (a) => ts.isGetAccessor(a) || ts.isSetAccessor(a) || ts.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
-      const field = member && ts.isIdentifier(member.name) ? member.name.text : undefined;
-      const decl = classSf.statements.flatMap((s) => (ts.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
-        .find((d) => ts.isIdentifier(d.name) && d.name.text === (n.right as ts.Identifier).text);
-      if (decl && decl.initializer && ts.isNumericLiteral(decl.initializer) && field) {
+    if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isIdentifier(n.right)
+      && tsv.isPropertyAccessExpression(n.left) && n.left.expression.kind === tsv.SyntaxKind.ThisKeyword && n.left.name.text === 'addr') {
+      const member = tsv.findAncestor(n, (a) => tsv.isGetAccessor(a) || tsv.isSetAccessor(a) || tsv.isMethodDeclaration(a)) as ts.AccessorDeclaration | undefined;
+      const field = member && tsv.isIdentifier(member.name) ? member.name.text : undefined;
+      const decl = classSf.statements.flatMap((s) => (tsv.isVariableStatement(s) ? [...s.declarationList.declarations] : []))
+        .find((d) => tsv.isIdentifier(d.name) && d.name.text === (n.right as ts.Identifier).text);
+      if (decl && decl.initializer && tsv.isNumericLiteral(decl.initializer) && field) {
         offsetConsts.set((n.right as ts.Identifier).text, decl);
         const list = fieldOfConst.get((n.right as ts.Identifier).text) ?? [];
         if (!list.includes(field)) list.push(field);
         fieldOfConst.set((n.right as ts.Identifier).text, list);
       }
     }
-    ts.forEachChild(n, walk);
+    tsv.forEachChild(n, walk);
   };
   walk(classDecl);
   const pageFields = new Map(spec.page.fields.map((f) => [f.name, f] as const));
@@ -699,7 +700,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     }
   }
   // The class's doc comment: its storage and layout now.
-  const jsdoc = ts.getJSDocCommentsAndTags(classDecl).find(ts.isJSDoc);
+  const jsdoc = tsv.getJSDocCommentsAndTags(classDecl).find(tsv.isJSDoc);
   const layoutLines = layout.map((l) => ` *   ${String(l.offset).padEnd(4)} ${l.field.padEnd(18)} (was ${spec.page.class}.${l.was})`).join('\n');
   const docText = `/**\n * ${cls}: the memory descriptor of ${kind.description ?? kind.name}, allocated separately from its\n * descriptor cache (stage 2): the memdesc word of each of its pages points here, and the\n * header's back pointer names its first page. ${size} bytes:\n *   0    (back pointer)\n${headerBytes > 8 ? ` *   8    (the kind's header, ${headerBytes - 8} bytes: MEMDESC_${kind.name.toUpperCase()}_HEADER)\n` : ''}${layoutLines}\n */`;
   if (jsdoc) edits.add(classSf, jsdoc.getStart(), jsdoc.getEnd(), docText);
@@ -708,10 +709,10 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   // ---- the overlay assertion goes ----
   // The spec names the assertion; its calls are the calls that resolve to it.
   const matchName = desc.match ?? `${cls.toUpperCase()}_MATCH`;
-  const matchSyms = new Set(classSf.statements.flatMap((st) => (ts.isFunctionDeclaration(st) && st.name?.text === matchName ? [s.of(st)!] : [])));
+  const matchSyms = new Set(classSf.statements.flatMap((st) => (tsv.isFunctionDeclaration(st) && st.name?.text === matchName ? [s.of(st)!] : [])));
   for (const st of classSf.statements) {
-    const isMatchFn = ts.isFunctionDeclaration(st) && st.name?.text === matchName;
-    const callee = ts.isExpressionStatement(st) && ts.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
+    const isMatchFn = tsv.isFunctionDeclaration(st) && st.name?.text === matchName;
+    const callee = tsv.isExpressionStatement(st) && tsv.isCallExpression(st.expression) ? s.callee(st.expression) : undefined;
     const isMatchCall = !!callee && matchSyms.has(callee);
     if (isMatchFn || isMatchCall) edits.add(classSf, st.getFullStart(), st.getEnd(), '');
   }
@@ -730,7 +731,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
   if (!moved.some((m) => m.includes(`function ${fromPage}(`))) throw new InputError(`${kind.name}: ${fromPage}() is not declared beside ${cls} in ${relative(root, classSf.fileName)}`);
 
   // Importers of the converters (under any alias, or through a re-export) take them from the new module.
-  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
+  const convDecls = classSf.statements.filter((st): st is ts.FunctionDeclaration => tsv.isFunctionDeclaration(st) && !!st.name && convNames.has(st.name.text));
   const convSyms = new Set(convDecls.map((d) => s.of(d)!));
   retargetConverterImports(program, root, classSf, modFile, convSyms, s, edits);
   // Users of the converters inside the class's file itself would need the import there: refuse
@@ -768,7 +769,7 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
       const at = sym === undefined ? undefined : dtors.get(sym);
       if (!sym || at === undefined || freeing.has(sym)) continue;
       const p = f.parameters[at];
-      if (!p || !ts.isIdentifier(p.name)) continue;
+      if (!p || !tsv.isIdentifier(p.name)) continue;
       const mine = s.keyOfIdentifier(p.name);
       if (callsIn(f).some((c) => {
         const callee = s.callee(c);
@@ -912,15 +913,15 @@ export function planKind({ program, root, spec, kind, infra }: PlanInput): KindP
     for (const sf of program.getSourceFiles()) {
       if (!sf.fileName.startsWith(`${root}/`) || sf.isDeclarationFile) continue;
       const walk = (n: ts.Node): void => {
-        if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent) && s.at(n) === helperSym
-          && !((ts.isFunctionDeclaration(n.parent) || ts.isVariableDeclaration(n.parent)) && n.parent.name === n)) {
-          const call = ts.isCallExpression(n.parent) && n.parent.expression === n ? n.parent : undefined;
+        if (tsv.isIdentifier(n) && !tsv.isImportSpecifier(n.parent) && !tsv.isExportSpecifier(n.parent) && s.at(n) === helperSym
+          && !((tsv.isFunctionDeclaration(n.parent) || tsv.isVariableDeclaration(n.parent)) && n.parent.name === n)) {
+          const call = tsv.isCallExpression(n.parent) && n.parent.expression === n ? n.parent : undefined;
           if (!call || (!siteCalls.has(call) && !innerCalls.has(call))) {
-            const at = ts.findAncestor(n, (a) => ts.isFunctionLike(a) && !!(a as ts.FunctionLikeDeclaration).body) as ts.FunctionLikeDeclaration | undefined;
+            const at = tsv.findAncestor(n, (a) => tsv.isFunctionLike(a) && !!(a as ts.FunctionLikeDeclaration).body) as ts.FunctionLikeDeclaration | undefined;
             unfollowed.push(`${where(sf, n)}: ${at ? `${fnName(at) ?? '(anonymous)'}()` : 'top level'} ${call ? 'calls' : 'uses'} ${helper}(), which ${verb} ${kind.name}'s pages, ${call ? `for pages that are not ${kind.name}'s` : 'as a value'}`);
           }
         }
-        ts.forEachChild(n, walk);
+        tsv.forEachChild(n, walk);
       };
       walk(sf);
     }

@@ -13,6 +13,7 @@
  * function of that name; from there on, only symbols count.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 
 export class Symbols {
   readonly checker: ts.TypeChecker;
@@ -29,7 +30,7 @@ export class Symbols {
 
   /** `sym` with import aliases and re-exports followed to what they name. */
   resolve(sym: ts.Symbol | undefined): ts.Symbol | undefined {
-    if (!sym || !(sym.flags & ts.SymbolFlags.Alias)) return sym;
+    if (!sym || !(sym.flags & tsv.SymbolFlags.Alias)) return sym;
     try {
       return this.checker.getAliasedSymbol(sym);
     } catch {
@@ -49,7 +50,7 @@ export class Symbols {
   callee(call: ts.CallExpression): ts.Symbol | undefined {
     if (this.callees.has(call)) return this.callees.get(call);
     const e = strip(call.expression);
-    const sym = ts.isIdentifier(e) ? this.at(e) : ts.isPropertyAccessExpression(e) ? this.at(e.name) : undefined;
+    const sym = tsv.isIdentifier(e) ? this.at(e) : tsv.isPropertyAccessExpression(e) ? this.at(e.name) : undefined;
     this.callees.set(call, sym);
     return sym;
   }
@@ -57,10 +58,10 @@ export class Symbols {
   /** The symbol the callee identifier names as written (the import's own, before aliases): what an import's use count counts. */
   local(call: ts.CallExpression): ts.Symbol | undefined {
     const e = strip(call.expression);
-    if (ts.isIdentifier(e)) return this.checker.getSymbolAtLocation(e);
-    if (ts.isPropertyAccessExpression(e)) {
+    if (tsv.isIdentifier(e)) return this.checker.getSymbolAtLocation(e);
+    if (tsv.isPropertyAccessExpression(e)) {
       const obj = strip(e.expression);
-      return ts.isIdentifier(obj) ? this.checker.getSymbolAtLocation(obj) : undefined;
+      return tsv.isIdentifier(obj) ? this.checker.getSymbolAtLocation(obj) : undefined;
     }
     return undefined;
   }
@@ -68,7 +69,7 @@ export class Symbols {
   /** A function's own symbol: its name's, or that of the variable an arrow or function expression initializes. */
   of(f: ts.FunctionLikeDeclaration): ts.Symbol | undefined {
     if (f.name) return this.checker.getSymbolAtLocation(f.name);
-    if (ts.isVariableDeclaration(f.parent) && f.parent.initializer === f) return this.checker.getSymbolAtLocation(f.parent.name);
+    if (tsv.isVariableDeclaration(f.parent) && f.parent.initializer === f) return this.checker.getSymbolAtLocation(f.parent.name);
     return undefined;
   }
 
@@ -135,12 +136,12 @@ export class Symbols {
     for (const sf of this.program.getSourceFiles()) {
       if (!sf.fileName.startsWith(`${this.root}/`) || sf.isDeclarationFile || sf.fileName.includes('/node_modules/')) continue;
       for (const st of sf.statements) {
-        if (!(ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword))) continue;
-        if (ts.isFunctionDeclaration(st) && st.name) add(st.name);
-        if (ts.isVariableStatement(st)) {
+        if (!(tsv.canHaveModifiers(st) && tsv.getModifiers(st)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword))) continue;
+        if (tsv.isFunctionDeclaration(st) && st.name) add(st.name);
+        if (tsv.isVariableStatement(st)) {
           for (const d of st.declarationList.declarations) {
             const init = d.initializer && strip(d.initializer);
-            if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) add(d.name);
+            if (tsv.isIdentifier(d.name) && init && (tsv.isArrowFunction(init) || tsv.isFunctionExpression(init))) add(d.name);
           }
         }
       }
@@ -150,6 +151,6 @@ export class Symbols {
 }
 
 function strip(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e)) e = e.expression;
+  while (tsv.isParenthesizedExpression(e) || tsv.isNonNullExpression(e) || tsv.isAsExpression(e)) e = e.expression;
   return e;
 }

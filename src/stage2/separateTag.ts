@@ -9,6 +9,7 @@
  * `memdesc_misc_desc()`, which checks it). Nothing here names a kind.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { InputError } from '../errors.ts';
 import type { KindSpec, Spec } from '../model/spec.ts';
 import { exportIndex, findAccessor, findInfra, type ExportIndex } from './separateInfra.ts';
@@ -28,7 +29,7 @@ export interface MiscTag {
 function declared(program: ts.Program, index: ExportIndex, name: string): ts.FunctionDeclaration | undefined {
   const file = index.get(name);
   const sf = file ? program.getSourceFile(file) : undefined;
-  return sf?.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === name && !!s.body);
+  return sf?.statements.find((s): s is ts.FunctionDeclaration => tsv.isFunctionDeclaration(s) && s.name?.text === name && !!s.body);
 }
 
 /**
@@ -39,8 +40,8 @@ function declared(program: ts.Program, index: ExportIndex, name: string): ts.Fun
 export function accessorSubtypes(fn: ts.FunctionDeclaration, index: ExportIndex): string[] {
   const out: string[] = [];
   const walk = (n: ts.Node): void => {
-    if (ts.isIdentifier(n) && n.text.startsWith(MISC_PREFIX) && index.has(n.text) && !out.includes(n.text)) out.push(n.text);
-    ts.forEachChild(n, walk);
+    if (tsv.isIdentifier(n) && n.text.startsWith(MISC_PREFIX) && index.has(n.text) && !out.includes(n.text)) out.push(n.text);
+    tsv.forEachChild(n, walk);
   };
   if (fn.body) walk(fn.body);
   return out;

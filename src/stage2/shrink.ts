@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { analyzeDetailed } from '../analyzers/analyze.ts';
 import { loadProgram } from '../analyzers/project.ts';
 import { writeAtomic } from '../commands/write-atomic.ts';
@@ -217,11 +218,11 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
   }
   // Members: those touching a removed word go (a container_of table loses only its entries).
   for (const lm of layout.members.values()) {
-    const table = lm.decls.find((d): d is ts.PropertyDeclaration => ts.isPropertyDeclaration(d) && !!d.initializer && lm.offsets.length === 0);
+    const table = lm.decls.find((d): d is ts.PropertyDeclaration => tsv.isPropertyDeclaration(d) && !!d.initializer && lm.offsets.length === 0);
     if (table) {
       let init: ts.Expression = table.initializer!;
-      while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
-      if (ts.isObjectLiteralExpression(init)) {
+      while (tsv.isAsExpression(init) || tsv.isSatisfiesExpression(init) || tsv.isParenthesizedExpression(init)) init = init.expression;
+      if (tsv.isObjectLiteralExpression(init)) {
         // Every entry goes: the table is empty, `{}`.
         if (init.properties.length > 0 && init.properties.every((p) => constWords(p, layout).some(gone))) {
           edits.push({ start: init.getStart(sf), end: init.end, text: '{}' });
@@ -251,8 +252,8 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
     for (const o of lm.offsets) {
       const nv = newOffset(o.value);
       if (nv === o.value) continue;
-      if (ts.isNumericLiteral(o.expr)) edits.push({ start: o.expr.getStart(sf), end: o.expr.end, text: String(nv) });
-      else if (!(ts.isIdentifier(o.expr) && layout.consts.has(o.expr.text))) {
+      if (tsv.isNumericLiteral(o.expr)) edits.push({ start: o.expr.getStart(sf), end: o.expr.end, text: String(nv) });
+      else if (!(tsv.isIdentifier(o.expr) && layout.consts.has(o.expr.text))) {
         throw new InputError(`${rel}: ${layout.className}.${lm.name} reads at \`this.${layout.addr} + ${o.expr.getText(sf)}\`, which shrink cannot renumber (a number or one offset constant); nothing was written`);
       }
     }
@@ -271,7 +272,7 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
     const nv = newOffset(c.value);
     if (nv === c.value) continue;
     const init = c.decl.initializer!;
-    if (!ts.isNumericLiteral(init)) throw new InputError(`${rel}: ${c.name} = ${init.getText(sf)} is not a number shrink can renumber; nothing was written`);
+    if (!tsv.isNumericLiteral(init)) throw new InputError(`${rel}: ${c.name} = ${init.getText(sf)} is not a number shrink can renumber; nothing was written`);
     edits.push({ start: init.getStart(sf), end: init.end, text: String(nv) });
   }
   for (const [st, s] of statements) {
@@ -305,7 +306,7 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
       if (other === sf) continue;
       const es: Edit[] = [];
       for (const st of other.statements) {
-        if (!ts.isImportDeclaration(st) || !st.importClause?.namedBindings || !ts.isNamedImports(st.importClause.namedBindings)) continue;
+        if (!tsv.isImportDeclaration(st) || !st.importClause?.namedBindings || !tsv.isNamedImports(st.importClause.namedBindings)) continue;
         const target = checker.getSymbolAtLocation(st.moduleSpecifier)?.valueDeclaration;
         if (target !== sf) continue;
         const els = st.importClause.namedBindings.elements;
@@ -328,11 +329,11 @@ function rewrite(program: ts.Program, root: string, layout: ClassLayout, to: Map
 function constWords(n: ts.Node, layout: ClassLayout): number[] {
   const out: number[] = [];
   const visit = (x: ts.Node): void => {
-    if (ts.isIdentifier(x)) {
+    if (tsv.isIdentifier(x)) {
       const c = layout.consts.get(x.text);
       if (c) out.push(c.word);
     }
-    ts.forEachChild(x, visit);
+    tsv.forEachChild(x, visit);
   };
   visit(n);
   return out;
@@ -343,12 +344,12 @@ function references(program: ts.Program, root: string, d: ts.VariableDeclaration
   const out: string[] = [];
   for (const sf of projectFiles(program, root)) {
     const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n) && n !== d.name && !ts.isImportSpecifier(n.parent)) {
+      if (tsv.isIdentifier(n) && n !== d.name && !tsv.isImportSpecifier(n.parent)) {
         let sym = checker.getSymbolAtLocation(n);
-        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+        if (sym && sym.flags & tsv.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
         if (sym?.valueDeclaration === d) out.push(`${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`);
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }

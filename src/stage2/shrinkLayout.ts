@@ -6,6 +6,7 @@
  * left stale by an earlier shrink is reported, not trusted.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { matchPath } from '../analyzers/glob.ts';
 import { InputError } from '../errors.ts';
 import type { Spec } from '../model/spec.ts';
@@ -70,32 +71,32 @@ export interface ClassLayout {
 }
 
 function isExported(st: ts.Statement): boolean {
-  return ts.canHaveModifiers(st) && !!ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+  return tsv.canHaveModifiers(st) && !!tsv.getModifiers(st)?.some((m) => m.kind === tsv.SyntaxKind.ExportKeyword);
 }
 
 function literalValue(e: ts.Expression | undefined): number | undefined {
   if (!e) return undefined;
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
-  return ts.isNumericLiteral(e) ? Number(e.text) : undefined;
+  while (tsv.isParenthesizedExpression(e) || tsv.isAsExpression(e) || tsv.isSatisfiesExpression(e)) e = e.expression;
+  return tsv.isNumericLiteral(e) ? Number(e.text) : undefined;
 }
 
 /** Static value of an offset expression: literals, consts of `consts`, + and *. */
 export function staticOffset(e: ts.Expression, checker: ts.TypeChecker, depth = 0): number | undefined {
-  if (ts.isNumericLiteral(e)) return Number(e.text);
-  if (ts.isParenthesizedExpression(e)) return staticOffset(e.expression, checker, depth);
-  if (ts.isBinaryExpression(e) && depth < 6) {
+  if (tsv.isNumericLiteral(e)) return Number(e.text);
+  if (tsv.isParenthesizedExpression(e)) return staticOffset(e.expression, checker, depth);
+  if (tsv.isBinaryExpression(e) && depth < 6) {
     const a = staticOffset(e.left, checker, depth + 1);
     const b = staticOffset(e.right, checker, depth + 1);
     if (a === undefined || b === undefined) return undefined;
-    if (e.operatorToken.kind === ts.SyntaxKind.PlusToken) return a + b;
-    if (e.operatorToken.kind === ts.SyntaxKind.AsteriskToken) return a * b;
+    if (e.operatorToken.kind === tsv.SyntaxKind.PlusToken) return a + b;
+    if (e.operatorToken.kind === tsv.SyntaxKind.AsteriskToken) return a * b;
     return undefined;
   }
-  if (ts.isIdentifier(e) && depth < 6) {
+  if (tsv.isIdentifier(e) && depth < 6) {
     let sym = checker.getSymbolAtLocation(e);
-    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+    if (sym && sym.flags & tsv.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
     const d = sym?.valueDeclaration;
-    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.isVariableDeclarationList(d.parent) && (d.parent.flags & ts.NodeFlags.Const)) {
+    if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.isVariableDeclarationList(d.parent) && (d.parent.flags & tsv.NodeFlags.Const)) {
       return staticOffset(d.initializer, checker, depth + 1);
     }
   }
@@ -106,18 +107,18 @@ export function staticOffset(e: ts.Expression, checker: ts.TypeChecker, depth = 
 export function thisOffsets(n: ts.Node, addr: string): ts.Expression[] {
   const out: ts.Expression[] = [];
   const visit = (x: ts.Node): void => {
-    if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isPropertyAccessExpression(x.left) &&
-      x.left.expression.kind === ts.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
+    if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isPropertyAccessExpression(x.left) &&
+      x.left.expression.kind === tsv.SyntaxKind.ThisKeyword && x.left.name.text === addr) {
       out.push(x.right);
     }
-    ts.forEachChild(x, visit);
+    tsv.forEachChild(x, visit);
   };
   visit(n);
   return out;
 }
 
 export function memberName(m: ts.ClassElement): string | undefined {
-  return m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isPrivateIdentifier(m.name)) ? m.name.text : undefined;
+  return m.name && (tsv.isIdentifier(m.name) || tsv.isStringLiteral(m.name) || tsv.isPrivateIdentifier(m.name)) ? m.name.text : undefined;
 }
 
 /** The spec's class declaration in the program (the spec's file glob, else anywhere in the project). */
@@ -127,7 +128,7 @@ export function findClass(program: ts.Program, root: string, spec: Spec): ts.Cla
   const rel = (sf: ts.SourceFile) => sf.fileName.slice(root.length + 1);
   for (const sf of inProject) {
     if (!matchPath(spec.page.file, rel(sf))) continue;
-    for (const st of sf.statements) if (ts.isClassDeclaration(st) && st.name?.text === spec.page.class) found.push(st);
+    for (const st of sf.statements) if (tsv.isClassDeclaration(st) && st.name?.text === spec.page.class) found.push(st);
   }
   if (found.length === 0) {
     throw new InputError(`no class ${spec.page.class} in ${spec.page.file} (the spec's page.file): shrink needs the class whose words it packs`);
@@ -147,12 +148,12 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
   const wordSize = spec.page.wordSize ?? 8;
   let addr = spec.page.addressMembers[0] ?? 'addr';
   for (const m of decl.members) {
-    if (ts.isConstructorDeclaration(m) && m.parameters[0] && ts.isIdentifier(m.parameters[0].name)) addr = m.parameters[0].name.text;
+    if (tsv.isConstructorDeclaration(m) && m.parameters[0] && tsv.isIdentifier(m.parameters[0].name)) addr = m.parameters[0].name.text;
   }
   const members = new Map<string, LayoutMember>();
   for (const m of decl.members) {
     const name = memberName(m);
-    if (!name || ts.isConstructorDeclaration(m)) continue;
+    if (!name || tsv.isConstructorDeclaration(m)) continue;
     let lm = members.get(name);
     if (!lm) members.set(name, (lm = { name, decls: [], offsets: [], words: new Set() }));
     lm.decls.push(m);
@@ -162,18 +163,18 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
   const consts = new Map<string, OffsetConst>();
   const constOf = (id: ts.Identifier): ts.VariableDeclaration | undefined => {
     const d = checker.getSymbolAtLocation(id)?.valueDeclaration;
-    return d && ts.isVariableDeclaration(d) && d.getSourceFile() === sf && ts.isVariableStatement(d.parent.parent) ? d : undefined;
+    return d && tsv.isVariableDeclaration(d) && d.getSourceFile() === sf && tsv.isVariableStatement(d.parent.parent) ? d : undefined;
   };
   const noteConsts = (e: ts.Node): void => {
-    if (ts.isIdentifier(e)) {
+    if (tsv.isIdentifier(e)) {
       const d = constOf(e);
-      if (d && ts.isIdentifier(d.name) && !consts.has(d.name.text)) {
+      if (d && tsv.isIdentifier(d.name) && !consts.has(d.name.text)) {
         const value = literalValue(d.initializer) ?? staticOffset(d.initializer!, checker);
         if (value === undefined) throw new InputError(`${rel}: ${d.name.text} is an offset of ${className} whose value the code does not fix (not a constant expression)`);
         consts.set(d.name.text, { name: d.name.text, decl: d, statement: d.parent.parent as ts.VariableStatement, value, word: Math.floor(value / wordSize) });
       }
     }
-    ts.forEachChild(e, noteConsts);
+    tsv.forEachChild(e, noteConsts);
   };
   for (const lm of members.values()) {
     for (const d of lm.decls) {
@@ -187,17 +188,17 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
   }
   // container_of tables (static OFFSETOF = { lru: PAGE_LRU_OFFSET }): their consts are offsets too.
   for (const lm of members.values()) {
-    for (const d of lm.decls) if (ts.isPropertyDeclaration(d) && d.initializer && !lm.offsets.length) noteConsts(d.initializer);
+    for (const d of lm.decls) if (tsv.isPropertyDeclaration(d) && d.initializer && !lm.offsets.length) noteConsts(d.initializer);
   }
   // Size and shift: consts of the file whose literal value is sizeof (a word count the code and the spec agree on).
   const specMax = Math.max(-1, ...spec.page.fields.flatMap((f) => f.words));
   let codeMax = Math.max(-1, ...[...members.values()].flatMap((m) => m.offsets.map((o) => o.word)), ...[...consts.values()].map((c) => c.word));
   const fileConsts: SizeConst[] = [];
   for (const st of sf.statements) {
-    if (!ts.isVariableStatement(st) || !(st.declarationList.flags & ts.NodeFlags.Const)) continue;
+    if (!tsv.isVariableStatement(st) || !(st.declarationList.flags & tsv.NodeFlags.Const)) continue;
     for (const d of st.declarationList.declarations) {
       const v = literalValue(d.initializer);
-      if (ts.isIdentifier(d.name) && v !== undefined && !consts.has(d.name.text)) fileConsts.push({ name: d.name.text, decl: d, value: v });
+      if (tsv.isIdentifier(d.name) && v !== undefined && !consts.has(d.name.text)) fileConsts.push({ name: d.name.text, decl: d, value: v });
     }
   }
   const minSize = (Math.max(specMax, codeMax) + 1) * wordSize;
@@ -207,14 +208,14 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
   {
     const stepping = new Set<string>();
     const visit = (x: ts.Node): void => {
-      if (ts.isNewExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === className) {
+      if (tsv.isNewExpression(x) && tsv.isIdentifier(x.expression) && x.expression.text === className) {
         const inner = (y: ts.Node): void => {
-          if (ts.isIdentifier(y)) stepping.add(y.text);
-          ts.forEachChild(y, inner);
+          if (tsv.isIdentifier(y)) stepping.add(y.text);
+          tsv.forEachChild(y, inner);
         };
         for (const a of x.arguments ?? []) inner(a);
       }
-      ts.forEachChild(x, visit);
+      tsv.forEachChild(x, visit);
     };
     for (const other of program.getSourceFiles()) if (other.fileName.startsWith(`${root}/`) && !other.isDeclarationFile) visit(other);
     sizes = sizes.filter((c) => stepping.has(c.name));
@@ -229,11 +230,11 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
     for (const o of lm.offsets) lm.words.add(o.word);
     for (const d of lm.decls) {
       const visit = (x: ts.Node): void => {
-        if (ts.isIdentifier(x)) {
+        if (tsv.isIdentifier(x)) {
           const c = consts.get(x.text);
           if (c && constOf(x) === c.decl) lm.words.add(c.word);
         }
-        ts.forEachChild(x, visit);
+        tsv.forEachChild(x, visit);
       };
       visit(d);
     }
@@ -242,10 +243,10 @@ export function readLayout(program: ts.Program, root: string, spec: Spec): Class
     for (const lm of members.values()) {
       for (const d of lm.decls) {
         const visit = (x: ts.Node): void => {
-          if (ts.isPropertyAccessExpression(x) && x.expression.kind === ts.SyntaxKind.ThisKeyword) {
+          if (tsv.isPropertyAccessExpression(x) && x.expression.kind === tsv.SyntaxKind.ThisKeyword) {
             for (const w of members.get(x.name.text)?.words ?? []) lm.words.add(w);
           }
-          ts.forEachChild(x, visit);
+          tsv.forEachChild(x, visit);
         };
         visit(d);
       }

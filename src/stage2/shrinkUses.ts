@@ -14,6 +14,7 @@
  * its fields here has not left the class.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { enclosingFunctionNames } from '../analyzers/ast.ts';
 import type { Spec } from '../model/spec.ts';
 import { memberName, staticOffset, type ClassLayout } from './shrinkLayout.ts';
@@ -50,10 +51,10 @@ function short(n: ts.Node, sf: ts.SourceFile): string {
 
 function accessOf(n: ts.Expression): 'read' | 'write' {
   let e: ts.Node = n;
-  while (ts.isParenthesizedExpression(e.parent) || ts.isNonNullExpression(e.parent)) e = e.parent;
+  while (tsv.isParenthesizedExpression(e.parent) || tsv.isNonNullExpression(e.parent)) e = e.parent;
   const p = e.parent;
-  if (ts.isBinaryExpression(p) && p.left === e && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && p.operatorToken.kind <= ts.SyntaxKind.LastAssignment) return 'write';
-  if ((ts.isPrefixUnaryExpression(p) || ts.isPostfixUnaryExpression(p)) && (p.operator === ts.SyntaxKind.PlusPlusToken || p.operator === ts.SyntaxKind.MinusMinusToken)) return 'write';
+  if (tsv.isBinaryExpression(p) && p.left === e && p.operatorToken.kind >= tsv.SyntaxKind.FirstAssignment && p.operatorToken.kind <= tsv.SyntaxKind.LastAssignment) return 'write';
+  if ((tsv.isPrefixUnaryExpression(p) || tsv.isPostfixUnaryExpression(p)) && (p.operator === tsv.SyntaxKind.PlusPlusToken || p.operator === tsv.SyntaxKind.MinusMinusToken)) return 'write';
   return 'read';
 }
 
@@ -83,22 +84,22 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
   // Words of a declaration inside the class: a member's, or a container_of entry's (its constants').
   const wordsOfDecl = (d: ts.Declaration): { member: string; words: number[] } | undefined => {
     if (!within(d, decl)) return undefined;
-    if (ts.isClassElement(d) && d.parent === decl) {
+    if (tsv.isClassElement(d) && d.parent === decl) {
       const name = memberName(d);
       const lm = name ? layout.members.get(name) : undefined;
       return lm && lm.words.size > 0 ? { member: name!, words: [...lm.words].sort((a, b) => a - b) } : undefined;
     }
-    if (ts.isPropertyAssignment(d) || ts.isShorthandPropertyAssignment(d)) {
+    if (tsv.isPropertyAssignment(d) || tsv.isShorthandPropertyAssignment(d)) {
       const words = new Set<number>();
       const visit = (x: ts.Node): void => {
-        if (ts.isIdentifier(x)) {
+        if (tsv.isIdentifier(x)) {
           const c = layout.consts.get(x.text);
           if (c) words.add(c.word);
         }
-        ts.forEachChild(x, visit);
+        tsv.forEachChild(x, visit);
       };
       visit(d);
-      const name = d.name && ts.isIdentifier(d.name) ? d.name.text : d.getText();
+      const name = d.name && tsv.isIdentifier(d.name) ? d.name.text : d.getText();
       return words.size > 0 ? { member: name, words: [...words].sort((a, b) => a - b) } : undefined;
     }
     return undefined;
@@ -118,19 +119,19 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
     const visit = (n: ts.Node): void => {
       // The class's own members are the layout; its constructor runs on every object: its uses count.
       if (n === decl) {
-        for (const m of decl.members) if (ts.isConstructorDeclaration(m) && m.body) visit(m.body);
+        for (const m of decl.members) if (tsv.isConstructorDeclaration(m) && m.body) visit(m.body);
         return;
       }
       // Members (and container_of entries) by symbol.
       let name: ts.Node | undefined;
-      if (ts.isPropertyAccessExpression(n)) name = n.name;
-      else if (ts.isElementAccessExpression(n) && ts.isStringLiteralLike(n.argumentExpression)) name = n.argumentExpression;
+      if (tsv.isPropertyAccessExpression(n)) name = n.name;
+      else if (tsv.isElementAccessExpression(n) && tsv.isStringLiteralLike(n.argumentExpression)) name = n.argumentExpression;
       let sym: ts.Symbol | undefined;
       if (name) sym = checker.getSymbolAtLocation(name);
       // const { label } = shelf: a read of the member too.
-      if (ts.isBindingElement(n) && ts.isObjectBindingPattern(n.parent)) {
+      if (tsv.isBindingElement(n) && tsv.isObjectBindingPattern(n.parent)) {
         const prop = n.propertyName ?? n.name;
-        if (ts.isIdentifier(prop) || ts.isStringLiteral(prop)) {
+        if (tsv.isIdentifier(prop) || tsv.isStringLiteral(prop)) {
           sym = checker.getTypeAtLocation(n.parent).getProperty(prop.text);
           name = prop;
         }
@@ -152,37 +153,37 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
           const site = at(n);
           const field = layout.members.get(w.member)?.field;
           const f = kindOfFinding.get(`${site.file}:${site.line}`)?.find((x) => x.field === (field ?? w.member) && descKinds.has(x.kind));
-          const access = ts.isBindingElement(n) ? 'read' : accessOf(n as ts.Expression);
+          const access = tsv.isBindingElement(n) ? 'read' : accessOf(n as ts.Expression);
           const how: UseHow = field && opts.spec.page.fields.find((x) => x.name === field)?.embedded && access === 'read' ? 'reference' : access;
           uses.push({ ...site, member: w.member, words: w.words, how, ...(f ? { kind: f.kind } : {}), text: short(n, sf) });
           break;
         }
       }
       // { ...shelf }: copies every field the object has, so every word is read.
-      if (ts.isSpreadAssignment(n) && isClassType(checker.getTypeAtLocation(n.expression), decl)) {
+      if (tsv.isSpreadAssignment(n) && isClassType(checker.getTypeAtLocation(n.expression), decl)) {
         uses.push({ ...at(n), member: '...', words: [...layout.wordList], how: 'read', text: short(n, sf) });
       }
       // Offset constants by symbol (imports and re-exports are not uses; a re-export breaks the type-check instead).
-      if (ts.isIdentifier(n) && !ts.isImportSpecifier(n.parent) && !ts.isExportSpecifier(n.parent) && !(ts.isVariableDeclaration(n.parent) && n.parent.name === n)) {
+      if (tsv.isIdentifier(n) && !tsv.isImportSpecifier(n.parent) && !tsv.isExportSpecifier(n.parent) && !(tsv.isVariableDeclaration(n.parent) && n.parent.name === n)) {
         let sym = checker.getSymbolAtLocation(n);
-        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+        if (sym && sym.flags & tsv.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
         const c = sym?.valueDeclaration ? constDecls.get(sym.valueDeclaration) : undefined;
         if (c) {
-          const stmt = n.parent && (ts.isCallExpression(n.parent) || ts.isBinaryExpression(n.parent)) ? n.parent : n;
+          const stmt = n.parent && (tsv.isCallExpression(n.parent) || tsv.isBinaryExpression(n.parent)) ? n.parent : n;
           uses.push({ ...at(n), member: c.name, words: [c.word], how: 'offset-constant', text: short(stmt, sf) });
         }
       }
       // A word by a numeric offset on an object of the class: `read32(page.addr + 4)`.
-      if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken && ts.isPropertyAccessExpression(n.left) &&
-        n.left.name.text === layout.addr && n.left.expression.kind !== ts.SyntaxKind.ThisKeyword && isClassType(checker.getTypeAtLocation(n.left.expression), decl)) {
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.PlusToken && tsv.isPropertyAccessExpression(n.left) &&
+        n.left.name.text === layout.addr && n.left.expression.kind !== tsv.SyntaxKind.ThisKeyword && isClassType(checker.getTypeAtLocation(n.left.expression), decl)) {
         const v = staticOffset(n.right, checker);
         const onlyLiterals = !containsConst(n.right, layout);
         if (v !== undefined && onlyLiterals && v >= 0 && v < layout.words * layout.wordSize) {
           const word = Math.floor(v / layout.wordSize);
-          uses.push({ ...at(n), member: `+${v}`, words: [word], how: 'by-offset', text: short(n.parent && ts.isCallExpression(n.parent) ? n.parent : n, sf) });
+          uses.push({ ...at(n), member: `+${v}`, words: [word], how: 'by-offset', text: short(n.parent && tsv.isCallExpression(n.parent) ? n.parent : n, sf) });
         }
       }
-      ts.forEachChild(n, visit);
+      tsv.forEachChild(n, visit);
     };
     visit(sf);
   }
@@ -201,23 +202,23 @@ export function findUses(program: ts.Program, root: string, layout: ClassLayout,
  */
 function tableLiteral(d: ts.PropertyDeclaration): ts.ObjectLiteralExpression | undefined {
   let init: ts.Expression | undefined = d.initializer;
-  while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
-  return init && ts.isObjectLiteralExpression(init) ? init : undefined;
+  while (init && (tsv.isAsExpression(init) || tsv.isSatisfiesExpression(init) || tsv.isParenthesizedExpression(init))) init = init.expression;
+  return init && tsv.isObjectLiteralExpression(init) ? init : undefined;
 }
 
 export function isOffsetTable(d: ts.Declaration, decl: ts.ClassDeclaration): boolean {
-  if (!ts.isPropertyDeclaration(d) || d.parent !== decl || !d.initializer) return false;
-  if (!d.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) return false;
+  if (!tsv.isPropertyDeclaration(d) || d.parent !== decl || !d.initializer) return false;
+  if (!d.modifiers?.some((m) => m.kind === tsv.SyntaxKind.StaticKeyword)) return false;
   let init: ts.Expression = d.initializer;
-  while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
-  return ts.isObjectLiteralExpression(init) && init.properties.every((p) => ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p));
+  while (tsv.isAsExpression(init) || tsv.isSatisfiesExpression(init) || tsv.isParenthesizedExpression(init)) init = init.expression;
+  return tsv.isObjectLiteralExpression(init) && init.properties.every((p) => tsv.isPropertyAssignment(p) || tsv.isShorthandPropertyAssignment(p));
 }
 
 function containsConst(e: ts.Node, layout: ClassLayout): boolean {
   let found = false;
   const visit = (x: ts.Node): void => {
-    if (ts.isIdentifier(x) && layout.consts.has(x.text)) found = true;
-    if (!found) ts.forEachChild(x, visit);
+    if (tsv.isIdentifier(x) && layout.consts.has(x.text)) found = true;
+    if (!found) tsv.forEachChild(x, visit);
   };
   visit(e);
   return found;
@@ -232,7 +233,7 @@ function overlayUses(program: ts.Program, root: string, layout: ClassLayout, spe
   const out: WordUse[] = [];
   const byName = new Map<string, ts.FunctionDeclaration>();
   for (const sf of projectFiles(program, root)) {
-    for (const st of sf.statements) if (ts.isFunctionDeclaration(st) && st.name && st.body && !byName.has(st.name.text)) byName.set(st.name.text, st);
+    for (const st of sf.statements) if (tsv.isFunctionDeclaration(st) && st.name && st.body && !byName.has(st.name.text)) byName.set(st.name.text, st);
   }
   for (const kind of spec.kinds) {
     if (!kind.descriptor) continue;
@@ -244,11 +245,11 @@ function overlayUses(program: ts.Program, root: string, layout: ClassLayout, spe
       let hit: ts.NewExpression | undefined;
       const visit = (x: ts.Node): void => {
         if (hit) return;
-        if (ts.isNewExpression(x) && ts.isIdentifier(x.expression) && x.expression.text === kind.descriptor!.class) {
+        if (tsv.isNewExpression(x) && tsv.isIdentifier(x.expression) && x.expression.text === kind.descriptor!.class) {
           const a = x.arguments?.[0];
-          if (a && ts.isPropertyAccessExpression(a) && a.name.text === layout.addr && isClassType(checker.getTypeAtLocation(a.expression), layout.decl)) hit = x;
+          if (a && tsv.isPropertyAccessExpression(a) && a.name.text === layout.addr && isClassType(checker.getTypeAtLocation(a.expression), layout.decl)) hit = x;
         }
-        ts.forEachChild(x, visit);
+        tsv.forEachChild(x, visit);
       };
       visit(fn.body!);
       if (!hit) continue;

@@ -9,6 +9,7 @@
  * collected for the audit to judge per kind.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { accessKind, enclosingFunction, functionName, isFunctionLike, outerOf, shortText, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { RawAccess } from '../analyzers/finder.ts';
@@ -72,26 +73,26 @@ export const AWARE_TAG = 'memdesc-aware';
 function hasAwareTag(fn: FunctionLike): boolean {
   const holders: ts.Node[] = [fn];
   // An arrow or function expression documents itself on its variable statement.
-  if (ts.isVariableDeclaration(fn.parent)) holders.push(fn.parent, fn.parent.parent.parent);
-  return holders.some((h) => ts.getJSDocTags(h).some((t) => t.tagName.text === AWARE_TAG));
+  if (tsv.isVariableDeclaration(fn.parent)) holders.push(fn.parent, fn.parent.parent.parent);
+  return holders.some((h) => tsv.getJSDocTags(h).some((t) => t.tagName.text === AWARE_TAG));
 }
 const HELPER_ROUNDS = 3;
 
 function paramIndex(ctx: AnalysisContext, e: ts.Expression, fn: FunctionLike | undefined): number {
   if (!fn) return -1;
   const x = skipOuter(e);
-  if (!ts.isIdentifier(x)) return -1;
+  if (!tsv.isIdentifier(x)) return -1;
   const d = ctx.symbolOf(x)?.valueDeclaration;
-  return d && ts.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
+  return d && tsv.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
 }
 
 function statementCount(fn: FunctionLike): number {
   if (!fn.body) return Infinity;
-  return ts.isBlock(fn.body) ? fn.body.statements.length : 1;
+  return tsv.isBlock(fn.body) ? fn.body.statements.length : 1;
 }
 
 function isArith(n: ts.Node): n is ts.BinaryExpression {
-  return ts.isBinaryExpression(n) && [ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken].includes(n.operatorToken.kind);
+  return tsv.isBinaryExpression(n) && ([tsv.SyntaxKind.PlusToken, tsv.SyntaxKind.MinusToken, tsv.SyntaxKind.AsteriskToken] as ts.SyntaxKind[]).includes(n.operatorToken.kind);
 }
 
 /** Calls by the function they resolve to. */
@@ -100,8 +101,8 @@ function callsOf(ctx: AnalysisContext, calls: Map<string, ts.CallExpression[]>, 
   if (!name) return [];
   return (calls.get(name) ?? []).filter((c) => {
     const callee = skipOuter(c.expression);
-    const sym = ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
-    return (sym?.declarations ?? []).some((d) => d === fn || (ts.isVariableDeclaration(d) && d.initializer && skipOuter(d.initializer) === fn));
+    const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
+    return (sym?.declarations ?? []).some((d) => d === fn || (tsv.isVariableDeclaration(d) && d.initializer && skipOuter(d.initializer) === fn));
   });
 }
 
@@ -134,16 +135,16 @@ export class SiteScanner {
     for (const decl of [...ctx.pageDecls, ...ctx.descDecls.keys()]) {
       this.implementation.add(decl);
       const members = new Set<string>(ctx.spec.page.addressMembers);
-      if (ts.isClassDeclaration(decl)) {
+      if (tsv.isClassDeclaration(decl)) {
         for (const m of decl.members) {
-          if (!ts.isConstructorDeclaration(m)) continue;
+          if (!tsv.isConstructorDeclaration(m)) continue;
           for (const p of m.parameters) {
-            if (ts.getModifiers(p)?.length && ts.isIdentifier(p.name)) members.add(p.name.text);
+            if (tsv.getModifiers(p)?.length && tsv.isIdentifier(p.name)) members.add(p.name.text);
           }
         }
       }
       this.addressMembers.set(decl, members);
-      if (ts.isClassDeclaration(decl)) this.findTables(decl);
+      if (tsv.isClassDeclaration(decl)) this.findTables(decl);
     }
     for (const k of ctx.spec.kinds) {
       for (const role of ['fromPage', 'toPage', 'fromAddress', 'toAddress'] as const) {
@@ -194,13 +195,13 @@ export class SiteScanner {
     let found = false;
     const visit = (n: ts.Node): void => {
       if (found) return;
-      if (ts.isPropertyAccessExpression(n) && this.isMemdescMember(n.name) && this.isPage(n.expression)) found = true;
-      else if (ts.isCallExpression(n)) {
+      if (tsv.isPropertyAccessExpression(n) && this.isMemdescMember(n.name) && this.isPage(n.expression)) found = true;
+      else if (tsv.isCallExpression(n)) {
         const callee = skipOuter(n.expression);
-        const sym = this.ctx.symbolOf(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+        const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
         if (sym && tests.isTest(sym)) found = true;
       }
-      if (!found) ts.forEachChild(n, visit);
+      if (!found) tsv.forEachChild(n, visit);
     };
     visit(fn.body);
     return found;
@@ -224,15 +225,15 @@ export class SiteScanner {
     if (!this.offsetMemo) {
       const out = new Set<ts.Symbol>();
       for (const decl of this.ctx.pageDecls) {
-        if (!ts.isClassDeclaration(decl)) continue;
+        if (!tsv.isClassDeclaration(decl)) continue;
         for (const m of decl.members) {
-          if (!m.name || !ts.isIdentifier(m.name) || m.name.text !== this.memdescField) continue;
+          if (!m.name || !tsv.isIdentifier(m.name) || m.name.text !== this.memdescField) continue;
           const walk = (x: ts.Node): void => {
-            if (ts.isIdentifier(x) && x !== m.name) {
+            if (tsv.isIdentifier(x) && x !== m.name) {
               const sym = this.ctx.symbolOf(x);
-              if (sym && sym.flags & ts.SymbolFlags.Variable) out.add(sym);
+              if (sym && sym.flags & tsv.SymbolFlags.Variable) out.add(sym);
             }
-            ts.forEachChild(x, walk);
+            tsv.forEachChild(x, walk);
           };
           walk(m);
         }
@@ -242,11 +243,11 @@ export class SiteScanner {
     let hit = false;
     const walk = (x: ts.Node): void => {
       if (hit) return;
-      if (ts.isIdentifier(x)) {
+      if (tsv.isIdentifier(x)) {
         const sym = this.ctx.symbolOf(x);
         if (sym && this.offsetMemo!.has(sym)) hit = true;
       }
-      ts.forEachChild(x, walk);
+      tsv.forEachChild(x, walk);
     };
     walk(off);
     return hit;
@@ -279,7 +280,7 @@ export class SiteScanner {
   /** Is `e` the address member of a page or descriptor (`page.addr`, `ptdesc.addr`)? The object, and its kind if a descriptor. */
   private addressOf(e: ts.Expression): { obj: ts.Expression; kind?: string } | undefined {
     const x = skipOuter(e);
-    if (!ts.isPropertyAccessExpression(x)) return undefined;
+    if (!tsv.isPropertyAccessExpression(x)) return undefined;
     const name = x.name.text;
     // Type queries only for names some address member has.
     if (![...this.addressMembers.values()].some((m) => m.has(name))) return undefined;
@@ -301,22 +302,22 @@ export class SiteScanner {
     for (const sf of this.ctx.files) {
       const visit = (n: ts.Node): void => {
         if (this.implementation.has(n)) return;
-        if (ts.isPropertyAccessExpression(n) && this.tables.size > 0) {
+        if (tsv.isPropertyAccessExpression(n) && this.tables.size > 0) {
           const sym = this.ctx.symbolOf(n.name);
           const table = sym && this.tables.get(sym);
           if (table && !this.inImplementation(n)) this.tableRefs.push({ ref: n, table });
         }
-        if (ts.isPropertyAccessExpression(n) && untracked.has(n.name.text) && this.isPage(n.expression)) {
+        if (tsv.isPropertyAccessExpression(n) && untracked.has(n.name.text) && this.isPage(n.expression)) {
           if (!this.inImplementation(n) && !this.aware(n)) direct.push(this.wordSite(sf, n, n.expression, n.name.text));
         }
-        if (ts.isPropertyAccessExpression(n)) this.addressUse(sf, n);
-        if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+        if (tsv.isPropertyAccessExpression(n)) this.addressUse(sf, n);
+        if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.PlusToken) {
           const s = this.offsetAccess(sf, n);
           if (s && !this.inImplementation(n) && !this.aware(n)) direct.push(s);
         }
         if (isArith(n) && !isArith(outerOf(n).parent ?? n)) this.arithmetic(sf, n, arithDirect);
-        if (ts.isCallExpression(n)) this.roundTrip(sf, n);
-        ts.forEachChild(n, visit);
+        if (tsv.isCallExpression(n)) this.roundTrip(sf, n);
+        tsv.forEachChild(n, visit);
       };
       visit(sf);
     }
@@ -327,7 +328,7 @@ export class SiteScanner {
 
   private wordSite(sf: ts.SourceFile, expr: ts.Expression, receiver: ts.Expression, member: string): WordSite {
     const w = this.wordFields.get(member)!;
-    const node = ts.isPropertyAccessExpression(expr) ? expr.name : expr;
+    const node = tsv.isPropertyAccessExpression(expr) ? expr.name : expr;
     const access = accessKind(expr, w.field.embedded, this.ctx.spec.page.addressMembers);
     const fn = enclosingFunction(expr);
     const name = fn && functionName(fn);
@@ -352,10 +353,10 @@ export class SiteScanner {
       if (onMemdesc && this.namesMemdescOffset(off)) return undefined;
       const use = outerOf(n);
       const call = use.parent;
-      if (!call || !ts.isCallExpression(call) || !call.arguments.some((x) => x === use)) return undefined;
+      if (!call || !tsv.isCallExpression(call) || !call.arguments.some((x) => x === use)) return undefined;
       const result = this.ctx.checker.getTypeAtLocation(call);
       if (this.ctx.typeIsPage(result) || this.descriptorKind(call)) return undefined;
-      const access = result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined) ? 'write' : 'read';
+      const access = result.flags & (tsv.TypeFlags.Void | tsv.TypeFlags.Undefined) ? 'write' : 'read';
       if (!onMemdesc) {
         // Another word: whose field it is depends on the kind (judged by the audit).
         if (t.value >= 0 && !this.inImplementation(n)) {
@@ -377,15 +378,15 @@ export class SiteScanner {
   /** The class's static offset tables (`static readonly OWN_WORDS = { index: PAGE_INDEX_OFFSET, … }`) and their entries. */
   private findTables(decl: ts.ClassDeclaration): void {
     for (const m of decl.members) {
-      if (!isOffsetTable(m, decl) || !ts.isPropertyDeclaration(m)) continue;
+      if (!isOffsetTable(m, decl) || !tsv.isPropertyDeclaration(m)) continue;
       const sym = this.ctx.symbolOf(m.name);
       let init: ts.Expression = m.initializer!;
-      while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
-      if (!sym || !ts.isObjectLiteralExpression(init)) continue;
+      while (tsv.isAsExpression(init) || tsv.isSatisfiesExpression(init) || tsv.isParenthesizedExpression(init)) init = init.expression;
+      if (!sym || !tsv.isObjectLiteralExpression(init)) continue;
       const entries = new Map<string, number>();
       for (const p of init.properties) {
-        const key = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteralLike(p.name) || ts.isNumericLiteral(p.name)) ? p.name.text : undefined;
-        const t = ts.isPropertyAssignment(p) ? this.ctx.checker.getTypeAtLocation(p.initializer) : p.name ? this.ctx.checker.getTypeAtLocation(p.name) : undefined;
+        const key = p.name && (tsv.isIdentifier(p.name) || tsv.isStringLiteralLike(p.name) || tsv.isNumericLiteral(p.name)) ? p.name.text : undefined;
+        const t = tsv.isPropertyAssignment(p) ? this.ctx.checker.getTypeAtLocation(p.initializer) : p.name ? this.ctx.checker.getTypeAtLocation(p.name) : undefined;
         if (key !== undefined && t?.isNumberLiteral()) entries.set(key, t.value);
       }
       this.tables.set(sym, { name: `${decl.name?.text ?? ''}.${m.name.getText()}`, entries });
@@ -410,19 +411,19 @@ export class SiteScanner {
       // The table itself, or a const local holding it.
       const holders = new Set<ts.Symbol>();
       const use = outerOf(ref);
-      if (use.parent && ts.isVariableDeclaration(use.parent) && use.parent.initializer === use && ts.isIdentifier(use.parent.name)) {
+      if (use.parent && tsv.isVariableDeclaration(use.parent) && use.parent.initializer === use && tsv.isIdentifier(use.parent.name)) {
         const local = this.ctx.symbolOf(use.parent.name);
         if (local) holders.add(local);
       }
       let keyArg = -1;
       const visit = (x: ts.Node): void => {
         if (keyArg >= 0) return;
-        if (ts.isElementAccessExpression(x)) {
+        if (tsv.isElementAccessExpression(x)) {
           const obj = skipOuter(x.expression);
-          const isTable = obj === ref || (ts.isIdentifier(obj) && holders.has(this.ctx.symbolOf(obj)!));
+          const isTable = obj === ref || (tsv.isIdentifier(obj) && holders.has(this.ctx.symbolOf(obj)!));
           if (isTable) keyArg = paramIndex(this.ctx, x.argumentExpression, fn);
         }
-        ts.forEachChild(x, visit);
+        tsv.forEachChild(x, visit);
       };
       visit(fn.body);
       if (keyArg >= 0 && keyArg !== pageArg) readers.set(fn, { pageArg, keyArg, table });
@@ -451,7 +452,7 @@ export class SiteScanner {
           if (off === undefined || off < 0) continue;
           const sf = call.getSourceFile();
           const result = this.ctx.checker.getTypeAtLocation(call);
-          const access = result.flags & (ts.TypeFlags.Void | ts.TypeFlags.Undefined) ? 'write' : 'read';
+          const access = result.flags & (tsv.TypeFlags.Void | tsv.TypeFlags.Undefined) ? 'write' : 'read';
           const word = Math.floor(off / wordSize);
           const how = `\`${shortText(call, sf, 50)}\` ${access === 'write' ? 'writes' : 'reads'} w${word} of \`${shortText(page, sf)}\` through \`${r.table.name}\``;
           if (!this.memdescWords.includes(word)) {
@@ -517,7 +518,7 @@ export class SiteScanner {
             const callee = skipOuter(call.expression);
             const cname = functionName(caller ?? fn);
             out.push({
-              ...site, sf, node: ts.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
+              ...site, sf, node: tsv.isPropertyAccessExpression(callee) ? callee.name : callee, expr: call, receiver: arg,
               receiverText: shortText(arg, sf), helper: name,
               ...(caller && cname ? { function: cname } : { function: undefined }),
             });
@@ -535,7 +536,7 @@ export class SiteScanner {
     if (this.inImplementation(top)) return;
     const use = outerOf(top);
     const parent = use.parent;
-    if (!parent || !(ts.isNewExpression(parent) || ts.isCallExpression(parent)) || !(parent.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) return;
+    if (!parent || !(tsv.isNewExpression(parent) || tsv.isCallExpression(parent)) || !(parent.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) return;
     const result = this.ctx.checker.getTypeAtLocation(parent);
     const toPage = this.ctx.typeIsPage(result);
     const resultKind = !toPage ? this.descriptorKind(parent) : undefined;
@@ -551,9 +552,9 @@ export class SiteScanner {
     if (isArith(x)) return this.arithBase(x.left) ?? this.arithBase(x.right);
     const a = this.addressOf(x);
     if (a) return a.obj;
-    if (ts.isCallExpression(x) && x.arguments.length >= 1) {
+    if (tsv.isCallExpression(x) && x.arguments.length >= 1) {
       const t = this.ctx.checker.getTypeAtLocation(x);
-      if (!(t.flags & ts.TypeFlags.NumberLike)) return undefined;
+      if (!(t.flags & tsv.TypeFlags.NumberLike)) return undefined;
       const arg = x.arguments.find((g) => this.isPage(g) || this.descriptorKind(g));
       return arg;
     }
@@ -586,20 +587,20 @@ export class SiteScanner {
     const use = outerOf(n);
     const p = use.parent;
     const text = shortText(n, sf, 40);
-    if (p && ts.isBinaryExpression(p) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken,
-      ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(p.operatorToken.kind)) {
+    if (p && tsv.isBinaryExpression(p) && ([tsv.SyntaxKind.EqualsEqualsEqualsToken, tsv.SyntaxKind.ExclamationEqualsEqualsToken,
+      tsv.SyntaxKind.EqualsEqualsToken, tsv.SyntaxKind.ExclamationEqualsToken] as ts.SyntaxKind[]).includes(p.operatorToken.kind)) {
       const other = p.left === use ? p.right : p.left;
       const o = this.addressOf(other);
       if (o?.kind === a.kind) return; // two descriptors of the kind compared: still valid once separate
       this.addrs.push({ sf, node: n, kind: a.kind, reason: 'round-trip', how: `\`${shortText(p, sf, 70)}\` compares a ${a.kind} descriptor's address with \`${shortText(other, sf, 40)}\`: it assumes the descriptor and its ${specWords(this.ctx.spec).noun} share an address` });
       return;
     }
-    if (p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === use && this.descriptorLink(p.left, a.kind)) return;
+    if (p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.right === use && this.descriptorLink(p.left, a.kind)) return;
     if (p && isArith(p)) {
       this.addrs.push({ sf, node: n, kind: a.kind, reason: 'page-arithmetic', how: `\`${shortText(p, sf, 60)}\` does arithmetic on the ${a.kind} descriptor's address as if descriptors were an array beside the ${specWords(this.ctx.spec).nouns}` });
       return;
     }
-    this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && ts.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the ${specWords(this.ctx.spec).noun}'s address` });
+    this.addrs.push({ sf, node: n, kind: a.kind, reason: 'shared-address', how: `\`${text}\` uses the ${a.kind} descriptor's address${p && tsv.isNewExpression(p) ? ` to make \`${shortText(p, sf, 40)}\`` : ''}: once separate it is not the ${specWords(this.ctx.spec).noun}'s address` });
   }
 
   private linkMemo = new Map<ts.Symbol, boolean>();
@@ -614,7 +615,7 @@ export class SiteScanner {
    */
   private descriptorLink(target: ts.Expression, kind: string): boolean {
     const t = skipOuter(target);
-    if (!ts.isPropertyAccessExpression(t) || this.descriptorKind(t.expression) !== kind) return false;
+    if (!tsv.isPropertyAccessExpression(t) || this.descriptorKind(t.expression) !== kind) return false;
     const sym = this.ctx.symbolOf(t.name);
     if (!sym) return false;
     let ok = this.linkMemo.get(sym);
@@ -626,7 +627,7 @@ export class SiteScanner {
       const p = use.parent;
       if (!p) return true;
       if (isArith(p)) return false;
-      if ((ts.isNewExpression(p) || ts.isCallExpression(p)) && (p.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) {
+      if ((tsv.isNewExpression(p) || tsv.isCallExpression(p)) && (p.arguments ?? ([] as readonly ts.Expression[])).some((x) => x === use)) {
         return !this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(p));
       }
       return true;
@@ -636,27 +637,27 @@ export class SiteScanner {
     for (const sf of this.ctx.files) {
       const visit = (n: ts.Node): void => {
         if (!ok) return;
-        if (ts.isPropertyAccessExpression(n) && n.name.text === name && this.ctx.symbolOf(n.name) === sym && !this.inImplementation(n)) {
+        if (tsv.isPropertyAccessExpression(n) && n.name.text === name && this.ctx.symbolOf(n.name) === sym && !this.inImplementation(n)) {
           const use = outerOf(n);
           const p = use.parent;
-          const written = p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === use;
-          const copied = p && ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.right === use
-            && ts.isPropertyAccessExpression(skipOuter(p.left)) && this.ctx.symbolOf((skipOuter(p.left) as ts.PropertyAccessExpression).name) === sym;
+          const written = p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.left === use;
+          const copied = p && tsv.isBinaryExpression(p) && p.operatorToken.kind === tsv.SyntaxKind.EqualsToken && p.right === use
+            && tsv.isPropertyAccessExpression(skipOuter(p.left)) && this.ctx.symbolOf((skipOuter(p.left) as ts.PropertyAccessExpression).name) === sym;
           if (!written && !copied) {
-            if (p && ts.isVariableDeclaration(p) && p.initializer === use && ts.isIdentifier(p.name) && ts.getCombinedNodeFlags(p.parent) & ts.NodeFlags.Const) {
+            if (p && tsv.isVariableDeclaration(p) && p.initializer === use && tsv.isIdentifier(p.name) && tsv.getCombinedNodeFlags(p.parent) & tsv.NodeFlags.Const) {
               const local = this.ctx.symbolOf(p.name);
               const scope = enclosingFunction(p) ?? sf;
               const uses: ts.Identifier[] = [];
               const find = (m: ts.Node): void => {
-                if (ts.isIdentifier(m) && m !== p.name && this.ctx.symbolOf(m) === local) uses.push(m);
-                ts.forEachChild(m, find);
+                if (tsv.isIdentifier(m) && m !== p.name && this.ctx.symbolOf(m) === local) uses.push(m);
+                tsv.forEachChild(m, find);
               };
               find(scope);
               if (!uses.every(staysNoPage)) ok = false;
             } else if (!staysNoPage(n)) ok = false;
           }
         }
-        ts.forEachChild(n, visit);
+        tsv.forEachChild(n, visit);
       };
       visit(sf);
       if (!ok) break;
@@ -670,7 +671,7 @@ export class SiteScanner {
     const outer = this.converterOf(call);
     if (!outer || call.arguments.length === 0 || this.inImplementation(call)) return;
     const inner = skipOuter(call.arguments[0]!);
-    if (!ts.isCallExpression(inner)) return;
+    if (!tsv.isCallExpression(inner)) return;
     const back = this.converterOf(inner);
     if (!back) return;
     const pairs: Record<string, string> = { toPage: 'fromPage', fromPage: 'toPage', toAddress: 'fromAddress', fromAddress: 'toAddress' };

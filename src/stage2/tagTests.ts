@@ -15,6 +15,7 @@
  */
 import { relative } from 'node:path';
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 
 /** One meaning of a tag: the word and bits its test reads on a page without a memdesc word. */
 export interface TagTest {
@@ -31,7 +32,7 @@ export interface TagTest {
 }
 
 export function strip(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+  while (tsv.isParenthesizedExpression(e) || tsv.isNonNullExpression(e) || tsv.isAsExpression(e) || tsv.isSatisfiesExpression(e)) e = e.expression;
   return e;
 }
 
@@ -47,7 +48,7 @@ export function where(root: string, n: ts.Node): string {
 /** The declared symbol an identifier names, import aliases followed. */
 export function declared(checker: ts.TypeChecker, n: ts.Node): ts.Symbol | undefined {
   let sym = checker.getSymbolAtLocation(n);
-  if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  if (sym && sym.flags & tsv.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   return sym;
 }
 
@@ -55,31 +56,31 @@ export function declared(checker: ts.TypeChecker, n: ts.Node): ts.Symbol | undef
 export function constValue(checker: ts.TypeChecker, e: ts.Expression, depth = 0): number | undefined {
   if (depth > 8) return undefined;
   e = strip(e);
-  if (ts.isNumericLiteral(e)) return Number(e.text);
-  if (ts.isPrefixUnaryExpression(e)) {
+  if (tsv.isNumericLiteral(e)) return Number(e.text);
+  if (tsv.isPrefixUnaryExpression(e)) {
     const v = constValue(checker, e.operand, depth + 1);
     if (v === undefined) return undefined;
-    return e.operator === ts.SyntaxKind.MinusToken ? -v : e.operator === ts.SyntaxKind.TildeToken ? ~v : e.operator === ts.SyntaxKind.PlusToken ? v : undefined;
+    return e.operator === tsv.SyntaxKind.MinusToken ? -v : e.operator === tsv.SyntaxKind.TildeToken ? ~v : e.operator === tsv.SyntaxKind.PlusToken ? v : undefined;
   }
-  if (ts.isBinaryExpression(e)) {
+  if (tsv.isBinaryExpression(e)) {
     const a = constValue(checker, e.left, depth + 1);
     const b = a === undefined ? undefined : constValue(checker, e.right, depth + 1);
     if (a === undefined || b === undefined) return undefined;
     switch (e.operatorToken.kind) {
-      case ts.SyntaxKind.BarToken: return a | b;
-      case ts.SyntaxKind.AmpersandToken: return a & b;
-      case ts.SyntaxKind.CaretToken: return a ^ b;
-      case ts.SyntaxKind.PlusToken: return a + b;
-      case ts.SyntaxKind.MinusToken: return a - b;
-      case ts.SyntaxKind.AsteriskToken: return a * b;
-      case ts.SyntaxKind.LessThanLessThanToken: return a << b;
-      case ts.SyntaxKind.GreaterThanGreaterThanToken: return a >> b;
+      case tsv.SyntaxKind.BarToken: return a | b;
+      case tsv.SyntaxKind.AmpersandToken: return a & b;
+      case tsv.SyntaxKind.CaretToken: return a ^ b;
+      case tsv.SyntaxKind.PlusToken: return a + b;
+      case tsv.SyntaxKind.MinusToken: return a - b;
+      case tsv.SyntaxKind.AsteriskToken: return a * b;
+      case tsv.SyntaxKind.LessThanLessThanToken: return a << b;
+      case tsv.SyntaxKind.GreaterThanGreaterThanToken: return a >> b;
       default: return undefined;
     }
   }
-  if (ts.isIdentifier(e)) {
+  if (tsv.isIdentifier(e)) {
     const d = declared(checker, e)?.valueDeclaration;
-    if (d && ts.isVariableDeclaration(d) && d.initializer && ts.isVariableDeclarationList(d.parent) && d.parent.flags & ts.NodeFlags.Const) {
+    if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.isVariableDeclarationList(d.parent) && d.parent.flags & tsv.NodeFlags.Const) {
       return constValue(checker, d.initializer, depth + 1);
     }
   }
@@ -99,14 +100,14 @@ class TagNames {
     for (const t of tags) this.texts.add(t);
     for (const sf of files) {
       const walk = (n: ts.Node): void => {
-        if ((ts.isImportSpecifier(n) || ts.isExportSpecifier(n)) && this.texts.has((n.propertyName ?? n.name).getText())) this.texts.add(n.name.text);
-        ts.forEachChild(n, walk);
+        if ((tsv.isImportSpecifier(n) || tsv.isExportSpecifier(n)) && this.texts.has((n.propertyName ?? n.name).getText())) this.texts.add(n.name.text);
+        tsv.forEachChild(n, walk);
       };
       walk(sf);
     }
     for (const sf of files) {
       for (const st of sf.statements) {
-        if (ts.isFunctionDeclaration(st) && st.name && st.body && this.named(st.body, false).size > 0) this.callees.add(st.name.text);
+        if (tsv.isFunctionDeclaration(st) && st.name && st.body && this.named(st.body, false).size > 0) this.callees.add(st.name.text);
       }
     }
   }
@@ -115,19 +116,19 @@ class TagNames {
   named(n: ts.Node, deep = true): Set<string> {
     const out = new Set<string>();
     const walk = (x: ts.Node): void => {
-      if (ts.isIdentifier(x) && this.texts.has(x.text)) {
+      if (tsv.isIdentifier(x) && this.texts.has(x.text)) {
         const sym = declared(this.checker, x);
-        if (sym && this.tags.has(sym.name) && sym.valueDeclaration && ts.isVariableDeclaration(sym.valueDeclaration)) out.add(sym.name);
+        if (sym && this.tags.has(sym.name) && sym.valueDeclaration && tsv.isVariableDeclaration(sym.valueDeclaration)) out.add(sym.name);
       }
       // A helper the branch calls may compare the tag itself (`memdesc_movable_ops(page)`).
-      if (deep && ts.isCallExpression(x)) {
-        const callee = ts.isPropertyAccessExpression(x.expression) ? x.expression.name : x.expression;
-        if (ts.isIdentifier(callee) && this.callees.has(callee.text)) {
+      if (deep && tsv.isCallExpression(x)) {
+        const callee = tsv.isPropertyAccessExpression(x.expression) ? x.expression.name : x.expression;
+        if (tsv.isIdentifier(callee) && this.callees.has(callee.text)) {
           const d = declared(this.checker, callee)?.valueDeclaration;
-          if (d && ts.isFunctionDeclaration(d) && d.body) for (const t of this.named(d.body, false)) out.add(t);
+          if (d && tsv.isFunctionDeclaration(d) && d.body) for (const t of this.named(d.body, false)) out.add(t);
         }
       }
-      ts.forEachChild(x, walk);
+      tsv.forEachChild(x, walk);
     };
     walk(n);
     return out;
@@ -138,28 +139,28 @@ class TagNames {
 function bitTests(checker: ts.TypeChecker, n: ts.Node): Array<Pick<TagTest, 'word' | 'mask' | 'equals' | 'text'>> {
   const out: Array<Pick<TagTest, 'word' | 'mask' | 'equals' | 'text'>> = [];
   const walk = (x: ts.Node): void => {
-    if (ts.isBinaryExpression(x) && x.operatorToken.kind === ts.SyntaxKind.AmpersandToken) {
+    if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.AmpersandToken) {
       for (const [w, m] of [[x.left, x.right], [x.right, x.left]] as const) {
         const word = strip(w);
         const mask = constValue(checker, m);
-        if (!ts.isPropertyAccessExpression(word) || mask === undefined || mask === 0) continue;
+        if (!tsv.isPropertyAccessExpression(word) || mask === undefined || mask === 0) continue;
         let up: ts.Node = x;
-        while (ts.isParenthesizedExpression(up.parent)) up = up.parent;
+        while (tsv.isParenthesizedExpression(up.parent)) up = up.parent;
         const cmp = up.parent;
         let equals: number | null | undefined = null;
-        if (ts.isPrefixUnaryExpression(cmp) && cmp.operator === ts.SyntaxKind.ExclamationToken) equals = undefined;
-        else if (ts.isBinaryExpression(cmp) && (cmp.left === up || cmp.right === up)) {
+        if (tsv.isPrefixUnaryExpression(cmp) && cmp.operator === tsv.SyntaxKind.ExclamationToken) equals = undefined;
+        else if (tsv.isBinaryExpression(cmp) && (cmp.left === up || cmp.right === up)) {
           const k = cmp.operatorToken.kind;
           const v = constValue(checker, cmp.left === up ? cmp.right : cmp.left);
-          if (k === ts.SyntaxKind.EqualsEqualsEqualsToken || k === ts.SyntaxKind.EqualsEqualsToken) equals = v === undefined || v === 0 ? undefined : v;
-          else if (k === ts.SyntaxKind.ExclamationEqualsEqualsToken || k === ts.SyntaxKind.ExclamationEqualsToken) equals = v === 0 ? null : undefined;
+          if (k === tsv.SyntaxKind.EqualsEqualsEqualsToken || k === tsv.SyntaxKind.EqualsEqualsToken) equals = v === undefined || v === 0 ? undefined : v;
+          else if (k === tsv.SyntaxKind.ExclamationEqualsEqualsToken || k === tsv.SyntaxKind.ExclamationEqualsToken) equals = v === 0 ? null : undefined;
         }
         // A test for absent bits, or against a value not known, says nothing a store can make true.
         if (equals === undefined) continue;
         out.push({ word: word.name.text, mask, equals, text: `${word.name.text} & ${strip(m).getText()}${equals === null ? '' : ` === ${equals}`}` });
       }
     }
-    ts.forEachChild(x, walk);
+    tsv.forEachChild(x, walk);
   };
   walk(n);
   return out;
@@ -167,13 +168,13 @@ function bitTests(checker: ts.TypeChecker, n: ts.Node): Array<Pick<TagTest, 'wor
 
 /** Does a statement always leave the function (return or throw, last in its block)? */
 function leaves(st: ts.Statement): boolean {
-  if (ts.isReturnStatement(st) || ts.isThrowStatement(st)) return true;
-  return ts.isBlock(st) && st.statements.length > 0 && leaves(st.statements[st.statements.length - 1]!);
+  if (tsv.isReturnStatement(st) || tsv.isThrowStatement(st)) return true;
+  return tsv.isBlock(st) && st.statements.length > 0 && leaves(st.statements[st.statements.length - 1]!);
 }
 
 function functionName(f: ts.Node): string {
-  if ((ts.isFunctionDeclaration(f) || ts.isMethodDeclaration(f)) && f.name && ts.isIdentifier(f.name)) return f.name.text;
-  if (ts.isVariableDeclaration(f.parent) && ts.isIdentifier(f.parent.name)) return f.parent.name.text;
+  if ((tsv.isFunctionDeclaration(f) || tsv.isMethodDeclaration(f)) && f.name && tsv.isIdentifier(f.name)) return f.name.text;
+  if (tsv.isVariableDeclaration(f.parent) && tsv.isIdentifier(f.parent.name)) return f.parent.name.text;
   return '(anonymous)';
 }
 
@@ -208,20 +209,20 @@ export function tagTests(program: ts.Program, root: string, tags: readonly strin
   };
   for (const sf of files) {
     const walk = (n: ts.Node, fn: ts.Node | undefined): void => {
-      if (ts.isFunctionLike(n)) fn = n;
-      if (fn && ts.isIfStatement(n)) {
+      if (tsv.isFunctionLike(n)) fn = n;
+      if (fn && tsv.isIfStatement(n)) {
         // Without an else, what follows is the other branch only when the then-branch leaves.
-        const rest = n.elseStatement ? [n.elseStatement] : leaves(n.thenStatement) && ts.isBlock(n.parent) ? n.parent.statements.slice(n.parent.statements.indexOf(n) + 1) : [];
+        const rest = n.elseStatement ? [n.elseStatement] : leaves(n.thenStatement) && tsv.isBlock(n.parent) ? n.parent.statements.slice(n.parent.statements.indexOf(n) + 1) : [];
         pair(fn, n.expression, n.thenStatement, rest);
         pair(fn, n.expression, undefined, [n.thenStatement]);
         if (n.elseStatement) pair(fn, undefined, n.elseStatement, [n.thenStatement]);
       }
-      if (fn && ts.isConditionalExpression(n)) {
+      if (fn && tsv.isConditionalExpression(n)) {
         pair(fn, n.condition, n.whenTrue, [n.whenFalse]);
         pair(fn, n.condition, undefined, [n.whenTrue]);
         pair(fn, undefined, n.whenFalse, [n.whenTrue]);
       }
-      ts.forEachChild(n, (c) => walk(c, fn));
+      tsv.forEachChild(n, (c) => walk(c, fn));
     };
     walk(sf, undefined);
   }
@@ -239,9 +240,9 @@ export function storedBits(checker: ts.TypeChecker, value: ts.Expression, args?:
   if (whole !== undefined) return whole;
   const v = strip(value);
   // A parameter: what the caller handed it (`set_mapping(page, anon_vma | PAGE_MAPPING_ANON)`).
-  const arg = ts.isIdentifier(v) ? args?.get(v.text) : undefined;
+  const arg = tsv.isIdentifier(v) ? args?.get(v.text) : undefined;
   if (arg) return storedBits(checker, arg, undefined, depth + 1);
-  if (ts.isBinaryExpression(v) && (v.operatorToken.kind === ts.SyntaxKind.BarToken || v.operatorToken.kind === ts.SyntaxKind.PlusToken)) {
+  if (tsv.isBinaryExpression(v) && (v.operatorToken.kind === tsv.SyntaxKind.BarToken || v.operatorToken.kind === tsv.SyntaxKind.PlusToken)) {
     const a = storedBits(checker, v.left, args, depth + 1);
     const b = storedBits(checker, v.right, args, depth + 1);
     return a === undefined ? b : b === undefined ? a : a | b;

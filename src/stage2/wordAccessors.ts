@@ -11,6 +11,7 @@
  * neither reads a word this way gets an InputError saying what was looked for.
  */
 import { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 import { InputError } from '../errors.ts';
 import { matchPath } from '../analyzers/glob.ts';
 import type { Spec } from '../model/spec.ts';
@@ -27,7 +28,7 @@ export interface WordAccessors {
 }
 
 function strip(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+  while (tsv.isParenthesizedExpression(e) || tsv.isNonNullExpression(e) || tsv.isAsExpression(e) || tsv.isSatisfiesExpression(e)) e = e.expression;
   return e;
 }
 
@@ -37,10 +38,10 @@ function strip(e: ts.Expression): ts.Expression {
  */
 export function addressOffset(call: ts.CallExpression, addressMembers: readonly string[]): string | undefined {
   const a = call.arguments[0] && strip(call.arguments[0]);
-  if (!a || !ts.isBinaryExpression(a) || a.operatorToken.kind !== ts.SyntaxKind.PlusToken || !ts.isIdentifier(a.right)) return undefined;
+  if (!a || !tsv.isBinaryExpression(a) || a.operatorToken.kind !== tsv.SyntaxKind.PlusToken || !tsv.isIdentifier(a.right)) return undefined;
   const l = strip(a.left);
   // A spec naming no address member: any member of the object's own is its address.
-  return ts.isPropertyAccessExpression(l) && l.expression.kind === ts.SyntaxKind.ThisKeyword && (addressMembers.length === 0 || addressMembers.includes(l.name.text)) ? a.right.text : undefined;
+  return tsv.isPropertyAccessExpression(l) && l.expression.kind === tsv.SyntaxKind.ThisKeyword && (addressMembers.length === 0 || addressMembers.includes(l.name.text)) ? a.right.text : undefined;
 }
 
 /** The one call of an accessor's body: `return F(...)` or `F(...);`. */
@@ -48,9 +49,9 @@ function soleCall(acc: ts.AccessorDeclaration): ts.CallExpression | undefined {
   const st = acc.body?.statements;
   if (!st || st.length !== 1) return undefined;
   const s = st[0]!;
-  const e = ts.isReturnStatement(s) ? s.expression : ts.isExpressionStatement(s) ? s.expression : undefined;
+  const e = tsv.isReturnStatement(s) ? s.expression : tsv.isExpressionStatement(s) ? s.expression : undefined;
   const x = e && strip(e);
-  return x && ts.isCallExpression(x) ? x : undefined;
+  return x && tsv.isCallExpression(x) ? x : undefined;
 }
 
 /**
@@ -67,7 +68,7 @@ export function wordAccessors(program: ts.Program, root: string, spec: Spec, s: 
   const classes: ts.ClassDeclaration[] = [];
   for (const sf of program.getSourceFiles()) {
     if (sf.isDeclarationFile || !sf.fileName.startsWith(`${root}/`) || (spec.page.file && !matchPath(spec.page.file, sf.fileName.slice(root.length + 1)))) continue;
-    for (const st of sf.statements) if (ts.isClassDeclaration(st) && st.name?.text === spec.page.class) classes.push(st);
+    for (const st of sf.statements) if (tsv.isClassDeclaration(st) && st.name?.text === spec.page.class) classes.push(st);
   }
   let ranked = rank(classes, (m) => whole.has(m), members, s);
   const tried = [`${spec.page.class}'s whole-word field accessors (${[...whole].join(', ') || 'none in the spec'})`];
@@ -93,7 +94,7 @@ function rank(classes: ts.ClassDeclaration[], isWhole: (member: string) => boole
   for (const st of classes) {
     const byField = new Map<string, { read?: ts.Symbol; write?: ts.Symbol; off?: string }>();
     for (const m of st.members) {
-      if (!(ts.isGetAccessor(m) || ts.isSetAccessor(m)) || !ts.isIdentifier(m.name) || !isWhole(m.name.text)) continue;
+      if (!(tsv.isGetAccessor(m) || tsv.isSetAccessor(m)) || !tsv.isIdentifier(m.name) || !isWhole(m.name.text)) continue;
       const call = soleCall(m);
       const off = call && addressOffset(call, members);
       const callee = call && off !== undefined ? s.callee(call) : undefined;
@@ -102,8 +103,8 @@ function rank(classes: ts.ClassDeclaration[], isWhole: (member: string) => boole
       // The getter and the setter of one field address one word.
       if (e.off !== undefined && e.off !== off) continue;
       // A reader takes the address alone and is returned; a writer takes the address and the value.
-      if (ts.isGetAccessor(m) && call!.arguments.length === 1) e.read = callee;
-      else if (ts.isSetAccessor(m) && call!.arguments.length === 2) e.write = callee;
+      if (tsv.isGetAccessor(m) && call!.arguments.length === 1) e.read = callee;
+      else if (tsv.isSetAccessor(m) && call!.arguments.length === 2) e.write = callee;
       else continue;
       e.off = off;
       byField.set(m.name.text, e);
@@ -122,12 +123,12 @@ function rank(classes: ts.ClassDeclaration[], isWhole: (member: string) => boole
 /** The name `sf` reaches `sym` by (its own declaration, or an import of it under any alias), if any. */
 export function localNameOf(sf: ts.SourceFile, sym: ts.Symbol, s: Symbols): string | undefined {
   for (const st of sf.statements) {
-    if (ts.isImportDeclaration(st)) {
+    if (tsv.isImportDeclaration(st)) {
       const nb = st.importClause?.namedBindings;
-      if (nb && ts.isNamedImports(nb)) for (const el of nb.elements) if (s.at(el.name) === sym) return el.name.text;
-    } else if (ts.isFunctionDeclaration(st) && st.name && s.at(st.name) === sym) return st.name.text;
-    else if (ts.isVariableStatement(st)) {
-      for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name) && s.at(d.name) === sym) return d.name.text;
+      if (nb && tsv.isNamedImports(nb)) for (const el of nb.elements) if (s.at(el.name) === sym) return el.name.text;
+    } else if (tsv.isFunctionDeclaration(st) && st.name && s.at(st.name) === sym) return st.name.text;
+    else if (tsv.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) if (tsv.isIdentifier(d.name) && s.at(d.name) === sym) return d.name.text;
     }
   }
   return undefined;
