@@ -81,6 +81,8 @@ export class TypeTests {
   /** Per function and parameter: does it return that word again, or bits of it (`md & MASK`)? */
   private readonly wordPasses = new Map<FunctionLike, Map<number, boolean>>();
   private seedForms?: Map<string, KindTest[]>;
+  /** shape() of each computation seeds() took a form of. */
+  private seedShapes = new Set<string>();
   /** Open verdicts' sets of the functions whose bodies they read; per function, what its own verdicts read. */
   private readonly frames: Array<Set<FunctionLike>> = [];
   private readonly consulted = new Map<FunctionLike, Set<FunctionLike>>();
@@ -209,7 +211,7 @@ export class TypeTests {
     const wrapped = this.wrapperOf(fn, rets[0]!, depth);
     if (wrapped) return { ...wrapped, deps: [...deps, ...wrapped.deps] };
     // A copy of a kind's test under another name: the same computation of the same parameter.
-    const form = this.form(rets[0]!, fn);
+    const form = this.mayBeSeedForm(rets[0]!) ? this.form(rets[0]!, fn) : undefined;
     const same = form !== undefined ? this.seeds().get(form) : undefined;
     if (same && fn.parameters.length > 0 && this.testsState(fn, same[0]!.pageArg, depth)) return { tests: same, deps };
     return NONE;
@@ -291,6 +293,7 @@ export class TypeTests {
           const rets = returnExpressions(fn);
           const form = rets.length === 1 ? this.form(rets[0]!, fn) : undefined;
           if (form === undefined) continue;
+          this.seedShapes.add(shape(rets[0]!));
           const sym = this.ctx.symbolOf(name as ts.Identifier);
           if (!sym || this.ofSymbol(sym).tests.length === 0) continue;
           // Two kinds' tests with one computation say nothing about either.
@@ -300,6 +303,15 @@ export class TypeTests {
     }
     for (const [k, v] of out) if (v.length === 0) out.delete(k);
     return out;
+  }
+
+  /**
+   * Can `e`'s form be a seed's? Equal forms have equal shapes (a form with each name and number a
+   * blank), and a shape needs no symbol or type query: most boolean functions fail here.
+   */
+  private mayBeSeedForm(e: ts.Node): boolean {
+    this.seeds();
+    return this.seedShapes.has(shape(e));
   }
 
   private symbolIds = new Map<ts.Symbol, number>();
@@ -601,6 +613,23 @@ export class TypeTests {
     if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
     return enclosingFn(d) ? d.initializer : undefined;
   }
+}
+
+/**
+ * form() with every name and number one blank: the same walk, its atoms (`$i`, `#v`, `@id`) all `_`.
+ * A form's atoms and brackets read back one way, so equal forms have equal shapes.
+ */
+function shape(e: ts.Node): string {
+  const parts: string[] = [];
+  const walk = (n: ts.Node): void => {
+    if (tsv.isIdentifier(n) || tsv.isNumericLiteral(n)) { parts.push('_'); return; }
+    if (tsv.isParenthesizedExpression(n)) { walk(n.expression); return; }
+    parts.push(`(${n.kind}${tsv.isStringLiteral(n) ? JSON.stringify(n.text) : ''}${tsv.isToken(n) ? `:${n.kind}` : ''}`);
+    tsv.forEachChild(n, walk);
+    parts.push(')');
+  };
+  walk(e);
+  return parts.join('');
 }
 
 function enclosingFn(n: ts.Node): ts.Node | undefined {
