@@ -562,8 +562,9 @@ export class DataFlow {
       const d = s?.valueDeclaration;
       if (!s || !d) return [];
       if (tsv.isVariableDeclaration(d) && tsv.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
-        // A module variable is assigned anywhere in its file: all of it.
-        if (!enclosingFunction(d) && !(d.parent.flags & tsv.NodeFlags.Const)) this.read(`${FILE_READ}${this.ctx.rel(d.getSourceFile())}`);
+        // A module variable is assigned anywhere in its file: all of it. A module constant is its
+        // declaration, which the code naming it (a store through a local: its own code) need not reach.
+        if (!enclosingFunction(d)) this.read(d.parent.flags & tsv.NodeFlags.Const ? bodyDep(this.ctx, d) : `${FILE_READ}${this.ctx.rel(d.getSourceFile())}`);
         // A local naming another container (`const list = pcp_list(pcp, i)`) is that container.
         return this.allKeys([d.initializer, ...this.assignedValues(d, s)]) ?? [s];
       }
