@@ -657,10 +657,16 @@ export class DataFlow {
     const found: Store[] = [];
     const reads = this.collect(() => {
       // Candidates are found by syntax, by the container's name; the symbol decides.
-      for (const c of [...this.candidates!.get(k.name) ?? [], ...this.indirect!.get(k) ?? []]) {
+      const named = this.candidates!.get(k.name) ?? [];
+      for (const [i, c] of [...named, ...this.indirect!.get(k) ?? []].entries()) {
         if (!this.keysOf(c.container).includes(k)) continue;
-        if (c.mustBePage && !this.isPage(c.value)) continue;
-        if (c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) continue;
+        if (c.mustBePage && !this.isPage(c.value) ||
+          c.listNode && this.ctx.checker.getTypeAtLocation(c.container) !== this.ctx.checker.getTypeAtLocation(c.listNode)) {
+          // Refused by a type, which may come from another file: memdesc track checks a store named
+          // without the container's name by its own code only, so its declaration is read here.
+          if (i >= named.length) this.read(bodyDep(this.ctx, c.at) ?? `${FILE_READ}${this.ctx.rel(c.at.getSourceFile())}`);
+          continue;
+        }
         const sf = c.at.getSourceFile();
         found.push({ value: c.value, node: c.at, text: `\`${shortText(c.at, sf, 60)}\``, at: this.ctx.at(sf, c.at) });
       }
