@@ -561,6 +561,7 @@ export class DataFlow {
       const s = this.ctx.symbolOf(x);
       const d = s?.valueDeclaration;
       if (!s || !d) return [];
+      this.readBinding(x, d);
       if (tsv.isVariableDeclaration(d) && tsv.isIdentifier(d.name) && d.initializer && !isLoopVariable(d)) {
         // A module variable is assigned anywhere in its file: all of it. A module constant is its
         // declaration, which the code naming it (a store through a local: its own code) need not reach.
@@ -598,6 +599,17 @@ export class DataFlow {
         if (s && (s.declarations ?? []).some((d) => !d.getSourceFile().isDeclarationFile)) return [s];
         return [];
       }
+      // Which function a name calls is read from its declarations (an alias of one calls none),
+      // outside the declaration holding the call too.
+      if (tsv.isIdentifier(callee)) {
+        const cs = this.ctx.symbolOf(callee);
+        this.readBinding(callee, cs?.declarations?.[0]);
+        const here = bodyDep(this.ctx, x);
+        for (const d of cs?.declarations ?? []) {
+          const dep = bodyDep(this.ctx, d);
+          if (dep !== here) this.read(dep);
+        }
+      }
       const fn = this.callee(x);
       if (!fn?.body || fn.getSourceFile().isDeclarationFile) return [];
       this.read(bodyDep(this.ctx, fn));
@@ -605,6 +617,16 @@ export class DataFlow {
       return this.allKeys(returnExpressions(fn)) ?? (s ? [s] : []);
     }
     return [];
+  }
+
+  /**
+   * memdesc track: a name declared in another file is bound by its own file's import of it (a unit
+   * with what it reaches), which the code naming it need not hold (a store through a local is
+   * checked by its own code only).
+   */
+  private readBinding(id: ts.Identifier, decl: ts.Node | undefined): void {
+    const sf = id.getSourceFile();
+    if (decl && decl.getSourceFile() !== sf && !sf.isDeclarationFile) this.read(`${BODY_DEP}${this.ctx.rel(sf)}#${id.text}`);
   }
 
   private isPageMember(s: ts.Symbol): boolean {
