@@ -484,8 +484,12 @@ export class CommitKeys {
     return this.calls;
   }
 
-  /** `name` and the names import and export statements give it, to a fixed point (by units: syntax only). */
-  private aliasesOf(name: string): string[] {
+  private aliases = new Map<string, string[]>();
+
+  /** `name` and the names import and export statements give it, to a fixed point (by units: syntax only); once per commit and name. */
+  aliasesOf(name: string): string[] {
+    const hit = this.aliases.get(name);
+    if (hit) return hit;
     const words = new Set([name]);
     for (let grew = true; grew;) {
       grew = false;
@@ -502,7 +506,9 @@ export class CommitKeys {
         }
       }
     }
-    return [...words].sort();
+    const out = [...words].sort();
+    this.aliases.set(name, out);
+    return out;
   }
 
   private indirect: string | undefined;

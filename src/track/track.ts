@@ -406,6 +406,8 @@ function analyzeMissed(program: ts.Program, root: string, spec: Spec, missed: Ma
   let names: Map<string, Set<string>> | undefined;
   for (;;) {
     names = valueUseNames(d, new Set([...analyzed.values()].map((sf) => keys.rel(sf))));
+    // A teacher may name the declaration through an import or export alias (`sock_lookup as lookup`).
+    if (names) for (const [f, ns] of names) names.set(f, new Set([...ns].flatMap((n) => keys.aliasesOf(n))));
     if (names?.size === 0) break;
     const all = names && new Set([...names.values()].flatMap((n) => [...n]));
     const extra = keys.files.filter((sf) => !analyzed.has(sf.fileName) && !!hits.get(sf.fileName)?.findings.some(teaches) &&
