@@ -91,6 +91,12 @@ const FILE_READ = 'file:';
  * marker into it), which its readers need not reach by name.
  */
 export const MARKED_DEP = 'marked:';
+/**
+ * A dependency on every top-level declaration whose name matches a glob (memdesc track):
+ * `declared:alloc_slab_page`. The spec's allocators are found by name in the whole program, so
+ * one declared in a file no reader reaches (the first of its name) seeds containers too.
+ */
+export const DECLARED_DEP = 'declared:';
 
 /** The BODY_DEP of the top-level declaration holding `n` (undefined in a declaration file or a statement that declares no name). */
 export function bodyDep(ctx: AnalysisContext, n: ts.Node): string | undefined {
@@ -733,6 +739,7 @@ export class DataFlow {
         for (const kind of this.ctx.spec.kinds) {
           for (const p of kind.provenance) {
             if (p.arg || p.files) continue;
+            this.read(`${DECLARED_DEP}${p.call}`);
             for (const [name, fns] of this.functions) {
               if (!matchName(p.call, name)) continue;
               for (const n of fns) {

@@ -72,7 +72,7 @@ export const NAME_DEP = 'name:';
 export const ALL_FILES_DEP = 'file:*';
 
 export { flattenDeps, type Deps } from './dataflow.ts';
-export { BODY_DEP, MARKED_DEP } from './dataflow.ts';
+export { BODY_DEP, DECLARED_DEP, MARKED_DEP } from './dataflow.ts';
 
 interface Source {
   kind: string;

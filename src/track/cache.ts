@@ -41,7 +41,7 @@ import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
 import { isProjectFile } from '../analyzers/project.ts';
 import { fileStoreCandidates } from '../analyzers/dataflow.ts';
-import { ALL_FILES_DEP, BODY_DEP, FILE_DEP, MARKED_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
+import { ALL_FILES_DEP, BODY_DEP, DECLARED_DEP, FILE_DEP, MARKED_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
 import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
@@ -398,6 +398,18 @@ export class CommitKeys {
       const rel = n.slice(STORE_DEP.length, i);
       const sf = this.byRel.get(rel);
       parts.push(sf ? `${this.graph.bodyPart(rel, n.slice(i + 1)) ?? `id ${this.cp.ids.get(sf.fileName) ?? '?'}`}\0${storeShape(sf, this.embedded)}` : 'missing');
+      part = sha1(parts.join('\n'));
+      this.nameParts.set(n, part);
+      return part;
+    }
+    if (n.startsWith(DECLARED_DEP)) {
+      // The top-level declarations matching a glob, in every file, with what they reach (a file
+      // declaring none adds nothing: a new or removed one changes no part; one without units declares no function).
+      const glob = n.slice(DECLARED_DEP.length);
+      for (const sf of this.files) {
+        const p = this.graph.declaredPart(this.rel(sf), glob);
+        if (p) parts.push(`${this.rel(sf)}\0${p}`);
+      }
       part = sha1(parts.join('\n'));
       this.nameParts.set(n, part);
       return part;

@@ -1240,6 +1240,18 @@ export class UnitGraph {
     return nodes ? nodes.map((n) => n.hash).sort().join(',') : 'none';
   }
 
+  /**
+   * File REL's top-level declarations (not imports or export aliases) whose names match `glob`,
+   * each with what it reaches ('' for none, and for a file without units).
+   */
+  declaredPart(rel: string, glob: string): string {
+    const named = this.namedOf.get(rel);
+    if (!named) return '';
+    const nodes = /[*?]/.test(glob) ? [...named].filter(([name]) => matchName(glob, name)).flatMap(([, l]) => l) : named.get(glob) ?? [];
+    // An import or export alias declares no function of its own: the one it names is in its file's part.
+    return nodes.filter((n) => !n.unit?.local && !n.unit?.alias).map((n) => n.hash).sort().join(',');
+  }
+
   fileHash(sf: ts.SourceFile): string {
     let h = this.fileHashes.get(sf);
     if (h === undefined) {
