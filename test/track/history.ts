@@ -3,7 +3,8 @@
  * and the oracle — a fresh analyzeProgram() of every commit's checkout.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, vi } from 'vitest';
 import { analyzeProgram } from '../../src/analyzers/analyze.ts';
@@ -51,6 +52,29 @@ export function analyzeEachCommit(repo: string, work: string, shas: readonly str
 export function blobworldWriter(repo: string): (file: string, text: string) => void {
   cpSync(BLOBWORLD, join(repo, 'proj'), { recursive: true });
   return (file, text) => writeFileSync(join(repo, 'proj/src', file), text);
+}
+
+/** A history a test built commit by commit in a blobworld copy, with every commit's fresh analysis. */
+export interface BuiltHistory {
+  dir: string;
+  repo: string;
+  steps: Array<{ sha: string; what: string }>;
+  fresh: Map<string, AnalysisResult>;
+}
+
+/**
+ * A new temporary folder holding a repository of blobworld's copy: `build` writes its `src/`
+ * files and commits them (`step`), then every commit is analyzed fresh. The caller removes `dir`.
+ */
+export function buildHistory(name: string, spec: Spec,
+  build: (write: (file: string, text: string) => void, step: (what: string) => void, repo: string) => void): BuiltHistory {
+  const dir = mkdtempSync(join(tmpdir(), `memdesc-${name}-`));
+  const repo = join(dir, 'repo');
+  const steps: BuiltHistory['steps'] = [];
+  const write = blobworldWriter(repo);
+  gitIn(repo, 'init', '-q');
+  build(write, (what) => { steps.push({ sha: commitIn(repo, what), what }); }, repo);
+  return { dir, repo, steps, fresh: analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec) };
 }
 
 /** blobworld's plain net test, which routeNetTest() replaces. */

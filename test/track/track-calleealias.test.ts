@@ -6,19 +6,18 @@
  * turned into a function and back, in either file — gives a fresh analysis's answer, walked in
  * one run and commit by commit on one cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
 const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
-const steps: Array<{ sha: string; what: string }> = [];
-const fresh = new Map<string, AnalysisResult>();
+let steps: BuiltHistory['steps'];
+let fresh: BuiltHistory['fresh'];
 
 const poolOf = (itemsOf: string): string => `import { Blob } from './blob.ts';
 import { alloc_netbuf } from './net/buf.ts';
@@ -41,21 +40,16 @@ const ALIAS = 'export const items_of: (p: Pool) => Blob[] = pick_items;';
 const FUNCTION = 'export const items_of = (p: Pool): Blob[] => pick_items(p);';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-calleealias-'));
-  repo = join(dir, 'repo');
-  const w = blobworldWriter(repo);
-  const step = (what: string): void => {
-    steps.push({ sha: commitIn(repo, what), what });
-  };
-  w('pool.ts', poolOf(ALIAS));
-  w('reader.ts', `import { Pool } from './pool.ts';
+  ({ dir, repo, steps, fresh } = buildHistory('track-calleealias', spec, (w, step) => {
+    w('pool.ts', poolOf(ALIAS));
+    w('reader.ts', `import { Pool } from './pool.ts';
 
 export function first_slot(p: Pool): number {
   const b = p.items[0]!;
   return b.slot;
 }
 `);
-  const stashOf = (own: string): string => `import { Blob } from './blob.ts';
+    const stashOf = (own: string): string => `import { Blob } from './blob.ts';
 import { alloc_cache_blob } from './cache.ts';
 import { Pool, items_of, pick_items } from './pool.ts';
 
@@ -69,19 +63,18 @@ export function stash_own(p: Pool, c: number): void {
   own_items(p).push(alloc_cache_blob(c + 1));
 }
 `;
-  const OWN_ALIAS = 'const own_items: (p: Pool) => Blob[] = pick_items;';
-  w('stash.ts', stashOf(OWN_ALIAS));
-  gitIn(repo, 'init', '-q');
-  step('base: items_of and own_items are aliases of a function');
-  w('pool.ts', poolOf(FUNCTION));
-  step('pool: items_of is a function (the stash\'s text stays)');
-  w('pool.ts', poolOf(ALIAS));
-  step('pool: an alias again');
-  w('stash.ts', stashOf('const own_items = (p: Pool): Blob[] => pick_items(p);'));
-  step('stash: own_items, beside the storing function, is a function (that function\'s text stays)');
-  w('stash.ts', stashOf(OWN_ALIAS));
-  step('stash: an alias again');
-  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+    const OWN_ALIAS = 'const own_items: (p: Pool) => Blob[] = pick_items;';
+    w('stash.ts', stashOf(OWN_ALIAS));
+    step('base: items_of and own_items are aliases of a function');
+    w('pool.ts', poolOf(FUNCTION));
+    step('pool: items_of is a function (the stash\'s text stays)');
+    w('pool.ts', poolOf(ALIAS));
+    step('pool: an alias again');
+    w('stash.ts', stashOf('const own_items = (p: Pool): Blob[] => pick_items(p);'));
+    step('stash: own_items, beside the storing function, is a function (that function\'s text stays)');
+    w('stash.ts', stashOf(OWN_ALIAS));
+    step('stash: an alias again');
+  }));
 }, 120_000);
 
 afterAll(() => {

@@ -5,19 +5,18 @@
  * container) and back — gives a fresh analysis's answer, walked in one run and commit by commit
  * on one cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
 const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
-const steps: Array<{ sha: string; what: string }> = [];
-const fresh = new Map<string, AnalysisResult>();
+let steps: BuiltHistory['steps'];
+let fresh: BuiltHistory['fresh'];
 
 const targetOf = (field: string): string => `import { Pool } from './pool.ts';
 
@@ -26,13 +25,8 @@ export const dest = shared.${field};
 `;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-importswitch-'));
-  repo = join(dir, 'repo');
-  const w = blobworldWriter(repo);
-  const step = (what: string): void => {
-    steps.push({ sha: commitIn(repo, what), what });
-  };
-  w('pool.ts', `import { Blob } from './blob.ts';
+  ({ dir, repo, steps, fresh } = buildHistory('track-importswitch', spec, (w, step) => {
+    w('pool.ts', `import { Blob } from './blob.ts';
 import { alloc_netbuf } from './net/buf.ts';
 
 export class Pool {
@@ -44,30 +38,29 @@ export function keep_net(p: Pool, seq: number): void {
   p.items.push(alloc_netbuf(seq, 1));
 }
 `);
-  w('reader.ts', `import { Pool } from './pool.ts';
+    w('reader.ts', `import { Pool } from './pool.ts';
 
 export function first_slot(p: Pool): number {
   const b = p.items[0]!;
   return b.slot;
 }
 `);
-  w('target.ts', targetOf('spare'));
-  w('target2.ts', targetOf('items'));
-  const stashOf = (from: string): string => `import { alloc_cache_blob } from './cache.ts';
+    w('target.ts', targetOf('spare'));
+    w('target2.ts', targetOf('items'));
+    const stashOf = (from: string): string => `import { alloc_cache_blob } from './cache.ts';
 import { dest } from './${from}';
 
 export function stash(c: number): void {
   dest.push(alloc_cache_blob(c));
 }
 `;
-  w('stash.ts', stashOf('target.ts'));
-  gitIn(repo, 'init', '-q');
-  step('base: the stash fills the spare list');
-  w('stash.ts', stashOf('target2.ts'));
-  step('stash: its import names another module\'s constant, the pool\'s items (the storing function stays)');
-  w('stash.ts', stashOf('target.ts'));
-  step('stash: the spare list again');
-  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+    w('stash.ts', stashOf('target.ts'));
+    step('base: the stash fills the spare list');
+    w('stash.ts', stashOf('target2.ts'));
+    step('stash: its import names another module\'s constant, the pool\'s items (the storing function stays)');
+    w('stash.ts', stashOf('target.ts'));
+    step('stash: the spare list again');
+  }));
 }, 120_000);
 
 afterAll(() => {

@@ -5,30 +5,24 @@
  * it too. Every commit — such a file added, then removed — gives a fresh analysis's answer,
  * walked in one run and commit by commit on one cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
 const base = resolveSpec(join(BLOBWORLD, 'spec.json'));
 // The net kind gains an allocator no commit declares at first.
 const spec = { ...base, kinds: base.kinds.map((k) => (k.name === 'net' ? { ...k, provenance: [...k.provenance, { call: 'net_take' }] } : k)) };
-const steps: Array<{ sha: string; what: string }> = [];
-const fresh = new Map<string, AnalysisResult>();
+let steps: BuiltHistory['steps'];
+let fresh: BuiltHistory['fresh'];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-seeds-'));
-  repo = join(dir, 'repo');
-  const w = blobworldWriter(repo);
-  const step = (what: string): void => {
-    steps.push({ sha: commitIn(repo, what), what });
-  };
-  w('pool.ts', `import { Blob } from './blob.ts';
+  ({ dir, repo, steps, fresh } = buildHistory('track-seeds', spec, (w, step, repo) => {
+    w('pool.ts', `import { Blob } from './blob.ts';
 import { alloc_cache_blob } from './cache.ts';
 
 export class Pool {
@@ -39,26 +33,25 @@ export function keep_cache(p: Pool, c: number): void {
   p.items.push(alloc_cache_blob(c));
 }
 `);
-  w('reader.ts', `import { Pool } from './pool.ts';
+    w('reader.ts', `import { Pool } from './pool.ts';
 
 export function first_slot(p: Pool): number {
   const b = p.items[0]!;
   return b.slot;
 }
 `);
-  gitIn(repo, 'init', '-q');
-  step('base: the pool holds cache blobs');
-  w('netpool.ts', `import { Blob } from './blob.ts';
+    step('base: the pool holds cache blobs');
+    w('netpool.ts', `import { Blob } from './blob.ts';
 import { Pool } from './pool.ts';
 
 export function net_take(p: Pool): Blob {
   return p.items[0]!;
 }
 `);
-  step('netpool: the first net_take, a net allocator by the spec, hands out what the pool holds');
-  rmSync(join(repo, 'proj/src/netpool.ts'));
-  step('netpool: gone');
-  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+    step('netpool: the first net_take, a net allocator by the spec, hands out what the pool holds');
+    rmSync(join(repo, 'proj/src/netpool.ts'));
+    step('netpool: gone');
+  }));
 }, 120_000);
 
 afterAll(() => {

@@ -5,19 +5,18 @@
  * declared type alone dropped and put back — gives a fresh analysis's answer, walked in one run
  * and commit by commit on one cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
 const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
-const steps: Array<{ sha: string; what: string }> = [];
-const fresh = new Map<string, AnalysisResult>();
+let steps: BuiltHistory['steps'];
+let fresh: BuiltHistory['fresh'];
 
 const thingOf = (type: string): string => `import { alloc_cache_blob } from './cache.ts';
 
@@ -25,13 +24,8 @@ export const thing${type} = alloc_cache_blob(1);
 `;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-storetype-'));
-  repo = join(dir, 'repo');
-  const w = blobworldWriter(repo);
-  const step = (what: string): void => {
-    steps.push({ sha: commitIn(repo, what), what });
-  };
-  w('pool.ts', `import { alloc_netbuf } from './net/buf.ts';
+  ({ dir, repo, steps, fresh } = buildHistory('track-storetype', spec, (w, step) => {
+    w('pool.ts', `import { alloc_netbuf } from './net/buf.ts';
 
 export class Pool {
   items: unknown[] = [];
@@ -45,7 +39,7 @@ export function items_of(p: Pool): unknown[] {
   return p.items;
 }
 `);
-  w('reader.ts', `import { Blob } from './blob.ts';
+    w('reader.ts', `import { Blob } from './blob.ts';
 import { Pool } from './pool.ts';
 
 export function first_slot(p: Pool): number {
@@ -53,21 +47,20 @@ export function first_slot(p: Pool): number {
   return b.slot;
 }
 `);
-  w('thing.ts', thingOf(': unknown'));
-  w('stash.ts', `import { Pool, items_of } from './pool.ts';
+    w('thing.ts', thingOf(': unknown'));
+    w('stash.ts', `import { Pool, items_of } from './pool.ts';
 import { thing } from './thing.ts';
 
 export function stash(p: Pool): void {
   items_of(p).push(thing);
 }
 `);
-  gitIn(repo, 'init', '-q');
-  step('base: the stashed value is no page by its type');
-  w('thing.ts', thingOf(''));
-  step('thing: its type is the cache blob it holds (the stash\'s text stays)');
-  w('thing.ts', thingOf(': unknown'));
-  step('thing: no page by its type again');
-  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+    step('base: the stashed value is no page by its type');
+    w('thing.ts', thingOf(''));
+    step('thing: its type is the cache blob it holds (the stash\'s text stays)');
+    w('thing.ts', thingOf(': unknown'));
+    step('thing: no page by its type again');
+  }));
 }, 120_000);
 
 afterAll(() => {

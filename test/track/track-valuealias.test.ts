@@ -6,19 +6,18 @@
  * changing kind — gives a fresh analysis's answer, walked in one run and commit by commit on one
  * cache.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
 import type { AnalysisResult } from '../../src/model/findings.ts';
-import { analyzeEachCommit, BLOBWORLD, blobworldWriter, commitIn, gitIn, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
 const spec = resolveSpec(join(BLOBWORLD, 'spec.json'));
-const steps: Array<{ sha: string; what: string }> = [];
-const fresh = new Map<string, AnalysisResult>();
+let steps: BuiltHistory['steps'];
+let fresh: BuiltHistory['fresh'];
 
 const knownOf = (alloc: string): string => `import { ${alloc} } from './${alloc === 'alloc_netbuf' ? 'net/buf' : 'cache'}.ts';
 import { lookup } from './barrel.ts';
@@ -30,19 +29,14 @@ export function known(): number {
 `;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-track-valuealias-'));
-  repo = join(dir, 'repo');
-  const w = blobworldWriter(repo);
-  const step = (what: string): void => {
-    steps.push({ sha: commitIn(repo, what), what });
-  };
-  w('sock.ts', `export function sock_lookup(sock: number): number {
+  ({ dir, repo, steps, fresh } = buildHistory('track-valuealias', spec, (w, step) => {
+    w('sock.ts', `export function sock_lookup(sock: number): number {
   return sock * 2;
 }
 `);
-  w('barrel.ts', `export { sock_lookup as lookup } from './sock.ts';
+    w('barrel.ts', `export { sock_lookup as lookup } from './sock.ts';
 `);
-  const openOf = (note: string): string => `import { Blob } from './blob.ts';
+    const openOf = (note: string): string => `import { Blob } from './blob.ts';
 import { sock_lookup } from './sock.ts';
 
 export function open_sock(b: Blob): number {
@@ -50,19 +44,18 @@ export function open_sock(b: Blob): number {
   return sock_lookup(b.owner);
 }
 `;
-  w('open.ts', openOf('the socket'));
-  w('known.ts', knownOf('alloc_netbuf'));
-  gitIn(repo, 'init', '-q');
-  step('base: known.ts teaches net through the barrel\'s name');
-  w('open.ts', openOf('the socket of the blob'));
-  step('open: a comment (the learner alone is analyzed)');
-  w('known.ts', knownOf('alloc_cache_blob'));
-  step('known: a cache blob');
-  w('known.ts', knownOf('alloc_netbuf'));
-  step('known: net again');
-  w('open.ts', openOf('the socket'));
-  step('open: a comment again');
-  for (const [sha, r] of analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec)) fresh.set(sha, r);
+    w('open.ts', openOf('the socket'));
+    w('known.ts', knownOf('alloc_netbuf'));
+    step('base: known.ts teaches net through the barrel\'s name');
+    w('open.ts', openOf('the socket of the blob'));
+    step('open: a comment (the learner alone is analyzed)');
+    w('known.ts', knownOf('alloc_cache_blob'));
+    step('known: a cache blob');
+    w('known.ts', knownOf('alloc_netbuf'));
+    step('known: net again');
+    w('open.ts', openOf('the socket'));
+    step('open: a comment again');
+  }));
 }, 120_000);
 
 afterAll(() => {
