@@ -77,6 +77,35 @@ export function buildHistory(name: string, spec: Spec,
   return { dir, repo, steps, fresh: analyzeEachCommit(repo, join(dir, 'checkout'), steps.map((s) => s.sha), spec) };
 }
 
+/**
+ * A pool with two lists, `items` filled with net blobs and `spare`, and `reader.ts` reading the
+ * first of `items`: a store into either list decides the reader's kind.
+ */
+export function writePoolOfTwoLists(w: (file: string, text: string) => void): void {
+  w('pool.ts', `import { Blob } from './blob.ts';
+import { alloc_netbuf } from './net/buf.ts';
+
+export class Pool {
+  items: Blob[] = [];
+  spare: Blob[] = [];
+}
+
+export function keep_net(p: Pool, seq: number): void {
+  p.items.push(alloc_netbuf(seq, 1));
+}
+`);
+  w('reader.ts', `import { Pool } from './pool.ts';
+
+export function first_slot(p: Pool): number {
+  const b = p.items[0]!;
+  return b.slot;
+}
+`);
+}
+
+/** The kind of `src/reader.ts`'s first finding. */
+export const readerKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/reader.ts')?.kind;
+
 /** blobworld's plain net test, which routeNetTest() replaces. */
 const NET_TEST = 'export const IsNetBlob = (b: Blob) => (b.flags & FLAG_NET) !== 0;';
 

@@ -10,8 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, readerKind, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -80,8 +79,6 @@ export function stash_own(p: Pool, c: number): void {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-const readerKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/reader.ts')?.kind;
 
 describe('track: a store through a call whose name is an alias, in another file or beside it', () => {
   it('the fresh analysis follows the call only when its name is a function', () => {

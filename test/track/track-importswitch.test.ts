@@ -9,8 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, readerKind, trackEachCommit, writePoolOfTwoLists } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -26,25 +25,7 @@ export const dest = shared.${field};
 
 beforeAll(() => {
   ({ dir, repo, steps, fresh } = buildHistory('track-importswitch', spec, (w, step) => {
-    w('pool.ts', `import { Blob } from './blob.ts';
-import { alloc_netbuf } from './net/buf.ts';
-
-export class Pool {
-  items: Blob[] = [];
-  spare: Blob[] = [];
-}
-
-export function keep_net(p: Pool, seq: number): void {
-  p.items.push(alloc_netbuf(seq, 1));
-}
-`);
-    w('reader.ts', `import { Pool } from './pool.ts';
-
-export function first_slot(p: Pool): number {
-  const b = p.items[0]!;
-  return b.slot;
-}
-`);
+    writePoolOfTwoLists(w);
     w('target.ts', targetOf('spare'));
     w('target2.ts', targetOf('items'));
     const stashOf = (from: string): string => `import { alloc_cache_blob } from './cache.ts';
@@ -66,8 +47,6 @@ export function stash(c: number): void {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-const readerKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/reader.ts')?.kind;
 
 describe('track: a store through an import switched to another module', () => {
   it('the fresh analysis follows the import', () => {

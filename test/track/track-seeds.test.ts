@@ -9,8 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, readerKind, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -57,8 +56,6 @@ export function net_take(p: Pool): Blob {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-const readerKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/reader.ts')?.kind;
 
 describe('track: a container seeded by an allocator declared in a new file', () => {
   it('the fresh analysis seeds the pool from the namesake', () => {

@@ -9,8 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpec } from '../../src/model/builtin.ts';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { BLOBWORLD, buildHistory, type BuiltHistory, trackEachCommit } from './history.ts';
+import { BLOBWORLD, buildHistory, type BuiltHistory, readerKind, trackEachCommit } from './history.ts';
 
 let dir: string;
 let repo: string;
@@ -66,8 +65,6 @@ export function stash(p: Pool): void {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-const readerKind = (r: AnalysisResult): string | undefined => r.findings.find((f) => f.file === 'src/reader.ts')?.kind;
 
 describe('track: a store through a call, refused by its value\'s type declared in another file', () => {
   it('the fresh analysis counts the store only when its value is a page', () => {
