@@ -20,6 +20,8 @@ if (existsSync(join(root, 'src', 'cli.ts')) && existsSync(builder)) {
     }
   }
 }
-const { main, quietOnClosedPipe } = await import(pathToFileURL(join(root, 'dist', 'cli.mjs')).href);
+const { main, quietOnClosedPipe, applyV8Flags } = await import(pathToFileURL(join(root, 'dist', 'cli.mjs')).href);
+// Before a command's code loads: memdesc's V8 flags (src/v8Flags.ts).
+applyV8Flags();
 quietOnClosedPipe();
 process.exitCode = await main(process.argv.slice(2));

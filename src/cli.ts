@@ -6,6 +6,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { MemdescError, UsageError, CheckFailed } from './errors.ts';
+import { applyV8Flags } from './v8Flags.ts';
+
+export { applyV8Flags };
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerAnalyze } from './commands/analyze.ts';
@@ -112,6 +115,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  applyV8Flags();
   quietOnClosedPipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

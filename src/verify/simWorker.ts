@@ -16,18 +16,10 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { availableParallelism } from 'node:os';
 import type { ProcessRun, SeedResult } from './run.ts';
 import { ReusedChild } from './reusedChild.ts';
+import { V8_FLAGS } from '../v8Flags.ts';
 
-/**
- * V8 flags for the simulation's processes. A run executes a large program for a few hundred
- * milliseconds to a few seconds, and with V8's default interrupt budget TurboFan optimizes
- * (on threads whose CPU the process pays) many functions that run only briefly; a budget 8x the
- * default (Node 20's 67584) lets only the code that keeps running be optimized. Measured on
- * the corpus (CPU seconds, medians of 6-8 runs, 2 shared cores): a series step's run (mixed x 2
- * seeds at 1000 ops, a fresh process) 0.75 -> 0.58; a batch of 8 seeds at verify ops in one
- * process: mixed 4.14 -> 3.61, hwpoison 2.56 -> 2.27, buddy 1.74 -> 1.58. It changes when code
- * is compiled, never what it computes: the outputs are the same bytes.
- */
-const SIM_V8_FLAGS = ['--interrupt-budget=524288'];
+/** The simulation's processes take memdesc's V8 flags (v8Flags.ts) on their command line. */
+const SIM_V8_FLAGS = V8_FLAGS;
 
 let flagsAccepted: boolean | undefined;
 
@@ -41,7 +33,7 @@ export function simNodeFlags(): string[] {
     const r = spawnSync(process.execPath, [...SIM_V8_FLAGS, '-e', '0'], { stdio: 'ignore', timeout: 30_000 });
     flagsAccepted = r.status === 0;
   }
-  return flagsAccepted ? SIM_V8_FLAGS : [];
+  return flagsAccepted ? [...SIM_V8_FLAGS] : [];
 }
 
 /** What one `--serve` job runs (the batch's flags; the seeds are given per call). */
