@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
 import { buildTree, buildTreeSync } from '../verify/build.ts';
+import { simNodeFlags } from '../verify/simWorker.ts';
 import { describeLayoutLine, readManifest, type TreeManifest } from './manifest.ts';
 
 export interface SimulateArgs {
@@ -85,7 +86,7 @@ export async function runCorpusInherit(corpusDir: string, args: SimulateArgs & {
     checkWorkload(manifest, args.workload, corpusDir);
   }
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [file, ...simulateArgv(args)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [...simNodeFlags(), file, ...simulateArgv(args)], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
   });
@@ -101,7 +102,7 @@ export interface CapturedRun {
 export function runCorpusCaptured(corpusDir: string, args: SimulateArgs, timeoutMs = 600_000): CapturedRun {
   corpusMain(corpusDir);
   const { file } = buildTreeSync(corpusDir);
-  const r = spawnSync(process.execPath, [file, ...simulateArgv(args)], {
+  const r = spawnSync(process.execPath, [...simNodeFlags(), file, ...simulateArgv(args)], {
     encoding: 'utf8',
     timeout: timeoutMs,
     maxBuffer: 1 << 30,
