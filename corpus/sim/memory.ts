@@ -26,6 +26,15 @@ let ramSize = 0;
 let mappedSize = 0;
 let memmapPhys = 0;
 let memmapSize = 0;
+/**
+ * The writers' inline linear maps (write32()/write64()): the direct map below directWriteEnd and
+ * the vmemmap below memmapWriteSize. They equal mappedSize and memmapSize except while the memmap
+ * is watched (memmap_watch()), when they stop short of the memmap, so that every write that can
+ * reach a struct page takes the out-of-line path that notes it: the inline path is the same code
+ * watched or not, and costs an unwatched run nothing.
+ */
+let directWriteEnd = 0;
+let memmapWriteSize = 0;
 /** Set by the kernel page-table code: walks init_mm for a vmalloc address, returns phys or -1. */
 let vmallocTranslate: (addr: number) => number = () => -1;
 
@@ -81,6 +90,7 @@ export function ram_init(bytes: number, arenaBytes = 0, skip: PhysRanges = []): 
   memmapPhys = 0;
   memmapSize = 0;
   vmallocTranslate = () => -1;
+  memmap_unwatch();
 }
 
 /**
@@ -168,6 +178,7 @@ export function ram_release(): void {
   memmapPhys = 0;
   memmapSize = 0;
   stale = [];
+  memmap_unwatch();
 }
 
 function set_buffer(buf: ArrayBuffer): void {
@@ -191,6 +202,7 @@ export function ram_size(): number {
  */
 export function arena_map(): number {
   mappedSize = ram.byteLength;
+  write_bounds();
   return ramSize;
 }
 
@@ -203,6 +215,7 @@ export function arena_size(): number {
 export function set_vmemmap_backing(phys: number, size: number): void {
   memmapPhys = phys;
   memmapSize = size;
+  memmap_unwatch();
 }
 
 export function set_vmalloc_translator(fn: (addr: number) => number): void {
@@ -236,7 +249,7 @@ export function read8(addr: number): number {
   return u8[translate(addr)]!;
 }
 export function write8(addr: number, v: number): void {
-  u8[translate(addr)] = v;
+  u8[write_translate(addr, 1)] = v;
 }
 export function read32(addr: number): number {
   // translate()'s linear maps inline: one call less per access, which counts while the code
@@ -260,14 +273,16 @@ export function read32s(addr: number): number {
 }
 export function write32(addr: number, v: number): void {
   let p = addr - PAGE_OFFSET;
-  if (!(p >= 0 && p < mappedSize)) {
+  if (!(p >= 0 && p < directWriteEnd)) {
     p = addr - VMEMMAP_START;
-    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+    p = p >= 0 && p < memmapWriteSize ? memmapPhys + p : write_translate(addr, 4);
   }
   if ((p & 3) === 0) {
     u32[p >>> 2] = v;
     return;
   }
+  // Unaligned: the inline direct map ends 8 bytes short of a watched memmap (write_bounds()), and
+  // a write reaching it came through write_translate() above, noted there.
   u8[p] = v; u8[p + 1] = v >>> 8; u8[p + 2] = v >>> 16; u8[p + 3] = v >>> 24;
 }
 
@@ -293,9 +308,9 @@ function readUnaligned64(p: number): number {
 
 export function write64(addr: number, v: number): void {
   let p = addr - PAGE_OFFSET;
-  if (!(p >= 0 && p < mappedSize)) {
+  if (!(p >= 0 && p < directWriteEnd)) {
     p = addr - VMEMMAP_START;
-    p = p >= 0 && p < memmapSize ? memmapPhys + p : translate(addr);
+    p = p >= 0 && p < memmapWriteSize ? memmapPhys + p : write_translate(addr, 8);
   }
   let lo: number;
   let hi: number;
@@ -312,6 +327,7 @@ export function write64(addr: number, v: number): void {
     u32[i + 1] = hi;
     return;
   }
+  // Unaligned: a watched memmap's bytes came through write_translate() above, noted there.
   const q = span(addr, 8);
   for (let k = 0; k < 4; k++) u8[q + k] = lo >>> (8 * k);
   for (let k = 0; k < 4; k++) u8[q + 4 + k] = hi >>> (8 * k);
@@ -322,7 +338,7 @@ export function read64hi(addr: number): number {
   return read32(addr + 4);
 }
 export function write64parts(addr: number, hi: number, lo: number): void {
-  const p = translate(addr);
+  const p = write_translate(addr, 8);
   if ((p & 7) === 0) {
     u32[p >>> 2] = lo >>> 0;
     u32[(p >>> 2) + 1] = hi >>> 0;
@@ -343,6 +359,7 @@ export function bytes(addr: number, len: number): Uint8Array {
     const last = translate(addr + len - 1);
     if (last !== p + len - 1) throw new KernelPageFault(addr, `range of ${len} bytes is not physically contiguous`);
   }
+  if (watchStride !== 0) memmap_view(p, len);
   return u8.subarray(p, p + len);
 }
 
@@ -363,8 +380,12 @@ function linear_span(addr: number, len: number): number {
 
 export function memset(addr: number, c: number, len: number): void {
   const p = linear_span(addr, len);
-  if (p >= 0) u8.fill(c, p, p + len);
-  else forEachChunk(addr, len, (q, n) => u8.fill(c, q, q + n));
+  if (p >= 0) {
+    if (watchStride !== 0) memmap_note(p, len);
+    u8.fill(c, p, p + len);
+  } else {
+    forEachChunk(addr, len, (q, n) => { if (watchStride !== 0) memmap_note(q, n); u8.fill(c, q, q + n); });
+  }
 }
 
 export function memcpy(dst: number, src: number, len: number): void {
@@ -373,6 +394,7 @@ export function memcpy(dst: number, src: number, len: number): void {
     const d = linear_span(dst, len);
     // copyWithin copies overlapping ranges as if the source were read first, as the copy below does.
     if (d >= 0) {
+      if (watchStride !== 0) memmap_note(d, len);
       u8.copyWithin(d, s, s + len);
       return;
     }
@@ -381,17 +403,26 @@ export function memcpy(dst: number, src: number, len: number): void {
   let off = 0;
   forEachChunk(src, len, (p, n) => { tmp.set(u8.subarray(p, p + n), off); off += n; });
   off = 0;
-  forEachChunk(dst, len, (p, n) => { u8.set(tmp.subarray(off, off + n), p); off += n; });
+  forEachChunk(dst, len, (p, n) => {
+    if (watchStride !== 0) memmap_note(p, n);
+    u8.set(tmp.subarray(off, off + n), p);
+    off += n;
+  });
 }
 
 export function copy_to(dst: number, data: Uint8Array): void {
   const p = linear_span(dst, data.length);
   if (p >= 0) {
+    if (watchStride !== 0) memmap_note(p, data.length);
     u8.set(data, p);
     return;
   }
   let off = 0;
-  forEachChunk(dst, data.length, (q, n) => { u8.set(data.subarray(off, off + n), q); off += n; });
+  forEachChunk(dst, data.length, (q, n) => {
+    if (watchStride !== 0) memmap_note(q, n);
+    u8.set(data.subarray(off, off + n), q);
+    off += n;
+  });
 }
 
 export function copy_from(src: number, len: number): Uint8Array {
@@ -455,7 +486,8 @@ export function memmap_scan32(stride: number, offset: number, mask: number): Uin
 
 /**
  * The machine's memory as 32-bit words, for whole-memmap checks at typed-array speed
- * (sim/check.ts). The view belongs to the machine booted now: ask again after a boot.
+ * (sim/check.ts), which only read it: a write through it would be unseen by memmap_watch().
+ * The view belongs to the machine booted now: ask again after a boot.
  */
 export function ram_words(): Uint32Array {
   return u32;
@@ -482,11 +514,13 @@ export function phys_read32(phys: number): number {
 
 /** Physical bytes, for whole-page operations on the direct map (fast path). */
 export function phys_bytes(phys: number, len: number): Uint8Array {
+  if (watchStride !== 0) memmap_view(phys, len);
   return u8.subarray(phys, phys + len);
 }
 
 /** Fill physical memory (whole-page operations: zeroing, poisoning). */
 export function phys_fill(phys: number, len: number, c: number): void {
+  if (watchStride !== 0) memmap_note(phys, len);
   u8.fill(c, phys, phys + len);
   if (watch !== null && len > 0) {
     // Boot frees RAM in ascending blocks: contiguous fills extend the last range.
@@ -499,4 +533,96 @@ export function phys_fill(phys: number, len: number, c: number): void {
 /** Does physical memory [phys, phys+len) equal `pattern` (len <= pattern.length)? */
 export function phys_equals(phys: number, len: number, pattern: Uint8Array): boolean {
   return ramBuf.compare(pattern, 0, len, phys, phys + len) === 0;
+}
+
+/*
+ * memmap_watch(): which struct pages were written since the last look, for --check (sim/check.ts
+ * re-checks only those). RAM is written only through this module (u8, u32, i32 and ramBuf never
+ * leave it except as the views below), and while a watch is on every way it writes notes the
+ * physical range first:
+ *  - write32()/write64(): their inline linear maps stop 8 bytes short of the memmap
+ *    (write_bounds()), so every write that can reach it, aligned or not, takes write_translate();
+ *    write8() and write64parts() translate through it;
+ *  - memset(), memcpy()'s destination, copy_to(), phys_fill(): the range they write;
+ *  - bytes() and phys_bytes() hand out live views: one over memmap bytes makes the watch unsure
+ *    (what is written through it later is unseen) and memmap_written() then says so;
+ *  - ram_words() is for checks, which only read;
+ *  - power-on, reboot and release (ram_init(), ram_release()) and a new memmap
+ *    (set_vmemmap_backing()) end the watch: what they write is a new machine.
+ */
+/** Struct page size while a watch is on, else 0. */
+let watchStride = 0;
+let watchEntries = 0;
+let watchUnsure = false;
+/** The entries written (watchList[0..watchCount)), each once: watchSeen[i] is 1 exactly for those. */
+let watchSeen = new Uint8Array(0);
+let watchList = new Uint32Array(0);
+let watchCount = 0;
+
+/** Start (again) a watch of the memmap's entries of `stride` bytes: none written yet. */
+export function memmap_watch(stride: number): void {
+  forget_written();
+  watchStride = stride;
+  watchEntries = Math.floor(memmapSize / stride);
+  watchUnsure = false;
+  if (watchSeen.length < watchEntries) {
+    watchSeen = new Uint8Array(watchEntries);
+    watchList = new Uint32Array(watchEntries);
+  }
+  write_bounds();
+}
+
+export function memmap_unwatch(): void {
+  forget_written();
+  watchStride = 0;
+  write_bounds();
+}
+
+/**
+ * The memmap entries (pfns) written since the watch began or the last call, each once, in the
+ * order first written; null when the watch cannot tell (none is on, or a live view of memmap
+ * bytes was handed out). Forgets them: the next call lists only later writes. The result is a
+ * view that the next write overwrites: read it before writing RAM.
+ */
+export function memmap_written(): Uint32Array | null {
+  if (watchStride === 0 || watchUnsure) return null;
+  const out = watchList.subarray(0, watchCount);
+  forget_written();
+  return out;
+}
+
+function forget_written(): void {
+  for (let i = 0; i < watchCount; i++) watchSeen[watchList[i]!] = 0;
+  watchCount = 0;
+}
+
+function write_bounds(): void {
+  directWriteEnd = watchStride === 0 ? mappedSize : Math.max(0, Math.min(mappedSize, memmapPhys - 7));
+  memmapWriteSize = watchStride === 0 ? memmapSize : 0;
+}
+
+/** translate() for a write of `len` bytes at `addr`: noted while a watch is on. */
+function write_translate(addr: number, len: number): number {
+  const p = translate(addr);
+  if (watchStride !== 0) memmap_note(p, len);
+  return p;
+}
+
+/** Physical bytes [p, p+len) are about to be written. */
+function memmap_note(p: number, len: number): void {
+  const a = p - memmapPhys;
+  if (len <= 0 || a + len <= 0 || a >= watchEntries * watchStride) return;
+  const last = Math.min(Math.floor((a + len - 1) / watchStride), watchEntries - 1);
+  for (let i = a <= 0 ? 0 : Math.floor(a / watchStride); i <= last; i++) {
+    if (watchSeen[i] === 0) {
+      watchSeen[i] = 1;
+      watchList[watchCount++] = i;
+    }
+  }
+}
+
+/** A live view of physical bytes [p, p+len) is handed out. */
+function memmap_view(p: number, len: number): void {
+  const a = p - memmapPhys;
+  if (len > 0 && a + len > 0 && a < watchEntries * watchStride) watchUnsure = true;
 }
