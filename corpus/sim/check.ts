@@ -9,7 +9,10 @@
  *
  * The check runs as a typed-array pass first (machine_consistent()), which can only say "nothing
  * wrong"; whenever it cannot, memdesc_check_all() runs and its problems are the report, so the
- * operation a violation is reported at and the report's text are the full check's.
+ * operation a violation is reported at and the report's text are the full check's. In a --check
+ * run the pass itself is incremental (consistent(), at the end of this file): it proves what the
+ * whole pass proves from the last passing check's record and the struct pages written since
+ * (sim/memory.ts memmap_watch()), and leaves anything else to the whole pass.
  *
  * Workloads call `ctx.after_op(op)` once per operation (sim/workloads/types.ts); outside --check
  * it does nothing. A workload that never calls it cannot be checked, and --check says so rather
@@ -70,9 +73,9 @@ export function check_end(ops: number): void {
  * first (what every check did before it; tests compare the two).
  */
 export function check_machine(when: string, full = false): void {
-  // The typed-array pass proves the common case (nothing wrong) without a Page, a Map or a
-  // string per page; anything else, it cannot prove, gets the full check, whose problems (and
-  // its faults on a wild pointer) are the report, word for word.
+  // The typed-array pass (incremental in a --check run) proves the common case (nothing wrong)
+  // without a Page, a Map or a string per page; anything else, it cannot prove, gets the full
+  // check, whose problems (and its faults on a wild pointer) are the report, word for word.
   if (!full && consistent()) return;
   const problems = memdesc_check_all();
   if (problems.length === 0) return;
@@ -242,6 +245,8 @@ let groupHi = new Uint32Array(0);
 let groupNew = new Uint8Array(0);
 let groupFree: number[] = [];
 let groupTop = 0;
+/** Groups kept from the last check whose first page was written since (take_out()). */
+const firstWritten: number[] = [];
 /** Groups per tag: the descriptors named by pages. */
 const groupsPerTag = new Int32Array(NR_MEMDESC_TYPES);
 
@@ -302,6 +307,7 @@ function settle(g: number): void {
 function take_out(pfn: number): void {
   if (pageKind[pfn] === POINTER) {
     const g = pageGroup[pfn]!;
+    if (groupFirst[g] === pfn) firstWritten.push(g);
     if (--groupCount[g] === 0) {
       groupOf.delete(groupWord[g]!);
       groupsPerTag[groupWord[g]! % 16]!--;
@@ -349,18 +355,20 @@ function consistent_since(): boolean {
   if (written === null) return false;
   const [pages, base, mapped] = layout();
   if (pages !== recPages || base !== recBase || mapped !== recMapped) return false;
+  firstWritten.length = 0;
   for (const pfn of written) if (pfn < pages) take_out(pfn);
   for (const pfn of written) if (pfn < pages && !put_back(pfn)) return false;
+  // A group kept from the last check keeps its first page while that page holds its word: it
+  // did unless written since (a group made anew in its place finds its first below).
+  for (const g of firstWritten) {
+    if (groupCount[g] === 0 || groupNew[g] === 1) continue;
+    const first = groupFirst[g]!;
+    if (pageKind[first] !== POINTER || pageGroup[first] !== g) return false;
+  }
   const u32 = ram_words();
   for (let g = 0; g < groupTop; g++) {
     if (groupCount[g] === 0) continue;
-    if (groupNew[g] === 1) {
-      settle(g);
-    } else {
-      // A group kept from the last check keeps its first page only while that page holds its word.
-      const first = groupFirst[g]!;
-      if (pageKind[first] !== POINTER || pageGroup[first] !== g) return false;
-    }
+    if (groupNew[g] === 1) settle(g);
     const p = groupAt[g]!;
     if (u32[p] !== groupLo[g] || u32[p + 1] !== groupHi[g]) return false;
   }

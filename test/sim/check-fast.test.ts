@@ -6,13 +6,15 @@
  * misc pages made by hand (the corpus itself allocates none), then one or two random violations
  * planted (words' bits, stray or missing marks, back pointers to nowhere, to other pages, off a
  * struct page's boundary, into the kernel image or beyond RAM, leaked or double-counted
- * descriptors, shared descriptors), each state compared and then undone.
+ * descriptors, shared descriptors), each state compared and then undone; the same inside a
+ * --check run, where the pass is incremental (the last passing check's record and the struct
+ * pages written since: each plant checked from a record, then undone and checked clean).
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from '../../corpus/sim/boot.ts';
 import { read32, write32, write64 } from '../../corpus/sim/memory.ts';
 import { Rng } from '../../corpus/sim/random.ts';
-import { check_machine, machine_consistent } from '../../corpus/sim/check.ts';
+import { check_begin, check_machine, machine_consistent } from '../../corpus/sim/check.ts';
 import { KernelBug } from '../../corpus/sim/errors.ts';
 import { KERNEL_LOAD_PHYS } from '../../corpus/sim/kernel_image.ts';
 import {
@@ -185,48 +187,64 @@ function full(): { problems: string[] } | { fault: string } {
   }
 }
 
+/**
+ * Plant, compare check_machine() with the full check, undo, round after round. `inRun`: inside a
+ * --check run (check_begin(true)), where the pass is incremental: every round's check then starts
+ * from the record of the check after the last undo, which must pass.
+ */
+function compareRounds(seed: number, inRun: boolean): void {
+  const rng = new Rng(seed);
+  let consistent = 0;
+  let violations = 0;
+  for (let m = 0; m < 6; m++) {
+    const allocs = machine(rng, 12 + rng.below(40));
+    if (!allocs.some((x) => x.desc !== 0)) continue;
+    expect(machine_consistent(), `seed ${seed}: a machine made consistent`).toBe(true);
+    check_begin(inRun, 'hand-made');
+    if (inRun) check_machine('before the first round');
+    for (let round = 0; round < 200; round++) {
+      const undo: Undo = [];
+      const accounts: Array<[number, number]> = [];
+      const what = [plant(rng, allocs, undo, accounts)];
+      if (rng.chance(0.3)) what.push(plant(rng, allocs, undo, accounts));
+      const at = `seed ${seed} machine ${m} round ${round}: ${what.join(', ')}`;
+      const want = full();
+      const clean = 'problems' in want && want.problems.length === 0;
+      expect(machine_consistent(), at).toBe(clean);
+      let thrown: KernelBug | undefined;
+      try {
+        check_machine(`after operation ${round}`);
+      } catch (err) {
+        if (!(err instanceof KernelBug)) throw err;
+        thrown = err;
+      }
+      if (clean) {
+        consistent++;
+        expect(thrown, at).toBeUndefined();
+      } else {
+        violations++;
+        const message = 'fault' in want
+          ? want.fault
+          : `memdesc check failed after operation ${round}: ${want.problems[0]}${want.problems.length > 1 ? ` (${want.problems.length - 1} more)` : ''}`;
+        expect(thrown?.message.split('\n')[0], at).toBe(message.split('\n')[0]);
+      }
+      for (const [addr, v] of undo.reverse()) write32(addr, v);
+      for (const [tag, delta] of accounts) memdesc_account(tag, delta);
+      if (inRun) check_machine(`after undoing round ${round}`);
+    }
+    expect(machine_consistent(), `seed ${seed} machine ${m}: every plant undone`).toBe(true);
+    check_begin(false, 'hand-made');
+  }
+  // Both sides of the property were exercised.
+  expect(consistent).toBeGreaterThan(20);
+  expect(violations).toBeGreaterThan(200);
+}
+
 describe('--check: the typed-array pass against the full check', () => {
   it(`says "consistent" exactly when memdesc_check_all() finds nothing, and check_machine() reports the full check (seed ${seed})`, () => {
-    const rng = new Rng(seed);
-    let consistent = 0;
-    let violations = 0;
-    for (let m = 0; m < 6; m++) {
-      const allocs = machine(rng, 12 + rng.below(40));
-      if (!allocs.some((x) => x.desc !== 0)) continue;
-      expect(machine_consistent(), `seed ${seed}: a machine made consistent`).toBe(true);
-      for (let round = 0; round < 200; round++) {
-        const undo: Undo = [];
-        const accounts: Array<[number, number]> = [];
-        const what = [plant(rng, allocs, undo, accounts)];
-        if (rng.chance(0.3)) what.push(plant(rng, allocs, undo, accounts));
-        const at = `seed ${seed} machine ${m} round ${round}: ${what.join(', ')}`;
-        const want = full();
-        const clean = 'problems' in want && want.problems.length === 0;
-        expect(machine_consistent(), at).toBe(clean);
-        let thrown: KernelBug | undefined;
-        try {
-          check_machine(`after operation ${round}`);
-        } catch (err) {
-          if (!(err instanceof KernelBug)) throw err;
-          thrown = err;
-        }
-        if (clean) {
-          consistent++;
-          expect(thrown, at).toBeUndefined();
-        } else {
-          violations++;
-          const message = 'fault' in want
-            ? want.fault
-            : `memdesc check failed after operation ${round}: ${want.problems[0]}${want.problems.length > 1 ? ` (${want.problems.length - 1} more)` : ''}`;
-          expect(thrown?.message.split('\n')[0], at).toBe(message.split('\n')[0]);
-        }
-        for (const [addr, v] of undo.reverse()) write32(addr, v);
-        for (const [tag, delta] of accounts) memdesc_account(tag, delta);
-      }
-      expect(machine_consistent(), `seed ${seed} machine ${m}: every plant undone`).toBe(true);
-    }
-    // Both sides of the property were exercised.
-    expect(consistent).toBeGreaterThan(20);
-    expect(violations).toBeGreaterThan(200);
+    compareRounds(seed, false);
+  });
+  it(`incremental within a --check run, reports what the full check reports, plant after plant (seed ${seed})`, () => {
+    compareRounds(seed, true);
   });
 });
