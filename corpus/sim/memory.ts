@@ -603,6 +603,13 @@ function write_bounds(): void {
 
 /** translate() for a write of `len` bytes at `addr`: noted while a watch is on. */
 function write_translate(addr: number, len: number): number {
+  // The vmemmap first: a watched run's struct page writes all come here (translate() tests the
+  // direct map first, and its call cost a checked run more than the note itself).
+  const m = addr - VMEMMAP_START;
+  if (m >= 0 && m < memmapSize) {
+    if (watchStride !== 0) memmap_note(memmapPhys + m, len);
+    return memmapPhys + m;
+  }
   const p = translate(addr);
   if (watchStride !== 0) memmap_note(p, len);
   return p;
