@@ -2,11 +2,12 @@
  * Copies of the bundled corpus where users put code: a folder whose name has a dot (TypeScript
  * once read `"include": ["."]` there as a file pattern), one with a space in a dotted parent (as
  * `mktemp -d` makes), all outside the project with no node_modules above them (the corpus once
- * needed the project's @types/node, and tsx needed a package.json beside it), and a copy inside
+ * needed the project's @types/node, and tsx needed a package.json beside it), and inside
  * node_modules as in an installed package (whose files the analyzer once skipped as a
- * dependency's). Every command must behave exactly as on the bundled corpus: same findings, no
- * residue, same status, same digest, same conversion. The dotted copy is analyzed by a spawned
- * bin/memdesc.mjs, as a user runs it; everything else runs through the CLI's main() in-process
+ * dependency's): the copy with the space is that one too. Every command must behave exactly as
+ * on the bundled corpus: same findings, no residue, same status, same digest, same conversion.
+ * The dotted copy is analyzed by a spawned bin/memdesc.mjs, as a user runs it; everything else
+ * runs through the CLI's main() in-process
  * (test/inProcess.ts: the same output without a process and a parse of TypeScript's lib files
  * per command), except `simulate`, which always spawns (its machine writes straight to the
  * process's stdout). The converted copy is the run's shared stage-1 tree (test/stage1.ts: the CLI's
@@ -91,13 +92,15 @@ function copyAt(rel: string): string {
 
 describe('a copy of the corpus anywhere works like the bundled one', () => {
   // Each folder shape once; shapes that used to be copies of their own share one (a space in a
-  // dotted parent), since every copy is also a plain folder outside the project.
+  // dotted parent, inside node_modules), since every copy is also a plain folder outside the
+  // project: a shape that breaks a command breaks it in the shared copy too.
   it.each([
     // Analyzed by a spawned CLI: what a user starts (the program loaded in a process of its own).
     ['a dotted folder', 'linux-5.10.y', 'spawn'],
-    ['a folder with a space in a dotted parent (mktemp -d style)', 'tmp.AbC123/my corpus', 'in-process'],
-    // Where an installed memdesc keeps its bundled corpus: files under node_modules are still the project's own.
-    ['a folder inside node_modules', 'node_modules/memdesc/corpus', 'in-process'],
+    // A space in the folder's own name, its parent dotted (mktemp -d style), and both inside
+    // node_modules, as an installed memdesc keeps its bundled corpus (files under node_modules
+    // are still the project's own).
+    ['a folder with a space in a dotted parent (mktemp -d style), inside node_modules', 'node_modules/tmp.AbC123/my corpus', 'in-process'],
   ] as const)('%s (%s): analyze (%s), status, simulate, convert --dry-run', async (_what, rel, how) => {
     const dir = copyAt(rel);
     expect(dir.startsWith(PACKAGE_ROOT + '/')).toBe(false);
