@@ -16,6 +16,7 @@ import { pte_write, pte_pfn, pte_present } from '../../corpus/arch/x86/include/a
 import { PAGE_SIZE, PAGE_OFFSET } from '../../corpus/arch/x86/include/asm/page_64_types.ts';
 import { read64 } from '../../corpus/sim/memory.ts';
 import { mm_snapshot, expect_bytes, type MmSnapshot } from './pgtable-helpers.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 const MiB = 1024 * 1024;
 const RW = PROT_READ | PROT_WRITE;
@@ -264,11 +265,12 @@ function run_ops(ops: Op[]): void {
 
 describe('property: random process workloads', () => {
   it('keep every process view consistent and return every page on exit', () => {
+    const seed = propertySeed('fork');
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 5, maxLength: 80 }), (ops) => {
         run_ops([{ kind: 'create' }, ...ops]);
       }),
-      { numRuns: 100, endOnFailure: true },
+      { seed, numRuns: 100, endOnFailure: true },
     );
   });
 });

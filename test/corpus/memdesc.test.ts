@@ -40,6 +40,7 @@ import { PAGE_OFFSET, VMEMMAP_START } from '../../corpus/arch/x86/include/asm/pa
 import { KernelBug, formatKernelAddress } from '../../corpus/sim/errors.ts';
 import { read64, read64hex, write64parts } from '../../corpus/sim/memory.ts';
 import { static_alloc, KERNEL_LOAD_PHYS, KERNEL_IMAGE_SIZE } from '../../corpus/sim/kernel_image.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 const MiB = 1024 * 1024;
 
@@ -67,8 +68,7 @@ const DESC = PAGE_OFFSET + 0x800010;
 
 describe('memdesc word: encoding', () => {
   it('round-trips pointer words and misc words (property test)', () => {
-    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-    console.log(`memdesc encode property seed: ${seed} (FC_SEED=${seed} to replay)`);
+    const seed = propertySeed('memdesc encode');
     const pointerTypes = fc.integer({ min: MEMDESC_TYPE_FILE, max: MEMDESC_TYPE_MANAGED });
     // Descriptors anywhere in a 1 GiB direct map but the kernel image, 16-byte aligned.
     const imageStart = KERNEL_LOAD_PHYS / 16;
@@ -445,8 +445,7 @@ describe('struct slab allocated separately: the bootstrap', () => {
   });
 
   it('random allocations and frees on caches of every layout keep slabs described and leak nothing (property test)', () => {
-    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-    console.log(`struct slab property seed: ${seed} (FC_SEED=${seed} to replay)`);
+    const seed = propertySeed('struct slab');
     const op = fc.record({ cache: fc.nat(3), free: fc.boolean(), index: fc.nat(), count: fc.integer({ min: 1, max: 40 }) });
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {

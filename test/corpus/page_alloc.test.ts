@@ -17,6 +17,7 @@ import { bytes, read64 } from '../../corpus/sim/memory.ts';
 import { memblock_reserved_pages } from '../../corpus/mm/memblock.ts';
 import { KernelBug } from '../../corpus/sim/errors.ts';
 import { Page } from '../../corpus/include/linux/mm_types.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 const RAM = 32 * 1024 * 1024;
 
@@ -205,6 +206,7 @@ describe('buddy allocator properties', () => {
       fc.record({ kind: fc.constant('alloc' as const), order: fc.nat(MAX_PAGE_ORDER), gfp: fc.constantFrom(GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_COMP, GFP_KERNEL | __GFP_DMA32) }),
       fc.record({ kind: fc.constant('free' as const), index: fc.nat() }),
     );
+    const seed = propertySeed('page_alloc');
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
         boot({ ram: 16 * 1024 * 1024 });
@@ -243,7 +245,7 @@ describe('buddy allocator properties', () => {
         drain_all_pages();
         return free_total() === baseline;
       }),
-      { numRuns: 40 },
+      { seed, numRuns: 40 },
     );
   });
 });

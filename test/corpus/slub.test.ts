@@ -23,6 +23,7 @@ import { read64, write64, bytes } from '../../corpus/sim/memory.ts';
 import { KernelBug } from '../../corpus/sim/errors.ts';
 import { find_report } from '../../corpus/sim/reports.ts';
 import { trace_lines } from '../../corpus/sim/trace.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 const MiB = 1024 * 1024;
 
@@ -588,6 +589,7 @@ describe('SLUB: random kmalloc/kfree sequences', () => {
   );
 
   it('never overlaps objects, preserves contents, and returns every page', () => {
+    const seed = propertySeed('slub');
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 400 }), fc.boolean(), (ops, withCache) => {
         boot({ ram: 16 * MiB });
@@ -638,7 +640,7 @@ describe('SLUB: random kmalloc/kfree sequences', () => {
         expect(global_zone_page_state(ZoneStat.NR_KMALLOC_LARGE)).toBe(largeBefore);
         expect(freeAndCached()).toBe(baseline);
       }),
-      { numRuns: 100 },
+      { seed, numRuns: 100 },
     );
   });
 });

@@ -28,6 +28,7 @@ import {
   allocFree16k, area_pages, check_area, churnAreas, equal_bytes, MiB, mulberry32, PAGE_SIZE, pages_accounted, pattern, runVmallocOps,
   VMALLOC_PROPERTY_RUNS, vmallocOpsArb,
 } from './vmalloc-workloads.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 /*
  * Record page->private of every page given back to the buddy allocator, to check that vfree()
@@ -408,8 +409,7 @@ describe('vmalloc', () => {
 
 describe('vmalloc property', () => {
   it('random vmalloc/vfree/write/read sequences keep data, mappings and accounting', () => {
-    const seed = Number(process.env.VMALLOC_SEED ?? (Date.now() % 2 ** 31));
-    console.log(`vmalloc property seed: ${seed} (rerun with VMALLOC_SEED=${seed})`);
+    const seed = propertySeed('vmalloc');
     // bench/limits.bench.ts times the same runs (limit 20 s).
     fc.assert(fc.property(vmallocOpsArb, (ops) => runVmallocOps(ops)), { seed, numRuns: VMALLOC_PROPERTY_RUNS, endOnFailure: true });
   });

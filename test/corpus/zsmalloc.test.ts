@@ -22,6 +22,7 @@ import { copy_from, copy_to, read64, read32 } from '../../corpus/sim/memory.ts';
 import { KernelBug } from '../../corpus/sim/errors.ts';
 import { find_report } from '../../corpus/sim/reports.ts';
 import { zswap_boot_params } from '../../corpus/mm/zswap.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 // The pool tests expect no other zsmalloc pool: boot without zswap (zswap.enabled=0).
 zswap_boot_params.enabled = false;
@@ -547,8 +548,7 @@ describe('zsmalloc pool', () => {
 
 describe('zsmalloc property: random malloc/free/compact', () => {
   it('keeps data, accounting and struct pages consistent', () => {
-    const seed = Number(process.env.ZS_SEED ?? Date.now() % 2 ** 31);
-    console.log(`zsmalloc property seed: ${seed} (rerun with ZS_SEED=${seed})`);
+    const seed = propertySeed('zsmalloc');
     const op = fc.oneof(
       { weight: 6, arbitrary: fc.record({ kind: fc.constant('malloc' as const), size: fc.integer({ min: 1, max: 4096 }) }) },
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }) },

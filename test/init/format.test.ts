@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatJson } from '../../src/init/format.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 describe('formatJson', () => {
   it('keeps short values on one line and expands long ones', () => {
@@ -14,8 +15,7 @@ describe('formatJson', () => {
   });
 
   it('parses back to the same value (property)', () => {
-    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-    console.log(`formatJson property seed: ${seed}`);
+    const seed = propertySeed('formatJson');
     fc.assert(fc.property(fc.jsonValue(), (v) => {
       expect(JSON.parse(formatJson(v))).toEqual(JSON.parse(JSON.stringify(v)));
     }), { seed, numRuns: 200 });

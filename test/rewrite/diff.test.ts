@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../src/rewrite/diff.ts';
+import { propertySeed } from '../propertySeed.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'memdesc-diff-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,8 +41,7 @@ describe('unifiedDiff', () => {
   });
 
   it('git apply reproduces the new text (property)', () => {
-    const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-    console.log(`diff property seed: ${seed}`);
+    const seed = propertySeed('diff');
     // Few distinct lines, so that the diff has to choose between equal candidates.
     const line = fc.constantFrom('a', 'b', 'c', '', '  x();', '}', 'return 1;');
     const text = fc.tuple(fc.array(line, { maxLength: 30 }), fc.boolean()).map(([ls, nl]) => (ls.length === 0 ? '' : ls.join('\n') + (nl ? '\n' : '')));
