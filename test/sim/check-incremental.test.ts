@@ -9,13 +9,8 @@
  * with the same digest. The run's shared stage-2 tree (test/corpusTrees.ts), driven by a child
  * program bundled from it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleEntry, type BundledEntry } from '../bundled.ts';
-import { stage2Corpus } from '../corpusTrees.ts';
+import { describe, expect, it } from 'vitest';
+import { useStage2Harness } from './stage2Harness.ts';
 
 const seed = Number(process.env.MEMDESC_TEST_SEED ?? Date.now() % 1_000_000);
 console.log(`test/sim/check-incremental.test.ts seed=${seed} (MEMDESC_TEST_SEED=${seed} repeats it)`);
@@ -180,21 +175,7 @@ for (const w of WORKLOADS) {
 }
 `;
 
-let dir: string;
-let child: BundledEntry | undefined;
-
-beforeAll(async () => {
-  const tree = (await stage2Corpus()).dir;
-  dir = mkdtempSync(join(tmpdir(), 'memdesc-check-incremental-'));
-  const entry = join(dir, 'harness.ts');
-  writeFileSync(entry, harness(tree));
-  child = bundleEntry(entry);
-}, 600_000);
-
-afterAll(() => {
-  child?.cleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const runHarness = useStage2Harness<Run>('check-incremental', harness);
 
 interface Run {
   way: 'full' | 'incremental' | 'off';
@@ -211,9 +192,7 @@ interface Run {
 
 describe('--check on a stage-2 machine: the incremental pass', () => {
   it(`reports what the full check reports, at the same operation; unchecked runs are unaffected (seed ${seed})`, () => {
-    const r = spawnSync(process.execPath, [child!.file, String(seed)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(r.status, r.stderr).toBe(0);
-    const runs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Run);
+    const runs = runHarness(seed);
     expect(runs.length).toBe(7 * (5 * 2 + 3));
     let reported = 0;
     for (let i = 0; i < runs.length;) {
