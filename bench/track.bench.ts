@@ -25,6 +25,7 @@ import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { BUNDLED_CORPUS, PACKAGE_ROOT, RUN_TS } from '../src/paths.ts';
 import { anchor, record } from './anchor.ts';
+import { applyV8Flags } from '../src/v8Flags.ts';
 
 const COMMITS = 100;
 const CONVERT_STEPS = 20;
@@ -265,4 +266,8 @@ function recordTrack(history: string, analysis: ChildOut, cold: ChildOut, warm: 
 }
 
 const i = process.argv.indexOf('--child');
-if (i >= 0) await child(process.argv[i + 1]!, process.argv[i + 2]!, process.argv[i + 3]!);
+if (i >= 0) {
+  // The work as the CLI runs it: bin/memdesc.mjs sets memdesc's V8 flags before a command loads.
+  applyV8Flags();
+  await child(process.argv[i + 1]!, process.argv[i + 2]!, process.argv[i + 3]!);
+}
