@@ -7,8 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { MemdescError, UsageError, CheckFailed } from './errors.ts';
 import { applyV8Flags } from './v8Flags.ts';
-
-export { applyV8Flags };
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStart } from './commands/start.ts';
 import { registerAnalyze } from './commands/analyze.ts';
@@ -22,6 +20,9 @@ import { registerAudit } from './commands/audit.ts';
 import { registerSeparate } from './commands/separate.ts';
 import { registerShrink } from './commands/shrink.ts';
 import { registerInit } from './commands/init.ts';
+
+// bin/memdesc.mjs sets the flags before a command's code loads.
+export { applyV8Flags };
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -18,23 +18,20 @@ import type { ProcessRun, SeedResult } from './run.ts';
 import { ReusedChild } from './reusedChild.ts';
 import { knownV8, V8_FLAGS } from '../v8Flags.ts';
 
-/** The simulation's processes take memdesc's V8 flags (v8Flags.ts) on their command line. */
-const SIM_V8_FLAGS = V8_FLAGS;
-
 let flagsAccepted: boolean | undefined;
 
 /**
- * What a simulation process is started with before its bundle: SIM_V8_FLAGS when this node
- * accepts them. A V8 that no longer knows a flag refuses to start, and the simulation then runs
+ * What a simulation process is started with before its bundle: memdesc's V8 flags (v8Flags.ts)
+ * when this node accepts them. A V8 that no longer knows a flag refuses to start, and the simulation then runs
  * without them: this node (the children run process.execPath) is asked once per process, unless
  * its V8 is one known to define them (v8Flags.ts knownV8()), which needs no process to ask.
  */
 export function simNodeFlags(): string[] {
   if (flagsAccepted === undefined) {
     flagsAccepted = knownV8(process.versions.v8) ||
-      spawnSync(process.execPath, [...SIM_V8_FLAGS, '-e', '0'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+      spawnSync(process.execPath, [...V8_FLAGS, '-e', '0'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
   }
-  return flagsAccepted ? [...SIM_V8_FLAGS] : [];
+  return flagsAccepted ? [...V8_FLAGS] : [];
 }
 
 /** What one `--serve` job runs (the batch's flags; the seeds are given per call). */
