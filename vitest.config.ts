@@ -38,8 +38,9 @@ const shared = testFiles.filter((f) => !isolated.includes(f));
 
 /**
  * The run's shared trees (test/corpusTrees.ts, test/stage1.ts) a test file waits for, by the
- * helpers it calls, in the order the prebuild makes them: ptdesc first (isolated files, which run
- * first, use it), then stage1 and the stage2 made from it.
+ * helpers it calls, in the order the prebuild makes them: ptdesc first, then stage1 and the stage2
+ * made from it. Today only files of the shared project wait for one (runOrder() would put an
+ * isolated file that did last of its project).
  */
 const TREE_USERS: Array<[string, RegExp]> = [
   ['ptdesc', /\bptdescCorpus\(/],
