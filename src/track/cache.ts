@@ -44,7 +44,7 @@ import { fileStoreCandidates } from '../analyzers/dataflow.ts';
 import { ALL_FILES_DEP, BODY_DEP, DECLARED_DEP, FILE_DEP, MARKED_DEP, NAME_DEP, STORE_DEP, STORED_DEP } from '../analyzers/provenance.ts';
 import type { Finding, Residue } from '../model/findings.ts';
 import type { ProgressPoint } from '../model/progress.ts';
-import { topNames, type DepGraph, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
+import { topNames, type DepGraph, type FileUnits, type SpecRoots, type UnitCache, type UnitGraph } from './deps.ts';
 import type { MarkSummaries } from './marks.ts';
 import { sha1, type CommitProgram } from './program.ts';
 import type { Shapes } from './shape.ts';
@@ -200,6 +200,25 @@ export function mentionsWord(sf: ts.SourceFile, word: string): boolean {
 
 const CITE = /([\w.@$\-/]+\.(?:[cm]?[jt]sx?|json)):(\d+)/g;
 
+const citedOf = new WeakMap<FileUnits, Map<string, string>>();
+
+/**
+ * What citation `cite` (0-based `line`) shows of a file with units `u`: every unit of the line (an
+ * import or export statement is one unit per name), where it starts and its shape. Once per file
+ * version and citation: a walk asks a file's citations again every commit.
+ */
+function citedLine(u: FileUnits, cite: string, line: number): string {
+  let m = citedOf.get(u);
+  if (!m) citedOf.set(u, m = new Map());
+  let part = m.get(cite);
+  if (part === undefined) {
+    const at = u.units.filter((x) => x.startLine <= line && line <= x.endLine);
+    part = `${cite} ${at.length > 0 ? at.map((unit) => `${unit.startLine} ${unit.hash} ${unit.body ?? ''}`).join(' ') : `outside ${u.file}`}`;
+    m.set(cite, part);
+  }
+  return part;
+}
+
 /**
  * Dependency parts carried from one measured commit to the next (CommitKeys.namePart): a part of
  * a name's callers (`f`), of `name:`, `stored:` or `file:` is a function of the files it looked
@@ -245,7 +264,8 @@ export class CommitKeys {
   readonly files: ts.SourceFile[];
   private base: string;
   private graph: UnitGraph;
-  private callerSigs = new Map<string, string>();
+  /** By list (TrackCache hands out one array per distinct list): a key's lists are asked once per commit each. */
+  private callerSigs = new Map<readonly string[], string>();
   private byRel = new Map<string, ts.SourceFile>();
 
   /**
@@ -551,11 +571,10 @@ export class CommitKeys {
   /** Every file calling one of `names` (by callee name, as the analyzer indexes calls), with what it reaches. */
   callerSig(names: readonly string[]): string {
     if (names.length === 0) return '';
-    const memo = names.join('\0');
-    let sig = this.callerSigs.get(memo);
+    let sig = this.callerSigs.get(names);
     if (sig !== undefined) return sig;
     sig = sha1([...names].sort().map((n) => this.namePart(n)).join('\n'));
-    this.callerSigs.set(memo, sig);
+    this.callerSigs.set(names, sig);
     return sig;
   }
 
@@ -587,10 +606,7 @@ export class CommitKeys {
         parts.push(`${c} id ${this.cp.ids.get(sf.fileName) ?? '?'}`);
         continue;
       }
-      const line = Number(c.slice(i + 1)) - 1;
-      // Every unit of the line (an import or export statement is one unit per name).
-      const at = u.units.filter((x) => x.startLine <= line && line <= x.endLine);
-      parts.push(`${c} ${at.length > 0 ? at.map((unit) => `${unit.startLine} ${unit.hash} ${unit.body ?? ''}`).join(' ') : `outside ${u.file}`}`);
+      parts.push(citedLine(u, c, Number(c.slice(i + 1)) - 1));
     }
     return parts.join('\n');
   }
@@ -670,8 +686,6 @@ function validDeps(d: unknown): d is EntryDeps[] {
   return Array.isArray(d) && d.every((x) => !!x && strings((x as EntryDeps).callers) && strings((x as EntryDeps).cites));
 }
 
-const sameDeps = (a: EntryDeps, b: EntryDeps): boolean => a.callers.join('\0') === b.callers.join('\0') && a.cites.join('\0') === b.cites.join('\0');
-
 /** Our file names in the cache folder: a key's index, an entry, a temp file. */
 const OURS = /^[0-9a-f]{40}(?:-[0-9a-f]{40})?\.json(?:\.\d+\.[0-9a-f]{8}\.tmp)?$/;
 const DAY = 24 * 3600 * 1000;
@@ -719,10 +733,27 @@ export class TrackCache {
     return join(this.dir!, key.slice(0, 2), sig === undefined ? `${key}.json` : `${key}-${sig}.json`);
   }
 
+  /**
+   * Dependency lists by content, one array each: every commit asks each key's lists again, and
+   * CommitKeys keeps a list's signature by the array (no joining of long lists per lookup).
+   */
+  private lists = new Map<string, string[]>();
+
+  private shared(deps: EntryDeps): EntryDeps {
+    return { callers: this.list(deps.callers), cites: this.list(deps.cites) };
+  }
+
+  private list(l: string[]): string[] {
+    const k = JSON.stringify(l);
+    let hit = this.lists.get(k);
+    if (!hit) this.lists.set(k, hit = l);
+    return hit;
+  }
+
   private slot(key: string): { deps: EntryDeps[]; entries: Map<string, FileEntry> } {
     let m = this.mem.get(key);
     if (!m) {
-      m = { deps: this.dir ? this.readIndex(key) : [], entries: new Map() };
+      m = { deps: this.dir ? this.readIndex(key).map((d) => this.shared(d)) : [], entries: new Map() };
       this.mem.set(key, m);
     }
     return m;
@@ -822,8 +853,8 @@ export class TrackCache {
 
   put(entry: FileEntry): void {
     const m = this.slot(entry.key);
-    const deps = { callers: entry.callers, cites: entry.cites };
-    const newDeps = !m.deps.some((d) => sameDeps(d, deps));
+    const deps = this.shared(entry);
+    const newDeps = !m.deps.some((d) => d.callers === deps.callers && d.cites === deps.cites);
     if (newDeps) m.deps.unshift(deps);
     m.entries.set(entry.sig, entry);
     if (!this.dir || !this.writable) return;
