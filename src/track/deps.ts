@@ -832,6 +832,8 @@ export class DepGraph {
   private byName = new Map<string, Node[]>();
   private fileNodes = new Map<string, Node[]>();
   private gen = 0;
+  /** Per file version's nodes, its last file hash and what it was made of (UnitGraph.fileHash). */
+  private fileHashes = new WeakMap<readonly Node[], FileHashMemo>();
 
   private node(own: string, mentions: readonly string[]): Node {
     let n = this.nodes.get(own);
@@ -1000,7 +1002,8 @@ export class DepGraph {
       const set = new Set<Node>();
       for (const m of n.mentions) for (const x of byName.get(m) ?? []) if (x !== n) set.add(x);
       // The file's own imports: those naming what the unit mentions, and side-effect imports.
-      for (const m of ['', ...n.mentions]) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
+      for (const x of n.imports.get('') ?? []) if (x !== n) set.add(x);
+      for (const m of n.mentions) for (const x of n.imports.get(m) ?? []) if (x !== n) set.add(x);
       if (n.markEdge) set.add(n.markEdge);
       const changed = n.hash === '' || set.size !== n.edges.length || n.edges.some((x) => !set.has(x));
       if (!changed) continue;
@@ -1087,7 +1090,7 @@ export class DepGraph {
       for (const x of n.edges) into.add(x.own);
     }
     const common = sha1(`${[...rootNames].sort().join(',')}\n${[...roots.tests].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
-    return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')));
+    return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')), this.fileHashes);
   }
 }
 
@@ -1189,6 +1192,13 @@ function tarjan(dirty: Set<Node>): void {
   }
 }
 
+/** A file hash and its inputs: the common part and its nodes' hashes, in the nodes' order. */
+interface FileHashMemo {
+  common: string;
+  hashes: string[];
+  hash: string;
+}
+
 /** One commit's file hashes: the Merkle hash of what a file's units reach, with what every file reaches. */
 export class UnitGraph {
   private fileHashes = new Map<ts.SourceFile, string>();
@@ -1198,10 +1208,11 @@ export class UnitGraph {
    * names one level deep. Such code reaches other files' analysis only through a module
    * variable it marks (a mark is read with a `file:` dependency on the variable's file: the
    * analyzer's moduleMarks) or through calls, stores and value use, which signatures verify; so
-   * it is part of every `file:` dependency's signature (cache.ts) instead of every key.
+   * it is part of every `file:` dependency's signature (cache.ts) instead of every key. `memo`:
+   * the walk's file hashes by file version (nodesHash).
    */
   constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>,
-    private byRel: Map<string, Node[]>, readonly effects: string) {}
+    private byRel: Map<string, Node[]>, readonly effects: string, private memo: WeakMap<readonly Node[], FileHashMemo>) {}
 
   /**
    * The units of file REL (bodies included) whose code mentions `word`, each with what it
@@ -1256,10 +1267,23 @@ export class UnitGraph {
     let h = this.fileHashes.get(sf);
     if (h === undefined) {
       const nodes = this.nodesOf.get(sf);
-      h = nodes ? sha1(`${this.common}\n${[...new Set(nodes.map((n) => n.hash))].sort().join('\n')}`) : this.common;
+      h = nodes ? this.nodesHash(nodes) : this.common;
       this.fileHashes.set(sf, h);
     }
     return h;
+  }
+
+  /**
+   * The hash of a file version's nodes: kept from an earlier commit while the common part and
+   * every node's hash are as then (most commits leave most files' reach alone: no sort, no sha1).
+   */
+  private nodesHash(nodes: readonly Node[]): string {
+    const m = this.memo.get(nodes);
+    if (m && m.common === this.common && m.hashes.every((h, i) => h === nodes[i]!.hash)) return m.hash;
+    const hashes = nodes.map((n) => n.hash);
+    const hash = sha1(`${this.common}\n${[...new Set(hashes)].sort().join('\n')}`);
+    this.memo.set(nodes, { common: this.common, hashes, hash });
+    return hash;
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * A walk asks each cached entry's dependency lists again at every commit: TrackCache hands out one
  * array per distinct list, CommitKeys keeps a list's signature by that array, and what a cited
- * line shows is kept per file version (cache.ts citedLine). Through those memos, commit after
- * commit, a signature equals one computed afresh (new program, units, graph and lists), and it
- * changes where an edit changes what it reads: a caller's body, the lines a citation points at.
+ * line shows is kept per file version (cache.ts citedLine); a file version's hash is kept while
+ * what it reaches hashes the same (deps.ts nodesHash). Through those memos, commit after commit,
+ * signatures and file hashes equal those computed afresh (new program, units, graph and lists),
+ * and change where an edit changes what they read: a caller's body, the lines a citation points
+ * at, a declaration an unchanged file imports, the spec's class every file reaches.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +60,7 @@ function walker(root: string): (files: Map<string, string>) => CommitKeys {
 
 const copy = (d: EntryDeps): EntryDeps => ({ callers: [...d.callers], cites: [...d.cites] });
 
-describe('track: signatures through the per-list and per-citation memos', () => {
+describe('track: signatures and file hashes through the walk\'s memos', () => {
   it('equal a fresh computation at each commit, and change with a caller\'s or a cited file\'s edit', () => {
     const root = mkdtempSync(join(tmpdir(), 'memdesc-sig-memo-'));
     dirs.push(root);
@@ -76,6 +78,7 @@ describe('track: signatures through the per-list and per-citation memos', () => 
     const walk = walker(root);
     const sigs: string[] = [];
     const cited: string[] = [];
+    const reach: Array<Map<string, string>> = [];
     const step = (): void => {
       const keys = walk(files);
       const fresh = walker(root)(files);
@@ -87,6 +90,13 @@ describe('track: signatures through the per-list and per-citation memos', () => 
       expect(keys.citePart(deps.cites)).toBe(fresh.citePart([...deps.cites]));
       sigs.push(got);
       cited.push(keys.citePart(deps.cites));
+      const freshFiles = new Map(fresh.files.map((sf) => [sf.fileName, sf]));
+      expect(keys.files.length).toBe(freshFiles.size);
+      reach.push(new Map(keys.files.map((sf) => {
+        const r = keys.reach(sf);
+        expect(r, keys.rel(sf)).toBe(fresh.reach(freshFiles.get(sf.fileName)!));
+        return [keys.rel(sf), r];
+      })));
     };
     step();
     // A caller of blob_owner() changes its body: the callers' part changes, the citations hold.
@@ -102,6 +112,16 @@ describe('track: signatures through the per-list and per-citation memos', () => 
     // A commit that changes nothing: every memo hits, the same signature.
     step();
     expect(sigs[3]).toBe(sigs[2]);
+    expect(reach[3]).toEqual(reach[2]);
+    // blob_owner()'s signature: cache.ts, unchanged, imports it; main.ts does not.
+    edit('proj/src/helpers.ts', 'export function blob_owner(blob: Blob): number {', 'export function blob_owner(blob: Blob): number | undefined {');
+    step();
+    expect(reach[4]!.get('src/cache.ts')).not.toBe(reach[3]!.get('src/cache.ts'));
+    expect(reach[4]!.get('src/main.ts')).toBe(reach[3]!.get('src/main.ts'));
+    // The spec's class: every file reaches it.
+    edit('proj/src/blob.ts', 'export class Blob {', 'export class Blob {\n  static readonly KIND = 1;');
+    step();
+    expect(reach[5]!.get('src/main.ts')).not.toBe(reach[4]!.get('src/main.ts'));
   });
 });
 
