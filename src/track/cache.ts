@@ -35,7 +35,7 @@
  * print once.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { calleeName } from '../analyzers/ast.ts';
@@ -813,6 +813,8 @@ export class TrackCache {
 
   /** Read a checksummed file; undefined (and the file discarded) when it is not whole or not ours. */
   private readChecked(p: string, valid: (body: unknown) => boolean): unknown {
+    // Most asks of a cold walk find no file: asked without a thrown error (its stack) each time.
+    if (!existsSync(p)) return undefined;
     let text: string;
     try {
       text = readFileSync(p, 'utf8');
