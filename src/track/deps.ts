@@ -832,8 +832,8 @@ export class DepGraph {
   private byName = new Map<string, Node[]>();
   private fileNodes = new Map<string, Node[]>();
   private gen = 0;
-  /** Per file version's nodes, its last file hash and what it was made of (UnitGraph.fileHash). */
-  private fileHashes = new WeakMap<readonly Node[], FileHashMemo>();
+  /** What the walk's UnitGraphs keep per file version's nodes (UnitGraph.nodesHash, mentioning). */
+  private memo: GraphMemo = { fileHashes: new WeakMap(), mentioning: new WeakMap() };
 
   private node(own: string, mentions: readonly string[]): Node {
     let n = this.nodes.get(own);
@@ -1090,7 +1090,7 @@ export class DepGraph {
       for (const x of n.edges) into.add(x.own);
     }
     const common = sha1(`${[...rootNames].sort().join(',')}\n${[...roots.tests].sort().join(',')}\n${unshaped.sort().join('\n')}\n--\n${[...shallow].sort().join('\n')}`);
-    return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')), this.fileHashes);
+    return new UnitGraph(nodesOf, common, namedOf, filesByRel, sha1([...effects].sort().join('\n')), this.memo);
   }
 }
 
@@ -1192,11 +1192,10 @@ function tarjan(dirty: Set<Node>): void {
   }
 }
 
-/** A file hash and its inputs: the common part and its nodes' hashes, in the nodes' order. */
-interface FileHashMemo {
-  common: string;
-  hashes: string[];
-  hash: string;
+/** Per file version's node list, for the walk: its last file hash with what it was made of (the common part, its nodes' hashes in order), and its nodes mentioning a word. */
+interface GraphMemo {
+  fileHashes: WeakMap<readonly Node[], { common: string; hashes: string[]; hash: string }>;
+  mentioning: WeakMap<readonly Node[], Map<string, Node[]>>;
 }
 
 /** One commit's file hashes: the Merkle hash of what a file's units reach, with what every file reaches. */
@@ -1209,10 +1208,10 @@ export class UnitGraph {
    * variable it marks (a mark is read with a `file:` dependency on the variable's file: the
    * analyzer's moduleMarks) or through calls, stores and value use, which signatures verify; so
    * it is part of every `file:` dependency's signature (cache.ts) instead of every key. `memo`:
-   * the walk's file hashes by file version (nodesHash).
+   * what the walk keeps per file version (nodesHash, mentioning).
    */
   constructor(private nodesOf: Map<ts.SourceFile, Node[]>, readonly common: string, private namedOf: Map<string, Map<string, Node[]>>,
-    private byRel: Map<string, Node[]>, readonly effects: string, private memo: WeakMap<readonly Node[], FileHashMemo>) {}
+    private byRel: Map<string, Node[]>, readonly effects: string, private memo: GraphMemo) {}
 
   /**
    * The units of file REL (bodies included) whose code mentions `word`, each with what it
@@ -1221,7 +1220,16 @@ export class UnitGraph {
   mentionPart(rel: string, word: string, holders?: ReadonlySet<string>): string | undefined {
     const nodes = holders ? this.holderNodes(rel, holders) : this.byRel.get(rel);
     if (!nodes) return undefined;
-    return nodes.filter((n) => n.mentions.includes(word)).map((n) => n.hash).sort().join(',');
+    return (holders ? nodes.filter((n) => n.mentions.includes(word)) : this.mentioning(nodes, word)).map((n) => n.hash).sort().join(',');
+  }
+
+  /** The nodes of a file version whose code mentions `word`: syntax, so once per file version and word for the walk. */
+  private mentioning(nodes: readonly Node[], word: string): Node[] {
+    let m = this.memo.mentioning.get(nodes);
+    if (!m) this.memo.mentioning.set(nodes, m = new Map());
+    let out = m.get(word);
+    if (!out) m.set(word, out = nodes.filter((n) => n.mentions.includes(word)));
+    return out;
   }
 
   /** The nodes of file REL declaring one of `holders` (bodies included); undefined for a file without units. */
@@ -1278,11 +1286,11 @@ export class UnitGraph {
    * every node's hash are as then (most commits leave most files' reach alone: no sort, no sha1).
    */
   private nodesHash(nodes: readonly Node[]): string {
-    const m = this.memo.get(nodes);
+    const m = this.memo.fileHashes.get(nodes);
     if (m && m.common === this.common && m.hashes.every((h, i) => h === nodes[i]!.hash)) return m.hash;
     const hashes = nodes.map((n) => n.hash);
     const hash = sha1(`${this.common}\n${[...new Set(hashes)].sort().join('\n')}`);
-    this.memo.set(nodes, { common: this.common, hashes, hash });
+    this.memo.fileHashes.set(nodes, { common: this.common, hashes, hash });
     return hash;
   }
 }

@@ -2,7 +2,8 @@
  * A walk asks each cached entry's dependency lists again at every commit: TrackCache hands out one
  * array per distinct list, CommitKeys keeps a list's signature by that array, and what a cited
  * line shows is kept per file version (cache.ts citedLine); a file version's hash is kept while
- * what it reaches hashes the same (deps.ts nodesHash). Through those memos, commit after commit,
+ * what it reaches hashes the same, its units naming a word are found once (deps.ts nodesHash,
+ * mentioning). Through those memos, commit after commit,
  * signatures and file hashes equal those computed afresh (new program, units, graph and lists),
  * and change where an edit changes what they read: a caller's body, the lines a citation points
  * at, a declaration an unchanged file imports, the spec's class every file reaches.
@@ -79,6 +80,7 @@ describe('track: signatures and file hashes through the walk\'s memos', () => {
     const sigs: string[] = [];
     const cited: string[] = [];
     const reach: Array<Map<string, string>> = [];
+    const named: string[] = [];
     const step = (): void => {
       const keys = walk(files);
       const fresh = walker(root)(files);
@@ -88,6 +90,9 @@ describe('track: signatures and file hashes through the walk\'s memos', () => {
       expect(keys.sig(copy(deps))).toBe(got);
       expect(got).toBe(fresh.sig(copy(deps)));
       expect(keys.citePart(deps.cites)).toBe(fresh.citePart([...deps.cites]));
+      // Where the word is mentioned (deps.ts mentioning: per file version and word).
+      named.push(keys.depPart('name:blob_owner'));
+      expect(named.at(-1)).toBe(fresh.depPart('name:blob_owner'));
       sigs.push(got);
       cited.push(keys.citePart(deps.cites));
       const freshFiles = new Map(fresh.files.map((sf) => [sf.fileName, sf]));
@@ -118,6 +123,8 @@ describe('track: signatures and file hashes through the walk\'s memos', () => {
     step();
     expect(reach[4]!.get('src/cache.ts')).not.toBe(reach[3]!.get('src/cache.ts'));
     expect(reach[4]!.get('src/main.ts')).toBe(reach[3]!.get('src/main.ts'));
+    expect(named[4]).not.toBe(named[3]);
+    expect(named[3]).toBe(named[2]);
     // The spec's class: every file reaches it.
     edit('proj/src/blob.ts', 'export class Blob {', 'export class Blob {\n  static readonly KIND = 1;');
     step();
