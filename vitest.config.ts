@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { V8_FLAGS } from './src/v8Flags.ts';
+import { compileCorpus, corpusNativePlugin } from './test/corpusNative.ts';
 
 /**
  * What makes a test file need a process of its own: state that outlives the file in a shared
@@ -35,6 +36,17 @@ const isolated = testFiles.filter((f) => {
   return NEEDS_ISOLATION.some(([, re]) => re.test(text));
 });
 const shared = testFiles.filter((f) => !isolated.includes(f));
+
+/**
+ * Isolated files that mock a corpus module: the corpus' modules must then load through vitest's
+ * module runner, which alone can hand the mock to the corpus modules that import the mocked one.
+ * Every other isolated file runs the corpus as native modules (test/corpusNative.ts).
+ */
+const MOCKS_CORPUS = /\bvi\.(mock|doMock)\(\s*['"](\.\.\/)+corpus\//;
+const mockingCorpus = isolated.filter((f) => MOCKS_CORPUS.test(readFileSync(join(root, f), 'utf8')));
+const nativeCorpus = isolated.filter((f) => !mockingCorpus.includes(f));
+const corpusDir = join(root, 'corpus');
+const compiledCorpus = await compileCorpus(corpusDir, join(root, 'node_modules', '.cache', 'memdesc-test'));
 
 /**
  * The run's shared trees (test/corpusTrees.ts, test/stage1.ts) a test file waits for, by the
@@ -71,7 +83,7 @@ const UNKNOWN_COST = 3;
 function runOrder(files: TestSpecification[], waits: (f: TestSpecification) => boolean): TestSpecification[] {
   const key = (f: TestSpecification): [number, number, number] => {
     const cost = COSTS[relativeTo(f.moduleId)];
-    const isolated = f.project.name === 'isolated';
+    const isolated = f.project.name !== 'shared';
     return [isolated ? 0 : 1, isolated && waits(f) ? 1 : 0, cost ?? UNKNOWN_COST];
   };
   const size = (f: TestSpecification): number => statSync(f.moduleId).size;
@@ -133,7 +145,12 @@ export default defineConfig({
     // vitest leaves one core idle by default; the slow files mostly wait on child processes.
     maxWorkers: 2,
     projects: [
-      { test: { ...common, name: 'isolated', include: isolated } },
+      {
+        plugins: [corpusNativePlugin(corpusDir, compiledCorpus)],
+        test: { ...common, name: 'isolated', include: nativeCorpus, server: { deps: { external: [compiledCorpus] } } },
+      },
+      // (An empty include would be vitest's default pattern: every test file again.)
+      ...(mockingCorpus.length ? [{ test: { ...common, name: 'isolated-runner', include: mockingCorpus } }] : []),
       // A fresh process per file costs about 0.6 CPU-s (a fork, vitest's worker, TypeScript and
       // src/ loaded again, lib files parsed again); files that leave nothing behind run one after
       // another in a worker that keeps them (what they import, TypeScript's parsed lib files).

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeEach, vi } from 'vitest';
+import { describe, it, expect, beforeEach } from 'vitest';
 import fc from 'fast-check';
 import { boot } from '../../corpus/sim/boot.ts';
 import {
@@ -9,7 +9,6 @@ import {
 import { vmalloc_debug_check, lazy_max_pages } from '../../corpus/mm/vmalloc.ts';
 import { global_zone_page_state, alloc_page } from '../../corpus/mm/page_alloc.ts';
 import { page_address, virt_to_page } from '../../corpus/include/linux/mm.ts';
-import { Page } from '../../corpus/include/linux/mm_types.ts';
 import { ZoneStat } from '../../corpus/include/linux/mmzone.ts';
 import { GFP_KERNEL, __GFP_ZERO, __GFP_NOWARN } from '../../corpus/include/linux/gfp.ts';
 import { kmalloc_array } from '../../corpus/include/linux/slab.ts';
@@ -25,27 +24,10 @@ import { copy_from, copy_to, read8, read64, write64 } from '../../corpus/sim/mem
 import { KernelBug, KernelPageFault } from '../../corpus/sim/errors.ts';
 import { find_report } from '../../corpus/sim/reports.ts';
 import {
-  allocFree16k, area_pages, check_area, churnAreas, equal_bytes, MiB, mulberry32, PAGE_SIZE, pages_accounted, pattern, runVmallocOps,
+  allocFree16k, check_area, churnAreas, equal_bytes, MiB, mulberry32, PAGE_SIZE, pages_accounted, pattern, runVmallocOps,
   VMALLOC_PROPERTY_RUNS, vmallocOpsArb,
 } from './vmalloc-workloads.ts';
 import { propertySeed } from '../propertySeed.ts';
-
-/*
- * Record page->private of every page given back to the buddy allocator, to check that vfree()
- * clears it before freeing (the page allocator itself does not look at it).
- */
-const freed_private = new Map<number, number>();
-let recording = false;
-vi.mock('../../corpus/mm/page_alloc.ts', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../../corpus/mm/page_alloc.ts')>();
-  return {
-    ...orig,
-    __free_pages: (page: Page, order: number) => {
-      if (recording) freed_private.set(page.addr, page.private);
-      orig.__free_pages(page, order);
-    },
-  };
-});
 
 const LINE = /^0x(ffffc9[0-9a-f]{10})-0x(ffff[0-9a-f]{12}) +(\d+) (\S+) pages=(\d+) vmalloc( vpages)? N0=(\d+)$/;
 
@@ -195,36 +177,6 @@ describe('vmalloc', () => {
     for (const p of [small, a, b, c]) vfree(p);
     vm_unmap_aliases();
     vmalloc_debug_check();
-  });
-
-  it('accounts pages, returns every one on vfree and keeps the kernel page tables', () => {
-    vmalloc_debug_check();
-    const base = pages_accounted();
-    const base_vmalloc = global_zone_page_state(ZoneStat.NR_VMALLOC);
-    const base_pt = global_zone_page_state(ZoneStat.NR_PAGETABLE);
-    const base_nr = vmalloc_nr_pages();
-    const addrs = [vmalloc(10 * PAGE_SIZE), vmalloc(1), vzalloc(300 * PAGE_SIZE)];
-    expect(vmalloc_nr_pages() - base_nr).toBe(311);
-    expect(global_zone_page_state(ZoneStat.NR_VMALLOC) - base_vmalloc).toBe(311);
-    expect(pages_accounted()).toBe(base);
-    const pt = global_zone_page_state(ZoneStat.NR_PAGETABLE);
-    // Kernel page tables came from the page allocator (counted in NR_PAGETABLE), if any were missing.
-    expect(pt).toBeGreaterThanOrEqual(Math.max(base_pt, 3));
-    const pages = addrs.flatMap((a) => area_pages(find_vm_area(a)!));
-    freed_private.clear();
-    recording = true;
-    try {
-      for (const a of addrs) vfree(a);
-    } finally {
-      recording = false;
-    }
-    // Every page went back with page->private cleared.
-    for (const p of pages) expect(freed_private.get(p.addr)).toBe(0);
-    vm_unmap_aliases();
-    expect(vmalloc_nr_pages()).toBe(base_nr);
-    expect(global_zone_page_state(ZoneStat.NR_VMALLOC)).toBe(base_vmalloc);
-    expect(global_zone_page_state(ZoneStat.NR_PAGETABLE)).toBe(pt);
-    expect(pages_accounted()).toBe(base);
   });
 
   it('a foreign page->private in a vmalloc page is caught at vfree', () => {
