@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { V8_FLAGS } from './src/v8Flags.ts';
-import { compileCorpus, corpusNativePlugin } from './test/corpusNative.ts';
+import { compileNative, nativeModulesPlugin } from './test/nativeModules.ts';
 
 /**
  * What makes a test file need a process of its own: state that outlives the file in a shared
@@ -38,15 +38,21 @@ const isolated = testFiles.filter((f) => {
 const shared = testFiles.filter((f) => !isolated.includes(f));
 
 /**
- * Isolated files that mock a corpus module: the corpus' modules must then load through vitest's
- * module runner, which alone can hand the mock to the corpus modules that import the mocked one.
- * Every other isolated file runs the corpus as native modules (test/corpusNative.ts).
+ * Isolated files that mock a module of the corpus or of src/: those modules must then load through
+ * vitest's module runner, which alone can hand the mock to the modules importing the mocked one.
+ * Every other file runs the corpus and src/ as native modules (test/nativeModules.ts).
  */
-const MOCKS_CORPUS = /\bvi\.(mock|doMock)\(\s*['"](\.\.\/)+corpus\//;
-const mockingCorpus = isolated.filter((f) => MOCKS_CORPUS.test(readFileSync(join(root, f), 'utf8')));
-const nativeCorpus = isolated.filter((f) => !mockingCorpus.includes(f));
-const corpusDir = join(root, 'corpus');
-const compiledCorpus = await compileCorpus(corpusDir, join(root, 'node_modules', '.cache', 'memdesc-test'));
+const MOCKS_OWN = /\bvi\.(mock|doMock)\(\s*['"](\.\.?\/)+(\.\.\/)*(corpus|src)\//;
+const mockingOwn = isolated.filter((f) => MOCKS_OWN.test(readFileSync(join(root, f), 'utf8')));
+const nativeIsolated = isolated.filter((f) => !mockingOwn.includes(f));
+const cacheRoot = join(root, 'node_modules', '.cache', 'memdesc-test');
+const nativeFolders = new Map<string, string>();
+for (const d of ['corpus', 'src']) nativeFolders.set(join(root, d), await compileNative(join(root, d), cacheRoot));
+// MEMDESC_TEST_RUNNER=1: every module through vitest's runner, as before (to compare, or to debug with its source maps).
+const native = process.env.MEMDESC_TEST_RUNNER === '1' ? { plugins: [], server: {} } : {
+  plugins: [nativeModulesPlugin(nativeFolders)],
+  server: { deps: { external: [...nativeFolders.values()] } },
+};
 
 /**
  * The run's shared trees (test/corpusTrees.ts, test/stage1.ts) a test file waits for, by the
@@ -145,16 +151,13 @@ export default defineConfig({
     // vitest leaves one core idle by default; the slow files mostly wait on child processes.
     maxWorkers: 2,
     projects: [
-      {
-        plugins: [corpusNativePlugin(corpusDir, compiledCorpus)],
-        test: { ...common, name: 'isolated', include: nativeCorpus, server: { deps: { external: [compiledCorpus] } } },
-      },
+      { plugins: native.plugins, test: { ...common, name: 'isolated', include: nativeIsolated, server: native.server } },
       // (An empty include would be vitest's default pattern: every test file again.)
-      ...(mockingCorpus.length ? [{ test: { ...common, name: 'isolated-runner', include: mockingCorpus } }] : []),
+      ...(mockingOwn.length ? [{ test: { ...common, name: 'isolated-runner', include: mockingOwn } }] : []),
       // A fresh process per file costs about 0.6 CPU-s (a fork, vitest's worker, TypeScript and
       // src/ loaded again, lib files parsed again); files that leave nothing behind run one after
       // another in a worker that keeps them (what they import, TypeScript's parsed lib files).
-      { test: { ...common, name: 'shared', include: shared, isolate: false } },
+      { plugins: native.plugins, test: { ...common, name: 'shared', include: shared, isolate: false, server: native.server } },
     ],
   },
 });
