@@ -48,8 +48,11 @@ const nativeIsolated = isolated.filter((f) => !mockingOwn.includes(f));
 const cacheRoot = join(root, 'node_modules', '.cache', 'memdesc-test');
 const nativeFolders = new Map<string, string>();
 for (const d of ['corpus', 'src']) nativeFolders.set(join(root, d), await compileNative(join(root, d), cacheRoot));
-// MEMDESC_TEST_RUNNER=1: every module through vitest's runner, as before (to compare, or to debug with its source maps).
-const native = process.env.MEMDESC_TEST_RUNNER === '1' ? { plugins: [], server: {} } : {
+// MEMDESC_TEST_RUNNER=1: every module through vitest's runner, as before (to compare, or to debug
+// with its source maps); so too in watch mode (`vitest` without `run`, not in CI), where the runner
+// follows each edit and these modules, compiled once at start, would not.
+const watching = !process.argv.slice(2).some((a) => a === 'run' || a === '--run') && !process.env.CI;
+const native = process.env.MEMDESC_TEST_RUNNER === '1' || watching ? { plugins: [], server: {} } : {
   plugins: [nativeModulesPlugin(nativeFolders)],
   server: { deps: { external: [...nativeFolders.values()] } },
 };
