@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { V8_FLAGS } from './src/v8Flags.ts';
@@ -38,24 +39,35 @@ const isolated = testFiles.filter((f) => {
 const shared = testFiles.filter((f) => !isolated.includes(f));
 
 /**
- * Isolated files that mock a module of the corpus or of src/: those modules must then load through
- * vitest's module runner, which alone can hand the mock to the modules importing the mocked one.
- * Every other file runs the corpus and src/ as native modules (test/nativeModules.ts).
+ * Isolated files that mock a module (vi.mock, vi.doMock): the corpus and src/ must then load through
+ * vitest's module runner, which alone hands the mock to the modules importing the mocked one (a
+ * native src/ module importing a mocked package would get the real one). Every other file runs the
+ * corpus and src/ as native modules (test/nativeModules.ts).
  */
-const MOCKS_OWN = /\bvi\.(mock|doMock)\(\s*['"](\.\.?\/)+(\.\.\/)*(corpus|src)\//;
-const mockingOwn = isolated.filter((f) => MOCKS_OWN.test(readFileSync(join(root, f), 'utf8')));
-const nativeIsolated = isolated.filter((f) => !mockingOwn.includes(f));
-const cacheRoot = join(root, 'node_modules', '.cache', 'memdesc-test');
-const nativeFolders = new Map<string, string>();
-for (const d of ['corpus', 'src']) nativeFolders.set(join(root, d), await compileNative(join(root, d), cacheRoot));
-// MEMDESC_TEST_RUNNER=1: every module through vitest's runner, as before (to compare, or to debug
-// with its source maps); so too in watch mode (`vitest` without `run`, not in CI), where the runner
-// follows each edit and these modules, compiled once at start, would not.
-const watching = !process.argv.slice(2).some((a) => a === 'run' || a === '--run') && !process.env.CI;
-const native = process.env.MEMDESC_TEST_RUNNER === '1' || watching ? { plugins: [], server: {} } : {
-  plugins: [nativeModulesPlugin(nativeFolders)],
-  server: { deps: { external: [...nativeFolders.values()] } },
-};
+const MOCKS = /\bvi\.(mock|doMock)\(/;
+const mocking = isolated.filter((f) => MOCKS.test(readFileSync(join(root, f), 'utf8')));
+const nativeIsolated = isolated.filter((f) => !mocking.includes(f));
+
+/**
+ * The plugin and settings that give a project the native modules, or none: MEMDESC_TEST_RUNNER=1
+ * keeps every module on vitest's runner, as before (to compare, or to debug with its source maps);
+ * so does watch mode (`vitest` without `run`, not in CI), where the runner follows each edit and
+ * these modules, compiled once at start, would not; and so does a failure to compile them (one
+ * line on stderr: the tests still run, only slower).
+ */
+async function nativeModules(): Promise<{ plugins: Plugin[]; server: object }> {
+  const watching = !process.argv.slice(2).some((a) => a === 'run' || a === '--run') && !process.env.CI;
+  if (process.env.MEMDESC_TEST_RUNNER === '1' || watching) return { plugins: [], server: {} };
+  const folders = new Map<string, string>();
+  try {
+    for (const d of ['corpus', 'src']) folders.set(join(root, d), await compileNative(join(root, d), join(root, 'node_modules', '.cache', 'memdesc-test')));
+  } catch (e) {
+    process.stderr.write(`vitest.config.ts: corpus and src/ stay on vitest's module runner: cannot compile them: ${(e as Error).message.split('\n')[0]}\n`);
+    return { plugins: [], server: {} };
+  }
+  return { plugins: [nativeModulesPlugin(folders)], server: { deps: { external: [...folders.values()] } } };
+}
+const native = await nativeModules();
 
 /**
  * The run's shared trees (test/corpusTrees.ts, test/stage1.ts) a test file waits for, by the
@@ -156,7 +168,7 @@ export default defineConfig({
     projects: [
       { plugins: native.plugins, test: { ...common, name: 'isolated', include: nativeIsolated, server: native.server } },
       // (An empty include would be vitest's default pattern: every test file again.)
-      ...(mockingOwn.length ? [{ test: { ...common, name: 'isolated-runner', include: mockingOwn } }] : []),
+      ...(mocking.length ? [{ test: { ...common, name: 'isolated-runner', include: mocking } }] : []),
       // A fresh process per file costs about 0.6 CPU-s (a fork, vitest's worker, TypeScript and
       // src/ loaded again, lib files parsed again); files that leave nothing behind run one after
       // another in a worker that keeps them (what they import, TypeScript's parsed lib files).
