@@ -21,10 +21,12 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'vite';
 
+/** How files are compiled here: part of each folder's key, so a change to compileNative() compiles anew. */
+const COMPILE_VERSION = 2;
 /** Folders of earlier versions are removed when older than this (another run may still use a recent one). */
 const STALE_MS = 24 * 3600_000;
 
@@ -45,7 +47,7 @@ function sourceFiles(dir: string): string[] {
  */
 export async function compileNative(dir: string, cacheRoot: string): Promise<string> {
   const files = sourceFiles(dir);
-  const h = createHash('sha256').update('2\0');
+  const h = createHash('sha256').update(`${COMPILE_VERSION}\0`);
   for (const f of files) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
   const name = dir.split(sep).filter(Boolean).at(-1) ?? 'root';
   const out = join(cacheRoot, `${name}-${h.digest('hex').slice(0, 16)}`);
@@ -116,7 +118,7 @@ export function nativeModulesPlugin(folders: ReadonlyMap<string, string>): Plugi
       const abs = resolve(dirname(importer), source);
       for (const [from, to] of folders) {
         const rel = relative(from, abs);
-        if (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '') return { id: join(to, rel.replace(/\.ts$/, '.mjs')), external: true };
+        if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return { id: join(to, rel.replace(/\.ts$/, '.mjs')), external: true };
       }
       return null;
     },
