@@ -12,6 +12,7 @@ import { enclosingFunction, functionName, identifiersNamed, isFunctionLike, oute
 import type { AnalysisContext } from './context.ts';
 import { specWords } from '../model/words.ts';
 import type { FindResult, RawAccess, RawResidue } from './finder.ts';
+import { NAME_DEP } from './provenance.ts';
 
 export interface WrapperDef {
   fn: ts.Node;
@@ -127,7 +128,7 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
     l.add(w.name);
     callerDeps.set(w.sf, l);
   }
-  dropUnused(ctx, found, wrappers, inside);
+  dropUnused(ctx, found, wrappers, inside, callerDeps);
   const accesses = found.accesses.filter((a) => !inside.has(a));
   const residue: RawResidue[] = [];
   const calls = new Map<WrapperDef, number>();
@@ -175,12 +176,16 @@ export function discoverWrappers(ctx: AnalysisContext, found: FindResult, only?:
 }
 
 /**
- * Wrappers with no call anywhere in the project (every file, whatever `only` says, so that an
- * incremental analysis decides alike) are no wrappers: their body accesses go back to the
- * findings. Calls only: memdesc track re-analyzes a file when calls of its names change (a use
- * as a value elsewhere would not be seen, so it does not count).
+ * Wrappers neither called nor used as a value anywhere in the project (every file, whatever `only`
+ * says, so that an incremental analysis decides alike) are no wrappers: their body accesses go back
+ * to the findings. A use as a value keeps a wrapper (that use is residue: what it reaches cannot be
+ * traced); otherwise a conversion that replaces a wrapper's last call would leave a body the next
+ * run converts by other evidence, and the conversion would not be idempotent. memdesc track
+ * re-analyzes a file when the calls of its candidates' names change (`callerDeps`), and for a
+ * candidate no call keeps, when any code naming it does (`name:`): only a use as a value keeps it then.
  */
-function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.Node, WrapperDef>, inside: Set<RawAccess>): void {
+function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.Node, WrapperDef>, inside: Set<RawAccess>,
+  callerDeps: Map<ts.SourceFile, Set<string>>): void {
   const unused = new Map<ts.Node, WrapperDef>(wrappers);
   const resolve = (n: ts.Expression): WrapperDef | undefined => {
     const sym = ctx.symbolOf(tsv.isPropertyAccessExpression(n) ? n.name : n);
@@ -195,6 +200,19 @@ function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.No
     for (const call of found.calls.get(name) ?? []) {
       if (found.broken.has(call.getSourceFile())) continue;
       const w = resolve(skipOuter(call.expression));
+      if (w) unused.delete(w.fn);
+    }
+  }
+  if (unused.size === 0) return;
+  for (const w of unused.values()) callerDeps.get(w.sf)?.add(`${NAME_DEP}${w.name}`);
+  const uncalled = new Set([...unused.values()].map((w) => w.name));
+  const spelled = new RegExp(`\\b(?:${[...uncalled].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
+  for (const sf of ctx.files) {
+    if (unused.size === 0) break;
+    if (found.broken.has(sf) || !spelled.test(sf.text)) continue;
+    for (const n of identifiersNamed(sf, uncalled)) {
+      if (!isValueUse(n)) continue;
+      const w = resolve(n);
       if (w) unused.delete(w.fn);
     }
   }

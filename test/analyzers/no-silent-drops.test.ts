@@ -1,9 +1,11 @@
 /**
  * No silent drops (issue 13): a wrapper-shaped function (its body one raw access of its page
- * parameter) that nothing calls is no wrapper, so its access is a finding; once something calls
- * it, the call is the finding. Decided from calls anywhere, so an incremental analysis of the
- * defining file alone (memdesc track) agrees with the full one, and the file records the names
- * whose callers it depends on.
+ * parameter) that nothing calls or uses as a value is no wrapper, so its access is a finding; once
+ * something calls it, the call is the finding; used as a value only (a callback), it stays a
+ * wrapper and that use is residue (else converting its last call would leave a body the next run
+ * converts). Decided from code anywhere, so an incremental analysis of the defining file alone
+ * (memdesc track) agrees with the full one, and the file records the names whose callers it
+ * depends on, and, for a candidate nothing calls, every code naming it (`name:`).
  */
 import { describe, expect, it } from 'vitest';
 import { analyzeDetailed } from '../../src/analyzers/analyze.ts';
@@ -19,6 +21,9 @@ export function dead(page: Page): number { if (PageZsmalloc(page)) { return page
 const USER = `
 import { zs_next } from '../mm/zsmalloc.ts';
 export function walk(page: Page): number { return zs_next(page); }`;
+const VALUE_USER = `
+import { zs_next } from '../mm/zsmalloc.ts';
+export function nexts(pages: Page[]): number[] { return pages.map(zs_next); }`;
 
 function run(files: Record<string, string>, only?: string) {
   const det = analyzeDetailed(programOf(makeProject(files)), ROOT, { spec, ...(only ? { onlyFiles: new Set([`${ROOT}/${only}`]) } : {}) });
@@ -64,15 +69,29 @@ const unused = (page: Page): number => { const x = page.mapping; return x; };` }
     expect(det.result.wrappers.filter((w) => !w.file.startsWith('include/')).map((w) => [w.name, w.callSites])).toEqual([['zs_next', 1]]);
   });
 
-  for (const withCaller of [false, true]) {
-    it(`the defining file alone gives the same findings (${withCaller ? 'with' : 'without'} a caller elsewhere) and depends on the callers of its wrapper candidates`, () => {
-      const files: Record<string, string> = { 'mm/zsmalloc.ts': DEFS, ...(withCaller ? { 'cases/user.ts': USER } : {}) };
+  it('a use as a value anywhere keeps it a wrapper: the use is residue, the body is no finding', () => {
+    const { det, rows } = run({ 'mm/zsmalloc.ts': DEFS, 'cases/values.ts': VALUE_USER });
+    expect(rows).toEqual([
+      'mm/zsmalloc.ts zs_set_next write index zpdesc owner-hint',
+      'mm/zsmalloc.ts dead read private zpdesc guard',
+    ]);
+    expect(det.result.wrappers.filter((w) => !w.file.startsWith('include/')).map((w) => [w.name, w.callSites])).toEqual([['zs_next', 0]]);
+    expect(det.result.residue.filter((r) => r.file === 'cases/values.ts').map((r) => r.reason)).toEqual([
+      expect.stringContaining('wrapper `zs_next()` used as a value'),
+    ]);
+  });
+
+  for (const [other, user] of [['no user', undefined], ['a caller', USER], ['a use as a value', VALUE_USER]] as const) {
+    it(`the defining file alone gives the same findings (${other} elsewhere) and depends on the callers of its wrapper candidates, and on the code naming those nothing calls`, () => {
+      const files: Record<string, string> = { 'mm/zsmalloc.ts': DEFS, ...(user ? { 'cases/user.ts': user } : {}) };
       const full = run(files).rows.filter((r) => r.startsWith('mm/'));
       const part = run(files, 'mm/zsmalloc.ts');
       expect(part.rows).toEqual(full);
       const deps = [...part.det.callerDeps].filter(([sf]) => !sf.fileName.includes('/include/')).map(([sf, names]) => [sf.fileName.slice(ROOT.length + 1), [...names].sort()]);
-      // dead(): its page's provenance is what its callers pass; zs_*: wrappers or not by their callers.
-      expect(deps).toEqual([['mm/zsmalloc.ts', ['dead', 'zs_next', 'zs_set_next']]]);
+      // dead(): its page's provenance is what its callers pass; zs_*: wrappers or not by their
+      // callers, and one nothing calls by whether some code uses it as a value.
+      const uncalled = user === USER ? ['name:zs_set_next'] : ['name:zs_next', 'name:zs_set_next'];
+      expect(deps).toEqual([['mm/zsmalloc.ts', ['dead', ...uncalled, 'zs_next', 'zs_set_next']]]);
     });
   }
 });
