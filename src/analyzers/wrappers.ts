@@ -205,16 +205,10 @@ function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.No
   }
   if (unused.size === 0) return;
   for (const w of unused.values()) callerDeps.get(w.sf)?.add(`${NAME_DEP}${w.name}`);
-  const uncalled = new Set([...unused.values()].map((w) => w.name));
-  const spelled = new RegExp(`\\b(?:${[...uncalled].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
-  for (const sf of ctx.files) {
+  for (const { n } of valueUses(ctx, found, new Set([...unused.values()].map((w) => w.name)))) {
+    const w = resolve(n);
+    if (w) unused.delete(w.fn);
     if (unused.size === 0) break;
-    if (found.broken.has(sf) || !spelled.test(sf.text)) continue;
-    for (const n of identifiersNamed(sf, uncalled)) {
-      if (!isValueUse(n)) continue;
-      const w = resolve(n);
-      if (w) unused.delete(w.fn);
-    }
   }
   for (const w of unused.values()) {
     wrappers.delete(w.fn);
@@ -226,17 +220,21 @@ function dropUnused(ctx: AnalysisContext, found: FindResult, wrappers: Map<ts.No
 function wrapperValueUses(ctx: AnalysisContext, found: FindResult, byName: Map<string, WrapperDef[]>,
   wrapperOf: (e: ts.Expression) => WrapperDef | undefined, only?: ReadonlySet<ts.SourceFile>): RawResidue[] {
   const out: RawResidue[] = [];
-  const re = new RegExp(`\\b(?:${[...byName.keys()].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
-  const names = new Set(byName.keys());
-  for (const sf of ctx.files) {
-    if (found.broken.has(sf) || (only && !only.has(sf)) || !re.test(sf.text)) continue;
-    for (const n of identifiersNamed(sf, names)) {
-      if (!isValueUse(n)) continue;
-      const w = wrapperOf(n);
-      if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the ${specWords(ctx.spec).nouns} it reaches cannot be traced` });
-    }
+  for (const { sf, n } of valueUses(ctx, found, new Set(byName.keys()), only)) {
+    const w = wrapperOf(n);
+    if (w) out.push({ sf, node: n, field: w.field, reason: `wrapper \`${w.name}()\` used as a value: the ${specWords(ctx.spec).nouns} it reaches cannot be traced` });
   }
   return out;
+}
+
+/** Identifiers spelled as one of `names` and used as a value (isValueUse), in the files that parse (of `only`, if given). */
+function* valueUses(ctx: AnalysisContext, found: FindResult, names: ReadonlySet<string>, only?: ReadonlySet<ts.SourceFile>): Generator<{ sf: ts.SourceFile; n: ts.Identifier }> {
+  if (names.size === 0) return;
+  const spelled = new RegExp(`\\b(?:${[...names].map((n) => n.replace(/[$]/g, '\\$')).join('|')})\\b`);
+  for (const sf of ctx.files) {
+    if (found.broken.has(sf) || (only && !only.has(sf)) || !spelled.test(sf.text)) continue;
+    for (const n of identifiersNamed(sf, names)) if (isValueUse(n)) yield { sf, n };
+  }
 }
 
 /** An identifier used as a value other than as a callee (and not a declaration, import or member name). */
