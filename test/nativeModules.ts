@@ -21,7 +21,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'vite';
 
@@ -49,7 +49,7 @@ export async function compileNative(dir: string, cacheRoot: string): Promise<str
   const files = sourceFiles(dir);
   const h = createHash('sha256').update(`${COMPILE_VERSION}\0`);
   for (const f of files) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
-  const name = dir.split(sep).filter(Boolean).at(-1) ?? 'root';
+  const name = basename(dir);
   const out = join(cacheRoot, `${name}-${h.digest('hex').slice(0, 16)}`);
   if (existsSync(out)) return out;
   mkdirSync(cacheRoot, { recursive: true });
