@@ -5,8 +5,11 @@
  * `memdesc verify --mutants [path]`: the verifier's self-check on generated wrong conversions.
  */
 import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OracleSpec } from '../model/spec.ts';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { addCorpusOption, defaultProject, projectPath, projectSpecFile } from './projectPath.ts';
+import { addCorpusOption, defaultProject, PROJECT_SPEC, projectPath, projectSpecFile } from './projectPath.ts';
 import { checkRam, parseOps, parsePositive, parseSeeds, parseWorkloads } from '../verify/options.ts';
 import type { VerifyOptions } from '../verify/verify.ts';
 
@@ -71,13 +74,14 @@ export function registerVerify(program: Command): void {
     .option('--count <n>', 'with --mutants: number of mutants (default 64)')
     .option('--mutant-seed <n>', 'with --mutants: selection seed (default 1)')
     .option('--operators <list>', 'with --mutants: only these operators, comma-separated (their names and what each does: docs/verify.md)')
-    .option('--spec <file>', "with --mutants: the project's spec (default: the project's memdesc.spec.json, else the built-in Linux spec); its \"oracle\" (or --run/--entry) judges the mutants of a project that is not the corpus")
+    .option('--spec <file>', "the project's spec (default: the tree's memdesc.spec.json, else the built-in Linux spec): without --run/--entry, its \"oracle\" is the one run in both trees (a spec without one: the corpus simulation); with --mutants, it also names the classes whose objects are compared")
     .action(async (first: string | undefined, rest: string[], flags: VerifyFlags, cmd: Command) => {
       const { path, args } = splitOperands(first, rest, cmd);
       if (flags.mutants) return verifyMutants(path, args, flags);
-      if (flags.spec !== undefined) throw new UsageError('--spec only goes with --mutants (a spec\'s oracle is used by convert --verify and series)');
       if (flags.run !== undefined || flags.entry !== undefined) return verifyOracle(path, args, flags);
-      if (flags.compare !== undefined) throw new UsageError('--compare only goes with --run or --entry');
+      const declared = await declaredOracle(path, flags);
+      if (declared) return verifyOracle(path, args, flags, declared);
+      if (flags.compare !== undefined) throw new UsageError('--compare only goes with an oracle (--run, --entry, or a spec with "oracle")');
       if (args.length > 0) throw new UsageError(`unexpected arguments: ${args.join(' ')} (program arguments go with --entry, after --)`);
       const opts = verifyOptionsFromFlags(flags);
       for (const f of ['count', 'mutantSeed', 'operators'] as const) {
@@ -153,20 +157,59 @@ async function verifyMutants(path: string | undefined, args: string[], flags: Ve
   if (report.survived.length > 0) throw new CheckFailed(`${report.survived.length} of ${report.run} mutants survived`);
 }
 
-/** verify --run/--entry: the user's oracle in both trees (the corpus options do not apply). */
-async function verifyOracle(path: string | undefined, args: string[], flags: VerifyFlags): Promise<void> {
-  if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
-  for (const f of ['workloads', 'seeds', 'ram', 'ops', 'jobs', 'context', 'count', 'mutantSeed', 'operators'] as const) {
-    if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} is for the corpus simulation, not for --run/--entry`);
+/**
+ * The oracle the project's spec declares (--spec, else the tree's memdesc.spec.json): what
+ * convert --verify and series run, so verify runs it too when not given --run/--entry. A tree given
+ * as a git revision takes the current directory's spec. None: the corpus simulation, as before.
+ */
+async function declaredOracle(path: string | undefined, flags: VerifyFlags): Promise<OracleSpec | undefined> {
+  const home = flags.corpus ? defaultProject(true) : path !== undefined && isDirectory(path) ? path : '.';
+  const file = projectSpecFile(flags.spec, home);
+  if (file === undefined) return undefined;
+  const { resolveSpec } = await import('../model/builtin.ts');
+  const spec = resolveSpec(file);
+  if (!spec.oracle && flags.spec !== undefined && !flags.corpus && !isCorpusTree(path ?? '.')) {
+    throw new UsageError(`${flags.spec} declares no "oracle" and ${path ?? '.'} is not a corpus tree (no sim/main.ts): give the spec an "oracle", or use --run/--entry`);
   }
-  if (flags.tracepoints === false || flags.memmap === false) throw new UsageError('--no-tracepoints/--no-memmap are for the corpus simulation, not for --run/--entry');
-  if (args.length > 0 && flags.entry === undefined) throw new UsageError('arguments after -- go with --entry (put them in the --run command instead)');
+  return spec.oracle;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A directory holding the corpus simulation (or a revision, which the simulation's own checks judge). */
+function isCorpusTree(p: string): boolean {
+  return !isDirectory(p) || existsSync(join(p, 'sim', 'main.ts'));
+}
+
+/**
+ * verify --run/--entry, or the spec's declared oracle: the user's oracle in both trees (the corpus
+ * options do not apply). --compare and --timeout override the declared oracle's own.
+ */
+async function verifyOracle(path: string | undefined, args: string[], flags: VerifyFlags, declared?: OracleSpec): Promise<void> {
+  if (flags.run !== undefined && flags.entry !== undefined) throw new UsageError('--run and --entry exclude each other: the oracle is a command or an entry');
+  const which = declared ? `the oracle ${flags.spec ?? PROJECT_SPEC} declares` : '--run/--entry';
+  for (const f of ['count', 'mutantSeed', 'operators'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f === 'mutantSeed' ? 'mutant-seed' : f} only goes with --mutants`);
+  }
+  for (const f of ['workloads', 'seeds', 'ram', 'ops', 'jobs', 'context'] as const) {
+    if (flags[f] !== undefined) throw new UsageError(`--${f} is for the corpus simulation, not for ${which}`);
+  }
+  if (flags.tracepoints === false || flags.memmap === false) throw new UsageError(`--no-tracepoints/--no-memmap are for the corpus simulation, not for ${which}`);
+  if (args.length > 0 && flags.entry === undefined) {
+    throw new UsageError(declared ? 'arguments after -- go with --entry (the spec\'s oracle takes its own "args")' : 'arguments after -- go with --entry (put them in the --run command instead)');
+  }
   if (flags.against === undefined) throw new UsageError('verify needs --against <dir|git-rev> (the reference tree)');
   const { checkOracle, parseCompare, renderOracleText, verifyWithOracle } = await import('../verify/oracle.ts');
-  const oracle = flags.run !== undefined ? { run: flags.run } : { entry: flags.entry!, args };
+  const oracle: OracleSpec = declared ?? (flags.run !== undefined ? { run: flags.run } : { entry: flags.entry!, args });
   checkOracle(oracle);
-  const compare = parseCompare(flags.compare);
-  const timeoutMs = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout, true) * 1000 : undefined;
+  const compare = parseCompare(flags.compare ?? declared?.compare, flags.compare !== undefined ? '--compare' : 'oracle.compare');
+  const timeoutMs = flags.timeout !== undefined ? parsePositive('timeout', flags.timeout, true) * 1000 : declared?.timeout !== undefined ? declared.timeout * 1000 : undefined;
   // Any command runs anywhere: the current directory needs no tsconfig.json here.
   const report = await verifyWithOracle(flags.corpus ? projectPath(path, true, 'verify') : path ?? '.', flags.against, { oracle, compare, ...(timeoutMs ? { timeoutMs } : {}) });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderOracleText(report));

@@ -38,6 +38,9 @@ describe('verify with the user oracle', () => {
     const stock2 = join(changed, 'src', 'stock.ts');
     writeFileSync(stock2, readFileSync(stock2, 'utf8').replace('if (!it || it.qty < n) return false;', 'if (!it || it.qty < n - 1) return false;'));
     writeFileSync(join(changed, 'prices.json'), '{ "apple": 40, "pear": 56, "plum": 25 }\n');
+    // Specs that declare an oracle (the entry, its arguments, what to compare) and one that does not.
+    writeFileSync(join(root, 'oracle.spec.json'), JSON.stringify({ extends: 'builtin', oracle: { entry: 'main.ts', args: ['3'], compare: '^day 1:' } }));
+    writeFileSync(join(root, 'no-oracle.spec.json'), JSON.stringify({ extends: 'builtin' }));
     git(base, 'init', '-q');
     git(base, 'add', '.');
     git(base, 'commit', '-q', '-m', 'base');
@@ -136,6 +139,29 @@ describe('verify with the user oracle', () => {
     expect(r.status).toBe(0);
   });
 
+  it("no --run/--entry: the oracle the project's spec declares, given with --spec or found in the tree, with its arguments and comparison", async () => {
+    const spec = join(root, 'oracle.spec.json');
+    const ok = await cli(['verify', same, '--against', base, '--spec', spec]);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('oracle: node main.ts 3, run once in each tree');
+    expect(ok.stdout).toContain('compared: exit code and output lines matching /^day 1:/');
+    expect(ok.stdout).toContain('identical: 3 lines compared');
+    const own = join(changed, 'memdesc.spec.json');
+    writeFileSync(own, readFileSync(spec));
+    try {
+      // Three days oversell the pear in the changed tree (exit 3); --compare replaces the spec's lines.
+      const bad = await cli(['verify', changed, '--against', base, '--compare', '^day 2:', '--json']);
+      expect(bad.status).toBe(1);
+      const rep = JSON.parse(bad.stdout);
+      expect(rep.oracle).toEqual({ kind: 'entry', entry: 'main.ts', args: ['3'] });
+      expect(rep.compare).toContain('/^day 2:/');
+      expect(rep.difference.what).toBe('exit code');
+    } finally {
+      rmSync(own);
+    }
+  });
+
   it('bad input: one line on stderr, exit 2', async () => {
     const cases: string[][] = [
       ['verify', same, '--against', base, '--entry', 'nope.ts'],
@@ -146,6 +172,12 @@ describe('verify with the user oracle', () => {
       ['verify', same, '--against', base, '--compare', 'json'],
       ['verify', same, '--run', 'node tally.mjs'],
       ['verify', same, '--against', join(root, 'missing'), '--run', 'node tally.mjs'],
+      // A spec without an oracle, on a tree without the corpus simulation; a missing spec; the
+      // simulation's options with a spec's oracle.
+      ['verify', same, '--against', base, '--spec', join(root, 'no-oracle.spec.json')],
+      ['verify', same, '--against', base, '--spec', join(root, 'missing.spec.json')],
+      ['verify', same, '--against', base, '--spec', join(root, 'oracle.spec.json'), '--seeds', '2'],
+      ['verify', same, '--against', base, '--spec', join(root, 'oracle.spec.json'), '--', 'x'],
     ];
     for (const c of cases) {
       const r = await cli(c);
