@@ -67,7 +67,8 @@ export class Classifier {
         // `xs.filter(isLoan)`: every element passed the type test.
         if (tsv.isCallExpression(recv) && tsv.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
           const pred = recv.arguments[0] && skipOuter(recv.arguments[0]);
-          const test = pred && tsv.isIdentifier(pred) ? pred.text : undefined;
+          // A named test, or one written in place (`(b) => kindOf(b) === RX`: typeTests.ts, by its code).
+          const test = pred && (tsv.isIdentifier(pred) || tsv.isArrowFunction(pred) || tsv.isFunctionExpression(pred)) ? shortText(pred, sf, 50) : undefined;
           const kinds = test ? this.guards.testKindsOf(pred) : [];
           if (kinds.length === 1) {
             return { kind: kinds[0]!, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${test}\``] };

@@ -38,6 +38,8 @@ type Add = (cond: ts.Expression | ts.Expression[], truth: boolean, how: (c: stri
 interface CondFact extends GuardFact {
   since?: ts.Node;
   local?: { name: string; init: string; at: string };
+  /** A test written in place: the kind's test function it computes. */
+  computes?: string;
 }
 
 export class Guards {
@@ -125,7 +127,7 @@ export class Guards {
         // The test was made on the value the receiver's variable had then (`since`: where it was evaluated).
         if (this.reassigned(receiver, f.since ?? first, anchor)) continue;
         const local = f.local ? `, where \`${f.local.name}\` = \`${f.local.init}\` at ${f.local.at}` : '';
-        const hint = f.byName ? ` (${f.byName})` : '';
+        const hint = f.byName ? ` (${f.byName})` : f.computes ? ` (what \`${f.computes}()\` tests)` : '';
         out.push({
           kinds: f.kinds, positive: f.positive, test: f.test, at: f.at, sentence: `${f.kinds.length > 1 ? f.sentence : `${sentence}${local}`}${hint}`,
           ...(f.byName ? { byName: f.byName } : {}),
@@ -167,7 +169,9 @@ export class Guards {
    */
   private fromSwitchCase(clause: ts.CaseClause | ts.DefaultClause, add: Add): void {
     const sw = clause.parent.parent;
-    if (skipOuter(sw.expression).kind !== tsv.SyntaxKind.TrueKeyword) return;
+    // `switch (kindOf(page))`: each case compares the value with its own (cond(): a test written in place).
+    const of = skipOuter(sw.expression).kind === tsv.SyntaxKind.TrueKeyword ? '`switch (true)`' : `\`switch (${shortText(sw.expression, sw.getSourceFile(), 40)})\``;
+    if (of !== '`switch (true)`' && !this.tests.hasAtoms) return;
     const clauses = sw.caseBlock.clauses;
     let first = clauses.indexOf(clause);
     while (first > 0 && clauses[first - 1]!.statements.length === 0) first--;
@@ -176,12 +180,12 @@ export class Guards {
     const run = clauses.slice(first, clauses.indexOf(clause) + 1);
     const tests = run.map((c) => (tsv.isCaseClause(c) ? c.expression : undefined));
     if (!tests.includes(undefined)) {
-      if (tests.length === 1) add(tests[0]!, true, (c) => `in \`case ${c.slice(1, -1)}:\` of \`switch (true)\``);
-      else add(tests as ts.Expression[], true, () => `in one of the cases ${tests.map((t) => `\`${shortText(t!, t!.getSourceFile(), 40)}\``).join(', ')} of \`switch (true)\``);
+      if (tests.length === 1) add(tests[0]!, true, (c) => `in \`case ${c.slice(1, -1)}:\` of ${of}`);
+      else add(tests as ts.Expression[], true, () => `in one of the cases ${tests.map((t) => `\`${shortText(t!, t!.getSourceFile(), 40)}\``).join(', ')} of ${of}`);
     }
     // Default alone: no case matched, so every case was tested. Otherwise only those before the run.
     const others = run.length === 1 && tsv.isDefaultClause(clause) ? clauses.filter((c) => c !== clause) : clauses.slice(0, first);
-    for (const o of others) if (tsv.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of \`switch (true)\` did not match`);
+    for (const o of others) if (tsv.isCaseClause(o)) add(o.expression, false, (c) => `after \`case ${c.slice(1, -1)}:\` of ${of} did not match`);
   }
 
   private fromStatement(s: ts.Statement, add: Add): void {
@@ -256,7 +260,10 @@ export class Guards {
       if (op === tsv.SyntaxKind.AmpersandAmpersandToken || op === tsv.SyntaxKind.BarBarToken) return this.mayFact(e.left, depth) || this.mayFact(e.right, depth);
       if ((op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken) &&
         (e.right.kind === tsv.SyntaxKind.TrueKeyword || e.right.kind === tsv.SyntaxKind.FalseKeyword)) return this.mayFact(e.left, depth);
-      return false;
+      // A test written in place (`kindOf(p) === T`, `p.flags & B`): when some kind's test has an atom.
+      const inPlace = op === tsv.SyntaxKind.EqualsEqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsEqualsToken ||
+        op === tsv.SyntaxKind.EqualsEqualsToken || op === tsv.SyntaxKind.ExclamationEqualsToken || op === tsv.SyntaxKind.AmpersandToken;
+      return inPlace && this.tests.hasAtoms;
     }
     if (tsv.isIdentifier(e) && depth < 4) {
       const init = this.stableInit(e);
@@ -265,7 +272,8 @@ export class Guards {
     if (tsv.isCallExpression(e)) {
       // A call named like a test that is none is kept too: its reason may be asked for (the cache is per block).
       const r = this.tests.ofCall(e);
-      return r.tests.length > 0 || !!r.notTest;
+      // Or a helper handed the page, read by what it computes there (inline()).
+      return r.tests.length > 0 || !!r.notTest || (e.arguments.length > 0 && this.tests.hasAtoms);
     }
     return false;
   }
@@ -338,7 +346,11 @@ export class Guards {
         const t = (e.right.kind === tsv.SyntaxKind.TrueKeyword) === (op === tsv.SyntaxKind.EqualsEqualsEqualsToken);
         return this.cond(e.left, t ? truth : !truth, receiver, sf, depth);
       }
-      return [];
+      return this.inline(e, truth, receiver, sf);
+    }
+    const clause = e.parent;
+    if (tsv.isCaseClause(clause) && clause.expression === e && skipOuter(clause.parent.parent.expression).kind !== tsv.SyntaxKind.TrueKeyword) {
+      return this.inline(e, truth, receiver, sf, clause.parent.parent.expression);
     }
     if (tsv.isIdentifier(e) && depth < 4) {
       const init = this.stableInit(e);
@@ -356,7 +368,8 @@ export class Guards {
           const why = `\`${compactText(e, sf)}\` at ${this.ctx.at(sf, e)} is no guard: ${r.notTest}`;
           if (!this.rejected.includes(why)) this.rejected.push(why);
         }
-        return [];
+        // A helper handed the page and constants (`flag_set(page, PG_table)`): by what it computes there.
+        return this.inline(e, truth, receiver, sf);
       }
       const out: CondFact[] = [];
       for (const t of r.tests) {
@@ -373,6 +386,28 @@ export class Guards {
       return out;
     }
     return [];
+  }
+
+  /**
+   * A test written in place (TypeTests.inline(): `kindOf(b) === BufKind.Rx`, `case BufKind.Rx:` of
+   * `switch (kindOf(b))`) computing what a kind's type test computes, on the receiver's variable:
+   * that test's fact, and the test it is named after in the evidence.
+   */
+  private inline(e: ts.Expression, truth: boolean, receiver: ts.Expression, sf: ts.SourceFile, switchExpr?: ts.Expression): CondFact[] {
+    const r = skipOuter(receiver);
+    if (!tsv.isIdentifier(r) || !mentionsName(switchExpr ?? e, r.text)) return [];
+    const subject = this.ctx.symbolOf(r);
+    const t = subject && this.tests.inline(e, subject, switchExpr);
+    if (!t) return [];
+    for (const d of t.deps) this.noteBody(d);
+    const out: CondFact[] = [];
+    for (const k of t.tests) {
+      const holds = truth === k.same;
+      if (!holds && !k.negates) continue;
+      const test = switchExpr ? `${compactText(switchExpr, sf)} === ${compactText(e, sf)}` : compactText(e, sf);
+      out.push({ kinds: [k.kind], positive: holds, test: `${truth ? '' : '!'}${test}`, at: this.ctx.at(sf, e), sentence: '', computes: k.name });
+    }
+    return out;
   }
 
   /** One of `tests` held: the kinds they allow when each allows some (one kind: a plain fact). */
@@ -506,6 +541,12 @@ export class Guards {
     if (!rx || !ry) return true;
     return this.ctx.symbolOf(rx) === this.ctx.symbolOf(ry);
   }
+}
+
+/** Does an identifier spelled `name` occur in `n` (a cheap test before any symbol is asked)? */
+function mentionsName(n: ts.Node, name: string): boolean {
+  if (tsv.isIdentifier(n)) return n.text === name;
+  return !!tsv.forEachChild(n, (c) => mentionsName(c, name) || undefined);
 }
 
 function rootIdent(e: ts.Expression): ts.Identifier | undefined {

@@ -31,6 +31,7 @@ import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from '
 import { functionOf } from './assertions.ts';
 import type { AnalysisContext } from './context.ts';
 import { bodyDep, returnExpressions } from './dataflow.ts';
+import { isBooleanCast, TestAtoms } from './testAtoms.ts';
 
 export interface KindTest {
   kind: string;
@@ -53,6 +54,20 @@ export interface ResolvedTest {
 }
 
 const NONE: ResolvedTest = { tests: [], deps: [] };
+
+/** A seed test's atom: which kind, and whether the test holds when the atom does. */
+interface SeedAtom extends KindTest {
+  positive: boolean;
+  /** The test function's name, for the guard's sentence. */
+  name: string;
+}
+
+/** A condition written in place that computes kinds' tests (TypeTests.inline()). */
+export interface InlineTest {
+  /** `same`: the condition holds exactly when the kind's test does (else when it fails); `name`: that test's function. */
+  tests: Array<KindTest & { same: boolean; name: string }>;
+  deps: string[];
+}
 
 /**
  * What a verdict is about: a parameter holding the page (its fields, words at its address and what
@@ -81,6 +96,11 @@ export class TypeTests {
   /** Per function and parameter: does it return that word again, or bits of it (`md & MASK`)? */
   private readonly wordPasses = new Map<FunctionLike, Map<number, boolean>>();
   private seedForms?: Map<string, KindTest[]>;
+  /** The spec's tests (with bodies) by their atom (testAtoms.ts); an atom two kinds' tests share is left out. */
+  private seedAtoms = new Map<string, SeedAtom[]>();
+  /** `body:` dependencies of the atom table: every seed's body and the helpers its atom was read through. */
+  private seedAtomDeps = new Set<string>();
+  private readonly atoms: TestAtoms;
   /** shape() of each computation seeds() took a form of. */
   private seedShapes = new Set<string>();
   /** Open verdicts' sets of the functions whose bodies they read; per function, what its own verdicts read. */
@@ -103,6 +123,7 @@ export class TypeTests {
       }
     }
     this.fieldNames = new Set(ctx.spec.page.fields.map((f) => f.name));
+    this.atoms = new TestAtoms(ctx);
   }
 
   /** Whether there is anything to find (no spec tests and none given: no guard anywhere). */
@@ -117,11 +138,33 @@ export class TypeTests {
     return sym ? this.ofSymbol(sym) : NONE;
   }
 
-  /** The tests a function value (`xs.filter(isLoan)`) makes. */
+  /** The tests a function value (`xs.filter(isLoan)`, `xs.filter((b) => kindOf(b) === RX)`) makes. */
   ofValue(e: ts.Expression): ResolvedTest {
     const x = skipOuter(e);
+    if ((tsv.isArrowFunction(x) || tsv.isFunctionExpression(x)) && !x.name) return this.ofAnonymous(x);
     const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(x) ? x.name : x);
     return sym ? this.ofSymbol(sym) : NONE;
+  }
+
+  private readonly anonymous = new Map<FunctionLike, ResolvedTest>();
+
+  /** A function written in place, with no name the spec could give: a test by its code alone (computeUnnamed()). */
+  private ofAnonymous(fn: FunctionLike): ResolvedTest {
+    let r = this.anonymous.get(fn);
+    if (!r) {
+      const read = new Set<FunctionLike>();
+      this.frames.push(read);
+      try {
+        r = this.computeUnnamed(fn, 0);
+      } finally {
+        this.frames.pop();
+      }
+      const deps = new Set(r.deps);
+      for (const f of read) { const d = bodyDep(this.ctx, f); if (d) deps.add(d); }
+      r = { ...r, deps: [...deps] };
+      this.anonymous.set(fn, r);
+    }
+    return r;
   }
 
   /** Is the function (a declaration, or a variable's function initializer) a type test of some kind? */
@@ -205,15 +248,28 @@ export class TypeTests {
         notTest: `\`${sym.name}()\` is named like ${kindsText(seeds)}'s type test, but its code tests no type or flags bit of its ${this.noun()} (it ${shown} at ${this.ctx.at(fn.getSourceFile(), fn)})`,
       };
     }
+    const r = this.computeUnnamed(fn, depth);
+    return r.tests.length > 0 ? { ...r, deps: [...deps, ...r.deps] } : NONE;
+  }
+
+  /** A function the spec does not name: a wrapper of a kind's test, or a copy of one's computation. */
+  private computeUnnamed(fn: FunctionLike, depth: number): ResolvedTest {
     // A wrapper: its one returned expression is a kind's test of one of its parameters.
     const rets = returnExpressions(fn);
     if (rets.length !== 1 || !this.returnsBoolean(fn)) return NONE;
     const wrapped = this.wrapperOf(fn, rets[0]!, depth);
-    if (wrapped) return { ...wrapped, deps: [...deps, ...wrapped.deps] };
+    if (wrapped) return wrapped;
     // A copy of a kind's test under another name: the same computation of the same parameter.
     const form = this.mayBeSeedForm(rets[0]!) ? this.form(rets[0]!, fn) : undefined;
     const same = form !== undefined ? this.seeds().get(form) : undefined;
-    if (same && fn.parameters.length > 0 && this.testsState(fn, same[0]!.pageArg, depth)) return { tests: same, deps };
+    if (same && fn.parameters.length > 0 && this.testsState(fn, same[0]!.pageArg, depth)) return { tests: same, deps: [] };
+    // The same test computed another way (`kindOf(p) === RX` for `(p.flags & 7) === RX`): by its atom.
+    for (const [i, p] of fn.parameters.entries()) {
+      const param = tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+      const r = param && this.inline(rets[0]!, param);
+      const tests = r?.tests.filter((t) => t.same) ?? [];
+      if (r && tests.length > 0) return { tests: tests.map((t) => ({ kind: t.kind, pageArg: i, negates: t.negates })), deps: r.deps };
+    }
     return NONE;
   }
 
@@ -253,7 +309,7 @@ export class TypeTests {
       else if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) {
         const inner = skipOuter(x.operand);
         if (tsv.isPrefixUnaryExpression(inner) && inner.operator === tsv.SyntaxKind.ExclamationToken) next = inner.operand;
-      } else if (tsv.isCallExpression(x) && x.arguments.length === 1 && this.isBooleanCast(x)) next = x.arguments[0];
+      } else if (tsv.isCallExpression(x) && x.arguments.length === 1 && isBooleanCast(this.ctx, x)) next = x.arguments[0];
       else if (tsv.isConditionalExpression(x) && skipOuter(x.whenTrue).kind === tsv.SyntaxKind.TrueKeyword && skipOuter(x.whenFalse).kind === tsv.SyntaxKind.FalseKeyword) next = x.condition;
       if (!next) return x;
       x = skipOuter(next);
@@ -291,10 +347,11 @@ export class TypeTests {
           const fn = tests && functionOf(d);
           if (!fn?.body) continue;
           const rets = returnExpressions(fn);
+          const sym = this.ctx.symbolOf(name as ts.Identifier);
+          if (rets.length === 1 && sym) this.addSeedAtoms(fn, rets[0]!, this.ofSymbol(sym).tests, sym.name);
           const form = rets.length === 1 ? this.form(rets[0]!, fn) : undefined;
           if (form === undefined) continue;
           this.seedShapes.add(shape(rets[0]!));
-          const sym = this.ctx.symbolOf(name as ts.Identifier);
           if (!sym || this.ofSymbol(sym).tests.length === 0) continue;
           // Two kinds' tests with one computation say nothing about either.
           out.set(form, out.has(form) ? [] : this.ofSymbol(sym).tests);
@@ -302,7 +359,51 @@ export class TypeTests {
       }
     }
     for (const [k, v] of out) if (v.length === 0) out.delete(k);
+    for (const [k, v] of this.seedAtoms) if (new Set(v.map((t) => t.kind)).size > 1) this.seedAtoms.delete(k);
     return out;
+  }
+
+  /** A seed's atom per test it makes (its page parameter), its body and helpers the table's dependencies. */
+  private addSeedAtoms(fn: FunctionLike, ret: ts.Expression, tests: KindTest[], name: string): void {
+    for (const t of tests) {
+      const p = fn.parameters[t.pageArg];
+      const param = p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+      const a = param && this.atoms.testOf(ret, param);
+      if (!a) continue;
+      for (const f of [fn, ...a.read]) { const d = bodyDep(this.ctx, f); if (d) this.seedAtomDeps.add(d); }
+      const l = this.seedAtoms.get(a.atom.atom) ?? [];
+      l.push({ ...t, positive: a.atom.positive, name });
+      this.seedAtoms.set(a.atom.atom, l);
+    }
+  }
+
+  /** Are there kinds' tests a condition written in place could compute? */
+  get hasAtoms(): boolean {
+    this.seeds();
+    return this.seedAtoms.size > 0;
+  }
+
+  /**
+   * A condition written in place that computes a kind's type test of `subject` (testAtoms.ts):
+   * `kindOf(b) === BufKind.Rx` where isRx(b) is `(b.flags & KIND_MASK) === BufKind.Rx`; with
+   * `switchExpr`, the case `e` of `switch (switchExpr)`. Each test says whether the condition's
+   * truth is the test's (`same`). `deps`: every seed body and helper the verdict rests on (a seed
+   * edited may make or unmake the match), also when nothing matched but the condition is a test.
+   */
+  inline(e: ts.Expression, subject: ts.Symbol, switchExpr?: ts.Expression): InlineTest | undefined {
+    if (!this.hasAtoms) return undefined;
+    const a = switchExpr ? this.atoms.caseOf(switchExpr, e, subject) : this.atoms.testOf(e, subject);
+    if (!a) return undefined;
+    const deps = new Set(this.seedAtomDeps);
+    for (const f of a.read) { const d = bodyDep(this.ctx, f); if (d) deps.add(d); }
+    // One test per kind and sense (a kind's test may be declared in several files).
+    const tests = new Map<string, InlineTest['tests'][number]>();
+    for (const t of this.seedAtoms.get(a.atom.atom) ?? []) {
+      const same = t.positive === a.atom.positive;
+      const key = `${t.kind}\0${same}\0${t.negates}`;
+      if (!tests.has(key)) tests.set(key, { kind: t.kind, pageArg: 0, negates: t.negates, same, name: t.name });
+    }
+    return { tests: [...tests.values()], deps: [...deps] };
   }
 
   /**
@@ -461,7 +562,7 @@ export class TypeTests {
     }
     if (tsv.isCallExpression(x)) {
       // `Boolean(c)`: the global conversion (by symbol: a local named Boolean is another function) is c's truth value.
-      if (x.arguments.length === 1 && this.isBooleanCast(x)) return this.isTest(x.arguments[0]!, param, fn, depth);
+      if (x.arguments.length === 1 && isBooleanCast(this.ctx, x)) return this.isTest(x.arguments[0]!, param, fn, depth);
       // Another function's test of the page handed to it (test_bit(PG_lru, page), a kind's test),
       // or of a word of its state handed to it (page_word_is_tail(page.compound_head)).
       const callee = skipOuter(x.expression);
@@ -473,20 +574,6 @@ export class TypeTests {
         : !!g && this.isWord(a, param, fn, depth) && this.testsWord(g, i, depth + 1));
     }
     return false;
-  }
-
-  /**
-   * Is the call the global `Boolean()` conversion? Asked only when the callee is spelled
-   * `Boolean`; resolved by symbol: the standard library's ambient global, not a namesake.
-   */
-  private isBooleanCast(call: ts.CallExpression): boolean {
-    const callee = skipOuter(call.expression);
-    if (!tsv.isIdentifier(callee) || callee.text !== 'Boolean') return false;
-    const decls = this.ctx.symbolOf(callee)?.declarations ?? [];
-    return decls.length > 0 && decls.every((d) => {
-      const sf = d.getSourceFile();
-      return sf.isDeclarationFile && !tsv.isExternalModule(sf) && !tsv.findAncestor(d.parent, (n) => tsv.isModuleDeclaration(n) || isFunctionLike(n));
-    });
   }
 
   /** A word of the page's state, or bits of one (what a helper may be handed to test or to pass on). */

@@ -89,6 +89,57 @@ export function g(page: Page, x: boolean): number {
 export function f(page: Page): number { switch (true) { case PageSlab(page): return 0; default: return page.index; } }`,
     expect: [{ field: 'index', access: 'read', kind: U, confidence: U }] },
 
+    /* ---- tests written in place: what a kind's test computes (PageTable(p) is p.flags === 3 here) ---- */
+    { name: 'in place: the computation of a kind\'s test is that test', code: `
+const TABLE = 3;
+export function f(page: Page): number { if (page.flags === TABLE) return page.private; return 0; }`,
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: '(what `PageTable()` tests)' }] },
+    { name: 'in place: the other way round, negated, as an early exit', code: `
+export function f(page: Page): number { if (3 !== page.flags) return 0; return page.private; }`,
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: 'after the early exit on `3 !== page.flags`' }] },
+    { name: 'in place: through a helper that returns the page\'s state', code: `
+function typeOf(p: Page): number { return p.flags; }
+export function f(page: Page): number { return typeOf(page) === 2 ? page.index : 0; }`,
+    expect: [{ field: 'index', access: 'read', kind: 'slab', confidence: G, evidence: '(what `PageSlab()` tests)' }] },
+    { name: 'in place: twin, a value no kind\'s test compares with', code: `
+export function f(page: Page): number { if (page.flags === 7) return page.private; return 0; }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'in place: twin, the test is on another page', code: `
+export function f(page: Page, other: Page): number { if (other.flags === 3) return page.private; return 0; }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'in place: twin, a word that is not the one the tests read', code: `
+export function f(page: Page): number { if (page.index === 3) return page.private; return 0; }`,
+    expect: [{ field: 'index', access: 'read', kind: U, confidence: U }, { field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'switch on the page\'s state: each case is the test of its value', code: `
+export function f(page: Page): number {
+  switch (page.flags) {
+    case 2: return page.index;
+    case 3: { const v = page.private; return v; }
+    default: return 0;
+  }
+}`,
+    expect: [
+      { field: 'index', access: 'read', kind: 'slab', confidence: G, evidence: 'in `case 2:` of `switch (page.flags)`' },
+      { field: 'private', access: 'read', kind: 'ptdesc', confidence: G },
+    ] },
+    { name: 'switch on the page\'s state: twin, a case reached by falling through', code: `
+export function f(page: Page): number {
+  let n = 0;
+  switch (page.flags) {
+    case 2: n++;
+    case 3: return page.private + n;
+  }
+  return n;
+}`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'switch on the page\'s state: twin, a value that is not the page\'s', code: `
+export function f(page: Page, x: number): number { switch (x) { case 3: return page.private; } return 0; }`,
+    expect: [{ field: 'private', access: 'read', kind: U, confidence: U }] },
+    { name: 'a function computing a kind\'s test another way is that test', code: `
+const isPt = (p: Page): boolean => 3 === p.flags;
+export function f(page: Page): number { if (!isPt(page)) return 0; return page.private; }`,
+    expect: [{ field: 'private', access: 'read', kind: 'ptdesc', confidence: G, evidence: 'after the early exit on `!isPt(page)`' }] },
+
     /* ---- early exits ---- */
     { name: 'early return, throw and continue', code: `
 export function f(page: Page, pages: Page[]): number {
