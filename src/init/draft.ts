@@ -23,6 +23,8 @@ import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { isProjectFile, loadProgram } from '../analyzers/project.ts';
 import { validateSpec } from '../model/spec-validate.ts';
+import type { Spec } from '../model/spec.ts';
+import { analyzeProgram } from '../analyzers/analyze.ts';
 import { bitTester } from './evidence.ts';
 import { allocators, assertions, scanFunctions, typeTests, wrappers, type FunctionInfo } from './functions.ts';
 import { classLayout } from './layout.ts';
@@ -51,6 +53,33 @@ export interface InitDraft {
   spec: Record<string, unknown>;
   /** What was found, for the summary. */
   found: { fields: number; words: number; wordSize?: number; kinds: DraftKind[]; wrappers: number; assertions: number; oracle?: string; classFile: string };
+}
+
+/**
+ * Each kind's fields also from the code: the fields of the sites a first analysis with the draft
+ * decides for the kind by the strongest code evidence (its type tests guarding them, data flow; not
+ * the owner hint the draft guessed from names), e.g. `b.head` in `case BufKind.Rx:` of
+ * `switch (kindOf(b))`. The type tag stays on the object.
+ */
+function addFieldsFromCode(program: ts.Program, root: string, spec: Spec, specKinds: Array<Record<string, unknown>>, kinds: DraftKind[],
+  tagFields: ReadonlySet<string>, order: readonly string[]): void {
+  const byCode = new Map<string, Set<string>>();
+  for (const f of analyzeProgram(program, root, { spec }).findings) {
+    // The strongest evidence only: a callgraph join skips callers without evidence, too weak to draft from.
+    if (f.confidence !== 'guard' && f.confidence !== 'provenance') continue;
+    if (tagFields.has(f.field)) continue;
+    byCode.set(f.kind, (byCode.get(f.kind) ?? new Set()).add(f.field));
+  }
+  for (const [i, k] of kinds.entries()) {
+    const code = byCode.get(k.name);
+    if (!code) continue;
+    const all = new Set([...k.fields, ...code]);
+    k.fields = order.filter((f) => all.has(f));
+    const sk = specKinds[i]!;
+    sk.fields = Object.fromEntries(k.fields.map((f) => [f, f]));
+    const shown = order.filter((f) => code.has(f)).join(', ');
+    sk.description = `${String(sk.description).replace(/; guessed from names: /, `; fields where the code decides the kind: ${shown}; guessed from names: `)}`;
+  }
 }
 
 function normalized(s: string): string {
@@ -275,11 +304,15 @@ export function draftSpec(opts: InitOptions): InitDraft {
     // A spec needs a kind: a placeholder the user renames, mapping every field.
     spec.kinds = [{ name: 'kind1', description: `no type test of ${opts.className} found: name this kind and its descriptor`, descriptor: `${opts.className}Kind1`, fields: Object.fromEntries(layout.fields.map((f) => [f.name, f.name])) }];
   }
-  try {
-    validateSpec(spec, 'draft');
-  } catch (e) {
-    throw new Error(`the drafted spec does not validate: ${(e as Error).message}`);
-  }
+  const validated = (): Spec => {
+    try {
+      return validateSpec(spec, 'draft');
+    } catch (e) {
+      throw new Error(`the drafted spec does not validate: ${(e as Error).message}`);
+    }
+  };
+  if (specKinds.length > 0) addFieldsFromCode(program, root, validated(), specKinds, kinds, tagFields, layout.fields.map((f) => f.name));
+  validated();
   const words = new Set(layout.fields.flatMap((f) => f.words)).size;
   return {
     root, spec,
