@@ -13,7 +13,7 @@ import type { DetailedAnalysis, SiteDetail } from '../analyzers/analyze.ts';
 import { isFunctionLike, skipOuter, type FunctionLike } from '../analyzers/ast.ts';
 import type { AnalysisContext } from '../analyzers/context.ts';
 import type { WrapperDef } from '../analyzers/wrappers.ts';
-import { classWord, type KindPlan } from './kinds.ts';
+import { classWords, type KindPlan } from './kinds.ts';
 import { calleeRoles } from './callees.ts';
 import { classifyConsumer, type Consumer } from './consumers.ts';
 import {
@@ -413,7 +413,7 @@ export function buildFlow(inp: FlowInput): FlowGraph {
         return;
       }
     }
-    e.blocked ??= `iterates an array of ${classWord(ctx.spec)}s`;
+    e.blocked ??= `iterates an array of ${classWords(ctx.spec)}`;
   }
 
   // Sites whose receiver is not an entity.

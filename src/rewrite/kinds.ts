@@ -74,6 +74,12 @@ export function classWord(spec: Spec): string {
   return /^[A-Z][a-z0-9]*$/.test(c) ? c.toLowerCase() : c;
 }
 
+/** classWord() in the plural: boxes, pages, slots (English: -es after s, x, z, ch, sh). */
+export function classWords(spec: Spec): string {
+  const w = classWord(spec);
+  return /(s|x|z|ch|sh)$/i.test(w) ? `${w}es` : `${w}s`;
+}
+
 const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
 const upperFirst = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -37,6 +37,22 @@ export class PageClass {
     this.indent = m0 ? lineIndent(this.sf, m0.getStart(this.sf)) : '  ';
   }
 
+  /**
+   * A plain instance field of the class (`next = 0`, a constructor parameter property): no word
+   * to overlay, so a descriptor views the object instead. `writable`: not readonly.
+   */
+  property(name: string): { writable: boolean } | undefined {
+    for (const m of this.decl.members) {
+      if (tsv.isPropertyDeclaration(m) && m.name && tsv.isIdentifier(m.name) && m.name.text === name && !isStatic(m)) return { writable: !isReadonly(m) };
+      if (tsv.isConstructorDeclaration(m)) {
+        for (const p of m.parameters) {
+          if (tsv.isIdentifier(p.name) && p.name.text === name && (tsv.getModifiers(p)?.length ?? 0) > 0) return { writable: !isReadonly(p) };
+        }
+      }
+    }
+    return undefined;
+  }
+
   accessor(name: string): Accessor {
     const out: Accessor = {};
     for (const m of this.decl.members) {
@@ -184,4 +200,12 @@ export function wrap(text: string, width: number): string[] {
   }
   if (line) out.push(line);
   return out;
+}
+
+function isReadonly(n: ts.HasModifiers): boolean {
+  return !!tsv.getModifiers(n)?.some((m) => m.kind === tsv.SyntaxKind.ReadonlyKeyword);
+}
+
+function isStatic(n: ts.HasModifiers): boolean {
+  return !!tsv.getModifiers(n)?.some((m) => m.kind === tsv.SyntaxKind.StaticKeyword);
 }

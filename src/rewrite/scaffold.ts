@@ -14,7 +14,7 @@ import type { AnalysisContext } from '../analyzers/context.ts';
 import { InputError } from '../errors.ts';
 import { pageField } from '../model/page-layout.ts';
 import { extensionStyle, moduleSpecifier } from './imports.ts';
-import { classWord, upperName, type KindPlan } from './kinds.ts';
+import { classWord, classWords, upperName, type KindPlan } from './kinds.ts';
 import { moduleNames } from './hoist.ts';
 import { declarationLines } from './retire.ts';
 import { copyAccessor, PageClass, specOffset, staticValue, wrap } from './pageClass.ts';
@@ -118,13 +118,19 @@ export function scaffold(ctx: AnalysisContext, plan: ScaffoldPlan, used: KindPla
     const classFile = plan.classFiles.get(k)!;
     const exists = [...ctx.descDecls.values()].some((kk) => kk.name === k.name);
     const b = block(classFile);
+    const view = viewOf(page, k);
     if (!exists) {
-      b.text.push(descriptorClass(ctx, page, k, classFile, b.need));
+      b.text.push(view ? viewClass(ctx, page, k, view, classFile, b.need) : descriptorClass(ctx, page, k, classFile, b.need));
       out.created.push(`${k.desc} in ${rel(ctx, classFile)}`);
     }
     const conv: string[] = [];
-    if (!fns.has(k.fromPage)) conv.push(castFn(k.fromPage, P, k.pageWord, k.desc, page.addr, `the ${k.desc} overlaying \`${k.pageWord}\``));
-    if (!fns.has(k.toPage)) conv.push(castFn(k.toPage, k.desc, k.variable, P, page.addr, `the ${P} that \`${k.variable}\` overlays`));
+    if (view) {
+      if (!fns.has(k.fromPage)) conv.push(castFn(k.fromPage, P, k.pageWord, k.desc, `new ${k.desc}(${k.pageWord})`, `the ${k.desc} view of \`${k.pageWord}\` (a new view of the same ${P}`));
+      if (!fns.has(k.toPage)) conv.push(castFn(k.toPage, k.desc, k.variable, P, `${k.variable}.${view}`, `the ${P} that \`${k.variable}\` views (a cast`));
+    } else {
+      if (!fns.has(k.fromPage)) conv.push(castFn(k.fromPage, P, k.pageWord, k.desc, `new ${k.desc}(${k.pageWord}.${page.addr})`, `the ${k.desc} overlaying \`${k.pageWord}\` (a cast: the same address`));
+      if (!fns.has(k.toPage)) conv.push(castFn(k.toPage, k.desc, k.variable, P, `new ${P}(${k.variable}.${page.addr})`, `the ${P} that \`${k.variable}\` overlays (a cast: the same address`));
+    }
     if (conv.length) {
       if (classFile !== pageFile) needName(b.need, pageFile, P);
       b.text.push(conv.join('\n'));
@@ -215,13 +221,56 @@ function lastHelperEnd(ctx: AnalysisContext, sf: ts.SourceFile): number | undefi
   return end;
 }
 
-function castFn(name: string, from: string, param: string, to: string, addr: string, what: string): string {
-  return `/** ${name}(): ${what} (a cast: the same address; null stays null). */\n` +
+/** A null-preserving converter; `what` ends inside the parenthesis its comment closes. */
+function castFn(name: string, from: string, param: string, to: string, value: string, what: string): string {
+  const note = what.includes('(') ? `${what}; null stays null)` : `${what} (null stays null)`;
+  return `/** ${name}(): ${note}. */\n` +
     `export function ${name}(${param}: ${from}): ${to};\n` +
     `export function ${name}(${param}: ${from} | null): ${to} | null;\n` +
     `export function ${name}(${param}: ${from} | null | undefined): ${to} | null | undefined;\n` +
     `export function ${name}(${param}: ${from} | null | undefined): ${to} | null | undefined {\n` +
-    `  return ${param} && new ${to}(${param}.${addr});\n}\n`;
+    `  return ${param} && ${value};\n}\n`;
+}
+
+/**
+ * The member a view descriptor keeps its object in, when the kind maps a plain field of the
+ * class (no getter reading a word at its address: nothing to overlay, `next = 0`): a view
+ * holding the object, each descriptor field reading and writing the object's. Undefined: an
+ * overlay at the object's address (every mapped field is an accessor of a word).
+ */
+function viewOf(page: PageClass, k: KindPlan): string | undefined {
+  if (![...k.fields.keys()].some((raw) => !page.accessor(raw).get && page.property(raw))) return undefined;
+  const taken = new Set([...k.fields.values()].flat());
+  let name = k.pageWord;
+  while (taken.has(name)) name = `${name}_`;
+  return name;
+}
+
+function viewClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, ref: string, file: string, need: Needed): string {
+  const D = k.desc!;
+  const P = ctx.spec.page.class;
+  const ind = page.indent;
+  const members: string[] = [];
+  const layout: string[] = [];
+  if (file !== page.sf.fileName) needName(need, page.sf.fileName, P);
+  for (const [raw, tos] of k.fields) {
+    const acc = page.accessor(raw);
+    const prop = page.property(raw);
+    if (!acc.get && !prop) throw new InputError(`cannot create ${D}: ${P} has no field or getter '${raw}' to view`);
+    const writable = prop ? prop.writable : !!acc.set;
+    for (const d of tos) {
+      layout.push(` *   ${d.padEnd(18)} (${P}.${raw})`);
+      members.push(`${ind}get ${d}(): ${P}['${raw}'] {\n${ind}${ind}return this.${ref}.${raw};\n${ind}}` +
+        (writable ? `\n${ind}set ${d}(v: ${P}['${raw}']) {\n${ind}${ind}this.${ref}.${raw} = v;\n${ind}}` : ''));
+    }
+  }
+  const desc = k.spec.description ?? `${k.name} ${classWords(ctx.spec)}`;
+  const about = wrap(`${D}: the memory descriptor of ${desc}. A typed view of a ${P}: each field is the ${P} field it replaces (the ${P} keeps the storage; \`${ref}\` is the ${P} viewed).`, 96);
+  const ctorText = ctx.program.getCompilerOptions().erasableSyntaxOnly
+    ? `${ind}readonly ${ref}: ${P};\n\n${ind}constructor(${ref}: ${P}) {\n${ind}${ind}this.${ref} = ${ref};\n${ind}}`
+    : `${ind}constructor(readonly ${ref}: ${P}) {}`;
+  return `/**\n${about.map((l) => ` * ${l}`).join('\n')}\n${layout.join('\n')}\n */\n` +
+    `export class ${D} {\n${ctorText}\n\n${members.join('\n\n')}\n}\n`;
 }
 
 function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, file: string, need: Needed): string {
@@ -258,7 +307,7 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
       if (pf.embedded) embedded.push(`${d}: ${c}`);
     }
   }
-  const desc = k.spec.description ?? `${k.name} ${classWord(ctx.spec)}s`;
+  const desc = k.spec.description ?? `${k.name} ${classWords(ctx.spec)}`;
   const om = page.offsetMember();
   const table = embedded.length > 0 && om
     ? `\n${ind}/** offsetof(${D}, member) for the embedded list heads (container_of). */\n${ind}static readonly ${om.name} = { ${embedded.join(', ')} } as const;\n` : '';
