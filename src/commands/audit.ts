@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, InputError, UsageError } from '../errors.ts';
-import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
+import { addCorpusOption, kindsCommandSpecFile, projectArgText, projectPath, SPEC_OPTION_TEXT } from './projectPath.ts';
 
 interface AuditFlags {
   all?: boolean;
@@ -23,12 +23,13 @@ export function registerAudit(program: Command): void {
     .description("list everything that stops a kind's descriptor from leaving the spec's class (stage 2: separately allocated descriptors): raw accesses left, writes and reads of the words the memdesc word will occupy, pointer arithmetic and address round trips; exit 1 while any remain")
     .argument('[args...]', `kinds that have a descriptor class, then optionally ${projectArgText()}`))
     .option('--all', 'audit every kind that has a descriptor class')
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin"); its field "memdesc" of the class says which words the memdesc word occupies')
+    .option('--spec <file>', `${SPEC_OPTION_TEXT}; its field "memdesc" of the class says which words the memdesc word occupies`)
     .option('--json', 'print { kinds, memdescWords, blockers: [{ file, line, column, function, kind, field, words, reason, detail }], summary, memdescAware } (docs/schemas/audit.schema.json)')
     .action(async (args: string[], flags: AuditFlags) => {
       // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
       const [{ resolveSpec }, { specWords }] = await Promise.all([import('../model/builtin.ts'), import('../model/words.ts')]);
-      const spec = resolveSpec(flags.spec);
+      // The project's own spec (memdesc.spec.json) unless --spec names one.
+      const spec = resolveSpec(kindsCommandSpecFile(flags.spec, args, flags.corpus));
       const names = new Set(spec.kinds.map((k) => k.name));
       // Kinds first, then at most one path (the last word, when it is no kind and looks like a path).
       let kinds = [...args];

@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
-import { addCorpusOption, defaultProject, namesProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
+import { addCorpusOption, kindsCommandSpecFile, projectPath, SPEC_OPTION_TEXT } from './projectPath.ts';
 import type { RunResult } from '../rewrite/driver.ts';
 import type { Spec } from '../model/spec.ts';
 
@@ -55,8 +55,7 @@ export function registerConvert(program: Command): void {
       for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);
       const vopts = flags.verify ? verifyOptionsFromFlags({ seeds: flags.seeds, workloads: flags.workloads, jobs: flags.jobs }) : undefined;
       // The project's own spec (memdesc.spec.json) unless --spec names one: the last operand when it names a path.
-      const tail = args[args.length - 1];
-      const spec = resolveSpec(projectSpecFile(flags.spec, namesProject(tail) ? tail : defaultProject(flags.corpus)));
+      const spec = resolveSpec(kindsCommandSpecFile(flags.spec, args, flags.corpus));
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
       let given: string | undefined;

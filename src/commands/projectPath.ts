@@ -4,13 +4,14 @@
  * (`--corpus`). Neither is one clear line and exit 2: a default never guesses a project.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { BUNDLED_CORPUS } from '../paths.ts';
 
-/** The spec a project keeps for itself (what `memdesc init` writes): used when no --spec is given. */
-export const PROJECT_SPEC = 'memdesc.spec.json';
+import { PROJECT_SPEC, projectSpecFile } from '../model/projectSpec.ts';
+
+export { PROJECT_SPEC, projectSpecFile } from '../model/projectSpec.ts';
 
 /** The help text of `--spec FILE`, alike on every command that reads a project's spec. */
 export const SPEC_OPTION_TEXT = `the spec: the class, its fields, kinds and descriptor classes (default: the project's ${PROJECT_SPEC}, as memdesc init drafts it, else the built-in Linux spec; "extends": "builtin" adds to that one)`;
@@ -38,22 +39,6 @@ export function projectPath(path: string | undefined, corpus: boolean | undefine
 }
 
 /**
- * The spec file for a project: --spec FILE, else the project's own memdesc.spec.json, else none
- * (the built-in spec). `project` is a directory or a tsconfig file; one that does not exist has none.
- */
-export function projectSpecFile(spec: string | undefined, project: string | undefined): string | undefined {
-  if (spec !== undefined || project === undefined) return spec;
-  let dir: string;
-  try {
-    dir = statSync(project).isDirectory() ? project : dirname(project);
-  } catch {
-    return undefined;
-  }
-  const own = join(dir, PROJECT_SPEC);
-  return existsSync(own) ? own : undefined;
-}
-
-/**
  * Whether a trailing operand of convert/series names a project rather than a kind, before the
  * spec (and so its kinds) is known: `.`, a path with a separator, a directory holding a
  * tsconfig.json, or a file (a tsconfig). A bare word naming some other folder may be a kind.
@@ -72,4 +57,14 @@ export function namesProject(arg: string | undefined): arg is string {
 export function defaultProject(corpus: boolean | undefined, cwd = process.cwd()): string | undefined {
   if (corpus) return BUNDLED_CORPUS;
   return existsSync(join(cwd, 'tsconfig.json')) ? cwd : undefined;
+}
+
+/**
+ * The spec file of a `<kind…> [path]` command, read before its kinds are known: --spec, else the
+ * memdesc.spec.json of its last operand when that names a project (namesProject()), else of the
+ * default project (the current directory with a tsconfig.json; --corpus: the bundled corpus).
+ */
+export function kindsCommandSpecFile(spec: string | undefined, operands: readonly string[], corpus: boolean | undefined): string | undefined {
+  const tail = operands[operands.length - 1];
+  return projectSpecFile(spec, namesProject(tail) ? tail : defaultProject(corpus));
 }

@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
 import { verifyOptionsFromFlags } from './verify.ts';
-import { addCorpusOption, projectArgText, projectPath } from './projectPath.ts';
+import { addCorpusOption, kindsCommandSpecFile, projectArgText, projectPath, SPEC_OPTION_TEXT } from './projectPath.ts';
 
 interface SeparateFlags {
   all?: boolean;
@@ -34,7 +34,7 @@ export function registerSeparate(program: Command): void {
     .option('--dry-run', 'print the unified diff, write nothing (the default)')
     .option('--write', 'write into the given tree: all files or none, crash-safe, one writer at a time (refuses a dirty git tree)')
     .option('--force', 'with --write: write even when the git tree has uncommitted changes')
-    .option('--spec <file>', 'spec JSON ("extends": "builtin")')
+    .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--verify', 'before writing, run the corpus simulation on the separated tree against the tree as it is (memdesc verify); a difference writes nothing and exits 1')
     .option('--seeds <seeds>', 'with --verify: N (seeds 1..N), a..b or a list (default 16)')
     .option('--workloads <list>', 'with --verify: workloads (default: all)')
@@ -47,7 +47,8 @@ export function registerSeparate(program: Command): void {
       if (flags.force && !flags.write) throw new UsageError('--force only makes sense with --write');
       for (const f of ['seeds', 'workloads', 'jobs'] as const) if (flags[f] !== undefined && !flags.verify) throw new UsageError(`--${f} only goes with --verify`);
       const vopts = flags.verify ? verifyOptionsFromFlags({ seeds: flags.seeds, workloads: flags.workloads, jobs: flags.jobs }) : undefined;
-      const spec = resolveSpec(flags.spec);
+      // The project's own spec (memdesc.spec.json) unless --spec names one.
+      const spec = resolveSpec(kindsCommandSpecFile(flags.spec, args, flags.corpus));
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = args.flatMap((a) => a.split(',')).filter(Boolean);
       let given: string | undefined;

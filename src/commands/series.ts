@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { CheckFailed, UsageError } from '../errors.ts';
-import { addCorpusOption, defaultProject, namesProject, projectPath, projectSpecFile, SPEC_OPTION_TEXT } from './projectPath.ts';
+import { addCorpusOption, kindsCommandSpecFile, projectPath, SPEC_OPTION_TEXT } from './projectPath.ts';
 import { parseOps, parseSeeds, parseWorkloads } from '../verify/options.ts';
 
 interface SeriesFlags {
@@ -102,8 +102,7 @@ leaves no branch, worktree or scratch repository behind.`)
       const [{ parsePerson }, { resolveSpec }] = await Promise.all([import('../series/identity.ts'), import('../model/builtin.ts')]);
       const author = flags.author !== undefined ? parsePerson(flags.author) : undefined;
       // The project's own spec (memdesc.spec.json) unless --spec names one: the last operand when it names a path.
-      const tail = args[args.length - 1];
-      const spec = resolveSpec(projectSpecFile(flags.spec, namesProject(tail) ? tail : defaultProject(flags.corpus)));
+      const spec = resolveSpec(kindsCommandSpecFile(flags.spec, args, flags.corpus));
       const known = new Set(spec.kinds.map((k) => k.name));
       const kinds = [...args];
       let given: string | undefined;

@@ -8,6 +8,7 @@
  * newest commit. A progress bar goes to stderr when stderr is a terminal.
  */
 import type { Command } from 'commander';
+import { PROJECT_SPEC } from '../model/projectSpec.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
 import { progressBar } from './progress-bar.ts';
 import { writeAtomic } from './write-atomic.ts';
@@ -75,7 +76,7 @@ export function registerTrack(program: Command): void {
     .argument('[repo]', 'a directory inside the git repository (default: the current directory)')
     .option('--range <range>', 'commits to walk, as git log takes them (A..B); default: all of HEAD\'s first-parent history')
     .option('--path <dir>', 'the TypeScript project (holding tsconfig.json) inside each commit, from the top level (default: the nearest directory with a tsconfig.json from [repo] up)')
-    .option('--spec <file>', 'spec JSON for another codebase or extra kinds ("extends": "builtin")')
+    .option('--spec <file>', `spec JSON for another codebase or extra kinds ("extends": "builtin"); default: the project's ${PROJECT_SPEC} in the work tree, else the built-in Linux spec`)
     .option('--json', 'print the TrackReport JSON instead of the table')
     .option('--html <file>', 'also write a self-contained HTML report to FILE')
     .option('--plan <file>', 'a series cover letter: each planned patch\'s state at the newest commit')
@@ -83,7 +84,8 @@ export function registerTrack(program: Command): void {
     .action(async (repo: string | undefined, flags: TrackFlags) => {
       // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
       const { resolveSpec } = await import('../model/builtin.ts');
-      const spec = resolveSpec(flags.spec);
+      // Without --spec, the walk takes the project's memdesc.spec.json once it has found the project.
+      const spec = flags.spec !== undefined ? resolveSpec(flags.spec) : undefined;
       const [{ trackHistory }, { readPlanFileWithNotes }] = await Promise.all([import('../track/track.ts'), import('../track/planImport.ts')]);
       // Read the plan before the walk so a bad file fails fast.
       const imported = flags.plan ? readPlanFileWithNotes(flags.plan) : undefined;
@@ -93,7 +95,7 @@ export function registerTrack(program: Command): void {
       let result;
       try {
         result = await trackHistory({
-          spec,
+          ...(spec ? { spec } : {}),
           ...(repo ? { repo } : {}),
           ...(flags.range ? { range: flags.range } : {}),
           ...(flags.path ? { path: flags.path } : {}),
@@ -110,11 +112,11 @@ export function registerTrack(program: Command): void {
       const report = result.report;
       if (plan) {
         const { planProgress } = await import('../track/planStatus.ts');
-        report.plan = planProgress(plan, result.newestFacts(), spec);
+        report.plan = planProgress(plan, result.newestFacts(), result.spec);
       }
       if (flags.html) {
         const [{ renderTrackHtml }, { specWords }] = await Promise.all([import('../track/html.ts'), import('../model/words.ts')]);
-        writeAtomic(flags.html, renderTrackHtml(report, { object: specWords(spec).object }), 'the HTML report');
+        writeAtomic(flags.html, renderTrackHtml(report, { object: specWords(result.spec).object }), 'the HTML report');
       }
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTrackTable(report));
     });

@@ -15,6 +15,8 @@ import { ALL_FILES_DEP, NAME_DEP } from '../analyzers/provenance.ts';
 import { InputError, UsageError } from '../errors.ts';
 import { compareSites, summarize, type AnalysisResult, type Finding, type Residue } from '../model/findings.ts';
 import type { ProgressPoint, TrackReport } from '../model/progress.ts';
+import { resolveSpec } from '../model/builtin.ts';
+import { projectSpecFile } from '../model/projectSpec.ts';
 import type { Spec } from '../model/spec.ts';
 import { PACKAGE_ROOT, TOOL_BUNDLE, userCacheDir } from '../paths.ts';
 import { CommitKeys, cpuMsSince, mentionsWord, PartMemo, TrackCache, type CacheStats, type FileEntry, type TrackPhase } from './cache.ts';
@@ -30,7 +32,8 @@ import { WhyTracker, type Reanalysis } from './why.ts';
 import { BlobReader, listCommits, openRepo, type CommitInfo, type Repo } from './walk.ts';
 
 export interface TrackOptions {
-  spec: Spec;
+  /** Default: the project's memdesc.spec.json in the work tree (where the walk finds the project), else the built-in spec. */
+  spec?: Spec;
   /** Any directory inside the repository (default: the current directory). */
   repo?: string;
   /** Revision range for `git log` (default: HEAD's whole first-parent history). */
@@ -63,6 +66,8 @@ export interface TrackOptions {
 
 export interface TrackResult {
   report: TrackReport;
+  /** The spec the walk used: TrackOptions' own, else the project's. */
+  spec: Spec;
   /** The analysis of the newest commit that is not a gap (assembled from the cache). */
   newest: AnalysisResult;
   /** That commit (the newest commit of the range unless it is a gap). */
@@ -187,10 +192,11 @@ export async function trackHistory(opts: TrackOptions): Promise<TrackResult> {
   }
 }
 
-async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader, where: { dir?: string; warning?: string }, cache: TrackCache): Promise<TrackResult> {
+async function walk(given: TrackOptions, repo: Repo, commits: CommitInfo[], reader: BlobReader, where: { dir?: string; warning?: string }, cache: TrackCache): Promise<TrackResult> {
   const tip = commits[commits.length - 1]!;
   const tipTree = await reader.tree(tip.commit);
-  const path = opts.path !== undefined ? normalizePath(opts.path, repo) : await projectDirOf(repo.prefix, tipTree, commits, reader);
+  const path = given.path !== undefined ? normalizePath(given.path, repo) : await projectDirOf(repo.prefix, tipTree, commits, reader);
+  const opts = { ...given, spec: given.spec ?? resolveSpec(projectSpecFile(undefined, join(repo.root, path))) };
   const config = configOf(path);
   // A project in none of the commits is a wrong --path, not a history of gaps: say so before walking.
   if (!tipTree.has(config) && !(await reader.blobsExist(commits.map((c) => `${c.commit}:${config}`))).some(Boolean)) {
@@ -369,7 +375,7 @@ async function walk(opts: TrackOptions, repo: Repo, commits: CommitInfo[], reade
   cache.stats.phaseMs.writes += cpuMsSince(t);
   cache.trim();
   const cacheWarning = where.warning ?? cache.problem;
-  return { report, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
+  return { report, spec: opts.spec, newest: last.result, newestCommit: last.commit, newestFacts: facts, stats: cache.stats, ...(cacheWarning ? { cacheWarning } : {}) };
 }
 
 /** A site value use learns from: decided by the code (valueuse.ts `isCode`), not converted. */

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_CORPUS, PACKAGE_ROOT } from '../../src/paths.ts';
 import { runMain as cli } from '../inProcess.ts';
-import { cli as spawnCli, copyTree } from '../rewrite/helpers.ts';
+import { cli as spawnCli, copyTree, git } from '../rewrite/helpers.ts';
 import { snapshot } from '../series/helpers.ts';
 
 const WAREHOUSE = join(PACKAGE_ROOT, 'test', 'fixtures', 'oracle', 'warehouse');
@@ -102,6 +102,15 @@ describe('commands default to the current directory', () => {
       const k = await cli(['convert', 'stock'], own);
       expect(k.status, k.stderr).toBe(0);
       expect(k.stdout).toBe(c.stdout);
+      // audit, separate and track read it too (they took the built-in spec and found no Page class).
+      expect(oneLine(await cli(['audit', '--all', '.'], own))).toMatch(/spec memdesc\.spec\.json has no page field 'memdesc'/);
+      expect(oneLine(await cli(['separate', '--all', '.'], own))).toMatch(/to separate stock into/);
+      git(own, 'init', '-q');
+      git(own, 'add', '-A');
+      git(own, '-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-qm', 'base');
+      const t = await cli(['track', '--json', '--no-cache'], own);
+      expect(t.status, t.stderr).toBe(0);
+      expect((JSON.parse(t.stdout) as { kinds: string[] }).kinds).toContain('stock');
       // --spec still wins: the built-in spec finds no Page class here, and says where a spec goes.
       const builtin = join(PACKAGE_ROOT, 'src', 'model', 'specs', 'linux.json');
       expect(oneLine(await cli(['analyze', '--spec', builtin], own))).toMatch(/the spec's class Page is not declared/);
