@@ -15,7 +15,7 @@ import { tsv } from './tsValues.ts';
 import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
-import { isFunctionLike, shortText, skipOuter } from './ast.ts';
+import { isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
 import type { Guards } from './guards.ts';
@@ -47,10 +47,9 @@ export class Classifier {
 
   /** See wrapperValueKind(). */
   classifyWrapperValue(ref: ts.Identifier, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
-    const sym = this.ctx.symbolOf(ref);
-    const decl = (sym?.declarations ?? []).map((d) => (tsv.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d)).find(isFunctionLike);
-    const w = decl && wrappers.find((x) => x.fn === decl);
-    if (!w || !decl) return undefined;
+    const w = wrapperNamed(this.ctx, ref, wrappers);
+    if (!w) return undefined;
+    const decl = w.fn as FunctionLike;
     const sf = ref.getSourceFile();
     const name = `\`${w.name}()\``;
     const from = (p: Prov, how: string): { kind: string; evidence: string } | undefined => {
@@ -219,6 +218,13 @@ export class Classifier {
  * every caller of it passes (the call graph). Undefined for other residue; `unknown` with the
  * reason when nothing decides.
  */
+/** The wrapper a value use names (`map(dueDateOf)`), by the declaration its symbol resolves to. */
+export function wrapperNamed(ctx: AnalysisContext, ref: ts.Identifier, wrappers: readonly WrapperDef[]): WrapperDef | undefined {
+  const sym = ctx.symbolOf(ref);
+  const decl = (sym?.declarations ?? []).map((d) => (tsv.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d)).find(isFunctionLike);
+  return decl && wrappers.find((x) => x.fn === decl);
+}
+
 export function wrapperValueKind(cl: Classifier, r: RawResidue, wrappers: readonly WrapperDef[]): Pick<Classification, 'kind' | 'confidence' | 'evidence'> | undefined {
   if (r.cause !== undefined || !tsv.isIdentifier(r.node)) return undefined;
   return cl.classifyWrapperValue(r.node, wrappers);

@@ -175,6 +175,12 @@ export class Rewriter {
     this.converted.add(site);
   }
 
+  /** A value use replaced by `text` that converts to kind k (a wrapper inlined as a callback: wrapperValues.ts). */
+  replaceValue(node: ts.Node, text: string, k: KindPlan): void {
+    this.replaceNode(node, text);
+    this.need(node, k.fromPage, this.modules.get(k)!.classFile);
+  }
+
   // ---------------------------------------------------------------- entities
 
   /** Retype a converted entity: annotation, name, references. */

@@ -25,6 +25,7 @@ import { kindPlans, namingStyle, selectKinds, settleConverterNames, type KindPla
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
 import { EditSet } from './splices.ts';
+import { wrapperValueInlines } from './wrapperValues.ts';
 
 export interface ConvertOptions {
   spec: Spec;
@@ -314,19 +315,27 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   }
   // Generic members on converted entities.
   for (const e of g.entities) if (e.label) for (const m of e.memberUses) rw.wrapTo(m, e.label, e);
+  // Read wrappers passed as callbacks over elements the code decides: inlined for the kind.
+  const valueInlines = wrapperValueInlines(det, new Map(kinds.map((k) => [k.name, k] as const)), (kind, node) => {
+    const file = ctx.rel(node.getSourceFile());
+    const names = enclosingFunctionNames(node);
+    return inOnly(file, names) && inKindScope(kind, file, names);
+  });
+  for (const v of valueInlines) rw.replaceValue(v.node, v.text, v.kind);
   rw.flush(fnNames);
 
   // Which kinds were used: scaffold them.
   const used = kinds.filter((k) => [...rw.converted].some((s) => s.finding.kind === k.name) || g.entities.some((e) => e.label === k) ||
-    !!opts.scaffold?.includes(k.name));
+    valueInlines.some((v) => v.kind === k) || !!opts.scaffold?.includes(k.name));
   const sc = scaffold(ctx, modPlan, used, edits, rw.imports);
   report.created = sc.created;
-  if (opts.retire !== false) report.retired = retire(ctx, det, rw.converted, inlined, edits);
+  if (opts.retire !== false) report.retired = retire(ctx, det, rw.converted, inlined, edits, new Set(valueInlines.map((v) => v.node)));
 
   edits.finishTables();
 
   // Report.
   for (const s of rw.converted) if (!bodySites.has(s)) report.converted[s.finding.kind] = (report.converted[s.finding.kind] ?? 0) + 1;
+  for (const v of valueInlines) report.converted[v.kind.name] = (report.converted[v.kind.name] ?? 0) + 1;
   for (const s of det.sites) {
     if (s.finding.converted || rw.converted.has(s)) continue;
     const why = siteProblem(s);
@@ -342,7 +351,8 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
     const body = det.wrapperBodies.filter((a) => enclosingFn(a.expr) === w.fn);
     return body.length > 0 && body.every((a) => doneAccesses.has(a));
   }).map((w) => w.name));
-  const resolved = new Set(det.rawResidue.filter((r) => /used as a value/.test(r.reason) && bodyDone.has(r.node.getText()))
+  const replaced = new Set<ts.Node>(valueInlines.map((v) => v.node));
+  const resolved = new Set(det.rawResidue.filter((r) => /used as a value/.test(r.reason) && (bodyDone.has(r.node.getText()) || replaced.has(r.node)))
     .map((r) => { const s = ctx.site(r.sf, r.node); return `${s.file}:${s.line}:${s.column}`; }));
   for (const r of det.result.residue) {
     if (resolved.has(`${r.file}:${r.line}:${r.column}`)) continue;

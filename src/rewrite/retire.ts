@@ -39,7 +39,9 @@ export function declarationLines(sf: ts.SourceFile, node: ts.Node, last: ts.Node
   return [start, end];
 }
 
-export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: Set<SiteDetail>, inlined: Set<SiteDetail>, edits: EditSet): RetireResult {
+/** `values`: uses of wrappers as values this run replaced (wrapperValues.ts): no longer uses of them. */
+export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: Set<SiteDetail>, inlined: Set<SiteDetail>, edits: EditSet,
+  values: ReadonlySet<ts.Node> = new Set()): RetireResult {
   const res: RetireResult = { helpers: [], members: [] };
   const done = new Set([...converted].map((s) => s.access));
   const gone: Array<{ sf: ts.SourceFile; start: number; end: number }> = [];
@@ -58,13 +60,15 @@ export function retire(ctx: AnalysisContext, det: DetailedAnalysis, converted: S
   const candidates = new Map<WrapperDef, { decl: ts.Statement; refs: References }>();
   for (const w of det.wrappers) {
     const calls = callsBy.get(w) ?? [];
-    if (calls.length === 0 || !calls.every((c) => inlined.has(c))) continue;
+    if (!calls.every((c) => inlined.has(c))) continue;
     const decl = topLevelStatement(w.fn);
     if (!decl) continue;
     // An exported helper may have users outside the project: it goes only when the spec names
     // it as a raw accessor to retire (the kernel's page_private()), never when merely discovered.
     if (w.origin !== 'spec' && isExported(decl)) continue;
-    const refs = otherReferences(ctx, w, decl);
+    const refs = otherReferences(ctx, w, decl, values);
+    // Something of it was inlined here: a call, or a use as a value.
+    if (calls.length === 0 && !refs.valuesReplaced) continue;
     if (!refs.blocked) candidates.set(w, { decl, refs });
   }
   // A call of a helper that is not a site inlined here stays, so the helper stays, unless the
@@ -179,6 +183,8 @@ interface References {
   calls: ts.Node[];
   /** Named otherwise than by a call or a named import (a value, a re-export, a default import): it stays. */
   blocked: boolean;
+  /** Some of its uses as a value were replaced by this run. */
+  valuesReplaced: boolean;
 }
 
 /**
@@ -187,8 +193,8 @@ interface References {
  * its declaration. A same-named local, parameter or member of something else is not one, nor a
  * string or a comment; an aliased import and its uses are.
  */
-function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement): References {
-  const out: References = { importers: [], calls: [], blocked: false };
+function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement, values: ReadonlySet<ts.Node>): References {
+  const out: References = { importers: [], calls: [], blocked: false, valuesReplaced: false };
   const own = declNameNode(decl);
   const target = own && ctx.symbolOf(own);
   // A default export may be imported under any name: its users cannot be found by a name.
@@ -211,7 +217,8 @@ function otherReferences(ctx: AnalysisContext, w: WrapperDef, decl: ts.Statement
       if (out.blocked) return;
       if (tsv.isIdentifier(n) && names.has(n.text) && n !== own && isIt(n)) {
         const p = n.parent;
-        if (tsv.isImportSpecifier(p)) imported = true;
+        if (values.has(n)) out.valuesReplaced = true;
+        else if (tsv.isImportSpecifier(p)) imported = true;
         else if (tsv.isExportSpecifier(p) || tsv.isImportClause(p) || tsv.isExportAssignment(p)) out.blocked = true;
         else {
           const callee = tsv.isPropertyAccessExpression(p) && p.name === n ? p : n;

@@ -4,8 +4,10 @@
  * that draft as it is. It once refused: the conversion inlined the last call of `dueDateOf()`, a
  * spec wrapper also passed as a callback (`slots.filter(isLoan).map(dueDateOf)`), the analysis of
  * the result no longer counted it a wrapper (nothing called it), and a second run converted its
- * body by the owner hint ("not idempotent; nothing was written"). A use as a value now keeps a
- * wrapper: its body is left as it was, the callback stays residue, and a second run changes nothing.
+ * body by the owner hint ("not idempotent; nothing was written"). A use as a value keeps a
+ * wrapper in the analysis; and since the callback's elements passed loan's type test, the
+ * conversion inlines it there for loans (`map((s) => slotToLoan(s).b)`) and retires the wrapper,
+ * which nothing uses any more. A second run changes nothing.
  * The commands run through the CLI's main() in this process (test/inProcess.ts).
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -44,14 +46,14 @@ describe('lending with the spec init drafts: convert --all --write, then again',
     expect(first.status).toBe(0);
   });
 
-  it('keeps the wrapper passed as a callback: its body as it was, the callback residue', () => {
+  it('inlines the wrapper passed as a callback over loans for the loan kind, and retires it', () => {
     const wrapper = 'export function dueDateOf(s: Slot): number {\n  return s.b;\n}\n';
     expect(loansBefore).toContain(wrapper);
-    expect(readFileSync(join(dir, 'src', 'loans.ts'), 'utf8')).toContain(wrapper);
-    const callback = '  return slots.filter(isLoan).map(dueDateOf).sort((x, y) => x - y);\n';
-    expect(reportBefore).toContain(callback);
-    expect(readFileSync(join(dir, 'src', 'report.ts'), 'utf8')).toContain(callback);
-    expect(first.stdout).toMatch(/src\/report\.ts:18:\d+: residue b: wrapper `dueDateOf\(\)` used as a value/);
+    expect(readFileSync(join(dir, 'src', 'loans.ts'), 'utf8')).not.toContain('dueDateOf');
+    expect(reportBefore).toContain('  return slots.filter(isLoan).map(dueDateOf).sort((x, y) => x - y);\n');
+    expect(readFileSync(join(dir, 'src', 'report.ts'), 'utf8')).toContain('  return slots.filter(isLoan).map((s) => slotToLoan(s).b).sort((x, y) => x - y);\n');
+    expect(first.stdout).toMatch(/retired: dueDateOf\(\)/);
+    expect(first.stdout).not.toMatch(/residue b: wrapper `dueDateOf\(\)` used as a value/);
   });
 
   it('a second run finds nothing to change and writes nothing', async () => {

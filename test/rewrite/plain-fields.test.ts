@@ -3,8 +3,9 @@
  * `convert` makes each kind's descriptor a typed view holding the object (each descriptor field
  * reads and writes the object's field, readonly ones get no setter) and its converters a new view
  * and the viewed object. Before, it stopped with "Box has no getter for field 'a' to overlay".
- * Literal before/after pairs, a file no kind decides left as it was, the spec's oracle identical,
- * and a second run that changes nothing. The fixture is test/fixtures/projects/shelf.
+ * Literal before/after pairs (a wrapper passed as a callback over one kind's elements inlined
+ * there), a file no kind decides left as it was, the spec's oracle identical, and a second run
+ * that changes nothing. The fixture is test/fixtures/projects/shelf.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +93,14 @@ export function shelve(boxes: Box[]): void {
 `);
     expect(after('toys.ts')).toBe(before('toys.ts').replace("import { Box, isToy } from './box.ts';", "import { Box, isToy, boxToToy } from './box.ts';")
       .replace('isToy(x) ? x.a : -1', 'isToy(x) ? boxToToy(x).age : -1'));
+  });
+
+  it('a wrapper passed as a callback over books is inlined there for books; over any box it stays, and so does the wrapper', () => {
+    expect(before('lists.ts')).toContain('  return xs.filter(isBook).map(firstOf).reduce((s, n) => s + n, 0);');
+    expect(after('lists.ts')).toContain('  return xs.filter(isBook).map((x) => boxToBook(x).pages).reduce((s, n) => s + n, 0);');
+    expect(after('lists.ts')).toContain('  return xs.map(firstOf);');
+    expect(after('lists.ts')).toContain('export const firstOf = (x: Box): number => x.a;');
+    expect(first.stdout).toMatch(/src\/lists\.ts:13:\d+: residue a: wrapper `firstOf\(\)` used as a value/);
   });
 
   it('no change: an access no kind decides', () => {
