@@ -229,3 +229,6 @@ export function assignmentsNamed(scope: ts.Node, name: string): readonly ts.Bina
   }
   return index.get(name) ?? [];
 }
+
+/** Array methods that hand each element to the function they are given (`xs.map(f)`: f receives the elements). */
+export const ELEMENT_CALLBACKS: ReadonlySet<string> = new Set(['map', 'forEach', 'filter', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flatMap']);

@@ -15,7 +15,7 @@ import { tsv } from './tsValues.ts';
 import type { Confidence } from '../model/findings.ts';
 import { UNKNOWN_KIND } from '../model/spec.ts';
 import { specWords } from '../model/words.ts';
-import { isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { ELEMENT_CALLBACKS, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import type { RawAccess } from './finder.ts';
 import type { Guards } from './guards.ts';
@@ -25,7 +25,6 @@ import type { RawResidue } from './finder.ts';
 import type { WrapperDef } from './wrappers.ts';
 
 /** Array methods that call their callback with each element as its first argument. */
-const ELEMENT_CALLBACKS = new Set(['map', 'forEach', 'filter', 'some', 'every', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flatMap']);
 
 export interface Classification {
   kind: string;
@@ -80,7 +79,7 @@ export class Classifier {
     const p = this.prov.parameterOf(decl, w.pageArg);
     const got = from(p, `${name} is used as a value at ${this.ctx.at(sf, ref)}; what it receives there is not traced, and its parameter is decided by the call graph`);
     if (got) return { kind: got.kind, confidence: 'callgraph', evidence: [got.evidence] };
-    return { kind: UNKNOWN_KIND, confidence: 'unknown', evidence: [`${name} is used as a value at ${this.ctx.at(sf, ref)}: the ${specWords(this.ctx.spec).nouns} it receives there cannot be traced, and its callers do not decide its parameter${p.mixed ? ` (${p.mixed.sentence})` : p.kinds.size > 1 ? ` (${specWords(this.ctx.spec).nouns} of ${[...p.kinds.keys()].join(', ')} reach it)` : ''}`] };
+    return { kind: UNKNOWN_KIND, confidence: 'unknown', evidence: [`${name} is used as a value at ${this.ctx.at(sf, ref)}: the ${specWords(this.ctx.spec).nouns} it receives there cannot be traced, and its callers do not decide its parameter${p.mixed ? ` (${p.mixed.sentence})` : p.kinds.size > 1 ? ` (${specWords(this.ctx.spec).nouns} of ${[...p.kinds.keys()].join(', ')} reach it)` : p.note ? ` (${p.note})` : ''}`] };
   }
 
   classify(a: RawAccess): Classification {

@@ -180,9 +180,11 @@ export class DataFlow {
           if (!fn?.body || fn.getSourceFile().isDeclarationFile || !this.isTest(fn)) continue;
           this.testBodies.add(fn);
           const visit = (x: ts.Node): void => {
-            if (tsv.isIdentifier(x) && !(tsv.isPropertyAccessExpression(x.parent) && x.parent.name === x)) {
+            if (tsv.isIdentifier(x)) {
+              // A module constant, or a member of an enum (`BufKind.Rx`: the member, not the enum).
+              const member = tsv.isPropertyAccessExpression(x.parent) && x.parent.name === x;
               const sym = this.ctx.symbolOf(x);
-              if (sym && isModuleConstant(sym)) {
+              if (sym && (member ? !!(sym.flags & tsv.SymbolFlags.EnumMember) : isModuleConstant(sym))) {
                 const prev = this.markerConsts.get(sym);
                 if (prev !== undefined && prev !== k.name) shared.add(sym);
                 this.markerConsts.set(sym, k.name);
@@ -238,7 +240,8 @@ export class DataFlow {
     const kind = sym && this.markerConsts.get(sym);
     if (!kind) return;
     if (tsv.isVariableDeclaration(id.parent) && id.parent.name === id) return;
-    let arg: ts.Node = id;
+    // An enum member is used as `E.M`: the access is the value.
+    let arg: ts.Node = tsv.isPropertyAccessExpression(id.parent) && id.parent.name === id ? id.parent : id;
     while (arg.parent && (tsv.isParenthesizedExpression(arg.parent) || tsv.isBinaryExpression(arg.parent) && arg.parent.operatorToken.kind !== tsv.SyntaxKind.EqualsToken)) arg = arg.parent;
     const p = arg.parent;
     const fn = enclosingFunction(id);
@@ -262,6 +265,15 @@ export class DataFlow {
 
   private isPage(e: ts.Expression): boolean {
     return this.ctx.typeIsPage(this.ctx.checker.getTypeAtLocation(e));
+  }
+
+  /** The kind whose marker `e` is (a module constant or enum member a kind's type test reads), if any. */
+  markerKindOf(e: ts.Expression): string | undefined {
+    const x = skipOuter(e);
+    const id = tsv.isPropertyAccessExpression(x) ? x.name : x;
+    if (!tsv.isIdentifier(id)) return undefined;
+    const sym = this.ctx.symbolOf(id);
+    return sym && this.markerConsts.get(sym);
   }
 
   /** Record a mark on `target` (a variable, or an element of an array variable); maybe a summary of `fn`. */

@@ -10,7 +10,7 @@ import { ts } from '@ts-morph/common';
 import { tsv } from './tsValues.ts';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
-import { assignmentsNamed, calleeName, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { assignmentsNamed, calleeName, ELEMENT_CALLBACKS, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
@@ -319,6 +319,8 @@ export class Provenance {
       if (d) this.dep(d);
     }
     const fnName = functionName(fn) ?? name;
+    const tagged = this.taggedReturn(call, fn, fnName, sf);
+    if (tagged) return tagged;
     const results: Prov[] = [];
     for (const ret of returnExpressions(fn)) {
       const r = skipOuter(ret);
@@ -336,6 +338,45 @@ export class Provenance {
     const m = merge(results);
     if (m.kinds.size === 0) return m;
     return withVia(m, `the return of \`${fnName}()\``, { text: `the return value of \`${fnName}()\``, at: this.ctx.at(fn.getSourceFile(), fn) });
+  }
+
+  /**
+   * A function that writes a parameter into a word of the page it returns, before every return
+   * (`take(kind) { const b = …; b.flags = (b.flags & ~MASK) | kind; return b; }`), called with a
+   * kind's marker for it (`take(BufKind.Rx)`): it hands out a page of that kind, as a marker
+   * written in the caller would make it. The write is a statement of the body itself (not in a
+   * branch or loop), every return comes after it and returns that variable, never assigned again.
+   */
+  private taggedReturn(call: ts.CallExpression, fn: FunctionLike, fnName: string, sf: ts.SourceFile): Prov | undefined {
+    const body = fn.body;
+    if (!body || !tsv.isBlock(body)) return undefined;
+    const rets = returnExpressions(fn).map(skipOuter);
+    const v = rets[0];
+    if (!v || !tsv.isIdentifier(v)) return undefined;
+    const vs = this.ctx.symbolOf(v);
+    const vd = vs?.valueDeclaration;
+    if (!vs || !vd || !tsv.isVariableDeclaration(vd) || !rets.every((r) => tsv.isIdentifier(r) && this.ctx.symbolOf(r) === vs)) return undefined;
+    if (!tsv.isVariableDeclarationList(vd.parent) || !(vd.parent.flags & tsv.NodeFlags.Const)) return undefined;
+    const firstReturn = Math.min(...rets.map((r) => r.getStart()));
+    for (const st of body.statements) {
+      if (st.getStart() > firstReturn) break;
+      if (!tsv.isExpressionStatement(st)) continue;
+      const e = skipOuter(st.expression);
+      if (!tsv.isBinaryExpression(e) || e.operatorToken.kind !== tsv.SyntaxKind.EqualsToken) continue;
+      const l = skipOuter(e.left);
+      if (!tsv.isPropertyAccessExpression(l) || !tsv.isIdentifier(skipOuter(l.expression)) || this.ctx.symbolOf(skipOuter(l.expression) as ts.Identifier) !== vs) continue;
+      if (!this.ctx.spec.page.fields.some((f) => f.name === l.name.text)) continue;
+      for (const [j, p] of fn.parameters.entries()) {
+        const ps = tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+        const arg = call.arguments[j];
+        const kind = ps && arg ? this.flow.markerKindOf(arg) : undefined;
+        if (!kind || !mentionsSymbol(this.ctx, e.right, ps!)) continue;
+        const at = this.ctx.at(sf, call);
+        const text = `\`${fnName}()\` writes its parameter \`${p.name.getText()}\` into \`${shortText(l, fn.getSourceFile(), 30)}\` of the ${this.words.noun} it returns, and is handed ${kind}'s marker \`${shortText(arg, sf, 30)}\``;
+        return { kinds: new Map([[kind, { origin: `\`${shortText(call, sf, 50)}\` at ${at}`, via: [], hops: [{ text, at: this.ctx.at(fn.getSourceFile(), st) }], callgraph: false }]]) };
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -378,6 +419,53 @@ export class Provenance {
     return m.get(fn) ?? [];
   }
 
+  /** Element methods handed a function by name (`xs.map(f)`), by that name: built once, in the files that may hold one. */
+  private callbackIndex?: Map<string, Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }>>;
+
+  private callbacksNamed(name: string): Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }> {
+    if (!this.callbackIndex) {
+      const index = new Map<string, Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }>>();
+      const spelled = new RegExp(`\\.(?:${[...ELEMENT_CALLBACKS].join('|')})\\(\\s*[A-Za-z_$][\\w$]*\\s*[,)]`);
+      for (const sf of this.ctx.files) {
+        if (!spelled.test(sf.text)) continue;
+        const visit = (n: ts.Node): void => {
+          if (tsv.isCallExpression(n) && n.arguments.length > 0 && tsv.isIdentifier(n.arguments[0]!)) {
+            const callee = skipOuter(n.expression);
+            if (tsv.isPropertyAccessExpression(callee) && ELEMENT_CALLBACKS.has(callee.name.text)) {
+              const id = n.arguments[0] as ts.Identifier;
+              const l = index.get(id.text) ?? [];
+              l.push({ id, recv: callee.expression, call: n });
+              index.set(id.text, l);
+            }
+          }
+          tsv.forEachChild(n, visit);
+        };
+        visit(sf);
+      }
+      this.callbackIndex = index;
+    }
+    return this.callbackIndex.get(name) ?? [];
+  }
+
+  /** The elements a callback is handed: those of `ys.filter(T)` passed the test T (its kinds), else what the collection holds. */
+  private elementsHanded(recv: ts.Expression, depth: number): Prov {
+    const x = skipOuter(recv);
+    if (tsv.isCallExpression(x) && tsv.isPropertyAccessExpression(skipOuter(x.expression)) && (skipOuter(x.expression) as ts.PropertyAccessExpression).name.text === 'filter' && x.arguments[0]) {
+      const kinds = this.guards.testKindsOf(x.arguments[0]);
+      if (kinds.length === 1) {
+        const sf = x.getSourceFile();
+        const text = `the elements passed the type test \`${shortText(x.arguments[0], sf, 50)}\``;
+        return { kinds: new Map([[kinds[0]!, { origin: `a ${kinds[0]} ${this.words.noun} (${text})`, via: [], hops: [{ text, at: this.ctx.at(sf, x) }], callgraph: false }]]) };
+      }
+    }
+    return this.ofElements(x, depth + 1);
+  }
+
+  /** The function a name used as a value resolves to. */
+  private functionOfValue(id: ts.Identifier): FunctionLike | undefined {
+    return functionOfSymbol(this.ctx.symbolOf(id));
+  }
+
   private calleeFunction(call: ts.CallExpression): FunctionLike | undefined {
     if (this.calleeCache.has(call)) return this.calleeCache.get(call);
     const fn = this.resolveCallee(call);
@@ -387,16 +475,7 @@ export class Provenance {
 
   private resolveCallee(call: ts.CallExpression): FunctionLike | undefined {
     const callee = skipOuter(call.expression);
-    const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
-    for (const d of sym?.declarations ?? []) {
-      if (d.getSourceFile().isDeclarationFile) continue;
-      if (isFunctionLike(d)) return d;
-      if (tsv.isVariableDeclaration(d) && d.initializer) {
-        const init = skipOuter(d.initializer);
-        if (isFunctionLike(init)) return init;
-      }
-    }
-    return undefined;
+    return functionOfSymbol(this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee));
   }
 
   private ofIdentifier(id: ts.Identifier, depth: number): Prov {
@@ -513,6 +592,8 @@ export class Provenance {
   /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
   private ofElements(it: ts.Expression, depth: number): Prov {
     const x = skipOuter(it);
+    // An array written out: each element (a spread: its elements).
+    if (tsv.isArrayLiteralExpression(x)) return merge(x.elements.map((e) => (tsv.isSpreadElement(e) ? this.ofElements(e.expression, depth + 1) : this.of(e, depth + 1))));
     if (tsv.isCallExpression(x) && !tsv.isPropertyAccessExpression(skipOuter(x.expression))) {
       // A list walk hands out pages; a function returning an array hands out what the array holds.
       const r = this.of(x, depth + 1);
@@ -572,6 +653,21 @@ export class Provenance {
         continue;
       }
       results.push(withHop(this.of(arg, depth + 1), passes));
+    }
+    // A callback over elements (`held.map(describe)`) passes each element: a caller too. Any file
+    // naming the function may hold one (memdesc track: a `name:` dependency).
+    this.dep(`${NAME_DEP}${name}`);
+    if (idx === 0) {
+      for (const u of this.callbacksNamed(name)) {
+        if (this.functionOfValue(u.id) !== fn) continue;
+        callers++;
+        const usf = u.id.getSourceFile();
+        const handed = this.elementsHanded(u.recv, depth);
+        // Elements of no known kind: the callback may be handed anything there, so the callers
+        // decide nothing (unlike a call without evidence, which a kernel's many callers make common).
+        if (handed.kinds.size === 0) return { kinds: new Map(), note: `\`${name}()\` is passed as a callback at ${this.ctx.at(usf, u.call)} over the elements of \`${shortText(u.recv, usf, 50)}\`, of no known kind` };
+        results.push(withHop(handed, () => ({ text: `passed as a callback over the elements of \`${shortText(u.recv, usf, 50)}\``, at: this.ctx.at(usf, u.call) })));
+      }
     }
     if (callers === 0) return NONE;
     const m = merge(results);
@@ -727,4 +823,23 @@ function embeddedType(ctx: AnalysisContext, e: ts.Expression, embedded: string[]
     embeddedTypeSymbols.set(ctx, hit = { key, syms });
   }
   return hit.syms.has(sym);
+}
+
+/** Does `e` name the symbol `s` anywhere? */
+function mentionsSymbol(ctx: AnalysisContext, e: ts.Node, s: ts.Symbol): boolean {
+  if (tsv.isIdentifier(e)) return ctx.symbolOf(e) === s;
+  return !!tsv.forEachChild(e, (c) => mentionsSymbol(ctx, c, s) || undefined);
+}
+
+/** The project function a symbol declares (a function, or a variable initialized with one). */
+function functionOfSymbol(sym: ts.Symbol | undefined): FunctionLike | undefined {
+  for (const d of sym?.declarations ?? []) {
+    if (d.getSourceFile().isDeclarationFile) continue;
+    if (isFunctionLike(d)) return d;
+    if (tsv.isVariableDeclaration(d) && d.initializer) {
+      const init = skipOuter(d.initializer);
+      if (isFunctionLike(init)) return init;
+    }
+  }
+  return undefined;
 }

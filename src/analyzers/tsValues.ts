@@ -21,6 +21,7 @@ export const tsv = {
     Alias: ts.SymbolFlags.Alias,
     Class: ts.SymbolFlags.Class,
     ExportValue: ts.SymbolFlags.ExportValue,
+    EnumMember: ts.SymbolFlags.EnumMember,
     Function: ts.SymbolFlags.Function,
     Method: ts.SymbolFlags.Method,
     Value: ts.SymbolFlags.Value,

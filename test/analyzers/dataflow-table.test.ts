@@ -234,10 +234,15 @@ function wv_b(p: Page): number { return p.private; }
 export function g(): number { return wv_b(pte_alloc_one(0)); }
 export function f(): number[] { const ps: Page[] = [alloc_slab_page(0)]; return ps.map(wv_b); }`,
     residue: ['used as a value'] },
-    { name: 'elements unknown: what every caller passes (call graph)', code: `
+    { name: 'handed on as a value (not over elements): what every caller passes (call graph)', code: `
 function wv_c(p: Page): number { return p.private; }
 export function g(): number { return wv_c(alloc_slab_page(0)); }
-export function f(pages: Page[]): number[] { return pages.map(wv_c); }`,
+export function f(): (p: Page) => number { return wv_c; }`,
+    residue: ['used as a value'] },
+    { name: 'twin: a callback over elements of no known kind: the callers decide nothing either', code: `
+function wv_e(p: Page): number { return p.private; }
+export function g(): number { return wv_e(alloc_slab_page(0)); }
+export function f(pages: Page[]): number[] { return pages.map(wv_e); }`,
     residue: ['used as a value'] },
     { name: 'twin: neither the elements nor the callers decide: unknown, with the reason', code: `
 function wv_d(p: Page): number { return p.private; }
@@ -250,7 +255,8 @@ export function f(pages: Page[]): number[] { return pages.map(wv_d); }`,
 
 describe('a wrapper used as a value gets the kind its parameter receives there', () => {
   const { byFile } = runTable(valueTable);
-  const want: Array<[string, string, string]> = [['ptdesc', G, 'type test `PageTable`'], ['slab', P, 'the elements of `ps`'], ['slab', C, 'decided by the call graph'], [U, U, 'cannot be traced']];
+  const want: Array<[string, string, string]> = [['ptdesc', G, 'type test `PageTable`'], ['slab', P, 'the elements of `ps`'], ['slab', C, 'decided by the call graph'],
+    [U, U, 'is passed as a callback at'], [U, U, 'cannot be traced']];
   valueTable.valid.forEach((c, i) => it(c.name, () => {
     const got = byFile.get(caseFile(valueTable, c));
     // The direct call in g() is a finding of its own; the value use is residue.
