@@ -10,7 +10,7 @@ import { ts } from '@ts-morph/common';
 import { tsv } from './tsValues.ts';
 import type { ProvenanceSpec } from '../model/spec.ts';
 import { specWords, type SpecWords } from '../model/words.ts';
-import { assignmentsNamed, calleeName, ELEMENT_CALLBACKS, enclosingFunction, functionName, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
+import { assignmentsNamed, calleeName, ELEMENT_CALLBACKS, enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { BODY_DEP, bodyDep, DataFlow, returnExpressions, type Deps, type Key, type Mark } from './dataflow.ts';
 import type { Guards } from './guards.ts';
@@ -419,32 +419,36 @@ export class Provenance {
     return m.get(fn) ?? [];
   }
 
-  /** Element methods handed a function by name (`xs.map(f)`), by that name: built once, in the files that may hold one. */
-  private callbackIndex?: Map<string, Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }>>;
+  /** Per name handed to an element method (`xs.map(f)`: f), the files whose text shows it: one text scan per analysis. */
+  private callbackFiles?: Map<string, ts.SourceFile[]>;
+  private callbackUses = new Map<string, Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }>>();
 
+  /** Element methods handed a function by this name (`xs.map(f)`), found in the syntax of the files whose text shows one. */
   private callbacksNamed(name: string): Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }> {
-    if (!this.callbackIndex) {
-      const index = new Map<string, Array<{ id: ts.Identifier; recv: ts.Expression; call: ts.CallExpression }>>();
-      const spelled = new RegExp(`\\.(?:${[...ELEMENT_CALLBACKS].join('|')})\\(\\s*[A-Za-z_$][\\w$]*\\s*[,)]`);
+    if (!this.callbackFiles) {
+      const files = new Map<string, ts.SourceFile[]>();
+      const spelled = new RegExp(`\\.(?:${[...ELEMENT_CALLBACKS].join('|')})\\(\\s*([A-Za-z_$][\\w$]*)\\s*[,)]`, 'g');
       for (const sf of this.ctx.files) {
-        if (!spelled.test(sf.text)) continue;
-        const visit = (n: ts.Node): void => {
-          if (tsv.isCallExpression(n) && n.arguments.length > 0 && tsv.isIdentifier(n.arguments[0]!)) {
-            const callee = skipOuter(n.expression);
-            if (tsv.isPropertyAccessExpression(callee) && ELEMENT_CALLBACKS.has(callee.name.text)) {
-              const id = n.arguments[0] as ts.Identifier;
-              const l = index.get(id.text) ?? [];
-              l.push({ id, recv: callee.expression, call: n });
-              index.set(id.text, l);
-            }
-          }
-          tsv.forEachChild(n, visit);
-        };
-        visit(sf);
+        for (const m of sf.text.matchAll(spelled)) {
+          const l = files.get(m[1]!) ?? [];
+          if (l[l.length - 1] !== sf) l.push(sf);
+          files.set(m[1]!, l);
+        }
       }
-      this.callbackIndex = index;
+      this.callbackFiles = files;
     }
-    return this.callbackIndex.get(name) ?? [];
+    let uses = this.callbackUses.get(name);
+    if (uses) return uses;
+    uses = [];
+    for (const sf of this.callbackFiles.get(name) ?? []) {
+      for (const id of identifiersNamed(sf, new Set([name]))) {
+        const call = id.parent;
+        const callee = tsv.isCallExpression(call) && call.arguments[0] === id ? skipOuter(call.expression) : undefined;
+        if (callee && tsv.isPropertyAccessExpression(callee) && ELEMENT_CALLBACKS.has(callee.name.text)) uses.push({ id, recv: callee.expression, call: call as ts.CallExpression });
+      }
+    }
+    this.callbackUses.set(name, uses);
+    return uses;
   }
 
   /** The elements a callback is handed: those of `ys.filter(T)` passed the test T (its kinds), else what the collection holds. */
