@@ -195,6 +195,17 @@ export class AnalysisContext extends SpecNames {
     return undefined;
   }
 
+  /** The kind whose descriptor class `t` is (its symbol declared as one), else undefined. */
+  descriptorKind(t: ts.Type): KindSpec | undefined {
+    const nn = this.checker.getNonNullableType(t);
+    const sym = nn.getSymbol();
+    for (const d of sym?.declarations ?? []) {
+      const k = this.descDecls.get(d);
+      if (k) return k;
+    }
+    return undefined;
+  }
+
   /** Does `t` denote the page class (or a subclass, a constrained type parameter, an intersection with it)? */
   typeIsPage(t: ts.Type, depth = 0): boolean {
     if (depth > 5) return false;

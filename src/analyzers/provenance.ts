@@ -301,6 +301,8 @@ export class Provenance {
       }
     }
     if (kinds.size > 0) return { kinds };
+    const viewed = this.descriptorsPage(call, sf);
+    if (viewed) return viewed;
     // The spec's address helpers and neutral sources by the function the call resolves to (namedCalls.ts).
     if (this.helperNames.length > 0 && call.arguments[0] && namedCallee(this.ctx, call, this.helperNames) !== undefined) {
       // The page of an address is the page the address was taken from (and back).
@@ -338,6 +340,32 @@ export class Provenance {
     const m = merge(results);
     if (m.kinds.size === 0) return m;
     return withVia(m, `the return of \`${fnName}()\``, { text: `the return value of \`${fnName}()\``, at: this.ctx.at(fn.getSourceFile(), fn) });
+  }
+
+  /**
+   * The page of a descriptor (`rxToBuf(rx)`, `ptdesc_page(pt)` under any name): a call returning
+   * the page class, handed one value whose type is a kind's descriptor class, of a function whose
+   * every return is computed from that parameter. By types and the function's code, so the
+   * converters `convert` made are read as what they are on the next analysis, listed in the spec
+   * or not.
+   */
+  private descriptorsPage(call: ts.CallExpression, sf: ts.SourceFile): Prov | undefined {
+    if (call.arguments.length !== 1 || !this.isPage(call)) return undefined;
+    const arg = call.arguments[0]!;
+    const kind = this.ctx.descriptorKind(this.ctx.checker.getTypeAtLocation(arg));
+    const fn = kind && this.calleeFunction(call);
+    const p = fn?.parameters[0];
+    const ps = p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+    if (!kind || !fn?.body || !ps) return undefined;
+    const rets = returnExpressions(fn);
+    if (rets.length === 0 || !rets.every((r) => mentionsSymbol(this.ctx, r, ps))) return undefined;
+    if (this.readBodies) {
+      const d = bodyDep(this.ctx, fn);
+      if (d) this.dep(d);
+    }
+    const at = this.ctx.at(sf, call);
+    const text = `\`${shortText(call, sf, 50)}\` is the ${this.words.noun} of \`${shortText(arg, sf, 30)}\`, a ${kind.descriptor!.class} (${kind.name}'s descriptor)`;
+    return { kinds: new Map([[kind.name, { origin: `\`${shortText(call, sf, 50)}\` at ${at}`, via: [], hops: [{ text, at }], callgraph: false }]]) };
   }
 
   /**
@@ -835,15 +863,22 @@ function mentionsSymbol(ctx: AnalysisContext, e: ts.Node, s: ts.Symbol): boolean
   return !!tsv.forEachChild(e, (c) => mentionsSymbol(ctx, c, s) || undefined);
 }
 
-/** The project function a symbol declares (a function, or a variable initialized with one). */
+/**
+ * The project function a symbol declares (a function, or a variable initialized with one); of an
+ * overloaded function, its implementation (the declaration with a body).
+ */
 function functionOfSymbol(sym: ts.Symbol | undefined): FunctionLike | undefined {
+  let first: FunctionLike | undefined;
   for (const d of sym?.declarations ?? []) {
     if (d.getSourceFile().isDeclarationFile) continue;
-    if (isFunctionLike(d)) return d;
-    if (tsv.isVariableDeclaration(d) && d.initializer) {
+    let fn: FunctionLike | undefined;
+    if (isFunctionLike(d)) fn = d;
+    else if (tsv.isVariableDeclaration(d) && d.initializer) {
       const init = skipOuter(d.initializer);
-      if (isFunctionLike(init)) return init;
+      if (isFunctionLike(init)) fn = init;
     }
+    if (fn?.body) return fn;
+    first ??= fn;
   }
-  return undefined;
+  return first;
 }
