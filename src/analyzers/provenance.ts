@@ -301,8 +301,6 @@ export class Provenance {
       }
     }
     if (kinds.size > 0) return { kinds };
-    const viewed = this.descriptorsPage(call, sf);
-    if (viewed) return viewed;
     // The spec's address helpers and neutral sources by the function the call resolves to (namedCalls.ts).
     if (this.helperNames.length > 0 && call.arguments[0] && namedCallee(this.ctx, call, this.helperNames) !== undefined) {
       // The page of an address is the page the address was taken from (and back).
@@ -326,14 +324,13 @@ export class Provenance {
     const results: Prov[] = [];
     for (const ret of returnExpressions(fn)) {
       const r = skipOuter(ret);
-      // Returning a parameter: follow the caller's argument.
-      if (tsv.isIdentifier(r)) {
-        const d = this.ctx.symbolOf(r)?.valueDeclaration;
-        if (d && tsv.isParameter(d) && d.parent === fn) {
-          const arg = call.arguments[fn.parameters.indexOf(d)];
-          results.push(arg ? this.of(arg, depth + 1) : NONE);
-          continue;
-        }
+      // Returning a parameter, or the page or descriptor made of it (a converter: `p && new Rx(p)`,
+      // `rx && rx.buf`, `new Slot(h.addr)`): follow the caller's argument, at this call only.
+      const j = this.passedParam(r, fn);
+      if (j >= 0) {
+        const arg = call.arguments[j];
+        results.push(arg ? this.of(arg, depth + 1) : NONE);
+        continue;
       }
       results.push(this.of(r, depth + 1));
     }
@@ -343,29 +340,34 @@ export class Provenance {
   }
 
   /**
-   * The page of a descriptor (`rxToBuf(rx)`, `ptdesc_page(pt)` under any name): a call returning
-   * the page class, handed one value whose type is a kind's descriptor class, of a function whose
-   * every return is computed from that parameter. By types and the function's code, so the
-   * converters `convert` made are read as what they are on the next analysis, listed in the spec
-   * or not.
+   * The parameter a returned expression hands back, as itself or converted: `p`, `p && E` (E
+   * handing back p), `new C(A)` of the page class or a descriptor class (A handing back p),
+   * `p.addr` (an address member), a descriptor's member holding its page (`rx.buf`, typed as the
+   * page class). -1: none. A page and its descriptor are one object for provenance.
    */
-  private descriptorsPage(call: ts.CallExpression, sf: ts.SourceFile): Prov | undefined {
-    if (call.arguments.length !== 1 || !this.isPage(call)) return undefined;
-    const arg = call.arguments[0]!;
-    const kind = this.ctx.descriptorKind(this.ctx.checker.getTypeAtLocation(arg));
-    const fn = kind && this.calleeFunction(call);
-    const p = fn?.parameters[0];
-    const ps = p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
-    if (!kind || !fn?.body || !ps) return undefined;
-    const rets = returnExpressions(fn);
-    if (rets.length === 0 || !rets.every((r) => mentionsSymbol(this.ctx, r, ps))) return undefined;
-    if (this.readBodies) {
-      const d = bodyDep(this.ctx, fn);
-      if (d) this.dep(d);
+  private passedParam(e: ts.Expression, fn: FunctionLike, depth = 0): number {
+    const x = skipOuter(e);
+    if (depth > 4) return -1;
+    if (tsv.isIdentifier(x)) {
+      const d = this.ctx.symbolOf(x)?.valueDeclaration;
+      return d && tsv.isParameter(d) && d.parent === fn ? fn.parameters.indexOf(d) : -1;
     }
-    const at = this.ctx.at(sf, call);
-    const text = `\`${shortText(call, sf, 50)}\` is the ${this.words.noun} of \`${shortText(arg, sf, 30)}\`, a ${kind.descriptor!.class} (${kind.name}'s descriptor)`;
-    return { kinds: new Map([[kind.name, { origin: `\`${shortText(call, sf, 50)}\` at ${at}`, via: [], hops: [{ text, at }], callgraph: false }]]) };
+    if (tsv.isBinaryExpression(x) && x.operatorToken.kind === tsv.SyntaxKind.AmpersandAmpersandToken) {
+      const j = this.passedParam(x.right, fn, depth + 1);
+      return j >= 0 && this.passedParam(x.left, fn, depth + 1) === j ? j : -1;
+    }
+    if (tsv.isNewExpression(x) && x.arguments?.length === 1) {
+      const t = this.ctx.checker.getTypeAtLocation(x);
+      return this.ctx.typeIsPage(t) || this.ctx.descriptorKind(t) ? this.passedParam(x.arguments[0]!, fn, depth + 1) : -1;
+    }
+    if (tsv.isPropertyAccessExpression(x)) {
+      const of = this.ctx.checker.getTypeAtLocation(x.expression);
+      const descriptor = !!this.ctx.descriptorKind(of);
+      const address = this.ctx.spec.page.addressMembers.includes(x.name.text) && (descriptor || this.ctx.typeIsPage(of));
+      const held = descriptor && this.isPage(x);
+      return address || held ? this.passedParam(x.expression, fn, depth + 1) : -1;
+    }
+    return -1;
   }
 
   /**
@@ -418,7 +420,9 @@ export class Provenance {
       return head ? this.ofContainers(this.flow.keysOf(head), head, depth) : NONE;
     }
     const callee = skipOuter(call.expression);
-    if (tsv.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) && this.isPage(call)) {
+    // (A page, or the descriptor converted from one: a page and its descriptor are one object here.)
+    if (tsv.isPropertyAccessExpression(callee) && ['get', 'pop', 'shift', 'at', 'find', 'findLast'].includes(callee.name.text) &&
+      (this.isPage(call) || !!this.ctx.descriptorKind(this.ctx.checker.getTypeAtLocation(call)))) {
       const ks = this.flow.keysOf(callee.expression);
       if (ks.length > 0) return this.ofContainers(ks, callee.expression, depth);
     }

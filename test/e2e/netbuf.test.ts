@@ -6,7 +6,8 @@
  * decides the dispatch's cases and the allocations from the code, and finds `release()` generic;
  * `convert --all --write --verify` writes a conversion the spec's oracle finds identical (views of
  * the plain class); a second run changes nothing (it once converted `release()` for tx: the
- * converters the first run made, overloaded, were opaque to the next analysis); `status` counts
+ * converters the first run made were opaque to the next analysis, which lost `release()`'s rx
+ * caller); `status` counts
  * every kind done. The commands run in-process from the project's directory (test/inProcess.ts).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
