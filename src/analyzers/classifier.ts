@@ -62,15 +62,10 @@ export class Classifier {
       if (ELEMENT_CALLBACKS.has(callee.name.text)) {
         const recv = skipOuter(callee.expression);
         const shown = `\`${shortText(recv, sf, 50)}\``;
-        // `xs.filter(isLoan)`: every element passed the type test.
-        if (tsv.isCallExpression(recv) && tsv.isPropertyAccessExpression(skipOuter(recv.expression)) && (skipOuter(recv.expression) as ts.PropertyAccessExpression).name.text === 'filter') {
-          const pred = recv.arguments[0] && skipOuter(recv.arguments[0]);
-          // A named test, or one written in place (`(b) => kindOf(b) === RX`: typeTests.ts, by its code).
-          const test = pred && (tsv.isIdentifier(pred) || tsv.isArrowFunction(pred) || tsv.isFunctionExpression(pred)) ? shortText(pred, sf, 50) : undefined;
-          const kinds = test ? this.guards.testKindsOf(pred) : [];
-          if (kinds.length === 1) {
-            return { kind: kinds[0]!, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${test}\``] };
-          }
+        // `xs.filter(isLoan)`: every element passed the type test (named, or written in place).
+        const f = this.prov.filteredKind(recv);
+        if (f) {
+          return { kind: f.kind, confidence: 'guard', evidence: [`${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}, which passed the ${specWords(this.ctx.spec).typeTest} \`${f.test}\``] };
         }
         const got = from(this.prov.elementsOf(recv), `${name} is passed as a value at ${this.ctx.at(sf, ref)}: it receives the elements of ${shown}`);
         if (got) return { kind: got.kind, confidence: 'provenance', evidence: [got.evidence] };

@@ -483,23 +483,29 @@ export class Provenance {
     return uses;
   }
 
-  /** The elements a callback is handed: those of `ys.filter(T)` passed the test T (its kinds), else what the collection holds. */
-  private elementsHanded(recv: ts.Expression, depth: number): Prov {
-    const x = skipOuter(recv);
-    if (tsv.isCallExpression(x) && tsv.isPropertyAccessExpression(skipOuter(x.expression)) && (skipOuter(x.expression) as ts.PropertyAccessExpression).name.text === 'filter' && x.arguments[0]) {
-      const kinds = this.guards.testKindsOf(x.arguments[0]);
-      if (kinds.length === 1) {
-        const sf = x.getSourceFile();
-        const text = `the elements passed the type test \`${shortText(x.arguments[0], sf, 50)}\``;
-        return { kinds: new Map([[kinds[0]!, { origin: `a ${kinds[0]} ${this.words.noun} (${text})`, via: [], hops: [{ text, at: this.ctx.at(sf, x) }], callgraph: false }]]) };
-      }
-    }
-    return this.ofElements(x, depth + 1);
+  /**
+   * `ys.filter(T)` for a type test T of one kind (named or written in place): that kind, and T as
+   * written. Every element of the result passed the test.
+   */
+  filteredKind(e: ts.Expression): { kind: string; test: string } | undefined {
+    const x = skipOuter(e);
+    if (!tsv.isCallExpression(x) || !x.arguments[0]) return undefined;
+    const callee = skipOuter(x.expression);
+    if (!tsv.isPropertyAccessExpression(callee) || callee.name.text !== 'filter') return undefined;
+    const pred = skipOuter(x.arguments[0]);
+    if (!tsv.isIdentifier(pred) && !tsv.isArrowFunction(pred) && !tsv.isFunctionExpression(pred)) return undefined;
+    const kinds = this.guards.testKindsOf(pred);
+    return kinds.length === 1 ? { kind: kinds[0]!, test: shortText(pred, x.getSourceFile(), 50) } : undefined;
   }
 
-  /** The function a name used as a value resolves to. */
-  private functionOfValue(id: ts.Identifier): FunctionLike | undefined {
-    return functionOfSymbol(this.ctx.symbolOf(id));
+  /** The elements a callback is handed: those of `ys.filter(T)` passed the test T, else what the collection holds. */
+  private elementsHanded(recv: ts.Expression, depth: number): Prov {
+    const f = this.filteredKind(recv);
+    if (f) {
+      const text = `the elements passed the type test \`${f.test}\``;
+      return { kinds: new Map([[f.kind, { origin: `a ${f.kind} ${this.words.noun} (${text})`, via: [], hops: [{ text, at: this.ctx.at(recv.getSourceFile(), recv) }], callgraph: false }]]) };
+    }
+    return this.ofElements(recv, depth + 1);
   }
 
   private calleeFunction(call: ts.CallExpression): FunctionLike | undefined {
@@ -695,7 +701,7 @@ export class Provenance {
     this.dep(`${NAME_DEP}${name}`);
     if (idx === 0) {
       for (const u of this.callbacksNamed(name)) {
-        if (this.functionOfValue(u.id) !== fn) continue;
+        if (functionOfSymbol(this.ctx.symbolOf(u.id)) !== fn) continue;
         callers++;
         const usf = u.id.getSourceFile();
         const handed = this.elementsHanded(u.recv, depth);
