@@ -446,21 +446,9 @@ export class TypeTests {
     return ok ? parts.join('') : undefined;
   }
 
-  /** A number the checker knows statically (a literal type, or a const initialized with one). */
+  /** A number known statically (testAtoms.ts: literals, literal types, module consts, shifts of them). */
   private constant(e: ts.Expression): number | undefined {
-    const x = skipOuter(e);
-    if (tsv.isNumericLiteral(x)) return Number(x.text);
-    const t = this.ctx.checker.getTypeAtLocation(x);
-    if (t.isNumberLiteral()) return t.value;
-    if (tsv.isIdentifier(x)) {
-      const d = this.ctx.symbolOf(x)?.valueDeclaration;
-      if (d && tsv.isVariableDeclaration(d) && d.initializer && tsv.isVariableDeclarationList(d.parent) && d.parent.flags & tsv.NodeFlags.Const &&
-        !enclosingFn(d)) {
-        const init = skipOuter(d.initializer);
-        if (tsv.isNumericLiteral(init)) return Number(init.text);
-      }
-    }
-    return undefined;
+    return this.atoms.constant(e);
   }
 
   /**
