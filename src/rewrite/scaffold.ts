@@ -266,11 +266,8 @@ function viewClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, ref: stri
   }
   const desc = k.spec.description ?? `${k.name} ${classWords(ctx.spec)}`;
   const about = wrap(`${D}: the memory descriptor of ${desc}. A typed view of a ${P}: each field is the ${P} field it replaces (the ${P} keeps the storage; \`${ref}\` is the ${P} viewed).`, 96);
-  const ctorText = ctx.program.getCompilerOptions().erasableSyntaxOnly
-    ? `${ind}readonly ${ref}: ${P};\n\n${ind}constructor(${ref}: ${P}) {\n${ind}${ind}this.${ref} = ${ref};\n${ind}}`
-    : `${ind}constructor(readonly ${ref}: ${P}) {}`;
   return `/**\n${about.map((l) => ` * ${l}`).join('\n')}\n${layout.join('\n')}\n */\n` +
-    `export class ${D} {\n${ctorText}\n\n${members.join('\n\n')}\n}\n`;
+    `export class ${D} {\n${ctor(ctx, ref, P, ind)}\n\n${members.join('\n\n')}\n}\n`;
 }
 
 function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, file: string, need: Needed): string {
@@ -314,7 +311,7 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
   const about = wrap(`${D}: the memory descriptor of ${desc}. It overlays ${P}: the same address, and each field on the ${P} word it replaces (${k.match} checks this when the module loads).`, 96);
   return `/* Byte offsets of ${D}'s fields: the ${P} words they overlay. */\n${consts.join('\n')}\n\n` +
     `/**\n${about.map((l) => ` * ${l}`).join('\n')}\n${layout.join('\n')}\n */\n` +
-    `export class ${D} {\n${ctor(ctx, page.addr, ind)}\n${table}\n${members.join('\n\n')}\n}\n\n` +
+    `export class ${D} {\n${ctor(ctx, page.addr, 'number', ind)}\n${table}\n${members.join('\n\n')}\n}\n\n` +
     `/** ${k.match}: a ${D} field must sit on the ${P} word it replaces. */\n` +
     `function ${k.match}(${k.pageWord}: number, ${k.variable}: number, fields: string): void {\n` +
     `${ind}if (${k.pageWord} !== ${k.variable}) throw new Error(\`${k.match}(\${fields}): ${P} offset \${${k.pageWord}} != ${D} offset \${${k.variable}}\`);\n}\n` +
@@ -322,9 +319,9 @@ function descriptorClass(ctx: AnalysisContext, page: PageClass, k: KindPlan, fil
 }
 
 /** The descriptor's constructor: a parameter property, unless the project allows only erasable syntax. */
-function ctor(ctx: AnalysisContext, addr: string, ind: string): string {
-  if (!ctx.program.getCompilerOptions().erasableSyntaxOnly) return `${ind}constructor(readonly ${addr}: number) {}`;
-  return `${ind}readonly ${addr}: number;\n\n${ind}constructor(${addr}: number) {\n${ind}${ind}this.${addr} = ${addr};\n${ind}}`;
+function ctor(ctx: AnalysisContext, name: string, type: string, ind: string): string {
+  if (!ctx.program.getCompilerOptions().erasableSyntaxOnly) return `${ind}constructor(readonly ${name}: ${type}) {}`;
+  return `${ind}readonly ${name}: ${type};\n\n${ind}constructor(${name}: ${type}) {\n${ind}${ind}this.${name} = ${name};\n${ind}}`;
 }
 
 function addressConverters(ctx: AnalysisContext, k: KindPlan, fns: Set<string>, need: Needed, plan: ScaffoldPlan, classFile: string): { text: string; names: string[] } {
