@@ -1,6 +1,7 @@
 /**
  * `memdesc plan import FILE [--json] [--version N]`: read a series cover letter (git format-patch
- * / mbox, a patchwork page, a web-archive or public-inbox thread page saved as text) and print the
+ * / mbox, a patchwork page, a web-archive or public-inbox thread page saved as text or HTML; in a
+ * folder or gzip/tar/zip archive: planSources.ts) and print the
  * planned patches. Notes on choices made (which of several versions was taken) go to stderr.
  */
 import type { Command } from 'commander';
@@ -11,8 +12,8 @@ export function registerPlan(program: Command): void {
   const plan = program.command('plan').description('import a patch series plan from its cover letter');
   plan
     .command('import')
-    .description('read a series cover letter (mbox in any charset, or a patchwork, web-archive or public-inbox thread saved from the browser as text)')
-    .argument('<file>', 'the cover letter')
+    .description('read a series cover letter (mbox in any charset, or a patchwork, web-archive or public-inbox thread saved from the browser as text or HTML)')
+    .argument('<file>', 'the cover letter: a file, or a folder or gzip/tar/zip archive holding it with the rest of its thread')
     .option('--json', 'print { title, version, author, patches: [{ number, subject }] }')
     .option('--version <n>', 'when the file holds cover letters of several versions of the series, use version N (default: the newest, with a note on stderr)')
     .action(async (file: string, flags: { json?: boolean; version?: string }) => {

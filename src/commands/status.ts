@@ -24,7 +24,7 @@ export function registerStatus(program: Command): void {
     .argument('[path]', projectArgText()))
     .option('--spec <file>', SPEC_OPTION_TEXT)
     .option('--json', 'print the ProgressPoint JSON (commit "WORKTREE"; "plan" added with --plan)')
-    .option('--plan <file>', 'a series cover letter: show each planned patch as done / not done / not applicable')
+    .option('--plan <file>', 'a series cover letter (anything plan import reads: a file, folder or archive): show each planned patch as done / not done / not applicable')
     .action(async (path: string | undefined, flags: StatusFlags) => {
       // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.
       const [{ resolveSpec }, { readPlanFileWithNotes }, { planProgress }, { progressPoint }] = await Promise.all([

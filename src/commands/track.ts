@@ -79,7 +79,7 @@ export function registerTrack(program: Command): void {
     .option('--spec <file>', `spec JSON for another codebase or extra kinds ("extends": "builtin"); default: the project's ${PROJECT_SPEC} in the work tree, else the built-in Linux spec`)
     .option('--json', 'print the TrackReport JSON instead of the table')
     .option('--html <file>', 'also write a self-contained HTML report to FILE')
-    .option('--plan <file>', 'a series cover letter: each planned patch\'s state at the newest commit')
+    .option('--plan <file>', 'a series cover letter (anything plan import reads: a file, folder or archive): each planned patch\'s state at the newest commit')
     .option('--no-cache', 'do not read or write the on-disk cache (in $MEMDESC_CACHE_DIR/track, else $XDG_CACHE_HOME/memdesc/track, else ~/.cache/memdesc/track; never in the repository)')
     .action(async (repo: string | undefined, flags: TrackFlags) => {
       // The library code loads only when this command runs (dist/: a chunk of its own), not for --help.

@@ -4,7 +4,9 @@
  * A mail — one message, or an mbox holding a whole series or several versions of it — is decoded
  * message by message by its own MIME headers: Content-Transfer-Encoding (8bit, quoted-printable,
  * base64), Content-Type charset (and format=flowed), multipart bodies part by part, RFC 2047
- * encoded words and folded lines in headers. Anything else (a web page saved as text) and any
+ * encoded words and folded lines in headers; a text/html part only where no text/plain alternative
+ * says the same (as its text, planHtml.ts). A web page saved as HTML is read as its text. Anything
+ * else (a web page saved as text) and any
  * message or part without a usable charset is read as UTF-8 when it is valid UTF-8, else as
  * Windows-1252, the charset 8-bit mail without a label nearly always is.
  *
@@ -17,6 +19,7 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
+import { htmlCharset, htmlText, isHtmlPage } from './planHtml.ts';
 
 type Libmime = typeof import('libmime').default;
 type Charsets = typeof import('libmime/lib/charset.js');
@@ -37,10 +40,13 @@ export function decodeCoverFile(bytes: Uint8Array): string[] | undefined {
   if (bom) {
     // A page saved by an editor in UTF-16: no mail comes this way, so it is read as a page.
     const text = new TextDecoder(bom).decode(buf);
-    return looksBinary(text) ? undefined : [normalizeEnds(text)];
+    if (looksBinary(text)) return undefined;
+    return [normalizeEnds(isHtmlPage(text) ? htmlText(text) : text)];
   }
   if (looksBinary(buf)) return undefined;
   const body = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf;
+  // A page saved as a web page (the browser's default) rather than as text: its text, as a page.
+  if (isHtmlPage(body)) return [normalizeEnds(htmlText(decodeText(body, htmlCharset(body))))];
   // One char per byte, so that lines can be cut and re-encoded without touching the bytes.
   const raw = normalizeEnds(body.toString('latin1'));
   return splitMail(raw).map((part) => (part.mail ? renderMessage(part.text, part.mbox) : decodeUnlabelled(Buffer.from(part.text, 'latin1'))));
@@ -75,9 +81,10 @@ function normalizeEnds(s: string): string {
 /**
  * `From <sender> <asctime date>`, the line that starts each message of an mbox: `From 1f2e… Mon
  * Sep 17 00:00:00 2001` (git format-patch), `From mboxrd@z Thu Jan  1 00:00:00 1970` (public-inbox),
- * `From - Tue Jan 02 10:00:00 2024`, a zone before or after the year.
+ * `From - Tue Jan 02 10:00:00 2024`, a zone before or after the year; pipermail's text archives
+ * write the sender's address as `user at example.org`.
  */
-const MBOX_SEPARATOR = /^From \S+\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+\d{1,2}:\d\d(?::\d\d)?\s+(?:[A-Z]{2,5}\s+|[+-]\d{4}\s+)?\d{4}(?:\s+[+-]\d{4})?\s*$/;
+const MBOX_SEPARATOR = /^From (?:\S+ at \S+|\S+)\s+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{1,2}\s+\d{1,2}:\d\d(?::\d\d)?\s+(?:[A-Z]{2,5}\s+|[+-]\d{4}\s+)?\d{4}(?:\s+[+-]\d{4})?\s*$/;
 /** An RFC 5322 header field: printable ASCII name, a colon. */
 const HEADER_LINE = /^[!-9;-~]+:/;
 const CONTINUATION = /^[ \t]/;
@@ -170,18 +177,21 @@ function contentType(headers: Header[]): { value: string; params: Record<string,
 function decodeEntity(headers: Header[], body: string, depth = 0): string {
   const type = contentType(headers);
   if (type.value.startsWith('multipart/') && type.params.boundary && depth < 8) {
-    return multipartBodies(body, type.params.boundary).map((p) => {
-      const { headers: h, body: b } = splitHeaders(p);
-      return decodeEntity(h, b, depth + 1);
-    }).filter((s) => s !== '').join('\n');
+    let parts = multipartBodies(body, type.params.boundary).map((p) => splitHeaders(p));
+    // Alternatives say one thing twice: the plain text when there is one, else what there is.
+    if (type.value === 'multipart/alternative' && parts.some((p) => contentType(p.headers).value === 'text/plain')) {
+      parts = parts.filter((p) => contentType(p.headers).value !== 'text/html');
+    }
+    return parts.map((p) => decodeEntity(p.headers, p.body, depth + 1)).filter((s) => s !== '').join('\n');
   }
   if (type.value === 'message/rfc822' && depth < 8) return renderMessage(body, false);
-  if (!type.value.startsWith('text/') || type.value === 'text/html') return '';
+  if (!type.value.startsWith('text/')) return '';
   const cte = (header(headers, 'content-transfer-encoding') ?? '').trim().toLowerCase();
   const bytes = cte === 'base64' ? Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')
     : cte === 'quoted-printable' ? quotedPrintable(body)
       : Buffer.from(body, 'latin1');
   const decoded = decodeText(bytes, type.params.charset);
+  if (type.value === 'text/html') return normalizeEnds(htmlText(decoded));
   return type.params.format?.toLowerCase() === 'flowed'
     ? libmime().mime.decodeFlowed(decoded, type.params.delsp?.toLowerCase() === 'yes')
     : decoded.replace(/\r\n?/g, '\n');

@@ -34,10 +34,10 @@
  * Anything else — empty or binary data, a reply, a discussion thread, a lone patch, a count that
  * disagrees with NN, two different series of one version — is an InputError with one sentence.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import type { SeriesPlan } from '../model/progress.ts';
 import { decodeCoverFile, decodeWords } from './planDecode.ts';
+import { documentsOf, readPlanDocuments, type PlanDocument } from './planSources.ts';
 
 export interface PlanImportOptions {
   /** The series version to take when the file holds cover letters of several (default: the newest). */
@@ -80,13 +80,30 @@ export function importPlan(input: string | Uint8Array, source = 'input', options
   return importPlanWithNotes(input, source, options).plan;
 }
 
+/** `input` as text, or as bytes unpacked first when they are compressed or an archive (planSources.ts). */
 export function importPlanWithNotes(input: string | Uint8Array, source = 'input', options: PlanImportOptions = {}): PlanImport {
+  const docs = typeof input === 'string' ? [{ name: source, bytes: Buffer.from(input, 'utf8'), member: false }] : documentsOf(input, source);
+  return importPlanDocuments(docs, source, options);
+}
+
+/**
+ * The plan in documents read together: one file, or every mail and page of a folder or archive
+ * (a binary member is skipped; a binary file on its own is refused).
+ */
+export function importPlanDocuments(docs: readonly PlanDocument[], source: string, options: PlanImportOptions = {}): PlanImport {
   const fail = (why: string): never => {
     throw new InputError(`${source}: ${why}`);
   };
-  const segments = decodeCoverFile(typeof input === 'string' ? Buffer.from(input, 'utf8') : input);
-  if (segments === undefined) return fail('binary data, expected a patch series cover letter as text');
-  if (segments.every((s) => s.trim() === '')) fail('empty file, expected a patch series cover letter');
+  const segments: string[] = [];
+  for (const d of docs) {
+    const s = decodeCoverFile(d.bytes);
+    if (s === undefined && !d.member) fail('binary data, expected a patch series cover letter as text');
+    if (s) segments.push(...s);
+  }
+  if (segments.every((s) => s.trim() === '')) {
+    if (docs.length === 1 && !docs[0]!.member) fail('empty file, expected a patch series cover letter');
+    fail(`${docs.length === 1 ? 'the one file inside is not text' : `none of the ${docs.length} files inside is text`}, expected a patch series cover letter`);
+  }
 
   const lines = toLines(segments);
   const subjects = findSubjects(lines);
@@ -495,7 +512,8 @@ function nameOf(value: string): string | undefined {
   const v = value.replace(/\s+@\s+\d{4}-\d\d-\d\d\b.*$/, '').trim();
   const angle = /^(.*?)\s*<[^>]*>\s*$/.exec(v);
   let name = angle ? angle[1]! : v;
-  const paren = /^\S+@\S+\s+\((.+)\)$/.exec(v);
+  // `addr (Name)`; pipermail writes the address as `user at example.org`.
+  const paren = /^\S+(?:@| at )\S+\s+\((.+)\)$/.exec(v);
   if (paren) name = paren[1]!;
   name = name.replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1').trim();
   return name === '' ? (v === '' ? undefined : v.replace(/^<|>$/g, '')) : name;
@@ -508,14 +526,5 @@ export function readPlanFile(file: string, options: PlanImportOptions = {}): Ser
 
 /** readPlanFile with the notes on the choice it made, for callers that show them. */
 export function readPlanFileWithNotes(file: string, options: PlanImportOptions = {}): PlanImport {
-  let bytes: Buffer;
-  try {
-    if (statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, expected a cover letter file`);
-    bytes = readFileSync(file);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
-  }
-  return importPlanWithNotes(bytes, file, options);
+  return importPlanDocuments(readPlanDocuments(file), file, options);
 }

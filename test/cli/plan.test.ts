@@ -4,7 +4,7 @@
  * (the note on stderr, --version), a public-inbox thread page, status on the bundled corpus
  * against analyze's own summary, --plan, and the one-line errors with exit 2.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ describe('memdesc plan import', () => {
 
   it.each([
     ['a missing file', () => join(TMP, 'nope.txt'), 'no such file'],
-    ['a directory', () => TMP, 'is a directory'],
+    ['an empty directory', () => { const d = join(TMP, 'empty-dir'); mkdirSync(d, { recursive: true }); return d; }, 'a folder with no files'],
     ['an empty file', () => { const f = join(TMP, 'empty.txt'); writeFileSync(f, ''); return f; }, 'empty file'],
     ['a discussion post', () => REPLY, 'is not a patch series cover letter'],
     ['a quoted post', () => QUOTED, 'no patch series cover letter subject'],

@@ -332,7 +332,6 @@ describe('8-bit and MIME-encoded mail is decoded by each message\'s own charset 
     ['NUL bytes in text', ascii('Subject: [PATCH 0/1] mm: x\n\0\0\0\0 A Person (1):\n  mm: y\n')],
     ['a PNG image', Buffer.from('89504e470d0a1a0a0000000d4948445200000010000000100806000000 1ff3ff61000000097048597300000b1300000b1301009a9c18'.replace(/ /g, ''), 'hex')],
     ['an ELF executable', ascii(`\x7fELF\x02\x01\x01\0\0\0${'\x01\x02\x03'.repeat(50)}`)],
-    ['a gzip-compressed mbox', Buffer.from('1f8b0800000000000003cb48cdc9c95728cf2fca49e102004d3a8ad30c000000', 'hex')],
   ];
   it.each(binary)('%s is refused as binary data', (_name, bytes) => {
     expect(importError(bytes)).toMatch(/^cover\.txt: binary data, expected a patch series cover letter as text$/);
