@@ -38,6 +38,12 @@ export function htmlText(html: string): string {
     const heading = { uppercase: false, leadingLineBreaks: 2, trailingLineBreaks: 1 };
     converter = compile({
       wordwrap: false,
+      formatters: {
+        cell: (elem, walk, builder) => {
+          walk(elem.children, builder);
+          builder.addLiteral('\t');
+        },
+      },
       preserveNewlines: false,
       selectors: [
         { selector: 'a', options: { ignoreHref: true } },
@@ -51,7 +57,12 @@ export function htmlText(html: string): string {
         { selector: 'h4', options: heading },
         { selector: 'h5', options: heading },
         { selector: 'h6', options: heading },
-        { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false, maxColumnWidth: 10_000 } },
+        // Tables as a browser saves them as text: a row a line, its cells joined by tabs (a layout
+        // table's cells stay blocks of their own lines, never padded into columns).
+        { selector: 'table', format: 'block', options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
+        { selector: 'tr', format: 'block', options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
+        { selector: 'td', format: 'cell' },
+        { selector: 'th', format: 'cell' },
         { selector: 'hr', options: { length: 8 } },
       ],
     });

@@ -180,6 +180,9 @@ function toLines(segments: string[]): Line[] {
       // Saved pages render header tables as `| From: |` cells.
       const cell = /^\|\s?(.*?)\s?\|$/.exec(t);
       if (cell) t = cell[1]!;
+      // Others (lkml.org) as a label cell without a colon, then the value: `Subject<TAB>[PATCH …]`.
+      const labelCell = /^(From|Subject|Date|To|Cc)\t\s*(\S.*)$/i.exec(t);
+      if (labelCell) t = `${labelCell[1]}: ${labelCell[2]}`;
       const indent = /^\s*/.exec(t)![0].replace(/\t/g, '        ').length;
       const prev = out.length > first ? out[out.length - 1] : undefined;
       // A folded header on a page: whitespace-led continuation right after Subject:/From:.

@@ -210,6 +210,29 @@ describe('pages saved as HTML, HTML mail, pipermail', () => {
     expect(importPlan(Buffer.from(alt, 'utf8'), 'cover.eml')).toEqual(PLAN);
   });
 
+  it('an lkml.org message page: layout tables, header labels without colons (as HTML and as saved text)', () => {
+    const page = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN"><html><head><title>LKML: x</title></head><body><table><tr><td class="c"><a href="/">lkml.org</a><br/>[lkml]&nbsp;&nbsp;[2024]</td>` +
+      `<td class="c" rowspan="4"><table class="mh"><tr><td class="lp">From</td><td class="rp">Hanna M&uuml;ller &lt;&gt;</td></tr><tr><td class="lp">Subject</td><td class="rp">[PATCH v5 0/3] ${esc(TITLE)}</td></tr>` +
+      `<tr><td class="lp">Date</td><td class="rp">Tue, 5 Mar 2024 10:12:00 +0100</td></tr></table><pre itemprop="articleBody">${esc(body).replace(/ü/g, '&uuml;')}</pre></td></tr></table>` +
+      '<ul class="threadlist"><li><a href="/lkml/2024/3/5/2">Hanna M&uuml;ller</a></li></ul></body></html>';
+    expect(importPlan(Buffer.from(page, 'latin1'), 'lkml.html')).toEqual(PLAN);
+    const saved = `lkml.org\n[lkml]   [2024]\nFrom\tHanna Müller <>\t\nSubject\t[PATCH v5 0/3] ${TITLE}\t\nDate\tTue, 5 Mar 2024 10:12:00 +0100\n\n${body}`;
+    expect(importPlan(Buffer.from(saved, 'utf8'), 'lkml.txt')).toEqual(PLAN);
+  });
+
+  it('a patchwork cover-letter page saved as HTML reads as the same page saved as text', () => {
+    const text = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'plan', 'patchwork-v2-ptdesc.txt'), 'utf8');
+    const meta = 'Vishal Moola (Oracle) May 1, 2023, 7:27 p.m. UTC\n';
+    const page = '<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><title>[v2,00/34] Split ptdesc from struct page - Patchwork</title></head><body>' +
+      '<nav><a href="/">Patchwork</a></nav><a class="btn" href="/series/742/mbox/">mbox series</a><h1>[v2,00/34] Split ptdesc from struct page</h1>' +
+      '<table class="patch-meta"><tr><th>Message ID</th><td>20230501192829.17086-1-vishal.moola@gmail.com (<a href="x">mailing list archive</a>)</td></tr>' +
+      '<tr><th>Series</th><td><a href="/series/742/">Split ptdesc from struct page</a> | <a href="#">expand</a></td></tr></table><h2>Message</h2>' +
+      `<div class="comment"><div class="meta"><span>Vishal Moola (Oracle)</span> <span>May 1, 2023, 7:27 p.m. UTC</span></div><pre class="content">${esc(text.slice(text.indexOf(meta) + meta.length))}</pre></div></body></html>`;
+    const plan = importPlan(Buffer.from(text, 'utf8'), 'page.txt');
+    expect(plan.patches).toHaveLength(34);
+    expect(importPlan(Buffer.from(page, 'utf8'), 'page.html')).toEqual(plan);
+  });
+
   it('a UTF-16 page saved as HTML', () => {
     const page = `<html><body><pre>From: Hanna M&#xFC;ller &lt;h@example.org&gt;\nSubject: [PATCH v5 0/3] ${esc(TITLE)}\n\n${esc(body).replace(/ü/g, '&#252;')}</pre></body></html>`;
     expect(importPlan(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page, 'utf16le')]), 'page.html')).toEqual(PLAN);
