@@ -10,6 +10,7 @@ import { tsv } from './tsValues.ts';
 import type { Project } from 'ts-morph';
 import { InputError } from '../errors.ts';
 import { diskProgram, type DiskProgramOptions } from '../ts/programs.ts';
+import { withReferences } from '../ts/references.ts';
 
 export interface LoadedProject {
   /** Absolute directory of the tsconfig: findings are relative to it. */
@@ -94,8 +95,24 @@ function describeDiagnostic(d: ts.Diagnostic): string {
  * Parse a tsconfig the way tsc does, but refuse what tsc would only warn about or drop: any JSON
  * error in it or in a file it extends (TypeScript's parser recovers and silently loses the
  * options after the error), any other error but "no inputs", and a project with no files.
+ * Projects it references are joined in as one (ts/references.ts: a solution tsconfig of
+ * `"files": []` and references is a project of its references' files).
  */
 export function parseTsconfig(tsconfig: string): ts.ParsedCommandLine {
+  const own = parseOneTsconfig(tsconfig);
+  const cfg = withReferences(tsconfig, own, (ref) => {
+    if (!existsSync(ref)) throw new InputError(`cannot load ${tsconfig}: it references ${relative(dirname(tsconfig), ref) || ref}, which does not exist`);
+    return parseOneTsconfig(ref);
+  });
+  if (cfg.fileNames.length === 0) {
+    const refs = own.projectReferences?.length ? ' (nor in the projects it references)' : '';
+    throw new InputError(`no TypeScript files in ${tsconfig}${refs}${dottedFolderHint(tsconfig, own)}`);
+  }
+  return cfg;
+}
+
+/** One tsconfig, strictly (see parseTsconfig); its references not followed. */
+function parseOneTsconfig(tsconfig: string): ts.ParsedCommandLine {
   let configError: ts.Diagnostic | undefined;
   const host: ts.ParseConfigFileHost = {
     ...tsv.sys,
@@ -106,7 +123,6 @@ export function parseTsconfig(tsconfig: string): ts.ParsedCommandLine {
   const diagnostics = cfg ? [...tsv.getConfigFileParsingDiagnostics(cfg), ...cfg.errors] : [];
   const fatal = configError ?? diagnostics.find((d) => d.category === tsv.DiagnosticCategory.Error && d.code !== NO_INPUTS);
   if (!cfg || fatal) throw new InputError(`cannot load ${tsconfig}: ${fatal ? describeDiagnostic(fatal) : 'unreadable'}`);
-  if (cfg.fileNames.length === 0) throw new InputError(`no TypeScript files in ${tsconfig}${dottedFolderHint(tsconfig, cfg)}`);
   return cfg;
 }
 

@@ -12,6 +12,7 @@ import { posix, relative } from 'node:path';
 import { ts } from '@ts-morph/common';
 import { InputError } from '../errors.ts';
 import { compilerHost, LIB_DIR, libText } from '../ts/programs.ts';
+import { withReferences } from '../ts/references.ts';
 
 /**
  * Why a commit has no project to analyze (no tsconfig.json, an invalid one, no TypeScript files):
@@ -283,27 +284,36 @@ export class ProgramBuilder {
       readDirectory: (root, ext, excl, incl, depth) => matchFiles(root, ext, excl, incl, true, projectAbs, depth, entries, (p) => p),
       onUnRecoverableConfigFileDiagnostic: (d) => { configError = d; },
     };
-    const cfg = ts.getParsedCommandLineOfConfigFile(tsconfig, undefined, parseHost);
-    // TypeScript recovers from JSON syntax errors silently (dropping what follows): any of them
-    // in the tsconfig or a file it extends makes the project unusable, at its line.
-    const configFiles = [tsconfig, ...((cfg?.options.configFile as ts.TsConfigSourceFile | undefined)?.extendedSourceFiles ?? [])];
-    const jsonError = configFiles.map((f) => {
-      const text = readFile(f);
-      return text === undefined ? undefined : ts.parseConfigFileTextToJson(f, text).error;
-    }).find((d) => d !== undefined);
-    const fatal = configError ?? jsonError ?? cfg?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
-    if (!cfg || fatal) {
-      const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
-      let at = '';
-      if (fatal?.file && fatal.start !== undefined) {
-        const { line, character } = fatal.file.getLineAndCharacterOfPosition(fatal.start);
-        at = ` (${shown(fatal.file.fileName)}:${line + 1}:${character + 1})`;
+    const parseOne = (file: string): ts.ParsedCommandLine => {
+      if (!fileExists(file)) throw new ProjectGap(`invalid ${shown(tsconfig)}: it references ${shown(file)}, which does not exist`);
+      configError = undefined;
+      const parsed = ts.getParsedCommandLineOfConfigFile(file, undefined, parseHost);
+      // TypeScript recovers from JSON syntax errors silently (dropping what follows): any of them
+      // in the tsconfig or a file it extends makes the project unusable, at its line.
+      const configFiles = [file, ...((parsed?.options.configFile as ts.TsConfigSourceFile | undefined)?.extendedSourceFiles ?? [])];
+      const jsonError = configFiles.map((f) => {
+        const text = readFile(f);
+        return text === undefined ? undefined : ts.parseConfigFileTextToJson(f, text).error;
+      }).find((d) => d !== undefined);
+      const fatal = configError ?? jsonError ?? parsed?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
+      if (!parsed || fatal) {
+        const msg = fatal ? ts.flattenDiagnosticMessageText(fatal.messageText, ' ') : 'unreadable';
+        let at = '';
+        if (fatal?.file && fatal.start !== undefined) {
+          const { line, character } = fatal.file.getLineAndCharacterOfPosition(fatal.start);
+          at = ` (${shown(fatal.file.fileName)}:${line + 1}:${character + 1})`;
+        }
+        throw new ProjectGap(`invalid ${shown(file)}: ${msg}${at}`);
       }
-      throw new ProjectGap(`invalid ${shown(tsconfig)}: ${msg}${at}`);
-    }
+      return parsed;
+    };
+    const own = parseOne(tsconfig);
+    // A solution tsconfig's referenced projects are one project with it (ts/references.ts).
+    const cfg = withReferences(tsconfig, own, parseOne);
     parsing = false;
     if (cfg.fileNames.length === 0) {
-      throw new ProjectGap(`no TypeScript files in ${shown(tsconfig)}${dottedIncludeHint(cfg.raw, projectAbs, directoryExists)}`);
+      const refs = own.projectReferences?.length ? ' (nor in the projects it references)' : '';
+      throw new ProjectGap(`no TypeScript files in ${shown(tsconfig)}${refs}${dottedIncludeHint(own.raw, projectAbs, directoryExists)}`);
     }
     const optionsKey = JSON.stringify(cfg.options);
     if (optionsKey !== this.optionsKey) {
