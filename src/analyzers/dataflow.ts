@@ -20,6 +20,7 @@ import { ts } from '@ts-morph/common';
 import { tsv } from './tsValues.ts';
 import { assignmentsNamed, enclosingFunction, functionName, identifiersNamed, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
+import type { FieldMarker } from './typeTests.ts';
 import { matchName } from './glob.ts';
 import { neverReturns, runFlow, type State } from './reach.ts';
 
@@ -37,6 +38,8 @@ export interface Mark {
    * another kind until then). A pure marker (`__ClearPageSlab(page)`) speaks for the whole function.
    */
   from?: number;
+  /** What the mark's verdict rests on beyond its own line (the kind's test bodies, for a field write). */
+  deps?: readonly string[];
 }
 
 interface Summary {
@@ -120,6 +123,17 @@ function exported(decl: ts.Declaration, name: string): boolean {
     (tsv.isExportAssignment(st) && tsv.isIdentifier(skipOuter(st.expression)) && (skipOuter(st.expression) as ts.Identifier).text === name));
 }
 
+/** A mark found where it is made (a marker's use, a field write), before the marks it implies. */
+interface DirectMark {
+  fn: FunctionLike | undefined;
+  node: ts.Node;
+  target: ts.Expression;
+  kind: string;
+  text: string;
+  from?: number;
+  deps?: readonly string[];
+}
+
 /** The candidate bucket of containers named through a local, a parameter or a call. */
 const INDIRECT = '\0indirect';
 
@@ -146,10 +160,14 @@ export class DataFlow {
   private keyReads = new Map<ts.Node, Deps>();
 
   /** `isTest`: whether a function the spec names as a type test is one by its code (typeTests.ts); a namesake's constants mark nothing. */
+  /**
+   * `fieldMarker`: writes that make a kind's test hold (`s.tag = 'entry'`, TypeTests.fieldMarker()),
+   * marks from the write on.
+   */
   constructor(private ctx: AnalysisContext, private functions: Map<string, ts.Node[]>, private calls: Map<string, ts.CallExpression[]>,
-    private isTest: (fn: FunctionLike) => boolean = () => true) {
+    private isTest: (fn: FunctionLike) => boolean = () => true, private fieldMarker?: FieldMarker) {
     this.findMarkerConsts();
-    if (this.markerConsts.size > 0) this.findMarks();
+    if (this.markerConsts.size > 0 || fieldMarker) this.findMarks();
   }
 
   /**
@@ -201,15 +219,16 @@ export class DataFlow {
 
   private findMarks(): void {
     const names = new Set([...this.markerConsts.keys()].map((s) => s.name));
-    const re = new RegExp(`\\b(?:${[...names].join('|')})\\b`);
-    const direct: Array<{ fn: FunctionLike | undefined; node: ts.Node; target: ts.Expression; kind: string; text: string }> = [];
+    const re = names.size > 0 ? new RegExp(`\\b(?:${[...names].join('|')})\\b`) : undefined;
+    const direct: DirectMark[] = [];
     const inTest = (n: ts.Node): boolean => this.testBodies.has(n);
     for (const sf of this.ctx.files) {
-      if (!re.test(sf.text)) continue;
+      if (!re?.test(sf.text)) continue;
       for (const id of identifiersNamed(sf, names, inTest)) this.markerUse(id, sf, direct);
     }
+    if (this.fieldMarker) this.findFieldMarks(this.fieldMarker, direct);
     // Level 1: the marker itself.
-    for (const d of direct) this.addMark(d.target, d.kind, d.node, d.text, d.fn);
+    for (const d of direct) this.addMark(d.target, d.kind, d.node, d.text, d.fn, d.from, d.deps);
     // Transitive: calls of functions that mark their parameter unconditionally, to a fixed point.
     // Each (call, parameter) is marked once, whatever the round.
     const done = new Map<ts.CallExpression, Set<number>>();
@@ -234,8 +253,33 @@ export class DataFlow {
     }
   }
 
+  /**
+   * Writes of a value that makes a kind's test hold (`s.tag = 'entry'`): the object is that kind
+   * from the write on (before it, it may be another: a slot being taken from the free list).
+   */
+  private findFieldMarks(fm: FieldMarker, out: DirectMark[]): void {
+    const re = new RegExp(`\\.(?:${[...fm.fields].join('|')})\\s*=(?!=)`);
+    for (const sf of this.ctx.files) {
+      if (!re.test(sf.text)) continue;
+      const visit = (n: ts.Node): void => {
+        if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken) {
+          const l = skipOuter(n.left);
+          if (tsv.isPropertyAccessExpression(l) && fm.fields.has(l.name.text)) {
+            const kind = fm.kindOf(n);
+            if (kind && this.isPage(l.expression)) {
+              out.push({ fn: enclosingFunction(n), node: n, target: l.expression, kind, from: n.getEnd(), deps: fm.deps,
+                text: `\`${shortText(n, sf, 60)}\` makes it what ${kind}'s type test checks` });
+            }
+          }
+        }
+        tsv.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+  }
+
   /** A use of a marker constant: a call marking its page arguments, or a write of the marker into a page word. */
-  private markerUse(id: ts.Identifier, sf: ts.SourceFile, out: Array<{ fn: FunctionLike | undefined; node: ts.Node; target: ts.Expression; kind: string; text: string }>): void {
+  private markerUse(id: ts.Identifier, sf: ts.SourceFile, out: DirectMark[]): void {
     const sym = this.ctx.symbolOf(id);
     const kind = sym && this.markerConsts.get(sym);
     if (!kind) return;
@@ -277,10 +321,10 @@ export class DataFlow {
   }
 
   /** Record a mark on `target` (a variable, or an element of an array variable); maybe a summary of `fn`. */
-  private addMark(target: ts.Expression, kind: string, node: ts.Node, text: string, fn: FunctionLike | undefined, from?: number): boolean {
+  private addMark(target: ts.Expression, kind: string, node: ts.Node, text: string, fn: FunctionLike | undefined, from?: number, deps?: readonly string[]): boolean {
     const t = skipOuter(target);
     const sf = node.getSourceFile();
-    const mark: Mark = { kind, text, at: this.ctx.at(sf, node), node, ...(from !== undefined ? { from } : {}) };
+    const mark: Mark = { kind, text, at: this.ctx.at(sf, node), node, ...(from !== undefined ? { from } : {}), ...(deps?.length ? { deps } : {}) };
     if (tsv.isElementAccessExpression(t) && tsv.isIdentifier(skipOuter(t.expression))) {
       const s = this.ctx.symbolOf(skipOuter(t.expression));
       if (!s) return false;
@@ -387,6 +431,12 @@ export class DataFlow {
    * for the value before it when every path from the read to a normal exit passes it.
    */
   marksAt(id: ts.Identifier): { must: Mark[]; may: Mark[] } {
+    const r = this.marksAtUnreported(id);
+    for (const m of [...r.must, ...r.may]) for (const d of m.deps ?? []) this.onRead?.(d);
+    return r;
+  }
+
+  private marksAtUnreported(id: ts.Identifier): { must: Mark[]; may: Mark[] } {
     const s = this.ctx.symbolOf(id);
     if (s) this.moduleMarks(s);
     const all = (s && this.marks.get(s)) || [];

@@ -15,7 +15,7 @@ import { tsv } from './tsValues.ts';
 import { compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { assertionsOf, type Assertions } from './assertions.ts';
-import { TypeTests, type KindTest } from './typeTests.ts';
+import { TypeTests, type FieldMarker, type KindTest } from './typeTests.ts';
 
 export interface GuardFact {
   /** Kinds the test allows: one for a plain test, several for `A || B`. */
@@ -61,6 +61,11 @@ export class Guards {
   /** Is `fn` a type test by its code (typeTests.ts)? */
   isTestFunction(fn: FunctionLike): boolean {
     return this.tests.isTestFunction(fn);
+  }
+
+  /** Writes that make a kind's test hold, for the data flow's marks (TypeTests.fieldMarker()). */
+  fieldMarker(): FieldMarker | undefined {
+    return this.tests.fieldMarker();
   }
 
   /** The kinds a function value (`xs.filter(isLoan)`) tests for its argument `pageArg` when it holds (none: no test). */
@@ -125,7 +130,7 @@ export class Guards {
       const sentence = `${how(`\`${shortText(shown ?? first, sf, 70)}\``)} at ${this.ctx.at(sf, first)}`;
       for (const f of facts) {
         // The test was made on the value the receiver's variable had then (`since`: where it was evaluated).
-        if (this.reassigned(receiver, f.since ?? first, anchor)) continue;
+        if (this.reassigned(receiver, f.since ?? first, anchor) || this.retagged(receiver, f.since ?? first, anchor)) continue;
         const local = f.local ? `, where \`${f.local.name}\` = \`${f.local.init}\` at ${f.local.at}` : '';
         const hint = f.byName ? ` (${f.byName})` : f.computes ? ` (what \`${f.computes}()\` tests)` : '';
         out.push({
@@ -269,6 +274,8 @@ export class Guards {
       const init = this.stableInit(e);
       return !!init && this.mayFact(init, depth + 1);
     }
+    // A getter computing a kind's test (`s.isLive`), read by what it computes (inline()).
+    if (tsv.isPropertyAccessExpression(e)) return this.tests.hasAtoms;
     if (tsv.isCallExpression(e)) {
       // A call named like a test that is none is kept too: its reason may be asked for (the cache is per block).
       const r = this.tests.ofCall(e);
@@ -360,6 +367,7 @@ export class Guards {
         ...f, since: f.since ?? init, local: f.local ?? { name: e.text, init: shortText(init, sf, 50), at },
       }));
     }
+    if (tsv.isPropertyAccessExpression(e)) return this.inline(e, truth, receiver, sf);
     if (tsv.isCallExpression(e)) {
       const r = this.tests.ofCall(e);
       if (r.tests.length === 0) {
@@ -502,6 +510,33 @@ export class Guards {
    * Is the variable at the root of `receiver` assigned after `since` (where the test was
    * evaluated) and before `anchor`, or inside a loop around `anchor` that `since` is outside of?
    */
+  /**
+   * Was the field a kind's test compares whole (`tag` of `s.tag === 'entry'`) written on the
+   * receiver's variable between the test and the anchor (`s.tag = 'free'`)? The test spoke of the
+   * value the field had then; what the object is now is what the write made it (dataflow.ts: a
+   * write that makes another kind's test hold marks it so).
+   */
+  private retagged(receiver: ts.Expression, since: ts.Node, anchor: ts.Node): boolean {
+    const fm = this.tests.fieldMarker();
+    const r = skipOuter(receiver);
+    if (!fm || !tsv.isIdentifier(r)) return false;
+    const fn = enclosingFunction(anchor);
+    if (!fn?.body || enclosingFunction(since) !== fn) return false;
+    const from = since.getEnd();
+    const to = anchor.getStart();
+    let hit = false;
+    const visit = (n: ts.Node): void => {
+      if (hit || n.getEnd() <= from || n.getStart() >= to) return;
+      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && n.getStart() >= from && n.getEnd() <= to) {
+        const l = skipOuter(n.left);
+        if (tsv.isPropertyAccessExpression(l) && fm.fields.has(l.name.text) && this.sameRef(l.expression, r)) hit = true;
+      }
+      tsv.forEachChild(n, visit);
+    };
+    visit(fn.body);
+    return hit;
+  }
+
   private reassigned(receiver: ts.Expression, since: ts.Node, anchor: ts.Node): boolean {
     const root = rootIdent(receiver);
     if (!root) return false;

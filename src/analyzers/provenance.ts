@@ -108,7 +108,7 @@ export class Provenance {
    */
   constructor(private ctx: AnalysisContext, private guards: Guards, private calls: Map<string, ts.CallExpression[]>, functions: Map<string, ts.Node[]> = new Map(),
     private readBodies = false, flow?: DataFlow) {
-    this.flow = flow ?? new DataFlow(ctx, functions, calls, (fn) => guards.isTestFunction(fn));
+    this.flow = flow ?? new DataFlow(ctx, functions, calls, (fn) => guards.isTestFunction(fn), guards.fieldMarker());
     if (readBodies) this.flow.onRead = (d) => (typeof d === 'string' ? this.dep(d) : this.noteDeps(d));
     // A guard rests on its test's body (typeTests.ts): a change there redoes the file.
     if (readBodies) guards.onBody = (d) => this.dep(d);
@@ -493,19 +493,22 @@ export class Provenance {
     const callee = skipOuter(x.expression);
     if (!tsv.isPropertyAccessExpression(callee) || callee.name.text !== 'filter') return undefined;
     const pred = skipOuter(x.arguments[0]);
-    if (!tsv.isIdentifier(pred) && !tsv.isArrowFunction(pred) && !tsv.isFunctionExpression(pred)) return undefined;
+    if (!tsv.isIdentifier(pred) && !tsv.isPropertyAccessExpression(pred) && !tsv.isArrowFunction(pred) && !tsv.isFunctionExpression(pred)) return undefined;
     const kinds = this.guards.testKindsOf(pred);
     return kinds.length === 1 ? { kind: kinds[0]!, test: shortText(pred, x.getSourceFile(), 50) } : undefined;
   }
 
   /** The elements a callback is handed: those of `ys.filter(T)` passed the test T, else what the collection holds. */
   private elementsHanded(recv: ts.Expression, depth: number): Prov {
-    const f = this.filteredKind(recv);
-    if (f) {
-      const text = `the elements passed the type test \`${f.test}\``;
-      return { kinds: new Map([[f.kind, { origin: `a ${f.kind} ${this.words.noun} (${text})`, via: [], hops: [{ text, at: this.ctx.at(recv.getSourceFile(), recv) }], callgraph: false }]]) };
-    }
     return this.ofElements(recv, depth + 1);
+  }
+
+  /** The elements of `ys.filter(T)`, T a kind's type test: that kind (a filter by anything else: undefined). */
+  private filtered(x: ts.Expression): Prov | undefined {
+    const f = this.filteredKind(x);
+    if (!f) return undefined;
+    const text = `the elements passed the type test \`${f.test}\``;
+    return { kinds: new Map([[f.kind, { origin: `a ${f.kind} ${this.words.noun} (${text})`, via: [], hops: [{ text, at: this.ctx.at(x.getSourceFile(), x) }], callgraph: false }]]) };
   }
 
   private calleeFunction(call: ts.CallExpression): FunctionLike | undefined {
@@ -634,6 +637,14 @@ export class Provenance {
   /** The pages a `for…of` walks: a list walk (a call), or a collection's elements. */
   private ofElements(it: ts.Expression, depth: number): Prov {
     const x = skipOuter(it);
+    const f = this.filtered(x);
+    if (f) return f;
+    if (tsv.isIdentifier(x) && depth < MAX_DEPTH) {
+      // A local const array made by a filter and never changed after (`const dead = xs.filter(T)`).
+      const init = unchangedArrayInit(this.ctx, x);
+      const r = init && this.filtered(skipOuter(init));
+      if (r) return withHop(r, () => ({ text: `\`${x.text}\` is \`${shortText(init!, x.getSourceFile(), 50)}\``, at: this.ctx.at(x.getSourceFile(), init!) }));
+    }
     // An array written out: each element (a spread: its elements).
     if (tsv.isArrayLiteralExpression(x)) return merge(x.elements.map((e) => (tsv.isSpreadElement(e) ? this.ofElements(e.expression, depth + 1) : this.of(e, depth + 1))));
     if (tsv.isCallExpression(x) && !tsv.isPropertyAccessExpression(skipOuter(x.expression))) {
@@ -673,6 +684,14 @@ export class Provenance {
   }
 
   private callersPass(param: ts.ParameterDeclaration, fn: FunctionLike, depth: number): Prov {
+    // A callback written in place over elements (`dead.map((s) => s.x)`): its element parameter is each element.
+    const over = elementCallback(fn);
+    if (over && fn.parameters.indexOf(param) === 0) {
+      const sf = fn.getSourceFile();
+      const handed = this.elementsHanded(over.recv, depth);
+      if (handed.kinds.size === 0) return { kinds: new Map(), note: `a callback over the elements of \`${shortText(over.recv, sf, 50)}\`, of no known kind` };
+      return withHop(handed, () => ({ text: `each element of \`${shortText(over.recv, sf, 50)}\``, at: this.ctx.at(sf, over.call) }));
+    }
     const name = functionName(fn);
     if (!name || tsv.isArrowFunction(fn) && !(tsv.isVariableDeclaration(fn.parent))) return NONE;
     const idx = fn.parameters.indexOf(param);
@@ -892,3 +911,43 @@ function functionOfSymbol(sym: ts.Symbol | undefined): FunctionLike | undefined 
   }
   return first;
 }
+
+/** A function written in place as the callback of `recv.map(…)` and its kin: the call and `recv`. */
+function elementCallback(fn: FunctionLike): { call: ts.CallExpression; recv: ts.Expression } | undefined {
+  if (!tsv.isArrowFunction(fn) && !tsv.isFunctionExpression(fn)) return undefined;
+  let n: ts.Node = fn;
+  while (n.parent && tsv.isParenthesizedExpression(n.parent)) n = n.parent;
+  const call = n.parent;
+  if (!call || !tsv.isCallExpression(call) || call.arguments[0] !== n) return undefined;
+  const callee = skipOuter(call.expression);
+  return tsv.isPropertyAccessExpression(callee) && ELEMENT_CALLBACKS.has(callee.name.text) ? { call, recv: callee.expression } : undefined;
+}
+
+/**
+ * The initializer of a local `const` array that nothing changes after: no mutating method called on
+ * it, no element or length written, never handed to a call (which could change it).
+ */
+function unchangedArrayInit(ctx: AnalysisContext, id: ts.Identifier): ts.Expression | undefined {
+  const sym = ctx.symbolOf(id);
+  const d = sym?.valueDeclaration;
+  if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isIdentifier(d.name) || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
+  const scope = tsv.findAncestor(d.parent, isFunctionLike) ?? d.getSourceFile();
+  let changed = false;
+  const visit = (n: ts.Node): void => {
+    if (changed) return;
+    if (tsv.isIdentifier(n) && n !== d.name && n.text === id.text && ctx.symbolOf(n) === sym) {
+      const p = n.parent;
+      if (tsv.isPropertyAccessExpression(p) && p.expression === n) {
+        if (MUTATORS.has(p.name.text) || (tsv.isBinaryExpression(p.parent) && p.parent.left === p)) changed = true;
+      } else if (tsv.isElementAccessExpression(p) && p.expression === n) {
+        if (tsv.isBinaryExpression(p.parent) && p.parent.left === p) changed = true;
+      } else if (tsv.isCallExpression(p) && p.arguments.includes(n)) changed = true;
+    }
+    tsv.forEachChild(n, visit);
+  };
+  visit(scope);
+  return changed ? undefined : d.initializer;
+}
+
+/** Array methods that put elements in (the others only read, reorder or take out). */
+const MUTATORS: ReadonlySet<string> = new Set(['push', 'unshift', 'splice', 'fill']);

@@ -25,7 +25,7 @@ export interface TestAtom {
 }
 
 /** A value read from the subject's state: `(word & mask) >>> shift`. */
-interface StateValue {
+export interface StateValue {
   field: string;
   mask: number;
   shift: number;
@@ -35,6 +35,15 @@ interface StateValue {
 type Env = ReadonlyMap<ts.Symbol, number>;
 
 const ALL = 0xffffffff;
+/** The subject inside a getter's body: its `this`. */
+const THIS = { name: 'this', flags: 0 } as unknown as ts.Symbol;
+
+/** `e` is the subject: its variable or parameter, or `this` inside a getter read for it. */
+function isSubject(ctx: AnalysisContext, e: ts.Expression, subj: ts.Symbol): boolean {
+  const r = skipOuter(e);
+  if (subj === THIS) return r.kind === tsv.SyntaxKind.ThisKeyword;
+  return tsv.isIdentifier(r) && ctx.symbolOf(r) === subj;
+}
 const NO_ENV: Env = new Map();
 /** How deep helpers of helpers are read. */
 const MAX_DEPTH = 4;
@@ -64,11 +73,22 @@ export class TestAtoms {
     return r.atom ? { atom: r.atom, read: r.read } : undefined;
   }
 
+  /**
+   * `x.f = c` as the atom it makes hold: the field's whole value set to a constant (`s.tag =
+   * 'entry'` makes `tag="entry"` hold for `x`). Undefined for anything else.
+   */
+  writeAtom(assign: ts.BinaryExpression): TestAtom | undefined {
+    const l = skipOuter(assign.left);
+    if (!tsv.isPropertyAccessExpression(l) || !this.isField(l)) return undefined;
+    const c = this.value(assign.right);
+    return c === undefined ? undefined : equals({ field: l.name.text, mask: ALL, shift: 0 }, c);
+  }
+
   /** `switch (s) { case c: … }` as a test of `subject`: `s === c`. */
   caseOf(switchExpr: ts.Expression, caseExpr: ts.Expression, subject: ts.Symbol): { atom: TestAtom; read: FunctionLike[] } | undefined {
     const read: FunctionLike[] = [];
     const s = this.state(switchExpr, subject, NO_ENV, 0, read);
-    const c = s && this.constant(caseExpr, NO_ENV);
+    const c = s && this.value(caseExpr, NO_ENV);
     const atom = s && c !== undefined ? equals(s, c) : undefined;
     return atom ? { atom, read } : undefined;
   }
@@ -87,7 +107,7 @@ export class TestAtoms {
             const t = this.test(side, subj, env, depth, read);
             return (o.kind === tsv.SyntaxKind.TrueKeyword) === eq ? t : flip(t);
           }
-          const c = this.constant(o, env);
+          const c = this.value(o, env);
           if (c === undefined) continue;
           const s = this.state(side, subj, env, depth, read);
           const a = s && equals(s, c);
@@ -98,6 +118,7 @@ export class TestAtoms {
       if (op === tsv.SyntaxKind.AmpersandToken) return this.truth(x, subj, env, depth, read);
       return undefined;
     }
+    if (tsv.isPropertyAccessExpression(x) && !this.isField(x)) return this.throughGetter(x, subj, depth, read, (r, p) => this.test(r, p, NO_ENV, depth + 1, read));
     if (tsv.isCallExpression(x)) {
       if (x.arguments.length === 1 && isBooleanCast(this.ctx, x)) return this.test(x.arguments[0]!, subj, env, depth, read);
       return this.throughHelper(x, subj, env, depth, read, (r, p, env2) => this.test(r, p, env2, depth + 1, read));
@@ -122,9 +143,8 @@ export class TestAtoms {
   private state(e: ts.Expression, subj: ts.Symbol, env: Env, depth: number, read: FunctionLike[]): StateValue | undefined {
     const x = skipOuter(e);
     if (tsv.isPropertyAccessExpression(x)) {
-      if (!this.isField(x)) return undefined;
-      const r = skipOuter(x.expression);
-      return tsv.isIdentifier(r) && this.ctx.symbolOf(r) === subj ? { field: x.name.text, mask: ALL, shift: 0 } : undefined;
+      if (!this.isField(x)) return this.throughGetter(x, subj, depth, read, (r, p) => this.state(r, p, NO_ENV, depth + 1, read));
+      return isSubject(this.ctx, x.expression, subj) ? { field: x.name.text, mask: ALL, shift: 0 } : undefined;
     }
     if (tsv.isBinaryExpression(x)) {
       const op = x.operatorToken.kind;
@@ -185,11 +205,39 @@ export class TestAtoms {
     return go(ret, param, bound);
   }
 
+  /**
+   * A getter of the subject that is not a field, with one returned expression (`get isLive()
+   * { return this.tag === 'entry'; }`, `get kind() { return this.flags & 7; }`): that expression,
+   * about its `this`.
+   */
+  private throughGetter<T>(x: ts.PropertyAccessExpression, subj: ts.Symbol, depth: number, read: FunctionLike[], go: (ret: ts.Expression, self: ts.Symbol) => T | undefined): T | undefined {
+    if (depth >= MAX_DEPTH || !isSubject(this.ctx, x.expression, subj)) return undefined;
+    const getter = this.ctx.symbolOf(x.name)?.declarations?.find((d): d is ts.GetAccessorDeclaration => tsv.isGetAccessorDeclaration(d) && !!d.body);
+    if (!getter || !oneExpression(getter)) return undefined;
+    read.push(getter);
+    return go(returnExpressions(getter)[0]!, THIS);
+  }
+
   /** Is the member a field of the class the spec names (by its declaration)? */
   private isField(x: ts.PropertyAccessExpression): boolean {
     if (!this.fieldNames.has(x.name.text)) return false;
     const sym = this.ctx.symbolOf(x.name);
     return !!sym?.declarations?.some((d) => !!d.parent && this.ctx.pageDecls.has(d.parent));
+  }
+
+  /**
+   * What a field is compared with: a number (constant()), or a string known statically — a
+   * literal, a string enum member or const (a literal type), a module const — the tag of a
+   * discriminated union (`s.tag === 'entry'`).
+   */
+  value(e: ts.Expression, env: Env = NO_ENV): number | string | undefined {
+    const x = skipOuter(e);
+    if (tsv.isStringLiteral(x) || tsv.isNoSubstitutionTemplateLiteral(x)) return x.text;
+    const n = this.constant(x, env);
+    if (n !== undefined) return n;
+    if (!tsv.isIdentifier(x) && !tsv.isPropertyAccessExpression(x)) return undefined;
+    const t = this.ctx.checker.getTypeAtLocation(x);
+    return t.isStringLiteral() ? t.value : undefined;
   }
 
   /** A number known statically: a literal, a parameter bound at the call, a literal type (enum members, consts), a module const. */
@@ -238,8 +286,12 @@ export function isBooleanCast(ctx: AnalysisContext, call: ts.CallExpression): bo
   });
 }
 
-/** `state === c` as an atom: a bit's test for one bit, else the masked value (a value outside the mask: no atom). */
-function equals(s: StateValue, c: number): TestAtom | undefined {
+/**
+ * `state === c` as an atom: a bit's test for one bit, else the masked value (a value outside the
+ * mask: no atom); a string compares the whole field (`tag="entry"`).
+ */
+export function equals(s: StateValue, c: number | string): TestAtom | undefined {
+  if (typeof c === 'string') return s.mask === ALL && s.shift === 0 ? { atom: `${s.field}=${JSON.stringify(c)}`, positive: true } : undefined;
   const v = (c << s.shift) >>> 0;
   if ((v & ~s.mask) >>> 0 !== 0 || c < 0) return undefined;
   if (s.mask === ALL && c === 0) return undefined;

@@ -84,6 +84,16 @@ const NO_NODES: readonly ts.Node[] = [];
 /** Symbols whose type is a function or class, never a number literal (nothing else merged in). */
 const CALLABLE = tsv.SymbolFlags.Function | tsv.SymbolFlags.Class | tsv.SymbolFlags.Method;
 
+/** Writes of a field that make a kind's type test hold (TypeTests.fieldMarker()). */
+export interface FieldMarker {
+  /** The fields such a write names (a text filter for the files to look in). */
+  fields: ReadonlySet<string>;
+  /** The kind the write makes its object, if exactly one. */
+  kindOf(assign: ts.BinaryExpression): string | undefined;
+  /** The seed bodies and helpers the verdicts rest on (memdesc track). */
+  deps: readonly string[];
+}
+
 export class TypeTests {
   /** Declared name -> the spec's tests of that name (the hint tying a function to a kind). */
   private readonly named = new Map<string, KindTest[]>();
@@ -375,6 +385,38 @@ export class TypeTests {
       l.push({ ...t, positive: a.atom.positive, name });
       this.seedAtoms.set(a.atom.atom, l);
     }
+  }
+
+  /**
+   * Writes that make a kind's test hold (`s.tag = 'entry'` where isEntry() is `s.tag === 'entry'`):
+   * the fields such a write can name, and the kind a write makes its object (one kind only, by a
+   * test that holds when the write's atom does), with the seed bodies the verdict rests on.
+   */
+  fieldMarker(): FieldMarker | undefined {
+    if (this.fieldMarkerMemo !== null) return this.fieldMarkerMemo;
+    this.fieldMarkerMemo = this.computeFieldMarker();
+    return this.fieldMarkerMemo;
+  }
+
+  private fieldMarkerMemo: FieldMarker | undefined | null = null;
+
+  private computeFieldMarker(): FieldMarker | undefined {
+    this.seeds();
+    const fields = new Set<string>();
+    for (const a of this.seedAtoms.keys()) {
+      const m = /^([^&=]+)(?:&4294967295)?=/.exec(a);
+      if (m && !a.includes('!=')) fields.add(m[1]!);
+    }
+    if (fields.size === 0) return undefined;
+    return {
+      fields,
+      deps: [...this.seedAtomDeps],
+      kindOf: (assign) => {
+        const a = this.atoms.writeAtom(assign);
+        const kinds = new Set((a && this.seedAtoms.get(a.atom) || []).filter((t) => t.positive === a!.positive).map((t) => t.kind));
+        return kinds.size === 1 ? [...kinds][0] : undefined;
+      },
+    };
   }
 
   /** Are there kinds' tests a condition written in place could compute? */

@@ -163,9 +163,11 @@ export function draftSpec(opts: InitOptions): InitDraft {
   // Field uses outside the class, per file; and the fields type tests read (through their callees).
   const usesPerFile = new Map<string, Set<string>>();
   const uses = new Map<string, number>();
+  // An object of the class, possibly null or undefined there (`s?.tag` of a `Slot | undefined`).
+  const isClassValue = (e: ts.Expression): boolean => checker.getNonNullableType(checker.getTypeAtLocation(e)).getSymbol() === cls;
   const usedIn = (node: ts.Node, into: Set<string>): void => {
     const visit = (n: ts.Node): void => {
-      if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && checker.getTypeAtLocation(n.expression).getSymbol() === cls) into.add(n.name.text);
+      if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && isClassValue(n.expression)) into.add(n.name.text);
       // A field asked of the layout by name, with the object (page_own_count(page, 'page_type')).
       if (ts.isCallExpression(n) && n.arguments.some((a) => checker.getTypeAtLocation(a).getSymbol() === cls)) {
         for (const a of n.arguments) if (ts.isStringLiteralLike(a) && fieldNames.has(a.text)) into.add(a.text);
@@ -178,7 +180,7 @@ export function draftSpec(opts: InitOptions): InitDraft {
     const set = new Set<string>();
     const visit = (n: ts.Node): void => {
       if (n === decl) return;
-      if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && checker.getTypeAtLocation(n.expression).getSymbol() === cls) {
+      if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && isClassValue(n.expression)) {
         set.add(n.name.text);
         uses.set(n.name.text, (uses.get(n.name.text) ?? 0) + 1);
       }

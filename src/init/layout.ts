@@ -178,6 +178,33 @@ function wordSizeOf(offsets: number[]): number | undefined {
 }
 
 /** The class's layout: fields with their words (see the module comment). An interface has plain fields only. */
+/**
+ * A getter computed from the object's fields (`get isLive() { return this.tag === 'entry'; }`): no
+ * setter, and every member of `this` it reads is a field the class declares. It stores nothing, so
+ * it is no field and has no word; what it computes is read through it (a type test by its code).
+ */
+function derivedGetter(decl: ts.ClassDeclaration | ts.InterfaceDeclaration, m: ts.AccessorDeclaration): boolean {
+  if (!ts.isGetAccessorDeclaration(m) || !ts.isClassDeclaration(decl)) return false;
+  const name = (m.name as ts.Identifier).text;
+  const members = decl.members;
+  if (members.some((o) => ts.isSetAccessorDeclaration(o) && o.name && ts.isIdentifier(o.name) && o.name.text === name)) return false;
+  const fields = new Set(members.filter((o) => ts.isPropertyDeclaration(o) && ts.isIdentifier(o.name) && !isStatic(o)).map((o) => (o.name as ts.Identifier).text));
+  for (const p of decl.members.find(ts.isConstructorDeclaration)?.parameters ?? []) {
+    if (ts.isIdentifier(p.name) && ts.getModifiers(p)?.some((x) => x.kind === ts.SyntaxKind.PublicKeyword || x.kind === ts.SyntaxKind.ReadonlyKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword || x.kind === ts.SyntaxKind.PrivateKeyword)) fields.add(p.name.text);
+  }
+  let reads = 0;
+  let other = false;
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && n.expression.kind === ts.SyntaxKind.ThisKeyword) {
+      if (ts.isIdentifier(n.name) && fields.has(n.name.text)) reads++;
+      else other = true;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(m.body!);
+  return reads > 0 && !other;
+}
+
 export function classLayout(decl: ts.ClassDeclaration | ts.InterfaceDeclaration, checker: ts.TypeChecker): ClassLayout {
   const addressMembers = ts.isClassDeclaration(decl) ? addressParams(decl) : [];
   const bases = new Set(addressMembers);
@@ -191,6 +218,7 @@ export function classLayout(decl: ts.ClassDeclaration | ts.InterfaceDeclaration,
       if (!raws.has(name)) raws.set(name, { name, node: m, plain: true });
     } else if ((ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m)) && m.body) {
       const access = firstAccess(m.body, bases, checker);
+      if (!access && derivedGetter(decl, m)) continue;
       const prev = raws.get(name);
       // The getter decides (masks and embedded structs are read there); a setter fills in.
       if (prev && (prev.access || !access) && !ts.isGetAccessorDeclaration(m)) continue;

@@ -39,7 +39,9 @@ export function hoistPlace(sf: ts.SourceFile, fn: FunctionLike, uses: ts.Node[],
   });
   // Innermost list common to all uses.
   const common = lists[0]!.find((c) => lists.every((l) => l.includes(c)));
-  if (!common) return undefined;
+  // A `const` among a case clause's statements is in scope in every clause of the switch (and
+  // linters forbid it): the casts stay where they are unless the clause has a block of its own.
+  if (!common || tsv.isCaseClause(common) || tsv.isDefaultClause(common)) return undefined;
   const stmts = (common as StatementList).statements;
   const first = uses.reduce((a, b) => (a.getStart(sf) <= b.getStart(sf) ? a : b));
   const lastUse = uses.reduce((a, b) => (a.end >= b.end ? a : b));

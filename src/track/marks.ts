@@ -41,7 +41,7 @@ export function markSummaries(program: ts.Program, root: string, spec: Spec, rel
   const none = new Set<ts.SourceFile>();
   const found = findAccesses(ctx, none, none);
   const guards = new Guards(ctx);
-  const flow = new DataFlow(ctx, found.functions, found.calls, (fn) => guards.isTestFunction(fn));
+  const flow = new DataFlow(ctx, found.functions, found.calls, (fn) => guards.isTestFunction(fn), guards.fieldMarker());
   const out: MarkSummaries = new Map();
   for (const [fn, text] of flow.paramSummaries()) {
     if (!ts.isFunctionDeclaration(fn) || !fn.name || !ts.isSourceFile(fn.parent)) continue;
