@@ -80,17 +80,20 @@ export class FileEdits {
   }
 
   apply(text: string): string {
+    // New lines end as the file's lines do (a CRLF file stays CRLF).
+    const eol = lineEnding(text);
+    const own = eol === '\n' ? (t: string) => t : (t: string) => t.replace(/\r?\n/g, eol);
     let out = '';
     let pos = 0;
     for (const s of this.splices()) {
-      out += text.slice(pos, s.start) + s.text;
+      out += text.slice(pos, s.start) + own(s.text);
       pos = Math.max(pos, s.end);
     }
     out += text.slice(pos);
     // Removals and insertions can leave two blank lines where the file's style has one.
-    if (!/\n[ \t]*\n[ \t]*\n/.test(text)) out = out.replace(/\n[ \t]*\n([ \t]*\n)+/g, '\n\n');
+    if (!/\n[ \t\r]*\n[ \t\r]*\n/.test(text)) out = out.replace(/\n[ \t\r]*\n([ \t\r]*\n)+/g, `\n${eol}`);
     // …and a blank line before a closing brace (two retired members at the end of a class).
-    if (!/\n[ \t]*\n[ \t]*\}/.test(text)) out = out.replace(/\n[ \t]*\n([ \t]*\})/g, '\n$1');
+    if (!/\n[ \t\r]*\n[ \t]*\}/.test(text)) out = out.replace(/\n[ \t\r]*\n([ \t]*\})/g, '\n$1');
     return out;
   }
 }
@@ -124,4 +127,15 @@ export class EditSet {
   get empty(): boolean {
     return [...this.files.values()].every((f) => f.size === 0);
   }
+}
+
+/** The file's line ending: CRLF when most of its lines end so, else LF. */
+export function lineEnding(text: string): '\n' | '\r\n' {
+  let crlf = 0;
+  let lf = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) {
+    if (i > 0 && text.charCodeAt(i - 1) === 13) crlf++;
+    else lf++;
+  }
+  return crlf > lf ? '\r\n' : '\n';
 }
