@@ -14,47 +14,19 @@
  *    a second run changes nothing.
  * Before: the draft made `isLive` a field and `tag` a kind field; 5 of these 14 sites were decided.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { runMain as cli, type MainResult } from '../inProcess.ts';
-import { git, useIsolatedGit } from '../series/helpers.ts';
-
-const KV = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'kv');
+import { describe, expect, it } from 'vitest';
+import { runMain as cli } from '../inProcess.ts';
+import { git } from '../series/helpers.ts';
+import { newUserRun } from './newUser.ts';
 
 describe('kv: init, then analyze and convert a string-tagged class with the draft as it is', () => {
-  let root: string;
-  let dir: string;
-  let analysis: AnalysisResult;
-  let first: MainResult;
-  useIsolatedGit({ name: 'KV Dev', email: 'kv@example.org' });
-
-  beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'memdesc-kv-'));
-    dir = join(root, 'kv');
-    cpSync(KV, dir, { recursive: true });
-    rmSync(join(dir, 'README.md'));
-    git(dir, 'init', '-q');
-    expect((await cli(['init', '--class', 'Slot'], dir)).status).toBe(0);
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-qm', 'base and drafted spec');
-    const a = await cli(['analyze', '--json'], dir);
-    expect(a.status, a.stderr).toBe(0);
-    analysis = JSON.parse(a.stdout) as AnalysisResult;
-    first = await cli(['convert', '--all', '.', '--write', '--verify'], dir);
-  }, 120_000);
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const at = (file: string, line: number): Array<[string, string, string]> =>
-    analysis.findings.filter((f) => f.file === file && f.line === line).map((f) => [f.field, f.kind, f.confidence]);
+  const run = newUserRun('kv', 'Slot', 'kv', { name: 'KV Dev', email: 'kv@example.org' });
+  const at = (file: string, line: number): Array<[string, string, string]> => run.at(file, line);
 
   it('the draft: the tag stays on the class, the getter is no field, each kind with the fields its code uses', () => {
-    const spec = JSON.parse(readFileSync(join(dir, 'memdesc.spec.json'), 'utf8')) as {
+    const spec = JSON.parse(readFileSync(join(run.dir, 'memdesc.spec.json'), 'utf8')) as {
       object: { fields: Record<string, { track: string }> }; kinds: Array<{ name: string; fields?: Record<string, string> }>;
     };
     expect(Object.fromEntries(Object.entries(spec.object.fields).map(([k, v]) => [k, v.track]))).toEqual({ tag: 'never', x: 'always', y: 'always' });
@@ -76,19 +48,19 @@ describe('kv: init, then analyze and convert a string-tagged class with the draf
     expect(at('src/store/table.ts', 22)).toEqual([['y', 'entry', 'provenance']]);
     expect(at('src/store/table.ts', 37)).toEqual([['x', 'tombstone', 'provenance']]);
     expect(at('src/store/table.ts', 50)).toEqual([['y', 'unknown', 'unknown']]);
-    expect(analysis.findings.find((f) => f.file === 'src/store/table.ts' && f.line === 21)!.evidence[0]).toContain("`s.tag = 'entry'` makes it what entry's type test checks");
+    expect(run.analysis.findings.find((f) => f.file === 'src/store/table.ts' && f.line === 21)!.evidence[0]).toContain("`s.tag = 'entry'` makes it what entry's type test checks");
   });
 
   it('writes a conversion the oracle finds identical, with no const in a case clause, and a second run changes nothing', async () => {
-    expect(first.stderr).toBe('');
-    expect(first.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
-    expect(first.status).toBe(0);
-    const report = readFileSync(join(dir, 'src', 'report.ts'), 'utf8');
+    expect(run.convert.stderr).toBe('');
+    expect(run.convert.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
+    expect(run.convert.status).toBe(0);
+    const report = readFileSync(join(run.dir, 'src', 'report.ts'), 'utf8');
     expect(report).toContain("    case 'entry':\n      return `entry ${slotToEntry(s).x}:${slotToEntry(s).y}`;");
-    expect(readFileSync(join(dir, 'src', 'store', 'table.ts'), 'utf8')).toContain("    s.tag = 'free';\n      s.y = this.freeHead;");
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-qm', 'converted');
-    const again = await cli(['convert', '--all', '.', '--dry-run'], dir);
+    expect(readFileSync(join(run.dir, 'src', 'store', 'table.ts'), 'utf8')).toContain("    s.tag = 'free';\n      s.y = this.freeHead;");
+    git(run.dir, 'add', '-A');
+    git(run.dir, 'commit', '-qm', 'converted');
+    const again = await cli(['convert', '--all', '.', '--dry-run'], run.dir);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toBe('');
   });

@@ -10,47 +10,19 @@
  * caller); `status` counts
  * every kind done. The commands run in-process from the project's directory (test/inProcess.ts).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnalysisResult } from '../../src/model/findings.ts';
-import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { runMain as cli, type MainResult } from '../inProcess.ts';
-import { git, useIsolatedGit } from '../series/helpers.ts';
-
-const NETBUF = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'netbuf');
+import { describe, expect, it } from 'vitest';
+import { runMain as cli } from '../inProcess.ts';
+import { git } from '../series/helpers.ts';
+import { newUserRun } from './newUser.ts';
 
 describe('netbuf: init, then analyze and convert with the draft as it is', () => {
-  let root: string;
-  let dir: string;
-  let analysis: AnalysisResult;
-  let first: MainResult;
-  useIsolatedGit({ name: 'Net Dev', email: 'net@example.org' });
-
-  beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'memdesc-netbuf-'));
-    dir = join(root, 'net buffers');
-    cpSync(NETBUF, dir, { recursive: true });
-    rmSync(join(dir, 'README.md'));
-    git(dir, 'init', '-q');
-    expect((await cli(['init', '--class', 'Buf'], dir)).status).toBe(0);
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-qm', 'base and drafted spec');
-    const a = await cli(['analyze', '--json'], dir);
-    expect(a.status, a.stderr).toBe(0);
-    analysis = JSON.parse(a.stdout) as AnalysisResult;
-    first = await cli(['convert', '--all', '.', '--write', '--verify'], dir);
-  }, 120_000);
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  const at = (file: string, line: number): Array<[string, string, string]> =>
-    analysis.findings.filter((f) => f.file === file && f.line === line).map((f) => [f.field, f.kind, f.confidence]);
+  const run = newUserRun('netbuf', 'Buf', 'net buffers', { name: 'Net Dev', email: 'net@example.org' });
+  const at = (file: string, line: number): Array<[string, string, string]> => run.at(file, line);
 
   it('the draft names rx, tx and frag, with the fields the code decides for each', () => {
-    const spec = JSON.parse(readFileSync(join(dir, 'memdesc.spec.json'), 'utf8')) as { kinds: Array<{ name: string; fields?: Record<string, string> }> };
+    const spec = JSON.parse(readFileSync(join(run.dir, 'memdesc.spec.json'), 'utf8')) as { kinds: Array<{ name: string; fields?: Record<string, string> }> };
     expect(spec.kinds.map((k) => [k.name, Object.keys(k.fields ?? {})])).toEqual([
       ['rx', ['next', 'head', 'len']], ['tx', ['next', 'head', 'len', 'owner']], ['frag', ['len', 'owner']],
     ]);
@@ -62,20 +34,20 @@ describe('netbuf: init, then analyze and convert with the draft as it is', () =>
     expect(at('src/pool.ts', 32)).toEqual([['head', 'rx', 'provenance']]);
     expect(at('src/pool.ts', 39)).toEqual([['owner', 'tx', 'provenance']]);
     expect(at('src/pool.ts', 54)).toEqual([['head', 'unknown', 'unknown']]);
-    expect(analysis.findings.find((f) => f.file === 'src/pool.ts' && f.line === 54)!.evidence[0]).toMatch(/^generic: Buf objects of rx, tx reach `b`/);
+    expect(run.analysis.findings.find((f) => f.file === 'src/pool.ts' && f.line === 54)!.evidence[0]).toMatch(/^generic: Buf objects of rx, tx reach `b`/);
   });
 
   it('writes a conversion the oracle finds identical, and a second run changes nothing', async () => {
-    expect(first.stderr).toBe('');
-    expect(first.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
-    expect(first.status).toBe(0);
-    expect(readFileSync(join(dir, 'src', 'stats.ts'), 'utf8')).toContain('.map((b) => bufToRx(b).len)');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-qm', 'converted');
-    const again = await cli(['convert', '--all', '.', '--dry-run'], dir);
+    expect(run.convert.stderr).toBe('');
+    expect(run.convert.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
+    expect(run.convert.status).toBe(0);
+    expect(readFileSync(join(run.dir, 'src', 'stats.ts'), 'utf8')).toContain('.map((b) => bufToRx(b).len)');
+    git(run.dir, 'add', '-A');
+    git(run.dir, 'commit', '-qm', 'converted');
+    const again = await cli(['convert', '--all', '.', '--dry-run'], run.dir);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toBe('');
-    const st = await cli(['status', '--json'], dir);
+    const st = await cli(['status', '--json'], run.dir);
     const kinds = (JSON.parse(st.stdout) as { kinds: Record<string, { remaining: number }> }).kinds;
     expect(Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, v.remaining]))).toEqual({ rx: 0, tx: 0, frag: 0 });
   });
