@@ -101,6 +101,19 @@ function errnoMessage(e: unknown): string {
   return err.code ? `${err.code}: ${err.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}` : err.message;
 }
 
+/** Does a file's content open with the UTF-8 byte order mark? */
+export function hasByteOrderMark(bytes: Uint8Array | null | undefined): boolean {
+  return !!bytes && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/**
+ * The text to write over a file whose content was `old`: with the byte order mark the file had
+ * (TypeScript reads the text after it, so what memdesc computed lacks it; the user's file keeps it).
+ */
+export function keepByteOrderMark(old: Uint8Array | null | undefined, text: string): string {
+  return hasByteOrderMark(old) && !text.startsWith('\uFEFF') ? `\uFEFF${text}` : text;
+}
+
 function isInside(root: string, p: string): boolean {
   const r = relative(root, p);
   return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
@@ -171,13 +184,18 @@ function prepareTargets(root: string, realRoot: string, files: Map<string, strin
     const other = seen.get(real);
     if (other !== undefined) throw new UsageError(`${show(target)} and ${other} are the same file (${real}); nothing was written`);
     seen.set(real, show(target));
-    const oldHash = st ? sha256(readFileSync(real)) : null;
+    const oldBytes = st ? readFileSync(real) : null;
+    const oldHash = oldBytes ? sha256(oldBytes) : null;
+    // A UTF-8 byte order mark (editors on Windows write one) is not part of the text TypeScript
+    // reads, so the caller planned from the text after it; the file keeps its mark.
+    const bom = hasByteOrderMark(oldBytes);
     const want = expected?.get(target);
-    if (want !== undefined && (want === null ? oldHash !== null : oldHash !== sha256(want))) {
+    const same = (w: string): boolean => oldHash === sha256(w) || (bom && sha256(oldBytes!.subarray(3)) === sha256(w.replace(/^\uFEFF/, '')));
+    if (want !== undefined && (want === null ? oldHash !== null : !same(want))) {
       throw new UsageError(`${show(target)} changed since memdesc read it (another writer, or an edit): run the command again; nothing was written`);
     }
     out.push({
-      real, rel: relative(realRoot, real).split(sep).join('/'), text, oldHash, mode,
+      real, rel: relative(realRoot, real).split(sep).join('/'), text: keepByteOrderMark(oldBytes, text), oldHash, mode,
       ...(st ? { owner: { uid: st.uid, gid: st.gid } } : {}), missingDirs,
     });
   }

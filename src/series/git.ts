@@ -14,6 +14,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError, MemdescError, UsageError } from '../errors.ts';
+import { keepByteOrderMark } from '../rewrite/staging.ts';
 import { identityEnv, type SeriesIdentity } from './identity.ts';
 import { isInside, MARKER, realPath, type Guarded } from './ownedOut.ts';
 import { makeDirs, type Rollback } from './rollback.ts';
@@ -245,9 +246,10 @@ export function commit(r: SeriesRepo, files: Map<string, string | null>, message
     const p = join(r.project, ...rel.split('/'));
     if (text === null) rmSync(p, { force: true });
     else {
-      if (!existsSync(p)) created = true;
+      const exists = existsSync(p);
+      if (!exists) created = true;
       mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, text);
+      writeFileSync(p, exists ? keepByteOrderMark(readFileSync(p), text) : text);
     }
     paths.push(r.prefix ? `${r.prefix}/${rel}` : rel);
   }

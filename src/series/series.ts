@@ -500,7 +500,9 @@ function sameTree(repo: SeriesRepo, full: Map<string, string>): boolean {
   const changed = changedFiles(repo);
   const want = [...full.keys()].sort();
   if (changed.join('\n') !== want.join('\n')) return false;
-  return want.every((f) => readFileSync(join(repo.project, ...f.split('/')), 'utf8') === full.get(f));
+  // The tree keeps each file's byte order mark; the text computed has none (TypeScript's reading).
+  const text = (t: string): string => t.replace(/^\uFEFF/, '');
+  return want.every((f) => text(readFileSync(join(repo.project, ...f.split('/')), 'utf8')) === text(full.get(f)!));
 }
 
 function wrapText(text: string, width = 72): string[] {
