@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.ts';
 import { userCacheDir } from '../paths.ts';
-import { sourceLocations } from './sourceLocations.ts';
+import { SOURCE_LOCATION_BANNER, sourceLocations } from './sourceLocations.ts';
 
 /** Bumped when the bundle options change, so old cache entries are not reused. */
 const BUILD_FORMAT = 'memdesc-verify-build/1';
@@ -128,9 +128,8 @@ function plan(dir: string, opts: BuildOptions, t0: number): Planned | Build {
     throw new InputError(opts.entry === undefined ? `${dir}: not a corpus tree (no sim/main.ts)` : `${dir}: no entry file ${rel}`);
   }
   const treeHash = treeKey(root);
-  // Another entry of the same tree is another build: its path joins the key, and so does the
-  // tree's place (a user's program is told where its sources are: sourceLocations.ts).
-  const key = opts.entry === undefined ? treeHash : createHash('sha256').update(`${treeHash}\0entry ${relative(root, entry).split(sep).join('/')}\0root ${root}`).digest('hex');
+  // Another entry of the same tree is another build: its path joins the key.
+  const key = opts.entry === undefined ? treeHash : createHash('sha256').update(`${treeHash}\0entry ${relative(root, entry).split(sep).join('/')}\0sources located`).digest('hex');
   const outDir = join(opts.cacheDir ?? cacheRoot(), key);
   const file = join(outDir, 'main.mjs');
   if (existsSync(file) && statSync(file).size > 0) {
@@ -163,9 +162,11 @@ export function bundleOptions(root: string, entry: string, outfile: string, user
     legalComments: 'none',
     ...(existsSync(join(root, 'tsconfig.json')) ? { tsconfig: join(root, 'tsconfig.json') } : {}),
     // A user's program may bundle CommonJS packages that require() Node's modules.
-    ...(userEntry ? { banner: { js: "import { createRequire as __memdescRequire } from 'node:module'; const require = __memdescRequire(import.meta.url);" } } : {}),
     // …and ask where its own source is (import.meta.url, __dirname): each module is told its own.
-    ...(userEntry ? { plugins: [sourceLocations()] } : {}),
+    ...(userEntry ? {
+      banner: { js: `import { createRequire as __memdescRequire } from 'node:module'; const require = __memdescRequire(import.meta.url); ${SOURCE_LOCATION_BANNER}` },
+      plugins: [sourceLocations(root)],
+    } : {}),
   };
 }
 
