@@ -119,6 +119,11 @@ export class TestAtoms {
       return undefined;
     }
     if (tsv.isPropertyAccessExpression(x) && !this.isField(x)) return this.throughGetter(x, subj, depth, read, (r, p) => this.test(r, p, NO_ENV, depth + 1, read));
+    // A boolean field is its own test (`b.free`: free=true).
+    if (tsv.isPropertyAccessExpression(x) && isBooleanField(this.ctx, x)) {
+      const s = this.state(x, subj, env, depth, read);
+      return s && equals(s, true);
+    }
     if (tsv.isCallExpression(x)) {
       if (x.arguments.length === 1 && isBooleanCast(this.ctx, x)) return this.test(x.arguments[0]!, subj, env, depth, read);
       return this.throughHelper(x, subj, env, depth, read, (r, p, env2) => this.test(r, p, env2, depth + 1, read));
@@ -230,9 +235,10 @@ export class TestAtoms {
    * literal, a string enum member or const (a literal type), a module const — the tag of a
    * discriminated union (`s.tag === 'entry'`).
    */
-  value(e: ts.Expression, env: Env = NO_ENV): number | string | undefined {
+  value(e: ts.Expression, env: Env = NO_ENV): number | string | boolean | undefined {
     const x = skipOuter(e);
     if (tsv.isStringLiteral(x) || tsv.isNoSubstitutionTemplateLiteral(x)) return x.text;
+    if (x.kind === tsv.SyntaxKind.TrueKeyword || x.kind === tsv.SyntaxKind.FalseKeyword) return x.kind === tsv.SyntaxKind.TrueKeyword;
     const n = this.constant(x, env);
     if (n !== undefined) return n;
     if (!tsv.isIdentifier(x) && !tsv.isPropertyAccessExpression(x)) return undefined;
@@ -272,6 +278,12 @@ export class TestAtoms {
   }
 }
 
+/** A field read typed boolean (`b.free`: a flag that is its own test). */
+export function isBooleanField(ctx: AnalysisContext, x: ts.PropertyAccessExpression): boolean {
+  const t = ctx.checker.getTypeAtLocation(x);
+  return !!(t.flags & tsv.TypeFlags.BooleanLike) || (t.isUnion() && t.types.every((u) => !!(u.flags & tsv.TypeFlags.BooleanLike)));
+}
+
 /**
  * Is the call the global `Boolean()` conversion? Asked only when the callee is spelled `Boolean`;
  * resolved by symbol: the standard library's ambient global, not a namesake.
@@ -290,8 +302,9 @@ export function isBooleanCast(ctx: AnalysisContext, call: ts.CallExpression): bo
  * `state === c` as an atom: a bit's test for one bit, else the masked value (a value outside the
  * mask: no atom); a string compares the whole field (`tag="entry"`).
  */
-export function equals(s: StateValue, c: number | string): TestAtom | undefined {
+export function equals(s: StateValue, c: number | string | boolean): TestAtom | undefined {
   if (typeof c === 'string') return s.mask === ALL && s.shift === 0 ? { atom: `${s.field}=${JSON.stringify(c)}`, positive: true } : undefined;
+  if (typeof c === 'boolean') return s.mask === ALL && s.shift === 0 ? { atom: `${s.field}=true`, positive: c } : undefined;
   const v = (c << s.shift) >>> 0;
   if ((v & ~s.mask) >>> 0 !== 0 || c < 0) return undefined;
   if (s.mask === ALL && c === 0) return undefined;

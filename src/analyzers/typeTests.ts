@@ -15,6 +15,7 @@
  *    test (`memdesc_type(read32(page.addr + 8)) === T`) — the word followed into the helper's
  *    parameter by symbol, per function and parameter —, in any combination (`!`, `&&`, `||`,
  *    early `return false`, a truth value taken by `!!c`, `Boolean(c)`, `c !== 0` or `c ? true : false`);
+ *    a field of the class typed boolean is such a state by itself (`return b.free`, `!b.free`);
  *  - a function whose body returns a kind's test of its parameter (a wrapper:
  *    `is_table = (p) => PageTable(p)`, `folio_test_slab(f) => PageSlab(folio_page(f))`), or the
  *    very computation of one (`page_type_is(p, PGTY_slab)` under another name).
@@ -31,7 +32,7 @@ import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from '
 import { functionOf } from './assertions.ts';
 import type { AnalysisContext } from './context.ts';
 import { bodyDep, returnExpressions } from './dataflow.ts';
-import { isBooleanCast, TestAtoms } from './testAtoms.ts';
+import { isBooleanCast, isBooleanField, TestAtoms } from './testAtoms.ts';
 
 export interface KindTest {
   kind: string;
@@ -369,7 +370,13 @@ export class TypeTests {
       }
     }
     for (const [k, v] of out) if (v.length === 0) out.delete(k);
-    for (const [k, v] of this.seedAtoms) if (new Set(v.map((t) => t.kind)).size > 1) this.seedAtoms.delete(k);
+    // Two kinds' tests computing one atom in one sense say nothing about either; in opposite senses
+    // (`isFree(b)`: `b.free`, `isUsed(b)`: `!b.free`) each holds where the other fails.
+    for (const [k, v] of this.seedAtoms) {
+      const kept = v.filter((t) => new Set(v.filter((u) => u.positive === t.positive).map((u) => u.kind)).size === 1);
+      if (kept.length === 0) this.seedAtoms.delete(k);
+      else this.seedAtoms.set(k, kept);
+    }
     return out;
   }
 
@@ -583,6 +590,8 @@ export class TypeTests {
       }
       return false;
     }
+    // A boolean field of the page (`b.free`): its value is what it tells.
+    if (tsv.isPropertyAccessExpression(x)) return this.isField(x) && this.derived(x.expression, param) && isBooleanField(this.ctx, x);
     // `c ? true : false` (or the other way round) is c's truth value.
     if (tsv.isConditionalExpression(x)) {
       const t = skipOuter(x.whenTrue).kind;
