@@ -15,6 +15,7 @@ import { tsv } from './tsValues.ts';
 import { compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, type FunctionLike } from './ast.ts';
 import type { AnalysisContext } from './context.ts';
 import { assertionsOf, type Assertions } from './assertions.ts';
+import { constLocalSource } from './testAtoms.ts';
 import { TypeTests, type FieldMarker, type KindTest } from './typeTests.ts';
 
 export interface GuardFact {
@@ -403,7 +404,7 @@ export class Guards {
    */
   private inline(e: ts.Expression, truth: boolean, receiver: ts.Expression, sf: ts.SourceFile, switchExpr?: ts.Expression): CondFact[] {
     const r = skipOuter(receiver);
-    if (!tsv.isIdentifier(r) || !mentionsName(switchExpr ?? e, r.text)) return [];
+    if (!tsv.isIdentifier(r) || !this.mentionsThroughLocals(switchExpr ?? e, r.text)) return [];
     const subject = this.ctx.symbolOf(r);
     const t = subject && this.tests.inline(e, subject, switchExpr);
     if (!t) return [];
@@ -416,6 +417,27 @@ export class Guards {
       out.push({ kinds: [k.kind], positive: holds, test: `${truth ? '' : '!'}${test}`, at: this.ctx.at(sf, e), sentence: '', computes: k.name });
     }
     return out;
+  }
+
+  /**
+   * Does `n` name the receiver `name`, itself or through local consts made from it (`const t =
+   * s.tag; … t === 'tombstone'`, `const { tag } = s`)? Names first; symbols only for the rest.
+   */
+  private mentionsThroughLocals(n: ts.Node, name: string, depth = 0): boolean {
+    if (mentionsName(n, name)) return true;
+    if (depth >= 3) return false;
+    let found = false;
+    const visit = (x: ts.Node): void => {
+      if (found) return;
+      if (tsv.isIdentifier(x)) {
+        const init = !(tsv.isPropertyAccessExpression(x.parent) && x.parent.name === x) ? constLocalSource(this.ctx, x) : undefined;
+        if (init && this.mentionsThroughLocals(init, name, depth + 1)) found = true;
+        return;
+      }
+      tsv.forEachChild(x, visit);
+    };
+    visit(n);
+    return found;
   }
 
   /** One of `tests` held: the kinds they allow when each allows some (one kind: a plain fact). */

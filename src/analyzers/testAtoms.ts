@@ -173,6 +173,15 @@ export class TestAtoms {
     }
     if (tsv.isCallExpression(x)) return this.throughHelper(x, subj, env, depth, read, (r, p, env2) => this.state(r, p, env2, depth + 1, read));
     if (tsv.isIdentifier(x)) {
+      const d = this.ctx.symbolOf(x)?.valueDeclaration;
+      // `const { tag } = s`: the field destructured from the subject.
+      if (d && tsv.isBindingElement(d) && tsv.isObjectBindingPattern(d.parent) && !d.dotDotDotToken) {
+        const init = constLocalSource(this.ctx, x);
+        const key = d.propertyName ?? d.name;
+        if (!init || !tsv.isIdentifier(key) || !isSubject(this.ctx, init, subj) || !this.fieldNames.has(key.text)) return undefined;
+        const sym = this.ctx.checker.getTypeAtLocation(init).getProperty(key.text);
+        return sym?.declarations?.some((dd) => !!dd.parent && this.ctx.pageDecls.has(dd.parent)) ? { field: key.text, mask: ALL, shift: 0 } : undefined;
+      }
       const init = constLocalInit(this.ctx, x);
       return init && depth < MAX_DEPTH ? this.state(init, subj, env, depth + 1, read) : undefined;
     }
@@ -331,6 +340,17 @@ function oneExpression(fn: FunctionLike): boolean {
 /** The initializer of a local `const` (inside a function). */
 function constLocalInit(ctx: AnalysisContext, id: ts.Identifier): ts.Expression | undefined {
   const d = ctx.symbolOf(id)?.valueDeclaration;
+  if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
+  return tsv.findAncestor(d.parent, isFunctionLike) ? d.initializer : undefined;
+}
+
+/**
+ * The initializer a local `const` takes its value from: `const t = s.tag` (t's), `const { tag } =
+ * s` (tag's: `s`, the value destructured). Undefined for anything else.
+ */
+export function constLocalSource(ctx: AnalysisContext, id: ts.Identifier): ts.Expression | undefined {
+  let d: ts.Node | undefined = ctx.symbolOf(id)?.valueDeclaration;
+  while (d && tsv.isBindingElement(d)) d = d.parent.parent;
   if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
   return tsv.findAncestor(d.parent, isFunctionLike) ? d.initializer : undefined;
 }

@@ -6,7 +6,8 @@
  * in place. `init --class Slot`, then the draft as it is:
  *  - the tag is the type tag (track never) and the getter is no field;
  *  - tests written in place decide by what they compute (`s && s.tag === 'entry'`, `case
- *    'tombstone':`, `s.isLive`), and so does the filter's callback (`dead.map((s) => s.x)`);
+ *    'tombstone':`, `s.isLive`, `const { tag } = s; tag === 'entry'`), and so does the filter's
+ *    callback (`dead.map((s) => s.x)`);
  *  - a tag write makes the slot that kind from the write on (`s.tag = 'entry'; s.x = hash`), and
  *    ends what a test said before it (`s.tag = 'free'` after `isTombstone(s)`: unknown, not a
  *    tombstone's field);
@@ -40,6 +41,10 @@ describe('kv: init, then analyze and convert a string-tagged class with the draf
     expect(at('src/report.ts', 17)).toEqual([['x', 'entry', 'guard'], ['y', 'entry', 'guard']]);
     expect(at('src/report.ts', 19)).toEqual([['x', 'tombstone', 'guard']]);
     expect(at('src/report.ts', 21)).toEqual([['y', 'unknown', 'unknown']]);
+    // The tag read into a local first: destructured, or assigned; another slot's tag decides nothing.
+    expect(at('src/checks.ts', 6)).toEqual([['x', 'entry', 'guard']]);
+    expect(at('src/checks.ts', 12)).toEqual([['x', 'tombstone', 'guard']]);
+    expect(at('src/checks.ts', 18)).toEqual([['x', 'unknown', 'unknown']]);
   });
 
   it('a tag write makes the slot that kind from the write on, and ends what a test said before it', () => {
