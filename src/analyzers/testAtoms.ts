@@ -35,8 +35,24 @@ export interface StateValue {
 type Env = ReadonlyMap<ts.Symbol, number>;
 
 const ALL = 0xffffffff;
-/** The subject inside a getter's body: its `this`. */
-const THIS = { name: 'this', flags: 0 } as unknown as ts.Symbol;
+/** The subject inside a getter's or method's body: its `this`. */
+export const THIS = { name: 'this', flags: 0 } as unknown as ts.Symbol;
+
+/** `s`, `!!s`, `s != null`, `s !== undefined`: the subject is there. */
+function isPresence(ctx: AnalysisContext, e: ts.Expression, subj: ts.Symbol): boolean {
+  const x = skipOuter(e);
+  if (tsv.isPrefixUnaryExpression(x) && x.operator === tsv.SyntaxKind.ExclamationToken) {
+    const y = skipOuter(x.operand);
+    return tsv.isPrefixUnaryExpression(y) && y.operator === tsv.SyntaxKind.ExclamationToken && isSubject(ctx, y.operand, subj);
+  }
+  if (tsv.isBinaryExpression(x)) {
+    const op = x.operatorToken.kind;
+    if (op !== tsv.SyntaxKind.ExclamationEqualsToken && op !== tsv.SyntaxKind.ExclamationEqualsEqualsToken) return false;
+    const nothing = (n: ts.Expression): boolean => { const y = skipOuter(n); return y.kind === tsv.SyntaxKind.NullKeyword || (tsv.isIdentifier(y) && y.text === 'undefined'); };
+    return (isSubject(ctx, x.left, subj) && nothing(x.right)) || (isSubject(ctx, x.right, subj) && nothing(x.left));
+  }
+  return isSubject(ctx, x, subj);
+}
 
 /** `e` is the subject: its variable or parameter, or `this` inside a getter read for it. */
 function isSubject(ctx: AnalysisContext, e: ts.Expression, subj: ts.Symbol): boolean {
@@ -116,6 +132,11 @@ export class TestAtoms {
         return undefined;
       }
       if (op === tsv.SyntaxKind.AmpersandToken) return this.truth(x, subj, env, depth, read);
+      // `s && T` / `!!s && T`, T a test of s: T (a null subject is of no kind either way).
+      if (op === tsv.SyntaxKind.AmpersandAmpersandToken) {
+        if (isPresence(this.ctx, x.left, subj)) return this.test(x.right, subj, env, depth, read);
+        if (isPresence(this.ctx, x.right, subj)) return this.test(x.left, subj, env, depth, read);
+      }
       return undefined;
     }
     if (tsv.isPropertyAccessExpression(x) && !this.isField(x)) return this.throughGetter(x, subj, depth, read, (r, p) => this.test(r, p, NO_ENV, depth + 1, read));
@@ -126,6 +147,9 @@ export class TestAtoms {
     }
     if (tsv.isCallExpression(x)) {
       if (x.arguments.length === 1 && isBooleanCast(this.ctx, x)) return this.test(x.arguments[0]!, subj, env, depth, read);
+      // A method of the subject computing a test of its `this` (`s.isEntry()`, `s?.isEntry()`).
+      const callee = skipOuter(x.expression);
+      if (x.arguments.length === 0 && tsv.isPropertyAccessExpression(callee)) return this.throughGetter(callee, subj, depth, read, (r, p) => this.test(r, p, NO_ENV, depth + 1, read));
       return this.throughHelper(x, subj, env, depth, read, (r, p, env2) => this.test(r, p, env2, depth + 1, read));
     }
     if (tsv.isConditionalExpression(x)) {
@@ -220,13 +244,16 @@ export class TestAtoms {
   }
 
   /**
-   * A getter of the subject that is not a field, with one returned expression (`get isLive()
-   * { return this.tag === 'entry'; }`, `get kind() { return this.flags & 7; }`): that expression,
-   * about its `this`.
+   * A getter of the subject that is not a field, or a method called without arguments, with one
+   * returned expression (`get isLive() { return this.tag === 'entry'; }`, `isEntry() { return
+   * this.tag === 'entry'; }`, `get kind() { return this.flags & 7; }`): that expression, about its
+   * `this`. `x` is the member read (the getter) or the callee (the method).
    */
   private throughGetter<T>(x: ts.PropertyAccessExpression, subj: ts.Symbol, depth: number, read: FunctionLike[], go: (ret: ts.Expression, self: ts.Symbol) => T | undefined): T | undefined {
     if (depth >= MAX_DEPTH || !isSubject(this.ctx, x.expression, subj)) return undefined;
-    const getter = this.ctx.symbolOf(x.name)?.declarations?.find((d): d is ts.GetAccessorDeclaration => tsv.isGetAccessorDeclaration(d) && !!d.body);
+    const called = tsv.isCallExpression(x.parent) && x.parent.expression === x;
+    const getter = this.ctx.symbolOf(x.name)?.declarations?.find((d): d is ts.GetAccessorDeclaration | ts.MethodDeclaration =>
+      (called ? tsv.isMethodDeclaration(d) && d.parameters.length === 0 && !!d.body : tsv.isGetAccessorDeclaration(d) && !!d.body));
     if (!getter || !oneExpression(getter)) return undefined;
     read.push(getter);
     return go(returnExpressions(getter)[0]!, THIS);

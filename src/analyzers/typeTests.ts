@@ -32,7 +32,7 @@ import { isFunctionLike, outerOf as outer, skipOuter, type FunctionLike } from '
 import { functionOf } from './assertions.ts';
 import type { AnalysisContext } from './context.ts';
 import { bodyDep, returnExpressions } from './dataflow.ts';
-import { isBooleanCast, isBooleanField, TestAtoms } from './testAtoms.ts';
+import { isBooleanCast, isBooleanField, TestAtoms, THIS } from './testAtoms.ts';
 
 export interface KindTest {
   kind: string;
@@ -550,6 +550,19 @@ export class TypeTests {
     return r;
   }
 
+  private receiverTests = new Map<FunctionLike, boolean>();
+
+  /** Does method `m` return a boolean computed from its `this`'s type or flags bits? */
+  private testsReceiver(m: FunctionLike, depth: number): boolean {
+    let r = this.receiverTests.get(m);
+    if (r === undefined) {
+      this.receiverTests.set(m, false);
+      r = this.reading(m, () => this.computeTestsState(m, { sym: THIS, word: false }, depth));
+      this.receiverTests.set(m, r);
+    } else this.note(m);
+    return r;
+  }
+
   private computeTestsState(fn: FunctionLike, param: Subject | undefined, depth: number): boolean {
     let r = false;
     if (param && fn.body && depth <= MAX_DEPTH) {
@@ -606,6 +619,11 @@ export class TypeTests {
       // or of a word of its state handed to it (page_word_is_tail(page.compound_head)).
       const callee = skipOuter(x.expression);
       const sym = this.ctx.symbolOf(tsv.isPropertyAccessExpression(callee) ? callee.name : callee);
+      // A method of the page computing a test of its `this` (`s.isEntry()`).
+      if (tsv.isPropertyAccessExpression(callee) && x.arguments.length === 0 && this.derived(callee.expression, param)) {
+        const m = sym?.declarations?.find((d): d is ts.MethodDeclaration => tsv.isMethodDeclaration(d) && !!d.body && d.parameters.length === 0);
+        if (m && this.testsReceiver(m, depth + 1)) return true;
+      }
       const g = sym && (sym.declarations ?? []).map(functionOf).find((f) => !!f?.body);
       const named = sym && this.named.has(sym.name) ? this.ofSymbol(sym, depth + 1) : undefined;
       return x.arguments.some((a, i) => this.derived(a, param)
@@ -701,6 +719,7 @@ export class TypeTests {
   private derived(e: ts.Expression, param: Subject, depth = 0): boolean {
     if (param.word) return false;
     const x = skipOuter(e);
+    if (x.kind === tsv.SyntaxKind.ThisKeyword) return param.sym === THIS;
     if (tsv.isIdentifier(x)) {
       const sym = this.ctx.symbolOf(x);
       if (sym === param.sym) return true;

@@ -165,9 +165,17 @@ export function draftSpec(opts: InitOptions): InitDraft {
   const uses = new Map<string, number>();
   // An object of the class, possibly null or undefined there (`s?.tag` of a `Slot | undefined`).
   const isClassValue = (e: ts.Expression): boolean => checker.getNonNullableType(checker.getTypeAtLocation(e)).getSymbol() === cls;
-  const usedIn = (node: ts.Node, into: Set<string>): void => {
+  const usedIn = (node: ts.Node, into: Set<string>, seen = new Set<ts.Node>()): void => {
     const visit = (n: ts.Node): void => {
       if (ts.isPropertyAccessExpression(n) && fieldNames.has(n.name.text) && isClassValue(n.expression)) into.add(n.name.text);
+      // A method of the class called on one of its objects (`s.isEntry()`): what its body reads.
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && isClassValue(n.expression.expression)) {
+        const m = checker.getSymbolAtLocation(n.expression.name)?.declarations?.find((d): d is ts.MethodDeclaration => ts.isMethodDeclaration(d) && !!d.body);
+        if (m && !seen.has(m)) {
+          seen.add(m);
+          usedIn(m.body!, into, seen);
+        }
+      }
       // A field asked of the layout by name, with the object (page_own_count(page, 'page_type')).
       if (ts.isCallExpression(n) && n.arguments.some((a) => checker.getTypeAtLocation(a).getSymbol() === cls)) {
         for (const a of n.arguments) if (ts.isStringLiteralLike(a) && fieldNames.has(a.text)) into.add(a.text);

@@ -15,7 +15,7 @@
  *    a second run changes nothing.
  * Before: the draft made `isLive` a field and `tag` a kind field; 5 of these 14 sites were decided.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain as cli } from '../inProcess.ts';
@@ -68,5 +68,48 @@ describe('kv: init, then analyze and convert a string-tagged class with the draf
     const again = await cli(['convert', '--all', '.', '--dry-run'], run.dir);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toBe('');
+  });
+});
+
+/**
+ * The same project with its tests as methods of the class (`isEntry() { return this.tag ===
+ * 'entry'; }`), the functions calling them (`isEntry(s)`: `!!s && s.isEntry()`) and the code
+ * calling either: the same kinds, the tag found by the methods' bodies, the same sites decided.
+ */
+describe('kv with methods as the tests: the same draft and decisions', () => {
+  const run = newUserRun('kv', 'Slot', 'kv methods', { name: 'KV Dev', email: 'kv@example.org' }, (dir) => {
+    const edit = (f: string, pairs: Array<[string, string]>): void => {
+      let text = readFileSync(join(dir, f), 'utf8');
+      for (const [a, b] of pairs) {
+        if (!text.includes(a)) throw new Error(`${f}: no ${a}`);
+        text = text.replace(a, b);
+      }
+      writeFileSync(join(dir, f), text);
+    };
+    edit('src/store/slot.ts', [
+      ["    return this.tag === 'entry';\n  }\n}", "    return this.tag === 'entry';\n  }\n\n  isEntry(): boolean {\n    return this.tag === 'entry';\n  }\n\n  isTombstone(): boolean {\n    return this.tag === 'tombstone';\n  }\n}"],
+      ["  return s?.tag === 'entry';", '  return !!s && s.isEntry();'],
+      ["  return s.tag === 'tombstone';", '  return s.isTombstone();'],
+    ]);
+    edit('src/store/table.ts', [
+      ['if (!isTombstone(s)) continue;', 'if (!s.isTombstone()) continue;'],
+      ["if (s && s.tag === 'entry') s.y += by;", 'if (s?.isEntry()) s.y += by;'],
+    ]);
+  });
+
+  it('the draft: the tag stays on the class, each kind with the fields its code uses', () => {
+    const spec = JSON.parse(readFileSync(join(run.dir, 'memdesc.spec.json'), 'utf8')) as {
+      object: { fields: Record<string, { track: string }> }; kinds: Array<{ name: string; typeTests?: string[]; fields?: Record<string, string> }>;
+    };
+    expect(spec.object.fields.tag!.track).toBe('never');
+    expect(spec.kinds.map((k) => [k.name, k.typeTests, Object.keys(k.fields ?? {})])).toEqual([['entry', ['isEntry'], ['x', 'y']], ['tombstone', ['isTombstone'], ['x']]]);
+  });
+
+  it('decides the method calls as the tests they compute', () => {
+    expect(run.at('src/store/table.ts', 42)).toEqual([['y', 'entry', 'guard']]);
+    expect(run.at('src/store/table.ts', 49)).toEqual([]);
+    expect(run.at('src/store/table.ts', 50)).toEqual([['y', 'unknown', 'unknown']]);
+    expect(run.at('src/report.ts', 17)).toEqual([['x', 'entry', 'guard'], ['y', 'entry', 'guard']]);
+    expect(run.convert.status, run.convert.stderr).toBe(0);
   });
 });

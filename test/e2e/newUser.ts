@@ -1,6 +1,6 @@
 /**
  * A new user's first run on a fixture project without a spec, as the e2e tests replay it: the
- * project copied into a fresh folder (`folder`, a name with a space allowed) and made a git
+ * project copied into a fresh folder (`folder`, a name with a space allowed; `prepare` may edit it) and made a git
  * repository, `init --class CLASS`, the draft committed as it is, `analyze --json`, then `convert
  * --all . --write --verify`. The commands run in-process from the project's folder.
  */
@@ -25,7 +25,8 @@ export interface NewUserRun {
 }
 
 /** Set up the run once for the enclosing describe(); its fields are filled before the first test. */
-export function newUserRun(fixture: string, className: string, folder: string, who: { name: string; email: string }): NewUserRun {
+export function newUserRun(fixture: string, className: string, folder: string, who: { name: string; email: string },
+  prepare?: (dir: string) => void): NewUserRun {
   const run = {} as NewUserRun;
   let root: string;
   useIsolatedGit(who);
@@ -34,6 +35,7 @@ export function newUserRun(fixture: string, className: string, folder: string, w
     run.dir = join(root, folder);
     cpSync(join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', fixture), run.dir, { recursive: true });
     rmSync(join(run.dir, 'README.md'));
+    prepare?.(run.dir);
     git(run.dir, 'init', '-q');
     expect((await cli(['init', '--class', className], run.dir)).status).toBe(0);
     git(run.dir, 'add', '-A');
