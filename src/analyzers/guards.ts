@@ -16,7 +16,7 @@ import { compactText, enclosingFunction, isFunctionLike, shortText, skipOuter, t
 import type { AnalysisContext } from './context.ts';
 import { assertionsOf, type Assertions } from './assertions.ts';
 import { constLocalSource } from './testAtoms.ts';
-import { TypeTests, type FieldMarker, type KindTest } from './typeTests.ts';
+import { RECEIVER, TypeTests, type FieldMarker, type KindTest } from './typeTests.ts';
 
 export interface GuardFact {
   /** Kinds the test allows: one for a plain test, several for `A || B`. */
@@ -383,7 +383,8 @@ export class Guards {
       const out: CondFact[] = [];
       for (const t of r.tests) {
         if (!truth && !t.negates) continue;
-        const arg = e.arguments[t.pageArg];
+        const callee = skipOuter(e.expression);
+        const arg = t.pageArg === RECEIVER ? (tsv.isPropertyAccessExpression(callee) ? callee.expression : undefined) : e.arguments[t.pageArg];
         if (arg && this.sameRef(arg, receiver)) {
           for (const d of r.deps) this.noteBody(d);
           out.push({

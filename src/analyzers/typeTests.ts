@@ -75,6 +75,14 @@ export interface InlineTest {
  * functions read of it are its state), or one holding a word of the page's state already
  * (`page_word_is_tail(w1)`, `memdesc_type(md)`: the parameter itself is the state).
  */
+/** KindTest.pageArg of a method's test: the object it is called on. */
+export const RECEIVER = -1;
+
+/** A method of the spec's class, without parameters (a test of the object it is called on). */
+function isPageMethod(ctx: AnalysisContext, fn: FunctionLike): boolean {
+  return tsv.isMethodDeclaration(fn) && fn.parameters.length === 0 && !!fn.parent && ctx.pageDecls.has(fn.parent);
+}
+
 interface Subject {
   sym: ts.Symbol;
   word: boolean;
@@ -250,6 +258,8 @@ export class TypeTests {
     const dep = bodyDep(this.ctx, fn);
     const deps = dep ? [dep] : [];
     if (seeds) {
+      // A method of the class without parameters (`s.isEntry()`): a test of its object.
+      if (isPageMethod(this.ctx, fn) && this.testsReceiver(fn, depth)) return { tests: seeds.map((t) => ({ ...t, pageArg: RECEIVER })), deps };
       const ok = seeds.filter((t) => this.testsState(fn, t.pageArg, depth));
       if (ok.length > 0) return { tests: ok, deps };
       const ret = returnExpressions(fn)[0];
@@ -351,7 +361,9 @@ export class TypeTests {
     for (const sf of this.ctx.files) {
       if (!spelled.test(sf.text)) continue;
       for (const st of sf.statements) {
-        const decls: readonly ts.Node[] = tsv.isFunctionDeclaration(st) ? [st] : tsv.isVariableStatement(st) ? st.declarationList.declarations : NO_NODES;
+        // The class's own methods too (`isEntry() { return this.tag === 'entry'; }`).
+        const methods = this.ctx.pageDecls.has(st) && tsv.isClassDeclaration(st) ? st.members.filter((m) => tsv.isMethodDeclaration(m)) : NO_NODES;
+        const decls: readonly ts.Node[] = tsv.isFunctionDeclaration(st) ? [st] : tsv.isVariableStatement(st) ? st.declarationList.declarations : methods;
         for (const d of decls) {
           const name = (d as ts.FunctionDeclaration | ts.VariableDeclaration).name;
           const tests = name && tsv.isIdentifier(name) ? this.named.get(name.text) : undefined;
@@ -384,7 +396,7 @@ export class TypeTests {
   private addSeedAtoms(fn: FunctionLike, ret: ts.Expression, tests: KindTest[], name: string): void {
     for (const t of tests) {
       const p = fn.parameters[t.pageArg];
-      const param = p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
+      const param = t.pageArg === RECEIVER ? THIS : p && tsv.isIdentifier(p.name) ? this.ctx.symbolOf(p.name) : undefined;
       const a = param && this.atoms.testOf(ret, param);
       if (!a) continue;
       for (const f of [fn, ...a.read]) { const d = bodyDep(this.ctx, f); if (d) this.seedAtomDeps.add(d); }
@@ -505,6 +517,7 @@ export class TypeTests {
    * Every returned expression is such a test or a boolean literal, and one at least is a test.
    */
   testsState(fn: FunctionLike, pageArg: number, depth = 0): boolean {
+    if (pageArg === RECEIVER) return this.testsReceiver(fn, depth);
     return this.perParameter(this.stateTests, fn, pageArg, (param) => this.computeTestsState(fn, param && { sym: param, word: false }, depth));
   }
 

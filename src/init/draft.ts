@@ -282,7 +282,7 @@ export function draftSpec(opts: InitOptions): InitDraft {
       description: `drafted from ${evidence.join('; ')}; guessed from names: ${guessed.join(', ')}${k.corroborated ? '' : ' (a type test alone: remove it if this is no kind)'}`,
       descriptor: cls,
       ...(k.fields.length > 0 ? { fields: Object.fromEntries(k.fields.map((f) => [f, f])) } : {}),
-      typeTests: k.typeTests.map((t) => (testArg.get(t) ? { name: t, objectArg: testArg.get(t) } : t)),
+      typeTests: k.typeTests.map((t) => ((testArg.get(t) ?? 0) > 0 ? { name: t, objectArg: testArg.get(t) } : t)),
       ...(k.owners.length > 0 ? { owners: k.owners } : {}),
       ...(k.provenance.length > 0 ? { provenance: k.provenance } : {}),
     };

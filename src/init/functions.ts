@@ -9,6 +9,7 @@
  * resolve to (aliases followed), never by name: a same-named function elsewhere is another one.
  */
 import { ts } from '@ts-morph/common';
+import { RECEIVER } from '../analyzers/typeTests.ts';
 import { assertionShape, type AssertionShape } from '../analyzers/assertions.ts';
 
 export interface FunctionInfo {
@@ -29,6 +30,11 @@ export interface FunctionInfo {
    * whose name says it sets or clears (set*(), clear*(): the name is all there is): no type test.
    */
   mutates: boolean;
+  /**
+   * A method of the class itself, without parameters: a test of the object it is called on
+   * (classParams is [RECEIVER]).
+   */
+  method?: boolean;
 }
 
 export interface WrapperInfo {
@@ -96,18 +102,32 @@ function calleeNode(call: ts.CallExpression, checker: ts.TypeChecker, known: Rea
 /** The functions of the project's files, with what init needs to know of each. */
 export function scanFunctions(files: ReadonlyArray<{ sf: ts.SourceFile; rel: string }>, cls: ts.Symbol, checker: ts.TypeChecker): FunctionInfo[] {
   const out: FunctionInfo[] = [];
-  const named = files.flatMap(({ sf, rel }) => namedFunctions(sf).map((f) => ({ ...f, rel })));
+  const named: Array<{ name: string; node: ts.SignatureDeclaration & { body?: ts.Node }; rel: string; method?: boolean }> =
+    files.flatMap(({ sf, rel }) => namedFunctions(sf).map((f) => ({ ...f, rel })));
+  // The class's own methods without parameters (`isEntry() { return this.tag === 'entry'; }`),
+  // unless a function of the same name stands for them.
+  const taken = new Set(named.map((f) => f.name));
+  for (const d of cls.declarations ?? []) {
+    if (!ts.isClassDeclaration(d)) continue;
+    const rel = files.find((f) => f.sf === d.getSourceFile())?.rel;
+    if (rel === undefined) continue;
+    for (const m of d.members) {
+      if (!ts.isMethodDeclaration(m) || !m.body || m.parameters.length > 0 || !ts.isIdentifier(m.name) || taken.has(m.name.text)) continue;
+      if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) continue;
+      named.push({ name: m.name.text, node: m, rel, method: true });
+    }
+  }
   const known = new Set<ts.Node>(named.map((f) => f.node));
   {
-    for (const { name, node, rel } of named) {
+    for (const { name, node, rel, method } of named) {
       const sig = checker.getSignatureFromDeclaration(node);
       if (!sig || !node.body) continue;
-      const classParams = node.parameters.flatMap((p, i) => (isClassType(checker.getTypeAtLocation(p), cls) ? [i] : []));
+      const classParams = method ? [RECEIVER] : node.parameters.flatMap((p, i) => (isClassType(checker.getTypeAtLocation(p), cls) ? [i] : []));
       const ret = checker.getReturnTypeOfSignature(sig);
       const info: FunctionInfo = {
         name, file: rel, node, body: node.body, classParams,
         returnsClass: isClassType(ret, cls), returnsBoolean: isBooleanType(ret),
-        constructs: false, calls: new Set(), mutates: false,
+        constructs: false, calls: new Set(), mutates: false, ...(method ? { method } : {}),
       };
       const visit = (n: ts.Node): void => {
         if (ts.isNewExpression(n) && checker.getTypeAtLocation(n).getSymbol() === cls) info.constructs = true;
@@ -151,17 +171,17 @@ export function typeTests(fns: readonly FunctionInfo[], testsBits?: (f: Function
       }
     }
   }
-  return fns.filter((f) => f.node.parameters.length === 1 && f.classParams.length === 1 && f.returnsBoolean && !f.returnsClass && !impure.has(f.node) &&
-    (!testsBits || testsBits(f)));
+  return fns.filter((f) => (f.method ? f.node.parameters.length === 0 : f.node.parameters.length === 1 && f.classParams.length === 1) &&
+    f.returnsBoolean && !f.returnsClass && !impure.has(f.node) && (!testsBits || testsBits(f)));
 }
 
 /** Functions that return a new instance: they construct one, or call one that does (to a fixpoint). */
 export function allocators(fns: readonly FunctionInfo[]): FunctionInfo[] {
-  const alloc = new Set<ts.Node>(fns.filter((f) => f.returnsClass && f.constructs).map((f) => f.node));
+  const alloc = new Set<ts.Node>(fns.filter((f) => f.returnsClass && f.constructs && !f.method).map((f) => f.node));
   for (let grew = true; grew;) {
     grew = false;
     for (const f of fns) {
-      if (!f.returnsClass || alloc.has(f.node)) continue;
+      if (!f.returnsClass || f.method || alloc.has(f.node)) continue;
       if ([...f.calls].some((c) => alloc.has(c))) {
         alloc.add(f.node);
         grew = true;
@@ -194,7 +214,7 @@ function reads(e: ts.Node, target: { field: string; arg: number }, params: reado
 export function wrappers(fns: readonly FunctionInfo[], fields: ReadonlySet<string>, checker: ts.TypeChecker): WrapperInfo[] {
   const out: WrapperInfo[] = [];
   for (const f of fns) {
-    if (f.classParams.length === 0) continue;
+    if (f.classParams.length === 0 || f.method) continue;
     const params = f.node.parameters;
     let expr: ts.Expression | undefined;
     let isReturn = false;

@@ -76,26 +76,31 @@ describe('kv: init, then analyze and convert a string-tagged class with the draf
  * 'entry'; }`), the functions calling them (`isEntry(s)`: `!!s && s.isEntry()`) and the code
  * calling either: the same kinds, the tag found by the methods' bodies, the same sites decided.
  */
+/** Replace each `a` of `pairs` once in the file (it must be there). */
+function edit(dir: string, f: string, pairs: Array<[string, string]>): void {
+  let text = readFileSync(join(dir, f), 'utf8');
+  for (const [a, b] of pairs) {
+    if (!text.includes(a)) throw new Error(`${f}: no ${a}`);
+    text = text.replace(a, b);
+  }
+  writeFileSync(join(dir, f), text);
+}
+
+/** The tests as methods of the class too; the functions call them. */
+function withMethods(dir: string): void {
+  edit(dir, 'src/store/slot.ts', [
+    ["    return this.tag === 'entry';\n  }\n}", "    return this.tag === 'entry';\n  }\n\n  isEntry(): boolean {\n    return this.tag === 'entry';\n  }\n\n  isTombstone(): boolean {\n    return this.tag === 'tombstone';\n  }\n}"],
+    ["  return s?.tag === 'entry';", '  return !!s && s.isEntry();'],
+    ["  return s.tag === 'tombstone';", '  return s.isTombstone();'],
+  ]);
+  edit(dir, 'src/store/table.ts', [
+    ['if (!isTombstone(s)) continue;', 'if (!s.isTombstone()) continue;'],
+    ["if (s && s.tag === 'entry') s.y += by;", 'if (s?.isEntry()) s.y += by;'],
+  ]);
+}
+
 describe('kv with methods as the tests: the same draft and decisions', () => {
-  const run = newUserRun('kv', 'Slot', 'kv methods', { name: 'KV Dev', email: 'kv@example.org' }, (dir) => {
-    const edit = (f: string, pairs: Array<[string, string]>): void => {
-      let text = readFileSync(join(dir, f), 'utf8');
-      for (const [a, b] of pairs) {
-        if (!text.includes(a)) throw new Error(`${f}: no ${a}`);
-        text = text.replace(a, b);
-      }
-      writeFileSync(join(dir, f), text);
-    };
-    edit('src/store/slot.ts', [
-      ["    return this.tag === 'entry';\n  }\n}", "    return this.tag === 'entry';\n  }\n\n  isEntry(): boolean {\n    return this.tag === 'entry';\n  }\n\n  isTombstone(): boolean {\n    return this.tag === 'tombstone';\n  }\n}"],
-      ["  return s?.tag === 'entry';", '  return !!s && s.isEntry();'],
-      ["  return s.tag === 'tombstone';", '  return s.isTombstone();'],
-    ]);
-    edit('src/store/table.ts', [
-      ['if (!isTombstone(s)) continue;', 'if (!s.isTombstone()) continue;'],
-      ["if (s && s.tag === 'entry') s.y += by;", 'if (s?.isEntry()) s.y += by;'],
-    ]);
-  });
+  const run = newUserRun('kv', 'Slot', 'kv methods', { name: 'KV Dev', email: 'kv@example.org' }, withMethods);
 
   it('the draft: the tag stays on the class, each kind with the fields its code uses', () => {
     const spec = JSON.parse(readFileSync(join(run.dir, 'memdesc.spec.json'), 'utf8')) as {
@@ -111,5 +116,33 @@ describe('kv with methods as the tests: the same draft and decisions', () => {
     expect(run.at('src/store/table.ts', 50)).toEqual([['y', 'unknown', 'unknown']]);
     expect(run.at('src/report.ts', 17)).toEqual([['x', 'entry', 'guard'], ['y', 'entry', 'guard']]);
     expect(run.convert.status, run.convert.stderr).toBe(0);
+  });
+});
+
+/** Methods alone: no function stands for them; init drafts the methods as the kinds' tests. */
+describe('kv with methods alone as the tests', () => {
+  const run = newUserRun('kv', 'Slot', 'kv methods only', { name: 'KV Dev', email: 'kv@example.org' }, (dir) => {
+    withMethods(dir);
+    const slot = readFileSync(join(dir, 'src', 'store', 'slot.ts'), 'utf8');
+    writeFileSync(join(dir, 'src', 'store', 'slot.ts'), slot.slice(0, slot.indexOf('export function isEntry')));
+    edit(dir, 'src/store/table.ts', [
+      ["import { Slot, isEntry, isTombstone } from './slot';", "import { Slot } from './slot';"],
+      ['return isEntry(s) ?', 'return s?.isEntry() ?'],
+      ['if (!isEntry(s)) return;', 'if (!s?.isEntry()) return;'],
+    ]);
+    edit(dir, 'src/report.ts', [['t.slots.filter(store.isTombstone)', 't.slots.filter((s) => s.isTombstone())']]);
+  });
+
+  it('drafts the methods as the kinds\' tests', () => {
+    const spec = JSON.parse(readFileSync(join(run.dir, 'memdesc.spec.json'), 'utf8')) as { kinds: Array<{ name: string; typeTests?: unknown[] }> };
+    expect(spec.kinds.map((k) => [k.name, k.typeTests])).toEqual([['entry', ['isEntry']], ['tombstone', ['isTombstone']]]);
+  });
+
+  it('a method call guards its object; a filter by one hands out that kind; the conversion is verified', () => {
+    expect(run.at('src/store/table.ts', 29)).toEqual([['y', 'entry', 'guard']]);
+    expect(run.analysis.findings.find((f) => f.file === 'src/store/table.ts' && f.line === 29)!.evidence[0]).toMatch(/^guarded by `s\?\.isEntry\(\)`/);
+    expect(run.at('src/store/table.ts', 50)).toEqual([['y', 'unknown', 'unknown']]);
+    expect(run.at('src/report.ts', 11)).toEqual([['x', 'tombstone', 'provenance']]);
+    expect(run.convert.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
   });
 });
