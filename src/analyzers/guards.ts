@@ -276,7 +276,7 @@ export class Guards {
       return !!init && this.mayFact(init, depth + 1);
     }
     // A getter computing a kind's test (`s.isLive`), read by what it computes (inline()).
-    if (tsv.isPropertyAccessExpression(e)) return this.tests.hasAtoms;
+    if (tsv.isPropertyAccessExpression(e)) return this.tests.mayTestMember(e.name.text) && this.tests.hasAtoms;
     if (tsv.isCallExpression(e)) {
       // A call named like a test that is none is kept too: its reason may be asked for (the cache is per block).
       const r = this.tests.ofCall(e);
@@ -368,7 +368,7 @@ export class Guards {
         ...f, since: f.since ?? init, local: f.local ?? { name: e.text, init: shortText(init, sf, 50), at },
       }));
     }
-    if (tsv.isPropertyAccessExpression(e)) return this.inline(e, truth, receiver, sf);
+    if (tsv.isPropertyAccessExpression(e)) return this.tests.mayTestMember(e.name.text) ? this.inline(e, truth, receiver, sf) : [];
     if (tsv.isCallExpression(e)) {
       const r = this.tests.ofCall(e);
       if (r.tests.length === 0) {

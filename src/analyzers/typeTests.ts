@@ -438,6 +438,30 @@ export class TypeTests {
     };
   }
 
+  private testMembers?: ReadonlySet<string>;
+
+  /**
+   * Could the member read `name` be a test written in place (`s.isLive`, `s.free`)? Only a getter
+   * of the class that is no field (one returned expression) or a boolean field can: by name, from
+   * the class's declarations, so that a condition reading any other member costs no query.
+   */
+  mayTestMember(name: string): boolean {
+    if (!this.testMembers) {
+      const out = new Set<string>();
+      for (const d of this.ctx.pageDecls) {
+        if (!tsv.isClassDeclaration(d)) continue;
+        for (const m of d.members) {
+          if (!m.name || !tsv.isIdentifier(m.name)) continue;
+          if (tsv.isGetAccessorDeclaration(m) && !this.fieldNames.has(m.name.text)) out.add(m.name.text);
+          if ((tsv.isPropertyDeclaration(m) || tsv.isGetAccessorDeclaration(m)) && this.fieldNames.has(m.name.text) &&
+            this.ctx.checker.getTypeAtLocation(m).flags & tsv.TypeFlags.BooleanLike) out.add(m.name.text);
+        }
+      }
+      this.testMembers = out;
+    }
+    return this.testMembers.has(name);
+  }
+
   /** Are there kinds' tests a condition written in place could compute? */
   get hasAtoms(): boolean {
     this.seeds();
