@@ -547,17 +547,27 @@ export class Guards {
     if (!fn?.body || enclosingFunction(since) !== fn) return false;
     const from = since.getEnd();
     const to = anchor.getStart();
-    let hit = false;
-    const visit = (n: ts.Node): void => {
-      if (hit || n.getEnd() <= from || n.getStart() >= to) return;
-      if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken && n.getStart() >= from && n.getEnd() <= to) {
-        const l = skipOuter(n.left);
-        if (tsv.isPropertyAccessExpression(l) && fm.fields.has(l.name.text) && this.sameRef(l.expression, r)) hit = true;
-      }
-      tsv.forEachChild(n, visit);
-    };
-    visit(fn.body);
-    return hit;
+    return this.tagWritesIn(fn, fm.fields).some((w) => w.getStart() >= from && w.getEnd() <= to && this.sameRef((skipOuter(w.left) as ts.PropertyAccessExpression).expression, r));
+  }
+
+  private tagWrites = new Map<FunctionLike, ts.BinaryExpression[]>();
+
+  /** The writes of a tag field (`x.tag = …`) in a function's body, found once per function. */
+  private tagWritesIn(fn: FunctionLike, fields: ReadonlySet<string>): ts.BinaryExpression[] {
+    let out = this.tagWrites.get(fn);
+    if (!out) {
+      const found: ts.BinaryExpression[] = [];
+      const visit = (n: ts.Node): void => {
+        if (tsv.isBinaryExpression(n) && n.operatorToken.kind === tsv.SyntaxKind.EqualsToken) {
+          const l = skipOuter(n.left);
+          if (tsv.isPropertyAccessExpression(l) && fields.has(l.name.text)) found.push(n);
+        }
+        tsv.forEachChild(n, visit);
+      };
+      if (fn.body) visit(fn.body);
+      this.tagWrites.set(fn, out = found);
+    }
+    return out;
   }
 
   private reassigned(receiver: ts.Expression, since: ts.Node, anchor: ts.Node): boolean {
