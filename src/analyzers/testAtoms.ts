@@ -364,11 +364,10 @@ function oneExpression(fn: FunctionLike): boolean {
   return body.statements.length === 1 && tsv.isReturnStatement(body.statements[0]!) && !!body.statements[0].expression;
 }
 
-/** The initializer of a local `const` (inside a function). */
+/** The initializer of a local `const` (inside a function) declared by name, not destructured. */
 function constLocalInit(ctx: AnalysisContext, id: ts.Identifier): ts.Expression | undefined {
   const d = ctx.symbolOf(id)?.valueDeclaration;
-  if (!d || !tsv.isVariableDeclaration(d) || !d.initializer || !tsv.isVariableDeclarationList(d.parent) || !(d.parent.flags & tsv.NodeFlags.Const)) return undefined;
-  return tsv.findAncestor(d.parent, isFunctionLike) ? d.initializer : undefined;
+  return d && tsv.isVariableDeclaration(d) ? constLocalSource(ctx, id) : undefined;
 }
 
 /**
