@@ -112,6 +112,8 @@ export interface FixImportsInput {
   preferTypeImports: boolean;
   /** Project root, for file names in messages. */
   root?: string;
+  /** The quote for a new import's specifier where the file has no strings (the project's). */
+  quote?: () => '"' | "'" | undefined;
   /** The file a module specifier names (path aliases, packages); default: relative specifiers only. */
   resolve?: ModuleResolver;
   /**
@@ -271,7 +273,7 @@ function settleImports(inp: FixImportsInput, before: BeforeNames): string {
 
   const lastImport = [...sf.statements].reverse().find(tsv.isImportDeclaration);
   for (const a of adds) if (a.names.length) addTo(sf, edits, inp.fileName, a.mod, a.names, a.typeOnly, lastImport, removed, resolve);
-  return edits.size === 0 ? inp.after : edits.apply(inp.after);
+  return edits.size === 0 ? inp.after : edits.apply(inp.after, inp.quote);
 }
 
 /** Add names to an import of `mod` of the same sort (type-only or not), else in a new line after the last import. */

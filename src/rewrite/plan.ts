@@ -24,7 +24,7 @@ import { ImportFixer, prefersTypeImports, programResolver, type ModuleResolver }
 import { kindPlans, namingStyle, selectKinds, settleConverterNames, type KindPlan } from './kinds.ts';
 import { retire } from './retire.ts';
 import { planModules, scaffold } from './scaffold.ts';
-import { EditSet } from './splices.ts';
+import { EditSet, projectQuote, type Quote } from './splices.ts';
 import { wrapperValueInlines } from './wrapperValues.ts';
 
 export interface ConvertOptions {
@@ -368,12 +368,15 @@ export function planConversion(program: ts.Program, root: string, opts: ConvertO
   const { resolve, fixer } = memo;
   // The program's options: each text is parsed once for planning and for the overlay that checks it.
   const options = program.getCompilerOptions();
-  const fixImports = (inp: Parameters<ImportFixer['fix']>[0]): string => fixer.fix({ ...inp, options });
+  // New strings are quoted as the file quotes; in a file without strings, as the project does.
+  let projectQuoteMemo: Quote | undefined | null = null;
+  const quote = (): Quote | undefined => (projectQuoteMemo === null ? (projectQuoteMemo = projectQuote(program)) : projectQuoteMemo);
+  const fixImports = (inp: Parameters<ImportFixer['fix']>[0]): string => fixer.fix({ ...inp, options, quote });
   for (const file of new Set([...edits.files.keys(), ...rw.imports.keys()])) {
     const fe = edits.files.get(file);
     const sf = program.getSourceFile(file);
     if (!sf || sc.newFiles.has(file)) continue;
-    const applied = fe && fe.size > 0 ? fe.apply(sf.text) : sf.text;
+    const applied = fe && fe.size > 0 ? fe.apply(sf.text, quote) : sf.text;
     if (applied === sf.text && !rw.imports.has(file)) continue;
     const after = fixImports({ fileName: file, before: sf.text, after: applied, needed: rw.imports.get(file), preferTypeImports, root, resolve });
     if (after !== sf.text) changes.push({ file, before: sf.text, after });

@@ -5,6 +5,8 @@
  * Deletions swallow the edits inside them (retiring a function drops the rewrites of its body).
  */
 
+import { ts } from '@ts-morph/common';
+
 export interface Splice {
   start: number;
   end: number;
@@ -79,10 +81,9 @@ export class FileEdits {
     return dedup;
   }
 
-  apply(text: string): string {
-    // New lines end as the file's lines do (a CRLF file stays CRLF).
-    const eol = lineEnding(text);
-    const own = eol === '\n' ? (t: string) => t : (t: string) => t.replace(/\r?\n/g, eol);
+  /** `fallbackQuote`: the quote for new strings when the file has none (the project's). */
+  apply(text: string, fallbackQuote?: () => Quote | undefined): string {
+    const own = inFileStyle(text, fallbackQuote);
     let out = '';
     let pos = 0;
     for (const s of this.splices()) {
@@ -91,7 +92,7 @@ export class FileEdits {
     }
     out += text.slice(pos);
     // Removals and insertions can leave two blank lines where the file's style has one.
-    if (!/\n[ \t\r]*\n[ \t\r]*\n/.test(text)) out = out.replace(/\n[ \t\r]*\n([ \t\r]*\n)+/g, `\n${eol}`);
+    if (!/\n[ \t\r]*\n[ \t\r]*\n/.test(text)) out = out.replace(/\n[ \t\r]*\n([ \t\r]*\n)+/g, `\n${lineEnding(text)}`);
     // …and a blank line before a closing brace (two retired members at the end of a class).
     if (!/\n[ \t\r]*\n[ \t]*\}/.test(text)) out = out.replace(/\n[ \t\r]*\n([ \t]*\})/g, '\n$1');
     return out;
@@ -138,4 +139,69 @@ export function lineEnding(text: string): '\n' | '\r\n' {
     else lf++;
   }
   return crlf > lf ? '\r\n' : '\n';
+}
+
+export type Quote = '"' | "'";
+
+/**
+ * New code as the file writes its own: lines ending as most of its lines do (a CRLF file stays
+ * CRLF), strings quoted as most of its strings are (else as `fallbackQuote` says).
+ */
+export function inFileStyle(text: string, fallbackQuote?: () => Quote | undefined): (fragment: string) => string {
+  const eol = lineEnding(text);
+  let quote: Quote | undefined | null = null;
+  return (t) => {
+    if (quote === null) quote = quoteStyle(text) ?? fallbackQuote?.();
+    return requote(eol === '\n' ? t : t.replace(/\r?\n/g, eol), quote);
+  };
+}
+
+/** The quote most string literals of a program's own files use (declaration files and packages aside). */
+export function projectQuote(program: ts.Program): Quote | undefined {
+  let single = 0;
+  let double = 0;
+  for (const sf of program.getSourceFiles()) {
+    if (sf.isDeclarationFile || /[\\/]node_modules[\\/]/.test(sf.fileName)) continue;
+    forEachStringToken(sf.text, (tok) => {
+      if (tok[0] === "'") single++;
+      else double++;
+    });
+  }
+  return double > single ? '"' : single > double ? "'" : undefined;
+}
+
+/** Count string literals by their quote: the one most of the file's strings use (undefined: none). */
+export function quoteStyle(text: string): Quote | undefined {
+  let single = 0;
+  let double = 0;
+  forEachStringToken(text, (tok) => {
+    if (tok[0] === "'") single++;
+    else if (tok[0] === '"') double++;
+  });
+  return double > single ? '"' : single > double ? "'" : undefined;
+}
+
+/**
+ * `fragment` (new code) with its string literals in quote `q` where that changes nothing but the
+ * quote (no quote or backslash inside); comments, template literals and other text as they are.
+ */
+export function requote(fragment: string, q: Quote | undefined): string {
+  if (!q || !fragment.includes(q === '"' ? "'" : '"')) return fragment;
+  let out = '';
+  let last = 0;
+  forEachStringToken(fragment, (tok, pos) => {
+    if (tok[0] === q || /["'\\]/.test(tok.slice(1, -1))) return;
+    out += `${fragment.slice(last, pos)}${q}${tok.slice(1, -1)}${q}`;
+    last = pos + tok.length;
+  });
+  return out + fragment.slice(last);
+}
+
+/** Each complete string literal token of `text` (TypeScript's scanner: comments and templates skipped). */
+function forEachStringToken(text: string, f: (token: string, pos: number) => void): void {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  for (let k = scanner.scan(); k !== ts.SyntaxKind.EndOfFileToken; k = scanner.scan()) {
+    if (k !== ts.SyntaxKind.StringLiteral || scanner.isUnterminated()) continue;
+    f(scanner.getTokenText(), scanner.getTokenStart());
+  }
 }

@@ -23,6 +23,7 @@ import { reverseFieldMap } from '../model/spec.ts';
 import type { Infra } from './separateInfra.ts';
 import { Symbols } from './separateSymbols.ts';
 import { headerBytes as descHeaderBytes, kindTags, TagDecider, providerAllocations, testGuards, tagWord, importInsertions } from './separateMultiTag.ts';
+import { inFileStyle, projectQuote } from '../rewrite/splices.ts';
 
 export interface KindPlan {
   kind: string;
@@ -46,9 +47,13 @@ export class Edits {
   }
   apply(program: ts.Program): Map<string, string> {
     const out = new Map<string, string>();
+    let quote: '"' | "'" | undefined | null = null;
+    const fallback = (): '"' | "'" | undefined => (quote === null ? (quote = projectQuote(program)) : quote);
     for (const [file, list] of this.byFile) {
       let text = program.getSourceFile(file)!.text;
-      for (const e of [...list].sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+      // New code written as the file writes its own (line ends, quotes).
+      const own = inFileStyle(text, fallback);
+      for (const e of [...list].sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + own(e.text) + text.slice(e.end);
       out.set(file, text);
     }
     return out;

@@ -5,6 +5,8 @@
  *    (src/rewrite/splices.ts `apply`). Literal splice pairs, then the shelf fixture converted as
  *    CRLF: the same text as its LF conversion, every line CRLF, the oracle identical and a second
  *    run a no-op.
+ *  - Double-quoted strings: what convert adds is quoted as the file quotes (imports, keys), comments
+ *    as written.
  *  - A UTF-8 byte order mark: TypeScript reads the text after it, so convert refused every such
  *    file ("changed since memdesc read it") and series dropped the mark in its first patch. Now the
  *    files keep it (src/rewrite/staging.ts, src/series/git.ts), and `git am` of the series
@@ -15,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.ts';
-import { FileEdits, lineEnding } from '../../src/rewrite/splices.ts';
+import { FileEdits, lineEnding, quoteStyle, requote } from '../../src/rewrite/splices.ts';
 import { runMain, type MainResult } from '../inProcess.ts';
 import { keepByteOrderMark } from '../../src/rewrite/staging.ts';
 import { git } from './helpers.ts';
@@ -37,6 +39,25 @@ describe('splices keep the file\'s line ending', () => {
     expect(edit(text, f)).toBe(want);
   });
 
+  const quotes: Array<[string, string, '"' | "'" | undefined, string]> = [
+    ['an import in a double-quoted file', "import { a } from './x';\n", '"', 'import { a } from "./x";\n'],
+    ['comments as written', "// Slot's x\nf('a'); /* it's */", '"', '// Slot\'s x\nf("a"); /* it\'s */'],
+    ['a string holding a quote or a backslash stays', `f('say "hi"', 'a\\n');`, '"', `f('say "hi"', 'a\\n');`],
+    ['a single-quoted file: as written', "f('a');", "'", "f('a');"],
+    ['no strings in the file: as written', "f('a');", undefined, "f('a');"],
+    ['double quotes into a single-quoted file', 'f("a");', "'", "f('a');"],
+  ];
+  it.each(quotes)('requote: %s', (_name, fragment, q, want) => {
+    expect(requote(fragment, q)).toBe(want);
+    expect(requote(want, q)).toBe(want);
+  });
+
+  it('quoteStyle: the quote most of the file\'s strings use', () => {
+    expect(quoteStyle(`import a from "a"; f("b", 'c'); // 'd' 'e'`)).toBe('"');
+    expect(quoteStyle("f('a', 'b', \"c\");")).toBe("'");
+    expect(quoteStyle('f(`a`);')).toBeUndefined();
+  });
+
   it('the ending most lines have; LF for a file without line ends', () => {
     expect(lineEnding('a\r\nb\r\nc\n')).toBe('\r\n');
     expect(lineEnding('a\nb\nc\r\n')).toBe('\n');
@@ -47,18 +68,19 @@ describe('splices keep the file\'s line ending', () => {
 describe('convert --write and series on a CRLF project, and on one whose files open with a byte order mark', () => {
   const SHELF = join(PACKAGE_ROOT, 'test', 'fixtures', 'projects', 'shelf');
   let root: string;
-  const runs: Record<'lf' | 'crlf' | 'bom', { dir: string; r: MainResult }> = {} as never;
+  const runs: Record<'lf' | 'crlf' | 'bom' | 'dq', { dir: string; r: MainResult }> = {} as never;
   const BOM = '\uFEFF';
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'memdesc-crlf-'));
-    for (const eol of ['lf', 'crlf', 'bom'] as const) {
+    for (const eol of ['lf', 'crlf', 'bom', 'dq'] as const) {
       const dir = join(root, eol);
       cpSync(SHELF, dir, { recursive: true });
       for (const f of readdirSync(join(dir, 'src'))) {
         const text = readFileSync(join(dir, 'src', f), 'utf8');
         if (eol === 'crlf') writeFileSync(join(dir, 'src', f), text.replace(/\n/g, '\r\n'));
         if (eol === 'bom') writeFileSync(join(dir, 'src', f), `${BOM}${text}`);
+        if (eol === 'dq') writeFileSync(join(dir, 'src', f), requote(text, '"'));
       }
       git(dir, 'init', '-q');
       git(dir, 'config', 'core.autocrlf', 'false');
@@ -105,6 +127,16 @@ describe('convert --write and series on a CRLF project, and on one whose files o
     git(am, 'am', '-q', ...patches);
     expect(git(am, 'rev-parse', 'HEAD^{tree}')).toBe(git(dir, 'rev-parse', 'memdesc/all^{tree}'));
   }, 60_000);
+
+  it('quotes its strings as the file does: the LF conversion with double quotes', () => {
+    const { dir, r } = runs.dq;
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const changed = git(dir, 'diff', '--name-only').trim().split('\n');
+    expect(changed.length).toBeGreaterThan(0);
+    for (const f of changed) expect(readFileSync(join(dir, f), 'utf8'), f).toBe(requote(readFileSync(join(runs.lf.dir, f), 'utf8'), '"'));
+    expect(git(dir, 'diff')).toMatch(/^\+import .* from "\.\/box\.ts";$/m);
+  });
 
   it('keepByteOrderMark: the mark the old content had, once', () => {
     expect(keepByteOrderMark(Buffer.from(`${BOM}a`), 'b')).toBe(`${BOM}b`);
