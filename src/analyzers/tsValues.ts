@@ -10,6 +10,12 @@ import { ts } from '@ts-morph/common';
 
 export const tsv = {
   DiagnosticCategory: ts.DiagnosticCategory,
+  LanguageVariant: {
+    Standard: ts.LanguageVariant.Standard,
+  } as const,
+  ScriptTarget: {
+    Latest: ts.ScriptTarget.Latest,
+  } as const,
   ImportsNotUsedAsValues: {
     Error: ts.ImportsNotUsedAsValues.Error,
   } as const,
@@ -57,6 +63,7 @@ export const tsv = {
     DeleteExpression: ts.SyntaxKind.DeleteExpression,
     DoStatement: ts.SyntaxKind.DoStatement,
     ElementAccessExpression: ts.SyntaxKind.ElementAccessExpression,
+    EndOfFileToken: ts.SyntaxKind.EndOfFileToken,
     EnumDeclaration: ts.SyntaxKind.EnumDeclaration,
     EqualsEqualsEqualsToken: ts.SyntaxKind.EqualsEqualsEqualsToken,
     EqualsEqualsToken: ts.SyntaxKind.EqualsEqualsToken,
@@ -114,6 +121,7 @@ export const tsv = {
     SatisfiesExpression: ts.SyntaxKind.SatisfiesExpression,
     SpreadElement: ts.SyntaxKind.SpreadElement,
     StaticKeyword: ts.SyntaxKind.StaticKeyword,
+    StringLiteral: ts.SyntaxKind.StringLiteral,
     SwitchStatement: ts.SyntaxKind.SwitchStatement,
     TemplateSpan: ts.SyntaxKind.TemplateSpan,
     ThisKeyword: ts.SyntaxKind.ThisKeyword,
@@ -141,6 +149,7 @@ export const tsv = {
     Void: ts.TypeFlags.Void,
   } as const,
   canHaveModifiers: ts.canHaveModifiers,
+  createScanner: ts.createScanner,
   findAncestor: ts.findAncestor,
   flattenDiagnosticMessageText: ts.flattenDiagnosticMessageText,
   forEachChild: ts.forEachChild,

@@ -5,7 +5,8 @@
  * Deletions swallow the edits inside them (retiring a function drops the rewrites of its body).
  */
 
-import { ts } from '@ts-morph/common';
+import type { ts } from '@ts-morph/common';
+import { tsv } from '../analyzers/tsValues.ts';
 
 export interface Splice {
   start: number;
@@ -199,9 +200,9 @@ export function requote(fragment: string, q: Quote | undefined): string {
 
 /** Each complete string literal token of `text` (TypeScript's scanner: comments and templates skipped). */
 function forEachStringToken(text: string, f: (token: string, pos: number) => void): void {
-  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
-  for (let k = scanner.scan(); k !== ts.SyntaxKind.EndOfFileToken; k = scanner.scan()) {
-    if (k !== ts.SyntaxKind.StringLiteral || scanner.isUnterminated()) continue;
+  const scanner = tsv.createScanner(tsv.ScriptTarget.Latest, false, tsv.LanguageVariant.Standard, text);
+  for (let k = scanner.scan(); k !== tsv.SyntaxKind.EndOfFileToken; k = scanner.scan()) {
+    if (k !== tsv.SyntaxKind.StringLiteral || scanner.isUnterminated()) continue;
     f(scanner.getTokenText(), scanner.getTokenStart());
   }
 }
