@@ -91,26 +91,30 @@ describe('convert --write and series on a CRLF project, and on one whose files o
   }, 120_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('writes every line CRLF: the LF conversion\'s text, checked and verified', () => {
-    const { dir, r } = runs.crlf;
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
-    const changed = git(dir, 'diff', '--name-only').trim().split('\n');
-    expect(changed.length).toBeGreaterThan(0);
-    for (const f of changed) {
-      const text = readFileSync(join(dir, f), 'utf8');
-      expect(text.split('\n').slice(0, -1).every((l) => l.endsWith('\r')), f).toBe(true);
-      expect(text.replace(/\r\n/g, '\n')).toBe(readFileSync(join(runs.lf.dir, f), 'utf8'));
-    }
-  });
-
-  it('keeps each file\'s byte order mark: the LF conversion\'s text after it', () => {
-    const { dir, r } = runs.bom;
+  /**
+   * The variant's conversion ran clean, and each file it changed holds the LF conversion's text
+   * as `format` writes it; each file's text is handed to `more`.
+   */
+  const expectLfConversion = (variant: 'crlf' | 'bom' | 'dq', format: (lf: string) => string, more?: (text: string, f: string) => void): void => {
+    const { dir, r } = runs[variant];
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const changed = git(dir, 'diff', '--name-only').trim().split('\n');
     expect(changed.length).toBeGreaterThan(0);
-    for (const f of changed) expect(readFileSync(join(dir, f), 'utf8')).toBe(`${BOM}${readFileSync(join(runs.lf.dir, f), 'utf8')}`);
+    for (const f of changed) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text, f).toBe(format(readFileSync(join(runs.lf.dir, f), 'utf8')));
+      more?.(text, f);
+    }
+  };
+
+  it('writes every line CRLF: the LF conversion\'s text, checked and verified', () => {
+    expect(runs.crlf.r.stdout).toMatch(/checks: type-check passed; a second run changes nothing; verified with the spec's oracle.*identical/);
+    expectLfConversion('crlf', (lf) => lf.replace(/\n/g, '\r\n'), (text, f) => expect(text.split('\n').slice(0, -1).every((l) => l.endsWith('\r')), f).toBe(true));
+  });
+
+  it('keeps each file\'s byte order mark: the LF conversion\'s text after it', () => {
+    expectLfConversion('bom', (lf) => `${BOM}${lf}`);
   });
 
   it('series keeps the mark in every commit: git am of its patches reproduces the tip, equal to the one-shot conversion', async () => {
@@ -129,13 +133,8 @@ describe('convert --write and series on a CRLF project, and on one whose files o
   }, 60_000);
 
   it('quotes its strings as the file does: the LF conversion with double quotes', () => {
-    const { dir, r } = runs.dq;
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const changed = git(dir, 'diff', '--name-only').trim().split('\n');
-    expect(changed.length).toBeGreaterThan(0);
-    for (const f of changed) expect(readFileSync(join(dir, f), 'utf8'), f).toBe(requote(readFileSync(join(runs.lf.dir, f), 'utf8'), '"'));
-    expect(git(dir, 'diff')).toMatch(/^\+import .* from "\.\/box\.ts";$/m);
+    expectLfConversion('dq', (lf) => requote(lf, '"'));
+    expect(git(runs.dq.dir, 'diff')).toMatch(/^\+import .* from "\.\/box\.ts";$/m);
   });
 
   it('keepByteOrderMark: the mark the old content had, once', () => {
